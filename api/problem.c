@@ -1,0 +1,83 @@
+/* problem.c: the one table from error codes to HTTP statuses and RFC 9457 problem types. */
+#include "sov/api.h"
+
+static const struct problem {
+    unsigned status;
+    const char *type, *title;
+} problems[SOV_E__COUNT] = {
+    [SOV_OK] = { 500, "/problems/internal", "internal error" }, /* a bug if reached */
+    [SOV_E_INVALID] = { 400, "/problems/invalid-request", "request is invalid" },
+    [SOV_E_NOT_FOUND] = { 404, "/problems/not-found", "resource does not exist" },
+    [SOV_E_CONFLICT] = { 409, "/problems/conflict", "request conflicts with current state" },
+    [SOV_E_RESIDENCY] = { 409, "/problems/residency-policy",
+                          "request would break the tenant's residency policy" },
+    [SOV_E_UNAUTHENTICATED] = { 401, "/problems/unauthenticated", "authentication required" },
+    [SOV_E_FORBIDDEN] = { 403, "/problems/forbidden", "not allowed for this role" },
+    [SOV_E_QUOTA] = { 403, "/problems/quota-exceeded", "quota exceeded" },
+    [SOV_E_UNAVAILABLE] = { 503, "/problems/unavailable", "service temporarily unavailable" },
+    [SOV_E_INTERNAL] = { 500, "/problems/internal", "internal error" },
+};
+
+static const struct problem *
+lookup(sov_errcode code)
+{
+    if ((unsigned) code >= SOV_E__COUNT || !problems[code].type)
+        return &problems[SOV_E_INTERNAL];
+    return &problems[code];
+}
+
+unsigned
+sov_api_error_status(sov_errcode code)
+{
+    return lookup(code)->status;
+}
+
+enum MHD_Result
+sov_api_reply_problem(sov_request *req, const sov_error *err)
+{
+    const struct problem *p = lookup(err->code);
+    sov_autoptr(json_t) body = NULL;
+    char detail[sizeof(err->msg) + 96];
+
+    if (p->status >= 500) {
+        /* The client sees only what lets an operator find the log line. */
+        sov_log_kv kv[] = { SOV_KV_S("code", sov_errcode_name(err->code)),
+                            SOV_KV_S("error", err->msg), SOV_KV_S("detail", err->detail) };
+        sov_log_kv_write(SOV_LOG_ERROR, "request failed", kv, SOV_N_ELEMENTS(kv));
+        if (err->code == SOV_E_UNAVAILABLE)
+            snprintf(detail, sizeof(detail), "%s (request id %s)", err->msg, req->request_id);
+        else
+            snprintf(detail, sizeof(detail), "request id %s", req->request_id);
+        if (err->code == SOV_E_UNAVAILABLE)
+            sov_request_add_header(req, "Retry-After", "1");
+    } else {
+        snprintf(detail, sizeof(detail), "%s", err->msg[0] ? err->msg : p->title);
+        if (err->detail[0])
+            sov_log_debug("request refused: %s (%s)", err->msg, err->detail);
+    }
+    if (err->code == SOV_E_UNAUTHENTICATED)
+        sov_request_add_header(req, "WWW-Authenticate", "Bearer");
+    body = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "type", p->type, "title", p->title,
+                     "status", (int) p->status, "detail", detail, "instance", req->path,
+                     "request_id", req->request_id);
+    if (body && err->code == SOV_E_INVALID && err->field[0])
+        json_object_set_new(body, "errors",
+                            json_pack("[{s:s, s:s}]", "field", err->field, "message",
+                                      err->msg));
+    if (!body)
+        return sov_api_reply_bytes(req, 500, "application/problem+json", "{}", 2);
+    return sov_api_reply_json_as(req, p->status, body, "application/problem+json");
+}
+
+enum MHD_Result
+sov_api_reply_status(sov_request *req, unsigned status, const char *type, const char *title,
+                     const char *detail)
+{
+    sov_autoptr(json_t) body = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "type", type,
+                                         "title", title, "status", (int) status, "detail",
+                                         detail, "instance", req->path ? req->path : "",
+                                         "request_id", req->request_id);
+    if (!body)
+        return sov_api_reply_bytes(req, 500, "application/problem+json", "{}", 2);
+    return sov_api_reply_json_as(req, status, body, "application/problem+json");
+}

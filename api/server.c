@@ -1,0 +1,794 @@
+/* server.c: libmicrohttpd glue: request life cycle, body limits, replies, CORS, metrics.
+ *
+ * A request is seen by on_request() several times: once when its headers are in (route
+ * matched, limits checked), once per piece of body, and once more when all is received,
+ * when the handler runs. Replies go out on that last call, never the first: libmicrohttpd
+ * 0.9.75 closes keep-alive connections whose reply was queued on the first call. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "sov/api.h"
+#include "sov/buf.h"
+#include "sov/crypto.h"
+#include "sov/log.h"
+
+/* Statuses counted per route; anything else lands in the last slot as "other". */
+static const unsigned counted_status[] = { 200, 201, 202, 204, 304, 400, 401, 403, 404, 405,
+                                           409, 410, 413, 415, 422, 429, 500, 501, 503 };
+#define NSTATUS (SOV_N_ELEMENTS(counted_status) + 1)
+static const double buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                  0.25, 0.5, 1, 2.5, 5, 10 };
+#define NBUCKETS SOV_N_ELEMENTS(buckets)
+
+typedef struct route_metrics {
+    atomic_ullong status[NSTATUS];
+    atomic_ullong bucket[NBUCKETS];   /* not cumulative; summed when rendered */
+    atomic_ullong count;
+    atomic_ullong sum_us;
+} route_metrics;
+
+struct sov_server {
+    struct MHD_Daemon *daemon;
+    const sov_config *cfg;
+    sov_app *app;
+    sov_router *router;
+    const sov_route *routes;
+    size_t nroutes;
+    route_metrics *metrics;     /* nroutes + 2: unmatched, preflight */
+    atomic_uint in_flight;
+    unsigned port;
+    char *tls_cert, *tls_key;
+};
+
+#define SLOT_UNMATCHED(s) ((s)->nroutes)
+#define SLOT_PREFLIGHT(s) ((s)->nroutes + 1)
+#define MAX_HEADERS 8
+/* Past this many body bytes a request already refused is cut off without an answer. */
+#define DISCARD_CAP (64ULL << 20)
+
+typedef enum kind { K_ROUTE, K_EARLY, K_OPTIONS, K_PREFLIGHT } kind;
+
+struct sov_request_internal {
+    struct timespec start;
+    kind kind;
+    size_t slot;
+    char *path_copy;
+    sov_route_match match;
+    char allow[96];
+    /* K_EARLY: a problem found before the handler could run */
+    unsigned early_status;
+    const char *early_type, *early_title;
+    char early_detail[192];
+    char *body;
+    size_t body_len, body_cap;
+    bool body_expected;
+    unsigned long long received;
+    bool replied;
+    unsigned status;
+    size_t bytes;
+    size_t nheaders;
+    char *hname[MAX_HEADERS], *hvalue[MAX_HEADERS];
+};
+
+static bool
+method_has_body(const char *m)
+{
+    return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
+}
+
+bool
+sov_api_request_id_valid(const char *id)
+{
+    size_t n = 0;
+
+    if (!id)
+        return false;
+    for (; id[n]; n++) {
+        char c = id[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':'))
+            return false;
+        if (n >= SOV_REQUEST_ID_MAX)
+            return false;
+    }
+    return n > 0;
+}
+
+const char *
+sov_request_param(sov_request *req, const char *name)
+{
+    const sov_route_match *m = &req->in->match;
+    size_t len = strlen(name);
+
+    for (size_t i = 0; i < m->nparams; i++)
+        if (m->name_lens[i] == len && memcmp(m->names[i], name, len) == 0)
+            return m->values[i];
+    return NULL;
+}
+
+const char *
+sov_request_query(sov_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+sov_request_header(sov_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void
+sov_request_add_header(sov_request *req, const char *name, const char *value)
+{
+    struct sov_request_internal *in = req->in;
+
+    if (in->nheaders == MAX_HEADERS)
+        return;
+    in->hname[in->nheaders] = strdup(name);
+    in->hvalue[in->nheaders] = strdup(value);
+    if (!in->hname[in->nheaders] || !in->hvalue[in->nheaders]) {
+        free(in->hname[in->nheaders]);
+        free(in->hvalue[in->nheaders]);
+        return;
+    }
+    in->nheaders++;
+}
+
+static void
+add_cors(sov_request *req, struct MHD_Response *resp)
+{
+    const char *origin = sov_request_header(req, "Origin");
+
+    if (!origin || !sov_config_cors_allows(req->server->cfg, origin))
+        return;
+    /* The exact origin, never "*" together with credentials; we use bearer tokens, so no
+     * Access-Control-Allow-Credentials at all. */
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+    MHD_add_response_header(resp, "Vary", "Origin");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                            "X-Request-Id, Location, Retry-After, Link");
+}
+
+/* Queue data (malloc'd, taken) as the reply. */
+static enum MHD_Result
+send_owned(sov_request *req, unsigned status, const char *ctype, char *data, size_t len)
+{
+    struct sov_request_internal *in = req->in;
+    struct MHD_Response *resp;
+    enum MHD_Result r;
+
+    if (in->replied) {
+        free(data);
+        sov_log_error("second reply to one request (status %u) ignored", status);
+        return MHD_YES;
+    }
+    resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(data);
+        return MHD_NO;
+    }
+    if (ctype && len > 0)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    for (size_t i = 0; i < in->nheaders; i++)
+        MHD_add_response_header(resp, in->hname[i], in->hvalue[i]);
+    add_cors(req, resp);
+    r = MHD_queue_response(req->conn, status, resp);
+    MHD_destroy_response(resp);
+    in->replied = true;
+    in->status = status;
+    in->bytes = len;
+    return r;
+}
+
+enum MHD_Result
+sov_api_reply_bytes(sov_request *req, unsigned status, const char *ctype, const void *data,
+                    size_t len)
+{
+    char *copy = malloc(len ? len : 1);
+
+    if (!copy)
+        return MHD_NO;
+    memcpy(copy, data, len);
+    return send_owned(req, status, ctype, copy, len);
+}
+
+enum MHD_Result
+sov_api_reply_json_as(sov_request *req, unsigned status, json_t *body, const char *ctype)
+{
+    char *text;
+
+    if (!body)
+        return send_owned(req, status, NULL, calloc(1, 1), 0);
+    text = json_dumps(body, JSON_COMPACT);
+    if (!text)
+        return MHD_NO;
+    return send_owned(req, status, ctype, text, strlen(text));
+}
+
+enum MHD_Result
+sov_api_reply(sov_request *req, unsigned status, json_t *body)
+{
+    return sov_api_reply_json_as(req, status, body, "application/json");
+}
+
+static void
+early(sov_request *req, unsigned status, const char *type, const char *title,
+      const char *detail)
+{
+    struct sov_request_internal *in = req->in;
+
+    if (in->kind == K_EARLY)
+        return;     /* the first problem found is the one reported */
+    in->kind = K_EARLY;
+    in->early_status = status;
+    in->early_type = type;
+    in->early_title = title;
+    snprintf(in->early_detail, sizeof(in->early_detail), "%s", detail);
+    free(in->body);
+    in->body = NULL;
+    in->body_len = in->body_cap = 0;
+}
+
+static void
+early_too_large(sov_request *req)
+{
+    char detail[128];
+
+    snprintf(detail, sizeof(detail), "request body is larger than %lu bytes",
+             req->server->cfg->max_body_bytes);
+    early(req, 413, "/problems/payload-too-large", "request body too large", detail);
+}
+
+static bool
+json_content_type(const char *ct)
+{
+    size_t n = strlen("application/json");
+
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    return strncasecmp(ct, "application/json", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+static sov_request *
+request_new(sov_server *s, struct MHD_Connection *conn, const char *url, const char *method)
+{
+    sov_request *req = calloc(1, sizeof(*req) + sizeof(struct sov_request_internal));
+    struct sov_request_internal *in;
+    const char *rid;
+
+    if (!req)
+        return NULL;
+    in = (struct sov_request_internal *) (req + 1);
+    req->in = in;
+    req->server = s;
+    req->app = s->app;
+    req->conn = conn;
+    req->method = method;
+    req->path = url;
+    clock_gettime(CLOCK_MONOTONIC, &in->start);
+    rid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (sov_api_request_id_valid(rid)) {
+        snprintf(req->request_id, sizeof(req->request_id), "%s", rid);
+    } else {
+        char uuid[37];
+        sov_error err = SOV_ERROR_INIT;
+        if (sov_uuid_v4(uuid, &err) < 0)
+            snprintf(uuid, sizeof(uuid), "%s", "unknown");
+        snprintf(req->request_id, sizeof(req->request_id), "%s", uuid);
+    }
+    in->slot = SLOT_UNMATCHED(s);
+    in->path_copy = strdup(url);
+    atomic_fetch_add(&s->in_flight, 1);
+    return req;
+}
+
+/* Headers are in: decide what this request is, and refuse early what can be refused. */
+static void
+classify(sov_server *s, sov_request *req)
+{
+    struct sov_request_internal *in = req->in;
+    const char *method = req->method;
+    unsigned status = 0;
+
+    if (!in->path_copy) {
+        early(req, 500, "/problems/internal", "internal error", "out of memory");
+        return;
+    }
+    if (strcmp(method, "OPTIONS") == 0) {
+        const char *want = sov_request_header(req, "Access-Control-Request-Method");
+        sov_route_match m;
+        sov_router_match(s->router, want ? want : "OPTIONS", in->path_copy, &m, &status,
+                         in->allow, sizeof(in->allow));
+        if (status == 404) {
+            early(req, 404, "/problems/not-found", "resource does not exist",
+                  "no such path");
+            return;
+        }
+        in->kind = want && sov_request_header(req, "Origin") ? K_PREFLIGHT : K_OPTIONS;
+        in->slot = SLOT_PREFLIGHT(s);
+        return;
+    }
+    req->route = sov_router_match(s->router, method, in->path_copy, &in->match, &status,
+                                  in->allow, sizeof(in->allow));
+    if (!req->route) {
+        if (status == 405) {
+            char detail[160];
+            snprintf(detail, sizeof(detail), "%s is not allowed here; allowed: %s", method,
+                     in->allow);
+            early(req, 405, "/problems/method-not-allowed", "method not allowed", detail);
+        } else {
+            early(req, 404, "/problems/not-found", "resource does not exist",
+                  "no such path");
+        }
+        return;
+    }
+    in->slot = sov_router_index(s->router, req->route);
+    in->kind = K_ROUTE;
+    if (!method_has_body(method))
+        return;
+
+    const char *cl = sov_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = sov_request_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    unsigned long long len = 0;
+    if (cl) {
+        char *end = NULL;
+        errno = 0;
+        len = strtoull(cl, &end, 10);
+        if (errno || end == cl)
+            len = ULLONG_MAX;
+    }
+    in->body_expected = len > 0 || te;
+    if (len > s->cfg->max_body_bytes) {
+        early_too_large(req);
+        return;
+    }
+    if (in->body_expected && !json_content_type(sov_request_header(req, "Content-Type")))
+        early(req, 415, "/problems/unsupported-media-type", "unsupported media type",
+              "request body must be application/json");
+}
+
+static void
+take_body(sov_server *s, sov_request *req, const char *data, size_t size)
+{
+    struct sov_request_internal *in = req->in;
+
+    if (in->kind != K_ROUTE)
+        return;     /* refused already, or a method whose body we ignore */
+    if (!method_has_body(req->method))
+        return;
+    if (in->body_len + size > s->cfg->max_body_bytes) {
+        early_too_large(req);
+        return;
+    }
+    if (in->body_len + size + 1 > in->body_cap) {
+        size_t cap = in->body_cap ? in->body_cap : 4096;
+        while (cap < in->body_len + size + 1)
+            cap *= 2;
+        char *p = realloc(in->body, cap);
+        if (!p) {
+            early(req, 503, "/problems/unavailable", "service temporarily unavailable",
+                  "out of memory");
+            return;
+        }
+        in->body = p;
+        in->body_cap = cap;
+    }
+    memcpy(in->body + in->body_len, data, size);
+    in->body_len += size;
+}
+
+static enum MHD_Result
+reply_early(sov_request *req)
+{
+    struct sov_request_internal *in = req->in;
+
+    if (in->early_status == 405)
+        sov_request_add_header(req, "Allow", in->allow);
+    return sov_api_reply_status(req, in->early_status, in->early_type, in->early_title,
+                                in->early_detail);
+}
+
+static enum MHD_Result
+reply_options(sov_request *req)
+{
+    struct sov_request_internal *in = req->in;
+    const char *origin = sov_request_header(req, "Origin");
+
+    if (in->kind == K_OPTIONS) {
+        sov_request_add_header(req, "Allow", in->allow);
+        return send_owned(req, 204, NULL, calloc(1, 1), 0);
+    }
+    if (!sov_config_cors_allows(req->server->cfg, origin))
+        return sov_api_reply_status(req, 403, "/problems/cors-origin",
+                                    "origin not allowed",
+                                    "this origin is not in cors_origins");
+    sov_request_add_header(req, "Access-Control-Allow-Methods", in->allow);
+    sov_request_add_header(req, "Access-Control-Allow-Headers",
+                           "Authorization, Content-Type, Idempotency-Key, X-Request-Id");
+    sov_request_add_header(req, "Access-Control-Max-Age", "600");
+    return send_owned(req, 204, NULL, calloc(1, 1), 0);
+}
+
+static enum MHD_Result
+dispatch(sov_request *req)
+{
+    struct sov_request_internal *in = req->in;
+    enum MHD_Result r;
+
+    if (in->kind == K_EARLY)
+        return reply_early(req);
+    if (in->kind == K_OPTIONS || in->kind == K_PREFLIGHT)
+        return reply_options(req);
+    if (in->body_len > 0) {
+        json_error_t jerr;
+        req->body = json_loadb(in->body, in->body_len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!req->body) {
+            char detail[256];
+            snprintf(detail, sizeof(detail), "malformed JSON at line %d column %d: %s",
+                     jerr.line, jerr.column, jerr.text);
+            return sov_api_reply_status(req, 400, "/problems/malformed-json",
+                                        "request body is not valid JSON", detail);
+        }
+        if (!json_is_object(req->body))
+            return sov_api_reply_status(req, 400, "/problems/malformed-json",
+                                        "request body is not valid JSON",
+                                        "request body must be a JSON object");
+    }
+    r = req->route->handler(req);
+    if (!in->replied) {
+        sov_error err = SOV_ERROR_INIT;
+        sov_error_set(&err, SOV_E_INTERNAL, "handler gave no reply");
+        sov_error_detail(&err, "%s %s returned without replying", req->route->method,
+                         req->route->pattern);
+        return sov_api_reply_problem(req, &err);
+    }
+    return r;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size,
+           void **con_cls)
+{
+    sov_server *s = cls;
+    sov_request *req = *con_cls;
+    enum MHD_Result r = MHD_YES;
+
+    if (!req) {
+        req = request_new(s, conn, url, method);
+        if (!req)
+            return MHD_NO;
+        *con_cls = req;
+        sov_log_set_request_id(req->request_id);
+        classify(s, req);
+        /* Refused before a body we do not want: answer now, so it is never read (the
+         * connection closes after). Without a body, wait for the next call: keep-alive. */
+        if (req->in->kind == K_EARLY && req->in->body_expected)
+            r = reply_early(req);
+        sov_log_set_request_id(NULL);
+        return r;
+    }
+    sov_log_set_request_id(req->request_id);
+    if (*upload_data_size > 0) {
+        /* libmicrohttpd takes no reply while a body streams in: a body found too large
+         * midway (chunked) is read to its end and dropped, up to a hard cap. */
+        req->in->received += *upload_data_size;
+        take_body(s, req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        if (req->in->received > DISCARD_CAP)
+            r = MHD_NO;
+    } else if (!req->in->replied) {
+        r = dispatch(req);
+    }
+    sov_log_set_request_id(NULL);
+    return r;
+}
+
+static size_t
+status_slot(unsigned status)
+{
+    for (size_t i = 0; i < SOV_N_ELEMENTS(counted_status); i++)
+        if (counted_status[i] == status)
+            return i;
+    return NSTATUS - 1;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    sov_server *s = cls;
+    sov_request *req = *con_cls;
+    struct sov_request_internal *in;
+    struct timespec now;
+    double secs;
+
+    if (!req)
+        return;
+    in = req->in;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    secs = (double) (now.tv_sec - in->start.tv_sec) +
+           (double) (now.tv_nsec - in->start.tv_nsec) / 1e9;
+
+    route_metrics *m = &s->metrics[in->slot];
+    atomic_fetch_add(&m->status[status_slot(in->status)], 1);
+    atomic_fetch_add(&m->count, 1);
+    atomic_fetch_add(&m->sum_us, (unsigned long long) (secs * 1e6));
+    for (size_t b = 0; b < NBUCKETS; b++)
+        if (secs <= buckets[b]) {
+            atomic_fetch_add(&m->bucket[b], 1);
+            break;
+        }
+
+    sov_log_set_request_id(req->request_id);
+    const char *route = req->route ? req->route->pattern
+                        : in->slot == SLOT_PREFLIGHT(s) ? "(options)" : "(unmatched)";
+    sov_log_kv kv[] = {
+        SOV_KV_S("method", req->method), SOV_KV_S("route", route),
+        SOV_KV_S("path", req->path), SOV_KV_I("status", in->status),
+        SOV_KV_I("bytes", in->bytes), SOV_KV_F("latency_ms", secs * 1000.0),
+        SOV_KV_S("outcome", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "ok" : "aborted"),
+    };
+    sov_log_kv_write(SOV_LOG_INFO, "request", kv, SOV_N_ELEMENTS(kv));
+    sov_log_set_request_id(NULL);
+
+    json_decref(req->body);
+    free(in->body);
+    free(in->path_copy);
+    for (size_t i = 0; i < in->nheaders; i++) {
+        free(in->hname[i]);
+        free(in->hvalue[i]);
+    }
+    free(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->in_flight, 1);
+}
+
+static void
+mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    size_t n;
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    sov_log_warn("libmicrohttpd: %s", msg);
+}
+
+static char *
+read_file(const char *path, sov_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    sov_buf b = SOV_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+
+    if (!f) {
+        sov_error_set(err, SOV_E_INVALID, "could not read '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        sov_buf_append(&b, chunk, n);
+    fclose(f);
+    if (b.oom) {
+        sov_buf_release(&b);
+        sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+        return NULL;
+    }
+    return sov_buf_steal(&b, NULL);
+}
+
+static void
+server_free(sov_server *s)
+{
+    if (!s)
+        return;
+    sov_router_free(s->router);
+    free(s->metrics);
+    free(s->tls_cert);
+    free(s->tls_key);
+    free(s);
+}
+
+int
+sov_server_start(const sov_config *cfg, const sov_route *routes, size_t nroutes, sov_app *app,
+                 sov_server **ret, sov_error *err)
+{
+    sov_server *s = calloc(1, sizeof(*s));
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+    struct addrinfo *ai = NULL;
+    char port[16];
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    struct MHD_OptionItem opts[16];
+    size_t n = 0;
+    int rc;
+
+    if (!s)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    s->cfg = cfg;
+    s->app = app;
+    s->routes = routes;
+    s->nroutes = nroutes;
+    s->metrics = calloc(nroutes + 2, sizeof(*s->metrics));
+    if (!s->metrics || sov_router_new(routes, nroutes, &s->router, err) < 0) {
+        server_free(s);
+        return err->code ? -1 : sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    }
+
+    snprintf(port, sizeof(port), "%u", cfg->port);
+    rc = getaddrinfo(cfg->listen_address, port, &hints, &ai);
+    if (rc != 0) {
+        server_free(s);
+        return sov_error_invalid(err, "listen_address", "cannot listen on '%s': %s",
+                                 cfg->listen_address, gai_strerror(rc));
+    }
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, ai->ai_addr };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
+                                         (intptr_t) on_completed, s };
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
+                                         (intptr_t) cfg->http_connection_timeout, NULL };
+    if (cfg->http_threads > 1)
+        opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
+                                             (intptr_t) cfg->http_threads, NULL };
+    if (cfg->tls_cert && cfg->tls_cert[0]) {
+        s->tls_cert = read_file(cfg->tls_cert, err);
+        s->tls_key = s->tls_cert ? read_file(cfg->tls_key, err) : NULL;
+        if (!s->tls_key) {
+            freeaddrinfo(ai);
+            server_free(s);
+            return -1;
+        }
+        flags |= MHD_USE_TLS;
+        opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert };
+        opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key };
+    }
+    opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+
+    /* The logger first, or libmicrohttpd prints its own lines while reading the options. */
+    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+                                 MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!s->daemon) {
+        int e = errno;
+        server_free(s);
+        sov_error_set(err, SOV_E_INVALID, "could not listen on %s port %u: %s",
+                      cfg->listen_address, cfg->port, e ? strerror(e) : "see log");
+        snprintf(err->field, sizeof(err->field), "port");
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon,
+                                                           MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : cfg->port;
+    *ret = s;
+    return 0;
+}
+
+unsigned
+sov_server_port(sov_server *s)
+{
+    return s->port;
+}
+
+unsigned
+sov_server_in_flight(sov_server *s)
+{
+    return atomic_load(&s->in_flight);
+}
+
+unsigned
+sov_server_shutdown(sov_server *s, unsigned timeout_s)
+{
+    struct timespec start, now, tick = { 0, 10000000L };
+    unsigned left;
+
+    if (!s)
+        return 0;
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while ((left = atomic_load(&s->in_flight)) > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec >= (time_t) timeout_s)
+            break;
+        nanosleep(&tick, NULL);
+    }
+    MHD_stop_daemon(s->daemon);
+    server_free(s);
+    return left;
+}
+
+static void
+metrics_route(sov_buf *b, const char *route, const char *method, const route_metrics *m)
+{
+    for (size_t i = 0; i < NSTATUS; i++) {
+        unsigned long long v = atomic_load(&m->status[i]);
+        if (v == 0)
+            continue;
+        if (i < NSTATUS - 1)
+            sov_buf_printf(b,
+                           "sov_http_requests_total{route=\"%s\",method=\"%s\","
+                           "status=\"%u\"} %llu\n",
+                           route, method, counted_status[i], v);
+        else
+            sov_buf_printf(b,
+                           "sov_http_requests_total{route=\"%s\",method=\"%s\","
+                           "status=\"other\"} %llu\n",
+                           route, method, v);
+    }
+}
+
+static void
+metrics_histogram(sov_buf *b, const char *route, const char *method, const route_metrics *m)
+{
+    unsigned long long cum = 0, count = atomic_load(&m->count);
+
+    if (count == 0)
+        return;
+    for (size_t i = 0; i < NBUCKETS; i++) {
+        cum += atomic_load(&m->bucket[i]);
+        sov_buf_printf(b,
+                       "sov_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\","
+                       "le=\"%g\"} %llu\n",
+                       route, method, buckets[i], cum);
+    }
+    sov_buf_printf(b,
+                   "sov_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\","
+                   "le=\"+Inf\"} %llu\n",
+                   route, method, count);
+    sov_buf_printf(b,
+                   "sov_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} %.6f\n",
+                   route, method, (double) atomic_load(&m->sum_us) / 1e6);
+    sov_buf_printf(b,
+                   "sov_http_request_duration_seconds_count{route=\"%s\",method=\"%s\"} "
+                   "%llu\n",
+                   route, method, count);
+}
+
+void
+sov_server_metrics(sov_server *s, sov_buf *b)
+{
+    sov_buf_puts(b, "# HELP sov_http_requests_total HTTP requests answered, by route, method "
+                    "and status.\n# TYPE sov_http_requests_total counter\n");
+    for (size_t i = 0; i < s->nroutes; i++)
+        metrics_route(b, s->routes[i].pattern, s->routes[i].method, &s->metrics[i]);
+    metrics_route(b, "(unmatched)", "any", &s->metrics[SLOT_UNMATCHED(s)]);
+    metrics_route(b, "(options)", "OPTIONS", &s->metrics[SLOT_PREFLIGHT(s)]);
+
+    sov_buf_puts(b, "# HELP sov_http_request_duration_seconds Time from request headers to "
+                    "reply sent.\n# TYPE sov_http_request_duration_seconds histogram\n");
+    for (size_t i = 0; i < s->nroutes; i++)
+        metrics_histogram(b, s->routes[i].pattern, s->routes[i].method, &s->metrics[i]);
+    metrics_histogram(b, "(unmatched)", "any", &s->metrics[SLOT_UNMATCHED(s)]);
+    metrics_histogram(b, "(options)", "OPTIONS", &s->metrics[SLOT_PREFLIGHT(s)]);
+
+    sov_buf_printf(b, "# HELP sov_http_requests_in_flight Requests received and not yet "
+                      "answered.\n# TYPE sov_http_requests_in_flight gauge\n"
+                      "sov_http_requests_in_flight %u\n",
+                   atomic_load(&s->in_flight));
+}

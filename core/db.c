@@ -1,0 +1,344 @@
+/* db.c: the PostgreSQL connection pool.
+ *
+ * A fixed number of slots, each holding at most one PGconn. Connections open on first use
+ * and reopen after PostgreSQL went away, so the pool needs no supervisor: the first request
+ * after an outage pays for the reconnect, requests during it get SOV_E_UNAVAILABLE (503). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sov/db.h"
+#include "sov/log.h"
+
+struct sov_dbconn {
+    sov_db *db;
+    PGconn *conn;
+    bool leased;
+    char sqlstate[6];
+};
+
+struct sov_db {
+    sov_db_options o;
+    char *url;
+    char connect_timeout[16];
+    char options[64];
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    sov_dbconn *slots;
+    unsigned in_use;
+    unsigned long long acquired, waits, timeouts, reconnects, failures;
+};
+
+int
+sov_db_new(const sov_db_options *opts, sov_db **ret, sov_error *err)
+{
+    sov_db *db = calloc(1, sizeof(*db));
+    pthread_condattr_t ca;
+
+    if (!db)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    db->o = *opts;
+    if (db->o.pool_size == 0)
+        db->o.pool_size = 1;
+    db->url = strdup(opts->url ? opts->url : "");
+    db->slots = calloc(db->o.pool_size, sizeof(*db->slots));
+    if (!db->url || !db->slots) {
+        sov_db_free(db);
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    }
+    for (unsigned i = 0; i < db->o.pool_size; i++)
+        db->slots[i].db = db;
+    snprintf(db->connect_timeout, sizeof(db->connect_timeout), "%u",
+             opts->connect_timeout ? opts->connect_timeout : 5);
+    snprintf(db->options, sizeof(db->options), "-c statement_timeout=%u",
+             opts->statement_timeout_ms);
+    pthread_mutex_init(&db->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&db->freed, &ca);
+    pthread_condattr_destroy(&ca);
+    *ret = db;
+    return 0;
+}
+
+void
+sov_db_free(sov_db *db)
+{
+    if (!db)
+        return;
+    if (db->slots) {
+        for (unsigned i = 0; i < db->o.pool_size; i++)
+            if (db->slots[i].conn)
+                PQfinish(db->slots[i].conn);
+        pthread_mutex_destroy(&db->lock);
+        pthread_cond_destroy(&db->freed);
+    }
+    free(db->slots);
+    free(db->url);
+    free(db);
+}
+
+/* Ours come before dbname, so a setting in the configured URL wins over our default. */
+static PGconn *
+open_conn(sov_db *db)
+{
+    const char *keys[] = { "application_name", "connect_timeout", "options", "dbname", NULL };
+    const char *values[] = { "sovd", db->connect_timeout, db->options, db->url, NULL };
+
+    return PQconnectdbParams(keys, values, 1);
+}
+
+static void
+slot_return(sov_dbconn *c)
+{
+    sov_db *db = c->db;
+
+    pthread_mutex_lock(&db->lock);
+    c->leased = false;
+    db->in_use--;
+    pthread_cond_signal(&db->freed);
+    pthread_mutex_unlock(&db->lock);
+}
+
+int
+sov_db_acquire(sov_db *db, sov_dbconn **ret, sov_error *err)
+{
+    struct timespec deadline;
+    sov_dbconn *c = NULL;
+
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += db->o.acquire_timeout_ms / 1000;
+    deadline.tv_nsec += (long) (db->o.acquire_timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+
+    pthread_mutex_lock(&db->lock);
+    for (;;) {
+        sov_dbconn *empty = NULL;
+        for (unsigned i = 0; i < db->o.pool_size && !c; i++) {
+            sov_dbconn *s = &db->slots[i];
+            if (s->leased)
+                continue;
+            if (s->conn)
+                c = s;              /* an open connection is cheapest */
+            else if (!empty)
+                empty = s;
+        }
+        if (!c)
+            c = empty;
+        if (c)
+            break;
+        db->waits++;
+        if (pthread_cond_timedwait(&db->freed, &db->lock, &deadline) == ETIMEDOUT) {
+            db->timeouts++;
+            pthread_mutex_unlock(&db->lock);
+            sov_error_set(err, SOV_E_UNAVAILABLE, "database is busy, try again");
+            return sov_error_detail(err, "no pooled connection free within %u ms (pool of %u)",
+                                    db->o.acquire_timeout_ms, db->o.pool_size);
+        }
+    }
+    c->leased = true;
+    db->in_use++;
+    db->acquired++;
+    pthread_mutex_unlock(&db->lock);
+
+    c->sqlstate[0] = '\0';
+    if (c->conn && PQstatus(c->conn) != CONNECTION_OK) {
+        PQfinish(c->conn);
+        c->conn = NULL;
+    }
+    if (!c->conn) {
+        c->conn = open_conn(db);
+        if (!c->conn || PQstatus(c->conn) != CONNECTION_OK) {
+            sov_error_set(err, SOV_E_UNAVAILABLE, "database is unavailable");
+            sov_error_detail(err, "could not connect to PostgreSQL: %s",
+                             c->conn ? PQerrorMessage(c->conn) : "out of memory");
+            if (c->conn)
+                PQfinish(c->conn);
+            c->conn = NULL;
+            pthread_mutex_lock(&db->lock);
+            db->failures++;
+            pthread_mutex_unlock(&db->lock);
+            slot_return(c);
+            return -1;
+        }
+        pthread_mutex_lock(&db->lock);
+        db->reconnects++;
+        pthread_mutex_unlock(&db->lock);
+    }
+    *ret = c;
+    return 0;
+}
+
+void
+sov_db_release(sov_dbconn *c)
+{
+    if (!c)
+        return;
+    if (c->conn) {
+        PGTransactionStatusType ts = PQtransactionStatus(c->conn);
+        if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+            PGresult *r = PQexec(c->conn, "ROLLBACK");
+            PQclear(r);
+        } else if (ts != PQTRANS_IDLE) {
+            /* Busy or broken: a fresh connection is safer than guessing its state. */
+            PQfinish(c->conn);
+            c->conn = NULL;
+        }
+    }
+    slot_return(c);
+}
+
+PGconn *
+sov_db_conn(sov_dbconn *c)
+{
+    return c->conn;
+}
+
+void
+sov_db_get_stats(sov_db *db, sov_db_stats *ret)
+{
+    pthread_mutex_lock(&db->lock);
+    ret->size = db->o.pool_size;
+    ret->in_use = db->in_use;
+    ret->idle = 0;
+    for (unsigned i = 0; i < db->o.pool_size; i++)
+        if (!db->slots[i].leased && db->slots[i].conn)
+            ret->idle++;
+    ret->acquired = db->acquired;
+    ret->waits = db->waits;
+    ret->timeouts = db->timeouts;
+    ret->reconnects = db->reconnects;
+    ret->failures = db->failures;
+    pthread_mutex_unlock(&db->lock);
+}
+
+static bool
+sqlstate_is(const char *state, const char *prefix)
+{
+    return strncmp(state, prefix, strlen(prefix)) == 0;
+}
+
+int
+sov_db_error(PGconn *conn, const PGresult *res, sov_error *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+
+    if (!state) {
+        /* No SQLSTATE: libpq itself failed, nearly always a lost connection. */
+        sov_error_set(err, SOV_E_UNAVAILABLE, "database is unavailable");
+        return sov_error_detail(err, "%s", conn ? PQerrorMessage(conn) : "no connection");
+    }
+    sov_error_detail(err, "SQLSTATE %s%s%s: %s", state, constraint ? " constraint " : "",
+                     constraint ? constraint : "", primary ? primary : "");
+    if (strcmp(state, "23505") == 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "conflicts with an existing resource");
+    if (strcmp(state, "23503") == 0)
+        return sov_error_set(err, SOV_E_CONFLICT,
+                             "refers to a resource that does not exist or is still in use");
+    if (sqlstate_is(state, "22") || sqlstate_is(state, "23"))
+        return sov_error_set(err, SOV_E_INVALID, "invalid value");
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+        return sov_error_set(err, SOV_E_UNAVAILABLE,
+                             "could not complete the change because of concurrent updates");
+    if (sqlstate_is(state, "08") || sqlstate_is(state, "57") || sqlstate_is(state, "53"))
+        return sov_error_set(err, SOV_E_UNAVAILABLE, "database is unavailable");
+    return sov_error_set(err, SOV_E_INTERNAL, "database error");
+}
+
+const char *
+sov_db_last_sqlstate(sov_dbconn *c)
+{
+    return c->sqlstate;
+}
+
+static void
+note_sqlstate(sov_dbconn *c, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
+}
+
+int
+sov_db_query(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+             PGresult **ret, sov_error *err)
+{
+    bool idle = PQtransactionStatus(c->conn) == PQTRANS_IDLE;
+    sov_autoptr(PGresult) res = NULL;
+    ExecStatusType st;
+
+    c->sqlstate[0] = '\0';
+    for (int attempt = 0;; attempt++) {
+        res = PQexecParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+        st = PQresultStatus(res);
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            if (ret)
+                *ret = SOV_TAKE_PTR(res);
+            return 0;
+        }
+        /* A connection that died while idle in the pool (PostgreSQL restarted): nothing
+         * of ours ran on it, so reopening and running the statement again is safe. */
+        if (attempt == 0 && idle && PQstatus(c->conn) == CONNECTION_BAD) {
+            PQclear(SOV_TAKE_PTR(res));
+            PQreset(c->conn);
+            if (PQstatus(c->conn) == CONNECTION_OK) {
+                pthread_mutex_lock(&c->db->lock);
+                c->db->reconnects++;
+                pthread_mutex_unlock(&c->db->lock);
+                continue;
+            }
+        }
+        break;
+    }
+    note_sqlstate(c, res);
+    return sov_db_error(c->conn, res, err);
+}
+
+static bool
+retryable(const char *state)
+{
+    return strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0;
+}
+
+int
+sov_db_tx_on(sov_dbconn *c, sov_db_tx_fn fn, void *arg, sov_error *err)
+{
+    enum { ATTEMPTS = 5 };
+
+    for (int attempt = 1;; attempt++) {
+        if (sov_db_query(c, "BEGIN", 0, NULL, NULL, err) < 0)
+            return -1;
+        if (fn(c, arg, err) == 0 && sov_db_query(c, "COMMIT", 0, NULL, NULL, err) == 0)
+            return 0;
+        if (PQstatus(c->conn) == CONNECTION_OK &&
+            PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
+            PGresult *r = PQexec(c->conn, "ROLLBACK");
+            PQclear(r);
+        }
+        if (attempt >= ATTEMPTS || !retryable(c->sqlstate))
+            return -1;
+        sov_log_debug("transaction hit SQLSTATE %s, retrying (attempt %d)", c->sqlstate,
+                      attempt + 1);
+        sov_error_clear(err);
+        /* Back off a little, more each time, so colliding transactions spread out. */
+        struct timespec ts = { 0, (long) attempt * 2000000L };
+        nanosleep(&ts, NULL);
+    }
+}
+
+int
+sov_db_tx(sov_db *db, sov_db_tx_fn fn, void *arg, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    if (sov_db_acquire(db, &c, err) < 0)
+        return -1;
+    return sov_db_tx_on(c, fn, arg, err);
+}

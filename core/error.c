@@ -1,0 +1,76 @@
+/* error.c: filling sov_error without allocating. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sov/error.h"
+
+static const char *const names[SOV_E__COUNT] = {
+    [SOV_OK] = "ok",
+    [SOV_E_INVALID] = "invalid",
+    [SOV_E_NOT_FOUND] = "not-found",
+    [SOV_E_CONFLICT] = "conflict",
+    [SOV_E_RESIDENCY] = "residency-policy",
+    [SOV_E_UNAUTHENTICATED] = "unauthenticated",
+    [SOV_E_FORBIDDEN] = "forbidden",
+    [SOV_E_QUOTA] = "quota-exceeded",
+    [SOV_E_UNAVAILABLE] = "unavailable",
+    [SOV_E_INTERNAL] = "internal",
+};
+
+int
+sov_error_set(sov_error *err, sov_errcode code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err)
+        return -1;
+    err->code = code;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int
+sov_error_detail(sov_error *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int
+sov_error_invalid(sov_error *err, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err)
+        return -1;
+    err->code = SOV_E_INVALID;
+    snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void
+sov_error_clear(sov_error *err)
+{
+    if (err)
+        memset(err, 0, sizeof(*err));
+}
+
+const char *
+sov_errcode_name(sov_errcode code)
+{
+    if ((unsigned) code >= SOV_E__COUNT || !names[code])
+        return "internal";
+    return names[code];
+}

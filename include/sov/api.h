@@ -1,0 +1,131 @@
+/* api.h: the HTTP edge. A libmicrohttpd server, a route table, problem+json replies.
+ *
+ * The route table is the single source of truth for method, path and handler (and, with
+ * identity, the roles allowed): the router, the OpenAPI check and the role matrix test all
+ * iterate it. Handlers parse and shape; they call one service function and render. */
+#ifndef SOV_API_H
+#define SOV_API_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sov/cleanup.h"
+#include "sov/config.h"
+#include "sov/db.h"
+#include "sov/error.h"
+#include "sov/log.h"
+
+SOV_DEFINE_AUTOPTR(json_t, json_decref)
+
+typedef struct sov_server sov_server;
+typedef struct sov_request sov_request;
+
+/* What handlers reach through req->app: the process's shared services. */
+typedef struct sov_app {
+    const sov_config *cfg;
+    sov_db *db;
+} sov_app;
+
+typedef enum MHD_Result (*sov_handler)(sov_request *req);
+
+enum {
+    SOV_ROUTE_PUBLIC = 1u << 0,     /* no token needed (health, metrics, the contract) */
+};
+
+typedef struct sov_route {
+    const char *method;     /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+    const char *pattern;    /* "/v1/tenants/{id}/users/{uid}" */
+    sov_handler handler;
+    unsigned flags;
+} sov_route;
+
+#define SOV_MAX_PATH_PARAMS 8
+#define SOV_REQUEST_ID_MAX 64
+
+struct sov_request {
+    sov_server *server;
+    sov_app *app;
+    struct MHD_Connection *conn;
+    const sov_route *route;
+    const char *method;
+    const char *path;
+    char request_id[SOV_REQUEST_ID_MAX + 1];
+    json_t *body;           /* the parsed JSON object, or NULL when no body was sent */
+    /* the rest belongs to the server */
+    struct sov_request_internal *in;
+};
+
+/* The routes sovd serves, defined in api/routes.c. */
+extern const sov_route sov_api_routes[];
+extern const size_t sov_api_routes_count;
+
+/* The OpenAPI document, compiled in from api/openapi.json. */
+extern const char sov_openapi_json[];
+extern const size_t sov_openapi_json_len;
+
+/* Start listening; handlers run on libmicrohttpd's thread pool (cfg->http_threads). */
+int sov_server_start(const sov_config *cfg, const sov_route *routes, size_t nroutes,
+                     sov_app *app, sov_server **ret, sov_error *err);
+/* The bound TCP port (useful when cfg->port was 0). */
+unsigned sov_server_port(sov_server *s);
+/* Graceful stop: close the listening socket, let in-flight requests finish for at most
+ * timeout_s, then close every connection and free the server. Returns how many requests
+ * were still running when the time ran out. */
+unsigned sov_server_shutdown(sov_server *s, unsigned timeout_s);
+/* Requests received and not yet answered. */
+unsigned sov_server_in_flight(sov_server *s);
+/* Append the HTTP metrics (Prometheus text) to buf. */
+struct sov_buf;
+void sov_server_metrics(sov_server *s, struct sov_buf *buf);
+
+/* Path parameter by name ("id" for "{id}"); NULL if the route has none of that name. */
+const char *sov_request_param(sov_request *req, const char *name);
+/* Query parameter; NULL when absent. */
+const char *sov_request_query(sov_request *req, const char *name);
+/* Request header; NULL when absent. */
+const char *sov_request_header(sov_request *req, const char *name);
+
+/* Add a header to the reply still to come (e.g. Location). Copied. */
+void sov_request_add_header(sov_request *req, const char *name, const char *value);
+
+/* Reply with JSON (body may be NULL for an empty body; the reference is not taken). */
+enum MHD_Result sov_api_reply(sov_request *req, unsigned status, json_t *body);
+/* The same with another JSON media type (application/problem+json). */
+enum MHD_Result sov_api_reply_json_as(sov_request *req, unsigned status, json_t *body,
+                                      const char *ctype);
+/* Reply with bytes of the given content type; data is copied. */
+enum MHD_Result sov_api_reply_bytes(sov_request *req, unsigned status, const char *ctype,
+                                    const void *data, size_t len);
+/* Reply with the problem+json for err (status from its code). A 5xx logs err->detail with
+ * the request id and shows the client only the request id. */
+enum MHD_Result sov_api_reply_problem(sov_request *req, const sov_error *err);
+/* A problem the HTTP edge itself detects (413, 415, 405, ...). */
+enum MHD_Result sov_api_reply_status(sov_request *req, unsigned status, const char *type,
+                                     const char *title, const char *detail);
+
+/* Status and problem type of an error code (the table every reply goes through). */
+unsigned sov_api_error_status(sov_errcode code);
+
+/* Whether a client-sent X-Request-Id is sane enough to echo and log. */
+bool sov_api_request_id_valid(const char *id);
+
+/* Route matching, exposed for tests. Returns the route, or NULL and sets *ret_status to 404
+ * (no such path) or 405 (path exists; allow lists its methods, comma-separated). */
+typedef struct sov_router sov_router;
+int sov_router_new(const sov_route *routes, size_t n, sov_router **ret, sov_error *err);
+void sov_router_free(sov_router *r);
+typedef struct sov_route_match {
+    size_t nparams;
+    const char *names[SOV_MAX_PATH_PARAMS];
+    size_t name_lens[SOV_MAX_PATH_PARAMS];
+    char *values[SOV_MAX_PATH_PARAMS];  /* point into the buffer given to match */
+} sov_route_match;
+const sov_route *sov_router_match(const sov_router *r, const char *method, char *path_copy,
+                                  sov_route_match *m, unsigned *ret_status, char *allow,
+                                  size_t allow_size);
+/* Index of a route in the table the router was made from. */
+size_t sov_router_index(const sov_router *r, const sov_route *route);
+
+#endif

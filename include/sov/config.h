@@ -1,0 +1,56 @@
+/* config.h: sovd's configuration.
+ *
+ * Three layers, each overriding the one before: a config file (`--config FILE`, lines of
+ * `key = value`), environment variables (SOV_ + upper-case key), and command-line flags
+ * (`--key value` or `--key=value`, underscores written as dashes). Every key is described
+ * once, in core/config.c's option table, which also drives `sovd --help`. A bad value or an
+ * unknown key is refused at start with a message that names the key and where it came from. */
+#ifndef SOV_CONFIG_H
+#define SOV_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "sov/error.h"
+
+enum {
+    SOV_ROLE_API = 1u << 0,
+    SOV_ROLE_WORKER = 1u << 1,
+    SOV_ROLE_RECONCILER = 1u << 2,
+};
+
+typedef struct sov_config {
+    char *listen_address;       /* IPv4 or IPv6 literal, or a host name */
+    unsigned port;              /* 0: let the kernel pick (logged at start) */
+    char *state_dir;            /* tokens and keys live here */
+    char *database_url;         /* libpq connection string or URI */
+    unsigned db_pool_size;
+    unsigned db_connect_timeout;    /* seconds */
+    unsigned db_acquire_timeout_ms; /* waiting for a free pooled connection */
+    unsigned db_statement_timeout_ms;
+    unsigned startup_timeout;       /* seconds to wait for PostgreSQL at start */
+    unsigned http_threads;          /* 0: number of cores */
+    unsigned long max_body_bytes;
+    unsigned http_connection_timeout;   /* seconds of idle before a connection is closed */
+    unsigned shutdown_timeout;      /* seconds to let in-flight requests finish */
+    unsigned roles;                 /* SOV_ROLE_* bits */
+    int log_level;                  /* sov_log_level */
+    char *tls_cert;                 /* PEM files; both or neither */
+    char *tls_key;
+    char *cors_origins;             /* comma-separated exact origins, or empty */
+} sov_config;
+
+/* Defaults, then file, environment (envp, NULL-terminated) and argv, in that order.
+ * Returns 1 when --help or --version was printed to out (the caller exits 0),
+ * 0 on success, -1 with err naming the key on a bad value. */
+int sov_config_load(sov_config *cfg, int argc, char **argv, char **envp, FILE *out,
+                    sov_error *err);
+void sov_config_release(sov_config *cfg);
+
+/* Print the option reference (the body of `sovd --help`). */
+void sov_config_usage(FILE *out);
+
+/* Whether origin is one of cfg->cors_origins (exact match, or "*" configured). */
+bool sov_config_cors_allows(const sov_config *cfg, const char *origin);
+
+#endif

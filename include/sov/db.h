@@ -1,0 +1,70 @@
+/* db.h: a pool of libpq connections, parameterized queries and transactions.
+ *
+ * Every query goes through sov_db_query() with $n parameters: no SQL text is ever built from
+ * input. A lost connection is reported as SOV_E_UNAVAILABLE (the API answers 503) and is
+ * reopened on next use, so sovd recovers by itself when PostgreSQL comes back. */
+#ifndef SOV_DB_H
+#define SOV_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "sov/cleanup.h"
+#include "sov/error.h"
+
+SOV_DEFINE_AUTOPTR(PGresult, PQclear)
+
+typedef struct sov_db sov_db;
+typedef struct sov_dbconn sov_dbconn;   /* a connection lent by the pool */
+
+typedef struct sov_db_options {
+    const char *url;
+    unsigned pool_size;
+    unsigned connect_timeout;       /* seconds */
+    unsigned acquire_timeout_ms;
+    unsigned statement_timeout_ms;  /* 0: none */
+} sov_db_options;
+
+typedef struct sov_db_stats {
+    unsigned size, in_use, idle;
+    unsigned long long acquired, waits, timeouts, reconnects, failures;
+} sov_db_stats;
+
+/* Create the pool; connections open lazily, so this succeeds while PostgreSQL is down. */
+int sov_db_new(const sov_db_options *opts, sov_db **ret, sov_error *err);
+void sov_db_free(sov_db *db);
+SOV_DEFINE_AUTOPTR(sov_db, sov_db_free)
+
+/* Borrow a live connection (opening or reopening one if needed); wait at most
+ * acquire_timeout_ms for one to be free. */
+int sov_db_acquire(sov_db *db, sov_dbconn **ret, sov_error *err);
+/* Return it; a connection left inside a transaction is rolled back first. */
+void sov_db_release(sov_dbconn *c);
+SOV_DEFINE_AUTOPTR(sov_dbconn, sov_db_release)
+
+PGconn *sov_db_conn(sov_dbconn *c);
+void sov_db_get_stats(sov_db *db, sov_db_stats *ret);
+
+/* Run one statement with text parameters. On success *ret holds a TUPLES_OK or COMMAND_OK
+ * result (ret may be NULL to discard it). Outside a transaction, a connection found dead is
+ * reopened and the statement retried once. Errors are mapped by sov_db_error(). */
+int sov_db_query(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+                 PGresult **ret, sov_error *err);
+
+/* Map a failed result (or a dead connection when res is NULL) to a sov_error:
+ * unique/foreign-key violations -> CONFLICT, data exceptions -> INVALID, connection loss,
+ * shutdown and timeouts -> UNAVAILABLE, the rest -> INTERNAL. SQLSTATE and the server's
+ * message go to err->detail. Returns -1. */
+int sov_db_error(PGconn *conn, const PGresult *res, sov_error *err);
+
+/* The SQLSTATE of the last error mapped on this connection ("" if none). */
+const char *sov_db_last_sqlstate(sov_dbconn *c);
+
+/* Run fn inside BEGIN ... COMMIT on one pooled connection. fn returns 0 to commit or -1 to
+ * roll back. Serialization failures and deadlocks are retried (fn must be re-runnable). */
+typedef int (*sov_db_tx_fn)(sov_dbconn *c, void *arg, sov_error *err);
+int sov_db_tx(sov_db *db, sov_db_tx_fn fn, void *arg, sov_error *err);
+/* The same on a connection the caller already holds. */
+int sov_db_tx_on(sov_dbconn *c, sov_db_tx_fn fn, void *arg, sov_error *err);
+
+#endif

@@ -1,0 +1,266 @@
+/* sovd as a process, against a real PostgreSQL database: it migrates, serves the public
+ * routes, logs JSON, refuses bad configuration and edited migrations, and finishes a slow
+ * request when told to stop. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sov/migrate.h"
+#include "testlib.h"
+
+static char *db;
+static tl_sovd sovd;
+
+static void
+setup(void)
+{
+    db = tl_db_create();
+    memset(&sovd, 0, sizeof(sovd));
+}
+
+static void
+teardown(void)
+{
+    if (sovd.pid > 0)
+        tl_sovd_stop(&sovd, SIGKILL, 5);
+    tl_db_drop(db);
+    free(db);
+}
+
+START_TEST(serves_health_readiness_metrics_and_contract)
+{
+    tl_resp r;
+
+    tl_sovd_start(&sovd, db, NULL);
+    tl_get(sovd.base, "/healthz", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "status")), "ok");
+    tl_resp_free(&r);
+
+    tl_get(sovd.base, "/readyz", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "migrations")),
+                     (json_int_t) sov_migrations_count);
+    tl_resp_free(&r);
+
+    tl_get(sovd.base, "/v1/openapi.json", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(r.json, "openapi.json is not JSON");
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "openapi")), "3.1.0");
+    tl_resp_free(&r);
+
+    tl_get(sovd.base, "/metrics", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "sov_http_requests_total{route=\"/healthz\""));
+    ck_assert_ptr_nonnull(strstr(r.body, "sov_db_pool_connections{state=\"idle\"}"));
+    ck_assert_ptr_nonnull(strstr(r.body, "sov_http_request_duration_seconds_bucket"));
+    ck_assert_ptr_nonnull(strstr(r.body, "process_resident_memory_bytes"));
+    tl_resp_free(&r);
+
+    tl_get(sovd.base, "/v1/nothing-here", &r);
+    tl_assert_problem(&r, 404, "/problems/not-found");
+    tl_resp_free(&r);
+
+    ck_assert_int_eq(tl_sovd_stop(&sovd, SIGTERM, 20), 0);
+}
+END_TEST
+
+START_TEST(schema_is_migrated_at_start)
+{
+    char *v;
+
+    tl_sovd_start(&sovd, db, NULL);
+    v = tl_db_exec(db, "SELECT count(*) FROM schema_migrations");
+    ck_assert_int_eq(atoi(v), (int) sov_migrations_count);
+    free(v);
+    v = tl_db_exec(db, "SELECT count(*) FROM control_plane");
+    ck_assert_str_eq(v, "1");
+    free(v);
+    ck_assert_int_eq(tl_sovd_stop(&sovd, SIGINT, 20), 0);
+
+    /* A second start applies nothing again. */
+    tl_sovd_start(&sovd, db, NULL);
+    ck_assert_int_eq(tl_sovd_stop(&sovd, SIGTERM, 20), 0);
+    char *log = tl_sovd_log(&sovd);
+    ck_assert_ptr_null(strstr(log, "applied migration"));
+    ck_assert_ptr_nonnull(strstr(log, "\"applied\":0"));
+    free(log);
+}
+END_TEST
+
+START_TEST(every_log_line_is_json)
+{
+    tl_resp r;
+    const char *h[] = { "X-Request-Id: sovd-log-test", NULL };
+    char url[128];
+    char *log;
+    int lines = 0, with_id = 0;
+
+    tl_sovd_start(&sovd, db, NULL);
+    snprintf(url, sizeof(url), "%s/readyz", sovd.base);
+    tl_req q = { .url = url, .headers = h };
+    tl_http(&q, &r);
+    tl_resp_free(&r);
+    ck_assert_int_eq(tl_sovd_stop(&sovd, SIGTERM, 20), 0);
+    log = tl_sovd_log(&sovd);
+    for (char *line = log; line && *line;) {
+        char *end = strchr(line, '\n');
+        ck_assert_msg(end, "unterminated log line: %s", line);
+        json_t *j = json_loadb(line, (size_t) (end - line), 0, NULL);
+        ck_assert_msg(j, "not JSON: %.*s", (int) (end - line), line);
+        ck_assert(json_is_string(json_object_get(j, "time")));
+        ck_assert(json_is_string(json_object_get(j, "level")));
+        ck_assert(json_is_string(json_object_get(j, "msg")));
+        json_t *rid = json_object_get(j, "request_id");
+        if (rid && strcmp(json_string_value(rid), "sovd-log-test") == 0)
+            with_id++;
+        json_decref(j);
+        lines++;
+        line = end + 1;
+    }
+    ck_assert_int_ge(lines, 4);
+    ck_assert_int_ge(with_id, 1);
+    ck_assert_ptr_null(strstr(log, "password"));
+    free(log);
+}
+END_TEST
+
+START_TEST(bad_configuration_is_refused_naming_the_key)
+{
+    const char *bad_port[] = { "--db-pool-size=lots", NULL };
+    const char *env[] = { "SOV_LOG_LEVEL=chatty", NULL };
+    char *log;
+
+    ck_assert_int_eq(tl_sovd_run_to_exit(&sovd, db, bad_port, NULL), 2);
+    log = tl_sovd_log(&sovd);
+    ck_assert_msg(strstr(log, "db_pool_size") && strstr(log, "lots"), "%s", log);
+    free(log);
+
+    ck_assert_int_eq(tl_sovd_run_to_exit(&sovd, db, NULL, env), 2);
+    log = tl_sovd_log(&sovd);
+    ck_assert_msg(strstr(log, "SOV_LOG_LEVEL") && strstr(log, "chatty"), "%s", log);
+    free(log);
+}
+END_TEST
+
+START_TEST(help_and_version_exit_zero)
+{
+    const char *help[] = { "--help", NULL };
+    const char *version[] = { "--version", NULL };
+    char *log;
+
+    ck_assert_int_eq(tl_sovd_run_to_exit(&sovd, db, help, NULL), 0);
+    log = tl_sovd_log(&sovd);
+    ck_assert_ptr_nonnull(strstr(log, "--database-url"));
+    free(log);
+    ck_assert_int_eq(tl_sovd_run_to_exit(&sovd, db, version, NULL), 0);
+    log = tl_sovd_log(&sovd);
+    ck_assert_ptr_nonnull(strstr(log, "sovd 0."));
+    free(log);
+}
+END_TEST
+
+START_TEST(edited_migration_stops_the_start)
+{
+    char *log;
+
+    tl_sovd_start(&sovd, db, NULL);
+    ck_assert_int_eq(tl_sovd_stop(&sovd, SIGTERM, 20), 0);
+    free(tl_db_exec(db, "UPDATE schema_migrations SET checksum = repeat('0', 64) "
+                        "WHERE version = 1"));
+    ck_assert_int_eq(tl_sovd_run_to_exit(&sovd, db, NULL, NULL), 1);
+    log = tl_sovd_log(&sovd);
+    ck_assert_msg(strstr(log, "migration 0001_init.sql was edited after it was applied"), "%s",
+                  log);
+    free(log);
+}
+END_TEST
+
+START_TEST(unreachable_database_at_start_gives_up_after_startup_timeout)
+{
+    const char *args[] = { "--startup-timeout=1", NULL };
+    char *dir = tl_tmpdir(), *url = NULL, *log;
+
+    ck_assert(asprintf(&url, "host=%s port=5432 user=postgres dbname=none", dir) > 0);
+    ck_assert_int_eq(tl_sovd_run_to_exit(&sovd, url, args, NULL), 1);
+    log = tl_sovd_log(&sovd);
+    ck_assert_msg(strstr(log, "waiting for PostgreSQL") && strstr(log, "could not start"), "%s",
+                  log);
+    free(log);
+    free(url);
+    tl_tmpdir_remove(dir);
+    free(dir);
+}
+END_TEST
+
+typedef struct slow {
+    const char *base;
+    tl_resp r;
+} slow;
+
+static void *
+readyz(void *arg)
+{
+    slow *s = arg;
+    tl_get(s->base, "/readyz", &s->r);
+    return NULL;
+}
+
+/* A request held up in PostgreSQL (by a lock the test holds) when SIGTERM arrives still
+ * gets its answer, and sovd exits 0 after it. */
+START_TEST(sigterm_lets_a_slow_request_finish)
+{
+    PGconn *locker;
+    PGresult *res;
+    pthread_t t;
+    slow s = { 0 };
+    char *log;
+
+    tl_sovd_start(&sovd, db, NULL);
+    locker = PQconnectdb(db);
+    ck_assert_int_eq(PQstatus(locker), CONNECTION_OK);
+    res = PQexec(locker, "BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+
+    s.base = sovd.base;
+    ck_assert_int_eq(pthread_create(&t, NULL, readyz, &s), 0);
+    usleep(500000);                     /* the request is now waiting on the lock */
+    kill(sovd.pid, SIGTERM);
+    usleep(1000000);
+    ck_assert_msg(kill(sovd.pid, 0) == 0, "sovd exited with a request in flight");
+    res = PQexec(locker, "COMMIT");     /* let it go */
+    PQclear(res);
+    PQfinish(locker);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(s.r.status, 200);
+    tl_resp_free(&s.r);
+    ck_assert_int_eq(tl_sovd_stop(&sovd, 0, 20), 0);
+    log = tl_sovd_log(&sovd);
+    ck_assert_ptr_nonnull(strstr(log, "received SIGTERM"));
+    ck_assert_ptr_nonnull(strstr(log, "\"msg\":\"stopped\""));
+    free(log);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("api/sovd");
+    TCase *tc = tcase_create("sovd");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, serves_health_readiness_metrics_and_contract);
+    tcase_add_test(tc, schema_is_migrated_at_start);
+    tcase_add_test(tc, every_log_line_is_json);
+    tcase_add_test(tc, bad_configuration_is_refused_naming_the_key);
+    tcase_add_test(tc, help_and_version_exit_zero);
+    tcase_add_test(tc, edited_migration_stops_the_start);
+    tcase_add_test(tc, unreachable_database_at_start_gives_up_after_startup_timeout);
+    tcase_add_test(tc, sigterm_lets_a_slow_request_finish);
+    suite_add_tcase(s, tc);
+    return tl_run_suite(s);
+}

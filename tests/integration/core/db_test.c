@@ -1,0 +1,240 @@
+/* The PostgreSQL pool against a real cluster: parameters are data (never SQL), errors map
+ * to codes, transactions commit or roll back whole, and a dead server is UNAVAILABLE. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sov/db.h"
+#include "testlib.h"
+
+static char *url;
+static sov_db *db;
+
+static void
+open_pool(const char *u, unsigned size, unsigned acquire_ms)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_db_options o = { .url = u, .pool_size = size, .connect_timeout = 2,
+                         .acquire_timeout_ms = acquire_ms, .statement_timeout_ms = 5000 };
+    ck_assert_msg(sov_db_new(&o, &db, &err) == 0, "%s", err.msg);
+}
+
+static void
+setup(void)
+{
+    url = tl_db_create();
+    open_pool(url, 2, 300);
+    free(tl_db_exec(url, "CREATE TABLE t (id serial PRIMARY KEY, name text UNIQUE NOT NULL, "
+                         "n integer CHECK (n >= 0))"));
+}
+
+static void
+teardown(void)
+{
+    sov_db_free(db);
+    tl_db_drop(url);
+    free(url);
+}
+
+START_TEST(parameters_are_data_not_sql)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autoptr(PGresult) res = NULL;
+    const char *evil = "x'); DROP TABLE t; --";
+    const char *params[] = { evil };
+
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), 0);
+    ck_assert_int_eq(sov_db_query(c, "INSERT INTO t (name) VALUES ($1)", 1, params, NULL, &err),
+                     0);
+    ck_assert_int_eq(sov_db_query(c, "SELECT name FROM t", 0, NULL, &res, &err), 0);
+    ck_assert_int_eq(PQntuples(res), 1);
+    ck_assert_str_eq(PQgetvalue(res, 0, 0), evil);
+}
+END_TEST
+
+START_TEST(constraint_violations_map_to_codes)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_autoptr(sov_dbconn) c = NULL;
+    const char *a[] = { "a", "1" }, *neg[] = { "b", "-1" }, *nan[] = { "c", "seven" };
+    const char *sql = "INSERT INTO t (name, n) VALUES ($1, $2)";
+
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), 0);
+    ck_assert_int_eq(sov_db_query(c, sql, 2, a, NULL, &err), 0);
+    ck_assert_int_eq(sov_db_query(c, sql, 2, a, NULL, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_CONFLICT);
+    ck_assert_ptr_nonnull(strstr(err.detail, "23505"));
+    ck_assert_str_eq(sov_db_last_sqlstate(c), "23505");
+    ck_assert_int_eq(sov_db_query(c, sql, 2, neg, NULL, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INVALID);
+    ck_assert_int_eq(sov_db_query(c, sql, 2, nan, NULL, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INVALID);
+    ck_assert_int_eq(sov_db_query(c, "SELEC nonsense", 0, NULL, NULL, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INTERNAL);
+}
+END_TEST
+
+static int
+insert_two(sov_dbconn *c, void *arg, sov_error *err)
+{
+    const char *first[] = { "first" };
+    const char *second[] = { (const char *) arg };
+
+    if (sov_db_query(c, "INSERT INTO t (name) VALUES ($1)", 1, first, NULL, err) < 0)
+        return -1;
+    return sov_db_query(c, "INSERT INTO t (name) VALUES ($1)", 1, second, NULL, err);
+}
+
+START_TEST(transaction_commits_or_rolls_back_whole)
+{
+    sov_error err = SOV_ERROR_INIT;
+    char *n;
+
+    /* The second insert clashes with the first: nothing of the transaction stays. */
+    ck_assert_int_eq(sov_db_tx(db, insert_two, "first", &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_CONFLICT);
+    n = tl_db_exec(url, "SELECT count(*) FROM t");
+    ck_assert_str_eq(n, "0");
+    free(n);
+
+    sov_error_clear(&err);
+    ck_assert_int_eq(sov_db_tx(db, insert_two, "second", &err), 0);
+    n = tl_db_exec(url, "SELECT count(*) FROM t");
+    ck_assert_str_eq(n, "2");
+    free(n);
+}
+END_TEST
+
+static int
+count_attempts(sov_dbconn *c, void *arg, sov_error *err)
+{
+    int *attempts = arg;
+
+    (*attempts)++;
+    if (*attempts < 3)
+        /* Raise what a serialization failure raises: the helper must run us again. */
+        return sov_db_query(c, "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40001'; END $$",
+                            0, NULL, NULL, err);
+    return sov_db_query(c, "INSERT INTO t (name) VALUES ('retried')", 0, NULL, NULL, err);
+}
+
+START_TEST(serialization_failures_are_retried)
+{
+    sov_error err = SOV_ERROR_INIT;
+    int attempts = 0;
+    char *n;
+
+    ck_assert_int_eq(sov_db_tx(db, count_attempts, &attempts, &err), 0);
+    ck_assert_int_eq(attempts, 3);
+    n = tl_db_exec(url, "SELECT count(*) FROM t WHERE name = 'retried'");
+    ck_assert_str_eq(n, "1");
+    free(n);
+}
+END_TEST
+
+START_TEST(release_rolls_back_an_open_transaction)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_dbconn *c = NULL;
+    char *n;
+
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), 0);
+    ck_assert_int_eq(sov_db_query(c, "BEGIN", 0, NULL, NULL, &err), 0);
+    ck_assert_int_eq(sov_db_query(c, "INSERT INTO t (name) VALUES ('left open')", 0, NULL,
+                                  NULL, &err), 0);
+    sov_db_release(c);
+    n = tl_db_exec(url, "SELECT count(*) FROM t");
+    ck_assert_str_eq(n, "0");
+    free(n);
+}
+END_TEST
+
+START_TEST(exhausted_pool_answers_unavailable_after_the_wait)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_dbconn *a = NULL, *b = NULL, *c = NULL;
+    sov_db_stats st;
+
+    ck_assert_int_eq(sov_db_acquire(db, &a, &err), 0);
+    ck_assert_int_eq(sov_db_acquire(db, &b, &err), 0);
+    sov_db_get_stats(db, &st);
+    ck_assert_uint_eq(st.in_use, 2);
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
+    sov_db_get_stats(db, &st);
+    ck_assert_uint_eq(st.timeouts, 1);
+    sov_db_release(a);
+    sov_error_clear(&err);
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), 0);
+    sov_db_release(b);
+    sov_db_release(c);
+    sov_db_get_stats(db, &st);
+    ck_assert_uint_eq(st.in_use, 0);
+    ck_assert_uint_eq(st.idle, 2);
+}
+END_TEST
+
+START_TEST(unreachable_server_is_unavailable)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_dbconn *c = NULL;
+    char *dir = tl_tmpdir(), *u = NULL;
+
+    sov_db_free(db);
+    ck_assert(asprintf(&u, "host=%s port=5432 user=postgres dbname=x", dir) > 0);
+    open_pool(u, 1, 300);
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
+    ck_assert_str_eq(err.msg, "database is unavailable");
+    ck_assert_ptr_nonnull(strstr(err.detail, "could not connect"));
+    free(u);
+    tl_tmpdir_remove(dir);
+    free(dir);
+}
+END_TEST
+
+/* A connection killed by the server while idle in the pool is replaced on the next query. */
+START_TEST(connection_killed_while_idle_is_reopened)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_dbconn *c = NULL;
+    char *pid;
+    char sql[128];
+
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), 0);
+    sov_autoptr(PGresult) res = NULL;
+    ck_assert_int_eq(sov_db_query(c, "SELECT pg_backend_pid()", 0, NULL, &res, &err), 0);
+    pid = strdup(PQgetvalue(res, 0, 0));
+    sov_db_release(c);
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%s)", pid);
+    free(tl_db_exec(url, sql));
+    usleep(100000);
+
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), 0);
+    ck_assert_msg(sov_db_query(c, "SELECT 1", 0, NULL, NULL, &err) == 0, "%s: %s", err.msg,
+                  err.detail);
+    sov_db_release(c);
+    free(pid);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("core/db");
+    TCase *tc = tcase_create("db");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, parameters_are_data_not_sql);
+    tcase_add_test(tc, constraint_violations_map_to_codes);
+    tcase_add_test(tc, transaction_commits_or_rolls_back_whole);
+    tcase_add_test(tc, serialization_failures_are_retried);
+    tcase_add_test(tc, release_rolls_back_an_open_transaction);
+    tcase_add_test(tc, exhausted_pool_answers_unavailable_after_the_wait);
+    tcase_add_test(tc, unreachable_server_is_unavailable);
+    tcase_add_test(tc, connection_killed_while_idle_is_reopened);
+    suite_add_tcase(s, tc);
+    return tl_run_suite(s);
+}

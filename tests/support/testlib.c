@@ -1,0 +1,484 @@
+/* testlib.c: helpers shared by the Check suites. */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+int
+tl_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+const char *
+tl_env(const char *name)
+{
+    const char *v = getenv(name);
+    ck_assert_msg(v && *v,
+                  "%s is not set: run the suites through scripts/test (or meson test in a "
+                  "build it configured), which provides it",
+                  name);
+    return v;
+}
+
+char *
+tl_tmpdir(void)
+{
+    const char *base = getenv("SOV_TEST_TMPDIR");
+    char *path = NULL;
+
+    ck_assert(asprintf(&path, "%s/t.XXXXXX", base && *base ? base : "/tmp") > 0);
+    ck_assert_msg(mkdtemp(path), "mkdtemp: %s", strerror(errno));
+    /* postgres (scripts/pg) and libvirt-qemu may need to look inside. */
+    chmod(path, 0755);
+    return path;
+}
+
+void
+tl_tmpdir_remove(const char *dir)
+{
+    if (dir && strncmp(dir, "/", 1) == 0 && strlen(dir) > 5)
+        tl_sh("rm -rf '%s'", dir);
+}
+
+int
+tl_sh(const char *fmt, ...)
+{
+    char *cmd = NULL;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    ck_assert(vasprintf(&cmd, fmt, ap) > 0);
+    va_end(ap);
+    rc = system(cmd);
+    free(cmd);
+    if (rc == -1)
+        return -1;
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc);
+}
+
+char *
+tl_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *data = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[4096];
+
+    if (!f)
+        return NULL;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            data = realloc(data, cap);
+            ck_assert(data);
+        }
+        memcpy(data + len, chunk, n);
+        len += n;
+    }
+    fclose(f);
+    if (!data)
+        data = calloc(1, 1);
+    else
+        data[len] = '\0';
+    return data;
+}
+
+/* ---- PostgreSQL ---- */
+
+static PGconn *
+connect_or_fail(const char *url)
+{
+    PGconn *c = PQconnectdb(url);
+    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "cannot connect to test PostgreSQL (%s): %s",
+                  url, PQerrorMessage(c));
+    return c;
+}
+
+char *
+tl_db_exec(const char *url, const char *sql)
+{
+    PGconn *c = connect_or_fail(url);
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    char *value = NULL;
+
+    ck_assert_msg(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "SQL failed: %s: %s", sql,
+                  PQerrorMessage(c));
+    if (st == PGRES_TUPLES_OK && PQntuples(r) > 0 && PQnfields(r) > 0)
+        value = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
+    return value;
+}
+
+char *
+tl_db_create(void)
+{
+    const char *base = tl_env("SOV_TEST_DATABASE_URL");
+    static unsigned counter;
+    char *admin = NULL, *sql = NULL, *url = NULL, name[64];
+
+    snprintf(name, sizeof(name), "sovtest_%d_%u_%ld", (int) getpid(), counter++,
+             (long) (time(NULL) % 100000));
+    ck_assert(asprintf(&admin, "%s dbname=postgres", base) > 0);
+    ck_assert(asprintf(&sql, "CREATE DATABASE \"%s\"", name) > 0);
+    free(tl_db_exec(admin, sql));
+    ck_assert(asprintf(&url, "%s dbname=%s", base, name) > 0);
+    free(admin);
+    free(sql);
+    return url;
+}
+
+void
+tl_db_drop(const char *url)
+{
+    const char *base = getenv("SOV_TEST_DATABASE_URL");
+    const char *p;
+    char *admin = NULL, *sql = NULL;
+
+    if (!url || !base || !(p = strstr(url, " dbname=")))
+        return;
+    ck_assert(asprintf(&admin, "%s dbname=postgres", base) > 0);
+    ck_assert(asprintf(&sql, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", p + 8) > 0);
+    free(tl_db_exec(admin, sql));
+    free(admin);
+    free(sql);
+}
+
+/* ---- processes ---- */
+
+unsigned
+tl_free_port(void)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    ck_assert(fd >= 0);
+    ck_assert(bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0);
+    ck_assert(getsockname(fd, (struct sockaddr *) &a, &len) == 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static pid_t
+spawn_sovd(tl_sovd *s, const char *db_url, const char *const *args, const char *const *env)
+{
+    const char *sovd = tl_env("SOV_SOVD");
+    char *state = tl_tmpdir();
+    char port[16], state_flag[600];
+    const char *argv[64];
+    size_t n = 0;
+    pid_t pid;
+
+    memset(s, 0, sizeof(*s));
+    s->port = tl_free_port();
+    snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%u", s->port);
+    snprintf(s->log, sizeof(s->log), "%s/sovd.log", state);
+    snprintf(port, sizeof(port), "%u", s->port);
+    snprintf(state_flag, sizeof(state_flag), "--state-dir=%s/state", state);
+    argv[n++] = sovd;
+    argv[n++] = "--port";
+    argv[n++] = port;
+    argv[n++] = state_flag;
+    argv[n++] = "--startup-timeout=20";
+    for (size_t i = 0; args && args[i] && n < 62; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+
+    pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        /* Dies with the test process, even when the test fails half-way. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        if (db_url)
+            setenv("SOV_DATABASE_URL", db_url, 1);
+        for (size_t i = 0; env && env[i]; i++)
+            putenv((char *) env[i]);
+        execv(sovd, (char *const *) argv);
+        _exit(127);
+    }
+    free(state);
+    s->pid = pid;
+    return pid;
+}
+
+void
+tl_sovd_start(tl_sovd *s, const char *db_url, const char *const *args)
+{
+    spawn_sovd(s, db_url, args, NULL);
+    for (int i = 0; i < 600; i++) {
+        tl_resp r;
+        int status;
+        tl_req q = { .url = NULL };
+        char url[128];
+
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            char *log = tl_sovd_log(s);
+            ck_abort_msg("sovd exited at start (status %d): %s", status, log ? log : "");
+        }
+        snprintf(url, sizeof(url), "%s/healthz", s->base);
+        q.url = url;
+        if (tl_http_try(&q, &r) == 0 && r.status == 200) {
+            tl_resp_free(&r);
+            return;
+        }
+        tl_resp_free(&r);
+        usleep(50000);
+    }
+    ck_abort_msg("sovd did not answer /healthz within 30 s");
+}
+
+int
+tl_sovd_run_to_exit(tl_sovd *s, const char *db_url, const char *const *args,
+                    const char *const *env)
+{
+    int status;
+
+    spawn_sovd(s, db_url, args, env);
+    for (int i = 0; i < 600; i++) {
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            s->pid = 0;
+            s->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            return s->exit_status;
+        }
+        usleep(50000);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &status, 0);
+    ck_abort_msg("sovd was expected to exit by itself, and ran on for 30 s");
+    return -1;
+}
+
+int
+tl_sovd_stop(tl_sovd *s, int sig, unsigned timeout_s)
+{
+    int status;
+
+    if (s->pid <= 0)
+        return s->exit_status;
+    kill(s->pid, sig);
+    for (unsigned i = 0; i < timeout_s * 20; i++) {
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+            s->pid = 0;
+            s->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            return s->exit_status;
+        }
+        usleep(50000);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &status, 0);
+    s->pid = 0;
+    return -1;
+}
+
+char *
+tl_sovd_log(const tl_sovd *s)
+{
+    return tl_read_file(s->log);
+}
+
+/* ---- HTTP ---- */
+
+typedef struct grow {
+    char *p;
+    size_t len;
+} grow;
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+    grow *g = arg;
+    size_t len = size * n;
+    char *p = realloc(g->p, g->len + len + 1);
+
+    if (!p)
+        return 0;
+    memcpy(p + g->len, data, len);
+    g->p = p;
+    g->len += len;
+    g->p[g->len] = '\0';
+    return len;
+}
+
+static size_t
+on_header(char *data, size_t size, size_t n, void *arg)
+{
+    grow *g = arg;
+
+    /* A new status line (after 100 Continue, say) starts the block again. */
+    if (size * n > 5 && strncmp(data, "HTTP/", 5) == 0)
+        g->len = 0;
+    return on_body(data, size, n, arg);
+}
+
+typedef struct upload {
+    const char *p;
+    size_t left;
+} upload;
+
+static size_t
+on_read(char *buf, size_t size, size_t n, void *arg)
+{
+    upload *u = arg;
+    size_t len = size * n < u->left ? size * n : u->left;
+
+    /* Small pieces, so chunked uploads really arrive in several chunks. */
+    if (len > 1000)
+        len = 1000;
+    memcpy(buf, u->p, len);
+    u->p += len;
+    u->left -= len;
+    return len;
+}
+
+int
+tl_http_try(const tl_req *req, tl_resp *ret)
+{
+    CURL *c = req->curl ? req->curl : curl_easy_init();
+    struct curl_slist *hdrs = NULL;
+    grow body = { 0 }, head = { 0 };
+    upload up = { req->body, req->body_len };
+    const char *method = req->method ? req->method : "GET";
+    CURLcode rc;
+
+    memset(ret, 0, sizeof(*ret));
+    ck_assert(c);
+    if (req->curl)
+        curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, req->url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (req->cacert)
+        curl_easy_setopt(c, CURLOPT_CAINFO, req->cacert);
+    for (size_t i = 0; req->headers && req->headers[i]; i++)
+        hdrs = curl_slist_append(hdrs, req->headers[i]);
+    if (req->body) {
+        if (req->chunked) {
+            hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");
+            curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+            curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+            curl_easy_setopt(c, CURLOPT_READDATA, &up);
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+        } else {
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->body_len);
+        }
+    }
+    /* Keep curl from adding an Expect: 100-continue round trip. */
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+
+    rc = curl_easy_perform(c);
+    curl_slist_free_all(hdrs);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &ret->status);
+        curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &ret->connects);
+    }
+    if (!req->curl)
+        curl_easy_cleanup(c);
+    ret->body = body.p ? body.p : calloc(1, 1);
+    ret->len = body.len;
+    ret->headers = head.p ? head.p : calloc(1, 1);
+    if (ret->len > 0)
+        ret->json = json_loadb(ret->body, ret->len, 0, NULL);
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+void
+tl_http(const tl_req *req, tl_resp *ret)
+{
+    ck_assert_msg(tl_http_try(req, ret) == 0, "%s %s: transport failure",
+                  req->method ? req->method : "GET", req->url);
+}
+
+void
+tl_get(const char *base, const char *path, tl_resp *ret)
+{
+    char url[1024];
+    tl_req q = { .method = "GET", .url = url };
+
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    tl_http(&q, ret);
+}
+
+void
+tl_resp_free(tl_resp *r)
+{
+    free(r->body);
+    free(r->headers);
+    json_decref(r->json);
+    memset(r, 0, sizeof(*r));
+}
+
+char *
+tl_resp_header(const tl_resp *r, const char *name)
+{
+    size_t nlen = strlen(name);
+
+    for (const char *line = r->headers; line && *line;) {
+        const char *end = strstr(line, "\r\n");
+        size_t len = end ? (size_t) (end - line) : strlen(line);
+        if (len > nlen && strncasecmp(line, name, nlen) == 0 && line[nlen] == ':') {
+            const char *v = line + nlen + 1;
+            while (*v == ' ')
+                v++;
+            return strndup(v, (size_t) (line + len - v));
+        }
+        line += len + (end ? 2 : 0);
+    }
+    return NULL;
+}
+
+void
+tl_assert_problem(const tl_resp *r, long status, const char *type)
+{
+    char *ct = tl_resp_header(r, "Content-Type");
+
+    ck_assert_msg(r->status == status, "expected %ld, got %ld: %s", status, r->status, r->body);
+    ck_assert_msg(ct && strcmp(ct, "application/problem+json") == 0,
+                  "problem with Content-Type %s", ct ? ct : "(none)");
+    free(ct);
+    ck_assert_msg(r->json, "problem body is not JSON: %s", r->body);
+    ck_assert_int_eq(json_integer_value(json_object_get(r->json, "status")), status);
+    ck_assert_str_eq(json_string_value(json_object_get(r->json, "type")), type);
+    ck_assert_msg(json_is_string(json_object_get(r->json, "title")), "problem has no title");
+    ck_assert_msg(json_is_string(json_object_get(r->json, "detail")), "problem has no detail");
+}

@@ -1,0 +1,96 @@
+/* testlib.h: what the Check suites share: fresh databases, a spawned sovd, an HTTP client.
+ *
+ * Integration tests get a real PostgreSQL from the harness (scripts/test) as
+ * SOV_TEST_DATABASE_URL (a connection string without dbname); each test makes its own
+ * database and drops it after. Without it, they fail loudly: they never skip. */
+#ifndef SOV_TESTLIB_H
+#define SOV_TESTLIB_H
+
+#include <check.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Run a suite with a per-test timeout; returns the process exit status for main(). */
+int tl_run_suite(Suite *s);
+
+/* A temporary folder of this test, removed (recursively) by tl_tmpdir_remove. */
+char *tl_tmpdir(void);
+void tl_tmpdir_remove(const char *dir);
+
+/* Environment a test needs, or a failed test naming it. */
+const char *tl_env(const char *name);
+
+/* A new empty database on the harness's cluster; returns its connection string (malloc). */
+char *tl_db_create(void);
+void tl_db_drop(const char *url);
+/* Run SQL on a database; fails the test on error. Returns the first value of the first row
+ * (malloc), or NULL when there is none. */
+char *tl_db_exec(const char *url, const char *sql);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+unsigned tl_free_port(void);
+
+/* A sovd child process. */
+typedef struct tl_sovd {
+    pid_t pid;
+    unsigned port;
+    char base[64];      /* "http://127.0.0.1:PORT" */
+    char log[512];      /* its stderr */
+    int exit_status;    /* after tl_sovd_wait */
+} tl_sovd;
+
+/* Start sovd with SOV_DATABASE_URL=db_url and extra flags (NULL-terminated, may be NULL);
+ * state goes to a fresh folder. Waits until /healthz answers (fails the test otherwise). */
+void tl_sovd_start(tl_sovd *s, const char *db_url, const char *const *args);
+/* Start and wait for it to exit by itself (bad config, refused migration); returns its exit
+ * status, output in s->log. */
+int tl_sovd_run_to_exit(tl_sovd *s, const char *db_url, const char *const *args,
+                        const char *const *env);
+/* Send sig and wait (at most timeout_s) for the exit; returns the exit status or -1. */
+int tl_sovd_stop(tl_sovd *s, int sig, unsigned timeout_s);
+/* Its stderr so far (malloc). */
+char *tl_sovd_log(const tl_sovd *s);
+
+/* One HTTP exchange. */
+typedef struct tl_resp {
+    long status;
+    char *body;
+    size_t len;
+    char *headers;      /* raw header block of the final response */
+    json_t *json;       /* body parsed, when it is JSON */
+    long connects;      /* new connections this request opened (0: reused keep-alive) */
+} tl_resp;
+
+typedef struct tl_req {
+    const char *method;
+    const char *url;
+    const char *const *headers;    /* "Name: value", NULL-terminated */
+    const void *body;
+    size_t body_len;
+    const char *cacert;            /* HTTPS: trust this CA file */
+    bool chunked;                  /* send the body with chunked transfer encoding */
+    void *curl;                    /* reuse this CURL handle (keep-alive tests) */
+} tl_req;
+
+/* Perform it; a transport failure fails the test unless allow_fail (then status 0). */
+void tl_http(const tl_req *req, tl_resp *ret);
+int tl_http_try(const tl_req *req, tl_resp *ret);
+void tl_resp_free(tl_resp *r);
+/* A response header's value (malloc), case-insensitive name; NULL when absent. */
+char *tl_resp_header(const tl_resp *r, const char *name);
+
+/* Convenience: GET base+path. */
+void tl_get(const char *base, const char *path, tl_resp *ret);
+
+/* Assert that r is a problem+json with this status and type. */
+void tl_assert_problem(const tl_resp *r, long status, const char *type);
+
+/* Run a shell command; returns its exit status. */
+int tl_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Read a whole file (malloc); NULL if it cannot be read. */
+char *tl_read_file(const char *path);
+
+#endif
