@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "sov/api.h"
+#include "sov/identity.h"
 #include "sov/log.h"
 #include "sov/migrate.h"
 
@@ -115,7 +116,31 @@ main(int argc, char **argv, char **envp)
     }
     app.db = db;
 
-    if (cfg.roles & SOV_ROLE_API) {
+    /* First start on an empty database: the operator tenant, user and token. */
+    {
+        sov_ctx sys = { .db = db, .cfg = &cfg, .request_id = "", .action = "bootstrap" };
+        bool created = false;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/operator.token", cfg.state_dir);
+        if (sov_identity_bootstrap(&sys, cfg.state_dir, &created, &err) < 0) {
+            sov_log_error("could not bootstrap the operator: %s%s%s", err.msg,
+                          err.detail[0] ? ": " : "", err.detail);
+            sov_config_release(&cfg);
+            return 1;
+        }
+        if (created) {
+            sov_log_kv kv[] = { SOV_KV_S("token_file", path) };
+            sov_log_kv_write(SOV_LOG_INFO, "created the operator tenant, user and token", kv,
+                             1);
+        }
+    }
+
+    if (cfg.roles & SOV_PROC_API) {
+        if (sov_auth_new(db, cfg.database_url, cfg.token_cache_ttl, &app.auth, &err) < 0) {
+            sov_log_error("could not start authentication: %s", err.msg);
+            sov_config_release(&cfg);
+            return 1;
+        }
         if (sov_server_start(&cfg, sov_api_routes, sov_api_routes_count, &app, &server,
                              &err) < 0) {
             sov_log_error("could not start the API: %s", err.msg);
@@ -130,10 +155,10 @@ main(int argc, char **argv, char **envp)
     }
     {
         sov_log_kv kv[] = { SOV_KV_S("version", SOV_VERSION),
-                            SOV_KV_S("api", cfg.roles & SOV_ROLE_API ? "on" : "off"),
-                            SOV_KV_S("worker", cfg.roles & SOV_ROLE_WORKER ? "on" : "off"),
+                            SOV_KV_S("api", cfg.roles & SOV_PROC_API ? "on" : "off"),
+                            SOV_KV_S("worker", cfg.roles & SOV_PROC_WORKER ? "on" : "off"),
                             SOV_KV_S("reconciler",
-                                     cfg.roles & SOV_ROLE_RECONCILER ? "on" : "off") };
+                                     cfg.roles & SOV_PROC_RECONCILER ? "on" : "off") };
         sov_log_kv_write(SOV_LOG_INFO, "sovd started", kv, SOV_N_ELEMENTS(kv));
     }
 
@@ -145,6 +170,7 @@ main(int argc, char **argv, char **envp)
         if (left > 0)
             sov_log_warn("%u requests were still running at shutdown_timeout", left);
     }
+    sov_auth_free(app.auth);
     sov_db_free(SOV_TAKE_PTR(db));
     sov_log_info("stopped");
     sov_config_release(&cfg);

@@ -64,6 +64,12 @@ sov_api_reply_problem(sov_request *req, const sov_error *err)
         json_object_set_new(body, "errors",
                             json_pack("[{s:s, s:s}]", "field", err->field, "message",
                                       err->msg));
+    if (body && err->code == SOV_E_QUOTA)
+        json_object_update_new(body, json_pack("{s:s, s:I, s:I, s:I}", "quota", err->field,
+                                               "limit", (json_int_t) err->quota.limit,
+                                               "used", (json_int_t) err->quota.used,
+                                               "requested",
+                                               (json_int_t) err->quota.requested));
     if (!body)
         return sov_api_reply_bytes(req, 500, "application/problem+json", "{}", 2);
     return sov_api_reply_json_as(req, p->status, body, "application/problem+json");

@@ -1,13 +1,64 @@
-/* routes.c: every route sovd serves. The router, the OpenAPI test and (with identity) the
- * role matrix all read this table; a route exists nowhere else. */
-#include "sov/api.h"
-#include "system.h"
+/* routes.c: every route sovd serves, with its role policy and audit name. The router, the
+ * authorization step, the OpenAPI test and the route x role matrix test all read this
+ * table; a route exists nowhere else.
+ *
+ * roles: who may call it at all. Scope comes on top: with SOV_ROUTE_TENANT, a caller who is
+ * not an operator reaches only its own tenant's {id}; services apply the same rule to ids
+ * in bodies and deeper paths. */
+#include "handlers.h"
+
+#define PUB SOV_ROUTE_PUBLIC
+#define TEN SOV_ROUTE_TENANT
+#define OP SOV_ROLE_OPERATOR
+#define ADM SOV_ROLE_ADMIN
+#define MEM SOV_ROLE_MEMBER
+#define RD SOV_ROLE_READER
+#define AUD SOV_ROLE_AUDITOR
+#define ANY SOV_ROLES_ALL
 
 const sov_route sov_api_routes[] = {
-    { "GET", "/healthz", sov_handle_healthz, SOV_ROUTE_PUBLIC },
-    { "GET", "/readyz", sov_handle_readyz, SOV_ROUTE_PUBLIC },
-    { "GET", "/metrics", sov_handle_metrics, SOV_ROUTE_PUBLIC },
-    { "GET", "/v1/openapi.json", sov_handle_openapi, SOV_ROUTE_PUBLIC },
+    { "GET", "/healthz", sov_handle_healthz, PUB, 0, "health.get" },
+    { "GET", "/readyz", sov_handle_readyz, PUB, 0, "ready.get" },
+    { "GET", "/metrics", sov_handle_metrics, PUB, 0, "metrics.get" },
+    { "GET", "/v1/openapi.json", sov_handle_openapi, PUB, 0, "openapi.get" },
+
+    { "GET", "/v1/me", sov_handle_me, 0, ANY, "me.get" },
+    { "POST", "/v1/tokens", sov_handle_token_create, 0, ANY, "tokens.create" },
+    { "GET", "/v1/tokens", sov_handle_token_list, 0, ANY, "tokens.list" },
+    { "DELETE", "/v1/tokens/{id}", sov_handle_token_delete, 0, ANY, "tokens.delete" },
+
+    { "POST", "/v1/tenants", sov_handle_tenant_create, 0, OP, "tenants.create" },
+    { "GET", "/v1/tenants", sov_handle_tenant_list, 0, OP, "tenants.list" },
+    { "GET", "/v1/tenants/{id}", sov_handle_tenant_get, TEN, ANY, "tenants.get" },
+    { "PATCH", "/v1/tenants/{id}", sov_handle_tenant_update, TEN, OP | ADM, "tenants.update" },
+    { "DELETE", "/v1/tenants/{id}", sov_handle_tenant_delete, TEN, OP, "tenants.delete" },
+
+    { "POST", "/v1/tenants/{id}/workspaces", sov_handle_workspace_create, TEN, OP | ADM,
+      "workspaces.create" },
+    { "GET", "/v1/tenants/{id}/workspaces", sov_handle_workspace_list, TEN, ANY,
+      "workspaces.list" },
+    { "GET", "/v1/tenants/{id}/workspaces/{name}", sov_handle_workspace_get, TEN, ANY,
+      "workspaces.get" },
+    { "PATCH", "/v1/tenants/{id}/workspaces/{name}", sov_handle_workspace_update, TEN,
+      OP | ADM, "workspaces.update" },
+    { "DELETE", "/v1/tenants/{id}/workspaces/{name}", sov_handle_workspace_delete, TEN,
+      OP | ADM, "workspaces.delete" },
+
+    { "POST", "/v1/tenants/{id}/users", sov_handle_user_create, TEN, OP | ADM,
+      "users.create" },
+    { "GET", "/v1/tenants/{id}/users", sov_handle_user_list, TEN, OP | ADM, "users.list" },
+    { "GET", "/v1/tenants/{id}/users/{uid}", sov_handle_user_get, TEN, OP | ADM,
+      "users.get" },
+    { "PATCH", "/v1/tenants/{id}/users/{uid}", sov_handle_user_update, TEN, OP | ADM,
+      "users.update" },
+    { "DELETE", "/v1/tenants/{id}/users/{uid}", sov_handle_user_delete, TEN, OP | ADM,
+      "users.delete" },
+
+    { "GET", "/v1/tenants/{id}/quotas", sov_handle_quota_get, TEN, ANY, "quotas.get" },
+    { "PUT", "/v1/tenants/{id}/quotas", sov_handle_quota_set, TEN, OP, "quotas.set" },
+
+    { "GET", "/v1/audit", sov_handle_audit_list, 0, OP | ADM | AUD, "audit.list" },
+    { "GET", "/v1/audit/verify", sov_handle_audit_verify, 0, OP | AUD, "audit.verify" },
 };
 
 const size_t sov_api_routes_count = SOV_N_ELEMENTS(sov_api_routes);

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "internal.h"
 #include "sov/api.h"
 #include "sov/buf.h"
 #include "sov/crypto.h"
@@ -78,12 +79,19 @@ struct sov_request_internal {
     size_t bytes;
     size_t nheaders;
     char *hname[MAX_HEADERS], *hvalue[MAX_HEADERS];
+    char source[64];
 };
 
 static bool
 method_has_body(const char *m)
 {
     return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
+}
+
+unsigned
+sov_request_status(sov_request *req)
+{
+    return req->in->status;
 }
 
 bool
@@ -295,6 +303,21 @@ request_new(sov_server *s, struct MHD_Connection *conn, const char *url, const c
     }
     in->slot = SLOT_UNMATCHED(s);
     in->path_copy = strdup(url);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *) (const void *) sa)->sin_addr,
+                      in->source, sizeof(in->source));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *) (const void *) sa)->sin6_addr,
+                      in->source, sizeof(in->source));
+    }
+    req->ctx.db = s->app ? s->app->db : NULL;
+    req->ctx.cfg = s->cfg;
+    req->ctx.request_id = req->request_id;
+    req->ctx.source = in->source;
     atomic_fetch_add(&s->in_flight, 1);
     return req;
 }
@@ -426,39 +449,58 @@ reply_options(sov_request *req)
     return send_owned(req, 204, NULL, calloc(1, 1), 0);
 }
 
+/* Parse the body, if any: 0, or -1 with a 400 queued. */
+static int
+parse_body(sov_request *req)
+{
+    struct sov_request_internal *in = req->in;
+    json_error_t jerr;
+    char detail[256];
+
+    if (in->body_len == 0)
+        return 0;
+    req->body = json_loadb(in->body, in->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!req->body) {
+        snprintf(detail, sizeof(detail), "malformed JSON at line %d column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+        sov_api_reply_status(req, 400, "/problems/malformed-json",
+                             "request body is not valid JSON", detail);
+        return -1;
+    }
+    if (!json_is_object(req->body)) {
+        sov_api_reply_status(req, 400, "/problems/malformed-json",
+                             "request body is not valid JSON",
+                             "request body must be a JSON object");
+        return -1;
+    }
+    return 0;
+}
+
 static enum MHD_Result
 dispatch(sov_request *req)
 {
     struct sov_request_internal *in = req->in;
-    enum MHD_Result r;
+    enum MHD_Result r = MHD_YES;
 
     if (in->kind == K_EARLY)
         return reply_early(req);
     if (in->kind == K_OPTIONS || in->kind == K_PREFLIGHT)
         return reply_options(req);
-    if (in->body_len > 0) {
-        json_error_t jerr;
-        req->body = json_loadb(in->body, in->body_len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!req->body) {
-            char detail[256];
-            snprintf(detail, sizeof(detail), "malformed JSON at line %d column %d: %s",
-                     jerr.line, jerr.column, jerr.text);
-            return sov_api_reply_status(req, 400, "/problems/malformed-json",
-                                        "request body is not valid JSON", detail);
+    req->ctx.action = req->route->action;
+    /* Who first: an anonymous caller learns nothing, not even that its JSON is broken. */
+    if (!(req->route->flags & SOV_ROUTE_PUBLIC) && sov_api_authorize(req) < 0)
+        return MHD_YES;
+    if (parse_body(req) == 0) {
+        r = req->route->handler(req);
+        if (!in->replied) {
+            sov_error err = SOV_ERROR_INIT;
+            sov_error_set(&err, SOV_E_INTERNAL, "handler gave no reply");
+            sov_error_detail(&err, "%s %s returned without replying", req->route->method,
+                             req->route->pattern);
+            r = sov_api_reply_problem(req, &err);
         }
-        if (!json_is_object(req->body))
-            return sov_api_reply_status(req, 400, "/problems/malformed-json",
-                                        "request body is not valid JSON",
-                                        "request body must be a JSON object");
     }
-    r = req->route->handler(req);
-    if (!in->replied) {
-        sov_error err = SOV_ERROR_INIT;
-        sov_error_set(&err, SOV_E_INTERNAL, "handler gave no reply");
-        sov_error_detail(&err, "%s %s returned without replying", req->route->method,
-                         req->route->pattern);
-        return sov_api_reply_problem(req, &err);
-    }
+    sov_api_audit_after(req);
     return r;
 }
 

@@ -6,7 +6,7 @@
 #include "sov/api.h"
 #include "sov/buf.h"
 #include "sov/migrate.h"
-#include "system.h"
+#include "handlers.h"
 
 /* GET /healthz: the process is alive and answering; says nothing about its dependencies. */
 enum MHD_Result

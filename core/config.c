@@ -63,6 +63,22 @@ static const option options[] = {
       "PEM private key for HTTPS; set together with tls_cert" },
     { "cors_origins", K_ORIGINS, OFF(cors_origins), "", 0, 0,
       "comma-separated origins a browser console may call from (exact match); empty for none" },
+    { "token_cache_ttl", K_UINT, OFF(token_cache_ttl), "60", 0, 3600,
+      "seconds a verified token is trusted from memory (revocations still apply at once)" },
+    { "quota_instances", K_ULONG, OFF(quota_default[0]), "20", 0, 1UL << 40,
+      "a new tenant's instance limit" },
+    { "quota_vcpus", K_ULONG, OFF(quota_default[1]), "80", 0, 1UL << 40,
+      "a new tenant's vCPU limit" },
+    { "quota_memory_mib", K_ULONG, OFF(quota_default[2]), "163840", 0, 1UL << 40,
+      "a new tenant's memory limit in MiB" },
+    { "quota_gpus", K_ULONG, OFF(quota_default[3]), "0", 0, 1UL << 40,
+      "a new tenant's GPU limit" },
+    { "quota_volumes", K_ULONG, OFF(quota_default[4]), "40", 0, 1UL << 40,
+      "a new tenant's volume limit" },
+    { "quota_storage_gib", K_ULONG, OFF(quota_default[5]), "2000", 0, 1UL << 40,
+      "a new tenant's block storage limit in GiB" },
+    { "quota_workspaces", K_ULONG, OFF(quota_default[6]), "20", 0, 1UL << 40,
+      "a new tenant's workspace limit (the default workspace counts)" },
 };
 
 static char **
@@ -87,11 +103,11 @@ parse_roles(const char *v, unsigned *ret)
         while (len > 0 && isspace((unsigned char) t[len - 1]))
             t[--len] = '\0';
         if (strcmp(t, "api") == 0)
-            roles |= SOV_ROLE_API;
+            roles |= SOV_PROC_API;
         else if (strcmp(t, "worker") == 0)
-            roles |= SOV_ROLE_WORKER;
+            roles |= SOV_PROC_WORKER;
         else if (strcmp(t, "reconciler") == 0)
-            roles |= SOV_ROLE_RECONCILER;
+            roles |= SOV_PROC_RECONCILER;
         else
             return -1;
     }

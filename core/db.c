@@ -81,6 +81,21 @@ sov_db_free(sov_db *db)
     free(db);
 }
 
+/* Server notices ("relation already exists, skipping") are not errors: debug lines. */
+static void
+on_notice(void *arg, const char *message)
+{
+    (void) arg;
+    sov_log_debug("postgresql: %.*s", (int) strcspn(message, "\n"), message);
+}
+
+void
+sov_db_quiet(PGconn *conn)
+{
+    if (conn)
+        PQsetNoticeProcessor(conn, on_notice, NULL);
+}
+
 /* Ours come before dbname, so a setting in the configured URL wins over our default. */
 static PGconn *
 open_conn(sov_db *db)
@@ -88,7 +103,9 @@ open_conn(sov_db *db)
     const char *keys[] = { "application_name", "connect_timeout", "options", "dbname", NULL };
     const char *values[] = { "sovd", db->connect_timeout, db->options, db->url, NULL };
 
-    return PQconnectdbParams(keys, values, 1);
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    sov_db_quiet(conn);
+    return conn;
 }
 
 static void
@@ -341,4 +358,16 @@ sov_db_tx(sov_db *db, sov_db_tx_fn fn, void *arg, sov_error *err)
     if (sov_db_acquire(db, &c, err) < 0)
         return -1;
     return sov_db_tx_on(c, fn, arg, err);
+}
+
+void
+sov_db_copy(char *dst, size_t size, const PGresult *res, int row, int col)
+{
+    if (size == 0)
+        return;
+    if (PQgetisnull(res, row, col)) {
+        dst[0] = '\0';
+        return;
+    }
+    snprintf(dst, size, "%s", PQgetvalue(res, row, col));
 }

@@ -13,8 +13,10 @@
 
 #include "sov/cleanup.h"
 #include "sov/config.h"
+#include "sov/ctx.h"
 #include "sov/db.h"
 #include "sov/error.h"
+#include "sov/identity.h"
 #include "sov/log.h"
 
 SOV_DEFINE_AUTOPTR(json_t, json_decref)
@@ -26,19 +28,25 @@ typedef struct sov_request sov_request;
 typedef struct sov_app {
     const sov_config *cfg;
     sov_db *db;
+    sov_auth *auth;
 } sov_app;
 
 typedef enum MHD_Result (*sov_handler)(sov_request *req);
 
 enum {
     SOV_ROUTE_PUBLIC = 1u << 0,     /* no token needed (health, metrics, the contract) */
+    SOV_ROUTE_TENANT = 1u << 1,     /* {id} is a tenant: others' answer 404 before roles */
 };
 
+/* One row of the route table: the router, the role policy and the audit log read it.
+ * roles is the policy: the sov_role bits allowed (0 only for public routes). */
 typedef struct sov_route {
     const char *method;     /* "GET", "POST", "PUT", "PATCH", "DELETE" */
     const char *pattern;    /* "/v1/tenants/{id}/users/{uid}" */
     sov_handler handler;
     unsigned flags;
+    unsigned roles;
+    const char *action;     /* the audit log's name for it: "tenants.create" */
 } sov_route;
 
 #define SOV_MAX_PATH_PARAMS 8
@@ -53,6 +61,8 @@ struct sov_request {
     const char *path;
     char request_id[SOV_REQUEST_ID_MAX + 1];
     json_t *body;           /* the parsed JSON object, or NULL when no body was sent */
+    sov_principal who;      /* the authenticated caller (non-public routes) */
+    sov_ctx ctx;            /* what services receive: db, caller, request id, audit */
     /* the rest belongs to the server */
     struct sov_request_internal *in;
 };
@@ -104,6 +114,25 @@ enum MHD_Result sov_api_reply_problem(sov_request *req, const sov_error *err);
 /* A problem the HTTP edge itself detects (413, 415, 405, ...). */
 enum MHD_Result sov_api_reply_status(sov_request *req, unsigned status, const char *type,
                                      const char *title, const char *detail);
+
+/* JSON body checks for handlers: unknown fields, wrong types and missing required fields
+ * are SOV_E_INVALID naming the field. type is a json_type; JSON null is accepted for
+ * optional fields and means "not given". */
+typedef struct sov_field {
+    const char *name;
+    json_type type;
+    bool required;
+} sov_field;
+int sov_api_check_body(sov_request *req, const sov_field *fields, size_t n, sov_error *err);
+/* A string member, NULL when absent or null. */
+const char *sov_api_body_str(sov_request *req, const char *name);
+
+/* ?limit= (1..1000, default 100) and ?after=; a bad limit is SOV_E_INVALID. */
+int sov_api_page(sov_request *req, unsigned *limit, const char **after, sov_error *err);
+/* {"items": items, "next": link or null}; the link repeats the request's path and the query
+ * parameters named in keep (NULL-terminated), with after=next_after. Takes items. */
+json_t *sov_api_list(sov_request *req, json_t *items, const char *next_after,
+                     const char *const *keep);
 
 /* Status and problem type of an error code (the table every reply goes through). */
 unsigned sov_api_error_status(sov_errcode code);

@@ -14,9 +14,9 @@
 #include "sov/error.h"
 
 enum {
-    SOV_ROLE_API = 1u << 0,
-    SOV_ROLE_WORKER = 1u << 1,
-    SOV_ROLE_RECONCILER = 1u << 2,
+    SOV_PROC_API = 1u << 0,
+    SOV_PROC_WORKER = 1u << 1,
+    SOV_PROC_RECONCILER = 1u << 2,
 };
 
 typedef struct sov_config {
@@ -33,11 +33,13 @@ typedef struct sov_config {
     unsigned long max_body_bytes;
     unsigned http_connection_timeout;   /* seconds of idle before a connection is closed */
     unsigned shutdown_timeout;      /* seconds to let in-flight requests finish */
-    unsigned roles;                 /* SOV_ROLE_* bits */
+    unsigned roles;                 /* SOV_PROC_* bits: the parts of sovd this process runs */
     int log_level;                  /* sov_log_level */
     char *tls_cert;                 /* PEM files; both or neither */
     char *tls_key;
     char *cors_origins;             /* comma-separated exact origins, or empty */
+    unsigned token_cache_ttl;       /* seconds a verified token is trusted without PostgreSQL */
+    unsigned long quota_default[7]; /* a new tenant's limits, in sov_quota_resource order */
 } sov_config;
 
 /* Defaults, then file, environment (envp, NULL-terminated) and argv, in that order.

@@ -30,6 +30,12 @@ typedef struct sov_db_stats {
     unsigned long long acquired, waits, timeouts, reconnects, failures;
 } sov_db_stats;
 
+/* SQL text rendering a timestamptz column as RFC 3339 UTC with seconds: TS("created_at"). */
+#define SOV_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* Copy a result value into a fixed buffer (truncating); "" for NULL. */
+void sov_db_copy(char *dst, size_t size, const PGresult *res, int row, int col);
+
 /* Create the pool; connections open lazily, so this succeeds while PostgreSQL is down. */
 int sov_db_new(const sov_db_options *opts, sov_db **ret, sov_error *err);
 void sov_db_free(sov_db *db);
@@ -43,6 +49,8 @@ void sov_db_release(sov_dbconn *c);
 SOV_DEFINE_AUTOPTR(sov_dbconn, sov_db_release)
 
 PGconn *sov_db_conn(sov_dbconn *c);
+/* Route a connection's server notices to the debug log instead of stderr. */
+void sov_db_quiet(PGconn *conn);
 void sov_db_get_stats(sov_db *db, sov_db_stats *ret);
 
 /* Run one statement with text parameters. On success *ret holds a TUPLES_OK or COMMAND_OK

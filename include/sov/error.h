@@ -23,7 +23,11 @@ typedef struct sov_error {
     sov_errcode code;
     char msg[256];      /* short, lower case, no final period; safe to show the tenant */
     char detail[512];   /* operators only: host names, SQLSTATEs, libvirt messages */
-    char field[64];     /* SOV_E_INVALID: the offending input field, e.g. "vcpus" */
+    char field[64];     /* SOV_E_INVALID: the offending input field, e.g. "vcpus";
+                           SOV_E_QUOTA: the quota, e.g. "instances" */
+    struct {
+        long long limit, used, requested;
+    } quota;            /* SOV_E_QUOTA only */
 } sov_error;
 
 #define SOV_ERROR_INIT { .code = SOV_OK }

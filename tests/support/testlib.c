@@ -199,6 +199,7 @@ spawn_sovd(tl_sovd *s, const char *db_url, const char *const *args, const char *
     s->port = tl_free_port();
     snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%u", s->port);
     snprintf(s->log, sizeof(s->log), "%s/sovd.log", state);
+    snprintf(s->state, sizeof(s->state), "%s/state", state);
     snprintf(port, sizeof(port), "%u", s->port);
     snprintf(state_flag, sizeof(state_flag), "--state-dir=%s/state", state);
     argv[n++] = sovd;
@@ -481,4 +482,115 @@ tl_assert_problem(const tl_resp *r, long status, const char *type)
     ck_assert_str_eq(json_string_value(json_object_get(r->json, "type")), type);
     ck_assert_msg(json_is_string(json_object_get(r->json, "title")), "problem has no title");
     ck_assert_msg(json_is_string(json_object_get(r->json, "detail")), "problem has no detail");
+}
+
+/* ---- API helpers ---- */
+
+const char *const tl_role_names[TL_ROLES] = { "operator", "admin", "member", "reader",
+                                              "auditor" };
+
+char *
+tl_operator_token(const tl_sovd *s)
+{
+    char path[600];
+    char *t;
+
+    snprintf(path, sizeof(path), "%s/operator.token", s->state);
+    t = tl_read_file(path);
+    ck_assert_msg(t, "no %s", path);
+    t[strcspn(t, "\n")] = '\0';
+    return t;
+}
+
+void
+tl_call(const tl_sovd *s, const char *method, const char *path, const char *token,
+        const char *body, tl_resp *ret)
+{
+    char url[2048], auth[128];
+    const char *headers[3] = { NULL, NULL, NULL };
+    size_t n = 0;
+
+    snprintf(url, sizeof(url), "%s%s", s->base, path);
+    if (token) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        headers[n++] = auth;
+    }
+    if (body)
+        headers[n++] = "Content-Type: application/json";
+    tl_req q = { .method = method, .url = url, .headers = headers, .body = body,
+                 .body_len = body ? strlen(body) : 0 };
+    tl_http(&q, ret);
+}
+
+json_t *
+tl_call_ok(const tl_sovd *s, const char *method, const char *path, const char *token,
+           const char *body, long want_status)
+{
+    tl_resp r;
+    json_t *j;
+
+    tl_call(s, method, path, token, body, &r);
+    ck_assert_msg(r.status == want_status, "%s %s: expected %ld, got %ld: %s", method, path,
+                  want_status, r.status, r.body);
+    j = r.json ? json_incref(r.json) : NULL;
+    tl_resp_free(&r);
+    return j;
+}
+
+static void
+make_user(const tl_sovd *s, const char *op, const char *tenant_id, const char *tenant_name,
+          int role, tl_tenant *t)
+{
+    char path[256], body[512];
+    json_t *j;
+
+    snprintf(path, sizeof(path), "/v1/tenants/%s/users", tenant_id);
+    snprintf(body, sizeof(body), "{\"name\":\"%s %s\",\"email\":\"%s@%s.example.eu\","
+                                 "\"role\":\"%s\"}",
+             tl_role_names[role], tenant_name, tl_role_names[role], tenant_name,
+             tl_role_names[role]);
+    j = tl_call_ok(s, "POST", path, op, body, 201);
+    snprintf(t->user_id[role], sizeof(t->user_id[role]), "%s",
+             json_string_value(json_object_get(j, "id")));
+    json_decref(j);
+    snprintf(body, sizeof(body), "{\"name\":\"test\",\"user_id\":\"%s\"}", t->user_id[role]);
+    j = tl_call_ok(s, "POST", "/v1/tokens", op, body, 201);
+    snprintf(t->token[role], sizeof(t->token[role]), "%s",
+             json_string_value(json_object_get(j, "secret")));
+    json_decref(j);
+}
+
+void
+tl_tenant_make(const tl_sovd *s, const char *op, const char *name, tl_tenant *ret)
+{
+    char body[256];
+    json_t *j;
+
+    memset(ret, 0, sizeof(*ret));
+    snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+    j = tl_call_ok(s, "POST", "/v1/tenants", op, body, 201);
+    snprintf(ret->id, sizeof(ret->id), "%s", json_string_value(json_object_get(j, "id")));
+    snprintf(ret->name, sizeof(ret->name), "%s", name);
+    json_decref(j);
+    for (int r = TL_ADMIN; r < TL_ROLES; r++)
+        make_user(s, op, ret->id, name, r, ret);
+}
+
+void
+tl_operator_tenant(const tl_sovd *s, tl_tenant *ret)
+{
+    char *op = tl_operator_token(s);
+    json_t *me = tl_call_ok(s, "GET", "/v1/me", op, NULL, 200);
+
+    memset(ret, 0, sizeof(*ret));
+    snprintf(ret->id, sizeof(ret->id), "%s",
+             json_string_value(json_object_get(json_object_get(me, "tenant"), "id")));
+    snprintf(ret->name, sizeof(ret->name), "operator");
+    snprintf(ret->user_id[TL_OPERATOR], sizeof(ret->user_id[0]), "%s",
+             json_string_value(json_object_get(json_object_get(me, "user"), "id")));
+    snprintf(ret->token[TL_OPERATOR], sizeof(ret->token[0]), "%s", op);
+    json_decref(me);
+    for (int r = TL_ADMIN; r < TL_ROLES; r++)
+        make_user(s, op, ret->id, "operator", r, ret);
+    free(op);
 }

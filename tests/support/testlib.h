@@ -38,6 +38,7 @@ typedef struct tl_sovd {
     unsigned port;
     char base[64];      /* "http://127.0.0.1:PORT" */
     char log[512];      /* its stderr */
+    char state[512];    /* its state_dir (operator.token lives here) */
     int exit_status;    /* after tl_sovd_wait */
 } tl_sovd;
 
@@ -86,6 +87,35 @@ void tl_get(const char *base, const char *path, tl_resp *ret);
 
 /* Assert that r is a problem+json with this status and type. */
 void tl_assert_problem(const tl_resp *r, long status, const char *type);
+
+/* The operator token sovd wrote at bootstrap (malloc, without the newline). */
+char *tl_operator_token(const tl_sovd *s);
+
+/* Call the API: method, path, bearer token (NULL for none), JSON body text (NULL for
+ * none). Fails the test on transport errors. */
+void tl_call(const tl_sovd *s, const char *method, const char *path, const char *token,
+             const char *body, tl_resp *ret);
+/* The same, asserting the status; returns the parsed body (a new reference, or NULL). */
+json_t *tl_call_ok(const tl_sovd *s, const char *method, const char *path, const char *token,
+                   const char *body, long want_status);
+
+/* A tenant with one user of each role, each with its own token: what most API tests need. */
+typedef struct tl_tenant {
+    char id[40];
+    char name[64];
+    char user_id[5][40];    /* by role index: operator (operator tenant only), admin, member,
+                               reader, auditor */
+    char token[5][64];
+} tl_tenant;
+enum { TL_OPERATOR, TL_ADMIN, TL_MEMBER, TL_READER, TL_AUDITOR, TL_ROLES };
+extern const char *const tl_role_names[TL_ROLES];
+/* Create tenant `name` (operator_token creates it) with an admin, member, reader and auditor,
+ * each with a token. */
+void tl_tenant_make(const tl_sovd *s, const char *operator_token, const char *name,
+                    tl_tenant *ret);
+/* The operator tenant as a tl_tenant: the bootstrap operator's token in token[TL_OPERATOR],
+ * plus an admin, member, reader and auditor created in it. */
+void tl_operator_tenant(const tl_sovd *s, tl_tenant *ret);
 
 /* Run a shell command; returns its exit status. */
 int tl_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -68,14 +68,14 @@ h_slow(sov_request *req)
 }
 
 static const sov_route routes[] = {
-    { "POST", "/echo", h_echo, 0 },
-    { "GET", "/items/{id}", h_item, 0 },
-    { "DELETE", "/items/{id}", h_item, 0 },
-    { "GET", "/fail", h_fail, 0 },
-    { "GET", "/unavailable", h_unavailable, 0 },
-    { "POST", "/invalid", h_invalid, 0 },
-    { "GET", "/noreply", h_noreply, 0 },
-    { "GET", "/slow", h_slow, 0 },
+    { "POST", "/echo", h_echo, SOV_ROUTE_PUBLIC, 0, "test" },
+    { "GET", "/items/{id}", h_item, SOV_ROUTE_PUBLIC, 0, "test" },
+    { "DELETE", "/items/{id}", h_item, SOV_ROUTE_PUBLIC, 0, "test" },
+    { "GET", "/fail", h_fail, SOV_ROUTE_PUBLIC, 0, "test" },
+    { "GET", "/unavailable", h_unavailable, SOV_ROUTE_PUBLIC, 0, "test" },
+    { "POST", "/invalid", h_invalid, SOV_ROUTE_PUBLIC, 0, "test" },
+    { "GET", "/noreply", h_noreply, SOV_ROUTE_PUBLIC, 0, "test" },
+    { "GET", "/slow", h_slow, SOV_ROUTE_PUBLIC, 0, "test" },
 };
 
 static sov_config cfg;

@@ -14,12 +14,12 @@ nop(sov_request *req)
 }
 
 static const sov_route routes[] = {
-    { "GET", "/v1/tenants", nop, 0 },
-    { "POST", "/v1/tenants", nop, 0 },
-    { "GET", "/v1/tenants/{id}", nop, 0 },
-    { "DELETE", "/v1/tenants/{id}", nop, 0 },
-    { "GET", "/v1/tenants/me", nop, 0 },
-    { "GET", "/v1/tenants/{id}/users/{uid}", nop, 0 },
+    { "GET", "/v1/tenants", nop, 0, 0, "x" },
+    { "POST", "/v1/tenants", nop, 0, 0, "x" },
+    { "GET", "/v1/tenants/{id}", nop, 0, 0, "x" },
+    { "DELETE", "/v1/tenants/{id}", nop, 0, 0, "x" },
+    { "GET", "/v1/tenants/me", nop, 0, 0, "x" },
+    { "GET", "/v1/tenants/{id}/users/{uid}", nop, 0, 0, "x" },
 };
 
 static sov_router *router;
@@ -124,8 +124,8 @@ START_TEST(duplicate_and_malformed_routes_are_refused)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_router *r = NULL;
-    const sov_route dup[] = { { "GET", "/a/{x}", nop, 0 }, { "GET", "/a/{x}", nop, 0 } };
-    const sov_route bad[] = { { "GET", "a", nop, 0 } };
+    const sov_route dup[] = { { "GET", "/a/{x}", nop, 0, 0, "x" }, { "GET", "/a/{x}", nop, 0, 0, "x" } };
+    const sov_route bad[] = { { "GET", "a", nop, 0, 0, "x" } };
 
     ck_assert_int_eq(sov_router_new(dup, 2, &r, &err), -1);
     ck_assert_ptr_nonnull(strstr(err.msg, "twice"));

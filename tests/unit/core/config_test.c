@@ -62,7 +62,7 @@ START_TEST(defaults_are_the_embedded_setup)
     ck_assert_uint_eq(cfg.port, 8080);
     ck_assert_str_eq(cfg.state_dir, ".state");
     ck_assert_uint_eq(cfg.max_body_bytes, 1048576);
-    ck_assert_uint_eq(cfg.roles, SOV_ROLE_API | SOV_ROLE_WORKER | SOV_ROLE_RECONCILER);
+    ck_assert_uint_eq(cfg.roles, SOV_PROC_API | SOV_PROC_WORKER | SOV_PROC_RECONCILER);
     ck_assert_uint_gt(cfg.http_threads, 0);   /* 0 means "cores", resolved at load */
     ck_assert_str_eq(cfg.tls_cert, "");
     sov_config_release(&cfg);
@@ -100,7 +100,7 @@ START_TEST(flags_take_dashes_or_underscores_and_separate_values)
     ck_assert_int_eq(load(&cfg, argv, envp, &err), 0);
     ck_assert_uint_eq(cfg.db_pool_size, 5);
     ck_assert_uint_eq(cfg.max_body_bytes, 10);
-    ck_assert_uint_eq(cfg.roles, SOV_ROLE_API | SOV_ROLE_WORKER);
+    ck_assert_uint_eq(cfg.roles, SOV_PROC_API | SOV_PROC_WORKER);
     sov_config_release(&cfg);
 }
 END_TEST

@@ -1,0 +1,87 @@
+/* access.c: who is calling, and may they: bearer tokens, the route table's role policy,
+ * tenant scoping, and the audit entries of denied and unrecorded requests. */
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+#include "sov/audit.h"
+#include "sov/log.h"
+
+static const char *
+scope_tenant(sov_request *req)
+{
+    if (req->route && (req->route->flags & SOV_ROUTE_TENANT))
+        return sov_request_param(req, "id");
+    return NULL;
+}
+
+static void
+audit_alone(sov_request *req, const char *tenant_id, unsigned status)
+{
+    sov_error err = SOV_ERROR_INIT;
+
+    /* The tenant column is a uuid: an id that is not one is recorded in resource_id only. */
+    if (tenant_id && !sov_uuid_valid(tenant_id))
+        tenant_id = NULL;
+    if (sov_audit_append_alone(&req->ctx, tenant_id, "", req->path, (int) status, &err) < 0)
+        sov_log_warn("could not audit %s %s (%u): %s", req->method, req->path, status,
+                     err.detail[0] ? err.detail : err.msg);
+}
+
+static int
+deny(sov_request *req, sov_errcode code, const char *msg)
+{
+    sov_error err = SOV_ERROR_INIT;
+
+    sov_error_set(&err, code, "%s", msg);
+    sov_api_reply_problem(req, &err);
+    audit_alone(req, scope_tenant(req), sov_api_error_status(code));
+    return -1;
+}
+
+int
+sov_api_authorize(sov_request *req)
+{
+    const char *h = sov_request_header(req, "Authorization");
+    const sov_route *route = req->route;
+    sov_error err = SOV_ERROR_INIT;
+    const char *tenant;
+    char msg[160];
+
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return deny(req, SOV_E_UNAUTHENTICATED,
+                    "this route needs an API token: Authorization: Bearer sov_...");
+    h += 7;
+    while (*h == ' ')
+        h++;
+    if (sov_auth_check(req->app->auth, h, &req->who, &err) < 0) {
+        if (err.code == SOV_E_UNAUTHENTICATED)
+            return deny(req, SOV_E_UNAUTHENTICATED, err.msg);
+        sov_api_reply_problem(req, &err);       /* PostgreSQL away: 503, nothing to audit */
+        return -1;
+    }
+    req->ctx.who = &req->who;
+
+    /* Another tenant's resources do not exist for the caller: 404 before any role talk. */
+    tenant = scope_tenant(req);
+    if (tenant && !sov_ctx_sees_tenant(&req->ctx, tenant)) {
+        snprintf(msg, sizeof(msg), "tenant '%.64s' does not exist", tenant);
+        return deny(req, SOV_E_NOT_FOUND, msg);
+    }
+    if (!(route->roles & req->who.role)) {
+        snprintf(msg, sizeof(msg), "role '%s' may not %s", sov_role_name(req->who.role),
+                 route->action);
+        return deny(req, SOV_E_FORBIDDEN, msg);
+    }
+    return 0;
+}
+
+void
+sov_api_audit_after(sov_request *req)
+{
+    if (!req->route || (req->route->flags & SOV_ROUTE_PUBLIC) || req->ctx.audited)
+        return;
+    if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
+        return;
+    audit_alone(req, scope_tenant(req), sov_request_status(req));
+}

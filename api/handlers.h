@@ -1,0 +1,48 @@
+/* handlers.h: every handler, for the route table (private to api/). One file per resource. */
+#ifndef SOV_API_HANDLERS_H
+#define SOV_API_HANDLERS_H
+
+#include "sov/api.h"
+
+/* system.c */
+enum MHD_Result sov_handle_healthz(sov_request *req);
+enum MHD_Result sov_handle_readyz(sov_request *req);
+enum MHD_Result sov_handle_metrics(sov_request *req);
+enum MHD_Result sov_handle_openapi(sov_request *req);
+
+/* tenants.c */
+enum MHD_Result sov_handle_tenant_create(sov_request *req);
+enum MHD_Result sov_handle_tenant_list(sov_request *req);
+enum MHD_Result sov_handle_tenant_get(sov_request *req);
+enum MHD_Result sov_handle_tenant_update(sov_request *req);
+enum MHD_Result sov_handle_tenant_delete(sov_request *req);
+
+/* workspaces.c */
+enum MHD_Result sov_handle_workspace_create(sov_request *req);
+enum MHD_Result sov_handle_workspace_list(sov_request *req);
+enum MHD_Result sov_handle_workspace_get(sov_request *req);
+enum MHD_Result sov_handle_workspace_update(sov_request *req);
+enum MHD_Result sov_handle_workspace_delete(sov_request *req);
+
+/* users.c */
+enum MHD_Result sov_handle_user_create(sov_request *req);
+enum MHD_Result sov_handle_user_list(sov_request *req);
+enum MHD_Result sov_handle_user_get(sov_request *req);
+enum MHD_Result sov_handle_user_update(sov_request *req);
+enum MHD_Result sov_handle_user_delete(sov_request *req);
+
+/* tokens.c */
+enum MHD_Result sov_handle_me(sov_request *req);
+enum MHD_Result sov_handle_token_create(sov_request *req);
+enum MHD_Result sov_handle_token_list(sov_request *req);
+enum MHD_Result sov_handle_token_delete(sov_request *req);
+
+/* quotas.c */
+enum MHD_Result sov_handle_quota_get(sov_request *req);
+enum MHD_Result sov_handle_quota_set(sov_request *req);
+
+/* audit.c */
+enum MHD_Result sov_handle_audit_list(sov_request *req);
+enum MHD_Result sov_handle_audit_verify(sov_request *req);
+
+#endif

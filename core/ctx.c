@@ -1,0 +1,72 @@
+/* ctx.c: roles and the request context services receive. */
+#include <string.h>
+
+#include "sov/ctx.h"
+
+static const struct {
+    sov_role role;
+    const char *name;
+} roles[] = {
+    { SOV_ROLE_OPERATOR, "operator" }, { SOV_ROLE_ADMIN, "admin" },
+    { SOV_ROLE_MEMBER, "member" },     { SOV_ROLE_READER, "reader" },
+    { SOV_ROLE_AUDITOR, "auditor" },
+};
+
+const char *
+sov_role_name(sov_role role)
+{
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+        if (roles[i].role == role)
+            return roles[i].name;
+    return NULL;
+}
+
+sov_role
+sov_role_parse(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof(roles) / sizeof(roles[0]); i++)
+        if (strcmp(roles[i].name, name) == 0)
+            return roles[i].role;
+    return SOV_ROLE_NONE;
+}
+
+bool
+sov_ctx_is_operator(const sov_ctx *ctx)
+{
+    return ctx->who && ctx->who->role == SOV_ROLE_OPERATOR && ctx->who->operator_tenant;
+}
+
+bool
+sov_ctx_sees_tenant(const sov_ctx *ctx, const char *tenant_id)
+{
+    if (!ctx->who)
+        return true;    /* sovd itself */
+    return sov_ctx_is_operator(ctx) || strcmp(ctx->who->tenant_id, tenant_id) == 0;
+}
+
+typedef struct tx_wrap {
+    sov_ctx *ctx;
+    sov_db_tx_fn fn;
+    void *arg;
+} tx_wrap;
+
+static int
+run_wrapped(sov_dbconn *c, void *arg, sov_error *err)
+{
+    tx_wrap *w = arg;
+
+    w->ctx->audit_in_tx = false;    /* a retried transaction starts over */
+    return w->fn(c, w->arg, err);
+}
+
+int
+sov_ctx_tx(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, sov_error *err)
+{
+    tx_wrap w = { ctx, fn, arg };
+
+    if (sov_db_tx(ctx->db, run_wrapped, &w, err) < 0)
+        return -1;
+    if (ctx->audit_in_tx)
+        ctx->audited = true;
+    return 0;
+}

@@ -1,0 +1,482 @@
+/* identity_repo.c: the SQL of tenants, workspaces, users and tokens. Values go in as $n
+ * parameters only; lists are keyset-paginated on a unique, stable key. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "identity_repo.h"
+
+#define TS SOV_SQL_TS
+
+/* ---- tenants ---- */
+
+#define TENANT_COLS \
+    "id, name, display_name, is_operator, " TS("created_at") ", " TS("updated_at")
+
+static const char SQL_TENANT_INSERT[] =
+    "INSERT INTO tenants (name, display_name, is_operator) VALUES ($1, $2, $3) "
+    "RETURNING " TENANT_COLS;
+static const char SQL_TENANT_GET[] = "SELECT " TENANT_COLS " FROM tenants WHERE id = $1";
+static const char SQL_TENANT_GET_LOCK[] =
+    "SELECT " TENANT_COLS " FROM tenants WHERE id = $1 FOR UPDATE";
+static const char SQL_TENANT_LIST[] =
+    "SELECT " TENANT_COLS " FROM tenants WHERE ($1::uuid IS NULL OR id = $1::uuid) "
+    "AND name > $2 ORDER BY name LIMIT $3";
+static const char SQL_TENANT_UPDATE[] =
+    "UPDATE tenants SET name = coalesce($2, name), display_name = coalesce($3, display_name),"
+    " updated_at = now() WHERE id = $1 RETURNING " TENANT_COLS;
+static const char SQL_TENANT_DELETE[] = "DELETE FROM tenants WHERE id = $1";
+static const char SQL_TENANT_HOLDINGS[] =
+    "SELECT resource, used FROM quotas WHERE tenant_id = $1 AND used > 0 "
+    "AND resource <> 'workspaces' ORDER BY resource";
+static const char SQL_OPERATOR_TENANT[] = "SELECT id FROM tenants WHERE is_operator";
+
+static void
+row_tenant(const PGresult *r, int i, sov_tenant *t)
+{
+    memset(t, 0, sizeof(*t));
+    sov_db_copy(t->id, sizeof(t->id), r, i, 0);
+    sov_db_copy(t->name, sizeof(t->name), r, i, 1);
+    sov_db_copy(t->display_name, sizeof(t->display_name), r, i, 2);
+    t->is_operator = PQgetvalue(r, i, 3)[0] == 't';
+    sov_db_copy(t->created_at, sizeof(t->created_at), r, i, 4);
+    sov_db_copy(t->updated_at, sizeof(t->updated_at), r, i, 5);
+}
+
+/* Run a query expected to return one row, mapped by fn; none is SOV_E_NOT_FOUND. */
+static int
+one(sov_dbconn *c, const char *sql, int n, const char *const *params,
+    void (*fn)(const PGresult *, int, void *), void *out, const char *what, const char *key,
+    sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, sql, n, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "%s '%s' does not exist", what, key);
+    fn(res, 0, out);
+    return 0;
+}
+
+/* Fill a page from rows; the cursor is column key_col of the last row when the page is full. */
+static int
+page(sov_dbconn *c, const char *sql, int n, const char *const *params, size_t item_size,
+     void (*fn)(const PGresult *, int, void *), unsigned limit, int key_col, void **items,
+     size_t *count, char *next, size_t next_size, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    char *arr;
+
+    if (sov_db_query(c, sql, n, params, &res, err) < 0)
+        return -1;
+    arr = calloc((size_t) PQntuples(res) + 1, item_size);
+    if (!arr)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    for (int i = 0; i < PQntuples(res); i++)
+        fn(res, i, arr + (size_t) i * item_size);
+    *items = arr;
+    *count = (size_t) PQntuples(res);
+    next[0] = '\0';
+    if (limit > 0 && (unsigned) PQntuples(res) == limit)
+        sov_db_copy(next, next_size, res, PQntuples(res) - 1, key_col);
+    return 0;
+}
+
+static void
+row_tenant_v(const PGresult *r, int i, void *out)
+{
+    row_tenant(r, i, out);
+}
+
+int
+repo_tenant_insert(sov_dbconn *c, const char *name, const char *display_name, bool is_operator,
+                   sov_tenant *ret, sov_error *err)
+{
+    const char *params[] = { name, display_name, is_operator ? "true" : "false" };
+
+    if (one(c, SQL_TENANT_INSERT, 3, params, row_tenant_v, ret, "tenant", name, err) == 0)
+        return 0;
+    if (err->code == SOV_E_CONFLICT)
+        return sov_error_set(err, SOV_E_CONFLICT, "tenant name '%s' is taken", name);
+    return -1;
+}
+
+int
+repo_tenant_get(sov_dbconn *c, const char *id, bool lock, sov_tenant *ret, sov_error *err)
+{
+    const char *params[] = { id };
+    return one(c, lock ? SQL_TENANT_GET_LOCK : SQL_TENANT_GET, 1, params, row_tenant_v, ret,
+               "tenant", id, err);
+}
+
+int
+repo_tenant_list(sov_dbconn *c, const char *only_id, const char *after, unsigned limit,
+                 sov_tenant_page *ret, sov_error *err)
+{
+    char lim[16];
+    const char *params[] = { only_id, after ? after : "", lim };
+
+    snprintf(lim, sizeof(lim), "%u", limit);
+    return page(c, SQL_TENANT_LIST, 3, params, sizeof(sov_tenant), row_tenant_v, limit, 1,
+                (void **) &ret->items, &ret->n, ret->next_after, sizeof(ret->next_after), err);
+}
+
+int
+repo_tenant_update(sov_dbconn *c, const char *id, const char *name, const char *display_name,
+                   sov_tenant *ret, sov_error *err)
+{
+    const char *params[] = { id, name, display_name };
+
+    if (one(c, SQL_TENANT_UPDATE, 3, params, row_tenant_v, ret, "tenant", id, err) == 0)
+        return 0;
+    if (err->code == SOV_E_CONFLICT)
+        return sov_error_set(err, SOV_E_CONFLICT, "tenant name '%s' is taken", name);
+    return -1;
+}
+
+int
+repo_tenant_delete(sov_dbconn *c, const char *id, sov_error *err)
+{
+    const char *params[] = { id };
+    return sov_db_query(c, SQL_TENANT_DELETE, 1, params, NULL, err);
+}
+
+int
+repo_tenant_holdings(sov_dbconn *c, const char *id, char *buf, size_t size, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { id };
+    size_t n = 0;
+
+    buf[0] = '\0';
+    if (sov_db_query(c, SQL_TENANT_HOLDINGS, 1, params, &res, err) < 0)
+        return -1;
+    for (int i = 0; i < PQntuples(res) && n < size; i++) {
+        int w = snprintf(buf + n, size - n, "%s%s %s", i ? ", " : "", PQgetvalue(res, i, 1),
+                         PQgetvalue(res, i, 0));
+        if (w > 0)
+            n += (size_t) w;
+    }
+    return 0;
+}
+
+int
+repo_operator_tenant(sov_dbconn *c, char *ret, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, SQL_OPERATOR_TENANT, 0, NULL, &res, err) < 0)
+        return -1;
+    ret[0] = '\0';
+    if (PQntuples(res) > 0)
+        sov_db_copy(ret, SOV_UUID_LEN + 1, res, 0, 0);
+    return 0;
+}
+
+/* ---- workspaces ---- */
+
+#define WS_COLS \
+    "tenant_id, name, description, " TS("created_at") ", " TS("updated_at")
+
+static const char SQL_WS_INSERT[] =
+    "INSERT INTO workspaces (tenant_id, name, description) VALUES ($1, $2, $3) "
+    "RETURNING " WS_COLS;
+static const char SQL_WS_GET[] =
+    "SELECT " WS_COLS " FROM workspaces WHERE tenant_id = $1 AND name = $2";
+static const char SQL_WS_LIST[] =
+    "SELECT " WS_COLS " FROM workspaces WHERE tenant_id = $1 AND name > $2 "
+    "ORDER BY name LIMIT $3";
+static const char SQL_WS_UPDATE[] =
+    "UPDATE workspaces SET description = coalesce($3, description), updated_at = now() "
+    "WHERE tenant_id = $1 AND name = $2 RETURNING " WS_COLS;
+static const char SQL_WS_DELETE[] =
+    "DELETE FROM workspaces WHERE tenant_id = $1 AND name = $2 RETURNING name";
+
+static void
+row_ws(const PGresult *r, int i, void *out)
+{
+    sov_workspace *w = out;
+
+    memset(w, 0, sizeof(*w));
+    sov_db_copy(w->tenant_id, sizeof(w->tenant_id), r, i, 0);
+    sov_db_copy(w->name, sizeof(w->name), r, i, 1);
+    sov_db_copy(w->description, sizeof(w->description), r, i, 2);
+    sov_db_copy(w->created_at, sizeof(w->created_at), r, i, 3);
+    sov_db_copy(w->updated_at, sizeof(w->updated_at), r, i, 4);
+}
+
+int
+repo_workspace_insert(sov_dbconn *c, const char *tenant_id, const char *name,
+                      const char *description, sov_workspace *ret, sov_error *err)
+{
+    const char *params[] = { tenant_id, name, description };
+
+    if (one(c, SQL_WS_INSERT, 3, params, row_ws, ret, "workspace", name, err) == 0)
+        return 0;
+    if (err->code == SOV_E_CONFLICT)
+        return sov_error_set(err, SOV_E_CONFLICT, "workspace '%s' already exists", name);
+    return -1;
+}
+
+int
+repo_workspace_get(sov_dbconn *c, const char *tenant_id, const char *name, sov_workspace *ret,
+                   sov_error *err)
+{
+    const char *params[] = { tenant_id, name };
+    return one(c, SQL_WS_GET, 2, params, row_ws, ret, "workspace", name, err);
+}
+
+int
+repo_workspace_list(sov_dbconn *c, const char *tenant_id, const char *after, unsigned limit,
+                    sov_workspace_page *ret, sov_error *err)
+{
+    char lim[16];
+    const char *params[] = { tenant_id, after ? after : "", lim };
+
+    snprintf(lim, sizeof(lim), "%u", limit);
+    return page(c, SQL_WS_LIST, 3, params, sizeof(sov_workspace), row_ws, limit, 1,
+                (void **) &ret->items, &ret->n, ret->next_after, sizeof(ret->next_after), err);
+}
+
+int
+repo_workspace_update(sov_dbconn *c, const char *tenant_id, const char *name,
+                      const char *description, sov_workspace *ret, sov_error *err)
+{
+    const char *params[] = { tenant_id, name, description };
+    return one(c, SQL_WS_UPDATE, 3, params, row_ws, ret, "workspace", name, err);
+}
+
+int
+repo_workspace_delete(sov_dbconn *c, const char *tenant_id, const char *name, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { tenant_id, name };
+
+    if (sov_db_query(c, SQL_WS_DELETE, 2, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "workspace '%s' does not exist", name);
+    return 0;
+}
+
+/* ---- users ---- */
+
+#define USER_COLS \
+    "id, tenant_id, name, email, role, " TS("created_at") ", " TS("updated_at")
+
+static const char SQL_USER_INSERT[] =
+    "INSERT INTO users (tenant_id, name, email, role) VALUES ($1, $2, $3, $4) "
+    "RETURNING " USER_COLS;
+static const char SQL_USER_GET[] =
+    "SELECT " USER_COLS " FROM users WHERE ($1::uuid IS NULL OR tenant_id = $1::uuid) "
+    "AND id = $2";
+static const char SQL_USER_LIST[] =
+    "SELECT " USER_COLS " FROM users WHERE tenant_id = $1 "
+    "AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3";
+static const char SQL_USER_UPDATE[] =
+    "UPDATE users SET name = coalesce($3, name), email = coalesce($4, email),"
+    " role = coalesce($5, role), updated_at = now() "
+    "WHERE tenant_id = $1 AND id = $2 RETURNING " USER_COLS;
+static const char SQL_USER_DELETE[] =
+    "DELETE FROM users WHERE tenant_id = $1 AND id = $2 RETURNING id";
+static const char SQL_OPERATOR_COUNT[] =
+    "SELECT count(*) FROM (SELECT id FROM users WHERE role = 'operator' FOR UPDATE) o";
+
+static void
+row_user(const PGresult *r, int i, void *out)
+{
+    sov_user *u = out;
+
+    memset(u, 0, sizeof(*u));
+    sov_db_copy(u->id, sizeof(u->id), r, i, 0);
+    sov_db_copy(u->tenant_id, sizeof(u->tenant_id), r, i, 1);
+    sov_db_copy(u->name, sizeof(u->name), r, i, 2);
+    sov_db_copy(u->email, sizeof(u->email), r, i, 3);
+    u->role = sov_role_parse(PQgetvalue(r, i, 4));
+    sov_db_copy(u->created_at, sizeof(u->created_at), r, i, 5);
+    sov_db_copy(u->updated_at, sizeof(u->updated_at), r, i, 6);
+}
+
+static int
+email_taken(const char *email, sov_error *err)
+{
+    snprintf(err->field, sizeof(err->field), "email");
+    return sov_error_set(err, SOV_E_CONFLICT, "a user with email '%s' already exists",
+                         email ? email : "");
+}
+
+int
+repo_user_insert(sov_dbconn *c, const char *tenant_id, const char *name, const char *email,
+                 sov_role role, sov_user *ret, sov_error *err)
+{
+    const char *params[] = { tenant_id, name, email, sov_role_name(role) };
+
+    if (one(c, SQL_USER_INSERT, 4, params, row_user, ret, "user", name, err) == 0)
+        return 0;
+    if (err->code == SOV_E_CONFLICT)
+        return email_taken(email, err);
+    return -1;
+}
+
+int
+repo_user_get(sov_dbconn *c, const char *tenant_id, const char *id, sov_user *ret,
+              sov_error *err)
+{
+    const char *params[] = { tenant_id, id };
+    return one(c, SQL_USER_GET, 2, params, row_user, ret, "user", id, err);
+}
+
+int
+repo_user_list(sov_dbconn *c, const char *tenant_id, const char *after, unsigned limit,
+               sov_user_page *ret, sov_error *err)
+{
+    char lim[16];
+    const char *params[] = { tenant_id, after && *after ? after : NULL, lim };
+
+    snprintf(lim, sizeof(lim), "%u", limit);
+    return page(c, SQL_USER_LIST, 3, params, sizeof(sov_user), row_user, limit, 0,
+                (void **) &ret->items, &ret->n, ret->next_after, sizeof(ret->next_after), err);
+}
+
+int
+repo_user_update(sov_dbconn *c, const char *tenant_id, const char *id, const char *name,
+                 const char *email, const char *role, sov_user *ret, sov_error *err)
+{
+    const char *params[] = { tenant_id, id, name, email, role };
+
+    if (one(c, SQL_USER_UPDATE, 5, params, row_user, ret, "user", id, err) == 0)
+        return 0;
+    if (err->code == SOV_E_CONFLICT)
+        return email_taken(email, err);
+    return -1;
+}
+
+int
+repo_user_delete(sov_dbconn *c, const char *tenant_id, const char *id, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { tenant_id, id };
+
+    if (sov_db_query(c, SQL_USER_DELETE, 2, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "user '%s' does not exist", id);
+    return 0;
+}
+
+int
+repo_operator_count(sov_dbconn *c, long *ret, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, SQL_OPERATOR_COUNT, 0, NULL, &res, err) < 0)
+        return -1;
+    *ret = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    return 0;
+}
+
+/* ---- tokens ---- */
+
+#define TOKEN_COLS                                                                       \
+    "id, tenant_id, user_id, name, hint, " TS("created_at") ", "                         \
+    "coalesce(" TS("expires_at") ", '')"
+
+static const char SQL_TOKEN_INSERT[] =
+    "INSERT INTO tokens (tenant_id, user_id, name, secret_sha256, hint, created_by, "
+    "expires_at) VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')::uuid, "
+    "NULLIF($7, '')::timestamptz) RETURNING " TOKEN_COLS;
+static const char SQL_TOKEN_GET[] =
+    "SELECT " TOKEN_COLS " FROM tokens WHERE id = $1 AND revoked_at IS NULL";
+static const char SQL_TOKEN_LIST[] =
+    "SELECT " TOKEN_COLS " FROM tokens WHERE user_id = $1 AND revoked_at IS NULL "
+    "AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3";
+static const char SQL_TOKEN_REVOKE[] =
+    "UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id";
+static const char SQL_TOKEN_AUTH[] =
+    "SELECT t.id, t.tenant_id, t.user_id, u.role, n.is_operator,"
+    " coalesce(" TS("t.expires_at") ", ''), t.secret_sha256,"
+    " t.expires_at IS NOT NULL AND t.expires_at <= now(), t.revoked_at IS NOT NULL "
+    "FROM tokens t JOIN users u ON u.id = t.user_id JOIN tenants n ON n.id = t.tenant_id "
+    "WHERE t.secret_sha256 = $1";
+
+static void
+row_token(const PGresult *r, int i, void *out)
+{
+    sov_token *t = out;
+
+    memset(t, 0, sizeof(*t));
+    sov_db_copy(t->id, sizeof(t->id), r, i, 0);
+    sov_db_copy(t->tenant_id, sizeof(t->tenant_id), r, i, 1);
+    sov_db_copy(t->user_id, sizeof(t->user_id), r, i, 2);
+    sov_db_copy(t->name, sizeof(t->name), r, i, 3);
+    sov_db_copy(t->hint, sizeof(t->hint), r, i, 4);
+    sov_db_copy(t->created_at, sizeof(t->created_at), r, i, 5);
+    sov_db_copy(t->expires_at, sizeof(t->expires_at), r, i, 6);
+}
+
+int
+repo_token_insert(sov_dbconn *c, const char *tenant_id, const char *user_id, const char *name,
+                  const char *secret_sha256, const char *hint, const char *created_by,
+                  const char *expires_at, sov_token *ret, sov_error *err)
+{
+    const char *params[] = { tenant_id, user_id, name, secret_sha256, hint,
+                             created_by ? created_by : "", expires_at ? expires_at : "" };
+    return one(c, SQL_TOKEN_INSERT, 7, params, row_token, ret, "token", name, err);
+}
+
+int
+repo_token_get(sov_dbconn *c, const char *id, sov_token *ret, sov_error *err)
+{
+    const char *params[] = { id };
+    return one(c, SQL_TOKEN_GET, 1, params, row_token, ret, "token", id, err);
+}
+
+int
+repo_token_list(sov_dbconn *c, const char *user_id, const char *after, unsigned limit,
+                sov_token_page *ret, sov_error *err)
+{
+    char lim[16];
+    const char *params[] = { user_id, after && *after ? after : NULL, lim };
+
+    snprintf(lim, sizeof(lim), "%u", limit);
+    return page(c, SQL_TOKEN_LIST, 3, params, sizeof(sov_token), row_token, limit, 0,
+                (void **) &ret->items, &ret->n, ret->next_after, sizeof(ret->next_after), err);
+}
+
+int
+repo_token_revoke(sov_dbconn *c, const char *id, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { id };
+
+    if (sov_db_query(c, SQL_TOKEN_REVOKE, 1, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "token '%s' does not exist", id);
+    return 0;
+}
+
+int
+repo_token_by_secret(sov_dbconn *c, const char *secret_sha256, repo_token_auth *ret,
+                     sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { secret_sha256 };
+
+    if (sov_db_query(c, SQL_TOKEN_AUTH, 1, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_UNAUTHENTICATED, "token is not valid");
+    memset(ret, 0, sizeof(*ret));
+    sov_db_copy(ret->who.token_id, sizeof(ret->who.token_id), res, 0, 0);
+    sov_db_copy(ret->who.tenant_id, sizeof(ret->who.tenant_id), res, 0, 1);
+    sov_db_copy(ret->who.user_id, sizeof(ret->who.user_id), res, 0, 2);
+    ret->who.role = sov_role_parse(PQgetvalue(res, 0, 3));
+    ret->who.operator_tenant = PQgetvalue(res, 0, 4)[0] == 't';
+    sov_db_copy(ret->who.expires_at, sizeof(ret->who.expires_at), res, 0, 5);
+    sov_db_copy(ret->secret_sha256, sizeof(ret->secret_sha256), res, 0, 6);
+    ret->expired = PQgetvalue(res, 0, 7)[0] == 't';
+    ret->revoked = PQgetvalue(res, 0, 8)[0] == 't';
+    return 0;
+}

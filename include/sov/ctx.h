@@ -1,0 +1,64 @@
+/* ctx.h: who is asking, and on behalf of which request: what every service receives.
+ *
+ * Services take a sov_ctx instead of HTTP or JSON: the principal (tenant, user, token, role),
+ * the request id and source address for the audit log, and the shared database pool. */
+#ifndef SOV_CTX_H
+#define SOV_CTX_H
+
+#include <stdbool.h>
+
+#include "sov/config.h"
+#include "sov/db.h"
+#include "sov/error.h"
+
+#define SOV_UUID_LEN 36
+
+/* Roles of users, as bits so a route's policy is one mask. */
+typedef enum sov_role {
+    SOV_ROLE_NONE = 0,
+    SOV_ROLE_OPERATOR = 1u << 0,    /* runs the cloud; only in the operator tenant */
+    SOV_ROLE_ADMIN = 1u << 1,       /* manages its tenant: users, workspaces, tokens */
+    SOV_ROLE_MEMBER = 1u << 2,      /* creates and changes its tenant's resources */
+    SOV_ROLE_READER = 1u << 3,      /* reads them */
+    SOV_ROLE_AUDITOR = 1u << 4,     /* reads audit log and residency records */
+} sov_role;
+
+#define SOV_ROLES_ALL (SOV_ROLE_OPERATOR | SOV_ROLE_ADMIN | SOV_ROLE_MEMBER | \
+                       SOV_ROLE_READER | SOV_ROLE_AUDITOR)
+
+/* "operator", "admin", ...; NULL for none or several bits. */
+const char *sov_role_name(sov_role role);
+/* The role of a name, SOV_ROLE_NONE if it names none. */
+sov_role sov_role_parse(const char *name);
+
+typedef struct sov_principal {
+    char tenant_id[SOV_UUID_LEN + 1];
+    char user_id[SOV_UUID_LEN + 1];
+    char token_id[SOV_UUID_LEN + 1];
+    sov_role role;
+    bool operator_tenant;   /* the principal belongs to the operator tenant */
+    char expires_at[40];    /* RFC 3339, "" when the token never expires */
+} sov_principal;
+
+typedef struct sov_ctx {
+    sov_db *db;
+    const sov_config *cfg;
+    const sov_principal *who;   /* NULL for sovd's own actions (bootstrap, reconciler) */
+    const char *request_id;     /* "" outside a request */
+    const char *source;         /* client address */
+    const char *action;         /* what is being done, e.g. "tenants.create" */
+    bool audit_in_tx;           /* an entry was appended in the running transaction */
+    bool audited;               /* an entry for this request is committed */
+} sov_ctx;
+
+/* Whether the principal acts on the whole cloud (the operator role). */
+bool sov_ctx_is_operator(const sov_ctx *ctx);
+/* Whether the principal may see tenant_id at all: its own, or any for an operator.
+ * Anything else is answered as not found, never as forbidden. */
+bool sov_ctx_sees_tenant(const sov_ctx *ctx, const char *tenant_id);
+
+/* sov_db_tx for services: marks ctx audited when fn appended an audit entry and the
+ * transaction committed. */
+int sov_ctx_tx(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, sov_error *err);
+
+#endif

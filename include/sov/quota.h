@@ -1,0 +1,51 @@
+/* quota.h: per-tenant limits, enforced where resources are created.
+ *
+ * Usage changes only inside the transaction that creates or deletes what it counts, by an
+ * UPDATE that locks the tenant's row for that resource and checks the limit in the same
+ * statement: concurrent creates queue on the row and cannot overshoot. */
+#ifndef SOV_QUOTA_H
+#define SOV_QUOTA_H
+
+#include "sov/ctx.h"
+
+typedef enum sov_quota_resource {
+    SOV_QUOTA_INSTANCES,
+    SOV_QUOTA_VCPUS,
+    SOV_QUOTA_MEMORY_MIB,
+    SOV_QUOTA_GPUS,
+    SOV_QUOTA_VOLUMES,
+    SOV_QUOTA_STORAGE_GIB,
+    SOV_QUOTA_WORKSPACES,
+    SOV_QUOTA__COUNT
+} sov_quota_resource;
+
+typedef struct sov_quota {
+    long long max, used;
+} sov_quota;
+
+const char *sov_quota_name(sov_quota_resource r);
+/* -1 when name is no quota. */
+int sov_quota_parse(const char *name);
+/* The default limit of each resource, from configuration (quota_<name> keys). */
+long long sov_quota_default(const sov_config *cfg, sov_quota_resource r);
+
+/* Give a new tenant its rows at the configured defaults (inside its creation transaction). */
+int sov_quota_init_tenant(sov_dbconn *c, const sov_config *cfg, const char *tenant_id,
+                          sov_error *err);
+
+/* Count amount more of r against the tenant's limit, in the caller's transaction. Over the
+ * limit: SOV_E_QUOTA naming the quota, its limit, the usage and the request. */
+int sov_quota_charge(sov_dbconn *c, const char *tenant_id, sov_quota_resource r,
+                     long long amount, sov_error *err);
+/* Give amount of r back (never below zero), in the caller's transaction. */
+int sov_quota_release(sov_dbconn *c, const char *tenant_id, sov_quota_resource r,
+                      long long amount, sov_error *err);
+
+/* Limits and usage of a tenant the principal sees. */
+int sov_quota_get(sov_ctx *ctx, const char *tenant_id, sov_quota ret[SOV_QUOTA__COUNT],
+                  sov_error *err);
+/* Set limits (operator): max[r] < 0 leaves r unchanged. Audited. */
+int sov_quota_set(sov_ctx *ctx, const char *tenant_id, const long long max[SOV_QUOTA__COUNT],
+                  sov_quota ret[SOV_QUOTA__COUNT], sov_error *err);
+
+#endif
