@@ -21,6 +21,7 @@
 #include "sov/api.h"
 #include "sov/buf.h"
 #include "sov/crypto.h"
+#include "sov/idempotency.h"
 #include "sov/log.h"
 
 /* Statuses counted per route; anything else lands in the last slot as "other". */
@@ -80,6 +81,9 @@ struct sov_request_internal {
     size_t nheaders;
     char *hname[MAX_HEADERS], *hvalue[MAX_HEADERS];
     char source[64];
+    /* Idempotency-Key: keep a copy of the reply to store it */
+    bool capture;
+    char *captured;
 };
 
 static bool
@@ -165,7 +169,7 @@ add_cors(sov_request *req, struct MHD_Response *resp)
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
     MHD_add_response_header(resp, "Vary", "Origin");
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-                            "X-Request-Id, Location, Retry-After, Link");
+                            "X-Request-Id, Location, Retry-After, Idempotent-Replayed");
 }
 
 /* Queue data (malloc'd, taken) as the reply. */
@@ -194,6 +198,8 @@ send_owned(sov_request *req, unsigned status, const char *ctype, char *data, siz
     for (size_t i = 0; i < in->nheaders; i++)
         MHD_add_response_header(resp, in->hname[i], in->hvalue[i]);
     add_cors(req, resp);
+    if (in->capture && !in->captured)
+        in->captured = strndup(data, len);
     r = MHD_queue_response(req->conn, status, resp);
     MHD_destroy_response(resp);
     in->replied = true;
@@ -477,10 +483,81 @@ parse_body(sov_request *req)
 }
 
 static enum MHD_Result
+run_handler(sov_request *req)
+{
+    enum MHD_Result r = req->route->handler(req);
+
+    if (!req->in->replied) {
+        sov_error err = SOV_ERROR_INIT;
+        sov_error_set(&err, SOV_E_INTERNAL, "handler gave no reply");
+        sov_error_detail(&err, "%s %s returned without replying", req->route->method,
+                         req->route->pattern);
+        r = sov_api_reply_problem(req, &err);
+    }
+    return r;
+}
+
+static const char *
+pending_header(sov_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->in->nheaders; i++)
+        if (strcasecmp(req->in->hname[i], name) == 0)
+            return req->in->hvalue[i];
+    return NULL;
+}
+
+/* A POST with Idempotency-Key: claim the key, then run once, or answer what the first
+ * request with it was answered. */
+static enum MHD_Result
+run_idempotent(sov_request *req, const char *key)
+{
+    struct sov_request_internal *in = req->in;
+    sov_error err = SOV_ERROR_INIT;
+    sov_idem idem;
+    char sum[SOV_SHA256_HEX_LEN + 1];
+    sov_buf b = SOV_BUF_INIT;
+    enum MHD_Result r;
+
+    if (!sov_idem_key_valid(key)) {
+        sov_error_invalid(&err, "Idempotency-Key",
+                          "Idempotency-Key must be 1 to %d visible ASCII characters",
+                          SOV_IDEMPOTENCY_KEY_MAX);
+        return sov_api_reply_problem(req, &err);
+    }
+    sov_buf_printf(&b, "%s\n%s\n", req->method, req->path);
+    if (in->body_len)
+        sov_buf_append(&b, in->body, in->body_len);
+    sov_sha256_hex(b.data ? b.data : "", b.len, sum);
+    sov_buf_release(&b);
+    if (sov_idem_begin(&req->ctx, key, sum, &idem, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    if (idem.state == SOV_IDEM_REPLAY) {
+        if (idem.location[0])
+            sov_request_add_header(req, "Location", idem.location);
+        sov_request_add_header(req, "Idempotent-Replayed", "true");
+        r = sov_api_reply_bytes(req, (unsigned) idem.status, "application/json", idem.body,
+                                strlen(idem.body));
+        free(idem.body);
+        return r;
+    }
+    in->capture = true;
+    r = run_handler(req);
+    if (in->status >= 200 && in->status < 300)
+        sov_idem_finish(&req->ctx, key, (int) in->status, pending_header(req, "Location"),
+                        in->captured, &err);
+    else
+        sov_idem_release(&req->ctx, key, &err);
+    if (err.code != SOV_OK)
+        sov_log_warn("could not record Idempotency-Key outcome: %s", err.msg);
+    return r;
+}
+
+static enum MHD_Result
 dispatch(sov_request *req)
 {
     struct sov_request_internal *in = req->in;
     enum MHD_Result r = MHD_YES;
+    const char *key;
 
     if (in->kind == K_EARLY)
         return reply_early(req);
@@ -491,14 +568,11 @@ dispatch(sov_request *req)
     if (!(req->route->flags & SOV_ROUTE_PUBLIC) && sov_api_authorize(req) < 0)
         return MHD_YES;
     if (parse_body(req) == 0) {
-        r = req->route->handler(req);
-        if (!in->replied) {
-            sov_error err = SOV_ERROR_INIT;
-            sov_error_set(&err, SOV_E_INTERNAL, "handler gave no reply");
-            sov_error_detail(&err, "%s %s returned without replying", req->route->method,
-                             req->route->pattern);
-            r = sov_api_reply_problem(req, &err);
-        }
+        key = sov_request_header(req, "Idempotency-Key");
+        if (key && strcmp(req->method, "POST") == 0 && req->ctx.who)
+            r = run_idempotent(req, key);
+        else
+            r = run_handler(req);
     }
     sov_api_audit_after(req);
     return r;
@@ -592,6 +666,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     sov_log_set_request_id(NULL);
 
     json_decref(req->body);
+    free(in->captured);
     free(in->body);
     free(in->path_copy);
     for (size_t i = 0; i < in->nheaders; i++) {

@@ -81,6 +81,44 @@ START_TEST(every_documented_operation_is_routed)
 }
 END_TEST
 
+/* The document states each route's role policy (x-sov-roles) exactly as the table has it. */
+START_TEST(documented_roles_match_the_policy)
+{
+    json_t *doc = openapi();
+    json_t *paths = json_object_get(doc, "paths");
+
+    for (size_t i = 0; i < sov_api_routes_count; i++) {
+        const sov_route *r = &sov_api_routes[i];
+        char method[16];
+        unsigned documented = 0;
+        size_t k;
+        json_t *role;
+
+        lower(method, r->method, sizeof(method));
+        json_t *op = json_object_get(json_object_get(paths, r->pattern), method);
+        json_t *roles = json_object_get(op, "x-sov-roles");
+        if (r->flags & SOV_ROUTE_PUBLIC) {
+            ck_assert_msg(!roles || json_array_size(roles) == 0, "%s %s is public",
+                          r->method, r->pattern);
+            continue;
+        }
+        ck_assert_msg(r->roles != 0, "%s %s has no role policy in api/routes.c", r->method,
+                      r->pattern);
+        ck_assert_msg(json_is_array(roles), "%s %s lacks x-sov-roles in api/openapi.json",
+                      r->method, r->pattern);
+        json_array_foreach(roles, k, role) {
+            sov_role bit = sov_role_parse(json_string_value(role));
+            ck_assert_msg(bit != SOV_ROLE_NONE, "%s %s: unknown role", r->method, r->pattern);
+            documented |= bit;
+        }
+        ck_assert_msg(documented == r->roles,
+                      "%s %s: api/openapi.json says roles 0x%x, api/routes.c 0x%x", r->method,
+                      r->pattern, documented, r->roles);
+    }
+    json_decref(doc);
+}
+END_TEST
+
 START_TEST(every_error_code_maps_to_a_status)
 {
     static const unsigned want[SOV_E__COUNT] = {
@@ -124,6 +162,7 @@ main(void)
     tcase_add_test(tc, document_is_openapi_3_1);
     tcase_add_test(tc, every_route_is_documented);
     tcase_add_test(tc, every_documented_operation_is_routed);
+    tcase_add_test(tc, documented_roles_match_the_policy);
     tcase_add_test(tc, every_error_code_maps_to_a_status);
     tcase_add_test(tc, request_ids_are_checked);
     suite_add_tcase(s, tc);

@@ -1,0 +1,204 @@
+/* Idempotency-Key on creates: a retry with the same key and request answers the first
+ * result and creates nothing; a different request with the key is refused; a failed
+ * request frees the key; keys belong to their caller. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+
+static char *db;
+static tl_sovd sovd;
+static char *op;
+
+static void
+setup(void)
+{
+    db = tl_db_create();
+    const char *args[] = { "--http-threads=4", "--db-pool-size=12", NULL };
+    tl_sovd_start(&sovd, db, args);
+    op = tl_operator_token(&sovd);
+}
+
+static void
+teardown(void)
+{
+    tl_sovd_stop(&sovd, SIGTERM, 20);
+    free(op);
+    tl_db_drop(db);
+    free(db);
+}
+
+static void
+post(const char *token, const char *key, const char *body, tl_resp *r)
+{
+    char url[256], auth[128], idem[300];
+    const char *h[] = { auth, "Content-Type: application/json", idem, NULL };
+
+    snprintf(url, sizeof(url), "%s/v1/tenants", sovd.base);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    snprintf(idem, sizeof(idem), "Idempotency-Key: %s", key);
+    tl_req q = { .method = "POST", .url = url, .headers = h, .body = body,
+                 .body_len = strlen(body) };
+    tl_http(&q, r);
+}
+
+static int
+tenants_named(const char *name)
+{
+    char sql[200], *n;
+    int count;
+
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM tenants WHERE name = '%s'", name);
+    n = tl_db_exec(db, sql);
+    count = atoi(n);
+    free(n);
+    return count;
+}
+
+START_TEST(retry_with_same_key_replays_the_first_answer)
+{
+    tl_resp a, b;
+    char *loc_a, *loc_b, *replayed;
+
+    post(op, "key-1", "{\"name\":\"idem-one\"}", &a);
+    ck_assert_int_eq(a.status, 201);
+    post(op, "key-1", "{\"name\":\"idem-one\"}", &b);
+    ck_assert_int_eq(b.status, 201);
+    ck_assert_str_eq(json_string_value(json_object_get(a.json, "id")),
+                     json_string_value(json_object_get(b.json, "id")));
+    loc_a = tl_resp_header(&a, "Location");
+    loc_b = tl_resp_header(&b, "Location");
+    ck_assert_str_eq(loc_a, loc_b);
+    replayed = tl_resp_header(&b, "Idempotent-Replayed");
+    ck_assert_str_eq(replayed, "true");
+    ck_assert_ptr_null(tl_resp_header(&a, "Idempotent-Replayed"));
+    ck_assert_int_eq(tenants_named("idem-one"), 1);
+    free(loc_a);
+    free(loc_b);
+    free(replayed);
+    tl_resp_free(&a);
+    tl_resp_free(&b);
+}
+END_TEST
+
+START_TEST(same_key_for_another_request_is_refused)
+{
+    tl_resp a, b;
+
+    post(op, "key-2", "{\"name\":\"idem-two\"}", &a);
+    ck_assert_int_eq(a.status, 201);
+    post(op, "key-2", "{\"name\":\"idem-other\"}", &b);
+    tl_assert_problem(&b, 409, "/problems/conflict");
+    ck_assert_ptr_nonnull(strstr(b.body, "different request"));
+    ck_assert_int_eq(tenants_named("idem-other"), 0);
+    tl_resp_free(&a);
+    tl_resp_free(&b);
+}
+END_TEST
+
+START_TEST(failed_request_frees_its_key)
+{
+    tl_resp a, b;
+
+    post(op, "key-3", "{\"name\":\"Not A Slug\"}", &a);
+    tl_assert_problem(&a, 400, "/problems/invalid-request");
+    post(op, "key-3", "{\"name\":\"idem-three\"}", &b);
+    ck_assert_int_eq(b.status, 201);
+    tl_resp_free(&a);
+    tl_resp_free(&b);
+}
+END_TEST
+
+START_TEST(bad_keys_are_refused)
+{
+    tl_resp r;
+    char key[300];
+
+    memset(key, 'k', 256);
+    key[256] = '\0';
+    post(op, key, "{\"name\":\"idem-long\"}", &r);
+    tl_assert_problem(&r, 400, "/problems/invalid-request");
+    tl_resp_free(&r);
+    ck_assert_int_eq(tenants_named("idem-long"), 0);
+}
+END_TEST
+
+START_TEST(keys_belong_to_their_caller)
+{
+    tl_tenant t;
+    tl_resp a, b;
+    char path[128];
+
+    tl_tenant_make(&sovd, op, "idem-owner", &t);
+    snprintf(path, sizeof(path), "/v1/tenants/%s/workspaces", t.id);
+    /* The same key used by two callers: two separate creates. */
+    post(op, "shared-key", "{\"name\":\"idem-four\"}", &a);
+    ck_assert_int_eq(a.status, 201);
+    char url[256], auth[128];
+    const char *h[] = { auth, "Content-Type: application/json", "Idempotency-Key: shared-key",
+                        NULL };
+    snprintf(url, sizeof(url), "%s%s", sovd.base, path);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", t.token[TL_ADMIN]);
+    tl_req q = { .method = "POST", .url = url, .headers = h, .body = "{\"name\":\"ws\"}",
+                 .body_len = 13 };
+    tl_http(&q, &b);
+    ck_assert_int_eq(b.status, 201);
+    ck_assert_str_eq(json_string_value(json_object_get(b.json, "name")), "ws");
+    tl_resp_free(&a);
+    tl_resp_free(&b);
+}
+END_TEST
+
+typedef struct racer {
+    tl_resp r;
+} racer;
+
+static void *
+race(void *arg)
+{
+    racer *x = arg;
+    post(op, "race-key", "{\"name\":\"idem-race\"}", &x->r);
+    return NULL;
+}
+
+START_TEST(concurrent_retries_create_once)
+{
+    enum { N = 8 };
+    pthread_t t[N];
+    racer x[N];
+    int created = 0;
+
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, race, &x[i]), 0);
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_msg(x[i].r.status == 201 || x[i].r.status == 409, "status %ld: %s",
+                      x[i].r.status, x[i].r.body);
+        if (x[i].r.status == 201)
+            created++;
+        tl_resp_free(&x[i].r);
+    }
+    ck_assert_int_ge(created, 1);
+    ck_assert_int_eq(tenants_named("idem-race"), 1);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("api/idempotency");
+    TCase *tc = tcase_create("idempotency");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, retry_with_same_key_replays_the_first_answer);
+    tcase_add_test(tc, same_key_for_another_request_is_refused);
+    tcase_add_test(tc, failed_request_frees_its_key);
+    tcase_add_test(tc, bad_keys_are_refused);
+    tcase_add_test(tc, keys_belong_to_their_caller);
+    tcase_add_test(tc, concurrent_retries_create_once);
+    suite_add_tcase(s, tc);
+    return tl_run_suite(s);
+}
