@@ -35,7 +35,9 @@ deny(sov_request *req, sov_errcode code, const char *msg)
 
     sov_error_set(&err, code, "%s", msg);
     sov_api_reply_problem(req, &err);
-    audit_alone(req, scope_tenant(req), sov_api_error_status(code));
+    /* Filed under the caller's own tenant (none when anonymous): a probe of another
+     * tenant's ids must not show up in that tenant's log with the prober's ids. */
+    audit_alone(req, NULL, sov_api_error_status(code));
     return -1;
 }
 

@@ -1,9 +1,488 @@
-/* placeholder: being written */
+/* The route x role matrix: every route of sov_api_routes[] is called by every role, once with
+ * ids of the caller's own tenant and once with another tenant's, and must answer what its
+ * row in api/routes.c says: 401 without a valid token; 404 for another tenant's id (before
+ * any role talk on SOV_ROUTE_TENANT routes; from the service, which hides other tenants'
+ * resources, elsewhere); 403 for a role the row leaves out; anything else for the roles it
+ * allows. A route without a policy, or with a path parameter this file cannot fill, fails
+ * the test: a new route makes it grow. */
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sov/api.h"
 #include "testlib.h"
 
-START_TEST(not_written_yet)
+/* What the policy says a call must get. */
+typedef enum want {
+    WANT_401,
+    WANT_403,
+    WANT_404,
+    WANT_PASS,      /* the policy lets it through: whatever the handler answers */
+} want;
+
+static const struct {
+    long status;
+    const char *type;
+} denials[] = {
+    [WANT_401] = { 401, "/problems/unauthenticated" },
+    [WANT_403] = { 403, "/problems/forbidden" },
+    [WANT_404] = { 404, "/problems/not-found" },
+};
+
+/* The sov_role bit of each testlib role index. */
+static const unsigned role_bits[TL_ROLES] = {
+    [TL_OPERATOR] = SOV_ROLE_OPERATOR, [TL_ADMIN] = SOV_ROLE_ADMIN,
+    [TL_MEMBER] = SOV_ROLE_MEMBER,     [TL_READER] = SOV_ROLE_READER,
+    [TL_AUDITOR] = SOV_ROLE_AUDITOR,
+};
+
+/* Path parameters this file knows how to fill, by the segment before them. */
+typedef enum param_kind { P_TENANT, P_WORKSPACE, P_USER, P_TOKEN } param_kind;
+
+static const struct {
+    const char *after;
+    const char *name;
+    param_kind kind;
+} known_params[] = {
+    { "tenants", "id", P_TENANT },
+    { "workspaces", "name", P_WORKSPACE },
+    { "users", "uid", P_USER },
+    { "tokens", "id", P_TOKEN },
+};
+
+/* Who calls: a role in its home tenant, and the tenant whose ids are its own. */
+typedef struct caller {
+    const tl_tenant *home;
+    int role;
+    const tl_tenant *own;
+} caller;
+
+#define MAX_CLEANUPS 4
+
+/* One request of the matrix. */
+typedef struct call {
+    const sov_route *route;
+    char label[384];
+    char path[512];
+    char cleanup[MAX_CLEANUPS][160];   /* fresh targets, removed by the operator after */
+    size_t ncleanup;
+} call;
+
+static char *db;
+static tl_sovd sovd;
+static tl_tenant op_t, ten_a, ten_b;
+static unsigned serial;     /* makes the names of fresh targets unique */
+
+static const char *
+operator_token(void)
 {
-    ck_abort_msg("api/roles is not written yet");
+    return op_t.token[TL_OPERATOR];
+}
+
+static void
+setup(void)
+{
+    const tl_tenant *all[] = { &op_t, &ten_a, &ten_b };
+    char path[128];
+
+    db = tl_db_create();
+    tl_sovd_start(&sovd, db, NULL);
+    tl_operator_tenant(&sovd, &op_t);
+    tl_tenant_make(&sovd, operator_token(), "matrix-a", &ten_a);
+    tl_tenant_make(&sovd, operator_token(), "matrix-b", &ten_b);
+    /* The workspace that routes with {name} read and change (never delete). */
+    for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++) {
+        snprintf(path, sizeof(path), "/v1/tenants/%s/workspaces", all[i]->id);
+        json_decref(tl_call_ok(&sovd, "POST", path, operator_token(), "{\"name\":\"matrix\"}",
+                               201));
+    }
+}
+
+static void
+teardown(void)
+{
+    if (sovd.pid > 0)
+        tl_sovd_stop(&sovd, SIGKILL, 5);
+    tl_db_drop(db);
+    free(db);
+    db = NULL;
+}
+
+/* The kind of path parameter {name} after segment `after`, or -1 if this file has no
+ * fixture for it. */
+static int
+param_kind_of(const char *after, const char *name)
+{
+    for (size_t i = 0; i < SOV_N_ELEMENTS(known_params); i++)
+        if (strcmp(known_params[i].after, after) == 0 && strcmp(known_params[i].name, name) == 0)
+            return (int) known_params[i].kind;
+    return -1;
+}
+
+/* Append "/seg" to path. */
+static void
+append(char *path, size_t size, const char *seg)
+{
+    size_t n = strlen(path);
+
+    ck_assert_msg(n + 1 + strlen(seg) < size, "path too long: %s/%s", path, seg);
+    snprintf(path + n, size - n, "/%s", seg);
+}
+
+typedef void (*param_fn)(const sov_route *r, const char *after, const char *name, bool last,
+                         void *arg);
+
+/* Walk the pattern's segments: literal ones are appended to path (when given), and fn sees
+ * each parameter with the segment before it and whether it is the last segment (the
+ * resource a DELETE removes); fn appends the parameter's value itself. */
+static void
+each_segment(const sov_route *r, char *path, size_t size, param_fn fn, void *arg)
+{
+    char prev[64] = "", seg[64];
+    const char *p = r->pattern;
+
+    if (path)
+        path[0] = '\0';
+    while (*p == '/') {
+        size_t len = strcspn(p + 1, "/");
+
+        ck_assert_msg(len < sizeof(seg), "%s %s: segment too long", r->method, r->pattern);
+        memcpy(seg, p + 1, len);
+        seg[len] = '\0';
+        p += len + 1;
+        if (len > 2 && seg[0] == '{' && seg[len - 1] == '}') {
+            seg[len - 1] = '\0';
+            fn(r, prev, seg + 1, *p == '\0', arg);
+            continue;
+        }
+        if (path)
+            append(path, size, seg);
+        snprintf(prev, sizeof(prev), "%s", seg);
+    }
+}
+
+static void
+param_known(const sov_route *r, const char *after, const char *name, bool last, void *arg)
+{
+    bool *any = arg;
+
+    (void) last;
+    *any = true;
+    ck_assert_msg(param_kind_of(after, name) >= 0, "add a fixture for {%s} of %s %s in "
+                  "roles_test.c", name, r->method, r->pattern);
+}
+
+/* Whether the route has path parameters (then it is called with own and other ids); fails
+ * on one this file cannot fill. */
+static bool
+route_has_params(const sov_route *r)
+{
+    bool any = false;
+
+    each_segment(r, NULL, 0, param_known, &any);
+    return any;
+}
+
+/* A route's row must state a policy the matrix can check. */
+static void
+check_policy(const sov_route *r)
+{
+    bool tenant_path = strncmp(r->pattern, "/v1/tenants/{id}", 16) == 0;
+
+    route_has_params(r);    /* fails on a parameter without a fixture */
+    if (r->flags & SOV_ROUTE_PUBLIC)
+        return;
+    ck_assert_msg(r->roles != 0, "%s %s allows no role: add a policy for it in api/routes.c",
+                  r->method, r->pattern);
+    ck_assert_msg((r->roles & ~(unsigned) SOV_ROLES_ALL) == 0,
+                  "%s %s allows role bits no role has: fix its policy in api/routes.c",
+                  r->method, r->pattern);
+    ck_assert_msg(r->action && r->action[0],
+                  "%s %s has no action: add a policy (and audit name) for it in api/routes.c",
+                  r->method, r->pattern);
+    ck_assert_msg(tenant_path == ((r->flags & SOV_ROUTE_TENANT) != 0),
+                  "%s %s: SOV_ROUTE_TENANT must be set exactly on /v1/tenants/{id}... routes",
+                  r->method, r->pattern);
+}
+
+/* ---- fresh targets ---- */
+
+static void
+take_id(json_t *j, const char *key, char *out, size_t size)
+{
+    const char *v = json_string_value(json_object_get(j, key));
+
+    ck_assert_msg(v, "created resource has no '%s'", key);
+    snprintf(out, size, "%s", v);
+    json_decref(j);
+}
+
+static void
+remember(call *c, const char *path)
+{
+    ck_assert(c->ncleanup < MAX_CLEANUPS);
+    snprintf(c->cleanup[c->ncleanup++], sizeof(c->cleanup[0]), "%s", path);
+}
+
+static void
+fresh_tenant(call *c, char *out, size_t size)
+{
+    char body[128], path[128];
+
+    snprintf(body, sizeof(body), "{\"name\":\"throwaway-%u\"}", serial++);
+    take_id(tl_call_ok(&sovd, "POST", "/v1/tenants", operator_token(), body, 201), "id", out,
+            size);
+    snprintf(path, sizeof(path), "/v1/tenants/%s", out);
+    remember(c, path);
+}
+
+static void
+fresh_workspace(call *c, const tl_tenant *t, char *out, size_t size)
+{
+    char body[128], path[160];
+
+    snprintf(path, sizeof(path), "/v1/tenants/%s/workspaces", t->id);
+    snprintf(body, sizeof(body), "{\"name\":\"target-%u\"}", serial++);
+    take_id(tl_call_ok(&sovd, "POST", path, operator_token(), body, 201), "name", out, size);
+    snprintf(path, sizeof(path), "/v1/tenants/%s/workspaces/%s", t->id, out);
+    remember(c, path);
+}
+
+static void
+fresh_user(call *c, const tl_tenant *t, char *out, size_t size)
+{
+    char body[160], path[160];
+    unsigned n = serial++;
+
+    snprintf(path, sizeof(path), "/v1/tenants/%s/users", t->id);
+    snprintf(body, sizeof(body), "{\"name\":\"target %u\",\"email\":\"target%u@%s.example.eu\","
+             "\"role\":\"reader\"}", n, n, t->name);
+    take_id(tl_call_ok(&sovd, "POST", path, operator_token(), body, 201), "id", out, size);
+    snprintf(path, sizeof(path), "/v1/tenants/%s/users/%s", t->id, out);
+    remember(c, path);
+}
+
+static void
+fresh_token(call *c, const char *user_id, char *out, size_t size)
+{
+    char body[128], path[128];
+
+    snprintf(body, sizeof(body), "{\"name\":\"target\",\"user_id\":\"%s\"}", user_id);
+    take_id(tl_call_ok(&sovd, "POST", "/v1/tokens", operator_token(), body, 201), "id", out,
+            size);
+    snprintf(path, sizeof(path), "/v1/tokens/%s", out);
+    remember(c, path);
+}
+
+/* ---- filling a path ---- */
+
+typedef struct fill {
+    call *c;
+    const tl_tenant *t;     /* whose ids */
+    int owner;              /* whose tokens: a user of t by role index */
+    bool pass;              /* the call is expected through the policy */
+} fill;
+
+/* Append the value of one parameter. The resource a DELETE removes is always made fresh,
+ * so the fixtures survive, except a tenant the caller may not delete: its real id shows the
+ * refusal (and a fresh tenant would not be the caller's own). Tokens are fresh too: their
+ * ids are not in the fixture, and none may be a token the matrix calls with. */
+static void
+fill_param(const sov_route *r, const char *after, const char *name, bool last, void *arg)
+{
+    fill *f = arg;
+    bool fresh = last && strcmp(r->method, "DELETE") == 0;
+    char v[64];
+
+    switch (param_kind_of(after, name)) {
+    case P_TENANT:
+        if (fresh && f->pass)
+            fresh_tenant(f->c, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%s", f->t->id);
+        break;
+    case P_WORKSPACE:
+        if (fresh)
+            fresh_workspace(f->c, f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "matrix");
+        break;
+    case P_USER:
+        if (fresh)
+            fresh_user(f->c, f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%s", f->t->user_id[TL_READER]);
+        break;
+    case P_TOKEN:
+        fresh_token(f->c, f->t->user_id[f->owner], v, sizeof(v));
+        break;
+    default:
+        ck_abort_msg("add a fixture for {%s} of %s %s in roles_test.c", name, r->method,
+                     r->pattern);
+    }
+    append(f->c->path, sizeof(f->c->path), v);
+}
+
+static void
+fill_path(call *c, const tl_tenant *t, int owner, bool pass)
+{
+    fill f = { .c = c, .t = t, .owner = owner, .pass = pass };
+
+    each_segment(c->route, c->path, sizeof(c->path), fill_param, &f);
+}
+
+/* ---- one request ---- */
+
+static void
+expect_problem(const call *c, const tl_resp *resp, want w)
+{
+    const char *type = json_string_value(json_object_get(resp->json, "type"));
+
+    ck_assert_msg(resp->status == denials[w].status, "%s: the policy says %ld, got %ld: %s",
+                  c->label, denials[w].status, resp->status, resp->body);
+    ck_assert_msg(type && strcmp(type, denials[w].type) == 0, "%s: problem type %s, not %s",
+                  c->label, type ? type : "(none)", denials[w].type);
+    tl_assert_problem(resp, denials[w].status, denials[w].type);
+}
+
+/* Send c with token (NULL for none) and check the answer against w; then remove the fresh
+ * targets the call left. */
+static void
+perform(call *c, const char *token, want w)
+{
+    const char *m = c->route->method;
+    bool has_body = strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
+    tl_resp resp;
+
+    /* {} passes the edge and fails validation: a 400 shows the policy let the caller in. */
+    tl_call(&sovd, m, c->path, token, has_body ? "{}" : NULL, &resp);
+    if (w == WANT_PASS)
+        ck_assert_msg(resp.status >= 200 && resp.status < 500 && resp.status != 401 &&
+                          resp.status != 403 && resp.status != 404,
+                      "%s: the policy allows it, got %ld: %s", c->label, resp.status, resp.body);
+    else
+        expect_problem(c, &resp, w);
+    tl_resp_free(&resp);
+
+    for (size_t i = 0; i < c->ncleanup; i++) {
+        tl_call(&sovd, "DELETE", c->cleanup[i], operator_token(), NULL, &resp);
+        ck_assert_msg(resp.status == 204 || resp.status == 404,
+                      "%s: could not remove %s after it: %ld %s", c->label, c->cleanup[i],
+                      resp.status, resp.body);
+        tl_resp_free(&resp);
+    }
+}
+
+/* What the policy row says caller gets on r, with its own ids or another tenant's. */
+static want
+policy_says(const sov_route *r, const caller *who, bool other)
+{
+    bool op = who->role == TL_OPERATOR;
+
+    if (other && !op && (r->flags & SOV_ROUTE_TENANT))
+        return WANT_404;
+    if (!(r->roles & role_bits[who->role]))
+        return WANT_403;
+    if (other && !op)
+        return WANT_404;    /* e.g. another tenant's token: the service never shows it */
+    return WANT_PASS;
+}
+
+static void
+call_as(const sov_route *r, const caller *who, bool other, bool has_params)
+{
+    const tl_tenant *t = other ? &ten_b : who->own;
+    want w = policy_says(r, who, other);
+    call c = { .route = r };
+
+    if (has_params)
+        snprintf(c.label, sizeof(c.label), "%s %s as %s of tenant '%s' with %s ids (tenant "
+                 "'%s')", r->method, r->pattern, tl_role_names[who->role], who->home->name,
+                 other ? "other" : "own", t->name);
+    else
+        snprintf(c.label, sizeof(c.label), "%s %s as %s of tenant '%s'", r->method, r->pattern,
+                 tl_role_names[who->role], who->home->name);
+    /* Tokens: the caller's own when it belongs to t (only an admin manages others'). */
+    fill_path(&c, t, who->home == t ? who->role : TL_READER, w == WANT_PASS);
+    perform(&c, who->home->token[who->role], w);
+}
+
+static void
+call_unauthenticated(const sov_route *r)
+{
+    static const struct {
+        const char *token, *what;
+    } tokens[] = {
+        { NULL, "without a token" },
+        { "sov_this-is-not-a-token", "with a token that is not one" },
+    };
+
+    for (size_t i = 0; i < SOV_N_ELEMENTS(tokens); i++) {
+        call c = { .route = r };
+
+        snprintf(c.label, sizeof(c.label), "%s %s %s", r->method, r->pattern, tokens[i].what);
+        fill_path(&c, &ten_a, TL_READER, false);
+        perform(&c, tokens[i].token, WANT_401);
+    }
+}
+
+static void
+call_public(const sov_route *r)
+{
+    call c = { .route = r };
+
+    snprintf(c.label, sizeof(c.label), "%s %s (public) without a token", r->method, r->pattern);
+    fill_path(&c, &ten_a, TL_READER, true);
+    perform(&c, NULL, WANT_PASS);
+}
+
+/* ---- tests ---- */
+
+START_TEST(every_route_has_a_policy_and_fixtures)
+{
+    ck_assert_uint_gt(sov_api_routes_count, 0);
+    for (size_t i = 0; i < sov_api_routes_count; i++)
+        check_policy(&sov_api_routes[i]);
+}
+END_TEST
+
+START_TEST(every_route_answers_every_role_as_its_policy_says)
+{
+    const caller callers[] = {
+        { &op_t, TL_OPERATOR, &ten_a },
+        { &ten_a, TL_ADMIN, &ten_a },
+        { &ten_a, TL_MEMBER, &ten_a },
+        { &ten_a, TL_READER, &ten_a },
+        { &ten_a, TL_AUDITOR, &ten_a },
+        /* In the operator tenant without the operator role: no wider reach than anyone. */
+        { &op_t, TL_ADMIN, &op_t },
+        { &op_t, TL_MEMBER, &op_t },
+        { &op_t, TL_READER, &op_t },
+        { &op_t, TL_AUDITOR, &op_t },
+    };
+
+    for (size_t i = 0; i < sov_api_routes_count; i++) {
+        const sov_route *r = &sov_api_routes[i];
+        bool has_params;
+
+        check_policy(r);
+        if (r->flags & SOV_ROUTE_PUBLIC) {
+            call_public(r);
+            continue;
+        }
+        has_params = route_has_params(r);
+        call_unauthenticated(r);
+        for (size_t k = 0; k < SOV_N_ELEMENTS(callers); k++) {
+            call_as(r, &callers[k], false, has_params);
+            if (has_params)
+                call_as(r, &callers[k], true, has_params);
+        }
+    }
+    /* Every denial path ran: sovd must still stop cleanly (sanitizers report at exit). */
+    ck_assert_msg(tl_sovd_stop(&sovd, SIGTERM, 30) == 0, "sovd did not stop cleanly; see %s",
+                  sovd.log);
 }
 END_TEST
 
@@ -11,8 +490,15 @@ int
 main(void)
 {
     Suite *s = suite_create("api/roles");
-    TCase *tc = tcase_create("roles");
-    tcase_add_test(tc, not_written_yet);
-    suite_add_tcase(s, tc);
+    TCase *policy = tcase_create("policy");
+    TCase *matrix = tcase_create("matrix");
+
+    tcase_add_test(policy, every_route_has_a_policy_and_fixtures);
+    suite_add_tcase(s, policy);
+
+    tcase_add_checked_fixture(matrix, setup, teardown);
+    tcase_set_timeout(matrix, 300);
+    tcase_add_test(matrix, every_route_answers_every_role_as_its_policy_says);
+    suite_add_tcase(s, matrix);
     return tl_run_suite(s);
 }
