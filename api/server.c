@@ -321,6 +321,7 @@ request_new(sov_server *s, struct MHD_Connection *conn, const char *url, const c
                       in->source, sizeof(in->source));
     }
     req->ctx.db = s->app ? s->app->db : NULL;
+    req->ctx.auth = s->app ? s->app->auth : NULL;
     req->ctx.cfg = s->cfg;
     req->ctx.request_id = req->request_id;
     req->ctx.source = in->source;

@@ -61,8 +61,8 @@ flush_locked(sov_auth *a)
     a->generation++;
 }
 
-static void
-flush(sov_auth *a)
+void
+sov_auth_flush(sov_auth *a)
 {
     pthread_mutex_lock(&a->lock);
     flush_locked(a);
@@ -117,7 +117,7 @@ listener(void *arg)
                 continue;
             }
             /* Anything cached before we listened may be stale: start empty. */
-            flush(a);
+            sov_auth_flush(a);
             atomic_store(&a->listening, true);
             if (warned)
                 sov_log_info("token cache on again: listening for revocations");
@@ -137,12 +137,12 @@ listener(void *arg)
                 PQfreemem(n);
             }
             if (any)
-                flush(a);
+                sov_auth_flush(a);
             continue;
         }
         /* Lost it: stop trusting the cache until we listen again. */
         atomic_store(&a->listening, false);
-        flush(a);
+        sov_auth_flush(a);
         PQfinish(conn);
         conn = NULL;
     }
@@ -184,7 +184,7 @@ sov_auth_free(sov_auth *a)
     atomic_store(&a->stop, true);
     if (a->thread_started)
         pthread_join(a->thread, NULL);
-    flush(a);
+    sov_auth_flush(a);
     pthread_mutex_destroy(&a->lock);
     free(a->url);
     free(a);
@@ -289,7 +289,10 @@ sov_auth_check(sov_auth *a, const char *secret, sov_principal *ret, sov_error *e
 }
 
 int
-sov_auth_notify(sov_dbconn *c, sov_error *err)
+sov_auth_notify(sov_dbconn *c, sov_ctx *ctx, sov_error *err)
 {
-    return sov_db_query(c, "NOTIFY sov_auth", 0, NULL, NULL, err);
+    if (sov_db_query(c, "NOTIFY sov_auth", 0, NULL, NULL, err) < 0)
+        return -1;
+    ctx->auth_changed = true;
+    return 0;
 }

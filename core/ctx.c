@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "sov/ctx.h"
+#include "sov/identity.h"
 
 static const struct {
     sov_role role;
@@ -56,6 +57,7 @@ run_wrapped(sov_dbconn *c, void *arg, sov_error *err)
     tx_wrap *w = arg;
 
     w->ctx->audit_in_tx = false;    /* a retried transaction starts over */
+    w->ctx->auth_changed = false;
     return w->fn(c, w->arg, err);
 }
 
@@ -68,5 +70,9 @@ sov_ctx_tx(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, sov_error *err)
         return -1;
     if (ctx->audit_in_tx)
         ctx->audited = true;
+    /* Our own NOTIFY reaches our listener a moment later: the next request on this
+     * process must not find the old principal in the cache meanwhile. */
+    if (ctx->auth_changed && ctx->auth)
+        sov_auth_flush(ctx->auth);
     return 0;
 }

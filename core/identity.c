@@ -234,7 +234,7 @@ tenant_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (holds[0])
         return sov_error_set(err, SOV_E_CONFLICT,
                              "tenant '%s' still holds %s; delete them first", t.name, holds);
-    if (repo_tenant_delete(c, a->id, err) < 0 || sov_auth_notify(c, err) < 0)
+    if (repo_tenant_delete(c, a->id, err) < 0 || sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->id, "tenant", a->id, 204, err);
 }
@@ -472,7 +472,7 @@ user_update_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (repo_user_update(c, a->tenant_id, a->id, a->name, a->email,
                          a->role != SOV_ROLE_NONE ? sov_role_name(a->role) : NULL, a->ret,
                          err) < 0 ||
-        sov_auth_notify(c, err) < 0)
+        sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->tenant_id, "user", a->id, 200, err);
 }
@@ -502,7 +502,8 @@ user_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (before.role == SOV_ROLE_OPERATOR && a->ctx->who && !sov_ctx_is_operator(a->ctx))
         return sov_error_set(err, SOV_E_FORBIDDEN, "only an operator may delete an operator");
     /* The row goes, and with it the name and email; tokens go by cascade. */
-    if (repo_user_delete(c, a->tenant_id, a->id, err) < 0 || sov_auth_notify(c, err) < 0)
+    if (repo_user_delete(c, a->tenant_id, a->id, err) < 0 ||
+        sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->tenant_id, "user", a->id, 204, err);
 }
@@ -646,7 +647,7 @@ token_revoke_tx(sov_dbconn *c, void *arg, sov_error *err)
         return -1;
     if (may_manage(a->ctx, t.tenant_id, t.user_id, "token", a->id, err) < 0)
         return -1;
-    if (repo_token_revoke(c, a->id, err) < 0 || sov_auth_notify(c, err) < 0)
+    if (repo_token_revoke(c, a->id, err) < 0 || sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, t.tenant_id, "token", a->id, 204, err);
 }
@@ -668,11 +669,16 @@ sov_me(sov_ctx *ctx, sov_user *user, sov_tenant *tenant, sov_token *token, sov_e
 
     if (!ctx->who)
         return sov_error_set(err, SOV_E_UNAUTHENTICATED, "no principal");
-    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-        repo_user_get(c, ctx->who->tenant_id, ctx->who->user_id, user, err) < 0 ||
-        repo_tenant_get(c, ctx->who->tenant_id, false, tenant, err) < 0 ||
-        repo_token_get(c, ctx->who->token_id, token, err) < 0)
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
+    if (repo_user_get(c, ctx->who->tenant_id, ctx->who->user_id, user, err) < 0 ||
+        repo_tenant_get(c, ctx->who->tenant_id, false, tenant, err) < 0 ||
+        repo_token_get(c, ctx->who->token_id, token, err) < 0) {
+        /* Revoked or deleted a moment ago, after this request authenticated. */
+        if (err->code == SOV_E_NOT_FOUND)
+            return sov_error_set(err, SOV_E_UNAUTHENTICATED, "token is not valid");
+        return -1;
+    }
     return 0;
 }
 

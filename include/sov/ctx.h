@@ -40,8 +40,12 @@ typedef struct sov_principal {
     char expires_at[40];    /* RFC 3339, "" when the token never expires */
 } sov_principal;
 
+struct sov_auth;
+
 typedef struct sov_ctx {
     sov_db *db;
+    struct sov_auth *auth;      /* this process's token cache, emptied after commits that
+                                   change who may do what (NULL: none) */
     const sov_config *cfg;
     const sov_principal *who;   /* NULL for sovd's own actions (bootstrap, reconciler) */
     const char *request_id;     /* "" outside a request */
@@ -49,6 +53,7 @@ typedef struct sov_ctx {
     const char *action;         /* what is being done, e.g. "tenants.create" */
     bool audit_in_tx;           /* an entry was appended in the running transaction */
     bool audited;               /* an entry for this request is committed */
+    bool auth_changed;          /* the running transaction sent NOTIFY sov_auth */
 } sov_ctx;
 
 /* Whether the principal acts on the whole cloud (the operator role). */
@@ -58,7 +63,8 @@ bool sov_ctx_is_operator(const sov_ctx *ctx);
 bool sov_ctx_sees_tenant(const sov_ctx *ctx, const char *tenant_id);
 
 /* sov_db_tx for services: marks ctx audited when fn appended an audit entry and the
- * transaction committed. */
+ * transaction committed, and empties this process's token cache at once when fn changed
+ * tokens, users or tenants (other processes hear the NOTIFY). */
 int sov_ctx_tx(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, sov_error *err);
 
 #endif

@@ -141,7 +141,10 @@ int sov_me(sov_ctx *ctx, sov_user *user, sov_tenant *tenant, sov_token *token,
 int sov_identity_bootstrap(sov_ctx *ctx, const char *state_dir, bool *ret_created,
                            sov_error *err);
 
-/* Send the NOTIFY that empties every replica's token cache, in the caller's transaction. */
-int sov_auth_notify(sov_dbconn *c, sov_error *err);
+/* Send the NOTIFY that empties every replica's token cache, in the caller's transaction,
+ * and mark ctx so sov_ctx_tx empties this process's cache right after the commit. */
+int sov_auth_notify(sov_dbconn *c, sov_ctx *ctx, sov_error *err);
+/* Empty this process's cache now. */
+void sov_auth_flush(sov_auth *a);
 
 #endif

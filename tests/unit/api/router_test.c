@@ -124,7 +124,8 @@ START_TEST(duplicate_and_malformed_routes_are_refused)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_router *r = NULL;
-    const sov_route dup[] = { { "GET", "/a/{x}", nop, 0, 0, "x" }, { "GET", "/a/{x}", nop, 0, 0, "x" } };
+    const sov_route dup[] = { { "GET", "/a/{x}", nop, 0, 0, "x" },
+                              { "GET", "/a/{x}", nop, 0, 0, "x" } };
     const sov_route bad[] = { { "GET", "a", nop, 0, 0, "x" } };
 
     ck_assert_int_eq(sov_router_new(dup, 2, &r, &err), -1);
