@@ -303,6 +303,23 @@ tl_sovd_stop(tl_sovd *s, int sig, unsigned timeout_s)
     return -1;
 }
 
+void
+tl_sovd_discard(tl_sovd *s)
+{
+    char *slash;
+
+    if (s->pid > 0)
+        tl_sovd_stop(s, SIGKILL, 5);
+    if (!s->log[0])
+        return;
+    slash = strrchr(s->log, '/');
+    if (slash) {
+        *slash = '\0';
+        tl_tmpdir_remove(s->log);
+    }
+    s->log[0] = '\0';
+}
+
 char *
 tl_sovd_log(const tl_sovd *s)
 {
@@ -506,8 +523,15 @@ void
 tl_call(const tl_sovd *s, const char *method, const char *path, const char *token,
         const char *body, tl_resp *ret)
 {
+    tl_call_h(s, method, path, token, body, NULL, ret);
+}
+
+void
+tl_call_h(const tl_sovd *s, const char *method, const char *path, const char *token,
+          const char *body, const char *const *extra, tl_resp *ret)
+{
     char url[2048], auth[128];
-    const char *headers[3] = { NULL, NULL, NULL };
+    const char *headers[16] = { NULL };
     size_t n = 0;
 
     snprintf(url, sizeof(url), "%s%s", s->base, path);
@@ -517,6 +541,8 @@ tl_call(const tl_sovd *s, const char *method, const char *path, const char *toke
     }
     if (body)
         headers[n++] = "Content-Type: application/json";
+    for (size_t i = 0; extra && extra[i] && n < 15; i++)
+        headers[n++] = extra[i];
     tl_req q = { .method = method, .url = url, .headers = headers, .body = body,
                  .body_len = body ? strlen(body) : 0 };
     tl_http(&q, ret);

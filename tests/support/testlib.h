@@ -51,6 +51,8 @@ int tl_sovd_run_to_exit(tl_sovd *s, const char *db_url, const char *const *args,
                         const char *const *env);
 /* Send sig and wait (at most timeout_s) for the exit; returns the exit status or -1. */
 int tl_sovd_stop(tl_sovd *s, int sig, unsigned timeout_s);
+/* Stop it (SIGKILL if still running) and remove the folder made for it (log, state). */
+void tl_sovd_discard(tl_sovd *s);
 /* Its stderr so far (malloc). */
 char *tl_sovd_log(const tl_sovd *s);
 
@@ -95,6 +97,9 @@ char *tl_operator_token(const tl_sovd *s);
  * none). Fails the test on transport errors. */
 void tl_call(const tl_sovd *s, const char *method, const char *path, const char *token,
              const char *body, tl_resp *ret);
+/* The same with extra request headers ("Name: value", NULL-terminated, may be NULL). */
+void tl_call_h(const tl_sovd *s, const char *method, const char *path, const char *token,
+               const char *body, const char *const *headers, tl_resp *ret);
 /* The same, asserting the status; returns the parsed body (a new reference, or NULL). */
 json_t *tl_call_ok(const tl_sovd *s, const char *method, const char *path, const char *token,
                    const char *body, long want_status);

@@ -30,8 +30,7 @@ setup(void)
 static void
 teardown(void)
 {
-    if (sovd.pid > 0)
-        tl_sovd_stop(&sovd, SIGKILL, 5);
+    tl_sovd_discard(&sovd);
     tl_db_drop(db);
     free(db);
     free(op);
@@ -44,22 +43,11 @@ static void
 call_rid(const char *method, const char *path, const char *token, const char *body,
          const char *rid, tl_resp *ret)
 {
-    char url[2048], auth[128], xrid[128];
-    const char *headers[4] = { NULL, NULL, NULL, NULL };
-    size_t n = 0;
+    char xrid[128];
+    const char *headers[] = { xrid, NULL };
 
-    snprintf(url, sizeof(url), "%s%s", sovd.base, path);
     snprintf(xrid, sizeof(xrid), "X-Request-Id: %s", rid);
-    headers[n++] = xrid;
-    if (token) {
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-        headers[n++] = auth;
-    }
-    if (body)
-        headers[n++] = "Content-Type: application/json";
-    tl_req q = { .method = method, .url = url, .headers = headers, .body = body,
-                 .body_len = body ? strlen(body) : 0 };
-    tl_http(&q, ret);
+    tl_call_h(&sovd, method, path, token, body, headers, ret);
 }
 
 /* The same, asserting the status; returns the parsed body (new reference, or NULL). */

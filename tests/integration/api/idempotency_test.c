@@ -24,7 +24,8 @@ setup(void)
 static void
 teardown(void)
 {
-    tl_sovd_stop(&sovd, SIGTERM, 20);
+    ck_assert_int_eq(tl_sovd_stop(&sovd, SIGTERM, 20), 0);
+    tl_sovd_discard(&sovd);
     free(op);
     tl_db_drop(db);
     free(db);

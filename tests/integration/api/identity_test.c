@@ -29,28 +29,11 @@ setup(void)
     op = NULL;
 }
 
-/* The folder tl_sovd_start made for s (its log and state live in it). */
-static void
-remove_sovd_dir(tl_sovd *s)
-{
-    char *slash;
-
-    if (s->pid > 0)
-        tl_sovd_stop(s, SIGKILL, 5);
-    if (!s->log[0])
-        return;
-    slash = strrchr(s->log, '/');
-    if (slash) {
-        *slash = '\0';
-        tl_tmpdir_remove(s->log);
-    }
-}
-
 static void
 teardown(void)
 {
-    remove_sovd_dir(&sovd);
-    remove_sovd_dir(&again);
+    tl_sovd_discard(&sovd);
+    tl_sovd_discard(&again);
     free(op);
     tl_db_drop(db);
     free(db);

@@ -24,8 +24,7 @@ setup(void)
 static void
 teardown(void)
 {
-    if (sovd.pid > 0)
-        tl_sovd_stop(&sovd, SIGKILL, 5);
+    tl_sovd_discard(&sovd);
     tl_sh("'%s/scripts/pg' stop '%s'", tl_env("SOV_SOURCE_ROOT"), pg);
     tl_tmpdir_remove(dir);
     free(dir);

@@ -30,28 +30,11 @@ setup(void)
     op = tl_operator_token(&a);
 }
 
-/* Stop s and remove the folder tl_sovd_start made for it. */
-static void
-remove_sovd(tl_sovd *s)
-{
-    char *slash;
-
-    if (s->pid > 0)
-        tl_sovd_stop(s, SIGKILL, 5);
-    if (!s->log[0])
-        return;
-    slash = strrchr(s->log, '/');
-    if (slash) {
-        *slash = '\0';
-        tl_tmpdir_remove(s->log);
-    }
-}
-
 static void
 teardown(void)
 {
-    remove_sovd(&a);
-    remove_sovd(&b);
+    tl_sovd_discard(&a);
+    tl_sovd_discard(&b);
     free(op);
     tl_db_drop(db);
     free(db);

@@ -23,8 +23,7 @@ setup(void)
 static void
 teardown(void)
 {
-    if (sovd.pid > 0)
-        tl_sovd_stop(&sovd, SIGKILL, 5);
+    tl_sovd_discard(&sovd);
     tl_db_drop(db);
     free(db);
 }
