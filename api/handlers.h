@@ -45,4 +45,27 @@ enum MHD_Result sov_handle_quota_set(sov_request *req);
 enum MHD_Result sov_handle_audit_list(sov_request *req);
 enum MHD_Result sov_handle_audit_verify(sov_request *req);
 
+/* regions.c */
+enum MHD_Result sov_handle_region_create(sov_request *req);
+enum MHD_Result sov_handle_region_list(sov_request *req);
+enum MHD_Result sov_handle_region_get(sov_request *req);
+enum MHD_Result sov_handle_region_update(sov_request *req);
+enum MHD_Result sov_handle_region_delete(sov_request *req);
+
+/* hosts.c */
+enum MHD_Result sov_handle_host_create(sov_request *req);
+enum MHD_Result sov_handle_host_list(sov_request *req);
+enum MHD_Result sov_handle_host_get(sov_request *req);
+enum MHD_Result sov_handle_host_update(sov_request *req);
+enum MHD_Result sov_handle_host_delete(sov_request *req);
+
+/* policy.c */
+struct sov_policy;
+json_t *sov_api_policy_json(const struct sov_policy *p);
+enum MHD_Result sov_handle_policy_get(sov_request *req);
+enum MHD_Result sov_handle_policy_set(sov_request *req);
+
+/* placement.c */
+enum MHD_Result sov_handle_placement_dry_run(sov_request *req);
+
 #endif

@@ -14,6 +14,8 @@ static const struct problem {
     [SOV_E_UNAUTHENTICATED] = { 401, "/problems/unauthenticated", "authentication required" },
     [SOV_E_FORBIDDEN] = { 403, "/problems/forbidden", "not allowed for this role" },
     [SOV_E_QUOTA] = { 403, "/problems/quota-exceeded", "quota exceeded" },
+    [SOV_E_CAPACITY] = { 409, "/problems/no-capacity", "no host has room for the request" },
+    [SOV_E_UNREACHABLE] = { 422, "/problems/host-unreachable", "hypervisor unreachable" },
     [SOV_E_UNAVAILABLE] = { 503, "/problems/unavailable", "service temporarily unavailable" },
     [SOV_E_INTERNAL] = { 500, "/problems/internal", "internal error" },
 };

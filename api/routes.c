@@ -57,6 +57,20 @@ const sov_route sov_api_routes[] = {
     { "GET", "/v1/tenants/{id}/quotas", sov_handle_quota_get, TEN, ANY, "quotas.get" },
     { "PUT", "/v1/tenants/{id}/quotas", sov_handle_quota_set, TEN, OP, "quotas.set" },
 
+    { "GET", "/v1/tenants/{id}/residency-policy", sov_handle_policy_get, TEN, ANY,
+      "residency-policy.get" },
+    { "PUT", "/v1/tenants/{id}/residency-policy", sov_handle_policy_set, TEN, OP | ADM,
+      "residency-policy.set" },
+
+    { "POST", "/v1/regions", sov_handle_region_create, 0, OP, "regions.create" },
+    { "GET", "/v1/regions", sov_handle_region_list, 0, ANY, "regions.list" },
+    { "GET", "/v1/regions/{code}", sov_handle_region_get, 0, ANY, "regions.get" },
+    { "PATCH", "/v1/regions/{code}", sov_handle_region_update, 0, OP, "regions.update" },
+    { "DELETE", "/v1/regions/{code}", sov_handle_region_delete, 0, OP, "regions.delete" },
+
+    { "POST", "/v1/placement/dry-run", sov_handle_placement_dry_run, 0, OP | ADM | MEM,
+      "placement.dry-run" },
+
     { "GET", "/v1/audit", sov_handle_audit_list, 0, OP | ADM | AUD, "audit.list" },
     { "GET", "/v1/audit/verify", sov_handle_audit_verify, 0, OP | AUD, "audit.verify" },
 };

@@ -13,7 +13,8 @@
 #include "sov/config.h"
 #include "sov/log.h"
 
-typedef enum kind { K_STR, K_UINT, K_ULONG, K_ROLES, K_LEVEL, K_ORIGINS, K_PATH } kind;
+typedef enum kind { K_STR, K_UINT, K_ULONG, K_ROLES, K_LEVEL, K_ORIGINS, K_PATH, K_STRATEGY,
+                    K_SLUG } kind;
 
 typedef struct option {
     const char *key;
@@ -79,6 +80,14 @@ static const option options[] = {
       "a new tenant's block storage limit in GiB" },
     { "quota_workspaces", K_ULONG, OFF(quota_default[6]), "20", 0, 1UL << 40,
       "a new tenant's workspace limit (the default workspace counts)" },
+    { "placement_strategy", K_STRATEGY, OFF(placement_strategy), "spread", 0, 0,
+      "spread (most free room first) or pack (least free room first)" },
+    { "host_check_interval", K_UINT, OFF(host_check_interval), "10", 1, 3600,
+      "seconds between the reconciler's checks of every host's libvirt connection" },
+    { "storage_pool", K_SLUG, OFF(storage_pool), "sovereign", 0, 0,
+      "libvirt storage pool on each host for disks and images (created if missing)" },
+    { "storage_pool_path", K_PATH, OFF(storage_pool_path), "/var/lib/sovereign/pool", 0, 0,
+      "directory of that pool on each host, when sovd creates it" },
 };
 
 static char **
@@ -195,6 +204,21 @@ apply(sov_config *cfg, const option *o, const char *value, const char *source, s
                                      "%s: %s must be comma-separated origins like "
                                      "https://console.example.eu, not '%s'",
                                      source, o->key, value);
+        break;
+    case K_STRATEGY:
+        if (strcmp(value, "spread") != 0 && strcmp(value, "pack") != 0)
+            return sov_error_invalid(err, o->key, "%s: %s must be spread or pack, not '%s'",
+                                     source, o->key, value);
+        break;
+    case K_SLUG:
+        for (const char *q = value; *q; q++)
+            if (!((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '-' ||
+                  *q == '_'))
+                return sov_error_invalid(err, o->key,
+                                         "%s: %s must be letters, digits, - or _, not '%s'",
+                                         source, o->key, value);
+        if (!*value)
+            return sov_error_invalid(err, o->key, "%s: %s must not be empty", source, o->key);
         break;
     case K_STR:
         if (!*value && o->def[0])
@@ -411,7 +435,8 @@ sov_config_release(sov_config *cfg)
 {
     for (size_t i = 0; i < SOV_N_ELEMENTS(options); i++)
         if (options[i].kind == K_STR || options[i].kind == K_PATH ||
-            options[i].kind == K_ORIGINS) {
+            options[i].kind == K_ORIGINS || options[i].kind == K_STRATEGY ||
+            options[i].kind == K_SLUG) {
             free(*str_slot(cfg, &options[i]));
             *str_slot(cfg, &options[i]) = NULL;
         }

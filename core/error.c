@@ -14,6 +14,8 @@ static const char *const names[SOV_E__COUNT] = {
     [SOV_E_UNAUTHENTICATED] = "unauthenticated",
     [SOV_E_FORBIDDEN] = "forbidden",
     [SOV_E_QUOTA] = "quota-exceeded",
+    [SOV_E_CAPACITY] = "no-capacity",
+    [SOV_E_UNREACHABLE] = "host-unreachable",
     [SOV_E_UNAVAILABLE] = "unavailable",
     [SOV_E_INTERNAL] = "internal",
 };

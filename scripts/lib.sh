@@ -4,7 +4,7 @@
 SOV_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SOV_PACKAGES=(
     build-essential pkg-config meson ninja-build python3
-    libmicrohttpd-dev libjansson-dev libpq-dev libvirt-dev libcurl4-openssl-dev libssl-dev check
+    libmicrohttpd-dev libjansson-dev libpq-dev libvirt-dev libxml2-dev libcurl4-openssl-dev libssl-dev check
     postgresql-15 postgresql-client-15
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
     qemu-system-x86 qemu-utils dnsmasq-base iptables iproute2 busybox-static cpio

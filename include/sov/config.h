@@ -40,6 +40,10 @@ typedef struct sov_config {
     char *cors_origins;             /* comma-separated exact origins, or empty */
     unsigned token_cache_ttl;       /* seconds a verified token is trusted without PostgreSQL */
     unsigned long quota_default[7]; /* a new tenant's limits, in sov_quota_resource order */
+    char *placement_strategy;       /* "spread" or "pack" */
+    unsigned host_check_interval;   /* seconds between reconciler passes over the hosts */
+    char *storage_pool;             /* libvirt pool on each host for disks and images */
+    char *storage_pool_path;        /* its directory, where sovd creates it */
 } sov_config;
 
 /* Defaults, then file, environment (envp, NULL-terminated) and argv, in that order.

@@ -14,6 +14,8 @@ typedef enum sov_errcode {
     SOV_E_UNAUTHENTICATED,  /* no token, or a bad, expired or revoked one */
     SOV_E_FORBIDDEN,        /* authenticated, but the role may not do this */
     SOV_E_QUOTA,            /* a tenant quota would be exceeded */
+    SOV_E_CAPACITY,         /* no host has room for the request (inside the policy) */
+    SOV_E_UNREACHABLE,      /* a hypervisor named in the request cannot be reached */
     SOV_E_UNAVAILABLE,      /* database or hypervisor unreachable; retrying may work */
     SOV_E_INTERNAL,         /* a bug or an unexpected failure */
     SOV_E__COUNT

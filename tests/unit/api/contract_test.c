@@ -124,7 +124,8 @@ START_TEST(every_error_code_maps_to_a_status)
     static const unsigned want[SOV_E__COUNT] = {
         [SOV_OK] = 500, [SOV_E_INVALID] = 400, [SOV_E_NOT_FOUND] = 404,
         [SOV_E_CONFLICT] = 409, [SOV_E_RESIDENCY] = 409, [SOV_E_UNAUTHENTICATED] = 401,
-        [SOV_E_FORBIDDEN] = 403, [SOV_E_QUOTA] = 403, [SOV_E_UNAVAILABLE] = 503,
+        [SOV_E_FORBIDDEN] = 403, [SOV_E_QUOTA] = 403, [SOV_E_CAPACITY] = 409,
+        [SOV_E_UNREACHABLE] = 422, [SOV_E_UNAVAILABLE] = 503,
         [SOV_E_INTERNAL] = 500,
     };
     for (int c = 0; c < SOV_E__COUNT; c++)

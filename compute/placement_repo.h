@@ -1,0 +1,36 @@
+/* placement_repo.h: the scheduler's SQL (private to compute/). */
+#ifndef SOV_PLACEMENT_REPO_H
+#define SOV_PLACEMENT_REPO_H
+
+#include "sov/compute.h"
+
+/* A request in the shape the queries take: the allowed regions as an array literal. */
+typedef struct place_q {
+    char regions[8192];         /* '{fr-par-1,de-fra-1}' */
+    const char *zone;
+    char vcpus[16], memory[24], disk[24], gpus[16];
+    const char *group;
+    const char *tenant_id;
+    bool pack;
+} place_q;
+
+/* How many hosts fall in each rejection bucket, plus eligible ones at [SOV_REJECT__COUNT]. */
+int repo_place_counts(sov_dbconn *c, const place_q *q, int counts[SOV_REJECT__COUNT + 1],
+                      sov_error *err);
+typedef enum place_mode {
+    PLACE_PEEK,         /* only look */
+    PLACE_CLAIM,        /* take it, skipping hosts a concurrent claim holds */
+    PLACE_CLAIM_WAIT,   /* take it, waiting for such claims to commit */
+} place_mode;
+
+/* The best eligible host; a claim raises its usage. *found is false when none (a waiting
+ * claim also finds none when its row stopped fitting while it waited: try again). */
+int repo_place_pick(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement *ret,
+                    bool *found, sov_error *err);
+int repo_allocation_insert(sov_dbconn *c, const place_q *q, const sov_place_request *r,
+                           const char *host_id, char *ret_id, sov_error *err);
+int repo_placement_insert(sov_dbconn *c, const sov_place_request *r, const sov_placement *p,
+                          sov_error *err, char *ret_id);
+int repo_allocation_release(sov_dbconn *c, const char *allocation_id, sov_error *err);
+
+#endif
