@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "sov/api.h"
+#include "sov/compute.h"
 #include "sov/identity.h"
 #include "sov/log.h"
 #include "sov/migrate.h"
@@ -153,6 +154,14 @@ main(int argc, char **argv, char **envp)
                             SOV_KV_I("threads", cfg.http_threads) };
         sov_log_kv_write(SOV_LOG_INFO, "listening", kv, SOV_N_ELEMENTS(kv));
     }
+    sov_reconciler *rec = NULL;
+    if ((cfg.roles & SOV_PROC_RECONCILER) && sov_reconciler_start(db, &cfg, &rec, &err) < 0) {
+        sov_log_error("could not start the reconciler: %s", err.msg);
+        sov_server_shutdown(server, 0);
+        sov_auth_free(app.auth);
+        sov_config_release(&cfg);
+        return 1;
+    }
     {
         sov_log_kv kv[] = { SOV_KV_S("version", SOV_VERSION),
                             SOV_KV_S("api", cfg.roles & SOV_PROC_API ? "on" : "off"),
@@ -170,6 +179,8 @@ main(int argc, char **argv, char **envp)
         if (left > 0)
             sov_log_warn("%u requests were still running at shutdown_timeout", left);
     }
+    /* Before the pool goes: the reconciler's thread uses it. */
+    sov_reconciler_stop(rec);
     sov_auth_free(app.auth);
     sov_db_free(SOV_TAKE_PTR(db));
     sov_log_info("stopped");

@@ -57,6 +57,12 @@ const sov_route sov_api_routes[] = {
     { "GET", "/v1/tenants/{id}/quotas", sov_handle_quota_get, TEN, ANY, "quotas.get" },
     { "PUT", "/v1/tenants/{id}/quotas", sov_handle_quota_set, TEN, OP, "quotas.set" },
 
+    { "POST", "/v1/hosts", sov_handle_host_create, 0, OP, "hosts.create" },
+    { "GET", "/v1/hosts", sov_handle_host_list, 0, OP, "hosts.list" },
+    { "GET", "/v1/hosts/{id}", sov_handle_host_get, 0, OP, "hosts.get" },
+    { "PATCH", "/v1/hosts/{id}", sov_handle_host_update, 0, OP, "hosts.update" },
+    { "DELETE", "/v1/hosts/{id}", sov_handle_host_delete, 0, OP, "hosts.delete" },
+
     { "GET", "/v1/tenants/{id}/residency-policy", sov_handle_policy_get, TEN, ANY,
       "residency-policy.get" },
     { "PUT", "/v1/tenants/{id}/residency-policy", sov_handle_policy_set, TEN, OP | ADM,

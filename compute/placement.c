@@ -197,11 +197,18 @@ sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
     }
     /* First skip hosts that concurrent claims hold, taking the next best. When every
      * candidate is held, wait for one and look again: its room may be gone by then, or
-     * not. The loop ends when a claim succeeds or the counts say nothing fits. */
+     * not. The loop ends when a claim succeeds or the counts say nothing fits. Each try
+     * runs in a savepoint, rolled back when it takes nothing: a host locked and then found
+     * full is let go, so a claim that waits holds no host, and claims never wait in a
+     * circle. */
     for (int attempt = 0; !found; attempt++) {
         int counts[SOV_REJECT__COUNT + 1];
-        if (repo_place_pick(c, &q, attempt == 0 ? PLACE_CLAIM : PLACE_CLAIM_WAIT, ret,
-                            &found, err) < 0)
+        if (sov_db_query(c, "SAVEPOINT place_try", 0, NULL, NULL, err) < 0 ||
+            repo_place_pick(c, &q, attempt == 0 ? PLACE_CLAIM : PLACE_CLAIM_WAIT, ret,
+                            &found, err) < 0 ||
+            sov_db_query(c, found ? "RELEASE SAVEPOINT place_try"
+                                  : "ROLLBACK TO SAVEPOINT place_try",
+                         0, NULL, NULL, err) < 0)
             return -1;
         if (found)
             break;

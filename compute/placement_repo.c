@@ -48,19 +48,30 @@ static const char SQL_PEEK_PACK[] =
     "SELECT " PICK_COLS " FROM hosts h JOIN regions r ON r.code = h.region WHERE " ELIGIBLE
     " ORDER BY " WEIGHT " ASC, h.name LIMIT 1";
 
-#define CLAIM(order, lock)                                                               \
-    "WITH pick AS (SELECT h.id FROM hosts h WHERE " ELIGIBLE " ORDER BY " WEIGHT " "     \
-    order ", h.name LIMIT 1 FOR UPDATE OF h" lock ")"                                    \
+#define CLAIM_UPDATE                                                                     \
     " UPDATE hosts h SET vcpus_used = h.vcpus_used + $3::int,"                           \
     " memory_mib_used = h.memory_mib_used + $4::bigint,"                                 \
     " disk_gib_used = h.disk_gib_used + $5::bigint, gpus_used = h.gpus_used + $6::int"   \
     " FROM pick, regions r WHERE h.id = pick.id AND r.code = h.region"                   \
     " RETURNING " PICK_COLS
 
-static const char SQL_CLAIM_SPREAD[] = CLAIM("DESC", " SKIP LOCKED");
-static const char SQL_CLAIM_PACK[] = CLAIM("ASC", " SKIP LOCKED");
-static const char SQL_CLAIM_SPREAD_WAIT[] = CLAIM("DESC", "");
-static const char SQL_CLAIM_PACK_WAIT[] = CLAIM("ASC", "");
+#define CLAIM(order)                                                                     \
+    "WITH pick AS (SELECT h.id FROM hosts h WHERE " ELIGIBLE " ORDER BY " WEIGHT " "     \
+    order ", h.name LIMIT 1 FOR UPDATE OF h SKIP LOCKED)" CLAIM_UPDATE
+
+/* Waiting, lock the one best host and no other: FOR UPDATE under ORDER BY ... LIMIT 1
+ * would go on down the list while a host it waited for turns out full, keeping each lock,
+ * and two claims that sorted two hosts differently would each hold what the other waits
+ * for (a deadlock, seen under 50 concurrent claims). The row is re-checked once locked. */
+#define CLAIM_ONE(order)                                                                 \
+    "WITH best AS MATERIALIZED (SELECT h.id FROM hosts h WHERE " ELIGIBLE " ORDER BY "   \
+    WEIGHT " " order ", h.name LIMIT 1), pick AS (SELECT h.id FROM hosts h JOIN best"    \
+    " ON best.id = h.id WHERE " ELIGIBLE " FOR UPDATE OF h)" CLAIM_UPDATE
+
+static const char SQL_CLAIM_SPREAD[] = CLAIM("DESC");
+static const char SQL_CLAIM_PACK[] = CLAIM("ASC");
+static const char SQL_CLAIM_SPREAD_WAIT[] = CLAIM_ONE("DESC");
+static const char SQL_CLAIM_PACK_WAIT[] = CLAIM_ONE("ASC");
 
 static const char SQL_ALLOC_INSERT[] =
     "INSERT INTO host_allocations (host_id, tenant_id, resource_type, resource_id, vcpus,"

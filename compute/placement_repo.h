@@ -20,7 +20,7 @@ int repo_place_counts(sov_dbconn *c, const place_q *q, int counts[SOV_REJECT__CO
 typedef enum place_mode {
     PLACE_PEEK,         /* only look */
     PLACE_CLAIM,        /* take it, skipping hosts a concurrent claim holds */
-    PLACE_CLAIM_WAIT,   /* take it, waiting for such claims to commit */
+    PLACE_CLAIM_WAIT,   /* take the best only, waiting for a claim holding it to commit */
 } place_mode;
 
 /* The best eligible host; a claim raises its usage. *found is false when none (a waiting

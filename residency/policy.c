@@ -139,7 +139,10 @@ sov_policy_json(const sov_policy *p, char *buf, size_t size)
     size_t n = 0;
 
     /* Entries are checked codes (letters, digits, dashes): no escaping needed. */
-    if (size > 0)
+    /* A one-byte buffer holds only the terminator: later writes start past its end. */
+    if (size == 1)
+        buf[0] = '\0';
+    else if (size > 1)
         buf[0] = '{';
     n = 1;
     put_list(buf, size, &n, "jurisdictions", p->jurisdictions[0], p->njurisdictions,

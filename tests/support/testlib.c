@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -619,4 +621,170 @@ tl_operator_tenant(const tl_sovd *s, tl_tenant *ret)
     for (int r = TL_ADMIN; r < TL_ROLES; r++)
         make_user(s, op, ret->id, "operator", r, ret);
     free(op);
+}
+
+/* ---- libvirt ---- */
+
+static void
+libvirtd_spawn(tl_libvirtd *d)
+{
+    struct passwd *pw = getpwnam("nobody");
+    char log[600], env[4][700];
+    pid_t parent = getpid(), pid;
+
+    ck_assert_msg(pw, "no user 'nobody' to run a private libvirtd as");
+    snprintf(log, sizeof(log), "%s/libvirtd.log", d->dir);
+    snprintf(env[0], sizeof(env[0]), "XDG_RUNTIME_DIR=%s/run", d->dir);
+    snprintf(env[1], sizeof(env[1]), "HOME=%s/home", d->dir);
+    snprintf(env[2], sizeof(env[2]), "XDG_CONFIG_HOME=%s/home/.config", d->dir);
+    snprintf(env[3], sizeof(env[3]), "XDG_CACHE_HOME=%s/home/.cache", d->dir);
+    pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        char *const envp[] = { env[0], env[1], env[2], env[3], "PATH=/usr/sbin:/usr/bin:/bin",
+                               NULL };
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        if (chdir(d->dir) < 0 || setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 ||
+            setuid(pw->pw_uid) < 0)
+            _exit(126);
+        /* After setuid, which clears it: the daemon dies with the test, even when the test
+         * fails half-way (a failed check skips its teardown). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(0);
+        execle("/usr/sbin/libvirtd", "libvirtd", (char *) NULL, envp);
+        _exit(127);
+    }
+    d->pid = pid;
+}
+
+/* Wait until the daemon answers: the first connection waits for its QEMU probe (seconds). */
+static void
+libvirtd_wait(tl_libvirtd *d)
+{
+    for (int i = 0; i < 600; i++) {
+        int status;
+
+        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            char path[600];
+            char *log;
+
+            d->pid = 0;
+            snprintf(path, sizeof(path), "%s/libvirtd.log", d->dir);
+            log = tl_read_file(path);
+            ck_abort_msg("private libvirtd exited at start (status %d): %s", status,
+                         log ? log : "");
+        }
+        if (access(d->sock, F_OK) == 0 &&
+            tl_sh("virsh -q -c '%s' version >/dev/null 2>&1", d->uri) == 0)
+            return;
+        usleep(100000);
+    }
+    ck_abort_msg("private libvirtd did not answer within 60 s; see %s/libvirtd.log", d->dir);
+}
+
+void
+tl_libvirtd_start(tl_libvirtd *d)
+{
+    struct passwd *pw = getpwnam("nobody");
+    const char *const sub[] = { "run", "home" };
+    char *dir = tl_tmpdir();
+    char path[600];
+
+    ck_assert_msg(pw, "no user 'nobody' to run a private libvirtd as");
+    memset(d, 0, sizeof(*d));
+    snprintf(d->dir, sizeof(d->dir), "%s", dir);
+    free(dir);
+    snprintf(d->sock, sizeof(d->sock), "%s/run/libvirt/libvirt-sock", d->dir);
+    snprintf(d->uri, sizeof(d->uri), "qemu+unix:///session?socket=%s", d->sock);
+    ck_assert(chown(d->dir, pw->pw_uid, pw->pw_gid) == 0);
+    for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", d->dir, sub[i]);
+        ck_assert_msg(mkdir(path, 0700) == 0, "mkdir %s: %s", path, strerror(errno));
+        ck_assert(chown(path, pw->pw_uid, pw->pw_gid) == 0);
+    }
+    libvirtd_spawn(d);
+    libvirtd_wait(d);
+}
+
+void
+tl_libvirtd_stop(tl_libvirtd *d)
+{
+    int status;
+
+    if (d->pid <= 0)
+        return;
+    kill(d->pid, SIGTERM);
+    for (int i = 0; i < 200; i++) {
+        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            d->pid = 0;
+            return;
+        }
+        usleep(50000);
+    }
+    kill(d->pid, SIGKILL);
+    waitpid(d->pid, &status, 0);
+    d->pid = 0;
+}
+
+void
+tl_libvirtd_restart(tl_libvirtd *d)
+{
+    ck_assert_msg(d->dir[0], "tl_libvirtd_restart before tl_libvirtd_start");
+    tl_libvirtd_stop(d);
+    libvirtd_spawn(d);
+    libvirtd_wait(d);
+}
+
+void
+tl_libvirtd_discard(tl_libvirtd *d)
+{
+    tl_libvirtd_stop(d);
+    if (d->dir[0])
+        tl_tmpdir_remove(d->dir);
+    d->dir[0] = '\0';
+}
+
+void
+tl_libvirt_pool_cleanup_at_exit(const char *uri, const char *name)
+{
+    int fds[2];
+    pid_t pid;
+
+    ck_assert(pipe2(fds, O_CLOEXEC) == 0);
+    pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        char cmd[2048], byte;
+        int null = open("/dev/null", O_RDWR);
+        ssize_t n;
+
+        /* Out of the test's process group and output: check may kill the group on a
+         * timeout, and meson waits for every holder of the test's stdout to close it. */
+        setsid();
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != fds[0])
+                close(fd);
+        do
+            n = read(fds[0], &byte, 1);
+        while (n > 0 || (n < 0 && errno == EINTR));
+        snprintf(cmd, sizeof(cmd), "virsh -q -c '%s' pool-destroy '%s'; "
+                 "virsh -q -c '%s' pool-undefine '%s'", uri, name, uri, name);
+        execl("/bin/sh", "sh", "-c", cmd, (char *) NULL);
+        _exit(127);
+    }
+    /* The write end stays open in this process alone (close-on-exec keeps it out of the
+     * programs the test starts), until it exits. */
+    close(fds[0]);
 }

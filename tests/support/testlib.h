@@ -128,4 +128,29 @@ int tl_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Read a whole file (malloc); NULL if it cannot be read. */
 char *tl_read_file(const char *path);
 
+/* A private libvirtd in session mode, run as user nobody in a folder of its own: a real
+ * daemon with a real QEMU driver that a test may kill and start again without touching the
+ * machine's system libvirtd (other runs may be using it). */
+typedef struct tl_libvirtd {
+    pid_t pid;          /* the daemon itself; 0 while it is stopped */
+    char dir[512];      /* its folder: run/, home/, libvirtd.log */
+    char sock[600];     /* dir/run/libvirt/libvirt-sock */
+    char uri[700];      /* qemu+unix:///session?socket=<sock> */
+} tl_libvirtd;
+/* Make the folder and start the daemon; waits (at most 60 s) until it answers. The daemon
+ * dies with the test process. */
+void tl_libvirtd_start(tl_libvirtd *d);
+/* Stop it (SIGTERM, SIGKILL after 10 s); the folder stays, so it can start again. */
+void tl_libvirtd_stop(tl_libvirtd *d);
+/* Start it again in the same folder; waits until it answers. */
+void tl_libvirtd_restart(tl_libvirtd *d);
+/* Stop it if running and remove its folder. */
+void tl_libvirtd_discard(tl_libvirtd *d);
+
+/* Destroy and undefine storage pool `name` on the libvirt at uri once this process has
+ * exited, however it exits: a failed check ends the test process without its teardown, and
+ * a pool left on the machine's system libvirtd would outlive the run. A watcher process
+ * waits for the end of a pipe this process holds, then runs virsh. */
+void tl_libvirt_pool_cleanup_at_exit(const char *uri, const char *name);
+
 #endif

@@ -39,7 +39,9 @@ static const unsigned role_bits[TL_ROLES] = {
 };
 
 /* Path parameters this file knows how to fill, by the segment before them. */
-typedef enum param_kind { P_TENANT, P_WORKSPACE, P_USER, P_TOKEN } param_kind;
+typedef enum param_kind {
+    P_TENANT, P_WORKSPACE, P_USER, P_TOKEN, P_HOST, P_REGION
+} param_kind;
 
 static const struct {
     const char *after;
@@ -50,6 +52,8 @@ static const struct {
     { "workspaces", "name", P_WORKSPACE },
     { "users", "uid", P_USER },
     { "tokens", "id", P_TOKEN },
+    { "hosts", "id", P_HOST },
+    { "regions", "code", P_REGION },
 };
 
 /* Who calls: a role in its home tenant, and the tenant whose ids are its own. */
@@ -74,12 +78,15 @@ static char *db;
 static tl_sovd sovd;
 static tl_tenant op_t, ten_a, ten_b;
 static unsigned serial;     /* makes the names of fresh targets unique */
+static char host_id[40];    /* the host that routes with a host's {id} read and change */
 
 static const char *
 operator_token(void)
 {
     return op_t.token[TL_OPERATOR];
 }
+
+static void take_id(json_t *j, const char *key, char *out, size_t size);
 
 static void
 setup(void)
@@ -98,6 +105,14 @@ setup(void)
         json_decref(tl_call_ok(&sovd, "POST", path, operator_token(), "{\"name\":\"matrix\"}",
                                201));
     }
+    /* A zone for hosts (straight into the tables), and a host on libvirt's test driver. */
+    free(tl_db_exec(db, "INSERT INTO regions (code, name, country, jurisdiction, datacenter)"
+                        " VALUES ('fr-matrix-1', 'Matrix', 'FR', 'EU', 'dc-matrix')"));
+    free(tl_db_exec(db, "INSERT INTO zones (region, name) VALUES ('fr-matrix-1', 'a')"));
+    take_id(tl_call_ok(&sovd, "POST", "/v1/hosts", operator_token(),
+                       "{\"name\":\"matrix\",\"region\":\"fr-matrix-1\",\"zone\":\"a\","
+                       "\"libvirt_uri\":\"test:///default\"}", 201),
+            "id", host_id, sizeof(host_id));
 }
 
 static void
@@ -264,6 +279,32 @@ fresh_user(call *c, const tl_tenant *t, char *out, size_t size)
 }
 
 static void
+fresh_host(call *c, char *out, size_t size)
+{
+    char body[256], path[128];
+
+    snprintf(body, sizeof(body), "{\"name\":\"target-%u\",\"region\":\"fr-matrix-1\","
+             "\"zone\":\"a\",\"libvirt_uri\":\"test:///default\"}", serial++);
+    take_id(tl_call_ok(&sovd, "POST", "/v1/hosts", operator_token(), body, 201), "id", out,
+            size);
+    snprintf(path, sizeof(path), "/v1/hosts/%s", out);
+    remember(c, path);
+}
+
+static void
+fresh_region(call *c, char *out, size_t size)
+{
+    char body[256], path[128];
+
+    snprintf(body, sizeof(body), "{\"code\":\"throwaway-%u\",\"name\":\"Throwaway\","
+             "\"country\":\"FR\",\"datacenter\":\"dc\",\"zones\":[\"a\"]}", serial++);
+    take_id(tl_call_ok(&sovd, "POST", "/v1/regions", operator_token(), body, 201), "code", out,
+            size);
+    snprintf(path, sizeof(path), "/v1/regions/%s", out);
+    remember(c, path);
+}
+
+static void
 fresh_token(call *c, const char *user_id, char *out, size_t size)
 {
     char body[128], path[128];
@@ -316,6 +357,20 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
         break;
     case P_TOKEN:
         fresh_token(f->c, f->t->user_id[f->owner], v, sizeof(v));
+        break;
+    case P_HOST:
+        /* Hosts belong to no tenant: own and other ids are the same host. */
+        if (fresh && f->pass)
+            fresh_host(f->c, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%s", host_id);
+        break;
+    case P_REGION:
+        /* Regions belong to no tenant either. */
+        if (fresh && f->pass)
+            fresh_region(f->c, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "fr-matrix-1");
         break;
     default:
         ck_abort_msg("add a fixture for {%s} of %s %s in roles_test.c", name, r->method,
@@ -374,12 +429,36 @@ perform(call *c, const char *token, want w)
     }
 }
 
+static void
+param_global(const sov_route *r, const char *after, const char *name, bool last, void *arg)
+{
+    bool *global = arg;
+    int kind = param_kind_of(after, name);
+
+    (void) r;
+    (void) last;
+    if (kind != P_HOST && kind != P_REGION)
+        *global = false;
+}
+
+/* Whether r's ids name things of no tenant (hosts, regions): own and other are the same. */
+static bool
+route_is_global(const sov_route *r)
+{
+    bool global = true;
+
+    each_segment(r, NULL, 0, param_global, &global);
+    return global;
+}
+
 /* What the policy row says caller gets on r, with its own ids or another tenant's. */
 static want
 policy_says(const sov_route *r, const caller *who, bool other)
 {
     bool op = who->role == TL_OPERATOR;
 
+    if (route_is_global(r))
+        other = false;
     if (other && !op && (r->flags & SOV_ROUTE_TENANT))
         return WANT_404;
     if (!(r->roles & role_bits[who->role]))

@@ -1,0 +1,181 @@
+/* hosts.c: /v1/hosts. Operators add libvirt hypervisors (sovd discovers what they are made
+ * of), list and read them, take them out of placement (disabled, draining) and remove empty
+ * ones. down and up are the reconciler's to set; the route table holds the role policy. */
+#include <stdio.h>
+
+#include "handlers.h"
+#include "sov/compute.h"
+
+/* floor(v * ratio) as PostgreSQL computes it for placement: ratios have two decimals, so in
+ * hundredths the product is exact (0.29 * 100 in doubles would floor to 28). */
+static json_int_t
+scaled(long long v, double ratio)
+{
+    long long hundredths = (long long) (ratio * 100 + 0.5);
+
+    return (json_int_t) (v * hundredths / 100);
+}
+
+static json_t *
+host_json(const sov_host *h)
+{
+    json_t *j = json_object();
+    json_t *models = json_array();
+
+    for (int i = 0; i < h->node.ngpu_models; i++)
+        json_array_append_new(models, json_string(h->node.gpu_models[i]));
+    json_object_set_new(j, "id", json_string(h->id));
+    json_object_set_new(j, "name", json_string(h->name));
+    json_object_set_new(j, "region", json_string(h->region));
+    json_object_set_new(j, "zone", json_string(h->zone));
+    json_object_set_new(j, "libvirt_uri", json_string(h->libvirt_uri));
+    json_object_set_new(j, "state", json_string(h->state));
+    json_object_set_new(j, "state_reason", json_string(h->state_reason));
+    json_object_set_new(j, "hypervisor", json_string(h->node.hypervisor));
+    if (h->node.hypervisor_reason[0])
+        json_object_set_new(j, "hypervisor_reason", json_string(h->node.hypervisor_reason));
+    json_object_set_new(j, "cpu_model", json_string(h->node.cpu_model));
+    json_object_set_new(j, "cpus", json_integer(h->node.cpus));
+    json_object_set_new(j, "memory_mib", json_integer(h->node.memory_mib));
+    json_object_set_new(j, "numa_cells", json_integer(h->node.numa_cells));
+    json_object_set_new(j, "storage_pool", json_string(h->node.storage_pool));
+    json_object_set_new(j, "storage_gib", json_integer(h->node.storage_gib));
+    json_object_set_new(j, "gpus", json_integer(h->node.gpus));
+    json_object_set_new(j, "gpu_models", models);
+    json_object_set_new(j, "cpu_allocation_ratio", json_real(h->cpu_allocation_ratio));
+    json_object_set_new(j, "ram_allocation_ratio", json_real(h->ram_allocation_ratio));
+    json_object_set_new(j, "usage",
+                        json_pack("{s:i, s:I, s:I, s:i}", "vcpus", h->vcpus_used, "memory_mib",
+                                  (json_int_t) h->memory_mib_used, "disk_gib",
+                                  (json_int_t) h->disk_gib_used, "gpus", h->gpus_used));
+    /* What placement may hand out: the hardware times the operator's overcommit. */
+    json_object_set_new(j, "capacity",
+                        json_pack("{s:I, s:I, s:I, s:i}", "vcpus",
+                                  scaled(h->node.cpus, h->cpu_allocation_ratio), "memory_mib",
+                                  scaled(h->node.memory_mib, h->ram_allocation_ratio),
+                                  "disk_gib", (json_int_t) h->node.storage_gib, "gpus",
+                                  h->node.gpus));
+    json_object_set_new(j, "checked_at",
+                        h->checked_at[0] ? json_string(h->checked_at) : json_null());
+    json_object_set_new(j, "created_at", json_string(h->created_at));
+    json_object_set_new(j, "updated_at", json_string(h->updated_at));
+    return j;
+}
+
+/* An optional ratio: 0 when absent or null (the service's "not given"); a given one must be
+ * positive here, since the service reads <= 0 as "not given". */
+static int
+body_ratio(sov_request *req, const char *field, double *ret, sov_error *err)
+{
+    json_t *v = req->body ? json_object_get(req->body, field) : NULL;
+
+    *ret = 0;
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_number_value(v) <= 0)
+        return sov_error_invalid(err, field, "%s must be a number from 0.01 to 100", field);
+    *ret = json_number_value(v);
+    return 0;
+}
+
+/* POST /v1/hosts */
+enum MHD_Result
+sov_handle_host_create(sov_request *req)
+{
+    static const sov_field fields[] = {
+        { "name", JSON_STRING, true },
+        { "region", JSON_STRING, true },
+        { "zone", JSON_STRING, true },
+        { "libvirt_uri", JSON_STRING, true },
+        { "cpu_allocation_ratio", JSON_REAL, false },
+        { "ram_allocation_ratio", JSON_REAL, false },
+    };
+    sov_error err = SOV_ERROR_INIT;
+    sov_host_create_args a = { 0 };
+    sov_host h;
+    char loc[96];
+
+    if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
+        body_ratio(req, "cpu_allocation_ratio", &a.cpu_allocation_ratio, &err) < 0 ||
+        body_ratio(req, "ram_allocation_ratio", &a.ram_allocation_ratio, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    a.name = sov_api_body_str(req, "name");
+    a.region = sov_api_body_str(req, "region");
+    a.zone = sov_api_body_str(req, "zone");
+    a.libvirt_uri = sov_api_body_str(req, "libvirt_uri");
+    if (sov_host_create(&req->ctx, &a, &h, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    snprintf(loc, sizeof(loc), "/v1/hosts/%s", h.id);
+    sov_request_add_header(req, "Location", loc);
+    sov_autoptr(json_t) body = host_json(&h);
+    return sov_api_reply(req, MHD_HTTP_CREATED, body);
+}
+
+/* GET /v1/hosts?region=&state= */
+enum MHD_Result
+sov_handle_host_list(sov_request *req)
+{
+    static const char *const keep[] = { "region", "state", NULL };
+    sov_error err = SOV_ERROR_INIT;
+    sov_host_page page = { 0 };
+    unsigned limit;
+    const char *after;
+
+    if (sov_api_page(req, &limit, &after, &err) < 0 ||
+        sov_host_list(&req->ctx, sov_request_query(req, "region"),
+                      sov_request_query(req, "state"), after, limit, &page, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    json_t *items = json_array();
+    for (size_t i = 0; i < page.n; i++)
+        json_array_append_new(items, host_json(&page.items[i]));
+    free(page.items);
+    sov_autoptr(json_t) body = sov_api_list(req, items, page.next_after, keep);
+    return sov_api_reply(req, MHD_HTTP_OK, body);
+}
+
+/* GET /v1/hosts/{id} */
+enum MHD_Result
+sov_handle_host_get(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_host h;
+
+    if (sov_host_get(&req->ctx, sov_request_param(req, "id"), &h, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    sov_autoptr(json_t) body = host_json(&h);
+    return sov_api_reply(req, MHD_HTTP_OK, body);
+}
+
+/* PATCH /v1/hosts/{id} */
+enum MHD_Result
+sov_handle_host_update(sov_request *req)
+{
+    static const sov_field fields[] = {
+        { "state", JSON_STRING, false },
+        { "cpu_allocation_ratio", JSON_REAL, false },
+        { "ram_allocation_ratio", JSON_REAL, false },
+    };
+    sov_error err = SOV_ERROR_INIT;
+    double cpu = 0, ram = 0;
+    sov_host h;
+
+    if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
+        body_ratio(req, "cpu_allocation_ratio", &cpu, &err) < 0 ||
+        body_ratio(req, "ram_allocation_ratio", &ram, &err) < 0 ||
+        sov_host_update(&req->ctx, sov_request_param(req, "id"),
+                        sov_api_body_str(req, "state"), cpu, ram, &h, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    sov_autoptr(json_t) body = host_json(&h);
+    return sov_api_reply(req, MHD_HTTP_OK, body);
+}
+
+/* DELETE /v1/hosts/{id} */
+enum MHD_Result
+sov_handle_host_delete(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+
+    if (sov_host_delete(&req->ctx, sov_request_param(req, "id"), &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    return sov_api_reply(req, MHD_HTTP_NO_CONTENT, NULL);
+}

@@ -1,0 +1,645 @@
+/* host.c: the rules of hosts, and the reconciler's pass over them.
+ *
+ * Adding a host opens its libvirt URI and records what discovery finds; nothing is written
+ * for a host that cannot be reached, and no transaction is held open while libvirt works
+ * (a slow hypervisor must not pin a pooled connection or the audit chain's lock). Each
+ * change and its audit entry commit together. Hosts belong to the cloud, not to a tenant:
+ * their audit entries carry no tenant of their own and are filed under the operator's. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "host_repo.h"
+#include "sov/audit.h"
+#include "sov/log.h"
+
+#define DEFAULT_CPU_RATIO 4.0
+#define DEFAULT_RAM_RATIO 1.0
+#define URI_MAX 1000
+/* Probes run side by side: one hypervisor that takes its time to refuse must not hold up
+ * the check of hundreds of others. */
+#define PROBE_THREADS 8
+
+/* ---- validation ---- */
+
+static int
+not_found(const char *id, sov_error *err)
+{
+    return sov_error_set(err, SOV_E_NOT_FOUND, "host '%s' does not exist", id);
+}
+
+static int
+check_uri(const char *uri, sov_error *err)
+{
+    size_t n = uri ? strlen(uri) : 0;
+
+    if (n == 0)
+        return sov_error_invalid(err, "libvirt_uri", "libvirt_uri is required");
+    if (n > URI_MAX)
+        return sov_error_invalid(err, "libvirt_uri", "libvirt_uri must be at most %d characters",
+                                 URI_MAX);
+    for (const unsigned char *p = (const unsigned char *) uri; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return sov_error_invalid(err, "libvirt_uri",
+                                     "libvirt_uri must not contain control characters");
+    return 0;
+}
+
+/* v <= 0 means "not given"; a given ratio must survive the column's two decimals. */
+static int
+check_ratio(const char *field, double v, sov_error *err)
+{
+    if (v > 0 && (v < 0.01 || v > 100))
+        return sov_error_invalid(err, field, "%s must be a number from 0.01 to 100", field);
+    return 0;
+}
+
+static void
+ratio_text(double v, char *buf, size_t size)
+{
+    snprintf(buf, size, "%.6f", v);
+}
+
+static const char *
+pool_name(const sov_ctx *ctx)
+{
+    return ctx->cfg && ctx->cfg->storage_pool ? ctx->cfg->storage_pool : "sovereign";
+}
+
+static const char *
+pool_path(const sov_ctx *ctx)
+{
+    return ctx->cfg && ctx->cfg->storage_pool_path ? ctx->cfg->storage_pool_path
+                                                   : "/var/lib/sovereign/pool";
+}
+
+static unsigned
+clamp_limit(unsigned limit)
+{
+    return limit == 0 ? 100 : limit > 1000 ? 1000 : limit;
+}
+
+/* ---- create ---- */
+
+typedef struct create_args {
+    sov_ctx *ctx;
+    const sov_host_create_args *a;
+    char cpu_ratio[32], ram_ratio[32];
+    sov_hv_node node;
+    sov_host host;
+} create_args;
+
+static int
+create_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    create_args *x = arg;
+
+    if (repo_host_insert(c, x->a, x->cpu_ratio, x->ram_ratio, &x->node, &x->host, err) < 0)
+        return -1;
+    return sov_audit_append(c, x->ctx, NULL, "host", x->host.id, 201, err);
+}
+
+/* Cheap refusals first, before libvirt is asked anything (and maybe builds a pool). */
+static int
+create_precheck(sov_ctx *ctx, const sov_host_create_args *a, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    bool region = false, zone = false, taken = false;
+
+    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+        repo_zone_exists(c, a->region, a->zone, &region, &zone, err) < 0)
+        return -1;
+    if (!region)
+        return sov_error_invalid(err, "region", "region '%s' does not exist", a->region);
+    if (!zone)
+        return sov_error_invalid(err, "zone", "zone '%s' does not exist in region '%s'",
+                                 a->zone, a->region);
+    if (repo_host_name_taken(c, a->name, &taken, err) < 0)
+        return -1;
+    if (taken)
+        return sov_error_set(err, SOV_E_CONFLICT, "host name '%s' is taken", a->name);
+    return 0;
+}
+
+/* Open and discover. Whatever keeps us from knowing the host is the request's problem, told
+ * with libvirt's words: SOV_E_UNREACHABLE. */
+static int
+discover(sov_ctx *ctx, const sov_host_create_args *a, sov_hv_node *ret, sov_error *err)
+{
+    sov_autoptr(sov_hv) hv = NULL;
+
+    if (sov_hv_open(a->libvirt_uri, &hv, err) < 0 ||
+        sov_hv_discover(hv, pool_name(ctx), pool_path(ctx), ret, err) < 0) {
+        if (err->code == SOV_E_UNAVAILABLE)
+            err->code = SOV_E_UNREACHABLE;
+        return -1;
+    }
+    return 0;
+}
+
+int
+sov_host_create(sov_ctx *ctx, const sov_host_create_args *a, sov_host *ret, sov_error *err)
+{
+    create_args x = { .ctx = ctx, .a = a };
+
+    if (sov_check_slug("name", a->name, err) < 0 ||
+        sov_check_slug("region", a->region, err) < 0 ||
+        sov_check_slug("zone", a->zone, err) < 0 || check_uri(a->libvirt_uri, err) < 0 ||
+        check_ratio("cpu_allocation_ratio", a->cpu_allocation_ratio, err) < 0 ||
+        check_ratio("ram_allocation_ratio", a->ram_allocation_ratio, err) < 0)
+        return -1;
+    ratio_text(a->cpu_allocation_ratio > 0 ? a->cpu_allocation_ratio : DEFAULT_CPU_RATIO,
+               x.cpu_ratio, sizeof(x.cpu_ratio));
+    ratio_text(a->ram_allocation_ratio > 0 ? a->ram_allocation_ratio : DEFAULT_RAM_RATIO,
+               x.ram_ratio, sizeof(x.ram_ratio));
+    if (create_precheck(ctx, a, err) < 0 || discover(ctx, a, &x.node, err) < 0 ||
+        sov_ctx_tx(ctx, create_tx, &x, err) < 0)
+        return -1;
+    sov_log_info("host '%s' added in %s/%s: %s%s%s, %d cpus, %lld MiB, %lld GiB in pool '%s', "
+                 "%d GPUs", x.host.name, x.host.region, x.host.zone, x.node.hypervisor,
+                 x.node.hypervisor_reason[0] ? " because " : "", x.node.hypervisor_reason,
+                 x.node.cpus, x.node.memory_mib, x.node.storage_gib, x.node.storage_pool,
+                 x.node.gpus);
+    *ret = x.host;
+    return 0;
+}
+
+/* ---- read ---- */
+
+int
+sov_host_get(sov_ctx *ctx, const char *id, sov_host *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    if (!sov_uuid_valid(id))
+        return not_found(id, err);
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return repo_host_get(c, id, false, ret, err);
+}
+
+static bool
+state_known(const char *s)
+{
+    return strcmp(s, "up") == 0 || strcmp(s, "down") == 0 || strcmp(s, "disabled") == 0 ||
+           strcmp(s, "draining") == 0;
+}
+
+int
+sov_host_list(sov_ctx *ctx, const char *region, const char *state, const char *after,
+              unsigned limit, sov_host_page *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    if (state && !state_known(state))
+        return sov_error_invalid(err, "state", "state must be up, down, disabled or draining");
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return repo_host_list(c, region, state, after, clamp_limit(limit), ret, err);
+}
+
+/* ---- update, delete ---- */
+
+typedef struct change_args {
+    sov_ctx *ctx;
+    const char *id, *state, *reason;
+    char cpu_ratio[32], ram_ratio[32];
+    sov_host host;
+} change_args;
+
+static int
+update_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    change_args *x = arg;
+
+    if (repo_host_update(c, x->id, x->state, x->reason, x->cpu_ratio[0] ? x->cpu_ratio : NULL,
+                         x->ram_ratio[0] ? x->ram_ratio : NULL, &x->host, err) < 0)
+        return -1;
+    return sov_audit_append(c, x->ctx, NULL, "host", x->id, 200, err);
+}
+
+int
+sov_host_update(sov_ctx *ctx, const char *id, const char *state, double cpu_ratio,
+                double ram_ratio, sov_host *ret, sov_error *err)
+{
+    change_args x = { .ctx = ctx, .id = id, .state = state };
+
+    if (!sov_uuid_valid(id))
+        return not_found(id, err);
+    /* down says "libvirt does not answer": only a probe may claim that, and only a probe
+     * takes it back. An operator keeps a host out with disabled or draining. */
+    if (state && strcmp(state, "down") == 0)
+        return sov_error_invalid(err, "state", "state 'down' is the reconciler's, set when a "
+                                               "host stops answering; use disabled or draining");
+    if (state && strcmp(state, "up") != 0 && strcmp(state, "disabled") != 0 &&
+        strcmp(state, "draining") != 0)
+        return sov_error_invalid(err, "state", "state must be up, disabled or draining");
+    if (check_ratio("cpu_allocation_ratio", cpu_ratio, err) < 0 ||
+        check_ratio("ram_allocation_ratio", ram_ratio, err) < 0)
+        return -1;
+    x.reason = !state || strcmp(state, "up") == 0 ? "" : "set by an operator";
+    if (cpu_ratio > 0)
+        ratio_text(cpu_ratio, x.cpu_ratio, sizeof(x.cpu_ratio));
+    if (ram_ratio > 0)
+        ratio_text(ram_ratio, x.ram_ratio, sizeof(x.ram_ratio));
+    if (sov_ctx_tx(ctx, update_tx, &x, err) < 0)
+        return -1;
+    *ret = x.host;
+    return 0;
+}
+
+static int
+delete_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    change_args *x = arg;
+    sov_host h;
+    long n = 0;
+
+    /* The row lock keeps a placement from claiming the host while we count. */
+    if (repo_host_get(c, x->id, true, &h, err) < 0 || repo_host_allocations(c, x->id, &n, err) < 0)
+        return -1;
+    if (n > 0)
+        return sov_error_set(err, SOV_E_CONFLICT,
+                             "host '%s' still holds %ld allocation%s; move or delete them first",
+                             h.name, n, n == 1 ? "" : "s");
+    if (repo_host_delete(c, x->id, err) < 0)
+        return -1;
+    return sov_audit_append(c, x->ctx, NULL, "host", x->id, 204, err);
+}
+
+int
+sov_host_delete(sov_ctx *ctx, const char *id, sov_error *err)
+{
+    change_args x = { .ctx = ctx, .id = id };
+
+    if (!sov_uuid_valid(id))
+        return not_found(id, err);
+    return sov_ctx_tx(ctx, delete_tx, &x, err);
+}
+
+/* ---- the reconciler's pass: probing ---- */
+
+/* What became of one host's probe. */
+typedef enum verdict {
+    V_WAITING,      /* not started before the pass gave up: no news, nothing changes */
+    V_RUNNING,      /* started and not back by the deadline: no answer is an answer */
+    V_OK,
+    V_FAILED,
+    V_STUCK,        /* a probe from an earlier pass is still waiting on it */
+} verdict;
+
+/* A pass's probes, shared with its threads. A hung daemon (stopped, deadlocked, a silent
+ * network) keeps a libvirt call waiting for good, and libvirt cannot cancel one: the pass
+ * waits until its deadline and leaves such threads behind. So the job is reference-counted
+ * and freed by whoever lets go of it last, the pass or a straggler. */
+typedef struct probe_job {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;          /* on CLOCK_MONOTONIC */
+    unsigned refs;
+    bool given_up;              /* the pass has its answers: take no more hosts */
+    size_t n, next, pending;    /* pending: started or waiting, not yet back */
+    repo_host_probe *hosts;
+    verdict *verdict;
+    char (*reason)[256];
+} probe_job;
+
+/* Hosts whose probe is running, in any pass: a hung host gets one thread, not one a pass. */
+typedef struct in_flight {
+    char id[SOV_UUID_LEN + 1];
+    struct in_flight *next;
+} in_flight;
+
+static pthread_mutex_t flight_lock = PTHREAD_MUTEX_INITIALIZER;
+static in_flight *flights;
+
+static bool
+flight_has(const char *id)
+{
+    bool found = false;
+
+    pthread_mutex_lock(&flight_lock);
+    for (const in_flight *f = flights; f && !found; f = f->next)
+        found = strcmp(f->id, id) == 0;
+    pthread_mutex_unlock(&flight_lock);
+    return found;
+}
+
+static void
+flight_add(in_flight *f, const char *id)
+{
+    snprintf(f->id, sizeof(f->id), "%s", id);
+    pthread_mutex_lock(&flight_lock);
+    f->next = flights;
+    flights = f;
+    pthread_mutex_unlock(&flight_lock);
+}
+
+static void
+flight_remove(in_flight *f)
+{
+    pthread_mutex_lock(&flight_lock);
+    for (in_flight **p = &flights; *p; p = &(*p)->next)
+        if (*p == f) {
+            *p = f->next;
+            break;
+        }
+    pthread_mutex_unlock(&flight_lock);
+}
+
+static void
+job_unref(probe_job *j)
+{
+    bool last;
+
+    pthread_mutex_lock(&j->lock);
+    last = --j->refs == 0;
+    pthread_mutex_unlock(&j->lock);
+    if (!last)
+        return;
+    pthread_cond_destroy(&j->cv);
+    pthread_mutex_destroy(&j->lock);
+    free(j->hosts);
+    free(j->verdict);
+    free(j->reason);
+    free(j);
+}
+
+/* A fresh connection per probe: opening proves the daemon is there, a round trip that it
+ * answers. libvirt's own words become the host's state_reason. */
+static bool
+probe_one(const repo_host_probe *h, char *reason, size_t size)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_autoptr(sov_hv) hv = NULL;
+
+    if (sov_hv_open(h->libvirt_uri, &hv, &err) == 0 && sov_hv_alive(hv, &err) == 0)
+        return true;
+    snprintf(reason, size, "%s", err.detail[0] ? err.detail : err.msg);
+    return false;
+}
+
+static void *
+probe_worker(void *arg)
+{
+    probe_job *j = arg;
+
+    pthread_mutex_lock(&j->lock);
+    while (!j->given_up) {
+        size_t i = j->next++;
+        in_flight me;
+        char reason[256] = "";
+        bool ok;
+
+        if (i >= j->n)
+            break;
+        if (j->verdict[i] != V_WAITING)
+            continue;
+        j->verdict[i] = V_RUNNING;
+        pthread_mutex_unlock(&j->lock);
+        flight_add(&me, j->hosts[i].id);
+        ok = probe_one(&j->hosts[i], reason, sizeof(reason));
+        flight_remove(&me);
+        pthread_mutex_lock(&j->lock);
+        j->verdict[i] = ok ? V_OK : V_FAILED;
+        snprintf(j->reason[i], sizeof(j->reason[i]), "%s", reason);
+        j->pending--;
+        pthread_cond_signal(&j->cv);
+    }
+    pthread_mutex_unlock(&j->lock);
+    job_unref(j);
+    return NULL;
+}
+
+static probe_job *
+job_new(repo_host_probe *hosts, size_t n)
+{
+    probe_job *j = calloc(1, sizeof(*j));
+    pthread_condattr_t attr;
+
+    if (!j)
+        return NULL;
+    j->verdict = calloc(n + 1, sizeof(*j->verdict));
+    j->reason = calloc(n + 1, sizeof(*j->reason));
+    if (!j->verdict || !j->reason) {
+        free(j->verdict);
+        free(j->reason);
+        free(j);
+        return NULL;
+    }
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->cv, &attr);
+    pthread_condattr_destroy(&attr);
+    j->refs = 1;
+    j->hosts = hosts;
+    j->n = n;
+    return j;
+}
+
+/* Start the probe threads (detached: stragglers finish on their own). */
+static int
+job_start(probe_job *j, sov_error *err)
+{
+    pthread_attr_t attr;
+    size_t threads = j->pending < PROBE_THREADS ? j->pending : PROBE_THREADS, started = 0;
+
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    for (size_t i = 0; i < threads; i++) {
+        pthread_t th;
+        pthread_mutex_lock(&j->lock);
+        j->refs++;
+        pthread_mutex_unlock(&j->lock);
+        if (pthread_create(&th, &attr, probe_worker, j) == 0) {
+            started++;
+        } else {
+            pthread_mutex_lock(&j->lock);
+            j->refs--;
+            pthread_mutex_unlock(&j->lock);
+        }
+    }
+    pthread_attr_destroy(&attr);
+    if (threads > 0 && started == 0)
+        return sov_error_set(err, SOV_E_INTERNAL, "could not start any probe thread");
+    return 0;
+}
+
+/* Probe every host for at most timeout_s. hosts is taken (the threads may outlive this
+ * call); verdicts and reasons come back in ret_verdict and ret_reason (arrays of n). */
+static int
+probe_all(repo_host_probe *hosts, size_t n, unsigned timeout_s, verdict **ret_verdict,
+          char (**ret_reason)[256], sov_error *err)
+{
+    probe_job *j = job_new(hosts, n);
+    verdict *v = calloc(n + 1, sizeof(*v));
+    char (*reason)[256] = calloc(n + 1, sizeof(*reason));
+    struct timespec until;
+    int rc;
+
+    if (!j || !v || !reason) {
+        if (j)
+            job_unref(j);
+        else
+            free(hosts);
+        free(v);
+        free(reason);
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        if (flight_has(hosts[i].id))
+            j->verdict[i] = V_STUCK;
+        else
+            j->pending++;
+    rc = job_start(j, err);
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t) timeout_s;
+    pthread_mutex_lock(&j->lock);
+    while (rc == 0 && j->pending > 0 &&
+           pthread_cond_timedwait(&j->cv, &j->lock, &until) != ETIMEDOUT)
+        ;
+    j->given_up = true;
+    memcpy(v, j->verdict, n * sizeof(*v));
+    memcpy(reason, j->reason, n * sizeof(*reason));
+    pthread_mutex_unlock(&j->lock);
+    job_unref(j);
+    if (rc < 0) {
+        free(v);
+        free(reason);
+        return -1;
+    }
+    *ret_verdict = v;
+    *ret_reason = reason;
+    return 0;
+}
+
+/* ---- the reconciler's pass: verdicts ---- */
+
+typedef struct move_args {
+    sov_ctx *ctx;
+    const repo_host_probe *h;
+    const char *to, *reason;
+    bool moved;
+} move_args;
+
+static int
+move_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    move_args *x = arg;
+
+    if (repo_host_transition(c, x->h->id, x->h->state, x->to, x->reason, &x->moved, err) < 0)
+        return -1;
+    if (!x->moved)
+        return 0;
+    return sov_audit_append(c, x->ctx, NULL, "host", x->h->id, 200, err);
+}
+
+/* Apply one verdict: a transition (audited, logged), or nothing. */
+static int
+apply(sov_ctx *ctx, const repo_host_probe *h, bool ok, const char *reason, bool *ret_moved,
+      sov_error *err)
+{
+    bool up = strcmp(h->state, "up") == 0;
+    move_args x = { ctx, h, up ? "down" : "up", ok ? "" : reason, false };
+
+    *ret_moved = false;
+    if (up != ok && sov_ctx_tx(ctx, move_tx, &x, err) < 0)
+        return -1;
+    if (!x.moved)
+        return 0;   /* no change, or an operator took it out of up/down meanwhile */
+    if (ok)
+        sov_log_info("host '%s' answers again at '%s': up", h->name, h->libvirt_uri);
+    else
+        sov_log_warn("host '%s' is down, it receives no placements until it answers: %s",
+                     h->name, reason);
+    *ret_moved = true;
+    return 0;
+}
+
+/* checked_at for the hosts not left out (moved ones have it, unprobed ones keep theirs),
+ * in one statement. */
+static int
+touch_unchanged(sov_ctx *ctx, const repo_host_probe *hosts, const bool *skip, size_t n,
+                sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autofree char *ids = malloc(n * (SOV_UUID_LEN + 1) + 3);
+    size_t len = 0;
+
+    if (!ids)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    ids[len++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        size_t idlen = strlen(hosts[i].id);
+        if (skip[i])
+            continue;
+        if (len > 1)
+            ids[len++] = ',';
+        memcpy(ids + len, hosts[i].id, idlen);
+        len += idlen;
+    }
+    ids[len++] = '}';
+    ids[len] = '\0';
+    if (len == 2)
+        return 0;
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return repo_host_touch(c, ids, err);
+}
+
+/* A probe gets as long as the pause between passes, within 2 to 10 s: enough for a remote
+ * daemon across a slow link, short enough that a pass (and a stop) never drags on. */
+static unsigned
+probe_timeout(const sov_ctx *ctx)
+{
+    unsigned t = ctx->cfg && ctx->cfg->host_check_interval ? ctx->cfg->host_check_interval : 10;
+
+    return t < 2 ? 2 : t > 10 ? 10 : t;
+}
+
+int
+sov_host_check_all(sov_ctx *ctx, unsigned *ret_changed, sov_error *err)
+{
+    sov_autofree repo_host_probe *hosts = NULL, *copy = NULL;
+    sov_autofree verdict *v = NULL;
+    sov_autofree char(*reason)[256] = NULL;
+    sov_autofree bool *skip = NULL;     /* checked_at stays: moved, or never probed */
+    unsigned timeout = probe_timeout(ctx), changed = 0;
+    size_t n = 0;
+
+    {
+        /* The connection goes back to the pool before libvirt is asked anything. */
+        sov_autoptr(sov_dbconn) c = NULL;
+        if (sov_db_acquire(ctx->db, &c, err) < 0 || repo_host_probe_list(c, &hosts, &n, err) < 0)
+            return -1;
+    }
+    /* The probe threads get a copy of their own: they may outlive this pass. */
+    copy = malloc((n + 1) * sizeof(*copy));
+    skip = calloc(n + 1, sizeof(*skip));
+    if (!copy || !skip)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    memcpy(copy, hosts, n * sizeof(*copy));
+    if (probe_all(SOV_TAKE_PTR(copy), n, timeout, &v, &reason, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == V_WAITING) {
+            skip[i] = true;
+            continue;
+        }
+        if (v[i] == V_RUNNING)
+            snprintf(reason[i], sizeof(reason[i]), "no answer within %u s", timeout);
+        else if (v[i] == V_STUCK)
+            snprintf(reason[i], sizeof(reason[i]), "still no answer to an earlier check");
+        if (apply(ctx, &hosts[i], v[i] == V_OK, reason[i], &skip[i], err) < 0)
+            return -1;
+        changed += skip[i] ? 1 : 0;
+    }
+    if (touch_unchanged(ctx, hosts, skip, n, err) < 0)
+        return -1;
+    sov_log_debug("checked %zu hosts, %u changed state", n, changed);
+    *ret_changed = changed;
+    return 0;
+}

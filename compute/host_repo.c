@@ -1,0 +1,291 @@
+/* host_repo.c: the SQL of hosts. Values go in as $n parameters only; lists are keyset-paginated
+ * on the unique host name. GPU model names travel joined by the unit separator (0x1f), which
+ * discovery keeps out of names, so neither direction needs array-literal quoting. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host_repo.h"
+
+#define TS SOV_SQL_TS
+
+#define HOST_COLS                                                                          \
+    "id, name, region, zone, libvirt_uri, state, state_reason, hypervisor,"               \
+    " hypervisor_reason, cpu_model, cpus, memory_mib, numa_cells, storage_pool,"          \
+    " storage_gib, gpus, array_to_string(gpu_models, E'\\x1f'), cpu_allocation_ratio,"    \
+    " ram_allocation_ratio, vcpus_used, memory_mib_used, disk_gib_used, gpus_used, "     \
+    TS("checked_at") ", " TS("created_at") ", " TS("updated_at")
+
+static const char SQL_ZONE_EXISTS[] =
+    "SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1),"
+    " EXISTS (SELECT 1 FROM zones WHERE region = $1 AND name = $2)";
+static const char SQL_NAME_TAKEN[] = "SELECT EXISTS (SELECT 1 FROM hosts WHERE name = $1)";
+static const char SQL_HOST_INSERT[] =
+    "INSERT INTO hosts (name, region, zone, libvirt_uri, hypervisor, hypervisor_reason,"
+    " cpu_model, cpus, memory_mib, numa_cells, storage_pool, storage_gib, gpus, gpu_models,"
+    " cpu_allocation_ratio, ram_allocation_ratio, checked_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+    " string_to_array($14, E'\\x1f'), $15, $16, now())"
+    " RETURNING " HOST_COLS;
+static const char SQL_HOST_GET[] = "SELECT " HOST_COLS " FROM hosts WHERE id = $1";
+static const char SQL_HOST_GET_LOCK[] =
+    "SELECT " HOST_COLS " FROM hosts WHERE id = $1 FOR UPDATE";
+static const char SQL_HOST_LIST[] =
+    "SELECT " HOST_COLS " FROM hosts"
+    " WHERE ($1::text IS NULL OR region = $1) AND ($2::text IS NULL OR state = $2)"
+    " AND name > $3 ORDER BY name LIMIT $4";
+static const char SQL_HOST_UPDATE[] =
+    "UPDATE hosts SET state = coalesce($2, state),"
+    " state_reason = CASE WHEN $2::text IS NULL THEN state_reason ELSE $3 END,"
+    " cpu_allocation_ratio = coalesce($4::numeric, cpu_allocation_ratio),"
+    " ram_allocation_ratio = coalesce($5::numeric, ram_allocation_ratio),"
+    " updated_at = now()"
+    " WHERE id = $1 RETURNING " HOST_COLS;
+static const char SQL_HOST_DELETE[] = "DELETE FROM hosts WHERE id = $1 RETURNING id";
+static const char SQL_HOST_ALLOCATIONS[] =
+    "SELECT count(*) FROM host_allocations WHERE host_id = $1";
+static const char SQL_HOST_PROBE_LIST[] =
+    "SELECT id, name, libvirt_uri, state FROM hosts WHERE state IN ('up', 'down') ORDER BY name";
+static const char SQL_HOST_TRANSITION[] =
+    "UPDATE hosts SET state = $3, state_reason = $4, checked_at = now(), updated_at = now()"
+    " WHERE id = $1 AND state = $2 RETURNING id";
+static const char SQL_HOST_TOUCH[] =
+    "UPDATE hosts SET checked_at = now() WHERE id = ANY ($1::uuid[])";
+
+static long long
+to_ll(const PGresult *r, int row, int col)
+{
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+/* "a\x1fb" -> gpu_models. */
+static void
+split_models(const char *joined, sov_hv_node *n)
+{
+    const char *p = joined;
+
+    n->ngpu_models = 0;
+    while (*p && n->ngpu_models < SOV_HV_GPU_MODELS_MAX) {
+        size_t len = strcspn(p, "\x1f");
+        snprintf(n->gpu_models[n->ngpu_models++], sizeof(n->gpu_models[0]), "%.*s", (int) len,
+                 p);
+        p += len + (p[len] ? 1 : 0);
+    }
+}
+
+static void
+row_host(const PGresult *r, int i, sov_host *h)
+{
+    memset(h, 0, sizeof(*h));
+    sov_db_copy(h->id, sizeof(h->id), r, i, 0);
+    sov_db_copy(h->name, sizeof(h->name), r, i, 1);
+    sov_db_copy(h->region, sizeof(h->region), r, i, 2);
+    sov_db_copy(h->zone, sizeof(h->zone), r, i, 3);
+    sov_db_copy(h->libvirt_uri, sizeof(h->libvirt_uri), r, i, 4);
+    sov_db_copy(h->state, sizeof(h->state), r, i, 5);
+    sov_db_copy(h->state_reason, sizeof(h->state_reason), r, i, 6);
+    sov_db_copy(h->node.hypervisor, sizeof(h->node.hypervisor), r, i, 7);
+    sov_db_copy(h->node.hypervisor_reason, sizeof(h->node.hypervisor_reason), r, i, 8);
+    sov_db_copy(h->node.cpu_model, sizeof(h->node.cpu_model), r, i, 9);
+    h->node.cpus = (int) to_ll(r, i, 10);
+    h->node.memory_mib = to_ll(r, i, 11);
+    h->node.numa_cells = (int) to_ll(r, i, 12);
+    sov_db_copy(h->node.storage_pool, sizeof(h->node.storage_pool), r, i, 13);
+    h->node.storage_gib = to_ll(r, i, 14);
+    h->node.gpus = (int) to_ll(r, i, 15);
+    split_models(PQgetvalue(r, i, 16), &h->node);
+    h->cpu_allocation_ratio = strtod(PQgetvalue(r, i, 17), NULL);
+    h->ram_allocation_ratio = strtod(PQgetvalue(r, i, 18), NULL);
+    h->vcpus_used = (int) to_ll(r, i, 19);
+    h->memory_mib_used = to_ll(r, i, 20);
+    h->disk_gib_used = to_ll(r, i, 21);
+    h->gpus_used = (int) to_ll(r, i, 22);
+    sov_db_copy(h->checked_at, sizeof(h->checked_at), r, i, 23);
+    sov_db_copy(h->created_at, sizeof(h->created_at), r, i, 24);
+    sov_db_copy(h->updated_at, sizeof(h->updated_at), r, i, 25);
+}
+
+/* Run a query expected to return one host; none is SOV_E_NOT_FOUND. */
+static int
+one_host(sov_dbconn *c, const char *sql, int n, const char *const *params, const char *key,
+         sov_host *ret, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, sql, n, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "host '%s' does not exist", key);
+    row_host(res, 0, ret);
+    return 0;
+}
+
+int
+repo_zone_exists(sov_dbconn *c, const char *region, const char *zone, bool *ret_region,
+                 bool *ret_zone, sov_error *err)
+{
+    const char *params[] = { region, zone };
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, SQL_ZONE_EXISTS, 2, params, &res, err) < 0)
+        return -1;
+    *ret_region = PQgetvalue(res, 0, 0)[0] == 't';
+    *ret_zone = PQgetvalue(res, 0, 1)[0] == 't';
+    return 0;
+}
+
+int
+repo_host_name_taken(sov_dbconn *c, const char *name, bool *ret, sov_error *err)
+{
+    const char *params[] = { name };
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, SQL_NAME_TAKEN, 1, params, &res, err) < 0)
+        return -1;
+    *ret = PQgetvalue(res, 0, 0)[0] == 't';
+    return 0;
+}
+
+int
+repo_host_insert(sov_dbconn *c, const sov_host_create_args *a, const char *cpu_ratio,
+                 const char *ram_ratio, const sov_hv_node *node, sov_host *ret, sov_error *err)
+{
+    char cpus[16], mem[24], cells[16], gib[24], gpus[16];
+    char models[SOV_HV_GPU_MODELS_MAX * (sizeof(node->gpu_models[0]) + 1)] = "";
+    size_t len = 0;
+    const char *params[] = { a->name, a->region, a->zone, a->libvirt_uri, node->hypervisor,
+                             node->hypervisor_reason, node->cpu_model, cpus, mem, cells,
+                             node->storage_pool, gib, gpus, models, cpu_ratio, ram_ratio };
+
+    snprintf(cpus, sizeof(cpus), "%d", node->cpus);
+    snprintf(mem, sizeof(mem), "%lld", node->memory_mib);
+    snprintf(cells, sizeof(cells), "%d", node->numa_cells);
+    snprintf(gib, sizeof(gib), "%lld", node->storage_gib);
+    snprintf(gpus, sizeof(gpus), "%d", node->gpus);
+    for (int i = 0; i < node->ngpu_models; i++)
+        len += (size_t) snprintf(models + len, sizeof(models) - len, "%s%s", i ? "\x1f" : "",
+                                 node->gpu_models[i]);
+    if (one_host(c, SQL_HOST_INSERT, 16, params, a->name, ret, err) == 0)
+        return 0;
+    if (strcmp(sov_db_last_sqlstate(c), "23505") == 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "host name '%s' is taken", a->name);
+    if (strcmp(sov_db_last_sqlstate(c), "23503") == 0)
+        return sov_error_invalid(err, "zone", "zone '%s' does not exist in region '%s'",
+                                 a->zone, a->region);
+    return -1;
+}
+
+int
+repo_host_get(sov_dbconn *c, const char *id, bool lock, sov_host *ret, sov_error *err)
+{
+    const char *params[] = { id };
+
+    return one_host(c, lock ? SQL_HOST_GET_LOCK : SQL_HOST_GET, 1, params, id, ret, err);
+}
+
+int
+repo_host_list(sov_dbconn *c, const char *region, const char *state, const char *after,
+               unsigned limit, sov_host_page *ret, sov_error *err)
+{
+    char lim[16];
+    const char *params[] = { region, state, after ? after : "", lim };
+    sov_autoptr(PGresult) res = NULL;
+    sov_host *items;
+    int n;
+
+    snprintf(lim, sizeof(lim), "%u", limit);
+    if (sov_db_query(c, SQL_HOST_LIST, 4, params, &res, err) < 0)
+        return -1;
+    n = PQntuples(res);
+    items = calloc((size_t) n + 1, sizeof(*items));
+    if (!items)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    for (int i = 0; i < n; i++)
+        row_host(res, i, &items[i]);
+    ret->items = items;
+    ret->n = (size_t) n;
+    ret->next_after[0] = '\0';
+    if (limit > 0 && (unsigned) n == limit)
+        sov_db_copy(ret->next_after, sizeof(ret->next_after), res, n - 1, 1);
+    return 0;
+}
+
+int
+repo_host_update(sov_dbconn *c, const char *id, const char *state, const char *state_reason,
+                 const char *cpu_ratio, const char *ram_ratio, sov_host *ret, sov_error *err)
+{
+    const char *params[] = { id, state, state_reason ? state_reason : "", cpu_ratio,
+                             ram_ratio };
+
+    return one_host(c, SQL_HOST_UPDATE, 5, params, id, ret, err);
+}
+
+int
+repo_host_delete(sov_dbconn *c, const char *id, sov_error *err)
+{
+    const char *params[] = { id };
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, SQL_HOST_DELETE, 1, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "host '%s' does not exist", id);
+    return 0;
+}
+
+int
+repo_host_allocations(sov_dbconn *c, const char *id, long *ret, sov_error *err)
+{
+    const char *params[] = { id };
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, SQL_HOST_ALLOCATIONS, 1, params, &res, err) < 0)
+        return -1;
+    *ret = (long) to_ll(res, 0, 0);
+    return 0;
+}
+
+int
+repo_host_probe_list(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    repo_host_probe *items;
+    int n;
+
+    if (sov_db_query(c, SQL_HOST_PROBE_LIST, 0, NULL, &res, err) < 0)
+        return -1;
+    n = PQntuples(res);
+    items = calloc((size_t) n + 1, sizeof(*items));
+    if (!items)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    for (int i = 0; i < n; i++) {
+        sov_db_copy(items[i].id, sizeof(items[i].id), res, i, 0);
+        sov_db_copy(items[i].name, sizeof(items[i].name), res, i, 1);
+        sov_db_copy(items[i].libvirt_uri, sizeof(items[i].libvirt_uri), res, i, 2);
+        sov_db_copy(items[i].state, sizeof(items[i].state), res, i, 3);
+    }
+    *ret = items;
+    *ret_n = (size_t) n;
+    return 0;
+}
+
+int
+repo_host_transition(sov_dbconn *c, const char *id, const char *from, const char *to,
+                     const char *reason, bool *ret_moved, sov_error *err)
+{
+    const char *params[] = { id, from, to, reason };
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, SQL_HOST_TRANSITION, 4, params, &res, err) < 0)
+        return -1;
+    *ret_moved = PQntuples(res) > 0;
+    return 0;
+}
+
+int
+repo_host_touch(sov_dbconn *c, const char *ids, sov_error *err)
+{
+    const char *params[] = { ids };
+
+    return sov_db_query(c, SQL_HOST_TOUCH, 1, params, NULL, err);
+}

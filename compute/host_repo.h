@@ -1,0 +1,48 @@
+/* host_repo.h: the SQL of hosts (private to compute/).
+ *
+ * Every function runs on the caller's connection, inside the caller's transaction if any,
+ * and answers SOV_E_NOT_FOUND when its host does not exist. Ratios travel as text ("4.5") and
+ * NULL keeps a value, so the database's numeric rounding is the only one. */
+#ifndef SOV_HOST_REPO_H
+#define SOV_HOST_REPO_H
+
+#include "sov/compute.h"
+
+/* Whether region exists, and whether zone exists in it. */
+int repo_zone_exists(sov_dbconn *c, const char *region, const char *zone, bool *ret_region,
+                     bool *ret_zone, sov_error *err);
+int repo_host_name_taken(sov_dbconn *c, const char *name, bool *ret, sov_error *err);
+
+int repo_host_insert(sov_dbconn *c, const sov_host_create_args *a, const char *cpu_ratio,
+                     const char *ram_ratio, const sov_hv_node *node, sov_host *ret,
+                     sov_error *err);
+/* lock: FOR UPDATE, so allocations cannot arrive while a delete looks. */
+int repo_host_get(sov_dbconn *c, const char *id, bool lock, sov_host *ret, sov_error *err);
+/* region, state and after may be NULL. Keyset on name. */
+int repo_host_list(sov_dbconn *c, const char *region, const char *state, const char *after,
+                   unsigned limit, sov_host_page *ret, sov_error *err);
+/* NULL arguments keep their column; state_reason is written only with a state. */
+int repo_host_update(sov_dbconn *c, const char *id, const char *state, const char *state_reason,
+                     const char *cpu_ratio, const char *ram_ratio, sov_host *ret,
+                     sov_error *err);
+int repo_host_delete(sov_dbconn *c, const char *id, sov_error *err);
+int repo_host_allocations(sov_dbconn *c, const char *id, long *ret, sov_error *err);
+
+/* What the reconciler needs of a host it probes. */
+typedef struct repo_host_probe {
+    char id[SOV_UUID_LEN + 1];
+    char name[SOV_NAME_MAX + 1];
+    char libvirt_uri[1024];
+    char state[16];
+} repo_host_probe;
+
+/* Every host in state up or down, by name; *ret is an array to free(). */
+int repo_host_probe_list(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_error *err);
+/* Move a host from state `from` to `to` (only if it still is in `from`: an operator may have
+ * disabled it meanwhile); *ret_moved says whether it did. Stamps checked_at. */
+int repo_host_transition(sov_dbconn *c, const char *id, const char *from, const char *to,
+                         const char *reason, bool *ret_moved, sov_error *err);
+/* Stamp checked_at on hosts whose state stays; ids is a PostgreSQL uuid[] literal. */
+int repo_host_touch(sov_dbconn *c, const char *ids, sov_error *err);
+
+#endif

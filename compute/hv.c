@@ -1,0 +1,92 @@
+/* hv.c: the wrappers every caller of the hypervisor table goes through.
+ *
+ * Argument checks and debug logs live here once, so drivers (hv_libvirt.c, and the faulty
+ * wrappers tests put around it) only do their work. */
+#include <string.h>
+#include <time.h>
+
+#include "sov/hv.h"
+#include "sov/log.h"
+
+/* Milliseconds since t0, for the debug logs: libvirt calls are where time goes. */
+static long
+ms_since(const struct timespec *t0)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long) ((now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+int
+sov_hv_open(const char *uri, sov_hv **ret, sov_error *err)
+{
+    return sov_hv_open_with(&sov_hv_libvirt_ops, uri, ret, err);
+}
+
+int
+sov_hv_open_with(const sov_hv_ops *ops, const char *uri, sov_hv **ret, sov_error *err)
+{
+    struct timespec t0;
+    sov_hv *hv = NULL;
+
+    if (!ops || !uri || !*uri)
+        return sov_error_set(err, SOV_E_INVALID, "no hypervisor URI");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (ops->open(uri, &hv, err) < 0) {
+        sov_log_debug("hv %s: open '%s' failed after %ld ms: %s", ops->name, uri,
+                      ms_since(&t0), err->detail[0] ? err->detail : err->msg);
+        return -1;
+    }
+    /* Whatever the driver filled in, calls through this handle go to the table asked for. */
+    hv->ops = ops;
+    sov_log_debug("hv %s: opened '%s' in %ld ms", ops->name, uri, ms_since(&t0));
+    *ret = hv;
+    return 0;
+}
+
+void
+sov_hv_close(sov_hv *hv)
+{
+    if (hv)
+        hv->ops->close(hv);
+}
+
+int
+sov_hv_alive(sov_hv *hv, sov_error *err)
+{
+    if (!hv)
+        return sov_error_set(err, SOV_E_INTERNAL, "no hypervisor connection");
+    if (hv->ops->alive(hv, err) < 0) {
+        sov_log_debug("hv %s: not alive: %s", hv->ops->name,
+                      err->detail[0] ? err->detail : err->msg);
+        return -1;
+    }
+    return 0;
+}
+
+int
+sov_hv_discover(sov_hv *hv, const char *pool, const char *pool_path, sov_hv_node *ret,
+                sov_error *err)
+{
+    struct timespec t0;
+    sov_hv_node n;
+
+    if (!hv)
+        return sov_error_set(err, SOV_E_INTERNAL, "no hypervisor connection");
+    if (!pool || !*pool || !pool_path || !*pool_path)
+        return sov_error_set(err, SOV_E_INVALID, "no storage pool name or path");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(&n, 0, sizeof(n));
+    if (hv->ops->discover(hv, pool, pool_path, &n, err) < 0) {
+        sov_log_debug("hv %s: discovery failed after %ld ms: %s", hv->ops->name, ms_since(&t0),
+                      err->detail[0] ? err->detail : err->msg);
+        return -1;
+    }
+    sov_log_debug("hv %s: discovered %s (%s), %d cpus, %lld MiB, %d NUMA cells, pool '%s' "
+                  "%lld GiB, %d GPUs in %ld ms", hv->ops->name, n.hypervisor, n.cpu_model,
+                  n.cpus, n.memory_mib, n.numa_cells, n.storage_pool, n.storage_gib, n.gpus,
+                  ms_since(&t0));
+    *ret = n;
+    return 0;
+}
