@@ -68,4 +68,37 @@ enum MHD_Result sov_handle_policy_set(sov_request *req);
 /* placement.c */
 enum MHD_Result sov_handle_placement_dry_run(sov_request *req);
 
+/* flavors.c */
+enum MHD_Result sov_handle_flavor_create(sov_request *req);
+enum MHD_Result sov_handle_flavor_list(sov_request *req);
+enum MHD_Result sov_handle_flavor_get(sov_request *req);
+enum MHD_Result sov_handle_flavor_delete(sov_request *req);
+
+/* images.c */
+enum MHD_Result sov_handle_image_create(sov_request *req);
+enum MHD_Result sov_handle_image_list(sov_request *req);
+enum MHD_Result sov_handle_image_get(sov_request *req);
+enum MHD_Result sov_handle_image_delete(sov_request *req);
+enum MHD_Result sov_handle_image_upload(sov_request *req);
+
+/* instances.c */
+enum MHD_Result sov_handle_instance_create(sov_request *req);
+enum MHD_Result sov_handle_instance_list(sov_request *req);
+enum MHD_Result sov_handle_instance_get(sov_request *req);
+enum MHD_Result sov_handle_instance_action(sov_request *req);
+enum MHD_Result sov_handle_instance_delete(sov_request *req);
+enum MHD_Result sov_handle_instance_console(sov_request *req);
+
+/* operations.c */
+enum MHD_Result sov_handle_operation_get(sov_request *req);
+enum MHD_Result sov_handle_operation_list(sov_request *req);
+
+/* Shared by resources that hold tenant data: the residency object of their JSON. */
+struct sov_location;
+json_t *sov_api_location_json(const struct sov_location *l, const char *since);
+/* The operation JSON, and the 202 reply that hands one out (Location: its URL). */
+struct sov_op;
+json_t *sov_api_op_json(const struct sov_op *op);
+enum MHD_Result sov_api_reply_accepted(sov_request *req, json_t *body, const struct sov_op *op);
+
 #endif

@@ -154,6 +154,16 @@ main(int argc, char **argv, char **envp)
                             SOV_KV_I("threads", cfg.http_threads) };
         sov_log_kv_write(SOV_LOG_INFO, "listening", kv, SOV_N_ELEMENTS(kv));
     }
+    sov_workers *workers = NULL;
+    if ((cfg.roles & SOV_PROC_WORKER) &&
+        sov_workers_start(db, &cfg, sov_compute_op_kinds, cfg.worker_threads, &workers,
+                          &err) < 0) {
+        sov_log_error("could not start the workers: %s", err.msg);
+        sov_server_shutdown(server, 0);
+        sov_auth_free(app.auth);
+        sov_config_release(&cfg);
+        return 1;
+    }
     sov_reconciler *rec = NULL;
     if ((cfg.roles & SOV_PROC_RECONCILER) && sov_reconciler_start(db, &cfg, &rec, &err) < 0) {
         sov_log_error("could not start the reconciler: %s", err.msg);
@@ -179,8 +189,10 @@ main(int argc, char **argv, char **envp)
         if (left > 0)
             sov_log_warn("%u requests were still running at shutdown_timeout", left);
     }
-    /* Before the pool goes: the reconciler's thread uses it. */
+    /* Before the pool goes: the reconciler's and the workers' threads use it. A handler
+     * still running is left to its lease: another worker takes it over. */
     sov_reconciler_stop(rec);
+    sov_workers_stop(workers, cfg.shutdown_timeout);
     sov_auth_free(app.auth);
     sov_db_free(SOV_TAKE_PTR(db));
     sov_log_info("stopped");

@@ -22,14 +22,15 @@ int_field(sov_request *req, const char *name, long long dflt)
     return json_is_integer(v) ? json_integer_value(v) : dflt;
 }
 
-/* Integers that do not fit an int are refused before they are narrowed. */
+/* Numbers are bounded before any is narrowed to an int: 2^32 + 1 vCPUs is refused, not
+ * read as one. */
 static int
-int_range(sov_request *req, const char *name, sov_error *err)
+int_range(sov_request *req, const char *name, long long max, sov_error *err)
 {
     long long v = int_field(req, name, 0);
 
-    if (v < 0 || v > (1LL << 40))
-        return sov_error_invalid(err, name, "%s must be from 0 to %lld", name, 1LL << 40);
+    if (v < 0 || v > max)
+        return sov_error_invalid(err, name, "%s must be from 0 to %lld", name, max);
     return 0;
 }
 
@@ -51,13 +52,18 @@ sov_handle_placement_dry_run(sov_request *req)
     int rc;
 
     if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
-        int_range(req, "vcpus", &err) < 0 || int_range(req, "memory_mib", &err) < 0 ||
-        int_range(req, "disk_gib", &err) < 0 || int_range(req, "gpus", &err) < 0)
+        int_range(req, "vcpus", 1024, &err) < 0 ||
+        int_range(req, "memory_mib", 1LL << 32, &err) < 0 ||
+        int_range(req, "disk_gib", 1LL << 30, &err) < 0 || int_range(req, "gpus", 64, &err) < 0)
         return sov_api_reply_problem(req, &err);
-    /* For another tenant: operators only; others place for their own tenant. */
-    if (tenant && !sov_ctx_sees_tenant(&req->ctx, tenant)) {
-        sov_error_set(&err, SOV_E_NOT_FOUND, "tenant '%s' does not exist", tenant);
-        return sov_api_reply_problem(req, &err);
+    /* For another tenant: operators only, and it must exist; others place for their own. */
+    if (tenant) {
+        sov_tenant t;
+        if (!sov_uuid_valid(tenant) || sov_tenant_get(&req->ctx, tenant, &t, &err) < 0) {
+            if (err.code == SOV_OK || err.code == SOV_E_NOT_FOUND)
+                sov_error_set(&err, SOV_E_NOT_FOUND, "tenant '%s' does not exist", tenant);
+            return sov_api_reply_problem(req, &err);
+        }
     }
     r.tenant_id = tenant ? tenant : req->who.tenant_id;
     r.vcpus = (int) int_field(req, "vcpus", 0);

@@ -77,6 +77,32 @@ const sov_route sov_api_routes[] = {
     { "POST", "/v1/placement/dry-run", sov_handle_placement_dry_run, 0, OP | ADM | MEM,
       "placement.dry-run" },
 
+    { "POST", "/v1/images", sov_handle_image_create, 0, OP | ADM | MEM, "images.create" },
+    { "GET", "/v1/images", sov_handle_image_list, 0, ANY, "images.list" },
+    { "GET", "/v1/images/{id}", sov_handle_image_get, 0, ANY, "images.get" },
+    { "DELETE", "/v1/images/{id}", sov_handle_image_delete, 0, OP | ADM | MEM, "images.delete" },
+    { "PUT", "/v1/images/{id}/file", sov_handle_image_upload, SOV_ROUTE_STREAM,
+      OP | ADM | MEM, "images.upload" },
+
+    { "POST", "/v1/flavors", sov_handle_flavor_create, 0, OP, "flavors.create" },
+    { "GET", "/v1/flavors", sov_handle_flavor_list, 0, ANY, "flavors.list" },
+    { "GET", "/v1/flavors/{id}", sov_handle_flavor_get, 0, ANY, "flavors.get" },
+    { "DELETE", "/v1/flavors/{id}", sov_handle_flavor_delete, 0, OP, "flavors.delete" },
+
+    { "POST", "/v1/instances", sov_handle_instance_create, 0, OP | ADM | MEM,
+      "instances.create" },
+    { "GET", "/v1/instances", sov_handle_instance_list, 0, ANY, "instances.list" },
+    { "GET", "/v1/instances/{id}", sov_handle_instance_get, 0, ANY, "instances.get" },
+    { "POST", "/v1/instances/{id}/actions", sov_handle_instance_action, 0, OP | ADM | MEM,
+      "instances.action" },
+    { "DELETE", "/v1/instances/{id}", sov_handle_instance_delete, 0, OP | ADM | MEM,
+      "instances.delete" },
+    { "GET", "/v1/instances/{id}/console", sov_handle_instance_console, 0,
+      OP | ADM | MEM | RD, "instances.console" },
+
+    { "GET", "/v1/operations", sov_handle_operation_list, 0, ANY, "operations.list" },
+    { "GET", "/v1/operations/{id}", sov_handle_operation_get, 0, ANY, "operations.get" },
+
     { "GET", "/v1/audit", sov_handle_audit_list, 0, OP | ADM | AUD, "audit.list" },
     { "GET", "/v1/audit/verify", sov_handle_audit_verify, 0, OP | AUD, "audit.verify" },
 };

@@ -373,6 +373,10 @@ classify(sov_server *s, sov_request *req)
     in->kind = K_ROUTE;
     if (!method_has_body(method))
         return;
+    if (req->route->flags & SOV_ROUTE_STREAM) {
+        in->body_expected = true;   /* checked in stream_begin, after who is asking */
+        return;
+    }
 
     const char *cl = sov_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
     const char *te = sov_request_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
@@ -579,6 +583,57 @@ dispatch(sov_request *req)
     return r;
 }
 
+/* Headers in: authorize, then let the handler begin (it may refuse by replying). */
+static enum MHD_Result
+stream_begin(sov_request *req)
+{
+    const char *ct = sov_request_header(req, "Content-Type");
+    enum MHD_Result r;
+
+    req->ctx.action = req->route->action;
+    if (sov_api_authorize(req) < 0)
+        return MHD_YES;
+    if (!ct || strncasecmp(ct, "application/octet-stream", 24) != 0) {
+        r = sov_api_reply_status(req, 415, "/problems/unsupported-media-type",
+                                 "unsupported media type",
+                                 "the upload must be application/octet-stream");
+        sov_api_audit_after(req);
+        return r;
+    }
+    req->stream_phase = SOV_STREAM_BEGIN;
+    r = req->route->handler(req);
+    /* Refused at the start: audited now, since END never comes. */
+    if (req->in->replied)
+        sov_api_audit_after(req);
+    return r;
+}
+
+static enum MHD_Result
+stream_data(sov_request *req, const char *data, size_t size)
+{
+    if (req->in->replied)
+        return MHD_YES;     /* refused at BEGIN: the rest is dropped */
+    req->stream_phase = SOV_STREAM_DATA;
+    req->chunk = data;
+    req->chunk_len = size;
+    req->route->handler(req);
+    req->chunk = NULL;
+    req->chunk_len = 0;
+    return MHD_YES;
+}
+
+static enum MHD_Result
+stream_end(sov_request *req)
+{
+    enum MHD_Result r;
+
+    req->stream_phase = SOV_STREAM_END;
+    r = run_handler(req);
+    req->stream_phase = SOV_STREAM_NONE;
+    sov_api_audit_after(req);
+    return r;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size,
@@ -599,6 +654,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
          * connection closes after). Without a body, wait for the next call: keep-alive. */
         if (req->in->kind == K_EARLY && req->in->body_expected)
             r = reply_early(req);
+        else if (req->in->kind == K_ROUTE && (req->route->flags & SOV_ROUTE_STREAM))
+            r = stream_begin(req);
         sov_log_set_request_id(NULL);
         return r;
     }
@@ -606,11 +663,19 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
     if (*upload_data_size > 0) {
         /* libmicrohttpd takes no reply while a body streams in: a body found too large
          * midway (chunked) is read to its end and dropped, up to a hard cap. */
+        bool streaming = req->in->kind == K_ROUTE && (req->route->flags & SOV_ROUTE_STREAM);
         req->in->received += *upload_data_size;
-        take_body(s, req, upload_data, *upload_data_size);
+        if (streaming)
+            stream_data(req, upload_data, *upload_data_size);
+        else
+            take_body(s, req, upload_data, *upload_data_size);
         *upload_data_size = 0;
-        if (req->in->received > DISCARD_CAP)
+        /* A refused upload is read and dropped only so far. */
+        if (req->in->received > DISCARD_CAP && (!streaming || req->in->replied))
             r = MHD_NO;
+    } else if (req->in->kind == K_ROUTE && (req->route->flags & SOV_ROUTE_STREAM)) {
+        if (!req->in->replied)
+            r = stream_end(req);
     } else if (!req->in->replied) {
         r = dispatch(req);
     }
@@ -666,6 +731,11 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     sov_log_kv_write(SOV_LOG_INFO, "request", kv, SOV_N_ELEMENTS(kv));
     sov_log_set_request_id(NULL);
 
+    /* An upload the client gave up on: the handler cleans up what it began. */
+    if (req->stream_state && req->route) {
+        req->stream_phase = SOV_STREAM_ABORT;
+        req->route->handler(req);
+    }
     json_decref(req->body);
     free(in->captured);
     free(in->body);

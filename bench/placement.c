@@ -1,6 +1,6 @@
 /* placement: how long the scheduler takes to decide, with 100, 1,000 and 10,000 hosts.
  *
- *     bench/placement [--quick] [--keep] [--decisions N] [CONNINFO]
+ *     bench/placement [--quick] [--pack] [--keep] [--decisions N] [CONNINFO]
  *
  * CONNINFO (or SOV_BENCH_DATABASE_URL) is a libpq connection string or URI to a PostgreSQL
  * cluster; the bench creates a scratch database there, migrates it, fills it with synthetic
@@ -10,8 +10,9 @@
  * next to a reference measured in the same run: a bare `SELECT count(*) FROM hosts`, the
  * floor for anything that reads every host. The scheduler's two queries are timed alone too,
  * to show where a decision's time goes, and at the largest size their plans are printed with
- * EXPLAIN (ANALYZE, BUFFERS). --quick stops at 1,000 hosts; --keep leaves the database
- * behind (its name is printed) for a closer look with psql. */
+ * EXPLAIN (ANALYZE, BUFFERS). --quick stops at 1,000 hosts; --pack weighs as
+ * placement_strategy = pack does (spread is the default); --keep leaves the database behind
+ * (its name is printed) for a closer look with psql. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,41 +23,44 @@
 #include "sov/log.h"
 #include "sov/migrate.h"
 
-/* The scheduler's filter and count queries, copied from compute/placement_repo.c for
- * EXPLAIN and for timing them alone: keep the two in step. */
-#define CAP_VCPUS "floor(h.cpus * h.cpu_allocation_ratio)"
-#define CAP_MEM "floor(h.memory_mib * h.ram_allocation_ratio)"
+/* The scheduler's queries, copied from compute/placement_repo.c for EXPLAIN and for timing
+ * them alone: keep the two in step. */
 #define AFFINITY_TAKEN                                                                   \
     "EXISTS (SELECT 1 FROM host_allocations a WHERE a.host_id = h.id"                   \
     " AND a.tenant_id = $8::uuid AND a.anti_affinity_group = $7)"
 #define ELIGIBLE                                                                         \
     "h.region = ANY($1::text[]) AND h.state = 'up' AND ($2::text IS NULL OR h.zone = $2)"\
-    " AND h.gpus - h.gpus_used >= $6::int"                                               \
-    " AND " CAP_VCPUS " - h.vcpus_used >= $3::int"                                       \
-    " AND " CAP_MEM " - h.memory_mib_used >= $4::bigint"                                 \
-    " AND h.storage_gib - h.disk_gib_used >= $5::bigint"                                 \
+    " AND h.gpus_free >= $6::int AND h.vcpus_free >= $3::int"                            \
+    " AND h.memory_mib_free >= $4::bigint AND h.disk_gib_free >= $5::bigint"             \
     " AND ($7::text IS NULL OR NOT " AFFINITY_TAKEN ")"
-#define WEIGHT                                                                           \
-    "((" CAP_VCPUS " - h.vcpus_used) / greatest(" CAP_VCPUS ", 1)"                       \
-    " + (" CAP_MEM " - h.memory_mib_used) / greatest(" CAP_MEM ", 1))"
+#define SPREAD "h.placement_weight DESC, h.name"
+#define PACK "h.placement_weight, h.name"
 #define PICK_COLS "h.id, h.name, h.region, h.zone, r.country, r.jurisdiction, r.datacenter"
 
-static const char SQL_COUNTS[] =
-    "SELECT CASE"
-    " WHEN NOT (h.region = ANY($1::text[])) THEN 0"
-    " WHEN h.state <> 'up' THEN 1"
-    " WHEN $2::text IS NOT NULL AND h.zone <> $2 THEN 2"
-    " WHEN h.gpus - h.gpus_used < $6::int THEN 3"
-    " WHEN " CAP_VCPUS " - h.vcpus_used < $3::int OR " CAP_MEM " - h.memory_mib_used < "
-    "$4::bigint OR h.storage_gib - h.disk_gib_used < $5::bigint THEN 4"
-    " WHEN $7::text IS NOT NULL AND " AFFINITY_TAKEN " THEN 5"
-    " ELSE 6 END AS bucket, count(*) FROM hosts h GROUP BY 1";
-static const char SQL_PEEK_SPREAD[] =
-    "SELECT " PICK_COLS " FROM hosts h JOIN regions r ON r.code = h.region WHERE " ELIGIBLE
-    " ORDER BY " WEIGHT " DESC, h.name LIMIT 1";
+#define COUNTS(affinity, join)                                                           \
+    "SELECT CASE"                                                                        \
+    " WHEN NOT (h.region = ANY($1::text[])) THEN 0"                                      \
+    " WHEN h.state <> 'up' THEN 1"                                                       \
+    " WHEN $2::text IS NOT NULL AND h.zone <> $2 THEN 2"                                 \
+    " WHEN h.gpus_free < $6::int THEN 3"                                                 \
+    " WHEN h.vcpus_free < $3::int OR h.memory_mib_free < $4::bigint"                     \
+    " OR h.disk_gib_free < $5::bigint THEN 4" affinity                                   \
+    " ELSE 6 END AS bucket, count(*) FROM hosts h" join " GROUP BY 1"
+
+static const char SQL_COUNTS[] = COUNTS("", "");
+static const char SQL_COUNTS_GROUP[] =
+    COUNTS(" WHEN g.host_id IS NOT NULL THEN 5",
+           " LEFT JOIN (SELECT DISTINCT a.host_id FROM host_allocations a"
+           " WHERE a.tenant_id = $8::uuid AND a.anti_affinity_group = $7) g"
+           " ON g.host_id = h.id");
+#define PEEK(order)                                                                      \
+    "SELECT " PICK_COLS " FROM (SELECT h.id, h.name, h.region, h.zone FROM hosts h"      \
+    " WHERE " ELIGIBLE " ORDER BY " order " LIMIT 1) h JOIN regions r ON r.code = h.region"
+static const char SQL_PEEK_SPREAD[] = PEEK(SPREAD);
+static const char SQL_PEEK_PACK[] = PEEK(PACK);
 static const char SQL_CLAIM_SPREAD[] =
-    "WITH pick AS (SELECT h.id FROM hosts h WHERE " ELIGIBLE " ORDER BY " WEIGHT " DESC,"
-    " h.name LIMIT 1 FOR UPDATE OF h SKIP LOCKED)"
+    "WITH pick AS (SELECT h.id FROM hosts h WHERE " ELIGIBLE " ORDER BY " SPREAD
+    " LIMIT 1 FOR UPDATE OF h SKIP LOCKED)"
     " UPDATE hosts h SET vcpus_used = h.vcpus_used + $3::int,"
     " memory_mib_used = h.memory_mib_used + $4::bigint,"
     " disk_gib_used = h.disk_gib_used + $5::bigint, gpus_used = h.gpus_used + $6::int"
@@ -376,13 +380,17 @@ measure(unsigned decisions, figures *f)
     f->claim_p50 = percentile(v, decisions, 50);
 
     f->count_p50 = time_sql(c, "SELECT count(*) FROM hosts", 0, NULL, v, 100);
-    f->counts_p50 = time_sql(c, SQL_COUNTS, 8, params, v, 100);
-    f->pick_p50 = time_sql(c, SQL_PEEK_SPREAD, 8, params, v, 100);
+    f->counts_p50 = time_sql(c, SQL_COUNTS, 6, params, v, 100);
+    f->pick_p50 = time_sql(c, strcmp(ctx.cfg->placement_strategy, "pack") == 0
+                                  ? SQL_PEEK_PACK : SQL_PEEK_SPREAD,
+                           8, params, v, 100);
     free(v);
 }
 
+/* The plan of sql for a 2 vCPU / 4 GiB / 20 GiB request under the default policy, in
+ * group g1 when nparams is 8 (a statement that changes rows is rolled back). */
 static void
-explain(const char *title, const char *sql, bool rollback)
+explain(const char *title, const char *sql, int nparams, bool rollback)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_autoptr(sov_dbconn) c = NULL;
@@ -396,8 +404,9 @@ explain(const char *title, const char *sql, bool rollback)
         die("out of memory", NULL);
     if (rollback)
         PQclear(run(c, "BEGIN", 0, NULL));
-    r = run(c, text, 8, params);
-    printf("\n-- %s (default policy, 2 vCPU / 4096 MiB / 20 GiB, group g1)\n", title);
+    r = run(c, text, nparams, params);
+    printf("\n-- %s (default policy, 2 vCPU / 4096 MiB / 20 GiB%s)\n", title,
+           nparams == 8 ? ", group g1" : "");
     for (int i = 0; i < PQntuples(r); i++)
         printf("%s\n", PQgetvalue(r, i, 0));
     PQclear(r);
@@ -411,7 +420,7 @@ typedef struct options {
     size_t nsizes;
     unsigned decisions;
     const char *url;
-    bool keep;
+    bool keep, pack;
 } options;
 
 static void
@@ -419,13 +428,15 @@ parse_args(int argc, char **argv, options *o)
 {
     static const unsigned full[] = { 100, 1000, 10000 }, quick[] = { 100, 1000 };
 
-    *o = (options) { full, 3, 500, getenv("SOV_BENCH_DATABASE_URL"), false };
+    *o = (options) { full, 3, 500, getenv("SOV_BENCH_DATABASE_URL"), false, false };
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             o->sizes = quick;
             o->nsizes = 2;
         } else if (strcmp(argv[i], "--keep") == 0) {
             o->keep = true;
+        } else if (strcmp(argv[i], "--pack") == 0) {
+            o->pack = true;
         } else if (strcmp(argv[i], "--decisions") == 0 && i + 1 < argc) {
             char *end = NULL;
             unsigned long n = strtoul(argv[++i], &end, 10);
@@ -437,7 +448,8 @@ parse_args(int argc, char **argv, options *o)
         } else if (argv[i][0] != '-') {
             o->url = argv[i];
         } else {
-            fprintf(stderr, "usage: %s [--quick] [--keep] [--decisions N] [CONNINFO]\n",
+            fprintf(stderr, "usage: %s [--quick] [--pack] [--keep] [--decisions N] "
+                            "[CONNINFO]\n",
                     argv[0]);
             exit(2);
         }
@@ -472,18 +484,18 @@ print_table(const options *o, const figures *f)
 
 /* The scratch database, migrated and holding the regions and the tenant; ctx set up. */
 static void
-open_scratch(const char *bench_url, sov_config *cfg)
+open_scratch(const char *bench_url, bool pack, sov_config *cfg)
 {
     sov_error err = SOV_ERROR_INIT;
-    char *argv0[] = { "sovd", NULL };
+    char *argv0[] = { "sovd", pack ? "--placement-strategy=pack" : NULL, NULL };
     char *envp[] = { NULL };
     FILE *out = fopen("/dev/null", "w");
     sov_db_options o = { .url = bench_url, .pool_size = 2, .connect_timeout = 10,
                          .acquire_timeout_ms = 10000, .statement_timeout_ms = 0 };
     sov_autoptr(sov_dbconn) c = NULL;
 
-    /* The configuration sovd would run with by default: spread. */
-    if (!out || sov_config_load(cfg, 1, argv0, envp, out, &err) != 0)
+    /* The configuration sovd would run with by default (spread), or pack. */
+    if (!out || sov_config_load(cfg, pack ? 2 : 1, argv0, envp, out, &err) != 0)
         die("config", &err);
     fclose(out);
     if (sov_db_new(&o, &db, &err) < 0)
@@ -512,7 +524,7 @@ main(int argc, char **argv)
     bench_url = with_dbname(o.url, name);
     admin(admin_url, create);
     snprintf(drop_sql, sizeof(drop_sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
-    open_scratch(bench_url, &cfg);
+    open_scratch(bench_url, o.pack, &cfg);
 
     printf("bench/placement: %u decisions per size, %zu regions (6 EU), strategy %s\n",
            o.decisions, NREGIONS, cfg.placement_strategy);
@@ -528,9 +540,11 @@ main(int argc, char **argv)
     print_table(&o, f);
 
     printf("\n==== EXPLAIN at %u hosts ====\n", have);
-    explain("counts: how many hosts each filter rejects", SQL_COUNTS, false);
-    explain("pick (dry run, spread)", SQL_PEEK_SPREAD, false);
-    explain("claim (spread, rolled back)", SQL_CLAIM_SPREAD, true);
+    explain("counts: how many hosts each filter rejects", SQL_COUNTS, 6, false);
+    explain("counts, with an anti-affinity group", SQL_COUNTS_GROUP, 8, false);
+    explain("pick (dry run, spread)", SQL_PEEK_SPREAD, 8, false);
+    explain("pick (dry run, pack)", SQL_PEEK_PACK, 8, false);
+    explain("claim (spread, rolled back)", SQL_CLAIM_SPREAD, 8, true);
 
     sov_db_free(db);
     sov_config_release(&cfg);

@@ -377,7 +377,9 @@ probe_one(const repo_host_probe *h, char *reason, size_t size)
 
     if (sov_hv_open(h->libvirt_uri, &hv, &err) == 0 && sov_hv_alive(hv, &err) == 0)
         return true;
-    snprintf(reason, size, "%s", err.detail[0] ? err.detail : err.msg);
+    /* Cut to the reason column's size on purpose: %.*s says so to the compiler. */
+    snprintf(reason, size, "%.*s", (int) (size > 0 ? size - 1 : 0),
+             err.detail[0] ? err.detail : err.msg);
     return false;
 }
 

@@ -20,17 +20,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "sov/hv.h"
+#include "hv_libvirt_int.h"
 #include "sov/log.h"
 
-SOV_DEFINE_AUTOPTR(virStoragePool, virStoragePoolFree)
-SOV_DEFINE_AUTOPTR(xmlXPathObject, xmlXPathFreeObject)
 
-typedef struct lv_hv {
-    sov_hv base;            /* first: a sov_hv * is an lv_hv * */
-    virConnectPtr conn;
-    char uri[1024];
-} lv_hv;
 
 /* ---- errors ---- */
 
@@ -63,12 +56,7 @@ init(void)
     virSetErrorFunc(NULL, silent);
 }
 
-/* err = code, "what: libvirt's message"; detail = libvirt's message. Returns -1.
- * libvirt keeps the last error per thread, so this reads the caller's own failure. */
-static int lv_error(sov_error *err, sov_errcode code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
+int
 lv_error(sov_error *err, sov_errcode code, const char *fmt, ...)
 {
     const char *lv = virGetLastErrorMessage();
@@ -84,22 +72,14 @@ lv_error(sov_error *err, sov_errcode code, const char *fmt, ...)
 
 /* ---- XML (capabilities, node devices) ---- */
 
-typedef struct xml_view {
-    xmlDoc *doc;
-    xmlXPathContext *xp;
-} xml_view;
-
-static void
+void
 xml_view_release(xml_view *v)
 {
     xmlXPathFreeContext(v->xp);
     xmlFreeDoc(v->doc);
 }
 
-/* xml_view v = { 0 } with this attribute is released when it leaves scope. */
-#define xml_autoview SOV_CLEANUP(xml_view_release) xml_view
-
-static int
+int
 xml_view_parse(xml_view *v, const char *xml, const char *what, sov_error *err)
 {
     /* libvirt's documents are trusted but still parsed without network access, and
@@ -113,8 +93,7 @@ xml_view_parse(xml_view *v, const char *xml, const char *what, sov_error *err)
     return 0;
 }
 
-/* The string value of an XPath expression into buf ("" when nothing matches). */
-static void
+void
 xml_string(const xml_view *v, const char *expr, char *buf, size_t size)
 {
     sov_autoptr(xmlXPathObject) o = xmlXPathEvalExpression((const xmlChar *) expr, v->xp);
@@ -124,8 +103,7 @@ xml_string(const xml_view *v, const char *expr, char *buf, size_t size)
         snprintf(buf, size, "%s", (const char *) o->stringval);
 }
 
-/* The number value of an XPath expression (count(...)); 0 when it has none. */
-static double
+double
 xml_number(const xml_view *v, const char *expr)
 {
     sov_autoptr(xmlXPathObject) o = xmlXPathEvalExpression((const xmlChar *) expr, v->xp);
@@ -133,8 +111,7 @@ xml_number(const xml_view *v, const char *expr)
     return o && o->type == XPATH_NUMBER && !isnan(o->floatval) ? o->floatval : 0;
 }
 
-/* Escape text for an XML element body or attribute. Returns -1 when it does not fit. */
-static int
+int
 xml_escape(char *buf, size_t size, const char *s)
 {
     size_t n = 0;
@@ -154,20 +131,102 @@ xml_escape(char *buf, size_t size, const char *s)
 
 /* ---- open, close, alive ---- */
 
+int
+lv_connect(void)
+{
+    pthread_once(&init_once, init);
+    /* libxml2 keeps its error handler per thread: set it on every thread that parses. */
+    xmlSetGenericErrorFunc(NULL, silent_xml);
+    return init_rc;
+}
+
+/* Connections are kept, one per URI, and shared by every handle opened on it: opening is
+ * the expensive part (a TLS or SSH handshake to a remote host, QEMU's capability probe),
+ * and libvirt's test driver forgets its domains when its last connection closes. A kept
+ * connection found dead is dropped and opened anew. */
+#define CACHE_MAX 1024
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cached {
+    char *uri;
+    virConnectPtr conn;
+} cache[CACHE_MAX];
+
+static void
+cache_drop(const char *uri, virConnectPtr conn)
+{
+    pthread_mutex_lock(&cache_lock);
+    for (size_t i = 0; i < CACHE_MAX; i++)
+        if (cache[i].uri && strcmp(cache[i].uri, uri) == 0 && (!conn || cache[i].conn == conn)) {
+            virConnectClose(cache[i].conn);
+            free(cache[i].uri);
+            cache[i].uri = NULL;
+            cache[i].conn = NULL;
+        }
+    pthread_mutex_unlock(&cache_lock);
+}
+
+/* A new reference to the kept connection of uri, or NULL. */
+static virConnectPtr
+cache_get(const char *uri)
+{
+    virConnectPtr conn = NULL;
+
+    pthread_mutex_lock(&cache_lock);
+    for (size_t i = 0; i < CACHE_MAX && !conn; i++)
+        if (cache[i].uri && strcmp(cache[i].uri, uri) == 0 &&
+            virConnectIsAlive(cache[i].conn) == 1 && virConnectRef(cache[i].conn) == 0)
+            conn = cache[i].conn;
+    pthread_mutex_unlock(&cache_lock);
+    return conn;
+}
+
+static void
+cache_put(const char *uri, virConnectPtr conn)
+{
+    pthread_mutex_lock(&cache_lock);
+    for (size_t i = 0; i < CACHE_MAX; i++) {
+        if (cache[i].uri && strcmp(cache[i].uri, uri) == 0) {
+            /* Another thread kept one meanwhile, or a dead one lingers: replace it. */
+            virConnectClose(cache[i].conn);
+            free(cache[i].uri);
+            cache[i].uri = NULL;
+        }
+    }
+    for (size_t i = 0; i < CACHE_MAX; i++) {
+        if (!cache[i].uri) {
+            cache[i].uri = strdup(uri);
+            if (cache[i].uri && virConnectRef(conn) == 0)
+                cache[i].conn = conn;
+            else {
+                free(cache[i].uri);
+                cache[i].uri = NULL;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&cache_lock);
+}
+
 static int
 lv_open(const char *uri, sov_hv **ret, sov_error *err)
 {
     lv_hv *h;
     virConnectPtr conn;
 
-    pthread_once(&init_once, init);
-    if (init_rc < 0)
+    if (lv_connect() < 0)
         return lv_error(err, SOV_E_INTERNAL, "could not initialise libvirt");
-    /* libxml2 keeps that handler per thread: set it on every thread that opens. */
-    xmlSetGenericErrorFunc(NULL, silent_xml);
-    conn = virConnectOpen(uri);
-    if (!conn)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not connect to '%s'", uri);
+    conn = cache_get(uri);
+    if (!conn) {
+        cache_drop(uri, NULL);
+        conn = virConnectOpen(uri);
+        if (!conn)
+            return lv_error(err, SOV_E_UNAVAILABLE, "could not connect to '%s'", uri);
+        /* Remote connections notice a dead peer within 15 s; local ones cannot and say so. */
+        if (virConnectSetKeepAlive(conn, 5, 3) < 0)
+            virResetLastError();
+        cache_put(uri, conn);
+    }
     h = calloc(1, sizeof(*h));
     if (!h) {
         virConnectClose(conn);
@@ -197,8 +256,23 @@ lv_alive(sov_hv *hv, sov_error *err)
     lv_hv *h = (lv_hv *) hv;
     unsigned long version;
 
-    if (virConnectIsAlive(h->conn) != 1 || virConnectGetLibVersion(h->conn, &version) < 0)
-        return lv_error(err, SOV_E_UNAVAILABLE, "hypervisor at '%s' does not answer", h->uri);
+    if (virConnectIsAlive(h->conn) == 1 && virConnectGetLibVersion(h->conn, &version) == 0)
+        return 0;
+    /* The kept connection is dead. A fresh one tells whether the daemon is back (it was
+     * restarted), or says why not in libvirt's own words ("Failed to connect socket"). */
+    cache_drop(h->uri, h->conn);
+    virConnectPtr fresh = virConnectOpen(h->uri);
+    if (!fresh || virConnectGetLibVersion(fresh, &version) < 0) {
+        lv_error(err, SOV_E_UNAVAILABLE, "hypervisor at '%s' does not answer", h->uri);
+        if (fresh)
+            virConnectClose(fresh);
+        return -1;
+    }
+    if (virConnectSetKeepAlive(fresh, 5, 3) < 0)
+        virResetLastError();
+    cache_put(h->uri, fresh);
+    virConnectClose(h->conn);
+    h->conn = fresh;
     return 0;
 }
 
@@ -502,4 +576,20 @@ const sov_hv_ops sov_hv_libvirt_ops = {
     .close = lv_close,
     .alive = lv_alive,
     .discover = lv_discover,
+    .network_ensure = lv_network_ensure,
+    .network_remove = lv_network_remove,
+    .pool_path = lv_pool_path,
+    .volume_path = lv_volume_path,
+    .volume_upload = lv_volume_upload,
+    .volume_overlay = lv_volume_overlay,
+    .volume_delete = lv_volume_delete,
+    .volume_tail = lv_volume_tail,
+    .define = lv_define,
+    .start = lv_start,
+    .stop = lv_stop,
+    .reboot = lv_reboot,
+    .undefine = lv_undefine,
+    .state = lv_state,
+    .list = lv_list,
+    .addresses = lv_addresses,
 };

@@ -1,52 +1,60 @@
 /* placement_repo.c: the scheduler's SQL. Filters and weights are plain SQL over the hosts
  * table, so a decision is two statements whatever the number of hosts; the claim locks the
- * chosen row (skipping rows a concurrent claim holds) and re-checks its room in the UPDATE,
- * so capacity is never given twice. */
+ * chosen row (skipping rows a concurrent claim holds), and a row locked after a wait is
+ * re-checked against the filters before the UPDATE, so capacity is never given twice. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "placement_repo.h"
 
-#define CAP_VCPUS "floor(h.cpus * h.cpu_allocation_ratio)"
-#define CAP_MEM "floor(h.memory_mib * h.ram_allocation_ratio)"
+/* What a host has left (vcpus_free, memory_mib_free, ...) and how empty it is
+ * (placement_weight) are generated columns (migrations/0006): the filters compare integers
+ * and the best host comes first in the hosts_spread or hosts_pack index, without a sort. */
 #define AFFINITY_TAKEN                                                                   \
     "EXISTS (SELECT 1 FROM host_allocations a WHERE a.host_id = h.id"                   \
     " AND a.tenant_id = $8::uuid AND a.anti_affinity_group = $7)"
 
 #define ELIGIBLE                                                                         \
     "h.region = ANY($1::text[]) AND h.state = 'up' AND ($2::text IS NULL OR h.zone = $2)"\
-    " AND h.gpus - h.gpus_used >= $6::int"                                               \
-    " AND " CAP_VCPUS " - h.vcpus_used >= $3::int"                                       \
-    " AND " CAP_MEM " - h.memory_mib_used >= $4::bigint"                                 \
-    " AND h.storage_gib - h.disk_gib_used >= $5::bigint"                                 \
+    " AND h.gpus_free >= $6::int AND h.vcpus_free >= $3::int"                            \
+    " AND h.memory_mib_free >= $4::bigint AND h.disk_gib_free >= $5::bigint"             \
     " AND ($7::text IS NULL OR NOT " AFFINITY_TAKEN ")"
 
-/* Free share of vCPUs plus free share of memory: 0 (full) to 2 (empty). */
-#define WEIGHT                                                                           \
-    "((" CAP_VCPUS " - h.vcpus_used) / greatest(" CAP_VCPUS ", 1)"                       \
-    " + (" CAP_MEM " - h.memory_mib_used) / greatest(" CAP_MEM ", 1))"
+#define SPREAD "h.placement_weight DESC, h.name"
+#define PACK "h.placement_weight, h.name"
 
-/* The first reason, in this order, each host fails for; 6 when it is eligible. */
-static const char SQL_COUNTS[] =
-    "SELECT CASE"
-    " WHEN NOT (h.region = ANY($1::text[])) THEN 0"
-    " WHEN h.state <> 'up' THEN 1"
-    " WHEN $2::text IS NOT NULL AND h.zone <> $2 THEN 2"
-    " WHEN h.gpus - h.gpus_used < $6::int THEN 3"
-    " WHEN " CAP_VCPUS " - h.vcpus_used < $3::int OR " CAP_MEM " - h.memory_mib_used < "
-    "$4::bigint OR h.storage_gib - h.disk_gib_used < $5::bigint THEN 4"
-    " WHEN $7::text IS NOT NULL AND " AFFINITY_TAKEN " THEN 5"
-    " ELSE 6 END AS bucket, count(*) FROM hosts h GROUP BY 1";
+/* The first reason, in this order, each host fails for; 6 when it is eligible. Without an
+ * anti-affinity group there is no bucket 5 and no join to pay for on every host ($7 and $8
+ * are not sent). With one, the group's hosts come from a join, not a subquery per host:
+ * priced per host, that subquery pushed the plan's cost past jit_above_cost at a few
+ * thousand hosts, and compiling the plan took longer than running it. */
+#define COUNTS(affinity, join)                                                           \
+    "SELECT CASE"                                                                        \
+    " WHEN NOT (h.region = ANY($1::text[])) THEN 0"                                      \
+    " WHEN h.state <> 'up' THEN 1"                                                       \
+    " WHEN $2::text IS NOT NULL AND h.zone <> $2 THEN 2"                                 \
+    " WHEN h.gpus_free < $6::int THEN 3"                                                 \
+    " WHEN h.vcpus_free < $3::int OR h.memory_mib_free < $4::bigint"                     \
+    " OR h.disk_gib_free < $5::bigint THEN 4" affinity                                   \
+    " ELSE 6 END AS bucket, count(*) FROM hosts h" join " GROUP BY 1"
+
+static const char SQL_COUNTS[] = COUNTS("", "");
+static const char SQL_COUNTS_GROUP[] =
+    COUNTS(" WHEN g.host_id IS NOT NULL THEN 5",
+           " LEFT JOIN (SELECT DISTINCT a.host_id FROM host_allocations a"
+           " WHERE a.tenant_id = $8::uuid AND a.anti_affinity_group = $7) g"
+           " ON g.host_id = h.id");
 
 #define PICK_COLS "h.id, h.name, h.region, h.zone, r.country, r.jurisdiction, r.datacenter"
 
-static const char SQL_PEEK_SPREAD[] =
-    "SELECT " PICK_COLS " FROM hosts h JOIN regions r ON r.code = h.region WHERE " ELIGIBLE
-    " ORDER BY " WEIGHT " DESC, h.name LIMIT 1";
-static const char SQL_PEEK_PACK[] =
-    "SELECT " PICK_COLS " FROM hosts h JOIN regions r ON r.code = h.region WHERE " ELIGIBLE
-    " ORDER BY " WEIGHT " ASC, h.name LIMIT 1";
+/* The region's place is joined to the one host chosen, not to every candidate. */
+#define PEEK(order)                                                                      \
+    "SELECT " PICK_COLS " FROM (SELECT h.id, h.name, h.region, h.zone FROM hosts h"      \
+    " WHERE " ELIGIBLE " ORDER BY " order " LIMIT 1) h JOIN regions r ON r.code = h.region"
+
+static const char SQL_PEEK_SPREAD[] = PEEK(SPREAD);
+static const char SQL_PEEK_PACK[] = PEEK(PACK);
 
 #define CLAIM_UPDATE                                                                     \
     " UPDATE hosts h SET vcpus_used = h.vcpus_used + $3::int,"                           \
@@ -56,8 +64,8 @@ static const char SQL_PEEK_PACK[] =
     " RETURNING " PICK_COLS
 
 #define CLAIM(order)                                                                     \
-    "WITH pick AS (SELECT h.id FROM hosts h WHERE " ELIGIBLE " ORDER BY " WEIGHT " "     \
-    order ", h.name LIMIT 1 FOR UPDATE OF h SKIP LOCKED)" CLAIM_UPDATE
+    "WITH pick AS (SELECT h.id FROM hosts h WHERE " ELIGIBLE " ORDER BY " order          \
+    " LIMIT 1 FOR UPDATE OF h SKIP LOCKED)" CLAIM_UPDATE
 
 /* Waiting, lock the one best host and no other: FOR UPDATE under ORDER BY ... LIMIT 1
  * would go on down the list while a host it waited for turns out full, keeping each lock,
@@ -65,13 +73,13 @@ static const char SQL_PEEK_PACK[] =
  * for (a deadlock, seen under 50 concurrent claims). The row is re-checked once locked. */
 #define CLAIM_ONE(order)                                                                 \
     "WITH best AS MATERIALIZED (SELECT h.id FROM hosts h WHERE " ELIGIBLE " ORDER BY "   \
-    WEIGHT " " order ", h.name LIMIT 1), pick AS (SELECT h.id FROM hosts h JOIN best"    \
-    " ON best.id = h.id WHERE " ELIGIBLE " FOR UPDATE OF h)" CLAIM_UPDATE
+    order " LIMIT 1), pick AS (SELECT h.id FROM hosts h JOIN best ON best.id = h.id"     \
+    " WHERE " ELIGIBLE " FOR UPDATE OF h)" CLAIM_UPDATE
 
-static const char SQL_CLAIM_SPREAD[] = CLAIM("DESC");
-static const char SQL_CLAIM_PACK[] = CLAIM("ASC");
-static const char SQL_CLAIM_SPREAD_WAIT[] = CLAIM_ONE("DESC");
-static const char SQL_CLAIM_PACK_WAIT[] = CLAIM_ONE("ASC");
+static const char SQL_CLAIM_SPREAD[] = CLAIM(SPREAD);
+static const char SQL_CLAIM_PACK[] = CLAIM(PACK);
+static const char SQL_CLAIM_SPREAD_WAIT[] = CLAIM_ONE(SPREAD);
+static const char SQL_CLAIM_PACK_WAIT[] = CLAIM_ONE(PACK);
 
 static const char SQL_ALLOC_INSERT[] =
     "INSERT INTO host_allocations (host_id, tenant_id, resource_type, resource_id, vcpus,"
@@ -104,7 +112,8 @@ repo_place_counts(sov_dbconn *c, const place_q *q, int counts[SOV_REJECT__COUNT 
     const char *params[] = PARAMS(q);
 
     memset(counts, 0, sizeof(int) * (SOV_REJECT__COUNT + 1));
-    if (sov_db_query(c, SQL_COUNTS, 8, params, &res, err) < 0)
+    if (sov_db_query(c, q->group ? SQL_COUNTS_GROUP : SQL_COUNTS, q->group ? 8 : 6, params,
+                     &res, err) < 0)
         return -1;
     for (int i = 0; i < PQntuples(res); i++) {
         int bucket = atoi(PQgetvalue(res, i, 0));

@@ -52,9 +52,14 @@ run(void *arg)
         sov_error err = SOV_ERROR_INIT;
         unsigned changed = 0;
 
+        ctx.action = "hosts.check";
         if (sov_host_check_all(&ctx, &changed, &err) < 0)
             sov_log_warn("could not check hosts, trying again in %u s: %s%s%s", r->interval_s,
                          err.msg, err.detail[0] ? ": " : "", err.detail);
+        sov_error_clear(&err);
+        if (sov_instances_reconcile(&ctx, &changed, &err) < 0)
+            sov_log_warn("could not reconcile instances, trying again in %u s: %s%s%s",
+                         r->interval_s, err.msg, err.detail[0] ? ": " : "", err.detail);
     } while (!wait_or_stop(r));
     return NULL;
 }

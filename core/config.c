@@ -14,7 +14,7 @@
 #include "sov/log.h"
 
 typedef enum kind { K_STR, K_UINT, K_ULONG, K_ROLES, K_LEVEL, K_ORIGINS, K_PATH, K_STRATEGY,
-                    K_SLUG } kind;
+                    K_SLUG, K_BOOL, K_ORPHANS } kind;
 
 typedef struct option {
     const char *key;
@@ -88,6 +88,22 @@ static const option options[] = {
       "libvirt storage pool on each host for disks and images (created if missing)" },
     { "storage_pool_path", K_PATH, OFF(storage_pool_path), "/var/lib/sovereign/pool", 0, 0,
       "directory of that pool on each host, when sovd creates it" },
+    { "image_store", K_PATH, OFF(image_store), "", 0, 0,
+      "folder of the image store (images by region); empty for <state_dir>/images" },
+    { "image_allow_file_urls", K_BOOL, OFF(image_allow_file_urls), "false", 0, 0,
+      "accept file:// image sources (a local mirror, tests); http and https always" },
+    { "max_image_bytes", K_ULONG, OFF(max_image_bytes), "21474836480", 1, 1UL << 42,
+      "largest image sovd downloads or accepts as an upload" },
+    { "nat_network", K_SLUG, OFF(nat_network), "sovereign", 0, 0,
+      "libvirt NAT network sovd defines on each host for instances' NICs" },
+    { "nat_cidr", K_STR, OFF(nat_cidr), "10.231.0.0/24", 0, 0,
+      "the /24 of that network (DHCP gives .2 to .254)" },
+    { "worker_threads", K_UINT, OFF(worker_threads), "4", 1, 256,
+      "operations this process runs at once (worker role)" },
+    { "stop_timeout", K_UINT, OFF(stop_timeout), "60", 0, 3600,
+      "seconds a guest gets to shut down when stopped before it is powered off" },
+    { "orphan_policy", K_ORPHANS, OFF(orphan_policy), "destroy", 0, 0,
+      "destroy or adopt domains carrying sovd's metadata that the database does not know" },
 };
 
 static char **
@@ -203,6 +219,21 @@ apply(sov_config *cfg, const option *o, const char *value, const char *source, s
             return sov_error_invalid(err, o->key,
                                      "%s: %s must be comma-separated origins like "
                                      "https://console.example.eu, not '%s'",
+                                     source, o->key, value);
+        break;
+    case K_BOOL:
+        if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+            *(bool *) (void *) ((char *) cfg + o->off) = true;
+        else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+                 strcmp(value, "0") == 0)
+            *(bool *) (void *) ((char *) cfg + o->off) = false;
+        else
+            return sov_error_invalid(err, o->key, "%s: %s must be true or false, not '%s'",
+                                     source, o->key, value);
+        return 0;
+    case K_ORPHANS:
+        if (strcmp(value, "destroy") != 0 && strcmp(value, "adopt") != 0)
+            return sov_error_invalid(err, o->key, "%s: %s must be destroy or adopt, not '%s'",
                                      source, o->key, value);
         break;
     case K_STRATEGY:
@@ -392,6 +423,13 @@ check_whole(sov_config *cfg, sov_error *err)
                                  strerror(errno));
     if (!cfg->state_dir[0])
         return sov_error_invalid(err, "state_dir", "state_dir must not be empty");
+    if (!cfg->image_store[0]) {
+        char *p = NULL;
+        if (asprintf(&p, "%s/images", cfg->state_dir) < 0)
+            return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+        free(cfg->image_store);
+        cfg->image_store = p;
+    }
     if (cfg->http_threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cfg->http_threads = n > 0 ? (unsigned) n : 1;
@@ -436,7 +474,7 @@ sov_config_release(sov_config *cfg)
     for (size_t i = 0; i < SOV_N_ELEMENTS(options); i++)
         if (options[i].kind == K_STR || options[i].kind == K_PATH ||
             options[i].kind == K_ORIGINS || options[i].kind == K_STRATEGY ||
-            options[i].kind == K_SLUG) {
+            options[i].kind == K_SLUG || options[i].kind == K_ORPHANS) {
             free(*str_slot(cfg, &options[i]));
             *str_slot(cfg, &options[i]) = NULL;
         }

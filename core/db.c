@@ -53,7 +53,9 @@ sov_db_new(const sov_db_options *opts, sov_db **ret, sov_error *err)
         db->slots[i].db = db;
     snprintf(db->connect_timeout, sizeof(db->connect_timeout), "%u",
              opts->connect_timeout ? opts->connect_timeout : 5);
-    snprintf(db->options, sizeof(db->options), "-c statement_timeout=%u",
+    /* JIT pays off for long analytical queries, never for ours: compiling a plan cost more
+     * than running it (bench/placement measured 9 ms of 15 at 10,000 hosts). */
+    snprintf(db->options, sizeof(db->options), "-c statement_timeout=%u -c jit=off",
              opts->statement_timeout_ms);
     pthread_mutex_init(&db->lock, NULL);
     pthread_condattr_init(&ca);

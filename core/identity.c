@@ -294,6 +294,18 @@ sov_workspace_get(sov_ctx *ctx, const char *tenant_id, const char *name, sov_wor
 }
 
 int
+sov_workspace_check(sov_dbconn *c, const char *tenant_id, const char *name, sov_error *err)
+{
+    sov_workspace w;
+
+    if (repo_workspace_get(c, tenant_id, name, &w, err) == 0)
+        return 0;
+    if (err->code == SOV_E_NOT_FOUND)
+        return sov_error_invalid(err, "workspace", "workspace '%s' does not exist", name);
+    return -1;
+}
+
+int
 sov_workspace_list(sov_ctx *ctx, const char *tenant_id, const char *after, unsigned limit,
                    sov_workspace_page *ret, sov_error *err)
 {

@@ -46,11 +46,12 @@ static int
 keeps_data_inside(sov_dbconn *c, const char *tenant_id, const sov_policy *p,
                   const sov_region *regions, size_t n, sov_error *err)
 {
-    char held[2048];
-    const char *s = held;
+    sov_autofree char *held = NULL;
+    const char *s;
 
-    if (repo_tenant_regions(c, tenant_id, held, sizeof(held), err) < 0)
+    if (repo_tenant_regions(c, tenant_id, &held, err) < 0)
         return -1;
+    s = held;
     while (*s) {
         size_t len = strcspn(s, ",");
         for (size_t i = 0; i < n; i++)
@@ -75,7 +76,9 @@ set_tx(sov_dbconn *c, void *arg, sov_error *err)
     sov_autofree sov_region *regions = NULL;
     size_t n = 0;
     sov_policy old;
-    char before[4096], after[4096], reason[8400];
+    /* Sized for the largest policy: 64 regions of 63 characters, quoted, in each list. */
+    char before[SOV_POLICY_MAX * (SOV_NAME_MAX + 4) + 512];
+    char after[sizeof(before)], reason[2 * sizeof(before) + 64];
 
     if (sov_region_all(c, &regions, &n, err) < 0 || sov_policy_check(a->p, regions, n, err) < 0 ||
         sov_policy_load(c, a->tenant_id, &old, err) < 0)

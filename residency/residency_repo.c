@@ -262,16 +262,15 @@ repo_policy_put(sov_dbconn *c, const char *tenant_id, const sov_policy *p, sov_e
 }
 
 int
-repo_tenant_regions(sov_dbconn *c, const char *tenant_id, char *buf, size_t size,
-                    sov_error *err)
+repo_tenant_regions(sov_dbconn *c, const char *tenant_id, char **ret, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { tenant_id };
 
     if (sov_db_query(c, SQL_TENANT_REGIONS, 1, params, &res, err) < 0)
         return -1;
-    sov_db_copy(buf, size, res, 0, 0);
-    return 0;
+    *ret = strdup(PQgetvalue(res, 0, 0));
+    return *ret ? 0 : sov_error_set(err, SOV_E_INTERNAL, "out of memory");
 }
 
 int

@@ -22,9 +22,8 @@ int repo_policy_get(sov_dbconn *c, const char *tenant_id, sov_policy *ret, bool 
                     sov_error *err);
 int repo_policy_put(sov_dbconn *c, const char *tenant_id, const sov_policy *p,
                     sov_error *err);
-/* Regions where the tenant holds allocations now, comma-separated into buf. */
-int repo_tenant_regions(sov_dbconn *c, const char *tenant_id, char *buf, size_t size,
-                        sov_error *err);
+/* Regions where the tenant holds allocations now, comma-separated (malloc'd). */
+int repo_tenant_regions(sov_dbconn *c, const char *tenant_id, char **ret, sov_error *err);
 
 int repo_record_insert(sov_dbconn *c, const char *tenant_id, const char *resource_type,
                        const char *resource_id, const char *event, const sov_location *from,

@@ -8,7 +8,7 @@ SOV_PACKAGES=(
     postgresql-15 postgresql-client-15
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
     qemu-system-x86 qemu-utils dnsmasq-base iptables iproute2 busybox-static cpio
-    openssl curl ca-certificates
+    openssl curl ca-certificates dosfstools mtools syslinux syslinux-common
 )
 
 sov_say() { printf '==> %s\n' "$*" >&2; }

@@ -36,7 +36,21 @@ typedef enum MHD_Result (*sov_handler)(sov_request *req);
 enum {
     SOV_ROUTE_PUBLIC = 1u << 0,     /* no token needed (health, metrics, the contract) */
     SOV_ROUTE_TENANT = 1u << 1,     /* {id} is a tenant: others' answer 404 before roles */
+    SOV_ROUTE_STREAM = 1u << 2,     /* an upload: the body goes to the handler as it comes */
 };
+
+/* For SOV_ROUTE_STREAM routes the handler is called once per phase: BEGIN when the headers
+ * are in and the caller is authorized (reply now to refuse), DATA for each piece of body
+ * (no reply possible: remember a failure), END when all is in (reply), and ABORT when the
+ * client went away before END (clean up, no reply). req->stream_state is the handler's:
+ * ABORT comes only while it is not NULL, so END sets it back to NULL once it is done. */
+typedef enum sov_stream_phase {
+    SOV_STREAM_NONE,
+    SOV_STREAM_BEGIN,
+    SOV_STREAM_DATA,
+    SOV_STREAM_END,
+    SOV_STREAM_ABORT,
+} sov_stream_phase;
 
 /* One row of the route table: the router, the role policy and the audit log read it.
  * roles is the policy: the sov_role bits allowed (0 only for public routes). */
@@ -63,6 +77,10 @@ struct sov_request {
     json_t *body;           /* the parsed JSON object, or NULL when no body was sent */
     sov_principal who;      /* the authenticated caller (non-public routes) */
     sov_ctx ctx;            /* what services receive: db, caller, request id, audit */
+    sov_stream_phase stream_phase;  /* SOV_ROUTE_STREAM routes only */
+    const char *chunk;      /* DATA: this piece of the body */
+    size_t chunk_len;
+    void *stream_state;
     /* the rest belongs to the server */
     struct sov_request_internal *in;
 };

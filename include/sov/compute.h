@@ -15,6 +15,7 @@
 
 #include "sov/ctx.h"
 #include "sov/hv.h"
+#include "sov/ops.h"
 #include "sov/identity.h"
 #include "sov/residency.h"
 
@@ -62,7 +63,13 @@ int sov_host_delete(sov_ctx *ctx, const char *id, sov_error *err);
  * other state when its connection says so (audited). Returns how many changed. */
 int sov_host_check_all(sov_ctx *ctx, unsigned *ret_changed, sov_error *err);
 
-/* The reconciler role: a thread running sov_host_check_all every interval_s seconds. */
+/* One reconciler pass over the instances of every up host (compute/instance_reconcile.c):
+ * vanished domains, guests that powered off, orphans, addresses, usage recomputed from the
+ * allocations. *ret_repairs counts what changed. */
+int sov_instances_reconcile(sov_ctx *ctx, unsigned *ret_repairs, sov_error *err);
+
+/* The reconciler role: a thread running sov_host_check_all and sov_instances_reconcile
+ * every host_check_interval seconds. */
 typedef struct sov_reconciler sov_reconciler;
 int sov_reconciler_start(sov_db *db, const sov_config *cfg, sov_reconciler **ret,
                          sov_error *err);
@@ -122,5 +129,162 @@ int sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
                         sov_placement *ret, sov_error *err);
 /* Give an allocation's capacity back, in the caller's transaction. */
 int sov_placement_release(sov_dbconn *c, const char *allocation_id, sov_error *err);
+
+/* ---- flavors ---- */
+
+typedef struct sov_flavor {
+    char id[SOV_UUID_LEN + 1];
+    char name[SOV_NAME_MAX + 1];
+    int vcpus;
+    long long memory_mib;
+    long long disk_gib;
+    int gpus;
+    char created_at[40];
+} sov_flavor;
+
+typedef SOV_PAGE(sov_flavor) sov_flavor_page;
+
+int sov_flavor_create(sov_ctx *ctx, const sov_flavor *in, sov_flavor *ret, sov_error *err);
+/* By id or by name. */
+int sov_flavor_get(sov_ctx *ctx, const char *id_or_name, sov_flavor *ret, sov_error *err);
+int sov_flavor_list(sov_ctx *ctx, const char *after, unsigned limit, sov_flavor_page *ret,
+                    sov_error *err);
+/* Refused (SOV_E_CONFLICT) while instances use it. */
+int sov_flavor_delete(sov_ctx *ctx, const char *id, sov_error *err);
+
+/* ---- images ---- */
+
+typedef struct sov_image {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char region[SOV_NAME_MAX + 1];
+    char source_url[2048];
+    char format[8];             /* qcow2 or raw */
+    char sha256[65];            /* expected (given) or computed */
+    long long min_disk_gib;
+    long long size_bytes, virtual_size_bytes;
+    char state[16];             /* queued, downloading, active, error, deleting, deleted */
+    char state_reason[512];
+    sov_location residency;     /* the region's image store */
+    char created_at[40], updated_at[40];
+} sov_image;
+
+typedef SOV_PAGE(sov_image) sov_image_page;
+
+typedef struct sov_image_create_args {
+    const char *workspace;      /* NULL: "default" */
+    const char *name, *region, *source_url, *format, *sha256;
+    long long min_disk_gib;
+} sov_image_create_args;
+
+/* Record the image (queued) and its residency, and queue the import ("image.import"); with
+ * no source_url the image waits for an upload instead (sov_image_upload_*). */
+int sov_image_create(sov_ctx *ctx, const char *tenant_id, const sov_image_create_args *a,
+                     sov_image *ret, sov_op *op, sov_error *err);
+/* By id, or by name within the workspace (NULL: default). */
+int sov_image_get(sov_ctx *ctx, const char *tenant_id, const char *id_or_name,
+                  const char *workspace, sov_image *ret, sov_error *err);
+int sov_image_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                   const char *region, const char *after, unsigned limit, sov_image_page *ret,
+                   sov_error *err);
+/* Refused while instances use it; queues "image.delete" (store file and host copies). */
+int sov_image_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
+                     sov_error *err);
+
+/* A direct upload, streamed to the image store: begin (checks the image waits for bytes),
+ * write as bytes come, then finish (checksum, format check with qemu-img, active) or abort. */
+typedef struct sov_image_upload sov_image_upload;
+int sov_image_upload_begin(sov_ctx *ctx, const char *tenant_id, const char *id,
+                           sov_image_upload **ret, sov_error *err);
+int sov_image_upload_write(sov_image_upload *u, const void *data, size_t len, sov_error *err);
+int sov_image_upload_finish(sov_image_upload *u, sov_image *ret, sov_error *err);
+void sov_image_upload_abort(sov_image_upload *u);
+
+/* Where the image store keeps an image's bytes: <image_store>/<region>/<id>.img. */
+void sov_image_path(const sov_config *cfg, const sov_image *img, char *ret, size_t size);
+
+/* ---- instances ---- */
+
+typedef struct sov_instance {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char flavor_id[SOV_UUID_LEN + 1];
+    char image_id[SOV_UUID_LEN + 1];
+    int vcpus;
+    long long memory_mib, disk_gib;
+    int gpus;
+    char region[SOV_NAME_MAX + 1];
+    char zone[SOV_NAME_MAX + 1];
+    char host_id[SOV_UUID_LEN + 1];
+    char host_name[SOV_NAME_MAX + 1];
+    char anti_affinity_group[SOV_NAME_MAX + 1];
+    char mac[18];
+    char addresses[256];
+    char state[16];
+    char state_reason[512];
+    char operation_id[SOV_UUID_LEN + 1];
+    sov_location residency;
+    char residency_since[40];
+    sov_placement placement;    /* the decision (considered, rejected, strategy) */
+    char created_at[40], updated_at[40];
+} sov_instance;
+
+typedef SOV_PAGE(sov_instance) sov_instance_page;
+
+typedef struct sov_instance_create_args {
+    const char *workspace;      /* NULL: "default" */
+    const char *name, *flavor, *image;      /* flavor and image: id or name */
+    const char *region, *zone, *country, *anti_affinity_group;
+    const char *user_data;
+    const char *const *ssh_keys;
+    size_t nssh_keys;
+} sov_instance_create_args;
+
+/* Quota-check, place and record the instance (scheduling) and queue "instance.create", in
+ * one transaction. */
+int sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_create_args *a,
+                        sov_instance *ret, sov_op *op, sov_error *err);
+int sov_instance_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_instance *ret,
+                     sov_error *err);
+/* Filters may be NULL; deleted instances are listed only when state asks for them. */
+int sov_instance_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                      const char *region, const char *state, const char *name,
+                      const char *after, unsigned limit, sov_instance_page *ret,
+                      sov_error *err);
+/* start, stop, reboot, hard_stop: queued as "instance.action"; a conflict with the state
+ * (start a deleting instance) is SOV_E_CONFLICT. */
+int sov_instance_action(sov_ctx *ctx, const char *tenant_id, const char *id,
+                        const char *action, sov_op *op, sov_error *err);
+int sov_instance_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
+                        sov_error *err);
+/* The tail of the serial console log (at most max bytes). *ret to free(). */
+int sov_instance_console(sov_ctx *ctx, const char *tenant_id, const char *id, size_t max,
+                         char **ret, size_t *len, sov_error *err);
+
+/* What a domain is made of; sov_domain_xml renders it. Pure, for tests too. */
+typedef struct sov_domain_spec {
+    const char *uuid;           /* the instance id, also the domain's UUID */
+    const char *name;           /* "sov-<uuid>" */
+    const char *tenant_id;
+    const char *virt_type;      /* "kvm" or "qemu" (TCG, no host CPU mode) */
+    int vcpus;
+    long long memory_mib;
+    const char *pool;
+    const char *disk_volume;    /* qcow2 overlay */
+    const char *seed_volume;    /* raw NoCloud seed, or NULL */
+    const char *network;
+    const char *mac;
+    const char *console_log;    /* a file the serial console is logged to */
+} sov_domain_spec;
+
+/* The libvirt domain XML (malloc'd). */
+int sov_domain_xml(const sov_domain_spec *s, char **ret, sov_error *err);
+
+/* The operation kinds compute/ runs, for sov_workers_start. */
+extern const sov_op_kind sov_compute_op_kinds[];
 
 #endif

@@ -44,6 +44,14 @@ typedef struct sov_config {
     unsigned host_check_interval;   /* seconds between reconciler passes over the hosts */
     char *storage_pool;             /* libvirt pool on each host for disks and images */
     char *storage_pool_path;        /* its directory, where sovd creates it */
+    char *image_store;              /* where images live before hosts copy them */
+    bool image_allow_file_urls;     /* file:// sources (tests, local mirrors) */
+    unsigned long max_image_bytes;  /* largest image download or upload */
+    char *nat_network;              /* libvirt NAT network sovd defines on each host */
+    char *nat_cidr;                 /* its /24 */
+    unsigned worker_threads;        /* operations run at once by this process */
+    unsigned stop_timeout;          /* seconds a guest gets to shut down before it is forced */
+    char *orphan_policy;            /* "destroy" or "adopt" domains the database does not know */
 } sov_config;
 
 /* Defaults, then file, environment (envp, NULL-terminated) and argv, in that order.

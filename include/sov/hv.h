@@ -33,6 +33,27 @@ typedef struct sov_hv_node {
     char gpu_models[SOV_HV_GPU_MODELS_MAX][128];
 } sov_hv_node;
 
+/* A domain's power state as compute/ cares about it. */
+typedef enum sov_domain_state {
+    SOV_DOMAIN_NONE,        /* no such domain */
+    SOV_DOMAIN_RUNNING,
+    SOV_DOMAIN_STOPPED,     /* defined, shut off (or crashed) */
+    SOV_DOMAIN_PAUSED,
+    SOV_DOMAIN_OTHER,       /* shutting down, starting, ... */
+} sov_domain_state;
+
+/* One of our domains, as a host lists it: the instance it carries in its metadata. */
+typedef struct sov_hv_domain {
+    char name[80];
+    char uuid[37];
+    sov_domain_state state;
+    char instance_id[37];   /* from our metadata; "" when it has none */
+    char tenant_id[37];
+} sov_hv_domain;
+
+/* The XML namespace of the metadata sovd puts in every domain it defines. */
+#define SOV_HV_METADATA_NS "https://sovereign.eu/xmlns/instance/1"
+
 typedef struct sov_hv_ops {
     const char *name;
     int (*open)(const char *uri, sov_hv **ret, sov_error *err);
@@ -42,6 +63,45 @@ typedef struct sov_hv_ops {
     /* Capacity and make; creates the directory pool `pool` at pool_path if missing. */
     int (*discover)(sov_hv *hv, const char *pool, const char *pool_path, sov_hv_node *ret,
                     sov_error *err);
+
+    /* A NAT network with DHCP on cidr ("10.231.0.0/24"), defined and started if missing. */
+    int (*network_ensure)(sov_hv *hv, const char *name, const char *cidr, sov_error *err);
+    /* Stop and undefine it; missing is fine. */
+    int (*network_remove)(sov_hv *hv, const char *name, sov_error *err);
+
+    /* A pool's directory. */
+    int (*pool_path)(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err);
+    /* A volume's path; SOV_E_NOT_FOUND when it does not exist. */
+    int (*volume_path)(sov_hv *hv, const char *pool, const char *name, char *ret,
+                       size_t size, sov_error *err);
+    /* Create volume name (format raw or qcow2) holding the bytes of a local file. */
+    int (*volume_upload)(sov_hv *hv, const char *pool, const char *name, const char *format,
+                         const char *file, sov_error *err);
+    /* Create a qcow2 volume of capacity_gib backed by volume `backing` (its format given). */
+    int (*volume_overlay)(sov_hv *hv, const char *pool, const char *name, const char *backing,
+                          const char *backing_format, long long capacity_gib, sov_error *err);
+    /* Delete a volume; missing is fine. */
+    int (*volume_delete)(sov_hv *hv, const char *pool, const char *name, sov_error *err);
+    /* The last max bytes of a volume (a console log); missing gives empty. *ret to free(). */
+    int (*volume_tail)(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
+                       size_t *len, sov_error *err);
+
+    /* Define (or redefine) a domain from XML. */
+    int (*define)(sov_hv *hv, const char *xml, sov_error *err);
+    /* Start it; a running domain is left alone. */
+    int (*start)(sov_hv *hv, const char *uuid, sov_error *err);
+    /* Ask the guest to shut down (force: pull the plug); a stopped domain is left alone. */
+    int (*stop)(sov_hv *hv, const char *uuid, bool force, sov_error *err);
+    int (*reboot)(sov_hv *hv, const char *uuid, sov_error *err);
+    /* Destroy if running, then undefine; missing is fine. */
+    int (*undefine)(sov_hv *hv, const char *uuid, sov_error *err);
+    /* SOV_DOMAIN_NONE when there is no such domain. */
+    int (*state)(sov_hv *hv, const char *uuid, sov_domain_state *ret, sov_error *err);
+    /* Every domain named with prefix; *ret to free(). */
+    int (*list)(sov_hv *hv, const char *prefix, sov_hv_domain **ret, size_t *n,
+                sov_error *err);
+    /* The guest's IPv4 addresses from the network's DHCP leases, comma-separated. */
+    int (*addresses)(sov_hv *hv, const char *uuid, char *ret, size_t size, sov_error *err);
 } sov_hv_ops;
 
 /* Every driver's handle starts with this. */
@@ -60,5 +120,26 @@ SOV_DEFINE_AUTOPTR(sov_hv, sov_hv_close)
 int sov_hv_alive(sov_hv *hv, sov_error *err);
 int sov_hv_discover(sov_hv *hv, const char *pool, const char *pool_path, sov_hv_node *ret,
                     sov_error *err);
+int sov_hv_network_ensure(sov_hv *hv, const char *name, const char *cidr, sov_error *err);
+int sov_hv_network_remove(sov_hv *hv, const char *name, sov_error *err);
+int sov_hv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err);
+int sov_hv_volume_path(sov_hv *hv, const char *pool, const char *name, char *ret, size_t size,
+                       sov_error *err);
+int sov_hv_volume_upload(sov_hv *hv, const char *pool, const char *name, const char *format,
+                         const char *file, sov_error *err);
+int sov_hv_volume_overlay(sov_hv *hv, const char *pool, const char *name, const char *backing,
+                          const char *backing_format, long long capacity_gib, sov_error *err);
+int sov_hv_volume_delete(sov_hv *hv, const char *pool, const char *name, sov_error *err);
+int sov_hv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
+                       size_t *len, sov_error *err);
+int sov_hv_define(sov_hv *hv, const char *xml, sov_error *err);
+int sov_hv_start(sov_hv *hv, const char *uuid, sov_error *err);
+int sov_hv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err);
+int sov_hv_reboot(sov_hv *hv, const char *uuid, sov_error *err);
+int sov_hv_undefine(sov_hv *hv, const char *uuid, sov_error *err);
+int sov_hv_state(sov_hv *hv, const char *uuid, sov_domain_state *ret, sov_error *err);
+int sov_hv_list(sov_hv *hv, const char *prefix, sov_hv_domain **ret, size_t *n,
+                sov_error *err);
+int sov_hv_addresses(sov_hv *hv, const char *uuid, char *ret, size_t size, sov_error *err);
 
 #endif

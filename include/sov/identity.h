@@ -93,6 +93,9 @@ int sov_workspace_update(sov_ctx *ctx, const char *tenant_id, const char *name,
                          const char *description, sov_workspace *ret, sov_error *err);
 int sov_workspace_delete(sov_ctx *ctx, const char *tenant_id, const char *name,
                          sov_error *err);
+/* In the caller's transaction: the workspace exists, or SOV_E_INVALID naming "workspace". */
+int sov_workspace_check(sov_dbconn *c, const char *tenant_id, const char *name,
+                        sov_error *err);
 
 /* Users. The operator role exists only in the operator tenant, and only an operator grants
  * it. Deleting a user erases its name and email (the row goes, with its tokens); the audit

@@ -40,7 +40,8 @@ static const unsigned role_bits[TL_ROLES] = {
 
 /* Path parameters this file knows how to fill, by the segment before them. */
 typedef enum param_kind {
-    P_TENANT, P_WORKSPACE, P_USER, P_TOKEN, P_HOST, P_REGION
+    P_TENANT, P_WORKSPACE, P_USER, P_TOKEN, P_HOST, P_REGION, P_IMAGE, P_FLAVOR, P_INSTANCE,
+    P_OPERATION
 } param_kind;
 
 static const struct {
@@ -54,6 +55,10 @@ static const struct {
     { "tokens", "id", P_TOKEN },
     { "hosts", "id", P_HOST },
     { "regions", "code", P_REGION },
+    { "images", "id", P_IMAGE },
+    { "flavors", "id", P_FLAVOR },
+    { "instances", "id", P_INSTANCE },
+    { "operations", "id", P_OPERATION },
 };
 
 /* Who calls: a role in its home tenant, and the tenant whose ids are its own. */
@@ -79,6 +84,14 @@ static tl_sovd sovd;
 static tl_tenant op_t, ten_a, ten_b;
 static unsigned serial;     /* makes the names of fresh targets unique */
 static char host_id[40];    /* the host that routes with a host's {id} read and change */
+/* The image of each tenant (op_t, ten_a, ten_b) that routes with an image's {id} read and
+ * upload to (never delete): qcow2 waiting for an upload, so the matrix's "{}" is refused. */
+static char image_ids[3][40];
+/* Each tenant's instance and operation (rows straight into the tables: the matrix is about
+ * who may call, and a stopped instance on the test driver is enough to answer), and the
+ * flavor everyone reads. */
+static char instance_ids[3][40], operation_ids[3][40];
+static char flavor_id[40];
 
 static const char *
 operator_token(void)
@@ -87,6 +100,61 @@ operator_token(void)
 }
 
 static void take_id(json_t *j, const char *key, char *out, size_t size);
+
+/* An image of tenant t waiting for an upload, created by the operator. */
+static void
+make_image(const tl_tenant *t, char *out, size_t size)
+{
+    char body[256];
+
+    snprintf(body, sizeof(body), "{\"name\":\"target-%u\",\"region\":\"fr-matrix-1\","
+             "\"format\":\"qcow2\",\"tenant_id\":\"%s\"}", serial++, t->id);
+    take_id(tl_call_ok(&sovd, "POST", "/v1/images", operator_token(), body, 201), "id", out,
+            size);
+}
+
+static const char *
+image_of(const tl_tenant *t)
+{
+    return image_ids[t == &op_t ? 0 : t == &ten_a ? 1 : 2];
+}
+
+static int
+index_of(const tl_tenant *t)
+{
+    return t == &op_t ? 0 : t == &ten_a ? 1 : 2;
+}
+
+/* A stopped instance of tenant t, as a row. */
+static void
+make_instance(const tl_tenant *t, char *out, size_t size)
+{
+    char sql[1024];
+    char *id;
+
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO instances (id, tenant_id, workspace, name, flavor_id, image_id, vcpus,"
+             " memory_mib, disk_gib, gpus, region, zone, host_id, mac, state) VALUES"
+             " (gen_random_uuid(), '%s', 'default', 'target-%u', '%s', '%s', 1, 512, 1, 0,"
+             " 'fr-matrix-1', 'a', '%s', '52:54:00:00:00:01', 'stopped') RETURNING id",
+             t->id, serial++, flavor_id, image_of(t), host_id);
+    id = tl_db_exec(db, sql);
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+static void
+make_operation(const tl_tenant *t, char *out, size_t size)
+{
+    char sql[256];
+    char *id;
+
+    snprintf(sql, sizeof(sql), "INSERT INTO operations (tenant_id, kind, state) VALUES"
+                               " ('%s', 'matrix.fixture', 'succeeded') RETURNING id", t->id);
+    id = tl_db_exec(db, sql);
+    snprintf(out, size, "%s", id);
+    free(id);
+}
 
 static void
 setup(void)
@@ -113,6 +181,16 @@ setup(void)
                        "{\"name\":\"matrix\",\"region\":\"fr-matrix-1\",\"zone\":\"a\","
                        "\"libvirt_uri\":\"test:///default\"}", 201),
             "id", host_id, sizeof(host_id));
+    for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++)
+        make_image(all[i], image_ids[i], sizeof(image_ids[i]));
+    take_id(tl_call_ok(&sovd, "POST", "/v1/flavors", operator_token(),
+                       "{\"name\":\"matrix\",\"vcpus\":1,\"memory_mib\":512,"
+                       "\"disk_gib\":1}", 201),
+            "id", flavor_id, sizeof(flavor_id));
+    for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++) {
+        make_instance(all[i], instance_ids[i], sizeof(instance_ids[i]));
+        make_operation(all[i], operation_ids[i], sizeof(operation_ids[i]));
+    }
 }
 
 static void
@@ -292,6 +370,19 @@ fresh_host(call *c, char *out, size_t size)
 }
 
 static void
+fresh_flavor(call *c, char *out, size_t size)
+{
+    char body[256], path[128];
+
+    snprintf(body, sizeof(body), "{\"name\":\"throwaway-%u\",\"vcpus\":1,"
+             "\"memory_mib\":512,\"disk_gib\":1}", serial++);
+    take_id(tl_call_ok(&sovd, "POST", "/v1/flavors", operator_token(), body, 201), "id", out,
+            size);
+    snprintf(path, sizeof(path), "/v1/flavors/%s", out);
+    remember(c, path);
+}
+
+static void
 fresh_region(call *c, char *out, size_t size)
 {
     char body[256], path[128];
@@ -372,6 +463,29 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
         else
             snprintf(v, sizeof(v), "fr-matrix-1");
         break;
+    case P_IMAGE:
+        /* A fresh image goes with the DELETE itself (202): nothing to remove after. */
+        if (fresh && f->pass)
+            make_image(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", image_of(f->t));
+        break;
+    case P_FLAVOR:
+        if (fresh && f->pass)
+            fresh_flavor(f->c, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%s", flavor_id);
+        break;
+    case P_INSTANCE:
+        /* A fresh instance goes with the DELETE itself (202, then deleted by a worker). */
+        if (fresh && f->pass)
+            make_instance(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", instance_ids[index_of(f->t)]);
+        break;
+    case P_OPERATION:
+        snprintf(v, sizeof(v), "%.39s", operation_ids[index_of(f->t)]);
+        break;
     default:
         ck_abort_msg("add a fixture for {%s} of %s %s in roles_test.c", name, r->method,
                      r->pattern);
@@ -410,8 +524,19 @@ perform(call *c, const char *token, want w)
     bool has_body = strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
     tl_resp resp;
 
-    /* {} passes the edge and fails validation: a 400 shows the policy let the caller in. */
-    tl_call(&sovd, m, c->path, token, has_body ? "{}" : NULL, &resp);
+    /* {} passes the edge and fails validation: a 400 shows the policy let the caller in.
+     * An upload takes bytes (anything else is 415 at the edge, before who asks is known). */
+    if (c->route->flags & SOV_ROUTE_STREAM) {
+        char url[700], auth[128];
+        const char *headers[] = { auth, "Content-Type: application/octet-stream", NULL };
+        tl_req q = { .method = m, .url = url, .headers = token ? headers : headers + 1,
+                     .body = "{}", .body_len = 2 };
+        snprintf(url, sizeof(url), "%s%s", sovd.base, c->path);
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token ? token : "");
+        tl_http(&q, &resp);
+    } else {
+        tl_call(&sovd, m, c->path, token, has_body ? "{}" : NULL, &resp);
+    }
     if (w == WANT_PASS)
         ck_assert_msg(resp.status >= 200 && resp.status < 500 && resp.status != 401 &&
                           resp.status != 403 && resp.status != 404,
@@ -437,7 +562,7 @@ param_global(const sov_route *r, const char *after, const char *name, bool last,
 
     (void) r;
     (void) last;
-    if (kind != P_HOST && kind != P_REGION)
+    if (kind != P_HOST && kind != P_REGION && kind != P_FLAVOR)
         *global = false;
 }
 

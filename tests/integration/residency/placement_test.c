@@ -1065,40 +1065,46 @@ strands_data(const world *w, unsigned t, const sov_policy *p)
     return false;
 }
 
+/* "a,b,c" from a policy's list, for SQL. */
+static void
+join_list(char *buf, size_t size, const char *list, size_t n, size_t stride)
+{
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? "," : "",
+                 list + i * stride);
+}
+
 /* Give tenant t a new policy through the service; when the service refuses because the
  * tenant's data would be left outside it, that must be true, and the row is set directly
  * (the scheduler must hold to whatever the table says). */
-static int
+static void
 change_policy(world *w, unsigned t, unsigned *outcomes)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_policy p, out;
+    char j[64], c[256], r[1024];
 
     if (rnd(5) == 0) {
         sql(NULL, 0, "DELETE FROM residency_policies WHERE tenant_id = '%s'", w->tenants[t]);
         sov_policy_default(&w->policy[t]);
-        return 0;
+        return;
     }
     p = random_policy(w);
-    if (sov_policy_set(&ctx, w->tenants[t], &p, &out, &err) < 0) {
+    if (sov_policy_set(&ctx, w->tenants[t], &p, &out, &err) == 0) {
+        ck_assert(!strands_data(w, t, &p));
+        ck_assert(memcmp(&out, &p, sizeof(p)) == 0);
+    } else {
         ck_assert_msg(err.code == SOV_E_CONFLICT && strands_data(w, t, &p),
                       "policy refused: code %d: %s", err.code, err.msg);
         outcomes[OUT_POLICY_REFUSED]++;
-        char j[64] = "", c[256] = "", r[1024] = "";
-        for (size_t i = 0; i < p.njurisdictions; i++)
-            snprintf(j + strlen(j), sizeof(j) - strlen(j), "%s%s", i ? "," : "",
-                     p.jurisdictions[i]);
-        for (size_t i = 0; i < p.ncountries; i++)
-            snprintf(c + strlen(c), sizeof(c) - strlen(c), "%s%s", i ? "," : "",
-                     p.countries[i]);
-        for (size_t i = 0; i < p.nregions; i++)
-            snprintf(r + strlen(r), sizeof(r) - strlen(r), "%s%s", i ? "," : "", p.regions[i]);
+        join_list(j, sizeof(j), p.jurisdictions[0], p.njurisdictions,
+                  sizeof(p.jurisdictions[0]));
+        join_list(c, sizeof(c), p.countries[0], p.ncountries, sizeof(p.countries[0]));
+        join_list(r, sizeof(r), p.regions[0], p.nregions, sizeof(p.regions[0]));
         set_policy_sql(w->tenants[t], j, c, r);
-    } else {
-        ck_assert(!strands_data(w, t, &p));
     }
     w->policy[t] = p;
-    return 0;
 }
 
 typedef struct expect {
@@ -1211,10 +1217,48 @@ describe(const sov_place_request *r, unsigned t, const world *w, char *buf, size
              r->country ?: "-", r->zone ?: "-", r->anti_affinity_group ?: "-");
 }
 
-/* The answer (dry run or claim) agrees with brute force. */
+/* A success lands on a host that is up, in a region the policy allows, matching the
+ * narrowing, with room before the claim, free of the group; and the best by weight. */
+static void
+judge_host(const char *what, const char *about, const sov_placement *p, const expect *e,
+           const world *w, unsigned t, const sov_place_request *r)
+{
+    const m_host *h = NULL;
+    const m_region *g;
+
+    for (unsigned i = 0; i < w->nhosts; i++)
+        if (strcmp(w->hosts[i].id, p->host_id) == 0)
+            h = &w->hosts[i];
+    ck_assert_msg(h, "%s: %s: unknown host %s", what, about, p->host_id);
+    g = &w->regions[h->region];
+    ck_assert_str_eq(h->state, "up");
+    ck_assert_msg(m_allows(&w->policy[t], g), "%s: %s: region %s outside the policy", what,
+                  about, g->code);
+    ck_assert(!r->region || strcmp(r->region, g->code) == 0);
+    ck_assert(!r->country || strcmp(r->country, g->country) == 0);
+    ck_assert(!r->zone || strcmp(r->zone, h->zone) == 0);
+    ck_assert(h->cap_vcpus - h->vused >= r->vcpus && h->cap_mem - h->mused >= r->memory_mib &&
+              h->storage - h->dused >= r->disk_gib && h->gpus - h->gused >= r->gpus);
+    for (unsigned k = 0; r->anti_affinity_group && k < w->nallocs; k++)
+        ck_assert(!(w->allocs[k].host == (unsigned) (h - w->hosts) && w->allocs[k].tenant == t &&
+                    strcmp(w->allocs[k].group, r->anti_affinity_group) == 0));
+    ck_assert_str_eq(p->region, g->code);
+    ck_assert_str_eq(p->location.country, g->country);
+    ck_assert_str_eq(p->location.jurisdiction, g->jurisdiction);
+    /* Within rounding: the test and PostgreSQL each add two quotients in floating point. */
+    if (strcmp(p->strategy, "pack") == 0)
+        ck_assert_msg(m_weight(h) <= e->worst + 1e-9, "%s: %s: pack chose %f, least is %f",
+                      what, about, m_weight(h), e->worst);
+    else
+        ck_assert_msg(m_weight(h) >= e->best - 1e-9, "%s: %s: spread chose %f, most is %f",
+                      what, about, m_weight(h), e->best);
+}
+
+/* The answer (dry run or claim) agrees with brute force: the outcome, and the counts. */
 static void
 judge(const char *what, const char *about, int rc, const sov_error *err,
-      const sov_placement *p, const expect *e, const world *w, const sov_place_request *r)
+      const sov_placement *p, const expect *e, const world *w, unsigned t,
+      const sov_place_request *r)
 {
     int sum = 0;
 
@@ -1237,44 +1281,10 @@ judge(const char *what, const char *about, int rc, const sov_error *err,
         sum += p->rejected[i];
     }
     ck_assert_int_eq(sum + e->buckets[SOV_REJECT__COUNT], p->considered);
-    if (rc < 0) {
-        if (e->code == SOV_E_RESIDENCY)
-            ck_assert_msg(strstr(err->msg, "residency policy {\"jurisdictions\":"), "%s",
-                          err->msg);
-        return;
-    }
-    /* A success lands on a host that is up, allowed, matching the narrowing, with room. */
-    const m_host *h = NULL;
-    for (unsigned i = 0; i < w->nhosts; i++)
-        if (strcmp(w->hosts[i].id, p->host_id) == 0)
-            h = &w->hosts[i];
-    ck_assert_msg(h, "%s: %s: unknown host %s", what, about, p->host_id);
-    const m_region *g = &w->regions[h->region];
-    unsigned t = 0;
-    while (t < NTENANTS && strcmp(w->tenants[t], r->tenant_id) != 0)
-        t++;
-    ck_assert_uint_lt(t, NTENANTS);
-    ck_assert_str_eq(h->state, "up");
-    ck_assert_msg(m_allows(&w->policy[t], g), "%s: %s: region %s outside the policy", what,
-                  about, g->code);
-    ck_assert(!r->region || strcmp(r->region, g->code) == 0);
-    ck_assert(!r->country || strcmp(r->country, g->country) == 0);
-    ck_assert(!r->zone || strcmp(r->zone, h->zone) == 0);
-    ck_assert(h->cap_vcpus - h->vused >= r->vcpus && h->cap_mem - h->mused >= r->memory_mib &&
-              h->storage - h->dused >= r->disk_gib && h->gpus - h->gused >= r->gpus);
-    for (unsigned k = 0; r->anti_affinity_group && k < w->nallocs; k++)
-        ck_assert(!(w->allocs[k].host == (unsigned) (h - w->hosts) && w->allocs[k].tenant == t &&
-                    strcmp(w->allocs[k].group, r->anti_affinity_group) == 0));
-    ck_assert_str_eq(p->region, g->code);
-    ck_assert_str_eq(p->location.country, g->country);
-    ck_assert_str_eq(p->location.jurisdiction, g->jurisdiction);
-    /* And it is the best by the weight (within rounding: PostgreSQL weighs in numeric). */
-    if (strcmp(p->strategy, "pack") == 0)
-        ck_assert_msg(m_weight(h) <= e->worst + 1e-9, "%s: %s: pack chose %f, least is %f",
-                      what, about, m_weight(h), e->worst);
-    else
-        ck_assert_msg(m_weight(h) >= e->best - 1e-9, "%s: %s: spread chose %f, most is %f",
-                      what, about, m_weight(h), e->best);
+    if (rc == 0)
+        judge_host(what, about, p, e, w, t, r);
+    else if (e->code == SOV_E_RESIDENCY)
+        ck_assert_msg(strstr(err->msg, "residency policy {\"jurisdictions\":"), "%s", err->msg);
 }
 
 /* The rows agree with the model: usage per host, and one allocation per success. */
@@ -1294,66 +1304,76 @@ check_rows(const world *w)
     ck_assert_int_eq(sql_ll("SELECT count(*) FROM host_allocations"), w->nallocs);
 }
 
+/* The model follows a claim: the host's usage goes up and the allocation is noted. */
+static void
+record_claim(world *w, unsigned t, const sov_place_request *r, const sov_placement *got)
+{
+    for (unsigned i = 0; i < w->nhosts; i++) {
+        m_host *h = &w->hosts[i];
+        if (strcmp(h->id, got->host_id) != 0)
+            continue;
+        h->vused += r->vcpus;
+        h->mused += r->memory_mib;
+        h->dused += r->disk_gib;
+        h->gused += r->gpus;
+        ck_assert_uint_lt(w->nallocs, MAX_ALLOCS);
+        w->allocs[w->nallocs++] = (m_alloc) { i, t, r->anti_affinity_group ?: "" };
+    }
+}
+
+/* One random request in world w, maybe after a new policy: dry run, then claim, each judged
+ * against brute force. Returns how it ended (OUT_*). */
+static int
+run_case(world *w, unsigned wi, unsigned ci, unsigned *outcomes)
+{
+    unsigned t = rnd(NTENANTS);
+    char resource_id[32], about[2048];
+    sov_place_request r;
+    sov_placement dry, got;
+    sov_error e1 = SOV_ERROR_INIT, e2 = SOV_ERROR_INIT;
+    expect e;
+    int rc;
+
+    if (ci == 0 || rnd(3) == 0)
+        change_policy(w, t, outcomes);
+    snprintf(resource_id, sizeof(resource_id), "w%u-c%u", wi, ci);
+    r = random_request(w, t, resource_id);
+    brute_force(w, t, &r, &e);
+    describe(&r, t, w, about, sizeof(about));
+
+    rc = sov_placement_dry_run(&ctx, &r, &dry, &e1);
+    judge("dry run", about, rc, &e1, &dry, &e, w, t, &r);
+    rc = claim(&r, &got, &e2);
+    judge("claim", about, rc, &e2, &got, &e, w, t, &r);
+    if (e.code == SOV_E_INVALID)
+        return OUT_INVALID;
+    if (rc < 0)
+        return e.code == SOV_E_RESIDENCY ? OUT_RESIDENCY : OUT_CAPACITY;
+    /* Nothing changed between the two: the same host. */
+    ck_assert_msg(strcmp(dry.host_id, got.host_id) == 0, "%s: dry run %s, claim %s", about,
+                  dry.host_name, got.host_name);
+    record_claim(w, t, &r, &got);
+    return OUT_PLACED;
+}
+
 START_TEST(placement_never_lands_outside_the_policy)
 {
     static world w;
-    unsigned outcomes[OUT__N] = { 0 }, placed_total = 0;
-    char about[2048];
+    unsigned outcomes[OUT__N] = { 0 };
 
     rng_state = 4242;
     for (unsigned wi = 0; wi < WORLDS; wi++) {
         build_world(&w, wi);
         ctx.cfg = wi % 2 ? &pack_cfg : &spread_cfg;
         for (unsigned ci = 0; ci < CASES_PER_WORLD; ci++) {
-            unsigned t = rnd(NTENANTS);
-            char resource_id[32];
-            sov_place_request r;
-            sov_placement dry, got;
-            sov_error e1 = SOV_ERROR_INIT, e2 = SOV_ERROR_INIT;
-            expect e;
-            int rc;
-
-            if (ci == 0 || rnd(3) == 0)
-                change_policy(&w, t, outcomes);
-            snprintf(resource_id, sizeof(resource_id), "w%u-c%u", wi, ci);
-            r = random_request(&w, t, resource_id);
-            brute_force(&w, t, &r, &e);
-            describe(&r, t, &w, about, sizeof(about));
-
-            rc = sov_placement_dry_run(&ctx, &r, &dry, &e1);
-            judge("dry run", about, rc, &e1, &dry, &e, &w, &r);
-            rc = claim(&r, &got, &e2);
-            judge("claim", about, rc, &e2, &got, &e, &w, &r);
-            if (e.code == SOV_E_INVALID) {
-                outcomes[OUT_INVALID]++;
-                continue;
-            }
-            if (rc < 0) {
-                outcomes[e.code == SOV_E_RESIDENCY ? OUT_RESIDENCY : OUT_CAPACITY]++;
-                continue;
-            }
-            /* Nothing changed between the two: the same host. */
-            ck_assert_msg(strcmp(dry.host_id, got.host_id) == 0, "%s: dry run %s, claim %s",
-                          about, dry.host_name, got.host_name);
-            outcomes[OUT_PLACED]++;
-            placed_total++;
-            for (unsigned i = 0; i < w.nhosts; i++) {
-                m_host *h = &w.hosts[i];
-                if (strcmp(h->id, got.host_id) != 0)
-                    continue;
-                h->vused += r.vcpus;
-                h->mused += r.memory_mib;
-                h->dused += r.disk_gib;
-                h->gused += r.gpus;
-                ck_assert_uint_lt(w.nallocs, MAX_ALLOCS);
-                w.allocs[w.nallocs++] = (m_alloc) { i, t, r.anti_affinity_group ?: "" };
-            }
+            int out = run_case(&w, wi, ci, outcomes);
+            outcomes[out]++;
         }
         check_rows(&w);
     }
-    ck_assert_int_eq(sql_ll("SELECT count(*) FROM placements"), placed_total);
+    ck_assert_int_eq(sql_ll("SELECT count(*) FROM placements"), outcomes[OUT_PLACED]);
     ck_assert_int_eq(sql_ll("SELECT count(*) FROM residency_records WHERE event = 'placed'"),
-                     placed_total);
+                     outcomes[OUT_PLACED]);
     /* Every outcome came up, so no branch went untested. */
     ck_assert_msg(outcomes[OUT_PLACED] >= 60 && outcomes[OUT_CAPACITY] >= 60 &&
                       outcomes[OUT_RESIDENCY] >= 60 && outcomes[OUT_INVALID] >= 20 &&

@@ -1,0 +1,212 @@
+/* instances.c: /v1/instances. Creating, acting on and deleting answer 202 with the
+ * operation that carries the work out (Location: /v1/operations/{id}). */
+#include <stdio.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "sov/compute.h"
+
+#define CONSOLE_MAX (64 * 1024)
+
+static json_t *
+str_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *
+instance_json(const sov_instance *x)
+{
+    json_t *addresses = json_array(), *rejected = json_object();
+    const char *a = x->addresses;
+
+    while (*a) {
+        size_t len = strcspn(a, ",");
+        json_array_append_new(addresses, json_stringn(a, len));
+        a += len;
+        if (*a == ',')
+            a++;
+    }
+    for (int i = 0; i < SOV_REJECT__COUNT; i++)
+        json_object_set_new(rejected, sov_reject_name((sov_reject) i),
+                            json_integer(x->placement.rejected[i]));
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:i, s:s, s:s,"
+                          " s:s, s:s, s:s, s:o}",
+                          "id", x->id, "tenant_id", x->tenant_id, "workspace", x->workspace,
+                          "name", x->name, "flavor_id", x->flavor_id, "image_id", x->image_id,
+                          "vcpus", x->vcpus, "memory_mib", (json_int_t) x->memory_mib,
+                          "disk_gib", (json_int_t) x->disk_gib, "gpus", x->gpus, "region",
+                          x->region, "zone", x->zone, "state", x->state, "state_reason",
+                          x->state_reason, "mac", x->mac, "addresses", addresses);
+    json_object_set_new(j, "host", x->host_name[0]
+                                       ? json_pack("{s:s, s:s}", "id", x->host_id, "name",
+                                                   x->host_name)
+                                       : json_null());
+    json_object_set_new(j, "anti_affinity_group", str_or_null(x->anti_affinity_group));
+    json_object_set_new(j, "placement",
+                        x->placement.strategy[0]
+                            ? json_pack("{s:s, s:s, s:s, s:i, s:o, s:s}", "host",
+                                        x->placement.host_name, "region", x->placement.region,
+                                        "zone", x->placement.zone, "considered",
+                                        x->placement.considered, "rejected", rejected,
+                                        "strategy", x->placement.strategy)
+                            : (json_decref(rejected), json_null()));
+    json_object_set_new(j, "residency", sov_api_location_json(&x->residency,
+                                                              x->residency_since));
+    json_object_set_new(j, "operation_id", str_or_null(x->operation_id));
+    json_object_set_new(j, "created_at", json_string(x->created_at));
+    json_object_set_new(j, "updated_at", json_string(x->updated_at));
+    return j;
+}
+
+/* ssh_keys: an array of strings, or absent. */
+static int
+body_keys(sov_request *req, const char **keys, size_t max, size_t *n, sov_error *err)
+{
+    json_t *list = json_object_get(req->body, "ssh_keys");
+    size_t i;
+    json_t *k;
+
+    *n = 0;
+    if (!list || json_is_null(list))
+        return 0;
+    if (json_array_size(list) > max)
+        return sov_error_invalid(err, "ssh_keys", "at most %zu SSH keys", max);
+    json_array_foreach(list, i, k) {
+        if (!json_is_string(k))
+            return sov_error_invalid(err, "ssh_keys", "ssh_keys must be strings");
+        keys[i] = json_string_value(k);
+    }
+    *n = json_array_size(list);
+    return 0;
+}
+
+/* POST /v1/instances */
+enum MHD_Result
+sov_handle_instance_create(sov_request *req)
+{
+    static const sov_field fields[] = {
+        { "name", JSON_STRING, true },      { "flavor", JSON_STRING, true },
+        { "image", JSON_STRING, true },     { "workspace", JSON_STRING, false },
+        { "region", JSON_STRING, false },   { "zone", JSON_STRING, false },
+        { "country", JSON_STRING, false },  { "user_data", JSON_STRING, false },
+        { "ssh_keys", JSON_ARRAY, false },  { "anti_affinity_group", JSON_STRING, false },
+        { "tenant_id", JSON_STRING, false },
+    };
+    sov_error err = SOV_ERROR_INIT;
+    const char *keys[32];
+    sov_instance_create_args a = { 0 };
+    sov_instance x;
+    sov_op op;
+
+    if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
+        body_keys(req, keys, SOV_N_ELEMENTS(keys), &a.nssh_keys, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    a.name = sov_api_body_str(req, "name");
+    a.flavor = sov_api_body_str(req, "flavor");
+    a.image = sov_api_body_str(req, "image");
+    a.workspace = sov_api_body_str(req, "workspace");
+    a.region = sov_api_body_str(req, "region");
+    a.zone = sov_api_body_str(req, "zone");
+    a.country = sov_api_body_str(req, "country");
+    a.user_data = sov_api_body_str(req, "user_data");
+    a.anti_affinity_group = sov_api_body_str(req, "anti_affinity_group");
+    a.ssh_keys = keys;
+    if (sov_instance_create(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &x, &op,
+                            &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    sov_autoptr(json_t) body = json_pack("{s:o}", "instance", instance_json(&x));
+    return sov_api_reply_accepted(req, body, &op);
+}
+
+/* GET /v1/instances?workspace=&region=&state=&name=&tenant_id= */
+enum MHD_Result
+sov_handle_instance_list(sov_request *req)
+{
+    static const char *const keep[] = { "workspace", "region", "state", "name", "tenant_id",
+                                        NULL };
+    sov_error err = SOV_ERROR_INIT;
+    sov_instance_page page = { 0 };
+    unsigned limit;
+    const char *after;
+
+    if (sov_api_page(req, &limit, &after, &err) < 0 ||
+        sov_instance_list(&req->ctx, sov_request_query(req, "tenant_id"),
+                          sov_request_query(req, "workspace"), sov_request_query(req, "region"),
+                          sov_request_query(req, "state"), sov_request_query(req, "name"),
+                          after, limit, &page, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    json_t *items = json_array();
+    for (size_t i = 0; i < page.n; i++)
+        json_array_append_new(items, instance_json(&page.items[i]));
+    free(page.items);
+    sov_autoptr(json_t) body = sov_api_list(req, items, page.next_after, keep);
+    return sov_api_reply(req, MHD_HTTP_OK, body);
+}
+
+/* GET /v1/instances/{id} */
+enum MHD_Result
+sov_handle_instance_get(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_instance x;
+
+    if (sov_instance_get(&req->ctx, NULL, sov_request_param(req, "id"), &x, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    sov_autoptr(json_t) body = instance_json(&x);
+    return sov_api_reply(req, MHD_HTTP_OK, body);
+}
+
+/* POST /v1/instances/{id}/actions {action: start|stop|reboot|hard_stop} */
+enum MHD_Result
+sov_handle_instance_action(sov_request *req)
+{
+    static const sov_field fields[] = { { "action", JSON_STRING, true } };
+    sov_error err = SOV_ERROR_INIT;
+    const char *id = sov_request_param(req, "id");
+    sov_instance x;
+    sov_op op;
+
+    /* Another tenant's instance is not there, whatever the body says: look first. */
+    if (sov_instance_get(&req->ctx, NULL, id, &x, &err) < 0 ||
+        sov_api_check_body(req, fields, 1, &err) < 0 ||
+        sov_instance_action(&req->ctx, NULL, id, sov_api_body_str(req, "action"), &op,
+                            &err) < 0 ||
+        sov_instance_get(&req->ctx, NULL, id, &x, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    sov_autoptr(json_t) body = json_pack("{s:o}", "instance", instance_json(&x));
+    return sov_api_reply_accepted(req, body, &op);
+}
+
+/* DELETE /v1/instances/{id} */
+enum MHD_Result
+sov_handle_instance_delete(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+    const char *id = sov_request_param(req, "id");
+    sov_instance x;
+    sov_op op;
+
+    if (sov_instance_delete(&req->ctx, NULL, id, &op, &err) < 0 ||
+        sov_instance_get(&req->ctx, NULL, id, &x, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    sov_autoptr(json_t) body = json_pack("{s:o}", "instance", instance_json(&x));
+    return sov_api_reply_accepted(req, body, &op);
+}
+
+/* GET /v1/instances/{id}/console: the tail of the serial console, as text. */
+enum MHD_Result
+sov_handle_instance_console(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+    char *text = NULL;
+    size_t len = 0;
+    enum MHD_Result r;
+
+    if (sov_instance_console(&req->ctx, NULL, sov_request_param(req, "id"), CONSOLE_MAX,
+                             &text, &len, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    r = sov_api_reply_bytes(req, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len);
+    free(text);
+    return r;
+}

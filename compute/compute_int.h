@@ -1,0 +1,74 @@
+/* compute_int.h: what compute/'s files share and nothing outside compute/ needs. */
+#ifndef SOV_COMPUTE_INT_H
+#define SOV_COMPUTE_INT_H
+
+#include "sov/compute.h"
+
+/* Image operations (compute/image_ops.c), run by the workers. */
+int sov_image_import_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_image_delete_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_image_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
+                        sov_error *err);
+
+/* Instance operations (compute/instance_ops.c). */
+int sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_instance_action_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_instance_delete_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_instance_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
+                           sov_error *err);
+
+/* Load an image by id whatever its tenant (workers act for sovd itself). */
+int sov_image_load(sov_dbconn *c, const char *id, sov_image *ret, sov_error *err);
+
+/* The NoCloud seed image of an instance, built in dir; its path into ret_path. */
+int sov_seed_build(const char *dir, const sov_instance *inst, const char *user_data,
+                   const char *const *keys, size_t nkeys, char *ret_path, size_t size,
+                   sov_error *err);
+
+/* ---- instance_repo.c ---- */
+
+int repo_flavor_insert(sov_dbconn *c, const sov_flavor *in, sov_flavor *ret, sov_error *err);
+int repo_flavor_get(sov_dbconn *c, const char *id_or_name, sov_flavor *ret, sov_error *err);
+int repo_flavor_list(sov_dbconn *c, const char *after, unsigned limit, sov_flavor_page *ret,
+                     sov_error *err);
+int repo_flavor_delete(sov_dbconn *c, const char *id, sov_error *err);
+
+/* What the worker needs besides the instance: where it runs. */
+typedef struct repo_instance_host {
+    char uri[1024];
+    char hypervisor[8];
+    char name[SOV_NAME_MAX + 1];
+} repo_instance_host;
+
+int repo_instance_insert(sov_dbconn *c, const sov_instance *i, const char *user_data,
+                         const char *ssh_keys_literal, sov_error *err);
+/* tenant_id NULL: any tenant (workers). lock: FOR UPDATE. */
+int repo_instance_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                      sov_instance *ret, sov_error *err);
+/* user_data and SSH keys ('\n'-joined) of an instance, for its seed (malloc'd). */
+int repo_instance_seed_input(sov_dbconn *c, const char *id, char **user_data, char **keys,
+                             sov_error *err);
+int repo_instance_host_get(sov_dbconn *c, const char *host_id, repo_instance_host *ret,
+                       sov_error *err);
+int repo_instance_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                       const char *region, const char *state, const char *name,
+                       const char *after, unsigned limit, sov_instance_page *ret,
+                       sov_error *err);
+/* Move to state (and reason, operation when not NULL); from: only when in one of these
+ * states (NULL: any). Returns SOV_E_CONFLICT when the state did not allow it. */
+int repo_instance_set_state(sov_dbconn *c, const char *id, const char *const *from,
+                            const char *state, const char *reason, const char *operation_id,
+                            sov_error *err);
+int repo_instance_set_addresses(sov_dbconn *c, const char *id, const char *addresses,
+                                sov_error *err);
+int repo_instance_deleted(sov_dbconn *c, const char *id, sov_error *err);
+/* Whether an image copy is recorded for host. */
+int repo_image_copy_get(sov_dbconn *c, const char *image_id, const char *host_id, bool *found,
+                        sov_error *err);
+/* A tenant's image by id, or by name in workspace (not deleted). */
+int repo_image_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                    const char *id_or_name, sov_image *ret, sov_error *err);
+int repo_image_copy_put(sov_dbconn *c, const char *image_id, const char *host_id,
+                        const char *volume, sov_error *err);
+
+#endif

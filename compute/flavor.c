@@ -1,0 +1,83 @@
+/* flavor.c: the sizes operators offer. A flavor in use cannot go. */
+#include <stdio.h>
+#include <string.h>
+
+#include "compute_int.h"
+#include "sov/audit.h"
+
+typedef struct flavor_args {
+    sov_ctx *ctx;
+    const sov_flavor *in;
+    const char *id;
+    sov_flavor *ret;
+} flavor_args;
+
+static int
+create_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    flavor_args *a = arg;
+
+    if (repo_flavor_insert(c, a->in, a->ret, err) < 0)
+        return -1;
+    return sov_audit_append(c, a->ctx, NULL, "flavor", a->ret->id, 201, err);
+}
+
+int
+sov_flavor_create(sov_ctx *ctx, const sov_flavor *in, sov_flavor *ret, sov_error *err)
+{
+    flavor_args a = { ctx, in, NULL, ret };
+
+    if (sov_check_slug("name", in->name, err) < 0)
+        return -1;
+    if (in->vcpus < 1 || in->vcpus > 1024)
+        return sov_error_invalid(err, "vcpus", "vcpus must be from 1 to 1024");
+    if (in->memory_mib < 64 || in->memory_mib > (1LL << 30))
+        return sov_error_invalid(err, "memory_mib", "memory_mib must be from 64 to %lld",
+                                 1LL << 30);
+    if (in->disk_gib < 1 || in->disk_gib > 65536)
+        return sov_error_invalid(err, "disk_gib", "disk_gib must be from 1 to 65536");
+    if (in->gpus < 0 || in->gpus > 64)
+        return sov_error_invalid(err, "gpus", "gpus must be from 0 to 64");
+    return sov_ctx_tx(ctx, create_tx, &a, err);
+}
+
+int
+sov_flavor_get(sov_ctx *ctx, const char *id_or_name, sov_flavor *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return repo_flavor_get(c, id_or_name, ret, err);
+}
+
+int
+sov_flavor_list(sov_ctx *ctx, const char *after, unsigned limit, sov_flavor_page *ret,
+                sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return repo_flavor_list(c, after, limit ? limit : 100, ret, err);
+}
+
+static int
+delete_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    flavor_args *a = arg;
+
+    if (repo_flavor_delete(c, a->id, err) < 0)
+        return -1;
+    return sov_audit_append(c, a->ctx, NULL, "flavor", a->id, 204, err);
+}
+
+int
+sov_flavor_delete(sov_ctx *ctx, const char *id, sov_error *err)
+{
+    flavor_args a = { ctx, NULL, id, NULL };
+
+    if (!sov_uuid_valid(id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "flavor '%s' does not exist", id);
+    return sov_ctx_tx(ctx, delete_tx, &a, err);
+}

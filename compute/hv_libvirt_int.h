@@ -1,0 +1,73 @@
+/* hv_libvirt_int.h: what the two halves of the libvirt driver share (private to compute/):
+ * hv_libvirt.c (connections, discovery) and hv_libvirt_guest.c (networks, volumes,
+ * domains). Only these two files include libvirt.h. */
+#ifndef SOV_HV_LIBVIRT_INT_H
+#define SOV_HV_LIBVIRT_INT_H
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
+#include "sov/hv.h"
+
+typedef struct lv_hv {
+    sov_hv base;            /* first: a sov_hv * is an lv_hv * */
+    virConnectPtr conn;
+    char uri[1024];
+} lv_hv;
+
+SOV_DEFINE_AUTOPTR(virStoragePool, virStoragePoolFree)
+SOV_DEFINE_AUTOPTR(virStorageVol, virStorageVolFree)
+SOV_DEFINE_AUTOPTR(virDomain, virDomainFree)
+SOV_DEFINE_AUTOPTR(virNetwork, virNetworkFree)
+SOV_DEFINE_AUTOPTR(virStream, virStreamFree)
+SOV_DEFINE_AUTOPTR(xmlXPathObject, xmlXPathFreeObject)
+
+/* libvirt set up once (silent error handler), libxml2's handler on this thread; 0 or -1. */
+int lv_connect(void);
+
+/* err = code, "what: libvirt's message"; detail = libvirt's message. Returns -1.
+ * libvirt keeps the last error per thread, so this reads the caller's own failure. */
+int lv_error(sov_error *err, sov_errcode code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+typedef struct xml_view {
+    xmlDoc *doc;
+    xmlXPathContext *xp;
+} xml_view;
+
+void xml_view_release(xml_view *v);
+/* xml_view v = { 0 } with this attribute is released when it leaves scope. */
+#define xml_autoview SOV_CLEANUP(xml_view_release) xml_view
+int xml_view_parse(xml_view *v, const char *xml, const char *what, sov_error *err);
+/* The string value of an XPath expression into buf ("" when nothing matches). */
+void xml_string(const xml_view *v, const char *expr, char *buf, size_t size);
+/* The number value of an XPath expression (count(...)); 0 when it has none. */
+double xml_number(const xml_view *v, const char *expr);
+/* Escape text for an XML element body or attribute. Returns -1 when it does not fit. */
+int xml_escape(char *buf, size_t size, const char *s);
+
+/* hv_libvirt_guest.c: the table entries for networks, volumes and domains. */
+int lv_network_ensure(sov_hv *hv, const char *name, const char *cidr, sov_error *err);
+int lv_network_remove(sov_hv *hv, const char *name, sov_error *err);
+int lv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err);
+int lv_volume_path(sov_hv *hv, const char *pool, const char *name, char *ret, size_t size,
+                   sov_error *err);
+int lv_volume_upload(sov_hv *hv, const char *pool, const char *name, const char *format,
+                     const char *file, sov_error *err);
+int lv_volume_overlay(sov_hv *hv, const char *pool, const char *name, const char *backing,
+                      const char *backing_format, long long capacity_gib, sov_error *err);
+int lv_volume_delete(sov_hv *hv, const char *pool, const char *name, sov_error *err);
+int lv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
+                   size_t *len, sov_error *err);
+int lv_define(sov_hv *hv, const char *xml, sov_error *err);
+int lv_start(sov_hv *hv, const char *uuid, sov_error *err);
+int lv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err);
+int lv_reboot(sov_hv *hv, const char *uuid, sov_error *err);
+int lv_undefine(sov_hv *hv, const char *uuid, sov_error *err);
+int lv_state(sov_hv *hv, const char *uuid, sov_domain_state *ret, sov_error *err);
+int lv_list(sov_hv *hv, const char *prefix, sov_hv_domain **ret, size_t *n, sov_error *err);
+int lv_addresses(sov_hv *hv, const char *uuid, char *ret, size_t size, sov_error *err);
+
+#endif

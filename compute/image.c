@@ -1,0 +1,468 @@
+/* image.c: the rules of images, a tenant's disk templates in a region's image store.
+ *
+ * An image is created queued, with its residency record ("placed" in the region's image
+ * store) and, when it has a source_url, the "image.import" operation, all in one transaction
+ * with the audit entry; a worker then downloads it (image_ops.c). Without a source_url it
+ * waits for a direct upload, streamed to the store by sov_image_upload_*. The bytes go to
+ * "<path>.part" and are renamed into place under the image row's lock, in the transaction
+ * that makes the image active: a delete racing with an import or upload either waits for it
+ * or makes it give up, and never leaves a file that no row knows. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compute_int.h"
+#include "image_fetch.h"
+#include "image_repo.h"
+#include "sov/audit.h"
+#include "sov/log.h"
+
+#define MIN_DISK_GIB_MAX 65536
+
+/* ---- paths and loading ---- */
+
+void
+sov_image_path(const sov_config *cfg, const sov_image *img, char *ret, size_t size)
+{
+    snprintf(ret, size, "%s/%s/%s.img", cfg->image_store, img->region, img->id);
+}
+
+int
+sov_image_load(sov_dbconn *c, const char *id, sov_image *ret, sov_error *err)
+{
+    if (!sov_uuid_valid(id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "image '%s' does not exist", id);
+    return repo_image_get(c, NULL, id, false, ret, err);
+}
+
+/* ---- validation ---- */
+
+/* The tenant a request acts for: tenant_id when given (it must be one the caller sees), else
+ * any tenant for operators and sovd itself (NULL), else the caller's own. */
+static int
+scope(const sov_ctx *ctx, const char *tenant_id, const char **ret, sov_error *err)
+{
+    if (tenant_id) {
+        if (!sov_uuid_valid(tenant_id) || !sov_ctx_sees_tenant(ctx, tenant_id))
+            return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%.64s' does not exist",
+                                 tenant_id);
+        *ret = tenant_id;
+    } else {
+        *ret = !ctx->who || sov_ctx_is_operator(ctx) ? NULL : ctx->who->tenant_id;
+    }
+    return 0;
+}
+
+static bool
+is_sha256(const char *s)
+{
+    if (strlen(s) != 64)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    return true;
+}
+
+static int
+check_create(const sov_ctx *ctx, const sov_image_create_args *a, sov_error *err)
+{
+    if (sov_check_slug("name", a->name, err) < 0)
+        return -1;
+    if (sov_uuid_valid(a->name))
+        return sov_error_invalid(err, "name", "name must not be a UUID (ids are)");
+    if (sov_check_slug("workspace", a->workspace, err) < 0 ||
+        sov_check_slug("region", a->region, err) < 0)
+        return -1;
+    if (!a->format || (strcmp(a->format, "qcow2") != 0 && strcmp(a->format, "raw") != 0))
+        return sov_error_invalid(err, "format", "format must be qcow2 or raw");
+    if (a->sha256 && !is_sha256(a->sha256))
+        return sov_error_invalid(err, "sha256", "sha256 must be 64 lower-case hex digits");
+    if (a->min_disk_gib < 0 || a->min_disk_gib > MIN_DISK_GIB_MAX)
+        return sov_error_invalid(err, "min_disk_gib", "min_disk_gib must be from 0 to %d",
+                                 MIN_DISK_GIB_MAX);
+    if (a->source_url && image_fetch_check_url(ctx->cfg, a->source_url, "source_url", err) < 0)
+        return -1;
+    return 0;
+}
+
+static void
+store_location(const sov_image *img, sov_location *ret)
+{
+    *ret = img->residency;
+    ret->host[0] = '\0';        /* the region's image store, not a host */
+}
+
+/* ---- create ---- */
+
+typedef struct create_args {
+    sov_ctx *ctx;
+    const char *tenant_id;
+    const sov_image_create_args *a;
+    sov_image img;
+    sov_op op;
+    bool queued;
+} create_args;
+
+/* The region must exist and the tenant's policy must allow it. */
+static int
+check_region(sov_dbconn *c, const char *tenant_id, const char *code, sov_policy *ret_policy,
+             sov_error *err)
+{
+    sov_autofree sov_region *regions = NULL;
+    const sov_region *found = NULL;
+    char policy[1024];
+    size_t n = 0;
+
+    if (sov_region_all(c, &regions, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n && !found; i++)
+        if (strcmp(regions[i].code, code) == 0)
+            found = &regions[i];
+    if (!found)
+        return sov_error_invalid(err, "region", "region '%s' does not exist", code);
+    if (sov_policy_load(c, tenant_id, ret_policy, err) < 0)
+        return -1;
+    if (!sov_policy_allows(ret_policy, found->code, found->country, found->jurisdiction)) {
+        sov_policy_json(ret_policy, policy, sizeof(policy));
+        return sov_error_set(err, SOV_E_RESIDENCY,
+                             "region '%s' (%s, %s) is outside the tenant's residency policy "
+                             "%.160s",
+                             code, found->country, found->jurisdiction, policy);
+    }
+    return 0;
+}
+
+static int
+create_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    create_args *x = arg;
+    const sov_image_create_args *a = x->a;
+    bool tenant = false, workspace = false;
+    sov_policy policy;
+    sov_location to;
+    char reason[160];
+
+    if (repo_image_owner_exists(c, x->tenant_id, a->workspace, &tenant, &workspace, err) < 0)
+        return -1;
+    if (!tenant)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%s' does not exist", x->tenant_id);
+    if (!workspace)
+        return sov_error_invalid(err, "workspace", "workspace '%s' does not exist",
+                                 a->workspace);
+    if (check_region(c, x->tenant_id, a->region, &policy, err) < 0 ||
+        repo_image_insert(c, x->tenant_id, a, &x->img, err) < 0)
+        return -1;
+    x->queued = a->source_url != NULL;
+    memset(&x->op, 0, sizeof(x->op));
+    if (x->queued && sov_op_enqueue(c, x->ctx, x->tenant_id, "image.import", "image",
+                                    x->img.id, NULL, &x->op, err) < 0)
+        return -1;
+    store_location(&x->img, &to);
+    snprintf(reason, sizeof(reason), "image stored in the image store of region %s",
+             a->region);
+    if (sov_residency_record(c, x->tenant_id, "image", x->img.id, "placed", NULL, &to,
+                             &policy, reason, x->queued ? x->op.id : NULL, err) < 0)
+        return -1;
+    return sov_audit_append(c, x->ctx, x->tenant_id, "image", x->img.id,
+                            x->queued ? 202 : 201, err);
+}
+
+int
+sov_image_create(sov_ctx *ctx, const char *tenant_id, const sov_image_create_args *a,
+                 sov_image *ret, sov_op *op, sov_error *err)
+{
+    sov_image_create_args args = *a;
+    create_args x = { .ctx = ctx, .a = &args };
+
+    /* Creating needs a tenant: an operator acting for nobody in particular creates in its
+     * own. */
+    if (!tenant_id && ctx->who)
+        tenant_id = ctx->who->tenant_id;
+    if (scope(ctx, tenant_id, &x.tenant_id, err) < 0)
+        return -1;
+    if (!x.tenant_id)
+        return sov_error_invalid(err, "tenant_id", "tenant_id is required");
+    if (!args.workspace)
+        args.workspace = "default";
+    if (check_create(ctx, &args, err) < 0 || sov_ctx_tx(ctx, create_tx, &x, err) < 0)
+        return -1;
+    sov_log_info("image '%s' (%s) created in %s/%s, region %s: %s", x.img.name, x.img.id,
+                 x.img.tenant_id, x.img.workspace, x.img.region,
+                 x.queued ? "import queued" : "waiting for an upload");
+    *ret = x.img;
+    if (op)
+        *op = x.op;             /* all zero (id "") when nothing was queued */
+    return 0;
+}
+
+/* ---- read ---- */
+
+int
+sov_image_get(sov_ctx *ctx, const char *tenant_id, const char *id_or_name,
+              const char *workspace, sov_image *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    const char *t = NULL;
+
+    if (scope(ctx, tenant_id, &t, err) < 0)
+        return -1;
+    if (!id_or_name || !*id_or_name)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "image '' does not exist");
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    if (sov_uuid_valid(id_or_name))
+        return repo_image_get(c, t, id_or_name, false, ret, err);
+    /* A name lives in one tenant: the operator's own unless it names another. */
+    if (!t && ctx->who)
+        t = ctx->who->tenant_id;
+    if (!t)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "image '%.64s' does not exist", id_or_name);
+    if (workspace && sov_check_slug("workspace", workspace, err) < 0)
+        return -1;
+    return repo_image_get_by_name(c, t, workspace ? workspace : "default", id_or_name, ret,
+                                  err);
+}
+
+int
+sov_image_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+               const char *region, const char *after, unsigned limit, sov_image_page *ret,
+               sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    const char *t = NULL;
+
+    if (scope(ctx, tenant_id, &t, err) < 0)
+        return -1;
+    if ((workspace && sov_check_slug("workspace", workspace, err) < 0) ||
+        (region && sov_check_slug("region", region, err) < 0))
+        return -1;
+    if (after && !sov_uuid_valid(after))
+        return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link");
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return repo_image_list(c, t, workspace, region, after,
+                           limit == 0 ? 100 : limit > 1000 ? 1000 : limit, ret, err);
+}
+
+/* ---- delete ---- */
+
+typedef struct delete_args {
+    sov_ctx *ctx;
+    const char *tenant_id, *id;
+    sov_op *op;
+} delete_args;
+
+static int
+delete_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    delete_args *x = arg;
+    sov_image img;
+    bool used = false, moved = false;
+
+    /* The row lock keeps an import or upload from finishing while we decide. */
+    if (repo_image_get(c, x->tenant_id, x->id, true, &img, err) < 0)
+        return -1;
+    if (strcmp(img.state, "deleting") == 0 || strcmp(img.state, "deleted") == 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "image '%s' is already %s", img.name,
+                             img.state);
+    if (repo_image_in_use(c, img.id, &used, err) < 0)
+        return -1;
+    if (used)
+        return sov_error_set(err, SOV_E_CONFLICT,
+                             "image '%s' is used by instances; delete them first", img.name);
+    if (repo_image_transition(c, img.tenant_id, img.id, "queued,downloading,active,error",
+                              "deleting", "", NULL, &moved, err) < 0 ||
+        sov_op_enqueue(c, x->ctx, img.tenant_id, "image.delete", "image", img.id, NULL, x->op,
+                       err) < 0)
+        return -1;
+    return sov_audit_append(c, x->ctx, img.tenant_id, "image", img.id, 202, err);
+}
+
+int
+sov_image_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
+                 sov_error *err)
+{
+    delete_args x = { ctx, NULL, id, op };
+
+    if (scope(ctx, tenant_id, &x.tenant_id, err) < 0)
+        return -1;
+    if (!id || !sov_uuid_valid(id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "image '%.64s' does not exist",
+                             id ? id : "");
+    return sov_ctx_tx(ctx, delete_tx, &x, err);
+}
+
+/* ---- upload ---- */
+
+struct sov_image_upload {
+    sov_ctx *ctx;
+    sov_image img;
+    image_sink sink;
+    char path[4096], part[4096 + 8];
+    char failure[256];          /* why a write failed: the reason abort records */
+};
+
+typedef struct upload_args {
+    sov_ctx *ctx;
+    const char *tenant_id, *id;
+    sov_image *img;             /* the image after the change */
+    const char *sha256;
+    long long size, vsize;
+    const char *part, *path;
+} upload_args;
+
+static int
+upload_claim_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    upload_args *x = arg;
+    bool claimed = false;
+
+    if (repo_image_upload_claim(c, x->tenant_id, x->id, x->img, &claimed, err) < 0)
+        return -1;
+    if (claimed)
+        return 0;
+    if (repo_image_get(c, x->tenant_id, x->id, false, x->img, err) < 0)
+        return -1;
+    if (x->img->source_url[0])
+        return sov_error_set(err, SOV_E_CONFLICT,
+                             "image '%s' is imported from its source_url; it takes no upload",
+                             x->img->name);
+    return sov_error_set(err, SOV_E_CONFLICT,
+                         "image '%s' is %s; only a queued image takes an upload",
+                         x->img->name, x->img->state);
+}
+
+/* Back to queued, so the client may try again; reason says why the last try failed. */
+static void
+upload_release(sov_ctx *ctx, const sov_image *img, const char *reason)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_error err = SOV_ERROR_INIT;
+    bool moved = false;
+
+    if (sov_db_acquire(ctx->db, &c, &err) < 0 ||
+        repo_image_transition(c, img->tenant_id, img->id, "downloading", "queued", reason,
+                              NULL, &moved, &err) < 0)
+        sov_log_warn("could not put image %s back to queued after a failed upload, it stays "
+                     "downloading: %s", img->id, err.detail[0] ? err.detail : err.msg);
+}
+
+static void
+upload_free(sov_image_upload *u)
+{
+    image_sink_release(&u->sink);
+    free(u);
+}
+
+int
+sov_image_upload_begin(sov_ctx *ctx, const char *tenant_id, const char *id,
+                       sov_image_upload **ret, sov_error *err)
+{
+    sov_image_upload *u;
+    upload_args x = { .ctx = ctx, .id = id };
+
+    if (scope(ctx, tenant_id, &x.tenant_id, err) < 0)
+        return -1;
+    if (!id || !sov_uuid_valid(id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "image '%.64s' does not exist",
+                             id ? id : "");
+    u = calloc(1, sizeof(*u));
+    if (!u)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    u->ctx = ctx;
+    u->sink.fd = -1;
+    x.img = &u->img;
+    /* Claimed in a statement of its own: of two uploads racing, one finds it queued. */
+    if (sov_ctx_tx(ctx, upload_claim_tx, &x, err) < 0) {
+        free(u);
+        return -1;
+    }
+    sov_image_path(ctx->cfg, &u->img, u->path, sizeof(u->path));
+    snprintf(u->part, sizeof(u->part), "%s.part", u->path);
+    if (image_fetch_store_dir(ctx->cfg, u->img.region, err) < 0 ||
+        image_sink_open(&u->sink, u->part, ctx->cfg->max_image_bytes, err) < 0) {
+        upload_release(ctx, &u->img, "");
+        upload_free(u);
+        return -1;
+    }
+    *ret = u;
+    return 0;
+}
+
+int
+sov_image_upload_write(sov_image_upload *u, const void *data, size_t len, sov_error *err)
+{
+    if (image_sink_write(&u->sink, data, len, err) < 0) {
+        snprintf(u->failure, sizeof(u->failure), "%s", err->msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Rename into place and activate under the row lock (see the top of this file). */
+static int
+upload_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    upload_args *x = arg;
+    sov_image img;
+    bool moved = false;
+
+    if (repo_image_get(c, x->tenant_id, x->id, true, &img, err) < 0)
+        return -1;
+    if (strcmp(img.state, "downloading") != 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "image '%s' became %s during the upload",
+                             img.name, img.state);
+    /* A retried transaction finds the file renamed already. */
+    if (rename(x->part, x->path) < 0 && !(errno == ENOENT && access(x->path, F_OK) == 0)) {
+        sov_error_set(err, SOV_E_INTERNAL, "could not store the image");
+        return sov_error_detail(err, "rename %s: %s", x->part, strerror(errno));
+    }
+    if (repo_image_activate(c, x->id, x->size, x->vsize, x->sha256, x->img, &moved, err) < 0)
+        return -1;
+    return sov_audit_append(c, x->ctx, img.tenant_id, "image", img.id, 200, err);
+}
+
+int
+sov_image_upload_finish(sov_image_upload *u, sov_image *ret, sov_error *err)
+{
+    sov_image after;
+    upload_args x = { .ctx = u->ctx, .tenant_id = u->img.tenant_id, .id = u->img.id,
+                      .img = &after, .part = u->part, .path = u->path };
+    char sha[65];
+    image_info info;
+    int rc = -1;
+
+    if (image_sink_finish(&u->sink, sha, &x.size, err) == 0 &&
+        image_fetch_verify(u->part, u->img.format, u->img.sha256, sha, &info, err) == 0) {
+        x.sha256 = sha;
+        x.vsize = info.virtual_size;
+        rc = sov_ctx_tx(u->ctx, upload_finish_tx, &x, err);
+    }
+    if (rc < 0) {
+        /* Whatever stays of the bytes is of no use: the client uploads them all again. */
+        image_fetch_unlink(u->part);
+        if (err->code != SOV_E_CONFLICT)
+            upload_release(u->ctx, &u->img, err->msg);
+        sov_log_info("upload of image %s refused: %s", u->img.id, err->msg);
+    } else {
+        sov_log_info("image '%s' (%s) uploaded: %lld bytes, sha256 %s", after.name, after.id,
+                     after.size_bytes, after.sha256);
+        *ret = after;
+    }
+    upload_free(u);
+    return rc;
+}
+
+void
+sov_image_upload_abort(sov_image_upload *u)
+{
+    if (!u)
+        return;
+    image_sink_release(&u->sink);
+    image_fetch_unlink(u->part);
+    upload_release(u->ctx, &u->img, u->failure[0] ? u->failure : "the upload was interrupted");
+    upload_free(u);
+}

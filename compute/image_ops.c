@@ -1,0 +1,299 @@
+/* image_ops.c: the image operations the workers run.
+ *
+ * image.import downloads an image's source_url into the region's image store, checks it
+ * (sha256 when one was given, format with qemu-img) and makes the image active; image.delete
+ * removes the stored file and every host's copy and marks the image deleted. Both may run
+ * twice (a retry, or a take-over after a crash): an import starts over from the source, a
+ * delete skips what is gone already. No pooled connection is held while bytes move or
+ * libvirt works: rows are read, then released, then written in a short transaction. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compute_int.h"
+#include "image_fetch.h"
+#include "image_repo.h"
+#include "sov/audit.h"
+#include "sov/log.h"
+
+/* How often a download reports progress (and renews the operation's lease). */
+#define PROGRESS_EVERY_S 5
+
+/* ---- import ---- */
+
+/* Load the image and mark it downloading. *ret_done when an earlier run finished it. */
+static int
+import_start(sov_ctx *ctx, const char *id, sov_image *ret, bool *ret_done, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    bool moved = false;
+
+    *ret_done = false;
+    if (sov_db_acquire(ctx->db, &c, err) < 0 || sov_image_load(c, id, ret, err) < 0)
+        return -1;
+    if (strcmp(ret->state, "active") == 0) {
+        *ret_done = true;
+        return 0;
+    }
+    if (repo_image_transition(c, NULL, id, "queued,downloading", "downloading", "", ret,
+                              &moved, err) < 0)
+        return -1;
+    if (!moved)
+        return sov_error_set(err, SOV_E_CONFLICT, "image '%s' is %s; nothing to import",
+                             ret->name, ret->state);
+    return 0;
+}
+
+typedef struct progress {
+    sov_op_run *run;
+    struct timespec last;
+} progress;
+
+static int
+on_progress(void *arg, long long now, long long total, sov_error *err)
+{
+    progress *p = arg;
+    struct timespec t;
+    int pct = 10;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if (t.tv_sec - p->last.tv_sec < PROGRESS_EVERY_S)
+        return 0;
+    p->last = t;
+    /* Downloading is 10..80 % of the operation. */
+    if (total > 0 && now <= total)
+        pct = 10 + (int) (70 * now / total);
+    return sov_op_step(p->run, "downloading", pct, err) < 0 ? 1 : 0;
+}
+
+typedef struct finish_args {
+    sov_ctx *ctx;
+    const sov_image *img;
+    const char *part, *path, *sha256;
+    long long size, vsize;
+    sov_image after;
+} finish_args;
+
+/* Rename into place and activate under the row lock: a delete that came meanwhile wins. */
+static int
+import_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    finish_args *x = arg;
+    sov_image now;
+    bool moved = false;
+
+    if (repo_image_get(c, NULL, x->img->id, true, &now, err) < 0)
+        return -1;
+    if (strcmp(now.state, "downloading") != 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "image '%s' became %s during the import",
+                             now.name, now.state);
+    /* A retried transaction finds the file renamed already. */
+    if (rename(x->part, x->path) < 0 && !(errno == ENOENT && access(x->path, F_OK) == 0)) {
+        sov_error_set(err, SOV_E_INTERNAL, "could not store the image");
+        return sov_error_detail(err, "rename %s: %s", x->part, strerror(errno));
+    }
+    if (repo_image_activate(c, now.id, x->size, x->vsize, x->sha256, &x->after, &moved,
+                            err) < 0)
+        return -1;
+    return sov_audit_append(c, x->ctx, now.tenant_id, "image", now.id, 200, err);
+}
+
+/* Download into part and check it; the caller removes part when this fails. */
+static int
+download(sov_op_run *run, const sov_image *img, const char *part, char sha[65],
+         long long *size, image_info *info, sov_error *err)
+{
+    const sov_config *cfg = sov_op_ctx(run)->cfg;
+    progress p = { .run = run };
+    image_sink sink;
+    int rc;
+
+    clock_gettime(CLOCK_MONOTONIC, &p.last);
+    if (image_fetch_store_dir(cfg, img->region, err) < 0 ||
+        image_sink_open(&sink, part, cfg->max_image_bytes, err) < 0)
+        return -1;
+    rc = image_fetch_url(cfg, img->source_url, &sink, on_progress, &p, err);
+    if (rc == 0)
+        rc = image_sink_finish(&sink, sha, size, err);
+    image_sink_release(&sink);
+    if (rc < 0 || sov_op_step(run, "verifying", 80, err) < 0)
+        return -1;
+    return image_fetch_verify(part, img->format, img->sha256, sha, info, err);
+}
+
+int
+sov_image_import_op(sov_op_run *run, const sov_op *op, sov_error *err)
+{
+    sov_ctx *ctx = sov_op_ctx(run);
+    sov_image img;
+    char path[4096], part[4096 + 8], sha[65];
+    finish_args x = { .ctx = ctx, .img = &img, .part = part, .path = path, .sha256 = sha };
+    image_info info;
+    bool done = false;
+
+    if (import_start(ctx, op->resource_id, &img, &done, err) < 0)
+        return -1;
+    if (done)
+        return 0;
+    if (sov_op_step(run, "downloading", 10, err) < 0)
+        return -1;
+    sov_image_path(ctx->cfg, &img, path, sizeof(path));
+    snprintf(part, sizeof(part), "%s.part", path);
+    if (download(run, &img, part, sha, &x.size, &info, err) < 0) {
+        image_fetch_unlink(part);
+        return -1;
+    }
+    x.vsize = info.virtual_size;
+    if (sov_op_step(run, "storing", 95, err) < 0 || sov_ctx_tx(ctx, import_finish_tx, &x,
+                                                               err) < 0) {
+        image_fetch_unlink(part);
+        return -1;
+    }
+    sov_log_info("image '%s' (%s) imported: %lld bytes, %s, virtual size %lld, sha256 %s",
+                 img.name, img.id, x.size, info.format, x.vsize, sha);
+    return 0;
+}
+
+int
+sov_image_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov_error *err)
+{
+    sov_ctx *ctx = sov_op_ctx(run);
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_image img;
+    char path[4096], part[4096 + 8];
+    bool moved = false;
+
+    if (sov_db_acquire(ctx->db, &c, err) < 0 || sov_image_load(c, op->resource_id, &img,
+                                                               err) < 0)
+        return -1;
+    /* Only an image still waiting for its bytes: one being deleted stays so. */
+    if (repo_image_transition(c, NULL, img.id, "queued,downloading", "error", reason, NULL,
+                              &moved, err) < 0)
+        return -1;
+    sov_image_path(ctx->cfg, &img, path, sizeof(path));
+    snprintf(part, sizeof(part), "%s.part", path);
+    image_fetch_unlink(part);
+    if (moved)
+        sov_log_info("image '%s' (%s) is in error: %s", img.name, img.id, reason);
+    return 0;
+}
+
+/* ---- delete ---- */
+
+static int
+remove_file(const char *path, sov_error *err)
+{
+    if (unlink(path) < 0 && errno != ENOENT) {
+        sov_error_set(err, SOV_E_INTERNAL, "could not remove the image from the store");
+        return sov_error_detail(err, "unlink %s: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+/* Delete one host's copy of the image, then forget it. An unreachable host is
+ * SOV_E_UNAVAILABLE: the operation is retried later. */
+static int
+remove_copy(sov_ctx *ctx, const char *image_id, const repo_image_copy *copy, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    {
+        sov_autoptr(sov_hv) hv = NULL;
+        if (sov_hv_open(copy->libvirt_uri, &hv, err) < 0 ||
+            sov_hv_volume_delete(hv, ctx->cfg->storage_pool, copy->volume, err) < 0) {
+            char why[sizeof(err->detail)];
+            snprintf(why, sizeof(why), "%s", err->detail);
+            return sov_error_detail(err, "host %s, volume %.100s: %.300s", copy->host_name,
+                                    copy->volume, why);
+        }
+    }
+    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+        repo_image_copy_delete(c, image_id, copy->host_id, err) < 0)
+        return -1;
+    return 0;
+}
+
+static int
+remove_copies(sov_ctx *ctx, const char *image_id, sov_error *err)
+{
+    sov_autofree repo_image_copy *copies = NULL;
+    size_t n = 0;
+
+    {
+        sov_autoptr(sov_dbconn) c = NULL;
+        if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+            repo_image_copies(c, image_id, &copies, &n, err) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (remove_copy(ctx, image_id, &copies[i], err) < 0)
+            return -1;
+    return 0;
+}
+
+typedef struct gone_args {
+    sov_ctx *ctx;
+    const sov_op *op;
+    const sov_image *img;
+} gone_args;
+
+static int
+delete_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    gone_args *x = arg;
+    sov_policy policy;
+    sov_location from;
+    char reason[160];
+    bool moved = false;
+
+    if (repo_image_transition(c, NULL, x->img->id, "deleting", "deleted", "", NULL, &moved,
+                              err) < 0)
+        return -1;
+    if (!moved)
+        return 0;               /* a run before this one got here first */
+    from = x->img->residency;
+    from.host[0] = '\0';
+    snprintf(reason, sizeof(reason), "image deleted from the image store of region %s",
+             x->img->region);
+    if (sov_policy_load(c, x->img->tenant_id, &policy, err) < 0 ||
+        sov_residency_record(c, x->img->tenant_id, "image", x->img->id, "deleted", &from,
+                             NULL, &policy, reason, x->op->id, err) < 0)
+        return -1;
+    return sov_audit_append(c, x->ctx, x->img->tenant_id, "image", x->img->id, 200, err);
+}
+
+int
+sov_image_delete_op(sov_op_run *run, const sov_op *op, sov_error *err)
+{
+    sov_ctx *ctx = sov_op_ctx(run);
+    sov_image img;
+    char path[4096], part[4096 + 8];
+    gone_args x = { ctx, op, &img };
+
+    {
+        sov_autoptr(sov_dbconn) c = NULL;
+        if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+            sov_image_load(c, op->resource_id, &img, err) < 0)
+            return -1;
+    }
+    if (strcmp(img.state, "deleted") == 0)
+        return 0;
+    if (strcmp(img.state, "deleting") != 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "image '%s' is %s, not deleting", img.name,
+                             img.state);
+    if (sov_op_step(run, "removing", 10, err) < 0)
+        return -1;
+    sov_image_path(ctx->cfg, &img, path, sizeof(path));
+    snprintf(part, sizeof(part), "%s.part", path);
+    if (remove_file(path, err) < 0 || remove_file(part, err) < 0)
+        return -1;
+    if (sov_op_step(run, "removing host copies", 40, err) < 0 ||
+        remove_copies(ctx, img.id, err) < 0)
+        return -1;
+    if (sov_ctx_tx(ctx, delete_finish_tx, &x, err) < 0)
+        return -1;
+    sov_log_info("image '%s' (%s) deleted", img.name, img.id);
+    return 0;
+}

@@ -1,0 +1,383 @@
+/* instance.c: the rules of instances. The API never waits on a hypervisor: creating,
+ * acting on and deleting an instance commit the intent and an operation in one transaction
+ * (quota, placement, the row, the residency record, the audit entry), and a worker does the
+ * rest (compute/instance_ops.c).
+ *
+ * States: scheduling (placed, not yet built) -> building -> running <-> stopped; any but
+ * deleted -> deleting -> deleted; error when an operation gave up (with its reason). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compute_int.h"
+#include "sov/audit.h"
+#include "sov/buf.h"
+#include "sov/crypto.h"
+#include "sov/quota.h"
+
+#define USER_DATA_MAX (64 * 1024)
+#define SSH_KEYS_MAX 32
+#define SSH_KEY_MAX 8192
+
+static int
+not_found(const char *id, sov_error *err)
+{
+    return sov_error_set(err, SOV_E_NOT_FOUND, "instance '%s' does not exist", id);
+}
+
+/* The tenant a caller acts in: its own, or (operators) the one named. */
+static int
+scope(const sov_ctx *ctx, const char *tenant_id, const char **ret, sov_error *err)
+{
+    if (!tenant_id)
+        tenant_id = ctx->who ? ctx->who->tenant_id : NULL;
+    if (!tenant_id || !sov_uuid_valid(tenant_id) || !sov_ctx_sees_tenant(ctx, tenant_id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%s' does not exist",
+                             tenant_id ? tenant_id : "");
+    *ret = tenant_id;
+    return 0;
+}
+
+/* An SSH public key: one line of printable text, the usual key type prefixes. */
+static int
+check_key(const char *k, sov_error *err)
+{
+    size_t n = strlen(k);
+
+    if (n == 0 || n > SSH_KEY_MAX)
+        return sov_error_invalid(err, "ssh_keys", "an SSH key is 1 to %d characters",
+                                 SSH_KEY_MAX);
+    if (strncmp(k, "ssh-", 4) != 0 && strncmp(k, "ecdsa-", 6) != 0 &&
+        strncmp(k, "sk-", 3) != 0)
+        return sov_error_invalid(err, "ssh_keys",
+                                 "ssh_keys must be public keys like 'ssh-ed25519 AAAA...'");
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char) k[i] < 0x20 || k[i] == '"' || k[i] == '\\' || k[i] == 0x7f)
+            return sov_error_invalid(err, "ssh_keys",
+                                     "an SSH key is one line without quotes or backslashes");
+    return 0;
+}
+
+/* 52:54:00 (QEMU's prefix) and three bytes of the instance's id: the same MAC each time the
+ * domain is defined, so a redefinition keeps the guest's DHCP lease. */
+static void
+mac_for(const char *id, char out[18])
+{
+    char sum[SOV_SHA256_HEX_LEN + 1];
+
+    sov_sha256_hex(id, strlen(id), sum);
+    snprintf(out, 18, "52:54:00:%.2s:%.2s:%.2s", sum, sum + 2, sum + 4);
+}
+
+/* '{"key one","key two"}': keys are checked to hold no quotes or backslashes. */
+static int
+keys_literal(const char *const *keys, size_t n, sov_buf *b, sov_error *err)
+{
+    sov_buf_puts(b, "{");
+    for (size_t i = 0; i < n; i++) {
+        if (check_key(keys[i], err) < 0)
+            return -1;
+        sov_buf_printf(b, "%s\"%s\"", i ? "," : "", keys[i]);
+    }
+    sov_buf_puts(b, "}");
+    return b->oom ? sov_error_set(err, SOV_E_INTERNAL, "out of memory") : 0;
+}
+
+typedef struct create_args {
+    sov_ctx *ctx;
+    const sov_instance_create_args *a;
+    sov_instance *x;
+    const char *user_data;
+    const char *keys;
+    sov_op *op;
+} create_args;
+
+static int
+charge(sov_dbconn *c, const sov_instance *x, sov_error *err)
+{
+    if (sov_quota_charge(c, x->tenant_id, SOV_QUOTA_INSTANCES, 1, err) < 0 ||
+        sov_quota_charge(c, x->tenant_id, SOV_QUOTA_VCPUS, x->vcpus, err) < 0 ||
+        sov_quota_charge(c, x->tenant_id, SOV_QUOTA_MEMORY_MIB, x->memory_mib, err) < 0 ||
+        sov_quota_charge(c, x->tenant_id, SOV_QUOTA_STORAGE_GIB, x->disk_gib, err) < 0 ||
+        (x->gpus > 0 && sov_quota_charge(c, x->tenant_id, SOV_QUOTA_GPUS, x->gpus, err) < 0))
+        return -1;
+    return 0;
+}
+
+static int
+create_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    create_args *ca = arg;
+    sov_instance *x = ca->x;
+    const sov_instance_create_args *a = ca->a;
+    sov_flavor f;
+    sov_image img;
+    sov_placement p;
+    long long image_gib;
+
+    if (sov_workspace_check(c, x->tenant_id, x->workspace, err) < 0)
+        return -1;
+    if (repo_flavor_get(c, a->flavor, &f, err) < 0) {
+        snprintf(err->field, sizeof(err->field), "flavor");
+        return err->code == SOV_E_NOT_FOUND ? (err->code = SOV_E_INVALID, -1) : -1;
+    }
+    if (repo_image_find(c, x->tenant_id, x->workspace, a->image, &img, err) < 0) {
+        snprintf(err->field, sizeof(err->field), "image");
+        return err->code == SOV_E_NOT_FOUND ? (err->code = SOV_E_INVALID, -1) : -1;
+    }
+    if (strcmp(img.state, "active") != 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "image '%s' is %s, not active yet",
+                             img.name, img.state);
+    /* An image lives in its region: instances boot where it is, and data never moves
+     * across regions behind the tenant's back. */
+    if (a->region && strcmp(a->region, img.region) != 0)
+        return sov_error_invalid(err, "region",
+                                 "image '%s' is in region '%s': create the instance there, or "
+                                 "import the image into '%s'", img.name, img.region, a->region);
+    image_gib = (img.virtual_size_bytes + (1LL << 30) - 1) >> 30;
+    if (f.disk_gib < img.min_disk_gib || f.disk_gib < image_gib)
+        return sov_error_invalid(err, "flavor",
+                                 "flavor '%s' has a %lld GiB disk; image '%s' needs %lld GiB",
+                                 f.name, f.disk_gib, img.name,
+                                 img.min_disk_gib > image_gib ? img.min_disk_gib : image_gib);
+    snprintf(x->flavor_id, sizeof(x->flavor_id), "%s", f.id);
+    snprintf(x->image_id, sizeof(x->image_id), "%s", img.id);
+    x->vcpus = f.vcpus;
+    x->memory_mib = f.memory_mib;
+    x->disk_gib = f.disk_gib;
+    x->gpus = f.gpus;
+    if (charge(c, x, err) < 0)
+        return -1;
+    if (sov_op_enqueue(c, ca->ctx, x->tenant_id, "instance.create", "instance", x->id, "",
+                       ca->op, err) < 0)
+        return -1;
+    sov_place_request r = {
+        .tenant_id = x->tenant_id, .vcpus = f.vcpus, .memory_mib = f.memory_mib,
+        .disk_gib = f.disk_gib, .gpus = f.gpus, .region = img.region, .zone = a->zone,
+        .country = a->country, .anti_affinity_group = a->anti_affinity_group,
+        .resource_type = "instance", .resource_id = x->id, .operation_id = ca->op->id,
+    };
+    if (sov_placement_claim(c, ca->ctx, &r, &p, err) < 0)
+        return -1;
+    x->placement = p;
+    snprintf(x->region, sizeof(x->region), "%s", p.region);
+    snprintf(x->zone, sizeof(x->zone), "%s", p.zone);
+    snprintf(x->host_id, sizeof(x->host_id), "%s", p.host_id);
+    snprintf(x->operation_id, sizeof(x->operation_id), "%s", ca->op->id);
+    if (repo_instance_insert(c, x, ca->user_data, ca->keys, err) < 0 ||
+        sov_audit_append(c, ca->ctx, x->tenant_id, "instance", x->id, 202, err) < 0)
+        return -1;
+    return repo_instance_get(c, x->tenant_id, x->id, false, x, err);
+}
+
+int
+sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_create_args *a,
+                    sov_instance *ret, sov_op *op, sov_error *err)
+{
+    sov_buf keys = SOV_BUF_INIT;
+    create_args ca = { ctx, a, ret, a->user_data, NULL, op };
+    const char *tenant;
+    int rc;
+
+    memset(ret, 0, sizeof(*ret));
+    if (scope(ctx, tenant_id, &tenant, err) < 0)
+        return -1;
+    snprintf(ret->tenant_id, sizeof(ret->tenant_id), "%s", tenant);
+    snprintf(ret->workspace, sizeof(ret->workspace), "%s", a->workspace ? a->workspace
+                                                                          : "default");
+    if (sov_check_slug("name", a->name, err) < 0 ||
+        sov_check_slug("workspace", ret->workspace, err) < 0)
+        return -1;
+    if (!a->flavor || !*a->flavor)
+        return sov_error_invalid(err, "flavor", "flavor is required");
+    if (!a->image || !*a->image)
+        return sov_error_invalid(err, "image", "image is required");
+    if (a->region && sov_check_slug("region", a->region, err) < 0)
+        return -1;
+    if (a->user_data && strlen(a->user_data) > USER_DATA_MAX)
+        return sov_error_invalid(err, "user_data", "user_data is at most %d bytes",
+                                 USER_DATA_MAX);
+    if (a->nssh_keys > SSH_KEYS_MAX)
+        return sov_error_invalid(err, "ssh_keys", "at most %d SSH keys", SSH_KEYS_MAX);
+    if (keys_literal(a->ssh_keys, a->nssh_keys, &keys, err) < 0) {
+        sov_buf_release(&keys);
+        return -1;
+    }
+    snprintf(ret->name, sizeof(ret->name), "%s", a->name);
+    if (sov_uuid_v4(ret->id, err) < 0) {
+        sov_buf_release(&keys);
+        return -1;
+    }
+    mac_for(ret->id, ret->mac);
+    snprintf(ret->anti_affinity_group, sizeof(ret->anti_affinity_group), "%s",
+             a->anti_affinity_group ? a->anti_affinity_group : "");
+    ca.keys = keys.data;
+    rc = sov_ctx_tx(ctx, create_tx, &ca, err);
+    sov_buf_release(&keys);
+    return rc;
+}
+
+int
+sov_instance_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_instance *ret,
+                 sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    if (!sov_uuid_valid(id))
+        return not_found(id, err);
+    if (sov_db_acquire(ctx->db, &c, err) < 0 || repo_instance_get(c, NULL, id, false, ret, err) < 0)
+        return -1;
+    /* Another tenant's instance does not exist for this caller. */
+    if (!sov_ctx_sees_tenant(ctx, ret->tenant_id) ||
+        (tenant_id && strcmp(tenant_id, ret->tenant_id) != 0))
+        return not_found(id, err);
+    return 0;
+}
+
+int
+sov_instance_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                  const char *region, const char *state, const char *name, const char *after,
+                  unsigned limit, sov_instance_page *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    const char *tenant = NULL;
+
+    /* Operators list every tenant's unless they name one. */
+    if (tenant_id || !sov_ctx_is_operator(ctx)) {
+        if (scope(ctx, tenant_id, &tenant, err) < 0)
+            return -1;
+    }
+    if (after && !sov_uuid_valid(after))
+        return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link");
+    if (state && strcmp(state, "scheduling") != 0 && strcmp(state, "building") != 0 &&
+        strcmp(state, "running") != 0 && strcmp(state, "stopped") != 0 &&
+        strcmp(state, "deleting") != 0 && strcmp(state, "deleted") != 0 &&
+        strcmp(state, "error") != 0)
+        return sov_error_invalid(err, "state", "state must be scheduling, building, running, "
+                                               "stopped, deleting, deleted or error");
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return repo_instance_list(c, tenant, workspace, region, state, name, after,
+                              limit ? limit : 100, ret, err);
+}
+
+typedef struct action_args {
+    sov_ctx *ctx;
+    const char *tenant_id, *id, *action;
+    sov_op *op;
+} action_args;
+
+/* What each action needs the instance to be, and what the API says otherwise. */
+static int
+allowed(const sov_instance *x, const char *action, sov_error *err)
+{
+    const char *s = x->state;
+    bool ok;
+
+    if (strcmp(action, "start") == 0)
+        ok = strcmp(s, "stopped") == 0;
+    else if (strcmp(action, "delete") == 0)
+        ok = strcmp(s, "deleting") != 0 && strcmp(s, "deleted") != 0;
+    else
+        ok = strcmp(s, "running") == 0;
+    if (!ok)
+        return sov_error_set(err, SOV_E_CONFLICT, "cannot %s instance '%s': it is %s",
+                             action, x->name, s);
+    return 0;
+}
+
+/* One operation at a time changes an instance (a delete may overtake the others). */
+static int
+busy(sov_dbconn *c, const sov_instance *x, const char *action, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { x->id };
+
+    if (strcmp(action, "delete") == 0)
+        return 0;
+    if (sov_db_query(c, "SELECT kind FROM operations WHERE resource_id = $1 AND state IN "
+                        "('queued', 'running') LIMIT 1", 1, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) > 0)
+        return sov_error_set(err, SOV_E_CONFLICT,
+                             "instance '%s' has an operation in progress (%s); try again "
+                             "when it is done", x->name, PQgetvalue(res, 0, 0));
+    return 0;
+}
+
+static int
+action_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    action_args *a = arg;
+    sov_instance x;
+    bool del = strcmp(a->action, "delete") == 0;
+
+    if (repo_instance_get(c, NULL, a->id, true, &x, err) < 0)
+        return -1;
+    if (!sov_ctx_sees_tenant(a->ctx, x.tenant_id))
+        return not_found(a->id, err);
+    if (allowed(&x, a->action, err) < 0 || busy(c, &x, a->action, err) < 0)
+        return -1;
+    if (sov_op_enqueue(c, a->ctx, x.tenant_id, del ? "instance.delete" : "instance.action",
+                       "instance", x.id, del ? "" : a->action, a->op, err) < 0)
+        return -1;
+    if (del && repo_instance_set_state(c, x.id, NULL, "deleting", "", a->op->id, err) < 0)
+        return -1;
+    return sov_audit_append(c, a->ctx, x.tenant_id, "instance", x.id, 202, err);
+}
+
+int
+sov_instance_action(sov_ctx *ctx, const char *tenant_id, const char *id, const char *action,
+                    sov_op *op, sov_error *err)
+{
+    action_args a = { ctx, tenant_id, id, action, op };
+
+    if (!action || (strcmp(action, "start") != 0 && strcmp(action, "stop") != 0 &&
+                    strcmp(action, "reboot") != 0 && strcmp(action, "hard_stop") != 0))
+        return sov_error_invalid(err, "action",
+                                 "action must be start, stop, reboot or hard_stop");
+    if (!sov_uuid_valid(id))
+        return not_found(id, err);
+    return sov_ctx_tx(ctx, action_tx, &a, err);
+}
+
+int
+sov_instance_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
+                    sov_error *err)
+{
+    action_args a = { ctx, tenant_id, id, "delete", op };
+
+    if (!sov_uuid_valid(id))
+        return not_found(id, err);
+    return sov_ctx_tx(ctx, action_tx, &a, err);
+}
+
+int
+sov_instance_console(sov_ctx *ctx, const char *tenant_id, const char *id, size_t max,
+                     char **ret, size_t *len, sov_error *err)
+{
+    sov_instance x;
+    repo_instance_host h;
+    sov_autoptr(sov_hv) hv = NULL;
+    char volume[128];
+
+    if (sov_instance_get(ctx, tenant_id, id, &x, err) < 0)
+        return -1;
+    if (!x.host_id[0]) {
+        *ret = calloc(1, 1);
+        *len = 0;
+        return *ret ? 0 : sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    }
+    {
+        sov_autoptr(sov_dbconn) c = NULL;
+        if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+            repo_instance_host_get(c, x.host_id, &h, err) < 0)
+            return -1;
+    }
+    /* The log lives in the host's pool, so it is read through libvirt, local or remote. */
+    snprintf(volume, sizeof(volume), "sov-%s-console.log", x.id);
+    if (sov_hv_open(h.uri, &hv, err) < 0)
+        return -1;
+    return sov_hv_volume_tail(hv, ctx->cfg->storage_pool, volume, max, ret, len, err);
+}

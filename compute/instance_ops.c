@@ -1,0 +1,416 @@
+/* instance_ops.c: what workers do for instances. Each handler may run twice (a retry, or a
+ * takeover after a crash), so each step first looks whether it is already done: a volume
+ * that exists is kept, a defined domain is redefined the same, a running one is left. A
+ * handler that finds its instance being deleted stops: the delete cleans up. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compute_int.h"
+#include "sov/log.h"
+#include "sov/quota.h"
+
+/* Everything a handler needs about its instance and host. */
+typedef struct job {
+    sov_op_run *run;
+    const char *op_id;
+    sov_ctx *ctx;
+    sov_instance x;
+    repo_instance_host host;
+    sov_hv *hv;
+    char disk[96], seed[96], console[96];
+} job;
+
+static void
+job_release(job *j)
+{
+    sov_hv_close(j->hv);
+}
+
+#define job_auto SOV_CLEANUP(job_release) job
+
+static int
+load(sov_op_run *run, const sov_op *op, job *j, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    memset(j, 0, sizeof(*j));
+    j->run = run;
+    j->op_id = op->id;
+    j->ctx = sov_op_ctx(run);
+    if (sov_db_acquire(j->ctx->db, &c, err) < 0 ||
+        repo_instance_get(c, NULL, op->resource_id, false, &j->x, err) < 0)
+        return -1;
+    snprintf(j->disk, sizeof(j->disk), "sov-%s-disk", j->x.id);
+    snprintf(j->seed, sizeof(j->seed), "sov-%s-seed", j->x.id);
+    snprintf(j->console, sizeof(j->console), "sov-%s-console.log", j->x.id);
+    if (j->x.host_id[0] && repo_instance_host_get(c, j->x.host_id, &j->host, err) < 0)
+        return -1;
+    return 0;
+}
+
+static int
+connect_host(job *j, sov_error *err)
+{
+    if (!j->x.host_id[0])
+        return sov_error_set(err, SOV_E_INTERNAL, "instance '%s' has no host", j->x.name);
+    /* A host that does not answer may come back: the queue retries. */
+    if (sov_hv_open(j->host.uri, &j->hv, err) < 0) {
+        err->code = SOV_E_UNAVAILABLE;
+        return -1;
+    }
+    return 0;
+}
+
+/* Move the instance, in a transaction of its own. */
+static int
+set_state(job *j, const char *const *from, const char *state, const char *reason,
+          sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    if (sov_db_acquire(j->ctx->db, &c, err) < 0)
+        return -1;
+    return repo_instance_set_state(c, j->x.id, from, state, reason, NULL, err);
+}
+
+/* Whether a delete overtook this operation: then it stops, and leaves the rest to it. */
+static bool
+overtaken(job *j)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_error err = SOV_ERROR_INIT;
+    sov_instance now;
+
+    if (sov_db_acquire(j->ctx->db, &c, &err) < 0 ||
+        repo_instance_get(c, NULL, j->x.id, false, &now, &err) < 0)
+        return false;
+    return strcmp(now.state, "deleting") == 0 || strcmp(now.state, "deleted") == 0;
+}
+
+static int
+step(job *j, const char *what, int progress, sov_error *err)
+{
+    return sov_op_step(j->run, what, progress, err);
+}
+
+/* The image's bytes in the host's pool, once per host: a "copied" residency record says
+ * the image's data now also lives on that host. */
+static int
+ensure_image(job *j, char *volume, size_t size, char *format, size_t fsize, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_image img;
+    char path[4096], vpath[4096];
+    sov_location at;
+    sov_policy policy;
+    bool recorded = false;
+
+    if (sov_db_acquire(j->ctx->db, &c, err) < 0 || sov_image_load(c, j->x.image_id, &img, err) < 0)
+        return -1;
+    snprintf(volume, size, "sov-image-%s", img.id);
+    snprintf(format, fsize, "%s", img.format);
+    if (sov_hv_volume_path(j->hv, j->ctx->cfg->storage_pool, volume, vpath, sizeof(vpath),
+                           err) == 0)
+        return 0;
+    if (err->code != SOV_E_NOT_FOUND)
+        return -1;
+    sov_error_clear(err);
+    sov_image_path(j->ctx->cfg, &img, path, sizeof(path));
+    if (sov_hv_volume_upload(j->hv, j->ctx->cfg->storage_pool, volume, img.format, path,
+                             err) < 0)
+        return -1;
+    /* Where the copy now is: the host, in the instance's (and the image's) region. */
+    at = j->x.residency;
+    snprintf(at.host, sizeof(at.host), "%s", j->host.name);
+    if (repo_image_copy_get(c, img.id, j->x.host_id, &recorded, err) < 0 ||
+        sov_policy_load(c, img.tenant_id, &policy, err) < 0)
+        return -1;
+    if (recorded)
+        return 0;
+    if (sov_db_query(c, "BEGIN", 0, NULL, NULL, err) < 0)
+        return -1;
+    if (repo_image_copy_put(c, img.id, j->x.host_id, volume, err) < 0 ||
+        sov_residency_record(c, img.tenant_id, "image", img.id, "copied", &img.residency, &at,
+                             &policy, "copied to a host's storage pool for an instance",
+                             j->op_id, err) < 0 ||
+        sov_db_query(c, "COMMIT", 0, NULL, NULL, err) < 0)
+        return -1;
+    return 0;
+}
+
+static int
+ensure_seed(job *j, sov_error *err)
+{
+    char vpath[4096], dir[] = "/tmp/sov-seed-XXXXXX", img[4200];
+    sov_autofree char *user_data = NULL;
+    sov_autofree char *keys = NULL;
+    const char *list[33];
+    size_t n = 0;
+    int rc;
+
+    if (sov_hv_volume_path(j->hv, j->ctx->cfg->storage_pool, j->seed, vpath, sizeof(vpath),
+                           err) == 0)
+        return 0;
+    if (err->code != SOV_E_NOT_FOUND)
+        return -1;
+    sov_error_clear(err);
+    {
+        sov_autoptr(sov_dbconn) c = NULL;
+        if (sov_db_acquire(j->ctx->db, &c, err) < 0 ||
+            repo_instance_seed_input(c, j->x.id, &user_data, &keys, err) < 0)
+            return -1;
+    }
+    for (char *k = keys; k && *k && n < 32;) {
+        list[n++] = k;
+        char *nl = strchr(k, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        k = nl + 1;
+    }
+    if (!mkdtemp(dir))
+        return sov_error_set(err, SOV_E_INTERNAL, "could not make a folder for the seed");
+    rc = sov_seed_build(dir, &j->x, user_data, list, n, img, sizeof(img), err);
+    if (rc == 0)
+        rc = sov_hv_volume_upload(j->hv, j->ctx->cfg->storage_pool, j->seed, "raw", img, err);
+    /* What sov_seed_build leaves: the image and its two files. */
+    static const char *const names[] = { "seed.img", "meta-data", "user-data" };
+    for (size_t i = 0; i < SOV_N_ELEMENTS(names); i++) {
+        char p[128];
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+    return rc;
+}
+
+int
+sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
+{
+    static const char *const building_from[] = { "scheduling", "building", NULL };
+    static const char *const running_from[] = { "building", NULL };
+    job_auto j;
+    char image_vol[96], image_fmt[8], pool_path[4096], log_path[4300];
+    sov_autofree char *xml = NULL;
+
+    if (load(run, op, &j, err) < 0)
+        return -1;
+    if (strcmp(j.x.state, "deleting") == 0 || strcmp(j.x.state, "deleted") == 0)
+        return 0;
+    if (strcmp(j.x.state, "running") == 0)
+        return 0;   /* done by an earlier run of this operation */
+    if (set_state(&j, building_from, "building", "", err) < 0)
+        return -1;
+    if (step(&j, "connecting to the host", 5, err) < 0 || connect_host(&j, err) < 0)
+        return -1;
+    if (step(&j, "network", 10, err) < 0 ||
+        sov_hv_network_ensure(j.hv, j.ctx->cfg->nat_network, j.ctx->cfg->nat_cidr, err) < 0)
+        return -1;
+    if (step(&j, "copying the image", 20, err) < 0 ||
+        ensure_image(&j, image_vol, sizeof(image_vol), image_fmt, sizeof(image_fmt), err) < 0)
+        return -1;
+    if (overtaken(&j))
+        return 0;
+    if (step(&j, "boot disk", 50, err) < 0)
+        return -1;
+    if (sov_hv_volume_path(j.hv, j.ctx->cfg->storage_pool, j.disk, pool_path,
+                           sizeof(pool_path), err) < 0) {
+        if (err->code != SOV_E_NOT_FOUND)
+            return -1;
+        sov_error_clear(err);
+        if (sov_hv_volume_overlay(j.hv, j.ctx->cfg->storage_pool, j.disk, image_vol,
+                                  image_fmt, j.x.disk_gib, err) < 0)
+            return -1;
+    }
+    if (step(&j, "cloud-init seed", 60, err) < 0 || ensure_seed(&j, err) < 0)
+        return -1;
+    if (step(&j, "defining the domain", 70, err) < 0 ||
+        sov_hv_pool_path(j.hv, j.ctx->cfg->storage_pool, pool_path, sizeof(pool_path), err) < 0)
+        return -1;
+    snprintf(log_path, sizeof(log_path), "%s/%s", pool_path, j.console);
+    char name[64];
+    snprintf(name, sizeof(name), "sov-%s", j.x.id);
+    sov_domain_spec spec = {
+        .uuid = j.x.id, .name = name, .tenant_id = j.x.tenant_id,
+        .virt_type = strcmp(j.host.hypervisor, "qemu") == 0 ? "qemu" : "kvm",
+        .vcpus = j.x.vcpus, .memory_mib = j.x.memory_mib, .pool = j.ctx->cfg->storage_pool,
+        .disk_volume = j.disk, .seed_volume = j.seed, .network = j.ctx->cfg->nat_network,
+        .mac = j.x.mac, .console_log = log_path,
+    };
+    if (sov_domain_xml(&spec, &xml, err) < 0 || sov_hv_define(j.hv, xml, err) < 0)
+        return -1;
+    if (overtaken(&j))
+        return 0;
+    if (step(&j, "starting", 85, err) < 0 || sov_hv_start(j.hv, j.x.id, err) < 0)
+        return -1;
+    if (set_state(&j, running_from, "running", "", err) == 0)
+        return 0;
+    /* A delete that came meanwhile finds a running domain and destroys it: fine. */
+    if (err->code != SOV_E_CONFLICT)
+        return -1;
+    sov_error_clear(err);
+    return 0;
+}
+
+/* Wait (bounded) for a domain to reach a state. */
+static bool
+wait_state(job *j, sov_domain_state want, unsigned seconds, sov_error *err)
+{
+    for (unsigned i = 0; i <= seconds * 5; i++) {
+        sov_domain_state s;
+        if (sov_hv_state(j->hv, j->x.id, &s, err) < 0)
+            return false;
+        if (s == want || (want == SOV_DOMAIN_STOPPED && s == SOV_DOMAIN_NONE))
+            return true;
+        struct timespec t = { 0, 200000000L };
+        nanosleep(&t, NULL);
+    }
+    return false;
+}
+
+int
+sov_instance_action_op(sov_op_run *run, const sov_op *op, sov_error *err)
+{
+    static const char *const from_any[] = { "running", "stopped", NULL };
+    job_auto j;
+    const char *action = op->arg;
+
+    if (load(run, op, &j, err) < 0)
+        return -1;
+    if (strcmp(j.x.state, "deleting") == 0 || strcmp(j.x.state, "deleted") == 0)
+        return 0;
+    if (step(&j, action, 10, err) < 0 || connect_host(&j, err) < 0)
+        return -1;
+    if (strcmp(action, "start") == 0) {
+        if (sov_hv_start(j.hv, j.x.id, err) < 0)
+            return -1;
+        return set_state(&j, from_any, "running", "", err);
+    }
+    if (strcmp(action, "reboot") == 0) {
+        if (sov_hv_reboot(j.hv, j.x.id, err) < 0)
+            return -1;
+        return set_state(&j, from_any, "running", "", err);
+    }
+    /* stop asks the guest first and pulls the plug after stop_timeout; hard_stop at once. */
+    if (strcmp(action, "stop") == 0) {
+        if (sov_hv_stop(j.hv, j.x.id, false, err) < 0)
+            return -1;
+        if (step(&j, "waiting for the guest to shut down", 40, err) < 0)
+            return -1;
+        if (!wait_state(&j, SOV_DOMAIN_STOPPED, j.ctx->cfg->stop_timeout, err)) {
+            if (err->code != SOV_OK)
+                return -1;
+            sov_log_info("instance %s did not shut down within %u s: powering it off",
+                         j.x.id, j.ctx->cfg->stop_timeout);
+        }
+    }
+    if (sov_hv_stop(j.hv, j.x.id, true, err) < 0)
+        return -1;
+    return set_state(&j, from_any, "stopped", "", err);
+}
+
+/* Capacity, quota, the row and the residency record, together. */
+static int
+forget(job *j, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { j->x.id };
+    sov_policy policy;
+    const sov_instance *x = &j->x;
+    int rc;
+
+    if (sov_db_acquire(j->ctx->db, &c, err) < 0 ||
+        sov_db_query(c, "BEGIN", 0, NULL, NULL, err) < 0)
+        return -1;
+    rc = sov_db_query(c, "SELECT coalesce(allocation_id::text, '') FROM instances WHERE id = $1 "
+                         "AND state <> 'deleted' FOR UPDATE", 1, params, &res, err);
+    if (rc == 0 && PQntuples(res) == 0) {
+        /* Already forgotten by an earlier run. */
+        sov_db_query(c, "COMMIT", 0, NULL, NULL, err);
+        return 0;
+    }
+    if (rc == 0 && PQgetvalue(res, 0, 0)[0])
+        rc = sov_placement_release(c, PQgetvalue(res, 0, 0), err);
+    if (rc == 0 &&
+        (sov_quota_release(c, x->tenant_id, SOV_QUOTA_INSTANCES, 1, err) < 0 ||
+         sov_quota_release(c, x->tenant_id, SOV_QUOTA_VCPUS, x->vcpus, err) < 0 ||
+         sov_quota_release(c, x->tenant_id, SOV_QUOTA_MEMORY_MIB, x->memory_mib, err) < 0 ||
+         sov_quota_release(c, x->tenant_id, SOV_QUOTA_STORAGE_GIB, x->disk_gib, err) < 0 ||
+         sov_quota_release(c, x->tenant_id, SOV_QUOTA_GPUS, x->gpus, err) < 0))
+        rc = -1;
+    if (rc == 0)
+        rc = sov_policy_load(c, x->tenant_id, &policy, err);
+    if (rc == 0 && x->residency.region[0])
+        rc = sov_residency_record(c, x->tenant_id, "instance", x->id, "deleted",
+                                  &x->residency, NULL, &policy,
+                                  "deleted: domain, disks and seed removed from the host",
+                                  NULL, err);
+    if (rc == 0)
+        rc = repo_instance_deleted(c, x->id, err);
+    if (rc == 0)
+        rc = sov_db_query(c, "COMMIT", 0, NULL, NULL, err);
+    return rc;
+}
+
+int
+sov_instance_delete_op(sov_op_run *run, const sov_op *op, sov_error *err)
+{
+    job_auto j;
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { op->resource_id, op->id };
+
+    if (load(run, op, &j, err) < 0)
+        return -1;
+    if (strcmp(j.x.state, "deleted") == 0)
+        return 0;
+    /* A create or action still running on the instance finishes (or gives up) first. */
+    if (sov_db_acquire(j.ctx->db, &c, err) < 0 ||
+        sov_db_query(c, "SELECT id FROM operations WHERE resource_id = $1 AND id <> $2 AND "
+                        "state = 'running' LIMIT 1", 2, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) > 0) {
+        sov_error_set(err, SOV_E_UNAVAILABLE, "waiting for operation %s on the instance",
+                      PQgetvalue(res, 0, 0));
+        return -1;
+    }
+    sov_db_release(SOV_TAKE_PTR(c));
+    if (j.x.host_id[0]) {
+        if (step(&j, "removing the domain", 20, err) < 0 || connect_host(&j, err) < 0 ||
+            sov_hv_undefine(j.hv, j.x.id, err) < 0)
+            return -1;
+        if (step(&j, "removing disks", 60, err) < 0 ||
+            sov_hv_volume_delete(j.hv, j.ctx->cfg->storage_pool, j.disk, err) < 0 ||
+            sov_hv_volume_delete(j.hv, j.ctx->cfg->storage_pool, j.seed, err) < 0 ||
+            sov_hv_volume_delete(j.hv, j.ctx->cfg->storage_pool, j.console, err) < 0)
+            return -1;
+    }
+    if (step(&j, "releasing capacity and quota", 90, err) < 0)
+        return -1;
+    return forget(&j, err);
+}
+
+int
+sov_instance_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov_error *err)
+{
+    static const char *const from[] = { "scheduling", "building", "running", "stopped",
+                                        "deleting", NULL };
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    if (sov_db_acquire(sov_op_ctx(run)->db, &c, err) < 0)
+        return -1;
+    return repo_instance_set_state(c, op->resource_id, from, "error", reason, NULL, err);
+}
+
+const sov_op_kind sov_compute_op_kinds[] = {
+    { "instance.create", sov_instance_create_op, 300, sov_instance_op_failed },
+    { "instance.action", sov_instance_action_op, 120, sov_instance_op_failed },
+    { "instance.delete", sov_instance_delete_op, 300, sov_instance_op_failed },
+    { "image.import", sov_image_import_op, 1800, sov_image_op_failed },
+    { "image.delete", sov_image_delete_op, 300, sov_image_op_failed },
+    { NULL, NULL, 0, NULL },
+};

@@ -1,0 +1,414 @@
+/* instance_repo.c: the SQL of flavors and instances (and which hosts hold image copies).
+ * An instance's residency is the last residency record about it; its placement is the
+ * decision stored when it was scheduled. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compute_int.h"
+
+#define TS SOV_SQL_TS
+
+/* ---- flavors ---- */
+
+#define FLAVOR_COLS "id, name, vcpus, memory_mib, disk_gib, gpus, " TS("created_at")
+
+static const char SQL_FLAVOR_INSERT[] =
+    "INSERT INTO flavors (name, vcpus, memory_mib, disk_gib, gpus) VALUES ($1, $2, $3, $4, $5)"
+    " RETURNING " FLAVOR_COLS;
+static const char SQL_FLAVOR_GET[] =
+    "SELECT " FLAVOR_COLS " FROM flavors WHERE (CASE WHEN $1 ~ '^[0-9a-f-]{36}$'"
+    " THEN id = $1::uuid ELSE false END) OR name = $1";
+static const char SQL_FLAVOR_LIST[] =
+    "SELECT " FLAVOR_COLS " FROM flavors WHERE name > $1 ORDER BY name LIMIT $2";
+static const char SQL_FLAVOR_DELETE[] = "DELETE FROM flavors WHERE id = $1 RETURNING id";
+
+static void
+row_flavor(const PGresult *r, int i, sov_flavor *f)
+{
+    memset(f, 0, sizeof(*f));
+    sov_db_copy(f->id, sizeof(f->id), r, i, 0);
+    sov_db_copy(f->name, sizeof(f->name), r, i, 1);
+    f->vcpus = atoi(PQgetvalue(r, i, 2));
+    f->memory_mib = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+    f->disk_gib = strtoll(PQgetvalue(r, i, 4), NULL, 10);
+    f->gpus = atoi(PQgetvalue(r, i, 5));
+    sov_db_copy(f->created_at, sizeof(f->created_at), r, i, 6);
+}
+
+int
+repo_flavor_insert(sov_dbconn *c, const sov_flavor *in, sov_flavor *ret, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    char v[16], m[24], d[24], g[16];
+    const char *params[] = { in->name, v, m, d, g };
+
+    snprintf(v, sizeof(v), "%d", in->vcpus);
+    snprintf(m, sizeof(m), "%lld", in->memory_mib);
+    snprintf(d, sizeof(d), "%lld", in->disk_gib);
+    snprintf(g, sizeof(g), "%d", in->gpus);
+    if (sov_db_query(c, SQL_FLAVOR_INSERT, 5, params, &res, err) < 0) {
+        if (err->code == SOV_E_CONFLICT)
+            return sov_error_set(err, SOV_E_CONFLICT, "flavor '%s' already exists", in->name);
+        return -1;
+    }
+    row_flavor(res, 0, ret);
+    return 0;
+}
+
+int
+repo_flavor_get(sov_dbconn *c, const char *id_or_name, sov_flavor *ret, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { id_or_name };
+
+    if (sov_db_query(c, SQL_FLAVOR_GET, 1, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "flavor '%s' does not exist", id_or_name);
+    row_flavor(res, 0, ret);
+    return 0;
+}
+
+int
+repo_flavor_list(sov_dbconn *c, const char *after, unsigned limit, sov_flavor_page *ret,
+                 sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    char lim[16];
+    const char *params[] = { after ? after : "", lim };
+
+    snprintf(lim, sizeof(lim), "%u", limit);
+    if (sov_db_query(c, SQL_FLAVOR_LIST, 2, params, &res, err) < 0)
+        return -1;
+    ret->n = (size_t) PQntuples(res);
+    ret->items = calloc(ret->n + 1, sizeof(*ret->items));
+    if (!ret->items)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    for (size_t i = 0; i < ret->n; i++)
+        row_flavor(res, (int) i, &ret->items[i]);
+    ret->next_after[0] = '\0';
+    if (ret->n > 0 && ret->n == limit)
+        snprintf(ret->next_after, sizeof(ret->next_after), "%s", ret->items[ret->n - 1].name);
+    return 0;
+}
+
+int
+repo_flavor_delete(sov_dbconn *c, const char *id, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { id };
+
+    if (sov_db_query(c, SQL_FLAVOR_DELETE, 1, params, &res, err) < 0) {
+        if (err->code == SOV_E_CONFLICT)
+            return sov_error_set(err, SOV_E_CONFLICT, "flavor '%s' is used by instances", id);
+        return -1;
+    }
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "flavor '%s' does not exist", id);
+    return 0;
+}
+
+/* ---- instances ---- */
+
+#define INSTANCE_COLS                                                                    \
+    "i.id, i.tenant_id, i.workspace, i.name, i.flavor_id, i.image_id, i.vcpus,"          \
+    " i.memory_mib, i.disk_gib, i.gpus, i.region, i.zone, coalesce(i.host_id::text, ''),"\
+    " coalesce(h.name, ''), coalesce(i.anti_affinity_group, ''), i.mac, i.addresses,"     \
+    " i.state, i.state_reason, coalesce(i.operation_id::text, ''),"                      \
+    " coalesce(r.to_host, ''), coalesce(r.to_region, ''), coalesce(r.to_country, ''),"   \
+    " coalesce(r.to_jurisdiction, ''), coalesce(r.to_datacenter, ''),"                  \
+    " coalesce(" TS("r.at") ", ''), coalesce(p.considered, 0),"                          \
+    " coalesce(p.rejected::text, '{}'), coalesce(p.strategy, ''), " TS("i.created_at")   \
+    ", " TS("i.updated_at")
+
+#define INSTANCE_FROM                                                                    \
+    " FROM instances i LEFT JOIN hosts h ON h.id = i.host_id"                            \
+    " LEFT JOIN placements p ON p.id = i.placement_id"                                   \
+    " LEFT JOIN LATERAL (SELECT * FROM residency_records rr"                             \
+    " WHERE rr.resource_type = 'instance' AND rr.resource_id = i.id::text"               \
+    " ORDER BY rr.seq DESC LIMIT 1) r ON true"
+
+static const char SQL_INSTANCE_INSERT[] =
+    "INSERT INTO instances (id, tenant_id, workspace, name, flavor_id, image_id, vcpus,"
+    " memory_mib, disk_gib, gpus, region, zone, host_id, allocation_id, placement_id,"
+    " anti_affinity_group, user_data, ssh_keys, mac, state, operation_id) VALUES ($1, $2,"
+    " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULLIF($16, ''), $17,"
+    " $18::text[], $19, 'scheduling', NULLIF($20, '')::uuid)";
+static const char SQL_INSTANCE_GET[] =
+    "SELECT " INSTANCE_COLS INSTANCE_FROM
+    " WHERE i.id = $2::uuid AND ($1::uuid IS NULL OR i.tenant_id = $1::uuid)";
+static const char SQL_INSTANCE_LOCK[] =
+    "SELECT id FROM instances WHERE id = $2::uuid AND ($1::uuid IS NULL OR tenant_id = "
+    "$1::uuid) FOR UPDATE";
+static const char SQL_INSTANCE_SEED[] =
+    "SELECT user_data, array_to_string(ssh_keys, chr(10)) FROM instances WHERE id = $1";
+static const char SQL_INSTANCE_HOST[] =
+    "SELECT libvirt_uri, hypervisor, name FROM hosts WHERE id = $1";
+static const char SQL_INSTANCE_LIST[] =
+    "SELECT " INSTANCE_COLS INSTANCE_FROM
+    " WHERE ($1::uuid IS NULL OR i.tenant_id = $1::uuid)"
+    " AND ($2::text IS NULL OR i.workspace = $2) AND ($3::text IS NULL OR i.region = $3)"
+    " AND (CASE WHEN $4::text IS NULL THEN i.state <> 'deleted' ELSE i.state = $4 END)"
+    " AND ($5::text IS NULL OR i.name = $5) AND ($6::uuid IS NULL OR i.id > $6::uuid)"
+    " ORDER BY i.id LIMIT $7";
+static const char SQL_INSTANCE_STATE[] =
+    "UPDATE instances SET state = $2, state_reason = $3,"
+    " operation_id = coalesce(NULLIF($4, '')::uuid, operation_id), updated_at = now()"
+    " WHERE id = $1 AND ($5::text[] IS NULL OR state = ANY($5::text[])) RETURNING id";
+static const char SQL_INSTANCE_ADDRESSES[] =
+    "UPDATE instances SET addresses = $2 WHERE id = $1 AND addresses <> $2";
+static const char SQL_INSTANCE_DELETED[] =
+    "UPDATE instances SET state = 'deleted', state_reason = '', host_id = NULL,"
+    " allocation_id = NULL, addresses = '', deleted_at = now(), updated_at = now()"
+    " WHERE id = $1";
+static const char SQL_COPY_GET[] =
+    "SELECT 1 FROM image_copies WHERE image_id = $1 AND host_id = $2";
+static const char SQL_COPY_PUT[] =
+    "INSERT INTO image_copies (image_id, host_id, volume) VALUES ($1, $2, $3)"
+    " ON CONFLICT DO NOTHING";
+
+static int
+rejected_count(const char *json, const char *key)
+{
+    char needle[32];
+    const char *p;
+
+    snprintf(needle, sizeof(needle), "\"%s\":", key);
+    p = strstr(json, needle);
+    return p ? atoi(p + strlen(needle) + (p[strlen(needle)] == ' ')) : 0;
+}
+
+static void
+row_instance(const PGresult *r, int i, sov_instance *x)
+{
+    memset(x, 0, sizeof(*x));
+    sov_db_copy(x->id, sizeof(x->id), r, i, 0);
+    sov_db_copy(x->tenant_id, sizeof(x->tenant_id), r, i, 1);
+    sov_db_copy(x->workspace, sizeof(x->workspace), r, i, 2);
+    sov_db_copy(x->name, sizeof(x->name), r, i, 3);
+    sov_db_copy(x->flavor_id, sizeof(x->flavor_id), r, i, 4);
+    sov_db_copy(x->image_id, sizeof(x->image_id), r, i, 5);
+    x->vcpus = atoi(PQgetvalue(r, i, 6));
+    x->memory_mib = strtoll(PQgetvalue(r, i, 7), NULL, 10);
+    x->disk_gib = strtoll(PQgetvalue(r, i, 8), NULL, 10);
+    x->gpus = atoi(PQgetvalue(r, i, 9));
+    sov_db_copy(x->region, sizeof(x->region), r, i, 10);
+    sov_db_copy(x->zone, sizeof(x->zone), r, i, 11);
+    sov_db_copy(x->host_id, sizeof(x->host_id), r, i, 12);
+    sov_db_copy(x->host_name, sizeof(x->host_name), r, i, 13);
+    sov_db_copy(x->anti_affinity_group, sizeof(x->anti_affinity_group), r, i, 14);
+    sov_db_copy(x->mac, sizeof(x->mac), r, i, 15);
+    sov_db_copy(x->addresses, sizeof(x->addresses), r, i, 16);
+    sov_db_copy(x->state, sizeof(x->state), r, i, 17);
+    sov_db_copy(x->state_reason, sizeof(x->state_reason), r, i, 18);
+    sov_db_copy(x->operation_id, sizeof(x->operation_id), r, i, 19);
+    sov_db_copy(x->residency.host, sizeof(x->residency.host), r, i, 20);
+    sov_db_copy(x->residency.region, sizeof(x->residency.region), r, i, 21);
+    sov_db_copy(x->residency.country, sizeof(x->residency.country), r, i, 22);
+    sov_db_copy(x->residency.jurisdiction, sizeof(x->residency.jurisdiction), r, i, 23);
+    sov_db_copy(x->residency.datacenter, sizeof(x->residency.datacenter), r, i, 24);
+    sov_db_copy(x->residency_since, sizeof(x->residency_since), r, i, 25);
+    x->placement.considered = atoi(PQgetvalue(r, i, 26));
+    for (int k = 0; k < SOV_REJECT__COUNT; k++)
+        x->placement.rejected[k] = rejected_count(PQgetvalue(r, i, 27),
+                                                  sov_reject_name((sov_reject) k));
+    sov_db_copy(x->placement.strategy, sizeof(x->placement.strategy), r, i, 28);
+    snprintf(x->placement.host_id, sizeof(x->placement.host_id), "%s", x->host_id);
+    snprintf(x->placement.host_name, sizeof(x->placement.host_name), "%s", x->host_name);
+    snprintf(x->placement.region, sizeof(x->placement.region), "%s", x->region);
+    snprintf(x->placement.zone, sizeof(x->placement.zone), "%s", x->zone);
+    sov_db_copy(x->created_at, sizeof(x->created_at), r, i, 29);
+    sov_db_copy(x->updated_at, sizeof(x->updated_at), r, i, 30);
+}
+
+int
+repo_instance_insert(sov_dbconn *c, const sov_instance *i, const char *user_data,
+                     const char *ssh_keys_literal, sov_error *err)
+{
+    char v[16], m[24], d[24], g[16];
+    const char *params[] = { i->id, i->tenant_id, i->workspace, i->name, i->flavor_id,
+                             i->image_id, v, m, d, g, i->region, i->zone, i->host_id,
+                             i->placement.allocation_id, i->placement.id,
+                             i->anti_affinity_group, user_data ? user_data : "",
+                             ssh_keys_literal, i->mac, i->operation_id };
+
+    snprintf(v, sizeof(v), "%d", i->vcpus);
+    snprintf(m, sizeof(m), "%lld", i->memory_mib);
+    snprintf(d, sizeof(d), "%lld", i->disk_gib);
+    snprintf(g, sizeof(g), "%d", i->gpus);
+    if (sov_db_query(c, SQL_INSTANCE_INSERT, 20, params, NULL, err) < 0) {
+        if (err->code == SOV_E_CONFLICT)
+            return sov_error_set(err, SOV_E_CONFLICT,
+                                 "an instance named '%s' already exists in workspace '%s'",
+                                 i->name, i->workspace);
+        return -1;
+    }
+    return 0;
+}
+
+int
+repo_instance_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                  sov_instance *ret, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { tenant_id, id };
+
+    /* FOR UPDATE cannot sit beside the outer joins: lock the row itself first. */
+    if (lock) {
+        if (sov_db_query(c, SQL_INSTANCE_LOCK, 2, params, &res, err) < 0)
+            return -1;
+        if (PQntuples(res) == 0)
+            return sov_error_set(err, SOV_E_NOT_FOUND, "instance '%s' does not exist", id);
+        PQclear(SOV_TAKE_PTR(res));
+    }
+    if (sov_db_query(c, SQL_INSTANCE_GET, 2, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "instance '%s' does not exist", id);
+    row_instance(res, 0, ret);
+    return 0;
+}
+
+int
+repo_instance_seed_input(sov_dbconn *c, const char *id, char **user_data, char **keys,
+                         sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { id };
+
+    if (sov_db_query(c, SQL_INSTANCE_SEED, 1, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "instance '%s' does not exist", id);
+    *user_data = strdup(PQgetvalue(res, 0, 0));
+    *keys = strdup(PQgetvalue(res, 0, 1));
+    if (!*user_data || !*keys) {
+        free(*user_data);
+        free(*keys);
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    }
+    return 0;
+}
+
+int
+repo_instance_host_get(sov_dbconn *c, const char *host_id, repo_instance_host *ret,
+                   sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { host_id };
+
+    if (sov_db_query(c, SQL_INSTANCE_HOST, 1, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "host '%s' does not exist", host_id);
+    sov_db_copy(ret->uri, sizeof(ret->uri), res, 0, 0);
+    sov_db_copy(ret->hypervisor, sizeof(ret->hypervisor), res, 0, 1);
+    sov_db_copy(ret->name, sizeof(ret->name), res, 0, 2);
+    return 0;
+}
+
+int
+repo_instance_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                   const char *region, const char *state, const char *name, const char *after,
+                   unsigned limit, sov_instance_page *ret, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    char lim[16];
+    const char *params[] = { tenant_id, workspace, region, state, name, after, lim };
+
+    snprintf(lim, sizeof(lim), "%u", limit);
+    if (sov_db_query(c, SQL_INSTANCE_LIST, 7, params, &res, err) < 0)
+        return -1;
+    ret->n = (size_t) PQntuples(res);
+    ret->items = calloc(ret->n + 1, sizeof(*ret->items));
+    if (!ret->items)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    for (size_t i = 0; i < ret->n; i++)
+        row_instance(res, (int) i, &ret->items[i]);
+    ret->next_after[0] = '\0';
+    if (ret->n > 0 && ret->n == limit)
+        snprintf(ret->next_after, sizeof(ret->next_after), "%s", ret->items[ret->n - 1].id);
+    return 0;
+}
+
+int
+repo_instance_set_state(sov_dbconn *c, const char *id, const char *const *from,
+                        const char *state, const char *reason, const char *operation_id,
+                        sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    char list[256] = "";
+    size_t n = 0;
+    const char *params[] = { id, state, reason ? reason : "", operation_id ? operation_id : "",
+                             from ? list : NULL };
+
+    if (from) {
+        n += (size_t) snprintf(list, sizeof(list), "{");
+        for (size_t k = 0; from[k] && n < sizeof(list); k++)
+            n += (size_t) snprintf(list + n, sizeof(list) - n, "%s%s", k ? "," : "", from[k]);
+        if (n < sizeof(list))
+            snprintf(list + n, sizeof(list) - n, "}");
+    }
+    if (sov_db_query(c, SQL_INSTANCE_STATE, 5, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "instance '%s' cannot become %s now", id,
+                             state);
+    return 0;
+}
+
+int
+repo_instance_set_addresses(sov_dbconn *c, const char *id, const char *addresses,
+                            sov_error *err)
+{
+    const char *params[] = { id, addresses };
+    return sov_db_query(c, SQL_INSTANCE_ADDRESSES, 2, params, NULL, err);
+}
+
+int
+repo_instance_deleted(sov_dbconn *c, const char *id, sov_error *err)
+{
+    const char *params[] = { id };
+    return sov_db_query(c, SQL_INSTANCE_DELETED, 1, params, NULL, err);
+}
+
+int
+repo_image_copy_get(sov_dbconn *c, const char *image_id, const char *host_id, bool *found,
+                    sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { image_id, host_id };
+
+    if (sov_db_query(c, SQL_COPY_GET, 2, params, &res, err) < 0)
+        return -1;
+    *found = PQntuples(res) > 0;
+    return 0;
+}
+
+int
+repo_image_copy_put(sov_dbconn *c, const char *image_id, const char *host_id,
+                    const char *volume, sov_error *err)
+{
+    const char *params[] = { image_id, host_id, volume };
+    return sov_db_query(c, SQL_COPY_PUT, 3, params, NULL, err);
+}
+
+static const char SQL_IMAGE_FIND[] =
+    "SELECT id FROM images WHERE tenant_id = $1 AND state <> 'deleted'"
+    " AND (id::text = $2 OR (workspace = $3 AND name = $2)) ORDER BY (id::text = $2) DESC"
+    " LIMIT 1";
+
+int
+repo_image_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                const char *id_or_name, sov_image *ret, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { tenant_id, id_or_name, workspace };
+
+    if (sov_db_query(c, SQL_IMAGE_FIND, 3, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "image '%s' does not exist", id_or_name);
+    return sov_image_load(c, PQgetvalue(res, 0, 0), ret, err);
+}

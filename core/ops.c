@@ -1,0 +1,484 @@
+/* ops.c: the operations queue and its workers.
+ *
+ * The queue is the operations table. A worker claims the oldest ready operation with
+ * FOR UPDATE SKIP LOCKED and a lease (locked_until); every step renews the lease for that
+ * step's time limit. A lease that runs out means the worker died (kill -9) or the step hung:
+ * the next claim takes the operation over, runs it again while attempts remain, and fails it
+ * once they are spent. Every write of a worker is fenced by (locked_by, attempts), so a
+ * worker that lost its operation cannot overwrite what the next one does. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sov/audit.h"
+#include "sov/crypto.h"
+#include "sov/identity.h"
+#include "sov/log.h"
+#include "sov/ops.h"
+
+#define TS SOV_SQL_TS
+#define OP_COLS                                                                          \
+    "o.id, o.tenant_id, o.kind, o.resource_type, o.resource_id, o.state, o.progress,"    \
+    " o.step, o.error, o.error_code, o.attempts, o.max_attempts, o.arg, o.request_id, "   \
+    TS("o.created_at") ", coalesce(" TS("o.started_at") ", ''), coalesce("               \
+    TS("o.finished_at") ", ''), " TS("o.updated_at")
+
+static const char SQL_ENQUEUE[] =
+    "INSERT INTO operations AS o (tenant_id, kind, resource_type, resource_id, arg,"
+    " request_id, created_by) VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, '')::uuid)"
+    " RETURNING " OP_COLS;
+
+static const char SQL_GET[] =
+    "SELECT " OP_COLS " FROM operations o WHERE o.id = $1"
+    " AND ($2::uuid IS NULL OR o.tenant_id = $2::uuid)";
+
+static const char SQL_LIST[] =
+    "SELECT " OP_COLS " FROM operations o WHERE ($1::uuid IS NULL OR o.tenant_id = $1::uuid)"
+    " AND ($2::text IS NULL OR o.resource_id = $2) AND ($3::text IS NULL OR o.state = $3)"
+    " AND ($4::uuid IS NULL OR o.id < $4::uuid) ORDER BY o.id DESC LIMIT $5";
+
+static const char SQL_CLAIM[] =
+    "WITH c AS (SELECT id, state AS old_state, step AS old_step FROM operations"
+    " WHERE kind = ANY($2::text[]) AND ((state = 'queued' AND run_after <= now())"
+    " OR (state = 'running' AND locked_until < now()))"
+    " ORDER BY run_after, created_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    " UPDATE operations o SET state = 'running', attempts = o.attempts + 1, locked_by = $1,"
+    " locked_until = now() + make_interval(secs => $3::int),"
+    " started_at = coalesce(o.started_at, now()), updated_at = now()"
+    " FROM c WHERE o.id = c.id RETURNING " OP_COLS ", c.old_state, c.old_step";
+
+static const char SQL_STEP[] =
+    "UPDATE operations SET step = $4, progress = greatest(progress, $5::int),"
+    " locked_until = now() + make_interval(secs => $6::int), updated_at = now()"
+    " WHERE id = $1 AND locked_by = $2 AND attempts = $3::int RETURNING 1";
+
+static const char SQL_FINISH[] =
+    "UPDATE operations SET state = $4, progress = CASE WHEN $4 = 'succeeded' THEN 100"
+    " ELSE progress END, error = $5, error_code = $6, finished_at = now(), locked_by = NULL,"
+    " locked_until = NULL, updated_at = now()"
+    " WHERE id = $1 AND locked_by = $2 AND attempts = $3::int RETURNING 1";
+
+static const char SQL_RETRY[] =
+    "UPDATE operations SET state = 'queued', run_after = now() + make_interval(secs => $4::int),"
+    " error = $5, error_code = $6, locked_by = NULL, locked_until = NULL, updated_at = now()"
+    " WHERE id = $1 AND locked_by = $2 AND attempts = $3::int RETURNING 1";
+
+static void
+row_op(const PGresult *r, int i, sov_op *o)
+{
+    memset(o, 0, sizeof(*o));
+    sov_db_copy(o->id, sizeof(o->id), r, i, 0);
+    sov_db_copy(o->tenant_id, sizeof(o->tenant_id), r, i, 1);
+    sov_db_copy(o->kind, sizeof(o->kind), r, i, 2);
+    sov_db_copy(o->resource_type, sizeof(o->resource_type), r, i, 3);
+    sov_db_copy(o->resource_id, sizeof(o->resource_id), r, i, 4);
+    sov_db_copy(o->state, sizeof(o->state), r, i, 5);
+    o->progress = atoi(PQgetvalue(r, i, 6));
+    sov_db_copy(o->step, sizeof(o->step), r, i, 7);
+    sov_db_copy(o->error, sizeof(o->error), r, i, 8);
+    sov_db_copy(o->error_code, sizeof(o->error_code), r, i, 9);
+    o->attempts = atoi(PQgetvalue(r, i, 10));
+    o->max_attempts = atoi(PQgetvalue(r, i, 11));
+    sov_db_copy(o->arg, sizeof(o->arg), r, i, 12);
+    sov_db_copy(o->request_id, sizeof(o->request_id), r, i, 13);
+    sov_db_copy(o->created_at, sizeof(o->created_at), r, i, 14);
+    sov_db_copy(o->started_at, sizeof(o->started_at), r, i, 15);
+    sov_db_copy(o->finished_at, sizeof(o->finished_at), r, i, 16);
+    sov_db_copy(o->updated_at, sizeof(o->updated_at), r, i, 17);
+}
+
+int
+sov_op_enqueue(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *kind,
+               const char *resource_type, const char *resource_id, const char *arg,
+               sov_op *ret, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { tenant_id, kind, resource_type ? resource_type : "",
+                             resource_id ? resource_id : "", arg ? arg : "",
+                             ctx->request_id ? ctx->request_id : "",
+                             ctx->who ? ctx->who->user_id : "" };
+
+    if (sov_db_query(c, SQL_ENQUEUE, 7, params, &res, err) < 0 ||
+        sov_db_query(c, "NOTIFY sov_ops", 0, NULL, NULL, err) < 0)
+        return -1;
+    row_op(res, 0, ret);
+    return 0;
+}
+
+int
+sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { id, sov_ctx_is_operator(ctx) || !ctx->who ? NULL
+                                                                        : ctx->who->tenant_id };
+
+    if (!sov_uuid_valid(id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "operation '%s' does not exist", id);
+    if (sov_db_acquire(ctx->db, &c, err) < 0 || sov_db_query(c, SQL_GET, 2, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "operation '%s' does not exist", id);
+    row_op(res, 0, ret);
+    return 0;
+}
+
+int
+sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char *after,
+            unsigned limit, sov_op_page *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autoptr(PGresult) res = NULL;
+    char lim[16];
+    const char *params[] = { sov_ctx_is_operator(ctx) || !ctx->who ? NULL : ctx->who->tenant_id,
+                             resource_id, state, after, lim };
+
+    if (after && !sov_uuid_valid(after))
+        return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link");
+    snprintf(lim, sizeof(lim), "%u", limit ? limit : 100);
+    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+        sov_db_query(c, SQL_LIST, 5, params, &res, err) < 0)
+        return -1;
+    ret->n = (size_t) PQntuples(res);
+    ret->items = calloc(ret->n + 1, sizeof(*ret->items));
+    if (!ret->items)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    for (size_t i = 0; i < ret->n; i++)
+        row_op(res, (int) i, &ret->items[i]);
+    ret->next_after[0] = '\0';
+    if (ret->n > 0 && ret->n == (size_t) atoi(lim))
+        snprintf(ret->next_after, sizeof(ret->next_after), "%s", ret->items[ret->n - 1].id);
+    return 0;
+}
+
+/* ---- workers ---- */
+
+struct sov_op_run {
+    sov_workers *w;
+    const sov_op_kind *kind;
+    sov_op op;
+    char worker_id[96];
+    char attempts[16];
+    sov_ctx ctx;
+};
+
+struct sov_workers {
+    sov_db *db;
+    const sov_config *cfg;
+    const sov_op_kind *kinds;
+    char kinds_literal[1024];
+    char *url;
+    unsigned threads;
+    pthread_t *tids;
+    pthread_t listener;
+    bool listener_started;
+    atomic_bool stop;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    unsigned long long wakeups;
+    char boot[16];
+};
+
+static const sov_op_kind *
+find_kind(sov_workers *w, const char *kind)
+{
+    for (const sov_op_kind *k = w->kinds; k->kind; k++)
+        if (strcmp(k->kind, kind) == 0)
+            return k;
+    return NULL;
+}
+
+sov_ctx *
+sov_op_ctx(sov_op_run *run)
+{
+    return &run->ctx;
+}
+
+int
+sov_op_step(sov_op_run *run, const char *step, int progress, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autoptr(PGresult) res = NULL;
+    char prog[16], secs[16];
+    const char *params[] = { run->op.id, run->worker_id, run->attempts, step, prog, secs };
+
+    snprintf(prog, sizeof(prog), "%d", progress);
+    snprintf(secs, sizeof(secs), "%u", run->kind->step_timeout_s);
+    if (sov_db_acquire(run->w->db, &c, err) < 0 ||
+        sov_db_query(c, SQL_STEP, 6, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "operation %s is no longer ours", run->op.id);
+    sov_log_debug("operation %s (%s): %s, %d%%", run->op.id, run->op.kind, step, progress);
+    return 0;
+}
+
+/* Write the outcome, fenced by our lease; a lost lease means someone else owns it now. */
+static void
+settle(sov_op_run *run, const char *sql, const char *state_or_delay, const char *error,
+       const char *code)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { run->op.id, run->worker_id, run->attempts, state_or_delay,
+                             error, code };
+
+    if (sov_db_acquire(run->w->db, &c, &err) < 0 ||
+        sov_db_query(c, sql, 6, params, &res, &err) < 0) {
+        /* The lease will run out and the operation will be taken over: nothing is lost. */
+        sov_log_warn("could not record the outcome of operation %s: %s", run->op.id,
+                     err.detail[0] ? err.detail : err.msg);
+        return;
+    }
+    if (PQntuples(res) == 0)
+        sov_log_warn("operation %s was taken over while it ran; its outcome here is dropped",
+                     run->op.id);
+}
+
+static void
+fail(sov_op_run *run, const char *reason, const char *code)
+{
+    sov_error err = SOV_ERROR_INIT;
+
+    if (run->kind->on_fail && run->kind->on_fail(run, &run->op, reason, &err) < 0)
+        sov_log_warn("operation %s: could not mark its resource failed: %s", run->op.id,
+                     err.msg);
+    settle(run, SQL_FINISH, "failed", reason, code);
+    sov_log_warn("operation %s (%s) failed: %s", run->op.id, run->op.kind, reason);
+}
+
+static void
+execute(sov_op_run *run, bool taken_over, const char *old_step)
+{
+    sov_error err = SOV_ERROR_INIT;
+    char reason[sizeof(err.msg) + sizeof(err.detail) + 4];
+    char delay[16];
+
+    if (taken_over && run->op.attempts > run->op.max_attempts) {
+        snprintf(reason, sizeof(reason), "step '%s' did not finish within its time limit",
+                 old_step[0] ? old_step : "start");
+        fail(run, reason, "timeout");
+        return;
+    }
+    if (taken_over)
+        sov_log_warn("operation %s (%s) taken over after its lease ran out in step '%s'",
+                     run->op.id, run->op.kind, old_step);
+    if (run->kind->handler(run, &run->op, &err) == 0) {
+        settle(run, SQL_FINISH, "succeeded", "", "");
+        return;
+    }
+    if (err.code == SOV_E_CONFLICT && strstr(err.msg, "no longer ours"))
+        return;
+    snprintf(reason, sizeof(reason), "%s%s%s", err.msg, err.detail[0] ? ": " : "", err.detail);
+    if (err.code == SOV_E_UNAVAILABLE && run->op.attempts < run->op.max_attempts) {
+        /* 2, 4, 8, ... seconds, at most a minute. */
+        unsigned d = 1u << (run->op.attempts < 6 ? run->op.attempts : 6);
+        snprintf(delay, sizeof(delay), "%u", d > 60 ? 60 : d);
+        sov_log_info("operation %s (%s) will retry in %s s: %s", run->op.id, run->op.kind,
+                     delay, reason);
+        settle(run, SQL_RETRY, delay, reason, sov_errcode_name(err.code));
+        return;
+    }
+    fail(run, reason, sov_errcode_name(err.code));
+}
+
+/* Claim one ready operation; 1 when one ran, 0 when none was ready, -1 on trouble. */
+static int
+work_once(sov_workers *w, unsigned index)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_autoptr(PGresult) res = NULL;
+    sov_op_run run;
+    char worker[96], lease[16];
+    const char *params[] = { worker, w->kinds_literal, lease };
+
+    snprintf(worker, sizeof(worker), "%.60s:%d:%u:%s", "sovd", (int) getpid(), index, w->boot);
+    snprintf(lease, sizeof(lease), "%u", 60u);
+    {
+        sov_autoptr(sov_dbconn) c = NULL;
+        if (sov_db_acquire(w->db, &c, &err) < 0 ||
+            sov_db_query(c, SQL_CLAIM, 3, params, &res, &err) < 0)
+            return -1;
+    }
+    if (PQntuples(res) == 0)
+        return 0;
+    memset(&run, 0, sizeof(run));
+    run.w = w;
+    row_op(res, 0, &run.op);
+    snprintf(run.worker_id, sizeof(run.worker_id), "%s", worker);
+    snprintf(run.attempts, sizeof(run.attempts), "%d", run.op.attempts);
+    run.kind = find_kind(w, run.op.kind);
+    run.ctx.db = w->db;
+    run.ctx.cfg = w->cfg;
+    run.ctx.request_id = run.op.request_id;
+    run.ctx.action = run.op.kind;
+    sov_log_set_request_id(run.op.request_id[0] ? run.op.request_id : NULL);
+    if (!run.kind) {
+        fail(&run, "no worker knows this kind of operation", "internal");
+    } else {
+        bool taken_over = strcmp(PQgetvalue(res, 0, 18), "running") == 0;
+        execute(&run, taken_over, PQgetvalue(res, 0, 19));
+    }
+    sov_log_set_request_id(NULL);
+    return 1;
+}
+
+static void *
+worker_main(void *arg)
+{
+    sov_workers *w = ((void **) arg)[0];
+    unsigned index = (unsigned) (uintptr_t) ((void **) arg)[1];
+
+    free(arg);
+    while (!atomic_load(&w->stop)) {
+        int r = work_once(w, index);
+        if (r > 0)
+            continue;
+        /* Nothing ready (or PostgreSQL away): sleep until a NOTIFY or a second passes. */
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += 1;
+        pthread_mutex_lock(&w->lock);
+        unsigned long long seen = w->wakeups;
+        while (!atomic_load(&w->stop) && w->wakeups == seen)
+            if (pthread_cond_timedwait(&w->wake, &w->lock, &until) == ETIMEDOUT)
+                break;
+        pthread_mutex_unlock(&w->lock);
+    }
+    return NULL;
+}
+
+static void
+wake_all(sov_workers *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->wakeups++;
+    pthread_cond_broadcast(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void *
+listener_main(void *arg)
+{
+    sov_workers *w = arg;
+    PGconn *conn = NULL;
+
+    while (!atomic_load(&w->stop)) {
+        if (!conn) {
+            const char *keys[] = { "application_name", "connect_timeout", "dbname", NULL };
+            const char *values[] = { "sovd-ops-listener", "5", w->url, NULL };
+            conn = PQconnectdbParams(keys, values, 1);
+            sov_db_quiet(conn);
+            PGresult *r = PQstatus(conn) == CONNECTION_OK ? PQexec(conn, "LISTEN sov_ops") : NULL;
+            if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+                PQclear(r);
+                PQfinish(conn);
+                conn = NULL;
+                struct timespec ts = { 1, 0 };
+                nanosleep(&ts, NULL);
+                continue;
+            }
+            PQclear(r);
+        }
+        struct pollfd p = { .fd = PQsocket(conn), .events = POLLIN };
+        int rc = poll(&p, 1, 200);
+        if (rc > 0 && PQconsumeInput(conn) == 0)
+            rc = -1;
+        if (rc >= 0 && PQstatus(conn) == CONNECTION_OK) {
+            PGnotify *n;
+            bool any = false;
+            while ((n = PQnotifies(conn))) {
+                any = true;
+                PQfreemem(n);
+            }
+            if (any)
+                wake_all(w);
+            continue;
+        }
+        PQfinish(conn);
+        conn = NULL;
+    }
+    if (conn)
+        PQfinish(conn);
+    return NULL;
+}
+
+int
+sov_workers_start(sov_db *db, const sov_config *cfg, const sov_op_kind *kinds,
+                  unsigned threads, sov_workers **ret, sov_error *err)
+{
+    sov_workers *w = calloc(1, sizeof(*w));
+    unsigned char boot[4];
+    size_t len = 0;
+
+    if (!w)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    w->db = db;
+    w->cfg = cfg;
+    w->kinds = kinds;
+    w->threads = threads ? threads : 1;
+    w->url = strdup(cfg->database_url);
+    w->tids = calloc(w->threads, sizeof(*w->tids));
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    if (!w->url || !w->tids || sov_random_bytes(boot, sizeof(boot), err) < 0) {
+        sov_workers_stop(w, 0);
+        return err->code ? -1 : sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    }
+    snprintf(w->boot, sizeof(w->boot), "%02x%02x%02x%02x", boot[0], boot[1], boot[2], boot[3]);
+    len += (size_t) snprintf(w->kinds_literal, sizeof(w->kinds_literal), "{");
+    for (const sov_op_kind *k = kinds; k->kind && len < sizeof(w->kinds_literal); k++)
+        len += (size_t) snprintf(w->kinds_literal + len, sizeof(w->kinds_literal) - len, "%s%s",
+                                 k == kinds ? "" : ",", k->kind);
+    if (len < sizeof(w->kinds_literal))
+        snprintf(w->kinds_literal + len, sizeof(w->kinds_literal) - len, "}");
+    if (pthread_create(&w->listener, NULL, listener_main, w) == 0)
+        w->listener_started = true;
+    for (unsigned i = 0; i < w->threads; i++) {
+        void **arg = malloc(2 * sizeof(void *));
+        if (!arg) {
+            w->threads = i;
+            break;
+        }
+        arg[0] = w;
+        arg[1] = (void *) (uintptr_t) i;
+        if (pthread_create(&w->tids[i], NULL, worker_main, arg) != 0) {
+            free(arg);
+            w->threads = i;
+            break;
+        }
+    }
+    *ret = w;
+    return 0;
+}
+
+void
+sov_workers_stop(sov_workers *w, unsigned timeout_s)
+{
+    if (!w)
+        return;
+    (void) timeout_s;   /* handlers check sov_op_step; an unfinished one is taken over */
+    atomic_store(&w->stop, true);
+    wake_all(w);
+    for (unsigned i = 0; i < w->threads; i++)
+        pthread_join(w->tids[i], NULL);
+    if (w->listener_started)
+        pthread_join(w->listener, NULL);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    free(w->tids);
+    free(w->url);
+    free(w);
+}

@@ -1,0 +1,78 @@
+/* ops.h: long work as operations, queued in PostgreSQL and carried out by workers.
+ *
+ * A request that changes infrastructure commits its intent and an operation in one
+ * transaction (sov_op_enqueue) and answers 202; a worker thread claims the operation with
+ * SELECT ... FOR UPDATE SKIP LOCKED, holding it under a lease it renews while it works, and
+ * runs the handler registered for its kind. Workers wake on NOTIFY sov_ops, and poll once a
+ * second besides. A handler failing with SOV_E_UNAVAILABLE (a hypervisor away) is retried
+ * with exponential backoff up to max_attempts; other errors fail the operation with their
+ * message. When a sovd dies mid-operation, the lease runs out and another worker (or the
+ * restarted one) runs it again: handlers are written to be run twice. A step that outlives
+ * its timeout fails the operation. */
+#ifndef SOV_OPS_H
+#define SOV_OPS_H
+
+#include <stdbool.h>
+
+#include "sov/ctx.h"
+#include "sov/identity.h"
+
+typedef struct sov_op {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char kind[64];              /* "instance.create", ... */
+    char resource_type[32];
+    char resource_id[SOV_UUID_LEN + 1];
+    char state[16];             /* queued, running, succeeded, failed */
+    int progress;               /* 0..100 */
+    char step[128];
+    char error[512];
+    char error_code[32];
+    int attempts, max_attempts;
+    char arg[256];              /* a small argument (e.g. the action) */
+    char request_id[80];
+    char created_at[40], started_at[40], finished_at[40], updated_at[40];
+} sov_op;
+
+typedef SOV_PAGE(sov_op) sov_op_page;
+
+/* Queue an operation in the caller's transaction (and NOTIFY the workers at commit). */
+int sov_op_enqueue(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *kind,
+                   const char *resource_type, const char *resource_id, const char *arg,
+                   sov_op *ret, sov_error *err);
+
+int sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err);
+/* The caller's tenant's (all for operators); filters may be NULL. */
+int sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char *after,
+                unsigned limit, sov_op_page *ret, sov_error *err);
+
+/* ---- workers ---- */
+
+typedef struct sov_op_run sov_op_run;   /* a running operation, as its handler sees it */
+
+/* A handler: 0 when done; -1 with err to fail (SOV_E_UNAVAILABLE: retry later). */
+typedef int (*sov_op_handler)(sov_op_run *run, const sov_op *op, sov_error *err);
+
+typedef struct sov_op_kind {
+    const char *kind;
+    sov_op_handler handler;
+    unsigned step_timeout_s;    /* a step running longer than this is taken over */
+    /* Called once when the operation fails for good (its handler gave up, or its last
+     * attempt timed out): put the resource in its error state, with the reason. */
+    int (*on_fail)(sov_op_run *run, const sov_op *op, const char *reason, sov_error *err);
+} sov_op_kind;
+
+/* Record progress and the step now starting; renews the lease. Returns -1 (with err) when
+ * the operation is no longer ours (its lease was lost or it timed out): stop then. */
+int sov_op_step(sov_op_run *run, const char *step, int progress, sov_error *err);
+/* What the handler may use: the pool, configuration and a system ctx for audit entries. */
+sov_ctx *sov_op_ctx(sov_op_run *run);
+
+typedef struct sov_workers sov_workers;
+/* Start `threads` workers running the given kinds (a NULL-kind-terminated table). */
+int sov_workers_start(sov_db *db, const sov_config *cfg, const sov_op_kind *kinds,
+                      unsigned threads, sov_workers **ret, sov_error *err);
+/* Stop taking work, let running handlers finish (bounded by timeout_s), join. */
+void sov_workers_stop(sov_workers *w, unsigned timeout_s);
+
+#endif
