@@ -107,13 +107,26 @@ main(int argc, char **argv, char **envp)
                            .acquire_timeout_ms = cfg.db_acquire_timeout_ms,
                            .statement_timeout_ms = cfg.db_statement_timeout_ms };
     sov_app app = { .cfg = &cfg };
-    if (sov_db_new(&dbo, &db, &err) < 0 ||
-        migrate_at_start(db, &cfg, &stop, &stopped, &err) < 0) {
-        if (!stopped)
-            sov_log_error("could not start: %s%s%s", err.msg, err.detail[0] ? ": " : "",
-                          err.detail);
+    /* Migrations run as the connecting user (they own the schema); everything after, as
+     * the application role they grant. */
+    {
+        sov_autoptr(sov_db) owner = NULL;
+        sov_db_options mo = dbo;
+        mo.pool_size = 1;
+        if (sov_db_new(&mo, &owner, &err) < 0 ||
+            migrate_at_start(owner, &cfg, &stop, &stopped, &err) < 0) {
+            if (!stopped)
+                sov_log_error("could not start: %s%s%s", err.msg, err.detail[0] ? ": " : "",
+                              err.detail);
+            sov_config_release(&cfg);
+            return stopped ? 0 : 1;
+        }
+    }
+    dbo.role = cfg.db_role;
+    if (sov_db_new(&dbo, &db, &err) < 0) {
+        sov_log_error("could not start: %s", err.msg);
         sov_config_release(&cfg);
-        return stopped ? 0 : 1;
+        return 1;
     }
     app.db = db;
 

@@ -36,6 +36,9 @@ static const option options[] = {
       "folder for the operator token, signing keys and other local state" },
     { "database_url", K_STR, OFF(database_url), "dbname=sovereign", 0, 0,
       "PostgreSQL connection string or URI (libpq syntax)" },
+    { "db_role", K_PATH, OFF(db_role), "sovereign_app", 0, 0,
+      "role sovd's sessions act as after migrations (SET ROLE); it may not change residency "
+      "records or audit entries. Empty to stay the connecting user" },
     { "db_pool_size", K_UINT, OFF(db_pool_size), "8", 1, 512,
       "connections in the PostgreSQL pool" },
     { "db_connect_timeout", K_UINT, OFF(db_connect_timeout), "5", 1, 600,
@@ -100,6 +103,9 @@ static const option options[] = {
       "the /24 of that network (DHCP gives .2 to .254)" },
     { "worker_threads", K_UINT, OFF(worker_threads), "4", 1, 256,
       "operations this process runs at once (worker role)" },
+    { "operation_step_timeout", K_UINT, OFF(operation_step_timeout), "0", 0, 86400,
+      "seconds a step of an operation may take before another worker takes it over; 0 for "
+      "each kind's own (5 to 30 minutes)" },
     { "stop_timeout", K_UINT, OFF(stop_timeout), "60", 0, 3600,
       "seconds a guest gets to shut down when stopped before it is powered off" },
     { "orphan_policy", K_ORPHANS, OFF(orphan_policy), "destroy", 0, 0,

@@ -23,6 +23,7 @@ struct sov_dbconn {
 struct sov_db {
     sov_db_options o;
     char *url;
+    char *set_role;     /* "SET ROLE \"sovereign_app\"", or NULL */
     char connect_timeout[16];
     char options[64];
     pthread_mutex_t lock;
@@ -44,6 +45,21 @@ sov_db_new(const sov_db_options *opts, sov_db **ret, sov_error *err)
     if (db->o.pool_size == 0)
         db->o.pool_size = 1;
     db->url = strdup(opts->url ? opts->url : "");
+    db->o.role = NULL;
+    if (opts->role && *opts->role) {
+        /* The identifier quoted the way PostgreSQL reads it: "" doubles a quote. */
+        size_t n = strlen(opts->role);
+        db->set_role = malloc(2 * n + 16);
+        if (db->set_role) {
+            char *p = db->set_role + sprintf(db->set_role, "SET ROLE \"");
+            for (const char *r = opts->role; *r; r++) {
+                if (*r == '"')
+                    *p++ = '"';
+                *p++ = *r;
+            }
+            strcpy(p, "\"");
+        }
+    }
     db->slots = calloc(db->o.pool_size, sizeof(*db->slots));
     if (!db->url || !db->slots) {
         sov_db_free(db);
@@ -80,6 +96,7 @@ sov_db_free(sov_db *db)
     }
     free(db->slots);
     free(db->url);
+    free(db->set_role);
     free(db);
 }
 
@@ -107,6 +124,18 @@ open_conn(sov_db *db)
 
     PGconn *conn = PQconnectdbParams(keys, values, 1);
     sov_db_quiet(conn);
+    /* sovd's sessions act as the application role: what it may not do to history (change
+     * residency records or audit entries), the database refuses. */
+    if (conn && PQstatus(conn) == CONNECTION_OK && db->set_role) {
+        PGresult *r = PQexec(conn, db->set_role);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            sov_log_error("could not %s: %s", db->set_role, PQerrorMessage(conn));
+            PQclear(r);
+            PQfinish(conn);
+            return NULL;
+        }
+        PQclear(r);
+    }
     return conn;
 }
 
@@ -285,6 +314,22 @@ note_sqlstate(sov_dbconn *c, const PGresult *res)
     snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
 }
 
+/* A reset session starts over: it must take the application role again. A session that
+ * cannot is closed (the next acquire opens a fresh one, or reports why not). */
+static bool
+reapply_role(sov_dbconn *c)
+{
+    PGresult *r;
+    bool ok;
+
+    if (!c->db->set_role)
+        return true;
+    r = PQexec(c->conn, c->db->set_role);
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+}
+
 int
 sov_db_query(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
              PGresult **ret, sov_error *err)
@@ -307,7 +352,7 @@ sov_db_query(sov_dbconn *c, const char *sql, int nparams, const char *const *par
         if (attempt == 0 && idle && PQstatus(c->conn) == CONNECTION_BAD) {
             PQclear(SOV_TAKE_PTR(res));
             PQreset(c->conn);
-            if (PQstatus(c->conn) == CONNECTION_OK) {
+            if (PQstatus(c->conn) == CONNECTION_OK && reapply_role(c)) {
                 pthread_mutex_lock(&c->db->lock);
                 c->db->reconnects++;
                 pthread_mutex_unlock(&c->db->lock);

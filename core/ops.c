@@ -195,6 +195,15 @@ find_kind(sov_workers *w, const char *kind)
     return NULL;
 }
 
+/* A step's time limit: the kind's own, unless configuration sets one for all. */
+static unsigned
+step_timeout(const sov_workers *w, const sov_op_kind *k)
+{
+    if (w->cfg->operation_step_timeout > 0)
+        return w->cfg->operation_step_timeout;
+    return k && k->step_timeout_s > 0 ? k->step_timeout_s : 300;
+}
+
 sov_ctx *
 sov_op_ctx(sov_op_run *run)
 {
@@ -210,7 +219,7 @@ sov_op_step(sov_op_run *run, const char *step, int progress, sov_error *err)
     const char *params[] = { run->op.id, run->worker_id, run->attempts, step, prog, secs };
 
     snprintf(prog, sizeof(prog), "%d", progress);
-    snprintf(secs, sizeof(secs), "%u", run->kind->step_timeout_s);
+    snprintf(secs, sizeof(secs), "%u", step_timeout(run->w, run->kind));
     if (sov_db_acquire(run->w->db, &c, err) < 0 ||
         sov_db_query(c, SQL_STEP, 6, params, &res, err) < 0)
         return -1;
@@ -301,7 +310,8 @@ work_once(sov_workers *w, unsigned index)
     const char *params[] = { worker, w->kinds_literal, lease };
 
     snprintf(worker, sizeof(worker), "%.60s:%d:%u:%s", "sovd", (int) getpid(), index, w->boot);
-    snprintf(lease, sizeof(lease), "%u", 60u);
+    /* Until its first step the operation is leased for the longest step time there is. */
+    snprintf(lease, sizeof(lease), "%u", step_timeout(w, NULL));
     {
         sov_autoptr(sov_dbconn) c = NULL;
         if (sov_db_acquire(w->db, &c, &err) < 0 ||

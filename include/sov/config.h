@@ -24,6 +24,7 @@ typedef struct sov_config {
     unsigned port;              /* 0: let the kernel pick (logged at start) */
     char *state_dir;            /* tokens and keys live here */
     char *database_url;         /* libpq connection string or URI */
+    char *db_role;              /* role sovd's sessions take (SET ROLE); empty for none */
     unsigned db_pool_size;
     unsigned db_connect_timeout;    /* seconds */
     unsigned db_acquire_timeout_ms; /* waiting for a free pooled connection */
@@ -50,6 +51,7 @@ typedef struct sov_config {
     char *nat_network;              /* libvirt NAT network sovd defines on each host */
     char *nat_cidr;                 /* its /24 */
     unsigned worker_threads;        /* operations run at once by this process */
+    unsigned operation_step_timeout;    /* seconds; 0: each kind's own limit */
     unsigned stop_timeout;          /* seconds a guest gets to shut down before it is forced */
     char *orphan_policy;            /* "destroy" or "adopt" domains the database does not know */
 } sov_config;

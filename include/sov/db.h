@@ -23,6 +23,7 @@ typedef struct sov_db_options {
     unsigned connect_timeout;       /* seconds */
     unsigned acquire_timeout_ms;
     unsigned statement_timeout_ms;  /* 0: none */
+    const char *role;               /* SET ROLE after connecting; NULL or "" for none */
 } sov_db_options;
 
 typedef struct sov_db_stats {

@@ -187,6 +187,19 @@ tl_free_port(void)
     return ntohs(a.sin_port);
 }
 
+unsigned
+tl_refused_port(int *fd)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+
+    *fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert(*fd >= 0);
+    ck_assert(bind(*fd, (struct sockaddr *) &a, sizeof(a)) == 0);
+    ck_assert(getsockname(*fd, (struct sockaddr *) &a, &len) == 0);
+    return ntohs(a.sin_port);
+}
+
 static pid_t
 spawn_sovd(tl_sovd *s, const char *db_url, const char *const *args, const char *const *env)
 {

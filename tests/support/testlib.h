@@ -31,6 +31,9 @@ char *tl_db_exec(const char *url, const char *sql);
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 unsigned tl_free_port(void);
+/* A TCP port on 127.0.0.1 nothing will answer on while *fd stays open (bound, never
+ * listening: connections are refused, and nobody else can take the port meanwhile). */
+unsigned tl_refused_port(int *fd);
 
 /* A sovd child process. */
 typedef struct tl_sovd {

@@ -611,7 +611,8 @@ START_TEST(unreachable_source_is_retried)
 {
     char op_id[40], op503[40], url[256];
     json_t *img, *o;
-    unsigned port = tl_free_port();     /* nothing listens there */
+    int held = -1;
+    unsigned port = tl_refused_port(&held);     /* nothing listens there, nor will */
 
     start(NULL);
     web_start();
@@ -636,6 +637,7 @@ START_TEST(unreachable_source_is_retried)
                   "%s", str(now, "state"));
     json_decref(now);
     json_decref(img);
+    close(held);
 }
 END_TEST
 
