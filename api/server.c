@@ -190,7 +190,7 @@ send_owned(sov_request *req, unsigned status, const char *ctype, char *data, siz
         free(data);
         return MHD_NO;
     }
-    if (ctype && len > 0)
+    if (ctype && (len > 0 || status != 204))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
@@ -200,6 +200,36 @@ send_owned(sov_request *req, unsigned status, const char *ctype, char *data, siz
     add_cors(req, resp);
     if (in->capture && !in->captured)
         in->captured = strndup(data, len);
+    r = MHD_queue_response(req->conn, status, resp);
+    MHD_destroy_response(resp);
+    in->replied = true;
+    in->status = status;
+    in->bytes = len;
+    return r;
+}
+
+/* A reply the handler built itself (a stream read by a callback), with the headers every
+ * reply carries; len is its size for the request log. */
+enum MHD_Result
+sov_api_reply_response(sov_request *req, unsigned status, const char *ctype,
+                       struct MHD_Response *resp, size_t len)
+{
+    struct sov_request_internal *in = req->in;
+    enum MHD_Result r;
+
+    if (in->replied) {
+        MHD_destroy_response(resp);
+        sov_log_error("second reply to one request (status %u) ignored", status);
+        return MHD_YES;
+    }
+    if (ctype)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    for (size_t i = 0; i < in->nheaders; i++)
+        MHD_add_response_header(resp, in->hname[i], in->hvalue[i]);
+    add_cors(req, resp);
     r = MHD_queue_response(req->conn, status, resp);
     MHD_destroy_response(resp);
     in->replied = true;

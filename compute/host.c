@@ -133,8 +133,14 @@ discover(sov_ctx *ctx, const sov_host_create_args *a, sov_hv_node *ret, sov_erro
 
     if (sov_hv_open(a->libvirt_uri, &hv, err) < 0 ||
         sov_hv_discover(hv, pool_name(ctx), pool_path(ctx), ret, err) < 0) {
+        char msg[sizeof(err->msg)];
         if (err->code == SOV_E_UNAVAILABLE)
             err->code = SOV_E_UNREACHABLE;
+        /* Hosts are an operator's business: libvirt's own words are what they need. */
+        if (err->detail[0] && !strstr(err->msg, err->detail)) {
+            snprintf(msg, sizeof(msg), "%.*s: %.*s", 120, err->msg, 128, err->detail);
+            snprintf(err->msg, sizeof(err->msg), "%s", msg);
+        }
         return -1;
     }
     return 0;

@@ -66,7 +66,9 @@ lv_error(sov_error *err, sov_errcode code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
-    sov_error_set(err, code, "%s: %s", what, lv);
+    /* libvirt's words name hosts, paths and sockets: they go to the detail, which only
+     * operators see; callers that answer operators put them back in the message. */
+    sov_error_set(err, code, "%s", what);
     return sov_error_detail(err, "%s", lv);
 }
 

@@ -59,6 +59,7 @@ connect_host(job *j, sov_error *err)
     /* A host that does not answer may come back: the queue retries. */
     if (sov_hv_open(j->host.uri, &j->hv, err) < 0) {
         err->code = SOV_E_UNAVAILABLE;
+        snprintf(err->msg, sizeof(err->msg), "could not connect to host '%s'", j->host.name);
         return -1;
     }
     return 0;
@@ -94,6 +95,26 @@ static int
 step(job *j, const char *what, int progress, sov_error *err)
 {
     return sov_op_step(j->run, what, progress, err);
+}
+
+/* The storage pool that discovery made when the host was added may be gone since: a pool
+ * removed by hand, a libvirtd reinstalled, or libvirt's test driver, which forgets everything
+ * when its daemon restarts. Like the network, it is made again when missing. */
+static int
+ensure_pool(job *j, sov_error *err)
+{
+    const sov_config *cfg = j->ctx->cfg;
+    char path[4096];
+    sov_hv_node node;
+
+    if (sov_hv_pool_path(j->hv, cfg->storage_pool, path, sizeof(path), err) == 0)
+        return 0;
+    if (err->code != SOV_E_NOT_FOUND)
+        return -1;
+    sov_error_clear(err);
+    sov_log_warn("host '%s' has no storage pool '%s': making it again at '%s'", j->host.name,
+                 cfg->storage_pool, cfg->storage_pool_path);
+    return sov_hv_discover(j->hv, cfg->storage_pool, cfg->storage_pool_path, &node, err);
 }
 
 /* The image's bytes in the host's pool, once per host: a "copied" residency record says
@@ -202,12 +223,20 @@ sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
         return 0;
     if (strcmp(j.x.state, "running") == 0)
         return 0;   /* done by an earlier run of this operation */
-    if (set_state(&j, building_from, "building", "", err) < 0)
+    if (set_state(&j, building_from, "building", "", err) < 0) {
+        /* A delete that came since load() owns the instance now: it cleans up. */
+        if (err->code == SOV_E_CONFLICT && overtaken(&j)) {
+            sov_error_clear(err);
+            return 0;
+        }
         return -1;
+    }
     if (step(&j, "connecting to the host", 5, err) < 0 || connect_host(&j, err) < 0)
         return -1;
     if (step(&j, "network", 10, err) < 0 ||
         sov_hv_network_ensure(j.hv, j.ctx->cfg->nat_network, j.ctx->cfg->nat_cidr, err) < 0)
+        return -1;
+    if (step(&j, "storage pool", 15, err) < 0 || ensure_pool(&j, err) < 0)
         return -1;
     if (step(&j, "copying the image", 20, err) < 0 ||
         ensure_image(&j, image_vol, sizeof(image_vol), image_fmt, sizeof(image_fmt), err) < 0)
@@ -333,8 +362,9 @@ forget(job *j, sov_error *err)
         sov_db_query(c, "COMMIT", 0, NULL, NULL, err);
         return 0;
     }
-    if (rc == 0 && PQgetvalue(res, 0, 0)[0])
-        rc = sov_placement_release(c, PQgetvalue(res, 0, 0), err);
+    /* Quota rows before the host's row, the order sov_instance_create takes them in: the
+     * other order deadlocks with concurrent creates (PostgreSQL breaks the cycle only after
+     * deadlock_timeout, and the delete loses an attempt). */
     if (rc == 0 &&
         (sov_quota_release(c, x->tenant_id, SOV_QUOTA_INSTANCES, 1, err) < 0 ||
          sov_quota_release(c, x->tenant_id, SOV_QUOTA_VCPUS, x->vcpus, err) < 0 ||
@@ -342,6 +372,8 @@ forget(job *j, sov_error *err)
          sov_quota_release(c, x->tenant_id, SOV_QUOTA_STORAGE_GIB, x->disk_gib, err) < 0 ||
          sov_quota_release(c, x->tenant_id, SOV_QUOTA_GPUS, x->gpus, err) < 0))
         rc = -1;
+    if (rc == 0 && PQgetvalue(res, 0, 0)[0])
+        rc = sov_placement_release(c, PQgetvalue(res, 0, 0), err);
     if (rc == 0)
         rc = sov_policy_load(c, x->tenant_id, &policy, err);
     if (rc == 0 && x->residency.region[0])
@@ -412,5 +444,6 @@ const sov_op_kind sov_compute_op_kinds[] = {
     { "instance.delete", sov_instance_delete_op, 300, sov_instance_op_failed },
     { "image.import", sov_image_import_op, 1800, sov_image_op_failed },
     { "image.delete", sov_image_delete_op, 300, sov_image_op_failed },
+    { "residency.report", sov_report_op, 600, sov_report_op_failed },
     { NULL, NULL, 0, NULL },
 };

@@ -8,6 +8,7 @@
  * with its volumes, or left alone and reported, by orphan_policy. Instances with an
  * operation under way are the worker's business and are skipped. Usage of every host is
  * recomputed from its allocation rows. Each repair is an audit entry. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ static const char SQL_RECOUNT[] =
     " ON a.host_id = h.id GROUP BY h.id)"
     " UPDATE hosts h SET vcpus_used = r.v, memory_mib_used = r.m, disk_gib_used = r.d,"
     " gpus_used = r.g FROM real r WHERE h.id = r.id AND (h.vcpus_used, h.memory_mib_used,"
-    " h.disk_gib_used, h.gpus_used) IS DISTINCT FROM (r.v, r.m, r.d, r.g) RETURNING h.name";
+    " h.disk_gib_used, h.gpus_used) IS DISTINCT FROM (r.v, r.m, r.d, r.g) RETURNING h.name, h.id";
 
 typedef struct pass {
     sov_ctx *ctx;
@@ -90,17 +91,50 @@ fail:
                  err.detail[0] ? err.detail : err.msg);
 }
 
+/* Orphans kept under orphan_policy adopt, remembered so each is reported once. */
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static char kept[256][37];
+static size_t nkept;
+
+static bool
+first_sighting(const char *uuid)
+{
+    bool first = true;
+
+    pthread_mutex_lock(&kept_lock);
+    for (size_t i = 0; i < nkept && first; i++)
+        first = strcmp(kept[i], uuid) != 0;
+    if (first)
+        snprintf(kept[nkept++ % 256], sizeof(kept[0]), "%s", uuid);
+    if (nkept > 256)
+        nkept = 256;
+    pthread_mutex_unlock(&kept_lock);
+    return first;
+}
+
 static void
 orphan(pass *p, sov_hv *hv, const char *host, const sov_hv_domain *d)
 {
     sov_error err = SOV_ERROR_INIT;
     char vol[128];
     static const char *const suffix[] = { "disk", "seed", "console.log" };
+    sov_domain_state now;
 
+    /* Listed a moment ago, and maybe removed since by the delete that made its instance
+     * deleted: only a domain still there is an orphan (else every such race is reported,
+     * audited and "removed" again). */
+    if (sov_hv_state(hv, d->uuid, &now, &err) == 0 && now == SOV_DOMAIN_NONE)
+        return;
+    sov_error_clear(&err);
     if (strcmp(p->ctx->cfg->orphan_policy, "adopt") == 0) {
-        sov_log_warn("reconciler: domain %s on host %s belongs to no instance; kept "
-                     "(orphan_policy adopt)", d->name, host);
-        p->orphans++;
+        /* Said once per domain and sovd, not on every pass. */
+        if (first_sighting(d->uuid)) {
+            sov_log_warn("reconciler: domain %s on host %s belongs to no instance; kept "
+                         "(orphan_policy adopt)", d->name, host);
+            p->ctx->action = "instances.orphan-kept";
+            sov_audit_append_alone(p->ctx, sov_uuid_valid(d->tenant_id) ? d->tenant_id : NULL,
+                                   "domain", d->uuid, 200, &err);
+        }
         return;
     }
     if (sov_hv_undefine(hv, d->uuid, &err) < 0) {
@@ -148,15 +182,19 @@ check_host(pass *p, const char *host_id, const char *host, const char *uri)
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { host_id };
 
-    if (sov_hv_open(uri, &hv, &err) < 0 || sov_hv_list(hv, "sov-", &doms, &n, &err) < 0) {
-        sov_log_debug("reconciler: host %s not checked: %s", host, err.msg);
-        return;
-    }
+    /* The rows first, then the domains: a create defines its domain before it marks the
+     * instance running, so a list taken after the rows holds the domain of every instance
+     * they call running or stopped. The other order judges an instance that became running
+     * meanwhile by a list from before its domain existed ("its domain is gone"). */
     {
         sov_autoptr(sov_dbconn) c = NULL;
         if (sov_db_acquire(p->ctx->db, &c, &err) < 0 ||
             sov_db_query(c, SQL_HOST_INSTANCES, 1, params, &res, &err) < 0)
             return;
+    }
+    if (sov_hv_open(uri, &hv, &err) < 0 || sov_hv_list(hv, "sov-", &doms, &n, &err) < 0) {
+        sov_log_debug("reconciler: host %s not checked: %s", host, err.msg);
+        return;
     }
     for (int i = 0; i < PQntuples(res); i++) {
         const char *id = PQgetvalue(res, i, 0), *state = PQgetvalue(res, i, 2);
@@ -210,9 +248,13 @@ sov_instances_reconcile(sov_ctx *ctx, unsigned *ret_repairs, sov_error *err)
             sov_db_query(c, SQL_RECOUNT, 0, NULL, &drift, err) < 0)
             return -1;
     }
-    for (int i = 0; i < PQntuples(drift); i++)
+    for (int i = 0; i < PQntuples(drift); i++) {
+        sov_error ignored = SOV_ERROR_INIT;
         sov_log_warn("reconciler: usage of host %s recomputed from its allocations",
                      PQgetvalue(drift, i, 0));
+        ctx->action = "hosts.usage-recomputed";
+        sov_audit_append_alone(ctx, NULL, "host", PQgetvalue(drift, i, 1), 200, &ignored);
+    }
     *ret_repairs = p.repairs + p.orphans + (unsigned) PQntuples(drift);
     return 0;
 }

@@ -286,7 +286,12 @@ execute(sov_op_run *run, bool taken_over, const char *old_step)
     }
     if (err.code == SOV_E_CONFLICT && strstr(err.msg, "no longer ours"))
         return;
-    snprintf(reason, sizeof(reason), "%s%s%s", err.msg, err.detail[0] ? ": " : "", err.detail);
+    /* The operation is the tenant's to read: only the message goes there; the detail (host
+     * names, paths, libvirt's words) goes to the log, for operators. */
+    snprintf(reason, sizeof(reason), "%s", err.msg);
+    if (err.detail[0])
+        sov_log_warn("operation %s (%s), attempt %d: %s: %s", run->op.id, run->op.kind,
+                     run->op.attempts, err.msg, err.detail);
     if (err.code == SOV_E_UNAVAILABLE && run->op.attempts < run->op.max_attempts) {
         /* 2, 4, 8, ... seconds, at most a minute. */
         unsigned d = 1u << (run->op.attempts < 6 ? run->op.attempts : 6);

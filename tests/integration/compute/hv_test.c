@@ -366,7 +366,7 @@ END_TEST
 
 /* ---- failures ---- */
 
-START_TEST(unknown_scheme_is_unavailable_with_libvirts_message)
+START_TEST(unknown_scheme_is_unavailable_with_libvirts_message_in_detail)
 {
     sov_error err = SOV_ERROR_INIT;
 
@@ -375,12 +375,13 @@ START_TEST(unknown_scheme_is_unavailable_with_libvirts_message)
     ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
     ck_assert_msg(strstr(err.detail, "no connection driver available"), "detail: %s",
                   err.detail);
-    ck_assert_msg(strstr(err.msg, "nosuchdriver:///system") && strstr(err.msg, err.detail),
+    /* libvirt's words stay in the detail (operators only); the message says what failed. */
+    ck_assert_msg(strstr(err.msg, "nosuchdriver:///system") && !strstr(err.msg, err.detail),
                   "msg: %s", err.msg);
 }
 END_TEST
 
-START_TEST(missing_socket_is_unavailable_with_libvirts_message)
+START_TEST(missing_socket_is_unavailable_with_libvirts_message_in_detail)
 {
     sov_error err = SOV_ERROR_INIT;
     char uri[700];
@@ -388,7 +389,7 @@ START_TEST(missing_socket_is_unavailable_with_libvirts_message)
     snprintf(uri, sizeof(uri), "qemu+unix:///system?socket=%s/no-such.sock", tmp);
     ck_assert_int_eq(sov_hv_open(uri, &hv, &err), -1);
     ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
-    ck_assert_msg(strstr(err.detail, "no-such.sock") && strstr(err.msg, err.detail),
+    ck_assert_msg(strstr(err.detail, "no-such.sock") && strstr(err.msg, "could not connect"),
                   "msg: %s, detail: %s", err.msg, err.detail);
 }
 END_TEST
@@ -518,7 +519,7 @@ START_TEST(a_pool_that_cannot_be_built_is_not_left_defined)
     open_ok(lvd.uri);
     ck_assert_int_eq(sov_hv_discover(hv, pool, path, &n, &err), -1);
     ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
-    ck_assert_msg(strstr(err.msg, pool) && err.detail[0] && strstr(err.msg, err.detail),
+    ck_assert_msg(strstr(err.msg, pool) && strstr(err.detail, "Permission denied"),
                   "msg: %s, detail: %s", err.msg, err.detail);
     ck_assert_int_ne(tl_sh("virsh -q -c '%s' pool-list --all --name | grep -qx '%s'",
                            lvd.uri, pool), 0);
@@ -561,8 +562,8 @@ main(void)
     suite_add_tcase(s, real);
 
     tcase_add_checked_fixture(fail, setup, teardown);
-    tcase_add_test(fail, unknown_scheme_is_unavailable_with_libvirts_message);
-    tcase_add_test(fail, missing_socket_is_unavailable_with_libvirts_message);
+    tcase_add_test(fail, unknown_scheme_is_unavailable_with_libvirts_message_in_detail);
+    tcase_add_test(fail, missing_socket_is_unavailable_with_libvirts_message_in_detail);
     tcase_add_test(fail, missing_test_driver_file_is_unavailable);
     tcase_add_test(fail, wrappers_refuse_missing_arguments);
     suite_add_tcase(s, fail);
