@@ -93,6 +93,19 @@ enum MHD_Result sov_handle_instance_console(sov_request *req);
 enum MHD_Result sov_handle_operation_get(sov_request *req);
 enum MHD_Result sov_handle_operation_list(sov_request *req);
 
+/* reports.c */
+enum MHD_Result sov_handle_report_create(sov_request *req);
+enum MHD_Result sov_handle_report_list(sov_request *req);
+enum MHD_Result sov_handle_report_get(sov_request *req);
+enum MHD_Result sov_handle_report_document(sov_request *req);
+enum MHD_Result sov_handle_report_signature(sov_request *req);
+enum MHD_Result sov_handle_signing_key_get(sov_request *req);
+enum MHD_Result sov_handle_signing_key_rotate(sov_request *req);
+
+/* history.c */
+enum MHD_Result sov_handle_instance_residency(sov_request *req);
+enum MHD_Result sov_handle_image_residency(sov_request *req);
+
 /* Shared by resources that hold tenant data: the residency object of their JSON. */
 struct sov_location;
 json_t *sov_api_location_json(const struct sov_location *l, const char *since);

@@ -129,6 +129,13 @@ main(int argc, char **argv, char **envp)
         return 1;
     }
     app.db = db;
+    /* The key residency reports are signed with: this state folder's newest, or a new one. */
+    if (sov_signing_init(db, cfg.state_dir, &err) < 0) {
+        sov_log_error("could not load or create the report signing key: %s%s%s", err.msg,
+                      err.detail[0] ? ": " : "", err.detail);
+        sov_config_release(&cfg);
+        return 1;
+    }
 
     /* First start on an empty database: the operator tenant, user and token. */
     {
@@ -208,6 +215,7 @@ main(int argc, char **argv, char **envp)
     sov_workers_stop(workers, cfg.shutdown_timeout);
     sov_auth_free(app.auth);
     sov_db_free(SOV_TAKE_PTR(db));
+    sov_signing_release();
     sov_log_info("stopped");
     sov_config_release(&cfg);
     return 0;

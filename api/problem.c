@@ -1,4 +1,7 @@
 /* problem.c: the one table from error codes to HTTP statuses and RFC 9457 problem types. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "sov/api.h"
 
 static const struct problem {
@@ -19,6 +22,45 @@ static const struct problem {
     [SOV_E_UNAVAILABLE] = { 503, "/problems/unavailable", "service temporarily unavailable" },
     [SOV_E_INTERNAL] = { 500, "/problems/internal", "internal error" },
 };
+
+/* s as a JSON string. jansson refuses bytes that are not UTF-8, and a problem quotes what
+ * the client sent (a path with %ff in it, a name cut at the end of a message, maybe in the
+ * middle of a character): those bytes become U+FFFD rather than the whole answer a 500. */
+static json_t *
+text(const char *s)
+{
+    json_t *j = json_string(s ? s : "");
+    char *clean, *out;
+
+    if (j)
+        return j;
+    clean = malloc(strlen(s) * 3 + 1);
+    if (!clean)
+        return NULL;
+    out = clean;
+    for (const unsigned char *p = (const unsigned char *) s; *p;) {
+        size_t step = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 0;
+        size_t have = 0;
+        json_t *seq = NULL;
+
+        while (have < step && p[have])
+            have++;
+        if (step > 0 && have == step && (seq = json_stringn((const char *) p, step))) {
+            json_decref(seq);
+            memcpy(out, p, step);
+            out += step;
+            p += step;
+        } else {
+            memcpy(out, "\xef\xbf\xbd", 3);
+            out += 3;
+            p++;
+        }
+    }
+    *out = '\0';
+    j = json_string(clean);
+    free(clean);
+    return j;
+}
 
 static const struct problem *
 lookup(sov_errcode code)
@@ -59,15 +101,15 @@ sov_api_reply_problem(sov_request *req, const sov_error *err)
     }
     if (err->code == SOV_E_UNAUTHENTICATED)
         sov_request_add_header(req, "WWW-Authenticate", "Bearer");
-    body = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "type", p->type, "title", p->title,
-                     "status", (int) p->status, "detail", detail, "instance", req->path,
-                     "request_id", req->request_id);
+    body = json_pack("{s:s, s:s, s:i, s:o, s:o, s:s}", "type", p->type, "title", p->title,
+                     "status", (int) p->status, "detail", text(detail), "instance",
+                     text(req->path), "request_id", req->request_id);
     if (body && err->code == SOV_E_INVALID && err->field[0])
         json_object_set_new(body, "errors",
-                            json_pack("[{s:s, s:s}]", "field", err->field, "message",
-                                      err->msg));
+                            json_pack("[{s:o, s:o}]", "field", text(err->field), "message",
+                                      text(err->msg)));
     if (body && err->code == SOV_E_QUOTA)
-        json_object_update_new(body, json_pack("{s:s, s:I, s:I, s:I}", "quota", err->field,
+        json_object_update_new(body, json_pack("{s:o, s:I, s:I, s:I}", "quota", text(err->field),
                                                "limit", (json_int_t) err->quota.limit,
                                                "used", (json_int_t) err->quota.used,
                                                "requested",
@@ -81,9 +123,9 @@ enum MHD_Result
 sov_api_reply_status(sov_request *req, unsigned status, const char *type, const char *title,
                      const char *detail)
 {
-    sov_autoptr(json_t) body = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "type", type,
+    sov_autoptr(json_t) body = json_pack("{s:s, s:s, s:i, s:o, s:o, s:s}", "type", type,
                                          "title", title, "status", (int) status, "detail",
-                                         detail, "instance", req->path ? req->path : "",
+                                         text(detail), "instance", text(req->path),
                                          "request_id", req->request_id);
     if (!body)
         return sov_api_reply_bytes(req, 500, "application/problem+json", "{}", 2);

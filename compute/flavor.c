@@ -29,6 +29,10 @@ sov_flavor_create(sov_ctx *ctx, const sov_flavor *in, sov_flavor *ret, sov_error
 
     if (sov_check_slug("name", in->name, err) < 0)
         return -1;
+    /* Flavors are named by id or name (instances take either): a name that reads as an id
+     * would make "flavor": "<uuid>" mean two flavors. */
+    if (sov_uuid_valid(in->name))
+        return sov_error_invalid(err, "name", "a flavor name cannot be a UUID");
     if (in->vcpus < 1 || in->vcpus > 1024)
         return sov_error_invalid(err, "vcpus", "vcpus must be from 1 to 1024");
     if (in->memory_mib < 64 || in->memory_mib > (1LL << 30))

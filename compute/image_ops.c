@@ -194,10 +194,15 @@ remove_file(const char *path, sov_error *err)
 
 /* Delete one host's copy of the image, then forget it. An unreachable host is
  * SOV_E_UNAVAILABLE: the operation is retried later. */
+/* One host's copy: the volume goes, then its row and a "deleted" residency record for that
+ * place, together, so a report never shows the image still on a host it has left. */
 static int
-remove_copy(sov_ctx *ctx, const char *image_id, const repo_image_copy *copy, sov_error *err)
+remove_copy(sov_ctx *ctx, const sov_image *img, const repo_image_copy *copy, sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;
+    sov_policy policy;
+    sov_location from = img->residency;
+    sov_error ignored = SOV_ERROR_INIT;
 
     {
         sov_autoptr(sov_hv) hv = NULL;
@@ -209,14 +214,24 @@ remove_copy(sov_ctx *ctx, const char *image_id, const repo_image_copy *copy, sov
                                     copy->volume, why);
         }
     }
+    snprintf(from.host, sizeof(from.host), "%s", copy->host_name);
     if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-        repo_image_copy_delete(c, image_id, copy->host_id, err) < 0)
+        sov_policy_load(c, img->tenant_id, &policy, err) < 0 ||
+        sov_db_query(c, "BEGIN", 0, NULL, NULL, err) < 0)
         return -1;
+    if (repo_image_copy_delete(c, img->id, copy->host_id, err) < 0 ||
+        sov_residency_record(c, img->tenant_id, "image", img->id, "deleted", &from, NULL,
+                             &policy, "image copy removed from a host's storage pool", NULL,
+                             err) < 0 ||
+        sov_db_query(c, "COMMIT", 0, NULL, NULL, err) < 0) {
+        sov_db_query(c, "ROLLBACK", 0, NULL, NULL, &ignored);
+        return -1;
+    }
     return 0;
 }
 
 static int
-remove_copies(sov_ctx *ctx, const char *image_id, sov_error *err)
+remove_copies(sov_ctx *ctx, const sov_image *img, sov_error *err)
 {
     sov_autofree repo_image_copy *copies = NULL;
     size_t n = 0;
@@ -224,11 +239,11 @@ remove_copies(sov_ctx *ctx, const char *image_id, sov_error *err)
     {
         sov_autoptr(sov_dbconn) c = NULL;
         if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-            repo_image_copies(c, image_id, &copies, &n, err) < 0)
+            repo_image_copies(c, img->id, &copies, &n, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < n; i++)
-        if (remove_copy(ctx, image_id, &copies[i], err) < 0)
+        if (remove_copy(ctx, img, &copies[i], err) < 0)
             return -1;
     return 0;
 }
@@ -290,7 +305,7 @@ sov_image_delete_op(sov_op_run *run, const sov_op *op, sov_error *err)
     if (remove_file(path, err) < 0 || remove_file(part, err) < 0)
         return -1;
     if (sov_op_step(run, "removing host copies", 40, err) < 0 ||
-        remove_copies(ctx, img.id, err) < 0)
+        remove_copies(ctx, &img, err) < 0)
         return -1;
     if (sov_ctx_tx(ctx, delete_finish_tx, &x, err) < 0)
         return -1;

@@ -177,7 +177,7 @@ sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_crea
 {
     sov_buf keys = SOV_BUF_INIT;
     create_args ca = { ctx, a, ret, a->user_data, NULL, op };
-    const char *tenant;
+    const char *tenant = NULL;
     int rc;
 
     memset(ret, 0, sizeof(*ret));

@@ -118,48 +118,75 @@ ensure_pool(job *j, sov_error *err)
 }
 
 /* The image's bytes in the host's pool, once per host: a "copied" residency record says
- * the image's data now also lives on that host. */
+ * the image's data now also lives on that host. Only a copy the database recorded is
+ * trusted: a volume without its record is the remains of an upload cut short (a sovd killed
+ * mid-copy) and is made again. Copies of one image to one host take turns (an advisory lock
+ * on a connection held meanwhile), so a second instance never boots from a half-copied
+ * image. */
 static int
 ensure_image(job *j, char *volume, size_t size, char *format, size_t fsize, sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;
     sov_image img;
-    char path[4096], vpath[4096];
+    char path[4096], vpath[4096], key[96];
+    const char *lock[] = { key };
     sov_location at;
     sov_policy policy;
     bool recorded = false;
+    int rc = -1;
 
     if (sov_db_acquire(j->ctx->db, &c, err) < 0 || sov_image_load(c, j->x.image_id, &img, err) < 0)
         return -1;
     snprintf(volume, size, "sov-image-%s", img.id);
     snprintf(format, fsize, "%s", img.format);
-    if (sov_hv_volume_path(j->hv, j->ctx->cfg->storage_pool, volume, vpath, sizeof(vpath),
-                           err) == 0)
-        return 0;
-    if (err->code != SOV_E_NOT_FOUND)
+    snprintf(key, sizeof(key), "%s/%s", img.id, j->x.host_id);
+    if (sov_db_query(c, "SELECT pg_advisory_lock(hashtext($1))", 1, lock, NULL, err) < 0)
         return -1;
+    if (repo_image_copy_get(c, img.id, j->x.host_id, &recorded, err) < 0)
+        goto out;
+    if (sov_hv_volume_path(j->hv, j->ctx->cfg->storage_pool, volume, vpath, sizeof(vpath),
+                           err) == 0) {
+        if (recorded) {
+            rc = 0;
+            goto out;
+        }
+        if (sov_hv_volume_delete(j->hv, j->ctx->cfg->storage_pool, volume, err) < 0)
+            goto out;
+    } else if (err->code != SOV_E_NOT_FOUND) {
+        goto out;
+    }
     sov_error_clear(err);
     sov_image_path(j->ctx->cfg, &img, path, sizeof(path));
     if (sov_hv_volume_upload(j->hv, j->ctx->cfg->storage_pool, volume, img.format, path,
                              err) < 0)
-        return -1;
-    /* Where the copy now is: the host, in the instance's (and the image's) region. */
+        goto out;
+    /* Where the copy now is: the host, in the instance's (and the image's) region. A copy
+     * recorded before (the volume was lost since) is not a new place for the data. */
     at = j->x.residency;
     snprintf(at.host, sizeof(at.host), "%s", j->host.name);
-    if (repo_image_copy_get(c, img.id, j->x.host_id, &recorded, err) < 0 ||
-        sov_policy_load(c, img.tenant_id, &policy, err) < 0)
-        return -1;
-    if (recorded)
-        return 0;
-    if (sov_db_query(c, "BEGIN", 0, NULL, NULL, err) < 0)
-        return -1;
+    if (recorded) {
+        rc = 0;
+        goto out;
+    }
+    if (sov_policy_load(c, img.tenant_id, &policy, err) < 0 ||
+        sov_db_query(c, "BEGIN", 0, NULL, NULL, err) < 0)
+        goto out;
     if (repo_image_copy_put(c, img.id, j->x.host_id, volume, err) < 0 ||
         sov_residency_record(c, img.tenant_id, "image", img.id, "copied", &img.residency, &at,
                              &policy, "copied to a host's storage pool for an instance",
                              j->op_id, err) < 0 ||
-        sov_db_query(c, "COMMIT", 0, NULL, NULL, err) < 0)
-        return -1;
-    return 0;
+        sov_db_query(c, "COMMIT", 0, NULL, NULL, err) < 0) {
+        sov_error ignored = SOV_ERROR_INIT;
+        sov_db_query(c, "ROLLBACK", 0, NULL, NULL, &ignored);
+        goto out;
+    }
+    rc = 0;
+out:
+    {
+        sov_error ignored = SOV_ERROR_INIT;
+        sov_db_query(c, "SELECT pg_advisory_unlock(hashtext($1))", 1, lock, NULL, &ignored);
+    }
+    return rc;
 }
 
 static int
@@ -172,11 +199,21 @@ ensure_seed(job *j, sov_error *err)
     size_t n = 0;
     int rc;
 
-    if (sov_hv_volume_path(j->hv, j->ctx->cfg->storage_pool, j->seed, vpath, sizeof(vpath),
-                           err) == 0)
-        return 0;
-    if (err->code != SOV_E_NOT_FOUND)
+    sov_domain_state defined;
+
+    /* A seed is whole once the domain that uses it is defined; before that, one that exists
+     * may be the remains of an upload cut short: made again. */
+    if (sov_hv_state(j->hv, j->x.id, &defined, err) < 0)
         return -1;
+    if (sov_hv_volume_path(j->hv, j->ctx->cfg->storage_pool, j->seed, vpath, sizeof(vpath),
+                           err) == 0) {
+        if (defined != SOV_DOMAIN_NONE)
+            return 0;
+        if (sov_hv_volume_delete(j->hv, j->ctx->cfg->storage_pool, j->seed, err) < 0)
+            return -1;
+    } else if (err->code != SOV_E_NOT_FOUND) {
+        return -1;
+    }
     sov_error_clear(err);
     {
         sov_autoptr(sov_dbconn) c = NULL;
@@ -406,9 +443,9 @@ sov_instance_delete_op(sov_op_run *run, const sov_op *op, sov_error *err)
                         "state = 'running' LIMIT 1", 2, params, &res, err) < 0)
         return -1;
     if (PQntuples(res) > 0) {
-        sov_error_set(err, SOV_E_UNAVAILABLE, "waiting for operation %s on the instance",
+        sov_log_debug("instance %s: delete waits for operation %s", j.x.id,
                       PQgetvalue(res, 0, 0));
-        return -1;
+        return SOV_OP_LATER;    /* not a failure: no attempt spent */
     }
     sov_db_release(SOV_TAKE_PTR(c));
     if (j.x.host_id[0]) {
@@ -429,13 +466,22 @@ sov_instance_delete_op(sov_op_run *run, const sov_op *op, sov_error *err)
 int
 sov_instance_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov_error *err)
 {
-    static const char *const from[] = { "scheduling", "building", "running", "stopped",
-                                        "deleting", NULL };
+    static const char *const any[] = { "scheduling", "building", "running", "stopped",
+                                       "deleting", NULL };
+    /* A create or action failing under a pending delete leaves the delete in charge. */
+    static const char *const not_deleting[] = { "scheduling", "building", "running",
+                                                "stopped", NULL };
+    bool del = strcmp(op->kind, "instance.delete") == 0;
     sov_autoptr(sov_dbconn) c = NULL;
 
     if (sov_db_acquire(sov_op_ctx(run)->db, &c, err) < 0)
         return -1;
-    return repo_instance_set_state(c, op->resource_id, from, "error", reason, NULL, err);
+    if (repo_instance_set_state(c, op->resource_id, del ? any : not_deleting, "error", reason,
+                                NULL, err) < 0 && err->code == SOV_E_CONFLICT) {
+        sov_error_clear(err);   /* nothing to mark: deleted, or the delete owns it */
+        return 0;
+    }
+    return err->code == SOV_OK ? 0 : -1;
 }
 
 const sov_op_kind sov_compute_op_kinds[] = {

@@ -604,7 +604,8 @@ sov_token_create(sov_ctx *ctx, const char *name, const char *expires_at, const c
 
     if (sov_check_text("name", name, false, err) < 0)
         return -1;
-    if (expires_at && *expires_at) {
+    /* "" is no time at all, not "never": only null or absence mean a token that lasts. */
+    if (expires_at) {
         if (sov_rfc3339_parse(expires_at, &t) < 0)
             return sov_error_invalid(err, "expires_at", "expires_at must be an RFC 3339 time "
                                                         "like 2027-01-31T12:00:00Z");

@@ -54,6 +54,13 @@ static const char SQL_CLAIM[] =
     " started_at = coalesce(o.started_at, now()), updated_at = now()"
     " FROM c WHERE o.id = c.id RETURNING " OP_COLS ", c.old_state, c.old_step";
 
+/* Not now, and no attempt spent: the next claim counts it again. */
+static const char SQL_DEFER[] =
+    "UPDATE operations SET state = 'queued', run_after = now() + make_interval(secs => $4::int),"
+    " attempts = attempts - 1, error = $5, error_code = $6, locked_by = NULL,"
+    " locked_until = NULL, updated_at = now()"
+    " WHERE id = $1 AND locked_by = $2 AND attempts = $3::int RETURNING 1";
+
 static const char SQL_STEP[] =
     "UPDATE operations SET step = $4, progress = greatest(progress, $5::int),"
     " locked_until = now() + make_interval(secs => $6::int), updated_at = now()"
@@ -280,8 +287,13 @@ execute(sov_op_run *run, bool taken_over, const char *old_step)
     if (taken_over)
         sov_log_warn("operation %s (%s) taken over after its lease ran out in step '%s'",
                      run->op.id, run->op.kind, old_step);
-    if (run->kind->handler(run, &run->op, &err) == 0) {
+    int rc = run->kind->handler(run, &run->op, &err);
+    if (rc == 0) {
         settle(run, SQL_FINISH, "succeeded", "", "");
+        return;
+    }
+    if (rc == SOV_OP_LATER) {
+        settle(run, SQL_DEFER, "2", "", "");
         return;
     }
     if (err.code == SOV_E_CONFLICT && strstr(err.msg, "no longer ours"))

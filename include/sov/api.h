@@ -126,6 +126,11 @@ enum MHD_Result sov_api_reply_json_as(sov_request *req, unsigned status, json_t 
 /* Reply with bytes of the given content type; data is copied. */
 enum MHD_Result sov_api_reply_bytes(sov_request *req, unsigned status, const char *ctype,
                                     const void *data, size_t len);
+/* Reply with a response the handler made (e.g. MHD_create_response_from_callback, for a
+ * document streamed as it is read), adding the headers every reply carries. Takes resp,
+ * also on failure; len is its size, for the request log. */
+enum MHD_Result sov_api_reply_response(sov_request *req, unsigned status, const char *ctype,
+                                       struct MHD_Response *resp, size_t len);
 /* Reply with the problem+json for err (status from its code). A 5xx logs err->detail with
  * the request id and shows the client only the request id. */
 enum MHD_Result sov_api_reply_problem(sov_request *req, const sov_error *err);

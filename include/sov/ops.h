@@ -50,7 +50,10 @@ int sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const 
 
 typedef struct sov_op_run sov_op_run;   /* a running operation, as its handler sees it */
 
-/* A handler: 0 when done; -1 with err to fail (SOV_E_UNAVAILABLE: retry later). */
+/* A handler: 0 when done; -1 with err to fail (SOV_E_UNAVAILABLE: retry later, counting an
+ * attempt); SOV_OP_LATER when it must wait for something else first (run again in a
+ * moment, no attempt spent). */
+#define SOV_OP_LATER 1
 typedef int (*sov_op_handler)(sov_op_run *run, const sov_op *op, sov_error *err);
 
 typedef struct sov_op_kind {

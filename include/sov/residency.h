@@ -114,4 +114,139 @@ int sov_residency_record(sov_dbconn *c, const char *tenant_id, const char *resou
                          const sov_policy *policy, const char *reason,
                          const char *operation_id, sov_error *err);
 
+/* ---- history ---- */
+
+/* One residency record of a resource, as GET /v1/{collection}/{id}/residency shows it. */
+typedef struct sov_residency_event {
+    long long seq;
+    char at[40];                /* RFC 3339 UTC, with microseconds when it has them */
+    char event[16];             /* placed, moved, copied, deleted */
+    sov_location from, to;      /* all "" for none */
+    sov_policy policy;          /* the policy in force when it was written */
+    char reason[512];
+    char operation_id[SOV_UUID_LEN + 1];    /* "" for none */
+} sov_residency_event;
+
+typedef SOV_PAGE(sov_residency_event) sov_residency_event_page;
+
+/* The records of one resource of tenant_id in the order they were written (keyset: seq >
+ * after, a decimal). The caller has made sure the principal sees the resource. */
+int sov_residency_history(sov_ctx *ctx, const char *tenant_id, const char *resource_type,
+                          const char *resource_id, const char *after, unsigned limit,
+                          sov_residency_event_page *ret, sov_error *err);
+
+/* ---- reports ----
+ *
+ * A residency report lists, for every resource in scope, where its data lived during a
+ * period (intervals clipped to it), the resource-hours per country and jurisdiction, and
+ * every interval the tenant's policy in force at the time did not allow. A worker builds it
+ * from one consistent snapshot of the records, streamed through a server-side cursor, writes
+ * it as CSV or JSON, signs it with this control plane's Ed25519 key and stores it in chunks
+ * that any sovd can serve. */
+
+#define SOV_KEY_ID_LEN 16               /* hex: the first 8 bytes of SHA-256(DER public key) */
+#define SOV_SIGNATURE_LEN 64            /* an Ed25519 signature */
+#define SOV_REPORT_TENANTS_MAX 64       /* tenants one report may name */
+#define SOV_REPORT_CHUNK (1024 * 1024)  /* bytes per stored chunk of a document */
+
+/* A published signing key: only its public half ever leaves the state folder. */
+typedef struct sov_signing_key {
+    char key_id[SOV_KEY_ID_LEN + 1];
+    char algorithm[16];         /* "ed25519" */
+    char public_pem[512];
+    char created_at[40];
+    char retired_at[40];        /* "" while in use */
+} sov_signing_key;
+
+/* Load the newest key this state folder holds (<state_dir>/signing/<key_id>.pem, 0600 in a
+ * 0700 folder) or make one, and publish its public half in signing_keys. Once per process,
+ * after migrations, before workers start; sov_signing_release() at exit. */
+int sov_signing_init(sov_db *db, const char *state_dir, sov_error *err);
+void sov_signing_release(void);
+/* The key this process signs with now. */
+int sov_signing_key_current(sov_ctx *ctx, sov_signing_key *ret, sov_error *err);
+/* A published key by id, retired or not; SOV_E_NOT_FOUND otherwise. */
+int sov_signing_key_get(sov_ctx *ctx, const char *key_id, sov_signing_key *ret,
+                        sov_error *err);
+/* Make a new key in this process's state folder, publish it, retire the one it replaces
+ * (its public half stays served) and sign with the new one from now on. Audited. */
+int sov_signing_rotate(sov_ctx *ctx, sov_signing_key *ret, sov_error *err);
+
+/* The key one document is signed with, held from the header (its key id) to the signature
+ * even if the process rotates meanwhile. */
+typedef struct sov_signer sov_signer;
+int sov_signer_get(sov_signer **ret, sov_error *err);
+const char *sov_signer_key_id(const sov_signer *s);
+/* Ed25519 over exactly msg[0..len). */
+int sov_signer_sign(sov_signer *s, const void *msg, size_t len,
+                    unsigned char sig[SOV_SIGNATURE_LEN], sov_error *err);
+void sov_signer_free(sov_signer *s);
+SOV_DEFINE_AUTOPTR(sov_signer, sov_signer_free)
+
+typedef struct sov_report {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];       /* whose request it was */
+    char requested_by[SOV_UUID_LEN + 1];    /* "" for sovd itself */
+    long long from_us, to_us;               /* the period, microseconds since 1970 */
+    char period_from[40], period_to[40];    /* the same, RFC 3339 UTC */
+    bool all_tenants;                       /* else the tenants listed */
+    size_t ntenants;
+    char tenants[SOV_REPORT_TENANTS_MAX][SOV_UUID_LEN + 1];
+    char format[8];                         /* csv or json */
+    char state[16];                         /* queued, running, succeeded, failed */
+    char state_reason[512];
+    char operation_id[SOV_UUID_LEN + 1];
+    char key_id[SOV_KEY_ID_LEN + 1];        /* "" until signed */
+    long long rows, violations, size_bytes;
+    char rows_sha256[65], document_sha256[65];
+    char created_at[40], finished_at[40];
+} sov_report;
+
+typedef SOV_PAGE(sov_report) sov_report_page;
+
+typedef struct sov_report_args {
+    const char *from, *to;          /* RFC 3339; from < to, at most ten years apart */
+    const char *format;             /* "csv" or "json" */
+    /* NULL: the caller's own tenant, or every tenant for operators and auditors of the
+     * operator tenant; they alone may name other tenants than their own. */
+    const char *const *tenants;
+    size_t ntenants;
+} sov_report_args;
+
+/* Record the report (queued) and its "residency.report" operation in one transaction. */
+struct sov_op;
+int sov_report_create(sov_ctx *ctx, const sov_report_args *a, sov_report *ret,
+                      struct sov_op *op, sov_error *err);
+/* Reports of the caller's tenant (any for operators); another's is SOV_E_NOT_FOUND. */
+int sov_report_get(sov_ctx *ctx, const char *id, sov_report *ret, sov_error *err);
+int sov_report_list(sov_ctx *ctx, const char *after, unsigned limit, sov_report_page *ret,
+                    sov_error *err);
+/* The signature of a finished report (SOV_E_CONFLICT while it is not). */
+int sov_report_signature(sov_ctx *ctx, const char *id, unsigned char sig[SOV_SIGNATURE_LEN],
+                         sov_report *meta, sov_error *err);
+
+/* A finished report's document, read a piece at a time from its stored chunks on a pooled
+ * connection held until the reader is freed. */
+typedef struct sov_report_reader sov_report_reader;
+int sov_report_open(sov_ctx *ctx, const char *id, sov_report *meta, sov_report_reader **ret,
+                    sov_error *err);
+/* Up to max bytes from pos into buf: how many (0 past the end), or -1. */
+long sov_report_read(sov_report_reader *r, unsigned long long pos, char *buf, size_t max,
+                     sov_error *err);
+void sov_report_reader_free(sov_report_reader *r);
+
+/* Build report id: what the worker does, callable directly (bench/report). progress, when
+ * not NULL, is told each step; returning -1 stops the build (the operation is not ours any
+ * more). Run twice, it builds the same report again and replaces the first. */
+typedef int (*sov_report_progress_fn)(void *arg, const char *step, int progress,
+                                      sov_error *err);
+int sov_report_build(sov_ctx *ctx, const char *id, sov_report_progress_fn progress,
+                     void *arg, sov_error *err);
+
+/* The operation kind "residency.report" (listed in compute/'s table of kinds). */
+struct sov_op_run;
+int sov_report_op(struct sov_op_run *run, const struct sov_op *op, sov_error *err);
+int sov_report_op_failed(struct sov_op_run *run, const struct sov_op *op, const char *reason,
+                         sov_error *err);
+
 #endif

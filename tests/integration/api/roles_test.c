@@ -41,7 +41,8 @@ static const unsigned role_bits[TL_ROLES] = {
 /* Path parameters this file knows how to fill, by the segment before them. */
 typedef enum param_kind {
     P_TENANT, P_WORKSPACE, P_USER, P_TOKEN, P_HOST, P_REGION, P_IMAGE, P_FLAVOR, P_INSTANCE,
-    P_OPERATION
+    P_OPERATION,
+    P_REPORT,
 } param_kind;
 
 static const struct {
@@ -59,6 +60,7 @@ static const struct {
     { "flavors", "id", P_FLAVOR },
     { "instances", "id", P_INSTANCE },
     { "operations", "id", P_OPERATION },
+    { "reports", "id", P_REPORT },
 };
 
 /* Who calls: a role in its home tenant, and the tenant whose ids are its own. */
@@ -92,6 +94,9 @@ static char image_ids[3][40];
  * flavor everyone reads. */
 static char instance_ids[3][40], operation_ids[3][40];
 static char flavor_id[40];
+/* Each tenant's residency report (a row, queued: nothing builds it, so its document and
+ * signature answer 409 to those who may see it). */
+static char report_ids[3][40];
 
 static const char *
 operator_token(void)
@@ -157,6 +162,20 @@ make_operation(const tl_tenant *t, char *out, size_t size)
 }
 
 static void
+make_report(const tl_tenant *t, char *out, size_t size)
+{
+    char sql[256];
+    char *id;
+
+    snprintf(sql, sizeof(sql), "INSERT INTO residency_reports (tenant_id, period_from,"
+                               " period_to, format) VALUES ('%s', '2025-01-01T00:00:00Z',"
+                               " '2025-02-01T00:00:00Z', 'csv') RETURNING id", t->id);
+    id = tl_db_exec(db, sql);
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+static void
 setup(void)
 {
     const tl_tenant *all[] = { &op_t, &ten_a, &ten_b };
@@ -190,6 +209,7 @@ setup(void)
     for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++) {
         make_instance(all[i], instance_ids[i], sizeof(instance_ids[i]));
         make_operation(all[i], operation_ids[i], sizeof(operation_ids[i]));
+        make_report(all[i], report_ids[i], sizeof(report_ids[i]));
     }
 }
 
@@ -485,6 +505,9 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
         break;
     case P_OPERATION:
         snprintf(v, sizeof(v), "%.39s", operation_ids[index_of(f->t)]);
+        break;
+    case P_REPORT:
+        snprintf(v, sizeof(v), "%.39s", report_ids[index_of(f->t)]);
         break;
     default:
         ck_abort_msg("add a fixture for {%s} of %s %s in roles_test.c", name, r->method,

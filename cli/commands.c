@@ -1,0 +1,189 @@
+/* commands.c: verbs with code of their own (image upload, image create from a file,
+ * version) and the human views of answers that are not one resource (whoami, quotas, the
+ * audit verdict). Everything else is a row of resources.c run by verbs.c. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/opensslv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctl.h"
+
+/* ---- views ---- */
+
+static void
+field_line(const char *label, const char *value)
+{
+    char clean[512];
+
+    snprintf(clean, sizeof(clean), "%s", value ? value : "-");
+    ctl_blank_controls(clean);
+    printf("%-10s%s\n", label, clean);
+}
+
+void
+ctl_view_whoami(ctl_ctx *ctx, const json_t *me)
+{
+    char line[512];
+    const char *expires = json_string_value(ctl_json_path(me, "token.expires_at"));
+
+    snprintf(line, sizeof(line), "%s <%s>",
+             ctl_text(ctl_json_path(me, "user.name")),
+             ctl_text(ctl_json_path(me, "user.email")));
+    field_line("user", line);
+    field_line("user id", ctl_text(ctl_json_path(me, "user.id")));
+    field_line("role", ctl_text(json_object_get(me, "role")));
+    snprintf(line, sizeof(line), "%s (%s)", ctl_text(ctl_json_path(me, "tenant.name")),
+             ctl_text(ctl_json_path(me, "tenant.id")));
+    field_line("tenant", line);
+    snprintf(line, sizeof(line), "%s (%s), expires %s",
+             ctl_text(ctl_json_path(me, "token.name")),
+             ctl_text(ctl_json_path(me, "token.id")), expires ? expires : "never");
+    field_line("token", line);
+    field_line("endpoint", ctx->set.endpoint);
+}
+
+void
+ctl_view_quota(ctl_ctx *ctx, const json_t *j)
+{
+    static const ctl_column cols[] = {
+        { "QUOTA", "quota", 0, NULL },
+        { "LIMIT", "limit", 0, NULL },
+        { "USED", "used", 0, NULL },
+        { "FREE", "free", 0, NULL },
+        { 0 },
+    };
+    sov_autoptr(json_t) rows = json_array();
+    const char *name;
+    json_t *q;
+
+    json_object_foreach(json_object_get(j, "quotas"), name, q) {
+        json_int_t limit = json_integer_value(json_object_get(q, "limit"));
+        json_int_t used = json_integer_value(json_object_get(q, "used"));
+        json_array_append_new(rows, json_pack("{s:s, s:I, s:I, s:I}", "quota", name, "limit",
+                                              limit, "used", used, "free",
+                                              limit > used ? limit - used : 0));
+    }
+    ctl_print_table(ctx, cols, rows);
+}
+
+void
+ctl_view_audit_verify(ctl_ctx *ctx, const json_t *j)
+{
+    json_int_t n = json_integer_value(json_object_get(j, "entries"));
+    const json_t *broken = json_object_get(j, "first_broken");
+
+    if (json_is_true(json_object_get(j, "ok"))) {
+        printf("%sThe audit chain is intact%s: %lld entries verified.\n",
+               ctl_state_color(ctx, "ok"), ctl_color_reset(ctx), (long long) n);
+        return;
+    }
+    printf("%sThe audit chain is BROKEN%s at entry %lld: %s (%lld entries checked).\n",
+           ctl_state_color(ctx, "failed"), ctl_color_reset(ctx),
+           (long long) json_integer_value(json_object_get(broken, "seq")),
+           ctl_text(json_object_get(broken, "reason")),
+           (long long) n);
+}
+
+/* ---- images from files ---- */
+
+/* PUT the file to /v1/images/{id}/file as it is read: never whole in memory. */
+static int
+upload(ctl_ctx *ctx, const char *id, const char *file, json_t **ret)
+{
+    sov_autoptr(FILE) in = fopen(file, "rb");
+    sov_autofree char *path = ctl_path_join("/v1/images", id, "/file");
+    ctl_req req = { .method = "PUT", .progress = true };
+    struct stat st;
+    ctl_resp r;
+    int rc;
+
+    if (!in || fstat(fileno(in), &st) < 0)
+        return ctl_usage_error(ctx, "could not open %s: %s", file, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return ctl_usage_error(ctx, "%s is not a regular file", file);
+    req.path = path;
+    req.upload = in;
+    req.upload_len = st.st_size;
+    if ((rc = ctl_http(ctx, &req, &r)) != 0)
+        return rc;
+    if (r.status >= 400)
+        rc = ctl_problem(ctx, &r);
+    else if (ret)
+        *ret = SOV_TAKE_PTR(r.json);
+    ctl_resp_release(&r);
+    return rc;
+}
+
+int
+ctl_cmd_image_upload(ctl_ctx *ctx)
+{
+    sov_autoptr(json_t) image = NULL;
+    int rc = upload(ctx, ctx->id, ctx->args[1], &image);
+
+    if (rc == 0)
+        ctl_print(ctx, image);
+    return rc;
+}
+
+static int
+create_then_upload(ctl_ctx *ctx, const char *file)
+{
+    sov_autoptr(json_t) image = NULL;
+    sov_autofree char *id = NULL;
+    ctl_resp r;
+    int rc;
+
+    if ((rc = ctl_send(ctx, &r)) != 0)
+        return rc;
+    if (r.status >= 400) {
+        rc = ctl_problem(ctx, &r);
+        ctl_resp_release(&r);
+        return rc;
+    }
+    id = json_string_value(json_object_get(r.json, "id"))
+             ? strdup(json_string_value(json_object_get(r.json, "id")))
+             : NULL;
+    ctl_resp_release(&r);
+    if (!id)
+        return ctl_fail(CTL_EXIT_API, "the API made the image but did not say its id");
+    if ((rc = upload(ctx, id, file, &image)) != 0) {
+        fprintf(stderr, "The image %s stays queued: sovctl image upload %s FILE tries again.\n",
+                id, id);
+        return rc;
+    }
+    ctl_print(ctx, image);
+    return 0;
+}
+
+int
+ctl_cmd_image_create(ctl_ctx *ctx)
+{
+    const char *file = ctl_value(ctx, "file");
+    struct stat st;
+    ctl_resp r;
+    int rc;
+
+    if (file && ctl_value(ctx, "source-url"))
+        return ctl_usage_error(ctx, "give --source-url or --file, not both");
+    if (file && (stat(file, &st) < 0 || !S_ISREG(st.st_mode)))
+        return ctl_usage_error(ctx, "--file %s: not a file one can read", file);
+    if (file)
+        return create_then_upload(ctx, file);
+    if ((rc = ctl_send(ctx, &r)) == 0)
+        rc = ctl_send_answer(ctx, &r);
+    ctl_resp_release(&r);
+    return rc;
+}
+
+int
+ctl_cmd_version(ctl_ctx *ctx)
+{
+    curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
+    (void) ctx;
+    printf("sovctl %s (libcurl %s, jansson %s, %s)\n", SOV_VERSION, cv->version,
+           jansson_version_str(), OPENSSL_VERSION_TEXT);
+    return 0;
+}

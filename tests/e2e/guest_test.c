@@ -1,0 +1,595 @@
+/* A real guest through the API, on the machine's own libvirtd (qemu:///system): sovd adds
+ * the host (KVM or TCG, as scripts/test detected), imports the tiny guest image from a
+ * file:// URL, and creates an instance of it. The instance counts as booted when its serial
+ * console, read through GET /v1/instances/{id}/console, shows userspace and a DHCP lease
+ * from the instance's NAT network; the reconciler then reports the leased address. The test
+ * stops it (gracefully: the guest powers off on the ACPI button), starts it, reboots it and
+ * deletes it, and checks that nothing is left on the host (domain, disk, seed, console log)
+ * and that the host's capacity and the tenant's quota are all given back.
+ *
+ * Every libvirt object has a name of this run (pool sovtest-<pid>-<rand>, network
+ * sovt<pid>, domain sov-<instance id>) and is removed when the test process exits, however
+ * it exits: the system libvirtd is shared with other runs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "testlib.h"
+
+#define URI "qemu:///system"
+#define REGION "fr-e2e-1"
+#define OP_WAIT_S 120           /* an operation on a real host, TCG on a busy machine */
+#define CONSOLE_WAIT_S 120      /* a marker on the console: 8-25 s under TCG */
+#define ADDRESS_WAIT_S 60       /* the reconciler runs every 2 s */
+#define CONSOLE_READER_MAX 8192
+
+static char *db;
+static char *tmp;
+static char *image;
+static char *op;                /* the bootstrap operator's token */
+static tl_sovd sovd;
+static tl_tenant acme;
+static char pool[64], net[16], subnet[16], cidr[32];
+static char domain[64];         /* sov-<id> of the instance, once created */
+
+/* ---- small helpers ---- */
+
+static double
+now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static const char *
+str(const json_t *j, const char *key)
+{
+    const char *v = json_string_value(json_object_get(j, key));
+
+    ck_assert_msg(v, "no string '%s' in %s", key, json_dumps(j, 0));
+    return v;
+}
+
+static long long
+num(const json_t *j, const char *key)
+{
+    json_t *v = json_object_get(j, key);
+
+    ck_assert_msg(json_is_integer(v), "no integer '%s' in %s", key, json_dumps(j, 0));
+    return json_integer_value(v);
+}
+
+/* Run a shell command, its output into a new string (malloc); the exit status in *rc. */
+static char *
+sh_out(int *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static char *
+sh_out(int *rc, const char *fmt, ...)
+{
+    char *cmd = NULL, out[700], *text;
+    va_list ap;
+
+    va_start(ap, fmt);
+    ck_assert(vasprintf(&cmd, fmt, ap) > 0);
+    va_end(ap);
+    snprintf(out, sizeof(out), "%s/sh.out", tmp);
+    *rc = tl_sh("%s >'%s' 2>&1", cmd, out);
+    text = tl_read_file(out);
+    unlink(out);
+    free(cmd);
+    return text ? text : strdup("");
+}
+
+/* Run cmd with /bin/sh once this process has exited, however it exits (a failed check ends
+ * the test process before its teardown): a watcher waits for the end of a pipe only this
+ * process holds, as tl_libvirt_pool_cleanup_at_exit does for pools. */
+static void
+sh_at_exit(const char *cmd)
+{
+    int fds[2];
+    pid_t pid;
+
+    ck_assert(pipe2(fds, O_CLOEXEC) == 0);
+    pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        char byte;
+        int null = open("/dev/null", O_RDWR);
+        ssize_t n;
+
+        /* Out of the test's process group and output: check may kill the group on a
+         * timeout, and meson waits for every holder of the test's stdout to close it. */
+        setsid();
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != fds[0])
+                close(fd);
+        do
+            n = read(fds[0], &byte, 1);
+        while (n > 0 || (n < 0 && errno == EINTR));
+        execl("/bin/sh", "sh", "-c", cmd, (char *) NULL);
+        _exit(127);
+    }
+    close(fds[0]);
+}
+
+static void
+domain_cleanup_now(const char *name)
+{
+    tl_sh("virsh -q -c " URI " destroy '%s' >/dev/null 2>&1", name);
+    tl_sh("virsh -q -c " URI " undefine --nvram '%s' >/dev/null 2>&1 ||"
+          " virsh -q -c " URI " undefine '%s' >/dev/null 2>&1", name, name);
+}
+
+static void
+network_cleanup_now(void)
+{
+    tl_sh("virsh -q -c " URI " net-destroy '%s' >/dev/null 2>&1", net);
+    tl_sh("virsh -q -c " URI " net-undefine '%s' >/dev/null 2>&1", net);
+}
+
+static void
+pool_cleanup_now(void)
+{
+    tl_sh("virsh -q -c " URI " pool-destroy '%s' >/dev/null 2>&1", pool);
+    tl_sh("virsh -q -c " URI " pool-undefine '%s' >/dev/null 2>&1", pool);
+}
+
+static void
+assert_traversable(const char *dir)
+{
+    char path[600];
+    struct stat st = { 0 };
+
+    snprintf(path, sizeof(path), "%s", dir);
+    for (char *slash; (slash = strrchr(path, '/')) && slash != path; *slash = '\0') {
+        ck_assert_msg(stat(path, &st) == 0 && (st.st_mode & S_IXOTH),
+                      "libvirt-qemu cannot pass through %s (mode %o): make SOV_TEST_TMPDIR's "
+                      "folders world-traversable", path, (unsigned) st.st_mode & 07777);
+    }
+}
+
+/* A /24 in 10.0.0.0/8 that no libvirt network, interface address or route of this machine
+ * uses: the NAT network sovd defines must not shadow anything. */
+static void
+pick_subnet(void)
+{
+    int rc;
+    char *used = sh_out(&rc, "{ ip -4 -o addr show; ip -4 route show;"
+                             " for n in $(virsh -q -c " URI " net-list --all --name); do"
+                             " virsh -q -c " URI " net-dumpxml \"$n\"; done; }");
+    unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
+
+    ck_assert_msg(rc == 0, "could not list the machine's networks: %s", used);
+    for (int tries = 0; tries < 1000; tries++) {
+        unsigned a = 16 + (unsigned) rand_r(&seed) % 224, b = (unsigned) rand_r(&seed) % 256;
+        char needle[24];
+
+        snprintf(subnet, sizeof(subnet), "10.%u.%u.", a, b);
+        snprintf(needle, sizeof(needle), "10.%u.", a);
+        /* Avoid the whole 10.a/16 when anything of it is in use: routes may be wider. */
+        if (!strstr(used, needle)) {
+            snprintf(cidr, sizeof(cidr), "10.%u.%u.0/24", a, b);
+            free(used);
+            return;
+        }
+    }
+    ck_abort_msg("no free 10.x.y.0/24 for the test's NAT network");
+}
+
+/* ---- fixture ---- */
+
+static void
+setup(void)
+{
+    unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
+    char cmd[1024];
+    int rc;
+    char *out;
+
+    db = tl_db_create();
+    tmp = tl_tmpdir();
+    memset(&sovd, 0, sizeof(sovd));
+    op = NULL;
+    image = NULL;
+    domain[0] = '\0';
+    /* libvirt-qemu reads the disks in tmp/pool (DAC: libvirt chowns the image files to it,
+     * never the folders), so every folder above must let others through. */
+    ck_assert_int_eq(chmod(tmp, 0755), 0);
+    assert_traversable(tmp);
+    snprintf(pool, sizeof(pool), "sovtest-%d-%04x", (int) getpid(),
+             (unsigned) rand_r(&seed) & 0xffff);
+    snprintf(net, sizeof(net), "sovt%d", (int) getpid());
+    ck_assert_msg(strlen(net) < 15, "network name '%s' too long for libvirt", net);
+    out = sh_out(&rc, "virsh -q -c " URI " net-info '%s'", net);
+    ck_assert_msg(rc != 0, "a network '%s' exists already on " URI ": %s", net, out);
+    free(out);
+    pick_subnet();
+    /* Registered before anything exists, so a failure at any point leaves nothing. */
+    tl_libvirt_pool_cleanup_at_exit(URI, pool);
+    snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " net-destroy '%s';"
+             " virsh -q -c " URI " net-undefine '%s'; rm -rf '%s'", net, net, tmp);
+    sh_at_exit(cmd);
+}
+
+/* Stop sovd with SIGTERM: it must exit 0, with nothing for the sanitizers to report. The
+ * log's tail, into tail, when it does not. */
+static int
+stop_sovd(char *tail, size_t size)
+{
+    char *log;
+    int rc;
+
+    tail[0] = '\0';
+    if (sovd.pid <= 0)
+        return 0;
+    rc = tl_sovd_stop(&sovd, SIGTERM, 30);
+    if (rc != 0 && (log = tl_sovd_log(&sovd))) {
+        size_t n = strlen(log);
+        snprintf(tail, size, "%s", n > size - 1 ? log + n - (size - 1) : log);
+        free(log);
+    }
+    return rc;
+}
+
+static void
+teardown(void)
+{
+    char tail[4096];
+    int rc = stop_sovd(tail, sizeof(tail));
+
+    if (domain[0])
+        domain_cleanup_now(domain);
+    network_cleanup_now();
+    pool_cleanup_now();
+    tl_sovd_discard(&sovd);
+    tl_guest_image_remove(image);
+    free(image);
+    tl_db_drop(db);
+    free(db);
+    free(op);
+    tl_tmpdir_remove(tmp);
+    free(tmp);
+    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM:\n%s", rc, tail);
+}
+
+/* ---- the API ---- */
+
+/* Poll an operation until it succeeded or failed; fails the test if it failed or is still
+ * going after OP_WAIT_S. */
+static void
+wait_op_ok(const char *id)
+{
+    char path[128];
+    double until = now() + OP_WAIT_S;
+
+    snprintf(path, sizeof(path), "/v1/operations/%s", id);
+    for (;;) {
+        json_t *o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+        const char *state = str(o, "state");
+
+        if (strcmp(state, "succeeded") == 0) {
+            json_decref(o);
+            return;
+        }
+        ck_assert_msg(strcmp(state, "failed") != 0, "operation %s failed: %s", id,
+                      json_dumps(o, 0));
+        ck_assert_msg(now() < until, "operation %s still %s after %d s: %s", id, state,
+                      OP_WAIT_S, json_dumps(o, 0));
+        json_decref(o);
+        usleep(100 * 1000);
+    }
+}
+
+static json_t *
+get_instance(const char *id)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/v1/instances/%s", id);
+    return tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+}
+
+static void
+assert_instance_state(const char *id, const char *want)
+{
+    json_t *x = get_instance(id);
+
+    ck_assert_msg(strcmp(str(x, "state"), want) == 0, "instance %s is %s, not %s: %s", id,
+                  str(x, "state"), want, json_dumps(x, 0));
+    json_decref(x);
+}
+
+/* POST /v1/instances/{id}/actions and wait for its operation; returns the seconds it took. */
+static double
+act(const char *id, const char *action, const char *want_state)
+{
+    char path[128], body[64];
+    double t0 = now();
+    json_t *r;
+
+    snprintf(path, sizeof(path), "/v1/instances/%s/actions", id);
+    snprintf(body, sizeof(body), "{\"action\":\"%s\"}", action);
+    r = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
+    wait_op_ok(str(json_object_get(r, "operation"), "id"));
+    json_decref(r);
+    assert_instance_state(id, want_state);
+    return now() - t0;
+}
+
+/* The console of an instance through the API; skip: how many TL_GUEST_UP lines of it to
+ * leave out, so a wait finds the next boot's marker, not an earlier one. */
+typedef struct console {
+    const char *id;
+    unsigned skip;
+} console;
+
+static unsigned
+count_of(const char *text, const char *marker)
+{
+    unsigned n = 0;
+
+    for (const char *p = text; p && (p = strstr(p, marker)); p += strlen(marker))
+        n++;
+    return n;
+}
+
+static char *
+console_read(void *arg)
+{
+    const console *c = arg;
+    char path[128];
+    const char *from;
+    char *text;
+    tl_resp r;
+
+    snprintf(path, sizeof(path), "/v1/instances/%s/console", c->id);
+    tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &r);
+    if (r.status != 200) {
+        tl_resp_free(&r);
+        return NULL;
+    }
+    from = r.body;
+    for (unsigned i = 0; i < c->skip && from; i++) {
+        from = strstr(from, TL_GUEST_UP);
+        if (from)
+            from += strlen(TL_GUEST_UP);
+    }
+    text = strdup(from ? from : "");
+    tl_resp_free(&r);
+    return text;
+}
+
+/* ---- the test ---- */
+
+START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_nothing)
+{
+    const char *virt = tl_env("SOV_TEST_VIRT_TYPE");
+    char pool_path[600], store[600], pool_flag[128], path_flag[700], net_flag[64],
+        cidr_flag[64], store_flag[700], body[2048], path[256], id[40];
+    double t0, t_running, t_up, t_dhcp, t_addr, t_stop, t_start, t_restart_up, t_reboot,
+        t_reboot_up, t_delete;
+    char *addr, *up, *text, *out;
+    json_t *j, *h, *x, *q;
+    int rc;
+
+    snprintf(pool_path, sizeof(pool_path), "%s/pool", tmp);
+    snprintf(store, sizeof(store), "%s/store", tmp);
+    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
+    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s", pool_path);
+    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
+    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=%s", cidr);
+    snprintf(store_flag, sizeof(store_flag), "--image-store=%s", store);
+    const char *args[] = { pool_flag, path_flag, net_flag, cidr_flag, store_flag,
+                           "--image-allow-file-urls=true", "--host-check-interval=2",
+                           "--stop-timeout=20", NULL };
+    tl_sovd_start(&sovd, db, args);
+    op = tl_operator_token(&sovd);
+    tl_tenant_make(&sovd, op, "acme", &acme);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"" REGION "\",\"name\":\"E2E\",\"country\":\"FR\","
+                           "\"datacenter\":\"dc-e2e\",\"zones\":[\"a\"]}", 201));
+
+    /* The machine's libvirtd, as scripts/test found it: KVM only where it really works. */
+    h = tl_call_ok(&sovd, "POST", "/v1/hosts", op,
+                   "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
+                   "\"libvirt_uri\":\"" URI "\"}", 201);
+    ck_assert_str_eq(str(h, "state"), "up");
+    ck_assert_msg(strcmp(str(h, "hypervisor"), virt) == 0,
+                  "sovd found hypervisor '%s' (%s), scripts/test detected '%s'",
+                  str(h, "hypervisor"),
+                  json_string_value(json_object_get(h, "hypervisor_reason"))
+                      ? json_string_value(json_object_get(h, "hypervisor_reason")) : "",
+                  virt);
+    if (strcmp(virt, "qemu") == 0)
+        ck_assert_msg(json_string_value(json_object_get(h, "hypervisor_reason")) &&
+                      *json_string_value(json_object_get(h, "hypervisor_reason")),
+                      "TCG without a reason: %s", json_dumps(h, 0));
+    printf("host: hypervisor %s%s%s\n", str(h, "hypervisor"),
+           json_string_value(json_object_get(h, "hypervisor_reason")) ? " because " : "",
+           json_string_value(json_object_get(h, "hypervisor_reason"))
+               ? json_string_value(json_object_get(h, "hypervisor_reason")) : "");
+
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+                           "{\"name\":\"e2e-tiny\",\"vcpus\":1,\"memory_mib\":256,"
+                           "\"disk_gib\":1}", 201));
+
+    image = tl_guest_image();
+    {
+        char cmd[1024];
+        snprintf(cmd, sizeof(cmd), "rm -rf \"$(dirname '%s')\"", image);
+        sh_at_exit(cmd);
+    }
+    snprintf(body, sizeof(body), "{\"name\":\"guest\",\"region\":\"" REGION "\","
+             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", image);
+    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
+    wait_op_ok(str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+
+    /* Create, and follow it until the guest has booted and has its lease. */
+    t0 = now();
+    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER],
+                   "{\"name\":\"vm-1\",\"flavor\":\"e2e-tiny\",\"image\":\"guest\"}", 202);
+    snprintf(id, sizeof(id), "%s", str(json_object_get(j, "instance"), "id"));
+    snprintf(domain, sizeof(domain), "sov-%s", id);
+    {
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " destroy '%s';"
+                 " virsh -q -c " URI " undefine --nvram '%s' || virsh -q -c " URI
+                 " undefine '%s'", domain, domain, domain);
+        sh_at_exit(cmd);
+    }
+    wait_op_ok(str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    t_running = now() - t0;
+    assert_instance_state(id, "running");
+
+    console con = { id, 0 };
+    up = tl_console_expect(console_read, &con, TL_GUEST_UP, CONSOLE_WAIT_S);
+    t_up = now() - t0;
+    free(up);
+    addr = tl_console_expect(console_read, &con, TL_GUEST_DHCP, CONSOLE_WAIT_S);
+    t_dhcp = now() - t0;
+    ck_assert_msg(strncmp(addr, subnet, strlen(subnet)) == 0,
+                  "the guest leased '%s', outside the instance network %s", addr, cidr);
+
+    /* The reconciler reads the lease from libvirt and reports it. */
+    for (double until = now() + ADDRESS_WAIT_S;;) {
+        bool found = false;
+        json_t *a;
+        size_t i;
+
+        x = get_instance(id);
+        json_array_foreach(json_object_get(x, "addresses"), i, a)
+            found = found || (json_is_string(a) && strcmp(json_string_value(a), addr) == 0);
+        if (found) {
+            json_decref(x);
+            break;
+        }
+        ck_assert_msg(now() < until, "addresses of the instance never showed %s: %s", addr,
+                      json_dumps(x, 0));
+        json_decref(x);
+        usleep(200 * 1000);
+    }
+    t_addr = now() - t0;
+
+    /* Stop: the guest powers off on the ACPI power button, well before stop_timeout. */
+    t_stop = act(id, "stop", "stopped");
+    out = sh_out(&rc, "virsh -q -c " URI " domstate '%s'", domain);
+    ck_assert_msg(rc == 0 && strncmp(out, "shut off", 8) == 0, "domstate of %s: %s", domain,
+                  out);
+    free(out);
+    text = tl_sovd_log(&sovd);
+    ck_assert_msg(!strstr(text, "did not shut down within"),
+                  "the guest did not power off on ACPI; sovd pulled the plug");
+    free(text);
+    ck_assert_msg(t_stop < 20.0, "a graceful stop took %.1f s", t_stop);
+
+    /* Start: the console log is rewritten (append='off'), and the guest boots again. */
+    t_start = act(id, "start", "running");
+    text = console_read(&con);
+    ck_assert_msg(!text || !strstr(text, TL_GUEST_DHCP),
+                  "the console still holds the previous boot after start:\n%s", text);
+    free(text);
+    t0 = now();
+    up = tl_console_expect(console_read, &con, TL_GUEST_UP, CONSOLE_WAIT_S);
+    t_restart_up = now() - t0;
+    free(up);
+    text = console_read(&con);
+    ck_assert_msg(count_of(text, TL_GUEST_UP) == 1, "the console was appended to, not "
+                  "rewritten, on start:\n%s", text);
+    free(text);
+
+    /* Reboot: a reset of the running domain; the same log goes on with a second boot. */
+    t_reboot = act(id, "reboot", "running");
+    t0 = now();
+    con.skip = 1;
+    up = tl_console_expect(console_read, &con, TL_GUEST_UP, CONSOLE_WAIT_S);
+    t_reboot_up = now() - t0;
+    free(up);
+
+    /* Delete: nothing stays on the host, and everything is given back. */
+    snprintf(path, sizeof(path), "/v1/instances/%s", id);
+    t0 = now();
+    j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    wait_op_ok(str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    t_delete = now() - t0;
+    assert_instance_state(id, "deleted");
+
+    out = sh_out(&rc, "virsh -q -c " URI " dominfo '%s'", domain);
+    ck_assert_msg(rc != 0, "domain %s is still defined: %s", domain, out);
+    free(out);
+    out = sh_out(&rc, "virsh -q -c " URI " pool-refresh '%s' >/dev/null &&"
+                      " virsh -q -c " URI " vol-list '%s'", pool, pool);
+    ck_assert_msg(rc == 0, "could not list pool %s: %s", pool, out);
+    ck_assert_msg(!strstr(out, id), "volumes of instance %s left in pool %s:\n%s", id, pool,
+                  out);
+    free(out);
+    {
+        static const char *const suffix[] = { "disk", "seed", "console.log" };
+        char file[800];
+        for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+            snprintf(file, sizeof(file), "%s/sov-%s-%s", pool_path, id, suffix[i]);
+            ck_assert_msg(access(file, F_OK) != 0, "%s is left on the host", file);
+        }
+    }
+
+    snprintf(path, sizeof(path), "/v1/hosts/%s", str(h, "id"));
+    json_decref(h);
+    h = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
+    ck_assert_int_eq(num(json_object_get(h, "usage"), "vcpus"), 0);
+    ck_assert_int_eq(num(json_object_get(h, "usage"), "memory_mib"), 0);
+    ck_assert_int_eq(num(json_object_get(h, "usage"), "disk_gib"), 0);
+    ck_assert_int_eq(num(json_object_get(h, "usage"), "gpus"), 0);
+    json_decref(h);
+
+    snprintf(path, sizeof(path), "/v1/tenants/%s/quotas", acme.id);
+    j = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    q = json_object_get(j, "quotas");
+    {
+        const char *key;
+        json_t *v;
+        json_object_foreach(q, key, v)
+            ck_assert_msg(num(v, "used") == (strcmp(key, "workspaces") == 0 ? 1 : 0),
+                          "quota %s used %lld after the delete", key, num(v, "used"));
+    }
+    json_decref(j);
+
+    printf("guest (%s): create -> running %.1f s, -> %s %.1f s, -> %s%s %.1f s, "
+           "-> address reported %.1f s; stop %.1f s; start %.1f s, -> %s %.1f s; "
+           "reboot %.1f s, -> %s %.1f s; delete %.1f s\n",
+           virt, t_running, TL_GUEST_UP, t_up, TL_GUEST_DHCP, addr, t_dhcp, t_addr, t_stop,
+           t_start, TL_GUEST_UP, t_restart_up, t_reboot, TL_GUEST_UP, t_reboot_up,
+           t_delete);
+    fflush(stdout);
+    free(addr);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("e2e/guest");
+    TCase *tc = tcase_create("guest");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 560);
+    tcase_add_test(tc, a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_nothing);
+    suite_add_tcase(s, tc);
+    return tl_run_suite(s);
+}

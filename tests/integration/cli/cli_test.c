@@ -1,0 +1,1121 @@
+/* sovctl against real sovd processes on a real PostgreSQL: the binary is run as a person or
+ * a script would run it (HOME in a folder of the test, stdout and stderr to files, no
+ * terminal), and its output read back: -o json parsed with jansson, tables compared as text.
+ * Login and its config file (mode 0600), profiles and the SOVCTL_* overrides; tenants,
+ * users, tokens, regions and flavors; lists that follow pages or stop at --limit; errors on
+ * stderr with the exit codes 1 (API), 2 (usage) and 3 (connection); --insecure's warning;
+ * creates that carry an Idempotency-Key; the help and a bash completion script bash accepts;
+ * on libvirt's test driver, an instance created and deleted with --wait and images streamed
+ * from files; Ctrl-C while waiting; a residency report downloaded and verified. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "testlib.h"
+
+#define REGION "fr-paris-1"
+#define MAX_ARGV 48
+
+extern char **environ;
+
+static char *db;
+static char *tmp;
+static char home[600], token_file[700];
+static tl_sovd sovd;
+static char *op;            /* the bootstrap operator's token */
+
+/* ---- running sovctl ---- */
+
+typedef struct run {
+    int status;             /* exit status; 128 + signal when killed */
+    char *out, *err;
+    json_t *json;           /* out parsed, when it is JSON */
+} run;
+
+static void
+run_free(run *r)
+{
+    free(r->out);
+    free(r->err);
+    json_decref(r->json);
+    memset(r, 0, sizeof(*r));
+}
+
+/* The environment of a child: ours without anything that could steer sovctl, then HOME of
+ * this test and the entries given ("NAME=value", NULL-terminated). */
+static char **
+child_env(const char *const *extra)
+{
+    static char home_env[700];
+    static char *env[512];
+    size_t n = 0;
+
+    for (char **e = environ; *e && n < 400; e++)
+        if (strncmp(*e, "SOVCTL_", 7) != 0 && strncmp(*e, "HOME=", 5) != 0 &&
+            strncmp(*e, "XDG_CONFIG_HOME=", 16) != 0 && strncmp(*e, "NO_COLOR=", 9) != 0)
+            env[n++] = *e;
+    snprintf(home_env, sizeof(home_env), "HOME=%s", home);
+    env[n++] = home_env;
+    for (size_t i = 0; extra && extra[i] && n < 510; i++)
+        env[n++] = (char *) extra[i];
+    env[n] = NULL;
+    return env;
+}
+
+static pid_t
+spawn(const char *input, const char *const *env, const char *const *args, int *in_fd)
+{
+    char out[700], err[700];
+    const char *argv[MAX_ARGV + 2] = { tl_env("SOV_SOVCTL") };
+    int pipefd[2];
+    size_t n = 1;
+    pid_t pid;
+
+    for (size_t i = 0; args[i] && n <= MAX_ARGV; i++)
+        argv[n++] = args[i];
+    snprintf(out, sizeof(out), "%s/out", tmp);
+    snprintf(err, sizeof(err), "%s/err", tmp);
+    ck_assert(pipe(pipefd) == 0);
+    pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(pipefd[0], 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        close(pipefd[1]);
+        execve(argv[0], (char **) argv, child_env(env));
+        _exit(127);
+    }
+    close(pipefd[0]);
+    if (input && write(pipefd[1], input, strlen(input)) < 0)
+        ck_abort_msg("could not write to sovctl: %s", strerror(errno));
+    if (in_fd)
+        *in_fd = pipefd[1];
+    else
+        close(pipefd[1]);
+    return pid;
+}
+
+static void
+collect(pid_t pid, run *r)
+{
+    char path[700];
+    int status;
+
+    ck_assert(waitpid(pid, &status, 0) == pid);
+    r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    snprintf(path, sizeof(path), "%s/out", tmp);
+    r->out = tl_read_file(path);
+    snprintf(path, sizeof(path), "%s/err", tmp);
+    r->err = tl_read_file(path);
+    ck_assert(r->out && r->err);
+    r->json = json_loads(r->out, 0, NULL);
+}
+
+/* sovctl with args; input on stdin (may be NULL); env entries added (may be NULL). */
+static void
+sovctl_v(run *r, const char *input, const char *const *env, const char *const *args)
+{
+    memset(r, 0, sizeof(*r));
+    collect(spawn(input, env, args, NULL), r);
+}
+
+#define SOVCTL(r, ...) sovctl_v((r), NULL, NULL, (const char *const[]) { __VA_ARGS__, NULL })
+#define SOVCTL_ENV(r, env, ...) \
+    sovctl_v((r), NULL, (const char *const[]) { env, NULL }, \
+             (const char *const[]) { __VA_ARGS__, NULL })
+
+/* Run, and want exit status 0: the output is parsed JSON when -o json was given. */
+#define SOVCTL_OK(r, ...)                                                                  \
+    do {                                                                                   \
+        SOVCTL((r), __VA_ARGS__);                                                          \
+        ck_assert_msg((r)->status == 0, "sovctl exited %d\nstdout: %s\nstderr: %s",       \
+                      (r)->status, (r)->out, (r)->err);                                    \
+    } while (0)
+
+static const char *
+str(const json_t *j, const char *key)
+{
+    const char *v = json_string_value(json_object_get(j, key));
+
+    ck_assert_msg(v, "no string '%s' in %s", key, j ? json_dumps(j, 0) : "(null)");
+    return v;
+}
+
+static size_t
+items(const run *r)
+{
+    const json_t *list = json_object_get(r->json, "items");
+
+    ck_assert_msg(json_is_array(list), "no items in: %s", r->out);
+    return json_array_size(list);
+}
+
+static void
+assert_has(const char *text, const char *part)
+{
+    ck_assert_msg(text && strstr(text, part), "'%s' not in:\n%s", part, text ? text : "(null)");
+}
+
+static size_t
+count_lines(const char *text, const char *prefix)
+{
+    const char *p = text;
+    size_t n = 0;
+
+    while (p && *p) {
+        if (strncmp(p, prefix, strlen(prefix)) == 0)
+            n++;
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return n;
+}
+
+/* ---- fixture ---- */
+
+static void
+setup(void)
+{
+    db = tl_db_create();
+    tmp = tl_tmpdir();
+    memset(&sovd, 0, sizeof(sovd));
+    op = NULL;
+    snprintf(home, sizeof(home), "%s/home", tmp);
+    ck_assert(mkdir(home, 0755) == 0);
+}
+
+static void
+teardown(void)
+{
+    int rc = sovd.pid > 0 ? tl_sovd_stop(&sovd, SIGTERM, 30) : 0;
+
+    tl_sovd_discard(&sovd);
+    tl_db_drop(db);
+    free(db);
+    free(op);
+    tl_tmpdir_remove(tmp);
+    free(tmp);
+    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM", rc);
+}
+
+static void
+start_with(const char *const *args)
+{
+    tl_sovd_start(&sovd, db, args);
+    op = tl_operator_token(&sovd);
+    snprintf(token_file, sizeof(token_file), "%s/operator.token", sovd.state);
+}
+
+static void
+start(void)
+{
+    start_with(NULL);
+}
+
+/* Start sovd and log in as its operator (profile default). */
+static void
+start_logged_in(void)
+{
+    run r;
+
+    start();
+    SOVCTL_OK(&r, "login", "--endpoint", sovd.base, "--token-file", token_file);
+    run_free(&r);
+}
+
+static void
+config_path(char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/.config/sovctl/config", home);
+}
+
+/* ---- login and configuration ---- */
+
+START_TEST(login_writes_a_private_config_and_whoami_reads_it)
+{
+    char path[700], *text;
+    struct stat st;
+    run r;
+
+    config_path(path, sizeof(path));
+    start();
+    SOVCTL_OK(&r, "login", "--endpoint", sovd.base, "--token-file", token_file);
+    assert_has(r.out, "as operator <operator@localhost>");
+    run_free(&r);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_msg((st.st_mode & 0777) == 0600, "config mode %o", st.st_mode & 0777);
+    *strrchr(path, '/') = '\0';
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_msg((st.st_mode & 0777) == 0700, "config folder mode %o", st.st_mode & 0777);
+    config_path(path, sizeof(path));
+    text = tl_read_file(path);
+    assert_has(text, sovd.base);
+    assert_has(text, op);
+    free(text);
+
+    SOVCTL_OK(&r, "whoami", "-o", "json");
+    ck_assert_str_eq(str(r.json, "role"), "operator");
+    ck_assert_str_eq(str(json_object_get(r.json, "tenant"), "name"), "operator");
+    run_free(&r);
+    SOVCTL_OK(&r, "whoami");
+    assert_has(r.out, "role      operator\n");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(login_reads_a_token_from_stdin_and_refuses_one_on_the_command_line)
+{
+    char input[128];
+    run r;
+
+    start();
+    snprintf(input, sizeof(input), "%s\n", op);
+    sovctl_v(&r, input, NULL,
+             (const char *const[]) { "login", "--endpoint", sovd.base, "--token", "-", NULL });
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    run_free(&r);
+    SOVCTL(&r, "login", "--endpoint", sovd.base, "--token", op);
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "--token-file");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(login_with_a_bad_token_saves_nothing)
+{
+    char bad[700], path[700];
+    struct stat st;
+    run r;
+
+    config_path(path, sizeof(path));
+    start();
+    snprintf(bad, sizeof(bad), "%s/bad.token", tmp);
+    ck_assert_int_eq(tl_sh("echo sov_nothing > '%s'", bad), 0);
+    SOVCTL(&r, "login", "--endpoint", sovd.base, "--token-file", bad);
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "authentication required");
+    assert_has(r.err, "hint:");
+    ck_assert_int_eq(stat(path, &st), -1);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(environment_overrides_and_profiles)
+{
+    char good_ep[128], refused_ep[128], tok[128];
+    int fd;
+    run r;
+
+    start_logged_in();
+    snprintf(refused_ep, sizeof(refused_ep), "http://127.0.0.1:%u", tl_refused_port(&fd));
+    SOVCTL_OK(&r, "login", "--profile", "broken", "--endpoint", refused_ep, "--token-file",
+              token_file, "--no-verify");
+    run_free(&r);
+
+    SOVCTL_OK(&r, "profile", "list", "-o", "json");
+    ck_assert_int_eq(json_array_size(r.json), 2);
+    ck_assert(json_is_true(json_object_get(json_array_get(r.json, 0), "current")));
+    run_free(&r);
+
+    SOVCTL(&r, "--profile", "broken", "whoami", "--retries", "0");
+    ck_assert_int_eq(r.status, 3);
+    assert_has(r.err, "could not reach");
+    run_free(&r);
+    SOVCTL_ENV(&r, "SOVCTL_PROFILE=broken", "whoami", "--retries", "0");
+    ck_assert_int_eq(r.status, 3);
+    run_free(&r);
+
+    /* SOVCTL_ENDPOINT beats the profile's endpoint. */
+    snprintf(good_ep, sizeof(good_ep), "SOVCTL_ENDPOINT=%s", sovd.base);
+    sovctl_v(&r, NULL, (const char *const[]) { good_ep, "SOVCTL_PROFILE=broken", NULL },
+             (const char *const[]) { "whoami", "-o", "json", NULL });
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    run_free(&r);
+
+    SOVCTL_OK(&r, "profile", "use", "broken");
+    run_free(&r);
+    SOVCTL(&r, "whoami", "--retries", "0");
+    ck_assert_int_eq(r.status, 3);
+    run_free(&r);
+    SOVCTL_OK(&r, "profile", "use", "default");
+    run_free(&r);
+    SOVCTL(&r, "--profile", "missing", "whoami");
+    ck_assert_int_eq(r.status, 2);
+    run_free(&r);
+
+    /* No config at all: the environment says everything. */
+    snprintf(home, sizeof(home), "%s/empty-home", tmp);
+    ck_assert(mkdir(home, 0755) == 0);
+    snprintf(tok, sizeof(tok), "SOVCTL_TOKEN=%s", op);
+    sovctl_v(&r, NULL, (const char *const[]) { good_ep, tok, NULL },
+             (const char *const[]) { "whoami", "-o", "json", NULL });
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_str_eq(str(r.json, "role"), "operator");
+    run_free(&r);
+    SOVCTL(&r, "whoami");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "no endpoint");
+    run_free(&r);
+    close(fd);
+}
+END_TEST
+
+/* ---- identity ---- */
+
+START_TEST(tenant_user_and_token_in_json)
+{
+    char tenv[128], tenant_id[64];
+    run r;
+
+    start_logged_in();
+    SOVCTL_OK(&r, "tenant", "create", "--name", "acme", "--display-name", "Acme GmbH", "-o",
+              "json");
+    ck_assert_str_eq(str(r.json, "name"), "acme");
+    snprintf(tenant_id, sizeof(tenant_id), "%s", str(r.json, "id"));
+    run_free(&r);
+
+    SOVCTL_OK(&r, "user", "create", "--tenant", "acme", "--name", "Alice", "--email",
+              "alice@acme.eu", "--role", "admin", "-o", "json");
+    ck_assert_str_eq(str(r.json, "tenant_id"), tenant_id);
+    run_free(&r);
+    SOVCTL_OK(&r, "user", "list", "--tenant", "acme", "-o", "json");
+    ck_assert_int_eq(items(&r), 1);
+    ck_assert_str_eq(str(json_array_get(json_object_get(r.json, "items"), 0), "email"),
+                     "alice@acme.eu");
+    run_free(&r);
+
+    SOVCTL_OK(&r, "token", "create", "--name", "alice-laptop", "--user", "alice@acme.eu",
+              "--tenant", "acme", "--expires-at", "2099-06-30T00:00:00Z", "-o", "json");
+    ck_assert_int_eq(strncmp(str(r.json, "secret"), "sov_", 4), 0);
+    snprintf(tenv, sizeof(tenv), "SOVCTL_TOKEN=%s", str(r.json, "secret"));
+    run_free(&r);
+
+    /* SOVCTL_TOKEN beats the profile's token. */
+    SOVCTL_ENV(&r, tenv, "whoami", "-o", "json");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(str(r.json, "role"), "admin");
+    ck_assert_str_eq(str(json_object_get(r.json, "tenant"), "name"), "acme");
+    run_free(&r);
+    SOVCTL_ENV(&r, tenv, "token", "list", "-o", "json");
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_int_eq(items(&r), 1);
+    ck_assert_str_eq(str(json_array_get(json_object_get(r.json, "items"), 0), "name"),
+                     "alice-laptop");
+    run_free(&r);
+    SOVCTL_OK(&r, "tenant", "list", "-o", "json");
+    ck_assert_int_eq(items(&r), 2);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(token_create_shows_the_secret_once)
+{
+    run r;
+
+    start_logged_in();
+    SOVCTL_OK(&r, "token", "create", "--name", "ci");
+    assert_has(r.out, "secret ");
+    assert_has(r.out, "sov_");
+    assert_has(r.err, "shown only this once");
+    run_free(&r);
+    SOVCTL_OK(&r, "token", "list", "-o", "json");
+    ck_assert_ptr_null(strstr(r.out, "\"secret\""));
+    run_free(&r);
+}
+END_TEST
+
+/* ---- tables ---- */
+
+START_TEST(tables_are_aligned_text_without_colour)
+{
+    static const char regions[] =
+        "CODE        NAME   COUNTRY  JURISDICTION  DATACENTER  ZONES\n"
+        "de-fra-1    Frank  DE       EU            FRA7        a\n"
+        "fr-paris-1  Paris  FR       EU            PAR1        a,b\n"
+        "no-osl-1    Oslo   NO       EEA           OSL2        a,b,c\n";
+    static const char flavors[] =
+        "NAME   VCPUS  MEMORY   DISK     GPUS\n"
+        "large  8      32 GiB   200 GiB  0\n"
+        "small  1      512 MiB  10 GiB   0\n";
+    run r;
+
+    start_logged_in();
+    SOVCTL_OK(&r, "region", "create", "--code", "fr-paris-1", "--name", "Paris", "--country",
+              "FR", "--datacenter", "PAR1", "--zones", "a,b");
+    run_free(&r);
+    SOVCTL_OK(&r, "region", "create", "--code", "de-fra-1", "--name", "Frank", "--country", "DE",
+              "--datacenter", "FRA7", "--zones", "a");
+    run_free(&r);
+    SOVCTL_OK(&r, "region", "create", "--code", "no-osl-1", "--name", "Oslo", "--country", "NO",
+              "--datacenter", "OSL2", "--zones", "a", "--zones", "b,c");
+    run_free(&r);
+    SOVCTL_OK(&r, "region", "list");
+    ck_assert_str_eq(r.out, regions);
+    ck_assert_ptr_null(strchr(r.out, '\033'));
+    run_free(&r);
+    SOVCTL_ENV(&r, "NO_COLOR=1", "region", "list");
+    ck_assert_str_eq(r.out, regions);
+    run_free(&r);
+    SOVCTL_OK(&r, "regions", "list", "-o", "wide");
+    assert_has(r.out, "CODE        NAME   COUNTRY  JURISDICTION  DATACENTER  ZONES  CREATED\n");
+    run_free(&r);
+
+    SOVCTL_OK(&r, "flavor", "create", "--name", "small", "--vcpus", "1", "--memory-mib", "512",
+              "--disk-gib", "10");
+    run_free(&r);
+    SOVCTL_OK(&r, "flavor", "create", "--name", "large", "--vcpus", "8", "--memory-mib",
+              "32768", "--disk-gib", "200");
+    run_free(&r);
+    SOVCTL_OK(&r, "flavor", "list");
+    ck_assert_str_eq(r.out, flavors);
+    run_free(&r);
+    SOVCTL_OK(&r, "flavor", "show", "small", "-o", "json");
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "memory_mib")), 512);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(lists_follow_pages_and_stop_at_the_limit)
+{
+    char name[32];
+    run r;
+
+    start_logged_in();
+    for (int i = 0; i < 7; i++) {
+        snprintf(name, sizeof(name), "size-%d", i);
+        SOVCTL_OK(&r, "flavor", "create", "--name", name, "--vcpus", "1", "--memory-mib", "256",
+                  "--disk-gib", "1");
+        run_free(&r);
+    }
+    SOVCTL_OK(&r, "flavor", "list", "--page-size", "2", "-o", "json", "-v");
+    ck_assert_int_eq(items(&r), 7);
+    ck_assert(json_is_null(json_object_get(r.json, "next")));
+    ck_assert_int_eq(count_lines(r.err, "> GET "), 4);
+    run_free(&r);
+
+    SOVCTL_OK(&r, "flavor", "list", "--page-size", "2", "--limit", "3", "-o", "json", "-v");
+    ck_assert_int_eq(items(&r), 3);
+    ck_assert(json_is_string(json_object_get(r.json, "next")));
+    ck_assert_int_eq(count_lines(r.err, "> GET "), 2);
+    run_free(&r);
+
+    SOVCTL_OK(&r, "flavor", "list", "--limit", "3");
+    ck_assert_int_eq(count_lines(r.out, "size-"), 3);
+    assert_has(r.err, "more with a higher --limit");
+    run_free(&r);
+}
+END_TEST
+
+/* ---- errors ---- */
+
+START_TEST(api_errors_show_title_detail_and_fields_and_exit_1)
+{
+    run r;
+
+    start_logged_in();
+    SOVCTL(&r, "flavor", "show", "nope");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_str_eq(r.err, "sovctl: resource does not exist: flavor 'nope' does not exist\n");
+    ck_assert_str_eq(r.out, "");
+    run_free(&r);
+
+    SOVCTL(&r, "flavor", "create", "--name", "tiny", "--vcpus", "0", "--memory-mib", "256",
+           "--disk-gib", "1");
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "sovctl: request is invalid: ");
+    assert_has(r.err, "\n  --vcpus: vcpus must be from 1 to 1024\n");
+    run_free(&r);
+
+    SOVCTL(&r, "tenant", "create", "--name", "twice");
+    run_free(&r);
+    SOVCTL(&r, "tenant", "create", "--name", "twice");
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "tenant name 'twice' is taken");
+    run_free(&r);
+
+    SOVCTL(&r, "instance", "show", "ghost");
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "no instance is named 'ghost'");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(usage_errors_exit_2_with_a_hint)
+{
+    run r;
+
+    start_logged_in();
+    SOVCTL(&r, "tenant", "frobnicate");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "'frobnicate' is not a verb of tenant");
+    assert_has(r.err, "Run 'sovctl tenant --help'");
+    run_free(&r);
+    SOVCTL(&r, "flavor", "create", "--vcpus", "2");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "missing --name NAME");
+    assert_has(r.err, "Run 'sovctl flavor create --help'");
+    run_free(&r);
+    SOVCTL(&r, "flavor", "create", "--name", "x", "--vcpus", "two", "--memory-mib", "1",
+           "--disk-gib", "1");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "--vcpus wants a whole number");
+    run_free(&r);
+    SOVCTL(&r, "region", "list", "--colour");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "unknown flag --colour");
+    run_free(&r);
+    SOVCTL(&r, "region", "list", "-o", "yaml");
+    ck_assert_int_eq(r.status, 2);
+    run_free(&r);
+    SOVCTL(&r, "region", "show");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "missing CODE");
+    run_free(&r);
+    SOVCTL(&r, "tenant", "update", "acme");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "nothing to change");
+    run_free(&r);
+    SOVCTL(&r, "bogus");
+    ck_assert_int_eq(r.status, 2);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(an_unreachable_endpoint_exits_3)
+{
+    char ep[128];
+    int fd;
+    run r;
+
+    start_logged_in();
+    snprintf(ep, sizeof(ep), "http://127.0.0.1:%u", tl_refused_port(&fd));
+    SOVCTL(&r, "--endpoint", ep, "region", "list", "--retries", "1");
+    ck_assert_int_eq(r.status, 3);
+    assert_has(r.err, "could not reach");
+    run_free(&r);
+    SOVCTL(&r, "--endpoint", "ftp://example.eu", "region", "list");
+    ck_assert_int_eq(r.status, 2);
+    run_free(&r);
+    close(fd);
+}
+END_TEST
+
+START_TEST(insecure_warns)
+{
+    run r;
+
+    start_logged_in();
+    SOVCTL_OK(&r, "--insecure", "whoami");
+    assert_has(r.err, "warning: TLS certificates are not verified");
+    run_free(&r);
+    SOVCTL_OK(&r, "whoami");
+    ck_assert_ptr_null(strstr(r.err, "warning"));
+    run_free(&r);
+}
+END_TEST
+
+/* ---- idempotency ---- */
+
+START_TEST(creates_carry_an_idempotency_key)
+{
+    char first[64];
+    run r;
+
+    start_logged_in();
+    SOVCTL_ENV(&r, "SOVCTL_IDEMPOTENCY_KEY=retry-1", "tenant", "create", "--name", "once",
+               "-o", "json");
+    ck_assert_int_eq(r.status, 0);
+    snprintf(first, sizeof(first), "%s", str(r.json, "id"));
+    run_free(&r);
+    SOVCTL_ENV(&r, "SOVCTL_IDEMPOTENCY_KEY=retry-1", "tenant", "create", "--name", "once");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    assert_has(r.out, first);
+    assert_has(r.err, "nothing new was made");
+    run_free(&r);
+    SOVCTL_OK(&r, "tenant", "create", "--name", "again", "--idempotency-key", "retry-2");
+    run_free(&r);
+    SOVCTL_OK(&r, "tenant", "create", "--name", "again", "--idempotency-key", "retry-2");
+    run_free(&r);
+
+    SOVCTL_OK(&r, "tenant", "list", "-o", "json");
+    ck_assert_int_eq(items(&r), 3);
+    run_free(&r);
+    /* Without a key given, each create has its own: the second one is refused. */
+    SOVCTL(&r, "tenant", "create", "--name", "once");
+    ck_assert_int_eq(r.status, 1);
+    run_free(&r);
+}
+END_TEST
+
+/* ---- help and completion ---- */
+
+START_TEST(help_and_bash_completion)
+{
+    static const char *const resources[] = { "region", "host", "flavor", "image", "instance",
+                                             "operation", "tenant", "workspace", "user",
+                                             "token", "quota", "audit", "residency",
+                                             "placement", "whoami", "login", "completion" };
+    char script[700];
+    run r;
+
+    start();
+    SOVCTL_OK(&r, "--help");
+    for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++)
+        assert_has(r.out, resources[i]);
+    run_free(&r);
+    for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
+        SOVCTL(&r, resources[i], "--help");
+        ck_assert_msg(r.status == 0, "%s --help: %d %s", resources[i], r.status, r.err);
+        assert_has(r.out, resources[i]);
+        run_free(&r);
+    }
+    SOVCTL_OK(&r, "instance", "create", "--help");
+    assert_has(r.out, "--flavor FLAVOR");
+    assert_has(r.out, "--wait");
+    assert_has(r.out, "Calls POST /v1/instances");
+    run_free(&r);
+    SOVCTL(&r, "instance");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "Verbs:");
+    run_free(&r);
+
+    SOVCTL_OK(&r, "completion", "bash");
+    assert_has(r.out, "complete -F _sovctl sovctl");
+    snprintf(script, sizeof(script), "%s/sovctl.bash", tmp);
+    ck_assert_int_eq(tl_sh("cp '%s/out' '%s' && bash -n '%s'", tmp, script, script), 0);
+    ck_assert_int_eq(tl_sh("bash -c 'source \"%s\"; COMP_WORDS=(sovctl instance \"\"); "
+                           "COMP_CWORD=2; _sovctl; [[ \" ${COMPREPLY[*]} \" == *\" create \"* ]]'",
+                           script), 0);
+    run_free(&r);
+}
+END_TEST
+
+/* ---- the rest of the API ---- */
+
+START_TEST(quota_audit_policy_and_placement)
+{
+    run r;
+
+    start_logged_in();
+    SOVCTL_OK(&r, "tenant", "create", "--name", "acme");
+    run_free(&r);
+    SOVCTL_OK(&r, "quota", "set", "--tenant", "acme", "--vcpus", "12", "-o", "json");
+    ck_assert_int_eq(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(r.json, "quotas"), "vcpus"), "limit")),
+                     12);
+    run_free(&r);
+    SOVCTL_OK(&r, "quota", "show", "--tenant", "acme");
+    assert_has(r.out, "QUOTA");
+    assert_has(r.out, "vcpus        12");
+    run_free(&r);
+
+    SOVCTL_OK(&r, "residency", "policy", "set", "--tenant", "acme", "--jurisdictions", "EU",
+              "--countries", "FR,DE", "-o", "json");
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "countries")), 2);
+    run_free(&r);
+    SOVCTL_OK(&r, "residency", "policy", "show", "--tenant", "acme");
+    assert_has(r.out, "countries      FR,DE\n");
+    run_free(&r);
+
+    SOVCTL_OK(&r, "audit", "verify");
+    assert_has(r.out, "The audit chain is intact");
+    run_free(&r);
+    SOVCTL_OK(&r, "audit", "list", "--action", "quotas.set", "-o", "json");
+    ck_assert_int_eq(items(&r), 1);
+    run_free(&r);
+
+    SOVCTL(&r, "placement", "dry-run", "--vcpus", "1", "--memory-mib", "512");
+    ck_assert_int_eq(r.status, 1);      /* no host at all */
+    run_free(&r);
+    SOVCTL_OK(&r, "system", "ready", "-o", "json");
+    ck_assert_str_eq(str(r.json, "status"), "ready");
+    run_free(&r);
+}
+END_TEST
+
+/* ---- instances on libvirt's test driver ---- */
+
+static void
+start_worker(void)
+{
+    char store[700];
+    const char *args[] = { "--role=api,worker,reconciler", "--image-allow-file-urls=true",
+                           store, NULL };
+    run r;
+
+    snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
+    start_with(args);
+    SOVCTL_OK(&r, "login", "--endpoint", sovd.base, "--token-file", token_file);
+    run_free(&r);
+    SOVCTL_OK(&r, "region", "create", "--code", REGION, "--name", "Paris", "--country", "FR",
+              "--datacenter", "PAR1", "--zones", "a");
+    run_free(&r);
+}
+
+START_TEST(instance_create_and_delete_with_wait)
+{
+    char disk[700], key[700];
+    run r;
+
+    start_worker();
+    snprintf(disk, sizeof(disk), "%s/disk.qcow2", tmp);
+    snprintf(key, sizeof(key), "%s/id.pub", tmp);
+    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", disk), 0);
+    ck_assert_int_eq(tl_sh("echo 'ssh-ed25519 AAAAC3Nza test@cli' > '%s'", key), 0);
+    SOVCTL_OK(&r, "host", "create", "--name", "kvm-1", "--region", REGION, "--zone", "a",
+              "--libvirt-uri", "test:///default", "-o", "json");
+    ck_assert_str_eq(str(r.json, "state"), "up");
+    run_free(&r);
+    SOVCTL_OK(&r, "flavor", "create", "--name", "small", "--vcpus", "1", "--memory-mib", "256",
+              "--disk-gib", "1");
+    run_free(&r);
+
+    /* Created, then streamed from the file. */
+    SOVCTL_OK(&r, "image", "create", "--name", "base", "--region", REGION, "--format", "qcow2",
+              "--file", disk, "-o", "json");
+    ck_assert_str_eq(str(r.json, "state"), "active");
+    run_free(&r);
+
+    SOVCTL_OK(&r, "instance", "create", "--name", "web-1", "--flavor", "small", "--image",
+              "base", "--ssh-key", key, "--wait", "-o", "json");
+    ck_assert_str_eq(str(r.json, "state"), "running");
+    ck_assert_str_eq(str(r.json, "name"), "web-1");
+    assert_has(r.err, "instance.create");
+    run_free(&r);
+
+    SOVCTL_OK(&r, "instance", "stop", "web-1", "--wait");
+    assert_has(r.out, "stopped");
+    run_free(&r);
+    SOVCTL_OK(&r, "instance", "start", "web-1");
+    assert_has(r.err, "follow it with: sovctl operation wait ");
+    run_free(&r);
+    SOVCTL_OK(&r, "operation", "list", "--limit", "1", "-o", "json");
+    ck_assert_int_eq(items(&r), 1);
+    {
+        char id[64];
+        snprintf(id, sizeof(id), "%s", str(json_array_get(json_object_get(r.json, "items"), 0),
+                                          "id"));
+        run_free(&r);
+        SOVCTL_OK(&r, "operation", "wait", id, "-o", "json");
+        ck_assert_str_eq(str(r.json, "state"), "succeeded");
+        run_free(&r);
+    }
+    SOVCTL_OK(&r, "instance", "console", "web-1");
+    run_free(&r);
+    SOVCTL_OK(&r, "residency", "history", "--instance", "web-1", "-o", "json");
+    ck_assert_uint_ge(items(&r), 1);
+    run_free(&r);
+
+    SOVCTL_OK(&r, "instance", "delete", "web-1", "--wait");
+    assert_has(r.out, "instance web-1 deleted");
+    run_free(&r);
+    SOVCTL_OK(&r, "instance", "list", "-o", "json");
+    ck_assert_int_eq(items(&r), 0);
+    run_free(&r);
+    SOVCTL_OK(&r, "instance", "list");
+    assert_has(r.err, "No instances found.");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(image_upload_streams_a_file)
+{
+    char disk[700], id[64];
+    run r;
+
+    start_worker();
+    snprintf(disk, sizeof(disk), "%s/up.qcow2", tmp);
+    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 32M", disk), 0);
+    SOVCTL_OK(&r, "image", "create", "--name", "up", "--region", REGION, "--format", "qcow2",
+              "-o", "json");
+    ck_assert_str_eq(str(r.json, "state"), "queued");
+    snprintf(id, sizeof(id), "%s", str(r.json, "id"));
+    run_free(&r);
+    SOVCTL_OK(&r, "image", "upload", "up", disk, "-o", "json");
+    ck_assert_str_eq(str(r.json, "state"), "active");
+    ck_assert_str_eq(str(r.json, "id"), id);
+    run_free(&r);
+    SOVCTL(&r, "image", "upload", id, disk);
+    ck_assert_int_eq(r.status, 1);      /* no longer queued */
+    run_free(&r);
+    SOVCTL(&r, "image", "upload", id, "/nonexistent");
+    ck_assert_int_eq(r.status, 2);
+    run_free(&r);
+    SOVCTL_OK(&r, "image", "delete", "up", "--wait");
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(ctrl_c_stops_waiting_and_says_how_to_follow)
+{
+    char src[700];
+    const char *args[] = { "image", "create", "--name", "slow", "--region", REGION,
+                           "--format", "raw", "--source-url", src, "--wait", NULL };
+    run r;
+    pid_t pid;
+
+    /* An API without workers: the import stays queued. */
+    const char *flags[] = { "--role=api", "--image-allow-file-urls=true", NULL };
+    start_with(flags);
+    SOVCTL_OK(&r, "login", "--endpoint", sovd.base, "--token-file", token_file);
+    run_free(&r);
+    SOVCTL_OK(&r, "region", "create", "--code", REGION, "--name", "Paris", "--country", "FR",
+              "--datacenter", "PAR1", "--zones", "a");
+    run_free(&r);
+    snprintf(src, sizeof(src), "file://%s/none.raw", tmp);
+    memset(&r, 0, sizeof(r));
+    pid = spawn(NULL, NULL, args, NULL);
+    sleep(2);
+    kill(pid, SIGINT);
+    collect(pid, &r);
+    ck_assert_msg(r.status == 130, "exit %d: %s", r.status, r.err);
+    assert_has(r.err, "the operation goes on");
+    assert_has(r.err, "sovctl operation wait ");
+    run_free(&r);
+    SOVCTL_OK(&r, "operation", "list", "--state", "queued", "-o", "json");
+    ck_assert_int_eq(items(&r), 1);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(residency_report_is_downloaded_and_verified)
+{
+    char file[700];
+    run r;
+
+    start_worker();
+    snprintf(file, sizeof(file), "%s/report.csv", tmp);
+    SOVCTL_OK(&r, "residency", "report", "--from", "2020-01-01T00:00:00Z", "--to",
+              "2030-01-01T00:00:00Z", "-o", file);
+    assert_has(r.out, "Signature verified");
+    run_free(&r);
+    ck_assert_int_eq(tl_sh("openssl pkeyutl -verify -pubin -inkey '%s.pem' -rawin -in '%s' "
+                           "-sigfile '%s.sig' >/dev/null", file, file, file), 0);
+    SOVCTL_OK(&r, "report", "verify", file);
+    run_free(&r);
+    ck_assert_int_eq(tl_sh("echo '# one more line' >> '%s'", file), 0);
+    SOVCTL(&r, "report", "verify", file);
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.out, "Signature NOT verified");
+    run_free(&r);
+    SOVCTL_OK(&r, "report", "list", "-o", "json");
+    ck_assert_int_eq(items(&r), 1);
+    run_free(&r);
+}
+END_TEST
+
+/* ---- a fake API that answers 503 first: retries and Idempotency-Key ---- */
+
+static struct MHD_Daemon *fake;
+static int fake_503s;               /* answer 503 to this many requests first */
+static int fake_requests;
+static char fake_keys[8][128];      /* the Idempotency-Key of each request, "" for none */
+
+static enum MHD_Result
+fake_reply(struct MHD_Connection *conn, unsigned status, const char *body)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *) body,
+                                                             MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result rc;
+
+    MHD_add_response_header(r, "Content-Type", status >= 400 ? "application/problem+json"
+                                                            : "application/json");
+    if (status == 503)
+        MHD_add_response_header(r, "Retry-After", "0");
+    rc = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result
+fake_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+             const char *version, const char *upload_data, size_t *upload_data_size,
+             void **con_cls)
+{
+    const char *key;
+    int n;
+
+    (void) cls, (void) url, (void) version, (void) upload_data;
+    if (!*con_cls) {
+        *con_cls = (void *) 1;      /* headers in: the body (if any) comes next */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    n = fake_requests++;
+    key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
+    if (n < 8)
+        snprintf(fake_keys[n], sizeof(fake_keys[n]), "%s", key ? key : "");
+    if (n < fake_503s)
+        return fake_reply(conn, 503, "{\"type\":\"/problems/unavailable\",\"title\":"
+                                     "\"service unavailable\",\"status\":503}");
+    if (strcmp(method, "GET") == 0)
+        return fake_reply(conn, 200, "{\"items\":[],\"next\":null}");
+    return fake_reply(conn, 201, "{\"id\":\"t-1\",\"name\":\"t\"}");
+}
+
+static void
+fake_start(char *endpoint_env, size_t size)
+{
+    const union MHD_DaemonInfo *info;
+
+    fake = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,
+                            fake_handler, NULL, MHD_OPTION_END);
+    ck_assert(fake);
+    info = MHD_get_daemon_info(fake, MHD_DAEMON_INFO_BIND_PORT);
+    ck_assert(info);
+    snprintf(endpoint_env, size, "SOVCTL_ENDPOINT=http://127.0.0.1:%u", info->port);
+}
+
+static void
+fake_expect(int n_503s)
+{
+    fake_503s = n_503s;
+    fake_requests = 0;
+    memset(fake_keys, 0, sizeof(fake_keys));
+}
+
+#define FAKE(r, ...) \
+    sovctl_v((r), NULL, (const char *const[]) { ep, "SOVCTL_TOKEN=sov_x", NULL }, \
+             (const char *const[]) { __VA_ARGS__, NULL })
+
+START_TEST(retries_503_on_safe_requests_with_one_idempotency_key)
+{
+    char ep[128];
+    run r;
+
+    fake_start(ep, sizeof(ep));
+    fake_expect(2);
+    FAKE(&r, "region", "list", "-o", "json");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_int_eq(fake_requests, 3);
+    ck_assert_str_eq(fake_keys[0], "");
+    run_free(&r);
+
+    /* A create is safe to repeat: it carries one key, the same on every attempt. */
+    fake_expect(2);
+    FAKE(&r, "tenant", "create", "--name", "t");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_int_eq(fake_requests, 3);
+    ck_assert_int_eq(strlen(fake_keys[0]), 36);
+    ck_assert_str_eq(fake_keys[1], fake_keys[0]);
+    ck_assert_str_eq(fake_keys[2], fake_keys[0]);
+    run_free(&r);
+    fake_expect(0);
+    FAKE(&r, "tenant", "create", "--name", "t");
+    ck_assert_int_eq(fake_requests, 1);
+    ck_assert_int_eq(strlen(fake_keys[0]), 36);
+    run_free(&r);
+
+    /* PATCH is not retried; nor is anything with --retries 0. */
+    fake_expect(1);
+    FAKE(&r, "region", "update", "r", "--name", "y");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_int_eq(fake_requests, 1);
+    assert_has(r.err, "service unavailable");
+    run_free(&r);
+    fake_expect(1);
+    FAKE(&r, "region", "list", "--retries", "0");
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_int_eq(fake_requests, 1);
+    run_free(&r);
+    MHD_stop_daemon(fake);
+}
+END_TEST
+
+/* ---- TLS ---- */
+
+START_TEST(tls_is_verified_unless_insecure)
+{
+    char cert[700], key[700], ep[128], pidfile[700], *pid;
+    unsigned port = tl_free_port();
+    run r;
+
+    snprintf(cert, sizeof(cert), "%s/cert.pem", tmp);
+    snprintf(key, sizeof(key), "%s/key.pem", tmp);
+    snprintf(pidfile, sizeof(pidfile), "%s/s_server.pid", tmp);
+    ck_assert_int_eq(tl_sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                           "-nodes -days 1 -subj /CN=127.0.0.1 "
+                           "-addext subjectAltName=IP:127.0.0.1 -keyout '%s' -out '%s' >/dev/null 2>&1", key, cert), 0);
+    /* openssl's own server: GET /healthz answers the file healthz of its folder. */
+    ck_assert_int_eq(tl_sh("cd '%s' && echo '{\"status\":\"ok\"}' > healthz && "
+                           "(openssl s_server -quiet -accept %u -cert '%s' -key '%s' -WWW "
+                           ">/dev/null 2>&1 & echo $! > '%s')", tmp, port, cert, key, pidfile),
+                     0);
+    for (int i = 0; i < 100 && tl_sh("bash -c '</dev/tcp/127.0.0.1/%u' 2>/dev/null", port); i++)
+        usleep(50000);
+    snprintf(ep, sizeof(ep), "https://127.0.0.1:%u", port);
+
+    SOVCTL(&r, "--endpoint", ep, "system", "health");
+    ck_assert_int_eq(r.status, 3);
+    assert_has(r.err, "certificate");
+    run_free(&r);
+    SOVCTL(&r, "--endpoint", ep, "--cacert", cert, "system", "health");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    assert_has(r.out, "\"status\":\"ok\"");
+    run_free(&r);
+    SOVCTL(&r, "--endpoint", ep, "--insecure", "system", "health");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    assert_has(r.err, "warning: TLS certificates are not verified");
+    run_free(&r);
+
+    pid = tl_read_file(pidfile);
+    ck_assert(pid);
+    kill((pid_t) strtol(pid, NULL, 10), SIGTERM);
+    free(pid);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+    Suite *s = suite_create("cli/sovctl");
+    TCase *tc = tcase_create("sovctl");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, login_writes_a_private_config_and_whoami_reads_it);
+    tcase_add_test(tc, login_reads_a_token_from_stdin_and_refuses_one_on_the_command_line);
+    tcase_add_test(tc, login_with_a_bad_token_saves_nothing);
+    tcase_add_test(tc, environment_overrides_and_profiles);
+    tcase_add_test(tc, tenant_user_and_token_in_json);
+    tcase_add_test(tc, token_create_shows_the_secret_once);
+    tcase_add_test(tc, tables_are_aligned_text_without_colour);
+    tcase_add_test(tc, lists_follow_pages_and_stop_at_the_limit);
+    tcase_add_test(tc, api_errors_show_title_detail_and_fields_and_exit_1);
+    tcase_add_test(tc, usage_errors_exit_2_with_a_hint);
+    tcase_add_test(tc, an_unreachable_endpoint_exits_3);
+    tcase_add_test(tc, insecure_warns);
+    tcase_add_test(tc, retries_503_on_safe_requests_with_one_idempotency_key);
+    tcase_add_test(tc, tls_is_verified_unless_insecure);
+    tcase_add_test(tc, creates_carry_an_idempotency_key);
+    tcase_add_test(tc, help_and_bash_completion);
+    tcase_add_test(tc, quota_audit_policy_and_placement);
+    tcase_add_test(tc, instance_create_and_delete_with_wait);
+    tcase_add_test(tc, image_upload_streams_a_file);
+    tcase_add_test(tc, ctrl_c_stops_waiting_and_says_how_to_follow);
+    tcase_add_test(tc, residency_report_is_downloaded_and_verified);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    return tl_run_suite(suite());
+}
