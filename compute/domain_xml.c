@@ -53,6 +53,8 @@ sov_domain_xml(const sov_domain_spec *s, char **ret, sov_error *err)
     attr(&b, "    <sov:instance xmlns:sov='", SOV_HV_METADATA_NS, "'>\n");
     attr(&b, "      <sov:id>", s->uuid, "</sov:id>\n");
     attr(&b, "      <sov:tenant>", s->tenant_id ? s->tenant_id : "", "</sov:tenant>\n");
+    attr(&b, "      <sov:control-plane>", s->control_plane ? s->control_plane : "",
+         "</sov:control-plane>\n");
     sov_buf_puts(&b, "    </sov:instance>\n  </metadata>\n");
     sov_buf_printf(&b, "  <memory unit='MiB'>%lld</memory>\n", s->memory_mib);
     sov_buf_printf(&b, "  <vcpu placement='static'>%d</vcpu>\n", s->vcpus);

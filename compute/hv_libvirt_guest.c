@@ -471,6 +471,8 @@ read_metadata(virDomainPtr d, sov_hv_domain *out)
         return;
     xml_string(&v, "string(/*/*[local-name()='id'])", out->instance_id,
                sizeof(out->instance_id));
+    xml_string(&v, "string(/*/*[local-name()='control-plane'])", out->control_plane,
+               sizeof(out->control_plane));
     xml_string(&v, "string(/*/*[local-name()='tenant'])", out->tenant_id,
                sizeof(out->tenant_id));
 }

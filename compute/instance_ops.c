@@ -299,8 +299,11 @@ sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
     snprintf(log_path, sizeof(log_path), "%s/%s", pool_path, j.console);
     char name[64];
     snprintf(name, sizeof(name), "sov-%s", j.x.id);
+    char cp[SOV_UUID_LEN + 1];
+    if (sov_control_plane_id(j.ctx->db, cp, err) < 0)
+        return -1;
     sov_domain_spec spec = {
-        .uuid = j.x.id, .name = name, .tenant_id = j.x.tenant_id,
+        .uuid = j.x.id, .name = name, .tenant_id = j.x.tenant_id, .control_plane = cp,
         .virt_type = strcmp(j.host.hypervisor, "qemu") == 0 ? "qemu" : "kvm",
         .vcpus = j.x.vcpus, .memory_mib = j.x.memory_mib, .pool = j.ctx->cfg->storage_pool,
         .disk_volume = j.disk, .seed_volume = j.seed, .network = j.ctx->cfg->nat_network,

@@ -49,6 +49,7 @@ static const char SQL_RECOUNT[] =
 typedef struct pass {
     sov_ctx *ctx;
     unsigned repairs, orphans;
+    char control_plane[SOV_UUID_LEN + 1];
 } pass;
 
 static const sov_hv_domain *
@@ -164,6 +165,10 @@ is_orphan(pass *p, const sov_hv_domain *d)
     const char *id = d->instance_id[0] ? d->instance_id : d->uuid;
     const char *params[] = { id };
 
+    /* Only what this deployment made can be its orphan: another sovereign sharing the host
+     * (or a domain that only looks like ours) is none of its business. */
+    if (strcmp(d->control_plane, p->control_plane) != 0)
+        return false;
     if (!sov_uuid_valid(id) || sov_db_acquire(p->ctx->db, &c, &err) < 0 ||
         sov_db_query(c, SQL_KNOWN, 1, params, &res, &err) < 0)
         return false;   /* unsure: leave it */
@@ -231,7 +236,7 @@ sov_instances_reconcile(sov_ctx *ctx, unsigned *ret_repairs, sov_error *err)
 {
     sov_autoptr(PGresult) hosts = NULL;
     sov_autoptr(PGresult) drift = NULL;
-    pass p = { ctx, 0, 0 };
+    pass p = { ctx, 0, 0, "" };
 
     {
         sov_autoptr(sov_dbconn) c = NULL;
@@ -239,6 +244,8 @@ sov_instances_reconcile(sov_ctx *ctx, unsigned *ret_repairs, sov_error *err)
             sov_db_query(c, SQL_UP_HOSTS, 0, NULL, &hosts, err) < 0)
             return -1;
     }
+    if (sov_control_plane_id(ctx->db, p.control_plane, err) < 0)
+        return -1;
     for (int i = 0; i < PQntuples(hosts); i++)
         check_host(&p, PQgetvalue(hosts, i, 0), PQgetvalue(hosts, i, 1),
                    PQgetvalue(hosts, i, 2));

@@ -480,3 +480,18 @@ repo_token_by_secret(sov_dbconn *c, const char *secret_sha256, repo_token_auth *
     ret->revoked = PQgetvalue(res, 0, 8)[0] == 't';
     return 0;
 }
+
+int
+sov_control_plane_id(sov_db *db, char ret[SOV_UUID_LEN + 1], sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_acquire(db, &c, err) < 0 ||
+        sov_db_query(c, "SELECT id FROM control_plane", 0, NULL, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_INTERNAL, "the control_plane row is missing");
+    sov_db_copy(ret, SOV_UUID_LEN + 1, res, 0, 0);
+    return 0;
+}

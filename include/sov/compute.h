@@ -270,6 +270,7 @@ typedef struct sov_domain_spec {
     const char *uuid;           /* the instance id, also the domain's UUID */
     const char *name;           /* "sov-<uuid>" */
     const char *tenant_id;
+    const char *control_plane;  /* this deployment's id (control_plane table) */
     const char *virt_type;      /* "kvm" or "qemu" (TCG, no host CPU mode) */
     int vcpus;
     long long memory_mib;

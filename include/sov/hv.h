@@ -49,6 +49,7 @@ typedef struct sov_hv_domain {
     sov_domain_state state;
     char instance_id[37];   /* from our metadata; "" when it has none */
     char tenant_id[37];
+    char control_plane[37]; /* which sovereign deployment made it ("" when unknown) */
 } sov_hv_domain;
 
 /* The XML namespace of the metadata sovd puts in every domain it defines. */

@@ -144,6 +144,10 @@ int sov_me(sov_ctx *ctx, sov_user *user, sov_tenant *tenant, sov_token *token,
 int sov_identity_bootstrap(sov_ctx *ctx, const char *state_dir, bool *ret_created,
                            sov_error *err);
 
+/* This deployment's id (the control_plane row made by the first migration): domains carry
+ * it, so a reconciler never mistakes another deployment's domains for its own orphans. */
+int sov_control_plane_id(sov_db *db, char ret[SOV_UUID_LEN + 1], sov_error *err);
+
 /* Send the NOTIFY that empties every replica's token cache, in the caller's transaction,
  * and mark ctx so sov_ctx_tx empties this process's cache right after the commit. */
 int sov_auth_notify(sov_dbconn *c, sov_ctx *ctx, sov_error *err);

@@ -1,0 +1,810 @@
+/* The truth of a residency report: what it says is where a tenant's instances are now must
+ * be what the hosts' libvirt daemons really hold, one to one.
+ *
+ * One sovd (API, worker and reconciler) with three regions in three EU countries and a host
+ * in each: the machine's own libvirtd (qemu:///system) in France, and libvirt's test driver
+ * inside two private libvirtd daemons (each with its own state) in Germany and Sweden. The
+ * tenant imports the tiny guest image into each region (an instance boots where its image
+ * is), creates instances on every host (two real guests, three on each test host), then
+ * stops one and deletes one per host. A fresh JSON report over a period from before the
+ * first create to a little in the future then lists, as intervals still open at its end
+ * (end == generated_at: residency/report.c ends them at the generation time when the
+ * period reaches beyond it), where each instance's data is now. Those (instance, host)
+ * pairs must be exactly the domains sov-<instance id> that `virsh list --all` shows on each
+ * host, running or shut off (a stopped instance's disk still lives there). The document must
+ * verify with openssl exactly as README's compliance section says, and each deleted
+ * instance must have only closed intervals and no domain anywhere.
+ *
+ * Every libvirt object on the shared system libvirtd has a name of this run (pool
+ * sovtest-<pid>-<rand>, network sovt<pid>, domains sov-<instance id>) and is removed when the
+ * test process exits, however it exits; the private daemons die with the test. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "testlib.h"
+
+#define URI "qemu:///system"
+#define OP_WAIT_S 150           /* an operation on a real host, TCG on a busy, shared machine */
+#define REPORT_WAIT_S 60
+#define NHOSTS 3
+#define NINST 8
+
+static char *db;
+static char *tmp;
+static char *image;
+static char *op;                /* the bootstrap operator's token */
+static char *keep;              /* a folder outliving teardown: the at-exit cleanup's list */
+static tl_sovd sovd;
+static tl_tenant acme;
+static tl_libvirtd lvd[2];
+static char pool[64], net[16], cidr[32];
+
+/* The places of the scenario: one host per region, the first the machine's libvirtd. */
+static struct {
+    const char *region, *country, *host;
+    char uri[800];
+} hosts[NHOSTS] = {
+    { "fr-truth-1", "FR", "real-fr", URI },
+    { "de-truth-1", "DE", "test-de", "" },
+    { "se-truth-1", "SE", "test-se", "" },
+};
+
+/* The instances: where each goes and what happens to it after it runs. */
+enum fate { KEEP, STOP, DELETE };
+static struct {
+    const char *name;
+    int host;
+    enum fate fate;
+    char id[40], op[40];
+} inst[NINST] = {
+    { .name = "fr-stop", .host = 0, .fate = STOP },
+    { .name = "fr-delete", .host = 0, .fate = DELETE },
+    { .name = "de-keep", .host = 1, .fate = KEEP },
+    { .name = "de-stop", .host = 1, .fate = STOP },
+    { .name = "de-delete", .host = 1, .fate = DELETE },
+    { .name = "se-keep", .host = 2, .fate = KEEP },
+    { .name = "se-stop", .host = 2, .fate = STOP },
+    { .name = "se-delete", .host = 2, .fate = DELETE },
+};
+
+/* ---- small helpers ---- */
+
+static double
+now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static const char *
+str(const json_t *j, const char *key)
+{
+    const char *v = json_string_value(json_object_get(j, key));
+
+    ck_assert_msg(v, "no string '%s' in %s", key, json_dumps(j, 0));
+    return v;
+}
+
+static long long
+num(const json_t *j, const char *key)
+{
+    json_t *v = json_object_get(j, key);
+
+    ck_assert_msg(json_is_integer(v), "no integer '%s' in %s", key, json_dumps(j, 0));
+    return json_integer_value(v);
+}
+
+/* Run a shell command, its output into a new string (malloc); the exit status in *rc. */
+static char *
+sh_out(int *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static char *
+sh_out(int *rc, const char *fmt, ...)
+{
+    char *cmd = NULL, out[700], *text;
+    va_list ap;
+
+    va_start(ap, fmt);
+    ck_assert(vasprintf(&cmd, fmt, ap) > 0);
+    va_end(ap);
+    snprintf(out, sizeof(out), "%s/sh.out", tmp);
+    *rc = tl_sh("%s >'%s' 2>&1", cmd, out);
+    text = tl_read_file(out);
+    unlink(out);
+    free(cmd);
+    return text ? text : strdup("");
+}
+
+/* Run cmd with /bin/sh once this process has exited, however it exits (a failed check ends
+ * the test process before its teardown): a watcher waits for the end of a pipe only this
+ * process holds, as tl_libvirt_pool_cleanup_at_exit does for pools. */
+static void
+sh_at_exit(const char *cmd)
+{
+    int fds[2];
+    pid_t pid;
+
+    ck_assert(pipe2(fds, O_CLOEXEC) == 0);
+    pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        char byte;
+        int null = open("/dev/null", O_RDWR);
+        ssize_t n;
+
+        /* Out of the test's process group and output: check may kill the group on a
+         * timeout, and meson waits for every holder of the test's stdout to close it. */
+        setsid();
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != fds[0])
+                close(fd);
+        do
+            n = read(fds[0], &byte, 1);
+        while (n > 0 || (n < 0 && errno == EINTR));
+        execl("/bin/sh", "sh", "-c", cmd, (char *) NULL);
+        _exit(127);
+    }
+    close(fds[0]);
+}
+
+/* What the system libvirtd must lose, in order: the domains listed in keep/domains (each
+ * added as soon as its instance exists), then the network and the pool. */
+static void
+cleanup_command(char *cmd, size_t size)
+{
+    snprintf(cmd, size,
+             "for d in $(cat '%s/domains' 2>/dev/null); do"
+             " virsh -q -c " URI " destroy \"$d\";"
+             " virsh -q -c " URI " undefine --nvram \"$d\" || virsh -q -c " URI
+             " undefine \"$d\"; done;"
+             " virsh -q -c " URI " net-destroy '%s'; virsh -q -c " URI " net-undefine '%s';"
+             " virsh -q -c " URI " pool-destroy '%s'; virsh -q -c " URI " pool-undefine '%s'",
+             keep, net, net, pool, pool);
+}
+
+static void
+remember_domain(const char *id)
+{
+    char path[600];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/domains", keep);
+    f = fopen(path, "a");
+    ck_assert_msg(f, "cannot append to %s", path);
+    fprintf(f, "sov-%s\n", id);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static void
+assert_traversable(const char *dir)
+{
+    char path[600];
+    struct stat st = { 0 };
+
+    snprintf(path, sizeof(path), "%s", dir);
+    for (char *slash; (slash = strrchr(path, '/')) && slash != path; *slash = '\0') {
+        ck_assert_msg(stat(path, &st) == 0 && (st.st_mode & S_IXOTH),
+                      "libvirt-qemu cannot pass through %s (mode %o): make SOV_TEST_TMPDIR's "
+                      "folders world-traversable", path, (unsigned) st.st_mode & 07777);
+    }
+}
+
+/* A /24 in 10.0.0.0/8 that no libvirt network, interface address or route of this machine
+ * uses: the NAT network sovd defines must not shadow anything. */
+static void
+pick_subnet(void)
+{
+    int rc;
+    char *used = sh_out(&rc, "{ ip -4 -o addr show; ip -4 route show;"
+                             " for n in $(virsh -q -c " URI " net-list --all --name); do"
+                             " virsh -q -c " URI " net-dumpxml \"$n\"; done; }");
+    unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
+
+    ck_assert_msg(rc == 0, "could not list the machine's networks: %s", used);
+    for (int tries = 0; tries < 1000; tries++) {
+        unsigned a = 16 + (unsigned) rand_r(&seed) % 224, b = (unsigned) rand_r(&seed) % 256;
+        char needle[24];
+
+        snprintf(needle, sizeof(needle), "10.%u.", a);
+        /* Avoid the whole 10.a/16 when anything of it is in use: routes may be wider. */
+        if (!strstr(used, needle)) {
+            snprintf(cidr, sizeof(cidr), "10.%u.%u.0/24", a, b);
+            free(used);
+            return;
+        }
+    }
+    ck_abort_msg("no free 10.x.y.0/24 for the test's NAT network");
+}
+
+/* An RFC 3339 time of the wall clock, offset seconds from now. */
+static void
+wall_time(long offset, char out[32])
+{
+    time_t t = time(NULL) + offset;
+    struct tm tm;
+
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Microseconds since 1970 of a report's time ("…:SSZ" or "…:SS.ffffffZ"). */
+static long long
+report_us(const char *s)
+{
+    struct tm tm = { 0 };
+    const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    long long us = 0, scale = 100000;
+
+    ck_assert_msg(rest, "not a report time: '%s'", s);
+    if (*rest == '.')
+        for (rest++; *rest >= '0' && *rest <= '9'; rest++, scale /= 10)
+            us += (*rest - '0') * scale;
+    ck_assert_msg(strcmp(rest, "Z") == 0, "not a report time: '%s'", s);
+    return (long long) timegm(&tm) * 1000000 + us;
+}
+
+/* ---- fixture ---- */
+
+static void
+setup(void)
+{
+    unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
+    char cmd[2048];
+    int rc;
+    char *out;
+
+    db = tl_db_create();
+    tmp = tl_tmpdir();
+    keep = tl_tmpdir();
+    memset(&sovd, 0, sizeof(sovd));
+    memset(lvd, 0, sizeof(lvd));
+    op = NULL;
+    image = NULL;
+    /* libvirt-qemu reads the disks in tmp/pool (DAC: libvirt chowns the image files to it,
+     * never the folders), so every folder above must let others through. */
+    ck_assert_int_eq(chmod(tmp, 0755), 0);
+    assert_traversable(tmp);
+    snprintf(pool, sizeof(pool), "sovtest-%d-%04x", (int) getpid(),
+             (unsigned) rand_r(&seed) & 0xffff);
+    snprintf(net, sizeof(net), "sovt%d", (int) getpid());
+    ck_assert_msg(strlen(net) < 15, "network name '%s' too long for libvirt", net);
+    out = sh_out(&rc, "virsh -q -c " URI " net-info '%s'", net);
+    ck_assert_msg(rc != 0, "a network '%s' exists already on " URI ": %s", net, out);
+    free(out);
+    pick_subnet();
+    /* Registered before anything exists, so a failure at any point leaves nothing. */
+    cleanup_command(cmd, sizeof(cmd));
+    {
+        char all[2600];
+        snprintf(all, sizeof(all), "%s; rm -rf '%s' '%s'", cmd, tmp, keep);
+        sh_at_exit(all);
+    }
+    /* Two private daemons, each with its own test driver state; they die with the test. */
+    for (int i = 0; i < 2; i++) {
+        tl_libvirtd_start(&lvd[i]);
+        snprintf(hosts[i + 1].uri, sizeof(hosts[i + 1].uri),
+                 "test+unix:///default?socket=%s", lvd[i].sock);
+        /* Its folder too, once the daemon has died with the test (a failed check skips
+         * tl_libvirtd_discard). */
+        snprintf(cmd, sizeof(cmd), "for i in $(seq 100); do kill -0 %d 2>/dev/null || break;"
+                 " sleep 0.1; done; rm -rf '%s'", (int) lvd[i].pid, lvd[i].dir);
+        sh_at_exit(cmd);
+    }
+    for (int i = 0; i < NINST; i++)
+        inst[i].id[0] = inst[i].op[0] = '\0';
+}
+
+/* Stop sovd with SIGTERM: it must exit 0, with nothing for the sanitizers to report. The
+ * log's tail, into tail, when it does not. */
+static int
+stop_sovd(char *tail, size_t size)
+{
+    char *log;
+    int rc;
+
+    tail[0] = '\0';
+    if (sovd.pid <= 0)
+        return 0;
+    rc = tl_sovd_stop(&sovd, SIGTERM, 30);
+    if (rc != 0 && (log = tl_sovd_log(&sovd))) {
+        size_t n = strlen(log);
+        snprintf(tail, size, "%s", n > size - 1 ? log + n - (size - 1) : log);
+        free(log);
+    }
+    return rc;
+}
+
+static void
+teardown(void)
+{
+    char tail[8192], cmd[2048];
+    int rc = stop_sovd(tail, sizeof(tail));
+
+    cleanup_command(cmd, sizeof(cmd));
+    tl_sh("{ %s; } >/dev/null 2>&1", cmd);
+    tl_sovd_discard(&sovd);
+    for (int i = 0; i < 2; i++)
+        tl_libvirtd_discard(&lvd[i]);
+    tl_guest_image_remove(image);
+    free(image);
+    tl_db_drop(db);
+    free(db);
+    free(op);
+    tl_tmpdir_remove(tmp);
+    free(tmp);
+    tl_tmpdir_remove(keep);
+    free(keep);
+    if (rc != 0)
+        fprintf(stderr, "sovd's log ends:\n%s\n", tail);
+    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+}
+
+/* ---- the API ---- */
+
+/* Poll an operation until it succeeded; fails the test if it failed or is still going
+ * after wait_s. */
+static void
+wait_op_ok(const char *id, int wait_s)
+{
+    char path[128];
+    double until = now() + wait_s;
+
+    snprintf(path, sizeof(path), "/v1/operations/%s", id);
+    for (;;) {
+        json_t *o = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
+        const char *state = str(o, "state");
+
+        if (strcmp(state, "succeeded") == 0) {
+            json_decref(o);
+            return;
+        }
+        ck_assert_msg(strcmp(state, "failed") != 0, "operation %s failed: %s", id,
+                      json_dumps(o, 0));
+        ck_assert_msg(now() < until, "operation %s still %s after %d s: %s", id, state,
+                      wait_s, json_dumps(o, 0));
+        json_decref(o);
+        usleep(200 * 1000);
+    }
+}
+
+static void
+assert_instance_state(int i, const char *want)
+{
+    char path[128];
+    json_t *x;
+
+    snprintf(path, sizeof(path), "/v1/instances/%s", inst[i].id);
+    x = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    ck_assert_msg(strcmp(str(x, "state"), want) == 0, "instance %s (%s) is %s, not %s: %s",
+                  inst[i].name, inst[i].id, str(x, "state"), want, json_dumps(x, 0));
+    json_decref(x);
+}
+
+static void
+write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+
+    ck_assert_msg(f, "cannot write %s", path);
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* GET path as token into file dir/name (with an extra header, may be NULL); the response
+ * stays in r for the caller to free. */
+static void
+fetch_to(const char *path, const char *token, const char *header, const char *dir,
+         const char *name, tl_resp *r)
+{
+    const char *headers[] = { header, NULL };
+    char file[700];
+
+    tl_call_h(&sovd, "GET", path, token, NULL, header ? headers : NULL, r);
+    ck_assert_msg(r->status == 200, "GET %s: %ld %s", path, r->status,
+                  r->body ? r->body : "");
+    snprintf(file, sizeof(file), "%s/%s", dir, name);
+    write_file(file, r->body, r->len);
+}
+
+/* ---- where things are: the report and the hosts ---- */
+
+/* A set of "instance id @ host" (or "instance id state") lines, sorted. */
+typedef struct pairs {
+    char item[NINST * 4][128];
+    size_t n;
+} pairs;
+
+static void
+pairs_add(pairs *p, const char *id, const char *sep, const char *what)
+{
+    ck_assert_uint_lt(p->n, sizeof(p->item) / sizeof(p->item[0]));
+    snprintf(p->item[p->n++], sizeof(p->item[0]), "%s%s%s", id, sep, what);
+}
+
+static int
+item_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void
+pairs_sort(pairs *p)
+{
+    qsort(p->item, p->n, sizeof(p->item[0]), item_cmp);
+}
+
+static bool
+pairs_equal(const pairs *a, const pairs *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->item[i], b->item[i]) != 0)
+            return false;
+    return true;
+}
+
+static void
+pairs_print(const char *title, const pairs *p)
+{
+    printf("%s (%zu):\n", title, p->n);
+    for (size_t i = 0; i < p->n; i++)
+        printf("  %s\n", p->item[i]);
+}
+
+/* What host h's libvirt holds: the sov-* domains, running or not, into truth (the instance
+ * id after "sov-") and, with their states, into states (as "id state"). */
+static void
+host_domains(int h, pairs *truth, pairs *states)
+{
+    int rc;
+    char *out = sh_out(&rc, "virsh -q -c '%s' list --all", hosts[h].uri);
+    char *save = NULL;
+
+    ck_assert_msg(rc == 0, "virsh list on %s (%s): %s", hosts[h].host, hosts[h].uri, out);
+    for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char dom_id[16], name[128], state[64] = "";
+        int n = sscanf(line, "%15s %127s %63[^\n]", dom_id, name, state);
+
+        if (n < 2 || strncmp(name, "sov-", 4) != 0)
+            continue;
+        pairs_add(truth, name + 4, " @ ", hosts[h].host);
+        if (states)
+            pairs_add(states, name + 4, " ", state);
+    }
+    free(out);
+}
+
+static int
+inst_by_id(const char *id)
+{
+    for (int i = 0; i < NINST; i++)
+        if (strcmp(inst[i].id, id) == 0)
+            return i;
+    return -1;
+}
+
+/* ---- the test ---- */
+
+START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
+{
+    const char *virt = tl_env("SOV_TEST_VIRT_TYPE");
+    char store[600], pool_flag[128], path_flag[700], net_flag[64], cidr_flag[64],
+        store_flag[700], body[2048], path[256], from[32], to[32], report_id[40], dir[700],
+        image_op[NHOSTS][40], verify[1024];
+    double t0 = now(), t_running, t_acted, t_report;
+    json_t *j, *meta, *doc, *row;
+    json_error_t jerr;
+    pairs reported = { .n = 0 }, truth = { .n = 0 }, expected = { .n = 0 },
+          states = { .n = 0 };
+    long long generated;
+    size_t k;
+    int rc;
+
+    snprintf(store, sizeof(store), "%s/store", tmp);
+    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
+    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
+    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
+    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=%s", cidr);
+    snprintf(store_flag, sizeof(store_flag), "--image-store=%s", store);
+    /* orphan_policy adopt: the system libvirtd is shared, and a sov-* domain of another
+     * run's sovd is no orphan of ours to destroy. It also keeps the reconciler from hiding
+     * a domain a delete left behind: the comparison below must see it. */
+    const char *args[] = { "--role=api,worker,reconciler", pool_flag, path_flag, net_flag,
+                           cidr_flag, store_flag, "--image-allow-file-urls=true",
+                           "--host-check-interval=2", "--stop-timeout=15",
+                           "--orphan-policy=adopt", NULL };
+    tl_sovd_start(&sovd, db, args);
+    {
+        /* sovd dies with the test; its folder (log, state) must go with it too. */
+        char cmd[1024];
+        snprintf(cmd, sizeof(cmd), "for i in $(seq 100); do kill -0 %d 2>/dev/null || break;"
+                 " sleep 0.1; done; rm -rf \"$(dirname '%s')\"", (int) sovd.pid, sovd.log);
+        sh_at_exit(cmd);
+    }
+    op = tl_operator_token(&sovd);
+    tl_tenant_make(&sovd, op, "acme", &acme);
+
+    /* Three regions, a host in each. */
+    for (int h = 0; h < NHOSTS; h++) {
+        snprintf(body, sizeof(body), "{\"code\":\"%s\",\"name\":\"Truth %s\",\"country\":"
+                 "\"%s\",\"datacenter\":\"dc-%s\",\"zones\":[\"a\"]}", hosts[h].region,
+                 hosts[h].country, hosts[h].country, hosts[h].region);
+        json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op, body, 201));
+        snprintf(body, sizeof(body), "{\"name\":\"%s\",\"region\":\"%s\",\"zone\":\"a\","
+                 "\"libvirt_uri\":\"%s\"}", hosts[h].host, hosts[h].region, hosts[h].uri);
+        j = tl_call_ok(&sovd, "POST", "/v1/hosts", op, body, 201);
+        ck_assert_msg(strcmp(str(j, "state"), "up") == 0, "host %s: %s", hosts[h].host,
+                      json_dumps(j, 0));
+        ck_assert_str_eq(str(j, "hypervisor"), h == 0 ? virt : "test");
+        json_decref(j);
+    }
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+                           "{\"name\":\"truth-tiny\",\"vcpus\":1,\"memory_mib\":256,"
+                           "\"disk_gib\":1}", 201));
+
+    /* The image, once per region: imports run side by side. */
+    image = tl_guest_image();
+    {
+        char cmd[1024];
+        snprintf(cmd, sizeof(cmd), "rm -rf \"$(dirname '%s')\"", image);
+        sh_at_exit(cmd);
+    }
+    for (int h = 0; h < NHOSTS; h++) {
+        snprintf(body, sizeof(body), "{\"name\":\"guest-%s\",\"region\":\"%s\","
+                 "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", hosts[h].region,
+                 hosts[h].region, image);
+        j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
+        snprintf(image_op[h], sizeof(image_op[h]), "%s",
+                 str(json_object_get(j, "operation"), "id"));
+        json_decref(j);
+    }
+    for (int h = 0; h < NHOSTS; h++)
+        wait_op_ok(image_op[h], OP_WAIT_S);
+
+    /* The period starts before the first create (a little slack for clocks). */
+    wall_time(-5, from);
+
+    /* Create all, steered by region; the 202 already names the host. */
+    t0 = now();
+    for (int i = 0; i < NINST; i++) {
+        const char *region = hosts[inst[i].host].region;
+        json_t *x;
+
+        snprintf(body, sizeof(body), "{\"name\":\"%s\",\"flavor\":\"truth-tiny\",\"image\":"
+                 "\"guest-%s\",\"region\":\"%s\"}", inst[i].name, region, region);
+        j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], body, 202);
+        x = json_object_get(j, "instance");
+        snprintf(inst[i].id, sizeof(inst[i].id), "%s", str(x, "id"));
+        snprintf(inst[i].op, sizeof(inst[i].op), "%s",
+                 str(json_object_get(j, "operation"), "id"));
+        /* Before anything can fail: wherever it went, its domain goes at exit. */
+        remember_domain(inst[i].id);
+        ck_assert_msg(strcmp(str(json_object_get(x, "host"), "name"),
+                             hosts[inst[i].host].host) == 0,
+                      "instance %s placed on %s, not %s", inst[i].name,
+                      str(json_object_get(x, "host"), "name"), hosts[inst[i].host].host);
+        json_decref(j);
+    }
+    for (int i = 0; i < NINST; i++) {
+        wait_op_ok(inst[i].op, OP_WAIT_S);
+        assert_instance_state(i, "running");
+    }
+    t_running = now() - t0;
+
+    /* Stop one and delete one per host, all at once. */
+    for (int i = 0; i < NINST; i++) {
+        if (inst[i].fate == KEEP)
+            continue;
+        if (inst[i].fate == STOP) {
+            snprintf(path, sizeof(path), "/v1/instances/%s/actions", inst[i].id);
+            j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER],
+                           "{\"action\":\"stop\"}", 202);
+        } else {
+            snprintf(path, sizeof(path), "/v1/instances/%s", inst[i].id);
+            j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+        }
+        snprintf(inst[i].op, sizeof(inst[i].op), "%s",
+                 str(json_object_get(j, "operation"), "id"));
+        json_decref(j);
+    }
+    for (int i = 0; i < NINST; i++) {
+        if (inst[i].fate == KEEP)
+            continue;
+        wait_op_ok(inst[i].op, OP_WAIT_S);
+    }
+    for (int i = 0; i < NINST; i++)
+        assert_instance_state(i, inst[i].fate == KEEP ? "running"
+                                 : inst[i].fate == STOP ? "stopped" : "deleted");
+    t_acted = now() - t0;
+
+    /* A fresh report of the tenant, from before the first create to a little ahead. */
+    wall_time(600, to);
+    snprintf(body, sizeof(body), "{\"from\":\"%s\",\"to\":\"%s\",\"format\":\"json\","
+             "\"tenants\":[\"%s\"]}", from, to, acme.id);
+    j = tl_call_ok(&sovd, "POST", "/v1/residency/reports", acme.token[TL_AUDITOR], body, 202);
+    snprintf(report_id, sizeof(report_id), "%s", str(json_object_get(j, "report"), "id"));
+    wait_op_ok(str(json_object_get(j, "operation"), "id"), REPORT_WAIT_S);
+    json_decref(j);
+    snprintf(path, sizeof(path), "/v1/residency/reports/%s", report_id);
+    meta = tl_call_ok(&sovd, "GET", path, acme.token[TL_AUDITOR], NULL, 200);
+    ck_assert_str_eq(str(meta, "state"), "succeeded");
+    ck_assert_int_eq(num(meta, "violations"), 0);
+
+    /* What the hosts run, right after: nothing changes in between (every operation is
+     * done, and the reconciler has nothing to repair). */
+    for (int h = 0; h < NHOSTS; h++)
+        host_domains(h, &truth, &states);
+    t_report = now() - t0;
+
+    /* Document, signature and key, and the check README gives compliance teams. */
+    snprintf(dir, sizeof(dir), "%s/report", tmp);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    {
+        tl_resp r;
+        char *kid;
+
+        snprintf(path, sizeof(path), "/v1/residency/reports/%s/document", report_id);
+        fetch_to(path, acme.token[TL_AUDITOR], NULL, dir, "report.json", &r);
+        ck_assert_uint_eq(r.len, (size_t) num(meta, "size_bytes"));
+        doc = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, &jerr);
+        ck_assert_msg(doc, "the report is not JSON: %s (line %d)", jerr.text, jerr.line);
+        tl_resp_free(&r);
+        snprintf(path, sizeof(path), "/v1/residency/reports/%s/signature", report_id);
+        fetch_to(path, acme.token[TL_AUDITOR], NULL, dir, "report.sig", &r);
+        ck_assert_uint_eq(r.len, 64);
+        tl_resp_free(&r);
+        snprintf(path, sizeof(path), "/v1/residency/signing-key?key_id=%s",
+                 str(meta, "key_id"));
+        fetch_to(path, acme.token[TL_AUDITOR], "Accept: application/x-pem-file", dir,
+                 "key.pem", &r);
+        kid = tl_resp_header(&r, "X-Sov-Key-Id");
+        ck_assert_msg(kid && strcmp(kid, str(meta, "key_id")) == 0, "X-Sov-Key-Id %s",
+                      kid ? kid : "(none)");
+        free(kid);
+        tl_resp_free(&r);
+    }
+    {
+        char *out = sh_out(&rc, "cd '%s' && openssl pkeyutl -verify -pubin -inkey key.pem "
+                                "-rawin -in report.json -sigfile report.sig", dir);
+        snprintf(verify, sizeof(verify), "%s", out);
+        free(out);
+        ck_assert_msg(rc == 0 && strstr(verify, "Signature Verified Successfully"),
+                      "openssl does not verify the report (%d): %s", rc, verify);
+    }
+
+    /* Where the report says the instances are now: their intervals still open at its end,
+     * which for a period reaching beyond the generation time is the generation time. */
+    {
+        json_t *head = json_object_get(doc, "report");
+        json_t *scope = json_object_get(head, "scope");
+
+        ck_assert_str_eq(str(json_object_get(head, "period"), "from"), from);
+        ck_assert_str_eq(str(json_object_get(head, "period"), "to"), to);
+        ck_assert(json_is_array(scope) && json_array_size(scope) == 1);
+        ck_assert_str_eq(json_string_value(json_array_get(scope, 0)), acme.id);
+        generated = report_us(str(head, "generated_at"));
+        ck_assert_int_eq(num(json_object_get(doc, "summary"), "violations"), 0);
+        ck_assert_uint_eq(json_array_size(json_object_get(doc, "violations")), 0);
+    }
+    json_array_foreach(json_object_get(doc, "rows"), k, row) {
+        long long end;
+        int i;
+
+        if (strcmp(str(row, "resource_type"), "instance") != 0)
+            continue;
+        ck_assert_str_eq(str(row, "tenant_id"), acme.id);
+        i = inst_by_id(str(row, "resource_id"));
+        ck_assert_msg(i >= 0, "the report lists an instance the test never made: %s",
+                      json_dumps(row, 0));
+        /* Each interval is where the instance was put, in its region and country. */
+        ck_assert_str_eq(str(row, "host"), hosts[inst[i].host].host);
+        ck_assert_str_eq(str(row, "region"), hosts[inst[i].host].region);
+        ck_assert_str_eq(str(row, "country"), hosts[inst[i].host].country);
+        ck_assert_str_eq(str(row, "jurisdiction"), "EU");
+        end = report_us(str(row, "end"));
+        ck_assert_msg(end <= generated, "an interval ends after the report was made: %s",
+                      json_dumps(row, 0));
+        ck_assert_msg(report_us(str(row, "start")) < end, "an empty interval: %s",
+                      json_dumps(row, 0));
+        if (end == generated)
+            pairs_add(&reported, str(row, "resource_id"), " @ ", str(row, "host"));
+    }
+
+    /* What must be true by the test's own account: every instance not deleted, where the
+     * scheduler put it; the deleted ones with closed intervals only, and no domain. */
+    for (int i = 0; i < NINST; i++) {
+        bool listed = false;
+
+        json_array_foreach(json_object_get(doc, "rows"), k, row)
+            listed = listed || (strcmp(str(row, "resource_type"), "instance") == 0 &&
+                                strcmp(str(row, "resource_id"), inst[i].id) == 0);
+        ck_assert_msg(listed, "instance %s (%s) has no interval in the report", inst[i].name,
+                      inst[i].id);
+        if (inst[i].fate != DELETE) {
+            pairs_add(&expected, inst[i].id, " @ ", hosts[inst[i].host].host);
+            continue;
+        }
+        json_array_foreach(json_object_get(doc, "rows"), k, row)
+            if (strcmp(str(row, "resource_type"), "instance") == 0 &&
+                strcmp(str(row, "resource_id"), inst[i].id) == 0)
+                ck_assert_msg(report_us(str(row, "end")) < generated,
+                              "deleted instance %s still has an open interval: %s",
+                              inst[i].name, json_dumps(row, 0));
+        for (int h = 0; h < NHOSTS; h++) {
+            char *out = sh_out(&rc, "virsh -q -c '%s' dominfo 'sov-%s'", hosts[h].uri,
+                               inst[i].id);
+            ck_assert_msg(rc != 0, "deleted instance %s left domain sov-%s on %s: %s",
+                          inst[i].name, inst[i].id, hosts[h].host, out);
+            free(out);
+        }
+    }
+    pairs_sort(&reported);
+    pairs_sort(&truth);
+    pairs_sort(&expected);
+    pairs_sort(&states);
+
+    printf("truth (%s): generated_at %s\n", virt,
+           str(json_object_get(doc, "report"), "generated_at"));
+    for (int i = 0; i < NINST; i++)
+        printf("  %-10s %s on %s, %s\n", inst[i].name, inst[i].id, hosts[inst[i].host].host,
+               inst[i].fate == KEEP ? "kept running" : inst[i].fate == STOP ? "stopped"
+                                                                            : "deleted");
+    pairs_print("the report's current locations (intervals open at generated_at)", &reported);
+    pairs_print("what the hosts' libvirt holds (virsh list --all, sov-*)", &truth);
+    pairs_print("domain states", &states);
+    printf("openssl: %s", verify);
+    printf("times from the first create: all running %.1f s, stopped and deleted %.1f s, "
+           "report and virsh %.1f s\n", t_running, t_acted, t_report);
+    fflush(stdout);
+
+    ck_assert_msg(pairs_equal(&reported, &truth),
+                  "the report's current locations and the hosts' domains differ (both sets "
+                  "are printed above)");
+    ck_assert_msg(pairs_equal(&truth, &expected),
+                  "the hosts' domains are not the instances the test kept (stopped or "
+                  "running), where they were placed");
+    for (size_t s = 0; s < states.n; s++) {
+        char id[40];
+        int i;
+
+        snprintf(id, sizeof(id), "%.36s", states.item[s]);
+        i = inst_by_id(id);
+        ck_assert_msg(i >= 0 && strstr(states.item[s], inst[i].fate == STOP ? "shut off"
+                                                                            : "running"),
+                      "domain state %s, but the instance is %s", states.item[s],
+                      i >= 0 && inst[i].fate == STOP ? "stopped" : "running");
+    }
+    json_decref(doc);
+    json_decref(meta);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("e2e/truth");
+    TCase *tc = tcase_create("truth");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 560);
+    tcase_add_test(tc, a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does);
+    suite_add_tcase(s, tc);
+    return tl_run_suite(s);
+}
