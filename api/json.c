@@ -81,8 +81,9 @@ sov_api_page(sov_request *req, unsigned *limit, const char **after, sov_error *e
 
     *limit = 100;
     if (l) {
+        /* Digits only: strtoul alone would also take " 1", "+1" and "-1" (as ULONG_MAX). */
         n = strtoul(l, &end, 10);
-        if (!*l || *end || l[0] == '-' || n < 1 || n > 1000)
+        if (l[0] < '0' || l[0] > '9' || *end || n < 1 || n > 1000)
             return sov_error_invalid(err, "limit", "limit must be a whole number from 1 to 1000");
         *limit = (unsigned) n;
     }

@@ -340,10 +340,24 @@ wait_state(job *j, sov_domain_state want, unsigned seconds, sov_error *err)
     return false;
 }
 
+/* The action's last word: the state it leads to. A delete accepted meanwhile made the
+ * instance deleting, and it goes away: the action is moot, not failed (as for a create). */
+static int
+action_state(job *j, const char *state, sov_error *err)
+{
+    static const char *const from_any[] = { "running", "stopped", NULL };
+
+    if (set_state(j, from_any, state, "", err) == 0)
+        return 0;
+    if (err->code != SOV_E_CONFLICT || !overtaken(j))
+        return -1;
+    sov_error_clear(err);
+    return 0;
+}
+
 int
 sov_instance_action_op(sov_op_run *run, const sov_op *op, sov_error *err)
 {
-    static const char *const from_any[] = { "running", "stopped", NULL };
     job_auto j;
     const char *action = op->arg;
 
@@ -356,12 +370,12 @@ sov_instance_action_op(sov_op_run *run, const sov_op *op, sov_error *err)
     if (strcmp(action, "start") == 0) {
         if (sov_hv_start(j.hv, j.x.id, err) < 0)
             return -1;
-        return set_state(&j, from_any, "running", "", err);
+        return action_state(&j, "running", err);
     }
     if (strcmp(action, "reboot") == 0) {
         if (sov_hv_reboot(j.hv, j.x.id, err) < 0)
             return -1;
-        return set_state(&j, from_any, "running", "", err);
+        return action_state(&j, "running", err);
     }
     /* stop asks the guest first and pulls the plug after stop_timeout; hard_stop at once. */
     if (strcmp(action, "stop") == 0) {
@@ -378,7 +392,7 @@ sov_instance_action_op(sov_op_run *run, const sov_op *op, sov_error *err)
     }
     if (sov_hv_stop(j.hv, j.x.id, true, err) < 0)
         return -1;
-    return set_state(&j, from_any, "stopped", "", err);
+    return action_state(&j, "stopped", err);
 }
 
 /* Capacity, quota, the row and the residency record, together. */

@@ -17,7 +17,8 @@ static const char SQL_FLAVOR_INSERT[] =
     "INSERT INTO flavors (name, vcpus, memory_mib, disk_gib, gpus) VALUES ($1, $2, $3, $4, $5)"
     " RETURNING " FLAVOR_COLS;
 static const char SQL_FLAVOR_GET[] =
-    "SELECT " FLAVOR_COLS " FROM flavors WHERE (CASE WHEN $1 ~ '^[0-9a-f-]{36}$'"
+    "SELECT " FLAVOR_COLS " FROM flavors WHERE (CASE WHEN $1 ~"
+    " '^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$'"
     " THEN id = $1::uuid ELSE false END) OR name = $1";
 static const char SQL_FLAVOR_LIST[] =
     "SELECT " FLAVOR_COLS " FROM flavors WHERE name > $1 ORDER BY name LIMIT $2";

@@ -10,13 +10,15 @@ static const char SQL_CLAIM[] =
     "INSERT INTO idempotency_keys (user_id, key, request_sha256) VALUES ($1, $2, $3) "
     "ON CONFLICT (user_id, key) DO NOTHING RETURNING 1";
 
-/* An answer older than 24 hours, or a claim abandoned for 5 minutes (its sovd died), is
- * taken over: the key is free again. */
+/* An answer older than 24 hours, or a claim left pending for a minute, is taken over: the
+ * key is free again. A pending claim that old was abandoned: its sovd died, or PostgreSQL
+ * went away before the request could release it (no request holds a key longer than its
+ * statements may take, and those are bounded by db_statement_timeout, 30 s by default). */
 static const char SQL_TAKE_OVER[] =
     "UPDATE idempotency_keys SET request_sha256 = $3, status = NULL, location = '', "
     "body = '', created_at = now() WHERE user_id = $1 AND key = $2 AND "
     "(created_at < now() - interval '24 hours' OR "
-    "(status IS NULL AND created_at < now() - interval '5 minutes')) RETURNING 1";
+    "(status IS NULL AND created_at < now() - interval '1 minute')) RETURNING 1";
 
 static const char SQL_GET[] =
     "SELECT request_sha256, status, location, body FROM idempotency_keys "

@@ -310,8 +310,11 @@ sov_workspace_list(sov_ctx *ctx, const char *tenant_id, const char *after, unsig
                    sov_workspace_page *ret, sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;
+    sov_tenant t;
 
-    if (check_tenant_id(ctx, tenant_id, err) < 0 || sov_db_acquire(ctx->db, &c, err) < 0)
+    /* A tenant that is not there has no list, as it has no quotas (an operator asks). */
+    if (check_tenant_id(ctx, tenant_id, err) < 0 || sov_db_acquire(ctx->db, &c, err) < 0 ||
+        repo_tenant_get(c, tenant_id, false, &t, err) < 0)
         return -1;
     return repo_workspace_list(c, tenant_id, after, clamp_limit(limit), ret, err);
 }
@@ -436,12 +439,13 @@ sov_user_list(sov_ctx *ctx, const char *tenant_id, const char *after, unsigned l
               sov_user_page *ret, sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;
+    sov_tenant t;
 
     if (check_tenant_id(ctx, tenant_id, err) < 0)
         return -1;
     if (after && *after && !sov_uuid_valid(after))
         return sov_error_invalid(err, "after", "after must be a user id from a 'next' link");
-    if (sov_db_acquire(ctx->db, &c, err) < 0)
+    if (sov_db_acquire(ctx->db, &c, err) < 0 || repo_tenant_get(c, tenant_id, false, &t, err) < 0)
         return -1;
     return repo_user_list(c, tenant_id, after, clamp_limit(limit), ret, err);
 }

@@ -236,27 +236,46 @@ sov_op_step(sov_op_run *run, const char *step, int progress, sov_error *err)
     return 0;
 }
 
+/* How long a worker keeps trying to write an outcome while PostgreSQL is unavailable. */
+#define SETTLE_PATIENCE_MS 60000
+
 /* Write the outcome, fenced by our lease; a lost lease means someone else owns it now. */
 static void
 settle(sov_op_run *run, const char *sql, const char *state_or_delay, const char *error,
        const char *code)
 {
-    sov_error err = SOV_ERROR_INIT;
-    sov_autoptr(sov_dbconn) c = NULL;
-    sov_autoptr(PGresult) res = NULL;
     const char *params[] = { run->op.id, run->worker_id, run->attempts, state_or_delay,
                              error, code };
+    struct timespec start, now;
 
-    if (sov_db_acquire(run->w->db, &c, &err) < 0 ||
-        sov_db_query(c, sql, 6, params, &res, &err) < 0) {
-        /* The lease will run out and the operation will be taken over: nothing is lost. */
-        sov_log_warn("could not record the outcome of operation %s: %s", run->op.id,
-                     err.detail[0] ? err.detail : err.msg);
-        return;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        sov_error err = SOV_ERROR_INIT;
+        sov_autoptr(sov_dbconn) c = NULL;
+        sov_autoptr(PGresult) res = NULL;
+        struct timespec tick = { 0, 500 * 1000000L };
+
+        if (sov_db_acquire(run->w->db, &c, &err) == 0 &&
+            sov_db_query(c, sql, 6, params, &res, &err) == 0) {
+            if (PQntuples(res) == 0)
+                sov_log_warn("operation %s was taken over while it ran; its outcome here is "
+                             "dropped", run->op.id);
+            return;
+        }
+        /* PostgreSQL away for a moment (a restart, a failover, often what failed the step):
+         * the outcome is known, so wait for its return rather than leave the operation
+         * running until its lease runs out, minutes later. Stopping, or away for long: the
+         * lease will run out and the operation will be taken over; nothing is lost. */
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (err.code != SOV_E_UNAVAILABLE || atomic_load(&run->w->stop) ||
+            (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
+                SETTLE_PATIENCE_MS) {
+            sov_log_warn("could not record the outcome of operation %s: %s", run->op.id,
+                         err.detail[0] ? err.detail : err.msg);
+            return;
+        }
+        nanosleep(&tick, NULL);
     }
-    if (PQntuples(res) == 0)
-        sov_log_warn("operation %s was taken over while it ran; its outcome here is dropped",
-                     run->op.id);
 }
 
 static void

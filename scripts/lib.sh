@@ -9,6 +9,8 @@ SOV_PACKAGES=(
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
     qemu-system-x86 qemu-utils dnsmasq-base iptables iproute2 busybox-static cpio
     openssl curl ca-certificates dosfstools mtools syslinux syslinux-common
+    clang libclang-rt-14-dev
+    wrk
 )
 
 sov_say() { printf '==> %s\n' "$*" >&2; }

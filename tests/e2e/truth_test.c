@@ -10,8 +10,9 @@
  * first create to a little in the future then lists, as intervals still open at its end
  * (end == generated_at: residency/report.c ends them at the generation time when the
  * period reaches beyond it), where each instance's data is now. Those (instance, host)
- * pairs must be exactly the domains sov-<instance id> that `virsh list --all` shows on each
- * host, running or shut off (a stopped instance's disk still lives there). The document must
+ * pairs must be exactly the domains sov-<instance id> of this deployment (their metadata
+ * names its control plane) that `virsh list --all` shows on each host, running or shut off
+ * (a stopped instance's disk still lives there). The document must
  * verify with openssl exactly as README's compliance section says, and each deleted
  * instance must have only closed intervals and no domain anywhere.
  *
@@ -468,26 +469,44 @@ pairs_print(const char *title, const pairs *p)
         printf("  %s\n", p->item[i]);
 }
 
-/* What host h's libvirt holds: the sov-* domains, running or not, into truth (the instance
- * id after "sov-") and, with their states, into states (as "id state"). */
+/* Whether domain `name` on uri carries this deployment's id in its metadata: the system
+ * libvirtd is shared with other test runs, each a deployment of its own, whose domains are
+ * not this one's business (nor in its reports). */
+static bool
+ours(const char *uri, const char *name, const char *control_plane)
+{
+    int rc;
+    char *meta = sh_out(&rc, "virsh -q -c '%s' metadata '%s' %s 2>/dev/null", uri, name,
+                        "https://sovereign.eu/xmlns/instance/1");
+    bool yes = rc == 0 && strstr(meta, control_plane) != NULL;
+
+    free(meta);
+    return yes;
+}
+
+/* What host h's libvirt holds: the sov-* domains of this deployment, running or not, into
+ * truth (the instance id after "sov-") and, with their states, into states (as "id
+ * state"). */
 static void
 host_domains(int h, pairs *truth, pairs *states)
 {
     int rc;
     char *out = sh_out(&rc, "virsh -q -c '%s' list --all", hosts[h].uri);
     char *save = NULL;
+    char *cp = tl_db_exec(db, "SELECT id FROM control_plane");
 
     ck_assert_msg(rc == 0, "virsh list on %s (%s): %s", hosts[h].host, hosts[h].uri, out);
     for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char dom_id[16], name[128], state[64] = "";
         int n = sscanf(line, "%15s %127s %63[^\n]", dom_id, name, state);
 
-        if (n < 2 || strncmp(name, "sov-", 4) != 0)
+        if (n < 2 || strncmp(name, "sov-", 4) != 0 || !ours(hosts[h].uri, name, cp))
             continue;
         pairs_add(truth, name + 4, " @ ", hosts[h].host);
         if (states)
             pairs_add(states, name + 4, " ", state);
     }
+    free(cp);
     free(out);
 }
 
