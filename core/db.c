@@ -418,3 +418,56 @@ sov_db_copy(char *dst, size_t size, const PGresult *res, int row, int col)
     }
     snprintf(dst, size, "%s", PQgetvalue(res, row, col));
 }
+
+int
+sov_db_one(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+           sov_db_row_fn fn, void *out, const char *what, const char *key, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, sql, nparams, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "%s '%s' does not exist", what, key);
+    fn(res, 0, out);
+    return 0;
+}
+
+int
+sov_db_page(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+            size_t item_size, sov_db_row_fn fn, unsigned limit, int key_col, void **items,
+            size_t *count, char *next, size_t next_size, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    char *arr;
+
+    if (sov_db_query(c, sql, nparams, params, &res, err) < 0)
+        return -1;
+    arr = calloc((size_t) PQntuples(res) + 1, item_size);
+    if (!arr)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    for (int i = 0; i < PQntuples(res); i++)
+        fn(res, i, arr + (size_t) i * item_size);
+    *items = arr;
+    *count = (size_t) PQntuples(res);
+    next[0] = '\0';
+    if (limit > 0 && (unsigned) PQntuples(res) == limit)
+        sov_db_copy(next, next_size, res, PQntuples(res) - 1, key_col);
+    return 0;
+}
+
+size_t
+sov_db_split(const char *s, char *slots, size_t nslots, size_t stride)
+{
+    size_t n = 0;
+
+    while (s && *s && n < nslots) {
+        size_t len = strcspn(s, ",");
+        snprintf(slots + n * stride, stride, "%.*s", (int) len, s);
+        n++;
+        s += len;
+        if (*s == ',')
+            s++;
+    }
+    return n;
+}

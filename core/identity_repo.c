@@ -43,46 +43,6 @@ row_tenant(const PGresult *r, int i, sov_tenant *t)
     sov_db_copy(t->updated_at, sizeof(t->updated_at), r, i, 5);
 }
 
-/* Run a query expected to return one row, mapped by fn; none is SOV_E_NOT_FOUND. */
-static int
-one(sov_dbconn *c, const char *sql, int n, const char *const *params,
-    void (*fn)(const PGresult *, int, void *), void *out, const char *what, const char *key,
-    sov_error *err)
-{
-    sov_autoptr(PGresult) res = NULL;
-
-    if (sov_db_query(c, sql, n, params, &res, err) < 0)
-        return -1;
-    if (PQntuples(res) == 0)
-        return sov_error_set(err, SOV_E_NOT_FOUND, "%s '%s' does not exist", what, key);
-    fn(res, 0, out);
-    return 0;
-}
-
-/* Fill a page from rows; the cursor is column key_col of the last row when the page is full. */
-static int
-page(sov_dbconn *c, const char *sql, int n, const char *const *params, size_t item_size,
-     void (*fn)(const PGresult *, int, void *), unsigned limit, int key_col, void **items,
-     size_t *count, char *next, size_t next_size, sov_error *err)
-{
-    sov_autoptr(PGresult) res = NULL;
-    char *arr;
-
-    if (sov_db_query(c, sql, n, params, &res, err) < 0)
-        return -1;
-    arr = calloc((size_t) PQntuples(res) + 1, item_size);
-    if (!arr)
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    for (int i = 0; i < PQntuples(res); i++)
-        fn(res, i, arr + (size_t) i * item_size);
-    *items = arr;
-    *count = (size_t) PQntuples(res);
-    next[0] = '\0';
-    if (limit > 0 && (unsigned) PQntuples(res) == limit)
-        sov_db_copy(next, next_size, res, PQntuples(res) - 1, key_col);
-    return 0;
-}
-
 static void
 row_tenant_v(const PGresult *r, int i, void *out)
 {
@@ -95,7 +55,7 @@ repo_tenant_insert(sov_dbconn *c, const char *name, const char *display_name, bo
 {
     const char *params[] = { name, display_name, is_operator ? "true" : "false" };
 
-    if (one(c, SQL_TENANT_INSERT, 3, params, row_tenant_v, ret, "tenant", name, err) == 0)
+    if (sov_db_one(c, SQL_TENANT_INSERT, 3, params, row_tenant_v, ret, "tenant", name, err) == 0)
         return 0;
     if (err->code == SOV_E_CONFLICT)
         return sov_error_set(err, SOV_E_CONFLICT, "tenant name '%s' is taken", name);
@@ -106,7 +66,7 @@ int
 repo_tenant_get(sov_dbconn *c, const char *id, bool lock, sov_tenant *ret, sov_error *err)
 {
     const char *params[] = { id };
-    return one(c, lock ? SQL_TENANT_GET_LOCK : SQL_TENANT_GET, 1, params, row_tenant_v, ret,
+    return sov_db_one(c, lock ? SQL_TENANT_GET_LOCK : SQL_TENANT_GET, 1, params, row_tenant_v, ret,
                "tenant", id, err);
 }
 
@@ -118,7 +78,7 @@ repo_tenant_list(sov_dbconn *c, const char *only_id, const char *after, unsigned
     const char *params[] = { only_id, after ? after : "", lim };
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    return page(c, SQL_TENANT_LIST, 3, params, sizeof(sov_tenant), row_tenant_v, limit, 1,
+    return sov_db_page(c, SQL_TENANT_LIST, 3, params, sizeof(sov_tenant), row_tenant_v, limit, 1,
                 (void **) &ret->items, &ret->n, ret->next_after, sizeof(ret->next_after), err);
 }
 
@@ -128,7 +88,7 @@ repo_tenant_update(sov_dbconn *c, const char *id, const char *name, const char *
 {
     const char *params[] = { id, name, display_name };
 
-    if (one(c, SQL_TENANT_UPDATE, 3, params, row_tenant_v, ret, "tenant", id, err) == 0)
+    if (sov_db_one(c, SQL_TENANT_UPDATE, 3, params, row_tenant_v, ret, "tenant", id, err) == 0)
         return 0;
     if (err->code == SOV_E_CONFLICT)
         return sov_error_set(err, SOV_E_CONFLICT, "tenant name '%s' is taken", name);
@@ -212,7 +172,7 @@ repo_workspace_insert(sov_dbconn *c, const char *tenant_id, const char *name,
 {
     const char *params[] = { tenant_id, name, description };
 
-    if (one(c, SQL_WS_INSERT, 3, params, row_ws, ret, "workspace", name, err) == 0)
+    if (sov_db_one(c, SQL_WS_INSERT, 3, params, row_ws, ret, "workspace", name, err) == 0)
         return 0;
     if (err->code == SOV_E_CONFLICT)
         return sov_error_set(err, SOV_E_CONFLICT, "workspace '%s' already exists", name);
@@ -224,7 +184,7 @@ repo_workspace_get(sov_dbconn *c, const char *tenant_id, const char *name, sov_w
                    sov_error *err)
 {
     const char *params[] = { tenant_id, name };
-    return one(c, SQL_WS_GET, 2, params, row_ws, ret, "workspace", name, err);
+    return sov_db_one(c, SQL_WS_GET, 2, params, row_ws, ret, "workspace", name, err);
 }
 
 int
@@ -235,7 +195,7 @@ repo_workspace_list(sov_dbconn *c, const char *tenant_id, const char *after, uns
     const char *params[] = { tenant_id, after ? after : "", lim };
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    return page(c, SQL_WS_LIST, 3, params, sizeof(sov_workspace), row_ws, limit, 1,
+    return sov_db_page(c, SQL_WS_LIST, 3, params, sizeof(sov_workspace), row_ws, limit, 1,
                 (void **) &ret->items, &ret->n, ret->next_after, sizeof(ret->next_after), err);
 }
 
@@ -244,7 +204,7 @@ repo_workspace_update(sov_dbconn *c, const char *tenant_id, const char *name,
                       const char *description, sov_workspace *ret, sov_error *err)
 {
     const char *params[] = { tenant_id, name, description };
-    return one(c, SQL_WS_UPDATE, 3, params, row_ws, ret, "workspace", name, err);
+    return sov_db_one(c, SQL_WS_UPDATE, 3, params, row_ws, ret, "workspace", name, err);
 }
 
 int
@@ -312,7 +272,7 @@ repo_user_insert(sov_dbconn *c, const char *tenant_id, const char *name, const c
 {
     const char *params[] = { tenant_id, name, email, sov_role_name(role) };
 
-    if (one(c, SQL_USER_INSERT, 4, params, row_user, ret, "user", name, err) == 0)
+    if (sov_db_one(c, SQL_USER_INSERT, 4, params, row_user, ret, "user", name, err) == 0)
         return 0;
     if (err->code == SOV_E_CONFLICT)
         return email_taken(email, err);
@@ -324,7 +284,7 @@ repo_user_get(sov_dbconn *c, const char *tenant_id, const char *id, sov_user *re
               sov_error *err)
 {
     const char *params[] = { tenant_id, id };
-    return one(c, SQL_USER_GET, 2, params, row_user, ret, "user", id, err);
+    return sov_db_one(c, SQL_USER_GET, 2, params, row_user, ret, "user", id, err);
 }
 
 int
@@ -335,7 +295,7 @@ repo_user_list(sov_dbconn *c, const char *tenant_id, const char *after, unsigned
     const char *params[] = { tenant_id, after && *after ? after : NULL, lim };
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    return page(c, SQL_USER_LIST, 3, params, sizeof(sov_user), row_user, limit, 0,
+    return sov_db_page(c, SQL_USER_LIST, 3, params, sizeof(sov_user), row_user, limit, 0,
                 (void **) &ret->items, &ret->n, ret->next_after, sizeof(ret->next_after), err);
 }
 
@@ -345,7 +305,7 @@ repo_user_update(sov_dbconn *c, const char *tenant_id, const char *id, const cha
 {
     const char *params[] = { tenant_id, id, name, email, role };
 
-    if (one(c, SQL_USER_UPDATE, 5, params, row_user, ret, "user", id, err) == 0)
+    if (sov_db_one(c, SQL_USER_UPDATE, 5, params, row_user, ret, "user", id, err) == 0)
         return 0;
     if (err->code == SOV_E_CONFLICT)
         return email_taken(email, err);
@@ -422,14 +382,14 @@ repo_token_insert(sov_dbconn *c, const char *tenant_id, const char *user_id, con
 {
     const char *params[] = { tenant_id, user_id, name, secret_sha256, hint,
                              created_by ? created_by : "", expires_at ? expires_at : "" };
-    return one(c, SQL_TOKEN_INSERT, 7, params, row_token, ret, "token", name, err);
+    return sov_db_one(c, SQL_TOKEN_INSERT, 7, params, row_token, ret, "token", name, err);
 }
 
 int
 repo_token_get(sov_dbconn *c, const char *id, sov_token *ret, sov_error *err)
 {
     const char *params[] = { id };
-    return one(c, SQL_TOKEN_GET, 1, params, row_token, ret, "token", id, err);
+    return sov_db_one(c, SQL_TOKEN_GET, 1, params, row_token, ret, "token", id, err);
 }
 
 int
@@ -440,7 +400,7 @@ repo_token_list(sov_dbconn *c, const char *user_id, const char *after, unsigned 
     const char *params[] = { user_id, after && *after ? after : NULL, lim };
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    return page(c, SQL_TOKEN_LIST, 3, params, sizeof(sov_token), row_token, limit, 0,
+    return sov_db_page(c, SQL_TOKEN_LIST, 3, params, sizeof(sov_token), row_token, limit, 0,
                 (void **) &ret->items, &ret->n, ret->next_after, sizeof(ret->next_after), err);
 }
 

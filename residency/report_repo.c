@@ -19,32 +19,15 @@
 
 /* ---- helpers ---- */
 
-/* Split "a,b,c" into fixed slots; returns how many. */
-static size_t
-split(const char *s, char *slots, size_t nslots, size_t stride)
-{
-    size_t n = 0;
-
-    while (s && *s && n < nslots) {
-        size_t len = strcspn(s, ",");
-        snprintf(slots + n * stride, stride, "%.*s", (int) len, s);
-        n++;
-        s += len;
-        if (*s == ',')
-            s++;
-    }
-    return n;
-}
-
 static void
 policy_from(const PGresult *r, int i, int col, sov_policy *p)
 {
     memset(p, 0, sizeof(*p));
-    p->njurisdictions = split(PQgetvalue(r, i, col), p->jurisdictions[0], 3,
+    p->njurisdictions = sov_db_split(PQgetvalue(r, i, col), p->jurisdictions[0], 3,
                               sizeof(p->jurisdictions[0]));
-    p->ncountries = split(PQgetvalue(r, i, col + 1), p->countries[0], SOV_POLICY_MAX,
+    p->ncountries = sov_db_split(PQgetvalue(r, i, col + 1), p->countries[0], SOV_POLICY_MAX,
                           sizeof(p->countries[0]));
-    p->nregions = split(PQgetvalue(r, i, col + 2), p->regions[0], SOV_POLICY_MAX,
+    p->nregions = sov_db_split(PQgetvalue(r, i, col + 2), p->regions[0], SOV_POLICY_MAX,
                         sizeof(p->regions[0]));
 }
 
@@ -280,7 +263,7 @@ row_report(const PGresult *r, int i, sov_report *x)
     report_time_format(x->from_us, x->period_from);
     report_time_format(x->to_us, x->period_to);
     x->all_tenants = PQgetvalue(r, i, 5)[0] == 't';
-    x->ntenants = split(PQgetvalue(r, i, 6), x->tenants[0], SOV_REPORT_TENANTS_MAX,
+    x->ntenants = sov_db_split(PQgetvalue(r, i, 6), x->tenants[0], SOV_REPORT_TENANTS_MAX,
                         sizeof(x->tenants[0]));
     sov_db_copy(x->format, sizeof(x->format), r, i, 7);
     sov_db_copy(x->state, sizeof(x->state), r, i, 8);

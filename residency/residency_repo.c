@@ -50,23 +50,6 @@ static const char SQL_RECORD_INSERT[] =
     " operation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
     " $15::jsonb, $16, NULLIF($17, '')::uuid)";
 
-/* Split "a,b,c" into fixed slots; returns how many. */
-static size_t
-split(const char *s, char *slots, size_t nslots, size_t stride)
-{
-    size_t n = 0;
-
-    while (s && *s && n < nslots) {
-        size_t len = strcspn(s, ",");
-        snprintf(slots + n * stride, stride, "%.*s", (int) len, s);
-        n++;
-        s += len;
-        if (*s == ',')
-            s++;
-    }
-    return n;
-}
-
 static void
 row_region(const PGresult *r, int i, sov_region *g)
 {
@@ -76,7 +59,7 @@ row_region(const PGresult *r, int i, sov_region *g)
     sov_db_copy(g->country, sizeof(g->country), r, i, 2);
     sov_db_copy(g->jurisdiction, sizeof(g->jurisdiction), r, i, 3);
     sov_db_copy(g->datacenter, sizeof(g->datacenter), r, i, 4);
-    g->nzones = split(PQgetvalue(r, i, 5), g->zones[0], SOV_ZONES_MAX, sizeof(g->zones[0]));
+    g->nzones = sov_db_split(PQgetvalue(r, i, 5), g->zones[0], SOV_ZONES_MAX, sizeof(g->zones[0]));
     sov_db_copy(g->created_at, sizeof(g->created_at), r, i, 6);
     sov_db_copy(g->updated_at, sizeof(g->updated_at), r, i, 7);
 }
@@ -239,11 +222,11 @@ repo_policy_get(sov_dbconn *c, const char *tenant_id, sov_policy *ret, bool *fou
     *found = PQntuples(res) > 0;
     if (!*found)
         return 0;
-    ret->njurisdictions = split(PQgetvalue(res, 0, 0), ret->jurisdictions[0], 3,
+    ret->njurisdictions = sov_db_split(PQgetvalue(res, 0, 0), ret->jurisdictions[0], 3,
                                 sizeof(ret->jurisdictions[0]));
-    ret->ncountries = split(PQgetvalue(res, 0, 1), ret->countries[0], SOV_POLICY_MAX,
+    ret->ncountries = sov_db_split(PQgetvalue(res, 0, 1), ret->countries[0], SOV_POLICY_MAX,
                             sizeof(ret->countries[0]));
-    ret->nregions = split(PQgetvalue(res, 0, 2), ret->regions[0], SOV_POLICY_MAX,
+    ret->nregions = sov_db_split(PQgetvalue(res, 0, 2), ret->regions[0], SOV_POLICY_MAX,
                           sizeof(ret->regions[0]));
     return 0;
 }

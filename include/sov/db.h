@@ -60,6 +60,26 @@ void sov_db_get_stats(sov_db *db, sov_db_stats *ret);
 int sov_db_query(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
                  PGresult **ret, sov_error *err);
 
+/* A row mapper: fill item out from row i of a result. */
+typedef void (*sov_db_row_fn)(const PGresult *res, int row, void *out);
+
+/* Run a query expected to return one row, mapped by fn into out; no row is SOV_E_NOT_FOUND
+ * "<what> '<key>' does not exist". */
+int sov_db_one(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+               sov_db_row_fn fn, void *out, const char *what, const char *key,
+               sov_error *err);
+
+/* Run a list query into a new array (*items, to free(), *count rows of item_size), each
+ * mapped by fn. When the page is full (limit rows), next gets column key_col of the last row:
+ * the keyset cursor of the next page; else "". */
+int sov_db_page(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+                size_t item_size, sov_db_row_fn fn, unsigned limit, int key_col, void **items,
+                size_t *count, char *next, size_t next_size, sov_error *err);
+
+/* Split "a,b,c" (array_to_string of a text[]) into fixed slots of stride bytes; returns how
+ * many were filled (at most nslots). */
+size_t sov_db_split(const char *s, char *slots, size_t nslots, size_t stride);
+
 /* Map a failed result (or a dead connection when res is NULL) to a sov_error:
  * unique/foreign-key violations -> CONFLICT, data exceptions -> INVALID, connection loss,
  * shutdown and timeouts -> UNAVAILABLE, the rest -> INTERNAL. SQLSTATE and the server's
