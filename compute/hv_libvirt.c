@@ -56,20 +56,39 @@ init(void)
     virSetErrorFunc(NULL, silent);
 }
 
-int
-lv_error(sov_error *err, sov_errcode code, const char *fmt, ...)
+static int
+error_with(sov_error *err, sov_errcode code, const char *lv, const char *fmt, va_list ap)
 {
-    const char *lv = virGetLastErrorMessage();
     char what[256];
-    va_list ap;
 
-    va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
     /* libvirt's words name hosts, paths and sockets: they go to the detail, which only
      * operators see; callers that answer operators put them back in the message. */
     sov_error_set(err, code, "%s", what);
-    return sov_error_detail(err, "%s", lv);
+    return sov_error_detail(err, "%s", lv && *lv ? lv : "libvirt gave no reason");
+}
+
+int
+lv_error(sov_error *err, sov_errcode code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    error_with(err, code, virGetLastErrorMessage(), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int
+lv_error_saved(sov_error *err, sov_errcode code, virErrorPtr saved, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    error_with(err, code, saved ? saved->message : NULL, fmt, ap);
+    va_end(ap);
+    virFreeError(saved);
+    return -1;
 }
 
 /* ---- XML (capabilities, node devices) ---- */
@@ -210,6 +229,25 @@ cache_put(const char *uri, virConnectPtr conn)
     pthread_mutex_unlock(&cache_lock);
 }
 
+/* A new connection, made ready to share between threads: keep-alive on (remote connections
+ * notice a dead peer within 15 s; local ones cannot and say so), and the hypervisor type
+ * asked once while only this thread holds it. libvirt's remote driver caches that answer on
+ * the connection without a lock: two threads asking first at once both store a copy and
+ * one leaks (LeakSanitizer saw it in reliability/libvirtd-restart). */
+static virConnectPtr
+open_shared(const char *uri)
+{
+    virConnectPtr conn = virConnectOpen(uri);
+
+    if (!conn)
+        return NULL;
+    if (virConnectSetKeepAlive(conn, 5, 3) < 0)
+        virResetLastError();
+    if (!virConnectGetType(conn))
+        virResetLastError();
+    return conn;
+}
+
 static int
 lv_open(const char *uri, sov_hv **ret, sov_error *err)
 {
@@ -221,12 +259,9 @@ lv_open(const char *uri, sov_hv **ret, sov_error *err)
     conn = cache_get(uri);
     if (!conn) {
         cache_drop(uri, NULL);
-        conn = virConnectOpen(uri);
+        conn = open_shared(uri);
         if (!conn)
             return lv_error(err, SOV_E_UNAVAILABLE, "could not connect to '%s'", uri);
-        /* Remote connections notice a dead peer within 15 s; local ones cannot and say so. */
-        if (virConnectSetKeepAlive(conn, 5, 3) < 0)
-            virResetLastError();
         cache_put(uri, conn);
     }
     h = calloc(1, sizeof(*h));
@@ -263,15 +298,13 @@ lv_alive(sov_hv *hv, sov_error *err)
     /* The kept connection is dead. A fresh one tells whether the daemon is back (it was
      * restarted), or says why not in libvirt's own words ("Failed to connect socket"). */
     cache_drop(h->uri, h->conn);
-    virConnectPtr fresh = virConnectOpen(h->uri);
+    virConnectPtr fresh = open_shared(h->uri);
     if (!fresh || virConnectGetLibVersion(fresh, &version) < 0) {
         lv_error(err, SOV_E_UNAVAILABLE, "hypervisor at '%s' does not answer", h->uri);
         if (fresh)
             virConnectClose(fresh);
         return -1;
     }
-    if (virConnectSetKeepAlive(fresh, 5, 3) < 0)
-        virResetLastError();
     cache_put(h->uri, fresh);
     virConnectClose(h->conn);
     h->conn = fresh;

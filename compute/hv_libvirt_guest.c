@@ -365,6 +365,16 @@ lv_define(sov_hv *hv, const char *xml, sov_error *err)
     return 0;
 }
 
+/* After a call that failed: is the domain running? The failure's error is saved first (a
+ * successful call clears the thread's last error, and the failure's words, say "Failed to
+ * create PTY: Permission denied", are what the caller reports). */
+static int
+active_after_failure(virDomainPtr d, virErrorPtr *saved)
+{
+    *saved = virSaveLastError();
+    return virDomainIsActive(d);
+}
+
 int
 lv_start(sov_hv *hv, const char *uuid, sov_error *err)
 {
@@ -374,8 +384,12 @@ lv_start(sov_hv *hv, const char *uuid, sov_error *err)
         return -1;
     if (virDomainIsActive(d) == 1)
         return 0;
-    if (virDomainCreate(d) < 0 && virDomainIsActive(d) != 1)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not start domain %s", uuid);
+    if (virDomainCreate(d) < 0) {
+        virErrorPtr e;
+        if (active_after_failure(d, &e) != 1)
+            return lv_error_saved(err, SOV_E_UNAVAILABLE, e, "could not start domain %s", uuid);
+        virFreeError(e);
+    }
     return 0;
 }
 
@@ -390,8 +404,12 @@ lv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err)
     if (virDomainIsActive(d) != 1)
         return 0;
     rc = force ? virDomainDestroy(d) : virDomainShutdown(d);
-    if (rc < 0 && virDomainIsActive(d) == 1)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not stop domain %s", uuid);
+    if (rc < 0) {
+        virErrorPtr e;
+        if (active_after_failure(d, &e) == 1)
+            return lv_error_saved(err, SOV_E_UNAVAILABLE, e, "could not stop domain %s", uuid);
+        virFreeError(e);
+    }
     return 0;
 }
 
@@ -416,8 +434,13 @@ lv_undefine(sov_hv *hv, const char *uuid, sov_error *err)
 
     if (lookup_dom((lv_hv *) hv, uuid, &d, err) < 0)
         return err->code == SOV_E_NOT_FOUND ? (sov_error_clear(err), 0) : -1;
-    if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0 && virDomainIsActive(d) == 1)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not destroy domain %s", uuid);
+    if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0) {
+        virErrorPtr e;
+        if (active_after_failure(d, &e) == 1)
+            return lv_error_saved(err, SOV_E_UNAVAILABLE, e, "could not destroy domain %s",
+                                  uuid);
+        virFreeError(e);
+    }
     if (virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
                                       VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
                                       VIR_DOMAIN_UNDEFINE_NVRAM) < 0 &&

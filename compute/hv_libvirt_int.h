@@ -27,10 +27,14 @@ SOV_DEFINE_AUTOPTR(xmlXPathObject, xmlXPathFreeObject)
 /* libvirt set up once (silent error handler), libxml2's handler on this thread; 0 or -1. */
 int lv_connect(void);
 
-/* err = code, "what: libvirt's message"; detail = libvirt's message. Returns -1.
+/* err = code, what; detail = libvirt's message. Returns -1.
  * libvirt keeps the last error per thread, so this reads the caller's own failure. */
 int lv_error(sov_error *err, sov_errcode code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with an error saved by virSaveLastError before other calls (which clear the
+ * thread's last error); frees saved. */
+int lv_error_saved(sov_error *err, sov_errcode code, virErrorPtr saved, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 typedef struct xml_view {
     xmlDoc *doc;

@@ -4,6 +4,7 @@
  * and reopen after PostgreSQL went away, so the pool needs no supervisor: the first request
  * after an outage pays for the reconnect, requests during it get SOV_E_UNAVAILABLE (503). */
 #include <errno.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,23 @@
 #include "sov/db.h"
 #include "sov/log.h"
 
+/* Statements prepared on one session, by their text: PostgreSQL parses and plans each once
+ * per session instead of once per call (for GET /v1/instances/{id}, parse and plan cost
+ * ten times the execution). Bounded: a text past the last slot runs unprepared. */
+enum { STMT_CACHE = 128 };
+
+typedef struct {
+    uint64_t hash;
+    char *sql;
+} sov_stmt;
+
 struct sov_dbconn {
     sov_db *db;
     PGconn *conn;
     bool leased;
     char sqlstate[6];
+    unsigned nstmts;
+    sov_stmt stmts[STMT_CACHE];
 };
 
 struct sov_db {
@@ -82,6 +95,65 @@ sov_db_new(const sov_db_options *opts, sov_db **ret, sov_error *err)
     return 0;
 }
 
+/* The session is gone (closed or reset): so is everything prepared on it. */
+static void
+stmts_forget(sov_dbconn *c)
+{
+    for (unsigned i = 0; i < c->nstmts; i++)
+        free(c->stmts[i].sql);
+    c->nstmts = 0;
+}
+
+static void
+conn_close(sov_dbconn *c)
+{
+    if (c->conn)
+        PQfinish(c->conn);
+    c->conn = NULL;
+    stmts_forget(c);
+}
+
+static uint64_t
+fnv1a(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char) *s) * 1099511628211ULL;
+    return h;
+}
+
+/* Runs SQL as the statement prepared on this session for its text, preparing it on first
+ * use; unprepared when the cache is full. A failed prepare answers its own result (the
+ * error is the statement's, as if it had run). */
+static PGresult *
+stmt_exec(sov_dbconn *c, const char *sql, int nparams, const char *const *params)
+{
+    char name[16];
+
+    uint64_t h = fnv1a(sql);
+    unsigned i;
+
+    for (i = 0; i < c->nstmts; i++)
+        if (c->stmts[i].hash == h && strcmp(c->stmts[i].sql, sql) == 0)
+            break;
+    if (i == c->nstmts) {
+        char *copy = c->nstmts < STMT_CACHE ? strdup(sql) : NULL;
+        if (!copy)
+            return PQexecParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+        snprintf(name, sizeof(name), "s%u", i);
+        PGresult *r = PQprepare(c->conn, name, sql, nparams, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            free(copy);
+            return r;
+        }
+        PQclear(r);
+        c->stmts[i] = (sov_stmt){ h, copy };
+        c->nstmts++;
+    }
+    snprintf(name, sizeof(name), "s%u", i);
+    return PQexecPrepared(c->conn, name, nparams, params, NULL, NULL, 0);
+}
+
 void
 sov_db_free(sov_db *db)
 {
@@ -89,8 +161,7 @@ sov_db_free(sov_db *db)
         return;
     if (db->slots) {
         for (unsigned i = 0; i < db->o.pool_size; i++)
-            if (db->slots[i].conn)
-                PQfinish(db->slots[i].conn);
+            conn_close(&db->slots[i]);
         pthread_mutex_destroy(&db->lock);
         pthread_cond_destroy(&db->freed);
     }
@@ -196,10 +267,8 @@ sov_db_acquire(sov_db *db, sov_dbconn **ret, sov_error *err)
     pthread_mutex_unlock(&db->lock);
 
     c->sqlstate[0] = '\0';
-    if (c->conn && PQstatus(c->conn) != CONNECTION_OK) {
-        PQfinish(c->conn);
-        c->conn = NULL;
-    }
+    if (c->conn && PQstatus(c->conn) != CONNECTION_OK)
+        conn_close(c);
     if (!c->conn) {
         c->conn = open_conn(db);
         if (!c->conn || PQstatus(c->conn) != CONNECTION_OK) {
@@ -235,8 +304,7 @@ sov_db_release(sov_dbconn *c)
             PQclear(r);
         } else if (ts != PQTRANS_IDLE) {
             /* Busy or broken: a fresh connection is safer than guessing its state. */
-            PQfinish(c->conn);
-            c->conn = NULL;
+            conn_close(c);
         }
     }
     slot_return(c);
@@ -340,7 +408,7 @@ sov_db_query(sov_dbconn *c, const char *sql, int nparams, const char *const *par
 
     c->sqlstate[0] = '\0';
     for (int attempt = 0;; attempt++) {
-        res = PQexecParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+        res = stmt_exec(c, sql, nparams, params);
         st = PQresultStatus(res);
         if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
             if (ret)
@@ -352,6 +420,7 @@ sov_db_query(sov_dbconn *c, const char *sql, int nparams, const char *const *par
         if (attempt == 0 && idle && PQstatus(c->conn) == CONNECTION_BAD) {
             PQclear(SOV_TAKE_PTR(res));
             PQreset(c->conn);
+            stmts_forget(c);
             if (PQstatus(c->conn) == CONNECTION_OK && reapply_role(c)) {
                 pthread_mutex_lock(&c->db->lock);
                 c->db->reconnects++;

@@ -53,6 +53,14 @@ sov_libvirt_start() {
     if [ -c /dev/kvm ] && getent group kvm >/dev/null; then
         chown root:kvm /dev/kvm && chmod 0660 /dev/kvm      # what udev would have done
     fi
+    # QEMU (as libvirt-qemu) opens /dev/ptmx for each guest's serial console. A /dev made
+    # without udev may link it to a devpts mounted with ptmxmode=000, which only root can
+    # open ("Failed to create PTY: Permission denied"): give it the mode udev gives it.
+    if [ -e /dev/ptmx ] && id libvirt-qemu >/dev/null 2>&1 &&
+        ! runuser -u libvirt-qemu -- test -r /dev/ptmx -a -w /dev/ptmx 2>/dev/null; then
+        sov_say "making /dev/ptmx usable by libvirt-qemu (chmod 0666 $(readlink -f /dev/ptmx))"
+        chmod 0666 "$(readlink -f /dev/ptmx)"
+    fi
     sov_alive /run/virtlogd.pid || /usr/sbin/virtlogd -d
     sov_alive /run/libvirtd.pid || /usr/sbin/libvirtd -d
     local i

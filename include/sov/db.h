@@ -56,7 +56,9 @@ void sov_db_get_stats(sov_db *db, sov_db_stats *ret);
 
 /* Run one statement with text parameters. On success *ret holds a TUPLES_OK or COMMAND_OK
  * result (ret may be NULL to discard it). Outside a transaction, a connection found dead is
- * reopened and the statement retried once. Errors are mapped by sov_db_error(). */
+ * reopened and the statement retried once. Errors are mapped by sov_db_error().
+ * Each distinct text is prepared once per session (up to 128 per connection, the rest run
+ * unprepared): PostgreSQL parses and plans it once, not on every call. */
 int sov_db_query(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
                  PGresult **ret, sov_error *err);
 

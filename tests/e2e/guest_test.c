@@ -90,43 +90,6 @@ sh_out(int *rc, const char *fmt, ...)
     return text ? text : strdup("");
 }
 
-/* Run cmd with /bin/sh once this process has exited, however it exits (a failed check ends
- * the test process before its teardown): a watcher waits for the end of a pipe only this
- * process holds, as tl_libvirt_pool_cleanup_at_exit does for pools. */
-static void
-sh_at_exit(const char *cmd)
-{
-    int fds[2];
-    pid_t pid;
-
-    ck_assert(pipe2(fds, O_CLOEXEC) == 0);
-    pid = fork();
-    ck_assert(pid >= 0);
-    if (pid == 0) {
-        char byte;
-        int null = open("/dev/null", O_RDWR);
-        ssize_t n;
-
-        /* Out of the test's process group and output: check may kill the group on a
-         * timeout, and meson waits for every holder of the test's stdout to close it. */
-        setsid();
-        if (null >= 0) {
-            dup2(null, 0);
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-        for (int fd = 3; fd < 1024; fd++)
-            if (fd != fds[0])
-                close(fd);
-        do
-            n = read(fds[0], &byte, 1);
-        while (n > 0 || (n < 0 && errno == EINTR));
-        execl("/bin/sh", "sh", "-c", cmd, (char *) NULL);
-        _exit(127);
-    }
-    close(fds[0]);
-}
-
 static void
 domain_cleanup_now(const char *name)
 {
@@ -223,7 +186,7 @@ setup(void)
     tl_libvirt_pool_cleanup_at_exit(URI, pool);
     snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " net-destroy '%s';"
              " virsh -q -c " URI " net-undefine '%s'; rm -rf '%s'", net, net, tmp);
-    sh_at_exit(cmd);
+    tl_sh_at_exit("%s", cmd);
 }
 
 /* Stop sovd with SIGTERM: it must exit 0, with nothing for the sanitizers to report. The
@@ -269,30 +232,10 @@ teardown(void)
 
 /* ---- the API ---- */
 
-/* Poll an operation until it succeeded or failed; fails the test if it failed or is still
- * going after OP_WAIT_S. */
 static void
 wait_op_ok(const char *id)
 {
-    char path[128];
-    double until = now() + OP_WAIT_S;
-
-    snprintf(path, sizeof(path), "/v1/operations/%s", id);
-    for (;;) {
-        json_t *o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
-        const char *state = str(o, "state");
-
-        if (strcmp(state, "succeeded") == 0) {
-            json_decref(o);
-            return;
-        }
-        ck_assert_msg(strcmp(state, "failed") != 0, "operation %s failed: %s", id,
-                      json_dumps(o, 0));
-        ck_assert_msg(now() < until, "operation %s still %s after %d s: %s", id, state,
-                      OP_WAIT_S, json_dumps(o, 0));
-        json_decref(o);
-        usleep(100 * 1000);
-    }
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], id, OP_WAIT_S);
 }
 
 static json_t *
@@ -432,7 +375,7 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
     {
         char cmd[1024];
         snprintf(cmd, sizeof(cmd), "rm -rf \"$(dirname '%s')\"", image);
-        sh_at_exit(cmd);
+        tl_sh_at_exit("%s", cmd);
     }
     snprintf(body, sizeof(body), "{\"name\":\"guest\",\"region\":\"" REGION "\","
              "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", image);
@@ -451,7 +394,7 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
         snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " destroy '%s';"
                  " virsh -q -c " URI " undefine --nvram '%s' || virsh -q -c " URI
                  " undefine '%s'", domain, domain, domain);
-        sh_at_exit(cmd);
+        tl_sh_at_exit("%s", cmd);
     }
     wait_op_ok(str(json_object_get(j, "operation"), "id"));
     json_decref(j);

@@ -127,43 +127,6 @@ sh_out(int *rc, const char *fmt, ...)
     return text ? text : strdup("");
 }
 
-/* Run cmd with /bin/sh once this process has exited, however it exits (a failed check ends
- * the test process before its teardown): a watcher waits for the end of a pipe only this
- * process holds, as tl_libvirt_pool_cleanup_at_exit does for pools. */
-static void
-sh_at_exit(const char *cmd)
-{
-    int fds[2];
-    pid_t pid;
-
-    ck_assert(pipe2(fds, O_CLOEXEC) == 0);
-    pid = fork();
-    ck_assert(pid >= 0);
-    if (pid == 0) {
-        char byte;
-        int null = open("/dev/null", O_RDWR);
-        ssize_t n;
-
-        /* Out of the test's process group and output: check may kill the group on a
-         * timeout, and meson waits for every holder of the test's stdout to close it. */
-        setsid();
-        if (null >= 0) {
-            dup2(null, 0);
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-        for (int fd = 3; fd < 1024; fd++)
-            if (fd != fds[0])
-                close(fd);
-        do
-            n = read(fds[0], &byte, 1);
-        while (n > 0 || (n < 0 && errno == EINTR));
-        execl("/bin/sh", "sh", "-c", cmd, (char *) NULL);
-        _exit(127);
-    }
-    close(fds[0]);
-}
-
 /* What the system libvirtd must lose, in order: the domains listed in keep/domains (each
  * added as soon as its instance exists), then the network and the pool. */
 static void
@@ -294,7 +257,7 @@ setup(void)
     {
         char all[2600];
         snprintf(all, sizeof(all), "%s; rm -rf '%s' '%s'", cmd, tmp, keep);
-        sh_at_exit(all);
+        tl_sh_at_exit("%s", all);
     }
     /* Two private daemons, each with its own test driver state; they die with the test. */
     for (int i = 0; i < 2; i++) {
@@ -305,7 +268,7 @@ setup(void)
          * tl_libvirtd_discard). */
         snprintf(cmd, sizeof(cmd), "for i in $(seq 100); do kill -0 %d 2>/dev/null || break;"
                  " sleep 0.1; done; rm -rf '%s'", (int) lvd[i].pid, lvd[i].dir);
-        sh_at_exit(cmd);
+        tl_sh_at_exit("%s", cmd);
     }
     for (int i = 0; i < NINST; i++)
         inst[i].id[0] = inst[i].op[0] = '\0';
@@ -358,30 +321,10 @@ teardown(void)
 
 /* ---- the API ---- */
 
-/* Poll an operation until it succeeded; fails the test if it failed or is still going
- * after wait_s. */
 static void
 wait_op_ok(const char *id, int wait_s)
 {
-    char path[128];
-    double until = now() + wait_s;
-
-    snprintf(path, sizeof(path), "/v1/operations/%s", id);
-    for (;;) {
-        json_t *o = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
-        const char *state = str(o, "state");
-
-        if (strcmp(state, "succeeded") == 0) {
-            json_decref(o);
-            return;
-        }
-        ck_assert_msg(strcmp(state, "failed") != 0, "operation %s failed: %s", id,
-                      json_dumps(o, 0));
-        ck_assert_msg(now() < until, "operation %s still %s after %d s: %s", id, state,
-                      wait_s, json_dumps(o, 0));
-        json_decref(o);
-        usleep(200 * 1000);
-    }
+    tl_op_wait_ok(&sovd, op, id, wait_s);
 }
 
 static void
@@ -555,7 +498,7 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
         char cmd[1024];
         snprintf(cmd, sizeof(cmd), "for i in $(seq 100); do kill -0 %d 2>/dev/null || break;"
                  " sleep 0.1; done; rm -rf \"$(dirname '%s')\"", (int) sovd.pid, sovd.log);
-        sh_at_exit(cmd);
+        tl_sh_at_exit("%s", cmd);
     }
     op = tl_operator_token(&sovd);
     tl_tenant_make(&sovd, op, "acme", &acme);
@@ -583,7 +526,7 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
     {
         char cmd[1024];
         snprintf(cmd, sizeof(cmd), "rm -rf \"$(dirname '%s')\"", image);
-        sh_at_exit(cmd);
+        tl_sh_at_exit("%s", cmd);
     }
     for (int h = 0; h < NHOSTS; h++) {
         snprintf(body, sizeof(body), "{\"name\":\"guest-%s\",\"region\":\"%s\","

@@ -156,7 +156,7 @@ START_TEST(operations_end_when_libvirtd_restarts)
     unsigned rounds = rel_long() ? 5 : 1;
     double t0 = rel_now(), back = 0, settled, reconciled;
     long long left, succeeded = 0, failed = 0, unclear = 0, other = 0;
-    char tail[4096], *domains;
+    char *domains;
 
     /* Instances to act on. */
     burst(8);
@@ -268,8 +268,7 @@ START_TEST(operations_end_when_libvirtd_restarts)
     ck_assert_msg(orphans == 0, "%lld domains have no live instance", orphans);
     ck_assert_msg(quotas_ok, "quota usage differs from the live instances");
     ck_assert_msg(capacity_ok, "host usage differs from its allocations");
-    ck_assert_msg(rel_world_stop_sovd(&w, tail, sizeof(tail)) == 0,
-                  "sovd did not stop cleanly:\n%s", tail);
+    ck_assert_msg(rel_world_stop_sovd(&w) == 0, "sovd did not stop cleanly (its log is above)");
 }
 END_TEST
 

@@ -269,7 +269,7 @@ START_TEST(load_keeps_every_resource_and_every_count)
     figures total[C_CLASSES];
     rel_lat reads = { 0 }, writes = { 0 };
     unsigned long requests = 0, s5xx = 0, s4xx = 0, transport = 0;
-    char tail[4096], *domains, *p;
+    char *domains, *p;
     long long left;
 
     memset(total, 0, sizeof(total));
@@ -452,8 +452,7 @@ START_TEST(load_keeps_every_resource_and_every_count)
                   allocations, allocated);
     ck_assert_msg(orphans == 0 && missing == 0, "%lld orphan domains, %lld missing", orphans,
                   missing);
-    ck_assert_msg(rel_world_stop_sovd(&w, tail, sizeof(tail)) == 0,
-                  "sovd did not stop cleanly:\n%s", tail);
+    ck_assert_msg(rel_world_stop_sovd(&w) == 0, "sovd did not stop cleanly (its log is above)");
     rel_lat_free(&reads);
     rel_lat_free(&writes);
     for (unsigned k = 0; k < C_CLASSES; k++)

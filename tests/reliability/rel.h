@@ -95,17 +95,12 @@ typedef struct rel_world {
 } rel_world;
 /* extra: more sovd flags (NULL-terminated, may be NULL). */
 void rel_world_start(rel_world *w, const char *db_url, const char *const *extra);
-/* Stop sovd with SIGTERM; its exit status (0: clean, nothing for the sanitizers), with the
- * tail of its log in tail when not. */
-int rel_world_stop_sovd(rel_world *w, char *tail, size_t size);
+/* Stop sovd with SIGTERM; its exit status (0: clean, nothing for the sanitizers). When not,
+ * the tail of its log goes to stderr (too long for a Check message). */
+int rel_world_stop_sovd(rel_world *w);
 /* Stop everything and remove the folders (not the database). */
 void rel_world_discard(rel_world *w);
 /* Wait (at most timeout_s) until no operation is queued or running; how many still are. */
 long long rel_world_settle(rel_world *w, unsigned timeout_s);
 /* The names of the domains on the host, one a line (malloc): sovd's are sov-<instance id>. */
 char *rel_world_domains(rel_world *w);
-
-/* Run a shell command once this process has exited, however it exits (a failed check ends
- * the test process without its teardown): for what outlives it otherwise, like a PostgreSQL
- * cluster started with pg_ctl. */
-void rel_sh_at_exit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

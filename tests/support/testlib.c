@@ -578,6 +578,55 @@ tl_call_ok(const tl_sovd *s, const char *method, const char *path, const char *t
     return j;
 }
 
+/* sovd's log lines at warn or error level, the last 30. */
+static void
+print_warnings(const tl_sovd *s)
+{
+    char *log = tl_sovd_log(s);
+    const char *lines[30];
+    size_t n = 0;
+
+    if (!log)
+        return;
+    for (char *l = strtok(log, "\n"); l; l = strtok(NULL, "\n"))
+        if (strstr(l, "\"level\":\"warn\"") || strstr(l, "\"level\":\"error\""))
+            lines[n++ % 30] = l;
+    fprintf(stderr, "sovd's last warnings and errors:\n");
+    for (size_t i = n > 30 ? n - 30 : 0; i < n; i++)
+        fprintf(stderr, "  %s\n", lines[i % 30]);
+    free(log);
+}
+
+void
+tl_op_wait_ok(const tl_sovd *s, const char *token, const char *id, int wait_s)
+{
+    char path[128];
+    struct timespec t0, t;
+
+    snprintf(path, sizeof(path), "/v1/operations/%s", id);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        json_t *o = tl_call_ok(s, "GET", path, token, NULL, 200);
+        const char *state = json_string_value(json_object_get(o, "state"));
+        bool failed = state && strcmp(state, "failed") == 0;
+
+        ck_assert_msg(state, "operation %s has no state", id);
+        if (strcmp(state, "succeeded") == 0) {
+            json_decref(o);
+            return;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (failed || t.tv_sec - t0.tv_sec >= wait_s) {
+            char *text = json_dumps(o, JSON_COMPACT);
+            print_warnings(s);
+            ck_abort_msg("operation %s %s%s: %s", id, failed ? "failed" : "still ",
+                         failed ? "" : state, text);
+        }
+        json_decref(o);
+        usleep(100 * 1000);
+    }
+}
+
 static void
 make_user(const tl_sovd *s, const char *op, const char *tenant_id, const char *tenant_name,
           int role, tl_tenant *t)
@@ -765,17 +814,22 @@ tl_libvirtd_discard(tl_libvirtd *d)
 }
 
 void
-tl_libvirt_pool_cleanup_at_exit(const char *uri, const char *name)
+tl_sh_at_exit(const char *fmt, ...)
 {
+    char *cmd = NULL;
+    va_list ap;
     int fds[2];
     pid_t pid;
 
+    va_start(ap, fmt);
+    ck_assert(vasprintf(&cmd, fmt, ap) > 0);
+    va_end(ap);
     ck_assert(pipe2(fds, O_CLOEXEC) == 0);
     pid = fork();
     ck_assert(pid >= 0);
     if (pid == 0) {
-        char cmd[2048], byte;
         int null = open("/dev/null", O_RDWR);
+        char byte;
         ssize_t n;
 
         /* Out of the test's process group and output: check may kill the group on a
@@ -792,12 +846,18 @@ tl_libvirt_pool_cleanup_at_exit(const char *uri, const char *name)
         do
             n = read(fds[0], &byte, 1);
         while (n > 0 || (n < 0 && errno == EINTR));
-        snprintf(cmd, sizeof(cmd), "virsh -q -c '%s' pool-destroy '%s'; "
-                 "virsh -q -c '%s' pool-undefine '%s'", uri, name, uri, name);
         execl("/bin/sh", "sh", "-c", cmd, (char *) NULL);
         _exit(127);
     }
     /* The write end stays open in this process alone (close-on-exec keeps it out of the
      * programs the test starts), until it exits. */
     close(fds[0]);
+    free(cmd);
+}
+
+void
+tl_libvirt_pool_cleanup_at_exit(const char *uri, const char *name)
+{
+    tl_sh_at_exit("virsh -q -c '%s' pool-destroy '%s'; virsh -q -c '%s' pool-undefine '%s'",
+                  uri, name, uri, name);
 }

@@ -107,6 +107,11 @@ void tl_call_h(const tl_sovd *s, const char *method, const char *path, const cha
 json_t *tl_call_ok(const tl_sovd *s, const char *method, const char *path, const char *token,
                    const char *body, long want_status);
 
+/* Poll GET /v1/operations/{id} (every 100 ms) until it succeeded; fails the test when it
+ * failed or is still going after wait_s, showing the operation and sovd's warnings and
+ * errors (where the operator-only detail, libvirt's words say, is logged). */
+void tl_op_wait_ok(const tl_sovd *s, const char *token, const char *id, int wait_s);
+
 /* A tenant with one user of each role, each with its own token: what most API tests need. */
 typedef struct tl_tenant {
     char id[40];
@@ -150,10 +155,13 @@ void tl_libvirtd_restart(tl_libvirtd *d);
 /* Stop it if running and remove its folder. */
 void tl_libvirtd_discard(tl_libvirtd *d);
 
+/* Run a shell command once this process has exited, however it exits: a failed check ends
+ * the test process without its teardown, and what it made on the machine (a pool or domain
+ * on the system libvirtd, a PostgreSQL cluster) would outlive the run. A watcher process
+ * waits for the end of a pipe only this process holds, then runs /bin/sh -c. */
+void tl_sh_at_exit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Destroy and undefine storage pool `name` on the libvirt at uri once this process has
- * exited, however it exits: a failed check ends the test process without its teardown, and
- * a pool left on the machine's system libvirtd would outlive the run. A watcher process
- * waits for the end of a pipe this process holds, then runs virsh. */
+ * exited (tl_sh_at_exit). */
 void tl_libvirt_pool_cleanup_at_exit(const char *uri, const char *name);
 
 #endif

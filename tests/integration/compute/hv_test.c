@@ -381,6 +381,39 @@ START_TEST(unknown_scheme_is_unavailable_with_libvirts_message_in_detail)
 }
 END_TEST
 
+/* A start that fails says why in libvirt's words (the later "is it running?" call must not
+ * wipe them): here a disk that is not there, on the real qemu:///system. */
+START_TEST(a_failed_start_carries_libvirts_reason_in_detail)
+{
+    sov_error err = SOV_ERROR_INIT;
+    char uuid[40] = "", xml[2048], missing[700];
+    FILE *f = fopen("/proc/sys/kernel/random/uuid", "r");
+
+    ck_assert(f && fgets(uuid, sizeof(uuid), f));
+    fclose(f);
+    uuid[strcspn(uuid, "\n")] = '\0';
+    /* A unique name, removed however the test ends. */
+    tl_sh_at_exit("virsh -q -c %s undefine 'sovtest-%s' >/dev/null 2>&1", SYSTEM_URI, uuid);
+    snprintf(missing, sizeof(missing), "%s/no-such-disk.qcow2", tmp);
+    snprintf(xml, sizeof(xml),
+             "<domain type='qemu'><name>sovtest-%s</name><uuid>%s</uuid>"
+             "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+             "<os><type arch='x86_64'>hvm</type></os><devices>"
+             "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
+             "<source file='%s'/><target dev='vda' bus='virtio'/></disk>"
+             "</devices></domain>", uuid, uuid, missing);
+    open_ok(SYSTEM_URI);
+    ck_assert_msg(sov_hv_define(hv, xml, &err) == 0, "define: %s (%s)", err.msg, err.detail);
+    ck_assert_int_eq(sov_hv_start(hv, uuid, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
+    ck_assert_msg(strstr(err.msg, uuid), "msg: %s", err.msg);
+    ck_assert_msg(strstr(err.detail, missing), "detail does not name the missing disk: %s",
+                  err.detail);
+    sov_error_clear(&err);
+    ck_assert_int_eq(sov_hv_undefine(hv, uuid, &err), 0);
+}
+END_TEST
+
 START_TEST(missing_socket_is_unavailable_with_libvirts_message_in_detail)
 {
     sov_error err = SOV_ERROR_INIT;
@@ -565,6 +598,7 @@ main(void)
     tcase_add_test(fail, unknown_scheme_is_unavailable_with_libvirts_message_in_detail);
     tcase_add_test(fail, missing_socket_is_unavailable_with_libvirts_message_in_detail);
     tcase_add_test(fail, missing_test_driver_file_is_unavailable);
+    tcase_add_test(fail, a_failed_start_carries_libvirts_reason_in_detail);
     tcase_add_test(fail, wrappers_refuse_missing_arguments);
     suite_add_tcase(s, fail);
 

@@ -1,5 +1,6 @@
 /* The PostgreSQL pool against a real cluster: parameters are data (never SQL), errors map
- * to codes, transactions commit or roll back whole, and a dead server is UNAVAILABLE. */
+ * to codes, transactions commit or roll back whole, a dead server is UNAVAILABLE, and each
+ * statement is prepared once per session (again after a reconnect, within a bound). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,116 @@ START_TEST(connection_killed_while_idle_is_reopened)
 }
 END_TEST
 
+/* ---- prepared statements: each text parsed and planned once per session ---- */
+
+static long long
+prepared_count(sov_dbconn *c, const char *text)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_autoptr(PGresult) res = NULL;
+    const char *p[] = { text };
+
+    ck_assert_msg(sov_db_query(c, "SELECT count(*) FROM pg_prepared_statements WHERE "
+                                  "$1::text IS NULL OR statement = $1", 1, p, &res, &err) == 0,
+                  "%s: %s", err.msg, err.detail);
+    return atoll(PQgetvalue(res, 0, 0));
+}
+
+START_TEST(a_statement_is_prepared_once_per_session)
+{
+    static const char sql[] = "SELECT n FROM t WHERE name = $1";
+    sov_error err = SOV_ERROR_INIT;
+    sov_autoptr(sov_dbconn) c = NULL;
+    const char *a[] = { "a", "1" }, *b[] = { "b", "2" };
+
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), 0);
+    ck_assert_int_eq(sov_db_query(c, "INSERT INTO t (name, n) VALUES ($1, $2)", 2, a, NULL,
+                                  &err), 0);
+    ck_assert_int_eq(sov_db_query(c, "INSERT INTO t (name, n) VALUES ($1, $2)", 2, b, NULL,
+                                  &err), 0);
+    /* The same text with other values: one statement, the right rows each time. */
+    for (int i = 0; i < 6; i++) {
+        sov_autoptr(PGresult) res = NULL;
+        const char *name[] = { i % 2 ? "b" : "a" };
+        ck_assert_int_eq(sov_db_query(c, sql, 1, name, &res, &err), 0);
+        ck_assert_int_eq(PQntuples(res), 1);
+        ck_assert_str_eq(PQgetvalue(res, 0, 0), i % 2 ? "2" : "1");
+    }
+    ck_assert_int_eq(prepared_count(c, sql), 1);
+    ck_assert_int_eq(prepared_count(c, "INSERT INTO t (name, n) VALUES ($1, $2)"), 1);
+}
+END_TEST
+
+/* PostgreSQL forgets a session's statements when the session ends: a connection reopened
+ * after its backend was killed prepares them again (a stale name would fail "prepared
+ * statement does not exist"). */
+START_TEST(a_reopened_session_prepares_again)
+{
+    static const char sql[] = "SELECT pg_backend_pid()";
+    sov_error err = SOV_ERROR_INIT;
+    sov_dbconn *c = NULL;
+    char *pid, kill[128];
+
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), 0);
+    sov_autoptr(PGresult) res = NULL;
+    ck_assert_int_eq(sov_db_query(c, sql, 0, NULL, &res, &err), 0);
+    pid = strdup(PQgetvalue(res, 0, 0));
+    sov_db_release(c);
+    snprintf(kill, sizeof(kill), "SELECT pg_terminate_backend(%s)", pid);
+    free(tl_db_exec(url, kill));
+    usleep(100000);
+
+    for (int round = 0; round < 2; round++) {
+        sov_autoptr(PGresult) again = NULL;
+        ck_assert_int_eq(sov_db_acquire(db, &c, &err), 0);
+        ck_assert_msg(sov_db_query(c, sql, 0, NULL, &again, &err) == 0, "%s: %s", err.msg,
+                      err.detail);
+        ck_assert_str_ne(PQgetvalue(again, 0, 0), pid);
+        sov_db_release(c);
+    }
+    free(pid);
+}
+END_TEST
+
+/* A statement that cannot be prepared fails with its own error, also inside a transaction
+ * (not "current transaction is aborted"), and is not kept. */
+START_TEST(a_bad_statement_reports_its_own_error_and_is_not_kept)
+{
+    static const char typo[] = "SELEC n FROM t", missing[] = "SELECT n FROM no_such_table";
+    sov_error err = SOV_ERROR_INIT;
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), 0);
+    ck_assert_int_eq(sov_db_query(c, typo, 0, NULL, NULL, &err), -1);
+    ck_assert_str_eq(sov_db_last_sqlstate(c), "42601");
+    ck_assert_int_eq(sov_db_query(c, "BEGIN", 0, NULL, NULL, &err), 0);
+    ck_assert_int_eq(sov_db_query(c, missing, 0, NULL, NULL, &err), -1);
+    ck_assert_str_eq(sov_db_last_sqlstate(c), "42P01");
+    ck_assert_int_eq(sov_db_query(c, "ROLLBACK", 0, NULL, NULL, &err), 0);
+    ck_assert_int_eq(prepared_count(c, typo), 0);
+    ck_assert_int_eq(prepared_count(c, missing), 0);
+}
+END_TEST
+
+/* Texts past the cache's bound still run (unprepared); the session keeps at most 128. */
+START_TEST(the_statement_cache_is_bounded)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), 0);
+    for (int i = 0; i < 300; i++) {
+        sov_autoptr(PGresult) res = NULL;
+        char sql[64], want[16];
+        snprintf(sql, sizeof(sql), "SELECT %d + 0", i);
+        snprintf(want, sizeof(want), "%d", i);
+        ck_assert_int_eq(sov_db_query(c, sql, 0, NULL, &res, &err), 0);
+        ck_assert_str_eq(PQgetvalue(res, 0, 0), want);
+    }
+    ck_assert_int_eq(prepared_count(c, NULL), 128);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -235,6 +346,10 @@ main(void)
     tcase_add_test(tc, exhausted_pool_answers_unavailable_after_the_wait);
     tcase_add_test(tc, unreachable_server_is_unavailable);
     tcase_add_test(tc, connection_killed_while_idle_is_reopened);
+    tcase_add_test(tc, a_statement_is_prepared_once_per_session);
+    tcase_add_test(tc, a_reopened_session_prepares_again);
+    tcase_add_test(tc, a_bad_statement_reports_its_own_error_and_is_not_kept);
+    tcase_add_test(tc, the_statement_cache_is_bounded);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
