@@ -61,6 +61,17 @@ sov_libvirt_start() {
         sov_say "making /dev/ptmx usable by libvirt-qemu (chmod 0666 $(readlink -f /dev/ptmx))"
         chmod 0666 "$(readlink -f /dev/ptmx)"
     fi
+    # libvirt gives each QEMU a private /dev copied from the real one. Where /dev is not the
+    # kernel's devtmpfs (a container or chroot whose /dev was made by hand) that copy fails
+    # ("Failed to create PTY"), and from a chroot it even writes into the host's /dev (libvirt
+    # enters the namespace with setns, which leaves the chroot). There QEMU runs without it.
+    if [ -f /etc/libvirt/qemu.conf ] &&
+        [ "$(awk '$2 == "/dev" { t = $3 } END { print t }' /proc/self/mounts)" != devtmpfs ] &&
+        ! grep -qE '^[[:space:]]*namespaces[[:space:]]*=' /etc/libvirt/qemu.conf; then
+        sov_say "/dev is not devtmpfs: QEMU runs without a private mount namespace (qemu.conf)"
+        printf '\n# scripts/lib.sh (sovereign): /dev is not devtmpfs here\nnamespaces = []\n' \
+            >>/etc/libvirt/qemu.conf
+    fi
     sov_alive /run/virtlogd.pid || /usr/sbin/virtlogd -d
     sov_alive /run/libvirtd.pid || /usr/sbin/libvirtd -d
     local i

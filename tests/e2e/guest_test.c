@@ -42,54 +42,7 @@ static char domain[64];         /* sov-<id> of the instance, once created */
 
 /* ---- small helpers ---- */
 
-static double
-now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static const char *
-str(const json_t *j, const char *key)
-{
-    const char *v = json_string_value(json_object_get(j, key));
-
-    ck_assert_msg(v, "no string '%s' in %s", key, json_dumps(j, 0));
-    return v;
-}
-
-static long long
-num(const json_t *j, const char *key)
-{
-    json_t *v = json_object_get(j, key);
-
-    ck_assert_msg(json_is_integer(v), "no integer '%s' in %s", key, json_dumps(j, 0));
-    return json_integer_value(v);
-}
-
 /* Run a shell command, its output into a new string (malloc); the exit status in *rc. */
-static char *
-sh_out(int *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static char *
-sh_out(int *rc, const char *fmt, ...)
-{
-    char *cmd = NULL, out[700], *text;
-    va_list ap;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&cmd, fmt, ap) > 0);
-    va_end(ap);
-    snprintf(out, sizeof(out), "%s/sh.out", tmp);
-    *rc = tl_sh("%s >'%s' 2>&1", cmd, out);
-    text = tl_read_file(out);
-    unlink(out);
-    free(cmd);
-    return text ? text : strdup("");
-}
-
 static void
 domain_cleanup_now(const char *name)
 {
@@ -132,7 +85,7 @@ static void
 pick_subnet(void)
 {
     int rc;
-    char *used = sh_out(&rc, "{ ip -4 -o addr show; ip -4 route show;"
+    char *used = tl_sh_out(&rc, "{ ip -4 -o addr show; ip -4 route show;"
                              " for n in $(virsh -q -c " URI " net-list --all --name); do"
                              " virsh -q -c " URI " net-dumpxml \"$n\"; done; }");
     unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
@@ -178,7 +131,7 @@ setup(void)
              (unsigned) rand_r(&seed) & 0xffff);
     snprintf(net, sizeof(net), "sovt%d", (int) getpid());
     ck_assert_msg(strlen(net) < 15, "network name '%s' too long for libvirt", net);
-    out = sh_out(&rc, "virsh -q -c " URI " net-info '%s'", net);
+    out = tl_sh_out(&rc, "virsh -q -c " URI " net-info '%s'", net);
     ck_assert_msg(rc != 0, "a network '%s' exists already on " URI ": %s", net, out);
     free(out);
     pick_subnet();
@@ -189,31 +142,10 @@ setup(void)
     tl_sh_at_exit("%s", cmd);
 }
 
-/* Stop sovd with SIGTERM: it must exit 0, with nothing for the sanitizers to report. The
- * log's tail, into tail, when it does not. */
-static int
-stop_sovd(char *tail, size_t size)
-{
-    char *log;
-    int rc;
-
-    tail[0] = '\0';
-    if (sovd.pid <= 0)
-        return 0;
-    rc = tl_sovd_stop(&sovd, SIGTERM, 30);
-    if (rc != 0 && (log = tl_sovd_log(&sovd))) {
-        size_t n = strlen(log);
-        snprintf(tail, size, "%s", n > size - 1 ? log + n - (size - 1) : log);
-        free(log);
-    }
-    return rc;
-}
-
 static void
 teardown(void)
 {
-    char tail[4096];
-    int rc = stop_sovd(tail, sizeof(tail));
+    int rc = tl_sovd_stop_clean(&sovd, 30);
 
     if (domain[0])
         domain_cleanup_now(domain);
@@ -227,7 +159,7 @@ teardown(void)
     free(op);
     tl_tmpdir_remove(tmp);
     free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM:\n%s", rc, tail);
+    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
 }
 
 /* ---- the API ---- */
@@ -252,8 +184,8 @@ assert_instance_state(const char *id, const char *want)
 {
     json_t *x = get_instance(id);
 
-    ck_assert_msg(strcmp(str(x, "state"), want) == 0, "instance %s is %s, not %s: %s", id,
-                  str(x, "state"), want, json_dumps(x, 0));
+    ck_assert_msg(strcmp(tl_str(x, "state"), want) == 0, "instance %s is %s, not %s: %s", id,
+                  tl_str(x, "state"), want, json_dumps(x, 0));
     json_decref(x);
 }
 
@@ -262,16 +194,16 @@ static double
 act(const char *id, const char *action, const char *want_state)
 {
     char path[128], body[64];
-    double t0 = now();
+    double t0 = tl_now();
     json_t *r;
 
     snprintf(path, sizeof(path), "/v1/instances/%s/actions", id);
     snprintf(body, sizeof(body), "{\"action\":\"%s\"}", action);
     r = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
-    wait_op_ok(str(json_object_get(r, "operation"), "id"));
+    wait_op_ok(tl_str(json_object_get(r, "operation"), "id"));
     json_decref(r);
     assert_instance_state(id, want_state);
-    return now() - t0;
+    return tl_now() - t0;
 }
 
 /* The console of an instance through the API; skip: how many TL_GUEST_UP lines of it to
@@ -351,10 +283,10 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
     h = tl_call_ok(&sovd, "POST", "/v1/hosts", op,
                    "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
                    "\"libvirt_uri\":\"" URI "\"}", 201);
-    ck_assert_str_eq(str(h, "state"), "up");
-    ck_assert_msg(strcmp(str(h, "hypervisor"), virt) == 0,
+    ck_assert_str_eq(tl_str(h, "state"), "up");
+    ck_assert_msg(strcmp(tl_str(h, "hypervisor"), virt) == 0,
                   "sovd found hypervisor '%s' (%s), scripts/test detected '%s'",
-                  str(h, "hypervisor"),
+                  tl_str(h, "hypervisor"),
                   json_string_value(json_object_get(h, "hypervisor_reason"))
                       ? json_string_value(json_object_get(h, "hypervisor_reason")) : "",
                   virt);
@@ -362,7 +294,7 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
         ck_assert_msg(json_string_value(json_object_get(h, "hypervisor_reason")) &&
                       *json_string_value(json_object_get(h, "hypervisor_reason")),
                       "TCG without a reason: %s", json_dumps(h, 0));
-    printf("host: hypervisor %s%s%s\n", str(h, "hypervisor"),
+    printf("host: hypervisor %s%s%s\n", tl_str(h, "hypervisor"),
            json_string_value(json_object_get(h, "hypervisor_reason")) ? " because " : "",
            json_string_value(json_object_get(h, "hypervisor_reason"))
                ? json_string_value(json_object_get(h, "hypervisor_reason")) : "");
@@ -380,14 +312,14 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
     snprintf(body, sizeof(body), "{\"name\":\"guest\",\"region\":\"" REGION "\","
              "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", image);
     j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
-    wait_op_ok(str(json_object_get(j, "operation"), "id"));
+    wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
 
     /* Create, and follow it until the guest has booted and has its lease. */
-    t0 = now();
+    t0 = tl_now();
     j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER],
                    "{\"name\":\"vm-1\",\"flavor\":\"e2e-tiny\",\"image\":\"guest\"}", 202);
-    snprintf(id, sizeof(id), "%s", str(json_object_get(j, "instance"), "id"));
+    snprintf(id, sizeof(id), "%s", tl_str(json_object_get(j, "instance"), "id"));
     snprintf(domain, sizeof(domain), "sov-%s", id);
     {
         char cmd[512];
@@ -396,22 +328,22 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
                  " undefine '%s'", domain, domain, domain);
         tl_sh_at_exit("%s", cmd);
     }
-    wait_op_ok(str(json_object_get(j, "operation"), "id"));
+    wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
-    t_running = now() - t0;
+    t_running = tl_now() - t0;
     assert_instance_state(id, "running");
 
     console con = { id, 0 };
     up = tl_console_expect(console_read, &con, TL_GUEST_UP, CONSOLE_WAIT_S);
-    t_up = now() - t0;
+    t_up = tl_now() - t0;
     free(up);
     addr = tl_console_expect(console_read, &con, TL_GUEST_DHCP, CONSOLE_WAIT_S);
-    t_dhcp = now() - t0;
+    t_dhcp = tl_now() - t0;
     ck_assert_msg(strncmp(addr, subnet, strlen(subnet)) == 0,
                   "the guest leased '%s', outside the instance network %s", addr, cidr);
 
     /* The reconciler reads the lease from libvirt and reports it. */
-    for (double until = now() + ADDRESS_WAIT_S;;) {
+    for (double until = tl_now() + ADDRESS_WAIT_S;;) {
         bool found = false;
         json_t *a;
         size_t i;
@@ -423,16 +355,16 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
             json_decref(x);
             break;
         }
-        ck_assert_msg(now() < until, "addresses of the instance never showed %s: %s", addr,
+        ck_assert_msg(tl_now() < until, "addresses of the instance never showed %s: %s", addr,
                       json_dumps(x, 0));
         json_decref(x);
         usleep(200 * 1000);
     }
-    t_addr = now() - t0;
+    t_addr = tl_now() - t0;
 
     /* Stop: the guest powers off on the ACPI power button, well before stop_timeout. */
     t_stop = act(id, "stop", "stopped");
-    out = sh_out(&rc, "virsh -q -c " URI " domstate '%s'", domain);
+    out = tl_sh_out(&rc, "virsh -q -c " URI " domstate '%s'", domain);
     ck_assert_msg(rc == 0 && strncmp(out, "shut off", 8) == 0, "domstate of %s: %s", domain,
                   out);
     free(out);
@@ -448,9 +380,9 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
     ck_assert_msg(!text || !strstr(text, TL_GUEST_DHCP),
                   "the console still holds the previous boot after start:\n%s", text);
     free(text);
-    t0 = now();
+    t0 = tl_now();
     up = tl_console_expect(console_read, &con, TL_GUEST_UP, CONSOLE_WAIT_S);
-    t_restart_up = now() - t0;
+    t_restart_up = tl_now() - t0;
     free(up);
     text = console_read(&con);
     ck_assert_msg(count_of(text, TL_GUEST_UP) == 1, "the console was appended to, not "
@@ -459,25 +391,25 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
 
     /* Reboot: a reset of the running domain; the same log goes on with a second boot. */
     t_reboot = act(id, "reboot", "running");
-    t0 = now();
+    t0 = tl_now();
     con.skip = 1;
     up = tl_console_expect(console_read, &con, TL_GUEST_UP, CONSOLE_WAIT_S);
-    t_reboot_up = now() - t0;
+    t_reboot_up = tl_now() - t0;
     free(up);
 
     /* Delete: nothing stays on the host, and everything is given back. */
     snprintf(path, sizeof(path), "/v1/instances/%s", id);
-    t0 = now();
+    t0 = tl_now();
     j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
-    wait_op_ok(str(json_object_get(j, "operation"), "id"));
+    wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
-    t_delete = now() - t0;
+    t_delete = tl_now() - t0;
     assert_instance_state(id, "deleted");
 
-    out = sh_out(&rc, "virsh -q -c " URI " dominfo '%s'", domain);
+    out = tl_sh_out(&rc, "virsh -q -c " URI " dominfo '%s'", domain);
     ck_assert_msg(rc != 0, "domain %s is still defined: %s", domain, out);
     free(out);
-    out = sh_out(&rc, "virsh -q -c " URI " pool-refresh '%s' >/dev/null &&"
+    out = tl_sh_out(&rc, "virsh -q -c " URI " pool-refresh '%s' >/dev/null &&"
                       " virsh -q -c " URI " vol-list '%s'", pool, pool);
     ck_assert_msg(rc == 0, "could not list pool %s: %s", pool, out);
     ck_assert_msg(!strstr(out, id), "volumes of instance %s left in pool %s:\n%s", id, pool,
@@ -492,13 +424,13 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
         }
     }
 
-    snprintf(path, sizeof(path), "/v1/hosts/%s", str(h, "id"));
+    snprintf(path, sizeof(path), "/v1/hosts/%s", tl_str(h, "id"));
     json_decref(h);
     h = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
-    ck_assert_int_eq(num(json_object_get(h, "usage"), "vcpus"), 0);
-    ck_assert_int_eq(num(json_object_get(h, "usage"), "memory_mib"), 0);
-    ck_assert_int_eq(num(json_object_get(h, "usage"), "disk_gib"), 0);
-    ck_assert_int_eq(num(json_object_get(h, "usage"), "gpus"), 0);
+    ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "vcpus"), 0);
+    ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "memory_mib"), 0);
+    ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "disk_gib"), 0);
+    ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "gpus"), 0);
     json_decref(h);
 
     snprintf(path, sizeof(path), "/v1/tenants/%s/quotas", acme.id);
@@ -508,8 +440,8 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
         const char *key;
         json_t *v;
         json_object_foreach(q, key, v)
-            ck_assert_msg(num(v, "used") == (strcmp(key, "workspaces") == 0 ? 1 : 0),
-                          "quota %s used %lld after the delete", key, num(v, "used"));
+            ck_assert_msg(tl_num(v, "used") == (strcmp(key, "workspaces") == 0 ? 1 : 0),
+                          "quota %s used %lld after the delete", key, tl_num(v, "used"));
     }
     json_decref(j);
 

@@ -79,54 +79,7 @@ static struct {
 
 /* ---- small helpers ---- */
 
-static double
-now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static const char *
-str(const json_t *j, const char *key)
-{
-    const char *v = json_string_value(json_object_get(j, key));
-
-    ck_assert_msg(v, "no string '%s' in %s", key, json_dumps(j, 0));
-    return v;
-}
-
-static long long
-num(const json_t *j, const char *key)
-{
-    json_t *v = json_object_get(j, key);
-
-    ck_assert_msg(json_is_integer(v), "no integer '%s' in %s", key, json_dumps(j, 0));
-    return json_integer_value(v);
-}
-
 /* Run a shell command, its output into a new string (malloc); the exit status in *rc. */
-static char *
-sh_out(int *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static char *
-sh_out(int *rc, const char *fmt, ...)
-{
-    char *cmd = NULL, out[700], *text;
-    va_list ap;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&cmd, fmt, ap) > 0);
-    va_end(ap);
-    snprintf(out, sizeof(out), "%s/sh.out", tmp);
-    *rc = tl_sh("%s >'%s' 2>&1", cmd, out);
-    text = tl_read_file(out);
-    unlink(out);
-    free(cmd);
-    return text ? text : strdup("");
-}
-
 /* What the system libvirtd must lose, in order: the domains listed in keep/domains (each
  * added as soon as its instance exists), then the network and the pool. */
 static void
@@ -175,7 +128,7 @@ static void
 pick_subnet(void)
 {
     int rc;
-    char *used = sh_out(&rc, "{ ip -4 -o addr show; ip -4 route show;"
+    char *used = tl_sh_out(&rc, "{ ip -4 -o addr show; ip -4 route show;"
                              " for n in $(virsh -q -c " URI " net-list --all --name); do"
                              " virsh -q -c " URI " net-dumpxml \"$n\"; done; }");
     unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
@@ -248,7 +201,7 @@ setup(void)
              (unsigned) rand_r(&seed) & 0xffff);
     snprintf(net, sizeof(net), "sovt%d", (int) getpid());
     ck_assert_msg(strlen(net) < 15, "network name '%s' too long for libvirt", net);
-    out = sh_out(&rc, "virsh -q -c " URI " net-info '%s'", net);
+    out = tl_sh_out(&rc, "virsh -q -c " URI " net-info '%s'", net);
     ck_assert_msg(rc != 0, "a network '%s' exists already on " URI ": %s", net, out);
     free(out);
     pick_subnet();
@@ -274,31 +227,11 @@ setup(void)
         inst[i].id[0] = inst[i].op[0] = '\0';
 }
 
-/* Stop sovd with SIGTERM: it must exit 0, with nothing for the sanitizers to report. The
- * log's tail, into tail, when it does not. */
-static int
-stop_sovd(char *tail, size_t size)
-{
-    char *log;
-    int rc;
-
-    tail[0] = '\0';
-    if (sovd.pid <= 0)
-        return 0;
-    rc = tl_sovd_stop(&sovd, SIGTERM, 30);
-    if (rc != 0 && (log = tl_sovd_log(&sovd))) {
-        size_t n = strlen(log);
-        snprintf(tail, size, "%s", n > size - 1 ? log + n - (size - 1) : log);
-        free(log);
-    }
-    return rc;
-}
-
 static void
 teardown(void)
 {
-    char tail[8192], cmd[2048];
-    int rc = stop_sovd(tail, sizeof(tail));
+    char cmd[2048];
+    int rc = tl_sovd_stop_clean(&sovd, 30);
 
     cleanup_command(cmd, sizeof(cmd));
     tl_sh("{ %s; } >/dev/null 2>&1", cmd);
@@ -314,8 +247,6 @@ teardown(void)
     free(tmp);
     tl_tmpdir_remove(keep);
     free(keep);
-    if (rc != 0)
-        fprintf(stderr, "sovd's log ends:\n%s\n", tail);
     ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
 }
 
@@ -335,8 +266,8 @@ assert_instance_state(int i, const char *want)
 
     snprintf(path, sizeof(path), "/v1/instances/%s", inst[i].id);
     x = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
-    ck_assert_msg(strcmp(str(x, "state"), want) == 0, "instance %s (%s) is %s, not %s: %s",
-                  inst[i].name, inst[i].id, str(x, "state"), want, json_dumps(x, 0));
+    ck_assert_msg(strcmp(tl_str(x, "state"), want) == 0, "instance %s (%s) is %s, not %s: %s",
+                  inst[i].name, inst[i].id, tl_str(x, "state"), want, json_dumps(x, 0));
     json_decref(x);
 }
 
@@ -419,7 +350,7 @@ static bool
 ours(const char *uri, const char *name, const char *control_plane)
 {
     int rc;
-    char *meta = sh_out(&rc, "virsh -q -c '%s' metadata '%s' %s 2>/dev/null", uri, name,
+    char *meta = tl_sh_out(&rc, "virsh -q -c '%s' metadata '%s' %s 2>/dev/null", uri, name,
                         "https://sovereign.eu/xmlns/instance/1");
     bool yes = rc == 0 && strstr(meta, control_plane) != NULL;
 
@@ -434,7 +365,7 @@ static void
 host_domains(int h, pairs *truth, pairs *states)
 {
     int rc;
-    char *out = sh_out(&rc, "virsh -q -c '%s' list --all", hosts[h].uri);
+    char *out = tl_sh_out(&rc, "virsh -q -c '%s' list --all", hosts[h].uri);
     char *save = NULL;
     char *cp = tl_db_exec(db, "SELECT id FROM control_plane");
 
@@ -470,7 +401,7 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
     char store[600], pool_flag[128], path_flag[700], net_flag[64], cidr_flag[64],
         store_flag[700], body[2048], path[256], from[32], to[32], report_id[40], dir[700],
         image_op[NHOSTS][40], verify[1024];
-    double t0 = now(), t_running, t_acted, t_report;
+    double t0 = tl_now(), t_running, t_acted, t_report;
     json_t *j, *meta, *doc, *row;
     json_error_t jerr;
     pairs reported = { .n = 0 }, truth = { .n = 0 }, expected = { .n = 0 },
@@ -512,9 +443,9 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
         snprintf(body, sizeof(body), "{\"name\":\"%s\",\"region\":\"%s\",\"zone\":\"a\","
                  "\"libvirt_uri\":\"%s\"}", hosts[h].host, hosts[h].region, hosts[h].uri);
         j = tl_call_ok(&sovd, "POST", "/v1/hosts", op, body, 201);
-        ck_assert_msg(strcmp(str(j, "state"), "up") == 0, "host %s: %s", hosts[h].host,
+        ck_assert_msg(strcmp(tl_str(j, "state"), "up") == 0, "host %s: %s", hosts[h].host,
                       json_dumps(j, 0));
-        ck_assert_str_eq(str(j, "hypervisor"), h == 0 ? virt : "test");
+        ck_assert_str_eq(tl_str(j, "hypervisor"), h == 0 ? virt : "test");
         json_decref(j);
     }
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
@@ -534,7 +465,7 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
                  hosts[h].region, image);
         j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
         snprintf(image_op[h], sizeof(image_op[h]), "%s",
-                 str(json_object_get(j, "operation"), "id"));
+                 tl_str(json_object_get(j, "operation"), "id"));
         json_decref(j);
     }
     for (int h = 0; h < NHOSTS; h++)
@@ -544,7 +475,7 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
     wall_time(-5, from);
 
     /* Create all, steered by region; the 202 already names the host. */
-    t0 = now();
+    t0 = tl_now();
     for (int i = 0; i < NINST; i++) {
         const char *region = hosts[inst[i].host].region;
         json_t *x;
@@ -553,22 +484,22 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
                  "\"guest-%s\",\"region\":\"%s\"}", inst[i].name, region, region);
         j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], body, 202);
         x = json_object_get(j, "instance");
-        snprintf(inst[i].id, sizeof(inst[i].id), "%s", str(x, "id"));
+        snprintf(inst[i].id, sizeof(inst[i].id), "%s", tl_str(x, "id"));
         snprintf(inst[i].op, sizeof(inst[i].op), "%s",
-                 str(json_object_get(j, "operation"), "id"));
+                 tl_str(json_object_get(j, "operation"), "id"));
         /* Before anything can fail: wherever it went, its domain goes at exit. */
         remember_domain(inst[i].id);
-        ck_assert_msg(strcmp(str(json_object_get(x, "host"), "name"),
+        ck_assert_msg(strcmp(tl_str(json_object_get(x, "host"), "name"),
                              hosts[inst[i].host].host) == 0,
                       "instance %s placed on %s, not %s", inst[i].name,
-                      str(json_object_get(x, "host"), "name"), hosts[inst[i].host].host);
+                      tl_str(json_object_get(x, "host"), "name"), hosts[inst[i].host].host);
         json_decref(j);
     }
     for (int i = 0; i < NINST; i++) {
         wait_op_ok(inst[i].op, OP_WAIT_S);
         assert_instance_state(i, "running");
     }
-    t_running = now() - t0;
+    t_running = tl_now() - t0;
 
     /* Stop one and delete one per host, all at once. */
     for (int i = 0; i < NINST; i++) {
@@ -583,7 +514,7 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
             j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
         }
         snprintf(inst[i].op, sizeof(inst[i].op), "%s",
-                 str(json_object_get(j, "operation"), "id"));
+                 tl_str(json_object_get(j, "operation"), "id"));
         json_decref(j);
     }
     for (int i = 0; i < NINST; i++) {
@@ -594,26 +525,26 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
     for (int i = 0; i < NINST; i++)
         assert_instance_state(i, inst[i].fate == KEEP ? "running"
                                  : inst[i].fate == STOP ? "stopped" : "deleted");
-    t_acted = now() - t0;
+    t_acted = tl_now() - t0;
 
     /* A fresh report of the tenant, from before the first create to a little ahead. */
     wall_time(600, to);
     snprintf(body, sizeof(body), "{\"from\":\"%s\",\"to\":\"%s\",\"format\":\"json\","
              "\"tenants\":[\"%s\"]}", from, to, acme.id);
     j = tl_call_ok(&sovd, "POST", "/v1/residency/reports", acme.token[TL_AUDITOR], body, 202);
-    snprintf(report_id, sizeof(report_id), "%s", str(json_object_get(j, "report"), "id"));
-    wait_op_ok(str(json_object_get(j, "operation"), "id"), REPORT_WAIT_S);
+    snprintf(report_id, sizeof(report_id), "%s", tl_str(json_object_get(j, "report"), "id"));
+    wait_op_ok(tl_str(json_object_get(j, "operation"), "id"), REPORT_WAIT_S);
     json_decref(j);
     snprintf(path, sizeof(path), "/v1/residency/reports/%s", report_id);
     meta = tl_call_ok(&sovd, "GET", path, acme.token[TL_AUDITOR], NULL, 200);
-    ck_assert_str_eq(str(meta, "state"), "succeeded");
-    ck_assert_int_eq(num(meta, "violations"), 0);
+    ck_assert_str_eq(tl_str(meta, "state"), "succeeded");
+    ck_assert_int_eq(tl_num(meta, "violations"), 0);
 
     /* What the hosts run, right after: nothing changes in between (every operation is
      * done, and the reconciler has nothing to repair). */
     for (int h = 0; h < NHOSTS; h++)
         host_domains(h, &truth, &states);
-    t_report = now() - t0;
+    t_report = tl_now() - t0;
 
     /* Document, signature and key, and the check README gives compliance teams. */
     snprintf(dir, sizeof(dir), "%s/report", tmp);
@@ -624,7 +555,7 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
 
         snprintf(path, sizeof(path), "/v1/residency/reports/%s/document", report_id);
         fetch_to(path, acme.token[TL_AUDITOR], NULL, dir, "report.json", &r);
-        ck_assert_uint_eq(r.len, (size_t) num(meta, "size_bytes"));
+        ck_assert_uint_eq(r.len, (size_t) tl_num(meta, "size_bytes"));
         doc = json_loadb(r.body, r.len, JSON_REJECT_DUPLICATES, &jerr);
         ck_assert_msg(doc, "the report is not JSON: %s (line %d)", jerr.text, jerr.line);
         tl_resp_free(&r);
@@ -633,17 +564,17 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
         ck_assert_uint_eq(r.len, 64);
         tl_resp_free(&r);
         snprintf(path, sizeof(path), "/v1/residency/signing-key?key_id=%s",
-                 str(meta, "key_id"));
+                 tl_str(meta, "key_id"));
         fetch_to(path, acme.token[TL_AUDITOR], "Accept: application/x-pem-file", dir,
                  "key.pem", &r);
         kid = tl_resp_header(&r, "X-Sov-Key-Id");
-        ck_assert_msg(kid && strcmp(kid, str(meta, "key_id")) == 0, "X-Sov-Key-Id %s",
+        ck_assert_msg(kid && strcmp(kid, tl_str(meta, "key_id")) == 0, "X-Sov-Key-Id %s",
                       kid ? kid : "(none)");
         free(kid);
         tl_resp_free(&r);
     }
     {
-        char *out = sh_out(&rc, "cd '%s' && openssl pkeyutl -verify -pubin -inkey key.pem "
+        char *out = tl_sh_out(&rc, "cd '%s' && openssl pkeyutl -verify -pubin -inkey key.pem "
                                 "-rawin -in report.json -sigfile report.sig", dir);
         snprintf(verify, sizeof(verify), "%s", out);
         free(out);
@@ -657,36 +588,36 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
         json_t *head = json_object_get(doc, "report");
         json_t *scope = json_object_get(head, "scope");
 
-        ck_assert_str_eq(str(json_object_get(head, "period"), "from"), from);
-        ck_assert_str_eq(str(json_object_get(head, "period"), "to"), to);
+        ck_assert_str_eq(tl_str(json_object_get(head, "period"), "from"), from);
+        ck_assert_str_eq(tl_str(json_object_get(head, "period"), "to"), to);
         ck_assert(json_is_array(scope) && json_array_size(scope) == 1);
         ck_assert_str_eq(json_string_value(json_array_get(scope, 0)), acme.id);
-        generated = report_us(str(head, "generated_at"));
-        ck_assert_int_eq(num(json_object_get(doc, "summary"), "violations"), 0);
+        generated = report_us(tl_str(head, "generated_at"));
+        ck_assert_int_eq(tl_num(json_object_get(doc, "summary"), "violations"), 0);
         ck_assert_uint_eq(json_array_size(json_object_get(doc, "violations")), 0);
     }
     json_array_foreach(json_object_get(doc, "rows"), k, row) {
         long long end;
         int i;
 
-        if (strcmp(str(row, "resource_type"), "instance") != 0)
+        if (strcmp(tl_str(row, "resource_type"), "instance") != 0)
             continue;
-        ck_assert_str_eq(str(row, "tenant_id"), acme.id);
-        i = inst_by_id(str(row, "resource_id"));
+        ck_assert_str_eq(tl_str(row, "tenant_id"), acme.id);
+        i = inst_by_id(tl_str(row, "resource_id"));
         ck_assert_msg(i >= 0, "the report lists an instance the test never made: %s",
                       json_dumps(row, 0));
         /* Each interval is where the instance was put, in its region and country. */
-        ck_assert_str_eq(str(row, "host"), hosts[inst[i].host].host);
-        ck_assert_str_eq(str(row, "region"), hosts[inst[i].host].region);
-        ck_assert_str_eq(str(row, "country"), hosts[inst[i].host].country);
-        ck_assert_str_eq(str(row, "jurisdiction"), "EU");
-        end = report_us(str(row, "end"));
+        ck_assert_str_eq(tl_str(row, "host"), hosts[inst[i].host].host);
+        ck_assert_str_eq(tl_str(row, "region"), hosts[inst[i].host].region);
+        ck_assert_str_eq(tl_str(row, "country"), hosts[inst[i].host].country);
+        ck_assert_str_eq(tl_str(row, "jurisdiction"), "EU");
+        end = report_us(tl_str(row, "end"));
         ck_assert_msg(end <= generated, "an interval ends after the report was made: %s",
                       json_dumps(row, 0));
-        ck_assert_msg(report_us(str(row, "start")) < end, "an empty interval: %s",
+        ck_assert_msg(report_us(tl_str(row, "start")) < end, "an empty interval: %s",
                       json_dumps(row, 0));
         if (end == generated)
-            pairs_add(&reported, str(row, "resource_id"), " @ ", str(row, "host"));
+            pairs_add(&reported, tl_str(row, "resource_id"), " @ ", tl_str(row, "host"));
     }
 
     /* What must be true by the test's own account: every instance not deleted, where the
@@ -695,8 +626,8 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
         bool listed = false;
 
         json_array_foreach(json_object_get(doc, "rows"), k, row)
-            listed = listed || (strcmp(str(row, "resource_type"), "instance") == 0 &&
-                                strcmp(str(row, "resource_id"), inst[i].id) == 0);
+            listed = listed || (strcmp(tl_str(row, "resource_type"), "instance") == 0 &&
+                                strcmp(tl_str(row, "resource_id"), inst[i].id) == 0);
         ck_assert_msg(listed, "instance %s (%s) has no interval in the report", inst[i].name,
                       inst[i].id);
         if (inst[i].fate != DELETE) {
@@ -704,13 +635,13 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
             continue;
         }
         json_array_foreach(json_object_get(doc, "rows"), k, row)
-            if (strcmp(str(row, "resource_type"), "instance") == 0 &&
-                strcmp(str(row, "resource_id"), inst[i].id) == 0)
-                ck_assert_msg(report_us(str(row, "end")) < generated,
+            if (strcmp(tl_str(row, "resource_type"), "instance") == 0 &&
+                strcmp(tl_str(row, "resource_id"), inst[i].id) == 0)
+                ck_assert_msg(report_us(tl_str(row, "end")) < generated,
                               "deleted instance %s still has an open interval: %s",
                               inst[i].name, json_dumps(row, 0));
         for (int h = 0; h < NHOSTS; h++) {
-            char *out = sh_out(&rc, "virsh -q -c '%s' dominfo 'sov-%s'", hosts[h].uri,
+            char *out = tl_sh_out(&rc, "virsh -q -c '%s' dominfo 'sov-%s'", hosts[h].uri,
                                inst[i].id);
             ck_assert_msg(rc != 0, "deleted instance %s left domain sov-%s on %s: %s",
                           inst[i].name, inst[i].id, hosts[h].host, out);
@@ -723,7 +654,7 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
     pairs_sort(&states);
 
     printf("truth (%s): generated_at %s\n", virt,
-           str(json_object_get(doc, "report"), "generated_at"));
+           tl_str(json_object_get(doc, "report"), "generated_at"));
     for (int i = 0; i < NINST; i++)
         printf("  %-10s %s on %s, %s\n", inst[i].name, inst[i].id, hosts[inst[i].host].host,
                inst[i].fate == KEEP ? "kept running" : inst[i].fate == STOP ? "stopped"

@@ -30,6 +30,10 @@
 
 #include "testlib.h"
 
+/* The first value of a query on this test's database (testlib). */
+#define sql(...) tl_db_value(db, __VA_ARGS__)
+#define sql_num(...) tl_db_num(db, __VA_ARGS__)
+
 #define REGION "fr-crash-1"
 #define CLIENTS 4               /* threads sending requests during a round */
 #define ROUNDS_S 40             /* seconds of kill rounds (SOV_TEST_LONG: LONG_ROUNDS_S) */
@@ -66,85 +70,6 @@ static struct refusal {
 } refusals[16];                 /* answers other than 202, by status and problem type */
 
 /* ---- helpers ---- */
-
-static double
-now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static const char *
-str(const json_t *j, const char *key)
-{
-    const char *v = json_string_value(json_object_get(j, key));
-
-    ck_assert_msg(v, "no string '%s' in %s", key, json_dumps(j, 0));
-    return v;
-}
-
-static char *
-sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* The first value of a query (malloc; "" when there is no row). */
-static char *
-sql(const char *fmt, ...)
-{
-    char *q = NULL, *v;
-    va_list ap;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&q, fmt, ap) > 0);
-    va_end(ap);
-    v = tl_db_exec(db, q);
-    free(q);
-    return v ? v : strdup("");
-}
-
-static long long
-sql_num(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static long long
-sql_num(const char *fmt, ...)
-{
-    char *q = NULL, *v;
-    long long n;
-    va_list ap;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&q, fmt, ap) > 0);
-    va_end(ap);
-    v = tl_db_exec(db, q);
-    n = v ? atoll(v) : 0;
-    free(v);
-    free(q);
-    return n;
-}
-
-/* A shell command's output (malloc); its exit status must be 0. */
-static char *
-sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *
-sh_out(const char *fmt, ...)
-{
-    char *cmd = NULL, out[700], *text;
-    va_list ap;
-    int rc;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&cmd, fmt, ap) > 0);
-    va_end(ap);
-    snprintf(out, sizeof(out), "%s/sh.out", tmp);
-    rc = tl_sh("%s >'%s' 2>&1", cmd, out);
-    text = tl_read_file(out);
-    ck_assert_msg(rc == 0, "%s: exit %d: %s", cmd, rc, text ? text : "");
-    unlink(out);
-    free(cmd);
-    return text ? text : strdup("");
-}
 
 static bool
 looks_like_uuid(const char *s, size_t n)
@@ -442,14 +367,14 @@ client_main(void *arg)
 static void
 wait_queue_empty(double *ret_seconds)
 {
-    double t0 = now();
+    double t0 = tl_now();
 
     for (;;) {
         long long busy = sql_num("SELECT count(*) FROM operations WHERE state IN "
                                  "('queued', 'running')");
         if (busy == 0)
             break;
-        if (now() - t0 > SETTLE_S) {
+        if (tl_now() - t0 > SETTLE_S) {
             char *ops = sql("SELECT string_agg(kind || ' ' || resource_id || ' ' || state ||"
                             " ' step=' || step || ' attempts=' || attempts, E'\\n')"
                             " FROM operations WHERE state IN ('queued', 'running')");
@@ -458,7 +383,7 @@ wait_queue_empty(double *ret_seconds)
         }
         usleep(250 * 1000);
     }
-    *ret_seconds = now() - t0;
+    *ret_seconds = tl_now() - t0;
 }
 
 /* Lines of every sovd's log of the run holding needle. */
@@ -509,7 +434,7 @@ START_TEST(killed_at_random_sovd_loses_nothing_and_leaves_nothing)
              "\"libvirt_uri\":\"%s\",\"cpu_allocation_ratio\":100,"
              "\"ram_allocation_ratio\":100}", uri);
     j = tl_call_ok(&sovd, "POST", "/v1/hosts", op, body, 201);
-    ck_assert_str_eq(str(j, "hypervisor"), "test");
+    ck_assert_str_eq(tl_str(j, "hypervisor"), "test");
     json_decref(j);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                            "{\"name\":\"tiny\",\"vcpus\":1,\"memory_mib\":64,\"disk_gib\":1}",
@@ -525,13 +450,13 @@ START_TEST(killed_at_random_sovd_loses_nothing_and_leaves_nothing)
     j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
     {
         char path[128];
-        double until = now() + 60;
+        double until = tl_now() + 60;
         snprintf(path, sizeof(path), "/v1/images/%s",
-                 str(json_object_get(j, "image"), "id"));
+                 tl_str(json_object_get(j, "image"), "id"));
         for (;;) {
             json_t *img = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
-            bool active = strcmp(str(img, "state"), "active") == 0;
-            ck_assert_msg(active || now() < until, "image not active: %s", json_dumps(img, 0));
+            bool active = strcmp(tl_str(img, "state"), "active") == 0;
+            ck_assert_msg(active || tl_now() < until, "image not active: %s", json_dumps(img, 0));
             json_decref(img);
             if (active)
                 break;
@@ -541,8 +466,8 @@ START_TEST(killed_at_random_sovd_loses_nothing_and_leaves_nothing)
     json_decref(j);
 
     /* Rounds: clients fire at a running sovd, which dies by SIGKILL 50-800 ms in. */
-    t_start = now();
-    for (unsigned round = 0; now() - t_start < rounds_s; round++) {
+    t_start = tl_now();
+    for (unsigned round = 0; tl_now() - t_start < rounds_s; round++) {
         pthread_t tids[CLIENTS];
         client cl[CLIENTS];
         unsigned ms = 50 + (unsigned) rand_r(&seed) % 751;
@@ -643,14 +568,14 @@ START_TEST(killed_at_random_sovd_loses_nothing_and_leaves_nothing)
     }
 
     /* No domain and no disk or seed that no live instance owns. */
-    text = sh_out("virsh -q -c '%s' list --all --name", uri);
+    ck_assert_int_eq(tl_virsh(uri, &text, "list --all --name"), 0);
     ids = ids_in(text, &n_dom);
     free(text);
     bad = bad_owners(ids);
     ck_assert_msg(!bad[0], "domains that no live instance owns (id:state): %s", bad);
     free(bad);
     free(ids);
-    text = sh_out("virsh -q -c '%s' vol-list '%s'", uri, pool);
+    ck_assert_int_eq(tl_virsh(uri, &text, "vol-list '%s'", pool), 0);
     ids = ids_in(text, &n_vol);
     free(text);
     bad = bad_owners(ids);
@@ -659,9 +584,10 @@ START_TEST(killed_at_random_sovd_loses_nothing_and_leaves_nothing)
     free(ids);
     /* And the other way: what the database holds as running or stopped has its domain. */
     text = sql("SELECT coalesce(string_agg(id::text, ' '), '') FROM instances"
-               " WHERE state IN ('running', 'stopped')");
+                           " WHERE state IN ('running', 'stopped')");
     {
-        char *doms = sh_out("virsh -q -c '%s' list --all --name", uri);
+        char *doms;
+        ck_assert_int_eq(tl_virsh(uri, &doms, "list --all --name"), 0);
         for (char *w = strtok(text, " "); w; w = strtok(NULL, " ")) {
             char name[64];
             snprintf(name, sizeof(name), "sov-%s", w);

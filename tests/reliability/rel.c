@@ -29,10 +29,7 @@ rel_long(void)
 double
 rel_now(void)
 {
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double) t.tv_sec + (double) t.tv_nsec / 1e9;
+    return tl_now();
 }
 
 /* ---- raw HTTP ---- */
@@ -550,20 +547,7 @@ rel_world_start(rel_world *w, const char *db_url, const char *const *extra)
 int
 rel_world_stop_sovd(rel_world *w)
 {
-    enum { TAIL = 8000 };
-    char *log;
-    int rc;
-
-    if (w->sovd.pid <= 0)
-        return 0;
-    rc = tl_sovd_stop(&w->sovd, SIGTERM, 60);
-    if (rc != 0 && (log = tl_sovd_log(&w->sovd))) {
-        size_t n = strlen(log);
-        fprintf(stderr, "sovd exited with %d; its log ends:\n%s\n", rc,
-                n > TAIL ? log + n - TAIL : log);
-        free(log);
-    }
-    return rc;
+    return tl_sovd_stop_clean(&w->sovd, 60);
 }
 
 void

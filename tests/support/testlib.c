@@ -341,6 +341,113 @@ tl_sovd_log(const tl_sovd *s)
     return tl_read_file(s->log);
 }
 
+int
+tl_sovd_stop_clean(tl_sovd *s, unsigned timeout_s)
+{
+    enum { TAIL = 8000 };
+    char *log;
+    int rc;
+
+    if (s->pid <= 0)
+        return 0;
+    rc = tl_sovd_stop(s, SIGTERM, timeout_s);
+    if (rc != 0 && (log = tl_sovd_log(s))) {
+        size_t n = strlen(log);
+        fprintf(stderr, "sovd exited with %d; its log ends:\n%s\n", rc,
+                n > TAIL ? log + n - TAIL : log);
+        free(log);
+    }
+    return rc;
+}
+
+static char *
+db_vvalue(const char *url, const char *fmt, va_list ap)
+{
+    char *sql = NULL, *v;
+
+    ck_assert(vasprintf(&sql, fmt, ap) > 0);
+    v = tl_db_exec(url, sql);
+    free(sql);
+    return v;
+}
+
+char *
+tl_db_value(const char *url, const char *fmt, ...)
+{
+    va_list ap;
+    char *v;
+
+    va_start(ap, fmt);
+    v = db_vvalue(url, fmt, ap);
+    va_end(ap);
+    return v ? v : strdup("");
+}
+
+long long
+tl_db_num(const char *url, const char *fmt, ...)
+{
+    va_list ap;
+    char *v;
+    long long n;
+
+    va_start(ap, fmt);
+    v = db_vvalue(url, fmt, ap);
+    va_end(ap);
+    n = v ? atoll(v) : 0;
+    free(v);
+    return n;
+}
+
+double
+tl_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+char *
+tl_sh_out(int *rc, const char *fmt, ...)
+{
+    char *cmd = NULL, out[] = "/tmp/tl-sh-out.XXXXXX", *text;
+    va_list ap;
+    int fd, status;
+
+    va_start(ap, fmt);
+    ck_assert(vasprintf(&cmd, fmt, ap) > 0);
+    va_end(ap);
+    fd = mkstemp(out);
+    ck_assert_msg(fd >= 0, "mkstemp: %s", strerror(errno));
+    close(fd);
+    status = tl_sh("%s >'%s' 2>&1", cmd, out);
+    text = tl_read_file(out);
+    unlink(out);
+    free(cmd);
+    if (rc)
+        *rc = status;
+    return text ? text : strdup("");
+}
+
+int
+tl_virsh(const char *uri, char **out, const char *fmt, ...)
+{
+    char *args = NULL, *text;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    ck_assert(vasprintf(&args, fmt, ap) > 0);
+    va_end(ap);
+    text = tl_sh_out(&rc, "virsh -q -c '%s' %s", uri, args);
+    free(args);
+    if (out)
+        *out = text;
+    else
+        free(text);
+    return rc;
+}
+
 /* ---- HTTP ---- */
 
 typedef struct grow {
@@ -561,6 +668,25 @@ tl_call_h(const tl_sovd *s, const char *method, const char *path, const char *to
     tl_req q = { .method = method, .url = url, .headers = headers, .body = body,
                  .body_len = body ? strlen(body) : 0 };
     tl_http(&q, ret);
+}
+
+const char *
+tl_str(const json_t *j, const char *key)
+{
+    const char *v = json_string_value(json_object_get(j, key));
+
+    ck_assert_msg(v, "no string '%s' in %s", key, j ? json_dumps(j, JSON_COMPACT) : "(null)");
+    return v;
+}
+
+long long
+tl_num(const json_t *j, const char *key)
+{
+    json_t *v = json_object_get(j, key);
+
+    ck_assert_msg(json_is_integer(v), "no integer '%s' in %s", key,
+                  j ? json_dumps(j, JSON_COMPACT) : "(null)");
+    return json_integer_value(v);
 }
 
 json_t *

@@ -29,6 +29,21 @@ void tl_db_drop(const char *url);
  * (malloc), or NULL when there is none. */
 char *tl_db_exec(const char *url, const char *sql);
 
+/* The same with a printf format: the first value (malloc; "" when there is no row), or
+ * that value as a number (0 when there is no row). */
+char *tl_db_value(const char *url, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+long long tl_db_num(const char *url, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Seconds on the monotonic clock. */
+double tl_now(void);
+
+/* Run a shell command; its output and error output (malloc, never NULL), its exit status
+ * into *rc (rc may be NULL). */
+char *tl_sh_out(int *rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* virsh -q -c uri ARGS: its exit status; its output (malloc) into *out unless out is NULL. */
+int tl_virsh(const char *uri, char **out, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 unsigned tl_free_port(void);
 /* A TCP port on 127.0.0.1 nothing will answer on while *fd stays open (bound, never
@@ -54,6 +69,10 @@ int tl_sovd_run_to_exit(tl_sovd *s, const char *db_url, const char *const *args,
                         const char *const *env);
 /* Send sig and wait (at most timeout_s) for the exit; returns the exit status or -1. */
 int tl_sovd_stop(tl_sovd *s, int sig, unsigned timeout_s);
+/* Stop it with SIGTERM (SIGKILL after timeout_s): its exit status, 0 when it stopped
+ * cleanly with nothing for the sanitizers (a leak makes LeakSanitizer's exit status). When
+ * not, the tail of its log goes to stderr: Check carries only short messages. */
+int tl_sovd_stop_clean(tl_sovd *s, unsigned timeout_s);
 /* Stop it (SIGKILL if still running) and remove the folder made for it (log, state). */
 void tl_sovd_discard(tl_sovd *s);
 /* Its stderr so far (malloc). */
@@ -111,6 +130,10 @@ json_t *tl_call_ok(const tl_sovd *s, const char *method, const char *path, const
  * failed or is still going after wait_s, showing the operation and sovd's warnings and
  * errors (where the operator-only detail, libvirt's words say, is logged). */
 void tl_op_wait_ok(const tl_sovd *s, const char *token, const char *id, int wait_s);
+
+/* A string or integer member of a JSON object, or a failed test naming it. */
+const char *tl_str(const json_t *j, const char *key);
+long long tl_num(const json_t *j, const char *key);
 
 /* A tenant with one user of each role, each with its own token: what most API tests need. */
 typedef struct tl_tenant {

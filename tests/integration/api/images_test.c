@@ -119,31 +119,10 @@ setup(void)
     ck_assert_int_eq(tl_sh("head -c 2097152 /dev/urandom > '%s'", big), 0);
 }
 
-/* Stop sovd with SIGTERM: it must exit 0, with nothing for the sanitizers to report (a leak
- * makes LeakSanitizer's exit status). The log's tail, into tail, when it does not. */
-static int
-stop_sovd(char *tail, size_t size)
-{
-    char *log;
-    int rc;
-
-    tail[0] = '\0';
-    if (sovd.pid <= 0)
-        return 0;
-    rc = tl_sovd_stop(&sovd, SIGTERM, 30);
-    if (rc != 0 && (log = tl_sovd_log(&sovd))) {
-        size_t n = strlen(log);
-        snprintf(tail, size, "%s", n > size - 1 ? log + n - (size - 1) : log);
-        free(log);
-    }
-    return rc;
-}
-
 static void
 teardown(void)
 {
-    char tail[4096];
-    int rc = stop_sovd(tail, sizeof(tail));
+    int rc = tl_sovd_stop_clean(&sovd, 30);
 
     if (web)
         MHD_stop_daemon(web);
@@ -153,7 +132,7 @@ teardown(void)
     free(op);
     tl_tmpdir_remove(tmp);
     free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM:\n%s", rc, tail);
+    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
 }
 
 /* sovd as API and worker with the store in tmp and extra flags (NULL-terminated, may be
@@ -186,24 +165,6 @@ start_allowing_files(void)
 }
 
 /* ---- helpers ---- */
-
-static const char *
-str(const json_t *j, const char *key)
-{
-    const char *v = json_string_value(json_object_get(j, key));
-
-    ck_assert_msg(v, "no string '%s' in %s", key, json_dumps(j, 0));
-    return v;
-}
-
-static long long
-num(const json_t *j, const char *key)
-{
-    json_t *v = json_object_get(j, key);
-
-    ck_assert_msg(json_is_integer(v), "no integer '%s'", key);
-    return json_integer_value(v);
-}
 
 static long long
 sql_count(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -282,12 +243,12 @@ import(const char *name, const char *format, const char *url, const char *sha256
     r = create(acme.token[TL_MEMBER], body, 202);
     img = json_incref(json_object_get(r, "image"));
     ck_assert_msg(img, "202 without the image: %s", json_dumps(r, 0));
-    ck_assert_str_eq(str(img, "state"), "queued");
+    ck_assert_str_eq(tl_str(img, "state"), "queued");
     json_t *o = json_object_get(r, "operation");
-    ck_assert_str_eq(str(o, "kind"), "image.import");
-    ck_assert_str_eq(str(o, "resource_type"), "image");
-    ck_assert_str_eq(str(o, "resource_id"), str(img, "id"));
-    snprintf(op_id, 40, "%s", str(o, "id"));
+    ck_assert_str_eq(tl_str(o, "kind"), "image.import");
+    ck_assert_str_eq(tl_str(o, "resource_type"), "image");
+    ck_assert_str_eq(tl_str(o, "resource_id"), tl_str(img, "id"));
+    snprintf(op_id, 40, "%s", tl_str(o, "id"));
     json_decref(r);
     return img;
 }
@@ -302,7 +263,7 @@ wait_op(const char *id, bool (*done)(const json_t *))
     snprintf(path, sizeof(path), "/v1/operations/%s", id);
     for (;;) {
         json_t *o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
-        const char *state = str(o, "state");
+        const char *state = tl_str(o, "state");
         if ((done && done(o)) ||
             (!done && (strcmp(state, "succeeded") == 0 || strcmp(state, "failed") == 0)))
             return o;
@@ -336,11 +297,11 @@ queued_image(const char *name, const char *format)
     tl_call(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, &r);
     ck_assert_msg(r.status == 201, "create %s: %ld %s", name, r.status, r.body);
     img = json_incref(r.json);
-    ck_assert_str_eq(str(img, "state"), "queued");
+    ck_assert_str_eq(tl_str(img, "state"), "queued");
     ck_assert(json_is_null(json_object_get(img, "source_url")));
     ck_assert(!json_object_get(img, "operation"));
     loc = tl_resp_header(&r, "Location");
-    ck_assert_msg(loc && strstr(loc, str(img, "id")), "Location: %s", loc ? loc : "(none)");
+    ck_assert_msg(loc && strstr(loc, tl_str(img, "id")), "Location: %s", loc ? loc : "(none)");
     free(loc);
     tl_resp_free(&r);
     return img;
@@ -384,7 +345,7 @@ upload(const char *id, const char *token, const char *path, bool chunked, const 
 static bool
 retried(const json_t *o)
 {
-    return num(o, "attempts") >= 2 && json_is_object(json_object_get(o, "error"));
+    return tl_num(o, "attempts") >= 2 && json_is_object(json_object_get(o, "error"));
 }
 
 static void
@@ -416,35 +377,35 @@ START_TEST(import_from_file_url_stores_the_image)
     ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
     char *loc = tl_resp_header(&r, "Location");
     snprintf(op_id, sizeof(op_id), "%s",
-             str(json_object_get(r.json, "operation"), "id"));
+             tl_str(json_object_get(r.json, "operation"), "id"));
     ck_assert_msg(loc && strstr(loc, op_id), "Location %s", loc ? loc : "(none)");
     free(loc);
     img = json_incref(json_object_get(r.json, "image"));
     tl_resp_free(&r);
 
     o = wait_op(op_id, NULL);
-    ck_assert_msg(strcmp(str(o, "state"), "succeeded") == 0, "%s", json_dumps(o, 0));
-    ck_assert_int_eq(num(o, "progress"), 100);
+    ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "%s", json_dumps(o, 0));
+    ck_assert_int_eq(tl_num(o, "progress"), 100);
     json_decref(o);
 
     char id[40];
-    snprintf(id, sizeof(id), "%s", str(img, "id"));
+    snprintf(id, sizeof(id), "%s", tl_str(img, "id"));
     json_decref(img);
     img = get_image(id, acme.token[TL_READER]);
-    ck_assert_str_eq(str(img, "state"), "active");
-    ck_assert_str_eq(str(img, "name"), "base");
-    ck_assert_str_eq(str(img, "workspace"), "default");
-    ck_assert_str_eq(str(img, "tenant_id"), acme.id);
-    ck_assert_str_eq(str(img, "format"), "qcow2");
-    ck_assert_str_eq(str(img, "sha256"), sha);
-    ck_assert_str_eq(str(img, "source_url"), url);
-    ck_assert_int_eq(num(img, "min_disk_gib"), 2);
-    ck_assert_int_eq(num(img, "size_bytes"), size_of(qcow2));
-    ck_assert_int_eq(num(img, "virtual_size_bytes"), 64LL << 20);
+    ck_assert_str_eq(tl_str(img, "state"), "active");
+    ck_assert_str_eq(tl_str(img, "name"), "base");
+    ck_assert_str_eq(tl_str(img, "workspace"), "default");
+    ck_assert_str_eq(tl_str(img, "tenant_id"), acme.id);
+    ck_assert_str_eq(tl_str(img, "format"), "qcow2");
+    ck_assert_str_eq(tl_str(img, "sha256"), sha);
+    ck_assert_str_eq(tl_str(img, "source_url"), url);
+    ck_assert_int_eq(tl_num(img, "min_disk_gib"), 2);
+    ck_assert_int_eq(tl_num(img, "size_bytes"), size_of(qcow2));
+    ck_assert_int_eq(tl_num(img, "virtual_size_bytes"), 64LL << 20);
     json_t *res = json_object_get(img, "residency");
-    ck_assert_str_eq(str(res, "region"), REGION);
-    ck_assert_str_eq(str(res, "country"), "FR");
-    ck_assert_str_eq(str(res, "jurisdiction"), "EU");
+    ck_assert_str_eq(tl_str(res, "region"), REGION);
+    ck_assert_str_eq(tl_str(res, "country"), "FR");
+    ck_assert_str_eq(tl_str(res, "jurisdiction"), "EU");
     ck_assert(json_is_null(json_object_get(res, "host")));
     json_decref(img);
 
@@ -480,16 +441,16 @@ START_TEST(import_over_http_follows_redirects_and_fails_on_404)
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/redirect/disk.raw", web_port);
     img = import("web", "raw", url, NULL, op_id);
     o = wait_op(op_id, NULL);
-    ck_assert_msg(strcmp(str(o, "state"), "succeeded") == 0, "%s", json_dumps(o, 0));
+    ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "%s", json_dumps(o, 0));
     json_decref(o);
     char id[40];
-    snprintf(id, sizeof(id), "%s", str(img, "id"));
+    snprintf(id, sizeof(id), "%s", tl_str(img, "id"));
     json_decref(img);
     img = get_image(id, acme.token[TL_MEMBER]);
-    ck_assert_str_eq(str(img, "state"), "active");
-    ck_assert_str_eq(str(img, "sha256"), sha);
-    ck_assert_int_eq(num(img, "size_bytes"), 1 << 20);
-    ck_assert_int_eq(num(img, "virtual_size_bytes"), 1 << 20);
+    ck_assert_str_eq(tl_str(img, "state"), "active");
+    ck_assert_str_eq(tl_str(img, "sha256"), sha);
+    ck_assert_int_eq(tl_num(img, "size_bytes"), 1 << 20);
+    ck_assert_int_eq(tl_num(img, "virtual_size_bytes"), 1 << 20);
     json_decref(img);
     store_path(id, path, sizeof(path));
     ck_assert_int_eq(tl_sh("cmp -s '%s' '%s'", path, raw), 0);
@@ -498,16 +459,17 @@ START_TEST(import_over_http_follows_redirects_and_fails_on_404)
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/files/missing.raw", web_port);
     img = import("missing", "raw", url, NULL, op_id);
     o = wait_op(op_id, NULL);
-    ck_assert_str_eq(str(o, "state"), "failed");
-    ck_assert_int_eq(num(o, "attempts"), 1);
-    ck_assert_msg(strstr(str(json_object_get(o, "error"), "message"), "HTTP 404"), "%s",
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    ck_assert_int_eq(tl_num(o, "attempts"), 1);
+    ck_assert_msg(strstr(tl_str(json_object_get(o, "error"), "message"), "HTTP 404"), "%s",
                   json_dumps(o, 0));
     json_decref(o);
-    snprintf(id, sizeof(id), "%s", str(img, "id"));
+    snprintf(id, sizeof(id), "%s", tl_str(img, "id"));
     json_decref(img);
     img = get_image(id, acme.token[TL_MEMBER]);
-    ck_assert_str_eq(str(img, "state"), "error");
-    ck_assert_msg(strstr(str(img, "state_reason"), "HTTP 404"), "%s", str(img, "state_reason"));
+    ck_assert_str_eq(tl_str(img, "state"), "error");
+    ck_assert_msg(strstr(tl_str(img, "state_reason"), "HTTP 404"), "%s",
+                  tl_str(img, "state_reason"));
     json_decref(img);
     store_path(id, path, sizeof(path));
     ck_assert(!exists(path));
@@ -516,9 +478,9 @@ START_TEST(import_over_http_follows_redirects_and_fails_on_404)
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/to-file", web_port);
     img = import("sneaky", "raw", url, NULL, op_id);
     o = wait_op(op_id, NULL);
-    ck_assert_str_eq(str(o, "state"), "failed");
-    ck_assert_int_eq(num(o, "attempts"), 1);
-    ck_assert_msg(strstr(str(json_object_get(o, "error"), "message"), "could not download"),
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    ck_assert_int_eq(tl_num(o, "attempts"), 1);
+    ck_assert_msg(strstr(tl_str(json_object_get(o, "error"), "message"), "could not download"),
                   "%s", json_dumps(o, 0));
     json_decref(o);
     json_decref(img);
@@ -535,20 +497,20 @@ START_TEST(checksum_mismatch_fails_and_keeps_nothing)
     snprintf(url, sizeof(url), "file://%s", qcow2);
     img = import("wrong-sum", "qcow2", url, ZERO_SHA, op_id);
     o = wait_op(op_id, NULL);
-    ck_assert_str_eq(str(o, "state"), "failed");
-    ck_assert_int_eq(num(o, "attempts"), 1);
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    ck_assert_int_eq(tl_num(o, "attempts"), 1);
     snprintf(want, sizeof(want), "sha256 mismatch: expected %s, got %s", ZERO_SHA, sha);
-    ck_assert_msg(strstr(str(json_object_get(o, "error"), "message"), want), "%s",
+    ck_assert_msg(strstr(tl_str(json_object_get(o, "error"), "message"), want), "%s",
                   json_dumps(o, 0));
     json_decref(o);
 
     char id[40];
-    snprintf(id, sizeof(id), "%s", str(img, "id"));
+    snprintf(id, sizeof(id), "%s", tl_str(img, "id"));
     json_decref(img);
     img = get_image(id, acme.token[TL_MEMBER]);
-    ck_assert_str_eq(str(img, "state"), "error");
-    ck_assert_msg(strstr(str(img, "state_reason"), want), "%s", str(img, "state_reason"));
-    ck_assert_int_eq(num(img, "size_bytes"), 0);
+    ck_assert_str_eq(tl_str(img, "state"), "error");
+    ck_assert_msg(strstr(tl_str(img, "state_reason"), want), "%s", tl_str(img, "state_reason"));
+    ck_assert_int_eq(tl_num(img, "size_bytes"), 0);
     json_decref(img);
     store_path(id, path, sizeof(path));
     ck_assert(!exists(path));
@@ -565,23 +527,23 @@ START_TEST(format_mismatch_fails_the_import)
     snprintf(url, sizeof(url), "file://%s", raw);
     img = import("not-qcow2", "qcow2", url, NULL, op_id);
     o = wait_op(op_id, NULL);
-    ck_assert_str_eq(str(o, "state"), "failed");
-    ck_assert_msg(strstr(str(json_object_get(o, "error"), "message"),
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    ck_assert_msg(strstr(tl_str(json_object_get(o, "error"), "message"),
                          "format mismatch: declared qcow2, qemu-img finds raw"),
                   "%s", json_dumps(o, 0));
     json_decref(o);
     char id[40];
-    snprintf(id, sizeof(id), "%s", str(img, "id"));
+    snprintf(id, sizeof(id), "%s", tl_str(img, "id"));
     json_decref(img);
     img = get_image(id, acme.token[TL_MEMBER]);
-    ck_assert_str_eq(str(img, "state"), "error");
+    ck_assert_str_eq(tl_str(img, "state"), "error");
     json_decref(img);
 
     /* And the other way round: a qcow2 declared raw is no raw image. */
     snprintf(url, sizeof(url), "file://%s", qcow2);
     img = import("not-raw", "raw", url, NULL, op_id);
     o = wait_op(op_id, NULL);
-    ck_assert_str_eq(str(o, "state"), "failed");
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
     json_decref(o);
     json_decref(img);
 }
@@ -622,19 +584,19 @@ START_TEST(unreachable_source_is_retried)
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/disk.raw", port);
     img = import("far-away", "raw", url, NULL, op_id);
     o = wait_op(op503, retried);
-    ck_assert_msg(strstr(str(json_object_get(o, "error"), "message"), "HTTP 503"), "%s",
+    ck_assert_msg(strstr(tl_str(json_object_get(o, "error"), "message"), "HTTP 503"), "%s",
                   json_dumps(o, 0));
     json_decref(o);
     o = wait_op(op_id, retried);
-    ck_assert_msg(strcmp(str(o, "state"), "failed") != 0, "%s", json_dumps(o, 0));
-    ck_assert_str_eq(str(json_object_get(o, "error"), "code"), "unavailable");
-    ck_assert_msg(strstr(str(json_object_get(o, "error"), "message"), "could not download"),
+    ck_assert_msg(strcmp(tl_str(o, "state"), "failed") != 0, "%s", json_dumps(o, 0));
+    ck_assert_str_eq(tl_str(json_object_get(o, "error"), "code"), "unavailable");
+    ck_assert_msg(strstr(tl_str(json_object_get(o, "error"), "message"), "could not download"),
                   "%s", json_dumps(o, 0));
     json_decref(o);
-    json_t *now = get_image(str(img, "id"), acme.token[TL_MEMBER]);
-    ck_assert_msg(strcmp(str(now, "state"), "downloading") == 0 ||
-                      strcmp(str(now, "state"), "queued") == 0,
-                  "%s", str(now, "state"));
+    json_t *now = get_image(tl_str(img, "id"), acme.token[TL_MEMBER]);
+    ck_assert_msg(strcmp(tl_str(now, "state"), "downloading") == 0 ||
+                      strcmp(tl_str(now, "state"), "queued") == 0,
+                  "%s", tl_str(now, "state"));
     json_decref(now);
     json_decref(img);
     close(held);
@@ -651,14 +613,14 @@ START_TEST(upload_with_length_or_chunked_makes_the_image_active)
     sha256_of(raw, sha);
 
     img = queued_image("uploaded", "raw");
-    snprintf(id, sizeof(id), "%s", str(img, "id"));
+    snprintf(id, sizeof(id), "%s", tl_str(img, "id"));
     json_decref(img);
     upload(id, acme.token[TL_MEMBER], raw, false, "application/octet-stream", &r);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
-    ck_assert_str_eq(str(r.json, "state"), "active");
-    ck_assert_str_eq(str(r.json, "sha256"), sha);
-    ck_assert_int_eq(num(r.json, "size_bytes"), 1 << 20);
-    ck_assert_int_eq(num(r.json, "virtual_size_bytes"), 1 << 20);
+    ck_assert_str_eq(tl_str(r.json, "state"), "active");
+    ck_assert_str_eq(tl_str(r.json, "sha256"), sha);
+    ck_assert_int_eq(tl_num(r.json, "size_bytes"), 1 << 20);
+    ck_assert_int_eq(tl_num(r.json, "virtual_size_bytes"), 1 << 20);
     tl_resp_free(&r);
     store_path(id, path, sizeof(path));
     ck_assert_int_eq(tl_sh("cmp -s '%s' '%s'", path, raw), 0);
@@ -681,29 +643,29 @@ START_TEST(upload_with_length_or_chunked_makes_the_image_active)
     snprintf(body, sizeof(body), "{\"name\":\"chunked\",\"region\":\"" REGION "\","
              "\"format\":\"qcow2\",\"sha256\":\"%s\"}", sha);
     img = create(acme.token[TL_ADMIN], body, 201);
-    snprintf(id, sizeof(id), "%s", str(img, "id"));
+    snprintf(id, sizeof(id), "%s", tl_str(img, "id"));
     json_decref(img);
     upload(id, acme.token[TL_ADMIN], qcow2, true, "application/octet-stream", &r);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
-    ck_assert_str_eq(str(r.json, "state"), "active");
-    ck_assert_str_eq(str(r.json, "sha256"), sha);
-    ck_assert_int_eq(num(r.json, "virtual_size_bytes"), 64LL << 20);
+    ck_assert_str_eq(tl_str(r.json, "state"), "active");
+    ck_assert_str_eq(tl_str(r.json, "sha256"), sha);
+    ck_assert_int_eq(tl_num(r.json, "virtual_size_bytes"), 64LL << 20);
     tl_resp_free(&r);
 
     /* Bytes must come as application/octet-stream. */
     img = queued_image("typed", "raw");
-    upload(str(img, "id"), acme.token[TL_MEMBER], raw, false, "application/json", &r);
+    upload(tl_str(img, "id"), acme.token[TL_MEMBER], raw, false, "application/json", &r);
     tl_assert_problem(&r, 415, "/problems/unsupported-media-type");
     tl_resp_free(&r);
     json_decref(img);
 
     /* A reader may not upload. */
     img = queued_image("read-only", "raw");
-    upload(str(img, "id"), acme.token[TL_READER], raw, false, "application/octet-stream", &r);
+    upload(tl_str(img, "id"), acme.token[TL_READER], raw, false, "application/octet-stream", &r);
     tl_assert_problem(&r, 403, "/problems/forbidden");
     tl_resp_free(&r);
-    json_t *again = get_image(str(img, "id"), acme.token[TL_READER]);
-    ck_assert_str_eq(str(again, "state"), "queued");
+    json_t *again = get_image(tl_str(img, "id"), acme.token[TL_READER]);
+    ck_assert_str_eq(tl_str(again, "state"), "queued");
     json_decref(again);
     json_decref(img);
 }
@@ -718,7 +680,7 @@ START_TEST(refused_uploads_leave_the_image_queued)
 
     start(flags);
     img = queued_image("huge", "raw");
-    snprintf(id, sizeof(id), "%s", str(img, "id"));
+    snprintf(id, sizeof(id), "%s", tl_str(img, "id"));
     json_decref(img);
     store_path(id, path, sizeof(path));
 
@@ -728,7 +690,7 @@ START_TEST(refused_uploads_leave_the_image_queued)
         tl_assert_problem(&r, 413, "/problems/payload-too-large");
         tl_resp_free(&r);
         img = get_image(id, acme.token[TL_MEMBER]);
-        ck_assert_str_eq(str(img, "state"), "queued");
+        ck_assert_str_eq(tl_str(img, "state"), "queued");
         json_decref(img);
         ck_assert(!exists(path));
         ck_assert_int_eq(tl_sh("test ! -e '%s.part'", path), 0);
@@ -742,9 +704,9 @@ START_TEST(refused_uploads_leave_the_image_queued)
     ck_assert_msg(strstr(r.body, "format mismatch"), "%s", r.body);
     tl_resp_free(&r);
     img = get_image(id, acme.token[TL_MEMBER]);
-    ck_assert_str_eq(str(img, "state"), "queued");
-    ck_assert_msg(strstr(str(img, "state_reason"), "format mismatch"), "%s",
-                  str(img, "state_reason"));
+    ck_assert_str_eq(tl_str(img, "state"), "queued");
+    ck_assert_msg(strstr(tl_str(img, "state_reason"), "format mismatch"), "%s",
+                  tl_str(img, "state_reason"));
     json_decref(img);
 
     /* The client tries again with bytes that fit. */
@@ -752,8 +714,8 @@ START_TEST(refused_uploads_leave_the_image_queued)
     ck_assert_int_eq(tl_sh("head -c 524288 /dev/urandom > '%s'", small), 0);
     upload(id, acme.token[TL_MEMBER], small, true, "application/octet-stream", &r);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
-    ck_assert_str_eq(str(r.json, "state"), "active");
-    ck_assert_str_eq(str(r.json, "state_reason"), "");
+    ck_assert_str_eq(tl_str(r.json, "state"), "active");
+    ck_assert_str_eq(tl_str(r.json, "state_reason"), "");
     tl_resp_free(&r);
 
     /* An imported image takes no upload. */
@@ -761,7 +723,7 @@ START_TEST(refused_uploads_leave_the_image_queued)
     snprintf(body, sizeof(body), "{\"name\":\"imported\",\"region\":\"" REGION "\","
              "\"format\":\"raw\",\"source_url\":\"http://127.0.0.1:%u/x\"}", tl_free_port());
     json_t *acc = create(acme.token[TL_MEMBER], body, 202);
-    upload(str(json_object_get(acc, "image"), "id"), acme.token[TL_MEMBER], small, false,
+    upload(tl_str(json_object_get(acc, "image"), "id"), acme.token[TL_MEMBER], small, false,
            "application/octet-stream", &r);
     tl_assert_problem(&r, 409, "/problems/conflict");
     tl_resp_free(&r);
@@ -793,7 +755,7 @@ START_TEST(residency_policy_and_tenancy_are_enforced)
                                " 'image'"), 0);
 
     img = queued_image("mine", "raw");
-    snprintf(id, sizeof(id), "%s", str(img, "id"));
+    snprintf(id, sizeof(id), "%s", tl_str(img, "id"));
     json_decref(img);
 
     /* Another tenant's image does not exist for globex, whatever it asks. */
@@ -824,12 +786,12 @@ START_TEST(residency_policy_and_tenancy_are_enforced)
 
     /* The operator sees it, and creates for globex. */
     img = get_image(id, op);
-    ck_assert_str_eq(str(img, "tenant_id"), acme.id);
+    ck_assert_str_eq(tl_str(img, "tenant_id"), acme.id);
     json_decref(img);
     snprintf(body, sizeof(body), "{\"name\":\"for-globex\",\"region\":\"" REGION "\","
              "\"format\":\"raw\",\"tenant_id\":\"%s\"}", other.id);
     img = create(op, body, 201);
-    ck_assert_str_eq(str(img, "tenant_id"), other.id);
+    ck_assert_str_eq(tl_str(img, "tenant_id"), other.id);
     json_decref(img);
     snprintf(path, sizeof(path), "/v1/images?tenant_id=%s", other.id);
     list = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
@@ -844,7 +806,7 @@ START_TEST(residency_policy_and_tenancy_are_enforced)
     json_decref(tl_call_ok(&sovd, "PUT", path, op, "{\"countries\":[\"CH\",\"FR\"]}", 200));
     img = create(acme.token[TL_MEMBER],
                  "{\"name\":\"swiss\",\"region\":\"ch-zrh-1\",\"format\":\"raw\"}", 201);
-    ck_assert_str_eq(str(json_object_get(img, "residency"), "country"), "CH");
+    ck_assert_str_eq(tl_str(json_object_get(img, "residency"), "country"), "CH");
     json_decref(img);
 }
 END_TEST
@@ -934,7 +896,7 @@ START_TEST(bad_input_is_400_naming_the_field)
     tl_resp_free(&r);
     /* By name. */
     json_t *img = get_image("taken", acme.token[TL_READER]);
-    ck_assert_str_eq(str(img, "name"), "taken");
+    ck_assert_str_eq(tl_str(img, "name"), "taken");
     json_decref(img);
 }
 END_TEST
@@ -947,7 +909,7 @@ START_TEST(delete_removes_the_file_and_records_it)
 
     start(NULL);
     img = queued_image("doomed", "raw");
-    snprintf(id, sizeof(id), "%s", str(img, "id"));
+    snprintf(id, sizeof(id), "%s", tl_str(img, "id"));
     json_decref(img);
     upload(id, acme.token[TL_MEMBER], raw, false, "application/octet-stream", &r);
     ck_assert_int_eq(r.status, 200);
@@ -976,17 +938,17 @@ START_TEST(delete_removes_the_file_and_records_it)
     ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
     acc = json_incref(r.json);
     tl_resp_free(&r);
-    ck_assert_str_eq(str(json_object_get(acc, "image"), "state"), "deleting");
+    ck_assert_str_eq(tl_str(json_object_get(acc, "image"), "state"), "deleting");
     o = json_object_get(acc, "operation");
-    ck_assert_str_eq(str(o, "kind"), "image.delete");
-    snprintf(op_id, sizeof(op_id), "%s", str(o, "id"));
+    ck_assert_str_eq(tl_str(o, "kind"), "image.delete");
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(o, "id"));
     json_decref(acc);
 
     o = wait_op(op_id, NULL);
-    ck_assert_msg(strcmp(str(o, "state"), "succeeded") == 0, "%s", json_dumps(o, 0));
+    ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "%s", json_dumps(o, 0));
     json_decref(o);
     img = get_image(id, acme.token[TL_MEMBER]);
-    ck_assert_str_eq(str(img, "state"), "deleted");
+    ck_assert_str_eq(tl_str(img, "state"), "deleted");
     ck_assert(json_is_null(json_object_get(img, "residency")));
     json_decref(img);
     ck_assert(!exists(path));
@@ -1044,8 +1006,8 @@ START_TEST(lists_filter_and_page)
             json_t *it = json_array_get(items, i);
             for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
                 ck_assert_msg(json_object_get(it, keys[k]), "item without %s", keys[k]);
-            ck_assert_msg(strcmp(str(it, "id"), last) > 0, "ids out of order");
-            snprintf(last, sizeof(last), "%s", str(it, "id"));
+            ck_assert_msg(strcmp(tl_str(it, "id"), last) > 0, "ids out of order");
+            snprintf(last, sizeof(last), "%s", tl_str(it, "id"));
             total++;
         }
         json_t *next = json_object_get(list, "next");
@@ -1080,8 +1042,8 @@ START_TEST(lists_filter_and_page)
     /* By name in a workspace. */
     json_t *img = tl_call_ok(&sovd, "GET", "/v1/images/img-1?workspace=dev",
                              acme.token[TL_READER], NULL, 200);
-    ck_assert_str_eq(str(img, "workspace"), "dev");
-    ck_assert_str_eq(str(img, "format"), "qcow2");
+    ck_assert_str_eq(tl_str(img, "workspace"), "dev");
+    ck_assert_str_eq(tl_str(img, "format"), "qcow2");
     json_decref(img);
 }
 END_TEST

@@ -20,6 +20,9 @@
 
 #include "testlib.h"
 
+/* The first value of a query on this test's database (testlib). */
+#define sql_num(...) tl_db_num(db, __VA_ARGS__)
+
 #define REGION "fr-test-1"
 #define OTHER_REGION "de-test-1"
 #define HOST "node-1"
@@ -55,31 +58,10 @@ setup(void)
     snprintf(uri, sizeof(uri), "test+unix:///default?socket=%s", lvd.sock);
 }
 
-/* Stop sovd with SIGTERM: it must exit 0, with nothing for the sanitizers to report (a leak
- * makes LeakSanitizer's exit status). The log's tail, into tail, when it does not. */
-static int
-stop_sovd(char *tail, size_t size)
-{
-    char *log;
-    int rc;
-
-    tail[0] = '\0';
-    if (sovd.pid <= 0)
-        return 0;
-    rc = tl_sovd_stop(&sovd, SIGTERM, 30);
-    if (rc != 0 && (log = tl_sovd_log(&sovd))) {
-        size_t n = strlen(log);
-        snprintf(tail, size, "%s", n > size - 1 ? log + n - (size - 1) : log);
-        free(log);
-    }
-    return rc;
-}
-
 static void
 teardown(void)
 {
-    char tail[16384];
-    int rc = stop_sovd(tail, sizeof(tail));
+    int rc = tl_sovd_stop_clean(&sovd, 30);
 
     tl_sovd_discard(&sovd);
     /* The pool and network live in the daemon's test driver, and die with it. */
@@ -89,28 +71,7 @@ teardown(void)
     free(op);
     tl_tmpdir_remove(tmp);
     free(tmp);
-    /* Check carries only short messages: the whole tail goes to stderr. */
-    if (rc != 0)
-        fprintf(stderr, "sovd's log ends:\n%s\n", tail);
     ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
-}
-
-static const char *
-str(const json_t *j, const char *key)
-{
-    const char *v = json_string_value(json_object_get(j, key));
-
-    ck_assert_msg(v, "no string '%s' in %s", key, json_dumps(j, 0));
-    return v;
-}
-
-static long long
-num(const json_t *j, const char *key)
-{
-    json_t *v = json_object_get(j, key);
-
-    ck_assert_msg(json_is_integer(v), "no integer '%s' in %s", key, json_dumps(j, 0));
-    return json_integer_value(v);
 }
 
 /* Wait for an operation to finish (succeeded or failed); the last reply. */
@@ -123,7 +84,7 @@ wait_op(const char *id)
     snprintf(path, sizeof(path), "/v1/operations/%s", id);
     for (;;) {
         json_t *o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
-        const char *state = str(o, "state");
+        const char *state = tl_str(o, "state");
         if (strcmp(state, "succeeded") == 0 || strcmp(state, "failed") == 0)
             return o;
         ck_assert_msg(time(NULL) < until, "operation %s still %s after %d s: %s", id, state,
@@ -139,7 +100,7 @@ op_succeeds(const char *id)
 {
     json_t *o = wait_op(id);
 
-    ck_assert_msg(strcmp(str(o, "state"), "succeeded") == 0, "operation failed: %s",
+    ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "operation failed: %s",
                   json_dumps(o, 0));
     json_decref(o);
 }
@@ -171,55 +132,9 @@ quota_used(const char *what)
 
     snprintf(path, sizeof(path), "/v1/tenants/%s/quotas", acme.id);
     q = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
-    used = num(json_object_get(json_object_get(q, "quotas"), what), "used");
+    used = tl_num(json_object_get(json_object_get(q, "quotas"), what), "used");
     json_decref(q);
     return used;
-}
-
-static long long
-sql_num(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* The first value of a query, as a number. */
-static long long
-sql_num(const char *fmt, ...)
-{
-    char *sql = NULL, *v;
-    long long n;
-    va_list ap;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&sql, fmt, ap) > 0);
-    va_end(ap);
-    v = tl_db_exec(db, sql);
-    n = v ? atoll(v) : 0;
-    free(v);
-    free(sql);
-    return n;
-}
-
-static int
-virsh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Run virsh on the host's URI; its exit status, and its output (malloc) into out. */
-static int
-virsh(char **out, const char *fmt, ...)
-{
-    char *args = NULL;
-    char path[600];
-    va_list ap;
-    int rc;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&args, fmt, ap) > 0);
-    va_end(ap);
-    snprintf(path, sizeof(path), "%s/virsh.out", tmp);
-    rc = tl_sh("virsh -q -c '%s' %s > '%s' 2>&1", uri, args, path);
-    free(args);
-    if (out) {
-        *out = tl_read_file(path);
-        ck_assert(*out);
-    }
-    return rc;
 }
 
 static void
@@ -236,7 +151,7 @@ wait_state(const char *id, const char *state)
 
     for (;;) {
         json_t *x = get_instance(id, acme.token[TL_READER]);
-        if (strcmp(str(x, "state"), state) == 0)
+        if (strcmp(tl_str(x, "state"), state) == 0)
             return x;
         ck_assert_msg(time(NULL) < until, "instance %s not %s after %d s: %s", id, state,
                       WAIT_S, json_dumps(x, 0));
@@ -284,14 +199,14 @@ start(const char *const *extra)
     snprintf(body, sizeof(body), "{\"name\":\"" HOST "\",\"region\":\"" REGION "\",\"zone\":"
              "\"a\",\"libvirt_uri\":\"%s\"}", uri);
     j = tl_call_ok(&sovd, "POST", "/v1/hosts", op, body, 201);
-    ck_assert_str_eq(str(j, "hypervisor"), "test");
-    ck_assert_str_eq(str(j, "state"), "up");
-    snprintf(host_id, sizeof(host_id), "%s", str(j, "id"));
+    ck_assert_str_eq(tl_str(j, "hypervisor"), "test");
+    ck_assert_str_eq(tl_str(j, "state"), "up");
+    snprintf(host_id, sizeof(host_id), "%s", tl_str(j, "id"));
     json_decref(j);
     j = tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                    "{\"name\":\"" FLAVOR "\",\"vcpus\":1,\"memory_mib\":256,\"disk_gib\":1}",
                    201);
-    ck_assert_int_eq(num(j, "gpus"), 0);
+    ck_assert_int_eq(tl_num(j, "gpus"), 0);
     json_decref(j);
 
     snprintf(qcow2, sizeof(qcow2), "%s/base.qcow2", tmp);
@@ -299,8 +214,8 @@ start(const char *const *extra)
     snprintf(body, sizeof(body), "{\"name\":\"" IMAGE "\",\"region\":\"" REGION "\","
              "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", qcow2);
     j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
-    snprintf(image_id, sizeof(image_id), "%s", str(json_object_get(j, "image"), "id"));
-    snprintf(op_id, sizeof(op_id), "%s", str(json_object_get(j, "operation"), "id"));
+    snprintf(image_id, sizeof(image_id), "%s", tl_str(json_object_get(j, "image"), "id"));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
     op_succeeds(op_id);
 }
@@ -321,18 +236,18 @@ launch(const char *name, const char *extra, char id[40], char op_id[40])
     ck_assert_msg(r.status == 202, "create %s: %ld %s", name, r.status, r.body);
     x = json_object_get(r.json, "instance");
     o = json_object_get(r.json, "operation");
-    ck_assert_str_eq(str(x, "name"), name);
-    ck_assert_str_eq(str(x, "state"), "scheduling");
-    ck_assert_str_eq(str(o, "kind"), "instance.create");
-    ck_assert_str_eq(str(o, "resource_type"), "instance");
-    ck_assert_str_eq(str(o, "resource_id"), str(x, "id"));
-    ck_assert_str_eq(str(x, "operation_id"), str(o, "id"));
+    ck_assert_str_eq(tl_str(x, "name"), name);
+    ck_assert_str_eq(tl_str(x, "state"), "scheduling");
+    ck_assert_str_eq(tl_str(o, "kind"), "instance.create");
+    ck_assert_str_eq(tl_str(o, "resource_type"), "instance");
+    ck_assert_str_eq(tl_str(o, "resource_id"), tl_str(x, "id"));
+    ck_assert_str_eq(tl_str(x, "operation_id"), tl_str(o, "id"));
     /* Placed in the request's own transaction: the 202 already names the host. */
-    ck_assert_str_eq(str(json_object_get(x, "host"), "id"), host_id);
-    ck_assert_str_eq(str(json_object_get(x, "placement"), "host"), HOST);
-    ck_assert_str_eq(str(o, "state"), "queued");
-    snprintf(id, 40, "%s", str(x, "id"));
-    snprintf(op_id, 40, "%s", str(o, "id"));
+    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), host_id);
+    ck_assert_str_eq(tl_str(json_object_get(x, "placement"), "host"), HOST);
+    ck_assert_str_eq(tl_str(o, "state"), "queued");
+    snprintf(id, 40, "%s", tl_str(x, "id"));
+    snprintf(op_id, 40, "%s", tl_str(o, "id"));
     snprintf(want, sizeof(want), "/v1/operations/%s", op_id);
     loc = tl_resp_header(&r, "Location");
     ck_assert_msg(loc && strcmp(loc, want) == 0, "Location %s, want %s", loc ? loc : "(none)",
@@ -362,9 +277,9 @@ act(const char *id, const char *action, char op_id[40])
     snprintf(path, sizeof(path), "/v1/instances/%s/actions", id);
     snprintf(body, sizeof(body), "{\"action\":\"%s\"}", action);
     j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
-    ck_assert_str_eq(str(json_object_get(j, "operation"), "kind"), "instance.action");
-    ck_assert_str_eq(str(json_object_get(j, "instance"), "id"), id);
-    snprintf(op_id, 40, "%s", str(json_object_get(j, "operation"), "id"));
+    ck_assert_str_eq(tl_str(json_object_get(j, "operation"), "kind"), "instance.action");
+    ck_assert_str_eq(tl_str(json_object_get(j, "instance"), "id"), id);
+    snprintf(op_id, 40, "%s", tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
 }
 
@@ -406,7 +321,7 @@ assert_domstate(const char *id, const char *state)
 {
     char *out = NULL;
 
-    ck_assert_int_eq(virsh(&out, "domstate sov-%s", id), 0);
+    ck_assert_int_eq(tl_virsh(uri, &out, "domstate sov-%s", id), 0);
     assert_contains(out, state);
     free(out);
 }
@@ -426,56 +341,56 @@ START_TEST(create_builds_a_running_domain_on_the_host)
     launch("web-1", ",\"ssh_keys\":[\"" SSH_KEY "\"]", id, op_id);
 
     o = wait_op(op_id);
-    ck_assert_msg(strcmp(str(o, "state"), "succeeded") == 0, "%s", json_dumps(o, 0));
-    ck_assert_int_eq(num(o, "progress"), 100);
-    ck_assert_int_eq(num(o, "attempts"), 1);
+    ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "%s", json_dumps(o, 0));
+    ck_assert_int_eq(tl_num(o, "progress"), 100);
+    ck_assert_int_eq(tl_num(o, "attempts"), 1);
     ck_assert(json_is_null(json_object_get(o, "error")));
-    ck_assert_str_eq(str(o, "tenant_id"), acme.id);
+    ck_assert_str_eq(tl_str(o, "tenant_id"), acme.id);
     ck_assert(json_is_string(json_object_get(o, "started_at")));
     ck_assert(json_is_string(json_object_get(o, "finished_at")));
     json_decref(o);
 
     x = wait_state(id, "running");
-    ck_assert_str_eq(str(x, "id"), id);
-    ck_assert_str_eq(str(x, "tenant_id"), acme.id);
-    ck_assert_str_eq(str(x, "workspace"), "default");
-    ck_assert_str_eq(str(x, "image_id"), image_id);
-    ck_assert_str_eq(str(x, "region"), REGION);
-    ck_assert_str_eq(str(x, "zone"), "a");
-    ck_assert_str_eq(str(x, "state_reason"), "");
-    ck_assert_str_eq(str(x, "operation_id"), op_id);
-    ck_assert_int_eq(num(x, "vcpus"), 1);
-    ck_assert_int_eq(num(x, "memory_mib"), 256);
-    ck_assert_int_eq(num(x, "disk_gib"), 1);
-    ck_assert_int_eq(num(x, "gpus"), 0);
-    ck_assert_msg(strncmp(str(x, "mac"), "52:54:00:", 9) == 0 && strlen(str(x, "mac")) == 17,
-                  "mac %s", str(x, "mac"));
+    ck_assert_str_eq(tl_str(x, "id"), id);
+    ck_assert_str_eq(tl_str(x, "tenant_id"), acme.id);
+    ck_assert_str_eq(tl_str(x, "workspace"), "default");
+    ck_assert_str_eq(tl_str(x, "image_id"), image_id);
+    ck_assert_str_eq(tl_str(x, "region"), REGION);
+    ck_assert_str_eq(tl_str(x, "zone"), "a");
+    ck_assert_str_eq(tl_str(x, "state_reason"), "");
+    ck_assert_str_eq(tl_str(x, "operation_id"), op_id);
+    ck_assert_int_eq(tl_num(x, "vcpus"), 1);
+    ck_assert_int_eq(tl_num(x, "memory_mib"), 256);
+    ck_assert_int_eq(tl_num(x, "disk_gib"), 1);
+    ck_assert_int_eq(tl_num(x, "gpus"), 0);
+    ck_assert_msg(strncmp(tl_str(x, "mac"), "52:54:00:", 9) == 0 && strlen(tl_str(x, "mac")) == 17,
+                  "mac %s", tl_str(x, "mac"));
     ck_assert(json_is_array(json_object_get(x, "addresses")));
     ck_assert(json_is_null(json_object_get(x, "anti_affinity_group")));
-    ck_assert_str_eq(str(json_object_get(x, "host"), "id"), host_id);
-    ck_assert_str_eq(str(json_object_get(x, "host"), "name"), HOST);
+    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), host_id);
+    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "name"), HOST);
     p = json_object_get(x, "placement");
-    ck_assert_str_eq(str(p, "host"), HOST);
-    ck_assert_str_eq(str(p, "region"), REGION);
-    ck_assert_str_eq(str(p, "zone"), "a");
-    ck_assert_str_eq(str(p, "strategy"), "spread");
-    ck_assert_int_eq(num(p, "considered"), 1);
+    ck_assert_str_eq(tl_str(p, "host"), HOST);
+    ck_assert_str_eq(tl_str(p, "region"), REGION);
+    ck_assert_str_eq(tl_str(p, "zone"), "a");
+    ck_assert_str_eq(tl_str(p, "strategy"), "spread");
+    ck_assert_int_eq(tl_num(p, "considered"), 1);
     for (size_t i = 0; i < sizeof(rejected) / sizeof(rejected[0]); i++)
-        ck_assert_int_eq(num(json_object_get(p, "rejected"), rejected[i]), 0);
+        ck_assert_int_eq(tl_num(json_object_get(p, "rejected"), rejected[i]), 0);
     res = json_object_get(x, "residency");
-    ck_assert_str_eq(str(res, "region"), REGION);
-    ck_assert_str_eq(str(res, "country"), "FR");
-    ck_assert_str_eq(str(res, "jurisdiction"), "EU");
-    ck_assert_str_eq(str(res, "datacenter"), "dc-fr");
-    ck_assert_str_eq(str(res, "host"), HOST);
+    ck_assert_str_eq(tl_str(res, "region"), REGION);
+    ck_assert_str_eq(tl_str(res, "country"), "FR");
+    ck_assert_str_eq(tl_str(res, "jurisdiction"), "EU");
+    ck_assert_str_eq(tl_str(res, "datacenter"), "dc-fr");
+    ck_assert_str_eq(tl_str(res, "host"), HOST);
     ck_assert(json_is_string(json_object_get(res, "since")));
     /* The MAC the domain gets is the one the API shows. */
-    snprintf(want, sizeof(want), "<mac address='%s'/>", str(x, "mac"));
+    snprintf(want, sizeof(want), "<mac address='%s'/>", tl_str(x, "mac"));
     json_decref(x);
 
     /* The domain runs on the host, with its disk, seed and the image's copy in the pool. */
     assert_domstate(id, "running");
-    ck_assert_int_eq(virsh(&out, "vol-list %s", pool), 0);
+    ck_assert_int_eq(tl_virsh(uri, &out, "vol-list %s", pool), 0);
     snprintf(path, sizeof(path), "sov-%s-disk", id);
     assert_contains(out, path);
     snprintf(path, sizeof(path), "sov-%s-seed", id);
@@ -483,10 +398,10 @@ START_TEST(create_builds_a_running_domain_on_the_host)
     snprintf(path, sizeof(path), "sov-image-%s", image_id);
     assert_contains(out, path);
     free(out);
-    ck_assert_int_eq(virsh(&out, "net-info %s", net), 0);
+    ck_assert_int_eq(tl_virsh(uri, &out, "net-info %s", net), 0);
     ck_assert_msg(strstr(out, "Active:") && strstr(out, "yes"), "network: %s", out);
     free(out);
-    ck_assert_int_eq(virsh(&out, "dumpxml sov-%s", id), 0);
+    ck_assert_int_eq(tl_virsh(uri, &out, "dumpxml sov-%s", id), 0);
     assert_contains(out, want);
     snprintf(path, sizeof(path), "<source pool='%s' volume='sov-%s-disk'/>", pool, id);
     assert_contains(out, path);
@@ -519,13 +434,13 @@ START_TEST(create_builds_a_running_domain_on_the_host)
     /* The operation, by id and in lists filtered by resource and state. */
     snprintf(path, sizeof(path), "/v1/operations/%s", op_id);
     o = tl_call_ok(&sovd, "GET", path, acme.token[TL_AUDITOR], NULL, 200);
-    ck_assert_str_eq(str(o, "id"), op_id);
-    ck_assert_str_eq(str(o, "resource_id"), id);
+    ck_assert_str_eq(tl_str(o, "id"), op_id);
+    ck_assert_str_eq(tl_str(o, "resource_id"), id);
     json_decref(o);
     snprintf(path, sizeof(path), "/v1/operations?resource_id=%s", id);
     list = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
     ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 1);
-    ck_assert_str_eq(str(json_array_get(json_object_get(list, "items"), 0), "id"), op_id);
+    ck_assert_str_eq(tl_str(json_array_get(json_object_get(list, "items"), 0), "id"), op_id);
     ck_assert(json_is_null(json_object_get(list, "next")));
     json_decref(list);
     snprintf(path, sizeof(path), "/v1/operations?resource_id=%s&state=succeeded", id);
@@ -566,9 +481,9 @@ START_TEST(create_builds_a_running_domain_on_the_host)
                      1);
     assert_domstate(other, "running");
     x = get_host();
-    ck_assert_int_eq(num(json_object_get(x, "usage"), "vcpus"), 2);
-    ck_assert_int_eq(num(json_object_get(x, "usage"), "memory_mib"), 512);
-    ck_assert_int_eq(num(json_object_get(x, "usage"), "disk_gib"), 2);
+    ck_assert_int_eq(tl_num(json_object_get(x, "usage"), "vcpus"), 2);
+    ck_assert_int_eq(tl_num(json_object_get(x, "usage"), "memory_mib"), 512);
+    ck_assert_int_eq(tl_num(json_object_get(x, "usage"), "disk_gib"), 2);
     json_decref(x);
     ck_assert_int_eq(quota_used("instances"), 2);
 }
@@ -594,13 +509,13 @@ START_TEST(lists_filter_and_page)
                       NULL, 200);
     items = json_object_get(list, "items");
     ck_assert_int_eq(json_array_size(items), 1);
-    ck_assert_str_eq(str(json_array_get(items, 0), "id"), ids[2]);
+    ck_assert_str_eq(tl_str(json_array_get(items, 0), "id"), ids[2]);
     json_decref(list);
     list = tl_call_ok(&sovd, "GET", "/v1/instances?name=web-2", acme.token[TL_READER], NULL,
                       200);
     items = json_object_get(list, "items");
     ck_assert_int_eq(json_array_size(items), 1);
-    ck_assert_str_eq(str(json_array_get(items, 0), "id"), ids[1]);
+    ck_assert_str_eq(tl_str(json_array_get(items, 0), "id"), ids[1]);
     json_decref(list);
     list = tl_call_ok(&sovd, "GET", "/v1/instances?region=" REGION, acme.token[TL_READER],
                       NULL, 200);
@@ -622,7 +537,7 @@ START_TEST(lists_filter_and_page)
         items = json_object_get(list, "items");
         ck_assert_uint_le(json_array_size(items), 1);
         for (size_t i = 0; i < json_array_size(items); i++) {
-            const char *id = str(json_array_get(items, i), "id");
+            const char *id = tl_str(json_array_get(items, i), "id");
             ck_assert_msg(strcmp(id, last) > 0, "ids out of order: %s after %s", id, last);
             snprintf(last, sizeof(last), "%s", id);
             total++;
@@ -732,7 +647,7 @@ START_TEST(bad_input_is_400_naming_the_field_and_creates_nothing)
     ck_assert_int_eq(sql_num("SELECT count(*) FROM host_allocations"), 1);
     ck_assert_int_eq(quota_used("instances"), 1);
     json_t *h = get_host();
-    ck_assert_int_eq(num(json_object_get(h, "usage"), "vcpus"), 1);
+    ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "vcpus"), 1);
     json_decref(h);
     /* Readers and auditors create nothing. */
     tl_call(&sovd, "POST", "/v1/instances", acme.token[TL_READER],
@@ -751,7 +666,7 @@ START_TEST(other_tenants_instances_and_operations_do_not_exist)
     start(NULL);
     launch_running("web-1", id);
     json_t *x = get_instance(id, acme.token[TL_READER]);
-    snprintf(op_id, sizeof(op_id), "%s", str(x, "operation_id"));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(x, "operation_id"));
     json_decref(x);
 
     snprintf(path, sizeof(path), "/v1/instances/%s", id);
@@ -792,10 +707,10 @@ START_TEST(other_tenants_instances_and_operations_do_not_exist)
     /* Still there, untouched; the operator sees both. */
     assert_domstate(id, "running");
     x = get_instance(id, acme.token[TL_READER]);
-    ck_assert_str_eq(str(x, "state"), "running");
+    ck_assert_str_eq(tl_str(x, "state"), "running");
     json_decref(x);
     x = get_instance(id, op);
-    ck_assert_str_eq(str(x, "tenant_id"), acme.id);
+    ck_assert_str_eq(tl_str(x, "tenant_id"), acme.id);
     json_decref(x);
     snprintf(path, sizeof(path), "/v1/operations/%s", op_id);
     json_decref(tl_call_ok(&sovd, "GET", path, op, NULL, 200));
@@ -817,10 +732,10 @@ START_TEST(quota_exceeded_is_403_and_creates_nothing)
     tl_call(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER],
             "{\"name\":\"web-3\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\"}", &r);
     tl_assert_problem(&r, 403, "/problems/quota-exceeded");
-    ck_assert_str_eq(str(r.json, "quota"), "instances");
-    ck_assert_int_eq(num(r.json, "limit"), 2);
-    ck_assert_int_eq(num(r.json, "used"), 2);
-    ck_assert_int_eq(num(r.json, "requested"), 1);
+    ck_assert_str_eq(tl_str(r.json, "quota"), "instances");
+    ck_assert_int_eq(tl_num(r.json, "limit"), 2);
+    ck_assert_int_eq(tl_num(r.json, "used"), 2);
+    ck_assert_int_eq(tl_num(r.json, "requested"), 1);
     tl_resp_free(&r);
 
     for (int i = 0; i < 2; i++) {
@@ -835,9 +750,9 @@ START_TEST(quota_exceeded_is_403_and_creates_nothing)
     ck_assert_int_eq(quota_used("instances"), 2);
     ck_assert_int_eq(quota_used("vcpus"), 2);
     h = get_host();
-    ck_assert_int_eq(num(json_object_get(h, "usage"), "vcpus"), 2);
+    ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "vcpus"), 2);
     json_decref(h);
-    ck_assert_int_eq(virsh(NULL, "dominfo sov-%s", ids[1]), 0);
+    ck_assert_int_eq(tl_virsh(uri, NULL, "dominfo sov-%s", ids[1]), 0);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM residency_records WHERE resource_type ="
                              " 'instance' AND event = 'placed'"), 2);
 
@@ -845,7 +760,7 @@ START_TEST(quota_exceeded_is_403_and_creates_nothing)
     snprintf(path, sizeof(path), "/v1/instances/%s", ids[0]);
     json_t *acc = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
     char del[40];
-    snprintf(del, sizeof(del), "%s", str(json_object_get(acc, "operation"), "id"));
+    snprintf(del, sizeof(del), "%s", tl_str(json_object_get(acc, "operation"), "id"));
     json_decref(acc);
     op_succeeds(del);
     ck_assert_int_eq(quota_used("instances"), 1);
@@ -883,7 +798,7 @@ START_TEST(actions_move_the_power_state_and_refuse_conflicts)
     act(id, "reboot", op_id);
     op_succeeds(op_id);
     x = wait_state(id, "running");
-    ck_assert_str_eq(str(x, "state_reason"), "");
+    ck_assert_str_eq(tl_str(x, "state_reason"), "");
     json_decref(x);
     assert_domstate(id, "running");
 
@@ -940,9 +855,9 @@ START_TEST(delete_removes_the_domain_and_volumes_and_gives_back_capacity)
     snprintf(path, sizeof(path), "/v1/instances/%s", id);
     ck_assert_int_eq(kill(lvd.pid, SIGSTOP), 0);
     acc = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
-    ck_assert_str_eq(str(json_object_get(acc, "instance"), "state"), "deleting");
-    ck_assert_str_eq(str(json_object_get(acc, "operation"), "kind"), "instance.delete");
-    snprintf(op_id, sizeof(op_id), "%s", str(json_object_get(acc, "operation"), "id"));
+    ck_assert_str_eq(tl_str(json_object_get(acc, "instance"), "state"), "deleting");
+    ck_assert_str_eq(tl_str(json_object_get(acc, "operation"), "kind"), "instance.delete");
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(acc, "operation"), "id"));
     json_decref(acc);
     tl_resp r1, r2;
     char act_path[160];
@@ -962,8 +877,8 @@ START_TEST(delete_removes_the_domain_and_volumes_and_gives_back_capacity)
     json_decref(x);
 
     /* Nothing of it is left on the host; the other instance is untouched. */
-    ck_assert_int_ne(virsh(NULL, "dominfo sov-%s", id), 0);
-    ck_assert_int_eq(virsh(&out, "vol-list %s", pool), 0);
+    ck_assert_int_ne(tl_virsh(uri, NULL, "dominfo sov-%s", id), 0);
+    ck_assert_int_eq(tl_virsh(uri, &out, "vol-list %s", pool), 0);
     snprintf(vol, sizeof(vol), "sov-%s-", id);
     ck_assert_msg(!strstr(out, vol), "volumes of %s left: %s", id, out);
     snprintf(vol, sizeof(vol), "sov-%s-disk", keep);
@@ -975,8 +890,8 @@ START_TEST(delete_removes_the_domain_and_volumes_and_gives_back_capacity)
 
     /* Capacity and quota given back; the record says where its data was. */
     h = get_host();
-    ck_assert_int_eq(num(json_object_get(h, "usage"), "vcpus"), 1);
-    ck_assert_int_eq(num(json_object_get(h, "usage"), "memory_mib"), 256);
+    ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "vcpus"), 1);
+    ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "memory_mib"), 256);
     json_decref(h);
     ck_assert_int_eq(quota_used("instances"), 1);
     ck_assert_int_eq(quota_used("memory_mib"), 256);
@@ -1008,19 +923,19 @@ START_TEST(delete_removes_the_domain_and_volumes_and_gives_back_capacity)
     /* The last one gone, the host's usage is back to nothing. */
     snprintf(path, sizeof(path), "/v1/instances/%s", keep);
     acc = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
-    snprintf(op_id, sizeof(op_id), "%s", str(json_object_get(acc, "operation"), "id"));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(acc, "operation"), "id"));
     json_decref(acc);
     op_succeeds(op_id);
     h = get_host();
-    ck_assert_int_eq(num(json_object_get(h, "usage"), "vcpus"), 0);
-    ck_assert_int_eq(num(json_object_get(h, "usage"), "memory_mib"), 0);
-    ck_assert_int_eq(num(json_object_get(h, "usage"), "disk_gib"), 0);
+    ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "vcpus"), 0);
+    ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "memory_mib"), 0);
+    ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "disk_gib"), 0);
     json_decref(h);
     ck_assert_int_eq(quota_used("instances"), 0);
     ck_assert_int_eq(quota_used("vcpus"), 0);
     ck_assert_int_eq(quota_used("storage_gib"), 0);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM host_allocations"), 0);
-    ck_assert_int_eq(virsh(&out, "list --all --name"), 0);
+    ck_assert_int_eq(tl_virsh(uri, &out, "list --all --name"), 0);
     ck_assert_msg(!strstr(out, "sov-"), "domains left: %s", out);
     free(out);
     char again[40];

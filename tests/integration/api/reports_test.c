@@ -67,31 +67,10 @@ setup(void)
     op = NULL;
 }
 
-/* SIGTERM: sovd must exit 0 (a leak makes LeakSanitizer's exit status); its log's tail into
- * tail when it does not. */
-static int
-stop_sovd(char *tail, size_t size)
-{
-    char *log;
-    int rc;
-
-    tail[0] = '\0';
-    if (sovd.pid <= 0)
-        return 0;
-    rc = tl_sovd_stop(&sovd, SIGTERM, 30);
-    if (rc != 0 && (log = tl_sovd_log(&sovd))) {
-        size_t n = strlen(log);
-        snprintf(tail, size, "%s", n > size - 1 ? log + n - (size - 1) : log);
-        free(log);
-    }
-    return rc;
-}
-
 static void
 teardown(void)
 {
-    char tail[4096];
-    int rc = stop_sovd(tail, sizeof(tail));
+    int rc = tl_sovd_stop_clean(&sovd, 30);
 
     tl_sovd_discard(&sovd);
     tl_db_drop(db);
@@ -99,7 +78,7 @@ teardown(void)
     free(op);
     tl_tmpdir_remove(tmp);
     free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM:\n%s", rc, tail);
+    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
 }
 
 static void sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -225,24 +204,6 @@ start(void)
 
 /* ---- helpers ---- */
 
-static const char *
-str(const json_t *j, const char *key)
-{
-    const char *v = json_string_value(json_object_get(j, key));
-
-    ck_assert_msg(v, "no string '%s' in %s", key, json_dumps(j, 0));
-    return v;
-}
-
-static long long
-num(const json_t *j, const char *key)
-{
-    json_t *v = json_object_get(j, key);
-
-    ck_assert_msg(json_is_integer(v), "no integer '%s'", key);
-    return json_integer_value(v);
-}
-
 /* Poll an operation until it is finished; the last reply. */
 static json_t *
 wait_op(const char *id)
@@ -253,7 +214,7 @@ wait_op(const char *id)
     snprintf(path, sizeof(path), "/v1/operations/%s", id);
     for (;;) {
         json_t *o = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
-        const char *state = str(o, "state");
+        const char *state = tl_str(o, "state");
         if (strcmp(state, "succeeded") == 0 || strcmp(state, "failed") == 0)
             return o;
         ck_assert_msg(time(NULL) < until, "operation %s still %s after %d s", id, state,
@@ -274,19 +235,19 @@ report(const char *token, const char *members, char id[40])
     snprintf(body, sizeof(body), "{%s}", members);
     r = tl_call_ok(&sovd, "POST", "/v1/residency/reports", token, body, 202);
     json_t *rep = json_object_get(r, "report"), *opj = json_object_get(r, "operation");
-    ck_assert_str_eq(str(rep, "state"), "queued");
-    ck_assert_str_eq(str(opj, "kind"), "residency.report");
-    ck_assert_str_eq(str(opj, "resource_type"), "residency-report");
-    ck_assert_str_eq(str(opj, "resource_id"), str(rep, "id"));
-    snprintf(id, 40, "%s", str(rep, "id"));
-    o = wait_op(str(opj, "id"));
-    ck_assert_msg(strcmp(str(o, "state"), "succeeded") == 0, "report build: %s",
+    ck_assert_str_eq(tl_str(rep, "state"), "queued");
+    ck_assert_str_eq(tl_str(opj, "kind"), "residency.report");
+    ck_assert_str_eq(tl_str(opj, "resource_type"), "residency-report");
+    ck_assert_str_eq(tl_str(opj, "resource_id"), tl_str(rep, "id"));
+    snprintf(id, 40, "%s", tl_str(rep, "id"));
+    o = wait_op(tl_str(opj, "id"));
+    ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "report build: %s",
                   json_dumps(o, 0));
     json_decref(o);
     json_decref(r);
     snprintf(path, sizeof(path), "/v1/residency/reports/%s", id);
     r = tl_call_ok(&sovd, "GET", path, token, NULL, 200);
-    ck_assert_str_eq(str(r, "state"), "succeeded");
+    ck_assert_str_eq(tl_str(r, "state"), "succeeded");
     return r;
 }
 
@@ -312,12 +273,12 @@ document(const char *id, const char *token, const json_t *meta, size_t *len)
     fetch(path, token, NULL, &r);
     ct = tl_resp_header(&r, "Content-Type");
     cl = tl_resp_header(&r, "Content-Length");
-    ck_assert_msg(ct && strstr(ct, strcmp(str(meta, "format"), "csv") == 0 ? "text/csv"
+    ck_assert_msg(ct && strstr(ct, strcmp(tl_str(meta, "format"), "csv") == 0 ? "text/csv"
                                                                           : "application/json"),
                   "Content-Type %s", ct ? ct : "(none)");
-    ck_assert_msg(cl && atoll(cl) == num(meta, "size_bytes"), "Content-Length %s",
+    ck_assert_msg(cl && atoll(cl) == tl_num(meta, "size_bytes"), "Content-Length %s",
                   cl ? cl : "(none)");
-    ck_assert_uint_eq(r.len, (size_t) num(meta, "size_bytes"));
+    ck_assert_uint_eq(r.len, (size_t) tl_num(meta, "size_bytes"));
     out = malloc(r.len + 1);
     ck_assert(out);
     memcpy(out, r.body, r.len);
@@ -349,7 +310,7 @@ download(const char *id, const char *token, const json_t *meta, const char *dir)
     char *doc = document(id, token, meta, &len);
     tl_resp r;
 
-    snprintf(path, sizeof(path), "%s/report.%s", dir, str(meta, "format"));
+    snprintf(path, sizeof(path), "%s/report.%s", dir, tl_str(meta, "format"));
     write_file(path, doc, len);
     free(doc);
     snprintf(url, sizeof(url), "/v1/residency/reports/%s/signature", id);
@@ -361,10 +322,10 @@ download(const char *id, const char *token, const json_t *meta, const char *dir)
     snprintf(path, sizeof(path), "%s/report.sig", dir);
     write_file(path, r.body, r.len);
     tl_resp_free(&r);
-    snprintf(url, sizeof(url), "/v1/residency/signing-key?key_id=%s", str(meta, "key_id"));
+    snprintf(url, sizeof(url), "/v1/residency/signing-key?key_id=%s", tl_str(meta, "key_id"));
     fetch(url, token, "Accept: application/x-pem-file", &r);
     char *kid = tl_resp_header(&r, "X-Sov-Key-Id");
-    ck_assert_msg(kid && strcmp(kid, str(meta, "key_id")) == 0, "X-Sov-Key-Id %s",
+    ck_assert_msg(kid && strcmp(kid, tl_str(meta, "key_id")) == 0, "X-Sov-Key-Id %s",
                   kid ? kid : "(none)");
     free(kid);
     ck_assert_msg(strncmp(r.body, "-----BEGIN PUBLIC KEY-----", 26) == 0, "%s", r.body);
@@ -544,21 +505,21 @@ START_TEST(csv_report_lists_clipped_intervals_hours_and_no_violations)
     start();
     /* The admin names no tenants: its own. */
     meta = report(acme.token[TL_ADMIN], PERIOD ",\"format\":\"csv\"", id);
-    ck_assert_int_eq(num(meta, "rows"), 6);
-    ck_assert_int_eq(num(meta, "violations"), 0);
-    ck_assert_str_eq(str(meta, "tenant_id"), acme.id);
-    ck_assert_str_eq(str(json_object_get(meta, "period"), "from"), "2025-03-01T00:00:00Z");
-    ck_assert_str_eq(str(json_object_get(meta, "period"), "to"), "2025-03-03T00:00:00Z");
+    ck_assert_int_eq(tl_num(meta, "rows"), 6);
+    ck_assert_int_eq(tl_num(meta, "violations"), 0);
+    ck_assert_str_eq(tl_str(meta, "tenant_id"), acme.id);
+    ck_assert_str_eq(tl_str(json_object_get(meta, "period"), "from"), "2025-03-01T00:00:00Z");
+    ck_assert_str_eq(tl_str(json_object_get(meta, "period"), "to"), "2025-03-03T00:00:00Z");
     json_t *scope = json_object_get(meta, "scope");
     ck_assert(json_is_array(scope) && json_array_size(scope) == 1);
     ck_assert_str_eq(json_string_value(json_array_get(scope, 0)), acme.id);
-    ck_assert_int_eq(strlen(str(meta, "key_id")), 16);
+    ck_assert_int_eq(strlen(tl_str(meta, "key_id")), 16);
     ck_assert(json_is_string(json_object_get(meta, "finished_at")));
 
     doc = document(id, acme.token[TL_AUDITOR], meta, &len);
     ck_assert_msg(strncmp(doc, "# sovereign residency report\n", 29) == 0, "%.200s", doc);
     header_value(doc, "key_id", value, sizeof(value));
-    ck_assert_str_eq(value, str(meta, "key_id"));
+    ck_assert_str_eq(value, tl_str(meta, "key_id"));
     header_value(doc, "period", value, sizeof(value));
     ck_assert_str_eq(value, "2025-03-01T00:00:00Z/2025-03-03T00:00:00Z");
     header_value(doc, "scope", value, sizeof(value));
@@ -566,9 +527,9 @@ START_TEST(csv_report_lists_clipped_intervals_hours_and_no_violations)
     header_value(doc, "generated_at", value, sizeof(value));
     ck_assert_msg(strlen(value) >= 20 && value[10] == 'T', "%s", value);
     header_value(doc, "rows_sha256", value, sizeof(value));
-    ck_assert_str_eq(value, str(meta, "rows_sha256"));
+    ck_assert_str_eq(value, tl_str(meta, "rows_sha256"));
     sov_sha256_hex(doc, len, sha);
-    ck_assert_str_eq(sha, str(meta, "document_sha256"));
+    ck_assert_str_eq(sha, tl_str(meta, "document_sha256"));
 
     /* Clipped to the period, open ones ending at its end, to the microsecond; the quoted
      * datacenter parses back. Nothing of beta, nothing before or after. */
@@ -604,21 +565,21 @@ START_TEST(json_report_parses_with_the_same_figures)
     ck_assert_msg(doc, "not JSON: %s at line %d:\n%s", jerr.text, jerr.line, text);
 
     json_t *head = json_object_get(doc, "report");
-    ck_assert_str_eq(str(head, "key_id"), str(meta, "key_id"));
-    ck_assert_str_eq(str(json_object_get(head, "period"), "from"), "2025-03-01T00:00:00Z");
-    ck_assert_str_eq(str(json_object_get(head, "period"), "to"), "2025-03-03T00:00:00Z");
+    ck_assert_str_eq(tl_str(head, "key_id"), tl_str(meta, "key_id"));
+    ck_assert_str_eq(tl_str(json_object_get(head, "period"), "from"), "2025-03-01T00:00:00Z");
+    ck_assert_str_eq(tl_str(json_object_get(head, "period"), "to"), "2025-03-03T00:00:00Z");
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(head, "scope"), 0)),
                      acme.id);
     ck_assert(json_is_string(json_object_get(head, "generated_at")));
-    ck_assert_int_eq(num(head, "rows"), 6);
+    ck_assert_int_eq(tl_num(head, "rows"), 6);
     /* The digest covers the bytes of the rows array, brackets included. */
     a = strstr(text, "\n\"rows\":");
     b = strstr(text, ",\n\"summary\":");
     ck_assert(a && b && b > a);
     a += strlen("\n\"rows\":");
     sov_sha256_hex(a, (size_t) (b - a), sha);
-    ck_assert_str_eq(sha, str(head, "rows_sha256"));
-    ck_assert_str_eq(sha, str(meta, "rows_sha256"));
+    ck_assert_str_eq(sha, tl_str(head, "rows_sha256"));
+    ck_assert_str_eq(sha, tl_str(meta, "rows_sha256"));
 
     json_t *rows = json_object_get(doc, "rows");
     ck_assert_uint_eq(json_array_size(rows), 6);
@@ -627,9 +588,10 @@ START_TEST(json_report_parses_with_the_same_figures)
     const char *got[8];
     json_array_foreach(rows, i, row) {
         snprintf(got_buf[i], sizeof(got_buf[i]), "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s",
-                 str(row, "resource_type"), str(row, "resource_id"), str(row, "tenant_id"),
-                 str(row, "start"), str(row, "end"), str(row, "host"), str(row, "region"),
-                 str(row, "country"), str(row, "jurisdiction"), str(row, "datacenter"));
+                 tl_str(row, "resource_type"), tl_str(row, "resource_id"),
+                 tl_str(row, "tenant_id"), tl_str(row, "start"), tl_str(row, "end"),
+                 tl_str(row, "host"), tl_str(row, "region"), tl_str(row, "country"),
+                 tl_str(row, "jurisdiction"), tl_str(row, "datacenter"));
         got[i] = got_buf[i];
     }
     qsort(got, n, sizeof(got[0]), cmp_str);
@@ -644,7 +606,7 @@ START_TEST(json_report_parses_with_the_same_figures)
               37.0);
     ck_assert(json_real_value(json_object_get(json_object_get(hours, "jurisdiction"), "EU")) ==
               151.0);
-    ck_assert_int_eq(num(json_object_get(doc, "summary"), "violations"), 0);
+    ck_assert_int_eq(tl_num(json_object_get(doc, "summary"), "violations"), 0);
     ck_assert_uint_eq(json_array_size(json_object_get(doc, "violations")), 0);
     json_decref(doc);
     free(text);
@@ -663,8 +625,8 @@ START_TEST(planted_violation_is_reported_loudly)
 
     start();
     meta = report(gamma_t.token[TL_ADMIN], PERIOD ",\"format\":\"csv\"", id);
-    ck_assert_int_eq(num(meta, "rows"), 3);
-    ck_assert_int_eq(num(meta, "violations"), 2);
+    ck_assert_int_eq(tl_num(meta, "rows"), 3);
+    ck_assert_int_eq(tl_num(meta, "violations"), 2);
     text = document(id, gamma_t.token[TL_ADMIN], meta, &len);
     p = strstr(text, "# VIOLATIONS: 2 \xe2\x80\x94 intervals outside the tenant's residency "
                      "policy follow\n");
@@ -696,14 +658,14 @@ START_TEST(planted_violation_is_reported_loudly)
     text = document(id, gamma_t.token[TL_ADMIN], meta, &len);
     doc = json_loadb(text, len, 0, &jerr);
     ck_assert_msg(doc, "%s: %s", jerr.text, text);
-    ck_assert_int_eq(num(json_object_get(doc, "summary"), "violations"), 2);
-    ck_assert_msg(strstr(str(json_object_get(doc, "summary"), "warning"), "VIOLATIONS: 2"),
+    ck_assert_int_eq(tl_num(json_object_get(doc, "summary"), "violations"), 2);
+    ck_assert_msg(strstr(tl_str(json_object_get(doc, "summary"), "warning"), "VIOLATIONS: 2"),
                   "%s", text);
     ck_assert_uint_eq(json_array_size(json_object_get(doc, "violations")), 2);
     json_array_foreach(json_object_get(doc, "violations"), i, v) {
         json_t *countries = json_object_get(json_object_get(v, "policy"), "countries");
         ck_assert_str_eq(json_string_value(json_array_get(countries, 0)), "FR");
-        ck_assert_str_eq(str(v, "tenant_id"), gamma_t.id);
+        ck_assert_str_eq(tl_str(v, "tenant_id"), gamma_t.id);
     }
     json_decref(doc);
     free(text);
@@ -762,16 +724,16 @@ START_TEST(large_document_streams_across_chunks)
         " 'instance', 'bulk-' || lpad(i::text, 6, '0'), 'placed', 'h1', 'fr-par-1', 'FR', 'EU',"
         " 'Paris 1', '" EU_POLICY "', 'bulk' FROM generate_series(1, 20000) i", beta.id);
     meta = report(beta.token[TL_ADMIN], PERIOD ",\"format\":\"csv\"", id);
-    ck_assert_int_eq(num(meta, "rows"), 20000 + 1);
-    ck_assert_int_gt(num(meta, "size_bytes"), 2 * 1024 * 1024);
+    ck_assert_int_eq(tl_num(meta, "rows"), 20000 + 1);
+    ck_assert_int_gt(tl_num(meta, "size_bytes"), 2 * 1024 * 1024);
     snprintf(path, sizeof(path), "SELECT count(*) FROM residency_report_chunks WHERE"
              " report_id = '%s'", id);
     chunks = tl_db_exec(db, path);
-    ck_assert_int_eq(atoll(chunks), (num(meta, "size_bytes") + (1 << 20) - 1) >> 20);
+    ck_assert_int_eq(atoll(chunks), (tl_num(meta, "size_bytes") + (1 << 20) - 1) >> 20);
     free(chunks);
     doc = document(id, beta.token[TL_ADMIN], meta, &len);
     sov_sha256_hex(doc, len, sha);
-    ck_assert_str_eq(sha, str(meta, "document_sha256"));
+    ck_assert_str_eq(sha, tl_str(meta, "document_sha256"));
     free(doc);
     subdir("large", dir, sizeof(dir));
     download(id, beta.token[TL_ADMIN], meta, dir);
@@ -791,13 +753,13 @@ START_TEST(signing_key_is_a_private_file_and_never_served)
     start();
     key = tl_call_ok(&sovd, "GET", "/v1/residency/signing-key", acme.token[TL_READER], NULL,
                      200);
-    ck_assert_str_eq(str(key, "algorithm"), "ed25519");
+    ck_assert_str_eq(tl_str(key, "algorithm"), "ed25519");
     ck_assert(json_is_null(json_object_get(key, "retired_at")));
     ck_assert(json_is_string(json_object_get(key, "created_at")));
     snprintf(path, sizeof(path), "%s/signing", sovd.state);
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_mode & 0777, 0700);
-    snprintf(path, sizeof(path), "%s/signing/%s.pem", sovd.state, str(key, "key_id"));
+    snprintf(path, sizeof(path), "%s/signing/%s.pem", sovd.state, tl_str(key, "key_id"));
     ck_assert_msg(stat(path, &st) == 0, "no key file %s", path);
     ck_assert_int_eq(st.st_mode & 0777, 0600);
     file = tl_read_file(path);
@@ -807,13 +769,13 @@ START_TEST(signing_key_is_a_private_file_and_never_served)
     snprintf(pub, sizeof(pub), "%s/derived.pem", tmp);
     ck_assert_int_eq(tl_sh("openssl pkey -in '%s' -pubout -out '%s'", path, pub), 0);
     derived = tl_read_file(pub);
-    ck_assert_str_eq(derived, str(key, "public_key_pem"));
+    ck_assert_str_eq(derived, tl_str(key, "public_key_pem"));
     snprintf(pub, sizeof(pub), "%s/derived.der", tmp);
     ck_assert_int_eq(tl_sh("openssl pkey -in '%s' -pubout -outform DER | sha256sum | "
                            "cut -c1-16 | tr -d '\\n' > '%s'", path, pub), 0);
     free(derived);
     derived = tl_read_file(pub);
-    ck_assert_str_eq(derived, str(key, "key_id"));
+    ck_assert_str_eq(derived, tl_str(key, "key_id"));
     free(derived);
 
     /* Nothing the API answers holds the private key: not the key routes, not a report. */
@@ -851,7 +813,7 @@ START_TEST(rotation_keeps_old_reports_verifiable)
 
     start();
     m1 = report(acme.token[TL_ADMIN], PERIOD ",\"format\":\"csv\"", id1);
-    snprintf(old_id, sizeof(old_id), "%s", str(m1, "key_id"));
+    snprintf(old_id, sizeof(old_id), "%s", tl_str(m1, "key_id"));
 
     /* Only an operator rotates. */
     tl_call(&sovd, "POST", "/v1/residency/signing-key/rotate", acme.token[TL_ADMIN], "{}", &r);
@@ -859,7 +821,7 @@ START_TEST(rotation_keeps_old_reports_verifiable)
     tl_resp_free(&r);
     tl_call(&sovd, "POST", "/v1/residency/signing-key/rotate", op, "{}", &r);
     ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
-    snprintf(new_id, sizeof(new_id), "%s", str(r.json, "key_id"));
+    snprintf(new_id, sizeof(new_id), "%s", tl_str(r.json, "key_id"));
     ck_assert_str_ne(new_id, old_id);
     char *loc = tl_resp_header(&r, "Location");
     ck_assert_msg(loc && strstr(loc, new_id), "%s", loc ? loc : "(none)");
@@ -870,16 +832,16 @@ START_TEST(rotation_keeps_old_reports_verifiable)
 
     key = tl_call_ok(&sovd, "GET", "/v1/residency/signing-key", acme.token[TL_MEMBER], NULL,
                      200);
-    ck_assert_str_eq(str(key, "key_id"), new_id);
+    ck_assert_str_eq(tl_str(key, "key_id"), new_id);
     ck_assert(json_is_null(json_object_get(key, "retired_at")));
     snprintf(path, sizeof(path), "/v1/residency/signing-key?key_id=%s", old_id);
     old = tl_call_ok(&sovd, "GET", path, acme.token[TL_MEMBER], NULL, 200);
-    ck_assert_str_eq(str(old, "key_id"), old_id);
+    ck_assert_str_eq(tl_str(old, "key_id"), old_id);
     ck_assert(json_is_string(json_object_get(old, "retired_at")));
 
     /* New reports carry the new key; the old one still verifies with the old key only. */
     m2 = report(acme.token[TL_ADMIN], PERIOD ",\"format\":\"csv\"", id2);
-    ck_assert_str_eq(str(m2, "key_id"), new_id);
+    ck_assert_str_eq(tl_str(m2, "key_id"), new_id);
     subdir("old", d1, sizeof(d1));
     subdir("new", d2, sizeof(d2));
     download(id1, acme.token[TL_ADMIN], m1, d1);
@@ -902,7 +864,7 @@ START_TEST(rotation_keeps_old_reports_verifiable)
         tl_sovd_start(&again, db, args);
         k = tl_call_ok(&again, "GET", "/v1/residency/signing-key", acme.token[TL_READER],
                        NULL, 200);
-        ck_assert_str_eq(str(k, "key_id"), new_id);
+        ck_assert_str_eq(tl_str(k, "key_id"), new_id);
         json_decref(k);
         ck_assert_int_eq(tl_sovd_stop(&again, SIGTERM, 30), 0);
         tl_sovd_discard(&again);
@@ -976,8 +938,8 @@ START_TEST(roles_scope_and_bad_input)
     /* An auditor of the operator tenant reports on every tenant, or on those it names. */
     meta = report(op_t.token[TL_AUDITOR], PERIOD ",\"format\":\"csv\"", id);
     ck_assert(json_is_null(json_object_get(meta, "scope")));
-    ck_assert_int_eq(num(meta, "rows"), 6 + 1 + 3);
-    ck_assert_int_eq(num(meta, "violations"), 2);
+    ck_assert_int_eq(tl_num(meta, "rows"), 6 + 1 + 3);
+    ck_assert_int_eq(tl_num(meta, "violations"), 2);
     doc = document(id, op_t.token[TL_AUDITOR], meta, &len);
     header_value(doc, "scope", value, sizeof(value));
     ck_assert_str_eq(value, "all tenants");
@@ -987,7 +949,7 @@ START_TEST(roles_scope_and_bad_input)
     snprintf(body, sizeof(body), PERIOD ",\"format\":\"csv\",\"tenants\":[\"%s\",\"%s\"]",
              acme.id, beta.id);
     meta = report(op_t.token[TL_AUDITOR], body, id);
-    ck_assert_int_eq(num(meta, "rows"), 6 + 1);
+    ck_assert_int_eq(tl_num(meta, "rows"), 6 + 1);
     ck_assert_int_eq(json_array_size(json_object_get(meta, "scope")), 2);
 
     /* Its report is the operator tenant's: acme does not see it, an operator does. */
@@ -1088,11 +1050,11 @@ START_TEST(history_of_an_instance_and_an_image)
      * deleted by now) with records of its own. */
     j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER],
                    "{\"name\":\"base\",\"region\":\"fr-par-1\",\"format\":\"qcow2\"}", 201);
-    snprintf(image_id, sizeof(image_id), "%s", str(j, "id"));
+    snprintf(image_id, sizeof(image_id), "%s", tl_str(j, "id"));
     json_decref(j);
     j = tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                    "{\"name\":\"small\",\"vcpus\":1,\"memory_mib\":512,\"disk_gib\":1}", 201);
-    snprintf(flavor_id, sizeof(flavor_id), "%s", str(j, "id"));
+    snprintf(flavor_id, sizeof(flavor_id), "%s", tl_str(j, "id"));
     json_decref(j);
     sql("INSERT INTO instances (id, tenant_id, workspace, name, flavor_id, image_id, vcpus,"
         " memory_mib, disk_gib, gpus, region, zone, mac, state) VALUES ('" I1 "', '%s',"
@@ -1105,20 +1067,20 @@ START_TEST(history_of_an_instance_and_an_image)
     items = json_object_get(j, "items");
     ck_assert_uint_eq(json_array_size(items), 2);
     e = json_array_get(items, 0);
-    ck_assert_str_eq(str(e, "event"), "placed");
-    ck_assert_str_eq(str(e, "at"), "2025-02-28T12:00:00Z");
+    ck_assert_str_eq(tl_str(e, "event"), "placed");
+    ck_assert_str_eq(tl_str(e, "at"), "2025-02-28T12:00:00Z");
     ck_assert(json_is_null(json_object_get(e, "from")));
-    ck_assert_str_eq(str(json_object_get(e, "to"), "region"), "fr-par-1");
-    ck_assert_str_eq(str(json_object_get(e, "to"), "host"), "h1");
-    ck_assert_str_eq(str(json_object_get(e, "to"), "country"), "FR");
+    ck_assert_str_eq(tl_str(json_object_get(e, "to"), "region"), "fr-par-1");
+    ck_assert_str_eq(tl_str(json_object_get(e, "to"), "host"), "h1");
+    ck_assert_str_eq(tl_str(json_object_get(e, "to"), "country"), "FR");
     ck_assert(!json_object_get(json_object_get(e, "to"), "since"));
     ck_assert_str_eq(json_string_value(json_array_get(
                          json_object_get(json_object_get(e, "policy"), "jurisdictions"), 0)),
                      "EU");
     e = json_array_get(items, 1);
-    ck_assert_str_eq(str(e, "event"), "moved");
-    ck_assert_str_eq(str(json_object_get(e, "from"), "region"), "fr-par-1");
-    ck_assert_str_eq(str(json_object_get(e, "to"), "datacenter"), "Frankfurt \"Main\", DE");
+    ck_assert_str_eq(tl_str(e, "event"), "moved");
+    ck_assert_str_eq(tl_str(json_object_get(e, "from"), "region"), "fr-par-1");
+    ck_assert_str_eq(tl_str(json_object_get(e, "to"), "datacenter"), "Frankfurt \"Main\", DE");
     const char *next = json_string_value(json_object_get(j, "next"));
     ck_assert_msg(next, "no next link");
     snprintf(path, sizeof(path), "%s", next);
@@ -1126,7 +1088,7 @@ START_TEST(history_of_an_instance_and_an_image)
     j = tl_call_ok(&sovd, "GET", path, acme.token[TL_AUDITOR], NULL, 200);
     items = json_object_get(j, "items");
     ck_assert_uint_eq(json_array_size(items), 1);
-    ck_assert_str_eq(str(json_array_get(items, 0), "event"), "deleted");
+    ck_assert_str_eq(tl_str(json_array_get(items, 0), "event"), "deleted");
     ck_assert(json_is_null(json_object_get(json_array_get(items, 0), "to")));
     json_decref(j);
 
@@ -1136,8 +1098,8 @@ START_TEST(history_of_an_instance_and_an_image)
     items = json_object_get(j, "items");
     ck_assert_uint_eq(json_array_size(items), 1);
     e = json_array_get(items, 0);
-    ck_assert_str_eq(str(e, "event"), "placed");
-    ck_assert_str_eq(str(json_object_get(e, "to"), "region"), "fr-par-1");
+    ck_assert_str_eq(tl_str(e, "event"), "placed");
+    ck_assert_str_eq(tl_str(json_object_get(e, "to"), "region"), "fr-par-1");
     ck_assert(json_is_null(json_object_get(json_object_get(e, "to"), "host")));
     ck_assert(json_is_null(json_object_get(j, "next")));
     json_decref(j);

@@ -144,15 +144,6 @@ sovctl_v(run *r, const char *input, const char *const *env, const char *const *a
                       (r)->status, (r)->out, (r)->err);                                    \
     } while (0)
 
-static const char *
-str(const json_t *j, const char *key)
-{
-    const char *v = json_string_value(json_object_get(j, key));
-
-    ck_assert_msg(v, "no string '%s' in %s", key, j ? json_dumps(j, 0) : "(null)");
-    return v;
-}
-
 static size_t
 items(const run *r)
 {
@@ -267,8 +258,8 @@ START_TEST(login_writes_a_private_config_and_whoami_reads_it)
     free(text);
 
     SOVCTL_OK(&r, "whoami", "-o", "json");
-    ck_assert_str_eq(str(r.json, "role"), "operator");
-    ck_assert_str_eq(str(json_object_get(r.json, "tenant"), "name"), "operator");
+    ck_assert_str_eq(tl_str(r.json, "role"), "operator");
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "tenant"), "name"), "operator");
     run_free(&r);
     SOVCTL_OK(&r, "whoami");
     assert_has(r.out, "role      operator\n");
@@ -363,7 +354,7 @@ START_TEST(environment_overrides_and_profiles)
     sovctl_v(&r, NULL, (const char *const[]) { good_ep, tok, NULL },
              (const char *const[]) { "whoami", "-o", "json", NULL });
     ck_assert_msg(r.status == 0, "%s", r.err);
-    ck_assert_str_eq(str(r.json, "role"), "operator");
+    ck_assert_str_eq(tl_str(r.json, "role"), "operator");
     run_free(&r);
     SOVCTL(&r, "whoami");
     ck_assert_int_eq(r.status, 2);
@@ -383,36 +374,36 @@ START_TEST(tenant_user_and_token_in_json)
     start_logged_in();
     SOVCTL_OK(&r, "tenant", "create", "--name", "acme", "--display-name", "Acme GmbH", "-o",
               "json");
-    ck_assert_str_eq(str(r.json, "name"), "acme");
-    snprintf(tenant_id, sizeof(tenant_id), "%s", str(r.json, "id"));
+    ck_assert_str_eq(tl_str(r.json, "name"), "acme");
+    snprintf(tenant_id, sizeof(tenant_id), "%s", tl_str(r.json, "id"));
     run_free(&r);
 
     SOVCTL_OK(&r, "user", "create", "--tenant", "acme", "--name", "Alice", "--email",
               "alice@acme.eu", "--role", "admin", "-o", "json");
-    ck_assert_str_eq(str(r.json, "tenant_id"), tenant_id);
+    ck_assert_str_eq(tl_str(r.json, "tenant_id"), tenant_id);
     run_free(&r);
     SOVCTL_OK(&r, "user", "list", "--tenant", "acme", "-o", "json");
     ck_assert_int_eq(items(&r), 1);
-    ck_assert_str_eq(str(json_array_get(json_object_get(r.json, "items"), 0), "email"),
+    ck_assert_str_eq(tl_str(json_array_get(json_object_get(r.json, "items"), 0), "email"),
                      "alice@acme.eu");
     run_free(&r);
 
     SOVCTL_OK(&r, "token", "create", "--name", "alice-laptop", "--user", "alice@acme.eu",
               "--tenant", "acme", "--expires-at", "2099-06-30T00:00:00Z", "-o", "json");
-    ck_assert_int_eq(strncmp(str(r.json, "secret"), "sov_", 4), 0);
-    snprintf(tenv, sizeof(tenv), "SOVCTL_TOKEN=%s", str(r.json, "secret"));
+    ck_assert_int_eq(strncmp(tl_str(r.json, "secret"), "sov_", 4), 0);
+    snprintf(tenv, sizeof(tenv), "SOVCTL_TOKEN=%s", tl_str(r.json, "secret"));
     run_free(&r);
 
     /* SOVCTL_TOKEN beats the profile's token. */
     SOVCTL_ENV(&r, tenv, "whoami", "-o", "json");
     ck_assert_int_eq(r.status, 0);
-    ck_assert_str_eq(str(r.json, "role"), "admin");
-    ck_assert_str_eq(str(json_object_get(r.json, "tenant"), "name"), "acme");
+    ck_assert_str_eq(tl_str(r.json, "role"), "admin");
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "tenant"), "name"), "acme");
     run_free(&r);
     SOVCTL_ENV(&r, tenv, "token", "list", "-o", "json");
     ck_assert_int_eq(r.status, 0);
     ck_assert_int_eq(items(&r), 1);
-    ck_assert_str_eq(str(json_array_get(json_object_get(r.json, "items"), 0), "name"),
+    ck_assert_str_eq(tl_str(json_array_get(json_object_get(r.json, "items"), 0), "name"),
                      "alice-laptop");
     run_free(&r);
     SOVCTL_OK(&r, "tenant", "list", "-o", "json");
@@ -638,7 +629,7 @@ START_TEST(creates_carry_an_idempotency_key)
     SOVCTL_ENV(&r, "SOVCTL_IDEMPOTENCY_KEY=retry-1", "tenant", "create", "--name", "once",
                "-o", "json");
     ck_assert_int_eq(r.status, 0);
-    snprintf(first, sizeof(first), "%s", str(r.json, "id"));
+    snprintf(first, sizeof(first), "%s", tl_str(r.json, "id"));
     run_free(&r);
     SOVCTL_ENV(&r, "SOVCTL_IDEMPOTENCY_KEY=retry-1", "tenant", "create", "--name", "once");
     ck_assert_msg(r.status == 0, "%s", r.err);
@@ -741,7 +732,7 @@ START_TEST(quota_audit_policy_and_placement)
     ck_assert_int_eq(r.status, 1);      /* no host at all */
     run_free(&r);
     SOVCTL_OK(&r, "system", "ready", "-o", "json");
-    ck_assert_str_eq(str(r.json, "status"), "ready");
+    ck_assert_str_eq(tl_str(r.json, "status"), "ready");
     run_free(&r);
 }
 END_TEST
@@ -777,7 +768,7 @@ START_TEST(instance_create_and_delete_with_wait)
     ck_assert_int_eq(tl_sh("echo 'ssh-ed25519 AAAAC3Nza test@cli' > '%s'", key), 0);
     SOVCTL_OK(&r, "host", "create", "--name", "kvm-1", "--region", REGION, "--zone", "a",
               "--libvirt-uri", "test:///default", "-o", "json");
-    ck_assert_str_eq(str(r.json, "state"), "up");
+    ck_assert_str_eq(tl_str(r.json, "state"), "up");
     run_free(&r);
     SOVCTL_OK(&r, "flavor", "create", "--name", "small", "--vcpus", "1", "--memory-mib", "256",
               "--disk-gib", "1");
@@ -786,13 +777,13 @@ START_TEST(instance_create_and_delete_with_wait)
     /* Created, then streamed from the file. */
     SOVCTL_OK(&r, "image", "create", "--name", "base", "--region", REGION, "--format", "qcow2",
               "--file", disk, "-o", "json");
-    ck_assert_str_eq(str(r.json, "state"), "active");
+    ck_assert_str_eq(tl_str(r.json, "state"), "active");
     run_free(&r);
 
     SOVCTL_OK(&r, "instance", "create", "--name", "web-1", "--flavor", "small", "--image",
               "base", "--ssh-key", key, "--wait", "-o", "json");
-    ck_assert_str_eq(str(r.json, "state"), "running");
-    ck_assert_str_eq(str(r.json, "name"), "web-1");
+    ck_assert_str_eq(tl_str(r.json, "state"), "running");
+    ck_assert_str_eq(tl_str(r.json, "name"), "web-1");
     assert_has(r.err, "instance.create");
     run_free(&r);
 
@@ -806,11 +797,11 @@ START_TEST(instance_create_and_delete_with_wait)
     ck_assert_int_eq(items(&r), 1);
     {
         char id[64];
-        snprintf(id, sizeof(id), "%s", str(json_array_get(json_object_get(r.json, "items"), 0),
+        snprintf(id, sizeof(id), "%s", tl_str(json_array_get(json_object_get(r.json, "items"), 0),
                                           "id"));
         run_free(&r);
         SOVCTL_OK(&r, "operation", "wait", id, "-o", "json");
-        ck_assert_str_eq(str(r.json, "state"), "succeeded");
+        ck_assert_str_eq(tl_str(r.json, "state"), "succeeded");
         run_free(&r);
     }
     SOVCTL_OK(&r, "instance", "console", "web-1");
@@ -841,12 +832,12 @@ START_TEST(image_upload_streams_a_file)
     ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 32M", disk), 0);
     SOVCTL_OK(&r, "image", "create", "--name", "up", "--region", REGION, "--format", "qcow2",
               "-o", "json");
-    ck_assert_str_eq(str(r.json, "state"), "queued");
-    snprintf(id, sizeof(id), "%s", str(r.json, "id"));
+    ck_assert_str_eq(tl_str(r.json, "state"), "queued");
+    snprintf(id, sizeof(id), "%s", tl_str(r.json, "id"));
     run_free(&r);
     SOVCTL_OK(&r, "image", "upload", "up", disk, "-o", "json");
-    ck_assert_str_eq(str(r.json, "state"), "active");
-    ck_assert_str_eq(str(r.json, "id"), id);
+    ck_assert_str_eq(tl_str(r.json, "state"), "active");
+    ck_assert_str_eq(tl_str(r.json, "id"), id);
     run_free(&r);
     SOVCTL(&r, "image", "upload", id, disk);
     ck_assert_int_eq(r.status, 1);      /* no longer queued */

@@ -18,6 +18,9 @@
 
 #include "testlib.h"
 
+/* The first value of a query on this test's database (testlib). */
+#define sql_num(...) tl_db_num(db, __VA_ARGS__)
+
 #define REGION "fr-test-1"
 #define HOST "node-1"
 #define FLAVOR "small"
@@ -52,31 +55,10 @@ setup(void)
     snprintf(uri, sizeof(uri), "test+unix:///default?socket=%s", lvd.sock);
 }
 
-/* Stop sovd with SIGTERM: it must exit 0, with nothing for the sanitizers to report (a leak
- * makes LeakSanitizer's exit status). The log's tail, into tail, when it does not. */
-static int
-stop_sovd(char *tail, size_t size)
-{
-    char *log;
-    int rc;
-
-    tail[0] = '\0';
-    if (sovd.pid <= 0)
-        return 0;
-    rc = tl_sovd_stop(&sovd, SIGTERM, 30);
-    if (rc != 0 && (log = tl_sovd_log(&sovd))) {
-        size_t n = strlen(log);
-        snprintf(tail, size, "%s", n > size - 1 ? log + n - (size - 1) : log);
-        free(log);
-    }
-    return rc;
-}
-
 static void
 teardown(void)
 {
-    char tail[16384];
-    int rc = stop_sovd(tail, sizeof(tail));
+    int rc = tl_sovd_stop_clean(&sovd, 30);
 
     tl_sovd_discard(&sovd);
     /* The pool, network and domains live in the daemon's test driver, and die with it. */
@@ -86,74 +68,7 @@ teardown(void)
     free(op);
     tl_tmpdir_remove(tmp);
     free(tmp);
-    /* Check carries only short messages: the whole tail goes to stderr. */
-    if (rc != 0)
-        fprintf(stderr, "sovd's log ends:\n%s\n", tail);
     ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
-}
-
-static const char *
-str(const json_t *j, const char *key)
-{
-    const char *v = json_string_value(json_object_get(j, key));
-
-    ck_assert_msg(v, "no string '%s' in %s", key, json_dumps(j, 0));
-    return v;
-}
-
-static long long
-num(const json_t *j, const char *key)
-{
-    json_t *v = json_object_get(j, key);
-
-    ck_assert_msg(json_is_integer(v), "no integer '%s' in %s", key, json_dumps(j, 0));
-    return json_integer_value(v);
-}
-
-static long long
-sql_num(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* The first value of a query, as a number. */
-static long long
-sql_num(const char *fmt, ...)
-{
-    char *sql = NULL, *v;
-    long long n;
-    va_list ap;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&sql, fmt, ap) > 0);
-    va_end(ap);
-    v = tl_db_exec(db, sql);
-    n = v ? atoll(v) : 0;
-    free(v);
-    free(sql);
-    return n;
-}
-
-static int
-virsh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Run virsh on the host's URI; its exit status, and its output (malloc) into out. */
-static int
-virsh(char **out, const char *fmt, ...)
-{
-    char *args = NULL;
-    char path[600];
-    va_list ap;
-    int rc;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&args, fmt, ap) > 0);
-    va_end(ap);
-    snprintf(path, sizeof(path), "%s/virsh.out", tmp);
-    rc = tl_sh("virsh -q -c '%s' %s > '%s' 2>&1", uri, args, path);
-    free(args);
-    if (out) {
-        *out = tl_read_file(path);
-        ck_assert(*out);
-    }
-    return rc;
 }
 
 /* The domain's state as `virsh domstate` says it. */
@@ -162,7 +77,7 @@ assert_domstate(const char *name, const char *state)
 {
     char *out = NULL;
 
-    ck_assert_int_eq(virsh(&out, "domstate %s", name), 0);
+    ck_assert_int_eq(tl_virsh(uri, &out, "domstate %s", name), 0);
     ck_assert_msg(strstr(out, state), "domain %s is not %s: %s", name, state, out);
     free(out);
 }
@@ -184,7 +99,7 @@ wait_state(const char *id, const char *state, int seconds)
 
     for (;;) {
         json_t *x = get_instance(id);
-        if (strcmp(str(x, "state"), state) == 0)
+        if (strcmp(tl_str(x, "state"), state) == 0)
             return x;
         ck_assert_msg(time(NULL) < until, "instance %s not %s after %d s: %s", id, state,
                       seconds, json_dumps(x, 0));
@@ -210,7 +125,7 @@ op_succeeds(const char *id, int seconds)
 
     for (;;) {
         json_t *o = get_op(id);
-        const char *state = str(o, "state");
+        const char *state = tl_str(o, "state");
         ck_assert_msg(strcmp(state, "failed") != 0, "operation failed: %s", json_dumps(o, 0));
         if (strcmp(state, "succeeded") == 0)
             return o;
@@ -266,7 +181,7 @@ start(const char *const *extra)
     snprintf(body, sizeof(body), "{\"name\":\"" HOST "\",\"region\":\"" REGION "\",\"zone\":"
              "\"a\",\"libvirt_uri\":\"%s\"}", uri);
     j = tl_call_ok(&sovd, "POST", "/v1/hosts", op, body, 201);
-    snprintf(host_id, sizeof(host_id), "%s", str(j, "id"));
+    snprintf(host_id, sizeof(host_id), "%s", tl_str(j, "id"));
     json_decref(j);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                            "{\"name\":\"" FLAVOR "\",\"vcpus\":1,\"memory_mib\":256,"
@@ -277,7 +192,7 @@ start(const char *const *extra)
     snprintf(body, sizeof(body), "{\"name\":\"" IMAGE "\",\"region\":\"" REGION "\","
              "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", qcow2);
     j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
-    json_decref(op_succeeds(str(json_object_get(j, "operation"), "id"), WAIT_S));
+    json_decref(op_succeeds(tl_str(json_object_get(j, "operation"), "id"), WAIT_S));
     json_decref(j);
 }
 
@@ -300,8 +215,8 @@ launch(const char *name, char id[40], char op_id[40])
     snprintf(body, sizeof(body), "{\"name\":\"%s\",\"flavor\":\"" FLAVOR "\",\"image\":"
              "\"" IMAGE "\"}", name);
     j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], body, 202);
-    snprintf(id, 40, "%s", str(json_object_get(j, "instance"), "id"));
-    snprintf(op_id, 40, "%s", str(json_object_get(j, "operation"), "id"));
+    snprintf(id, 40, "%s", tl_str(json_object_get(j, "instance"), "id"));
+    snprintf(op_id, 40, "%s", tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
 }
 
@@ -321,19 +236,23 @@ static void
 make_orphan(const char *id, char orphan[40])
 {
     char xml[600];
-    char *uuid;
+    char *uuid, *text;
+    FILE *f;
 
     uuid = tl_read_file("/proc/sys/kernel/random/uuid");
     ck_assert(uuid);
     snprintf(orphan, 40, "%.36s", uuid);
     free(uuid);
     snprintf(xml, sizeof(xml), "%s/orphan.xml", tmp);
-    ck_assert_int_eq(virsh(NULL, "dumpxml --inactive sov-%s", id), 0);
-    ck_assert_int_eq(tl_sh("sed 's/%s/%s/g' '%s/virsh.out' > '%s'", id, orphan, tmp, xml), 0);
+    ck_assert_int_eq(tl_virsh(uri, &text, "dumpxml --inactive sov-%s", id), 0);
+    f = fopen(xml, "w");
+    ck_assert(f && fputs(text, f) >= 0 && fclose(f) == 0);
+    free(text);
+    ck_assert_int_eq(tl_sh("sed -i 's/%s/%s/g' '%s'", id, orphan, xml), 0);
     ck_assert_int_eq(tl_sh("grep -q '<sov:id>%s</sov:id>' '%s'", orphan, xml), 0);
-    ck_assert_int_eq(virsh(NULL, "define '%s'", xml), 0);
+    ck_assert_int_eq(tl_virsh(uri, NULL, "define '%s'", xml), 0);
     /* The reconciler may take it between the two: its removal is what the test waits for. */
-    virsh(NULL, "start sov-%s", orphan);
+    tl_virsh(uri, NULL, "start sov-%s", orphan);
 }
 
 /* ---- tests ---- */
@@ -345,12 +264,12 @@ START_TEST(a_vanished_domain_puts_the_instance_in_error_naming_the_host)
 
     start_all(NULL);
     launch_running("web-1", id);
-    ck_assert_int_eq(virsh(NULL, "destroy sov-%s", id), 0);
-    ck_assert_int_eq(virsh(NULL, "undefine sov-%s", id), 0);
+    ck_assert_int_eq(tl_virsh(uri, NULL, "destroy sov-%s", id), 0);
+    ck_assert_int_eq(tl_virsh(uri, NULL, "undefine sov-%s", id), 0);
 
     x = wait_state(id, "error", REPAIR_S);
-    ck_assert_msg(strstr(str(x, "state_reason"), "gone") &&
-                  strstr(str(x, "state_reason"), HOST), "reason: %s", str(x, "state_reason"));
+    ck_assert_msg(strstr(tl_str(x, "state_reason"), "gone") &&
+                  strstr(tl_str(x, "state_reason"), HOST), "reason: %s", tl_str(x, "state_reason"));
     json_decref(x);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM audit_log WHERE action ="
                              " 'instances.reconcile' AND resource_type = 'instance' AND"
@@ -363,7 +282,7 @@ START_TEST(a_vanished_domain_puts_the_instance_in_error_naming_the_host)
     /* It can still be deleted, giving its capacity back. */
     snprintf(path, sizeof(path), "/v1/instances/%s", id);
     acc = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
-    snprintf(op_id, sizeof(op_id), "%s", str(json_object_get(acc, "operation"), "id"));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(acc, "operation"), "id"));
     json_decref(acc);
     json_decref(op_succeeds(op_id, WAIT_S));
     json_decref(wait_state(id, "deleted", WAIT_S));
@@ -378,10 +297,10 @@ START_TEST(a_domain_powered_off_on_the_host_makes_the_instance_stopped)
 
     start_all(NULL);
     launch_running("web-1", id);
-    ck_assert_int_eq(virsh(NULL, "destroy sov-%s", id), 0);
+    ck_assert_int_eq(tl_virsh(uri, NULL, "destroy sov-%s", id), 0);
     x = wait_state(id, "stopped", REPAIR_S);
-    ck_assert_msg(strstr(str(x, "state_reason"), "powered itself off"), "reason: %s",
-                  str(x, "state_reason"));
+    ck_assert_msg(strstr(tl_str(x, "state_reason"), "powered itself off"), "reason: %s",
+                  tl_str(x, "state_reason"));
     json_decref(x);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM audit_log WHERE action ="
                              " 'instances.reconcile' AND resource_id = '%s'", id), 1);
@@ -390,20 +309,20 @@ START_TEST(a_domain_powered_off_on_the_host_makes_the_instance_stopped)
     assert_domstate(name, "shut off");
 
     /* Started on the host, it is running again; and the API's actions still work on it. */
-    ck_assert_int_eq(virsh(NULL, "start sov-%s", id), 0);
+    ck_assert_int_eq(tl_virsh(uri, NULL, "start sov-%s", id), 0);
     x = wait_state(id, "running", REPAIR_S);
-    ck_assert_msg(strstr(str(x, "state_reason"), "started on the host"), "reason: %s",
-                  str(x, "state_reason"));
+    ck_assert_msg(strstr(tl_str(x, "state_reason"), "started on the host"), "reason: %s",
+                  tl_str(x, "state_reason"));
     json_decref(x);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM audit_log WHERE action ="
                              " 'instances.reconcile' AND resource_id = '%s'", id), 2);
     snprintf(path, sizeof(path), "/v1/instances/%s/actions", id);
     acc = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], "{\"action\":\"stop\"}", 202);
-    snprintf(op_id, sizeof(op_id), "%s", str(json_object_get(acc, "operation"), "id"));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(acc, "operation"), "id"));
     json_decref(acc);
     json_decref(op_succeeds(op_id, WAIT_S));
     x = wait_state(id, "stopped", WAIT_S);
-    ck_assert_str_eq(str(x, "state_reason"), "");
+    ck_assert_str_eq(tl_str(x, "state_reason"), "");
     json_decref(x);
     assert_domstate(name, "shut off");
 }
@@ -419,7 +338,7 @@ START_TEST(an_orphan_domain_is_removed_by_default)
     make_orphan(id, orphan);
 
     until = time(NULL) + REPAIR_S;
-    while (virsh(NULL, "dominfo sov-%s", orphan) == 0) {
+    while (tl_virsh(uri, NULL, "dominfo sov-%s", orphan) == 0) {
         ck_assert_msg(time(NULL) < until, "orphan sov-%s still defined after %d s", orphan,
                       REPAIR_S);
         usleep(200 * 1000);
@@ -431,7 +350,7 @@ START_TEST(an_orphan_domain_is_removed_by_default)
     snprintf(name, sizeof(name), "sov-%s", id);
     assert_domstate(name, "running");
     json_t *x = get_instance(id);
-    ck_assert_str_eq(str(x, "state"), "running");
+    ck_assert_str_eq(tl_str(x, "state"), "running");
     json_decref(x);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM instances"), 1);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM audit_log WHERE action ="
@@ -484,22 +403,22 @@ START_TEST(drifted_usage_is_recomputed_from_the_allocations)
     for (;;) {
         h = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
         usage = json_object_get(h, "usage");
-        if (num(usage, "vcpus") == 1)
+        if (tl_num(usage, "vcpus") == 1)
             break;
         ck_assert_msg(time(NULL) < until, "usage not recomputed after %d s: %s", REPAIR_S,
                       json_dumps(h, 0));
         json_decref(h);
         usleep(200 * 1000);
     }
-    ck_assert_int_eq(num(usage, "memory_mib"), 256);
-    ck_assert_int_eq(num(usage, "disk_gib"), 1);
-    ck_assert_int_eq(num(usage, "gpus"), 0);
+    ck_assert_int_eq(tl_num(usage, "memory_mib"), 256);
+    ck_assert_int_eq(tl_num(usage, "disk_gib"), 1);
+    ck_assert_int_eq(tl_num(usage, "gpus"), 0);
     json_decref(h);
     ck_assert_msg(log_has("usage of host " HOST " recomputed from its allocations"),
                   "no warning in %s", sovd.log);
     /* What is real was not touched. */
     json_t *x = get_instance(id);
-    ck_assert_str_eq(str(x, "state"), "running");
+    ck_assert_str_eq(tl_str(x, "state"), "running");
     json_decref(x);
 }
 END_TEST
@@ -523,10 +442,10 @@ START_TEST(a_create_on_an_unreachable_host_is_retried_until_it_answers)
     until = time(NULL) + RETRY_S;
     for (;;) {
         o = get_op(op_id);
-        ck_assert_msg(strcmp(str(o, "state"), "failed") != 0 &&
-                      strcmp(str(o, "state"), "succeeded") != 0, "operation finished: %s",
+        ck_assert_msg(strcmp(tl_str(o, "state"), "failed") != 0 &&
+                      strcmp(tl_str(o, "state"), "succeeded") != 0, "operation finished: %s",
                       json_dumps(o, 0));
-        if (num(o, "attempts") >= 2 && strcmp(str(o, "state"), "queued") == 0)
+        if (tl_num(o, "attempts") >= 2 && strcmp(tl_str(o, "state"), "queued") == 0)
             break;
         ck_assert_msg(time(NULL) < until, "no second attempt after %d s: %s", RETRY_S,
                       json_dumps(o, 0));
@@ -534,20 +453,20 @@ START_TEST(a_create_on_an_unreachable_host_is_retried_until_it_answers)
         usleep(200 * 1000);
     }
     json_t *e = json_object_get(o, "error");
-    ck_assert_str_eq(str(e, "code"), "unavailable");
-    ck_assert_msg(strstr(str(e, "message"), "could not connect"), "error: %s",
-                  str(e, "message"));
+    ck_assert_str_eq(tl_str(e, "code"), "unavailable");
+    ck_assert_msg(strstr(tl_str(e, "message"), "could not connect"), "error: %s",
+                  tl_str(e, "message"));
     json_decref(o);
     x = get_instance(id);
-    ck_assert_msg(strcmp(str(x, "state"), "building") == 0 ||
-                  strcmp(str(x, "state"), "scheduling") == 0, "instance: %s", json_dumps(x, 0));
+    ck_assert_msg(strcmp(tl_str(x, "state"), "building") == 0 ||
+                  strcmp(tl_str(x, "state"), "scheduling") == 0, "instance: %s", json_dumps(x, 0));
     json_decref(x);
 
     /* The daemon is back (with a fresh test driver: the host lost its pool and network). */
     tl_libvirtd_restart(&lvd);
     o = op_succeeds(op_id, RETRY_S);
-    ck_assert_int_ge(num(o, "attempts"), 3);
-    ck_assert_int_eq(num(o, "progress"), 100);
+    ck_assert_int_ge(tl_num(o, "attempts"), 3);
+    ck_assert_int_eq(tl_num(o, "progress"), 100);
     ck_assert(json_is_null(json_object_get(o, "error")));
     json_decref(o);
     x = wait_state(id, "running", WAIT_S);
@@ -555,9 +474,9 @@ START_TEST(a_create_on_an_unreachable_host_is_retried_until_it_answers)
     snprintf(name, sizeof(name), "sov-%s", id);
     assert_domstate(name, "running");
     /* The worker made the pool and network again, and the disk is in it. */
-    ck_assert_int_eq(virsh(NULL, "net-info %s", net), 0);
+    ck_assert_int_eq(tl_virsh(uri, NULL, "net-info %s", net), 0);
     char *out = NULL;
-    ck_assert_int_eq(virsh(&out, "vol-list %s", pool), 0);
+    ck_assert_int_eq(tl_virsh(uri, &out, "vol-list %s", pool), 0);
     snprintf(name, sizeof(name), "sov-%s-disk", id);
     ck_assert_msg(strstr(out, name), "no %s in pool %s: %s", name, pool, out);
     free(out);
