@@ -23,10 +23,10 @@ static const char SQL_IMAGE_INSERT[] =
     " SELECT " IMAGE_COLS " FROM i JOIN regions r ON r.code = i.region";
 static const char SQL_IMAGE_GET[] =
     "SELECT " IMAGE_COLS " FROM images i JOIN regions r ON r.code = i.region"
-    " WHERE ($1::uuid IS NULL OR i.tenant_id = $1::uuid) AND i.id = $2::uuid";
+    " WHERE i.tenant_id = coalesce($1::uuid, i.tenant_id) AND i.id = $2::uuid";
 static const char SQL_IMAGE_GET_LOCK[] =
     "SELECT " IMAGE_COLS " FROM images i JOIN regions r ON r.code = i.region"
-    " WHERE ($1::uuid IS NULL OR i.tenant_id = $1::uuid) AND i.id = $2::uuid"
+    " WHERE i.tenant_id = coalesce($1::uuid, i.tenant_id) AND i.id = $2::uuid"
     " FOR UPDATE OF i";
 static const char SQL_IMAGE_BY_NAME[] =
     "SELECT " IMAGE_COLS " FROM images i JOIN regions r ON r.code = i.region"
@@ -39,12 +39,12 @@ static const char SQL_IMAGE_LIST[] =
     " AND ($4::uuid IS NULL OR i.id > $4::uuid) ORDER BY i.id LIMIT $5";
 static const char SQL_IMAGE_TRANSITION[] =
     "UPDATE images i SET state = $4, state_reason = $5, updated_at = now() FROM regions r"
-    " WHERE r.code = i.region AND ($1::uuid IS NULL OR i.tenant_id = $1::uuid)"
+    " WHERE r.code = i.region AND i.tenant_id = coalesce($1::uuid, i.tenant_id)"
     " AND i.id = $2::uuid AND i.state = ANY (string_to_array($3, ','))"
     " RETURNING " IMAGE_COLS;
 static const char SQL_IMAGE_UPLOAD_CLAIM[] =
     "UPDATE images i SET state = 'downloading', state_reason = '', updated_at = now()"
-    " FROM regions r WHERE r.code = i.region AND ($1::uuid IS NULL OR i.tenant_id = $1::uuid)"
+    " FROM regions r WHERE r.code = i.region AND i.tenant_id = coalesce($1::uuid, i.tenant_id)"
     " AND i.id = $2::uuid AND i.state = 'queued' AND i.source_url = ''"
     " RETURNING " IMAGE_COLS;
 static const char SQL_IMAGE_ACTIVATE[] =

@@ -138,10 +138,10 @@ static const char SQL_INSTANCE_INSERT[] =
     " $18::text[], $19, 'scheduling', NULLIF($20, '')::uuid)";
 static const char SQL_INSTANCE_GET[] =
     "SELECT " INSTANCE_COLS INSTANCE_FROM
-    " WHERE i.id = $2::uuid AND ($1::uuid IS NULL OR i.tenant_id = $1::uuid)";
+    " WHERE i.id = $2::uuid AND i.tenant_id = coalesce($1::uuid, i.tenant_id)";
 static const char SQL_INSTANCE_LOCK[] =
-    "SELECT id FROM instances WHERE id = $2::uuid AND ($1::uuid IS NULL OR tenant_id = "
-    "$1::uuid) FOR UPDATE";
+    "SELECT id FROM instances WHERE id = $2::uuid AND tenant_id = coalesce($1::uuid,"
+    " tenant_id) FOR UPDATE";
 static const char SQL_INSTANCE_SEED[] =
     "SELECT user_data, array_to_string(ssh_keys, chr(10)) FROM instances WHERE id = $1";
 static const char SQL_INSTANCE_HOST[] =

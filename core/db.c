@@ -122,9 +122,19 @@ fnv1a(const char *s)
     return h;
 }
 
+/* Optional filters ("$1::uuid IS NULL OR tenant_id = $1") are planned for their values:
+ * once a prepared statement goes generic, PostgreSQL can no longer drop the filters that do
+ * not apply, and a page of 100 instances joined and sorted all 1,000 of them (7.3 ms, not
+ * 0.9). Such statements run unprepared, with a plan made for each call. */
+static bool
+plan_per_call(const char *sql)
+{
+    return strstr(sql, "IS NULL OR") || strstr(sql, "IS NULL THEN");
+}
+
 /* Runs SQL as the statement prepared on this session for its text, preparing it on first
- * use; unprepared when the cache is full. A failed prepare answers its own result (the
- * error is the statement's, as if it had run). */
+ * use; unprepared when the cache is full or when it must be planned per call. A failed
+ * prepare answers its own result (the error is the statement's, as if it had run). */
 static PGresult *
 stmt_exec(sov_dbconn *c, const char *sql, int nparams, const char *const *params)
 {
@@ -137,7 +147,7 @@ stmt_exec(sov_dbconn *c, const char *sql, int nparams, const char *const *params
         if (c->stmts[i].hash == h && strcmp(c->stmts[i].sql, sql) == 0)
             break;
     if (i == c->nstmts) {
-        char *copy = c->nstmts < STMT_CACHE ? strdup(sql) : NULL;
+        char *copy = c->nstmts < STMT_CACHE && !plan_per_call(sql) ? strdup(sql) : NULL;
         if (!copy)
             return PQexecParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0);
         snprintf(name, sizeof(name), "s%u", i);

@@ -229,7 +229,7 @@ static const char SQL_USER_INSERT[] =
     "INSERT INTO users (tenant_id, name, email, role) VALUES ($1, $2, $3, $4) "
     "RETURNING " USER_COLS;
 static const char SQL_USER_GET[] =
-    "SELECT " USER_COLS " FROM users WHERE ($1::uuid IS NULL OR tenant_id = $1::uuid) "
+    "SELECT " USER_COLS " FROM users WHERE tenant_id = coalesce($1::uuid, tenant_id) "
     "AND id = $2";
 static const char SQL_USER_LIST[] =
     "SELECT " USER_COLS " FROM users WHERE tenant_id = $1 "

@@ -37,7 +37,7 @@ static const char SQL_ENQUEUE[] =
 
 static const char SQL_GET[] =
     "SELECT " OP_COLS " FROM operations o WHERE o.id = $1"
-    " AND ($2::uuid IS NULL OR o.tenant_id = $2::uuid)";
+    " AND o.tenant_id IS NOT DISTINCT FROM coalesce($2::uuid, o.tenant_id)";
 
 static const char SQL_LIST[] =
     "SELECT " OP_COLS " FROM operations o WHERE ($1::uuid IS NULL OR o.tenant_id = $1::uuid)"

@@ -229,7 +229,7 @@ static const char SQL_REPORT_INSERT[] =
     " $4::timestamptz, $5::timestamptz, $6::uuid[], $7, $8)";
 static const char SQL_REPORT_GET[] =
     "SELECT " REPORT_COLS " FROM residency_reports WHERE id = $1"
-    " AND ($2::uuid IS NULL OR tenant_id = $2::uuid)";
+    " AND tenant_id IS NOT DISTINCT FROM coalesce($2::uuid, tenant_id)";
 static const char SQL_REPORT_LIST[] =
     "SELECT " REPORT_COLS " FROM residency_reports WHERE ($1::uuid IS NULL OR tenant_id ="
     " $1::uuid) AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3";

@@ -58,7 +58,9 @@ void sov_db_get_stats(sov_db *db, sov_db_stats *ret);
  * result (ret may be NULL to discard it). Outside a transaction, a connection found dead is
  * reopened and the statement retried once. Errors are mapped by sov_db_error().
  * Each distinct text is prepared once per session (up to 128 per connection, the rest run
- * unprepared): PostgreSQL parses and plans it once, not on every call. */
+ * unprepared): PostgreSQL parses and plans it once, not on every call. Texts with optional
+ * filters ("$1 IS NULL OR ...", "CASE WHEN $1 IS NULL THEN ...") run unprepared: their
+ * plan depends on which filters apply, and a generic plan would apply none. */
 int sov_db_query(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
                  PGresult **ret, sov_error *err);
 

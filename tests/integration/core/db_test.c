@@ -311,6 +311,27 @@ START_TEST(a_bad_statement_reports_its_own_error_and_is_not_kept)
 }
 END_TEST
 
+/* A text with optional filters is planned on every call, for the filters that apply: never
+ * kept as a prepared statement (a generic plan would scan everything). */
+START_TEST(optional_filters_are_planned_per_call)
+{
+    static const char sql[] = "SELECT count(*) FROM t WHERE ($1::text IS NULL OR name = $1)";
+    sov_error err = SOV_ERROR_INIT;
+    sov_autoptr(sov_dbconn) c = NULL;
+    const char *a[] = { "a", "1" }, *any[] = { NULL }, *only_a[] = { "a" };
+
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), 0);
+    ck_assert_int_eq(sov_db_query(c, "INSERT INTO t (name, n) VALUES ($1, $2)", 2, a, NULL,
+                                  &err), 0);
+    for (int i = 0; i < 8; i++) {
+        sov_autoptr(PGresult) res = NULL;
+        ck_assert_int_eq(sov_db_query(c, sql, 1, i % 2 ? any : only_a, &res, &err), 0);
+        ck_assert_str_eq(PQgetvalue(res, 0, 0), "1");
+    }
+    ck_assert_int_eq(prepared_count(c, sql), 0);
+}
+END_TEST
+
 /* Texts past the cache's bound still run (unprepared); the session keeps at most 128. */
 START_TEST(the_statement_cache_is_bounded)
 {
@@ -350,6 +371,7 @@ main(void)
     tcase_add_test(tc, a_reopened_session_prepares_again);
     tcase_add_test(tc, a_bad_statement_reports_its_own_error_and_is_not_kept);
     tcase_add_test(tc, the_statement_cache_is_bounded);
+    tcase_add_test(tc, optional_filters_are_planned_per_call);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
