@@ -26,7 +26,10 @@ image_json(const sov_image *m)
     json_object_set_new(j, "workspace", json_string(m->workspace));
     json_object_set_new(j, "name", json_string(m->name));
     json_object_set_new(j, "region", json_string(m->region));
-    json_object_set_new(j, "source_url", str_or_null(m->source_url));
+    char source[sizeof(m->source_url) + 8];
+
+    sov_image_source_shown(m->source_url, source, sizeof(source));
+    json_object_set_new(j, "source_url", str_or_null(source));
     json_object_set_new(j, "format", json_string(m->format));
     json_object_set_new(j, "sha256", str_or_null(m->sha256));
     json_object_set_new(j, "min_disk_gib", json_integer((json_int_t) m->min_disk_gib));

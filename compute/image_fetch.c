@@ -6,8 +6,10 @@
  * local mirrors and tests); redirects may lead to http and https only, never to a local file.
  * qemu-img runs with posix_spawn, never through a shell, on paths sovd made itself, under a
  * time limit. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
@@ -120,6 +122,87 @@ image_sink_release(image_sink *s)
     s->md = NULL;
 }
 
+/* ---- internal addresses: where downloads may not connect ---- */
+
+/* What kind of internal address an IPv4 address (host order) is; NULL for a public one. */
+static const char *
+internal_v4(uint32_t a)
+{
+    static const struct {
+        uint32_t net, mask;
+        const char *kind;
+    } nets[] = {
+        { 0x00000000, 0xff000000, "unspecified" },      /* 0.0.0.0/8 */
+        { 0x0a000000, 0xff000000, "private" },          /* 10/8 */
+        { 0x64400000, 0xffc00000, "shared (carrier NAT)" },     /* 100.64/10 */
+        { 0x7f000000, 0xff000000, "loopback" },         /* 127/8 */
+        { 0xa9fe0000, 0xffff0000, "link-local" },       /* 169.254/16, metadata services */
+        { 0xac100000, 0xfff00000, "private" },          /* 172.16/12 */
+        { 0xc0000000, 0xffffff00, "reserved" },         /* 192.0.0/24 */
+        { 0xc0a80000, 0xffff0000, "private" },          /* 192.168/16 */
+        { 0xc6120000, 0xfffe0000, "benchmarking" },     /* 198.18/15 */
+        { 0xe0000000, 0xf0000000, "multicast" },        /* 224/4 */
+        { 0xf0000000, 0xf0000000, "reserved" },         /* 240/4, broadcast */
+    };
+
+    for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
+        if ((a & nets[i].mask) == nets[i].net)
+            return nets[i].kind;
+    return NULL;
+}
+
+static const char *
+internal_v6(const unsigned char b[16])
+{
+    static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+    static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
+    static const unsigned char zero[15] = { 0 };
+
+    /* An IPv4 address in IPv6 clothes is judged as the IPv4 address. */
+    if (memcmp(b, mapped, 12) == 0 || memcmp(b, nat64, 12) == 0)
+        return internal_v4((uint32_t) b[12] << 24 | (uint32_t) b[13] << 16 |
+                           (uint32_t) b[14] << 8 | b[15]);
+    if (memcmp(b, zero, 15) == 0)
+        return b[15] == 1 ? "loopback" : b[15] == 0 ? "unspecified" : "reserved";
+    if ((b[0] & 0xfe) == 0xfc)
+        return "private";                               /* fc00::/7 */
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+        return "link-local";                            /* fe80::/10 */
+    if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)
+        return "site-local";                            /* fec0::/10 */
+    if (b[0] == 0xff)
+        return "multicast";
+    return NULL;
+}
+
+/* The kind of internal address an http(s) URL's host is, when it is a literal address
+ * (rest: what follows "scheme://"); NULL for a name or a public address. */
+static const char *
+literal_internal(const char *rest)
+{
+    size_t auth = strcspn(rest, "/?#");
+    const char *at = memchr(rest, '@', auth), *host = at ? at + 1 : rest;
+    char text[INET6_ADDRSTRLEN + 2];
+    size_t n;
+    struct in_addr v4;
+    struct in6_addr v6;
+
+    if (*host == '[') {
+        n = strcspn(host + 1, "]/?#");
+        if (host[1 + n] != ']' || n >= sizeof(text))
+            return NULL;
+        memcpy(text, host + 1, n);
+        text[n] = '\0';
+        return inet_pton(AF_INET6, text, &v6) == 1 ? internal_v6(v6.s6_addr) : NULL;
+    }
+    n = strcspn(host, ":/?#");
+    if (n >= sizeof(text))
+        return NULL;
+    memcpy(text, host, n);
+    text[n] = '\0';
+    return inet_pton(AF_INET, text, &v4) == 1 ? internal_v4(ntohl(v4.s_addr)) : NULL;
+}
+
 /* ---- URLs ---- */
 
 int
@@ -157,6 +240,12 @@ image_fetch_check_url(const sov_config *cfg, const char *url, const char *field,
                                  cfg->image_allow_file_urls ? " (or file://)" : "");
     if (!*rest || *rest == '/' || *rest == '?' || *rest == '#')
         return sov_error_invalid(err, field, "%s must name a host", field);
+    if (!cfg->image_allow_private_urls) {
+        const char *kind = literal_internal(rest);
+        if (kind)
+            return sov_error_invalid(err, field, "%s names a %s address; sovd fetches images "
+                                                 "from public addresses only", field, kind);
+    }
     return 0;
 }
 
@@ -178,7 +267,54 @@ typedef struct transfer {
     bool failed;
     image_progress_fn progress;
     void *progress_arg;
+    bool allow_internal;        /* image_allow_private_urls */
+    char refused[INET6_ADDRSTRLEN + 32];    /* "127.0.0.1 (loopback)": a connection refused */
 } transfer;
+
+/* libcurl asks for each socket it connects (the first address, every redirect, every
+ * retry): the check sees the address really used, after DNS, so a name that resolves or a
+ * redirect that leads inside is refused the same way. */
+static curl_socket_t
+on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    transfer *t = arg;
+    const char *kind = NULL;
+    char text[INET6_ADDRSTRLEN] = "?";
+
+    (void) purpose;
+    if (a->family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *) &a->addr;
+        kind = internal_v4(ntohl(in->sin_addr.s_addr));
+        inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+    } else if (a->family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) &a->addr;
+        kind = internal_v6(in6->sin6_addr.s6_addr);
+        inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+    } else {
+        kind = "not an IP address";
+    }
+    if (kind && !t->allow_internal) {
+        snprintf(t->refused, sizeof(t->refused), "%s (%s)", text, kind);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
+void
+sov_image_source_shown(const char *url, char *out, size_t size)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *host = scheme_end ? scheme_end + 3 : url;
+    size_t auth_end = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', auth_end);
+    size_t path_len;
+
+    if (at)
+        host = at + 1;
+    path_len = strcspn(host, "?#");
+    snprintf(out, size, "%.*s%.*s%s", (int) (scheme_end ? scheme_end + 3 - url : 0), url,
+             (int) path_len, host, host[path_len] ? "?..." : "");
+}
 
 static size_t
 on_data(char *data, size_t size, size_t nmemb, void *arg)
@@ -242,7 +378,8 @@ image_fetch_url(const sov_config *cfg, const char *url, image_sink *s,
 {
     sov_autoptr(CURL) curl = NULL;
     char errbuf[CURL_ERROR_SIZE] = "";
-    transfer t = { s, err, false, progress, progress_arg };
+    transfer t = { s, err, false, progress, progress_arg, cfg->image_allow_private_urls, "" };
+    char shown[IMAGE_URL_MAX + 8];
     long status = 0;
     CURLcode rc;
 
@@ -269,6 +406,10 @@ image_fetch_url(const sov_config *cfg, const char *url, image_sink *s,
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &t);
+    /* The address check must see the source itself, never a proxy from the environment. */
+    curl_easy_setopt(curl, CURLOPT_PROXY, "");
 
     rc = curl_easy_perform(curl);
     if (rc == CURLE_OK)
@@ -280,13 +421,22 @@ image_fetch_url(const sov_config *cfg, const char *url, image_sink *s,
         return sov_error_set(err, SOV_E_INVALID, "image is larger than %lu bytes, the limit",
                              s->max);
     }
+    sov_image_source_shown(url, shown, sizeof(shown));
+    if (t.refused[0] && rc == CURLE_COULDNT_CONNECT) {
+        /* Not the network having a bad moment: retrying would be refused the same way. */
+        sov_error_set(err, SOV_E_INVALID, "could not download '%.120s': its address %s is "
+                      "internal; sovd fetches images from public addresses only", shown,
+                      t.refused);
+        return sov_error_detail(err, "image_allow_private_urls is off");
+    }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     if (rc == CURLE_HTTP_RETURNED_ERROR)
-        sov_error_set(err, classify(rc, status), "could not download '%.120s': HTTP %ld", url,
-                      status);
+        sov_error_set(err, classify(rc, status), "could not download '%.120s': HTTP %ld",
+                      shown, status);
     else
-        sov_error_set(err, classify(rc, status), "could not download '%.120s': %s", url,
+        sov_error_set(err, classify(rc, status), "could not download '%.120s': %s", shown,
                       curl_easy_strerror(rc));
+    /* libcurl's words name hosts and ports, not the URL's user or query: the detail. */
     return sov_error_detail(err, "libcurl: %s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
 }
 

@@ -95,6 +95,9 @@ static const option options[] = {
       "folder of the image store (images by region); empty for <state_dir>/images" },
     { "image_allow_file_urls", K_BOOL, OFF(image_allow_file_urls), "false", 0, 0,
       "accept file:// image sources (a local mirror, tests); http and https always" },
+    { "image_allow_private_urls", K_BOOL, OFF(image_allow_private_urls), "false", 0, 0,
+      "let image downloads connect to loopback, private and link-local addresses (a mirror"
+      " on the internal network, tests); off, sovd fetches from public addresses only" },
     { "max_image_bytes", K_ULONG, OFF(max_image_bytes), "21474836480", 1, 1UL << 42,
       "largest image sovd downloads or accepts as an upload" },
     { "nat_network", K_SLUG, OFF(nat_network), "sovereign", 0, 0,

@@ -173,6 +173,11 @@ typedef struct sov_image {
 
 typedef SOV_PAGE(sov_image) sov_image_page;
 
+/* A source URL as it may be shown (API answers, errors, logs): scheme, host and path, without
+ * user name or password, and "?..." in place of a query or fragment (signed URLs carry their
+ * secrets there). The worker downloads the URL as given. */
+void sov_image_source_shown(const char *url, char *out, size_t size);
+
 typedef struct sov_image_create_args {
     const char *workspace;      /* NULL: "default" */
     const char *name, *region, *source_url, *format, *sha256;

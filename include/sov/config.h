@@ -47,6 +47,7 @@ typedef struct sov_config {
     char *storage_pool_path;        /* its directory, where sovd creates it */
     char *image_store;              /* where images live before hosts copy them */
     bool image_allow_file_urls;     /* file:// sources (tests, local mirrors) */
+    bool image_allow_private_urls;  /* downloads from loopback, private, link-local addresses */
     unsigned long max_image_bytes;  /* largest image download or upload */
     char *nat_network;              /* libvirt NAT network sovd defines on each host */
     char *nat_cidr;                 /* its /24 */

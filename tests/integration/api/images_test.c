@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@
 #include <unistd.h>
 
 #include "testlib.h"
+
+/* The first value of a query on this test's database, as a number (testlib). */
+#define sql_count(...) tl_db_num(db, __VA_ARGS__)
 
 #define REGION "fr-test-1"
 #define ZERO_SHA "0000000000000000000000000000000000000000000000000000000000000000"
@@ -31,6 +35,7 @@ static tl_tenant acme;
 static char store[600], qcow2[600], raw[600], big[600];
 static struct MHD_Daemon *web;
 static unsigned web_port;
+static atomic_uint web_hits;    /* requests the test's web server saw */
 
 /* ---- a small web server: /files/<name> from tmp, /status/<code>, /redirect/<name> ---- */
 
@@ -58,6 +63,7 @@ web_handler(void *cls, struct MHD_Connection *conn, const char *url, const char 
 
     (void) cls, (void) method, (void) version, (void) upload_data, (void) upload_data_size,
         (void) con_cls;
+    atomic_fetch_add(&web_hits, 1);
     if (strncmp(url, "/files/", 7) == 0 && !strchr(url + 7, '/')) {
         snprintf(path, sizeof(path), "%s/%s", tmp, url + 7);
         FILE *f = fopen(path, "rb");
@@ -136,17 +142,24 @@ teardown(void)
 }
 
 /* sovd as API and worker with the store in tmp and extra flags (NULL-terminated, may be
- * NULL); the operator's token, a tenant 'acme' with a user per role, and region REGION. */
+ * NULL); the operator's token, a tenant 'acme' with a user per role, and region REGION.
+ * The test's web server is on 127.0.0.1: downloads may go there unless extra has its own
+ * --image-allow-private-urls. */
 static void
 start(const char *const *extra)
 {
     char store_flag[700];
     const char *args[16] = { "--role=api,worker", store_flag };
     size_t n = 2;
+    bool private_set = false;
 
     snprintf(store_flag, sizeof(store_flag), "--image-store=%s", store);
-    for (size_t i = 0; extra && extra[i] && n < 15; i++)
+    for (size_t i = 0; extra && extra[i] && n < 14; i++) {
+        private_set |= strncmp(extra[i], "--image-allow-private-urls", 26) == 0;
         args[n++] = extra[i];
+    }
+    if (!private_set)
+        args[n++] = "--image-allow-private-urls=true";
     args[n] = NULL;
     tl_sovd_start(&sovd, db, args);
     op = tl_operator_token(&sovd);
@@ -165,27 +178,6 @@ start_allowing_files(void)
 }
 
 /* ---- helpers ---- */
-
-static long long
-sql_count(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* The first value of a query, as a number. */
-static long long
-sql_count(const char *fmt, ...)
-{
-    char *sql = NULL, *v;
-    long long n;
-    va_list ap;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&sql, fmt, ap) > 0);
-    va_end(ap);
-    v = tl_db_exec(db, sql);
-    n = v ? atoll(v) : 0;
-    free(v);
-    free(sql);
-    return n;
-}
 
 static void
 sha256_of(const char *path, char out[65])
@@ -566,6 +558,84 @@ START_TEST(file_urls_are_refused_unless_allowed)
     /* The refusal is audited as such. */
     ck_assert_int_eq(sql_count("SELECT count(*) FROM audit_log WHERE action = 'images.create'"
                                " AND outcome = 400"), 1);
+}
+END_TEST
+
+/* Downloads connect to public addresses only (unless image_allow_private_urls): a literal
+ * internal address is refused at once, a name that resolves inside fails the operation
+ * without a retry and without a single request reaching the server; a URL's user,
+ * password and query never appear in what sovd says. */
+START_TEST(internal_addresses_are_refused_unless_allowed)
+{
+    static const char *const strict[] = { "--image-allow-private-urls=false", NULL };
+    static const struct {
+        const char *url, *kind;
+    } literal[] = {
+        { "http://127.0.0.1:%u/files/disk.raw", "loopback" },
+        { "http://169.254.169.254/latest/meta-data/", "link-local" },
+        { "http://[::1]:%u/files/disk.raw", "loopback" },
+        { "https://10.1.2.3/disk.raw", "private" },
+        { "http://user:pw@192.168.1.1:%u/disk.raw", "private" },
+        { "http://[::ffff:127.0.0.1]/disk.raw", "loopback" },
+        { "http://100.64.0.1/disk.raw", "shared" },
+    };
+    char url[512], body[1024], op_id[40], *log;
+    json_t *img, *o;
+    tl_resp r;
+
+    start(strict);
+    web_start();
+    for (size_t i = 0; i < sizeof(literal) / sizeof(literal[0]); i++) {
+        /* "%u" in the table stands for the web server's port. */
+        const char *pct = strstr(literal[i].url, "%u");
+        if (pct)
+            snprintf(url, sizeof(url), "%.*s%u%s", (int) (pct - literal[i].url),
+                     literal[i].url, web_port, pct + 2);
+        else
+            snprintf(url, sizeof(url), "%s", literal[i].url);
+        snprintf(body, sizeof(body), "{\"name\":\"in-%zu\",\"region\":\"" REGION "\","
+                 "\"format\":\"raw\",\"source_url\":\"%s\"}", i, url);
+        tl_call(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, &r);
+        assert_invalid_field(&r, "source_url");
+        ck_assert_msg(strstr(r.body, literal[i].kind), "%s: %s", url, r.body);
+        ck_assert_msg(!strstr(r.body, ":pw@"), "%s", r.body);
+        tl_resp_free(&r);
+    }
+    ck_assert_int_eq(sql_count("SELECT count(*) FROM images"), 0);
+
+    /* A name: checked where the connection is made, after DNS. */
+    snprintf(url, sizeof(url), "http://alice:s3cret@localhost:%u/files/disk.raw?sig=t0ken",
+             web_port);
+    img = import("by-name", "raw", url, NULL, op_id);
+    o = wait_op(op_id, NULL);
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    ck_assert_int_eq(tl_num(o, "attempts"), 1);
+    json_t *e = json_object_get(o, "error");
+    ck_assert_str_eq(tl_str(e, "code"), "invalid");
+    ck_assert_msg(strstr(tl_str(e, "message"), "(loopback)") &&
+                      strstr(tl_str(e, "message"), "public addresses only"),
+                  "%s", tl_str(e, "message"));
+    ck_assert_msg(strstr(tl_str(e, "message"), "http://localhost:"), "%s",
+                  tl_str(e, "message"));
+    ck_assert_uint_eq(atomic_load(&web_hits), 0);
+    json_t *now = get_image(tl_str(img, "id"), acme.token[TL_MEMBER]);
+    ck_assert_str_eq(tl_str(now, "state"), "error");
+    /* Neither the user, the password nor the signed query: not to the tenant, not to the log. */
+    log = tl_sovd_log(&sovd);
+    const char *said[] = { json_dumps(o, 0), json_dumps(now, 0), log };
+    ck_assert_msg(strstr(tl_str(now, "source_url"), "http://localhost:") &&
+                      strstr(tl_str(now, "source_url"), "/files/disk.raw?..."),
+                  "source_url %s", tl_str(now, "source_url"));
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_msg(said[i] && !strstr(said[i], "s3cret") && !strstr(said[i], "t0ken") &&
+                          !strstr(said[i], "alice"),
+                      "a secret of the URL is shown: %s", said[i]);
+    free((void *) said[0]);
+    free((void *) said[1]);
+    free(log);
+    json_decref(now);
+    json_decref(o);
+    json_decref(img);
 }
 END_TEST
 
@@ -1057,6 +1127,7 @@ main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, import_from_file_url_stores_the_image);
+    tcase_add_test(tc, internal_addresses_are_refused_unless_allowed);
     tcase_add_test(tc, import_over_http_follows_redirects_and_fails_on_404);
     tcase_add_test(tc, checksum_mismatch_fails_and_keeps_nothing);
     tcase_add_test(tc, format_mismatch_fails_the_import);
