@@ -416,9 +416,11 @@ forget(job *j, sov_error *err)
         sov_db_query(c, "COMMIT", 0, NULL, NULL, err);
         return 0;
     }
-    /* Quota rows before the host's row, the order sov_instance_create takes them in: the
-     * other order deadlocks with concurrent creates (PostgreSQL breaks the cycle only after
-     * deadlock_timeout, and the delete loses an attempt). */
+    /* The host's row before the quota rows, the order sov_instance_create takes them in:
+     * the other order deadlocks with concurrent creates (PostgreSQL breaks the cycle only
+     * after deadlock_timeout, and the delete loses an attempt). */
+    if (rc == 0 && PQgetvalue(res, 0, 0)[0])
+        rc = sov_placement_release(c, PQgetvalue(res, 0, 0), err);
     if (rc == 0 &&
         (sov_quota_release(c, x->tenant_id, SOV_QUOTA_INSTANCES, 1, err) < 0 ||
          sov_quota_release(c, x->tenant_id, SOV_QUOTA_VCPUS, x->vcpus, err) < 0 ||
@@ -426,8 +428,6 @@ forget(job *j, sov_error *err)
          sov_quota_release(c, x->tenant_id, SOV_QUOTA_STORAGE_GIB, x->disk_gib, err) < 0 ||
          sov_quota_release(c, x->tenant_id, SOV_QUOTA_GPUS, x->gpus, err) < 0))
         rc = -1;
-    if (rc == 0 && PQgetvalue(res, 0, 0)[0])
-        rc = sov_placement_release(c, PQgetvalue(res, 0, 0), err);
     if (rc == 0)
         rc = sov_policy_load(c, x->tenant_id, &policy, err);
     if (rc == 0 && x->residency.region[0])
