@@ -61,6 +61,9 @@ typedef struct sov_route {
     unsigned flags;
     unsigned roles;
     const char *action;     /* the audit log's name for it: "tenants.create" */
+    const char *query;      /* the query parameters it takes, space-separated ("limit after
+                               state"), as api/openapi.json documents them; NULL: none. Any
+                               other, or one given twice, is a 400 before the handler runs. */
 } sov_route;
 
 #define SOV_MAX_PATH_PARAMS 8
@@ -110,7 +113,8 @@ void sov_server_metrics(sov_server *s, struct sov_buf *buf);
 
 /* Path parameter by name ("id" for "{id}"); NULL if the route has none of that name. */
 const char *sov_request_param(sov_request *req, const char *name);
-/* Query parameter; NULL when absent. */
+/* Query parameter; NULL when absent, and NULL for a name the route does not declare (its
+ * query list): a handler reads only what the contract says it takes. */
 const char *sov_request_query(sov_request *req, const char *name);
 /* Request header; NULL when absent. */
 const char *sov_request_header(sov_request *req, const char *name);

@@ -360,6 +360,9 @@ tl_sovd_stop_clean(tl_sovd *s, unsigned timeout_s)
     return rc;
 }
 
+static char *db_vvalue(const char *url, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static char *
 db_vvalue(const char *url, const char *fmt, va_list ap)
 {

@@ -68,14 +68,14 @@ h_slow(sov_request *req)
 }
 
 static const sov_route routes[] = {
-    { "POST", "/echo", h_echo, SOV_ROUTE_PUBLIC, 0, "test" },
-    { "GET", "/items/{id}", h_item, SOV_ROUTE_PUBLIC, 0, "test" },
-    { "DELETE", "/items/{id}", h_item, SOV_ROUTE_PUBLIC, 0, "test" },
-    { "GET", "/fail", h_fail, SOV_ROUTE_PUBLIC, 0, "test" },
-    { "GET", "/unavailable", h_unavailable, SOV_ROUTE_PUBLIC, 0, "test" },
-    { "POST", "/invalid", h_invalid, SOV_ROUTE_PUBLIC, 0, "test" },
-    { "GET", "/noreply", h_noreply, SOV_ROUTE_PUBLIC, 0, "test" },
-    { "GET", "/slow", h_slow, SOV_ROUTE_PUBLIC, 0, "test" },
+    { "POST", "/echo", h_echo, SOV_ROUTE_PUBLIC, 0, "test", NULL },
+    { "GET", "/items/{id}", h_item, SOV_ROUTE_PUBLIC, 0, "test", "q sort" },
+    { "DELETE", "/items/{id}", h_item, SOV_ROUTE_PUBLIC, 0, "test", NULL },
+    { "GET", "/fail", h_fail, SOV_ROUTE_PUBLIC, 0, "test", NULL },
+    { "GET", "/unavailable", h_unavailable, SOV_ROUTE_PUBLIC, 0, "test", NULL },
+    { "POST", "/invalid", h_invalid, SOV_ROUTE_PUBLIC, 0, "test", NULL },
+    { "GET", "/noreply", h_noreply, SOV_ROUTE_PUBLIC, 0, "test", NULL },
+    { "GET", "/slow", h_slow, SOV_ROUTE_PUBLIC, 0, "test", NULL },
 };
 
 static sov_config cfg;
@@ -165,6 +165,40 @@ START_TEST(path_and_query_parameters_reach_the_handler)
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "id")), "abc-1");
     ck_assert_str_eq(json_string_value(json_object_get(r.json, "q")), "x y");
+    tl_resp_free(&r);
+}
+END_TEST
+
+/* A query parameter the route does not declare, or one given twice, is the caller's mistake:
+ * 400 problem+json naming it (and what the route takes) before the handler runs; a name that
+ * is not plain is refused without being echoed. A handler never reads an undeclared one. */
+START_TEST(undeclared_or_repeated_query_parameters_are_400)
+{
+    static const struct {
+        const char *path, *want;
+    } bad[] = {
+        { "/items/1?stat=running",
+          "unknown query parameter 'stat'; GET /items/{id} takes q sort" },
+        { "/items/1?q=a&q=b", "query parameter 'q' is given more than once" },
+        { "/items/1?q=a&%3Cscript%3E=1", "a query parameter is not a plain name" },
+        { "/fail?x=1", "unknown query parameter 'x'; GET /fail takes none" },
+    };
+    tl_resp r;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        request("GET", bad[i].path, NULL, NULL, &r);
+        ck_assert_msg(r.status == 400, "%s: %ld %s", bad[i].path, r.status, r.body);
+        ck_assert_str_eq(json_string_value(json_object_get(r.json, "type")),
+                         "/problems/invalid-request");
+        ck_assert_msg(strstr(json_string_value(json_object_get(r.json, "detail")), bad[i].want),
+                      "%s: %s", bad[i].path, r.body);
+        ck_assert_msg(!strstr(r.body, "<script>"), "%s", r.body);
+        tl_resp_free(&r);
+    }
+    /* Declared ones pass, each once, in any order. */
+    request("GET", "/items/1?sort=x&q=y", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "q")), "y");
     tl_resp_free(&r);
 }
 END_TEST
@@ -617,6 +651,7 @@ main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, json_round_trip_with_generated_request_id);
     tcase_add_test(tc, path_and_query_parameters_reach_the_handler);
+    tcase_add_test(tc, undeclared_or_repeated_query_parameters_are_400);
     tcase_add_test(tc, sane_request_id_is_echoed_and_insane_one_replaced);
     tcase_add_test(tc, unknown_route_is_404_problem);
     tcase_add_test(tc, wrong_method_is_405_with_allow);

@@ -119,6 +119,59 @@ START_TEST(documented_roles_match_the_policy)
 }
 END_TEST
 
+/* The query parameters a route takes (the table's list) are exactly those its operation
+ * documents, so a documented filter is never refused and an undocumented one never read. */
+START_TEST(documented_query_parameters_match_the_table)
+{
+    json_t *doc = openapi();
+    json_t *paths = json_object_get(doc, "paths");
+    json_t *shared = json_object_get(json_object_get(doc, "components"), "parameters");
+
+    for (size_t i = 0; i < sov_api_routes_count; i++) {
+        const sov_route *r = &sov_api_routes[i];
+        char method[16], documented[512] = " ", table[512];
+        size_t k;
+        json_t *p;
+
+        lower(method, r->method, sizeof(method));
+        json_t *item = json_object_get(paths, r->pattern);
+        json_t *lists[] = { json_object_get(item, "parameters"),
+                            json_object_get(json_object_get(item, method), "parameters") };
+        for (size_t l = 0; l < 2; l++)
+            json_array_foreach(lists[l], k, p) {
+                const char *ref = json_string_value(json_object_get(p, "$ref"));
+                if (ref) {
+                    const char *name = strrchr(ref, '/');
+                    p = json_object_get(shared, name ? name + 1 : ref);
+                    ck_assert_msg(p, "%s %s: %s does not resolve", r->method, r->pattern, ref);
+                }
+                const char *in = json_string_value(json_object_get(p, "in"));
+                if (in && strcmp(in, "query") == 0) {
+                    size_t n = strlen(documented);
+                    snprintf(documented + n, sizeof(documented) - n, "%s ",
+                             json_string_value(json_object_get(p, "name")));
+                }
+            }
+        snprintf(table, sizeof(table), " %s ", r->query ? r->query : "");
+        /* The same names, in any order: each side's names are in the other. */
+        for (int side = 0; side < 2; side++) {
+            const char *from = side ? table : documented, *to = side ? documented : table;
+            for (const char *w = from + strspn(from, " "); *w; w += strspn(w, " ")) {
+                char word[66];
+                size_t n = strcspn(w, " ");
+                snprintf(word, sizeof(word), " %.*s ", (int) n, w);
+                ck_assert_msg(strstr(to, word), "%s %s: query parameter%s is %s api/routes.c "
+                              "(\"%s\") but %s api/openapi.json (\"%s\")", r->method,
+                              r->pattern, word, side ? "in" : "not in", table,
+                              side ? "not in" : "in", documented);
+                w += n;
+            }
+        }
+    }
+    json_decref(doc);
+}
+END_TEST
+
 START_TEST(every_error_code_maps_to_a_status)
 {
     static const unsigned want[SOV_E__COUNT] = {
@@ -164,6 +217,7 @@ main(void)
     tcase_add_test(tc, every_route_is_documented);
     tcase_add_test(tc, every_documented_operation_is_routed);
     tcase_add_test(tc, documented_roles_match_the_policy);
+    tcase_add_test(tc, documented_query_parameters_match_the_table);
     tcase_add_test(tc, every_error_code_maps_to_a_status);
     tcase_add_test(tc, request_ids_are_checked);
     suite_add_tcase(s, tc);

@@ -14,12 +14,12 @@ nop(sov_request *req)
 }
 
 static const sov_route routes[] = {
-    { "GET", "/v1/tenants", nop, 0, 0, "x" },
-    { "POST", "/v1/tenants", nop, 0, 0, "x" },
-    { "GET", "/v1/tenants/{id}", nop, 0, 0, "x" },
-    { "DELETE", "/v1/tenants/{id}", nop, 0, 0, "x" },
-    { "GET", "/v1/tenants/me", nop, 0, 0, "x" },
-    { "GET", "/v1/tenants/{id}/users/{uid}", nop, 0, 0, "x" },
+    { "GET", "/v1/tenants", nop, 0, 0, "x", NULL },
+    { "POST", "/v1/tenants", nop, 0, 0, "x", NULL },
+    { "GET", "/v1/tenants/{id}", nop, 0, 0, "x", NULL },
+    { "DELETE", "/v1/tenants/{id}", nop, 0, 0, "x", NULL },
+    { "GET", "/v1/tenants/me", nop, 0, 0, "x", NULL },
+    { "GET", "/v1/tenants/{id}/users/{uid}", nop, 0, 0, "x", NULL },
 };
 
 static sov_router *router;
@@ -124,9 +124,9 @@ START_TEST(duplicate_and_malformed_routes_are_refused)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_router *r = NULL;
-    const sov_route dup[] = { { "GET", "/a/{x}", nop, 0, 0, "x" },
-                              { "GET", "/a/{x}", nop, 0, 0, "x" } };
-    const sov_route bad[] = { { "GET", "a", nop, 0, 0, "x" } };
+    const sov_route dup[] = { { "GET", "/a/{x}", nop, 0, 0, "x", NULL },
+                              { "GET", "/a/{x}", nop, 0, 0, "x", NULL } };
+    const sov_route bad[] = { { "GET", "a", nop, 0, 0, "x", NULL } };
 
     ck_assert_int_eq(sov_router_new(dup, 2, &r, &err), -1);
     ck_assert_ptr_nonnull(strstr(err.msg, "twice"));
