@@ -1,6 +1,6 @@
 /* http_bare: the ceiling of the HTTP layer on this machine. A libmicrohttpd server that
  * answers every request with one fixed JSON body the size of an instance's, in the mode sovd
- * runs (api/server.c: internal polling thread, epoll, a thread pool of the core count) and
+ * runs (api/server.c: internal polling thread, poll(), a thread pool of the core count) and
  * under the same keep-alive rule: the reply is queued on the second call of a request, never
  * the first, or libmicrohttpd 0.9.75 closes the connection. No router, no authentication, no
  * database, no log: what is left is what libmicrohttpd and the kernel cost per request, the
@@ -128,7 +128,7 @@ main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     /* sovd's flags and options (api/server.c), less what serves nothing here. */
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
                              MHD_USE_ERROR_LOG,
                          0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, &addr,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 60,

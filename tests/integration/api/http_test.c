@@ -203,6 +203,43 @@ START_TEST(undeclared_or_repeated_query_parameters_are_400)
 }
 END_TEST
 
+/* More query parameters than libmicrohttpd's per-connection memory holds: it cannot even
+ * build its own 431, but the connection ends at once (it used to stay open until the
+ * connection timeout), and the server goes on serving. */
+START_TEST(too_many_query_parameters_end_the_connection_at_once)
+{
+    char *out, *query = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&query, &len);
+    int rc;
+    double secs = 99;
+    long status = -1;
+    tl_resp r;
+
+    ck_assert(f);
+    for (int n = 1; n <= 3000; n *= 5) {
+        rewind(f);
+        for (int i = 0; i < n; i++)
+            fprintf(f, "%sa%d=b", i ? "&" : "", i);
+        fputc('\0', f);
+        fflush(f);
+        out = tl_sh_out(&rc, "curl -s -m 10 -o /dev/null -w '%%{http_code} %%{time_total}' "
+                        "'%s/items/1?%s'", base, query);
+        ck_assert_msg(sscanf(out, "%ld %lf", &status, &secs) == 2, "curl: %s", out);
+        ck_assert_msg(secs < 3, "%d parameters: no end after %.1f s (status %ld)", n, secs,
+                      status);
+        ck_assert_msg(status == 0 || (status >= 400 && status < 500), "%d parameters: %ld", n,
+                      status);
+        free(out);
+    }
+    fclose(f);
+    free(query);
+    request("GET", "/items/1?q=still", NULL, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    tl_resp_free(&r);
+}
+END_TEST
+
 START_TEST(sane_request_id_is_echoed_and_insane_one_replaced)
 {
     tl_resp r;
@@ -652,6 +689,7 @@ main(void)
     tcase_add_test(tc, json_round_trip_with_generated_request_id);
     tcase_add_test(tc, path_and_query_parameters_reach_the_handler);
     tcase_add_test(tc, undeclared_or_repeated_query_parameters_are_400);
+    tcase_add_test(tc, too_many_query_parameters_end_the_connection_at_once);
     tcase_add_test(tc, sane_request_id_is_echoed_and_insane_one_replaced);
     tcase_add_test(tc, unknown_route_is_404_problem);
     tcase_add_test(tc, wrong_method_is_405_with_allow);
