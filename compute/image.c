@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "compute_int.h"
@@ -297,12 +298,19 @@ sov_image_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op
 
 /* ---- upload ---- */
 
+/* An upload says it is alive every UPLOAD_TOUCH_S seconds while bytes come; one silent for
+ * UPLOAD_STALE_S (its sovd died mid-way) is put back to queued by the reconciler. Longer
+ * than the HTTP connection timeout would allow a live upload to stay silent. */
+#define UPLOAD_TOUCH_S 10
+#define UPLOAD_STALE_S 90
+
 struct sov_image_upload {
     sov_ctx *ctx;
     sov_image img;
     image_sink sink;
     char path[4096], part[4096 + 8];
     char failure[256];          /* why a write failed: the reason abort records */
+    struct timespec touched;    /* when the row last said the upload is alive */
 };
 
 typedef struct upload_args {
@@ -388,8 +396,29 @@ sov_image_upload_begin(sov_ctx *ctx, const char *tenant_id, const char *id,
         upload_free(u);
         return -1;
     }
+    clock_gettime(CLOCK_MONOTONIC, &u->touched);
     *ret = u;
     return 0;
+}
+
+/* Tell the database the upload is alive, at most every UPLOAD_TOUCH_S seconds. A failure
+ * costs nothing now: at worst the reconciler takes the upload for dead and its finish finds
+ * the image queued (409). */
+static void
+upload_touch(sov_image_upload *u)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_error err = SOV_ERROR_INIT;
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - u->touched.tv_sec < UPLOAD_TOUCH_S)
+        return;
+    u->touched = now;
+    if (sov_db_acquire(u->ctx->db, &c, &err) < 0 ||
+        repo_image_upload_touch(c, u->img.id, &err) < 0)
+        sov_log_warn("could not mark the upload of image %s alive: %s", u->img.id,
+                     err.detail[0] ? err.detail : err.msg);
 }
 
 int
@@ -399,6 +428,57 @@ sov_image_upload_write(sov_image_upload *u, const void *data, size_t len, sov_er
         snprintf(u->failure, sizeof(u->failure), "%s", err->msg);
         return -1;
     }
+    upload_touch(u);
+    return 0;
+}
+
+typedef struct uploads_reset {
+    sov_ctx *ctx;
+    repo_image_ref *refs;
+    size_t n;
+} uploads_reset;
+
+static int
+uploads_reset_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    uploads_reset *x = arg;
+
+    free(x->refs);
+    x->refs = NULL;
+    x->n = 0;
+    if (repo_image_uploads_reset(c, UPLOAD_STALE_S, "the upload was interrupted (sovd "
+                                 "stopped during it); upload the file again", &x->refs, &x->n,
+                                 err) < 0)
+        return -1;
+    for (size_t i = 0; i < x->n; i++)
+        if (sov_audit_append(c, x->ctx, x->refs[i].tenant_id, "image", x->refs[i].id, 200,
+                             err) < 0)
+            return -1;
+    return 0;
+}
+
+int
+sov_image_uploads_reconcile(sov_ctx *ctx, unsigned *ret_reset, sov_error *err)
+{
+    uploads_reset x = { ctx, NULL, 0 };
+    char path[4096 + 8];
+
+    *ret_reset = 0;
+    if (sov_ctx_tx(ctx, uploads_reset_tx, &x, err) < 0) {
+        free(x.refs);
+        return -1;
+    }
+    for (size_t i = 0; i < x.n; i++) {
+        sov_image img = { 0 };
+        snprintf(img.id, sizeof(img.id), "%s", x.refs[i].id);
+        snprintf(img.region, sizeof(img.region), "%s", x.refs[i].region);
+        sov_image_path(ctx->cfg, &img, path, sizeof(path) - 8);
+        strcat(path, ".part");
+        image_fetch_unlink(path);
+        sov_log_info("image %s: an interrupted upload was put back to queued", img.id);
+    }
+    *ret_reset = (unsigned) x.n;
+    free(x.refs);
     return 0;
 }
 

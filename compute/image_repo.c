@@ -47,6 +47,13 @@ static const char SQL_IMAGE_UPLOAD_CLAIM[] =
     " FROM regions r WHERE r.code = i.region AND i.tenant_id = coalesce($1::uuid, i.tenant_id)"
     " AND i.id = $2::uuid AND i.state = 'queued' AND i.source_url = ''"
     " RETURNING " IMAGE_COLS;
+static const char SQL_IMAGE_UPLOAD_TOUCH[] =
+    "UPDATE images SET updated_at = now() WHERE id = $1 AND state = 'downloading'"
+    " AND source_url = ''";
+static const char SQL_IMAGE_UPLOADS_RESET[] =
+    "UPDATE images SET state = 'queued', state_reason = $2, updated_at = now()"
+    " WHERE state = 'downloading' AND source_url = ''"
+    " AND updated_at < now() - make_interval(secs => $1::int) RETURNING id, tenant_id, region";
 static const char SQL_IMAGE_ACTIVATE[] =
     "UPDATE images i SET state = 'active', state_reason = '', size_bytes = $2,"
     " virtual_size_bytes = $3, sha256 = $4, updated_at = now() FROM regions r"
@@ -221,6 +228,39 @@ repo_image_upload_claim(sov_dbconn *c, const char *tenant_id, const char *id, so
     const char *params[] = { tenant_id, id };
 
     return maybe_one(c, SQL_IMAGE_UPLOAD_CLAIM, 2, params, ret, ret_claimed, err);
+}
+
+int
+repo_image_upload_touch(sov_dbconn *c, const char *id, sov_error *err)
+{
+    const char *params[] = { id };
+
+    return sov_db_query(c, SQL_IMAGE_UPLOAD_TOUCH, 1, params, NULL, err);
+}
+
+int
+repo_image_uploads_reset(sov_dbconn *c, unsigned stale_s, const char *reason,
+                         repo_image_ref **ret, size_t *ret_n, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    char secs[16];
+    const char *params[] = { secs, reason };
+    int n;
+
+    snprintf(secs, sizeof(secs), "%u", stale_s);
+    if (sov_db_query(c, SQL_IMAGE_UPLOADS_RESET, 2, params, &res, err) < 0)
+        return -1;
+    n = PQntuples(res);
+    *ret = calloc(n > 0 ? (size_t) n : 1, sizeof(**ret));
+    if (!*ret)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    for (int i = 0; i < n; i++) {
+        sov_db_copy((*ret)[i].id, sizeof((*ret)[i].id), res, i, 0);
+        sov_db_copy((*ret)[i].tenant_id, sizeof((*ret)[i].tenant_id), res, i, 1);
+        sov_db_copy((*ret)[i].region, sizeof((*ret)[i].region), res, i, 2);
+    }
+    *ret_n = (size_t) n;
+    return 0;
 }
 
 int

@@ -37,6 +37,17 @@ int repo_image_transition(sov_dbconn *c, const char *tenant_id, const char *id,
 /* queued -> downloading for an upload: only an image without source_url. */
 int repo_image_upload_claim(sov_dbconn *c, const char *tenant_id, const char *id,
                             sov_image *ret, bool *ret_claimed, sov_error *err);
+/* An upload in progress says so (updated_at), while it is one (downloading, no source_url). */
+int repo_image_upload_touch(sov_dbconn *c, const char *id, sov_error *err);
+/* Uploads that stopped saying so for stale_s seconds (the sovd receiving them died): back to
+ * queued with reason; which ones into ret (malloc, n into *ret_n). */
+typedef struct repo_image_ref {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char region[SOV_NAME_MAX + 1];
+} repo_image_ref;
+int repo_image_uploads_reset(sov_dbconn *c, unsigned stale_s, const char *reason,
+                             repo_image_ref **ret, size_t *ret_n, sov_error *err);
 /* downloading -> active with what the bytes turned out to be; *ret_moved false when the image
  * left downloading meanwhile. */
 int repo_image_activate(sov_dbconn *c, const char *id, long long size_bytes,

@@ -1,6 +1,7 @@
 /* reconciler.c: the reconciler role's thread.
  *
- * Every host_check_interval seconds it runs one sov_host_check_all() pass as sovd itself
+ * Every host_check_interval seconds it runs one sov_host_check_all() pass (then the
+ * instances' and the interrupted uploads' passes) as sovd itself
  * (no principal; audit entries say role "system", action "hosts.check"). The first pass
  * runs at once, so a sovd started after an outage learns which hosts are gone without
  * waiting an interval. Stopping wakes the thread from its wait; a pass under way is finished
@@ -59,6 +60,11 @@ run(void *arg)
         sov_error_clear(&err);
         if (sov_instances_reconcile(&ctx, &changed, &err) < 0)
             sov_log_warn("could not reconcile instances, trying again in %u s: %s%s%s",
+                         r->interval_s, err.msg, err.detail[0] ? ": " : "", err.detail);
+        sov_error_clear(&err);
+        ctx.action = "images.reconcile";
+        if (sov_image_uploads_reconcile(&ctx, &changed, &err) < 0)
+            sov_log_warn("could not reconcile image uploads, trying again in %u s: %s%s%s",
                          r->interval_s, err.msg, err.detail[0] ? ": " : "", err.detail);
     } while (!wait_or_stop(r));
     return NULL;

@@ -207,6 +207,10 @@ int sov_image_upload_write(sov_image_upload *u, const void *data, size_t len, so
 int sov_image_upload_finish(sov_image_upload *u, sov_image *ret, sov_error *err);
 void sov_image_upload_abort(sov_image_upload *u);
 
+/* A reconciler pass over uploads: those whose sovd stopped saying they are alive (it died
+ * mid-upload) go back to queued, their partial file removed, each audited. */
+int sov_image_uploads_reconcile(sov_ctx *ctx, unsigned *ret_reset, sov_error *err);
+
 /* Where the image store keeps an image's bytes: <image_store>/<region>/<id>.img. */
 void sov_image_path(const sov_config *cfg, const sov_image *img, char *ret, size_t size);
 

@@ -146,22 +146,31 @@ teardown(void)
  * The test's web server is on 127.0.0.1: downloads may go there unless extra has its own
  * --image-allow-private-urls. */
 static void
-start(const char *const *extra)
+spawn(const char *const *extra)
 {
     char store_flag[700];
-    const char *args[16] = { "--role=api,worker", store_flag };
-    size_t n = 2;
-    bool private_set = false;
+    const char *args[16] = { store_flag };
+    size_t n = 1;
+    bool private_set = false, role_set = false;
 
     snprintf(store_flag, sizeof(store_flag), "--image-store=%s", store);
-    for (size_t i = 0; extra && extra[i] && n < 14; i++) {
+    for (size_t i = 0; extra && extra[i] && n < 13; i++) {
         private_set |= strncmp(extra[i], "--image-allow-private-urls", 26) == 0;
+        role_set |= strncmp(extra[i], "--role", 6) == 0;
         args[n++] = extra[i];
     }
     if (!private_set)
         args[n++] = "--image-allow-private-urls=true";
+    if (!role_set)
+        args[n++] = "--role=api,worker";
     args[n] = NULL;
     tl_sovd_start(&sovd, db, args);
+}
+
+static void
+start(const char *const *extra)
+{
+    spawn(extra);
     op = tl_operator_token(&sovd);
     tl_tenant_make(&sovd, op, "acme", &acme);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
@@ -741,6 +750,80 @@ START_TEST(upload_with_length_or_chunked_makes_the_image_active)
 }
 END_TEST
 
+/* An upload whose sovd dies mid-way does not leave the image downloading for good: a live
+ * upload says so every few seconds, and the reconciler puts a silent one back to queued
+ * (partial file removed, audited), so the tenant can upload again. */
+START_TEST(an_interrupted_upload_goes_back_to_queued)
+{
+    static const char *const flags[] = { "--role=api,worker,reconciler",
+                                          "--host-check-interval=1", NULL };
+    char id[40], part[900], *v;
+    long long claimed_at, now_at;
+    json_t *img;
+    tl_resp r;
+    double until;
+
+    start(flags);
+    img = queued_image("slow", "raw");
+    snprintf(id, sizeof(id), "%s", tl_str(img, "id"));
+    json_decref(img);
+    /* 2 MiB at 64 KiB/s: half a minute of upload, cut short below. */
+    ck_assert_int_eq(tl_sh("curl -s -X PUT --limit-rate 64K -H 'Authorization: Bearer %s' "
+                           "-H 'Content-Type: application/octet-stream' --data-binary @'%s' "
+                           "'%s/v1/images/%s/file' >/dev/null 2>&1 &",
+                           acme.token[TL_MEMBER], big, sovd.base, id), 0);
+    for (until = tl_now() + 15;; usleep(100 * 1000)) {
+        v = tl_db_value(db, "SELECT state FROM images WHERE id = '%s'", id);
+        bool downloading = strcmp(v, "downloading") == 0;
+        free(v);
+        if (downloading)
+            break;
+        ck_assert_msg(tl_now() < until, "the upload did not begin");
+    }
+    claimed_at = sql_count("SELECT extract(epoch FROM updated_at)::bigint FROM images "
+                           "WHERE id = '%s'", id);
+    /* Alive: the row says so while bytes come (and the reconciler leaves it alone). */
+    for (until = tl_now() + 20;; sleep(1)) {
+        now_at = sql_count("SELECT extract(epoch FROM updated_at)::bigint FROM images "
+                           "WHERE id = '%s' AND state = 'downloading'", id);
+        if (now_at >= claimed_at + 9)
+            break;
+        ck_assert_msg(tl_now() < until, "a live upload did not say so (updated_at %lld, "
+                      "claimed at %lld)", now_at, claimed_at);
+    }
+    snprintf(part, sizeof(part), "%s/%s/%s.img.part", store, REGION, id);
+    ck_assert_msg(exists(part), "no partial file %s", part);
+
+    /* sovd dies mid-upload; time passes (the row ages); another sovd's reconciler finds it. */
+    tl_sovd_stop(&sovd, SIGKILL, 5);
+    tl_sovd_discard(&sovd);
+    free(tl_db_exec(db, "UPDATE images SET updated_at = now() - interval '10 minutes' "
+                        "WHERE state = 'downloading'"));
+    spawn(flags);
+    for (until = tl_now() + 15;; usleep(200 * 1000)) {
+        v = tl_db_value(db, "SELECT state FROM images WHERE id = '%s'", id);
+        bool queued = strcmp(v, "queued") == 0;
+        free(v);
+        if (queued)
+            break;
+        ck_assert_msg(tl_now() < until, "the interrupted upload is still downloading");
+    }
+    img = get_image(id, acme.token[TL_READER]);
+    ck_assert_msg(strstr(tl_str(img, "state_reason"), "upload was interrupted"), "%s",
+                  tl_str(img, "state_reason"));
+    json_decref(img);
+    ck_assert_msg(!exists(part), "the partial file %s is still there", part);
+    ck_assert_int_eq(sql_count("SELECT count(*) FROM audit_log WHERE action = "
+                               "'images.reconcile' AND resource_id = '%s'", id), 1);
+
+    /* And it takes an upload again. */
+    upload(id, acme.token[TL_MEMBER], raw, false, "application/octet-stream", &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(tl_str(r.json, "state"), "active");
+    tl_resp_free(&r);
+}
+END_TEST
+
 START_TEST(refused_uploads_leave_the_image_queued)
 {
     const char *flags[] = { "--max-image-bytes=1048576", NULL };
@@ -1134,6 +1217,7 @@ main(void)
     tcase_add_test(tc, file_urls_are_refused_unless_allowed);
     tcase_add_test(tc, unreachable_source_is_retried);
     tcase_add_test(tc, upload_with_length_or_chunked_makes_the_image_active);
+    tcase_add_test(tc, an_interrupted_upload_goes_back_to_queued);
     tcase_add_test(tc, refused_uploads_leave_the_image_queued);
     tcase_add_test(tc, residency_policy_and_tenancy_are_enforced);
     tcase_add_test(tc, bad_input_is_400_naming_the_field);
