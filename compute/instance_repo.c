@@ -25,8 +25,10 @@ static const char SQL_FLAVOR_LIST[] =
 static const char SQL_FLAVOR_DELETE[] = "DELETE FROM flavors WHERE id = $1 RETURNING id";
 
 static void
-row_flavor(const PGresult *r, int i, sov_flavor *f)
+row_flavor(const PGresult *r, int i, void *out)
 {
+    sov_flavor *f = out;
+
     memset(f, 0, sizeof(*f));
     sov_db_copy(f->id, sizeof(f->id), r, i, 0);
     sov_db_copy(f->name, sizeof(f->name), r, i, 1);
@@ -60,38 +62,22 @@ repo_flavor_insert(sov_dbconn *c, const sov_flavor *in, sov_flavor *ret, sov_err
 int
 repo_flavor_get(sov_dbconn *c, const char *id_or_name, sov_flavor *ret, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id_or_name };
 
-    if (sov_db_query(c, SQL_FLAVOR_GET, 1, params, &res, err) < 0)
-        return -1;
-    if (PQntuples(res) == 0)
-        return sov_error_set(err, SOV_E_NOT_FOUND, "flavor '%s' does not exist", id_or_name);
-    row_flavor(res, 0, ret);
-    return 0;
+    return sov_db_one(c, SQL_FLAVOR_GET, 1, params, row_flavor, ret, "flavor", id_or_name, err);
 }
 
 int
 repo_flavor_list(sov_dbconn *c, const char *after, unsigned limit, sov_flavor_page *ret,
                  sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
     char lim[16];
     const char *params[] = { after ? after : "", lim };
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    if (sov_db_query(c, SQL_FLAVOR_LIST, 2, params, &res, err) < 0)
-        return -1;
-    ret->n = (size_t) PQntuples(res);
-    ret->items = calloc(ret->n + 1, sizeof(*ret->items));
-    if (!ret->items)
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    for (size_t i = 0; i < ret->n; i++)
-        row_flavor(res, (int) i, &ret->items[i]);
-    ret->next_after[0] = '\0';
-    if (ret->n > 0 && ret->n == limit)
-        snprintf(ret->next_after, sizeof(ret->next_after), "%s", ret->items[ret->n - 1].name);
-    return 0;
+    return sov_db_page(c, SQL_FLAVOR_LIST, 2, params, sizeof(*ret->items), row_flavor, limit,
+                       1, (void **) &ret->items, &ret->n, ret->next_after,
+                       sizeof(ret->next_after), err);
 }
 
 int
@@ -181,8 +167,10 @@ rejected_count(const char *json, const char *key)
 }
 
 static void
-row_instance(const PGresult *r, int i, sov_instance *x)
+row_instance(const PGresult *r, int i, void *out)
 {
+    sov_instance *x = out;
+
     memset(x, 0, sizeof(*x));
     sov_db_copy(x->id, sizeof(x->id), r, i, 0);
     sov_db_copy(x->tenant_id, sizeof(x->tenant_id), r, i, 1);
@@ -314,23 +302,13 @@ repo_instance_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
                    const char *region, const char *state, const char *name, const char *after,
                    unsigned limit, sov_instance_page *ret, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
     char lim[16];
     const char *params[] = { tenant_id, workspace, region, state, name, after, lim };
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    if (sov_db_query(c, SQL_INSTANCE_LIST, 7, params, &res, err) < 0)
-        return -1;
-    ret->n = (size_t) PQntuples(res);
-    ret->items = calloc(ret->n + 1, sizeof(*ret->items));
-    if (!ret->items)
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    for (size_t i = 0; i < ret->n; i++)
-        row_instance(res, (int) i, &ret->items[i]);
-    ret->next_after[0] = '\0';
-    if (ret->n > 0 && ret->n == limit)
-        snprintf(ret->next_after, sizeof(ret->next_after), "%s", ret->items[ret->n - 1].id);
-    return 0;
+    return sov_db_page(c, SQL_INSTANCE_LIST, 7, params, sizeof(*ret->items), row_instance, limit,
+                       0, (void **) &ret->items, &ret->n, ret->next_after,
+                       sizeof(ret->next_after), err);
 }
 
 int

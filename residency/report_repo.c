@@ -252,8 +252,10 @@ static const char SQL_REPORT_FINISH[] =
     " WHERE id = $1 RETURNING 1";
 
 static void
-row_report(const PGresult *r, int i, sov_report *x)
+row_report(const PGresult *r, int i, void *out)
 {
+    sov_report *x = out;
+
     memset(x, 0, sizeof(*x));
     sov_db_copy(x->id, sizeof(x->id), r, i, 0);
     sov_db_copy(x->tenant_id, sizeof(x->tenant_id), r, i, 1);
@@ -295,38 +297,22 @@ int
 repo_report_get(sov_dbconn *c, const char *tenant_id, const char *id, sov_report *ret,
                 sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id, tenant_id };
 
-    if (sov_db_query(c, SQL_REPORT_GET, 2, params, &res, err) < 0)
-        return -1;
-    if (PQntuples(res) == 0)
-        return sov_error_set(err, SOV_E_NOT_FOUND, "report '%s' does not exist", id);
-    row_report(res, 0, ret);
-    return 0;
+    return sov_db_one(c, SQL_REPORT_GET, 2, params, row_report, ret, "report", id, err);
 }
 
 int
 repo_report_list(sov_dbconn *c, const char *tenant_id, const char *after, unsigned limit,
                  sov_report_page *ret, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
     char lim[16];
     const char *params[] = { tenant_id, after, lim };
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    if (sov_db_query(c, SQL_REPORT_LIST, 3, params, &res, err) < 0)
-        return -1;
-    ret->n = (size_t) PQntuples(res);
-    ret->items = calloc(ret->n + 1, sizeof(*ret->items));
-    if (!ret->items)
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    for (size_t i = 0; i < ret->n; i++)
-        row_report(res, (int) i, &ret->items[i]);
-    ret->next_after[0] = '\0';
-    if (limit > 0 && ret->n == limit)
-        snprintf(ret->next_after, sizeof(ret->next_after), "%s", ret->items[ret->n - 1].id);
-    return 0;
+    return sov_db_page(c, SQL_REPORT_LIST, 3, params, sizeof(*ret->items), row_report, limit,
+                       0, (void **) &ret->items, &ret->n, ret->next_after,
+                       sizeof(ret->next_after), err);
 }
 
 int

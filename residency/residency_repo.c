@@ -51,8 +51,10 @@ static const char SQL_RECORD_INSERT[] =
     " $15::jsonb, $16, NULLIF($17, '')::uuid)";
 
 static void
-row_region(const PGresult *r, int i, sov_region *g)
+row_region(const PGresult *r, int i, void *out)
 {
+    sov_region *g = out;
+
     memset(g, 0, sizeof(*g));
     sov_db_copy(g->code, sizeof(g->code), r, i, 0);
     sov_db_copy(g->name, sizeof(g->name), r, i, 1);
@@ -99,39 +101,23 @@ repo_region_insert(sov_dbconn *c, const sov_region *r, sov_error *err)
 int
 repo_region_get(sov_dbconn *c, const char *code, sov_region *ret, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
     const char *params[] = { code };
 
-    if (sov_db_query(c, SQL_REGION_GET, 1, params, &res, err) < 0)
-        return -1;
-    if (PQntuples(res) == 0)
-        return sov_error_set(err, SOV_E_NOT_FOUND, "region '%s' does not exist", code);
-    row_region(res, 0, ret);
-    return 0;
+    return sov_db_one(c, SQL_REGION_GET, 1, params, row_region, ret, "region", code, err);
 }
 
 int
 repo_region_list(sov_dbconn *c, const char *after, unsigned limit, sov_region_page *ret,
                  sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
     char lim[16];
     /* limit 0: all of them (LIMIT NULL). */
     const char *params[] = { after ? after : "", limit ? lim : NULL };
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    if (sov_db_query(c, SQL_REGION_LIST, 2, params, &res, err) < 0)
-        return -1;
-    ret->n = (size_t) PQntuples(res);
-    ret->items = calloc(ret->n + 1, sizeof(*ret->items));
-    if (!ret->items)
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    for (size_t i = 0; i < ret->n; i++)
-        row_region(res, (int) i, &ret->items[i]);
-    ret->next_after[0] = '\0';
-    if (limit > 0 && ret->n == limit)
-        snprintf(ret->next_after, sizeof(ret->next_after), "%s", ret->items[ret->n - 1].code);
-    return 0;
+    return sov_db_page(c, SQL_REGION_LIST, 2, params, sizeof(*ret->items), row_region, limit,
+                       0, (void **) &ret->items, &ret->n, ret->next_after,
+                       sizeof(ret->next_after), err);
 }
 
 int
