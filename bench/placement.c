@@ -23,6 +23,8 @@
 #include "sov/log.h"
 #include "sov/migrate.h"
 
+#include "common.h"
+
 /* The scheduler's queries, copied from compute/placement_repo.c for EXPLAIN and for timing
  * them alone: keep the two in step. */
 #define AFFINITY_TAKEN                                                                   \
@@ -140,20 +142,12 @@ die(const char *what, const sov_error *err)
     exit(1);
 }
 
-static double
-now_ms(void)
+/* A statement outside the scratch database (create, drop); exits when it fails. */
+static void
+admin_or_die(const char *url, const char *sql)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
+    if (!bench_admin("bench/placement", url, sql))
+        exit(1);
 }
 
 /* Sorts v. */
@@ -162,62 +156,8 @@ percentile(double *v, size_t n, unsigned pct)
 {
     size_t k = (n * pct + 99) / 100;
 
-    qsort(v, n, sizeof(v[0]), cmp_double);
+    qsort(v, n, sizeof(v[0]), bench_cmp_double);
     return v[k > 0 ? k - 1 : 0];
-}
-
-/* The connection string url with its database replaced (the rest as given). */
-static char *
-with_dbname(const char *url, const char *dbname)
-{
-    char *err = NULL, *out;
-    PQconninfoOption *opts = PQconninfoParse(url, &err);
-    size_t cap = 4096, len = 0;
-
-    if (!opts) {
-        fprintf(stderr, "bench/placement: bad connection string: %s\n", err ? err : "");
-        exit(2);
-    }
-    out = calloc(1, cap);
-    if (!out)
-        exit(1);
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        const char *v = strcmp(o->keyword, "dbname") == 0 ? dbname : o->val;
-        if (!v)
-            continue;
-        len += (size_t) snprintf(out + len, len < cap ? cap - len : 0, "%s='", o->keyword);
-        for (const char *p = v; *p && len + 4 < cap; p++) {
-            if (*p == '\'' || *p == '\\')
-                out[len++] = '\\';
-            out[len++] = *p;
-        }
-        len += (size_t) snprintf(out + len, len < cap ? cap - len : 0, "' ");
-    }
-    if (len >= cap) {
-        fprintf(stderr, "bench/placement: connection string too long\n");
-        exit(2);
-    }
-    PQconninfoFree(opts);
-    return out;
-}
-
-static void
-admin(const char *url, const char *sql)
-{
-    PGconn *c = PQconnectdb(url);
-    PGresult *r;
-
-    if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "bench/placement: cannot connect: %s", PQerrorMessage(c));
-        exit(1);
-    }
-    r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        fprintf(stderr, "bench/placement: %s: %s", sql, PQerrorMessage(c));
-        exit(1);
-    }
-    PQclear(r);
-    PQfinish(c);
 }
 
 /* One statement on c; exits on error. */
@@ -321,9 +261,9 @@ time_sql(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
          unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        double t0 = now_ms();
+        double t0 = (bench_now_s() * 1e3);
         PQclear(run(c, sql, nparams, params));
-        v[i] = now_ms() - t0;
+        v[i] = (bench_now_s() * 1e3) - t0;
     }
     return percentile(v, n, 50);
 }
@@ -349,9 +289,9 @@ measure(unsigned decisions, figures *f)
     for (unsigned i = 0; i < decisions; i++) {
         sov_place_request r = random_request();
         sov_placement p;
-        double t0 = now_ms();
+        double t0 = (bench_now_s() * 1e3);
         int rc = sov_placement_dry_run(&ctx, &r, &p, &err);
-        v[i] = now_ms() - t0;
+        v[i] = (bench_now_s() * 1e3) - t0;
         if (rc < 0 && err.code != SOV_E_CAPACITY && err.code != SOV_E_RESIDENCY)
             die("dry run", &err);
         f->found += rc == 0;
@@ -369,9 +309,9 @@ measure(unsigned decisions, figures *f)
         int rc;
 
         PQclear(run(c, "BEGIN", 0, NULL));
-        t0 = now_ms();
+        t0 = (bench_now_s() * 1e3);
         rc = sov_placement_claim(c, &ctx, &r, &p, &err);
-        v[i] = now_ms() - t0;
+        v[i] = (bench_now_s() * 1e3) - t0;
         if (rc < 0 && err.code != SOV_E_CAPACITY && err.code != SOV_E_RESIDENCY)
             die("claim", &err);
         PQclear(run(c, "ROLLBACK", 0, NULL));
@@ -520,9 +460,9 @@ main(int argc, char **argv)
     sov_log_set_level(SOV_LOG_WARN);
     snprintf(name, sizeof(name), "sov_bench_placement_%d", (int) getpid());
     snprintf(create, sizeof(create), "CREATE DATABASE %s", name);
-    admin_url = with_dbname(o.url, "postgres");
-    bench_url = with_dbname(o.url, name);
-    admin(admin_url, create);
+    admin_url = bench_with_dbname("bench/placement", o.url, "postgres");
+    bench_url = bench_with_dbname("bench/placement", o.url, name);
+    admin_or_die(admin_url, create);
     snprintf(drop_sql, sizeof(drop_sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
     open_scratch(bench_url, o.pack, &cfg);
 
@@ -551,7 +491,7 @@ main(int argc, char **argv)
     if (o.keep)
         printf("\nkept database %s\n", name);
     else
-        admin(admin_url, drop_sql);
+        admin_or_die(admin_url, drop_sql);
     free(admin_url);
     free(bench_url);
     return 0;

@@ -32,6 +32,8 @@
 #include "sov/ops.h"
 #include "sov/residency.h"
 
+#include "common.h"
+
 #define FROM "2026-01-03T00:00:00Z"
 #define TO "2026-02-10T00:00:00Z"
 #define ROUNDS_MAX 9
@@ -129,20 +131,14 @@ die(const char *what, const sov_error *err)
     exit(1);
 }
 
-static double
-now_s(void)
+/* A statement outside the scratch database (create, drop); exits when it fails. */
+static void
+admin_or_die(const char *url, const char *sql)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
+    if (!bench_admin("bench/report", url, sql)) {
+        drop_scratch();
+        exit(1);
+    }
 }
 
 /* The median of v[0..n), v left as it is. */
@@ -152,66 +148,8 @@ median(const double *v, unsigned n)
     double sorted[ROUNDS_MAX];
 
     memcpy(sorted, v, n * sizeof(v[0]));
-    qsort(sorted, n, sizeof(sorted[0]), cmp_double);
+    qsort(sorted, n, sizeof(sorted[0]), bench_cmp_double);
     return sorted[n / 2];
-}
-
-/* The connection string url with its database replaced (the rest as given). */
-static char *
-with_dbname(const char *url, const char *dbname)
-{
-    char *err = NULL, *out;
-    PQconninfoOption *opts = PQconninfoParse(url, &err);
-    size_t cap = 4096, len = 0;
-
-    if (!opts) {
-        fprintf(stderr, "bench/report: bad connection string: %s\n", err ? err : "");
-        exit(2);
-    }
-    out = calloc(1, cap);
-    if (!out)
-        exit(1);
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        const char *v = strcmp(o->keyword, "dbname") == 0 ? dbname : o->val;
-        if (!v)
-            continue;
-        len += (size_t) snprintf(out + len, len < cap ? cap - len : 0, "%s='", o->keyword);
-        for (const char *p = v; *p && len + 4 < cap; p++) {
-            if (*p == '\'' || *p == '\\')
-                out[len++] = '\\';
-            out[len++] = *p;
-        }
-        len += (size_t) snprintf(out + len, len < cap ? cap - len : 0, "' ");
-    }
-    if (len >= cap) {
-        fprintf(stderr, "bench/report: connection string too long\n");
-        exit(2);
-    }
-    PQconninfoFree(opts);
-    return out;
-}
-
-static void
-admin(const char *url, const char *sql)
-{
-    PGconn *c = PQconnectdb(url);
-    PGresult *r;
-
-    if (PQstatus(c) != CONNECTION_OK) {
-        fprintf(stderr, "bench/report: cannot connect: %s", PQerrorMessage(c));
-        drop_scratch();
-        exit(1);
-    }
-    r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        fprintf(stderr, "bench/report: %s: %s", sql, PQerrorMessage(c));
-        PQclear(r);
-        PQfinish(c);
-        drop_scratch();
-        exit(1);
-    }
-    PQclear(r);
-    PQfinish(c);
 }
 
 /* One statement on c; exits on error. */
@@ -304,11 +242,11 @@ on_step(void *arg, const char *what, int progress, sov_error *err)
     (void) progress;
     (void) err;
     if (strncmp(what, "assembling", 10) == 0)
-        s->assembling = now_s();
+        s->assembling = bench_now_s();
     else if (strncmp(what, "signing", 7) == 0)
-        s->signing = now_s();
+        s->signing = bench_now_s();
     else if (strncmp(what, "storing", 7) == 0)
-        s->storing = now_s();
+        s->storing = bench_now_s();
     return 0;
 }
 
@@ -329,10 +267,10 @@ build_once(const char *format, sov_report *ret, steps *st, peaks *pk)
     peaks_reset();
     mem_now(&m);
     pk->hwm_before_kb = m.hwm_kb;
-    st->t0 = now_s();
+    st->t0 = bench_now_s();
     if (sov_report_build(&ctx, r.id, on_step, st, &err) < 0)
         die("build the report", &err);
-    t = now_s() - st->t0;
+    t = bench_now_s() - st->t0;
     mem_now(&m);
     pk->hwm_kb = m.hwm_kb;
     pk->anon_kb = atomic_load(&sampler.anon_kb);
@@ -358,7 +296,7 @@ copy_once(const char *url, long long *rows, long long *bytes)
         die("connect for COPY", NULL);
     PQclear(PQexec(c, "SET ROLE sovereign_app"));
     *rows = *bytes = 0;
-    t0 = now_s();
+    t0 = bench_now_s();
     r = PQexec(c, SQL_COPY);
     if (PQresultStatus(r) != PGRES_COPY_OUT) {
         fprintf(stderr, "bench/report: COPY: %s", PQerrorMessage(c));
@@ -374,7 +312,7 @@ copy_once(const char *url, long long *rows, long long *bytes)
     if (n != -1 || PQresultStatus(r) != PGRES_COMMAND_OK)
         die("COPY did not finish", NULL);
     PQclear(r);
-    t0 = now_s() - t0;
+    t0 = bench_now_s() - t0;
     PQfinish(c);
     return t0;
 }
@@ -435,7 +373,7 @@ open_scratch(const char *bench_url, unsigned records, sov_config *cfg)
     sov_db *owner = NULL;
     sov_dbconn *c = NULL;
     unsigned applied = 0;
-    double t0 = now_s();
+    double t0 = bench_now_s();
 
     snprintf(state_dir, sizeof(state_dir), "/var/tmp/sov-bench-report-XXXXXX");
     if (!mkdtemp(state_dir)) {
@@ -466,7 +404,7 @@ open_scratch(const char *bench_url, unsigned records, sov_config *cfg)
     sov_db_release(c);
     sov_db_free(owner);
     printf("bench/report: %u residency records (%u instances, 10 tenants) written in %.1f s\n",
-           records, records / 4, now_s() - t0);
+           records, records / 4, bench_now_s() - t0);
 
     o.role = "sovereign_app";
     if (sov_db_new(&o, &db, &err) < 0 || sov_signing_init(db, state_dir, &err) < 0)
@@ -506,9 +444,9 @@ main(int argc, char **argv)
     sov_log_set_level(SOV_LOG_WARN);
     snprintf(name, sizeof(name), "sov_bench_report_%d", (int) getpid());
     snprintf(create, sizeof(create), "CREATE DATABASE %s", name);
-    admin_url = with_dbname(o.url, "postgres");
-    bench_url = with_dbname(o.url, name);
-    admin(admin_url, create);
+    admin_url = bench_with_dbname("bench/report", o.url, "postgres");
+    bench_url = bench_with_dbname("bench/report", o.url, name);
+    admin_or_die(admin_url, create);
     snprintf(drop_sql, sizeof(drop_sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
     open_scratch(bench_url, o.records, &cfg);
 
