@@ -65,48 +65,6 @@ pool_cleanup_now(void)
     tl_sh("virsh -q -c " URI " pool-undefine '%s' >/dev/null 2>&1", pool);
 }
 
-static void
-assert_traversable(const char *dir)
-{
-    char path[600];
-    struct stat st = { 0 };
-
-    snprintf(path, sizeof(path), "%s", dir);
-    for (char *slash; (slash = strrchr(path, '/')) && slash != path; *slash = '\0') {
-        ck_assert_msg(stat(path, &st) == 0 && (st.st_mode & S_IXOTH),
-                      "libvirt-qemu cannot pass through %s (mode %o): make SOV_TEST_TMPDIR's "
-                      "folders world-traversable", path, (unsigned) st.st_mode & 07777);
-    }
-}
-
-/* A /24 in 10.0.0.0/8 that no libvirt network, interface address or route of this machine
- * uses: the NAT network sovd defines must not shadow anything. */
-static void
-pick_subnet(void)
-{
-    int rc;
-    char *used = tl_sh_out(&rc, "{ ip -4 -o addr show; ip -4 route show;"
-                             " for n in $(virsh -q -c " URI " net-list --all --name); do"
-                             " virsh -q -c " URI " net-dumpxml \"$n\"; done; }");
-    unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
-
-    ck_assert_msg(rc == 0, "could not list the machine's networks: %s", used);
-    for (int tries = 0; tries < 1000; tries++) {
-        unsigned a = 16 + (unsigned) rand_r(&seed) % 224, b = (unsigned) rand_r(&seed) % 256;
-        char needle[24];
-
-        snprintf(subnet, sizeof(subnet), "10.%u.%u.", a, b);
-        snprintf(needle, sizeof(needle), "10.%u.", a);
-        /* Avoid the whole 10.a/16 when anything of it is in use: routes may be wider. */
-        if (!strstr(used, needle)) {
-            snprintf(cidr, sizeof(cidr), "10.%u.%u.0/24", a, b);
-            free(used);
-            return;
-        }
-    }
-    ck_abort_msg("no free 10.x.y.0/24 for the test's NAT network");
-}
-
 /* ---- fixture ---- */
 
 static void
@@ -126,7 +84,7 @@ setup(void)
     /* libvirt-qemu reads the disks in tmp/pool (DAC: libvirt chowns the image files to it,
      * never the folders), so every folder above must let others through. */
     ck_assert_int_eq(chmod(tmp, 0755), 0);
-    assert_traversable(tmp);
+    tl_assert_traversable(tmp);
     snprintf(pool, sizeof(pool), "sovtest-%d-%04x", (int) getpid(),
              (unsigned) rand_r(&seed) & 0xffff);
     snprintf(net, sizeof(net), "sovt%d", (int) getpid());
@@ -134,7 +92,7 @@ setup(void)
     out = tl_sh_out(&rc, "virsh -q -c " URI " net-info '%s'", net);
     ck_assert_msg(rc != 0, "a network '%s' exists already on " URI ": %s", net, out);
     free(out);
-    pick_subnet();
+    tl_free_subnet(URI, cidr, subnet);
     /* Registered before anything exists, so a failure at any point leaves nothing. */
     tl_libvirt_pool_cleanup_at_exit(URI, pool);
     snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " net-destroy '%s';"

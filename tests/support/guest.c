@@ -144,3 +144,43 @@ tl_console_expect(tl_console_reader reader, void *arg, const char *marker, unsig
     }
     return found;
 }
+
+void
+tl_free_subnet(const char *uri, char cidr[32], char prefix[16])
+{
+    int rc;
+    char *used = tl_sh_out(&rc, "{ ip -4 -o addr show; ip -4 route show;"
+                           " for n in $(virsh -q -c '%s' net-list --all --name); do"
+                           " virsh -q -c '%s' net-dumpxml \"$n\"; done; }", uri, uri);
+    unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
+
+    ck_assert_msg(rc == 0, "could not list the machine's networks: %s", used);
+    for (int tries = 0; tries < 1000; tries++) {
+        unsigned a = 16 + (unsigned) rand_r(&seed) % 224, b = (unsigned) rand_r(&seed) % 256;
+        char needle[24];
+
+        snprintf(needle, sizeof(needle), "10.%u.", a);
+        if (!strstr(used, needle)) {
+            snprintf(cidr, 32, "10.%u.%u.0/24", a, b);
+            if (prefix)
+                snprintf(prefix, 16, "10.%u.%u.", a, b);
+            free(used);
+            return;
+        }
+    }
+    ck_abort_msg("no free 10.x.y.0/24 for the test's NAT network");
+}
+
+void
+tl_assert_traversable(const char *dir)
+{
+    char path[600];
+    struct stat st = { 0 };
+
+    snprintf(path, sizeof(path), "%s", dir);
+    for (char *slash; (slash = strrchr(path, '/')) && slash != path; *slash = '\0') {
+        ck_assert_msg(stat(path, &st) == 0 && (st.st_mode & S_IXOTH),
+                      "libvirt-qemu cannot pass through %s (mode %o): make SOV_TEST_TMPDIR's "
+                      "folders world-traversable", path, (unsigned) st.st_mode & 07777);
+    }
+}

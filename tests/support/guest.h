@@ -45,4 +45,14 @@ char *tl_console_wait(tl_console_reader reader, void *arg, const char *marker,
 char *tl_console_expect(tl_console_reader reader, void *arg, const char *marker,
                         unsigned timeout_s);
 
+/* A /24 in 10.0.0.0/8 that no libvirt network (on uri), interface address or route of this
+ * machine uses, so the NAT network sovd defines shadows nothing: cidr gets "10.a.b.0/24" and
+ * prefix (may be NULL) "10.a.b.". The whole 10.a/16 is avoided when anything in it is in use
+ * (routes may be wider). Fails the test when none is free. */
+void tl_free_subnet(const char *uri, char cidr[32], char prefix[16]);
+
+/* Fail the test unless every folder above dir is world-traversable: libvirt-qemu opens the
+ * disks and logs kept there. */
+void tl_assert_traversable(const char *dir);
+
 #endif
