@@ -74,8 +74,10 @@ split_models(const char *joined, sov_hv_node *n)
 }
 
 static void
-row_host(const PGresult *r, int i, sov_host *h)
+row_host(const PGresult *r, int i, void *out)
 {
+    sov_host *h = out;
+
     memset(h, 0, sizeof(*h));
     sov_db_copy(h->id, sizeof(h->id), r, i, 0);
     sov_db_copy(h->name, sizeof(h->name), r, i, 1);
@@ -110,14 +112,7 @@ static int
 one_host(sov_dbconn *c, const char *sql, int n, const char *const *params, const char *key,
          sov_host *ret, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
-
-    if (sov_db_query(c, sql, n, params, &res, err) < 0)
-        return -1;
-    if (PQntuples(res) == 0)
-        return sov_error_set(err, SOV_E_NOT_FOUND, "host '%s' does not exist", key);
-    row_host(res, 0, ret);
-    return 0;
+    return sov_db_one(c, sql, n, params, row_host, ret, "host", key, err);
 }
 
 int

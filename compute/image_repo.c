@@ -190,25 +190,13 @@ repo_image_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
                 const char *region, const char *after, unsigned limit, sov_image_page *ret,
                 sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
     char lim[16];
     const char *params[] = { tenant_id, workspace, region, after, lim };
-    int n;
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    if (sov_db_query(c, SQL_IMAGE_LIST, 5, params, &res, err) < 0)
-        return -1;
-    n = PQntuples(res);
-    ret->items = calloc((size_t) n + 1, sizeof(*ret->items));
-    if (!ret->items)
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    for (int i = 0; i < n; i++)
-        row_image(res, i, &ret->items[i]);
-    ret->n = (size_t) n;
-    ret->next_after[0] = '\0';
-    if (limit > 0 && (unsigned) n == limit)
-        sov_db_copy(ret->next_after, sizeof(ret->next_after), res, n - 1, 0);
-    return 0;
+    return sov_db_page(c, SQL_IMAGE_LIST, 5, params, sizeof(*ret->items), row_image, limit, 0,
+                       (void **) &ret->items, &ret->n, ret->next_after,
+                       sizeof(ret->next_after), err);
 }
 
 int

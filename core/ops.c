@@ -78,8 +78,10 @@ static const char SQL_RETRY[] =
     " WHERE id = $1 AND locked_by = $2 AND attempts = $3::int RETURNING 1";
 
 static void
-row_op(const PGresult *r, int i, sov_op *o)
+row_op(const PGresult *r, int i, void *out)
 {
+    sov_op *o = out;
+
     memset(o, 0, sizeof(*o));
     sov_db_copy(o->id, sizeof(o->id), r, i, 0);
     sov_db_copy(o->tenant_id, sizeof(o->tenant_id), r, i, 1);
@@ -123,18 +125,14 @@ int
 sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;
-    sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id, sov_ctx_is_operator(ctx) || !ctx->who ? NULL
                                                                         : ctx->who->tenant_id };
 
     if (!sov_uuid_valid(id))
         return sov_error_set(err, SOV_E_NOT_FOUND, "operation '%s' does not exist", id);
-    if (sov_db_acquire(ctx->db, &c, err) < 0 || sov_db_query(c, SQL_GET, 2, params, &res, err) < 0)
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    if (PQntuples(res) == 0)
-        return sov_error_set(err, SOV_E_NOT_FOUND, "operation '%s' does not exist", id);
-    row_op(res, 0, ret);
-    return 0;
+    return sov_db_one(c, SQL_GET, 2, params, row_op, ret, "operation", id, err);
 }
 
 int
@@ -142,7 +140,6 @@ sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char
             unsigned limit, sov_op_page *ret, sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;
-    sov_autoptr(PGresult) res = NULL;
     char lim[16];
     const char *params[] = { sov_ctx_is_operator(ctx) || !ctx->who ? NULL : ctx->who->tenant_id,
                              resource_id, state, after, lim };
@@ -150,19 +147,11 @@ sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char
     if (after && !sov_uuid_valid(after))
         return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link");
     snprintf(lim, sizeof(lim), "%u", limit ? limit : 100);
-    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-        sov_db_query(c, SQL_LIST, 5, params, &res, err) < 0)
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    ret->n = (size_t) PQntuples(res);
-    ret->items = calloc(ret->n + 1, sizeof(*ret->items));
-    if (!ret->items)
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    for (size_t i = 0; i < ret->n; i++)
-        row_op(res, (int) i, &ret->items[i]);
-    ret->next_after[0] = '\0';
-    if (ret->n > 0 && ret->n == (size_t) atoi(lim))
-        snprintf(ret->next_after, sizeof(ret->next_after), "%s", ret->items[ret->n - 1].id);
-    return 0;
+    return sov_db_page(c, SQL_LIST, 5, params, sizeof(*ret->items), row_op, limit ? limit : 100,
+                       0, (void **) &ret->items, &ret->n, ret->next_after,
+                       sizeof(ret->next_after), err);
 }
 
 /* ---- workers ---- */
