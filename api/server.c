@@ -492,12 +492,6 @@ classify(sov_server *s, sov_request *req)
     }
     in->slot = sov_router_index(s->router, req->route);
     in->kind = K_ROUTE;
-    if (!method_has_body(method))
-        return;
-    if (req->route->flags & SOV_ROUTE_STREAM) {
-        in->body_expected = true;   /* checked in stream_begin, after who is asking */
-        return;
-    }
 
     const char *cl = sov_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
     const char *te = sov_request_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
@@ -508,6 +502,22 @@ classify(sov_server *s, sov_request *req)
         len = strtoull(cl, &end, 10);
         if (errno || end == cl)
             len = ULLONG_MAX;
+    }
+    if (!method_has_body(method)) {
+        /* A body where none is read would be dropped without a word: say so instead (its
+         * sender meant something by it, a filter or a "force" flag). */
+        if (len > 0 || te) {
+            char detail[160];
+            in->body_expected = true;
+            snprintf(detail, sizeof(detail), "%s requests take no body; parameters go in the "
+                     "path or the query", method);
+            early(req, 400, "/problems/unexpected-body", "request takes no body", detail);
+        }
+        return;
+    }
+    if (req->route->flags & SOV_ROUTE_STREAM) {
+        in->body_expected = true;   /* checked in stream_begin, after who is asking */
+        return;
     }
     in->body_expected = len > 0 || te;
     if (len > s->cfg->max_body_bytes) {

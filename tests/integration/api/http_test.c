@@ -240,6 +240,27 @@ START_TEST(too_many_query_parameters_end_the_connection_at_once)
 }
 END_TEST
 
+/* GET and DELETE read no body: one sent anyway is a 400 saying so, not silently dropped; an
+ * empty one (Content-Length: 0) is no body. */
+START_TEST(a_body_on_a_get_or_delete_is_400)
+{
+    const char *json[] = { "Content-Type: application/json", NULL };
+    const char *empty[] = { "Content-Length: 0", NULL };
+    tl_resp r;
+
+    request("GET", "/items/1", json, "{\"force\":true}", &r);
+    tl_assert_problem(&r, 400, "/problems/unexpected-body");
+    ck_assert_msg(strstr(r.body, "GET requests take no body"), "%s", r.body);
+    tl_resp_free(&r);
+    request("DELETE", "/items/1", json, "{\"force\":true}", &r);
+    tl_assert_problem(&r, 400, "/problems/unexpected-body");
+    tl_resp_free(&r);
+    request("DELETE", "/items/1", empty, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    tl_resp_free(&r);
+}
+END_TEST
+
 START_TEST(sane_request_id_is_echoed_and_insane_one_replaced)
 {
     tl_resp r;
@@ -690,6 +711,7 @@ main(void)
     tcase_add_test(tc, path_and_query_parameters_reach_the_handler);
     tcase_add_test(tc, undeclared_or_repeated_query_parameters_are_400);
     tcase_add_test(tc, too_many_query_parameters_end_the_connection_at_once);
+    tcase_add_test(tc, a_body_on_a_get_or_delete_is_400);
     tcase_add_test(tc, sane_request_id_is_echoed_and_insane_one_replaced);
     tcase_add_test(tc, unknown_route_is_404_problem);
     tcase_add_test(tc, wrong_method_is_405_with_allow);
