@@ -225,7 +225,9 @@ image_fetch_check_url(const sov_config *cfg, const char *url, const char *field,
     if (strncasecmp(url, "file://", 7) == 0) {
         if (!cfg->image_allow_file_urls)
             return sov_error_invalid(err, field, "%s: file:// URLs are not allowed here; use "
-                                                 "http:// or https://", field);
+                                                 "http:// or https://, or create the image "
+                                                 "without %s and upload the file with "
+                                                 "PUT /v1/images/{id}/file", field, field);
         if (url[7] != '/')
             return sov_error_invalid(err, field, "%s: a file:// URL must name an absolute "
                                                  "path (file:///...)", field);

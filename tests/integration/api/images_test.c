@@ -561,6 +561,8 @@ START_TEST(file_urls_are_refused_unless_allowed)
     tl_call(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, &r);
     assert_invalid_field(&r, "source_url");
     ck_assert_msg(strstr(r.body, "file://"), "%s", r.body);
+    /* The refusal shows the way that works everywhere: an upload. */
+    ck_assert_msg(strstr(r.body, "PUT /v1/images/{id}/file"), "%s", r.body);
     tl_resp_free(&r);
     ck_assert_int_eq(sql_count("SELECT count(*) FROM images"), 0);
     ck_assert_int_eq(sql_count("SELECT count(*) FROM operations"), 0);
