@@ -26,7 +26,7 @@
 #include "sov/crypto.h"
 #include "testlib.h"
 
-#define OP_WAIT_S 60
+#define OP_WAIT_S 120     /* a 1,000,000-record report under a loaded suite */
 #define PERIOD "\"from\":\"2025-03-01T00:00:00Z\",\"to\":\"2025-03-03T00:00:00Z\""
 #define EU_POLICY "{\"jurisdictions\":[\"EU\"],\"countries\":[],\"regions\":[]}"
 #define CSV_COLUMNS "resource_type,resource_id,tenant_id,start,end,host,region,country," \
