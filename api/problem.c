@@ -79,6 +79,13 @@ sov_api_error_status(sov_errcode code)
 enum MHD_Result
 sov_api_reply_problem(sov_request *req, const sov_error *err)
 {
+    return sov_api_reply_problem_with(req, err, NULL);
+}
+
+enum MHD_Result
+sov_api_reply_problem_with(sov_request *req, const sov_error *err, json_t *members)
+{
+    sov_autoptr(json_t) extra = members;
     const struct problem *p = lookup(err->code);
     sov_autoptr(json_t) body = NULL;
     char detail[sizeof(err->msg) + 96];
@@ -114,6 +121,9 @@ sov_api_reply_problem(sov_request *req, const sov_error *err)
                                                "used", (json_int_t) err->quota.used,
                                                "requested",
                                                (json_int_t) err->quota.requested));
+    /* Extension members never replace the standard ones. */
+    if (body && extra && p->status < 500)
+        json_object_update_missing(body, extra);
     if (!body)
         return sov_api_reply_bytes(req, 500, "application/problem+json", "{}", 2);
     return sov_api_reply_json_as(req, p->status, body, "application/problem+json");

@@ -183,7 +183,8 @@ sov_handle_report_document(sov_request *req)
     if (sov_report_open(&req->ctx, sov_request_param(req, "id"), &r, &reader, &err) < 0)
         return sov_api_reply_problem(req, &err);
     json = strcmp(r.format, "json") == 0;
-    /* The response owns the reader (and its pooled connection) until it is done. */
+    /* The response owns the reader until it is done; the reader holds no pooled connection
+     * while the client is slow to read. */
     resp = MHD_create_response_from_callback((uint64_t) r.size_bytes, 64 * 1024,
                                              document_read, reader, document_done);
     if (!resp) {

@@ -843,10 +843,18 @@ static const ctl_verb report_verbs[] = {
     { 0 },
 };
 
+/* What `instance create` takes (flavor, image, places, group), or raw sizes. */
 static const ctl_flag placement_flags[] = {
-    { .name = "vcpus", .type = CTL_T_INT, .opts = REQ, .metavar = "N", .help = "virtual CPUs" },
-    { .name = "memory-mib", .type = CTL_T_INT, .opts = REQ, .metavar = "MIB",
-      .help = "memory in MiB" },
+    { .name = "flavor", .type = CTL_T_STR, .metavar = "FLAVOR",
+      .help = "flavor name or id (instead of the sizes)" },
+    { .name = "image", .type = CTL_T_STR, .metavar = "IMAGE",
+      .help = "image name (in the workspace) or id: only its region" },
+    { .name = "workspace", .type = CTL_T_STR, .metavar = "WORKSPACE",
+      .help = "the image's workspace (default: default)" },
+    { .name = "vcpus", .type = CTL_T_INT, .metavar = "N",
+      .help = "virtual CPUs (without --flavor)" },
+    { .name = "memory-mib", .type = CTL_T_INT, .metavar = "MIB",
+      .help = "memory in MiB (without --flavor)" },
     { .name = "disk-gib", .type = CTL_T_INT, .metavar = "GIB", .help = "disk in GiB" },
     { .name = "gpus", .type = CTL_T_INT, .metavar = "N", .help = "GPUs" },
     { .name = "region", .type = CTL_T_STR, .metavar = "CODE", .help = "only this region" },
@@ -860,7 +868,7 @@ static const ctl_flag placement_flags[] = {
 };
 
 static const ctl_verb placement_verbs[] = {
-    { .name = "dry-run", .summary = "Where would a request land, and why (claims nothing)",
+    { .name = "dry-run", .summary = "Where would a create land, and why (claims nothing)",
       .kind = CTL_SEND, .method = "POST", .path = "/v1/placement/dry-run",
       .flags = placement_flags },
     { 0 },

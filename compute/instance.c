@@ -105,6 +105,66 @@ charge(sov_dbconn *c, const sov_instance *x, sov_error *err)
     return 0;
 }
 
+/* A create as the scheduler sees it: the workspace checked, the flavor (or, with none, the
+ * raw sizes) and the image resolved, the image's rules applied (active, its region, its
+ * disk), into r (whose strings point into a, f and img). The one place a create becomes a
+ * placement request: sov_instance_create and sov_instance_dry_run both use it, so a dry run
+ * decides what the create would. f and img are filled when a names them. */
+static int
+place_request(sov_dbconn *c, const char *tenant, const char *workspace,
+              const sov_instance_create_args *a, const sov_place_sizes *sizes,
+              sov_place_request *r, sov_flavor *f, sov_image *img, sov_error *err)
+{
+    long long image_gib;
+
+    memset(r, 0, sizeof(*r));
+    if (sov_workspace_check(c, tenant, workspace, err) < 0)
+        return -1;
+    if (a->flavor && repo_flavor_get(c, a->flavor, f, err) < 0) {
+        snprintf(err->field, sizeof(err->field), "flavor");
+        return err->code == SOV_E_NOT_FOUND ? (err->code = SOV_E_INVALID, -1) : -1;
+    }
+    r->tenant_id = tenant;
+    r->vcpus = a->flavor ? f->vcpus : sizes->vcpus;
+    r->memory_mib = a->flavor ? f->memory_mib : sizes->memory_mib;
+    r->disk_gib = a->flavor ? f->disk_gib : sizes->disk_gib;
+    r->gpus = a->flavor ? f->gpus : sizes->gpus;
+    r->region = a->region;
+    r->zone = a->zone;
+    r->country = a->country;
+    r->anti_affinity_group = a->anti_affinity_group;
+    if (!a->image)
+        return 0;
+    if (repo_image_find(c, tenant, workspace, a->image, img, err) < 0) {
+        snprintf(err->field, sizeof(err->field), "image");
+        return err->code == SOV_E_NOT_FOUND ? (err->code = SOV_E_INVALID, -1) : -1;
+    }
+    if (strcmp(img->state, "active") != 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "image '%s' is %s, not active yet",
+                             img->name, img->state);
+    /* An image lives in its region: instances boot where it is, and data never moves
+     * across regions behind the tenant's back. */
+    if (a->region && strcmp(a->region, img->region) != 0)
+        return sov_error_invalid(err, "region",
+                                 "image '%s' is in region '%s': create the instance there, or "
+                                 "import the image into '%s'", img->name, img->region,
+                                 a->region);
+    image_gib = (img->virtual_size_bytes + (1LL << 30) - 1) >> 30;
+    if (r->disk_gib < img->min_disk_gib || r->disk_gib < image_gib) {
+        if (a->flavor)
+            return sov_error_invalid(err, "flavor",
+                                     "flavor '%s' has a %lld GiB disk; image '%s' needs %lld "
+                                     "GiB", f->name, f->disk_gib, img->name,
+                                     img->min_disk_gib > image_gib ? img->min_disk_gib
+                                                                   : image_gib);
+        return sov_error_invalid(err, "disk_gib", "image '%s' needs %lld GiB of disk",
+                                 img->name,
+                                 img->min_disk_gib > image_gib ? img->min_disk_gib : image_gib);
+    }
+    r->image_region = img->region;
+    return 0;
+}
+
 static int
 create_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
@@ -114,33 +174,10 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     sov_flavor f;
     sov_image img;
     sov_placement p;
-    long long image_gib;
+    sov_place_request r;
 
-    if (sov_workspace_check(c, x->tenant_id, x->workspace, err) < 0)
+    if (place_request(c, x->tenant_id, x->workspace, a, NULL, &r, &f, &img, err) < 0)
         return -1;
-    if (repo_flavor_get(c, a->flavor, &f, err) < 0) {
-        snprintf(err->field, sizeof(err->field), "flavor");
-        return err->code == SOV_E_NOT_FOUND ? (err->code = SOV_E_INVALID, -1) : -1;
-    }
-    if (repo_image_find(c, x->tenant_id, x->workspace, a->image, &img, err) < 0) {
-        snprintf(err->field, sizeof(err->field), "image");
-        return err->code == SOV_E_NOT_FOUND ? (err->code = SOV_E_INVALID, -1) : -1;
-    }
-    if (strcmp(img.state, "active") != 0)
-        return sov_error_set(err, SOV_E_CONFLICT, "image '%s' is %s, not active yet",
-                             img.name, img.state);
-    /* An image lives in its region: instances boot where it is, and data never moves
-     * across regions behind the tenant's back. */
-    if (a->region && strcmp(a->region, img.region) != 0)
-        return sov_error_invalid(err, "region",
-                                 "image '%s' is in region '%s': create the instance there, or "
-                                 "import the image into '%s'", img.name, img.region, a->region);
-    image_gib = (img.virtual_size_bytes + (1LL << 30) - 1) >> 30;
-    if (f.disk_gib < img.min_disk_gib || f.disk_gib < image_gib)
-        return sov_error_invalid(err, "flavor",
-                                 "flavor '%s' has a %lld GiB disk; image '%s' needs %lld GiB",
-                                 f.name, f.disk_gib, img.name,
-                                 img.min_disk_gib > image_gib ? img.min_disk_gib : image_gib);
     snprintf(x->flavor_id, sizeof(x->flavor_id), "%s", f.id);
     snprintf(x->image_id, sizeof(x->image_id), "%s", img.id);
     x->vcpus = f.vcpus;
@@ -150,12 +187,9 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (sov_op_enqueue(c, ca->ctx, x->tenant_id, "instance.create", "instance", x->id, "",
                        ca->op, err) < 0)
         return -1;
-    sov_place_request r = {
-        .tenant_id = x->tenant_id, .vcpus = f.vcpus, .memory_mib = f.memory_mib,
-        .disk_gib = f.disk_gib, .gpus = f.gpus, .region = img.region, .zone = a->zone,
-        .country = a->country, .anti_affinity_group = a->anti_affinity_group,
-        .resource_type = "instance", .resource_id = x->id, .operation_id = ca->op->id,
-    };
+    r.resource_type = "instance";
+    r.resource_id = x->id;
+    r.operation_id = ca->op->id;
     if (sov_placement_claim(c, ca->ctx, &r, &p, err) < 0)
         return -1;
     x->placement = p;
@@ -218,6 +252,32 @@ sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_crea
     rc = sov_ctx_tx(ctx, create_tx, &ca, err);
     sov_buf_release(&keys);
     return rc;
+}
+
+int
+sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance_create_args *a,
+                     const sov_place_sizes *sizes, sov_placement *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    const char *tenant = NULL, *workspace = a->workspace ? a->workspace : "default";
+    sov_place_request r;
+    sov_flavor f;
+    sov_image img;
+
+    memset(ret, 0, sizeof(*ret));
+    if (scope(ctx, tenant_id, &tenant, err) < 0 ||
+        sov_check_slug("workspace", workspace, err) < 0)
+        return -1;
+    if (a->flavor && !*a->flavor)
+        return sov_error_invalid(err, "flavor", "flavor is a flavor's name or id");
+    if (a->image && !*a->image)
+        return sov_error_invalid(err, "image", "image is an image's name or id");
+    if (a->region && sov_check_slug("region", a->region, err) < 0)
+        return -1;
+    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+        place_request(c, tenant, workspace, a, sizes, &r, &f, &img, err) < 0)
+        return -1;
+    return sov_placement_peek(c, ctx, &r, ret, err);
 }
 
 int

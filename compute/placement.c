@@ -11,7 +11,9 @@
 #include "sov/log.h"
 
 static const char *const reject_names[SOV_REJECT__COUNT] = {
-    [SOV_REJECT_POLICY] = "policy",     [SOV_REJECT_STATE] = "state",
+    [SOV_REJECT_POLICY] = "policy",     [SOV_REJECT_REGION] = "region",
+    [SOV_REJECT_COUNTRY] = "country",   [SOV_REJECT_IMAGE_REGION] = "image_region",
+    [SOV_REJECT_STATE] = "state",
     [SOV_REJECT_ZONE] = "zone",         [SOV_REJECT_GPU] = "gpu",
     [SOV_REJECT_CAPACITY] = "capacity", [SOV_REJECT_AFFINITY] = "affinity",
 };
@@ -39,6 +41,8 @@ sov_place_request_check(const sov_place_request *r, sov_error *err)
         return -1;
     if (r->zone && sov_check_slug("zone", r->zone, err) < 0)
         return -1;
+    if (r->image_region && sov_check_slug("image_region", r->image_region, err) < 0)
+        return -1;
     if (r->country && !sov_country_valid(r->country))
         return sov_error_invalid(err, "country",
                                  "country must be an ISO 3166-1 alpha-2 code like FR");
@@ -59,9 +63,26 @@ has_zone(const sov_region *g, const char *zone)
     return false;
 }
 
-/* The regions hosts may be in: allowed by the policy and matching the request's region
- * and country. A region or zone the request names must exist at all (400); that it is
- * outside the policy is a placement outcome (409 residency-policy), decided later. */
+/* Why hosts in region g may not take the request: the first place rule it fails, in the
+ * order of sov_reject, or -1 when they may. */
+static int
+region_reject(const sov_place_request *r, const sov_policy *policy, const sov_region *g)
+{
+    if (!sov_policy_allows(policy, g->code, g->country, g->jurisdiction))
+        return SOV_REJECT_POLICY;
+    if (r->region && strcmp(g->code, r->region) != 0)
+        return SOV_REJECT_REGION;
+    if (r->country && strcmp(g->country, r->country) != 0)
+        return SOV_REJECT_COUNTRY;
+    if (r->image_region && strcmp(g->code, r->image_region) != 0)
+        return SOV_REJECT_IMAGE_REGION;
+    return -1;
+}
+
+/* The regions hosts may be in: allowed by the policy, matching the request's region and
+ * country and the image's region; each other region with the reason it is not (for the
+ * counts). A region or zone the request names must exist at all (400); that it is outside
+ * the policy is a placement outcome (409 residency-policy), decided later. */
 static int
 allowed_regions(sov_dbconn *c, const sov_place_request *r, const sov_policy *policy,
                 place_q *q, size_t *ret_n, sov_error *err)
@@ -69,20 +90,28 @@ allowed_regions(sov_dbconn *c, const sov_place_request *r, const sov_policy *pol
     sov_autofree sov_region *regions = NULL;
     size_t n = 0, len = 0, allowed = 0;
     bool region_known = !r->region, zone_known = !r->zone;
+    /* A zone is looked for in the region asked for, else in the image's. */
+    const char *zone_region = r->region ? r->region : r->image_region;
 
     if (sov_region_all(c, &regions, &n, err) < 0)
         return -1;
+    q->why = calloc(n ? n : 1, sizeof(*q->why));
+    if (!q->why)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     len += (size_t) snprintf(q->regions, sizeof(q->regions), "{");
     for (size_t i = 0; i < n; i++) {
         const sov_region *g = &regions[i];
+        int why = region_reject(r, policy, g);
         if (r->region && strcmp(g->code, r->region) == 0)
             region_known = true;
-        if (r->zone && (!r->region || strcmp(g->code, r->region) == 0) && has_zone(g, r->zone))
+        if (r->zone && (!zone_region || strcmp(g->code, zone_region) == 0) &&
+            has_zone(g, r->zone))
             zone_known = true;
-        if (!sov_policy_allows(policy, g->code, g->country, g->jurisdiction) ||
-            (r->region && strcmp(g->code, r->region) != 0) ||
-            (r->country && strcmp(g->country, r->country) != 0))
+        if (why >= 0) {
+            snprintf(q->why[q->nwhy].region, sizeof(q->why[q->nwhy].region), "%s", g->code);
+            q->why[q->nwhy++].reject = (sov_reject) why;
             continue;
+        }
         if (len + strlen(g->code) + 3 >= sizeof(q->regions))
             return sov_error_set(err, SOV_E_INTERNAL, "too many regions for one placement");
         len += (size_t) snprintf(q->regions + len, sizeof(q->regions) - len, "%s%s",
@@ -94,9 +123,18 @@ allowed_regions(sov_dbconn *c, const sov_place_request *r, const sov_policy *pol
         return sov_error_invalid(err, "region", "region '%s' does not exist", r->region);
     if (!zone_known)
         return sov_error_invalid(err, "zone", "zone '%s' does not exist%s%s", r->zone,
-                                 r->region ? " in region " : "", r->region ? r->region : "");
+                                 zone_region ? " in region " : "",
+                                 zone_region ? zone_region : "");
     *ret_n = allowed;
     return 0;
+}
+
+static void
+place_q_release(place_q *q)
+{
+    free(q->why);
+    q->why = NULL;
+    q->nwhy = 0;
 }
 
 static int
@@ -104,15 +142,20 @@ no_candidate(const sov_place_request *r, const sov_placement *p, sov_error *err)
 {
     char policy[2048], counts[256];
     size_t n = 0;
-    int eligible_places = p->considered - p->rejected[SOV_REJECT_POLICY];
+    /* Hosts in a place the policy, the request and the image all allow. */
+    int eligible_places = p->considered - p->rejected[SOV_REJECT_POLICY] -
+                          p->rejected[SOV_REJECT_REGION] - p->rejected[SOV_REJECT_COUNTRY] -
+                          p->rejected[SOV_REJECT_IMAGE_REGION];
 
     sov_policy_json(&p->policy, policy, sizeof(policy));
     if (eligible_places == 0)
         return sov_error_set(err, SOV_E_RESIDENCY,
-                             "no region allowed by the residency policy %s%s%s%s%s has hosts",
-                             policy, r->region ? ", narrowed to region " : "",
+                             "no region allowed by the residency policy %s%s%s%s%s%s%s has "
+                             "hosts", policy, r->region ? ", narrowed to region " : "",
                              r->region ? r->region : "", r->country ? ", country " : "",
-                             r->country ? r->country : "");
+                             r->country ? r->country : "",
+                             r->image_region ? ", where the image lives: " : "",
+                             r->image_region ? r->image_region : "");
     counts[0] = '\0';
     for (int i = 0; i < SOV_REJECT__COUNT; i++)
         if (p->rejected[i] > 0)
@@ -162,14 +205,13 @@ prepare(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r, place_q *q,
 }
 
 int
-sov_placement_dry_run(sov_ctx *ctx, const sov_place_request *r, sov_placement *ret,
-                      sov_error *err)
+sov_placement_peek(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
+                   sov_placement *ret, sov_error *err)
 {
-    sov_autoptr(sov_dbconn) c = NULL;
-    place_q q;
+    SOV_CLEANUP(place_q_release) place_q q = { .why = NULL };
     bool found = false;
 
-    if (sov_db_acquire(ctx->db, &c, err) < 0 || prepare(c, ctx, r, &q, ret, err) < 0 ||
+    if (prepare(c, ctx, r, &q, ret, err) < 0 ||
         repo_place_pick(c, &q, PLACE_PEEK, ret, &found, err) < 0)
         return -1;
     if (!found)
@@ -178,10 +220,21 @@ sov_placement_dry_run(sov_ctx *ctx, const sov_place_request *r, sov_placement *r
 }
 
 int
+sov_placement_dry_run(sov_ctx *ctx, const sov_place_request *r, sov_placement *ret,
+                      sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return sov_placement_peek(c, ctx, r, ret, err);
+}
+
+int
 sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
                     sov_placement *ret, sov_error *err)
 {
-    place_q q;
+    SOV_CLEANUP(place_q_release) place_q q = { .why = NULL };
     bool found = false;
     char reason[256];
 

@@ -24,24 +24,26 @@
 #define SPREAD "h.placement_weight DESC, h.name"
 #define PACK "h.placement_weight, h.name"
 
-/* The first reason, in this order, each host fails for; 6 when it is eligible. Without an
- * anti-affinity group there is no bucket 5 and no join to pay for on every host ($7 and $8
- * are not sent). With one, the group's hosts come from a join, not a subquery per host:
- * priced per host, that subquery pushed the plan's cost past jit_above_cost at a few
- * thousand hosts, and compiling the plan took longer than running it. */
+/* The first reason, in this order, each host fails for ('' when it is eligible), per region:
+ * a host outside the allowed regions is 'place', and the caller knows why its region is
+ * (policy, the request's region or country, the image's region). Without an anti-affinity
+ * group there is no 'affinity' and no join to pay for on every host ($7 and $8 are not
+ * sent). With one, the group's hosts come from a join, not a subquery per host: priced per
+ * host, that subquery pushed the plan's cost past jit_above_cost at a few thousand hosts,
+ * and compiling the plan took longer than running it. */
 #define COUNTS(affinity, join)                                                           \
-    "SELECT CASE"                                                                        \
-    " WHEN NOT (h.region = ANY($1::text[])) THEN 0"                                      \
-    " WHEN h.state <> 'up' THEN 1"                                                       \
-    " WHEN $2::text IS NOT NULL AND h.zone <> $2 THEN 2"                                 \
-    " WHEN h.gpus_free < $6::int THEN 3"                                                 \
+    "SELECT h.region, CASE"                                                              \
+    " WHEN NOT (h.region = ANY($1::text[])) THEN 'place'"                                \
+    " WHEN h.state <> 'up' THEN 'state'"                                                 \
+    " WHEN $2::text IS NOT NULL AND h.zone <> $2 THEN 'zone'"                            \
+    " WHEN h.gpus_free < $6::int THEN 'gpu'"                                             \
     " WHEN h.vcpus_free < $3::int OR h.memory_mib_free < $4::bigint"                     \
-    " OR h.disk_gib_free < $5::bigint THEN 4" affinity                                   \
-    " ELSE 6 END AS bucket, count(*) FROM hosts h" join " GROUP BY 1"
+    " OR h.disk_gib_free < $5::bigint THEN 'capacity'" affinity                          \
+    " ELSE '' END AS reason, count(*) AS hosts FROM hosts h" join " GROUP BY 1, 2"
 
 static const char SQL_COUNTS[] = COUNTS("", "");
 static const char SQL_COUNTS_GROUP[] =
-    COUNTS(" WHEN g.host_id IS NOT NULL THEN 5",
+    COUNTS(" WHEN g.host_id IS NOT NULL THEN 'affinity'",
            " LEFT JOIN (SELECT DISTINCT a.host_id FROM host_allocations a"
            " WHERE a.tenant_id = $8::uuid AND a.anti_affinity_group = $7) g"
            " ON g.host_id = h.id");
@@ -104,22 +106,40 @@ static const char SQL_ALLOC_RELEASE[] =
     { (q)->regions, (q)->zone, (q)->vcpus, (q)->memory, (q)->disk, (q)->gpus, (q)->group,\
       (q)->tenant_id }
 
+/* The bucket of a row of SQL_COUNTS: a reason's index, SOV_REJECT__COUNT for eligible. */
+static int
+bucket_of(const place_q *q, const char *region, const char *reason)
+{
+    if (strcmp(reason, "place") == 0) {
+        for (size_t i = 0; i < q->nwhy; i++)
+            if (strcmp(q->why[i].region, region) == 0)
+                return (int) q->why[i].reject;
+        return SOV_REJECT_POLICY;
+    }
+    for (int i = 0; i < SOV_REJECT__COUNT; i++)
+        if (strcmp(reason, sov_reject_name((sov_reject) i)) == 0)
+            return i;
+    return SOV_REJECT__COUNT;
+}
+
 int
 repo_place_counts(sov_dbconn *c, const place_q *q, int counts[SOV_REJECT__COUNT + 1],
                   sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = PARAMS(q);
+    int col_region, col_reason, col_hosts;
 
     memset(counts, 0, sizeof(int) * (SOV_REJECT__COUNT + 1));
     if (sov_db_query(c, q->group ? SQL_COUNTS_GROUP : SQL_COUNTS, q->group ? 8 : 6, params,
                      &res, err) < 0)
         return -1;
-    for (int i = 0; i < PQntuples(res); i++) {
-        int bucket = atoi(PQgetvalue(res, i, 0));
-        if (bucket >= 0 && bucket <= SOV_REJECT__COUNT)
-            counts[bucket] = atoi(PQgetvalue(res, i, 1));
-    }
+    col_region = PQfnumber(res, "region");
+    col_reason = PQfnumber(res, "reason");
+    col_hosts = PQfnumber(res, "hosts");
+    for (int i = 0; i < PQntuples(res); i++)
+        counts[bucket_of(q, PQgetvalue(res, i, col_region), PQgetvalue(res, i, col_reason))] +=
+            atoi(PQgetvalue(res, i, col_hosts));
     return 0;
 }
 

@@ -12,9 +12,16 @@ typedef struct place_q {
     const char *group;
     const char *tenant_id;
     bool pack;
+    /* Why each region outside regions is: policy, region, country or image_region. */
+    struct place_why {
+        char region[SOV_NAME_MAX + 1];
+        sov_reject reject;
+    } *why;
+    size_t nwhy;
 } place_q;
 
-/* How many hosts fall in each rejection bucket, plus eligible ones at [SOV_REJECT__COUNT]. */
+/* How many hosts fall in each rejection bucket, plus eligible ones at [SOV_REJECT__COUNT].
+ * A host outside q->regions counts as its region's reason in q->why (policy if none). */
 int repo_place_counts(sov_dbconn *c, const place_q *q, int counts[SOV_REJECT__COUNT + 1],
                       sov_error *err);
 typedef enum place_mode {

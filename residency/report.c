@@ -232,10 +232,16 @@ sov_report_signature(sov_ctx *ctx, const char *id, unsigned char sig[SOV_SIGNATU
     return repo_report_signature(c, id, sig, err);
 }
 
-/* ---- reading a document ---- */
+/* ---- reading a document ----
+ *
+ * A download waits on its client for as long as the client likes, so it holds no pooled
+ * connection meanwhile: each 1 MiB chunk is fetched on a connection borrowed for that one
+ * SELECT and given back at once. A finished report's chunks never change (a build of a
+ * succeeded report does nothing), so reading them in several statements reads the same
+ * document; and a download holds at most one chunk in memory. */
 
 struct sov_report_reader {
-    sov_dbconn *c;
+    sov_db *db;
     char id[SOV_UUID_LEN + 1];
     long long size;
     int seq;                /* the chunk in chunk, -1 for none */
@@ -253,14 +259,27 @@ sov_report_open(sov_ctx *ctx, const char *id, sov_report *meta, sov_report_reade
     r = calloc(1, sizeof(*r));
     if (!r)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    if (sov_db_acquire(ctx->db, &r->c, err) < 0) {
-        free(r);
-        return -1;
-    }
+    r->db = ctx->db;
     snprintf(r->id, sizeof(r->id), "%s", meta->id);
     r->size = meta->size_bytes;
     r->seq = -1;
     *ret = r;
+    return 0;
+}
+
+/* Chunk seq into r->chunk, on a connection held only while it is read. */
+static int
+load_chunk(sov_report_reader *r, int seq, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    PQclear(r->chunk);
+    r->chunk = NULL;
+    r->seq = -1;
+    if (sov_db_acquire(r->db, &c, err) < 0 || repo_report_chunk_get(c, r->id, seq, &r->chunk,
+                                                                    err) < 0)
+        return -1;
+    r->seq = seq;
     return 0;
 }
 
@@ -274,14 +293,8 @@ sov_report_read(sov_report_reader *r, unsigned long long pos, char *buf, size_t 
     if (pos >= (unsigned long long) r->size || max == 0)
         return 0;
     /* One chunk at a time: a download holds at most 1 MiB of it. */
-    if (seq != r->seq) {
-        PQclear(r->chunk);
-        r->chunk = NULL;
-        r->seq = -1;
-        if (repo_report_chunk_get(r->c, r->id, seq, &r->chunk, err) < 0)
-            return -1;
-        r->seq = seq;
-    }
+    if (seq != r->seq && load_chunk(r, seq, err) < 0)
+        return -1;
     len = (size_t) PQgetlength(r->chunk, 0, 0);
     if (off >= len)
         return sov_error_set(err, SOV_E_INTERNAL, "report '%s' is shorter than recorded",
@@ -297,7 +310,6 @@ sov_report_reader_free(sov_report_reader *r)
     if (!r)
         return;
     PQclear(r->chunk);
-    sov_db_release(r->c);
     free(r);
 }
 

@@ -138,6 +138,10 @@ enum MHD_Result sov_api_reply_response(sov_request *req, unsigned status, const 
 /* Reply with the problem+json for err (status from its code). A 5xx logs err->detail with
  * the request id and shows the client only the request id. */
 enum MHD_Result sov_api_reply_problem(sov_request *req, const sov_error *err);
+/* The same with extension members (RFC 9457 section 3.2) added to a 4xx problem: members
+ * is a JSON object, taken (also on failure); a 5xx shows none of them. */
+enum MHD_Result sov_api_reply_problem_with(sov_request *req, const sov_error *err,
+                                           json_t *members);
 /* A problem the HTTP edge itself detects (413, 415, 405, ...). */
 enum MHD_Result sov_api_reply_status(sov_request *req, unsigned status, const char *type,
                                      const char *title, const char *detail);

@@ -77,8 +77,12 @@ void sov_reconciler_stop(sov_reconciler *r);
 
 /* ---- placement ---- */
 
+/* Why a host was not chosen: the first of these, in this order, that it fails. */
 typedef enum sov_reject {
-    SOV_REJECT_POLICY,
+    SOV_REJECT_POLICY,          /* its region is outside the tenant's residency policy */
+    SOV_REJECT_REGION,          /* not the region the request asked for */
+    SOV_REJECT_COUNTRY,         /* not in the country the request asked for */
+    SOV_REJECT_IMAGE_REGION,    /* not in the region the image lives in */
     SOV_REJECT_STATE,
     SOV_REJECT_ZONE,
     SOV_REJECT_GPU,
@@ -96,6 +100,7 @@ typedef struct sov_place_request {
     long long disk_gib;
     int gpus;
     const char *region, *zone, *country;    /* narrowing; NULL for none */
+    const char *image_region;               /* where the image lives; NULL for no image */
     const char *anti_affinity_group;        /* NULL for none */
     const char *resource_type, *resource_id;
     const char *operation_id;               /* for the residency record; NULL for none */
@@ -123,6 +128,9 @@ int sov_place_request_check(const sov_place_request *r, sov_error *err);
  * SOV_E_CAPACITY otherwise; ret holds the counts either way. */
 int sov_placement_dry_run(sov_ctx *ctx, const sov_place_request *r, sov_placement *ret,
                           sov_error *err);
+/* The same decision on the caller's connection (inside its transaction, if any). */
+int sov_placement_peek(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
+                       sov_placement *ret, sov_error *err);
 /* Decide and claim in the caller's transaction on c: the host's usage goes up, and an
  * allocation row, the decision and a "placed" residency record are stored. */
 int sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
@@ -257,6 +265,20 @@ typedef struct sov_instance_create_args {
  * one transaction. */
 int sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_create_args *a,
                         sov_instance *ret, sov_op *op, sov_error *err);
+/* Raw sizes, for a dry run that names no flavor. */
+typedef struct sov_place_sizes {
+    int vcpus;
+    long long memory_mib, disk_gib;
+    int gpus;
+} sov_place_sizes;
+/* POST /v1/placement/dry-run: where the create a would be placed now, and why, claiming
+ * nothing. a->flavor NULL: the sizes are sizes; a->image NULL: no image's rules. The create
+ * and the dry run turn their input into a placement request with one function, so they
+ * decide alike (the scheduler's order ends in the host's unique name: the same state gives
+ * the same host). Quota is not checked (a placement question); name, user_data and
+ * ssh_keys are not read. No candidate: as sov_placement_dry_run, ret holding the counts. */
+int sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance_create_args *a,
+                         const sov_place_sizes *sizes, sov_placement *ret, sov_error *err);
 int sov_instance_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_instance *ret,
                      sov_error *err);
 /* Filters may be NULL; deleted instances are listed only when state asks for them. */

@@ -225,8 +225,9 @@ int sov_report_list(sov_ctx *ctx, const char *after, unsigned limit, sov_report_
 int sov_report_signature(sov_ctx *ctx, const char *id, unsigned char sig[SOV_SIGNATURE_LEN],
                          sov_report *meta, sov_error *err);
 
-/* A finished report's document, read a piece at a time from its stored chunks on a pooled
- * connection held until the reader is freed. */
+/* A finished report's document, read a piece at a time from its stored chunks. The reader
+ * holds no pooled connection between reads (each chunk borrows one for its SELECT), so a
+ * slow client never pins the pool; it holds one chunk (SOV_REPORT_CHUNK) in memory. */
 typedef struct sov_report_reader sov_report_reader;
 int sov_report_open(sov_ctx *ctx, const char *id, sov_report *meta, sov_report_reader **ret,
                     sov_error *err);

@@ -10,12 +10,15 @@
  * its own tenant only, a member may not ask, an auditor of the operator tenant reports on
  * all. The database itself refuses UPDATE and DELETE of residency records, to the superuser
  * (trigger) and to sovd's role (privileges). And GET /v1/{instances,images}/{id}/residency. */
+#include <arpa/inet.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,7 +26,7 @@
 #include "sov/crypto.h"
 #include "testlib.h"
 
-#define OP_WAIT_S 60
+#define OP_WAIT_S 120     /* a 1,000,000-record report under a loaded suite */
 #define PERIOD "\"from\":\"2025-03-01T00:00:00Z\",\"to\":\"2025-03-03T00:00:00Z\""
 #define EU_POLICY "{\"jurisdictions\":[\"EU\"],\"countries\":[],\"regions\":[]}"
 #define CSV_COLUMNS "resource_type,resource_id,tenant_id,start,end,host,region,country," \
@@ -742,6 +745,78 @@ START_TEST(large_document_streams_across_chunks)
 }
 END_TEST
 
+/* A download that asks for path as token and then stops reading: the socket, once the
+ * status line came back (a client with a small receive buffer, so the server soon has to
+ * wait on it). */
+static int
+stalled_download(const char *path, const char *token)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t) sovd.port) };
+    int fd = socket(AF_INET, SOCK_STREAM, 0), small = 4096;
+    char req[1024], status[13] = "";
+    size_t got = 0;
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *) &a, sizeof(a)), 0);
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Authorization: Bearer %s\r\n\r\n", path, token);
+    ck_assert(write(fd, req, strlen(req)) == (ssize_t) strlen(req));
+    while (got < 12) {
+        ssize_t n = read(fd, status + got, 12 - got);
+        ck_assert_msg(n > 0, "download closed after %zu bytes", got);
+        got += (size_t) n;
+    }
+    ck_assert_msg(strcmp(status, "HTTP/1.1 200") == 0, "download answered '%s'", status);
+    return fd;
+}
+
+/* Slow readers never pin the database pool (8 connections): 32 downloads of a 1,000,000-
+ * record report that read a few bytes and then nothing, and meanwhile other requests (each
+ * needing a pooled connection) are answered 200, quickly. */
+START_TEST(stalled_downloads_do_not_pin_the_pool)
+{
+    enum { STALLED = 32 };
+    int fds[STALLED];
+    char id[40], path[160], regions_path[] = "/v1/regions";
+    json_t *meta;
+    double t0, slowest = 0;
+
+    start();
+    sql("INSERT INTO residency_records (at, tenant_id, resource_type, resource_id, event,"
+        " to_host, to_region, to_country, to_jurisdiction, to_datacenter, policy, reason)"
+        " SELECT '2025-03-01T00:00:00Z'::timestamptz + i * interval '100 ms', '%s',"
+        " 'instance', 'bulk-' || lpad(i::text, 7, '0'), 'placed', 'h1', 'fr-par-1', 'FR', 'EU',"
+        " 'Paris 1', '" EU_POLICY "', 'bulk' FROM generate_series(1, 1000000) i", beta.id);
+    t0 = tl_now();
+    meta = report(beta.token[TL_ADMIN], PERIOD ",\"format\":\"csv\"", id);
+    fprintf(stderr, "stalled downloads: 1,000,000-record report built in %.1f s, %lld bytes\n",
+            tl_now() - t0, tl_num(meta, "size_bytes"));
+    ck_assert_int_eq(tl_num(meta, "rows"), 1000000 + 1);
+    snprintf(path, sizeof(path), "/v1/residency/reports/%s/document", id);
+    for (int i = 0; i < STALLED; i++)
+        fds[i] = stalled_download(path, beta.token[TL_ADMIN]);
+    snprintf(path, sizeof(path), "/v1/residency/reports/%s", id);
+    for (int i = 0; i < 20; i++) {
+        tl_resp r;
+        t0 = tl_now();
+        tl_call(&sovd, "GET", i % 2 ? path : regions_path, beta.token[TL_ADMIN], NULL, &r);
+        ck_assert_msg(r.status == 200, "GET %s with %d stalled downloads: %ld %s",
+                      i % 2 ? path : regions_path, STALLED, r.status, r.body ? r.body : "");
+        tl_resp_free(&r);
+        slowest = tl_now() - t0 > slowest ? tl_now() - t0 : slowest;
+    }
+    /* Far below the pool's 5 s wait for a free connection. */
+    ck_assert_msg(slowest < 1.0, "slowest request took %.3f s", slowest);
+    fprintf(stderr, "stalled downloads: %d stalled, slowest other request %.1f ms\n", STALLED,
+            slowest * 1000);
+    for (int i = 0; i < STALLED; i++)
+        close(fds[i]);
+    json_decref(meta);
+}
+END_TEST
+
 START_TEST(signing_key_is_a_private_file_and_never_served)
 {
     char path[900], pub[900], id[40], dir[700], needle[80];
@@ -1138,6 +1213,7 @@ main(void)
     tcase_add_test(tc, planted_violation_is_reported_loudly);
     tcase_add_test(tc, document_verifies_with_openssl_and_a_flipped_byte_fails);
     tcase_add_test(tc, large_document_streams_across_chunks);
+    tcase_add_test(tc, stalled_downloads_do_not_pin_the_pool);
     tcase_add_test(tc, signing_key_is_a_private_file_and_never_served);
     tcase_add_test(tc, rotation_keeps_old_reports_verifiable);
     tcase_add_test(tc, roles_scope_and_bad_input);

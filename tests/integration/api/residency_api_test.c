@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "testlib.h"
 
@@ -682,7 +684,7 @@ START_TEST(a_dry_run_answers_where_and_claims_nothing)
     ck_assert_uint_eq(strlen(str_of(p, "host_id")), 36);
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "considered")), 5);
     rej = json_object_get(r.json, "rejected");
-    ck_assert_uint_eq(json_object_size(rej), 6);
+    ck_assert_uint_eq(json_object_size(rej), 9);
     ck_assert_int_eq(json_integer_value(json_object_get(rej, "policy")), 2);
     ck_assert_int_eq(json_integer_value(json_object_get(rej, "capacity")), 0);
     ck_assert_str_eq(str_of(r.json, "strategy"), "spread");
@@ -879,6 +881,223 @@ START_TEST(an_operator_dry_runs_for_another_tenant_under_its_policy)
 }
 END_TEST
 
+/* ---- the dry run takes what a create takes ---- */
+
+/* An image of acme's in region, in state ("active" to boot from). */
+static void
+make_image(const char *name, const char *region, const char *state)
+{
+    char *sql = NULL;
+
+    ck_assert(asprintf(&sql, "INSERT INTO images (tenant_id, workspace, name, region, format,"
+                             " state) VALUES ('%s', 'default', '%s', '%s', 'qcow2', '%s')",
+                       acme.id, name, region, state) > 0);
+    free(tl_db_exec(db, sql));
+    free(sql);
+}
+
+static void
+make_flavor(const char *name, int vcpus, int memory_mib, int disk_gib, int gpus)
+{
+    char body[256];
+
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"vcpus\":%d,\"memory_mib\":%d,"
+             "\"disk_gib\":%d,\"gpus\":%d}", name, vcpus, memory_mib, disk_gib, gpus);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op, body, 201));
+}
+
+static long long
+rejected_of(const json_t *j, const char *reason)
+{
+    json_t *v = json_object_get(json_object_get(j, "rejected"), reason);
+
+    ck_assert_msg(json_is_integer(v), "no rejected.%s", reason);
+    return json_integer_value(v);
+}
+
+/* A host in Sweden, inside the EU policy, is not where an image in France can boot: that
+ * is counted as image_region, not as policy (the policy allows Sweden). The create records
+ * the same counts as its dry run. */
+START_TEST(image_region_rejections_have_their_own_counter)
+{
+    const char *create = "{\"name\":\"vm-1\",\"flavor\":\"f1\",\"image\":\"img-fr\"}";
+    json_t *j, *x;
+    tl_resp r;
+
+    make_world();
+    make_region("se-sto-1", "SE", "[\"a\"]");
+    make_host("h-se", "se-sto-1", "a", 64, 131072);
+    make_image("img-fr", "fr-par-1", "active");
+    make_flavor("f1", 1, 512, 1, 0);
+
+    j = tl_call_ok(&sovd, "POST", "/v1/placement/dry-run", acme.token[TL_MEMBER], create, 200);
+    ck_assert_str_eq(str_of(json_object_get(j, "placement"), "host"), "h-fr-a");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "considered")), 6);
+    ck_assert_int_eq(rejected_of(j, "policy"), 2);          /* h-no, h-ch */
+    ck_assert_int_eq(rejected_of(j, "image_region"), 2);    /* h-de, h-se */
+    ck_assert_int_eq(rejected_of(j, "region"), 0);
+    ck_assert_int_eq(rejected_of(j, "country"), 0);
+    json_decref(j);
+    /* Raw sizes instead of the flavor: the same decision. */
+    j = tl_call_ok(&sovd, "POST", "/v1/placement/dry-run", acme.token[TL_MEMBER],
+                   "{\"vcpus\":1,\"memory_mib\":512,\"disk_gib\":1,\"image\":\"img-fr\"}", 200);
+    ck_assert_int_eq(rejected_of(j, "image_region"), 2);
+    json_decref(j);
+
+    /* Narrowed to Sweden: France is the country's rule, Sweden the image's. */
+    dry_run(acme.token[TL_MEMBER],
+            "{\"flavor\":\"f1\",\"image\":\"img-fr\",\"country\":\"SE\"}", &r);
+    tl_assert_problem(&r, 409, "/problems/residency-policy");
+    ck_assert_int_eq(rejected_of(r.json, "policy"), 2);
+    ck_assert_int_eq(rejected_of(r.json, "country"), 3);
+    ck_assert_int_eq(rejected_of(r.json, "image_region"), 1);
+    ck_assert_msg(strstr(str_of(r.json, "detail"), "where the image lives: fr-par-1"), "%s",
+                  r.body);
+    tl_resp_free(&r);
+    /* The image's own rules are the create's: a region that is not the image's is 400. */
+    dry_run(acme.token[TL_MEMBER], "{\"flavor\":\"f1\",\"image\":\"img-fr\",\"region\":"
+            "\"de-fra-1\"}", &r);
+    assert_invalid(&r, "region", "another region than the image's");
+    tl_resp_free(&r);
+
+    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], create, 202);
+    x = json_object_get(json_object_get(j, "instance"), "placement");
+    ck_assert_str_eq(str_of(x, "host"), "h-fr-a");
+    ck_assert_int_eq(rejected_of(x, "policy"), 2);
+    ck_assert_int_eq(rejected_of(x, "image_region"), 2);
+    json_decref(j);
+    ck_assert_int_eq(sql_ll("SELECT (rejected->>'image_region')::int FROM placements"), 2);
+}
+END_TEST
+
+/* The outcome of a dry run or a create as one comparable line: the decision (host, region,
+ * zone, considered, every counter) or the refusal (status, type, field, detail). */
+static void
+outcome(const tl_resp *r, const json_t *placement, char *out, size_t size)
+{
+    size_t n = 0;
+
+    if (placement) {
+        n += (size_t) snprintf(out, size, "placed %s %s %s considered %lld",
+                               str_of(placement, "host"), str_of(placement, "region"),
+                               str_of(placement, "zone"),
+                               (long long) json_integer_value(json_object_get(placement,
+                                                                              "considered")));
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(placement, "rejected"), k, v)
+            n += (size_t) snprintf(out + n, n < size ? size - n : 0, " %s %lld", k,
+                                   (long long) json_integer_value(v));
+        return;
+    }
+    json_t *e = json_array_get(json_object_get(r->json, "errors"), 0);
+    snprintf(out, size, "refused %ld %s %s: %s", r->status, str_of(r->json, "type"),
+             e ? str_of(e, "field") : "-", str_of(r->json, "detail"));
+}
+
+/* 50 random creates (flavor, image, region, zone, country, anti-affinity group), each first
+ * sent as it is to the dry run: the dry run's answer is the create's placement, or its
+ * refusal, exactly. The scheduler's order ends in the host's unique name, so the same state
+ * gives the same host: the host itself is compared. Only the API role runs, so nothing but
+ * the creates changes the state between two requests. SOV_TEST_SEED repeats a run. */
+START_TEST(a_dry_run_answers_what_the_create_does)
+{
+    /* Weighted towards what can be placed, with every kind of refusal in reach. */
+    static const char *const flavors[] = { "f-s", "f-s", "f-s", "f-m", "f-m", "f-l",
+                                           "f-gpu", "f-xl", "f-none" };
+    static const char *const images[] = { "img-fr", "img-fr", "img-fr", "img-de", "img-se",
+                                           "img-se", "img-no", "img-new" };
+    static const char *const regions[] = { NULL, NULL, NULL, NULL, NULL, "fr-par-1",
+                                           "de-fra-1", "se-sto-1" };
+    static const char *const zones[] = { NULL, NULL, NULL, NULL, "a", "b" };
+    static const char *const countries[] = { NULL, NULL, NULL, NULL, NULL, "FR", "SE", "NO" };
+    static const char *const groups[] = { NULL, NULL, NULL, "g1", "g2" };
+    const char *args[] = { "--role=api", NULL };
+    const char *seed_env = getenv("SOV_TEST_SEED");
+    unsigned seed = seed_env ? (unsigned) strtoul(seed_env, NULL, 10)
+                             : (unsigned) time(NULL) ^ (unsigned) getpid();
+    int placed = 0, refused = 0;
+    char body[512], want[1024], got[1024];
+
+#define PICK(list) list[(size_t) rand() % (sizeof(list) / sizeof(list[0]))]
+    fprintf(stderr, "a_dry_run_answers_what_the_create_does: SOV_TEST_SEED=%u\n", seed);
+    srand(seed);
+    make_world();
+    make_region("se-sto-1", "SE", "[\"a\"]");
+    make_host("h-se", "se-sto-1", "a", 8, 8192);
+    /* Room for a good share of the 50, so that most decisions are real choices. */
+    free(tl_db_exec(db, "UPDATE hosts SET cpus = 2 * cpus, memory_mib = 4 * memory_mib"));
+    make_image("img-fr", "fr-par-1", "active");
+    make_image("img-de", "de-fra-1", "active");
+    make_image("img-se", "se-sto-1", "active");
+    make_image("img-no", "no-osl-1", "active");
+    make_image("img-new", "fr-par-1", "queued");
+    make_flavor("f-s", 1, 512, 1, 0);
+    make_flavor("f-m", 2, 2048, 10, 0);
+    make_flavor("f-l", 4, 8192, 20, 0);
+    make_flavor("f-gpu", 1, 512, 1, 1);
+    make_flavor("f-xl", 32, 4096, 1, 0);
+    snprintf(body, sizeof(body), "/v1/tenants/%s/quotas", acme.id);
+    json_decref(tl_call_ok(&sovd, "PUT", body, op, "{\"instances\":1000,\"vcpus\":100000,"
+                           "\"memory_mib\":100000000,\"storage_gib\":100000,\"gpus\":100}",
+                           200));
+    /* No worker: the instances stay as placed. */
+    tl_sovd_discard(&sovd);
+    tl_sovd_start(&sovd, db, args);
+
+    for (int i = 0; i < 50; i++) {
+        const char *region = PICK(regions), *zone = PICK(zones), *country = PICK(countries);
+        const char *group = PICK(groups);
+        const char *flavor = PICK(flavors), *image = PICK(images);
+        int n = snprintf(body, sizeof(body), "{\"name\":\"vm-%d\",\"flavor\":\"%s\","
+                         "\"image\":\"%s\"", i, flavor, image);
+        tl_resp d, c;
+
+        if (region)
+            n += snprintf(body + n, sizeof(body) - (size_t) n, ",\"region\":\"%s\"", region);
+        if (zone)
+            n += snprintf(body + n, sizeof(body) - (size_t) n, ",\"zone\":\"%s\"", zone);
+        if (country)
+            n += snprintf(body + n, sizeof(body) - (size_t) n, ",\"country\":\"%s\"", country);
+        if (group)
+            n += snprintf(body + n, sizeof(body) - (size_t) n,
+                          ",\"anti_affinity_group\":\"%s\"", group);
+        snprintf(body + n, sizeof(body) - (size_t) n, "}");
+
+        dry_run(acme.token[TL_MEMBER], body, &d);
+        tl_call(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], body, &c);
+        ck_assert_msg(d.status == 200 || d.status == 400 || d.status == 409,
+                      "dry run %s: %ld %s", body, d.status, d.body);
+        if (d.status == 200) {
+            /* The dry run's counters sit beside its placement, the create's inside it. */
+            json_t *pl = json_object_get(d.json, "placement");
+            json_object_set(pl, "considered", json_object_get(d.json, "considered"));
+            json_object_set(pl, "rejected", json_object_get(d.json, "rejected"));
+            outcome(&d, pl, want, sizeof(want));
+        } else {
+            outcome(&d, NULL, want, sizeof(want));
+        }
+        outcome(&c, c.status == 202 ? json_object_get(json_object_get(c.json, "instance"),
+                                                      "placement")
+                                    : NULL,
+                got, sizeof(got));
+        ck_assert_msg(strcmp(want, got) == 0, "seed %u, request %d %s:\n dry run: %s\n"
+                      " create:  %s", seed, i, body, want, got);
+        if (d.status == 200)
+            placed++;
+        else
+            refused++;
+        tl_resp_free(&d);
+        tl_resp_free(&c);
+    }
+    fprintf(stderr, "a_dry_run_answers_what_the_create_does: %d placed, %d refused alike\n",
+            placed, refused);
+    ck_assert_int_gt(placed, 0);
+    ck_assert_int_gt(refused, 0);
+#undef PICK
+}
+END_TEST
+
 int
 main(void)
 {
@@ -888,6 +1107,8 @@ main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, operators_create_read_update_and_delete_regions);
+    tcase_add_test(tc, image_region_rejections_have_their_own_counter);
+    tcase_add_test(tc, a_dry_run_answers_what_the_create_does);
     tcase_add_test(tc, bad_regions_are_400_naming_the_field);
     tcase_add_test(tc, a_region_code_is_taken_once);
     tcase_add_test(tc, a_region_or_zone_with_hosts_stays);

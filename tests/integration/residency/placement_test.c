@@ -1149,9 +1149,12 @@ brute_force(const world *w, unsigned t, const sov_place_request *r, expect *e)
         for (unsigned k = 0; r->anti_affinity_group && k < w->nallocs; k++)
             taken = taken || (w->allocs[k].host == i && w->allocs[k].tenant == t &&
                               strcmp(w->allocs[k].group, r->anti_affinity_group) == 0);
-        if (!m_allows(&w->policy[t], g) || (r->region && strcmp(g->code, r->region) != 0) ||
-            (r->country && strcmp(g->country, r->country) != 0))
+        if (!m_allows(&w->policy[t], g))
             b = SOV_REJECT_POLICY;
+        else if (r->region && strcmp(g->code, r->region) != 0)
+            b = SOV_REJECT_REGION;
+        else if (r->country && strcmp(g->country, r->country) != 0)
+            b = SOV_REJECT_COUNTRY;
         else if (strcmp(h->state, "up") != 0)
             b = SOV_REJECT_STATE;
         else if (r->zone && strcmp(h->zone, r->zone) != 0)
@@ -1173,7 +1176,8 @@ brute_force(const world *w, unsigned t, const sov_place_request *r, expect *e)
     }
     if (e->buckets[SOV_REJECT__COUNT] > 0)
         e->code = SOV_OK;
-    else if ((int) w->nhosts == e->buckets[SOV_REJECT_POLICY])
+    else if ((int) w->nhosts == e->buckets[SOV_REJECT_POLICY] + e->buckets[SOV_REJECT_REGION] +
+                                    e->buckets[SOV_REJECT_COUNTRY])
         e->code = SOV_E_RESIDENCY;
     else
         e->code = SOV_E_CAPACITY;
