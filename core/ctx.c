@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "sov/ctx.h"
+#include "sov/idempotency.h"
 #include "sov/identity.h"
 
 static const struct {
@@ -49,6 +50,7 @@ typedef struct tx_wrap {
     sov_ctx *ctx;
     sov_db_tx_fn fn;
     void *arg;
+    bool recorded;      /* this attempt stored the Idempotency-Key's answer */
 } tx_wrap;
 
 static int
@@ -58,16 +60,27 @@ run_wrapped(sov_dbconn *c, void *arg, sov_error *err)
 
     w->ctx->audit_in_tx = false;    /* a retried transaction starts over */
     w->ctx->auth_changed = false;
-    return w->fn(c, w->arg, err);
+    w->recorded = false;
+    if (w->fn(c, w->arg, err) < 0)
+        return -1;
+    /* The answer commits with what it answers: no crash can separate them. */
+    if (w->ctx->idem && w->ctx->idem->render && !w->ctx->idem->recorded) {
+        if (sov_idem_record(c, w->ctx, err) < 0)
+            return -1;
+        w->recorded = true;
+    }
+    return 0;
 }
 
 int
 sov_ctx_tx(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, sov_error *err)
 {
-    tx_wrap w = { ctx, fn, arg };
+    tx_wrap w = { ctx, fn, arg, false };
 
     if (sov_db_tx(ctx->db, run_wrapped, &w, err) < 0)
         return -1;
+    if (w.recorded)
+        ctx->idem->recorded = true;
     if (ctx->audit_in_tx)
         ctx->audited = true;
     /* Our own NOTIFY reaches our listener a moment later: the next request on this
