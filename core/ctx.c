@@ -4,6 +4,7 @@
 #include "sov/ctx.h"
 #include "sov/idempotency.h"
 #include "sov/identity.h"
+#include "sov/ops.h"
 
 static const struct {
     sov_role role;
@@ -60,6 +61,7 @@ run_wrapped(sov_dbconn *c, void *arg, sov_error *err)
 
     w->ctx->audit_in_tx = false;    /* a retried transaction starts over */
     w->ctx->auth_changed = false;
+    w->ctx->op_queued = NULL;
     w->recorded = false;
     if (w->fn(c, w->arg, err) < 0)
         return -1;
@@ -81,6 +83,9 @@ sov_ctx_tx(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, sov_error *err)
         return -1;
     if (w.recorded)
         ctx->idem->recorded = true;
+    /* Only now: a rolled-back transaction queued nothing. */
+    if (ctx->op_queued)
+        sov_op_log(SOV_LOG_INFO, "operation created", SOV_TAKE_PTR(ctx->op_queued), NULL);
     if (ctx->audit_in_tx)
         ctx->audited = true;
     /* Our own NOTIFY reaches our listener a moment later: the next request on this

@@ -42,6 +42,7 @@ typedef struct sov_principal {
 
 struct sov_auth;
 struct sov_idem_hook;
+struct sov_op;
 
 typedef struct sov_ctx {
     sov_db *db;
@@ -55,6 +56,8 @@ typedef struct sov_ctx {
     bool audit_in_tx;           /* an entry was appended in the running transaction */
     bool audited;               /* an entry for this request is committed */
     bool auth_changed;          /* the running transaction sent NOTIFY sov_auth */
+    const struct sov_op *op_queued; /* queued by the running transaction: logged once it
+                                       commits (sov_op_enqueue) */
     struct sov_idem_hook *idem; /* the request's Idempotency-Key (NULL: none): the first
                                    transaction to commit after its render is set stores the
                                    answer (sov/idempotency.h) */
