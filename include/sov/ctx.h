@@ -70,8 +70,9 @@ bool sov_ctx_is_operator(const sov_ctx *ctx);
 bool sov_ctx_sees_tenant(const sov_ctx *ctx, const char *tenant_id);
 
 /* sov_db_tx for services: marks ctx audited when fn appended an audit entry and the
- * transaction committed, stores the answer of ctx->idem in that same transaction, and empties this process's token cache at once when fn changed
- * tokens, users or tenants (other processes hear the NOTIFY). */
+ * transaction committed, stores the answer of ctx->idem in that same transaction, logs the
+ * operation fn queued once it committed, and empties this process's token cache at once when
+ * fn changed tokens, users or tenants (other processes hear the NOTIFY). */
 int sov_ctx_tx(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, sov_error *err);
 
 #endif
