@@ -26,6 +26,16 @@ bounded(sov_request *req, const char *name, long long lo, long long hi, long lon
     return 0;
 }
 
+static json_t *
+created_json(const void *arg, unsigned *status, char *location, size_t location_size)
+{
+    const sov_flavor *f = arg;
+
+    *status = MHD_HTTP_CREATED;
+    snprintf(location, location_size, "/v1/flavors/%s", f->id);
+    return flavor_json(f);
+}
+
 /* POST /v1/flavors */
 enum MHD_Result
 sov_handle_flavor_create(sov_request *req)
@@ -38,7 +48,6 @@ sov_handle_flavor_create(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
     sov_flavor in = { 0 }, f;
     long long v, m, d, g;
-    char loc[96];
 
     if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
         bounded(req, "vcpus", 1, 1024, &v, &err) < 0 ||
@@ -56,12 +65,10 @@ sov_handle_flavor_create(sov_request *req)
     in.memory_mib = m;
     in.disk_gib = d;
     in.gpus = (int) g;
+    sov_api_answer_in_tx(req, created_json, &f);
     if (sov_flavor_create(&req->ctx, &in, &f, &err) < 0)
         return sov_api_reply_problem(req, &err);
-    snprintf(loc, sizeof(loc), "/v1/flavors/%s", f.id);
-    sov_request_add_header(req, "Location", loc);
-    sov_autoptr(json_t) body = flavor_json(&f);
-    return sov_api_reply(req, MHD_HTTP_CREATED, body);
+    return sov_api_reply_rendered(req, created_json, &f);
 }
 
 /* GET /v1/flavors */

@@ -44,6 +44,29 @@ image_json(const sov_image *m)
     return j;
 }
 
+/* What a create fills in, and its answer: 202 {"image": ..., "operation": ...} when an
+ * import was queued, else 201 with the image, waiting for PUT /v1/images/{id}/file. */
+typedef struct created {
+    sov_image img;
+    sov_op op;
+} created;
+
+static json_t *
+created_json(const void *arg, unsigned *status, char *location, size_t location_size)
+{
+    const created *c = arg;
+
+    if (c->op.id[0]) {
+        *status = MHD_HTTP_ACCEPTED;
+        snprintf(location, location_size, "/v1/operations/%s", c->op.id);
+        return json_pack("{s:o, s:o}", "image", image_json(&c->img), "operation",
+                         sov_api_op_json(&c->op));
+    }
+    *status = MHD_HTTP_CREATED;
+    snprintf(location, location_size, "/v1/images/%s", c->img.id);
+    return image_json(&c->img);
+}
+
 /* POST /v1/images */
 enum MHD_Result
 sov_handle_image_create(sov_request *req)
@@ -60,9 +83,7 @@ sov_handle_image_create(sov_request *req)
     };
     sov_error err = SOV_ERROR_INIT;
     sov_image_create_args a = { 0 };
-    sov_image img;
-    sov_op op;
-    char loc[96];
+    created c;
 
     if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0)
         return sov_api_reply_problem(req, &err);
@@ -73,19 +94,11 @@ sov_handle_image_create(sov_request *req)
     a.sha256 = sov_api_body_str(req, "sha256");
     a.workspace = sov_api_body_str(req, "workspace");
     a.min_disk_gib = json_integer_value(json_object_get(req->body, "min_disk_gib"));
-    if (sov_image_create(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &img, &op,
+    sov_api_answer_in_tx(req, created_json, &c);
+    if (sov_image_create(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &c.img, &c.op,
                          &err) < 0)
         return sov_api_reply_problem(req, &err);
-    if (op.id[0]) {
-        /* The shape every 202 of a resource has: {"image": ..., "operation": ...}. */
-        sov_autoptr(json_t) accepted = json_pack("{s:o}", "image", image_json(&img));
-        return sov_api_reply_accepted(req, accepted, &op);
-    }
-    /* Nothing to import: the image waits for PUT /v1/images/{id}/file. */
-    snprintf(loc, sizeof(loc), "/v1/images/%s", img.id);
-    sov_request_add_header(req, "Location", loc);
-    sov_autoptr(json_t) body = image_json(&img);
-    return sov_api_reply(req, MHD_HTTP_CREATED, body);
+    return sov_api_reply_rendered(req, created_json, &c);
 }
 
 /* GET /v1/images?workspace=&region=&tenant_id= */

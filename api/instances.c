@@ -81,6 +81,23 @@ body_keys(sov_request *req, const char **keys, size_t max, size_t *n, sov_error 
     return 0;
 }
 
+/* What a create fills in, and its 202: {"instance": ..., "operation": ...}. */
+typedef struct created {
+    sov_instance x;
+    sov_op op;
+} created;
+
+static json_t *
+created_json(const void *arg, unsigned *status, char *location, size_t location_size)
+{
+    const created *c = arg;
+
+    *status = MHD_HTTP_ACCEPTED;
+    snprintf(location, location_size, "/v1/operations/%s", c->op.id);
+    return json_pack("{s:o, s:o}", "instance", instance_json(&c->x), "operation",
+                     sov_api_op_json(&c->op));
+}
+
 /* POST /v1/instances */
 enum MHD_Result
 sov_handle_instance_create(sov_request *req)
@@ -96,8 +113,7 @@ sov_handle_instance_create(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
     const char *keys[32];
     sov_instance_create_args a = { 0 };
-    sov_instance x;
-    sov_op op;
+    created c;
 
     if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
         body_keys(req, keys, SOV_N_ELEMENTS(keys), &a.nssh_keys, &err) < 0)
@@ -112,11 +128,11 @@ sov_handle_instance_create(sov_request *req)
     a.user_data = sov_api_body_str(req, "user_data");
     a.anti_affinity_group = sov_api_body_str(req, "anti_affinity_group");
     a.ssh_keys = keys;
-    if (sov_instance_create(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &x, &op,
+    sov_api_answer_in_tx(req, created_json, &c);
+    if (sov_instance_create(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &c.x, &c.op,
                             &err) < 0)
         return sov_api_reply_problem(req, &err);
-    sov_autoptr(json_t) body = json_pack("{s:o}", "instance", instance_json(&x));
-    return sov_api_reply_accepted(req, body, &op);
+    return sov_api_reply_rendered(req, created_json, &c);
 }
 
 /* GET /v1/instances?workspace=&region=&state=&name=&tenant_id= */

@@ -53,6 +53,16 @@ copy_field(sov_request *req, const char *name, char *dst, size_t size, sov_error
     return 0;
 }
 
+static json_t *
+created_json(const void *arg, unsigned *status, char *location, size_t location_size)
+{
+    const sov_region *g = arg;
+
+    *status = MHD_HTTP_CREATED;
+    snprintf(location, location_size, "/v1/regions/%s", g->code);
+    return region_json(g);
+}
+
 /* POST /v1/regions */
 enum MHD_Result
 sov_handle_region_create(sov_request *req)
@@ -65,7 +75,6 @@ sov_handle_region_create(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
     sov_region in, g;
     long nzones;
-    char loc[128];
 
     memset(&in, 0, sizeof(in));
     if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
@@ -73,13 +82,12 @@ sov_handle_region_create(sov_request *req)
         copy_field(req, "name", in.name, sizeof(in.name), &err) < 0 ||
         copy_field(req, "country", in.country, sizeof(in.country), &err) < 0 ||
         copy_field(req, "datacenter", in.datacenter, sizeof(in.datacenter), &err) < 0 ||
-        body_zones(req, &in, &nzones, &err) < 0 ||
-        sov_region_create(&req->ctx, &in, &g, &err) < 0)
+        body_zones(req, &in, &nzones, &err) < 0)
         return sov_api_reply_problem(req, &err);
-    snprintf(loc, sizeof(loc), "/v1/regions/%s", g.code);
-    sov_request_add_header(req, "Location", loc);
-    sov_autoptr(json_t) body = region_json(&g);
-    return sov_api_reply(req, MHD_HTTP_CREATED, body);
+    sov_api_answer_in_tx(req, created_json, &g);
+    if (sov_region_create(&req->ctx, &in, &g, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    return sov_api_reply_rendered(req, created_json, &g);
 }
 
 /* GET /v1/regions */

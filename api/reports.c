@@ -87,6 +87,23 @@ body_tenants(sov_request *req, const char **ids, size_t max, const char *const *
     return 0;
 }
 
+/* What a create fills in, and its 202: {"report": ..., "operation": ...}. */
+typedef struct created {
+    sov_report r;
+    sov_op op;
+} created;
+
+static json_t *
+created_json(const void *arg, unsigned *status, char *location, size_t location_size)
+{
+    const created *c = arg;
+
+    *status = MHD_HTTP_ACCEPTED;
+    snprintf(location, location_size, "/v1/operations/%s", c->op.id);
+    return json_pack("{s:o, s:o}", "report", report_json(&c->r), "operation",
+                     sov_api_op_json(&c->op));
+}
+
 /* POST /v1/residency/reports {from, to, format, tenants?} */
 enum MHD_Result
 sov_handle_report_create(sov_request *req)
@@ -100,8 +117,7 @@ sov_handle_report_create(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
     const char *ids[SOV_REPORT_TENANTS_MAX];
     sov_report_args a = { 0 };
-    sov_report r;
-    sov_op op;
+    created c;
 
     if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
         body_tenants(req, ids, SOV_N_ELEMENTS(ids), &a.tenants, &a.ntenants, &err) < 0)
@@ -109,10 +125,10 @@ sov_handle_report_create(sov_request *req)
     a.from = sov_api_body_str(req, "from");
     a.to = sov_api_body_str(req, "to");
     a.format = sov_api_body_str(req, "format");
-    if (sov_report_create(&req->ctx, &a, &r, &op, &err) < 0)
+    sov_api_answer_in_tx(req, created_json, &c);
+    if (sov_report_create(&req->ctx, &a, &c.r, &c.op, &err) < 0)
         return sov_api_reply_problem(req, &err);
-    sov_autoptr(json_t) body = json_pack("{s:o}", "report", report_json(&r));
-    return sov_api_reply_accepted(req, body, &op);
+    return sov_api_reply_rendered(req, created_json, &c);
 }
 
 /* GET /v1/residency/reports */

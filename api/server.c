@@ -22,6 +22,7 @@
 #include "sov/api.h"
 #include "sov/buf.h"
 #include "sov/crypto.h"
+#include "sov/fault.h"
 #include "sov/idempotency.h"
 #include "sov/log.h"
 
@@ -85,6 +86,9 @@ struct sov_request_internal {
     /* Idempotency-Key: keep a copy of the reply to store it */
     bool capture;
     char *captured;
+    sov_idem_hook idem;             /* req->ctx.idem while the handler runs */
+    sov_api_render_fn render;       /* the handler's answer, for the hook */
+    const void *render_arg;
 };
 
 static bool
@@ -358,6 +362,49 @@ enum MHD_Result
 sov_api_reply(sov_request *req, unsigned status, json_t *body)
 {
     return sov_api_reply_json_as(req, status, body, "application/json");
+}
+
+/* sov_idem_render_fn over the handler's sov_api_render_fn: the JSON as sov_api_reply sends it. */
+static int
+render_answer(void *arg, int *status, char *location, size_t location_size, char **body)
+{
+    sov_request *req = arg;
+    unsigned st = 0;
+    sov_autoptr(json_t) j = req->in->render(req->in->render_arg, &st, location, location_size);
+
+    if (!j)
+        return -1;
+    *body = json_dumps(j, JSON_COMPACT);
+    *status = (int) st;
+    return *body ? 0 : -1;
+}
+
+void
+sov_api_answer_in_tx(sov_request *req, sov_api_render_fn fn, const void *arg)
+{
+    req->in->render = fn;
+    req->in->render_arg = arg;
+    if (req->ctx.idem) {
+        req->ctx.idem->render = render_answer;
+        req->ctx.idem->arg = req;
+    }
+}
+
+enum MHD_Result
+sov_api_reply_rendered(sov_request *req, sov_api_render_fn fn, const void *arg)
+{
+    char location[512] = "";
+    unsigned status = 0;
+    sov_autoptr(json_t) body = fn(arg, &status, location, sizeof(location));
+
+    if (!body) {
+        sov_error err = SOV_ERROR_INIT;
+        sov_error_set(&err, SOV_E_INTERNAL, "out of memory");
+        return sov_api_reply_problem(req, &err);
+    }
+    if (location[0])
+        sov_request_add_header(req, "Location", location);
+    return sov_api_reply(req, status, body);
 }
 
 static void
@@ -677,11 +724,16 @@ run_idempotent(sov_request *req, const char *key)
         return r;
     }
     in->capture = true;
+    in->idem.key = key;
+    req->ctx.idem = &in->idem;
     r = run_handler(req);
-    if (in->status >= 200 && in->status < 300)
+    req->ctx.idem = NULL;
+    sov_fault_point("idempotency.after-create");
+    /* Recorded: the create's own transaction stored the answer with what it created. */
+    if (!in->idem.recorded && in->status >= 200 && in->status < 300)
         sov_idem_finish(&req->ctx, key, (int) in->status, pending_header(req, "Location"),
                         in->captured, &err);
-    else
+    else if (!in->idem.recorded)
         sov_idem_release(&req->ctx, key, &err);
     if (err.code != SOV_OK)
         sov_log_warn("could not record Idempotency-Key outcome: %s", err.msg);

@@ -18,21 +18,29 @@ static const sov_field tenant_fields[] = {
 };
 
 /* POST /v1/tenants */
+static json_t *
+created_json(const void *arg, unsigned *status, char *location, size_t location_size)
+{
+    const sov_tenant *t = arg;
+
+    *status = MHD_HTTP_CREATED;
+    snprintf(location, location_size, "/v1/tenants/%s", t->id);
+    return tenant_json(t);
+}
+
 enum MHD_Result
 sov_handle_tenant_create(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_tenant t;
-    char loc[96];
 
-    if (sov_api_check_body(req, tenant_fields, 2, &err) < 0 ||
-        sov_tenant_create(&req->ctx, sov_api_body_str(req, "name"),
+    if (sov_api_check_body(req, tenant_fields, 2, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    sov_api_answer_in_tx(req, created_json, &t);
+    if (sov_tenant_create(&req->ctx, sov_api_body_str(req, "name"),
                           sov_api_body_str(req, "display_name"), &t, &err) < 0)
         return sov_api_reply_problem(req, &err);
-    snprintf(loc, sizeof(loc), "/v1/tenants/%s", t.id);
-    sov_request_add_header(req, "Location", loc);
-    sov_autoptr(json_t) body = tenant_json(&t);
-    return sov_api_reply(req, MHD_HTTP_CREATED, body);
+    return sov_api_reply_rendered(req, created_json, &t);
 }
 
 /* GET /v1/tenants */

@@ -28,6 +28,16 @@ body_role(sov_request *req, bool required, sov_role *ret, sov_error *err)
     return 0;
 }
 
+static json_t *
+created_json(const void *arg, unsigned *status, char *location, size_t location_size)
+{
+    const sov_user *u = arg;
+
+    *status = MHD_HTTP_CREATED;
+    snprintf(location, location_size, "/v1/tenants/%s/users/%s", u->tenant_id, u->id);
+    return user_json(u);
+}
+
 /* POST /v1/tenants/{id}/users */
 enum MHD_Result
 sov_handle_user_create(sov_request *req)
@@ -40,16 +50,14 @@ sov_handle_user_create(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
     sov_role role;
     sov_user u;
-    char loc[128];
 
-    if (sov_api_check_body(req, fields, 3, &err) < 0 || body_role(req, true, &role, &err) < 0 ||
-        sov_user_create(&req->ctx, sov_request_param(req, "id"), sov_api_body_str(req, "name"),
+    if (sov_api_check_body(req, fields, 3, &err) < 0 || body_role(req, true, &role, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    sov_api_answer_in_tx(req, created_json, &u);
+    if (sov_user_create(&req->ctx, sov_request_param(req, "id"), sov_api_body_str(req, "name"),
                         sov_api_body_str(req, "email"), role, &u, &err) < 0)
         return sov_api_reply_problem(req, &err);
-    snprintf(loc, sizeof(loc), "/v1/tenants/%s/users/%s", u.tenant_id, u.id);
-    sov_request_add_header(req, "Location", loc);
-    sov_autoptr(json_t) body = user_json(&u);
-    return sov_api_reply(req, MHD_HTTP_CREATED, body);
+    return sov_api_reply_rendered(req, created_json, &u);
 }
 
 /* GET /v1/tenants/{id}/users */

@@ -12,6 +12,16 @@ workspace_json(const sov_workspace *w)
                      "updated_at", w->updated_at);
 }
 
+static json_t *
+created_json(const void *arg, unsigned *status, char *location, size_t location_size)
+{
+    const sov_workspace *w = arg;
+
+    *status = MHD_HTTP_CREATED;
+    snprintf(location, location_size, "/v1/tenants/%s/workspaces/%s", w->tenant_id, w->name);
+    return workspace_json(w);
+}
+
 /* POST /v1/tenants/{id}/workspaces */
 enum MHD_Result
 sov_handle_workspace_create(sov_request *req)
@@ -22,17 +32,15 @@ sov_handle_workspace_create(sov_request *req)
     };
     sov_error err = SOV_ERROR_INIT;
     sov_workspace w;
-    char loc[256];
 
-    if (sov_api_check_body(req, fields, 2, &err) < 0 ||
-        sov_workspace_create(&req->ctx, sov_request_param(req, "id"),
+    if (sov_api_check_body(req, fields, 2, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    sov_api_answer_in_tx(req, created_json, &w);
+    if (sov_workspace_create(&req->ctx, sov_request_param(req, "id"),
                              sov_api_body_str(req, "name"),
                              sov_api_body_str(req, "description"), &w, &err) < 0)
         return sov_api_reply_problem(req, &err);
-    snprintf(loc, sizeof(loc), "/v1/tenants/%s/workspaces/%s", w.tenant_id, w.name);
-    sov_request_add_header(req, "Location", loc);
-    sov_autoptr(json_t) body = workspace_json(&w);
-    return sov_api_reply(req, MHD_HTTP_CREATED, body);
+    return sov_api_reply_rendered(req, created_json, &w);
 }
 
 /* GET /v1/tenants/{id}/workspaces */

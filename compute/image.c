@@ -105,6 +105,8 @@ typedef struct create_args {
     sov_image img;
     sov_op op;
     bool queued;
+    sov_image *ret;             /* the caller's, filled before COMMIT (ctx->idem renders */
+    sov_op *ret_op;             /* its answer from them in this transaction); may be NULL */
 } create_args;
 
 /* The region must exist and the tenant's policy must allow it. */
@@ -167,8 +169,13 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (sov_residency_record(c, x->tenant_id, "image", x->img.id, "placed", NULL, &to,
                              &policy, reason, x->queued ? x->op.id : NULL, err) < 0)
         return -1;
-    return sov_audit_append(c, x->ctx, x->tenant_id, "image", x->img.id,
-                            x->queued ? 202 : 201, err);
+    if (sov_audit_append(c, x->ctx, x->tenant_id, "image", x->img.id, x->queued ? 202 : 201,
+                         err) < 0)
+        return -1;
+    *x->ret = x->img;
+    if (x->ret_op)
+        *x->ret_op = x->op;
+    return 0;
 }
 
 int
@@ -176,7 +183,7 @@ sov_image_create(sov_ctx *ctx, const char *tenant_id, const sov_image_create_arg
                  sov_image *ret, sov_op *op, sov_error *err)
 {
     sov_image_create_args args = *a;
-    create_args x = { .ctx = ctx, .a = &args };
+    create_args x = { .ctx = ctx, .a = &args, .ret = ret, .ret_op = op };
 
     /* Creating needs a tenant: an operator acting for nobody in particular creates in its
      * own. */

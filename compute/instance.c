@@ -165,6 +165,21 @@ place_request(sov_dbconn *c, const char *tenant, const char *workspace,
     return 0;
 }
 
+/* The same sums as charge(), read without locking: over quota is 403 even where no host
+ * has room (placement would say 409 first). A dry run asks it too, so it answers what the
+ * create would. */
+static int
+check_quota(sov_dbconn *c, const sov_place_request *r, sov_error *err)
+{
+    if (sov_quota_check(c, r->tenant_id, SOV_QUOTA_INSTANCES, 1, err) < 0 ||
+        sov_quota_check(c, r->tenant_id, SOV_QUOTA_VCPUS, r->vcpus, err) < 0 ||
+        sov_quota_check(c, r->tenant_id, SOV_QUOTA_MEMORY_MIB, r->memory_mib, err) < 0 ||
+        sov_quota_check(c, r->tenant_id, SOV_QUOTA_STORAGE_GIB, r->disk_gib, err) < 0 ||
+        (r->gpus > 0 && sov_quota_check(c, r->tenant_id, SOV_QUOTA_GPUS, r->gpus, err) < 0))
+        return -1;
+    return 0;
+}
+
 static int
 create_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
@@ -184,6 +199,8 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     x->memory_mib = f.memory_mib;
     x->disk_gib = f.disk_gib;
     x->gpus = f.gpus;
+    if (check_quota(c, &r, err) < 0)
+        return -1;
     if (sov_op_enqueue(c, ca->ctx, x->tenant_id, "instance.create", "instance", x->id, "",
                        ca->op, err) < 0)
         return -1;
@@ -199,8 +216,10 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     snprintf(x->operation_id, sizeof(x->operation_id), "%s", ca->op->id);
     /* The tenant's quota rows last, just before the audit head: every create of a tenant
      * waits on them, so they stay locked for the commit only (charged first, they were held
-     * through placement and the inserts: 286 creates/s for one tenant). The host's row
-     * comes before them here and in the delete's release: one order, no deadlock. */
+     * through placement and the inserts: 286 creates/s for one tenant). check_quota() read
+     * them before placement, unlocked, for the early answer; this charge decides. The
+     * host's row comes before them here and in the delete's release: one order, no
+     * deadlock. */
     if (repo_instance_insert(c, x, ca->user_data, ca->keys, err) < 0 || charge(c, x, err) < 0 ||
         sov_audit_append(c, ca->ctx, x->tenant_id, "instance", x->id, 202, err) < 0)
         return -1;
@@ -275,7 +294,8 @@ sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance_cre
     if (a->region && sov_check_slug("region", a->region, err) < 0)
         return -1;
     if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-        place_request(c, tenant, workspace, a, sizes, &r, &f, &img, err) < 0)
+        place_request(c, tenant, workspace, a, sizes, &r, &f, &img, err) < 0 ||
+        check_quota(c, &r, err) < 0)
         return -1;
     return sov_placement_peek(c, ctx, &r, ret, err);
 }

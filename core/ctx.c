@@ -2,7 +2,9 @@
 #include <string.h>
 
 #include "sov/ctx.h"
+#include "sov/idempotency.h"
 #include "sov/identity.h"
+#include "sov/ops.h"
 
 static const struct {
     sov_role role;
@@ -49,6 +51,7 @@ typedef struct tx_wrap {
     sov_ctx *ctx;
     sov_db_tx_fn fn;
     void *arg;
+    bool recorded;      /* this attempt stored the Idempotency-Key's answer */
 } tx_wrap;
 
 static int
@@ -58,16 +61,31 @@ run_wrapped(sov_dbconn *c, void *arg, sov_error *err)
 
     w->ctx->audit_in_tx = false;    /* a retried transaction starts over */
     w->ctx->auth_changed = false;
-    return w->fn(c, w->arg, err);
+    w->ctx->op_queued = NULL;
+    w->recorded = false;
+    if (w->fn(c, w->arg, err) < 0)
+        return -1;
+    /* The answer commits with what it answers: no crash can separate them. */
+    if (w->ctx->idem && w->ctx->idem->render && !w->ctx->idem->recorded) {
+        if (sov_idem_record(c, w->ctx, err) < 0)
+            return -1;
+        w->recorded = true;
+    }
+    return 0;
 }
 
 int
 sov_ctx_tx(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, sov_error *err)
 {
-    tx_wrap w = { ctx, fn, arg };
+    tx_wrap w = { ctx, fn, arg, false };
 
     if (sov_db_tx(ctx->db, run_wrapped, &w, err) < 0)
         return -1;
+    if (w.recorded)
+        ctx->idem->recorded = true;
+    /* Only now: a rolled-back transaction queued nothing. */
+    if (ctx->op_queued)
+        sov_op_log(SOV_LOG_INFO, "operation created", SOV_TAKE_PTR(ctx->op_queued), NULL);
     if (ctx->audit_in_tx)
         ctx->audited = true;
     /* Our own NOTIFY reaches our listener a moment later: the next request on this

@@ -110,6 +110,22 @@ sov_idem_finish(sov_ctx *ctx, const char *key, int status, const char *location,
 }
 
 int
+sov_idem_record(sov_dbconn *c, const sov_ctx *ctx, sov_error *err)
+{
+    sov_idem_hook *h = ctx->idem;
+    sov_autofree char *body = NULL;
+    char location[512] = "", st[16];
+    int status = 0;
+    const char *params[] = { ctx->who->user_id, h->key, st, location, NULL };
+
+    if (h->render(h->arg, &status, location, sizeof(location), &body) < 0 || !body)
+        return sov_error_set(err, SOV_E_INTERNAL, "could not render the answer to store");
+    snprintf(st, sizeof(st), "%d", status);
+    params[4] = body;
+    return sov_db_query(c, SQL_FINISH, 5, params, NULL, err);
+}
+
+int
 sov_idem_release(sov_ctx *ctx, const char *key, sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;

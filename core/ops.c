@@ -45,14 +45,15 @@ static const char SQL_LIST[] =
     " AND ($4::uuid IS NULL OR o.id < $4::uuid) ORDER BY o.id DESC LIMIT $5";
 
 static const char SQL_CLAIM[] =
-    "WITH c AS (SELECT id, state AS old_state, step AS old_step FROM operations"
+    "WITH c AS (SELECT id, state AS old_state, step AS old_step,"
+    " started_at IS NULL AS first_start FROM operations"
     " WHERE kind = ANY($2::text[]) AND ((state = 'queued' AND run_after <= now())"
     " OR (state = 'running' AND locked_until < now()))"
     " ORDER BY run_after, created_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
     " UPDATE operations o SET state = 'running', attempts = o.attempts + 1, locked_by = $1,"
     " locked_until = now() + make_interval(secs => $3::int),"
     " started_at = coalesce(o.started_at, now()), updated_at = now()"
-    " FROM c WHERE o.id = c.id RETURNING " OP_COLS ", c.old_state, c.old_step";
+    " FROM c WHERE o.id = c.id RETURNING " OP_COLS ", c.old_state, c.old_step, c.first_start";
 
 /* Not now, and no attempt spent: the next claim counts it again. */
 static const char SQL_DEFER[] =
@@ -118,7 +119,21 @@ sov_op_enqueue(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *k
         sov_db_query(c, "NOTIFY sov_ops", 0, NULL, NULL, err) < 0)
         return -1;
     row_op(res, 0, ret);
+    ctx->op_queued = ret;
     return 0;
+}
+
+void
+sov_op_log(sov_log_level level, const char *msg, const sov_op *op, const char *error)
+{
+    const sov_log_kv kv[] = {
+        SOV_KV_S("operation_id", op->id), SOV_KV_S("kind", op->kind),
+        SOV_KV_S("resource_type", op->resource_type),
+        SOV_KV_S("resource_id", op->resource_id), SOV_KV_S("tenant_id", op->tenant_id),
+        SOV_KV_I("attempt", op->attempts), SOV_KV_S("error", error ? error : ""),
+    };
+
+    sov_log_kv_write(level, msg, kv, SOV_N_ELEMENTS(kv) - (error ? 0 : 1));
 }
 
 int
@@ -276,7 +291,8 @@ fail(sov_op_run *run, const char *reason, const char *code)
         sov_log_warn("operation %s: could not mark its resource failed: %s", run->op.id,
                      err.msg);
     settle(run, SQL_FINISH, "failed", reason, code);
-    sov_log_warn("operation %s (%s) failed: %s", run->op.id, run->op.kind, reason);
+    /* warn, not info: an operator wants to see what gave up, even with info lines off. */
+    sov_op_log(SOV_LOG_WARN, "operation failed", &run->op, reason);
 }
 
 static void
@@ -298,6 +314,7 @@ execute(sov_op_run *run, bool taken_over, const char *old_step)
     int rc = run->kind->handler(run, &run->op, &err);
     if (rc == 0) {
         settle(run, SQL_FINISH, "succeeded", "", "");
+        sov_op_log(SOV_LOG_INFO, "operation succeeded", &run->op, NULL);
         return;
     }
     if (rc == SOV_OP_LATER) {
@@ -360,6 +377,9 @@ work_once(sov_workers *w, unsigned index)
         fail(&run, "no worker knows this kind of operation", "internal");
     } else {
         bool taken_over = strcmp(PQgetvalue(res, 0, 18), "running") == 0;
+        /* Once: a deferred or retried operation is claimed again, not started again. */
+        if (strcmp(PQgetvalue(res, 0, 20), "t") == 0)
+            sov_op_log(SOV_LOG_INFO, "operation started", &run.op, NULL);
         execute(&run, taken_over, PQgetvalue(res, 0, 19));
     }
     sov_log_set_request_id(NULL);

@@ -72,6 +72,22 @@ sov_quota_init_tenant(sov_dbconn *c, const sov_config *cfg, const char *tenant_i
     return 0;
 }
 
+/* SOV_E_QUOTA from the (max, used) row of SQL_ONE, or NOT_FOUND when there is none. */
+static int
+exceeded(const PGresult *res, const char *tenant_id, sov_quota_resource r, long long amount,
+         sov_error *err)
+{
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%s' does not exist", tenant_id);
+    err->quota.limit = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    err->quota.used = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    err->quota.requested = amount;
+    snprintf(err->field, sizeof(err->field), "%s", names[r]);
+    return sov_error_set(err, SOV_E_QUOTA,
+                         "quota '%s' exceeded: limit %lld, in use %lld, requested %lld",
+                         names[r], err->quota.limit, err->quota.used, amount);
+}
+
 int
 sov_quota_charge(sov_dbconn *c, const char *tenant_id, sov_quota_resource r, long long amount,
                  sov_error *err)
@@ -88,15 +104,23 @@ sov_quota_charge(sov_dbconn *c, const char *tenant_id, sov_quota_resource r, lon
     PQclear(SOV_TAKE_PTR(res));
     if (sov_db_query(c, SQL_ONE, 2, params, &res, err) < 0)
         return -1;
-    if (PQntuples(res) == 0)
-        return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%s' does not exist", tenant_id);
-    err->quota.limit = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    err->quota.used = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-    err->quota.requested = amount;
-    snprintf(err->field, sizeof(err->field), "%s", names[r]);
-    return sov_error_set(err, SOV_E_QUOTA,
-                         "quota '%s' exceeded: limit %lld, in use %lld, requested %lld",
-                         names[r], err->quota.limit, err->quota.used, amount);
+    return exceeded(res, tenant_id, r, amount, err);
+}
+
+int
+sov_quota_check(sov_dbconn *c, const char *tenant_id, sov_quota_resource r, long long amount,
+                sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { tenant_id, names[r] };
+
+    if (sov_db_query(c, SQL_ONE, 2, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 1 &&
+        strtoll(PQgetvalue(res, 0, 1), NULL, 10) + amount <= strtoll(PQgetvalue(res, 0, 0),
+                                                                     NULL, 10))
+        return 0;
+    return exceeded(res, tenant_id, r, amount, err);
 }
 
 int

@@ -135,6 +135,15 @@ enum MHD_Result sov_api_reply_bytes(sov_request *req, unsigned status, const cha
  * also on failure; len is its size, for the request log. */
 enum MHD_Result sov_api_reply_response(sov_request *req, unsigned status, const char *ctype,
                                        struct MHD_Response *resp, size_t len);
+/* A create's answer (status, Location when written, body: a new reference), rendered from
+ * what the service filled into arg. */
+typedef json_t *(*sov_api_render_fn)(const void *arg, unsigned *status, char *location,
+                                     size_t location_size);
+/* Call before the create's service: with Idempotency-Key, the service's transaction stores
+ * what fn renders from arg then, so a crash after its commit cannot lose the answer. */
+void sov_api_answer_in_tx(sov_request *req, sov_api_render_fn fn, const void *arg);
+/* Reply with what fn renders from arg (the answer sov_api_answer_in_tx had stored). */
+enum MHD_Result sov_api_reply_rendered(sov_request *req, sov_api_render_fn fn, const void *arg);
 /* Reply with the problem+json for err (status from its code). A 5xx logs err->detail with
  * the request id and shows the client only the request id. */
 enum MHD_Result sov_api_reply_problem(sov_request *req, const sov_error *err);

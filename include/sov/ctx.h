@@ -41,6 +41,8 @@ typedef struct sov_principal {
 } sov_principal;
 
 struct sov_auth;
+struct sov_idem_hook;
+struct sov_op;
 
 typedef struct sov_ctx {
     sov_db *db;
@@ -54,6 +56,11 @@ typedef struct sov_ctx {
     bool audit_in_tx;           /* an entry was appended in the running transaction */
     bool audited;               /* an entry for this request is committed */
     bool auth_changed;          /* the running transaction sent NOTIFY sov_auth */
+    const struct sov_op *op_queued; /* queued by the running transaction: logged once it
+                                       commits (sov_op_enqueue) */
+    struct sov_idem_hook *idem; /* the request's Idempotency-Key (NULL: none): the first
+                                   transaction to commit after its render is set stores the
+                                   answer (sov/idempotency.h) */
 } sov_ctx;
 
 /* Whether the principal acts on the whole cloud (the operator role). */
@@ -63,8 +70,9 @@ bool sov_ctx_is_operator(const sov_ctx *ctx);
 bool sov_ctx_sees_tenant(const sov_ctx *ctx, const char *tenant_id);
 
 /* sov_db_tx for services: marks ctx audited when fn appended an audit entry and the
- * transaction committed, and empties this process's token cache at once when fn changed
- * tokens, users or tenants (other processes hear the NOTIFY). */
+ * transaction committed, stores the answer of ctx->idem in that same transaction, logs the
+ * operation fn queued once it committed, and empties this process's token cache at once when
+ * fn changed tokens, users or tenants (other processes hear the NOTIFY). */
 int sov_ctx_tx(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, sov_error *err);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "sov/ctx.h"
 #include "sov/identity.h"
+#include "sov/log.h"
 
 typedef struct sov_op {
     char id[SOV_UUID_LEN + 1];
@@ -40,6 +41,10 @@ typedef SOV_PAGE(sov_op) sov_op_page;
 int sov_op_enqueue(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *kind,
                    const char *resource_type, const char *resource_id, const char *arg,
                    sov_op *ret, sov_error *err);
+
+/* One log line about op (msg, its ids, error unless NULL): created (logged by sov_ctx_tx once
+ * the enqueue committed), started, succeeded, failed. */
+void sov_op_log(sov_log_level level, const char *msg, const sov_op *op, const char *error);
 
 int sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err);
 /* The caller's tenant's (all for operators); filters may be NULL. */

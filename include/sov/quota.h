@@ -37,6 +37,11 @@ int sov_quota_init_tenant(sov_dbconn *c, const sov_config *cfg, const char *tena
  * limit: SOV_E_QUOTA naming the quota, its limit, the usage and the request. */
 int sov_quota_charge(sov_dbconn *c, const char *tenant_id, sov_quota_resource r,
                      long long amount, sov_error *err);
+/* Whether amount more of r fits the tenant's limit now, read without a lock: an early
+ * answer (SOV_E_QUOTA as sov_quota_charge gives) before costlier work such as placement.
+ * Not the authority: sov_quota_charge, later in the same transaction, still decides. */
+int sov_quota_check(sov_dbconn *c, const char *tenant_id, sov_quota_resource r,
+                    long long amount, sov_error *err);
 /* Give amount of r back (never below zero), in the caller's transaction. */
 int sov_quota_release(sov_dbconn *c, const char *tenant_id, sov_quota_resource r,
                       long long amount, sov_error *err);

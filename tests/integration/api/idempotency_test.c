@@ -1,8 +1,11 @@
 /* Idempotency-Key on creates: a retry with the same key and request answers the first
  * result and creates nothing; a different request with the key is refused; a failed
- * request frees the key; keys belong to their caller. */
+ * request frees the key; keys belong to their caller; and a sovd killed between a create's
+ * commit and its reply (SOV_FAULT_POINT=idempotency.after-create) leaves the answer behind:
+ * the retry, on a sovd started again, answers it and creates nothing more. */
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +155,146 @@ START_TEST(keys_belong_to_their_caller)
 }
 END_TEST
 
+/* POST path on s with key and body as token; a transport failure (a sovd that died) is
+ * status 0. */
+static void
+post_to(const tl_sovd *s, const char *path, const char *token, const char *key,
+        const char *body, tl_resp *r)
+{
+    char url[256], auth[128], idem[300];
+    const char *h[] = { auth, "Content-Type: application/json", idem, NULL };
+
+    snprintf(url, sizeof(url), "%s%s", s->base, path);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    snprintf(idem, sizeof(idem), "Idempotency-Key: %s", key);
+    tl_req q = { .method = "POST", .url = url, .headers = h, .body = body,
+                 .body_len = strlen(body) };
+    tl_http_try(&q, r);
+}
+
+/* Send the create to a sovd that kills itself once the create committed, before it could
+ * answer or finish the key; then start sovd again on the same database and send the same
+ * request with the same key: its answer (want_status, Idempotent-Replayed). */
+static void
+crash_then_retry(const char *path, const char *token, const char *key, const char *body,
+                 long want_status, tl_resp *retry)
+{
+    tl_sovd dying, again;
+    tl_resp first;
+    char *replayed;
+
+    memset(&dying, 0, sizeof(dying));
+    memset(&again, 0, sizeof(again));
+    setenv("SOV_FAULT_POINT", "idempotency.after-create", 1);
+    tl_sovd_start(&dying, db, NULL);
+    unsetenv("SOV_FAULT_POINT");
+    post_to(&dying, path, token, key, body, &first);
+    ck_assert_msg(first.status == 0, "sovd answered %ld instead of dying: %s", first.status,
+                  first.body);
+    ck_assert_int_eq(tl_sovd_stop(&dying, SIGKILL, 10), 128 + SIGKILL);
+    tl_resp_free(&first);
+    tl_sovd_discard(&dying);
+
+    tl_sovd_start(&again, db, NULL);
+    post_to(&again, path, token, key, body, retry);
+    ck_assert_msg(retry->status == want_status, "retry: %ld %s", retry->status, retry->body);
+    replayed = tl_resp_header(retry, "Idempotent-Replayed");
+    ck_assert_msg(replayed && strcmp(replayed, "true") == 0, "retry was not a replay");
+    free(replayed);
+    ck_assert_int_eq(tl_sovd_stop(&again, SIGTERM, 20), 0);
+    tl_sovd_discard(&again);
+}
+
+START_TEST(crash_after_a_tenant_create_replays_the_first_answer)
+{
+    tl_resp r;
+    char *loc, want[96];
+
+    crash_then_retry("/v1/tenants", op, "crash-tenant", "{\"name\":\"idem-crash\"}", 201, &r);
+    ck_assert_int_eq(tenants_named("idem-crash"), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(r.json, "name")), "idem-crash");
+    snprintf(want, sizeof(want), "/v1/tenants/%s",
+             json_string_value(json_object_get(r.json, "id")));
+    loc = tl_resp_header(&r, "Location");
+    ck_assert_str_eq(loc, want);
+    free(loc);
+    tl_resp_free(&r);
+}
+END_TEST
+
+/* Region, host (libvirt's test driver), flavor and an image made active by hand: what an
+ * instance create needs. */
+static void
+instance_prerequisites(tl_tenant *t)
+{
+    json_t *j;
+
+    tl_tenant_make(&sovd, op, "idem-vm", t);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"fr-idem-1\",\"name\":\"Idem FR\",\"country\":\"FR\","
+                           "\"datacenter\":\"dc-fr\",\"zones\":[\"a\"]}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/hosts", op,
+                           "{\"name\":\"idem-node\",\"region\":\"fr-idem-1\",\"zone\":\"a\","
+                           "\"libvirt_uri\":\"test:///default\"}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+                           "{\"name\":\"idem-small\",\"vcpus\":1,\"memory_mib\":256,"
+                           "\"disk_gib\":1}", 201));
+    j = tl_call_ok(&sovd, "POST", "/v1/images", t->token[TL_MEMBER],
+                   "{\"name\":\"idem-base\",\"region\":\"fr-idem-1\",\"format\":\"qcow2\"}",
+                   201);
+    free(tl_db_value(db, "UPDATE images SET state = 'active', size_bytes = 1048576,"
+                         " virtual_size_bytes = 1048576 WHERE id = '%s'", tl_str(j, "id")));
+    json_decref(j);
+}
+
+START_TEST(crash_after_an_instance_create_replays_the_first_answer)
+{
+    tl_tenant t;
+    tl_resp r;
+    const json_t *x, *o;
+    char *loc, *id, want[96];
+
+    instance_prerequisites(&t);
+    crash_then_retry("/v1/instances", t.token[TL_MEMBER], "crash-vm",
+                     "{\"name\":\"vm-1\",\"flavor\":\"idem-small\",\"image\":\"idem-base\"}",
+                     202, &r);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM instances WHERE name = 'vm-1'"), 1);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM operations"
+                                   " WHERE kind = 'instance.create'"), 1);
+    x = json_object_get(r.json, "instance");
+    o = json_object_get(r.json, "operation");
+    ck_assert_str_eq(tl_str(x, "name"), "vm-1");
+    ck_assert_str_eq(tl_str(x, "state"), "scheduling");
+    id = tl_db_value(db, "SELECT id FROM instances WHERE name = 'vm-1'");
+    ck_assert_str_eq(tl_str(x, "id"), id);
+    free(id);
+    ck_assert_str_eq(tl_str(o, "resource_id"), tl_str(x, "id"));
+    snprintf(want, sizeof(want), "/v1/operations/%s", tl_str(o, "id"));
+    loc = tl_resp_header(&r, "Location");
+    ck_assert_str_eq(loc, want);
+    free(loc);
+    tl_resp_free(&r);
+}
+END_TEST
+
+START_TEST(crash_after_an_image_create_replays_the_first_answer)
+{
+    tl_tenant t;
+    tl_resp r;
+
+    tl_tenant_make(&sovd, op, "idem-img", &t);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"fr-idem-2\",\"name\":\"Idem FR\",\"country\":\"FR\","
+                           "\"datacenter\":\"dc-fr\",\"zones\":[\"a\"]}", 201));
+    crash_then_retry("/v1/images", t.token[TL_MEMBER], "crash-image",
+                     "{\"name\":\"img-1\",\"region\":\"fr-idem-2\",\"format\":\"qcow2\"}", 201,
+                     &r);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM images WHERE name = 'img-1'"), 1);
+    ck_assert_str_eq(tl_str(r.json, "name"), "img-1");
+    tl_resp_free(&r);
+}
+END_TEST
+
 typedef struct racer {
     tl_resp r;
 } racer;
@@ -200,6 +343,9 @@ main(void)
     tcase_add_test(tc, bad_keys_are_refused);
     tcase_add_test(tc, keys_belong_to_their_caller);
     tcase_add_test(tc, concurrent_retries_create_once);
+    tcase_add_test(tc, crash_after_a_tenant_create_replays_the_first_answer);
+    tcase_add_test(tc, crash_after_an_instance_create_replays_the_first_answer);
+    tcase_add_test(tc, crash_after_an_image_create_replays_the_first_answer);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }

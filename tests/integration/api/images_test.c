@@ -6,7 +6,8 @@
  * answering 503, retried by the queue; direct uploads (with Content-Length and chunked) and
  * their refusals (too large, wrong format, wrong media type, not queued); residency policy,
  * other tenants, bad input; deleting (refused while an instance uses the image); lists with
- * filters and pages; and the residency records and audit entries all of it leaves. */
+ * filters and pages; the residency records and audit entries all of it leaves; and the log
+ * lines of an operation (created, started, succeeded or failed). */
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -516,6 +517,86 @@ START_TEST(checksum_mismatch_fails_and_keeps_nothing)
     store_path(id, path, sizeof(path));
     ck_assert(!exists(path));
     ck_assert_int_eq(tl_sh("test ! -e '%s.part'", path), 0);
+}
+END_TEST
+
+/* The line of sovd's log whose msg is msg and operation_id is id (a new reference), or a
+ * failed test. */
+static json_t *
+op_log_line(const char *log, const char *msg, const char *id)
+{
+    for (const char *p = log; p && *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t) (end - p) : strlen(p);
+        json_t *j = json_loadb(p, len, 0, NULL);
+        if (j && json_is_string(json_object_get(j, "msg")) &&
+            strcmp(json_string_value(json_object_get(j, "msg")), msg) == 0 &&
+            json_is_string(json_object_get(j, "operation_id")) &&
+            strcmp(json_string_value(json_object_get(j, "operation_id")), id) == 0)
+            return j;
+        json_decref(j);
+        p = end ? end + 1 : NULL;
+    }
+    ck_abort_msg("no '%s' line for operation %s in sovd's log", msg, id);
+    return NULL;
+}
+
+/* What every line about an operation names: the operation, its kind, resource and tenant. */
+static void
+assert_op_line(const char *log, const char *msg, const char *op_id, const char *image_id,
+               const char *level)
+{
+    json_t *j = op_log_line(log, msg, op_id);
+
+    ck_assert_str_eq(tl_str(j, "level"), level);
+    ck_assert_str_eq(tl_str(j, "kind"), "image.import");
+    ck_assert_str_eq(tl_str(j, "resource_type"), "image");
+    ck_assert_str_eq(tl_str(j, "resource_id"), image_id);
+    ck_assert_str_eq(tl_str(j, "tenant_id"), acme.id);
+    json_decref(j);
+}
+
+/* sovd logs an operation's creation (with the request's id), its start, and its success or
+ * failure (with the reason). */
+START_TEST(operations_are_logged_when_created_started_and_finished)
+{
+    char good_op[40], bad_op[40], good_id[40], bad_id[40], url[700], sha[65];
+    json_t *img, *o, *j;
+    char *log;
+
+    start_allowing_files();
+    sha256_of(qcow2, sha);
+    snprintf(url, sizeof(url), "file://%s", qcow2);
+    img = import("logged-good", "qcow2", url, sha, good_op);
+    snprintf(good_id, sizeof(good_id), "%s", tl_str(img, "id"));
+    json_decref(img);
+    img = import("logged-bad", "qcow2", url, ZERO_SHA, bad_op);
+    snprintf(bad_id, sizeof(bad_id), "%s", tl_str(img, "id"));
+    json_decref(img);
+    o = wait_op(good_op, NULL);
+    ck_assert_str_eq(tl_str(o, "state"), "succeeded");
+    json_decref(o);
+    o = wait_op(bad_op, NULL);
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    json_decref(o);
+
+    log = tl_sovd_log(&sovd);
+    assert_op_line(log, "operation created", good_op, good_id, "info");
+    assert_op_line(log, "operation started", good_op, good_id, "info");
+    assert_op_line(log, "operation succeeded", good_op, good_id, "info");
+    assert_op_line(log, "operation created", bad_op, bad_id, "info");
+    assert_op_line(log, "operation started", bad_op, bad_id, "info");
+    assert_op_line(log, "operation failed", bad_op, bad_id, "warn");
+    j = op_log_line(log, "operation created", good_op);
+    ck_assert_int_gt(strlen(tl_str(j, "request_id")), 0);
+    json_decref(j);
+    j = op_log_line(log, "operation failed", bad_op);
+    ck_assert_msg(strstr(tl_str(j, "error"), "sha256 mismatch"), "%s", tl_str(j, "error"));
+    json_decref(j);
+    j = op_log_line(log, "operation succeeded", good_op);
+    ck_assert_ptr_null(json_object_get(j, "error"));
+    json_decref(j);
+    free(log);
 }
 END_TEST
 
@@ -1215,6 +1296,7 @@ main(void)
     tcase_add_test(tc, internal_addresses_are_refused_unless_allowed);
     tcase_add_test(tc, import_over_http_follows_redirects_and_fails_on_404);
     tcase_add_test(tc, checksum_mismatch_fails_and_keeps_nothing);
+    tcase_add_test(tc, operations_are_logged_when_created_started_and_finished);
     tcase_add_test(tc, format_mismatch_fails_the_import);
     tcase_add_test(tc, file_urls_are_refused_unless_allowed);
     tcase_add_test(tc, unreachable_source_is_retried);

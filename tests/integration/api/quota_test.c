@@ -1,7 +1,8 @@
 /* Tenant quotas through the API, against a real sovd and PostgreSQL: GET shows each limit
  * (configured defaults) and its usage, PUT (operators only) sets the limits given and refuses
  * bad input naming the field, 50 concurrent workspace creates against room for 10 admit
- * exactly 10, and deleting a workspace gives its quota back. */
+ * exactly 10, deleting a workspace gives its quota back, and an instance over its vCPU quota
+ * is 403 even where no host has room for it (409 no-capacity otherwise). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -416,6 +417,56 @@ START_TEST(default_workspace_cannot_be_deleted)
 }
 END_TEST
 
+/* Over quota is 403 even where no host has room: the quota is read before placement. The
+ * one host (libvirt's test driver: 16 CPUs, 64 vCPUs at ratio 4) is too small for the flavor
+ * (128 vCPUs), so a create inside the quota is 409 no-capacity, and one over the vCPU quota
+ * 403, with nothing written. */
+START_TEST(over_quota_is_403_even_when_no_host_has_room)
+{
+    char path[128], body[256];
+    json_t *j;
+    tl_resp r;
+
+    start(NULL);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"fr-quota-1\",\"name\":\"Quota FR\",\"country\":\"FR\","
+                           "\"datacenter\":\"dc-fr\",\"zones\":[\"a\"]}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/hosts", op,
+                           "{\"name\":\"small-node\",\"region\":\"fr-quota-1\",\"zone\":\"a\","
+                           "\"libvirt_uri\":\"test:///default\"}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+                           "{\"name\":\"huge\",\"vcpus\":128,\"memory_mib\":256,"
+                           "\"disk_gib\":1}", 201));
+    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER],
+                   "{\"name\":\"base\",\"region\":\"fr-quota-1\",\"format\":\"qcow2\"}", 201);
+    free(tl_db_value(db, "UPDATE images SET state = 'active', size_bytes = 1048576,"
+                         " virtual_size_bytes = 1048576 WHERE id = '%s'", tl_str(j, "id")));
+    json_decref(j);
+    snprintf(body, sizeof(body), "{\"name\":\"vm-1\",\"flavor\":\"huge\",\"image\":\"base\"}");
+    quotas_path(acme.id, path, sizeof(path));
+    json_decref(tl_call_ok(&sovd, "PUT", path, op, "{\"vcpus\":1000}", 200));
+
+    /* Inside the quota: no host has room. */
+    tl_call(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], body, &r);
+    tl_assert_problem(&r, 409, "/problems/no-capacity");
+    tl_resp_free(&r);
+
+    json_decref(tl_call_ok(&sovd, "PUT", path, op, "{\"vcpus\":100}", 200));
+    tl_call(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], body, &r);
+    assert_quota_exceeded(&r, "vcpus", 100, 0, 128);
+    tl_resp_free(&r);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM instances"), 0);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM operations"), 0);
+    j = get_quotas(acme.id, op);
+    long long limit, used;
+    quota_of(j, "vcpus", &limit, &used);
+    ck_assert_int_eq(used, 0);
+    quota_of(j, "instances", &limit, &used);
+    ck_assert_int_eq(used, 0);
+    json_decref(j);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -431,6 +482,7 @@ main(void)
     tcase_add_test(tc, fifty_concurrent_creates_against_room_for_ten_admit_exactly_ten);
     tcase_add_test(tc, deleting_a_workspace_releases_its_quota);
     tcase_add_test(tc, default_workspace_cannot_be_deleted);
+    tcase_add_test(tc, over_quota_is_403_even_when_no_host_has_room);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
