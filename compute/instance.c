@@ -294,8 +294,11 @@ sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance_cre
     if (a->region && sov_check_slug("region", a->region, err) < 0)
         return -1;
     if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-        place_request(c, tenant, workspace, a, sizes, &r, &f, &img, err) < 0 ||
-        check_quota(c, &r, err) < 0)
+        place_request(c, tenant, workspace, a, sizes, &r, &f, &img, err) < 0)
+        return -1;
+    /* A create's body (a flavor) meets the quota first, as the create does; raw sizes ask
+     * where such a machine would fit, a capacity question no create asks. */
+    if (a->flavor && check_quota(c, &r, err) < 0)
         return -1;
     return sov_placement_peek(c, ctx, &r, ret, err);
 }

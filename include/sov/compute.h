@@ -275,8 +275,9 @@ typedef struct sov_place_sizes {
  * nothing. a->flavor NULL: the sizes are sizes; a->image NULL: no image's rules. The create
  * and the dry run turn their input into a placement request with one function, so they
  * decide alike (the scheduler's order ends in the host's unique name: the same state gives
- * the same host). The quota is checked as the create checks it first (over it: 403 before
- * any placement answer); name, user_data and ssh_keys are not read. No candidate: as sov_placement_dry_run, ret holding the counts. */
+ * the same host). With a flavor the quota is checked as the create checks it, first (over
+ * it: 403 before any placement answer); raw sizes are a capacity question and meet no
+ * quota. name, user_data and ssh_keys are not read. No candidate: as sov_placement_dry_run, ret holding the counts. */
 int sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance_create_args *a,
                          const sov_place_sizes *sizes, sov_placement *ret, sov_error *err);
 int sov_instance_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_instance *ret,

@@ -455,6 +455,10 @@ START_TEST(over_quota_is_403_even_when_no_host_has_room)
     tl_call(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], body, &r);
     assert_quota_exceeded(&r, "vcpus", 100, 0, 128);
     tl_resp_free(&r);
+    /* The dry run of the same create answers what the create did. */
+    tl_call(&sovd, "POST", "/v1/placement/dry-run", acme.token[TL_MEMBER], body, &r);
+    assert_quota_exceeded(&r, "vcpus", 100, 0, 128);
+    tl_resp_free(&r);
     ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM instances"), 0);
     ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM operations"), 0);
     j = get_quotas(acme.id, op);
