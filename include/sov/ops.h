@@ -41,6 +41,13 @@ int sov_op_enqueue(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const cha
                    const char *resource_type, const char *resource_id, const char *arg,
                    sov_op *ret, sov_error *err);
 
+/* In the caller's transaction: a queued or running operation that operation by_id (just
+ * enqueued) makes moot ends now as failed, error "superseded by <by_id> (<by_what>)",
+ * error_code "superseded"; its worker, if any, stops at its next step. Already finished:
+ * nothing changes. */
+int sov_op_supersede(sov_dbconn *c, const char *id, const char *by_id, const char *by_what,
+                     sov_error *err);
+
 int sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err);
 /* The caller's tenant's (all for operators); filters may be NULL. */
 int sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char *after,
