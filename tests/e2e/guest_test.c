@@ -5,7 +5,12 @@
  * from the instance's NAT network; the reconciler then reports the leased address. The test
  * stops it (gracefully: the guest powers off on the ACPI button), starts it, reboots it and
  * deletes it, and checks that nothing is left on the host (domain, disk, seed, console log)
- * and that the host's capacity and the tenant's quota are all given back.
+ * and that the host's capacity and the tenant's quota are all given back. The console log
+ * keeps every boot (append='on'), and a stopped instance lists no address.
+ *
+ * Case "acpi" (CK_RUN_CASE=acpi runs it alone, with no guest image to build): an instance of
+ * a blank disk, whose firmware never answers the ACPI button, has its waiting stop
+ * superseded by a hard_stop and by a delete.
  *
  * Every libvirt object has a name of this run (pool sovtest-<pid>-<rand>, network
  * sovt<pid>, domain sov-<instance id>) and is removed when the test process exits, however
