@@ -1,12 +1,14 @@
 /* instances.c: /v1/instances. Creating, acting on and deleting answer 202 with the
  * operation that carries the work out (Location: /v1/operations/{id}). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "handlers.h"
 #include "sov/compute.h"
 
-#define CONSOLE_MAX (64 * 1024)
+#define CONSOLE_TAIL_DEFAULT (64 * 1024)
+#define CONSOLE_TAIL_MAX (1024 * 1024)
 
 static json_t *
 str_or_null(const char *s)
@@ -210,19 +212,71 @@ sov_handle_instance_delete(sov_request *req)
     return sov_api_reply_accepted(req, body, &op);
 }
 
-/* GET /v1/instances/{id}/console: the tail of the serial console, as text. */
-enum MHD_Result
-sov_handle_instance_console(sov_request *req)
+/* ?tail_bytes=: how much of the log's end to answer, 1 to CONSOLE_TAIL_MAX. */
+static int
+tail_bytes(sov_request *req, size_t *ret, sov_error *err)
+{
+    const char *v = sov_request_query(req, "tail_bytes");
+    char *end = NULL;
+    unsigned long n;
+
+    *ret = CONSOLE_TAIL_DEFAULT;
+    if (!v)
+        return 0;
+    /* Digits only: strtoul alone would also take " 1", "+1" and "-1" (as ULONG_MAX). */
+    n = strtoul(v, &end, 10);
+    if (v[0] < '0' || v[0] > '9' || *end || n < 1 || n > CONSOLE_TAIL_MAX)
+        return sov_error_invalid(err, "tail_bytes",
+                                 "tail_bytes must be a whole number from 1 to %d",
+                                 CONSOLE_TAIL_MAX);
+    *ret = n;
+    return 0;
+}
+
+static void
+console_free(void *state)
+{
+    sov_console_read_free(state);
+}
+
+static void
+console_ready(void *req)
+{
+    sov_request_resume(req);
+}
+
+/* The console read came back (or its host did not answer in time): reply. */
+static enum MHD_Result
+console_reply(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
     char *text = NULL;
     size_t len = 0;
     enum MHD_Result r;
 
-    if (sov_instance_console(&req->ctx, NULL, sov_request_param(req, "id"), CONSOLE_MAX,
-                             &text, &len, &err) < 0)
+    if (sov_console_read_result(sov_request_later_state(req), &text, &len, &err) < 0)
         return sov_api_reply_problem(req, &err);
     r = sov_api_reply_bytes(req, MHD_HTTP_OK, "text/plain; charset=utf-8", text, len);
     free(text);
     return r;
+}
+
+/* GET /v1/instances/{id}/console?tail_bytes=: the tail of the serial console, as text. The
+ * host is asked on a thread of the service's while the connection sleeps: a hung host holds
+ * no HTTP thread, and answers 503 after console_timeout_ms. */
+enum MHD_Result
+sov_handle_instance_console(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_console_read *read = NULL;
+    size_t tail = 0;
+
+    if (tail_bytes(req, &tail, &err) < 0 ||
+        sov_instance_console_open(&req->ctx, NULL, sov_request_param(req, "id"), tail, &read,
+                                  &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    /* Suspended first: the read may be back before this function returns. */
+    sov_request_suspend(req, console_reply, read, console_free);
+    sov_console_read_start(read, console_ready, req);
+    return MHD_YES;
 }

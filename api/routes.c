@@ -107,7 +107,7 @@ const sov_route sov_api_routes[] = {
     { "DELETE", "/v1/instances/{id}", sov_handle_instance_delete, 0, OP | ADM | MEM,
       "instances.delete", NULL },
     { "GET", "/v1/instances/{id}/console", sov_handle_instance_console, 0,
-      OP | ADM | MEM | RD, "instances.console", NULL },
+      OP | ADM | MEM | RD, "instances.console", "tail_bytes" },
 
     { "GET", "/v1/operations", sov_handle_operation_list, 0, ANY, "operations.list",
       "limit after resource_id state" },

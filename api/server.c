@@ -50,6 +50,7 @@ struct sov_server {
     size_t nroutes;
     route_metrics *metrics;     /* nroutes + 2: unmatched, preflight */
     atomic_uint in_flight;
+    atomic_uint suspended;      /* suspended requests not yet resumed (see shutdown) */
     unsigned port;
     char *tls_cert, *tls_key;
 };
@@ -89,6 +90,10 @@ struct sov_request_internal {
     sov_idem_hook idem;             /* req->ctx.idem while the handler runs */
     sov_api_render_fn render;       /* the handler's answer, for the hook */
     const void *render_arg;
+    /* sov_request_suspend: what replies once resumed, and the handler's state */
+    sov_handler then;
+    void *later;
+    void (*later_free)(void *);
 };
 
 static bool
@@ -665,11 +670,40 @@ parse_body(sov_request *req)
     return 0;
 }
 
+void
+sov_request_suspend(sov_request *req, sov_handler then, void *state,
+                    void (*state_free)(void *))
+{
+    req->in->then = then;
+    req->in->later = state;
+    req->in->later_free = state_free;
+    atomic_fetch_add(&req->server->suspended, 1);
+    MHD_suspend_connection(req->conn);
+}
+
+void
+sov_request_resume(sov_request *req)
+{
+    sov_server *s = req->server;
+
+    /* Once resumed, req may be gone at any moment: nothing of it is touched after. */
+    MHD_resume_connection(req->conn);
+    atomic_fetch_sub(&s->suspended, 1);
+}
+
+void *
+sov_request_later_state(sov_request *req)
+{
+    return req->in->later;
+}
+
 static enum MHD_Result
 run_handler(sov_request *req)
 {
     enum MHD_Result r = req->route->handler(req);
 
+    if (req->in->then)
+        return r;   /* suspended: its reply comes once resumed (resume_handler) */
     if (!req->in->replied) {
         sov_error err = SOV_ERROR_INIT;
         sov_error_set(&err, SOV_E_INTERNAL, "handler gave no reply");
@@ -740,6 +774,26 @@ run_idempotent(sov_request *req, const char *key)
     return r;
 }
 
+/* A suspended request resumed: what the handler left to do replies now. */
+static enum MHD_Result
+resume_handler(sov_request *req)
+{
+    sov_handler then = req->in->then;
+    enum MHD_Result r;
+
+    req->in->then = NULL;
+    r = then(req);
+    if (!req->in->replied) {
+        sov_error err = SOV_ERROR_INIT;
+        sov_error_set(&err, SOV_E_INTERNAL, "handler gave no reply");
+        sov_error_detail(&err, "%s %s returned without replying once resumed",
+                         req->route->method, req->route->pattern);
+        r = sov_api_reply_problem(req, &err);
+    }
+    sov_api_audit_after(req);
+    return r;
+}
+
 static enum MHD_Result
 dispatch(sov_request *req)
 {
@@ -762,7 +816,8 @@ dispatch(sov_request *req)
         else
             r = run_handler(req);
     }
-    sov_api_audit_after(req);
+    if (!in->then)
+        sov_api_audit_after(req);   /* else once resumed */
     return r;
 }
 
@@ -843,7 +898,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         return r;
     }
     sov_log_set_request_id(req->request_id);
-    if (*upload_data_size > 0) {
+    if (req->in->then && !req->in->replied) {
+        r = resume_handler(req);
+    } else if (*upload_data_size > 0) {
         /* libmicrohttpd takes no reply while a body streams in: a body found too large
          * midway (chunked) is read to its end and dropped, up to a hard cap. */
         bool streaming = req->in->kind == K_ROUTE && (req->route->flags & SOV_ROUTE_STREAM);
@@ -919,6 +976,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         req->stream_phase = SOV_STREAM_ABORT;
         req->route->handler(req);
     }
+    if (in->later && in->later_free)
+        in->later_free(in->later);
     json_decref(req->body);
     free(in->captured);
     free(in->body);
@@ -996,7 +1055,7 @@ sov_server_start(const sov_config *cfg, const sov_route *routes, size_t nroutes,
      * it gave up on (too many query parameters for its memory pool) open until the
      * connection timeout; with poll it closes at once. Same throughput here (bench). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_OptionItem opts[16];
     size_t n = 0;
     int rc;
@@ -1095,6 +1154,10 @@ sov_server_shutdown(sov_server *s, unsigned timeout_s)
             break;
         nanosleep(&tick, NULL);
     }
+    /* libmicrohttpd must not stop with a connection suspended; whoever suspended one
+     * resumes it within its own deadline (a console read: console_timeout_ms). */
+    while (atomic_load(&s->suspended) > 0)
+        nanosleep(&tick, NULL);
     MHD_stop_daemon(s->daemon);
     server_free(s);
     return left;

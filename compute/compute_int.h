@@ -61,6 +61,10 @@ int repo_instance_set_state(sov_dbconn *c, const char *id, const char *const *fr
                             sov_error *err);
 int repo_instance_set_addresses(sov_dbconn *c, const char *id, const char *addresses,
                                 sov_error *err);
+/* The reason of a running instance while operation_id still runs (a stop waiting for its
+ * guest); nothing once the operation ended or was superseded, or the instance moved on. */
+int repo_instance_set_reason(sov_dbconn *c, const char *id, const char *reason,
+                             const char *operation_id, sov_error *err);
 int repo_instance_deleted(sov_dbconn *c, const char *id, sov_error *err);
 /* Whether an image copy is recorded for host. */
 int repo_image_copy_get(sov_dbconn *c, const char *image_id, const char *host_id, bool *found,

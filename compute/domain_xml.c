@@ -3,7 +3,8 @@
  *
  * virtio disk and NIC; the NoCloud seed as a second, read-only disk; the serial console to a
  * log file (virtlogd writes it; it lives in the storage pool, so it can be read back through
- * libvirt from anywhere); VNC on loopback only; our metadata, so the reconciler can tell our
+ * libvirt from anywhere), appended to across boots: virtlogd rotates it by size (max_size,
+ * max_backups in the host's virtlogd.conf) into <file>.0, .1, ...; VNC on loopback only; our metadata, so the reconciler can tell our
  * domains and their instances. KVM gets the host's CPU; TCG emulation gets QEMU's default
  * model (a host-* mode there asks for what TCG cannot give). */
 #include <stdio.h>
@@ -87,7 +88,7 @@ sov_domain_xml(const sov_domain_spec *s, char **ret, sov_error *err)
     sov_buf_puts(&b, "      <model type='virtio'/>\n    </interface>\n");
     sov_buf_puts(&b, "    <serial type='pty'>\n");
     if (s->console_log)
-        attr(&b, "      <log file='", s->console_log, "' append='off'/>\n");
+        attr(&b, "      <log file='", s->console_log, "' append='on'/>\n");
     sov_buf_puts(&b, "      <target port='0'/>\n    </serial>\n"
                      "    <console type='pty'><target type='serial' port='0'/></console>\n"
                      "    <graphics type='vnc' autoport='yes' listen='127.0.0.1'>\n"

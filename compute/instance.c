@@ -372,22 +372,36 @@ allowed(const sov_instance *x, const char *action, sov_error *err)
     return 0;
 }
 
-/* One operation at a time changes an instance (a delete may overtake the others). */
+/* One operation at a time changes an instance, but a delete overtakes the others, and a
+ * hard_stop or a delete supersedes a graceful stop still waiting for its guest: a guest that
+ * ignores the ACPI button would otherwise hold the instance for stop_timeout. ret_stop: the
+ * id of that stop ("" when there is none), superseded once the new operation exists. */
 static int
-busy(sov_dbconn *c, const sov_instance *x, const char *action, sov_error *err)
+busy(sov_dbconn *c, const sov_instance *x, const char *action, char *ret_stop, size_t size,
+     sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { x->id };
+    bool del = strcmp(action, "delete") == 0;
+    bool supersedes = del || strcmp(action, "hard_stop") == 0;
 
-    if (strcmp(action, "delete") == 0)
-        return 0;
-    if (sov_db_query(c, "SELECT kind FROM operations WHERE resource_id = $1 AND state IN "
-                        "('queued', 'running') LIMIT 1", 1, params, &res, err) < 0)
+    ret_stop[0] = '\0';
+    if (sov_db_query(c, "SELECT id, kind, arg FROM operations WHERE resource_id = $1 AND "
+                        "state IN ('queued', 'running') ORDER BY created_at", 1, params, &res,
+                     err) < 0)
         return -1;
-    if (PQntuples(res) > 0)
-        return sov_error_set(err, SOV_E_CONFLICT,
-                             "instance '%s' has an operation in progress (%s); try again "
-                             "when it is done", x->name, PQgetvalue(res, 0, 0));
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *kind = PQgetvalue(res, i, PQfnumber(res, "kind"));
+        if (supersedes && strcmp(kind, "instance.action") == 0 &&
+            strcmp(PQgetvalue(res, i, PQfnumber(res, "arg")), "stop") == 0) {
+            snprintf(ret_stop, size, "%s", PQgetvalue(res, i, PQfnumber(res, "id")));
+            continue;
+        }
+        if (!del)
+            return sov_error_set(err, SOV_E_CONFLICT,
+                                 "instance '%s' has an operation in progress (%s); try again "
+                                 "when it is done", x->name, kind);
+    }
     return 0;
 }
 
@@ -397,15 +411,18 @@ action_tx(sov_dbconn *c, void *arg, sov_error *err)
     action_args *a = arg;
     sov_instance x;
     bool del = strcmp(a->action, "delete") == 0;
+    char stop[SOV_UUID_LEN + 1];
 
     if (repo_instance_get(c, NULL, a->id, true, &x, err) < 0)
         return -1;
     if (!sov_ctx_sees_tenant(a->ctx, x.tenant_id))
         return not_found(a->id, err);
-    if (allowed(&x, a->action, err) < 0 || busy(c, &x, a->action, err) < 0)
+    if (allowed(&x, a->action, err) < 0 || busy(c, &x, a->action, stop, sizeof(stop), err) < 0)
         return -1;
     if (sov_op_enqueue(c, a->ctx, x.tenant_id, del ? "instance.delete" : "instance.action",
                        "instance", x.id, del ? "" : a->action, a->op, err) < 0)
+        return -1;
+    if (stop[0] && sov_op_supersede(c, stop, a->op->id, a->action, err) < 0)
         return -1;
     if (del && repo_instance_set_state(c, x.id, NULL, "deleting", "", a->op->id, err) < 0)
         return -1;
@@ -436,33 +453,4 @@ sov_instance_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op 
     if (!sov_uuid_valid(id))
         return not_found(id, err);
     return sov_ctx_tx(ctx, action_tx, &a, err);
-}
-
-int
-sov_instance_console(sov_ctx *ctx, const char *tenant_id, const char *id, size_t max,
-                     char **ret, size_t *len, sov_error *err)
-{
-    sov_instance x;
-    repo_instance_host h;
-    sov_autoptr(sov_hv) hv = NULL;
-    char volume[128];
-
-    if (sov_instance_get(ctx, tenant_id, id, &x, err) < 0)
-        return -1;
-    if (!x.host_id[0]) {
-        *ret = calloc(1, 1);
-        *len = 0;
-        return *ret ? 0 : sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    }
-    {
-        sov_autoptr(sov_dbconn) c = NULL;
-        if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-            repo_instance_host_get(c, x.host_id, &h, err) < 0)
-            return -1;
-    }
-    /* The log lives in the host's pool, so it is read through libvirt, local or remote. */
-    snprintf(volume, sizeof(volume), "sov-%s-console.log", x.id);
-    if (sov_hv_open(h.uri, &hv, err) < 0)
-        return -1;
-    return sov_hv_volume_tail(hv, ctx->cfg->storage_pool, volume, max, ret, len, err);
 }

@@ -324,30 +324,14 @@ sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
     return 0;
 }
 
-/* Wait (bounded) for a domain to reach a state. */
-static bool
-wait_state(job *j, sov_domain_state want, unsigned seconds, sov_error *err)
-{
-    for (unsigned i = 0; i <= seconds * 5; i++) {
-        sov_domain_state s;
-        if (sov_hv_state(j->hv, j->x.id, &s, err) < 0)
-            return false;
-        if (s == want || (want == SOV_DOMAIN_STOPPED && s == SOV_DOMAIN_NONE))
-            return true;
-        struct timespec t = { 0, 200000000L };
-        nanosleep(&t, NULL);
-    }
-    return false;
-}
-
 /* The action's last word: the state it leads to. A delete accepted meanwhile made the
  * instance deleting, and it goes away: the action is moot, not failed (as for a create). */
 static int
-action_state(job *j, const char *state, sov_error *err)
+action_state(job *j, const char *state, const char *reason, sov_error *err)
 {
     static const char *const from_any[] = { "running", "stopped", NULL };
 
-    if (set_state(j, from_any, state, "", err) == 0)
+    if (set_state(j, from_any, state, reason, err) == 0)
         return 0;
     if (err->code != SOV_E_CONFLICT || !overtaken(j))
         return -1;
@@ -355,11 +339,74 @@ action_state(job *j, const char *state, sov_error *err)
     return 0;
 }
 
+/* Say how long a graceful stop has waited, on the operation (its step, which also renews
+ * the lease and finds out whether a hard_stop or a delete superseded it) and on the
+ * instance (state_reason). -1 when the operation is no longer ours: stop then. */
+static int
+say_waiting(job *j, unsigned waited, unsigned limit, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_error ignored = SOV_ERROR_INIT;
+    char what[128];
+
+    snprintf(what, sizeof(what), "waiting for the guest to power off: %u s of %u", waited,
+             limit);
+    if (step(j, what, 40 + (int) (limit ? 50 * waited / limit : 0), err) < 0)
+        return -1;
+    /* The reason is a courtesy: a failure to write it does not stop the stop. */
+    if (sov_db_acquire(j->ctx->db, &c, &ignored) == 0)
+        repo_instance_set_reason(c, j->x.id, what, j->op_id, &ignored);
+    return 0;
+}
+
+/* Wait (bounded by stop_timeout) for the guest to power off after the ACPI button: 1 when it
+ * did, 0 when the time ran out, -1 on failure or when the stop was superseded (a hard_stop
+ * or a delete took over: err says it is no longer ours, and the operation ends silently). */
+static int
+wait_power_off(job *j, sov_error *err)
+{
+    unsigned limit = j->ctx->cfg->stop_timeout;
+    struct timespec start, now;
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (unsigned tick = 0;; tick++) {
+        sov_domain_state s;
+        unsigned waited;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        waited = (unsigned) (now.tv_sec - start.tv_sec);
+        if (tick % 5 == 0 && say_waiting(j, waited, limit, err) < 0)
+            return -1;
+        if (sov_hv_state(j->hv, j->x.id, &s, err) < 0)
+            return -1;
+        if (s == SOV_DOMAIN_STOPPED || s == SOV_DOMAIN_NONE)
+            return 1;
+        if (waited >= limit)
+            return 0;
+        struct timespec t = { 0, 200000000L };
+        nanosleep(&t, NULL);
+    }
+}
+
+/* A stop that failed: when a hard_stop or a delete superseded it meanwhile (the delete may
+ * have removed the domain under it), that is what ends it, silently, not the failure. */
+static int
+stop_failed(job *j, sov_error *err)
+{
+    sov_error mine = SOV_ERROR_INIT;
+
+    if (step(j, "stopping", 40, &mine) < 0 && mine.code == SOV_E_CONFLICT)
+        *err = mine;
+    return -1;
+}
+
 int
 sov_instance_action_op(sov_op_run *run, const sov_op *op, sov_error *err)
 {
     job_auto j;
     const char *action = op->arg;
+    char reason[128] = "";
+    int off;
 
     if (load(run, op, &j, err) < 0)
         return -1;
@@ -370,29 +417,31 @@ sov_instance_action_op(sov_op_run *run, const sov_op *op, sov_error *err)
     if (strcmp(action, "start") == 0) {
         if (sov_hv_start(j.hv, j.x.id, err) < 0)
             return -1;
-        return action_state(&j, "running", err);
+        return action_state(&j, "running", "", err);
     }
     if (strcmp(action, "reboot") == 0) {
         if (sov_hv_reboot(j.hv, j.x.id, err) < 0)
             return -1;
-        return action_state(&j, "running", err);
+        return action_state(&j, "running", "", err);
     }
-    /* stop asks the guest first and pulls the plug after stop_timeout; hard_stop at once. */
+    /* stop asks the guest first and pulls the plug after stop_timeout; hard_stop at once. A
+     * hard_stop or a delete meanwhile supersedes the stop (sov_op_supersede): it ends at its
+     * next step, touching nothing. */
     if (strcmp(action, "stop") == 0) {
-        if (sov_hv_stop(j.hv, j.x.id, false, err) < 0)
-            return -1;
-        if (step(&j, "waiting for the guest to shut down", 40, err) < 0)
-            return -1;
-        if (!wait_state(&j, SOV_DOMAIN_STOPPED, j.ctx->cfg->stop_timeout, err)) {
-            if (err->code != SOV_OK)
-                return -1;
+        if (sov_hv_stop(j.hv, j.x.id, false, err) < 0 || (off = wait_power_off(&j, err)) < 0)
+            return stop_failed(&j, err);
+        if (off == 0) {
             sov_log_info("instance %s did not shut down within %u s: powering it off",
                          j.x.id, j.ctx->cfg->stop_timeout);
+            snprintf(reason, sizeof(reason), "powered off: the guest did not shut down "
+                     "within %u s", j.ctx->cfg->stop_timeout);
         }
+        if (step(&j, off ? "the guest powered off" : "powering off", 90, err) < 0)
+            return -1;
     }
     if (sov_hv_stop(j.hv, j.x.id, true, err) < 0)
-        return -1;
-    return action_state(&j, "stopped", err);
+        return strcmp(action, "stop") == 0 ? stop_failed(&j, err) : -1;
+    return action_state(&j, "stopped", reason, err);
 }
 
 /* Capacity, quota, the row and the residency record, together. */
@@ -442,6 +491,27 @@ forget(job *j, sov_error *err)
     return rc;
 }
 
+/* The console log is appended to across boots and virtlogd rotates it by size into
+ * <log>.0, .1, ... (max_backups in virtlogd.conf, 3 by default): those go too. They are
+ * numbered without gaps, and deleting the log refreshed the pool: the first missing ends it. */
+#define CONSOLE_BACKUPS_MAX 32
+
+static int
+delete_console_backups(job *j, sov_error *err)
+{
+    char name[128], path[4096];
+
+    for (int i = 0; i < CONSOLE_BACKUPS_MAX; i++) {
+        snprintf(name, sizeof(name), "%s.%d", j->console, i);
+        if (sov_hv_volume_path(j->hv, j->ctx->cfg->storage_pool, name, path, sizeof(path),
+                               err) < 0)
+            return err->code == SOV_E_NOT_FOUND ? (sov_error_clear(err), 0) : -1;
+        if (sov_hv_volume_delete(j->hv, j->ctx->cfg->storage_pool, name, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int
 sov_instance_delete_op(sov_op_run *run, const sov_op *op, sov_error *err)
 {
@@ -460,8 +530,14 @@ sov_instance_delete_op(sov_op_run *run, const sov_op *op, sov_error *err)
                         "state = 'running' LIMIT 1", 2, params, &res, err) < 0)
         return -1;
     if (PQntuples(res) > 0) {
+        char what[128];
         sov_log_debug("instance %s: delete waits for operation %s", j.x.id,
                       PQgetvalue(res, 0, 0));
+        /* Said on the operation, which goes back to queued meanwhile. */
+        snprintf(what, sizeof(what), "waiting for operation %s to finish",
+                 PQgetvalue(res, 0, 0));
+        if (step(&j, what, 0, err) < 0)
+            return -1;
         return SOV_OP_LATER;    /* not a failure: no attempt spent */
     }
     sov_db_release(SOV_TAKE_PTR(c));
@@ -472,7 +548,8 @@ sov_instance_delete_op(sov_op_run *run, const sov_op *op, sov_error *err)
         if (step(&j, "removing disks", 60, err) < 0 ||
             sov_hv_volume_delete(j.hv, j.ctx->cfg->storage_pool, j.disk, err) < 0 ||
             sov_hv_volume_delete(j.hv, j.ctx->cfg->storage_pool, j.seed, err) < 0 ||
-            sov_hv_volume_delete(j.hv, j.ctx->cfg->storage_pool, j.console, err) < 0)
+            sov_hv_volume_delete(j.hv, j.ctx->cfg->storage_pool, j.console, err) < 0 ||
+            delete_console_backups(&j, err) < 0)
             return -1;
     }
     if (step(&j, "releasing capacity and quota", 90, err) < 0)

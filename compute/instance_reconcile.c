@@ -32,7 +32,8 @@ static const char SQL_KNOWN[] =
     " AND o.state IN ('queued', 'running')) FROM instances WHERE id = $1::uuid";
 
 static const char SQL_REPAIR[] =
-    "UPDATE instances SET state = $2, state_reason = $3, updated_at = now()"
+    "UPDATE instances SET state = $2, state_reason = $3, updated_at = now(),"
+    " addresses = CASE WHEN $2 = 'running' THEN addresses ELSE '' END"
     " WHERE id = $1 AND state = $4 AND NOT EXISTS (SELECT 1 FROM operations o"
     " WHERE o.resource_id = $1::text AND o.state IN ('queued', 'running')) RETURNING tenant_id";
 

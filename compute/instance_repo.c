@@ -141,10 +141,16 @@ static const char SQL_INSTANCE_LIST[] =
     " ORDER BY i.id LIMIT $7";
 static const char SQL_INSTANCE_STATE[] =
     "UPDATE instances SET state = $2, state_reason = $3,"
+    " addresses = CASE WHEN $2 = 'running' THEN addresses ELSE '' END,"
     " operation_id = coalesce(NULLIF($4, '')::uuid, operation_id), updated_at = now()"
     " WHERE id = $1 AND ($5::text[] IS NULL OR state = ANY($5::text[])) RETURNING id";
 static const char SQL_INSTANCE_ADDRESSES[] =
-    "UPDATE instances SET addresses = $2 WHERE id = $1 AND addresses <> $2";
+    "UPDATE instances SET addresses = $2 WHERE id = $1 AND addresses <> $2"
+    " AND state = 'running'";
+static const char SQL_INSTANCE_REASON[] =
+    "UPDATE instances SET state_reason = $2, updated_at = now() WHERE id = $1"
+    " AND state = 'running' AND EXISTS (SELECT 1 FROM operations o WHERE o.id = $3::uuid"
+    " AND o.state = 'running')";
 static const char SQL_INSTANCE_DELETED[] =
     "UPDATE instances SET state = 'deleted', state_reason = '', host_id = NULL,"
     " allocation_id = NULL, addresses = '', deleted_at = now(), updated_at = now()"
@@ -343,6 +349,14 @@ repo_instance_set_addresses(sov_dbconn *c, const char *id, const char *addresses
 {
     const char *params[] = { id, addresses };
     return sov_db_query(c, SQL_INSTANCE_ADDRESSES, 2, params, NULL, err);
+}
+
+int
+repo_instance_set_reason(sov_dbconn *c, const char *id, const char *reason,
+                         const char *operation_id, sov_error *err)
+{
+    const char *params[] = { id, reason, operation_id };
+    return sov_db_query(c, SQL_INSTANCE_REASON, 3, params, NULL, err);
 }
 
 int

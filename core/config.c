@@ -111,6 +111,10 @@ static const option options[] = {
       "each kind's own (5 to 30 minutes)" },
     { "stop_timeout", K_UINT, OFF(stop_timeout), "60", 0, 3600,
       "seconds a guest gets to shut down when stopped before it is powered off" },
+    { "console_timeout_ms", K_UINT, OFF(console_timeout_ms), "2000", 100, 60000,
+      "milliseconds a console read waits for its host before it answers 503" },
+    { "console_max_concurrent", K_UINT, OFF(console_max_concurrent), "4", 1, 256,
+      "console reads in flight at once (a hung host's count until it answers); over it, 503" },
     { "orphan_policy", K_ORPHANS, OFF(orphan_policy), "destroy", 0, 0,
       "destroy or adopt domains carrying sovd's metadata that the database does not know" },
 };

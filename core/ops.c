@@ -78,6 +78,13 @@ static const char SQL_RETRY[] =
     " error = $5, error_code = $6, locked_by = NULL, locked_until = NULL, updated_at = now()"
     " WHERE id = $1 AND locked_by = $2 AND attempts = $3::int RETURNING 1";
 
+/* Superseded: failed for good, its lease dropped, so its worker's next fenced write (a
+ * step, its outcome) finds it no longer its own and stops without a word. */
+static const char SQL_SUPERSEDE[] =
+    "UPDATE operations SET state = 'failed', error = $2, error_code = 'superseded',"
+    " finished_at = now(), locked_by = NULL, locked_until = NULL, updated_at = now()"
+    " WHERE id = $1 AND state IN ('queued', 'running') RETURNING 1";
+
 static void
 row_op(const PGresult *r, int i, void *out)
 {
@@ -134,6 +141,22 @@ sov_op_log(sov_log_level level, const char *msg, const sov_op *op, const char *e
     };
 
     sov_log_kv_write(level, msg, kv, SOV_N_ELEMENTS(kv) - (error ? 0 : 1));
+}
+
+int
+sov_op_supersede(sov_dbconn *c, const char *id, const char *by_id, const char *by_what,
+                 sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    char why[sizeof(((sov_op *) 0)->error)];
+    const char *params[] = { id, why };
+
+    snprintf(why, sizeof(why), "superseded by %s (%s)", by_id, by_what);
+    if (sov_db_query(c, SQL_SUPERSEDE, 2, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) > 0)
+        sov_log_info("operation %s %s", id, why);
+    return 0;
 }
 
 int

@@ -88,6 +88,17 @@ struct sov_request {
     struct sov_request_internal *in;
 };
 
+/* Answer later, holding no HTTP thread meanwhile: a handler whose answer another thread
+ * brings (a console read waiting on its host) calls sov_request_suspend and returns MHD_YES
+ * without replying. The connection sleeps until sov_request_resume(req), called once from
+ * any thread (and promptly: sovd's shutdown waits for it); then `then` runs on an HTTP thread
+ * and replies. state is the handler's (sov_request_later_state), given to state_free when
+ * the request ends, whatever the reply. */
+void sov_request_suspend(sov_request *req, sov_handler then, void *state,
+                         void (*state_free)(void *));
+void sov_request_resume(sov_request *req);
+void *sov_request_later_state(sov_request *req);
+
 /* The routes sovd serves, defined in api/routes.c. */
 extern const sov_route sov_api_routes[];
 extern const size_t sov_api_routes_count;

@@ -293,9 +293,18 @@ int sov_instance_action(sov_ctx *ctx, const char *tenant_id, const char *id,
                         const char *action, sov_op *op, sov_error *err);
 int sov_instance_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
                         sov_error *err);
-/* The tail of the serial console log (at most max bytes). *ret to free(). */
-int sov_instance_console(sov_ctx *ctx, const char *tenant_id, const char *id, size_t max,
-                         char **ret, size_t *len, sov_error *err);
+/* The tail of the serial console log (at most max bytes), read so that a hung host never
+ * holds the caller (compute/instance_console.c): open finds the instance and its host and
+ * takes one of console_max_concurrent slots (SOV_E_UNAVAILABLE, at once, when none is free);
+ * start asks the host on a thread of its own and calls notify(arg) exactly once, from another
+ * thread, when the text is there, the host failed, or console_timeout_ms passed; result then
+ * gives the text (*ret to free()) or the error (SOV_E_UNAVAILABLE: no answer in time). */
+typedef struct sov_console_read sov_console_read;
+int sov_instance_console_open(sov_ctx *ctx, const char *tenant_id, const char *id, size_t max,
+                              sov_console_read **ret, sov_error *err);
+void sov_console_read_start(sov_console_read *r, void (*notify)(void *arg), void *arg);
+int sov_console_read_result(sov_console_read *r, char **ret, size_t *len, sov_error *err);
+void sov_console_read_free(sov_console_read *r);
 
 /* What a domain is made of; sov_domain_xml renders it. Pure, for tests too. */
 typedef struct sov_domain_spec {

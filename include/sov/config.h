@@ -54,6 +54,8 @@ typedef struct sov_config {
     unsigned worker_threads;        /* operations run at once by this process */
     unsigned operation_step_timeout;    /* seconds; 0: each kind's own limit */
     unsigned stop_timeout;          /* seconds a guest gets to shut down before it is forced */
+    unsigned console_timeout_ms;    /* a console read's wait for its host */
+    unsigned console_max_concurrent;    /* console reads in flight at once, hung ones too */
     char *orphan_policy;            /* "destroy" or "adopt" domains the database does not know */
 } sov_config;
 

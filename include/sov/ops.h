@@ -45,6 +45,12 @@ int sov_op_enqueue(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const cha
 /* One log line about op (msg, its ids, error unless NULL): created (logged by sov_ctx_tx once
  * the enqueue committed), started, succeeded, failed. */
 void sov_op_log(sov_log_level level, const char *msg, const sov_op *op, const char *error);
+/* In the caller's transaction: a queued or running operation that operation by_id (just
+ * enqueued) makes moot ends now as failed, error "superseded by <by_id> (<by_what>)",
+ * error_code "superseded"; its worker, if any, stops at its next step. Already finished:
+ * nothing changes. */
+int sov_op_supersede(sov_dbconn *c, const char *id, const char *by_id, const char *by_what,
+                     sov_error *err);
 
 int sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err);
 /* The caller's tenant's (all for operators); filters may be NULL. */

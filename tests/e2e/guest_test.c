@@ -5,7 +5,12 @@
  * from the instance's NAT network; the reconciler then reports the leased address. The test
  * stops it (gracefully: the guest powers off on the ACPI button), starts it, reboots it and
  * deletes it, and checks that nothing is left on the host (domain, disk, seed, console log)
- * and that the host's capacity and the tenant's quota are all given back.
+ * and that the host's capacity and the tenant's quota are all given back. The console log
+ * keeps every boot (append='on'), and a stopped instance lists no address.
+ *
+ * Case "acpi" (CK_RUN_CASE=acpi runs it alone, with no guest image to build): an instance of
+ * a blank disk, whose firmware never answers the ACPI button, has its waiting stop
+ * superseded by a hard_stop and by a delete.
  *
  * Every libvirt object has a name of this run (pool sovtest-<pid>-<rand>, network
  * sovt<pid>, domain sov-<instance id>) and is removed when the test process exits, however
@@ -332,25 +337,50 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
     free(text);
     ck_assert_msg(t_stop < 20.0, "a graceful stop took %.1f s", t_stop);
 
-    /* Start: the console log is rewritten (append='off'), and the guest boots again. */
+    /* A stopped instance lists no address: its lease is the past guest's. */
+    x = get_instance(id);
+    ck_assert_msg(json_array_size(json_object_get(x, "addresses")) == 0,
+                  "a stopped instance lists addresses: %s", json_dumps(x, 0));
+    json_decref(x);
+
+    /* tail_bytes: that many bytes of the log's end (the guest is off: the log holds still). */
+    {
+        tl_resp full, end;
+        snprintf(path, sizeof(path), "/v1/instances/%s/console", id);
+        tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &full);
+        snprintf(path, sizeof(path), "/v1/instances/%s/console?tail_bytes=40", id);
+        tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &end);
+        ck_assert_msg(full.status == 200 && end.status == 200, "console: %ld, %ld",
+                      full.status, end.status);
+        ck_assert_msg(full.len > 40 && end.len == 40 &&
+                      memcmp(full.body + full.len - 40, end.body, 40) == 0,
+                      "tail_bytes=40 answered %zu bytes of a %zu-byte log", end.len, full.len);
+        tl_resp_free(&full);
+        tl_resp_free(&end);
+    }
+
+    /* Start: the console log is appended to (append='on'): the previous boot's lines stay,
+     * and the guest's second boot follows them. */
     t_start = act(id, "start", "running");
     text = console_read(&con);
-    ck_assert_msg(!text || !strstr(text, TL_GUEST_DHCP),
-                  "the console still holds the previous boot after start:\n%s", text);
+    ck_assert_msg(text && strstr(text, TL_GUEST_DHCP),
+                  "the console lost the previous boot on start:\n%s", text ? text : "");
     free(text);
     t0 = tl_now();
+    con.skip = 1;
     up = tl_console_expect(console_read, &con, TL_GUEST_UP, CONSOLE_WAIT_S);
     t_restart_up = tl_now() - t0;
     free(up);
+    con.skip = 0;
     text = console_read(&con);
-    ck_assert_msg(count_of(text, TL_GUEST_UP) == 1, "the console was appended to, not "
-                  "rewritten, on start:\n%s", text);
+    ck_assert_msg(count_of(text, TL_GUEST_UP) == 2, "the console does not hold both boots "
+                  "after start:\n%s", text);
     free(text);
 
-    /* Reboot: a reset of the running domain; the same log goes on with a second boot. */
+    /* Reboot: a reset of the running domain; the same log goes on with a third boot. */
     t_reboot = act(id, "reboot", "running");
     t0 = tl_now();
-    con.skip = 1;
+    con.skip = 2;
     up = tl_console_expect(console_read, &con, TL_GUEST_UP, CONSOLE_WAIT_S);
     t_reboot_up = tl_now() - t0;
     free(up);
@@ -414,15 +444,188 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
 }
 END_TEST
 
+/* POST an action as acme's member; its operation's id, and the seconds the 202 took. */
+static double
+act_async(const char *id, const char *action, char op_id[40])
+{
+    char path[128], body[64];
+    double t0 = tl_now();
+    json_t *r;
+
+    snprintf(path, sizeof(path), "/v1/instances/%s/actions", id);
+    snprintf(body, sizeof(body), "{\"action\":\"%s\"}", action);
+    r = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
+    snprintf(op_id, 40, "%s", tl_str(json_object_get(r, "operation"), "id"));
+    json_decref(r);
+    return tl_now() - t0;
+}
+
+static json_t *
+get_op(const char *op_id)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/v1/operations/%s", op_id);
+    return tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+}
+
+#define WAITING "waiting for the guest to power off: "
+
+/* Wait until the stop says it waits (instance and operation), past at least `past` s; the
+ * seconds it said last. */
+static unsigned
+wait_waiting(const char *id, const char *stop_id, unsigned past)
+{
+    for (double until = tl_now() + 30;;) {
+        json_t *x = get_instance(id), *o = get_op(stop_id);
+        const char *reason = tl_str(x, "state_reason"), *step = tl_str(o, "step");
+        unsigned s = 0;
+        bool ok = strncmp(reason, WAITING, strlen(WAITING)) == 0 &&
+                  strncmp(step, WAITING, strlen(WAITING)) == 0 &&
+                  sscanf(reason + strlen(WAITING), "%u s of 60", &s) == 1 && s >= past;
+        ck_assert_msg(ok || tl_now() < until, "the stop does not say it waits: %s\n%s",
+                      json_dumps(x, 0), json_dumps(o, 0));
+        if (ok)
+            ck_assert_str_eq(tl_str(o, "state"), "running");
+        json_decref(x);
+        json_decref(o);
+        if (ok)
+            return s;
+        usleep(200 * 1000);
+    }
+}
+
+/* A guest that ignores the ACPI power button (a blank disk: SeaBIOS finds nothing to boot,
+ * and no OS ever answers the button) keeps a graceful stop waiting for stop_timeout (60 s).
+ * Meanwhile the instance and the operation say so, and a hard_stop or a delete supersedes
+ * the stop: accepted at once, done within seconds, the stop recorded as superseded. */
+START_TEST(a_stop_the_guest_ignores_is_superseded_by_hard_stop_and_delete)
+{
+    char pool_path[600], store[600], pool_flag[128], path_flag[700], net_flag[64],
+        cidr_flag[64], store_flag[700], body[2048], path[256], id[40], blank[700],
+        stop_id[40], hard_id[40], want[160];
+    double t_hard_202, t_hard_done, t_delete_done, t0;
+    unsigned said;
+    json_t *j, *o;
+    char *out;
+    int rc;
+
+    snprintf(pool_path, sizeof(pool_path), "%s/pool", tmp);
+    snprintf(store, sizeof(store), "%s/store", tmp);
+    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
+    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s", pool_path);
+    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
+    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=%s", cidr);
+    snprintf(store_flag, sizeof(store_flag), "--image-store=%s", store);
+    const char *args[] = { pool_flag, path_flag, net_flag, cidr_flag, store_flag,
+                           "--image-allow-file-urls=true", "--host-check-interval=2",
+                           "--stop-timeout=60", NULL };
+    tl_sovd_start(&sovd, db, args);
+    op = tl_operator_token(&sovd);
+    tl_tenant_make(&sovd, op, "acme", &acme);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"" REGION "\",\"name\":\"E2E\",\"country\":\"FR\","
+                           "\"datacenter\":\"dc-e2e\",\"zones\":[\"a\"]}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/hosts", op,
+                           "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
+                           "\"libvirt_uri\":\"" URI "\"}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+                           "{\"name\":\"e2e-tiny\",\"vcpus\":1,\"memory_mib\":128,"
+                           "\"disk_gib\":1}", 201));
+    snprintf(blank, sizeof(blank), "%s/blank.qcow2", tmp);
+    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 48M", blank), 0);
+    snprintf(body, sizeof(body), "{\"name\":\"blank\",\"region\":\"" REGION "\","
+             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", blank);
+    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
+    wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+
+    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER],
+                   "{\"name\":\"mute\",\"flavor\":\"e2e-tiny\",\"image\":\"blank\"}", 202);
+    snprintf(id, sizeof(id), "%s", tl_str(json_object_get(j, "instance"), "id"));
+    snprintf(domain, sizeof(domain), "sov-%s", id);
+    {
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " destroy '%s';"
+                 " virsh -q -c " URI " undefine --nvram '%s' || virsh -q -c " URI
+                 " undefine '%s'", domain, domain, domain);
+        tl_sh_at_exit("%s", cmd);
+    }
+    wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    assert_instance_state(id, "running");
+
+    /* stop: the button is pressed, nobody answers; the wait shows, and counts up. */
+    act_async(id, "stop", stop_id);
+    said = wait_waiting(id, stop_id, 0);
+    said = wait_waiting(id, stop_id, said + 2);
+
+    /* hard_stop: accepted at once, the guest off within seconds, the stop superseded. */
+    t0 = tl_now();
+    t_hard_202 = act_async(id, "hard_stop", hard_id);
+    wait_op_ok(hard_id);
+    t_hard_done = tl_now() - t0;
+    assert_instance_state(id, "stopped");
+    out = tl_sh_out(&rc, "virsh -q -c " URI " domstate '%s'", domain);
+    ck_assert_msg(rc == 0 && strncmp(out, "shut off", 8) == 0, "domstate: %s", out);
+    free(out);
+    o = get_op(stop_id);
+    snprintf(want, sizeof(want), "superseded by %s (hard_stop)", hard_id);
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    ck_assert_str_eq(tl_str(json_object_get(o, "error"), "message"), want);
+    ck_assert_str_eq(tl_str(json_object_get(o, "error"), "code"), "superseded");
+    json_decref(o);
+    j = get_instance(id);
+    ck_assert_str_eq(tl_str(j, "state_reason"), "");
+    json_decref(j);
+    ck_assert_msg(t_hard_202 < 1.0, "the hard_stop took %.2f s to be accepted", t_hard_202);
+    ck_assert_msg(t_hard_done < 10.0, "the hard_stop took %.1f s", t_hard_done);
+
+    /* delete: the same, and it does not wait for the stop either. */
+    act(id, "start", "running");
+    act_async(id, "stop", stop_id);
+    wait_waiting(id, stop_id, 0);
+    snprintf(path, sizeof(path), "/v1/instances/%s", id);
+    t0 = tl_now();
+    j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
+    t_delete_done = tl_now() - t0;
+    snprintf(want, sizeof(want), "superseded by %s (delete)",
+             tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    assert_instance_state(id, "deleted");
+    o = get_op(stop_id);
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    ck_assert_str_eq(tl_str(json_object_get(o, "error"), "message"), want);
+    ck_assert_str_eq(tl_str(json_object_get(o, "error"), "code"), "superseded");
+    json_decref(o);
+    out = tl_sh_out(&rc, "virsh -q -c " URI " dominfo '%s'", domain);
+    ck_assert_msg(rc != 0, "domain %s is still defined: %s", domain, out);
+    free(out);
+    ck_assert_msg(t_delete_done < 15.0, "the delete took %.1f s", t_delete_done);
+
+    printf("guest ignoring ACPI: stop waited and said so (%u s of 60); hard_stop accepted in "
+           "%.3f s, stopped in %.1f s; delete during a stop done in %.1f s\n", said,
+           t_hard_202, t_hard_done, t_delete_done);
+    fflush(stdout);
+}
+END_TEST
+
 int
 main(void)
 {
     Suite *s = suite_create("e2e/guest");
     TCase *tc = tcase_create("guest");
+    TCase *acpi = tcase_create("acpi");
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 560);
     tcase_add_test(tc, a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_nothing);
     suite_add_tcase(s, tc);
+    /* A case of its own: CK_RUN_CASE=acpi runs it alone (no guest image to build). */
+    tcase_add_checked_fixture(acpi, setup, teardown);
+    tcase_set_timeout(acpi, 300);
+    tcase_add_test(acpi, a_stop_the_guest_ignores_is_superseded_by_hard_stop_and_delete);
+    suite_add_tcase(s, acpi);
     return tl_run_suite(s);
 }

@@ -10,6 +10,7 @@
  * pages; bad input (400 naming the field), a taken name (409), other tenants (404), the
  * instance quota (403, nothing made); actions and the states they need (409), and deletes that
  * leave nothing on the host and give capacity and quota back. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -411,6 +412,8 @@ START_TEST(create_builds_a_running_domain_on_the_host)
     assert_contains(out, path);
     assert_contains(out, "<model type='virtio'/>");
     assert_contains(out, "<graphics type='vnc'");
+    /* The console log is kept across boots (virtlogd rotates it by size). */
+    assert_contains(out, "append='on'");
     assert_contains(out, "listen='127.0.0.1'");
     ck_assert_msg(!strstr(out, "0.0.0.0"), "VNC listens beyond loopback:\n%s", out);
     assert_contains(out, SOV_NS);
@@ -430,6 +433,25 @@ START_TEST(create_builds_a_running_domain_on_the_host)
     ck_assert_msg(!ct || strncmp(ct, "text/plain", 10) == 0, "console as %s", ct);
     free(ct);
     tl_resp_free(&r);
+    /* tail_bytes: a whole number from 1 to 1 MiB; anything else is a 400 naming it. */
+    {
+        static const char *const good[] = { "1", "65536", "1048576" };
+        static const char *const bad[] = { "0", "-1", "abc", "1048577", "%201", "+5", "",
+                                           "99999999999999999999999" };
+        char q[320];
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+            snprintf(q, sizeof(q), "%s?tail_bytes=%s", path, good[i]);
+            tl_call(&sovd, "GET", q, acme.token[TL_READER], NULL, &r);
+            ck_assert_msg(r.status == 200, "tail_bytes=%s: %ld %s", good[i], r.status, r.body);
+            tl_resp_free(&r);
+        }
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            snprintf(q, sizeof(q), "%s?tail_bytes=%s", path, bad[i]);
+            tl_call(&sovd, "GET", q, acme.token[TL_READER], NULL, &r);
+            assert_invalid_field(&r, "tail_bytes");
+            tl_resp_free(&r);
+        }
+    }
 
     /* The operation, by id and in lists filtered by resource and state. */
     snprintf(path, sizeof(path), "/v1/operations/%s", op_id);
@@ -780,9 +802,22 @@ START_TEST(actions_move_the_power_state_and_refuse_conflicts)
     launch_running("web-1", id);
     snprintf(path, sizeof(path), "/v1/instances/%s/actions", id);
 
+    /* The test driver's guest has no DHCP lease: the address the reconciler would report
+     * is put in by hand. It goes when the guest stops. */
+    free(tl_db_value(db, "UPDATE instances SET addresses = '10.9.8.7' WHERE id = '%s'"
+                         " RETURNING id", id));
+    x = get_instance(id, acme.token[TL_READER]);
+    ck_assert_int_eq(json_array_size(json_object_get(x, "addresses")), 1);
+    json_decref(x);
+
     /* The test driver's guest shuts down when asked, at once. */
     act_until(id, "stop", "stopped");
     assert_domstate(id, "shut off");
+    x = get_instance(id, acme.token[TL_READER]);
+    ck_assert_msg(json_is_array(json_object_get(x, "addresses")) &&
+                  json_array_size(json_object_get(x, "addresses")) == 0,
+                  "a stopped instance lists addresses: %s", json_dumps(x, 0));
+    json_decref(x);
     assert_status("POST", path, acme.token[TL_MEMBER], "{\"action\":\"reboot\"}", 409,
                   "/problems/conflict");
     assert_status("POST", path, acme.token[TL_MEMBER], "{\"action\":\"stop\"}", 409,
@@ -943,6 +978,169 @@ START_TEST(delete_removes_the_domain_and_volumes_and_gives_back_capacity)
 }
 END_TEST
 
+/* A graceful stop still waiting for its guest is superseded by a hard_stop or a delete: the
+ * new operation is accepted (202, not 409 "operation in progress") and runs at once, and the
+ * stop ends as failed, "superseded by <id> (hard_stop)". The test driver's guest powers off
+ * at once when asked, so the stop is held back by hanging the daemon instead: it is running
+ * (or queued) when the hard_stop comes. A real guest that ignores ACPI: e2e/guest. */
+START_TEST(hard_stop_and_delete_supersede_a_pending_stop)
+{
+    char id[40], stop_id[40], hard_id[40], path[128], want[160];
+    json_t *o, *x, *j;
+
+    start(NULL);
+    launch_running("web-1", id);
+
+    ck_assert_int_eq(kill(lvd.pid, SIGSTOP), 0);
+    act(id, "stop", stop_id);
+    act(id, "hard_stop", hard_id);
+    snprintf(path, sizeof(path), "/v1/operations/%s", stop_id);
+    o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(kill(lvd.pid, SIGCONT), 0);
+    snprintf(want, sizeof(want), "superseded by %s (hard_stop)", hard_id);
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    ck_assert_str_eq(tl_str(json_object_get(o, "error"), "message"), want);
+    ck_assert_str_eq(tl_str(json_object_get(o, "error"), "code"), "superseded");
+    json_decref(o);
+    op_succeeds(hard_id);
+    x = wait_state(id, "stopped");
+    ck_assert_str_eq(tl_str(x, "state_reason"), "");
+    json_decref(x);
+    assert_domstate(id, "shut off");
+    /* The stop's worker, back from the daemon, gave up without a word on it. */
+    o = wait_op(stop_id);
+    ck_assert_str_eq(tl_str(json_object_get(o, "error"), "message"), want);
+    ck_assert_str_eq(tl_str(json_object_get(o, "error"), "code"), "superseded");
+    json_decref(o);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM operations WHERE id = '%s' AND"
+                             " error_code = 'superseded'", stop_id), 1);
+
+    /* A delete supersedes a pending stop the same way, and does not wait for it. */
+    act_until(id, "start", "running");
+    ck_assert_int_eq(kill(lvd.pid, SIGSTOP), 0);
+    act(id, "stop", stop_id);
+    snprintf(path, sizeof(path), "/v1/instances/%s", id);
+    j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    ck_assert_int_eq(kill(lvd.pid, SIGCONT), 0);
+    snprintf(want, sizeof(want), "superseded by %s (delete)",
+             tl_str(json_object_get(j, "operation"), "id"));
+    op_succeeds(tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    o = wait_op(stop_id);
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    ck_assert_str_eq(tl_str(json_object_get(o, "error"), "message"), want);
+    ck_assert_str_eq(tl_str(json_object_get(o, "error"), "code"), "superseded");
+    json_decref(o);
+    json_decref(wait_state(id, "deleted"));
+
+    /* Other pending operations still refuse a hard_stop: one at a time. */
+    launch_running("web-2", id);
+    ck_assert_int_eq(kill(lvd.pid, SIGSTOP), 0);
+    act(id, "reboot", stop_id);
+    snprintf(path, sizeof(path), "/v1/instances/%s/actions", id);
+    assert_status("POST", path, acme.token[TL_MEMBER], "{\"action\":\"hard_stop\"}", 409,
+                  "/problems/conflict");
+    ck_assert_int_eq(kill(lvd.pid, SIGCONT), 0);
+    op_succeeds(stop_id);
+}
+END_TEST
+
+/* A console read on its own thread: what a hung host's reader saw. */
+typedef struct console_try {
+    char path[128];
+    long status;
+    double secs;
+    bool retry_after, problem;
+} console_try;
+
+static void *
+console_try_main(void *arg)
+{
+    console_try *t = arg;
+    double t0 = tl_now();
+    tl_resp r;
+
+    tl_call(&sovd, "GET", t->path, acme.token[TL_READER], NULL, &r);
+    t->secs = tl_now() - t0;
+    t->status = r.status;
+    char *ra = tl_resp_header(&r, "Retry-After");
+    t->retry_after = ra != NULL;
+    free(ra);
+    /* Checked by the test's own thread: a failed check here would end only this one. */
+    t->problem = r.json && json_is_string(json_object_get(r.json, "type")) &&
+                 strcmp(json_string_value(json_object_get(r.json, "type")),
+                        "/problems/unavailable") == 0;
+    tl_resp_free(&r);
+    return NULL;
+}
+
+/* A hung host (its libvirtd stopped with SIGSTOP) holds no HTTP thread: with two of them,
+ * 20 console reads at once answer 503 with Retry-After (at once over console_max_concurrent,
+ * after console_timeout_ms otherwise), and other requests meanwhile answer in under 100 ms. */
+START_TEST(console_reads_of_a_hung_host_hold_no_http_thread)
+{
+    enum { N = 20 };
+    static const char *const flags[] = { "--http-threads=2", "--console-timeout-ms=1500",
+                                         "--console-max-concurrent=4", NULL };
+    char id[40], path[128];
+    pthread_t threads[N];
+    console_try tries[N];
+    double worst = 0, t0, until;
+    unsigned others = 0, quick = 0;
+    tl_resp r;
+
+    start(flags);
+    launch_running("web-1", id);
+    snprintf(path, sizeof(path), "/v1/instances/%s", id);
+
+    ck_assert_int_eq(kill(lvd.pid, SIGSTOP), 0);
+    t0 = tl_now();
+    for (int i = 0; i < N; i++) {
+        snprintf(tries[i].path, sizeof(tries[i].path), "/v1/instances/%s/console", id);
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, console_try_main, &tries[i]), 0);
+    }
+    /* Meanwhile, for longer than the console's timeout: reads that need PostgreSQL only. */
+    for (until = t0 + 2.5; tl_now() < until; others++) {
+        double t = tl_now();
+        tl_call(&sovd, "GET", others % 2 ? path : "/healthz",
+                others % 2 ? acme.token[TL_READER] : NULL, NULL, &r);
+        t = tl_now() - t;
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        tl_resp_free(&r);
+        worst = t > worst ? t : worst;
+        usleep(20 * 1000);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(threads[i], NULL);
+        ck_assert_msg(tries[i].status == 503 && tries[i].retry_after && tries[i].problem,
+                      "console read %d: %ld%s after %.2f s", i, tries[i].status,
+                      tries[i].retry_after ? "" : " without Retry-After", tries[i].secs);
+        ck_assert_msg(tries[i].secs < 1.5 + 1.0, "console read %d took %.2f s", i,
+                      tries[i].secs);
+        quick += tries[i].secs < 0.5;
+    }
+    ck_assert_int_eq(kill(lvd.pid, SIGCONT), 0);
+    printf("hung host: %d console reads answered 503 (%u at once), %u other requests, the "
+           "slowest %.1f ms\n", N, quick, others, worst * 1000);
+    fflush(stdout);
+    ck_assert_msg(worst < 0.100, "another request took %.1f ms while the host hung",
+                  worst * 1000);
+    ck_assert_uint_ge(quick, N - 4);
+
+    /* The host back: the hung reads end, their slots come back, the console answers. */
+    snprintf(path, sizeof(path), "/v1/instances/%s/console", id);
+    for (until = tl_now() + WAIT_S;;) {
+        tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &r);
+        long status = r.status;
+        tl_resp_free(&r);
+        if (status == 200)
+            break;
+        ck_assert_msg(tl_now() < until, "the console still answers %ld", status);
+        usleep(100 * 1000);
+    }
+}
+END_TEST
+
 int
 main(void)
 {
@@ -960,6 +1158,8 @@ main(void)
     tcase_add_test(tc, quota_exceeded_is_403_and_creates_nothing);
     tcase_add_test(tc, actions_move_the_power_state_and_refuse_conflicts);
     tcase_add_test(tc, delete_removes_the_domain_and_volumes_and_gives_back_capacity);
+    tcase_add_test(tc, hard_stop_and_delete_supersede_a_pending_stop);
+    tcase_add_test(tc, console_reads_of_a_hung_host_hold_no_http_thread);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
