@@ -398,9 +398,9 @@ setup(void)
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"Bad\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-bad\",\"zones\":[\"a\"]}", 201));
-    take(tl_call_ok(&sovd, "POST", "/v1/hosts", op,
-                    "{\"name\":\"bad-host\",\"region\":\"" REGION "\",\"zone\":\"a\","
-                    "\"libvirt_uri\":\"test:///default\"}", 201),
+    take(tl_host_add(&sovd, op,
+                     "{\"name\":\"bad-host\",\"region\":\"" REGION "\",\"zone\":\"a\","
+                     "\"libvirt_uri\":\"test:///default\"}"),
          NULL, "id", host_id, sizeof(host_id));
     take(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                     "{\"name\":\"" FLAVOR "\",\"vcpus\":1,\"memory_mib\":256,\"disk_gib\":1}",

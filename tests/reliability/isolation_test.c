@@ -224,9 +224,9 @@ setup(void)
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op_token(),
                            "{\"code\":\"" REGION "\",\"name\":\"Iso\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-iso\",\"zones\":[\"a\"]}", 201));
-    take(tl_call_ok(&sovd, "POST", "/v1/hosts", op_token(),
-                    "{\"name\":\"iso-host\",\"region\":\"" REGION "\",\"zone\":\"a\","
-                    "\"libvirt_uri\":\"test:///default\"}", 201),
+    take(tl_host_add(&sovd, op_token(),
+                     "{\"name\":\"iso-host\",\"region\":\"" REGION "\",\"zone\":\"a\","
+                     "\"libvirt_uri\":\"test:///default\"}"),
          NULL, "id", host_id, sizeof(host_id));
     take(tl_call_ok(&sovd, "POST", "/v1/flavors", op_token(),
                     "{\"name\":\"" FLAVOR "\",\"vcpus\":1,\"memory_mib\":256,\"disk_gib\":1}",
