@@ -903,15 +903,16 @@ apply_mismatch(sov_ctx *ctx, const repo_host_probe *h, const sov_hv_identity *se
     return 0;
 }
 
-/* A host registered before machine identities: its first check records its machine. A
- * machine that is already another host's is a mismatch for this one. */
+/* A host registered before machine identities: its first check records its machine. Two
+ * such hosts on one machine were both accepted then; neither is taken out of service behind
+ * the operator's back (its guests run there): the second stays without a machine, and the
+ * log says so at every pass until an operator deletes one of them. */
 static int
-adopt(sov_ctx *ctx, const repo_host_probe *h, const sov_hv_identity *seen, bool *ret_moved,
-      sov_error *err)
+adopt(sov_ctx *ctx, const repo_host_probe *h, const sov_hv_identity *seen, sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;
+    char owner[SOV_NAME_MAX + 1] = "";
 
-    *ret_moved = false;
     if (!seen->machine_id[0])
         return 0;
     if (sov_db_acquire(ctx->db, &c, err) < 0)
@@ -921,8 +922,12 @@ adopt(sov_ctx *ctx, const repo_host_probe *h, const sov_hv_identity *seen, bool 
     if (err->code != SOV_E_CONFLICT)
         return -1;
     sov_error_clear(err);
-    sov_db_release(SOV_TAKE_PTR(c));
-    return apply_mismatch(ctx, h, seen, ret_moved, err);
+    if (repo_host_machine_owner(c, seen->machine_id, h->id, owner, sizeof(owner), err) < 0)
+        return -1;
+    sov_log_warn("host '%s' at '%s' is the same machine (%s) as host '%s', both registered "
+                 "before machines were told apart; delete one of them", h->name,
+                 h->libvirt_uri, seen->machine_id, owner);
+    return 0;
 }
 
 /* checked_at for the hosts not left out (moved ones have it, unprobed ones keep theirs),
@@ -996,14 +1001,8 @@ sov_host_check_all(sov_ctx *ctx, unsigned *ret_changed, sov_error *err)
             skip[i] = true;
             continue;
         }
-        if (v[i] == V_OK && !hosts[i].machine_id[0]) {
-            if (adopt(ctx, &hosts[i], &seen[i], &skip[i], err) < 0)
-                return -1;
-            if (skip[i]) {
-                changed++;
-                continue;
-            }
-        }
+        if (v[i] == V_OK && !hosts[i].machine_id[0] && adopt(ctx, &hosts[i], &seen[i], err) < 0)
+            return -1;
         if (v[i] == V_MISMATCH) {
             if (apply_mismatch(ctx, &hosts[i], &seen[i], &skip[i], err) < 0)
                 return -1;

@@ -82,8 +82,7 @@ static const char SQL_HOST_DELETE[] = "DELETE FROM hosts WHERE id = $1 RETURNING
 static const char SQL_HOST_ALLOCATIONS[] =
     "SELECT count(*) FROM host_allocations WHERE host_id = $1";
 static const char SQL_HOST_PROBE_LIST[] =
-    "SELECT id, name, libvirt_uri, state, coalesce(machine_id, '') AS machine_id,"
-    " seen_machine_id IS NOT NULL AS unconfirmed"
+    "SELECT id, name, libvirt_uri, state, coalesce(machine_id, '') AS machine_id"
     " FROM hosts WHERE state IN ('up', 'down') ORDER BY name";
 /* Back up means the registered machine answers: whatever other one was seen is forgotten. */
 static const char SQL_HOST_TRANSITION[] =
@@ -315,7 +314,6 @@ repo_host_probe_list(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_er
         sov_db_copy(items[i].state, sizeof(items[i].state), res, i, 3);
         sov_db_copy(items[i].machine_id, sizeof(items[i].machine_id), res, i,
                     PQfnumber(res, "machine_id"));
-        items[i].unconfirmed = PQgetvalue(res, i, PQfnumber(res, "unconfirmed"))[0] == 't';
     }
     *ret = items;
     *ret_n = (size_t) n;

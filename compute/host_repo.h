@@ -35,7 +35,6 @@ typedef struct repo_host_probe {
     char libvirt_uri[1024];
     char state[16];
     char machine_id[80];    /* "" until discovery (or a first check) recorded it */
-    bool unconfirmed;       /* a different machine was seen and not yet confirmed */
 } repo_host_probe;
 
 /* Every host in state up or down, by name; *ret is an array to free(). */

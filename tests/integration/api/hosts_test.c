@@ -942,6 +942,44 @@ START_TEST(registering_a_hung_host_answers_at_once_and_blocks_nothing)
 }
 END_TEST
 
+/* Hosts registered before machines were told apart get theirs at their next check; two of
+ * them on one machine are both left in service (guests run there), the log says which. */
+START_TEST(hosts_registered_before_machines_get_theirs_at_the_next_check)
+{
+    char uri[700], path[2][128], *log;
+    json_t *h = NULL;
+
+    start_with(NULL, "--host-check-interval=1");
+    make_host_xml("old", 2, 2, 0, uri, sizeof(uri));
+    for (int i = 0; i < 2; i++) {
+        char *id = tl_db_value(db, "INSERT INTO hosts (name, region, zone, libvirt_uri,"
+                                   " hypervisor, cpus, memory_mib) VALUES ('old-%d',"
+                                   " 'fr-test-1', 'a', '%s', 'test', 2, 2048) RETURNING id",
+                               i, uri);
+        snprintf(path[i], sizeof(path[i]), "/v1/hosts/%s", id);
+        free(id);
+    }
+    for (int t = 0; t < 50; t++) {
+        json_decref(h);
+        h = tl_call_ok(&sovd, "GET", path[0], op, NULL, 200);
+        if (!json_is_null(json_object_get(h, "machine")))
+            break;
+        usleep(200000);
+    }
+    ck_assert_msg(strncmp(str_at(json_object_get(h, "machine"), "id"), "test:", 5) == 0,
+                  "old-0 got no machine");
+    json_decref(h);
+    sleep(2);
+    h = tl_call_ok(&sovd, "GET", path[1], op, NULL, 200);
+    ck_assert_msg(json_is_null(json_object_get(h, "machine")), "old-1 took old-0's machine");
+    ck_assert_str_eq(str_at(h, "state"), "up");
+    json_decref(h);
+    log = tl_sovd_log(&sovd);
+    ck_assert_msg(strstr(log, "is the same machine"), "no warning about old-0 and old-1");
+    free(log);
+}
+END_TEST
+
 START_TEST(a_host_whose_libvirtd_hangs_is_down_and_sovd_still_stops)
 {
     char live[128], steady[128], pool_dir[700];
@@ -1020,6 +1058,7 @@ main(void)
     tcase_add_test(recon,
                    a_different_machine_behind_the_uri_is_down_until_an_operator_confirms_it);
     tcase_add_test(recon, registering_a_hung_host_answers_at_once_and_blocks_nothing);
+    tcase_add_test(recon, hosts_registered_before_machines_get_theirs_at_the_next_check);
     suite_add_tcase(s, recon);
     return tl_run_suite(s);
 }
