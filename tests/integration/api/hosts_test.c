@@ -770,6 +770,45 @@ START_TEST(lists_filter_and_page)
 }
 END_TEST
 
+/* Two registrations of one machine under two URIs, at the same moment, on workers side by
+ * side: exactly one wins (the unique index on the machine), the other names it. */
+START_TEST(two_registrations_racing_for_one_machine_cannot_both_win)
+{
+    start();
+    for (int round = 0; round < 4; round++) {
+        char name[32], uri[700], body[2][1200], ops[2][64];
+        int won = 0, lost = 0;
+
+        snprintf(name, sizeof(name), "race-%d", round);
+        make_host_xml(name, 2, 2, 0, uri, sizeof(uri));
+        snprintf(body[0], sizeof(body[0]), "{\"name\":\"%s-fr\",\"region\":\"fr-test-1\","
+                 "\"zone\":\"a\",\"libvirt_uri\":\"%s\"}", name, uri);
+        snprintf(body[1], sizeof(body[1]), "{\"name\":\"%s-de\",\"region\":\"de-test-1\","
+                 "\"zone\":\"a\",\"libvirt_uri\":\"test://%s/./%s.xml\"}", name, tmp,
+                 name);
+        for (int i = 0; i < 2; i++) {
+            json_t *j = tl_call_ok(&sovd, "POST", "/v1/hosts", op, body[i], 202);
+            snprintf(ops[i], sizeof(ops[i]), "%s", str_at(json_object_get(j, "operation"), "id"));
+            json_decref(j);
+        }
+        for (int i = 0; i < 2; i++) {
+            json_t *o = tl_op_wait_done(&sovd, op, ops[i], 30);
+            if (strcmp(str_at(o, "state"), "succeeded") == 0) {
+                won++;
+            } else {
+                lost++;
+                ck_assert_str_eq(op_error(o, "code"), "conflict");
+                ck_assert_msg(strstr(op_error(o, "message"), name), "%s",
+                              op_error(o, "message"));
+            }
+            json_decref(o);
+        }
+        ck_assert_int_eq(won, 1);
+        ck_assert_int_eq(lost, 1);
+    }
+}
+END_TEST
+
 /* ---- the reconciler ---- */
 
 /* The private daemon runs as nobody: its pool goes in its own folder. */
@@ -1039,6 +1078,7 @@ main(void)
     tcase_add_checked_fixture(refuse, setup, teardown);
     tcase_add_test(refuse, an_unreachable_uri_fails_the_registration_with_libvirts_message);
     tcase_add_test(refuse, one_machine_is_one_host_whatever_the_uri);
+    tcase_add_test(refuse, two_registrations_racing_for_one_machine_cannot_both_win);
     tcase_add_test(refuse, bad_input_is_400_naming_the_field);
     tcase_add_test(refuse, a_taken_name_is_409);
     tcase_add_test(refuse, only_operators_reach_hosts);
