@@ -4,9 +4,9 @@
  * its libvirt URI and records what discovery finds, including which machine it is: one
  * machine is one host, whatever URI reaches it. No HTTP thread ever waits on libvirt, and no
  * transaction is held open while libvirt works (a slow hypervisor must not pin a pooled
- * connection or the audit chain's lock). Each
- * change and its audit entry commit together. Hosts belong to the cloud, not to a tenant:
- * their audit entries carry no tenant of their own and are filed under the operator's. */
+ * connection or the audit chain's lock). Each change and its audit entry commit together.
+ * Hosts belong to the cloud, not to a tenant: their audit entries carry no tenant of their
+ * own and are filed under the operator's. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
