@@ -949,7 +949,8 @@ START_TEST(registering_a_hung_host_answers_at_once_and_blocks_nothing)
              "\"zone\":\"a\",\"libvirt_uri\":\"%s\"}", lvd.uri);
     t0 = tl_now();
     j = tl_call_ok(&sovd, "POST", "/v1/hosts", op, body, 202);
-    ck_assert_msg(tl_now() - t0 < 1.0, "POST /v1/hosts took %.3f s", tl_now() - t0);
+    t0 = tl_now() - t0;
+    ck_assert_msg(t0 < 1.0, "POST /v1/hosts took %.3f s", t0);
     snprintf(path, sizeof(path), "/v1/hosts/%s", str_at(json_object_get(j, "host"), "id"));
     snprintf(oppath, sizeof(oppath), "/v1/operations/%s",
              str_at(json_object_get(j, "operation"), "id"));
@@ -967,6 +968,8 @@ START_TEST(registering_a_hung_host_answers_at_once_and_blocks_nothing)
         worst = took > worst ? took : worst;
     }
     ck_assert_msg(worst < 0.1, "a request took %.0f ms while a host hangs", worst * 1000);
+    printf("hung host: POST /v1/hosts answered 202 in %.1f ms; worst of 20 other requests "
+           "%.1f ms\n", t0 * 1000, worst * 1000);
     j = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
     ck_assert_str_eq(str_at(j, "state"), "discovering");
     json_decref(j);
