@@ -1,5 +1,6 @@
-/* hosts.c: /v1/hosts. Operators add libvirt hypervisors (sovd discovers what they are made
- * of), list and read them, take them out of placement (disabled, draining) and remove empty
+/* hosts.c: /v1/hosts. Operators add libvirt hypervisors (202: a worker discovers what they
+ * are made of and which machine they are), confirm a different machine found behind a
+ * host's URI, list and read them, take them out of placement (disabled, draining) and remove empty
  * ones. down and up are the reconciler's to set; the route table holds the role policy. */
 #include <stdio.h>
 
@@ -14,6 +15,18 @@ scaled(long long v, double ratio)
     long long hundredths = (long long) (ratio * 100 + 0.5);
 
     return (json_int_t) (v * hundredths / 100);
+}
+
+/* Which machine: null until discovery found it (or, for machine_seen, while no other one
+ * answers at the URI). */
+static json_t *
+machine_json(const sov_hv_identity *m)
+{
+    if (!m->machine_id[0])
+        return json_null();
+    return json_pack("{s:s, s:s?, s:s?}", "id", m->machine_id, "host_uuid",
+                     m->host_uuid[0] ? m->host_uuid : NULL, "smbios_uuid",
+                     m->smbios_uuid[0] ? m->smbios_uuid : NULL);
 }
 
 static json_t *
@@ -31,6 +44,8 @@ host_json(const sov_host *h)
     json_object_set_new(j, "libvirt_uri", json_string(h->libvirt_uri));
     json_object_set_new(j, "state", json_string(h->state));
     json_object_set_new(j, "state_reason", json_string(h->state_reason));
+    json_object_set_new(j, "machine", machine_json(&h->machine));
+    json_object_set_new(j, "machine_seen", machine_json(&h->machine_seen));
     json_object_set_new(j, "hypervisor", json_string(h->node.hypervisor));
     if (h->node.hypervisor_reason[0])
         json_object_set_new(j, "hypervisor_reason", json_string(h->node.hypervisor_reason));
@@ -78,7 +93,7 @@ body_ratio(sov_request *req, const char *field, double *ret, sov_error *err)
     return 0;
 }
 
-/* POST /v1/hosts */
+/* POST /v1/hosts: 202 with the host (discovering) and its host.register operation. */
 enum MHD_Result
 sov_handle_host_create(sov_request *req)
 {
@@ -93,7 +108,7 @@ sov_handle_host_create(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
     sov_host_create_args a = { 0 };
     sov_host h;
-    char loc[96];
+    sov_op op;
 
     if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
         body_ratio(req, "cpu_allocation_ratio", &a.cpu_allocation_ratio, &err) < 0 ||
@@ -103,12 +118,11 @@ sov_handle_host_create(sov_request *req)
     a.region = sov_api_body_str(req, "region");
     a.zone = sov_api_body_str(req, "zone");
     a.libvirt_uri = sov_api_body_str(req, "libvirt_uri");
-    if (sov_host_create(&req->ctx, &a, &h, &err) < 0)
+    if (sov_host_create(&req->ctx, &a, &h, &op, &err) < 0)
         return sov_api_reply_problem(req, &err);
-    snprintf(loc, sizeof(loc), "/v1/hosts/%s", h.id);
-    sov_request_add_header(req, "Location", loc);
-    sov_autoptr(json_t) body = host_json(&h);
-    return sov_api_reply(req, MHD_HTTP_CREATED, body);
+    /* The shape every 202 of a resource has: {"host": ..., "operation": ...}. */
+    sov_autoptr(json_t) body = json_pack("{s:o}", "host", host_json(&h));
+    return sov_api_reply_accepted(req, body, &op);
 }
 
 /* GET /v1/hosts?region=&state= */
@@ -164,6 +178,20 @@ sov_handle_host_update(sov_request *req)
         body_ratio(req, "ram_allocation_ratio", &ram, &err) < 0 ||
         sov_host_update(&req->ctx, sov_request_param(req, "id"),
                         sov_api_body_str(req, "state"), cpu, ram, &h, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    sov_autoptr(json_t) body = host_json(&h);
+    return sov_api_reply(req, MHD_HTTP_OK, body);
+}
+
+/* POST /v1/hosts/{id}/confirm-machine: accept the different machine the reconciler found at
+ * the host's URI (no body). */
+enum MHD_Result
+sov_handle_host_confirm_machine(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_host h;
+
+    if (sov_host_confirm_machine(&req->ctx, sov_request_param(req, "id"), &h, &err) < 0)
         return sov_api_reply_problem(req, &err);
     sov_autoptr(json_t) body = host_json(&h);
     return sov_api_reply(req, MHD_HTTP_OK, body);

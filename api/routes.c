@@ -67,6 +67,8 @@ const sov_route sov_api_routes[] = {
     { "GET", "/v1/hosts/{id}", sov_handle_host_get, 0, OP, "hosts.get", NULL },
     { "PATCH", "/v1/hosts/{id}", sov_handle_host_update, 0, OP, "hosts.update", NULL },
     { "DELETE", "/v1/hosts/{id}", sov_handle_host_delete, 0, OP, "hosts.delete", NULL },
+    { "POST", "/v1/hosts/{id}/confirm-machine", sov_handle_host_confirm_machine, 0, OP,
+      "hosts.confirm_machine", NULL },
 
     { "GET", "/v1/tenants/{id}/residency-policy", sov_handle_policy_get, TEN, ANY,
       "residency-policy.get", NULL },

@@ -248,16 +248,17 @@ str(const json_t *j, const char *key)
     return s ? s : "";
 }
 
-/* Poll the operation every POLL_MS until it succeeded; exits if it failed or takes too long. */
+/* Poll the operation (as token) every POLL_MS until it succeeded; exits if it failed or takes
+ * too long. */
 static void
-wait_op(const char *id)
+wait_op_as(const char *token, const char *id)
 {
     char path[128];
     double until = now_ms() + OP_TIMEOUT_S * 1e3;
 
     snprintf(path, sizeof(path), "/v1/operations/%s", id);
     for (;;) {
-        json_t *o = call_ok("GET", path, member, NULL, 200);
+        json_t *o = call_ok("GET", path, token, NULL, 200);
         const char *state = str(o, "state");
 
         if (strcmp(state, "succeeded") == 0) {
@@ -272,6 +273,12 @@ wait_op(const char *id)
         json_decref(o);
         sleep_ms(POLL_MS);
     }
+}
+
+static void
+wait_op(const char *id)
+{
+    wait_op_as(member, id);
 }
 
 /* ---- the world ---- */
@@ -300,9 +307,14 @@ make_world(const options *o, char virt[16], char reason[256], char image_id[64])
     json_decref(call_ok("POST", "/v1/regions", op_token,
                         "{\"code\":\"" REGION "\",\"name\":\"Bench\",\"country\":\"FR\","
                         "\"datacenter\":\"bench\",\"zones\":[\"a\"]}", 201));
+    /* Registration is an operation: 202, then discovery by a worker. */
     j = call_ok("POST", "/v1/hosts", op_token,
                 "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
-                "\"libvirt_uri\":\"" URI "\"}", 201);
+                "\"libvirt_uri\":\"" URI "\"}", 202);
+    snprintf(path, sizeof(path), "/v1/hosts/%s", str(json_object_get(j, "host"), "id"));
+    wait_op_as(op_token, str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    j = call_ok("GET", path, op_token, NULL, 200);
     if (strcmp(str(j, "state"), "up") != 0)
         die("host " URI " is %s, not up", str(j, "state"));
     snprintf(virt, 16, "%s", str(j, "hypervisor"));

@@ -72,6 +72,8 @@ enum {
     CTL_V_PUBLIC = 1u << 3,     /* needs no token */
     CTL_V_VERDICT = 1u << 4,    /* the answer's "ok" is the exit status (0 or 1) */
     CTL_V_FIELDS = 1u << 5,     /* show every field of the answer, not its table row */
+    CTL_V_WAITS = 1u << 6,      /* follows its operation even without --wait (a host is of no
+                                   use before its discovery) */
 };
 
 typedef struct ctl_ctx ctl_ctx;

@@ -128,6 +128,9 @@ ctl_help_verb(FILE *out, const ctl_resource *res, const ctl_verb *verb)
     if (verb->opts & CTL_V_ASYNC)
         option_line(out, 0, "wait", NULL, "follow the operation to its end (Ctrl-C stops "
                     "the waiting, not the work)", "", false);
+    if (verb->opts & CTL_V_WAITS)
+        fprintf(out, "\nFollows its operation to its end (Ctrl-C stops the waiting, not the "
+                     "work).\n");
     if (verb->method && verb->path)
         fprintf(out, "\nCalls %s %s%s.\n", verb->method, verb->path,
                 (verb->opts & CTL_V_CREATE) ? " with an Idempotency-Key (safe to retry)" : "");

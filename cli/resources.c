@@ -214,7 +214,7 @@ static const ctl_flag host_list_flags[] = {
     { .name = "region", .type = CTL_T_STR, .metavar = "CODE",
       .help = "only hosts of this region" },
     { .name = "state", .type = CTL_T_STR, .metavar = "STATE",
-      .help = "only hosts in this state (up, down, disabled, draining)" },
+      .help = "only hosts in this state (discovering, up, down, disabled, draining, error)" },
     { 0 },
 };
 
@@ -248,14 +248,19 @@ static const ctl_verb host_verbs[] = {
       .path = "/v1/hosts", .flags = host_list_flags },
     { .name = "show", .summary = "Show a host", .kind = CTL_SHOW, .method = "GET",
       .path = "/v1/hosts/{id}", .args = "HOST" },
-    { .name = "create", .summary = "Add a libvirt host: sovd connects and records what it finds",
+    { .name = "create",
+      .summary = "Register a libvirt host, waiting while sovd discovers it (one machine, one host)",
       .kind = CTL_SEND, .method = "POST", .path = "/v1/hosts", .flags = host_create_flags,
-      .opts = IDEM },
+      .opts = IDEM | CTL_V_WAITS },
     { .name = "update", .summary = "Disable, drain or re-enable a host, or change its ratios",
       .kind = CTL_SEND, .method = "PATCH", .path = "/v1/hosts/{id}", .args = "HOST",
       .flags = host_update_flags, .opts = BODY },
     { .name = "delete", .summary = "Delete a host that holds no allocations", .kind = CTL_DELETE,
       .method = "DELETE", .path = "/v1/hosts/{id}", .args = "HOST" },
+    { .name = "confirm-machine",
+      .summary = "Accept the different machine found behind a down host's URI (audited)",
+      .kind = CTL_SEND, .method = "POST", .path = "/v1/hosts/{id}/confirm-machine",
+      .args = "HOST" },
     { 0 },
 };
 

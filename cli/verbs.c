@@ -682,7 +682,7 @@ ctl_finish_async(ctl_ctx *ctx, json_t *answer)
     sov_autoptr(json_t) last = NULL;
     int rc;
 
-    if (!ctx->opts.wait || !id) {
+    if ((!ctx->opts.wait && !(ctx->verb->opts & CTL_V_WAITS)) || !id) {
         ctl_print(ctx, ctx->format == CTL_FMT_JSON || !thing ? answer : thing);
         if (id && ctx->format != CTL_FMT_JSON)
             fprintf(stderr, "Operation %s is %s; follow it with: sovctl operation wait %s\n", id,

@@ -1,10 +1,12 @@
 /* host.c: the rules of hosts, and the reconciler's pass over them.
  *
- * Adding a host opens its libvirt URI and records what discovery finds; nothing is written
- * for a host that cannot be reached, and no transaction is held open while libvirt works
- * (a slow hypervisor must not pin a pooled connection or the audit chain's lock). Each
- * change and its audit entry commit together. Hosts belong to the cloud, not to a tenant:
- * their audit entries carry no tenant of their own and are filed under the operator's. */
+ * Adding a host records it ('discovering') with a "host.register" operation; a worker opens
+ * its libvirt URI and records what discovery finds, including which machine it is: one
+ * machine is one host, whatever URI reaches it. No HTTP thread ever waits on libvirt, and no
+ * transaction is held open while libvirt works (a slow hypervisor must not pin a pooled
+ * connection or the audit chain's lock). Each change and its audit entry commit together.
+ * Hosts belong to the cloud, not to a tenant: their audit entries carry no tenant of their
+ * own and are filed under the operator's. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "compute_int.h"
 #include "host_repo.h"
 #include "sov/audit.h"
 #include "sov/log.h"
@@ -22,6 +25,8 @@
 /* Probes run side by side: one hypervisor that takes its time to refuse must not hold up
  * the check of hundreds of others. */
 #define PROBE_THREADS 8
+/* The state_reason of a host whose URI now reaches another machine. */
+#define MISMATCH_REASON "a different machine answers at this URI"
 
 /* ---- validation ---- */
 
@@ -82,32 +87,41 @@ clamp_limit(unsigned limit)
     return limit == 0 ? 100 : limit > 1000 ? 1000 : limit;
 }
 
-/* ---- create ---- */
+/* ---- create: the request ---- */
 
 typedef struct create_args {
     sov_ctx *ctx;
     const sov_host_create_args *a;
     char cpu_ratio[32], ram_ratio[32];
-    sov_hv_node node;
     sov_host host;
+    sov_op op;
 } create_args;
 
+/* The host's row and its operation commit together: a worker finds every 'discovering' host
+ * with its operation, and a crash leaves no host without one. Hosts belong to the cloud:
+ * the operation is filed under the operator's own tenant. */
 static int
 create_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     create_args *x = arg;
+    const char *tenant = x->ctx->who ? x->ctx->who->tenant_id : NULL;
 
-    if (repo_host_insert(c, x->a, x->cpu_ratio, x->ram_ratio, &x->node, &x->host, err) < 0)
+    if (!tenant)
+        return sov_error_set(err, SOV_E_INTERNAL, "no operator to file the operation under");
+    if (repo_host_insert_discovering(c, x->a, x->cpu_ratio, x->ram_ratio, &x->host, err) < 0 ||
+        sov_op_enqueue(c, x->ctx, tenant, "host.register", "host", x->host.id, NULL, &x->op,
+                       err) < 0)
         return -1;
-    return sov_audit_append(c, x->ctx, NULL, "host", x->host.id, 201, err);
+    return sov_audit_append(c, x->ctx, NULL, "host", x->host.id, 202, err);
 }
 
-/* Cheap refusals first, before libvirt is asked anything (and maybe builds a pool). */
+/* Cheap refusals first, before anything is written. */
 static int
 create_precheck(sov_ctx *ctx, const sov_host_create_args *a, sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;
     bool region = false, zone = false, taken = false;
+    char owner[SOV_NAME_MAX + 1];
 
     if (sov_db_acquire(ctx->db, &c, err) < 0 ||
         repo_zone_exists(c, a->region, a->zone, &region, &zone, err) < 0)
@@ -121,33 +135,20 @@ create_precheck(sov_ctx *ctx, const sov_host_create_args *a, sov_error *err)
         return -1;
     if (taken)
         return sov_error_set(err, SOV_E_CONFLICT, "host name '%s' is taken", a->name);
-    return 0;
-}
-
-/* Open and discover. Whatever keeps us from knowing the host is the request's problem, told
- * with libvirt's words: SOV_E_UNREACHABLE. */
-static int
-discover(sov_ctx *ctx, const sov_host_create_args *a, sov_hv_node *ret, sov_error *err)
-{
-    sov_autoptr(sov_hv) hv = NULL;
-
-    if (sov_hv_open(a->libvirt_uri, &hv, err) < 0 ||
-        sov_hv_discover(hv, pool_name(ctx), pool_path(ctx), ret, err) < 0) {
-        char msg[sizeof(err->msg)];
-        if (err->code == SOV_E_UNAVAILABLE)
-            err->code = SOV_E_UNREACHABLE;
-        /* Hosts are an operator's business: libvirt's own words are what they need. */
-        if (err->detail[0] && !strstr(err->msg, err->detail)) {
-            snprintf(msg, sizeof(msg), "%.*s: %.*s", 120, err->msg, 128, err->detail);
-            snprintf(err->msg, sizeof(err->msg), "%s", msg);
-        }
+    /* The same URI string is the same machine for sure: no need to ask libvirt. Another
+     * URI reaching the same machine is the worker's to find (unique index on machine_id). */
+    if (repo_host_uri_owner(c, a->libvirt_uri, owner, sizeof(owner), err) < 0)
         return -1;
-    }
+    if (owner[0])
+        return sov_error_set(err, SOV_E_CONFLICT,
+                             "'%.200s' is already registered as host '%s'; a machine is one "
+                             "host", a->libvirt_uri, owner);
     return 0;
 }
 
 int
-sov_host_create(sov_ctx *ctx, const sov_host_create_args *a, sov_host *ret, sov_error *err)
+sov_host_create(sov_ctx *ctx, const sov_host_create_args *a, sov_host *ret, sov_op *op,
+                sov_error *err)
 {
     create_args x = { .ctx = ctx, .a = a };
 
@@ -161,16 +162,232 @@ sov_host_create(sov_ctx *ctx, const sov_host_create_args *a, sov_host *ret, sov_
                x.cpu_ratio, sizeof(x.cpu_ratio));
     ratio_text(a->ram_allocation_ratio > 0 ? a->ram_allocation_ratio : DEFAULT_RAM_RATIO,
                x.ram_ratio, sizeof(x.ram_ratio));
-    if (create_precheck(ctx, a, err) < 0 || discover(ctx, a, &x.node, err) < 0 ||
-        sov_ctx_tx(ctx, create_tx, &x, err) < 0)
+    if (create_precheck(ctx, a, err) < 0 || sov_ctx_tx(ctx, create_tx, &x, err) < 0)
         return -1;
-    sov_log_info("host '%s' added in %s/%s: %s%s%s, %d cpus, %lld MiB, %lld GiB in pool '%s', "
-                 "%d GPUs", x.host.name, x.host.region, x.host.zone, x.node.hypervisor,
-                 x.node.hypervisor_reason[0] ? " because " : "", x.node.hypervisor_reason,
-                 x.node.cpus, x.node.memory_mib, x.node.storage_gib, x.node.storage_pool,
-                 x.node.gpus);
+    sov_log_info("host '%s' (%s) registered in %s/%s at '%s': discovery queued as operation "
+                 "%s", x.host.name, x.host.id, x.host.region, x.host.zone,
+                 x.host.libvirt_uri, x.op.id);
     *ret = x.host;
+    *op = x.op;
     return 0;
+}
+
+/* ---- create: the worker's discovery ---- */
+
+/* How long discovery may take. libvirt cannot cancel a call to a daemon that hangs (stopped,
+ * deadlocked): the call runs on a thread of its own, and the worker gives up on it. */
+#define DISCOVER_TIMEOUT_S 30
+
+typedef struct discovery {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;          /* on CLOCK_MONOTONIC */
+    unsigned refs;
+    bool done;
+    char uri[1024], pool[256], pool_path[4096];
+    sov_hv_node node;
+    sov_hv_identity machine;
+    sov_error err;
+} discovery;
+
+static void
+discovery_unref(discovery *d)
+{
+    bool last;
+
+    pthread_mutex_lock(&d->lock);
+    last = --d->refs == 0;
+    pthread_mutex_unlock(&d->lock);
+    if (!last)
+        return;
+    pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->lock);
+    free(d);
+}
+
+static void *
+discovery_main(void *arg)
+{
+    discovery *d = arg;
+    sov_error err = SOV_ERROR_INIT;
+    sov_hv_node node;
+    sov_hv_identity machine;
+
+    memset(&node, 0, sizeof(node));
+    memset(&machine, 0, sizeof(machine));
+    {
+        sov_autoptr(sov_hv) hv = NULL;
+        if (sov_hv_open(d->uri, &hv, &err) == 0 &&
+            sov_hv_discover(hv, d->pool, d->pool_path, &node, &err) == 0)
+            sov_hv_identify(hv, &machine, &err);
+    }
+    pthread_mutex_lock(&d->lock);
+    d->node = node;
+    d->machine = machine;
+    d->err = err;
+    d->done = true;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->lock);
+    discovery_unref(d);
+    return NULL;
+}
+
+/* Open, discover and identify, for at most timeout_s. Whatever keeps us from knowing the
+ * host fails its registration, told with libvirt's words: SOV_E_UNREACHABLE. */
+static int
+discover(sov_ctx *ctx, const char *uri, unsigned timeout_s, sov_hv_node *ret,
+         sov_hv_identity *ret_machine, sov_error *err)
+{
+    discovery *d = calloc(1, sizeof(*d));
+    pthread_condattr_t ca;
+    pthread_attr_t attr;
+    pthread_t th;
+    struct timespec until;
+    bool done;
+
+    if (!d)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    d->refs = 2;
+    snprintf(d->uri, sizeof(d->uri), "%s", uri);
+    snprintf(d->pool, sizeof(d->pool), "%s", pool_name(ctx));
+    snprintf(d->pool_path, sizeof(d->pool_path), "%s", pool_path(ctx));
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, discovery_main, d) != 0) {
+        pthread_attr_destroy(&attr);
+        d->refs = 1;
+        discovery_unref(d);
+        return sov_error_set(err, SOV_E_INTERNAL, "could not start a discovery thread");
+    }
+    pthread_attr_destroy(&attr);
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t) timeout_s;
+    pthread_mutex_lock(&d->lock);
+    while (!d->done && pthread_cond_timedwait(&d->cv, &d->lock, &until) != ETIMEDOUT)
+        ;
+    done = d->done;
+    if (done) {
+        *ret = d->node;
+        *ret_machine = d->machine;
+        *err = d->err;
+    }
+    pthread_mutex_unlock(&d->lock);
+    discovery_unref(d);
+    if (!done)
+        return sov_error_set(err, SOV_E_UNREACHABLE,
+                             "the hypervisor at '%.200s' did not answer discovery within %u s",
+                             uri, timeout_s);
+    if (err->code == SOV_OK)
+        return 0;
+    if (err->code == SOV_E_UNAVAILABLE)
+        err->code = SOV_E_UNREACHABLE;
+    /* Hosts are an operator's business: libvirt's own words are what they need. */
+    if (err->detail[0] && !strstr(err->msg, err->detail)) {
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%.*s: %.*s", 120, err->msg, 128, err->detail);
+        snprintf(err->msg, sizeof(err->msg), "%s", msg);
+    }
+    return -1;
+}
+
+typedef struct discovered_args {
+    sov_ctx *ctx;
+    const sov_host *host;
+    const sov_hv_node *node;
+    const sov_hv_identity *machine;
+    sov_host after;
+} discovered_args;
+
+static int
+machine_taken(const sov_host *h, const char *owner, sov_error *err)
+{
+    return sov_error_set(err, SOV_E_CONFLICT,
+                         "the machine at '%.200s' is already host '%s'; a machine is one host",
+                         h->libvirt_uri, owner);
+}
+
+static int
+discovered_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    discovered_args *x = arg;
+    char owner[SOV_NAME_MAX + 1];
+
+    if (repo_host_machine_owner(c, x->machine->machine_id, x->host->id, owner, sizeof(owner),
+                                err) < 0)
+        return -1;
+    if (owner[0])
+        return machine_taken(x->host, owner, err);
+    if (repo_host_discovered(c, x->host->id, x->node, x->machine, &x->after, err) < 0)
+        return -1;
+    return sov_audit_append(c, x->ctx, NULL, "host", x->host->id, 200, err);
+}
+
+/* A registration racing ours for the same machine committed first: name it. */
+static int
+name_winner(sov_ctx *ctx, const sov_host *h, const char *machine_id, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_error e2 = SOV_ERROR_INIT;
+    char owner[SOV_NAME_MAX + 1] = "";
+
+    if (sov_db_acquire(ctx->db, &c, &e2) == 0)
+        repo_host_machine_owner(c, machine_id, h->id, owner, sizeof(owner), &e2);
+    sov_error_clear(err);
+    return machine_taken(h, owner[0] ? owner : "(another)", err);
+}
+
+int
+sov_host_register_op(sov_op_run *run, const sov_op *op, sov_error *err)
+{
+    sov_ctx *ctx = sov_op_ctx(run);
+    sov_host h;
+    sov_hv_node node;
+    sov_hv_identity machine;
+    discovered_args x = { .ctx = ctx, .host = &h, .node = &node, .machine = &machine };
+
+    memset(&node, 0, sizeof(node));
+    memset(&machine, 0, sizeof(machine));
+    {
+        sov_autoptr(sov_dbconn) c = NULL;
+        if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+            repo_host_get(c, op->resource_id, false, &h, err) < 0)
+            return -1;
+    }
+    if (strcmp(h.state, "discovering") != 0)
+        return 0;   /* an earlier run finished it */
+    if (sov_op_step(run, "discovering", 10, err) < 0 ||
+        discover(ctx, h.libvirt_uri, DISCOVER_TIMEOUT_S, &node, &machine, err) < 0)
+        return -1;
+    if (sov_op_step(run, "recording", 80, err) < 0)
+        return -1;
+    if (sov_ctx_tx(ctx, discovered_tx, &x, err) < 0) {
+        if (err->code == SOV_E_CONFLICT && !strstr(err->msg, "a machine is one host"))
+            return name_winner(ctx, &h, machine.machine_id, err);
+        return -1;
+    }
+    sov_log_info("host '%s' discovered at '%s' (machine %s): %s%s%s, %d cpus, %lld MiB, "
+                 "%lld GiB in pool '%s', %d GPUs", h.name, h.libvirt_uri, machine.machine_id,
+                 node.hypervisor, node.hypervisor_reason[0] ? " because " : "",
+                 node.hypervisor_reason, node.cpus, node.memory_mib, node.storage_gib,
+                 node.storage_pool, node.gpus);
+    return 0;
+}
+
+/* The registration failed for good: the host stays, in state 'error' with the reason, for
+ * the operator to read and delete; placement never uses it. */
+int
+sov_host_register_failed(sov_op_run *run, const sov_op *op, const char *reason,
+                         sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    if (sov_db_acquire(sov_op_ctx(run)->db, &c, err) < 0)
+        return -1;
+    return repo_host_discovery_failed(c, op->resource_id, reason, err);
 }
 
 /* ---- read ---- */
@@ -191,7 +408,8 @@ static bool
 state_known(const char *s)
 {
     return strcmp(s, "up") == 0 || strcmp(s, "down") == 0 || strcmp(s, "disabled") == 0 ||
-           strcmp(s, "draining") == 0;
+           strcmp(s, "draining") == 0 || strcmp(s, "discovering") == 0 ||
+           strcmp(s, "error") == 0;
 }
 
 int
@@ -201,7 +419,8 @@ sov_host_list(sov_ctx *ctx, const char *region, const char *state, const char *a
     sov_autoptr(sov_dbconn) c = NULL;
 
     if (state && !state_known(state))
-        return sov_error_invalid(err, "state", "state must be up, down, disabled or draining");
+        return sov_error_invalid(err, "state", "state must be up, down, disabled, draining, "
+                                               "discovering or error");
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
     return repo_host_list(c, region, state, after, clamp_limit(limit), ret, err);
@@ -220,7 +439,18 @@ static int
 update_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     change_args *x = arg;
+    sov_host now;
 
+    /* Only a host that is known can be offered to placement. */
+    if (x->state && (repo_host_get(c, x->id, true, &now, err) < 0))
+        return -1;
+    if (x->state && (strcmp(now.state, "discovering") == 0 || strcmp(now.state, "error") == 0))
+        return sov_error_set(err, SOV_E_CONFLICT, "host '%s' is %s; its state cannot be set",
+                             now.name, now.state);
+    if (x->state && strcmp(x->state, "up") == 0 && now.machine_seen.machine_id[0])
+        return sov_error_set(err, SOV_E_CONFLICT,
+                             "a different machine answers at the URI of host '%s'; confirm "
+                             "it first (POST /v1/hosts/%s/confirm-machine)", now.name, now.id);
     if (repo_host_update(c, x->id, x->state, x->reason, x->cpu_ratio[0] ? x->cpu_ratio : NULL,
                          x->ram_ratio[0] ? x->ram_ratio : NULL, &x->host, err) < 0)
         return -1;
@@ -286,6 +516,56 @@ sov_host_delete(sov_ctx *ctx, const char *id, sov_error *err)
     return sov_ctx_tx(ctx, delete_tx, &x, err);
 }
 
+typedef struct confirm_args {
+    sov_ctx *ctx;
+    const char *id;
+    sov_host host;
+} confirm_args;
+
+static int
+confirm_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    confirm_args *x = arg;
+    sov_host now;
+    char owner[SOV_NAME_MAX + 1];
+    bool found = false;
+
+    if (repo_host_get(c, x->id, true, &now, err) < 0)
+        return -1;
+    if (!now.machine_seen.machine_id[0])
+        return sov_error_set(err, SOV_E_CONFLICT,
+                             "host '%s' has no different machine to confirm", now.name);
+    if (repo_host_machine_owner(c, now.machine_seen.machine_id, now.id, owner, sizeof(owner),
+                                err) < 0)
+        return -1;
+    if (owner[0])
+        return sov_error_set(err, SOV_E_CONFLICT,
+                             "the machine now at '%.200s' is already host '%s'; a machine is "
+                             "one host", now.libvirt_uri, owner);
+    if (repo_host_confirm(c, x->id, "machine confirmed by an operator; up at the next check",
+                          &x->host, &found, err) < 0)
+        return -1;
+    if (!found)
+        return sov_error_set(err, SOV_E_CONFLICT,
+                             "host '%s' has no different machine to confirm", now.name);
+    return sov_audit_append(c, x->ctx, NULL, "host", x->id, 200, err);
+}
+
+int
+sov_host_confirm_machine(sov_ctx *ctx, const char *id, sov_host *ret, sov_error *err)
+{
+    confirm_args x = { .ctx = ctx, .id = id };
+
+    if (!sov_uuid_valid(id))
+        return not_found(id, err);
+    if (sov_ctx_tx(ctx, confirm_tx, &x, err) < 0)
+        return -1;
+    sov_log_info("host '%s': an operator confirmed machine %s at '%s'", x.host.name,
+                 x.host.machine.machine_id, x.host.libvirt_uri);
+    *ret = x.host;
+    return 0;
+}
+
 /* ---- the reconciler's pass: probing ---- */
 
 /* What became of one host's probe. */
@@ -294,6 +574,7 @@ typedef enum verdict {
     V_RUNNING,      /* started and not back by the deadline: no answer is an answer */
     V_OK,
     V_FAILED,
+    V_MISMATCH,     /* it answers, but it is another machine than the one registered */
     V_STUCK,        /* a probe from an earlier pass is still waiting on it */
 } verdict;
 
@@ -310,6 +591,7 @@ typedef struct probe_job {
     repo_host_probe *hosts;
     verdict *verdict;
     char (*reason)[256];
+    sov_hv_identity *seen;      /* which machine answered (for V_OK and V_MISMATCH) */
 } probe_job;
 
 /* Hosts whose probe is running, in any pass: a hung host gets one thread, not one a pass. */
@@ -370,23 +652,33 @@ job_unref(probe_job *j)
     free(j->hosts);
     free(j->verdict);
     free(j->reason);
+    free(j->seen);
     free(j);
 }
 
 /* A fresh connection per probe: opening proves the daemon is there, a round trip that it
- * answers. libvirt's own words become the host's state_reason. */
-static bool
-probe_one(const repo_host_probe *h, char *reason, size_t size)
+ * answers, and its identity that it is the machine registered there (a host is a machine:
+ * another one answering at the URI, a reinstall or a reused address, must not inherit its
+ * place, its country and its guests' records). libvirt's own words become the host's
+ * state_reason. */
+static verdict
+probe_one(const repo_host_probe *h, sov_hv_identity *seen, char *reason, size_t size)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_autoptr(sov_hv) hv = NULL;
 
-    if (sov_hv_open(h->libvirt_uri, &hv, &err) == 0 && sov_hv_alive(hv, &err) == 0)
-        return true;
+    if (sov_hv_open(h->libvirt_uri, &hv, &err) == 0 && sov_hv_alive(hv, &err) == 0 &&
+        sov_hv_identify(hv, seen, &err) == 0) {
+        if (h->machine_id[0] && strcmp(h->machine_id, seen->machine_id) != 0) {
+            snprintf(reason, size, "%s", MISMATCH_REASON);
+            return V_MISMATCH;
+        }
+        return V_OK;
+    }
     /* Cut to the reason column's size on purpose: %.*s says so to the compiler. */
     snprintf(reason, size, "%.*s", (int) (size > 0 ? size - 1 : 0),
              err.detail[0] ? err.detail : err.msg);
-    return false;
+    return V_FAILED;
 }
 
 static void *
@@ -399,7 +691,8 @@ probe_worker(void *arg)
         size_t i = j->next++;
         in_flight me;
         char reason[256] = "";
-        bool ok;
+        sov_hv_identity seen;
+        verdict v;
 
         if (i >= j->n)
             break;
@@ -408,10 +701,12 @@ probe_worker(void *arg)
         j->verdict[i] = V_RUNNING;
         pthread_mutex_unlock(&j->lock);
         flight_add(&me, j->hosts[i].id);
-        ok = probe_one(&j->hosts[i], reason, sizeof(reason));
+        memset(&seen, 0, sizeof(seen));
+        v = probe_one(&j->hosts[i], &seen, reason, sizeof(reason));
         flight_remove(&me);
         pthread_mutex_lock(&j->lock);
-        j->verdict[i] = ok ? V_OK : V_FAILED;
+        j->verdict[i] = v;
+        j->seen[i] = seen;
         snprintf(j->reason[i], sizeof(j->reason[i]), "%s", reason);
         j->pending--;
         pthread_cond_signal(&j->cv);
@@ -431,9 +726,11 @@ job_new(repo_host_probe *hosts, size_t n)
         return NULL;
     j->verdict = calloc(n + 1, sizeof(*j->verdict));
     j->reason = calloc(n + 1, sizeof(*j->reason));
-    if (!j->verdict || !j->reason) {
+    j->seen = calloc(n + 1, sizeof(*j->seen));
+    if (!j->verdict || !j->reason || !j->seen) {
         free(j->verdict);
         free(j->reason);
+        free(j->seen);
         free(j);
         return NULL;
     }
@@ -480,21 +777,23 @@ job_start(probe_job *j, sov_error *err)
  * call); verdicts and reasons come back in ret_verdict and ret_reason (arrays of n). */
 static int
 probe_all(repo_host_probe *hosts, size_t n, unsigned timeout_s, verdict **ret_verdict,
-          char (**ret_reason)[256], sov_error *err)
+          char (**ret_reason)[256], sov_hv_identity **ret_seen, sov_error *err)
 {
     probe_job *j = job_new(hosts, n);
     verdict *v = calloc(n + 1, sizeof(*v));
     char (*reason)[256] = calloc(n + 1, sizeof(*reason));
+    sov_hv_identity *seen = calloc(n + 1, sizeof(*seen));
     struct timespec until;
     int rc;
 
-    if (!j || !v || !reason) {
+    if (!j || !v || !reason || !seen) {
         if (j)
             job_unref(j);
         else
             free(hosts);
         free(v);
         free(reason);
+        free(seen);
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     }
     for (size_t i = 0; i < n; i++)
@@ -512,15 +811,18 @@ probe_all(repo_host_probe *hosts, size_t n, unsigned timeout_s, verdict **ret_ve
     j->given_up = true;
     memcpy(v, j->verdict, n * sizeof(*v));
     memcpy(reason, j->reason, n * sizeof(*reason));
+    memcpy(seen, j->seen, n * sizeof(*seen));
     pthread_mutex_unlock(&j->lock);
     job_unref(j);
     if (rc < 0) {
         free(v);
         free(reason);
+        free(seen);
         return -1;
     }
     *ret_verdict = v;
     *ret_reason = reason;
+    *ret_seen = seen;
     return 0;
 }
 
@@ -531,6 +833,7 @@ typedef struct move_args {
     const repo_host_probe *h;
     const char *to, *reason;
     bool moved;
+    const sov_hv_identity *seen;
 } move_args;
 
 static int
@@ -551,7 +854,7 @@ apply(sov_ctx *ctx, const repo_host_probe *h, bool ok, const char *reason, bool 
       sov_error *err)
 {
     bool up = strcmp(h->state, "up") == 0;
-    move_args x = { ctx, h, up ? "down" : "up", ok ? "" : reason, false };
+    move_args x = { ctx, h, up ? "down" : "up", ok ? "" : reason, false, NULL };
 
     *ret_moved = false;
     if (up != ok && sov_ctx_tx(ctx, move_tx, &x, err) < 0)
@@ -564,6 +867,66 @@ apply(sov_ctx *ctx, const repo_host_probe *h, bool ok, const char *reason, bool 
         sov_log_warn("host '%s' is down, it receives no placements until it answers: %s",
                      h->name, reason);
     *ret_moved = true;
+    return 0;
+}
+
+static int
+mismatch_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    move_args *x = arg;
+
+    if (repo_host_mismatch(c, x->h->id, x->seen, x->reason, &x->moved, err) < 0)
+        return -1;
+    if (!x->moved)
+        return 0;
+    return sov_audit_append(c, x->ctx, NULL, "host", x->h->id, 200, err);
+}
+
+/* Another machine answers: the host goes down (or stays down, now for this reason) and
+ * receives nothing until an operator confirms the machine or the registered one is back. */
+static int
+apply_mismatch(sov_ctx *ctx, const repo_host_probe *h, const sov_hv_identity *seen,
+               bool *ret_moved, sov_error *err)
+{
+    move_args x = { ctx, h, "down", MISMATCH_REASON, false, seen };
+
+    *ret_moved = false;
+    if (sov_ctx_tx(ctx, mismatch_tx, &x, err) < 0)
+        return -1;
+    if (!x.moved)
+        return 0;
+    sov_log_warn("host '%s' is down: a different machine (%s) answers at '%s', not %s; it "
+                 "receives no placements until an operator confirms it "
+                 "(POST /v1/hosts/%s/confirm-machine)", h->name, seen->machine_id,
+                 h->libvirt_uri, h->machine_id, h->id);
+    *ret_moved = true;
+    return 0;
+}
+
+/* A host registered before machine identities: its first check records its machine. Two
+ * such hosts on one machine were both accepted then; neither is taken out of service behind
+ * the operator's back (its guests run there): the second stays without a machine, and the
+ * log says so at every pass until an operator deletes one of them. */
+static int
+adopt(sov_ctx *ctx, const repo_host_probe *h, const sov_hv_identity *seen, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    char owner[SOV_NAME_MAX + 1] = "";
+
+    if (!seen->machine_id[0])
+        return 0;
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    if (repo_host_adopt(c, h->id, seen, err) == 0)
+        return 0;
+    if (err->code != SOV_E_CONFLICT)
+        return -1;
+    sov_error_clear(err);
+    if (repo_host_machine_owner(c, seen->machine_id, h->id, owner, sizeof(owner), err) < 0)
+        return -1;
+    sov_log_warn("host '%s' at '%s' is the same machine (%s) as host '%s', both registered "
+                 "before machines were told apart; delete one of them", h->name,
+                 h->libvirt_uri, seen->machine_id, owner);
     return 0;
 }
 
@@ -614,6 +977,7 @@ sov_host_check_all(sov_ctx *ctx, unsigned *ret_changed, sov_error *err)
     sov_autofree repo_host_probe *hosts = NULL, *copy = NULL;
     sov_autofree verdict *v = NULL;
     sov_autofree char(*reason)[256] = NULL;
+    sov_autofree sov_hv_identity *seen = NULL;
     sov_autofree bool *skip = NULL;     /* checked_at stays: moved, or never probed */
     unsigned timeout = probe_timeout(ctx), changed = 0;
     size_t n = 0;
@@ -630,11 +994,19 @@ sov_host_check_all(sov_ctx *ctx, unsigned *ret_changed, sov_error *err)
     if (!copy || !skip)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     memcpy(copy, hosts, n * sizeof(*copy));
-    if (probe_all(SOV_TAKE_PTR(copy), n, timeout, &v, &reason, err) < 0)
+    if (probe_all(SOV_TAKE_PTR(copy), n, timeout, &v, &reason, &seen, err) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         if (v[i] == V_WAITING) {
             skip[i] = true;
+            continue;
+        }
+        if (v[i] == V_OK && !hosts[i].machine_id[0] && adopt(ctx, &hosts[i], &seen[i], err) < 0)
+            return -1;
+        if (v[i] == V_MISMATCH) {
+            if (apply_mismatch(ctx, &hosts[i], &seen[i], &skip[i], err) < 0)
+                return -1;
+            changed += skip[i] ? 1 : 0;
             continue;
         }
         if (v[i] == V_RUNNING)

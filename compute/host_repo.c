@@ -14,7 +14,9 @@
     " hypervisor_reason, cpu_model, cpus, memory_mib, numa_cells, storage_pool,"          \
     " storage_gib, gpus, array_to_string(gpu_models, E'\\x1f'), cpu_allocation_ratio,"    \
     " ram_allocation_ratio, vcpus_used, memory_mib_used, disk_gib_used, gpus_used, "     \
-    TS("checked_at") ", " TS("created_at") ", " TS("updated_at")
+    TS("checked_at") ", " TS("created_at") ", " TS("updated_at") ","                      \
+    " coalesce(machine_id, '') AS machine_id, host_uuid, smbios_uuid,"                    \
+    " coalesce(seen_machine_id, '') AS seen_machine_id, seen_host_uuid, seen_smbios_uuid"
 
 static const char SQL_ZONE_EXISTS[] =
     "SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1),"
@@ -27,6 +29,41 @@ static const char SQL_HOST_INSERT[] =
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
     " string_to_array($14, E'\\x1f'), $15, $16, now())"
     " RETURNING " HOST_COLS;
+/* Registration: the row holds the name and the URI from the 202 on; discovery fills in the
+ * rest. */
+static const char SQL_HOST_INSERT_DISCOVERING[] =
+    "INSERT INTO hosts (name, region, zone, libvirt_uri, state, state_reason, hypervisor,"
+    " cpus, memory_mib, cpu_allocation_ratio, ram_allocation_ratio)"
+    " VALUES ($1, $2, $3, $4, 'discovering', 'waiting for discovery', '', 0, 0, $5, $6)"
+    " RETURNING " HOST_COLS;
+static const char SQL_HOST_DISCOVERED[] =
+    "UPDATE hosts SET state = 'up', state_reason = '', hypervisor = $2, hypervisor_reason = $3,"
+    " cpu_model = $4, cpus = $5, memory_mib = $6, numa_cells = $7, storage_pool = $8,"
+    " storage_gib = $9, gpus = $10, gpu_models = string_to_array($11, E'\\x1f'),"
+    " machine_id = $12, host_uuid = $13, smbios_uuid = $14, checked_at = now(),"
+    " updated_at = now() WHERE id = $1 AND state = 'discovering' RETURNING " HOST_COLS;
+static const char SQL_HOST_DISCOVERY_FAILED[] =
+    "UPDATE hosts SET state = 'error', state_reason = $2, updated_at = now()"
+    " WHERE id = $1 AND state = 'discovering' RETURNING id";
+/* A host in error holds its URI no more: registering it again is how an operator retries. */
+static const char SQL_HOST_URI_OWNER[] =
+    "SELECT name FROM hosts WHERE libvirt_uri = $1 AND state <> 'error' ORDER BY name LIMIT 1";
+static const char SQL_HOST_MACHINE_OWNER[] =
+    "SELECT name FROM hosts WHERE machine_id = $1 AND id <> $2::uuid LIMIT 1";
+static const char SQL_HOST_MISMATCH[] =
+    "UPDATE hosts SET state = 'down', state_reason = $5, seen_machine_id = $2,"
+    " seen_host_uuid = $3, seen_smbios_uuid = $4, checked_at = now(), updated_at = now()"
+    " WHERE id = $1 AND state IN ('up', 'down')"
+    " AND (state = 'up' OR state_reason <> $5 OR seen_machine_id IS DISTINCT FROM $2)"
+    " RETURNING id";
+static const char SQL_HOST_ADOPT[] =
+    "UPDATE hosts SET machine_id = $2, host_uuid = $3, smbios_uuid = $4, updated_at = now()"
+    " WHERE id = $1 AND machine_id IS NULL RETURNING id";
+static const char SQL_HOST_CONFIRM[] =
+    "UPDATE hosts SET machine_id = seen_machine_id, host_uuid = seen_host_uuid,"
+    " smbios_uuid = seen_smbios_uuid, seen_machine_id = NULL, seen_host_uuid = '',"
+    " seen_smbios_uuid = '', state_reason = $2, updated_at = now()"
+    " WHERE id = $1 AND seen_machine_id IS NOT NULL RETURNING " HOST_COLS;
 static const char SQL_HOST_GET[] = "SELECT " HOST_COLS " FROM hosts WHERE id = $1";
 static const char SQL_HOST_GET_LOCK[] =
     "SELECT " HOST_COLS " FROM hosts WHERE id = $1 FOR UPDATE";
@@ -45,9 +82,14 @@ static const char SQL_HOST_DELETE[] = "DELETE FROM hosts WHERE id = $1 RETURNING
 static const char SQL_HOST_ALLOCATIONS[] =
     "SELECT count(*) FROM host_allocations WHERE host_id = $1";
 static const char SQL_HOST_PROBE_LIST[] =
-    "SELECT id, name, libvirt_uri, state FROM hosts WHERE state IN ('up', 'down') ORDER BY name";
+    "SELECT id, name, libvirt_uri, state, coalesce(machine_id, '') AS machine_id"
+    " FROM hosts WHERE state IN ('up', 'down') ORDER BY name";
+/* Back up means the registered machine answers: whatever other one was seen is forgotten. */
 static const char SQL_HOST_TRANSITION[] =
-    "UPDATE hosts SET state = $3, state_reason = $4, checked_at = now(), updated_at = now()"
+    "UPDATE hosts SET state = $3, state_reason = $4, checked_at = now(), updated_at = now(),"
+    " seen_machine_id = CASE WHEN $3 = 'up' THEN NULL ELSE seen_machine_id END,"
+    " seen_host_uuid = CASE WHEN $3 = 'up' THEN '' ELSE seen_host_uuid END,"
+    " seen_smbios_uuid = CASE WHEN $3 = 'up' THEN '' ELSE seen_smbios_uuid END"
     " WHERE id = $1 AND state = $2 RETURNING id";
 static const char SQL_HOST_TOUCH[] =
     "UPDATE hosts SET checked_at = now() WHERE id = ANY ($1::uuid[])";
@@ -105,6 +147,18 @@ row_host(const PGresult *r, int i, void *out)
     sov_db_copy(h->checked_at, sizeof(h->checked_at), r, i, 23);
     sov_db_copy(h->created_at, sizeof(h->created_at), r, i, 24);
     sov_db_copy(h->updated_at, sizeof(h->updated_at), r, i, 25);
+    sov_db_copy(h->machine.machine_id, sizeof(h->machine.machine_id), r, i,
+                PQfnumber(r, "machine_id"));
+    sov_db_copy(h->machine.host_uuid, sizeof(h->machine.host_uuid), r, i,
+                PQfnumber(r, "host_uuid"));
+    sov_db_copy(h->machine.smbios_uuid, sizeof(h->machine.smbios_uuid), r, i,
+                PQfnumber(r, "smbios_uuid"));
+    sov_db_copy(h->machine_seen.machine_id, sizeof(h->machine_seen.machine_id), r, i,
+                PQfnumber(r, "seen_machine_id"));
+    sov_db_copy(h->machine_seen.host_uuid, sizeof(h->machine_seen.host_uuid), r, i,
+                PQfnumber(r, "seen_host_uuid"));
+    sov_db_copy(h->machine_seen.smbios_uuid, sizeof(h->machine_seen.smbios_uuid), r, i,
+                PQfnumber(r, "seen_smbios_uuid"));
 }
 
 /* Run a query expected to return one host; none is SOV_E_NOT_FOUND. */
@@ -258,6 +312,8 @@ repo_host_probe_list(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_er
         sov_db_copy(items[i].name, sizeof(items[i].name), res, i, 1);
         sov_db_copy(items[i].libvirt_uri, sizeof(items[i].libvirt_uri), res, i, 2);
         sov_db_copy(items[i].state, sizeof(items[i].state), res, i, 3);
+        sov_db_copy(items[i].machine_id, sizeof(items[i].machine_id), res, i,
+                    PQfnumber(res, "machine_id"));
     }
     *ret = items;
     *ret_n = (size_t) n;
@@ -283,4 +339,137 @@ repo_host_touch(sov_dbconn *c, const char *ids, sov_error *err)
     const char *params[] = { ids };
 
     return sov_db_query(c, SQL_HOST_TOUCH, 1, params, NULL, err);
+}
+
+int
+repo_host_insert_discovering(sov_dbconn *c, const sov_host_create_args *a,
+                             const char *cpu_ratio, const char *ram_ratio, sov_host *ret,
+                             sov_error *err)
+{
+    const char *params[] = { a->name, a->region, a->zone, a->libvirt_uri, cpu_ratio,
+                             ram_ratio };
+
+    if (one_host(c, SQL_HOST_INSERT_DISCOVERING, 6, params, a->name, ret, err) == 0)
+        return 0;
+    if (strcmp(sov_db_last_sqlstate(c), "23505") == 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "host name '%s' is taken", a->name);
+    if (strcmp(sov_db_last_sqlstate(c), "23503") == 0)
+        return sov_error_invalid(err, "zone", "zone '%s' does not exist in region '%s'",
+                                 a->zone, a->region);
+    return -1;
+}
+
+int
+repo_host_discovered(sov_dbconn *c, const char *id, const sov_hv_node *node,
+                     const sov_hv_identity *m, sov_host *ret, sov_error *err)
+{
+    char cpus[16], mem[24], cells[16], gib[24], gpus[16];
+    char models[SOV_HV_GPU_MODELS_MAX * (sizeof(node->gpu_models[0]) + 1)] = "";
+    size_t len = 0;
+    const char *params[] = { id, node->hypervisor, node->hypervisor_reason, node->cpu_model,
+                             cpus, mem, cells, node->storage_pool, gib, gpus, models,
+                             m->machine_id, m->host_uuid, m->smbios_uuid };
+
+    snprintf(cpus, sizeof(cpus), "%d", node->cpus);
+    snprintf(mem, sizeof(mem), "%lld", node->memory_mib);
+    snprintf(cells, sizeof(cells), "%d", node->numa_cells);
+    snprintf(gib, sizeof(gib), "%lld", node->storage_gib);
+    snprintf(gpus, sizeof(gpus), "%d", node->gpus);
+    for (int i = 0; i < node->ngpu_models; i++)
+        len += (size_t) snprintf(models + len, sizeof(models) - len, "%s%s", i ? "\x1f" : "",
+                                 node->gpu_models[i]);
+    if (one_host(c, SQL_HOST_DISCOVERED, 14, params, id, ret, err) == 0)
+        return 0;
+    /* The unique index on machine_id: another registration of this machine won a race. */
+    if (strcmp(sov_db_last_sqlstate(c), "23505") == 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "this machine is already a host");
+    return -1;
+}
+
+int
+repo_host_discovery_failed(sov_dbconn *c, const char *id, const char *reason, sov_error *err)
+{
+    const char *params[] = { id, reason };
+
+    return sov_db_query(c, SQL_HOST_DISCOVERY_FAILED, 2, params, NULL, err);
+}
+
+/* The name of the first row of a one-column query, "" when none. */
+static int
+first_name(sov_dbconn *c, const char *sql, int n, const char *const *params, char *ret,
+           size_t size, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, sql, n, params, &res, err) < 0)
+        return -1;
+    ret[0] = '\0';
+    if (PQntuples(res) > 0)
+        sov_db_copy(ret, size, res, 0, PQfnumber(res, "name"));
+    return 0;
+}
+
+int
+repo_host_uri_owner(sov_dbconn *c, const char *uri, char *ret, size_t size, sov_error *err)
+{
+    const char *params[] = { uri };
+
+    return first_name(c, SQL_HOST_URI_OWNER, 1, params, ret, size, err);
+}
+
+int
+repo_host_machine_owner(sov_dbconn *c, const char *machine_id, const char *except_id,
+                        char *ret, size_t size, sov_error *err)
+{
+    const char *params[] = { machine_id, except_id };
+
+    return first_name(c, SQL_HOST_MACHINE_OWNER, 2, params, ret, size, err);
+}
+
+int
+repo_host_mismatch(sov_dbconn *c, const char *id, const sov_hv_identity *seen,
+                   const char *reason, bool *ret_moved, sov_error *err)
+{
+    const char *params[] = { id, seen->machine_id, seen->host_uuid, seen->smbios_uuid,
+                             reason };
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, SQL_HOST_MISMATCH, 5, params, &res, err) < 0)
+        return -1;
+    *ret_moved = PQntuples(res) > 0;
+    return 0;
+}
+
+int
+repo_host_adopt(sov_dbconn *c, const char *id, const sov_hv_identity *m, sov_error *err)
+{
+    const char *params[] = { id, m->machine_id, m->host_uuid, m->smbios_uuid };
+
+    if (sov_db_query(c, SQL_HOST_ADOPT, 4, params, NULL, err) == 0)
+        return 0;
+    if (strcmp(sov_db_last_sqlstate(c), "23505") == 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "this machine is already a host");
+    return -1;
+}
+
+int
+repo_host_confirm(sov_dbconn *c, const char *id, const char *reason, sov_host *ret,
+                  bool *ret_found, sov_error *err)
+{
+    const char *params[] = { id, reason };
+    sov_autoptr(PGresult) res = NULL;
+
+    *ret_found = false;
+    if (sov_db_query(c, SQL_HOST_CONFIRM, 2, params, &res, err) < 0) {
+        if (strcmp(sov_db_last_sqlstate(c), "23505") == 0) {
+            sov_error_clear(err);
+            return sov_error_set(err, SOV_E_CONFLICT, "this machine is already a host");
+        }
+        return -1;
+    }
+    if (PQntuples(res) == 0)
+        return 0;
+    row_host(res, 0, ret);
+    *ret_found = true;
+    return 0;
 }

@@ -34,6 +34,7 @@ typedef struct repo_host_probe {
     char name[SOV_NAME_MAX + 1];
     char libvirt_uri[1024];
     char state[16];
+    char machine_id[80];    /* "" until discovery (or a first check) recorded it */
 } repo_host_probe;
 
 /* Every host in state up or down, by name; *ret is an array to free(). */
@@ -44,5 +45,34 @@ int repo_host_transition(sov_dbconn *c, const char *id, const char *from, const 
                          const char *reason, bool *ret_moved, sov_error *err);
 /* Stamp checked_at on hosts whose state stays; ids is a PostgreSQL uuid[] literal. */
 int repo_host_touch(sov_dbconn *c, const char *ids, sov_error *err);
+
+/* ---- registration and machine identity ---- */
+
+/* A new host in state 'discovering', without anything discovered yet. */
+int repo_host_insert_discovering(sov_dbconn *c, const sov_host_create_args *a,
+                                 const char *cpu_ratio, const char *ram_ratio, sov_host *ret,
+                                 sov_error *err);
+/* What discovery found: the host goes up. SOV_E_NOT_FOUND when it is no longer
+ * 'discovering'; SOV_E_CONFLICT when another host is this machine (unique index). */
+int repo_host_discovered(sov_dbconn *c, const char *id, const sov_hv_node *node,
+                         const sov_hv_identity *m, sov_host *ret, sov_error *err);
+/* A 'discovering' host goes to 'error' with the reason. */
+int repo_host_discovery_failed(sov_dbconn *c, const char *id, const char *reason,
+                               sov_error *err);
+/* The name of a host (not in error) registered with this URI string, "" when none. */
+int repo_host_uri_owner(sov_dbconn *c, const char *uri, char *ret, size_t size,
+                        sov_error *err);
+/* The name of a host other than except_id that is this machine, "" when none. */
+int repo_host_machine_owner(sov_dbconn *c, const char *machine_id, const char *except_id,
+                            char *ret, size_t size, sov_error *err);
+/* A different machine answers at an up or down host's URI: down with reason, the machine
+ * seen kept for the operator. *ret_moved: whether anything changed. */
+int repo_host_mismatch(sov_dbconn *c, const char *id, const sov_hv_identity *seen,
+                       const char *reason, bool *ret_moved, sov_error *err);
+/* Record the machine of a host that has none yet (registered before identities). */
+int repo_host_adopt(sov_dbconn *c, const char *id, const sov_hv_identity *m, sov_error *err);
+/* The machine seen becomes the host's own; *ret_found false when none was seen. */
+int repo_host_confirm(sov_dbconn *c, const char *id, const char *reason, sov_host *ret,
+                      bool *ret_found, sov_error *err);
 
 #endif

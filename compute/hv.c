@@ -109,6 +109,12 @@ sov_hv_discover(sov_hv *hv, const char *pool, const char *pool_path, sov_hv_node
     } while (0)
 
 int
+sov_hv_identify(sov_hv *hv, sov_hv_identity *ret, sov_error *err)
+{
+    HV_CALL(identify, hv->ops->identify(hv, ret, err));
+}
+
+int
 sov_hv_network_ensure(sov_hv *hv, const char *name, const char *cidr, sov_error *err)
 {
     HV_CALL(network_ensure, hv->ops->network_ensure(hv, name, cidr, err));

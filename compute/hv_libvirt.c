@@ -18,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "hv_libvirt_int.h"
+#include "sov/crypto.h"
 #include "sov/log.h"
 
 
@@ -605,12 +607,87 @@ lv_discover(sov_hv *hv, const char *pool, const char *pool_path, sov_hv_node *re
     return 0;
 }
 
+/* ---- identity ---- */
+
+/* libvirt's test driver reports no host UUID: its host is its file. test:///default is
+ * libvirt's built-in host; test:///path is the file at path, named by the digest of its
+ * canonical path, so that two spellings of one file are one machine. */
+static void
+test_identity(const char *uri, sov_hv_identity *ret)
+{
+    const char *path = strncmp(uri, "test://", 7) == 0 ? uri + 7 : uri;
+    char canon[PATH_MAX], hex[SOV_SHA256_HEX_LEN + 1];
+
+    if (strcmp(path, "/default") == 0 || strcmp(path, "") == 0) {
+        snprintf(ret->machine_id, sizeof(ret->machine_id), "test:default");
+        return;
+    }
+    if (!realpath(path, canon))
+        snprintf(canon, sizeof(canon), "%s", path);
+    sov_sha256_hex(canon, strlen(canon), hex);
+    snprintf(ret->machine_id, sizeof(ret->machine_id), "test:%s", hex);
+}
+
+static void
+lower(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'F')
+            *s = (char) (*s - 'A' + 'a');
+}
+
+static int
+lv_identify(sov_hv *hv, sov_hv_identity *ret, sov_error *err)
+{
+    lv_hv *h = (lv_hv *) hv;
+    const char *type = virConnectGetType(h->conn);
+    sov_autofree char *caps = NULL, *sysinfo = NULL;
+    xml_autoview v = { 0 };
+    sov_hv_identity id;
+
+    memset(&id, 0, sizeof(id));
+    if (!type)
+        return lv_error(err, SOV_E_UNAVAILABLE, "could not read the hypervisor type");
+    if (strcmp(type, "TEST") == 0) {
+        test_identity(h->uri, &id);
+        *ret = id;
+        return 0;
+    }
+    caps = virConnectGetCapabilities(h->conn);
+    if (!caps)
+        return lv_error(err, SOV_E_UNAVAILABLE, "could not read capabilities");
+    if (xml_view_parse(&v, caps, "capabilities XML", err) < 0)
+        return -1;
+    xml_string(&v, "string(/capabilities/host/uuid)", id.host_uuid, sizeof(id.host_uuid));
+    lower(id.host_uuid);
+    /* Where the machine has SMBIOS tables (not these paravirtual guests) libvirt gives the
+     * system UUID; without them it says "not available", which is no failure. */
+    sysinfo = virConnectGetSysinfo(h->conn, 0);
+    if (sysinfo) {
+        xml_autoview s = { 0 };
+        if (xml_view_parse(&s, sysinfo, "sysinfo XML", err) == 0)
+            xml_string(&s, "string(/sysinfo/system/entry[@name='uuid'])", id.smbios_uuid,
+                       sizeof(id.smbios_uuid));
+        sov_error_clear(err);
+        lower(id.smbios_uuid);
+    } else {
+        virResetLastError();
+    }
+    if (!id.host_uuid[0])
+        return sov_error_set(err, SOV_E_UNAVAILABLE,
+                             "the hypervisor at '%s' reports no host UUID", h->uri);
+    snprintf(id.machine_id, sizeof(id.machine_id), "uuid:%s", id.host_uuid);
+    *ret = id;
+    return 0;
+}
+
 const sov_hv_ops sov_hv_libvirt_ops = {
     .name = "libvirt",
     .open = lv_open,
     .close = lv_close,
     .alive = lv_alive,
     .discover = lv_discover,
+    .identify = lv_identify,
     .network_ensure = lv_network_ensure,
     .network_remove = lv_network_remove,
     .pool_path = lv_pool_path,

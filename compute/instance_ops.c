@@ -582,6 +582,7 @@ const sov_op_kind sov_compute_op_kinds[] = {
     { "instance.create", sov_instance_create_op, 300, sov_instance_op_failed },
     { "instance.action", sov_instance_action_op, 120, sov_instance_op_failed },
     { "instance.delete", sov_instance_delete_op, 300, sov_instance_op_failed },
+    { "host.register", sov_host_register_op, 120, sov_host_register_failed },
     { "image.import", sov_image_import_op, 1800, sov_image_op_failed },
     { "image.delete", sov_image_delete_op, 300, sov_image_op_failed },
     { "residency.report", sov_report_op, 600, sov_report_op_failed },

@@ -72,6 +72,18 @@ sov_libvirt_start() {
         printf '\n# scripts/lib.sh (sovereign): /dev is not devtmpfs here\nnamespaces = []\n' \
             >>/etc/libvirt/qemu.conf
     fi
+    # sovd knows a host by libvirt's host UUID (one machine is one host). Without SMBIOS tables
+    # (many VMs, these machines) libvirt makes up a new one at every start, and a restarted
+    # libvirtd would look like another machine: take /etc/machine-id instead. Applies from
+    # libvirtd's next start.
+    if [ -f /etc/libvirt/libvirtd.conf ] && [ ! -r /sys/class/dmi/id/product_uuid ] &&
+        [ -s /etc/machine-id ] &&
+        ! grep -qE '^[[:space:]]*host_uuid(_source)?[[:space:]]*=' /etc/libvirt/libvirtd.conf
+    then
+        sov_say "no SMBIOS UUID: libvirtd takes its host UUID from /etc/machine-id (libvirtd.conf)"
+        printf '\n# scripts/lib.sh (sovereign): no SMBIOS here\n%s\n' \
+            'host_uuid_source = "machine-id"' >>/etc/libvirt/libvirtd.conf
+    fi
     sov_alive /run/virtlogd.pid || /usr/sbin/virtlogd -d
     sov_alive /run/libvirtd.pid || /usr/sbin/libvirtd -d
     local i

@@ -1,7 +1,9 @@
 /* compute.h: hosts, placement and the reconciler.
  *
- * A host is a libvirt hypervisor in a region's zone. Adding one opens its URI and records
- * what discovery finds; the reconciler checks every host's connection periodically and moves
+ * A host is a machine running a libvirt hypervisor in a region's zone. Adding one is an
+ * operation ("host.register"): the row is 'discovering' until a worker has opened its URI and
+ * recorded what discovery finds, including which machine it is (one machine is one host,
+ * whatever URI reaches it); the reconciler checks every host's connection periodically and moves
  * it between up and down (disabled and draining are the operator's, and stay). Placement
  * picks a host for a request inside the tenant's residency policy (narrowed, never widened,
  * by the request), filters by state, zone, capacity with allocation ratios, GPUs and
@@ -27,9 +29,11 @@ typedef struct sov_host {
     char region[SOV_NAME_MAX + 1];
     char zone[SOV_NAME_MAX + 1];
     char libvirt_uri[1024];
-    char state[16];             /* up, down, disabled, draining */
+    char state[16];             /* discovering, up, down, disabled, draining, error */
     char state_reason[256];
     sov_hv_node node;           /* what discovery found */
+    sov_hv_identity machine;    /* machine_id "" until discovery found it */
+    sov_hv_identity machine_seen;   /* a different machine found at the URI; "" when none */
     double cpu_allocation_ratio, ram_allocation_ratio;
     int vcpus_used;
     long long memory_mib_used, disk_gib_used;
@@ -45,14 +49,23 @@ typedef struct sov_host_create_args {
     double ram_allocation_ratio;    /* <= 0: default 1.0 */
 } sov_host_create_args;
 
-/* Open the URI and discover: unreachable is SOV_E_UNREACHABLE with libvirt's message. */
-int sov_host_create(sov_ctx *ctx, const sov_host_create_args *a, sov_host *ret,
+/* Record the host ('discovering') and queue its "host.register" operation, in one
+ * transaction; nothing here asks libvirt. A URI string already registered is SOV_E_CONFLICT
+ * naming that host. The worker then discovers: unreachable fails the operation
+ * (unreachable, with libvirt's message), and so does a machine already registered under
+ * another URI (conflict, naming that host); the host is then left in state 'error'. */
+int sov_host_create(sov_ctx *ctx, const sov_host_create_args *a, sov_host *ret, sov_op *op,
                     sov_error *err);
+/* The operator accepts the different machine the reconciler found behind a host's URI: it
+ * becomes the host's machine (SOV_E_CONFLICT when another host is that machine, or when
+ * there is nothing to confirm), and the next check may bring the host up. Audited. */
+int sov_host_confirm_machine(sov_ctx *ctx, const char *id, sov_host *ret, sov_error *err);
 int sov_host_get(sov_ctx *ctx, const char *id, sov_host *ret, sov_error *err);
 /* Filters may be NULL. */
 int sov_host_list(sov_ctx *ctx, const char *region, const char *state, const char *after,
                   unsigned limit, sov_host_page *ret, sov_error *err);
-/* state: NULL keeps it; "up", "disabled" or "draining" (down is the reconciler's word).
+/* state: NULL keeps it; "up", "disabled" or "draining" (down is the reconciler's word; a
+ * host discovering or in error, or with an unconfirmed machine, cannot be made up).
  * Ratios <= 0 keep theirs. */
 int sov_host_update(sov_ctx *ctx, const char *id, const char *state, double cpu_ratio,
                     double ram_ratio, sov_host *ret, sov_error *err);

@@ -33,6 +33,17 @@ typedef struct sov_hv_node {
     char gpu_models[SOV_HV_GPU_MODELS_MAX][128];
 } sov_hv_node;
 
+/* Which machine answers at a URI. Two URIs reach the same machine when their machine_id is
+ * the same: "uuid:" and libvirt's host UUID (capabilities' <host><uuid>, which libvirt takes
+ * from SMBIOS, from /etc/machine-id with host_uuid_source, or from host_uuid in
+ * libvirtd.conf), or, for libvirt's test driver (which reports no host UUID), "test:" and the
+ * SHA-256 of its host file's canonical path ("test:default" for test:///default). */
+typedef struct sov_hv_identity {
+    char machine_id[80];
+    char host_uuid[40];     /* "" for the test driver */
+    char smbios_uuid[40];   /* the SMBIOS system UUID, "" when libvirt gives none */
+} sov_hv_identity;
+
 /* A domain's power state as compute/ cares about it. */
 typedef enum sov_domain_state {
     SOV_DOMAIN_NONE,        /* no such domain */
@@ -64,6 +75,8 @@ typedef struct sov_hv_ops {
     /* Capacity and make; creates the directory pool `pool` at pool_path if missing. */
     int (*discover)(sov_hv *hv, const char *pool, const char *pool_path, sov_hv_node *ret,
                     sov_error *err);
+    /* Which machine this is (a capabilities read and a sysinfo read; no writes). */
+    int (*identify)(sov_hv *hv, sov_hv_identity *ret, sov_error *err);
 
     /* A NAT network with DHCP on cidr ("10.231.0.0/24"), defined and started if missing. */
     int (*network_ensure)(sov_hv *hv, const char *name, const char *cidr, sov_error *err);
@@ -121,6 +134,7 @@ SOV_DEFINE_AUTOPTR(sov_hv, sov_hv_close)
 int sov_hv_alive(sov_hv *hv, sov_error *err);
 int sov_hv_discover(sov_hv *hv, const char *pool, const char *pool_path, sov_hv_node *ret,
                     sov_error *err);
+int sov_hv_identify(sov_hv *hv, sov_hv_identity *ret, sov_error *err);
 int sov_hv_network_ensure(sov_hv *hv, const char *name, const char *cidr, sov_error *err);
 int sov_hv_network_remove(sov_hv *hv, const char *name, sov_error *err);
 int sov_hv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err);

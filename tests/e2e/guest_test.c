@@ -243,9 +243,9 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
                            "\"datacenter\":\"dc-e2e\",\"zones\":[\"a\"]}", 201));
 
     /* The machine's libvirtd, as scripts/test found it: KVM only where it really works. */
-    h = tl_call_ok(&sovd, "POST", "/v1/hosts", op,
-                   "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
-                   "\"libvirt_uri\":\"" URI "\"}", 201);
+    h = tl_host_add(&sovd, op,
+                    "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
+                    "\"libvirt_uri\":\"" URI "\"}");
     ck_assert_str_eq(tl_str(h, "state"), "up");
     ck_assert_msg(strcmp(tl_str(h, "hypervisor"), virt) == 0,
                   "sovd found hypervisor '%s' (%s), scripts/test detected '%s'",

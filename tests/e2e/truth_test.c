@@ -401,11 +401,36 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
         json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op, body, 201));
         snprintf(body, sizeof(body), "{\"name\":\"%s\",\"region\":\"%s\",\"zone\":\"a\","
                  "\"libvirt_uri\":\"%s\"}", hosts[h].host, hosts[h].region, hosts[h].uri);
-        j = tl_call_ok(&sovd, "POST", "/v1/hosts", op, body, 201);
+        j = tl_host_add(&sovd, op, body);
         ck_assert_msg(strcmp(tl_str(j, "state"), "up") == 0, "host %s: %s", hosts[h].host,
                       json_dumps(j, 0));
         ck_assert_str_eq(tl_str(j, "hypervisor"), h == 0 ? virt : "test");
         json_decref(j);
+    }
+    /* One machine is one host: the French machine registered again for Sweden, under its
+     * own URI or another reaching the same daemon, is refused, so no report can ever name
+     * two countries for one machine. */
+    {
+        tl_resp r;
+        json_t *o, *list;
+
+        tl_call(&sovd, "POST", "/v1/hosts", op,
+                "{\"name\":\"real-se\",\"region\":\"se-truth-1\",\"zone\":\"a\","
+                "\"libvirt_uri\":\"" URI "\"}", &r);
+        tl_assert_problem(&r, 409, "/problems/conflict");
+        ck_assert_msg(strstr(tl_str(r.json, "detail"), "'real-fr'"), "%s", r.body);
+        tl_resp_free(&r);
+        o = tl_host_add_fails(&sovd, op,
+                              "{\"name\":\"real-se\",\"region\":\"se-truth-1\",\"zone\":"
+                              "\"a\",\"libvirt_uri\":\"qemu+unix:///system?socket="
+                              "/run/libvirt/libvirt-sock\"}", NULL);
+        ck_assert_str_eq(tl_str(json_object_get(o, "error"), "code"), "conflict");
+        ck_assert_msg(strstr(tl_str(json_object_get(o, "error"), "message"), "'real-fr'"),
+                      "%s", tl_str(json_object_get(o, "error"), "message"));
+        json_decref(o);
+        list = tl_call_ok(&sovd, "GET", "/v1/hosts?state=up", op, NULL, 200);
+        ck_assert_int_eq(json_array_size(json_object_get(list, "items")), NHOSTS);
+        json_decref(list);
     }
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                            "{\"name\":\"truth-tiny\",\"vcpus\":1,\"memory_mib\":256,"

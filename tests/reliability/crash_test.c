@@ -433,7 +433,7 @@ START_TEST(killed_at_random_sovd_loses_nothing_and_leaves_nothing)
     snprintf(body, sizeof(body), "{\"name\":\"td\",\"region\":\"" REGION "\",\"zone\":\"a\","
              "\"libvirt_uri\":\"%s\",\"cpu_allocation_ratio\":100,"
              "\"ram_allocation_ratio\":100}", uri);
-    j = tl_call_ok(&sovd, "POST", "/v1/hosts", op, body, 201);
+    j = tl_host_add(&sovd, op, body);
     ck_assert_str_eq(tl_str(j, "hypervisor"), "test");
     json_decref(j);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,

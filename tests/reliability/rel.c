@@ -522,7 +522,7 @@ rel_world_start(rel_world *w, const char *db_url, const char *const *extra)
     snprintf(body, sizeof(body), "{\"name\":\"rel-host\",\"region\":\"fr-rel-1\",\"zone\":\"a\","
              "\"libvirt_uri\":\"%s\",\"cpu_allocation_ratio\":100,"
              "\"ram_allocation_ratio\":100}", w->uri);
-    world_take(tl_call_ok(&w->sovd, "POST", "/v1/hosts", w->op, body, 201), NULL, "id",
+    world_take(tl_host_add(&w->sovd, w->op, body), NULL, "id",
                w->host_id, sizeof(w->host_id));
     world_take(tl_call_ok(&w->sovd, "POST", "/v1/flavors", w->op,
                           "{\"name\":\"tiny\",\"vcpus\":1,\"memory_mib\":64,\"disk_gib\":1}",

@@ -756,6 +756,91 @@ tl_op_wait_ok(const tl_sovd *s, const char *token, const char *id, int wait_s)
     }
 }
 
+json_t *
+tl_op_wait_done(const tl_sovd *s, const char *token, const char *id, int wait_s)
+{
+    char path[128];
+    double t0 = tl_now();
+
+    snprintf(path, sizeof(path), "/v1/operations/%s", id);
+    for (;;) {
+        json_t *o = tl_call_ok(s, "GET", path, token, NULL, 200);
+        const char *state = json_string_value(json_object_get(o, "state"));
+
+        ck_assert_msg(state, "operation %s has no state", id);
+        if (strcmp(state, "succeeded") == 0 || strcmp(state, "failed") == 0)
+            return o;
+        if (tl_now() - t0 >= wait_s) {
+            char *text = json_dumps(o, JSON_COMPACT);
+            print_warnings(s);
+            ck_abort_msg("operation %s still %s after %d s: %s", id, state, wait_s, text);
+        }
+        json_decref(o);
+        usleep(100 * 1000);
+    }
+}
+
+/* POST /v1/hosts: 202 with the host (discovering) and its operation; ids into host_id and
+ * op_id. */
+static void
+host_post(const tl_sovd *s, const char *token, const char *body, char *host_id, char *op_id)
+{
+    json_t *j = tl_call_ok(s, "POST", "/v1/hosts", token, body, 202);
+    json_t *h = json_object_get(j, "host"), *o = json_object_get(j, "operation");
+
+    ck_assert_msg(h && o, "POST /v1/hosts answered no host and operation");
+    ck_assert_str_eq(tl_str(h, "state"), "discovering");
+    ck_assert_str_eq(tl_str(o, "kind"), "host.register");
+    snprintf(host_id, 40, "%s", tl_str(h, "id"));
+    snprintf(op_id, 40, "%s", tl_str(o, "id"));
+    json_decref(j);
+}
+
+json_t *
+tl_host_add(const tl_sovd *s, const char *token, const char *body)
+{
+    char host_id[40], op_id[40], path[96];
+
+    host_post(s, token, body, host_id, op_id);
+    tl_op_wait_ok(s, token, op_id, 60);
+    snprintf(path, sizeof(path), "/v1/hosts/%s", host_id);
+    return tl_call_ok(s, "GET", path, token, NULL, 200);
+}
+
+json_t *
+tl_host_add_fails(const tl_sovd *s, const char *token, const char *body, char *host_id)
+{
+    char id[40], op_id[40];
+    json_t *o;
+
+    host_post(s, token, body, id, op_id);
+    o = tl_op_wait_done(s, token, op_id, 60);
+    ck_assert_msg(strcmp(tl_str(o, "state"), "failed") == 0,
+                  "the registration of host %s succeeded", id);
+    if (host_id)
+        snprintf(host_id, 40, "%s", id);
+    return o;
+}
+
+char *
+tl_test_host_uri(const char *dir, const char *name, int cpus, int memory_gib)
+{
+    char path[1024], xml[512], *uri = NULL;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s.xml", dir, name);
+    snprintf(xml, sizeof(xml),
+             "<node><cpu><nodes>1</nodes><sockets>1</sockets><cores>%d</cores>"
+             "<threads>1</threads><model>x86_64</model></cpu><memory>%lld</memory></node>\n",
+             cpus, (long long) memory_gib * 1024 * 1024);
+    f = fopen(path, "w");
+    ck_assert_msg(f, "cannot write %s", path);
+    fputs(xml, f);
+    fclose(f);
+    ck_assert(asprintf(&uri, "test://%s", path) > 0);
+    return uri;
+}
+
 static void
 make_user(const tl_sovd *s, const char *op, const char *tenant_id, const char *tenant_name,
           int role, tl_tenant *t)
@@ -880,6 +965,37 @@ libvirtd_wait(tl_libvirtd *d)
     ck_abort_msg("private libvirtd did not answer within 60 s; see %s/libvirtd.log", d->dir);
 }
 
+/* Its libvirtd.conf: the host UUID it reports (without SMBIOS, libvirt would make up a new
+ * one at every start, and sovd would take a restart for another machine). */
+static void
+libvirtd_write_conf(const tl_libvirtd *d)
+{
+    struct passwd *pw = getpwnam("nobody");
+    char path[700], text[128];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/home/.config", d->dir);
+    mkdir(path, 0700);
+    ck_assert(chown(path, pw->pw_uid, pw->pw_gid) == 0);
+    snprintf(path, sizeof(path), "%s/home/.config/libvirt", d->dir);
+    mkdir(path, 0700);
+    ck_assert(chown(path, pw->pw_uid, pw->pw_gid) == 0);
+    snprintf(path, sizeof(path), "%s/home/.config/libvirt/libvirtd.conf", d->dir);
+    snprintf(text, sizeof(text), "host_uuid = \"%s\"\n", d->host_uuid);
+    f = fopen(path, "w");
+    ck_assert_msg(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+    ck_assert(chown(path, pw->pw_uid, pw->pw_gid) == 0);
+}
+
+void
+tl_libvirtd_set_host_uuid(tl_libvirtd *d, const char *uuid)
+{
+    snprintf(d->host_uuid, sizeof(d->host_uuid), "%s", uuid);
+    libvirtd_write_conf(d);
+}
+
 void
 tl_libvirtd_start(tl_libvirtd *d)
 {
@@ -900,6 +1016,13 @@ tl_libvirtd_start(tl_libvirtd *d)
         ck_assert_msg(mkdir(path, 0700) == 0, "mkdir %s: %s", path, strerror(errno));
         ck_assert(chown(path, pw->pw_uid, pw->pw_gid) == 0);
     }
+    {
+        char *u = tl_read_file("/proc/sys/kernel/random/uuid");
+        ck_assert(u);
+        snprintf(d->host_uuid, sizeof(d->host_uuid), "%.36s", u);
+        free(u);
+    }
+    libvirtd_write_conf(d);
     libvirtd_spawn(d);
     libvirtd_wait(d);
 }

@@ -131,6 +131,23 @@ json_t *tl_call_ok(const tl_sovd *s, const char *method, const char *path, const
  * errors (where the operator-only detail, libvirt's words say, is logged). */
 void tl_op_wait_ok(const tl_sovd *s, const char *token, const char *id, int wait_s);
 
+/* Poll GET /v1/operations/{id} until it succeeded or failed (a failed test after wait_s);
+ * returns the operation (a new reference). */
+json_t *tl_op_wait_done(const tl_sovd *s, const char *token, const char *id, int wait_s);
+
+/* Register a host: POST /v1/hosts with body, assert 202 {"host","operation"} and its
+ * Location, wait (at most 60 s) for the host.register operation to succeed, and return the
+ * host as GET /v1/hosts/{id} gives it (a new reference). */
+json_t *tl_host_add(const tl_sovd *s, const char *token, const char *body);
+/* The same up to the operation's end, for a registration that fails: returns the failed
+ * operation (a new reference); the host's id into host_id (at least 40 bytes) unless NULL. */
+json_t *tl_host_add_fails(const tl_sovd *s, const char *token, const char *body,
+                          char *host_id);
+/* A host of libvirt's test driver of its own (a host file named name.xml in dir, cpus and
+ * memory_gib in size): its URI, test:///dir/name.xml (malloc). One machine is one host, so
+ * a test that registers several test-driver hosts gives each a file. */
+char *tl_test_host_uri(const char *dir, const char *name, int cpus, int memory_gib);
+
 /* A string or integer member of a JSON object, or a failed test naming it. */
 const char *tl_str(const json_t *j, const char *key);
 long long tl_num(const json_t *j, const char *key);
@@ -167,6 +184,8 @@ typedef struct tl_libvirtd {
     char dir[512];      /* its folder: run/, home/, libvirtd.log */
     char sock[600];     /* dir/run/libvirt/libvirt-sock */
     char uri[700];      /* qemu+unix:///session?socket=<sock> */
+    char host_uuid[40]; /* its libvirt host UUID (host_uuid in its libvirtd.conf), kept across
+                           restarts: a machine without SMBIOS would get a new one each start */
 } tl_libvirtd;
 /* Make the folder and start the daemon; waits (at most 60 s) until it answers. The daemon
  * dies with the test process. */
@@ -175,6 +194,8 @@ void tl_libvirtd_start(tl_libvirtd *d);
 void tl_libvirtd_stop(tl_libvirtd *d);
 /* Start it again in the same folder; waits until it answers. */
 void tl_libvirtd_restart(tl_libvirtd *d);
+/* Give it another host UUID from its next start on (it then looks like another machine). */
+void tl_libvirtd_set_host_uuid(tl_libvirtd *d, const char *uuid);
 /* Stop it if running and remove its folder. */
 void tl_libvirtd_discard(tl_libvirtd *d);
 

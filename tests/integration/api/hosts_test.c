@@ -1,7 +1,10 @@
-/* Hosts through the HTTP API of a real sovd on a real PostgreSQL: adding hosts on libvirt's
- * test driver (its default host and per-host XML files of other sizes) and on the machine's
- * real qemu:///system, with what discovery found in the JSON; unreachable URIs (422 with
- * libvirt's message), bad input (400 naming the field), a taken name (409), other roles
+/* Hosts through the HTTP API of a real sovd on a real PostgreSQL: registering hosts (202 and
+ * a host.register operation) on libvirt's test driver (its default host and per-host XML
+ * files of other sizes) and on the machine's real qemu:///system, with what discovery found
+ * in the JSON; unreachable URIs (the operation fails with libvirt's message, the host is in
+ * error), one machine under two URIs (refused), a hung libvirtd blocking no request, a
+ * different machine behind a host's URI (down until an operator confirms it), bad input
+ * (400 naming the field), a taken name (409), other roles
  * (403); changing state and allocation ratios, deleting (and refusing to while allocations
  * remain), lists with filters and pages, the audit entries; and the reconciler marking a
  * host down when its libvirtd (a private one, run as nobody) goes away and up when it comes
@@ -120,7 +123,8 @@ status_of(const char *method, const char *path, const char *token, const char *b
     return st;
 }
 
-/* POST /v1/hosts; extra is more JSON members ("" for none). Returns the host (201). */
+/* POST /v1/hosts (202), and its host.register operation to success; extra is more JSON
+ * members ("" for none). Returns the host as discovery left it. */
 static json_t *
 add_host(const char *name, const char *region, const char *zone, const char *uri,
          const char *extra)
@@ -129,7 +133,29 @@ add_host(const char *name, const char *region, const char *zone, const char *uri
 
     snprintf(body, sizeof(body), "{\"name\":\"%s\",\"region\":\"%s\",\"zone\":\"%s\","
              "\"libvirt_uri\":\"%s\"%s}", name, region, zone, uri, extra);
-    return tl_call_ok(&sovd, "POST", "/v1/hosts", op, body, 201);
+    return tl_host_add(&sovd, op, body);
+}
+
+/* A member of a failed operation's error: "code" or "message". */
+static const char *
+op_error(json_t *o, const char *key)
+{
+    return str_at(json_object_get(o, "error"), key);
+}
+
+/* The same for a registration that fails: the failed operation; the host's path into path. */
+static json_t *
+add_host_fails(const char *name, const char *region, const char *zone, const char *uri,
+               char *path, size_t size)
+{
+    char body[2048], id[40];
+    json_t *o;
+
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"region\":\"%s\",\"zone\":\"%s\","
+             "\"libvirt_uri\":\"%s\"}", name, region, zone, uri);
+    o = tl_host_add_fails(&sovd, op, body, id);
+    snprintf(path, size, "/v1/hosts/%s", id);
+    return o;
 }
 
 static void
@@ -255,25 +281,41 @@ expected_hypervisor(void)
     return "kvm";
 }
 
+/* A POST /v1/hosts body from literals; extra is more members, starting with a comma. */
+#define HOST(name, region, zone, uri, extra)                                                 \
+    "{\"name\":\"" name "\",\"region\":\"" region "\",\"zone\":\"" zone "\","               \
+    "\"libvirt_uri\":\"" uri "\"" extra "}"
+
 /* ---- adding hosts ---- */
 
 START_TEST(a_host_on_the_test_drivers_default_is_discovered)
 {
-    json_t *h, *again, *cap, *use;
-    char path[128], *loc;
+    json_t *h, *again, *cap, *use, *o;
+    char path[128], oppath[128], *loc;
     tl_resp r;
 
     start();
+    /* Registration is an operation: 202 with the host, discovering, at once. */
     tl_call(&sovd, "POST", "/v1/hosts", op,
             "{\"name\":\"node-1\",\"region\":\"fr-test-1\",\"zone\":\"a\","
             "\"libvirt_uri\":\"test:///default\"}", &r);
-    ck_assert_msg(r.status == 201, "got %ld: %s", r.status, r.body);
-    h = json_incref(r.json);
+    ck_assert_msg(r.status == 202, "got %ld: %s", r.status, r.body);
+    h = json_object_get(r.json, "host");
+    o = json_object_get(r.json, "operation");
+    ck_assert_str_eq(str_at(h, "state"), "discovering");
+    ck_assert_str_eq(str_at(h, "hypervisor"), "");
+    ck_assert_int_eq(int_at(h, "cpus"), 0);
+    ck_assert_msg(json_is_null(json_object_get(h, "machine")), "machine before discovery");
+    ck_assert_str_eq(str_at(o, "kind"), "host.register");
+    ck_assert_str_eq(str_at(o, "resource_id"), str_at(h, "id"));
     host_path(h, path, sizeof(path));
+    snprintf(oppath, sizeof(oppath), "/v1/operations/%s", str_at(o, "id"));
     loc = tl_resp_header(&r, "Location");
-    ck_assert_str_eq(loc, path);
+    ck_assert_str_eq(loc, oppath);
     free(loc);
+    tl_op_wait_ok(&sovd, op, str_at(o, "id"), 30);
     tl_resp_free(&r);
+    h = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
 
     ck_assert_str_eq(str_at(h, "name"), "node-1");
     ck_assert_str_eq(str_at(h, "region"), "fr-test-1");
@@ -291,6 +333,9 @@ START_TEST(a_host_on_the_test_drivers_default_is_discovered)
     ck_assert_int_eq(int_at(h, "storage_gib"), 100);
     ck_assert_int_eq(int_at(h, "gpus"), 0);
     ck_assert_int_eq(json_array_size(json_object_get(h, "gpu_models")), 0);
+    /* libvirt's test driver has no host UUID: its built-in host is one machine. */
+    ck_assert_str_eq(str_at(json_object_get(h, "machine"), "id"), "test:default");
+    ck_assert_msg(json_is_null(json_object_get(h, "machine_seen")), "a machine seen");
     ck_assert_double_eq(num_at(h, "cpu_allocation_ratio"), 4.0);
     ck_assert_double_eq(num_at(h, "ram_allocation_ratio"), 1.0);
     use = json_object_get(h, "usage");
@@ -307,7 +352,7 @@ START_TEST(a_host_on_the_test_drivers_default_is_discovered)
     ck_assert_msg(str_at(h, "created_at") && str_at(h, "updated_at"), "no timestamps");
 
     again = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
-    ck_assert_msg(json_equal(h, again), "GET differs from POST");
+    ck_assert_msg(json_equal(h, again), "GET differs from GET");
     json_decref(again);
     json_decref(h);
     /* Discovery and the pass over libvirt leave nothing behind (sanitizers report at exit). */
@@ -376,39 +421,87 @@ END_TEST
 
 /* ---- refusals ---- */
 
-START_TEST(an_unreachable_uri_is_422_with_libvirts_message)
+START_TEST(an_unreachable_uri_fails_the_registration_with_libvirts_message)
 {
-    char body[1024];
-    tl_resp r;
-    json_t *list;
+    char uri[1024], path[128];
+    json_t *o, *h, *list;
 
     start();
-    snprintf(body, sizeof(body), "{\"name\":\"gone-1\",\"region\":\"fr-test-1\",\"zone\":\"a\","
-             "\"libvirt_uri\":\"qemu+unix:///system?socket=%s/no-such.sock\"}", tmp);
-    expect_problem("POST", "/v1/hosts", body, 422, "/problems/host-unreachable", &r);
-    ck_assert_msg(strstr(str_at(r.json, "detail"), "Failed to connect socket") &&
-                      strstr(str_at(r.json, "detail"), "no-such.sock"),
-                  "detail without libvirt's message: %s", r.body);
-    tl_resp_free(&r);
-    expect_problem("POST", "/v1/hosts",
-                   "{\"name\":\"gone-2\",\"region\":\"fr-test-1\",\"zone\":\"a\","
-                   "\"libvirt_uri\":\"nosuchdriver:///system\"}",
-                   422, "/problems/host-unreachable", &r);
-    ck_assert_msg(strstr(str_at(r.json, "detail"), "no connection driver available"),
-                  "detail without libvirt's message: %s", r.body);
-    tl_resp_free(&r);
-    /* Nothing was written, and the refusals are in the audit log. */
-    list = tl_call_ok(&sovd, "GET", "/v1/hosts", op, NULL, 200);
+    snprintf(uri, sizeof(uri), "qemu+unix:///system?socket=%s/no-such.sock", tmp);
+    o = add_host_fails("gone-1", "fr-test-1", "a", uri, path, sizeof(path));
+    ck_assert_str_eq(op_error(o, "code"), "host-unreachable");
+    ck_assert_msg(strstr(op_error(o, "message"), "Failed to connect socket") &&
+                      strstr(op_error(o, "message"), "no-such.sock"),
+                  "error without libvirt's message: %s", op_error(o, "message"));
+    json_decref(o);
+    /* The host stays, in error with the reason, and is never offered to placement. */
+    h = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
+    ck_assert_str_eq(str_at(h, "state"), "error");
+    ck_assert_msg(strstr(str_at(h, "state_reason"), "no-such.sock"), "reason: %s",
+                  str_at(h, "state_reason"));
+    ck_assert_int_eq(status_of("PATCH", path, op, "{\"state\":\"up\"}"), 409);
+    json_decref(h);
+    o = add_host_fails("gone-2", "fr-test-1", "a", "nosuchdriver:///system", path,
+                       sizeof(path));
+    ck_assert_str_eq(op_error(o, "code"), "host-unreachable");
+    ck_assert_msg(strstr(op_error(o, "message"), "no connection driver available"),
+                  "error without libvirt's message: %s", op_error(o, "message"));
+    json_decref(o);
+    list = tl_call_ok(&sovd, "GET", "/v1/hosts?state=error", op, NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 2);
+    json_decref(list);
+    list = tl_call_ok(&sovd, "GET", "/v1/hosts?state=up", op, NULL, 200);
     ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 0);
     json_decref(list);
     ck_assert_uint_eq(audit_count("action=hosts.create"), 2);
+    /* A host in error holds its URI no more: deleted, or not, it may be registered again. */
+    ck_assert_int_eq(status_of("DELETE", path, op, NULL), 204);
 }
 END_TEST
 
-/* A POST /v1/hosts body from literals; extra is more members, starting with a comma. */
-#define HOST(name, region, zone, uri, extra)                                                 \
-    "{\"name\":\"" name "\",\"region\":\"" region "\",\"zone\":\"" zone "\","               \
-    "\"libvirt_uri\":\"" uri "\"" extra "}"
+/* ---- one machine, one host ---- */
+
+START_TEST(one_machine_is_one_host_whatever_the_uri)
+{
+    char uri[700], other[800], path[128];
+    json_t *h, *o;
+    tl_resp r;
+
+    start();
+    make_host_xml("m1", 4, 8, 0, uri, sizeof(uri));
+    h = add_host("m-fr", "fr-test-1", "a", uri, "");
+    ck_assert_msg(strncmp(str_at(json_object_get(h, "machine"), "id"), "test:", 5) == 0,
+                  "machine %s", str_at(json_object_get(h, "machine"), "id"));
+    json_decref(h);
+    /* The same URI string: refused at once, naming the host. */
+    snprintf(other, sizeof(other), "{\"name\":\"m-de\",\"region\":\"de-test-1\","
+             "\"zone\":\"a\",\"libvirt_uri\":\"%s\"}", uri);
+    expect_problem("POST", "/v1/hosts", other, 409, "/problems/conflict", &r);
+    ck_assert_msg(strstr(str_at(r.json, "detail"), "'m-fr'"), "detail: %s", r.body);
+    tl_resp_free(&r);
+    /* Another spelling of the same file is the same machine: the worker refuses it. */
+    snprintf(other, sizeof(other), "test://%s/./m1.xml", tmp);
+    o = add_host_fails("m-de", "de-test-1", "a", other, path, sizeof(path));
+    ck_assert_str_eq(op_error(o, "code"), "conflict");
+    ck_assert_msg(strstr(op_error(o, "message"), "'m-fr'"), "error: %s", op_error(o, "message"));
+    json_decref(o);
+    h = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
+    ck_assert_str_eq(str_at(h, "state"), "error");
+    ck_assert_msg(json_is_null(json_object_get(h, "machine")), "the twin got a machine");
+    json_decref(h);
+    h = tl_call_ok(&sovd, "GET", "/v1/hosts?state=up", op, NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(h, "items")), 1);
+    json_decref(h);
+    /* test:///default is registered once. */
+    json_decref(add_host("default-1", "fr-test-1", "a", "test:///default", ""));
+    expect_problem("POST", "/v1/hosts", HOST("default-2", "de-test-1", "a", "test:///default",
+                                             ""), 409, "/problems/conflict", NULL);
+    /* Two registrations racing for one machine cannot both win (the unique index). */
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM hosts WHERE machine_id IS NOT NULL"
+                                   " GROUP BY machine_id ORDER BY 1 DESC LIMIT 1"), 1);
+}
+END_TEST
+
 
 START_TEST(bad_input_is_400_naming_the_field)
 {
@@ -585,16 +678,20 @@ START_TEST(create_update_delete_are_audited)
     snprintf(query, sizeof(query), "/v1/audit?resource_type=host&resource_id=%s",
              str_at(h, "id"));
     j = tl_call_ok(&sovd, "GET", query, op, NULL, 200);
-    ck_assert_int_eq(json_array_size(json_object_get(j, "items")), 3);
+    ck_assert_int_eq(json_array_size(json_object_get(j, "items")), 4);
     e = json_array_get(json_object_get(j, "items"), 0);
     ck_assert_str_eq(str_at(e, "action"), "hosts.create");
-    ck_assert_int_eq(int_at(e, "outcome"), 201);
+    ck_assert_int_eq(int_at(e, "outcome"), 202);
     ck_assert_str_eq(str_at(e, "role"), "operator");
     ck_assert_msg(str_at(e, "tenant_id"), "filed under no tenant");
+    /* The worker's discovery is sovd's own entry. */
     e = json_array_get(json_object_get(j, "items"), 1);
-    ck_assert_str_eq(str_at(e, "action"), "hosts.update");
+    ck_assert_str_eq(str_at(e, "action"), "host.register");
     ck_assert_int_eq(int_at(e, "outcome"), 200);
     e = json_array_get(json_object_get(j, "items"), 2);
+    ck_assert_str_eq(str_at(e, "action"), "hosts.update");
+    ck_assert_int_eq(int_at(e, "outcome"), 200);
+    e = json_array_get(json_object_get(j, "items"), 3);
     ck_assert_str_eq(str_at(e, "action"), "hosts.delete");
     ck_assert_int_eq(int_at(e, "outcome"), 204);
     json_decref(j);
@@ -673,7 +770,56 @@ START_TEST(lists_filter_and_page)
 }
 END_TEST
 
+/* Two registrations of one machine under two URIs, at the same moment, on workers side by
+ * side: exactly one wins (the unique index on the machine), the other names it. */
+START_TEST(two_registrations_racing_for_one_machine_cannot_both_win)
+{
+    start();
+    for (int round = 0; round < 4; round++) {
+        char name[32], uri[700], body[2][1200], ops[2][64];
+        int won = 0, lost = 0;
+
+        snprintf(name, sizeof(name), "race-%d", round);
+        make_host_xml(name, 2, 2, 0, uri, sizeof(uri));
+        snprintf(body[0], sizeof(body[0]), "{\"name\":\"%s-fr\",\"region\":\"fr-test-1\","
+                 "\"zone\":\"a\",\"libvirt_uri\":\"%s\"}", name, uri);
+        snprintf(body[1], sizeof(body[1]), "{\"name\":\"%s-de\",\"region\":\"de-test-1\","
+                 "\"zone\":\"a\",\"libvirt_uri\":\"test://%s/./%s.xml\"}", name, tmp,
+                 name);
+        for (int i = 0; i < 2; i++) {
+            json_t *j = tl_call_ok(&sovd, "POST", "/v1/hosts", op, body[i], 202);
+            snprintf(ops[i], sizeof(ops[i]), "%s", str_at(json_object_get(j, "operation"), "id"));
+            json_decref(j);
+        }
+        for (int i = 0; i < 2; i++) {
+            json_t *o = tl_op_wait_done(&sovd, op, ops[i], 30);
+            if (strcmp(str_at(o, "state"), "succeeded") == 0) {
+                won++;
+            } else {
+                lost++;
+                ck_assert_str_eq(op_error(o, "code"), "conflict");
+                ck_assert_msg(strstr(op_error(o, "message"), name), "%s",
+                              op_error(o, "message"));
+            }
+            json_decref(o);
+        }
+        ck_assert_int_eq(won, 1);
+        ck_assert_int_eq(lost, 1);
+    }
+}
+END_TEST
+
 /* ---- the reconciler ---- */
+
+/* The private daemon runs as nobody: its pool goes in its own folder. */
+static const char *
+lvd_pool(void)
+{
+    static char dir[700];
+
+    snprintf(dir, sizeof(dir), "%s/pool", lvd.dir);
+    return dir;
+}
 
 START_TEST(a_host_whose_libvirtd_goes_away_is_down_until_it_returns)
 {
@@ -688,10 +834,16 @@ START_TEST(a_host_whose_libvirtd_goes_away_is_down_until_it_returns)
     ck_assert_str_eq(str_at(h, "hypervisor"), "qemu");     /* nobody cannot use /dev/kvm */
     host_path(h, live, sizeof(live));
     json_decref(h);
-    h = add_host("off", "fr-test-1", "a", lvd.uri, "");
-    host_path(h, off, sizeof(off));
-    json_decref(h);
-    json_decref(tl_call_ok(&sovd, "PATCH", off, op, "{\"state\":\"disabled\"}", 200));
+    /* A disabled host on the same daemon: one machine is one host, so this one goes
+     * straight into the table, as a host registered before identities would be. */
+    {
+        char *id = tl_db_value(db, "INSERT INTO hosts (name, region, zone, libvirt_uri,"
+                                   " state, hypervisor, cpus, memory_mib) VALUES ('off',"
+                                   " 'fr-test-1', 'a', '%s', 'disabled', 'qemu', 1, 1024)"
+                                   " RETURNING id", lvd.uri);
+        snprintf(off, sizeof(off), "/v1/hosts/%s", id);
+        free(id);
+    }
     h = add_host("steady", "fr-test-1", "b", "test:///default", "");
     host_path(h, steady, sizeof(steady));
     json_decref(h);
@@ -726,6 +878,147 @@ START_TEST(a_host_whose_libvirtd_goes_away_is_down_until_it_returns)
     /* The reconciler stops promptly and cleanly with sovd. */
     ck_assert_msg(tl_sovd_stop(&sovd, SIGTERM, 30) == 0, "sovd did not stop cleanly; see %s",
                   sovd.log);
+}
+END_TEST
+
+START_TEST(a_different_machine_behind_the_uri_is_down_until_an_operator_confirms_it)
+{
+    char path[128], want[64], other[1024], twin[128], query[256];
+    json_t *h, *o;
+
+    tl_libvirtd_start(&lvd);
+    start_with(lvd_pool(), "--host-check-interval=1");
+    h = add_host("kvm-fr", "fr-test-1", "a", lvd.uri, "");
+    snprintf(want, sizeof(want), "uuid:%s", lvd.host_uuid);
+    ck_assert_str_eq(str_at(json_object_get(h, "machine"), "id"), want);
+    ck_assert_str_eq(str_at(json_object_get(h, "machine"), "host_uuid"), lvd.host_uuid);
+    host_path(h, path, sizeof(path));
+    json_decref(h);
+    /* The same daemon through another spelling of its socket: the same machine, refused by
+     * the worker, naming the host it is. */
+    snprintf(other, sizeof(other), "qemu+unix:///session?socket=%s/run/libvirt/../libvirt/"
+             "libvirt-sock", lvd.dir);
+    o = add_host_fails("kvm-se", "de-test-1", "a", other, twin, sizeof(twin));
+    ck_assert_str_eq(op_error(o, "code"), "conflict");
+    ck_assert_msg(strstr(op_error(o, "message"), "'kvm-fr'"), "error: %s", op_error(o, "message"));
+    json_decref(o);
+
+    /* Another machine answers at the URI now (a reinstall, an address reused). */
+    tl_libvirtd_set_host_uuid(&lvd, "0badc0de-0000-4000-8000-000000000001");
+    tl_libvirtd_restart(&lvd);
+    h = wait_state(path, "down", 20);
+    ck_assert_str_eq(str_at(h, "state_reason"), "a different machine answers at this URI");
+    ck_assert_str_eq(str_at(json_object_get(h, "machine"), "id"), want);
+    ck_assert_str_eq(str_at(json_object_get(h, "machine_seen"), "id"),
+                     "uuid:0badc0de-0000-4000-8000-000000000001");
+    json_decref(h);
+    /* It stays down, and an operator cannot simply put it back. */
+    sleep(3);
+    h = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
+    ck_assert_str_eq(str_at(h, "state"), "down");
+    json_decref(h);
+    ck_assert_int_eq(status_of("PATCH", path, op, "{\"state\":\"up\"}"), 409);
+    /* The operator confirms the machine: it becomes the host's, and the next check
+     * brings the host up. */
+    snprintf(query, sizeof(query), "%s/confirm-machine", path);
+    h = tl_call_ok(&sovd, "POST", query, op, NULL, 200);
+    ck_assert_str_eq(str_at(json_object_get(h, "machine"), "id"),
+                     "uuid:0badc0de-0000-4000-8000-000000000001");
+    ck_assert_msg(json_is_null(json_object_get(h, "machine_seen")), "still a machine seen");
+    json_decref(h);
+    json_decref(wait_state(path, "up", 20));
+    ck_assert_int_eq(status_of("POST", query, op, NULL), 409);     /* nothing to confirm */
+    snprintf(query, sizeof(query), "action=hosts.confirm_machine&resource_type=host"
+             "&resource_id=%s", path + strlen("/v1/hosts/"));
+    ck_assert_uint_eq(audit_count(query), 1);
+}
+END_TEST
+
+/* A hung hypervisor holds no HTTP thread: registration answers at once, and everything else
+ * too, while a worker waits on libvirt. */
+START_TEST(registering_a_hung_host_answers_at_once_and_blocks_nothing)
+{
+    char body[1024], path[128], oppath[128];
+    json_t *j;
+    double t0, worst = 0;
+
+    tl_libvirtd_start(&lvd);
+    start_with(lvd_pool(), NULL);
+    ck_assert_int_eq(kill(lvd.pid, SIGSTOP), 0);
+    snprintf(body, sizeof(body), "{\"name\":\"hung\",\"region\":\"fr-test-1\","
+             "\"zone\":\"a\",\"libvirt_uri\":\"%s\"}", lvd.uri);
+    t0 = tl_now();
+    j = tl_call_ok(&sovd, "POST", "/v1/hosts", op, body, 202);
+    t0 = tl_now() - t0;
+    ck_assert_msg(t0 < 1.0, "POST /v1/hosts took %.3f s", t0);
+    snprintf(path, sizeof(path), "/v1/hosts/%s", str_at(json_object_get(j, "host"), "id"));
+    snprintf(oppath, sizeof(oppath), "/v1/operations/%s",
+             str_at(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    /* Two more: as many as sovd has HTTP threads. */
+    ck_assert_int_eq(status_of("POST", "/v1/hosts", op, HOST("bad name", "fr-test-1", "a",
+                                                              "test:///default", "")), 400);
+    json_decref(tl_host_add(&sovd, op, HOST("steady", "fr-test-1", "b", "test:///default",
+                                            "")));
+    for (int i = 0; i < 20; i++) {
+        const char *paths[] = { path, "/v1/hosts", oppath, "/readyz" };
+        double t = tl_now(), took;
+        json_decref(tl_call_ok(&sovd, "GET", paths[i % 4], op, NULL, 200));
+        took = tl_now() - t;
+        worst = took > worst ? took : worst;
+    }
+    ck_assert_msg(worst < 0.1, "a request took %.0f ms while a host hangs", worst * 1000);
+    printf("hung host: POST /v1/hosts answered 202 in %.1f ms; worst of 20 other requests "
+           "%.1f ms\n", t0 * 1000, worst * 1000);
+    j = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
+    ck_assert_str_eq(str_at(j, "state"), "discovering");
+    json_decref(j);
+    j = tl_call_ok(&sovd, "GET", oppath, op, NULL, 200);
+    ck_assert_str_eq(str_at(j, "state"), "running");
+    ck_assert_str_eq(str_at(j, "step"), "discovering");
+    json_decref(j);
+    /* Back: the worker's discovery finishes, and the host is up. */
+    ck_assert_int_eq(kill(lvd.pid, SIGCONT), 0);
+    tl_op_wait_ok(&sovd, op, oppath + strlen("/v1/operations/"), 30);
+    json_decref(wait_state(path, "up", 5));
+}
+END_TEST
+
+/* Hosts registered before machines were told apart get theirs at their next check; two of
+ * them on one machine are both left in service (guests run there), the log says which. */
+START_TEST(hosts_registered_before_machines_get_theirs_at_the_next_check)
+{
+    char uri[700], path[2][128], *log;
+    json_t *h = NULL;
+
+    start_with(NULL, "--host-check-interval=1");
+    make_host_xml("old", 2, 2, 0, uri, sizeof(uri));
+    for (int i = 0; i < 2; i++) {
+        char *id = tl_db_value(db, "INSERT INTO hosts (name, region, zone, libvirt_uri,"
+                                   " hypervisor, cpus, memory_mib) VALUES ('old-%d',"
+                                   " 'fr-test-1', 'a', '%s', 'test', 2, 2048) RETURNING id",
+                               i, uri);
+        snprintf(path[i], sizeof(path[i]), "/v1/hosts/%s", id);
+        free(id);
+    }
+    for (int t = 0; t < 50; t++) {
+        json_decref(h);
+        h = tl_call_ok(&sovd, "GET", path[0], op, NULL, 200);
+        if (!json_is_null(json_object_get(h, "machine")))
+            break;
+        usleep(200000);
+    }
+    ck_assert_msg(strncmp(str_at(json_object_get(h, "machine"), "id"), "test:", 5) == 0,
+                  "old-0 got no machine");
+    json_decref(h);
+    sleep(2);
+    h = tl_call_ok(&sovd, "GET", path[1], op, NULL, 200);
+    ck_assert_msg(json_is_null(json_object_get(h, "machine")), "old-1 took old-0's machine");
+    ck_assert_str_eq(str_at(h, "state"), "up");
+    json_decref(h);
+    log = tl_sovd_log(&sovd);
+    ck_assert_msg(strstr(log, "is the same machine"), "no warning about old-0 and old-1");
+    free(log);
 }
 END_TEST
 
@@ -786,7 +1079,9 @@ main(void)
     suite_add_tcase(s, add);
 
     tcase_add_checked_fixture(refuse, setup, teardown);
-    tcase_add_test(refuse, an_unreachable_uri_is_422_with_libvirts_message);
+    tcase_add_test(refuse, an_unreachable_uri_fails_the_registration_with_libvirts_message);
+    tcase_add_test(refuse, one_machine_is_one_host_whatever_the_uri);
+    tcase_add_test(refuse, two_registrations_racing_for_one_machine_cannot_both_win);
     tcase_add_test(refuse, bad_input_is_400_naming_the_field);
     tcase_add_test(refuse, a_taken_name_is_409);
     tcase_add_test(refuse, only_operators_reach_hosts);
@@ -803,6 +1098,10 @@ main(void)
     tcase_set_timeout(recon, 180);
     tcase_add_test(recon, a_host_whose_libvirtd_goes_away_is_down_until_it_returns);
     tcase_add_test(recon, a_host_whose_libvirtd_hangs_is_down_and_sovd_still_stops);
+    tcase_add_test(recon,
+                   a_different_machine_behind_the_uri_is_down_until_an_operator_confirms_it);
+    tcase_add_test(recon, registering_a_hung_host_answers_at_once_and_blocks_nothing);
+    tcase_add_test(recon, hosts_registered_before_machines_get_theirs_at_the_next_check);
     suite_add_tcase(s, recon);
     return tl_run_suite(s);
 }

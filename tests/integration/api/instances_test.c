@@ -199,7 +199,7 @@ start(const char *const *extra)
 
     snprintf(body, sizeof(body), "{\"name\":\"" HOST "\",\"region\":\"" REGION "\",\"zone\":"
              "\"a\",\"libvirt_uri\":\"%s\"}", uri);
-    j = tl_call_ok(&sovd, "POST", "/v1/hosts", op, body, 201);
+    j = tl_host_add(&sovd, op, body);
     ck_assert_str_eq(tl_str(j, "hypervisor"), "test");
     ck_assert_str_eq(tl_str(j, "state"), "up");
     snprintf(host_id, sizeof(host_id), "%s", tl_str(j, "id"));

@@ -82,6 +82,7 @@ typedef struct call {
 } call;
 
 static char *db;
+static char *tmp;           /* test-driver host files: one machine is one host */
 static tl_sovd sovd;
 static tl_tenant op_t, ten_a, ten_b;
 static unsigned serial;     /* makes the names of fresh targets unique */
@@ -182,6 +183,7 @@ setup(void)
     char path[128];
 
     db = tl_db_create();
+    tmp = tl_tmpdir();
     tl_sovd_start(&sovd, db, NULL);
     tl_operator_tenant(&sovd, &op_t);
     tl_tenant_make(&sovd, operator_token(), "matrix-a", &ten_a);
@@ -196,9 +198,9 @@ setup(void)
     free(tl_db_exec(db, "INSERT INTO regions (code, name, country, jurisdiction, datacenter)"
                         " VALUES ('fr-matrix-1', 'Matrix', 'FR', 'EU', 'dc-matrix')"));
     free(tl_db_exec(db, "INSERT INTO zones (region, name) VALUES ('fr-matrix-1', 'a')"));
-    take_id(tl_call_ok(&sovd, "POST", "/v1/hosts", operator_token(),
-                       "{\"name\":\"matrix\",\"region\":\"fr-matrix-1\",\"zone\":\"a\","
-                       "\"libvirt_uri\":\"test:///default\"}", 201),
+    take_id(tl_host_add(&sovd, operator_token(),
+                        "{\"name\":\"matrix\",\"region\":\"fr-matrix-1\",\"zone\":\"a\","
+                        "\"libvirt_uri\":\"test:///default\"}"),
             "id", host_id, sizeof(host_id));
     for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++)
         make_image(all[i], image_ids[i], sizeof(image_ids[i]));
@@ -220,6 +222,9 @@ teardown(void)
     tl_db_drop(db);
     free(db);
     db = NULL;
+    tl_tmpdir_remove(tmp);
+    free(tmp);
+    tmp = NULL;
 }
 
 /* The kind of path parameter {name} after segment `after`, or -1 if this file has no
@@ -379,12 +384,15 @@ fresh_user(call *c, const tl_tenant *t, char *out, size_t size)
 static void
 fresh_host(call *c, char *out, size_t size)
 {
-    char body[256], path[128];
+    char body[2048], path[128], name[32];
+    char *uri;
 
-    snprintf(body, sizeof(body), "{\"name\":\"target-%u\",\"region\":\"fr-matrix-1\","
-             "\"zone\":\"a\",\"libvirt_uri\":\"test:///default\"}", serial++);
-    take_id(tl_call_ok(&sovd, "POST", "/v1/hosts", operator_token(), body, 201), "id", out,
-            size);
+    snprintf(name, sizeof(name), "target-%u", serial++);
+    uri = tl_test_host_uri(tmp, name, 2, 2);
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"region\":\"fr-matrix-1\","
+             "\"zone\":\"a\",\"libvirt_uri\":\"%s\"}", name, uri);
+    free(uri);
+    take_id(tl_host_add(&sovd, operator_token(), body), "id", out, size);
     snprintf(path, sizeof(path), "/v1/hosts/%s", out);
     remember(c, path);
 }

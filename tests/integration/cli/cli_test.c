@@ -766,9 +766,18 @@ START_TEST(instance_create_and_delete_with_wait)
     snprintf(key, sizeof(key), "%s/id.pub", tmp);
     ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", disk), 0);
     ck_assert_int_eq(tl_sh("echo 'ssh-ed25519 AAAAC3Nza test@cli' > '%s'", key), 0);
+    /* Registration is an operation: sovctl follows it and shows the host discovered. */
     SOVCTL_OK(&r, "host", "create", "--name", "kvm-1", "--region", REGION, "--zone", "a",
               "--libvirt-uri", "test:///default", "-o", "json");
     ck_assert_str_eq(tl_str(r.json, "state"), "up");
+    ck_assert_str_eq(tl_str(r.json, "hypervisor"), "test");
+    assert_has(r.err, "host.register");
+    run_free(&r);
+    /* The same machine again: refused, naming the host it is. */
+    SOVCTL(&r, "host", "create", "--name", "kvm-2", "--region", REGION, "--zone", "a",
+           "--libvirt-uri", "test:///default");
+    ck_assert_msg(r.status != 0, "a second registration of kvm-1's machine: %s", r.out);
+    assert_has(r.err, "'kvm-1'");
     run_free(&r);
     SOVCTL_OK(&r, "flavor", "create", "--name", "small", "--vcpus", "1", "--memory-mib", "256",
               "--disk-gib", "1");

@@ -180,7 +180,7 @@ start(const char *const *extra)
                            "\"datacenter\":\"dc-fr\",\"zones\":[\"a\"]}", 201));
     snprintf(body, sizeof(body), "{\"name\":\"" HOST "\",\"region\":\"" REGION "\",\"zone\":"
              "\"a\",\"libvirt_uri\":\"%s\"}", uri);
-    j = tl_call_ok(&sovd, "POST", "/v1/hosts", op, body, 201);
+    j = tl_host_add(&sovd, op, body);
     snprintf(host_id, sizeof(host_id), "%s", tl_str(j, "id"));
     json_decref(j);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
