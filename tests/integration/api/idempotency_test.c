@@ -233,9 +233,9 @@ instance_prerequisites(tl_tenant *t)
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"fr-idem-1\",\"name\":\"Idem FR\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-fr\",\"zones\":[\"a\"]}", 201));
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/hosts", op,
+    json_decref(tl_host_add(&sovd, op,
                            "{\"name\":\"idem-node\",\"region\":\"fr-idem-1\",\"zone\":\"a\","
-                           "\"libvirt_uri\":\"test:///default\"}", 201));
+                           "\"libvirt_uri\":\"test:///default\"}"));
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                            "{\"name\":\"idem-small\",\"vcpus\":1,\"memory_mib\":256,"
                            "\"disk_gib\":1}", 201));

@@ -431,9 +431,9 @@ START_TEST(over_quota_is_403_even_when_no_host_has_room)
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"fr-quota-1\",\"name\":\"Quota FR\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-fr\",\"zones\":[\"a\"]}", 201));
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/hosts", op,
+    json_decref(tl_host_add(&sovd, op,
                            "{\"name\":\"small-node\",\"region\":\"fr-quota-1\",\"zone\":\"a\","
-                           "\"libvirt_uri\":\"test:///default\"}", 201));
+                           "\"libvirt_uri\":\"test:///default\"}"));
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                            "{\"name\":\"huge\",\"vcpus\":128,\"memory_mib\":256,"
                            "\"disk_gib\":1}", 201));
