@@ -15,6 +15,7 @@
 #define BODY CTL_V_BODY
 #define PUBLIC CTL_V_PUBLIC
 #define FIELDS CTL_V_FIELDS
+#define UPLOAD CTL_V_UPLOAD
 
 /* ---- cells the generic column paths cannot say ---- */
 
@@ -354,10 +355,10 @@ static const ctl_verb image_verbs[] = {
     { .name = "create",
       .summary = "Create an image: imported from --source-url, or uploaded from --file",
       .kind = CTL_RUN, .method = "POST", .path = "/v1/images", .flags = image_create_flags,
-      .opts = IDEM | ASYNC, .run = ctl_cmd_image_create },
+      .opts = IDEM | ASYNC | UPLOAD, .run = ctl_cmd_image_create },
     { .name = "upload", .summary = "Upload the bytes of a queued image, streamed from FILE",
       .kind = CTL_RUN, .method = "PUT", .path = "/v1/images/{id}/file", .args = "IMAGE FILE",
-      .run = ctl_cmd_image_upload },
+      .opts = UPLOAD, .run = ctl_cmd_image_upload },
     { .name = "delete", .summary = "Delete an image no instance uses", .kind = CTL_DELETE,
       .method = "DELETE", .path = "/v1/images/{id}", .args = "IMAGE", .opts = ASYNC },
     { 0 },

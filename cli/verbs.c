@@ -263,11 +263,80 @@ prepare(ctl_ctx *ctx)
     return 0;
 }
 
+/* ---- private keys: never sent ---- */
+
+#define KEY_SCAN (64 * 1024)
+
+/* Each form a private key file takes, by the line that opens it. The last catches any other
+ * PEM label ending in PRIVATE KEY; a key is found anywhere in the text (indented in YAML,
+ * after a certificate, after openssl's "Bag Attributes"). */
+static const struct {
+    const char *marker, *kind;
+} key_forms[] = {
+    { "-----BEGIN OPENSSH PRIVATE KEY-----", "an OpenSSH private key" },
+    { "-----BEGIN RSA PRIVATE KEY-----", "a PEM private key" },
+    { "-----BEGIN EC PRIVATE KEY-----", "a PEM private key" },
+    { "-----BEGIN DSA PRIVATE KEY-----", "a PEM private key" },
+    { "-----BEGIN PRIVATE KEY-----", "a PKCS#8 private key" },
+    { "-----BEGIN ENCRYPTED PRIVATE KEY-----", "a PKCS#8 private key" },
+    { "PuTTY-User-Key-File-", "a PuTTY private key" },
+    { "---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----", "an SSH2 private key" },
+    { "PRIVATE KEY-----", "a private key" },
+};
+
+const char *
+ctl_private_key_kind(const char *data, size_t len)
+{
+    for (size_t i = 0; i < sizeof(key_forms) / sizeof(key_forms[0]); i++)
+        if (memmem(data, len, key_forms[i].marker, strlen(key_forms[i].marker)))
+            return key_forms[i].kind;
+    return NULL;
+}
+
+int
+ctl_refuse_private_key(const ctl_ctx *ctx, const char *what, const char *file,
+                       const char *data, size_t len)
+{
+    const char *kind = ctl_private_key_kind(data, len);
+    size_t n = strlen(file);
+
+    if (!kind)
+        return 0;
+    if (strcmp(what, "--ssh-key") != 0)
+        return ctl_usage_error(ctx, "%s: %s holds %s, and sovctl never sends a private key",
+                               what, file, kind);
+    if (n > 4 && strcmp(file + n - 4, ".pub") == 0)
+        return ctl_usage_error(ctx, "--ssh-key: %s holds %s, and sovctl never sends a private "
+                                    "key: give the public key (ssh-keygen -y -f %s prints it)",
+                               file, kind, file);
+    return ctl_usage_error(ctx, "--ssh-key: %s holds %s, and sovctl never sends a private key: "
+                                "give the public key, --ssh-key %s.pub",
+                           file, kind, file);
+}
+
+int
+ctl_refuse_private_key_file(const ctl_ctx *ctx, const char *what, const char *file)
+{
+    sov_autoptr(FILE) in = fopen(file, "rb");
+    sov_autofree char *head = malloc(KEY_SCAN);
+    size_t n;
+
+    if (!head)
+        abort();
+    if (!in)
+        return 0;           /* the caller's own open says why */
+    n = fread(head, 1, KEY_SCAN, in);
+    return ctl_refuse_private_key(ctx, what, file, head, n);
+}
+
 /* ---- flags into JSON ---- */
 
 static int
 read_flag_file(const ctl_ctx *ctx, const ctl_flag *f, const char *name, json_t **ret)
 {
+    char what[80];
+    int rc;
+
     sov_autoptr(FILE) in = fopen(name, "rb");
     sov_autofree char *data = malloc(MAX_FLAG_FILE + 1);
     size_t n;
@@ -280,6 +349,9 @@ read_flag_file(const ctl_ctx *ctx, const ctl_flag *f, const char *name, json_t *
     n = fread(data, 1, MAX_FLAG_FILE + 1, in);
     if (ferror(in) || n > MAX_FLAG_FILE)
         return ctl_usage_error(ctx, "--%s: could not read '%s' (at most 1 MiB)", f->name, name);
+    snprintf(what, sizeof(what), "--%s", f->name);
+    if ((rc = ctl_refuse_private_key(ctx, what, name, data, n)) != 0)
+        return rc;
     /* A key file's final newline is not part of the key. */
     while (f->type == CTL_T_FILES && n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
         n--;
@@ -694,6 +766,31 @@ ctl_finish_async(ctl_ctx *ctx, json_t *answer)
     return show_after_wait(ctx, thing, last);
 }
 
+/* Every file the verb would send, read and checked before any request (a lookup included):
+ * one that cannot be read, or holds a private key, is a usage error and nothing is sent. */
+static int
+check_files(const ctl_ctx *ctx)
+{
+    const char *up = ctl_value(ctx, "file");
+    int rc;
+
+    for (size_t i = 0; i < ctx->nvalues; i++) {
+        const ctl_given *v = &ctx->values[i];
+        sov_autoptr(json_t) text = NULL;
+        if (v->flag->type != CTL_T_FILE && v->flag->type != CTL_T_FILES)
+            continue;
+        if ((rc = read_flag_file(ctx, v->flag, v->value, &text)) != 0)
+            return rc;
+    }
+    if (!(ctx->verb->opts & CTL_V_UPLOAD))
+        return 0;
+    if (up)
+        return ctl_refuse_private_key_file(ctx, "--file", up);
+    if (ctx->nargs > 1)
+        return ctl_refuse_private_key_file(ctx, "upload", ctx->args[ctx->nargs - 1]);
+    return 0;
+}
+
 int
 ctl_run_verb(ctl_ctx *ctx)
 {
@@ -702,6 +799,8 @@ ctl_run_verb(ctl_ctx *ctx)
     /* Usage first: a command that cannot work should not cost a lookup. */
     if ((ctx->verb->opts & CTL_V_BODY) && !gives_body(ctx))
         return nothing_to_send(ctx);
+    if ((rc = check_files(ctx)) != 0)
+        return rc;
     if (ctx->verb->path && (rc = prepare(ctx)) != 0)
         return rc;
     switch (ctx->verb->kind) {

@@ -1029,6 +1029,175 @@ START_TEST(retries_503_on_safe_requests_with_one_idempotency_key)
 }
 END_TEST
 
+/* ---- private keys are never sent ---- */
+
+/* Write the private key of the given form to dir/name: made by ssh-keygen and openssl where
+ * they make that form, else its text (sovctl looks at the text only). */
+static void
+private_key(const char *dir, const char *name, const char *make)
+{
+    ck_assert_msg(tl_sh("cd '%s' && %s", dir, make) == 0, "could not make %s: %s", name, make);
+}
+
+/* Each option that reads a file refuses one holding any form of private key, before any
+ * request: the fake API counts none, not even a name lookup. A public key is sent. */
+START_TEST(a_private_key_is_never_sent)
+{
+    static const struct {
+        const char *name, *make, *kind;
+    } keys[] = {
+        { "id_ed25519", "ssh-keygen -q -t ed25519 -N '' -C t -f id_ed25519", "OpenSSH" },
+        { "rsa.pem", "openssl genrsa -traditional -out rsa.pem 2048 2>/dev/null", "PEM" },
+        { "ec.pem", "openssl ecparam -name prime256v1 -genkey -noout -out ec.pem", "PEM" },
+        { "dsa.pem", "printf -- '-----BEGIN DSA PRIVATE KEY-----\\nMIIBuwIBAAKBgQ==\\n"
+                     "-----END DSA PRIVATE KEY-----\\n' > dsa.pem", "PEM" },
+        { "p8.pem", "openssl genpkey -algorithm ed25519 -out p8.pem", "PKCS#8" },
+        { "p8e.pem", "openssl genpkey -algorithm ed25519 -aes256 -pass pass:x -out p8e.pem",
+          "PKCS#8" },
+        { "key.ppk", "printf 'PuTTY-User-Key-File-3: ssh-ed25519\\nEncryption: none\\n"
+                     "Comment: t\\nPublic-Lines: 2\\n' > key.ppk", "PuTTY" },
+        /* A certificate before the key, as a combined PEM file has it. */
+        { "both.pem", "printf -- '-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE"
+                      "-----\\n' > both.pem && cat p8.pem >> both.pem", "PKCS#8" },
+    };
+    char ep[128], dir[700], path[800], pub[800], msg[900];
+    run r;
+
+    fake_start(ep, sizeof(ep));
+    snprintf(dir, sizeof(dir), "%s/keys", tmp);
+    ck_assert(mkdir(dir, 0700) == 0);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        private_key(dir, keys[i].name, keys[i].make);
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, keys[i].name);
+        fake_expect(0);
+        FAKE(&r, "instance", "create", "--name", "a", "--flavor", "small", "--image", "base",
+             "--ssh-key", path);
+        ck_assert_msg(r.status == 2, "%s: exit %d: %s", keys[i].name, r.status, r.err);
+        snprintf(msg, sizeof(msg), "--ssh-key: %s holds a", path);
+        assert_has(r.err, msg);
+        assert_has(r.err, keys[i].kind);
+        assert_has(r.err, "sovctl never sends a private key");
+        snprintf(msg, sizeof(msg), "give the public key, --ssh-key %s.pub", path);
+        assert_has(r.err, msg);
+        ck_assert_msg(fake_requests == 0, "%s: %d requests", keys[i].name, fake_requests);
+        run_free(&r);
+
+        fake_expect(0);
+        FAKE(&r, "instance", "create", "--name", "a", "--flavor", "small", "--image", "base",
+             "--user-data", path);
+        ck_assert_int_eq(r.status, 2);
+        assert_has(r.err, "--user-data: ");
+        assert_has(r.err, "sovctl never sends a private key");
+        ck_assert_int_eq(fake_requests, 0);
+        run_free(&r);
+
+        fake_expect(0);
+        FAKE(&r, "image", "create", "--name", "x", "--region", REGION, "--format", "raw",
+             "--file", path, "--tenant", "acme");
+        ck_assert_int_eq(r.status, 2);
+        assert_has(r.err, "--file: ");
+        ck_assert_int_eq(fake_requests, 0);
+        run_free(&r);
+
+        fake_expect(0);
+        FAKE(&r, "image", "upload", "base", path);
+        ck_assert_int_eq(r.status, 2);
+        assert_has(r.err, "upload: ");
+        ck_assert_int_eq(fake_requests, 0);
+        run_free(&r);
+
+        /* The token: from a file, from stdin, from the environment. */
+        fake_expect(0);
+        SOVCTL(&r, "login", "--endpoint", ep + strlen("SOVCTL_ENDPOINT="), "--token-file",
+               path);
+        ck_assert_int_eq(r.status, 2);
+        assert_has(r.err, "--token-file: ");
+        ck_assert_int_eq(fake_requests, 0);
+        run_free(&r);
+    }
+
+    snprintf(path, sizeof(path), "%s/id_ed25519", dir);
+    {
+        char *text = tl_read_file(path);
+        char *env[] = { ep, NULL, NULL };
+        char token_env[200];
+        ck_assert(text);
+        fake_expect(0);
+        sovctl_v(&r, text, NULL, (const char *const[]) { "login", "--endpoint",
+                                                          ep + strlen("SOVCTL_ENDPOINT="),
+                                                          "--token", "-", NULL });
+        ck_assert_int_eq(r.status, 2);
+        assert_has(r.err, "--token: standard input holds an OpenSSH private key");
+        ck_assert_int_eq(fake_requests, 0);
+        run_free(&r);
+        snprintf(token_env, sizeof(token_env), "SOVCTL_TOKEN=%.*s", (int) strcspn(text, "\n"),
+                 text);
+        env[1] = token_env;
+        fake_expect(0);
+        sovctl_v(&r, NULL, (const char *const *) env,
+                 (const char *const[]) { "region", "list", NULL });
+        ck_assert_int_eq(r.status, 2);
+        assert_has(r.err, "the token (SOVCTL_TOKEN) is a private key");
+        ck_assert_int_eq(fake_requests, 0);
+        run_free(&r);
+        free(text);
+    }
+
+    /* A .pub file named for the private key: said so, with how to get the public key. */
+    snprintf(pub, sizeof(pub), "%s/wrong.pub", dir);
+    ck_assert_int_eq(tl_sh("cp '%s' '%s'", path, pub), 0);
+    fake_expect(0);
+    FAKE(&r, "instance", "create", "--name", "a", "--flavor", "small", "--image", "base",
+         "--ssh-key", pub);
+    ck_assert_int_eq(r.status, 2);
+    snprintf(msg, sizeof(msg), "ssh-keygen -y -f %s", pub);
+    assert_has(r.err, msg);
+    ck_assert_int_eq(fake_requests, 0);
+    run_free(&r);
+
+    /* The public key goes out as it is (the fake API answers the lookups: no such image). */
+    snprintf(pub, sizeof(pub), "%s/id_ed25519.pub", dir);
+    fake_expect(0);
+    FAKE(&r, "instance", "create", "--name", "a", "--flavor", "small", "--image", "base",
+         "--ssh-key", pub);
+    ck_assert_msg(r.status != 2, "%s", r.err);
+    ck_assert_int_gt(fake_requests, 0);
+    run_free(&r);
+    MHD_stop_daemon(fake);
+}
+END_TEST
+
+/* The server refuses a private key in ssh_keys too, with a 400 that says what it is. */
+START_TEST(sovd_refuses_a_private_key_in_ssh_keys)
+{
+    static const char *const keys[] = {
+        "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAA\\n"
+        "-----END OPENSSH PRIVATE KEY-----",
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "-----BEGIN PRIVATE KEY-----",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----",
+        "PuTTY-User-Key-File-3: ssh-ed25519",
+    };
+    char body[600];
+    tl_resp r;
+
+    start();
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        snprintf(body, sizeof(body), "{\"name\":\"a\",\"flavor\":\"small\",\"image\":\"base\","
+                 "\"ssh_keys\":[\"%s\"]}", keys[i]);
+        tl_call(&sovd, "POST", "/v1/instances", op, body, &r);
+        tl_assert_problem(&r, 400, "/problems/invalid-request");
+        assert_has(r.body, "\"ssh_keys\"");
+        assert_has(r.body, "holds a private key: send only the public key");
+        tl_resp_free(&r);
+    }
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM instances"), 0);
+}
+END_TEST
+
 /* ---- TLS ---- */
 
 START_TEST(tls_is_verified_unless_insecure)
@@ -1094,6 +1263,8 @@ suite(void)
     tcase_add_test(tc, insecure_warns);
     tcase_add_test(tc, retries_503_on_safe_requests_with_one_idempotency_key);
     tcase_add_test(tc, tls_is_verified_unless_insecure);
+    tcase_add_test(tc, a_private_key_is_never_sent);
+    tcase_add_test(tc, sovd_refuses_a_private_key_in_ssh_keys);
     tcase_add_test(tc, creates_carry_an_idempotency_key);
     tcase_add_test(tc, help_and_bash_completion);
     tcase_add_test(tc, quota_audit_policy_and_placement);
