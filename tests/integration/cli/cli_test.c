@@ -510,6 +510,93 @@ START_TEST(lists_follow_pages_and_stop_at_the_limit)
 }
 END_TEST
 
+/* Operations come newest first: by creation time, the id breaking ties, across pages with
+ * nothing lost or repeated. 40 are made in one statement (one created_at for all: only the
+ * id orders them) and 40 a microsecond apart (ids random: only the time orders them). */
+START_TEST(operations_list_newest_first_across_pages)
+{
+    char path[200], *want, *got = NULL, *sovctl_got = NULL, *tenant;
+    size_t n = 0;
+    run r;
+
+    start_logged_in();
+    tenant = tl_db_value(db, "SELECT id FROM tenants LIMIT 1");
+    ck_assert(tenant && *tenant);
+    free(tl_db_exec(db, "INSERT INTO operations (tenant_id, kind, state, resource_id)"
+                        " SELECT (SELECT id FROM tenants LIMIT 1), 'order.fixture', 'succeeded',"
+                        " 'same-' || g FROM generate_series(1, 40) g"));
+    free(tl_db_exec(db, "INSERT INTO operations (tenant_id, kind, state, resource_id,"
+                        " created_at) SELECT (SELECT id FROM tenants LIMIT 1), 'order.fixture',"
+                        " 'succeeded', 'seq-' || g, now() + g * interval '1 microsecond'"
+                        " FROM generate_series(1, 40) g"));
+    want = tl_db_value(db, "SELECT string_agg(id::text, ',' ORDER BY created_at DESC, id DESC)"
+                           " FROM operations");
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM operations"), 80);
+
+    /* The API, 7 at a time. */
+    snprintf(path, sizeof(path), "/v1/operations?limit=7");
+    for (int pages = 0; pages < 20; pages++) {
+        json_t *page = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
+        const json_t *list = json_object_get(page, "items"), *item, *next;
+        size_t i;
+        json_array_foreach(list, i, item) {
+            char *joined = NULL;
+            ck_assert(asprintf(&joined, "%s%s%s", got ? got : "", got ? "," : "",
+                               tl_str(item, "id")) > 0);
+            free(got);
+            got = joined;
+            n++;
+        }
+        next = json_object_get(page, "next");
+        if (!json_is_string(next)) {
+            json_decref(page);
+            break;
+        }
+        snprintf(path, sizeof(path), "%s", json_string_value(next));
+        json_decref(page);
+    }
+    ck_assert_uint_eq(n, 80);
+    ck_assert_str_eq(got, want);
+    /* The later of the microsecond ones first, seq-40 down to seq-1, before the 40 made
+     * together. */
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM (SELECT resource_id, row_number()"
+                                   " OVER (ORDER BY created_at DESC, id DESC) AS pos FROM"
+                                   " operations) o WHERE resource_id LIKE 'seq-%%' AND pos ="
+                                   " 41 - substr(resource_id, 5)::int"), 40);
+
+    /* sovctl follows the same pages. */
+    SOVCTL_OK(&r, "operation", "list", "--page-size", "7", "-o", "json");
+    ck_assert_int_eq(items(&r), 80);
+    {
+        const json_t *item;
+        size_t i;
+        json_array_foreach(json_object_get(r.json, "items"), i, item) {
+            char *joined = NULL;
+            ck_assert(asprintf(&joined, "%s%s%s", sovctl_got ? sovctl_got : "",
+                               sovctl_got ? "," : "", tl_str(item, "id")) > 0);
+            free(sovctl_got);
+            sovctl_got = joined;
+        }
+    }
+    ck_assert_str_eq(sovctl_got, want);
+    run_free(&r);
+
+    /* A cursor that names no operation is a 400, not an empty page. */
+    {
+        tl_resp resp;
+        tl_call(&sovd, "GET", "/v1/operations?after=00000000-0000-4000-8000-000000000000", op,
+                NULL, &resp);
+        tl_assert_problem(&resp, 400, "/problems/invalid-request");
+        assert_has(resp.body, "\"after\"");
+        tl_resp_free(&resp);
+    }
+    free(got);
+    free(sovctl_got);
+    free(want);
+    free(tenant);
+}
+END_TEST
+
 /* ---- errors ---- */
 
 START_TEST(api_errors_show_title_detail_and_fields_and_exit_1)
@@ -1257,6 +1344,7 @@ suite(void)
     tcase_add_test(tc, token_create_shows_the_secret_once);
     tcase_add_test(tc, tables_are_aligned_text_without_colour);
     tcase_add_test(tc, lists_follow_pages_and_stop_at_the_limit);
+    tcase_add_test(tc, operations_list_newest_first_across_pages);
     tcase_add_test(tc, api_errors_show_title_detail_and_fields_and_exit_1);
     tcase_add_test(tc, usage_errors_exit_2_with_a_hint);
     tcase_add_test(tc, an_unreachable_endpoint_exits_3);
