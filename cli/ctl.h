@@ -97,6 +97,7 @@ typedef struct ctl_verb {
 enum {
     CTL_C_WIDE = 1u << 0,   /* only with -o wide */
     CTL_C_STATE = 1u << 1,  /* a state: coloured */
+    CTL_C_REF = 1u << 2,    /* path "image_id": the key of an image, shown as its name */
 };
 
 typedef void (*ctl_cell_fn)(const json_t *item, char *buf, size_t size);

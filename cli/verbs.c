@@ -586,6 +586,125 @@ ctl_list_all(ctl_ctx *ctx, const char *path, json_t **ret)
     return 0;
 }
 
+/* ---- -o wide: names for the ids a table shows ---- */
+
+/* Add to names (key -> name) the items of res's collection, every page; quietly: a
+ * collection the caller may not list adds nothing, and the id stays. */
+static void
+fetch_names(ctl_ctx *ctx, const ctl_resource *res, json_t *names)
+{
+    sov_autofree char *link = NULL;
+
+    if (asprintf(&link, "%s?limit=%d", res->path, LOOKUP_PAGE) < 0)
+        abort();
+    for (int pages = 0; link && pages < 100; pages++) {
+        ctl_req req = { .method = "GET", .path = link };
+        const json_t *item, *list;
+        const char *next;
+        ctl_resp r;
+        size_t i;
+        if (ctl_http(ctx, &req, &r) != 0)
+            return;
+        list = json_object_get(r.json, "items");
+        json_array_foreach(list, i, item) {
+            const char *key = json_string_value(json_object_get(item, res->key));
+            const char *name = json_string_value(json_object_get(item, "name"));
+            if (key && name)
+                json_object_set_new(names, key, json_string(name));
+        }
+        next = r.status < 400 ? json_string_value(json_object_get(r.json, "next")) : NULL;
+        free(link);
+        link = next && next[0] == '/' ? strdup(next) : NULL;
+        ctl_resp_release(&r);
+    }
+}
+
+/* One by one, for the ids the collection did not hold (another tenant's image, for an
+ * operator): at most max of them, each asked once. */
+static void
+fetch_each(ctl_ctx *ctx, const ctl_resource *res, const json_t *items, const char *path,
+           json_t *names, int max)
+{
+    const json_t *item;
+    size_t i;
+
+    json_array_foreach(items, i, item) {
+        const char *id = json_string_value(json_object_get(item, path));
+        sov_autofree char *one = NULL;
+        ctl_req req = { .method = "GET" };
+        const char *name;
+        ctl_resp r;
+        if (!id || json_object_get(names, id) || max-- <= 0)
+            continue;
+        one = ctl_path_join(res->path, id, "");
+        req.path = one;
+        json_object_set_new(names, id, json_null());    /* asked: not again */
+        if (ctl_http(ctx, &req, &r) != 0)
+            return;
+        name = r.status < 400 ? json_string_value(json_object_get(r.json, "name")) : NULL;
+        if (name)
+            json_object_set_new(names, id, json_string(name));
+        ctl_resp_release(&r);
+    }
+}
+
+static bool
+all_named(const json_t *items, const char *path, const json_t *names)
+{
+    const json_t *item;
+    size_t i;
+
+    json_array_foreach(items, i, item) {
+        const char *id = json_string_value(json_object_get(item, path));
+        if (id && !json_object_get(names, id))
+            return false;
+    }
+    return true;
+}
+
+/* The ids of columns with a ref, as names: one lookup per resource and run (the caller's own
+ * tenant comes from /v1/me, asked once anyway), only for ids not known yet. */
+static void
+name_refs(ctl_ctx *ctx, json_t *items)
+{
+    sov_autoptr(json_t) cache = json_object();
+
+    for (const ctl_column *c = ctx->res->columns; c && c->header; c++) {
+        const ctl_resource *res = NULL;
+        const json_t *me;
+        json_t *names, *item;
+        char ref[64];
+        size_t i;
+        if ((c->opts & CTL_C_REF) && c->path) {
+            snprintf(ref, sizeof(ref), "%.*s", (int) strcspn(c->path, "_"), c->path);
+            res = ctl_resource_find(ref);
+        }
+        if (!res)
+            continue;
+        if (!(names = json_object_get(cache, ref))) {
+            names = json_object();
+            json_object_set_new(cache, ref, names);
+        }
+        if (res->me && !all_named(items, c->path, names) && ctl_me(ctx, &me) == 0) {
+            const json_t *mine = json_object_get(me, res->me);
+            const char *id = json_string_value(json_object_get(mine, res->key));
+            const char *name = json_string_value(json_object_get(mine, "name"));
+            if (id && name)
+                json_object_set_new(names, id, json_string(name));
+        }
+        if (!all_named(items, c->path, names) && !json_is_true(json_object_get(names, "")))
+            fetch_names(ctx, res, names);
+        json_object_set_new(names, "", json_true());    /* listed: not again */
+        fetch_each(ctx, res, items, c->path, names, 20);
+        json_array_foreach(items, i, item) {
+            const char *id = json_string_value(json_object_get(item, c->path));
+            const char *name = id ? json_string_value(json_object_get(names, id)) : NULL;
+            if (name)
+                json_object_set_new(item, c->path, json_string(name));
+        }
+    }
+}
+
 static int
 run_list(ctl_ctx *ctx)
 {
@@ -606,6 +725,8 @@ run_list(ctl_ctx *ctx)
         fprintf(stderr, "No %ss found.\n", ctx->res->name);
         return 0;
     }
+    if (ctx->format == CTL_FMT_WIDE)
+        name_refs(ctx, (json_t *) items);
     ctl_print_table(ctx, ctx->res->columns, items);
     if (json_is_string(json_object_get(all, "next")))
         fprintf(stderr, "(the first %zu; more with a higher --limit)\n", json_array_size(items));

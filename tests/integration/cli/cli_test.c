@@ -409,6 +409,20 @@ START_TEST(tenant_user_and_token_in_json)
     SOVCTL_OK(&r, "tenant", "list", "-o", "json");
     ck_assert_int_eq(items(&r), 2);
     run_free(&r);
+
+    /* -o wide names the tenant: for an operator from the tenants, for a tenant's admin (who
+     * may not list tenants) from /v1/me; the id only in -o json. */
+    SOVCTL_OK(&r, "user", "list", "--tenant", "acme", "-o", "wide");
+    assert_has(r.out, "TENANT");
+    assert_has(r.out, " acme");
+    ck_assert_msg(!strstr(r.out, tenant_id), "%s", r.out);
+    run_free(&r);
+    SOVCTL_ENV(&r, tenv, "token", "list", "-o", "wide");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    assert_has(r.out, " acme");
+    ck_assert_msg(!strstr(r.out, tenant_id), "%s", r.out);
+    ck_assert_str_eq(r.err, "");
+    run_free(&r);
 }
 END_TEST
 
@@ -873,6 +887,24 @@ START_TEST(instance_create_and_delete_with_wait)
     ck_assert_str_eq(tl_str(r.json, "name"), "web-1");
     assert_has(r.err, "instance.create");
     run_free(&r);
+
+    /* -o wide names the image, the flavor and the tenant; their ids stay in -o json. */
+    {
+        char *ids = tl_db_value(db, "SELECT image_id || ' ' || flavor_id || ' ' || tenant_id"
+                                    " FROM instances WHERE name = 'web-1'");
+        char *tenant = tl_db_value(db, "SELECT t.name FROM tenants t JOIN instances i"
+                                       " ON i.tenant_id = t.id WHERE i.name = 'web-1'");
+        SOVCTL_OK(&r, "instance", "list", "-o", "wide");
+        assert_has(r.out, " base ");
+        assert_has(r.out, " small ");
+        assert_has(r.out, tenant);
+        for (char *save = NULL, *id = strtok_r(ids, " ", &save); id;
+             id = strtok_r(NULL, " ", &save))
+            ck_assert_msg(!strstr(r.out, id), "%s in:\n%s", id, r.out);
+        run_free(&r);
+        free(ids);
+        free(tenant);
+    }
 
     SOVCTL_OK(&r, "instance", "stop", "web-1", "--wait");
     assert_has(r.out, "stopped");
