@@ -376,7 +376,6 @@ read_token(const ctl_ctx *ctx, const char *file, char **ret)
     sov_autoptr(FILE) in = NULL;
     char line[MAX_TOKEN];
     char *t;
-
     int rc;
 
     if (strcmp(file, "-") == 0)

@@ -334,12 +334,11 @@ ctl_refuse_private_key_file(const ctl_ctx *ctx, const char *what, const char *fi
 static int
 read_flag_file(const ctl_ctx *ctx, const ctl_flag *f, const char *name, json_t **ret)
 {
-    char what[80];
-    int rc;
-
     sov_autoptr(FILE) in = fopen(name, "rb");
     sov_autofree char *data = malloc(MAX_FLAG_FILE + 1);
+    char what[80];
     size_t n;
+    int rc;
 
     if (!data)
         abort();
