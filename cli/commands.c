@@ -10,6 +10,8 @@
 
 #include "ctl.h"
 
+#define KEY_SCAN (64 * 1024)
+
 /* ---- views ---- */
 
 static void
@@ -88,6 +90,25 @@ ctl_view_audit_verify(ctl_ctx *ctx, const json_t *j)
 
 /* ---- images from files ---- */
 
+/* The head of the stream holds no private key (checked again here, on the stream sent:
+ * the file may have changed since the check before any request); then back to its start. */
+static int
+refuse_key_stream(const ctl_ctx *ctx, FILE *in, const char *file)
+{
+    sov_autofree char *head = malloc(KEY_SCAN);
+    size_t n;
+    int rc;
+
+    if (!head)
+        abort();
+    n = fread(head, 1, KEY_SCAN, in);
+    if ((rc = ctl_refuse_private_key(ctx, "upload", file, head, n)) != 0)
+        return rc;
+    if (ferror(in) || fseek(in, 0, SEEK_SET) != 0)
+        return ctl_usage_error(ctx, "could not read %s: %s", file, strerror(errno));
+    return 0;
+}
+
 /* PUT the file to /v1/images/{id}/file as it is read: never whole in memory. */
 static int
 upload(ctl_ctx *ctx, const char *id, const char *file, json_t **ret)
@@ -103,6 +124,8 @@ upload(ctl_ctx *ctx, const char *id, const char *file, json_t **ret)
         return ctl_usage_error(ctx, "could not open %s: %s", file, strerror(errno));
     if (!S_ISREG(st.st_mode))
         return ctl_usage_error(ctx, "%s is not a regular file", file);
+    if ((rc = refuse_key_stream(ctx, in, file)) != 0)
+        return rc;
     req.path = path;
     req.upload = in;
     req.upload_len = st.st_size;

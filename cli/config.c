@@ -345,6 +345,12 @@ ctl_settings_load(ctl_ctx *ctx)
     insecure = ini_get(&f, s->profile, "insecure");
     s->insecure = ctx->opts.insecure || (insecure && strcmp(insecure, "true") == 0);
     ini_release(&f);
+    /* The token goes to the endpoint with every request: never a private key. */
+    if (ctx->verb->run != ctl_cmd_login && s->token &&
+        ctl_private_key_kind(s->token, strlen(s->token)))
+        return ctl_usage_error(ctx, "the token (%s) is a private key, and sovctl never sends "
+                                    "one: log in again with a token from sovctl token create",
+                               env_token && *env_token ? "SOVCTL_TOKEN" : "the profile");
     return 0;
 }
 
@@ -370,14 +376,23 @@ read_token(const ctl_ctx *ctx, const char *file, char **ret)
     sov_autoptr(FILE) in = NULL;
     char line[MAX_TOKEN];
     char *t;
+    int rc;
 
     if (strcmp(file, "-") == 0)
         t = fgets(line, sizeof(line), stdin);
+    else if ((rc = ctl_refuse_private_key_file(ctx, "--token-file", file)) != 0)
+        return rc;
     else if (!(in = fopen(file, "r")))
         return ctl_usage_error(ctx, "could not read the token file %s: %s", file,
                                strerror(errno));
     else
         t = fgets(line, sizeof(line), in);
+    if (t && (rc = ctl_refuse_private_key(ctx, strcmp(file, "-") ? "--token-file" : "--token",
+                                          strcmp(file, "-") ? file : "standard input", line,
+                                          strlen(line))) != 0) {
+        explicit_bzero(line, sizeof(line));
+        return rc;
+    }
     t = t ? trim(line) : NULL;
     if (!t || !*t)
         return ctl_usage_error(ctx, "no token in %s", strcmp(file, "-") ? file : "stdin");

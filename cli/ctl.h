@@ -74,6 +74,7 @@ enum {
     CTL_V_FIELDS = 1u << 5,     /* show every field of the answer, not its table row */
     CTL_V_WAITS = 1u << 6,      /* follows its operation even without --wait (a host is of no
                                    use before its discovery) */
+    CTL_V_UPLOAD = 1u << 7,     /* streams a file (--file, or the last argument) as it is */
 };
 
 typedef struct ctl_ctx ctl_ctx;
@@ -98,6 +99,7 @@ typedef struct ctl_verb {
 enum {
     CTL_C_WIDE = 1u << 0,   /* only with -o wide */
     CTL_C_STATE = 1u << 1,  /* a state: coloured */
+    CTL_C_REF = 1u << 2,    /* path "image_id": the key of an image, shown as its name */
 };
 
 typedef void (*ctl_cell_fn)(const json_t *item, char *buf, size_t size);
@@ -300,6 +302,16 @@ int ctl_send(ctl_ctx *ctx, ctl_resp *ret);
 int ctl_send_answer(ctl_ctx *ctx, ctl_resp *r);
 /* Show what an asynchronous verb answered: follow its operation with --wait. */
 int ctl_finish_async(ctl_ctx *ctx, json_t *answer);
+/* The form of private key that data holds anywhere ("an OpenSSH private key"; also PEM RSA,
+ * EC and DSA, PKCS#8 plain or encrypted, PuTTY), or NULL. sovctl never sends one. */
+const char *ctl_private_key_kind(const char *data, size_t len);
+/* A usage error (said, naming the .pub file for --ssh-key) when data, read from file for
+ * option what ("--ssh-key"), holds a private key; else 0. */
+int ctl_refuse_private_key(const ctl_ctx *ctx, const char *what, const char *file,
+                           const char *data, size_t len);
+/* The same for the first 64 KiB of a file to be streamed; 0 when it cannot be opened (the
+ * caller's own open says why). */
+int ctl_refuse_private_key_file(const ctl_ctx *ctx, const char *what, const char *file);
 
 /* ---- wait.c ---- */
 

@@ -15,6 +15,7 @@
 #define BODY CTL_V_BODY
 #define PUBLIC CTL_V_PUBLIC
 #define FIELDS CTL_V_FIELDS
+#define UPLOAD CTL_V_UPLOAD
 
 /* ---- cells the generic column paths cannot say ---- */
 
@@ -315,7 +316,7 @@ static const ctl_column image_cols[] = {
     { "MIN_DISK_GIB", "min_disk_gib", CTL_C_WIDE, NULL },
     { "SHA256", "sha256", CTL_C_WIDE, NULL },
     { "SOURCE", "source_url", CTL_C_WIDE, NULL },
-    { "TENANT", "tenant_id", CTL_C_WIDE, NULL },
+    { "TENANT", "tenant_id", CTL_C_WIDE | CTL_C_REF, NULL },
     { "REASON", "state_reason", CTL_C_WIDE, NULL },
     { 0 },
 };
@@ -359,10 +360,10 @@ static const ctl_verb image_verbs[] = {
     { .name = "create",
       .summary = "Create an image: imported from --source-url, or uploaded from --file",
       .kind = CTL_RUN, .method = "POST", .path = "/v1/images", .flags = image_create_flags,
-      .opts = IDEM | ASYNC, .run = ctl_cmd_image_create },
+      .opts = IDEM | ASYNC | UPLOAD, .run = ctl_cmd_image_create },
     { .name = "upload", .summary = "Upload the bytes of a queued image, streamed from FILE",
       .kind = CTL_RUN, .method = "PUT", .path = "/v1/images/{id}/file", .args = "IMAGE FILE",
-      .run = ctl_cmd_image_upload },
+      .opts = UPLOAD, .run = ctl_cmd_image_upload },
     { .name = "delete", .summary = "Delete an image no instance uses", .kind = CTL_DELETE,
       .method = "DELETE", .path = "/v1/images/{id}", .args = "IMAGE", .opts = ASYNC },
     { 0 },
@@ -382,9 +383,9 @@ static const ctl_column instance_cols[] = {
     { "WORKSPACE", "workspace", CTL_C_WIDE, NULL },
     { "HOST", "host.name", CTL_C_WIDE, NULL },
     { "DISK", NULL, CTL_C_WIDE, cell_disk },
-    { "IMAGE", "image_id", CTL_C_WIDE, NULL },
-    { "FLAVOR", "flavor_id", CTL_C_WIDE, NULL },
-    { "TENANT", "tenant_id", CTL_C_WIDE, NULL },
+    { "IMAGE", "image_id", CTL_C_WIDE | CTL_C_REF, NULL },
+    { "FLAVOR", "flavor_id", CTL_C_WIDE | CTL_C_REF, NULL },
+    { "TENANT", "tenant_id", CTL_C_WIDE | CTL_C_REF, NULL },
     { "REASON", "state_reason", CTL_C_WIDE, NULL },
     { 0 },
 };
@@ -467,7 +468,7 @@ static const ctl_column operation_cols[] = {
     { "STEP", "step", 0, NULL },
     { "ERROR", "error.message", CTL_C_WIDE, NULL },
     { "ATTEMPTS", "attempts", CTL_C_WIDE, NULL },
-    { "TENANT", "tenant_id", CTL_C_WIDE, NULL },
+    { "TENANT", "tenant_id", CTL_C_WIDE | CTL_C_REF, NULL },
     { "CREATED", "created_at", CTL_C_WIDE, NULL },
     { "FINISHED", "finished_at", CTL_C_WIDE, NULL },
     { 0 },
@@ -545,7 +546,7 @@ static const ctl_column workspace_cols[] = {
     { "NAME", "name", 0, NULL },
     { "DESCRIPTION", "description", 0, NULL },
     { "CREATED", "created_at", 0, NULL },
-    { "TENANT", "tenant_id", CTL_C_WIDE, NULL },
+    { "TENANT", "tenant_id", CTL_C_WIDE | CTL_C_REF, NULL },
     { "UPDATED", "updated_at", CTL_C_WIDE, NULL },
     { 0 },
 };
@@ -588,7 +589,7 @@ static const ctl_column user_cols[] = {
     { "NAME", "name", 0, NULL },
     { "EMAIL", "email", 0, NULL },
     { "ROLE", "role", 0, NULL },
-    { "TENANT", "tenant_id", CTL_C_WIDE, NULL },
+    { "TENANT", "tenant_id", CTL_C_WIDE | CTL_C_REF, NULL },
     { "CREATED", "created_at", CTL_C_WIDE, NULL },
     { 0 },
 };
@@ -634,7 +635,7 @@ static const ctl_column token_cols[] = {
     { "HINT", "hint", 0, NULL },
     { "EXPIRES", "expires_at", 0, NULL },
     { "USER", "user_id", CTL_C_WIDE, NULL },
-    { "TENANT", "tenant_id", CTL_C_WIDE, NULL },
+    { "TENANT", "tenant_id", CTL_C_WIDE | CTL_C_REF, NULL },
     { "CREATED", "created_at", CTL_C_WIDE, NULL },
     { 0 },
 };
@@ -701,7 +702,7 @@ static const ctl_column audit_cols[] = {
     { "RESOURCE", NULL, 0, cell_audit_resource },
     { "OUTCOME", "outcome", 0, NULL },
     { "USER", "user_id", CTL_C_WIDE, NULL },
-    { "TENANT", "tenant_id", CTL_C_WIDE, NULL },
+    { "TENANT", "tenant_id", CTL_C_WIDE | CTL_C_REF, NULL },
     { "SOURCE", "source", CTL_C_WIDE, NULL },
     { "REQUEST", "request_id", CTL_C_WIDE, NULL },
     { 0 },
@@ -808,7 +809,7 @@ static const ctl_column report_cols[] = {
     { "SCOPE", "scope", CTL_C_WIDE, NULL },
     { "SIZE", "size_bytes", CTL_C_WIDE, NULL },
     { "SHA256", "document_sha256", CTL_C_WIDE, NULL },
-    { "TENANT", "tenant_id", CTL_C_WIDE, NULL },
+    { "TENANT", "tenant_id", CTL_C_WIDE | CTL_C_REF, NULL },
     { "CREATED", "created_at", CTL_C_WIDE, NULL },
     { "REASON", "state_reason", CTL_C_WIDE, NULL },
     { 0 },

@@ -263,6 +263,72 @@ prepare(ctl_ctx *ctx)
     return 0;
 }
 
+/* ---- private keys: never sent ---- */
+
+#define KEY_SCAN (64 * 1024)
+
+/* Each form a private key file takes, by the line that opens it. The last catches any other
+ * PEM label ending in PRIVATE KEY; a key is found anywhere in the text (indented in YAML,
+ * after a certificate, after openssl's "Bag Attributes"). */
+static const struct {
+    const char *marker, *kind;
+} key_forms[] = {
+    { "-----BEGIN OPENSSH PRIVATE KEY-----", "an OpenSSH private key" },
+    { "-----BEGIN RSA PRIVATE KEY-----", "a PEM private key" },
+    { "-----BEGIN EC PRIVATE KEY-----", "a PEM private key" },
+    { "-----BEGIN DSA PRIVATE KEY-----", "a PEM private key" },
+    { "-----BEGIN PRIVATE KEY-----", "a PKCS#8 private key" },
+    { "-----BEGIN ENCRYPTED PRIVATE KEY-----", "a PKCS#8 private key" },
+    { "PuTTY-User-Key-File-", "a PuTTY private key" },
+    { "---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----", "an SSH2 private key" },
+    { "PRIVATE KEY-----", "a private key" },
+};
+
+const char *
+ctl_private_key_kind(const char *data, size_t len)
+{
+    for (size_t i = 0; i < sizeof(key_forms) / sizeof(key_forms[0]); i++)
+        if (memmem(data, len, key_forms[i].marker, strlen(key_forms[i].marker)))
+            return key_forms[i].kind;
+    return NULL;
+}
+
+int
+ctl_refuse_private_key(const ctl_ctx *ctx, const char *what, const char *file,
+                       const char *data, size_t len)
+{
+    const char *kind = ctl_private_key_kind(data, len);
+    size_t n = strlen(file);
+
+    if (!kind)
+        return 0;
+    if (strcmp(what, "--ssh-key") != 0)
+        return ctl_usage_error(ctx, "%s: %s holds %s, and sovctl never sends a private key",
+                               what, file, kind);
+    if (n > 4 && strcmp(file + n - 4, ".pub") == 0)
+        return ctl_usage_error(ctx, "--ssh-key: %s holds %s, and sovctl never sends a private "
+                                    "key: give the public key (ssh-keygen -y -f %s prints it)",
+                               file, kind, file);
+    return ctl_usage_error(ctx, "--ssh-key: %s holds %s, and sovctl never sends a private key: "
+                                "give the public key, --ssh-key %s.pub",
+                           file, kind, file);
+}
+
+int
+ctl_refuse_private_key_file(const ctl_ctx *ctx, const char *what, const char *file)
+{
+    sov_autoptr(FILE) in = fopen(file, "rb");
+    sov_autofree char *head = malloc(KEY_SCAN);
+    size_t n;
+
+    if (!head)
+        abort();
+    if (!in)
+        return 0;           /* the caller's own open says why */
+    n = fread(head, 1, KEY_SCAN, in);
+    return ctl_refuse_private_key(ctx, what, file, head, n);
+}
+
 /* ---- flags into JSON ---- */
 
 static int
@@ -270,7 +336,9 @@ read_flag_file(const ctl_ctx *ctx, const ctl_flag *f, const char *name, json_t *
 {
     sov_autoptr(FILE) in = fopen(name, "rb");
     sov_autofree char *data = malloc(MAX_FLAG_FILE + 1);
+    char what[80];
     size_t n;
+    int rc;
 
     if (!data)
         abort();
@@ -280,6 +348,9 @@ read_flag_file(const ctl_ctx *ctx, const ctl_flag *f, const char *name, json_t *
     n = fread(data, 1, MAX_FLAG_FILE + 1, in);
     if (ferror(in) || n > MAX_FLAG_FILE)
         return ctl_usage_error(ctx, "--%s: could not read '%s' (at most 1 MiB)", f->name, name);
+    snprintf(what, sizeof(what), "--%s", f->name);
+    if ((rc = ctl_refuse_private_key(ctx, what, name, data, n)) != 0)
+        return rc;
     /* A key file's final newline is not part of the key. */
     while (f->type == CTL_T_FILES && n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
         n--;
@@ -514,6 +585,125 @@ ctl_list_all(ctl_ctx *ctx, const char *path, json_t **ret)
     return 0;
 }
 
+/* ---- -o wide: names for the ids a table shows ---- */
+
+/* Add to names (key -> name) the items of res's collection, every page; quietly: a
+ * collection the caller may not list adds nothing, and the id stays. */
+static void
+fetch_names(ctl_ctx *ctx, const ctl_resource *res, json_t *names)
+{
+    sov_autofree char *link = NULL;
+
+    if (asprintf(&link, "%s?limit=%d", res->path, LOOKUP_PAGE) < 0)
+        abort();
+    for (int pages = 0; link && pages < 100; pages++) {
+        ctl_req req = { .method = "GET", .path = link };
+        const json_t *item, *list;
+        const char *next;
+        ctl_resp r;
+        size_t i;
+        if (ctl_http(ctx, &req, &r) != 0)
+            return;
+        list = json_object_get(r.json, "items");
+        json_array_foreach(list, i, item) {
+            const char *key = json_string_value(json_object_get(item, res->key));
+            const char *name = json_string_value(json_object_get(item, "name"));
+            if (key && name)
+                json_object_set_new(names, key, json_string(name));
+        }
+        next = r.status < 400 ? json_string_value(json_object_get(r.json, "next")) : NULL;
+        free(link);
+        link = next && next[0] == '/' ? strdup(next) : NULL;
+        ctl_resp_release(&r);
+    }
+}
+
+/* One by one, for the ids the collection did not hold (another tenant's image, for an
+ * operator): at most max of them, each asked once. */
+static void
+fetch_each(ctl_ctx *ctx, const ctl_resource *res, const json_t *items, const char *path,
+           json_t *names, int max)
+{
+    const json_t *item;
+    size_t i;
+
+    json_array_foreach(items, i, item) {
+        const char *id = json_string_value(json_object_get(item, path));
+        sov_autofree char *one = NULL;
+        ctl_req req = { .method = "GET" };
+        const char *name;
+        ctl_resp r;
+        if (!id || json_object_get(names, id) || max-- <= 0)
+            continue;
+        one = ctl_path_join(res->path, id, "");
+        req.path = one;
+        json_object_set_new(names, id, json_null());    /* asked: not again */
+        if (ctl_http(ctx, &req, &r) != 0)
+            return;
+        name = r.status < 400 ? json_string_value(json_object_get(r.json, "name")) : NULL;
+        if (name)
+            json_object_set_new(names, id, json_string(name));
+        ctl_resp_release(&r);
+    }
+}
+
+static bool
+all_named(const json_t *items, const char *path, const json_t *names)
+{
+    const json_t *item;
+    size_t i;
+
+    json_array_foreach(items, i, item) {
+        const char *id = json_string_value(json_object_get(item, path));
+        if (id && !json_object_get(names, id))
+            return false;
+    }
+    return true;
+}
+
+/* The ids of columns with a ref, as names: one lookup per resource and run (the caller's own
+ * tenant comes from /v1/me, asked once anyway), only for ids not known yet. */
+static void
+name_refs(ctl_ctx *ctx, json_t *items)
+{
+    sov_autoptr(json_t) cache = json_object();
+
+    for (const ctl_column *c = ctx->res->columns; c && c->header; c++) {
+        const ctl_resource *res = NULL;
+        const json_t *me;
+        json_t *names, *item;
+        char ref[64];
+        size_t i;
+        if ((c->opts & CTL_C_REF) && c->path) {
+            snprintf(ref, sizeof(ref), "%.*s", (int) strcspn(c->path, "_"), c->path);
+            res = ctl_resource_find(ref);
+        }
+        if (!res)
+            continue;
+        if (!(names = json_object_get(cache, ref))) {
+            names = json_object();
+            json_object_set_new(cache, ref, names);
+        }
+        if (res->me && !all_named(items, c->path, names) && ctl_me(ctx, &me) == 0) {
+            const json_t *mine = json_object_get(me, res->me);
+            const char *id = json_string_value(json_object_get(mine, res->key));
+            const char *name = json_string_value(json_object_get(mine, "name"));
+            if (id && name)
+                json_object_set_new(names, id, json_string(name));
+        }
+        if (!all_named(items, c->path, names) && !json_is_true(json_object_get(names, "")))
+            fetch_names(ctx, res, names);
+        json_object_set_new(names, "", json_true());    /* listed: not again */
+        fetch_each(ctx, res, items, c->path, names, 20);
+        json_array_foreach(items, i, item) {
+            const char *id = json_string_value(json_object_get(item, c->path));
+            const char *name = id ? json_string_value(json_object_get(names, id)) : NULL;
+            if (name)
+                json_object_set_new(item, c->path, json_string(name));
+        }
+    }
+}
+
 static int
 run_list(ctl_ctx *ctx)
 {
@@ -534,6 +724,8 @@ run_list(ctl_ctx *ctx)
         fprintf(stderr, "No %ss found.\n", ctx->res->name);
         return 0;
     }
+    if (ctx->format == CTL_FMT_WIDE)
+        name_refs(ctx, (json_t *) items);
     ctl_print_table(ctx, ctx->res->columns, items);
     if (json_is_string(json_object_get(all, "next")))
         fprintf(stderr, "(the first %zu; more with a higher --limit)\n", json_array_size(items));
@@ -694,6 +886,31 @@ ctl_finish_async(ctl_ctx *ctx, json_t *answer)
     return show_after_wait(ctx, thing, last);
 }
 
+/* Every file the verb would send, read and checked before any request (a lookup included):
+ * one that cannot be read, or holds a private key, is a usage error and nothing is sent. */
+static int
+check_files(const ctl_ctx *ctx)
+{
+    const char *up = ctl_value(ctx, "file");
+    int rc;
+
+    for (size_t i = 0; i < ctx->nvalues; i++) {
+        const ctl_given *v = &ctx->values[i];
+        sov_autoptr(json_t) text = NULL;
+        if (v->flag->type != CTL_T_FILE && v->flag->type != CTL_T_FILES)
+            continue;
+        if ((rc = read_flag_file(ctx, v->flag, v->value, &text)) != 0)
+            return rc;
+    }
+    if (!(ctx->verb->opts & CTL_V_UPLOAD))
+        return 0;
+    if (up)
+        return ctl_refuse_private_key_file(ctx, "--file", up);
+    if (ctx->nargs > 1)
+        return ctl_refuse_private_key_file(ctx, "upload", ctx->args[ctx->nargs - 1]);
+    return 0;
+}
+
 int
 ctl_run_verb(ctl_ctx *ctx)
 {
@@ -702,6 +919,8 @@ ctl_run_verb(ctl_ctx *ctx)
     /* Usage first: a command that cannot work should not cost a lookup. */
     if ((ctx->verb->opts & CTL_V_BODY) && !gives_body(ctx))
         return nothing_to_send(ctx);
+    if ((rc = check_files(ctx)) != 0)
+        return rc;
     if (ctx->verb->path && (rc = prepare(ctx)) != 0)
         return rc;
     switch (ctx->verb->kind) {

@@ -45,6 +45,10 @@ check_key(const char *k, sov_error *err)
 {
     size_t n = strlen(k);
 
+    if (strstr(k, "PRIVATE KEY") || strncmp(k, "PuTTY-User-Key-File-", 20) == 0)
+        return sov_error_invalid(err, "ssh_keys",
+                                 "ssh_keys holds a private key: send only the public key "
+                                 "(the .pub file), and keep the private key on its machine");
     if (n == 0 || n > SSH_KEY_MAX)
         return sov_error_invalid(err, "ssh_keys", "an SSH key is 1 to %d characters",
                                  SSH_KEY_MAX);

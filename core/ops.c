@@ -39,10 +39,19 @@ static const char SQL_GET[] =
     "SELECT " OP_COLS " FROM operations o WHERE o.id = $1"
     " AND o.tenant_id IS NOT DISTINCT FROM coalesce($2::uuid, o.tenant_id)";
 
+/* Newest first: by creation time, the id breaking ties (operations made in one transaction
+ * share it). The cursor is the last id of a page; the page after it starts below its
+ * (created_at, id), looked up, so a cursor stays good whatever changed since. */
 static const char SQL_LIST[] =
     "SELECT " OP_COLS " FROM operations o WHERE ($1::uuid IS NULL OR o.tenant_id = $1::uuid)"
     " AND ($2::text IS NULL OR o.resource_id = $2) AND ($3::text IS NULL OR o.state = $3)"
-    " AND ($4::uuid IS NULL OR o.id < $4::uuid) ORDER BY o.id DESC LIMIT $5";
+    " AND ($4::uuid IS NULL OR (o.created_at, o.id) <"
+    " (SELECT a.created_at, a.id FROM operations a WHERE a.id = $4::uuid))"
+    " ORDER BY o.created_at DESC, o.id DESC LIMIT $5";
+
+static const char SQL_CURSOR[] =
+    "SELECT 1 FROM operations WHERE id = $2::uuid"
+    " AND ($1::uuid IS NULL OR tenant_id = $1::uuid)";
 
 static const char SQL_CLAIM[] =
     "WITH c AS (SELECT id, state AS old_state, step AS old_step,"
@@ -173,6 +182,21 @@ sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err)
     return sov_db_one(c, SQL_GET, 2, params, row_op, ret, "operation", id, err);
 }
 
+/* The operation an after cursor names exists and is the caller's to see. */
+static int
+cursor_check(sov_dbconn *c, const char *tenant_id, const char *after, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { tenant_id, after };
+
+    if (sov_db_query(c, SQL_CURSOR, 2, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link: "
+                                 "operation '%s' does not exist", after);
+    return 0;
+}
+
 int
 sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char *after,
             unsigned limit, sov_op_page *ret, sov_error *err)
@@ -186,6 +210,8 @@ sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char
         return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link");
     snprintf(lim, sizeof(lim), "%u", limit ? limit : 100);
     if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    if (after && cursor_check(c, params[0], after, err) < 0)
         return -1;
     return sov_db_page(c, SQL_LIST, 5, params, sizeof(*ret->items), row_op, limit ? limit : 100,
                        0, (void **) &ret->items, &ret->n, ret->next_after,

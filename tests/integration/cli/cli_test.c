@@ -409,6 +409,20 @@ START_TEST(tenant_user_and_token_in_json)
     SOVCTL_OK(&r, "tenant", "list", "-o", "json");
     ck_assert_int_eq(items(&r), 2);
     run_free(&r);
+
+    /* -o wide names the tenant: for an operator from the tenants, for a tenant's admin (who
+     * may not list tenants) from /v1/me; the id only in -o json. */
+    SOVCTL_OK(&r, "user", "list", "--tenant", "acme", "-o", "wide");
+    assert_has(r.out, "TENANT");
+    assert_has(r.out, " acme");
+    ck_assert_msg(!strstr(r.out, tenant_id), "%s", r.out);
+    run_free(&r);
+    SOVCTL_ENV(&r, tenv, "token", "list", "-o", "wide");
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    assert_has(r.out, " acme");
+    ck_assert_msg(!strstr(r.out, tenant_id), "%s", r.out);
+    ck_assert_str_eq(r.err, "");
+    run_free(&r);
 }
 END_TEST
 
@@ -507,6 +521,93 @@ START_TEST(lists_follow_pages_and_stop_at_the_limit)
     ck_assert_int_eq(count_lines(r.out, "size-"), 3);
     assert_has(r.err, "more with a higher --limit");
     run_free(&r);
+}
+END_TEST
+
+/* Operations come newest first: by creation time, the id breaking ties, across pages with
+ * nothing lost or repeated. 40 are made in one statement (one created_at for all: only the
+ * id orders them) and 40 a microsecond apart (ids random: only the time orders them). */
+START_TEST(operations_list_newest_first_across_pages)
+{
+    char path[200], *want, *got = NULL, *sovctl_got = NULL, *tenant;
+    size_t n = 0;
+    run r;
+
+    start_logged_in();
+    tenant = tl_db_value(db, "SELECT id FROM tenants LIMIT 1");
+    ck_assert(tenant && *tenant);
+    free(tl_db_exec(db, "INSERT INTO operations (tenant_id, kind, state, resource_id)"
+                        " SELECT (SELECT id FROM tenants LIMIT 1), 'order.fixture', 'succeeded',"
+                        " 'same-' || g FROM generate_series(1, 40) g"));
+    free(tl_db_exec(db, "INSERT INTO operations (tenant_id, kind, state, resource_id,"
+                        " created_at) SELECT (SELECT id FROM tenants LIMIT 1), 'order.fixture',"
+                        " 'succeeded', 'seq-' || g, now() + g * interval '1 microsecond'"
+                        " FROM generate_series(1, 40) g"));
+    want = tl_db_value(db, "SELECT string_agg(id::text, ',' ORDER BY created_at DESC, id DESC)"
+                           " FROM operations");
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM operations"), 80);
+
+    /* The API, 7 at a time. */
+    snprintf(path, sizeof(path), "/v1/operations?limit=7");
+    for (int pages = 0; pages < 20; pages++) {
+        json_t *page = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
+        const json_t *list = json_object_get(page, "items"), *item, *next;
+        size_t i;
+        json_array_foreach(list, i, item) {
+            char *joined = NULL;
+            ck_assert(asprintf(&joined, "%s%s%s", got ? got : "", got ? "," : "",
+                               tl_str(item, "id")) > 0);
+            free(got);
+            got = joined;
+            n++;
+        }
+        next = json_object_get(page, "next");
+        if (!json_is_string(next)) {
+            json_decref(page);
+            break;
+        }
+        snprintf(path, sizeof(path), "%s", json_string_value(next));
+        json_decref(page);
+    }
+    ck_assert_uint_eq(n, 80);
+    ck_assert_str_eq(got, want);
+    /* The later of the microsecond ones first, seq-40 down to seq-1, before the 40 made
+     * together. */
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM (SELECT resource_id, row_number()"
+                                   " OVER (ORDER BY created_at DESC, id DESC) AS pos FROM"
+                                   " operations) o WHERE resource_id LIKE 'seq-%%' AND pos ="
+                                   " 41 - substr(resource_id, 5)::int"), 40);
+
+    /* sovctl follows the same pages. */
+    SOVCTL_OK(&r, "operation", "list", "--page-size", "7", "-o", "json");
+    ck_assert_int_eq(items(&r), 80);
+    {
+        const json_t *item;
+        size_t i;
+        json_array_foreach(json_object_get(r.json, "items"), i, item) {
+            char *joined = NULL;
+            ck_assert(asprintf(&joined, "%s%s%s", sovctl_got ? sovctl_got : "",
+                               sovctl_got ? "," : "", tl_str(item, "id")) > 0);
+            free(sovctl_got);
+            sovctl_got = joined;
+        }
+    }
+    ck_assert_str_eq(sovctl_got, want);
+    run_free(&r);
+
+    /* A cursor that names no operation is a 400, not an empty page. */
+    {
+        tl_resp resp;
+        tl_call(&sovd, "GET", "/v1/operations?after=00000000-0000-4000-8000-000000000000", op,
+                NULL, &resp);
+        tl_assert_problem(&resp, 400, "/problems/invalid-request");
+        assert_has(resp.body, "\"after\"");
+        tl_resp_free(&resp);
+    }
+    free(got);
+    free(sovctl_got);
+    free(want);
+    free(tenant);
 }
 END_TEST
 
@@ -796,6 +897,24 @@ START_TEST(instance_create_and_delete_with_wait)
     assert_has(r.err, "instance.create");
     run_free(&r);
 
+    /* -o wide names the image, the flavor and the tenant; their ids stay in -o json. */
+    {
+        char *ids = tl_db_value(db, "SELECT image_id || ' ' || flavor_id || ' ' || tenant_id"
+                                    " FROM instances WHERE name = 'web-1'");
+        char *tenant = tl_db_value(db, "SELECT t.name FROM tenants t JOIN instances i"
+                                       " ON i.tenant_id = t.id WHERE i.name = 'web-1'");
+        SOVCTL_OK(&r, "instance", "list", "-o", "wide");
+        assert_has(r.out, " base ");
+        assert_has(r.out, " small ");
+        assert_has(r.out, tenant);
+        for (char *save = NULL, *id = strtok_r(ids, " ", &save); id;
+             id = strtok_r(NULL, " ", &save))
+            ck_assert_msg(!strstr(r.out, id), "%s in:\n%s", id, r.out);
+        run_free(&r);
+        free(ids);
+        free(tenant);
+    }
+
     SOVCTL_OK(&r, "instance", "stop", "web-1", "--wait");
     assert_has(r.out, "stopped");
     run_free(&r);
@@ -1038,6 +1157,181 @@ START_TEST(retries_503_on_safe_requests_with_one_idempotency_key)
 }
 END_TEST
 
+/* ---- private keys are never sent ---- */
+
+/* Write the private key of the given form to dir/name: made by ssh-keygen and openssl where
+ * they make that form, else its text (sovctl looks at the text only). */
+static void
+private_key(const char *dir, const char *name, const char *make)
+{
+    ck_assert_msg(tl_sh("cd '%s' && %s", dir, make) == 0, "could not make %s: %s", name, make);
+}
+
+/* Each option that reads a file refuses one holding any form of private key, before any
+ * request: the fake API counts none, not even a name lookup. A public key is sent. */
+START_TEST(a_private_key_is_never_sent)
+{
+    static const struct {
+        const char *name, *make, *kind;
+    } keys[] = {
+        /* ssh-keygen where openssh-client is installed (not a package sovereign needs). */
+        { "id_ed25519", "{ command -v ssh-keygen >/dev/null &&"
+                        " ssh-keygen -q -t ed25519 -N '' -C t -f id_ed25519; } ||"
+                        " { printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXkt"
+                        "djEAAAAABG5vbmUAAAAEbm9uZQ==\\n-----END OPENSSH PRIVATE KEY-----\\n'"
+                        " > id_ed25519 && echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKw2jF1d"
+                        "D0vP7j6f0q7mXn9tP3c3vQ t' > id_ed25519.pub; }", "OpenSSH" },
+        { "rsa.pem", "openssl genrsa -traditional -out rsa.pem 2048 2>/dev/null", "PEM" },
+        { "ec.pem", "openssl ecparam -name prime256v1 -genkey -noout -out ec.pem", "PEM" },
+        { "dsa.pem", "printf -- '-----BEGIN DSA PRIVATE KEY-----\\nMIIBuwIBAAKBgQ==\\n"
+                     "-----END DSA PRIVATE KEY-----\\n' > dsa.pem", "PEM" },
+        { "p8.pem", "openssl genpkey -algorithm ed25519 -out p8.pem", "PKCS#8" },
+        { "p8e.pem", "openssl genpkey -algorithm ed25519 -aes256 -pass pass:x -out p8e.pem",
+          "PKCS#8" },
+        { "key.ppk", "printf 'PuTTY-User-Key-File-3: ssh-ed25519\\nEncryption: none\\n"
+                     "Comment: t\\nPublic-Lines: 2\\n' > key.ppk", "PuTTY" },
+        /* A certificate before the key, as a combined PEM file has it. */
+        { "both.pem", "printf -- '-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE"
+                      "-----\\n' > both.pem && cat p8.pem >> both.pem", "PKCS#8" },
+    };
+    char ep[128], dir[700], path[800], pub[800], msg[900];
+    run r;
+
+    fake_start(ep, sizeof(ep));
+    snprintf(dir, sizeof(dir), "%s/keys", tmp);
+    ck_assert(mkdir(dir, 0700) == 0);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        private_key(dir, keys[i].name, keys[i].make);
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, keys[i].name);
+        fake_expect(0);
+        FAKE(&r, "instance", "create", "--name", "a", "--flavor", "small", "--image", "base",
+             "--ssh-key", path);
+        ck_assert_msg(r.status == 2, "%s: exit %d: %s", keys[i].name, r.status, r.err);
+        snprintf(msg, sizeof(msg), "--ssh-key: %s holds a", path);
+        assert_has(r.err, msg);
+        assert_has(r.err, keys[i].kind);
+        assert_has(r.err, "sovctl never sends a private key");
+        snprintf(msg, sizeof(msg), "give the public key, --ssh-key %s.pub", path);
+        assert_has(r.err, msg);
+        ck_assert_msg(fake_requests == 0, "%s: %d requests", keys[i].name, fake_requests);
+        run_free(&r);
+
+        fake_expect(0);
+        FAKE(&r, "instance", "create", "--name", "a", "--flavor", "small", "--image", "base",
+             "--user-data", path);
+        ck_assert_int_eq(r.status, 2);
+        assert_has(r.err, "--user-data: ");
+        assert_has(r.err, "sovctl never sends a private key");
+        ck_assert_int_eq(fake_requests, 0);
+        run_free(&r);
+
+        fake_expect(0);
+        FAKE(&r, "image", "create", "--name", "x", "--region", REGION, "--format", "raw",
+             "--file", path, "--tenant", "acme");
+        ck_assert_int_eq(r.status, 2);
+        assert_has(r.err, "--file: ");
+        ck_assert_int_eq(fake_requests, 0);
+        run_free(&r);
+
+        fake_expect(0);
+        FAKE(&r, "image", "upload", "base", path);
+        ck_assert_int_eq(r.status, 2);
+        assert_has(r.err, "upload: ");
+        ck_assert_int_eq(fake_requests, 0);
+        run_free(&r);
+
+        /* The token: from a file, from stdin, from the environment. */
+        fake_expect(0);
+        SOVCTL(&r, "login", "--endpoint", ep + strlen("SOVCTL_ENDPOINT="), "--token-file",
+               path);
+        ck_assert_int_eq(r.status, 2);
+        assert_has(r.err, "--token-file: ");
+        ck_assert_int_eq(fake_requests, 0);
+        run_free(&r);
+    }
+
+    snprintf(path, sizeof(path), "%s/id_ed25519", dir);
+    {
+        char *text = tl_read_file(path);
+        char *env[] = { ep, NULL, NULL };
+        char token_env[200];
+        ck_assert(text);
+        fake_expect(0);
+        sovctl_v(&r, text, NULL, (const char *const[]) { "login", "--endpoint",
+                                                          ep + strlen("SOVCTL_ENDPOINT="),
+                                                          "--token", "-", NULL });
+        ck_assert_int_eq(r.status, 2);
+        assert_has(r.err, "--token: standard input holds an OpenSSH private key");
+        ck_assert_int_eq(fake_requests, 0);
+        run_free(&r);
+        snprintf(token_env, sizeof(token_env), "SOVCTL_TOKEN=%.*s", (int) strcspn(text, "\n"),
+                 text);
+        env[1] = token_env;
+        fake_expect(0);
+        sovctl_v(&r, NULL, (const char *const *) env,
+                 (const char *const[]) { "region", "list", NULL });
+        ck_assert_int_eq(r.status, 2);
+        assert_has(r.err, "the token (SOVCTL_TOKEN) is a private key");
+        ck_assert_int_eq(fake_requests, 0);
+        run_free(&r);
+        free(text);
+    }
+
+    /* A .pub file named for the private key: said so, with how to get the public key. */
+    snprintf(pub, sizeof(pub), "%s/wrong.pub", dir);
+    ck_assert_int_eq(tl_sh("cp '%s' '%s'", path, pub), 0);
+    fake_expect(0);
+    FAKE(&r, "instance", "create", "--name", "a", "--flavor", "small", "--image", "base",
+         "--ssh-key", pub);
+    ck_assert_int_eq(r.status, 2);
+    snprintf(msg, sizeof(msg), "ssh-keygen -y -f %s", pub);
+    assert_has(r.err, msg);
+    ck_assert_int_eq(fake_requests, 0);
+    run_free(&r);
+
+    /* The public key goes out as it is (the fake API answers the lookups: no such image). */
+    snprintf(pub, sizeof(pub), "%s/id_ed25519.pub", dir);
+    fake_expect(0);
+    FAKE(&r, "instance", "create", "--name", "a", "--flavor", "small", "--image", "base",
+         "--ssh-key", pub);
+    ck_assert_msg(r.status != 2, "%s", r.err);
+    ck_assert_int_gt(fake_requests, 0);
+    run_free(&r);
+    MHD_stop_daemon(fake);
+}
+END_TEST
+
+/* The server refuses a private key in ssh_keys too, with a 400 that says what it is. */
+START_TEST(sovd_refuses_a_private_key_in_ssh_keys)
+{
+    static const char *const keys[] = {
+        "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAA\\n"
+        "-----END OPENSSH PRIVATE KEY-----",
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "-----BEGIN PRIVATE KEY-----",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----",
+        "PuTTY-User-Key-File-3: ssh-ed25519",
+    };
+    char body[600];
+    tl_resp r;
+
+    start();
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        snprintf(body, sizeof(body), "{\"name\":\"a\",\"flavor\":\"small\",\"image\":\"base\","
+                 "\"ssh_keys\":[\"%s\"]}", keys[i]);
+        tl_call(&sovd, "POST", "/v1/instances", op, body, &r);
+        tl_assert_problem(&r, 400, "/problems/invalid-request");
+        assert_has(r.body, "\"ssh_keys\"");
+        assert_has(r.body, "holds a private key: send only the public key");
+        tl_resp_free(&r);
+    }
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM instances"), 0);
+}
+END_TEST
+
 /* ---- TLS ---- */
 
 START_TEST(tls_is_verified_unless_insecure)
@@ -1097,12 +1391,15 @@ suite(void)
     tcase_add_test(tc, token_create_shows_the_secret_once);
     tcase_add_test(tc, tables_are_aligned_text_without_colour);
     tcase_add_test(tc, lists_follow_pages_and_stop_at_the_limit);
+    tcase_add_test(tc, operations_list_newest_first_across_pages);
     tcase_add_test(tc, api_errors_show_title_detail_and_fields_and_exit_1);
     tcase_add_test(tc, usage_errors_exit_2_with_a_hint);
     tcase_add_test(tc, an_unreachable_endpoint_exits_3);
     tcase_add_test(tc, insecure_warns);
     tcase_add_test(tc, retries_503_on_safe_requests_with_one_idempotency_key);
     tcase_add_test(tc, tls_is_verified_unless_insecure);
+    tcase_add_test(tc, a_private_key_is_never_sent);
+    tcase_add_test(tc, sovd_refuses_a_private_key_in_ssh_keys);
     tcase_add_test(tc, creates_carry_an_idempotency_key);
     tcase_add_test(tc, help_and_bash_completion);
     tcase_add_test(tc, quota_audit_policy_and_placement);
