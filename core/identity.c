@@ -600,15 +600,28 @@ token_create_tx(sov_dbconn *c, void *arg, sov_error *err)
 }
 
 int
-sov_token_create(sov_ctx *ctx, const char *name, const char *expires_at, const char *user_id,
-                 sov_token *ret, char *secret, sov_error *err)
+sov_token_create(sov_ctx *ctx, const char *name, const char *expires_at, bool never_expires,
+                 const char *user_id, sov_token *ret, char *secret, sov_error *err)
 {
     token_args a = { ctx, name, expires_at, user_id, ret, secret };
+    unsigned days = ctx->cfg && ctx->cfg->token_default_ttl_days ? ctx->cfg->token_default_ttl_days
+                                                                 : 90;
+    char deflt[32];
     time_t t;
 
     if (sov_check_text("name", name, false, err) < 0)
         return -1;
-    /* "" is no time at all, not "never": only null or absence mean a token that lasts. */
+    /* A token that lasts for ever is a leak that lasts for ever: only where the operator
+     * allows it, and only when asked for by name ("expires_at": null). */
+    if (never_expires && !expires_at && !(ctx->cfg && ctx->cfg->token_allow_no_expiry))
+        return sov_error_invalid(err, "expires_at",
+                                 "a token that never expires is not allowed here: give "
+                                 "expires_at, or leave it out for %u days", days);
+    if (!expires_at && !never_expires) {
+        sov_rfc3339_format(time(NULL) + (time_t) days * 86400, deflt);
+        a.expires_at = deflt;
+    }
+    /* "" is no time at all, not "never": only null means a token that lasts. */
     if (expires_at) {
         if (sov_rfc3339_parse(expires_at, &t) < 0)
             return sov_error_invalid(err, "expires_at", "expires_at must be an RFC 3339 time "
@@ -763,6 +776,10 @@ bootstrap_tx(sov_dbconn *c, void *arg, sov_error *err)
     OPENSSL_cleanse(raw, sizeof(raw));
     sov_sha256_hex(secret, strlen(secret), sum);
     snprintf(hint, sizeof(hint), "%.12s", secret);
+    /* The bootstrap token never expires, whatever token_default_ttl_days says: it is the
+     * way back in (0600 in the state folder, written once, never shown over HTTP), and one
+     * that lapsed silently would lock the operator out of its own cloud with nothing left
+     * to make a new one. Operators make expiring tokens of their own and may revoke it. */
     if (repo_token_insert(c, t.id, u.id, "bootstrap", sum, hint, NULL, NULL, &tok, err) < 0 ||
         sov_audit_append(c, a->ctx, t.id, "tenant", t.id, 201, err) < 0)
         return -1;
