@@ -222,14 +222,18 @@ tenant_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     tenant_args *a = arg;
     sov_tenant t;
-    char holds[512];
+    char holds[512], what[160];
 
     /* The row lock keeps resources from arriving while we look. */
     if (repo_tenant_get(c, a->id, true, &t, err) < 0)
         return -1;
     if (t.is_operator)
         return sov_error_set(err, SOV_E_CONFLICT, "the operator tenant cannot be deleted");
-    if (repo_tenant_holdings(c, a->id, holds, sizeof(holds), err) < 0)
+    /* Its users, tokens, workspaces, quotas and policy go with it; its residency records and
+     * audit entries stay, for they are the record. */
+    snprintf(what, sizeof(what), "tenant '%s'", t.name);
+    if (repo_tenant_blockers(c, a->id, NULL, what, err) < 0 ||
+        repo_tenant_holdings(c, a->id, holds, sizeof(holds), err) < 0)
         return -1;
     if (holds[0])
         return sov_error_set(err, SOV_E_CONFLICT,
@@ -237,6 +241,25 @@ tenant_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (repo_tenant_delete(c, a->id, err) < 0 || sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->id, "tenant", a->id, 204, err);
+}
+
+int
+sov_tenant_resolve(sov_ctx *ctx, const char *id_or_name, char *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    char id[SOV_UUID_LEN + 1];
+
+    if (sov_uuid_valid(id_or_name)) {
+        snprintf(ret, SOV_UUID_LEN + 1, "%s", id_or_name);
+        return 0;
+    }
+    if (sov_db_acquire(ctx->db, &c, err) < 0 || repo_tenant_id_by_name(c, id_or_name, id, err) < 0)
+        return -1;
+    /* Another tenant's name does not exist for this caller either. */
+    if (!sov_ctx_sees_tenant(ctx, id))
+        return not_found_tenant(id_or_name, err);
+    snprintf(ret, SOV_UUID_LEN + 1, "%s", id);
+    return 0;
 }
 
 int
@@ -345,8 +368,11 @@ static int
 ws_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     ws_args *a = arg;
+    char what[160];
 
-    if (repo_workspace_delete(c, a->tenant_id, a->name, err) < 0 ||
+    snprintf(what, sizeof(what), "workspace '%s'", a->name);
+    if (repo_tenant_blockers(c, a->tenant_id, a->name, what, err) < 0 ||
+        repo_workspace_delete(c, a->tenant_id, a->name, err) < 0 ||
         sov_quota_release(c, a->tenant_id, SOV_QUOTA_WORKSPACES, 1, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->tenant_id, "workspace", a->name, 204, err);

@@ -80,6 +80,11 @@ int sov_tenant_list(sov_ctx *ctx, const char *after, unsigned limit, sov_tenant_
 int sov_tenant_update(sov_ctx *ctx, const char *id, const char *name,
                       const char *display_name, sov_tenant *ret, sov_error *err);
 int sov_tenant_delete(sov_ctx *ctx, const char *id, sov_error *err);
+/* The id of the tenant named id_or_name (an id is returned as it is): tenant routes take
+ * either. Another tenant's name is SOV_E_NOT_FOUND for a caller that cannot see it.
+ * ret: SOV_UUID_LEN + 1 bytes. */
+int sov_tenant_resolve(sov_ctx *ctx, const char *id_or_name, char *ret,
+                       sov_error *err);
 
 /* Workspaces: named uniquely in their tenant, counted by the workspaces quota. The default
  * workspace cannot be deleted. */

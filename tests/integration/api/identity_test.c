@@ -542,6 +542,60 @@ START_TEST(tenant_holding_resources_cannot_be_deleted)
 }
 END_TEST
 
+/* A live image in a workspace keeps it (and its tenant), named in blocked_by; a deleted one
+ * does not, and stays as a row. Deleting the tenant takes its users and tokens along. */
+START_TEST(workspace_and_tenant_are_kept_only_by_live_resources)
+{
+    tl_tenant t;
+    char path[192], sql[512], *image;
+    json_t *b;
+    tl_resp r;
+
+    start();
+    tl_tenant_make(&sovd, op, "keeper", &t);
+    snprintf(path, sizeof(path), "/v1/tenants/%s/workspaces", t.id);
+    json_decref(tl_call_ok(&sovd, "POST", path, t.token[TL_ADMIN], "{\"name\":\"ws\"}", 201));
+    free(tl_db_exec(db, "INSERT INTO regions (code, name, country, jurisdiction, datacenter)"
+                        " VALUES ('fr-keep-1', 'Keep', 'FR', 'EU', 'dc')"));
+    snprintf(sql, sizeof(sql), "INSERT INTO images (tenant_id, workspace, name, region, format,"
+             " state) VALUES ('%s', 'ws', 'disk', 'fr-keep-1', 'raw', 'active') RETURNING id",
+             t.id);
+    image = tl_db_exec(db, sql);
+
+    snprintf(path, sizeof(path), "/v1/tenants/%s/workspaces/ws", t.id);
+    tl_call(&sovd, "DELETE", path, t.token[TL_ADMIN], NULL, &r);
+    tl_assert_problem(&r, 409, "/problems/conflict");
+    b = json_array_get(json_object_get(r.json, "blocked_by"), 0);
+    ck_assert_msg(b && strcmp(str_at(b, "kind"), "image") == 0 &&
+                      strcmp(str_at(b, "name"), "disk") == 0 &&
+                      strcmp(str_at(b, "id"), image) == 0,
+                  "blocked_by does not name the image: %s", r.body);
+    ck_assert_msg(strstr(str_at(r.json, "detail"), "image 'disk'"), "%s", r.body);
+    tl_resp_free(&r);
+    snprintf(sql, sizeof(sql), "/v1/tenants/%s", t.id);
+    tl_call(&sovd, "DELETE", sql, op, NULL, &r);
+    tl_assert_problem(&r, 409, "/problems/conflict");
+    ck_assert_msg(json_array_size(json_object_get(r.json, "blocked_by")) == 1, "%s", r.body);
+    tl_resp_free(&r);
+
+    snprintf(sql, sizeof(sql), "UPDATE images SET state = 'deleted' WHERE id = '%s'", image);
+    free(tl_db_exec(db, sql));
+    ck_assert_int_eq(status_of("DELETE", path, t.token[TL_ADMIN], NULL), 204);
+    snprintf(sql, sizeof(sql), "/v1/tenants/%s", t.id);
+    ck_assert_int_eq(status_of("DELETE", sql, op, NULL), 204);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM images WHERE id = '%s' AND"
+             " tenant_id IS NULL AND workspace IS NULL", image);
+    ck_assert_int_eq(db_count(sql), 1);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM users WHERE tenant_id = '%s'", t.id);
+    ck_assert_int_eq(db_count(sql), 0);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM tokens WHERE tenant_id = '%s'", t.id);
+    ck_assert_int_eq(db_count(sql), 0);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_log WHERE tenant_id = '%s'", t.id);
+    ck_assert_int_gt(db_count(sql), 0);
+    free(image);
+}
+END_TEST
+
 /* ---- workspaces ---- */
 
 START_TEST(workspace_is_created_read_listed_updated_and_deleted)
@@ -1320,6 +1374,7 @@ main(void)
     tcase_add_test(workspaces, workspace_is_created_read_listed_updated_and_deleted);
     tcase_add_test(workspaces, default_workspace_cannot_be_deleted);
     tcase_add_test(workspaces, workspace_name_is_unique_per_tenant_only);
+    tcase_add_test(workspaces, workspace_and_tenant_are_kept_only_by_live_resources);
 
     tcase_add_test(users, user_is_created_with_each_role);
     tcase_add_test(users, user_email_is_unique_per_tenant);
