@@ -581,6 +581,13 @@ START_TEST(workspace_and_tenant_are_kept_only_by_live_resources)
     snprintf(sql, sizeof(sql), "UPDATE images SET state = 'deleted' WHERE id = '%s'", image);
     free(tl_db_exec(db, sql));
     ck_assert_int_eq(status_of("DELETE", path, t.token[TL_ADMIN], NULL), 204);
+    /* The deleted image is still its tenant's history, in no workspace now. */
+    snprintf(sql, sizeof(sql), "/v1/images/%s", image);
+    json_t *j = tl_call_ok(&sovd, "GET", sql, t.token[TL_ADMIN], NULL, 200);
+    ck_assert_str_eq(str_at(j, "state"), "deleted");
+    ck_assert_str_eq(str_at(j, "tenant_id"), t.id);
+    ck_assert(json_is_null(json_object_get(j, "workspace")));
+    json_decref(j);
     snprintf(sql, sizeof(sql), "/v1/tenants/%s", t.id);
     ck_assert_int_eq(status_of("DELETE", sql, op, NULL), 204);
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM images WHERE id = '%s' AND"
