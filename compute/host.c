@@ -157,6 +157,9 @@ sov_host_create(sov_ctx *ctx, const sov_host_create_args *a, sov_host *ret, sov_
         check_ratio("cpu_allocation_ratio", a->cpu_allocation_ratio, err) < 0 ||
         check_ratio("ram_allocation_ratio", a->ram_allocation_ratio, err) < 0)
         return -1;
+    /* Host routes take a name for the id: a name that reads as an id would name two. */
+    if (sov_uuid_valid(a->name))
+        return sov_error_invalid(err, "name", "a host name cannot be a UUID");
     ratio_text(a->cpu_allocation_ratio > 0 ? a->cpu_allocation_ratio : DEFAULT_CPU_RATIO,
                x.cpu_ratio, sizeof(x.cpu_ratio));
     ratio_text(a->ram_allocation_ratio > 0 ? a->ram_allocation_ratio : DEFAULT_RAM_RATIO,

@@ -191,6 +191,9 @@ sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_crea
     if (sov_check_slug("name", a->name, err) < 0 ||
         sov_check_slug("workspace", ret->workspace, err) < 0)
         return -1;
+    /* Instance routes take a name for the id: a name that reads as an id would name two. */
+    if (sov_uuid_valid(a->name))
+        return sov_error_invalid(err, "name", "an instance name cannot be a UUID");
     if (!a->flavor || !*a->flavor)
         return sov_error_invalid(err, "flavor", "flavor is required");
     if (!a->image || !*a->image)

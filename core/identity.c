@@ -168,6 +168,9 @@ sov_tenant_create(sov_ctx *ctx, const char *name, const char *display_name, sov_
     if (sov_check_slug("name", name, err) < 0 ||
         sov_check_text("display_name", a.display_name, true, err) < 0)
         return -1;
+    /* Tenant routes take a name for the id: a name that reads as an id would name two. */
+    if (sov_uuid_valid(name))
+        return sov_error_invalid(err, "name", "a tenant name cannot be a UUID");
     return sov_ctx_tx(ctx, tenant_create_tx, &a, err);
 }
 
@@ -214,6 +217,8 @@ sov_tenant_update(sov_ctx *ctx, const char *id, const char *name, const char *di
     if ((name && sov_check_slug("name", name, err) < 0) ||
         (display_name && sov_check_text("display_name", display_name, true, err) < 0))
         return -1;
+    if (name && sov_uuid_valid(name))
+        return sov_error_invalid(err, "name", "a tenant name cannot be a UUID");
     return sov_ctx_tx(ctx, tenant_update_tx, &a, err);
 }
 

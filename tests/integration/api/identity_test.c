@@ -453,6 +453,7 @@ START_TEST(tenant_bad_input_is_400_naming_the_field_and_writes_nothing)
         { "{\"name\":\"with space\"}", "name" },
         { "{\"name\":\"-leading-dash\"}", "name" },
         { "{\"name\":\"trailing-dash-\"}", "name" },
+        { "{\"name\":\"0bd77627-3883-42bb-8c6f-e3a2e3f22d7d\"}", "name" },
         { "{\"name\":\"x'; DROP TABLE tenants; --\"}", "name" },
         { "{\"name\":\"robert'); DELETE FROM users; --\"}", "name" },
         { "{\"name\":\"ok\",\"colour\":\"red\"}", "colour" },

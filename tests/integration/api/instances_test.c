@@ -587,6 +587,8 @@ START_TEST(bad_input_is_400_naming_the_field_and_creates_nothing)
         { "{\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\"}", "name" },
         { "{\"name\":\"Not A Slug\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\"}",
           "name" },
+        { "{\"name\":\"0bd77627-3883-42bb-8c6f-e3a2e3f22d7d\",\"flavor\":\"" FLAVOR "\","
+          "\"image\":\"" IMAGE "\"}", "name" },
         { "{\"name\":7,\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\"}", "name" },
         { "{\"name\":\"a\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\",\"size\":1}",
           "size" },
