@@ -1,4 +1,4 @@
--- 0013_deletable.sql: what was deleted no longer keeps anything from being deleted. Instances
+-- 0011_deletable.sql: what was deleted no longer keeps anything from being deleted. Instances
 -- and images stay as rows in state 'deleted' (history: their ids are in residency records,
 -- audit entries and operations), and their foreign keys used to pin the tenant, workspace,
 -- flavor, region and hosts they once used for ever. Services now refuse a deletion only for
