@@ -5,6 +5,7 @@
 
 #include "internal.h"
 #include "sov/audit.h"
+#include "sov/compute.h"
 #include "sov/log.h"
 
 static const char *
@@ -41,6 +42,99 @@ deny(sov_request *req, sov_errcode code, const char *msg)
     return -1;
 }
 
+/* Name or id: a path parameter that names a resource with a name takes either, on every
+ * method of every route under these paths. The resource's own service turns a name into the
+ * id (scoped as its names are unique), before scoping and roles, so handlers, scoping and
+ * the audit all see ids. A name that resolves to nothing is left as it is: the handler then
+ * answers 404 naming it, as for an unknown id. */
+typedef int (*resolve_fn)(sov_request *req, const char *name, char *ret, sov_error *err);
+
+static int
+resolve_tenant(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_tenant_resolve(&req->ctx, name, ret, err);
+}
+
+static int
+resolve_host(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_host_resolve(&req->ctx, name, ret, err);
+}
+
+static int
+resolve_flavor(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_flavor_resolve(&req->ctx, name, ret, err);
+}
+
+static int
+resolve_image(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_image_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                             sov_request_query(req, "workspace"), name, ret, err);
+}
+
+static int
+resolve_instance(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_instance_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                                sov_request_query(req, "workspace"), name, ret, err);
+}
+
+static const struct {
+    const char *collection;     /* the path segment before the parameter */
+    resolve_fn fn;
+} named[] = {
+    { "tenants", resolve_tenant },   { "hosts", resolve_host },
+    { "flavors", resolve_flavor },   { "images", resolve_image },
+    { "instances", resolve_instance },
+};
+
+/* The resolver for parameter `param` of pattern ("/v1/hosts/{id}": "hosts"), or NULL. */
+static resolve_fn
+resolver_of(const char *pattern, const char *param, size_t len)
+{
+    char want[72];
+    const char *p, *seg;
+
+    if (len + 3 > sizeof(want))
+        return NULL;
+    snprintf(want, sizeof(want), "/{%.*s}", (int) len, param);
+    p = strstr(pattern, want);
+    if (!p || p == pattern)
+        return NULL;
+    for (seg = p - 1; seg > pattern && *seg != '/'; seg--)
+        ;
+    seg++;
+    for (size_t i = 0; i < SOV_N_ELEMENTS(named); i++)
+        if (strlen(named[i].collection) == (size_t) (p - seg) &&
+            strncmp(seg, named[i].collection, (size_t) (p - seg)) == 0)
+            return named[i].fn;
+    return NULL;
+}
+
+static int
+resolve_names(sov_request *req)
+{
+    const sov_route_match *m = sov_request_match(req);
+
+    for (size_t i = 0; i < m->nparams; i++) {
+        resolve_fn fn = resolver_of(req->route->pattern, m->names[i], m->name_lens[i]);
+        char id[SOV_UUID_LEN + 1];
+        sov_error err = SOV_ERROR_INIT;
+
+        if (!fn || !m->values[i] || sov_uuid_valid(m->values[i]))
+            continue;
+        if (fn(req, m->values[i], id, &err) == 0) {
+            sov_request_set_param(req, i, id);
+        } else if (err.code != SOV_E_NOT_FOUND && err.code != SOV_E_INVALID) {
+            sov_api_reply_problem(req, &err);      /* PostgreSQL away: 503 */
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int
 sov_api_authorize(sov_request *req)
 {
@@ -63,6 +157,8 @@ sov_api_authorize(sov_request *req)
         return -1;
     }
     req->ctx.who = &req->who;
+    if (resolve_names(req) < 0)
+        return -1;
 
     /* Another tenant's resources do not exist for the caller: 404 before any role talk. */
     tenant = scope_tenant(req);

@@ -22,8 +22,9 @@ image_json(const sov_image *m)
     json_t *j = json_object();
 
     json_object_set_new(j, "id", json_string(m->id));
-    json_object_set_new(j, "tenant_id", json_string(m->tenant_id));
-    json_object_set_new(j, "workspace", json_string(m->workspace));
+    /* A deleted image outlives its workspace and tenant: then null. */
+    json_object_set_new(j, "tenant_id", str_or_null(m->tenant_id));
+    json_object_set_new(j, "workspace", str_or_null(m->workspace));
     json_object_set_new(j, "name", json_string(m->name));
     json_object_set_new(j, "region", json_string(m->region));
     char source[sizeof(m->source_url) + 8];

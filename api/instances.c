@@ -45,6 +45,10 @@ instance_json(const sov_instance *x)
                                                    x->host_name)
                                        : json_null());
     json_object_set_new(j, "anti_affinity_group", str_or_null(x->anti_affinity_group));
+    /* A deleted instance outlives its flavor, workspace and tenant: then null. */
+    json_object_set_new(j, "flavor_id", str_or_null(x->flavor_id));
+    json_object_set_new(j, "workspace", str_or_null(x->workspace));
+    json_object_set_new(j, "tenant_id", str_or_null(x->tenant_id));
     json_object_set_new(j, "placement",
                         x->placement.strategy[0]
                             ? json_pack("{s:s, s:s, s:s, s:i, s:o, s:s}", "host",

@@ -12,6 +12,11 @@ int sov_api_authorize(sov_request *req);
  * nothing) still gets its audit entry, with the status it was answered. */
 void sov_api_audit_after(sov_request *req);
 
+/* The path parameters matched, and a way to put the id of a resource named by name in place
+ * of parameter i (access.c resolves names). */
+const sov_route_match *sov_request_match(sov_request *req);
+int sov_request_set_param(sov_request *req, size_t i, const char *id);
+
 /* The status the request has been answered with so far (0: none yet). */
 unsigned sov_request_status(sov_request *req);
 

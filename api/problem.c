@@ -121,6 +121,15 @@ sov_api_reply_problem_with(sov_request *req, const sov_error *err, json_t *membe
                                                "used", (json_int_t) err->quota.used,
                                                "requested",
                                                (json_int_t) err->quota.requested));
+    if (body && err->code == SOV_E_CONFLICT && err->n_blocked > 0) {
+        json_t *arr = json_array();
+        for (unsigned i = 0; i < err->n_blocked && i < SOV_ERROR_MAX_BLOCKERS; i++)
+            json_array_append_new(arr, json_pack("{s:o, s:o, s:o}", "kind",
+                                                 text(err->blocked_by[i].kind), "id",
+                                                 text(err->blocked_by[i].id), "name",
+                                                 text(err->blocked_by[i].name)));
+        json_object_set_new(body, "blocked_by", arr);
+    }
     /* Extension members never replace the standard ones. */
     if (body && extra && p->status < 500)
         json_object_update_missing(body, extra);

@@ -136,7 +136,8 @@ const sov_route sov_api_routes[] = {
 
     { "GET", "/v1/audit", sov_handle_audit_list, 0, OP | ADM | AUD, "audit.list",
       "limit after since until user_id tenant_id action resource_type resource_id" },
-    { "GET", "/v1/audit/verify", sov_handle_audit_verify, 0, OP | AUD, "audit.verify", NULL },
+    { "GET", "/v1/audit/verify", sov_handle_audit_verify, 0, OP | ADM | AUD, "audit.verify",
+      NULL },
 };
 
 const size_t sov_api_routes_count = SOV_N_ELEMENTS(sov_api_routes);

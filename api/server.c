@@ -69,6 +69,7 @@ struct sov_request_internal {
     size_t slot;
     char *path_copy;
     sov_route_match match;
+    char resolved[SOV_MAX_PATH_PARAMS][SOV_UUID_LEN + 1];  /* ids of names in the path */
     char allow[96];
     /* K_EARLY: a problem found before the handler could run */
     unsigned early_status;
@@ -136,6 +137,24 @@ sov_request_param(sov_request *req, const char *name)
         if (m->name_lens[i] == len && memcmp(m->names[i], name, len) == 0)
             return m->values[i];
     return NULL;
+}
+
+int
+sov_request_set_param(sov_request *req, size_t i, const char *id)
+{
+    sov_route_match *m = &req->in->match;
+
+    if (i >= m->nparams || i >= SOV_MAX_PATH_PARAMS)
+        return -1;
+    snprintf(req->in->resolved[i], sizeof(req->in->resolved[i]), "%s", id);
+    m->values[i] = req->in->resolved[i];
+    return 0;
+}
+
+const sov_route_match *
+sov_request_match(sov_request *req)
+{
+    return &req->in->match;
 }
 
 /* The position of name in a route's space-separated query list, or -1. */

@@ -54,8 +54,9 @@ sov_handle_token_create(sov_request *req)
 
     if (sov_api_check_body(req, fields, 3, &err) < 0 ||
         sov_token_create(&req->ctx, sov_api_body_str(req, "name"),
-                         sov_api_body_str(req, "expires_at"), sov_api_body_str(req, "user_id"),
-                         &t, secret, &err) < 0)
+                         sov_api_body_str(req, "expires_at"),
+                         json_is_null(json_object_get(req->body, "expires_at")),
+                         sov_api_body_str(req, "user_id"), &t, secret, &err) < 0)
         return sov_api_reply_problem(req, &err);
     json_t *body = token_json(&t);
     json_object_set_new(body, "secret", json_string(secret));

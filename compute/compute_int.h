@@ -48,6 +48,9 @@ typedef struct repo_instance_host {
 int repo_instance_insert(sov_dbconn *c, const sov_instance *i, const char *user_data,
                          const char *ssh_keys_literal, sov_error *err);
 /* tenant_id NULL: any tenant (workers). lock: FOR UPDATE. */
+/* The id (SOV_UUID_LEN + 1 bytes) of the live instance called name in a tenant's workspace. */
+int repo_instance_id_by_name(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                             const char *name, char *ret, sov_error *err);
 int repo_instance_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
                       sov_instance *ret, sov_error *err);
 /* user_data and SSH keys ('\n'-joined) of an instance, for its seed (malloc'd). */

@@ -56,6 +56,17 @@ sov_flavor_get(sov_ctx *ctx, const char *id_or_name, sov_flavor *ret, sov_error 
 }
 
 int
+sov_flavor_resolve(sov_ctx *ctx, const char *id_or_name, char *ret, sov_error *err)
+{
+    sov_flavor f;
+
+    if (sov_flavor_get(ctx, id_or_name, &f, err) < 0)
+        return -1;
+    snprintf(ret, SOV_UUID_LEN + 1, "%s", f.id);
+    return 0;
+}
+
+int
 sov_flavor_list(sov_ctx *ctx, const char *after, unsigned limit, sov_flavor_page *ret,
                 sov_error *err)
 {

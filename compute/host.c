@@ -158,6 +158,9 @@ sov_host_create(sov_ctx *ctx, const sov_host_create_args *a, sov_host *ret, sov_
         check_ratio("cpu_allocation_ratio", a->cpu_allocation_ratio, err) < 0 ||
         check_ratio("ram_allocation_ratio", a->ram_allocation_ratio, err) < 0)
         return -1;
+    /* Host routes take a name for the id: a name that reads as an id would name two. */
+    if (sov_uuid_valid(a->name))
+        return sov_error_invalid(err, "name", "a host name cannot be a UUID");
     ratio_text(a->cpu_allocation_ratio > 0 ? a->cpu_allocation_ratio : DEFAULT_CPU_RATIO,
                x.cpu_ratio, sizeof(x.cpu_ratio));
     ratio_text(a->ram_allocation_ratio > 0 ? a->ram_allocation_ratio : DEFAULT_RAM_RATIO,
@@ -404,6 +407,20 @@ sov_host_get(sov_ctx *ctx, const char *id, sov_host *ret, sov_error *err)
     return repo_host_get(c, id, false, ret, err);
 }
 
+int
+sov_host_resolve(sov_ctx *ctx, const char *id_or_name, char *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    if (sov_uuid_valid(id_or_name)) {
+        snprintf(ret, SOV_UUID_LEN + 1, "%s", id_or_name);
+        return 0;
+    }
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return repo_host_id_by_name(c, id_or_name, ret, err);
+}
+
 static bool
 state_known(const char *s)
 {
@@ -493,9 +510,14 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
     change_args *x = arg;
     sov_host h;
     long n = 0;
+    char what[128];
 
     /* The row lock keeps a placement from claiming the host while we count. */
-    if (repo_host_get(c, x->id, true, &h, err) < 0 || repo_host_allocations(c, x->id, &n, err) < 0)
+    if (repo_host_get(c, x->id, true, &h, err) < 0)
+        return -1;
+    snprintf(what, sizeof(what), "host '%s'", h.name);
+    if (repo_host_blockers(c, x->id, what, err) < 0 ||
+        repo_host_allocations(c, x->id, &n, err) < 0)
         return -1;
     if (n > 0)
         return sov_error_set(err, SOV_E_CONFLICT,

@@ -79,6 +79,9 @@ static const char SQL_HOST_UPDATE[] =
     " updated_at = now()"
     " WHERE id = $1 RETURNING " HOST_COLS;
 static const char SQL_HOST_DELETE[] = "DELETE FROM hosts WHERE id = $1 RETURNING id";
+static const char SQL_HOST_BLOCKERS[] =
+    "SELECT 'instance' AS kind, id::text AS id, name FROM instances"
+    " WHERE host_id = $1 AND state <> 'deleted' ORDER BY created_at, id LIMIT 9";
 static const char SQL_HOST_ALLOCATIONS[] =
     "SELECT count(*) FROM host_allocations WHERE host_id = $1";
 static const char SQL_HOST_PROBE_LIST[] =
@@ -280,6 +283,30 @@ repo_host_delete(sov_dbconn *c, const char *id, sov_error *err)
     if (PQntuples(res) == 0)
         return sov_error_set(err, SOV_E_NOT_FOUND, "host '%s' does not exist", id);
     return 0;
+}
+
+static const char SQL_HOST_BY_NAME[] = "SELECT id FROM hosts WHERE name = $1";
+
+static void
+row_id(const PGresult *r, int i, void *out)
+{
+    sov_db_copy(out, SOV_UUID_LEN + 1, r, i, PQfnumber(r, "id"));
+}
+
+int
+repo_host_id_by_name(sov_dbconn *c, const char *name, char *ret, sov_error *err)
+{
+    const char *params[] = { name };
+
+    return sov_db_one(c, SQL_HOST_BY_NAME, 1, params, row_id, ret, "host", name, err);
+}
+
+int
+repo_host_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err)
+{
+    const char *params[] = { id };
+
+    return sov_db_blockers(c, SQL_HOST_BLOCKERS, 1, params, what, err);
 }
 
 int

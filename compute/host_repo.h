@@ -26,6 +26,10 @@ int repo_host_update(sov_dbconn *c, const char *id, const char *state, const cha
                      const char *cpu_ratio, const char *ram_ratio, sov_host *ret,
                      sov_error *err);
 int repo_host_delete(sov_dbconn *c, const char *id, sov_error *err);
+/* The id (SOV_UUID_LEN + 1 bytes) of the host called name; SOV_E_NOT_FOUND if none. */
+int repo_host_id_by_name(sov_dbconn *c, const char *name, char *ret, sov_error *err);
+/* SOV_E_CONFLICT naming the live instances on host id (what: "host 'x'"). */
+int repo_host_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err);
 int repo_host_allocations(sov_dbconn *c, const char *id, long *ret, sov_error *err);
 
 /* What the reconciler needs of a host it probes. */

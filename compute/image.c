@@ -235,6 +235,22 @@ sov_image_get(sov_ctx *ctx, const char *tenant_id, const char *id_or_name,
 }
 
 int
+sov_image_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                  const char *id_or_name, char *ret, sov_error *err)
+{
+    sov_image img;
+
+    if (sov_uuid_valid(id_or_name)) {
+        snprintf(ret, SOV_UUID_LEN + 1, "%s", id_or_name);
+        return 0;
+    }
+    if (sov_image_get(ctx, tenant_id, id_or_name, workspace, &img, err) < 0)
+        return -1;
+    snprintf(ret, SOV_UUID_LEN + 1, "%s", img.id);
+    return 0;
+}
+
+int
 sov_image_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                const char *region, const char *after, unsigned limit, sov_image_page *ret,
                sov_error *err)
@@ -261,6 +277,7 @@ typedef struct delete_args {
     sov_ctx *ctx;
     const char *tenant_id, *id;
     sov_op *op;
+    bool going;                 /* already deleting: answer with that operation */
 } delete_args;
 
 static int
@@ -268,19 +285,23 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     delete_args *x = arg;
     sov_image img;
-    bool used = false, moved = false;
+    bool moved = false;
+    char what[128];
 
     /* The row lock keeps an import or upload from finishing while we decide. */
     if (repo_image_get(c, x->tenant_id, x->id, true, &img, err) < 0)
         return -1;
-    if (strcmp(img.state, "deleting") == 0 || strcmp(img.state, "deleted") == 0)
-        return sov_error_set(err, SOV_E_CONFLICT, "image '%s' is already %s", img.name,
-                             img.state);
-    if (repo_image_in_use(c, img.id, &used, err) < 0)
+    /* Deleting twice (README's status table): what is gone is 404, what is going answers
+     * the same 202 with the delete already under way. */
+    if (strcmp(img.state, "deleted") == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "image '%s' does not exist", x->id);
+    if (strcmp(img.state, "deleting") == 0) {
+        x->going = true;
+        return 0;
+    }
+    snprintf(what, sizeof(what), "image '%s'", img.name);
+    if (repo_image_blockers(c, img.id, what, err) < 0)
         return -1;
-    if (used)
-        return sov_error_set(err, SOV_E_CONFLICT,
-                             "image '%s' is used by instances; delete them first", img.name);
     if (repo_image_transition(c, img.tenant_id, img.id, "queued,downloading,active,error",
                               "deleting", "", NULL, &moved, err) < 0 ||
         sov_op_enqueue(c, x->ctx, img.tenant_id, "image.delete", "image", img.id, NULL, x->op,
@@ -289,18 +310,44 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
     return sov_audit_append(c, x->ctx, img.tenant_id, "image", img.id, 202, err);
 }
 
+/* The image.delete operation of an image that is deleting; gone meanwhile: 404. */
+static int
+pending_delete(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err)
+{
+    static const char *const states[] = { "running", "queued" };
+
+    for (size_t s = 0; s < SOV_N_ELEMENTS(states); s++) {
+        sov_op_page page = { 0 };
+        bool found = false;
+
+        if (sov_op_list(ctx, id, states[s], NULL, 20, &page, err) < 0)
+            return -1;
+        for (size_t i = 0; i < page.n && !found; i++)
+            if (strcmp(page.items[i].kind, "image.delete") == 0) {
+                *ret = page.items[i];
+                found = true;
+            }
+        free(page.items);
+        if (found)
+            return 0;
+    }
+    return sov_error_set(err, SOV_E_NOT_FOUND, "image '%s' does not exist", id);
+}
+
 int
 sov_image_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
                  sov_error *err)
 {
-    delete_args x = { ctx, NULL, id, op };
+    delete_args x = { ctx, NULL, id, op, false };
 
     if (scope(ctx, tenant_id, &x.tenant_id, err) < 0)
         return -1;
     if (!id || !sov_uuid_valid(id))
         return sov_error_set(err, SOV_E_NOT_FOUND, "image '%.64s' does not exist",
                              id ? id : "");
-    return sov_ctx_tx(ctx, delete_tx, &x, err);
+    if (sov_ctx_tx(ctx, delete_tx, &x, err) < 0)
+        return -1;
+    return x.going ? pending_delete(ctx, id, op, err) : 0;
 }
 
 /* ---- upload ---- */

@@ -59,9 +59,9 @@ static const char SQL_IMAGE_ACTIVATE[] =
     " virtual_size_bytes = $3, sha256 = $4, updated_at = now() FROM regions r"
     " WHERE r.code = i.region AND i.id = $1::uuid AND i.state = 'downloading'"
     " RETURNING " IMAGE_COLS;
-static const char SQL_IMAGE_IN_USE[] =
-    "SELECT EXISTS (SELECT 1 FROM instances WHERE image_id = $1::uuid"
-    " AND state <> 'deleted')";
+static const char SQL_IMAGE_BLOCKERS[] =
+    "SELECT 'instance' AS kind, id::text AS id, name FROM instances"
+    " WHERE image_id = $1::uuid AND state <> 'deleted' ORDER BY created_at, id LIMIT 9";
 static const char SQL_IMAGE_COPIES[] =
     "SELECT c.host_id, h.name, h.libvirt_uri, c.volume FROM image_copies c"
     " JOIN hosts h ON h.id = c.host_id WHERE c.image_id = $1::uuid ORDER BY h.name";
@@ -265,15 +265,11 @@ repo_image_activate(sov_dbconn *c, const char *id, long long size_bytes,
 }
 
 int
-repo_image_in_use(sov_dbconn *c, const char *id, bool *ret, sov_error *err)
+repo_image_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id };
 
-    if (sov_db_query(c, SQL_IMAGE_IN_USE, 1, params, &res, err) < 0)
-        return -1;
-    *ret = PQgetvalue(res, 0, 0)[0] == 't';
-    return 0;
+    return sov_db_blockers(c, SQL_IMAGE_BLOCKERS, 1, params, what, err);
 }
 
 int

@@ -55,7 +55,8 @@ int repo_image_activate(sov_dbconn *c, const char *id, long long size_bytes,
                         bool *ret_moved, sov_error *err);
 
 /* Whether an instance not deleted uses the image. */
-int repo_image_in_use(sov_dbconn *c, const char *id, bool *ret, sov_error *err);
+/* SOV_E_CONFLICT naming the live instances that use image id (what: "image 'x'"). */
+int repo_image_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err);
 
 /* A copy of an image in a host's pool, with what it takes to reach the host. */
 typedef struct repo_image_copy {

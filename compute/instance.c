@@ -248,6 +248,9 @@ sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_crea
     if (sov_check_slug("name", a->name, err) < 0 ||
         sov_check_slug("workspace", ret->workspace, err) < 0)
         return -1;
+    /* Instance routes take a name for the id: a name that reads as an id would name two. */
+    if (sov_uuid_valid(a->name))
+        return sov_error_invalid(err, "name", "an instance name cannot be a UUID");
     if (!a->flavor || !*a->flavor)
         return sov_error_invalid(err, "flavor", "flavor is required");
     if (!a->image || !*a->image)
@@ -325,6 +328,29 @@ sov_instance_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_instan
 }
 
 int
+sov_instance_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                     const char *id_or_name, char *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    const char *t = NULL;
+
+    if (sov_uuid_valid(id_or_name)) {
+        snprintf(ret, SOV_UUID_LEN + 1, "%s", id_or_name);
+        return 0;
+    }
+    /* A name lives in one tenant's workspace: the caller's own unless an operator names
+     * another. */
+    if (scope(ctx, tenant_id, &t, err) < 0)
+        return -1;
+    if (workspace && sov_check_slug("workspace", workspace, err) < 0)
+        return -1;
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return repo_instance_id_by_name(c, t, workspace ? workspace : "default", id_or_name, ret,
+                                    err);
+}
+
+int
 sov_instance_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                   const char *region, const char *state, const char *name, const char *after,
                   unsigned limit, sov_instance_page *ret, sov_error *err)
@@ -355,6 +381,7 @@ typedef struct action_args {
     sov_ctx *ctx;
     const char *tenant_id, *id, *action;
     sov_op *op;
+    char pending[SOV_UUID_LEN + 1];     /* a delete already under way: its operation */
 } action_args;
 
 /* What each action needs the instance to be, and what the API says otherwise. */
@@ -421,6 +448,14 @@ action_tx(sov_dbconn *c, void *arg, sov_error *err)
         return -1;
     if (!sov_ctx_sees_tenant(a->ctx, x.tenant_id))
         return not_found(a->id, err);
+    /* Deleting twice (README's status table): what is gone is 404, what is going answers
+     * the same 202 with the delete already under way. */
+    if (del && strcmp(x.state, "deleted") == 0)
+        return not_found(a->id, err);
+    if (del && strcmp(x.state, "deleting") == 0 && x.operation_id[0]) {
+        snprintf(a->pending, sizeof(a->pending), "%s", x.operation_id);
+        return 0;
+    }
     if (allowed(&x, a->action, err) < 0 || busy(c, &x, a->action, stop, sizeof(stop), err) < 0)
         return -1;
     if (sov_op_enqueue(c, a->ctx, x.tenant_id, del ? "instance.delete" : "instance.action",
@@ -437,7 +472,7 @@ int
 sov_instance_action(sov_ctx *ctx, const char *tenant_id, const char *id, const char *action,
                     sov_op *op, sov_error *err)
 {
-    action_args a = { ctx, tenant_id, id, action, op };
+    action_args a = { ctx, tenant_id, id, action, op, "" };
 
     if (!action || (strcmp(action, "start") != 0 && strcmp(action, "stop") != 0 &&
                     strcmp(action, "reboot") != 0 && strcmp(action, "hard_stop") != 0))
@@ -452,9 +487,11 @@ int
 sov_instance_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
                     sov_error *err)
 {
-    action_args a = { ctx, tenant_id, id, "delete", op };
+    action_args a = { ctx, tenant_id, id, "delete", op, "" };
 
     if (!sov_uuid_valid(id))
         return not_found(id, err);
-    return sov_ctx_tx(ctx, action_tx, &a, err);
+    if (sov_ctx_tx(ctx, action_tx, &a, err) < 0)
+        return -1;
+    return a.pending[0] ? sov_op_get(ctx, a.pending, op, err) : 0;
 }

@@ -23,6 +23,11 @@ static const char SQL_FLAVOR_GET[] =
 static const char SQL_FLAVOR_LIST[] =
     "SELECT " FLAVOR_COLS " FROM flavors WHERE name > $1 ORDER BY name LIMIT $2";
 static const char SQL_FLAVOR_DELETE[] = "DELETE FROM flavors WHERE id = $1 RETURNING id";
+/* The row lock keeps an instance from taking the flavor while we look (its key check waits). */
+static const char SQL_FLAVOR_LOCK[] = "SELECT name FROM flavors WHERE id = $1 FOR UPDATE";
+static const char SQL_FLAVOR_BLOCKERS[] =
+    "SELECT 'instance' AS kind, id::text AS id, name FROM instances"
+    " WHERE flavor_id = $1 AND state <> 'deleted' ORDER BY created_at, id LIMIT 9";
 
 static void
 row_flavor(const PGresult *r, int i, void *out)
@@ -85,7 +90,16 @@ repo_flavor_delete(sov_dbconn *c, const char *id, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id };
+    char what[128];
 
+    if (sov_db_query(c, SQL_FLAVOR_LOCK, 1, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "flavor '%s' does not exist", id);
+    snprintf(what, sizeof(what), "flavor '%s'", PQgetvalue(res, 0, PQfnumber(res, "name")));
+    PQclear(SOV_TAKE_PTR(res));
+    if (sov_db_blockers(c, SQL_FLAVOR_BLOCKERS, 1, params, what, err) < 0)
+        return -1;
     if (sov_db_query(c, SQL_FLAVOR_DELETE, 1, params, &res, err) < 0) {
         if (err->code == SOV_E_CONFLICT)
             return sov_error_set(err, SOV_E_CONFLICT, "flavor '%s' is used by instances", id);
@@ -263,6 +277,26 @@ repo_instance_get(sov_dbconn *c, const char *tenant_id, const char *id, bool loc
         return sov_error_set(err, SOV_E_NOT_FOUND, "instance '%s' does not exist", id);
     row_instance(res, 0, ret);
     return 0;
+}
+
+static const char SQL_INSTANCE_BY_NAME[] =
+    "SELECT id FROM instances WHERE tenant_id = $1 AND workspace = $2 AND name = $3"
+    " AND state <> 'deleted'";
+
+static void
+row_instance_id(const PGresult *r, int i, void *out)
+{
+    sov_db_copy(out, SOV_UUID_LEN + 1, r, i, PQfnumber(r, "id"));
+}
+
+int
+repo_instance_id_by_name(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *name, char *ret, sov_error *err)
+{
+    const char *params[] = { tenant_id, workspace, name };
+
+    return sov_db_one(c, SQL_INSTANCE_BY_NAME, 3, params, row_instance_id, ret, "instance",
+                      name, err);
 }
 
 int

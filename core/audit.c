@@ -226,7 +226,7 @@ broken(sov_audit_verdict *v, long long seq, const char *fmt, ...)
 }
 
 static int
-verify_on(sov_dbconn *c, sov_audit_verdict *v, sov_error *err)
+verify_on(sov_dbconn *c, const char *scope, sov_audit_verdict *v, sov_error *err)
 {
     char last_hash[65];
     long long last = 0;
@@ -262,7 +262,8 @@ verify_on(sov_dbconn *c, sov_audit_verdict *v, sov_error *err)
             }
             last = e.seq;
             memcpy(last_hash, e.hash, sizeof(last_hash));
-            v->entries++;
+            if (!scope || strcmp(e.tenant_id, scope) == 0)
+                v->entries++;
         }
         if (PQntuples(res) < 1000)
             break;
@@ -293,7 +294,7 @@ sov_audit_verify(sov_ctx *ctx, sov_audit_verdict *ret, sov_error *err)
     if (sov_db_query(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL,
                      err) < 0)
         return -1;
-    rc = verify_on(c, ret, err);
+    rc = verify_on(c, sov_audit_scope(ctx), ret, err);
     sov_error ignored = SOV_ERROR_INIT;
     sov_db_query(c, "COMMIT", 0, NULL, NULL, &ignored);
     return rc;

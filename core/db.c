@@ -379,6 +379,41 @@ sov_db_error(PGconn *conn, const PGresult *res, sov_error *err)
     return sov_error_set(err, SOV_E_INTERNAL, "database error");
 }
 
+int
+sov_db_blockers(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+                const char *what, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    char list[200];
+    size_t len = 0;
+    int n, shown, kind, id, name;
+
+    if (sov_db_query(c, sql, nparams, params, &res, err) < 0)
+        return -1;
+    n = PQntuples(res);
+    if (n == 0)
+        return 0;
+    kind = PQfnumber(res, "kind");
+    id = PQfnumber(res, "id");
+    name = PQfnumber(res, "name");
+    if (kind < 0 || id < 0 || name < 0)
+        return sov_error_set(err, SOV_E_INTERNAL, "blocker query lacks kind, id or name");
+    shown = n < SOV_ERROR_MAX_BLOCKERS ? n : SOV_ERROR_MAX_BLOCKERS;
+    list[0] = '\0';
+    for (int i = 0; i < shown && i < 3 && len < sizeof(list); i++) {
+        int w = snprintf(list + len, sizeof(list) - len, "%s%s '%s'", i ? ", " : "",
+                         PQgetvalue(res, i, kind), PQgetvalue(res, i, name));
+        if (w > 0)
+            len += (size_t) w;
+    }
+    sov_error_set(err, SOV_E_CONFLICT, "%s is still used by %s%s; delete %s first", what, list,
+                  n > 3 ? " and more" : "", n == 1 ? "it" : "them");
+    for (int i = 0; i < shown; i++)
+        sov_error_block(err, PQgetvalue(res, i, kind), PQgetvalue(res, i, id),
+                        PQgetvalue(res, i, name));
+    return -1;
+}
+
 const char *
 sov_db_last_sqlstate(sov_dbconn *c)
 {

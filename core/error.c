@@ -28,6 +28,7 @@ sov_error_set(sov_error *err, sov_errcode code, const char *fmt, ...)
     if (!err)
         return -1;
     err->code = code;
+    err->n_blocked = 0;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     va_end(ap);
@@ -55,11 +56,25 @@ sov_error_invalid(sov_error *err, const char *field, const char *fmt, ...)
     if (!err)
         return -1;
     err->code = SOV_E_INVALID;
+    err->n_blocked = 0;
     snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     va_end(ap);
     return -1;
+}
+
+void
+sov_error_block(sov_error *err, const char *kind, const char *id, const char *name)
+{
+    sov_blocker *b;
+
+    if (!err || err->n_blocked >= SOV_ERROR_MAX_BLOCKERS)
+        return;
+    b = &err->blocked_by[err->n_blocked++];
+    snprintf(b->kind, sizeof(b->kind), "%s", kind ? kind : "");
+    snprintf(b->id, sizeof(b->id), "%s", id ? id : "");
+    snprintf(b->name, sizeof(b->name), "%s", name ? name : "");
 }
 
 void

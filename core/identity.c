@@ -168,6 +168,9 @@ sov_tenant_create(sov_ctx *ctx, const char *name, const char *display_name, sov_
     if (sov_check_slug("name", name, err) < 0 ||
         sov_check_text("display_name", a.display_name, true, err) < 0)
         return -1;
+    /* Tenant routes take a name for the id: a name that reads as an id would name two. */
+    if (sov_uuid_valid(name))
+        return sov_error_invalid(err, "name", "a tenant name cannot be a UUID");
     return sov_ctx_tx(ctx, tenant_create_tx, &a, err);
 }
 
@@ -214,6 +217,8 @@ sov_tenant_update(sov_ctx *ctx, const char *id, const char *name, const char *di
     if ((name && sov_check_slug("name", name, err) < 0) ||
         (display_name && sov_check_text("display_name", display_name, true, err) < 0))
         return -1;
+    if (name && sov_uuid_valid(name))
+        return sov_error_invalid(err, "name", "a tenant name cannot be a UUID");
     return sov_ctx_tx(ctx, tenant_update_tx, &a, err);
 }
 
@@ -222,14 +227,18 @@ tenant_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     tenant_args *a = arg;
     sov_tenant t;
-    char holds[512];
+    char holds[512], what[160];
 
     /* The row lock keeps resources from arriving while we look. */
     if (repo_tenant_get(c, a->id, true, &t, err) < 0)
         return -1;
     if (t.is_operator)
         return sov_error_set(err, SOV_E_CONFLICT, "the operator tenant cannot be deleted");
-    if (repo_tenant_holdings(c, a->id, holds, sizeof(holds), err) < 0)
+    /* Its users, tokens, workspaces, quotas and policy go with it; its residency records and
+     * audit entries stay, for they are the record. */
+    snprintf(what, sizeof(what), "tenant '%s'", t.name);
+    if (repo_tenant_blockers(c, a->id, NULL, what, err) < 0 ||
+        repo_tenant_holdings(c, a->id, holds, sizeof(holds), err) < 0)
         return -1;
     if (holds[0])
         return sov_error_set(err, SOV_E_CONFLICT,
@@ -237,6 +246,25 @@ tenant_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (repo_tenant_delete(c, a->id, err) < 0 || sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->id, "tenant", a->id, 204, err);
+}
+
+int
+sov_tenant_resolve(sov_ctx *ctx, const char *id_or_name, char *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    char id[SOV_UUID_LEN + 1];
+
+    if (sov_uuid_valid(id_or_name)) {
+        snprintf(ret, SOV_UUID_LEN + 1, "%s", id_or_name);
+        return 0;
+    }
+    if (sov_db_acquire(ctx->db, &c, err) < 0 || repo_tenant_id_by_name(c, id_or_name, id, err) < 0)
+        return -1;
+    /* Another tenant's name does not exist for this caller either. */
+    if (!sov_ctx_sees_tenant(ctx, id))
+        return not_found_tenant(id_or_name, err);
+    snprintf(ret, SOV_UUID_LEN + 1, "%s", id);
+    return 0;
 }
 
 int
@@ -345,8 +373,11 @@ static int
 ws_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     ws_args *a = arg;
+    char what[160];
 
-    if (repo_workspace_delete(c, a->tenant_id, a->name, err) < 0 ||
+    snprintf(what, sizeof(what), "workspace '%s'", a->name);
+    if (repo_tenant_blockers(c, a->tenant_id, a->name, what, err) < 0 ||
+        repo_workspace_delete(c, a->tenant_id, a->name, err) < 0 ||
         sov_quota_release(c, a->tenant_id, SOV_QUOTA_WORKSPACES, 1, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->tenant_id, "workspace", a->name, 204, err);
@@ -600,15 +631,28 @@ token_create_tx(sov_dbconn *c, void *arg, sov_error *err)
 }
 
 int
-sov_token_create(sov_ctx *ctx, const char *name, const char *expires_at, const char *user_id,
-                 sov_token *ret, char *secret, sov_error *err)
+sov_token_create(sov_ctx *ctx, const char *name, const char *expires_at, bool never_expires,
+                 const char *user_id, sov_token *ret, char *secret, sov_error *err)
 {
     token_args a = { ctx, name, expires_at, user_id, ret, secret };
+    unsigned days = ctx->cfg && ctx->cfg->token_default_ttl_days ? ctx->cfg->token_default_ttl_days
+                                                                 : 90;
+    char deflt[32];
     time_t t;
 
     if (sov_check_text("name", name, false, err) < 0)
         return -1;
-    /* "" is no time at all, not "never": only null or absence mean a token that lasts. */
+    /* A token that lasts for ever is a leak that lasts for ever: only where the operator
+     * allows it, and only when asked for by name ("expires_at": null). */
+    if (never_expires && !expires_at && !(ctx->cfg && ctx->cfg->token_allow_no_expiry))
+        return sov_error_invalid(err, "expires_at",
+                                 "a token that never expires is not allowed here: give "
+                                 "expires_at, or leave it out for %u days", days);
+    if (!expires_at && !never_expires) {
+        sov_rfc3339_format(time(NULL) + (time_t) days * 86400, deflt);
+        a.expires_at = deflt;
+    }
+    /* "" is no time at all, not "never": only null means a token that lasts. */
     if (expires_at) {
         if (sov_rfc3339_parse(expires_at, &t) < 0)
             return sov_error_invalid(err, "expires_at", "expires_at must be an RFC 3339 time "
@@ -763,6 +807,10 @@ bootstrap_tx(sov_dbconn *c, void *arg, sov_error *err)
     OPENSSL_cleanse(raw, sizeof(raw));
     sov_sha256_hex(secret, strlen(secret), sum);
     snprintf(hint, sizeof(hint), "%.12s", secret);
+    /* The bootstrap token never expires, whatever token_default_ttl_days says: it is the
+     * way back in (0600 in the state folder, written once, never shown over HTTP), and one
+     * that lapsed silently would lock the operator out of its own cloud with nothing left
+     * to make a new one. Operators make expiring tokens of their own and may revoke it. */
     if (repo_token_insert(c, t.id, u.id, "bootstrap", sum, hint, NULL, NULL, &tok, err) < 0 ||
         sov_audit_append(c, a->ctx, t.id, "tenant", t.id, 201, err) < 0)
         return -1;

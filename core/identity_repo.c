@@ -30,6 +30,15 @@ static const char SQL_TENANT_HOLDINGS[] =
     "SELECT resource, used FROM quotas WHERE tenant_id = $1 AND used > 0 "
     "AND resource <> 'workspaces' ORDER BY resource";
 static const char SQL_OPERATOR_TENANT[] = "SELECT id FROM tenants WHERE is_operator";
+/* What a tenant or one of its workspaces holds: live instances and images ($2 NULL: in any
+ * workspace). Deleted ones stay as history and let go (0011_deletable.sql). */
+static const char SQL_TENANT_BLOCKERS[] =
+    "SELECT kind, id, name FROM ("
+    " SELECT 'instance' AS kind, id::text AS id, name, created_at FROM instances"
+    "  WHERE tenant_id = $1 AND ($2::text IS NULL OR workspace = $2) AND state <> 'deleted'"
+    " UNION ALL SELECT 'image', id::text, name, created_at FROM images"
+    "  WHERE tenant_id = $1 AND ($2::text IS NULL OR workspace = $2) AND state <> 'deleted'"
+    ") b ORDER BY created_at, id LIMIT 9";
 
 static void
 row_tenant(const PGresult *r, int i, sov_tenant *t)
@@ -119,6 +128,31 @@ repo_tenant_holdings(sov_dbconn *c, const char *id, char *buf, size_t size, sov_
             n += (size_t) w;
     }
     return 0;
+}
+
+static const char SQL_TENANT_BY_NAME[] = "SELECT id FROM tenants WHERE name = $1";
+
+static void
+row_id(const PGresult *r, int i, void *out)
+{
+    sov_db_copy(out, SOV_UUID_LEN + 1, r, i, PQfnumber(r, "id"));
+}
+
+int
+repo_tenant_id_by_name(sov_dbconn *c, const char *name, char *ret, sov_error *err)
+{
+    const char *params[] = { name };
+
+    return sov_db_one(c, SQL_TENANT_BY_NAME, 1, params, row_id, ret, "tenant", name, err);
+}
+
+int
+repo_tenant_blockers(sov_dbconn *c, const char *id, const char *workspace, const char *what,
+                     sov_error *err)
+{
+    const char *params[] = { id, workspace };
+
+    return sov_db_blockers(c, SQL_TENANT_BLOCKERS, 2, params, what, err);
 }
 
 int

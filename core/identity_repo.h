@@ -15,6 +15,12 @@ int repo_tenant_update(sov_dbconn *c, const char *id, const char *name,
                        const char *display_name, sov_tenant *ret, sov_error *err);
 int repo_tenant_delete(sov_dbconn *c, const char *id, sov_error *err);
 /* "3 instances, 2 volumes": what the tenant still holds (quota usage), "" if nothing. */
+/* SOV_E_CONFLICT naming the live instances and images of tenant id (of its workspace, when
+ * not NULL) that keep `what` from being deleted. */
+int repo_tenant_blockers(sov_dbconn *c, const char *id, const char *workspace, const char *what,
+                         sov_error *err);
+/* The id (SOV_UUID_LEN + 1 bytes) of the tenant called name; SOV_E_NOT_FOUND if none. */
+int repo_tenant_id_by_name(sov_dbconn *c, const char *name, char *ret, sov_error *err);
 int repo_tenant_holdings(sov_dbconn *c, const char *id, char *buf, size_t size,
                          sov_error *err);
 /* The operator tenant's id into ret (37 bytes), or "" when there is none yet. */

@@ -121,14 +121,8 @@ static int
 delete_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     region_args *a = arg;
-    long hosts = 0;
 
-    if (repo_region_hosts(c, a->code, &hosts, err) < 0)
-        return -1;
-    if (hosts > 0)
-        return sov_error_set(err, SOV_E_CONFLICT, "region '%s' still has %ld host%s", a->code,
-                             hosts, hosts == 1 ? "" : "s");
-    if (repo_region_delete(c, a->code, err) < 0)
+    if (repo_region_blockers(c, a->code, err) < 0 || repo_region_delete(c, a->code, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, NULL, "region", a->code, 204, err);
 }

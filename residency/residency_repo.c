@@ -28,7 +28,14 @@ static const char SQL_ZONES_DROP[] =
 static const char SQL_ZONES_BUSY[] =
     "SELECT DISTINCT zone FROM hosts WHERE region = $1 AND NOT (zone = ANY($2::text[])) "
     "ORDER BY zone LIMIT 1";
-static const char SQL_REGION_HOSTS[] = "SELECT count(*) FROM hosts WHERE region = $1";
+static const char SQL_REGION_LOCK[] = "SELECT code FROM regions WHERE code = $1 FOR UPDATE";
+static const char SQL_REGION_BLOCKERS[] =
+    "SELECT kind, id, name FROM ("
+    " SELECT 'host' AS kind, id::text AS id, name, created_at FROM hosts WHERE region = $1"
+    " UNION ALL SELECT 'image', id::text, name, created_at FROM images"
+    "  WHERE region = $1 AND state <> 'deleted'"
+    " UNION ALL SELECT 'instance', id::text, name, created_at FROM instances"
+    "  WHERE region = $1 AND state <> 'deleted') b ORDER BY created_at, id LIMIT 9";
 static const char SQL_REGION_DELETE[] = "DELETE FROM regions WHERE code = $1 RETURNING code";
 
 static const char SQL_POLICY_GET[] =
@@ -171,15 +178,16 @@ repo_zones_set(sov_dbconn *c, const char *region, const char (*zones)[SOV_NAME_M
 }
 
 int
-repo_region_hosts(sov_dbconn *c, const char *code, long *ret, sov_error *err)
+repo_region_blockers(sov_dbconn *c, const char *code, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
     const char *params[] = { code };
+    char what[128];
 
-    if (sov_db_query(c, SQL_REGION_HOSTS, 1, params, &res, err) < 0)
+    /* The row lock keeps an image from arriving in the region while we look. */
+    if (sov_db_query(c, SQL_REGION_LOCK, 1, params, NULL, err) < 0)
         return -1;
-    *ret = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    return 0;
+    snprintf(what, sizeof(what), "region '%s'", code);
+    return sov_db_blockers(c, SQL_REGION_BLOCKERS, 1, params, what, err);
 }
 
 int

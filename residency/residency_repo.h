@@ -14,7 +14,8 @@ int repo_region_update(sov_dbconn *c, const char *code, const char *name,
  * cannot be dropped: SOV_E_CONFLICT naming it). */
 int repo_zones_set(sov_dbconn *c, const char *region, const char (*zones)[SOV_NAME_MAX + 1],
                    size_t n, sov_error *err);
-int repo_region_hosts(sov_dbconn *c, const char *code, long *ret, sov_error *err);
+/* SOV_E_CONFLICT naming the hosts, live images and live instances in region code. */
+int repo_region_blockers(sov_dbconn *c, const char *code, sov_error *err);
 int repo_region_delete(sov_dbconn *c, const char *code, sov_error *err);
 
 /* found: false when the tenant has no policy of its own. */

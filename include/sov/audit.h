@@ -64,13 +64,15 @@ const char *sov_audit_scope(const sov_ctx *ctx);
 
 typedef struct sov_audit_verdict {
     bool ok;
-    long long entries;      /* entries checked */
+    long long entries;      /* entries checked: the caller's scope's (sov_audit_scope) */
     long long broken_seq;   /* the first entry that does not fit, when !ok */
     char reason[160];
 } sov_audit_verdict;
 
 /* Walk the whole chain in order, in pages, checking sequence, links and hashes, and the
- * head row against the last entry. */
+ * head row against the last entry. Every entry is checked whoever asks (a tenant's entries
+ * are only as sound as the chain they hang in); entries counts those of the caller's scope,
+ * sov_audit_scope(): a tenant admin or auditor verifies its own tenant's. */
 int sov_audit_verify(sov_ctx *ctx, sov_audit_verdict *ret, sov_error *err);
 
 /* The canonical text an entry's hash covers (exposed for tests). Returns its length. */

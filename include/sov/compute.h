@@ -61,6 +61,16 @@ int sov_host_create(sov_ctx *ctx, const sov_host_create_args *a, sov_host *ret, 
  * there is nothing to confirm), and the next check may bring the host up. Audited. */
 int sov_host_confirm_machine(sov_ctx *ctx, const char *id, sov_host *ret, sov_error *err);
 int sov_host_get(sov_ctx *ctx, const char *id, sov_host *ret, sov_error *err);
+/* Routes with a resource's {id} take its name too: these give the id of the one named (an id
+ * is returned as it is). Hosts and flavors are named once in the cloud; images and
+ * instances once in a tenant's workspace: the caller's tenant (operators: theirs unless
+ * tenant_id names another) and workspace ("default" when NULL). ret: SOV_UUID_LEN + 1. */
+int sov_host_resolve(sov_ctx *ctx, const char *id_or_name, char *ret, sov_error *err);
+int sov_flavor_resolve(sov_ctx *ctx, const char *id_or_name, char *ret, sov_error *err);
+int sov_image_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                      const char *id_or_name, char *ret, sov_error *err);
+int sov_instance_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                         const char *id_or_name, char *ret, sov_error *err);
 /* Filters may be NULL. */
 int sov_host_list(sov_ctx *ctx, const char *region, const char *state, const char *after,
                   unsigned limit, sov_host_page *ret, sov_error *err);

@@ -84,6 +84,13 @@ int sov_db_page(sov_dbconn *c, const char *sql, int nparams, const char *const *
  * many were filled (at most nslots). */
 size_t sov_db_split(const char *s, char *slots, size_t nslots, size_t stride);
 
+/* The live resources that keep `what` (e.g. "flavor 'small'") from being deleted: sql returns
+ * columns kind, id and name, at most SOV_ERROR_MAX_BLOCKERS + 1 rows, live rows only (a
+ * soft-deleted row never blocks). None: 0. Some: SOV_E_CONFLICT naming them, with
+ * err->blocked_by filled (the API's blocked_by), and -1. */
+int sov_db_blockers(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+                    const char *what, sov_error *err);
+
 /* Map a failed result (or a dead connection when res is NULL) to a sov_error:
  * unique/foreign-key violations -> CONFLICT, data exceptions -> INVALID, connection loss,
  * shutdown and timeouts -> UNAVAILABLE, the rest -> INTERNAL. SQLSTATE and the server's

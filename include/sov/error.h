@@ -21,6 +21,14 @@ typedef enum sov_errcode {
     SOV_E__COUNT
 } sov_errcode;
 
+/* A live resource that keeps a deletion back (SOV_E_CONFLICT): the API's blocked_by. */
+#define SOV_ERROR_MAX_BLOCKERS 8
+typedef struct sov_blocker {
+    char kind[24];      /* "instance", "image", "host", ... */
+    char id[40];
+    char name[64];
+} sov_blocker;
+
 typedef struct sov_error {
     sov_errcode code;
     char msg[256];      /* short, lower case, no final period; safe to show the tenant */
@@ -30,6 +38,8 @@ typedef struct sov_error {
     struct {
         long long limit, used, requested;
     } quota;            /* SOV_E_QUOTA only */
+    sov_blocker blocked_by[SOV_ERROR_MAX_BLOCKERS]; /* SOV_E_CONFLICT of a deletion only */
+    unsigned n_blocked; /* reset by every sov_error_set() and sov_error_invalid() */
 } sov_error;
 
 #define SOV_ERROR_INIT { .code = SOV_OK }
@@ -45,6 +55,10 @@ int sov_error_detail(sov_error *err, const char *fmt, ...)
 /* SOV_E_INVALID naming the offending field; returns -1. */
 int sov_error_invalid(sov_error *err, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Name one more live resource that blocks a deletion (beyond SOV_ERROR_MAX_BLOCKERS: ignored).
+ * Call after sov_error_set(), which forgets earlier ones. */
+void sov_error_block(sov_error *err, const char *kind, const char *id, const char *name);
 
 /* Forget a previous error, e.g. before a retry. */
 void sov_error_clear(sov_error *err);

@@ -80,6 +80,11 @@ int sov_tenant_list(sov_ctx *ctx, const char *after, unsigned limit, sov_tenant_
 int sov_tenant_update(sov_ctx *ctx, const char *id, const char *name,
                       const char *display_name, sov_tenant *ret, sov_error *err);
 int sov_tenant_delete(sov_ctx *ctx, const char *id, sov_error *err);
+/* The id of the tenant named id_or_name (an id is returned as it is): tenant routes take
+ * either. Another tenant's name is SOV_E_NOT_FOUND for a caller that cannot see it.
+ * ret: SOV_UUID_LEN + 1 bytes. */
+int sov_tenant_resolve(sov_ctx *ctx, const char *id_or_name, char *ret,
+                       sov_error *err);
 
 /* Workspaces: named uniquely in their tenant, counted by the workspaces quota. The default
  * workspace cannot be deleted. */
@@ -112,10 +117,13 @@ int sov_user_update(sov_ctx *ctx, const char *tenant_id, const char *id, const c
 int sov_user_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_error *err);
 
 /* Tokens. user_id NULL: for the principal itself; else an admin for a user of its tenant,
- * or an operator for anyone. expires_at NULL or "" never expires, else RFC 3339 in the
- * future. The secret (SOV_TOKEN_SECRET_LEN + 1 bytes) is returned once. */
+ * or an operator for anyone. expires_at is RFC 3339 in the future; NULL: the configured
+ * token_default_ttl_days from now, unless never_expires asks for a token without expiry,
+ * which only token_allow_no_expiry permits (else SOV_E_INVALID on "expires_at"). The secret
+ * (SOV_TOKEN_SECRET_LEN + 1 bytes) is returned once. */
 int sov_token_create(sov_ctx *ctx, const char *name, const char *expires_at,
-                     const char *user_id, sov_token *ret, char *secret, sov_error *err);
+                     bool never_expires, const char *user_id, sov_token *ret, char *secret,
+                     sov_error *err);
 /* The principal's own tokens, or (admin, operator) those of user_id. Revoked ones are
  * not listed. */
 int sov_token_list(sov_ctx *ctx, const char *user_id, const char *after, unsigned limit,

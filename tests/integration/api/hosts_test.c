@@ -514,6 +514,8 @@ START_TEST(bad_input_is_400_naming_the_field)
                    "zone");
     expect_invalid("POST", "/v1/hosts", HOST("Bad_Name", "fr-test-1", "a", "test:///default",
                                              ""), "name");
+    expect_invalid("POST", "/v1/hosts", HOST("0bd77627-3883-42bb-8c6f-e3a2e3f22d7d",
+                                             "fr-test-1", "a", "test:///default", ""), "name");
     expect_invalid("POST", "/v1/hosts", HOST("n1", "fr-test-1", "a", "", ""), "libvirt_uri");
     expect_invalid("POST", "/v1/hosts", HOST("n1", "fr-test-1", "a", "test:///default\\u0001",
                                              ""), "libvirt_uri");

@@ -168,6 +168,22 @@ rfc3339(time_t t, char *buf, size_t size)
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* j's expires_at is `days` days from now, give or take a few minutes. */
+static void
+expect_expiry_in_days(json_t *j, unsigned days)
+{
+    const char *s = str_at(j, "expires_at");
+    struct tm tm;
+    time_t want = time(NULL) + (time_t) days * 86400, got;
+
+    ck_assert_msg(s, "expires_at is not a time: %s", json_dumps(j, 0));
+    memset(&tm, 0, sizeof(tm));
+    ck_assert_msg(strptime(s, "%Y-%m-%dT%H:%M:%S", &tm), "expires_at '%s' is not RFC 3339", s);
+    got = timegm(&tm);
+    ck_assert_msg(got > want - 300 && got < want + 300, "expires_at %s is not %u days away", s,
+                  days);
+}
+
 /* POST /v1/tenants as the operator; the new id goes to ret_id (40 bytes). */
 static void
 make_tenant(const char *name, char *ret_id)
@@ -437,6 +453,7 @@ START_TEST(tenant_bad_input_is_400_naming_the_field_and_writes_nothing)
         { "{\"name\":\"with space\"}", "name" },
         { "{\"name\":\"-leading-dash\"}", "name" },
         { "{\"name\":\"trailing-dash-\"}", "name" },
+        { "{\"name\":\"0bd77627-3883-42bb-8c6f-e3a2e3f22d7d\"}", "name" },
         { "{\"name\":\"x'; DROP TABLE tenants; --\"}", "name" },
         { "{\"name\":\"robert'); DELETE FROM users; --\"}", "name" },
         { "{\"name\":\"ok\",\"colour\":\"red\"}", "colour" },
@@ -523,6 +540,67 @@ START_TEST(tenant_holding_resources_cannot_be_deleted)
     free(tl_db_exec(db, sql));
     ck_assert_int_eq(status_of("DELETE", path, op, NULL), 204);
     expect_problem("GET", path, op, NULL, 404, "/problems/not-found");
+}
+END_TEST
+
+/* A live image in a workspace keeps it (and its tenant), named in blocked_by; a deleted one
+ * does not, and stays as a row. Deleting the tenant takes its users and tokens along. */
+START_TEST(workspace_and_tenant_are_kept_only_by_live_resources)
+{
+    tl_tenant t;
+    char path[192], sql[512], *image;
+    json_t *b;
+    tl_resp r;
+
+    start();
+    tl_tenant_make(&sovd, op, "keeper", &t);
+    snprintf(path, sizeof(path), "/v1/tenants/%s/workspaces", t.id);
+    json_decref(tl_call_ok(&sovd, "POST", path, t.token[TL_ADMIN], "{\"name\":\"ws\"}", 201));
+    free(tl_db_exec(db, "INSERT INTO regions (code, name, country, jurisdiction, datacenter)"
+                        " VALUES ('fr-keep-1', 'Keep', 'FR', 'EU', 'dc')"));
+    snprintf(sql, sizeof(sql), "INSERT INTO images (tenant_id, workspace, name, region, format,"
+             " state) VALUES ('%s', 'ws', 'disk', 'fr-keep-1', 'raw', 'active') RETURNING id",
+             t.id);
+    image = tl_db_exec(db, sql);
+
+    snprintf(path, sizeof(path), "/v1/tenants/%s/workspaces/ws", t.id);
+    tl_call(&sovd, "DELETE", path, t.token[TL_ADMIN], NULL, &r);
+    tl_assert_problem(&r, 409, "/problems/conflict");
+    b = json_array_get(json_object_get(r.json, "blocked_by"), 0);
+    ck_assert_msg(b && strcmp(str_at(b, "kind"), "image") == 0 &&
+                      strcmp(str_at(b, "name"), "disk") == 0 &&
+                      strcmp(str_at(b, "id"), image) == 0,
+                  "blocked_by does not name the image: %s", r.body);
+    ck_assert_msg(strstr(str_at(r.json, "detail"), "image 'disk'"), "%s", r.body);
+    tl_resp_free(&r);
+    snprintf(sql, sizeof(sql), "/v1/tenants/%s", t.id);
+    tl_call(&sovd, "DELETE", sql, op, NULL, &r);
+    tl_assert_problem(&r, 409, "/problems/conflict");
+    ck_assert_msg(json_array_size(json_object_get(r.json, "blocked_by")) == 1, "%s", r.body);
+    tl_resp_free(&r);
+
+    snprintf(sql, sizeof(sql), "UPDATE images SET state = 'deleted' WHERE id = '%s'", image);
+    free(tl_db_exec(db, sql));
+    ck_assert_int_eq(status_of("DELETE", path, t.token[TL_ADMIN], NULL), 204);
+    /* The deleted image is still its tenant's history, in no workspace now. */
+    snprintf(sql, sizeof(sql), "/v1/images/%s", image);
+    json_t *j = tl_call_ok(&sovd, "GET", sql, t.token[TL_ADMIN], NULL, 200);
+    ck_assert_str_eq(str_at(j, "state"), "deleted");
+    ck_assert_str_eq(str_at(j, "tenant_id"), t.id);
+    ck_assert(json_is_null(json_object_get(j, "workspace")));
+    json_decref(j);
+    snprintf(sql, sizeof(sql), "/v1/tenants/%s", t.id);
+    ck_assert_int_eq(status_of("DELETE", sql, op, NULL), 204);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM images WHERE id = '%s' AND"
+             " tenant_id IS NULL AND workspace IS NULL", image);
+    ck_assert_int_eq(db_count(sql), 1);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM users WHERE tenant_id = '%s'", t.id);
+    ck_assert_int_eq(db_count(sql), 0);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM tokens WHERE tenant_id = '%s'", t.id);
+    ck_assert_int_eq(db_count(sql), 0);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_log WHERE tenant_id = '%s'", t.id);
+    ck_assert_int_gt(db_count(sql), 0);
+    free(image);
 }
 END_TEST
 
@@ -898,7 +976,7 @@ START_TEST(token_secret_is_answered_once_with_a_hint)
     ck_assert_str_eq(str_at(j, "user_id"), t.user_id[TL_MEMBER]);
     ck_assert_str_eq(str_at(j, "tenant_id"), t.id);
     ck_assert_str_eq(str_at(j, "name"), "laptop");
-    ck_assert(json_is_null(json_object_get(j, "expires_at")));
+    expect_expiry_in_days(j, 90);
     json_decref(j);
 
     me = tl_call_ok(&sovd, "GET", "/v1/me", secret, NULL, 200);
@@ -1101,6 +1179,42 @@ START_TEST(every_revocation_is_honoured_by_the_next_request)
 }
 END_TEST
 
+/* Left out, expires_at is the configured default; null (never) is refused unless the
+ * operator allows it. */
+START_TEST(token_expires_by_default_and_never_only_where_allowed)
+{
+    tl_tenant t;
+    json_t *j;
+
+    start();
+    tl_tenant_make(&sovd, op, "ttl", &t);
+    j = tl_call_ok(&sovd, "POST", "/v1/tokens", t.token[TL_MEMBER], "{\"name\":\"d\"}", 201);
+    expect_expiry_in_days(j, 90);
+    json_decref(j);
+    expect_invalid("POST", "/v1/tokens", t.token[TL_MEMBER],
+                   "{\"name\":\"never\",\"expires_at\":null}", "expires_at");
+    expect_invalid("POST", "/v1/tokens", op,
+                   "{\"name\":\"never\",\"expires_at\":null}", "expires_at");
+    ck_assert_int_eq(db_count("SELECT count(*) FROM tokens WHERE name = 'never'"), 0);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM tokens WHERE expires_at IS NULL"), 1);
+    ck_assert_int_eq(tl_sovd_stop(&sovd, SIGTERM, 20), 0);
+
+    /* An operator who allows tokens without expiry, and a shorter default. */
+    char flag[600];
+    snprintf(flag, sizeof(flag), "--state-dir=%s", sovd.state);
+    const char *args[] = { flag, "--token-default-ttl-days=7", "--token-allow-no-expiry=true",
+                           NULL };
+    tl_sovd_start(&again, db, args);
+    j = tl_call_ok(&again, "POST", "/v1/tokens", t.token[TL_MEMBER], "{\"name\":\"w\"}", 201);
+    expect_expiry_in_days(j, 7);
+    json_decref(j);
+    j = tl_call_ok(&again, "POST", "/v1/tokens", t.token[TL_MEMBER],
+                   "{\"name\":\"never\",\"expires_at\":null}", 201);
+    ck_assert(json_is_null(json_object_get(j, "expires_at")));
+    json_decref(j);
+}
+END_TEST
+
 START_TEST(token_expires_at_its_time)
 {
     tl_tenant t;
@@ -1226,11 +1340,15 @@ START_TEST(me_names_user_tenant_role_and_token)
     free(dump);
     json_decref(me);
 
-    /* A token without expiry says so with null. */
+    /* A token made without expires_at shows the default one; the bootstrap token, which
+     * never expires, says so with null. */
     me = tl_call_ok(&sovd, "GET", "/v1/me", t.token[TL_AUDITOR], NULL, 200);
     ck_assert_str_eq(str_at(me, "role"), "auditor");
+    expect_expiry_in_days(json_object_get(me, "token"), 90);
+    json_decref(me);
+    me = tl_call_ok(&sovd, "GET", "/v1/me", op, NULL, 200);
     ck_assert_msg(json_is_null(json_object_get(json_object_get(me, "token"), "expires_at")),
-                  "expires_at of a token that never expires is not null");
+                  "expires_at of the bootstrap token is not null");
     json_decref(me);
 }
 END_TEST
@@ -1264,6 +1382,7 @@ main(void)
     tcase_add_test(workspaces, workspace_is_created_read_listed_updated_and_deleted);
     tcase_add_test(workspaces, default_workspace_cannot_be_deleted);
     tcase_add_test(workspaces, workspace_name_is_unique_per_tenant_only);
+    tcase_add_test(workspaces, workspace_and_tenant_are_kept_only_by_live_resources);
 
     tcase_add_test(users, user_is_created_with_each_role);
     tcase_add_test(users, user_email_is_unique_per_tenant);
@@ -1278,6 +1397,7 @@ main(void)
     tcase_add_test(tokens, revoked_token_answers_401_at_once);
     tcase_add_test(tokens, every_revocation_is_honoured_by_the_next_request);
     tcase_add_test(tokens, token_expires_at_its_time);
+    tcase_add_test(tokens, token_expires_by_default_and_never_only_where_allowed);
     tcase_add_test(tokens, bad_credentials_answer_401_asking_for_a_bearer_token);
     tcase_add_test(tokens, me_names_user_tenant_role_and_token);
     return tl_run_suite(s);

@@ -1166,7 +1166,11 @@ START_TEST(delete_removes_the_file_and_records_it)
     snprintf(url, sizeof(url), "/v1/images/%s", id);
     tl_call(&sovd, "DELETE", url, acme.token[TL_MEMBER], NULL, &r);
     tl_assert_problem(&r, 409, "/problems/conflict");
-    ck_assert_msg(strstr(r.body, "used by instances"), "%s", r.body);
+    ck_assert_msg(strstr(r.body, "used by instance 'user'"), "%s", r.body);
+    json_t *b = json_array_get(json_object_get(r.json, "blocked_by"), 0);
+    ck_assert_msg(b && strcmp(tl_str(b, "kind"), "instance") == 0 &&
+                      strcmp(tl_str(b, "name"), "user") == 0 && strlen(tl_str(b, "id")) == 36,
+                  "blocked_by does not name the instance: %s", r.body);
     tl_resp_free(&r);
     free(tl_db_exec(db, "UPDATE instances SET state = 'deleted'"));
 
@@ -1195,12 +1199,12 @@ START_TEST(delete_removes_the_file_and_records_it)
     ck_assert_int_eq(sql_count("SELECT count(*) FROM audit_log WHERE action = 'images.delete'"
                                " AND resource_id = '%s' AND outcome = 202", id), 1);
 
-    /* Gone from lists, twice deleted is a conflict, and the name is free again. */
+    /* Gone from lists, gone for another delete (404), and the name is free again. */
     json_t *list = tl_call_ok(&sovd, "GET", "/v1/images", acme.token[TL_READER], NULL, 200);
     ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 0);
     json_decref(list);
     tl_call(&sovd, "DELETE", url, acme.token[TL_MEMBER], NULL, &r);
-    tl_assert_problem(&r, 409, "/problems/conflict");
+    tl_assert_problem(&r, 404, "/problems/not-found");
     tl_resp_free(&r);
     json_decref(queued_image("doomed", "raw"));
 }

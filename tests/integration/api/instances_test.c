@@ -609,6 +609,8 @@ START_TEST(bad_input_is_400_naming_the_field_and_creates_nothing)
         { "{\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\"}", "name" },
         { "{\"name\":\"Not A Slug\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\"}",
           "name" },
+        { "{\"name\":\"0bd77627-3883-42bb-8c6f-e3a2e3f22d7d\",\"flavor\":\"" FLAVOR "\","
+          "\"image\":\"" IMAGE "\"}", "name" },
         { "{\"name\":7,\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\"}", "name" },
         { "{\"name\":\"a\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\",\"size\":1}",
           "size" },
@@ -721,8 +723,12 @@ START_TEST(other_tenants_instances_and_operations_do_not_exist)
     /* Unknown and malformed ids are not found either. */
     assert_status("GET", "/v1/instances/00000000-0000-4000-8000-000000000000",
                   acme.token[TL_READER], NULL, 404, "/problems/not-found");
-    assert_status("GET", "/v1/instances/web-1", acme.token[TL_READER], NULL, 404,
-                  "/problems/not-found");
+    /* A name is looked up in the caller's own tenant: another's is not found by it. */
+    assert_status("GET", "/v1/instances/web-1", tok, NULL, 404, "/problems/not-found");
+    assert_status("DELETE", "/v1/instances/web-1", tok, NULL, 404, "/problems/not-found");
+    x = tl_call_ok(&sovd, "GET", "/v1/instances/web-1", acme.token[TL_READER], NULL, 200);
+    ck_assert_str_eq(tl_str(x, "id"), id);
+    json_decref(x);
     assert_status("GET", "/v1/operations/not-an-id", acme.token[TL_READER], NULL, 404,
                   "/problems/not-found");
 
@@ -885,8 +891,8 @@ START_TEST(delete_removes_the_domain_and_volumes_and_gives_back_capacity)
     ck_assert_int_eq(quota_used("instances"), 2);
     ck_assert_int_eq(quota_used("memory_mib"), 512);
 
-    /* While the daemon hangs the delete cannot finish: the instance stays deleting, and a
-     * second delete or an action on it is a conflict. */
+    /* While the daemon hangs the delete cannot finish: the instance stays deleting, a second
+     * delete answers the same 202 with the same operation, and an action is a conflict. */
     snprintf(path, sizeof(path), "/v1/instances/%s", id);
     ck_assert_int_eq(kill(lvd.pid, SIGSTOP), 0);
     acc = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
@@ -900,7 +906,9 @@ START_TEST(delete_removes_the_domain_and_volumes_and_gives_back_capacity)
     tl_call(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, &r1);
     tl_call(&sovd, "POST", act_path, acme.token[TL_MEMBER], "{\"action\":\"start\"}", &r2);
     ck_assert_int_eq(kill(lvd.pid, SIGCONT), 0);
-    tl_assert_problem(&r1, 409, "/problems/conflict");
+    ck_assert_msg(r1.status == 202, "second delete: %ld %s", r1.status, r1.body);
+    ck_assert_str_eq(tl_str(json_object_get(r1.json, "operation"), "id"), op_id);
+    ck_assert_str_eq(tl_str(json_object_get(r1.json, "instance"), "state"), "deleting");
     tl_assert_problem(&r2, 409, "/problems/conflict");
     tl_resp_free(&r1);
     tl_resp_free(&r2);
@@ -945,7 +953,7 @@ START_TEST(delete_removes_the_domain_and_volumes_and_gives_back_capacity)
     ck_assert_int_eq(sql_num("SELECT count(*) FROM audit_log WHERE action = 'instances.delete'"
                              " AND resource_id = '%s' AND outcome = 202", id), 1);
 
-    /* Deleted: out of lists unless asked for, refused again, its name free. */
+    /* Deleted: out of lists unless asked for, gone for another delete (404), its name free. */
     json_t *list = tl_call_ok(&sovd, "GET", "/v1/instances", acme.token[TL_READER], NULL, 200);
     ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 1);
     json_decref(list);
@@ -953,7 +961,7 @@ START_TEST(delete_removes_the_domain_and_volumes_and_gives_back_capacity)
                       200);
     ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 1);
     json_decref(list);
-    assert_status("DELETE", path, acme.token[TL_MEMBER], NULL, 409, "/problems/conflict");
+    assert_status("DELETE", path, acme.token[TL_MEMBER], NULL, 404, "/problems/not-found");
 
     /* The last one gone, the host's usage is back to nothing. */
     snprintf(path, sizeof(path), "/v1/instances/%s", keep);
@@ -1138,6 +1146,91 @@ START_TEST(console_reads_of_a_hung_host_hold_no_http_thread)
         ck_assert_msg(tl_now() < until, "the console still answers %ld", status);
         usleep(100 * 1000);
     }
+/* DELETE path as token must be a 409 whose blocked_by names kind `kind` called `name`. */
+static void
+assert_blocked_by(const char *path, const char *token, const char *kind, const char *name)
+{
+    tl_resp r;
+    json_t *b;
+    size_t i;
+    bool named = false;
+
+    tl_call(&sovd, "DELETE", path, token, NULL, &r);
+    tl_assert_problem(&r, 409, "/problems/conflict");
+    json_array_foreach(json_object_get(r.json, "blocked_by"), i, b)
+        named |= strcmp(tl_str(b, "kind"), kind) == 0 && strcmp(tl_str(b, "name"), name) == 0 &&
+                 strlen(tl_str(b, "id")) > 0;
+    ck_assert_msg(named, "DELETE %s: blocked_by does not name %s '%s': %s", path, kind, name,
+                  r.body);
+    ck_assert_msg(strstr(tl_str(r.json, "detail"), name), "the detail does not name '%s': %s",
+                  name, r.body);
+    tl_resp_free(&r);
+}
+
+/* A used resource goes once what used it is deleted: a live user blocks, named in blocked_by;
+ * a deleted one does not. An empty tenant takes its users, tokens and workspaces along;
+ * its residency records and audit entries stay. */
+START_TEST(deleted_users_block_nothing_and_live_ones_are_named)
+{
+    char id[40], op_id[40], flavor[128], image[128], host[128], region[128], tenant[128];
+    char inst[128];
+    long long records, audit;
+    json_t *j;
+
+    start(NULL);
+    launch_running("web-1", id);
+    j = tl_call_ok(&sovd, "GET", "/v1/flavors/" FLAVOR, op, NULL, 200);
+    snprintf(flavor, sizeof(flavor), "/v1/flavors/%s", tl_str(j, "id"));
+    json_decref(j);
+    snprintf(image, sizeof(image), "/v1/images/%s", image_id);
+    snprintf(host, sizeof(host), "/v1/hosts/%s", host_id);
+    snprintf(region, sizeof(region), "/v1/regions/" REGION);
+    snprintf(tenant, sizeof(tenant), "/v1/tenants/%s", acme.id);
+    snprintf(inst, sizeof(inst), "/v1/instances/%s", id);
+
+    /* In use: each refusal names the instance (the region its host first). */
+    assert_blocked_by(flavor, op, "instance", "web-1");
+    assert_blocked_by(image, acme.token[TL_MEMBER], "instance", "web-1");
+    assert_blocked_by(host, op, "instance", "web-1");
+    assert_blocked_by(region, op, "host", HOST);
+    assert_blocked_by(region, op, "image", IMAGE);
+    assert_blocked_by(tenant, op, "instance", "web-1");
+    assert_blocked_by(tenant, op, "image", IMAGE);
+
+    /* Used, then deleted: nothing blocks any more. */
+    j = tl_call_ok(&sovd, "DELETE", inst, acme.token[TL_MEMBER], NULL, 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    op_succeeds(op_id);
+    json_decref(wait_state(id, "deleted"));
+    json_decref(tl_call_ok(&sovd, "DELETE", flavor, op, NULL, 204));
+    j = tl_call_ok(&sovd, "DELETE", image, acme.token[TL_MEMBER], NULL, 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    op_succeeds(op_id);
+
+    records = sql_num("SELECT count(*) FROM residency_records WHERE tenant_id = '%s'", acme.id);
+    audit = sql_num("SELECT count(*) FROM audit_log WHERE tenant_id = '%s'", acme.id);
+    ck_assert_int_ge(records, 3);
+    json_decref(tl_call_ok(&sovd, "DELETE", tenant, op, NULL, 204));
+    json_decref(tl_call_ok(&sovd, "DELETE", host, op, NULL, 204));
+    json_decref(tl_call_ok(&sovd, "DELETE", region, op, NULL, 204));
+
+    /* The tenant's people and places are gone; its record is not. */
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM users WHERE tenant_id = '%s'", acme.id), 0);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM tokens WHERE tenant_id = '%s'", acme.id), 0);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM workspaces WHERE tenant_id = '%s'", acme.id),
+                     0);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM residency_records WHERE tenant_id = '%s'",
+                             acme.id), records);
+    ck_assert_int_ge(sql_num("SELECT count(*) FROM audit_log WHERE tenant_id = '%s'", acme.id),
+                     audit + 1);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM residency_records WHERE resource_id = '%s'",
+                             id), 2);
+    assert_status("GET", "/v1/me", acme.token[TL_ADMIN], NULL, 401, "/problems/unauthenticated");
+    json_t *v = tl_call_ok(&sovd, "GET", "/v1/audit/verify", op, NULL, 200);
+    ck_assert(json_is_true(json_object_get(v, "ok")));
+    json_decref(v);
 }
 END_TEST
 
@@ -1160,6 +1253,7 @@ main(void)
     tcase_add_test(tc, delete_removes_the_domain_and_volumes_and_gives_back_capacity);
     tcase_add_test(tc, hard_stop_and_delete_supersede_a_pending_stop);
     tcase_add_test(tc, console_reads_of_a_hung_host_hold_no_http_thread);
+    tcase_add_test(tc, deleted_users_block_nothing_and_live_ones_are_named);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }

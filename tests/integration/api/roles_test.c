@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sov/api.h"
 #include "testlib.h"
@@ -720,6 +721,211 @@ START_TEST(every_route_answers_every_role_as_its_policy_says)
 }
 END_TEST
 
+
+/* ---- deleting twice, and names for ids ---- */
+
+/* Send c as token, with "{}" for a method that takes a body. */
+static void
+send_call(const call *c, const char *token, tl_resp *resp)
+{
+    const char *m = c->route->method;
+    bool has_body = strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
+
+    if (c->route->flags & SOV_ROUTE_STREAM) {
+        char url[700], auth[128];
+        const char *headers[] = { auth, "Content-Type: application/octet-stream", NULL };
+        tl_req q = { .method = m, .url = url, .headers = headers, .body = "{}",
+                     .body_len = 2 };
+        snprintf(url, sizeof(url), "%s%s", sovd.base, c->path);
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        tl_http(&q, resp);
+    } else {
+        tl_call(&sovd, m, c->path, token, has_body ? "{}" : NULL, resp);
+    }
+}
+
+static void
+remove_leftovers(const call *c)
+{
+    for (size_t i = 0; i < c->ncleanup; i++) {
+        tl_resp resp;
+        tl_call(&sovd, "DELETE", c->cleanup[i], operator_token(), NULL, &resp);
+        tl_resp_free(&resp);
+    }
+}
+
+/* Wait until operation id has finished; whether it succeeded. */
+static bool
+operation_succeeds(const char *id)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/v1/operations/%s", id);
+    for (int i = 0; i < 600; i++) {
+        json_t *o = tl_call_ok(&sovd, "GET", path, operator_token(), NULL, 200);
+        const char *state = json_string_value(json_object_get(o, "state"));
+        bool done = state && (strcmp(state, "succeeded") == 0 || strcmp(state, "failed") == 0);
+        bool ok = done && strcmp(state, "succeeded") == 0;
+
+        json_decref(o);
+        if (done)
+            return ok;
+        usleep(50 * 1000);
+    }
+    return false;
+}
+
+/* Deleting twice is one rule on every DELETE route (README's status table): what is gone
+ * answers 404; what is still going (an instance or image being deleted) answers the same 202
+ * with the delete already under way. */
+START_TEST(every_delete_of_something_already_deleted_answers_404)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < sov_api_routes_count; i++) {
+        const sov_route *r = &sov_api_routes[i];
+        call c = { .route = r };
+        char op_id[40] = "";
+        tl_resp resp;
+
+        if (strcmp(r->method, "DELETE") != 0)
+            continue;
+        n++;
+        snprintf(c.label, sizeof(c.label), "%s %s", r->method, r->pattern);
+        fill_path(&c, &ten_a, TL_READER, true);
+        send_call(&c, operator_token(), &resp);
+        ck_assert_msg(resp.status == 204 || resp.status == 202, "%s: first delete %ld: %s",
+                      c.path, resp.status, resp.body);
+        if (resp.status == 202) {
+            snprintf(op_id, sizeof(op_id), "%s", json_string_value(json_object_get(
+                                                      json_object_get(resp.json, "operation"),
+                                                      "id")));
+            tl_resp_free(&resp);
+            /* Still going: the same answer, the same operation. */
+            send_call(&c, operator_token(), &resp);
+            ck_assert_msg(resp.status == 202 || resp.status == 404,
+                          "%s: delete while deleting %ld: %s", c.path, resp.status, resp.body);
+            if (resp.status == 202)
+                ck_assert_str_eq(json_string_value(json_object_get(
+                                     json_object_get(resp.json, "operation"), "id")),
+                                 op_id);
+            ck_assert_msg(operation_succeeds(op_id), "%s: the delete did not succeed", c.path);
+        }
+        tl_resp_free(&resp);
+        send_call(&c, operator_token(), &resp);
+        ck_assert_msg(resp.status == 404, "%s: delete of a deleted one answers %ld, not 404: %s",
+                      c.path, resp.status, resp.body);
+        tl_assert_problem(&resp, 404, "/problems/not-found");
+        tl_resp_free(&resp);
+        remove_leftovers(&c);
+    }
+    ck_assert_uint_ge(n, 9);
+}
+END_TEST
+
+/* The collection whose names a parameter kind takes, or NULL (ids only, or already a name). */
+static const char *
+named_collection(int kind)
+{
+    switch (kind) {
+    case P_TENANT:
+        return "tenants";
+    case P_HOST:
+        return "hosts";
+    case P_FLAVOR:
+        return "flavors";
+    case P_IMAGE:
+        return "images";
+    case P_INSTANCE:
+        return "instances";
+    default:
+        return NULL;
+    }
+}
+
+typedef struct naming {
+    fill f;
+    bool by_name;
+    bool any;           /* the route has a parameter that takes a name */
+} naming;
+
+/* fill_param, then (by_name) the value replaced by the name of what it identifies. */
+static void
+fill_named(const sov_route *r, const char *after, const char *name, bool last, void *arg)
+{
+    naming *nm = arg;
+    const char *coll = named_collection(param_kind_of(after, name));
+    char *path = nm->f.c->path, *slash, get[256];
+    json_t *j;
+
+    fill_param(r, after, name, last, &nm->f);
+    if (!coll)
+        return;
+    nm->any = true;
+    if (!nm->by_name)
+        return;
+    slash = strrchr(path, '/');
+    snprintf(get, sizeof(get), "/v1/%s/%s", coll, slash + 1);
+    j = tl_call_ok(&sovd, "GET", get, operator_token(), NULL, 200);
+    ck_assert_msg(json_string_value(json_object_get(j, "name")), "%s has no name", get);
+    snprintf(slash + 1, sizeof(nm->f.c->path) - (size_t) (slash + 1 - path), "%s",
+             json_string_value(json_object_get(j, "name")));
+    json_decref(j);
+}
+
+/* Call r by ids or by names, as token of tenant t (fresh targets for a DELETE). */
+static void
+call_named(const sov_route *r, const tl_tenant *t, const char *token, bool by_name,
+           tl_resp *resp, bool *any, char *label, size_t size)
+{
+    call c = { .route = r };
+    naming nm = { .f = { .c = &c, .t = t, .owner = TL_READER, .pass = true },
+                  .by_name = by_name };
+
+    each_segment(r, c.path, sizeof(c.path), fill_named, &nm);
+    *any = nm.any;
+    snprintf(label, size, "%s %s", r->method, c.path);
+    if (nm.any)
+        send_call(&c, token, resp);
+    remove_leftovers(&c);
+}
+
+/* Name or id: every route whose {id} names a resource that has a name (tenants, hosts,
+ * flavors, images, instances) answers the same, for every method, given either. */
+START_TEST(every_route_answers_the_same_by_name_and_by_id)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < sov_api_routes_count; i++) {
+        const sov_route *r = &sov_api_routes[i];
+        bool admin = (r->roles & SOV_ROLE_ADMIN) && !route_is_global(r);
+        const char *token = admin ? ten_a.token[TL_ADMIN] : operator_token();
+        char by_id[600], by_name[600];
+        tl_resp a, b;
+        bool any;
+
+        if (r->flags & SOV_ROUTE_PUBLIC)
+            continue;
+        memset(&a, 0, sizeof(a));
+        memset(&b, 0, sizeof(b));
+        call_named(r, &ten_a, token, false, &a, &any, by_id, sizeof(by_id));
+        if (!any)
+            continue;
+        n++;
+        call_named(r, &ten_a, token, true, &b, &any, by_name, sizeof(by_name));
+        ck_assert_msg(a.status == b.status, "%s answers %ld, %s answers %ld: %s", by_id,
+                      a.status, by_name, b.status, b.body);
+        ck_assert_msg(a.status != 404, "%s: %s", by_id, a.body);
+        if (a.status == 200 && json_object_get(a.json, "id"))
+            ck_assert_str_eq(json_string_value(json_object_get(b.json, "id")),
+                             json_string_value(json_object_get(a.json, "id")));
+        tl_resp_free(&a);
+        tl_resp_free(&b);
+    }
+    ck_assert_uint_ge(n, 20);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -734,5 +940,12 @@ main(void)
     tcase_set_timeout(matrix, 300);
     tcase_add_test(matrix, every_route_answers_every_role_as_its_policy_says);
     suite_add_tcase(s, matrix);
+
+    TCase *table = tcase_create("table");
+    tcase_add_checked_fixture(table, setup, teardown);
+    tcase_set_timeout(table, 300);
+    tcase_add_test(table, every_delete_of_something_already_deleted_answers_404);
+    tcase_add_test(table, every_route_answers_the_same_by_name_and_by_id);
+    suite_add_tcase(s, table);
     return tl_run_suite(s);
 }
