@@ -1146,6 +1146,9 @@ START_TEST(console_reads_of_a_hung_host_hold_no_http_thread)
         ck_assert_msg(tl_now() < until, "the console still answers %ld", status);
         usleep(100 * 1000);
     }
+}
+END_TEST
+
 /* DELETE path as token must be a 409 whose blocked_by names kind `kind` called `name`. */
 static void
 assert_blocked_by(const char *path, const char *token, const char *kind, const char *name)
