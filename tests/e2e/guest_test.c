@@ -526,9 +526,9 @@ START_TEST(a_stop_the_guest_ignores_is_superseded_by_hard_stop_and_delete)
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"E2E\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-e2e\",\"zones\":[\"a\"]}", 201));
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/hosts", op,
-                           "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
-                           "\"libvirt_uri\":\"" URI "\"}", 201));
+    json_decref(tl_host_add(&sovd, op,
+                            "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
+                            "\"libvirt_uri\":\"" URI "\"}"));
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                            "{\"name\":\"e2e-tiny\",\"vcpus\":1,\"memory_mib\":128,"
                            "\"disk_gib\":1}", 201));
