@@ -263,6 +263,30 @@ START_TEST(login_writes_a_private_config_and_whoami_reads_it)
     run_free(&r);
     SOVCTL_OK(&r, "whoami");
     assert_has(r.out, "role      operator\n");
+    /* README.md shows whoami's output: each line it shows starts as sovctl's line does. */
+    {
+        char readme[1024], *doc, *at, *end;
+        const char *labels[] = { "user      ", "user id   ", "role      ", "tenant    ",
+                                 "token     ", "endpoint  " };
+
+        snprintf(readme, sizeof(readme), "%s/README.md", tl_env("SOV_SOURCE_ROOT"));
+        doc = tl_read_file(readme);
+        at = strstr(doc, "whoami\n# user ");
+        ck_assert_msg(at, "README.md shows no whoami output");
+        end = strstr(at, "\n```");
+        ck_assert_ptr_nonnull(end);
+        *end = '\0';
+        for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+            char want[32];
+            snprintf(want, sizeof(want), "\n# %s", labels[i]);
+            ck_assert_msg(strstr(at, want), "README's whoami lacks '%s'", labels[i]);
+            snprintf(want, sizeof(want), "%s%s", i == 0 ? "" : "\n", labels[i]);
+            ck_assert_msg(i == 0 ? strncmp(r.out, labels[0], strlen(labels[0])) == 0
+                                 : strstr(r.out, want) != NULL,
+                          "sovctl whoami lacks '%s': %s", labels[i], r.out);
+        }
+        free(doc);
+    }
     run_free(&r);
 }
 END_TEST

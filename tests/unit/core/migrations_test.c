@@ -2,6 +2,7 @@
  * opening with a comment that says why. (embed.py refuses gaps at build time too.) */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sov/migrate.h"
@@ -24,6 +25,21 @@ START_TEST(numbered_in_order_and_explained)
 }
 END_TEST
 
+/* README.md's /readyz example counts the migrations there are. */
+START_TEST(readme_counts_the_migrations)
+{
+    char path[1024], want[64];
+    char *doc;
+
+    snprintf(path, sizeof(path), "%s/README.md", tl_env("SOV_SOURCE_ROOT"));
+    doc = tl_read_file(path);
+    snprintf(want, sizeof(want), "{\"status\":\"ready\",\"migrations\":%zu}",
+             sov_migrations_count);
+    ck_assert_msg(strstr(doc, want), "README.md's /readyz example should read %s", want);
+    free(doc);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -31,6 +47,7 @@ main(void)
     TCase *tc = tcase_create("list");
 
     tcase_add_test(tc, numbered_in_order_and_explained);
+    tcase_add_test(tc, readme_counts_the_migrations);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
