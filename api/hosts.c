@@ -94,6 +94,24 @@ body_ratio(sov_request *req, const char *field, double *ret, sov_error *err)
 }
 
 /* POST /v1/hosts: 202 with the host (discovering) and its host.register operation. */
+/* A registration's answer, rendered inside its transaction for an Idempotency-Key: the
+ * shape every 202 of a resource has, {"host": ..., "operation": ...}. */
+typedef struct accepted {
+    sov_host h;
+    sov_op op;
+} accepted;
+
+static json_t *
+accepted_json(const void *arg, unsigned *status, char *location, size_t location_size)
+{
+    const accepted *c = arg;
+
+    *status = MHD_HTTP_ACCEPTED;
+    snprintf(location, location_size, "/v1/operations/%s", c->op.id);
+    return json_pack("{s:o, s:o}", "host", host_json(&c->h), "operation",
+                     sov_api_op_json(&c->op));
+}
+
 enum MHD_Result
 sov_handle_host_create(sov_request *req)
 {
@@ -107,8 +125,7 @@ sov_handle_host_create(sov_request *req)
     };
     sov_error err = SOV_ERROR_INIT;
     sov_host_create_args a = { 0 };
-    sov_host h;
-    sov_op op;
+    accepted c;
 
     if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
         body_ratio(req, "cpu_allocation_ratio", &a.cpu_allocation_ratio, &err) < 0 ||
@@ -118,11 +135,10 @@ sov_handle_host_create(sov_request *req)
     a.region = sov_api_body_str(req, "region");
     a.zone = sov_api_body_str(req, "zone");
     a.libvirt_uri = sov_api_body_str(req, "libvirt_uri");
-    if (sov_host_create(&req->ctx, &a, &h, &op, &err) < 0)
+    sov_api_answer_in_tx(req, accepted_json, &c);
+    if (sov_host_create(&req->ctx, &a, &c.h, &c.op, &err) < 0)
         return sov_api_reply_problem(req, &err);
-    /* The shape every 202 of a resource has: {"host": ..., "operation": ...}. */
-    sov_autoptr(json_t) body = json_pack("{s:o}", "host", host_json(&h));
-    return sov_api_reply_accepted(req, body, &op);
+    return sov_api_reply_rendered(req, accepted_json, &c);
 }
 
 /* GET /v1/hosts?region=&state= */

@@ -38,6 +38,18 @@ sov_handle_me(sov_request *req)
     return sov_api_reply(req, MHD_HTTP_OK, body);
 }
 
+/* What an Idempotency-Key keeps of a token create, inside its transaction: the token
+ * without its secret. Only a hash of a secret is ever stored, so a replay cannot show it
+ * again: it answers the same token, and the secret stays what the first answer gave. */
+static json_t *
+stored_json(const void *arg, unsigned *status, char *location, size_t location_size)
+{
+    *status = MHD_HTTP_CREATED;
+    (void) location;
+    (void) location_size;
+    return token_json(arg);
+}
+
 /* POST /v1/tokens */
 enum MHD_Result
 sov_handle_token_create(sov_request *req)
@@ -52,8 +64,10 @@ sov_handle_token_create(sov_request *req)
     sov_token t;
     enum MHD_Result r;
 
-    if (sov_api_check_body(req, fields, 3, &err) < 0 ||
-        sov_token_create(&req->ctx, sov_api_body_str(req, "name"),
+    if (sov_api_check_body(req, fields, 3, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    sov_api_answer_in_tx(req, stored_json, &t);
+    if (sov_token_create(&req->ctx, sov_api_body_str(req, "name"),
                          sov_api_body_str(req, "expires_at"),
                          json_is_null(json_object_get(req->body, "expires_at")),
                          sov_api_body_str(req, "user_id"), &t, secret, &err) < 0)

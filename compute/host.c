@@ -95,6 +95,8 @@ typedef struct create_args {
     char cpu_ratio[32], ram_ratio[32];
     sov_host host;
     sov_op op;
+    sov_host *ret;      /* the caller's, filled inside the transaction: an Idempotency-Key's */
+    sov_op *ret_op;     /* answer is rendered from them before COMMIT */
 } create_args;
 
 /* The host's row and its operation commit together: a worker finds every 'discovering' host
@@ -112,7 +114,11 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
         sov_op_enqueue(c, x->ctx, tenant, "host.register", "host", x->host.id, NULL, &x->op,
                        err) < 0)
         return -1;
-    return sov_audit_append(c, x->ctx, NULL, "host", x->host.id, 202, err);
+    if (sov_audit_append(c, x->ctx, NULL, "host", x->host.id, 202, err) < 0)
+        return -1;
+    *x->ret = x->host;
+    *x->ret_op = x->op;
+    return 0;
 }
 
 /* Cheap refusals first, before anything is written. */
@@ -150,7 +156,7 @@ int
 sov_host_create(sov_ctx *ctx, const sov_host_create_args *a, sov_host *ret, sov_op *op,
                 sov_error *err)
 {
-    create_args x = { .ctx = ctx, .a = a };
+    create_args x = { .ctx = ctx, .a = a, .ret = ret, .ret_op = op };
 
     if (sov_check_slug("name", a->name, err) < 0 ||
         sov_check_slug("region", a->region, err) < 0 ||
@@ -170,8 +176,6 @@ sov_host_create(sov_ctx *ctx, const sov_host_create_args *a, sov_host *ret, sov_
     sov_log_info("host '%s' (%s) registered in %s/%s at '%s': discovery queued as operation "
                  "%s", x.host.name, x.host.id, x.host.region, x.host.zone,
                  x.host.libvirt_uri, x.op.id);
-    *ret = x.host;
-    *op = x.op;
     return 0;
 }
 

@@ -222,6 +222,61 @@ START_TEST(crash_after_a_tenant_create_replays_the_first_answer)
 }
 END_TEST
 
+/* A token's secret is never stored, not even for a replay: the stored answer is the token
+ * without it, and a retry with the same key answers the same token, secret left out. */
+START_TEST(a_token_create_keeps_no_secret_for_its_replay)
+{
+    tl_resp first, again;
+    char *stored, *replayed;
+    const char *body = "{\"name\":\"idem-token\"}";
+
+    post_to(&sovd, "/v1/tokens", op, "token-key", body, &first);
+    ck_assert_msg(first.status == 201, "%ld %s", first.status, first.body);
+    const char *secret = tl_str(first.json, "secret");
+    ck_assert_int_eq(strncmp(secret, "sov_", 4), 0);
+    stored = tl_db_value(db, "SELECT body FROM idempotency_keys WHERE key = 'token-key'");
+    ck_assert_msg(stored && strstr(stored, tl_str(first.json, "id")), "stored: %s", stored);
+    ck_assert_msg(!strstr(stored, secret), "the secret was stored: %s", stored);
+    free(stored);
+
+    post_to(&sovd, "/v1/tokens", op, "token-key", body, &again);
+    ck_assert_msg(again.status == 201, "%ld %s", again.status, again.body);
+    replayed = tl_resp_header(&again, "Idempotent-Replayed");
+    ck_assert_msg(replayed && strcmp(replayed, "true") == 0, "retry was not a replay");
+    free(replayed);
+    ck_assert_str_eq(tl_str(again.json, "id"), tl_str(first.json, "id"));
+    ck_assert_ptr_null(json_object_get(again.json, "secret"));
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM tokens WHERE name = 'idem-token'"), 1);
+    tl_resp_free(&first);
+    tl_resp_free(&again);
+}
+END_TEST
+
+/* A host registration (a 202 whose discovery a worker does later) is answered once too. */
+START_TEST(crash_after_a_host_registration_replays_the_first_answer)
+{
+    tl_resp r;
+    char *loc, want[96];
+
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"fr-idem-2\",\"name\":\"Idem FR\",\"country\":\"FR\","
+                           "\"datacenter\":\"dc-fr\",\"zones\":[\"a\"]}", 201));
+    crash_then_retry("/v1/hosts", op, "crash-host",
+                     "{\"name\":\"idem-crash\",\"region\":\"fr-idem-2\",\"zone\":\"a\","
+                     "\"libvirt_uri\":\"test:///default\"}", 202, &r);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM hosts WHERE name = 'idem-crash'"), 1);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM operations"
+                                   " WHERE kind = 'host.register'"), 1);
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "host"), "name"), "idem-crash");
+    snprintf(want, sizeof(want), "/v1/operations/%s",
+             tl_str(json_object_get(r.json, "operation"), "id"));
+    loc = tl_resp_header(&r, "Location");
+    ck_assert_str_eq(loc, want);
+    free(loc);
+    tl_resp_free(&r);
+}
+END_TEST
+
 /* Region, host (libvirt's test driver), flavor and an image made active by hand: what an
  * instance create needs. */
 static void
@@ -346,6 +401,8 @@ main(void)
     tcase_add_test(tc, crash_after_a_tenant_create_replays_the_first_answer);
     tcase_add_test(tc, crash_after_an_instance_create_replays_the_first_answer);
     tcase_add_test(tc, crash_after_an_image_create_replays_the_first_answer);
+    tcase_add_test(tc, crash_after_a_host_registration_replays_the_first_answer);
+    tcase_add_test(tc, a_token_create_keeps_no_secret_for_its_replay);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
