@@ -428,6 +428,12 @@ static const ctl_flag instance_create_flags[] = {
     { 0 },
 };
 
+static const ctl_flag instance_console_flags[] = {
+    { .name = "tail-bytes", .type = CTL_T_INT, .metavar = "N",
+      .help = "the last N bytes of the log (1 to 1048576; default 65536)" },
+    { 0 },
+};
+
 static const ctl_verb instance_verbs[] = {
     { .name = "list", .summary = "List instances", .kind = CTL_LIST, .method = "GET",
       .path = "/v1/instances", .flags = instance_list_flags },
@@ -450,7 +456,8 @@ static const ctl_verb instance_verbs[] = {
       .method = "POST", .path = "/v1/instances/{id}/actions", .args = "INSTANCE",
       .opts = IDEM | ASYNC, .action = "hard_stop" },
     { .name = "console", .summary = "Print the tail of the serial console log", .kind = CTL_SHOW,
-      .method = "GET", .path = "/v1/instances/{id}/console", .args = "INSTANCE" },
+      .method = "GET", .path = "/v1/instances/{id}/console", .args = "INSTANCE",
+      .flags = instance_console_flags },
     { .name = "delete", .summary = "Destroy an instance, its disks and its seed",
       .kind = CTL_DELETE, .method = "DELETE", .path = "/v1/instances/{id}", .args = "INSTANCE",
       .opts = ASYNC },

@@ -958,6 +958,14 @@ START_TEST(instance_create_and_delete_with_wait)
     }
     SOVCTL_OK(&r, "instance", "console", "web-1");
     run_free(&r);
+    /* --tail-bytes is the API's tail_bytes: its bounds are the API's. */
+    SOVCTL_OK(&r, "instance", "console", "web-1", "--tail-bytes", "16");
+    ck_assert_uint_le(strlen(r.out), 16);
+    run_free(&r);
+    SOVCTL(&r, "instance", "console", "web-1", "--tail-bytes", "0");
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "tail_bytes");
+    run_free(&r);
     SOVCTL_OK(&r, "residency", "history", "--instance", "web-1", "-o", "json");
     ck_assert_uint_ge(items(&r), 1);
     run_free(&r);
