@@ -114,5 +114,9 @@ json_t *sov_api_location_json(const struct sov_location *l, const char *since);
 struct sov_op;
 json_t *sov_api_op_json(const struct sov_op *op);
 enum MHD_Result sov_api_reply_accepted(sov_request *req, json_t *body, const struct sov_op *op);
+/* The 202 of a resource's create, as an answer renderer gives it (sov_api_answer_in_tx):
+ * {member: resource (taken), "operation": op}, Location: the operation. */
+json_t *sov_api_accepted_json(const char *member, json_t *resource, const struct sov_op *op,
+                              unsigned *status, char *location, size_t location_size);
 
 #endif

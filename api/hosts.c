@@ -106,10 +106,8 @@ accepted_json(const void *arg, unsigned *status, char *location, size_t location
 {
     const accepted *c = arg;
 
-    *status = MHD_HTTP_ACCEPTED;
-    snprintf(location, location_size, "/v1/operations/%s", c->op.id);
-    return json_pack("{s:o, s:o}", "host", host_json(&c->h), "operation",
-                     sov_api_op_json(&c->op));
+    return sov_api_accepted_json("host", host_json(&c->h), &c->op, status, location,
+                                 location_size);
 }
 
 enum MHD_Result

@@ -57,12 +57,9 @@ created_json(const void *arg, unsigned *status, char *location, size_t location_
 {
     const created *c = arg;
 
-    if (c->op.id[0]) {
-        *status = MHD_HTTP_ACCEPTED;
-        snprintf(location, location_size, "/v1/operations/%s", c->op.id);
-        return json_pack("{s:o, s:o}", "image", image_json(&c->img), "operation",
-                         sov_api_op_json(&c->op));
-    }
+    if (c->op.id[0])
+        return sov_api_accepted_json("image", image_json(&c->img), &c->op, status, location,
+                                     location_size);
     *status = MHD_HTTP_CREATED;
     snprintf(location, location_size, "/v1/images/%s", c->img.id);
     return image_json(&c->img);

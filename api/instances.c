@@ -98,10 +98,8 @@ created_json(const void *arg, unsigned *status, char *location, size_t location_
 {
     const created *c = arg;
 
-    *status = MHD_HTTP_ACCEPTED;
-    snprintf(location, location_size, "/v1/operations/%s", c->op.id);
-    return json_pack("{s:o, s:o}", "instance", instance_json(&c->x), "operation",
-                     sov_api_op_json(&c->op));
+    return sov_api_accepted_json("instance", instance_json(&c->x), &c->op, status, location,
+                                 location_size);
 }
 
 /* POST /v1/instances */

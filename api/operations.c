@@ -44,6 +44,15 @@ sov_api_location_json(const sov_location *l, const char *since)
     return j;
 }
 
+json_t *
+sov_api_accepted_json(const char *member, json_t *resource, const sov_op *op,
+                      unsigned *status, char *location, size_t location_size)
+{
+    *status = MHD_HTTP_ACCEPTED;
+    snprintf(location, location_size, "/v1/operations/%s", op->id);
+    return json_pack("{s:o, s:o}", member, resource, "operation", sov_api_op_json(op));
+}
+
 enum MHD_Result
 sov_api_reply_accepted(sov_request *req, json_t *body, const sov_op *op)
 {

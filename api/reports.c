@@ -98,10 +98,8 @@ created_json(const void *arg, unsigned *status, char *location, size_t location_
 {
     const created *c = arg;
 
-    *status = MHD_HTTP_ACCEPTED;
-    snprintf(location, location_size, "/v1/operations/%s", c->op.id);
-    return json_pack("{s:o, s:o}", "report", report_json(&c->r), "operation",
-                     sov_api_op_json(&c->op));
+    return sov_api_accepted_json("report", report_json(&c->r), &c->op, status, location,
+                                 location_size);
 }
 
 /* POST /v1/residency/reports {from, to, format, tenants?} */

@@ -214,16 +214,13 @@ console_read(void *arg)
 
 /* ---- the test ---- */
 
-START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_nothing)
+/* sovd on this test's pool, NAT network and image store (stop_timeout in seconds), the
+ * operator's token, tenant acme and the region: what every case starts from. */
+static void
+start_world(int stop_timeout)
 {
-    const char *virt = tl_env("SOV_TEST_VIRT_TYPE");
     char pool_path[600], store[600], pool_flag[128], path_flag[700], net_flag[64],
-        cidr_flag[64], store_flag[700], body[2048], path[256], id[40];
-    double t0, t_running, t_up, t_dhcp, t_addr, t_stop, t_start, t_restart_up, t_reboot,
-        t_reboot_up, t_delete;
-    char *addr, *up, *text, *out;
-    json_t *j, *h, *x, *q;
-    int rc;
+        cidr_flag[64], store_flag[700], stop_flag[64];
 
     snprintf(pool_path, sizeof(pool_path), "%s/pool", tmp);
     snprintf(store, sizeof(store), "%s/store", tmp);
@@ -232,15 +229,30 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
     snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
     snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=%s", cidr);
     snprintf(store_flag, sizeof(store_flag), "--image-store=%s", store);
+    snprintf(stop_flag, sizeof(stop_flag), "--stop-timeout=%d", stop_timeout);
     const char *args[] = { pool_flag, path_flag, net_flag, cidr_flag, store_flag,
                            "--image-allow-file-urls=true", "--host-check-interval=2",
-                           "--stop-timeout=20", NULL };
+                           stop_flag, NULL };
     tl_sovd_start(&sovd, db, args);
     op = tl_operator_token(&sovd);
     tl_tenant_make(&sovd, op, "acme", &acme);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"E2E\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-e2e\",\"zones\":[\"a\"]}", 201));
+}
+
+START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_nothing)
+{
+    const char *virt = tl_env("SOV_TEST_VIRT_TYPE");
+    char pool_path[600], body[2048], path[256], id[40];
+    double t0, t_running, t_up, t_dhcp, t_addr, t_stop, t_start, t_restart_up, t_reboot,
+        t_reboot_up, t_delete;
+    char *addr, *up, *text, *out;
+    json_t *j, *h, *x, *q;
+    int rc;
+
+    start_world(20);
+    snprintf(pool_path, sizeof(pool_path), "%s/pool", tmp);
 
     /* The machine's libvirtd, as scripts/test found it: KVM only where it really works. */
     h = tl_host_add(&sovd, op,
@@ -501,31 +513,14 @@ wait_waiting(const char *id, const char *stop_id, unsigned past)
  * the stop: accepted at once, done within seconds, the stop recorded as superseded. */
 START_TEST(a_stop_the_guest_ignores_is_superseded_by_hard_stop_and_delete)
 {
-    char pool_path[600], store[600], pool_flag[128], path_flag[700], net_flag[64],
-        cidr_flag[64], store_flag[700], body[2048], path[256], id[40], blank[700],
-        stop_id[40], hard_id[40], want[160];
+    char body[2048], path[256], id[40], blank[700], stop_id[40], hard_id[40], want[160];
     double t_hard_202, t_hard_done, t_delete_done, t0;
     unsigned said;
     json_t *j, *o;
     char *out;
     int rc;
 
-    snprintf(pool_path, sizeof(pool_path), "%s/pool", tmp);
-    snprintf(store, sizeof(store), "%s/store", tmp);
-    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
-    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s", pool_path);
-    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
-    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=%s", cidr);
-    snprintf(store_flag, sizeof(store_flag), "--image-store=%s", store);
-    const char *args[] = { pool_flag, path_flag, net_flag, cidr_flag, store_flag,
-                           "--image-allow-file-urls=true", "--host-check-interval=2",
-                           "--stop-timeout=60", NULL };
-    tl_sovd_start(&sovd, db, args);
-    op = tl_operator_token(&sovd);
-    tl_tenant_make(&sovd, op, "acme", &acme);
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
-                           "{\"code\":\"" REGION "\",\"name\":\"E2E\",\"country\":\"FR\","
-                           "\"datacenter\":\"dc-e2e\",\"zones\":[\"a\"]}", 201));
+    start_world(60);
     json_decref(tl_host_add(&sovd, op,
                             "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
                             "\"libvirt_uri\":\"" URI "\"}"));
