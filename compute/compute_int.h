@@ -22,6 +22,12 @@ int sov_instance_delete_op(sov_op_run *run, const sov_op *op, sov_error *err);
 int sov_instance_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
                            sov_error *err);
 
+/* An SSH public key as an instance create accepts it (compute/instance.c): 1 to
+ * SOV_SSH_KEY_MAX characters of one line, starting "ssh-", "ecdsa-" or "sk-", no private
+ * key. SOV_E_INVALID on field "ssh_keys" with a message a person can act on. */
+#define SOV_SSH_KEY_MAX 8192
+int sov_ssh_key_check(const char *k, sov_error *err);
+
 /* Load an image by id whatever its tenant (workers act for sovd itself). */
 int sov_image_load(sov_dbconn *c, const char *id, sov_image *ret, sov_error *err);
 

@@ -18,7 +18,6 @@
 
 #define USER_DATA_MAX (64 * 1024)
 #define SSH_KEYS_MAX 32
-#define SSH_KEY_MAX 8192
 
 static int
 not_found(const char *id, sov_error *err)
@@ -40,8 +39,8 @@ scope(const sov_ctx *ctx, const char *tenant_id, const char **ret, sov_error *er
 }
 
 /* An SSH public key: one line of printable text, the usual key type prefixes. */
-static int
-check_key(const char *k, sov_error *err)
+int
+sov_ssh_key_check(const char *k, sov_error *err)
 {
     size_t n = strlen(k);
 
@@ -49,9 +48,9 @@ check_key(const char *k, sov_error *err)
         return sov_error_invalid(err, "ssh_keys",
                                  "ssh_keys holds a private key: send only the public key "
                                  "(the .pub file), and keep the private key on its machine");
-    if (n == 0 || n > SSH_KEY_MAX)
+    if (n == 0 || n > SOV_SSH_KEY_MAX)
         return sov_error_invalid(err, "ssh_keys", "an SSH key is 1 to %d characters",
-                                 SSH_KEY_MAX);
+                                 SOV_SSH_KEY_MAX);
     if (strncmp(k, "ssh-", 4) != 0 && strncmp(k, "ecdsa-", 6) != 0 &&
         strncmp(k, "sk-", 3) != 0)
         return sov_error_invalid(err, "ssh_keys",
@@ -80,7 +79,7 @@ keys_literal(const char *const *keys, size_t n, sov_buf *b, sov_error *err)
 {
     sov_buf_puts(b, "{");
     for (size_t i = 0; i < n; i++) {
-        if (check_key(keys[i], err) < 0)
+        if (sov_ssh_key_check(keys[i], err) < 0)
             return -1;
         sov_buf_printf(b, "%s\"%s\"", i ? "," : "", keys[i]);
     }

@@ -302,14 +302,15 @@ sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
     char cp[SOV_UUID_LEN + 1];
     if (sov_control_plane_id(j.ctx->db, cp, err) < 0)
         return -1;
-    sov_domain_spec spec = {
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec spec = {
         .uuid = j.x.id, .name = name, .tenant_id = j.x.tenant_id, .control_plane = cp,
         .virt_type = strcmp(j.host.hypervisor, "qemu") == 0 ? "qemu" : "kvm",
-        .vcpus = j.x.vcpus, .memory_mib = j.x.memory_mib, .pool = j.ctx->cfg->storage_pool,
-        .disk_volume = j.disk, .seed_volume = j.seed, .network = j.ctx->cfg->nat_network,
-        .mac = j.x.mac, .console_log = log_path,
+        .vcpus = j.x.vcpus, .memory_mib = j.x.memory_mib, .console_log = log_path,
     };
-    if (sov_domain_xml(&spec, &xml, err) < 0 || sov_hv_define(j.hv, xml, err) < 0)
+    /* The disks and NICs: compute's boot disk (j.disk), seed (j.seed) and NAT NIC, then
+     * what other modules contribute. */
+    if (sov_domain_spec_build(j.ctx, &j.x, &spec, err) < 0 ||
+        sov_domain_xml(&spec, &xml, err) < 0 || sov_hv_define(j.hv, xml, err) < 0)
         return -1;
     if (overtaken(&j))
         return 0;

@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "report_int.h"
 #include "report_repo.h"
 #include "sov/audit.h"
 #include "sov/buf.h"
@@ -315,17 +316,7 @@ sov_report_reader_free(sov_report_reader *r)
 
 /* ---- building: writing rows ---- */
 
-typedef struct span {           /* an interval still open */
-    sov_location at;
-    long long start;
-} span;
-
-typedef struct policy_at {      /* a tenant's policy from `at` on */
-    char tenant[SOV_UUID_LEN + 1];
-    long long at;
-    size_t order;
-    sov_policy p;
-} policy_at;
+typedef sov_report_policy_at policy_at;
 
 typedef struct hours {          /* resource time at one country or jurisdiction */
     char key[8];
@@ -336,7 +327,6 @@ typedef struct build {
     sov_ctx *ctx;
     sov_report r;
     bool json;
-    long long from, end;        /* rows are clipped to [from, end) */
     long long now;              /* the snapshot's time */
     sov_signer *signer;
     policy_at *policies;
@@ -346,8 +336,7 @@ typedef struct build {
     sov_buf type, id;
     char tenant[SOV_UUID_LEN + 1];
     size_t plo, phi;            /* its tenant's policies: policies[plo..phi) */
-    span *open;
-    size_t nopen, cap;
+    sov_report_spans spans;     /* its open intervals; rows are clipped to [from, end) */
     /* what is written */
     FILE *rows, *viol;
     EVP_MD_CTX *rows_md;
@@ -364,7 +353,7 @@ build_release(build *b)
     free(b->policies);
     sov_buf_release(&b->type);
     sov_buf_release(&b->id);
-    free(b->open);
+    sov_report_spans_release(&b->spans);
     if (b->rows)
         fclose(b->rows);
     if (b->viol)
@@ -509,9 +498,10 @@ add_hours(hours *list, size_t *n, size_t max, const char *key, long long us)
 
 /* A part of an interval the policy then in force did not allow. */
 static int
-violation(build *b, const sov_location *at, long long start, long long end,
+violation(void *arg, const sov_location *at, long long start, long long end,
           const sov_policy *p, sov_error *err)
 {
+    build *b = arg;
     char policy[SOV_POLICY_MAX * (SOV_NAME_MAX + 4) * 2 + 128];
 
     sov_policy_json(p, policy, sizeof(policy));
@@ -537,33 +527,17 @@ static int
 check_policy(build *b, const sov_location *at, long long start, long long end,
              sov_error *err)
 {
-    size_t k = b->plo;
-    const sov_policy *p = &b->default_policy;
-    long long from = start;
-
-    while (k < b->phi && b->policies[k].at <= start)
-        p = &b->policies[k++].p;
-    for (;;) {
-        long long until = k < b->phi && b->policies[k].at < end ? b->policies[k].at : end;
-        if (until > from && !sov_policy_allows(p, at->region, at->country, at->jurisdiction) &&
-            violation(b, at, from, until, p, err) < 0)
-            return -1;
-        if (until == end)
-            return 0;
-        p = &b->policies[k++].p;
-        from = until;
-    }
+    return sov_report_policy_walk(b->policies + b->plo, b->phi - b->plo, &b->default_policy,
+                                  at, start, end, violation, b, err);
 }
 
-/* Write an interval, clipped to the period; count its hours; check it against the policy. */
+/* Write an interval (clipped to the period by b->spans); count its hours; check it against
+ * the policy. */
 static int
-emit(build *b, const sov_location *at, long long start, long long end, sov_error *err)
+emit(void *arg, const sov_location *at, long long s, long long e, sov_error *err)
 {
-    long long s = start > b->from ? start : b->from;
-    long long e = end < b->end ? end : b->end;
+    build *b = arg;
 
-    if (s >= e)
-        return 0;
     b->line.len = 0;
     if (b->json)
         sov_buf_puts(&b->line, b->r.rows ? ",\n" : "\n");
@@ -582,11 +556,8 @@ emit(build *b, const sov_location *at, long long start, long long end, sov_error
 
 /* ---- building: intervals from records ---- */
 
-/* A place as a record names it: pointers into the fetched rows, copied only when an
- * interval opens there. */
-typedef struct place {
-    const char *host, *region, *country, *jurisdiction, *datacenter;
-} place;
+/* A place as a record names it: pointers into the fetched rows. */
+typedef sov_report_place place;
 
 static void
 place_of(const PGresult *res, int i, int col, place *p)
@@ -596,76 +567,6 @@ place_of(const PGresult *res, int i, int col, place *p)
     p->country = PQgetvalue(res, i, col + 2);
     p->jurisdiction = PQgetvalue(res, i, col + 3);
     p->datacenter = PQgetvalue(res, i, col + 4);
-}
-
-/* Bounded copy without printf: this runs for most records. */
-static void
-copy_field(char *dst, size_t size, const char *src)
-{
-    size_t n = strnlen(src, size - 1);
-
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-static bool
-nowhere(const place *p)
-{
-    return !p->region[0] && !p->host[0];
-}
-
-static bool
-same_place(const sov_location *a, const place *b)
-{
-    return strcmp(a->host, b->host) == 0 && strcmp(a->region, b->region) == 0;
-}
-
-static int
-open_at(build *b, const place *at, long long when, sov_error *err)
-{
-    sov_location *l;
-
-    if (nowhere(at))
-        return 0;
-    for (size_t i = 0; i < b->nopen; i++)
-        if (same_place(&b->open[i].at, at))
-            return 0;       /* already there (a record written twice): the first counts */
-    if (b->nopen == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 4;
-        span *n = realloc(b->open, cap * sizeof(*n));
-        if (!n)
-            return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-        b->open = n;
-        b->cap = cap;
-    }
-    l = &b->open[b->nopen].at;
-    copy_field(l->host, sizeof(l->host), at->host);
-    copy_field(l->region, sizeof(l->region), at->region);
-    copy_field(l->country, sizeof(l->country), at->country);
-    copy_field(l->jurisdiction, sizeof(l->jurisdiction), at->jurisdiction);
-    copy_field(l->datacenter, sizeof(l->datacenter), at->datacenter);
-    b->open[b->nopen].start = when;
-    b->nopen++;
-    return 0;
-}
-
-/* Close the interval at `at` (every one when `at` is nowhere). */
-static int
-close_at(build *b, const place *at, long long when, sov_error *err)
-{
-    bool all = nowhere(at);
-
-    for (size_t i = 0; i < b->nopen;) {
-        if (!all && !same_place(&b->open[i].at, at)) {
-            i++;
-            continue;
-        }
-        if (emit(b, &b->open[i].at, b->open[i].start, when, err) < 0)
-            return -1;
-        memmove(&b->open[i], &b->open[i + 1], (b->nopen - i - 1) * sizeof(*b->open));
-        b->nopen--;
-    }
-    return 0;
 }
 
 static int
@@ -707,11 +608,7 @@ load_policies(build *b, sov_dbconn *c, sov_error *err)
 static int
 finish_resource(build *b, sov_error *err)
 {
-    for (size_t i = 0; i < b->nopen; i++)
-        if (emit(b, &b->open[i].at, b->open[i].start, b->end, err) < 0)
-            return -1;
-    b->nopen = 0;
-    return 0;
+    return sov_report_spans_finish(&b->spans, err);
 }
 
 static int
@@ -750,13 +647,7 @@ apply_record(build *b, const PGresult *res, int i, sov_error *err)
             return -1;
     place_of(res, i, REC_FROM_HOST, &from);
     place_of(res, i, REC_TO_HOST, &to);
-    if (strcmp(event, "placed") == 0 || strcmp(event, "copied") == 0)
-        return open_at(b, &to, at, err);
-    if (strcmp(event, "moved") == 0)
-        return close_at(b, &from, at, err) < 0 ? -1 : open_at(b, &to, at, err);
-    if (strcmp(event, "deleted") == 0)
-        return close_at(b, &from, at, err);
-    return 0;
+    return sov_report_spans_apply(&b->spans, event, at, &from, &to, err);
 }
 
 static int
@@ -776,7 +667,7 @@ read_records(build *b, sov_dbconn *c, sov_report_progress_fn progress, void *arg
 
     if (repo_build_begin(c, &b->now, err) < 0)
         return -1;
-    b->end = b->r.to_us < b->now ? b->r.to_us : b->now;
+    b->spans.end = b->r.to_us < b->now ? b->r.to_us : b->now;
     if (load_policies(b, c, err) < 0 || repo_build_declare(c, &b->r, err) < 0 ||
         repo_build_fetch_send(c, err) < 0)
         return -1;
@@ -1071,7 +962,9 @@ build_run(build *b, sov_dbconn *c, sov_report_progress_fn progress, void *arg,
     const char *dir = b->ctx->cfg->state_dir;
 
     b->json = strcmp(b->r.format, "json") == 0;
-    b->from = b->r.from_us;
+    b->spans.from = b->r.from_us;
+    b->spans.emit = emit;
+    b->spans.arg = b;
     b->rows_md = EVP_MD_CTX_new();
     if (!b->rows_md || EVP_DigestInit_ex(b->rows_md, EVP_sha256(), NULL) != 1)
         return sov_error_set(err, SOV_E_INTERNAL, "could not hash the report");

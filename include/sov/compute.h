@@ -329,7 +329,37 @@ void sov_console_read_start(sov_console_read *r, void (*notify)(void *arg), void
 int sov_console_read_result(sov_console_read *r, char **ret, size_t *len, sov_error *err);
 void sov_console_read_free(sov_console_read *r);
 
-/* What a domain is made of; sov_domain_xml renders it. Pure, for tests too. */
+/* What a domain is made of; sov_domain_xml renders it. Pure, for tests too.
+ *
+ * A disk or NIC is given with borrowed strings; sov_domain_spec_add_disk/_add_nic copy them
+ * into the spec, which owns them until sov_domain_spec_release. Disks render in the order
+ * added (the first is the boot disk), then NICs. */
+typedef struct sov_domain_disk {
+    const char *pool, *volume;  /* a volume of a libvirt storage pool, or */
+    const char *path;           /* a file (pool and volume NULL) */
+    const char *format;         /* "qcow2" or "raw" */
+    const char *cache;          /* the driver's cache mode ("none"); NULL: libvirt's default */
+    const char *bus;            /* NULL: "virtio" */
+    const char *dev;            /* target dev: "vda", "vdb", ... */
+    const char *serial;         /* what the guest sees (/dev/disk/by-id); NULL: none */
+    bool readonly;
+    const char *secret_uuid;    /* LUKS passphrase, a libvirt secret; NULL: not encrypted */
+} sov_domain_disk;
+
+typedef enum sov_nic_kind {
+    SOV_NIC_NETWORK,            /* a libvirt network: the NAT network of today */
+    SOV_NIC_OVS,                /* a port on an Open vSwitch bridge (OVN's br-int) */
+} sov_nic_kind;
+
+typedef struct sov_domain_nic {
+    sov_nic_kind kind;
+    const char *network;        /* SOV_NIC_NETWORK: the libvirt network's name */
+    const char *bridge;         /* SOV_NIC_OVS: NULL: "br-int" */
+    const char *interface_id;   /* SOV_NIC_OVS: the port's iface-id (OVN logical port) */
+    const char *mac;
+    unsigned mtu;               /* 0: the network's */
+} sov_domain_nic;
+
 typedef struct sov_domain_spec {
     const char *uuid;           /* the instance id, also the domain's UUID */
     const char *name;           /* "sov-<uuid>" */
@@ -338,16 +368,35 @@ typedef struct sov_domain_spec {
     const char *virt_type;      /* "kvm" or "qemu" (TCG, no host CPU mode) */
     int vcpus;
     long long memory_mib;
-    const char *pool;
-    const char *disk_volume;    /* qcow2 overlay */
-    const char *seed_volume;    /* raw NoCloud seed, or NULL */
-    const char *network;
-    const char *mac;
-    const char *console_log;    /* a file the serial console is logged to */
+    const char *console_log;    /* a file the serial console is logged to, or NULL */
+    sov_domain_disk *disks;     /* owned: sov_domain_spec_add_disk */
+    size_t ndisks;
+    sov_domain_nic *nics;       /* owned: sov_domain_spec_add_nic */
+    size_t nnics;
 } sov_domain_spec;
+
+/* Copy a disk or NIC (and its strings) into s. A disk needs pool and volume or a path, a
+ * format and a dev; a NIC a MAC and its network (NAT) or interface id (OVS): else
+ * SOV_E_INTERNAL, a caller's bug. */
+int sov_domain_spec_add_disk(sov_domain_spec *s, const sov_domain_disk *d, sov_error *err);
+int sov_domain_spec_add_nic(sov_domain_spec *s, const sov_domain_nic *n, sov_error *err);
+/* Free what the adds copied; the borrowed top-level fields stay the caller's. */
+void sov_domain_spec_release(sov_domain_spec *s);
 
 /* The libvirt domain XML (malloc'd). */
 int sov_domain_xml(const sov_domain_spec *s, char **ret, sov_error *err);
+
+/* A module's part of an instance's domain: its disks and NICs added to spec (whose top-level
+ * fields the build has set). Called by each build of a domain (a create, later a redefine),
+ * so it must give the same parts for the same instance. A failure fails the build. */
+typedef int (*sov_domain_contrib_fn)(sov_ctx *ctx, const sov_instance *inst,
+                                     sov_domain_spec *spec, sov_error *err);
+/* Add a contributor, at start before any worker runs (network/, storage/). Compute's own
+ * (boot disk, cloud-init seed, NAT NIC) come first, then these in the order added. */
+int sov_domain_contrib_add(const char *name, sov_domain_contrib_fn fn, sov_error *err);
+/* Call every contributor, in order, on spec. */
+int sov_domain_spec_build(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *spec,
+                          sov_error *err);
 
 /* The operation kinds compute/ runs, for sov_workers_start. */
 extern const sov_op_kind sov_compute_op_kinds[];

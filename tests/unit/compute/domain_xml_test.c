@@ -1,0 +1,277 @@
+/* sov_domain_xml against checked-in files, libvirt's qemuxml2argv habit: a spec in, the XML
+ * out, compared byte for byte with tests/unit/compute/golden/<name>.xml. Today's instance is
+ * built through the contributors (compute's boot disk, seed and NAT NIC) as a create builds
+ * it; the other cases add parts by hand: an OVS port with its MTU, disks from a file and
+ * from a pool, read-only, with a serial, encrypted. A contributor added from outside compute/
+ * lands after compute's own parts.
+ *
+ * An intended change of the XML: run with SOV_GOLDEN_UPDATE=1 (tests/README.md), which
+ * rewrites the files instead of comparing, then review the diff. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sov/compute.h"
+#include "testlib.h"
+
+#define UUID "6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e6f"
+
+static sov_config cfg;
+static sov_ctx ctx = { .cfg = &cfg };
+static sov_instance inst;
+
+static void
+setup(void)
+{
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.storage_pool = "sovereign";
+    cfg.nat_network = "sovereign";
+    memset(&inst, 0, sizeof(inst));
+    snprintf(inst.id, sizeof(inst.id), "%s", UUID);
+    snprintf(inst.tenant_id, sizeof(inst.tenant_id), "0b7d8e9f-1a2b-4c3d-9e8f-7a6b5c4d3e2f");
+    snprintf(inst.mac, sizeof(inst.mac), "52:54:00:ab:cd:ef");
+    inst.vcpus = 2;
+    inst.memory_mib = 2048;
+}
+
+/* The top-level fields as instance_ops.c sets them. */
+static sov_domain_spec
+base(const char *virt_type)
+{
+    return (sov_domain_spec) {
+        .uuid = inst.id, .name = "sov-" UUID, .tenant_id = inst.tenant_id,
+        .control_plane = "d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f60", .virt_type = virt_type,
+        .vcpus = inst.vcpus, .memory_mib = inst.memory_mib,
+        .console_log = "/var/lib/sovereign/pool/sov-" UUID "-console.log",
+    };
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *data = NULL;
+    long n;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (data = malloc((size_t) n + 1)) && fread(data, 1, (size_t) n, f) == (size_t) n) {
+        data[n] = '\0';
+        *len = (size_t) n;
+    } else {
+        free(data);
+        data = NULL;
+    }
+    fclose(f);
+    return data;
+}
+
+/* Render s and compare it with golden/<name>.xml (or rewrite that file). */
+static void
+check_golden(const sov_domain_spec *s, const char *name)
+{
+    sov_error err = SOV_ERROR_INIT;
+    const char *update = getenv("SOV_GOLDEN_UPDATE");
+    char path[4096];
+    char *xml = NULL, *want;
+    size_t len = 0;
+
+    ck_assert_msg(sov_domain_xml(s, &xml, &err) == 0, "%s", err.msg);
+    snprintf(path, sizeof(path), "%s/tests/unit/compute/golden/%s.xml",
+             tl_env("SOV_SOURCE_ROOT"), name);
+    if (update && strcmp(update, "1") == 0) {
+        FILE *f = fopen(path, "wb");
+        ck_assert_msg(f, "%s: %s", path, strerror(errno));
+        ck_assert(fputs(xml, f) >= 0);
+        ck_assert(fclose(f) == 0);
+    }
+    want = slurp(path, &len);
+    ck_assert_msg(want, "%s: %s (SOV_GOLDEN_UPDATE=1 writes it)", path, strerror(errno));
+    ck_assert_msg(len == strlen(xml) && memcmp(want, xml, len) == 0,
+                  "%s differs from what sov_domain_xml gives:\n%s", path, xml);
+    free(want);
+    free(xml);
+}
+
+START_TEST(todays_kvm_instance)
+{
+    sov_error err = SOV_ERROR_INIT;
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec s = base("kvm");
+
+    ck_assert_msg(sov_domain_spec_build(&ctx, &inst, &s, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(s.ndisks, 2);
+    ck_assert_uint_eq(s.nnics, 1);
+    check_golden(&s, "instance-kvm");
+}
+END_TEST
+
+/* TCG: no host CPU mode. */
+START_TEST(todays_qemu_instance)
+{
+    sov_error err = SOV_ERROR_INIT;
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec s = base("qemu");
+
+    ck_assert_msg(sov_domain_spec_build(&ctx, &inst, &s, &err) == 0, "%s", err.msg);
+    check_golden(&s, "instance-qemu");
+}
+END_TEST
+
+static void
+boot_disk(sov_domain_spec *s)
+{
+    sov_error err = SOV_ERROR_INIT;
+
+    ck_assert(sov_domain_spec_add_disk(s, &(sov_domain_disk) {
+        .pool = "sovereign", .volume = "sov-" UUID "-disk", .format = "qcow2", .cache = "none",
+        .dev = "vda" }, &err) == 0);
+}
+
+/* A NAT NIC alone, and no console log: the serial console has no <log>. */
+START_TEST(nat_nic_without_console_log)
+{
+    sov_error err = SOV_ERROR_INIT;
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec s = base("kvm");
+
+    s.console_log = NULL;
+    boot_disk(&s);
+    ck_assert(sov_domain_spec_add_nic(&s, &(sov_domain_nic) {
+        .kind = SOV_NIC_NETWORK, .network = "sovereign", .mac = "52:54:00:ab:cd:ef" },
+        &err) == 0);
+    check_golden(&s, "nat-nic");
+}
+END_TEST
+
+/* An OVN port: br-int by default, its interface id, the overlay's MTU; a second on a named
+ * bridge without MTU. */
+START_TEST(ovs_nics_with_mtu)
+{
+    sov_error err = SOV_ERROR_INIT;
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec s = base("kvm");
+
+    boot_disk(&s);
+    ck_assert(sov_domain_spec_add_nic(&s, &(sov_domain_nic) {
+        .kind = SOV_NIC_OVS, .interface_id = "a1b2c3d4-0000-4000-8000-000000000001",
+        .mac = "fa:16:3e:00:00:01", .mtu = 1442 }, &err) == 0);
+    ck_assert(sov_domain_spec_add_nic(&s, &(sov_domain_nic) {
+        .kind = SOV_NIC_OVS, .bridge = "br-ex",
+        .interface_id = "a1b2c3d4-0000-4000-8000-000000000002",
+        .mac = "fa:16:3e:00:00:02" }, &err) == 0);
+    check_golden(&s, "ovs-nic");
+}
+END_TEST
+
+/* Attached volumes: a pool volume, encrypted, with a serial; a file, read-only, on SCSI;
+ * values that need escaping are escaped. */
+START_TEST(extra_disks)
+{
+    sov_error err = SOV_ERROR_INIT;
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec s = base("qemu");
+
+    ck_assert_msg(sov_domain_spec_build(&ctx, &inst, &s, &err) == 0, "%s", err.msg);
+    ck_assert(sov_domain_spec_add_disk(&s, &(sov_domain_disk) {
+        .pool = "volumes", .volume = "vol-1", .format = "qcow2", .cache = "none",
+        .dev = "vdc", .serial = "vol-1", .secret_uuid = "5e1f0000-1111-4222-8333-444455556666"
+        }, &err) == 0);
+    ck_assert(sov_domain_spec_add_disk(&s, &(sov_domain_disk) {
+        .path = "/srv/isos/tools & <drivers>.iso", .format = "raw", .bus = "scsi",
+        .dev = "sda", .serial = "tools-1", .readonly = true }, &err) == 0);
+    check_golden(&s, "extra-disks");
+}
+END_TEST
+
+/* The console log goes to its file, appended to across boots. */
+START_TEST(console_log_is_appended)
+{
+    sov_error err = SOV_ERROR_INIT;
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec s = base("kvm");
+    char *xml = NULL;
+
+    boot_disk(&s);
+    ck_assert(sov_domain_xml(&s, &xml, &err) == 0);
+    ck_assert_ptr_nonnull(strstr(xml, "<log file='/var/lib/sovereign/pool/sov-" UUID
+                                      "-console.log' append='on'/>"));
+    free(xml);
+    check_golden(&s, "console-log");
+}
+END_TEST
+
+static int
+extra_nic(sov_ctx *c, const sov_instance *i, sov_domain_spec *s, sov_error *err)
+{
+    (void) c;
+    return sov_domain_spec_add_nic(s, &(sov_domain_nic) {
+        .kind = SOV_NIC_OVS, .interface_id = i->id, .mac = "fa:16:3e:00:00:09", .mtu = 1442
+    }, err);
+}
+
+static int
+failing(sov_ctx *c, const sov_instance *i, sov_domain_spec *s, sov_error *err)
+{
+    (void) c, (void) i, (void) s;
+    return sov_error_set(err, SOV_E_UNAVAILABLE, "could not reach the network");
+}
+
+/* Another module's part comes after compute's; one that fails fails the build. (One process
+ * per test: the list added to here is this test's.) */
+START_TEST(contributors_add_parts_after_computes)
+{
+    sov_error err = SOV_ERROR_INIT;
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec s = base("kvm");
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec t = base("kvm");
+
+    ck_assert(sov_domain_contrib_add("test.nic", extra_nic, &err) == 0);
+    ck_assert_msg(sov_domain_spec_build(&ctx, &inst, &s, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(s.ndisks, 2);
+    ck_assert_uint_eq(s.nnics, 2);
+    ck_assert_int_eq(s.nics[0].kind, SOV_NIC_NETWORK);
+    ck_assert_int_eq(s.nics[1].kind, SOV_NIC_OVS);
+    ck_assert_str_eq(s.nics[1].interface_id, UUID);
+    ck_assert(sov_domain_contrib_add("test.failing", failing, &err) == 0);
+    ck_assert_int_eq(sov_domain_spec_build(&ctx, &inst, &t, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
+}
+END_TEST
+
+/* A part missing what it needs is a bug of its contributor, refused before any XML. */
+START_TEST(incomplete_parts_are_refused)
+{
+    sov_error err = SOV_ERROR_INIT;
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec s = base("kvm");
+    char *xml = NULL;
+
+    ck_assert_int_eq(sov_domain_xml(&s, &xml, &err), -1);     /* no disk */
+    ck_assert_int_eq(err.code, SOV_E_INTERNAL);
+    ck_assert_int_eq(sov_domain_spec_add_disk(&s, &(sov_domain_disk) {
+        .pool = "p", .volume = "v", .path = "/x", .format = "raw", .dev = "vda" }, &err), -1);
+    ck_assert_int_eq(sov_domain_spec_add_disk(&s, &(sov_domain_disk) {
+        .pool = "p", .volume = "v", .format = "raw" }, &err), -1);
+    ck_assert_int_eq(sov_domain_spec_add_nic(&s, &(sov_domain_nic) {
+        .kind = SOV_NIC_OVS, .mac = "fa:16:3e:00:00:01" }, &err), -1);
+    ck_assert_int_eq(sov_domain_spec_add_nic(&s, &(sov_domain_nic) {
+        .kind = SOV_NIC_NETWORK, .network = "sovereign" }, &err), -1);
+    ck_assert_uint_eq(s.ndisks, 0);
+    ck_assert_uint_eq(s.nnics, 0);
+    ck_assert_ptr_null(xml);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("compute/domain-xml");
+    TCase *tc = tcase_create("domain-xml");
+
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, todays_kvm_instance);
+    tcase_add_test(tc, todays_qemu_instance);
+    tcase_add_test(tc, nat_nic_without_console_log);
+    tcase_add_test(tc, ovs_nics_with_mtu);
+    tcase_add_test(tc, extra_disks);
+    tcase_add_test(tc, console_log_is_appended);
+    tcase_add_test(tc, contributors_add_parts_after_computes);
+    tcase_add_test(tc, incomplete_parts_are_refused);
+    suite_add_tcase(s, tc);
+    return tl_run_suite(s);
+}
