@@ -349,7 +349,9 @@ typedef struct sov_domain_spec {
 /* The libvirt domain XML (malloc'd). */
 int sov_domain_xml(const sov_domain_spec *s, char **ret, sov_error *err);
 
-/* The operation kinds compute/ runs, for sov_workers_start. */
-extern const sov_op_kind sov_compute_op_kinds[];
+/* Module registration (include/sov/registry.h), called from sovd's main through its list:
+ * compute/'s hypervisor drivers and instance and host operation kinds; the images' kinds. */
+int sov_compute_register(sov_error *err);
+int sov_image_register(sov_error *err);
 
 #endif
