@@ -15,8 +15,8 @@
 #include "sov/registry.h"
 #include "sov/residency.h"
 
-/* Every module's registration (include/sov/registry.h): its drivers and operation kinds.
- * Adding a module adds its line here and edits no other module. */
+/* Every module's registration (include/sov/registry.h): its drivers, operation kinds and
+ * quota kinds. Adding a module adds its line here and edits no other module. */
 static const sov_module_register sov_modules[] = {
     sov_compute_register,
     sov_image_register,

@@ -100,8 +100,8 @@ typedef struct create_args {
 static int
 charge(sov_dbconn *c, const sov_instance *x, sov_error *err)
 {
-    /* The kinds compute/ declared for an instance (sov_compute_register), and any another
-     * module declared for it. */
+    /* The kinds compute/ declared for an instance (sov_compute_register), and any other module
+     * declared for it. */
     return sov_quota_charge_resource(c, x->tenant_id, "instance", x, err);
 }
 
