@@ -12,6 +12,16 @@
 #include "sov/identity.h"
 #include "sov/log.h"
 #include "sov/migrate.h"
+#include "sov/registry.h"
+#include "sov/residency.h"
+
+/* Every module's registration (include/sov/registry.h): its drivers, operation kinds and
+ * quota kinds. Adding a module adds its line here and edits no other module. */
+static const sov_module_register sov_modules[] = {
+    sov_compute_register,
+    sov_image_register,
+    sov_residency_register,
+};
 
 static int
 make_dirs(const char *path)
@@ -102,6 +112,13 @@ main(int argc, char **argv, char **envp)
         return 1;
     }
 
+    for (size_t i = 0; i < SOV_N_ELEMENTS(sov_modules); i++)
+        if (sov_modules[i](&err) < 0) {
+            sov_log_error("could not register the modules: %s", err.msg);
+            sov_config_release(&cfg);
+            return 1;
+        }
+
     sov_db_options dbo = { .url = cfg.database_url, .pool_size = cfg.db_pool_size,
                            .connect_timeout = cfg.db_connect_timeout,
                            .acquire_timeout_ms = cfg.db_acquire_timeout_ms,
@@ -176,7 +193,7 @@ main(int argc, char **argv, char **envp)
     }
     sov_workers *workers = NULL;
     if ((cfg.roles & SOV_PROC_WORKER) &&
-        sov_workers_start(db, &cfg, sov_compute_op_kinds, cfg.worker_threads, &workers,
+        sov_workers_start(db, &cfg, sov_registry_op_kinds(), cfg.worker_threads, &workers,
                           &err) < 0) {
         sov_log_error("could not start the workers: %s", err.msg);
         sov_server_shutdown(server, 0);

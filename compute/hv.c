@@ -2,11 +2,13 @@
  *
  * Argument checks and debug logs live here once, so drivers (hv_libvirt.c, and the faulty
  * wrappers tests put around it) only do their work. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "sov/hv.h"
 #include "sov/log.h"
+#include "sov/registry.h"
 
 /* Milliseconds since t0, for the debug logs: libvirt calls are where time goes. */
 static long
@@ -19,13 +21,57 @@ ms_since(const struct timespec *t0)
 }
 
 int
-sov_hv_open(const char *uri, sov_hv **ret, sov_error *err)
+sov_hv_register_libvirt(sov_error *err)
 {
-    return sov_hv_open_with(&sov_hv_libvirt_ops, uri, ret, err);
+    /* "" first: the default for any URI, as before the registry (libvirt itself says which
+     * schemes it has no driver for); qemu and test by name, so a test or a module can
+     * replace the default without taking these. */
+    static const char *const schemes[] = { "", "qemu", "test" };
+
+    const char *faults = getenv("SOV_HV_FAULT");
+
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+        if (sov_registry_add_domain_driver(schemes[i], &sov_hv_libvirt_domain_ops, err) < 0 ||
+            sov_registry_add_storage_driver(schemes[i], &sov_hv_libvirt_storage_ops, err) < 0 ||
+            sov_registry_add_network_driver(schemes[i], &sov_hv_libvirt_network_ops, err) < 0)
+            return -1;
+    /* Tests only (include/sov/hv.h): the faulty wrapper in front of every libvirt URI. */
+    if (faults && *faults) {
+        for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+            if (sov_hv_faulty_install(schemes[i], err) < 0)
+                return -1;
+        if (sov_hv_faulty_parse(faults, err) < 0)
+            return -1;
+        sov_log_warn("SOV_HV_FAULT is set: hypervisor calls fail as it says (for tests only)");
+    }
+    return 0;
 }
 
 int
-sov_hv_open_with(const sov_hv_ops *ops, const char *uri, sov_hv **ret, sov_error *err)
+sov_hv_open(const char *uri, sov_hv **ret, sov_error *err)
+{
+    const sov_hv_domain_ops *ops;
+
+    if (!uri || !*uri)
+        return sov_error_set(err, SOV_E_INVALID, "no hypervisor URI");
+    ops = sov_registry_driver(SOV_DRIVER_DOMAIN, uri);
+    if (!ops)
+        return sov_error_set(err, SOV_E_UNAVAILABLE, "no hypervisor driver for '%s'", uri);
+    return sov_hv_open_with(ops, uri, ret, err);
+}
+
+static void
+detach(sov_hv *hv)
+{
+    if (hv->network && hv->network->detach && hv->network_data)
+        hv->network->detach(hv);
+    if (hv->storage && hv->storage->detach && hv->storage_data)
+        hv->storage->detach(hv);
+}
+
+int
+sov_hv_open_with(const sov_hv_domain_ops *ops, const char *uri, sov_hv **ret,
+                 sov_error *err)
 {
     struct timespec t0;
     sov_hv *hv = NULL;
@@ -38,8 +84,20 @@ sov_hv_open_with(const sov_hv_ops *ops, const char *uri, sov_hv **ret, sov_error
                       ms_since(&t0), err->detail[0] ? err->detail : err->msg);
         return -1;
     }
-    /* Whatever the driver filled in, calls through this handle go to the table asked for. */
-    hv->ops = ops;
+    /* Whatever the driver filled in, calls through this handle go to the tables asked for:
+     * the domain table given, storage and network as the registry has them for uri. */
+    hv->domain = ops;
+    hv->storage = sov_registry_driver(SOV_DRIVER_STORAGE, uri);
+    hv->network = sov_registry_driver(SOV_DRIVER_NETWORK, uri);
+    hv->storage_data = hv->network_data = NULL;
+    if ((hv->storage && hv->storage->attach && hv->storage->attach(hv, uri, err) < 0) ||
+        (hv->network && hv->network->attach && hv->network->attach(hv, uri, err) < 0)) {
+        sov_log_debug("hv %s: attaching storage or network for '%s' failed: %s", ops->name,
+                      uri, err->detail[0] ? err->detail : err->msg);
+        detach(hv);
+        ops->close(hv);
+        return -1;
+    }
     sov_log_debug("hv %s: opened '%s' in %ld ms", ops->name, uri, ms_since(&t0));
     *ret = hv;
     return 0;
@@ -48,8 +106,10 @@ sov_hv_open_with(const sov_hv_ops *ops, const char *uri, sov_hv **ret, sov_error
 void
 sov_hv_close(sov_hv *hv)
 {
-    if (hv)
-        hv->ops->close(hv);
+    if (hv) {
+        detach(hv);
+        hv->domain->close(hv);
+    }
 }
 
 int
@@ -57,8 +117,8 @@ sov_hv_alive(sov_hv *hv, sov_error *err)
 {
     if (!hv)
         return sov_error_set(err, SOV_E_INTERNAL, "no hypervisor connection");
-    if (hv->ops->alive(hv, err) < 0) {
-        sov_log_debug("hv %s: not alive: %s", hv->ops->name,
+    if (hv->domain->alive(hv, err) < 0) {
+        sov_log_debug("hv %s: not alive: %s", hv->domain->name,
                       err->detail[0] ? err->detail : err->msg);
         return -1;
     }
@@ -78,13 +138,13 @@ sov_hv_discover(sov_hv *hv, const char *pool, const char *pool_path, sov_hv_node
         return sov_error_set(err, SOV_E_INVALID, "no storage pool name or path");
     clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(&n, 0, sizeof(n));
-    if (hv->ops->discover(hv, pool, pool_path, &n, err) < 0) {
-        sov_log_debug("hv %s: discovery failed after %ld ms: %s", hv->ops->name, ms_since(&t0),
+    if (hv->domain->discover(hv, pool, pool_path, &n, err) < 0) {
+        sov_log_debug("hv %s: discovery failed after %ld ms: %s", hv->domain->name, ms_since(&t0),
                       err->detail[0] ? err->detail : err->msg);
         return -1;
     }
     sov_log_debug("hv %s: discovered %s (%s), %d cpus, %lld MiB, %d NUMA cells, pool '%s' "
-                  "%lld GiB, %d GPUs in %ld ms", hv->ops->name, n.hypervisor, n.cpu_model,
+                  "%lld GiB, %d GPUs in %ld ms", hv->domain->name, n.hypervisor, n.cpu_model,
                   n.cpus, n.memory_mib, n.numa_cells, n.storage_pool, n.storage_gib, n.gpus,
                   ms_since(&t0));
     *ret = n;
@@ -93,15 +153,15 @@ sov_hv_discover(sov_hv *hv, const char *pool, const char *pool_path, sov_hv_node
 
 /* The guest half: each wrapper checks the handle, calls the table, logs a failure at
  * debug (whoever decides what happens next logs for real). */
-#define HV_CALL(fn, call)                                                              \
+#define HV_CALL(table, fn, call)                                                       \
     do {                                                                                 \
         if (!hv)                                                                         \
             return sov_error_set(err, SOV_E_INTERNAL, "no hypervisor connection");       \
-        if (!hv->ops->fn)                                                                \
+        if (!hv->table || !hv->table->fn)                                                \
             return sov_error_set(err, SOV_E_INTERNAL, "driver %s cannot " #fn,         \
-                                 hv->ops->name);                                         \
+                                 hv->table ? hv->table->name : "(none)");                \
         if ((call) < 0) {                                                                \
-            sov_log_debug("hv %s: " #fn " failed: %s", hv->ops->name,                  \
+            sov_log_debug("hv %s: " #fn " failed: %s", hv->table->name,                \
                           err->detail[0] ? err->detail : err->msg);                      \
             return -1;                                                                   \
         }                                                                                \
@@ -111,106 +171,108 @@ sov_hv_discover(sov_hv *hv, const char *pool, const char *pool_path, sov_hv_node
 int
 sov_hv_identify(sov_hv *hv, sov_hv_identity *ret, sov_error *err)
 {
-    HV_CALL(identify, hv->ops->identify(hv, ret, err));
+    HV_CALL(domain, identify, hv->domain->identify(hv, ret, err));
 }
 
 int
 sov_hv_network_ensure(sov_hv *hv, const char *name, const char *cidr, sov_error *err)
 {
-    HV_CALL(network_ensure, hv->ops->network_ensure(hv, name, cidr, err));
+    HV_CALL(network, network_ensure, hv->network->network_ensure(hv, name, cidr, err));
 }
 
 int
 sov_hv_network_remove(sov_hv *hv, const char *name, sov_error *err)
 {
-    HV_CALL(network_remove, hv->ops->network_remove(hv, name, err));
+    HV_CALL(network, network_remove, hv->network->network_remove(hv, name, err));
 }
 
 int
 sov_hv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err)
 {
-    HV_CALL(pool_path, hv->ops->pool_path(hv, pool, ret, size, err));
+    HV_CALL(storage, pool_path, hv->storage->pool_path(hv, pool, ret, size, err));
 }
 
 int
 sov_hv_volume_path(sov_hv *hv, const char *pool, const char *name, char *ret, size_t size,
                    sov_error *err)
 {
-    HV_CALL(volume_path, hv->ops->volume_path(hv, pool, name, ret, size, err));
+    HV_CALL(storage, volume_path, hv->storage->volume_path(hv, pool, name, ret, size, err));
 }
 
 int
 sov_hv_volume_upload(sov_hv *hv, const char *pool, const char *name, const char *format,
                      const char *file, sov_error *err)
 {
-    HV_CALL(volume_upload, hv->ops->volume_upload(hv, pool, name, format, file, err));
+    HV_CALL(storage, volume_upload,
+            hv->storage->volume_upload(hv, pool, name, format, file, err));
 }
 
 int
 sov_hv_volume_overlay(sov_hv *hv, const char *pool, const char *name, const char *backing,
                       const char *backing_format, long long capacity_gib, sov_error *err)
 {
-    HV_CALL(volume_overlay, hv->ops->volume_overlay(hv, pool, name, backing, backing_format,
+    HV_CALL(storage, volume_overlay,
+            hv->storage->volume_overlay(hv, pool, name, backing, backing_format,
                                                     capacity_gib, err));
 }
 
 int
 sov_hv_volume_delete(sov_hv *hv, const char *pool, const char *name, sov_error *err)
 {
-    HV_CALL(volume_delete, hv->ops->volume_delete(hv, pool, name, err));
+    HV_CALL(storage, volume_delete, hv->storage->volume_delete(hv, pool, name, err));
 }
 
 int
 sov_hv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
                    size_t *len, sov_error *err)
 {
-    HV_CALL(volume_tail, hv->ops->volume_tail(hv, pool, name, max, ret, len, err));
+    HV_CALL(storage, volume_tail, hv->storage->volume_tail(hv, pool, name, max, ret, len, err));
 }
 
 int
 sov_hv_define(sov_hv *hv, const char *xml, sov_error *err)
 {
-    HV_CALL(define, hv->ops->define(hv, xml, err));
+    HV_CALL(domain, define, hv->domain->define(hv, xml, err));
 }
 
 int
 sov_hv_start(sov_hv *hv, const char *uuid, sov_error *err)
 {
-    HV_CALL(start, hv->ops->start(hv, uuid, err));
+    HV_CALL(domain, start, hv->domain->start(hv, uuid, err));
 }
 
 int
 sov_hv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err)
 {
-    HV_CALL(stop, hv->ops->stop(hv, uuid, force, err));
+    HV_CALL(domain, stop, hv->domain->stop(hv, uuid, force, err));
 }
 
 int
 sov_hv_reboot(sov_hv *hv, const char *uuid, sov_error *err)
 {
-    HV_CALL(reboot, hv->ops->reboot(hv, uuid, err));
+    HV_CALL(domain, reboot, hv->domain->reboot(hv, uuid, err));
 }
 
 int
 sov_hv_undefine(sov_hv *hv, const char *uuid, sov_error *err)
 {
-    HV_CALL(undefine, hv->ops->undefine(hv, uuid, err));
+    HV_CALL(domain, undefine, hv->domain->undefine(hv, uuid, err));
 }
 
 int
 sov_hv_state(sov_hv *hv, const char *uuid, sov_domain_state *ret, sov_error *err)
 {
-    HV_CALL(state, hv->ops->state(hv, uuid, ret, err));
+    HV_CALL(domain, state, hv->domain->state(hv, uuid, ret, err));
 }
 
 int
 sov_hv_list(sov_hv *hv, const char *prefix, sov_hv_domain **ret, size_t *n, sov_error *err)
 {
-    HV_CALL(list, hv->ops->list(hv, prefix, ret, n, err));
+    HV_CALL(domain, list, hv->domain->list(hv, prefix, ret, n, err));
 }
 
 int
 sov_hv_addresses(sov_hv *hv, const char *uuid, char *ret, size_t size, sov_error *err)
 {
-    HV_CALL(addresses, hv->ops->addresses(hv, uuid, ret, size, err));
+    HV_CALL(domain, addresses, hv->domain->addresses(hv, uuid, ret, size, err));
 }

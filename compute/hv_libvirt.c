@@ -271,7 +271,7 @@ lv_open(const char *uri, sov_hv **ret, sov_error *err)
         virConnectClose(conn);
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     }
-    h->base.ops = &sov_hv_libvirt_ops;
+    h->base.domain = &sov_hv_libvirt_domain_ops;
     h->conn = conn;
     snprintf(h->uri, sizeof(h->uri), "%s", uri);
     *ret = &h->base;
@@ -681,21 +681,15 @@ lv_identify(sov_hv *hv, sov_hv_identity *ret, sov_error *err)
     return 0;
 }
 
-const sov_hv_ops sov_hv_libvirt_ops = {
+/* One connection handle (lv_hv) serves the three tables: libvirt's storage and network
+ * drivers answer on the same virConnect as its hypervisor driver. */
+const sov_hv_domain_ops sov_hv_libvirt_domain_ops = {
     .name = "libvirt",
     .open = lv_open,
     .close = lv_close,
     .alive = lv_alive,
     .discover = lv_discover,
     .identify = lv_identify,
-    .network_ensure = lv_network_ensure,
-    .network_remove = lv_network_remove,
-    .pool_path = lv_pool_path,
-    .volume_path = lv_volume_path,
-    .volume_upload = lv_volume_upload,
-    .volume_overlay = lv_volume_overlay,
-    .volume_delete = lv_volume_delete,
-    .volume_tail = lv_volume_tail,
     .define = lv_define,
     .start = lv_start,
     .stop = lv_stop,
@@ -704,4 +698,20 @@ const sov_hv_ops sov_hv_libvirt_ops = {
     .state = lv_state,
     .list = lv_list,
     .addresses = lv_addresses,
+};
+
+const sov_hv_storage_ops sov_hv_libvirt_storage_ops = {
+    .name = "libvirt",
+    .pool_path = lv_pool_path,
+    .volume_path = lv_volume_path,
+    .volume_upload = lv_volume_upload,
+    .volume_overlay = lv_volume_overlay,
+    .volume_delete = lv_volume_delete,
+    .volume_tail = lv_volume_tail,
+};
+
+const sov_hv_network_ops sov_hv_libvirt_network_ops = {
+    .name = "libvirt",
+    .network_ensure = lv_network_ensure,
+    .network_remove = lv_network_remove,
 };

@@ -17,6 +17,7 @@
 #include "image_repo.h"
 #include "sov/audit.h"
 #include "sov/log.h"
+#include "sov/registry.h"
 
 /* How often a download reports progress (and renews the operation's lease). */
 #define PROGRESS_EVERY_S 5
@@ -311,4 +312,17 @@ sov_image_delete_op(sov_op_run *run, const sov_op *op, sov_error *err)
         return -1;
     sov_log_info("image '%s' (%s) deleted", img.name, img.id);
     return 0;
+}
+
+/* The images' part of the registry: their operation kinds. */
+int
+sov_image_register(sov_error *err)
+{
+    static const sov_op_kind kinds[] = {
+        { "image.import", sov_image_import_op, 1800, sov_image_op_failed },
+        { "image.delete", sov_image_delete_op, 300, sov_image_op_failed },
+        { NULL, NULL, 0, NULL },
+    };
+
+    return sov_registry_add_op_kinds(kinds, err);
 }

@@ -99,13 +99,9 @@ typedef struct create_args {
 static int
 charge(sov_dbconn *c, const sov_instance *x, sov_error *err)
 {
-    if (sov_quota_charge(c, x->tenant_id, SOV_QUOTA_INSTANCES, 1, err) < 0 ||
-        sov_quota_charge(c, x->tenant_id, SOV_QUOTA_VCPUS, x->vcpus, err) < 0 ||
-        sov_quota_charge(c, x->tenant_id, SOV_QUOTA_MEMORY_MIB, x->memory_mib, err) < 0 ||
-        sov_quota_charge(c, x->tenant_id, SOV_QUOTA_STORAGE_GIB, x->disk_gib, err) < 0 ||
-        (x->gpus > 0 && sov_quota_charge(c, x->tenant_id, SOV_QUOTA_GPUS, x->gpus, err) < 0))
-        return -1;
-    return 0;
+    /* The kinds compute/ declared for an instance (sov_compute_register), and any other module
+     * declared for it. */
+    return sov_quota_charge_resource(c, x->tenant_id, "instance", x, err);
 }
 
 /* A create as the scheduler sees it: the workspace checked, the flavor (or, with none, the
@@ -174,13 +170,16 @@ place_request(sov_dbconn *c, const char *tenant, const char *workspace,
 static int
 check_quota(sov_dbconn *c, const sov_place_request *r, sov_error *err)
 {
-    if (sov_quota_check(c, r->tenant_id, SOV_QUOTA_INSTANCES, 1, err) < 0 ||
-        sov_quota_check(c, r->tenant_id, SOV_QUOTA_VCPUS, r->vcpus, err) < 0 ||
-        sov_quota_check(c, r->tenant_id, SOV_QUOTA_MEMORY_MIB, r->memory_mib, err) < 0 ||
-        sov_quota_check(c, r->tenant_id, SOV_QUOTA_STORAGE_GIB, r->disk_gib, err) < 0 ||
-        (r->gpus > 0 && sov_quota_check(c, r->tenant_id, SOV_QUOTA_GPUS, r->gpus, err) < 0))
-        return -1;
-    return 0;
+    sov_instance x;
+
+    /* The instance as charge() will see it: the sizes are what its quota kinds count. */
+    memset(&x, 0, sizeof(x));
+    snprintf(x.tenant_id, sizeof(x.tenant_id), "%s", r->tenant_id);
+    x.vcpus = r->vcpus;
+    x.memory_mib = r->memory_mib;
+    x.disk_gib = r->disk_gib;
+    x.gpus = r->gpus;
+    return sov_quota_check_resource(c, r->tenant_id, "instance", &x, err);
 }
 
 static int

@@ -11,6 +11,7 @@
 #include "compute_int.h"
 #include "sov/log.h"
 #include "sov/quota.h"
+#include "sov/registry.h"
 
 /* Everything a handler needs about its instance and host. */
 typedef struct job {
@@ -471,12 +472,7 @@ forget(job *j, sov_error *err)
      * after deadlock_timeout, and the delete loses an attempt). */
     if (rc == 0 && PQgetvalue(res, 0, 0)[0])
         rc = sov_placement_release(c, PQgetvalue(res, 0, 0), err);
-    if (rc == 0 &&
-        (sov_quota_release(c, x->tenant_id, SOV_QUOTA_INSTANCES, 1, err) < 0 ||
-         sov_quota_release(c, x->tenant_id, SOV_QUOTA_VCPUS, x->vcpus, err) < 0 ||
-         sov_quota_release(c, x->tenant_id, SOV_QUOTA_MEMORY_MIB, x->memory_mib, err) < 0 ||
-         sov_quota_release(c, x->tenant_id, SOV_QUOTA_STORAGE_GIB, x->disk_gib, err) < 0 ||
-         sov_quota_release(c, x->tenant_id, SOV_QUOTA_GPUS, x->gpus, err) < 0))
+    if (rc == 0 && sov_quota_release_resource(c, x->tenant_id, "instance", x, err) < 0)
         rc = -1;
     if (rc == 0)
         rc = sov_policy_load(c, x->tenant_id, &policy, err);
@@ -579,13 +575,62 @@ sov_instance_op_failed(sov_op_run *run, const sov_op *op, const char *reason, so
     return err->code == SOV_OK ? 0 : -1;
 }
 
-const sov_op_kind sov_compute_op_kinds[] = {
-    { "instance.create", sov_instance_create_op, 300, sov_instance_op_failed },
-    { "instance.action", sov_instance_action_op, 120, sov_instance_op_failed },
-    { "instance.delete", sov_instance_delete_op, 300, sov_instance_op_failed },
-    { "host.register", sov_host_register_op, 120, sov_host_register_failed },
-    { "image.import", sov_image_import_op, 1800, sov_image_op_failed },
-    { "image.delete", sov_image_delete_op, 300, sov_image_op_failed },
-    { "residency.report", sov_report_op, 600, sov_report_op_failed },
-    { NULL, NULL, 0, NULL },
-};
+/* What one instance counts against its tenant's quotas (a sov_instance). */
+static long long
+count_one(const void *x)
+{
+    (void) x;
+    return 1;
+}
+
+static long long
+count_vcpus(const void *x)
+{
+    return ((const sov_instance *) x)->vcpus;
+}
+
+static long long
+count_memory(const void *x)
+{
+    return ((const sov_instance *) x)->memory_mib;
+}
+
+static long long
+count_disk(const void *x)
+{
+    return ((const sov_instance *) x)->disk_gib;
+}
+
+static long long
+count_gpus(const void *x)
+{
+    return ((const sov_instance *) x)->gpus;
+}
+
+/* compute/'s part of the registry: its hypervisor drivers, the kinds its instances and
+ * hosts run (images register their own in image_ops.c, reports theirs in residency/), and
+ * the quota kinds an instance counts against, in the order they are charged. */
+int
+sov_compute_register(sov_error *err)
+{
+    static const sov_quota_use uses[] = {
+        { "instance", SOV_QUOTA_INSTANCES, count_one, false },
+        { "instance", SOV_QUOTA_VCPUS, count_vcpus, false },
+        { "instance", SOV_QUOTA_MEMORY_MIB, count_memory, false },
+        { "instance", SOV_QUOTA_STORAGE_GIB, count_disk, false },
+        /* An instance without GPUs never touches (nor waits on) the gpus row. */
+        { "instance", SOV_QUOTA_GPUS, count_gpus, true },
+    };
+    static const sov_op_kind kinds[] = {
+        { "instance.create", sov_instance_create_op, 300, sov_instance_op_failed },
+        { "instance.action", sov_instance_action_op, 120, sov_instance_op_failed },
+        { "instance.delete", sov_instance_delete_op, 300, sov_instance_op_failed },
+        { "host.register", sov_host_register_op, 120, sov_host_register_failed },
+        { NULL, NULL, 0, NULL },
+    };
+
+    if (sov_hv_register_libvirt(err) < 0 ||
+        sov_registry_add_quota_uses(uses, sizeof(uses) / sizeof(uses[0]), err) < 0)
+        return -1;
+    return sov_registry_add_op_kinds(kinds, err);
+}

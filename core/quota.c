@@ -7,6 +7,7 @@
 
 #include "sov/audit.h"
 #include "sov/quota.h"
+#include "sov/registry.h"
 
 static const char *const names[SOV_QUOTA__COUNT] = {
     [SOV_QUOTA_INSTANCES] = "instances", [SOV_QUOTA_VCPUS] = "vcpus",
@@ -209,4 +210,50 @@ sov_quota_set(sov_ctx *ctx, const char *tenant_id, const long long max[SOV_QUOTA
     if (!sov_ctx_sees_tenant(ctx, tenant_id))
         return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%s' does not exist", tenant_id);
     return sov_ctx_tx(ctx, set_tx, &a, err);
+}
+
+/* What the modules declared for resource_type, charged, checked or released one by one. */
+typedef int (*quota_step)(sov_dbconn *c, const char *tenant_id, sov_quota_resource r,
+                          long long amount, sov_error *err);
+
+static int
+each_use(sov_dbconn *c, const char *tenant_id, const char *resource_type, const void *resource,
+         quota_step fn, sov_error *err)
+{
+    size_t n;
+    const sov_quota_use *uses = sov_registry_quota_uses(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        long long amount;
+
+        if (strcmp(uses[i].resource_type, resource_type) != 0)
+            continue;
+        amount = uses[i].amount(resource);
+        if (amount == 0 && uses[i].skip_zero)
+            continue;
+        if (fn(c, tenant_id, (sov_quota_resource) uses[i].quota, amount, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+sov_quota_charge_resource(sov_dbconn *c, const char *tenant_id, const char *resource_type,
+                          const void *resource, sov_error *err)
+{
+    return each_use(c, tenant_id, resource_type, resource, sov_quota_charge, err);
+}
+
+int
+sov_quota_check_resource(sov_dbconn *c, const char *tenant_id, const char *resource_type,
+                         const void *resource, sov_error *err)
+{
+    return each_use(c, tenant_id, resource_type, resource, sov_quota_check, err);
+}
+
+int
+sov_quota_release_resource(sov_dbconn *c, const char *tenant_id, const char *resource_type,
+                           const void *resource, sov_error *err)
+{
+    return each_use(c, tenant_id, resource_type, resource, sov_quota_release, err);
 }

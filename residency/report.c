@@ -39,6 +39,7 @@
 #include "sov/crypto.h"
 #include "sov/log.h"
 #include "sov/ops.h"
+#include "sov/registry.h"
 #include "sov/timeutil.h"
 
 #define US_PER_S 1000000LL
@@ -1024,4 +1025,16 @@ sov_report_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov_
     if (sov_db_acquire(sov_op_ctx(run)->db, &c, err) < 0)
         return -1;
     return repo_report_state(c, op->resource_id, "failed", reason, err);
+}
+
+/* residency/'s part of the registry: the report's operation kind. */
+int
+sov_residency_register(sov_error *err)
+{
+    static const sov_op_kind kinds[] = {
+        { "residency.report", sov_report_op, 600, sov_report_op_failed },
+        { NULL, NULL, 0, NULL },
+    };
+
+    return sov_registry_add_op_kinds(kinds, err);
 }

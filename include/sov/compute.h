@@ -398,7 +398,9 @@ int sov_domain_contrib_add(const char *name, sov_domain_contrib_fn fn, sov_error
 int sov_domain_spec_build(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *spec,
                           sov_error *err);
 
-/* The operation kinds compute/ runs, for sov_workers_start. */
-extern const sov_op_kind sov_compute_op_kinds[];
+/* Module registration (include/sov/registry.h), called from sovd's main through its list:
+ * compute/'s hypervisor drivers and instance and host operation kinds; the images' kinds. */
+int sov_compute_register(sov_error *err);
+int sov_image_register(sov_error *err);
 
 #endif

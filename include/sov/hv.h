@@ -1,6 +1,6 @@
 /* hv.h: the hypervisor behind a table of functions.
  *
- * compute/ sees only this header. hv_libvirt.c fills the table for every libvirt URI:
+ * compute/ sees only this header. hv_libvirt*.c fill the tables for every libvirt URI:
  * production opens qemu:///system (or qemu+tls://, qemu+ssh://), tests open test:///default
  * or test:///path/host.xml (a host of any size, no daemon), so tests run the production
  * path. Callers use the wrappers (sov_hv_open(), ...), never hv->ops directly: checks and
@@ -66,7 +66,13 @@ typedef struct sov_hv_domain {
 /* The XML namespace of the metadata sovd puts in every domain it defines. */
 #define SOV_HV_METADATA_NS "https://sovereign.eu/xmlns/instance/1"
 
-typedef struct sov_hv_ops {
+/* The hypervisor is three tables, as libvirt's virConnectDriver has hypervisor, network and
+ * storage tables: domains (the connection, the host and its guests), storage (pools and
+ * volumes) and networks. sov_hv_open() chooses each by the URI's scheme through the registry
+ * (include/sov/registry.h); compute/ registers libvirt's for every URI (and by name for
+ * qemu and test), a storage/ or network/ module registers its own with one line, and tests
+ * may register a wrapper (hv_faulty.c) in front of the real one. */
+typedef struct sov_hv_domain_ops {
     const char *name;
     int (*open)(const char *uri, sov_hv **ret, sov_error *err);
     void (*close)(sov_hv *hv);
@@ -77,29 +83,6 @@ typedef struct sov_hv_ops {
                     sov_error *err);
     /* Which machine this is (a capabilities read and a sysinfo read; no writes). */
     int (*identify)(sov_hv *hv, sov_hv_identity *ret, sov_error *err);
-
-    /* A NAT network with DHCP on cidr ("10.231.0.0/24"), defined and started if missing. */
-    int (*network_ensure)(sov_hv *hv, const char *name, const char *cidr, sov_error *err);
-    /* Stop and undefine it; missing is fine. */
-    int (*network_remove)(sov_hv *hv, const char *name, sov_error *err);
-
-    /* A pool's directory. */
-    int (*pool_path)(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err);
-    /* A volume's path; SOV_E_NOT_FOUND when it does not exist. */
-    int (*volume_path)(sov_hv *hv, const char *pool, const char *name, char *ret,
-                       size_t size, sov_error *err);
-    /* Create volume name (format raw or qcow2) holding the bytes of a local file. */
-    int (*volume_upload)(sov_hv *hv, const char *pool, const char *name, const char *format,
-                         const char *file, sov_error *err);
-    /* Create a qcow2 volume of capacity_gib backed by volume `backing` (its format given). */
-    int (*volume_overlay)(sov_hv *hv, const char *pool, const char *name, const char *backing,
-                          const char *backing_format, long long capacity_gib, sov_error *err);
-    /* Delete a volume; missing is fine. */
-    int (*volume_delete)(sov_hv *hv, const char *pool, const char *name, sov_error *err);
-    /* The last max bytes of a volume (a console log); missing gives empty. *ret to free(). */
-    int (*volume_tail)(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
-                       size_t *len, sov_error *err);
-
     /* Define (or redefine) a domain from XML. */
     int (*define)(sov_hv *hv, const char *xml, sov_error *err);
     /* Start it; a running domain is left alone. */
@@ -116,19 +99,98 @@ typedef struct sov_hv_ops {
                 sov_error *err);
     /* The guest's IPv4 addresses from the network's DHCP leases, comma-separated. */
     int (*addresses)(sov_hv *hv, const char *uuid, char *ret, size_t size, sov_error *err);
-} sov_hv_ops;
+    /* Room for migrate and stats: a driver leaves what it cannot do NULL. */
+} sov_hv_domain_ops;
 
-/* Every driver's handle starts with this. */
+/* Storage: a table for a scheme works on the handle that scheme's domain driver opened;
+ * one that needs its own connection sets it up in attach (called by sov_hv_open, after the
+ * domain driver's open; hv->storage_data is its own) and drops it in detach. */
+typedef struct sov_hv_storage_ops {
+    const char *name;
+    int (*attach)(sov_hv *hv, const char *uri, sov_error *err);     /* optional */
+    void (*detach)(sov_hv *hv);                                     /* optional */
+    /* A pool's directory. */
+    int (*pool_path)(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err);
+    /* A volume's path; SOV_E_NOT_FOUND when it does not exist. */
+    int (*volume_path)(sov_hv *hv, const char *pool, const char *name, char *ret,
+                       size_t size, sov_error *err);
+    /* Create volume name (format raw or qcow2) holding the bytes of a local file. */
+    int (*volume_upload)(sov_hv *hv, const char *pool, const char *name, const char *format,
+                         const char *file, sov_error *err);
+    /* Create a qcow2 volume of capacity_gib backed by volume `backing` (its format given). */
+    int (*volume_overlay)(sov_hv *hv, const char *pool, const char *name, const char *backing,
+                          const char *backing_format, long long capacity_gib, sov_error *err);
+    /* Delete a volume; missing is fine. */
+    int (*volume_delete)(sov_hv *hv, const char *pool, const char *name, sov_error *err);
+    /* The last max bytes of a volume (a console log); missing gives empty. *ret to free(). */
+    int (*volume_tail)(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
+                       size_t *len, sov_error *err);
+    /* Room for secrets (encryption keys). */
+} sov_hv_storage_ops;
+
+/* Networks: what a guest's NIC attaches to (today the NAT network of each host). attach and
+ * detach as for storage. */
+typedef struct sov_hv_network_ops {
+    const char *name;
+    int (*attach)(sov_hv *hv, const char *uri, sov_error *err);     /* optional */
+    void (*detach)(sov_hv *hv);                                     /* optional */
+    /* A NAT network with DHCP on cidr ("10.231.0.0/24"), defined and started if missing. */
+    int (*network_ensure)(sov_hv *hv, const char *name, const char *cidr, sov_error *err);
+    /* Stop and undefine it; missing is fine. */
+    int (*network_remove)(sov_hv *hv, const char *name, sov_error *err);
+} sov_hv_network_ops;
+
+/* Every driver's handle starts with this; sov_hv_open() fills the tables. */
 struct sov_hv {
-    const sov_hv_ops *ops;
+    const sov_hv_domain_ops *domain;
+    const sov_hv_storage_ops *storage;     /* NULL: no storage driver for this scheme */
+    const sov_hv_network_ops *network;     /* NULL: no network driver for this scheme */
+    void *storage_data, *network_data;     /* theirs, when they attach */
 };
 
-extern const sov_hv_ops sov_hv_libvirt_ops;
+extern const sov_hv_domain_ops sov_hv_libvirt_domain_ops;
+extern const sov_hv_storage_ops sov_hv_libvirt_storage_ops;
+extern const sov_hv_network_ops sov_hv_libvirt_network_ops;
 
-/* Open uri with the libvirt driver. */
+/* compute/'s drivers in the registry: libvirt's three tables as the default for every URI
+ * and for the schemes qemu and test. Called by sov_compute_register(). */
+int sov_hv_register_libvirt(sov_error *err);
+
+/* ---- the fault-injecting wrapper (hv_faulty.c), for tests only ----
+ *
+ * Three tables that forward every call to the tables the registry held for scheme_prefix
+ * when sov_hv_faulty_install() put them in front (a URI of that prefix then opens through
+ * them), except the calls a rule picks: those fail with the rule's code (err->detail says
+ * "injected fault") or wait delay_ms and then forward. A call is named as its table's field
+ * ("open", "start", "volume_upload", "network_ensure", ...). Rules and counts are process
+ * wide. SOV_HV_FAULT="call:nth:code[:delay_ms][,...]" in sovd's environment (code one of
+ * unavailable, internal, not_found, conflict, ok) installs it for every URI at
+ * sov_compute_register(): like SOV_FAULT_POINT, never set it outside tests. */
+#define SOV_HV_FAULTY_RULES_MAX 8
+
+int sov_hv_faulty_install(const char *scheme_prefix, sov_error *err);
+/* Take the wrapper out of the registry again and forget its rules and counts. */
+void sov_hv_faulty_uninstall(void);
+/* The nth call of `call` from now (1: the next; 0: every one) fails with code, after
+ * delay_ms; code SOV_OK with a delay only delays it. SOV_E_INVALID for an unknown call. */
+int sov_hv_faulty_set(const char *call, unsigned nth, sov_errcode code, unsigned delay_ms,
+                      sov_error *err);
+/* Parse and set rules as SOV_HV_FAULT spells them. */
+int sov_hv_faulty_parse(const char *spec, sov_error *err);
+/* Drop every rule and count (the wrapper stays installed, forwarding everything). */
+void sov_hv_faulty_clear(void);
+/* How many calls of `call` went through the wrapper since it was installed or cleared. */
+unsigned sov_hv_faulty_calls(const char *call);
+/* How many handles opened through the wrapper are still open (leak checks). */
+int sov_hv_faulty_open_handles(void);
+
+/* Open uri with the drivers the registry holds for its scheme: SOV_E_UNAVAILABLE when no
+ * domain driver is registered for it. */
 int sov_hv_open(const char *uri, sov_hv **ret, sov_error *err);
-/* Open uri with the given driver table (tests wrap the real one in a faulty one). */
-int sov_hv_open_with(const sov_hv_ops *ops, const char *uri, sov_hv **ret, sov_error *err);
+/* Open uri with the given domain table (tests wrap the real one); storage and network still
+ * come from the registry. */
+int sov_hv_open_with(const sov_hv_domain_ops *ops, const char *uri, sov_hv **ret,
+                     sov_error *err);
 void sov_hv_close(sov_hv *hv);
 SOV_DEFINE_AUTOPTR(sov_hv, sov_hv_close)
 int sov_hv_alive(sov_hv *hv, sov_error *err);

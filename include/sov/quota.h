@@ -46,6 +46,17 @@ int sov_quota_check(sov_dbconn *c, const char *tenant_id, sov_quota_resource r,
 int sov_quota_release(sov_dbconn *c, const char *tenant_id, sov_quota_resource r,
                       long long amount, sov_error *err);
 
+/* The same for every quota kind the modules declared for resource_type
+ * (sov_registry_add_quota_uses, include/sov/registry.h), in the order declared; the first
+ * that fails stops the others (the caller's transaction rolls back what came before). */
+int sov_quota_charge_resource(sov_dbconn *c, const char *tenant_id, const char *resource_type,
+                              const void *resource, sov_error *err);
+int sov_quota_check_resource(sov_dbconn *c, const char *tenant_id, const char *resource_type,
+                             const void *resource, sov_error *err);
+int sov_quota_release_resource(sov_dbconn *c, const char *tenant_id,
+                               const char *resource_type, const void *resource,
+                               sov_error *err);
+
 /* Limits and usage of a tenant the principal sees. */
 int sov_quota_get(sov_ctx *ctx, const char *tenant_id, sov_quota ret[SOV_QUOTA__COUNT],
                   sov_error *err);

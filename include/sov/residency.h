@@ -249,5 +249,7 @@ struct sov_op_run;
 int sov_report_op(struct sov_op_run *run, const struct sov_op *op, sov_error *err);
 int sov_report_op_failed(struct sov_op_run *run, const struct sov_op *op, const char *reason,
                          sov_error *err);
+/* residency/'s registration (include/sov/registry.h): the report's operation kind. */
+int sov_residency_register(sov_error *err);
 
 #endif

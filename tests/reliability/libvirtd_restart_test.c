@@ -10,7 +10,14 @@
  * meanwhile (a console read while the daemon is away is a 503 problem with Retry-After);
  * once the reconciler has looked, no live instance claims a domain the host lacks, no domain
  * lacks its instance, and quotas and the host's usage agree with the rows. Prints its
- * figures. */
+ * figures.
+ *
+ * A second, precise case needs no daemon stopped: sovd's hypervisor calls go through the
+ * fault-injecting wrapper (compute/hv_faulty.c, SOV_HV_FAULT in its environment), which
+ * fails exactly the second domain start as a daemon gone would; that create retries and
+ * succeeds, the others run once, and nothing leaks. A third fails a start for good (an
+ * internal error, not retried): the create fails with that reason, its instance is in error,
+ * and its delete gives back the domain, the quota and the host's capacity. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +156,44 @@ teardown(void)
     free(db);
 }
 
+/* The world, with sovd's hypervisor calls through the faulty wrapper (rules as
+ * SOV_HV_FAULT spells them). The environment is sovd's only: unset again at once. */
+static void
+setup_faulty_with(const char *rules)
+{
+    setenv("SOV_HV_FAULT", rules, 1);
+    setup();
+    unsetenv("SOV_HV_FAULT");
+}
+
+static void
+setup_faulty(void)
+{
+    setup_faulty_with("start:2:unavailable");
+}
+
+static void
+setup_faulty_for_good(void)
+{
+    setup_faulty_with("start:1:internal");
+}
+
+static long long
+count_domains(void)
+{
+    char *domains = rel_world_domains(&w);
+    long long n = 0;
+
+    for (char *p = domains; *p;) {
+        size_t len = strcspn(p, "\n");
+        if (len == 40 && strncmp(p, "sov-", 4) == 0)
+            n++;
+        p += len + (p[len] ? 1 : 0);
+    }
+    free(domains);
+    return n;
+}
+
 #define SQL(...) rel_sql_num(db, __VA_ARGS__)
 
 START_TEST(operations_end_when_libvirtd_restarts)
@@ -272,6 +317,89 @@ START_TEST(operations_end_when_libvirtd_restarts)
 }
 END_TEST
 
+START_TEST(the_second_start_fails_once_and_its_create_retries)
+{
+    double t0 = rel_now();
+    long long attempts[3] = { 0, 0, 0 }, running = 0, domains_n = 0;
+
+    for (int i = 0; i < 3; i++) {
+        char path[128];
+        json_t *o;
+
+        nops = 0;
+        create();
+        ck_assert_uint_eq(nops, 1);
+        ck_assert_msg(rel_world_settle(&w, 60) == 0, "create %d did not end", i + 1);
+        snprintf(path, sizeof(path), "/v1/operations/%s", ops[0]);
+        o = tl_call_ok(&w.sovd, "GET", path, w.ten.token[TL_READER], NULL, 200);
+        ck_assert_msg(strcmp(json_string_value(json_object_get(o, "state")), "succeeded") == 0,
+                      "create %d: %s", i + 1, json_dumps(o, JSON_COMPACT));
+        attempts[i] = json_integer_value(json_object_get(o, "attempts"));
+        json_decref(o);
+    }
+    /* Only the second start failed, once: its create alone took a second attempt. */
+    ck_assert_int_eq(attempts[0], 1);
+    ck_assert_int_eq(attempts[1], 2);
+    ck_assert_int_eq(attempts[2], 1);
+    running = SQL("SELECT count(*) FROM instances WHERE tenant_id = '%s' AND state = "
+                  "'running'", w.ten.id);
+    ck_assert_int_eq(running, 3);
+    /* Nothing leaked: one domain per instance, quotas and host usage as the rows say. */
+    domains_n = count_domains();
+    ck_assert_int_eq(domains_n, 3);
+    ck_assert_int_eq(SQL("SELECT used FROM quotas WHERE tenant_id = '%s' AND resource = "
+                         "'instances'", w.ten.id), 3);
+    ck_assert_int_eq(SQL("SELECT vcpus_used FROM hosts WHERE id = '%s'", w.host_id),
+                     SQL("SELECT coalesce(sum(vcpus), 0) FROM host_allocations WHERE host_id "
+                         "= '%s'", w.host_id));
+    printf("faulty-start figures: attempts %lld/%lld/%lld, %lld domains, %.1f s\n",
+           attempts[0], attempts[1], attempts[2], domains_n, rel_now() - t0);
+    fflush(stdout);
+    ck_assert_msg(rel_world_stop_sovd(&w) == 0, "sovd did not stop cleanly (its log is above)");
+}
+END_TEST
+
+START_TEST(a_start_failing_for_good_fails_its_create_and_its_delete_gives_all_back)
+{
+    char path[128];
+    json_t *o, *e;
+    const char *code, *msg;
+
+    create();
+    ck_assert_uint_eq(nops, 1);
+    ck_assert_msg(rel_world_settle(&w, 60) == 0, "the create did not end");
+    snprintf(path, sizeof(path), "/v1/operations/%s", ops[0]);
+    o = tl_call_ok(&w.sovd, "GET", path, w.ten.token[TL_READER], NULL, 200);
+    e = json_object_get(o, "error");
+    code = json_string_value(json_object_get(e, "code"));
+    msg = json_string_value(json_object_get(e, "message"));
+    ck_assert_msg(strcmp(json_string_value(json_object_get(o, "state")), "failed") == 0 &&
+                  code && strcmp(code, "internal") == 0 && msg && strstr(msg, "start"),
+                  "create: %s", json_dumps(o, JSON_COMPACT));
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "attempts")), 1);
+    json_decref(o);
+    ck_assert_int_eq(SQL("SELECT count(*) FROM instances WHERE id = '%s' AND state = 'error'",
+                         vms[0]), 1);
+
+    nops = 0;
+    act(0, "delete");
+    ck_assert_uint_eq(nops, 1);
+    ck_assert_msg(rel_world_settle(&w, 60) == 0, "the delete did not end");
+    snprintf(path, sizeof(path), "/v1/operations/%s", ops[0]);
+    o = tl_call_ok(&w.sovd, "GET", path, w.ten.token[TL_READER], NULL, 200);
+    ck_assert_msg(strcmp(json_string_value(json_object_get(o, "state")), "succeeded") == 0,
+                  "delete: %s", json_dumps(o, JSON_COMPACT));
+    json_decref(o);
+    ck_assert_int_eq(count_domains(), 0);
+    ck_assert_int_eq(SQL("SELECT used FROM quotas WHERE tenant_id = '%s' AND resource = "
+                         "'instances'", w.ten.id), 0);
+    ck_assert_int_eq(SQL("SELECT used FROM quotas WHERE tenant_id = '%s' AND resource = "
+                         "'vcpus'", w.ten.id), 0);
+    ck_assert_int_eq(SQL("SELECT vcpus_used FROM hosts WHERE id = '%s'", w.host_id), 0);
+    ck_assert_msg(rel_world_stop_sovd(&w) == 0, "sovd did not stop cleanly (its log is above)");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -282,5 +410,18 @@ main(void)
     tcase_set_timeout(tc, rel_long() ? 600 : 280);
     tcase_add_test(tc, operations_end_when_libvirtd_restarts);
     suite_add_tcase(s, tc);
+
+    TCase *faulty = tcase_create("faulty-start");
+    tcase_add_checked_fixture(faulty, setup_faulty, teardown);
+    tcase_set_timeout(faulty, 120);
+    tcase_add_test(faulty, the_second_start_fails_once_and_its_create_retries);
+    suite_add_tcase(s, faulty);
+
+    TCase *for_good = tcase_create("faulty-start-for-good");
+    tcase_add_checked_fixture(for_good, setup_faulty_for_good, teardown);
+    tcase_set_timeout(for_good, 120);
+    tcase_add_test(for_good,
+                   a_start_failing_for_good_fails_its_create_and_its_delete_gives_all_back);
+    suite_add_tcase(s, for_good);
     return tl_run_suite(s);
 }

@@ -13,9 +13,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sov/hv.h"
+#include "sov/registry.h"
 #include "testlib.h"
 
 #define SYSTEM_URI "qemu:///system"
@@ -36,6 +38,10 @@ setup(void)
     hv = NULL;
     system_pool = false;
     memset(&lvd, 0, sizeof(lvd));
+    /* What sovd's main does through its module list (compute/'s part: the drivers). */
+    sov_hv_faulty_uninstall();
+    sov_registry_reset();
+    ck_assert_int_eq(sov_hv_register_libvirt(NULL), 0);
 }
 
 static void
@@ -43,6 +49,7 @@ teardown(void)
 {
     sov_hv_close(hv);
     hv = NULL;
+    sov_hv_faulty_uninstall();
     if (system_pool)
         tl_sh("virsh -q -c %s pool-destroy '%s' >/dev/null 2>&1; "
               "virsh -q -c %s pool-undefine '%s' >/dev/null 2>&1", SYSTEM_URI, pool,
@@ -463,31 +470,31 @@ static int
 count_open(const char *uri, sov_hv **ret, sov_error *err)
 {
     forwarded++;
-    return sov_hv_libvirt_ops.open(uri, ret, err);
+    return sov_hv_libvirt_domain_ops.open(uri, ret, err);
 }
 
 static void
 count_close(sov_hv *h)
 {
     forwarded++;
-    sov_hv_libvirt_ops.close(h);
+    sov_hv_libvirt_domain_ops.close(h);
 }
 
 static int
 count_alive(sov_hv *h, sov_error *err)
 {
     forwarded++;
-    return sov_hv_libvirt_ops.alive(h, err);
+    return sov_hv_libvirt_domain_ops.alive(h, err);
 }
 
 static int
 count_discover(sov_hv *h, const char *p, const char *path, sov_hv_node *ret, sov_error *err)
 {
     forwarded++;
-    return sov_hv_libvirt_ops.discover(h, p, path, ret, err);
+    return sov_hv_libvirt_domain_ops.discover(h, p, path, ret, err);
 }
 
-static const sov_hv_ops counting = {
+static const sov_hv_domain_ops counting = {
     .name = "counting",
     .open = count_open,
     .close = count_close,
@@ -502,12 +509,161 @@ START_TEST(calls_go_through_the_table_opened_with)
 
     forwarded = 0;
     ck_assert_int_eq(sov_hv_open_with(&counting, "test:///default", &hv, &err), 0);
-    ck_assert_ptr_eq(hv->ops, &counting);
+    ck_assert_ptr_eq(hv->domain, &counting);
     ck_assert_int_eq(sov_hv_alive(hv, &err), 0);
     ck_assert_int_eq(sov_hv_discover(hv, pool, pool_path, &n, &err), 0);
     sov_hv_close(hv);
     hv = NULL;
     ck_assert_int_eq(forwarded, 4);
+}
+END_TEST
+
+/* ---- the fault-injecting wrapper (hv_faulty.c) on test:///default ---- */
+
+static void
+test_domain_xml(char uuid[40], char *xml, size_t size)
+{
+    FILE *f = fopen("/proc/sys/kernel/random/uuid", "r");
+
+    ck_assert(f && fgets(uuid, 40, f));
+    fclose(f);
+    uuid[strcspn(uuid, "\n")] = '\0';
+    snprintf(xml, size,
+             "<domain type='test'><name>sovtest-%s</name><uuid>%s</uuid>"
+             "<memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+             "<os><type arch='x86_64'>hvm</type></os></domain>", uuid, uuid);
+}
+
+static long
+ms_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+START_TEST(faulty_fails_the_nth_start_and_forwards_the_rest)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_domain_state st;
+    char uuid[40], xml[1024];
+
+    ck_assert_int_eq(sov_hv_faulty_install("test", &err), 0);
+    open_ok("test:///default");
+    ck_assert_str_eq(hv->domain->name, "faulty");
+    test_domain_xml(uuid, xml, sizeof(xml));
+    ck_assert_msg(sov_hv_define(hv, xml, &err) == 0, "define: %s (%s)", err.msg, err.detail);
+    ck_assert_int_eq(sov_hv_faulty_set("start", 2, SOV_E_UNAVAILABLE, 0, &err), 0);
+
+    ck_assert_msg(sov_hv_start(hv, uuid, &err) == 0, "start 1: %s", err.msg);
+    ck_assert_int_eq(sov_hv_stop(hv, uuid, true, &err), 0);
+    /* The second start fails as a daemon gone would, and never reaches libvirt. */
+    ck_assert_int_eq(sov_hv_start(hv, uuid, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
+    ck_assert_msg(strstr(err.detail, "injected fault"), "detail: %s", err.detail);
+    ck_assert_int_eq(sov_hv_state(hv, uuid, &st, &err), 0);
+    ck_assert_int_eq(st, SOV_DOMAIN_STOPPED);
+    /* The third goes through again. */
+    sov_error_clear(&err);
+    ck_assert_msg(sov_hv_start(hv, uuid, &err) == 0, "start 3: %s", err.msg);
+    ck_assert_int_eq(sov_hv_state(hv, uuid, &st, &err), 0);
+    ck_assert_int_eq(st, SOV_DOMAIN_RUNNING);
+    ck_assert_uint_eq(sov_hv_faulty_calls("start"), 3);
+    ck_assert_uint_eq(sov_hv_faulty_calls("define"), 1);
+    ck_assert_int_eq(sov_hv_undefine(hv, uuid, &err), 0);
+    ck_assert_int_eq(sov_hv_state(hv, uuid, &st, &err), 0);
+    ck_assert_int_eq(st, SOV_DOMAIN_NONE);
+
+    /* Storage and network calls go through the wrapper too. */
+    ck_assert_int_eq(sov_hv_faulty_set("network_ensure", 0, SOV_E_INTERNAL, 0, &err), 0);
+    ck_assert_int_eq(sov_hv_network_ensure(hv, "sovtest-net", "10.231.7.0/24", &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INTERNAL);
+    ck_assert_int_eq(sov_hv_faulty_set("volume_path", 1, SOV_E_UNAVAILABLE, 0, &err), 0);
+    ck_assert_int_eq(sov_hv_volume_path(hv, "default-pool", "x", xml, sizeof(xml), &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
+    ck_assert_uint_eq(sov_hv_faulty_calls("volume_path"), 1);
+
+    /* Handles are counted: none leaks. */
+    ck_assert_int_eq(sov_hv_faulty_open_handles(), 1);
+    sov_hv_close(hv);
+    hv = NULL;
+    ck_assert_int_eq(sov_hv_faulty_open_handles(), 0);
+}
+END_TEST
+
+START_TEST(faulty_delays_a_call_and_fails_an_open)
+{
+    sov_error err = SOV_ERROR_INIT;
+    char uuid[40], xml[1024];
+    long t0;
+
+    ck_assert_int_eq(sov_hv_faulty_install("test", &err), 0);
+    ck_assert_int_eq(sov_hv_faulty_parse("define:1:ok:300,open:2:unavailable", &err), 0);
+    open_ok("test:///default");
+    test_domain_xml(uuid, xml, sizeof(xml));
+    t0 = ms_now();
+    ck_assert_msg(sov_hv_define(hv, xml, &err) == 0, "define: %s", err.msg);
+    ck_assert_int_ge(ms_now() - t0, 300);
+    ck_assert_int_eq(sov_hv_undefine(hv, uuid, &err), 0);
+
+    /* The second open fails, leaving no handle behind. */
+    sov_hv *second = NULL;
+    ck_assert_int_eq(sov_hv_open("test:///default", &second, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
+    ck_assert_ptr_null(second);
+    ck_assert_int_eq(sov_hv_faulty_open_handles(), 1);
+
+    /* Other schemes are not wrapped; uninstalled, test is not either. */
+    sov_hv_close(hv);
+    hv = NULL;
+    sov_hv_faulty_uninstall();
+    open_ok("test:///default");
+    ck_assert_str_eq(hv->domain->name, "libvirt");
+    ck_assert_uint_eq(sov_hv_faulty_calls("open"), 0);
+}
+END_TEST
+
+START_TEST(faulty_refuses_unknown_calls_and_bad_rules)
+{
+    sov_error err = SOV_ERROR_INIT;
+
+    ck_assert_int_eq(sov_hv_faulty_install("nosuch", &err), 0);     /* wraps the default */
+    ck_assert_int_eq(sov_hv_faulty_set("migrate", 1, SOV_E_UNAVAILABLE, 0, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INVALID);
+    ck_assert_int_eq(sov_hv_faulty_set("start", 1, SOV_OK, 0, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INVALID);
+    ck_assert_int_eq(sov_hv_faulty_parse("start:1", &err), -1);
+    ck_assert_int_eq(sov_hv_faulty_parse("start:1:sometimes", &err), -1);
+    ck_assert_msg(strstr(err.msg, "sometimes"), "msg: %s", err.msg);
+}
+END_TEST
+
+/* The registry chooses by scheme: a driver registered for "test" serves test:///default and
+ * nothing else; taken back, the default serves it again. */
+START_TEST(the_registry_chooses_the_domain_driver_by_scheme)
+{
+    sov_error err = SOV_ERROR_INIT;
+
+    forwarded = 0;
+    ck_assert_int_eq(sov_registry_add_domain_driver("test", &counting, &err), 0);
+    open_ok("test:///default");
+    ck_assert_ptr_eq(hv->domain, &counting);
+    ck_assert_ptr_eq(hv->storage, &sov_hv_libvirt_storage_ops);
+    ck_assert_ptr_eq(hv->network, &sov_hv_libvirt_network_ops);
+    sov_hv_close(hv);
+    hv = NULL;
+    ck_assert_int_eq(forwarded, 2);
+    ck_assert(sov_registry_remove_driver(SOV_DRIVER_DOMAIN, "test", &counting));
+    open_ok("test:///default");
+    ck_assert_ptr_eq(hv->domain, &sov_hv_libvirt_domain_ops);
+    sov_hv_close(hv);
+    hv = NULL;
+    /* No driver at all for a URI: unavailable, in our words. */
+    sov_registry_reset();
+    ck_assert_int_eq(sov_hv_open("test:///default", &hv, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
+    ck_assert_ptr_null(hv);
 }
 END_TEST
 
@@ -588,6 +744,10 @@ main(void)
     tcase_add_test(td, gpus_are_pci_devices_of_display_class);
     tcase_add_test(td, alive_answers_on_a_live_connection);
     tcase_add_test(td, calls_go_through_the_table_opened_with);
+    tcase_add_test(td, faulty_fails_the_nth_start_and_forwards_the_rest);
+    tcase_add_test(td, faulty_delays_a_call_and_fails_an_open);
+    tcase_add_test(td, faulty_refuses_unknown_calls_and_bad_rules);
+    tcase_add_test(td, the_registry_chooses_the_domain_driver_by_scheme);
     suite_add_tcase(s, td);
 
     tcase_add_checked_fixture(real, setup, teardown);
