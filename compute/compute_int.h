@@ -74,6 +74,10 @@ int repo_instance_set_addresses(sov_dbconn *c, const char *id, const char *addre
 int repo_instance_set_reason(sov_dbconn *c, const char *id, const char *reason,
                              const char *operation_id, sov_error *err);
 int repo_instance_deleted(sov_dbconn *c, const char *id, sov_error *err);
+/* Lock a live (not deleted) instance's row: live false when there is none; its placement
+ * allocation's id into alloc ("" when none). */
+int repo_instance_lock_allocation(sov_dbconn *c, const char *id, bool *live, char *alloc,
+                                  size_t size, sov_error *err);
 /* Whether an image copy is recorded for host. */
 int repo_image_copy_get(sov_dbconn *c, const char *image_id, const char *host_id, bool *found,
                         sov_error *err);

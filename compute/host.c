@@ -312,9 +312,10 @@ typedef struct discovered_args {
 static int
 machine_taken(const sov_host *h, const char *owner, sov_error *err)
 {
-    return sov_error_set(err, SOV_E_CONFLICT,
-                         "the machine at '%.200s' is already host '%s'; a machine is one host",
-                         h->libvirt_uri, owner);
+    sov_error_set(err, SOV_E_CONFLICT,
+                  "the machine at '%.200s' is already host '%s'; a machine is one host",
+                  h->libvirt_uri, owner);
+    return sov_error_reason(err, SOV_R_MACHINE_TAKEN);
 }
 
 static int
@@ -372,7 +373,7 @@ sov_host_register_op(sov_op_run *run, const sov_op *op, sov_error *err)
     if (sov_op_step(run, "recording", 80, err) < 0)
         return -1;
     if (sov_ctx_tx(ctx, discovered_tx, &x, err) < 0) {
-        if (err->code == SOV_E_CONFLICT && !strstr(err->msg, "a machine is one host"))
+        if (err->code == SOV_E_CONFLICT && err->reason != SOV_R_MACHINE_TAKEN)
             return name_winner(ctx, &h, machine.machine_id, err);
         return -1;
     }

@@ -411,29 +411,30 @@ static int
 busy(sov_dbconn *c, const sov_instance *x, const char *action, char *ret_stop, size_t size,
      sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
-    const char *params[] = { x->id };
+    sov_op_page ops = { 0 };
     bool del = strcmp(action, "delete") == 0;
     bool supersedes = del || strcmp(action, "hard_stop") == 0;
+    int rc = 0;
 
     ret_stop[0] = '\0';
-    if (sov_db_query(c, "SELECT id, kind, arg FROM operations WHERE resource_id = $1 AND "
-                        "state IN ('queued', 'running') ORDER BY created_at", 1, params, &res,
-                     err) < 0)
+    if (sov_op_pending(c, x->id, NULL, NULL, &ops, err) < 0)
         return -1;
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *kind = PQgetvalue(res, i, PQfnumber(res, "kind"));
-        if (supersedes && strcmp(kind, "instance.action") == 0 &&
-            strcmp(PQgetvalue(res, i, PQfnumber(res, "arg")), "stop") == 0) {
-            snprintf(ret_stop, size, "%s", PQgetvalue(res, i, PQfnumber(res, "id")));
+    for (size_t i = 0; i < ops.n; i++) {
+        const sov_op *o = &ops.items[i];
+        if (supersedes && strcmp(o->kind, "instance.action") == 0 &&
+            strcmp(o->arg, "stop") == 0) {
+            snprintf(ret_stop, size, "%s", o->id);
             continue;
         }
-        if (!del)
-            return sov_error_set(err, SOV_E_CONFLICT,
-                                 "instance '%s' has an operation in progress (%s); try again "
-                                 "when it is done", x->name, kind);
+        if (!del) {
+            rc = sov_error_set(err, SOV_E_CONFLICT,
+                               "instance '%s' has an operation in progress (%s); try again "
+                               "when it is done", x->name, o->kind);
+            break;
+        }
     }
-    return 0;
+    free(ops.items);
+    return rc;
 }
 
 static int

@@ -165,6 +165,9 @@ static const char SQL_INSTANCE_REASON[] =
     "UPDATE instances SET state_reason = $2, updated_at = now() WHERE id = $1"
     " AND state = 'running' AND EXISTS (SELECT 1 FROM operations o WHERE o.id = $3::uuid"
     " AND o.state = 'running')";
+static const char SQL_INSTANCE_LOCK_ALLOCATION[] =
+    "SELECT coalesce(allocation_id::text, '') AS allocation_id FROM instances WHERE id = $1"
+    " AND state <> 'deleted' FOR UPDATE";
 static const char SQL_INSTANCE_DELETED[] =
     "UPDATE instances SET state = 'deleted', state_reason = '', host_id = NULL,"
     " allocation_id = NULL, addresses = '', deleted_at = now(), updated_at = now()"
@@ -398,6 +401,23 @@ repo_instance_deleted(sov_dbconn *c, const char *id, sov_error *err)
 {
     const char *params[] = { id };
     return sov_db_query(c, SQL_INSTANCE_DELETED, 1, params, NULL, err);
+}
+
+int
+repo_instance_lock_allocation(sov_dbconn *c, const char *id, bool *live, char *alloc,
+                              size_t size, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { id };
+
+    if (sov_db_query(c, SQL_INSTANCE_LOCK_ALLOCATION, 1, params, &res, err) < 0)
+        return -1;
+    *live = PQntuples(res) > 0;
+    if (size > 0)
+        alloc[0] = '\0';
+    if (*live)
+        sov_db_copy(alloc, size, res, 0, PQfnumber(res, "allocation_id"));
+    return 0;
 }
 
 int

@@ -52,6 +52,12 @@ void sov_op_log(sov_log_level level, const char *msg, const sov_op *op, const ch
 int sov_op_supersede(sov_dbconn *c, const char *id, const char *by_id, const char *by_what,
                      sov_error *err);
 
+/* On c (any tenant, for services): the operations of a resource not yet finished, oldest
+ * first; except_id (NULL: none) left out; state NULL, "queued" or "running". ret->items is
+ * the caller's to free(). */
+int sov_op_pending(sov_dbconn *c, const char *resource_id, const char *except_id,
+                   const char *state, sov_op_page *ret, sov_error *err);
+
 int sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err);
 /* The caller's tenant's (all for operators); filters may be NULL. */
 int sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char *after,
