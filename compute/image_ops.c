@@ -97,7 +97,7 @@ import_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (repo_image_activate(c, now.id, x->size, x->vsize, x->sha256, &x->after, &moved,
                             err) < 0)
         return -1;
-    return sov_audit_append(c, x->ctx, now.tenant_id, "image", now.id, 200, err);
+    return sov_audit_append(c, x->ctx, now.tenant_id, "image", now.id, SOV_OUTCOME_OK, err);
 }
 
 /* Download into part and check it; the caller removes part when this fails. */
@@ -288,7 +288,8 @@ delete_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
         sov_residency_record(c, x->img->tenant_id, "image", x->img->id, "deleted", &from,
                              NULL, &policy, reason, x->op->id, err) < 0)
         return -1;
-    return sov_audit_append(c, x->ctx, x->img->tenant_id, "image", x->img->id, 200, err);
+    return sov_audit_append(c, x->ctx, x->img->tenant_id, "image", x->img->id, SOV_OUTCOME_OK,
+                            err);
 }
 
 int

@@ -225,7 +225,8 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
      * host's row comes before them here and in the delete's release: one order, no
      * deadlock. */
     if (repo_instance_insert(c, x, ca->user_data, ca->keys, err) < 0 || charge(c, x, err) < 0 ||
-        sov_audit_append(c, ca->ctx, x->tenant_id, "instance", x->id, 202, err) < 0)
+        sov_audit_append(c, ca->ctx, x->tenant_id, "instance", x->id, SOV_OUTCOME_ACCEPTED,
+                         err) < 0)
         return -1;
     return repo_instance_get(c, x->tenant_id, x->id, false, x, err);
 }
@@ -447,7 +448,9 @@ action_tx(sov_dbconn *c, void *arg, sov_error *err)
 
     if (repo_instance_get(c, NULL, a->id, true, &x, err) < 0)
         return -1;
-    if (!sov_ctx_sees_tenant(a->ctx, x.tenant_id))
+    /* Another tenant's instance, or one outside the tenant asked for, does not exist. */
+    if (!sov_ctx_sees_tenant(a->ctx, x.tenant_id) ||
+        (a->tenant_id && strcmp(a->tenant_id, x.tenant_id) != 0))
         return not_found(a->id, err);
     /* Deleting twice (README's status table): what is gone is 404, what is going answers
      * the same 202 with the delete already under way. */
@@ -466,7 +469,7 @@ action_tx(sov_dbconn *c, void *arg, sov_error *err)
         return -1;
     if (del && repo_instance_set_state(c, x.id, NULL, "deleting", "", a->op->id, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, x.tenant_id, "instance", x.id, 202, err);
+    return sov_audit_append(c, a->ctx, x.tenant_id, "instance", x.id, SOV_OUTCOME_ACCEPTED, err);
 }
 
 int

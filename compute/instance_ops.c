@@ -149,8 +149,7 @@ ensure_image(job *j, char *volume, size_t size, char *format, size_t fsize, sov_
 {
     sov_autoptr(sov_dbconn) c = NULL;
     sov_image img;
-    char path[4096], vpath[4096], key[96];
-    const char *lock[] = { key };
+    char path[4096], vpath[4096];
     sov_location at;
     sov_policy policy;
     bool recorded = false;
@@ -160,8 +159,7 @@ ensure_image(job *j, char *volume, size_t size, char *format, size_t fsize, sov_
         return -1;
     snprintf(volume, size, "sov-image-%s", img.id);
     snprintf(format, fsize, "%s", img.format);
-    snprintf(key, sizeof(key), "%s/%s", img.id, j->x.host_id);
-    if (sov_db_query(c, "SELECT pg_advisory_lock(hashtext($1))", 1, lock, NULL, err) < 0)
+    if (repo_image_copy_lock(c, img.id, j->x.host_id, err) < 0)
         return -1;
     if (repo_image_copy_get(c, img.id, j->x.host_id, &recorded, err) < 0)
         goto out;
@@ -200,7 +198,7 @@ ensure_image(job *j, char *volume, size_t size, char *format, size_t fsize, sov_
 out:
     {
         sov_error ignored = SOV_ERROR_INIT;
-        sov_db_query(c, "SELECT pg_advisory_unlock(hashtext($1))", 1, lock, NULL, &ignored);
+        repo_image_copy_unlock(c, img.id, j->x.host_id, &ignored);
     }
     return rc;
 }

@@ -587,21 +587,38 @@ sov_workers_start(sov_db *db, const sov_config *cfg, const sov_op_kind *kinds,
     return 0;
 }
 
-void
+unsigned
 sov_workers_stop(sov_workers *w, unsigned timeout_s)
 {
+    struct timespec until;
+    unsigned left = 0;
+
     if (!w)
-        return;
-    (void) timeout_s;   /* handlers check sov_op_step; an unfinished one is taken over */
+        return 0;
     atomic_store(&w->stop, true);
     wake_all(w);
+    /* An idle worker notices at once; a busy one when its handler returns. At least a
+     * second, so idle ones always make it. pthread_timedjoin_np reads CLOCK_REALTIME. */
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_s > 0 ? timeout_s : 1;
     for (unsigned i = 0; i < w->threads; i++)
-        pthread_join(w->tids[i], NULL);
+        if (pthread_timedjoin_np(w->tids[i], NULL, &until) != 0) {
+            pthread_detach(w->tids[i]);
+            left++;
+        }
     if (w->listener_started)
-        pthread_join(w->listener, NULL);
+        pthread_join(w->listener, NULL);    /* polls in 200 ms slices */
+    if (left > 0) {
+        /* Their operations keep their leases, which run out: another worker (or this sovd,
+         * restarted) takes them over. w stays, for the threads still using it. */
+        sov_log_warn("%u worker(s) still in a step after %u s: left to their leases", left,
+                     timeout_s);
+        return left;
+    }
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
     free(w->tids);
     free(w->url);
     free(w);
+    return 0;
 }

@@ -143,7 +143,8 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
                        a->op, err) < 0 ||
         repo_report_insert(c, a->id, tenant, a->ctx->who->user_id, a->from, a->to, a->scope,
                            a->format, a->op->id, err) < 0 ||
-        sov_audit_append(c, a->ctx, tenant, "residency-report", a->id, 202, err) < 0)
+        sov_audit_append(c, a->ctx, tenant, "residency-report", a->id, SOV_OUTCOME_ACCEPTED,
+                         err) < 0)
         return -1;
     return repo_report_get(c, NULL, a->id, a->ret, err);
 }
@@ -1029,7 +1030,7 @@ store_tx(sov_dbconn *c, void *arg, sov_error *err)
     }
     if (repo_report_finish(c, &b->r, a->sig, err) < 0)
         return -1;
-    return sov_audit_append(c, b->ctx, b->r.tenant_id, "residency-report", b->r.id, 200,
+    return sov_audit_append(c, b->ctx, b->r.tenant_id, "residency-report", b->r.id, SOV_OUTCOME_OK,
                             err);
 }
 

@@ -311,7 +311,8 @@ int sov_instance_list(sov_ctx *ctx, const char *tenant_id, const char *workspace
                       const char *after, unsigned limit, sov_instance_page *ret,
                       sov_error *err);
 /* start, stop, reboot, hard_stop: queued as "instance.action"; a conflict with the state
- * (start a deleting instance) is SOV_E_CONFLICT. */
+ * (start a deleting instance) is SOV_E_CONFLICT. tenant_id (NULL: any the caller sees), as
+ * for sov_instance_get: an instance of another tenant is SOV_E_NOT_FOUND. */
 int sov_instance_action(sov_ctx *ctx, const char *tenant_id, const char *id,
                         const char *action, sov_op *op, sov_error *err);
 int sov_instance_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,

@@ -92,7 +92,10 @@ typedef struct sov_workers sov_workers;
 /* Start `threads` workers running the given kinds (a NULL-kind-terminated table). */
 int sov_workers_start(sov_db *db, const sov_config *cfg, const sov_op_kind *kinds,
                       unsigned threads, sov_workers **ret, sov_error *err);
-/* Stop taking work, let running handlers finish (bounded by timeout_s), join. */
-void sov_workers_stop(sov_workers *w, unsigned timeout_s);
+/* Stop taking work and join the workers: an idle one at once, one running a handler when the
+ * handler returns, waiting at most timeout_s seconds in all (at least 1). Returns how many
+ * were still running then: those are left running (and w with them, not freed), their
+ * operations to their leases; the caller must then not free what they use (the pool). */
+unsigned sov_workers_stop(sov_workers *w, unsigned timeout_s);
 
 #endif

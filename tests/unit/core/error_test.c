@@ -1,6 +1,8 @@
-/* sov_error: a reason tells failures of one code apart without reading the message. */
+/* sov_error: a reason tells failures of one code apart without reading the message; the
+ * audit log's outcomes and the numbers it stores for them. */
 #include <string.h>
 
+#include "sov/audit.h"
 #include "sov/error.h"
 #include "testlib.h"
 
@@ -27,6 +29,17 @@ START_TEST(reason_is_kept_until_the_next_set)
 }
 END_TEST
 
+/* The audit log stores an outcome as the status its request answers, as it always has. */
+START_TEST(audit_outcomes_store_their_statuses)
+{
+    ck_assert_int_eq(sov_audit_outcome_code(SOV_OUTCOME_OK), 200);
+    ck_assert_int_eq(sov_audit_outcome_code(SOV_OUTCOME_CREATED), 201);
+    ck_assert_int_eq(sov_audit_outcome_code(SOV_OUTCOME_ACCEPTED), 202);
+    ck_assert_int_eq(sov_audit_outcome_code(SOV_OUTCOME_DELETED), 204);
+    ck_assert_int_eq(sov_audit_outcome_code(SOV_OUTCOME__COUNT), 500);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -34,6 +47,7 @@ main(void)
     TCase *tc = tcase_create("error");
 
     tcase_add_test(tc, reason_is_kept_until_the_next_set);
+    tcase_add_test(tc, audit_outcomes_store_their_statuses);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
