@@ -314,20 +314,26 @@ verify_on(sov_dbconn *c, const char *scope, sov_audit_verdict *v, sov_error *err
     return 0;
 }
 
+typedef struct verify_args {
+    const char *scope;
+    sov_audit_verdict *ret;
+} verify_args;
+
+static int
+verify_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    verify_args *a = arg;
+    return verify_on(c, a->scope, a->ret, err);
+}
+
 int
 sov_audit_verify(sov_ctx *ctx, sov_audit_verdict *ret, sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;
-    int rc;
+    verify_args a = { sov_audit_scope(ctx), ret };
 
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
     /* One snapshot for the walk and the head, while appends go on. */
-    if (sov_db_query(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL,
-                     err) < 0)
-        return -1;
-    rc = verify_on(c, sov_audit_scope(ctx), ret, err);
-    sov_error ignored = SOV_ERROR_INIT;
-    sov_db_query(c, "COMMIT", 0, NULL, NULL, &ignored);
-    return rc;
+    return sov_db_tx_snapshot_on(c, verify_tx, &a, err);
 }
