@@ -129,10 +129,10 @@ place_request(sov_dbconn *c, const char *tenant, const char *workspace,
         return err->code == SOV_E_NOT_FOUND ? (err->code = SOV_E_INVALID, -1) : -1;
     }
     r->tenant_id = tenant;
-    r->vcpus = a->flavor ? f->vcpus : sizes->vcpus;
+    r->vcpus = a->flavor ? f->vcpus : (int) sizes->vcpus;
     r->memory_mib = a->flavor ? f->memory_mib : sizes->memory_mib;
-    r->disk_gib = a->flavor ? f->disk_gib : sizes->disk_gib;
-    r->gpus = a->flavor ? f->gpus : sizes->gpus;
+    r->disk_gib = a->flavor ? f->disk_gib : sizes->has_disk_gib ? sizes->disk_gib : 0;
+    r->gpus = a->flavor ? f->gpus : sizes->has_gpus ? (int) sizes->gpus : 0;
     r->region = a->region;
     r->zone = a->zone;
     r->country = a->country;
@@ -281,6 +281,35 @@ sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_crea
     return rc;
 }
 
+static int
+size_range(const char *name, long long v, long long max, sov_error *err)
+{
+    if (v < 0 || v > max)
+        return sov_error_invalid(err, name, "%s must be from 0 to %lld", name, max);
+    return 0;
+}
+
+int
+sov_place_sizes_check(const char *flavor, const sov_place_sizes *s, sov_error *err)
+{
+    if (flavor) {
+        if (s->has_vcpus || s->has_memory_mib || s->has_disk_gib || s->has_gpus)
+            return sov_error_invalid(err, "flavor", "give a flavor or sizes (vcpus, "
+                                     "memory_mib, disk_gib, gpus), not both");
+        return 0;
+    }
+    if (!s->has_vcpus)
+        return sov_error_invalid(err, "vcpus", "vcpus is required without a flavor");
+    if (!s->has_memory_mib)
+        return sov_error_invalid(err, "memory_mib", "memory_mib is required without a flavor");
+    if (size_range("vcpus", s->vcpus, 1024, err) < 0 ||
+        size_range("memory_mib", s->memory_mib, 1LL << 32, err) < 0 ||
+        size_range("disk_gib", s->has_disk_gib ? s->disk_gib : 0, 1LL << 30, err) < 0 ||
+        size_range("gpus", s->has_gpus ? s->gpus : 0, 64, err) < 0)
+        return -1;
+    return 0;
+}
+
 int
 sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance_create_args *a,
                      const sov_place_sizes *sizes, sov_placement *ret, sov_error *err)
@@ -292,7 +321,8 @@ sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance_cre
     sov_image img;
 
     memset(ret, 0, sizeof(*ret));
-    if (scope(ctx, tenant_id, &tenant, err) < 0 ||
+    if (sov_place_sizes_check(a->flavor, sizes, err) < 0 ||
+        scope(ctx, tenant_id, &tenant, err) < 0 ||
         sov_check_slug("workspace", workspace, err) < 0)
         return -1;
     if (a->flavor && !*a->flavor)

@@ -288,12 +288,16 @@ typedef struct sov_instance_create_args {
  * one transaction. */
 int sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_create_args *a,
                         sov_instance *ret, sov_op *op, sov_error *err);
-/* Raw sizes, for a dry run that names no flavor. */
+/* Raw sizes, for a dry run that names no flavor, as the request gave them: has_* says a
+ * number was given (not absent, not null). */
 typedef struct sov_place_sizes {
-    int vcpus;
-    long long memory_mib, disk_gib;
-    int gpus;
+    long long vcpus, memory_mib, disk_gib, gpus;
+    bool has_vcpus, has_memory_mib, has_disk_gib, has_gpus;
 } sov_place_sizes;
+/* The dry run's rule on them: with a flavor, none given; without, vcpus and memory_mib
+ * required, each in its range (bounded before any is narrowed to an int). SOV_E_INVALID
+ * naming the field. */
+int sov_place_sizes_check(const char *flavor, const sov_place_sizes *s, sov_error *err);
 /* POST /v1/placement/dry-run: where the create a would be placed now, and why, claiming
  * nothing. a->flavor NULL: the sizes are sizes; a->image NULL: no image's rules. The create
  * and the dry run turn their input into a placement request with one function, so they
