@@ -767,11 +767,31 @@ step(build *b, sov_report_progress_fn progress, void *arg, const char *what, int
     return progress ? progress(arg, what, pct, err) : 0;
 }
 
-/* Everything in scope, from one snapshot. */
+typedef struct read_args {
+    build *b;
+    sov_report_progress_fn progress;
+    void *arg;
+} read_args;
+
+static int read_tx(sov_dbconn *c, void *arg, sov_error *err);
+
+/* Everything in scope, from one snapshot: the document is consistent however long it takes
+ * to read. */
 static int
 read_records(build *b, sov_dbconn *c, sov_report_progress_fn progress, void *arg,
              sov_error *err)
 {
+    read_args a = { b, progress, arg };
+
+    return sov_db_tx_snapshot_on(c, read_tx, &a, err);
+}
+
+static int
+read_tx(sov_dbconn *c, void *ra, sov_error *err)
+{
+    build *b = ((read_args *) ra)->b;
+    sov_report_progress_fn progress = ((read_args *) ra)->progress;
+    void *arg = ((read_args *) ra)->arg;
     long long next_report = PROGRESS_EVERY;
     char what[96];
 
