@@ -24,7 +24,7 @@ audit_alone(sov_request *req, const char *tenant_id, unsigned status)
     /* The tenant column is a uuid: an id that is not one is recorded in resource_id only. */
     if (tenant_id && !sov_uuid_valid(tenant_id))
         tenant_id = NULL;
-    if (sov_audit_append_alone(&req->ctx, tenant_id, "", req->path, (int) status, &err) < 0)
+    if (sov_audit_append_refusal(&req->ctx, tenant_id, "", req->path, status, &err) < 0)
         sov_log_warn("could not audit %s %s (%u): %s", req->method, req->path, status,
                      err.detail[0] ? err.detail : err.msg);
 }

@@ -171,8 +171,7 @@ reply_too_large(sov_request *req, unsigned long max)
     char detail[128];
 
     snprintf(detail, sizeof(detail), "an image may be at most %lu bytes", max);
-    return sov_api_reply_status(req, 413, "/problems/payload-too-large",
-                                "request body too large", detail);
+    return sov_api_reply_status(req, SOV_EDGE_PAYLOAD_TOO_LARGE, detail);
 }
 
 /* A refusal before any byte was taken. The server audits a streamed request only after END,

@@ -171,44 +171,47 @@ sov_handle_instance_get(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
     sov_instance x;
 
-    if (sov_instance_get(&req->ctx, NULL, sov_request_param(req, "id"), &x, &err) < 0)
+    if (sov_instance_get(&req->ctx, sov_request_query(req, "tenant_id"),
+                         sov_request_param(req, "id"), &x, &err) < 0)
         return sov_api_reply_problem(req, &err);
     sov_autoptr(json_t) body = instance_json(&x);
     return sov_api_reply(req, MHD_HTTP_OK, body);
 }
 
-/* POST /v1/instances/{id}/actions {action: start|stop|reboot|hard_stop} */
+/* POST /v1/instances/{id}/actions?tenant_id= {action: start|stop|reboot|hard_stop} */
 enum MHD_Result
 sov_handle_instance_action(sov_request *req)
 {
     static const sov_field fields[] = { { "action", JSON_STRING, true } };
     sov_error err = SOV_ERROR_INIT;
     const char *id = sov_request_param(req, "id");
+    const char *tenant_id = sov_request_query(req, "tenant_id");
     sov_instance x;
     sov_op op;
 
     /* Another tenant's instance is not there, whatever the body says: look first. */
-    if (sov_instance_get(&req->ctx, NULL, id, &x, &err) < 0 ||
+    if (sov_instance_get(&req->ctx, tenant_id, id, &x, &err) < 0 ||
         sov_api_check_body(req, fields, 1, &err) < 0 ||
-        sov_instance_action(&req->ctx, NULL, id, sov_api_body_str(req, "action"), &op,
+        sov_instance_action(&req->ctx, tenant_id, id, sov_api_body_str(req, "action"), &op,
                             &err) < 0 ||
-        sov_instance_get(&req->ctx, NULL, id, &x, &err) < 0)
+        sov_instance_get(&req->ctx, tenant_id, id, &x, &err) < 0)
         return sov_api_reply_problem(req, &err);
     sov_autoptr(json_t) body = json_pack("{s:o}", "instance", instance_json(&x));
     return sov_api_reply_accepted(req, body, &op);
 }
 
-/* DELETE /v1/instances/{id} */
+/* DELETE /v1/instances/{id}?tenant_id= */
 enum MHD_Result
 sov_handle_instance_delete(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
     const char *id = sov_request_param(req, "id");
+    const char *tenant_id = sov_request_query(req, "tenant_id");
     sov_instance x;
     sov_op op;
 
-    if (sov_instance_delete(&req->ctx, NULL, id, &op, &err) < 0 ||
-        sov_instance_get(&req->ctx, NULL, id, &x, &err) < 0)
+    if (sov_instance_delete(&req->ctx, tenant_id, id, &op, &err) < 0 ||
+        sov_instance_get(&req->ctx, tenant_id, id, &x, &err) < 0)
         return sov_api_reply_problem(req, &err);
     sov_autoptr(json_t) body = json_pack("{s:o}", "instance", instance_json(&x));
     return sov_api_reply_accepted(req, body, &op);

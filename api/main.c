@@ -227,11 +227,15 @@ main(int argc, char **argv, char **envp)
             sov_log_warn("%u requests were still running at shutdown_timeout", left);
     }
     /* Before the pool goes: the reconciler's and the workers' threads use it. A handler
-     * still running is left to its lease: another worker takes it over. */
+     * still running at shutdown_timeout is left to its lease: another worker takes it over,
+     * and the pool stays for it until the process ends. */
     sov_reconciler_stop(rec);
-    sov_workers_stop(workers, cfg.shutdown_timeout);
+    bool workers_left = sov_workers_stop(workers, cfg.shutdown_timeout) > 0;
     sov_auth_free(app.auth);
-    sov_db_free(SOV_TAKE_PTR(db));
+    if (workers_left)
+        (void) SOV_TAKE_PTR(db);
+    else
+        sov_db_free(SOV_TAKE_PTR(db));
     sov_signing_release();
     sov_log_info("stopped");
     sov_config_release(&cfg);

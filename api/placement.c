@@ -17,53 +17,26 @@ rejected_json(const sov_placement *p)
     return r;
 }
 
-static long long
-int_field(sov_request *req, const char *name, long long dflt)
+/* A number the body gives (not absent, not null: the fields' check allows only integers). */
+static bool
+int_field(sov_request *req, const char *name, long long *ret)
 {
     json_t *v = json_object_get(req->body, name);
-    return json_is_integer(v) ? json_integer_value(v) : dflt;
+
+    if (!json_is_integer(v))
+        return false;
+    *ret = json_integer_value(v);
+    return true;
 }
 
-/* Numbers are bounded before any is narrowed to an int: 2^32 + 1 vCPUs is refused, not
- * read as one. */
-static int
-int_range(sov_request *req, const char *name, long long max, sov_error *err)
+/* The raw sizes as given; the service holds the rule on them (sov_place_sizes_check). */
+static void
+body_sizes(sov_request *req, sov_place_sizes *ret)
 {
-    long long v = int_field(req, name, 0);
-
-    if (v < 0 || v > max)
-        return sov_error_invalid(err, name, "%s must be from 0 to %lld", name, max);
-    return 0;
-}
-
-/* The raw sizes, when no flavor is named: vcpus and memory_mib required; with a flavor,
- * none of them. */
-static int
-body_sizes(sov_request *req, sov_place_sizes *ret, sov_error *err)
-{
-    static const char *const names[] = { "vcpus", "memory_mib", "disk_gib", "gpus" };
-
-    if (sov_api_body_str(req, "flavor")) {
-        for (size_t i = 0; i < SOV_N_ELEMENTS(names); i++)
-            if (json_object_get(req->body, names[i]) &&
-                !json_is_null(json_object_get(req->body, names[i])))
-                return sov_error_invalid(err, "flavor", "give a flavor or sizes (vcpus, "
-                                         "memory_mib, disk_gib, gpus), not both");
-        return 0;
-    }
-    for (size_t i = 0; i < 2; i++)
-        if (!json_is_integer(json_object_get(req->body, names[i])))
-            return sov_error_invalid(err, names[i], "%s is required without a flavor",
-                                     names[i]);
-    if (int_range(req, "vcpus", 1024, err) < 0 ||
-        int_range(req, "memory_mib", 1LL << 32, err) < 0 ||
-        int_range(req, "disk_gib", 1LL << 30, err) < 0 || int_range(req, "gpus", 64, err) < 0)
-        return -1;
-    ret->vcpus = (int) int_field(req, "vcpus", 0);
-    ret->memory_mib = int_field(req, "memory_mib", 0);
-    ret->disk_gib = int_field(req, "disk_gib", 0);
-    ret->gpus = (int) int_field(req, "gpus", 0);
-    return 0;
+    ret->has_vcpus = int_field(req, "vcpus", &ret->vcpus);
+    ret->has_memory_mib = int_field(req, "memory_mib", &ret->memory_mib);
+    ret->has_disk_gib = int_field(req, "disk_gib", &ret->disk_gib);
+    ret->has_gpus = int_field(req, "gpus", &ret->gpus);
 }
 
 /* POST /v1/placement/dry-run: a create's body (flavor, or raw sizes; image; region, zone,
@@ -86,9 +59,9 @@ sov_handle_placement_dry_run(sov_request *req)
     sov_place_sizes sizes = { 0 };
     sov_placement p;
 
-    if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
-        body_sizes(req, &sizes, &err) < 0)
+    if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0)
         return sov_api_reply_problem(req, &err);
+    body_sizes(req, &sizes);
     a.flavor = sov_api_body_str(req, "flavor");
     a.image = sov_api_body_str(req, "image");
     a.workspace = sov_api_body_str(req, "workspace");

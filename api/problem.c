@@ -138,12 +138,43 @@ sov_api_reply_problem_with(sov_request *req, const sov_error *err, json_t *membe
     return sov_api_reply_json_as(req, p->status, body, "application/problem+json");
 }
 
-enum MHD_Result
-sov_api_reply_status(sov_request *req, unsigned status, const char *type, const char *title,
-                     const char *detail)
+static const struct problem edge_problems[SOV_EDGE__COUNT] = {
+    [SOV_EDGE_INTERNAL] = { 500, "/problems/internal", "internal error" },
+    [SOV_EDGE_NOT_FOUND] = { 404, "/problems/not-found", "resource does not exist" },
+    [SOV_EDGE_METHOD_NOT_ALLOWED] = { 405, "/problems/method-not-allowed",
+                                      "method not allowed" },
+    [SOV_EDGE_UNEXPECTED_BODY] = { 400, "/problems/unexpected-body", "request takes no body" },
+    [SOV_EDGE_MALFORMED_JSON] = { 400, "/problems/malformed-json",
+                                  "request body is not valid JSON" },
+    [SOV_EDGE_CORS_ORIGIN] = { 403, "/problems/cors-origin", "origin not allowed" },
+    [SOV_EDGE_PAYLOAD_TOO_LARGE] = { 413, "/problems/payload-too-large",
+                                     "request body too large" },
+    [SOV_EDGE_UNSUPPORTED_MEDIA_TYPE] = { 415, "/problems/unsupported-media-type",
+                                          "unsupported media type" },
+    [SOV_EDGE_UNAVAILABLE] = { 503, "/problems/unavailable", "service temporarily unavailable" },
+};
+
+static const struct problem *
+edge_lookup(sov_edge_problem p)
 {
-    sov_autoptr(json_t) body = json_pack("{s:s, s:s, s:i, s:o, s:o, s:s}", "type", type,
-                                         "title", title, "status", (int) status, "detail",
+    if ((unsigned) p >= SOV_EDGE__COUNT || !edge_problems[p].type)
+        return &edge_problems[SOV_EDGE_INTERNAL];
+    return &edge_problems[p];
+}
+
+unsigned
+sov_api_edge_status(sov_edge_problem p)
+{
+    return edge_lookup(p)->status;
+}
+
+enum MHD_Result
+sov_api_reply_status(sov_request *req, sov_edge_problem problem, const char *detail)
+{
+    const struct problem *p = edge_lookup(problem);
+    unsigned status = p->status;
+    sov_autoptr(json_t) body = json_pack("{s:s, s:s, s:i, s:o, s:o, s:s}", "type", p->type,
+                                         "title", p->title, "status", (int) status, "detail",
                                          text(detail), "instance", text(req->path),
                                          "request_id", req->request_id);
     if (!body)

@@ -72,8 +72,7 @@ struct sov_request_internal {
     char resolved[SOV_MAX_PATH_PARAMS][SOV_UUID_LEN + 1];  /* ids of names in the path */
     char allow[96];
     /* K_EARLY: a problem found before the handler could run */
-    unsigned early_status;
-    const char *early_type, *early_title;
+    sov_edge_problem early_problem;
     char early_detail[192];
     char *body;
     size_t body_len, body_cap;
@@ -432,17 +431,14 @@ sov_api_reply_rendered(sov_request *req, sov_api_render_fn fn, const void *arg)
 }
 
 static void
-early(sov_request *req, unsigned status, const char *type, const char *title,
-      const char *detail)
+early(sov_request *req, sov_edge_problem problem, const char *detail)
 {
     struct sov_request_internal *in = req->in;
 
     if (in->kind == K_EARLY)
         return;     /* the first problem found is the one reported */
     in->kind = K_EARLY;
-    in->early_status = status;
-    in->early_type = type;
-    in->early_title = title;
+    in->early_problem = problem;
     snprintf(in->early_detail, sizeof(in->early_detail), "%s", detail);
     free(in->body);
     in->body = NULL;
@@ -456,7 +452,7 @@ early_too_large(sov_request *req)
 
     snprintf(detail, sizeof(detail), "request body is larger than %lu bytes",
              req->server->cfg->max_body_bytes);
-    early(req, 413, "/problems/payload-too-large", "request body too large", detail);
+    early(req, SOV_EDGE_PAYLOAD_TOO_LARGE, detail);
 }
 
 static bool
@@ -530,7 +526,7 @@ classify(sov_server *s, sov_request *req)
     unsigned status = 0;
 
     if (!in->path_copy) {
-        early(req, 500, "/problems/internal", "internal error", "out of memory");
+        early(req, SOV_EDGE_INTERNAL, "out of memory");
         return;
     }
     if (strcmp(method, "OPTIONS") == 0) {
@@ -539,8 +535,7 @@ classify(sov_server *s, sov_request *req)
         sov_router_match(s->router, want ? want : "OPTIONS", in->path_copy, &m, &status,
                          in->allow, sizeof(in->allow));
         if (status == 404) {
-            early(req, 404, "/problems/not-found", "resource does not exist",
-                  "no such path");
+            early(req, SOV_EDGE_NOT_FOUND, "no such path");
             return;
         }
         in->kind = want && sov_request_header(req, "Origin") ? K_PREFLIGHT : K_OPTIONS;
@@ -554,10 +549,9 @@ classify(sov_server *s, sov_request *req)
             char detail[160];
             snprintf(detail, sizeof(detail), "%s is not allowed here; allowed: %s", method,
                      in->allow);
-            early(req, 405, "/problems/method-not-allowed", "method not allowed", detail);
+            early(req, SOV_EDGE_METHOD_NOT_ALLOWED, detail);
         } else {
-            early(req, 404, "/problems/not-found", "resource does not exist",
-                  "no such path");
+            early(req, SOV_EDGE_NOT_FOUND, "no such path");
         }
         return;
     }
@@ -582,7 +576,7 @@ classify(sov_server *s, sov_request *req)
             in->body_expected = true;
             snprintf(detail, sizeof(detail), "%s requests take no body; parameters go in the "
                      "path or the query", method);
-            early(req, 400, "/problems/unexpected-body", "request takes no body", detail);
+            early(req, SOV_EDGE_UNEXPECTED_BODY, detail);
         }
         return;
     }
@@ -596,8 +590,7 @@ classify(sov_server *s, sov_request *req)
         return;
     }
     if (in->body_expected && !json_content_type(sov_request_header(req, "Content-Type")))
-        early(req, 415, "/problems/unsupported-media-type", "unsupported media type",
-              "request body must be application/json");
+        early(req, SOV_EDGE_UNSUPPORTED_MEDIA_TYPE, "request body must be application/json");
 }
 
 static void
@@ -619,8 +612,7 @@ take_body(sov_server *s, sov_request *req, const char *data, size_t size)
             cap *= 2;
         char *p = realloc(in->body, cap);
         if (!p) {
-            early(req, 503, "/problems/unavailable", "service temporarily unavailable",
-                  "out of memory");
+            early(req, SOV_EDGE_UNAVAILABLE, "out of memory");
             return;
         }
         in->body = p;
@@ -635,10 +627,9 @@ reply_early(sov_request *req)
 {
     struct sov_request_internal *in = req->in;
 
-    if (in->early_status == 405)
+    if (in->early_problem == SOV_EDGE_METHOD_NOT_ALLOWED)
         sov_request_add_header(req, "Allow", in->allow);
-    return sov_api_reply_status(req, in->early_status, in->early_type, in->early_title,
-                                in->early_detail);
+    return sov_api_reply_status(req, in->early_problem, in->early_detail);
 }
 
 static enum MHD_Result
@@ -652,8 +643,7 @@ reply_options(sov_request *req)
         return send_owned(req, 204, NULL, calloc(1, 1), 0);
     }
     if (!sov_config_cors_allows(req->server->cfg, origin))
-        return sov_api_reply_status(req, 403, "/problems/cors-origin",
-                                    "origin not allowed",
+        return sov_api_reply_status(req, SOV_EDGE_CORS_ORIGIN,
                                     "this origin is not in cors_origins");
     sov_request_add_header(req, "Access-Control-Allow-Methods", in->allow);
     sov_request_add_header(req, "Access-Control-Allow-Headers",
@@ -676,13 +666,11 @@ parse_body(sov_request *req)
     if (!req->body) {
         snprintf(detail, sizeof(detail), "malformed JSON at line %d column %d: %s", jerr.line,
                  jerr.column, jerr.text);
-        sov_api_reply_status(req, 400, "/problems/malformed-json",
-                             "request body is not valid JSON", detail);
+        sov_api_reply_status(req, SOV_EDGE_MALFORMED_JSON, detail);
         return -1;
     }
     if (!json_is_object(req->body)) {
-        sov_api_reply_status(req, 400, "/problems/malformed-json",
-                             "request body is not valid JSON",
+        sov_api_reply_status(req, SOV_EDGE_MALFORMED_JSON,
                              "request body must be a JSON object");
         return -1;
     }
@@ -851,8 +839,7 @@ stream_begin(sov_request *req)
     if (sov_api_authorize(req) < 0)
         return MHD_YES;
     if (!ct || strncasecmp(ct, "application/octet-stream", 24) != 0) {
-        r = sov_api_reply_status(req, 415, "/problems/unsupported-media-type",
-                                 "unsupported media type",
+        r = sov_api_reply_status(req, SOV_EDGE_UNSUPPORTED_MEDIA_TYPE,
                                  "the upload must be application/octet-stream");
         sov_api_audit_after(req);
         return r;

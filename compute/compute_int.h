@@ -80,6 +80,32 @@ int repo_instance_set_addresses(sov_dbconn *c, const char *id, const char *addre
 int repo_instance_set_reason(sov_dbconn *c, const char *id, const char *reason,
                              const char *operation_id, sov_error *err);
 int repo_instance_deleted(sov_dbconn *c, const char *id, sov_error *err);
+/* Lock a live (not deleted) instance's row: live false when there is none; its placement
+ * allocation's id into alloc ("" when none). */
+int repo_instance_lock_allocation(sov_dbconn *c, const char *id, bool *live, char *alloc,
+                                  size_t size, sov_error *err);
+/* The reconciler's view of a live instance. */
+typedef struct repo_instance_brief {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char state[16];
+} repo_instance_brief;
+/* The live (not deleted) instances of a host; *ret is an array to free(). */
+int repo_instance_on_host(sov_dbconn *c, const char *host_id, repo_instance_brief **ret,
+                          size_t *ret_n, sov_error *err);
+/* The state of an instance, deleted ones too; "" when there is no such row. lock: FOR
+ * UPDATE, which operations on an instance also take before they are queued. */
+int repo_instance_state(sov_dbconn *c, const char *id, bool lock, char *ret, size_t size,
+                        sov_error *err);
+/* Move an instance from `from` to `to` with reason (its addresses go unless running);
+ * ret_tenant its tenant, or "" when it was no longer in `from`. */
+int repo_instance_repair(sov_dbconn *c, const char *id, const char *from, const char *to,
+                         const char *reason, char *ret_tenant, size_t size, sov_error *err);
+/* Copies of one image to one host take turns: held by c's session until unlocked. */
+int repo_image_copy_lock(sov_dbconn *c, const char *image_id, const char *host_id,
+                         sov_error *err);
+int repo_image_copy_unlock(sov_dbconn *c, const char *image_id, const char *host_id,
+                           sov_error *err);
 /* Whether an image copy is recorded for host. */
 int repo_image_copy_get(sov_dbconn *c, const char *image_id, const char *host_id, bool *found,
                         sov_error *err);

@@ -19,7 +19,7 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
 
     if (repo_flavor_insert(c, a->in, a->ret, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, NULL, "flavor", a->ret->id, 201, err);
+    return sov_audit_append(c, a->ctx, NULL, "flavor", a->ret->id, SOV_OUTCOME_CREATED, err);
 }
 
 int
@@ -84,7 +84,7 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
 
     if (repo_flavor_delete(c, a->id, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, NULL, "flavor", a->id, 204, err);
+    return sov_audit_append(c, a->ctx, NULL, "flavor", a->id, SOV_OUTCOME_DELETED, err);
 }
 
 int

@@ -114,7 +114,7 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
         sov_op_enqueue(c, x->ctx, tenant, "host.register", "host", x->host.id, NULL, &x->op,
                        err) < 0)
         return -1;
-    if (sov_audit_append(c, x->ctx, NULL, "host", x->host.id, 202, err) < 0)
+    if (sov_audit_append(c, x->ctx, NULL, "host", x->host.id, SOV_OUTCOME_ACCEPTED, err) < 0)
         return -1;
     *x->ret = x->host;
     *x->ret_op = x->op;
@@ -312,9 +312,10 @@ typedef struct discovered_args {
 static int
 machine_taken(const sov_host *h, const char *owner, sov_error *err)
 {
-    return sov_error_set(err, SOV_E_CONFLICT,
-                         "the machine at '%.200s' is already host '%s'; a machine is one host",
-                         h->libvirt_uri, owner);
+    sov_error_set(err, SOV_E_CONFLICT,
+                  "the machine at '%.200s' is already host '%s'; a machine is one host",
+                  h->libvirt_uri, owner);
+    return sov_error_reason(err, SOV_R_MACHINE_TAKEN);
 }
 
 static int
@@ -330,7 +331,7 @@ discovered_tx(sov_dbconn *c, void *arg, sov_error *err)
         return machine_taken(x->host, owner, err);
     if (repo_host_discovered(c, x->host->id, x->node, x->machine, &x->after, err) < 0)
         return -1;
-    return sov_audit_append(c, x->ctx, NULL, "host", x->host->id, 200, err);
+    return sov_audit_append(c, x->ctx, NULL, "host", x->host->id, SOV_OUTCOME_OK, err);
 }
 
 /* A registration racing ours for the same machine committed first: name it. */
@@ -372,7 +373,7 @@ sov_host_register_op(sov_op_run *run, const sov_op *op, sov_error *err)
     if (sov_op_step(run, "recording", 80, err) < 0)
         return -1;
     if (sov_ctx_tx(ctx, discovered_tx, &x, err) < 0) {
-        if (err->code == SOV_E_CONFLICT && !strstr(err->msg, "a machine is one host"))
+        if (err->code == SOV_E_CONFLICT && err->reason != SOV_R_MACHINE_TAKEN)
             return name_winner(ctx, &h, machine.machine_id, err);
         return -1;
     }
@@ -475,7 +476,7 @@ update_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (repo_host_update(c, x->id, x->state, x->reason, x->cpu_ratio[0] ? x->cpu_ratio : NULL,
                          x->ram_ratio[0] ? x->ram_ratio : NULL, &x->host, err) < 0)
         return -1;
-    return sov_audit_append(c, x->ctx, NULL, "host", x->id, 200, err);
+    return sov_audit_append(c, x->ctx, NULL, "host", x->id, SOV_OUTCOME_OK, err);
 }
 
 int
@@ -529,7 +530,7 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
                              h.name, n, n == 1 ? "" : "s");
     if (repo_host_delete(c, x->id, err) < 0)
         return -1;
-    return sov_audit_append(c, x->ctx, NULL, "host", x->id, 204, err);
+    return sov_audit_append(c, x->ctx, NULL, "host", x->id, SOV_OUTCOME_DELETED, err);
 }
 
 int
@@ -574,7 +575,7 @@ confirm_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (!found)
         return sov_error_set(err, SOV_E_CONFLICT,
                              "host '%s' has no different machine to confirm", now.name);
-    return sov_audit_append(c, x->ctx, NULL, "host", x->id, 200, err);
+    return sov_audit_append(c, x->ctx, NULL, "host", x->id, SOV_OUTCOME_OK, err);
 }
 
 int
@@ -871,7 +872,7 @@ move_tx(sov_dbconn *c, void *arg, sov_error *err)
         return -1;
     if (!x->moved)
         return 0;
-    return sov_audit_append(c, x->ctx, NULL, "host", x->h->id, 200, err);
+    return sov_audit_append(c, x->ctx, NULL, "host", x->h->id, SOV_OUTCOME_OK, err);
 }
 
 /* Apply one verdict: a transition (audited, logged), or nothing. */
@@ -905,7 +906,7 @@ mismatch_tx(sov_dbconn *c, void *arg, sov_error *err)
         return -1;
     if (!x->moved)
         return 0;
-    return sov_audit_append(c, x->ctx, NULL, "host", x->h->id, 200, err);
+    return sov_audit_append(c, x->ctx, NULL, "host", x->h->id, SOV_OUTCOME_OK, err);
 }
 
 /* Another machine answers: the host goes down (or stays down, now for this reason) and

@@ -84,6 +84,15 @@ static const char SQL_HOST_BLOCKERS[] =
     " WHERE host_id = $1 AND state <> 'deleted' ORDER BY created_at, id LIMIT 9";
 static const char SQL_HOST_ALLOCATIONS[] =
     "SELECT count(*) FROM host_allocations WHERE host_id = $1";
+/* Usage as the allocation rows say; a row differing is drift, corrected. */
+static const char SQL_HOST_RECOUNT[] =
+    "WITH real AS (SELECT h.id, coalesce(sum(a.vcpus), 0) AS v,"
+    " coalesce(sum(a.memory_mib), 0) AS m, coalesce(sum(a.disk_gib), 0) AS d,"
+    " coalesce(sum(a.gpus), 0) AS g FROM hosts h LEFT JOIN host_allocations a"
+    " ON a.host_id = h.id GROUP BY h.id)"
+    " UPDATE hosts h SET vcpus_used = r.v, memory_mib_used = r.m, disk_gib_used = r.d,"
+    " gpus_used = r.g FROM real r WHERE h.id = r.id AND (h.vcpus_used, h.memory_mib_used,"
+    " h.disk_gib_used, h.gpus_used) IS DISTINCT FROM (r.v, r.m, r.d, r.g) RETURNING h.name, h.id";
 static const char SQL_HOST_PROBE_LIST[] =
     "SELECT id, name, libvirt_uri, state, coalesce(machine_id, '') AS machine_id"
     " FROM hosts WHERE state IN ('up', 'down') ORDER BY name";
@@ -318,6 +327,30 @@ repo_host_allocations(sov_dbconn *c, const char *id, long *ret, sov_error *err)
     if (sov_db_query(c, SQL_HOST_ALLOCATIONS, 1, params, &res, err) < 0)
         return -1;
     *ret = (long) to_ll(res, 0, 0);
+    return 0;
+}
+
+int
+repo_host_recount(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    repo_host_probe *items;
+    int n, id, name;
+
+    if (sov_db_query(c, SQL_HOST_RECOUNT, 0, NULL, &res, err) < 0)
+        return -1;
+    n = PQntuples(res);
+    items = calloc((size_t) n + 1, sizeof(*items));
+    if (!items)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    id = PQfnumber(res, "id");
+    name = PQfnumber(res, "name");
+    for (int i = 0; i < n; i++) {
+        sov_db_copy(items[i].id, sizeof(items[i].id), res, i, id);
+        sov_db_copy(items[i].name, sizeof(items[i].name), res, i, name);
+    }
+    *ret = items;
+    *ret_n = (size_t) n;
     return 0;
 }
 

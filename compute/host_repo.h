@@ -41,6 +41,9 @@ typedef struct repo_host_probe {
     char machine_id[80];    /* "" until discovery (or a first check) recorded it */
 } repo_host_probe;
 
+/* Set each host's usage to what its allocation rows add up to; the hosts that differed
+ * (id and name only) into *ret, an array to free(). */
+int repo_host_recount(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_error *err);
 /* Every host in state up or down, by name; *ret is an array to free(). */
 int repo_host_probe_list(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_error *err);
 /* Move a host from state `from` to `to` (only if it still is in `from`: an operator may have

@@ -169,7 +169,8 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (sov_residency_record(c, x->tenant_id, "image", x->img.id, "placed", NULL, &to,
                              &policy, reason, x->queued ? x->op.id : NULL, err) < 0)
         return -1;
-    if (sov_audit_append(c, x->ctx, x->tenant_id, "image", x->img.id, x->queued ? 202 : 201,
+    if (sov_audit_append(c, x->ctx, x->tenant_id, "image", x->img.id,
+                         x->queued ? SOV_OUTCOME_ACCEPTED : SOV_OUTCOME_CREATED,
                          err) < 0)
         return -1;
     *x->ret = x->img;
@@ -307,7 +308,7 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
         sov_op_enqueue(c, x->ctx, img.tenant_id, "image.delete", "image", img.id, NULL, x->op,
                        err) < 0)
         return -1;
-    return sov_audit_append(c, x->ctx, img.tenant_id, "image", img.id, 202, err);
+    return sov_audit_append(c, x->ctx, img.tenant_id, "image", img.id, SOV_OUTCOME_ACCEPTED, err);
 }
 
 /* The image.delete operation of an image that is deleting; gone meanwhile: 404. */
@@ -505,8 +506,8 @@ uploads_reset_tx(sov_dbconn *c, void *arg, sov_error *err)
                                  err) < 0)
         return -1;
     for (size_t i = 0; i < x->n; i++)
-        if (sov_audit_append(c, x->ctx, x->refs[i].tenant_id, "image", x->refs[i].id, 200,
-                             err) < 0)
+        if (sov_audit_append(c, x->ctx, x->refs[i].tenant_id, "image", x->refs[i].id,
+                             SOV_OUTCOME_OK, err) < 0)
             return -1;
     return 0;
 }
@@ -556,7 +557,7 @@ upload_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
     }
     if (repo_image_activate(c, x->id, x->size, x->vsize, x->sha256, x->img, &moved, err) < 0)
         return -1;
-    return sov_audit_append(c, x->ctx, img.tenant_id, "image", img.id, 200, err);
+    return sov_audit_append(c, x->ctx, img.tenant_id, "image", img.id, SOV_OUTCOME_OK, err);
 }
 
 int

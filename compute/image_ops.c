@@ -98,7 +98,7 @@ import_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (repo_image_activate(c, now.id, x->size, x->vsize, x->sha256, &x->after, &moved,
                             err) < 0)
         return -1;
-    return sov_audit_append(c, x->ctx, now.tenant_id, "image", now.id, 200, err);
+    return sov_audit_append(c, x->ctx, now.tenant_id, "image", now.id, SOV_OUTCOME_OK, err);
 }
 
 /* Download into part and check it; the caller removes part when this fails. */
@@ -195,6 +195,25 @@ remove_file(const char *path, sov_error *err)
 
 /* Delete one host's copy of the image, then forget it. An unreachable host is
  * SOV_E_UNAVAILABLE: the operation is retried later. */
+typedef struct copy_removed_args {
+    const sov_image *img;
+    const repo_image_copy *copy;
+    const sov_location *from;
+    const sov_policy *policy;
+} copy_removed_args;
+
+static int
+copy_removed_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    const copy_removed_args *a = arg;
+
+    if (repo_image_copy_delete(c, a->img->id, a->copy->host_id, err) < 0)
+        return -1;
+    return sov_residency_record(c, a->img->tenant_id, "image", a->img->id, "deleted", a->from,
+                                NULL, a->policy, "image copy removed from a host's storage pool",
+                                NULL, err);
+}
+
 /* One host's copy: the volume goes, then its row and a "deleted" residency record for that
  * place, together, so a report never shows the image still on a host it has left. */
 static int
@@ -203,7 +222,7 @@ remove_copy(sov_ctx *ctx, const sov_image *img, const repo_image_copy *copy, sov
     sov_autoptr(sov_dbconn) c = NULL;
     sov_policy policy;
     sov_location from = img->residency;
-    sov_error ignored = SOV_ERROR_INIT;
+    copy_removed_args a = { .img = img, .copy = copy };
 
     {
         sov_autoptr(sov_hv) hv = NULL;
@@ -216,19 +235,12 @@ remove_copy(sov_ctx *ctx, const sov_image *img, const repo_image_copy *copy, sov
         }
     }
     snprintf(from.host, sizeof(from.host), "%s", copy->host_name);
+    a.from = &from;
+    a.policy = &policy;
     if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-        sov_policy_load(c, img->tenant_id, &policy, err) < 0 ||
-        sov_db_query(c, "BEGIN", 0, NULL, NULL, err) < 0)
+        sov_policy_load(c, img->tenant_id, &policy, err) < 0)
         return -1;
-    if (repo_image_copy_delete(c, img->id, copy->host_id, err) < 0 ||
-        sov_residency_record(c, img->tenant_id, "image", img->id, "deleted", &from, NULL,
-                             &policy, "image copy removed from a host's storage pool", NULL,
-                             err) < 0 ||
-        sov_db_query(c, "COMMIT", 0, NULL, NULL, err) < 0) {
-        sov_db_query(c, "ROLLBACK", 0, NULL, NULL, &ignored);
-        return -1;
-    }
-    return 0;
+    return sov_db_tx_on(c, copy_removed_tx, &a, err);
 }
 
 static int
@@ -277,7 +289,8 @@ delete_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
         sov_residency_record(c, x->img->tenant_id, "image", x->img->id, "deleted", &from,
                              NULL, &policy, reason, x->op->id, err) < 0)
         return -1;
-    return sov_audit_append(c, x->ctx, x->img->tenant_id, "image", x->img->id, 200, err);
+    return sov_audit_append(c, x->ctx, x->img->tenant_id, "image", x->img->id, SOV_OUTCOME_OK,
+                            err);
 }
 
 int

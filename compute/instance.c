@@ -124,10 +124,10 @@ place_request(sov_dbconn *c, const char *tenant, const char *workspace,
         return err->code == SOV_E_NOT_FOUND ? (err->code = SOV_E_INVALID, -1) : -1;
     }
     r->tenant_id = tenant;
-    r->vcpus = a->flavor ? f->vcpus : sizes->vcpus;
+    r->vcpus = a->flavor ? f->vcpus : (int) sizes->vcpus;
     r->memory_mib = a->flavor ? f->memory_mib : sizes->memory_mib;
-    r->disk_gib = a->flavor ? f->disk_gib : sizes->disk_gib;
-    r->gpus = a->flavor ? f->gpus : sizes->gpus;
+    r->disk_gib = a->flavor ? f->disk_gib : sizes->has_disk_gib ? sizes->disk_gib : 0;
+    r->gpus = a->flavor ? f->gpus : sizes->has_gpus ? (int) sizes->gpus : 0;
     r->region = a->region;
     r->zone = a->zone;
     r->country = a->country;
@@ -223,7 +223,8 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
      * host's row comes before them here and in the delete's release: one order, no
      * deadlock. */
     if (repo_instance_insert(c, x, ca->user_data, ca->keys, err) < 0 || charge(c, x, err) < 0 ||
-        sov_audit_append(c, ca->ctx, x->tenant_id, "instance", x->id, 202, err) < 0)
+        sov_audit_append(c, ca->ctx, x->tenant_id, "instance", x->id, SOV_OUTCOME_ACCEPTED,
+                         err) < 0)
         return -1;
     return repo_instance_get(c, x->tenant_id, x->id, false, x, err);
 }
@@ -278,6 +279,35 @@ sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_crea
     return rc;
 }
 
+static int
+size_range(const char *name, long long v, long long max, sov_error *err)
+{
+    if (v < 0 || v > max)
+        return sov_error_invalid(err, name, "%s must be from 0 to %lld", name, max);
+    return 0;
+}
+
+int
+sov_place_sizes_check(const char *flavor, const sov_place_sizes *s, sov_error *err)
+{
+    if (flavor) {
+        if (s->has_vcpus || s->has_memory_mib || s->has_disk_gib || s->has_gpus)
+            return sov_error_invalid(err, "flavor", "give a flavor or sizes (vcpus, "
+                                     "memory_mib, disk_gib, gpus), not both");
+        return 0;
+    }
+    if (!s->has_vcpus)
+        return sov_error_invalid(err, "vcpus", "vcpus is required without a flavor");
+    if (!s->has_memory_mib)
+        return sov_error_invalid(err, "memory_mib", "memory_mib is required without a flavor");
+    if (size_range("vcpus", s->vcpus, 1024, err) < 0 ||
+        size_range("memory_mib", s->memory_mib, 1LL << 32, err) < 0 ||
+        size_range("disk_gib", s->has_disk_gib ? s->disk_gib : 0, 1LL << 30, err) < 0 ||
+        size_range("gpus", s->has_gpus ? s->gpus : 0, 64, err) < 0)
+        return -1;
+    return 0;
+}
+
 int
 sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance_create_args *a,
                      const sov_place_sizes *sizes, sov_placement *ret, sov_error *err)
@@ -289,7 +319,8 @@ sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance_cre
     sov_image img;
 
     memset(ret, 0, sizeof(*ret));
-    if (scope(ctx, tenant_id, &tenant, err) < 0 ||
+    if (sov_place_sizes_check(a->flavor, sizes, err) < 0 ||
+        scope(ctx, tenant_id, &tenant, err) < 0 ||
         sov_check_slug("workspace", workspace, err) < 0)
         return -1;
     if (a->flavor && !*a->flavor)
@@ -409,29 +440,30 @@ static int
 busy(sov_dbconn *c, const sov_instance *x, const char *action, char *ret_stop, size_t size,
      sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
-    const char *params[] = { x->id };
+    sov_op_page ops = { 0 };
     bool del = strcmp(action, "delete") == 0;
     bool supersedes = del || strcmp(action, "hard_stop") == 0;
+    int rc = 0;
 
     ret_stop[0] = '\0';
-    if (sov_db_query(c, "SELECT id, kind, arg FROM operations WHERE resource_id = $1 AND "
-                        "state IN ('queued', 'running') ORDER BY created_at", 1, params, &res,
-                     err) < 0)
+    if (sov_op_pending(c, x->id, NULL, NULL, &ops, err) < 0)
         return -1;
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *kind = PQgetvalue(res, i, PQfnumber(res, "kind"));
-        if (supersedes && strcmp(kind, "instance.action") == 0 &&
-            strcmp(PQgetvalue(res, i, PQfnumber(res, "arg")), "stop") == 0) {
-            snprintf(ret_stop, size, "%s", PQgetvalue(res, i, PQfnumber(res, "id")));
+    for (size_t i = 0; i < ops.n; i++) {
+        const sov_op *o = &ops.items[i];
+        if (supersedes && strcmp(o->kind, "instance.action") == 0 &&
+            strcmp(o->arg, "stop") == 0) {
+            snprintf(ret_stop, size, "%s", o->id);
             continue;
         }
-        if (!del)
-            return sov_error_set(err, SOV_E_CONFLICT,
-                                 "instance '%s' has an operation in progress (%s); try again "
-                                 "when it is done", x->name, kind);
+        if (!del) {
+            rc = sov_error_set(err, SOV_E_CONFLICT,
+                               "instance '%s' has an operation in progress (%s); try again "
+                               "when it is done", x->name, o->kind);
+            break;
+        }
     }
-    return 0;
+    free(ops.items);
+    return rc;
 }
 
 static int
@@ -444,7 +476,9 @@ action_tx(sov_dbconn *c, void *arg, sov_error *err)
 
     if (repo_instance_get(c, NULL, a->id, true, &x, err) < 0)
         return -1;
-    if (!sov_ctx_sees_tenant(a->ctx, x.tenant_id))
+    /* Another tenant's instance, or one outside the tenant asked for, does not exist. */
+    if (!sov_ctx_sees_tenant(a->ctx, x.tenant_id) ||
+        (a->tenant_id && strcmp(a->tenant_id, x.tenant_id) != 0))
         return not_found(a->id, err);
     /* Deleting twice (README's status table): what is gone is 404, what is going answers
      * the same 202 with the delete already under way. */
@@ -463,7 +497,7 @@ action_tx(sov_dbconn *c, void *arg, sov_error *err)
         return -1;
     if (del && repo_instance_set_state(c, x.id, NULL, "deleting", "", a->op->id, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, x.tenant_id, "instance", x.id, 202, err);
+    return sov_audit_append(c, a->ctx, x.tenant_id, "instance", x.id, SOV_OUTCOME_ACCEPTED, err);
 }
 
 int

@@ -118,6 +118,27 @@ ensure_pool(job *j, sov_error *err)
     return sov_hv_discover(j->hv, cfg->storage_pool, cfg->storage_pool_path, &node, err);
 }
 
+typedef struct copied_args {
+    const sov_image *img;
+    const char *host_id, *volume, *op_id;
+    const sov_location *at;
+    const sov_policy *policy;
+} copied_args;
+
+/* The copy's row and its "copied" residency record, together. */
+static int
+copied_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    const copied_args *a = arg;
+
+    if (repo_image_copy_put(c, a->img->id, a->host_id, a->volume, err) < 0)
+        return -1;
+    return sov_residency_record(c, a->img->tenant_id, "image", a->img->id, "copied",
+                                &a->img->residency, a->at, a->policy,
+                                "copied to a host's storage pool for an instance", a->op_id,
+                                err);
+}
+
 /* The image's bytes in the host's pool, once per host: a "copied" residency record says
  * the image's data now also lives on that host. Only a copy the database recorded is
  * trusted: a volume without its record is the remains of an upload cut short (a sovd killed
@@ -129,8 +150,7 @@ ensure_image(job *j, char *volume, size_t size, char *format, size_t fsize, sov_
 {
     sov_autoptr(sov_dbconn) c = NULL;
     sov_image img;
-    char path[4096], vpath[4096], key[96];
-    const char *lock[] = { key };
+    char path[4096], vpath[4096];
     sov_location at;
     sov_policy policy;
     bool recorded = false;
@@ -140,8 +160,7 @@ ensure_image(job *j, char *volume, size_t size, char *format, size_t fsize, sov_
         return -1;
     snprintf(volume, size, "sov-image-%s", img.id);
     snprintf(format, fsize, "%s", img.format);
-    snprintf(key, sizeof(key), "%s/%s", img.id, j->x.host_id);
-    if (sov_db_query(c, "SELECT pg_advisory_lock(hashtext($1))", 1, lock, NULL, err) < 0)
+    if (repo_image_copy_lock(c, img.id, j->x.host_id, err) < 0)
         return -1;
     if (repo_image_copy_get(c, img.id, j->x.host_id, &recorded, err) < 0)
         goto out;
@@ -169,23 +188,18 @@ ensure_image(job *j, char *volume, size_t size, char *format, size_t fsize, sov_
         rc = 0;
         goto out;
     }
-    if (sov_policy_load(c, img.tenant_id, &policy, err) < 0 ||
-        sov_db_query(c, "BEGIN", 0, NULL, NULL, err) < 0)
-        goto out;
-    if (repo_image_copy_put(c, img.id, j->x.host_id, volume, err) < 0 ||
-        sov_residency_record(c, img.tenant_id, "image", img.id, "copied", &img.residency, &at,
-                             &policy, "copied to a host's storage pool for an instance",
-                             j->op_id, err) < 0 ||
-        sov_db_query(c, "COMMIT", 0, NULL, NULL, err) < 0) {
-        sov_error ignored = SOV_ERROR_INIT;
-        sov_db_query(c, "ROLLBACK", 0, NULL, NULL, &ignored);
-        goto out;
+    {
+        copied_args a = { .img = &img, .host_id = j->x.host_id, .volume = volume, .at = &at,
+                          .policy = &policy, .op_id = j->op_id };
+        if (sov_policy_load(c, img.tenant_id, &policy, err) < 0 ||
+            sov_db_tx_on(c, copied_tx, &a, err) < 0)
+            goto out;
     }
     rc = 0;
 out:
     {
         sov_error ignored = SOV_ERROR_INIT;
-        sov_db_query(c, "SELECT pg_advisory_unlock(hashtext($1))", 1, lock, NULL, &ignored);
+        repo_image_copy_unlock(c, img.id, j->x.host_id, &ignored);
     }
     return rc;
 }
@@ -448,44 +462,38 @@ sov_instance_action_op(sov_op_run *run, const sov_op *op, sov_error *err)
 
 /* Capacity, quota, the row and the residency record, together. */
 static int
-forget(job *j, sov_error *err)
+forget_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
-    sov_autoptr(sov_dbconn) c = NULL;
-    sov_autoptr(PGresult) res = NULL;
-    const char *params[] = { j->x.id };
+    const sov_instance *x = arg;
+    char alloc[SOV_UUID_LEN + 1];
     sov_policy policy;
-    const sov_instance *x = &j->x;
-    int rc;
+    bool live;
 
-    if (sov_db_acquire(j->ctx->db, &c, err) < 0 ||
-        sov_db_query(c, "BEGIN", 0, NULL, NULL, err) < 0)
+    if (repo_instance_lock_allocation(c, x->id, &live, alloc, sizeof(alloc), err) < 0)
         return -1;
-    rc = sov_db_query(c, "SELECT coalesce(allocation_id::text, '') FROM instances WHERE id = $1 "
-                         "AND state <> 'deleted' FOR UPDATE", 1, params, &res, err);
-    if (rc == 0 && PQntuples(res) == 0) {
-        /* Already forgotten by an earlier run. */
-        sov_db_query(c, "COMMIT", 0, NULL, NULL, err);
-        return 0;
-    }
+    if (!live)
+        return 0;   /* already forgotten by an earlier run */
     /* The host's row before the quota rows, the order sov_instance_create takes them in:
      * the other order deadlocks with concurrent creates (PostgreSQL breaks the cycle only
      * after deadlock_timeout, and the delete loses an attempt). */
-    if (rc == 0 && PQgetvalue(res, 0, 0)[0])
-        rc = sov_placement_release(c, PQgetvalue(res, 0, 0), err);
-    if (rc == 0 && sov_quota_release_resource(c, x->tenant_id, "instance", x, err) < 0)
-        rc = -1;
-    if (rc == 0)
-        rc = sov_policy_load(c, x->tenant_id, &policy, err);
-    if (rc == 0 && x->residency.region[0])
-        rc = sov_residency_record(c, x->tenant_id, "instance", x->id, "deleted",
-                                  &x->residency, NULL, &policy,
-                                  "deleted: domain, disks and seed removed from the host",
-                                  NULL, err);
-    if (rc == 0)
-        rc = repo_instance_deleted(c, x->id, err);
-    if (rc == 0)
-        rc = sov_db_query(c, "COMMIT", 0, NULL, NULL, err);
-    return rc;
+    if (alloc[0] && sov_placement_release(c, alloc, err) < 0)
+        return -1;
+    if (sov_quota_release_resource(c, x->tenant_id, "instance", x, err) < 0 ||
+        sov_policy_load(c, x->tenant_id, &policy, err) < 0)
+        return -1;
+    if (x->residency.region[0] &&
+        sov_residency_record(c, x->tenant_id, "instance", x->id, "deleted", &x->residency,
+                             NULL, &policy,
+                             "deleted: domain, disks and seed removed from the host", NULL,
+                             err) < 0)
+        return -1;
+    return repo_instance_deleted(c, x->id, err);
+}
+
+static int
+forget(job *j, sov_error *err)
+{
+    return sov_db_tx(j->ctx->db, forget_tx, &j->x, err);
 }
 
 /* The console log is appended to across boots and virtlogd rotates it by size into
@@ -514,8 +522,7 @@ sov_instance_delete_op(sov_op_run *run, const sov_op *op, sov_error *err)
 {
     job_auto j;
     sov_autoptr(sov_dbconn) c = NULL;
-    sov_autoptr(PGresult) res = NULL;
-    const char *params[] = { op->resource_id, op->id };
+    sov_op_page running = { 0 };
 
     if (load(run, op, &j, err) < 0)
         return -1;
@@ -523,21 +530,22 @@ sov_instance_delete_op(sov_op_run *run, const sov_op *op, sov_error *err)
         return 0;
     /* A create or action still running on the instance finishes (or gives up) first. */
     if (sov_db_acquire(j.ctx->db, &c, err) < 0 ||
-        sov_db_query(c, "SELECT id FROM operations WHERE resource_id = $1 AND id <> $2 AND "
-                        "state = 'running' LIMIT 1", 2, params, &res, err) < 0)
+        sov_op_pending(c, op->resource_id, op->id, "running", &running, err) < 0)
         return -1;
-    if (PQntuples(res) > 0) {
+    sov_db_release(SOV_TAKE_PTR(c));
+    if (running.n > 0) {
         char what[128];
         sov_log_debug("instance %s: delete waits for operation %s", j.x.id,
-                      PQgetvalue(res, 0, 0));
+                      running.items[0].id);
         /* Said on the operation, which goes back to queued meanwhile. */
         snprintf(what, sizeof(what), "waiting for operation %s to finish",
-                 PQgetvalue(res, 0, 0));
+                 running.items[0].id);
+        free(running.items);
         if (step(&j, what, 0, err) < 0)
             return -1;
         return SOV_OP_LATER;    /* not a failure: no attempt spent */
     }
-    sov_db_release(SOV_TAKE_PTR(c));
+    free(running.items);
     if (j.x.host_id[0]) {
         if (step(&j, "removing the domain", 20, err) < 0 || connect_host(&j, err) < 0 ||
             sov_hv_undefine(j.hv, j.x.id, err) < 0)

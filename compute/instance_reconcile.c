@@ -14,38 +14,9 @@
 #include <string.h>
 
 #include "compute_int.h"
+#include "host_repo.h"
 #include "sov/audit.h"
 #include "sov/log.h"
-
-static const char SQL_UP_HOSTS[] =
-    "SELECT id, name, libvirt_uri FROM hosts WHERE state = 'up' ORDER BY name";
-
-/* Live instances of a host, and whether an operation is under way for each. */
-static const char SQL_HOST_INSTANCES[] =
-    "SELECT i.id, i.tenant_id, i.state, EXISTS (SELECT 1 FROM operations o WHERE"
-    " o.resource_id = i.id::text AND o.state IN ('queued', 'running'))"
-    " FROM instances i WHERE i.host_id = $1 AND i.state <> 'deleted'";
-
-/* Does the database know this instance at all (any state), and is it busy? */
-static const char SQL_KNOWN[] =
-    "SELECT state, EXISTS (SELECT 1 FROM operations o WHERE o.resource_id = $1"
-    " AND o.state IN ('queued', 'running')) FROM instances WHERE id = $1::uuid";
-
-static const char SQL_REPAIR[] =
-    "UPDATE instances SET state = $2, state_reason = $3, updated_at = now(),"
-    " addresses = CASE WHEN $2 = 'running' THEN addresses ELSE '' END"
-    " WHERE id = $1 AND state = $4 AND NOT EXISTS (SELECT 1 FROM operations o"
-    " WHERE o.resource_id = $1::text AND o.state IN ('queued', 'running')) RETURNING tenant_id";
-
-/* Usage as the allocation rows say; a row differing is drift, corrected. */
-static const char SQL_RECOUNT[] =
-    "WITH real AS (SELECT h.id, coalesce(sum(a.vcpus), 0) AS v,"
-    " coalesce(sum(a.memory_mib), 0) AS m, coalesce(sum(a.disk_gib), 0) AS d,"
-    " coalesce(sum(a.gpus), 0) AS g FROM hosts h LEFT JOIN host_allocations a"
-    " ON a.host_id = h.id GROUP BY h.id)"
-    " UPDATE hosts h SET vcpus_used = r.v, memory_mib_used = r.m, disk_gib_used = r.d,"
-    " gpus_used = r.g FROM real r WHERE h.id = r.id AND (h.vcpus_used, h.memory_mib_used,"
-    " h.disk_gib_used, h.gpus_used) IS DISTINCT FROM (r.v, r.m, r.d, r.g) RETURNING h.name, h.id";
 
 typedef struct pass {
     sov_ctx *ctx;
@@ -62,35 +33,68 @@ find_domain(const sov_hv_domain *doms, size_t n, const char *id)
     return NULL;
 }
 
+/* Whether an operation on instance id is queued or running. */
+static int
+busy(sov_dbconn *c, const char *id, bool *ret, sov_error *err)
+{
+    sov_op_page ops = { 0 };
+
+    if (sov_op_pending(c, id, NULL, NULL, &ops, err) < 0)
+        return -1;
+    *ret = ops.n > 0;
+    free(ops.items);
+    return 0;
+}
+
+typedef struct repair_args {
+    pass *p;
+    const char *id, *from, *to, *reason;
+    bool done;
+} repair_args;
+
+static int
+repair_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    repair_args *a = arg;
+    char state[16], tenant[SOV_UUID_LEN + 1];
+    bool taken;
+
+    a->done = false;
+    /* The row's lock first: an operation is queued only under it, so none is queued before
+     * this commits, and one queued already is seen. */
+    if (repo_instance_state(c, a->id, true, state, sizeof(state), err) < 0 ||
+        busy(c, a->id, &taken, err) < 0)
+        return -1;
+    if (taken || strcmp(state, a->from) != 0)
+        return 0;
+    if (repo_instance_repair(c, a->id, a->from, a->to, a->reason, tenant, sizeof(tenant),
+                             err) < 0)
+        return -1;
+    if (!tenant[0])
+        return 0;
+    a->p->ctx->action = "instances.reconcile";
+    if (sov_audit_append(c, a->p->ctx, tenant, "instance", a->id, SOV_OUTCOME_OK, err) < 0)
+        return -1;
+    a->done = true;
+    return 0;
+}
+
 /* Move an instance from `from` to `to` unless an operation took it meanwhile; audited. */
 static void
 repair(pass *p, const char *id, const char *from, const char *to, const char *reason)
 {
     sov_error err = SOV_ERROR_INIT;
-    sov_autoptr(sov_dbconn) c = NULL;
-    sov_autoptr(PGresult) res = NULL;
-    const char *params[] = { id, to, reason, from };
-    char tenant[SOV_UUID_LEN + 1];
+    repair_args a = { .p = p, .id = id, .from = from, .to = to, .reason = reason };
 
-    if (sov_db_acquire(p->ctx->db, &c, &err) < 0 ||
-        sov_db_query(c, "BEGIN", 0, NULL, NULL, &err) < 0 ||
-        sov_db_query(c, SQL_REPAIR, 4, params, &res, &err) < 0)
-        goto fail;
-    if (PQntuples(res) == 0) {
-        sov_db_query(c, "ROLLBACK", 0, NULL, NULL, &err);
+    if (sov_db_tx(p->ctx->db, repair_tx, &a, &err) < 0) {
+        sov_log_warn("reconciler: could not repair instance %s: %s", id,
+                     err.detail[0] ? err.detail : err.msg);
         return;
     }
-    sov_db_copy(tenant, sizeof(tenant), res, 0, 0);
-    p->ctx->action = "instances.reconcile";
-    if (sov_audit_append(c, p->ctx, tenant, "instance", id, 200, &err) < 0 ||
-        sov_db_query(c, "COMMIT", 0, NULL, NULL, &err) < 0)
-        goto fail;
+    if (!a.done)
+        return;
     p->repairs++;
     sov_log_warn("reconciler: instance %s %s -> %s: %s", id, from, to, reason);
-    return;
-fail:
-    sov_log_warn("reconciler: could not repair instance %s: %s", id,
-                 err.detail[0] ? err.detail : err.msg);
 }
 
 /* Orphans kept under orphan_policy adopt, remembered so each is reported once. */
@@ -135,7 +139,7 @@ orphan(pass *p, sov_hv *hv, const char *host, const sov_hv_domain *d)
                          "(orphan_policy adopt)", d->name, host);
             p->ctx->action = "instances.orphan-kept";
             sov_audit_append_alone(p->ctx, sov_uuid_valid(d->tenant_id) ? d->tenant_id : NULL,
-                                   "domain", d->uuid, 200, &err);
+                                   "domain", d->uuid, SOV_OUTCOME_OK, &err);
         }
         return;
     }
@@ -151,7 +155,7 @@ orphan(pass *p, sov_hv *hv, const char *host, const sov_hv_domain *d)
     p->orphans++;
     p->ctx->action = "instances.orphan-removed";
     sov_audit_append_alone(p->ctx, sov_uuid_valid(d->tenant_id) ? d->tenant_id : NULL,
-                           "domain", d->uuid, 200, &err);
+                           "domain", d->uuid, SOV_OUTCOME_OK, &err);
     sov_log_warn("reconciler: removed orphan domain %s on host %s (no instance owns it)",
                  d->name, host);
 }
@@ -162,20 +166,47 @@ is_orphan(pass *p, const sov_hv_domain *d)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_autoptr(sov_dbconn) c = NULL;
-    sov_autoptr(PGresult) res = NULL;
     const char *id = d->instance_id[0] ? d->instance_id : d->uuid;
-    const char *params[] = { id };
+    char state[16];
+    bool taken;
 
     /* Only what this deployment made can be its orphan: another sovereign sharing the host
      * (or a domain that only looks like ours) is none of its business. */
     if (strcmp(d->control_plane, p->control_plane) != 0)
         return false;
     if (!sov_uuid_valid(id) || sov_db_acquire(p->ctx->db, &c, &err) < 0 ||
-        sov_db_query(c, SQL_KNOWN, 1, params, &res, &err) < 0)
+        repo_instance_state(c, id, false, state, sizeof(state), &err) < 0)
         return false;   /* unsure: leave it */
-    if (PQntuples(res) == 0)
+    if (!state[0])
         return true;
-    return strcmp(PQgetvalue(res, 0, 0), "deleted") == 0 && PQgetvalue(res, 0, 1)[0] == 'f';
+    if (strcmp(state, "deleted") != 0 || busy(c, id, &taken, &err) < 0)
+        return false;
+    return !taken;
+}
+
+/* The live instances of a host, and whether an operation is under way for each. */
+static int
+host_instances(pass *p, const char *host_id, repo_instance_brief **ret, bool **ret_busy,
+               size_t *ret_n, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autofree repo_instance_brief *xs = NULL;
+    sov_autofree bool *taken = NULL;
+    size_t n = 0;
+
+    if (sov_db_acquire(p->ctx->db, &c, err) < 0 ||
+        repo_instance_on_host(c, host_id, &xs, &n, err) < 0)
+        return -1;
+    taken = calloc(n + 1, sizeof(*taken));
+    if (!taken)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (busy(c, xs[i].id, &taken[i], err) < 0)
+            return -1;
+    *ret = SOV_TAKE_PTR(xs);
+    *ret_busy = SOV_TAKE_PTR(taken);
+    *ret_n = n;
+    return 0;
 }
 
 static void
@@ -184,31 +215,26 @@ check_host(pass *p, const char *host_id, const char *host, const char *uri)
     sov_error err = SOV_ERROR_INIT;
     sov_autoptr(sov_hv) hv = NULL;
     sov_autofree sov_hv_domain *doms = NULL;
-    size_t n = 0;
-    sov_autoptr(PGresult) res = NULL;
-    const char *params[] = { host_id };
+    sov_autofree repo_instance_brief *xs = NULL;
+    sov_autofree bool *taken = NULL;
+    size_t n = 0, nx = 0;
 
     /* The rows first, then the domains: a create defines its domain before it marks the
      * instance running, so a list taken after the rows holds the domain of every instance
      * they call running or stopped. The other order judges an instance that became running
      * meanwhile by a list from before its domain existed ("its domain is gone"). */
-    {
-        sov_autoptr(sov_dbconn) c = NULL;
-        if (sov_db_acquire(p->ctx->db, &c, &err) < 0 ||
-            sov_db_query(c, SQL_HOST_INSTANCES, 1, params, &res, &err) < 0)
-            return;
-    }
+    if (host_instances(p, host_id, &xs, &taken, &nx, &err) < 0)
+        return;
     if (sov_hv_open(uri, &hv, &err) < 0 || sov_hv_list(hv, "sov-", &doms, &n, &err) < 0) {
         sov_log_debug("reconciler: host %s not checked: %s", host, err.msg);
         return;
     }
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *id = PQgetvalue(res, i, 0), *state = PQgetvalue(res, i, 2);
-        bool busy = PQgetvalue(res, i, 3)[0] == 't';
+    for (size_t i = 0; i < nx; i++) {
+        const char *id = xs[i].id, *state = xs[i].state;
         const sov_hv_domain *d = find_domain(doms, n, id);
         char reason[256];
 
-        if (busy || (strcmp(state, "running") != 0 && strcmp(state, "stopped") != 0))
+        if (taken[i] || (strcmp(state, "running") != 0 && strcmp(state, "stopped") != 0))
             continue;
         if (!d) {
             snprintf(reason, sizeof(reason), "its domain is gone from host %s", host);
@@ -235,34 +261,35 @@ check_host(pass *p, const char *host_id, const char *host, const char *uri)
 int
 sov_instances_reconcile(sov_ctx *ctx, unsigned *ret_repairs, sov_error *err)
 {
-    sov_autoptr(PGresult) hosts = NULL;
-    sov_autoptr(PGresult) drift = NULL;
+    sov_autofree repo_host_probe *hosts = NULL;
+    sov_autofree repo_host_probe *drift = NULL;
+    size_t nhosts = 0, ndrift = 0;
     pass p = { ctx, 0, 0, "" };
 
     {
         sov_autoptr(sov_dbconn) c = NULL;
         if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-            sov_db_query(c, SQL_UP_HOSTS, 0, NULL, &hosts, err) < 0)
+            repo_host_probe_list(c, &hosts, &nhosts, err) < 0)
             return -1;
     }
     if (sov_control_plane_id(ctx->db, p.control_plane, err) < 0)
         return -1;
-    for (int i = 0; i < PQntuples(hosts); i++)
-        check_host(&p, PQgetvalue(hosts, i, 0), PQgetvalue(hosts, i, 1),
-                   PQgetvalue(hosts, i, 2));
+    for (size_t i = 0; i < nhosts; i++)
+        if (strcmp(hosts[i].state, "up") == 0)
+            check_host(&p, hosts[i].id, hosts[i].name, hosts[i].libvirt_uri);
     {
         sov_autoptr(sov_dbconn) c = NULL;
         if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-            sov_db_query(c, SQL_RECOUNT, 0, NULL, &drift, err) < 0)
+            repo_host_recount(c, &drift, &ndrift, err) < 0)
             return -1;
     }
-    for (int i = 0; i < PQntuples(drift); i++) {
+    for (size_t i = 0; i < ndrift; i++) {
         sov_error ignored = SOV_ERROR_INIT;
         sov_log_warn("reconciler: usage of host %s recomputed from its allocations",
-                     PQgetvalue(drift, i, 0));
+                     drift[i].name);
         ctx->action = "hosts.usage-recomputed";
-        sov_audit_append_alone(ctx, NULL, "host", PQgetvalue(drift, i, 1), 200, &ignored);
+        sov_audit_append_alone(ctx, NULL, "host", drift[i].id, SOV_OUTCOME_OK, &ignored);
     }
-    *ret_repairs = p.repairs + p.orphans + (unsigned) PQntuples(drift);
+    *ret_repairs = p.repairs + p.orphans + (unsigned) ndrift;
     return 0;
 }

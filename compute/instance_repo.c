@@ -165,6 +165,19 @@ static const char SQL_INSTANCE_REASON[] =
     "UPDATE instances SET state_reason = $2, updated_at = now() WHERE id = $1"
     " AND state = 'running' AND EXISTS (SELECT 1 FROM operations o WHERE o.id = $3::uuid"
     " AND o.state = 'running')";
+static const char SQL_INSTANCE_LOCK_ALLOCATION[] =
+    "SELECT coalesce(allocation_id::text, '') AS allocation_id FROM instances WHERE id = $1"
+    " AND state <> 'deleted' FOR UPDATE";
+/* The reconciler's. */
+static const char SQL_INSTANCE_ON_HOST[] =
+    "SELECT id, tenant_id, state FROM instances WHERE host_id = $1 AND state <> 'deleted'";
+static const char SQL_INSTANCE_STATE_OF[] = "SELECT state FROM instances WHERE id = $1::uuid";
+static const char SQL_INSTANCE_STATE_LOCK[] =
+    "SELECT state FROM instances WHERE id = $1::uuid FOR UPDATE";
+static const char SQL_INSTANCE_REPAIR[] =
+    "UPDATE instances SET state = $2, state_reason = $3, updated_at = now(),"
+    " addresses = CASE WHEN $2 = 'running' THEN addresses ELSE '' END"
+    " WHERE id = $1 AND state = $4 RETURNING tenant_id";
 static const char SQL_INSTANCE_DELETED[] =
     "UPDATE instances SET state = 'deleted', state_reason = '', host_id = NULL,"
     " allocation_id = NULL, addresses = '', deleted_at = now(), updated_at = now()"
@@ -398,6 +411,110 @@ repo_instance_deleted(sov_dbconn *c, const char *id, sov_error *err)
 {
     const char *params[] = { id };
     return sov_db_query(c, SQL_INSTANCE_DELETED, 1, params, NULL, err);
+}
+
+int
+repo_instance_lock_allocation(sov_dbconn *c, const char *id, bool *live, char *alloc,
+                              size_t size, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { id };
+
+    if (sov_db_query(c, SQL_INSTANCE_LOCK_ALLOCATION, 1, params, &res, err) < 0)
+        return -1;
+    *live = PQntuples(res) > 0;
+    if (size > 0)
+        alloc[0] = '\0';
+    if (*live)
+        sov_db_copy(alloc, size, res, 0, PQfnumber(res, "allocation_id"));
+    return 0;
+}
+
+/* A session lock, so it outlives the transactions taken meanwhile on c. */
+static int
+copy_lock(sov_dbconn *c, const char *image_id, const char *host_id, bool lock, sov_error *err)
+{
+    char key[96];
+    const char *params[] = { key };
+
+    snprintf(key, sizeof(key), "%s/%s", image_id, host_id);
+    return sov_db_query(c, lock ? "SELECT pg_advisory_lock(hashtext($1))"
+                                : "SELECT pg_advisory_unlock(hashtext($1))",
+                        1, params, NULL, err);
+}
+
+int
+repo_image_copy_lock(sov_dbconn *c, const char *image_id, const char *host_id, sov_error *err)
+{
+    return copy_lock(c, image_id, host_id, true, err);
+}
+
+int
+repo_image_copy_unlock(sov_dbconn *c, const char *image_id, const char *host_id,
+                       sov_error *err)
+{
+    return copy_lock(c, image_id, host_id, false, err);
+}
+
+int
+repo_instance_on_host(sov_dbconn *c, const char *host_id, repo_instance_brief **ret,
+                      size_t *ret_n, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { host_id };
+    repo_instance_brief *items;
+    int n, id, tenant, state;
+
+    if (sov_db_query(c, SQL_INSTANCE_ON_HOST, 1, params, &res, err) < 0)
+        return -1;
+    n = PQntuples(res);
+    items = calloc((size_t) n + 1, sizeof(*items));
+    if (!items)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    id = PQfnumber(res, "id");
+    tenant = PQfnumber(res, "tenant_id");
+    state = PQfnumber(res, "state");
+    for (int i = 0; i < n; i++) {
+        sov_db_copy(items[i].id, sizeof(items[i].id), res, i, id);
+        sov_db_copy(items[i].tenant_id, sizeof(items[i].tenant_id), res, i, tenant);
+        sov_db_copy(items[i].state, sizeof(items[i].state), res, i, state);
+    }
+    *ret = items;
+    *ret_n = (size_t) n;
+    return 0;
+}
+
+int
+repo_instance_state(sov_dbconn *c, const char *id, bool lock, char *ret, size_t size,
+                    sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { id };
+
+    if (sov_db_query(c, lock ? SQL_INSTANCE_STATE_LOCK : SQL_INSTANCE_STATE_OF, 1, params, &res,
+                     err) < 0)
+        return -1;
+    if (size > 0)
+        ret[0] = '\0';
+    if (PQntuples(res) > 0)
+        sov_db_copy(ret, size, res, 0, PQfnumber(res, "state"));
+    return 0;
+}
+
+int
+repo_instance_repair(sov_dbconn *c, const char *id, const char *from, const char *to,
+                     const char *reason, char *ret_tenant, size_t size, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { id, to, reason, from };
+
+    if (sov_db_query(c, SQL_INSTANCE_REPAIR, 4, params, &res, err) < 0)
+        return -1;
+    if (size > 0)
+        ret_tenant[0] = '\0';
+    if (PQntuples(res) > 0)
+        sov_db_copy(ret_tenant, size, res, 0, PQfnumber(res, "tenant_id"));
+    return 0;
 }
 
 int

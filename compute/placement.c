@@ -242,12 +242,9 @@ sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
         return -1;
     /* Members of one anti-affinity group are placed one at a time, or two could both see
      * a host free of the group and both take it. */
-    if (r->anti_affinity_group) {
-        const char *params[] = { r->tenant_id, r->anti_affinity_group };
-        if (sov_db_query(c, "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))", 2,
-                         params, NULL, err) < 0)
-            return -1;
-    }
+    if (r->anti_affinity_group &&
+        repo_place_group_lock(c, r->tenant_id, r->anti_affinity_group, err) < 0)
+        return -1;
     /* First skip hosts that concurrent claims hold, taking the next best. When every
      * candidate is held, wait for one and look again: its room may be gone by then, or
      * not. The loop ends when a claim succeeds or the counts say nothing fits. Each try
@@ -256,12 +253,8 @@ sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
      * circle. */
     for (int attempt = 0; !found; attempt++) {
         int counts[SOV_REJECT__COUNT + 1];
-        if (sov_db_query(c, "SAVEPOINT place_try", 0, NULL, NULL, err) < 0 ||
-            repo_place_pick(c, &q, attempt == 0 ? PLACE_CLAIM : PLACE_CLAIM_WAIT, ret,
-                            &found, err) < 0 ||
-            sov_db_query(c, found ? "RELEASE SAVEPOINT place_try"
-                                  : "ROLLBACK TO SAVEPOINT place_try",
-                         0, NULL, NULL, err) < 0)
+        if (repo_place_try(c, &q, attempt == 0 ? PLACE_CLAIM : PLACE_CLAIM_WAIT, ret, &found,
+                           err) < 0)
             return -1;
         if (found)
             break;

@@ -219,6 +219,27 @@ repo_placement_insert(sov_dbconn *c, const sov_place_request *r, const sov_place
 }
 
 int
+repo_place_group_lock(sov_dbconn *c, const char *tenant_id, const char *group, sov_error *err)
+{
+    const char *params[] = { tenant_id, group };
+
+    return sov_db_query(c, "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))", 2,
+                        params, NULL, err);
+}
+
+int
+repo_place_try(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement *ret,
+               bool *found, sov_error *err)
+{
+    if (sov_db_query(c, "SAVEPOINT place_try", 0, NULL, NULL, err) < 0 ||
+        repo_place_pick(c, q, mode, ret, found, err) < 0)
+        return -1;
+    return sov_db_query(c, *found ? "RELEASE SAVEPOINT place_try"
+                                  : "ROLLBACK TO SAVEPOINT place_try",
+                        0, NULL, NULL, err);
+}
+
+int
 repo_allocation_release(sov_dbconn *c, const char *allocation_id, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;

@@ -34,6 +34,14 @@ typedef enum place_mode {
  * claim also finds none when its row stopped fitting while it waited: try again). */
 int repo_place_pick(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement *ret,
                     bool *found, sov_error *err);
+/* repo_place_pick in a savepoint, rolled back when it took nothing: a host locked and then
+ * found full is let go. */
+int repo_place_try(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement *ret,
+                   bool *found, sov_error *err);
+/* Until the transaction ends: the members of one anti-affinity group are placed one at a
+ * time. */
+int repo_place_group_lock(sov_dbconn *c, const char *tenant_id, const char *group,
+                          sov_error *err);
 int repo_allocation_insert(sov_dbconn *c, const place_q *q, const sov_place_request *r,
                            const char *host_id, char *ret_id, sov_error *err);
 int repo_placement_insert(sov_dbconn *c, const sov_place_request *r, const sov_placement *p,

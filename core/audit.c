@@ -91,10 +91,25 @@ entry_hash(const sov_audit_entry *e, char out[65])
     sov_sha256_hex(buf, n < sizeof(buf) ? n : sizeof(buf) - 1, out);
 }
 
+/* The one place an outcome becomes the number stored (the status its request answers). */
+static const int outcome_codes[SOV_OUTCOME__COUNT] = {
+    [SOV_OUTCOME_OK] = 200,
+    [SOV_OUTCOME_CREATED] = 201,
+    [SOV_OUTCOME_ACCEPTED] = 202,
+    [SOV_OUTCOME_DELETED] = 204,
+};
+
 int
-sov_audit_append(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
-                 const char *resource_type, const char *resource_id, int outcome,
-                 sov_error *err)
+sov_audit_outcome_code(sov_outcome outcome)
+{
+    if ((unsigned) outcome >= SOV_OUTCOME__COUNT)
+        return 500;     /* a bug if reached */
+    return outcome_codes[outcome];
+}
+
+static int
+append(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *resource_type,
+       const char *resource_id, int outcome, sov_error *err)
 {
     sov_audit_entry e;
     sov_autoptr(PGresult) head = NULL;
@@ -137,6 +152,15 @@ sov_audit_append(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
     return 0;
 }
 
+int
+sov_audit_append(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
+                 const char *resource_type, const char *resource_id, sov_outcome outcome,
+                 sov_error *err)
+{
+    return append(c, ctx, tenant_id, resource_type, resource_id,
+                  sov_audit_outcome_code(outcome), err);
+}
+
 typedef struct alone {
     sov_ctx *ctx;
     const char *tenant_id, *rtype, *rid;
@@ -147,14 +171,22 @@ static int
 append_alone(sov_dbconn *c, void *arg, sov_error *err)
 {
     alone *a = arg;
-    return sov_audit_append(c, a->ctx, a->tenant_id, a->rtype, a->rid, a->outcome, err);
+    return append(c, a->ctx, a->tenant_id, a->rtype, a->rid, a->outcome, err);
 }
 
 int
 sov_audit_append_alone(sov_ctx *ctx, const char *tenant_id, const char *resource_type,
-                       const char *resource_id, int outcome, sov_error *err)
+                       const char *resource_id, sov_outcome outcome, sov_error *err)
 {
-    alone a = { ctx, tenant_id, resource_type, resource_id, outcome };
+    alone a = { ctx, tenant_id, resource_type, resource_id, sov_audit_outcome_code(outcome) };
+    return sov_ctx_tx(ctx, append_alone, &a, err);
+}
+
+int
+sov_audit_append_refusal(sov_ctx *ctx, const char *tenant_id, const char *resource_type,
+                         const char *resource_id, unsigned status, sov_error *err)
+{
+    alone a = { ctx, tenant_id, resource_type, resource_id, (int) status };
     return sov_ctx_tx(ctx, append_alone, &a, err);
 }
 
@@ -282,20 +314,26 @@ verify_on(sov_dbconn *c, const char *scope, sov_audit_verdict *v, sov_error *err
     return 0;
 }
 
+typedef struct verify_args {
+    const char *scope;
+    sov_audit_verdict *ret;
+} verify_args;
+
+static int
+verify_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    verify_args *a = arg;
+    return verify_on(c, a->scope, a->ret, err);
+}
+
 int
 sov_audit_verify(sov_ctx *ctx, sov_audit_verdict *ret, sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;
-    int rc;
+    verify_args a = { sov_audit_scope(ctx), ret };
 
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
     /* One snapshot for the walk and the head, while appends go on. */
-    if (sov_db_query(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL,
-                     err) < 0)
-        return -1;
-    rc = verify_on(c, sov_audit_scope(ctx), ret, err);
-    sov_error ignored = SOV_ERROR_INIT;
-    sov_db_query(c, "COMMIT", 0, NULL, NULL, &ignored);
-    return rc;
+    return sov_db_tx_snapshot_on(c, verify_tx, &a, err);
 }

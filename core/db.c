@@ -485,13 +485,13 @@ retryable(const char *state)
     return strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0;
 }
 
-int
-sov_db_tx_on(sov_dbconn *c, sov_db_tx_fn fn, void *arg, sov_error *err)
+static int
+tx_run(sov_dbconn *c, const char *begin, sov_db_tx_fn fn, void *arg, sov_error *err)
 {
     enum { ATTEMPTS = 5 };
 
     for (int attempt = 1;; attempt++) {
-        if (sov_db_query(c, "BEGIN", 0, NULL, NULL, err) < 0)
+        if (sov_db_query(c, begin, 0, NULL, NULL, err) < 0)
             return -1;
         if (fn(c, arg, err) == 0 && sov_db_query(c, "COMMIT", 0, NULL, NULL, err) == 0)
             return 0;
@@ -509,6 +509,18 @@ sov_db_tx_on(sov_dbconn *c, sov_db_tx_fn fn, void *arg, sov_error *err)
         struct timespec ts = { 0, (long) attempt * 2000000L };
         nanosleep(&ts, NULL);
     }
+}
+
+int
+sov_db_tx_on(sov_dbconn *c, sov_db_tx_fn fn, void *arg, sov_error *err)
+{
+    return tx_run(c, "BEGIN", fn, arg, err);
+}
+
+int
+sov_db_tx_snapshot_on(sov_dbconn *c, sov_db_tx_fn fn, void *arg, sov_error *err)
+{
+    return tx_run(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn, arg, err);
 }
 
 int

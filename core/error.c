@@ -29,6 +29,7 @@ sov_error_set(sov_error *err, sov_errcode code, const char *fmt, ...)
         return -1;
     err->code = code;
     err->n_blocked = 0;
+    err->reason = SOV_R_NONE;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     va_end(ap);
@@ -57,10 +58,19 @@ sov_error_invalid(sov_error *err, const char *field, const char *fmt, ...)
         return -1;
     err->code = SOV_E_INVALID;
     err->n_blocked = 0;
+    err->reason = SOV_R_NONE;
     snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     va_end(ap);
+    return -1;
+}
+
+int
+sov_error_reason(sov_error *err, sov_errreason reason)
+{
+    if (err)
+        err->reason = reason;
     return -1;
 }
 

@@ -156,7 +156,7 @@ tenant_create_tx(sov_dbconn *c, void *arg, sov_error *err)
 
     if (tenant_insert_all(c, a->ctx->cfg, a->name, a->display_name, false, a->ret, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, a->ret->id, "tenant", a->ret->id, 201, err);
+    return sov_audit_append(c, a->ctx, a->ret->id, "tenant", a->ret->id, SOV_OUTCOME_CREATED, err);
 }
 
 int
@@ -203,7 +203,7 @@ tenant_update_tx(sov_dbconn *c, void *arg, sov_error *err)
 
     if (repo_tenant_update(c, a->id, a->name, a->display_name, a->ret, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, a->id, "tenant", a->id, 200, err);
+    return sov_audit_append(c, a->ctx, a->id, "tenant", a->id, SOV_OUTCOME_OK, err);
 }
 
 int
@@ -245,7 +245,7 @@ tenant_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
                              "tenant '%s' still holds %s; delete them first", t.name, holds);
     if (repo_tenant_delete(c, a->id, err) < 0 || sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, a->id, "tenant", a->id, 204, err);
+    return sov_audit_append(c, a->ctx, a->id, "tenant", a->id, SOV_OUTCOME_DELETED, err);
 }
 
 int
@@ -295,7 +295,8 @@ ws_create_tx(sov_dbconn *c, void *arg, sov_error *err)
         sov_quota_charge(c, a->tenant_id, SOV_QUOTA_WORKSPACES, 1, err) < 0 ||
         repo_workspace_insert(c, a->tenant_id, a->name, a->description, a->ret, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, a->tenant_id, "workspace", a->name, 201, err);
+    return sov_audit_append(c, a->ctx, a->tenant_id, "workspace", a->name, SOV_OUTCOME_CREATED,
+                            err);
 }
 
 int
@@ -354,7 +355,7 @@ ws_update_tx(sov_dbconn *c, void *arg, sov_error *err)
 
     if (repo_workspace_update(c, a->tenant_id, a->name, a->description, a->ret, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, a->tenant_id, "workspace", a->name, 200, err);
+    return sov_audit_append(c, a->ctx, a->tenant_id, "workspace", a->name, SOV_OUTCOME_OK, err);
 }
 
 int
@@ -380,7 +381,8 @@ ws_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
         repo_workspace_delete(c, a->tenant_id, a->name, err) < 0 ||
         sov_quota_release(c, a->tenant_id, SOV_QUOTA_WORKSPACES, 1, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, a->tenant_id, "workspace", a->name, 204, err);
+    return sov_audit_append(c, a->ctx, a->tenant_id, "workspace", a->name, SOV_OUTCOME_DELETED,
+                            err);
 }
 
 int
@@ -430,7 +432,7 @@ user_create_tx(sov_dbconn *c, void *arg, sov_error *err)
         check_role_grant(a->ctx, &t, a->role, err) < 0 ||
         repo_user_insert(c, a->tenant_id, a->name, a->email, a->role, a->ret, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, a->tenant_id, "user", a->ret->id, 201, err);
+    return sov_audit_append(c, a->ctx, a->tenant_id, "user", a->ret->id, SOV_OUTCOME_CREATED, err);
 }
 
 int
@@ -521,7 +523,7 @@ user_update_tx(sov_dbconn *c, void *arg, sov_error *err)
                          err) < 0 ||
         sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, a->tenant_id, "user", a->id, 200, err);
+    return sov_audit_append(c, a->ctx, a->tenant_id, "user", a->id, SOV_OUTCOME_OK, err);
 }
 
 int
@@ -552,7 +554,7 @@ user_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (repo_user_delete(c, a->tenant_id, a->id, err) < 0 ||
         sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, a->tenant_id, "user", a->id, 204, err);
+    return sov_audit_append(c, a->ctx, a->tenant_id, "user", a->id, SOV_OUTCOME_DELETED, err);
 }
 
 int
@@ -627,7 +629,7 @@ token_create_tx(sov_dbconn *c, void *arg, sov_error *err)
                           a->ctx->who ? a->ctx->who->user_id : NULL, a->expires_at, a->ret,
                           err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, u.tenant_id, "token", a->ret->id, 201, err);
+    return sov_audit_append(c, a->ctx, u.tenant_id, "token", a->ret->id, SOV_OUTCOME_CREATED, err);
 }
 
 int
@@ -710,7 +712,7 @@ token_revoke_tx(sov_dbconn *c, void *arg, sov_error *err)
         return -1;
     if (repo_token_revoke(c, a->id, err) < 0 || sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, t.tenant_id, "token", a->id, 204, err);
+    return sov_audit_append(c, a->ctx, t.tenant_id, "token", a->id, SOV_OUTCOME_DELETED, err);
 }
 
 int
@@ -812,7 +814,7 @@ bootstrap_tx(sov_dbconn *c, void *arg, sov_error *err)
      * that lapsed silently would lock the operator out of its own cloud with nothing left
      * to make a new one. Operators make expiring tokens of their own and may revoke it. */
     if (repo_token_insert(c, t.id, u.id, "bootstrap", sum, hint, NULL, NULL, &tok, err) < 0 ||
-        sov_audit_append(c, a->ctx, t.id, "tenant", t.id, 201, err) < 0)
+        sov_audit_append(c, a->ctx, t.id, "tenant", t.id, SOV_OUTCOME_CREATED, err) < 0)
         return -1;
     /* Written before the commit: a token that cannot be saved is never created. */
     snprintf(a->tmp_path, sizeof(a->tmp_path), "%s/operator.token.tmp", a->state_dir);

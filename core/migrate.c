@@ -59,8 +59,9 @@ check_applied(PGresult *res, const sov_migration *list, size_t n, sov_error *err
 }
 
 static int
-apply_one(sov_dbconn *c, const sov_migration *m, sov_error *err)
+apply_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
+    const sov_migration *m = arg;
     PGconn *conn = sov_db_conn(c);
     char version[16], sum[SOV_SHA256_HEX_LEN + 1];
     const char *params[] = { version, m->name, sum };
@@ -68,21 +69,20 @@ apply_one(sov_dbconn *c, const sov_migration *m, sov_error *err)
 
     snprintf(version, sizeof(version), "%d", m->version);
     sov_sha256_hex(m->sql, m->len, sum);
-    if (sov_db_query(c, "BEGIN", 0, NULL, NULL, err) < 0)
-        return -1;
     /* A script of several statements: simple query protocol, no parameters, our own text. */
     res = PQexec(conn, m->sql);
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
         sov_db_error(conn, res, err);
-        PQclear(PQexec(conn, "ROLLBACK"));
-        sov_error_set(err, SOV_E_INTERNAL, "migration %s failed", m->name);
-        return -1;
+        return sov_error_set(err, SOV_E_INTERNAL, "migration %s failed", m->name);
     }
-    if (sov_db_query(c, SQL_RECORD, 3, params, NULL, err) < 0 ||
-        sov_db_query(c, "COMMIT", 0, NULL, NULL, err) < 0) {
-        PQclear(PQexec(conn, "ROLLBACK"));
+    return sov_db_query(c, SQL_RECORD, 3, params, NULL, err);
+}
+
+static int
+apply_one(sov_dbconn *c, const sov_migration *m, sov_error *err)
+{
+    if (sov_db_tx_on(c, apply_tx, (void *) m, err) < 0)
         return -1;
-    }
     sov_log_info("applied migration %s", m->name);
     return 0;
 }

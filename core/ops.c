@@ -49,6 +49,12 @@ static const char SQL_LIST[] =
     " (SELECT a.created_at, a.id FROM operations a WHERE a.id = $4::uuid))"
     " ORDER BY o.created_at DESC, o.id DESC LIMIT $5";
 
+/* Oldest first; $2 (NULL: none) left out; $3 (NULL: both) 'queued' or 'running'. */
+static const char SQL_PENDING[] =
+    "SELECT " OP_COLS " FROM operations o WHERE o.resource_id = $1"
+    " AND ($2::uuid IS NULL OR o.id <> $2::uuid) AND o.state IN ('queued', 'running')"
+    " AND ($3::text IS NULL OR o.state = $3) ORDER BY o.created_at, o.id";
+
 static const char SQL_CURSOR[] =
     "SELECT 1 FROM operations WHERE id = $2::uuid"
     " AND ($1::uuid IS NULL OR tenant_id = $1::uuid)";
@@ -182,6 +188,17 @@ sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err)
     return sov_db_one(c, SQL_GET, 2, params, row_op, ret, "operation", id, err);
 }
 
+int
+sov_op_pending(sov_dbconn *c, const char *resource_id, const char *except_id,
+               const char *state, sov_op_page *ret, sov_error *err)
+{
+    const char *params[] = { resource_id, except_id, state };
+
+    return sov_db_page(c, SQL_PENDING, 3, params, sizeof(*ret->items), row_op, 0, 0,
+                       (void **) &ret->items, &ret->n, ret->next_after, sizeof(ret->next_after),
+                       err);
+}
+
 /* The operation an after cursor names exists and is the caller's to see. */
 static int
 cursor_check(sov_dbconn *c, const char *tenant_id, const char *after, sov_error *err)
@@ -283,8 +300,10 @@ sov_op_step(sov_op_run *run, const char *step, int progress, sov_error *err)
     if (sov_db_acquire(run->w->db, &c, err) < 0 ||
         sov_db_query(c, SQL_STEP, 6, params, &res, err) < 0)
         return -1;
-    if (PQntuples(res) == 0)
-        return sov_error_set(err, SOV_E_CONFLICT, "operation %s is no longer ours", run->op.id);
+    if (PQntuples(res) == 0) {
+        sov_error_set(err, SOV_E_CONFLICT, "operation %s is no longer ours", run->op.id);
+        return sov_error_reason(err, SOV_R_OP_LOST);
+    }
     sov_log_debug("operation %s (%s): %s, %d%%", run->op.id, run->op.kind, step, progress);
     return 0;
 }
@@ -370,7 +389,7 @@ execute(sov_op_run *run, bool taken_over, const char *old_step)
         settle(run, SQL_DEFER, "2", "", "");
         return;
     }
-    if (err.code == SOV_E_CONFLICT && strstr(err.msg, "no longer ours"))
+    if (err.code == SOV_E_CONFLICT && err.reason == SOV_R_OP_LOST)
         return;
     /* The operation is the tenant's to read: only the message goes there; the detail (host
      * names, paths, libvirt's words) goes to the log, for operators. */
@@ -568,21 +587,38 @@ sov_workers_start(sov_db *db, const sov_config *cfg, const sov_op_kind *kinds,
     return 0;
 }
 
-void
+unsigned
 sov_workers_stop(sov_workers *w, unsigned timeout_s)
 {
+    struct timespec until;
+    unsigned left = 0;
+
     if (!w)
-        return;
-    (void) timeout_s;   /* handlers check sov_op_step; an unfinished one is taken over */
+        return 0;
     atomic_store(&w->stop, true);
     wake_all(w);
+    /* An idle worker notices at once; a busy one when its handler returns. At least a
+     * second, so idle ones always make it. pthread_timedjoin_np reads CLOCK_REALTIME. */
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_s > 0 ? timeout_s : 1;
     for (unsigned i = 0; i < w->threads; i++)
-        pthread_join(w->tids[i], NULL);
+        if (pthread_timedjoin_np(w->tids[i], NULL, &until) != 0) {
+            pthread_detach(w->tids[i]);
+            left++;
+        }
     if (w->listener_started)
-        pthread_join(w->listener, NULL);
+        pthread_join(w->listener, NULL);    /* polls in 200 ms slices */
+    if (left > 0) {
+        /* Their operations keep their leases, which run out: another worker (or this sovd,
+         * restarted) takes them over. w stays, for the threads still using it. */
+        sov_log_warn("%u worker(s) still in a step after %u s: left to their leases", left,
+                     timeout_s);
+        return left;
+    }
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
     free(w->tids);
     free(w->url);
     free(w);
+    return 0;
 }

@@ -196,7 +196,7 @@ set_tx(sov_dbconn *c, void *arg, sov_error *err)
         if (sov_db_query(c, SQL_SET, 3, params, NULL, err) < 0)
             return -1;
     }
-    if (sov_audit_append(c, a->ctx, a->tenant_id, "quota", a->tenant_id, 200, err) < 0)
+    if (sov_audit_append(c, a->ctx, a->tenant_id, "quota", a->tenant_id, SOV_OUTCOME_OK, err) < 0)
         return -1;
     return load(c, a->tenant_id, a->ret, err);
 }

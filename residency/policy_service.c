@@ -98,7 +98,7 @@ set_tx(sov_dbconn *c, void *arg, sov_error *err)
              a->ctx->who ? sov_role_name(a->ctx->who->role) : "system", before, after);
     if (sov_residency_record(c, a->tenant_id, "tenant", a->tenant_id, "policy-changed", NULL,
                              NULL, a->p, reason, NULL, err) < 0 ||
-        sov_audit_append(c, a->ctx, a->tenant_id, "residency-policy", a->tenant_id, 200,
+        sov_audit_append(c, a->ctx, a->tenant_id, "residency-policy", a->tenant_id, SOV_OUTCOME_OK,
                          err) < 0)
         return -1;
     *a->ret = *a->p;

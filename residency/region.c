@@ -40,7 +40,7 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     region_args *a = arg;
 
     if (repo_region_insert(c, a->in, err) < 0 ||
-        sov_audit_append(c, a->ctx, NULL, "region", a->in->code, 201, err) < 0)
+        sov_audit_append(c, a->ctx, NULL, "region", a->in->code, SOV_OUTCOME_CREATED, err) < 0)
         return -1;
     return repo_region_get(c, a->in->code, a->ret, err);
 }
@@ -98,7 +98,7 @@ update_tx(sov_dbconn *c, void *arg, sov_error *err)
         return -1;
     if (a->nzones >= 0 && repo_zones_set(c, a->code, a->zones, (size_t) a->nzones, err) < 0)
         return -1;
-    if (sov_audit_append(c, a->ctx, NULL, "region", a->code, 200, err) < 0)
+    if (sov_audit_append(c, a->ctx, NULL, "region", a->code, SOV_OUTCOME_OK, err) < 0)
         return -1;
     return repo_region_get(c, a->code, a->ret, err);
 }
@@ -124,7 +124,7 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
 
     if (repo_region_blockers(c, a->code, err) < 0 || repo_region_delete(c, a->code, err) < 0)
         return -1;
-    return sov_audit_append(c, a->ctx, NULL, "region", a->code, 204, err);
+    return sov_audit_append(c, a->ctx, NULL, "region", a->code, SOV_OUTCOME_DELETED, err);
 }
 
 int

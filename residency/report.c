@@ -145,7 +145,8 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
                        a->op, err) < 0 ||
         repo_report_insert(c, a->id, tenant, a->ctx->who->user_id, a->from, a->to, a->scope,
                            a->format, a->op->id, err) < 0 ||
-        sov_audit_append(c, a->ctx, tenant, "residency-report", a->id, 202, err) < 0)
+        sov_audit_append(c, a->ctx, tenant, "residency-report", a->id, SOV_OUTCOME_ACCEPTED,
+                         err) < 0)
         return -1;
     return repo_report_get(c, NULL, a->id, a->ret, err);
 }
@@ -658,11 +659,31 @@ step(build *b, sov_report_progress_fn progress, void *arg, const char *what, int
     return progress ? progress(arg, what, pct, err) : 0;
 }
 
-/* Everything in scope, from one snapshot. */
+typedef struct read_args {
+    build *b;
+    sov_report_progress_fn progress;
+    void *arg;
+} read_args;
+
+static int read_tx(sov_dbconn *c, void *arg, sov_error *err);
+
+/* Everything in scope, from one snapshot: the document is consistent however long it takes
+ * to read. */
 static int
 read_records(build *b, sov_dbconn *c, sov_report_progress_fn progress, void *arg,
              sov_error *err)
 {
+    read_args a = { b, progress, arg };
+
+    return sov_db_tx_snapshot_on(c, read_tx, &a, err);
+}
+
+static int
+read_tx(sov_dbconn *c, void *ra, sov_error *err)
+{
+    build *b = ((read_args *) ra)->b;
+    sov_report_progress_fn progress = ((read_args *) ra)->progress;
+    void *arg = ((read_args *) ra)->arg;
     long long next_report = PROGRESS_EVERY;
     char what[96];
 
@@ -921,7 +942,7 @@ store_tx(sov_dbconn *c, void *arg, sov_error *err)
     }
     if (repo_report_finish(c, &b->r, a->sig, err) < 0)
         return -1;
-    return sov_audit_append(c, b->ctx, b->r.tenant_id, "residency-report", b->r.id, 200,
+    return sov_audit_append(c, b->ctx, b->r.tenant_id, "residency-report", b->r.id, SOV_OUTCOME_OK,
                             err);
 }
 

@@ -430,9 +430,6 @@ repo_report_chunk_get(sov_dbconn *c, const char *id, int seq, PGresult **ret, so
 
 /* ---- building ---- */
 
-/* One snapshot: the document is consistent however long it takes to read. */
-static const char SQL_BUILD_BEGIN[] =
-    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 /* The whole cursor is read, so plan for all of it (a sort beats an index walk that jumps
  * about the heap), not for its first rows. */
 static const char SQL_BUILD_SETTINGS[] = "SET LOCAL cursor_tuple_fraction = 1.0";
@@ -477,8 +474,7 @@ repo_build_begin(sov_dbconn *c, long long *now_us, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
 
-    if (sov_db_query(c, SQL_BUILD_BEGIN, 0, NULL, NULL, err) < 0 ||
-        sov_db_query(c, SQL_BUILD_SETTINGS, 0, NULL, NULL, err) < 0 ||
+    if (sov_db_query(c, SQL_BUILD_SETTINGS, 0, NULL, NULL, err) < 0 ||
         sov_db_query(c, SQL_BUILD_TIMEOUT, 0, NULL, NULL, err) < 0 ||
         sov_db_query(c, SQL_BUILD_NOW, 0, NULL, &res, err) < 0)
         return -1;
@@ -538,7 +534,5 @@ repo_build_fetch_wait(sov_dbconn *c, PGresult **ret, sov_error *err)
 int
 repo_build_end(sov_dbconn *c, sov_error *err)
 {
-    if (sov_db_query(c, SQL_BUILD_CLOSE, 0, NULL, NULL, err) < 0)
-        return -1;
-    return sov_db_query(c, "COMMIT", 0, NULL, NULL, err);
+    return sov_db_query(c, SQL_BUILD_CLOSE, 0, NULL, NULL, err);
 }

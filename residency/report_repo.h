@@ -65,8 +65,8 @@ enum {
     REC__COUNT
 };
 
-/* BEGIN a REPEATABLE READ READ ONLY transaction: everything after reads one snapshot, whose
- * time (microseconds since 1970) goes to *now_us. */
+/* In the caller's snapshot transaction (sov_db_tx_snapshot_on): the build's settings, and
+ * the snapshot's time (microseconds since 1970) into *now_us. */
 int repo_build_begin(sov_dbconn *c, long long *now_us, sov_error *err);
 /* The policy-changed records of the tenants in r's scope before its end, by tenant and time:
  * tenant_id, at (microseconds), jurisdictions, countries, regions (comma-separated). */
@@ -76,7 +76,7 @@ void repo_build_policy_row(const PGresult *res, int i, long long *at_us, sov_pol
 /* DECLARE the cursor over the records of r's scope before its end (no policy changes), by
  * resource and seq; FETCH the next rows, in two halves: send asks for them and returns at
  * once, wait takes them (an empty result at the end), so the caller can work on one batch
- * while PostgreSQL gets the next ready; CLOSE and COMMIT. */
+ * while PostgreSQL gets the next ready; CLOSE (the transaction is the caller's). */
 int repo_build_declare(sov_dbconn *c, const sov_report *r, sov_error *err);
 int repo_build_fetch_send(sov_dbconn *c, sov_error *err);
 int repo_build_fetch_wait(sov_dbconn *c, PGresult **ret, sov_error *err);

@@ -360,7 +360,7 @@ rotate_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (repo_key_publish(c, a->new_id, a->pem, err) < 0 ||
         (a->old_id[0] && repo_key_retire(c, a->old_id, err) < 0))
         return -1;
-    return sov_audit_append(c, a->ctx, NULL, "signing-key", a->new_id, 201, err);
+    return sov_audit_append(c, a->ctx, NULL, "signing-key", a->new_id, SOV_OUTCOME_CREATED, err);
 }
 
 int

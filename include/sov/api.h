@@ -162,9 +162,22 @@ enum MHD_Result sov_api_reply_problem(sov_request *req, const sov_error *err);
  * is a JSON object, taken (also on failure); a 5xx shows none of them. */
 enum MHD_Result sov_api_reply_problem_with(sov_request *req, const sov_error *err,
                                            json_t *members);
-/* A problem the HTTP edge itself detects (413, 415, 405, ...). */
-enum MHD_Result sov_api_reply_status(sov_request *req, unsigned status, const char *type,
-                                     const char *title, const char *detail);
+/* A problem the HTTP edge itself detects (413, 415, 405, ...), before any service runs. */
+typedef enum sov_edge_problem {
+    SOV_EDGE_INTERNAL = 0,          /* 500 */
+    SOV_EDGE_NOT_FOUND,             /* 404: no such route */
+    SOV_EDGE_METHOD_NOT_ALLOWED,    /* 405 */
+    SOV_EDGE_UNEXPECTED_BODY,       /* 400: a body where the route takes none */
+    SOV_EDGE_MALFORMED_JSON,        /* 400 */
+    SOV_EDGE_CORS_ORIGIN,           /* 403 */
+    SOV_EDGE_PAYLOAD_TOO_LARGE,     /* 413 */
+    SOV_EDGE_UNSUPPORTED_MEDIA_TYPE, /* 415 */
+    SOV_EDGE_UNAVAILABLE,           /* 503 */
+    SOV_EDGE__COUNT
+} sov_edge_problem;
+/* Its HTTP status. */
+unsigned sov_api_edge_status(sov_edge_problem p);
+enum MHD_Result sov_api_reply_status(sov_request *req, sov_edge_problem p, const char *detail);
 
 /* JSON body checks for handlers: unknown fields, wrong types and missing required fields
  * are SOV_E_INVALID naming the field. type is a json_type; JSON null is accepted for

@@ -31,15 +31,34 @@ typedef struct sov_audit_entry {
     char hash[65];
 } sov_audit_entry;
 
+/* What a service did, as its audit entry says. The entry stores it as the HTTP status the
+ * request answers (sov_audit_outcome_code), so GET /v1/audit and the hash chain read as
+ * before; services never name a status. */
+typedef enum sov_outcome {
+    SOV_OUTCOME_OK = 0,     /* done: changed in place (200) */
+    SOV_OUTCOME_CREATED,    /* a new resource exists (201) */
+    SOV_OUTCOME_ACCEPTED,   /* queued: an operation carries it out (202) */
+    SOV_OUTCOME_DELETED,    /* gone (204) */
+    SOV_OUTCOME__COUNT
+} sov_outcome;
+
+/* The number an entry stores for an outcome. */
+int sov_audit_outcome_code(sov_outcome outcome);
+
 /* Append an entry for ctx's request inside the caller's transaction on c. tenant_id is the
  * tenant the action concerns (NULL: the principal's). Sets ctx->audit_in_tx. */
 int sov_audit_append(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
-                     const char *resource_type, const char *resource_id, int outcome,
+                     const char *resource_type, const char *resource_id, sov_outcome outcome,
                      sov_error *err);
 
-/* The same in a transaction of its own, for requests that changed nothing (denied, failed). */
+/* The same in a transaction of its own, for work that changed nothing else. */
 int sov_audit_append_alone(sov_ctx *ctx, const char *tenant_id, const char *resource_type,
-                           const char *resource_id, int outcome, sov_error *err);
+                           const char *resource_id, sov_outcome outcome, sov_error *err);
+
+/* The HTTP edge's own: a request it denied or that failed, in a transaction of its own,
+ * stored with the status it answered. */
+int sov_audit_append_refusal(sov_ctx *ctx, const char *tenant_id, const char *resource_type,
+                             const char *resource_id, unsigned status, sov_error *err);
 
 typedef struct sov_audit_filter {
     const char *tenant_id;      /* NULL: every tenant (operator, operator auditors) */

@@ -288,12 +288,16 @@ typedef struct sov_instance_create_args {
  * one transaction. */
 int sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_create_args *a,
                         sov_instance *ret, sov_op *op, sov_error *err);
-/* Raw sizes, for a dry run that names no flavor. */
+/* Raw sizes, for a dry run that names no flavor, as the request gave them: has_* says a
+ * number was given (not absent, not null). */
 typedef struct sov_place_sizes {
-    int vcpus;
-    long long memory_mib, disk_gib;
-    int gpus;
+    long long vcpus, memory_mib, disk_gib, gpus;
+    bool has_vcpus, has_memory_mib, has_disk_gib, has_gpus;
 } sov_place_sizes;
+/* The dry run's rule on them: with a flavor, none given; without, vcpus and memory_mib
+ * required, each in its range (bounded before any is narrowed to an int). SOV_E_INVALID
+ * naming the field. */
+int sov_place_sizes_check(const char *flavor, const sov_place_sizes *s, sov_error *err);
 /* POST /v1/placement/dry-run: where the create a would be placed now, and why, claiming
  * nothing. a->flavor NULL: the sizes are sizes; a->image NULL: no image's rules. The create
  * and the dry run turn their input into a placement request with one function, so they
@@ -311,7 +315,8 @@ int sov_instance_list(sov_ctx *ctx, const char *tenant_id, const char *workspace
                       const char *after, unsigned limit, sov_instance_page *ret,
                       sov_error *err);
 /* start, stop, reboot, hard_stop: queued as "instance.action"; a conflict with the state
- * (start a deleting instance) is SOV_E_CONFLICT. */
+ * (start a deleting instance) is SOV_E_CONFLICT. tenant_id (NULL: any the caller sees), as
+ * for sov_instance_get: an instance of another tenant is SOV_E_NOT_FOUND. */
 int sov_instance_action(sov_ctx *ctx, const char *tenant_id, const char *id,
                         const char *action, sov_op *op, sov_error *err);
 int sov_instance_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,

@@ -106,5 +106,8 @@ typedef int (*sov_db_tx_fn)(sov_dbconn *c, void *arg, sov_error *err);
 int sov_db_tx(sov_db *db, sov_db_tx_fn fn, void *arg, sov_error *err);
 /* The same on a connection the caller already holds. */
 int sov_db_tx_on(sov_dbconn *c, sov_db_tx_fn fn, void *arg, sov_error *err);
+/* The same read-only, in one snapshot (REPEATABLE READ): what fn reads is consistent however
+ * long it takes, while writers go on. */
+int sov_db_tx_snapshot_on(sov_dbconn *c, sov_db_tx_fn fn, void *arg, sov_error *err);
 
 #endif

@@ -21,6 +21,13 @@ typedef enum sov_errcode {
     SOV_E__COUNT
 } sov_errcode;
 
+/* Why, where callers must tell one failure of a code from another without reading msg. */
+typedef enum sov_errreason {
+    SOV_R_NONE = 0,
+    SOV_R_OP_LOST,          /* SOV_E_CONFLICT: the operation's lease is someone else's now */
+    SOV_R_MACHINE_TAKEN,    /* SOV_E_CONFLICT: the machine is already another host */
+} sov_errreason;
+
 /* A live resource that keeps a deletion back (SOV_E_CONFLICT): the API's blocked_by. */
 #define SOV_ERROR_MAX_BLOCKERS 8
 typedef struct sov_blocker {
@@ -40,6 +47,7 @@ typedef struct sov_error {
     } quota;            /* SOV_E_QUOTA only */
     sov_blocker blocked_by[SOV_ERROR_MAX_BLOCKERS]; /* SOV_E_CONFLICT of a deletion only */
     unsigned n_blocked; /* reset by every sov_error_set() and sov_error_invalid() */
+    sov_errreason reason; /* SOV_R_NONE unless sov_error_reason() named one; reset likewise */
 } sov_error;
 
 #define SOV_ERROR_INIT { .code = SOV_OK }
@@ -55,6 +63,9 @@ int sov_error_detail(sov_error *err, const char *fmt, ...)
 /* SOV_E_INVALID naming the offending field; returns -1. */
 int sov_error_invalid(sov_error *err, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Name why (after sov_error_set(), which resets it); returns -1. */
+int sov_error_reason(sov_error *err, sov_errreason reason);
 
 /* Name one more live resource that blocks a deletion (beyond SOV_ERROR_MAX_BLOCKERS: ignored).
  * Call after sov_error_set(), which forgets earlier ones. */

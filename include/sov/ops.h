@@ -52,6 +52,12 @@ void sov_op_log(sov_log_level level, const char *msg, const sov_op *op, const ch
 int sov_op_supersede(sov_dbconn *c, const char *id, const char *by_id, const char *by_what,
                      sov_error *err);
 
+/* On c (any tenant, for services): the operations of a resource not yet finished, oldest
+ * first; except_id (NULL: none) left out; state NULL, "queued" or "running". ret->items is
+ * the caller's to free(). */
+int sov_op_pending(sov_dbconn *c, const char *resource_id, const char *except_id,
+                   const char *state, sov_op_page *ret, sov_error *err);
+
 int sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err);
 /* The caller's tenant's (all for operators); filters may be NULL. */
 int sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char *after,
@@ -86,7 +92,10 @@ typedef struct sov_workers sov_workers;
 /* Start `threads` workers running the given kinds (a NULL-kind-terminated table). */
 int sov_workers_start(sov_db *db, const sov_config *cfg, const sov_op_kind *kinds,
                       unsigned threads, sov_workers **ret, sov_error *err);
-/* Stop taking work, let running handlers finish (bounded by timeout_s), join. */
-void sov_workers_stop(sov_workers *w, unsigned timeout_s);
+/* Stop taking work and join the workers: an idle one at once, one running a handler when the
+ * handler returns, waiting at most timeout_s seconds in all (at least 1). Returns how many
+ * were still running then: those are left running (and w with them, not freed), their
+ * operations to their leases; the caller must then not free what they use (the pool). */
+unsigned sov_workers_stop(sov_workers *w, unsigned timeout_s);
 
 #endif

@@ -732,6 +732,22 @@ START_TEST(other_tenants_instances_and_operations_do_not_exist)
     assert_status("GET", "/v1/operations/not-an-id", acme.token[TL_READER], NULL, 404,
                   "/problems/not-found");
 
+    /* An operator naming a tenant finds only that tenant's instance: another's is not
+     * found, so it is neither stopped nor deleted. */
+    snprintf(path, sizeof(path), "/v1/instances/%s?tenant_id=%s", id, globex.id);
+    assert_status("GET", path, op, NULL, 404, "/problems/not-found");
+    assert_status("DELETE", path, op, NULL, 404, "/problems/not-found");
+    snprintf(path, sizeof(path), "/v1/instances/%s/actions?tenant_id=%s", id, globex.id);
+    assert_status("POST", path, op, "{\"action\":\"stop\"}", 404, "/problems/not-found");
+    snprintf(path, sizeof(path), "/v1/instances/%s?tenant_id=%s", id, acme.id);
+    x = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
+    ck_assert_str_eq(tl_str(x, "id"), id);
+    json_decref(x);
+    /* A tenant's own token naming another tenant: not found either. */
+    snprintf(path, sizeof(path), "/v1/instances/%s/actions?tenant_id=%s", id, globex.id);
+    assert_status("POST", path, acme.token[TL_ADMIN], "{\"action\":\"stop\"}", 404,
+                  "/problems/not-found");
+
     /* Still there, untouched; the operator sees both. */
     assert_domstate(id, "running");
     x = get_instance(id, acme.token[TL_READER]);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sov/migrate.h"
@@ -244,6 +245,56 @@ START_TEST(sigterm_lets_a_slow_request_finish)
 }
 END_TEST
 
+/* A worker stuck in a step (its handler waits on a lock the test holds) does not hold the
+ * shutdown beyond shutdown_timeout: sovd says so and exits 0, the operation left to its
+ * lease. */
+START_TEST(a_stuck_worker_does_not_hold_shutdown_beyond_its_timeout)
+{
+    const char *args[] = { "--shutdown-timeout=1", "--role=api,worker", NULL };
+    PGconn *locker, *other;
+    PGresult *res;
+    struct timespec t0, t1;
+    char *log;
+
+    tl_sovd_start(&sovd, db, args);
+    locker = PQconnectdb(db);
+    other = PQconnectdb(db);
+    ck_assert_int_eq(PQstatus(locker), CONNECTION_OK);
+    ck_assert_int_eq(PQstatus(other), CONNECTION_OK);
+    res = PQexec(locker, "BEGIN; LOCK TABLE hosts IN ACCESS EXCLUSIVE MODE");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    /* A host registration reads its host first: it waits on the lock. */
+    res = PQexec(other, "INSERT INTO operations (tenant_id, kind, resource_type, resource_id)"
+                        " SELECT id, 'host.register', 'host', gen_random_uuid()::text"
+                        " FROM tenants LIMIT 1; NOTIFY sov_ops");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    for (int i = 0; i < 100; i++) {
+        res = PQexec(other, "SELECT 1 FROM operations WHERE state = 'running'");
+        bool running = PQntuples(res) > 0;
+        PQclear(res);
+        if (running)
+            break;
+        usleep(100000);
+    }
+    usleep(300000);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(tl_sovd_stop(&sovd, SIGTERM, 20), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ck_assert_msg(t1.tv_sec - t0.tv_sec < 8, "shutdown took %ld s",
+                  (long) (t1.tv_sec - t0.tv_sec));
+    res = PQexec(locker, "COMMIT");
+    PQclear(res);
+    PQfinish(locker);
+    PQfinish(other);
+    log = tl_sovd_log(&sovd);
+    ck_assert_ptr_nonnull(strstr(log, "still in a step"));
+    ck_assert_ptr_nonnull(strstr(log, "\"msg\":\"stopped\""));
+    free(log);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -260,6 +311,7 @@ main(void)
     tcase_add_test(tc, edited_migration_stops_the_start);
     tcase_add_test(tc, unreachable_database_at_start_gives_up_after_startup_timeout);
     tcase_add_test(tc, sigterm_lets_a_slow_request_finish);
+    tcase_add_test(tc, a_stuck_worker_does_not_hold_shutdown_beyond_its_timeout);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }

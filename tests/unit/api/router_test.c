@@ -134,6 +134,22 @@ START_TEST(duplicate_and_malformed_routes_are_refused)
 }
 END_TEST
 
+/* What the edge answers before a route runs: the statuses problem.c's table gives them. */
+START_TEST(edge_problems_have_their_statuses)
+{
+    ck_assert_uint_eq(sov_api_edge_status(SOV_EDGE_NOT_FOUND), 404);
+    ck_assert_uint_eq(sov_api_edge_status(SOV_EDGE_METHOD_NOT_ALLOWED), 405);
+    ck_assert_uint_eq(sov_api_edge_status(SOV_EDGE_UNEXPECTED_BODY), 400);
+    ck_assert_uint_eq(sov_api_edge_status(SOV_EDGE_MALFORMED_JSON), 400);
+    ck_assert_uint_eq(sov_api_edge_status(SOV_EDGE_CORS_ORIGIN), 403);
+    ck_assert_uint_eq(sov_api_edge_status(SOV_EDGE_PAYLOAD_TOO_LARGE), 413);
+    ck_assert_uint_eq(sov_api_edge_status(SOV_EDGE_UNSUPPORTED_MEDIA_TYPE), 415);
+    ck_assert_uint_eq(sov_api_edge_status(SOV_EDGE_UNAVAILABLE), 503);
+    ck_assert_uint_eq(sov_api_edge_status(SOV_EDGE_INTERNAL), 500);
+    ck_assert_uint_eq(sov_api_edge_status(SOV_EDGE__COUNT), 500);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -147,6 +163,7 @@ main(void)
     tcase_add_test(tc, unknown_path_is_404);
     tcase_add_test(tc, wrong_method_is_405_with_allow);
     tcase_add_test(tc, duplicate_and_malformed_routes_are_refused);
+    tcase_add_test(tc, edge_problems_have_their_statuses);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
