@@ -348,6 +348,7 @@ typedef struct build {
     FILE *rows, *viol;
     EVP_MD_CTX *rows_md;
     sov_buf line;
+    json_t *row;                /* a JSON row's object, its members reset for each interval */
     hours countries[300], jurisdictions[8];
     size_t ncountries, njurisdictions;
     long long records;
@@ -367,6 +368,7 @@ build_release(build *b)
         fclose(b->viol);
     EVP_MD_CTX_free(b->rows_md);
     sov_buf_release(&b->line);
+    json_decref(b->row);
 }
 
 /* An anonymous file in the state folder, read and written by this process only. */
@@ -424,14 +426,46 @@ append_dump(const char *data, size_t len, void *arg)
     return b->oom ? -1 : 0;
 }
 
-/* o, compact and in the order its keys were set, appended to b; o is consumed. Rows are the
- * bulk of a report: dumped straight into the line, without a copy. */
+/* o, compact and in the order its keys were set, appended to b (o is kept). */
 static void
-put_json_object(sov_buf *b, json_t *o)
+put_json(sov_buf *b, const json_t *o)
 {
-    if (!o || json_dump_callback(o, append_dump, b, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0)
+    const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+    char small[1024];
+    size_t n;
+
+    if (!o) {
         b->oom = true;
+        return;
+    }
+    /* Most rows fit the stack: one append rather than one per token. */
+    n = json_dumpb(o, small, sizeof(small), flags);
+    if (n > 0 && n <= sizeof(small))
+        sov_buf_append(b, small, n);
+    else if (json_dump_callback(o, append_dump, b, flags) < 0)
+        b->oom = true;
+}
+
+/* The same, o consumed. */
+static void
+put_json_new(sov_buf *b, json_t *o)
+{
+    put_json(b, o);
     json_decref(o);
+}
+
+/* An object with these keys, in this order, each holding "". */
+static json_t *
+row_object(const char *const *keys, size_t n)
+{
+    json_t *o = json_object();
+
+    for (size_t k = 0; o && k < n; k++)
+        if (json_object_set_new_nocheck(o, keys[k], json_string("")) < 0) {
+            json_decref(o);
+            o = NULL;
+        }
+    return o;
 }
 
 /* One interval into b->line, in the document's format (no separator, no newline); a JSON
@@ -450,18 +484,23 @@ put_interval(build *b, const sov_location *at, long long start, long long end,
     report_time_format(start, s);
     report_time_format(end, e);
     if (b->json) {
-        json_t *o = json_object();
-        for (size_t i = 0; o && i < SOV_N_ELEMENTS(fields); i++)
-            if (json_object_set_new_nocheck(o, keys[i], json_string(fields[i])) < 0) {
-                json_decref(o);
-                o = NULL;
+        /* One object for every row, its members reset in place: a million rows do not
+         * build a million objects. A violation adds the policy last, then drops it. */
+        if (!b->row)
+            b->row = row_object(keys, SOV_N_ELEMENTS(keys));
+        for (size_t i = 0; b->row && i < SOV_N_ELEMENTS(fields); i++)
+            if (json_string_set(json_object_get(b->row, keys[i]), fields[i]) < 0) {
+                b->line.oom = true;
+                return;
             }
-        if (o && policy && json_object_set_new_nocheck(o, "policy",
-                                                       json_loads(policy, 0, NULL)) < 0) {
-            json_decref(o);
-            o = NULL;
+        if (b->row && policy &&
+            json_object_set_new_nocheck(b->row, "policy", json_loads(policy, 0, NULL)) < 0) {
+            b->line.oom = true;
+            return;
         }
-        put_json_object(&b->line, o);
+        put_json(&b->line, b->row);
+        if (b->row && policy)
+            json_object_del(b->row, "policy");
         return;
     }
     for (size_t i = 0; i < SOV_N_ELEMENTS(fields); i++) {
@@ -831,12 +870,12 @@ put_header(build *b, sov_buf *h)
         for (size_t i = 0; scope && !b->r.all_tenants && i < b->r.ntenants; i++)
             json_array_append_new(scope, json_string(b->r.tenants[i]));
         sov_buf_puts(h, "{\"report\":");
-        put_json_object(h, json_pack("{s:s, s:{s:s, s:s}, s:o, s:s, s:I, s:s}",
-                                     "key_id", sov_signer_key_id(b->signer),
-                                     "period", "from", b->r.period_from, "to", b->r.period_to,
-                                     "scope", scope, "generated_at", generated,
-                                     "rows", (json_int_t) b->r.rows,
-                                     "rows_sha256", b->r.rows_sha256));
+        put_json_new(h, json_pack("{s:s, s:{s:s, s:s}, s:o, s:s, s:I, s:s}",
+                                  "key_id", sov_signer_key_id(b->signer),
+                                  "period", "from", b->r.period_from, "to", b->r.period_to,
+                                  "scope", scope, "generated_at", generated,
+                                  "rows", (json_int_t) b->r.rows,
+                                  "rows_sha256", b->r.rows_sha256));
         sov_buf_puts(h, ",\n\"rows\":");
         return;
     }
