@@ -11,28 +11,22 @@
 #include "sov/compute.h"
 
 static json_t *
-str_or_null(const char *s)
-{
-    return s[0] ? json_string(s) : json_null();
-}
-
-static json_t *
 image_json(const sov_image *m)
 {
     json_t *j = json_object();
 
     json_object_set_new(j, "id", json_string(m->id));
     /* A deleted image outlives its workspace and tenant: then null. */
-    json_object_set_new(j, "tenant_id", str_or_null(m->tenant_id));
-    json_object_set_new(j, "workspace", str_or_null(m->workspace));
+    json_object_set_new(j, "tenant_id", sov_api_str_or_null(m->tenant_id));
+    json_object_set_new(j, "workspace", sov_api_str_or_null(m->workspace));
     json_object_set_new(j, "name", json_string(m->name));
     json_object_set_new(j, "region", json_string(m->region));
     char source[sizeof(m->source_url) + 8];
 
     sov_image_source_shown(m->source_url, source, sizeof(source));
-    json_object_set_new(j, "source_url", str_or_null(source));
+    json_object_set_new(j, "source_url", sov_api_str_or_null(source));
     json_object_set_new(j, "format", json_string(m->format));
-    json_object_set_new(j, "sha256", str_or_null(m->sha256));
+    json_object_set_new(j, "sha256", sov_api_str_or_null(m->sha256));
     json_object_set_new(j, "min_disk_gib", json_integer((json_int_t) m->min_disk_gib));
     json_object_set_new(j, "size_bytes", json_integer((json_int_t) m->size_bytes));
     json_object_set_new(j, "virtual_size_bytes",

@@ -11,12 +11,6 @@
 #define CONSOLE_TAIL_MAX (1024 * 1024)
 
 static json_t *
-str_or_null(const char *s)
-{
-    return s && *s ? json_string(s) : json_null();
-}
-
-static json_t *
 instance_json(const sov_instance *x)
 {
     json_t *addresses = json_array(), *rejected = json_object();
@@ -44,11 +38,11 @@ instance_json(const sov_instance *x)
                                        ? json_pack("{s:s, s:s}", "id", x->host_id, "name",
                                                    x->host_name)
                                        : json_null());
-    json_object_set_new(j, "anti_affinity_group", str_or_null(x->anti_affinity_group));
+    json_object_set_new(j, "anti_affinity_group", sov_api_str_or_null(x->anti_affinity_group));
     /* A deleted instance outlives its flavor, workspace and tenant: then null. */
-    json_object_set_new(j, "flavor_id", str_or_null(x->flavor_id));
-    json_object_set_new(j, "workspace", str_or_null(x->workspace));
-    json_object_set_new(j, "tenant_id", str_or_null(x->tenant_id));
+    json_object_set_new(j, "flavor_id", sov_api_str_or_null(x->flavor_id));
+    json_object_set_new(j, "workspace", sov_api_str_or_null(x->workspace));
+    json_object_set_new(j, "tenant_id", sov_api_str_or_null(x->tenant_id));
     json_object_set_new(j, "placement",
                         x->placement.strategy[0]
                             ? json_pack("{s:s, s:s, s:s, s:i, s:o, s:s}", "host",
@@ -59,7 +53,7 @@ instance_json(const sov_instance *x)
                             : (json_decref(rejected), json_null()));
     json_object_set_new(j, "residency", sov_api_location_json(&x->residency,
                                                               x->residency_since));
-    json_object_set_new(j, "operation_id", str_or_null(x->operation_id));
+    json_object_set_new(j, "operation_id", sov_api_str_or_null(x->operation_id));
     json_object_set_new(j, "created_at", json_string(x->created_at));
     json_object_set_new(j, "updated_at", json_string(x->updated_at));
     return j;

@@ -71,6 +71,12 @@ sov_api_body_str(sov_request *req, const char *name)
     return req->body ? json_string_value(json_object_get(req->body, name)) : NULL;
 }
 
+json_t *
+sov_api_str_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
 int
 sov_api_page(sov_request *req, unsigned *limit, const char **after, sov_error *err)
 {

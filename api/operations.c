@@ -7,12 +7,6 @@
 #include "sov/ops.h"
 #include "sov/residency.h"
 
-static json_t *
-str_or_null(const char *s)
-{
-    return s && *s ? json_string(s) : json_null();
-}
-
 json_t *
 sov_api_op_json(const sov_op *op)
 {
@@ -25,10 +19,10 @@ sov_api_op_json(const sov_op *op)
                                                              op->error_code, "message",
                                                              op->error)
                                                  : json_null());
-    json_object_set_new(j, "created_at", str_or_null(op->created_at));
-    json_object_set_new(j, "started_at", str_or_null(op->started_at));
-    json_object_set_new(j, "finished_at", str_or_null(op->finished_at));
-    json_object_set_new(j, "updated_at", str_or_null(op->updated_at));
+    json_object_set_new(j, "created_at", sov_api_str_or_null(op->created_at));
+    json_object_set_new(j, "started_at", sov_api_str_or_null(op->started_at));
+    json_object_set_new(j, "finished_at", sov_api_str_or_null(op->finished_at));
+    json_object_set_new(j, "updated_at", sov_api_str_or_null(op->updated_at));
     return j;
 }
 
@@ -39,8 +33,8 @@ sov_api_location_json(const sov_location *l, const char *since)
         return json_null();
     json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "region", l->region, "country", l->country,
                           "jurisdiction", l->jurisdiction, "datacenter", l->datacenter);
-    json_object_set_new(j, "host", str_or_null(l->host));
-    json_object_set_new(j, "since", str_or_null(since));
+    json_object_set_new(j, "host", sov_api_str_or_null(l->host));
+    json_object_set_new(j, "since", sov_api_str_or_null(since));
     return j;
 }
 

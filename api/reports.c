@@ -14,12 +14,6 @@
 #define PEM_TYPE "application/x-pem-file"
 
 static json_t *
-str_or_null(const char *s)
-{
-    return s && s[0] ? json_string(s) : json_null();
-}
-
-static json_t *
 report_json(const sov_report *r)
 {
     json_t *j = json_object(), *scope = json_null(), *links = json_object();
@@ -38,15 +32,15 @@ report_json(const sov_report *r)
     json_object_set_new(j, "format", json_string(r->format));
     json_object_set_new(j, "state", json_string(r->state));
     json_object_set_new(j, "state_reason", json_string(r->state_reason));
-    json_object_set_new(j, "key_id", str_or_null(r->key_id));
+    json_object_set_new(j, "key_id", sov_api_str_or_null(r->key_id));
     json_object_set_new(j, "rows", json_integer((json_int_t) r->rows));
     json_object_set_new(j, "violations", json_integer((json_int_t) r->violations));
-    json_object_set_new(j, "rows_sha256", str_or_null(r->rows_sha256));
-    json_object_set_new(j, "document_sha256", str_or_null(r->document_sha256));
+    json_object_set_new(j, "rows_sha256", sov_api_str_or_null(r->rows_sha256));
+    json_object_set_new(j, "document_sha256", sov_api_str_or_null(r->document_sha256));
     json_object_set_new(j, "size_bytes", json_integer((json_int_t) r->size_bytes));
-    json_object_set_new(j, "operation_id", str_or_null(r->operation_id));
+    json_object_set_new(j, "operation_id", sov_api_str_or_null(r->operation_id));
     json_object_set_new(j, "created_at", json_string(r->created_at));
-    json_object_set_new(j, "finished_at", str_or_null(r->finished_at));
+    json_object_set_new(j, "finished_at", sov_api_str_or_null(r->finished_at));
     snprintf(path, sizeof(path), "/v1/residency/reports/%s", r->id);
     json_object_set_new(links, "self", json_string(path));
     snprintf(path, sizeof(path), "/v1/residency/reports/%s/document", r->id);
@@ -238,7 +232,7 @@ key_json(const sov_signing_key *k)
     json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "key_id", k->key_id, "algorithm",
                           k->algorithm, "public_key_pem", k->public_pem, "created_at",
                           k->created_at);
-    json_object_set_new(j, "retired_at", str_or_null(k->retired_at));
+    json_object_set_new(j, "retired_at", sov_api_str_or_null(k->retired_at));
     return j;
 }
 

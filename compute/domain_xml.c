@@ -16,27 +16,12 @@
 #include "sov/cleanup.h"
 #include "sov/compute.h"
 
-static void
-put_escaped(sov_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': sov_buf_puts(b, "&amp;"); break;
-        case '<': sov_buf_puts(b, "&lt;"); break;
-        case '>': sov_buf_puts(b, "&gt;"); break;
-        case '\'': sov_buf_puts(b, "&apos;"); break;
-        case '"': sov_buf_puts(b, "&quot;"); break;
-        default: sov_buf_append(b, s, 1); break;
-        }
-    }
-}
-
 /* printf with every %s argument escaped: callers pass only strings after fmt's literals. */
 static void
 attr(sov_buf *b, const char *before, const char *value, const char *after)
 {
     sov_buf_puts(b, before);
-    put_escaped(b, value);
+    sov_buf_xml_escaped(b, value);
     sov_buf_puts(b, after);
 }
 

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "compute_int.h"
+#include "sov/buf.h"
 #include "host_repo.h"
 #include "sov/audit.h"
 #include "sov/log.h"
@@ -964,28 +965,25 @@ touch_unchanged(sov_ctx *ctx, const repo_host_probe *hosts, const bool *skip, si
                 sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;
-    sov_autofree char *ids = malloc(n * (SOV_UUID_LEN + 1) + 3);
-    size_t len = 0;
+    sov_autofree const char **ids = calloc(n ? n : 1, sizeof(*ids));
+    sov_buf list = SOV_BUF_INIT;
+    size_t k = 0;
+    int rc;
 
     if (!ids)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    ids[len++] = '{';
-    for (size_t i = 0; i < n; i++) {
-        size_t idlen = strlen(hosts[i].id);
-        if (skip[i])
-            continue;
-        if (len > 1)
-            ids[len++] = ',';
-        memcpy(ids + len, hosts[i].id, idlen);
-        len += idlen;
-    }
-    ids[len++] = '}';
-    ids[len] = '\0';
-    if (len == 2)
+    for (size_t i = 0; i < n; i++)
+        if (!skip[i])
+            ids[k++] = hosts[i].id;
+    if (k == 0)
         return 0;
-    if (sov_db_acquire(ctx->db, &c, err) < 0)
-        return -1;
-    return repo_host_touch(c, ids, err);
+    sov_buf_pg_array(&list, ids, k);
+    if (list.oom)
+        rc = sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    else if ((rc = sov_db_acquire(ctx->db, &c, err)) == 0)
+        rc = repo_host_touch(c, list.data, err);
+    sov_buf_release(&list);
+    return rc;
 }
 
 /* A probe gets as long as the pause between passes, within 2 to 10 s: enough for a remote

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "hv_libvirt_int.h"
+#include "sov/buf.h"
 #include "sov/crypto.h"
 #include "sov/log.h"
 
@@ -137,19 +138,16 @@ xml_number(const xml_view *v, const char *expr)
 int
 xml_escape(char *buf, size_t size, const char *s)
 {
-    size_t n = 0;
+    sov_buf b = SOV_BUF_INIT;
+    int rc = -1;
 
-    for (; *s; s++) {
-        const char *rep = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;"
-                          : *s == '\'' ? "&apos;" : *s == '"' ? "&quot;" : NULL;
-        size_t len = rep ? strlen(rep) : 1;
-        if (n + len >= size)
-            return -1;
-        memcpy(buf + n, rep ? rep : s, len);
-        n += len;
+    sov_buf_xml_escaped(&b, s);
+    if (!b.oom && b.len < size) {
+        memcpy(buf, b.data ? b.data : "", b.len + 1);
+        rc = 0;
     }
-    buf[n] = '\0';
-    return 0;
+    sov_buf_release(&b);
+    return rc;
 }
 
 /* ---- open, close, alive ---- */

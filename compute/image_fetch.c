@@ -27,6 +27,7 @@
 #include <curl/curl.h>
 
 #include "image_fetch.h"
+#include "sov/crypto.h"
 #include "sov/log.h"
 
 #define MAX_REDIRECTS 5L
@@ -105,8 +106,7 @@ image_sink_finish(image_sink *s, char sha256[65], long long *ret_size, sov_error
     s->fd = -1;
     if (EVP_DigestFinal_ex(s->md, md, &n) != 1 || n != 32)
         return sov_error_set(err, SOV_E_INTERNAL, "could not hash the image");
-    for (unsigned i = 0; i < n; i++)
-        snprintf(sha256 + 2 * i, 3, "%02x", md[i]);
+    sov_hex_encode(md, n, sha256);
     *ret_size = s->size;
     image_sink_release(s);
     return 0;

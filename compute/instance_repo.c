@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "compute_int.h"
+#include "sov/buf.h"
 
 #define TS SOV_SQL_TS
 
@@ -188,15 +191,15 @@ static const char SQL_COPY_PUT[] =
     "INSERT INTO image_copies (image_id, host_id, volume) VALUES ($1, $2, $3)"
     " ON CONFLICT DO NOTHING";
 
-static int
-rejected_count(const char *json, const char *key)
+/* The placement's jsonb counts ('{"policy": 0, ...}') into out; a missing key counts 0. */
+static void
+rejected_counts(const char *text, int out[SOV_REJECT__COUNT])
 {
-    char needle[32];
-    const char *p;
+    json_t *o = json_loads(text, 0, NULL);
 
-    snprintf(needle, sizeof(needle), "\"%s\":", key);
-    p = strstr(json, needle);
-    return p ? atoi(p + strlen(needle) + (p[strlen(needle)] == ' ')) : 0;
+    for (int k = 0; k < SOV_REJECT__COUNT; k++)
+        out[k] = (int) json_integer_value(json_object_get(o, sov_reject_name((sov_reject) k)));
+    json_decref(o);
 }
 
 static void
@@ -232,9 +235,7 @@ row_instance(const PGresult *r, int i, void *out)
     sov_db_copy(x->residency.datacenter, sizeof(x->residency.datacenter), r, i, 24);
     sov_db_copy(x->residency_since, sizeof(x->residency_since), r, i, 25);
     x->placement.considered = atoi(PQgetvalue(r, i, 26));
-    for (int k = 0; k < SOV_REJECT__COUNT; k++)
-        x->placement.rejected[k] = rejected_count(PQgetvalue(r, i, 27),
-                                                  sov_reject_name((sov_reject) k));
+    rejected_counts(PQgetvalue(r, i, 27), x->placement.rejected);
     sov_db_copy(x->placement.strategy, sizeof(x->placement.strategy), r, i, 28);
     snprintf(x->placement.host_id, sizeof(x->placement.host_id), "%s", x->host_id);
     snprintf(x->placement.host_name, sizeof(x->placement.host_name), "%s", x->host_name);
@@ -370,19 +371,24 @@ repo_instance_set_state(sov_dbconn *c, const char *id, const char *const *from,
                         sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
-    char list[256] = "";
+    sov_buf list = SOV_BUF_INIT;
     size_t n = 0;
-    const char *params[] = { id, state, reason ? reason : "", operation_id ? operation_id : "",
-                             from ? list : NULL };
+    int rc;
 
     if (from) {
-        n += (size_t) snprintf(list, sizeof(list), "{");
-        for (size_t k = 0; from[k] && n < sizeof(list); k++)
-            n += (size_t) snprintf(list + n, sizeof(list) - n, "%s%s", k ? "," : "", from[k]);
-        if (n < sizeof(list))
-            snprintf(list + n, sizeof(list) - n, "}");
+        while (from[n])
+            n++;
+        sov_buf_pg_array(&list, from, n);
+        if (list.oom) {
+            sov_buf_release(&list);
+            return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+        }
     }
-    if (sov_db_query(c, SQL_INSTANCE_STATE, 5, params, &res, err) < 0)
+    const char *params[] = { id, state, reason ? reason : "", operation_id ? operation_id : "",
+                             from ? list.data : NULL };
+    rc = sov_db_query(c, SQL_INSTANCE_STATE, 5, params, &res, err);
+    sov_buf_release(&list);
+    if (rc < 0)
         return -1;
     if (PQntuples(res) == 0)
         return sov_error_set(err, SOV_E_CONFLICT, "instance '%s' cannot become %s now", id,

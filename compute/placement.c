@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "placement_repo.h"
+#include "sov/buf.h"
 #include "sov/log.h"
 
 static const char *const reject_names[SOV_REJECT__COUNT] = {
@@ -88,7 +89,9 @@ allowed_regions(sov_dbconn *c, const sov_place_request *r, const sov_policy *pol
                 place_q *q, size_t *ret_n, sov_error *err)
 {
     sov_autofree sov_region *regions = NULL;
-    size_t n = 0, len = 0, allowed = 0;
+    sov_autofree const char **codes = NULL;
+    sov_buf list = SOV_BUF_INIT;
+    size_t n = 0, len, allowed = 0;
     bool region_known = !r->region, zone_known = !r->zone;
     /* A zone is looked for in the region asked for, else in the image's. */
     const char *zone_region = r->region ? r->region : r->image_region;
@@ -96,9 +99,9 @@ allowed_regions(sov_dbconn *c, const sov_place_request *r, const sov_policy *pol
     if (sov_region_all(c, &regions, &n, err) < 0)
         return -1;
     q->why = calloc(n ? n : 1, sizeof(*q->why));
-    if (!q->why)
+    codes = calloc(n ? n : 1, sizeof(*codes));
+    if (!q->why || !codes)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    len += (size_t) snprintf(q->regions, sizeof(q->regions), "{");
     for (size_t i = 0; i < n; i++) {
         const sov_region *g = &regions[i];
         int why = region_reject(r, policy, g);
@@ -112,13 +115,15 @@ allowed_regions(sov_dbconn *c, const sov_place_request *r, const sov_policy *pol
             q->why[q->nwhy++].reject = (sov_reject) why;
             continue;
         }
-        if (len + strlen(g->code) + 3 >= sizeof(q->regions))
-            return sov_error_set(err, SOV_E_INTERNAL, "too many regions for one placement");
-        len += (size_t) snprintf(q->regions + len, sizeof(q->regions) - len, "%s%s",
-                                 allowed ? "," : "", g->code);
-        allowed++;
+        codes[allowed++] = g->code;
     }
-    snprintf(q->regions + len, sizeof(q->regions) - len, "}");
+    sov_buf_pg_array(&list, codes, allowed);
+    len = list.oom ? sizeof(q->regions) : list.len;
+    if (len < sizeof(q->regions))
+        memcpy(q->regions, list.data, len + 1);
+    sov_buf_release(&list);
+    if (len >= sizeof(q->regions))
+        return sov_error_set(err, SOV_E_INTERNAL, "too many regions for one placement");
     if (!region_known)
         return sov_error_invalid(err, "region", "region '%s' does not exist", r->region);
     if (!zone_known)

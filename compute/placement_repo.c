@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "placement_repo.h"
 
 /* What a host has left (vcpus_free, memory_mib_free, ...) and how empty it is
@@ -199,15 +201,19 @@ repo_placement_insert(sov_dbconn *c, const sov_place_request *r, const sov_place
                       sov_error *err, char *ret_id)
 {
     sov_autoptr(PGresult) res = NULL;
-    char considered[16], rejected[256];
-    size_t n = 0;
+    sov_autofree char *rejected = NULL;
+    char considered[16];
+    json_t *o = json_object();
 
     snprintf(considered, sizeof(considered), "%d", p->considered);
-    n += (size_t) snprintf(rejected, sizeof(rejected), "{");
-    for (int i = 0; i < SOV_REJECT__COUNT; i++)
-        n += (size_t) snprintf(rejected + n, sizeof(rejected) - n, "%s\"%s\":%d", i ? "," : "",
-                               sov_reject_name((sov_reject) i), p->rejected[i]);
-    snprintf(rejected + n, sizeof(rejected) - n, "}");
+    for (int i = 0; o && i < SOV_REJECT__COUNT; i++)
+        if (json_object_set_new(o, sov_reject_name((sov_reject) i),
+                                json_integer(p->rejected[i])) < 0)
+            break;
+    rejected = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    if (!rejected)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     const char *params[] = { r->tenant_id, r->resource_type ? r->resource_type : "",
                              r->resource_id ? r->resource_id : "", p->allocation_id,
                              p->host_id, p->host_name, p->region, p->zone, considered,

@@ -6,7 +6,7 @@
 
 /* A request in the shape the queries take: the allowed regions as an array literal. */
 typedef struct place_q {
-    char regions[8192];         /* '{fr-par-1,de-fra-1}' */
+    char regions[8192];         /* '{"fr-par-1","de-fra-1"}' (sov_buf_pg_array) */
     const char *zone;
     char vcpus[16], memory[24], disk[24], gpus[16];
     const char *group;

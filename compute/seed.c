@@ -53,6 +53,20 @@ write_file(const char *path, const char *data, size_t len, sov_error *err)
     return 0;
 }
 
+/* "  - "key"\n": a YAML double-quoted scalar, where '"' and '\\' are backslash-escaped (a
+ * key's comment may hold them; control characters were refused earlier). */
+static void
+yaml_quoted_item(sov_buf *u, const char *s)
+{
+    sov_buf_puts(u, "  - \"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            sov_buf_append(u, "\\", 1);
+        sov_buf_append(u, s, 1);
+    }
+    sov_buf_puts(u, "\"\n");
+}
+
 /* SSH keys are the tenant's text: one per line, no line breaks inside (checked earlier). */
 int
 sov_seed_build(const char *dir, const sov_instance *inst, const char *user_data,
@@ -74,7 +88,7 @@ sov_seed_build(const char *dir, const sov_instance *inst, const char *user_data,
         if (nkeys > 0) {
             sov_buf_puts(&u, "ssh_authorized_keys:\n");
             for (size_t i = 0; i < nkeys; i++)
-                sov_buf_printf(&u, "  - \"%s\"\n", keys[i]);
+                yaml_quoted_item(&u, keys[i]);
         }
     }
     if (m.oom || u.oom) {

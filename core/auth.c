@@ -7,7 +7,6 @@
  * revocation can never be missed, it can only cost a query. */
 #include <errno.h>
 #include <openssl/crypto.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "sov/crypto.h"
 #include "sov/identity.h"
 #include "sov/log.h"
+#include "sov/timeutil.h"
 
 #define BUCKETS 1024
 #define MAX_ENTRIES 20000
@@ -40,6 +40,7 @@ struct sov_auth {
     unsigned long long generation;  /* bumped on every flush */
     atomic_bool listening;
     atomic_bool stop;
+    bool warned;                /* the listener said it could not listen (its thread only) */
     pthread_t thread;
     bool thread_started;
 };
@@ -75,80 +76,48 @@ bucket_of(const char *sum)
     return (size_t) strtoul((char[]){ sum[0], sum[1], sum[2], sum[3], 0 }, NULL, 16) % BUCKETS;
 }
 
-static PGconn *
-listen_connect(sov_auth *a)
+/* The cache is trusted only while we listen for revocations: a revocation sent while we
+ * were not listening is one we would never hear of. */
+static void
+on_listen(void *arg, sov_db_listen_event ev)
 {
-    const char *keys[] = { "application_name", "connect_timeout", "dbname", NULL };
-    const char *values[] = { "sovd-auth-listener", "5", a->url, NULL };
-    PGconn *conn = PQconnectdbParams(keys, values, 1);
-    PGresult *r;
+    sov_auth *a = arg;
 
-    sov_db_quiet(conn);
-    if (PQstatus(conn) != CONNECTION_OK) {
-        PQfinish(conn);
-        return NULL;
+    switch (ev) {
+    case SOV_DB_LISTEN_UP:
+        /* Anything cached before we listened may be stale: start empty. */
+        sov_auth_flush(a);
+        atomic_store(&a->listening, true);
+        if (a->warned)
+            sov_log_info("token cache on again: listening for revocations");
+        a->warned = false;
+        break;
+    case SOV_DB_LISTEN_NOTIFIED:
+        sov_auth_flush(a);
+        break;
+    case SOV_DB_LISTEN_DOWN:
+        if (!a->warned)
+            sov_log_warn("token cache off: could not LISTEN for revocations");
+        a->warned = true;
+        break;
+    case SOV_DB_LISTEN_LOST:
+        /* Lost it: stop trusting the cache until we listen again. */
+        atomic_store(&a->listening, false);
+        sov_auth_flush(a);
+        break;
     }
-    r = PQexec(conn, "LISTEN sov_auth");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        PQclear(r);
-        PQfinish(conn);
-        return NULL;
-    }
-    PQclear(r);
-    return conn;
 }
 
 static void *
 listener(void *arg)
 {
     sov_auth *a = arg;
-    PGconn *conn = NULL;
-    bool warned = false;
+    const sov_db_listener l = { .url = a->url, .application_name = "sovd-auth-listener",
+                                .channel = "sov_auth", .retry_ms = 500, .stop = &a->stop,
+                                .on_event = on_listen, .arg = a };
 
-    while (!atomic_load(&a->stop)) {
-        if (!conn) {
-            conn = listen_connect(a);
-            if (!conn) {
-                if (!warned)
-                    sov_log_warn("token cache off: could not LISTEN for revocations");
-                warned = true;
-                struct timespec ts = { 0, 500000000L };
-                nanosleep(&ts, NULL);
-                continue;
-            }
-            /* Anything cached before we listened may be stale: start empty. */
-            sov_auth_flush(a);
-            atomic_store(&a->listening, true);
-            if (warned)
-                sov_log_info("token cache on again: listening for revocations");
-            warned = false;
-        }
-        struct pollfd p = { .fd = PQsocket(conn), .events = POLLIN };
-        int rc = poll(&p, 1, 200);
-        if (rc < 0 && errno != EINTR)
-            rc = -1;
-        if (rc > 0 && PQconsumeInput(conn) == 0)
-            rc = -1;
-        if (rc >= 0 && PQstatus(conn) == CONNECTION_OK) {
-            PGnotify *n;
-            bool any = false;
-            while ((n = PQnotifies(conn))) {
-                any = true;
-                PQfreemem(n);
-            }
-            if (any)
-                sov_auth_flush(a);
-            continue;
-        }
-        /* Lost it: stop trusting the cache until we listen again. */
-        atomic_store(&a->listening, false);
-        sov_auth_flush(a);
-        PQfinish(conn);
-        conn = NULL;
-    }
+    sov_db_listen(&l);
     atomic_store(&a->listening, false);
-    if (conn)
-        PQfinish(conn);
     return NULL;
 }
 
@@ -277,10 +246,9 @@ sov_auth_check(sov_auth *a, const char *secret, sov_principal *ret, sov_error *e
     if (row.expired)
         return sov_error_set(err, SOV_E_UNAUTHENTICATED, "token has expired");
     if (row.who.expires_at[0]) {
-        struct tm tm;
-        memset(&tm, 0, sizeof(tm));
-        if (strptime(row.who.expires_at, "%Y-%m-%dT%H:%M:%SZ", &tm))
-            expires = timegm(&tm);
+        time_t t;
+        if (sov_rfc3339_parse(row.who.expires_at, &t) == 0)
+            expires = t;
     }
     *ret = row.who;
     if (a->ttl > 0)

@@ -7,17 +7,26 @@
 #include "sov/crypto.h"
 
 void
-sov_sha256_hex(const void *data, size_t len, char out[SOV_SHA256_HEX_LEN + 1])
+sov_hex_encode(const void *data, size_t len, char *out)
 {
     static const char hex[] = "0123456789abcdef";
+    const unsigned char *b = data;
+
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = hex[b[i] >> 4];
+        out[2 * i + 1] = hex[b[i] & 0xf];
+    }
+    out[2 * len] = '\0';
+}
+
+void
+sov_sha256_hex(const void *data, size_t len, char out[SOV_SHA256_HEX_LEN + 1])
+{
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
 
     EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    for (unsigned int i = 0; i < mdlen && i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 0xf];
-    }
+    sov_hex_encode(md, mdlen < 32 ? mdlen : 32, out);
     out[SOV_SHA256_HEX_LEN] = '\0';
 }
 

@@ -4,6 +4,7 @@
  * and reopen after PostgreSQL went away, so the pool needs no supervisor: the first request
  * after an outage pays for the reconnect, requests during it get SOV_E_UNAVAILABLE (503). */
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -596,4 +597,71 @@ sov_db_split(const char *s, char *slots, size_t nslots, size_t stride)
             s++;
     }
     return n;
+}
+
+/* ---- LISTEN ---- */
+
+static PGconn *
+listen_connect(const sov_db_listener *l)
+{
+    const char *keys[] = { "application_name", "connect_timeout", "dbname", NULL };
+    const char *values[] = { l->application_name, "5", l->url, NULL };
+    PGconn *conn = PQconnectdbParams(keys, values, 1);
+    PGresult *r = NULL;
+    char *ident = NULL, sql[128];
+
+    sov_db_quiet(conn);
+    /* LISTEN takes no parameters: the channel goes in as a quoted identifier. */
+    if (PQstatus(conn) == CONNECTION_OK &&
+        (ident = PQescapeIdentifier(conn, l->channel, strlen(l->channel))) &&
+        (size_t) snprintf(sql, sizeof(sql), "LISTEN %s", ident) < sizeof(sql))
+        r = PQexec(conn, sql);
+    PQfreemem(ident);
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        PQclear(r);
+        PQfinish(conn);
+        return NULL;
+    }
+    PQclear(r);
+    return conn;
+}
+
+void
+sov_db_listen(const sov_db_listener *l)
+{
+    PGconn *conn = NULL;
+
+    while (!atomic_load(l->stop)) {
+        if (!conn) {
+            conn = listen_connect(l);
+            if (!conn) {
+                struct timespec ts = { l->retry_ms / 1000,
+                                       (long) (l->retry_ms % 1000) * 1000000L };
+                l->on_event(l->arg, SOV_DB_LISTEN_DOWN);
+                nanosleep(&ts, NULL);
+                continue;
+            }
+            l->on_event(l->arg, SOV_DB_LISTEN_UP);
+        }
+        struct pollfd p = { .fd = PQsocket(conn), .events = POLLIN };
+        int rc = poll(&p, 1, 200);
+        if (rc > 0 && PQconsumeInput(conn) == 0)
+            rc = -1;
+        if (rc >= 0 && PQstatus(conn) == CONNECTION_OK) {
+            PGnotify *n;
+            bool any = false;
+            while ((n = PQnotifies(conn))) {
+                any = true;
+                PQfreemem(n);
+            }
+            if (any)
+                l->on_event(l->arg, SOV_DB_LISTEN_NOTIFIED);
+            continue;
+        }
+        PQfinish(conn);
+        conn = NULL;
+        l->on_event(l->arg, SOV_DB_LISTEN_LOST);
+    }
+    if (conn)
+        PQfinish(conn);
 }

@@ -7,7 +7,6 @@
  * once they are spent. Every write of a worker is fenced by (locked_by, attempts), so a
  * worker that lost its operation cannot overwrite what the next one does. */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "sov/audit.h"
+#include "sov/buf.h"
 #include "sov/crypto.h"
 #include "sov/identity.h"
 #include "sov/log.h"
@@ -488,49 +488,23 @@ wake_all(sov_workers *w)
     pthread_mutex_unlock(&w->lock);
 }
 
+static void
+on_listen(void *arg, sov_db_listen_event ev)
+{
+    /* A notification wakes every idle worker. */
+    if (ev == SOV_DB_LISTEN_NOTIFIED)
+        wake_all(arg);
+}
+
 static void *
 listener_main(void *arg)
 {
     sov_workers *w = arg;
-    PGconn *conn = NULL;
+    const sov_db_listener l = { .url = w->url, .application_name = "sovd-ops-listener",
+                                .channel = "sov_ops", .retry_ms = 1000, .stop = &w->stop,
+                                .on_event = on_listen, .arg = w };
 
-    while (!atomic_load(&w->stop)) {
-        if (!conn) {
-            const char *keys[] = { "application_name", "connect_timeout", "dbname", NULL };
-            const char *values[] = { "sovd-ops-listener", "5", w->url, NULL };
-            conn = PQconnectdbParams(keys, values, 1);
-            sov_db_quiet(conn);
-            PGresult *r = PQstatus(conn) == CONNECTION_OK ? PQexec(conn, "LISTEN sov_ops") : NULL;
-            if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-                PQclear(r);
-                PQfinish(conn);
-                conn = NULL;
-                struct timespec ts = { 1, 0 };
-                nanosleep(&ts, NULL);
-                continue;
-            }
-            PQclear(r);
-        }
-        struct pollfd p = { .fd = PQsocket(conn), .events = POLLIN };
-        int rc = poll(&p, 1, 200);
-        if (rc > 0 && PQconsumeInput(conn) == 0)
-            rc = -1;
-        if (rc >= 0 && PQstatus(conn) == CONNECTION_OK) {
-            PGnotify *n;
-            bool any = false;
-            while ((n = PQnotifies(conn))) {
-                any = true;
-                PQfreemem(n);
-            }
-            if (any)
-                wake_all(w);
-            continue;
-        }
-        PQfinish(conn);
-        conn = NULL;
-    }
-    if (conn)
-        PQfinish(conn);
+    sov_db_listen(&l);
     return NULL;
 }
 
@@ -560,13 +534,19 @@ sov_workers_start(sov_db *db, const sov_config *cfg, const sov_op_kind *kinds,
         sov_workers_stop(w, 0);
         return err->code ? -1 : sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     }
-    snprintf(w->boot, sizeof(w->boot), "%02x%02x%02x%02x", boot[0], boot[1], boot[2], boot[3]);
-    len += (size_t) snprintf(w->kinds_literal, sizeof(w->kinds_literal), "{");
-    for (const sov_op_kind *k = kinds; k->kind && len < sizeof(w->kinds_literal); k++)
-        len += (size_t) snprintf(w->kinds_literal + len, sizeof(w->kinds_literal) - len, "%s%s",
-                                 k == kinds ? "" : ",", k->kind);
-    if (len < sizeof(w->kinds_literal))
-        snprintf(w->kinds_literal + len, sizeof(w->kinds_literal) - len, "}");
+    sov_hex_encode(boot, sizeof(boot), w->boot);
+    for (const sov_op_kind *k = kinds; k->kind; k++)
+        len++;
+    const char **names = calloc(len ? len : 1, sizeof(*names));
+    if (names) {
+        sov_buf kl = SOV_BUF_INIT;
+        for (size_t i = 0; i < len; i++)
+            names[i] = kinds[i].kind;
+        sov_buf_pg_array(&kl, names, len);
+        snprintf(w->kinds_literal, sizeof(w->kinds_literal), "%s", kl.data ? kl.data : "{}");
+        sov_buf_release(&kl);
+        free(names);
+    }
     if (pthread_create(&w->listener, NULL, listener_main, w) == 0)
         w->listener_started = true;
     for (unsigned i = 0; i < w->threads; i++) {

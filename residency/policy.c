@@ -6,7 +6,9 @@
  * places, not on lists: every known region, and one region yet to be built in each country,
  * whose code no policy can name. That makes {countries: [FR]} inside {jurisdictions: [EU]}
  * without any list arithmetic. */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sov/residency.h"
@@ -116,44 +118,44 @@ sov_policy_check(const sov_policy *p, const sov_region *regions, size_t nregions
     return 0;
 }
 
-static void
-put_list(char *buf, size_t size, size_t *n, const char *key, const char *list, size_t count,
-         size_t stride, bool last)
+static json_t *
+code_list(const char *list, size_t count, size_t stride)
 {
-    int w = snprintf(buf + (*n < size ? *n : size), *n < size ? size - *n : 0, "\"%s\":[",
-                     key);
-    *n += w > 0 ? (size_t) w : 0;
-    for (size_t i = 0; i < count; i++) {
-        w = snprintf(buf + (*n < size ? *n : size), *n < size ? size - *n : 0, "%s\"%s\"",
-                     i ? "," : "", list + i * stride);
-        *n += w > 0 ? (size_t) w : 0;
-    }
-    w = snprintf(buf + (*n < size ? *n : size), *n < size ? size - *n : 0, "]%s",
-                 last ? "" : ",");
-    *n += w > 0 ? (size_t) w : 0;
+    json_t *a = json_array();
+
+    for (size_t i = 0; a && i < count; i++)
+        if (json_array_append_new(a, json_string(list + i * stride)) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
 }
 
 size_t
 sov_policy_json(const sov_policy *p, char *buf, size_t size)
 {
+    json_t *o = json_object();
+    char *text = NULL;
     size_t n = 0;
 
-    /* Entries are checked codes (letters, digits, dashes): no escaping needed. */
-    /* A one-byte buffer holds only the terminator: later writes start past its end. */
-    if (size == 1)
-        buf[0] = '\0';
-    else if (size > 1)
-        buf[0] = '{';
-    n = 1;
-    put_list(buf, size, &n, "jurisdictions", p->jurisdictions[0], p->njurisdictions,
-             sizeof(p->jurisdictions[0]), false);
-    put_list(buf, size, &n, "countries", p->countries[0], p->ncountries,
-             sizeof(p->countries[0]), false);
-    put_list(buf, size, &n, "regions", p->regions[0], p->nregions, sizeof(p->regions[0]),
-             true);
-    if (n + 1 < size) {
-        buf[n] = '}';
-        buf[n + 1] = '\0';
+    /* jansson keeps the keys in the order set: the same bytes as ever, compact. */
+    if (o && json_object_set_new(o, "jurisdictions",
+                                 code_list(p->jurisdictions[0], p->njurisdictions,
+                                           sizeof(p->jurisdictions[0]))) == 0 &&
+        json_object_set_new(o, "countries", code_list(p->countries[0], p->ncountries,
+                                                      sizeof(p->countries[0]))) == 0 &&
+        json_object_set_new(o, "regions", code_list(p->regions[0], p->nregions,
+                                                    sizeof(p->regions[0]))) == 0)
+        text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    n = text ? strlen(text) : 0;
+    /* Truncated and terminated as snprintf does; the return is the whole length. */
+    if (size > 0) {
+        size_t k = n < size ? n : size - 1;
+        if (k > 0)
+            memcpy(buf, text, k);
+        buf[k] = '\0';
     }
-    return n + 1;
+    free(text);
+    return n;
 }

@@ -24,6 +24,7 @@
  * and are unlinked from the start: a crash leaves nothing behind. */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,14 +88,13 @@ scope_of(sov_ctx *ctx, const sov_report_args *a, char *buf, size_t size, const c
          sov_error *err)
 {
     char ids[SOV_REPORT_TENANTS_MAX][SOV_UUID_LEN + 1];
-    size_t len = 0;
 
     if (!a->tenants) {
         if (reaches_all(ctx)) {
             *ret = NULL;
             return 0;
         }
-        snprintf(buf, size, "{%s}", ctx->who->tenant_id);
+        sov_pg_array_format(buf, size, ctx->who->tenant_id, 1, 0);
         *ret = buf;
         return 0;
     }
@@ -119,11 +119,7 @@ scope_of(sov_ctx *ctx, const sov_report_args *a, char *buf, size_t size, const c
         if (!reaches_all(ctx) && strcmp(ids[i], ctx->who->tenant_id) != 0)
             return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%s' does not exist", ids[i]);
     }
-    len += (size_t) snprintf(buf, size, "{");
-    for (size_t i = 0; i < a->ntenants && len < size; i++)
-        len += (size_t) snprintf(buf + len, size - len, "%s%s", i ? "," : "", ids[i]);
-    if (len < size)
-        snprintf(buf + len, size - len, "}");
+    sov_pg_array_format(buf, size, ids[0], a->ntenants, sizeof(ids[0]));
     *ret = buf;
     return 0;
 }
@@ -155,7 +151,7 @@ int
 sov_report_create(sov_ctx *ctx, const sov_report_args *a, sov_report *ret, sov_op *op,
                   sov_error *err)
 {
-    char scope_buf[SOV_REPORT_TENANTS_MAX * (SOV_UUID_LEN + 1) + 4];
+    char scope_buf[SOV_REPORT_TENANTS_MAX * (SOV_UUID_LEN + 3) + 4];
     char id[SOV_UUID_LEN + 1], from[40], to[40];
     long long f = 0, t = 0;
     const char *scope = NULL;
@@ -343,6 +339,7 @@ typedef struct build {
     FILE *rows, *viol;
     EVP_MD_CTX *rows_md;
     sov_buf line;
+    json_t *row;                /* a JSON row's object, its members reset for each interval */
     hours countries[300], jurisdictions[8];
     size_t ncountries, njurisdictions;
     long long records;
@@ -362,6 +359,7 @@ build_release(build *b)
         fclose(b->viol);
     EVP_MD_CTX_free(b->rows_md);
     sov_buf_release(&b->line);
+    json_decref(b->row);
 }
 
 /* An anonymous file in the state folder, read and written by this process only. */
@@ -410,62 +408,97 @@ put_csv(sov_buf *b, const char *s)
     sov_buf_puts(b, "\"");
 }
 
-static void
-put_json(sov_buf *b, const char *s)
+static int
+append_dump(const char *data, size_t len, void *arg)
 {
-    char small[512];
-    size_t len = strlen(s), need = 6 * len + 1;
-    bool plain = true;
-    char *esc;
+    sov_buf *b = arg;
 
-    sov_buf_append(b, "\"", 1);
-    /* Codes, ids and most names need no escaping: as they are. */
-    for (size_t i = 0; i < len && plain; i++)
-        plain = (unsigned char) s[i] >= 0x20 && (unsigned char) s[i] < 0x7f && s[i] != '"' &&
-                s[i] != '\\';
-    if (plain) {
-        sov_buf_append(b, s, len);
-        sov_buf_append(b, "\"", 1);
-        return;
-    }
-    esc = need <= sizeof(small) ? small : malloc(need);
-    if (!esc) {
+    sov_buf_append(b, data, len);
+    return b->oom ? -1 : 0;
+}
+
+/* o, compact and in the order its keys were set, appended to b (o is kept). */
+static void
+put_json(sov_buf *b, const json_t *o)
+{
+    const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+    char small[1024];
+    size_t n;
+
+    if (!o) {
         b->oom = true;
         return;
     }
-    sov_json_escape(esc, need, s);
-    sov_buf_puts(b, esc);
-    sov_buf_append(b, "\"", 1);
-    if (esc != small)
-        free(esc);
+    /* Most rows fit the stack: one append rather than one per token. */
+    n = json_dumpb(o, small, sizeof(small), flags);
+    if (n > 0 && n <= sizeof(small))
+        sov_buf_append(b, small, n);
+    else if (json_dump_callback(o, append_dump, b, flags) < 0)
+        b->oom = true;
 }
 
-/* One interval into b->line, in the document's format (no separator, no newline). */
+/* The same, o consumed. */
 static void
-put_interval(build *b, const sov_location *at, long long start, long long end)
+put_json_new(sov_buf *b, json_t *o)
+{
+    put_json(b, o);
+    json_decref(o);
+}
+
+/* An object with these keys, in this order, each holding "". */
+static json_t *
+row_object(const char *const *keys, size_t n)
+{
+    json_t *o = json_object();
+
+    for (size_t k = 0; o && k < n; k++)
+        if (json_object_set_new_nocheck(o, keys[k], json_string("")) < 0) {
+            json_decref(o);
+            o = NULL;
+        }
+    return o;
+}
+
+/* One interval into b->line, in the document's format (no separator, no newline); a JSON
+ * violation also carries the policy it broke (policy: that policy's JSON, else NULL). */
+static void
+put_interval(build *b, const sov_location *at, long long start, long long end,
+             const char *policy)
 {
     char s[40], e[40];
     const char *fields[] = { b->type.data, b->id.data, b->tenant, s, e, at->host, at->region,
                              at->country, at->jurisdiction, at->datacenter };
-    static const char *const keys[] = { "{\"resource_type\":", ",\"resource_id\":",
-                                        ",\"tenant_id\":", ",\"start\":", ",\"end\":",
-                                        ",\"host\":", ",\"region\":", ",\"country\":",
-                                        ",\"jurisdiction\":", ",\"datacenter\":" };
+    static const char *const keys[] = { "resource_type", "resource_id", "tenant_id", "start",
+                                        "end", "host", "region", "country", "jurisdiction",
+                                        "datacenter" };
 
     report_time_format(start, s);
     report_time_format(end, e);
-    for (size_t i = 0; i < SOV_N_ELEMENTS(fields); i++) {
-        if (b->json) {
-            sov_buf_puts(&b->line, keys[i]);
-            put_json(&b->line, fields[i]);
-        } else {
-            if (i)
-                sov_buf_append(&b->line, ",", 1);
-            put_csv(&b->line, fields[i]);
+    if (b->json) {
+        /* One object for every row, its members reset in place: a million rows do not
+         * build a million objects. A violation adds the policy last, then drops it. */
+        if (!b->row)
+            b->row = row_object(keys, SOV_N_ELEMENTS(keys));
+        for (size_t i = 0; b->row && i < SOV_N_ELEMENTS(fields); i++)
+            if (json_string_set(json_object_get(b->row, keys[i]), fields[i]) < 0) {
+                b->line.oom = true;
+                return;
+            }
+        if (b->row && policy &&
+            json_object_set_new_nocheck(b->row, "policy", json_loads(policy, 0, NULL)) < 0) {
+            b->line.oom = true;
+            return;
         }
+        put_json(&b->line, b->row);
+        if (b->row && policy)
+            json_object_del(b->row, "policy");
+        return;
     }
-    if (b->json)
-        sov_buf_append(&b->line, "}", 1);
+    for (size_t i = 0; i < SOV_N_ELEMENTS(fields); i++) {
+        if (i)
+            sov_buf_append(&b->line, ",", 1);
+        put_csv(&b->line, fields[i]);
+    }
 }
 
 static int
@@ -510,12 +543,10 @@ violation(void *arg, const sov_location *at, long long start, long long end,
     b->line.len = 0;
     if (b->json) {
         sov_buf_puts(&b->line, b->r.violations ? ",\n" : "\n");
-        put_interval(b, at, start, end);
-        b->line.len--;      /* reopen the object for the policy */
-        sov_buf_printf(&b->line, ",\"policy\":%s}", policy);
+        put_interval(b, at, start, end, policy);
     } else {
         sov_buf_puts(&b->line, "violation,");
-        put_interval(b, at, start, end);
+        put_interval(b, at, start, end, NULL);
         sov_buf_puts(&b->line, ",");
         put_csv(&b->line, policy);
         sov_buf_puts(&b->line, "\n");
@@ -543,7 +574,7 @@ emit(void *arg, const sov_location *at, long long s, long long e, sov_error *err
     b->line.len = 0;
     if (b->json)
         sov_buf_puts(&b->line, b->r.rows ? ",\n" : "\n");
-    put_interval(b, at, s, e);
+    put_interval(b, at, s, e, NULL);
     if (!b->json)
         sov_buf_puts(&b->line, "\n");
     if (write_line(b, b->rows, err) < 0)
@@ -727,15 +758,11 @@ read_tx(sov_dbconn *c, void *ra, sov_error *err)
 static void
 md_hex(EVP_MD_CTX *md, char out[SOV_SHA256_HEX_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char sum[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
 
     EVP_DigestFinal_ex(md, sum, &n);
-    for (unsigned int i = 0; i < n && i < 32; i++) {
-        out[2 * i] = hex[sum[i] >> 4];
-        out[2 * i + 1] = hex[sum[i] & 0xf];
-    }
+    sov_hex_encode(sum, n < 32 ? n : 32, out);
     out[SOV_SHA256_HEX_LEN] = '\0';
 }
 
@@ -752,17 +779,17 @@ put_header(build *b, sov_buf *h)
 
     report_time_format(b->now, generated);
     if (b->json) {
-        sov_buf_printf(h, "{\"report\":{\"key_id\":\"%s\",\"period\":{\"from\":\"%s\","
-                       "\"to\":\"%s\"},\"scope\":", sov_signer_key_id(b->signer),
-                       b->r.period_from, b->r.period_to);
-        if (b->r.all_tenants)
-            sov_buf_puts(h, "null");
-        for (size_t i = 0; !b->r.all_tenants && i < b->r.ntenants; i++)
-            sov_buf_printf(h, "%s\"%s\"", i ? "," : "[", b->r.tenants[i]);
-        if (!b->r.all_tenants)
-            sov_buf_puts(h, b->r.ntenants ? "]" : "[]");
-        sov_buf_printf(h, ",\"generated_at\":\"%s\",\"rows\":%lld,\"rows_sha256\":\"%s\"},\n"
-                       "\"rows\":", generated, b->r.rows, b->r.rows_sha256);
+        json_t *scope = b->r.all_tenants ? json_null() : json_array();
+        for (size_t i = 0; scope && !b->r.all_tenants && i < b->r.ntenants; i++)
+            json_array_append_new(scope, json_string(b->r.tenants[i]));
+        sov_buf_puts(h, "{\"report\":");
+        put_json_new(h, json_pack("{s:s, s:{s:s, s:s}, s:o, s:s, s:I, s:s}",
+                                  "key_id", sov_signer_key_id(b->signer),
+                                  "period", "from", b->r.period_from, "to", b->r.period_to,
+                                  "scope", scope, "generated_at", generated,
+                                  "rows", (json_int_t) b->r.rows,
+                                  "rows_sha256", b->r.rows_sha256));
+        sov_buf_puts(h, ",\n\"rows\":");
         return;
     }
     sov_buf_printf(h, "# sovereign residency report\n# key_id: %s\n# period: %s/%s\n",

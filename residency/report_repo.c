@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "report_repo.h"
+#include "sov/buf.h"
+#include "sov/crypto.h"
 
 #define TS SOV_SQL_TS
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
@@ -390,7 +392,6 @@ int
 repo_report_finish(sov_dbconn *c, const sov_report *r,
                    const unsigned char sig[SOV_SIGNATURE_LEN], sov_error *err)
 {
-    static const char hex[] = "0123456789abcdef";
     sov_autoptr(PGresult) res = NULL;
     char rows[32], violations[32], size[32], sighex[2 * SOV_SIGNATURE_LEN + 1];
     const char *params[] = { r->id, r->key_id, rows, violations, r->rows_sha256,
@@ -399,11 +400,7 @@ repo_report_finish(sov_dbconn *c, const sov_report *r,
     snprintf(rows, sizeof(rows), "%lld", r->rows);
     snprintf(violations, sizeof(violations), "%lld", r->violations);
     snprintf(size, sizeof(size), "%lld", r->size_bytes);
-    for (size_t i = 0; i < SOV_SIGNATURE_LEN; i++) {
-        sighex[2 * i] = hex[sig[i] >> 4];
-        sighex[2 * i + 1] = hex[sig[i] & 0xf];
-    }
-    sighex[2 * SOV_SIGNATURE_LEN] = '\0';
+    sov_hex_encode(sig, SOV_SIGNATURE_LEN, sighex);
     if (sov_db_query(c, SQL_REPORT_FINISH, 8, params, &res, err) < 0)
         return -1;
     if (PQntuples(res) == 0)
@@ -457,15 +454,9 @@ static const char SQL_BUILD_CLOSE[] = "CLOSE sov_report_records";
 static const char *
 scope_literal(const sov_report *r, char *buf, size_t size)
 {
-    size_t len = 0;
-
     if (r->all_tenants)
         return NULL;
-    len += (size_t) snprintf(buf, size, "{");
-    for (size_t i = 0; i < r->ntenants && len < size; i++)
-        len += (size_t) snprintf(buf + len, size - len, "%s%s", i ? "," : "", r->tenants[i]);
-    if (len < size)
-        snprintf(buf + len, size - len, "}");
+    sov_pg_array_format(buf, size, r->tenants[0], r->ntenants, sizeof(r->tenants[0]));
     return buf;
 }
 
@@ -485,7 +476,7 @@ repo_build_begin(sov_dbconn *c, long long *now_us, sov_error *err)
 int
 repo_build_policies(sov_dbconn *c, const sov_report *r, PGresult **ret, sov_error *err)
 {
-    char scope[SOV_REPORT_TENANTS_MAX * (SOV_UUID_LEN + 1) + 4];
+    char scope[SOV_REPORT_TENANTS_MAX * (SOV_UUID_LEN + 3) + 4];
     const char *params[] = { r->period_to, scope_literal(r, scope, sizeof(scope)) };
 
     return sov_db_query(c, SQL_BUILD_POLICIES, 2, params, ret, err);
@@ -501,7 +492,7 @@ repo_build_policy_row(const PGresult *res, int i, long long *at_us, sov_policy *
 int
 repo_build_declare(sov_dbconn *c, const sov_report *r, sov_error *err)
 {
-    char scope[SOV_REPORT_TENANTS_MAX * (SOV_UUID_LEN + 1) + 4];
+    char scope[SOV_REPORT_TENANTS_MAX * (SOV_UUID_LEN + 3) + 4];
     const char *params[] = { r->period_to, scope_literal(r, scope, sizeof(scope)) };
 
     return sov_db_query(c, SQL_BUILD_DECLARE, 2, params, NULL, err);

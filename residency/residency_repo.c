@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "residency_repo.h"
+#include "sov/buf.h"
 
 #define TS SOV_SQL_TS
 #define REGION_COLS                                                                      \
@@ -73,18 +74,11 @@ row_region(const PGresult *r, int i, void *out)
     sov_db_copy(g->updated_at, sizeof(g->updated_at), r, i, 7);
 }
 
-/* '{a,b}': a PostgreSQL array literal of checked codes (letters, digits, dashes only). */
+/* A PostgreSQL array literal of n codes stored stride bytes apart (sov/buf.h's encoder). */
 static void
 array_literal(char *buf, size_t size, const char *list, size_t n, size_t stride)
 {
-    size_t len = 0;
-
-    len += (size_t) snprintf(buf, size, "{");
-    for (size_t i = 0; i < n && len < size; i++)
-        len += (size_t) snprintf(buf + len, size - len, "%s%s", i ? "," : "",
-                                 list + i * stride);
-    if (len < size)
-        snprintf(buf + len, size - len, "}");
+    sov_pg_array_format(buf, size, list, n, stride);
 }
 
 int
@@ -157,7 +151,7 @@ int
 repo_zones_set(sov_dbconn *c, const char *region, const char (*zones)[SOV_NAME_MAX + 1],
                size_t n, sov_error *err)
 {
-    char list[SOV_ZONES_MAX * (SOV_NAME_MAX + 2) + 4];
+    char list[SOV_ZONES_MAX * (SOV_NAME_MAX + 3) + 4];
     const char *params[] = { region, list };
     sov_autoptr(PGresult) busy = NULL;
 
@@ -228,7 +222,7 @@ repo_policy_get(sov_dbconn *c, const char *tenant_id, sov_policy *ret, bool *fou
 int
 repo_policy_put(sov_dbconn *c, const char *tenant_id, const sov_policy *p, sov_error *err)
 {
-    char j[64], k[SOV_POLICY_MAX * 4 + 4], r[SOV_POLICY_MAX * (SOV_NAME_MAX + 2) + 4];
+    char j[64], k[SOV_POLICY_MAX * 6 + 4], r[SOV_POLICY_MAX * (SOV_NAME_MAX + 4) + 4];
     const char *params[] = { tenant_id, j, k, r };
 
     array_literal(j, sizeof(j), p->jurisdictions[0], p->njurisdictions,

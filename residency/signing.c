@@ -231,17 +231,18 @@ is_key_file(const char *name)
 }
 
 /* Publish every key the folder holds (a database restored from before a key was made
- * learns it again) and gather their ids as a '{...}' literal. */
+ * learns it again) and gather their ids as a text[] literal (sov_buf_pg_array). */
 static int
 publish_folder(sov_dbconn *c, sov_buf *ids, sov_error *err)
 {
     sov_autoptr(DIR) d = opendir(signing.dir);
     struct dirent *e;
+    sov_buf found = SOV_BUF_INIT;   /* the ids, SOV_KEY_ID_LEN + 1 bytes each */
+    int rc = -1;
 
     if (!d)
         return sov_error_set(err, SOV_E_INTERNAL, "could not read '%s': %s", signing.dir,
                              strerror(errno));
-    sov_buf_puts(ids, "{");
     while ((e = readdir(d))) {
         sov_autoptr(EVP_PKEY) k = NULL;
         char path[4400], id[SOV_KEY_ID_LEN + 1], pem[512];
@@ -250,17 +251,21 @@ publish_folder(sov_dbconn *c, sov_buf *ids, sov_error *err)
             continue;
         snprintf(path, sizeof(path), "%s/%s", signing.dir, e->d_name);
         if (load_private(path, &k, err) < 0 || key_id_of(k, id, err) < 0)
-            return -1;
+            goto out;
         if (strncmp(id, e->d_name, SOV_KEY_ID_LEN) != 0) {
             sov_log_warn("ignoring signing key file '%s': it holds key %s", path, id);
             continue;
         }
         if (public_pem(k, pem, sizeof(pem), err) < 0 || repo_key_publish(c, id, pem, err) < 0)
-            return -1;
-        sov_buf_printf(ids, "%s%s", ids->len > 1 ? "," : "", id);
+            goto out;
+        sov_buf_append(&found, id, sizeof(id));
     }
-    sov_buf_puts(ids, "}");
-    return ids->oom ? sov_error_set(err, SOV_E_INTERNAL, "out of memory") : 0;
+    sov_buf_pg_array_strided(ids, found.data, found.len / (SOV_KEY_ID_LEN + 1),
+                             SOV_KEY_ID_LEN + 1);
+    rc = found.oom || ids->oom ? sov_error_set(err, SOV_E_INTERNAL, "out of memory") : 0;
+out:
+    sov_buf_release(&found);
+    return rc;
 }
 
 /* ---- the process's key ---- */

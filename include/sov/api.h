@@ -190,6 +190,8 @@ typedef struct sov_field {
 int sov_api_check_body(sov_request *req, const sov_field *fields, size_t n, sov_error *err);
 /* A string member, NULL when absent or null. */
 const char *sov_api_body_str(sov_request *req, const char *name);
+/* A new JSON string of s, or JSON null when s is NULL or empty (unset optional columns). */
+json_t *sov_api_str_or_null(const char *s);
 
 /* ?limit= (1..1000, default 100) and ?after=; a bad limit is SOV_E_INVALID. */
 int sov_api_page(sov_request *req, unsigned *limit, const char **after, sov_error *err);

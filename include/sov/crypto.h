@@ -8,6 +8,9 @@
 
 #define SOV_SHA256_HEX_LEN 64
 
+/* Lower-case hex of len bytes into out (2 * len + 1 bytes with the NUL): the one hex encoder. */
+void sov_hex_encode(const void *data, size_t len, char *out);
+
 /* Hex SHA-256 of data into out (65 bytes with the NUL). */
 void sov_sha256_hex(const void *data, size_t len, char out[SOV_SHA256_HEX_LEN + 1]);
 

@@ -7,6 +7,7 @@
 #define SOV_DB_H
 
 #include <libpq-fe.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "sov/cleanup.h"
@@ -109,5 +110,27 @@ int sov_db_tx_on(sov_dbconn *c, sov_db_tx_fn fn, void *arg, sov_error *err);
 /* The same read-only, in one snapshot (REPEATABLE READ): what fn reads is consistent however
  * long it takes, while writers go on. */
 int sov_db_tx_snapshot_on(sov_dbconn *c, sov_db_tx_fn fn, void *arg, sov_error *err);
+
+/* What a LISTEN loop tells its owner. */
+typedef enum sov_db_listen_event {
+    SOV_DB_LISTEN_UP,       /* (re)connected and listening: what was cached may be stale */
+    SOV_DB_LISTEN_NOTIFIED, /* one or more notifications arrived */
+    SOV_DB_LISTEN_DOWN,     /* could not connect or LISTEN; tried again after retry_ms */
+    SOV_DB_LISTEN_LOST,     /* the listening connection broke; reconnecting at once */
+} sov_db_listen_event;
+
+typedef struct sov_db_listener {
+    const char *url;                /* a connection of its own, outside the pool */
+    const char *application_name;   /* as pg_stat_activity shows it */
+    const char *channel;            /* an identifier: "sov_auth" */
+    unsigned retry_ms;              /* pause after a failed connect or LISTEN */
+    const atomic_bool *stop;        /* the loop returns once true (looked at every 200 ms) */
+    void (*on_event)(void *arg, sov_db_listen_event ev);
+    void *arg;
+} sov_db_listener;
+
+/* The one LISTEN loop (token revocations, worker wake-ups): runs on the calling thread until
+ * *l->stop, reconnecting as needed; events are delivered on that thread. */
+void sov_db_listen(const sov_db_listener *l);
 
 #endif

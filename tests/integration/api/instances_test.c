@@ -511,6 +511,35 @@ START_TEST(create_builds_a_running_domain_on_the_host)
 }
 END_TEST
 
+/* A key's comment may hold quotes, backslashes, commas and braces: the instance is built and
+ * the database holds each key exactly as sent (the seed's YAML is tested in compute/seed). */
+START_TEST(ssh_keys_with_quotes_and_backslashes_are_kept_exactly)
+{
+    static const char quoted[] =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKw2jF1dD0vP7j6f0q7mXn9tP3c3vQ"
+        " \"o'brien\\laptop\", {x} \xc3\xa9";
+    json_t *keys = json_pack("[ss]", SSH_KEY, quoted);
+    char *list = json_dumps(keys, JSON_COMPACT), *v;
+    char extra[512], id[40], op_id[40];
+
+    start(NULL);
+    snprintf(extra, sizeof(extra), ",\"ssh_keys\":%s", list);
+    launch("web-q", extra, id, op_id);
+    op_succeeds(op_id);
+    json_decref(wait_state(id, "running"));
+    ck_assert_int_eq(sql_num("SELECT array_length(ssh_keys, 1) FROM instances WHERE id = '%s'",
+                             id), 2);
+    v = tl_db_value(db, "SELECT ssh_keys[1] FROM instances WHERE id = '%s'", id);
+    ck_assert_str_eq(v, SSH_KEY);
+    free(v);
+    v = tl_db_value(db, "SELECT ssh_keys[2] FROM instances WHERE id = '%s'", id);
+    ck_assert_str_eq(v, quoted);
+    free(v);
+    free(list);
+    json_decref(keys);
+}
+END_TEST
+
 START_TEST(lists_filter_and_page)
 {
     static const char *const names[] = { "web-1", "web-2", "db-1" };
@@ -1264,6 +1293,7 @@ main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, create_builds_a_running_domain_on_the_host);
+    tcase_add_test(tc, ssh_keys_with_quotes_and_backslashes_are_kept_exactly);
     tcase_add_test(tc, lists_filter_and_page);
     tcase_add_test(tc, bad_input_is_400_naming_the_field_and_creates_nothing);
     tcase_add_test(tc, other_tenants_instances_and_operations_do_not_exist);

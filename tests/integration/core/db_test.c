@@ -2,9 +2,11 @@
  * to codes, transactions commit or roll back whole, a dead server is UNAVAILABLE, and each
  * statement is prepared once per session (again after a reconnect, within a bound). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sov/buf.h"
 #include "sov/db.h"
 #include "testlib.h"
 
@@ -220,6 +222,114 @@ START_TEST(connection_killed_while_idle_is_reopened)
 }
 END_TEST
 
+/* ---- text[] parameters through the one encoder ---- */
+
+START_TEST(array_parameters_come_back_element_for_element)
+{
+    static const char *const items[] = {
+        "plain", "a,b", "{braces}", "say \"hi\"", "back\\slash", "", NULL, "NULL", " pad ",
+        "caf\xc3\xa9 \xe2\x82\xac", "ssh-ed25519 AAAA \"o'brien\\laptop\"",
+    };
+    const size_t n = sizeof(items) / sizeof(items[0]);
+    sov_error err = SOV_ERROR_INIT;
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autoptr(PGresult) res = NULL;
+    sov_buf b = SOV_BUF_INIT;
+
+    sov_buf_pg_array(&b, items, n);
+    const char *params[] = { b.data };
+    ck_assert_int_eq(sov_db_acquire(db, &c, &err), 0);
+    ck_assert_msg(sov_db_query(c, "SELECT e, e IS NULL FROM unnest($1::text[])"
+                               " WITH ORDINALITY AS u(e, i) ORDER BY i", 1, params, &res,
+                               &err) == 0, "%s: %s", err.msg, err.detail);
+    ck_assert_int_eq(PQntuples(res), (int) n);
+    for (size_t i = 0; i < n; i++) {
+        if (!items[i]) {
+            ck_assert_str_eq(PQgetvalue(res, (int) i, 1), "t");
+            continue;
+        }
+        ck_assert_str_eq(PQgetvalue(res, (int) i, 1), "f");
+        ck_assert_str_eq(PQgetvalue(res, (int) i, 0), items[i]);
+    }
+    sov_buf_release(&b);
+}
+END_TEST
+
+/* ---- LISTEN: the one loop behind token revocations and worker wake-ups ---- */
+
+static atomic_int listen_counts[4];
+static atomic_bool listen_stop;
+
+static void
+count_listen(void *arg, sov_db_listen_event ev)
+{
+    (void) arg;
+    atomic_fetch_add(&listen_counts[ev], 1);
+}
+
+static void *
+listen_thread(void *arg)
+{
+    const sov_db_listener l = { .url = url, .application_name = "sov-test-listener",
+                                .channel = "sov_test", .retry_ms = 100, .stop = &listen_stop,
+                                .on_event = count_listen, .arg = arg };
+
+    sov_db_listen(&l);
+    return NULL;
+}
+
+static void
+wait_count(sov_db_listen_event ev, int want)
+{
+    double end = tl_now() + 10;
+
+    while (atomic_load(&listen_counts[ev]) < want && tl_now() < end)
+        usleep(20000);
+    ck_assert_int_ge(atomic_load(&listen_counts[ev]), want);
+}
+
+START_TEST(listen_reports_notifications_and_reconnects_after_a_kill)
+{
+    pthread_t t;
+
+    for (int i = 0; i < 4; i++)
+        atomic_store(&listen_counts[i], 0);
+    atomic_store(&listen_stop, false);
+    ck_assert_int_eq(pthread_create(&t, NULL, listen_thread, NULL), 0);
+    wait_count(SOV_DB_LISTEN_UP, 1);
+    free(tl_db_exec(url, "NOTIFY sov_test"));
+    wait_count(SOV_DB_LISTEN_NOTIFIED, 1);
+    free(tl_db_exec(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                         " WHERE application_name = 'sov-test-listener'"));
+    wait_count(SOV_DB_LISTEN_LOST, 1);
+    wait_count(SOV_DB_LISTEN_UP, 2);
+    free(tl_db_exec(url, "NOTIFY sov_test"));
+    wait_count(SOV_DB_LISTEN_NOTIFIED, 2);
+    atomic_store(&listen_stop, true);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(atomic_load(&listen_counts[SOV_DB_LISTEN_DOWN]), 0);
+}
+END_TEST
+
+START_TEST(listen_retries_while_the_server_is_unreachable)
+{
+    static char nowhere[] = "postgresql://127.0.0.1:1/nothing";
+    pthread_t t;
+    char *saved = url;
+
+    for (int i = 0; i < 4; i++)
+        atomic_store(&listen_counts[i], 0);
+    atomic_store(&listen_stop, false);
+    url = nowhere;
+    ck_assert_int_eq(pthread_create(&t, NULL, listen_thread, NULL), 0);
+    wait_count(SOV_DB_LISTEN_DOWN, 2);
+    atomic_store(&listen_stop, true);
+    pthread_join(t, NULL);
+    url = saved;
+    ck_assert_int_eq(atomic_load(&listen_counts[SOV_DB_LISTEN_UP]), 0);
+}
+END_TEST
+
 /* ---- prepared statements: each text parsed and planned once per session ---- */
 
 static long long
@@ -372,6 +482,9 @@ main(void)
     tcase_add_test(tc, a_bad_statement_reports_its_own_error_and_is_not_kept);
     tcase_add_test(tc, the_statement_cache_is_bounded);
     tcase_add_test(tc, optional_filters_are_planned_per_call);
+    tcase_add_test(tc, array_parameters_come_back_element_for_element);
+    tcase_add_test(tc, listen_reports_notifications_and_reconnects_after_a_kill);
+    tcase_add_test(tc, listen_retries_while_the_server_is_unreachable);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }

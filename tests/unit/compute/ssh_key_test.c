@@ -35,6 +35,9 @@ START_TEST(public_keys_of_the_usual_types_pass)
     accepted("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 bob");
     accepted("ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY=");
     accepted("sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t yubikey");
+    /* A comment is the owner's text: quotes, backslashes, braces and commas are fine (the
+     * array encoder and the seed's YAML quote them). */
+    accepted("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMq \"o'brien\\laptop\", {x} \xc3\xa9");
 }
 END_TEST
 
