@@ -4,6 +4,26 @@
 
 #include "sov/api.h"
 
+#define SOV_MAX_PATH_PARAMS 8
+
+/* Route matching (router.c), for server.c and the router's unit test. Returns the route, or
+ * NULL and sets *ret_status to 404 (no such path) or 405 (path exists; allow lists its
+ * methods, comma-separated). */
+typedef struct sov_router sov_router;
+int sov_router_new(const sov_route *routes, size_t n, sov_router **ret, sov_error *err);
+void sov_router_free(sov_router *r);
+typedef struct sov_route_match {
+    size_t nparams;
+    const char *names[SOV_MAX_PATH_PARAMS];
+    size_t name_lens[SOV_MAX_PATH_PARAMS];
+    char *values[SOV_MAX_PATH_PARAMS];  /* point into the buffer given to match */
+} sov_route_match;
+const sov_route *sov_router_match(const sov_router *r, const char *method, char *path_copy,
+                                  sov_route_match *m, unsigned *ret_status, char *allow,
+                                  size_t allow_size);
+/* Index of a route in the table the router was made from. */
+size_t sov_router_index(const sov_router *r, const sov_route *route);
+
 /* Authenticate the caller and apply the route's policy: 0 to go on, -1 when a problem reply
  * (401, 404 for another tenant, 403) was queued and the denial audited. */
 int sov_api_authorize(sov_request *req);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sov/api.h"
+#include "internal.h"
 
 #define MAX_SEGMENTS 16
 

@@ -22,6 +22,7 @@
 #include "sov/compute.h"
 #include "sov/log.h"
 #include "sov/migrate.h"
+#include "sov/repo/db_pq.h"
 
 #include "common.h"
 

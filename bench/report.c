@@ -30,6 +30,7 @@
 #include "sov/log.h"
 #include "sov/migrate.h"
 #include "sov/ops.h"
+#include "sov/repo/db_pq.h"
 #include "sov/residency.h"
 
 #include "common.h"

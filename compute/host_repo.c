@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "host_repo.h"
+#include "sov/repo/db_pq.h"
 
 #define TS SOV_SQL_TS
 

@@ -9,6 +9,7 @@
 
 #include "compute_int.h"
 #include "sov/buf.h"
+#include "sov/repo/db_pq.h"
 
 #define TS SOV_SQL_TS
 

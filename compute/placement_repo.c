@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "placement_repo.h"
+#include "sov/repo/db_pq.h"
 
 /* What a host has left (vcpus_free, memory_mib_free, ...) and how empty it is
  * (placement_weight) are generated columns (migrations/0006): the filters compare integers

@@ -11,6 +11,7 @@
 
 #include "sov/audit.h"
 #include "sov/crypto.h"
+#include "sov/repo/db_pq.h"
 
 #define TS_US(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 

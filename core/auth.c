@@ -17,6 +17,7 @@
 #include "sov/crypto.h"
 #include "sov/identity.h"
 #include "sov/log.h"
+#include "sov/repo/db_pq.h"
 #include "sov/timeutil.h"
 
 #define BUCKETS 1024

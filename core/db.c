@@ -14,6 +14,7 @@
 
 #include "sov/db.h"
 #include "sov/log.h"
+#include "sov/repo/db_pq.h"
 
 /* Statements prepared on one session, by their text: PostgreSQL parses and plans each once
  * per session instead of once per call (for GET /v1/instances/{id}, parse and plan cost

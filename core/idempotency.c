@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sov/idempotency.h"
+#include "sov/repo/db_pq.h"
 
 static const char SQL_CLAIM[] =
     "INSERT INTO idempotency_keys (user_id, key, request_sha256) VALUES ($1, $2, $3) "

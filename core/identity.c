@@ -23,6 +23,7 @@
 #include "sov/identity.h"
 #include "sov/log.h"
 #include "sov/quota.h"
+#include "sov/repo/db_pq.h"
 #include "sov/timeutil.h"
 
 /* ---- validation ---- */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "identity_repo.h"
+#include "sov/repo/db_pq.h"
 
 #define TS SOV_SQL_TS
 

@@ -6,6 +6,7 @@
 #include "sov/crypto.h"
 #include "sov/log.h"
 #include "sov/migrate.h"
+#include "sov/repo/db_pq.h"
 
 /* Any fixed 64-bit number of our own; "sovmigr" in ASCII. */
 static const char SQL_LOCK[] = "SELECT pg_advisory_lock(7237970471815792)";

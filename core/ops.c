@@ -22,6 +22,7 @@
 #include "sov/identity.h"
 #include "sov/log.h"
 #include "sov/ops.h"
+#include "sov/repo/db_pq.h"
 
 #define TS SOV_SQL_TS
 #define OP_COLS                                                                          \

@@ -8,6 +8,7 @@
 #include "sov/audit.h"
 #include "sov/quota.h"
 #include "sov/registry.h"
+#include "sov/repo/db_pq.h"
 
 static const char *const names[SOV_QUOTA__COUNT] = {
     [SOV_QUOTA_INSTANCES] = "instances", [SOV_QUOTA_VCPUS] = "vcpus",

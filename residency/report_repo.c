@@ -11,6 +11,7 @@
 #include "report_repo.h"
 #include "sov/buf.h"
 #include "sov/crypto.h"
+#include "sov/repo/db_pq.h"
 
 #define TS SOV_SQL_TS
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"

@@ -3,6 +3,7 @@
 #ifndef SOV_REPORT_REPO_H
 #define SOV_REPORT_REPO_H
 
+#include "sov/repo/db_pq.h"
 #include "sov/residency.h"
 
 /* us (microseconds since 1970) as RFC 3339 UTC: whole seconds, and the fraction when there

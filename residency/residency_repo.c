@@ -5,6 +5,7 @@
 
 #include "residency_repo.h"
 #include "sov/buf.h"
+#include "sov/repo/db_pq.h"
 
 #define TS SOV_SQL_TS
 #define REGION_COLS                                                                      \

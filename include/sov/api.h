@@ -66,7 +66,6 @@ typedef struct sov_route {
                                other, or one given twice, is a 400 before the handler runs. */
 } sov_route;
 
-#define SOV_MAX_PATH_PARAMS 8
 #define SOV_REQUEST_ID_MAX 64
 
 struct sov_request {
@@ -205,22 +204,5 @@ unsigned sov_api_error_status(sov_errcode code);
 
 /* Whether a client-sent X-Request-Id is sane enough to echo and log. */
 bool sov_api_request_id_valid(const char *id);
-
-/* Route matching, exposed for tests. Returns the route, or NULL and sets *ret_status to 404
- * (no such path) or 405 (path exists; allow lists its methods, comma-separated). */
-typedef struct sov_router sov_router;
-int sov_router_new(const sov_route *routes, size_t n, sov_router **ret, sov_error *err);
-void sov_router_free(sov_router *r);
-typedef struct sov_route_match {
-    size_t nparams;
-    const char *names[SOV_MAX_PATH_PARAMS];
-    size_t name_lens[SOV_MAX_PATH_PARAMS];
-    char *values[SOV_MAX_PATH_PARAMS];  /* point into the buffer given to match */
-} sov_route_match;
-const sov_route *sov_router_match(const sov_router *r, const char *method, char *path_copy,
-                                  sov_route_match *m, unsigned *ret_status, char *allow,
-                                  size_t allow_size);
-/* Index of a route in the table the router was made from. */
-size_t sov_router_index(const sov_router *r, const sov_route *route);
 
 #endif

@@ -2,18 +2,19 @@
  *
  * Every query goes through sov_db_query() with $n parameters: no SQL text is ever built from
  * input. A lost connection is reported as SOV_E_UNAVAILABLE (the API answers 503) and is
- * reopened on next use, so sovd recovers by itself when PostgreSQL comes back. */
+ * reopened on next use, so sovd recovers by itself when PostgreSQL comes back.
+ *
+ * This is the part without libpq's types, which api/ and services see (through ctx.h): the
+ * pool, transactions, LISTEN. Queries and their results (PGresult, sov_db_query, row mappers)
+ * are in sov/repo/db_pq.h, for *_repo.c and core/ only. */
 #ifndef SOV_DB_H
 #define SOV_DB_H
 
-#include <libpq-fe.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
 #include "sov/cleanup.h"
 #include "sov/error.h"
-
-SOV_DEFINE_AUTOPTR(PGresult, PQclear)
 
 typedef struct sov_db sov_db;
 typedef struct sov_dbconn sov_dbconn;   /* a connection lent by the pool */
@@ -32,12 +33,6 @@ typedef struct sov_db_stats {
     unsigned long long acquired, waits, timeouts, reconnects, failures;
 } sov_db_stats;
 
-/* SQL text rendering a timestamptz column as RFC 3339 UTC with seconds: TS("created_at"). */
-#define SOV_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
-/* Copy a result value into a fixed buffer (truncating); "" for NULL. */
-void sov_db_copy(char *dst, size_t size, const PGresult *res, int row, int col);
-
 /* Create the pool; connections open lazily, so this succeeds while PostgreSQL is down. */
 int sov_db_new(const sov_db_options *opts, sov_db **ret, sov_error *err);
 void sov_db_free(sov_db *db);
@@ -50,36 +45,7 @@ int sov_db_acquire(sov_db *db, sov_dbconn **ret, sov_error *err);
 void sov_db_release(sov_dbconn *c);
 SOV_DEFINE_AUTOPTR(sov_dbconn, sov_db_release)
 
-PGconn *sov_db_conn(sov_dbconn *c);
-/* Route a connection's server notices to the debug log instead of stderr. */
-void sov_db_quiet(PGconn *conn);
 void sov_db_get_stats(sov_db *db, sov_db_stats *ret);
-
-/* Run one statement with text parameters. On success *ret holds a TUPLES_OK or COMMAND_OK
- * result (ret may be NULL to discard it). Outside a transaction, a connection found dead is
- * reopened and the statement retried once. Errors are mapped by sov_db_error().
- * Each distinct text is prepared once per session (up to 128 per connection, the rest run
- * unprepared): PostgreSQL parses and plans it once, not on every call. Texts with optional
- * filters ("$1 IS NULL OR ...", "CASE WHEN $1 IS NULL THEN ...") run unprepared: their
- * plan depends on which filters apply, and a generic plan would apply none. */
-int sov_db_query(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
-                 PGresult **ret, sov_error *err);
-
-/* A row mapper: fill item out from row i of a result. */
-typedef void (*sov_db_row_fn)(const PGresult *res, int row, void *out);
-
-/* Run a query expected to return one row, mapped by fn into out; no row is SOV_E_NOT_FOUND
- * "<what> '<key>' does not exist". */
-int sov_db_one(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
-               sov_db_row_fn fn, void *out, const char *what, const char *key,
-               sov_error *err);
-
-/* Run a list query into a new array (*items, to free(), *count rows of item_size), each
- * mapped by fn. When the page is full (limit rows), next gets column key_col of the last row:
- * the keyset cursor of the next page; else "". */
-int sov_db_page(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
-                size_t item_size, sov_db_row_fn fn, unsigned limit, int key_col, void **items,
-                size_t *count, char *next, size_t next_size, sov_error *err);
 
 /* Split "a,b,c" (array_to_string of a text[]) into fixed slots of stride bytes; returns how
  * many were filled (at most nslots). */
@@ -91,12 +57,6 @@ size_t sov_db_split(const char *s, char *slots, size_t nslots, size_t stride);
  * err->blocked_by filled (the API's blocked_by), and -1. */
 int sov_db_blockers(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
                     const char *what, sov_error *err);
-
-/* Map a failed result (or a dead connection when res is NULL) to a sov_error:
- * unique/foreign-key violations -> CONFLICT, data exceptions -> INVALID, connection loss,
- * shutdown and timeouts -> UNAVAILABLE, the rest -> INTERNAL. SQLSTATE and the server's
- * message go to err->detail. Returns -1. */
-int sov_db_error(PGconn *conn, const PGresult *res, sov_error *err);
 
 /* The SQLSTATE of the last error mapped on this connection ("" if none). */
 const char *sov_db_last_sqlstate(sov_dbconn *c);

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "sov/api.h"
 #include "sov/config.h"
 #include "sov/idempotency.h"

@@ -1,6 +1,7 @@
 /* sovd as a process, against a real PostgreSQL database: it migrates, serves the public
  * routes, logs JSON, refuses bad configuration and edited migrations, and finishes a slow
  * request when told to stop. */
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>

@@ -8,6 +8,7 @@
 
 #include "sov/buf.h"
 #include "sov/db.h"
+#include "sov/repo/db_pq.h"
 #include "testlib.h"
 
 static char *url;

@@ -14,6 +14,7 @@
 
 #include "sov/compute.h"
 #include "sov/migrate.h"
+#include "sov/repo/db_pq.h"
 #include "testlib.h"
 
 static char *url;

@@ -1,0 +1,60 @@
+/* repo/db_pq.h: queries and their libpq results, for *_repo.c and core/ only; api/ never
+ * includes it, and no header directly in include/sov/ does.
+ *
+ * include/sov/repo/ holds the headers that name libpq's types (PGconn, PGresult): what a
+ * repository needs to run SQL and read its rows. Everything else reaches the database through
+ * a repository or through the libpq-free part in sov/db.h (pool, transactions, LISTEN). */
+#ifndef SOV_REPO_DB_PQ_H
+#define SOV_REPO_DB_PQ_H
+
+#include <libpq-fe.h>
+
+#include "sov/cleanup.h"
+#include "sov/db.h"
+#include "sov/error.h"
+
+SOV_DEFINE_AUTOPTR(PGresult, PQclear)
+
+/* SQL text rendering a timestamptz column as RFC 3339 UTC with seconds: TS("created_at"). */
+#define SOV_SQL_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* Copy a result value into a fixed buffer (truncating); "" for NULL. */
+void sov_db_copy(char *dst, size_t size, const PGresult *res, int row, int col);
+
+PGconn *sov_db_conn(sov_dbconn *c);
+/* Route a connection's server notices to the debug log instead of stderr. */
+void sov_db_quiet(PGconn *conn);
+
+/* Run one statement with text parameters. On success *ret holds a TUPLES_OK or COMMAND_OK
+ * result (ret may be NULL to discard it). Outside a transaction, a connection found dead is
+ * reopened and the statement retried once. Errors are mapped by sov_db_error().
+ * Each distinct text is prepared once per session (up to 128 per connection, the rest run
+ * unprepared): PostgreSQL parses and plans it once, not on every call. Texts with optional
+ * filters ("$1 IS NULL OR ...", "CASE WHEN $1 IS NULL THEN ...") run unprepared: their
+ * plan depends on which filters apply, and a generic plan would apply none. */
+int sov_db_query(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+                 PGresult **ret, sov_error *err);
+
+/* A row mapper: fill item out from row i of a result. */
+typedef void (*sov_db_row_fn)(const PGresult *res, int row, void *out);
+
+/* Run a query expected to return one row, mapped by fn into out; no row is SOV_E_NOT_FOUND
+ * "<what> '<key>' does not exist". */
+int sov_db_one(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+               sov_db_row_fn fn, void *out, const char *what, const char *key,
+               sov_error *err);
+
+/* Run a list query into a new array (*items, to free(), *count rows of item_size), each
+ * mapped by fn. When the page is full (limit rows), next gets column key_col of the last row:
+ * the keyset cursor of the next page; else "". */
+int sov_db_page(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+                size_t item_size, sov_db_row_fn fn, unsigned limit, int key_col, void **items,
+                size_t *count, char *next, size_t next_size, sov_error *err);
+
+/* Map a failed result (or a dead connection when res is NULL) to a sov_error:
+ * unique/foreign-key violations -> CONFLICT, data exceptions -> INVALID, connection loss,
+ * shutdown and timeouts -> UNAVAILABLE, the rest -> INTERNAL. SQLSTATE and the server's
+ * message go to err->detail. Returns -1. */
+int sov_db_error(PGconn *conn, const PGresult *res, sov_error *err);
+
+#endif
