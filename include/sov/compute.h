@@ -277,7 +277,8 @@ typedef struct sov_instance {
     sov_location residency;
     char residency_since[40];
     sov_placement *placement;   /* the decision (considered, rejected, strategy), owned;
-                                 * NULL for none; its policy is not read (NULL) */
+                                 * NULL until read or claimed (never placed: strategy "");
+                                 * its policy is not kept (NULL) */
     char created_at[40], updated_at[40];
 } sov_instance;
 
