@@ -56,7 +56,7 @@ enum MHD_Result
 sov_handle_instance_residency(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
-    sov_instance x;
+    SOV_CLEANUP(sov_instance_release) sov_instance x = { .placement = NULL };
 
     if (sov_instance_get(&req->ctx, NULL, sov_request_param(req, "id"), &x, &err) < 0)
         return sov_api_reply_problem(req, &err);

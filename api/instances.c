@@ -15,6 +15,7 @@ instance_json(const sov_instance *x)
 {
     json_t *addresses = json_array(), *rejected = json_object();
     const char *a = x->addresses;
+    const sov_placement *p = x->placement;
 
     while (*a) {
         size_t len = strcspn(a, ",");
@@ -25,7 +26,7 @@ instance_json(const sov_instance *x)
     }
     for (int i = 0; i < SOV_REJECT__COUNT; i++)
         json_object_set_new(rejected, sov_reject_name((sov_reject) i),
-                            json_integer(x->placement.rejected[i]));
+                            json_integer(p ? p->rejected[i] : 0));
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I, s:I, s:i, s:s, s:s,"
                           " s:s, s:s, s:s, s:o}",
                           "id", x->id, "tenant_id", x->tenant_id, "workspace", x->workspace,
@@ -44,12 +45,11 @@ instance_json(const sov_instance *x)
     json_object_set_new(j, "workspace", sov_api_str_or_null(x->workspace));
     json_object_set_new(j, "tenant_id", sov_api_str_or_null(x->tenant_id));
     json_object_set_new(j, "placement",
-                        x->placement.strategy[0]
+                        p && p->strategy[0]
                             ? json_pack("{s:s, s:s, s:s, s:i, s:o, s:s}", "host",
-                                        x->placement.host_name, "region", x->placement.region,
-                                        "zone", x->placement.zone, "considered",
-                                        x->placement.considered, "rejected", rejected,
-                                        "strategy", x->placement.strategy)
+                                        p->host_name, "region", p->region, "zone", p->zone,
+                                        "considered", p->considered, "rejected", rejected,
+                                        "strategy", p->strategy)
                             : (json_decref(rejected), json_null()));
     json_object_set_new(j, "residency", sov_api_location_json(&x->residency,
                                                               x->residency_since));
@@ -87,6 +87,12 @@ typedef struct created {
     sov_op op;
 } created;
 
+static void
+created_release(created *c)
+{
+    sov_instance_release(&c->x);
+}
+
 static json_t *
 created_json(const void *arg, unsigned *status, char *location, size_t location_size)
 {
@@ -111,7 +117,7 @@ sov_handle_instance_create(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
     const char *keys[32];
     sov_instance_create_args a = { 0 };
-    created c;
+    SOV_CLEANUP(created_release) created c = { .x = { .placement = NULL } };
 
     if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
         body_keys(req, keys, SOV_N_ELEMENTS(keys), &a.nssh_keys, &err) < 0)
@@ -140,7 +146,7 @@ sov_handle_instance_list(sov_request *req)
     static const char *const keep[] = { "workspace", "region", "state", "name", "tenant_id",
                                         NULL };
     sov_error err = SOV_ERROR_INIT;
-    sov_instance_page page = { 0 };
+    sov_autoptr(sov_instance_page) page = NULL;
     unsigned limit;
     const char *after;
 
@@ -151,10 +157,9 @@ sov_handle_instance_list(sov_request *req)
                           after, limit, &page, &err) < 0)
         return sov_api_reply_problem(req, &err);
     json_t *items = json_array();
-    for (size_t i = 0; i < page.n; i++)
-        json_array_append_new(items, instance_json(&page.items[i]));
-    free(page.items);
-    sov_autoptr(json_t) body = sov_api_list(req, items, page.next_after, keep);
+    for (size_t i = 0; i < page->n; i++)
+        json_array_append_new(items, instance_json(page->items[i]));
+    sov_autoptr(json_t) body = sov_api_list(req, items, page->next_after, keep);
     return sov_api_reply(req, MHD_HTTP_OK, body);
 }
 
@@ -163,7 +168,7 @@ enum MHD_Result
 sov_handle_instance_get(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
-    sov_instance x;
+    SOV_CLEANUP(sov_instance_release) sov_instance x = { .placement = NULL };
 
     if (sov_instance_get(&req->ctx, sov_request_query(req, "tenant_id"),
                          sov_request_param(req, "id"), &x, &err) < 0)
@@ -180,7 +185,7 @@ sov_handle_instance_action(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
     const char *id = sov_request_param(req, "id");
     const char *tenant_id = sov_request_query(req, "tenant_id");
-    sov_instance x;
+    SOV_CLEANUP(sov_instance_release) sov_instance x = { .placement = NULL };
     sov_op op;
 
     /* Another tenant's instance is not there, whatever the body says: look first. */
@@ -201,7 +206,7 @@ sov_handle_instance_delete(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
     const char *id = sov_request_param(req, "id");
     const char *tenant_id = sov_request_query(req, "tenant_id");
-    sov_instance x;
+    SOV_CLEANUP(sov_instance_release) sov_instance x = { .placement = NULL };
     sov_op op;
 
     if (sov_instance_delete(&req->ctx, tenant_id, id, &op, &err) < 0 ||

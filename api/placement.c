@@ -57,9 +57,11 @@ sov_handle_placement_dry_run(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
     sov_instance_create_args a = { 0 };
     sov_place_sizes sizes = { 0 };
-    sov_placement p;
+    sov_autoptr(sov_placement) p = sov_placement_new();
 
-    if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0)
+    if (!p)
+        sov_error_set(&err, SOV_E_INTERNAL, "out of memory");
+    if (!p || sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0)
         return sov_api_reply_problem(req, &err);
     body_sizes(req, &sizes);
     a.flavor = sov_api_body_str(req, "flavor");
@@ -69,21 +71,21 @@ sov_handle_placement_dry_run(sov_request *req)
     a.zone = sov_api_body_str(req, "zone");
     a.country = sov_api_body_str(req, "country");
     a.anti_affinity_group = sov_api_body_str(req, "anti_affinity_group");
-    if (sov_instance_dry_run(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &sizes, &p,
+    if (sov_instance_dry_run(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &sizes, p,
                              &err) < 0) {
         /* No candidate: the problem, with the counts that explain it. */
         if (err.code == SOV_E_RESIDENCY || err.code == SOV_E_CAPACITY)
             return sov_api_reply_problem_with(
-                req, &err, json_pack("{s:i, s:o, s:o}", "considered", p.considered, "rejected",
-                                     rejected_json(&p), "policy",
-                                     sov_api_policy_json(&p.policy)));
+                req, &err, json_pack("{s:i, s:o, s:o}", "considered", p->considered, "rejected",
+                                     rejected_json(p), "policy",
+                                     sov_api_policy_json(p->policy)));
         return sov_api_reply_problem(req, &err);
     }
     sov_autoptr(json_t) body = json_pack(
         "{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:s}, s:i, s:o, s:s, s:o, s:b}", "placement",
-        "host_id", p.host_id, "host", p.host_name, "region", p.region, "zone", p.zone,
-        "country", p.location.country, "jurisdiction", p.location.jurisdiction, "datacenter",
-        p.location.datacenter, "considered", p.considered, "rejected", rejected_json(&p),
-        "strategy", p.strategy, "policy", sov_api_policy_json(&p.policy), "claimed", 0);
+        "host_id", p->host_id, "host", p->host_name, "region", p->region, "zone", p->zone,
+        "country", p->location.country, "jurisdiction", p->location.jurisdiction, "datacenter",
+        p->location.datacenter, "considered", p->considered, "rejected", rejected_json(p),
+        "strategy", p->strategy, "policy", sov_api_policy_json(p->policy), "claimed", 0);
     return sov_api_reply(req, MHD_HTTP_OK, body);
 }

@@ -274,24 +274,24 @@ measure(unsigned decisions, figures *f)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_autoptr(sov_dbconn) c = NULL;
+    /* One placement for every decision: each fills it again. */
+    sov_autoptr(sov_placement) p = sov_placement_new();
     double *v = calloc(decisions > 100 ? decisions : 100, sizeof(double));
     /* The default policy's regions, a 2 vCPU / 4 GiB / 20 GiB request. */
     const char *params[] = { EU_REGIONS, NULL, "2", "4096", "20", "0", NULL, tenant };
 
-    if (!v)
+    if (!v || !p)
         die("out of memory", NULL);
     memset(f, 0, sizeof(*f));
     /* Warm the caches and the connection first. */
     for (unsigned i = 0; i < 20; i++) {
         sov_place_request r = random_request();
-        sov_placement p;
-        sov_placement_dry_run(&ctx, &r, &p, &err);
+        sov_placement_dry_run(&ctx, &r, p, &err);
     }
     for (unsigned i = 0; i < decisions; i++) {
         sov_place_request r = random_request();
-        sov_placement p;
         double t0 = (bench_now_s() * 1e3);
-        int rc = sov_placement_dry_run(&ctx, &r, &p, &err);
+        int rc = sov_placement_dry_run(&ctx, &r, p, &err);
         v[i] = (bench_now_s() * 1e3) - t0;
         if (rc < 0 && err.code != SOV_E_CAPACITY && err.code != SOV_E_RESIDENCY)
             die("dry run", &err);
@@ -305,13 +305,12 @@ measure(unsigned decisions, figures *f)
         die("acquire", &err);
     for (unsigned i = 0; i < decisions; i++) {
         sov_place_request r = random_request();
-        sov_placement p;
         double t0;
         int rc;
 
         PQclear(run(c, "BEGIN", 0, NULL));
         t0 = (bench_now_s() * 1e3);
-        rc = sov_placement_claim(c, &ctx, &r, &p, &err);
+        rc = sov_placement_claim(c, &ctx, &r, p, &err);
         v[i] = (bench_now_s() * 1e3) - t0;
         if (rc < 0 && err.code != SOV_E_CAPACITY && err.code != SOV_E_RESIDENCY)
             die("claim", &err);

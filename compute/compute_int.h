@@ -57,6 +57,7 @@ int repo_instance_insert(sov_dbconn *c, const sov_instance *i, const char *user_
 /* The id (SOV_UUID_LEN + 1 bytes) of the live instance called name in a tenant's workspace. */
 int repo_instance_id_by_name(sov_dbconn *c, const char *tenant_id, const char *workspace,
                              const char *name, char *ret, sov_error *err);
+/* ret: from sov_instance_new(), or zeroed; the placement it held is replaced. */
 int repo_instance_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
                       sov_instance *ret, sov_error *err);
 /* user_data and SSH keys ('\n'-joined) of an instance, for its seed (malloc'd). */
@@ -66,7 +67,7 @@ int repo_instance_host_get(sov_dbconn *c, const char *host_id, repo_instance_hos
                        sov_error *err);
 int repo_instance_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
                        const char *region, const char *state, const char *name,
-                       const char *after, unsigned limit, sov_instance_page *ret,
+                       const char *after, unsigned limit, sov_instance_page **ret,
                        sov_error *err);
 /* Move to state (and reason, operation when not NULL); from: only when in one of these
  * states (NULL: any). Returns SOV_E_CONFLICT when the state did not allow it. */

@@ -84,6 +84,39 @@ keys_literal(const char *const *keys, size_t n, sov_buf *b, sov_error *err)
     return b->oom ? sov_error_set(err, SOV_E_INTERNAL, "out of memory") : 0;
 }
 
+sov_instance *
+sov_instance_new(void)
+{
+    return calloc(1, sizeof(sov_instance));
+}
+
+void
+sov_instance_release(sov_instance *x)
+{
+    sov_placement_free(x->placement);
+    x->placement = NULL;
+}
+
+void
+sov_instance_free(sov_instance *x)
+{
+    if (!x)
+        return;
+    sov_instance_release(x);
+    free(x);
+}
+
+void
+sov_instance_page_free(sov_instance_page *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n; i++)
+        sov_instance_free(p->items[i]);
+    free(p->items);
+    free(p);
+}
+
 typedef struct create_args {
     sov_ctx *ctx;
     const sov_instance_create_args *a;
@@ -187,7 +220,6 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     const sov_instance_create_args *a = ca->a;
     sov_flavor f;
     sov_image img;
-    sov_placement p;
     sov_place_request r;
 
     if (place_request(c, x->tenant_id, x->workspace, a, NULL, &r, &f, &img, err) < 0)
@@ -206,12 +238,14 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     r.resource_type = "instance";
     r.resource_id = x->id;
     r.operation_id = ca->op->id;
-    if (sov_placement_claim(c, ca->ctx, &r, &p, err) < 0)
+    /* A retried transaction claims again, into the placement of the try before. */
+    if (!x->placement && !(x->placement = sov_placement_new()))
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    if (sov_placement_claim(c, ca->ctx, &r, x->placement, err) < 0)
         return -1;
-    x->placement = p;
-    snprintf(x->region, sizeof(x->region), "%s", p.region);
-    snprintf(x->zone, sizeof(x->zone), "%s", p.zone);
-    snprintf(x->host_id, sizeof(x->host_id), "%s", p.host_id);
+    snprintf(x->region, sizeof(x->region), "%s", x->placement->region);
+    snprintf(x->zone, sizeof(x->zone), "%s", x->placement->zone);
+    snprintf(x->host_id, sizeof(x->host_id), "%s", x->placement->host_id);
     snprintf(x->operation_id, sizeof(x->operation_id), "%s", ca->op->id);
     /* The tenant's quota rows last, just before the audit head: every create of a tenant
      * waits on them, so they stay locked for the commit only (charged first, they were held
@@ -235,6 +269,7 @@ sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_crea
     const char *tenant = NULL;
     int rc;
 
+    sov_instance_release(ret);
     memset(ret, 0, sizeof(*ret));
     if (scope(ctx, tenant_id, &tenant, err) < 0)
         return -1;
@@ -314,8 +349,10 @@ sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance_cre
     sov_place_request r;
     sov_flavor f;
     sov_image img;
+    sov_policy *policy = ret->policy;     /* kept: the placement fills it again */
 
     memset(ret, 0, sizeof(*ret));
+    ret->policy = policy;
     if (sov_place_sizes_check(a->flavor, sizes, err) < 0 ||
         scope(ctx, tenant_id, &tenant, err) < 0 ||
         sov_check_slug("workspace", workspace, err) < 0)
@@ -379,7 +416,7 @@ sov_instance_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
 int
 sov_instance_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                   const char *region, const char *state, const char *name, const char *after,
-                  unsigned limit, sov_instance_page *ret, sov_error *err)
+                  unsigned limit, sov_instance_page **ret, sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;
     const char *tenant = NULL;
@@ -467,7 +504,7 @@ static int
 action_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     action_args *a = arg;
-    sov_instance x;
+    SOV_CLEANUP(sov_instance_release) sov_instance x = { .placement = NULL };
     bool del = strcmp(a->action, "delete") == 0;
     char stop[SOV_UUID_LEN + 1];
 

@@ -141,7 +141,7 @@ int
 sov_instance_console_open(sov_ctx *ctx, const char *tenant_id, const char *id, size_t max,
                           sov_console_read **ret, sov_error *err)
 {
-    sov_instance x;
+    SOV_CLEANUP(sov_instance_release) sov_instance x = { .placement = NULL };
     repo_instance_host h;
     sov_console_read *r;
     pthread_condattr_t ca;

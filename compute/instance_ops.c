@@ -28,6 +28,7 @@ static void
 job_release(job *j)
 {
     sov_hv_close(j->hv);
+    sov_instance_release(&j->x);
 }
 
 #define job_auto SOV_CLEANUP(job_release) job
@@ -84,7 +85,7 @@ overtaken(job *j)
 {
     sov_autoptr(sov_dbconn) c = NULL;
     sov_error err = SOV_ERROR_INIT;
-    sov_instance now;
+    SOV_CLEANUP(sov_instance_release) sov_instance now = { .placement = NULL };
 
     if (sov_db_acquire(j->ctx->db, &c, &err) < 0 ||
         repo_instance_get(c, NULL, j->x.id, false, &now, &err) < 0)

@@ -207,7 +207,9 @@ static void
 row_instance(const PGresult *r, int i, void *out)
 {
     sov_instance *x = out;
+    sov_placement *p;
 
+    sov_instance_release(x);
     memset(x, 0, sizeof(*x));
     sov_db_copy(x->id, sizeof(x->id), r, i, 0);
     sov_db_copy(x->tenant_id, sizeof(x->tenant_id), r, i, 1);
@@ -235,13 +237,17 @@ row_instance(const PGresult *r, int i, void *out)
     sov_db_copy(x->residency.jurisdiction, sizeof(x->residency.jurisdiction), r, i, 23);
     sov_db_copy(x->residency.datacenter, sizeof(x->residency.datacenter), r, i, 24);
     sov_db_copy(x->residency_since, sizeof(x->residency_since), r, i, 25);
-    x->placement.considered = atoi(PQgetvalue(r, i, 26));
-    rejected_counts(PQgetvalue(r, i, 27), x->placement.rejected);
-    sov_db_copy(x->placement.strategy, sizeof(x->placement.strategy), r, i, 28);
-    snprintf(x->placement.host_id, sizeof(x->placement.host_id), "%s", x->host_id);
-    snprintf(x->placement.host_name, sizeof(x->placement.host_name), "%s", x->host_name);
-    snprintf(x->placement.region, sizeof(x->placement.region), "%s", x->region);
-    snprintf(x->placement.zone, sizeof(x->placement.zone), "%s", x->zone);
+    /* Left NULL when out of memory: the caller says so. */
+    p = x->placement = sov_placement_new();
+    if (p) {
+        p->considered = atoi(PQgetvalue(r, i, 26));
+        rejected_counts(PQgetvalue(r, i, 27), p->rejected);
+        sov_db_copy(p->strategy, sizeof(p->strategy), r, i, 28);
+        snprintf(p->host_id, sizeof(p->host_id), "%s", x->host_id);
+        snprintf(p->host_name, sizeof(p->host_name), "%s", x->host_name);
+        snprintf(p->region, sizeof(p->region), "%s", x->region);
+        snprintf(p->zone, sizeof(p->zone), "%s", x->zone);
+    }
     sov_db_copy(x->created_at, sizeof(x->created_at), r, i, 29);
     sov_db_copy(x->updated_at, sizeof(x->updated_at), r, i, 30);
 }
@@ -253,7 +259,8 @@ repo_instance_insert(sov_dbconn *c, const sov_instance *i, const char *user_data
     char v[16], m[24], d[24], g[16];
     const char *params[] = { i->id, i->tenant_id, i->workspace, i->name, i->flavor_id,
                              i->image_id, v, m, d, g, i->region, i->zone, i->host_id,
-                             i->placement.allocation_id, i->placement.id,
+                             i->placement ? i->placement->allocation_id : "",
+                             i->placement ? i->placement->id : "",
                              i->anti_affinity_group, user_data ? user_data : "",
                              ssh_keys_literal, i->mac, i->operation_id };
 
@@ -291,6 +298,8 @@ repo_instance_get(sov_dbconn *c, const char *tenant_id, const char *id, bool loc
     if (PQntuples(res) == 0)
         return sov_error_set(err, SOV_E_NOT_FOUND, "instance '%s' does not exist", id);
     row_instance(res, 0, ret);
+    if (!ret->placement)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     return 0;
 }
 
@@ -355,15 +364,37 @@ repo_instance_host_get(sov_dbconn *c, const char *host_id, repo_instance_host *r
 int
 repo_instance_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
                    const char *region, const char *state, const char *name, const char *after,
-                   unsigned limit, sov_instance_page *ret, sov_error *err)
+                   unsigned limit, sov_instance_page **ret, sov_error *err)
 {
+    sov_autoptr(PGresult) res = NULL;
+    sov_autoptr(sov_instance_page) page = NULL;
     char lim[16];
     const char *params[] = { tenant_id, workspace, region, state, name, after, lim };
+    size_t n;
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    return sov_db_page(c, SQL_INSTANCE_LIST, 7, params, sizeof(*ret->items), row_instance, limit,
-                       0, (void **) &ret->items, &ret->n, ret->next_after,
-                       sizeof(ret->next_after), err);
+    if (sov_db_query(c, SQL_INSTANCE_LIST, 7, params, &res, err) < 0)
+        return -1;
+    /* One heap object per row, the page an array of pointers to them. */
+    n = (size_t) PQntuples(res);
+    page = calloc(1, sizeof(*page));
+    if (!page || !(page->items = calloc(n + 1, sizeof(*page->items))))
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    for (; page->n < n; page->n++) {
+        sov_instance *x = sov_instance_new();
+        page->items[page->n] = x;
+        if (!x)
+            return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+        row_instance(res, (int) page->n, x);
+        if (!x->placement) {
+            page->n++;
+            return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+        }
+    }
+    if (limit > 0 && n == limit)
+        sov_db_copy(page->next_after, sizeof(page->next_after), res, (int) n - 1, 0);
+    *ret = SOV_TAKE_PTR(page);
+    return 0;
 }
 
 int

@@ -25,6 +25,21 @@ sov_reject_name(sov_reject r)
     return (unsigned) r < SOV_REJECT__COUNT ? reject_names[r] : "unknown";
 }
 
+sov_placement *
+sov_placement_new(void)
+{
+    return calloc(1, sizeof(sov_placement));
+}
+
+void
+sov_placement_free(sov_placement *p)
+{
+    if (!p)
+        return;
+    sov_policy_free(p->policy);
+    free(p);
+}
+
 int
 sov_place_request_check(const sov_place_request *r, sov_error *err)
 {
@@ -152,7 +167,7 @@ no_candidate(const sov_place_request *r, const sov_placement *p, sov_error *err)
                           p->rejected[SOV_REJECT_REGION] - p->rejected[SOV_REJECT_COUNTRY] -
                           p->rejected[SOV_REJECT_IMAGE_REGION];
 
-    sov_policy_json(&p->policy, policy, sizeof(policy));
+    sov_policy_json(p->policy, policy, sizeof(policy));
     if (eligible_places == 0)
         return sov_error_set(err, SOV_E_RESIDENCY,
                              "no region allowed by the residency policy %s%s%s%s%s%s%s has "
@@ -181,13 +196,17 @@ prepare(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r, place_q *q,
 {
     int counts[SOV_REJECT__COUNT + 1];
     size_t nallowed = 0;
+    sov_policy *policy = ret->policy;     /* kept: filled again below */
 
     memset(ret, 0, sizeof(*ret));
+    ret->policy = policy;
     memset(q, 0, sizeof(*q));
     if (sov_place_request_check(r, err) < 0)
         return -1;
-    if (sov_policy_load(c, r->tenant_id, &ret->policy, err) < 0 ||
-        allowed_regions(c, r, &ret->policy, q, &nallowed, err) < 0)
+    if (!ret->policy && !(ret->policy = sov_policy_new()))
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    if (sov_policy_load(c, r->tenant_id, ret->policy, err) < 0 ||
+        allowed_regions(c, r, ret->policy, q, &nallowed, err) < 0)
         return -1;
     q->zone = r->zone;
     q->group = r->anti_affinity_group;
@@ -279,7 +298,7 @@ sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
              ret->strategy, ret->host_name, ret->considered);
     return sov_residency_record(c, r->tenant_id, r->resource_type ? r->resource_type : "",
                                 r->resource_id ? r->resource_id : "", "placed", NULL,
-                                &ret->location, &ret->policy, reason, r->operation_id, err);
+                                &ret->location, ret->policy, reason, r->operation_id, err);
 }
 
 int

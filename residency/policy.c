@@ -13,6 +13,18 @@
 
 #include "sov/residency.h"
 
+sov_policy *
+sov_policy_new(void)
+{
+    return calloc(1, sizeof(sov_policy));
+}
+
+void
+sov_policy_free(sov_policy *p)
+{
+    free(p);
+}
+
 void
 sov_policy_default(sov_policy *p)
 {

@@ -140,8 +140,15 @@ typedef struct sov_placement {
     int considered;
     int rejected[SOV_REJECT__COUNT];
     char strategy[8];                       /* spread or pack */
-    sov_policy policy;                      /* the policy in force */
+    sov_policy *policy;                     /* the policy in force, owned; NULL: none yet */
 } sov_placement;
+
+/* A placement on the heap, zeroed (no policy); NULL when out of memory. The functions below
+ * fill one given to them (from sov_placement_new(), or zeroed), replacing the policy it
+ * held. sov_placement_free() frees its policy too; sov_placement_free(NULL) does nothing. */
+sov_placement *sov_placement_new(void);
+void sov_placement_free(sov_placement *p);
+SOV_DEFINE_AUTOPTR(sov_placement, sov_placement_free)
 
 /* Check a request's shape (positive sizes, known zone/region/country names). */
 int sov_place_request_check(const sov_place_request *r, sov_error *err);
@@ -269,11 +276,26 @@ typedef struct sov_instance {
     char operation_id[SOV_UUID_LEN + 1];
     sov_location residency;
     char residency_since[40];
-    sov_placement placement;    /* the decision (considered, rejected, strategy) */
+    sov_placement *placement;   /* the decision (considered, rejected, strategy), owned;
+                                 * NULL until read or claimed (never placed: strategy "");
+                                 * its policy is not kept (NULL) */
     char created_at[40], updated_at[40];
 } sov_instance;
 
-typedef SOV_PAGE(sov_instance) sov_instance_page;
+/* An instance on the heap, zeroed; NULL when out of memory. sov_instance_release() frees
+ * what one embedded in another struct (or zeroed on the stack) holds: its placement.
+ * The functions below fill an instance given to them (from sov_instance_new(), or zeroed),
+ * replacing the placement it held. sov_instance_free(NULL) does nothing. */
+sov_instance *sov_instance_new(void);
+void sov_instance_release(sov_instance *x);
+void sov_instance_free(sov_instance *x);
+SOV_DEFINE_AUTOPTR(sov_instance, sov_instance_free)
+
+/* A page of instances: pointers, each its own heap object. */
+typedef SOV_PAGE(sov_instance *) sov_instance_page;
+/* Frees the items, the array and the page; sov_instance_page_free(NULL) does nothing. */
+void sov_instance_page_free(sov_instance_page *p);
+SOV_DEFINE_AUTOPTR(sov_instance_page, sov_instance_page_free)
 
 typedef struct sov_instance_create_args {
     const char *workspace;      /* NULL: "default" */
@@ -309,10 +331,11 @@ int sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance
                          const sov_place_sizes *sizes, sov_placement *ret, sov_error *err);
 int sov_instance_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_instance *ret,
                      sov_error *err);
-/* Filters may be NULL; deleted instances are listed only when state asks for them. */
+/* Filters may be NULL; deleted instances are listed only when state asks for them. *ret: a
+ * page to sov_instance_page_free(). */
 int sov_instance_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                       const char *region, const char *state, const char *name,
-                      const char *after, unsigned limit, sov_instance_page *ret,
+                      const char *after, unsigned limit, sov_instance_page **ret,
                       sov_error *err);
 /* start, stop, reboot, hard_stop: queued as "instance.action"; a conflict with the state
  * (start a deleting instance) is SOV_E_CONFLICT. tenant_id (NULL: any the caller sees), as

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sov/cleanup.h"
 #include "sov/ctx.h"
 #include "sov/identity.h"
 
@@ -69,6 +70,12 @@ typedef struct sov_policy {
     char countries[SOV_POLICY_MAX][3];
     char regions[SOV_POLICY_MAX][SOV_NAME_MAX + 1];
 } sov_policy;
+
+/* A policy on the heap (4 KB: placements hold theirs through a pointer), zeroed; NULL when
+ * out of memory. sov_policy_free(NULL) does nothing. */
+sov_policy *sov_policy_new(void);
+void sov_policy_free(sov_policy *p);
+SOV_DEFINE_AUTOPTR(sov_policy, sov_policy_free)
 
 /* The default policy: {jurisdictions: ["EU"]}. */
 void sov_policy_default(sov_policy *p);

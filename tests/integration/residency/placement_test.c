@@ -167,6 +167,14 @@ request(int vcpus, long long memory_mib)
     return r;
 }
 
+/* A placement on the stack: the policy it holds is freed at scope exit. */
+static void
+placement_release(sov_placement *p)
+{
+    sov_policy_free(p->policy);
+}
+#define auto_placement SOV_CLEANUP(placement_release) sov_placement
+
 typedef struct claim_args {
     sov_ctx *ctx;
     const sov_place_request *r;
@@ -334,6 +342,7 @@ run_racers(racer *racers, int n, const char *group)
     ck_assert_int_le(n, RACERS);
     ck_assert_int_eq(pthread_barrier_init(&go, NULL, (unsigned) n), 0);
     for (int i = 0; i < n; i++) {
+        placement_release(&racers[i].p);   /* a run before's */
         memset(&racers[i], 0, sizeof(racers[i]));
         racers[i].go = &go;
         racers[i].group = group;
@@ -440,7 +449,7 @@ END_TEST
 
 START_TEST(spread_takes_the_emptiest_host_and_pack_the_fullest)
 {
-    sov_placement p;
+    auto_placement p = { .policy = NULL };
     sov_error err = SOV_ERROR_INIT;
     sov_place_request r = request(1, 1024);
     host_spec half = { .name = "h-half", .region = "fr-par-1", .zone = "a", .cpus = 8,
@@ -470,7 +479,7 @@ END_TEST
 
 START_TEST(spread_alternates_between_equal_hosts_and_pack_fills_one_first)
 {
-    sov_placement p;
+    auto_placement p = { .policy = NULL };
     sov_place_request r = request(1, 1024);
     const char *spread_order[] = { "h-a", "h-b", "h-a", "h-b" };
 
@@ -499,7 +508,7 @@ END_TEST
 
 START_TEST(a_zone_in_the_request_limits_the_hosts)
 {
-    sov_placement p;
+    auto_placement p = { .policy = NULL };
     sov_error err = SOV_ERROR_INIT;
     sov_place_request r = request(1, 1024);
 
@@ -536,7 +545,7 @@ END_TEST
 
 START_TEST(gpu_requests_go_only_to_hosts_with_free_gpus)
 {
-    sov_placement p;
+    auto_placement p = { .policy = NULL };
     sov_place_request r = request(1, 1024);
     host_spec gpu = { .name = "h-gpu", .region = "fr-par-1", .zone = "a", .cpus = 8,
                       .memory_mib = 8192, .storage_gib = 100, .gpus = 2 };
@@ -566,7 +575,7 @@ END_TEST
 
 START_TEST(allocation_ratios_scale_cpus_and_memory)
 {
-    sov_placement p;
+    auto_placement p = { .policy = NULL };
     sov_error err = SOV_ERROR_INIT;
     sov_place_request r = request(9, 1024);
     /* 4 cpus at 2.0 is 8 vCPUs; 8192 MiB at 1.5 is 12288 MiB. */
@@ -606,7 +615,7 @@ END_TEST
 
 START_TEST(anti_affinity_keeps_a_group_on_distinct_hosts)
 {
-    sov_placement p;
+    auto_placement p = { .policy = NULL };
     sov_place_request r = request(1, 1024);
     char seen[3][SOV_UUID_LEN + 1], first_alloc[SOV_UUID_LEN + 1], other[SOV_UUID_LEN + 1];
     sov_error err = SOV_ERROR_INIT;
@@ -650,7 +659,7 @@ END_TEST
 START_TEST(hosts_that_are_down_disabled_or_draining_are_never_chosen)
 {
     static const char *const states[] = { "down", "disabled", "draining" };
-    sov_placement p;
+    auto_placement p = { .policy = NULL };
     sov_place_request r = request(2, 2048);
 
     make_region("fr-par-1", "FR", "a");
@@ -676,7 +685,7 @@ END_TEST
 
 START_TEST(release_gives_the_capacity_back)
 {
-    sov_placement p;
+    auto_placement p = { .policy = NULL };
     sov_error err = SOV_ERROR_INIT;
     sov_place_request r = request(3, 3000);
     char alloc[SOV_UUID_LEN + 1];
@@ -709,7 +718,7 @@ END_TEST
 
 START_TEST(a_claim_stores_its_decision_and_a_placed_record)
 {
-    sov_placement p;
+    auto_placement p = { .policy = NULL };
     sov_place_request r = request(2, 2048);
     char v[256];
 
@@ -728,8 +737,8 @@ START_TEST(a_claim_stores_its_decision_and_a_placed_record)
     ck_assert_str_eq(p.location.country, "FR");
     ck_assert_str_eq(p.location.jurisdiction, "EU");
     ck_assert_str_eq(p.location.datacenter, "dc-fr-par-1");
-    ck_assert_uint_eq(p.policy.njurisdictions, 1);
-    ck_assert_str_eq(p.policy.jurisdictions[0], "EU");
+    ck_assert_uint_eq(p.policy->njurisdictions, 1);
+    ck_assert_str_eq(p.policy->jurisdictions[0], "EU");
 
     sql(v, sizeof(v), "SELECT concat_ws('|', host_name, region, zone, considered,"
                       " rejected->>'policy', rejected->>'capacity', strategy, resource_id)"
@@ -750,7 +759,7 @@ END_TEST
 
 START_TEST(residency_fails_only_when_no_allowed_region_has_hosts)
 {
-    sov_placement p;
+    auto_placement p = { .policy = NULL };
     sov_error err = SOV_ERROR_INIT;
     sov_place_request r = request(1, 1024);
 
@@ -781,7 +790,7 @@ END_TEST
  * cannot name its way out. */
 START_TEST(placement_never_falls_back_outside_the_policy)
 {
-    sov_placement p;
+    auto_placement p = { .policy = NULL };
     sov_error err = SOV_ERROR_INIT;
     sov_place_request r = request(4, 4096);
 
@@ -838,7 +847,7 @@ START_TEST(bad_requests_are_refused_naming_the_field)
         { 1, 1024, 0, 0, NULL, "fr", NULL, "country" },
         { 1, 1024, 0, 0, NULL, NULL, "Web Tier", "anti_affinity_group" },
     };
-    sov_placement p;
+    auto_placement p = { .policy = NULL };
 
     make_region("fr-par-1", "FR", "a");
     plain_host("h-1", "fr-par-1", "a", 8, 8192);
@@ -1334,7 +1343,7 @@ run_case(world *w, unsigned wi, unsigned ci, unsigned *outcomes)
     unsigned t = rnd(NTENANTS);
     char resource_id[32], about[2048];
     sov_place_request r;
-    sov_placement dry, got;
+    auto_placement dry = { .policy = NULL }, got = { .policy = NULL };
     sov_error e1 = SOV_ERROR_INIT, e2 = SOV_ERROR_INIT;
     expect e;
     int rc;

@@ -109,6 +109,20 @@ START_TEST(the_default_policy_is_the_eu)
 }
 END_TEST
 
+/* A heap policy starts empty (no lists: everything allowed until filled); free(NULL) is a
+ * no-op, and an autoptr frees at scope exit (ASan's leak check sees the rest). */
+START_TEST(a_heap_policy_starts_empty_and_frees)
+{
+    sov_autoptr(sov_policy) p = sov_policy_new();
+
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(p->njurisdictions + p->ncountries + p->nregions, 0);
+    sov_policy_default(p);
+    ck_assert(allows_region(p, "fr-par-1"));
+    sov_policy_free(NULL);
+}
+END_TEST
+
 START_TEST(each_list_alone_allows_what_it_names)
 {
     sov_policy eu = pol("EU", "", ""), no = pol("", "NO", ""), par = pol("", "", "fr-par-1");
@@ -487,6 +501,7 @@ main(void)
 
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, the_default_policy_is_the_eu);
+    tcase_add_test(tc, a_heap_policy_starts_empty_and_frees);
     tcase_add_test(tc, each_list_alone_allows_what_it_names);
     tcase_add_test(tc, lists_given_together_allow_their_intersection);
     tcase_add_test(tc, empty_lists_constrain_nothing);
