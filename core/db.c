@@ -549,10 +549,18 @@ sov_db_copy(char *dst, size_t size, const PGresult *res, int row, int col)
 int
 sov_db_cols(const PGresult *res, const char *const *names, int *idx, size_t n, sov_error *err)
 {
+    int next = 0, nfields = PQnfields(res);
+
     for (size_t k = 0; k < n; k++) {
-        idx[k] = PQfnumber(res, names[k]);
+        /* Names are mostly asked for in the order of the SELECT list: look right after the
+         * last one found first, so a row map of 31 columns costs 31 comparisons, not 500. */
+        if (next < nfields && strcmp(PQfname(res, next), names[k]) == 0)
+            idx[k] = next;
+        else
+            idx[k] = PQfnumber(res, names[k]);
         if (idx[k] < 0)
             return sov_error_set(err, SOV_E_INTERNAL, "result has no column '%s'", names[k]);
+        next = idx[k] + 1;
     }
     return 0;
 }

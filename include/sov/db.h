@@ -65,8 +65,10 @@ void sov_db_get_stats(sov_db *db, sov_db_stats *ret);
 int sov_db_query(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
                  PGresult **ret, sov_error *err);
 
-/* Look up columns by name, once per result: idx[k] is the index of names[k] in res. A name
- * the result lacks is a bug in the statement: SOV_E_INTERNAL naming the column, and -1. */
+/* Look up columns by name, once per result: idx[k] is the index of names[k] in res (names
+ * in a result are unique: expressions carry an alias; asked in SELECT order, each is found at
+ * once). A name the result lacks is a bug in the statement: SOV_E_INTERNAL naming the column,
+ * and -1. */
 int sov_db_cols(const PGresult *res, const char *const *names, int *idx, size_t n,
                 sov_error *err);
 

@@ -49,6 +49,12 @@ START_TEST(columns_are_found_in_any_order)
     ck_assert_int_eq(col[2], 2);
     ck_assert_str_eq(PQgetvalue(r, 0, col[0]), "STATE");
     ck_assert_int_eq(sov_db_cols(r, want, col, 0, &err), 0);
+    /* In SELECT order, and some skipped. */
+    ck_assert_int_eq(sov_db_cols(r, (const char *const[]) { "id", "created_at", "state" }, col,
+                                 3, &err), 0);
+    ck_assert_int_eq(col[0], 0);
+    ck_assert_int_eq(col[1], 2);
+    ck_assert_int_eq(col[2], 3);
 }
 END_TEST
 
