@@ -91,7 +91,8 @@ static const char SQL_POLICIES[] =
  * the period's end written in and every tenant in scope: keep the two in step. */
 static const char SQL_COPY[] =
     "COPY (SELECT resource_type, resource_id, tenant_id, event,"
-    " (extract(epoch FROM at) * 1000000)::bigint, from_host, from_region, from_country,"
+    " (extract(epoch FROM at) * 1000000)::bigint AS at_us, from_host, from_region,"
+    " from_country,"
     " from_jurisdiction, from_datacenter, to_host, to_region, to_country, to_jurisdiction,"
     " to_datacenter FROM residency_records WHERE event <> 'policy-changed'"
     " AND at < '" TO "'::timestamptz ORDER BY resource_type, resource_id, seq) TO STDOUT";

@@ -13,16 +13,18 @@
 #define HOST_COLS                                                                          \
     "id, name, region, zone, libvirt_uri, state, state_reason, hypervisor,"               \
     " hypervisor_reason, cpu_model, cpus, memory_mib, numa_cells, storage_pool,"          \
-    " storage_gib, gpus, array_to_string(gpu_models, E'\\x1f'), cpu_allocation_ratio,"    \
-    " ram_allocation_ratio, vcpus_used, memory_mib_used, disk_gib_used, gpus_used, "     \
-    TS("checked_at") ", " TS("created_at") ", " TS("updated_at") ","                      \
+    " storage_gib, gpus, array_to_string(gpu_models, E'\\x1f') AS gpu_models,"          \
+    " cpu_allocation_ratio, ram_allocation_ratio, vcpus_used, memory_mib_used,"           \
+    " disk_gib_used, gpus_used, " TS("checked_at") " AS checked_at, "                      \
+    TS("created_at") " AS created_at, " TS("updated_at") " AS updated_at,"                \
     " coalesce(machine_id, '') AS machine_id, host_uuid, smbios_uuid,"                    \
     " coalesce(seen_machine_id, '') AS seen_machine_id, seen_host_uuid, seen_smbios_uuid"
 
 static const char SQL_ZONE_EXISTS[] =
-    "SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1),"
-    " EXISTS (SELECT 1 FROM zones WHERE region = $1 AND name = $2)";
-static const char SQL_NAME_TAKEN[] = "SELECT EXISTS (SELECT 1 FROM hosts WHERE name = $1)";
+    "SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1) AS region,"
+    " EXISTS (SELECT 1 FROM zones WHERE region = $1 AND name = $2) AS zone";
+static const char SQL_NAME_TAKEN[] =
+    "SELECT EXISTS (SELECT 1 FROM hosts WHERE name = $1) AS taken";
 static const char SQL_HOST_INSERT[] =
     "INSERT INTO hosts (name, region, zone, libvirt_uri, hypervisor, hypervisor_reason,"
     " cpu_model, cpus, memory_mib, numa_cells, storage_pool, storage_gib, gpus, gpu_models,"
@@ -128,58 +130,83 @@ split_models(const char *joined, sov_hv_node *n)
     }
 }
 
+enum {
+    H_ID, H_NAME, H_REGION, H_ZONE, H_LIBVIRT_URI, H_STATE, H_STATE_REASON, H_HYPERVISOR,
+    H_HYPERVISOR_REASON, H_CPU_MODEL, H_CPUS, H_MEMORY_MIB, H_NUMA_CELLS, H_STORAGE_POOL,
+    H_STORAGE_GIB, H_GPUS, H_GPU_MODELS, H_CPU_ALLOCATION_RATIO, H_RAM_ALLOCATION_RATIO,
+    H_VCPUS_USED, H_MEMORY_MIB_USED, H_DISK_GIB_USED, H_GPUS_USED, H_CHECKED_AT, H_CREATED_AT,
+    H_UPDATED_AT, H_MACHINE_ID, H_HOST_UUID, H_SMBIOS_UUID, H_SEEN_MACHINE_ID, H_SEEN_HOST_UUID,
+    H_SEEN_SMBIOS_UUID, H__N,
+};
+static const char *const host_cols[H__N] = {
+    [H_ID] = "id", [H_NAME] = "name", [H_REGION] = "region", [H_ZONE] = "zone",
+    [H_LIBVIRT_URI] = "libvirt_uri", [H_STATE] = "state", [H_STATE_REASON] = "state_reason",
+    [H_HYPERVISOR] = "hypervisor", [H_HYPERVISOR_REASON] = "hypervisor_reason",
+    [H_CPU_MODEL] = "cpu_model", [H_CPUS] = "cpus", [H_MEMORY_MIB] = "memory_mib",
+    [H_NUMA_CELLS] = "numa_cells", [H_STORAGE_POOL] = "storage_pool",
+    [H_STORAGE_GIB] = "storage_gib", [H_GPUS] = "gpus", [H_GPU_MODELS] = "gpu_models",
+    [H_CPU_ALLOCATION_RATIO] = "cpu_allocation_ratio",
+    [H_RAM_ALLOCATION_RATIO] = "ram_allocation_ratio", [H_VCPUS_USED] = "vcpus_used",
+    [H_MEMORY_MIB_USED] = "memory_mib_used", [H_DISK_GIB_USED] = "disk_gib_used",
+    [H_GPUS_USED] = "gpus_used", [H_CHECKED_AT] = "checked_at", [H_CREATED_AT] = "created_at",
+    [H_UPDATED_AT] = "updated_at", [H_MACHINE_ID] = "machine_id", [H_HOST_UUID] = "host_uuid",
+    [H_SMBIOS_UUID] = "smbios_uuid", [H_SEEN_MACHINE_ID] = "seen_machine_id",
+    [H_SEEN_HOST_UUID] = "seen_host_uuid", [H_SEEN_SMBIOS_UUID] = "seen_smbios_uuid",
+};
+
 static void
-row_host(const PGresult *r, int i, void *out)
+fill_host(const PGresult *r, int i, const int *col, void *out)
 {
     sov_host *h = out;
 
     memset(h, 0, sizeof(*h));
-    sov_db_copy(h->id, sizeof(h->id), r, i, 0);
-    sov_db_copy(h->name, sizeof(h->name), r, i, 1);
-    sov_db_copy(h->region, sizeof(h->region), r, i, 2);
-    sov_db_copy(h->zone, sizeof(h->zone), r, i, 3);
-    sov_db_copy(h->libvirt_uri, sizeof(h->libvirt_uri), r, i, 4);
-    sov_db_copy(h->state, sizeof(h->state), r, i, 5);
-    sov_db_copy(h->state_reason, sizeof(h->state_reason), r, i, 6);
-    sov_db_copy(h->node.hypervisor, sizeof(h->node.hypervisor), r, i, 7);
-    sov_db_copy(h->node.hypervisor_reason, sizeof(h->node.hypervisor_reason), r, i, 8);
-    sov_db_copy(h->node.cpu_model, sizeof(h->node.cpu_model), r, i, 9);
-    h->node.cpus = (int) to_ll(r, i, 10);
-    h->node.memory_mib = to_ll(r, i, 11);
-    h->node.numa_cells = (int) to_ll(r, i, 12);
-    sov_db_copy(h->node.storage_pool, sizeof(h->node.storage_pool), r, i, 13);
-    h->node.storage_gib = to_ll(r, i, 14);
-    h->node.gpus = (int) to_ll(r, i, 15);
-    split_models(PQgetvalue(r, i, 16), &h->node);
-    h->cpu_allocation_ratio = strtod(PQgetvalue(r, i, 17), NULL);
-    h->ram_allocation_ratio = strtod(PQgetvalue(r, i, 18), NULL);
-    h->vcpus_used = (int) to_ll(r, i, 19);
-    h->memory_mib_used = to_ll(r, i, 20);
-    h->disk_gib_used = to_ll(r, i, 21);
-    h->gpus_used = (int) to_ll(r, i, 22);
-    sov_db_copy(h->checked_at, sizeof(h->checked_at), r, i, 23);
-    sov_db_copy(h->created_at, sizeof(h->created_at), r, i, 24);
-    sov_db_copy(h->updated_at, sizeof(h->updated_at), r, i, 25);
-    sov_db_copy(h->machine.machine_id, sizeof(h->machine.machine_id), r, i,
-                PQfnumber(r, "machine_id"));
-    sov_db_copy(h->machine.host_uuid, sizeof(h->machine.host_uuid), r, i,
-                PQfnumber(r, "host_uuid"));
+    sov_db_copy(h->id, sizeof(h->id), r, i, col[H_ID]);
+    sov_db_copy(h->name, sizeof(h->name), r, i, col[H_NAME]);
+    sov_db_copy(h->region, sizeof(h->region), r, i, col[H_REGION]);
+    sov_db_copy(h->zone, sizeof(h->zone), r, i, col[H_ZONE]);
+    sov_db_copy(h->libvirt_uri, sizeof(h->libvirt_uri), r, i, col[H_LIBVIRT_URI]);
+    sov_db_copy(h->state, sizeof(h->state), r, i, col[H_STATE]);
+    sov_db_copy(h->state_reason, sizeof(h->state_reason), r, i, col[H_STATE_REASON]);
+    sov_db_copy(h->node.hypervisor, sizeof(h->node.hypervisor), r, i, col[H_HYPERVISOR]);
+    sov_db_copy(h->node.hypervisor_reason, sizeof(h->node.hypervisor_reason), r, i,
+                col[H_HYPERVISOR_REASON]);
+    sov_db_copy(h->node.cpu_model, sizeof(h->node.cpu_model), r, i, col[H_CPU_MODEL]);
+    h->node.cpus = (int) to_ll(r, i, col[H_CPUS]);
+    h->node.memory_mib = to_ll(r, i, col[H_MEMORY_MIB]);
+    h->node.numa_cells = (int) to_ll(r, i, col[H_NUMA_CELLS]);
+    sov_db_copy(h->node.storage_pool, sizeof(h->node.storage_pool), r, i, col[H_STORAGE_POOL]);
+    h->node.storage_gib = to_ll(r, i, col[H_STORAGE_GIB]);
+    h->node.gpus = (int) to_ll(r, i, col[H_GPUS]);
+    split_models(PQgetvalue(r, i, col[H_GPU_MODELS]), &h->node);
+    h->cpu_allocation_ratio = strtod(PQgetvalue(r, i, col[H_CPU_ALLOCATION_RATIO]), NULL);
+    h->ram_allocation_ratio = strtod(PQgetvalue(r, i, col[H_RAM_ALLOCATION_RATIO]), NULL);
+    h->vcpus_used = (int) to_ll(r, i, col[H_VCPUS_USED]);
+    h->memory_mib_used = to_ll(r, i, col[H_MEMORY_MIB_USED]);
+    h->disk_gib_used = to_ll(r, i, col[H_DISK_GIB_USED]);
+    h->gpus_used = (int) to_ll(r, i, col[H_GPUS_USED]);
+    sov_db_copy(h->checked_at, sizeof(h->checked_at), r, i, col[H_CHECKED_AT]);
+    sov_db_copy(h->created_at, sizeof(h->created_at), r, i, col[H_CREATED_AT]);
+    sov_db_copy(h->updated_at, sizeof(h->updated_at), r, i, col[H_UPDATED_AT]);
+    sov_db_copy(h->machine.machine_id, sizeof(h->machine.machine_id), r, i, col[H_MACHINE_ID]);
+    sov_db_copy(h->machine.host_uuid, sizeof(h->machine.host_uuid), r, i, col[H_HOST_UUID]);
     sov_db_copy(h->machine.smbios_uuid, sizeof(h->machine.smbios_uuid), r, i,
-                PQfnumber(r, "smbios_uuid"));
+                col[H_SMBIOS_UUID]);
     sov_db_copy(h->machine_seen.machine_id, sizeof(h->machine_seen.machine_id), r, i,
-                PQfnumber(r, "seen_machine_id"));
+                col[H_SEEN_MACHINE_ID]);
     sov_db_copy(h->machine_seen.host_uuid, sizeof(h->machine_seen.host_uuid), r, i,
-                PQfnumber(r, "seen_host_uuid"));
+                col[H_SEEN_HOST_UUID]);
     sov_db_copy(h->machine_seen.smbios_uuid, sizeof(h->machine_seen.smbios_uuid), r, i,
-                PQfnumber(r, "seen_smbios_uuid"));
+                col[H_SEEN_SMBIOS_UUID]);
 }
+
+static const sov_db_rowmap row_host = { host_cols, H__N, fill_host };
 
 /* Run a query expected to return one host; none is SOV_E_NOT_FOUND. */
 static int
 one_host(sov_dbconn *c, const char *sql, int n, const char *const *params, const char *key,
          sov_host *ret, sov_error *err)
 {
-    return sov_db_one(c, sql, n, params, row_host, ret, "host", key, err);
+    return sov_db_one(c, sql, n, params, &row_host, ret, "host", key, err);
 }
 
 int
@@ -188,11 +215,15 @@ repo_zone_exists(sov_dbconn *c, const char *region, const char *zone, bool *ret_
 {
     const char *params[] = { region, zone };
     sov_autoptr(PGresult) res = NULL;
+    static const char *const names[] = { "region", "zone" };
+    int col[2];
 
     if (sov_db_query(c, SQL_ZONE_EXISTS, 2, params, &res, err) < 0)
         return -1;
-    *ret_region = PQgetvalue(res, 0, 0)[0] == 't';
-    *ret_zone = PQgetvalue(res, 0, 1)[0] == 't';
+    if (sov_db_cols(res, names, col, 2, err) < 0)
+        return -1;
+    *ret_region = PQgetvalue(res, 0, col[0])[0] == 't';
+    *ret_zone = PQgetvalue(res, 0, col[1])[0] == 't';
     return 0;
 }
 
@@ -253,22 +284,24 @@ repo_host_list(sov_dbconn *c, const char *region, const char *state, const char 
     const char *params[] = { region, state, after ? after : "", lim };
     sov_autoptr(PGresult) res = NULL;
     sov_host *items;
-    int n;
+    int n, col[H__N];
 
     snprintf(lim, sizeof(lim), "%u", limit);
     if (sov_db_query(c, SQL_HOST_LIST, 4, params, &res, err) < 0)
+        return -1;
+    if (sov_db_cols(res, host_cols, col, H__N, err) < 0)
         return -1;
     n = PQntuples(res);
     items = calloc((size_t) n + 1, sizeof(*items));
     if (!items)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     for (int i = 0; i < n; i++)
-        row_host(res, i, &items[i]);
+        fill_host(res, i, col, &items[i]);
     ret->items = items;
     ret->n = (size_t) n;
     ret->next_after[0] = '\0';
     if (limit > 0 && (unsigned) n == limit)
-        sov_db_copy(ret->next_after, sizeof(ret->next_after), res, n - 1, 1);
+        sov_db_copy(ret->next_after, sizeof(ret->next_after), res, n - 1, col[H_NAME]);
     return 0;
 }
 
@@ -297,18 +330,22 @@ repo_host_delete(sov_dbconn *c, const char *id, sov_error *err)
 
 static const char SQL_HOST_BY_NAME[] = "SELECT id FROM hosts WHERE name = $1";
 
+static const char *const id_cols[] = { "id" };
+
 static void
-row_id(const PGresult *r, int i, void *out)
+fill_id(const PGresult *r, int i, const int *col, void *out)
 {
-    sov_db_copy(out, SOV_UUID_LEN + 1, r, i, PQfnumber(r, "id"));
+    sov_db_copy(out, SOV_UUID_LEN + 1, r, i, col[0]);
 }
+
+static const sov_db_rowmap row_id = { id_cols, 1, fill_id };
 
 int
 repo_host_id_by_name(sov_dbconn *c, const char *name, char *ret, sov_error *err)
 {
     const char *params[] = { name };
 
-    return sov_db_one(c, SQL_HOST_BY_NAME, 1, params, row_id, ret, "host", name, err);
+    return sov_db_one(c, SQL_HOST_BY_NAME, 1, params, &row_id, ret, "host", name, err);
 }
 
 int
@@ -360,21 +397,23 @@ repo_host_probe_list(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_er
 {
     sov_autoptr(PGresult) res = NULL;
     repo_host_probe *items;
-    int n;
+    static const char *const names[] = { "id", "name", "libvirt_uri", "state", "machine_id" };
+    int n, col[5];
 
     if (sov_db_query(c, SQL_HOST_PROBE_LIST, 0, NULL, &res, err) < 0)
+        return -1;
+    if (sov_db_cols(res, names, col, 5, err) < 0)
         return -1;
     n = PQntuples(res);
     items = calloc((size_t) n + 1, sizeof(*items));
     if (!items)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     for (int i = 0; i < n; i++) {
-        sov_db_copy(items[i].id, sizeof(items[i].id), res, i, 0);
-        sov_db_copy(items[i].name, sizeof(items[i].name), res, i, 1);
-        sov_db_copy(items[i].libvirt_uri, sizeof(items[i].libvirt_uri), res, i, 2);
-        sov_db_copy(items[i].state, sizeof(items[i].state), res, i, 3);
-        sov_db_copy(items[i].machine_id, sizeof(items[i].machine_id), res, i,
-                    PQfnumber(res, "machine_id"));
+        sov_db_copy(items[i].id, sizeof(items[i].id), res, i, col[0]);
+        sov_db_copy(items[i].name, sizeof(items[i].name), res, i, col[1]);
+        sov_db_copy(items[i].libvirt_uri, sizeof(items[i].libvirt_uri), res, i, col[2]);
+        sov_db_copy(items[i].state, sizeof(items[i].state), res, i, col[3]);
+        sov_db_copy(items[i].machine_id, sizeof(items[i].machine_id), res, i, col[4]);
     }
     *ret = items;
     *ret_n = (size_t) n;
@@ -530,7 +569,8 @@ repo_host_confirm(sov_dbconn *c, const char *id, const char *reason, sov_host *r
     }
     if (PQntuples(res) == 0)
         return 0;
-    row_host(res, 0, ret);
+    if (sov_db_fill(res, 0, &row_host, ret, err) < 0)
+        return -1;
     *ret_found = true;
     return 0;
 }

@@ -13,11 +13,12 @@
 #define IMAGE_COLS                                                                         \
     "i.id, i.tenant_id, i.workspace, i.name, i.region, i.source_url, i.format, i.sha256,"  \
     " i.min_disk_gib, i.size_bytes, i.virtual_size_bytes, i.state, i.state_reason,"         \
-    " r.country, r.jurisdiction, r.datacenter, " TS("i.created_at") ", " TS("i.updated_at")
+    " r.country, r.jurisdiction, r.datacenter, " TS("i.created_at") " AS created_at, "    \
+    TS("i.updated_at") " AS updated_at"
 
 static const char SQL_OWNER_EXISTS[] =
-    "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid),"
-    " EXISTS (SELECT 1 FROM workspaces WHERE tenant_id = $1::uuid AND name = $2)";
+    "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1::uuid) AS tenant,"
+    " EXISTS (SELECT 1 FROM workspaces WHERE tenant_id = $1::uuid AND name = $2) AS workspace";
 static const char SQL_IMAGE_INSERT[] =
     "WITH i AS (INSERT INTO images (tenant_id, workspace, name, region, source_url, format,"
     " sha256, min_disk_gib) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *)"
@@ -64,7 +65,7 @@ static const char SQL_IMAGE_BLOCKERS[] =
     "SELECT 'instance' AS kind, id::text AS id, name FROM instances"
     " WHERE image_id = $1::uuid AND state <> 'deleted' ORDER BY created_at, id LIMIT 9";
 static const char SQL_IMAGE_COPIES[] =
-    "SELECT c.host_id, h.name, h.libvirt_uri, c.volume FROM image_copies c"
+    "SELECT c.host_id, h.name AS host_name, h.libvirt_uri, c.volume FROM image_copies c"
     " JOIN hosts h ON h.id = c.host_id WHERE c.image_id = $1::uuid ORDER BY h.name";
 static const char SQL_IMAGE_COPY_DELETE[] =
     "DELETE FROM image_copies WHERE image_id = $1::uuid AND host_id = $2::uuid";
@@ -75,35 +76,54 @@ to_ll(const PGresult *r, int row, int col)
     return strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
+enum {
+    M_ID, M_TENANT_ID, M_WORKSPACE, M_NAME, M_REGION, M_SOURCE_URL, M_FORMAT, M_SHA256,
+    M_MIN_DISK_GIB, M_SIZE_BYTES, M_VIRTUAL_SIZE_BYTES, M_STATE, M_STATE_REASON, M_COUNTRY,
+    M_JURISDICTION, M_DATACENTER, M_CREATED_AT, M_UPDATED_AT, M__N,
+};
+static const char *const image_cols[M__N] = {
+    [M_ID] = "id", [M_TENANT_ID] = "tenant_id", [M_WORKSPACE] = "workspace", [M_NAME] = "name",
+    [M_REGION] = "region", [M_SOURCE_URL] = "source_url", [M_FORMAT] = "format",
+    [M_SHA256] = "sha256", [M_MIN_DISK_GIB] = "min_disk_gib", [M_SIZE_BYTES] = "size_bytes",
+    [M_VIRTUAL_SIZE_BYTES] = "virtual_size_bytes", [M_STATE] = "state",
+    [M_STATE_REASON] = "state_reason", [M_COUNTRY] = "country",
+    [M_JURISDICTION] = "jurisdiction", [M_DATACENTER] = "datacenter",
+    [M_CREATED_AT] = "created_at", [M_UPDATED_AT] = "updated_at",
+};
+
 static void
-row_image(const PGresult *r, int i, void *out)
+fill_image(const PGresult *r, int i, const int *col, void *out)
 {
     sov_image *m = out;
 
     memset(m, 0, sizeof(*m));
-    sov_db_copy(m->id, sizeof(m->id), r, i, 0);
-    sov_db_copy(m->tenant_id, sizeof(m->tenant_id), r, i, 1);
-    sov_db_copy(m->workspace, sizeof(m->workspace), r, i, 2);
-    sov_db_copy(m->name, sizeof(m->name), r, i, 3);
-    sov_db_copy(m->region, sizeof(m->region), r, i, 4);
-    sov_db_copy(m->source_url, sizeof(m->source_url), r, i, 5);
-    sov_db_copy(m->format, sizeof(m->format), r, i, 6);
-    sov_db_copy(m->sha256, sizeof(m->sha256), r, i, 7);
-    m->min_disk_gib = to_ll(r, i, 8);
-    m->size_bytes = to_ll(r, i, 9);
-    m->virtual_size_bytes = to_ll(r, i, 10);
-    sov_db_copy(m->state, sizeof(m->state), r, i, 11);
-    sov_db_copy(m->state_reason, sizeof(m->state_reason), r, i, 12);
+    sov_db_copy(m->id, sizeof(m->id), r, i, col[M_ID]);
+    sov_db_copy(m->tenant_id, sizeof(m->tenant_id), r, i, col[M_TENANT_ID]);
+    sov_db_copy(m->workspace, sizeof(m->workspace), r, i, col[M_WORKSPACE]);
+    sov_db_copy(m->name, sizeof(m->name), r, i, col[M_NAME]);
+    sov_db_copy(m->region, sizeof(m->region), r, i, col[M_REGION]);
+    sov_db_copy(m->source_url, sizeof(m->source_url), r, i, col[M_SOURCE_URL]);
+    sov_db_copy(m->format, sizeof(m->format), r, i, col[M_FORMAT]);
+    sov_db_copy(m->sha256, sizeof(m->sha256), r, i, col[M_SHA256]);
+    m->min_disk_gib = to_ll(r, i, col[M_MIN_DISK_GIB]);
+    m->size_bytes = to_ll(r, i, col[M_SIZE_BYTES]);
+    m->virtual_size_bytes = to_ll(r, i, col[M_VIRTUAL_SIZE_BYTES]);
+    sov_db_copy(m->state, sizeof(m->state), r, i, col[M_STATE]);
+    sov_db_copy(m->state_reason, sizeof(m->state_reason), r, i, col[M_STATE_REASON]);
     /* A deleted image's bytes live nowhere. */
     if (strcmp(m->state, "deleted") != 0) {
-        sov_db_copy(m->residency.region, sizeof(m->residency.region), r, i, 4);
-        sov_db_copy(m->residency.country, sizeof(m->residency.country), r, i, 13);
-        sov_db_copy(m->residency.jurisdiction, sizeof(m->residency.jurisdiction), r, i, 14);
-        sov_db_copy(m->residency.datacenter, sizeof(m->residency.datacenter), r, i, 15);
+        sov_db_copy(m->residency.region, sizeof(m->residency.region), r, i, col[M_REGION]);
+        sov_db_copy(m->residency.country, sizeof(m->residency.country), r, i, col[M_COUNTRY]);
+        sov_db_copy(m->residency.jurisdiction, sizeof(m->residency.jurisdiction), r, i,
+                    col[M_JURISDICTION]);
+        sov_db_copy(m->residency.datacenter, sizeof(m->residency.datacenter), r, i,
+                    col[M_DATACENTER]);
     }
-    sov_db_copy(m->created_at, sizeof(m->created_at), r, i, 16);
-    sov_db_copy(m->updated_at, sizeof(m->updated_at), r, i, 17);
+    sov_db_copy(m->created_at, sizeof(m->created_at), r, i, col[M_CREATED_AT]);
+    sov_db_copy(m->updated_at, sizeof(m->updated_at), r, i, col[M_UPDATED_AT]);
 }
+
+static const sov_db_rowmap row_image = { image_cols, M__N, fill_image };
 
 /* Run a query expected to return at most one image; none is SOV_E_NOT_FOUND. */
 static int
@@ -116,8 +136,7 @@ one(sov_dbconn *c, const char *sql, int n, const char *const *params, const char
         return -1;
     if (PQntuples(res) == 0)
         return sov_error_set(err, SOV_E_NOT_FOUND, "image '%s' does not exist", key);
-    row_image(res, 0, ret);
-    return 0;
+    return sov_db_fill(res, 0, &row_image, ret, err);
 }
 
 /* An UPDATE ... RETURNING that may match nothing: *moved says whether it did. */
@@ -131,7 +150,7 @@ maybe_one(sov_dbconn *c, const char *sql, int n, const char *const *params, sov_
         return -1;
     *moved = PQntuples(res) > 0;
     if (*moved && ret)
-        row_image(res, 0, ret);
+        return sov_db_fill(res, 0, &row_image, ret, err);
     return 0;
 }
 
@@ -142,10 +161,15 @@ repo_image_owner_exists(sov_dbconn *c, const char *tenant_id, const char *worksp
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { tenant_id, workspace };
 
+    static const char *const names[] = { "tenant", "workspace" };
+    int col[2];
+
     if (sov_db_query(c, SQL_OWNER_EXISTS, 2, params, &res, err) < 0)
         return -1;
-    *ret_tenant = PQgetvalue(res, 0, 0)[0] == 't';
-    *ret_workspace = PQgetvalue(res, 0, 1)[0] == 't';
+    if (sov_db_cols(res, names, col, 2, err) < 0)
+        return -1;
+    *ret_tenant = PQgetvalue(res, 0, col[0])[0] == 't';
+    *ret_workspace = PQgetvalue(res, 0, col[1])[0] == 't';
     return 0;
 }
 
@@ -195,7 +219,7 @@ repo_image_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
     const char *params[] = { tenant_id, workspace, region, after, lim };
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    return sov_db_page(c, SQL_IMAGE_LIST, 5, params, sizeof(*ret->items), row_image, limit, 0,
+    return sov_db_page(c, SQL_IMAGE_LIST, 5, params, sizeof(*ret->items), &row_image, limit, "id",
                        (void **) &ret->items, &ret->n, ret->next_after,
                        sizeof(ret->next_after), err);
 }
@@ -234,19 +258,22 @@ repo_image_uploads_reset(sov_dbconn *c, unsigned stale_s, const char *reason,
     sov_autoptr(PGresult) res = NULL;
     char secs[16];
     const char *params[] = { secs, reason };
-    int n;
+    static const char *const names[] = { "id", "tenant_id", "region" };
+    int n, col[3];
 
     snprintf(secs, sizeof(secs), "%u", stale_s);
     if (sov_db_query(c, SQL_IMAGE_UPLOADS_RESET, 2, params, &res, err) < 0)
+        return -1;
+    if (sov_db_cols(res, names, col, 3, err) < 0)
         return -1;
     n = PQntuples(res);
     *ret = calloc(n > 0 ? (size_t) n : 1, sizeof(**ret));
     if (!*ret)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     for (int i = 0; i < n; i++) {
-        sov_db_copy((*ret)[i].id, sizeof((*ret)[i].id), res, i, 0);
-        sov_db_copy((*ret)[i].tenant_id, sizeof((*ret)[i].tenant_id), res, i, 1);
-        sov_db_copy((*ret)[i].region, sizeof((*ret)[i].region), res, i, 2);
+        sov_db_copy((*ret)[i].id, sizeof((*ret)[i].id), res, i, col[0]);
+        sov_db_copy((*ret)[i].tenant_id, sizeof((*ret)[i].tenant_id), res, i, col[1]);
+        sov_db_copy((*ret)[i].region, sizeof((*ret)[i].region), res, i, col[2]);
     }
     *ret_n = (size_t) n;
     return 0;
@@ -280,19 +307,22 @@ repo_image_copies(sov_dbconn *c, const char *id, repo_image_copy **ret, size_t *
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id };
     repo_image_copy *arr;
-    int n;
+    static const char *const names[] = { "host_id", "host_name", "libvirt_uri", "volume" };
+    int n, col[4];
 
     if (sov_db_query(c, SQL_IMAGE_COPIES, 1, params, &res, err) < 0)
+        return -1;
+    if (sov_db_cols(res, names, col, 4, err) < 0)
         return -1;
     n = PQntuples(res);
     arr = calloc((size_t) n + 1, sizeof(*arr));
     if (!arr)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     for (int i = 0; i < n; i++) {
-        sov_db_copy(arr[i].host_id, sizeof(arr[i].host_id), res, i, 0);
-        sov_db_copy(arr[i].host_name, sizeof(arr[i].host_name), res, i, 1);
-        sov_db_copy(arr[i].libvirt_uri, sizeof(arr[i].libvirt_uri), res, i, 2);
-        sov_db_copy(arr[i].volume, sizeof(arr[i].volume), res, i, 3);
+        sov_db_copy(arr[i].host_id, sizeof(arr[i].host_id), res, i, col[0]);
+        sov_db_copy(arr[i].host_name, sizeof(arr[i].host_name), res, i, col[1]);
+        sov_db_copy(arr[i].libvirt_uri, sizeof(arr[i].libvirt_uri), res, i, col[2]);
+        sov_db_copy(arr[i].volume, sizeof(arr[i].volume), res, i, col[3]);
     }
     *ret = arr;
     *ret_n = (size_t) n;

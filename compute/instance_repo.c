@@ -15,7 +15,8 @@
 
 /* ---- flavors ---- */
 
-#define FLAVOR_COLS "id, name, vcpus, memory_mib, disk_gib, gpus, " TS("created_at")
+#define FLAVOR_COLS                                                                      \
+    "id, name, vcpus, memory_mib, disk_gib, gpus, " TS("created_at") " AS created_at"
 
 static const char SQL_FLAVOR_INSERT[] =
     "INSERT INTO flavors (name, vcpus, memory_mib, disk_gib, gpus) VALUES ($1, $2, $3, $4, $5)"
@@ -33,20 +34,28 @@ static const char SQL_FLAVOR_BLOCKERS[] =
     "SELECT 'instance' AS kind, id::text AS id, name FROM instances"
     " WHERE flavor_id = $1 AND state <> 'deleted' ORDER BY created_at, id LIMIT 9";
 
+enum { F_ID, F_NAME, F_VCPUS, F_MEMORY, F_DISK, F_GPUS, F_CREATED, F__N };
+static const char *const flavor_cols[F__N] = {
+    [F_ID] = "id", [F_NAME] = "name", [F_VCPUS] = "vcpus", [F_MEMORY] = "memory_mib",
+    [F_DISK] = "disk_gib", [F_GPUS] = "gpus", [F_CREATED] = "created_at",
+};
+
 static void
-row_flavor(const PGresult *r, int i, void *out)
+fill_flavor(const PGresult *r, int i, const int *col, void *out)
 {
     sov_flavor *f = out;
 
     memset(f, 0, sizeof(*f));
-    sov_db_copy(f->id, sizeof(f->id), r, i, 0);
-    sov_db_copy(f->name, sizeof(f->name), r, i, 1);
-    f->vcpus = atoi(PQgetvalue(r, i, 2));
-    f->memory_mib = strtoll(PQgetvalue(r, i, 3), NULL, 10);
-    f->disk_gib = strtoll(PQgetvalue(r, i, 4), NULL, 10);
-    f->gpus = atoi(PQgetvalue(r, i, 5));
-    sov_db_copy(f->created_at, sizeof(f->created_at), r, i, 6);
+    sov_db_copy(f->id, sizeof(f->id), r, i, col[F_ID]);
+    sov_db_copy(f->name, sizeof(f->name), r, i, col[F_NAME]);
+    f->vcpus = atoi(PQgetvalue(r, i, col[F_VCPUS]));
+    f->memory_mib = strtoll(PQgetvalue(r, i, col[F_MEMORY]), NULL, 10);
+    f->disk_gib = strtoll(PQgetvalue(r, i, col[F_DISK]), NULL, 10);
+    f->gpus = atoi(PQgetvalue(r, i, col[F_GPUS]));
+    sov_db_copy(f->created_at, sizeof(f->created_at), r, i, col[F_CREATED]);
 }
+
+static const sov_db_rowmap row_flavor = { flavor_cols, F__N, fill_flavor };
 
 int
 repo_flavor_insert(sov_dbconn *c, const sov_flavor *in, sov_flavor *ret, sov_error *err)
@@ -64,8 +73,7 @@ repo_flavor_insert(sov_dbconn *c, const sov_flavor *in, sov_flavor *ret, sov_err
             return sov_error_set(err, SOV_E_CONFLICT, "flavor '%s' already exists", in->name);
         return -1;
     }
-    row_flavor(res, 0, ret);
-    return 0;
+    return sov_db_fill(res, 0, &row_flavor, ret, err);
 }
 
 int
@@ -73,7 +81,7 @@ repo_flavor_get(sov_dbconn *c, const char *id_or_name, sov_flavor *ret, sov_erro
 {
     const char *params[] = { id_or_name };
 
-    return sov_db_one(c, SQL_FLAVOR_GET, 1, params, row_flavor, ret, "flavor", id_or_name, err);
+    return sov_db_one(c, SQL_FLAVOR_GET, 1, params, &row_flavor, ret, "flavor", id_or_name, err);
 }
 
 int
@@ -84,8 +92,8 @@ repo_flavor_list(sov_dbconn *c, const char *after, unsigned limit, sov_flavor_pa
     const char *params[] = { after ? after : "", lim };
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    return sov_db_page(c, SQL_FLAVOR_LIST, 2, params, sizeof(*ret->items), row_flavor, limit,
-                       1, (void **) &ret->items, &ret->n, ret->next_after,
+    return sov_db_page(c, SQL_FLAVOR_LIST, 2, params, sizeof(*ret->items), &row_flavor, limit,
+                       "name", (void **) &ret->items, &ret->n, ret->next_after,
                        sizeof(ret->next_after), err);
 }
 
@@ -118,14 +126,19 @@ repo_flavor_delete(sov_dbconn *c, const char *id, sov_error *err)
 
 #define INSTANCE_COLS                                                                    \
     "i.id, i.tenant_id, i.workspace, i.name, i.flavor_id, i.image_id, i.vcpus,"          \
-    " i.memory_mib, i.disk_gib, i.gpus, i.region, i.zone, coalesce(i.host_id::text, ''),"\
-    " coalesce(h.name, ''), coalesce(i.anti_affinity_group, ''), i.mac, i.addresses,"     \
-    " i.state, i.state_reason, coalesce(i.operation_id::text, ''),"                      \
-    " coalesce(r.to_host, ''), coalesce(r.to_region, ''), coalesce(r.to_country, ''),"   \
-    " coalesce(r.to_jurisdiction, ''), coalesce(r.to_datacenter, ''),"                  \
-    " coalesce(" TS("r.at") ", ''), coalesce(p.considered, 0),"                          \
-    " coalesce(p.rejected::text, '{}'), coalesce(p.strategy, ''), " TS("i.created_at")   \
-    ", " TS("i.updated_at")
+    " i.memory_mib, i.disk_gib, i.gpus, i.region, i.zone,"                               \
+    " coalesce(i.host_id::text, '') AS host_id, coalesce(h.name, '') AS host_name,"      \
+    " coalesce(i.anti_affinity_group, '') AS anti_affinity_group, i.mac, i.addresses,"   \
+    " i.state, i.state_reason, coalesce(i.operation_id::text, '') AS operation_id,"      \
+    " coalesce(r.to_host, '') AS res_host, coalesce(r.to_region, '') AS res_region,"     \
+    " coalesce(r.to_country, '') AS res_country,"                                        \
+    " coalesce(r.to_jurisdiction, '') AS res_jurisdiction,"                              \
+    " coalesce(r.to_datacenter, '') AS res_datacenter,"                                  \
+    " coalesce(" TS("r.at") ", '') AS residency_since,"                                  \
+    " coalesce(p.considered, 0) AS considered,"                                          \
+    " coalesce(p.rejected::text, '{}') AS rejected,"                                     \
+    " coalesce(p.strategy, '') AS strategy, " TS("i.created_at") " AS created_at, "       \
+    TS("i.updated_at") " AS updated_at"
 
 #define INSTANCE_FROM                                                                    \
     " FROM instances i LEFT JOIN hosts h ON h.id = i.host_id"                            \
@@ -147,7 +160,8 @@ static const char SQL_INSTANCE_LOCK[] =
     "SELECT id FROM instances WHERE id = $2::uuid AND tenant_id = coalesce($1::uuid,"
     " tenant_id) FOR UPDATE";
 static const char SQL_INSTANCE_SEED[] =
-    "SELECT user_data, array_to_string(ssh_keys, chr(10)) FROM instances WHERE id = $1";
+    "SELECT user_data, array_to_string(ssh_keys, chr(10)) AS ssh_keys FROM instances"
+    " WHERE id = $1";
 static const char SQL_INSTANCE_HOST[] =
     "SELECT libvirt_uri, hypervisor, name FROM hosts WHERE id = $1";
 static const char SQL_INSTANCE_LIST[] =
@@ -203,54 +217,81 @@ rejected_counts(const char *text, int out[SOV_REJECT__COUNT])
     json_decref(o);
 }
 
+enum {
+    I_ID, I_TENANT_ID, I_WORKSPACE, I_NAME, I_FLAVOR_ID, I_IMAGE_ID, I_VCPUS, I_MEMORY_MIB,
+    I_DISK_GIB, I_GPUS, I_REGION, I_ZONE, I_HOST_ID, I_HOST_NAME, I_ANTI_AFFINITY_GROUP, I_MAC,
+    I_ADDRESSES, I_STATE, I_STATE_REASON, I_OPERATION_ID, I_RES_HOST, I_RES_REGION,
+    I_RES_COUNTRY, I_RES_JURISDICTION, I_RES_DATACENTER, I_RESIDENCY_SINCE, I_CONSIDERED,
+    I_REJECTED, I_STRATEGY, I_CREATED_AT, I_UPDATED_AT, I__N,
+};
+static const char *const instance_cols[I__N] = {
+    [I_ID] = "id", [I_TENANT_ID] = "tenant_id", [I_WORKSPACE] = "workspace", [I_NAME] = "name",
+    [I_FLAVOR_ID] = "flavor_id", [I_IMAGE_ID] = "image_id", [I_VCPUS] = "vcpus",
+    [I_MEMORY_MIB] = "memory_mib", [I_DISK_GIB] = "disk_gib", [I_GPUS] = "gpus",
+    [I_REGION] = "region", [I_ZONE] = "zone", [I_HOST_ID] = "host_id",
+    [I_HOST_NAME] = "host_name", [I_ANTI_AFFINITY_GROUP] = "anti_affinity_group",
+    [I_MAC] = "mac", [I_ADDRESSES] = "addresses", [I_STATE] = "state",
+    [I_STATE_REASON] = "state_reason", [I_OPERATION_ID] = "operation_id",
+    [I_RES_HOST] = "res_host", [I_RES_REGION] = "res_region", [I_RES_COUNTRY] = "res_country",
+    [I_RES_JURISDICTION] = "res_jurisdiction", [I_RES_DATACENTER] = "res_datacenter",
+    [I_RESIDENCY_SINCE] = "residency_since", [I_CONSIDERED] = "considered",
+    [I_REJECTED] = "rejected", [I_STRATEGY] = "strategy", [I_CREATED_AT] = "created_at",
+    [I_UPDATED_AT] = "updated_at",
+};
+
 static void
-row_instance(const PGresult *r, int i, void *out)
+fill_instance(const PGresult *r, int i, const int *col, void *out)
 {
     sov_instance *x = out;
     sov_placement *p;
 
     sov_instance_release(x);
     memset(x, 0, sizeof(*x));
-    sov_db_copy(x->id, sizeof(x->id), r, i, 0);
-    sov_db_copy(x->tenant_id, sizeof(x->tenant_id), r, i, 1);
-    sov_db_copy(x->workspace, sizeof(x->workspace), r, i, 2);
-    sov_db_copy(x->name, sizeof(x->name), r, i, 3);
-    sov_db_copy(x->flavor_id, sizeof(x->flavor_id), r, i, 4);
-    sov_db_copy(x->image_id, sizeof(x->image_id), r, i, 5);
-    x->vcpus = atoi(PQgetvalue(r, i, 6));
-    x->memory_mib = strtoll(PQgetvalue(r, i, 7), NULL, 10);
-    x->disk_gib = strtoll(PQgetvalue(r, i, 8), NULL, 10);
-    x->gpus = atoi(PQgetvalue(r, i, 9));
-    sov_db_copy(x->region, sizeof(x->region), r, i, 10);
-    sov_db_copy(x->zone, sizeof(x->zone), r, i, 11);
-    sov_db_copy(x->host_id, sizeof(x->host_id), r, i, 12);
-    sov_db_copy(x->host_name, sizeof(x->host_name), r, i, 13);
-    sov_db_copy(x->anti_affinity_group, sizeof(x->anti_affinity_group), r, i, 14);
-    sov_db_copy(x->mac, sizeof(x->mac), r, i, 15);
-    sov_db_copy(x->addresses, sizeof(x->addresses), r, i, 16);
-    sov_db_copy(x->state, sizeof(x->state), r, i, 17);
-    sov_db_copy(x->state_reason, sizeof(x->state_reason), r, i, 18);
-    sov_db_copy(x->operation_id, sizeof(x->operation_id), r, i, 19);
-    sov_db_copy(x->residency.host, sizeof(x->residency.host), r, i, 20);
-    sov_db_copy(x->residency.region, sizeof(x->residency.region), r, i, 21);
-    sov_db_copy(x->residency.country, sizeof(x->residency.country), r, i, 22);
-    sov_db_copy(x->residency.jurisdiction, sizeof(x->residency.jurisdiction), r, i, 23);
-    sov_db_copy(x->residency.datacenter, sizeof(x->residency.datacenter), r, i, 24);
-    sov_db_copy(x->residency_since, sizeof(x->residency_since), r, i, 25);
+    sov_db_copy(x->id, sizeof(x->id), r, i, col[I_ID]);
+    sov_db_copy(x->tenant_id, sizeof(x->tenant_id), r, i, col[I_TENANT_ID]);
+    sov_db_copy(x->workspace, sizeof(x->workspace), r, i, col[I_WORKSPACE]);
+    sov_db_copy(x->name, sizeof(x->name), r, i, col[I_NAME]);
+    sov_db_copy(x->flavor_id, sizeof(x->flavor_id), r, i, col[I_FLAVOR_ID]);
+    sov_db_copy(x->image_id, sizeof(x->image_id), r, i, col[I_IMAGE_ID]);
+    x->vcpus = atoi(PQgetvalue(r, i, col[I_VCPUS]));
+    x->memory_mib = strtoll(PQgetvalue(r, i, col[I_MEMORY_MIB]), NULL, 10);
+    x->disk_gib = strtoll(PQgetvalue(r, i, col[I_DISK_GIB]), NULL, 10);
+    x->gpus = atoi(PQgetvalue(r, i, col[I_GPUS]));
+    sov_db_copy(x->region, sizeof(x->region), r, i, col[I_REGION]);
+    sov_db_copy(x->zone, sizeof(x->zone), r, i, col[I_ZONE]);
+    sov_db_copy(x->host_id, sizeof(x->host_id), r, i, col[I_HOST_ID]);
+    sov_db_copy(x->host_name, sizeof(x->host_name), r, i, col[I_HOST_NAME]);
+    sov_db_copy(x->anti_affinity_group, sizeof(x->anti_affinity_group), r, i,
+                col[I_ANTI_AFFINITY_GROUP]);
+    sov_db_copy(x->mac, sizeof(x->mac), r, i, col[I_MAC]);
+    sov_db_copy(x->addresses, sizeof(x->addresses), r, i, col[I_ADDRESSES]);
+    sov_db_copy(x->state, sizeof(x->state), r, i, col[I_STATE]);
+    sov_db_copy(x->state_reason, sizeof(x->state_reason), r, i, col[I_STATE_REASON]);
+    sov_db_copy(x->operation_id, sizeof(x->operation_id), r, i, col[I_OPERATION_ID]);
+    sov_db_copy(x->residency.host, sizeof(x->residency.host), r, i, col[I_RES_HOST]);
+    sov_db_copy(x->residency.region, sizeof(x->residency.region), r, i, col[I_RES_REGION]);
+    sov_db_copy(x->residency.country, sizeof(x->residency.country), r, i, col[I_RES_COUNTRY]);
+    sov_db_copy(x->residency.jurisdiction, sizeof(x->residency.jurisdiction), r, i,
+                col[I_RES_JURISDICTION]);
+    sov_db_copy(x->residency.datacenter, sizeof(x->residency.datacenter), r, i,
+                col[I_RES_DATACENTER]);
+    sov_db_copy(x->residency_since, sizeof(x->residency_since), r, i, col[I_RESIDENCY_SINCE]);
     /* Left NULL when out of memory: the caller says so. */
     p = x->placement = sov_placement_new();
     if (p) {
-        p->considered = atoi(PQgetvalue(r, i, 26));
-        rejected_counts(PQgetvalue(r, i, 27), p->rejected);
-        sov_db_copy(p->strategy, sizeof(p->strategy), r, i, 28);
+        p->considered = atoi(PQgetvalue(r, i, col[I_CONSIDERED]));
+        rejected_counts(PQgetvalue(r, i, col[I_REJECTED]), p->rejected);
+        sov_db_copy(p->strategy, sizeof(p->strategy), r, i, col[I_STRATEGY]);
         snprintf(p->host_id, sizeof(p->host_id), "%s", x->host_id);
         snprintf(p->host_name, sizeof(p->host_name), "%s", x->host_name);
         snprintf(p->region, sizeof(p->region), "%s", x->region);
         snprintf(p->zone, sizeof(p->zone), "%s", x->zone);
     }
-    sov_db_copy(x->created_at, sizeof(x->created_at), r, i, 29);
-    sov_db_copy(x->updated_at, sizeof(x->updated_at), r, i, 30);
+    sov_db_copy(x->created_at, sizeof(x->created_at), r, i, col[I_CREATED_AT]);
+    sov_db_copy(x->updated_at, sizeof(x->updated_at), r, i, col[I_UPDATED_AT]);
 }
+
+static const sov_db_rowmap row_instance = { instance_cols, I__N, fill_instance };
 
 int
 repo_instance_insert(sov_dbconn *c, const sov_instance *i, const char *user_data,
@@ -297,7 +338,8 @@ repo_instance_get(sov_dbconn *c, const char *tenant_id, const char *id, bool loc
         return -1;
     if (PQntuples(res) == 0)
         return sov_error_set(err, SOV_E_NOT_FOUND, "instance '%s' does not exist", id);
-    row_instance(res, 0, ret);
+    if (sov_db_fill(res, 0, &row_instance, ret, err) < 0)
+        return -1;
     if (!ret->placement)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     return 0;
@@ -307,11 +349,15 @@ static const char SQL_INSTANCE_BY_NAME[] =
     "SELECT id FROM instances WHERE tenant_id = $1 AND workspace = $2 AND name = $3"
     " AND state <> 'deleted'";
 
+static const char *const id_cols[] = { "id" };
+
 static void
-row_instance_id(const PGresult *r, int i, void *out)
+fill_instance_id(const PGresult *r, int i, const int *col, void *out)
 {
-    sov_db_copy(out, SOV_UUID_LEN + 1, r, i, PQfnumber(r, "id"));
+    sov_db_copy(out, SOV_UUID_LEN + 1, r, i, col[0]);
 }
+
+static const sov_db_rowmap row_instance_id = { id_cols, 1, fill_instance_id };
 
 int
 repo_instance_id_by_name(sov_dbconn *c, const char *tenant_id, const char *workspace,
@@ -319,7 +365,7 @@ repo_instance_id_by_name(sov_dbconn *c, const char *tenant_id, const char *works
 {
     const char *params[] = { tenant_id, workspace, name };
 
-    return sov_db_one(c, SQL_INSTANCE_BY_NAME, 3, params, row_instance_id, ret, "instance",
+    return sov_db_one(c, SQL_INSTANCE_BY_NAME, 3, params, &row_instance_id, ret, "instance",
                       name, err);
 }
 
@@ -329,13 +375,17 @@ repo_instance_seed_input(sov_dbconn *c, const char *id, char **user_data, char *
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id };
+    static const char *const names[] = { "user_data", "ssh_keys" };
+    int col[2];
 
     if (sov_db_query(c, SQL_INSTANCE_SEED, 1, params, &res, err) < 0)
         return -1;
     if (PQntuples(res) == 0)
         return sov_error_set(err, SOV_E_NOT_FOUND, "instance '%s' does not exist", id);
-    *user_data = strdup(PQgetvalue(res, 0, 0));
-    *keys = strdup(PQgetvalue(res, 0, 1));
+    if (sov_db_cols(res, names, col, 2, err) < 0)
+        return -1;
+    *user_data = strdup(PQgetvalue(res, 0, col[0]));
+    *keys = strdup(PQgetvalue(res, 0, col[1]));
     if (!*user_data || !*keys) {
         free(*user_data);
         free(*keys);
@@ -350,14 +400,18 @@ repo_instance_host_get(sov_dbconn *c, const char *host_id, repo_instance_host *r
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { host_id };
+    static const char *const names[] = { "libvirt_uri", "hypervisor", "name" };
+    int col[3];
 
     if (sov_db_query(c, SQL_INSTANCE_HOST, 1, params, &res, err) < 0)
         return -1;
     if (PQntuples(res) == 0)
         return sov_error_set(err, SOV_E_NOT_FOUND, "host '%s' does not exist", host_id);
-    sov_db_copy(ret->uri, sizeof(ret->uri), res, 0, 0);
-    sov_db_copy(ret->hypervisor, sizeof(ret->hypervisor), res, 0, 1);
-    sov_db_copy(ret->name, sizeof(ret->name), res, 0, 2);
+    if (sov_db_cols(res, names, col, 3, err) < 0)
+        return -1;
+    sov_db_copy(ret->uri, sizeof(ret->uri), res, 0, col[0]);
+    sov_db_copy(ret->hypervisor, sizeof(ret->hypervisor), res, 0, col[1]);
+    sov_db_copy(ret->name, sizeof(ret->name), res, 0, col[2]);
     return 0;
 }
 
@@ -368,12 +422,14 @@ repo_instance_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
 {
     sov_autoptr(PGresult) res = NULL;
     sov_autoptr(sov_instance_page) page = NULL;
+    int col[I__N];
     char lim[16];
     const char *params[] = { tenant_id, workspace, region, state, name, after, lim };
     size_t n;
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    if (sov_db_query(c, SQL_INSTANCE_LIST, 7, params, &res, err) < 0)
+    if (sov_db_query(c, SQL_INSTANCE_LIST, 7, params, &res, err) < 0 ||
+        sov_db_cols(res, instance_cols, col, I__N, err) < 0)
         return -1;
     /* One heap object per row, the page an array of pointers to them. */
     n = (size_t) PQntuples(res);
@@ -385,14 +441,15 @@ repo_instance_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
         page->items[page->n] = x;
         if (!x)
             return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-        row_instance(res, (int) page->n, x);
+        fill_instance(res, (int) page->n, col, x);
         if (!x->placement) {
             page->n++;
             return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
         }
     }
     if (limit > 0 && n == limit)
-        sov_db_copy(page->next_after, sizeof(page->next_after), res, (int) n - 1, 0);
+        sov_db_copy(page->next_after, sizeof(page->next_after), res, (int) n - 1,
+                    col[I_ID]);
     *ret = SOV_TAKE_PTR(page);
     return 0;
 }

@@ -152,6 +152,10 @@ repo_place_pick(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement 
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = PARAMS(q);
+    enum { P_ID, P_NAME, P_REGION, P_ZONE, P_COUNTRY, P_JURISDICTION, P_DATACENTER, P__N };
+    static const char *const names[P__N] = { "id", "name", "region", "zone", "country",
+                                             "jurisdiction", "datacenter" };
+    int col[P__N];
     const char *sql;
 
     switch (mode) {
@@ -170,15 +174,19 @@ repo_place_pick(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement 
     *found = PQntuples(res) > 0;
     if (!*found)
         return 0;
-    sov_db_copy(ret->host_id, sizeof(ret->host_id), res, 0, 0);
-    sov_db_copy(ret->host_name, sizeof(ret->host_name), res, 0, 1);
-    sov_db_copy(ret->region, sizeof(ret->region), res, 0, 2);
-    sov_db_copy(ret->zone, sizeof(ret->zone), res, 0, 3);
-    sov_db_copy(ret->location.host, sizeof(ret->location.host), res, 0, 1);
-    sov_db_copy(ret->location.region, sizeof(ret->location.region), res, 0, 2);
-    sov_db_copy(ret->location.country, sizeof(ret->location.country), res, 0, 4);
-    sov_db_copy(ret->location.jurisdiction, sizeof(ret->location.jurisdiction), res, 0, 5);
-    sov_db_copy(ret->location.datacenter, sizeof(ret->location.datacenter), res, 0, 6);
+    if (sov_db_cols(res, names, col, P__N, err) < 0)
+        return -1;
+    sov_db_copy(ret->host_id, sizeof(ret->host_id), res, 0, col[P_ID]);
+    sov_db_copy(ret->host_name, sizeof(ret->host_name), res, 0, col[P_NAME]);
+    sov_db_copy(ret->region, sizeof(ret->region), res, 0, col[P_REGION]);
+    sov_db_copy(ret->zone, sizeof(ret->zone), res, 0, col[P_ZONE]);
+    sov_db_copy(ret->location.host, sizeof(ret->location.host), res, 0, col[P_NAME]);
+    sov_db_copy(ret->location.region, sizeof(ret->location.region), res, 0, col[P_REGION]);
+    sov_db_copy(ret->location.country, sizeof(ret->location.country), res, 0, col[P_COUNTRY]);
+    sov_db_copy(ret->location.jurisdiction, sizeof(ret->location.jurisdiction), res, 0,
+                col[P_JURISDICTION]);
+    sov_db_copy(ret->location.datacenter, sizeof(ret->location.datacenter), res, 0,
+                col[P_DATACENTER]);
     return 0;
 }
 

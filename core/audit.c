@@ -16,7 +16,8 @@
 #define TS_US(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 static const char SQL_HEAD_ADVANCE[] =
-    "UPDATE audit_head SET seq = seq + 1 RETURNING seq, hash, " TS_US("clock_timestamp()");
+    "UPDATE audit_head SET seq = seq + 1 RETURNING seq, hash, " TS_US("clock_timestamp()")
+    " AS at";
 
 static const char SQL_APPEND[] =
     "WITH entry AS ("
@@ -27,8 +28,9 @@ static const char SQL_APPEND[] =
     " UPDATE audit_head SET hash = $14";
 
 #define ENTRY_COLUMNS                                                                   \
-    "seq, " TS_US("at") ", request_id, coalesce(tenant_id::text, ''),"                 \
-    " coalesce(user_id::text, ''), coalesce(token_id::text, ''), role, action,"        \
+    "seq, " TS_US("at") " AS at, request_id, coalesce(tenant_id::text, '') AS tenant_id,"\
+    " coalesce(user_id::text, '') AS user_id, coalesce(token_id::text, '') AS token_id,"\
+    " role, action,"                                                                   \
     " resource_type, resource_id, outcome, source, prev_hash, hash"
 
 static const char SQL_LIST[] =
@@ -116,13 +118,16 @@ append(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *resource_
     sov_autoptr(PGresult) head = NULL;
     char seq[32], out[16];
     const sov_principal *who = ctx->who;
+    static const char *const names[] = { "seq", "hash", "at" };
+    int col[3];
 
     memset(&e, 0, sizeof(e));
-    if (sov_db_query(c, SQL_HEAD_ADVANCE, 0, NULL, &head, err) < 0)
+    if (sov_db_query(c, SQL_HEAD_ADVANCE, 0, NULL, &head, err) < 0 ||
+        sov_db_cols(head, names, col, 3, err) < 0)
         return -1;
-    e.seq = strtoll(PQgetvalue(head, 0, 0), NULL, 10);
-    sov_db_copy(e.prev_hash, sizeof(e.prev_hash), head, 0, 1);
-    sov_db_copy(e.at, sizeof(e.at), head, 0, 2);
+    e.seq = strtoll(PQgetvalue(head, 0, col[0]), NULL, 10);
+    sov_db_copy(e.prev_hash, sizeof(e.prev_hash), head, 0, col[1]);
+    sov_db_copy(e.at, sizeof(e.at), head, 0, col[2]);
     snprintf(e.request_id, sizeof(e.request_id), "%s", ctx->request_id ? ctx->request_id : "");
     snprintf(e.tenant_id, sizeof(e.tenant_id), "%s",
              tenant_id ? tenant_id : who ? who->tenant_id : "");
@@ -191,24 +196,36 @@ sov_audit_append_refusal(sov_ctx *ctx, const char *tenant_id, const char *resour
     return sov_ctx_tx(ctx, append_alone, &a, err);
 }
 
+enum {
+    A_SEQ, A_AT, A_REQUEST_ID, A_TENANT_ID, A_USER_ID, A_TOKEN_ID, A_ROLE, A_ACTION,
+    A_RESOURCE_TYPE, A_RESOURCE_ID, A_OUTCOME, A_SOURCE, A_PREV_HASH, A_HASH, A__N,
+};
+static const char *const entry_cols[A__N] = {
+    [A_SEQ] = "seq", [A_AT] = "at", [A_REQUEST_ID] = "request_id", [A_TENANT_ID] = "tenant_id",
+    [A_USER_ID] = "user_id", [A_TOKEN_ID] = "token_id", [A_ROLE] = "role",
+    [A_ACTION] = "action", [A_RESOURCE_TYPE] = "resource_type", [A_RESOURCE_ID] = "resource_id",
+    [A_OUTCOME] = "outcome", [A_SOURCE] = "source", [A_PREV_HASH] = "prev_hash",
+    [A_HASH] = "hash",
+};
+
 static void
-row_to_entry(const PGresult *res, int row, sov_audit_entry *e)
+row_to_entry(const PGresult *res, int row, const int *col, sov_audit_entry *e)
 {
     memset(e, 0, sizeof(*e));
-    e->seq = strtoll(PQgetvalue(res, row, 0), NULL, 10);
-    sov_db_copy(e->at, sizeof(e->at), res, row, 1);
-    sov_db_copy(e->request_id, sizeof(e->request_id), res, row, 2);
-    sov_db_copy(e->tenant_id, sizeof(e->tenant_id), res, row, 3);
-    sov_db_copy(e->user_id, sizeof(e->user_id), res, row, 4);
-    sov_db_copy(e->token_id, sizeof(e->token_id), res, row, 5);
-    sov_db_copy(e->role, sizeof(e->role), res, row, 6);
-    sov_db_copy(e->action, sizeof(e->action), res, row, 7);
-    sov_db_copy(e->resource_type, sizeof(e->resource_type), res, row, 8);
-    sov_db_copy(e->resource_id, sizeof(e->resource_id), res, row, 9);
-    e->outcome = atoi(PQgetvalue(res, row, 10));
-    sov_db_copy(e->source, sizeof(e->source), res, row, 11);
-    sov_db_copy(e->prev_hash, sizeof(e->prev_hash), res, row, 12);
-    sov_db_copy(e->hash, sizeof(e->hash), res, row, 13);
+    e->seq = strtoll(PQgetvalue(res, row, col[A_SEQ]), NULL, 10);
+    sov_db_copy(e->at, sizeof(e->at), res, row, col[A_AT]);
+    sov_db_copy(e->request_id, sizeof(e->request_id), res, row, col[A_REQUEST_ID]);
+    sov_db_copy(e->tenant_id, sizeof(e->tenant_id), res, row, col[A_TENANT_ID]);
+    sov_db_copy(e->user_id, sizeof(e->user_id), res, row, col[A_USER_ID]);
+    sov_db_copy(e->token_id, sizeof(e->token_id), res, row, col[A_TOKEN_ID]);
+    sov_db_copy(e->role, sizeof(e->role), res, row, col[A_ROLE]);
+    sov_db_copy(e->action, sizeof(e->action), res, row, col[A_ACTION]);
+    sov_db_copy(e->resource_type, sizeof(e->resource_type), res, row, col[A_RESOURCE_TYPE]);
+    sov_db_copy(e->resource_id, sizeof(e->resource_id), res, row, col[A_RESOURCE_ID]);
+    e->outcome = atoi(PQgetvalue(res, row, col[A_OUTCOME]));
+    sov_db_copy(e->source, sizeof(e->source), res, row, col[A_SOURCE]);
+    sov_db_copy(e->prev_hash, sizeof(e->prev_hash), res, row, col[A_PREV_HASH]);
+    sov_db_copy(e->hash, sizeof(e->hash), res, row, col[A_HASH]);
 }
 
 const char *
@@ -228,19 +245,21 @@ sov_audit_list(sov_ctx *ctx, const sov_audit_filter *f, sov_audit_entry **ret, s
     sov_autoptr(PGresult) res = NULL;
     char after[32], limit[16];
     sov_audit_entry *items;
+    int col[A__N];
 
     snprintf(after, sizeof(after), "%lld", f->after);
     snprintf(limit, sizeof(limit), "%u", f->limit);
     const char *params[] = { after, f->tenant_id, f->user_id, f->action, f->resource_type,
                              f->resource_id, f->since, f->until, limit };
     if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-        sov_db_query(c, SQL_LIST, 9, params, &res, err) < 0)
+        sov_db_query(c, SQL_LIST, 9, params, &res, err) < 0 ||
+        sov_db_cols(res, entry_cols, col, A__N, err) < 0)
         return -1;
     items = calloc((size_t) PQntuples(res) + 1, sizeof(*items));
     if (!items)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     for (int i = 0; i < PQntuples(res); i++)
-        row_to_entry(res, i, &items[i]);
+        row_to_entry(res, i, col, &items[i]);
     *ret = items;
     *ret_n = (size_t) PQntuples(res);
     return 0;
@@ -271,15 +290,17 @@ verify_on(sov_dbconn *c, const char *scope, sov_audit_verdict *v, sov_error *err
         sov_autoptr(PGresult) res = NULL;
         char after[32];
         const char *params[] = { after };
+        int col[A__N];
 
         snprintf(after, sizeof(after), "%lld", last);
-        if (sov_db_query(c, SQL_PAGE, 1, params, &res, err) < 0)
+        if (sov_db_query(c, SQL_PAGE, 1, params, &res, err) < 0 ||
+            sov_db_cols(res, entry_cols, col, A__N, err) < 0)
             return -1;
         for (int i = 0; i < PQntuples(res); i++) {
             sov_audit_entry e;
             char want[65];
 
-            row_to_entry(res, i, &e);
+            row_to_entry(res, i, col, &e);
             if (e.seq != last + 1) {
                 broken(v, last + 1, "entry %lld is missing (deleted?)", last + 1);
                 return 0;
@@ -303,14 +324,17 @@ verify_on(sov_dbconn *c, const char *scope, sov_audit_verdict *v, sov_error *err
     }
 
     sov_autoptr(PGresult) head = NULL;
-    if (sov_db_query(c, SQL_HEAD, 0, NULL, &head, err) < 0)
+    static const char *const head_cols[] = { "seq", "hash" };
+    int hcol[2];
+    if (sov_db_query(c, SQL_HEAD, 0, NULL, &head, err) < 0 ||
+        sov_db_cols(head, head_cols, hcol, 2, err) < 0)
         return -1;
-    long long head_seq = strtoll(PQgetvalue(head, 0, 0), NULL, 10);
+    long long head_seq = strtoll(PQgetvalue(head, 0, hcol[0]), NULL, 10);
     if (head_seq != last) {
         broken(v, last + 1, "entries from %lld on are missing (deleted at the end?)", last + 1);
         return 0;
     }
-    if (strcmp(PQgetvalue(head, 0, 1), last_hash) != 0)
+    if (strcmp(PQgetvalue(head, 0, hcol[1]), last_hash) != 0)
         broken(v, last, "entry %lld does not match the chain head", last);
     return 0;
 }

@@ -548,8 +548,47 @@ sov_db_copy(char *dst, size_t size, const PGresult *res, int row, int col)
 }
 
 int
+sov_db_cols(const PGresult *res, const char *const *names, int *idx, size_t n, sov_error *err)
+{
+    int next = 0, nfields = PQnfields(res);
+
+    for (size_t k = 0; k < n; k++) {
+        /* Names are mostly asked for in the order of the SELECT list: look right after the
+         * last one found first, so a row map of 31 columns costs 31 comparisons, not 500. */
+        if (next < nfields && strcmp(PQfname(res, next), names[k]) == 0)
+            idx[k] = next;
+        else
+            idx[k] = PQfnumber(res, names[k]);
+        if (idx[k] < 0)
+            return sov_error_set(err, SOV_E_INTERNAL, "result has no column '%s'", names[k]);
+        next = idx[k] + 1;
+    }
+    return 0;
+}
+
+static int
+rowmap_cols(const PGresult *res, const sov_db_rowmap *map, int *col, sov_error *err)
+{
+    if (map->ncols > SOV_DB_MAX_COLS)
+        return sov_error_set(err, SOV_E_INTERNAL, "row map of %zu columns", map->ncols);
+    return sov_db_cols(res, map->names, col, map->ncols, err);
+}
+
+int
+sov_db_fill(const PGresult *res, int row, const sov_db_rowmap *map, void *out, sov_error *err)
+{
+    int col[SOV_DB_MAX_COLS];
+
+    if (rowmap_cols(res, map, col, err) < 0)
+        return -1;
+    map->fill(res, row, col, out);
+    return 0;
+}
+
+int
 sov_db_one(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
-           sov_db_row_fn fn, void *out, const char *what, const char *key, sov_error *err)
+           const sov_db_rowmap *map, void *out, const char *what, const char *key,
+           sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
 
@@ -557,30 +596,32 @@ sov_db_one(sov_dbconn *c, const char *sql, int nparams, const char *const *param
         return -1;
     if (PQntuples(res) == 0)
         return sov_error_set(err, SOV_E_NOT_FOUND, "%s '%s' does not exist", what, key);
-    fn(res, 0, out);
-    return 0;
+    return sov_db_fill(res, 0, map, out, err);
 }
 
 int
 sov_db_page(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
-            size_t item_size, sov_db_row_fn fn, unsigned limit, int key_col, void **items,
-            size_t *count, char *next, size_t next_size, sov_error *err)
+            size_t item_size, const sov_db_rowmap *map, unsigned limit, const char *key_col,
+            void **items, size_t *count, char *next, size_t next_size, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
+    int col[SOV_DB_MAX_COLS], key = -1;
     char *arr;
 
     if (sov_db_query(c, sql, nparams, params, &res, err) < 0)
+        return -1;
+    if (rowmap_cols(res, map, col, err) < 0 || sov_db_cols(res, &key_col, &key, 1, err) < 0)
         return -1;
     arr = calloc((size_t) PQntuples(res) + 1, item_size);
     if (!arr)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     for (int i = 0; i < PQntuples(res); i++)
-        fn(res, i, arr + (size_t) i * item_size);
+        map->fill(res, i, col, arr + (size_t) i * item_size);
     *items = arr;
     *count = (size_t) PQntuples(res);
     next[0] = '\0';
     if (limit > 0 && (unsigned) PQntuples(res) == limit)
-        sov_db_copy(next, next_size, res, PQntuples(res) - 1, key_col);
+        sov_db_copy(next, next_size, res, PQntuples(res) - 1, key);
     return 0;
 }
 

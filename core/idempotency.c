@@ -55,7 +55,9 @@ sov_idem_begin(sov_ctx *ctx, const char *key, const char *request_sha256, sov_id
     sov_autoptr(sov_dbconn) c = NULL;
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { ctx->who->user_id, key, request_sha256 };
+    static const char *const names[] = { "request_sha256", "status", "location", "body" };
     static unsigned calls;
+    int col[4];
 
     memset(ret, 0, sizeof(*ret));
     if (sov_db_acquire(ctx->db, &c, err) < 0)
@@ -80,16 +82,18 @@ sov_idem_begin(sov_ctx *ctx, const char *key, const char *request_sha256, sov_id
     if (PQntuples(res) == 0)    /* released in between: the caller may simply retry */
         return sov_error_set(err, SOV_E_CONFLICT,
                              "a request with this Idempotency-Key just finished; retry");
-    if (strcmp(PQgetvalue(res, 0, 0), request_sha256) != 0)
+    if (sov_db_cols(res, names, col, 4, err) < 0)
+        return -1;
+    if (strcmp(PQgetvalue(res, 0, col[0]), request_sha256) != 0)
         return sov_error_set(err, SOV_E_CONFLICT,
                              "this Idempotency-Key was used for a different request");
-    if (PQgetisnull(res, 0, 1))
+    if (PQgetisnull(res, 0, col[1]))
         return sov_error_set(err, SOV_E_CONFLICT,
                              "a request with this Idempotency-Key is still running");
     ret->state = SOV_IDEM_REPLAY;
-    ret->status = atoi(PQgetvalue(res, 0, 1));
-    sov_db_copy(ret->location, sizeof(ret->location), res, 0, 2);
-    ret->body = strdup(PQgetvalue(res, 0, 3));
+    ret->status = atoi(PQgetvalue(res, 0, col[1]));
+    sov_db_copy(ret->location, sizeof(ret->location), res, 0, col[2]);
+    ret->body = strdup(PQgetvalue(res, 0, col[3]));
     if (!ret->body)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     return 0;

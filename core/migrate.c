@@ -34,10 +34,15 @@ static const char SQL_COUNT_APPLIED[] = "SELECT count(*) FROM schema_migrations"
 static int
 check_applied(PGresult *res, const sov_migration *list, size_t n, sov_error *err)
 {
+    static const char *const cols[] = { "version", "name", "checksum" };
+    int col[3];
+
+    if (sov_db_cols(res, cols, col, 3, err) < 0)
+        return -1;
     for (int row = 0; row < PQntuples(res); row++) {
-        long version = strtol(PQgetvalue(res, row, 0), NULL, 10);
-        const char *name = PQgetvalue(res, row, 1);
-        const char *sum = PQgetvalue(res, row, 2);
+        long version = strtol(PQgetvalue(res, row, col[0]), NULL, 10);
+        const char *name = PQgetvalue(res, row, col[1]);
+        const char *sum = PQgetvalue(res, row, col[2]);
         char want[SOV_SHA256_HEX_LEN + 1];
 
         if (version < 1 || (size_t) version > n) {

@@ -28,8 +28,9 @@
 #define OP_COLS                                                                          \
     "o.id, o.tenant_id, o.kind, o.resource_type, o.resource_id, o.state, o.progress,"    \
     " o.step, o.error, o.error_code, o.attempts, o.max_attempts, o.arg, o.request_id, "   \
-    TS("o.created_at") ", coalesce(" TS("o.started_at") ", ''), coalesce("               \
-    TS("o.finished_at") ", ''), " TS("o.updated_at")
+    TS("o.created_at") " AS created_at, coalesce(" TS("o.started_at") ", '') AS started_at,"\
+    " coalesce(" TS("o.finished_at") ", '') AS finished_at, " TS("o.updated_at")           \
+    " AS updated_at"
 
 static const char SQL_ENQUEUE[] =
     "INSERT INTO operations AS o (tenant_id, kind, resource_type, resource_id, arg,"
@@ -101,31 +102,48 @@ static const char SQL_SUPERSEDE[] =
     " finished_at = now(), locked_by = NULL, locked_until = NULL, updated_at = now()"
     " WHERE id = $1 AND state IN ('queued', 'running') RETURNING 1";
 
+enum {
+    O_ID, O_TENANT_ID, O_KIND, O_RESOURCE_TYPE, O_RESOURCE_ID, O_STATE, O_PROGRESS, O_STEP,
+    O_ERROR, O_ERROR_CODE, O_ATTEMPTS, O_MAX_ATTEMPTS, O_ARG, O_REQUEST_ID, O_CREATED_AT,
+    O_STARTED_AT, O_FINISHED_AT, O_UPDATED_AT, O__N,
+};
+static const char *const op_cols[O__N] = {
+    [O_ID] = "id", [O_TENANT_ID] = "tenant_id", [O_KIND] = "kind",
+    [O_RESOURCE_TYPE] = "resource_type", [O_RESOURCE_ID] = "resource_id", [O_STATE] = "state",
+    [O_PROGRESS] = "progress", [O_STEP] = "step", [O_ERROR] = "error",
+    [O_ERROR_CODE] = "error_code", [O_ATTEMPTS] = "attempts", [O_MAX_ATTEMPTS] = "max_attempts",
+    [O_ARG] = "arg", [O_REQUEST_ID] = "request_id", [O_CREATED_AT] = "created_at",
+    [O_STARTED_AT] = "started_at", [O_FINISHED_AT] = "finished_at",
+    [O_UPDATED_AT] = "updated_at",
+};
+
 static void
-row_op(const PGresult *r, int i, void *out)
+fill_op(const PGresult *r, int i, const int *col, void *out)
 {
     sov_op *o = out;
 
     memset(o, 0, sizeof(*o));
-    sov_db_copy(o->id, sizeof(o->id), r, i, 0);
-    sov_db_copy(o->tenant_id, sizeof(o->tenant_id), r, i, 1);
-    sov_db_copy(o->kind, sizeof(o->kind), r, i, 2);
-    sov_db_copy(o->resource_type, sizeof(o->resource_type), r, i, 3);
-    sov_db_copy(o->resource_id, sizeof(o->resource_id), r, i, 4);
-    sov_db_copy(o->state, sizeof(o->state), r, i, 5);
-    o->progress = atoi(PQgetvalue(r, i, 6));
-    sov_db_copy(o->step, sizeof(o->step), r, i, 7);
-    sov_db_copy(o->error, sizeof(o->error), r, i, 8);
-    sov_db_copy(o->error_code, sizeof(o->error_code), r, i, 9);
-    o->attempts = atoi(PQgetvalue(r, i, 10));
-    o->max_attempts = atoi(PQgetvalue(r, i, 11));
-    sov_db_copy(o->arg, sizeof(o->arg), r, i, 12);
-    sov_db_copy(o->request_id, sizeof(o->request_id), r, i, 13);
-    sov_db_copy(o->created_at, sizeof(o->created_at), r, i, 14);
-    sov_db_copy(o->started_at, sizeof(o->started_at), r, i, 15);
-    sov_db_copy(o->finished_at, sizeof(o->finished_at), r, i, 16);
-    sov_db_copy(o->updated_at, sizeof(o->updated_at), r, i, 17);
+    sov_db_copy(o->id, sizeof(o->id), r, i, col[O_ID]);
+    sov_db_copy(o->tenant_id, sizeof(o->tenant_id), r, i, col[O_TENANT_ID]);
+    sov_db_copy(o->kind, sizeof(o->kind), r, i, col[O_KIND]);
+    sov_db_copy(o->resource_type, sizeof(o->resource_type), r, i, col[O_RESOURCE_TYPE]);
+    sov_db_copy(o->resource_id, sizeof(o->resource_id), r, i, col[O_RESOURCE_ID]);
+    sov_db_copy(o->state, sizeof(o->state), r, i, col[O_STATE]);
+    o->progress = atoi(PQgetvalue(r, i, col[O_PROGRESS]));
+    sov_db_copy(o->step, sizeof(o->step), r, i, col[O_STEP]);
+    sov_db_copy(o->error, sizeof(o->error), r, i, col[O_ERROR]);
+    sov_db_copy(o->error_code, sizeof(o->error_code), r, i, col[O_ERROR_CODE]);
+    o->attempts = atoi(PQgetvalue(r, i, col[O_ATTEMPTS]));
+    o->max_attempts = atoi(PQgetvalue(r, i, col[O_MAX_ATTEMPTS]));
+    sov_db_copy(o->arg, sizeof(o->arg), r, i, col[O_ARG]);
+    sov_db_copy(o->request_id, sizeof(o->request_id), r, i, col[O_REQUEST_ID]);
+    sov_db_copy(o->created_at, sizeof(o->created_at), r, i, col[O_CREATED_AT]);
+    sov_db_copy(o->started_at, sizeof(o->started_at), r, i, col[O_STARTED_AT]);
+    sov_db_copy(o->finished_at, sizeof(o->finished_at), r, i, col[O_FINISHED_AT]);
+    sov_db_copy(o->updated_at, sizeof(o->updated_at), r, i, col[O_UPDATED_AT]);
 }
+
+static const sov_db_rowmap row_op = { op_cols, O__N, fill_op };
 
 int
 sov_op_enqueue(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *kind,
@@ -141,7 +159,8 @@ sov_op_enqueue(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *k
     if (sov_db_query(c, SQL_ENQUEUE, 7, params, &res, err) < 0 ||
         sov_db_query(c, "NOTIFY sov_ops", 0, NULL, NULL, err) < 0)
         return -1;
-    row_op(res, 0, ret);
+    if (sov_db_fill(res, 0, &row_op, ret, err) < 0)
+        return -1;
     ctx->op_queued = ret;
     return 0;
 }
@@ -186,7 +205,7 @@ sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err)
         return sov_error_set(err, SOV_E_NOT_FOUND, "operation '%s' does not exist", id);
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return sov_db_one(c, SQL_GET, 2, params, row_op, ret, "operation", id, err);
+    return sov_db_one(c, SQL_GET, 2, params, &row_op, ret, "operation", id, err);
 }
 
 int
@@ -195,7 +214,7 @@ sov_op_pending(sov_dbconn *c, const char *resource_id, const char *except_id,
 {
     const char *params[] = { resource_id, except_id, state };
 
-    return sov_db_page(c, SQL_PENDING, 3, params, sizeof(*ret->items), row_op, 0, 0,
+    return sov_db_page(c, SQL_PENDING, 3, params, sizeof(*ret->items), &row_op, 0, "id",
                        (void **) &ret->items, &ret->n, ret->next_after, sizeof(ret->next_after),
                        err);
 }
@@ -231,8 +250,8 @@ sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char
         return -1;
     if (after && cursor_check(c, params[0], after, err) < 0)
         return -1;
-    return sov_db_page(c, SQL_LIST, 5, params, sizeof(*ret->items), row_op, limit ? limit : 100,
-                       0, (void **) &ret->items, &ret->n, ret->next_after,
+    return sov_db_page(c, SQL_LIST, 5, params, sizeof(*ret->items), &row_op,
+                       limit ? limit : 100, "id", (void **) &ret->items, &ret->n, ret->next_after,
                        sizeof(ret->next_after), err);
 }
 
@@ -419,6 +438,9 @@ work_once(sov_workers *w, unsigned index)
     sov_op_run run;
     char worker[96], lease[16];
     const char *params[] = { worker, w->kinds_literal, lease };
+    enum { C_OLD_STATE, C_OLD_STEP, C_FIRST_START, C__N };
+    static const char *const claim_cols[C__N] = { "old_state", "old_step", "first_start" };
+    int col[O__N], claim[C__N];
 
     snprintf(worker, sizeof(worker), "%.60s:%d:%u:%s", "sovd", (int) getpid(), index, w->boot);
     /* Until its first step the operation is leased for the longest step time there is. */
@@ -431,9 +453,12 @@ work_once(sov_workers *w, unsigned index)
     }
     if (PQntuples(res) == 0)
         return 0;
+    if (sov_db_cols(res, op_cols, col, O__N, &err) < 0 ||
+        sov_db_cols(res, claim_cols, claim, C__N, &err) < 0)
+        return -1;
     memset(&run, 0, sizeof(run));
     run.w = w;
-    row_op(res, 0, &run.op);
+    fill_op(res, 0, col, &run.op);
     snprintf(run.worker_id, sizeof(run.worker_id), "%s", worker);
     snprintf(run.attempts, sizeof(run.attempts), "%d", run.op.attempts);
     run.kind = find_kind(w, run.op.kind);
@@ -445,11 +470,11 @@ work_once(sov_workers *w, unsigned index)
     if (!run.kind) {
         fail(&run, "no worker knows this kind of operation", "internal");
     } else {
-        bool taken_over = strcmp(PQgetvalue(res, 0, 18), "running") == 0;
+        bool taken_over = strcmp(PQgetvalue(res, 0, claim[C_OLD_STATE]), "running") == 0;
         /* Once: a deferred or retried operation is claimed again, not started again. */
-        if (strcmp(PQgetvalue(res, 0, 20), "t") == 0)
+        if (strcmp(PQgetvalue(res, 0, claim[C_FIRST_START]), "t") == 0)
             sov_op_log(SOV_LOG_INFO, "operation started", &run.op, NULL);
-        execute(&run, taken_over, PQgetvalue(res, 0, 19));
+        execute(&run, taken_over, PQgetvalue(res, 0, claim[C_OLD_STEP]));
     }
     sov_log_set_request_id(NULL);
     return 1;

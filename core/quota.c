@@ -74,15 +74,33 @@ sov_quota_init_tenant(sov_dbconn *c, const sov_config *cfg, const char *tenant_i
     return 0;
 }
 
+/* The max and used of the one row of SQL_ONE. */
+static int
+max_used(const PGresult *res, long long *max, long long *used, sov_error *err)
+{
+    static const char *const cols[] = { "max", "used" };
+    int col[2];
+
+    if (sov_db_cols(res, cols, col, 2, err) < 0)
+        return -1;
+    *max = strtoll(PQgetvalue(res, 0, col[0]), NULL, 10);
+    *used = strtoll(PQgetvalue(res, 0, col[1]), NULL, 10);
+    return 0;
+}
+
 /* SOV_E_QUOTA from the (max, used) row of SQL_ONE, or NOT_FOUND when there is none. */
 static int
 exceeded(const PGresult *res, const char *tenant_id, sov_quota_resource r, long long amount,
          sov_error *err)
 {
+    long long max, used;
+
     if (PQntuples(res) == 0)
         return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%s' does not exist", tenant_id);
-    err->quota.limit = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    err->quota.used = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    if (max_used(res, &max, &used, err) < 0)
+        return -1;
+    err->quota.limit = max;
+    err->quota.used = used;
     err->quota.requested = amount;
     snprintf(err->field, sizeof(err->field), "%s", names[r]);
     return sov_error_set(err, SOV_E_QUOTA,
@@ -115,13 +133,16 @@ sov_quota_check(sov_dbconn *c, const char *tenant_id, sov_quota_resource r, long
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { tenant_id, names[r] };
+    long long max, used;
 
     if (sov_db_query(c, SQL_ONE, 2, params, &res, err) < 0)
         return -1;
-    if (PQntuples(res) == 1 &&
-        strtoll(PQgetvalue(res, 0, 1), NULL, 10) + amount <= strtoll(PQgetvalue(res, 0, 0),
-                                                                     NULL, 10))
-        return 0;
+    if (PQntuples(res) == 1) {
+        if (max_used(res, &max, &used, err) < 0)
+            return -1;
+        if (used + amount <= max)
+            return 0;
+    }
     return exceeded(res, tenant_id, r, amount, err);
 }
 
@@ -141,18 +162,22 @@ load(sov_dbconn *c, const char *tenant_id, sov_quota ret[SOV_QUOTA__COUNT], sov_
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { tenant_id };
+    static const char *const cols[] = { "resource", "max", "used" };
+    int col[3];
 
     if (sov_db_query(c, SQL_GET, 1, params, &res, err) < 0)
         return -1;
     if (PQntuples(res) == 0)
         return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%s' does not exist", tenant_id);
+    if (sov_db_cols(res, cols, col, 3, err) < 0)
+        return -1;
     memset(ret, 0, sizeof(sov_quota) * SOV_QUOTA__COUNT);
     for (int i = 0; i < PQntuples(res); i++) {
-        int r = sov_quota_parse(PQgetvalue(res, i, 0));
+        int r = sov_quota_parse(PQgetvalue(res, i, col[0]));
         if (r < 0)
             continue;
-        ret[r].max = strtoll(PQgetvalue(res, i, 1), NULL, 10);
-        ret[r].used = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        ret[r].max = strtoll(PQgetvalue(res, i, col[1]), NULL, 10);
+        ret[r].used = strtoll(PQgetvalue(res, i, col[2]), NULL, 10);
     }
     return 0;
 }

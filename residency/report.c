@@ -334,6 +334,7 @@ typedef struct build {
     sov_buf type, id;
     char tenant[SOV_UUID_LEN + 1];
     size_t plo, phi;            /* its tenant's policies: policies[plo..phi) */
+    int rec[REC__COUNT];        /* the columns of the batch being read */
     sov_report_spans spans;     /* its open intervals; rows are clipped to [from, end) */
     /* what is written */
     FILE *rows, *viol;
@@ -592,14 +593,15 @@ emit(void *arg, const sov_location *at, long long s, long long e, sov_error *err
 /* A place as a record names it: pointers into the fetched rows. */
 typedef sov_report_place place;
 
+/* col: the indices of its host, region, country, jurisdiction and datacenter. */
 static void
-place_of(const PGresult *res, int i, int col, place *p)
+place_of(const PGresult *res, int i, const int col[5], place *p)
 {
-    p->host = PQgetvalue(res, i, col);
-    p->region = PQgetvalue(res, i, col + 1);
-    p->country = PQgetvalue(res, i, col + 2);
-    p->jurisdiction = PQgetvalue(res, i, col + 3);
-    p->datacenter = PQgetvalue(res, i, col + 4);
+    p->host = PQgetvalue(res, i, col[0]);
+    p->region = PQgetvalue(res, i, col[1]);
+    p->country = PQgetvalue(res, i, col[2]);
+    p->jurisdiction = PQgetvalue(res, i, col[3]);
+    p->datacenter = PQgetvalue(res, i, col[4]);
 }
 
 static int
@@ -619,8 +621,10 @@ static int
 load_policies(build *b, sov_dbconn *c, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
+    int col[REPO_POLICY_COLS];
 
-    if (repo_build_policies(c, &b->r, &res, err) < 0)
+    if (repo_build_policies(c, &b->r, &res, err) < 0 ||
+        repo_build_policy_cols(res, col, err) < 0)
         return -1;
     b->npolicies = (size_t) PQntuples(res);
     b->policies = calloc(b->npolicies + 1, sizeof(*b->policies));
@@ -628,8 +632,7 @@ load_policies(build *b, sov_dbconn *c, sov_error *err)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     for (size_t i = 0; i < b->npolicies; i++) {
         policy_at *p = &b->policies[i];
-        snprintf(p->tenant, sizeof(p->tenant), "%s", PQgetvalue(res, (int) i, 0));
-        repo_build_policy_row(res, (int) i, &p->at, &p->p);
+        repo_build_policy_row(res, (int) i, col, p->tenant, &p->at, &p->p);
         p->order = i;
     }
     qsort(b->policies, b->npolicies, sizeof(*b->policies), policy_cmp);
@@ -650,14 +653,15 @@ start_resource(build *b, const PGresult *res, int i, sov_error *err)
     if (finish_resource(b, err) < 0)
         return -1;
     b->type.len = b->id.len = 0;
-    sov_buf_append(&b->type, PQgetvalue(res, i, REC_TYPE), (size_t) PQgetlength(res, i,
-                                                                                 REC_TYPE));
+    sov_buf_append(&b->type, PQgetvalue(res, i, b->rec[REC_TYPE]),
+                   (size_t) PQgetlength(res, i, b->rec[REC_TYPE]));
     sov_buf_append(&b->type, "", 1);
-    sov_buf_append(&b->id, PQgetvalue(res, i, REC_ID), (size_t) PQgetlength(res, i, REC_ID));
+    sov_buf_append(&b->id, PQgetvalue(res, i, b->rec[REC_ID]),
+                   (size_t) PQgetlength(res, i, b->rec[REC_ID]));
     sov_buf_append(&b->id, "", 1);
     if (b->type.oom || b->id.oom)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    snprintf(b->tenant, sizeof(b->tenant), "%s", PQgetvalue(res, i, REC_TENANT));
+    snprintf(b->tenant, sizeof(b->tenant), "%s", PQgetvalue(res, i, b->rec[REC_TENANT]));
     b->plo = 0;
     while (b->plo < b->npolicies && strcmp(b->policies[b->plo].tenant, b->tenant) < 0)
         b->plo++;
@@ -670,16 +674,16 @@ start_resource(build *b, const PGresult *res, int i, sov_error *err)
 static int
 apply_record(build *b, const PGresult *res, int i, sov_error *err)
 {
-    const char *event = PQgetvalue(res, i, REC_EVENT);
-    long long at = strtoll(PQgetvalue(res, i, REC_AT_US), NULL, 10);
+    const char *event = PQgetvalue(res, i, b->rec[REC_EVENT]);
+    long long at = strtoll(PQgetvalue(res, i, b->rec[REC_AT_US]), NULL, 10);
     place from, to;
 
-    if (!b->type.data || strcmp(PQgetvalue(res, i, REC_TYPE), b->type.data) != 0 ||
-        strcmp(PQgetvalue(res, i, REC_ID), b->id.data) != 0)
+    if (!b->type.data || strcmp(PQgetvalue(res, i, b->rec[REC_TYPE]), b->type.data) != 0 ||
+        strcmp(PQgetvalue(res, i, b->rec[REC_ID]), b->id.data) != 0)
         if (start_resource(b, res, i, err) < 0)
             return -1;
-    place_of(res, i, REC_FROM_HOST, &from);
-    place_of(res, i, REC_TO_HOST, &to);
+    place_of(res, i, &b->rec[REC_FROM_HOST], &from);
+    place_of(res, i, &b->rec[REC_TO_HOST], &to);
     return sov_report_spans_apply(&b->spans, event, at, &from, &to, err);
 }
 
@@ -733,6 +737,8 @@ read_tx(sov_dbconn *c, void *ra, sov_error *err)
         n = PQntuples(res);
         if (n == 0)
             break;
+        if (repo_build_record_cols(res, b->rec, err) < 0)
+            return -1;
         /* The next batch is read and sent by PostgreSQL while this one is worked on. */
         if (repo_build_fetch_send(c, err) < 0)
             return -1;

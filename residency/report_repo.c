@@ -16,21 +16,27 @@
 #define TS SOV_SQL_TS
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
 #define POLICY_LISTS(col)                                                                \
-    "array_to_string(ARRAY(SELECT jsonb_array_elements_text(" col "->'jurisdictions')), ','),"\
-    " array_to_string(ARRAY(SELECT jsonb_array_elements_text(" col "->'countries')), ','),"  \
-    " array_to_string(ARRAY(SELECT jsonb_array_elements_text(" col "->'regions')), ',')"
+    "array_to_string(ARRAY(SELECT jsonb_array_elements_text(" col "->'jurisdictions')), ',')"\
+    " AS jurisdictions,"                                                                 \
+    " array_to_string(ARRAY(SELECT jsonb_array_elements_text(" col "->'countries')), ',')"   \
+    " AS countries,"                                                                     \
+    " array_to_string(ARRAY(SELECT jsonb_array_elements_text(" col "->'regions')), ',')"     \
+    " AS regions"
 
 /* ---- helpers ---- */
 
+/* The columns of POLICY_LISTS, in the order policy_from() takes their indices. */
+static const char *const policy_cols[3] = { "jurisdictions", "countries", "regions" };
+
 static void
-policy_from(const PGresult *r, int i, int col, sov_policy *p)
+policy_from(const PGresult *r, int i, const int col[3], sov_policy *p)
 {
     memset(p, 0, sizeof(*p));
-    p->njurisdictions = sov_db_split(PQgetvalue(r, i, col), p->jurisdictions[0], 3,
+    p->njurisdictions = sov_db_split(PQgetvalue(r, i, col[0]), p->jurisdictions[0], 3,
                               sizeof(p->jurisdictions[0]));
-    p->ncountries = sov_db_split(PQgetvalue(r, i, col + 1), p->countries[0], SOV_POLICY_MAX,
+    p->ncountries = sov_db_split(PQgetvalue(r, i, col[1]), p->countries[0], SOV_POLICY_MAX,
                           sizeof(p->countries[0]));
-    p->nregions = sov_db_split(PQgetvalue(r, i, col + 2), p->regions[0], SOV_POLICY_MAX,
+    p->nregions = sov_db_split(PQgetvalue(r, i, col[2]), p->regions[0], SOV_POLICY_MAX,
                         sizeof(p->regions[0]));
 }
 
@@ -100,21 +106,38 @@ report_time_format(long long us, char out[40])
 /* ---- history ---- */
 
 static const char SQL_HISTORY[] =
-    "SELECT seq, " US("at") ", event, from_host, from_region, from_country,"
+    "SELECT seq, " US("at") " AS at_us, event, from_host, from_region, from_country,"
     " from_jurisdiction, from_datacenter, to_host, to_region, to_country, to_jurisdiction,"
-    " to_datacenter, " POLICY_LISTS("policy") ", reason, coalesce(operation_id::text, '')"
+    " to_datacenter, " POLICY_LISTS("policy") ", reason,"
+    " coalesce(operation_id::text, '') AS operation_id"
     " FROM residency_records WHERE tenant_id = $1 AND resource_type = $2"
     " AND resource_id = $3 AND seq > $4::bigint ORDER BY seq LIMIT $5";
 
+enum {
+    E_SEQ, E_AT_US, E_EVENT, E_FROM_HOST, E_FROM_REGION, E_FROM_COUNTRY, E_FROM_JURISDICTION,
+    E_FROM_DATACENTER, E_TO_HOST, E_TO_REGION, E_TO_COUNTRY, E_TO_JURISDICTION,
+    E_TO_DATACENTER, E_JURISDICTIONS, E_COUNTRIES, E_REGIONS, E_REASON, E_OPERATION_ID, E__N,
+};
+static const char *const history_cols[E__N] = {
+    [E_SEQ] = "seq", [E_AT_US] = "at_us", [E_EVENT] = "event", [E_FROM_HOST] = "from_host",
+    [E_FROM_REGION] = "from_region", [E_FROM_COUNTRY] = "from_country",
+    [E_FROM_JURISDICTION] = "from_jurisdiction", [E_FROM_DATACENTER] = "from_datacenter",
+    [E_TO_HOST] = "to_host", [E_TO_REGION] = "to_region", [E_TO_COUNTRY] = "to_country",
+    [E_TO_JURISDICTION] = "to_jurisdiction", [E_TO_DATACENTER] = "to_datacenter",
+    [E_JURISDICTIONS] = "jurisdictions", [E_COUNTRIES] = "countries", [E_REGIONS] = "regions",
+    [E_REASON] = "reason", [E_OPERATION_ID] = "operation_id",
+};
+
+/* col: the indices of host, region, country, jurisdiction and datacenter, in that order. */
 static void
-location_from(const PGresult *r, int i, int col, sov_location *l)
+location_from(const PGresult *r, int i, const int col[5], sov_location *l)
 {
     memset(l, 0, sizeof(*l));
-    sov_db_copy(l->host, sizeof(l->host), r, i, col);
-    sov_db_copy(l->region, sizeof(l->region), r, i, col + 1);
-    sov_db_copy(l->country, sizeof(l->country), r, i, col + 2);
-    sov_db_copy(l->jurisdiction, sizeof(l->jurisdiction), r, i, col + 3);
-    sov_db_copy(l->datacenter, sizeof(l->datacenter), r, i, col + 4);
+    sov_db_copy(l->host, sizeof(l->host), r, i, col[0]);
+    sov_db_copy(l->region, sizeof(l->region), r, i, col[1]);
+    sov_db_copy(l->country, sizeof(l->country), r, i, col[2]);
+    sov_db_copy(l->jurisdiction, sizeof(l->jurisdiction), r, i, col[3]);
+    sov_db_copy(l->datacenter, sizeof(l->datacenter), r, i, col[4]);
 }
 
 int
@@ -125,10 +148,13 @@ repo_history(sov_dbconn *c, const char *tenant_id, const char *resource_type,
     sov_autoptr(PGresult) res = NULL;
     char a[32], lim[16];
     const char *params[] = { tenant_id, resource_type, resource_id, a, lim };
+    int col[E__N];
 
     snprintf(a, sizeof(a), "%lld", after);
     snprintf(lim, sizeof(lim), "%u", limit);
     if (sov_db_query(c, SQL_HISTORY, 5, params, &res, err) < 0)
+        return -1;
+    if (sov_db_cols(res, history_cols, col, E__N, err) < 0)
         return -1;
     ret->n = (size_t) PQntuples(res);
     ret->items = calloc(ret->n + 1, sizeof(*ret->items));
@@ -137,14 +163,14 @@ repo_history(sov_dbconn *c, const char *tenant_id, const char *resource_type,
     for (size_t k = 0; k < ret->n; k++) {
         sov_residency_event *e = &ret->items[k];
         int i = (int) k;
-        e->seq = ll(res, i, 0);
-        report_time_format(ll(res, i, 1), e->at);
-        sov_db_copy(e->event, sizeof(e->event), res, i, 2);
-        location_from(res, i, 3, &e->from);
-        location_from(res, i, 8, &e->to);
-        policy_from(res, i, 13, &e->policy);
-        sov_db_copy(e->reason, sizeof(e->reason), res, i, 16);
-        sov_db_copy(e->operation_id, sizeof(e->operation_id), res, i, 17);
+        e->seq = ll(res, i, col[E_SEQ]);
+        report_time_format(ll(res, i, col[E_AT_US]), e->at);
+        sov_db_copy(e->event, sizeof(e->event), res, i, col[E_EVENT]);
+        location_from(res, i, &col[E_FROM_HOST], &e->from);
+        location_from(res, i, &col[E_TO_HOST], &e->to);
+        policy_from(res, i, &col[E_JURISDICTIONS], &e->policy);
+        sov_db_copy(e->reason, sizeof(e->reason), res, i, col[E_REASON]);
+        sov_db_copy(e->operation_id, sizeof(e->operation_id), res, i, col[E_OPERATION_ID]);
     }
     ret->next_after[0] = '\0';
     if (limit > 0 && ret->n == limit)
@@ -158,8 +184,8 @@ static const char SQL_KEY_PUBLISH[] =
     "INSERT INTO signing_keys (key_id, public_pem) VALUES ($1, $2)"
     " ON CONFLICT (key_id) DO NOTHING";
 static const char SQL_KEY_GET[] =
-    "SELECT key_id, algorithm, public_pem, " TS("created_at") ", coalesce("
-    TS("retired_at") ", '') FROM signing_keys WHERE key_id = $1";
+    "SELECT key_id, algorithm, public_pem, " TS("created_at") " AS created_at, coalesce("
+    TS("retired_at") ", '') AS retired_at FROM signing_keys WHERE key_id = $1";
 static const char SQL_KEY_NEWEST[] =
     "SELECT key_id FROM signing_keys WHERE key_id = ANY($1::text[]) AND retired_at IS NULL"
     " ORDER BY created_at DESC, key_id LIMIT 1";
@@ -179,18 +205,23 @@ repo_key_get(sov_dbconn *c, const char *key_id, sov_signing_key *ret, sov_error 
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { key_id };
+    static const char *const names[] = { "key_id", "algorithm", "public_pem", "created_at",
+                                         "retired_at" };
+    int col[5];
 
     if (sov_db_query(c, SQL_KEY_GET, 1, params, &res, err) < 0)
         return -1;
     if (PQntuples(res) == 0)
         return sov_error_set(err, SOV_E_NOT_FOUND, "signing key '%.32s' does not exist",
                              key_id);
+    if (sov_db_cols(res, names, col, 5, err) < 0)
+        return -1;
     memset(ret, 0, sizeof(*ret));
-    sov_db_copy(ret->key_id, sizeof(ret->key_id), res, 0, 0);
-    sov_db_copy(ret->algorithm, sizeof(ret->algorithm), res, 0, 1);
-    sov_db_copy(ret->public_pem, sizeof(ret->public_pem), res, 0, 2);
-    sov_db_copy(ret->created_at, sizeof(ret->created_at), res, 0, 3);
-    sov_db_copy(ret->retired_at, sizeof(ret->retired_at), res, 0, 4);
+    sov_db_copy(ret->key_id, sizeof(ret->key_id), res, 0, col[0]);
+    sov_db_copy(ret->algorithm, sizeof(ret->algorithm), res, 0, col[1]);
+    sov_db_copy(ret->public_pem, sizeof(ret->public_pem), res, 0, col[2]);
+    sov_db_copy(ret->created_at, sizeof(ret->created_at), res, 0, col[3]);
+    sov_db_copy(ret->retired_at, sizeof(ret->retired_at), res, 0, col[4]);
     return 0;
 }
 
@@ -220,11 +251,14 @@ repo_key_retire(sov_dbconn *c, const char *key_id, sov_error *err)
 /* ---- reports ---- */
 
 #define REPORT_COLS                                                                      \
-    "id, tenant_id, coalesce(requested_by::text, ''), " US("period_from") ", "           \
-    US("period_to") ", scope_tenants IS NULL, coalesce(array_to_string(scope_tenants, ','),"\
-    " ''), format, state, state_reason, coalesce(operation_id::text, ''),"               \
-    " coalesce(key_id, ''), rows, violations, rows_sha256, document_sha256, size_bytes, "  \
-    TS("created_at") ", coalesce(" TS("finished_at") ", '')"
+    "id, tenant_id, coalesce(requested_by::text, '') AS requested_by, "                  \
+    US("period_from") " AS from_us, " US("period_to") " AS to_us,"                       \
+    " scope_tenants IS NULL AS all_tenants,"                                             \
+    " coalesce(array_to_string(scope_tenants, ','), '') AS tenants, format, state,"      \
+    " state_reason, coalesce(operation_id::text, '') AS operation_id,"                   \
+    " coalesce(key_id, '') AS key_id, rows, violations, rows_sha256, document_sha256,"   \
+    " size_bytes, " TS("created_at") " AS created_at,"                                   \
+    " coalesce(" TS("finished_at") ", '') AS finished_at"
 
 static const char SQL_REPORT_INSERT[] =
     "INSERT INTO residency_reports (id, tenant_id, requested_by, period_from, period_to,"
@@ -254,35 +288,52 @@ static const char SQL_REPORT_FINISH[] =
     " size_bytes = $7::bigint, signature = decode($8, 'hex'), finished_at = now()"
     " WHERE id = $1 RETURNING 1";
 
+enum {
+    R_ID, R_TENANT_ID, R_REQUESTED_BY, R_FROM_US, R_TO_US, R_ALL_TENANTS, R_TENANTS, R_FORMAT,
+    R_STATE, R_STATE_REASON, R_OPERATION_ID, R_KEY_ID, R_ROWS, R_VIOLATIONS, R_ROWS_SHA256,
+    R_DOCUMENT_SHA256, R_SIZE_BYTES, R_CREATED_AT, R_FINISHED_AT, R__N,
+};
+static const char *const report_cols[R__N] = {
+    [R_ID] = "id", [R_TENANT_ID] = "tenant_id", [R_REQUESTED_BY] = "requested_by",
+    [R_FROM_US] = "from_us", [R_TO_US] = "to_us", [R_ALL_TENANTS] = "all_tenants",
+    [R_TENANTS] = "tenants", [R_FORMAT] = "format", [R_STATE] = "state",
+    [R_STATE_REASON] = "state_reason", [R_OPERATION_ID] = "operation_id", [R_KEY_ID] = "key_id",
+    [R_ROWS] = "rows", [R_VIOLATIONS] = "violations", [R_ROWS_SHA256] = "rows_sha256",
+    [R_DOCUMENT_SHA256] = "document_sha256", [R_SIZE_BYTES] = "size_bytes",
+    [R_CREATED_AT] = "created_at", [R_FINISHED_AT] = "finished_at",
+};
+
 static void
-row_report(const PGresult *r, int i, void *out)
+fill_report(const PGresult *r, int i, const int *col, void *out)
 {
     sov_report *x = out;
 
     memset(x, 0, sizeof(*x));
-    sov_db_copy(x->id, sizeof(x->id), r, i, 0);
-    sov_db_copy(x->tenant_id, sizeof(x->tenant_id), r, i, 1);
-    sov_db_copy(x->requested_by, sizeof(x->requested_by), r, i, 2);
-    x->from_us = ll(r, i, 3);
-    x->to_us = ll(r, i, 4);
+    sov_db_copy(x->id, sizeof(x->id), r, i, col[R_ID]);
+    sov_db_copy(x->tenant_id, sizeof(x->tenant_id), r, i, col[R_TENANT_ID]);
+    sov_db_copy(x->requested_by, sizeof(x->requested_by), r, i, col[R_REQUESTED_BY]);
+    x->from_us = ll(r, i, col[R_FROM_US]);
+    x->to_us = ll(r, i, col[R_TO_US]);
     report_time_format(x->from_us, x->period_from);
     report_time_format(x->to_us, x->period_to);
-    x->all_tenants = PQgetvalue(r, i, 5)[0] == 't';
-    x->ntenants = sov_db_split(PQgetvalue(r, i, 6), x->tenants[0], SOV_REPORT_TENANTS_MAX,
-                        sizeof(x->tenants[0]));
-    sov_db_copy(x->format, sizeof(x->format), r, i, 7);
-    sov_db_copy(x->state, sizeof(x->state), r, i, 8);
-    sov_db_copy(x->state_reason, sizeof(x->state_reason), r, i, 9);
-    sov_db_copy(x->operation_id, sizeof(x->operation_id), r, i, 10);
-    sov_db_copy(x->key_id, sizeof(x->key_id), r, i, 11);
-    x->rows = ll(r, i, 12);
-    x->violations = ll(r, i, 13);
-    sov_db_copy(x->rows_sha256, sizeof(x->rows_sha256), r, i, 14);
-    sov_db_copy(x->document_sha256, sizeof(x->document_sha256), r, i, 15);
-    x->size_bytes = ll(r, i, 16);
-    sov_db_copy(x->created_at, sizeof(x->created_at), r, i, 17);
-    sov_db_copy(x->finished_at, sizeof(x->finished_at), r, i, 18);
+    x->all_tenants = PQgetvalue(r, i, col[R_ALL_TENANTS])[0] == 't';
+    x->ntenants = sov_db_split(PQgetvalue(r, i, col[R_TENANTS]), x->tenants[0],
+                               SOV_REPORT_TENANTS_MAX, sizeof(x->tenants[0]));
+    sov_db_copy(x->format, sizeof(x->format), r, i, col[R_FORMAT]);
+    sov_db_copy(x->state, sizeof(x->state), r, i, col[R_STATE]);
+    sov_db_copy(x->state_reason, sizeof(x->state_reason), r, i, col[R_STATE_REASON]);
+    sov_db_copy(x->operation_id, sizeof(x->operation_id), r, i, col[R_OPERATION_ID]);
+    sov_db_copy(x->key_id, sizeof(x->key_id), r, i, col[R_KEY_ID]);
+    x->rows = ll(r, i, col[R_ROWS]);
+    x->violations = ll(r, i, col[R_VIOLATIONS]);
+    sov_db_copy(x->rows_sha256, sizeof(x->rows_sha256), r, i, col[R_ROWS_SHA256]);
+    sov_db_copy(x->document_sha256, sizeof(x->document_sha256), r, i, col[R_DOCUMENT_SHA256]);
+    x->size_bytes = ll(r, i, col[R_SIZE_BYTES]);
+    sov_db_copy(x->created_at, sizeof(x->created_at), r, i, col[R_CREATED_AT]);
+    sov_db_copy(x->finished_at, sizeof(x->finished_at), r, i, col[R_FINISHED_AT]);
 }
+
+static const sov_db_rowmap row_report = { report_cols, R__N, fill_report };
 
 int
 repo_report_insert(sov_dbconn *c, const char *id, const char *tenant_id,
@@ -302,7 +353,7 @@ repo_report_get(sov_dbconn *c, const char *tenant_id, const char *id, sov_report
 {
     const char *params[] = { id, tenant_id };
 
-    return sov_db_one(c, SQL_REPORT_GET, 2, params, row_report, ret, "report", id, err);
+    return sov_db_one(c, SQL_REPORT_GET, 2, params, &row_report, ret, "report", id, err);
 }
 
 int
@@ -313,8 +364,8 @@ repo_report_list(sov_dbconn *c, const char *tenant_id, const char *after, unsign
     const char *params[] = { tenant_id, after, lim };
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    return sov_db_page(c, SQL_REPORT_LIST, 3, params, sizeof(*ret->items), row_report, limit,
-                       0, (void **) &ret->items, &ret->n, ret->next_after,
+    return sov_db_page(c, SQL_REPORT_LIST, 3, params, sizeof(*ret->items), &row_report, limit,
+                       "id", (void **) &ret->items, &ret->n, ret->next_after,
                        sizeof(ret->next_after), err);
 }
 
@@ -434,15 +485,15 @@ static const char SQL_BUILD_SETTINGS[] = "SET LOCAL cursor_tuple_fraction = 1.0"
 /* The first FETCH sorts the whole period, which may take longer than sovd's statement limit
  * for requests; a report's steps have the operation's ten minutes. */
 static const char SQL_BUILD_TIMEOUT[] = "SET LOCAL statement_timeout = '10min'";
-static const char SQL_BUILD_NOW[] = "SELECT " US("now()");
+static const char SQL_BUILD_NOW[] = "SELECT " US("now()") " AS now_us";
 static const char SQL_BUILD_POLICIES[] =
-    "SELECT tenant_id, " US("at") ", " POLICY_LISTS("policy")
+    "SELECT tenant_id, " US("at") " AS at_us, " POLICY_LISTS("policy")
     " FROM residency_records WHERE event = 'policy-changed' AND at < $1::timestamptz"
     " AND ($2::uuid[] IS NULL OR tenant_id = ANY($2::uuid[])) ORDER BY tenant_id, at, seq";
 /* bench/report.c times COPY of this very SELECT: keep the two in step. */
 static const char SQL_BUILD_DECLARE[] =
     "DECLARE sov_report_records NO SCROLL CURSOR FOR"
-    " SELECT resource_type, resource_id, tenant_id, event, " US("at") ", from_host,"
+    " SELECT resource_type, resource_id, tenant_id, event, " US("at") " AS at_us, from_host,"
     " from_region, from_country, from_jurisdiction, from_datacenter, to_host, to_region,"
     " to_country, to_jurisdiction, to_datacenter FROM residency_records"
     " WHERE event <> 'policy-changed' AND at < $1::timestamptz"
@@ -483,11 +534,39 @@ repo_build_policies(sov_dbconn *c, const sov_report *r, PGresult **ret, sov_erro
     return sov_db_query(c, SQL_BUILD_POLICIES, 2, params, ret, err);
 }
 
-void
-repo_build_policy_row(const PGresult *res, int i, long long *at_us, sov_policy *ret)
+int
+repo_build_policy_cols(const PGresult *res, int col[REPO_POLICY_COLS], sov_error *err)
 {
-    *at_us = ll(res, i, 1);
-    policy_from(res, i, 2, ret);
+    static const char *const names[2] = { "tenant_id", "at_us" };
+
+    if (sov_db_cols(res, names, col, 2, err) < 0)
+        return -1;
+    return sov_db_cols(res, policy_cols, col + 2, 3, err);
+}
+
+void
+repo_build_policy_row(const PGresult *res, int i, const int col[REPO_POLICY_COLS],
+                      char tenant[SOV_UUID_LEN + 1], long long *at_us, sov_policy *ret)
+{
+    sov_db_copy(tenant, SOV_UUID_LEN + 1, res, i, col[0]);
+    *at_us = ll(res, i, col[1]);
+    policy_from(res, i, col + 2, ret);
+}
+
+int
+repo_build_record_cols(const PGresult *res, int col[REC__COUNT], sov_error *err)
+{
+    static const char *const names[REC__COUNT] = {
+        [REC_TYPE] = "resource_type", [REC_ID] = "resource_id", [REC_TENANT] = "tenant_id",
+        [REC_EVENT] = "event", [REC_AT_US] = "at_us", [REC_FROM_HOST] = "from_host",
+        [REC_FROM_REGION] = "from_region", [REC_FROM_COUNTRY] = "from_country",
+        [REC_FROM_JURISDICTION] = "from_jurisdiction", [REC_FROM_DC] = "from_datacenter",
+        [REC_TO_HOST] = "to_host", [REC_TO_REGION] = "to_region",
+        [REC_TO_COUNTRY] = "to_country", [REC_TO_JURISDICTION] = "to_jurisdiction",
+        [REC_TO_DC] = "to_datacenter",
+    };
+
+    return sov_db_cols(res, names, col, REC__COUNT, err);
 }
 
 int

@@ -58,7 +58,8 @@ int repo_report_chunk_get(sov_dbconn *c, const char *id, int seq, PGresult **ret
 
 /* ---- building: one snapshot, a server-side cursor ---- */
 
-/* The columns of a fetched record. */
+/* The columns of a fetched record, by their index in the array repo_build_record_cols()
+ * fills: a place's five (host, region, country, jurisdiction, datacenter) stay in order. */
 enum {
     REC_TYPE, REC_ID, REC_TENANT, REC_EVENT, REC_AT_US,
     REC_FROM_HOST, REC_FROM_REGION, REC_FROM_COUNTRY, REC_FROM_JURISDICTION, REC_FROM_DC,
@@ -72,8 +73,11 @@ int repo_build_begin(sov_dbconn *c, long long *now_us, sov_error *err);
 /* The policy-changed records of the tenants in r's scope before its end, by tenant and time:
  * tenant_id, at (microseconds), jurisdictions, countries, regions (comma-separated). */
 int repo_build_policies(sov_dbconn *c, const sov_report *r, PGresult **ret, sov_error *err);
-/* Parse row i of that result. */
-void repo_build_policy_row(const PGresult *res, int i, long long *at_us, sov_policy *ret);
+/* Look that result's columns up, once (col: REPO_POLICY_COLS entries); then parse row i. */
+#define REPO_POLICY_COLS 5
+int repo_build_policy_cols(const PGresult *res, int col[REPO_POLICY_COLS], sov_error *err);
+void repo_build_policy_row(const PGresult *res, int i, const int col[REPO_POLICY_COLS],
+                           char tenant[SOV_UUID_LEN + 1], long long *at_us, sov_policy *ret);
 /* DECLARE the cursor over the records of r's scope before its end (no policy changes), by
  * resource and seq; FETCH the next rows, in two halves: send asks for them and returns at
  * once, wait takes them (an empty result at the end), so the caller can work on one batch
@@ -82,5 +86,7 @@ int repo_build_declare(sov_dbconn *c, const sov_report *r, sov_error *err);
 int repo_build_fetch_send(sov_dbconn *c, sov_error *err);
 int repo_build_fetch_wait(sov_dbconn *c, PGresult **ret, sov_error *err);
 int repo_build_end(sov_dbconn *c, sov_error *err);
+/* Look the columns of a fetched batch up, once, into col[REC_...]. */
+int repo_build_record_cols(const PGresult *res, int col[REC__COUNT], sov_error *err);
 
 #endif

@@ -11,7 +11,8 @@
 #define REGION_COLS                                                                      \
     "r.code, r.name, r.country, r.jurisdiction, r.datacenter, "                          \
     "coalesce((SELECT string_agg(z.name, ',' ORDER BY z.name) FROM zones z "             \
-    "WHERE z.region = r.code), ''), " TS("r.created_at") ", " TS("r.updated_at")
+    "WHERE z.region = r.code), '') AS zones, " TS("r.created_at") " AS created_at, "      \
+    TS("r.updated_at") " AS updated_at"
 
 static const char SQL_REGION_INSERT[] =
     "INSERT INTO regions (code, name, country, jurisdiction, datacenter) "
@@ -41,8 +42,9 @@ static const char SQL_REGION_BLOCKERS[] =
 static const char SQL_REGION_DELETE[] = "DELETE FROM regions WHERE code = $1 RETURNING code";
 
 static const char SQL_POLICY_GET[] =
-    "SELECT array_to_string(jurisdictions, ','), array_to_string(countries, ','),"
-    " array_to_string(regions, ',') FROM residency_policies WHERE tenant_id = $1";
+    "SELECT array_to_string(jurisdictions, ',') AS jurisdictions,"
+    " array_to_string(countries, ',') AS countries,"
+    " array_to_string(regions, ',') AS regions FROM residency_policies WHERE tenant_id = $1";
 static const char SQL_POLICY_PUT[] =
     "INSERT INTO residency_policies (tenant_id, jurisdictions, countries, regions) "
     "VALUES ($1, $2::text[], $3::text[], $4::text[]) ON CONFLICT (tenant_id) DO UPDATE SET "
@@ -59,21 +61,34 @@ static const char SQL_RECORD_INSERT[] =
     " operation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
     " $15::jsonb, $16, NULLIF($17, '')::uuid)";
 
+enum {
+    G_CODE, G_NAME, G_COUNTRY, G_JURISDICTION, G_DATACENTER, G_ZONES, G_CREATED_AT,
+    G_UPDATED_AT, G__N,
+};
+static const char *const region_cols[G__N] = {
+    [G_CODE] = "code", [G_NAME] = "name", [G_COUNTRY] = "country",
+    [G_JURISDICTION] = "jurisdiction", [G_DATACENTER] = "datacenter", [G_ZONES] = "zones",
+    [G_CREATED_AT] = "created_at", [G_UPDATED_AT] = "updated_at",
+};
+
 static void
-row_region(const PGresult *r, int i, void *out)
+fill_region(const PGresult *r, int i, const int *col, void *out)
 {
     sov_region *g = out;
 
     memset(g, 0, sizeof(*g));
-    sov_db_copy(g->code, sizeof(g->code), r, i, 0);
-    sov_db_copy(g->name, sizeof(g->name), r, i, 1);
-    sov_db_copy(g->country, sizeof(g->country), r, i, 2);
-    sov_db_copy(g->jurisdiction, sizeof(g->jurisdiction), r, i, 3);
-    sov_db_copy(g->datacenter, sizeof(g->datacenter), r, i, 4);
-    g->nzones = sov_db_split(PQgetvalue(r, i, 5), g->zones[0], SOV_ZONES_MAX, sizeof(g->zones[0]));
-    sov_db_copy(g->created_at, sizeof(g->created_at), r, i, 6);
-    sov_db_copy(g->updated_at, sizeof(g->updated_at), r, i, 7);
+    sov_db_copy(g->code, sizeof(g->code), r, i, col[G_CODE]);
+    sov_db_copy(g->name, sizeof(g->name), r, i, col[G_NAME]);
+    sov_db_copy(g->country, sizeof(g->country), r, i, col[G_COUNTRY]);
+    sov_db_copy(g->jurisdiction, sizeof(g->jurisdiction), r, i, col[G_JURISDICTION]);
+    sov_db_copy(g->datacenter, sizeof(g->datacenter), r, i, col[G_DATACENTER]);
+    g->nzones = sov_db_split(PQgetvalue(r, i, col[G_ZONES]), g->zones[0], SOV_ZONES_MAX,
+                             sizeof(g->zones[0]));
+    sov_db_copy(g->created_at, sizeof(g->created_at), r, i, col[G_CREATED_AT]);
+    sov_db_copy(g->updated_at, sizeof(g->updated_at), r, i, col[G_UPDATED_AT]);
 }
+
+static const sov_db_rowmap row_region = { region_cols, G__N, fill_region };
 
 /* A PostgreSQL array literal of n codes stored stride bytes apart (sov/buf.h's encoder). */
 static void
@@ -105,7 +120,7 @@ repo_region_get(sov_dbconn *c, const char *code, sov_region *ret, sov_error *err
 {
     const char *params[] = { code };
 
-    return sov_db_one(c, SQL_REGION_GET, 1, params, row_region, ret, "region", code, err);
+    return sov_db_one(c, SQL_REGION_GET, 1, params, &row_region, ret, "region", code, err);
 }
 
 int
@@ -117,8 +132,8 @@ repo_region_list(sov_dbconn *c, const char *after, unsigned limit, sov_region_pa
     const char *params[] = { after ? after : "", limit ? lim : NULL };
 
     snprintf(lim, sizeof(lim), "%u", limit);
-    return sov_db_page(c, SQL_REGION_LIST, 2, params, sizeof(*ret->items), row_region, limit,
-                       0, (void **) &ret->items, &ret->n, ret->next_after,
+    return sov_db_page(c, SQL_REGION_LIST, 2, params, sizeof(*ret->items), &row_region, limit,
+                       "code", (void **) &ret->items, &ret->n, ret->next_after,
                        sizeof(ret->next_after), err);
 }
 
@@ -204,6 +219,8 @@ repo_policy_get(sov_dbconn *c, const char *tenant_id, sov_policy *ret, bool *fou
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { tenant_id };
+    static const char *const names[] = { "jurisdictions", "countries", "regions" };
+    int col[3];
 
     if (sov_db_query(c, SQL_POLICY_GET, 1, params, &res, err) < 0)
         return -1;
@@ -211,11 +228,13 @@ repo_policy_get(sov_dbconn *c, const char *tenant_id, sov_policy *ret, bool *fou
     *found = PQntuples(res) > 0;
     if (!*found)
         return 0;
-    ret->njurisdictions = sov_db_split(PQgetvalue(res, 0, 0), ret->jurisdictions[0], 3,
+    if (sov_db_cols(res, names, col, 3, err) < 0)
+        return -1;
+    ret->njurisdictions = sov_db_split(PQgetvalue(res, 0, col[0]), ret->jurisdictions[0], 3,
                                 sizeof(ret->jurisdictions[0]));
-    ret->ncountries = sov_db_split(PQgetvalue(res, 0, 1), ret->countries[0], SOV_POLICY_MAX,
+    ret->ncountries = sov_db_split(PQgetvalue(res, 0, col[1]), ret->countries[0], SOV_POLICY_MAX,
                             sizeof(ret->countries[0]));
-    ret->nregions = sov_db_split(PQgetvalue(res, 0, 2), ret->regions[0], SOV_POLICY_MAX,
+    ret->nregions = sov_db_split(PQgetvalue(res, 0, col[2]), ret->regions[0], SOV_POLICY_MAX,
                           sizeof(ret->regions[0]));
     return 0;
 }

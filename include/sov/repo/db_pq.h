@@ -35,21 +35,42 @@ void sov_db_quiet(PGconn *conn);
 int sov_db_query(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
                  PGresult **ret, sov_error *err);
 
-/* A row mapper: fill item out from row i of a result. */
-typedef void (*sov_db_row_fn)(const PGresult *res, int row, void *out);
+/* Look up columns by name, once per result: idx[k] is the index of names[k] in res (names
+ * in a result are unique: expressions carry an alias; asked in SELECT order, each is found at
+ * once). A name the result lacks is a bug in the statement: SOV_E_INTERNAL naming the column,
+ * and -1. */
+int sov_db_cols(const PGresult *res, const char *const *names, int *idx, size_t n,
+                sov_error *err);
 
-/* Run a query expected to return one row, mapped by fn into out; no row is SOV_E_NOT_FOUND
+#define SOV_DB_MAX_COLS 64
+
+/* How rows of one kind are read: the columns the filler needs, by name (at most
+ * SOV_DB_MAX_COLS), and the filler, which fills item out from row i of a result; col[k] is the
+ * index of names[k] in that result, looked up once per result, not per row. */
+typedef struct sov_db_rowmap {
+    const char *const *names;
+    size_t ncols;
+    void (*fill)(const PGresult *res, int row, const int *col, void *out);
+} sov_db_rowmap;
+
+/* Fill out from row `row` of res by map, looking its columns up first (for a result read
+ * once; a loop over rows looks them up once with sov_db_cols and calls map->fill). */
+int sov_db_fill(const PGresult *res, int row, const sov_db_rowmap *map, void *out,
+                sov_error *err);
+
+/* Run a query expected to return one row, mapped by map into out; no row is SOV_E_NOT_FOUND
  * "<what> '<key>' does not exist". */
 int sov_db_one(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
-               sov_db_row_fn fn, void *out, const char *what, const char *key,
+               const sov_db_rowmap *map, void *out, const char *what, const char *key,
                sov_error *err);
 
 /* Run a list query into a new array (*items, to free(), *count rows of item_size), each
- * mapped by fn. When the page is full (limit rows), next gets column key_col of the last row:
- * the keyset cursor of the next page; else "". */
+ * mapped by map. When the page is full (limit rows), next gets column key_col (a name) of the
+ * last row: the keyset cursor of the next page; else "". */
 int sov_db_page(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
-                size_t item_size, sov_db_row_fn fn, unsigned limit, int key_col, void **items,
-                size_t *count, char *next, size_t next_size, sov_error *err);
+                size_t item_size, const sov_db_rowmap *map, unsigned limit,
+                const char *key_col, void **items, size_t *count, char *next,
+                size_t next_size, sov_error *err);
 
 /* Map a failed result (or a dead connection when res is NULL) to a sov_error:
  * unique/foreign-key violations -> CONFLICT, data exceptions -> INVALID, connection loss,
