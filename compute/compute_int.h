@@ -38,11 +38,11 @@ int sov_seed_build(const char *dir, const sov_instance *inst, const char *user_d
 
 /* ---- instance_repo.c ---- */
 
-int repo_flavor_insert(sov_dbconn *c, const sov_flavor *in, sov_flavor *ret, sov_error *err);
-int repo_flavor_get(sov_dbconn *c, const char *id_or_name, sov_flavor *ret, sov_error *err);
-int repo_flavor_list(sov_dbconn *c, const char *after, unsigned limit, sov_flavor_page *ret,
-                     sov_error *err);
-int repo_flavor_delete(sov_dbconn *c, const char *id, sov_error *err);
+int sov_repo_flavor_insert(sov_dbconn *c, const sov_flavor *in, sov_flavor *ret, sov_error *err);
+int sov_repo_flavor_get(sov_dbconn *c, const char *id_or_name, sov_flavor *ret, sov_error *err);
+int sov_repo_flavor_list(sov_dbconn *c, const char *after, unsigned limit, sov_flavor_page *ret,
+                         sov_error *err);
+int sov_repo_flavor_delete(sov_dbconn *c, const char *id, sov_error *err);
 
 /* What the worker needs besides the instance: where it runs. */
 typedef struct repo_instance_host {
@@ -51,40 +51,40 @@ typedef struct repo_instance_host {
     char name[SOV_NAME_MAX + 1];
 } repo_instance_host;
 
-int repo_instance_insert(sov_dbconn *c, const sov_instance *i, const char *user_data,
-                         const char *ssh_keys_literal, sov_error *err);
+int sov_repo_instance_insert(sov_dbconn *c, const sov_instance *i, const char *user_data,
+                             const char *ssh_keys_literal, sov_error *err);
 /* tenant_id NULL: any tenant (workers). lock: FOR UPDATE. */
 /* The id (SOV_UUID_LEN + 1 bytes) of the live instance called name in a tenant's workspace. */
-int repo_instance_id_by_name(sov_dbconn *c, const char *tenant_id, const char *workspace,
-                             const char *name, char *ret, sov_error *err);
+int sov_repo_instance_id_by_name(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                                 const char *name, char *ret, sov_error *err);
 /* ret: from sov_instance_new(), or zeroed; the placement it held is replaced. */
-int repo_instance_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
-                      sov_instance *ret, sov_error *err);
+int sov_repo_instance_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                          sov_instance *ret, sov_error *err);
 /* user_data and SSH keys ('\n'-joined) of an instance, for its seed (malloc'd). */
-int repo_instance_seed_input(sov_dbconn *c, const char *id, char **user_data, char **keys,
-                             sov_error *err);
-int repo_instance_host_get(sov_dbconn *c, const char *host_id, repo_instance_host *ret,
+int sov_repo_instance_seed_input(sov_dbconn *c, const char *id, char **user_data, char **keys,
+                                 sov_error *err);
+int sov_repo_instance_host_get(sov_dbconn *c, const char *host_id, repo_instance_host *ret,
                        sov_error *err);
-int repo_instance_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
-                       const char *region, const char *state, const char *name,
-                       const char *after, unsigned limit, sov_instance_page **ret,
-                       sov_error *err);
+int sov_repo_instance_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                           const char *region, const char *state, const char *name,
+                           const char *after, unsigned limit, sov_instance_page **ret,
+                           sov_error *err);
 /* Move to state (and reason, operation when not NULL); from: only when in one of these
  * states (NULL: any). Returns SOV_E_CONFLICT when the state did not allow it. */
-int repo_instance_set_state(sov_dbconn *c, const char *id, const char *const *from,
-                            const char *state, const char *reason, const char *operation_id,
-                            sov_error *err);
-int repo_instance_set_addresses(sov_dbconn *c, const char *id, const char *addresses,
+int sov_repo_instance_set_state(sov_dbconn *c, const char *id, const char *const *from,
+                                const char *state, const char *reason, const char *operation_id,
                                 sov_error *err);
+int sov_repo_instance_set_addresses(sov_dbconn *c, const char *id, const char *addresses,
+                                    sov_error *err);
 /* The reason of a running instance while operation_id still runs (a stop waiting for its
  * guest); nothing once the operation ended or was superseded, or the instance moved on. */
-int repo_instance_set_reason(sov_dbconn *c, const char *id, const char *reason,
-                             const char *operation_id, sov_error *err);
-int repo_instance_deleted(sov_dbconn *c, const char *id, sov_error *err);
+int sov_repo_instance_set_reason(sov_dbconn *c, const char *id, const char *reason,
+                                 const char *operation_id, sov_error *err);
+int sov_repo_instance_deleted(sov_dbconn *c, const char *id, sov_error *err);
 /* Lock a live (not deleted) instance's row: live false when there is none; its placement
  * allocation's id into alloc ("" when none). */
-int repo_instance_lock_allocation(sov_dbconn *c, const char *id, bool *live, char *alloc,
-                                  size_t size, sov_error *err);
+int sov_repo_instance_lock_allocation(sov_dbconn *c, const char *id, bool *live, char *alloc,
+                                      size_t size, sov_error *err);
 /* The reconciler's view of a live instance. */
 typedef struct repo_instance_brief {
     char id[SOV_UUID_LEN + 1];
@@ -92,28 +92,28 @@ typedef struct repo_instance_brief {
     char state[16];
 } repo_instance_brief;
 /* The live (not deleted) instances of a host; *ret is an array to free(). */
-int repo_instance_on_host(sov_dbconn *c, const char *host_id, repo_instance_brief **ret,
-                          size_t *ret_n, sov_error *err);
+int sov_repo_instance_on_host(sov_dbconn *c, const char *host_id, repo_instance_brief **ret,
+                              size_t *ret_n, sov_error *err);
 /* The state of an instance, deleted ones too; "" when there is no such row. lock: FOR
  * UPDATE, which operations on an instance also take before they are queued. */
-int repo_instance_state(sov_dbconn *c, const char *id, bool lock, char *ret, size_t size,
-                        sov_error *err);
+int sov_repo_instance_state(sov_dbconn *c, const char *id, bool lock, char *ret, size_t size,
+                            sov_error *err);
 /* Move an instance from `from` to `to` with reason (its addresses go unless running);
  * ret_tenant its tenant, or "" when it was no longer in `from`. */
-int repo_instance_repair(sov_dbconn *c, const char *id, const char *from, const char *to,
-                         const char *reason, char *ret_tenant, size_t size, sov_error *err);
+int sov_repo_instance_repair(sov_dbconn *c, const char *id, const char *from, const char *to,
+                             const char *reason, char *ret_tenant, size_t size, sov_error *err);
 /* Copies of one image to one host take turns: held by c's session until unlocked. */
-int repo_image_copy_lock(sov_dbconn *c, const char *image_id, const char *host_id,
-                         sov_error *err);
-int repo_image_copy_unlock(sov_dbconn *c, const char *image_id, const char *host_id,
-                           sov_error *err);
+int sov_repo_image_copy_lock(sov_dbconn *c, const char *image_id, const char *host_id,
+                             sov_error *err);
+int sov_repo_image_copy_unlock(sov_dbconn *c, const char *image_id, const char *host_id,
+                               sov_error *err);
 /* Whether an image copy is recorded for host. */
-int repo_image_copy_get(sov_dbconn *c, const char *image_id, const char *host_id, bool *found,
-                        sov_error *err);
+int sov_repo_image_copy_get(sov_dbconn *c, const char *image_id, const char *host_id, bool *found,
+                            sov_error *err);
 /* A tenant's image by id, or by name in workspace (not deleted). */
-int repo_image_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
-                    const char *id_or_name, sov_image *ret, sov_error *err);
-int repo_image_copy_put(sov_dbconn *c, const char *image_id, const char *host_id,
-                        const char *volume, sov_error *err);
+int sov_repo_image_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                        const char *id_or_name, sov_image *ret, sov_error *err);
+int sov_repo_image_copy_put(sov_dbconn *c, const char *image_id, const char *host_id,
+                            const char *volume, sov_error *err);
 
 #endif

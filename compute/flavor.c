@@ -17,7 +17,7 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     flavor_args *a = arg;
 
-    if (repo_flavor_insert(c, a->in, a->ret, err) < 0)
+    if (sov_repo_flavor_insert(c, a->in, a->ret, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, NULL, "flavor", a->ret->id, SOV_OUTCOME_CREATED, err);
 }
@@ -52,7 +52,7 @@ sov_flavor_get(sov_ctx *ctx, const char *id_or_name, sov_flavor *ret, sov_error 
 
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_flavor_get(c, id_or_name, ret, err);
+    return sov_repo_flavor_get(c, id_or_name, ret, err);
 }
 
 int
@@ -74,7 +74,7 @@ sov_flavor_list(sov_ctx *ctx, const char *after, unsigned limit, sov_flavor_page
 
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_flavor_list(c, after, limit ? limit : 100, ret, err);
+    return sov_repo_flavor_list(c, after, limit ? limit : 100, ret, err);
 }
 
 static int
@@ -82,7 +82,7 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     flavor_args *a = arg;
 
-    if (repo_flavor_delete(c, a->id, err) < 0)
+    if (sov_repo_flavor_delete(c, a->id, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, NULL, "flavor", a->id, SOV_OUTCOME_DELETED, err);
 }

@@ -111,7 +111,7 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
 
     if (!tenant)
         return sov_error_set(err, SOV_E_INTERNAL, "no operator to file the operation under");
-    if (repo_host_insert_discovering(c, x->a, x->cpu_ratio, x->ram_ratio, &x->host, err) < 0 ||
+    if (sov_repo_host_insert_discovering(c, x->a, x->cpu_ratio, x->ram_ratio, &x->host, err) < 0 ||
         sov_op_enqueue(c, x->ctx, tenant, "host.register", "host", x->host.id, NULL, &x->op,
                        err) < 0)
         return -1;
@@ -131,20 +131,20 @@ create_precheck(sov_ctx *ctx, const sov_host_create_args *a, sov_error *err)
     char owner[SOV_NAME_MAX + 1];
 
     if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-        repo_zone_exists(c, a->region, a->zone, &region, &zone, err) < 0)
+        sov_repo_zone_exists(c, a->region, a->zone, &region, &zone, err) < 0)
         return -1;
     if (!region)
         return sov_error_invalid(err, "region", "region '%s' does not exist", a->region);
     if (!zone)
         return sov_error_invalid(err, "zone", "zone '%s' does not exist in region '%s'",
                                  a->zone, a->region);
-    if (repo_host_name_taken(c, a->name, &taken, err) < 0)
+    if (sov_repo_host_name_taken(c, a->name, &taken, err) < 0)
         return -1;
     if (taken)
         return sov_error_set(err, SOV_E_CONFLICT, "host name '%s' is taken", a->name);
     /* The same URI string is the same machine for sure: no need to ask libvirt. Another
      * URI reaching the same machine is the worker's to find (unique index on machine_id). */
-    if (repo_host_uri_owner(c, a->libvirt_uri, owner, sizeof(owner), err) < 0)
+    if (sov_repo_host_uri_owner(c, a->libvirt_uri, owner, sizeof(owner), err) < 0)
         return -1;
     if (owner[0])
         return sov_error_set(err, SOV_E_CONFLICT,
@@ -325,12 +325,12 @@ discovered_tx(sov_dbconn *c, void *arg, sov_error *err)
     discovered_args *x = arg;
     char owner[SOV_NAME_MAX + 1];
 
-    if (repo_host_machine_owner(c, x->machine->machine_id, x->host->id, owner, sizeof(owner),
-                                err) < 0)
+    if (sov_repo_host_machine_owner(c, x->machine->machine_id, x->host->id, owner, sizeof(owner),
+                                    err) < 0)
         return -1;
     if (owner[0])
         return machine_taken(x->host, owner, err);
-    if (repo_host_discovered(c, x->host->id, x->node, x->machine, &x->after, err) < 0)
+    if (sov_repo_host_discovered(c, x->host->id, x->node, x->machine, &x->after, err) < 0)
         return -1;
     return sov_audit_append(c, x->ctx, NULL, "host", x->host->id, SOV_OUTCOME_OK, err);
 }
@@ -344,7 +344,7 @@ name_winner(sov_ctx *ctx, const sov_host *h, const char *machine_id, sov_error *
     char owner[SOV_NAME_MAX + 1] = "";
 
     if (sov_db_acquire(ctx->db, &c, &e2) == 0)
-        repo_host_machine_owner(c, machine_id, h->id, owner, sizeof(owner), &e2);
+        sov_repo_host_machine_owner(c, machine_id, h->id, owner, sizeof(owner), &e2);
     sov_error_clear(err);
     return machine_taken(h, owner[0] ? owner : "(another)", err);
 }
@@ -363,7 +363,7 @@ sov_host_register_op(sov_op_run *run, const sov_op *op, sov_error *err)
     {
         sov_autoptr(sov_dbconn) c = NULL;
         if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-            repo_host_get(c, op->resource_id, false, &h, err) < 0)
+            sov_repo_host_get(c, op->resource_id, false, &h, err) < 0)
             return -1;
     }
     if (strcmp(h.state, "discovering") != 0)
@@ -396,7 +396,7 @@ sov_host_register_failed(sov_op_run *run, const sov_op *op, const char *reason,
 
     if (sov_db_acquire(sov_op_ctx(run)->db, &c, err) < 0)
         return -1;
-    return repo_host_discovery_failed(c, op->resource_id, reason, err);
+    return sov_repo_host_discovery_failed(c, op->resource_id, reason, err);
 }
 
 /* ---- read ---- */
@@ -410,7 +410,7 @@ sov_host_get(sov_ctx *ctx, const char *id, sov_host *ret, sov_error *err)
         return not_found(id, err);
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_host_get(c, id, false, ret, err);
+    return sov_repo_host_get(c, id, false, ret, err);
 }
 
 int
@@ -424,7 +424,7 @@ sov_host_resolve(sov_ctx *ctx, const char *id_or_name, char *ret, sov_error *err
     }
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_host_id_by_name(c, id_or_name, ret, err);
+    return sov_repo_host_id_by_name(c, id_or_name, ret, err);
 }
 
 static bool
@@ -446,7 +446,7 @@ sov_host_list(sov_ctx *ctx, const char *region, const char *state, const char *a
                                                "discovering or error");
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_host_list(c, region, state, after, clamp_limit(limit), ret, err);
+    return sov_repo_host_list(c, region, state, after, clamp_limit(limit), ret, err);
 }
 
 /* ---- update, delete ---- */
@@ -465,7 +465,7 @@ update_tx(sov_dbconn *c, void *arg, sov_error *err)
     sov_host now;
 
     /* Only a host that is known can be offered to placement. */
-    if (x->state && (repo_host_get(c, x->id, true, &now, err) < 0))
+    if (x->state && (sov_repo_host_get(c, x->id, true, &now, err) < 0))
         return -1;
     if (x->state && (strcmp(now.state, "discovering") == 0 || strcmp(now.state, "error") == 0))
         return sov_error_set(err, SOV_E_CONFLICT, "host '%s' is %s; its state cannot be set",
@@ -474,8 +474,8 @@ update_tx(sov_dbconn *c, void *arg, sov_error *err)
         return sov_error_set(err, SOV_E_CONFLICT,
                              "a different machine answers at the URI of host '%s'; confirm "
                              "it first (POST /v1/hosts/%s/confirm-machine)", now.name, now.id);
-    if (repo_host_update(c, x->id, x->state, x->reason, x->cpu_ratio[0] ? x->cpu_ratio : NULL,
-                         x->ram_ratio[0] ? x->ram_ratio : NULL, &x->host, err) < 0)
+    if (sov_repo_host_update(c, x->id, x->state, x->reason, x->cpu_ratio[0] ? x->cpu_ratio : NULL,
+                             x->ram_ratio[0] ? x->ram_ratio : NULL, &x->host, err) < 0)
         return -1;
     return sov_audit_append(c, x->ctx, NULL, "host", x->id, SOV_OUTCOME_OK, err);
 }
@@ -519,17 +519,17 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
     char what[128];
 
     /* The row lock keeps a placement from claiming the host while we count. */
-    if (repo_host_get(c, x->id, true, &h, err) < 0)
+    if (sov_repo_host_get(c, x->id, true, &h, err) < 0)
         return -1;
     snprintf(what, sizeof(what), "host '%s'", h.name);
-    if (repo_host_blockers(c, x->id, what, err) < 0 ||
-        repo_host_allocations(c, x->id, &n, err) < 0)
+    if (sov_repo_host_blockers(c, x->id, what, err) < 0 ||
+        sov_repo_host_allocations(c, x->id, &n, err) < 0)
         return -1;
     if (n > 0)
         return sov_error_set(err, SOV_E_CONFLICT,
                              "host '%s' still holds %ld allocation%s; move or delete them first",
                              h.name, n, n == 1 ? "" : "s");
-    if (repo_host_delete(c, x->id, err) < 0)
+    if (sov_repo_host_delete(c, x->id, err) < 0)
         return -1;
     return sov_audit_append(c, x->ctx, NULL, "host", x->id, SOV_OUTCOME_DELETED, err);
 }
@@ -558,20 +558,20 @@ confirm_tx(sov_dbconn *c, void *arg, sov_error *err)
     char owner[SOV_NAME_MAX + 1];
     bool found = false;
 
-    if (repo_host_get(c, x->id, true, &now, err) < 0)
+    if (sov_repo_host_get(c, x->id, true, &now, err) < 0)
         return -1;
     if (!now.machine_seen.machine_id[0])
         return sov_error_set(err, SOV_E_CONFLICT,
                              "host '%s' has no different machine to confirm", now.name);
-    if (repo_host_machine_owner(c, now.machine_seen.machine_id, now.id, owner, sizeof(owner),
-                                err) < 0)
+    if (sov_repo_host_machine_owner(c, now.machine_seen.machine_id, now.id, owner, sizeof(owner),
+                                    err) < 0)
         return -1;
     if (owner[0])
         return sov_error_set(err, SOV_E_CONFLICT,
                              "the machine now at '%.200s' is already host '%s'; a machine is "
                              "one host", now.libvirt_uri, owner);
-    if (repo_host_confirm(c, x->id, "machine confirmed by an operator; up at the next check",
-                          &x->host, &found, err) < 0)
+    if (sov_repo_host_confirm(c, x->id, "machine confirmed by an operator; up at the next check",
+                              &x->host, &found, err) < 0)
         return -1;
     if (!found)
         return sov_error_set(err, SOV_E_CONFLICT,
@@ -869,7 +869,7 @@ move_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     move_args *x = arg;
 
-    if (repo_host_transition(c, x->h->id, x->h->state, x->to, x->reason, &x->moved, err) < 0)
+    if (sov_repo_host_transition(c, x->h->id, x->h->state, x->to, x->reason, &x->moved, err) < 0)
         return -1;
     if (!x->moved)
         return 0;
@@ -903,7 +903,7 @@ mismatch_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     move_args *x = arg;
 
-    if (repo_host_mismatch(c, x->h->id, x->seen, x->reason, &x->moved, err) < 0)
+    if (sov_repo_host_mismatch(c, x->h->id, x->seen, x->reason, &x->moved, err) < 0)
         return -1;
     if (!x->moved)
         return 0;
@@ -945,12 +945,12 @@ adopt(sov_ctx *ctx, const repo_host_probe *h, const sov_hv_identity *seen, sov_e
         return 0;
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    if (repo_host_adopt(c, h->id, seen, err) == 0)
+    if (sov_repo_host_adopt(c, h->id, seen, err) == 0)
         return 0;
     if (err->code != SOV_E_CONFLICT)
         return -1;
     sov_error_clear(err);
-    if (repo_host_machine_owner(c, seen->machine_id, h->id, owner, sizeof(owner), err) < 0)
+    if (sov_repo_host_machine_owner(c, seen->machine_id, h->id, owner, sizeof(owner), err) < 0)
         return -1;
     sov_log_warn("host '%s' at '%s' is the same machine (%s) as host '%s', both registered "
                  "before machines were told apart; delete one of them", h->name,
@@ -981,7 +981,7 @@ touch_unchanged(sov_ctx *ctx, const repo_host_probe *hosts, const bool *skip, si
     if (list.oom)
         rc = sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     else if ((rc = sov_db_acquire(ctx->db, &c, err)) == 0)
-        rc = repo_host_touch(c, list.data, err);
+        rc = sov_repo_host_touch(c, list.data, err);
     sov_buf_release(&list);
     return rc;
 }
@@ -1010,7 +1010,8 @@ sov_host_check_all(sov_ctx *ctx, unsigned *ret_changed, sov_error *err)
     {
         /* The connection goes back to the pool before libvirt is asked anything. */
         sov_autoptr(sov_dbconn) c = NULL;
-        if (sov_db_acquire(ctx->db, &c, err) < 0 || repo_host_probe_list(c, &hosts, &n, err) < 0)
+        if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+            sov_repo_host_probe_list(c, &hosts, &n, err) < 0)
             return -1;
     }
     /* The probe threads get a copy of their own: they may outlive this pass. */

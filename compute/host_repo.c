@@ -25,13 +25,6 @@ static const char SQL_ZONE_EXISTS[] =
     " EXISTS (SELECT 1 FROM zones WHERE region = $1 AND name = $2) AS zone";
 static const char SQL_NAME_TAKEN[] =
     "SELECT EXISTS (SELECT 1 FROM hosts WHERE name = $1) AS taken";
-static const char SQL_HOST_INSERT[] =
-    "INSERT INTO hosts (name, region, zone, libvirt_uri, hypervisor, hypervisor_reason,"
-    " cpu_model, cpus, memory_mib, numa_cells, storage_pool, storage_gib, gpus, gpu_models,"
-    " cpu_allocation_ratio, ram_allocation_ratio, checked_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-    " string_to_array($14, E'\\x1f'), $15, $16, now())"
-    " RETURNING " HOST_COLS;
 /* Registration: the row holds the name and the URI from the 202 on; discovery fills in the
  * rest. */
 static const char SQL_HOST_INSERT_DISCOVERING[] =
@@ -210,8 +203,8 @@ one_host(sov_dbconn *c, const char *sql, int n, const char *const *params, const
 }
 
 int
-repo_zone_exists(sov_dbconn *c, const char *region, const char *zone, bool *ret_region,
-                 bool *ret_zone, sov_error *err)
+sov_repo_zone_exists(sov_dbconn *c, const char *region, const char *zone, bool *ret_region,
+                     bool *ret_zone, sov_error *err)
 {
     const char *params[] = { region, zone };
     sov_autoptr(PGresult) res = NULL;
@@ -228,7 +221,7 @@ repo_zone_exists(sov_dbconn *c, const char *region, const char *zone, bool *ret_
 }
 
 int
-repo_host_name_taken(sov_dbconn *c, const char *name, bool *ret, sov_error *err)
+sov_repo_host_name_taken(sov_dbconn *c, const char *name, bool *ret, sov_error *err)
 {
     const char *params[] = { name };
     sov_autoptr(PGresult) res = NULL;
@@ -240,36 +233,7 @@ repo_host_name_taken(sov_dbconn *c, const char *name, bool *ret, sov_error *err)
 }
 
 int
-repo_host_insert(sov_dbconn *c, const sov_host_create_args *a, const char *cpu_ratio,
-                 const char *ram_ratio, const sov_hv_node *node, sov_host *ret, sov_error *err)
-{
-    char cpus[16], mem[24], cells[16], gib[24], gpus[16];
-    char models[SOV_HV_GPU_MODELS_MAX * (sizeof(node->gpu_models[0]) + 1)] = "";
-    size_t len = 0;
-    const char *params[] = { a->name, a->region, a->zone, a->libvirt_uri, node->hypervisor,
-                             node->hypervisor_reason, node->cpu_model, cpus, mem, cells,
-                             node->storage_pool, gib, gpus, models, cpu_ratio, ram_ratio };
-
-    snprintf(cpus, sizeof(cpus), "%d", node->cpus);
-    snprintf(mem, sizeof(mem), "%lld", node->memory_mib);
-    snprintf(cells, sizeof(cells), "%d", node->numa_cells);
-    snprintf(gib, sizeof(gib), "%lld", node->storage_gib);
-    snprintf(gpus, sizeof(gpus), "%d", node->gpus);
-    for (int i = 0; i < node->ngpu_models; i++)
-        len += (size_t) snprintf(models + len, sizeof(models) - len, "%s%s", i ? "\x1f" : "",
-                                 node->gpu_models[i]);
-    if (one_host(c, SQL_HOST_INSERT, 16, params, a->name, ret, err) == 0)
-        return 0;
-    if (strcmp(sov_db_last_sqlstate(c), "23505") == 0)
-        return sov_error_set(err, SOV_E_CONFLICT, "host name '%s' is taken", a->name);
-    if (strcmp(sov_db_last_sqlstate(c), "23503") == 0)
-        return sov_error_invalid(err, "zone", "zone '%s' does not exist in region '%s'",
-                                 a->zone, a->region);
-    return -1;
-}
-
-int
-repo_host_get(sov_dbconn *c, const char *id, bool lock, sov_host *ret, sov_error *err)
+sov_repo_host_get(sov_dbconn *c, const char *id, bool lock, sov_host *ret, sov_error *err)
 {
     const char *params[] = { id };
 
@@ -277,8 +241,8 @@ repo_host_get(sov_dbconn *c, const char *id, bool lock, sov_host *ret, sov_error
 }
 
 int
-repo_host_list(sov_dbconn *c, const char *region, const char *state, const char *after,
-               unsigned limit, sov_host_page *ret, sov_error *err)
+sov_repo_host_list(sov_dbconn *c, const char *region, const char *state, const char *after,
+                   unsigned limit, sov_host_page *ret, sov_error *err)
 {
     char lim[16];
     const char *params[] = { region, state, after ? after : "", lim };
@@ -306,8 +270,8 @@ repo_host_list(sov_dbconn *c, const char *region, const char *state, const char 
 }
 
 int
-repo_host_update(sov_dbconn *c, const char *id, const char *state, const char *state_reason,
-                 const char *cpu_ratio, const char *ram_ratio, sov_host *ret, sov_error *err)
+sov_repo_host_update(sov_dbconn *c, const char *id, const char *state, const char *state_reason,
+                     const char *cpu_ratio, const char *ram_ratio, sov_host *ret, sov_error *err)
 {
     const char *params[] = { id, state, state_reason ? state_reason : "", cpu_ratio,
                              ram_ratio };
@@ -316,7 +280,7 @@ repo_host_update(sov_dbconn *c, const char *id, const char *state, const char *s
 }
 
 int
-repo_host_delete(sov_dbconn *c, const char *id, sov_error *err)
+sov_repo_host_delete(sov_dbconn *c, const char *id, sov_error *err)
 {
     const char *params[] = { id };
     sov_autoptr(PGresult) res = NULL;
@@ -341,7 +305,7 @@ fill_id(const PGresult *r, int i, const int *col, void *out)
 static const sov_db_rowmap row_id = { id_cols, 1, fill_id };
 
 int
-repo_host_id_by_name(sov_dbconn *c, const char *name, char *ret, sov_error *err)
+sov_repo_host_id_by_name(sov_dbconn *c, const char *name, char *ret, sov_error *err)
 {
     const char *params[] = { name };
 
@@ -349,7 +313,7 @@ repo_host_id_by_name(sov_dbconn *c, const char *name, char *ret, sov_error *err)
 }
 
 int
-repo_host_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err)
+sov_repo_host_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err)
 {
     const char *params[] = { id };
 
@@ -357,7 +321,7 @@ repo_host_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *e
 }
 
 int
-repo_host_allocations(sov_dbconn *c, const char *id, long *ret, sov_error *err)
+sov_repo_host_allocations(sov_dbconn *c, const char *id, long *ret, sov_error *err)
 {
     const char *params[] = { id };
     sov_autoptr(PGresult) res = NULL;
@@ -369,7 +333,7 @@ repo_host_allocations(sov_dbconn *c, const char *id, long *ret, sov_error *err)
 }
 
 int
-repo_host_recount(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_error *err)
+sov_repo_host_recount(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     repo_host_probe *items;
@@ -393,7 +357,7 @@ repo_host_recount(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_error
 }
 
 int
-repo_host_probe_list(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_error *err)
+sov_repo_host_probe_list(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     repo_host_probe *items;
@@ -421,8 +385,8 @@ repo_host_probe_list(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_er
 }
 
 int
-repo_host_transition(sov_dbconn *c, const char *id, const char *from, const char *to,
-                     const char *reason, bool *ret_moved, sov_error *err)
+sov_repo_host_transition(sov_dbconn *c, const char *id, const char *from, const char *to,
+                         const char *reason, bool *ret_moved, sov_error *err)
 {
     const char *params[] = { id, from, to, reason };
     sov_autoptr(PGresult) res = NULL;
@@ -434,7 +398,7 @@ repo_host_transition(sov_dbconn *c, const char *id, const char *from, const char
 }
 
 int
-repo_host_touch(sov_dbconn *c, const char *ids, sov_error *err)
+sov_repo_host_touch(sov_dbconn *c, const char *ids, sov_error *err)
 {
     const char *params[] = { ids };
 
@@ -442,9 +406,9 @@ repo_host_touch(sov_dbconn *c, const char *ids, sov_error *err)
 }
 
 int
-repo_host_insert_discovering(sov_dbconn *c, const sov_host_create_args *a,
-                             const char *cpu_ratio, const char *ram_ratio, sov_host *ret,
-                             sov_error *err)
+sov_repo_host_insert_discovering(sov_dbconn *c, const sov_host_create_args *a,
+                                 const char *cpu_ratio, const char *ram_ratio, sov_host *ret,
+                                 sov_error *err)
 {
     const char *params[] = { a->name, a->region, a->zone, a->libvirt_uri, cpu_ratio,
                              ram_ratio };
@@ -460,8 +424,8 @@ repo_host_insert_discovering(sov_dbconn *c, const sov_host_create_args *a,
 }
 
 int
-repo_host_discovered(sov_dbconn *c, const char *id, const sov_hv_node *node,
-                     const sov_hv_identity *m, sov_host *ret, sov_error *err)
+sov_repo_host_discovered(sov_dbconn *c, const char *id, const sov_hv_node *node,
+                         const sov_hv_identity *m, sov_host *ret, sov_error *err)
 {
     char cpus[16], mem[24], cells[16], gib[24], gpus[16];
     char models[SOV_HV_GPU_MODELS_MAX * (sizeof(node->gpu_models[0]) + 1)] = "";
@@ -487,7 +451,7 @@ repo_host_discovered(sov_dbconn *c, const char *id, const sov_hv_node *node,
 }
 
 int
-repo_host_discovery_failed(sov_dbconn *c, const char *id, const char *reason, sov_error *err)
+sov_repo_host_discovery_failed(sov_dbconn *c, const char *id, const char *reason, sov_error *err)
 {
     const char *params[] = { id, reason };
 
@@ -510,7 +474,7 @@ first_name(sov_dbconn *c, const char *sql, int n, const char *const *params, cha
 }
 
 int
-repo_host_uri_owner(sov_dbconn *c, const char *uri, char *ret, size_t size, sov_error *err)
+sov_repo_host_uri_owner(sov_dbconn *c, const char *uri, char *ret, size_t size, sov_error *err)
 {
     const char *params[] = { uri };
 
@@ -518,8 +482,8 @@ repo_host_uri_owner(sov_dbconn *c, const char *uri, char *ret, size_t size, sov_
 }
 
 int
-repo_host_machine_owner(sov_dbconn *c, const char *machine_id, const char *except_id,
-                        char *ret, size_t size, sov_error *err)
+sov_repo_host_machine_owner(sov_dbconn *c, const char *machine_id, const char *except_id,
+                            char *ret, size_t size, sov_error *err)
 {
     const char *params[] = { machine_id, except_id };
 
@@ -527,8 +491,8 @@ repo_host_machine_owner(sov_dbconn *c, const char *machine_id, const char *excep
 }
 
 int
-repo_host_mismatch(sov_dbconn *c, const char *id, const sov_hv_identity *seen,
-                   const char *reason, bool *ret_moved, sov_error *err)
+sov_repo_host_mismatch(sov_dbconn *c, const char *id, const sov_hv_identity *seen,
+                       const char *reason, bool *ret_moved, sov_error *err)
 {
     const char *params[] = { id, seen->machine_id, seen->host_uuid, seen->smbios_uuid,
                              reason };
@@ -541,7 +505,7 @@ repo_host_mismatch(sov_dbconn *c, const char *id, const sov_hv_identity *seen,
 }
 
 int
-repo_host_adopt(sov_dbconn *c, const char *id, const sov_hv_identity *m, sov_error *err)
+sov_repo_host_adopt(sov_dbconn *c, const char *id, const sov_hv_identity *m, sov_error *err)
 {
     const char *params[] = { id, m->machine_id, m->host_uuid, m->smbios_uuid };
 
@@ -553,8 +517,8 @@ repo_host_adopt(sov_dbconn *c, const char *id, const sov_hv_identity *m, sov_err
 }
 
 int
-repo_host_confirm(sov_dbconn *c, const char *id, const char *reason, sov_host *ret,
-                  bool *ret_found, sov_error *err)
+sov_repo_host_confirm(sov_dbconn *c, const char *id, const char *reason, sov_host *ret,
+                      bool *ret_found, sov_error *err)
 {
     const char *params[] = { id, reason };
     sov_autoptr(PGresult) res = NULL;

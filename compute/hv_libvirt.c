@@ -72,7 +72,7 @@ error_with(sov_error *err, sov_errcode code, const char *lv, const char *fmt, va
 }
 
 int
-lv_error(sov_error *err, sov_errcode code, const char *fmt, ...)
+sov_lv_error(sov_error *err, sov_errcode code, const char *fmt, ...)
 {
     va_list ap;
 
@@ -83,7 +83,7 @@ lv_error(sov_error *err, sov_errcode code, const char *fmt, ...)
 }
 
 int
-lv_error_saved(sov_error *err, sov_errcode code, virErrorPtr saved, const char *fmt, ...)
+sov_lv_error_saved(sov_error *err, sov_errcode code, virErrorPtr saved, const char *fmt, ...)
 {
     va_list ap;
 
@@ -97,14 +97,14 @@ lv_error_saved(sov_error *err, sov_errcode code, virErrorPtr saved, const char *
 /* ---- XML (capabilities, node devices) ---- */
 
 void
-xml_view_release(xml_view *v)
+sov_xml_view_release(xml_view *v)
 {
     xmlXPathFreeContext(v->xp);
     xmlFreeDoc(v->doc);
 }
 
 int
-xml_view_parse(xml_view *v, const char *xml, const char *what, sov_error *err)
+sov_xml_view_parse(xml_view *v, const char *xml, const char *what, sov_error *err)
 {
     /* libvirt's documents are trusted but still parsed without network access, and
      * libxml2 must not print its complaints to stderr. */
@@ -118,7 +118,7 @@ xml_view_parse(xml_view *v, const char *xml, const char *what, sov_error *err)
 }
 
 void
-xml_string(const xml_view *v, const char *expr, char *buf, size_t size)
+sov_xml_string(const xml_view *v, const char *expr, char *buf, size_t size)
 {
     sov_autoptr(xmlXPathObject) o = xmlXPathEvalExpression((const xmlChar *) expr, v->xp);
 
@@ -127,7 +127,7 @@ xml_string(const xml_view *v, const char *expr, char *buf, size_t size)
         snprintf(buf, size, "%s", (const char *) o->stringval);
 }
 
-double
+static double
 xml_number(const xml_view *v, const char *expr)
 {
     sov_autoptr(xmlXPathObject) o = xmlXPathEvalExpression((const xmlChar *) expr, v->xp);
@@ -136,7 +136,7 @@ xml_number(const xml_view *v, const char *expr)
 }
 
 int
-xml_escape(char *buf, size_t size, const char *s)
+sov_xml_escape(char *buf, size_t size, const char *s)
 {
     sov_buf b = SOV_BUF_INIT;
     int rc = -1;
@@ -152,7 +152,7 @@ xml_escape(char *buf, size_t size, const char *s)
 
 /* ---- open, close, alive ---- */
 
-int
+static int
 lv_connect(void)
 {
     pthread_once(&init_once, init);
@@ -255,13 +255,13 @@ lv_open(const char *uri, sov_hv **ret, sov_error *err)
     virConnectPtr conn;
 
     if (lv_connect() < 0)
-        return lv_error(err, SOV_E_INTERNAL, "could not initialise libvirt");
+        return sov_lv_error(err, SOV_E_INTERNAL, "could not initialise libvirt");
     conn = cache_get(uri);
     if (!conn) {
         cache_drop(uri, NULL);
         conn = open_shared(uri);
         if (!conn)
-            return lv_error(err, SOV_E_UNAVAILABLE, "could not connect to '%s'", uri);
+            return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not connect to '%s'", uri);
         cache_put(uri, conn);
     }
     h = calloc(1, sizeof(*h));
@@ -300,7 +300,7 @@ lv_alive(sov_hv *hv, sov_error *err)
     cache_drop(h->uri, h->conn);
     virConnectPtr fresh = open_shared(h->uri);
     if (!fresh || virConnectGetLibVersion(fresh, &version) < 0) {
-        lv_error(err, SOV_E_UNAVAILABLE, "hypervisor at '%s' does not answer", h->uri);
+        sov_lv_error(err, SOV_E_UNAVAILABLE, "hypervisor at '%s' does not answer", h->uri);
         if (fresh)
             virConnectClose(fresh);
         return -1;
@@ -390,7 +390,8 @@ pool_define(lv_hv *h, const char *pool, const char *path, virStoragePoolPtr *ret
     char ename[256], epath[8192], xml[9000];
     sov_autoptr(virStoragePool) p = NULL;
 
-    if (xml_escape(ename, sizeof(ename), pool) < 0 || xml_escape(epath, sizeof(epath), path) < 0)
+    if (sov_xml_escape(ename, sizeof(ename), pool) < 0 ||
+        sov_xml_escape(epath, sizeof(epath), path) < 0)
         return sov_error_set(err, SOV_E_INTERNAL, "storage pool name or path is too long");
     snprintf(xml, sizeof(xml),
              "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>", ename,
@@ -411,8 +412,8 @@ pool_define(lv_hv *h, const char *pool, const char *path, virStoragePoolPtr *ret
         return 0;
     }
     if (virStoragePoolBuild(p, 0) < 0 || virStoragePoolSetAutostart(p, 1) < 0) {
-        lv_error(err, SOV_E_UNAVAILABLE, "could not build storage pool '%s' at '%s'", pool,
-                 path);
+        sov_lv_error(err, SOV_E_UNAVAILABLE, "could not build storage pool '%s' at '%s'", pool,
+                     path);
         virStoragePoolUndefine(p);
         return -1;
     }
@@ -430,15 +431,15 @@ discover_pool(lv_hv *h, const char *pool, const char *path, sov_hv_node *n, sov_
     p = virStoragePoolLookupByName(h->conn, pool);
     if (!p) {
         if (virGetLastErrorCode() != VIR_ERR_NO_STORAGE_POOL)
-            return lv_error(err, SOV_E_UNAVAILABLE, "could not look up storage pool '%s'",
-                            pool);
+            return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not look up storage pool '%s'",
+                                pool);
         if (pool_define(h, pool, path, &p, err) < 0)
             return -1;
     }
     if (virStoragePoolIsActive(p) != 1 && virStoragePoolCreate(p, 0) < 0)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not start storage pool '%s'", pool);
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not start storage pool '%s'", pool);
     if (virStoragePoolGetInfo(p, &info) < 0)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not read storage pool '%s'", pool);
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read storage pool '%s'", pool);
     snprintf(n->storage_pool, sizeof(n->storage_pool), "%s", pool);
     n->storage_gib = (long long) (info.capacity >> 30);
     return 0;
@@ -477,20 +478,20 @@ inspect_pci(virNodeDevicePtr dev, sov_hv_node *n, sov_error *err)
     xml_autoview v = { 0 };
 
     if (!xml)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not read node device '%s'",
-                        virNodeDeviceGetName(dev));
-    if (xml_view_parse(&v, xml, "node device XML", err) < 0)
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read node device '%s'",
+                            virNodeDeviceGetName(dev));
+    if (sov_xml_view_parse(&v, xml, "node device XML", err) < 0)
         return -1;
-    xml_string(&v, "string(/device/capability[@type='pci']/class)", cls, sizeof(cls));
+    sov_xml_string(&v, "string(/device/capability[@type='pci']/class)", cls, sizeof(cls));
     if (strncasecmp(cls, "0x03", 4) == 0) {
         n->gpus++;
-        xml_string(&v, "string(/device/capability[@type='pci']/product)", model, sizeof(model));
+        sov_xml_string(&v, "string(/device/capability[@type='pci']/product)", model, sizeof(model));
         if (!model[0]) {
             /* No name in the PCI database: the ids still tell models apart. */
-            xml_string(&v, "string(/device/capability[@type='pci']/vendor/@id)", vendor,
-                       sizeof(vendor));
-            xml_string(&v, "string(/device/capability[@type='pci']/product/@id)", product,
-                       sizeof(product));
+            sov_xml_string(&v, "string(/device/capability[@type='pci']/vendor/@id)", vendor,
+                           sizeof(vendor));
+            sov_xml_string(&v, "string(/device/capability[@type='pci']/product/@id)", product,
+                           sizeof(product));
             snprintf(model, sizeof(model), "%s:%s", vendor, product);
         }
         add_gpu_model(n, model);
@@ -517,7 +518,7 @@ discover_gpus(lv_hv *h, sov_hv_node *n, sov_error *err)
             sov_log_debug("hv %s: no node device driver, so no GPUs", h->uri);
             return 0;
         }
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not list PCI devices");
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not list PCI devices");
     }
     for (int i = 0; i < ndev; i++) {
         if (rc == 0)
@@ -563,16 +564,16 @@ discover_cpu(lv_hv *h, sov_hv_node *n, sov_error *err)
     double cells;
 
     if (virNodeGetInfo(h->conn, &ni) < 0)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not read node information");
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read node information");
     n->cpus = (int) ni.cpus;
     n->memory_mib = (long long) (memory_kib(h, &ni) / 1024);
     caps = virConnectGetCapabilities(h->conn);
     if (!caps)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not read capabilities");
-    if (xml_view_parse(&v, caps, "capabilities XML", err) < 0)
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read capabilities");
+    if (sov_xml_view_parse(&v, caps, "capabilities XML", err) < 0)
         return -1;
     /* The capabilities name the CPU (Skylake-Server-IBRS); node info only its arch. */
-    xml_string(&v, "string(/capabilities/host/cpu/model)", n->cpu_model, sizeof(n->cpu_model));
+    sov_xml_string(&v, "string(/capabilities/host/cpu/model)", n->cpu_model, sizeof(n->cpu_model));
     cells = xml_number(&v, "count(/capabilities/host/topology/cells/cell)");
     if (!n->cpu_model[0])
         snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", ni.model);
@@ -592,7 +593,7 @@ lv_discover(sov_hv *hv, const char *pool, const char *pool_path, sov_hv_node *re
 
     memset(&n, 0, sizeof(n));
     if (!type)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not read the hypervisor type");
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read the hypervisor type");
     if (discover_cpu(h, &n, err) < 0)
         return -1;
     if (strcmp(type, "TEST") == 0)
@@ -645,7 +646,7 @@ lv_identify(sov_hv *hv, sov_hv_identity *ret, sov_error *err)
 
     memset(&id, 0, sizeof(id));
     if (!type)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not read the hypervisor type");
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read the hypervisor type");
     if (strcmp(type, "TEST") == 0) {
         test_identity(h->uri, &id);
         *ret = id;
@@ -653,19 +654,19 @@ lv_identify(sov_hv *hv, sov_hv_identity *ret, sov_error *err)
     }
     caps = virConnectGetCapabilities(h->conn);
     if (!caps)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not read capabilities");
-    if (xml_view_parse(&v, caps, "capabilities XML", err) < 0)
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read capabilities");
+    if (sov_xml_view_parse(&v, caps, "capabilities XML", err) < 0)
         return -1;
-    xml_string(&v, "string(/capabilities/host/uuid)", id.host_uuid, sizeof(id.host_uuid));
+    sov_xml_string(&v, "string(/capabilities/host/uuid)", id.host_uuid, sizeof(id.host_uuid));
     lower(id.host_uuid);
     /* Where the machine has SMBIOS tables (not these paravirtual guests) libvirt gives the
      * system UUID; without them it says "not available", which is no failure. */
     sysinfo = virConnectGetSysinfo(h->conn, 0);
     if (sysinfo) {
         xml_autoview s = { 0 };
-        if (xml_view_parse(&s, sysinfo, "sysinfo XML", err) == 0)
-            xml_string(&s, "string(/sysinfo/system/entry[@name='uuid'])", id.smbios_uuid,
-                       sizeof(id.smbios_uuid));
+        if (sov_xml_view_parse(&s, sysinfo, "sysinfo XML", err) == 0)
+            sov_xml_string(&s, "string(/sysinfo/system/entry[@name='uuid'])", id.smbios_uuid,
+                           sizeof(id.smbios_uuid));
         sov_error_clear(err);
         lower(id.smbios_uuid);
     } else {
@@ -688,28 +689,28 @@ const sov_hv_domain_ops sov_hv_libvirt_domain_ops = {
     .alive = lv_alive,
     .discover = lv_discover,
     .identify = lv_identify,
-    .define = lv_define,
-    .start = lv_start,
-    .stop = lv_stop,
-    .reboot = lv_reboot,
-    .undefine = lv_undefine,
-    .state = lv_state,
-    .list = lv_list,
-    .addresses = lv_addresses,
+    .define = sov_lv_define,
+    .start = sov_lv_start,
+    .stop = sov_lv_stop,
+    .reboot = sov_lv_reboot,
+    .undefine = sov_lv_undefine,
+    .state = sov_lv_state,
+    .list = sov_lv_list,
+    .addresses = sov_lv_addresses,
 };
 
 const sov_hv_storage_ops sov_hv_libvirt_storage_ops = {
     .name = "libvirt",
-    .pool_path = lv_pool_path,
-    .volume_path = lv_volume_path,
-    .volume_upload = lv_volume_upload,
-    .volume_overlay = lv_volume_overlay,
-    .volume_delete = lv_volume_delete,
-    .volume_tail = lv_volume_tail,
+    .pool_path = sov_lv_pool_path,
+    .volume_path = sov_lv_volume_path,
+    .volume_upload = sov_lv_volume_upload,
+    .volume_overlay = sov_lv_volume_overlay,
+    .volume_delete = sov_lv_volume_delete,
+    .volume_tail = sov_lv_volume_tail,
 };
 
 const sov_hv_network_ops sov_hv_libvirt_network_ops = {
     .name = "libvirt",
-    .network_ensure = lv_network_ensure,
-    .network_remove = lv_network_remove,
+    .network_ensure = sov_lv_network_ensure,
+    .network_remove = sov_lv_network_remove,
 };

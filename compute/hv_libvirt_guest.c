@@ -44,19 +44,19 @@ parse_cidr24(const char *cidr, unsigned o[3], sov_error *err)
 }
 
 int
-lv_network_ensure(sov_hv *hv, const char *name, const char *cidr, sov_error *err)
+sov_lv_network_ensure(sov_hv *hv, const char *name, const char *cidr, sov_error *err)
 {
     lv_hv *h = (lv_hv *) hv;
     sov_autoptr(virNetwork) net = NULL;
     unsigned o[3];
     char ename[256], xml[1024];
 
-    if (parse_cidr24(cidr, o, err) < 0 || xml_escape(ename, sizeof(ename), name) < 0)
+    if (parse_cidr24(cidr, o, err) < 0 || sov_xml_escape(ename, sizeof(ename), name) < 0)
         return err->code ? -1 : sov_error_set(err, SOV_E_INVALID, "network name too long");
     net = virNetworkLookupByName(h->conn, name);
     if (!net) {
         if (!no_such(virGetLastErrorCode()))
-            return lv_error(err, SOV_E_UNAVAILABLE, "could not look up network '%s'", name);
+            return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not look up network '%s'", name);
         snprintf(xml, sizeof(xml),
                  "<network><name>%s</name><forward mode='nat'/>"
                  "<ip address='%u.%u.%u.1' netmask='255.255.255.0'>"
@@ -65,17 +65,17 @@ lv_network_ensure(sov_hv *hv, const char *name, const char *cidr, sov_error *err
         net = virNetworkDefineXML(h->conn, xml);
         /* Another worker may have defined it a moment ago. */
         if (!net && !(net = virNetworkLookupByName(h->conn, name)))
-            return lv_error(err, SOV_E_UNAVAILABLE, "could not define network '%s'", name);
+            return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not define network '%s'", name);
         virNetworkSetAutostart(net, 1);
     }
     if (virNetworkIsActive(net) != 1 && virNetworkCreate(net) < 0 &&
         virNetworkIsActive(net) != 1)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not start network '%s'", name);
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not start network '%s'", name);
     return 0;
 }
 
 int
-lv_network_remove(sov_hv *hv, const char *name, sov_error *err)
+sov_lv_network_remove(sov_hv *hv, const char *name, sov_error *err)
 {
     lv_hv *h = (lv_hv *) hv;
     sov_autoptr(virNetwork) net = virNetworkLookupByName(h->conn, name);
@@ -83,11 +83,11 @@ lv_network_remove(sov_hv *hv, const char *name, sov_error *err)
     if (!net)
         return no_such(virGetLastErrorCode())
                    ? 0
-                   : lv_error(err, SOV_E_UNAVAILABLE, "could not look up network '%s'", name);
+                   : sov_lv_error(err, SOV_E_UNAVAILABLE, "could not look up network '%s'", name);
     if (virNetworkIsActive(net) == 1 && virNetworkDestroy(net) < 0)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not stop network '%s'", name);
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not stop network '%s'", name);
     if (virNetworkUndefine(net) < 0 && !no_such(virGetLastErrorCode()))
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not undefine network '%s'", name);
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not undefine network '%s'", name);
     return 0;
 }
 
@@ -99,7 +99,7 @@ lookup_pool(lv_hv *h, const char *pool, virStoragePoolPtr *ret, sov_error *err)
     virStoragePoolPtr p = virStoragePoolLookupByName(h->conn, pool);
 
     if (!p)
-        return lv_error(err, no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
+        return sov_lv_error(err, no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
                                                              : SOV_E_UNAVAILABLE,
                         "could not find storage pool '%s'", pool);
     *ret = p;
@@ -107,7 +107,7 @@ lookup_pool(lv_hv *h, const char *pool, virStoragePoolPtr *ret, sov_error *err)
 }
 
 int
-lv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err)
+sov_lv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err)
 {
     lv_hv *h = (lv_hv *) hv;
     sov_autoptr(virStoragePool) p = NULL;
@@ -118,10 +118,10 @@ lv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *er
         return -1;
     xml = virStoragePoolGetXMLDesc(p, 0);
     if (!xml)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not read storage pool '%s'", pool);
-    if (xml_view_parse(&v, xml, "pool XML", err) < 0)
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read storage pool '%s'", pool);
+    if (sov_xml_view_parse(&v, xml, "pool XML", err) < 0)
         return -1;
-    xml_string(&v, "string(/pool/target/path)", ret, size);
+    sov_xml_string(&v, "string(/pool/target/path)", ret, size);
     if (!ret[0])
         return sov_error_set(err, SOV_E_INTERNAL, "storage pool '%s' has no path", pool);
     return 0;
@@ -142,7 +142,7 @@ lookup_vol(lv_hv *h, const char *pool, const char *name, bool refresh, virStorag
         virStoragePoolRefresh(p, 0);
     v = virStorageVolLookupByName(p, name);
     if (!v)
-        return lv_error(err, no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
+        return sov_lv_error(err, no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
                                                              : SOV_E_UNAVAILABLE,
                         "could not find volume '%s'", name);
     *ret = v;
@@ -150,8 +150,8 @@ lookup_vol(lv_hv *h, const char *pool, const char *name, bool refresh, virStorag
 }
 
 int
-lv_volume_path(sov_hv *hv, const char *pool, const char *name, char *ret, size_t size,
-               sov_error *err)
+sov_lv_volume_path(sov_hv *hv, const char *pool, const char *name, char *ret, size_t size,
+                   sov_error *err)
 {
     sov_autoptr(virStorageVol) v = NULL;
     sov_autofree char *path = NULL;
@@ -160,7 +160,7 @@ lv_volume_path(sov_hv *hv, const char *pool, const char *name, char *ret, size_t
         return -1;
     path = virStorageVolGetPath(v);
     if (!path)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not read volume '%s'", name);
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read volume '%s'", name);
     snprintf(ret, size, "%s", path);
     return 0;
 }
@@ -176,14 +176,14 @@ create_vol(lv_hv *h, const char *pool, const char *xml, const char *name,
         return -1;
     v = virStorageVolCreateXML(p, xml, 0);
     if (!v)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not create volume '%s'", name);
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not create volume '%s'", name);
     *ret = v;
     return 0;
 }
 
 int
-lv_volume_upload(sov_hv *hv, const char *pool, const char *name, const char *format,
-                 const char *file, sov_error *err)
+sov_lv_volume_upload(sov_hv *hv, const char *pool, const char *name, const char *format,
+                     const char *file, sov_error *err)
 {
     lv_hv *h = (lv_hv *) hv;
     sov_autoptr(virStorageVol) v = NULL;
@@ -197,7 +197,7 @@ lv_volume_upload(sov_hv *hv, const char *pool, const char *name, const char *for
     if (fd < 0 || fstat(fd, &sb) < 0)
         return sov_error_set(err, SOV_E_INTERNAL, "could not read '%s': %s", file,
                              strerror(errno));
-    if (xml_escape(ename, sizeof(ename), name) < 0)
+    if (sov_xml_escape(ename, sizeof(ename), name) < 0)
         return sov_error_set(err, SOV_E_INVALID, "volume name too long");
     /* The file's own bytes replace what libvirt creates: the capacity is only its size. */
     snprintf(xml, sizeof(xml),
@@ -214,7 +214,7 @@ lv_volume_upload(sov_hv *hv, const char *pool, const char *name, const char *for
          * receive them into. The volume of the right size is what it can hold. */
         if (virGetLastErrorCode() == VIR_ERR_NO_SUPPORT && is_test_driver(h))
             return 0;
-        lv_error(err, SOV_E_UNAVAILABLE, "could not upload to volume '%s'", name);
+        sov_lv_error(err, SOV_E_UNAVAILABLE, "could not upload to volume '%s'", name);
         virStorageVolDelete(v, 0);
         return -1;
     }
@@ -222,7 +222,7 @@ lv_volume_upload(sov_hv *hv, const char *pool, const char *name, const char *for
         for (ssize_t off = 0; off < n;) {
             int w = virStreamSend(st, buf + off, (size_t) (n - off));
             if (w < 0) {
-                lv_error(err, SOV_E_UNAVAILABLE, "could not upload to volume '%s'", name);
+                sov_lv_error(err, SOV_E_UNAVAILABLE, "could not upload to volume '%s'", name);
                 virStreamAbort(st);
                 virStorageVolDelete(v, 0);
                 return -1;
@@ -235,7 +235,7 @@ lv_volume_upload(sov_hv *hv, const char *pool, const char *name, const char *for
             sov_error_set(err, SOV_E_INTERNAL, "could not read '%s': %s", file,
                           strerror(errno));
         else
-            lv_error(err, SOV_E_UNAVAILABLE, "could not upload to volume '%s'", name);
+            sov_lv_error(err, SOV_E_UNAVAILABLE, "could not upload to volume '%s'", name);
         virStreamAbort(st);
         virStorageVolDelete(v, 0);
         return -1;
@@ -244,17 +244,17 @@ lv_volume_upload(sov_hv *hv, const char *pool, const char *name, const char *for
 }
 
 int
-lv_volume_overlay(sov_hv *hv, const char *pool, const char *name, const char *backing,
-                  const char *backing_format, long long capacity_gib, sov_error *err)
+sov_lv_volume_overlay(sov_hv *hv, const char *pool, const char *name, const char *backing,
+                      const char *backing_format, long long capacity_gib, sov_error *err)
 {
     lv_hv *h = (lv_hv *) hv;
     sov_autoptr(virStorageVol) v = NULL;
     char ename[256], bpath[4096], epath[8192], xml[9000];
 
-    if (lv_volume_path(hv, pool, backing, bpath, sizeof(bpath), err) < 0)
+    if (sov_lv_volume_path(hv, pool, backing, bpath, sizeof(bpath), err) < 0)
         return -1;
-    if (xml_escape(ename, sizeof(ename), name) < 0 ||
-        xml_escape(epath, sizeof(epath), bpath) < 0)
+    if (sov_xml_escape(ename, sizeof(ename), name) < 0 ||
+        sov_xml_escape(epath, sizeof(epath), bpath) < 0)
         return sov_error_set(err, SOV_E_INVALID, "volume name or path too long");
     snprintf(xml, sizeof(xml),
              "<volume><name>%s</name><capacity unit='GiB'>%lld</capacity>"
@@ -266,14 +266,14 @@ lv_volume_overlay(sov_hv *hv, const char *pool, const char *name, const char *ba
 }
 
 int
-lv_volume_delete(sov_hv *hv, const char *pool, const char *name, sov_error *err)
+sov_lv_volume_delete(sov_hv *hv, const char *pool, const char *name, sov_error *err)
 {
     sov_autoptr(virStorageVol) v = NULL;
 
     if (lookup_vol((lv_hv *) hv, pool, name, true, &v, err) < 0)
         return err->code == SOV_E_NOT_FOUND ? (sov_error_clear(err), 0) : -1;
     if (virStorageVolDelete(v, 0) < 0 && !no_such(virGetLastErrorCode()))
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not delete volume '%s'", name);
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not delete volume '%s'", name);
     return 0;
 }
 
@@ -296,8 +296,8 @@ take_bytes(virStreamPtr st, const char *data, size_t n, void *arg)
 }
 
 int
-lv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
-               size_t *len, sov_error *err)
+sov_lv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
+                   size_t *len, sov_error *err)
 {
     lv_hv *h = (lv_hv *) hv;
     sov_autoptr(virStorageVol) v = NULL;
@@ -316,7 +316,7 @@ lv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, char 
         return *ret ? 0 : sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     }
     if (virStorageVolGetInfo(v, &info) < 0)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not read volume '%s'", name);
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read volume '%s'", name);
     offset = info.capacity > max ? info.capacity - max : 0;
     s.cap = (size_t) (info.capacity - offset);
     s.buf = malloc(s.cap + 1);
@@ -332,7 +332,7 @@ lv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, char 
                       virStreamRecvAll(st, take_bytes, &s) < 0 || virStreamFinish(st) < 0)) {
         free(s.buf);
         virStreamAbort(st);
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not read volume '%s'", name);
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read volume '%s'", name);
     }
     s.buf[s.len] = '\0';
     *ret = s.buf;
@@ -348,7 +348,7 @@ lookup_dom(lv_hv *h, const char *uuid, virDomainPtr *ret, sov_error *err)
     virDomainPtr d = virDomainLookupByUUIDString(h->conn, uuid);
 
     if (!d)
-        return lv_error(err, no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
+        return sov_lv_error(err, no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
                                                              : SOV_E_UNAVAILABLE,
                         "could not find domain %s", uuid);
     *ret = d;
@@ -356,12 +356,12 @@ lookup_dom(lv_hv *h, const char *uuid, virDomainPtr *ret, sov_error *err)
 }
 
 int
-lv_define(sov_hv *hv, const char *xml, sov_error *err)
+sov_lv_define(sov_hv *hv, const char *xml, sov_error *err)
 {
     sov_autoptr(virDomain) d = virDomainDefineXML(((lv_hv *) hv)->conn, xml);
 
     if (!d)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not define the domain");
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not define the domain");
     return 0;
 }
 
@@ -376,7 +376,7 @@ active_after_failure(virDomainPtr d, virErrorPtr *saved)
 }
 
 int
-lv_start(sov_hv *hv, const char *uuid, sov_error *err)
+sov_lv_start(sov_hv *hv, const char *uuid, sov_error *err)
 {
     sov_autoptr(virDomain) d = NULL;
 
@@ -387,14 +387,14 @@ lv_start(sov_hv *hv, const char *uuid, sov_error *err)
     if (virDomainCreate(d) < 0) {
         virErrorPtr e;
         if (active_after_failure(d, &e) != 1)
-            return lv_error_saved(err, SOV_E_UNAVAILABLE, e, "could not start domain %s", uuid);
+            return sov_lv_error_saved(err, SOV_E_UNAVAILABLE, e, "could not start domain %s", uuid);
         virFreeError(e);
     }
     return 0;
 }
 
 int
-lv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err)
+sov_lv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err)
 {
     sov_autoptr(virDomain) d = NULL;
     int rc;
@@ -407,14 +407,14 @@ lv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err)
     if (rc < 0) {
         virErrorPtr e;
         if (active_after_failure(d, &e) == 1)
-            return lv_error_saved(err, SOV_E_UNAVAILABLE, e, "could not stop domain %s", uuid);
+            return sov_lv_error_saved(err, SOV_E_UNAVAILABLE, e, "could not stop domain %s", uuid);
         virFreeError(e);
     }
     return 0;
 }
 
 int
-lv_reboot(sov_hv *hv, const char *uuid, sov_error *err)
+sov_lv_reboot(sov_hv *hv, const char *uuid, sov_error *err)
 {
     sov_autoptr(virDomain) d = NULL;
 
@@ -423,12 +423,12 @@ lv_reboot(sov_hv *hv, const char *uuid, sov_error *err)
     /* A guest without ACPI handling never reboots when asked: reset is what a power
      * button's owner would do, and what the guest's disks survive. */
     if (virDomainReset(d, 0) < 0 && virDomainReboot(d, 0) < 0)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not reboot domain %s", uuid);
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not reboot domain %s", uuid);
     return 0;
 }
 
 int
-lv_undefine(sov_hv *hv, const char *uuid, sov_error *err)
+sov_lv_undefine(sov_hv *hv, const char *uuid, sov_error *err)
 {
     sov_autoptr(virDomain) d = NULL;
 
@@ -437,15 +437,15 @@ lv_undefine(sov_hv *hv, const char *uuid, sov_error *err)
     if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0) {
         virErrorPtr e;
         if (active_after_failure(d, &e) == 1)
-            return lv_error_saved(err, SOV_E_UNAVAILABLE, e, "could not destroy domain %s",
-                                  uuid);
+            return sov_lv_error_saved(err, SOV_E_UNAVAILABLE, e, "could not destroy domain %s",
+                                      uuid);
         virFreeError(e);
     }
     if (virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
                                       VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
                                       VIR_DOMAIN_UNDEFINE_NVRAM) < 0 &&
         virDomainUndefine(d) < 0 && !no_such(virGetLastErrorCode()))
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not undefine domain %s", uuid);
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not undefine domain %s", uuid);
     return 0;
 }
 
@@ -463,7 +463,7 @@ map_state(int s)
 }
 
 int
-lv_state(sov_hv *hv, const char *uuid, sov_domain_state *ret, sov_error *err)
+sov_lv_state(sov_hv *hv, const char *uuid, sov_domain_state *ret, sov_error *err)
 {
     sov_autoptr(virDomain) d = NULL;
     int s, reason;
@@ -476,7 +476,7 @@ lv_state(sov_hv *hv, const char *uuid, sov_domain_state *ret, sov_error *err)
         return 0;
     }
     if (virDomainGetState(d, &s, &reason, 0) < 0)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not read domain %s", uuid);
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read domain %s", uuid);
     *ret = map_state(s);
     return 0;
 }
@@ -490,18 +490,18 @@ read_metadata(virDomainPtr d, sov_hv_domain *out)
     xml_autoview v = { 0 };
     sov_error ignored = SOV_ERROR_INIT;
 
-    if (!xml || xml_view_parse(&v, xml, "domain metadata", &ignored) < 0)
+    if (!xml || sov_xml_view_parse(&v, xml, "domain metadata", &ignored) < 0)
         return;
-    xml_string(&v, "string(/*/*[local-name()='id'])", out->instance_id,
-               sizeof(out->instance_id));
-    xml_string(&v, "string(/*/*[local-name()='control-plane'])", out->control_plane,
-               sizeof(out->control_plane));
-    xml_string(&v, "string(/*/*[local-name()='tenant'])", out->tenant_id,
-               sizeof(out->tenant_id));
+    sov_xml_string(&v, "string(/*/*[local-name()='id'])", out->instance_id,
+                   sizeof(out->instance_id));
+    sov_xml_string(&v, "string(/*/*[local-name()='control-plane'])", out->control_plane,
+                   sizeof(out->control_plane));
+    sov_xml_string(&v, "string(/*/*[local-name()='tenant'])", out->tenant_id,
+                   sizeof(out->tenant_id));
 }
 
 int
-lv_list(sov_hv *hv, const char *prefix, sov_hv_domain **ret, size_t *n, sov_error *err)
+sov_lv_list(sov_hv *hv, const char *prefix, sov_hv_domain **ret, size_t *n, sov_error *err)
 {
     lv_hv *h = (lv_hv *) hv;
     virDomainPtr *doms = NULL;
@@ -511,7 +511,7 @@ lv_list(sov_hv *hv, const char *prefix, sov_hv_domain **ret, size_t *n, sov_erro
 
     count = virConnectListAllDomains(h->conn, &doms, 0);
     if (count < 0)
-        return lv_error(err, SOV_E_UNAVAILABLE, "could not list domains");
+        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not list domains");
     out = calloc((size_t) count + 1, sizeof(*out));
     for (int i = 0; i < count; i++) {
         const char *name = virDomainGetName(doms[i]);
@@ -535,7 +535,7 @@ lv_list(sov_hv *hv, const char *prefix, sov_hv_domain **ret, size_t *n, sov_erro
 }
 
 int
-lv_addresses(sov_hv *hv, const char *uuid, char *ret, size_t size, sov_error *err)
+sov_lv_addresses(sov_hv *hv, const char *uuid, char *ret, size_t size, sov_error *err)
 {
     sov_autoptr(virDomain) d = NULL;
     virDomainInterfacePtr *ifs = NULL;

@@ -25,15 +25,14 @@ SOV_DEFINE_AUTOPTR(virStream, virStreamFree)
 SOV_DEFINE_AUTOPTR(xmlXPathObject, xmlXPathFreeObject)
 
 /* libvirt set up once (silent error handler), libxml2's handler on this thread; 0 or -1. */
-int lv_connect(void);
 
 /* err = code, what; detail = libvirt's message. Returns -1.
  * libvirt keeps the last error per thread, so this reads the caller's own failure. */
-int lv_error(sov_error *err, sov_errcode code, const char *fmt, ...)
+int sov_lv_error(sov_error *err, sov_errcode code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The same with an error saved by virSaveLastError before other calls (which clear the
  * thread's last error); frees saved. */
-int lv_error_saved(sov_error *err, sov_errcode code, virErrorPtr saved, const char *fmt, ...)
+int sov_lv_error_saved(sov_error *err, sov_errcode code, virErrorPtr saved, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 typedef struct xml_view {
@@ -41,37 +40,36 @@ typedef struct xml_view {
     xmlXPathContext *xp;
 } xml_view;
 
-void xml_view_release(xml_view *v);
+void sov_xml_view_release(xml_view *v);
 /* xml_view v = { 0 } with this attribute is released when it leaves scope. */
-#define xml_autoview SOV_CLEANUP(xml_view_release) xml_view
-int xml_view_parse(xml_view *v, const char *xml, const char *what, sov_error *err);
+#define xml_autoview SOV_CLEANUP(sov_xml_view_release) xml_view
+int sov_xml_view_parse(xml_view *v, const char *xml, const char *what, sov_error *err);
 /* The string value of an XPath expression into buf ("" when nothing matches). */
-void xml_string(const xml_view *v, const char *expr, char *buf, size_t size);
+void sov_xml_string(const xml_view *v, const char *expr, char *buf, size_t size);
 /* The number value of an XPath expression (count(...)); 0 when it has none. */
-double xml_number(const xml_view *v, const char *expr);
 /* Escape text for an XML element body or attribute. Returns -1 when it does not fit. */
-int xml_escape(char *buf, size_t size, const char *s);
+int sov_xml_escape(char *buf, size_t size, const char *s);
 
 /* hv_libvirt_guest.c: the table entries for networks, volumes and domains. */
-int lv_network_ensure(sov_hv *hv, const char *name, const char *cidr, sov_error *err);
-int lv_network_remove(sov_hv *hv, const char *name, sov_error *err);
-int lv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err);
-int lv_volume_path(sov_hv *hv, const char *pool, const char *name, char *ret, size_t size,
-                   sov_error *err);
-int lv_volume_upload(sov_hv *hv, const char *pool, const char *name, const char *format,
-                     const char *file, sov_error *err);
-int lv_volume_overlay(sov_hv *hv, const char *pool, const char *name, const char *backing,
-                      const char *backing_format, long long capacity_gib, sov_error *err);
-int lv_volume_delete(sov_hv *hv, const char *pool, const char *name, sov_error *err);
-int lv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
-                   size_t *len, sov_error *err);
-int lv_define(sov_hv *hv, const char *xml, sov_error *err);
-int lv_start(sov_hv *hv, const char *uuid, sov_error *err);
-int lv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err);
-int lv_reboot(sov_hv *hv, const char *uuid, sov_error *err);
-int lv_undefine(sov_hv *hv, const char *uuid, sov_error *err);
-int lv_state(sov_hv *hv, const char *uuid, sov_domain_state *ret, sov_error *err);
-int lv_list(sov_hv *hv, const char *prefix, sov_hv_domain **ret, size_t *n, sov_error *err);
-int lv_addresses(sov_hv *hv, const char *uuid, char *ret, size_t size, sov_error *err);
+int sov_lv_network_ensure(sov_hv *hv, const char *name, const char *cidr, sov_error *err);
+int sov_lv_network_remove(sov_hv *hv, const char *name, sov_error *err);
+int sov_lv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err);
+int sov_lv_volume_path(sov_hv *hv, const char *pool, const char *name, char *ret, size_t size,
+                       sov_error *err);
+int sov_lv_volume_upload(sov_hv *hv, const char *pool, const char *name, const char *format,
+                         const char *file, sov_error *err);
+int sov_lv_volume_overlay(sov_hv *hv, const char *pool, const char *name, const char *backing,
+                          const char *backing_format, long long capacity_gib, sov_error *err);
+int sov_lv_volume_delete(sov_hv *hv, const char *pool, const char *name, sov_error *err);
+int sov_lv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
+                       size_t *len, sov_error *err);
+int sov_lv_define(sov_hv *hv, const char *xml, sov_error *err);
+int sov_lv_start(sov_hv *hv, const char *uuid, sov_error *err);
+int sov_lv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err);
+int sov_lv_reboot(sov_hv *hv, const char *uuid, sov_error *err);
+int sov_lv_undefine(sov_hv *hv, const char *uuid, sov_error *err);
+int sov_lv_state(sov_hv *hv, const char *uuid, sov_domain_state *ret, sov_error *err);
+int sov_lv_list(sov_hv *hv, const char *prefix, sov_hv_domain **ret, size_t *n, sov_error *err);
+int sov_lv_addresses(sov_hv *hv, const char *uuid, char *ret, size_t size, sov_error *err);
 
 #endif

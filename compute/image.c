@@ -35,7 +35,7 @@ sov_image_load(sov_dbconn *c, const char *id, sov_image *ret, sov_error *err)
 {
     if (!sov_uuid_valid(id))
         return sov_error_set(err, SOV_E_NOT_FOUND, "image '%s' does not exist", id);
-    return repo_image_get(c, NULL, id, false, ret, err);
+    return sov_repo_image_get(c, NULL, id, false, ret, err);
 }
 
 /* ---- validation ---- */
@@ -84,7 +84,7 @@ check_create(const sov_ctx *ctx, const sov_image_create_args *a, sov_error *err)
     if (a->min_disk_gib < 0 || a->min_disk_gib > MIN_DISK_GIB_MAX)
         return sov_error_invalid(err, "min_disk_gib", "min_disk_gib must be from 0 to %d",
                                  MIN_DISK_GIB_MAX);
-    if (a->source_url && image_fetch_check_url(ctx->cfg, a->source_url, "source_url", err) < 0)
+    if (a->source_url && sov_image_fetch_check_url(ctx->cfg, a->source_url, "source_url", err) < 0)
         return -1;
     return 0;
 }
@@ -148,7 +148,7 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     sov_location to;
     char reason[160];
 
-    if (repo_image_owner_exists(c, x->tenant_id, a->workspace, &tenant, &workspace, err) < 0)
+    if (sov_repo_image_owner_exists(c, x->tenant_id, a->workspace, &tenant, &workspace, err) < 0)
         return -1;
     if (!tenant)
         return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%s' does not exist", x->tenant_id);
@@ -156,7 +156,7 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
         return sov_error_invalid(err, "workspace", "workspace '%s' does not exist",
                                  a->workspace);
     if (check_region(c, x->tenant_id, a->region, &policy, err) < 0 ||
-        repo_image_insert(c, x->tenant_id, a, &x->img, err) < 0)
+        sov_repo_image_insert(c, x->tenant_id, a, &x->img, err) < 0)
         return -1;
     x->queued = a->source_url != NULL;
     memset(&x->op, 0, sizeof(x->op));
@@ -223,7 +223,7 @@ sov_image_get(sov_ctx *ctx, const char *tenant_id, const char *id_or_name,
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
     if (sov_uuid_valid(id_or_name))
-        return repo_image_get(c, t, id_or_name, false, ret, err);
+        return sov_repo_image_get(c, t, id_or_name, false, ret, err);
     /* A name lives in one tenant: the operator's own unless it names another. */
     if (!t && ctx->who)
         t = ctx->who->tenant_id;
@@ -231,8 +231,8 @@ sov_image_get(sov_ctx *ctx, const char *tenant_id, const char *id_or_name,
         return sov_error_set(err, SOV_E_NOT_FOUND, "image '%.64s' does not exist", id_or_name);
     if (workspace && sov_check_slug("workspace", workspace, err) < 0)
         return -1;
-    return repo_image_get_by_name(c, t, workspace ? workspace : "default", id_or_name, ret,
-                                  err);
+    return sov_repo_image_get_by_name(c, t, workspace ? workspace : "default", id_or_name, ret,
+                                      err);
 }
 
 int
@@ -268,8 +268,8 @@ sov_image_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
         return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link");
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_image_list(c, t, workspace, region, after,
-                           limit == 0 ? 100 : limit > 1000 ? 1000 : limit, ret, err);
+    return sov_repo_image_list(c, t, workspace, region, after,
+                               limit == 0 ? 100 : limit > 1000 ? 1000 : limit, ret, err);
 }
 
 /* ---- delete ---- */
@@ -290,7 +290,7 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
     char what[128];
 
     /* The row lock keeps an import or upload from finishing while we decide. */
-    if (repo_image_get(c, x->tenant_id, x->id, true, &img, err) < 0)
+    if (sov_repo_image_get(c, x->tenant_id, x->id, true, &img, err) < 0)
         return -1;
     /* Deleting twice (README's status table): what is gone is 404, what is going answers
      * the same 202 with the delete already under way. */
@@ -301,10 +301,10 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
         return 0;
     }
     snprintf(what, sizeof(what), "image '%s'", img.name);
-    if (repo_image_blockers(c, img.id, what, err) < 0)
+    if (sov_repo_image_blockers(c, img.id, what, err) < 0)
         return -1;
-    if (repo_image_transition(c, img.tenant_id, img.id, "queued,downloading,active,error",
-                              "deleting", "", NULL, &moved, err) < 0 ||
+    if (sov_repo_image_transition(c, img.tenant_id, img.id, "queued,downloading,active,error",
+                                  "deleting", "", NULL, &moved, err) < 0 ||
         sov_op_enqueue(c, x->ctx, img.tenant_id, "image.delete", "image", img.id, NULL, x->op,
                        err) < 0)
         return -1;
@@ -383,11 +383,11 @@ upload_claim_tx(sov_dbconn *c, void *arg, sov_error *err)
     upload_args *x = arg;
     bool claimed = false;
 
-    if (repo_image_upload_claim(c, x->tenant_id, x->id, x->img, &claimed, err) < 0)
+    if (sov_repo_image_upload_claim(c, x->tenant_id, x->id, x->img, &claimed, err) < 0)
         return -1;
     if (claimed)
         return 0;
-    if (repo_image_get(c, x->tenant_id, x->id, false, x->img, err) < 0)
+    if (sov_repo_image_get(c, x->tenant_id, x->id, false, x->img, err) < 0)
         return -1;
     if (x->img->source_url[0])
         return sov_error_set(err, SOV_E_CONFLICT,
@@ -407,8 +407,8 @@ upload_release(sov_ctx *ctx, const sov_image *img, const char *reason)
     bool moved = false;
 
     if (sov_db_acquire(ctx->db, &c, &err) < 0 ||
-        repo_image_transition(c, img->tenant_id, img->id, "downloading", "queued", reason,
-                              NULL, &moved, &err) < 0)
+        sov_repo_image_transition(c, img->tenant_id, img->id, "downloading", "queued", reason,
+                                  NULL, &moved, &err) < 0)
         sov_log_warn("could not put image %s back to queued after a failed upload, it stays "
                      "downloading: %s", img->id, err.detail[0] ? err.detail : err.msg);
 }
@@ -416,7 +416,7 @@ upload_release(sov_ctx *ctx, const sov_image *img, const char *reason)
 static void
 upload_free(sov_image_upload *u)
 {
-    image_sink_release(&u->sink);
+    sov_image_sink_release(&u->sink);
     free(u);
 }
 
@@ -445,8 +445,8 @@ sov_image_upload_begin(sov_ctx *ctx, const char *tenant_id, const char *id,
     }
     sov_image_path(ctx->cfg, &u->img, u->path, sizeof(u->path));
     snprintf(u->part, sizeof(u->part), "%s.part", u->path);
-    if (image_fetch_store_dir(ctx->cfg, u->img.region, err) < 0 ||
-        image_sink_open(&u->sink, u->part, ctx->cfg->max_image_bytes, err) < 0) {
+    if (sov_image_fetch_store_dir(ctx->cfg, u->img.region, err) < 0 ||
+        sov_image_sink_open(&u->sink, u->part, ctx->cfg->max_image_bytes, err) < 0) {
         upload_release(ctx, &u->img, "");
         upload_free(u);
         return -1;
@@ -471,7 +471,7 @@ upload_touch(sov_image_upload *u)
         return;
     u->touched = now;
     if (sov_db_acquire(u->ctx->db, &c, &err) < 0 ||
-        repo_image_upload_touch(c, u->img.id, &err) < 0)
+        sov_repo_image_upload_touch(c, u->img.id, &err) < 0)
         sov_log_warn("could not mark the upload of image %s alive: %s", u->img.id,
                      err.detail[0] ? err.detail : err.msg);
 }
@@ -479,7 +479,7 @@ upload_touch(sov_image_upload *u)
 int
 sov_image_upload_write(sov_image_upload *u, const void *data, size_t len, sov_error *err)
 {
-    if (image_sink_write(&u->sink, data, len, err) < 0) {
+    if (sov_image_sink_write(&u->sink, data, len, err) < 0) {
         snprintf(u->failure, sizeof(u->failure), "%s", err->msg);
         return -1;
     }
@@ -501,9 +501,9 @@ uploads_reset_tx(sov_dbconn *c, void *arg, sov_error *err)
     free(x->refs);
     x->refs = NULL;
     x->n = 0;
-    if (repo_image_uploads_reset(c, UPLOAD_STALE_S, "the upload was interrupted (sovd "
-                                 "stopped during it); upload the file again", &x->refs, &x->n,
-                                 err) < 0)
+    if (sov_repo_image_uploads_reset(c, UPLOAD_STALE_S, "the upload was interrupted (sovd "
+                                     "stopped during it); upload the file again", &x->refs, &x->n,
+                                     err) < 0)
         return -1;
     for (size_t i = 0; i < x->n; i++)
         if (sov_audit_append(c, x->ctx, x->refs[i].tenant_id, "image", x->refs[i].id,
@@ -529,7 +529,7 @@ sov_image_uploads_reconcile(sov_ctx *ctx, unsigned *ret_reset, sov_error *err)
         snprintf(img.region, sizeof(img.region), "%s", x.refs[i].region);
         sov_image_path(ctx->cfg, &img, path, sizeof(path) - 8);
         strcat(path, ".part");
-        image_fetch_unlink(path);
+        sov_image_fetch_unlink(path);
         sov_log_info("image %s: an interrupted upload was put back to queued", img.id);
     }
     *ret_reset = (unsigned) x.n;
@@ -545,7 +545,7 @@ upload_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
     sov_image img;
     bool moved = false;
 
-    if (repo_image_get(c, x->tenant_id, x->id, true, &img, err) < 0)
+    if (sov_repo_image_get(c, x->tenant_id, x->id, true, &img, err) < 0)
         return -1;
     if (strcmp(img.state, "downloading") != 0)
         return sov_error_set(err, SOV_E_CONFLICT, "image '%s' became %s during the upload",
@@ -555,7 +555,7 @@ upload_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
         sov_error_set(err, SOV_E_INTERNAL, "could not store the image");
         return sov_error_detail(err, "rename %s: %s", x->part, strerror(errno));
     }
-    if (repo_image_activate(c, x->id, x->size, x->vsize, x->sha256, x->img, &moved, err) < 0)
+    if (sov_repo_image_activate(c, x->id, x->size, x->vsize, x->sha256, x->img, &moved, err) < 0)
         return -1;
     return sov_audit_append(c, x->ctx, img.tenant_id, "image", img.id, SOV_OUTCOME_OK, err);
 }
@@ -570,15 +570,15 @@ sov_image_upload_finish(sov_image_upload *u, sov_image *ret, sov_error *err)
     image_info info;
     int rc = -1;
 
-    if (image_sink_finish(&u->sink, sha, &x.size, err) == 0 &&
-        image_fetch_verify(u->part, u->img.format, u->img.sha256, sha, &info, err) == 0) {
+    if (sov_image_sink_finish(&u->sink, sha, &x.size, err) == 0 &&
+        sov_image_fetch_verify(u->part, u->img.format, u->img.sha256, sha, &info, err) == 0) {
         x.sha256 = sha;
         x.vsize = info.virtual_size;
         rc = sov_ctx_tx(u->ctx, upload_finish_tx, &x, err);
     }
     if (rc < 0) {
         /* Whatever stays of the bytes is of no use: the client uploads them all again. */
-        image_fetch_unlink(u->part);
+        sov_image_fetch_unlink(u->part);
         if (err->code != SOV_E_CONFLICT)
             upload_release(u->ctx, &u->img, err->msg);
         sov_log_info("upload of image %s refused: %s", u->img.id, err->msg);
@@ -596,8 +596,8 @@ sov_image_upload_abort(sov_image_upload *u)
 {
     if (!u)
         return;
-    image_sink_release(&u->sink);
-    image_fetch_unlink(u->part);
+    sov_image_sink_release(&u->sink);
+    sov_image_fetch_unlink(u->part);
     upload_release(u->ctx, &u->img, u->failure[0] ? u->failure : "the upload was interrupted");
     upload_free(u);
 }

@@ -41,20 +41,20 @@
 /* ---- the sink ---- */
 
 int
-image_sink_open(image_sink *s, const char *path, unsigned long max, sov_error *err)
+sov_image_sink_open(image_sink *s, const char *path, unsigned long max, sov_error *err)
 {
     memset(s, 0, sizeof(*s));
     s->fd = -1;
     s->max = max;
     s->md = EVP_MD_CTX_new();
     if (!s->md || EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1) {
-        image_sink_release(s);
+        sov_image_sink_release(s);
         return sov_error_set(err, SOV_E_INTERNAL, "could not start a SHA-256 digest");
     }
     s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (s->fd < 0) {
         int e = errno;
-        image_sink_release(s);
+        sov_image_sink_release(s);
         sov_error_set(err, SOV_E_INTERNAL, "could not write to the image store");
         return sov_error_detail(err, "open %s: %s", path, strerror(e));
     }
@@ -62,7 +62,7 @@ image_sink_open(image_sink *s, const char *path, unsigned long max, sov_error *e
 }
 
 int
-image_sink_write(image_sink *s, const void *data, size_t len, sov_error *err)
+sov_image_sink_write(image_sink *s, const void *data, size_t len, sov_error *err)
 {
     const char *p = data;
 
@@ -89,7 +89,7 @@ image_sink_write(image_sink *s, const void *data, size_t len, sov_error *err)
 }
 
 int
-image_sink_finish(image_sink *s, char sha256[65], long long *ret_size, sov_error *err)
+sov_image_sink_finish(image_sink *s, char sha256[65], long long *ret_size, sov_error *err)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
@@ -108,12 +108,12 @@ image_sink_finish(image_sink *s, char sha256[65], long long *ret_size, sov_error
         return sov_error_set(err, SOV_E_INTERNAL, "could not hash the image");
     sov_hex_encode(md, n, sha256);
     *ret_size = s->size;
-    image_sink_release(s);
+    sov_image_sink_release(s);
     return 0;
 }
 
 void
-image_sink_release(image_sink *s)
+sov_image_sink_release(image_sink *s)
 {
     if (s->fd >= 0)
         close(s->fd);
@@ -206,8 +206,8 @@ literal_internal(const char *rest)
 /* ---- URLs ---- */
 
 int
-image_fetch_check_url(const sov_config *cfg, const char *url, const char *field,
-                      sov_error *err)
+sov_image_fetch_check_url(const sov_config *cfg, const char *url, const char *field,
+                          sov_error *err)
 {
     size_t n = strlen(url);
     const char *rest;
@@ -324,7 +324,7 @@ on_data(char *data, size_t size, size_t nmemb, void *arg)
     transfer *t = arg;
     size_t len = size * nmemb;
 
-    if (image_sink_write(t->sink, data, len, t->err) < 0) {
+    if (sov_image_sink_write(t->sink, data, len, t->err) < 0) {
         t->failed = true;
         return 0;               /* libcurl stops with CURLE_WRITE_ERROR */
     }
@@ -375,8 +375,8 @@ classify(CURLcode rc, long http_status)
 }
 
 int
-image_fetch_url(const sov_config *cfg, const char *url, image_sink *s,
-                image_progress_fn progress, void *progress_arg, sov_error *err)
+sov_image_fetch_url(const sov_config *cfg, const char *url, image_sink *s,
+                    image_progress_fn progress, void *progress_arg, sov_error *err)
 {
     sov_autoptr(CURL) curl = NULL;
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -620,7 +620,7 @@ fail:
     return -1;
 }
 
-int
+static int
 image_fetch_inspect(const char *path, image_info *ret, sov_error *err)
 {
     sov_autofree char *out = malloc(QEMU_IMG_OUTPUT_MAX);
@@ -651,8 +651,8 @@ image_fetch_inspect(const char *path, image_info *ret, sov_error *err)
 }
 
 int
-image_fetch_verify(const char *path, const char *format, const char *expected_sha256,
-                   const char *sha256, image_info *ret, sov_error *err)
+sov_image_fetch_verify(const char *path, const char *format, const char *expected_sha256,
+                       const char *sha256, image_info *ret, sov_error *err)
 {
     if (expected_sha256[0] && strcmp(expected_sha256, sha256) != 0)
         return sov_error_set(err, SOV_E_INVALID, "sha256 mismatch: expected %s, got %s",
@@ -679,7 +679,7 @@ make_dir(const char *path, sov_error *err)
 }
 
 int
-image_fetch_store_dir(const sov_config *cfg, const char *region, sov_error *err)
+sov_image_fetch_store_dir(const sov_config *cfg, const char *region, sov_error *err)
 {
     char path[4096];
     int n = snprintf(path, sizeof(path), "%s/%s", cfg->image_store, region);
@@ -700,7 +700,7 @@ image_fetch_store_dir(const sov_config *cfg, const char *region, sov_error *err)
 }
 
 void
-image_fetch_unlink(const char *path)
+sov_image_fetch_unlink(const char *path)
 {
     if (unlink(path) < 0 && errno != ENOENT)
         sov_log_warn("could not remove '%s', leaving it: %s", path, strerror(errno));

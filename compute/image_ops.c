@@ -38,8 +38,8 @@ import_start(sov_ctx *ctx, const char *id, sov_image *ret, bool *ret_done, sov_e
         *ret_done = true;
         return 0;
     }
-    if (repo_image_transition(c, NULL, id, "queued,downloading", "downloading", "", ret,
-                              &moved, err) < 0)
+    if (sov_repo_image_transition(c, NULL, id, "queued,downloading", "downloading", "", ret,
+                                  &moved, err) < 0)
         return -1;
     if (!moved)
         return sov_error_set(err, SOV_E_CONFLICT, "image '%s' is %s; nothing to import",
@@ -85,7 +85,7 @@ import_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
     sov_image now;
     bool moved = false;
 
-    if (repo_image_get(c, NULL, x->img->id, true, &now, err) < 0)
+    if (sov_repo_image_get(c, NULL, x->img->id, true, &now, err) < 0)
         return -1;
     if (strcmp(now.state, "downloading") != 0)
         return sov_error_set(err, SOV_E_CONFLICT, "image '%s' became %s during the import",
@@ -95,8 +95,8 @@ import_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
         sov_error_set(err, SOV_E_INTERNAL, "could not store the image");
         return sov_error_detail(err, "rename %s: %s", x->part, strerror(errno));
     }
-    if (repo_image_activate(c, now.id, x->size, x->vsize, x->sha256, &x->after, &moved,
-                            err) < 0)
+    if (sov_repo_image_activate(c, now.id, x->size, x->vsize, x->sha256, &x->after, &moved,
+                                err) < 0)
         return -1;
     return sov_audit_append(c, x->ctx, now.tenant_id, "image", now.id, SOV_OUTCOME_OK, err);
 }
@@ -112,16 +112,16 @@ download(sov_op_run *run, const sov_image *img, const char *part, char sha[65],
     int rc;
 
     clock_gettime(CLOCK_MONOTONIC, &p.last);
-    if (image_fetch_store_dir(cfg, img->region, err) < 0 ||
-        image_sink_open(&sink, part, cfg->max_image_bytes, err) < 0)
+    if (sov_image_fetch_store_dir(cfg, img->region, err) < 0 ||
+        sov_image_sink_open(&sink, part, cfg->max_image_bytes, err) < 0)
         return -1;
-    rc = image_fetch_url(cfg, img->source_url, &sink, on_progress, &p, err);
+    rc = sov_image_fetch_url(cfg, img->source_url, &sink, on_progress, &p, err);
     if (rc == 0)
-        rc = image_sink_finish(&sink, sha, size, err);
-    image_sink_release(&sink);
+        rc = sov_image_sink_finish(&sink, sha, size, err);
+    sov_image_sink_release(&sink);
     if (rc < 0 || sov_op_step(run, "verifying", 80, err) < 0)
         return -1;
-    return image_fetch_verify(part, img->format, img->sha256, sha, info, err);
+    return sov_image_fetch_verify(part, img->format, img->sha256, sha, info, err);
 }
 
 int
@@ -143,13 +143,13 @@ sov_image_import_op(sov_op_run *run, const sov_op *op, sov_error *err)
     sov_image_path(ctx->cfg, &img, path, sizeof(path));
     snprintf(part, sizeof(part), "%s.part", path);
     if (download(run, &img, part, sha, &x.size, &info, err) < 0) {
-        image_fetch_unlink(part);
+        sov_image_fetch_unlink(part);
         return -1;
     }
     x.vsize = info.virtual_size;
     if (sov_op_step(run, "storing", 95, err) < 0 || sov_ctx_tx(ctx, import_finish_tx, &x,
                                                                err) < 0) {
-        image_fetch_unlink(part);
+        sov_image_fetch_unlink(part);
         return -1;
     }
     sov_log_info("image '%s' (%s) imported: %lld bytes, %s, virtual size %lld, sha256 %s",
@@ -170,12 +170,12 @@ sov_image_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov_e
                                                                err) < 0)
         return -1;
     /* Only an image still waiting for its bytes: one being deleted stays so. */
-    if (repo_image_transition(c, NULL, img.id, "queued,downloading", "error", reason, NULL,
-                              &moved, err) < 0)
+    if (sov_repo_image_transition(c, NULL, img.id, "queued,downloading", "error", reason, NULL,
+                                  &moved, err) < 0)
         return -1;
     sov_image_path(ctx->cfg, &img, path, sizeof(path));
     snprintf(part, sizeof(part), "%s.part", path);
-    image_fetch_unlink(part);
+    sov_image_fetch_unlink(part);
     if (moved)
         sov_log_info("image '%s' (%s) is in error: %s", img.name, img.id, reason);
     return 0;
@@ -207,7 +207,7 @@ copy_removed_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     const copy_removed_args *a = arg;
 
-    if (repo_image_copy_delete(c, a->img->id, a->copy->host_id, err) < 0)
+    if (sov_repo_image_copy_delete(c, a->img->id, a->copy->host_id, err) < 0)
         return -1;
     return sov_residency_record(c, a->img->tenant_id, "image", a->img->id, "deleted", a->from,
                                 NULL, a->policy, "image copy removed from a host's storage pool",
@@ -252,7 +252,7 @@ remove_copies(sov_ctx *ctx, const sov_image *img, sov_error *err)
     {
         sov_autoptr(sov_dbconn) c = NULL;
         if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-            repo_image_copies(c, img->id, &copies, &n, err) < 0)
+            sov_repo_image_copies(c, img->id, &copies, &n, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < n; i++)
@@ -276,8 +276,8 @@ delete_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
     char reason[160];
     bool moved = false;
 
-    if (repo_image_transition(c, NULL, x->img->id, "deleting", "deleted", "", NULL, &moved,
-                              err) < 0)
+    if (sov_repo_image_transition(c, NULL, x->img->id, "deleting", "deleted", "", NULL, &moved,
+                                  err) < 0)
         return -1;
     if (!moved)
         return 0;               /* a run before this one got here first */

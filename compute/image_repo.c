@@ -155,8 +155,8 @@ maybe_one(sov_dbconn *c, const char *sql, int n, const char *const *params, sov_
 }
 
 int
-repo_image_owner_exists(sov_dbconn *c, const char *tenant_id, const char *workspace,
-                        bool *ret_tenant, bool *ret_workspace, sov_error *err)
+sov_repo_image_owner_exists(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                            bool *ret_tenant, bool *ret_workspace, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { tenant_id, workspace };
@@ -174,8 +174,8 @@ repo_image_owner_exists(sov_dbconn *c, const char *tenant_id, const char *worksp
 }
 
 int
-repo_image_insert(sov_dbconn *c, const char *tenant_id, const sov_image_create_args *a,
-                  sov_image *ret, sov_error *err)
+sov_repo_image_insert(sov_dbconn *c, const char *tenant_id, const sov_image_create_args *a,
+                      sov_image *ret, sov_error *err)
 {
     char min_disk[32];
     const char *params[] = { tenant_id, a->workspace, a->name, a->region,
@@ -193,8 +193,8 @@ repo_image_insert(sov_dbconn *c, const char *tenant_id, const sov_image_create_a
 }
 
 int
-repo_image_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
-               sov_image *ret, sov_error *err)
+sov_repo_image_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                   sov_image *ret, sov_error *err)
 {
     const char *params[] = { tenant_id, id };
 
@@ -202,8 +202,8 @@ repo_image_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
 }
 
 int
-repo_image_get_by_name(sov_dbconn *c, const char *tenant_id, const char *workspace,
-                       const char *name, sov_image *ret, sov_error *err)
+sov_repo_image_get_by_name(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                           const char *name, sov_image *ret, sov_error *err)
 {
     const char *params[] = { tenant_id, workspace, name };
 
@@ -211,9 +211,9 @@ repo_image_get_by_name(sov_dbconn *c, const char *tenant_id, const char *workspa
 }
 
 int
-repo_image_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
-                const char *region, const char *after, unsigned limit, sov_image_page *ret,
-                sov_error *err)
+sov_repo_image_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                    const char *region, const char *after, unsigned limit, sov_image_page *ret,
+                    sov_error *err)
 {
     char lim[16];
     const char *params[] = { tenant_id, workspace, region, after, lim };
@@ -225,9 +225,9 @@ repo_image_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
 }
 
 int
-repo_image_transition(sov_dbconn *c, const char *tenant_id, const char *id, const char *from,
-                      const char *to, const char *reason, sov_image *ret, bool *ret_moved,
-                      sov_error *err)
+sov_repo_image_transition(sov_dbconn *c, const char *tenant_id, const char *id, const char *from,
+                          const char *to, const char *reason, sov_image *ret, bool *ret_moved,
+                          sov_error *err)
 {
     const char *params[] = { tenant_id, id, from, to, reason ? reason : "" };
 
@@ -235,8 +235,8 @@ repo_image_transition(sov_dbconn *c, const char *tenant_id, const char *id, cons
 }
 
 int
-repo_image_upload_claim(sov_dbconn *c, const char *tenant_id, const char *id, sov_image *ret,
-                        bool *ret_claimed, sov_error *err)
+sov_repo_image_upload_claim(sov_dbconn *c, const char *tenant_id, const char *id, sov_image *ret,
+                            bool *ret_claimed, sov_error *err)
 {
     const char *params[] = { tenant_id, id };
 
@@ -244,7 +244,7 @@ repo_image_upload_claim(sov_dbconn *c, const char *tenant_id, const char *id, so
 }
 
 int
-repo_image_upload_touch(sov_dbconn *c, const char *id, sov_error *err)
+sov_repo_image_upload_touch(sov_dbconn *c, const char *id, sov_error *err)
 {
     const char *params[] = { id };
 
@@ -252,8 +252,8 @@ repo_image_upload_touch(sov_dbconn *c, const char *id, sov_error *err)
 }
 
 int
-repo_image_uploads_reset(sov_dbconn *c, unsigned stale_s, const char *reason,
-                         repo_image_ref **ret, size_t *ret_n, sov_error *err)
+sov_repo_image_uploads_reset(sov_dbconn *c, unsigned stale_s, const char *reason,
+                             repo_image_ref **ret, size_t *ret_n, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     char secs[16];
@@ -280,9 +280,9 @@ repo_image_uploads_reset(sov_dbconn *c, unsigned stale_s, const char *reason,
 }
 
 int
-repo_image_activate(sov_dbconn *c, const char *id, long long size_bytes,
-                    long long virtual_size_bytes, const char *sha256, sov_image *ret,
-                    bool *ret_moved, sov_error *err)
+sov_repo_image_activate(sov_dbconn *c, const char *id, long long size_bytes,
+                        long long virtual_size_bytes, const char *sha256, sov_image *ret,
+                        bool *ret_moved, sov_error *err)
 {
     char size[32], vsize[32];
     const char *params[] = { id, size, vsize, sha256 };
@@ -293,7 +293,7 @@ repo_image_activate(sov_dbconn *c, const char *id, long long size_bytes,
 }
 
 int
-repo_image_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err)
+sov_repo_image_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err)
 {
     const char *params[] = { id };
 
@@ -301,8 +301,8 @@ repo_image_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *
 }
 
 int
-repo_image_copies(sov_dbconn *c, const char *id, repo_image_copy **ret, size_t *ret_n,
-                  sov_error *err)
+sov_repo_image_copies(sov_dbconn *c, const char *id, repo_image_copy **ret, size_t *ret_n,
+                      sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id };
@@ -330,7 +330,7 @@ repo_image_copies(sov_dbconn *c, const char *id, repo_image_copy **ret, size_t *
 }
 
 int
-repo_image_copy_delete(sov_dbconn *c, const char *id, const char *host_id, sov_error *err)
+sov_repo_image_copy_delete(sov_dbconn *c, const char *id, const char *host_id, sov_error *err)
 {
     const char *params[] = { id, host_id };
 

@@ -149,7 +149,7 @@ place_request(sov_dbconn *c, const char *tenant, const char *workspace,
     memset(r, 0, sizeof(*r));
     if (sov_workspace_check(c, tenant, workspace, err) < 0)
         return -1;
-    if (a->flavor && repo_flavor_get(c, a->flavor, f, err) < 0) {
+    if (a->flavor && sov_repo_flavor_get(c, a->flavor, f, err) < 0) {
         snprintf(err->field, sizeof(err->field), "flavor");
         return err->code == SOV_E_NOT_FOUND ? (err->code = SOV_E_INVALID, -1) : -1;
     }
@@ -164,7 +164,7 @@ place_request(sov_dbconn *c, const char *tenant, const char *workspace,
     r->anti_affinity_group = a->anti_affinity_group;
     if (!a->image)
         return 0;
-    if (repo_image_find(c, tenant, workspace, a->image, img, err) < 0) {
+    if (sov_repo_image_find(c, tenant, workspace, a->image, img, err) < 0) {
         snprintf(err->field, sizeof(err->field), "image");
         return err->code == SOV_E_NOT_FOUND ? (err->code = SOV_E_INVALID, -1) : -1;
     }
@@ -253,11 +253,11 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
      * them before placement, unlocked, for the early answer; this charge decides. The
      * host's row comes before them here and in the delete's release: one order, no
      * deadlock. */
-    if (repo_instance_insert(c, x, ca->user_data, ca->keys, err) < 0 || charge(c, x, err) < 0 ||
+    if (sov_repo_instance_insert(c, x, ca->user_data, ca->keys, err) < 0 || charge(c, x, err) < 0 ||
         sov_audit_append(c, ca->ctx, x->tenant_id, "instance", x->id, SOV_OUTCOME_ACCEPTED,
                          err) < 0)
         return -1;
-    return repo_instance_get(c, x->tenant_id, x->id, false, x, err);
+    return sov_repo_instance_get(c, x->tenant_id, x->id, false, x, err);
 }
 
 int
@@ -381,7 +381,8 @@ sov_instance_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_instan
 
     if (!sov_uuid_valid(id))
         return not_found(id, err);
-    if (sov_db_acquire(ctx->db, &c, err) < 0 || repo_instance_get(c, NULL, id, false, ret, err) < 0)
+    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+        sov_repo_instance_get(c, NULL, id, false, ret, err) < 0)
         return -1;
     /* Another tenant's instance does not exist for this caller. */
     if (!sov_ctx_sees_tenant(ctx, ret->tenant_id) ||
@@ -409,8 +410,8 @@ sov_instance_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
         return -1;
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_instance_id_by_name(c, t, workspace ? workspace : "default", id_or_name, ret,
-                                    err);
+    return sov_repo_instance_id_by_name(c, t, workspace ? workspace : "default", id_or_name, ret,
+                                        err);
 }
 
 int
@@ -436,8 +437,8 @@ sov_instance_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                                                "stopped, deleting, deleted or error");
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_instance_list(c, tenant, workspace, region, state, name, after,
-                              limit ? limit : 100, ret, err);
+    return sov_repo_instance_list(c, tenant, workspace, region, state, name, after,
+                                  limit ? limit : 100, ret, err);
 }
 
 typedef struct action_args {
@@ -508,7 +509,7 @@ action_tx(sov_dbconn *c, void *arg, sov_error *err)
     bool del = strcmp(a->action, "delete") == 0;
     char stop[SOV_UUID_LEN + 1];
 
-    if (repo_instance_get(c, NULL, a->id, true, &x, err) < 0)
+    if (sov_repo_instance_get(c, NULL, a->id, true, &x, err) < 0)
         return -1;
     /* Another tenant's instance, or one outside the tenant asked for, does not exist. */
     if (!sov_ctx_sees_tenant(a->ctx, x.tenant_id) ||
@@ -529,7 +530,7 @@ action_tx(sov_dbconn *c, void *arg, sov_error *err)
         return -1;
     if (stop[0] && sov_op_supersede(c, stop, a->op->id, a->action, err) < 0)
         return -1;
-    if (del && repo_instance_set_state(c, x.id, NULL, "deleting", "", a->op->id, err) < 0)
+    if (del && sov_repo_instance_set_state(c, x.id, NULL, "deleting", "", a->op->id, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, x.tenant_id, "instance", x.id, SOV_OUTCOME_ACCEPTED, err);
 }

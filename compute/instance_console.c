@@ -152,7 +152,7 @@ sov_instance_console_open(sov_ctx *ctx, const char *tenant_id, const char *id, s
     if (x.host_id[0]) {
         sov_autoptr(sov_dbconn) c = NULL;
         if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-            repo_instance_host_get(c, x.host_id, &h, err) < 0)
+            sov_repo_instance_host_get(c, x.host_id, &h, err) < 0)
             return -1;
     }
     r = calloc(1, sizeof(*r));

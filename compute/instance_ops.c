@@ -43,12 +43,12 @@ load(sov_op_run *run, const sov_op *op, job *j, sov_error *err)
     j->op_id = op->id;
     j->ctx = sov_op_ctx(run);
     if (sov_db_acquire(j->ctx->db, &c, err) < 0 ||
-        repo_instance_get(c, NULL, op->resource_id, false, &j->x, err) < 0)
+        sov_repo_instance_get(c, NULL, op->resource_id, false, &j->x, err) < 0)
         return -1;
     snprintf(j->disk, sizeof(j->disk), "sov-%s-disk", j->x.id);
     snprintf(j->seed, sizeof(j->seed), "sov-%s-seed", j->x.id);
     snprintf(j->console, sizeof(j->console), "sov-%s-console.log", j->x.id);
-    if (j->x.host_id[0] && repo_instance_host_get(c, j->x.host_id, &j->host, err) < 0)
+    if (j->x.host_id[0] && sov_repo_instance_host_get(c, j->x.host_id, &j->host, err) < 0)
         return -1;
     return 0;
 }
@@ -76,7 +76,7 @@ set_state(job *j, const char *const *from, const char *state, const char *reason
 
     if (sov_db_acquire(j->ctx->db, &c, err) < 0)
         return -1;
-    return repo_instance_set_state(c, j->x.id, from, state, reason, NULL, err);
+    return sov_repo_instance_set_state(c, j->x.id, from, state, reason, NULL, err);
 }
 
 /* Whether a delete overtook this operation: then it stops, and leaves the rest to it. */
@@ -88,7 +88,7 @@ overtaken(job *j)
     SOV_CLEANUP(sov_instance_release) sov_instance now = { .placement = NULL };
 
     if (sov_db_acquire(j->ctx->db, &c, &err) < 0 ||
-        repo_instance_get(c, NULL, j->x.id, false, &now, &err) < 0)
+        sov_repo_instance_get(c, NULL, j->x.id, false, &now, &err) < 0)
         return false;
     return strcmp(now.state, "deleting") == 0 || strcmp(now.state, "deleted") == 0;
 }
@@ -132,7 +132,7 @@ copied_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     const copied_args *a = arg;
 
-    if (repo_image_copy_put(c, a->img->id, a->host_id, a->volume, err) < 0)
+    if (sov_repo_image_copy_put(c, a->img->id, a->host_id, a->volume, err) < 0)
         return -1;
     return sov_residency_record(c, a->img->tenant_id, "image", a->img->id, "copied",
                                 &a->img->residency, a->at, a->policy,
@@ -161,9 +161,9 @@ ensure_image(job *j, char *volume, size_t size, char *format, size_t fsize, sov_
         return -1;
     snprintf(volume, size, "sov-image-%s", img.id);
     snprintf(format, fsize, "%s", img.format);
-    if (repo_image_copy_lock(c, img.id, j->x.host_id, err) < 0)
+    if (sov_repo_image_copy_lock(c, img.id, j->x.host_id, err) < 0)
         return -1;
-    if (repo_image_copy_get(c, img.id, j->x.host_id, &recorded, err) < 0)
+    if (sov_repo_image_copy_get(c, img.id, j->x.host_id, &recorded, err) < 0)
         goto out;
     if (sov_hv_volume_path(j->hv, j->ctx->cfg->storage_pool, volume, vpath, sizeof(vpath),
                            err) == 0) {
@@ -200,7 +200,7 @@ ensure_image(job *j, char *volume, size_t size, char *format, size_t fsize, sov_
 out:
     {
         sov_error ignored = SOV_ERROR_INIT;
-        repo_image_copy_unlock(c, img.id, j->x.host_id, &ignored);
+        sov_repo_image_copy_unlock(c, img.id, j->x.host_id, &ignored);
     }
     return rc;
 }
@@ -234,7 +234,7 @@ ensure_seed(job *j, sov_error *err)
     {
         sov_autoptr(sov_dbconn) c = NULL;
         if (sov_db_acquire(j->ctx->db, &c, err) < 0 ||
-            repo_instance_seed_input(c, j->x.id, &user_data, &keys, err) < 0)
+            sov_repo_instance_seed_input(c, j->x.id, &user_data, &keys, err) < 0)
             return -1;
     }
     for (char *k = keys; k && *k && n < 32;) {
@@ -372,7 +372,7 @@ say_waiting(job *j, unsigned waited, unsigned limit, sov_error *err)
         return -1;
     /* The reason is a courtesy: a failure to write it does not stop the stop. */
     if (sov_db_acquire(j->ctx->db, &c, &ignored) == 0)
-        repo_instance_set_reason(c, j->x.id, what, j->op_id, &ignored);
+        sov_repo_instance_set_reason(c, j->x.id, what, j->op_id, &ignored);
     return 0;
 }
 
@@ -470,7 +470,7 @@ forget_tx(sov_dbconn *c, void *arg, sov_error *err)
     sov_policy policy;
     bool live;
 
-    if (repo_instance_lock_allocation(c, x->id, &live, alloc, sizeof(alloc), err) < 0)
+    if (sov_repo_instance_lock_allocation(c, x->id, &live, alloc, sizeof(alloc), err) < 0)
         return -1;
     if (!live)
         return 0;   /* already forgotten by an earlier run */
@@ -488,7 +488,7 @@ forget_tx(sov_dbconn *c, void *arg, sov_error *err)
                              "deleted: domain, disks and seed removed from the host", NULL,
                              err) < 0)
         return -1;
-    return repo_instance_deleted(c, x->id, err);
+    return sov_repo_instance_deleted(c, x->id, err);
 }
 
 static int
@@ -576,8 +576,8 @@ sov_instance_op_failed(sov_op_run *run, const sov_op *op, const char *reason, so
 
     if (sov_db_acquire(sov_op_ctx(run)->db, &c, err) < 0)
         return -1;
-    if (repo_instance_set_state(c, op->resource_id, del ? any : not_deleting, "error", reason,
-                                NULL, err) < 0 && err->code == SOV_E_CONFLICT) {
+    if (sov_repo_instance_set_state(c, op->resource_id, del ? any : not_deleting, "error", reason,
+                                    NULL, err) < 0 && err->code == SOV_E_CONFLICT) {
         sov_error_clear(err);   /* nothing to mark: deleted, or the delete owns it */
         return 0;
     }

@@ -62,13 +62,13 @@ repair_tx(sov_dbconn *c, void *arg, sov_error *err)
     a->done = false;
     /* The row's lock first: an operation is queued only under it, so none is queued before
      * this commits, and one queued already is seen. */
-    if (repo_instance_state(c, a->id, true, state, sizeof(state), err) < 0 ||
+    if (sov_repo_instance_state(c, a->id, true, state, sizeof(state), err) < 0 ||
         busy(c, a->id, &taken, err) < 0)
         return -1;
     if (taken || strcmp(state, a->from) != 0)
         return 0;
-    if (repo_instance_repair(c, a->id, a->from, a->to, a->reason, tenant, sizeof(tenant),
-                             err) < 0)
+    if (sov_repo_instance_repair(c, a->id, a->from, a->to, a->reason, tenant, sizeof(tenant),
+                                 err) < 0)
         return -1;
     if (!tenant[0])
         return 0;
@@ -175,7 +175,7 @@ is_orphan(pass *p, const sov_hv_domain *d)
     if (strcmp(d->control_plane, p->control_plane) != 0)
         return false;
     if (!sov_uuid_valid(id) || sov_db_acquire(p->ctx->db, &c, &err) < 0 ||
-        repo_instance_state(c, id, false, state, sizeof(state), &err) < 0)
+        sov_repo_instance_state(c, id, false, state, sizeof(state), &err) < 0)
         return false;   /* unsure: leave it */
     if (!state[0])
         return true;
@@ -195,7 +195,7 @@ host_instances(pass *p, const char *host_id, repo_instance_brief **ret, bool **r
     size_t n = 0;
 
     if (sov_db_acquire(p->ctx->db, &c, err) < 0 ||
-        repo_instance_on_host(c, host_id, &xs, &n, err) < 0)
+        sov_repo_instance_on_host(c, host_id, &xs, &n, err) < 0)
         return -1;
     taken = calloc(n + 1, sizeof(*taken));
     if (!taken)
@@ -249,7 +249,7 @@ check_host(pass *p, const char *host_id, const char *host, const char *uri)
                 addresses[0]) {
                 sov_autoptr(sov_dbconn) c = NULL;
                 if (sov_db_acquire(p->ctx->db, &c, &err) == 0)
-                    repo_instance_set_addresses(c, id, addresses, &err);
+                    sov_repo_instance_set_addresses(c, id, addresses, &err);
             }
         }
     }
@@ -269,7 +269,7 @@ sov_instances_reconcile(sov_ctx *ctx, unsigned *ret_repairs, sov_error *err)
     {
         sov_autoptr(sov_dbconn) c = NULL;
         if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-            repo_host_probe_list(c, &hosts, &nhosts, err) < 0)
+            sov_repo_host_probe_list(c, &hosts, &nhosts, err) < 0)
             return -1;
     }
     if (sov_control_plane_id(ctx->db, p.control_plane, err) < 0)
@@ -280,7 +280,7 @@ sov_instances_reconcile(sov_ctx *ctx, unsigned *ret_repairs, sov_error *err)
     {
         sov_autoptr(sov_dbconn) c = NULL;
         if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-            repo_host_recount(c, &drift, &ndrift, err) < 0)
+            sov_repo_host_recount(c, &drift, &ndrift, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < ndrift; i++) {

@@ -58,7 +58,7 @@ fill_flavor(const PGresult *r, int i, const int *col, void *out)
 static const sov_db_rowmap row_flavor = { flavor_cols, F__N, fill_flavor };
 
 int
-repo_flavor_insert(sov_dbconn *c, const sov_flavor *in, sov_flavor *ret, sov_error *err)
+sov_repo_flavor_insert(sov_dbconn *c, const sov_flavor *in, sov_flavor *ret, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     char v[16], m[24], d[24], g[16];
@@ -77,7 +77,7 @@ repo_flavor_insert(sov_dbconn *c, const sov_flavor *in, sov_flavor *ret, sov_err
 }
 
 int
-repo_flavor_get(sov_dbconn *c, const char *id_or_name, sov_flavor *ret, sov_error *err)
+sov_repo_flavor_get(sov_dbconn *c, const char *id_or_name, sov_flavor *ret, sov_error *err)
 {
     const char *params[] = { id_or_name };
 
@@ -85,8 +85,8 @@ repo_flavor_get(sov_dbconn *c, const char *id_or_name, sov_flavor *ret, sov_erro
 }
 
 int
-repo_flavor_list(sov_dbconn *c, const char *after, unsigned limit, sov_flavor_page *ret,
-                 sov_error *err)
+sov_repo_flavor_list(sov_dbconn *c, const char *after, unsigned limit, sov_flavor_page *ret,
+                     sov_error *err)
 {
     char lim[16];
     const char *params[] = { after ? after : "", lim };
@@ -98,7 +98,7 @@ repo_flavor_list(sov_dbconn *c, const char *after, unsigned limit, sov_flavor_pa
 }
 
 int
-repo_flavor_delete(sov_dbconn *c, const char *id, sov_error *err)
+sov_repo_flavor_delete(sov_dbconn *c, const char *id, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id };
@@ -294,8 +294,8 @@ fill_instance(const PGresult *r, int i, const int *col, void *out)
 static const sov_db_rowmap row_instance = { instance_cols, I__N, fill_instance };
 
 int
-repo_instance_insert(sov_dbconn *c, const sov_instance *i, const char *user_data,
-                     const char *ssh_keys_literal, sov_error *err)
+sov_repo_instance_insert(sov_dbconn *c, const sov_instance *i, const char *user_data,
+                         const char *ssh_keys_literal, sov_error *err)
 {
     char v[16], m[24], d[24], g[16];
     const char *params[] = { i->id, i->tenant_id, i->workspace, i->name, i->flavor_id,
@@ -320,8 +320,8 @@ repo_instance_insert(sov_dbconn *c, const sov_instance *i, const char *user_data
 }
 
 int
-repo_instance_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
-                  sov_instance *ret, sov_error *err)
+sov_repo_instance_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                      sov_instance *ret, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { tenant_id, id };
@@ -360,8 +360,8 @@ fill_instance_id(const PGresult *r, int i, const int *col, void *out)
 static const sov_db_rowmap row_instance_id = { id_cols, 1, fill_instance_id };
 
 int
-repo_instance_id_by_name(sov_dbconn *c, const char *tenant_id, const char *workspace,
-                         const char *name, char *ret, sov_error *err)
+sov_repo_instance_id_by_name(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                             const char *name, char *ret, sov_error *err)
 {
     const char *params[] = { tenant_id, workspace, name };
 
@@ -370,8 +370,8 @@ repo_instance_id_by_name(sov_dbconn *c, const char *tenant_id, const char *works
 }
 
 int
-repo_instance_seed_input(sov_dbconn *c, const char *id, char **user_data, char **keys,
-                         sov_error *err)
+sov_repo_instance_seed_input(sov_dbconn *c, const char *id, char **user_data, char **keys,
+                             sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id };
@@ -395,7 +395,7 @@ repo_instance_seed_input(sov_dbconn *c, const char *id, char **user_data, char *
 }
 
 int
-repo_instance_host_get(sov_dbconn *c, const char *host_id, repo_instance_host *ret,
+sov_repo_instance_host_get(sov_dbconn *c, const char *host_id, repo_instance_host *ret,
                    sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
@@ -416,9 +416,9 @@ repo_instance_host_get(sov_dbconn *c, const char *host_id, repo_instance_host *r
 }
 
 int
-repo_instance_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
-                   const char *region, const char *state, const char *name, const char *after,
-                   unsigned limit, sov_instance_page **ret, sov_error *err)
+sov_repo_instance_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                       const char *region, const char *state, const char *name, const char *after,
+                       unsigned limit, sov_instance_page **ret, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     sov_autoptr(sov_instance_page) page = NULL;
@@ -455,9 +455,9 @@ repo_instance_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
 }
 
 int
-repo_instance_set_state(sov_dbconn *c, const char *id, const char *const *from,
-                        const char *state, const char *reason, const char *operation_id,
-                        sov_error *err)
+sov_repo_instance_set_state(sov_dbconn *c, const char *id, const char *const *from,
+                            const char *state, const char *reason, const char *operation_id,
+                            sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     sov_buf list = SOV_BUF_INIT;
@@ -486,31 +486,31 @@ repo_instance_set_state(sov_dbconn *c, const char *id, const char *const *from,
 }
 
 int
-repo_instance_set_addresses(sov_dbconn *c, const char *id, const char *addresses,
-                            sov_error *err)
+sov_repo_instance_set_addresses(sov_dbconn *c, const char *id, const char *addresses,
+                                sov_error *err)
 {
     const char *params[] = { id, addresses };
     return sov_db_query(c, SQL_INSTANCE_ADDRESSES, 2, params, NULL, err);
 }
 
 int
-repo_instance_set_reason(sov_dbconn *c, const char *id, const char *reason,
-                         const char *operation_id, sov_error *err)
+sov_repo_instance_set_reason(sov_dbconn *c, const char *id, const char *reason,
+                             const char *operation_id, sov_error *err)
 {
     const char *params[] = { id, reason, operation_id };
     return sov_db_query(c, SQL_INSTANCE_REASON, 3, params, NULL, err);
 }
 
 int
-repo_instance_deleted(sov_dbconn *c, const char *id, sov_error *err)
+sov_repo_instance_deleted(sov_dbconn *c, const char *id, sov_error *err)
 {
     const char *params[] = { id };
     return sov_db_query(c, SQL_INSTANCE_DELETED, 1, params, NULL, err);
 }
 
 int
-repo_instance_lock_allocation(sov_dbconn *c, const char *id, bool *live, char *alloc,
-                              size_t size, sov_error *err)
+sov_repo_instance_lock_allocation(sov_dbconn *c, const char *id, bool *live, char *alloc,
+                                  size_t size, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id };
@@ -539,21 +539,21 @@ copy_lock(sov_dbconn *c, const char *image_id, const char *host_id, bool lock, s
 }
 
 int
-repo_image_copy_lock(sov_dbconn *c, const char *image_id, const char *host_id, sov_error *err)
+sov_repo_image_copy_lock(sov_dbconn *c, const char *image_id, const char *host_id, sov_error *err)
 {
     return copy_lock(c, image_id, host_id, true, err);
 }
 
 int
-repo_image_copy_unlock(sov_dbconn *c, const char *image_id, const char *host_id,
-                       sov_error *err)
+sov_repo_image_copy_unlock(sov_dbconn *c, const char *image_id, const char *host_id,
+                           sov_error *err)
 {
     return copy_lock(c, image_id, host_id, false, err);
 }
 
 int
-repo_instance_on_host(sov_dbconn *c, const char *host_id, repo_instance_brief **ret,
-                      size_t *ret_n, sov_error *err)
+sov_repo_instance_on_host(sov_dbconn *c, const char *host_id, repo_instance_brief **ret,
+                          size_t *ret_n, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { host_id };
@@ -580,8 +580,8 @@ repo_instance_on_host(sov_dbconn *c, const char *host_id, repo_instance_brief **
 }
 
 int
-repo_instance_state(sov_dbconn *c, const char *id, bool lock, char *ret, size_t size,
-                    sov_error *err)
+sov_repo_instance_state(sov_dbconn *c, const char *id, bool lock, char *ret, size_t size,
+                        sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id };
@@ -597,8 +597,8 @@ repo_instance_state(sov_dbconn *c, const char *id, bool lock, char *ret, size_t 
 }
 
 int
-repo_instance_repair(sov_dbconn *c, const char *id, const char *from, const char *to,
-                     const char *reason, char *ret_tenant, size_t size, sov_error *err)
+sov_repo_instance_repair(sov_dbconn *c, const char *id, const char *from, const char *to,
+                         const char *reason, char *ret_tenant, size_t size, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id, to, reason, from };
@@ -613,8 +613,8 @@ repo_instance_repair(sov_dbconn *c, const char *id, const char *from, const char
 }
 
 int
-repo_image_copy_get(sov_dbconn *c, const char *image_id, const char *host_id, bool *found,
-                    sov_error *err)
+sov_repo_image_copy_get(sov_dbconn *c, const char *image_id, const char *host_id, bool *found,
+                        sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { image_id, host_id };
@@ -626,8 +626,8 @@ repo_image_copy_get(sov_dbconn *c, const char *image_id, const char *host_id, bo
 }
 
 int
-repo_image_copy_put(sov_dbconn *c, const char *image_id, const char *host_id,
-                    const char *volume, sov_error *err)
+sov_repo_image_copy_put(sov_dbconn *c, const char *image_id, const char *host_id,
+                        const char *volume, sov_error *err)
 {
     const char *params[] = { image_id, host_id, volume };
     return sov_db_query(c, SQL_COPY_PUT, 3, params, NULL, err);
@@ -639,8 +639,8 @@ static const char SQL_IMAGE_FIND[] =
     " LIMIT 1";
 
 int
-repo_image_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
-                const char *id_or_name, sov_image *ret, sov_error *err)
+sov_repo_image_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                    const char *id_or_name, sov_image *ret, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { tenant_id, id_or_name, workspace };

@@ -218,7 +218,7 @@ prepare(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r, place_q *q,
     snprintf(q->memory, sizeof(q->memory), "%lld", r->memory_mib);
     snprintf(q->disk, sizeof(q->disk), "%lld", r->disk_gib);
     snprintf(q->gpus, sizeof(q->gpus), "%d", r->gpus);
-    if (repo_place_counts(c, q, counts, err) < 0)
+    if (sov_repo_place_counts(c, q, counts, err) < 0)
         return -1;
     for (int i = 0; i <= SOV_REJECT__COUNT; i++)
         ret->considered += counts[i];
@@ -236,7 +236,7 @@ sov_placement_peek(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
     bool found = false;
 
     if (prepare(c, ctx, r, &q, ret, err) < 0 ||
-        repo_place_pick(c, &q, PLACE_PEEK, ret, &found, err) < 0)
+        sov_repo_place_pick(c, &q, PLACE_PEEK, ret, &found, err) < 0)
         return -1;
     if (!found)
         return no_candidate(r, ret, err);
@@ -267,7 +267,7 @@ sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
     /* Members of one anti-affinity group are placed one at a time, or two could both see
      * a host free of the group and both take it. */
     if (r->anti_affinity_group &&
-        repo_place_group_lock(c, r->tenant_id, r->anti_affinity_group, err) < 0)
+        sov_repo_place_group_lock(c, r->tenant_id, r->anti_affinity_group, err) < 0)
         return -1;
     /* First skip hosts that concurrent claims hold, taking the next best. When every
      * candidate is held, wait for one and look again: its room may be gone by then, or
@@ -277,12 +277,12 @@ sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
      * circle. */
     for (int attempt = 0; !found; attempt++) {
         int counts[SOV_REJECT__COUNT + 1];
-        if (repo_place_try(c, &q, attempt == 0 ? PLACE_CLAIM : PLACE_CLAIM_WAIT, ret, &found,
-                           err) < 0)
+        if (sov_repo_place_try(c, &q, attempt == 0 ? PLACE_CLAIM : PLACE_CLAIM_WAIT, ret, &found,
+                               err) < 0)
             return -1;
         if (found)
             break;
-        if (repo_place_counts(c, &q, counts, err) < 0)
+        if (sov_repo_place_counts(c, &q, counts, err) < 0)
             return -1;
         if (counts[SOV_REJECT__COUNT] == 0 || attempt == 50) {
             memcpy(ret->rejected, counts, sizeof(ret->rejected));
@@ -290,8 +290,8 @@ sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
             return no_candidate(r, ret, err);
         }
     }
-    if (repo_allocation_insert(c, &q, r, ret->host_id, ret->allocation_id, err) < 0 ||
-        repo_placement_insert(c, r, ret, err, ret->id) < 0)
+    if (sov_repo_allocation_insert(c, &q, r, ret->host_id, ret->allocation_id, err) < 0 ||
+        sov_repo_placement_insert(c, r, ret, err, ret->id) < 0)
         return -1;
     snprintf(reason, sizeof(reason), "placed by the scheduler (%s) on host %s: %d hosts "
                                      "considered",
@@ -307,5 +307,5 @@ sov_placement_release(sov_dbconn *c, const char *allocation_id, sov_error *err)
     if (!sov_uuid_valid(allocation_id))
         return sov_error_set(err, SOV_E_NOT_FOUND, "allocation '%s' does not exist",
                              allocation_id);
-    return repo_allocation_release(c, allocation_id, err);
+    return sov_repo_allocation_release(c, allocation_id, err);
 }

@@ -126,8 +126,8 @@ bucket_of(const place_q *q, const char *region, const char *reason)
 }
 
 int
-repo_place_counts(sov_dbconn *c, const place_q *q, int counts[SOV_REJECT__COUNT + 1],
-                  sov_error *err)
+sov_repo_place_counts(sov_dbconn *c, const place_q *q, int counts[SOV_REJECT__COUNT + 1],
+                      sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = PARAMS(q);
@@ -147,8 +147,8 @@ repo_place_counts(sov_dbconn *c, const place_q *q, int counts[SOV_REJECT__COUNT 
 }
 
 int
-repo_place_pick(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement *ret,
-                bool *found, sov_error *err)
+sov_repo_place_pick(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement *ret,
+                    bool *found, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = PARAMS(q);
@@ -191,8 +191,8 @@ repo_place_pick(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement 
 }
 
 int
-repo_allocation_insert(sov_dbconn *c, const place_q *q, const sov_place_request *r,
-                       const char *host_id, char *ret_id, sov_error *err)
+sov_repo_allocation_insert(sov_dbconn *c, const place_q *q, const sov_place_request *r,
+                           const char *host_id, char *ret_id, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { host_id, r->tenant_id, r->resource_type ? r->resource_type : "",
@@ -206,8 +206,8 @@ repo_allocation_insert(sov_dbconn *c, const place_q *q, const sov_place_request 
 }
 
 int
-repo_placement_insert(sov_dbconn *c, const sov_place_request *r, const sov_placement *p,
-                      sov_error *err, char *ret_id)
+sov_repo_placement_insert(sov_dbconn *c, const sov_place_request *r, const sov_placement *p,
+                          sov_error *err, char *ret_id)
 {
     sov_autoptr(PGresult) res = NULL;
     sov_autofree char *rejected = NULL;
@@ -234,7 +234,7 @@ repo_placement_insert(sov_dbconn *c, const sov_place_request *r, const sov_place
 }
 
 int
-repo_place_group_lock(sov_dbconn *c, const char *tenant_id, const char *group, sov_error *err)
+sov_repo_place_group_lock(sov_dbconn *c, const char *tenant_id, const char *group, sov_error *err)
 {
     const char *params[] = { tenant_id, group };
 
@@ -243,11 +243,11 @@ repo_place_group_lock(sov_dbconn *c, const char *tenant_id, const char *group, s
 }
 
 int
-repo_place_try(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement *ret,
-               bool *found, sov_error *err)
+sov_repo_place_try(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement *ret,
+                   bool *found, sov_error *err)
 {
     if (sov_db_query(c, "SAVEPOINT place_try", 0, NULL, NULL, err) < 0 ||
-        repo_place_pick(c, q, mode, ret, found, err) < 0)
+        sov_repo_place_pick(c, q, mode, ret, found, err) < 0)
         return -1;
     return sov_db_query(c, *found ? "RELEASE SAVEPOINT place_try"
                                   : "ROLLBACK TO SAVEPOINT place_try",
@@ -255,7 +255,7 @@ repo_place_try(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement *
 }
 
 int
-repo_allocation_release(sov_dbconn *c, const char *allocation_id, sov_error *err)
+sov_repo_allocation_release(sov_dbconn *c, const char *allocation_id, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { allocation_id };

@@ -22,8 +22,8 @@ typedef struct place_q {
 
 /* How many hosts fall in each rejection bucket, plus eligible ones at [SOV_REJECT__COUNT].
  * A host outside q->regions counts as its region's reason in q->why (policy if none). */
-int repo_place_counts(sov_dbconn *c, const place_q *q, int counts[SOV_REJECT__COUNT + 1],
-                      sov_error *err);
+int sov_repo_place_counts(sov_dbconn *c, const place_q *q, int counts[SOV_REJECT__COUNT + 1],
+                          sov_error *err);
 typedef enum place_mode {
     PLACE_PEEK,         /* only look */
     PLACE_CLAIM,        /* take it, skipping hosts a concurrent claim holds */
@@ -32,20 +32,20 @@ typedef enum place_mode {
 
 /* The best eligible host; a claim raises its usage. *found is false when none (a waiting
  * claim also finds none when its row stopped fitting while it waited: try again). */
-int repo_place_pick(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement *ret,
-                    bool *found, sov_error *err);
-/* repo_place_pick in a savepoint, rolled back when it took nothing: a host locked and then
+int sov_repo_place_pick(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement *ret,
+                        bool *found, sov_error *err);
+/* sov_repo_place_pick in a savepoint, rolled back when it took nothing: a host locked and then
  * found full is let go. */
-int repo_place_try(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement *ret,
-                   bool *found, sov_error *err);
+int sov_repo_place_try(sov_dbconn *c, const place_q *q, place_mode mode, sov_placement *ret,
+                       bool *found, sov_error *err);
 /* Until the transaction ends: the members of one anti-affinity group are placed one at a
  * time. */
-int repo_place_group_lock(sov_dbconn *c, const char *tenant_id, const char *group,
-                          sov_error *err);
-int repo_allocation_insert(sov_dbconn *c, const place_q *q, const sov_place_request *r,
-                           const char *host_id, char *ret_id, sov_error *err);
-int repo_placement_insert(sov_dbconn *c, const sov_place_request *r, const sov_placement *p,
-                          sov_error *err, char *ret_id);
-int repo_allocation_release(sov_dbconn *c, const char *allocation_id, sov_error *err);
+int sov_repo_place_group_lock(sov_dbconn *c, const char *tenant_id, const char *group,
+                              sov_error *err);
+int sov_repo_allocation_insert(sov_dbconn *c, const place_q *q, const sov_place_request *r,
+                               const char *host_id, char *ret_id, sov_error *err);
+int sov_repo_placement_insert(sov_dbconn *c, const sov_place_request *r, const sov_placement *p,
+                              sov_error *err, char *ret_id);
+int sov_repo_allocation_release(sov_dbconn *c, const char *allocation_id, sov_error *err);
 
 #endif

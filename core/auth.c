@@ -237,7 +237,7 @@ sov_auth_check(sov_auth *a, const char *secret, sov_principal *ret, sov_error *e
     pthread_mutex_lock(&a->lock);
     generation = a->generation;
     pthread_mutex_unlock(&a->lock);
-    if (sov_db_acquire(a->db, &c, err) < 0 || repo_token_by_secret(c, sum, &row, err) < 0)
+    if (sov_db_acquire(a->db, &c, err) < 0 || sov_repo_token_by_secret(c, sum, &row, err) < 0)
         return -1;
     /* The index found it by hash; compare in constant time all the same. */
     if (CRYPTO_memcmp(row.secret_sha256, sum, SOV_SHA256_HEX_LEN) != 0)

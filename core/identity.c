@@ -142,10 +142,10 @@ tenant_insert_all(sov_dbconn *c, const sov_config *cfg, const char *name,
 {
     sov_workspace ws;
 
-    if (repo_tenant_insert(c, name, display_name, is_operator, ret, err) < 0 ||
+    if (sov_repo_tenant_insert(c, name, display_name, is_operator, ret, err) < 0 ||
         sov_quota_init_tenant(c, cfg, ret->id, err) < 0 ||
         sov_quota_charge(c, ret->id, SOV_QUOTA_WORKSPACES, 1, err) < 0 ||
-        repo_workspace_insert(c, ret->id, "default", "", &ws, err) < 0)
+        sov_repo_workspace_insert(c, ret->id, "default", "", &ws, err) < 0)
         return -1;
     return 0;
 }
@@ -182,7 +182,7 @@ sov_tenant_get(sov_ctx *ctx, const char *id, sov_tenant *ret, sov_error *err)
 
     if (check_tenant_id(ctx, id, err) < 0 || sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_tenant_get(c, id, false, ret, err);
+    return sov_repo_tenant_get(c, id, false, ret, err);
 }
 
 int
@@ -194,7 +194,7 @@ sov_tenant_list(sov_ctx *ctx, const char *after, unsigned limit, sov_tenant_page
 
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_tenant_list(c, only, after, clamp_limit(limit), ret, err);
+    return sov_repo_tenant_list(c, only, after, clamp_limit(limit), ret, err);
 }
 
 static int
@@ -202,7 +202,7 @@ tenant_update_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     tenant_args *a = arg;
 
-    if (repo_tenant_update(c, a->id, a->name, a->display_name, a->ret, err) < 0)
+    if (sov_repo_tenant_update(c, a->id, a->name, a->display_name, a->ret, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->id, "tenant", a->id, SOV_OUTCOME_OK, err);
 }
@@ -231,20 +231,20 @@ tenant_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
     char holds[512], what[160];
 
     /* The row lock keeps resources from arriving while we look. */
-    if (repo_tenant_get(c, a->id, true, &t, err) < 0)
+    if (sov_repo_tenant_get(c, a->id, true, &t, err) < 0)
         return -1;
     if (t.is_operator)
         return sov_error_set(err, SOV_E_CONFLICT, "the operator tenant cannot be deleted");
     /* Its users, tokens, workspaces, quotas and policy go with it; its residency records and
      * audit entries stay, for they are the record. */
     snprintf(what, sizeof(what), "tenant '%s'", t.name);
-    if (repo_tenant_blockers(c, a->id, NULL, what, err) < 0 ||
-        repo_tenant_holdings(c, a->id, holds, sizeof(holds), err) < 0)
+    if (sov_repo_tenant_blockers(c, a->id, NULL, what, err) < 0 ||
+        sov_repo_tenant_holdings(c, a->id, holds, sizeof(holds), err) < 0)
         return -1;
     if (holds[0])
         return sov_error_set(err, SOV_E_CONFLICT,
                              "tenant '%s' still holds %s; delete them first", t.name, holds);
-    if (repo_tenant_delete(c, a->id, err) < 0 || sov_auth_notify(c, a->ctx, err) < 0)
+    if (sov_repo_tenant_delete(c, a->id, err) < 0 || sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->id, "tenant", a->id, SOV_OUTCOME_DELETED, err);
 }
@@ -259,7 +259,8 @@ sov_tenant_resolve(sov_ctx *ctx, const char *id_or_name, char *ret, sov_error *e
         snprintf(ret, SOV_UUID_LEN + 1, "%s", id_or_name);
         return 0;
     }
-    if (sov_db_acquire(ctx->db, &c, err) < 0 || repo_tenant_id_by_name(c, id_or_name, id, err) < 0)
+    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+        sov_repo_tenant_id_by_name(c, id_or_name, id, err) < 0)
         return -1;
     /* Another tenant's name does not exist for this caller either. */
     if (!sov_ctx_sees_tenant(ctx, id))
@@ -292,9 +293,9 @@ ws_create_tx(sov_dbconn *c, void *arg, sov_error *err)
     ws_args *a = arg;
     sov_tenant t;
 
-    if (repo_tenant_get(c, a->tenant_id, false, &t, err) < 0 ||
+    if (sov_repo_tenant_get(c, a->tenant_id, false, &t, err) < 0 ||
         sov_quota_charge(c, a->tenant_id, SOV_QUOTA_WORKSPACES, 1, err) < 0 ||
-        repo_workspace_insert(c, a->tenant_id, a->name, a->description, a->ret, err) < 0)
+        sov_repo_workspace_insert(c, a->tenant_id, a->name, a->description, a->ret, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->tenant_id, "workspace", a->name, SOV_OUTCOME_CREATED,
                             err);
@@ -320,7 +321,7 @@ sov_workspace_get(sov_ctx *ctx, const char *tenant_id, const char *name, sov_wor
 
     if (check_tenant_id(ctx, tenant_id, err) < 0 || sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_workspace_get(c, tenant_id, name, ret, err);
+    return sov_repo_workspace_get(c, tenant_id, name, ret, err);
 }
 
 int
@@ -328,7 +329,7 @@ sov_workspace_check(sov_dbconn *c, const char *tenant_id, const char *name, sov_
 {
     sov_workspace w;
 
-    if (repo_workspace_get(c, tenant_id, name, &w, err) == 0)
+    if (sov_repo_workspace_get(c, tenant_id, name, &w, err) == 0)
         return 0;
     if (err->code == SOV_E_NOT_FOUND)
         return sov_error_invalid(err, "workspace", "workspace '%s' does not exist", name);
@@ -344,9 +345,9 @@ sov_workspace_list(sov_ctx *ctx, const char *tenant_id, const char *after, unsig
 
     /* A tenant that is not there has no list, as it has no quotas (an operator asks). */
     if (check_tenant_id(ctx, tenant_id, err) < 0 || sov_db_acquire(ctx->db, &c, err) < 0 ||
-        repo_tenant_get(c, tenant_id, false, &t, err) < 0)
+        sov_repo_tenant_get(c, tenant_id, false, &t, err) < 0)
         return -1;
-    return repo_workspace_list(c, tenant_id, after, clamp_limit(limit), ret, err);
+    return sov_repo_workspace_list(c, tenant_id, after, clamp_limit(limit), ret, err);
 }
 
 static int
@@ -354,7 +355,7 @@ ws_update_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     ws_args *a = arg;
 
-    if (repo_workspace_update(c, a->tenant_id, a->name, a->description, a->ret, err) < 0)
+    if (sov_repo_workspace_update(c, a->tenant_id, a->name, a->description, a->ret, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->tenant_id, "workspace", a->name, SOV_OUTCOME_OK, err);
 }
@@ -378,8 +379,8 @@ ws_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
     char what[160];
 
     snprintf(what, sizeof(what), "workspace '%s'", a->name);
-    if (repo_tenant_blockers(c, a->tenant_id, a->name, what, err) < 0 ||
-        repo_workspace_delete(c, a->tenant_id, a->name, err) < 0 ||
+    if (sov_repo_tenant_blockers(c, a->tenant_id, a->name, what, err) < 0 ||
+        sov_repo_workspace_delete(c, a->tenant_id, a->name, err) < 0 ||
         sov_quota_release(c, a->tenant_id, SOV_QUOTA_WORKSPACES, 1, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->tenant_id, "workspace", a->name, SOV_OUTCOME_DELETED,
@@ -429,9 +430,9 @@ user_create_tx(sov_dbconn *c, void *arg, sov_error *err)
     user_args *a = arg;
     sov_tenant t;
 
-    if (repo_tenant_get(c, a->tenant_id, false, &t, err) < 0 ||
+    if (sov_repo_tenant_get(c, a->tenant_id, false, &t, err) < 0 ||
         check_role_grant(a->ctx, &t, a->role, err) < 0 ||
-        repo_user_insert(c, a->tenant_id, a->name, a->email, a->role, a->ret, err) < 0)
+        sov_repo_user_insert(c, a->tenant_id, a->name, a->email, a->role, a->ret, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->tenant_id, "user", a->ret->id, SOV_OUTCOME_CREATED, err);
 }
@@ -465,7 +466,7 @@ sov_user_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_user *ret,
     if (check_tenant_id(ctx, tenant_id, err) < 0 || check_user_id(id, err) < 0 ||
         sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_user_get(c, tenant_id, id, ret, err);
+    return sov_repo_user_get(c, tenant_id, id, ret, err);
 }
 
 int
@@ -479,9 +480,10 @@ sov_user_list(sov_ctx *ctx, const char *tenant_id, const char *after, unsigned l
         return -1;
     if (after && *after && !sov_uuid_valid(after))
         return sov_error_invalid(err, "after", "after must be a user id from a 'next' link");
-    if (sov_db_acquire(ctx->db, &c, err) < 0 || repo_tenant_get(c, tenant_id, false, &t, err) < 0)
+    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+        sov_repo_tenant_get(c, tenant_id, false, &t, err) < 0)
         return -1;
-    return repo_user_list(c, tenant_id, after, clamp_limit(limit), ret, err);
+    return sov_repo_user_list(c, tenant_id, after, clamp_limit(limit), ret, err);
 }
 
 /* Refuse to leave the cloud without an operator. */
@@ -492,7 +494,7 @@ keep_an_operator(sov_dbconn *c, const sov_user *before, sov_role after, sov_erro
 
     if (before->role != SOV_ROLE_OPERATOR || after == SOV_ROLE_OPERATOR)
         return 0;
-    if (repo_operator_count(c, &n, err) < 0)
+    if (sov_repo_operator_count(c, &n, err) < 0)
         return -1;
     if (n <= 1)
         return sov_error_set(err, SOV_E_CONFLICT,
@@ -508,10 +510,10 @@ user_update_tx(sov_dbconn *c, void *arg, sov_error *err)
     sov_user before;
     sov_tenant t;
 
-    if (repo_user_get(c, a->tenant_id, a->id, &before, err) < 0)
+    if (sov_repo_user_get(c, a->tenant_id, a->id, &before, err) < 0)
         return -1;
     if (a->role != SOV_ROLE_NONE &&
-        (repo_tenant_get(c, a->tenant_id, false, &t, err) < 0 ||
+        (sov_repo_tenant_get(c, a->tenant_id, false, &t, err) < 0 ||
          check_role_grant(a->ctx, &t, a->role, err) < 0 ||
          keep_an_operator(c, &before, a->role, err) < 0))
         return -1;
@@ -519,9 +521,9 @@ user_update_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (before.role == SOV_ROLE_OPERATOR && a->role != SOV_ROLE_NONE &&
         a->role != SOV_ROLE_OPERATOR && a->ctx->who && !sov_ctx_is_operator(a->ctx))
         return sov_error_set(err, SOV_E_FORBIDDEN, "only an operator may change an operator");
-    if (repo_user_update(c, a->tenant_id, a->id, a->name, a->email,
-                         a->role != SOV_ROLE_NONE ? sov_role_name(a->role) : NULL, a->ret,
-                         err) < 0 ||
+    if (sov_repo_user_update(c, a->tenant_id, a->id, a->name, a->email,
+                             a->role != SOV_ROLE_NONE ? sov_role_name(a->role) : NULL, a->ret,
+                             err) < 0 ||
         sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->tenant_id, "user", a->id, SOV_OUTCOME_OK, err);
@@ -546,13 +548,13 @@ user_delete_tx(sov_dbconn *c, void *arg, sov_error *err)
     user_args *a = arg;
     sov_user before;
 
-    if (repo_user_get(c, a->tenant_id, a->id, &before, err) < 0 ||
+    if (sov_repo_user_get(c, a->tenant_id, a->id, &before, err) < 0 ||
         keep_an_operator(c, &before, SOV_ROLE_NONE, err) < 0)
         return -1;
     if (before.role == SOV_ROLE_OPERATOR && a->ctx->who && !sov_ctx_is_operator(a->ctx))
         return sov_error_set(err, SOV_E_FORBIDDEN, "only an operator may delete an operator");
     /* The row goes, and with it the name and email; tokens go by cascade. */
-    if (repo_user_delete(c, a->tenant_id, a->id, err) < 0 ||
+    if (sov_repo_user_delete(c, a->tenant_id, a->id, err) < 0 ||
         sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, a->tenant_id, "user", a->id, SOV_OUTCOME_DELETED, err);
@@ -615,7 +617,7 @@ token_create_tx(sov_dbconn *c, void *arg, sov_error *err)
     char sum[SOV_SHA256_HEX_LEN + 1], hint[16];
     sov_user u;
 
-    if (repo_user_get(c, NULL, a->user_id, &u, err) < 0)
+    if (sov_repo_user_get(c, NULL, a->user_id, &u, err) < 0)
         return -1;
     if (may_manage(a->ctx, u.tenant_id, u.id, "user", a->user_id, err) < 0)
         return -1;
@@ -626,9 +628,9 @@ token_create_tx(sov_dbconn *c, void *arg, sov_error *err)
     OPENSSL_cleanse(raw, sizeof(raw));
     sov_sha256_hex(a->secret, strlen(a->secret), sum);
     snprintf(hint, sizeof(hint), "%.12s", a->secret);
-    if (repo_token_insert(c, u.tenant_id, u.id, a->name, sum, hint,
-                          a->ctx->who ? a->ctx->who->user_id : NULL, a->expires_at, a->ret,
-                          err) < 0)
+    if (sov_repo_token_insert(c, u.tenant_id, u.id, a->name, sum, hint,
+                              a->ctx->who ? a->ctx->who->user_id : NULL, a->expires_at, a->ret,
+                              err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, u.tenant_id, "token", a->ret->id, SOV_OUTCOME_CREATED, err);
 }
@@ -690,10 +692,10 @@ sov_token_list(sov_ctx *ctx, const char *user_id, const char *after, unsigned li
         return sov_error_set(err, SOV_E_NOT_FOUND, "user '%s' does not exist", user_id);
     if (after && *after && !sov_uuid_valid(after))
         return sov_error_invalid(err, "after", "after must be a token id from a 'next' link");
-    if (sov_db_acquire(ctx->db, &c, err) < 0 || repo_user_get(c, NULL, user_id, &u, err) < 0 ||
+    if (sov_db_acquire(ctx->db, &c, err) < 0 || sov_repo_user_get(c, NULL, user_id, &u, err) < 0 ||
         may_manage(ctx, u.tenant_id, u.id, "user", user_id, err) < 0)
         return -1;
-    return repo_token_list(c, user_id, after, clamp_limit(limit), ret, err);
+    return sov_repo_token_list(c, user_id, after, clamp_limit(limit), ret, err);
 }
 
 typedef struct revoke_args {
@@ -707,11 +709,11 @@ token_revoke_tx(sov_dbconn *c, void *arg, sov_error *err)
     revoke_args *a = arg;
     sov_token t;
 
-    if (repo_token_get(c, a->id, &t, err) < 0)
+    if (sov_repo_token_get(c, a->id, &t, err) < 0)
         return -1;
     if (may_manage(a->ctx, t.tenant_id, t.user_id, "token", a->id, err) < 0)
         return -1;
-    if (repo_token_revoke(c, a->id, err) < 0 || sov_auth_notify(c, a->ctx, err) < 0)
+    if (sov_repo_token_revoke(c, a->id, err) < 0 || sov_auth_notify(c, a->ctx, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, t.tenant_id, "token", a->id, SOV_OUTCOME_DELETED, err);
 }
@@ -735,9 +737,9 @@ sov_me(sov_ctx *ctx, sov_user *user, sov_tenant *tenant, sov_token *token, sov_e
         return sov_error_set(err, SOV_E_UNAUTHENTICATED, "no principal");
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    if (repo_user_get(c, ctx->who->tenant_id, ctx->who->user_id, user, err) < 0 ||
-        repo_tenant_get(c, ctx->who->tenant_id, false, tenant, err) < 0 ||
-        repo_token_get(c, ctx->who->token_id, token, err) < 0) {
+    if (sov_repo_user_get(c, ctx->who->tenant_id, ctx->who->user_id, user, err) < 0 ||
+        sov_repo_tenant_get(c, ctx->who->tenant_id, false, tenant, err) < 0 ||
+        sov_repo_token_get(c, ctx->who->token_id, token, err) < 0) {
         /* Revoked or deleted a moment ago, after this request authenticated. */
         if (err->code == SOV_E_NOT_FOUND)
             return sov_error_set(err, SOV_E_UNAUTHENTICATED, "token is not valid");
@@ -795,14 +797,14 @@ bootstrap_tx(sov_dbconn *c, void *arg, sov_error *err)
      * wait here and then find the operator tenant. */
     if (sov_db_query(c, "SELECT pg_advisory_xact_lock(7237970471815793)", 0, NULL, NULL,
                      err) < 0 ||
-        repo_operator_tenant(c, op, err) < 0)
+        sov_repo_operator_tenant(c, op, err) < 0)
         return -1;
     if (op[0])
         return 0;
     if (tenant_insert_all(c, a->ctx->cfg, SOV_OPERATOR_TENANT, "Cloud operator", true, &t,
                           err) < 0 ||
-        repo_user_insert(c, t.id, "operator", "operator@localhost", SOV_ROLE_OPERATOR, &u,
-                         err) < 0 ||
+        sov_repo_user_insert(c, t.id, "operator", "operator@localhost", SOV_ROLE_OPERATOR, &u,
+                             err) < 0 ||
         sov_random_bytes(raw, sizeof(raw), err) < 0)
         return -1;
     memcpy(secret, "sov_", 4);
@@ -814,7 +816,7 @@ bootstrap_tx(sov_dbconn *c, void *arg, sov_error *err)
      * way back in (0600 in the state folder, written once, never shown over HTTP), and one
      * that lapsed silently would lock the operator out of its own cloud with nothing left
      * to make a new one. Operators make expiring tokens of their own and may revoke it. */
-    if (repo_token_insert(c, t.id, u.id, "bootstrap", sum, hint, NULL, NULL, &tok, err) < 0 ||
+    if (sov_repo_token_insert(c, t.id, u.id, "bootstrap", sum, hint, NULL, NULL, &tok, err) < 0 ||
         sov_audit_append(c, a->ctx, t.id, "tenant", t.id, SOV_OUTCOME_CREATED, err) < 0)
         return -1;
     /* Written before the commit: a token that cannot be saved is never created. */

@@ -68,8 +68,8 @@ fill_tenant(const PGresult *r, int i, const int *col, void *out)
 static const sov_db_rowmap row_tenant = { tenant_cols, T__N, fill_tenant };
 
 int
-repo_tenant_insert(sov_dbconn *c, const char *name, const char *display_name, bool is_operator,
-                   sov_tenant *ret, sov_error *err)
+sov_repo_tenant_insert(sov_dbconn *c, const char *name, const char *display_name, bool is_operator,
+                       sov_tenant *ret, sov_error *err)
 {
     const char *params[] = { name, display_name, is_operator ? "true" : "false" };
 
@@ -81,7 +81,7 @@ repo_tenant_insert(sov_dbconn *c, const char *name, const char *display_name, bo
 }
 
 int
-repo_tenant_get(sov_dbconn *c, const char *id, bool lock, sov_tenant *ret, sov_error *err)
+sov_repo_tenant_get(sov_dbconn *c, const char *id, bool lock, sov_tenant *ret, sov_error *err)
 {
     const char *params[] = { id };
     return sov_db_one(c, lock ? SQL_TENANT_GET_LOCK : SQL_TENANT_GET, 1, params, &row_tenant, ret,
@@ -89,8 +89,8 @@ repo_tenant_get(sov_dbconn *c, const char *id, bool lock, sov_tenant *ret, sov_e
 }
 
 int
-repo_tenant_list(sov_dbconn *c, const char *only_id, const char *after, unsigned limit,
-                 sov_tenant_page *ret, sov_error *err)
+sov_repo_tenant_list(sov_dbconn *c, const char *only_id, const char *after, unsigned limit,
+                     sov_tenant_page *ret, sov_error *err)
 {
     char lim[16];
     const char *params[] = { only_id, after ? after : "", lim };
@@ -102,8 +102,8 @@ repo_tenant_list(sov_dbconn *c, const char *only_id, const char *after, unsigned
 }
 
 int
-repo_tenant_update(sov_dbconn *c, const char *id, const char *name, const char *display_name,
-                   sov_tenant *ret, sov_error *err)
+sov_repo_tenant_update(sov_dbconn *c, const char *id, const char *name, const char *display_name,
+                       sov_tenant *ret, sov_error *err)
 {
     const char *params[] = { id, name, display_name };
 
@@ -115,14 +115,14 @@ repo_tenant_update(sov_dbconn *c, const char *id, const char *name, const char *
 }
 
 int
-repo_tenant_delete(sov_dbconn *c, const char *id, sov_error *err)
+sov_repo_tenant_delete(sov_dbconn *c, const char *id, sov_error *err)
 {
     const char *params[] = { id };
     return sov_db_query(c, SQL_TENANT_DELETE, 1, params, NULL, err);
 }
 
 int
-repo_tenant_holdings(sov_dbconn *c, const char *id, char *buf, size_t size, sov_error *err)
+sov_repo_tenant_holdings(sov_dbconn *c, const char *id, char *buf, size_t size, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id };
@@ -157,7 +157,7 @@ fill_id(const PGresult *r, int i, const int *col, void *out)
 static const sov_db_rowmap row_id = { id_cols, 1, fill_id };
 
 int
-repo_tenant_id_by_name(sov_dbconn *c, const char *name, char *ret, sov_error *err)
+sov_repo_tenant_id_by_name(sov_dbconn *c, const char *name, char *ret, sov_error *err)
 {
     const char *params[] = { name };
 
@@ -165,8 +165,8 @@ repo_tenant_id_by_name(sov_dbconn *c, const char *name, char *ret, sov_error *er
 }
 
 int
-repo_tenant_blockers(sov_dbconn *c, const char *id, const char *workspace, const char *what,
-                     sov_error *err)
+sov_repo_tenant_blockers(sov_dbconn *c, const char *id, const char *workspace, const char *what,
+                         sov_error *err)
 {
     const char *params[] = { id, workspace };
 
@@ -174,7 +174,7 @@ repo_tenant_blockers(sov_dbconn *c, const char *id, const char *workspace, const
 }
 
 int
-repo_operator_tenant(sov_dbconn *c, char *ret, sov_error *err)
+sov_repo_operator_tenant(sov_dbconn *c, char *ret, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
 
@@ -230,8 +230,8 @@ fill_ws(const PGresult *r, int i, const int *col, void *out)
 static const sov_db_rowmap row_ws = { ws_cols, W__N, fill_ws };
 
 int
-repo_workspace_insert(sov_dbconn *c, const char *tenant_id, const char *name,
-                      const char *description, sov_workspace *ret, sov_error *err)
+sov_repo_workspace_insert(sov_dbconn *c, const char *tenant_id, const char *name,
+                          const char *description, sov_workspace *ret, sov_error *err)
 {
     const char *params[] = { tenant_id, name, description };
 
@@ -243,16 +243,16 @@ repo_workspace_insert(sov_dbconn *c, const char *tenant_id, const char *name,
 }
 
 int
-repo_workspace_get(sov_dbconn *c, const char *tenant_id, const char *name, sov_workspace *ret,
-                   sov_error *err)
+sov_repo_workspace_get(sov_dbconn *c, const char *tenant_id, const char *name, sov_workspace *ret,
+                       sov_error *err)
 {
     const char *params[] = { tenant_id, name };
     return sov_db_one(c, SQL_WS_GET, 2, params, &row_ws, ret, "workspace", name, err);
 }
 
 int
-repo_workspace_list(sov_dbconn *c, const char *tenant_id, const char *after, unsigned limit,
-                    sov_workspace_page *ret, sov_error *err)
+sov_repo_workspace_list(sov_dbconn *c, const char *tenant_id, const char *after, unsigned limit,
+                        sov_workspace_page *ret, sov_error *err)
 {
     char lim[16];
     const char *params[] = { tenant_id, after ? after : "", lim };
@@ -263,15 +263,15 @@ repo_workspace_list(sov_dbconn *c, const char *tenant_id, const char *after, uns
 }
 
 int
-repo_workspace_update(sov_dbconn *c, const char *tenant_id, const char *name,
-                      const char *description, sov_workspace *ret, sov_error *err)
+sov_repo_workspace_update(sov_dbconn *c, const char *tenant_id, const char *name,
+                          const char *description, sov_workspace *ret, sov_error *err)
 {
     const char *params[] = { tenant_id, name, description };
     return sov_db_one(c, SQL_WS_UPDATE, 3, params, &row_ws, ret, "workspace", name, err);
 }
 
 int
-repo_workspace_delete(sov_dbconn *c, const char *tenant_id, const char *name, sov_error *err)
+sov_repo_workspace_delete(sov_dbconn *c, const char *tenant_id, const char *name, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { tenant_id, name };
@@ -341,8 +341,8 @@ email_taken(const char *email, sov_error *err)
 }
 
 int
-repo_user_insert(sov_dbconn *c, const char *tenant_id, const char *name, const char *email,
-                 sov_role role, sov_user *ret, sov_error *err)
+sov_repo_user_insert(sov_dbconn *c, const char *tenant_id, const char *name, const char *email,
+                     sov_role role, sov_user *ret, sov_error *err)
 {
     const char *params[] = { tenant_id, name, email, sov_role_name(role) };
 
@@ -354,16 +354,16 @@ repo_user_insert(sov_dbconn *c, const char *tenant_id, const char *name, const c
 }
 
 int
-repo_user_get(sov_dbconn *c, const char *tenant_id, const char *id, sov_user *ret,
-              sov_error *err)
+sov_repo_user_get(sov_dbconn *c, const char *tenant_id, const char *id, sov_user *ret,
+                  sov_error *err)
 {
     const char *params[] = { tenant_id, id };
     return sov_db_one(c, SQL_USER_GET, 2, params, &row_user, ret, "user", id, err);
 }
 
 int
-repo_user_list(sov_dbconn *c, const char *tenant_id, const char *after, unsigned limit,
-               sov_user_page *ret, sov_error *err)
+sov_repo_user_list(sov_dbconn *c, const char *tenant_id, const char *after, unsigned limit,
+                   sov_user_page *ret, sov_error *err)
 {
     char lim[16];
     const char *params[] = { tenant_id, after && *after ? after : NULL, lim };
@@ -374,8 +374,8 @@ repo_user_list(sov_dbconn *c, const char *tenant_id, const char *after, unsigned
 }
 
 int
-repo_user_update(sov_dbconn *c, const char *tenant_id, const char *id, const char *name,
-                 const char *email, const char *role, sov_user *ret, sov_error *err)
+sov_repo_user_update(sov_dbconn *c, const char *tenant_id, const char *id, const char *name,
+                     const char *email, const char *role, sov_user *ret, sov_error *err)
 {
     const char *params[] = { tenant_id, id, name, email, role };
 
@@ -387,7 +387,7 @@ repo_user_update(sov_dbconn *c, const char *tenant_id, const char *id, const cha
 }
 
 int
-repo_user_delete(sov_dbconn *c, const char *tenant_id, const char *id, sov_error *err)
+sov_repo_user_delete(sov_dbconn *c, const char *tenant_id, const char *id, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { tenant_id, id };
@@ -400,7 +400,7 @@ repo_user_delete(sov_dbconn *c, const char *tenant_id, const char *id, sov_error
 }
 
 int
-repo_operator_count(sov_dbconn *c, long *ret, sov_error *err)
+sov_repo_operator_count(sov_dbconn *c, long *ret, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
 
@@ -461,9 +461,9 @@ fill_token(const PGresult *r, int i, const int *col, void *out)
 static const sov_db_rowmap row_token = { token_cols, K__N, fill_token };
 
 int
-repo_token_insert(sov_dbconn *c, const char *tenant_id, const char *user_id, const char *name,
-                  const char *secret_sha256, const char *hint, const char *created_by,
-                  const char *expires_at, sov_token *ret, sov_error *err)
+sov_repo_token_insert(sov_dbconn *c, const char *tenant_id, const char *user_id, const char *name,
+                      const char *secret_sha256, const char *hint, const char *created_by,
+                      const char *expires_at, sov_token *ret, sov_error *err)
 {
     const char *params[] = { tenant_id, user_id, name, secret_sha256, hint,
                              created_by ? created_by : "", expires_at ? expires_at : "" };
@@ -471,15 +471,15 @@ repo_token_insert(sov_dbconn *c, const char *tenant_id, const char *user_id, con
 }
 
 int
-repo_token_get(sov_dbconn *c, const char *id, sov_token *ret, sov_error *err)
+sov_repo_token_get(sov_dbconn *c, const char *id, sov_token *ret, sov_error *err)
 {
     const char *params[] = { id };
     return sov_db_one(c, SQL_TOKEN_GET, 1, params, &row_token, ret, "token", id, err);
 }
 
 int
-repo_token_list(sov_dbconn *c, const char *user_id, const char *after, unsigned limit,
-                sov_token_page *ret, sov_error *err)
+sov_repo_token_list(sov_dbconn *c, const char *user_id, const char *after, unsigned limit,
+                    sov_token_page *ret, sov_error *err)
 {
     char lim[16];
     const char *params[] = { user_id, after && *after ? after : NULL, lim };
@@ -490,7 +490,7 @@ repo_token_list(sov_dbconn *c, const char *user_id, const char *after, unsigned 
 }
 
 int
-repo_token_revoke(sov_dbconn *c, const char *id, sov_error *err)
+sov_repo_token_revoke(sov_dbconn *c, const char *id, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id };
@@ -503,8 +503,8 @@ repo_token_revoke(sov_dbconn *c, const char *id, sov_error *err)
 }
 
 int
-repo_token_by_secret(sov_dbconn *c, const char *secret_sha256, repo_token_auth *ret,
-                     sov_error *err)
+sov_repo_token_by_secret(sov_dbconn *c, const char *secret_sha256, repo_token_auth *ret,
+                         sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { secret_sha256 };

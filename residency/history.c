@@ -21,6 +21,6 @@ sov_residency_history(sov_ctx *ctx, const char *tenant_id, const char *resource_
     }
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_history(c, tenant_id, resource_type, resource_id, seq, limit ? limit : 100,
-                        ret, err);
+    return sov_repo_history(c, tenant_id, resource_type, resource_id, seq, limit ? limit : 100,
+                            ret, err);
 }

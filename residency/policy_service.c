@@ -16,7 +16,7 @@ sov_policy_load(sov_dbconn *c, const char *tenant_id, sov_policy *ret, sov_error
 {
     bool found = false;
 
-    if (repo_policy_get(c, tenant_id, ret, &found, err) < 0)
+    if (sov_repo_policy_get(c, tenant_id, ret, &found, err) < 0)
         return -1;
     if (!found)
         sov_policy_default(ret);
@@ -49,7 +49,7 @@ keeps_data_inside(sov_dbconn *c, const char *tenant_id, const sov_policy *p,
     sov_autofree char *held = NULL;
     const char *s;
 
-    if (repo_tenant_regions(c, tenant_id, &held, err) < 0)
+    if (sov_repo_tenant_regions(c, tenant_id, &held, err) < 0)
         return -1;
     s = held;
     while (*s) {
@@ -90,7 +90,7 @@ set_tx(sov_dbconn *c, void *arg, sov_error *err)
                              "it is an operator's decision");
     if (keeps_data_inside(c, a->tenant_id, a->p, regions, n, err) < 0)
         return -1;
-    if (repo_policy_put(c, a->tenant_id, a->p, err) < 0)
+    if (sov_repo_policy_put(c, a->tenant_id, a->p, err) < 0)
         return -1;
     sov_policy_json(&old, before, sizeof(before));
     sov_policy_json(a->p, after, sizeof(after));

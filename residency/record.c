@@ -12,6 +12,6 @@ sov_residency_record(sov_dbconn *c, const char *tenant_id, const char *resource_
     char snapshot[SOV_POLICY_MAX * (SOV_NAME_MAX + 4) * 2 + 128];
 
     sov_policy_json(policy, snapshot, sizeof(snapshot));
-    return repo_record_insert(c, tenant_id, resource_type, resource_id, event, from, to,
-                              snapshot, reason, operation_id, err);
+    return sov_repo_record_insert(c, tenant_id, resource_type, resource_id, event, from, to,
+                                  snapshot, reason, operation_id, err);
 }

@@ -39,10 +39,10 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     region_args *a = arg;
 
-    if (repo_region_insert(c, a->in, err) < 0 ||
+    if (sov_repo_region_insert(c, a->in, err) < 0 ||
         sov_audit_append(c, a->ctx, NULL, "region", a->in->code, SOV_OUTCOME_CREATED, err) < 0)
         return -1;
-    return repo_region_get(c, a->in->code, a->ret, err);
+    return sov_repo_region_get(c, a->in->code, a->ret, err);
 }
 
 int
@@ -75,7 +75,7 @@ sov_region_get(sov_ctx *ctx, const char *code, sov_region *ret, sov_error *err)
 
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_region_get(c, code, ret, err);
+    return sov_repo_region_get(c, code, ret, err);
 }
 
 int
@@ -86,7 +86,7 @@ sov_region_list(sov_ctx *ctx, const char *after, unsigned limit, sov_region_page
 
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_region_list(c, after, limit ? limit : 100, ret, err);
+    return sov_repo_region_list(c, after, limit ? limit : 100, ret, err);
 }
 
 static int
@@ -94,13 +94,13 @@ update_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     region_args *a = arg;
 
-    if (repo_region_update(c, a->code, a->name, a->datacenter, err) < 0)
+    if (sov_repo_region_update(c, a->code, a->name, a->datacenter, err) < 0)
         return -1;
-    if (a->nzones >= 0 && repo_zones_set(c, a->code, a->zones, (size_t) a->nzones, err) < 0)
+    if (a->nzones >= 0 && sov_repo_zones_set(c, a->code, a->zones, (size_t) a->nzones, err) < 0)
         return -1;
     if (sov_audit_append(c, a->ctx, NULL, "region", a->code, SOV_OUTCOME_OK, err) < 0)
         return -1;
-    return repo_region_get(c, a->code, a->ret, err);
+    return sov_repo_region_get(c, a->code, a->ret, err);
 }
 
 int
@@ -122,7 +122,8 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     region_args *a = arg;
 
-    if (repo_region_blockers(c, a->code, err) < 0 || repo_region_delete(c, a->code, err) < 0)
+    if (sov_repo_region_blockers(c, a->code, err) < 0 ||
+        sov_repo_region_delete(c, a->code, err) < 0)
         return -1;
     return sov_audit_append(c, a->ctx, NULL, "region", a->code, SOV_OUTCOME_DELETED, err);
 }

@@ -139,12 +139,12 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
 
     if (sov_op_enqueue(c, a->ctx, tenant, "residency.report", "residency-report", a->id, NULL,
                        a->op, err) < 0 ||
-        repo_report_insert(c, a->id, tenant, a->ctx->who->user_id, a->from, a->to, a->scope,
-                           a->format, a->op->id, err) < 0 ||
+        sov_repo_report_insert(c, a->id, tenant, a->ctx->who->user_id, a->from, a->to, a->scope,
+                               a->format, a->op->id, err) < 0 ||
         sov_audit_append(c, a->ctx, tenant, "residency-report", a->id, SOV_OUTCOME_ACCEPTED,
                          err) < 0)
         return -1;
-    return repo_report_get(c, NULL, a->id, a->ret, err);
+    return sov_repo_report_get(c, NULL, a->id, a->ret, err);
 }
 
 int
@@ -171,8 +171,8 @@ sov_report_create(sov_ctx *ctx, const sov_report_args *a, sov_report *ret, sov_o
         sov_uuid_v4(id, err) < 0)
         return -1;
     /* The period as the build will print it, so the stored times are exactly those. */
-    report_time_format(f, from);
-    report_time_format(t, to);
+    sov_report_time_format(f, from);
+    sov_report_time_format(t, to);
     x.scope = scope;
     return sov_ctx_tx(ctx, create_tx, &x, err);
 }
@@ -194,7 +194,7 @@ sov_report_get(sov_ctx *ctx, const char *id, sov_report *ret, sov_error *err)
                              id ? id : "");
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_report_get(c, visible_tenant(ctx), id, ret, err);
+    return sov_repo_report_get(c, visible_tenant(ctx), id, ret, err);
 }
 
 int
@@ -207,7 +207,7 @@ sov_report_list(sov_ctx *ctx, const char *after, unsigned limit, sov_report_page
         return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link");
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_report_list(c, visible_tenant(ctx), after, limit ? limit : 100, ret, err);
+    return sov_repo_report_list(c, visible_tenant(ctx), after, limit ? limit : 100, ret, err);
 }
 
 static int
@@ -228,7 +228,7 @@ sov_report_signature(sov_ctx *ctx, const char *id, unsigned char sig[SOV_SIGNATU
     if (sov_report_get(ctx, id, meta, err) < 0 || must_be_ready(meta, err) < 0 ||
         sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_report_signature(c, id, sig, err);
+    return sov_repo_report_signature(c, id, sig, err);
 }
 
 /* ---- reading a document ----
@@ -275,8 +275,8 @@ load_chunk(sov_report_reader *r, int seq, sov_error *err)
     PQclear(r->chunk);
     r->chunk = NULL;
     r->seq = -1;
-    if (sov_db_acquire(r->db, &c, err) < 0 || repo_report_chunk_get(c, r->id, seq, &r->chunk,
-                                                                    err) < 0)
+    if (sov_db_acquire(r->db, &c, err) < 0 || sov_repo_report_chunk_get(c, r->id, seq, &r->chunk,
+                                                                        err) < 0)
         return -1;
     r->seq = seq;
     return 0;
@@ -473,8 +473,8 @@ put_interval(build *b, const sov_location *at, long long start, long long end,
                                         "end", "host", "region", "country", "jurisdiction",
                                         "datacenter" };
 
-    report_time_format(start, s);
-    report_time_format(end, e);
+    sov_report_time_format(start, s);
+    sov_report_time_format(end, e);
     if (b->json) {
         /* One object for every row, its members reset in place: a million rows do not
          * build a million objects. A violation adds the policy last, then drops it. */
@@ -623,8 +623,8 @@ load_policies(build *b, sov_dbconn *c, sov_error *err)
     sov_autoptr(PGresult) res = NULL;
     int col[REPO_POLICY_COLS];
 
-    if (repo_build_policies(c, &b->r, &res, err) < 0 ||
-        repo_build_policy_cols(res, col, err) < 0)
+    if (sov_repo_build_policies(c, &b->r, &res, err) < 0 ||
+        sov_repo_build_policy_cols(res, col, err) < 0)
         return -1;
     b->npolicies = (size_t) PQntuples(res);
     b->policies = calloc(b->npolicies + 1, sizeof(*b->policies));
@@ -632,7 +632,7 @@ load_policies(build *b, sov_dbconn *c, sov_error *err)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     for (size_t i = 0; i < b->npolicies; i++) {
         policy_at *p = &b->policies[i];
-        repo_build_policy_row(res, (int) i, col, p->tenant, &p->at, &p->p);
+        sov_repo_build_policy_row(res, (int) i, col, p->tenant, &p->at, &p->p);
         p->order = i;
     }
     qsort(b->policies, b->npolicies, sizeof(*b->policies), policy_cmp);
@@ -722,25 +722,25 @@ read_tx(sov_dbconn *c, void *ra, sov_error *err)
     long long next_report = PROGRESS_EVERY;
     char what[96];
 
-    if (repo_build_begin(c, &b->now, err) < 0)
+    if (sov_repo_build_begin(c, &b->now, err) < 0)
         return -1;
     b->spans.end = b->r.to_us < b->now ? b->r.to_us : b->now;
-    if (load_policies(b, c, err) < 0 || repo_build_declare(c, &b->r, err) < 0 ||
-        repo_build_fetch_send(c, err) < 0)
+    if (load_policies(b, c, err) < 0 || sov_repo_build_declare(c, &b->r, err) < 0 ||
+        sov_repo_build_fetch_send(c, err) < 0)
         return -1;
     for (;;) {
         sov_autoptr(PGresult) res = NULL;
         int n;
 
-        if (repo_build_fetch_wait(c, &res, err) < 0)
+        if (sov_repo_build_fetch_wait(c, &res, err) < 0)
             return -1;
         n = PQntuples(res);
         if (n == 0)
             break;
-        if (repo_build_record_cols(res, b->rec, err) < 0)
+        if (sov_repo_build_record_cols(res, b->rec, err) < 0)
             return -1;
         /* The next batch is read and sent by PostgreSQL while this one is worked on. */
-        if (repo_build_fetch_send(c, err) < 0)
+        if (sov_repo_build_fetch_send(c, err) < 0)
             return -1;
         for (int i = 0; i < n; i++)
             if (apply_record(b, res, i, err) < 0)
@@ -756,7 +756,7 @@ read_tx(sov_dbconn *c, void *ra, sov_error *err)
     }
     if (finish_resource(b, err) < 0)
         return -1;
-    return repo_build_end(c, err);
+    return sov_repo_build_end(c, err);
 }
 
 /* ---- building: the document ---- */
@@ -783,7 +783,7 @@ put_header(build *b, sov_buf *h)
 {
     char generated[40];
 
-    report_time_format(b->now, generated);
+    sov_report_time_format(b->now, generated);
     if (b->json) {
         json_t *scope = b->r.all_tenants ? json_null() : json_array();
         for (size_t i = 0; scope && !b->r.all_tenants && i < b->r.ntenants; i++)
@@ -955,7 +955,7 @@ store_tx(sov_dbconn *c, void *arg, sov_error *err)
 
     if (!buf)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    if (repo_report_chunks_clear(c, b->r.id, err) < 0)
+    if (sov_repo_report_chunks_clear(c, b->r.id, err) < 0)
         return -1;
     for (long long off = 0, seq = 0; off < b->r.size_bytes; seq++) {
         size_t want = b->r.size_bytes - off < SOV_REPORT_CHUNK
@@ -969,11 +969,11 @@ store_tx(sov_dbconn *c, void *arg, sov_error *err)
                 return sov_error_set(err, SOV_E_INTERNAL, "could not read the report back");
             got += (size_t) n;
         }
-        if (repo_report_chunk_put(c, b->r.id, (int) seq, buf, want, err) < 0)
+        if (sov_repo_report_chunk_put(c, b->r.id, (int) seq, buf, want, err) < 0)
             return -1;
         off += (long long) want;
     }
-    if (repo_report_finish(c, &b->r, a->sig, err) < 0)
+    if (sov_repo_report_finish(c, &b->r, a->sig, err) < 0)
         return -1;
     return sov_audit_append(c, b->ctx, b->r.tenant_id, "residency-report", b->r.id, SOV_OUTCOME_OK,
                             err);
@@ -1042,11 +1042,11 @@ sov_report_build(sov_ctx *ctx, const char *id, sov_report_progress_fn progress, 
 
     memset(&b, 0, sizeof(b));
     b.ctx = ctx;
-    if (sov_db_acquire(ctx->db, &c, err) < 0 || repo_report_get(c, NULL, id, &b.r, err) < 0)
+    if (sov_db_acquire(ctx->db, &c, err) < 0 || sov_repo_report_get(c, NULL, id, &b.r, err) < 0)
         return -1;
     if (strcmp(b.r.state, "succeeded") == 0)
         return 0;       /* an earlier run finished it */
-    if (repo_report_state(c, id, "running", "", err) < 0)
+    if (sov_repo_report_state(c, id, "running", "", err) < 0)
         return -1;
     rc = build_run(&b, c, progress, arg, err);
     if (rc == 0)
@@ -1078,7 +1078,7 @@ sov_report_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov_
 
     if (sov_db_acquire(sov_op_ctx(run)->db, &c, err) < 0)
         return -1;
-    return repo_report_state(c, op->resource_id, "failed", reason, err);
+    return sov_repo_report_state(c, op->resource_id, "failed", reason, err);
 }
 
 /* residency/'s part of the registry: the report's operation kind. */

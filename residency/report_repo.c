@@ -60,7 +60,7 @@ put_digits(char *p, unsigned long v, int n)
 /* Without gmtime_r or printf: a report formats two times per row, a million rows and more.
  * The date is Howard Hinnant's civil_from_days. */
 void
-report_time_format(long long us, char out[40])
+sov_report_time_format(long long us, char out[40])
 {
     long long secs = us / 1000000, frac = us % 1000000, days, era;
     unsigned long rem, doe, yoe, doy, mp, d, m;
@@ -141,9 +141,9 @@ location_from(const PGresult *r, int i, const int col[5], sov_location *l)
 }
 
 int
-repo_history(sov_dbconn *c, const char *tenant_id, const char *resource_type,
-             const char *resource_id, long long after, unsigned limit,
-             sov_residency_event_page *ret, sov_error *err)
+sov_repo_history(sov_dbconn *c, const char *tenant_id, const char *resource_type,
+                 const char *resource_id, long long after, unsigned limit,
+                 sov_residency_event_page *ret, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     char a[32], lim[16];
@@ -164,7 +164,7 @@ repo_history(sov_dbconn *c, const char *tenant_id, const char *resource_type,
         sov_residency_event *e = &ret->items[k];
         int i = (int) k;
         e->seq = ll(res, i, col[E_SEQ]);
-        report_time_format(ll(res, i, col[E_AT_US]), e->at);
+        sov_report_time_format(ll(res, i, col[E_AT_US]), e->at);
         sov_db_copy(e->event, sizeof(e->event), res, i, col[E_EVENT]);
         location_from(res, i, &col[E_FROM_HOST], &e->from);
         location_from(res, i, &col[E_TO_HOST], &e->to);
@@ -193,7 +193,7 @@ static const char SQL_KEY_RETIRE[] =
     "UPDATE signing_keys SET retired_at = now() WHERE key_id = $1 AND retired_at IS NULL";
 
 int
-repo_key_publish(sov_dbconn *c, const char *key_id, const char *public_pem, sov_error *err)
+sov_repo_key_publish(sov_dbconn *c, const char *key_id, const char *public_pem, sov_error *err)
 {
     const char *params[] = { key_id, public_pem };
 
@@ -201,7 +201,7 @@ repo_key_publish(sov_dbconn *c, const char *key_id, const char *public_pem, sov_
 }
 
 int
-repo_key_get(sov_dbconn *c, const char *key_id, sov_signing_key *ret, sov_error *err)
+sov_repo_key_get(sov_dbconn *c, const char *key_id, sov_signing_key *ret, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { key_id };
@@ -226,8 +226,8 @@ repo_key_get(sov_dbconn *c, const char *key_id, sov_signing_key *ret, sov_error 
 }
 
 int
-repo_key_newest(sov_dbconn *c, const char *ids, char ret[SOV_KEY_ID_LEN + 1], bool *found,
-                sov_error *err)
+sov_repo_key_newest(sov_dbconn *c, const char *ids, char ret[SOV_KEY_ID_LEN + 1], bool *found,
+                    sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { ids };
@@ -241,7 +241,7 @@ repo_key_newest(sov_dbconn *c, const char *ids, char ret[SOV_KEY_ID_LEN + 1], bo
 }
 
 int
-repo_key_retire(sov_dbconn *c, const char *key_id, sov_error *err)
+sov_repo_key_retire(sov_dbconn *c, const char *key_id, sov_error *err)
 {
     const char *params[] = { key_id };
 
@@ -314,8 +314,8 @@ fill_report(const PGresult *r, int i, const int *col, void *out)
     sov_db_copy(x->requested_by, sizeof(x->requested_by), r, i, col[R_REQUESTED_BY]);
     x->from_us = ll(r, i, col[R_FROM_US]);
     x->to_us = ll(r, i, col[R_TO_US]);
-    report_time_format(x->from_us, x->period_from);
-    report_time_format(x->to_us, x->period_to);
+    sov_report_time_format(x->from_us, x->period_from);
+    sov_report_time_format(x->to_us, x->period_to);
     x->all_tenants = PQgetvalue(r, i, col[R_ALL_TENANTS])[0] == 't';
     x->ntenants = sov_db_split(PQgetvalue(r, i, col[R_TENANTS]), x->tenants[0],
                                SOV_REPORT_TENANTS_MAX, sizeof(x->tenants[0]));
@@ -336,10 +336,10 @@ fill_report(const PGresult *r, int i, const int *col, void *out)
 static const sov_db_rowmap row_report = { report_cols, R__N, fill_report };
 
 int
-repo_report_insert(sov_dbconn *c, const char *id, const char *tenant_id,
-                   const char *requested_by, const char *from, const char *to,
-                   const char *scope, const char *format, const char *operation_id,
-                   sov_error *err)
+sov_repo_report_insert(sov_dbconn *c, const char *id, const char *tenant_id,
+                       const char *requested_by, const char *from, const char *to,
+                       const char *scope, const char *format, const char *operation_id,
+                       sov_error *err)
 {
     const char *params[] = { id, tenant_id, requested_by ? requested_by : "", from, to, scope,
                              format, operation_id };
@@ -348,8 +348,8 @@ repo_report_insert(sov_dbconn *c, const char *id, const char *tenant_id,
 }
 
 int
-repo_report_get(sov_dbconn *c, const char *tenant_id, const char *id, sov_report *ret,
-                sov_error *err)
+sov_repo_report_get(sov_dbconn *c, const char *tenant_id, const char *id, sov_report *ret,
+                    sov_error *err)
 {
     const char *params[] = { id, tenant_id };
 
@@ -357,8 +357,8 @@ repo_report_get(sov_dbconn *c, const char *tenant_id, const char *id, sov_report
 }
 
 int
-repo_report_list(sov_dbconn *c, const char *tenant_id, const char *after, unsigned limit,
-                 sov_report_page *ret, sov_error *err)
+sov_repo_report_list(sov_dbconn *c, const char *tenant_id, const char *after, unsigned limit,
+                     sov_report_page *ret, sov_error *err)
 {
     char lim[16];
     const char *params[] = { tenant_id, after, lim };
@@ -370,8 +370,8 @@ repo_report_list(sov_dbconn *c, const char *tenant_id, const char *after, unsign
 }
 
 int
-repo_report_state(sov_dbconn *c, const char *id, const char *state, const char *reason,
-                  sov_error *err)
+sov_repo_report_state(sov_dbconn *c, const char *id, const char *state, const char *reason,
+                      sov_error *err)
 {
     const char *params[] = { id, state, reason ? reason : "" };
 
@@ -399,8 +399,8 @@ unhex(const char *s, unsigned char *out, size_t n)
 }
 
 int
-repo_report_signature(sov_dbconn *c, const char *id, unsigned char sig[SOV_SIGNATURE_LEN],
-                      sov_error *err)
+sov_repo_report_signature(sov_dbconn *c, const char *id, unsigned char sig[SOV_SIGNATURE_LEN],
+                          sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { id };
@@ -416,7 +416,7 @@ repo_report_signature(sov_dbconn *c, const char *id, unsigned char sig[SOV_SIGNA
 }
 
 int
-repo_report_chunks_clear(sov_dbconn *c, const char *id, sov_error *err)
+sov_repo_report_chunks_clear(sov_dbconn *c, const char *id, sov_error *err)
 {
     const char *params[] = { id };
 
@@ -424,8 +424,8 @@ repo_report_chunks_clear(sov_dbconn *c, const char *id, sov_error *err)
 }
 
 int
-repo_report_chunk_put(sov_dbconn *c, const char *id, int seq, const void *data, size_t len,
-                      sov_error *err)
+sov_repo_report_chunk_put(sov_dbconn *c, const char *id, int seq, const void *data, size_t len,
+                          sov_error *err)
 {
     char s[16];
     const char *values[] = { id, s, data };
@@ -441,8 +441,8 @@ repo_report_chunk_put(sov_dbconn *c, const char *id, int seq, const void *data, 
 }
 
 int
-repo_report_finish(sov_dbconn *c, const sov_report *r,
-                   const unsigned char sig[SOV_SIGNATURE_LEN], sov_error *err)
+sov_repo_report_finish(sov_dbconn *c, const sov_report *r,
+                       const unsigned char sig[SOV_SIGNATURE_LEN], sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     char rows[32], violations[32], size[32], sighex[2 * SOV_SIGNATURE_LEN + 1];
@@ -461,7 +461,7 @@ repo_report_finish(sov_dbconn *c, const sov_report *r,
 }
 
 int
-repo_report_chunk_get(sov_dbconn *c, const char *id, int seq, PGresult **ret, sov_error *err)
+sov_repo_report_chunk_get(sov_dbconn *c, const char *id, int seq, PGresult **ret, sov_error *err)
 {
     char s[16];
     const char *values[] = { id, s };
@@ -513,7 +513,7 @@ scope_literal(const sov_report *r, char *buf, size_t size)
 }
 
 int
-repo_build_begin(sov_dbconn *c, long long *now_us, sov_error *err)
+sov_repo_build_begin(sov_dbconn *c, long long *now_us, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
 
@@ -526,7 +526,7 @@ repo_build_begin(sov_dbconn *c, long long *now_us, sov_error *err)
 }
 
 int
-repo_build_policies(sov_dbconn *c, const sov_report *r, PGresult **ret, sov_error *err)
+sov_repo_build_policies(sov_dbconn *c, const sov_report *r, PGresult **ret, sov_error *err)
 {
     char scope[SOV_REPORT_TENANTS_MAX * (SOV_UUID_LEN + 3) + 4];
     const char *params[] = { r->period_to, scope_literal(r, scope, sizeof(scope)) };
@@ -535,7 +535,7 @@ repo_build_policies(sov_dbconn *c, const sov_report *r, PGresult **ret, sov_erro
 }
 
 int
-repo_build_policy_cols(const PGresult *res, int col[REPO_POLICY_COLS], sov_error *err)
+sov_repo_build_policy_cols(const PGresult *res, int col[REPO_POLICY_COLS], sov_error *err)
 {
     static const char *const names[2] = { "tenant_id", "at_us" };
 
@@ -545,8 +545,8 @@ repo_build_policy_cols(const PGresult *res, int col[REPO_POLICY_COLS], sov_error
 }
 
 void
-repo_build_policy_row(const PGresult *res, int i, const int col[REPO_POLICY_COLS],
-                      char tenant[SOV_UUID_LEN + 1], long long *at_us, sov_policy *ret)
+sov_repo_build_policy_row(const PGresult *res, int i, const int col[REPO_POLICY_COLS],
+                          char tenant[SOV_UUID_LEN + 1], long long *at_us, sov_policy *ret)
 {
     sov_db_copy(tenant, SOV_UUID_LEN + 1, res, i, col[0]);
     *at_us = ll(res, i, col[1]);
@@ -554,7 +554,7 @@ repo_build_policy_row(const PGresult *res, int i, const int col[REPO_POLICY_COLS
 }
 
 int
-repo_build_record_cols(const PGresult *res, int col[REC__COUNT], sov_error *err)
+sov_repo_build_record_cols(const PGresult *res, int col[REC__COUNT], sov_error *err)
 {
     static const char *const names[REC__COUNT] = {
         [REC_TYPE] = "resource_type", [REC_ID] = "resource_id", [REC_TENANT] = "tenant_id",
@@ -570,7 +570,7 @@ repo_build_record_cols(const PGresult *res, int col[REC__COUNT], sov_error *err)
 }
 
 int
-repo_build_declare(sov_dbconn *c, const sov_report *r, sov_error *err)
+sov_repo_build_declare(sov_dbconn *c, const sov_report *r, sov_error *err)
 {
     char scope[SOV_REPORT_TENANTS_MAX * (SOV_UUID_LEN + 3) + 4];
     const char *params[] = { r->period_to, scope_literal(r, scope, sizeof(scope)) };
@@ -579,7 +579,7 @@ repo_build_declare(sov_dbconn *c, const sov_report *r, sov_error *err)
 }
 
 int
-repo_build_fetch_send(sov_dbconn *c, sov_error *err)
+sov_repo_build_fetch_send(sov_dbconn *c, sov_error *err)
 {
     if (!PQsendQuery(sov_db_conn(c), SQL_BUILD_FETCH))
         return sov_db_error(sov_db_conn(c), NULL, err);
@@ -587,7 +587,7 @@ repo_build_fetch_send(sov_dbconn *c, sov_error *err)
 }
 
 int
-repo_build_fetch_wait(sov_dbconn *c, PGresult **ret, sov_error *err)
+sov_repo_build_fetch_wait(sov_dbconn *c, PGresult **ret, sov_error *err)
 {
     PGconn *conn = sov_db_conn(c);
     sov_autoptr(PGresult) res = PQgetResult(conn);
@@ -603,7 +603,7 @@ repo_build_fetch_wait(sov_dbconn *c, PGresult **ret, sov_error *err)
 }
 
 int
-repo_build_end(sov_dbconn *c, sov_error *err)
+sov_repo_build_end(sov_dbconn *c, sov_error *err)
 {
     return sov_db_query(c, SQL_BUILD_CLOSE, 0, NULL, NULL, err);
 }

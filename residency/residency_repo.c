@@ -98,7 +98,7 @@ array_literal(char *buf, size_t size, const char *list, size_t n, size_t stride)
 }
 
 int
-repo_region_insert(sov_dbconn *c, const sov_region *r, sov_error *err)
+sov_repo_region_insert(sov_dbconn *c, const sov_region *r, sov_error *err)
 {
     const char *params[] = { r->code, r->name, r->country, r->jurisdiction, r->datacenter };
 
@@ -116,7 +116,7 @@ repo_region_insert(sov_dbconn *c, const sov_region *r, sov_error *err)
 }
 
 int
-repo_region_get(sov_dbconn *c, const char *code, sov_region *ret, sov_error *err)
+sov_repo_region_get(sov_dbconn *c, const char *code, sov_region *ret, sov_error *err)
 {
     const char *params[] = { code };
 
@@ -124,8 +124,8 @@ repo_region_get(sov_dbconn *c, const char *code, sov_region *ret, sov_error *err
 }
 
 int
-repo_region_list(sov_dbconn *c, const char *after, unsigned limit, sov_region_page *ret,
-                 sov_error *err)
+sov_repo_region_list(sov_dbconn *c, const char *after, unsigned limit, sov_region_page *ret,
+                     sov_error *err)
 {
     char lim[16];
     /* limit 0: all of them (LIMIT NULL). */
@@ -142,7 +142,7 @@ sov_region_all(sov_dbconn *c, sov_region **ret, size_t *n, sov_error *err)
 {
     sov_region_page page = { 0 };
 
-    if (repo_region_list(c, NULL, 0, &page, err) < 0)
+    if (sov_repo_region_list(c, NULL, 0, &page, err) < 0)
         return -1;
     *ret = page.items;
     *n = page.n;
@@ -150,8 +150,8 @@ sov_region_all(sov_dbconn *c, sov_region **ret, size_t *n, sov_error *err)
 }
 
 int
-repo_region_update(sov_dbconn *c, const char *code, const char *name, const char *datacenter,
-                   sov_error *err)
+sov_repo_region_update(sov_dbconn *c, const char *code, const char *name, const char *datacenter,
+                       sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { code, name, datacenter };
@@ -164,8 +164,8 @@ repo_region_update(sov_dbconn *c, const char *code, const char *name, const char
 }
 
 int
-repo_zones_set(sov_dbconn *c, const char *region, const char (*zones)[SOV_NAME_MAX + 1],
-               size_t n, sov_error *err)
+sov_repo_zones_set(sov_dbconn *c, const char *region, const char (*zones)[SOV_NAME_MAX + 1],
+                   size_t n, sov_error *err)
 {
     char list[SOV_ZONES_MAX * (SOV_NAME_MAX + 3) + 4];
     const char *params[] = { region, list };
@@ -188,7 +188,7 @@ repo_zones_set(sov_dbconn *c, const char *region, const char (*zones)[SOV_NAME_M
 }
 
 int
-repo_region_blockers(sov_dbconn *c, const char *code, sov_error *err)
+sov_repo_region_blockers(sov_dbconn *c, const char *code, sov_error *err)
 {
     const char *params[] = { code };
     char what[128];
@@ -201,7 +201,7 @@ repo_region_blockers(sov_dbconn *c, const char *code, sov_error *err)
 }
 
 int
-repo_region_delete(sov_dbconn *c, const char *code, sov_error *err)
+sov_repo_region_delete(sov_dbconn *c, const char *code, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { code };
@@ -214,8 +214,8 @@ repo_region_delete(sov_dbconn *c, const char *code, sov_error *err)
 }
 
 int
-repo_policy_get(sov_dbconn *c, const char *tenant_id, sov_policy *ret, bool *found,
-                sov_error *err)
+sov_repo_policy_get(sov_dbconn *c, const char *tenant_id, sov_policy *ret, bool *found,
+                    sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { tenant_id };
@@ -240,7 +240,7 @@ repo_policy_get(sov_dbconn *c, const char *tenant_id, sov_policy *ret, bool *fou
 }
 
 int
-repo_policy_put(sov_dbconn *c, const char *tenant_id, const sov_policy *p, sov_error *err)
+sov_repo_policy_put(sov_dbconn *c, const char *tenant_id, const sov_policy *p, sov_error *err)
 {
     char j[64], k[SOV_POLICY_MAX * 6 + 4], r[SOV_POLICY_MAX * (SOV_NAME_MAX + 4) + 4];
     const char *params[] = { tenant_id, j, k, r };
@@ -253,7 +253,7 @@ repo_policy_put(sov_dbconn *c, const char *tenant_id, const sov_policy *p, sov_e
 }
 
 int
-repo_tenant_regions(sov_dbconn *c, const char *tenant_id, char **ret, sov_error *err)
+sov_repo_tenant_regions(sov_dbconn *c, const char *tenant_id, char **ret, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { tenant_id };
@@ -265,10 +265,10 @@ repo_tenant_regions(sov_dbconn *c, const char *tenant_id, char **ret, sov_error 
 }
 
 int
-repo_record_insert(sov_dbconn *c, const char *tenant_id, const char *resource_type,
-                   const char *resource_id, const char *event, const sov_location *from,
-                   const sov_location *to, const char *policy_json, const char *reason,
-                   const char *operation_id, sov_error *err)
+sov_repo_record_insert(sov_dbconn *c, const char *tenant_id, const char *resource_type,
+                       const char *resource_id, const char *event, const sov_location *from,
+                       const sov_location *to, const char *policy_json, const char *reason,
+                       const char *operation_id, sov_error *err)
 {
     static const sov_location nowhere;
     const sov_location *f = from ? from : &nowhere, *t = to ? to : &nowhere;

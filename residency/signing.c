@@ -256,7 +256,7 @@ publish_folder(sov_dbconn *c, sov_buf *ids, sov_error *err)
             sov_log_warn("ignoring signing key file '%s': it holds key %s", path, id);
             continue;
         }
-        if (public_pem(k, pem, sizeof(pem), err) < 0 || repo_key_publish(c, id, pem, err) < 0)
+        if (public_pem(k, pem, sizeof(pem), err) < 0 || sov_repo_key_publish(c, id, pem, err) < 0)
             goto out;
         sov_buf_append(&found, id, sizeof(id));
     }
@@ -284,7 +284,7 @@ sov_signing_init(sov_db *db, const char *state_dir, sov_error *err)
         return -1;
     rc = publish_folder(c, &ids, err);
     if (rc == 0)
-        rc = repo_key_newest(c, ids.data, id, &found, err);
+        rc = sov_repo_key_newest(c, ids.data, id, &found, err);
     sov_buf_release(&ids);
     if (rc < 0)
         return -1;
@@ -295,7 +295,7 @@ sov_signing_init(sov_db *db, const char *state_dir, sov_error *err)
     } else {
         if (make_key(&k, id, pem, sizeof(pem), err) < 0)
             return -1;
-        if (repo_key_publish(c, id, pem, err) < 0) {
+        if (sov_repo_key_publish(c, id, pem, err) < 0) {
             snprintf(path, sizeof(path), "%s/%s.pem", signing.dir, id);
             unlink(path);
             return -1;
@@ -349,7 +349,7 @@ sov_signing_key_get(sov_ctx *ctx, const char *key_id, sov_signing_key *ret, sov_
                              key_id ? key_id : "");
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
-    return repo_key_get(c, key_id, ret, err);
+    return sov_repo_key_get(c, key_id, ret, err);
 }
 
 typedef struct rotate_args {
@@ -362,8 +362,8 @@ rotate_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     rotate_args *a = arg;
 
-    if (repo_key_publish(c, a->new_id, a->pem, err) < 0 ||
-        (a->old_id[0] && repo_key_retire(c, a->old_id, err) < 0))
+    if (sov_repo_key_publish(c, a->new_id, a->pem, err) < 0 ||
+        (a->old_id[0] && sov_repo_key_retire(c, a->old_id, err) < 0))
         return -1;
     return sov_audit_append(c, a->ctx, NULL, "signing-key", a->new_id, SOV_OUTCOME_CREATED, err);
 }
