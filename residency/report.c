@@ -341,6 +341,7 @@ typedef struct build {
     EVP_MD_CTX *rows_md;
     sov_buf line;
     json_t *row;                /* a JSON row's object, its members reset for each interval */
+    json_t *row_val[10];        /* its members, in its keys' order (borrowed from row) */
     hours countries[300], jurisdictions[8];
     size_t ncountries, njurisdictions;
     long long records;
@@ -446,17 +447,19 @@ put_json_new(sov_buf *b, json_t *o)
     json_decref(o);
 }
 
-/* An object with these keys, in this order, each holding "". */
+/* An object with these keys, in this order, each holding ""; vals[k] lends its members. */
 static json_t *
-row_object(const char *const *keys, size_t n)
+row_object(const char *const *keys, size_t n, json_t **vals)
 {
     json_t *o = json_object();
 
-    for (size_t k = 0; o && k < n; k++)
-        if (json_object_set_new_nocheck(o, keys[k], json_string("")) < 0) {
+    for (size_t k = 0; o && k < n; k++) {
+        vals[k] = json_string("");
+        if (json_object_set_new_nocheck(o, keys[k], vals[k]) < 0) {
             json_decref(o);
             o = NULL;
         }
+    }
     return o;
 }
 
@@ -478,10 +481,13 @@ put_interval(build *b, const sov_location *at, long long start, long long end,
     if (b->json) {
         /* One object for every row, its members reset in place: a million rows do not
          * build a million objects. A violation adds the policy last, then drops it. */
+        _Static_assert(SOV_N_ELEMENTS(keys) == SOV_N_ELEMENTS(b->row_val), "one per key");
         if (!b->row)
-            b->row = row_object(keys, SOV_N_ELEMENTS(keys));
+            b->row = row_object(keys, SOV_N_ELEMENTS(keys), b->row_val);
+        /* PostgreSQL hands out valid UTF-8 (the database's encoding), and the times are
+         * ASCII: no second validation per value. */
         for (size_t i = 0; b->row && i < SOV_N_ELEMENTS(fields); i++)
-            if (json_string_set(json_object_get(b->row, keys[i]), fields[i]) < 0) {
+            if (json_string_setn_nocheck(b->row_val[i], fields[i], strlen(fields[i])) < 0) {
                 b->line.oom = true;
                 return;
             }
@@ -810,45 +816,79 @@ put_header(build *b, sov_buf *h)
                    b->r.rows, b->r.rows_sha256, CSV_COLUMNS);
 }
 
+static double
+hours_of(const hours *h)
+{
+    return (double) h->secs / 3600.0 + (double) h->us / 3.6e9;
+}
+
 static void
-put_hours(build *b, sov_buf *t, const char *kind, hours *list, size_t n)
+put_hours(sov_buf *t, const char *kind, hours *list, size_t n)
 {
     qsort(list, n, sizeof(*list), hours_cmp);
-    for (size_t i = 0; i < n; i++) {
-        double h = (double) list[i].secs / 3600.0 + (double) list[i].us / 3.6e9;
-        if (b->json)
-            sov_buf_printf(t, "%s\"%s\":%.3f", i ? "," : "", list[i].key, h);
-        else
-            sov_buf_printf(t, "resource_hours,%s,%s,%.3f\n", kind, list[i].key, h);
+    for (size_t i = 0; i < n; i++)
+        sov_buf_printf(t, "resource_hours,%s,%s,%.3f\n", kind, list[i].key, hours_of(&list[i]));
+}
+
+static json_t *
+hours_json(hours *list, size_t n)
+{
+    json_t *o = json_object();
+
+    qsort(list, n, sizeof(*list), hours_cmp);
+    for (size_t i = 0; o && i < n; i++)
+        /* To the thousandth, as the CSV prints them (hours are never negative). */
+        json_object_set_new(o, list[i].key,
+                            json_real((double) (long long) (hours_of(&list[i]) * 1000.0 + 0.5) /
+                                      1000.0));
+    return o;
+}
+
+/* The JSON summary object, through jansson: resource-hours per country and jurisdiction
+ * (numbers to the thousandth, as short as they print: 37.0, 0.5), the violation count, and
+ * a warning when there are any. The document around it is streamed (rows are written as
+ * they are read), so the framing between its parts stays here. */
+static int
+put_summary_json(build *b, sov_buf *t)
+{
+    char warning[128];
+    json_t *o = json_pack("{s:{s:o, s:o}, s:I}", "resource_hours", "country",
+                          hours_json(b->countries, b->ncountries), "jurisdiction",
+                          hours_json(b->jurisdictions, b->njurisdictions), "violations",
+                          (json_int_t) b->r.violations);
+    sov_autofree char *text = NULL;
+
+    if (o && b->r.violations > 0) {
+        snprintf(warning, sizeof(warning), "VIOLATIONS: %lld intervals outside the tenant's "
+                 "residency policy", b->r.violations);
+        json_object_set_new(o, "warning", json_string(warning));
     }
+    text = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+             : NULL;
+    json_decref(o);
+    if (!text)
+        return -1;
+    sov_buf_printf(t, ",\n\"summary\":%s,\n\"violations\":[", text);
+    return 0;
 }
 
 /* After the rows: the summary, and the start of the violations. */
-static void
+static int
 put_summary(build *b, sov_buf *t)
 {
-    if (b->json) {
-        sov_buf_puts(t, ",\n\"summary\":{\"resource_hours\":{\"country\":{");
-        put_hours(b, t, "country", b->countries, b->ncountries);
-        sov_buf_puts(t, "},\"jurisdiction\":{");
-        put_hours(b, t, "jurisdiction", b->jurisdictions, b->njurisdictions);
-        sov_buf_printf(t, "}},\"violations\":%lld", b->r.violations);
-        if (b->r.violations > 0)
-            sov_buf_printf(t, ",\"warning\":\"VIOLATIONS: %lld intervals outside the "
-                           "tenant's residency policy\"", b->r.violations);
-        sov_buf_puts(t, "},\n\"violations\":[");
-        return;
-    }
+    if (b->json)
+        return put_summary_json(b, t);
     sov_buf_puts(t, "# summary\n");
-    put_hours(b, t, "country", b->countries, b->ncountries);
-    put_hours(b, t, "jurisdiction", b->jurisdictions, b->njurisdictions);
+    put_hours(t, "country", b->countries, b->ncountries);
+    put_hours(t, "jurisdiction", b->jurisdictions, b->njurisdictions);
     if (b->r.violations == 0) {
         sov_buf_puts(t, "# violations: 0\n");
-        return;
+        return 0;
     }
     sov_buf_printf(t, "# VIOLATIONS: %lld \xe2\x80\x94 intervals outside the tenant's "
                    "residency policy follow\n# violation,%s,policy\n", b->r.violations,
                    CSV_COLUMNS);
+    return 0;
 }
 
 /* Write data to out and to the document's digest. */
@@ -893,8 +933,8 @@ assemble(build *b, FILE *doc, sov_error *err)
     md_hex(b->rows_md, b->r.rows_sha256);
     snprintf(b->r.key_id, sizeof(b->r.key_id), "%s", sov_signer_key_id(b->signer));
     put_header(b, &h);
-    put_summary(b, &t);
-    rc = h.oom || t.oom ? sov_error_set(err, SOV_E_INTERNAL, "out of memory") : 0;
+    rc = put_summary(b, &t) < 0 || h.oom || t.oom
+             ? sov_error_set(err, SOV_E_INTERNAL, "out of memory") : 0;
     if (rc == 0)
         rc = doc_put(doc, md, h.data, h.len, err);
     if (rc == 0)
