@@ -349,23 +349,13 @@ static const char SQL_INSTANCE_BY_NAME[] =
     "SELECT id FROM instances WHERE tenant_id = $1 AND workspace = $2 AND name = $3"
     " AND state <> 'deleted'";
 
-static const char *const id_cols[] = { "id" };
-
-static void
-fill_instance_id(const PGresult *r, int i, const int *col, void *out)
-{
-    sov_db_copy(out, SOV_UUID_LEN + 1, r, i, col[0]);
-}
-
-static const sov_db_rowmap row_instance_id = { id_cols, 1, fill_instance_id };
-
 int
 sov_repo_instance_id_by_name(sov_dbconn *c, const char *tenant_id, const char *workspace,
                              const char *name, char *ret, sov_error *err)
 {
     const char *params[] = { tenant_id, workspace, name };
 
-    return sov_db_one(c, SQL_INSTANCE_BY_NAME, 3, params, &row_instance_id, ret, "instance",
+    return sov_db_one(c, SQL_INSTANCE_BY_NAME, 3, params, &sov_db_row_id, ret, "instance",
                       name, err);
 }
 

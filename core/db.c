@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sov/ctx.h"
 #include "sov/db.h"
 #include "sov/log.h"
 #include "sov/repo/db_pq.h"
@@ -573,6 +574,16 @@ rowmap_cols(const PGresult *res, const sov_db_rowmap *map, int *col, sov_error *
         return sov_error_set(err, SOV_E_INTERNAL, "row map of %zu columns", map->ncols);
     return sov_db_cols(res, map->names, col, map->ncols, err);
 }
+
+static const char *const id_cols[] = { "id" };
+
+static void
+fill_id(const PGresult *r, int i, const int *col, void *out)
+{
+    sov_db_copy(out, SOV_UUID_LEN + 1, r, i, col[0]);
+}
+
+const sov_db_rowmap sov_db_row_id = { id_cols, 1, fill_id };
 
 int
 sov_db_fill(const PGresult *res, int row, const sov_db_rowmap *map, void *out, sov_error *err)

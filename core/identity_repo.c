@@ -146,22 +146,12 @@ sov_repo_tenant_holdings(sov_dbconn *c, const char *id, char *buf, size_t size, 
 
 static const char SQL_TENANT_BY_NAME[] = "SELECT id FROM tenants WHERE name = $1";
 
-static const char *const id_cols[] = { "id" };
-
-static void
-fill_id(const PGresult *r, int i, const int *col, void *out)
-{
-    sov_db_copy(out, SOV_UUID_LEN + 1, r, i, col[0]);
-}
-
-static const sov_db_rowmap row_id = { id_cols, 1, fill_id };
-
 int
 sov_repo_tenant_id_by_name(sov_dbconn *c, const char *name, char *ret, sov_error *err)
 {
     const char *params[] = { name };
 
-    return sov_db_one(c, SQL_TENANT_BY_NAME, 1, params, &row_id, ret, "tenant", name, err);
+    return sov_db_one(c, SQL_TENANT_BY_NAME, 1, params, &sov_db_row_id, ret, "tenant", name, err);
 }
 
 int

@@ -53,6 +53,9 @@ typedef struct sov_db_rowmap {
     void (*fill)(const PGresult *res, int row, const int *col, void *out);
 } sov_db_rowmap;
 
+/* A result's "id" column into a char[SOV_UUID_LEN + 1]: the map of every by-name lookup. */
+extern const sov_db_rowmap sov_db_row_id;
+
 /* Fill out from row `row` of res by map, looking its columns up first (for a result read
  * once; a loop over rows looks them up once with sov_db_cols and calls map->fill). */
 int sov_db_fill(const PGresult *res, int row, const sov_db_rowmap *map, void *out,
