@@ -116,6 +116,10 @@ json_t *sov_api_op_json(const struct sov_op *op);
 enum MHD_Result sov_api_reply_accepted(sov_request *req, json_t *body, const struct sov_op *op);
 /* The 202 of a resource's create, as an answer renderer gives it (sov_api_answer_in_tx):
  * {member: resource (taken), "operation": op}, Location: the operation. */
+/* An instance create's body members (all but ssh_keys) into a, as the create and the
+ * placement dry run both read them; strings are borrowed from req's body. */
+struct sov_instance_create_args;
+void sov_api_instance_args(sov_request *req, struct sov_instance_create_args *a);
 json_t *sov_api_accepted_json(const char *member, json_t *resource, const struct sov_op *op,
                               unsigned *status, char *location, size_t location_size);
 

@@ -102,6 +102,20 @@ created_json(const void *arg, unsigned *status, char *location, size_t location_
                                  location_size);
 }
 
+void
+sov_api_instance_args(sov_request *req, sov_instance_create_args *a)
+{
+    a->name = sov_api_body_str(req, "name");
+    a->flavor = sov_api_body_str(req, "flavor");
+    a->image = sov_api_body_str(req, "image");
+    a->workspace = sov_api_body_str(req, "workspace");
+    a->region = sov_api_body_str(req, "region");
+    a->zone = sov_api_body_str(req, "zone");
+    a->country = sov_api_body_str(req, "country");
+    a->user_data = sov_api_body_str(req, "user_data");
+    a->anti_affinity_group = sov_api_body_str(req, "anti_affinity_group");
+}
+
 /* POST /v1/instances */
 enum MHD_Result
 sov_handle_instance_create(sov_request *req)
@@ -122,15 +136,7 @@ sov_handle_instance_create(sov_request *req)
     if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
         body_keys(req, keys, SOV_N_ELEMENTS(keys), &a.nssh_keys, &err) < 0)
         return sov_api_reply_problem(req, &err);
-    a.name = sov_api_body_str(req, "name");
-    a.flavor = sov_api_body_str(req, "flavor");
-    a.image = sov_api_body_str(req, "image");
-    a.workspace = sov_api_body_str(req, "workspace");
-    a.region = sov_api_body_str(req, "region");
-    a.zone = sov_api_body_str(req, "zone");
-    a.country = sov_api_body_str(req, "country");
-    a.user_data = sov_api_body_str(req, "user_data");
-    a.anti_affinity_group = sov_api_body_str(req, "anti_affinity_group");
+    sov_api_instance_args(req, &a);
     a.ssh_keys = keys;
     sov_api_answer_in_tx(req, created_json, &c);
     if (sov_instance_create(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &c.x, &c.op,

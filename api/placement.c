@@ -64,13 +64,7 @@ sov_handle_placement_dry_run(sov_request *req)
     if (!p || sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0)
         return sov_api_reply_problem(req, &err);
     body_sizes(req, &sizes);
-    a.flavor = sov_api_body_str(req, "flavor");
-    a.image = sov_api_body_str(req, "image");
-    a.workspace = sov_api_body_str(req, "workspace");
-    a.region = sov_api_body_str(req, "region");
-    a.zone = sov_api_body_str(req, "zone");
-    a.country = sov_api_body_str(req, "country");
-    a.anti_affinity_group = sov_api_body_str(req, "anti_affinity_group");
+    sov_api_instance_args(req, &a);     /* read as the create reads it */
     if (sov_instance_dry_run(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &sizes, p,
                              &err) < 0) {
         /* No candidate: the problem, with the counts that explain it. */

@@ -322,56 +322,44 @@ sov_repo_host_allocations(sov_dbconn *c, const char *id, long *ret, sov_error *e
     return 0;
 }
 
+static const char *const probe_cols[] = { "id", "name", "libvirt_uri", "state", "machine_id" };
+
+/* A recount's rows: the hosts it changed, by name. */
+static void
+fill_named(const PGresult *r, int i, const int *col, void *out)
+{
+    repo_host_probe *h = out;
+
+    sov_db_copy(h->id, sizeof(h->id), r, i, col[0]);
+    sov_db_copy(h->name, sizeof(h->name), r, i, col[1]);
+}
+
+static void
+fill_probe(const PGresult *r, int i, const int *col, void *out)
+{
+    repo_host_probe *h = out;
+
+    fill_named(r, i, col, out);
+    sov_db_copy(h->libvirt_uri, sizeof(h->libvirt_uri), r, i, col[2]);
+    sov_db_copy(h->state, sizeof(h->state), r, i, col[3]);
+    sov_db_copy(h->machine_id, sizeof(h->machine_id), r, i, col[4]);
+}
+
+static const sov_db_rowmap row_named = { probe_cols, 2, fill_named };
+static const sov_db_rowmap row_probe = { probe_cols, 5, fill_probe };
+
 int
 sov_repo_host_recount(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
-    repo_host_probe *items;
-    int n, id, name;
-
-    if (sov_db_query(c, SQL_HOST_RECOUNT, 0, NULL, &res, err) < 0)
-        return -1;
-    n = PQntuples(res);
-    items = calloc((size_t) n + 1, sizeof(*items));
-    if (!items)
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    id = PQfnumber(res, "id");
-    name = PQfnumber(res, "name");
-    for (int i = 0; i < n; i++) {
-        sov_db_copy(items[i].id, sizeof(items[i].id), res, i, id);
-        sov_db_copy(items[i].name, sizeof(items[i].name), res, i, name);
-    }
-    *ret = items;
-    *ret_n = (size_t) n;
-    return 0;
+    return sov_db_all(c, SQL_HOST_RECOUNT, 0, NULL, sizeof(**ret), &row_named, (void **) ret,
+                      ret_n, err);
 }
 
 int
 sov_repo_host_probe_list(sov_dbconn *c, repo_host_probe **ret, size_t *ret_n, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
-    repo_host_probe *items;
-    static const char *const names[] = { "id", "name", "libvirt_uri", "state", "machine_id" };
-    int n, col[5];
-
-    if (sov_db_query(c, SQL_HOST_PROBE_LIST, 0, NULL, &res, err) < 0)
-        return -1;
-    if (sov_db_cols(res, names, col, 5, err) < 0)
-        return -1;
-    n = PQntuples(res);
-    items = calloc((size_t) n + 1, sizeof(*items));
-    if (!items)
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    for (int i = 0; i < n; i++) {
-        sov_db_copy(items[i].id, sizeof(items[i].id), res, i, col[0]);
-        sov_db_copy(items[i].name, sizeof(items[i].name), res, i, col[1]);
-        sov_db_copy(items[i].libvirt_uri, sizeof(items[i].libvirt_uri), res, i, col[2]);
-        sov_db_copy(items[i].state, sizeof(items[i].state), res, i, col[3]);
-        sov_db_copy(items[i].machine_id, sizeof(items[i].machine_id), res, i, col[4]);
-    }
-    *ret = items;
-    *ret_n = (size_t) n;
-    return 0;
+    return sov_db_all(c, SQL_HOST_PROBE_LIST, 0, NULL, sizeof(**ret), &row_probe,
+                      (void **) ret, ret_n, err);
 }
 
 int

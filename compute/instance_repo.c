@@ -541,32 +541,28 @@ sov_repo_image_copy_unlock(sov_dbconn *c, const char *image_id, const char *host
     return copy_lock(c, image_id, host_id, false, err);
 }
 
+static const char *const brief_cols[] = { "id", "tenant_id", "state" };
+
+static void
+fill_brief(const PGresult *r, int i, const int *col, void *out)
+{
+    repo_instance_brief *x = out;
+
+    sov_db_copy(x->id, sizeof(x->id), r, i, col[0]);
+    sov_db_copy(x->tenant_id, sizeof(x->tenant_id), r, i, col[1]);
+    sov_db_copy(x->state, sizeof(x->state), r, i, col[2]);
+}
+
+static const sov_db_rowmap row_brief = { brief_cols, 3, fill_brief };
+
 int
 sov_repo_instance_on_host(sov_dbconn *c, const char *host_id, repo_instance_brief **ret,
                           size_t *ret_n, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
     const char *params[] = { host_id };
-    repo_instance_brief *items;
-    int n, id, tenant, state;
 
-    if (sov_db_query(c, SQL_INSTANCE_ON_HOST, 1, params, &res, err) < 0)
-        return -1;
-    n = PQntuples(res);
-    items = calloc((size_t) n + 1, sizeof(*items));
-    if (!items)
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    id = PQfnumber(res, "id");
-    tenant = PQfnumber(res, "tenant_id");
-    state = PQfnumber(res, "state");
-    for (int i = 0; i < n; i++) {
-        sov_db_copy(items[i].id, sizeof(items[i].id), res, i, id);
-        sov_db_copy(items[i].tenant_id, sizeof(items[i].tenant_id), res, i, tenant);
-        sov_db_copy(items[i].state, sizeof(items[i].state), res, i, state);
-    }
-    *ret = items;
-    *ret_n = (size_t) n;
-    return 0;
+    return sov_db_all(c, SQL_INSTANCE_ON_HOST, 1, params, sizeof(**ret), &row_brief,
+                      (void **) ret, ret_n, err);
 }
 
 int

@@ -610,18 +610,15 @@ sov_db_one(sov_dbconn *c, const char *sql, int nparams, const char *const *param
     return sov_db_fill(res, 0, map, out, err);
 }
 
-int
-sov_db_page(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
-            size_t item_size, const sov_db_rowmap *map, unsigned limit, const char *key_col,
-            void **items, size_t *count, char *next, size_t next_size, sov_error *err)
+/* Every row of res into a new array of item_size items, by map. */
+static int
+fill_all(const PGresult *res, const sov_db_rowmap *map, size_t item_size, void **items,
+         size_t *count, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
-    int col[SOV_DB_MAX_COLS], key = -1;
+    int col[SOV_DB_MAX_COLS];
     char *arr;
 
-    if (sov_db_query(c, sql, nparams, params, &res, err) < 0)
-        return -1;
-    if (rowmap_cols(res, map, col, err) < 0 || sov_db_cols(res, &key_col, &key, 1, err) < 0)
+    if (rowmap_cols(res, map, col, err) < 0)
         return -1;
     arr = calloc((size_t) PQntuples(res) + 1, item_size);
     if (!arr)
@@ -630,6 +627,33 @@ sov_db_page(sov_dbconn *c, const char *sql, int nparams, const char *const *para
         map->fill(res, i, col, arr + (size_t) i * item_size);
     *items = arr;
     *count = (size_t) PQntuples(res);
+    return 0;
+}
+
+int
+sov_db_all(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+           size_t item_size, const sov_db_rowmap *map, void **items, size_t *count,
+           sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, sql, nparams, params, &res, err) < 0)
+        return -1;
+    return fill_all(res, map, item_size, items, count, err);
+}
+
+int
+sov_db_page(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+            size_t item_size, const sov_db_rowmap *map, unsigned limit, const char *key_col,
+            void **items, size_t *count, char *next, size_t next_size, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    int key = -1;
+
+    if (sov_db_query(c, sql, nparams, params, &res, err) < 0 ||
+        sov_db_cols(res, &key_col, &key, 1, err) < 0 ||
+        fill_all(res, map, item_size, items, count, err) < 0)
+        return -1;
     next[0] = '\0';
     if (limit > 0 && (unsigned) PQntuples(res) == limit)
         sov_db_copy(next, next_size, res, PQntuples(res) - 1, key);

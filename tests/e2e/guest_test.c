@@ -152,9 +152,9 @@ assert_instance_state(const char *id, const char *want)
     json_decref(x);
 }
 
-/* POST /v1/instances/{id}/actions and wait for its operation; returns the seconds it took. */
+/* POST an action as acme's member; its operation's id, and the seconds the 202 took. */
 static double
-act(const char *id, const char *action, const char *want_state)
+act_async(const char *id, const char *action, char op_id[40])
 {
     char path[128], body[64];
     double t0 = tl_now();
@@ -163,8 +163,20 @@ act(const char *id, const char *action, const char *want_state)
     snprintf(path, sizeof(path), "/v1/instances/%s/actions", id);
     snprintf(body, sizeof(body), "{\"action\":\"%s\"}", action);
     r = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
-    wait_op_ok(tl_str(json_object_get(r, "operation"), "id"));
+    snprintf(op_id, 40, "%s", tl_str(json_object_get(r, "operation"), "id"));
     json_decref(r);
+    return tl_now() - t0;
+}
+
+/* POST /v1/instances/{id}/actions and wait for its operation; returns the seconds it took. */
+static double
+act(const char *id, const char *action, const char *want_state)
+{
+    char op_id[40];
+    double t0 = tl_now();
+
+    act_async(id, action, op_id);
+    wait_op_ok(op_id);
     assert_instance_state(id, want_state);
     return tl_now() - t0;
 }
@@ -214,6 +226,35 @@ console_read(void *arg)
 
 /* ---- the test ---- */
 
+/* Import file as image name (file://, allowed in this sovd), and wait until it is active. */
+static void
+import_image(const char *name, const char *file)
+{
+    char body[1024];
+    json_t *j;
+
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"region\":\"" REGION "\","
+             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", name, file);
+    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
+    wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+}
+
+/* An instance create's 202 j: its id into id (40 bytes), its domain name into domain, and
+ * the domain destroyed at exit whatever the test's outcome. */
+static void
+created(const json_t *j, char *id)
+{
+    char cmd[512];
+
+    snprintf(id, 40, "%s", tl_str(json_object_get(j, "instance"), "id"));
+    snprintf(domain, sizeof(domain), "sov-%s", id);
+    snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " destroy '%s';"
+             " virsh -q -c " URI " undefine --nvram '%s' || virsh -q -c " URI
+             " undefine '%s'", domain, domain, domain);
+    tl_sh_at_exit("%s", cmd);
+}
+
 /* sovd on this test's pool, NAT network and image store (stop_timeout in seconds), the
  * operator's token, tenant acme and the region: what every case starts from. */
 static void
@@ -244,7 +285,7 @@ start_world(int stop_timeout)
 START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_nothing)
 {
     const char *virt = tl_env("SOV_TEST_VIRT_TYPE");
-    char pool_path[600], body[2048], path[256], id[40];
+    char pool_path[600], path[256], id[40];
     double t0, t_running, t_up, t_dhcp, t_addr, t_stop, t_start, t_restart_up, t_reboot,
         t_reboot_up, t_delete;
     char *addr, *up, *text, *out;
@@ -284,25 +325,13 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
         snprintf(cmd, sizeof(cmd), "rm -rf \"$(dirname '%s')\"", image);
         tl_sh_at_exit("%s", cmd);
     }
-    snprintf(body, sizeof(body), "{\"name\":\"guest\",\"region\":\"" REGION "\","
-             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", image);
-    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
-    wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
-    json_decref(j);
+    import_image("guest", image);
 
     /* Create, and follow it until the guest has booted and has its lease. */
     t0 = tl_now();
     j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER],
                    "{\"name\":\"vm-1\",\"flavor\":\"e2e-tiny\",\"image\":\"guest\"}", 202);
-    snprintf(id, sizeof(id), "%s", tl_str(json_object_get(j, "instance"), "id"));
-    snprintf(domain, sizeof(domain), "sov-%s", id);
-    {
-        char cmd[512];
-        snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " destroy '%s';"
-                 " virsh -q -c " URI " undefine --nvram '%s' || virsh -q -c " URI
-                 " undefine '%s'", domain, domain, domain);
-        tl_sh_at_exit("%s", cmd);
-    }
+    created(j, id);
     wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
     t_running = tl_now() - t0;
@@ -456,22 +485,6 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
 }
 END_TEST
 
-/* POST an action as acme's member; its operation's id, and the seconds the 202 took. */
-static double
-act_async(const char *id, const char *action, char op_id[40])
-{
-    char path[128], body[64];
-    double t0 = tl_now();
-    json_t *r;
-
-    snprintf(path, sizeof(path), "/v1/instances/%s/actions", id);
-    snprintf(body, sizeof(body), "{\"action\":\"%s\"}", action);
-    r = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
-    snprintf(op_id, 40, "%s", tl_str(json_object_get(r, "operation"), "id"));
-    json_decref(r);
-    return tl_now() - t0;
-}
-
 static json_t *
 get_op(const char *op_id)
 {
@@ -513,7 +526,7 @@ wait_waiting(const char *id, const char *stop_id, unsigned past)
  * the stop: accepted at once, done within seconds, the stop recorded as superseded. */
 START_TEST(a_stop_the_guest_ignores_is_superseded_by_hard_stop_and_delete)
 {
-    char body[2048], path[256], id[40], blank[700], stop_id[40], hard_id[40], want[160];
+    char path[256], id[40], blank[700], stop_id[40], hard_id[40], want[160];
     double t_hard_202, t_hard_done, t_delete_done, t0;
     unsigned said;
     json_t *j, *o;
@@ -529,23 +542,11 @@ START_TEST(a_stop_the_guest_ignores_is_superseded_by_hard_stop_and_delete)
                            "\"disk_gib\":1}", 201));
     snprintf(blank, sizeof(blank), "%s/blank.qcow2", tmp);
     ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 48M", blank), 0);
-    snprintf(body, sizeof(body), "{\"name\":\"blank\",\"region\":\"" REGION "\","
-             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", blank);
-    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
-    wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
-    json_decref(j);
+    import_image("blank", blank);
 
     j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER],
                    "{\"name\":\"mute\",\"flavor\":\"e2e-tiny\",\"image\":\"blank\"}", 202);
-    snprintf(id, sizeof(id), "%s", tl_str(json_object_get(j, "instance"), "id"));
-    snprintf(domain, sizeof(domain), "sov-%s", id);
-    {
-        char cmd[512];
-        snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " destroy '%s';"
-                 " virsh -q -c " URI " undefine --nvram '%s' || virsh -q -c " URI
-                 " undefine '%s'", domain, domain, domain);
-        tl_sh_at_exit("%s", cmd);
-    }
+    created(j, id);
     wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
     assert_instance_state(id, "running");

@@ -67,6 +67,12 @@ int sov_db_one(sov_dbconn *c, const char *sql, int nparams, const char *const *p
                const sov_db_rowmap *map, void *out, const char *what, const char *key,
                sov_error *err);
 
+/* Run a query into a new array of all its rows (*items, to free(), *count rows of
+ * item_size, one zeroed item past the end), each mapped by map. */
+int sov_db_all(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
+               size_t item_size, const sov_db_rowmap *map, void **items, size_t *count,
+               sov_error *err);
+
 /* Run a list query into a new array (*items, to free(), *count rows of item_size), each
  * mapped by map. When the page is full (limit rows), next gets column key_col (a name) of the
  * last row: the keyset cursor of the next page; else "". */
