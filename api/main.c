@@ -14,6 +14,7 @@
 #include "sov/migrate.h"
 #include "sov/registry.h"
 #include "sov/residency.h"
+#include "sov/storage.h"
 
 /* Every module's registration (include/sov/registry.h): its drivers, operation kinds and
  * quota kinds. Adding a module adds its line here and edits no other module. */
@@ -21,6 +22,7 @@ static const sov_module_register sov_modules[] = {
     sov_compute_register,
     sov_image_register,
     sov_residency_register,
+    sov_storage_register,
 };
 
 static int

@@ -276,3 +276,117 @@ sov_hv_addresses(sov_hv *hv, const char *uuid, char *ret, size_t size, sov_error
 {
     HV_CALL(domain, addresses, hv->domain->addresses(hv, uuid, ret, size, err));
 }
+
+int
+sov_hv_volume_create(sov_hv *hv, const char *pool, const char *name, long long capacity_gib,
+                     const char *secret_uuid, sov_error *err)
+{
+    HV_CALL(storage, volume_create,
+            hv->storage->volume_create(hv, pool, name, capacity_gib, secret_uuid, err));
+}
+
+int
+sov_hv_volume_copy(sov_hv *hv, const char *pool, const char *name, const char *source,
+                   const char *source_format, const char *source_secret_uuid,
+                   long long capacity_gib, const char *secret_uuid, sov_error *err)
+{
+    HV_CALL(storage, volume_copy,
+            hv->storage->volume_copy(hv, pool, name, source, source_format, source_secret_uuid,
+                                     capacity_gib, secret_uuid, err));
+}
+
+int
+sov_hv_volume_resize(sov_hv *hv, const char *pool, const char *name, long long capacity_gib,
+                     const char *secret_uuid, sov_error *err)
+{
+    HV_CALL(storage, volume_resize,
+            hv->storage->volume_resize(hv, pool, name, capacity_gib, secret_uuid, err));
+}
+
+int
+sov_hv_volume_info(sov_hv *hv, const char *pool, const char *name, long long *capacity,
+                   long long *allocation, sov_error *err)
+{
+    HV_CALL(storage, volume_info,
+            hv->storage->volume_info(hv, pool, name, capacity, allocation, err));
+}
+
+int
+sov_hv_volume_list(sov_hv *hv, const char *pool, const char *prefix, char ***ret, size_t *n,
+                   sov_error *err)
+{
+    HV_CALL(storage, volume_list, hv->storage->volume_list(hv, pool, prefix, ret, n, err));
+}
+
+int
+sov_hv_secret_define(sov_hv *hv, const char *uuid, const char *usage,
+                     const unsigned char *value, size_t len, sov_error *err)
+{
+    HV_CALL(storage, secret_define,
+            hv->storage->secret_define(hv, uuid, usage, value, len, err));
+}
+
+int
+sov_hv_secret_undefine(sov_hv *hv, const char *uuid, sov_error *err)
+{
+    HV_CALL(storage, secret_undefine, hv->storage->secret_undefine(hv, uuid, err));
+}
+
+int
+sov_hv_secret_list(sov_hv *hv, const char *prefix, char ***ret, size_t *n, sov_error *err)
+{
+    HV_CALL(storage, secret_list, hv->storage->secret_list(hv, prefix, ret, n, err));
+}
+
+void
+sov_hv_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int
+sov_hv_disk_attach(sov_hv *hv, const char *uuid, const char *disk_xml, sov_error *err)
+{
+    HV_CALL(domain, disk_attach, hv->domain->disk_attach(hv, uuid, disk_xml, err));
+}
+
+int
+sov_hv_disk_detach(sov_hv *hv, const char *uuid, const char *dev, unsigned timeout_ms,
+                   sov_error *err)
+{
+    HV_CALL(domain, disk_detach, hv->domain->disk_detach(hv, uuid, dev, timeout_ms, err));
+}
+
+int
+sov_hv_disk_present(sov_hv *hv, const char *uuid, const char *dev, sov_error *err)
+{
+    int rc;
+
+    if (!hv)
+        return sov_error_set(err, SOV_E_INTERNAL, "no hypervisor connection");
+    if (!hv->domain->disk_present)
+        return sov_error_set(err, SOV_E_INTERNAL, "driver %s cannot disk_present",
+                             hv->domain->name);
+    rc = hv->domain->disk_present(hv, uuid, dev, err);
+    if (rc < 0)
+        sov_log_debug("hv %s: disk_present failed: %s", hv->domain->name,
+                      err->detail[0] ? err->detail : err->msg);
+    return rc;
+}
+
+int
+sov_hv_disk_resize(sov_hv *hv, const char *uuid, const char *dev, long long capacity_gib,
+                   sov_error *err)
+{
+    HV_CALL(domain, disk_resize, hv->domain->disk_resize(hv, uuid, dev, capacity_gib, err));
+}
+
+int
+sov_hv_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const char *pool,
+                     const char *target, const char *secret_uuid, sov_error *err)
+{
+    HV_CALL(domain, disk_snapshot,
+            hv->domain->disk_snapshot(hv, uuid, dev, pool, target, secret_uuid, err));
+}

@@ -14,6 +14,7 @@
 
 #include "sov/compute.h"
 #include "sov/log.h"
+#include "sov/registry.h"
 
 struct sov_reconciler {
     sov_db *db;
@@ -66,6 +67,17 @@ run(void *arg)
         if (sov_image_uploads_reconcile(&ctx, &changed, &err) < 0)
             sov_log_warn("could not reconcile image uploads, trying again in %u s: %s%s%s",
                          r->interval_s, err.msg, err.detail[0] ? ": " : "", err.detail);
+        /* Then every other module's pass (include/sov/registry.h), in registration order. */
+        const char *const *names;
+        size_t npasses;
+        const sov_reconcile_pass *passes = sov_registry_reconcile_passes(&names, &npasses);
+        for (size_t i = 0; i < npasses; i++) {
+            sov_error_clear(&err);
+            ctx.action = names[i];
+            if (passes[i](&ctx, &changed, &err) < 0)
+                sov_log_warn("reconcile pass %s failed, trying again in %u s: %s%s%s", names[i],
+                             r->interval_s, err.msg, err.detail[0] ? ": " : "", err.detail);
+        }
     } while (!wait_or_stop(r));
     return NULL;
 }

@@ -20,6 +20,9 @@ static sov_op_kind op_kinds[SOV_REGISTRY_OP_KINDS_MAX + 1];
 static size_t nop_kinds;
 static sov_quota_use quota_uses[SOV_REGISTRY_QUOTA_USES_MAX];
 static size_t nquota_uses;
+static sov_reconcile_pass passes[SOV_REGISTRY_RECONCILE_MAX];
+static const char *pass_names[SOV_REGISTRY_RECONCILE_MAX];
+static size_t npasses;
 
 int
 sov_registry_add_driver(sov_driver_kind kind, const char *scheme_prefix, const void *table,
@@ -181,6 +184,33 @@ sov_registry_quota_uses(size_t *n)
     return quota_uses;
 }
 
+int
+sov_registry_add_reconcile_pass(const char *name, sov_reconcile_pass fn, sov_error *err)
+{
+    int rc = 0;
+
+    if (!name || !*name || !fn)
+        return sov_error_set(err, SOV_E_INVALID, "a reconcile pass needs a name and a function");
+    pthread_mutex_lock(&lock);
+    if (npasses == SOV_REGISTRY_RECONCILE_MAX)
+        rc = sov_error_set(err, SOV_E_INTERNAL, "too many reconcile passes ('%s')", name);
+    else {
+        pass_names[npasses] = name;
+        passes[npasses++] = fn;
+    }
+    pthread_mutex_unlock(&lock);
+    return rc;
+}
+
+const sov_reconcile_pass *
+sov_registry_reconcile_passes(const char *const **names, size_t *n)
+{
+    *n = npasses;
+    if (names)
+        *names = pass_names;
+    return passes;
+}
+
 void
 sov_registry_reset(void)
 {
@@ -189,5 +219,6 @@ sov_registry_reset(void)
     memset(op_kinds, 0, sizeof(op_kinds));
     nop_kinds = 0;
     nquota_uses = 0;
+    npasses = 0;
     pthread_mutex_unlock(&lock);
 }

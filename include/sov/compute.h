@@ -111,6 +111,7 @@ typedef enum sov_reject {
     SOV_REJECT_GPU,
     SOV_REJECT_CAPACITY,
     SOV_REJECT_AFFINITY,
+    SOV_REJECT_VOLUME_HOST,     /* not the host the request is pinned to (its volumes') */
     SOV_REJECT__COUNT
 } sov_reject;
 
@@ -125,6 +126,7 @@ typedef struct sov_place_request {
     const char *region, *zone, *country;    /* narrowing; NULL for none */
     const char *image_region;               /* where the image lives; NULL for no image */
     const char *anti_affinity_group;        /* NULL for none */
+    const char *pin_host_id;                /* only this host (host-local volumes); NULL */
     const char *resource_type, *resource_id;
     const char *operation_id;               /* for the residency record; NULL for none */
 } sov_place_request;
@@ -260,7 +262,8 @@ typedef struct sov_instance {
     char workspace[SOV_NAME_MAX + 1];
     char name[SOV_NAME_MAX + 1];
     char flavor_id[SOV_UUID_LEN + 1];
-    char image_id[SOV_UUID_LEN + 1];
+    char image_id[SOV_UUID_LEN + 1];    /* "" when it boots from a volume */
+    char boot_volume_id[SOV_UUID_LEN + 1];  /* "" when it boots from its image */
     int vcpus;
     long long memory_mib, disk_gib;
     int gpus;
@@ -304,6 +307,7 @@ typedef struct sov_instance_create_args {
     const char *user_data;
     const char *const *ssh_keys;
     size_t nssh_keys;
+    const void *ext;            /* other modules' members (sov_instance_hook); NULL: none */
 } sov_instance_create_args;
 
 /* Quota-check, place and record the instance (scheduling) and queue "instance.create", in
@@ -372,6 +376,8 @@ typedef struct sov_domain_disk {
     const char *serial;         /* what the guest sees (/dev/disk/by-id); NULL: none */
     bool readonly;
     const char *secret_uuid;    /* LUKS passphrase, a libvirt secret; NULL: not encrypted */
+    long long iops_max;         /* <iotune> total_iops_sec; 0: no limit */
+    long long bytes_per_s_max;  /* <iotune> total_bytes_sec; 0: no limit */
 } sov_domain_disk;
 
 typedef enum sov_nic_kind {
@@ -413,12 +419,56 @@ void sov_domain_spec_release(sov_domain_spec *s);
 
 /* The libvirt domain XML (malloc'd). */
 int sov_domain_xml(const sov_domain_spec *s, char **ret, sov_error *err);
+/* One <disk> element as sov_domain_xml renders it, for a hot attach (malloc'd). */
+int sov_domain_disk_xml(const sov_domain_disk *d, char **ret, sov_error *err);
+
+/* ---- what other modules add to an instance create ----
+ *
+ * storage/ lets a create take volumes (boot from one, attach others) without compute/
+ * knowing volumes: the handler passes the request's storage members through
+ * sov_instance_create_args.ext (an opaque pointer compute/ never reads), and each
+ * registered hook runs inside the create's (and the dry run's) transaction:
+ *   prepare: before placement; may pin the request to one host (the host of the volumes:
+ *            placement then rejects every other host as "volume_host", which the dry run
+ *            shows), say the instance boots from a volume (no image overlay of its own), and
+ *            refuse the create (a 4xx naming the field);
+ *   commit:  after the instance row is written (not called for a dry run): record what it
+ *            adds (attachments, a boot volume to make) in the same transaction.
+ * A hook whose ext members are absent does nothing. */
+typedef struct sov_instance_prep {
+    char pin_host_id[SOV_UUID_LEN + 1];     /* "" for any host */
+    char pin_reason[128];                   /* "volume 'data' is on host 'h1'" */
+    char boot_volume_id[SOV_UUID_LEN + 1];  /* "" boots from the image */
+    bool image_optional;                    /* the boot volume brings the OS: image not
+                                             * required */
+    void *state;                            /* the hook's own, from prepare to commit */
+} sov_instance_prep;
+
+typedef struct sov_instance_hook {
+    const char *name;
+    int (*prepare)(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                   const void *ext, sov_instance_prep *prep, sov_error *err);
+    int (*commit)(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst, const void *ext,
+                  sov_instance_prep *prep, const sov_op *op, sov_error *err);
+    void (*release)(sov_instance_prep *prep);   /* frees prep->state; optional */
+    /* In the transaction where the delete's worker marks the instance deleted (its domain
+     * gone): give back what the instance held (detach its volumes; delete the boot volume
+     * its create made). Optional. */
+    int (*deleted)(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst, const sov_op *op,
+                   sov_error *err);
+} sov_instance_hook;
+
+/* Add a hook, at start (kept, not copied). */
+int sov_instance_hook_add(const sov_instance_hook *hook, sov_error *err);
 
 /* A module's part of an instance's domain: its disks and NICs added to spec (whose top-level
  * fields the build has set). Called by each build of a domain (a create, later a redefine),
  * so it must give the same parts for the same instance. A failure fails the build. */
 typedef int (*sov_domain_contrib_fn)(sov_ctx *ctx, const sov_instance *inst,
                                      sov_domain_spec *spec, sov_error *err);
+/* A contributor returns SOV_OP_LATER (include/sov/ops.h) when a part is not ready yet (a boot
+ * volume still being made): the build stops, and the create's worker runs again in a
+ * moment without spending an attempt. */
 /* Add a contributor, at start before any worker runs (network/, storage/). Compute's own
  * (boot disk, cloud-init seed, NAT NIC) come first, then these in the order added. */
 int sov_domain_contrib_add(const char *name, sov_domain_contrib_fn fn, sov_error *err);

@@ -99,6 +99,26 @@ typedef struct sov_hv_domain_ops {
                 sov_error *err);
     /* The guest's IPv4 addresses from the network's DHCP leases, comma-separated. */
     int (*addresses)(sov_hv *hv, const char *uuid, char *ret, size_t size, sov_error *err);
+    /* ---- a running (or defined) domain's disks, for storage/ ----
+     * disk_xml is one <disk> element (sov_domain_disk_xml, include/sov/compute.h). */
+    /* Attach a disk: to the persistent definition, and live when the domain runs. A disk
+     * already at the same target dev is left as it is (0): reruns are harmless. */
+    int (*disk_attach)(sov_hv *hv, const char *uuid, const char *disk_xml, sov_error *err);
+    /* Detach the disk at target dev: from the persistent definition, and from the running
+     * domain, waiting up to timeout_ms for the guest to release it (then SOV_E_CONFLICT,
+     * "the guest has not released <dev>", the disk still there live). Not there: 0. */
+    int (*disk_detach)(sov_hv *hv, const char *uuid, const char *dev, unsigned timeout_ms,
+                       sov_error *err);
+    /* 1 when the running (else the defined) domain has a disk at dev, 0 when not. */
+    int (*disk_present)(sov_hv *hv, const char *uuid, const char *dev, sov_error *err);
+    /* Grow the running domain's disk at dev to capacity_gib: the guest sees the new size. */
+    int (*disk_resize)(sov_hv *hv, const char *uuid, const char *dev, long long capacity_gib,
+                       sov_error *err);
+    /* A crash-consistent copy of the running domain's disk at dev, as it was at the call, into
+     * a new qcow2 volume `target` of pool (encrypted with secret_uuid's passphrase when not
+     * NULL), returning when the copy is whole. */
+    int (*disk_snapshot)(sov_hv *hv, const char *uuid, const char *dev, const char *pool,
+                         const char *target, const char *secret_uuid, sov_error *err);
     /* Room for migrate and stats: a driver leaves what it cannot do NULL. */
 } sov_hv_domain_ops;
 
@@ -125,7 +145,39 @@ typedef struct sov_hv_storage_ops {
     /* The last max bytes of a volume (a console log); missing gives empty. *ret to free(). */
     int (*volume_tail)(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
                        size_t *len, sov_error *err);
-    /* Room for secrets (encryption keys). */
+    /* ---- volumes of storage/ (qcow2; LUKS-encrypted by QEMU when secret_uuid is given: the
+     * libvirt secret holding the volume's passphrase, defined on this host first) ---- */
+    /* Create an empty volume of capacity_gib. One of that name already there is left as it
+     * is (0): reruns are harmless. */
+    int (*volume_create)(sov_hv *hv, const char *pool, const char *name, long long capacity_gib,
+                         const char *secret_uuid, sov_error *err);
+    /* Create volume name holding a copy of source's contents (another volume of the pool, of
+     * source_format: a volume, a snapshot, an image's copy), grown to capacity_gib when that
+     * is larger; each end encrypted or not by its own secret. Already there: 0. */
+    int (*volume_copy)(sov_hv *hv, const char *pool, const char *name, const char *source,
+                       const char *source_format, const char *source_secret_uuid,
+                       long long capacity_gib, const char *secret_uuid, sov_error *err);
+    /* Grow a volume no running domain uses to capacity_gib (smaller: SOV_E_INVALID). */
+    int (*volume_resize)(sov_hv *hv, const char *pool, const char *name,
+                         long long capacity_gib, const char *secret_uuid, sov_error *err);
+    /* Capacity and allocation in bytes; SOV_E_NOT_FOUND when missing. */
+    int (*volume_info)(sov_hv *hv, const char *pool, const char *name, long long *capacity,
+                       long long *allocation, sov_error *err);
+    /* The names of the pool's volumes starting with prefix (the pool refreshed first).
+     * *ret: sov_hv_names_free(). */
+    int (*volume_list)(sov_hv *hv, const char *pool, const char *prefix, char ***ret,
+                       size_t *n, sov_error *err);
+    /* A libvirt secret (ephemeral, private: libvirt keeps it in memory only and never shows
+     * its value) with uuid, a description starting "sovereign " and holding usage, and value.
+     * Already defined: its value is set again. */
+    int (*secret_define)(sov_hv *hv, const char *uuid, const char *usage,
+                         const unsigned char *value, size_t len, sov_error *err);
+    /* Undefine it; missing is fine. */
+    int (*secret_undefine)(sov_hv *hv, const char *uuid, sov_error *err);
+    /* The UUIDs of the secrets whose description starts "sovereign " + prefix.
+     * *ret: sov_hv_names_free(). */
+    int (*secret_list)(sov_hv *hv, const char *prefix, char ***ret, size_t *n,
+                       sov_error *err);
 } sov_hv_storage_ops;
 
 /* Networks: what a guest's NIC attaches to (today the NAT network of each host). attach and
@@ -209,6 +261,33 @@ int sov_hv_volume_overlay(sov_hv *hv, const char *pool, const char *name, const 
 int sov_hv_volume_delete(sov_hv *hv, const char *pool, const char *name, sov_error *err);
 int sov_hv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
                        size_t *len, sov_error *err);
+int sov_hv_volume_create(sov_hv *hv, const char *pool, const char *name,
+                         long long capacity_gib, const char *secret_uuid, sov_error *err);
+int sov_hv_volume_copy(sov_hv *hv, const char *pool, const char *name, const char *source,
+                       const char *source_format, const char *source_secret_uuid,
+                       long long capacity_gib, const char *secret_uuid, sov_error *err);
+int sov_hv_volume_resize(sov_hv *hv, const char *pool, const char *name,
+                         long long capacity_gib, const char *secret_uuid, sov_error *err);
+int sov_hv_volume_info(sov_hv *hv, const char *pool, const char *name, long long *capacity,
+                       long long *allocation, sov_error *err);
+int sov_hv_volume_list(sov_hv *hv, const char *pool, const char *prefix, char ***ret,
+                       size_t *n, sov_error *err);
+int sov_hv_secret_define(sov_hv *hv, const char *uuid, const char *usage,
+                         const unsigned char *value, size_t len, sov_error *err);
+int sov_hv_secret_undefine(sov_hv *hv, const char *uuid, sov_error *err);
+int sov_hv_secret_list(sov_hv *hv, const char *prefix, char ***ret, size_t *n,
+                       sov_error *err);
+/* Free what volume_list and secret_list return; NULL is a no-op. */
+void sov_hv_names_free(char **names, size_t n);
+int sov_hv_disk_attach(sov_hv *hv, const char *uuid, const char *disk_xml, sov_error *err);
+int sov_hv_disk_detach(sov_hv *hv, const char *uuid, const char *dev, unsigned timeout_ms,
+                       sov_error *err);
+/* 1, 0, or -1 with err. */
+int sov_hv_disk_present(sov_hv *hv, const char *uuid, const char *dev, sov_error *err);
+int sov_hv_disk_resize(sov_hv *hv, const char *uuid, const char *dev, long long capacity_gib,
+                       sov_error *err);
+int sov_hv_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const char *pool,
+                         const char *target, const char *secret_uuid, sov_error *err);
 int sov_hv_define(sov_hv *hv, const char *xml, sov_error *err);
 int sov_hv_start(sov_hv *hv, const char *uuid, sov_error *err);
 int sov_hv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err);

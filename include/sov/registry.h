@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sov/ctx.h"
 #include "sov/error.h"
 #include "sov/ops.h"
 
@@ -75,6 +76,15 @@ typedef struct sov_quota_use {
 int sov_registry_add_quota_uses(const sov_quota_use *uses, size_t n, sov_error *err);
 /* Every registered use, in registration order; *n of them. */
 const sov_quota_use *sov_registry_quota_uses(size_t *n);
+
+/* A module's pass of the reconciler: compare what the hosts hold with the database, repair
+ * or flag drift (audited), count repairs. The reconciler role runs every registered pass
+ * after compute/'s own (hosts, then instances), each interval. */
+typedef int (*sov_reconcile_pass)(sov_ctx *ctx, unsigned *ret_repairs, sov_error *err);
+#define SOV_REGISTRY_RECONCILE_MAX 16
+int sov_registry_add_reconcile_pass(const char *name, sov_reconcile_pass fn, sov_error *err);
+/* Every registered pass, in order; *n of them; names[i] names passes[i]. */
+const sov_reconcile_pass *sov_registry_reconcile_passes(const char *const **names, size_t *n);
 
 /* A module's registration function, as main's list holds them. */
 typedef int (*sov_module_register)(sov_error *err);

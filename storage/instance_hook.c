@@ -1,0 +1,2 @@
+/* instance_hook.c: (being written) */
+#include "storage_int.h"

@@ -1,0 +1,2 @@
+/* keystore.c: (being written) */
+#include "storage_int.h"

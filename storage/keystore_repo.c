@@ -1,0 +1,2 @@
+/* keystore_repo.c: (being written) */
+#include "storage_int.h"

@@ -1,0 +1,2 @@
+/* snapshot.c: (being written) */
+#include "storage_int.h"

@@ -1,0 +1,2 @@
+/* snapshot_ops.c: (being written) */
+#include "storage_int.h"

@@ -1,0 +1,2 @@
+/* snapshot_repo.c: (being written) */
+#include "storage_int.h"

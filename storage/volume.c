@@ -1,0 +1,2 @@
+/* volume.c: (being written) */
+#include "storage_int.h"

@@ -1,0 +1,2 @@
+/* volume_keys.c: (being written) */
+#include "storage_int.h"

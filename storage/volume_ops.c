@@ -1,0 +1,2 @@
+/* volume_ops.c: (being written) */
+#include "storage_int.h"

@@ -1,0 +1,2 @@
+/* volume_reconcile.c: (being written) */
+#include "storage_int.h"

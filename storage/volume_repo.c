@@ -1,0 +1,2 @@
+/* volume_repo.c: (being written) */
+#include "storage_int.h"

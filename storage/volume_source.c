@@ -1,0 +1,2 @@
+/* volume_source.c: (being written) */
+#include "storage_int.h"

@@ -1,0 +1,2 @@
+/* volume_type.c: (being written) */
+#include "storage_int.h"
