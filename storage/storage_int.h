@@ -113,9 +113,6 @@ int sov_repo_storage_hosts_up(sov_dbconn *c, sov_storage_host **ret, size_t *n,
 /* Whether any volume or snapshot operation is queued or running (anywhere). */
 int sov_repo_storage_ops_pending(sov_dbconn *c, bool *ret, sov_error *err);
 
-/* A volume's libvirt secret: its UUID is the volume's id (a snapshot's: the snapshot's id),
- * its usage "vol-<id>" ("snap-<id>"), so the reconciler knows whose each one is. */
-
 /* The operation kinds of volumes (volume_ops.c), the domain contributor and the reconcile
  * pass (volume_reconcile.c), registered by sov_storage_register. */
 int sov_volume_create_op(sov_op_run *run, const sov_op *op, sov_error *err);
