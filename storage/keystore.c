@@ -283,10 +283,10 @@ sov_keystore_unwrap_with(const unsigned char kek[SOV_KEY_LEN], const unsigned ch
 
 /* ---- the service ---- */
 
+/* What every use of a destroyed KEK answers. */
 static int
-destroyed(const char *tenant_id, const sov_kek_row *k, sov_error *err)
+destroyed(const sov_kek_row *k, sov_error *err)
 {
-    (void) tenant_id;
     return sov_error_set(err, SOV_E_CONFLICT, "the tenant's key-encryption key was destroyed "
                          "on %.10s: its encrypted volumes cannot be read", k->destroyed_at);
 }
@@ -338,7 +338,7 @@ kek_open(sov_dbconn *c, const sov_config *cfg, const char *tenant_id, bool make,
             return -1;
     }
     if (row->destroyed_at[0])
-        return destroyed(tenant_id, row, err);
+        return destroyed(row, err);
     if (strcmp(row->master_key_id, master_id) != 0) {
         sov_error_set(err, SOV_E_INTERNAL, "the keystore's master key is not the one that "
                       "sealed the tenant's key-encryption key");
