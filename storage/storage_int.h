@@ -144,4 +144,15 @@ int sov_volume_source_resolve(sov_dbconn *c, const char *tenant_id, const char *
 int sov_volume_source_copy(sov_ctx *ctx, sov_hv *hv, const sov_volume *v,
                            const char *secret_uuid, sov_error *err);
 
+/* ---- instances and volumes (instance_hook.c) ---- */
+
+/* The instance create hook (boot_volume, boot, volumes; sov_instance_hook): registered by
+ * sov_storage_register. */
+int sov_instance_hook_register(sov_error *err);
+/* sov_volume_create's transaction on c (volume.c), for a volume another create makes (an
+ * instance's new boot volume): v holds its tenant, workspace, id, name and
+ * created_by_instance; a's checks are the caller's. Queues "volume.create" into op. */
+int sov_volume_create_on(sov_dbconn *c, sov_ctx *ctx, const sov_volume_create_args *a,
+                         sov_volume *v, sov_op *op, sov_error *err);
+
 #endif
