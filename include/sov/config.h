@@ -59,6 +59,8 @@ typedef struct sov_config {
     unsigned console_timeout_ms;    /* a console read's wait for its host */
     unsigned console_max_concurrent;    /* console reads in flight at once, hung ones too */
     char *orphan_policy;            /* "destroy" or "adopt" domains the database does not know */
+    char *default_volume_type;      /* the type of a volume created without one */
+    unsigned volume_detach_timeout_s;   /* a detach's wait for the guest to release the disk */
 } sov_config;
 
 /* Defaults, then file, environment (envp, NULL-terminated) and argv, in that order.
