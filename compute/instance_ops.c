@@ -121,90 +121,16 @@ ensure_pool(job *j, sov_error *err)
     return sov_hv_discover(j->hv, cfg->storage_pool, cfg->storage_pool_path, &node, err);
 }
 
-typedef struct copied_args {
-    const sov_image *img;
-    const char *host_id, *volume, *op_id;
-    const sov_location *at;
-    const sov_policy *policy;
-} copied_args;
-
-/* The copy's row and its "copied" residency record, together. */
-static int
-copied_tx(sov_dbconn *c, void *arg, sov_error *err)
-{
-    const copied_args *a = arg;
-
-    if (sov_repo_image_copy_put(c, a->img->id, a->host_id, a->volume, err) < 0)
-        return -1;
-    return sov_residency_record(c, a->img->tenant_id, "image", a->img->id, "copied",
-                                &a->img->residency, a->at, a->policy,
-                                "copied to a host's storage pool for an instance", a->op_id,
-                                err);
-}
-
-/* The image's bytes in the host's pool, once per host: a "copied" residency record says
- * the image's data now also lives on that host. Only a copy the database recorded is
- * trusted: a volume without its record is the remains of an upload cut short (a sovd killed
- * mid-copy) and is made again. Copies of one image to one host take turns (an advisory lock
- * on a connection held meanwhile), so a second instance never boots from a half-copied
- * image. */
+/* The image's bytes in the host's pool (compute/image_ops.c): where the copy is, the host in
+ * the instance's (and the image's) region. */
 static int
 ensure_image(job *j, char *volume, size_t size, char *format, size_t fsize, sov_error *err)
 {
-    sov_autoptr(sov_dbconn) c = NULL;
-    sov_image img;
-    char path[4096], vpath[4096];
-    sov_location at;
-    sov_policy policy;
-    bool recorded = false;
-    int rc = -1;
+    sov_location at = j->x.residency;
 
-    if (sov_db_acquire(j->ctx->db, &c, err) < 0 || sov_image_load(c, j->x.image_id, &img, err) < 0)
-        return -1;
-    snprintf(volume, size, "sov-image-%s", img.id);
-    snprintf(format, fsize, "%s", img.format);
-    if (sov_repo_image_copy_lock(c, img.id, j->x.host_id, err) < 0)
-        return -1;
-    if (sov_repo_image_copy_get(c, img.id, j->x.host_id, &recorded, err) < 0)
-        goto out;
-    if (sov_hv_volume_path(j->hv, j->ctx->cfg->storage_pool, volume, vpath, sizeof(vpath),
-                           err) == 0) {
-        if (recorded) {
-            rc = 0;
-            goto out;
-        }
-        if (sov_hv_volume_delete(j->hv, j->ctx->cfg->storage_pool, volume, err) < 0)
-            goto out;
-    } else if (err->code != SOV_E_NOT_FOUND) {
-        goto out;
-    }
-    sov_error_clear(err);
-    sov_image_path(j->ctx->cfg, &img, path, sizeof(path));
-    if (sov_hv_volume_upload(j->hv, j->ctx->cfg->storage_pool, volume, img.format, path,
-                             err) < 0)
-        goto out;
-    /* Where the copy now is: the host, in the instance's (and the image's) region. A copy
-     * recorded before (the volume was lost since) is not a new place for the data. */
-    at = j->x.residency;
     snprintf(at.host, sizeof(at.host), "%s", j->host.name);
-    if (recorded) {
-        rc = 0;
-        goto out;
-    }
-    {
-        copied_args a = { .img = &img, .host_id = j->x.host_id, .volume = volume, .at = &at,
-                          .policy = &policy, .op_id = j->op_id };
-        if (sov_policy_load(c, img.tenant_id, &policy, err) < 0 ||
-            sov_db_tx_on(c, copied_tx, &a, err) < 0)
-            goto out;
-    }
-    rc = 0;
-out:
-    {
-        sov_error ignored = SOV_ERROR_INIT;
-        sov_repo_image_copy_unlock(c, img.id, j->x.host_id, &ignored);
-    }
-    return rc;
+    return sov_image_ensure_on_host(j->ctx, j->hv, j->x.image_id, j->x.host_id, &at, j->op_id,
+                                    volume, size, format, fsize, err);
 }
 
 static int
