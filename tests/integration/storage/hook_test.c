@@ -562,9 +562,24 @@ START_TEST(boot_from_an_image_makes_a_volume_that_the_delete_deletes)
     ck_assert_str_eq(kind, "volume.create");
     free(kind);
 
-    /* Whatever the build made of it, the delete deletes the volume the instance made and
-     * keeps the other. */
-    json_decref(wait_op(op_id));
+    /* The build waits for the volume (no attempt spent on waiting), which its own
+     * operation makes from the image and leaves in-use: the domain boots from it. */
+    {
+        json_t *o = wait_op(op_id);
+        char *out = NULL, want[200];
+        ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "%s", json_dumps(o, 0));
+        ck_assert_int_eq(tl_num(o, "attempts"), 1);
+        json_decref(o);
+        json_decref(wait_state(id, "running"));
+        assert_vol(vol, "state", "in-use");
+        ck_assert_int_eq(tl_virsh(uri_b, &out, "dumpxml sov-%s", id), 0);
+        snprintf(want, sizeof(want), "<source pool='%s' volume='sov-vol-%s'/>", pool, vol);
+        assert_contains(out, want);
+        ck_assert_msg(strstr(out, want) < strstr(out, "<target dev='vda'"),
+                      "the boot volume is not the first disk:\n%s", out);
+        free(out);
+    }
+    /* The delete deletes the volume the instance made, and keeps the other. */
     delete_instance(id);
     wait_vol_state(vol, "deleted");
     v = tl_db_value(db, "SELECT count(*) FROM operations WHERE resource_id = '%s'"
