@@ -240,7 +240,7 @@ start(void)
     snprintf(host_b, sizeof(host_b), "%s", tl_str(j, "id"));
     json_decref(j);
     /* The same weight on both: unpinned, the first name (node-a) wins. */
-    tl_db_exec(db, "UPDATE hosts SET cpus = 16, memory_mib = 16384");
+    free(tl_db_exec(db, "UPDATE hosts SET cpus = 16, memory_mib = 16384"));
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                            "{\"name\":\"" FLAVOR "\",\"vcpus\":1,\"memory_mib\":256,"
                            "\"disk_gib\":1}", 201));
@@ -455,6 +455,24 @@ START_TEST(volumes_that_cannot_go_with_the_instance_are_refused_and_nothing_is_w
     ck_assert_int_eq(instances_named("web-2"), 0);
     ck_assert_int_eq(attachments(), 0);
     assert_vol(vb, "state", "available");
+
+    /* Their host full: no other host will do, and the answer says why it was pinned. */
+    free(tl_db_exec(db, "UPDATE hosts SET vcpus_used = 64 WHERE name = 'node-b'"));
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\","
+            "\"volumes\":[\"on-b\"]}", 409, "/problems/no-capacity", NULL,
+            "volume 'on-b' is on host 'node-b'");
+    {
+        tl_resp r;
+        tl_call(&sovd, "POST", "/v1/placement/dry-run", acme.token[TL_MEMBER],
+                "{\"flavor\":\"" FLAVOR "\",\"volumes\":[\"on-b\"]}", &r);
+        tl_assert_problem(&r, 409, "/problems/no-capacity");
+        ck_assert_int_eq(tl_num(json_object_get(r.json, "rejected"), "volume_host"), 1);
+        ck_assert_int_eq(tl_num(json_object_get(r.json, "rejected"), "capacity"), 1);
+        tl_resp_free(&r);
+    }
+    free(tl_db_exec(db, "UPDATE hosts SET vcpus_used = 0 WHERE name = 'node-b'"));
+    ck_assert_int_eq(instances_named("web-2"), 0);
 
     /* Attached to one instance: the next create that names it is refused (409). */
     json_decref(create("{\"name\":\"web-3\",\"flavor\":\"" FLAVOR "\",\"image\":\""
