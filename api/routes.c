@@ -114,6 +114,17 @@ const sov_route sov_api_routes[] = {
     { "GET", "/v1/instances/{id}/console", sov_handle_instance_console, 0,
       OP | ADM | MEM | RD, "instances.console", "tail_bytes" },
 
+    { "POST", "/v1/snapshots", sov_handle_snapshot_create, 0, OP | ADM | MEM,
+      "snapshots.create", NULL },
+    { "GET", "/v1/snapshots", sov_handle_snapshot_list, 0, ANY, "snapshots.list",
+      "limit after workspace volume tenant_id" },
+    { "GET", "/v1/snapshots/{id}", sov_handle_snapshot_get, 0, ANY, "snapshots.get",
+      "workspace tenant_id" },
+    { "DELETE", "/v1/snapshots/{id}", sov_handle_snapshot_delete, 0, OP | ADM | MEM,
+      "snapshots.delete", "workspace tenant_id" },
+    { "GET", "/v1/snapshots/{id}/residency", sov_handle_snapshot_residency, 0, ANY,
+      "snapshots.residency", "limit after workspace tenant_id" },
+
     { "POST", "/v1/volume-types", sov_handle_volume_type_create, 0, OP, "volume-types.create",
       NULL },
     { "GET", "/v1/volume-types", sov_handle_volume_type_list, 0, ANY, "volume-types.list",
