@@ -44,6 +44,7 @@ typedef enum param_kind {
     P_TENANT, P_WORKSPACE, P_USER, P_TOKEN, P_HOST, P_REGION, P_IMAGE, P_FLAVOR, P_INSTANCE,
     P_OPERATION,
     P_REPORT,
+    P_SNAPSHOT,
 } param_kind;
 
 static const struct {
@@ -62,6 +63,7 @@ static const struct {
     { "instances", "id", P_INSTANCE },
     { "operations", "id", P_OPERATION },
     { "reports", "id", P_REPORT },
+    { "snapshots", "id", P_SNAPSHOT },
 };
 
 /* Who calls: a role in its home tenant, and the tenant whose ids are its own. */
@@ -99,6 +101,8 @@ static char flavor_id[40];
 /* Each tenant's residency report (a row, queued: nothing builds it, so its document and
  * signature answer 409 to those who may see it). */
 static char report_ids[3][40];
+/* Each tenant's snapshot (a row, available, of no volume: the matrix is about who may call). */
+static char snapshot_ids[3][40];
 
 static const char *
 operator_token(void)
@@ -177,6 +181,24 @@ make_report(const tl_tenant *t, char *out, size_t size)
     free(id);
 }
 
+/* An available snapshot of tenant t on the host, as a row. */
+static void
+make_snapshot(const tl_tenant *t, char *out, size_t size)
+{
+    char sql[1024];
+    char *id;
+
+    snprintf(sql, sizeof(sql),
+             "WITH n AS (SELECT gen_random_uuid() AS id) INSERT INTO snapshots (id, tenant_id,"
+             " workspace, name, size_gib, state, region, zone, host_id, pool, volume) SELECT"
+             " n.id, '%s', 'default', 'target-%u', 1, 'available', 'fr-matrix-1', 'a', '%s',"
+             " 'sovereign', 'sov-snap-' || n.id FROM n RETURNING id",
+             t->id, serial++, host_id);
+    id = tl_db_exec(db, sql);
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
 static void
 setup(void)
 {
@@ -213,6 +235,7 @@ setup(void)
         make_instance(all[i], instance_ids[i], sizeof(instance_ids[i]));
         make_operation(all[i], operation_ids[i], sizeof(operation_ids[i]));
         make_report(all[i], report_ids[i], sizeof(report_ids[i]));
+        make_snapshot(all[i], snapshot_ids[i], sizeof(snapshot_ids[i]));
     }
 }
 
@@ -517,6 +540,13 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
         break;
     case P_REPORT:
         snprintf(v, sizeof(v), "%.39s", report_ids[index_of(f->t)]);
+        break;
+    case P_SNAPSHOT:
+        /* A fresh snapshot goes with the DELETE itself (202, then deleted by a worker). */
+        if (fresh && f->pass)
+            make_snapshot(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", snapshot_ids[index_of(f->t)]);
         break;
     default:
         ck_abort_msg("add a fixture for {%s} of %s %s in roles_test.c", name, r->method,
@@ -838,6 +868,8 @@ named_collection(int kind)
         return "images";
     case P_INSTANCE:
         return "instances";
+    case P_SNAPSHOT:
+        return "snapshots";
     default:
         return NULL;
     }
