@@ -696,7 +696,7 @@ test_redefine(lv_hv *h, virDomainPtr d, const char *dev, const char *disk_xml, s
 {
     sov_autofree char *xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
     sov_buf b = SOV_BUF_INIT;
-    char *at;
+    const char *at;
     virDomainPtr nd;
 
     if (!xml)
@@ -710,14 +710,28 @@ test_redefine(lv_hv *h, virDomainPtr d, const char *dev, const char *disk_xml, s
         sov_buf_puts(&b, disk_xml);
         sov_buf_puts(&b, at);
     } else {
-        sov_autofree char *old = NULL;
-        if (disk_find(d, VIR_DOMAIN_XML_INACTIVE, dev, &old, NULL, 0, err) <= 0)
-            return err->code ? -1 : 0;
-        at = strstr(xml, old);
-        if (!at)
-            return sov_error_set(err, SOV_E_INTERNAL, "could not find disk %s to remove", dev);
-        sov_buf_append(&b, xml, (size_t) (at - xml));
-        sov_buf_puts(&b, at + strlen(old));
+        /* The same document less that disk. */
+        xml_autoview x = { 0 };
+        sov_autoptr(xmlXPathObject) o = NULL;
+        xmlChar *out = NULL;
+        int len = 0;
+        char expr[96];
+
+        if (sov_xml_view_parse(&x, xml, "domain XML", err) < 0)
+            return -1;
+        snprintf(expr, sizeof(expr), "/domain/devices/disk[target/@dev='%s']", dev);
+        o = xmlXPathEvalExpression((const xmlChar *) expr, x.xp);
+        if (!o || !o->nodesetval || o->nodesetval->nodeNr == 0)
+            return 0;
+        xmlUnlinkNode(o->nodesetval->nodeTab[0]);
+        xmlFreeNode(o->nodesetval->nodeTab[0]);
+        o->nodesetval->nodeNr = 0;
+        xmlDocDumpMemory(x.doc, &out, &len);
+        if (out)
+            sov_buf_append(&b, out, (size_t) len);
+        else
+            b.oom = true;
+        xmlFree(out);
     }
     if (b.oom) {
         sov_buf_release(&b);

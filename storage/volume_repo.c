@@ -630,57 +630,45 @@ sov_repo_attachment_delete(sov_dbconn *c, const char *volume_id, sov_error *err)
     return sov_db_query(c, SQL_ATTACH_DELETE, 1, params, NULL, err);
 }
 
-static const char SQL_WRAPPED_VOLUME[] =
-    "SELECT encode(wrapped_key, 'hex') AS k, coalesce(key_region, '') AS key_region,"
-    " coalesce(key_country, '') AS key_country FROM volumes WHERE id = $1";
-static const char SQL_WRAPPED_SNAPSHOT[] =
-    "SELECT encode(wrapped_key, 'hex') AS k, coalesce(key_region, '') AS key_region,"
-    " coalesce(key_country, '') AS key_country FROM snapshots WHERE id = $1";
+/* ---- the reconciler's ---- */
 
-static int
-hexval(char ch)
+static const char SQL_HOSTS_UP[] =
+    "SELECT id, name, libvirt_uri FROM hosts WHERE state = 'up' ORDER BY name";
+static const char SQL_OPS_PENDING[] =
+    "SELECT EXISTS (SELECT 1 FROM operations WHERE state IN ('queued', 'running')"
+    " AND (kind LIKE 'volume.%' OR kind LIKE 'snapshot.%')) AS pending";
+
+enum { H_ID, H_NAME, H_URI, H__N };
+static const char *const host_cols[H__N] = { [H_ID] = "id", [H_NAME] = "name",
+                                              [H_URI] = "libvirt_uri" };
+
+static void
+fill_host(const PGresult *r, int i, const int *col, void *out)
 {
-    return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+    sov_storage_host *h = out;
+
+    memset(h, 0, sizeof(*h));
+    sov_db_copy(h->id, sizeof(h->id), r, i, col[H_ID]);
+    sov_db_copy(h->name, sizeof(h->name), r, i, col[H_NAME]);
+    sov_db_copy(h->uri, sizeof(h->uri), r, i, col[H_URI]);
+}
+
+static const sov_db_rowmap row_host = { host_cols, H__N, fill_host };
+
+int
+sov_repo_storage_hosts_up(sov_dbconn *c, sov_storage_host **ret, size_t *n, sov_error *err)
+{
+    return sov_db_all(c, SQL_HOSTS_UP, 0, NULL, sizeof(**ret), &row_host, (void **) ret, n,
+                      err);
 }
 
 int
-sov_repo_wrapped_key(sov_dbconn *c, const char *table, const char *id, sov_wrapped_key *ret,
-                     sov_error *err)
+sov_repo_storage_ops_pending(sov_dbconn *c, bool *ret, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
-    const char *params[] = { id };
-    bool snap = strcmp(table, "snapshots") == 0;
-    const char *hex;
-    size_t len;
-    int rc = 0;
 
-    if (sov_db_query(c, snap ? SQL_WRAPPED_SNAPSHOT : SQL_WRAPPED_VOLUME, 1, params, &res,
-                     err) < 0)
+    if (sov_db_query(c, SQL_OPS_PENDING, 0, NULL, &res, err) < 0)
         return -1;
-    if (PQntuples(res) == 0)
-        return sov_error_set(err, SOV_E_NOT_FOUND, "%s '%s' does not exist",
-                             snap ? "snapshot" : "volume", id);
-    hex = PQgetvalue(res, 0, PQfnumber(res, "k"));
-    len = strlen(hex);
-    if (len == 0 || len % 2 != 0 || len / 2 > sizeof(ret->bytes))
-        return sov_error_set(err, SOV_E_INTERNAL, "%s '%s' has no wrapped key",
-                             snap ? "snapshot" : "volume", id);
-    memset(ret, 0, sizeof(*ret));
-    for (size_t i = 0; i < len / 2; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            rc = -1;
-        ret->bytes[i] = (unsigned char) ((hi << 4) | (lo & 15));
-    }
-    ret->len = len / 2;
-    sov_db_copy(ret->region, sizeof(ret->region), res, 0, PQfnumber(res, "key_region"));
-    sov_db_copy(ret->country, sizeof(ret->country), res, 0, PQfnumber(res, "key_country"));
-    /* The wrapped key is no secret without the KEK, but it is wiped from libpq's buffer all
-     * the same: a core dump shows as little as possible. */
-    explicit_bzero(PQgetvalue(res, 0, PQfnumber(res, "k")), len);
-    if (rc < 0) {
-        explicit_bzero(ret, sizeof(*ret));
-        return sov_error_set(err, SOV_E_INTERNAL, "a wrapped key is not hex");
-    }
+    *ret = PQgetvalue(res, 0, 0)[0] == 't';
     return 0;
 }
