@@ -142,6 +142,13 @@ enum MHD_Result sov_api_reply_accepted(sov_request *req, json_t *body, const str
  * placement dry run both read them; strings are borrowed from req's body. */
 struct sov_instance_create_args;
 void sov_api_instance_args(sov_request *req, struct sov_instance_create_args *a);
+/* An instance create's storage members (boot_volume, boot {image, size_gib, type}, volumes)
+ * into s, as the create and the dry run both read them (vols: room for max volume names);
+ * *given: any was. SOV_E_INVALID naming the member (unknown boot members too). */
+#define SOV_API_INSTANCE_VOLUMES_MAX 16
+struct sov_instance_storage_args;
+int sov_api_instance_storage(sov_request *req, struct sov_instance_storage_args *s,
+                             const char **vols, size_t max, bool *given, sov_error *err);
 json_t *sov_api_accepted_json(const char *member, json_t *resource, const struct sov_op *op,
                               unsigned *status, char *location, size_t location_size);
 

@@ -16,6 +16,7 @@
 /* Everything a handler needs about its instance and host. */
 typedef struct job {
     sov_op_run *run;
+    const sov_op *op;
     const char *op_id;
     sov_ctx *ctx;
     sov_instance x;
@@ -40,6 +41,7 @@ load(sov_op_run *run, const sov_op *op, job *j, sov_error *err)
 
     memset(j, 0, sizeof(*j));
     j->run = run;
+    j->op = op;
     j->op_id = op->id;
     j->ctx = sov_op_ctx(run);
     if (sov_db_acquire(j->ctx->db, &c, err) < 0 ||
@@ -195,6 +197,7 @@ sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
     job_auto j;
     char image_vol[96], image_fmt[8], pool_path[4096], log_path[4300];
     sov_autofree char *xml = NULL;
+    int rc;
 
     if (load(run, op, &j, err) < 0)
         return -1;
@@ -217,14 +220,18 @@ sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
         return -1;
     if (step(&j, "storage pool", 15, err) < 0 || ensure_pool(&j, err) < 0)
         return -1;
-    if (step(&j, "copying the image", 20, err) < 0 ||
-        ensure_image(&j, image_vol, sizeof(image_vol), image_fmt, sizeof(image_fmt), err) < 0)
+    /* An instance that boots from a volume has no image copy nor overlay: its boot disk is
+     * the volume, which storage/'s contributor adds (and waits for while it is made). */
+    if (!j.x.boot_volume_id[0] &&
+        (step(&j, "copying the image", 20, err) < 0 ||
+         ensure_image(&j, image_vol, sizeof(image_vol), image_fmt, sizeof(image_fmt), err) < 0))
         return -1;
     if (overtaken(&j))
         return 0;
-    if (step(&j, "boot disk", 50, err) < 0)
+    if (!j.x.boot_volume_id[0] && step(&j, "boot disk", 50, err) < 0)
         return -1;
-    if (sov_hv_volume_path(j.hv, j.ctx->cfg->storage_pool, j.disk, pool_path,
+    if (!j.x.boot_volume_id[0] &&
+        sov_hv_volume_path(j.hv, j.ctx->cfg->storage_pool, j.disk, pool_path,
                            sizeof(pool_path), err) < 0) {
         if (err->code != SOV_E_NOT_FOUND)
             return -1;
@@ -251,8 +258,15 @@ sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
     };
     /* The disks and NICs: compute's boot disk (j.disk), seed (j.seed) and NAT NIC, then
      * what other modules contribute. */
-    if (sov_domain_spec_build(j.ctx, &j.x, &spec, err) < 0 ||
-        sov_domain_xml(&spec, &xml, err) < 0 || sov_hv_define(j.hv, xml, err) < 0)
+    rc = sov_domain_spec_build(j.ctx, &j.x, &spec, err);
+    if (rc == SOV_OP_LATER) {
+        /* A part is not ready (a boot volume being made): run again in a moment, no
+         * attempt spent. Said on the operation meanwhile. */
+        if (step(&j, "waiting for the boot volume", 65, err) < 0)
+            return -1;
+        return SOV_OP_LATER;
+    }
+    if (rc < 0 || sov_domain_xml(&spec, &xml, err) < 0 || sov_hv_define(j.hv, xml, err) < 0)
         return -1;
     if (overtaken(&j))
         return 0;
@@ -387,11 +401,13 @@ sov_instance_action_op(sov_op_run *run, const sov_op *op, sov_error *err)
     return action_state(&j, "stopped", reason, err);
 }
 
-/* Capacity, quota, the row and the residency record, together. */
+/* Capacity, quota, what other modules gave it (volumes: detached, a boot volume its create
+ * made queued for deletion), the row and the residency record, together. */
 static int
 forget_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
-    const sov_instance *x = arg;
+    const job *j = arg;
+    const sov_instance *x = &j->x;
     char alloc[SOV_UUID_LEN + 1];
     sov_policy policy;
     bool live;
@@ -414,13 +430,15 @@ forget_tx(sov_dbconn *c, void *arg, sov_error *err)
                              "deleted: domain, disks and seed removed from the host", NULL,
                              err) < 0)
         return -1;
+    if (sov_instance_hooks_deleted(c, j->ctx, x, j->op, err) < 0)
+        return -1;
     return sov_repo_instance_deleted(c, x->id, err);
 }
 
 static int
 forget(job *j, sov_error *err)
 {
-    return sov_db_tx(j->ctx->db, forget_tx, &j->x, err);
+    return sov_db_tx(j->ctx->db, forget_tx, j, err);
 }
 
 /* The console log is appended to across boots and virtlogd rotates it by size into

@@ -42,5 +42,7 @@ sov_storage_register(sov_error *err)
         return -1;
     if (sov_snapshot_register(err) < 0)
         return -1;
+    if (sov_instance_hook_register(err) < 0)
+        return -1;
     return sov_registry_add_reconcile_pass("volumes", sov_volumes_reconcile, err);
 }

@@ -113,9 +113,6 @@ int sov_repo_storage_hosts_up(sov_dbconn *c, sov_storage_host **ret, size_t *n,
 /* Whether any volume or snapshot operation is queued or running (anywhere). */
 int sov_repo_storage_ops_pending(sov_dbconn *c, bool *ret, sov_error *err);
 
-/* A volume's libvirt secret: its UUID is the volume's id (a snapshot's: the snapshot's id),
- * its usage "vol-<id>" ("snap-<id>"), so the reconciler knows whose each one is. */
-
 /* The operation kinds of volumes (volume_ops.c), the domain contributor and the reconcile
  * pass (volume_reconcile.c), registered by sov_storage_register. */
 int sov_volume_create_op(sov_op_run *run, const sov_op *op, sov_error *err);
@@ -280,5 +277,16 @@ int sov_volume_source_resolve(sov_dbconn *c, const char *tenant_id, const char *
  * source, encrypted with secret_uuid ("" plain); writes the "copied" residency record. */
 int sov_volume_source_copy(sov_ctx *ctx, sov_hv *hv, const sov_volume *v,
                            const char *secret_uuid, sov_error *err);
+
+/* ---- instances and volumes (instance_hook.c) ---- */
+
+/* The instance create hook (boot_volume, boot, volumes; sov_instance_hook): registered by
+ * sov_storage_register. */
+int sov_instance_hook_register(sov_error *err);
+/* sov_volume_create's transaction on c (volume.c), for a volume another create makes (an
+ * instance's new boot volume): v holds its tenant, workspace, id, name and
+ * created_by_instance; a's checks are the caller's. Queues "volume.create" into op. */
+int sov_volume_create_on(sov_dbconn *c, sov_ctx *ctx, const sov_volume_create_args *a,
+                         sov_volume *v, sov_op *op, sov_error *err);
 
 #endif

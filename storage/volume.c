@@ -234,6 +234,17 @@ sov_volume_create(sov_ctx *ctx, const char *tenant_id, const sov_volume_create_a
     return sov_ctx_tx(ctx, create_tx, &ca, err);
 }
 
+int
+sov_volume_create_on(sov_dbconn *c, sov_ctx *ctx, const sov_volume_create_args *a,
+                     sov_volume *v, sov_op *op, sov_error *err)
+{
+    create_args ca = { ctx, a, v, op };
+
+    snprintf(v->pool, sizeof(v->pool), "%s", ctx->cfg->storage_pool);
+    snprintf(v->volume, sizeof(v->volume), "sov-vol-%s", v->id);
+    return create_tx(c, &ca, err);
+}
+
 /* ---- reads ---- */
 
 int

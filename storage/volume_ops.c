@@ -147,7 +147,9 @@ sov_volume_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
                                     j.secret[0] ? j.secret : NULL, err) < 0) {
         return -1;
     }
-    if (set_state(&j, from, "available", "", err) < 0)
+    /* A boot volume made by an instance create is attached from the start: in-use. */
+    if (set_state(&j, from, j.v.attachment.instance_id[0] ? "in-use" : "available", "",
+                  err) < 0)
         return moved_on(err);
     return 0;
 }

@@ -111,7 +111,9 @@ typedef enum sov_reject {
     SOV_REJECT_GPU,
     SOV_REJECT_CAPACITY,
     SOV_REJECT_AFFINITY,
-    SOV_REJECT_VOLUME_HOST,     /* not the host the request is pinned to (its volumes') */
+    SOV_REJECT_VOLUME_HOST,     /* not the host the request is pinned to (its volumes'):
+                                 * checked right after the place rules (policy, region,
+                                 * country, image_region), before state and capacity */
     SOV_REJECT__COUNT
 } sov_reject;
 
@@ -453,6 +455,8 @@ typedef struct sov_instance_prep {
     char boot_volume_id[SOV_UUID_LEN + 1];  /* "" boots from the image */
     bool image_optional;                    /* the boot volume brings the OS: image not
                                              * required */
+    char region[SOV_NAME_MAX + 1];          /* the region the instance must be in (where a
+                                             * new boot volume's image lives); "" any */
     void *state;                            /* the hook's own, from prepare to commit */
 } sov_instance_prep;
 

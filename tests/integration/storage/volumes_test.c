@@ -108,14 +108,20 @@ assert_invalid(const char *method, const char *path, const char *token, const ch
 static void
 start(void)
 {
-    char pool_flag[128], path_flag[700], body[2048];
+    char pool_flag[128], path_flag[700], store[700], net_flag[128], cidr_flag[128];
+    char body[2048];
     const char *args[] = { "--role=api,worker,reconciler", "--host-check-interval=1",
                            "--worker-threads=2", "--operation-step-timeout=10",
-                           "--volume-detach-timeout-s=2", pool_flag, path_flag, NULL };
+                           "--volume-detach-timeout-s=2", "--image-allow-file-urls=true",
+                           pool_flag, path_flag, store, net_flag, cidr_flag, NULL };
     json_t *j;
 
     snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
     snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
+    snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
+    snprintf(net_flag, sizeof(net_flag), "--nat-network=sovvol%d", (int) getpid());
+    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
+             rand() % 256);
     tl_sovd_start(&sovd, db, args);
     op = tl_operator_token(&sovd);
     tl_tenant_make(&sovd, op, "acme", &acme);
@@ -130,6 +136,34 @@ start(void)
     json_decref(j);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
                            "{\"name\":\"standard\",\"max_iops\":500}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+                           "{\"name\":\"small\",\"vcpus\":1,\"memory_mib\":256,"
+                           "\"disk_gib\":1}", 201));
+}
+
+/* acme's image "base" (a blank qcow2, imported from a file) and an instance of it, running
+ * on HOST; its id. */
+static void
+launch_running(const char *name, char id[40])
+{
+    char body[1024], qcow2[600], op_id[40];
+    json_t *j;
+
+    snprintf(qcow2, sizeof(qcow2), "%s/base.qcow2", tmp);
+    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", qcow2), 0);
+    snprintf(body, sizeof(body), "{\"name\":\"base\",\"region\":\"" REGION "\","
+             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", qcow2);
+    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"flavor\":\"small\",\"image\":"
+             "\"base\"}", name);
+    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], body, 202);
+    snprintf(id, 40, "%s", tl_str(json_object_get(j, "instance"), "id"));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
 }
 
 /* A second host, zone b, of a test-driver host file of its own. */
@@ -512,7 +546,7 @@ END_TEST
 
 START_TEST(attach_rules_refuse_with_reasons)
 {
-    char vol[40], vol2[40], other[40], inst[40], theirs[40], starting[40], op_id[40];
+    char vol[40], other[40], inst[40], theirs[40], starting[40], op_id[40];
     char path[128], body[256];
     tl_resp r;
 
@@ -565,22 +599,98 @@ START_TEST(attach_rules_refuse_with_reasons)
     assert_contains(r.body, HOST2);
     tl_resp_free(&r);
 
-    /* Attach is accepted: the device is chosen at once (vdc: vda boots, vdb is the seed). */
-    snprintf(path, sizeof(path), "/v1/volumes/%s/actions", vol);
+    /* An attach the host cannot carry out (this instance has no domain) fails, and the
+     * volume is free again, saying why. */
     action(vol, "{\"action\":\"attach\",\"instance\":\"app\"}", op_id);
-    assert_device(vol, "vdc");
-    /* Attached (or attaching), it cannot attach again, nor go. */
+    json_decref(tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S));
+    json_t *v = wait_volume(vol, "available");
+    assert_contains(tl_str(v, "state_reason"), "could not attach");
+    ck_assert_int_eq(json_array_size(json_object_get(v, "attachments")), 0);
+    json_decref(v);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM volume_attachments"), 0);
+}
+END_TEST
+
+/* A real instance (a domain on the private daemon's test driver), and a volume's life on
+ * it: attach (vdc, then vdd), refusals while attached, online extend, detach, delete. */
+START_TEST(attach_extend_detach_on_a_running_instance)
+{
+    char inst[40], vol[40], vol2[40], op_id[40], path[256], want[256];
+    char *out = NULL;
+    json_t *v, *a;
+
+    start();
+    launch_running("app", inst);
+    available_volume("{\"name\":\"data\",\"size_gib\":1}", vol);
+    action(vol, "{\"action\":\"attach\",\"instance\":\"app\"}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    v = wait_volume(vol, "in-use");
+    a = json_array_get(json_object_get(v, "attachments"), 0);
+    ck_assert_str_eq(tl_str(a, "instance"), inst);
+    ck_assert_str_eq(tl_str(a, "instance_name"), "app");
+    ck_assert_str_eq(tl_str(a, "device"), "vdc");
+    ck_assert(json_is_false(json_object_get(a, "boot")));
+    json_decref(v);
+    /* The domain has the disk: the pool's file, its serial the volume's id, the type's
+     * iotune (in its definition: libvirt's test driver has no hot plug, and the driver
+     * writes the definition there). */
+    ck_assert_int_eq(tl_virsh(uri, &out, "dumpxml --inactive sov-%s", inst), 0);
+    snprintf(want, sizeof(want), "volume='sov-vol-%s'", vol);
+    assert_contains(out, want);
+    snprintf(want, sizeof(want), "<serial>%s</serial>", vol);
+    assert_contains(out, want);
+    assert_contains(out, "<target dev='vdc' bus='virtio'/>");
+    assert_contains(out, "<total_iops_sec>500</total_iops_sec>");
+    free(out);
+    v = tl_call_ok(&sovd, "GET", "/v1/volumes?instance=app", acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(v, "items")), 1);
+    json_decref(v);
+
+    /* Attached, it cannot attach again, nor go. */
+    snprintf(path, sizeof(path), "/v1/volumes/%s/actions", vol);
     assert_problem("POST", path, acme.token[TL_MEMBER],
-                   "{\"action\":\"attach\",\"instance\":\"app\"}", 409, "/problems/conflict",
-                   "app");
+                   "{\"action\":\"attach\",\"instance\":\"app\"}", 409,
+                   "/problems/conflict", "app");
     snprintf(path, sizeof(path), "/v1/volumes/%s", vol);
     assert_problem("DELETE", path, acme.token[TL_MEMBER], NULL, 409, "/problems/conflict",
                    "attached");
-    /* A second volume on the same instance takes the next device. */
-    available_volume("{\"name\":\"more\",\"size_gib\":1,\"zone\":\"a\"}", vol2);
+    /* A second volume takes the next device. */
+    available_volume("{\"name\":\"more\",\"size_gib\":1}", vol2);
     action(vol2, "{\"action\":\"attach\",\"instance\":\"app\"}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
     assert_device(vol2, "vdd");
-    json_decref(tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S));
+
+    /* Online extend: the quota grows by the difference. */
+    action(vol, "{\"action\":\"extend\",\"size_gib\":3}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    v = wait_volume(vol, "in-use");
+    ck_assert_int_eq(tl_num(v, "size_gib"), 3);
+    json_decref(v);
+    ck_assert_int_eq(quota_used("storage_gib"), 3 + 1 + 1);
+
+    /* Detach: the disk leaves the domain, the volume is available again. */
+    action(vol, "{\"action\":\"detach\",\"instance\":\"app\"}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    v = wait_volume(vol, "available");
+    ck_assert_int_eq(json_array_size(json_object_get(v, "attachments")), 0);
+    json_decref(v);
+    ck_assert_int_eq(tl_virsh(uri, &out, "dumpxml --inactive sov-%s", inst), 0);
+    snprintf(want, sizeof(want), "volume='sov-vol-%s'", vol);
+    ck_assert_msg(!strstr(out, want), "the disk is still on the domain:\n%s", out);
+    free(out);
+    /* Offline extend of the detached volume. */
+    action(vol, "{\"action\":\"extend\",\"size_gib\":4}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    json_decref(wait_volume(vol, "available"));
+    ck_assert_int_eq(tl_virsh(uri, &out, "vol-info --pool %s sov-vol-%s", pool, vol), 0);
+    assert_contains(out, "4.00 GiB");
+    free(out);
+    snprintf(path, sizeof(path), "/v1/volumes/%s", vol);
+    v = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(v, "operation"), "id"));
+    json_decref(v);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    ck_assert_int_eq(quota_used("storage_gib"), 1 + 1);
 }
 END_TEST
 
@@ -646,6 +756,7 @@ main(void)
     tcase_add_test(tc, bad_input_is_400_naming_the_field_and_writes_nothing);
     tcase_add_test(tc, quota_over_is_403_and_writes_nothing);
     tcase_add_test(tc, attach_rules_refuse_with_reasons);
+    tcase_add_test(tc, attach_extend_detach_on_a_running_instance);
     tcase_add_test(tc, delete_with_snapshots_is_refused_naming_them);
     tcase_add_test(tc, idempotent_create_answers_the_first_result);
     suite_add_tcase(s, tc);
