@@ -44,6 +44,8 @@ typedef enum param_kind {
     P_TENANT, P_WORKSPACE, P_USER, P_TOKEN, P_HOST, P_REGION, P_IMAGE, P_FLAVOR, P_INSTANCE,
     P_OPERATION,
     P_REPORT,
+    P_VOLUME_TYPE,
+    P_VOLUME,
     P_SNAPSHOT,
 } param_kind;
 
@@ -63,6 +65,8 @@ static const struct {
     { "instances", "id", P_INSTANCE },
     { "operations", "id", P_OPERATION },
     { "reports", "id", P_REPORT },
+    { "volume-types", "id", P_VOLUME_TYPE },
+    { "volumes", "id", P_VOLUME },
     { "snapshots", "id", P_SNAPSHOT },
 };
 
@@ -101,7 +105,9 @@ static char flavor_id[40];
 /* Each tenant's residency report (a row, queued: nothing builds it, so its document and
  * signature answer 409 to those who may see it). */
 static char report_ids[3][40];
-/* Each tenant's snapshot (a row, available, of no volume: the matrix is about who may call). */
+/* The volume type everyone reads, and each tenant's volume (a row, available, on the host). */
+static char volume_type_id[40], volume_ids[3][40];
+/* Each tenant's snapshot (a row, available, of its volume). */
 static char snapshot_ids[3][40];
 
 static const char *
@@ -181,7 +187,24 @@ make_report(const tl_tenant *t, char *out, size_t size)
     free(id);
 }
 
-/* An available snapshot of tenant t on the host, as a row. */
+/* An available volume of tenant t, as a row on the host. */
+static void
+make_volume(const tl_tenant *t, char *out, size_t size)
+{
+    char sql[1024];
+    char *id;
+
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO volumes (id, tenant_id, workspace, name, type_id, size_gib, state,"
+             " region, zone, host_id, pool, volume) VALUES (gen_random_uuid(), '%s', 'default',"
+             " 'target-%u', '%s', 1, 'available', 'fr-matrix-1', 'a', '%s', 'sovereign',"
+             " 'sov-vol-matrix') RETURNING id", t->id, serial++, volume_type_id, host_id);
+    id = tl_db_exec(db, sql);
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+/* An available snapshot of tenant t's volume on the host, as a row. */
 static void
 make_snapshot(const tl_tenant *t, char *out, size_t size)
 {
@@ -190,10 +213,10 @@ make_snapshot(const tl_tenant *t, char *out, size_t size)
 
     snprintf(sql, sizeof(sql),
              "WITH n AS (SELECT gen_random_uuid() AS id) INSERT INTO snapshots (id, tenant_id,"
-             " workspace, name, size_gib, state, region, zone, host_id, pool, volume) SELECT"
-             " n.id, '%s', 'default', 'target-%u', 1, 'available', 'fr-matrix-1', 'a', '%s',"
-             " 'sovereign', 'sov-snap-' || n.id FROM n RETURNING id",
-             t->id, serial++, host_id);
+             " workspace, name, volume_id, size_gib, state, region, zone, host_id, pool, volume)"
+             " SELECT n.id, '%s', 'default', 'target-%u', '%s', 1, 'available', 'fr-matrix-1',"
+             " 'a', '%s', 'sovereign', 'sov-snap-' || n.id FROM n RETURNING id",
+             t->id, serial++, volume_ids[index_of(t)], host_id);
     id = tl_db_exec(db, sql);
     snprintf(out, size, "%s", id);
     free(id);
@@ -235,6 +258,12 @@ setup(void)
         make_instance(all[i], instance_ids[i], sizeof(instance_ids[i]));
         make_operation(all[i], operation_ids[i], sizeof(operation_ids[i]));
         make_report(all[i], report_ids[i], sizeof(report_ids[i]));
+    }
+    take_id(tl_call_ok(&sovd, "POST", "/v1/volume-types", operator_token(),
+                       "{\"name\":\"matrix\"}", 201),
+            "id", volume_type_id, sizeof(volume_type_id));
+    for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++) {
+        make_volume(all[i], volume_ids[i], sizeof(volume_ids[i]));
         make_snapshot(all[i], snapshot_ids[i], sizeof(snapshot_ids[i]));
     }
 }
@@ -435,6 +464,18 @@ fresh_flavor(call *c, char *out, size_t size)
 }
 
 static void
+fresh_volume_type(call *c, char *out, size_t size)
+{
+    char body[128], path[128];
+
+    snprintf(body, sizeof(body), "{\"name\":\"throwaway-%u\"}", serial++);
+    take_id(tl_call_ok(&sovd, "POST", "/v1/volume-types", operator_token(), body, 201), "id",
+            out, size);
+    snprintf(path, sizeof(path), "/v1/volume-types/%s", out);
+    remember(c, path);
+}
+
+static void
 fresh_region(call *c, char *out, size_t size)
 {
     char body[256], path[128];
@@ -550,6 +591,19 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
     case P_REPORT:
         snprintf(v, sizeof(v), "%.39s", report_ids[index_of(f->t)]);
         break;
+    case P_VOLUME_TYPE:
+        if (fresh && f->pass)
+            fresh_volume_type(f->c, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%s", volume_type_id);
+        break;
+    case P_VOLUME:
+        /* A fresh volume goes with the DELETE itself (202, then deleted by a worker). */
+        if (fresh && f->pass)
+            make_volume(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", volume_ids[index_of(f->t)]);
+        break;
     case P_SNAPSHOT:
         /* A fresh snapshot goes with the DELETE itself (202, then deleted by a worker). */
         if (fresh && f->pass)
@@ -633,7 +687,8 @@ param_global(const sov_route *r, const char *after, const char *name, bool last,
 
     (void) r;
     (void) last;
-    if (kind != P_HOST && kind != P_REGION && kind != P_FLAVOR)
+    if (kind != P_HOST && kind != P_REGION && kind != P_FLAVOR &&
+        kind != P_VOLUME_TYPE)
         *global = false;
 }
 
@@ -877,6 +932,10 @@ named_collection(int kind)
         return "images";
     case P_INSTANCE:
         return "instances";
+    case P_VOLUME_TYPE:
+        return "volume-types";
+    case P_VOLUME:
+        return "volumes";
     case P_SNAPSHOT:
         return "snapshots";
     default:
