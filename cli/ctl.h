@@ -44,7 +44,8 @@ enum {
 
 /* A flag of a verb. The value goes to the request body (POST, PUT, PATCH) or the query
  * string (GET) under `field` (the name with '-' as '_' when NULL); field "{tenant}" fills
- * the path's {tenant} instead. With ref, the value names a resource of that name (by its
+ * the path's {tenant} instead; a dotted field ("boot.image") is a member of a nested object
+ * of the body. With ref, the value names a resource of that name (by its
  * key or a match member) and is sent as its key: --tenant acme sends the tenant's id. */
 typedef struct ctl_flag {
     const char *name;       /* "memory-mib", given as --memory-mib */
@@ -341,7 +342,13 @@ int ctl_cmd_report(ctl_ctx *ctx);
 int ctl_cmd_report_download(ctl_ctx *ctx);
 int ctl_cmd_report_verify(ctl_ctx *ctx);
 int ctl_cmd_residency_history(ctl_ctx *ctx);
+int ctl_cmd_resource_residency(ctl_ctx *ctx);
 void ctl_view_signing_key(ctl_ctx *ctx, const json_t *j);
+
+/* ---- storage.c: the rows of volume types, volumes and snapshots ---- */
+
+extern const ctl_column ctl_volume_type_cols[], ctl_volume_cols[], ctl_snapshot_cols[];
+extern const ctl_verb ctl_volume_type_verbs[], ctl_volume_verbs[], ctl_snapshot_verbs[];
 
 /* ---- help.c ---- */
 

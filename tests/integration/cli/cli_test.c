@@ -1074,6 +1074,8 @@ static struct MHD_Daemon *fake;
 static int fake_503s;               /* answer 503 to this many requests first */
 static int fake_requests;
 static char fake_keys[8][128];      /* the Idempotency-Key of each request, "" for none */
+static char fake_last[4096];        /* the last request: "METHOD URL BODY" */
+static size_t fake_body_len;
 
 static enum MHD_Result
 fake_reply(struct MHD_Connection *conn, unsigned status, const char *body)
@@ -1099,12 +1101,19 @@ fake_handler(void *cls, struct MHD_Connection *conn, const char *url, const char
     const char *key;
     int n;
 
-    (void) cls, (void) url, (void) version, (void) upload_data;
+    (void) cls, (void) version;
     if (!*con_cls) {
         *con_cls = (void *) 1;      /* headers in: the body (if any) comes next */
+        fake_body_len = (size_t) snprintf(fake_last, sizeof(fake_last), "%s %s ", method,
+                                          url);
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
+        size_t room = sizeof(fake_last) - 1 - fake_body_len;
+        size_t n_in = *upload_data_size < room ? *upload_data_size : room;
+        memcpy(fake_last + fake_body_len, upload_data, n_in);
+        fake_body_len += n_in;
+        fake_last[fake_body_len] = '\0';
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -1184,6 +1193,111 @@ START_TEST(retries_503_on_safe_requests_with_one_idempotency_key)
     FAKE(&r, "region", "list", "--retries", "0");
     ck_assert_int_eq(r.status, 1);
     ck_assert_int_eq(fake_requests, 1);
+    run_free(&r);
+    MHD_stop_daemon(fake);
+}
+END_TEST
+
+/* The body of the fake API's last request, parsed; "METHOD URL " before it is checked. */
+static json_t *
+fake_body(const char *method_url)
+{
+    json_t *j;
+
+    ck_assert_msg(strncmp(fake_last, method_url, strlen(method_url)) == 0,
+                  "last request: %s, not %s", fake_last, method_url);
+    j = json_loads(fake_last + strlen(method_url), 0, NULL);
+    ck_assert_msg(j, "not JSON: %s", fake_last);
+    return j;
+}
+
+/* Each storage command's request, as the API's contract has it: flags with a dotted field
+ * ("source.image", "boot.size_gib") become nested members, repeated --volume an array,
+ * actions a fixed "action" with their flags. */
+START_TEST(storage_commands_send_the_api_shapes)
+{
+    static const struct {
+        const char *args[20];
+        const char *method_url, *body;  /* body NULL: none */
+    } cases[] = {
+        { { "volume-type", "create", "--name", "enc", "--encrypted", "--max-iops", "500" },
+          "POST /v1/volume-types ", "{\"name\":\"enc\",\"encrypted\":true,\"max_iops\":500}" },
+        { { "volume-type", "delete", "enc" }, "DELETE /v1/volume-types/enc ", NULL },
+        { { "volume", "create", "--name", "data-1", "--size", "2", "--type", "enc", "--zone",
+            "a", "--instance-hint", "web-1" },
+          "POST /v1/volumes ",
+          "{\"name\":\"data-1\",\"size_gib\":2,\"type\":\"enc\",\"zone\":\"a\","
+          "\"instance_hint\":\"web-1\"}" },
+        { { "volume", "create", "--name", "r", "--from-snapshot", "s1" }, "POST /v1/volumes ",
+          "{\"name\":\"r\",\"source\":{\"snapshot\":\"s1\"}}" },
+        { { "volume", "create", "--name", "c", "--from-volume", "v", "--size", "3" },
+          "POST /v1/volumes ", "{\"name\":\"c\",\"source\":{\"volume\":\"v\"},\"size_gib\":3}" },
+        { { "volume", "create", "--name", "i", "--from-image", "base" }, "POST /v1/volumes ",
+          "{\"name\":\"i\",\"source\":{\"image\":\"base\"}}" },
+        { { "volume", "attach", "data-1", "--instance", "web-1" },
+          "POST /v1/volumes/data-1/actions ", "{\"action\":\"attach\",\"instance\":\"web-1\"}" },
+        { { "volume", "detach", "data-1", "--force" }, "POST /v1/volumes/data-1/actions ",
+          "{\"action\":\"detach\",\"force\":true}" },
+        { { "volume", "extend", "data-1", "--size", "4" }, "POST /v1/volumes/data-1/actions ",
+          "{\"action\":\"extend\",\"size_gib\":4}" },
+        { { "volume", "get", "data-1" }, "GET /v1/volumes/data-1 ", NULL },
+        { { "volume", "residency", "data-1" }, "GET /v1/volumes/data-1/residency ", NULL },
+        { { "volume", "delete", "data-1" }, "DELETE /v1/volumes/data-1 ", NULL },
+        { { "snapshot", "create", "--volume", "data-1", "--name", "s1" }, "POST /v1/snapshots ",
+          "{\"volume\":\"data-1\",\"name\":\"s1\"}" },
+        { { "snapshot", "get", "s1" }, "GET /v1/snapshots/s1 ", NULL },
+        { { "snapshot", "delete", "s1" }, "DELETE /v1/snapshots/s1 ", NULL },
+        { { "tenant", "kek-destroy", "6f1c2a34-1b2c-4d5e-8f90-123456789abc" },
+          "DELETE /v1/tenants/6f1c2a34-1b2c-4d5e-8f90-123456789abc/kek ", NULL },
+        { { "instance", "create", "--name", "vm", "--flavor", "small", "--boot-image", "base",
+            "--boot-size", "2", "--boot-type", "enc", "--volume", "a", "--volume", "b,c" },
+          "POST /v1/instances ",
+          "{\"name\":\"vm\",\"flavor\":\"small\",\"boot\":{\"image\":\"base\","
+          "\"size_gib\":2,\"type\":\"enc\"},\"volumes\":[\"a\",\"b\",\"c\"]}" },
+        { { "instance", "create", "--name", "vm", "--flavor", "small", "--boot-volume", "root" },
+          "POST /v1/instances ",
+          "{\"name\":\"vm\",\"flavor\":\"small\",\"boot_volume\":\"root\"}" },
+    };
+    char ep[128];
+    run r;
+
+    fake_start(ep, sizeof(ep));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *argv[24] = { NULL };
+        size_t n = 0;
+        for (; cases[i].args[n]; n++)
+            argv[n] = cases[i].args[n];
+        argv[n++] = "-o";
+        argv[n++] = "json";
+        fake_expect(0);
+        sovctl_v(&r, NULL, (const char *const[]) { ep, "SOVCTL_TOKEN=sov_x", NULL }, argv);
+        ck_assert_msg(r.status == 0, "%s %s: exit %d: %s", argv[0], argv[1], r.status, r.err);
+        ck_assert_int_eq(fake_requests, 1);
+        if (cases[i].body) {
+            json_t *got = fake_body(cases[i].method_url);
+            json_t *want = json_loads(cases[i].body, 0, NULL);
+            ck_assert_msg(want, "bad case %zu", i);
+            ck_assert_msg(json_equal(got, want), "%s %s sent %s, not %s", argv[0], argv[1],
+                          fake_last, cases[i].body);
+            json_decref(got);
+            json_decref(want);
+        } else {
+            ck_assert_msg(strcmp(fake_last, cases[i].method_url) == 0, "%s %s: sent '%s'",
+                          argv[0], argv[1], fake_last);
+        }
+        run_free(&r);
+    }
+    /* An action without its required flag is refused before any request. */
+    fake_expect(0);
+    FAKE(&r, "volume", "attach", "data-1");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "--instance");
+    ck_assert_int_eq(fake_requests, 0);
+    run_free(&r);
+    fake_expect(0);
+    FAKE(&r, "volume", "extend", "data-1", "--size", "x");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_int_eq(fake_requests, 0);
     run_free(&r);
     MHD_stop_daemon(fake);
 }
@@ -1429,6 +1543,7 @@ suite(void)
     tcase_add_test(tc, an_unreachable_endpoint_exits_3);
     tcase_add_test(tc, insecure_warns);
     tcase_add_test(tc, retries_503_on_safe_requests_with_one_idempotency_key);
+    tcase_add_test(tc, storage_commands_send_the_api_shapes);
     tcase_add_test(tc, tls_is_verified_unless_insecure);
     tcase_add_test(tc, a_private_key_is_never_sent);
     tcase_add_test(tc, sovd_refuses_a_private_key_in_ssh_keys);
