@@ -112,6 +112,17 @@ const sov_route sov_api_routes[] = {
     { "GET", "/v1/instances/{id}/console", sov_handle_instance_console, 0,
       OP | ADM | MEM | RD, "instances.console", "tail_bytes" },
 
+    { "POST", "/v1/snapshots", sov_handle_snapshot_create, 0, OP | ADM | MEM,
+      "snapshots.create", NULL },
+    { "GET", "/v1/snapshots", sov_handle_snapshot_list, 0, ANY, "snapshots.list",
+      "limit after workspace volume tenant_id" },
+    { "GET", "/v1/snapshots/{id}", sov_handle_snapshot_get, 0, ANY, "snapshots.get",
+      "workspace tenant_id" },
+    { "DELETE", "/v1/snapshots/{id}", sov_handle_snapshot_delete, 0, OP | ADM | MEM,
+      "snapshots.delete", "workspace tenant_id" },
+    { "GET", "/v1/snapshots/{id}/residency", sov_handle_snapshot_residency, 0, ANY,
+      "snapshots.residency", "limit after workspace tenant_id" },
+
     { "GET", "/v1/operations", sov_handle_operation_list, 0, ANY, "operations.list",
       "limit after resource_id state" },
     { "GET", "/v1/operations/{id}", sov_handle_operation_get, 0, ANY, "operations.get", NULL },

@@ -699,6 +699,7 @@ static const ctl_flag quota_set_flags[] = {
     { .name = "volumes", .type = CTL_T_INT, .metavar = "N", .help = "volumes" },
     { .name = "storage-gib", .type = CTL_T_INT, .metavar = "GIB", .help = "storage in GiB" },
     { .name = "workspaces", .type = CTL_T_INT, .metavar = "N", .help = "workspaces" },
+    { .name = "snapshots", .type = CTL_T_INT, .metavar = "N", .help = "volume snapshots" },
     TENANT_FLAG,
     { 0 },
 };

@@ -44,11 +44,16 @@ sov_placement_free(sov_placement *p)
 int
 sov_place_request_check(const sov_place_request *r, sov_error *err)
 {
-    if (r->vcpus < 1 || r->vcpus > 1024)
-        return sov_error_invalid(err, "vcpus", "vcpus must be from 1 to 1024");
-    if (r->memory_mib < 1 || r->memory_mib > (1LL << 32))
-        return sov_error_invalid(err, "memory_mib", "memory_mib must be from 1 to %lld",
-                                 1LL << 32);
+    /* A volume or snapshot takes room in a host's pool only: no CPU, no memory. */
+    bool disk_only = r->resource_type && (strcmp(r->resource_type, "volume") == 0 ||
+                                          strcmp(r->resource_type, "snapshot") == 0);
+    int least = disk_only ? 0 : 1;
+
+    if (r->vcpus < least || r->vcpus > 1024)
+        return sov_error_invalid(err, "vcpus", "vcpus must be from %d to 1024", least);
+    if (r->memory_mib < least || r->memory_mib > (1LL << 32))
+        return sov_error_invalid(err, "memory_mib", "memory_mib must be from %d to %lld",
+                                 least, 1LL << 32);
     if (r->disk_gib < 0 || r->disk_gib > (1LL << 30))
         return sov_error_invalid(err, "disk_gib", "disk_gib must be from 0 to %lld",
                                  1LL << 30);
@@ -68,6 +73,9 @@ sov_place_request_check(const sov_place_request *r, sov_error *err)
         return -1;
     if (!r->tenant_id || !sov_uuid_valid(r->tenant_id))
         return sov_error_set(err, SOV_E_NOT_FOUND, "tenant does not exist");
+    if (r->pin_host_id && *r->pin_host_id && !sov_uuid_valid(r->pin_host_id))
+        return sov_error_set(err, SOV_E_INTERNAL, "pinned host '%s' is not an id",
+                             r->pin_host_id);
     return 0;
 }
 
@@ -168,6 +176,10 @@ no_candidate(const sov_place_request *r, const sov_placement *p, sov_error *err)
                           p->rejected[SOV_REJECT_REGION] - p->rejected[SOV_REJECT_COUNTRY] -
                           p->rejected[SOV_REJECT_IMAGE_REGION];
 
+    /* Pinned to one host, the others do not count: only the pinned one's place matters. */
+    if (r->pin_host_id && *r->pin_host_id)
+        eligible_places -= p->rejected[SOV_REJECT_VOLUME_HOST];
+
     sov_policy_json(p->policy, policy, sizeof(policy));
     if (eligible_places == 0)
         return sov_error_set(err, SOV_E_RESIDENCY,
@@ -210,6 +222,7 @@ prepare(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r, place_q *q,
         allowed_regions(c, r, ret->policy, q, &nallowed, err) < 0)
         return -1;
     q->zone = r->zone;
+    q->pin_host_id = r->pin_host_id && *r->pin_host_id ? r->pin_host_id : NULL;
     q->group = r->anti_affinity_group;
     q->tenant_id = r->tenant_id;
     q->pack = ctx->cfg && ctx->cfg->placement_strategy &&

@@ -28,6 +28,93 @@ int sov_storage_secret_open(sov_ctx *ctx, sov_hv *hv, const char *table, const c
 /* Undefine it again ("" does nothing; failures are logged, the reconciler sweeps). */
 void sov_storage_secret_close(sov_hv *hv, const char *secret_uuid);
 
+/* A volume type by id or name (SOV_E_NOT_FOUND naming it). */
+int sov_repo_volume_type_get(sov_dbconn *c, const char *id_or_name, sov_volume_type *ret,
+                             sov_error *err);
+int sov_repo_volume_type_insert(sov_dbconn *c, const sov_volume_type *in, sov_volume_type *ret,
+                                sov_error *err);
+int sov_repo_volume_type_list(sov_dbconn *c, const char *after, unsigned limit,
+                              sov_volume_type_page *ret, sov_error *err);
+/* Refused (SOV_E_CONFLICT, blocked_by naming them) while live volumes use it. */
+int sov_repo_volume_type_delete(sov_dbconn *c, const char *id, sov_error *err);
+
+/* What a new volume's row holds beyond the struct: its placement's allocation and the
+ * wrapped data key (NULL when plain). */
+int sov_repo_volume_insert(sov_dbconn *c, const sov_volume *v, const char *allocation_id,
+                           const sov_wrapped_key *key, sov_error *err);
+int sov_repo_volume_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *state, const char *instance_id, const char *after,
+                         unsigned limit, sov_volume_page *ret, sov_error *err);
+/* Move to state with reason (NULL keeps the reason; operation_id NULL keeps it); from: only
+ * when in one of these states (NULL: any); SOV_E_CONFLICT when not. */
+int sov_repo_volume_set_state(sov_dbconn *c, const char *id, const char *const *from,
+                              const char *state, const char *reason, const char *operation_id,
+                              sov_error *err);
+int sov_repo_volume_set_size(sov_dbconn *c, const char *id, long long size_gib,
+                             sov_error *err);
+/* The deleted volume's row: state deleted, its host, allocation and attachment gone;
+ * ret_alloc gets the allocation it held ("" none); live false when already deleted. */
+int sov_repo_volume_lock_allocation(sov_dbconn *c, const char *id, bool *live, char *alloc,
+                                    size_t size, sov_error *err);
+int sov_repo_volume_deleted(sov_dbconn *c, const char *id, sov_error *err);
+/* The snapshots (not deleted) that keep a volume: SOV_E_CONFLICT naming them. */
+int sov_repo_volume_snapshot_blockers(sov_dbconn *c, const char *id, const char *what,
+                                      sov_error *err);
+/* Attachments. device: the first free vdX of the instance from vdc on (vda boots, vdb is the
+ * cloud-init seed), chosen and inserted under the instance's row lock. */
+int sov_repo_attachment_insert(sov_dbconn *c, const char *volume_id, const char *instance_id,
+                               bool boot, char *ret_device, size_t size, sov_error *err);
+int sov_repo_attachment_delete(sov_dbconn *c, const char *volume_id, sov_error *err);
+/* The volumes attached to an instance (any state but deleted), in device order; *ret to
+ * free(). */
+int sov_repo_volume_of_instance(sov_dbconn *c, const char *instance_id, sov_volume **ret,
+                                size_t *n, sov_error *err);
+/* A host's libvirt URI and name. */
+int sov_repo_volume_host(sov_dbconn *c, const char *host_id, char *uri, size_t uri_size,
+                         char *name, size_t name_size, sov_error *err);
+/* The live (not deleted) volumes of a host, every tenant; *ret to free(). */
+int sov_repo_volume_on_host(sov_dbconn *c, const char *host_id, sov_volume **ret, size_t *n,
+                            sov_error *err);
+/* Of names ("sov-vol-<id>", "sov-snap-<id>"), which the database does not know (no row, or
+ * a deleted one): known[i] false for those. */
+int sov_repo_storage_known(sov_dbconn *c, char *const *names, size_t n, bool *known,
+                           sov_error *err);
+/* An instance as attach sees it: its tenant, state, host and name (lock: FOR UPDATE). */
+typedef struct sov_volume_instance {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char name[SOV_NAME_MAX + 1];
+    char state[16];
+    char host_id[SOV_UUID_LEN + 1];
+    char host_name[SOV_NAME_MAX + 1];
+} sov_volume_instance;
+/* By id, or by name in workspace (NULL: "default"), of tenant_id (NULL: any, by id only);
+ * another tenant's is SOV_E_NOT_FOUND. */
+int sov_repo_volume_instance(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                             const char *id_or_name, bool lock, sov_volume_instance *ret,
+                             sov_error *err);
+/* Whether the tenant's key-encryption key was destroyed (no KEK yet: false). */
+int sov_repo_kek_destroyed(sov_dbconn *c, const char *tenant_id, bool *ret, sov_error *err);
+
+/* A volume's libvirt secret: its UUID is the volume's id (a snapshot's: the snapshot's id),
+ * its usage "vol-<id>" ("snap-<id>"), so the reconciler knows whose each one is. */
+
+/* The operation kinds of volumes (volume_ops.c), the domain contributor and the reconcile
+ * pass (volume_reconcile.c), registered by sov_storage_register. */
+int sov_volume_create_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_volume_attach_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_volume_detach_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_volume_extend_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_volume_delete_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_volume_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
+                         sov_error *err);
+int sov_volume_contrib(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *spec,
+                       sov_error *err);
+int sov_volumes_reconcile(sov_ctx *ctx, unsigned *ret_repairs, sov_error *err);
+/* The <disk> of an attached volume (strings borrowed from v and secret_uuid). */
+void sov_volume_disk(const sov_volume *v, const sov_volume_type *t, const char *secret_uuid,
+                     sov_domain_disk *ret);
+
 /* Place a new volume (or snapshot) of size_gib on a host, inside the tenant's policy,
  * claiming its disk in c's transaction: pin_host_id forces that host (NULL: any; zone and
  * region narrow); fills region, zone, host and the residency "placed" record. */
@@ -35,6 +122,45 @@ int sov_storage_place(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
                       const char *resource_type, const char *resource_id, long long size_gib,
                       const char *region, const char *zone, const char *pin_host_id,
                       const char *operation_id, sov_volume *ret, sov_error *err);
+
+/* ---- snapshots (snapshot.c, snapshot_repo.c, snapshot_ops.c) ---- */
+
+/* A new snapshot row (creating) from s (id, tenant, workspace, name, volume, size, place,
+ * pool, file, operation); key: its wrapped data key, NULL (or len 0) for a plain one. A
+ * taken name is SOV_E_CONFLICT. */
+int sov_repo_snapshot_insert(sov_dbconn *c, const sov_snapshot *s, const sov_wrapped_key *key,
+                             sov_error *err);
+/* A snapshot's row on c (tenant_id NULL: any tenant), FOR UPDATE when lock. */
+int sov_repo_snapshot_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                          sov_snapshot *ret, sov_error *err);
+/* By id or by name in the workspace (NULL: default); SOV_E_NOT_FOUND naming what. */
+int sov_repo_snapshot_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                           const char *id_or_name, sov_snapshot *ret, sov_error *err);
+/* Snapshots not deleted; tenant_id, workspace, volume_id and after may be NULL. */
+int sov_repo_snapshot_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                           const char *volume_id, const char *after, unsigned limit,
+                           sov_snapshot_page *ret, sov_error *err);
+/* Move the snapshot to `to` (with reason) only from one of `from` ("creating,error");
+ * *ret_moved (may be NULL) says whether it did. */
+int sov_repo_snapshot_set_state(sov_dbconn *c, const char *id, const char *from,
+                                const char *to, const char *reason, bool *ret_moved,
+                                sov_error *err);
+/* SOV_E_CONFLICT naming the volumes being made from snapshot id (what: "snapshot 'x'"). */
+int sov_repo_snapshot_blockers(sov_dbconn *c, const char *id, const char *what,
+                               sov_error *err);
+/* The host allocation that holds the snapshot's disk, into ret (SOV_UUID_LEN + 1; "" when
+ * none). */
+int sov_repo_snapshot_allocation(sov_dbconn *c, const char *id, char *ret, sov_error *err);
+
+/* The workers of snapshots (snapshot_ops.c). */
+int sov_snapshot_create_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_snapshot_delete_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_snapshot_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
+                           sov_error *err);
+/* Snapshots' registration, from sov_storage_register: the operation kinds "snapshot.create"
+ * and "snapshot.delete", and the quota uses of a snapshot (snapshots 1, storage_gib its
+ * size). */
+int sov_snapshot_register(sov_error *err);
 
 /* ---- volume sources (volume_source.c) ---- */
 
@@ -56,5 +182,16 @@ int sov_volume_source_resolve(sov_dbconn *c, const char *tenant_id, const char *
  * source, encrypted with secret_uuid ("" plain); writes the "copied" residency record. */
 int sov_volume_source_copy(sov_ctx *ctx, sov_hv *hv, const sov_volume *v,
                            const char *secret_uuid, sov_error *err);
+
+/* ---- instances and volumes (instance_hook.c) ---- */
+
+/* The instance create hook (boot_volume, boot, volumes; sov_instance_hook): registered by
+ * sov_storage_register. */
+int sov_instance_hook_register(sov_error *err);
+/* sov_volume_create's transaction on c (volume.c), for a volume another create makes (an
+ * instance's new boot volume): v holds its tenant, workspace, id, name and
+ * created_by_instance; a's checks are the caller's. Queues "volume.create" into op. */
+int sov_volume_create_on(sov_dbconn *c, sov_ctx *ctx, const sov_volume_create_args *a,
+                         sov_volume *v, sov_op *op, sov_error *err);
 
 #endif

@@ -42,7 +42,7 @@ typedef struct sov_config {
     unsigned token_cache_ttl;       /* seconds a verified token is trusted without PostgreSQL */
     unsigned token_default_ttl_days;    /* lifetime of a token created without expires_at */
     bool token_allow_no_expiry;     /* "expires_at": null may make a token that never expires */
-    unsigned long quota_default[7]; /* a new tenant's limits, in sov_quota_resource order */
+    unsigned long quota_default[8]; /* a new tenant's limits, in sov_quota_resource order */
     char *placement_strategy;       /* "spread" or "pack" */
     unsigned host_check_interval;   /* seconds between reconciler passes over the hosts */
     char *storage_pool;             /* libvirt pool on each host for disks and images */
@@ -59,6 +59,8 @@ typedef struct sov_config {
     unsigned console_timeout_ms;    /* a console read's wait for its host */
     unsigned console_max_concurrent;    /* console reads in flight at once, hung ones too */
     char *orphan_policy;            /* "destroy" or "adopt" domains the database does not know */
+    char *default_volume_type;      /* the type of a volume created without one */
+    unsigned volume_detach_timeout_s;   /* a detach's wait for the guest to release the disk */
 } sov_config;
 
 /* Defaults, then file, environment (envp, NULL-terminated) and argv, in that order.
