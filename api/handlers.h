@@ -16,6 +16,7 @@ enum MHD_Result sov_handle_tenant_list(sov_request *req);
 enum MHD_Result sov_handle_tenant_get(sov_request *req);
 enum MHD_Result sov_handle_tenant_update(sov_request *req);
 enum MHD_Result sov_handle_tenant_delete(sov_request *req);
+enum MHD_Result sov_handle_tenant_kek_delete(sov_request *req);
 
 /* workspaces.c */
 enum MHD_Result sov_handle_workspace_create(sov_request *req);

@@ -35,6 +35,8 @@ const sov_route sov_api_routes[] = {
     { "PATCH", "/v1/tenants/{id}", sov_handle_tenant_update, TEN, OP | ADM, "tenants.update",
       NULL },
     { "DELETE", "/v1/tenants/{id}", sov_handle_tenant_delete, TEN, OP, "tenants.delete", NULL },
+    { "DELETE", "/v1/tenants/{id}/kek", sov_handle_tenant_kek_delete, TEN, OP,
+      "tenants.kek-destroy", NULL },
 
     { "POST", "/v1/tenants/{id}/workspaces", sov_handle_workspace_create, TEN, OP | ADM,
       "workspaces.create", NULL },

@@ -3,6 +3,9 @@
 #ifndef SOV_STORAGE_INT_H
 #define SOV_STORAGE_INT_H
 
+#include <string.h>
+
+#include "sov/cleanup.h"
 #include "sov/compute.h"
 #include "sov/repo/db_pq.h"
 #include "sov/storage.h"
@@ -161,6 +164,83 @@ int sov_snapshot_op_failed(sov_op_run *run, const sov_op *op, const char *reason
  * and "snapshot.delete", and the quota uses of a snapshot (snapshots 1, storage_gib its
  * size). */
 int sov_snapshot_register(sov_error *err);
+
+/* ---- keys (keystore.c, keystore_repo.c, volume_keys.c) ----
+ *
+ * The pure parts of the keystore, exposed for storage/ and its unit tests. Every buffer that
+ * holds a key (master key, KEK, data key) is the caller's, and the caller wipes it with
+ * explicit_bzero (SOV_KEY_WIPED does it at scope exit). */
+#define SOV_KEY_LEN 32
+#define SOV_KEK_NONCE_LEN 12
+#define SOV_KEK_TAG_LEN 16
+#define SOV_KEK_SEALED_LEN (SOV_KEK_NONCE_LEN + SOV_KEY_LEN + SOV_KEK_TAG_LEN)
+#define SOV_MASTER_KEY_ID_LEN 16
+
+static inline void
+sov_key_wipe(unsigned char (*k)[SOV_KEY_LEN])
+{
+    explicit_bzero(*k, sizeof(*k));
+}
+/* A key-sized buffer wiped when it leaves scope: SOV_KEY_WIPED unsigned char k[SOV_KEY_LEN]. */
+#define SOV_KEY_WIPED SOV_CLEANUP(sov_key_wipe)
+
+/* The master key from its file (path), made there at first use: 32 random bytes, 0600, its
+ * folder made 0700 if missing; two processes making it at once agree on one (written to a
+ * temporary file, then linked into place without replacing). A file group or others may
+ * read, or one that is not 32 bytes, is refused (SOV_E_INTERNAL naming the path, never the
+ * bytes). id: the first 16 hex digits of the key's SHA-256 (sha256sum shows it too). */
+int sov_keystore_master_load(const char *path, unsigned char key[SOV_KEY_LEN],
+                             char id[SOV_MASTER_KEY_ID_LEN + 1], sov_error *err);
+/* Seal a KEK under the master key: AES-256-GCM, a random nonce, the tenant id as associated
+ * data (a sealed KEK moved to another tenant's row does not open); out: nonce || ct || tag. */
+int sov_keystore_seal(const unsigned char master[SOV_KEY_LEN], const char *tenant_id,
+                      const unsigned char kek[SOV_KEY_LEN],
+                      unsigned char out[SOV_KEK_SEALED_LEN], sov_error *err);
+/* Open it again; a wrong key, tenant or altered bytes: SOV_E_INTERNAL. */
+int sov_keystore_unseal(const unsigned char master[SOV_KEY_LEN], const char *tenant_id,
+                        const unsigned char *sealed, size_t len,
+                        unsigned char kek[SOV_KEY_LEN], sov_error *err);
+/* AES-256 key wrap with padding (RFC 5649) of a data key under a KEK: 40 bytes into out
+ * (SOV_WRAPPED_KEY_MAX), its length into *len. */
+int sov_keystore_wrap(const unsigned char kek[SOV_KEY_LEN], const unsigned char key[SOV_KEY_LEN],
+                      unsigned char *out, size_t *len, sov_error *err);
+/* Unwrap it; a wrong KEK or altered bytes fail the RFC 5649 integrity check: SOV_E_INTERNAL
+ * ("could not unwrap the volume's key", no detail). */
+int sov_keystore_unwrap_with(const unsigned char kek[SOV_KEY_LEN], const unsigned char *wrapped,
+                             size_t len, unsigned char key[SOV_KEY_LEN], sov_error *err);
+
+/* A tenant's row of tenant_keks. */
+typedef struct sov_kek_row {
+    unsigned char sealed[SOV_KEK_SEALED_LEN];
+    size_t len;                 /* 0 once destroyed */
+    char master_key_id[SOV_MASTER_KEY_ID_LEN + 1];
+    char region[SOV_NAME_MAX + 1];
+    char country[3];
+    char created_at[40];
+    char destroyed_at[40];      /* "" while it lives */
+} sov_kek_row;
+
+/* The tenant's KEK row (FOR SHARE when lock: a destroy waits for the caller's transaction,
+ * so no key is wrapped by a KEK being destroyed); SOV_E_NOT_FOUND when it has none. */
+int sov_repo_kek_get(sov_dbconn *c, const char *tenant_id, bool lock, sov_kek_row *ret,
+                     sov_error *err);
+/* Insert the tenant's KEK unless one is there (ON CONFLICT DO NOTHING): the caller reads the
+ * row after, so two concurrent first uses agree on one KEK. */
+int sov_repo_kek_insert(sov_dbconn *c, const char *tenant_id, const unsigned char *sealed,
+                        size_t len, const char *master_key_id, const char *region,
+                        const char *country, sov_error *err);
+/* Erase the tenant's KEK (wrapped NULL, destroyed_at now). The tenant unknown:
+ * SOV_E_NOT_FOUND "tenant ..."; no KEK or one already destroyed: SOV_E_NOT_FOUND saying so. */
+int sov_repo_kek_destroy(sov_dbconn *c, const char *tenant_id, sov_error *err);
+/* The keystore's place: region (cfg keystore_region; "" for the first host's region, else
+ * the first region created) and its country. */
+int sov_repo_keystore_place(sov_dbconn *c, const char *region, char ret_region[SOV_NAME_MAX + 1],
+                            char ret_country[3], sov_error *err);
+
+/* The residency note of an encrypted volume or snapshot: "key in <region> (<country>)"; ""
+ * for a plain one (region ""). For the reason of its residency records. */
+void sov_storage_key_note(const char *key_region, const char *key_country, char *out,
+                          size_t size);
 
 /* ---- volume sources (volume_source.c) ---- */
 

@@ -23,6 +23,8 @@ typedef struct sov_config {
     char *listen_address;       /* IPv4 or IPv6 literal, or a host name */
     unsigned port;              /* 0: let the kernel pick (logged at start) */
     char *state_dir;            /* tokens and keys live here */
+    char *keystore_master_key;  /* the keystore's 32-byte master key file (0600) */
+    char *keystore_region;      /* where keys live; "" for the first host's region */
     char *database_url;         /* libpq connection string or URI */
     char *db_role;              /* role sovd's sessions take (SET ROLE); empty for none */
     unsigned db_pool_size;

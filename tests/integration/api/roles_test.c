@@ -458,10 +458,19 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
 
     switch (param_kind_of(after, name)) {
     case P_TENANT:
-        if (fresh && f->pass)
+        if (fresh && f->pass) {
             fresh_tenant(f->c, v, sizeof(v));
-        else
+        } else if (f->pass && strcmp(r->method, "DELETE") == 0 &&
+                   strcmp(r->pattern, "/v1/tenants/{id}/kek") == 0) {
+            /* Crypto-shredding needs a tenant with a key-encryption key: a fresh one, given
+             * a KEK row (its bytes never opened: a destroy only erases them). */
+            fresh_tenant(f->c, v, sizeof(v));
+            free(tl_db_value(db, "INSERT INTO tenant_keks (tenant_id, wrapped, master_key_id,"
+                             " region, country) VALUES ('%s', '\\x00', 'matrix',"
+                             " 'fr-matrix-1', 'FR') RETURNING tenant_id", v));
+        } else {
             snprintf(v, sizeof(v), "%s", f->t->id);
+        }
         break;
     case P_WORKSPACE:
         if (fresh)
