@@ -21,6 +21,9 @@ static const char *const calls[] = {
     "open", "close", "alive", "discover", "identify", "define", "start", "stop", "reboot",
     "undefine", "state", "list", "addresses", "pool_path", "volume_path", "volume_upload",
     "volume_overlay", "volume_delete", "volume_tail", "network_ensure", "network_remove",
+    "volume_create", "volume_copy", "volume_resize", "volume_info", "volume_list",
+    "secret_define", "secret_undefine", "secret_list", "disk_attach", "disk_detach",
+    "disk_present", "disk_resize", "disk_snapshot",
 };
 #define NCALLS (sizeof(calls) / sizeof(calls[0]))
 
@@ -247,6 +250,95 @@ f_network_remove(sov_hv *hv, const char *name, sov_error *err)
     FORWARD(real_network, network_remove, hv, name, err);
 }
 
+static int
+f_volume_create(sov_hv *hv, const char *pool, const char *name, long long capacity_gib,
+                const char *secret_uuid, sov_error *err)
+{
+    FORWARD(real_storage, volume_create, hv, pool, name, capacity_gib, secret_uuid, err);
+}
+
+static int
+f_volume_copy(sov_hv *hv, const char *pool, const char *name, const char *source,
+              const char *source_format, const char *source_secret_uuid,
+              long long capacity_gib, const char *secret_uuid, sov_error *err)
+{
+    FORWARD(real_storage, volume_copy, hv, pool, name, source, source_format,
+            source_secret_uuid, capacity_gib, secret_uuid, err);
+}
+
+static int
+f_volume_resize(sov_hv *hv, const char *pool, const char *name, long long capacity_gib,
+                const char *secret_uuid, sov_error *err)
+{
+    FORWARD(real_storage, volume_resize, hv, pool, name, capacity_gib, secret_uuid, err);
+}
+
+static int
+f_volume_info(sov_hv *hv, const char *pool, const char *name, long long *capacity,
+              long long *allocation, sov_error *err)
+{
+    FORWARD(real_storage, volume_info, hv, pool, name, capacity, allocation, err);
+}
+
+static int
+f_volume_list(sov_hv *hv, const char *pool, const char *prefix, char ***ret, size_t *n,
+              sov_error *err)
+{
+    FORWARD(real_storage, volume_list, hv, pool, prefix, ret, n, err);
+}
+
+static int
+f_secret_define(sov_hv *hv, const char *uuid, const char *usage, const unsigned char *value,
+                size_t len, sov_error *err)
+{
+    FORWARD(real_storage, secret_define, hv, uuid, usage, value, len, err);
+}
+
+static int
+f_secret_undefine(sov_hv *hv, const char *uuid, sov_error *err)
+{
+    FORWARD(real_storage, secret_undefine, hv, uuid, err);
+}
+
+static int
+f_secret_list(sov_hv *hv, const char *prefix, char ***ret, size_t *n, sov_error *err)
+{
+    FORWARD(real_storage, secret_list, hv, prefix, ret, n, err);
+}
+
+static int
+f_disk_attach(sov_hv *hv, const char *uuid, const char *disk_xml, sov_error *err)
+{
+    FORWARD(real_domain, disk_attach, hv, uuid, disk_xml, err);
+}
+
+static int
+f_disk_detach(sov_hv *hv, const char *uuid, const char *dev, unsigned timeout_ms,
+              sov_error *err)
+{
+    FORWARD(real_domain, disk_detach, hv, uuid, dev, timeout_ms, err);
+}
+
+static int
+f_disk_present(sov_hv *hv, const char *uuid, const char *dev, sov_error *err)
+{
+    FORWARD(real_domain, disk_present, hv, uuid, dev, err);
+}
+
+static int
+f_disk_resize(sov_hv *hv, const char *uuid, const char *dev, long long capacity_gib,
+              sov_error *err)
+{
+    FORWARD(real_domain, disk_resize, hv, uuid, dev, capacity_gib, err);
+}
+
+static int
+f_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const char *pool,
+                const char *target, const char *secret_uuid, sov_error *err)
+{
+    FORWARD(real_domain, disk_snapshot, hv, uuid, dev, pool, target, secret_uuid, err);
+}
+
 /* The real tables' attach and detach are not wrapped: the handle, and whatever they keep in
  * it, stays theirs. */
 static const sov_hv_domain_ops faulty_domain = {
@@ -264,6 +356,11 @@ static const sov_hv_domain_ops faulty_domain = {
     .state = f_state,
     .list = f_list,
     .addresses = f_addresses,
+    .disk_attach = f_disk_attach,
+    .disk_detach = f_disk_detach,
+    .disk_present = f_disk_present,
+    .disk_resize = f_disk_resize,
+    .disk_snapshot = f_disk_snapshot,
 };
 
 static const sov_hv_storage_ops faulty_storage = {
@@ -274,6 +371,14 @@ static const sov_hv_storage_ops faulty_storage = {
     .volume_overlay = f_volume_overlay,
     .volume_delete = f_volume_delete,
     .volume_tail = f_volume_tail,
+    .volume_create = f_volume_create,
+    .volume_copy = f_volume_copy,
+    .volume_resize = f_volume_resize,
+    .volume_info = f_volume_info,
+    .volume_list = f_volume_list,
+    .secret_define = f_secret_define,
+    .secret_undefine = f_secret_undefine,
+    .secret_list = f_secret_list,
 };
 
 static const sov_hv_network_ops faulty_network = {

@@ -697,6 +697,11 @@ const sov_hv_domain_ops sov_hv_libvirt_domain_ops = {
     .state = sov_lv_state,
     .list = sov_lv_list,
     .addresses = sov_lv_addresses,
+    .disk_attach = sov_lv_disk_attach,
+    .disk_detach = sov_lv_disk_detach,
+    .disk_present = sov_lv_disk_present,
+    .disk_resize = sov_lv_disk_resize,
+    .disk_snapshot = sov_lv_disk_snapshot,
 };
 
 const sov_hv_storage_ops sov_hv_libvirt_storage_ops = {
@@ -707,6 +712,14 @@ const sov_hv_storage_ops sov_hv_libvirt_storage_ops = {
     .volume_overlay = sov_lv_volume_overlay,
     .volume_delete = sov_lv_volume_delete,
     .volume_tail = sov_lv_volume_tail,
+    .volume_create = sov_lv_volume_create,
+    .volume_copy = sov_lv_volume_copy,
+    .volume_resize = sov_lv_volume_resize,
+    .volume_info = sov_lv_volume_info,
+    .volume_list = sov_lv_volume_list,
+    .secret_define = sov_lv_secret_define,
+    .secret_undefine = sov_lv_secret_undefine,
+    .secret_list = sov_lv_secret_list,
 };
 
 const sov_hv_network_ops sov_hv_libvirt_network_ops = {

@@ -13,19 +13,19 @@
 #include "hv_libvirt_int.h"
 #include "sov/log.h"
 
-/* libvirt's test driver: it keeps volumes as names and sizes, never bytes. */
-static bool
-is_test_driver(lv_hv *h)
+bool
+sov_lv_is_test(lv_hv *h)
 {
     const char *type = virConnectGetType(h->conn);
     return type && strcmp(type, "TEST") == 0;
 }
 
-static bool
-no_such(int code)
+bool
+sov_lv_no_such(int code)
 {
     return code == VIR_ERR_NO_DOMAIN || code == VIR_ERR_NO_STORAGE_VOL ||
-           code == VIR_ERR_NO_NETWORK || code == VIR_ERR_NO_STORAGE_POOL;
+           code == VIR_ERR_NO_NETWORK || code == VIR_ERR_NO_STORAGE_POOL ||
+           code == VIR_ERR_NO_SECRET;
 }
 
 /* ---- network ---- */
@@ -55,7 +55,7 @@ sov_lv_network_ensure(sov_hv *hv, const char *name, const char *cidr, sov_error 
         return err->code ? -1 : sov_error_set(err, SOV_E_INVALID, "network name too long");
     net = virNetworkLookupByName(h->conn, name);
     if (!net) {
-        if (!no_such(virGetLastErrorCode()))
+        if (!sov_lv_no_such(virGetLastErrorCode()))
             return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not look up network '%s'", name);
         snprintf(xml, sizeof(xml),
                  "<network><name>%s</name><forward mode='nat'/>"
@@ -81,25 +81,25 @@ sov_lv_network_remove(sov_hv *hv, const char *name, sov_error *err)
     sov_autoptr(virNetwork) net = virNetworkLookupByName(h->conn, name);
 
     if (!net)
-        return no_such(virGetLastErrorCode())
+        return sov_lv_no_such(virGetLastErrorCode())
                    ? 0
                    : sov_lv_error(err, SOV_E_UNAVAILABLE, "could not look up network '%s'", name);
     if (virNetworkIsActive(net) == 1 && virNetworkDestroy(net) < 0)
         return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not stop network '%s'", name);
-    if (virNetworkUndefine(net) < 0 && !no_such(virGetLastErrorCode()))
+    if (virNetworkUndefine(net) < 0 && !sov_lv_no_such(virGetLastErrorCode()))
         return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not undefine network '%s'", name);
     return 0;
 }
 
 /* ---- volumes ---- */
 
-static int
-lookup_pool(lv_hv *h, const char *pool, virStoragePoolPtr *ret, sov_error *err)
+int
+sov_lv_pool_lookup(lv_hv *h, const char *pool, virStoragePoolPtr *ret, sov_error *err)
 {
     virStoragePoolPtr p = virStoragePoolLookupByName(h->conn, pool);
 
     if (!p)
-        return sov_lv_error(err, no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
+        return sov_lv_error(err, sov_lv_no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
                                                              : SOV_E_UNAVAILABLE,
                         "could not find storage pool '%s'", pool);
     *ret = p;
@@ -114,7 +114,7 @@ sov_lv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error
     sov_autofree char *xml = NULL;
     xml_autoview v = { 0 };
 
-    if (lookup_pool(h, pool, &p, err) < 0)
+    if (sov_lv_pool_lookup(h, pool, &p, err) < 0)
         return -1;
     xml = virStoragePoolGetXMLDesc(p, 0);
     if (!xml)
@@ -129,20 +129,20 @@ sov_lv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error
 
 /* A volume in pool; SOV_E_NOT_FOUND when it is not there. The pool is refreshed first when
  * asked: files appear in it behind libvirt's back (virtlogd's console logs). */
-static int
-lookup_vol(lv_hv *h, const char *pool, const char *name, bool refresh, virStorageVolPtr *ret,
-           sov_error *err)
+int
+sov_lv_vol_lookup(lv_hv *h, const char *pool, const char *name, bool refresh,
+                  virStorageVolPtr *ret, sov_error *err)
 {
     sov_autoptr(virStoragePool) p = NULL;
     virStorageVolPtr v;
 
-    if (lookup_pool(h, pool, &p, err) < 0)
+    if (sov_lv_pool_lookup(h, pool, &p, err) < 0)
         return -1;
     if (refresh)
         virStoragePoolRefresh(p, 0);
     v = virStorageVolLookupByName(p, name);
     if (!v)
-        return sov_lv_error(err, no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
+        return sov_lv_error(err, sov_lv_no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
                                                              : SOV_E_UNAVAILABLE,
                         "could not find volume '%s'", name);
     *ret = v;
@@ -156,7 +156,7 @@ sov_lv_volume_path(sov_hv *hv, const char *pool, const char *name, char *ret, si
     sov_autoptr(virStorageVol) v = NULL;
     sov_autofree char *path = NULL;
 
-    if (lookup_vol((lv_hv *) hv, pool, name, false, &v, err) < 0)
+    if (sov_lv_vol_lookup((lv_hv *) hv, pool, name, false, &v, err) < 0)
         return -1;
     path = virStorageVolGetPath(v);
     if (!path)
@@ -172,7 +172,7 @@ create_vol(lv_hv *h, const char *pool, const char *xml, const char *name,
     sov_autoptr(virStoragePool) p = NULL;
     virStorageVolPtr v;
 
-    if (lookup_pool(h, pool, &p, err) < 0)
+    if (sov_lv_pool_lookup(h, pool, &p, err) < 0)
         return -1;
     v = virStorageVolCreateXML(p, xml, 0);
     if (!v)
@@ -212,7 +212,7 @@ sov_lv_volume_upload(sov_hv *hv, const char *pool, const char *name, const char 
     if (!st || virStorageVolUpload(v, st, 0, (unsigned long long) sb.st_size, 0) < 0) {
         /* The test driver stands for hosts in tests and benchmarks; it has no bytes to
          * receive them into. The volume of the right size is what it can hold. */
-        if (virGetLastErrorCode() == VIR_ERR_NO_SUPPORT && is_test_driver(h))
+        if (virGetLastErrorCode() == VIR_ERR_NO_SUPPORT && sov_lv_is_test(h))
             return 0;
         sov_lv_error(err, SOV_E_UNAVAILABLE, "could not upload to volume '%s'", name);
         virStorageVolDelete(v, 0);
@@ -270,9 +270,9 @@ sov_lv_volume_delete(sov_hv *hv, const char *pool, const char *name, sov_error *
 {
     sov_autoptr(virStorageVol) v = NULL;
 
-    if (lookup_vol((lv_hv *) hv, pool, name, true, &v, err) < 0)
+    if (sov_lv_vol_lookup((lv_hv *) hv, pool, name, true, &v, err) < 0)
         return err->code == SOV_E_NOT_FOUND ? (sov_error_clear(err), 0) : -1;
-    if (virStorageVolDelete(v, 0) < 0 && !no_such(virGetLastErrorCode()))
+    if (virStorageVolDelete(v, 0) < 0 && !sov_lv_no_such(virGetLastErrorCode()))
         return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not delete volume '%s'", name);
     return 0;
 }
@@ -308,7 +308,7 @@ sov_lv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, c
 
     *ret = NULL;
     *len = 0;
-    if (lookup_vol(h, pool, name, true, &v, err) < 0) {
+    if (sov_lv_vol_lookup(h, pool, name, true, &v, err) < 0) {
         if (err->code != SOV_E_NOT_FOUND)
             return -1;
         sov_error_clear(err);
@@ -323,7 +323,7 @@ sov_lv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, c
     st = virStreamNew(h->conn, 0);
     if (!s.buf || !st)
         return free(s.buf), sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    if (s.cap > 0 && is_test_driver(h)) {
+    if (s.cap > 0 && sov_lv_is_test(h)) {
         s.buf[0] = '\0';   /* nothing was ever written to it */
         *ret = s.buf;
         return 0;
@@ -342,13 +342,13 @@ sov_lv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, c
 
 /* ---- domains ---- */
 
-static int
-lookup_dom(lv_hv *h, const char *uuid, virDomainPtr *ret, sov_error *err)
+int
+sov_lv_dom_lookup(lv_hv *h, const char *uuid, virDomainPtr *ret, sov_error *err)
 {
     virDomainPtr d = virDomainLookupByUUIDString(h->conn, uuid);
 
     if (!d)
-        return sov_lv_error(err, no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
+        return sov_lv_error(err, sov_lv_no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
                                                              : SOV_E_UNAVAILABLE,
                         "could not find domain %s", uuid);
     *ret = d;
@@ -380,7 +380,7 @@ sov_lv_start(sov_hv *hv, const char *uuid, sov_error *err)
 {
     sov_autoptr(virDomain) d = NULL;
 
-    if (lookup_dom((lv_hv *) hv, uuid, &d, err) < 0)
+    if (sov_lv_dom_lookup((lv_hv *) hv, uuid, &d, err) < 0)
         return -1;
     if (virDomainIsActive(d) == 1)
         return 0;
@@ -399,7 +399,7 @@ sov_lv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err)
     sov_autoptr(virDomain) d = NULL;
     int rc;
 
-    if (lookup_dom((lv_hv *) hv, uuid, &d, err) < 0)
+    if (sov_lv_dom_lookup((lv_hv *) hv, uuid, &d, err) < 0)
         return -1;
     if (virDomainIsActive(d) != 1)
         return 0;
@@ -418,7 +418,7 @@ sov_lv_reboot(sov_hv *hv, const char *uuid, sov_error *err)
 {
     sov_autoptr(virDomain) d = NULL;
 
-    if (lookup_dom((lv_hv *) hv, uuid, &d, err) < 0)
+    if (sov_lv_dom_lookup((lv_hv *) hv, uuid, &d, err) < 0)
         return -1;
     /* A guest without ACPI handling never reboots when asked: reset is what a power
      * button's owner would do, and what the guest's disks survive. */
@@ -432,7 +432,7 @@ sov_lv_undefine(sov_hv *hv, const char *uuid, sov_error *err)
 {
     sov_autoptr(virDomain) d = NULL;
 
-    if (lookup_dom((lv_hv *) hv, uuid, &d, err) < 0)
+    if (sov_lv_dom_lookup((lv_hv *) hv, uuid, &d, err) < 0)
         return err->code == SOV_E_NOT_FOUND ? (sov_error_clear(err), 0) : -1;
     if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0) {
         virErrorPtr e;
@@ -444,7 +444,7 @@ sov_lv_undefine(sov_hv *hv, const char *uuid, sov_error *err)
     if (virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
                                       VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
                                       VIR_DOMAIN_UNDEFINE_NVRAM) < 0 &&
-        virDomainUndefine(d) < 0 && !no_such(virGetLastErrorCode()))
+        virDomainUndefine(d) < 0 && !sov_lv_no_such(virGetLastErrorCode()))
         return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not undefine domain %s", uuid);
     return 0;
 }
@@ -468,7 +468,7 @@ sov_lv_state(sov_hv *hv, const char *uuid, sov_domain_state *ret, sov_error *err
     sov_autoptr(virDomain) d = NULL;
     int s, reason;
 
-    if (lookup_dom((lv_hv *) hv, uuid, &d, err) < 0) {
+    if (sov_lv_dom_lookup((lv_hv *) hv, uuid, &d, err) < 0) {
         if (err->code != SOV_E_NOT_FOUND)
             return -1;
         sov_error_clear(err);
@@ -543,7 +543,7 @@ sov_lv_addresses(sov_hv *hv, const char *uuid, char *ret, size_t size, sov_error
     size_t len = 0;
 
     ret[0] = '\0';
-    if (lookup_dom((lv_hv *) hv, uuid, &d, err) < 0)
+    if (sov_lv_dom_lookup((lv_hv *) hv, uuid, &d, err) < 0)
         return -1;
     n = virDomainInterfaceAddresses(d, &ifs, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE, 0);
     if (n < 0) {

@@ -1,6 +1,7 @@
 /* hv_libvirt_int.h: what the two halves of the libvirt driver share (private to compute/):
- * hv_libvirt.c (connections, discovery) and hv_libvirt_guest.c (networks, volumes,
- * domains). Only these two files include libvirt.h. */
+ * hv_libvirt.c (connections, discovery), hv_libvirt_guest.c (networks, volumes, domains)
+ * and hv_libvirt_storage.c (storage/'s volumes and secrets, disks of domains). Only these
+ * files include libvirt.h. */
 #ifndef SOV_HV_LIBVIRT_INT_H
 #define SOV_HV_LIBVIRT_INT_H
 
@@ -21,6 +22,7 @@ SOV_DEFINE_AUTOPTR(virStoragePool, virStoragePoolFree)
 SOV_DEFINE_AUTOPTR(virStorageVol, virStorageVolFree)
 SOV_DEFINE_AUTOPTR(virDomain, virDomainFree)
 SOV_DEFINE_AUTOPTR(virNetwork, virNetworkFree)
+SOV_DEFINE_AUTOPTR(virSecret, virSecretFree)
 SOV_DEFINE_AUTOPTR(virStream, virStreamFree)
 SOV_DEFINE_AUTOPTR(xmlXPathObject, xmlXPathFreeObject)
 
@@ -50,7 +52,18 @@ void sov_xml_string(const xml_view *v, const char *expr, char *buf, size_t size)
 /* Escape text for an XML element body or attribute. Returns -1 when it does not fit. */
 int sov_xml_escape(char *buf, size_t size, const char *s);
 
-/* hv_libvirt_guest.c: the table entries for networks, volumes and domains. */
+/* hv_libvirt_guest.c: the table entries for networks, volumes and domains, and lookups
+ * hv_libvirt_storage.c shares. */
+/* libvirt's test driver: it keeps volumes as names and sizes, never bytes. */
+bool sov_lv_is_test(lv_hv *h);
+/* A libvirt error code saying the object does not exist. */
+bool sov_lv_no_such(int code);
+/* Look up a pool, a volume (the pool refreshed first when asked) or a domain by UUID:
+ * SOV_E_NOT_FOUND when missing, SOV_E_UNAVAILABLE when libvirt fails. */
+int sov_lv_pool_lookup(lv_hv *h, const char *pool, virStoragePoolPtr *ret, sov_error *err);
+int sov_lv_vol_lookup(lv_hv *h, const char *pool, const char *name, bool refresh,
+                      virStorageVolPtr *ret, sov_error *err);
+int sov_lv_dom_lookup(lv_hv *h, const char *uuid, virDomainPtr *ret, sov_error *err);
 int sov_lv_network_ensure(sov_hv *hv, const char *name, const char *cidr, sov_error *err);
 int sov_lv_network_remove(sov_hv *hv, const char *name, sov_error *err);
 int sov_lv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err);
@@ -71,5 +84,31 @@ int sov_lv_undefine(sov_hv *hv, const char *uuid, sov_error *err);
 int sov_lv_state(sov_hv *hv, const char *uuid, sov_domain_state *ret, sov_error *err);
 int sov_lv_list(sov_hv *hv, const char *prefix, sov_hv_domain **ret, size_t *n, sov_error *err);
 int sov_lv_addresses(sov_hv *hv, const char *uuid, char *ret, size_t size, sov_error *err);
+
+/* hv_libvirt_storage.c: volumes and secrets of storage/, and a domain's disks. */
+int sov_lv_volume_create(sov_hv *hv, const char *pool, const char *name,
+                         long long capacity_gib, const char *secret_uuid, sov_error *err);
+int sov_lv_volume_copy(sov_hv *hv, const char *pool, const char *name, const char *source,
+                       const char *source_format, const char *source_secret_uuid,
+                       long long capacity_gib, const char *secret_uuid, sov_error *err);
+int sov_lv_volume_resize(sov_hv *hv, const char *pool, const char *name,
+                         long long capacity_gib, const char *secret_uuid, sov_error *err);
+int sov_lv_volume_info(sov_hv *hv, const char *pool, const char *name, long long *capacity,
+                       long long *allocation, sov_error *err);
+int sov_lv_volume_list(sov_hv *hv, const char *pool, const char *prefix, char ***ret,
+                       size_t *n, sov_error *err);
+int sov_lv_secret_define(sov_hv *hv, const char *uuid, const char *usage,
+                         const unsigned char *value, size_t len, sov_error *err);
+int sov_lv_secret_undefine(sov_hv *hv, const char *uuid, sov_error *err);
+int sov_lv_secret_list(sov_hv *hv, const char *prefix, char ***ret, size_t *n,
+                       sov_error *err);
+int sov_lv_disk_attach(sov_hv *hv, const char *uuid, const char *disk_xml, sov_error *err);
+int sov_lv_disk_detach(sov_hv *hv, const char *uuid, const char *dev, unsigned timeout_ms,
+                       sov_error *err);
+int sov_lv_disk_present(sov_hv *hv, const char *uuid, const char *dev, sov_error *err);
+int sov_lv_disk_resize(sov_hv *hv, const char *uuid, const char *dev, long long capacity_gib,
+                       sov_error *err);
+int sov_lv_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const char *pool,
+                         const char *target, const char *secret_uuid, sov_error *err);
 
 #endif

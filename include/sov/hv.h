@@ -169,7 +169,13 @@ typedef struct sov_hv_storage_ops {
                        size_t *n, sov_error *err);
     /* A libvirt secret (ephemeral, private: libvirt keeps it in memory only and never shows
      * its value) with uuid, a description starting "sovereign " and holding usage, and value.
-     * Already defined: its value is set again. */
+     * Already defined: its value is set again. usage is the path of the volume the secret
+     * opens (pool_path + "/" + name): it also becomes the secret's libvirt usage (type
+     * 'volume'), by which libvirt finds the secret of an encrypted volume after a pool refresh
+     * (which forgets the secret a volume was made with); copying from and resizing an
+     * encrypted volume need that. A secret of ours on the same path with another uuid is
+     * undefined first. value is any bytes: QEMU takes a LUKS passphrase as UTF-8 text, so
+     * libvirt is given their lowercase hex (a volume's passphrase is the hex of its key). */
     int (*secret_define)(sov_hv *hv, const char *uuid, const char *usage,
                          const unsigned char *value, size_t len, sov_error *err);
     /* Undefine it; missing is fine. */

@@ -724,6 +724,195 @@ START_TEST(a_pool_that_cannot_be_built_is_not_left_defined)
 }
 END_TEST
 
+/* ---- storage/'s calls on the test driver (its stand-ins where libvirt's lacks them) ---- */
+
+#define TEST_POOL "default-pool"
+#define TEST_DOMAIN "6695eb01-f6a4-8304-79aa-97f2502e193f"   /* the default host's "test" */
+#define GIB (1024LL * 1024 * 1024)
+
+static long long
+capacity_of(const char *name)
+{
+    sov_error err = SOV_ERROR_INIT;
+    long long cap = -1, alloc = -1;
+
+    ck_assert_msg(sov_hv_volume_info(hv, TEST_POOL, name, &cap, &alloc, &err) == 0, "%s: %s",
+                  name, err.msg);
+    return cap;
+}
+
+static bool
+listed(char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+START_TEST(volumes_are_created_copied_grown_and_listed_on_the_test_driver)
+{
+    sov_error err = SOV_ERROR_INIT;
+    char **names = NULL;
+    size_t n = 0;
+    long long cap, alloc;
+
+    open_ok("test:///default");
+    ck_assert_msg(sov_hv_volume_create(hv, TEST_POOL, "sovt-a", 2, NULL, &err) == 0, "%s (%s)",
+                  err.msg, err.detail);
+    ck_assert_int_eq(capacity_of("sovt-a"), 2 * GIB);
+    /* A rerun finds it made and leaves it alone. */
+    ck_assert_int_eq(sov_hv_volume_create(hv, TEST_POOL, "sovt-a", 5, NULL, &err), 0);
+    ck_assert_int_eq(capacity_of("sovt-a"), 2 * GIB);
+    ck_assert_int_eq(sov_hv_volume_create(hv, TEST_POOL, "sovt-z", 0, NULL, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INVALID);
+    ck_assert_str_eq(err.field, "size_gib");
+
+    /* A copy grows to the size asked, never below its source's. */
+    ck_assert_msg(sov_hv_volume_copy(hv, TEST_POOL, "sovt-b", "sovt-a", "qcow2", NULL, 3, NULL,
+                                     &err) == 0, "%s (%s)", err.msg, err.detail);
+    ck_assert_int_eq(capacity_of("sovt-b"), 3 * GIB);
+    ck_assert_int_eq(sov_hv_volume_copy(hv, TEST_POOL, "sovt-c", "sovt-a", "qcow2", NULL, 1,
+                                        NULL, &err), 0);
+    ck_assert_int_eq(capacity_of("sovt-c"), 2 * GIB);
+    ck_assert_int_eq(sov_hv_volume_copy(hv, TEST_POOL, "sovt-d", "sovt-nothing", "qcow2", NULL,
+                                        1, NULL, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_NOT_FOUND);
+
+    /* Grow, never shrink. */
+    ck_assert_msg(sov_hv_volume_resize(hv, TEST_POOL, "sovt-a", 4, NULL, &err) == 0, "%s",
+                  err.msg);
+    ck_assert_int_eq(capacity_of("sovt-a"), 4 * GIB);
+    ck_assert_int_eq(sov_hv_volume_resize(hv, TEST_POOL, "sovt-a", 4, NULL, &err), 0);
+    ck_assert_int_eq(sov_hv_volume_resize(hv, TEST_POOL, "sovt-a", 1, NULL, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INVALID);
+    ck_assert_str_eq(err.field, "size_gib");
+    ck_assert_int_eq(capacity_of("sovt-a"), 4 * GIB);
+
+    ck_assert_int_eq(sov_hv_volume_info(hv, TEST_POOL, "sovt-nothing", &cap, &alloc, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_NOT_FOUND);
+    ck_assert_int_eq(sov_hv_volume_info(hv, "no-such-pool", "sovt-a", &cap, &alloc, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_NOT_FOUND);
+
+    ck_assert_msg(sov_hv_volume_list(hv, TEST_POOL, "sovt-", &names, &n, &err) == 0, "%s",
+                  err.msg);
+    ck_assert_uint_eq(n, 3);
+    ck_assert(listed(names, n, "sovt-a") && listed(names, n, "sovt-b") &&
+              listed(names, n, "sovt-c"));
+    sov_hv_names_free(names, n);
+    for (const char *const *v = (const char *const[]) { "sovt-a", "sovt-b", "sovt-c", NULL };
+         *v; v++)
+        ck_assert_int_eq(sov_hv_volume_delete(hv, TEST_POOL, *v, &err), 0);
+    ck_assert_int_eq(sov_hv_volume_list(hv, TEST_POOL, "sovt-", &names, &n, &err), 0);
+    ck_assert_uint_eq(n, 0);
+    sov_hv_names_free(names, n);
+}
+END_TEST
+
+START_TEST(secrets_are_defined_listed_and_undefined_on_the_test_driver)
+{
+    sov_error err = SOV_ERROR_INIT;
+    const unsigned char key[32] = { 1, 2, 3 };
+    const char *u1 = "0b5e0000-1111-4222-8333-000000000001";
+    const char *u2 = "0b5e0000-1111-4222-8333-000000000002";
+    char **names = NULL;
+    size_t n = 0;
+
+    open_ok("test:///default");
+    ck_assert_msg(sov_hv_secret_define(hv, u1, "/pool/sovt-vol-1", key, sizeof(key), &err) == 0,
+                  "%s", err.msg);
+    ck_assert_int_eq(sov_hv_secret_define(hv, u1, "/pool/sovt-vol-1", key, sizeof(key), &err),
+                     0);
+    ck_assert_int_eq(sov_hv_secret_define(hv, u2, "/other/x", key, sizeof(key), &err), 0);
+    ck_assert_int_eq(sov_hv_secret_list(hv, "/pool/sovt-", &names, &n, &err), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(names[0], u1);
+    sov_hv_names_free(names, n);
+    ck_assert_int_eq(sov_hv_secret_undefine(hv, u1, &err), 0);
+    ck_assert_int_eq(sov_hv_secret_undefine(hv, u1, &err), 0);     /* missing is fine */
+    ck_assert_int_eq(sov_hv_secret_undefine(hv, u2, &err), 0);
+    ck_assert_int_eq(sov_hv_secret_list(hv, "", &names, &n, &err), 0);
+    ck_assert(!listed(names, n, u1) && !listed(names, n, u2));
+    sov_hv_names_free(names, n);
+    ck_assert_int_eq(sov_hv_secret_define(hv, "not-a-uuid", "/x", key, sizeof(key), &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INTERNAL);
+}
+END_TEST
+
+START_TEST(disks_are_attached_grown_snapshotted_and_detached_on_the_test_driver)
+{
+    sov_error err = SOV_ERROR_INIT;
+    const char *disk = "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+                       "<source pool='" TEST_POOL "' volume='sovt-disk'/>"
+                       "<target dev='vdb' bus='virtio'/><serial>sovt-disk</serial></disk>";
+
+    open_ok("test:///default");
+    ck_assert_int_eq(sov_hv_volume_create(hv, TEST_POOL, "sovt-disk", 1, NULL, &err), 0);
+    ck_assert_int_eq(sov_hv_disk_present(hv, TEST_DOMAIN, "vdb", &err), 0);
+    ck_assert_msg(sov_hv_disk_attach(hv, TEST_DOMAIN, disk, &err) == 0, "%s (%s)", err.msg,
+                  err.detail);
+    ck_assert_int_eq(sov_hv_disk_present(hv, TEST_DOMAIN, "vdb", &err), 1);
+    ck_assert_int_eq(sov_hv_disk_attach(hv, TEST_DOMAIN, disk, &err), 0);   /* rerun */
+
+    ck_assert_msg(sov_hv_disk_resize(hv, TEST_DOMAIN, "vdb", 3, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(capacity_of("sovt-disk"), 3 * GIB);
+    ck_assert_int_eq(sov_hv_disk_resize(hv, TEST_DOMAIN, "vdb", 2, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INVALID);
+
+    ck_assert_msg(sov_hv_disk_snapshot(hv, TEST_DOMAIN, "vdb", TEST_POOL, "sovt-snap", NULL,
+                                       &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(capacity_of("sovt-snap"), 3 * GIB);
+
+    ck_assert_msg(sov_hv_disk_detach(hv, TEST_DOMAIN, "vdb", 1000, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(sov_hv_disk_present(hv, TEST_DOMAIN, "vdb", &err), 0);
+    ck_assert_int_eq(sov_hv_disk_detach(hv, TEST_DOMAIN, "vdb", 1000, &err), 0);  /* gone */
+
+    ck_assert_int_eq(sov_hv_disk_present(hv, "00000000-0000-4000-8000-000000000000", "vdb",
+                                         &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_NOT_FOUND);
+    ck_assert_int_eq(sov_hv_disk_present(hv, TEST_DOMAIN, "vd'b", &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INTERNAL);
+    ck_assert_int_eq(sov_hv_volume_delete(hv, TEST_POOL, "sovt-disk", &err), 0);
+    ck_assert_int_eq(sov_hv_volume_delete(hv, TEST_POOL, "sovt-snap", &err), 0);
+}
+END_TEST
+
+/* The wrapper knows every storage call by its table field, and fails the one picked. */
+START_TEST(faulty_wraps_the_storage_and_disk_calls)
+{
+    sov_error err = SOV_ERROR_INIT;
+    static const char *const calls[] = {
+        "volume_create", "volume_copy", "volume_resize", "volume_info", "volume_list",
+        "secret_define", "secret_undefine", "secret_list", "disk_attach", "disk_detach",
+        "disk_present", "disk_resize", "disk_snapshot",
+    };
+    long long cap, alloc;
+
+    ck_assert_int_eq(sov_hv_faulty_install("test", &err), 0);
+    for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+        ck_assert_msg(sov_hv_faulty_set(calls[i], 0, SOV_E_CONFLICT, 0, &err) == 0, "%s: %s",
+                      calls[i], err.msg);
+        sov_hv_faulty_clear();
+    }
+    ck_assert_int_eq(sov_hv_faulty_parse("volume_create:2:unavailable,disk_snapshot:1:conflict",
+                                         &err), 0);
+    open_ok("test:///default");
+    ck_assert_int_eq(sov_hv_volume_create(hv, TEST_POOL, "sovt-f", 1, NULL, &err), 0);
+    ck_assert_int_eq(sov_hv_volume_create(hv, TEST_POOL, "sovt-g", 1, NULL, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
+    ck_assert_ptr_nonnull(strstr(err.detail, "injected fault"));
+    ck_assert_int_eq(sov_hv_volume_info(hv, TEST_POOL, "sovt-g", &cap, &alloc, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_NOT_FOUND);
+    ck_assert_int_eq(sov_hv_disk_snapshot(hv, TEST_DOMAIN, "vda", TEST_POOL, "sovt-s", NULL,
+                                          &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_CONFLICT);
+    ck_assert_uint_eq(sov_hv_faulty_calls("volume_create"), 2);
+    ck_assert_uint_eq(sov_hv_faulty_calls("volume_info"), 1);
+    ck_assert_uint_eq(sov_hv_faulty_calls("disk_snapshot"), 1);
+    ck_assert_int_eq(sov_hv_volume_delete(hv, TEST_POOL, "sovt-f", &err), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -748,6 +937,10 @@ main(void)
     tcase_add_test(td, faulty_delays_a_call_and_fails_an_open);
     tcase_add_test(td, faulty_refuses_unknown_calls_and_bad_rules);
     tcase_add_test(td, the_registry_chooses_the_domain_driver_by_scheme);
+    tcase_add_test(td, volumes_are_created_copied_grown_and_listed_on_the_test_driver);
+    tcase_add_test(td, secrets_are_defined_listed_and_undefined_on_the_test_driver);
+    tcase_add_test(td, disks_are_attached_grown_snapshotted_and_detached_on_the_test_driver);
+    tcase_add_test(td, faulty_wraps_the_storage_and_disk_calls);
     suite_add_tcase(s, td);
 
     tcase_add_checked_fixture(real, setup, teardown);

@@ -181,6 +181,59 @@ START_TEST(extra_disks)
 }
 END_TEST
 
+/* A volume of a type with limits: <iotune> with the IOPS and byte-rate caps; one cap alone
+ * renders alone. */
+START_TEST(volume_with_io_limits)
+{
+    sov_error err = SOV_ERROR_INIT;
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec s = base("kvm");
+
+    boot_disk(&s);
+    ck_assert(sov_domain_spec_add_disk(&s, &(sov_domain_disk) {
+        .pool = "sovereign", .volume = "sov-vol-1", .format = "qcow2", .cache = "none",
+        .dev = "vdc", .serial = "5e1f0000-1111-4222-8333-444455556666",
+        .secret_uuid = "5e1f0000-1111-4222-8333-444455556666", .iops_max = 500,
+        .bytes_per_s_max = 104857600 }, &err) == 0);
+    ck_assert(sov_domain_spec_add_disk(&s, &(sov_domain_disk) {
+        .pool = "sovereign", .volume = "sov-vol-2", .format = "qcow2", .dev = "vdd",
+        .iops_max = 200 }, &err) == 0);
+    check_golden(&s, "volume-iotune");
+}
+END_TEST
+
+/* A hot attach sends the very <disk> the domain's definition holds: one renderer. */
+START_TEST(disk_xml_is_the_domains_disk)
+{
+    sov_error err = SOV_ERROR_INIT;
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec s = base("kvm");
+    const sov_domain_disk d = {
+        .pool = "sovereign", .volume = "sov-vol-<1>", .format = "qcow2", .cache = "none",
+        .dev = "vdc", .serial = "vol-1", .secret_uuid = "5e1f0000-1111-4222-8333-444455556666",
+        .iops_max = 100, .bytes_per_s_max = 1000 };
+    char *xml = NULL, *disk = NULL;
+
+    boot_disk(&s);
+    ck_assert(sov_domain_spec_add_disk(&s, &d, &err) == 0);
+    ck_assert(sov_domain_xml(&s, &xml, &err) == 0);
+    ck_assert_msg(sov_domain_disk_xml(&d, &disk, &err) == 0, "%s", err.msg);
+    ck_assert_ptr_nonnull(strstr(xml, disk));
+    ck_assert_ptr_nonnull(strstr(disk, "volume='sov-vol-&lt;1&gt;'"));
+    ck_assert_ptr_nonnull(strstr(disk, "<total_iops_sec>100</total_iops_sec>"));
+    ck_assert_ptr_nonnull(strstr(disk, "<total_bytes_sec>1000</total_bytes_sec>"));
+    ck_assert_int_eq(strncmp(disk, "    <disk type='volume' device='disk'>", 38), 0);
+    free(xml);
+    free(disk);
+    /* An incomplete disk is a caller's bug, as for the whole domain. */
+    disk = NULL;
+    ck_assert_int_eq(sov_domain_disk_xml(&(sov_domain_disk) { .pool = "p", .format = "raw" },
+                                         &disk, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INTERNAL);
+    ck_assert_int_eq(sov_domain_disk_xml(&(sov_domain_disk) { .path = "/x", .format = "raw",
+                                         .dev = "vdb", .iops_max = -1 }, &disk, &err), -1);
+    ck_assert_ptr_null(disk);
+}
+END_TEST
+
 /* The console log goes to its file, appended to across boots. */
 START_TEST(console_log_is_appended)
 {
@@ -270,6 +323,8 @@ main(void)
     tcase_add_test(tc, ovs_nics_with_mtu);
     tcase_add_test(tc, extra_disks);
     tcase_add_test(tc, console_log_is_appended);
+    tcase_add_test(tc, volume_with_io_limits);
+    tcase_add_test(tc, disk_xml_is_the_domains_disk);
     tcase_add_test(tc, contributors_add_parts_after_computes);
     tcase_add_test(tc, incomplete_parts_are_refused);
     suite_add_tcase(s, tc);
