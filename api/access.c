@@ -89,6 +89,13 @@ resolve_snapshot(sov_request *req, const char *name, char *ret, sov_error *err)
                                 sov_request_query(req, "workspace"), name, ret, err);
 }
 
+static int
+resolve_volume(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_volume_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                              sov_request_query(req, "workspace"), name, ret, err);
+}
+
 static const struct {
     const char *collection;     /* the path segment before the parameter */
     resolve_fn fn;
@@ -97,6 +104,7 @@ static const struct {
     { "flavors", resolve_flavor },   { "images", resolve_image },
     { "instances", resolve_instance },
     { "snapshots", resolve_snapshot },
+    { "volumes", resolve_volume },
 };
 
 /* The resolver for parameter `param` of pattern ("/v1/hosts/{id}": "hosts"), or NULL. */

@@ -91,6 +91,19 @@ enum MHD_Result sov_handle_instance_action(sov_request *req);
 enum MHD_Result sov_handle_instance_delete(sov_request *req);
 enum MHD_Result sov_handle_instance_console(sov_request *req);
 
+/* volume_types.c */
+enum MHD_Result sov_handle_volume_type_create(sov_request *req);
+enum MHD_Result sov_handle_volume_type_list(sov_request *req);
+enum MHD_Result sov_handle_volume_type_get(sov_request *req);
+enum MHD_Result sov_handle_volume_type_delete(sov_request *req);
+
+/* volumes.c */
+enum MHD_Result sov_handle_volume_create(sov_request *req);
+enum MHD_Result sov_handle_volume_list(sov_request *req);
+enum MHD_Result sov_handle_volume_get(sov_request *req);
+enum MHD_Result sov_handle_volume_action(sov_request *req);
+enum MHD_Result sov_handle_volume_delete(sov_request *req);
+
 /* operations.c */
 enum MHD_Result sov_handle_operation_get(sov_request *req);
 enum MHD_Result sov_handle_operation_list(sov_request *req);
@@ -114,6 +127,7 @@ enum MHD_Result sov_handle_snapshot_create(sov_request *req);
 enum MHD_Result sov_handle_snapshot_list(sov_request *req);
 enum MHD_Result sov_handle_snapshot_get(sov_request *req);
 enum MHD_Result sov_handle_snapshot_delete(sov_request *req);
+enum MHD_Result sov_handle_volume_residency(sov_request *req);
 
 /* Shared by resources that hold tenant data: the residency object of their JSON. */
 struct sov_location;

@@ -88,3 +88,15 @@ sov_handle_snapshot_residency(sov_request *req)
         return sov_api_reply_problem(req, &err);
     return reply_history(req, s.tenant_id, "snapshot", s.id);
 }
+
+/* GET /v1/volumes/{id}/residency */
+enum MHD_Result
+sov_handle_volume_residency(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_volume v;
+
+    if (sov_volume_get(&req->ctx, NULL, sov_request_param(req, "id"), &v, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    return reply_history(req, v.tenant_id, "volume", v.id);
+}

@@ -172,24 +172,6 @@ put_disk(sov_buf *b, const sov_domain_disk *d)
     sov_buf_puts(b, "    </disk>\n");
 }
 
-/* One <disk> for a hot attach (stand-in until part "drv" lands its renderer with
- * <iotune>). */
-int
-sov_domain_disk_xml(const sov_domain_disk *d, char **ret, sov_error *err)
-{
-    sov_buf b = SOV_BUF_INIT;
-
-    if (!d->format || !d->dev || (!d->path && (!d->pool || !d->volume)))
-        return sov_error_set(err, SOV_E_INTERNAL, "incomplete disk");
-    put_disk(&b, d);
-    if (b.oom) {
-        sov_buf_release(&b);
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    }
-    *ret = sov_buf_steal(&b, NULL);
-    return 0;
-}
-
 static void
 put_nic(sov_buf *b, const sov_domain_nic *n)
 {

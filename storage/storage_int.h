@@ -99,6 +99,17 @@ int sov_repo_volume_instance(sov_dbconn *c, const char *tenant_id, const char *w
 /* Whether the tenant's key-encryption key was destroyed (no KEK yet: false). */
 int sov_repo_kek_destroyed(sov_dbconn *c, const char *tenant_id, bool *ret, sov_error *err);
 
+/* The hosts that are up, for the reconciler; *ret to free(). */
+typedef struct sov_storage_host {
+    char id[SOV_UUID_LEN + 1];
+    char name[SOV_NAME_MAX + 1];
+    char uri[1024];
+} sov_storage_host;
+int sov_repo_storage_hosts_up(sov_dbconn *c, sov_storage_host **ret, size_t *n,
+                              sov_error *err);
+/* Whether any volume or snapshot operation is queued or running (anywhere). */
+int sov_repo_storage_ops_pending(sov_dbconn *c, bool *ret, sov_error *err);
+
 /* A volume's libvirt secret: its UUID is the volume's id (a snapshot's: the snapshot's id),
  * its usage "vol-<id>" ("snap-<id>"), so the reconciler knows whose each one is. */
 

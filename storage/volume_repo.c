@@ -629,3 +629,46 @@ sov_repo_attachment_delete(sov_dbconn *c, const char *volume_id, sov_error *err)
 
     return sov_db_query(c, SQL_ATTACH_DELETE, 1, params, NULL, err);
 }
+
+/* ---- the reconciler's ---- */
+
+static const char SQL_HOSTS_UP[] =
+    "SELECT id, name, libvirt_uri FROM hosts WHERE state = 'up' ORDER BY name";
+static const char SQL_OPS_PENDING[] =
+    "SELECT EXISTS (SELECT 1 FROM operations WHERE state IN ('queued', 'running')"
+    " AND (kind LIKE 'volume.%' OR kind LIKE 'snapshot.%')) AS pending";
+
+enum { H_ID, H_NAME, H_URI, H__N };
+static const char *const host_cols[H__N] = { [H_ID] = "id", [H_NAME] = "name",
+                                              [H_URI] = "libvirt_uri" };
+
+static void
+fill_host(const PGresult *r, int i, const int *col, void *out)
+{
+    sov_storage_host *h = out;
+
+    memset(h, 0, sizeof(*h));
+    sov_db_copy(h->id, sizeof(h->id), r, i, col[H_ID]);
+    sov_db_copy(h->name, sizeof(h->name), r, i, col[H_NAME]);
+    sov_db_copy(h->uri, sizeof(h->uri), r, i, col[H_URI]);
+}
+
+static const sov_db_rowmap row_host = { host_cols, H__N, fill_host };
+
+int
+sov_repo_storage_hosts_up(sov_dbconn *c, sov_storage_host **ret, size_t *n, sov_error *err)
+{
+    return sov_db_all(c, SQL_HOSTS_UP, 0, NULL, sizeof(**ret), &row_host, (void **) ret, n,
+                      err);
+}
+
+int
+sov_repo_storage_ops_pending(sov_dbconn *c, bool *ret, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, SQL_OPS_PENDING, 0, NULL, &res, err) < 0)
+        return -1;
+    *ret = PQgetvalue(res, 0, 0)[0] == 't';
+    return 0;
+}
