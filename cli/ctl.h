@@ -299,6 +299,8 @@ int ctl_resolve(ctl_ctx *ctx, const ctl_resource *res, const char *given, char *
 int ctl_list_all(ctl_ctx *ctx, const char *path, json_t **ret);
 /* The verb's request: body from the flags, path filled; *ret the answer (any status). */
 int ctl_send(ctl_ctx *ctx, ctl_resp *ret);
+/* The same with the members of extra (may be NULL) set in the body too. */
+int ctl_send_extra(ctl_ctx *ctx, json_t *extra, ctl_resp *ret);
 /* Show that answer: a problem, the resource, or the operation followed (--wait). */
 int ctl_send_answer(ctl_ctx *ctx, ctl_resp *r);
 /* Show what an asynchronous verb answered: follow its operation with --wait. */

@@ -115,6 +115,37 @@ const ctl_verb ctl_volume_type_verbs[] = {
 
 /* ---- volumes ---- */
 
+/* volume create: --from-image, --from-snapshot or --from-volume become the API's
+ * "source": {"type": ..., "id": ...}; at most one of them. */
+static int
+volume_create(ctl_ctx *ctx)
+{
+    static const char *const kinds[] = { "image", "snapshot", "volume" };
+    sov_autoptr(json_t) extra = NULL;
+    const char *type = NULL, *from = NULL;
+    ctl_resp r;
+    int rc;
+
+    for (size_t i = 0; i < SOV_N_ELEMENTS(kinds); i++) {
+        char flag[32];
+        const char *v;
+        snprintf(flag, sizeof(flag), "from-%s", kinds[i]);
+        if (!(v = ctl_value(ctx, flag)))
+            continue;
+        if (from)
+            return ctl_usage_error(ctx, "give one of --from-image, --from-snapshot, "
+                                   "--from-volume");
+        type = kinds[i];
+        from = v;
+    }
+    if (from)
+        extra = json_pack("{s:{s:s, s:s}}", "source", "type", type, "id", from);
+    if ((rc = ctl_send_extra(ctx, extra, &r)) == 0)
+        rc = ctl_send_answer(ctx, &r);
+    ctl_resp_release(&r);
+    return rc;
+}
+
 const ctl_column ctl_volume_cols[] = {
     { "ID", "id", 0, NULL },
     { "NAME", "name", 0, NULL },
@@ -152,12 +183,12 @@ static const ctl_flag volume_create_flags[] = {
     { .name = "region", .type = CTL_T_STR, .metavar = "CODE",
       .help = "place it in this region" },
     { .name = "zone", .type = CTL_T_STR, .metavar = "ZONE", .help = "place it in this zone" },
-    { .name = "from-image", .type = CTL_T_STR, .metavar = "IMAGE", .field = "source.image",
+    { .name = "from-image", .type = CTL_T_STR, .opts = LOCAL, .metavar = "IMAGE",
       .help = "a copy of this image (name or id)" },
-    { .name = "from-snapshot", .type = CTL_T_STR, .metavar = "SNAPSHOT",
-      .field = "source.snapshot", .help = "restore this snapshot into the new volume" },
-    { .name = "from-volume", .type = CTL_T_STR, .metavar = "VOLUME",
-      .field = "source.volume", .help = "a copy of this volume" },
+    { .name = "from-snapshot", .type = CTL_T_STR, .opts = LOCAL, .metavar = "SNAPSHOT",
+      .help = "restore this snapshot into the new volume (name or id)" },
+    { .name = "from-volume", .type = CTL_T_STR, .opts = LOCAL, .metavar = "VOLUME",
+      .help = "a copy of this volume (name or id)" },
     { .name = "instance-hint", .type = CTL_T_STR, .metavar = "INSTANCE",
       .help = "place it on this instance's host, so it can be attached there" },
     { 0 },
@@ -192,8 +223,8 @@ const ctl_verb ctl_volume_verbs[] = {
       .path = "/v1/volumes/{id}", .args = "VOLUME" },
     { .name = "create",
       .summary = "Create a volume: empty, or from an image, a snapshot or a volume",
-      .kind = CTL_SEND, .method = "POST", .path = "/v1/volumes", .flags = volume_create_flags,
-      .opts = IDEM | ASYNC },
+      .kind = CTL_RUN, .method = "POST", .path = "/v1/volumes", .flags = volume_create_flags,
+      .opts = IDEM | ASYNC, .run = volume_create },
     { .name = "attach", .summary = "Hot-plug a volume into an instance on its host",
       .kind = CTL_SEND, .method = "POST", .path = "/v1/volumes/{id}/actions",
       .args = "VOLUME", .flags = volume_attach_flags, .opts = IDEM | ASYNC,

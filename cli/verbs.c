@@ -811,6 +811,12 @@ ctl_send_answer(ctl_ctx *ctx, ctl_resp *r)
 int
 ctl_send(ctl_ctx *ctx, ctl_resp *ret)
 {
+    return ctl_send_extra(ctx, NULL, ret);
+}
+
+int
+ctl_send_extra(ctl_ctx *ctx, json_t *extra, ctl_resp *ret)
+{
     sov_autofree char *path = NULL;
     sov_autoptr(json_t) body = NULL;
     ctl_req req = { .method = ctx->verb->method };
@@ -820,6 +826,8 @@ ctl_send(ctl_ctx *ctx, ctl_resp *ret)
     if ((rc = build_body(ctx, &body)) != 0 ||
         (rc = ctl_expand_path(ctx, ctx->verb->path, &path)) != 0)
         return rc;
+    if (extra && json_object_update(body, extra) < 0)
+        return ctl_fail(CTL_EXIT_USAGE, "could not build the request");
     req.path = path;
     req.body = body;
     req.create = ctx->verb->opts & CTL_V_CREATE;

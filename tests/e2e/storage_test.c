@@ -409,8 +409,8 @@ START_TEST(a_volume_moves_between_guests_grows_online_and_is_restored_from_a_sna
     /* Restore: a new volume from the snapshot, hot-attached to B, holds A's marker, not the
      * one B wrote after the snapshot. */
     t0 = tl_now();
-    snprintf(body, sizeof(body), "{\"name\":\"restored-1\",\"source\":{\"snapshot\":\"%s\"}}",
-             snap);
+    snprintf(body, sizeof(body), "{\"name\":\"restored-1\",\"source\":{\"type\":\"snapshot\","
+             "\"id\":\"%s\"}}", snap);
     volume_create(body, restored);
     snprintf(body, sizeof(body), "{\"action\":\"attach\",\"instance\":\"%s\"}", b);
     volume_act(restored, body, "in-use");

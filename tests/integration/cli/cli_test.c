@@ -1212,8 +1212,8 @@ fake_body(const char *method_url)
 }
 
 /* Each storage command's request, as the API's contract has it: flags with a dotted field
- * ("source.image", "boot.size_gib") become nested members, repeated --volume an array,
- * actions a fixed "action" with their flags. */
+ * ("boot.size_gib") become nested members, --from-* a source {type, id}, repeated --volume
+ * an array, actions a fixed "action" with their flags. */
 START_TEST(storage_commands_send_the_api_shapes)
 {
     static const struct {
@@ -1229,11 +1229,12 @@ START_TEST(storage_commands_send_the_api_shapes)
           "{\"name\":\"data-1\",\"size_gib\":2,\"type\":\"enc\",\"zone\":\"a\","
           "\"instance_hint\":\"web-1\"}" },
         { { "volume", "create", "--name", "r", "--from-snapshot", "s1" }, "POST /v1/volumes ",
-          "{\"name\":\"r\",\"source\":{\"snapshot\":\"s1\"}}" },
+          "{\"name\":\"r\",\"source\":{\"type\":\"snapshot\",\"id\":\"s1\"}}" },
         { { "volume", "create", "--name", "c", "--from-volume", "v", "--size", "3" },
-          "POST /v1/volumes ", "{\"name\":\"c\",\"source\":{\"volume\":\"v\"},\"size_gib\":3}" },
+          "POST /v1/volumes ",
+          "{\"name\":\"c\",\"source\":{\"type\":\"volume\",\"id\":\"v\"},\"size_gib\":3}" },
         { { "volume", "create", "--name", "i", "--from-image", "base" }, "POST /v1/volumes ",
-          "{\"name\":\"i\",\"source\":{\"image\":\"base\"}}" },
+          "{\"name\":\"i\",\"source\":{\"type\":\"image\",\"id\":\"base\"}}" },
         { { "volume", "attach", "data-1", "--instance", "web-1" },
           "POST /v1/volumes/data-1/actions ", "{\"action\":\"attach\",\"instance\":\"web-1\"}" },
         { { "volume", "detach", "data-1", "--force" }, "POST /v1/volumes/data-1/actions ",
@@ -1287,7 +1288,13 @@ START_TEST(storage_commands_send_the_api_shapes)
         }
         run_free(&r);
     }
-    /* An action without its required flag is refused before any request. */
+    /* Two sources, or an action without its required flag: refused before any request. */
+    fake_expect(0);
+    FAKE(&r, "volume", "create", "--name", "x", "--from-image", "a", "--from-volume", "b");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "give one of --from-image, --from-snapshot, --from-volume");
+    ck_assert_int_eq(fake_requests, 0);
+    run_free(&r);
     fake_expect(0);
     FAKE(&r, "volume", "attach", "data-1");
     ck_assert_int_eq(r.status, 2);
