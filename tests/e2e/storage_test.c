@@ -186,6 +186,22 @@ bed_down(void)
 
 /* ---- the API ---- */
 
+/* The bed's host is up at the start of each case; else the host and sovd's log say why. */
+static void
+assert_host_up(void)
+{
+    json_t *list = tl_call_ok(&sovd, "GET", "/v1/hosts", op, NULL, 200);
+    json_t *h = json_array_get(json_object_get(list, "items"), 0);
+
+    if (!h || strcmp(tl_str(h, "state"), "up") != 0) {
+        char *log = tl_sovd_log(&sovd);
+        size_t n = log ? strlen(log) : 0;
+        ck_abort_msg("the host is not up: %s\nsovd's log ends:\n%s", json_dumps(list, 0),
+                     log ? log + (n > 6000 ? n - 6000 : 0) : "");
+    }
+    json_decref(list);
+}
+
 /* A 202's operation, followed to success; the answer's member (a resource) id in id. */
 static void
 accepted(json_t *j, const char *member, char id[40])
@@ -222,8 +238,19 @@ assert_volume_state(const char *id, const char *want)
 static void
 volume_create(const char *body, char id[40])
 {
-    accepted(tl_call_ok(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER], body, 202),
-             "volume", id);
+    tl_resp r;
+
+    tl_call(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER], body, &r);
+    if (r.status != 202) {
+        json_t *hosts = tl_call_ok(&sovd, "GET", "/v1/hosts", op, NULL, 200);
+        char *log = tl_sovd_log(&sovd);
+        size_t n = log ? strlen(log) : 0;
+        ck_abort_msg("POST /v1/volumes %s: %ld %s\nhosts: %s\nsovd's log ends:\n%s", body,
+                     r.status, r.body, json_dumps(hosts, 0),
+                     log ? log + (n > 8000 ? n - 8000 : 0) : "");
+    }
+    accepted(json_loads(r.body, 0, NULL), "volume", id);
+    tl_resp_free(&r);
     assert_volume_state(id, "available");
 }
 
@@ -357,6 +384,8 @@ START_TEST(a_volume_moves_between_guests_grows_online_and_is_restored_from_a_sna
     double t0 = tl_now(), t_write, t_read, t_extend, t_restore;
     json_t *j;
 
+    assert_host_up();
+
     volume_create("{\"name\":\"data-1\",\"size_gib\":1,\"type\":\"plain\"}", vol);
 
     /* Guest A writes SOV-MARK-1 on the blank volume it was created with. */
@@ -409,8 +438,8 @@ START_TEST(a_volume_moves_between_guests_grows_online_and_is_restored_from_a_sna
     /* Restore: a new volume from the snapshot, hot-attached to B, holds A's marker, not the
      * one B wrote after the snapshot. */
     t0 = tl_now();
-    snprintf(body, sizeof(body), "{\"name\":\"restored-1\",\"source\":{\"type\":\"snapshot\","
-             "\"id\":\"%s\"}}", snap);
+    snprintf(body, sizeof(body), "{\"name\":\"restored-1\",\"type\":\"plain\","
+             "\"source\":{\"type\":\"snapshot\",\"id\":\"%s\"}}", snap);
     volume_create(body, restored);
     snprintf(body, sizeof(body), "{\"action\":\"attach\",\"instance\":\"%s\"}", b);
     volume_act(restored, body, "in-use");
@@ -447,6 +476,7 @@ START_TEST(an_encrypted_volume_reads_in_the_guest_only_and_is_shredded_with_its_
     json_t *j;
     tl_resp r;
 
+    assert_host_up();
     volume_create("{\"name\":\"secret-1\",\"size_gib\":1,\"type\":\"enc\"}", enc);
     volume_create("{\"name\":\"clear-1\",\"size_gib\":1,\"type\":\"plain\"}", plain);
     j = volume_get(enc);

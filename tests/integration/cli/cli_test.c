@@ -982,6 +982,130 @@ START_TEST(instance_create_and_delete_with_wait)
 }
 END_TEST
 
+/* Volumes, snapshots and keys on libvirt's test driver, through sovctl only: types, a volume
+ * attached at an instance's create, detached, hot-attached, extended, snapshotted, restored,
+ * its residency; crypto-shredding refuses an encrypted volume's attach with the reason. */
+START_TEST(storage_commands_against_sovd)
+{
+    char disk[700], tenant[64];
+    run r;
+
+    start_worker();
+    snprintf(disk, sizeof(disk), "%s/disk.qcow2", tmp);
+    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", disk), 0);
+    SOVCTL_OK(&r, "host", "create", "--name", "kvm-1", "--region", REGION, "--zone", "a",
+              "--libvirt-uri", "test:///default", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "up");
+    run_free(&r);
+    SOVCTL_OK(&r, "flavor", "create", "--name", "small", "--vcpus", "1", "--memory-mib", "256",
+              "--disk-gib", "1");
+    run_free(&r);
+    SOVCTL_OK(&r, "image", "create", "--name", "base", "--region", REGION, "--format", "qcow2",
+              "--file", disk);
+    run_free(&r);
+
+    SOVCTL_OK(&r, "volume-type", "create", "--name", "plain");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume-type", "create", "--name", "enc", "--encrypted", "--max-iops", "100",
+              "-o", "json");
+    ck_assert(json_is_true(json_object_get(r.json, "encrypted")));
+    ck_assert_int_eq(tl_num(r.json, "max_iops"), 100);
+    run_free(&r);
+    SOVCTL_OK(&r, "volume-type", "list", "-o", "json");
+    ck_assert_int_eq(items(&r), 2);
+    run_free(&r);
+    SOVCTL_OK(&r, "volume-type", "get", "enc", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "name"), "enc");
+    run_free(&r);
+
+    /* A volume, then an instance created with it: in-use, as vdc, on its host. */
+    SOVCTL_OK(&r, "volume", "create", "--name", "data-1", "--size", "1", "--type", "plain",
+              "--wait", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "available");
+    assert_has(r.err, "volume.create");
+    run_free(&r);
+    SOVCTL_OK(&r, "instance", "create", "--name", "web-1", "--flavor", "small", "--image",
+              "base", "--volume", "data-1", "--wait", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "running");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume", "show", "data-1", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "in-use");
+    ck_assert_str_eq(tl_str(json_array_get(json_object_get(r.json, "attachments"), 0),
+                            "device"), "vdc");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume", "list");
+    assert_has(r.out, "web-1:vdc");
+    assert_has(r.out, "1 GiB");
+    run_free(&r);
+
+    /* Detach, hot attach, extend online. */
+    SOVCTL_OK(&r, "volume", "detach", "data-1", "--instance", "web-1", "--wait", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "available");
+    run_free(&r);
+    SOVCTL(&r, "volume", "detach", "data-1");
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "not attached");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume", "attach", "data-1", "--instance", "web-1", "--wait", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "in-use");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume", "extend", "data-1", "--size", "2", "--wait", "-o", "json");
+    ck_assert_int_eq(tl_num(r.json, "size_gib"), 2);
+    ck_assert_str_eq(tl_str(r.json, "state"), "in-use");
+    run_free(&r);
+
+    /* A snapshot of the attached volume, restored into a new one. */
+    SOVCTL_OK(&r, "snapshot", "create", "--volume", "data-1", "--name", "s1", "--wait", "-o",
+              "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "available");
+    run_free(&r);
+    SOVCTL_OK(&r, "snapshot", "list");
+    assert_has(r.out, "s1");
+    assert_has(r.out, "data-1");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume", "create", "--name", "r1", "--from-snapshot", "s1", "--type",
+              "plain", "--wait", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "available");
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "source"), "type"), "snapshot");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume", "residency", "data-1", "-o", "json");
+    ck_assert_uint_ge(items(&r), 1);
+    run_free(&r);
+    SOVCTL_OK(&r, "residency", "history", "--snapshot", "s1", "-o", "json");
+    ck_assert_uint_ge(items(&r), 1);
+    run_free(&r);
+    SOVCTL(&r, "volume", "delete", "data-1");
+    ck_assert_int_eq(r.status, 1);
+    run_free(&r);
+
+    /* Crypto-shredding: the KEK destroyed, an encrypted volume's attach says why. */
+    SOVCTL_OK(&r, "volume", "create", "--name", "e1", "--size", "1", "--type", "enc", "--wait",
+              "-o", "json");
+    ck_assert(json_is_true(json_object_get(r.json, "encrypted")));
+    run_free(&r);
+    SOVCTL_OK(&r, "whoami", "-o", "json");
+    snprintf(tenant, sizeof(tenant), "%s", tl_str(json_object_get(r.json, "tenant"), "id"));
+    run_free(&r);
+    SOVCTL_OK(&r, "tenant", "kek-destroy", tenant);
+    run_free(&r);
+    SOVCTL(&r, "volume", "attach", "e1", "--instance", "web-1", "--wait");
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "key-encryption key");
+    run_free(&r);
+    SOVCTL(&r, "tenant", "kek-destroy", tenant);
+    ck_assert_int_eq(r.status, 1);
+    run_free(&r);
+
+    SOVCTL_OK(&r, "volume", "delete", "r1", "--wait");
+    run_free(&r);
+    SOVCTL_OK(&r, "snapshot", "delete", "s1", "--wait");
+    run_free(&r);
+    SOVCTL(&r, "volume-type", "delete", "plain");
+    ck_assert_int_eq(r.status, 1);
+    run_free(&r);
+}
+END_TEST
+
 START_TEST(image_upload_streams_a_file)
 {
     char disk[700], id[64];
@@ -1558,6 +1682,7 @@ suite(void)
     tcase_add_test(tc, help_and_bash_completion);
     tcase_add_test(tc, quota_audit_policy_and_placement);
     tcase_add_test(tc, instance_create_and_delete_with_wait);
+    tcase_add_test(tc, storage_commands_against_sovd);
     tcase_add_test(tc, image_upload_streams_a_file);
     tcase_add_test(tc, ctrl_c_stops_waiting_and_says_how_to_follow);
     tcase_add_test(tc, residency_report_is_downloaded_and_verified);
