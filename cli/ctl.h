@@ -349,6 +349,9 @@ void ctl_view_signing_key(ctl_ctx *ctx, const json_t *j);
 
 /* ---- storage.c: the rows of volume types, volumes and snapshots ---- */
 
+/* tenant kek-destroy TENANT: crypto-shredding, said as what it is. */
+int ctl_cmd_kek_destroy(ctl_ctx *ctx);
+
 extern const ctl_column ctl_volume_type_cols[], ctl_volume_cols[], ctl_snapshot_cols[];
 extern const ctl_verb ctl_volume_type_verbs[], ctl_volume_verbs[], ctl_snapshot_verbs[];
 

@@ -553,7 +553,8 @@ static const ctl_verb tenant_verbs[] = {
     { .name = "kek-destroy",
       .summary = "Destroy a tenant's key-encryption key: its encrypted volumes become "
                  "unreadable for good (operators, audited)",
-      .kind = CTL_DELETE, .method = "DELETE", .path = "/v1/tenants/{id}/kek", .args = "TENANT" },
+      .kind = CTL_RUN, .method = "DELETE", .path = "/v1/tenants/{id}/kek", .args = "TENANT",
+      .run = ctl_cmd_kek_destroy },
     { 0 },
 };
 

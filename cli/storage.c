@@ -71,6 +71,32 @@ cell_source(const json_t *item, char *buf, size_t size)
              ctl_text(json_object_get(s, "id")));
 }
 
+/* ---- keys ---- */
+
+int
+ctl_cmd_kek_destroy(ctl_ctx *ctx)
+{
+    sov_autofree char *path = NULL;
+    ctl_req req = { .method = "DELETE" };
+    ctl_resp r;
+    int rc;
+
+    if ((rc = ctl_expand_path(ctx, ctx->verb->path, &path)) != 0)
+        return rc;
+    req.path = path;
+    if ((rc = ctl_http(ctx, &req, &r)) != 0)
+        return rc;
+    if (r.status >= 400)
+        rc = ctl_problem(ctx, &r);
+    else if (ctx->format == CTL_FMT_JSON)
+        printf("{}\n");
+    else
+        printf("key-encryption key of tenant %s destroyed: its encrypted volumes and "
+               "snapshots can no longer be read\n", ctx->args[0]);
+    ctl_resp_release(&r);
+    return rc;
+}
+
 /* ---- volume types ---- */
 
 const ctl_column ctl_volume_type_cols[] = {

@@ -1087,6 +1087,8 @@ START_TEST(storage_commands_against_sovd)
     snprintf(tenant, sizeof(tenant), "%s", tl_str(json_object_get(r.json, "tenant"), "id"));
     run_free(&r);
     SOVCTL_OK(&r, "tenant", "kek-destroy", tenant);
+    assert_has(r.out, "key-encryption key of tenant");
+    assert_has(r.out, "destroyed");
     run_free(&r);
     SOVCTL(&r, "volume", "attach", "e1", "--instance", "web-1", "--wait");
     ck_assert_int_eq(r.status, 1);
