@@ -69,7 +69,8 @@ sov_handle_volume_type_create(sov_request *req)
         sov_error_invalid(&err, "name", "name must be at most %d characters", SOV_NAME_MAX);
         return sov_api_reply_problem(req, &err);
     }
-    if (backend && strlen(backend) >= sizeof(in.backend)) {
+    /* Absent or null: the default; anything else must name a backend. */
+    if (backend && strcmp(backend, "libvirt-dir") != 0) {
         sov_error_invalid(&err, "backend", "backend must be 'libvirt-dir'");
         return sov_api_reply_problem(req, &err);
     }

@@ -175,15 +175,16 @@ sov_repo_keystore_place(sov_dbconn *c, const char *region, char ret_region[SOV_N
 /* ---- wrapped keys of volumes and snapshots ---- */
 
 static const char SQL_VOLUME_KEY[] =
-    "SELECT wrapped_key, key_region, key_country FROM volumes WHERE id = $1";
+    "SELECT wrapped_key, key_region, key_country, pool, volume FROM volumes WHERE id = $1";
 static const char SQL_SNAPSHOT_KEY[] =
-    "SELECT wrapped_key, key_region, key_country FROM snapshots WHERE id = $1";
+    "SELECT wrapped_key, key_region, key_country, pool, volume FROM snapshots WHERE id = $1";
 
 int
-sov_repo_wrapped_key(sov_dbconn *c, const char *table, const char *id, sov_wrapped_key *ret,
-                     sov_error *err)
+sov_repo_key_file(sov_dbconn *c, const char *table, const char *id, sov_wrapped_key *ret,
+                  char pool[64], char volume[96], sov_error *err)
 {
-    static const char *const names[] = { "wrapped_key", "key_region", "key_country" };
+    static const char *const names[] = { "wrapped_key", "key_region", "key_country", "pool",
+                                         "volume" };
     const char *params[] = { id };
     bool snap = table && strcmp(table, "snapshots") == 0;
     sov_autoptr(PGresult) res = NULL;
@@ -193,6 +194,9 @@ sov_repo_wrapped_key(sov_dbconn *c, const char *table, const char *id, sov_wrapp
     if (!snap && (!table || strcmp(table, "volumes") != 0))
         return sov_error_set(err, SOV_E_INTERNAL, "no wrapped keys in table '%s'",
                              table ? table : "(null)");
+    if (!sov_uuid_valid(id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "%s '%s' does not exist",
+                             snap ? "snapshot" : "volume", id);
     if (sov_db_query(c, snap ? SQL_SNAPSHOT_KEY : SQL_VOLUME_KEY, 1, params, &res, err) < 0 ||
         sov_db_cols(res, names, col, SOV_N_ELEMENTS(names), err) < 0)
         return -1;
@@ -204,6 +208,17 @@ sov_repo_wrapped_key(sov_dbconn *c, const char *table, const char *id, sov_wrapp
         return -1;
     sov_db_copy(k.region, sizeof(k.region), res, 0, col[1]);
     sov_db_copy(k.country, sizeof(k.country), res, 0, col[2]);
+    if (pool)
+        sov_db_copy(pool, 64, res, 0, col[3]);
+    if (volume)
+        sov_db_copy(volume, 96, res, 0, col[4]);
     *ret = k;
     return 0;
+}
+
+int
+sov_repo_wrapped_key(sov_dbconn *c, const char *table, const char *id, sov_wrapped_key *ret,
+                     sov_error *err)
+{
+    return sov_repo_key_file(c, table, id, ret, NULL, NULL, err);
 }

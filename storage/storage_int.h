@@ -25,7 +25,10 @@ int sov_repo_wrapped_key(sov_dbconn *c, const char *table, const char *id,
 /* Define on hv the libvirt secret holding the data key of an encrypted volume or snapshot
  * (table "volumes" or "snapshots"), its UUID into secret_uuid (SOV_UUID_LEN + 1); the key is
  * unwrapped, handed to libvirt and wiped. For a plain one secret_uuid is "" and nothing is
- * defined. A destroyed KEK: SOV_E_CONFLICT. */
+ * defined. A destroyed KEK: SOV_E_CONFLICT. The secret's UUID is the volume's (snapshot's)
+ * id and its usage the file's path on the host (pool path + "/" + name): one secret per
+ * volume, defined again (same value) by a second open, so a leftover secret names its
+ * volume. */
 int sov_storage_secret_open(sov_ctx *ctx, sov_hv *hv, const char *table, const char *id,
                             const char *tenant_id, char *secret_uuid, sov_error *err);
 /* Undefine it again ("" does nothing; failures are logged, the reconciler sweeps). */
@@ -110,9 +113,6 @@ int sov_repo_storage_hosts_up(sov_dbconn *c, sov_storage_host **ret, size_t *n,
 /* Whether any volume or snapshot operation is queued or running (anywhere). */
 int sov_repo_storage_ops_pending(sov_dbconn *c, bool *ret, sov_error *err);
 
-/* A volume's libvirt secret: its UUID is the volume's id (a snapshot's: the snapshot's id),
- * its usage "vol-<id>" ("snap-<id>"), so the reconciler knows whose each one is. */
-
 /* The operation kinds of volumes (volume_ops.c), the domain contributor and the reconcile
  * pass (volume_reconcile.c), registered by sov_storage_register. */
 int sov_volume_create_op(sov_op_run *run, const sov_op *op, sov_error *err);
@@ -136,6 +136,13 @@ int sov_storage_place(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
                       const char *resource_type, const char *resource_id, long long size_gib,
                       const char *region, const char *zone, const char *pin_host_id,
                       const char *operation_id, sov_volume *ret, sov_error *err);
+/* The same with note added to the "placed" record's reason (NULL: none): where an encrypted
+ * one's key lives (sov_storage_key_note). */
+int sov_storage_place_noted(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
+                            const char *resource_type, const char *resource_id,
+                            long long size_gib, const char *region, const char *zone,
+                            const char *pin_host_id, const char *operation_id,
+                            const char *note, sov_volume *ret, sov_error *err);
 
 /* ---- snapshots (snapshot.c, snapshot_repo.c, snapshot_ops.c) ---- */
 
@@ -243,6 +250,10 @@ int sov_repo_kek_insert(sov_dbconn *c, const char *tenant_id, const unsigned cha
 /* Erase the tenant's KEK (wrapped NULL, destroyed_at now). The tenant unknown:
  * SOV_E_NOT_FOUND "tenant ..."; no KEK or one already destroyed: SOV_E_NOT_FOUND saying so. */
 int sov_repo_kek_destroy(sov_dbconn *c, const char *tenant_id, sov_error *err);
+/* sov_repo_wrapped_key, and the file the key opens: its pool and its name there (either may
+ * be NULL). A table other than "volumes" or "snapshots": SOV_E_INTERNAL. */
+int sov_repo_key_file(sov_dbconn *c, const char *table, const char *id, sov_wrapped_key *ret,
+                      char pool[64], char volume[96], sov_error *err);
 /* The keystore's place: region (cfg keystore_region; "" for the first host's region, else
  * the first region created) and its country. */
 int sov_repo_keystore_place(sov_dbconn *c, const char *region, char ret_region[SOV_NAME_MAX + 1],

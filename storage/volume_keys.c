@@ -3,15 +3,15 @@
  *
  * The data key is unwrapped by the tenant's KEK (keystore.c), handed to libvirt as the value
  * of an ephemeral, private secret (kept in libvirtd's memory only, never shown back) and
- * wiped here at once. Each open defines a secret of its own (a fresh random UUID), so two
- * users of one volume's key (an attachment and a copy from it) never undefine each other's.
- * Its usage is "vol-<volume id>" or "vol-snap-<snapshot id>": every secret of ours starts
- * "sovereign vol-" (the driver puts "sovereign " first), which is what the reconciler lists
- * to sweep the ones a crash left behind. */
+ * wiped here at once. The secret's UUID is the volume's (or snapshot's) id, and its usage the
+ * path of the volume's file on the host, as the driver wants it (hv.h: libvirt finds an
+ * encrypted volume's secret by that path after a pool refresh): one secret per volume, which
+ * a second open defines again with the same value, and which the reconciler can tie back to
+ * its volume when a crash leaves it defined (its description starts "sovereign " + the
+ * pool's path). */
 #include <stdio.h>
 #include <string.h>
 
-#include "sov/crypto.h"
 #include "sov/log.h"
 #include "storage_int.h"
 
@@ -22,11 +22,10 @@ sov_storage_secret_open(sov_ctx *ctx, sov_hv *hv, const char *table, const char 
     SOV_KEY_WIPED unsigned char key[SOV_KEY_LEN];
     sov_autoptr(sov_dbconn) c = NULL;
     sov_wrapped_key wk;
-    char uuid[SOV_UUID_LEN + 1], usage[64];
-    bool snap = table && strcmp(table, "snapshots") == 0;
+    char pool[64], volume[96], dir[1024], usage[1200];
 
     if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-        sov_repo_wrapped_key(c, table, id, &wk, err) < 0)
+        sov_repo_key_file(c, table, id, &wk, pool, volume, err) < 0)
         return -1;
     if (wk.len == 0) {
         secret_uuid[0] = '\0';
@@ -36,12 +35,12 @@ sov_storage_secret_open(sov_ctx *ctx, sov_hv *hv, const char *table, const char 
         return -1;
     /* The host may take its time: give the connection back before asking it. */
     sov_db_release(SOV_TAKE_PTR(c));
-    if (sov_uuid_v4(uuid, err) < 0)
+    if (sov_hv_pool_path(hv, pool, dir, sizeof(dir), err) < 0)
         return -1;
-    snprintf(usage, sizeof(usage), "%s%s", snap ? "vol-snap-" : "vol-", id);
-    if (sov_hv_secret_define(hv, uuid, usage, key, sizeof(key), err) < 0)
+    snprintf(usage, sizeof(usage), "%s/%s", dir, volume);
+    if (sov_hv_secret_define(hv, id, usage, key, sizeof(key), err) < 0)
         return -1;
-    snprintf(secret_uuid, SOV_UUID_LEN + 1, "%s", uuid);
+    snprintf(secret_uuid, SOV_UUID_LEN + 1, "%s", id);
     return 0;
 }
 

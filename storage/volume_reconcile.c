@@ -14,7 +14,8 @@
  *     sovd, never deleted. Its name carries no deployment id (another control plane may
  *     share the pool), and it may be the only copy of data a database restored from a
  *     backup forgot: an operator decides (virsh vol-delete);
- *   - a libvirt secret of ours ("vol-<id>") of a volume that is not attached is undefined,
+ *   - a libvirt secret of ours (its UUID the volume's id, its usage the file's path) of a
+ *     volume that is not attached is undefined (a snapshot's always: none outlives its copy),
  *     and an attached encrypted volume whose secret is gone (a libvirtd restart: secrets
  *     are ephemeral) has it defined again, so its domain can start. Secrets are left alone
  *     while any volume or snapshot operation is under way (a copy may hold one for a
@@ -181,10 +182,26 @@ static void
 check_secrets(pass *p, sov_hv *hv, const char *host, const sov_volume *vols, size_t n)
 {
     sov_error err = SOV_ERROR_INIT;
-    char **uuids = NULL;
-    size_t nu = 0;
+    char **uuids = NULL, **snaps = NULL, dir[1024], prefix[1200];
+    size_t nu = 0, ns = 0;
 
-    if (sov_hv_secret_list(hv, "vol-", &uuids, &nu, &err) < 0) {
+    /* A secret's usage is the path of its file (volume_keys.c): ours are those of the pool's
+     * sov-vol-* and sov-snap-* files. */
+    if (sov_hv_pool_path(hv, p->ctx->cfg->storage_pool, dir, sizeof(dir), &err) < 0)
+        return;
+    snprintf(prefix, sizeof(prefix), "%s/sov-snap-", dir);
+    if (sov_hv_secret_list(hv, prefix, &snaps, &ns, &err) < 0)
+        return;
+    /* A snapshot's secret serves its copy only: none outlives its operation. */
+    for (size_t i = 0; i < ns; i++) {
+        sov_storage_secret_close(hv, snaps[i]);
+        p->repairs++;
+        p->ctx->action = "volumes.secret-removed";
+        sov_audit_append_alone(p->ctx, NULL, "secret", snaps[i], SOV_OUTCOME_OK, &err);
+    }
+    sov_hv_names_free(snaps, ns);
+    snprintf(prefix, sizeof(prefix), "%s/sov-vol-", dir);
+    if (sov_hv_secret_list(hv, prefix, &uuids, &nu, &err) < 0) {
         sov_log_debug("reconciler: secrets of host %s not checked: %s", host, err.msg);
         return;
     }

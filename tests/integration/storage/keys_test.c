@@ -3,17 +3,19 @@
  * differ and one tenant's KEK never unwraps another's keys (nor opens in another's row); a
  * master key file others may read, or another master key, is refused with nothing written;
  * racing first uses make one KEK; a destroyed KEK (crypto-shredding) refuses new keys and
- * unwraps with the reason and the date; volume secrets: a plain volume defines nothing, a
- * shredded one is refused before its host is asked. Through a real sovd: DELETE
- * /v1/tenants/{id}/kek is the operator's alone (403 for the tenant's own roles, 404 for
- * others), 204 and audited as tenants.kek-destroy, 404 naming why the second time; and
- * neither answers nor sovd's log carry key material. */
+ * unwraps with the reason and the date; volume secrets: a plain volume defines nothing, an
+ * encrypted one defines one secret named by its id (the tenant's own KEK only), and a
+ * shredded one is refused before its host is asked; on a real libvirtd the secret is
+ * ephemeral and private (its value never read back) and gone once closed. Through a real
+ * sovd: DELETE /v1/tenants/{id}/kek is the operator's alone (403 for the tenant's own roles,
+ * 404 for others), 204 and audited as tenants.kek-destroy, 404 naming why the second time;
+ * and neither answers nor sovd's log carry key material. */
 #include <pthread.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "sov/crypto.h"
@@ -308,6 +310,8 @@ START_TEST(a_new_key_unwraps_to_32_bytes_and_lives_where_the_keystore_is)
     ck_assert_str_eq(id + 16, " de-fra-1 DE");
     ck_assert_int_eq(stat(master_path, &st), 0);
     ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    /* A process that has held keys writes no core dump. */
+    ck_assert_int_eq(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
 }
 END_TEST
 
@@ -544,7 +548,7 @@ make_volume(const char *id, const char *tenant_id, const sov_wrapped_key *k)
         k ? "'" : "", k ? k->country : "NULL", k ? "'" : "");
 }
 
-START_TEST(a_plain_volume_defines_no_secret_and_a_shredded_one_is_refused_before_its_host)
+START_TEST(volume_secrets_are_defined_only_for_live_encrypted_keys)
 {
     static const char plain[] = "aaaaaaaa-0000-4000-8000-000000000001";
     static const char sealed[] = "aaaaaaaa-0000-4000-8000-000000000002";
@@ -574,7 +578,7 @@ START_TEST(a_plain_volume_defines_no_secret_and_a_shredded_one_is_refused_before
     ck_assert_int_eq(err.code, SOV_E_INTERNAL);
     sov_db_release(SOV_TAKE_PTR(c));
 
-    /* Plain: nothing to define (the test driver has no secrets: a call would fail). */
+    /* Plain: nothing to define. */
     memset(uuid, 'x', sizeof(uuid));
     ck_assert_msg(sov_storage_secret_open(&ctx, hv, "volumes", plain, tenant_a, uuid, &err) ==
                   0, "%s", err.msg);
@@ -585,12 +589,85 @@ START_TEST(a_plain_volume_defines_no_secret_and_a_shredded_one_is_refused_before
                                              uuid, &err), -1);
     ck_assert_int_eq(err.code, SOV_E_NOT_FOUND);
 
+    /* Encrypted: a secret named by the volume's id, its usage the file's path on the host,
+     * defined again by a second open, gone after the close. Another tenant gets nothing. */
+    sov_hv_node node;
+    char pool_dir[700], want[800], **names = NULL;
+    size_t n = 0;
+    snprintf(pool_dir, sizeof(pool_dir), "%s/pool", tmp);
+    ck_assert_msg(sov_hv_discover(hv, "sovereign", pool_dir, &node, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(sov_storage_secret_open(&ctx, hv, "volumes", sealed, tenant_b, uuid, &err),
+                     -1);
+    ck_assert_int_eq(err.code, SOV_E_INTERNAL);
+    ck_assert_msg(sov_storage_secret_open(&ctx, hv, "volumes", sealed, tenant_a, uuid, &err) ==
+                  0, "%s (%s)", err.msg, err.detail);
+    ck_assert_str_eq(uuid, sealed);
+    ck_assert_msg(sov_storage_secret_open(&ctx, hv, "volumes", sealed, tenant_a, uuid, &err) ==
+                  0, "%s (%s)", err.msg, err.detail);
+    ck_assert_str_eq(uuid, sealed);
+    ck_assert_int_eq(sov_hv_pool_path(hv, "sovereign", pool_dir, sizeof(pool_dir), &err), 0);
+    snprintf(want, sizeof(want), "%s/sov-vol-%s", pool_dir, sealed);
+    ck_assert_int_eq(sov_hv_secret_list(hv, want, &names, &n, &err), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(names[0], sealed);
+    sov_hv_names_free(names, n);
+    sov_storage_secret_close(hv, uuid);
+    ck_assert_int_eq(sov_hv_secret_list(hv, pool_dir, &names, &n, &err), 0);
+    ck_assert_uint_eq(n, 0);
+    sov_hv_names_free(names, n);
+
     /* Shredded: refused with the reason before the host is asked. */
     ck_assert_msg(sov_tenant_kek_destroy(&ctx, tenant_a, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(sov_storage_secret_open(&ctx, hv, "volumes", sealed, tenant_a, uuid, &err),
                      -1);
     ck_assert_int_eq(err.code, SOV_E_CONFLICT);
     ck_assert_msg(strstr(err.msg, "key-encryption key was destroyed"), "%s", err.msg);
+}
+END_TEST
+
+/* On a real libvirtd (a private one): the secret is ephemeral and private, its value never
+ * read back, its usage the volume's path; the close leaves none. */
+START_TEST(a_real_libvirtd_holds_the_secret_privately_and_only_until_closed)
+{
+    static const char vol[] = "bbbbbbbb-0000-4000-8000-000000000001";
+    sov_error err = SOV_ERROR_INIT;
+    sov_autoptr(sov_hv) hv = NULL;
+    tl_libvirtd lvd;
+    sov_wrapped_key k;
+    sov_hv_node node;
+    char uuid[SOV_UUID_LEN + 1], pool_dir[700], *out = NULL;
+    int rc;
+
+    make_region("fr-par-1", "FR");
+    new_key_ok(tenant_a, &k);
+    make_volume(vol, tenant_a, &k);
+    ck_assert_msg(sov_hv_register_libvirt(&err) == 0, "%s", err.msg);
+    tl_libvirtd_start(&lvd);
+    ck_assert_msg(sov_hv_open(lvd.uri, &hv, &err) == 0, "%s", err.msg);
+    snprintf(pool_dir, sizeof(pool_dir), "%s/pool", lvd.dir);
+    ck_assert_msg(sov_hv_discover(hv, "sovereign", pool_dir, &node, &err) == 0, "%s", err.msg);
+    ck_assert_msg(sov_storage_secret_open(&ctx, hv, "volumes", vol, tenant_a, uuid, &err) == 0,
+                  "%s (%s)", err.msg, err.detail);
+    ck_assert_str_eq(uuid, vol);
+
+    rc = tl_virsh(lvd.uri, &out, "secret-dumpxml %s", vol);
+    ck_assert_msg(rc == 0, "%s", out);
+    ck_assert_msg(strstr(out, "ephemeral='yes'") || strstr(out, "ephemeral=\"yes\""), "%s",
+                  out);
+    ck_assert_msg(strstr(out, "private='yes'") || strstr(out, "private=\"yes\""), "%s", out);
+    ck_assert_msg(strstr(out, "/sov-vol-") && strstr(out, vol), "%s", out);
+    free(out);
+    rc = tl_virsh(lvd.uri, &out, "secret-get-value %s", vol);
+    ck_assert_msg(rc != 0, "a private secret's value was read back: %s", out);
+    free(out);
+
+    sov_storage_secret_close(hv, uuid);
+    rc = tl_virsh(lvd.uri, &out, "secret-list");
+    ck_assert_int_eq(rc, 0);
+    ck_assert_msg(!strstr(out, vol), "%s", out);
+    free(out);
+    sov_hv_close(SOV_TAKE_PTR(hv));
+    tl_libvirtd_discard(&lvd);
 }
 END_TEST
 
@@ -717,7 +794,8 @@ main(void)
     tcase_add_test(tc, a_master_key_others_may_read_or_another_master_key_is_refused);
     tcase_add_test(tc, racing_first_uses_make_one_kek);
     tcase_add_test(tc, a_destroyed_kek_refuses_new_keys_and_unwraps_with_the_reason);
-    tcase_add_test(tc, a_plain_volume_defines_no_secret_and_a_shredded_one_is_refused_before_its_host);
+    tcase_add_test(tc, volume_secrets_are_defined_only_for_live_encrypted_keys);
+    tcase_add_test(tc, a_real_libvirtd_holds_the_secret_privately_and_only_until_closed);
     tcase_add_test(tc, kek_destroy_route_is_the_operators_alone_audited_and_leaks_nothing);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
