@@ -271,6 +271,21 @@ vol_exists(lv_hv *h, const char *pool, const char *name, sov_error *err)
     return 0;
 }
 
+/* qemu-img convert makes a copy of its source's size (libvirt grows only an encrypted one):
+ * the rest is grown here. A copy that cannot be grown is removed. */
+static int
+grow_copy(virStorageVolPtr v, const char *name, unsigned long long bytes, sov_error *err)
+{
+    virStorageVolInfo info;
+
+    if (virStorageVolGetInfo(v, &info) == 0 &&
+        (info.capacity >= bytes || virStorageVolResize(v, bytes, 0) == 0))
+        return 0;
+    sov_lv_error(err, SOV_E_UNAVAILABLE, "could not grow volume '%s'", name);
+    virStorageVolDelete(v, 0);
+    return -1;
+}
+
 static int
 create_with(lv_hv *h, const char *pool, const char *name, unsigned long long bytes,
             virStorageVolPtr from, const char *secret_uuid, bool luks, sov_error *err)
@@ -284,6 +299,8 @@ create_with(lv_hv *h, const char *pool, const char *name, unsigned long long byt
         sov_lv_pool_lookup(h, pool, &p, err) < 0)
         return -1;
     v = vol_create(p, xml, from, luks);
+    if (v && from)
+        return grow_copy(v, name, bytes, err);
     if (v)
         return 0;
     if (vol_there_after_failure(p, name, &saved)) {
