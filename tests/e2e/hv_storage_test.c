@@ -7,7 +7,8 @@
  *   gives libvirt), growth (never shrinking), secrets defined, listed and undefined;
  * - a real guest (tests/support/guest.h): a hot-attached volume is read by the guest's kernel
  *   (its block statistics count the partition probe), grows online, is snapshotted while
- *   attached (plain and encrypted targets), and is released by the guest on detach;
+ *   attached (plain and encrypted targets), and is released by the guest on detach; an
+ *   encrypted volume attaches with its secret and grows online;
  * - a domain with no operating system never releases a disk: the detach times out with
  *   SOV_E_CONFLICT and the disk stays live.
  *
@@ -395,6 +396,10 @@ START_TEST(a_real_guest_sees_a_hot_volume_grow_is_snapshotted_and_lets_it_go)
                   err.detail);
     free(disk);
     ck_assert(live_xml_has(&d, "<encryption format='luks'"));
+    /* An encrypted disk grows online too (QEMU grows the qcow2 under its LUKS layer). */
+    ck_assert_msg(sov_hv_disk_resize(hv, d.uuid, "vdd", 3, &err) == 0, "%s (%s)", err.msg,
+                  err.detail);
+    ck_assert_int_eq(capacity_of("snap-2"), 3 * GIB);
     ck_assert_msg(sov_hv_disk_detach(hv, d.uuid, "vdd", 30000, &err) == 0, "%s (%s)", err.msg,
                   err.detail);
     ck_assert_int_eq(sov_hv_secret_undefine(hv, sec, &err), 0);
