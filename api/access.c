@@ -7,6 +7,7 @@
 #include "sov/audit.h"
 #include "sov/compute.h"
 #include "sov/log.h"
+#include "sov/storage.h"
 
 static const char *
 scope_tenant(sov_request *req)
@@ -81,6 +82,13 @@ resolve_instance(sov_request *req, const char *name, char *ret, sov_error *err)
                                 sov_request_query(req, "workspace"), name, ret, err);
 }
 
+static int
+resolve_volume(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_volume_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                              sov_request_query(req, "workspace"), name, ret, err);
+}
+
 static const struct {
     const char *collection;     /* the path segment before the parameter */
     resolve_fn fn;
@@ -88,6 +96,7 @@ static const struct {
     { "tenants", resolve_tenant },   { "hosts", resolve_host },
     { "flavors", resolve_flavor },   { "images", resolve_image },
     { "instances", resolve_instance },
+    { "volumes", resolve_volume },
 };
 
 /* The resolver for parameter `param` of pattern ("/v1/hosts/{id}": "hosts"), or NULL. */

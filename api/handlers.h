@@ -16,6 +16,7 @@ enum MHD_Result sov_handle_tenant_list(sov_request *req);
 enum MHD_Result sov_handle_tenant_get(sov_request *req);
 enum MHD_Result sov_handle_tenant_update(sov_request *req);
 enum MHD_Result sov_handle_tenant_delete(sov_request *req);
+enum MHD_Result sov_handle_tenant_kek_delete(sov_request *req);
 
 /* workspaces.c */
 enum MHD_Result sov_handle_workspace_create(sov_request *req);
@@ -90,6 +91,19 @@ enum MHD_Result sov_handle_instance_action(sov_request *req);
 enum MHD_Result sov_handle_instance_delete(sov_request *req);
 enum MHD_Result sov_handle_instance_console(sov_request *req);
 
+/* volume_types.c */
+enum MHD_Result sov_handle_volume_type_create(sov_request *req);
+enum MHD_Result sov_handle_volume_type_list(sov_request *req);
+enum MHD_Result sov_handle_volume_type_get(sov_request *req);
+enum MHD_Result sov_handle_volume_type_delete(sov_request *req);
+
+/* volumes.c */
+enum MHD_Result sov_handle_volume_create(sov_request *req);
+enum MHD_Result sov_handle_volume_list(sov_request *req);
+enum MHD_Result sov_handle_volume_get(sov_request *req);
+enum MHD_Result sov_handle_volume_action(sov_request *req);
+enum MHD_Result sov_handle_volume_delete(sov_request *req);
+
 /* operations.c */
 enum MHD_Result sov_handle_operation_get(sov_request *req);
 enum MHD_Result sov_handle_operation_list(sov_request *req);
@@ -106,6 +120,7 @@ enum MHD_Result sov_handle_signing_key_rotate(sov_request *req);
 /* history.c */
 enum MHD_Result sov_handle_instance_residency(sov_request *req);
 enum MHD_Result sov_handle_image_residency(sov_request *req);
+enum MHD_Result sov_handle_volume_residency(sov_request *req);
 
 /* Shared by resources that hold tenant data: the residency object of their JSON. */
 struct sov_location;

@@ -6,6 +6,7 @@
 #include "handlers.h"
 #include "sov/compute.h"
 #include "sov/residency.h"
+#include "sov/storage.h"
 
 static json_t *
 place_json(const sov_location *l)
@@ -73,4 +74,16 @@ sov_handle_image_residency(sov_request *req)
     if (sov_image_get(&req->ctx, NULL, sov_request_param(req, "id"), NULL, &img, &err) < 0)
         return sov_api_reply_problem(req, &err);
     return reply_history(req, img.tenant_id, "image", img.id);
+}
+
+/* GET /v1/volumes/{id}/residency */
+enum MHD_Result
+sov_handle_volume_residency(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_volume v;
+
+    if (sov_volume_get(&req->ctx, NULL, sov_request_param(req, "id"), &v, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    return reply_history(req, v.tenant_id, "volume", v.id);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "handlers.h"
+#include "sov/storage.h"
 
 static json_t *
 tenant_json(const sov_tenant *t)
@@ -103,6 +104,17 @@ sov_handle_tenant_delete(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
 
     if (sov_tenant_delete(&req->ctx, sov_request_param(req, "id"), &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    return sov_api_reply(req, MHD_HTTP_NO_CONTENT, NULL);
+}
+
+/* DELETE /v1/tenants/{id}/kek: crypto-shredding (operator only, its own audit action). */
+enum MHD_Result
+sov_handle_tenant_kek_delete(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+
+    if (sov_tenant_kek_destroy(&req->ctx, sov_request_param(req, "id"), &err) < 0)
         return sov_api_reply_problem(req, &err);
     return sov_api_reply(req, MHD_HTTP_NO_CONTENT, NULL);
 }

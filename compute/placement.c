@@ -44,11 +44,16 @@ sov_placement_free(sov_placement *p)
 int
 sov_place_request_check(const sov_place_request *r, sov_error *err)
 {
-    if (r->vcpus < 1 || r->vcpus > 1024)
-        return sov_error_invalid(err, "vcpus", "vcpus must be from 1 to 1024");
-    if (r->memory_mib < 1 || r->memory_mib > (1LL << 32))
-        return sov_error_invalid(err, "memory_mib", "memory_mib must be from 1 to %lld",
-                                 1LL << 32);
+    /* A volume or snapshot takes room in a host's pool only: no CPU, no memory. */
+    bool disk_only = r->resource_type && (strcmp(r->resource_type, "volume") == 0 ||
+                                          strcmp(r->resource_type, "snapshot") == 0);
+    int least = disk_only ? 0 : 1;
+
+    if (r->vcpus < least || r->vcpus > 1024)
+        return sov_error_invalid(err, "vcpus", "vcpus must be from %d to 1024", least);
+    if (r->memory_mib < least || r->memory_mib > (1LL << 32))
+        return sov_error_invalid(err, "memory_mib", "memory_mib must be from %d to %lld",
+                                 least, 1LL << 32);
     if (r->disk_gib < 0 || r->disk_gib > (1LL << 30))
         return sov_error_invalid(err, "disk_gib", "disk_gib must be from 0 to %lld",
                                  1LL << 30);

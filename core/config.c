@@ -34,6 +34,14 @@ static const option options[] = {
       "TCP port of the API; 0 lets the kernel pick one (logged at start)" },
     { "state_dir", K_PATH, OFF(state_dir), ".state",  0, 0,
       "folder for the operator token, signing keys and other local state" },
+    { "keystore_master_key", K_PATH, OFF(keystore_master_key), "", 0, 0,
+      "file of the keystore's 32-byte master key, which seals every tenant's key-encryption "
+      "key (made at first use, mode 0600; refused if group or others may read it; every sovd "
+      "of one database needs the same file); empty for <state_dir>/keystore/master.key" },
+    { "keystore_region", K_STR, OFF(keystore_region), "", 0, 0,
+      "region code where the keystore (the database holding the wrapped keys) lives, as "
+      "encrypted volumes' residency says; empty for the region of the first host registered "
+      "(else the first region created)" },
     { "database_url", K_STR, OFF(database_url), "dbname=sovereign", 0, 0,
       "PostgreSQL connection string or URI (libpq syntax)" },
     { "db_role", K_PATH, OFF(db_role), "sovereign_app", 0, 0,
@@ -104,6 +112,10 @@ static const option options[] = {
       " on the internal network, tests); off, sovd fetches from public addresses only" },
     { "max_image_bytes", K_ULONG, OFF(max_image_bytes), "21474836480", 1, 1UL << 42,
       "largest image sovd downloads or accepts as an upload" },
+    { "default_volume_type", K_STR, OFF(default_volume_type), "standard", 0, 0,
+      "the volume type of a volume created without one" },
+    { "volume_detach_timeout_s", K_UINT, OFF(volume_detach_timeout_s), "30", 1, 3600,
+      "seconds a volume detach waits for the guest to release the disk" },
     { "nat_network", K_SLUG, OFF(nat_network), "sovereign", 0, 0,
       "libvirt NAT network sovd defines on each host for instances' NICs" },
     { "nat_cidr", K_STR, OFF(nat_cidr), "10.231.0.0/24", 0, 0,
@@ -446,6 +458,13 @@ check_whole(sov_config *cfg, sov_error *err)
             return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
         free(cfg->image_store);
         cfg->image_store = p;
+    }
+    if (!cfg->keystore_master_key[0]) {
+        char *p = NULL;
+        if (asprintf(&p, "%s/keystore/master.key", cfg->state_dir) < 0)
+            return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+        free(cfg->keystore_master_key);
+        cfg->keystore_master_key = p;
     }
     if (cfg->http_threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -1,9 +1,44 @@
-/* register.c: storage/'s one registration (include/sov/storage.h). */
+/* register.c: storage/'s one registration (include/sov/storage.h): the operation kinds of
+ * volumes, what a volume counts against its tenant's quotas, each attached volume's disk in
+ * its instance's domain, and the reconciler's pass over the hosts' pools. */
+#include "sov/quota.h"
+#include "sov/registry.h"
 #include "storage_int.h"
+
+/* What one volume counts (a sov_volume). */
+static long long
+count_one(const void *v)
+{
+    (void) v;
+    return 1;
+}
+
+static long long
+count_gib(const void *v)
+{
+    return ((const sov_volume *) v)->size_gib;
+}
 
 int
 sov_storage_register(sov_error *err)
 {
-    (void) err;
-    return 0;
+    static const sov_quota_use uses[] = {
+        { "volume", SOV_QUOTA_VOLUMES, count_one, false },
+        { "volume", SOV_QUOTA_STORAGE_GIB, count_gib, false },
+    };
+    static const sov_op_kind kinds[] = {
+        { "volume.create", sov_volume_create_op, 600, sov_volume_op_failed },
+        { "volume.attach", sov_volume_attach_op, 120, sov_volume_op_failed },
+        /* A detach waits up to volume_detach_timeout_s for the guest, then may power-cycle. */
+        { "volume.detach", sov_volume_detach_op, 600, sov_volume_op_failed },
+        { "volume.extend", sov_volume_extend_op, 300, sov_volume_op_failed },
+        { "volume.delete", sov_volume_delete_op, 300, sov_volume_op_failed },
+        { NULL, NULL, 0, NULL },
+    };
+
+    if (sov_registry_add_quota_uses(uses, SOV_N_ELEMENTS(uses), err) < 0 ||
+        sov_registry_add_op_kinds(kinds, err) < 0 ||
+        sov_domain_contrib_add("volumes", sov_volume_contrib, err) < 0)
+        return -1;
+    return sov_registry_add_reconcile_pass("volumes", sov_volumes_reconcile, err);
 }

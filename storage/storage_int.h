@@ -3,6 +3,9 @@
 #ifndef SOV_STORAGE_INT_H
 #define SOV_STORAGE_INT_H
 
+#include <string.h>
+
+#include "sov/cleanup.h"
 #include "sov/compute.h"
 #include "sov/repo/db_pq.h"
 #include "sov/storage.h"
@@ -22,11 +25,109 @@ int sov_repo_wrapped_key(sov_dbconn *c, const char *table, const char *id,
 /* Define on hv the libvirt secret holding the data key of an encrypted volume or snapshot
  * (table "volumes" or "snapshots"), its UUID into secret_uuid (SOV_UUID_LEN + 1); the key is
  * unwrapped, handed to libvirt and wiped. For a plain one secret_uuid is "" and nothing is
- * defined. A destroyed KEK: SOV_E_CONFLICT. */
+ * defined. A destroyed KEK: SOV_E_CONFLICT. The secret's UUID is the volume's (snapshot's)
+ * id and its usage the file's path on the host (pool path + "/" + name): one secret per
+ * volume, defined again (same value) by a second open, so a leftover secret names its
+ * volume. */
 int sov_storage_secret_open(sov_ctx *ctx, sov_hv *hv, const char *table, const char *id,
                             const char *tenant_id, char *secret_uuid, sov_error *err);
 /* Undefine it again ("" does nothing; failures are logged, the reconciler sweeps). */
 void sov_storage_secret_close(sov_hv *hv, const char *secret_uuid);
+
+/* A volume type by id or name (SOV_E_NOT_FOUND naming it). */
+int sov_repo_volume_type_get(sov_dbconn *c, const char *id_or_name, sov_volume_type *ret,
+                             sov_error *err);
+int sov_repo_volume_type_insert(sov_dbconn *c, const sov_volume_type *in, sov_volume_type *ret,
+                                sov_error *err);
+int sov_repo_volume_type_list(sov_dbconn *c, const char *after, unsigned limit,
+                              sov_volume_type_page *ret, sov_error *err);
+/* Refused (SOV_E_CONFLICT, blocked_by naming them) while live volumes use it. */
+int sov_repo_volume_type_delete(sov_dbconn *c, const char *id, sov_error *err);
+
+/* What a new volume's row holds beyond the struct: its placement's allocation and the
+ * wrapped data key (NULL when plain). */
+int sov_repo_volume_insert(sov_dbconn *c, const sov_volume *v, const char *allocation_id,
+                           const sov_wrapped_key *key, sov_error *err);
+int sov_repo_volume_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *state, const char *instance_id, const char *after,
+                         unsigned limit, sov_volume_page *ret, sov_error *err);
+/* Move to state with reason (NULL keeps the reason; operation_id NULL keeps it); from: only
+ * when in one of these states (NULL: any); SOV_E_CONFLICT when not. */
+int sov_repo_volume_set_state(sov_dbconn *c, const char *id, const char *const *from,
+                              const char *state, const char *reason, const char *operation_id,
+                              sov_error *err);
+int sov_repo_volume_set_size(sov_dbconn *c, const char *id, long long size_gib,
+                             sov_error *err);
+/* The deleted volume's row: state deleted, its host, allocation and attachment gone;
+ * ret_alloc gets the allocation it held ("" none); live false when already deleted. */
+int sov_repo_volume_lock_allocation(sov_dbconn *c, const char *id, bool *live, char *alloc,
+                                    size_t size, sov_error *err);
+int sov_repo_volume_deleted(sov_dbconn *c, const char *id, sov_error *err);
+/* The snapshots (not deleted) that keep a volume: SOV_E_CONFLICT naming them. */
+int sov_repo_volume_snapshot_blockers(sov_dbconn *c, const char *id, const char *what,
+                                      sov_error *err);
+/* Attachments. device: the first free vdX of the instance from vdc on (vda boots, vdb is the
+ * cloud-init seed), chosen and inserted under the instance's row lock. */
+int sov_repo_attachment_insert(sov_dbconn *c, const char *volume_id, const char *instance_id,
+                               bool boot, char *ret_device, size_t size, sov_error *err);
+int sov_repo_attachment_delete(sov_dbconn *c, const char *volume_id, sov_error *err);
+/* The volumes attached to an instance (any state but deleted), in device order; *ret to
+ * free(). */
+int sov_repo_volume_of_instance(sov_dbconn *c, const char *instance_id, sov_volume **ret,
+                                size_t *n, sov_error *err);
+/* A host's libvirt URI and name. */
+int sov_repo_volume_host(sov_dbconn *c, const char *host_id, char *uri, size_t uri_size,
+                         char *name, size_t name_size, sov_error *err);
+/* The live (not deleted) volumes of a host, every tenant; *ret to free(). */
+int sov_repo_volume_on_host(sov_dbconn *c, const char *host_id, sov_volume **ret, size_t *n,
+                            sov_error *err);
+/* Of names ("sov-vol-<id>", "sov-snap-<id>"), which the database does not know (no row, or
+ * a deleted one): known[i] false for those. */
+int sov_repo_storage_known(sov_dbconn *c, char *const *names, size_t n, bool *known,
+                           sov_error *err);
+/* An instance as attach sees it: its tenant, state, host and name (lock: FOR UPDATE). */
+typedef struct sov_volume_instance {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char name[SOV_NAME_MAX + 1];
+    char state[16];
+    char host_id[SOV_UUID_LEN + 1];
+    char host_name[SOV_NAME_MAX + 1];
+} sov_volume_instance;
+/* By id, or by name in workspace (NULL: "default"), of tenant_id (NULL: any, by id only);
+ * another tenant's is SOV_E_NOT_FOUND. */
+int sov_repo_volume_instance(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                             const char *id_or_name, bool lock, sov_volume_instance *ret,
+                             sov_error *err);
+/* Whether the tenant's key-encryption key was destroyed (no KEK yet: false). */
+int sov_repo_kek_destroyed(sov_dbconn *c, const char *tenant_id, bool *ret, sov_error *err);
+
+/* The hosts that are up, for the reconciler; *ret to free(). */
+typedef struct sov_storage_host {
+    char id[SOV_UUID_LEN + 1];
+    char name[SOV_NAME_MAX + 1];
+    char uri[1024];
+} sov_storage_host;
+int sov_repo_storage_hosts_up(sov_dbconn *c, sov_storage_host **ret, size_t *n,
+                              sov_error *err);
+/* Whether any volume or snapshot operation is queued or running (anywhere). */
+int sov_repo_storage_ops_pending(sov_dbconn *c, bool *ret, sov_error *err);
+
+/* The operation kinds of volumes (volume_ops.c), the domain contributor and the reconcile
+ * pass (volume_reconcile.c), registered by sov_storage_register. */
+int sov_volume_create_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_volume_attach_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_volume_detach_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_volume_extend_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_volume_delete_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_volume_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
+                         sov_error *err);
+int sov_volume_contrib(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *spec,
+                       sov_error *err);
+int sov_volumes_reconcile(sov_ctx *ctx, unsigned *ret_repairs, sov_error *err);
+/* The <disk> of an attached volume (strings borrowed from v and secret_uuid). */
+void sov_volume_disk(const sov_volume *v, const sov_volume_type *t, const char *secret_uuid,
+                     sov_domain_disk *ret);
 
 /* Place a new volume (or snapshot) of size_gib on a host, inside the tenant's policy,
  * claiming its disk in c's transaction: pin_host_id forces that host (NULL: any; zone and
@@ -35,6 +136,87 @@ int sov_storage_place(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
                       const char *resource_type, const char *resource_id, long long size_gib,
                       const char *region, const char *zone, const char *pin_host_id,
                       const char *operation_id, sov_volume *ret, sov_error *err);
+
+/* ---- keys (keystore.c, keystore_repo.c, volume_keys.c) ----
+ *
+ * The pure parts of the keystore, exposed for storage/ and its unit tests. Every buffer that
+ * holds a key (master key, KEK, data key) is the caller's, and the caller wipes it with
+ * explicit_bzero (SOV_KEY_WIPED does it at scope exit). */
+#define SOV_KEY_LEN 32
+#define SOV_KEK_NONCE_LEN 12
+#define SOV_KEK_TAG_LEN 16
+#define SOV_KEK_SEALED_LEN (SOV_KEK_NONCE_LEN + SOV_KEY_LEN + SOV_KEK_TAG_LEN)
+#define SOV_MASTER_KEY_ID_LEN 16
+
+static inline void
+sov_key_wipe(unsigned char (*k)[SOV_KEY_LEN])
+{
+    explicit_bzero(*k, sizeof(*k));
+}
+/* A key-sized buffer wiped when it leaves scope: SOV_KEY_WIPED unsigned char k[SOV_KEY_LEN]. */
+#define SOV_KEY_WIPED SOV_CLEANUP(sov_key_wipe)
+
+/* The master key from its file (path), made there at first use: 32 random bytes, 0600, its
+ * folder made 0700 if missing; two processes making it at once agree on one (written to a
+ * temporary file, then linked into place without replacing). A file group or others may
+ * read, or one that is not 32 bytes, is refused (SOV_E_INTERNAL naming the path, never the
+ * bytes). id: the first 16 hex digits of the key's SHA-256 (sha256sum shows it too). */
+int sov_keystore_master_load(const char *path, unsigned char key[SOV_KEY_LEN],
+                             char id[SOV_MASTER_KEY_ID_LEN + 1], sov_error *err);
+/* Seal a KEK under the master key: AES-256-GCM, a random nonce, the tenant id as associated
+ * data (a sealed KEK moved to another tenant's row does not open); out: nonce || ct || tag. */
+int sov_keystore_seal(const unsigned char master[SOV_KEY_LEN], const char *tenant_id,
+                      const unsigned char kek[SOV_KEY_LEN],
+                      unsigned char out[SOV_KEK_SEALED_LEN], sov_error *err);
+/* Open it again; a wrong key, tenant or altered bytes: SOV_E_INTERNAL. */
+int sov_keystore_unseal(const unsigned char master[SOV_KEY_LEN], const char *tenant_id,
+                        const unsigned char *sealed, size_t len,
+                        unsigned char kek[SOV_KEY_LEN], sov_error *err);
+/* AES-256 key wrap with padding (RFC 5649) of a data key under a KEK: 40 bytes into out
+ * (SOV_WRAPPED_KEY_MAX), its length into *len. */
+int sov_keystore_wrap(const unsigned char kek[SOV_KEY_LEN], const unsigned char key[SOV_KEY_LEN],
+                      unsigned char *out, size_t *len, sov_error *err);
+/* Unwrap it; a wrong KEK or altered bytes fail the RFC 5649 integrity check: SOV_E_INTERNAL
+ * ("could not unwrap the volume's key", no detail). */
+int sov_keystore_unwrap_with(const unsigned char kek[SOV_KEY_LEN], const unsigned char *wrapped,
+                             size_t len, unsigned char key[SOV_KEY_LEN], sov_error *err);
+
+/* A tenant's row of tenant_keks. */
+typedef struct sov_kek_row {
+    unsigned char sealed[SOV_KEK_SEALED_LEN];
+    size_t len;                 /* 0 once destroyed */
+    char master_key_id[SOV_MASTER_KEY_ID_LEN + 1];
+    char region[SOV_NAME_MAX + 1];
+    char country[3];
+    char created_at[40];
+    char destroyed_at[40];      /* "" while it lives */
+} sov_kek_row;
+
+/* The tenant's KEK row (FOR SHARE when lock: a destroy waits for the caller's transaction,
+ * so no key is wrapped by a KEK being destroyed); SOV_E_NOT_FOUND when it has none. */
+int sov_repo_kek_get(sov_dbconn *c, const char *tenant_id, bool lock, sov_kek_row *ret,
+                     sov_error *err);
+/* Insert the tenant's KEK unless one is there (ON CONFLICT DO NOTHING): the caller reads the
+ * row after, so two concurrent first uses agree on one KEK. */
+int sov_repo_kek_insert(sov_dbconn *c, const char *tenant_id, const unsigned char *sealed,
+                        size_t len, const char *master_key_id, const char *region,
+                        const char *country, sov_error *err);
+/* Erase the tenant's KEK (wrapped NULL, destroyed_at now). The tenant unknown:
+ * SOV_E_NOT_FOUND "tenant ..."; no KEK or one already destroyed: SOV_E_NOT_FOUND saying so. */
+int sov_repo_kek_destroy(sov_dbconn *c, const char *tenant_id, sov_error *err);
+/* sov_repo_wrapped_key, and the file the key opens: its pool and its name there (either may
+ * be NULL). A table other than "volumes" or "snapshots": SOV_E_INTERNAL. */
+int sov_repo_key_file(sov_dbconn *c, const char *table, const char *id, sov_wrapped_key *ret,
+                      char pool[64], char volume[96], sov_error *err);
+/* The keystore's place: region (cfg keystore_region; "" for the first host's region, else
+ * the first region created) and its country. */
+int sov_repo_keystore_place(sov_dbconn *c, const char *region, char ret_region[SOV_NAME_MAX + 1],
+                            char ret_country[3], sov_error *err);
+
+/* The residency note of an encrypted volume or snapshot: "key in <region> (<country>)"; ""
+ * for a plain one (region ""). For the reason of its residency records. */
+void sov_storage_key_note(const char *key_region, const char *key_country, char *out,
+                          size_t size);
 
 /* ---- volume sources (volume_source.c) ---- */
 

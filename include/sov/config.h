@@ -23,6 +23,8 @@ typedef struct sov_config {
     char *listen_address;       /* IPv4 or IPv6 literal, or a host name */
     unsigned port;              /* 0: let the kernel pick (logged at start) */
     char *state_dir;            /* tokens and keys live here */
+    char *keystore_master_key;  /* the keystore's 32-byte master key file (0600) */
+    char *keystore_region;      /* where keys live; "" for the first host's region */
     char *database_url;         /* libpq connection string or URI */
     char *db_role;              /* role sovd's sessions take (SET ROLE); empty for none */
     unsigned db_pool_size;
@@ -59,6 +61,8 @@ typedef struct sov_config {
     unsigned console_timeout_ms;    /* a console read's wait for its host */
     unsigned console_max_concurrent;    /* console reads in flight at once, hung ones too */
     char *orphan_policy;            /* "destroy" or "adopt" domains the database does not know */
+    char *default_volume_type;      /* the type of a volume created without one */
+    unsigned volume_detach_timeout_s;   /* a detach's wait for the guest to release the disk */
 } sov_config;
 
 /* Defaults, then file, environment (envp, NULL-terminated) and argv, in that order.

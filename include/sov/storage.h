@@ -81,6 +81,7 @@ typedef struct sov_volume {
     char host_name[SOV_NAME_MAX + 1];
     char pool[64];
     char volume[96];            /* the file's name in the pool */
+    char allocation_id[SOV_UUID_LEN + 1];   /* its placement's claim (sov_storage_place) */
     char source_type[16];       /* "image", "snapshot", "volume"; "" for an empty volume */
     char source_id[SOV_UUID_LEN + 1];
     char created_by_instance[SOV_UUID_LEN + 1];

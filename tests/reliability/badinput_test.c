@@ -35,6 +35,7 @@ static char *op;
 static tl_tenant ten;
 static json_t *api;             /* the OpenAPI document */
 static char host_id[40], image_id[40], flavor_id[40], instance_id[40], operation_id[40];
+static char volume_id[40], volume_type_id[40];
 static char token_id[40];
 static PGconn *pg;              /* the test's own connection to sovd's database */
 static long long writes;        /* rows written so far (rel_writes) */
@@ -207,6 +208,10 @@ param_value(const char *after, const char *name)
         return instance_id;
     if (strcmp(after, "operations") == 0)
         return operation_id;
+    if (strcmp(after, "volumes") == 0)
+        return volume_id;
+    if (strcmp(after, "volume-types") == 0)
+        return volume_type_id;
     /* A route newer than this file: a well-formed id that names nothing still reaches its
      * checks (and must not fail them with a 5xx). */
     static char said[32][64];
@@ -430,6 +435,18 @@ setup(void)
     v = tl_db_exec(db, sql);
     snprintf(instance_id, sizeof(instance_id), "%s", v);
     free(v);
+    /* A volume type and an available volume on the host: what volume routes act on. */
+    v = tl_db_value(db, "INSERT INTO volume_types (id, name, backend) VALUES (gen_random_uuid(),"
+                        " 'standard', 'libvirt-dir') RETURNING id");
+    snprintf(volume_type_id, sizeof(volume_type_id), "%s", v);
+    free(v);
+    snprintf(sql, sizeof(sql), "INSERT INTO volumes (id, tenant_id, workspace, name, type_id,"
+             " size_gib, state, region, zone, host_id, pool, volume) VALUES (gen_random_uuid(),"
+             " '%s', 'default', 'disk', '%s', 1, 'available', '" REGION "', 'a', '%s',"
+             " 'sovereign', 'sov-vol-x') RETURNING id", ten.id, volume_type_id, host_id);
+    v = tl_db_exec(db, sql);
+    snprintf(volume_id, sizeof(volume_id), "%s", v);
+    free(v);
     snprintf(sql, sizeof(sql), "INSERT INTO operations (tenant_id, kind, state) VALUES"
              " ('%s', 'fixture', 'succeeded') RETURNING id", ten.id);
     v = tl_db_exec(db, sql);
@@ -624,7 +641,9 @@ static bool
 named_by_id_or_name(const sov_route *r, const char *field)
 {
     return strcmp(field, "name") == 0 && strcmp(r->method, "POST") == 0 &&
-           (strcmp(r->pattern, "/v1/flavors") == 0 || strcmp(r->pattern, "/v1/images") == 0);
+           (strcmp(r->pattern, "/v1/flavors") == 0 || strcmp(r->pattern, "/v1/images") == 0 ||
+            strcmp(r->pattern, "/v1/volumes") == 0 ||
+            strcmp(r->pattern, "/v1/volume-types") == 0);
 }
 
 static void

@@ -26,7 +26,7 @@ static tl_sovd sovd;
 static json_t *api;
 static tl_tenant op_t, ten_a, ten_b;
 static PGconn *pg;
-static char host_id[40], flavor_id[40];
+static char host_id[40], flavor_id[40], volume_type_id[40];
 static unsigned serial;
 
 /* What each of the three tenants has, by index: 0 the operator tenant, 1 iso-a, 2 the
@@ -35,6 +35,7 @@ typedef struct fixture {
     tl_tenant *t;
     char ws[64], image_name[64], instance_name[64];
     char image_id[40], instance_id[40], operation_id[40], report_id[40], token_id[40];
+    char volume_id[40];
 } fixture;
 static fixture fx[3];
 
@@ -127,6 +128,23 @@ make_fixture(fixture *f, tl_tenant *t, const char *prefix)
         snprintf(f->report_id, sizeof(f->report_id), "%s", v);
         free(v);
     }
+    /* A volume, attached to the instance, where the table exists (storage may be newer). */
+    v = rel_db_value(pg, "SELECT to_regclass('volumes')::text");
+    if (v) {
+        free(v);
+        snprintf(sql, sizeof(sql), "INSERT INTO volumes (id, tenant_id, workspace, name,"
+                 " type_id, size_gib, state, region, zone, host_id, pool, volume) VALUES"
+                 " (gen_random_uuid(), '%s', '%s', '%s-vol', '%s', 1, 'in-use', '" REGION "',"
+                 " 'a', '%s', 'sovereign', 'sov-vol-x') RETURNING id", t->id, f->ws, prefix,
+                 volume_type_id, host_id);
+        v = rel_db_value(pg, sql);
+        snprintf(f->volume_id, sizeof(f->volume_id), "%s", v);
+        free(v);
+        snprintf(sql, sizeof(sql), "INSERT INTO volume_attachments (volume_id, instance_id,"
+                 " device) VALUES ('%s', '%s', 'vdc') RETURNING device", f->volume_id,
+                 f->instance_id);
+        free(rel_db_value(pg, sql));
+    }
     snprintf(sql, sizeof(sql), "SELECT id FROM tokens WHERE user_id = '%s'",
              t->user_id[TL_READER]);
     v = rel_db_value(pg, sql);
@@ -168,6 +186,8 @@ collect_secrets(void)
     secret_add(b->image_id);
     secret_add(b->instance_id);
     secret_add(b->operation_id);
+    if (b->volume_id[0])
+        secret_add(b->volume_id);
     if (b->report_id[0])
         secret_add(b->report_id);
     snprintf(sql, sizeof(sql), "SELECT id::text, hint FROM tokens WHERE tenant_id = '%s'",
@@ -238,6 +258,17 @@ setup(void)
                     "{\"name\":\"" FLAVOR "\",\"vcpus\":1,\"memory_mib\":256,\"disk_gib\":1}",
                     201),
          NULL, "id", flavor_id, sizeof(flavor_id));
+    /* A volume type, where storage exists: everyone's to read. */
+    {
+        char *id = rel_db_value(pg, "SELECT to_regclass('volume_types')::text");
+        if (id) {
+            free(id);
+            id = tl_db_value(db, "INSERT INTO volume_types (id, name, backend) VALUES"
+                                 " (gen_random_uuid(), 'isotype', 'libvirt-dir') RETURNING id");
+            snprintf(volume_type_id, sizeof(volume_type_id), "%s", id);
+            free(id);
+        }
+    }
     make_fixture(&fx[0], &op_t, "op");
     make_fixture(&fx[1], &ten_a, "a");
     make_fixture(&fx[2], &ten_b, "secret-b");
@@ -289,6 +320,10 @@ param_value(const fixture *f, const char *after, const char *name)
         return f->operation_id;
     if (strcmp(after, "reports") == 0 && f->report_id[0])
         return f->report_id;
+    if (strcmp(after, "volumes") == 0 && f->volume_id[0])
+        return f->volume_id;
+    if (strcmp(after, "volume-types") == 0 && volume_type_id[0])
+        return volume_type_id;
     (void) name;
     return "00000000-0000-0000-0000-00000000abcd";    /* newer than this file */
 }
@@ -332,6 +367,10 @@ isolated_value(const char *name)
         return json_string(b->instance_id);
     if (strcmp(name, "image") == 0)
         return json_string(b->image_id);
+    if (strcmp(name, "instance") == 0 || strcmp(name, "instance_hint") == 0)
+        return json_string(b->instance_id);
+    if (strcmp(name, "volume") == 0 && b->volume_id[0])
+        return json_string(b->volume_id);
     if (strcmp(name, "workspace") == 0)
         return json_string(b->ws);
     if (strcmp(name, "name") == 0)

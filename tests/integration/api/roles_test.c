@@ -44,6 +44,8 @@ typedef enum param_kind {
     P_TENANT, P_WORKSPACE, P_USER, P_TOKEN, P_HOST, P_REGION, P_IMAGE, P_FLAVOR, P_INSTANCE,
     P_OPERATION,
     P_REPORT,
+    P_VOLUME_TYPE,
+    P_VOLUME,
 } param_kind;
 
 static const struct {
@@ -62,6 +64,8 @@ static const struct {
     { "instances", "id", P_INSTANCE },
     { "operations", "id", P_OPERATION },
     { "reports", "id", P_REPORT },
+    { "volume-types", "id", P_VOLUME_TYPE },
+    { "volumes", "id", P_VOLUME },
 };
 
 /* Who calls: a role in its home tenant, and the tenant whose ids are its own. */
@@ -99,6 +103,8 @@ static char flavor_id[40];
 /* Each tenant's residency report (a row, queued: nothing builds it, so its document and
  * signature answer 409 to those who may see it). */
 static char report_ids[3][40];
+/* The volume type everyone reads, and each tenant's volume (a row, available, on the host). */
+static char volume_type_id[40], volume_ids[3][40];
 
 static const char *
 operator_token(void)
@@ -177,6 +183,23 @@ make_report(const tl_tenant *t, char *out, size_t size)
     free(id);
 }
 
+/* An available volume of tenant t, as a row on the host. */
+static void
+make_volume(const tl_tenant *t, char *out, size_t size)
+{
+    char sql[1024];
+    char *id;
+
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO volumes (id, tenant_id, workspace, name, type_id, size_gib, state,"
+             " region, zone, host_id, pool, volume) VALUES (gen_random_uuid(), '%s', 'default',"
+             " 'target-%u', '%s', 1, 'available', 'fr-matrix-1', 'a', '%s', 'sovereign',"
+             " 'sov-vol-matrix') RETURNING id", t->id, serial++, volume_type_id, host_id);
+    id = tl_db_exec(db, sql);
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
 static void
 setup(void)
 {
@@ -214,6 +237,11 @@ setup(void)
         make_operation(all[i], operation_ids[i], sizeof(operation_ids[i]));
         make_report(all[i], report_ids[i], sizeof(report_ids[i]));
     }
+    take_id(tl_call_ok(&sovd, "POST", "/v1/volume-types", operator_token(),
+                       "{\"name\":\"matrix\"}", 201),
+            "id", volume_type_id, sizeof(volume_type_id));
+    for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++)
+        make_volume(all[i], volume_ids[i], sizeof(volume_ids[i]));
 }
 
 static void
@@ -412,6 +440,18 @@ fresh_flavor(call *c, char *out, size_t size)
 }
 
 static void
+fresh_volume_type(call *c, char *out, size_t size)
+{
+    char body[128], path[128];
+
+    snprintf(body, sizeof(body), "{\"name\":\"throwaway-%u\"}", serial++);
+    take_id(tl_call_ok(&sovd, "POST", "/v1/volume-types", operator_token(), body, 201), "id",
+            out, size);
+    snprintf(path, sizeof(path), "/v1/volume-types/%s", out);
+    remember(c, path);
+}
+
+static void
 fresh_region(call *c, char *out, size_t size)
 {
     char body[256], path[128];
@@ -458,10 +498,19 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
 
     switch (param_kind_of(after, name)) {
     case P_TENANT:
-        if (fresh && f->pass)
+        if (fresh && f->pass) {
             fresh_tenant(f->c, v, sizeof(v));
-        else
+        } else if (f->pass && strcmp(r->method, "DELETE") == 0 &&
+                   strcmp(r->pattern, "/v1/tenants/{id}/kek") == 0) {
+            /* Crypto-shredding needs a tenant with a key-encryption key: a fresh one, given
+             * a KEK row (its bytes never opened: a destroy only erases them). */
+            fresh_tenant(f->c, v, sizeof(v));
+            free(tl_db_value(db, "INSERT INTO tenant_keks (tenant_id, wrapped, master_key_id,"
+                             " region, country) VALUES ('%s', '\\x00', 'matrix',"
+                             " 'fr-matrix-1', 'FR') RETURNING tenant_id", v));
+        } else {
             snprintf(v, sizeof(v), "%s", f->t->id);
+        }
         break;
     case P_WORKSPACE:
         if (fresh)
@@ -517,6 +566,19 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
         break;
     case P_REPORT:
         snprintf(v, sizeof(v), "%.39s", report_ids[index_of(f->t)]);
+        break;
+    case P_VOLUME_TYPE:
+        if (fresh && f->pass)
+            fresh_volume_type(f->c, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%s", volume_type_id);
+        break;
+    case P_VOLUME:
+        /* A fresh volume goes with the DELETE itself (202, then deleted by a worker). */
+        if (fresh && f->pass)
+            make_volume(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", volume_ids[index_of(f->t)]);
         break;
     default:
         ck_abort_msg("add a fixture for {%s} of %s %s in roles_test.c", name, r->method,
@@ -594,7 +656,8 @@ param_global(const sov_route *r, const char *after, const char *name, bool last,
 
     (void) r;
     (void) last;
-    if (kind != P_HOST && kind != P_REGION && kind != P_FLAVOR)
+    if (kind != P_HOST && kind != P_REGION && kind != P_FLAVOR &&
+        kind != P_VOLUME_TYPE)
         *global = false;
 }
 
@@ -838,6 +901,10 @@ named_collection(int kind)
         return "images";
     case P_INSTANCE:
         return "instances";
+    case P_VOLUME_TYPE:
+        return "volume-types";
+    case P_VOLUME:
+        return "volumes";
     default:
         return NULL;
     }

@@ -1,0 +1,764 @@
+/* Volume types and volumes through the HTTP API of a real sovd (API, worker and reconciler
+ * roles) on a real PostgreSQL, with its first host in a private libvirtd running libvirt's
+ * test driver: the pool's files and the domains' disks sovd makes there are what `virsh` on
+ * the same URI sees. A second host (its own test-driver host file, zone b) stands for
+ * another machine where a test needs one.
+ *
+ * Covered: volume types (operator writes, everyone reads, bad input 400 naming the field, a
+ * type in use cannot go); a create answering 202 with its operation, placed on a host with a
+ * "placed" residency record and charged to the volumes and storage_gib quotas, built by a
+ * worker into a qcow2 file of the host's pool; lists, names, other tenants (404); bad input
+ * and an exhausted quota writing nothing; attach rules (another tenant's instance 404, another
+ * host 409 naming both, an in-use volume 409, detaching what is not attached 409), extend
+ * never shrinking, a delete refused while attached or while snapshots exist (naming them),
+ * and a delete giving back file, capacity and quota with a "deleted" record; idempotent
+ * creates. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#define sql_num(...) tl_db_num(db, __VA_ARGS__)
+
+#define REGION "fr-vol-1"
+#define HOST "node-1"
+#define HOST2 "node-2"
+#define WAIT_S 30
+
+static char *db;
+static char *tmp;
+static tl_sovd sovd;
+static tl_libvirtd lvd;
+static char *op;
+static tl_tenant acme, globex;
+static char uri[800];
+static char pool[64];
+static char host_id[40], host2_id[40];
+
+static void
+setup(void)
+{
+    db = tl_db_create();
+    tmp = tl_tmpdir();
+    memset(&sovd, 0, sizeof(sovd));
+    memset(&lvd, 0, sizeof(lvd));
+    op = NULL;
+    host2_id[0] = '\0';
+    snprintf(pool, sizeof(pool), "sovvol-%d", (int) getpid());
+    tl_libvirtd_start(&lvd);
+    snprintf(uri, sizeof(uri), "test+unix:///default?socket=%s", lvd.sock);
+}
+
+static void
+teardown(void)
+{
+    int rc = tl_sovd_stop_clean(&sovd, 30);
+
+    tl_sovd_discard(&sovd);
+    tl_libvirtd_discard(&lvd);
+    tl_db_drop(db);
+    free(db);
+    free(op);
+    tl_tmpdir_remove(tmp);
+    free(tmp);
+    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+}
+
+static void
+assert_contains(const char *text, const char *part)
+{
+    ck_assert_msg(strstr(text, part), "'%s' not in:\n%s", part, text);
+}
+
+static void
+assert_problem(const char *method, const char *path, const char *token, const char *body,
+               long status, const char *type, const char *says)
+{
+    tl_resp r;
+
+    tl_call(&sovd, method, path, token, body, &r);
+    tl_assert_problem(&r, status, type);
+    if (says)
+        assert_contains(r.body, says);
+    tl_resp_free(&r);
+}
+
+static void
+assert_invalid(const char *method, const char *path, const char *token, const char *body,
+               const char *field)
+{
+    tl_resp r;
+    const char *f;
+
+    tl_call(&sovd, method, path, token, body, &r);
+    tl_assert_problem(&r, 400, "/problems/invalid-request");
+    f = json_string_value(json_object_get(json_array_get(json_object_get(r.json, "errors"), 0),
+                                          "field"));
+    ck_assert_msg(f && strcmp(f, field) == 0, "%s: expected field %s: %s", body ? body : "",
+                  field, r.body);
+    tl_resp_free(&r);
+}
+
+/* sovd with this process's pool; the operator, tenants acme and globex, a region with zones
+ * a and b, host HOST (zone a) on the private daemon, and volume type "standard". */
+static void
+start(void)
+{
+    char pool_flag[128], path_flag[700], store[700], net_flag[128], cidr_flag[128];
+    char body[2048];
+    const char *args[] = { "--role=api,worker,reconciler", "--host-check-interval=1",
+                           "--worker-threads=2", "--operation-step-timeout=10",
+                           "--volume-detach-timeout-s=2", "--image-allow-file-urls=true",
+                           pool_flag, path_flag, store, net_flag, cidr_flag, NULL };
+    json_t *j;
+
+    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
+    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
+    snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
+    snprintf(net_flag, sizeof(net_flag), "--nat-network=sovvol%d", (int) getpid());
+    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
+             rand() % 256);
+    tl_sovd_start(&sovd, db, args);
+    op = tl_operator_token(&sovd);
+    tl_tenant_make(&sovd, op, "acme", &acme);
+    tl_tenant_make(&sovd, op, "globex", &globex);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"" REGION "\",\"name\":\"Vol FR\",\"country\":\"FR\","
+                           "\"datacenter\":\"dc-vol\",\"zones\":[\"a\",\"b\"]}", 201));
+    snprintf(body, sizeof(body), "{\"name\":\"" HOST "\",\"region\":\"" REGION "\",\"zone\":"
+             "\"a\",\"libvirt_uri\":\"%s\"}", uri);
+    j = tl_host_add(&sovd, op, body);
+    snprintf(host_id, sizeof(host_id), "%s", tl_str(j, "id"));
+    json_decref(j);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
+                           "{\"name\":\"standard\",\"max_iops\":500}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+                           "{\"name\":\"small\",\"vcpus\":1,\"memory_mib\":256,"
+                           "\"disk_gib\":1}", 201));
+}
+
+/* acme's image "base" (a blank qcow2, imported from a file) and an instance of it, running
+ * on HOST; its id. */
+static void
+launch_running(const char *name, char id[40])
+{
+    char body[1024], qcow2[600], op_id[40];
+    json_t *j;
+
+    snprintf(qcow2, sizeof(qcow2), "%s/base.qcow2", tmp);
+    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", qcow2), 0);
+    snprintf(body, sizeof(body), "{\"name\":\"base\",\"region\":\"" REGION "\","
+             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", qcow2);
+    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"flavor\":\"small\",\"image\":"
+             "\"base\"}", name);
+    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], body, 202);
+    snprintf(id, 40, "%s", tl_str(json_object_get(j, "instance"), "id"));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+}
+
+/* A second host, zone b, of a test-driver host file of its own. */
+static void
+add_host2(void)
+{
+    char body[2048];
+    char *u = tl_test_host_uri(tmp, "h2", 4, 8);
+    json_t *j;
+
+    snprintf(body, sizeof(body), "{\"name\":\"" HOST2 "\",\"region\":\"" REGION "\",\"zone\":"
+             "\"b\",\"libvirt_uri\":\"%s\"}", u);
+    free(u);
+    j = tl_host_add(&sovd, op, body);
+    snprintf(host2_id, sizeof(host2_id), "%s", tl_str(j, "id"));
+    json_decref(j);
+}
+
+/* POST /v1/volumes as acme's member: 202, the volume's and the operation's ids. */
+static void
+create_volume(const char *body, char id[40], char op_id[40])
+{
+    tl_resp r;
+    json_t *v, *o;
+    char *loc, want[96];
+
+    tl_call(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER], body, &r);
+    ck_assert_msg(r.status == 202, "create %s: %ld %s", body, r.status, r.body);
+    v = json_object_get(r.json, "volume");
+    o = json_object_get(r.json, "operation");
+    ck_assert_str_eq(tl_str(v, "state"), "creating");
+    ck_assert_str_eq(tl_str(o, "kind"), "volume.create");
+    ck_assert_str_eq(tl_str(o, "resource_type"), "volume");
+    ck_assert_str_eq(tl_str(o, "resource_id"), tl_str(v, "id"));
+    ck_assert_str_eq(tl_str(v, "operation_id"), tl_str(o, "id"));
+    snprintf(id, 40, "%s", tl_str(v, "id"));
+    snprintf(op_id, 40, "%s", tl_str(o, "id"));
+    snprintf(want, sizeof(want), "/v1/operations/%s", op_id);
+    loc = tl_resp_header(&r, "Location");
+    ck_assert_msg(loc && strcmp(loc, want) == 0, "Location %s", loc ? loc : "(none)");
+    free(loc);
+    tl_resp_free(&r);
+}
+
+static json_t *
+get_volume(const char *id)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/v1/volumes/%s", id);
+    return tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+}
+
+static json_t *
+wait_volume(const char *id, const char *state)
+{
+    time_t until = time(NULL) + WAIT_S;
+
+    for (;;) {
+        json_t *v = get_volume(id);
+        if (strcmp(tl_str(v, "state"), state) == 0)
+            return v;
+        ck_assert_msg(time(NULL) < until, "volume %s not %s after %d s: %s", id, state, WAIT_S,
+                      json_dumps(v, 0));
+        json_decref(v);
+        usleep(100 * 1000);
+    }
+}
+
+static void
+available_volume(const char *body, char id[40])
+{
+    char op_id[40];
+
+    create_volume(body, id, op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    json_decref(wait_volume(id, "available"));
+}
+
+static long long
+quota_used(const char *what)
+{
+    char path[128];
+    json_t *q;
+    long long used;
+
+    snprintf(path, sizeof(path), "/v1/tenants/%s/quotas", acme.id);
+    q = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
+    used = tl_num(json_object_get(json_object_get(q, "quotas"), what), "used");
+    json_decref(q);
+    return used;
+}
+
+/* An instance row as a worker would leave it (state, host): what the attach rules read. */
+static void
+instance_row(const tl_tenant *t, const char *name, const char *state, const char *host,
+             char id[40])
+{
+    char *v = tl_db_value(db,
+                          "INSERT INTO instances (id, tenant_id, workspace, name, vcpus, memory_mib,"
+                          " disk_gib, gpus, region, zone, host_id, mac, state) VALUES"
+                          " (gen_random_uuid(), '%s', 'default', '%s', 1, 256, 1, 0, '" REGION
+                          "', 'a', '%s', '52:54:00:00:00:%02x', '%s') RETURNING id",
+                          t->id, name, host, (unsigned) (rand() % 250), state);
+    snprintf(id, 40, "%s", v);
+    free(v);
+}
+
+/* The device a volume's attachment took. */
+static void
+assert_device(const char *vol, const char *want)
+{
+    char *dev = tl_db_value(db, "SELECT device FROM volume_attachments WHERE volume_id = '%s'",
+                            vol);
+
+    ck_assert_str_eq(dev, want);
+    free(dev);
+}
+
+static void
+action(const char *id, const char *body, char op_id[40])
+{
+    char path[128];
+    json_t *j;
+
+    snprintf(path, sizeof(path), "/v1/volumes/%s/actions", id);
+    j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
+    ck_assert_str_eq(tl_str(json_object_get(j, "volume"), "id"), id);
+    snprintf(op_id, 40, "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+}
+
+/* ---- tests ---- */
+
+START_TEST(volume_types_are_the_operators_and_everyone_reads_them)
+{
+    char id[40], vol[40], op_id[40], path[128];
+    json_t *t, *list;
+    tl_resp r;
+
+    start();
+    t = tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
+                   "{\"name\":\"fast\",\"max_iops\":2000,\"max_bytes_per_s\":104857600}", 201);
+    ck_assert_str_eq(tl_str(t, "backend"), "libvirt-dir");
+    ck_assert(json_is_false(json_object_get(t, "encrypted")));
+    ck_assert_int_eq(tl_num(t, "max_iops"), 2000);
+    ck_assert_int_eq(tl_num(t, "max_bytes_per_s"), 104857600);
+    snprintf(id, sizeof(id), "%s", tl_str(t, "id"));
+    json_decref(t);
+    t = tl_call_ok(&sovd, "GET", "/v1/volume-types/standard", acme.token[TL_READER], NULL, 200);
+    ck_assert(json_is_null(json_object_get(t, "max_bytes_per_s")));
+    ck_assert_int_eq(tl_num(t, "max_iops"), 500);
+    json_decref(t);
+    snprintf(path, sizeof(path), "/v1/volume-types/%s", id);
+    t = tl_call_ok(&sovd, "GET", path, acme.token[TL_AUDITOR], NULL, 200);
+    ck_assert_str_eq(tl_str(t, "name"), "fast");
+    json_decref(t);
+    list = tl_call_ok(&sovd, "GET", "/v1/volume-types", acme.token[TL_MEMBER], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 2);
+    ck_assert_str_eq(tl_str(json_array_get(json_object_get(list, "items"), 0), "name"), "fast");
+    json_decref(list);
+
+    /* Only operators write them. */
+    assert_problem("POST", "/v1/volume-types", acme.token[TL_ADMIN], "{\"name\":\"mine\"}", 403,
+                   "/problems/forbidden", NULL);
+    assert_problem("DELETE", path, acme.token[TL_ADMIN], NULL, 403, "/problems/forbidden", NULL);
+    /* Bad input names the field, and writes nothing. */
+    assert_invalid("POST", "/v1/volume-types", op, "{\"name\":\"x\",\"iops\":1}", "iops");
+    assert_invalid("POST", "/v1/volume-types", op, "{\"name\":\"x\",\"encrypted\":\"yes\"}",
+                   "encrypted");
+    assert_invalid("POST", "/v1/volume-types", op, "{\"name\":\"x\",\"backend\":\"ceph\"}",
+                   "backend");
+    assert_invalid("POST", "/v1/volume-types", op, "{\"name\":\"x\",\"max_iops\":0}", "max_iops");
+    assert_invalid("POST", "/v1/volume-types", op,
+                   "{\"name\":\"x\",\"max_bytes_per_s\":1.5}", "max_bytes_per_s");
+    assert_invalid("POST", "/v1/volume-types", op,
+                   "{\"name\":\"00000000-0000-0000-0000-000000000001\"}", "name");
+    assert_invalid("POST", "/v1/volume-types", op, "{\"name\":\"Not A Slug\"}", "name");
+    assert_invalid("POST", "/v1/volume-types", op, "{}", "name");
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM volume_types"), 2);
+    assert_problem("POST", "/v1/volume-types", op, "{\"name\":\"fast\"}", 409,
+                   "/problems/conflict", "already exists");
+    assert_problem("GET", "/v1/volume-types/nope", acme.token[TL_READER], NULL, 404,
+                   "/problems/not-found", NULL);
+
+    /* A type a live volume uses cannot go; the refusal names the volume. */
+    create_volume("{\"name\":\"quick\",\"size_gib\":1,\"type\":\"fast\"}", vol, op_id);
+    tl_call(&sovd, "DELETE", "/v1/volume-types/fast", op, NULL, &r);
+    tl_assert_problem(&r, 409, "/problems/conflict");
+    assert_contains(r.body, "quick");
+    assert_contains(r.body, vol);
+    tl_resp_free(&r);
+    tl_call(&sovd, "DELETE", "/v1/volume-types/standard", op, NULL, &r);
+    ck_assert_int_eq(r.status, 204);
+    tl_resp_free(&r);
+    assert_problem("GET", "/v1/volume-types/standard", op, NULL, 404, "/problems/not-found",
+                   NULL);
+}
+END_TEST
+
+START_TEST(create_places_records_charges_and_builds_the_file)
+{
+    char id[40], op_id[40], path[256], name[128];
+    char *out = NULL;
+    json_t *v, *res, *list, *h;
+
+    start();
+    create_volume("{\"name\":\"data\",\"size_gib\":2}", id, op_id);
+    /* Placed in the request's own transaction: the 202's volume already has its host and
+     * its residency, and counts against the quotas. */
+    v = get_volume(id);
+    ck_assert_str_eq(tl_str(json_object_get(v, "host"), "id"), host_id);
+    ck_assert_str_eq(tl_str(v, "type"), "standard");
+    ck_assert_str_eq(tl_str(v, "region"), REGION);
+    ck_assert_str_eq(tl_str(v, "zone"), "a");
+    ck_assert_str_eq(tl_str(v, "workspace"), "default");
+    ck_assert_int_eq(tl_num(v, "size_gib"), 2);
+    ck_assert(json_is_false(json_object_get(v, "encrypted")));
+    ck_assert(json_is_null(json_object_get(v, "source")));
+    ck_assert_int_eq(json_array_size(json_object_get(v, "attachments")), 0);
+    res = json_object_get(v, "residency");
+    ck_assert_str_eq(tl_str(res, "region"), REGION);
+    ck_assert_str_eq(tl_str(res, "country"), "FR");
+    ck_assert_str_eq(tl_str(res, "jurisdiction"), "EU");
+    ck_assert_str_eq(tl_str(res, "host"), HOST);
+    ck_assert(json_is_null(json_object_get(res, "key")));
+    json_decref(v);
+    ck_assert_int_eq(quota_used("volumes"), 1);
+    ck_assert_int_eq(quota_used("storage_gib"), 2);
+    snprintf(path, sizeof(path), "/v1/hosts/%s", host_id);
+    h = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
+    json_decref(h);
+    ck_assert_int_eq(sql_num("SELECT disk_gib_used FROM hosts WHERE id = '%s'", host_id), 2);
+    ck_assert_int_eq(sql_num("SELECT vcpus_used FROM hosts WHERE id = '%s'", host_id), 0);
+
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    v = wait_volume(id, "available");
+    json_decref(v);
+    ck_assert_int_eq(tl_virsh(uri, &out, "vol-list %s", pool), 0);
+    snprintf(name, sizeof(name), "sov-vol-%s", id);
+    assert_contains(out, name);
+    free(out);
+
+    /* By name, in lists, with its history. */
+    v = tl_call_ok(&sovd, "GET", "/v1/volumes/data", acme.token[TL_READER], NULL, 200);
+    ck_assert_str_eq(tl_str(v, "id"), id);
+    json_decref(v);
+    list = tl_call_ok(&sovd, "GET", "/v1/volumes?state=available", acme.token[TL_READER], NULL,
+                      200);
+    ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 1);
+    json_decref(list);
+    list = tl_call_ok(&sovd, "GET", "/v1/volumes", globex.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 0);
+    json_decref(list);
+    snprintf(path, sizeof(path), "/v1/volumes/%s", id);
+    assert_problem("GET", path, globex.token[TL_ADMIN], NULL, 404, "/problems/not-found", NULL);
+    snprintf(path, sizeof(path), "/v1/volumes/%s/residency", id);
+    list = tl_call_ok(&sovd, "GET", path, acme.token[TL_AUDITOR], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 1);
+    ck_assert_str_eq(tl_str(json_array_get(json_object_get(list, "items"), 0), "event"),
+                     "placed");
+    json_decref(list);
+    assert_problem("GET", path, globex.token[TL_AUDITOR], NULL, 404, "/problems/not-found",
+                   NULL);
+    /* A second volume of the same name in the workspace: 409. */
+    assert_problem("POST", "/v1/volumes", acme.token[TL_MEMBER],
+                   "{\"name\":\"data\",\"size_gib\":1}", 409, "/problems/conflict",
+                   "already exists");
+
+    /* Delete: the file goes, capacity and quota come back, a "deleted" record. */
+    snprintf(path, sizeof(path), "/v1/volumes/%s", id);
+    v = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(v, "operation"), "id"));
+    ck_assert_str_eq(tl_str(json_object_get(v, "volume"), "state"), "deleting");
+    json_decref(v);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    json_decref(wait_volume(id, "deleted"));
+    ck_assert_int_eq(tl_virsh(uri, &out, "vol-list %s", pool), 0);
+    ck_assert_msg(!strstr(out, name), "the file is still there:\n%s", out);
+    free(out);
+    ck_assert_int_eq(quota_used("volumes"), 0);
+    ck_assert_int_eq(quota_used("storage_gib"), 0);
+    ck_assert_int_eq(sql_num("SELECT disk_gib_used FROM hosts WHERE id = '%s'", host_id), 0);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM host_allocations WHERE resource_id = '%s'",
+                             id), 0);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM residency_records WHERE resource_type ="
+                             " 'volume' AND resource_id = '%s' AND event = 'deleted'", id), 1);
+    assert_problem("DELETE", path, acme.token[TL_MEMBER], NULL, 404, "/problems/not-found",
+                   NULL);
+    /* Its name is free again. */
+    create_volume("{\"name\":\"data\",\"size_gib\":1}", id, op_id);
+}
+END_TEST
+
+START_TEST(bad_input_is_400_naming_the_field_and_writes_nothing)
+{
+    static const struct {
+        const char *body, *field;
+    } cases[] = {
+        { "{\"name\":\"v\",\"size_gib\":0}", "size_gib" },
+        { "{\"name\":\"v\",\"size_gib\":-1}", "size_gib" },
+        { "{\"name\":\"v\",\"size_gib\":65537}", "size_gib" },
+        { "{\"name\":\"v\",\"size_gib\":9223372036854775807}", "size_gib" },
+        { "{\"name\":\"v\",\"size_gib\":\"2\"}", "size_gib" },
+        { "{\"name\":\"v\",\"size_gib\":1.5}", "size_gib" },
+        { "{\"name\":\"v\"}", "size_gib" },
+        { "{\"name\":\"v\",\"size_gib\":1,\"colour\":\"red\"}", "colour" },
+        { "{\"name\":\"v\",\"size_gib\":1,\"type\":\"gold\"}", "type" },
+        { "{\"name\":\"v\",\"size_gib\":1,\"type\":\"\"}", "type" },
+        { "{\"name\":\"v\",\"size_gib\":1,\"type\":7}", "type" },
+        { "{\"name\":\"00000000-0000-0000-0000-000000000001\",\"size_gib\":1}", "name" },
+        { "{\"name\":\"Big Disk\",\"size_gib\":1}", "name" },
+        { "{\"size_gib\":1}", "name" },
+        { "{\"name\":\"v\",\"size_gib\":1,\"zone\":\"nowhere\"}", "zone" },
+        { "{\"name\":\"v\",\"size_gib\":1,\"region\":\"xx-none-1\"}", "region" },
+        { "{\"name\":\"v\",\"size_gib\":1,\"workspace\":\"Bad WS\"}", "workspace" },
+        { "{\"name\":\"v\",\"size_gib\":1,\"source\":{\"type\":\"tape\",\"id\":\"x\"}}",
+          "source" },
+        { "{\"name\":\"v\",\"size_gib\":1,\"source\":{\"id\":\"x\"}}", "source" },
+        { "{\"name\":\"v\",\"size_gib\":1,\"source\":{\"type\":\"image\",\"id\":\"x\","
+          "\"at\":1}}", "source" },
+        { "{\"name\":\"v\",\"size_gib\":1,\"instance_hint\":\"ghost\"}", "instance_hint" },
+    };
+    long long ops;
+
+    start();
+    ops = sql_num("SELECT count(*) FROM operations");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_invalid("POST", "/v1/volumes", acme.token[TL_MEMBER], cases[i].body,
+                       cases[i].field);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes"), 0);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM operations"), ops);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM host_allocations"), 0);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM residency_records WHERE resource_type ="
+                             " 'volume'"), 0);
+    ck_assert_int_eq(quota_used("volumes"), 0);
+    /* Readers and auditors do not create. */
+    assert_problem("POST", "/v1/volumes", acme.token[TL_READER],
+                   "{\"name\":\"v\",\"size_gib\":1}", 403, "/problems/forbidden", NULL);
+}
+END_TEST
+
+START_TEST(quota_over_is_403_and_writes_nothing)
+{
+    char path[128], id[40], op_id[40];
+    tl_resp r;
+
+    start();
+    snprintf(path, sizeof(path), "/v1/tenants/%s/quotas", acme.id);
+    json_decref(tl_call_ok(&sovd, "PUT", path, op, "{\"volumes\":1,\"storage_gib\":10}", 200));
+    tl_call(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER],
+            "{\"name\":\"big\",\"size_gib\":11}", &r);
+    tl_assert_problem(&r, 403, "/problems/quota-exceeded");
+    assert_contains(r.body, "storage_gib");
+    tl_resp_free(&r);
+    create_volume("{\"name\":\"one\",\"size_gib\":4}", id, op_id);
+    tl_call(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER],
+            "{\"name\":\"two\",\"size_gib\":1}", &r);
+    tl_assert_problem(&r, 403, "/problems/quota-exceeded");
+    assert_contains(r.body, "volumes");
+    tl_resp_free(&r);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes"), 1);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM host_allocations"), 1);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM operations WHERE kind = 'volume.create'"),
+                     1);
+    ck_assert_int_eq(quota_used("volumes"), 1);
+    ck_assert_int_eq(quota_used("storage_gib"), 4);
+    /* An extend past storage_gib is refused the same way, and changes nothing. */
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    json_decref(wait_volume(id, "available"));
+    snprintf(path, sizeof(path), "/v1/volumes/%s/actions", id);
+    tl_call(&sovd, "POST", path, acme.token[TL_MEMBER],
+            "{\"action\":\"extend\",\"size_gib\":11}", &r);
+    tl_assert_problem(&r, 403, "/problems/quota-exceeded");
+    tl_resp_free(&r);
+    ck_assert_int_eq(sql_num("SELECT size_gib FROM volumes WHERE id = '%s'", id), 4);
+    ck_assert_int_eq(quota_used("storage_gib"), 4);
+}
+END_TEST
+
+START_TEST(attach_rules_refuse_with_reasons)
+{
+    char vol[40], other[40], inst[40], theirs[40], starting[40], op_id[40];
+    char path[128], body[256];
+    tl_resp r;
+
+    start();
+    add_host2();
+    available_volume("{\"name\":\"data\",\"size_gib\":1,\"zone\":\"a\"}", vol);
+    instance_row(&acme, "app", "running", host_id, inst);
+    instance_row(&globex, "theirs", "running", host_id, theirs);
+    instance_row(&acme, "booting", "building", host_id, starting);
+    snprintf(path, sizeof(path), "/v1/volumes/%s/actions", vol);
+
+    /* Another tenant's instance does not exist for acme. */
+    snprintf(body, sizeof(body), "{\"action\":\"attach\",\"instance\":\"%s\"}", theirs);
+    assert_problem("POST", path, acme.token[TL_MEMBER], body, 404, "/problems/not-found", NULL);
+    assert_problem("POST", path, acme.token[TL_MEMBER],
+                   "{\"action\":\"attach\",\"instance\":\"theirs\"}", 404,
+                   "/problems/not-found", NULL);
+    /* Nor does acme's volume for globex. */
+    snprintf(body, sizeof(body), "{\"action\":\"attach\",\"instance\":\"%s\"}", theirs);
+    assert_problem("POST", path, globex.token[TL_MEMBER], body, 404, "/problems/not-found",
+                   NULL);
+    /* An instance that is neither running nor stopped. */
+    assert_problem("POST", path, acme.token[TL_MEMBER],
+                   "{\"action\":\"attach\",\"instance\":\"booting\"}", 409, "/problems/conflict",
+                   "building");
+    /* Bad action bodies. */
+    assert_invalid("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\"}", "instance");
+    assert_invalid("POST", path, acme.token[TL_MEMBER], "{\"action\":\"mount\"}", "action");
+    assert_invalid("POST", path, acme.token[TL_MEMBER],
+                   "{\"action\":\"attach\",\"instance\":\"app\",\"bus\":\"scsi\"}", "bus");
+    assert_invalid("POST", path, acme.token[TL_MEMBER],
+                   "{\"action\":\"attach\",\"instance\":\"app\",\"force\":1}", "force");
+    /* Not attached: detach is 409. */
+    assert_problem("POST", path, acme.token[TL_MEMBER], "{\"action\":\"detach\"}", 409,
+                   "/problems/conflict", "not attached");
+    /* Extend never shrinks, and equal is no growth. */
+    assert_invalid("POST", path, acme.token[TL_MEMBER],
+                   "{\"action\":\"extend\",\"size_gib\":1}", "size_gib");
+    assert_invalid("POST", path, acme.token[TL_MEMBER], "{\"action\":\"extend\"}", "size_gib");
+
+    /* A volume on the other host: 409 naming both hosts. */
+    create_volume("{\"name\":\"far\",\"size_gib\":1,\"zone\":\"b\"}", other, op_id);
+    json_decref(tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S));
+    free(tl_db_exec(db, "UPDATE volumes SET state = 'available' WHERE name = 'far'"));
+    snprintf(path, sizeof(path), "/v1/volumes/%s/actions", other);
+    tl_call(&sovd, "POST", path, acme.token[TL_MEMBER],
+            "{\"action\":\"attach\",\"instance\":\"app\"}", &r);
+    tl_assert_problem(&r, 409, "/problems/conflict");
+    assert_contains(r.body, HOST);
+    assert_contains(r.body, HOST2);
+    tl_resp_free(&r);
+
+    /* An attach the host cannot carry out (this instance has no domain) fails, and the
+     * volume is free again, saying why. */
+    action(vol, "{\"action\":\"attach\",\"instance\":\"app\"}", op_id);
+    json_decref(tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S));
+    json_t *v = wait_volume(vol, "available");
+    assert_contains(tl_str(v, "state_reason"), "could not attach");
+    ck_assert_int_eq(json_array_size(json_object_get(v, "attachments")), 0);
+    json_decref(v);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM volume_attachments"), 0);
+}
+END_TEST
+
+/* A real instance (a domain on the private daemon's test driver), and a volume's life on
+ * it: attach (vdc, then vdd), refusals while attached, online extend, detach, delete. */
+START_TEST(attach_extend_detach_on_a_running_instance)
+{
+    char inst[40], vol[40], vol2[40], op_id[40], path[256], want[256];
+    char *out = NULL;
+    json_t *v, *a;
+
+    start();
+    launch_running("app", inst);
+    available_volume("{\"name\":\"data\",\"size_gib\":1}", vol);
+    action(vol, "{\"action\":\"attach\",\"instance\":\"app\"}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    v = wait_volume(vol, "in-use");
+    a = json_array_get(json_object_get(v, "attachments"), 0);
+    ck_assert_str_eq(tl_str(a, "instance"), inst);
+    ck_assert_str_eq(tl_str(a, "instance_name"), "app");
+    ck_assert_str_eq(tl_str(a, "device"), "vdc");
+    ck_assert(json_is_false(json_object_get(a, "boot")));
+    json_decref(v);
+    /* The domain has the disk: the pool's file, its serial the volume's id, the type's
+     * iotune (in its definition: libvirt's test driver has no hot plug, and the driver
+     * writes the definition there). */
+    ck_assert_int_eq(tl_virsh(uri, &out, "dumpxml --inactive sov-%s", inst), 0);
+    snprintf(want, sizeof(want), "volume='sov-vol-%s'", vol);
+    assert_contains(out, want);
+    snprintf(want, sizeof(want), "<serial>%s</serial>", vol);
+    assert_contains(out, want);
+    assert_contains(out, "<target dev='vdc' bus='virtio'/>");
+    assert_contains(out, "<total_iops_sec>500</total_iops_sec>");
+    free(out);
+    v = tl_call_ok(&sovd, "GET", "/v1/volumes?instance=app", acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(v, "items")), 1);
+    json_decref(v);
+
+    /* Attached, it cannot attach again, nor go. */
+    snprintf(path, sizeof(path), "/v1/volumes/%s/actions", vol);
+    assert_problem("POST", path, acme.token[TL_MEMBER],
+                   "{\"action\":\"attach\",\"instance\":\"app\"}", 409,
+                   "/problems/conflict", "app");
+    snprintf(path, sizeof(path), "/v1/volumes/%s", vol);
+    assert_problem("DELETE", path, acme.token[TL_MEMBER], NULL, 409, "/problems/conflict",
+                   "attached");
+    /* A second volume takes the next device. */
+    available_volume("{\"name\":\"more\",\"size_gib\":1}", vol2);
+    action(vol2, "{\"action\":\"attach\",\"instance\":\"app\"}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    assert_device(vol2, "vdd");
+
+    /* Online extend: the quota grows by the difference. */
+    action(vol, "{\"action\":\"extend\",\"size_gib\":3}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    v = wait_volume(vol, "in-use");
+    ck_assert_int_eq(tl_num(v, "size_gib"), 3);
+    json_decref(v);
+    ck_assert_int_eq(quota_used("storage_gib"), 3 + 1 + 1);
+
+    /* Detach: the disk leaves the domain, the volume is available again. */
+    action(vol, "{\"action\":\"detach\",\"instance\":\"app\"}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    v = wait_volume(vol, "available");
+    ck_assert_int_eq(json_array_size(json_object_get(v, "attachments")), 0);
+    json_decref(v);
+    ck_assert_int_eq(tl_virsh(uri, &out, "dumpxml --inactive sov-%s", inst), 0);
+    snprintf(want, sizeof(want), "volume='sov-vol-%s'", vol);
+    ck_assert_msg(!strstr(out, want), "the disk is still on the domain:\n%s", out);
+    free(out);
+    /* Offline extend of the detached volume. */
+    action(vol, "{\"action\":\"extend\",\"size_gib\":4}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    json_decref(wait_volume(vol, "available"));
+    ck_assert_int_eq(tl_virsh(uri, &out, "vol-info --pool %s sov-vol-%s", pool, vol), 0);
+    assert_contains(out, "4.00 GiB");
+    free(out);
+    snprintf(path, sizeof(path), "/v1/volumes/%s", vol);
+    v = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(v, "operation"), "id"));
+    json_decref(v);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    ck_assert_int_eq(quota_used("storage_gib"), 1 + 1);
+}
+END_TEST
+
+START_TEST(delete_with_snapshots_is_refused_naming_them)
+{
+    char vol[40], path[128];
+    tl_resp r;
+
+    start();
+    available_volume("{\"name\":\"kept\",\"size_gib\":1}", vol);
+    free(tl_db_exec(db, "INSERT INTO snapshots (id, tenant_id, workspace, name, volume_id,"
+                        " size_gib, state, region, zone, host_id, pool, volume) SELECT"
+                        " gen_random_uuid(), tenant_id, workspace, 'before-upgrade', id, 1,"
+                        " 'available', region, zone, host_id, pool, 'sov-snap-x' FROM volumes"
+                        " WHERE name = 'kept'"));
+    snprintf(path, sizeof(path), "/v1/volumes/%s", vol);
+    tl_call(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, &r);
+    tl_assert_problem(&r, 409, "/problems/conflict");
+    assert_contains(r.body, "before-upgrade");
+    tl_resp_free(&r);
+    json_t *v = get_volume(vol);
+    ck_assert_str_eq(tl_str(v, "state"), "available");
+    json_decref(v);
+    /* Once the snapshot is deleted, the volume may go. */
+    free(tl_db_exec(db, "UPDATE snapshots SET state = 'deleted'"));
+    json_decref(tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202));
+}
+END_TEST
+
+START_TEST(idempotent_create_answers_the_first_result)
+{
+    const char *headers[] = { "Idempotency-Key: vol-create-1", NULL };
+    tl_resp a, b;
+
+    start();
+    tl_call_h(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER],
+              "{\"name\":\"once\",\"size_gib\":1}", headers, &a);
+    tl_call_h(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER],
+              "{\"name\":\"once\",\"size_gib\":1}", headers, &b);
+    ck_assert_int_eq(a.status, 202);
+    ck_assert_int_eq(b.status, 202);
+    ck_assert_str_eq(tl_str(json_object_get(a.json, "volume"), "id"),
+                     tl_str(json_object_get(b.json, "volume"), "id"));
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes"), 1);
+    ck_assert_int_eq(quota_used("volumes"), 1);
+    tl_resp_free(&a);
+    tl_resp_free(&b);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("storage/volumes");
+    TCase *tc = tcase_create("volumes");
+
+    signal(SIGPIPE, SIG_IGN);
+    srand((unsigned) getpid());
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, volume_types_are_the_operators_and_everyone_reads_them);
+    tcase_add_test(tc, create_places_records_charges_and_builds_the_file);
+    tcase_add_test(tc, bad_input_is_400_naming_the_field_and_writes_nothing);
+    tcase_add_test(tc, quota_over_is_403_and_writes_nothing);
+    tcase_add_test(tc, attach_rules_refuse_with_reasons);
+    tcase_add_test(tc, attach_extend_detach_on_a_running_instance);
+    tcase_add_test(tc, delete_with_snapshots_is_refused_naming_them);
+    tcase_add_test(tc, idempotent_create_answers_the_first_result);
+    suite_add_tcase(s, tc);
+    return tl_run_suite(s);
+}
