@@ -37,6 +37,7 @@
 #define GIB (1024LL * 1024 * 1024)
 #define LUKS_TRIES 8
 #define POLL_MS 20
+#define REFRESH_WAIT_MS 60000
 
 static void
 sleep_ms(unsigned ms)
@@ -109,6 +110,35 @@ pool_refresh(virStoragePoolPtr p)
                       virGetLastErrorMessage());
         virResetLastError();
     }
+}
+
+/* A volume looked up after a refresh that took: copying from and resizing an encrypted
+ * volume need libvirt to have found its secret again. A pool refuses a refresh while it
+ * builds a volume (an encrypted create takes seconds): tried again until wait_ms passed, then
+ * SOV_E_UNAVAILABLE (a later try may work). */
+static int
+vol_lookup_fresh(lv_hv *h, const char *pool, const char *name, unsigned wait_ms,
+                 virStorageVolPtr *ret, sov_error *err)
+{
+    sov_autoptr(virStoragePool) p = NULL;
+    double deadline = now_ms() + wait_ms;
+    virStorageVolPtr v;
+
+    if (sov_lv_pool_lookup(h, pool, &p, err) < 0)
+        return -1;
+    while (virStoragePoolRefresh(p, 0) < 0) {
+        if (now_ms() >= deadline)
+            return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not refresh storage pool '%s'",
+                                pool);
+        sleep_ms(100);
+    }
+    v = virStorageVolLookupByName(p, name);
+    if (!v)
+        return sov_lv_error(err, sov_lv_no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
+                                                                     : SOV_E_UNAVAILABLE,
+                            "could not find volume '%s'", name);
+    *ret = v;
+    return 0;
 }
 
 /* ---- the test driver's stand-ins ---- */
@@ -394,7 +424,7 @@ sov_lv_volume_copy(sov_hv *hv, const char *pool, const char *name, const char *s
     if (there != 0)
         return there < 0 ? -1 : 0;
     /* The refresh probes the source's format and finds its secret by its path. */
-    if (sov_lv_vol_lookup(h, pool, source, true, &src, err) < 0)
+    if (vol_lookup_fresh(h, pool, source, REFRESH_WAIT_MS, &src, err) < 0)
         return -1;
     if (virStorageVolGetInfo(src, &info) < 0)
         return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read volume '%s'", source);
@@ -440,7 +470,7 @@ sov_lv_volume_resize(sov_hv *hv, const char *pool, const char *name, long long c
     if (capacity_gib < 1)
         return sov_error_invalid(err, "size_gib", "a volume needs at least 1 GiB");
     /* The refresh finds an encrypted volume's secret by its path. */
-    if (sov_lv_vol_lookup(h, pool, name, true, &v, err) < 0)
+    if (vol_lookup_fresh(h, pool, name, REFRESH_WAIT_MS, &v, err) < 0)
         return -1;
     if (virStorageVolGetInfo(v, &info) < 0)
         return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read volume '%s'", name);
