@@ -37,6 +37,7 @@
 #define GIB (1024LL * 1024 * 1024)
 #define LUKS_TRIES 8
 #define POLL_MS 20
+#define JOB_POLL_MS 5
 #define REFRESH_WAIT_MS 60000
 
 static void
@@ -1002,7 +1003,8 @@ backup_wait(virDomainPtr d, const char *dev, sov_error *err)
             return sov_lv_error(err, failure_code(), "could not follow the snapshot of %s", dev);
         if (ji.type == VIR_DOMAIN_JOB_NONE)
             break;
-        sleep_ms(POLL_MS);
+        /* A small disk's job takes tens of milliseconds: a coarse poll would double it. */
+        sleep_ms(JOB_POLL_MS);
     }
     if (virDomainGetJobStats(d, &type, &params, &nparams, VIR_DOMAIN_JOB_STATS_COMPLETED) < 0)
         return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read the snapshot job of %s", dev);
@@ -1053,9 +1055,15 @@ sov_lv_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const char *
     if (check_dev(dev, err) < 0 || (secret_uuid && check_uuid(secret_uuid, err) < 0) ||
         sov_lv_dom_lookup(h, uuid, &d, err) < 0)
         return -1;
-    /* A target left by an earlier run may be partial: the snapshot is taken anew. */
-    if (sov_lv_volume_delete(hv, pool, target, err) < 0)
+    /* A target left by an earlier run may be partial: the snapshot is taken anew. libvirt
+     * made it, so it knows it without a refresh (which reads every volume of the pool). */
+    switch (vol_exists(h, pool, target, err)) {
+    case -1:
         return -1;
+    case 1:
+        if (sov_lv_volume_delete(hv, pool, target, err) < 0)
+            return -1;
+    }
     if (sov_lv_is_test(h))
         return test_snapshot(h, d, dev, pool, target, err);
     if (virDomainIsActive(d) != 1)
