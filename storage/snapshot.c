@@ -101,11 +101,18 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
         return -1;
     snprintf(s->operation_id, sizeof(s->operation_id), "%s", x->op->id);
     /* The copy is made where the volume is: its disk is claimed on that host. */
-    if (sov_storage_place(c, x->ctx, s->tenant_id, "snapshot", s->id, s->size_gib, NULL, NULL,
-                          v.host_id, x->op->id, &placed, err) < 0)
+    if (!v.host_id[0])
+        return sov_error_set(err, SOV_E_CONFLICT, "volume '%s' has lost its host", v.name);
+    if (sov_storage_place(c, x->ctx, s->tenant_id, "snapshot", s->id, s->size_gib, v.region,
+                          v.zone, v.host_id, x->op->id, &placed, err) < 0)
         return -1;
-    snprintf(s->region, sizeof(s->region), "%s", placed.region[0] ? placed.region : v.region);
-    snprintf(s->zone, sizeof(s->zone), "%s", placed.zone[0] ? placed.zone : v.zone);
+    /* The claim must be the volume's host: the copy is made there, and nowhere else. */
+    if (strcmp(placed.host_id, v.host_id) != 0)
+        return sov_error_set(err, SOV_E_INTERNAL, "snapshot of volume '%s' placed on host "
+                             "'%s', not on the volume's '%s'", v.name, placed.host_name,
+                             v.host_name);
+    snprintf(s->region, sizeof(s->region), "%s", v.region);
+    snprintf(s->zone, sizeof(s->zone), "%s", v.zone);
     snprintf(s->host_id, sizeof(s->host_id), "%s", v.host_id);
     /* Its own data key: a snapshot outlives nothing of its volume's, its key included. */
     if (v.encrypted && sov_keystore_new_key(c, x->ctx->cfg, s->tenant_id, &key, err) < 0)

@@ -106,8 +106,8 @@ copy_volume(job *j, const sov_volume *v, const char *snap_secret, sov_error *err
         if (sov_hv_volume_delete(j->hv, j->s.pool, j->s.volume, err) < 0)
             return -1;
     }
-    if (sov_storage_secret_open(j->ctx, j->hv, "volumes", v->id, v->tenant_id, vol_secret,
-                                err) < 0)
+    if (v->encrypted && sov_storage_secret_open(j->ctx, j->hv, "volumes", v->id, v->tenant_id,
+                                                vol_secret, err) < 0)
         return -1;
     rc = sov_hv_volume_copy(j->hv, j->s.pool, j->s.volume, v->volume, "qcow2",
                             vol_secret[0] ? vol_secret : NULL, j->s.size_gib,
@@ -162,8 +162,8 @@ sov_snapshot_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
     if (sov_op_step(run, "copying the volume", 30, err) < 0 ||
         sov_hv_volume_delete(j.hv, j.s.pool, j.s.volume, err) < 0)
         return -1;
-    if (sov_storage_secret_open(j.ctx, j.hv, "snapshots", j.s.id, j.s.tenant_id, snap_secret,
-                                err) < 0)
+    if (j.s.encrypted && sov_storage_secret_open(j.ctx, j.hv, "snapshots", j.s.id,
+                                                 j.s.tenant_id, snap_secret, err) < 0)
         return -1;
     rc = copy_volume(&j, &v, snap_secret, err);
     sov_storage_secret_close(j.hv, snap_secret);

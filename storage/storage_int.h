@@ -144,45 +144,6 @@ int sov_storage_place_noted(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
                             const char *pin_host_id, const char *operation_id,
                             const char *note, sov_volume *ret, sov_error *err);
 
-/* ---- snapshots (snapshot.c, snapshot_repo.c, snapshot_ops.c) ---- */
-
-/* A new snapshot row (creating) from s (id, tenant, workspace, name, volume, size, place,
- * pool, file, operation); key: its wrapped data key, NULL (or len 0) for a plain one. A
- * taken name is SOV_E_CONFLICT. */
-int sov_repo_snapshot_insert(sov_dbconn *c, const sov_snapshot *s, const sov_wrapped_key *key,
-                             sov_error *err);
-/* A snapshot's row on c (tenant_id NULL: any tenant), FOR UPDATE when lock. */
-int sov_repo_snapshot_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
-                          sov_snapshot *ret, sov_error *err);
-/* By id or by name in the workspace (NULL: default); SOV_E_NOT_FOUND naming what. */
-int sov_repo_snapshot_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
-                           const char *id_or_name, sov_snapshot *ret, sov_error *err);
-/* Snapshots not deleted; tenant_id, workspace, volume_id and after may be NULL. */
-int sov_repo_snapshot_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
-                           const char *volume_id, const char *after, unsigned limit,
-                           sov_snapshot_page *ret, sov_error *err);
-/* Move the snapshot to `to` (with reason) only from one of `from` ("creating,error");
- * *ret_moved (may be NULL) says whether it did. */
-int sov_repo_snapshot_set_state(sov_dbconn *c, const char *id, const char *from,
-                                const char *to, const char *reason, bool *ret_moved,
-                                sov_error *err);
-/* SOV_E_CONFLICT naming the volumes being made from snapshot id (what: "snapshot 'x'"). */
-int sov_repo_snapshot_blockers(sov_dbconn *c, const char *id, const char *what,
-                               sov_error *err);
-/* The host allocation that holds the snapshot's disk, into ret (SOV_UUID_LEN + 1; "" when
- * none). */
-int sov_repo_snapshot_allocation(sov_dbconn *c, const char *id, char *ret, sov_error *err);
-
-/* The workers of snapshots (snapshot_ops.c). */
-int sov_snapshot_create_op(sov_op_run *run, const sov_op *op, sov_error *err);
-int sov_snapshot_delete_op(sov_op_run *run, const sov_op *op, sov_error *err);
-int sov_snapshot_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
-                           sov_error *err);
-/* Snapshots' registration, from sov_storage_register: the operation kinds "snapshot.create"
- * and "snapshot.delete", and the quota uses of a snapshot (snapshots 1, storage_gib its
- * size). */
-int sov_snapshot_register(sov_error *err);
-
 /* ---- keys (keystore.c, keystore_repo.c, volume_keys.c) ----
  *
  * The pure parts of the keystore, exposed for storage/ and its unit tests. Every buffer that
@@ -263,6 +224,45 @@ int sov_repo_keystore_place(sov_dbconn *c, const char *region, char ret_region[S
  * for a plain one (region ""). For the reason of its residency records. */
 void sov_storage_key_note(const char *key_region, const char *key_country, char *out,
                           size_t size);
+
+/* ---- snapshots (snapshot.c, snapshot_repo.c, snapshot_ops.c) ---- */
+
+/* A new snapshot row (creating) from s (id, tenant, workspace, name, volume, size, place,
+ * pool, file, operation); key: its wrapped data key, NULL (or len 0) for a plain one. A
+ * taken name is SOV_E_CONFLICT. */
+int sov_repo_snapshot_insert(sov_dbconn *c, const sov_snapshot *s, const sov_wrapped_key *key,
+                             sov_error *err);
+/* A snapshot's row on c (tenant_id NULL: any tenant), FOR UPDATE when lock. */
+int sov_repo_snapshot_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                          sov_snapshot *ret, sov_error *err);
+/* By id or by name in the workspace (NULL: default); SOV_E_NOT_FOUND naming what. */
+int sov_repo_snapshot_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                           const char *id_or_name, sov_snapshot *ret, sov_error *err);
+/* Snapshots not deleted; tenant_id, workspace, volume_id and after may be NULL. */
+int sov_repo_snapshot_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                           const char *volume_id, const char *after, unsigned limit,
+                           sov_snapshot_page *ret, sov_error *err);
+/* Move the snapshot to `to` (with reason) only from one of `from` ("creating,error");
+ * *ret_moved (may be NULL) says whether it did. */
+int sov_repo_snapshot_set_state(sov_dbconn *c, const char *id, const char *from,
+                                const char *to, const char *reason, bool *ret_moved,
+                                sov_error *err);
+/* SOV_E_CONFLICT naming the volumes being made from snapshot id (what: "snapshot 'x'"). */
+int sov_repo_snapshot_blockers(sov_dbconn *c, const char *id, const char *what,
+                               sov_error *err);
+/* The host allocation that holds the snapshot's disk, into ret (SOV_UUID_LEN + 1; "" when
+ * none). */
+int sov_repo_snapshot_allocation(sov_dbconn *c, const char *id, char *ret, sov_error *err);
+
+/* The workers of snapshots (snapshot_ops.c). */
+int sov_snapshot_create_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_snapshot_delete_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_snapshot_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
+                           sov_error *err);
+/* Snapshots' registration, from sov_storage_register: the operation kinds "snapshot.create"
+ * and "snapshot.delete", and the quota uses of a snapshot (snapshots 1, storage_gib its
+ * size). */
+int sov_snapshot_register(sov_error *err);
 
 /* ---- volume sources (volume_source.c) ---- */
 

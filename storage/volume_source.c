@@ -185,6 +185,9 @@ source_of(sov_ctx *ctx, sov_hv *hv, const sov_volume *v, source_file *f, sov_err
 
         if (sov_repo_snapshot_get(c, v->tenant_id, v->source_id, false, &s, err) < 0)
             return -1;
+        if (strcmp(s.host_id, v->host_id) != 0)
+            return sov_error_set(err, SOV_E_CONFLICT, "snapshot '%s' is on another host than "
+                                 "volume '%s' (%s)", s.name, v->name, v->host_name);
         if (strcmp(s.state, "available") != 0)
             return sov_error_set(err, SOV_E_CONFLICT, "snapshot '%s' is %s, not available",
                                  s.name, s.state);
@@ -201,6 +204,9 @@ source_of(sov_ctx *ctx, sov_hv *hv, const sov_volume *v, source_file *f, sov_err
 
         if (sov_repo_volume_get(c, v->tenant_id, v->source_id, false, &src, err) < 0)
             return -1;
+        if (strcmp(src.host_id, v->host_id) != 0)
+            return sov_error_set(err, SOV_E_CONFLICT, "volume '%s' is on another host than "
+                                 "volume '%s' (%s)", src.name, v->name, v->host_name);
         snprintf(f->volume, sizeof(f->volume), "%s", src.volume);
         snprintf(f->format, sizeof(f->format), "qcow2");
         snprintf(f->table, sizeof(f->table), "%s", src.encrypted ? "volumes" : "");

@@ -16,6 +16,12 @@
  * verify with openssl exactly as README's compliance section says, and each deleted
  * instance must have only closed intervals and no domain anywhere.
  *
+ * Storage too: on every host a volume is kept, one deleted, a snapshot of the kept one kept
+ * and another deleted, and a volume restored from the kept snapshot. The files of each
+ * host's pool (sov-vol-<id>, sov-snap-<id>), the live volumes and snapshots of the database
+ * and the report's intervals still open at its end must be the same (file @ host) set, and
+ * exactly the ones the test kept, where their volume was placed.
+ *
  * Every libvirt object on the shared system libvirtd has a name of this run (pool
  * sovtest-<pid>-<rand>, network sovt<pid>, domains sov-<instance id>) and is removed when the
  * test process exits, however it exits; the private daemons die with the test. */
@@ -76,6 +82,20 @@ static struct {
     { .name = "se-stop", .host = 2, .fate = STOP },
     { .name = "se-delete", .host = 2, .fate = DELETE },
 };
+
+/* The volumes and snapshots made on each host: what happens to each. */
+enum { ST_VOL_KEEP, ST_VOL_GONE, ST_SNAP_KEEP, ST_SNAP_GONE, ST_RESTORED, ST__N };
+static const struct {
+    const char *name;           /* with the host's index after it */
+    bool snapshot, kept;
+} storage_kinds[ST__N] = {
+    [ST_VOL_KEEP] = { "vol-keep", false, true },
+    [ST_VOL_GONE] = { "vol-gone", false, false },
+    [ST_SNAP_KEEP] = { "snap-keep", true, true },
+    [ST_SNAP_GONE] = { "snap-gone", true, false },
+    [ST_RESTORED] = { "vol-restored", false, true },
+};
+static char storage_ids[NHOSTS][ST__N][40];
 
 /* ---- small helpers ---- */
 
@@ -260,7 +280,7 @@ fetch_to(const char *path, const char *token, const char *header, const char *di
 
 /* A set of "instance id @ host" (or "instance id state") lines, sorted. */
 typedef struct pairs {
-    char item[NINST * 4][128];
+    char item[NINST * 4 + NHOSTS * ST__N * 2][128];
     size_t n;
 } pairs;
 
@@ -352,6 +372,134 @@ inst_by_id(const char *id)
     return -1;
 }
 
+/* ---- storage: volumes and snapshots ---- */
+
+/* POST a volume or snapshot body as acme's member; its id into id, its operation's into
+ * op_id. */
+static void
+storage_post(const char *collection, const char *body, char id[40], char op_id[40])
+{
+    char path[64];
+    json_t *j;
+
+    snprintf(path, sizeof(path), "/v1/%s", collection);
+    j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
+    snprintf(id, 40, "%s", tl_str(json_object_get(j, strcmp(collection, "volumes") == 0
+                                                         ? "volume" : "snapshot"), "id"));
+    snprintf(op_id, 40, "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+}
+
+/* On every host: a volume kept and one deleted, a snapshot of the kept one kept and another
+ * deleted, and a volume restored from the kept snapshot. */
+static void
+make_storage(void)
+{
+    char body[512], ops[NHOSTS][ST__N][40], path[128];
+    json_t *j;
+
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op, "{\"name\":\"truth-std\"}",
+                           201));
+    for (int h = 0; h < NHOSTS; h++)
+        for (int k = ST_VOL_KEEP; k <= ST_VOL_GONE; k++) {
+            snprintf(body, sizeof(body), "{\"name\":\"%s-%d\",\"type\":\"truth-std\","
+                     "\"size_gib\":1,\"region\":\"%s\"}", storage_kinds[k].name, h,
+                     hosts[h].region);
+            storage_post("volumes", body, storage_ids[h][k], ops[h][k]);
+        }
+    for (int h = 0; h < NHOSTS; h++)
+        for (int k = ST_VOL_KEEP; k <= ST_VOL_GONE; k++)
+            wait_op_ok(ops[h][k], OP_WAIT_S);
+    for (int h = 0; h < NHOSTS; h++)
+        for (int k = ST_SNAP_KEEP; k <= ST_SNAP_GONE; k++) {
+            snprintf(body, sizeof(body), "{\"name\":\"%s-%d\",\"volume\":\"%s\"}",
+                     storage_kinds[k].name, h, storage_ids[h][ST_VOL_KEEP]);
+            storage_post("snapshots", body, storage_ids[h][k], ops[h][k]);
+        }
+    for (int h = 0; h < NHOSTS; h++)
+        for (int k = ST_SNAP_KEEP; k <= ST_SNAP_GONE; k++)
+            wait_op_ok(ops[h][k], OP_WAIT_S);
+    for (int h = 0; h < NHOSTS; h++) {
+        snprintf(body, sizeof(body), "{\"name\":\"%s-%d\",\"type\":\"truth-std\","
+                 "\"source\":{\"type\":\"snapshot\",\"id\":\"%s\"}}",
+                 storage_kinds[ST_RESTORED].name, h, storage_ids[h][ST_SNAP_KEEP]);
+        storage_post("volumes", body, storage_ids[h][ST_RESTORED], ops[h][ST_RESTORED]);
+        /* A snapshot and a volume deleted (the volume has no snapshot of its own). */
+        snprintf(path, sizeof(path), "/v1/snapshots/%s", storage_ids[h][ST_SNAP_GONE]);
+        j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+        snprintf(ops[h][ST_SNAP_GONE], 40, "%s", tl_str(json_object_get(j, "operation"), "id"));
+        json_decref(j);
+        snprintf(path, sizeof(path), "/v1/volumes/%s", storage_ids[h][ST_VOL_GONE]);
+        j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+        snprintf(ops[h][ST_VOL_GONE], 40, "%s", tl_str(json_object_get(j, "operation"), "id"));
+        json_decref(j);
+    }
+    for (int h = 0; h < NHOSTS; h++) {
+        wait_op_ok(ops[h][ST_RESTORED], OP_WAIT_S);
+        wait_op_ok(ops[h][ST_SNAP_GONE], OP_WAIT_S);
+        wait_op_ok(ops[h][ST_VOL_GONE], OP_WAIT_S);
+    }
+}
+
+/* The file a volume or snapshot of ours is kept in. */
+static void
+storage_file(int h, int k, char *out, size_t size)
+{
+    snprintf(out, size, "%s%s", storage_kinds[k].snapshot ? "sov-snap-" : "sov-vol-",
+             storage_ids[h][k]);
+}
+
+/* The volume or snapshot of the report's (resource type, id): its host and kind, or -1. */
+static int
+storage_by_id(const char *type, const char *id, int *ret_h)
+{
+    for (int h = 0; h < NHOSTS; h++)
+        for (int k = 0; k < ST__N; k++)
+            if (strcmp(storage_ids[h][k], id) == 0 &&
+                storage_kinds[k].snapshot == (strcmp(type, "snapshot") == 0)) {
+                *ret_h = h;
+                return k;
+            }
+    return -1;
+}
+
+/* What host h's pool holds of ours: every sov-vol-* and sov-snap-* file, as "file @ host". */
+static void
+host_files(int h, pairs *truth)
+{
+    int rc;
+    char *out = tl_sh_out(&rc, "virsh -q -c '%s' vol-list '%s'", hosts[h].uri, pool);
+    char *save = NULL;
+
+    ck_assert_msg(rc == 0, "virsh vol-list on %s (%s): %s", hosts[h].host, hosts[h].uri, out);
+    for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char name[128];
+
+        if (sscanf(line, "%127s", name) != 1)
+            continue;
+        if (strncmp(name, "sov-vol-", 8) == 0 || strncmp(name, "sov-snap-", 9) == 0)
+            pairs_add(truth, name, " @ ", hosts[h].host);
+    }
+    free(out);
+}
+
+/* What the database says lives where: the files of the volumes and snapshots not deleted. */
+static void
+db_files(pairs *live)
+{
+    char *out = tl_db_exec(db, "SELECT string_agg(f, E'\\n') FROM ("
+                               " SELECT v.volume || ' @ ' || h.name AS f FROM volumes v"
+                               " JOIN hosts h ON h.id = v.host_id WHERE v.state <> 'deleted'"
+                               " UNION ALL SELECT s.volume || ' @ ' || h.name FROM snapshots s"
+                               " JOIN hosts h ON h.id = s.host_id WHERE s.state <> 'deleted') x");
+    char *save = NULL;
+
+    for (char *line = strtok_r(out ? out : (char *) "", "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        pairs_add(live, line, "", "");
+    free(out);
+}
+
 /* ---- the test ---- */
 
 START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
@@ -360,11 +508,12 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
     char store[600], pool_flag[128], path_flag[700], net_flag[64], cidr_flag[64],
         store_flag[700], body[2048], path[256], from[32], to[32], report_id[40], dir[700],
         image_op[NHOSTS][40], verify[1024];
-    double t0 = tl_now(), t_running, t_acted, t_report;
+    double t0 = tl_now(), t_running, t_acted, t_storage, t_report;
     json_t *j, *meta, *doc, *row;
     json_error_t jerr;
     pairs reported = { .n = 0 }, truth = { .n = 0 }, expected = { .n = 0 },
-          states = { .n = 0 };
+          states = { .n = 0 }, files_reported = { .n = 0 }, files_truth = { .n = 0 },
+          files_db = { .n = 0 }, files_expected = { .n = 0 };
     long long generated;
     size_t k;
     int rc;
@@ -511,6 +660,10 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
                                  : inst[i].fate == STOP ? "stopped" : "deleted");
     t_acted = tl_now() - t0;
 
+    /* Volumes and snapshots on every host, some deleted again. */
+    make_storage();
+    t_storage = tl_now() - t0;
+
     /* A fresh report of the tenant, from before the first create to a little ahead. */
     wall_time(600, to);
     snprintf(body, sizeof(body), "{\"from\":\"%s\",\"to\":\"%s\",\"format\":\"json\","
@@ -526,8 +679,11 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
 
     /* What the hosts run, right after: nothing changes in between (every operation is
      * done, and the reconciler has nothing to repair). */
-    for (int h = 0; h < NHOSTS; h++)
+    for (int h = 0; h < NHOSTS; h++) {
         host_domains(h, &truth, &states);
+        host_files(h, &files_truth);
+    }
+    db_files(&files_db);
     t_report = tl_now() - t0;
 
     /* Document, signature and key, and the check README gives compliance teams. */
@@ -584,6 +740,21 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
         long long end;
         int i;
 
+        if (strcmp(tl_str(row, "resource_type"), "volume") == 0 ||
+            strcmp(tl_str(row, "resource_type"), "snapshot") == 0) {
+            char file[96];
+            int h = -1, s_k = storage_by_id(tl_str(row, "resource_type"),
+                                            tl_str(row, "resource_id"), &h);
+
+            ck_assert_msg(s_k >= 0, "the report lists storage the test never made: %s",
+                          json_dumps(row, 0));
+            ck_assert_str_eq(tl_str(row, "host"), hosts[h].host);
+            ck_assert_str_eq(tl_str(row, "country"), hosts[h].country);
+            storage_file(h, s_k, file, sizeof(file));
+            if (report_us(tl_str(row, "end")) == generated)
+                pairs_add(&files_reported, file, " @ ", tl_str(row, "host"));
+            continue;
+        }
         if (strcmp(tl_str(row, "resource_type"), "instance") != 0)
             continue;
         ck_assert_str_eq(tl_str(row, "tenant_id"), acme.id);
@@ -632,10 +803,22 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
             free(out);
         }
     }
+    for (int h = 0; h < NHOSTS; h++)
+        for (int sk = 0; sk < ST__N; sk++) {
+            char file[96];
+
+            storage_file(h, sk, file, sizeof(file));
+            if (storage_kinds[sk].kept)
+                pairs_add(&files_expected, file, " @ ", hosts[h].host);
+        }
     pairs_sort(&reported);
     pairs_sort(&truth);
     pairs_sort(&expected);
     pairs_sort(&states);
+    pairs_sort(&files_reported);
+    pairs_sort(&files_truth);
+    pairs_sort(&files_db);
+    pairs_sort(&files_expected);
 
     printf("truth (%s): generated_at %s\n", virt,
            tl_str(json_object_get(doc, "report"), "generated_at"));
@@ -646,9 +829,15 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
     pairs_print("the report's current locations (intervals open at generated_at)", &reported);
     pairs_print("what the hosts' libvirt holds (virsh list --all, sov-*)", &truth);
     pairs_print("domain states", &states);
+    pairs_print("the report's current storage (volumes and snapshots open at generated_at)",
+                &files_reported);
+    pairs_print("what the hosts' pools hold (virsh vol-list, sov-vol-* and sov-snap-*)",
+                &files_truth);
+    pairs_print("the database's live volumes and snapshots", &files_db);
     printf("openssl: %s", verify);
     printf("times from the first create: all running %.1f s, stopped and deleted %.1f s, "
-           "report and virsh %.1f s\n", t_running, t_acted, t_report);
+           "volumes and snapshots %.1f s, report and virsh %.1f s\n", t_running, t_acted,
+           t_storage, t_report);
     fflush(stdout);
 
     ck_assert_msg(pairs_equal(&reported, &truth),
@@ -657,6 +846,15 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
     ck_assert_msg(pairs_equal(&truth, &expected),
                   "the hosts' domains are not the instances the test kept (stopped or "
                   "running), where they were placed");
+    ck_assert_msg(pairs_equal(&files_reported, &files_truth),
+                  "the report's current storage and the hosts' pools differ (both sets are "
+                  "printed above)");
+    ck_assert_msg(pairs_equal(&files_db, &files_truth),
+                  "the database's live volumes and snapshots and the hosts' pools differ "
+                  "(both sets are printed above)");
+    ck_assert_msg(pairs_equal(&files_truth, &files_expected),
+                  "the hosts' pools do not hold exactly the volumes and snapshots the test "
+                  "kept, where they were placed");
     for (size_t s = 0; s < states.n; s++) {
         char id[40];
         int i;

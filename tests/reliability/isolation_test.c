@@ -35,6 +35,7 @@ typedef struct fixture {
     tl_tenant *t;
     char ws[64], image_name[64], instance_name[64];
     char image_id[40], instance_id[40], operation_id[40], report_id[40], token_id[40];
+    char snapshot_name[64], snapshot_id[40];
     char volume_id[40];
 } fixture;
 static fixture fx[3];
@@ -145,6 +146,23 @@ make_fixture(fixture *f, tl_tenant *t, const char *prefix)
                  f->instance_id);
         free(rel_db_value(pg, sql));
     }
+    /* A snapshot of that volume, where the table exists (storage may be newer): a row,
+     * available. */
+    v = rel_db_value(pg, "SELECT to_regclass('snapshots')::text");
+    if (v) {
+        free(v);
+        snprintf(f->snapshot_name, sizeof(f->snapshot_name), "%s-snap", prefix);
+        snprintf(sql, sizeof(sql), "WITH n AS (SELECT gen_random_uuid() AS id) INSERT INTO"
+                 " snapshots (id, tenant_id, workspace, name, volume_id, size_gib, state, region,"
+                 " zone, host_id, pool, volume) SELECT n.id, '%s', '%s', '%s', %s%s%s, 1,"
+                 " 'available', '" REGION "', 'a', '%s', 'sovereign', 'sov-snap-' || n.id"
+                 " FROM n RETURNING id", t->id, f->ws, f->snapshot_name,
+                 f->volume_id[0] ? "'" : "", f->volume_id[0] ? f->volume_id : "NULL",
+                 f->volume_id[0] ? "'" : "", host_id);
+        v = rel_db_value(pg, sql);
+        snprintf(f->snapshot_id, sizeof(f->snapshot_id), "%s", v);
+        free(v);
+    }
     snprintf(sql, sizeof(sql), "SELECT id FROM tokens WHERE user_id = '%s'",
              t->user_id[TL_READER]);
     v = rel_db_value(pg, sql);
@@ -190,6 +208,8 @@ collect_secrets(void)
         secret_add(b->volume_id);
     if (b->report_id[0])
         secret_add(b->report_id);
+    if (b->snapshot_id[0])
+        secret_add(b->snapshot_id);
     snprintf(sql, sizeof(sql), "SELECT id::text, hint FROM tokens WHERE tenant_id = '%s'",
              ten_b.id);
     r = PQexec(pg, sql);
@@ -320,6 +340,8 @@ param_value(const fixture *f, const char *after, const char *name)
         return f->operation_id;
     if (strcmp(after, "reports") == 0 && f->report_id[0])
         return f->report_id;
+    if (strcmp(after, "snapshots") == 0 && f->snapshot_id[0])
+        return f->snapshot_id;
     if (strcmp(after, "volumes") == 0 && f->volume_id[0])
         return f->volume_id;
     if (strcmp(after, "volume-types") == 0 && volume_type_id[0])

@@ -1200,6 +1200,61 @@ START_TEST(history_of_an_instance_and_an_image)
 }
 END_TEST
 
+/* What storage/ writes reaches the report: a volume placed on a host and a snapshot copied
+ * from it are rows of their own (resource types "volume" and "snapshot"), where they are. */
+START_TEST(volumes_and_snapshots_appear_in_the_report)
+{
+    char body[512], vol[40], snap[40], op_id[40], id[40], from[32], to[32], row[256];
+    time_t now = time(NULL), t;
+    struct tm tm;
+    json_t *j, *meta;
+    size_t len;
+    char *doc;
+
+    start();
+    json_decref(tl_host_add(&sovd, op, "{\"name\":\"h-vol\",\"region\":\"fr-par-1\","
+                                       "\"zone\":\"a\",\"libvirt_uri\":\"test:///default\"}"));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op, "{\"name\":\"std\"}", 201));
+    j = tl_call_ok(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER],
+                   "{\"name\":\"rep-vol\",\"size_gib\":1,\"type\":\"std\"}", 202);
+    snprintf(vol, sizeof(vol), "%s", tl_str(json_object_get(j, "volume"), "id"));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    json_decref(wait_op(op_id));
+    j = tl_call_ok(&sovd, "POST", "/v1/snapshots", acme.token[TL_MEMBER],
+                   "{\"name\":\"rep-snap\",\"volume\":\"rep-vol\"}", 202);
+    snprintf(snap, sizeof(snap), "%s", tl_str(json_object_get(j, "snapshot"), "id"));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    j = wait_op(op_id);
+    ck_assert_msg(strcmp(tl_str(j, "state"), "succeeded") == 0, "snapshot: %s",
+                  json_dumps(j, 0));
+    json_decref(j);
+
+    t = now - 3600;
+    gmtime_r(&t, &tm);
+    strftime(from, sizeof(from), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    t = now + 3600;
+    gmtime_r(&t, &tm);
+    strftime(to, sizeof(to), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(body, sizeof(body), "\"from\":\"%s\",\"to\":\"%s\",\"format\":\"csv\"", from,
+             to);
+    meta = report(acme.token[TL_ADMIN], body, id);
+    doc = document(id, acme.token[TL_ADMIN], meta, &len);
+    /* type,id,tenant,start,end,host,region,country,... */
+    snprintf(row, sizeof(row), "volume,%s,%s,", vol, acme.id);
+    ck_assert_msg(strstr(doc, row), "no volume row in:\n%s", doc);
+    snprintf(row, sizeof(row), "snapshot,%s,%s,", snap, acme.id);
+    ck_assert_msg(strstr(doc, row), "no snapshot row in:\n%s", doc);
+    for (const char *p = doc; (p = strstr(p, "\nsnapshot,")) != NULL; p++)
+        ck_assert_msg(strstr(p, ",h-vol,fr-par-1,FR,EU,") &&
+                          strstr(p, ",h-vol,fr-par-1,FR,EU,") < strchr(p + 1, '\n'),
+                      "a snapshot row not on h-vol in France: %.200s", p);
+    free(doc);
+    json_decref(meta);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1219,6 +1274,7 @@ main(void)
     tcase_add_test(tc, roles_scope_and_bad_input);
     tcase_add_test(tc, residency_records_refuse_update_and_delete);
     tcase_add_test(tc, history_of_an_instance_and_an_image);
+    tcase_add_test(tc, volumes_and_snapshots_appear_in_the_report);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }

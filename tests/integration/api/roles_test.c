@@ -46,6 +46,7 @@ typedef enum param_kind {
     P_REPORT,
     P_VOLUME_TYPE,
     P_VOLUME,
+    P_SNAPSHOT,
 } param_kind;
 
 static const struct {
@@ -66,6 +67,7 @@ static const struct {
     { "reports", "id", P_REPORT },
     { "volume-types", "id", P_VOLUME_TYPE },
     { "volumes", "id", P_VOLUME },
+    { "snapshots", "id", P_SNAPSHOT },
 };
 
 /* Who calls: a role in its home tenant, and the tenant whose ids are its own. */
@@ -105,6 +107,8 @@ static char flavor_id[40];
 static char report_ids[3][40];
 /* The volume type everyone reads, and each tenant's volume (a row, available, on the host). */
 static char volume_type_id[40], volume_ids[3][40];
+/* Each tenant's snapshot (a row, available, of its volume). */
+static char snapshot_ids[3][40];
 
 static const char *
 operator_token(void)
@@ -200,6 +204,24 @@ make_volume(const tl_tenant *t, char *out, size_t size)
     free(id);
 }
 
+/* An available snapshot of tenant t's volume on the host, as a row. */
+static void
+make_snapshot(const tl_tenant *t, char *out, size_t size)
+{
+    char sql[1024];
+    char *id;
+
+    snprintf(sql, sizeof(sql),
+             "WITH n AS (SELECT gen_random_uuid() AS id) INSERT INTO snapshots (id, tenant_id,"
+             " workspace, name, volume_id, size_gib, state, region, zone, host_id, pool, volume)"
+             " SELECT n.id, '%s', 'default', 'target-%u', '%s', 1, 'available', 'fr-matrix-1',"
+             " 'a', '%s', 'sovereign', 'sov-snap-' || n.id FROM n RETURNING id",
+             t->id, serial++, volume_ids[index_of(t)], host_id);
+    id = tl_db_exec(db, sql);
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
 static void
 setup(void)
 {
@@ -240,8 +262,10 @@ setup(void)
     take_id(tl_call_ok(&sovd, "POST", "/v1/volume-types", operator_token(),
                        "{\"name\":\"matrix\"}", 201),
             "id", volume_type_id, sizeof(volume_type_id));
-    for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++)
+    for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++) {
         make_volume(all[i], volume_ids[i], sizeof(volume_ids[i]));
+        make_snapshot(all[i], snapshot_ids[i], sizeof(snapshot_ids[i]));
+    }
 }
 
 static void
@@ -580,6 +604,13 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
         else
             snprintf(v, sizeof(v), "%.39s", volume_ids[index_of(f->t)]);
         break;
+    case P_SNAPSHOT:
+        /* A fresh snapshot goes with the DELETE itself (202, then deleted by a worker). */
+        if (fresh && f->pass)
+            make_snapshot(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", snapshot_ids[index_of(f->t)]);
+        break;
     default:
         ck_abort_msg("add a fixture for {%s} of %s %s in roles_test.c", name, r->method,
                      r->pattern);
@@ -905,6 +936,8 @@ named_collection(int kind)
         return "volume-types";
     case P_VOLUME:
         return "volumes";
+    case P_SNAPSHOT:
+        return "snapshots";
     default:
         return NULL;
     }

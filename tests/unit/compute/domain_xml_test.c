@@ -287,6 +287,51 @@ START_TEST(contributors_add_parts_after_computes)
 }
 END_TEST
 
+static int
+boot_volume(sov_ctx *c, const sov_instance *i, sov_domain_spec *s, sov_error *err)
+{
+    (void) c;
+    if (!i->boot_volume_id[0])
+        return 0;
+    return sov_domain_spec_add_disk(s, &(sov_domain_disk) {
+        .pool = "sovereign", .volume = "sov-vol-boot", .format = "qcow2", .dev = "vda",
+        .serial = i->boot_volume_id }, err);
+}
+
+static int
+not_ready(sov_ctx *c, const sov_instance *i, sov_domain_spec *s, sov_error *err)
+{
+    (void) c, (void) s, (void) err;
+    return i->boot_volume_id[0] ? SOV_OP_LATER : 0;
+}
+
+/* An instance booting from a volume has no overlay of compute's: the volume a module adds as
+ * vda renders first, before the seed; a part not ready yet makes the build say
+ * SOV_OP_LATER. */
+START_TEST(a_boot_volume_is_the_first_disk_and_may_make_the_build_wait)
+{
+    sov_error err = SOV_ERROR_INIT;
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec s = base("kvm");
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec t = base("kvm");
+    char *xml = NULL;
+
+    snprintf(inst.boot_volume_id, sizeof(inst.boot_volume_id), "%s", UUID);
+    ck_assert(sov_domain_contrib_add("test.boot-volume", boot_volume, &err) == 0);
+    ck_assert_msg(sov_domain_spec_build(&ctx, &inst, &s, &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(s.ndisks, 2);
+    ck_assert_str_eq(s.disks[0].dev, "vda");
+    ck_assert_str_eq(s.disks[0].volume, "sov-vol-boot");
+    ck_assert_str_eq(s.disks[1].dev, "vdb");
+    ck_assert(sov_domain_xml(&s, &xml, &err) == 0);
+    ck_assert_ptr_null(strstr(xml, "sov-" UUID "-disk"));
+    ck_assert_ptr_nonnull(strstr(xml, "sov-vol-boot"));
+    ck_assert(strstr(xml, "sov-vol-boot") < strstr(xml, "sov-" UUID "-seed"));
+    free(xml);
+    ck_assert(sov_domain_contrib_add("test.not-ready", not_ready, &err) == 0);
+    ck_assert_int_eq(sov_domain_spec_build(&ctx, &inst, &t, &err), SOV_OP_LATER);
+}
+END_TEST
+
 /* A part missing what it needs is a bug of its contributor, refused before any XML. */
 START_TEST(incomplete_parts_are_refused)
 {
@@ -327,6 +372,7 @@ main(void)
     tcase_add_test(tc, disk_xml_is_the_domains_disk);
     tcase_add_test(tc, contributors_add_parts_after_computes);
     tcase_add_test(tc, incomplete_parts_are_refused);
+    tcase_add_test(tc, a_boot_volume_is_the_first_disk_and_may_make_the_build_wait);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }

@@ -1,0 +1,627 @@
+/* Instances and volumes (storage/instance_hook.c, compute/'s create hooks): a create that
+ * attaches volumes or boots from one, through the HTTP API of a real sovd on a real
+ * PostgreSQL, with two hosts of libvirt's test driver so that placement has a choice:
+ * "node-a" (a host file of its own, inside sovd) and "node-b" (the default test host inside a
+ * private libvirtd, whose domains `virsh` on the same URI reads). Unpinned, the scheduler
+ * takes node-a (the same weight, and the first name): volumes on node-b show the pin.
+ *
+ * The volumes these tests start from are rows written here (available, on a host): what
+ * matters is what a create does with them, not how they were made (storage/volumes). The
+ * reconciler runs once at start only (--host-check-interval=3600), before any is written.
+ *
+ * Covered: a create with volumes is placed on their host (the dry run says volume_host for
+ * the other), attaches them as vdc, vdd (in-use) and its delete gives them back (available,
+ * kept); volumes on two hosts, an attached or creating volume (409), another tenant's or an
+ * unknown one (400 naming the field), bad members (400), all writing nothing; boot_volume
+ * without an image (the domain's vda is the volume, no image overlay); boot {image} makes a
+ * volume created by the instance, attached as vda, which the instance's delete deletes. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#define REGION "fr-test-1"
+#define FLAVOR "small"
+#define IMAGE "base"
+#define WAIT_S 30
+
+static char *db;
+static char *tmp;
+static tl_sovd sovd;
+static tl_libvirtd lvd;
+static char *op;                /* the bootstrap operator's token */
+static tl_tenant acme, globex;
+static char uri_b[800];         /* node-b: the test driver inside the private libvirtd */
+static char pool[64], net[64];
+static char host_a[40], host_b[40], image_id[40];
+
+static void
+setup(void)
+{
+    db = tl_db_create();
+    tmp = tl_tmpdir();
+    memset(&sovd, 0, sizeof(sovd));
+    memset(&lvd, 0, sizeof(lvd));
+    op = NULL;
+    snprintf(pool, sizeof(pool), "sovhook-%d", (int) getpid());
+    snprintf(net, sizeof(net), "sovhook%d", (int) getpid());
+    tl_libvirtd_start(&lvd);
+    snprintf(uri_b, sizeof(uri_b), "test+unix:///default?socket=%s", lvd.sock);
+}
+
+static void
+teardown(void)
+{
+    int rc = tl_sovd_stop_clean(&sovd, 30);
+
+    tl_sovd_discard(&sovd);
+    tl_libvirtd_discard(&lvd);
+    tl_db_drop(db);
+    free(db);
+    free(op);
+    tl_tmpdir_remove(tmp);
+    free(tmp);
+    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+}
+
+static void
+assert_contains(const char *text, const char *part)
+{
+    ck_assert_msg(text && strstr(text, part), "'%s' not in:\n%s", part, text ? text : "(null)");
+}
+
+static json_t *
+wait_op(const char *id)
+{
+    char path[128];
+    time_t until = time(NULL) + WAIT_S;
+
+    snprintf(path, sizeof(path), "/v1/operations/%s", id);
+    for (;;) {
+        json_t *o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+        const char *state = tl_str(o, "state");
+        if (strcmp(state, "succeeded") == 0 || strcmp(state, "failed") == 0)
+            return o;
+        ck_assert_msg(time(NULL) < until, "operation %s still %s after %d s: %s", id, state,
+                      WAIT_S, json_dumps(o, 0));
+        json_decref(o);
+        usleep(100 * 1000);
+    }
+}
+
+static void
+op_succeeds(const char *id)
+{
+    json_t *o = wait_op(id);
+
+    ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "operation failed: %s",
+                  json_dumps(o, 0));
+    json_decref(o);
+}
+
+static json_t *
+get_instance(const char *id)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/v1/instances/%s", id);
+    return tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+}
+
+static json_t *
+wait_state(const char *id, const char *state)
+{
+    time_t until = time(NULL) + WAIT_S;
+
+    for (;;) {
+        json_t *x = get_instance(id);
+        if (strcmp(tl_str(x, "state"), state) == 0)
+            return x;
+        ck_assert_msg(time(NULL) < until, "instance %s not %s after %d s: %s", id, state,
+                      WAIT_S, json_dumps(x, 0));
+        json_decref(x);
+        usleep(100 * 1000);
+    }
+}
+
+/* A volume's column, as the database holds it (malloc). */
+static char *
+vol_col(const char *id, const char *col)
+{
+    return tl_db_value(db, "SELECT coalesce(%s::text, '') FROM volumes WHERE id = '%s'", col,
+                       id);
+}
+
+static void
+assert_vol(const char *id, const char *col, const char *want)
+{
+    char *v = vol_col(id, col);
+
+    ck_assert_msg(strcmp(v, want) == 0, "volume %s: %s is '%s', want '%s'", id, col, v, want);
+    free(v);
+}
+
+/* Wait for a volume's state (the workers move it). */
+static void
+wait_vol_state(const char *id, const char *state)
+{
+    time_t until = time(NULL) + WAIT_S;
+
+    for (;;) {
+        char *v = vol_col(id, "state");
+        bool done = strcmp(v, state) == 0;
+        ck_assert_msg(done || time(NULL) < until, "volume %s is %s, not %s after %d s", id, v,
+                      state, WAIT_S);
+        free(v);
+        if (done)
+            return;
+        usleep(100 * 1000);
+    }
+}
+
+/* A volume of tenant_id on host_id in state, written as the volume service leaves one (its
+ * file too, on node-b where the test reads the pool); its id. */
+static void
+volume(const char *tenant_id, const char *name, const char *host_id, const char *state,
+       char id[40])
+{
+    char *v = tl_db_value(db,
+                          "INSERT INTO volumes (id, tenant_id, workspace, name, size_gib, state,"
+                          " region, zone, host_id, pool, volume) SELECT g, '%s', 'default',"
+                          " '%s', 1, '%s', '" REGION "', CASE WHEN '%s' = '%s' THEN 'a' ELSE"
+                          " 'b' END, '%s', '%s', 'sov-vol-' || g FROM gen_random_uuid() g"
+                          " RETURNING id",
+                          tenant_id, name, state, host_id, host_a, host_id, pool);
+
+    ck_assert_msg(strlen(v) == 36, "volume insert gave '%s'", v);
+    snprintf(id, 40, "%s", v);
+    free(v);
+    if (strcmp(host_id, host_b) == 0)
+        ck_assert_int_eq(tl_virsh(uri_b, NULL, "vol-create-as %s sov-vol-%s 1G --format qcow2",
+                                  pool, id), 0);
+}
+
+static long long
+instances_named(const char *name)
+{
+    return tl_db_num(db, "SELECT count(*) FROM instances WHERE name = '%s'", name);
+}
+
+static long long
+attachments(void)
+{
+    return tl_db_num(db, "SELECT count(*) FROM volume_attachments");
+}
+
+/* sovd; tenants acme and globex; region REGION with zones a and b; node-a (zone a, its own
+ * test host) and node-b (zone b, the private libvirtd); flavor FLAVOR; acme's image IMAGE;
+ * the default volume type. */
+static void
+start(void)
+{
+    char store[700], pool_flag[128], path_flag[700], net_flag[128], cidr_flag[128];
+    char body[2048], qcow2[600], op_id[40];
+    char *uri_a;
+    const char *args[] = { "--role=api,worker,reconciler", "--host-check-interval=3600",
+                           "--worker-threads=4", "--image-allow-file-urls=true",
+                           "--operation-step-timeout=10", "--stop-timeout=5", store,
+                           pool_flag, path_flag, net_flag, cidr_flag, NULL };
+    json_t *j;
+
+    snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
+    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
+    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
+    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
+    srand((unsigned) getpid() ^ (unsigned) time(NULL));
+    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
+             rand() % 256);
+    tl_sovd_start(&sovd, db, args);
+    op = tl_operator_token(&sovd);
+    tl_tenant_make(&sovd, op, "acme", &acme);
+    tl_tenant_make(&sovd, op, "globex", &globex);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"" REGION "\",\"name\":\"Test FR\",\"country\":\"FR\","
+                           "\"datacenter\":\"dc-fr\",\"zones\":[\"a\",\"b\"]}", 201));
+    uri_a = tl_test_host_uri(tmp, "node-a", 16, 16);
+    snprintf(body, sizeof(body), "{\"name\":\"node-a\",\"region\":\"" REGION "\",\"zone\":"
+             "\"a\",\"libvirt_uri\":\"%s\"}", uri_a);
+    free(uri_a);
+    j = tl_host_add(&sovd, op, body);
+    snprintf(host_a, sizeof(host_a), "%s", tl_str(j, "id"));
+    json_decref(j);
+    snprintf(body, sizeof(body), "{\"name\":\"node-b\",\"region\":\"" REGION "\",\"zone\":"
+             "\"b\",\"libvirt_uri\":\"%s\"}", uri_b);
+    j = tl_host_add(&sovd, op, body);
+    ck_assert_str_eq(tl_str(j, "state"), "up");
+    snprintf(host_b, sizeof(host_b), "%s", tl_str(j, "id"));
+    json_decref(j);
+    /* The same weight on both: unpinned, the first name (node-a) wins. */
+    free(tl_db_exec(db, "UPDATE hosts SET cpus = 16, memory_mib = 16384"));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+                           "{\"name\":\"" FLAVOR "\",\"vcpus\":1,\"memory_mib\":256,"
+                           "\"disk_gib\":1}", 201));
+    free(tl_db_exec(db, "INSERT INTO volume_types (id, name, backend) VALUES"
+                        " (gen_random_uuid(), 'standard', 'libvirt-dir')"));
+    snprintf(qcow2, sizeof(qcow2), "%s/base.qcow2", tmp);
+    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", qcow2), 0);
+    snprintf(body, sizeof(body), "{\"name\":\"" IMAGE "\",\"region\":\"" REGION "\","
+             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", qcow2);
+    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
+    snprintf(image_id, sizeof(image_id), "%s", tl_str(json_object_get(j, "image"), "id"));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    op_succeeds(op_id);
+}
+
+/* POST /v1/instances as acme's member with this body: 202; the instance and operation ids. */
+static json_t *
+create(const char *body, char id[40], char op_id[40])
+{
+    json_t *j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], body, 202);
+    json_t *x = json_object_get(j, "instance");
+
+    snprintf(id, 40, "%s", tl_str(x, "id"));
+    snprintf(op_id, 40, "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_incref(x);
+    json_decref(j);
+    return x;
+}
+
+/* DELETE the instance and wait for its delete to finish. */
+static void
+delete_instance(const char *id)
+{
+    char path[128], op_id[40];
+    json_t *j;
+
+    snprintf(path, sizeof(path), "/v1/instances/%s", id);
+    j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    op_succeeds(op_id);
+    json_decref(wait_state(id, "deleted"));
+}
+
+/* A request that fails with status and type, naming field when not NULL. */
+static void
+refused(const char *token, const char *path, const char *body, long status, const char *type,
+        const char *field, const char *says)
+{
+    tl_resp r;
+
+    tl_call(&sovd, "POST", path, token, body, &r);
+    tl_assert_problem(&r, status, type);
+    if (field) {
+        json_t *e = json_array_get(json_object_get(r.json, "errors"), 0);
+        const char *f = json_string_value(json_object_get(e, "field"));
+        ck_assert_msg(f && strcmp(f, field) == 0, "expected field %s: %s", field, r.body);
+    }
+    if (says)
+        assert_contains(r.body, says);
+    tl_resp_free(&r);
+}
+
+/* ---- tests ---- */
+
+START_TEST(create_with_volumes_is_placed_on_their_host_and_attaches_them)
+{
+    char v1[40], v2[40], id[40], op_id[40], body[512];
+    char *dev;
+    json_t *x, *d, *rej;
+
+    start();
+    volume(acme.id, "data-1", host_b, "available", v1);
+    volume(acme.id, "data-2", host_b, "available", v2);
+
+    /* Unpinned, node-a; with the volumes, node-b, the other rejected as volume_host. */
+    d = tl_call_ok(&sovd, "POST", "/v1/placement/dry-run", acme.token[TL_MEMBER],
+                   "{\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\"}", 200);
+    ck_assert_str_eq(tl_str(json_object_get(d, "placement"), "host"), "node-a");
+    ck_assert_int_eq(tl_num(json_object_get(d, "rejected"), "volume_host"), 0);
+    json_decref(d);
+    snprintf(body, sizeof(body), "{\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\","
+             "\"volumes\":[\"data-1\",\"%s\"]}", v2);
+    d = tl_call_ok(&sovd, "POST", "/v1/placement/dry-run", acme.token[TL_MEMBER], body, 200);
+    ck_assert_str_eq(tl_str(json_object_get(d, "placement"), "host"), "node-b");
+    rej = json_object_get(d, "rejected");
+    ck_assert_int_eq(tl_num(rej, "volume_host"), 1);
+    ck_assert_int_eq(tl_num(d, "considered"), 2);
+    json_decref(d);
+    /* The dry run claims nothing and attaches nothing. */
+    ck_assert_int_eq(attachments(), 0);
+    assert_vol(v1, "state", "available");
+
+    snprintf(body, sizeof(body), "{\"name\":\"web-1\",\"flavor\":\"" FLAVOR "\",\"image\":"
+             "\"" IMAGE "\",\"volumes\":[\"data-1\",\"%s\"]}", v2);
+    x = create(body, id, op_id);
+    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "name"), "node-b");
+    ck_assert_int_eq(tl_num(json_object_get(json_object_get(x, "placement"), "rejected"),
+                            "volume_host"), 1);
+    ck_assert(json_is_null(json_object_get(x, "boot_volume")));
+    ck_assert_str_eq(tl_str(x, "image_id"), image_id);
+    json_decref(x);
+    /* Attached in the create's transaction, in the order given, from vdc on. */
+    dev = tl_db_value(db, "SELECT device || ':' || boot FROM volume_attachments"
+                          " WHERE volume_id = '%s' AND instance_id = '%s'", v1, id);
+    ck_assert_str_eq(dev, "vdc:false");
+    free(dev);
+    dev = tl_db_value(db, "SELECT device FROM volume_attachments WHERE volume_id = '%s'", v2);
+    ck_assert_str_eq(dev, "vdd");
+    free(dev);
+    assert_vol(v1, "state", "in-use");
+    assert_vol(v2, "state", "in-use");
+
+    /* The domain the worker defines holds them, at their devices, named by their ids. */
+    op_succeeds(op_id);
+    json_decref(wait_state(id, "running"));
+    {
+        char *out = NULL, want[200];
+        ck_assert_int_eq(tl_virsh(uri_b, &out, "dumpxml sov-%s", id), 0);
+        snprintf(want, sizeof(want), "volume='sov-vol-%s'", v1);
+        assert_contains(out, want);
+        assert_contains(out, "<target dev='vdc' bus='virtio'/>");
+        assert_contains(out, "<target dev='vdd' bus='virtio'/>");
+        snprintf(want, sizeof(want), "volume='sov-%s-disk'", id);
+        assert_contains(out, want);
+        free(out);
+    }
+
+    /* The delete gives them back: detached, available, kept. */
+    delete_instance(id);
+    ck_assert_int_eq(attachments(), 0);
+    assert_vol(v1, "state", "available");
+    assert_vol(v2, "state", "available");
+    assert_vol(v1, "deleted_at", "");
+}
+END_TEST
+
+START_TEST(volumes_that_cannot_go_with_the_instance_are_refused_and_nothing_is_written)
+{
+    char va[40], vb[40], making[40], theirs[40], id[40], op_id[40], body[512];
+
+    start();
+    volume(acme.id, "on-a", host_a, "available", va);
+    volume(acme.id, "on-b", host_b, "available", vb);
+    volume(acme.id, "making", host_b, "creating", making);
+    volume(globex.id, "theirs", host_b, "available", theirs);
+
+    /* On two hosts: 409 naming each volume's host; the dry run says the same. */
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\","
+            "\"volumes\":[\"on-a\",\"on-b\"]}", 409, "/problems/conflict", NULL,
+            "'on-b' on host 'node-b'");
+    refused(acme.token[TL_MEMBER], "/v1/placement/dry-run",
+            "{\"flavor\":\"" FLAVOR "\",\"volumes\":[\"on-a\",\"on-b\"]}", 409,
+            "/problems/conflict", NULL, "'on-a' on host 'node-a'");
+    /* Still being made: 409. */
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\","
+            "\"volumes\":[\"making\"]}", 409, "/problems/conflict", NULL, "creating");
+    /* Another tenant's, by id, and an unknown name: 400 naming the field, as an unknown
+     * image is; the other tenant's volume is not confirmed to exist. */
+    snprintf(body, sizeof(body), "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"image\":"
+             "\"" IMAGE "\",\"volumes\":[\"%s\"]}", theirs);
+    refused(acme.token[TL_MEMBER], "/v1/instances", body, 400, "/problems/invalid-request",
+            "volumes", "does not exist");
+    snprintf(body, sizeof(body), "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\","
+             "\"boot_volume\":\"%s\"}", theirs);
+    refused(acme.token[TL_MEMBER], "/v1/instances", body, 400, "/problems/invalid-request",
+            "boot_volume", "does not exist");
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\","
+            "\"volumes\":[\"nope\"]}", 400, "/problems/invalid-request", "volumes", "'nope'");
+    /* Given twice, or as the boot volume too. */
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\","
+            "\"volumes\":[\"on-b\",\"on-b\"]}", 400, "/problems/invalid-request", "volumes",
+            "twice");
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"boot_volume\":\"on-b\","
+            "\"volumes\":[\"on-b\"]}", 400, "/problems/invalid-request", "volumes", NULL);
+    /* Bad members. */
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\","
+            "\"volumes\":[1]}", 400, "/problems/invalid-request", "volumes", NULL);
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"volumes\":\"on-b\"}", 400,
+            "/problems/invalid-request", "volumes", NULL);
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"boot\":{\"image\":\"" IMAGE "\","
+            "\"colour\":\"red\"}}", 400, "/problems/invalid-request", "boot", "boot.colour");
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"boot\":{\"size_gib\":2}}", 400,
+            "/problems/invalid-request", "boot.image", NULL);
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"boot\":{\"image\":\"" IMAGE "\","
+            "\"size_gib\":-1}}", 400, "/problems/invalid-request", "boot.size_gib", NULL);
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"boot\":{\"image\":\"nope\"}}", 400,
+            "/problems/invalid-request", "boot.image", NULL);
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"boot_volume\":\"on-b\","
+            "\"boot\":{\"image\":\"" IMAGE "\"}}", 400, "/problems/invalid-request", "boot",
+            NULL);
+    /* An image and a boot volume; neither. */
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\","
+            "\"boot_volume\":\"on-b\"}", 400, "/problems/invalid-request", "image", NULL);
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\"}", 400,
+            "/problems/invalid-request", "image", NULL);
+    ck_assert_int_eq(instances_named("web-2"), 0);
+    ck_assert_int_eq(attachments(), 0);
+    assert_vol(vb, "state", "available");
+
+    /* Their host full: no other host will do, and the answer says why it was pinned. */
+    free(tl_db_exec(db, "UPDATE hosts SET vcpus_used = 64 WHERE name = 'node-b'"));
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-2\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\","
+            "\"volumes\":[\"on-b\"]}", 409, "/problems/no-capacity", NULL,
+            "volume 'on-b' is on host 'node-b'");
+    {
+        tl_resp r;
+        tl_call(&sovd, "POST", "/v1/placement/dry-run", acme.token[TL_MEMBER],
+                "{\"flavor\":\"" FLAVOR "\",\"volumes\":[\"on-b\"]}", &r);
+        tl_assert_problem(&r, 409, "/problems/no-capacity");
+        ck_assert_int_eq(tl_num(json_object_get(r.json, "rejected"), "volume_host"), 1);
+        ck_assert_int_eq(tl_num(json_object_get(r.json, "rejected"), "capacity"), 1);
+        tl_resp_free(&r);
+    }
+    free(tl_db_exec(db, "UPDATE hosts SET vcpus_used = 0 WHERE name = 'node-b'"));
+    ck_assert_int_eq(instances_named("web-2"), 0);
+
+    /* Attached to one instance: the next create that names it is refused (409). */
+    json_decref(create("{\"name\":\"web-3\",\"flavor\":\"" FLAVOR "\",\"image\":\""
+                       IMAGE "\",\"volumes\":[\"on-b\"]}", id, op_id));
+    refused(acme.token[TL_MEMBER], "/v1/instances",
+            "{\"name\":\"web-4\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\","
+            "\"volumes\":[\"on-b\"]}", 409, "/problems/conflict", NULL, "web-3");
+    ck_assert_int_eq(instances_named("web-4"), 0);
+    op_succeeds(op_id);
+}
+END_TEST
+
+START_TEST(boot_volume_boots_without_an_image_and_is_kept_after_the_delete)
+{
+    char boot[40], id[40], op_id[40], body[512], want[200];
+    char *out = NULL, *dev;
+    json_t *x;
+
+    start();
+    volume(acme.id, "system", host_b, "available", boot);
+    snprintf(body, sizeof(body), "{\"name\":\"vm-1\",\"flavor\":\"" FLAVOR "\","
+             "\"boot_volume\":\"system\"}");
+    x = create(body, id, op_id);
+    ck_assert_str_eq(tl_str(x, "boot_volume"), boot);
+    ck_assert(json_is_null(json_object_get(x, "image_id")));
+    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "name"), "node-b");
+    /* No disk of its own on the host: the volume is counted as a volume. */
+    ck_assert_int_eq(tl_num(x, "disk_gib"), 0);
+    json_decref(x);
+    dev = tl_db_value(db, "SELECT device || ':' || boot FROM volume_attachments"
+                          " WHERE volume_id = '%s'", boot);
+    ck_assert_str_eq(dev, "vda:true");
+    free(dev);
+    assert_vol(boot, "state", "in-use");
+
+    op_succeeds(op_id);
+    x = wait_state(id, "running");
+    ck_assert_str_eq(tl_str(x, "boot_volume"), boot);
+    json_decref(x);
+    /* The domain's first disk is the volume, as vda; no image overlay, no image copy. */
+    ck_assert_int_eq(tl_virsh(uri_b, &out, "dumpxml sov-%s", id), 0);
+    snprintf(want, sizeof(want), "<source pool='%s' volume='sov-vol-%s'/>", pool, boot);
+    assert_contains(out, want);
+    {
+        /* The first <disk> element is the volume, at vda. */
+        const char *first = strstr(out, "<disk ");
+        const char *second = first ? strstr(first + 1, "<disk ") : NULL;
+        const char *src = first ? strstr(first, want) : NULL;
+        const char *vda = first ? strstr(first, "<target dev='vda'") : NULL;
+        ck_assert_msg(second && src && vda && src < second && vda < second,
+                      "the first disk is not the boot volume as vda:\n%s", out);
+    }
+    snprintf(want, sizeof(want), "sov-%s-disk", id);
+    ck_assert_msg(!strstr(out, want), "an image overlay in a volume-booted domain:\n%s", out);
+    free(out);
+    ck_assert_int_eq(tl_virsh(uri_b, &out, "vol-list %s", pool), 0);
+    snprintf(want, sizeof(want), "sov-image-%s", image_id);
+    ck_assert_msg(!strstr(out, want), "the image was copied for a volume boot:\n%s", out);
+    free(out);
+
+    /* Deleting the instance keeps the volume it did not make. */
+    delete_instance(id);
+    ck_assert_int_eq(attachments(), 0);
+    assert_vol(boot, "state", "available");
+    ck_assert_int_eq(tl_virsh(uri_b, &out, "vol-list %s", pool), 0);
+    snprintf(want, sizeof(want), "sov-vol-%s", boot);
+    assert_contains(out, want);
+    free(out);
+}
+END_TEST
+
+START_TEST(boot_from_an_image_makes_a_volume_that_the_delete_deletes)
+{
+    char id[40], op_id[40], vol[40], data[40], body[512];
+    char *v, *dev, *kind;
+    json_t *x;
+
+    start();
+    volume(acme.id, "data", host_b, "available", data);
+    snprintf(body, sizeof(body), "{\"name\":\"vm-2\",\"flavor\":\"" FLAVOR "\","
+             "\"boot\":{\"image\":\"" IMAGE "\",\"size_gib\":2},\"volumes\":[\"data\"]}");
+    x = create(body, id, op_id);
+    ck_assert(json_is_null(json_object_get(x, "image_id")));
+    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "name"), "node-b");
+    snprintf(vol, sizeof(vol), "%s", tl_str(x, "boot_volume"));
+    json_decref(x);
+
+    /* Made in the create's transaction: created by the instance, from the image, on its
+     * host, attached as vda, its own "volume.create" queued. */
+    assert_vol(vol, "created_by_instance", id);
+    assert_vol(vol, "source_type", "image");
+    assert_vol(vol, "source_id", image_id);
+    assert_vol(vol, "host_id", host_b);
+    assert_vol(vol, "size_gib", "2");
+    assert_vol(vol, "name", "vm-2-boot");
+    dev = tl_db_value(db, "SELECT device || ':' || boot FROM volume_attachments"
+                          " WHERE volume_id = '%s' AND instance_id = '%s'", vol, id);
+    ck_assert_str_eq(dev, "vda:true");
+    free(dev);
+    dev = tl_db_value(db, "SELECT device FROM volume_attachments WHERE volume_id = '%s'", data);
+    ck_assert_str_eq(dev, "vdc");
+    free(dev);
+    kind = tl_db_value(db, "SELECT kind FROM operations WHERE resource_id = '%s'"
+                           " ORDER BY created_at LIMIT 1", vol);
+    ck_assert_str_eq(kind, "volume.create");
+    free(kind);
+
+    /* The build waits for the volume (no attempt spent on waiting), which its own
+     * operation makes from the image and leaves in-use: the domain boots from it. */
+    {
+        json_t *o = wait_op(op_id);
+        char *out = NULL, want[200];
+        ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "%s", json_dumps(o, 0));
+        ck_assert_int_eq(tl_num(o, "attempts"), 1);
+        json_decref(o);
+        json_decref(wait_state(id, "running"));
+        assert_vol(vol, "state", "in-use");
+        ck_assert_int_eq(tl_virsh(uri_b, &out, "dumpxml sov-%s", id), 0);
+        snprintf(want, sizeof(want), "<source pool='%s' volume='sov-vol-%s'/>", pool, vol);
+        assert_contains(out, want);
+        ck_assert_msg(strstr(out, want) < strstr(out, "<target dev='vda'"),
+                      "the boot volume is not the first disk:\n%s", out);
+        free(out);
+    }
+    /* The delete deletes the volume the instance made, and keeps the other. */
+    delete_instance(id);
+    wait_vol_state(vol, "deleted");
+    v = tl_db_value(db, "SELECT count(*) FROM operations WHERE resource_id = '%s'"
+                        " AND kind = 'volume.delete' AND state = 'succeeded'", vol);
+    ck_assert_str_eq(v, "1");
+    free(v);
+    assert_vol(data, "state", "available");
+    ck_assert_int_eq(attachments(), 0);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("storage/hook");
+    TCase *tc = tcase_create("hook");
+
+    signal(SIGPIPE, SIG_IGN);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, create_with_volumes_is_placed_on_their_host_and_attaches_them);
+    tcase_add_test(tc, volumes_that_cannot_go_with_the_instance_are_refused_and_nothing_is_written);
+    tcase_add_test(tc, boot_volume_boots_without_an_image_and_is_kept_after_the_delete);
+    tcase_add_test(tc, boot_from_an_image_makes_a_volume_that_the_delete_deletes);
+    suite_add_tcase(s, tc);
+    return tl_run_suite(s);
+}
