@@ -255,10 +255,16 @@ sov_volume_create_on(sov_dbconn *c, sov_ctx *ctx, const sov_volume_create_args *
                      sov_volume *v, sov_op *op, sov_error *err)
 {
     create_args ca = { ctx, a, v, op };
+    const struct sov_op *outer = ctx->op_queued;
+    int rc;
 
     snprintf(v->pool, sizeof(v->pool), "%s", ctx->cfg->storage_pool);
     snprintf(v->volume, sizeof(v->volume), "sov-vol-%s", v->id);
-    return create_tx(c, &ca, err);
+    rc = create_tx(c, &ca, err);
+    /* The operation the caller's transaction queued stays the one its commit logs: op is
+     * the caller's, and may be gone by then (a local of a hook). */
+    ctx->op_queued = outer;
+    return rc;
 }
 
 /* ---- reads ---- */
