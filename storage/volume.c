@@ -509,6 +509,17 @@ extend_tx(sov_dbconn *c, act_args *a, sov_volume *v, sov_error *err)
     if (strcmp(v->state, "available") != 0 && strcmp(v->state, "in-use") != 0)
         return sov_error_set(err, SOV_E_CONFLICT, "cannot extend volume '%s': it is %s",
                              v->name, v->state);
+    /* The host's room first (its row before the quota rows, the order a create takes
+     * them in): a volume grows in its host's pool. */
+    if (v->allocation_id[0]) {
+        bool room;
+        if (sov_repo_allocation_grow(c, v->allocation_id, size - v->size_gib, &room, err) < 0)
+            return -1;
+        if (!room)
+            return sov_error_set(err, SOV_E_CAPACITY, "host '%s' has no room to grow volume "
+                                 "'%s' by %lld GiB", v->host_name, v->name,
+                                 size - v->size_gib);
+    }
     if (sov_quota_charge(c, v->tenant_id, SOV_QUOTA_STORAGE_GIB, size - v->size_gib, err) < 0)
         return -1;
     /* The arg keeps what to go back to if the extend fails: the size and the state. */
