@@ -597,6 +597,28 @@ START_TEST(attach_rules_refuse_with_reasons)
                    "{\"action\":\"extend\",\"size_gib\":1}", "size_gib");
     assert_invalid("POST", path, acme.token[TL_MEMBER], "{\"action\":\"extend\"}", "size_gib");
 
+    /* instance_hint places a volume on that instance's host (here the other one, zone b),
+     * whatever spread would choose. */
+    {
+        char far_inst[40], hinted[40];
+        json_t *v;
+        instance_row(&acme, "far-app", "running", host2_id, far_inst);
+        create_volume("{\"name\":\"hinted\",\"size_gib\":1,\"instance_hint\":\"far-app\"}",
+                      hinted, op_id);
+        v = get_volume(hinted);
+        ck_assert_str_eq(tl_str(json_object_get(v, "host"), "name"), HOST2);
+        json_decref(v);
+        json_decref(tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S));
+        /* And one hinted to "app" goes to the first host: one of the two is not where
+         * spread alone would put it. */
+        create_volume("{\"name\":\"near\",\"size_gib\":1,\"instance_hint\":\"app\"}",
+                      hinted, op_id);
+        v = get_volume(hinted);
+        ck_assert_str_eq(tl_str(json_object_get(v, "host"), "name"), HOST);
+        json_decref(v);
+        json_decref(tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S));
+    }
+
     /* A volume on the other host: 409 naming both hosts. */
     create_volume("{\"name\":\"far\",\"size_gib\":1,\"zone\":\"b\"}", other, op_id);
     json_decref(tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S));
