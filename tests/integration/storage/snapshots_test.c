@@ -738,6 +738,31 @@ START_TEST(attached_volume_is_snapshotted_live)
 }
 END_TEST
 
+/* The same Idempotency-Key and body answer the first 202 again and take one snapshot. */
+START_TEST(idempotent_create_takes_one_snapshot)
+{
+    const char *headers[] = { "Idempotency-Key: snap-create-1", NULL };
+    const char *body = "{\"name\":\"once\",\"volume\":\"idem\"}";
+    char vol[40], first[40];
+    tl_resp r;
+
+    start();
+    make_volume("idem", ",\"size_gib\":1", vol);
+    tl_call_h(&sovd, "POST", "/v1/snapshots", acme.token[TL_MEMBER], body, headers, &r);
+    ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
+    snprintf(first, sizeof(first), "%s", tl_str(json_object_get(r.json, "snapshot"), "id"));
+    tl_resp_free(&r);
+    tl_call_h(&sovd, "POST", "/v1/snapshots", acme.token[TL_MEMBER], body, headers, &r);
+    ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "snapshot"), "id"), first);
+    tl_resp_free(&r);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM snapshots WHERE name = 'once'"), 1);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM operations WHERE kind = 'snapshot.create'"),
+                     1);
+    ck_assert_int_eq(quota_used("snapshots"), 1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -756,6 +781,7 @@ main(void)
     tcase_add_test(tc, another_tenants_snapshots_do_not_exist);
     tcase_add_test(tc, encrypted_snapshot_has_a_key_of_its_own);
     tcase_add_test(tc, attached_volume_is_snapshotted_live);
+    tcase_add_test(tc, idempotent_create_takes_one_snapshot);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
