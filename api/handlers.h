@@ -121,13 +121,13 @@ enum MHD_Result sov_handle_signing_key_rotate(sov_request *req);
 enum MHD_Result sov_handle_instance_residency(sov_request *req);
 enum MHD_Result sov_handle_image_residency(sov_request *req);
 enum MHD_Result sov_handle_snapshot_residency(sov_request *req);
-enum MHD_Result sov_handle_volume_residency(sov_request *req);
 
 /* snapshots.c */
 enum MHD_Result sov_handle_snapshot_create(sov_request *req);
 enum MHD_Result sov_handle_snapshot_list(sov_request *req);
 enum MHD_Result sov_handle_snapshot_get(sov_request *req);
 enum MHD_Result sov_handle_snapshot_delete(sov_request *req);
+enum MHD_Result sov_handle_volume_residency(sov_request *req);
 
 /* Shared by resources that hold tenant data: the residency object of their JSON. */
 struct sov_location;

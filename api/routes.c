@@ -124,7 +124,6 @@ const sov_route sov_api_routes[] = {
       "snapshots.delete", "workspace tenant_id" },
     { "GET", "/v1/snapshots/{id}/residency", sov_handle_snapshot_residency, 0, ANY,
       "snapshots.residency", "limit after workspace tenant_id" },
-
     { "POST", "/v1/volume-types", sov_handle_volume_type_create, 0, OP, "volume-types.create",
       NULL },
     { "GET", "/v1/volume-types", sov_handle_volume_type_list, 0, ANY, "volume-types.list",

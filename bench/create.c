@@ -21,6 +21,10 @@
  *      image in the same pool, its seed the clone: `virsh create FILE` timed from the start
  *      of the process to its return (the reference), then `virsh destroy`.
  *
+ * Then volumes (storage/): a plain volume type, and N rounds (after one warm-up) of
+ * POST /v1/volumes of an empty 1 GiB volume to the operation's success, next to
+ * `virsh vol-create-as` of the same size in the same pool; each deleted before the next.
+ *
  * It prints each round, then the median and p95 of both and their difference, and last one
  * line of JSON for scripts/bench. Exits non-zero when it could not measure. What it leaves in
  * the pool and the network is the caller's to remove (scripts/bench removes the pool, the
@@ -534,6 +538,45 @@ print_list(const char *key, const double *v, unsigned n)
     printf("]");
 }
 
+/* ---- volumes through the API ---- */
+
+/* POST /v1/volumes of an empty 1 GiB volume of a plain type, to the operation's success (the
+ * volume is available on the host): the timed figure; then `virsh vol-create-as` of the same
+ * size and format in the same pool, process start to exit: the reference. Both are deleted
+ * again (the volume through the API, waited for) before the next round. */
+static void
+volume_round(const options *o, unsigned k, double *sovd_ms, double *virsh_ms)
+{
+    char body[256], path[128], name[128], *out = NULL;
+    double t;
+    json_t *j;
+    char *const create[] = { "virsh", "-q", "-c", URI, "vol-create-as", (char *) o->pool,
+                             name, "1G", "--format", "qcow2", NULL };
+
+    snprintf(body, sizeof(body),
+             "{\"name\":\"bench-vol-%u\",\"size_gib\":1,\"type\":\"bench-plain\"}", k);
+    t = now_ms();
+    j = call_ok("POST", "/v1/volumes", member, body, 202);
+    wait_op(str(json_object_get(j, "operation"), "id"));
+    *sovd_ms = now_ms() - t;
+    snprintf(path, sizeof(path), "/v1/volumes/%s", str(json_object_get(j, "volume"), "id"));
+    json_decref(j);
+    j = call_ok("DELETE", path, member, NULL, 202);
+    wait_op(str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+
+    snprintf(name, sizeof(name), "%s-vol-%u", o->prefix, k);
+    t = now_ms();
+    if (run(create, &out) != 0)
+        die("virsh vol-create-as failed: %s", out ? out : "");
+    *virsh_ms = now_ms() - t;
+    free(out);
+    out = NULL;
+    if (virsh("vol-delete", "--pool", o->pool, name, &out) != 0)
+        die("virsh vol-delete failed: %s", out ? out : "");
+    free(out);
+}
+
 static void
 parse_args(int argc, char **argv, options *o)
 {
@@ -576,6 +619,7 @@ main(int argc, char **argv)
     char virt[16], reason[256], image_id[64];
     double sovd[MAX_ROUNDS], virsh_ms[MAX_ROUNDS], del[MAX_ROUNDS];
     double s50, s95, v50, v95, d50, d95;
+    double vol_sovd[MAX_ROUNDS], vol_virsh[MAX_ROUNDS], vs50, vs95, vv50, vv95;
     round warm, r;
 
     parse_args(argc, argv, &o);
@@ -603,6 +647,23 @@ main(int argc, char **argv)
                "   (delete %.1f ms)\n", i + 1, r.sovd, r.virsh, r.sovd - r.virsh, r.delete);
     }
 
+    /* Volumes (storage/): a plain type, one warm-up round, then the same count. */
+    json_decref(call_ok("POST", "/v1/volume-types", op_token,
+                        "{\"name\":\"bench-plain\",\"encrypted\":false}", 201));
+    volume_round(&o, 0, &vol_sovd[0], &vol_virsh[0]);
+    printf("  volume warm-up   sovd %8.1f ms   virsh vol-create-as %8.1f ms   (not counted)\n",
+           vol_sovd[0], vol_virsh[0]);
+    for (unsigned i = 0; i < o.count; i++) {
+        volume_round(&o, i + 1, &vol_sovd[i], &vol_virsh[i]);
+        printf("  volume round %-3u sovd %8.1f ms   virsh vol-create-as %8.1f ms\n", i + 1,
+               vol_sovd[i], vol_virsh[i]);
+    }
+    figures(vol_sovd, o.count, &vs50, &vs95);
+    figures(vol_virsh, o.count, &vv50, &vv95);
+    printf("volume create (empty, 1 GiB) through the API, %u rounds: sovd median %.1f ms, p95 "
+           "%.1f ms; virsh vol-create-as median %.1f ms, p95 %.1f ms\n", o.count, vs50, vs95,
+           vv50, vv95);
+
     figures(sovd, o.count, &s50, &s95);
     figures(virsh_ms, o.count, &v50, &v95);
     figures(del, o.count, &d50, &d95);
@@ -618,7 +679,10 @@ main(int argc, char **argv)
     print_list("sovd_ms", sovd, o.count);
     printf(",");
     print_list("virsh_ms", virsh_ms, o.count);
-    printf(",\"warmup_sovd_ms\":%.1f,\"warmup_virsh_ms\":%.1f}\n", warm.sovd, warm.virsh);
+    printf(",\"warmup_sovd_ms\":%.1f,\"warmup_virsh_ms\":%.1f", warm.sovd, warm.virsh);
+    printf(",\"volume_sovd_median_ms\":%.1f,\"volume_sovd_p95_ms\":%.1f,"
+           "\"volume_virsh_median_ms\":%.1f,\"volume_virsh_p95_ms\":%.1f}\n", vs50, vs95, vv50,
+           vv95);
 
     curl_easy_cleanup(curl);
     curl_global_cleanup();

@@ -37,6 +37,8 @@
 #define GIB (1024LL * 1024 * 1024)
 #define LUKS_TRIES 8
 #define POLL_MS 20
+#define JOB_POLL_MS 5
+#define REFRESH_WAIT_MS 60000
 
 static void
 sleep_ms(unsigned ms)
@@ -109,6 +111,35 @@ pool_refresh(virStoragePoolPtr p)
                       virGetLastErrorMessage());
         virResetLastError();
     }
+}
+
+/* A volume looked up after a refresh that took: copying from and resizing an encrypted
+ * volume need libvirt to have found its secret again. A pool refuses a refresh while it
+ * builds a volume (an encrypted create takes seconds): tried again until wait_ms passed, then
+ * SOV_E_UNAVAILABLE (a later try may work). */
+static int
+vol_lookup_fresh(lv_hv *h, const char *pool, const char *name, unsigned wait_ms,
+                 virStorageVolPtr *ret, sov_error *err)
+{
+    sov_autoptr(virStoragePool) p = NULL;
+    double deadline = now_ms() + wait_ms;
+    virStorageVolPtr v;
+
+    if (sov_lv_pool_lookup(h, pool, &p, err) < 0)
+        return -1;
+    while (virStoragePoolRefresh(p, 0) < 0) {
+        if (now_ms() >= deadline)
+            return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not refresh storage pool '%s'",
+                                pool);
+        sleep_ms(100);
+    }
+    v = virStorageVolLookupByName(p, name);
+    if (!v)
+        return sov_lv_error(err, sov_lv_no_such(virGetLastErrorCode()) ? SOV_E_NOT_FOUND
+                                                                     : SOV_E_UNAVAILABLE,
+                            "could not find volume '%s'", name);
+    *ret = v;
+    return 0;
 }
 
 /* ---- the test driver's stand-ins ---- */
@@ -271,6 +302,21 @@ vol_exists(lv_hv *h, const char *pool, const char *name, sov_error *err)
     return 0;
 }
 
+/* qemu-img convert makes a copy of its source's size (libvirt grows only an encrypted one):
+ * the rest is grown here. A copy that cannot be grown is removed. */
+static int
+grow_copy(virStorageVolPtr v, const char *name, unsigned long long bytes, sov_error *err)
+{
+    virStorageVolInfo info;
+
+    if (virStorageVolGetInfo(v, &info) == 0 &&
+        (info.capacity >= bytes || virStorageVolResize(v, bytes, 0) == 0))
+        return 0;
+    sov_lv_error(err, SOV_E_UNAVAILABLE, "could not grow volume '%s'", name);
+    virStorageVolDelete(v, 0);
+    return -1;
+}
+
 static int
 create_with(lv_hv *h, const char *pool, const char *name, unsigned long long bytes,
             virStorageVolPtr from, const char *secret_uuid, bool luks, sov_error *err)
@@ -284,6 +330,8 @@ create_with(lv_hv *h, const char *pool, const char *name, unsigned long long byt
         sov_lv_pool_lookup(h, pool, &p, err) < 0)
         return -1;
     v = vol_create(p, xml, from, luks);
+    if (v && from)
+        return grow_copy(v, name, bytes, err);
     if (v)
         return 0;
     if (vol_there_after_failure(p, name, &saved)) {
@@ -377,7 +425,7 @@ sov_lv_volume_copy(sov_hv *hv, const char *pool, const char *name, const char *s
     if (there != 0)
         return there < 0 ? -1 : 0;
     /* The refresh probes the source's format and finds its secret by its path. */
-    if (sov_lv_vol_lookup(h, pool, source, true, &src, err) < 0)
+    if (vol_lookup_fresh(h, pool, source, REFRESH_WAIT_MS, &src, err) < 0)
         return -1;
     if (virStorageVolGetInfo(src, &info) < 0)
         return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read volume '%s'", source);
@@ -423,7 +471,7 @@ sov_lv_volume_resize(sov_hv *hv, const char *pool, const char *name, long long c
     if (capacity_gib < 1)
         return sov_error_invalid(err, "size_gib", "a volume needs at least 1 GiB");
     /* The refresh finds an encrypted volume's secret by its path. */
-    if (sov_lv_vol_lookup(h, pool, name, true, &v, err) < 0)
+    if (vol_lookup_fresh(h, pool, name, REFRESH_WAIT_MS, &v, err) < 0)
         return -1;
     if (virStorageVolGetInfo(v, &info) < 0)
         return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read volume '%s'", name);
@@ -955,7 +1003,8 @@ backup_wait(virDomainPtr d, const char *dev, sov_error *err)
             return sov_lv_error(err, failure_code(), "could not follow the snapshot of %s", dev);
         if (ji.type == VIR_DOMAIN_JOB_NONE)
             break;
-        sleep_ms(POLL_MS);
+        /* A small disk's job takes tens of milliseconds: a coarse poll would double it. */
+        sleep_ms(JOB_POLL_MS);
     }
     if (virDomainGetJobStats(d, &type, &params, &nparams, VIR_DOMAIN_JOB_STATS_COMPLETED) < 0)
         return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read the snapshot job of %s", dev);
@@ -1006,9 +1055,15 @@ sov_lv_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const char *
     if (check_dev(dev, err) < 0 || (secret_uuid && check_uuid(secret_uuid, err) < 0) ||
         sov_lv_dom_lookup(h, uuid, &d, err) < 0)
         return -1;
-    /* A target left by an earlier run may be partial: the snapshot is taken anew. */
-    if (sov_lv_volume_delete(hv, pool, target, err) < 0)
+    /* A target left by an earlier run may be partial: the snapshot is taken anew. libvirt
+     * made it, so it knows it without a refresh (which reads every volume of the pool). */
+    switch (vol_exists(h, pool, target, err)) {
+    case -1:
         return -1;
+    case 1:
+        if (sov_lv_volume_delete(hv, pool, target, err) < 0)
+            return -1;
+    }
     if (sov_lv_is_test(h))
         return test_snapshot(h, d, dev, pool, target, err);
     if (virDomainIsActive(d) != 1)

@@ -308,8 +308,9 @@ sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
         sov_repo_placement_insert(c, r, ret, err, ret->id) < 0)
         return -1;
     snprintf(reason, sizeof(reason), "placed by the scheduler (%s) on host %s: %d hosts "
-                                     "considered",
-             ret->strategy, ret->host_name, ret->considered);
+                                     "considered%s%s",
+             ret->strategy, ret->host_name, ret->considered, r->note ? "; " : "",
+             r->note ? r->note : "");
     return sov_residency_record(c, r->tenant_id, r->resource_type ? r->resource_type : "",
                                 r->resource_id ? r->resource_id : "", "placed", NULL,
                                 &ret->location, ret->policy, reason, r->operation_id, err);

@@ -136,6 +136,13 @@ int sov_storage_place(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
                       const char *resource_type, const char *resource_id, long long size_gib,
                       const char *region, const char *zone, const char *pin_host_id,
                       const char *operation_id, sov_volume *ret, sov_error *err);
+/* The same with note added to the "placed" record's reason (NULL: none): where an encrypted
+ * one's key lives (sov_storage_key_note). */
+int sov_storage_place_noted(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
+                            const char *resource_type, const char *resource_id,
+                            long long size_gib, const char *region, const char *zone,
+                            const char *pin_host_id, const char *operation_id,
+                            const char *note, sov_volume *ret, sov_error *err);
 
 /* ---- keys (keystore.c, keystore_repo.c, volume_keys.c) ----
  *

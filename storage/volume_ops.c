@@ -356,11 +356,15 @@ forget_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (sov_quota_release_resource(c, v->tenant_id, "volume", v, err) < 0 ||
         sov_policy_load(c, v->tenant_id, &policy, err) < 0)
         return -1;
-    if (v->residency.region[0] &&
-        sov_residency_record(c, v->tenant_id, "volume", v->id, "deleted", &v->residency, NULL,
-                             &policy, "deleted: the volume's file removed from the host",
-                             j->op->id, err) < 0)
-        return -1;
+    if (v->residency.region[0]) {
+        char reason[256], note[160];
+        sov_storage_key_note(v->key_region, v->key_country, note, sizeof(note));
+        snprintf(reason, sizeof(reason), "deleted: the volume's file removed from the host%s%s%s",
+                 note[0] ? "; its data key erased (" : "", note, note[0] ? ")" : "");
+        if (sov_residency_record(c, v->tenant_id, "volume", v->id, "deleted", &v->residency,
+                                 NULL, &policy, reason, j->op->id, err) < 0)
+            return -1;
+    }
     return sov_repo_volume_deleted(c, v->id, err);
 }
 

@@ -131,6 +131,8 @@ typedef struct sov_place_request {
     const char *pin_host_id;                /* only this host (host-local volumes); NULL */
     const char *resource_type, *resource_id;
     const char *operation_id;               /* for the residency record; NULL for none */
+    const char *note;                       /* added to the "placed" record's reason (where
+                                             * an encrypted volume's key lives); NULL */
 } sov_place_request;
 
 typedef struct sov_placement {

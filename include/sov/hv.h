@@ -116,7 +116,9 @@ typedef struct sov_hv_domain_ops {
                        sov_error *err);
     /* A crash-consistent copy of the running domain's disk at dev, as it was at the call, into
      * a new qcow2 volume `target` of pool (encrypted with secret_uuid's passphrase when not
-     * NULL), returning when the copy is whole. */
+     * NULL), returning when the copy is whole. A target already there (an earlier run's,
+     * perhaps partial) is replaced; a failed snapshot leaves no target. The domain must run
+     * (else SOV_E_CONFLICT). libvirt: a push-mode backup into the target made first. */
     int (*disk_snapshot)(sov_hv *hv, const char *uuid, const char *dev, const char *pool,
                          const char *target, const char *secret_uuid, sov_error *err);
     /* Room for migrate and stats: a driver leaves what it cannot do NULL. */
@@ -153,7 +155,11 @@ typedef struct sov_hv_storage_ops {
                          const char *secret_uuid, sov_error *err);
     /* Create volume name holding a copy of source's contents (another volume of the pool, of
      * source_format: a volume, a snapshot, an image's copy), grown to capacity_gib when that
-     * is larger; each end encrypted or not by its own secret. Already there: 0. */
+     * is larger; each end encrypted or not by its own secret. Already there: 0. A source
+     * that reads as another format than source_format, or has a backing file, is refused
+     * (SOV_E_CONFLICT): a raw image whose bytes look like qcow2 could name any host file as
+     * its backing file. An encrypted source is opened with the secret whose usage is its path
+     * (secret_define): source_secret_uuid must be that one. */
     int (*volume_copy)(sov_hv *hv, const char *pool, const char *name, const char *source,
                        const char *source_format, const char *source_secret_uuid,
                        long long capacity_gib, const char *secret_uuid, sov_error *err);

@@ -38,6 +38,7 @@ static tl_tenant acme, globex;
 static char uri[800];
 static char pool[64];
 static char host_id[40], host2_id[40];
+static const char *fault;       /* SOV_HV_FAULT for the next start(), or NULL */
 
 static void
 setup(void)
@@ -122,7 +123,11 @@ start(void)
     snprintf(net_flag, sizeof(net_flag), "--nat-network=sovvol%d", (int) getpid());
     snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
              rand() % 256);
+    if (fault)
+        setenv("SOV_HV_FAULT", fault, 1);
     tl_sovd_start(&sovd, db, args);
+    unsetenv("SOV_HV_FAULT");
+    fault = NULL;
     op = tl_operator_token(&sovd);
     tl_tenant_make(&sovd, op, "acme", &acme);
     tl_tenant_make(&sovd, op, "globex", &globex);
@@ -801,6 +806,114 @@ START_TEST(reconciler_flags_missing_files_settles_stuck_volumes_and_reports_orph
 }
 END_TEST
 
+/* An encrypted type: each volume gets a wrapped data key of its own, and says where the key
+ * lives (the volume's residency, its "placed" record). Once the tenant's KEK is destroyed,
+ * a create of an encrypted volume and an attach of one are refused with the reason. */
+START_TEST(encrypted_volumes_say_where_their_key_lives_and_a_destroyed_kek_refuses)
+{
+    char vault[40], plain[40], inst[40], op_id[40], path[256];
+    json_t *v, *key, *list;
+    tl_resp r;
+
+    start();
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
+                           "{\"name\":\"secure\",\"encrypted\":true}", 201));
+    available_volume("{\"name\":\"vault\",\"size_gib\":1,\"type\":\"secure\"}", vault);
+    v = get_volume(vault);
+    ck_assert(json_is_true(json_object_get(v, "encrypted")));
+    key = json_object_get(json_object_get(v, "residency"), "key");
+    ck_assert_str_eq(tl_str(key, "region"), REGION);
+    ck_assert_str_eq(tl_str(key, "country"), "FR");
+    json_decref(v);
+    ck_assert_int_eq(sql_num("SELECT length(wrapped_key) FROM volumes WHERE id = '%s'", vault),
+                     40);
+    snprintf(path, sizeof(path), "/v1/volumes/%s/residency", vault);
+    list = tl_call_ok(&sovd, "GET", path, acme.token[TL_AUDITOR], NULL, 200);
+    assert_contains(tl_str(json_array_get(json_object_get(list, "items"), 0), "reason"),
+                    "key in " REGION " (FR)");
+    json_decref(list);
+
+    instance_row(&acme, "app", "running", host_id, inst);
+    snprintf(path, sizeof(path), "/v1/tenants/%s/kek", acme.id);
+    tl_call(&sovd, "DELETE", path, op, NULL, &r);
+    ck_assert_msg(r.status == 204, "%ld %s", r.status, r.body);
+    tl_resp_free(&r);
+    /* No new encrypted volume, and nothing written. */
+    tl_call(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER],
+            "{\"name\":\"vault2\",\"size_gib\":1,\"type\":\"secure\"}", &r);
+    tl_assert_problem(&r, 409, "/problems/conflict");
+    assert_contains(r.body, "key-encryption key was destroyed");
+    tl_resp_free(&r);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes WHERE name = 'vault2'"), 0);
+    /* No attach of the one there. */
+    snprintf(path, sizeof(path), "/v1/volumes/%s/actions", vault);
+    tl_call(&sovd, "POST", path, acme.token[TL_MEMBER],
+            "{\"action\":\"attach\",\"instance\":\"app\"}", &r);
+    tl_assert_problem(&r, 409, "/problems/conflict");
+    assert_contains(r.body, "the tenant's key-encryption key was destroyed");
+    tl_resp_free(&r);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM volume_attachments"), 0);
+    /* Plain volumes go on. */
+    create_volume("{\"name\":\"plain\",\"size_gib\":1}", plain, op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    /* The shredded volume can still be deleted; its record says its key is erased. */
+    snprintf(path, sizeof(path), "/v1/volumes/%s", vault);
+    v = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(v, "operation"), "id"));
+    json_decref(v);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM residency_records WHERE resource_id = '%s'"
+                             " AND event = 'deleted' AND reason LIKE '%%data key erased%%'",
+                             vault), 1);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes WHERE id = '%s' AND wrapped_key"
+                             " IS NULL", vault), 1);
+}
+END_TEST
+
+/* A guest that does not let the disk go: a detach gives up after volume_detach_timeout_s and
+ * leaves the volume in use, saying why; with force, the instance is power-cycled (hard stop,
+ * the disk out of its definition, started again) and the operation says so. The fault
+ * wrapper plays the guest: the first two detaches answer "not released". */
+START_TEST(detach_waits_for_the_guest_and_force_power_cycles_it)
+{
+    char inst[40], vol[40], op_id[40];
+    json_t *v, *o;
+    char path[128];
+
+    fault = "disk_detach:1:conflict,disk_detach:2:conflict";
+    start();
+    launch_running("app", inst);
+    available_volume("{\"name\":\"held\",\"size_gib\":1}", vol);
+    action(vol, "{\"action\":\"attach\",\"instance\":\"app\"}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    json_decref(wait_volume(vol, "in-use"));
+
+    action(vol, "{\"action\":\"detach\"}", op_id);
+    o = tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    json_decref(o);
+    v = wait_volume(vol, "in-use");
+    assert_contains(tl_str(v, "state_reason"), "detach with force");
+    json_decref(v);
+
+    action(vol, "{\"action\":\"detach\",\"force\":true}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    v = wait_volume(vol, "available");
+    ck_assert_int_eq(json_array_size(json_object_get(v, "attachments")), 0);
+    json_decref(v);
+    snprintf(path, sizeof(path), "/v1/operations/%s", op_id);
+    o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    assert_contains(tl_str(o, "step"), "power-cycling");
+    json_decref(o);
+    /* The instance runs again. */
+    snprintf(path, sizeof(path), "/v1/instances/%s", inst);
+    o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    ck_assert_str_eq(tl_str(o, "state"), "running");
+    json_decref(o);
+    ck_assert_int_eq(tl_virsh(uri, NULL, "domstate sov-%s | grep -q running", inst), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -817,7 +930,9 @@ main(void)
     tcase_add_test(tc, quota_over_is_403_and_writes_nothing);
     tcase_add_test(tc, attach_rules_refuse_with_reasons);
     tcase_add_test(tc, attach_extend_detach_on_a_running_instance);
+    tcase_add_test(tc, detach_waits_for_the_guest_and_force_power_cycles_it);
     tcase_add_test(tc, delete_with_snapshots_is_refused_naming_them);
+    tcase_add_test(tc, encrypted_volumes_say_where_their_key_lives_and_a_destroyed_kek_refuses);
     tcase_add_test(tc, reconciler_flags_missing_files_settles_stuck_volumes_and_reports_orphans);
     tcase_add_test(tc, idempotent_create_answers_the_first_result);
     suite_add_tcase(s, tc);
