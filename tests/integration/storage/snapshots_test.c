@@ -675,6 +675,10 @@ START_TEST(encrypted_snapshot_has_a_key_of_its_own)
     ck_assert_msg(json_is_object(key), "no key place: %s", json_dumps(s, 0));
     ck_assert_msg(strlen(tl_str(key, "country")) == 2, "%s", json_dumps(s, 0));
     json_decref(s);
+    /* Its records say where its key lives. */
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM residency_records WHERE resource_type ="
+                             " 'snapshot' AND resource_id = '%s' AND event = 'copied' AND"
+                             " reason LIKE '%%key in %%'", snap), 1);
     /* Its own wrapped key: not the volume's, and never shown. */
     ck_assert_int_eq(sql_num("SELECT count(*) FROM snapshots s JOIN volumes v ON v.id ="
                              " s.volume_id WHERE s.id = '%s' AND s.wrapped_key IS NOT NULL"
@@ -684,6 +688,13 @@ START_TEST(encrypted_snapshot_has_a_key_of_its_own)
     s = get("volumes", restored, acme.token[TL_READER]);
     ck_assert(json_is_true(json_object_get(s, "encrypted")));
     json_decref(s);
+    /* Deleted, its wrapped key goes with it, and its record says so. */
+    delete_ok("snapshots", snap);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM snapshots WHERE id = '%s' AND wrapped_key"
+                             " IS NULL", snap), 1);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM residency_records WHERE resource_type ="
+                             " 'snapshot' AND resource_id = '%s' AND event = 'deleted' AND"
+                             " reason LIKE '%%data key erased%%'", snap), 1);
 }
 END_TEST
 
