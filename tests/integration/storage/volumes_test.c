@@ -548,6 +548,9 @@ START_TEST(quota_over_is_403_and_writes_nothing)
     tl_resp_free(&r);
     ck_assert_int_eq(sql_num("SELECT size_gib FROM volumes WHERE id = '%s'", id), 4);
     ck_assert_int_eq(quota_used("storage_gib"), 4);
+    ck_assert_int_eq(sql_num("SELECT disk_gib FROM host_allocations WHERE resource_id = '%s'",
+                             id), 4);
+    ck_assert_int_eq(sql_num("SELECT disk_gib_used FROM hosts WHERE id = '%s'", host_id), 4);
 }
 END_TEST
 
@@ -674,6 +677,12 @@ START_TEST(attach_extend_detach_on_a_running_instance)
     ck_assert_int_eq(tl_num(v, "size_gib"), 3);
     json_decref(v);
     ck_assert_int_eq(quota_used("storage_gib"), 3 + 1 + 1);
+    /* The host's room grows with it: the allocation, and the usage its allocations add to. */
+    ck_assert_int_eq(sql_num("SELECT disk_gib FROM host_allocations WHERE resource_id = '%s'",
+                             vol), 3);
+    ck_assert_int_eq(sql_num("SELECT disk_gib_used FROM hosts WHERE id = '%s'", host_id),
+                     sql_num("SELECT sum(disk_gib) FROM host_allocations WHERE host_id = '%s'",
+                             host_id));
 
     /* Detach: the disk leaves the domain, the volume is available again. */
     action(vol, "{\"action\":\"detach\",\"instance\":\"app\"}", op_id);
