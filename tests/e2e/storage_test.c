@@ -20,9 +20,11 @@
  *    volume R and R hot-attached to B: B reads SOV-MARK-1 from R. V cannot be deleted
  *    while S exists (409 naming it).
  *  - encrypted: guest C writes a marker on encrypted volume E (attached at create) and reads
- *    it back; after E's detach, the marker is absent from E's qcow2 file on the host (and
- *    present in a plain volume's file, so the search itself is shown to work); after
- *    DELETE /v1/tenants/{id}/kek, attaching E is refused with a 409 naming the reason.
+ *    it back; a live snapshot of E restored into a new encrypted volume and hot-attached
+ *    holds it too; after the detaches, the marker is absent from the qcow2 files of E, its
+ *    snapshot and the restored volume on the host (and present in a plain volume's file, so
+ *    the search itself is shown to work); after DELETE /v1/tenants/{id}/kek, attaching E
+ *    or the restored volume is refused with a 409 naming the reason.
  *
  * Every libvirt object has a name of this run and is removed when the runner exits. */
 #include <errno.h>
@@ -472,7 +474,8 @@ END_TEST
 START_TEST(an_encrypted_volume_reads_in_the_guest_only_and_is_shredded_with_its_kek)
 {
     static const char secret[] = "SOV-SECRET-E2E-7f3a";
-    char enc[40], plain[40], c[40], list[128], body[256], path[128], file[800];
+    char enc[40], plain[40], c[40], snap[40], copy[40], list[128], body[256], path[128],
+        file[800], snap_file[800], copy_file[800];
     json_t *j;
     tl_resp r;
 
@@ -491,9 +494,22 @@ START_TEST(an_encrypted_volume_reads_in_the_guest_only_and_is_shredded_with_its_
     expect_text(c, "WROTE", enc, secret);
     expect_text(c, "WROTE", plain, secret);
 
+    /* A live snapshot of the encrypted volume, restored into a new encrypted volume (each
+     * with a key of its own) and hot-attached: the guest reads the marker there too. */
+    snprintf(body, sizeof(body), "{\"name\":\"secret-snap\",\"volume\":\"%s\"}", enc);
+    accepted(tl_call_ok(&sovd, "POST", "/v1/snapshots", acme.token[TL_MEMBER], body, 202),
+             "snapshot", snap);
+    snprintf(body, sizeof(body), "{\"name\":\"secret-copy\",\"type\":\"enc\","
+             "\"source\":{\"type\":\"snapshot\",\"id\":\"%s\"}}", snap);
+    volume_create(body, copy);
+    snprintf(body, sizeof(body), "{\"action\":\"attach\",\"instance\":\"%s\"}", c);
+    volume_act(copy, body, "in-use");
+    expect_text(c, "DISK", copy, secret);
+
     snprintf(body, sizeof(body), "{\"action\":\"detach\",\"instance\":\"%s\"}", c);
     volume_act(enc, body, "available");
     volume_act(plain, body, "available");
+    volume_act(copy, body, "available");
 
     /* The plain volume's file holds the marker (the search works); the LUKS one does not. */
     volume_file(plain, file, sizeof(file));
@@ -503,6 +519,12 @@ START_TEST(an_encrypted_volume_reads_in_the_guest_only_and_is_shredded_with_its_
     ck_assert_msg(!file_holds(file, secret), "the encrypted volume's file %s holds the "
                   "marker in clear", file);
     ck_assert_msg(!file_holds(file, "SOV-SECRET"), "%s holds the marker's prefix", file);
+    snprintf(snap_file, sizeof(snap_file), "%s/sov-snap-%s", pool_path, snap);
+    ck_assert_msg(!file_holds(snap_file, "SOV-SECRET"), "the snapshot's file %s holds the "
+                  "marker in clear", snap_file);
+    volume_file(copy, copy_file, sizeof(copy_file));
+    ck_assert_msg(!file_holds(copy_file, "SOV-SECRET"), "the restored volume's file %s holds "
+                  "the marker in clear", copy_file);
 
     /* Crypto-shredding: the KEK goes, and with it every way to read the volume. */
     snprintf(path, sizeof(path), "/v1/tenants/%s/kek", acme.id);
@@ -517,6 +539,10 @@ START_TEST(an_encrypted_volume_reads_in_the_guest_only_and_is_shredded_with_its_
                   r.body);
     tl_resp_free(&r);
     assert_volume_state(enc, "available");
+    snprintf(path, sizeof(path), "/v1/volumes/%s/actions", copy);
+    tl_call(&sovd, "POST", path, acme.token[TL_MEMBER], body, &r);
+    tl_assert_problem(&r, 409, "/problems/conflict");
+    tl_resp_free(&r);
     ck_assert_msg(!file_holds(file, secret), "%s holds the marker after the shredding", file);
 
     /* The plain volume is not the KEK's: it still attaches. */
