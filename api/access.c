@@ -83,6 +83,13 @@ resolve_instance(sov_request *req, const char *name, char *ret, sov_error *err)
 }
 
 static int
+resolve_snapshot(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_snapshot_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                                sov_request_query(req, "workspace"), name, ret, err);
+}
+
+static int
 resolve_volume(sov_request *req, const char *name, char *ret, sov_error *err)
 {
     return sov_volume_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
@@ -96,6 +103,7 @@ static const struct {
     { "tenants", resolve_tenant },   { "hosts", resolve_host },
     { "flavors", resolve_flavor },   { "images", resolve_image },
     { "instances", resolve_instance },
+    { "snapshots", resolve_snapshot },
     { "volumes", resolve_volume },
 };
 

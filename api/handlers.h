@@ -120,6 +120,13 @@ enum MHD_Result sov_handle_signing_key_rotate(sov_request *req);
 /* history.c */
 enum MHD_Result sov_handle_instance_residency(sov_request *req);
 enum MHD_Result sov_handle_image_residency(sov_request *req);
+enum MHD_Result sov_handle_snapshot_residency(sov_request *req);
+
+/* snapshots.c */
+enum MHD_Result sov_handle_snapshot_create(sov_request *req);
+enum MHD_Result sov_handle_snapshot_list(sov_request *req);
+enum MHD_Result sov_handle_snapshot_get(sov_request *req);
+enum MHD_Result sov_handle_snapshot_delete(sov_request *req);
 enum MHD_Result sov_handle_volume_residency(sov_request *req);
 
 /* Shared by resources that hold tenant data: the residency object of their JSON. */
@@ -135,6 +142,13 @@ enum MHD_Result sov_api_reply_accepted(sov_request *req, json_t *body, const str
  * placement dry run both read them; strings are borrowed from req's body. */
 struct sov_instance_create_args;
 void sov_api_instance_args(sov_request *req, struct sov_instance_create_args *a);
+/* An instance create's storage members (boot_volume, boot {image, size_gib, type}, volumes)
+ * into s, as the create and the dry run both read them (vols: room for max volume names);
+ * *given: any was. SOV_E_INVALID naming the member (unknown boot members too). */
+#define SOV_API_INSTANCE_VOLUMES_MAX 16
+struct sov_instance_storage_args;
+int sov_api_instance_storage(sov_request *req, struct sov_instance_storage_args *s,
+                             const char **vols, size_t max, bool *given, sov_error *err);
 json_t *sov_api_accepted_json(const char *member, json_t *resource, const struct sov_op *op,
                               unsigned *status, char *location, size_t location_size);
 

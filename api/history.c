@@ -76,6 +76,19 @@ sov_handle_image_residency(sov_request *req)
     return reply_history(req, img.tenant_id, "image", img.id);
 }
 
+/* GET /v1/snapshots/{id}/residency */
+enum MHD_Result
+sov_handle_snapshot_residency(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_snapshot s;
+
+    if (sov_snapshot_get(&req->ctx, sov_request_query(req, "tenant_id"),
+                         sov_request_param(req, "id"), &s, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    return reply_history(req, s.tenant_id, "snapshot", s.id);
+}
+
 /* GET /v1/volumes/{id}/residency */
 enum MHD_Result
 sov_handle_volume_residency(sov_request *req)

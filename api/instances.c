@@ -6,6 +6,7 @@
 
 #include "handlers.h"
 #include "sov/compute.h"
+#include "sov/storage.h"
 
 #define CONSOLE_TAIL_DEFAULT (64 * 1024)
 #define CONSOLE_TAIL_MAX (1024 * 1024)
@@ -40,6 +41,9 @@ instance_json(const sov_instance *x)
                                                    x->host_name)
                                        : json_null());
     json_object_set_new(j, "anti_affinity_group", sov_api_str_or_null(x->anti_affinity_group));
+    /* An instance that boots from a volume has no image of its own. */
+    json_object_set_new(j, "image_id", sov_api_str_or_null(x->image_id));
+    json_object_set_new(j, "boot_volume", sov_api_str_or_null(x->boot_volume_id));
     /* A deleted instance outlives its flavor, workspace and tenant: then null. */
     json_object_set_new(j, "flavor_id", sov_api_str_or_null(x->flavor_id));
     json_object_set_new(j, "workspace", sov_api_str_or_null(x->workspace));
@@ -78,6 +82,77 @@ body_keys(sov_request *req, const char **keys, size_t max, size_t *n, sov_error 
         keys[i] = json_string_value(k);
     }
     *n = json_array_size(list);
+    return 0;
+}
+
+/* boot: {image, size_gib?, type?}: a new volume made from the image, which the instance
+ * boots from. Members are checked here as the body's are (unknown ones named); sizes and
+ * names are storage/'s rules. */
+static int
+body_boot(json_t *boot, sov_instance_storage_args *s, sov_error *err)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(boot, key, v) {
+        if (strcmp(key, "image") == 0 || strcmp(key, "type") == 0) {
+            if (!json_is_string(v) && !(json_is_null(v) && strcmp(key, "type") == 0))
+                return sov_error_invalid(err, strcmp(key, "image") == 0 ? "boot.image"
+                                                                         : "boot.type",
+                                         "boot.%s must be a string", key);
+        } else if (strcmp(key, "size_gib") == 0) {
+            if (!json_is_integer(v) && !json_is_null(v))
+                return sov_error_invalid(err, "boot.size_gib",
+                                         "boot.size_gib must be a whole number");
+        } else {
+            return sov_error_invalid(err, "boot", "unknown field 'boot.%.48s'", key);
+        }
+    }
+    s->boot_image = json_string_value(json_object_get(boot, "image"));
+    if (!s->boot_image)
+        return sov_error_invalid(err, "boot.image", "boot.image is required: the image the "
+                                 "new boot volume is made from");
+    s->boot_type = json_string_value(json_object_get(boot, "type"));
+    s->boot_size_gib = json_integer_value(json_object_get(boot, "size_gib"));
+    return 0;
+}
+
+int
+sov_api_instance_storage(sov_request *req, sov_instance_storage_args *s, const char **vols,
+                         size_t max, bool *given, sov_error *err)
+{
+    json_t *boot = req->body ? json_object_get(req->body, "boot") : NULL;
+    json_t *list = req->body ? json_object_get(req->body, "volumes") : NULL;
+    size_t i;
+    json_t *v;
+
+    memset(s, 0, sizeof(*s));
+    *given = false;
+    s->boot_volume = sov_api_body_str(req, "boot_volume");
+    if (boot && !json_is_null(boot)) {
+        if (!json_is_object(boot))
+            return sov_error_invalid(err, "boot", "boot must be an object");
+        if (s->boot_volume)
+            return sov_error_invalid(err, "boot", "give boot_volume (an existing volume) or "
+                                     "boot (a new volume from an image), not both");
+        if (body_boot(boot, s, err) < 0)
+            return -1;
+    }
+    if (list && !json_is_null(list)) {
+        if (!json_is_array(list))
+            return sov_error_invalid(err, "volumes", "volumes must be an array");
+        if (json_array_size(list) > max)
+            return sov_error_invalid(err, "volumes", "at most %zu volumes at create", max);
+        json_array_foreach(list, i, v) {
+            if (!json_is_string(v))
+                return sov_error_invalid(err, "volumes", "volumes must be strings (volume "
+                                         "ids or names)");
+            vols[i] = json_string_value(v);
+        }
+        s->volumes = vols;
+        s->nvolumes = json_array_size(list);
+    }
+    *given = s->boot_volume || s->boot_image || s->nvolumes > 0;
     return 0;
 }
 
@@ -122,22 +197,28 @@ sov_handle_instance_create(sov_request *req)
 {
     static const sov_field fields[] = {
         { "name", JSON_STRING, true },      { "flavor", JSON_STRING, true },
-        { "image", JSON_STRING, true },     { "workspace", JSON_STRING, false },
+        { "image", JSON_STRING, false },    { "workspace", JSON_STRING, false },
         { "region", JSON_STRING, false },   { "zone", JSON_STRING, false },
         { "country", JSON_STRING, false },  { "user_data", JSON_STRING, false },
         { "ssh_keys", JSON_ARRAY, false },  { "anti_affinity_group", JSON_STRING, false },
         { "tenant_id", JSON_STRING, false },
+        { "boot_volume", JSON_STRING, false }, { "boot", JSON_OBJECT, false },
+        { "volumes", JSON_ARRAY, false },
     };
     sov_error err = SOV_ERROR_INIT;
-    const char *keys[32];
+    const char *keys[32], *vols[SOV_API_INSTANCE_VOLUMES_MAX];
     sov_instance_create_args a = { 0 };
+    sov_instance_storage_args st;
+    bool storage = false;
     SOV_CLEANUP(created_release) created c = { .x = { .placement = NULL } };
 
     if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
-        body_keys(req, keys, SOV_N_ELEMENTS(keys), &a.nssh_keys, &err) < 0)
+        body_keys(req, keys, SOV_N_ELEMENTS(keys), &a.nssh_keys, &err) < 0 ||
+        sov_api_instance_storage(req, &st, vols, SOV_N_ELEMENTS(vols), &storage, &err) < 0)
         return sov_api_reply_problem(req, &err);
     sov_api_instance_args(req, &a);
     a.ssh_keys = keys;
+    a.ext = storage ? &st : NULL;
     sov_api_answer_in_tx(req, created_json, &c);
     if (sov_instance_create(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &c.x, &c.op,
                             &err) < 0)

@@ -6,6 +6,7 @@
 
 #include "handlers.h"
 #include "sov/compute.h"
+#include "sov/storage.h"
 
 static json_t *
 rejected_json(const sov_placement *p)
@@ -40,7 +41,8 @@ body_sizes(sov_request *req, sov_place_sizes *ret)
 }
 
 /* POST /v1/placement/dry-run: a create's body (flavor, or raw sizes; image; region, zone,
- * country, anti_affinity_group; name, user_data and ssh_keys are accepted and not read). */
+ * country, anti_affinity_group; boot_volume, boot and volumes, which may pin it to their
+ * host; name, user_data and ssh_keys are accepted and not read). */
 enum MHD_Result
 sov_handle_placement_dry_run(sov_request *req)
 {
@@ -53,18 +55,25 @@ sov_handle_placement_dry_run(sov_request *req)
         { "workspace", JSON_STRING, false },  { "tenant_id", JSON_STRING, false },
         { "name", JSON_STRING, false },       { "user_data", JSON_STRING, false },
         { "ssh_keys", JSON_ARRAY, false },
+        { "boot_volume", JSON_STRING, false }, { "boot", JSON_OBJECT, false },
+        { "volumes", JSON_ARRAY, false },
     };
     sov_error err = SOV_ERROR_INIT;
     sov_instance_create_args a = { 0 };
     sov_place_sizes sizes = { 0 };
+    sov_instance_storage_args st;
+    const char *vols[SOV_API_INSTANCE_VOLUMES_MAX];
+    bool storage = false;
     sov_autoptr(sov_placement) p = sov_placement_new();
 
     if (!p)
         sov_error_set(&err, SOV_E_INTERNAL, "out of memory");
-    if (!p || sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0)
+    if (!p || sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
+        sov_api_instance_storage(req, &st, vols, SOV_N_ELEMENTS(vols), &storage, &err) < 0)
         return sov_api_reply_problem(req, &err);
     body_sizes(req, &sizes);
     sov_api_instance_args(req, &a);     /* read as the create reads it */
+    a.ext = storage ? &st : NULL;
     if (sov_instance_dry_run(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &sizes, p,
                              &err) < 0) {
         /* No candidate: the problem, with the counts that explain it. */

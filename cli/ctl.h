@@ -44,7 +44,8 @@ enum {
 
 /* A flag of a verb. The value goes to the request body (POST, PUT, PATCH) or the query
  * string (GET) under `field` (the name with '-' as '_' when NULL); field "{tenant}" fills
- * the path's {tenant} instead. With ref, the value names a resource of that name (by its
+ * the path's {tenant} instead; a dotted field ("boot.image") is a member of a nested object
+ * of the body. With ref, the value names a resource of that name (by its
  * key or a match member) and is sent as its key: --tenant acme sends the tenant's id. */
 typedef struct ctl_flag {
     const char *name;       /* "memory-mib", given as --memory-mib */
@@ -298,6 +299,8 @@ int ctl_resolve(ctl_ctx *ctx, const ctl_resource *res, const char *given, char *
 int ctl_list_all(ctl_ctx *ctx, const char *path, json_t **ret);
 /* The verb's request: body from the flags, path filled; *ret the answer (any status). */
 int ctl_send(ctl_ctx *ctx, ctl_resp *ret);
+/* The same with the members of extra (may be NULL) set in the body too. */
+int ctl_send_extra(ctl_ctx *ctx, json_t *extra, ctl_resp *ret);
 /* Show that answer: a problem, the resource, or the operation followed (--wait). */
 int ctl_send_answer(ctl_ctx *ctx, ctl_resp *r);
 /* Show what an asynchronous verb answered: follow its operation with --wait. */
@@ -341,7 +344,16 @@ int ctl_cmd_report(ctl_ctx *ctx);
 int ctl_cmd_report_download(ctl_ctx *ctx);
 int ctl_cmd_report_verify(ctl_ctx *ctx);
 int ctl_cmd_residency_history(ctl_ctx *ctx);
+int ctl_cmd_resource_residency(ctl_ctx *ctx);
 void ctl_view_signing_key(ctl_ctx *ctx, const json_t *j);
+
+/* ---- storage.c: the rows of volume types, volumes and snapshots ---- */
+
+/* tenant kek-destroy TENANT: crypto-shredding, said as what it is. */
+int ctl_cmd_kek_destroy(ctl_ctx *ctx);
+
+extern const ctl_column ctl_volume_type_cols[], ctl_volume_cols[], ctl_snapshot_cols[];
+extern const ctl_verb ctl_volume_type_verbs[], ctl_volume_verbs[], ctl_snapshot_verbs[];
 
 /* ---- help.c ---- */
 

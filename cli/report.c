@@ -466,41 +466,74 @@ ctl_view_signing_key(ctl_ctx *ctx, const json_t *j)
 
 /* ---- history ---- */
 
-int
-ctl_cmd_residency_history(ctl_ctx *ctx)
+static const ctl_column history_cols[] = {
+    { "SEQ", "seq", 0, NULL },
+    { "AT", "at", 0, NULL },
+    { "EVENT", "event", 0, NULL },
+    { "REGION", "to.region", 0, NULL },
+    { "COUNTRY", "to.country", 0, NULL },
+    { "HOST", "to.host", 0, NULL },
+    { "REASON", "reason", 0, NULL },
+    { "JURISDICTION", "to.jurisdiction", CTL_C_WIDE, NULL },
+    { "DATACENTER", "to.datacenter", CTL_C_WIDE, NULL },
+    { "FROM", "from.region", CTL_C_WIDE, NULL },
+    { "FROM_HOST", "from.host", CTL_C_WIDE, NULL },
+    { "OPERATION", "operation_id", CTL_C_WIDE, NULL },
+    { 0 },
+};
+
+/* Every page of a residency history at path, as a table or as JSON. */
+static int
+print_history(ctl_ctx *ctx, const char *path)
 {
-    static const ctl_column cols[] = {
-        { "SEQ", "seq", 0, NULL },
-        { "AT", "at", 0, NULL },
-        { "EVENT", "event", 0, NULL },
-        { "REGION", "to.region", 0, NULL },
-        { "COUNTRY", "to.country", 0, NULL },
-        { "HOST", "to.host", 0, NULL },
-        { "REASON", "reason", 0, NULL },
-        { "JURISDICTION", "to.jurisdiction", CTL_C_WIDE, NULL },
-        { "DATACENTER", "to.datacenter", CTL_C_WIDE, NULL },
-        { "FROM", "from.region", CTL_C_WIDE, NULL },
-        { "FROM_HOST", "from.host", CTL_C_WIDE, NULL },
-        { "OPERATION", "operation_id", CTL_C_WIDE, NULL },
-        { 0 },
-    };
-    const char *inst = ctl_value(ctx, "instance"), *img = ctl_value(ctx, "image");
-    const ctl_resource *res = ctl_resource_find(inst ? "instance" : "image");
-    sov_autofree char *path = NULL;
     sov_autoptr(json_t) all = NULL;
-    char id[512];
     int rc;
 
-    if (!inst == !img)
-        return ctl_usage_error(ctx, "give --instance or --image");
-    if ((rc = ctl_resolve(ctx, res, inst ? inst : img, id, sizeof(id))) != 0)
-        return rc;
-    path = ctl_path_join(res->path, id, "/residency");
     if ((rc = ctl_list_all(ctx, path, &all)) != 0)
         return rc;
     if (ctx->format == CTL_FMT_JSON)
         ctl_print_json(all);
     else
-        ctl_print_table(ctx, cols, json_object_get(all, "items"));
+        ctl_print_table(ctx, history_cols, json_object_get(all, "items"));
     return 0;
+}
+
+int
+ctl_cmd_residency_history(ctl_ctx *ctx)
+{
+    static const char *const kinds[] = { "instance", "image", "volume", "snapshot" };
+    const char *given = NULL, *kind = NULL;
+    const ctl_resource *res;
+    sov_autofree char *path = NULL;
+    char id[512];
+    int rc;
+
+    for (size_t i = 0; i < SOV_N_ELEMENTS(kinds); i++) {
+        const char *v = ctl_value(ctx, kinds[i]);
+        if (!v)
+            continue;
+        if (given)
+            return ctl_usage_error(ctx, "give one of --instance, --image, --volume, --snapshot");
+        given = v;
+        kind = kinds[i];
+    }
+    if (!given)
+        return ctl_usage_error(ctx, "give --instance, --image, --volume or --snapshot");
+    res = ctl_resource_find(kind);
+    if ((rc = ctl_resolve(ctx, res, given, id, sizeof(id))) != 0)
+        return rc;
+    path = ctl_path_join(res->path, id, "/residency");
+    return print_history(ctx, path);
+}
+
+/* `volume residency VOLUME`, `snapshot residency SNAPSHOT`: the verb's path, {id} filled. */
+int
+ctl_cmd_resource_residency(ctl_ctx *ctx)
+{
+    sov_autofree char *path = NULL;
+    int rc;
+
+    if ((rc = ctl_expand_path(ctx, ctx->verb->path, &path)) != 0)
+        return rc;
+    return print_history(ctx, path);
 }

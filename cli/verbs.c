@@ -426,14 +426,34 @@ sent(const ctl_flag *f)
     return !(f->opts & CTL_F_LOCAL) && !(f->field && strcmp(f->field, "{tenant}") == 0);
 }
 
+/* The object a dotted field ("boot.image") goes in, made on first use; *name is left at
+ * the member's own name. */
+static json_t *
+body_member_parent(json_t *body, char **name)
+{
+    char *dot = strchr(*name, '.');
+    json_t *sub;
+
+    if (!dot)
+        return body;
+    *dot = '\0';
+    if (!json_is_object(sub = json_object_get(body, *name))) {
+        sub = json_object();
+        json_object_set_new(body, *name, sub);
+    }
+    *name = dot + 1;
+    return sub;
+}
+
 static int
 add_to_body(const ctl_ctx *ctx, json_t *body, const ctl_given *v)
 {
-    char name[64];
+    char buf[64], *name = buf;
     json_t *arr, *one = NULL;
     int rc;
 
-    field_name(v->flag, name, sizeof(name));
+    field_name(v->flag, buf, sizeof(buf));
+    body = body_member_parent(body, &name);
     if (v->flag->type != CTL_T_LIST && v->flag->type != CTL_T_FILES) {
         if ((rc = value_json(ctx, v, &one)) != 0)
             return rc;
@@ -791,6 +811,12 @@ ctl_send_answer(ctl_ctx *ctx, ctl_resp *r)
 int
 ctl_send(ctl_ctx *ctx, ctl_resp *ret)
 {
+    return ctl_send_extra(ctx, NULL, ret);
+}
+
+int
+ctl_send_extra(ctl_ctx *ctx, json_t *extra, ctl_resp *ret)
+{
     sov_autofree char *path = NULL;
     sov_autoptr(json_t) body = NULL;
     ctl_req req = { .method = ctx->verb->method };
@@ -800,6 +826,8 @@ ctl_send(ctl_ctx *ctx, ctl_resp *ret)
     if ((rc = build_body(ctx, &body)) != 0 ||
         (rc = ctl_expand_path(ctx, ctx->verb->path, &path)) != 0)
         return rc;
+    if (extra && json_object_update(body, extra) < 0)
+        return ctl_fail(CTL_EXIT_USAGE, "could not build the request");
     req.path = path;
     req.body = body;
     req.create = ctx->verb->opts & CTL_V_CREATE;

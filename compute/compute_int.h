@@ -36,6 +36,34 @@ int sov_seed_build(const char *dir, const sov_instance *inst, const char *user_d
                    const char *const *keys, size_t nkeys, char *ret_path, size_t size,
                    sov_error *err);
 
+/* ---- instance_hooks.c: the hooks of other modules (sov_instance_hook) ---- */
+
+#define SOV_INSTANCE_HOOKS_MAX 8
+
+/* One create's (or dry run's) run of every hook: each hook's prep, and their merge (the pin,
+ * the boot volume, the region, image_optional) that placement and the row take. Zeroed
+ * before the first prepare; released once at the end. */
+typedef struct sov_instance_hooks {
+    const sov_instance_hook *hooks[SOV_INSTANCE_HOOKS_MAX];
+    sov_instance_prep preps[SOV_INSTANCE_HOOKS_MAX];
+    size_t n;
+    sov_instance_prep merged;
+} sov_instance_hooks;
+
+/* Release what a run held (a retried transaction prepares again), then every hook's prepare
+ * in c's transaction, merged. Two hooks pinning two hosts: SOV_E_CONFLICT. */
+int sov_instance_hooks_prepare(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
+                               const char *workspace, const void *ext, sov_instance_hooks *run,
+                               sov_error *err);
+/* Every prepared hook's commit, after the instance row is written (never for a dry run). */
+int sov_instance_hooks_commit(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst,
+                              const void *ext, sov_instance_hooks *run, const sov_op *op,
+                              sov_error *err);
+void sov_instance_hooks_release(sov_instance_hooks *run);
+/* Every hook's deleted(), in the transaction that marks the instance deleted. */
+int sov_instance_hooks_deleted(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst,
+                               const sov_op *op, sov_error *err);
+
 /* ---- instance_repo.c ---- */
 
 int sov_repo_flavor_insert(sov_dbconn *c, const sov_flavor *in, sov_flavor *ret, sov_error *err);
@@ -81,6 +109,9 @@ int sov_repo_instance_set_addresses(sov_dbconn *c, const char *id, const char *a
 int sov_repo_instance_set_reason(sov_dbconn *c, const char *id, const char *reason,
                                  const char *operation_id, sov_error *err);
 int sov_repo_instance_deleted(sov_dbconn *c, const char *id, sov_error *err);
+/* The volume an instance boots from (written after the create's hooks made it). */
+int sov_repo_instance_set_boot_volume(sov_dbconn *c, const char *id, const char *volume_id,
+                                      sov_error *err);
 /* Lock a live (not deleted) instance's row: live false when there is none; its placement
  * allocation's id into alloc ("" when none). */
 int sov_repo_instance_lock_allocation(sov_dbconn *c, const char *id, bool *live, char *alloc,

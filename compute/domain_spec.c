@@ -1,8 +1,10 @@
 /* domain_spec.c: an instance's domain, assembled from its parts. Each module contributes its
  * disks and NICs through a step of its own (sov_domain_contrib_add), so network/ and storage/
  * add theirs without editing compute/. Compute's own parts come first, in the order the
- * guest has always seen them: the boot disk (vda), the cloud-init seed (vdb, read-only) and
- * the NIC on the NAT network. */
+ * guest has always seen them: the boot disk (vda; none for an instance that boots from a
+ * volume, whose vda storage/ adds and which is moved first), the cloud-init seed (vdb,
+ * read-only) and the NIC on the NAT network. A contributor whose part is not ready yet (a
+ * boot volume still being made) returns SOV_OP_LATER, and so does the build. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,12 +24,15 @@ static pthread_mutex_t contribs_lock = PTHREAD_MUTEX_INITIALIZER;
 static contrib contribs[CONTRIBS_MAX];
 static size_t ncontribs;
 
-/* The qcow2 overlay on the image (instance_ops.c makes it as "sov-<id>-disk"). */
+/* The qcow2 overlay on the image (instance_ops.c makes it as "sov-<id>-disk"). An instance
+ * that boots from a volume has none: storage/ adds that volume as vda. */
 static int
 boot_disk(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *spec, sov_error *err)
 {
     char volume[96];
 
+    if (inst->boot_volume_id[0])
+        return 0;
     snprintf(volume, sizeof(volume), "sov-%s-disk", inst->id);
     return sov_domain_spec_add_disk(spec, &(sov_domain_disk) {
         .pool = ctx->cfg->storage_pool, .volume = volume, .format = "qcow2",
@@ -77,6 +82,21 @@ sov_domain_contrib_add(const char *name, sov_domain_contrib_fn fn, sov_error *er
     return rc;
 }
 
+/* The boot disk (vda) renders first, whoever added it: a boot volume comes from storage/'s
+ * contributor, after compute's seed (vdb); the others keep their order. */
+static void
+boot_disk_first(sov_domain_spec *spec)
+{
+    for (size_t i = 1; i < spec->ndisks; i++) {
+        if (!spec->disks[i].dev || strcmp(spec->disks[i].dev, "vda") != 0)
+            continue;
+        sov_domain_disk boot = spec->disks[i];
+        memmove(&spec->disks[1], &spec->disks[0], i * sizeof(spec->disks[0]));
+        spec->disks[0] = boot;
+        return;
+    }
+}
+
 int
 sov_domain_spec_build(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *spec,
                       sov_error *err)
@@ -92,10 +112,17 @@ sov_domain_spec_build(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *s
     n = ncontribs;
     memcpy(list, contribs, n * sizeof(*list));
     pthread_mutex_unlock(&contribs_lock);
-    for (size_t i = 0; i < n; i++)
-        if (list[i].fn(ctx, inst, spec, err) < 0) {
+    for (size_t i = 0; i < n; i++) {
+        int rc = list[i].fn(ctx, inst, spec, err);
+        if (rc == SOV_OP_LATER) {
+            sov_log_debug("domain contributor '%s': a part is not ready yet", list[i].name);
+            return SOV_OP_LATER;
+        }
+        if (rc < 0) {
             sov_log_debug("domain contributor '%s' failed: %s", list[i].name, err->msg);
             return -1;
         }
+    }
+    boot_disk_first(spec);
     return 0;
 }

@@ -38,6 +38,13 @@ sov_image_load(sov_dbconn *c, const char *id, sov_image *ret, sov_error *err)
     return sov_repo_image_get(c, NULL, id, false, ret, err);
 }
 
+int
+sov_image_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+               const char *id_or_name, sov_image *ret, sov_error *err)
+{
+    return sov_repo_image_find(c, tenant_id, workspace, id_or_name, ret, err);
+}
+
 /* ---- validation ---- */
 
 /* The tenant a request acts for: tenant_id when given (it must be one the caller sees), else

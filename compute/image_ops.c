@@ -22,6 +22,89 @@
 /* How often a download reports progress (and renews the operation's lease). */
 #define PROGRESS_EVERY_S 5
 
+/* ---- copies on hosts ---- */
+
+typedef struct copied_args {
+    const sov_image *img;
+    const char *host_id, *volume, *op_id;
+    const sov_location *at;
+    const sov_policy *policy;
+} copied_args;
+
+/* The copy's row and its "copied" residency record, together. */
+static int
+copied_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    const copied_args *a = arg;
+
+    if (sov_repo_image_copy_put(c, a->img->id, a->host_id, a->volume, err) < 0)
+        return -1;
+    return sov_residency_record(c, a->img->tenant_id, "image", a->img->id, "copied",
+                                &a->img->residency, a->at, a->policy,
+                                "copied to a host's storage pool", a->op_id, err);
+}
+
+/* Once per host: a "copied" residency record says the image's data now also lives on that
+ * host. Only a copy the database recorded is trusted: a volume without its record is the
+ * remains of an upload cut short (a sovd killed mid-copy) and is made again. Copies of one
+ * image to one host take turns (an advisory lock on a connection held meanwhile), so a
+ * second user never reads a half-copied image. */
+int
+sov_image_ensure_on_host(sov_ctx *ctx, sov_hv *hv, const char *image_id, const char *host_id,
+                         const sov_location *at, const char *op_id, char *volume, size_t size,
+                         char *format, size_t fsize, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_image img;
+    char path[4096], vpath[4096];
+    sov_policy policy;
+    bool recorded = false;
+    int rc = -1;
+
+    if (sov_db_acquire(ctx->db, &c, err) < 0 || sov_image_load(c, image_id, &img, err) < 0)
+        return -1;
+    snprintf(volume, size, "sov-image-%s", img.id);
+    snprintf(format, fsize, "%s", img.format);
+    if (sov_repo_image_copy_lock(c, img.id, host_id, err) < 0)
+        return -1;
+    if (sov_repo_image_copy_get(c, img.id, host_id, &recorded, err) < 0)
+        goto out;
+    if (sov_hv_volume_path(hv, ctx->cfg->storage_pool, volume, vpath, sizeof(vpath),
+                           err) == 0) {
+        if (recorded) {
+            rc = 0;
+            goto out;
+        }
+        if (sov_hv_volume_delete(hv, ctx->cfg->storage_pool, volume, err) < 0)
+            goto out;
+    } else if (err->code != SOV_E_NOT_FOUND) {
+        goto out;
+    }
+    sov_error_clear(err);
+    sov_image_path(ctx->cfg, &img, path, sizeof(path));
+    if (sov_hv_volume_upload(hv, ctx->cfg->storage_pool, volume, img.format, path, err) < 0)
+        goto out;
+    /* A copy recorded before (the volume was lost since) is not a new place for the data. */
+    if (recorded) {
+        rc = 0;
+        goto out;
+    }
+    {
+        copied_args a = { .img = &img, .host_id = host_id, .volume = volume, .at = at,
+                          .policy = &policy, .op_id = op_id };
+        if (sov_policy_load(c, img.tenant_id, &policy, err) < 0 ||
+            sov_db_tx_on(c, copied_tx, &a, err) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    {
+        sov_error ignored = SOV_ERROR_INIT;
+        sov_repo_image_copy_unlock(c, img.id, host_id, &ignored);
+    }
+    return rc;
+}
+
 /* ---- import ---- */
 
 /* Load the image and mark it downloading. *ret_done when an earlier run finished it. */

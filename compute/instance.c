@@ -124,6 +124,7 @@ typedef struct create_args {
     const char *user_data;
     const char *keys;
     sov_op *op;
+    sov_instance_hooks hooks;   /* the other modules' part (sov_instance_hook) */
 } create_args;
 
 static int
@@ -134,21 +135,30 @@ charge(sov_dbconn *c, const sov_instance *x, sov_error *err)
     return sov_quota_charge_resource(c, x->tenant_id, "instance", x, err);
 }
 
-/* A create as the scheduler sees it: the workspace checked, the flavor (or, with none, the
- * raw sizes) and the image resolved, the image's rules applied (active, its region, its
- * disk), into r (whose strings point into a, f and img). The one place a create becomes a
+/* A create as the scheduler sees it: the workspace checked, the other modules' hooks
+ * prepared (volumes: a pinned host, a boot volume), the flavor (or, with none, the raw
+ * sizes) and the image resolved, the image's rules applied (active, its region, its disk),
+ * into r (whose strings point into a, f, img and hooks). The one place a create becomes a
  * placement request: sov_instance_create and sov_instance_dry_run both use it, so a dry run
- * decides what the create would. f and img are filled when a names them. */
+ * decides what the create would. f and img are filled when a names them. An instance that
+ * boots from a volume has no disk of its own on the host (r->disk_gib 0): its volume is
+ * counted as a volume. */
 static int
-place_request(sov_dbconn *c, const char *tenant, const char *workspace,
+place_request(sov_dbconn *c, sov_ctx *ctx, const char *tenant, const char *workspace,
               const sov_instance_create_args *a, const sov_place_sizes *sizes,
-              sov_place_request *r, sov_flavor *f, sov_image *img, sov_error *err)
+              sov_instance_hooks *hooks, sov_place_request *r, sov_flavor *f, sov_image *img,
+              sov_error *err)
 {
+    const sov_instance_prep *prep = &hooks->merged;
     long long image_gib;
 
     memset(r, 0, sizeof(*r));
-    if (sov_workspace_check(c, tenant, workspace, err) < 0)
+    if (sov_workspace_check(c, tenant, workspace, err) < 0 ||
+        sov_instance_hooks_prepare(c, ctx, tenant, workspace, a->ext, hooks, err) < 0)
         return -1;
+    if (prep->boot_volume_id[0] && a->image)
+        return sov_error_invalid(err, "image", "an instance that boots from a volume takes no "
+                                 "image: the volume brings its system");
     if (a->flavor && sov_repo_flavor_get(c, a->flavor, f, err) < 0) {
         snprintf(err->field, sizeof(err->field), "flavor");
         return err->code == SOV_E_NOT_FOUND ? (err->code = SOV_E_INVALID, -1) : -1;
@@ -162,6 +172,18 @@ place_request(sov_dbconn *c, const char *tenant, const char *workspace,
     r->zone = a->zone;
     r->country = a->country;
     r->anti_affinity_group = a->anti_affinity_group;
+    if (prep->pin_host_id[0])
+        r->pin_host_id = prep->pin_host_id;
+    if (prep->boot_volume_id[0])
+        r->disk_gib = 0;
+    if (prep->region[0]) {
+        /* A new boot volume is made from an image, which lives in its region. */
+        if (a->region && strcmp(a->region, prep->region) != 0)
+            return sov_error_invalid(err, "region",
+                                     "the boot image is in region '%s': create the instance "
+                                     "there", prep->region);
+        r->image_region = prep->region;
+    }
     if (!a->image)
         return 0;
     if (sov_repo_image_find(c, tenant, workspace, a->image, img, err) < 0) {
@@ -212,23 +234,41 @@ check_quota(sov_dbconn *c, const sov_place_request *r, sov_error *err)
     return sov_quota_check_resource(c, r->tenant_id, "instance", &x, err);
 }
 
+/* No host for a request pinned to its volumes' host: the answer says why it was pinned. */
+static int
+pinned_failure(const sov_instance_prep *prep, sov_error *err)
+{
+    size_t n = strlen(err->msg);
+
+    if (prep->pin_host_id[0] && prep->pin_reason[0] &&
+        (err->code == SOV_E_CAPACITY || err->code == SOV_E_RESIDENCY) &&
+        n + 4 < sizeof(err->msg))
+        snprintf(err->msg + n, sizeof(err->msg) - n, " (%s)", prep->pin_reason);
+    return -1;
+}
+
 static int
 create_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
     create_args *ca = arg;
     sov_instance *x = ca->x;
     const sov_instance_create_args *a = ca->a;
+    const sov_instance_prep *prep = &ca->hooks.merged;
     sov_flavor f;
     sov_image img;
     sov_place_request r;
 
-    if (place_request(c, x->tenant_id, x->workspace, a, NULL, &r, &f, &img, err) < 0)
+    if (place_request(c, ca->ctx, x->tenant_id, x->workspace, a, NULL, &ca->hooks, &r, &f,
+                      &img, err) < 0)
         return -1;
+    if (!a->image && !prep->image_optional)
+        return sov_error_invalid(err, "image", "image is required (or boot_volume, or boot: "
+                                 "an instance that boots from a volume)");
     snprintf(x->flavor_id, sizeof(x->flavor_id), "%s", f.id);
-    snprintf(x->image_id, sizeof(x->image_id), "%s", img.id);
+    snprintf(x->image_id, sizeof(x->image_id), "%s", a->image ? img.id : "");
     x->vcpus = f.vcpus;
     x->memory_mib = f.memory_mib;
-    x->disk_gib = f.disk_gib;
+    x->disk_gib = r.disk_gib;
     x->gpus = f.gpus;
     if (check_quota(c, &r, err) < 0)
         return -1;
@@ -242,7 +282,7 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (!x->placement && !(x->placement = sov_placement_new()))
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     if (sov_placement_claim(c, ca->ctx, &r, x->placement, err) < 0)
-        return -1;
+        return pinned_failure(prep, err);
     snprintf(x->region, sizeof(x->region), "%s", x->placement->region);
     snprintf(x->zone, sizeof(x->zone), "%s", x->placement->zone);
     snprintf(x->host_id, sizeof(x->host_id), "%s", x->placement->host_id);
@@ -253,7 +293,15 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
      * them before placement, unlocked, for the early answer; this charge decides. The
      * host's row comes before them here and in the delete's release: one order, no
      * deadlock. */
-    if (sov_repo_instance_insert(c, x, ca->user_data, ca->keys, err) < 0 || charge(c, x, err) < 0 ||
+    if (sov_repo_instance_insert(c, x, ca->user_data, ca->keys, err) < 0)
+        return -1;
+    /* The other modules record their part (attachments, a boot volume to make) once the row
+     * they refer to exists; the boot volume is named last, when its row exists too. */
+    if (sov_instance_hooks_commit(c, ca->ctx, x, a->ext, &ca->hooks, ca->op, err) < 0 ||
+        (prep->boot_volume_id[0] &&
+         sov_repo_instance_set_boot_volume(c, x->id, prep->boot_volume_id, err) < 0))
+        return -1;
+    if (charge(c, x, err) < 0 ||
         sov_audit_append(c, ca->ctx, x->tenant_id, "instance", x->id, SOV_OUTCOME_ACCEPTED,
                          err) < 0)
         return -1;
@@ -265,7 +313,7 @@ sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_crea
                     sov_instance *ret, sov_op *op, sov_error *err)
 {
     sov_buf keys = SOV_BUF_INIT;
-    create_args ca = { ctx, a, ret, a->user_data, NULL, op };
+    create_args ca = { ctx, a, ret, a->user_data, NULL, op, { .n = 0 } };
     const char *tenant = NULL;
     int rc;
 
@@ -284,8 +332,8 @@ sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_crea
         return sov_error_invalid(err, "name", "an instance name cannot be a UUID");
     if (!a->flavor || !*a->flavor)
         return sov_error_invalid(err, "flavor", "flavor is required");
-    if (!a->image || !*a->image)
-        return sov_error_invalid(err, "image", "image is required");
+    if (a->image && !*a->image)
+        return sov_error_invalid(err, "image", "image is an image's name or id");
     if (a->region && sov_check_slug("region", a->region, err) < 0)
         return -1;
     if (a->user_data && strlen(a->user_data) > USER_DATA_MAX)
@@ -307,6 +355,7 @@ sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_crea
              a->anti_affinity_group ? a->anti_affinity_group : "");
     ca.keys = keys.data;
     rc = sov_ctx_tx(ctx, create_tx, &ca, err);
+    sov_instance_hooks_release(&ca.hooks);
     sov_buf_release(&keys);
     return rc;
 }
@@ -350,6 +399,7 @@ sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance_cre
     sov_flavor f;
     sov_image img;
     sov_policy *policy = ret->policy;     /* kept: the placement fills it again */
+    SOV_CLEANUP(sov_instance_hooks_release) sov_instance_hooks hooks = { .n = 0 };
 
     memset(ret, 0, sizeof(*ret));
     ret->policy = policy;
@@ -364,13 +414,15 @@ sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance_cre
     if (a->region && sov_check_slug("region", a->region, err) < 0)
         return -1;
     if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-        place_request(c, tenant, workspace, a, sizes, &r, &f, &img, err) < 0)
+        place_request(c, ctx, tenant, workspace, a, sizes, &hooks, &r, &f, &img, err) < 0)
         return -1;
     /* A create's body (a flavor) meets the quota first, as the create does; raw sizes ask
      * where such a machine would fit, a capacity question no create asks. */
     if (a->flavor && check_quota(c, &r, err) < 0)
         return -1;
-    return sov_placement_peek(c, ctx, &r, ret, err);
+    if (sov_placement_peek(c, ctx, &r, ret, err) < 0)
+        return pinned_failure(&hooks.merged, err);
+    return 0;
 }
 
 int

@@ -16,6 +16,7 @@
 /* Everything a handler needs about its instance and host. */
 typedef struct job {
     sov_op_run *run;
+    const sov_op *op;
     const char *op_id;
     sov_ctx *ctx;
     sov_instance x;
@@ -40,6 +41,7 @@ load(sov_op_run *run, const sov_op *op, job *j, sov_error *err)
 
     memset(j, 0, sizeof(*j));
     j->run = run;
+    j->op = op;
     j->op_id = op->id;
     j->ctx = sov_op_ctx(run);
     if (sov_db_acquire(j->ctx->db, &c, err) < 0 ||
@@ -119,90 +121,16 @@ ensure_pool(job *j, sov_error *err)
     return sov_hv_discover(j->hv, cfg->storage_pool, cfg->storage_pool_path, &node, err);
 }
 
-typedef struct copied_args {
-    const sov_image *img;
-    const char *host_id, *volume, *op_id;
-    const sov_location *at;
-    const sov_policy *policy;
-} copied_args;
-
-/* The copy's row and its "copied" residency record, together. */
-static int
-copied_tx(sov_dbconn *c, void *arg, sov_error *err)
-{
-    const copied_args *a = arg;
-
-    if (sov_repo_image_copy_put(c, a->img->id, a->host_id, a->volume, err) < 0)
-        return -1;
-    return sov_residency_record(c, a->img->tenant_id, "image", a->img->id, "copied",
-                                &a->img->residency, a->at, a->policy,
-                                "copied to a host's storage pool for an instance", a->op_id,
-                                err);
-}
-
-/* The image's bytes in the host's pool, once per host: a "copied" residency record says
- * the image's data now also lives on that host. Only a copy the database recorded is
- * trusted: a volume without its record is the remains of an upload cut short (a sovd killed
- * mid-copy) and is made again. Copies of one image to one host take turns (an advisory lock
- * on a connection held meanwhile), so a second instance never boots from a half-copied
- * image. */
+/* The image's bytes in the host's pool (compute/image_ops.c): where the copy is, the host in
+ * the instance's (and the image's) region. */
 static int
 ensure_image(job *j, char *volume, size_t size, char *format, size_t fsize, sov_error *err)
 {
-    sov_autoptr(sov_dbconn) c = NULL;
-    sov_image img;
-    char path[4096], vpath[4096];
-    sov_location at;
-    sov_policy policy;
-    bool recorded = false;
-    int rc = -1;
+    sov_location at = j->x.residency;
 
-    if (sov_db_acquire(j->ctx->db, &c, err) < 0 || sov_image_load(c, j->x.image_id, &img, err) < 0)
-        return -1;
-    snprintf(volume, size, "sov-image-%s", img.id);
-    snprintf(format, fsize, "%s", img.format);
-    if (sov_repo_image_copy_lock(c, img.id, j->x.host_id, err) < 0)
-        return -1;
-    if (sov_repo_image_copy_get(c, img.id, j->x.host_id, &recorded, err) < 0)
-        goto out;
-    if (sov_hv_volume_path(j->hv, j->ctx->cfg->storage_pool, volume, vpath, sizeof(vpath),
-                           err) == 0) {
-        if (recorded) {
-            rc = 0;
-            goto out;
-        }
-        if (sov_hv_volume_delete(j->hv, j->ctx->cfg->storage_pool, volume, err) < 0)
-            goto out;
-    } else if (err->code != SOV_E_NOT_FOUND) {
-        goto out;
-    }
-    sov_error_clear(err);
-    sov_image_path(j->ctx->cfg, &img, path, sizeof(path));
-    if (sov_hv_volume_upload(j->hv, j->ctx->cfg->storage_pool, volume, img.format, path,
-                             err) < 0)
-        goto out;
-    /* Where the copy now is: the host, in the instance's (and the image's) region. A copy
-     * recorded before (the volume was lost since) is not a new place for the data. */
-    at = j->x.residency;
     snprintf(at.host, sizeof(at.host), "%s", j->host.name);
-    if (recorded) {
-        rc = 0;
-        goto out;
-    }
-    {
-        copied_args a = { .img = &img, .host_id = j->x.host_id, .volume = volume, .at = &at,
-                          .policy = &policy, .op_id = j->op_id };
-        if (sov_policy_load(c, img.tenant_id, &policy, err) < 0 ||
-            sov_db_tx_on(c, copied_tx, &a, err) < 0)
-            goto out;
-    }
-    rc = 0;
-out:
-    {
-        sov_error ignored = SOV_ERROR_INIT;
-        sov_repo_image_copy_unlock(c, img.id, j->x.host_id, &ignored);
-    }
-    return rc;
+    return sov_image_ensure_on_host(j->ctx, j->hv, j->x.image_id, j->x.host_id, &at, j->op_id,
+                                    volume, size, format, fsize, err);
 }
 
 static int
@@ -269,6 +197,7 @@ sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
     job_auto j;
     char image_vol[96], image_fmt[8], pool_path[4096], log_path[4300];
     sov_autofree char *xml = NULL;
+    int rc;
 
     if (load(run, op, &j, err) < 0)
         return -1;
@@ -291,14 +220,18 @@ sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
         return -1;
     if (step(&j, "storage pool", 15, err) < 0 || ensure_pool(&j, err) < 0)
         return -1;
-    if (step(&j, "copying the image", 20, err) < 0 ||
-        ensure_image(&j, image_vol, sizeof(image_vol), image_fmt, sizeof(image_fmt), err) < 0)
+    /* An instance that boots from a volume has no image copy nor overlay: its boot disk is
+     * the volume, which storage/'s contributor adds (and waits for while it is made). */
+    if (!j.x.boot_volume_id[0] &&
+        (step(&j, "copying the image", 20, err) < 0 ||
+         ensure_image(&j, image_vol, sizeof(image_vol), image_fmt, sizeof(image_fmt), err) < 0))
         return -1;
     if (overtaken(&j))
         return 0;
-    if (step(&j, "boot disk", 50, err) < 0)
+    if (!j.x.boot_volume_id[0] && step(&j, "boot disk", 50, err) < 0)
         return -1;
-    if (sov_hv_volume_path(j.hv, j.ctx->cfg->storage_pool, j.disk, pool_path,
+    if (!j.x.boot_volume_id[0] &&
+        sov_hv_volume_path(j.hv, j.ctx->cfg->storage_pool, j.disk, pool_path,
                            sizeof(pool_path), err) < 0) {
         if (err->code != SOV_E_NOT_FOUND)
             return -1;
@@ -325,8 +258,15 @@ sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
     };
     /* The disks and NICs: compute's boot disk (j.disk), seed (j.seed) and NAT NIC, then
      * what other modules contribute. */
-    if (sov_domain_spec_build(j.ctx, &j.x, &spec, err) < 0 ||
-        sov_domain_xml(&spec, &xml, err) < 0 || sov_hv_define(j.hv, xml, err) < 0)
+    rc = sov_domain_spec_build(j.ctx, &j.x, &spec, err);
+    if (rc == SOV_OP_LATER) {
+        /* A part is not ready (a boot volume being made): run again in a moment, no
+         * attempt spent. Said on the operation meanwhile. */
+        if (step(&j, "waiting for the boot volume", 65, err) < 0)
+            return -1;
+        return SOV_OP_LATER;
+    }
+    if (rc < 0 || sov_domain_xml(&spec, &xml, err) < 0 || sov_hv_define(j.hv, xml, err) < 0)
         return -1;
     if (overtaken(&j))
         return 0;
@@ -461,11 +401,13 @@ sov_instance_action_op(sov_op_run *run, const sov_op *op, sov_error *err)
     return action_state(&j, "stopped", reason, err);
 }
 
-/* Capacity, quota, the row and the residency record, together. */
+/* Capacity, quota, what other modules gave it (volumes: detached, a boot volume its create
+ * made queued for deletion), the row and the residency record, together. */
 static int
 forget_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
-    const sov_instance *x = arg;
+    const job *j = arg;
+    const sov_instance *x = &j->x;
     char alloc[SOV_UUID_LEN + 1];
     sov_policy policy;
     bool live;
@@ -488,13 +430,15 @@ forget_tx(sov_dbconn *c, void *arg, sov_error *err)
                              "deleted: domain, disks and seed removed from the host", NULL,
                              err) < 0)
         return -1;
+    if (sov_instance_hooks_deleted(c, j->ctx, x, j->op, err) < 0)
+        return -1;
     return sov_repo_instance_deleted(c, x->id, err);
 }
 
 static int
 forget(job *j, sov_error *err)
 {
-    return sov_db_tx(j->ctx->db, forget_tx, &j->x, err);
+    return sov_db_tx(j->ctx->db, forget_tx, j, err);
 }
 
 /* The console log is appended to across boots and virtlogd rotates it by size into

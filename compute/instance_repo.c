@@ -125,7 +125,9 @@ sov_repo_flavor_delete(sov_dbconn *c, const char *id, sov_error *err)
 /* ---- instances ---- */
 
 #define INSTANCE_COLS                                                                    \
-    "i.id, i.tenant_id, i.workspace, i.name, i.flavor_id, i.image_id, i.vcpus,"          \
+    "i.id, i.tenant_id, i.workspace, i.name, i.flavor_id,"                               \
+    " coalesce(i.image_id::text, '') AS image_id,"                                       \
+    " coalesce(i.boot_volume_id::text, '') AS boot_volume_id, i.vcpus,"                  \
     " i.memory_mib, i.disk_gib, i.gpus, i.region, i.zone,"                               \
     " coalesce(i.host_id::text, '') AS host_id, coalesce(h.name, '') AS host_name,"      \
     " coalesce(i.anti_affinity_group, '') AS anti_affinity_group, i.mac, i.addresses,"   \
@@ -151,7 +153,8 @@ static const char SQL_INSTANCE_INSERT[] =
     "INSERT INTO instances (id, tenant_id, workspace, name, flavor_id, image_id, vcpus,"
     " memory_mib, disk_gib, gpus, region, zone, host_id, allocation_id, placement_id,"
     " anti_affinity_group, user_data, ssh_keys, mac, state, operation_id) VALUES ($1, $2,"
-    " $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULLIF($16, ''), $17,"
+    " $3, $4, $5, NULLIF($6, '')::uuid, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+    " NULLIF($16, ''), $17,"
     " $18::text[], $19, 'scheduling', NULLIF($20, '')::uuid)";
 static const char SQL_INSTANCE_GET[] =
     "SELECT " INSTANCE_COLS INSTANCE_FROM
@@ -200,6 +203,9 @@ static const char SQL_INSTANCE_DELETED[] =
     "UPDATE instances SET state = 'deleted', state_reason = '', host_id = NULL,"
     " allocation_id = NULL, addresses = '', deleted_at = now(), updated_at = now()"
     " WHERE id = $1";
+static const char SQL_INSTANCE_BOOT_VOLUME[] =
+    "UPDATE instances SET boot_volume_id = $2::uuid, updated_at = now() WHERE id = $1"
+    " RETURNING id";
 static const char SQL_COPY_GET[] =
     "SELECT 1 FROM image_copies WHERE image_id = $1 AND host_id = $2";
 static const char SQL_COPY_PUT[] =
@@ -218,7 +224,8 @@ rejected_counts(const char *text, int out[SOV_REJECT__COUNT])
 }
 
 enum {
-    I_ID, I_TENANT_ID, I_WORKSPACE, I_NAME, I_FLAVOR_ID, I_IMAGE_ID, I_VCPUS, I_MEMORY_MIB,
+    I_ID, I_TENANT_ID, I_WORKSPACE, I_NAME, I_FLAVOR_ID, I_IMAGE_ID, I_BOOT_VOLUME_ID,
+    I_VCPUS, I_MEMORY_MIB,
     I_DISK_GIB, I_GPUS, I_REGION, I_ZONE, I_HOST_ID, I_HOST_NAME, I_ANTI_AFFINITY_GROUP, I_MAC,
     I_ADDRESSES, I_STATE, I_STATE_REASON, I_OPERATION_ID, I_RES_HOST, I_RES_REGION,
     I_RES_COUNTRY, I_RES_JURISDICTION, I_RES_DATACENTER, I_RESIDENCY_SINCE, I_CONSIDERED,
@@ -226,7 +233,8 @@ enum {
 };
 static const char *const instance_cols[I__N] = {
     [I_ID] = "id", [I_TENANT_ID] = "tenant_id", [I_WORKSPACE] = "workspace", [I_NAME] = "name",
-    [I_FLAVOR_ID] = "flavor_id", [I_IMAGE_ID] = "image_id", [I_VCPUS] = "vcpus",
+    [I_FLAVOR_ID] = "flavor_id", [I_IMAGE_ID] = "image_id",
+    [I_BOOT_VOLUME_ID] = "boot_volume_id", [I_VCPUS] = "vcpus",
     [I_MEMORY_MIB] = "memory_mib", [I_DISK_GIB] = "disk_gib", [I_GPUS] = "gpus",
     [I_REGION] = "region", [I_ZONE] = "zone", [I_HOST_ID] = "host_id",
     [I_HOST_NAME] = "host_name", [I_ANTI_AFFINITY_GROUP] = "anti_affinity_group",
@@ -253,6 +261,7 @@ fill_instance(const PGresult *r, int i, const int *col, void *out)
     sov_db_copy(x->name, sizeof(x->name), r, i, col[I_NAME]);
     sov_db_copy(x->flavor_id, sizeof(x->flavor_id), r, i, col[I_FLAVOR_ID]);
     sov_db_copy(x->image_id, sizeof(x->image_id), r, i, col[I_IMAGE_ID]);
+    sov_db_copy(x->boot_volume_id, sizeof(x->boot_volume_id), r, i, col[I_BOOT_VOLUME_ID]);
     x->vcpus = atoi(PQgetvalue(r, i, col[I_VCPUS]));
     x->memory_mib = strtoll(PQgetvalue(r, i, col[I_MEMORY_MIB]), NULL, 10);
     x->disk_gib = strtoll(PQgetvalue(r, i, col[I_DISK_GIB]), NULL, 10);
@@ -316,6 +325,20 @@ sov_repo_instance_insert(sov_dbconn *c, const sov_instance *i, const char *user_
                                  i->name, i->workspace);
         return -1;
     }
+    return 0;
+}
+
+int
+sov_repo_instance_set_boot_volume(sov_dbconn *c, const char *id, const char *volume_id,
+                                  sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { id, volume_id };
+
+    if (sov_db_query(c, SQL_INSTANCE_BOOT_VOLUME, 2, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "instance '%s' does not exist", id);
     return 0;
 }
 

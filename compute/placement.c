@@ -73,6 +73,9 @@ sov_place_request_check(const sov_place_request *r, sov_error *err)
         return -1;
     if (!r->tenant_id || !sov_uuid_valid(r->tenant_id))
         return sov_error_set(err, SOV_E_NOT_FOUND, "tenant does not exist");
+    if (r->pin_host_id && *r->pin_host_id && !sov_uuid_valid(r->pin_host_id))
+        return sov_error_set(err, SOV_E_INTERNAL, "pinned host '%s' is not an id",
+                             r->pin_host_id);
     return 0;
 }
 
@@ -173,6 +176,10 @@ no_candidate(const sov_place_request *r, const sov_placement *p, sov_error *err)
                           p->rejected[SOV_REJECT_REGION] - p->rejected[SOV_REJECT_COUNTRY] -
                           p->rejected[SOV_REJECT_IMAGE_REGION];
 
+    /* Pinned to one host, the others do not count: only the pinned one's place matters. */
+    if (r->pin_host_id && *r->pin_host_id)
+        eligible_places -= p->rejected[SOV_REJECT_VOLUME_HOST];
+
     sov_policy_json(p->policy, policy, sizeof(policy));
     if (eligible_places == 0)
         return sov_error_set(err, SOV_E_RESIDENCY,
@@ -215,6 +222,7 @@ prepare(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r, place_q *q,
         allowed_regions(c, r, ret->policy, q, &nallowed, err) < 0)
         return -1;
     q->zone = r->zone;
+    q->pin_host_id = r->pin_host_id && *r->pin_host_id ? r->pin_host_id : NULL;
     q->group = r->anti_affinity_group;
     q->tenant_id = r->tenant_id;
     q->pack = ctx->cfg && ctx->cfg->placement_strategy &&
@@ -300,8 +308,9 @@ sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
         sov_repo_placement_insert(c, r, ret, err, ret->id) < 0)
         return -1;
     snprintf(reason, sizeof(reason), "placed by the scheduler (%s) on host %s: %d hosts "
-                                     "considered",
-             ret->strategy, ret->host_name, ret->considered);
+                                     "considered%s%s",
+             ret->strategy, ret->host_name, ret->considered, r->note ? "; " : "",
+             r->note ? r->note : "");
     return sov_residency_record(c, r->tenant_id, r->resource_type ? r->resource_type : "",
                                 r->resource_id ? r->resource_id : "", "placed", NULL,
                                 &ret->location, ret->policy, reason, r->operation_id, err);

@@ -16,27 +16,30 @@
  * and the best host comes first in the hosts_spread or hosts_pack index, without a sort. */
 #define AFFINITY_TAKEN                                                                   \
     "EXISTS (SELECT 1 FROM host_allocations a WHERE a.host_id = h.id"                   \
-    " AND a.tenant_id = $8::uuid AND a.anti_affinity_group = $7)"
+    " AND a.tenant_id = $9::uuid AND a.anti_affinity_group = $8)"
 
 #define ELIGIBLE                                                                         \
     "h.region = ANY($1::text[]) AND h.state = 'up' AND ($2::text IS NULL OR h.zone = $2)"\
     " AND h.gpus_free >= $6::int AND h.vcpus_free >= $3::int"                            \
     " AND h.memory_mib_free >= $4::bigint AND h.disk_gib_free >= $5::bigint"             \
-    " AND ($7::text IS NULL OR NOT " AFFINITY_TAKEN ")"
+    " AND ($7::uuid IS NULL OR h.id = $7::uuid)"                                         \
+    " AND ($8::text IS NULL OR NOT " AFFINITY_TAKEN ")"
 
 #define SPREAD "h.placement_weight DESC, h.name"
 #define PACK "h.placement_weight, h.name"
 
 /* The first reason, in this order, each host fails for ('' when it is eligible), per region:
  * a host outside the allowed regions is 'place', and the caller knows why its region is
- * (policy, the request's region or country, the image's region). Without an anti-affinity
- * group there is no 'affinity' and no join to pay for on every host ($7 and $8 are not
- * sent). With one, the group's hosts come from a join, not a subquery per host: priced per
+ * (policy, the request's region or country, the image's region). A request pinned to one
+ * host ($7: its volumes' host) counts every other host in an allowed place as 'volume_host'.
+ * Without an anti-affinity group there is no 'affinity' and no join to pay for on every host
+ * ($8 and $9 are not sent). With one, the group's hosts come from a join, not a subquery per host: priced per
  * host, that subquery pushed the plan's cost past jit_above_cost at a few thousand hosts,
  * and compiling the plan took longer than running it. */
 #define COUNTS(affinity, join)                                                           \
     "SELECT h.region, CASE"                                                              \
     " WHEN NOT (h.region = ANY($1::text[])) THEN 'place'"                                \
+    " WHEN $7::uuid IS NOT NULL AND h.id <> $7::uuid THEN 'volume_host'"                 \
     " WHEN h.state <> 'up' THEN 'state'"                                                 \
     " WHEN $2::text IS NOT NULL AND h.zone <> $2 THEN 'zone'"                            \
     " WHEN h.gpus_free < $6::int THEN 'gpu'"                                             \
@@ -48,7 +51,7 @@ static const char SQL_COUNTS[] = COUNTS("", "");
 static const char SQL_COUNTS_GROUP[] =
     COUNTS(" WHEN g.host_id IS NOT NULL THEN 'affinity'",
            " LEFT JOIN (SELECT DISTINCT a.host_id FROM host_allocations a"
-           " WHERE a.tenant_id = $8::uuid AND a.anti_affinity_group = $7) g"
+           " WHERE a.tenant_id = $9::uuid AND a.anti_affinity_group = $8) g"
            " ON g.host_id = h.id");
 
 #define PICK_COLS "h.id, h.name, h.region, h.zone, r.country, r.jurisdiction, r.datacenter"
@@ -106,8 +109,8 @@ static const char SQL_ALLOC_RELEASE[] =
     " RETURNING h.id";
 
 #define PARAMS(q)                                                                        \
-    { (q)->regions, (q)->zone, (q)->vcpus, (q)->memory, (q)->disk, (q)->gpus, (q)->group,\
-      (q)->tenant_id }
+    { (q)->regions, (q)->zone, (q)->vcpus, (q)->memory, (q)->disk, (q)->gpus,           \
+      (q)->pin_host_id, (q)->group, (q)->tenant_id }
 
 /* The bucket of a row of SQL_COUNTS: a reason's index, SOV_REJECT__COUNT for eligible. */
 static int
@@ -134,7 +137,7 @@ sov_repo_place_counts(sov_dbconn *c, const place_q *q, int counts[SOV_REJECT__CO
     int col_region, col_reason, col_hosts;
 
     memset(counts, 0, sizeof(int) * (SOV_REJECT__COUNT + 1));
-    if (sov_db_query(c, q->group ? SQL_COUNTS_GROUP : SQL_COUNTS, q->group ? 8 : 6, params,
+    if (sov_db_query(c, q->group ? SQL_COUNTS_GROUP : SQL_COUNTS, q->group ? 9 : 7, params,
                      &res, err) < 0)
         return -1;
     col_region = PQfnumber(res, "region");
@@ -169,7 +172,7 @@ sov_repo_place_pick(sov_dbconn *c, const place_q *q, place_mode mode, sov_placem
         sql = q->pack ? SQL_CLAIM_PACK_WAIT : SQL_CLAIM_SPREAD_WAIT;
         break;
     }
-    if (sov_db_query(c, sql, 8, params, &res, err) < 0)
+    if (sov_db_query(c, sql, 9, params, &res, err) < 0)
         return -1;
     *found = PQntuples(res) > 0;
     if (!*found)

@@ -8,6 +8,7 @@
 typedef struct place_q {
     char regions[8192];         /* '{"fr-par-1","de-fra-1"}' (sov_buf_pg_array) */
     const char *zone;
+    const char *pin_host_id;    /* only this host (its volumes'); NULL: any */
     char vcpus[16], memory[24], disk[24], gpus[16];
     const char *group;
     const char *tenant_id;

@@ -95,6 +95,8 @@ static const option options[] = {
       "a new tenant's block storage limit in GiB" },
     { "quota_workspaces", K_ULONG, OFF(quota_default[6]), "20", 0, 1UL << 40,
       "a new tenant's workspace limit (the default workspace counts)" },
+    { "quota_snapshots", K_ULONG, OFF(quota_default[7]), "100", 0, 1UL << 40,
+      "a new tenant's volume snapshot limit" },
     { "placement_strategy", K_STRATEGY, OFF(placement_strategy), "spread", 0, 0,
       "spread (most free room first) or pack (least free room first)" },
     { "host_check_interval", K_UINT, OFF(host_check_interval), "10", 1, 3600,

@@ -15,6 +15,7 @@ static const char *const names[SOV_QUOTA__COUNT] = {
     [SOV_QUOTA_MEMORY_MIB] = "memory_mib", [SOV_QUOTA_GPUS] = "gpus",
     [SOV_QUOTA_VOLUMES] = "volumes", [SOV_QUOTA_STORAGE_GIB] = "storage_gib",
     [SOV_QUOTA_WORKSPACES] = "workspaces",
+    [SOV_QUOTA_SNAPSHOTS] = "snapshots",
 };
 
 static const char SQL_INIT[] =

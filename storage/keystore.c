@@ -12,13 +12,17 @@
  * The master key is read from its file at each use and wiped after, as is every KEK and data
  * key: no key lives longer than the call that needs it, and none is logged, answered or put
  * in an error (errors name files and tenants, never bytes). Randomness for keys comes from
- * RAND_priv_bytes, OpenSSL's generator kept apart from the public one (nonces). */
+ * RAND_priv_bytes, OpenSSL's generator kept apart from the public one (nonces). A process
+ * that has held a key writes no core dump from then on (PR_SET_DUMPABLE 0): a dump of a
+ * crash mid-unwrap would hold the key. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -279,12 +283,20 @@ sov_keystore_unwrap_with(const unsigned char kek[SOV_KEY_LEN], const unsigned ch
 
 /* ---- the service ---- */
 
+/* What every use of a destroyed KEK answers. */
 static int
-destroyed(const char *tenant_id, const sov_kek_row *k, sov_error *err)
+destroyed(const sov_kek_row *k, sov_error *err)
 {
-    (void) tenant_id;
     return sov_error_set(err, SOV_E_CONFLICT, "the tenant's key-encryption key was destroyed "
                          "on %.10s: its encrypted volumes cannot be read", k->destroyed_at);
+}
+
+static void
+no_core_dumps(void)
+{
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        sov_log_warn("could not turn core dumps off (PR_SET_DUMPABLE): a crash while a key is "
+                     "in memory could write it to a core file");
 }
 
 /* The tenant's KEK, unsealed into kek, and its row (region, country); made first when the
@@ -296,7 +308,9 @@ kek_open(sov_dbconn *c, const sov_config *cfg, const char *tenant_id, bool make,
     SOV_KEY_WIPED unsigned char master[SOV_KEY_LEN];
     char master_id[SOV_MASTER_KEY_ID_LEN + 1];
     sov_error miss = SOV_ERROR_INIT;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+    pthread_once(&once, no_core_dumps);
     if (sov_keystore_master_load(cfg->keystore_master_key, master, master_id, err) < 0)
         return -1;
     if (sov_repo_kek_get(c, tenant_id, make, row, &miss) < 0) {
@@ -324,7 +338,7 @@ kek_open(sov_dbconn *c, const sov_config *cfg, const char *tenant_id, bool make,
             return -1;
     }
     if (row->destroyed_at[0])
-        return destroyed(tenant_id, row, err);
+        return destroyed(row, err);
     if (strcmp(row->master_key_id, master_id) != 0) {
         sov_error_set(err, SOV_E_INTERNAL, "the keystore's master key is not the one that "
                       "sealed the tenant's key-encryption key");

@@ -40,5 +40,9 @@ sov_storage_register(sov_error *err)
         sov_registry_add_op_kinds(kinds, err) < 0 ||
         sov_domain_contrib_add("volumes", sov_volume_contrib, err) < 0)
         return -1;
+    if (sov_snapshot_register(err) < 0)
+        return -1;
+    if (sov_instance_hook_register(err) < 0)
+        return -1;
     return sov_registry_add_reconcile_pass("volumes", sov_volumes_reconcile, err);
 }

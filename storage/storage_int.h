@@ -136,6 +136,52 @@ int sov_storage_place(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
                       const char *resource_type, const char *resource_id, long long size_gib,
                       const char *region, const char *zone, const char *pin_host_id,
                       const char *operation_id, sov_volume *ret, sov_error *err);
+/* The same with note added to the "placed" record's reason (NULL: none): where an encrypted
+ * one's key lives (sov_storage_key_note). */
+int sov_storage_place_noted(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
+                            const char *resource_type, const char *resource_id,
+                            long long size_gib, const char *region, const char *zone,
+                            const char *pin_host_id, const char *operation_id,
+                            const char *note, sov_volume *ret, sov_error *err);
+
+/* ---- snapshots (snapshot.c, snapshot_repo.c, snapshot_ops.c) ---- */
+
+/* A new snapshot row (creating) from s (id, tenant, workspace, name, volume, size, place,
+ * pool, file, operation); key: its wrapped data key, NULL (or len 0) for a plain one. A
+ * taken name is SOV_E_CONFLICT. */
+int sov_repo_snapshot_insert(sov_dbconn *c, const sov_snapshot *s, const sov_wrapped_key *key,
+                             sov_error *err);
+/* A snapshot's row on c (tenant_id NULL: any tenant), FOR UPDATE when lock. */
+int sov_repo_snapshot_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                          sov_snapshot *ret, sov_error *err);
+/* By id or by name in the workspace (NULL: default); SOV_E_NOT_FOUND naming what. */
+int sov_repo_snapshot_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                           const char *id_or_name, sov_snapshot *ret, sov_error *err);
+/* Snapshots not deleted; tenant_id, workspace, volume_id and after may be NULL. */
+int sov_repo_snapshot_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                           const char *volume_id, const char *after, unsigned limit,
+                           sov_snapshot_page *ret, sov_error *err);
+/* Move the snapshot to `to` (with reason) only from one of `from` ("creating,error");
+ * *ret_moved (may be NULL) says whether it did. */
+int sov_repo_snapshot_set_state(sov_dbconn *c, const char *id, const char *from,
+                                const char *to, const char *reason, bool *ret_moved,
+                                sov_error *err);
+/* SOV_E_CONFLICT naming the volumes being made from snapshot id (what: "snapshot 'x'"). */
+int sov_repo_snapshot_blockers(sov_dbconn *c, const char *id, const char *what,
+                               sov_error *err);
+/* The host allocation that holds the snapshot's disk, into ret (SOV_UUID_LEN + 1; "" when
+ * none). */
+int sov_repo_snapshot_allocation(sov_dbconn *c, const char *id, char *ret, sov_error *err);
+
+/* The workers of snapshots (snapshot_ops.c). */
+int sov_snapshot_create_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_snapshot_delete_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_snapshot_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
+                           sov_error *err);
+/* Snapshots' registration, from sov_storage_register: the operation kinds "snapshot.create"
+ * and "snapshot.delete", and the quota uses of a snapshot (snapshots 1, storage_gib its
+ * size). */
+int sov_snapshot_register(sov_error *err);
 
 /* ---- keys (keystore.c, keystore_repo.c, volume_keys.c) ----
  *
@@ -238,5 +284,16 @@ int sov_volume_source_resolve(sov_dbconn *c, const char *tenant_id, const char *
  * source, encrypted with secret_uuid ("" plain); writes the "copied" residency record. */
 int sov_volume_source_copy(sov_ctx *ctx, sov_hv *hv, const sov_volume *v,
                            const char *secret_uuid, sov_error *err);
+
+/* ---- instances and volumes (instance_hook.c) ---- */
+
+/* The instance create hook (boot_volume, boot, volumes; sov_instance_hook): registered by
+ * sov_storage_register. */
+int sov_instance_hook_register(sov_error *err);
+/* sov_volume_create's transaction on c (volume.c), for a volume another create makes (an
+ * instance's new boot volume): v holds its tenant, workspace, id, name and
+ * created_by_instance; a's checks are the caller's. Queues "volume.create" into op. */
+int sov_volume_create_on(sov_dbconn *c, sov_ctx *ctx, const sov_volume_create_args *a,
+                         sov_volume *v, sov_op *op, sov_error *err);
 
 #endif

@@ -48,13 +48,24 @@ sov_storage_place(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
                   const char *region, const char *zone, const char *pin_host_id,
                   const char *operation_id, sov_volume *ret, sov_error *err)
 {
+    return sov_storage_place_noted(c, ctx, tenant_id, resource_type, resource_id, size_gib,
+                                   region, zone, pin_host_id, operation_id, NULL, ret, err);
+}
+
+int
+sov_storage_place_noted(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
+                        const char *resource_type, const char *resource_id,
+                        long long size_gib, const char *region, const char *zone,
+                        const char *pin_host_id, const char *operation_id, const char *note,
+                        sov_volume *ret, sov_error *err)
+{
     sov_autoptr(sov_placement) p = sov_placement_new();
     /* Disk only: a volume takes room in the host's pool, no CPU nor memory. */
     sov_place_request r = {
         .tenant_id = tenant_id, .disk_gib = size_gib, .region = region, .zone = zone,
         .pin_host_id = pin_host_id && *pin_host_id ? pin_host_id : NULL,
         .resource_type = resource_type, .resource_id = resource_id,
-        .operation_id = operation_id,
+        .operation_id = operation_id, .note = note && *note ? note : NULL,
     };
 
     if (!p)
@@ -109,7 +120,7 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     sov_volume_type t;
     sov_volume_source src;
     sov_wrapped_key key;
-    char pin[SOV_UUID_LEN + 1] = "";
+    char pin[SOV_UUID_LEN + 1] = "", note[160];
     const char *region = a->region;
     int rc;
 
@@ -167,17 +178,22 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
                        err) < 0)
         return -1;
     snprintf(v->operation_id, sizeof(v->operation_id), "%s", ca->op->id);
-    if (sov_storage_place(c, ca->ctx, v->tenant_id, "volume", v->id, v->size_gib, region,
-                          a->zone, pin, ca->op->id, v, err) < 0)
-        return -1;
     /* Each encrypted volume has its own data key, stored only wrapped by the tenant's KEK;
-     * a destroyed KEK refuses here (409), before anything is written. */
+     * a destroyed KEK refuses here (409), before anything is written. The "placed" record
+     * says where the key lives. */
     memset(&key, 0, sizeof(key));
+    note[0] = '\0';
     if (v->encrypted) {
         if (sov_keystore_new_key(c, ca->ctx->cfg, v->tenant_id, &key, err) < 0)
             return -1;
         snprintf(v->key_region, sizeof(v->key_region), "%s", key.region);
         snprintf(v->key_country, sizeof(v->key_country), "%s", key.country);
+        sov_storage_key_note(key.region, key.country, note, sizeof(note));
+    }
+    if (sov_storage_place_noted(c, ca->ctx, v->tenant_id, "volume", v->id, v->size_gib, region,
+                                a->zone, pin, ca->op->id, note, v, err) < 0) {
+        explicit_bzero(&key, sizeof(key));
+        return -1;
     }
     rc = sov_repo_volume_insert(c, v, v->allocation_id, v->encrypted ? &key : NULL, err);
     explicit_bzero(&key, sizeof(key));
@@ -232,6 +248,17 @@ sov_volume_create(sov_ctx *ctx, const char *tenant_id, const sov_volume_create_a
     snprintf(ret->pool, sizeof(ret->pool), "%s", ctx->cfg->storage_pool);
     snprintf(ret->volume, sizeof(ret->volume), "sov-vol-%s", ret->id);
     return sov_ctx_tx(ctx, create_tx, &ca, err);
+}
+
+int
+sov_volume_create_on(sov_dbconn *c, sov_ctx *ctx, const sov_volume_create_args *a,
+                     sov_volume *v, sov_op *op, sov_error *err)
+{
+    create_args ca = { ctx, a, v, op };
+
+    snprintf(v->pool, sizeof(v->pool), "%s", ctx->cfg->storage_pool);
+    snprintf(v->volume, sizeof(v->volume), "sov-vol-%s", v->id);
+    return create_tx(c, &ca, err);
 }
 
 /* ---- reads ---- */

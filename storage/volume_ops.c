@@ -147,7 +147,9 @@ sov_volume_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
                                     j.secret[0] ? j.secret : NULL, err) < 0) {
         return -1;
     }
-    if (set_state(&j, from, "available", "", err) < 0)
+    /* A boot volume made by an instance create is attached from the start: in-use. */
+    if (set_state(&j, from, j.v.attachment.instance_id[0] ? "in-use" : "available", "",
+                  err) < 0)
         return moved_on(err);
     return 0;
 }
@@ -354,11 +356,15 @@ forget_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (sov_quota_release_resource(c, v->tenant_id, "volume", v, err) < 0 ||
         sov_policy_load(c, v->tenant_id, &policy, err) < 0)
         return -1;
-    if (v->residency.region[0] &&
-        sov_residency_record(c, v->tenant_id, "volume", v->id, "deleted", &v->residency, NULL,
-                             &policy, "deleted: the volume's file removed from the host",
-                             j->op->id, err) < 0)
-        return -1;
+    if (v->residency.region[0]) {
+        char reason[256], note[160];
+        sov_storage_key_note(v->key_region, v->key_country, note, sizeof(note));
+        snprintf(reason, sizeof(reason), "deleted: the volume's file removed from the host%s%s%s",
+                 note[0] ? "; its data key erased (" : "", note, note[0] ? ")" : "");
+        if (sov_residency_record(c, v->tenant_id, "volume", v->id, "deleted", &v->residency,
+                                 NULL, &policy, reason, j->op->id, err) < 0)
+            return -1;
+    }
     return sov_repo_volume_deleted(c, v->id, err);
 }
 

@@ -111,7 +111,9 @@ typedef enum sov_reject {
     SOV_REJECT_GPU,
     SOV_REJECT_CAPACITY,
     SOV_REJECT_AFFINITY,
-    SOV_REJECT_VOLUME_HOST,     /* not the host the request is pinned to (its volumes') */
+    SOV_REJECT_VOLUME_HOST,     /* not the host the request is pinned to (its volumes'):
+                                 * checked right after the place rules (policy, region,
+                                 * country, image_region), before state and capacity */
     SOV_REJECT__COUNT
 } sov_reject;
 
@@ -129,6 +131,8 @@ typedef struct sov_place_request {
     const char *pin_host_id;                /* only this host (host-local volumes); NULL */
     const char *resource_type, *resource_id;
     const char *operation_id;               /* for the residency record; NULL for none */
+    const char *note;                       /* added to the "placed" record's reason (where
+                                             * an encrypted volume's key lives); NULL */
 } sov_place_request;
 
 typedef struct sov_placement {
@@ -253,6 +257,18 @@ int sov_image_uploads_reconcile(sov_ctx *ctx, unsigned *ret_reset, sov_error *er
 
 /* Where the image store keeps an image's bytes: <image_store>/<region>/<id>.img. */
 void sov_image_path(const sov_config *cfg, const sov_image *img, char *ret, size_t size);
+
+/* For other modules (storage/'s volumes made from an image): a tenant's image by id, or by
+ * name in workspace (not deleted), read on c (inside its transaction, if any). */
+int sov_image_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                   const char *id_or_name, sov_image *ret, sov_error *err);
+/* The image's bytes in host_id's storage pool (hv is that host), uploaded once per host and
+ * recorded (image_copies, a "copied" residency record to at, the host's place, under op_id):
+ * its volume's name ("sov-image-<id>") into volume and its format into format. Copies of
+ * one image to one host take turns, so no caller reads a half-copied image. */
+int sov_image_ensure_on_host(sov_ctx *ctx, sov_hv *hv, const char *image_id, const char *host_id,
+                             const sov_location *at, const char *op_id, char *volume,
+                             size_t size, char *format, size_t fsize, sov_error *err);
 
 /* ---- instances ---- */
 
@@ -441,6 +457,8 @@ typedef struct sov_instance_prep {
     char boot_volume_id[SOV_UUID_LEN + 1];  /* "" boots from the image */
     bool image_optional;                    /* the boot volume brings the OS: image not
                                              * required */
+    char region[SOV_NAME_MAX + 1];          /* the region the instance must be in (where a
+                                             * new boot volume's image lives); "" any */
     void *state;                            /* the hook's own, from prepare to commit */
 } sov_instance_prep;
 

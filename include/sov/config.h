@@ -44,7 +44,7 @@ typedef struct sov_config {
     unsigned token_cache_ttl;       /* seconds a verified token is trusted without PostgreSQL */
     unsigned token_default_ttl_days;    /* lifetime of a token created without expires_at */
     bool token_allow_no_expiry;     /* "expires_at": null may make a token that never expires */
-    unsigned long quota_default[7]; /* a new tenant's limits, in sov_quota_resource order */
+    unsigned long quota_default[8]; /* a new tenant's limits, in sov_quota_resource order */
     char *placement_strategy;       /* "spread" or "pack" */
     unsigned host_check_interval;   /* seconds between reconciler passes over the hosts */
     char *storage_pool;             /* libvirt pool on each host for disks and images */

@@ -16,6 +16,7 @@ typedef enum sov_quota_resource {
     SOV_QUOTA_VOLUMES,
     SOV_QUOTA_STORAGE_GIB,
     SOV_QUOTA_WORKSPACES,
+    SOV_QUOTA_SNAPSHOTS,
     SOV_QUOTA__COUNT
 } sov_quota_resource;
 

@@ -3,14 +3,20 @@
  *
  * The disk image comes from scripts/guest-image (see tests/e2e/README.md): a BIOS-bootable
  * qcow2 of about 10 MB whose /init prints TL_GUEST_UP once the kernel reaches userspace, then
- * TL_GUEST_DHCP followed by the leased IPv4 address once eth0 has one, then stays quiet. An
- * ACPI power button (a graceful stop) powers it off within a couple of seconds. */
+ * TL_GUEST_DHCP followed by the leased IPv4 address once eth0 has one. If the instance's
+ * user-data (on its CIDATA seed disk) starts with "#!", the guest then runs it and prints
+ * TL_GUEST_USERDATA_BEGIN, the script's output, and TL_GUEST_USERDATA_END followed by its exit
+ * status; then it stays quiet. Virtio disks appear as /dev/disk/by-id/virtio-<serial> (the
+ * serial's first 20 characters), hot-plugged ones too. An ACPI power button (a graceful stop)
+ * powers it off within a couple of seconds. */
 #ifndef SOV_TL_GUEST_H
 #define SOV_TL_GUEST_H
 
 /* The guest's console markers. */
 #define TL_GUEST_UP "SOVEREIGN-GUEST-UP"
 #define TL_GUEST_DHCP "SOVEREIGN-DHCP "
+#define TL_GUEST_USERDATA_BEGIN "SOVEREIGN-USERDATA-BEGIN"
+#define TL_GUEST_USERDATA_END "SOVEREIGN-USERDATA-END rc="
 
 /* Build the guest image, or copy it from the machine's cache (scripts/guest-image, found
  * through SOV_SOURCE_ROOT; SOV_CACHE moves the cache), into a new folder of this test

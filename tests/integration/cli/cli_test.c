@@ -982,6 +982,132 @@ START_TEST(instance_create_and_delete_with_wait)
 }
 END_TEST
 
+/* Volumes, snapshots and keys on libvirt's test driver, through sovctl only: types, a volume
+ * attached at an instance's create, detached, hot-attached, extended, snapshotted, restored,
+ * its residency; crypto-shredding refuses an encrypted volume's attach with the reason. */
+START_TEST(storage_commands_against_sovd)
+{
+    char disk[700], tenant[64];
+    run r;
+
+    start_worker();
+    snprintf(disk, sizeof(disk), "%s/disk.qcow2", tmp);
+    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", disk), 0);
+    SOVCTL_OK(&r, "host", "create", "--name", "kvm-1", "--region", REGION, "--zone", "a",
+              "--libvirt-uri", "test:///default", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "up");
+    run_free(&r);
+    SOVCTL_OK(&r, "flavor", "create", "--name", "small", "--vcpus", "1", "--memory-mib", "256",
+              "--disk-gib", "1");
+    run_free(&r);
+    SOVCTL_OK(&r, "image", "create", "--name", "base", "--region", REGION, "--format", "qcow2",
+              "--file", disk);
+    run_free(&r);
+
+    SOVCTL_OK(&r, "volume-type", "create", "--name", "plain");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume-type", "create", "--name", "enc", "--encrypted", "--max-iops", "100",
+              "-o", "json");
+    ck_assert(json_is_true(json_object_get(r.json, "encrypted")));
+    ck_assert_int_eq(tl_num(r.json, "max_iops"), 100);
+    run_free(&r);
+    SOVCTL_OK(&r, "volume-type", "list", "-o", "json");
+    ck_assert_int_eq(items(&r), 2);
+    run_free(&r);
+    SOVCTL_OK(&r, "volume-type", "get", "enc", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "name"), "enc");
+    run_free(&r);
+
+    /* A volume, then an instance created with it: in-use, as vdc, on its host. */
+    SOVCTL_OK(&r, "volume", "create", "--name", "data-1", "--size", "1", "--type", "plain",
+              "--wait", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "available");
+    assert_has(r.err, "volume.create");
+    run_free(&r);
+    SOVCTL_OK(&r, "instance", "create", "--name", "web-1", "--flavor", "small", "--image",
+              "base", "--volume", "data-1", "--wait", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "running");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume", "show", "data-1", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "in-use");
+    ck_assert_str_eq(tl_str(json_array_get(json_object_get(r.json, "attachments"), 0),
+                            "device"), "vdc");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume", "list");
+    assert_has(r.out, "web-1:vdc");
+    assert_has(r.out, "1 GiB");
+    run_free(&r);
+
+    /* Detach, hot attach, extend online. */
+    SOVCTL_OK(&r, "volume", "detach", "data-1", "--instance", "web-1", "--wait", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "available");
+    run_free(&r);
+    SOVCTL(&r, "volume", "detach", "data-1");
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "not attached");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume", "attach", "data-1", "--instance", "web-1", "--wait", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "in-use");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume", "extend", "data-1", "--size", "2", "--wait", "-o", "json");
+    ck_assert_int_eq(tl_num(r.json, "size_gib"), 2);
+    ck_assert_str_eq(tl_str(r.json, "state"), "in-use");
+    run_free(&r);
+
+    /* A snapshot of the attached volume, restored into a new one. */
+    SOVCTL_OK(&r, "snapshot", "create", "--volume", "data-1", "--name", "s1", "--wait", "-o",
+              "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "available");
+    run_free(&r);
+    SOVCTL_OK(&r, "snapshot", "list");
+    assert_has(r.out, "s1");
+    assert_has(r.out, "data-1");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume", "create", "--name", "r1", "--from-snapshot", "s1", "--type",
+              "plain", "--wait", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "available");
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "source"), "type"), "snapshot");
+    run_free(&r);
+    SOVCTL_OK(&r, "volume", "residency", "data-1", "-o", "json");
+    ck_assert_uint_ge(items(&r), 1);
+    run_free(&r);
+    SOVCTL_OK(&r, "residency", "history", "--snapshot", "s1", "-o", "json");
+    ck_assert_uint_ge(items(&r), 1);
+    run_free(&r);
+    SOVCTL(&r, "volume", "delete", "data-1");
+    ck_assert_int_eq(r.status, 1);
+    run_free(&r);
+
+    /* Crypto-shredding: the KEK destroyed, an encrypted volume's attach says why. */
+    SOVCTL_OK(&r, "volume", "create", "--name", "e1", "--size", "1", "--type", "enc", "--wait",
+              "-o", "json");
+    ck_assert(json_is_true(json_object_get(r.json, "encrypted")));
+    run_free(&r);
+    SOVCTL_OK(&r, "whoami", "-o", "json");
+    snprintf(tenant, sizeof(tenant), "%s", tl_str(json_object_get(r.json, "tenant"), "id"));
+    run_free(&r);
+    SOVCTL_OK(&r, "tenant", "kek-destroy", tenant);
+    assert_has(r.out, "key-encryption key of tenant");
+    assert_has(r.out, "destroyed");
+    run_free(&r);
+    SOVCTL(&r, "volume", "attach", "e1", "--instance", "web-1", "--wait");
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "key-encryption key");
+    run_free(&r);
+    SOVCTL(&r, "tenant", "kek-destroy", tenant);
+    ck_assert_int_eq(r.status, 1);
+    run_free(&r);
+
+    SOVCTL_OK(&r, "volume", "delete", "r1", "--wait");
+    run_free(&r);
+    SOVCTL_OK(&r, "snapshot", "delete", "s1", "--wait");
+    run_free(&r);
+    SOVCTL(&r, "volume-type", "delete", "plain");
+    ck_assert_int_eq(r.status, 1);
+    run_free(&r);
+}
+END_TEST
+
 START_TEST(image_upload_streams_a_file)
 {
     char disk[700], id[64];
@@ -1074,6 +1200,8 @@ static struct MHD_Daemon *fake;
 static int fake_503s;               /* answer 503 to this many requests first */
 static int fake_requests;
 static char fake_keys[8][128];      /* the Idempotency-Key of each request, "" for none */
+static char fake_last[4096];        /* the last request: "METHOD URL BODY" */
+static size_t fake_body_len;
 
 static enum MHD_Result
 fake_reply(struct MHD_Connection *conn, unsigned status, const char *body)
@@ -1099,12 +1227,19 @@ fake_handler(void *cls, struct MHD_Connection *conn, const char *url, const char
     const char *key;
     int n;
 
-    (void) cls, (void) url, (void) version, (void) upload_data;
+    (void) cls, (void) version;
     if (!*con_cls) {
         *con_cls = (void *) 1;      /* headers in: the body (if any) comes next */
+        fake_body_len = (size_t) snprintf(fake_last, sizeof(fake_last), "%s %s ", method,
+                                          url);
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
+        size_t room = sizeof(fake_last) - 1 - fake_body_len;
+        size_t n_in = *upload_data_size < room ? *upload_data_size : room;
+        memcpy(fake_last + fake_body_len, upload_data, n_in);
+        fake_body_len += n_in;
+        fake_last[fake_body_len] = '\0';
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -1184,6 +1319,118 @@ START_TEST(retries_503_on_safe_requests_with_one_idempotency_key)
     FAKE(&r, "region", "list", "--retries", "0");
     ck_assert_int_eq(r.status, 1);
     ck_assert_int_eq(fake_requests, 1);
+    run_free(&r);
+    MHD_stop_daemon(fake);
+}
+END_TEST
+
+/* The body of the fake API's last request, parsed; "METHOD URL " before it is checked. */
+static json_t *
+fake_body(const char *method_url)
+{
+    json_t *j;
+
+    ck_assert_msg(strncmp(fake_last, method_url, strlen(method_url)) == 0,
+                  "last request: %s, not %s", fake_last, method_url);
+    j = json_loads(fake_last + strlen(method_url), 0, NULL);
+    ck_assert_msg(j, "not JSON: %s", fake_last);
+    return j;
+}
+
+/* Each storage command's request, as the API's contract has it: flags with a dotted field
+ * ("boot.size_gib") become nested members, --from-* a source {type, id}, repeated --volume
+ * an array, actions a fixed "action" with their flags. */
+START_TEST(storage_commands_send_the_api_shapes)
+{
+    static const struct {
+        const char *args[20];
+        const char *method_url, *body;  /* body NULL: none */
+    } cases[] = {
+        { { "volume-type", "create", "--name", "enc", "--encrypted", "--max-iops", "500" },
+          "POST /v1/volume-types ", "{\"name\":\"enc\",\"encrypted\":true,\"max_iops\":500}" },
+        { { "volume-type", "delete", "enc" }, "DELETE /v1/volume-types/enc ", NULL },
+        { { "volume", "create", "--name", "data-1", "--size", "2", "--type", "enc", "--zone",
+            "a", "--instance-hint", "web-1" },
+          "POST /v1/volumes ",
+          "{\"name\":\"data-1\",\"size_gib\":2,\"type\":\"enc\",\"zone\":\"a\","
+          "\"instance_hint\":\"web-1\"}" },
+        { { "volume", "create", "--name", "r", "--from-snapshot", "s1" }, "POST /v1/volumes ",
+          "{\"name\":\"r\",\"source\":{\"type\":\"snapshot\",\"id\":\"s1\"}}" },
+        { { "volume", "create", "--name", "c", "--from-volume", "v", "--size", "3" },
+          "POST /v1/volumes ",
+          "{\"name\":\"c\",\"source\":{\"type\":\"volume\",\"id\":\"v\"},\"size_gib\":3}" },
+        { { "volume", "create", "--name", "i", "--from-image", "base" }, "POST /v1/volumes ",
+          "{\"name\":\"i\",\"source\":{\"type\":\"image\",\"id\":\"base\"}}" },
+        { { "volume", "attach", "data-1", "--instance", "web-1" },
+          "POST /v1/volumes/data-1/actions ", "{\"action\":\"attach\",\"instance\":\"web-1\"}" },
+        { { "volume", "detach", "data-1", "--force" }, "POST /v1/volumes/data-1/actions ",
+          "{\"action\":\"detach\",\"force\":true}" },
+        { { "volume", "extend", "data-1", "--size", "4" }, "POST /v1/volumes/data-1/actions ",
+          "{\"action\":\"extend\",\"size_gib\":4}" },
+        { { "volume", "get", "data-1" }, "GET /v1/volumes/data-1 ", NULL },
+        { { "volume", "residency", "data-1" }, "GET /v1/volumes/data-1/residency ", NULL },
+        { { "volume", "delete", "data-1" }, "DELETE /v1/volumes/data-1 ", NULL },
+        { { "snapshot", "create", "--volume", "data-1", "--name", "s1" }, "POST /v1/snapshots ",
+          "{\"volume\":\"data-1\",\"name\":\"s1\"}" },
+        { { "snapshot", "get", "s1" }, "GET /v1/snapshots/s1 ", NULL },
+        { { "snapshot", "delete", "s1" }, "DELETE /v1/snapshots/s1 ", NULL },
+        { { "tenant", "kek-destroy", "6f1c2a34-1b2c-4d5e-8f90-123456789abc" },
+          "DELETE /v1/tenants/6f1c2a34-1b2c-4d5e-8f90-123456789abc/kek ", NULL },
+        { { "instance", "create", "--name", "vm", "--flavor", "small", "--boot-image", "base",
+            "--boot-size", "2", "--boot-type", "enc", "--volume", "a", "--volume", "b,c" },
+          "POST /v1/instances ",
+          "{\"name\":\"vm\",\"flavor\":\"small\",\"boot\":{\"image\":\"base\","
+          "\"size_gib\":2,\"type\":\"enc\"},\"volumes\":[\"a\",\"b\",\"c\"]}" },
+        { { "instance", "create", "--name", "vm", "--flavor", "small", "--boot-volume", "root" },
+          "POST /v1/instances ",
+          "{\"name\":\"vm\",\"flavor\":\"small\",\"boot_volume\":\"root\"}" },
+    };
+    char ep[128];
+    run r;
+
+    fake_start(ep, sizeof(ep));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *argv[24] = { NULL };
+        size_t n = 0;
+        for (; cases[i].args[n]; n++)
+            argv[n] = cases[i].args[n];
+        argv[n++] = "-o";
+        argv[n++] = "json";
+        fake_expect(0);
+        sovctl_v(&r, NULL, (const char *const[]) { ep, "SOVCTL_TOKEN=sov_x", NULL }, argv);
+        ck_assert_msg(r.status == 0, "%s %s: exit %d: %s", argv[0], argv[1], r.status, r.err);
+        ck_assert_int_eq(fake_requests, 1);
+        if (cases[i].body) {
+            json_t *got = fake_body(cases[i].method_url);
+            json_t *want = json_loads(cases[i].body, 0, NULL);
+            ck_assert_msg(want, "bad case %zu", i);
+            ck_assert_msg(json_equal(got, want), "%s %s sent %s, not %s", argv[0], argv[1],
+                          fake_last, cases[i].body);
+            json_decref(got);
+            json_decref(want);
+        } else {
+            ck_assert_msg(strcmp(fake_last, cases[i].method_url) == 0, "%s %s: sent '%s'",
+                          argv[0], argv[1], fake_last);
+        }
+        run_free(&r);
+    }
+    /* Two sources, or an action without its required flag: refused before any request. */
+    fake_expect(0);
+    FAKE(&r, "volume", "create", "--name", "x", "--from-image", "a", "--from-volume", "b");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "give one of --from-image, --from-snapshot, --from-volume");
+    ck_assert_int_eq(fake_requests, 0);
+    run_free(&r);
+    fake_expect(0);
+    FAKE(&r, "volume", "attach", "data-1");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "--instance");
+    ck_assert_int_eq(fake_requests, 0);
+    run_free(&r);
+    fake_expect(0);
+    FAKE(&r, "volume", "extend", "data-1", "--size", "x");
+    ck_assert_int_eq(r.status, 2);
+    ck_assert_int_eq(fake_requests, 0);
     run_free(&r);
     MHD_stop_daemon(fake);
 }
@@ -1429,6 +1676,7 @@ suite(void)
     tcase_add_test(tc, an_unreachable_endpoint_exits_3);
     tcase_add_test(tc, insecure_warns);
     tcase_add_test(tc, retries_503_on_safe_requests_with_one_idempotency_key);
+    tcase_add_test(tc, storage_commands_send_the_api_shapes);
     tcase_add_test(tc, tls_is_verified_unless_insecure);
     tcase_add_test(tc, a_private_key_is_never_sent);
     tcase_add_test(tc, sovd_refuses_a_private_key_in_ssh_keys);
@@ -1436,6 +1684,7 @@ suite(void)
     tcase_add_test(tc, help_and_bash_completion);
     tcase_add_test(tc, quota_audit_policy_and_placement);
     tcase_add_test(tc, instance_create_and_delete_with_wait);
+    tcase_add_test(tc, storage_commands_against_sovd);
     tcase_add_test(tc, image_upload_streams_a_file);
     tcase_add_test(tc, ctrl_c_stops_waiting_and_says_how_to_follow);
     tcase_add_test(tc, residency_report_is_downloaded_and_verified);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "sov/crypto.h"
@@ -309,6 +310,8 @@ START_TEST(a_new_key_unwraps_to_32_bytes_and_lives_where_the_keystore_is)
     ck_assert_str_eq(id + 16, " de-fra-1 DE");
     ck_assert_int_eq(stat(master_path, &st), 0);
     ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    /* A process that has held keys writes no core dump. */
+    ck_assert_int_eq(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
 }
 END_TEST
 

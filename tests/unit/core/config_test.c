@@ -65,6 +65,9 @@ START_TEST(defaults_are_the_embedded_setup)
     ck_assert_uint_eq(cfg.roles, SOV_PROC_API | SOV_PROC_WORKER | SOV_PROC_RECONCILER);
     ck_assert_uint_gt(cfg.http_threads, 0);   /* 0 means "cores", resolved at load */
     ck_assert_str_eq(cfg.tls_cert, "");
+    /* The keystore's master key lives in the state folder unless named elsewhere. */
+    ck_assert_str_eq(cfg.keystore_master_key, ".state/keystore/master.key");
+    ck_assert_str_eq(cfg.keystore_region, "");
     sov_config_release(&cfg);
 }
 END_TEST

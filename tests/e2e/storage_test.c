@@ -1,0 +1,543 @@
+/* Block storage end to end, on the machine's own libvirtd (qemu:///system) with real guests:
+ * volumes made, attached, detached, extended, snapshotted and restored through the API, and
+ * what the guest sees read from its serial console.
+ *
+ * Every guest runs the same user-data script (GUEST_SCRIPT): it watches its virtio disks
+ * that have a serial (the volumes: sovd sets a volume's serial to its id, the guest sees the
+ * first 20 characters) and prints, for each one as it appears, "DISK <serial> <first bytes
+ * as text, or 'empty'>" and "SIZE <serial> <512-byte sectors>", and "SIZE ..." again when it
+ * grows. Told so, it writes a marker on a blank volume, or overwrites SOV-MARK-1 with
+ * SOV-MARK-2 on one volume, and prints "WROTE <serial> <what it reads back>" after a sync
+ * and with the page cache dropped, so the bytes come back from the device.
+ *
+ * One test bed serves the cases (an unchecked fixture, made once in the runner's process):
+ * one sovd, the local libvirtd as its one host, the guest image, a flavor, a plain and an
+ * encrypted volume type. At most two guests run at a time.
+ *
+ *  - volumes: guest A writes SOV-MARK-1 on volume V (attached at create); a live snapshot S
+ *    of V; V detached and A deleted; guest B, created with V, reads SOV-MARK-1 and writes
+ *    SOV-MARK-2 over it; V extended online: B sees the new size; S restored into a new
+ *    volume R and R hot-attached to B: B reads SOV-MARK-1 from R. V cannot be deleted
+ *    while S exists (409 naming it).
+ *  - encrypted: guest C writes a marker on encrypted volume E (attached at create) and reads
+ *    it back; after E's detach, the marker is absent from E's qcow2 file on the host (and
+ *    present in a plain volume's file, so the search itself is shown to work); after
+ *    DELETE /v1/tenants/{id}/kek, attaching E is refused with a 409 naming the reason.
+ *
+ * Every libvirt object has a name of this run and is removed when the runner exits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "testlib.h"
+
+#define URI "qemu:///system"
+#define REGION "fr-e2e-2"
+#define OP_WAIT_S 180           /* an operation on a real host, TCG on a busy machine */
+#define CONSOLE_WAIT_S 150      /* a line on a guest's console */
+#define SERIAL_LEN 20           /* what virtio-blk shows of a serial */
+
+static char *db;
+static char *tmp;
+static char *image;
+static char *op;                /* the bootstrap operator's token */
+static tl_sovd sovd;
+static tl_tenant acme;
+static char pool[64], net[16], subnet[16], cidr[32], pool_path[600];
+
+/* The guest's user-data: BLANK is written on a blank volume ("" none), OVER is the serial
+ * whose SOV-MARK-1 becomes SOV-MARK-2 ("" none). */
+static const char GUEST_SCRIPT[] =
+    "#!/bin/sh\n"
+    "BLANK='%s'\n"
+    "OVER='%s'\n"
+    "mark() { dd if=/dev/$1 bs=512 count=1 2>/dev/null | tr -dc 'A-Za-z0-9-' | head -c 40; }\n"
+    "put() {\n"
+    "    printf '%%s' \"$2\" | dd of=/dev/$1 bs=512 count=1 conv=sync 2>/dev/null\n"
+    "    sync; blockdev --flushbufs /dev/$1; echo 3 > /proc/sys/vm/drop_caches\n"
+    "}\n"
+    "mkdir -p /run/seen\n"
+    "while :; do\n"
+    "    for d in /sys/block/vd*; do\n"
+    "        n=${d##*/}\n"
+    "        s=$(cat $d/serial 2>/dev/null) || continue\n"
+    "        [ -n \"$s\" ] || continue\n"
+    "        z=$(cat $d/size)\n"
+    "        if [ ! -f /run/seen/$n ]; then\n"
+    "            m=$(mark $n)\n"
+    "            echo \"DISK $s ${m:-empty}\"\n"
+    "            if [ -z \"$m\" ] && [ -n \"$BLANK\" ]; then\n"
+    "                put $n \"$BLANK\"; echo \"WROTE $s $(mark $n)\"\n"
+    "            fi\n"
+    "            if [ \"$s\" = \"$OVER\" ] && [ \"$m\" = SOV-MARK-1 ]; then\n"
+    "                put $n SOV-MARK-2; echo \"WROTE $s $(mark $n)\"\n"
+    "            fi\n"
+    "            echo \"SIZE $s $z\"; echo \"$z\" > /run/seen/$n\n"
+    "        elif [ \"$(cat /run/seen/$n)\" != \"$z\" ]; then\n"
+    "            echo \"SIZE $s $z\"; echo \"$z\" > /run/seen/$n\n"
+    "        fi\n"
+    "    done\n"
+    "    for f in /run/seen/*; do\n"
+    "        [ -e \"$f\" ] && [ ! -e \"/sys/block/${f##*/}\" ] && rm -f \"$f\"\n"
+    "    done\n"
+    "    sleep 0.5\n"
+    "done\n";
+
+/* ---- the bed ---- */
+
+static void
+bed_up(void)
+{
+    unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
+    char cmd[1024], store[600], pool_flag[128], path_flag[700], net_flag[64], cidr_flag[64],
+        store_flag[700];
+    json_t *h;
+    int rc;
+    char *out;
+
+    db = tl_db_create();
+    tmp = tl_tmpdir();
+    ck_assert_int_eq(chmod(tmp, 0755), 0);
+    tl_assert_traversable(tmp);
+    snprintf(pool, sizeof(pool), "sovtest-%d-%04x", (int) getpid(),
+             (unsigned) rand_r(&seed) & 0xffff);
+    snprintf(net, sizeof(net), "sovs%d", (int) getpid());
+    ck_assert_msg(strlen(net) < 15, "network name '%s' too long for libvirt", net);
+    out = tl_sh_out(&rc, "virsh -q -c " URI " net-info '%s'", net);
+    ck_assert_msg(rc != 0, "a network '%s' exists already on " URI ": %s", net, out);
+    free(out);
+    tl_free_subnet(URI, cidr, subnet);
+    tl_libvirt_pool_cleanup_at_exit(URI, pool);
+    snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " net-destroy '%s';"
+             " virsh -q -c " URI " net-undefine '%s'; rm -rf '%s'", net, net, tmp);
+    tl_sh_at_exit("%s", cmd);
+    /* Secrets of this run's volumes are undefined by sovd; any left (a failed run) go too. */
+
+    snprintf(pool_path, sizeof(pool_path), "%s/pool", tmp);
+    snprintf(store, sizeof(store), "%s/store", tmp);
+    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
+    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s", pool_path);
+    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
+    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=%s", cidr);
+    snprintf(store_flag, sizeof(store_flag), "--image-store=%s", store);
+    const char *args[] = { pool_flag, path_flag, net_flag, cidr_flag, store_flag,
+                           "--image-allow-file-urls=true", "--host-check-interval=2",
+                           "--stop-timeout=10", NULL };
+    tl_sovd_start(&sovd, db, args);
+    op = tl_operator_token(&sovd);
+    tl_tenant_make(&sovd, op, "acme", &acme);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"" REGION "\",\"name\":\"E2E\",\"country\":\"FR\","
+                           "\"datacenter\":\"dc-e2e\",\"zones\":[\"a\"]}", 201));
+    h = tl_host_add(&sovd, op, "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
+                               "\"libvirt_uri\":\"" URI "\"}");
+    ck_assert_str_eq(tl_str(h, "state"), "up");
+    json_decref(h);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+                           "{\"name\":\"e2e-tiny\",\"vcpus\":1,\"memory_mib\":256,"
+                           "\"disk_gib\":1}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
+                           "{\"name\":\"plain\",\"backend\":\"libvirt-dir\"}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
+                           "{\"name\":\"enc\",\"backend\":\"libvirt-dir\",\"encrypted\":true}",
+                           201));
+
+    image = tl_guest_image();
+    snprintf(cmd, sizeof(cmd), "rm -rf \"$(dirname '%s')\"", image);
+    tl_sh_at_exit("%s", cmd);
+    {
+        char body[1024];
+        json_t *j;
+        snprintf(body, sizeof(body), "{\"name\":\"guest\",\"region\":\"" REGION "\","
+                 "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", image);
+        j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
+        tl_op_wait_ok(&sovd, acme.token[TL_READER],
+                      tl_str(json_object_get(j, "operation"), "id"), OP_WAIT_S);
+        json_decref(j);
+    }
+}
+
+static void
+bed_down(void)
+{
+    int rc = tl_sovd_stop_clean(&sovd, 30);
+
+    tl_sh("virsh -q -c " URI " net-destroy '%s' >/dev/null 2>&1", net);
+    tl_sh("virsh -q -c " URI " net-undefine '%s' >/dev/null 2>&1", net);
+    tl_sh("virsh -q -c " URI " pool-destroy '%s' >/dev/null 2>&1", pool);
+    tl_sh("virsh -q -c " URI " pool-undefine '%s' >/dev/null 2>&1", pool);
+    tl_sovd_discard(&sovd);
+    tl_guest_image_remove(image);
+    free(image);
+    tl_db_drop(db);
+    free(db);
+    free(op);
+    tl_tmpdir_remove(tmp);
+    free(tmp);
+    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+}
+
+/* ---- the API ---- */
+
+/* The bed's host is up at the start of each case; else the host and sovd's log say why. */
+static void
+assert_host_up(void)
+{
+    json_t *list = tl_call_ok(&sovd, "GET", "/v1/hosts", op, NULL, 200);
+    json_t *h = json_array_get(json_object_get(list, "items"), 0);
+
+    if (!h || strcmp(tl_str(h, "state"), "up") != 0) {
+        char *log = tl_sovd_log(&sovd);
+        size_t n = log ? strlen(log) : 0;
+        ck_abort_msg("the host is not up: %s\nsovd's log ends:\n%s", json_dumps(list, 0),
+                     log ? log + (n > 6000 ? n - 6000 : 0) : "");
+    }
+    json_decref(list);
+}
+
+/* A 202's operation, followed to success; the answer's member (a resource) id in id. */
+static void
+accepted(json_t *j, const char *member, char id[40])
+{
+    const json_t *res = member ? json_object_get(j, member) : NULL;
+
+    if (id)
+        snprintf(id, 40, "%s", tl_str(res ? res : j, "id"));
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], tl_str(json_object_get(j, "operation"), "id"),
+                  OP_WAIT_S);
+    json_decref(j);
+}
+
+static json_t *
+volume_get(const char *id)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/v1/volumes/%s", id);
+    return tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+}
+
+static void
+assert_volume_state(const char *id, const char *want)
+{
+    json_t *v = volume_get(id);
+
+    ck_assert_msg(strcmp(tl_str(v, "state"), want) == 0, "volume %s is %s, not %s: %s", id,
+                  tl_str(v, "state"), want, json_dumps(v, 0));
+    json_decref(v);
+}
+
+/* POST /v1/volumes {body}; waits until it is made; its id. */
+static void
+volume_create(const char *body, char id[40])
+{
+    tl_resp r;
+
+    tl_call(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER], body, &r);
+    if (r.status != 202) {
+        json_t *hosts = tl_call_ok(&sovd, "GET", "/v1/hosts", op, NULL, 200);
+        char *log = tl_sovd_log(&sovd);
+        size_t n = log ? strlen(log) : 0;
+        ck_abort_msg("POST /v1/volumes %s: %ld %s\nhosts: %s\nsovd's log ends:\n%s", body,
+                     r.status, r.body, json_dumps(hosts, 0),
+                     log ? log + (n > 8000 ? n - 8000 : 0) : "");
+    }
+    accepted(json_loads(r.body, 0, NULL), "volume", id);
+    tl_resp_free(&r);
+    assert_volume_state(id, "available");
+}
+
+/* POST /v1/volumes/{id}/actions {body}, waited for; the state it must end in. */
+static void
+volume_act(const char *id, const char *body, const char *want)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/v1/volumes/%s/actions", id);
+    accepted(tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202), NULL, NULL);
+    assert_volume_state(id, want);
+}
+
+/* An instance of the guest image running GUEST_SCRIPT(blank, over) with volumes (a JSON
+ * array text, may be "[]"); waits until it runs. Its domain goes at exit whatever happens. */
+static void
+instance_create(const char *name, const char *blank, const char *over, const char *volumes,
+                char id[40])
+{
+    char script[sizeof(GUEST_SCRIPT) + 128], cmd[512];
+    json_t *body, *j;
+    char *text;
+
+    snprintf(script, sizeof(script), GUEST_SCRIPT, blank, over);
+    body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "name", name, "flavor", "e2e-tiny", "image",
+                     "guest", "user_data", script, "volumes", json_loads(volumes, 0, NULL));
+    ck_assert(body);
+    text = json_dumps(body, 0);
+    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], text, 202);
+    snprintf(id, 40, "%s", tl_str(json_object_get(j, "instance"), "id"));
+    snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " destroy 'sov-%s';"
+             " virsh -q -c " URI " undefine 'sov-%s'", id, id);
+    tl_sh_at_exit("%s", cmd);
+    accepted(j, NULL, NULL);
+    free(text);
+    json_decref(body);
+}
+
+static void
+instance_delete(const char *id)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/v1/instances/%s", id);
+    accepted(tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202), NULL, NULL);
+}
+
+/* ---- the guest's console ---- */
+
+static char *
+console_read(void *arg)
+{
+    char path[128];
+    char *text = NULL;
+    tl_resp r;
+
+    snprintf(path, sizeof(path), "/v1/instances/%s/console", (const char *) arg);
+    tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &r);
+    if (r.status == 200 && r.body)
+        text = strdup(r.body);
+    tl_resp_free(&r);
+    return text;
+}
+
+/* Wait for a console line "WHAT <serial of volume> ..." of instance inst; the rest of it. */
+static char *
+expect_line(const char *inst, const char *what, const char *volume_id)
+{
+    char marker[64];
+
+    snprintf(marker, sizeof(marker), "%s %.*s ", what, SERIAL_LEN, volume_id);
+    return tl_console_expect(console_read, (void *) inst, marker, CONSOLE_WAIT_S);
+}
+
+static void
+expect_text(const char *inst, const char *what, const char *volume_id, const char *want)
+{
+    char *got = expect_line(inst, what, volume_id);
+
+    ck_assert_msg(strcmp(got, want) == 0, "%s of %s in the guest: '%s', not '%s'", what,
+                  volume_id, got, want);
+    free(got);
+}
+
+/* Does the file hold needle anywhere? */
+static bool
+file_holds(const char *path, const char *needle)
+{
+    char *data;
+    size_t len = 0, n = strlen(needle);
+    bool found = false;
+    FILE *f = fopen(path, "rb");
+
+    ck_assert_msg(f, "cannot open %s: %s", path, strerror(errno));
+    data = malloc(1 << 20);
+    ck_assert(data);
+    /* Blocks of 1 MiB with an overlap of n - 1 bytes, so no match is cut in two. */
+    for (;;) {
+        size_t got = fread(data + len, 1, (1 << 20) - len, f);
+        if (got == 0)
+            break;
+        len += got;
+        if (memmem(data, len, needle, n)) {
+            found = true;
+            break;
+        }
+        if (len >= n - 1) {
+            memmove(data, data + len - (n - 1), n - 1);
+            len = n - 1;
+        }
+    }
+    fclose(f);
+    free(data);
+    return found;
+}
+
+static void
+volume_file(const char *id, char *path, size_t size)
+{
+    snprintf(path, size, "%s/sov-vol-%s", pool_path, id);
+    ck_assert_msg(access(path, R_OK) == 0, "volume %s has no file %s", id, path);
+}
+
+/* ---- the cases ---- */
+
+START_TEST(a_volume_moves_between_guests_grows_online_and_is_restored_from_a_snapshot)
+{
+    char vol[40], snap[40], restored[40], a[40], b[40], list[64], body[256], path[128],
+        serial[SERIAL_LEN + 1];
+    double t0 = tl_now(), t_write, t_read, t_extend, t_restore;
+    json_t *j;
+
+    assert_host_up();
+
+    volume_create("{\"name\":\"data-1\",\"size_gib\":1,\"type\":\"plain\"}", vol);
+
+    /* Guest A writes SOV-MARK-1 on the blank volume it was created with. */
+    snprintf(list, sizeof(list), "[\"%s\"]", vol);
+    instance_create("vm-a", "SOV-MARK-1", "", list, a);
+    j = volume_get(vol);
+    ck_assert_str_eq(tl_str(j, "state"), "in-use");
+    json_decref(j);
+    expect_text(a, "DISK", vol, "empty");
+    expect_text(a, "WROTE", vol, "SOV-MARK-1");
+    t_write = tl_now() - t0;
+
+    /* A live snapshot: taken while A has it attached. */
+    snprintf(body, sizeof(body), "{\"name\":\"snap-1\",\"volume\":\"%s\"}", vol);
+    accepted(tl_call_ok(&sovd, "POST", "/v1/snapshots", acme.token[TL_MEMBER], body, 202),
+             "snapshot", snap);
+    snprintf(path, sizeof(path), "/v1/snapshots/%s", snap);
+    j = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    ck_assert_str_eq(tl_str(j, "state"), "available");
+    json_decref(j);
+
+    /* Detached from A (the guest lets it go), then A goes: two guests at most. */
+    snprintf(body, sizeof(body), "{\"action\":\"detach\",\"instance\":\"%s\"}", a);
+    volume_act(vol, body, "available");
+    instance_delete(a);
+
+    /* Guest B, created with it, reads A's marker, then writes something else over it. */
+    t0 = tl_now();
+    snprintf(serial, sizeof(serial), "%.*s", SERIAL_LEN, vol);
+    instance_create("vm-b", "", serial, list, b);
+    expect_text(b, "DISK", vol, "SOV-MARK-1");
+    t_read = tl_now() - t0;
+    expect_text(b, "WROTE", vol, "SOV-MARK-2");
+    expect_text(b, "SIZE", vol, "2097152");
+
+    /* Extend online: the guest sees the new size without a reboot. */
+    t0 = tl_now();
+    volume_act(vol, "{\"action\":\"extend\",\"size_gib\":2}", "in-use");
+    {
+        char marker[64], *got;
+        snprintf(marker, sizeof(marker), "SIZE %.*s 4194304", SERIAL_LEN, vol);
+        got = tl_console_expect(console_read, b, marker, CONSOLE_WAIT_S);
+        free(got);
+    }
+    t_extend = tl_now() - t0;
+    j = volume_get(vol);
+    ck_assert_int_eq(tl_num(j, "size_gib"), 2);
+    json_decref(j);
+
+    /* Restore: a new volume from the snapshot, hot-attached to B, holds A's marker, not the
+     * one B wrote after the snapshot. */
+    t0 = tl_now();
+    snprintf(body, sizeof(body), "{\"name\":\"restored-1\",\"type\":\"plain\","
+             "\"source\":{\"type\":\"snapshot\",\"id\":\"%s\"}}", snap);
+    volume_create(body, restored);
+    snprintf(body, sizeof(body), "{\"action\":\"attach\",\"instance\":\"%s\"}", b);
+    volume_act(restored, body, "in-use");
+    expect_text(b, "DISK", restored, "SOV-MARK-1");
+    t_restore = tl_now() - t0;
+
+    /* Detach both, delete B; the volume with a snapshot cannot go before the snapshot. */
+    snprintf(body, sizeof(body), "{\"action\":\"detach\",\"instance\":\"%s\"}", b);
+    volume_act(restored, body, "available");
+    volume_act(vol, body, "available");
+    instance_delete(b);
+    {
+        tl_resp r;
+        snprintf(path, sizeof(path), "/v1/volumes/%s", vol);
+        tl_call(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, &r);
+        tl_assert_problem(&r, 409, "/problems/conflict");
+        ck_assert_msg(strstr(r.body, "snap-1") || strstr(r.body, snap),
+                      "the refusal does not name the snapshot: %s", r.body);
+        tl_resp_free(&r);
+    }
+
+    printf("volumes: guest A wrote its marker %.1f s after the volume create; guest B read "
+           "it %.1f s after its create; online extend seen in the guest after %.1f s; "
+           "restore + hot attach read back after %.1f s\n", t_write, t_read, t_extend,
+           t_restore);
+    fflush(stdout);
+}
+END_TEST
+
+START_TEST(an_encrypted_volume_reads_in_the_guest_only_and_is_shredded_with_its_kek)
+{
+    static const char secret[] = "SOV-SECRET-E2E-7f3a";
+    char enc[40], plain[40], c[40], list[128], body[256], path[128], file[800];
+    json_t *j;
+    tl_resp r;
+
+    assert_host_up();
+    volume_create("{\"name\":\"secret-1\",\"size_gib\":1,\"type\":\"enc\"}", enc);
+    volume_create("{\"name\":\"clear-1\",\"size_gib\":1,\"type\":\"plain\"}", plain);
+    j = volume_get(enc);
+    ck_assert_msg(json_is_true(json_object_get(j, "encrypted")), "not encrypted: %s",
+                  json_dumps(j, 0));
+    json_decref(j);
+
+    /* Guest C writes the same marker on both (blank) volumes and reads it back. */
+    snprintf(list, sizeof(list), "[\"%s\",\"%s\"]", enc, plain);
+    instance_create("vm-c", secret, "", list, c);
+    expect_text(c, "DISK", enc, "empty");
+    expect_text(c, "WROTE", enc, secret);
+    expect_text(c, "WROTE", plain, secret);
+
+    snprintf(body, sizeof(body), "{\"action\":\"detach\",\"instance\":\"%s\"}", c);
+    volume_act(enc, body, "available");
+    volume_act(plain, body, "available");
+
+    /* The plain volume's file holds the marker (the search works); the LUKS one does not. */
+    volume_file(plain, file, sizeof(file));
+    ck_assert_msg(file_holds(file, secret), "the plain volume's file %s lacks the marker",
+                  file);
+    volume_file(enc, file, sizeof(file));
+    ck_assert_msg(!file_holds(file, secret), "the encrypted volume's file %s holds the "
+                  "marker in clear", file);
+    ck_assert_msg(!file_holds(file, "SOV-SECRET"), "%s holds the marker's prefix", file);
+
+    /* Crypto-shredding: the KEK goes, and with it every way to read the volume. */
+    snprintf(path, sizeof(path), "/v1/tenants/%s/kek", acme.id);
+    tl_call(&sovd, "DELETE", path, op, NULL, &r);
+    ck_assert_msg(r.status == 204, "DELETE %s: %ld %s", path, r.status, r.body);
+    tl_resp_free(&r);
+    snprintf(path, sizeof(path), "/v1/volumes/%s/actions", enc);
+    snprintf(body, sizeof(body), "{\"action\":\"attach\",\"instance\":\"%s\"}", c);
+    tl_call(&sovd, "POST", path, acme.token[TL_MEMBER], body, &r);
+    tl_assert_problem(&r, 409, "/problems/conflict");
+    ck_assert_msg(strstr(r.body, "key-encryption key"), "the refusal does not say why: %s",
+                  r.body);
+    tl_resp_free(&r);
+    assert_volume_state(enc, "available");
+    ck_assert_msg(!file_holds(file, secret), "%s holds the marker after the shredding", file);
+
+    /* The plain volume is not the KEK's: it still attaches. */
+    volume_act(plain, body, "in-use");
+    instance_delete(c);
+    printf("encrypted: marker read back in the guest, absent from the volume's qcow2 file; "
+           "attach refused after the KEK's destruction\n");
+    fflush(stdout);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("e2e/storage");
+    TCase *tc = tcase_create("storage");
+
+    tcase_add_unchecked_fixture(tc, bed_up, bed_down);
+    tcase_set_timeout(tc, 580);
+    tcase_add_test(tc, a_volume_moves_between_guests_grows_online_and_is_restored_from_a_snapshot);
+    tcase_add_test(tc, an_encrypted_volume_reads_in_the_guest_only_and_is_shredded_with_its_kek);
+    suite_add_tcase(s, tc);
+    return tl_run_suite(s);
+}
