@@ -58,6 +58,10 @@ int sov_repo_volume_set_state(sov_dbconn *c, const char *id, const char *const *
                               sov_error *err);
 int sov_repo_volume_set_size(sov_dbconn *c, const char *id, long long size_gib,
                              sov_error *err);
+/* Grow (gib > 0) or shrink back (gib < 0) a volume's host allocation and its host's usage:
+ * *ret false when the host has no room for the growth (nothing changed). */
+int sov_repo_allocation_grow(sov_dbconn *c, const char *allocation_id, long long gib,
+                             bool *ret, sov_error *err);
 /* The deleted volume's row: state deleted, its host, allocation and attachment gone;
  * ret_alloc gets the allocation it held ("" none); live false when already deleted. */
 int sov_repo_volume_lock_allocation(sov_dbconn *c, const char *id, bool *live, char *alloc,

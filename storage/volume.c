@@ -255,10 +255,16 @@ sov_volume_create_on(sov_dbconn *c, sov_ctx *ctx, const sov_volume_create_args *
                      sov_volume *v, sov_op *op, sov_error *err)
 {
     create_args ca = { ctx, a, v, op };
+    const struct sov_op *outer = ctx->op_queued;
+    int rc;
 
     snprintf(v->pool, sizeof(v->pool), "%s", ctx->cfg->storage_pool);
     snprintf(v->volume, sizeof(v->volume), "sov-vol-%s", v->id);
-    return create_tx(c, &ca, err);
+    rc = create_tx(c, &ca, err);
+    /* The operation the caller's transaction queued stays the one its commit logs: op is
+     * the caller's, and may be gone by then (a local of a hook). */
+    ctx->op_queued = outer;
+    return rc;
 }
 
 /* ---- reads ---- */
@@ -503,6 +509,17 @@ extend_tx(sov_dbconn *c, act_args *a, sov_volume *v, sov_error *err)
     if (strcmp(v->state, "available") != 0 && strcmp(v->state, "in-use") != 0)
         return sov_error_set(err, SOV_E_CONFLICT, "cannot extend volume '%s': it is %s",
                              v->name, v->state);
+    /* The host's room first (its row before the quota rows, the order a create takes
+     * them in): a volume grows in its host's pool. */
+    if (v->allocation_id[0]) {
+        bool room;
+        if (sov_repo_allocation_grow(c, v->allocation_id, size - v->size_gib, &room, err) < 0)
+            return -1;
+        if (!room)
+            return sov_error_set(err, SOV_E_CAPACITY, "host '%s' has no room to grow volume "
+                                 "'%s' by %lld GiB", v->host_name, v->name,
+                                 size - v->size_gib);
+    }
     if (sov_quota_charge(c, v->tenant_id, SOV_QUOTA_STORAGE_GIB, size - v->size_gib, err) < 0)
         return -1;
     /* The arg keeps what to go back to if the extend fails: the size and the state. */

@@ -142,7 +142,8 @@ sov_repo_volume_type_delete(sov_dbconn *c, const char *id, sov_error *err)
     " coalesce(v.type_id::text, '') AS type_id, coalesce(t.name, '') AS type_name,"      \
     " v.size_gib, v.encrypted, v.state, v.state_reason, v.region, v.zone,"               \
     " coalesce(v.host_id::text, '') AS host_id, coalesce(h.name, '') AS host_name,"      \
-    " v.pool, v.volume, coalesce(v.source_type, '') AS source_type,"                     \
+    " v.pool, v.volume, coalesce(v.allocation_id::text, '') AS allocation_id,"           \
+    " coalesce(v.source_type, '') AS source_type,"                                       \
     " coalesce(v.source_id::text, '') AS source_id,"                                     \
     " coalesce(v.created_by_instance::text, '') AS created_by_instance,"                 \
     " coalesce(a.instance_id::text, '') AS att_instance,"                                \
@@ -169,7 +170,8 @@ sov_repo_volume_type_delete(sov_dbconn *c, const char *id, sov_error *err)
 
 enum {
     V_ID, V_TENANT, V_WORKSPACE, V_NAME, V_TYPE_ID, V_TYPE_NAME, V_SIZE, V_ENCRYPTED, V_STATE,
-    V_REASON, V_REGION, V_ZONE, V_HOST_ID, V_HOST_NAME, V_POOL, V_VOLUME, V_SOURCE_TYPE,
+    V_REASON, V_REGION, V_ZONE, V_HOST_ID, V_HOST_NAME, V_POOL, V_VOLUME, V_ALLOCATION,
+    V_SOURCE_TYPE,
     V_SOURCE_ID, V_CREATED_BY, V_ATT_INSTANCE, V_ATT_NAME, V_ATT_DEVICE, V_ATT_BOOT, V_ATT_AT,
     V_KEY_REGION, V_KEY_COUNTRY, V_OPERATION, V_RES_HOST, V_RES_REGION, V_RES_COUNTRY,
     V_RES_JURISDICTION, V_RES_DATACENTER, V_RES_SINCE, V_CREATED, V_UPDATED, V__N,
@@ -180,6 +182,7 @@ static const char *const volume_cols[V__N] = {
     [V_ENCRYPTED] = "encrypted", [V_STATE] = "state", [V_REASON] = "state_reason",
     [V_REGION] = "region", [V_ZONE] = "zone", [V_HOST_ID] = "host_id",
     [V_HOST_NAME] = "host_name", [V_POOL] = "pool", [V_VOLUME] = "volume",
+    [V_ALLOCATION] = "allocation_id",
     [V_SOURCE_TYPE] = "source_type", [V_SOURCE_ID] = "source_id",
     [V_CREATED_BY] = "created_by_instance", [V_ATT_INSTANCE] = "att_instance",
     [V_ATT_NAME] = "att_instance_name", [V_ATT_DEVICE] = "att_device",
@@ -215,6 +218,7 @@ fill_volume(const PGresult *r, int i, const int *col, void *out)
     COPY(host_name, V_HOST_NAME);
     COPY(pool, V_POOL);
     COPY(volume, V_VOLUME);
+    COPY(allocation_id, V_ALLOCATION);
     COPY(source_type, V_SOURCE_TYPE);
     COPY(source_id, V_SOURCE_ID);
     COPY(created_by_instance, V_CREATED_BY);
@@ -268,6 +272,14 @@ static const char SQL_VOLUME_STATE[] =
     "UPDATE volumes SET state = $2, state_reason = coalesce($3, state_reason),"
     " operation_id = coalesce(NULLIF($4, '')::uuid, operation_id), updated_at = now()"
     " WHERE id = $1 AND ($5::text[] IS NULL OR state = ANY($5::text[])) RETURNING id";
+/* A volume's allocation grows (or shrinks back) by $2 GiB, its host's usage with it, only
+ * while the host has that room: the host's row first, as a claim takes it. */
+static const char SQL_ALLOCATION_GROW[] =
+    "WITH h AS (UPDATE hosts SET disk_gib_used = greatest(disk_gib_used + $2::bigint, 0)"
+    " WHERE id = (SELECT host_id FROM host_allocations WHERE id = $1::uuid)"
+    " AND ($2::bigint <= 0 OR disk_gib_free >= $2::bigint) RETURNING id)"
+    " UPDATE host_allocations SET disk_gib = greatest(disk_gib + $2::bigint, 0)"
+    " WHERE id = $1::uuid AND EXISTS (SELECT 1 FROM h) RETURNING id";
 static const char SQL_VOLUME_SIZE[] =
     "UPDATE volumes SET size_gib = $2, updated_at = now() WHERE id = $1";
 static const char SQL_VOLUME_LOCK_ALLOCATION[] =
@@ -416,6 +428,21 @@ sov_repo_volume_set_state(sov_dbconn *c, const char *id, const char *const *from
     if (PQntuples(res) == 0)
         return sov_error_set(err, SOV_E_CONFLICT, "volume '%s' is no longer in a state that "
                              "allows %s", id, state);
+    return 0;
+}
+
+int
+sov_repo_allocation_grow(sov_dbconn *c, const char *allocation_id, long long gib, bool *ret,
+                         sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    char n[24];
+    const char *params[] = { allocation_id, n };
+
+    snprintf(n, sizeof(n), "%lld", gib);
+    if (sov_db_query(c, SQL_ALLOCATION_GROW, 2, params, &res, err) < 0)
+        return -1;
+    *ret = PQntuples(res) > 0;
     return 0;
 }
 

@@ -255,10 +255,17 @@ static void
 start(void)
 {
     char store[700], pool_flag[128], path_flag[700], body[2048], qcow2[600], op_id[40];
+    char net_flag[64], cidr_flag[64];
     const char *args[] = { "--role=api,worker", "--worker-threads=4",
                            "--image-allow-file-urls=true", "--stop-timeout=5", store,
-                           pool_flag, path_flag, NULL };
+                           pool_flag, path_flag, net_flag, cidr_flag, NULL };
     json_t *j;
+
+    /* A network of this test process in the private daemon, for the instances. */
+    srand((unsigned) getpid() ^ (unsigned) time(NULL));
+    snprintf(net_flag, sizeof(net_flag), "--nat-network=sovsnap%d", (int) getpid());
+    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
+             rand() % 256);
 
     snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
     snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
@@ -680,6 +687,57 @@ START_TEST(encrypted_snapshot_has_a_key_of_its_own)
 }
 END_TEST
 
+/* A volume attached to a running guest is copied from the guest (crash-consistent, the
+ * guest keeps running and keeps its disk): a snapshot of it, and a new volume from it. */
+START_TEST(attached_volume_is_snapshotted_live)
+{
+    char vol[40], snap[40], copy[40], inst[40], path[256], op_id[40], file[96];
+    json_t *j;
+
+    start();
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+                           "{\"name\":\"tiny\",\"vcpus\":1,\"memory_mib\":256,"
+                           "\"disk_gib\":1}", 201));
+    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER],
+                   "{\"name\":\"vm\",\"flavor\":\"tiny\",\"image\":\"" IMAGE "\"}", 202);
+    snprintf(inst, sizeof(inst), "%s", tl_str(json_object_get(j, "instance"), "id"));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    op_succeeds(op_id);
+    make_volume("live", ",\"size_gib\":1", vol);
+    snprintf(path, sizeof(path), "/v1/volumes/%s/actions", vol);
+    j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER],
+                   "{\"action\":\"attach\",\"instance\":\"vm\"}", 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    op_succeeds(op_id);
+    j = get("volumes", vol, acme.token[TL_READER]);
+    ck_assert_str_eq(tl_str(j, "state"), "in-use");
+    json_decref(j);
+
+    snapshot_ready("live-snap", "live", snap);
+    snprintf(file, sizeof(file), "sov-snap-%s", snap);
+    ck_assert_msg(in_pool(file), "%s is not in pool %s", file, pool);
+    /* The guest still has its disk, and the volume is still in use. */
+    j = get("volumes", vol, acme.token[TL_READER]);
+    ck_assert_str_eq(tl_str(j, "state"), "in-use");
+    json_decref(j);
+    j = get("instances", inst, acme.token[TL_READER]);
+    ck_assert_str_eq(tl_str(j, "state"), "running");
+    json_decref(j);
+
+    /* A volume made from the in-use volume, the same way. */
+    make_volume("live-copy", ",\"size_gib\":2,\"source\":{\"type\":\"volume\","
+                "\"id\":\"live\"}", copy);
+    j = get("volumes", copy, acme.token[TL_READER]);
+    ck_assert_int_eq(tl_num(j, "size_gib"), 2);
+    ck_assert(json_array_size(json_object_get(j, "attachments")) == 0);
+    json_decref(j);
+    snprintf(file, sizeof(file), "sov-vol-%s", copy);
+    ck_assert(in_pool(file));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -697,6 +755,7 @@ main(void)
     tcase_add_test(tc, bad_input_is_refused_naming_the_field);
     tcase_add_test(tc, another_tenants_snapshots_do_not_exist);
     tcase_add_test(tc, encrypted_snapshot_has_a_key_of_its_own);
+    tcase_add_test(tc, attached_volume_is_snapshotted_live);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }

@@ -38,6 +38,7 @@ static tl_tenant acme, globex;
 static char uri[800];
 static char pool[64];
 static char host_id[40], host2_id[40];
+static const char *fault;       /* SOV_HV_FAULT for the next start(), or NULL */
 
 static void
 setup(void)
@@ -122,7 +123,11 @@ start(void)
     snprintf(net_flag, sizeof(net_flag), "--nat-network=sovvol%d", (int) getpid());
     snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
              rand() % 256);
+    if (fault)
+        setenv("SOV_HV_FAULT", fault, 1);
     tl_sovd_start(&sovd, db, args);
+    unsetenv("SOV_HV_FAULT");
+    fault = NULL;
     op = tl_operator_token(&sovd);
     tl_tenant_make(&sovd, op, "acme", &acme);
     tl_tenant_make(&sovd, op, "globex", &globex);
@@ -543,6 +548,9 @@ START_TEST(quota_over_is_403_and_writes_nothing)
     tl_resp_free(&r);
     ck_assert_int_eq(sql_num("SELECT size_gib FROM volumes WHERE id = '%s'", id), 4);
     ck_assert_int_eq(quota_used("storage_gib"), 4);
+    ck_assert_int_eq(sql_num("SELECT disk_gib FROM host_allocations WHERE resource_id = '%s'",
+                             id), 4);
+    ck_assert_int_eq(sql_num("SELECT disk_gib_used FROM hosts WHERE id = '%s'", host_id), 4);
 }
 END_TEST
 
@@ -669,6 +677,12 @@ START_TEST(attach_extend_detach_on_a_running_instance)
     ck_assert_int_eq(tl_num(v, "size_gib"), 3);
     json_decref(v);
     ck_assert_int_eq(quota_used("storage_gib"), 3 + 1 + 1);
+    /* The host's room grows with it: the allocation, and the usage its allocations add to. */
+    ck_assert_int_eq(sql_num("SELECT disk_gib FROM host_allocations WHERE resource_id = '%s'",
+                             vol), 3);
+    ck_assert_int_eq(sql_num("SELECT disk_gib_used FROM hosts WHERE id = '%s'", host_id),
+                     sql_num("SELECT sum(disk_gib) FROM host_allocations WHERE host_id = '%s'",
+                             host_id));
 
     /* Detach: the disk leaves the domain, the volume is available again. */
     action(vol, "{\"action\":\"detach\",\"instance\":\"app\"}", op_id);
@@ -865,6 +879,50 @@ START_TEST(encrypted_volumes_say_where_their_key_lives_and_a_destroyed_kek_refus
 }
 END_TEST
 
+/* A guest that does not let the disk go: a detach gives up after volume_detach_timeout_s and
+ * leaves the volume in use, saying why; with force, the instance is power-cycled (hard stop,
+ * the disk out of its definition, started again) and the operation says so. The fault
+ * wrapper plays the guest: the first two detaches answer "not released". */
+START_TEST(detach_waits_for_the_guest_and_force_power_cycles_it)
+{
+    char inst[40], vol[40], op_id[40];
+    json_t *v, *o;
+    char path[128];
+
+    fault = "disk_detach:1:conflict,disk_detach:2:conflict";
+    start();
+    launch_running("app", inst);
+    available_volume("{\"name\":\"held\",\"size_gib\":1}", vol);
+    action(vol, "{\"action\":\"attach\",\"instance\":\"app\"}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    json_decref(wait_volume(vol, "in-use"));
+
+    action(vol, "{\"action\":\"detach\"}", op_id);
+    o = tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    json_decref(o);
+    v = wait_volume(vol, "in-use");
+    assert_contains(tl_str(v, "state_reason"), "detach with force");
+    json_decref(v);
+
+    action(vol, "{\"action\":\"detach\",\"force\":true}", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    v = wait_volume(vol, "available");
+    ck_assert_int_eq(json_array_size(json_object_get(v, "attachments")), 0);
+    json_decref(v);
+    snprintf(path, sizeof(path), "/v1/operations/%s", op_id);
+    o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    assert_contains(tl_str(o, "step"), "power-cycling");
+    json_decref(o);
+    /* The instance runs again. */
+    snprintf(path, sizeof(path), "/v1/instances/%s", inst);
+    o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    ck_assert_str_eq(tl_str(o, "state"), "running");
+    json_decref(o);
+    ck_assert_int_eq(tl_virsh(uri, NULL, "domstate sov-%s | grep -q running", inst), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -881,6 +939,7 @@ main(void)
     tcase_add_test(tc, quota_over_is_403_and_writes_nothing);
     tcase_add_test(tc, attach_rules_refuse_with_reasons);
     tcase_add_test(tc, attach_extend_detach_on_a_running_instance);
+    tcase_add_test(tc, detach_waits_for_the_guest_and_force_power_cycles_it);
     tcase_add_test(tc, delete_with_snapshots_is_refused_naming_them);
     tcase_add_test(tc, encrypted_volumes_say_where_their_key_lives_and_a_destroyed_kek_refuses);
     tcase_add_test(tc, reconciler_flags_missing_files_settles_stuck_volumes_and_reports_orphans);
