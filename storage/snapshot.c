@@ -80,7 +80,7 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     sov_wrapped_key key;
     sov_policy policy;
     sov_location from, to;
-    char reason[256];
+    char reason[320], note[160] = "";
 
     memset(&key, 0, sizeof(key));
     memset(&placed, 0, sizeof(placed));
@@ -103,20 +103,29 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     /* The copy is made where the volume is: its disk is claimed on that host. */
     if (!v.host_id[0])
         return sov_error_set(err, SOV_E_CONFLICT, "volume '%s' has lost its host", v.name);
-    if (sov_storage_place(c, x->ctx, s->tenant_id, "snapshot", s->id, s->size_gib, v.region,
-                          v.zone, v.host_id, x->op->id, &placed, err) < 0)
+    /* Its own data key: a snapshot outlives nothing of its volume's, its key included. Its
+     * records say where that key lives. */
+    if (v.encrypted) {
+        if (sov_keystore_new_key(c, x->ctx->cfg, s->tenant_id, &key, err) < 0)
+            return -1;
+        sov_storage_key_note(key.region, key.country, note, sizeof(note));
+    }
+    if (sov_storage_place_noted(c, x->ctx, s->tenant_id, "snapshot", s->id, s->size_gib,
+                                v.region, v.zone, v.host_id, x->op->id, note[0] ? note : NULL,
+                                &placed, err) < 0) {
+        explicit_bzero(&key, sizeof(key));
         return -1;
+    }
     /* The claim must be the volume's host: the copy is made there, and nowhere else. */
-    if (strcmp(placed.host_id, v.host_id) != 0)
+    if (strcmp(placed.host_id, v.host_id) != 0) {
+        explicit_bzero(&key, sizeof(key));
         return sov_error_set(err, SOV_E_INTERNAL, "snapshot of volume '%s' placed on host "
                              "'%s', not on the volume's '%s'", v.name, placed.host_name,
                              v.host_name);
+    }
     snprintf(s->region, sizeof(s->region), "%s", v.region);
     snprintf(s->zone, sizeof(s->zone), "%s", v.zone);
     snprintf(s->host_id, sizeof(s->host_id), "%s", v.host_id);
-    /* Its own data key: a snapshot outlives nothing of its volume's, its key included. */
-    if (v.encrypted && sov_keystore_new_key(c, x->ctx->cfg, s->tenant_id, &key, err) < 0)
-        return -1;
     if (sov_repo_snapshot_insert(c, s, v.encrypted ? &key : NULL, err) < 0) {
         explicit_bzero(&key, sizeof(key));
         return -1;
@@ -126,8 +135,8 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (!from.region[0])
         from = placed.residency;
     to = placed.residency.region[0] ? placed.residency : from;
-    snprintf(reason, sizeof(reason), "snapshot of volume '%s' (%s), copied on its host",
-             v.name, v.id);
+    snprintf(reason, sizeof(reason), "snapshot of volume '%s' (%s), copied on its host%s%s",
+             v.name, v.id, note[0] ? "; " : "", note);
     if (sov_policy_load(c, s->tenant_id, &policy, err) < 0 ||
         sov_residency_record(c, s->tenant_id, "snapshot", s->id, "copied", &from, &to, &policy,
                              reason, x->op->id, err) < 0)

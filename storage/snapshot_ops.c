@@ -192,7 +192,7 @@ gone_tx(sov_dbconn *c, void *arg, sov_error *err)
     job *j = x->j;
     sov_snapshot now;
     sov_policy policy;
-    char alloc[SOV_UUID_LEN + 1];
+    char alloc[SOV_UUID_LEN + 1], note[160], reason[256];
     bool moved = false;
 
     if (sov_repo_snapshot_get(c, NULL, j->s.id, true, &now, err) < 0)
@@ -201,13 +201,16 @@ gone_tx(sov_dbconn *c, void *arg, sov_error *err)
         return -1;
     if (!moved)
         return 0;
+    sov_storage_key_note(now.key_region, now.key_country, note, sizeof(note));
+    snprintf(reason, sizeof(reason), "deleted: the snapshot's file removed from the host%s%s%s",
+             note[0] ? "; its data key erased (" : "", note, note[0] ? ")" : "");
     if (sov_repo_snapshot_allocation(c, now.id, alloc, err) < 0 ||
         (alloc[0] && sov_placement_release(c, alloc, err) < 0))
         return -1;
     if (sov_quota_release_resource(c, now.tenant_id, "snapshot", &now, err) < 0 ||
         sov_policy_load(c, now.tenant_id, &policy, err) < 0 ||
         sov_residency_record(c, now.tenant_id, "snapshot", now.id, "deleted", &now.residency,
-                             NULL, &policy, "snapshot deleted", j->op->id, err) < 0)
+                             NULL, &policy, reason, j->op->id, err) < 0)
         return -1;
     return sov_audit_append(c, j->ctx, now.tenant_id, "snapshot", now.id, SOV_OUTCOME_DELETED,
                             err);

@@ -43,7 +43,8 @@ static const char SQL_SNAP_LIST[] =
     " AND ($4::uuid IS NULL OR s.id > $4::uuid) ORDER BY s.id LIMIT $5";
 static const char SQL_SNAP_SET_STATE[] =
     "UPDATE snapshots SET state = $3, state_reason = $4, updated_at = now(),"
-    " deleted_at = CASE WHEN $3 = 'deleted' THEN now() ELSE deleted_at END"
+    " deleted_at = CASE WHEN $3 = 'deleted' THEN now() ELSE deleted_at END,"
+    " wrapped_key = CASE WHEN $3 = 'deleted' THEN NULL ELSE wrapped_key END"
     " WHERE id = $1::uuid AND state = ANY (string_to_array($2, ',')) RETURNING id";
 static const char SQL_SNAP_BLOCKERS[] =
     "SELECT 'volume' AS kind, id::text AS id, name FROM volumes"

@@ -261,13 +261,15 @@ copied_tx(sov_dbconn *c, void *arg, sov_error *err)
     copied_args *x = arg;
     sov_policy policy;
     sov_location to = x->v->residency;
-    char reason[256];
+    char reason[512], note[160];
 
     if (!to.region[0]) {
         to = x->f->from;
         snprintf(to.host, sizeof(to.host), "%s", x->v->host_name);
     }
-    snprintf(reason, sizeof(reason), "volume made from %s", x->f->what);
+    sov_storage_key_note(x->v->key_region, x->v->key_country, note, sizeof(note));
+    snprintf(reason, sizeof(reason), "volume made from %s%s%s", x->f->what, note[0] ? "; " : "",
+             note);
     if (sov_policy_load(c, x->v->tenant_id, &policy, err) < 0)
         return -1;
     return sov_residency_record(c, x->v->tenant_id, "volume", x->v->id, "copied", &x->f->from,

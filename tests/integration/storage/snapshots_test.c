@@ -675,6 +675,10 @@ START_TEST(encrypted_snapshot_has_a_key_of_its_own)
     ck_assert_msg(json_is_object(key), "no key place: %s", json_dumps(s, 0));
     ck_assert_msg(strlen(tl_str(key, "country")) == 2, "%s", json_dumps(s, 0));
     json_decref(s);
+    /* Its records say where its key lives. */
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM residency_records WHERE resource_type ="
+                             " 'snapshot' AND resource_id = '%s' AND event = 'copied' AND"
+                             " reason LIKE '%%key in %%'", snap), 1);
     /* Its own wrapped key: not the volume's, and never shown. */
     ck_assert_int_eq(sql_num("SELECT count(*) FROM snapshots s JOIN volumes v ON v.id ="
                              " s.volume_id WHERE s.id = '%s' AND s.wrapped_key IS NOT NULL"
@@ -684,6 +688,13 @@ START_TEST(encrypted_snapshot_has_a_key_of_its_own)
     s = get("volumes", restored, acme.token[TL_READER]);
     ck_assert(json_is_true(json_object_get(s, "encrypted")));
     json_decref(s);
+    /* Deleted, its wrapped key goes with it, and its record says so. */
+    delete_ok("snapshots", snap);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM snapshots WHERE id = '%s' AND wrapped_key"
+                             " IS NULL", snap), 1);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM residency_records WHERE resource_type ="
+                             " 'snapshot' AND resource_id = '%s' AND event = 'deleted' AND"
+                             " reason LIKE '%%data key erased%%'", snap), 1);
 }
 END_TEST
 
@@ -738,6 +749,31 @@ START_TEST(attached_volume_is_snapshotted_live)
 }
 END_TEST
 
+/* The same Idempotency-Key and body answer the first 202 again and take one snapshot. */
+START_TEST(idempotent_create_takes_one_snapshot)
+{
+    const char *headers[] = { "Idempotency-Key: snap-create-1", NULL };
+    const char *body = "{\"name\":\"once\",\"volume\":\"idem\"}";
+    char vol[40], first[40];
+    tl_resp r;
+
+    start();
+    make_volume("idem", ",\"size_gib\":1", vol);
+    tl_call_h(&sovd, "POST", "/v1/snapshots", acme.token[TL_MEMBER], body, headers, &r);
+    ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
+    snprintf(first, sizeof(first), "%s", tl_str(json_object_get(r.json, "snapshot"), "id"));
+    tl_resp_free(&r);
+    tl_call_h(&sovd, "POST", "/v1/snapshots", acme.token[TL_MEMBER], body, headers, &r);
+    ck_assert_msg(r.status == 202, "%ld %s", r.status, r.body);
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "snapshot"), "id"), first);
+    tl_resp_free(&r);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM snapshots WHERE name = 'once'"), 1);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM operations WHERE kind = 'snapshot.create'"),
+                     1);
+    ck_assert_int_eq(quota_used("snapshots"), 1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -756,6 +792,7 @@ main(void)
     tcase_add_test(tc, another_tenants_snapshots_do_not_exist);
     tcase_add_test(tc, encrypted_snapshot_has_a_key_of_its_own);
     tcase_add_test(tc, attached_volume_is_snapshotted_live);
+    tcase_add_test(tc, idempotent_create_takes_one_snapshot);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
