@@ -194,6 +194,8 @@ static const ctl_flag volume_list_flags[] = {
       .help = "only this workspace's volumes" },
     { .name = "state", .type = CTL_T_STR, .metavar = "STATE",
       .help = "only this state (deleted ones only so)" },
+    { .name = "instance", .type = CTL_T_STR, .metavar = "INSTANCE",
+      .help = "only the volumes attached to this instance (name or id)", .ref = "instance" },
     { 0 },
 };
 

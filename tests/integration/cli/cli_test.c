@@ -1037,6 +1037,9 @@ START_TEST(storage_commands_against_sovd)
     assert_has(r.out, "web-1:vdc");
     assert_has(r.out, "1 GiB");
     run_free(&r);
+    SOVCTL_OK(&r, "volume", "list", "--instance", "web-1", "-o", "json");
+    ck_assert_int_eq(items(&r), 1);
+    run_free(&r);
 
     /* Detach, hot attach, extend online. */
     SOVCTL_OK(&r, "volume", "detach", "data-1", "--instance", "web-1", "--wait", "-o", "json");
