@@ -81,21 +81,35 @@ size_field(json_t *obj, const char *name, long long lo, long long hi, long long 
     return 0;
 }
 
-/* source: {"type": "image"|"snapshot"|"volume", "id": id or name}, or absent. */
+/* source: {"type": "image"|"snapshot"|"volume", "id": id or name}, or the short form with
+ * one member named by the kind ({"snapshot": "nightly"}), or absent. */
 static int
 source_field(sov_request *req, sov_volume_create_args *a, sov_error *err)
 {
+    static const char *const kinds[] = { "image", "snapshot", "volume" };
     json_t *s = json_object_get(req->body, "source"), *v;
     const char *key;
 
     if (!s || json_is_null(s))
         return 0;
     json_object_foreach(s, key, v) {
-        if (strcmp(key, "type") != 0 && strcmp(key, "id") != 0)
+        bool known = strcmp(key, "type") == 0 || strcmp(key, "id") == 0;
+
+        for (size_t i = 0; !known && i < SOV_N_ELEMENTS(kinds); i++)
+            known = strcmp(key, kinds[i]) == 0;
+        if (!known)
             return sov_error_invalid(err, "source", "unknown field 'source.%.48s': a source is "
-                                     "{type, id}", key);
+                                     "{type, id} or {image|snapshot|volume: id}", key);
         if (!json_is_string(v))
             return sov_error_invalid(err, "source", "source.%s must be a string", key);
+        if (!(strcmp(key, "type") == 0 || strcmp(key, "id") == 0)) {
+            if (json_object_size(s) != 1)
+                return sov_error_invalid(err, "source", "source names one of image, snapshot "
+                                         "or volume, alone");
+            a->source_type = key;
+            a->source = json_string_value(v);
+            return 0;
+        }
     }
     a->source_type = json_string_value(json_object_get(s, "type"));
     a->source = json_string_value(json_object_get(s, "id"));

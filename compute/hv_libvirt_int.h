@@ -111,4 +111,20 @@ int sov_lv_disk_resize(sov_hv *hv, const char *uuid, const char *dev, long long 
 int sov_lv_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const char *pool,
                          const char *target, const char *secret_uuid, sov_error *err);
 
+/* Shared by hv_libvirt_storage.c and hv_libvirt_disk.c. */
+void sov_lv_sleep_ms(unsigned ms);
+double sov_lv_now_ms(void);
+/* A failure that says nothing about the request (the daemon or its link gone) is
+ * SOV_E_UNAVAILABLE; others by libvirt's last error. */
+sov_errcode sov_lv_failure_code(void);
+/* A LUKS secret is named by a UUID; it goes into XML. */
+int sov_lv_check_uuid(const char *uuid, sov_error *err);
+/* Create volume name of bytes in pool (from: a copy of that volume; luks: retried on QEMU's
+ * key-timing flake). */
+int sov_lv_create_with(lv_hv *h, const char *pool, const char *name, unsigned long long bytes,
+                       virStorageVolPtr from, const char *secret_uuid, bool luks,
+                       sov_error *err);
+/* 1 when the volume is there (no pool refresh), 0 when not. */
+int sov_lv_vol_exists(lv_hv *h, const char *pool, const char *name, sov_error *err);
+
 #endif

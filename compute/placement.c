@@ -317,6 +317,16 @@ sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
 }
 
 int
+sov_placement_grow(sov_dbconn *c, const char *allocation_id, long long disk_gib, bool *ret,
+                   sov_error *err)
+{
+    if (!sov_uuid_valid(allocation_id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "allocation '%s' does not exist",
+                             allocation_id);
+    return sov_repo_allocation_grow(c, allocation_id, disk_gib, ret, err);
+}
+
+int
 sov_placement_release(sov_dbconn *c, const char *allocation_id, sov_error *err)
 {
     if (!sov_uuid_valid(allocation_id))

@@ -257,6 +257,30 @@ sov_repo_place_try(sov_dbconn *c, const place_q *q, place_mode mode, sov_placeme
                         0, NULL, NULL, err);
 }
 
+/* An allocation's disk grows (or shrinks back) by $2 GiB, its host's usage with it, only
+ * while the host has that room: the host's row first, as a claim takes it. */
+static const char SQL_ALLOCATION_GROW[] =
+    "WITH h AS (UPDATE hosts SET disk_gib_used = greatest(disk_gib_used + $2::bigint, 0)"
+    " WHERE id = (SELECT host_id FROM host_allocations WHERE id = $1::uuid)"
+    " AND ($2::bigint <= 0 OR disk_gib_free >= $2::bigint) RETURNING id)"
+    " UPDATE host_allocations SET disk_gib = greatest(disk_gib + $2::bigint, 0)"
+    " WHERE id = $1::uuid AND EXISTS (SELECT 1 FROM h) RETURNING id";
+
+int
+sov_repo_allocation_grow(sov_dbconn *c, const char *allocation_id, long long gib, bool *ret,
+                         sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    char n[24];
+    const char *params[] = { allocation_id, n };
+
+    snprintf(n, sizeof(n), "%lld", gib);
+    if (sov_db_query(c, SQL_ALLOCATION_GROW, 2, params, &res, err) < 0)
+        return -1;
+    *ret = PQntuples(res) > 0;
+    return 0;
+}
+
 int
 sov_repo_allocation_release(sov_dbconn *c, const char *allocation_id, sov_error *err)
 {

@@ -48,5 +48,8 @@ int sov_repo_allocation_insert(sov_dbconn *c, const place_q *q, const sov_place_
 int sov_repo_placement_insert(sov_dbconn *c, const sov_place_request *r, const sov_placement *p,
                               sov_error *err, char *ret_id);
 int sov_repo_allocation_release(sov_dbconn *c, const char *allocation_id, sov_error *err);
+/* *ret false when the host has no room for gib more (nothing changed). */
+int sov_repo_allocation_grow(sov_dbconn *c, const char *allocation_id, long long gib, bool *ret,
+                             sov_error *err);
 
 #endif

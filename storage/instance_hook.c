@@ -293,8 +293,14 @@ deleted(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst, const sov_op *op,
             return -1;
         if (strcmp(v->created_by_instance, inst->id) == 0) {
             sov_op del;
-            if (sov_op_enqueue(c, ctx, v->tenant_id, "volume.delete", "volume", v->id, "",
-                               &del, err) < 0 ||
+            const struct sov_op *outer = ctx->op_queued;
+            int rc = sov_op_enqueue(c, ctx, v->tenant_id, "volume.delete", "volume", v->id, "",
+                                    &del, err);
+
+            /* del is gone once this returns: the operation a commit logs stays the
+             * caller's (as sov_volume_create_on does). */
+            ctx->op_queued = outer;
+            if (rc < 0 ||
                 sov_repo_volume_set_state(c, v->id, NULL, "deleting",
                                           "deleted with the instance that made it", del.id,
                                           err) < 0 ||

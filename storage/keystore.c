@@ -299,6 +299,22 @@ no_core_dumps(void)
                      "in memory could write it to a core file");
 }
 
+int
+sov_keystore_check(sov_dbconn *c, const char *tenant_id, sov_error *err)
+{
+    sov_kek_row row;
+    sov_error miss = SOV_ERROR_INIT;
+
+    if (sov_repo_kek_get(c, tenant_id, false, &row, &miss) < 0) {
+        if (miss.code == SOV_E_NOT_FOUND)
+            return 0;
+        *err = miss;
+        return -1;
+    }
+    explicit_bzero(row.sealed, sizeof(row.sealed));
+    return row.destroyed_at[0] ? destroyed(&row, err) : 0;
+}
+
 /* The tenant's KEK, unsealed into kek, and its row (region, country); made first when the
  * tenant has none and make is set. */
 static int

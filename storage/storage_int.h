@@ -58,10 +58,6 @@ int sov_repo_volume_set_state(sov_dbconn *c, const char *id, const char *const *
                               sov_error *err);
 int sov_repo_volume_set_size(sov_dbconn *c, const char *id, long long size_gib,
                              sov_error *err);
-/* Grow (gib > 0) or shrink back (gib < 0) a volume's host allocation and its host's usage:
- * *ret false when the host has no room for the growth (nothing changed). */
-int sov_repo_allocation_grow(sov_dbconn *c, const char *allocation_id, long long gib,
-                             bool *ret, sov_error *err);
 /* The deleted volume's row: state deleted, its host, allocation and attachment gone;
  * ret_alloc gets the allocation it held ("" none); live false when already deleted. */
 int sov_repo_volume_lock_allocation(sov_dbconn *c, const char *id, bool *live, char *alloc,
@@ -103,8 +99,6 @@ typedef struct sov_volume_instance {
 int sov_repo_volume_instance(sov_dbconn *c, const char *tenant_id, const char *workspace,
                              const char *id_or_name, bool lock, sov_volume_instance *ret,
                              sov_error *err);
-/* Whether the tenant's key-encryption key was destroyed (no KEK yet: false). */
-int sov_repo_kek_destroyed(sov_dbconn *c, const char *tenant_id, bool *ret, sov_error *err);
 
 /* The hosts that are up, for the reconciler; *ret to free(). */
 typedef struct sov_storage_host {
@@ -203,6 +197,9 @@ typedef struct sov_kek_row {
     char destroyed_at[40];      /* "" while it lives */
 } sov_kek_row;
 
+/* 0 unless the tenant's KEK was destroyed (SOV_E_CONFLICT, as every use of it answers); a
+ * tenant without a KEK yet is fine. */
+int sov_keystore_check(sov_dbconn *c, const char *tenant_id, sov_error *err);
 /* The tenant's KEK row (FOR SHARE when lock: a destroy waits for the caller's transaction,
  * so no key is wrapped by a KEK being destroyed); SOV_E_NOT_FOUND when it has none. */
 int sov_repo_kek_get(sov_dbconn *c, const char *tenant_id, bool lock, sov_kek_row *ret,
@@ -277,6 +274,9 @@ typedef struct sov_volume_source {
     char host_id[SOV_UUID_LEN + 1];     /* a snapshot's or volume's host: the copy is made
                                          * there; "" for an image (any host of its region) */
     char region[SOV_NAME_MAX + 1];      /* an image's region */
+    char type_id[SOV_UUID_LEN + 1];     /* a volume's type, or a snapshot's volume's: the
+                                         * new volume's when the create names none; "" for
+                                         * an image */
 } sov_volume_source;
 
 /* Resolve a create's source in its transaction: it exists in the tenant's workspace, is

@@ -116,7 +116,7 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     create_args *ca = arg;
     const sov_volume_create_args *a = ca->a;
     sov_volume *v = ca->v;
-    const char *type = a->type ? a->type : ca->ctx->cfg->default_volume_type;
+    const char *type = a->type;
     sov_volume_type t;
     sov_volume_source src;
     sov_wrapped_key key;
@@ -126,6 +126,14 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
 
     if (sov_workspace_check(c, v->tenant_id, v->workspace, err) < 0)
         return -1;
+    memset(&src, 0, sizeof(src));
+    if (a->source_type && sov_volume_source_resolve(c, v->tenant_id, v->workspace,
+                                                    a->source_type, a->source, &src, err) < 0)
+        return -1;
+    /* No type named: a copy of a volume or snapshot keeps its type, anything else takes the
+     * configured default. */
+    if (!type)
+        type = src.type_id[0] ? src.type_id : ca->ctx->cfg->default_volume_type;
     if (!type || !*type)
         return sov_error_invalid(err, "type", "type is required (no default volume type is "
                                  "configured)");
@@ -139,9 +147,6 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     v->encrypted = t.encrypted;
     v->size_gib = a->size_gib;
     if (a->source_type) {
-        if (sov_volume_source_resolve(c, v->tenant_id, v->workspace, a->source_type,
-                                      a->source, &src, err) < 0)
-            return -1;
         if (v->size_gib == 0)
             v->size_gib = src.size_gib;
         if (v->size_gib < src.size_gib)
@@ -426,7 +431,6 @@ attach_tx(sov_dbconn *c, act_args *a, sov_volume *v, sov_error *err)
     static const char *const from[] = { "available", NULL };
     sov_volume_instance x;
     char dev[8];
-    bool destroyed = false;
 
     /* The instance is looked for in the volume's tenant: another tenant's does not exist. */
     if (sov_repo_volume_instance(c, v->tenant_id, v->workspace, a->a->instance, true, &x,
@@ -449,13 +453,12 @@ attach_tx(sov_dbconn *c, act_args *a, sov_volume *v, sov_error *err)
                              "'%s' is on host '%s': a volume attaches only to an instance on "
                              "its own host", v->name, v->host_name, x.name,
                              x.host_name[0] ? x.host_name : "(none)");
-    if (v->encrypted) {
-        if (sov_repo_kek_destroyed(c, v->tenant_id, &destroyed, err) < 0)
-            return -1;
-        if (destroyed)
-            return sov_error_set(err, SOV_E_CONFLICT, "the tenant's key-encryption key was "
-                                 "destroyed: encrypted volume '%s' can no longer be read",
-                                 v->name);
+    if (v->encrypted && sov_keystore_check(c, v->tenant_id, err) < 0) {
+        char why[sizeof(err->msg)];
+
+        snprintf(why, sizeof(why), "%s", err->msg);
+        return sov_error_set(err, err->code, "cannot attach encrypted volume '%s': %s", v->name,
+                             why);
     }
     if (sov_repo_attachment_insert(c, v->id, x.id, false, dev, sizeof(dev), err) < 0 ||
         sov_op_enqueue(c, a->ctx, v->tenant_id, "volume.attach", "volume", v->id, "", a->op,
@@ -513,7 +516,7 @@ extend_tx(sov_dbconn *c, act_args *a, sov_volume *v, sov_error *err)
      * them in): a volume grows in its host's pool. */
     if (v->allocation_id[0]) {
         bool room;
-        if (sov_repo_allocation_grow(c, v->allocation_id, size - v->size_gib, &room, err) < 0)
+        if (sov_placement_grow(c, v->allocation_id, size - v->size_gib, &room, err) < 0)
             return -1;
         if (!room)
             return sov_error_set(err, SOV_E_CAPACITY, "host '%s' has no room to grow volume "

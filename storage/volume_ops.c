@@ -436,8 +436,7 @@ failed_tx(sov_dbconn *c, void *arg, sov_error *err)
         if (old > 0 && old < v.size_gib) {
             bool done;
             if ((v.allocation_id[0] &&
-                 sov_repo_allocation_grow(c, v.allocation_id, old - v.size_gib, &done,
-                                          err) < 0) ||
+                 sov_placement_grow(c, v.allocation_id, old - v.size_gib, &done, err) < 0) ||
                 sov_quota_release(c, v.tenant_id, SOV_QUOTA_STORAGE_GIB, v.size_gib - old,
                                   err) < 0 ||
                 sov_repo_volume_set_size(c, id, old, err) < 0)

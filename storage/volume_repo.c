@@ -272,14 +272,6 @@ static const char SQL_VOLUME_STATE[] =
     "UPDATE volumes SET state = $2, state_reason = coalesce($3, state_reason),"
     " operation_id = coalesce(NULLIF($4, '')::uuid, operation_id), updated_at = now()"
     " WHERE id = $1 AND ($5::text[] IS NULL OR state = ANY($5::text[])) RETURNING id";
-/* A volume's allocation grows (or shrinks back) by $2 GiB, its host's usage with it, only
- * while the host has that room: the host's row first, as a claim takes it. */
-static const char SQL_ALLOCATION_GROW[] =
-    "WITH h AS (UPDATE hosts SET disk_gib_used = greatest(disk_gib_used + $2::bigint, 0)"
-    " WHERE id = (SELECT host_id FROM host_allocations WHERE id = $1::uuid)"
-    " AND ($2::bigint <= 0 OR disk_gib_free >= $2::bigint) RETURNING id)"
-    " UPDATE host_allocations SET disk_gib = greatest(disk_gib + $2::bigint, 0)"
-    " WHERE id = $1::uuid AND EXISTS (SELECT 1 FROM h) RETURNING id";
 static const char SQL_VOLUME_SIZE[] =
     "UPDATE volumes SET size_gib = $2, updated_at = now() WHERE id = $1";
 static const char SQL_VOLUME_LOCK_ALLOCATION[] =
@@ -289,9 +281,15 @@ static const char SQL_VOLUME_DELETED[] =
     "WITH d AS (DELETE FROM volume_attachments WHERE volume_id = $1)"
     " UPDATE volumes SET state = 'deleted', state_reason = '', allocation_id = NULL,"
     " wrapped_key = NULL, deleted_at = now(), updated_at = now() WHERE id = $1";
+/* What keeps a volume: its snapshots, and volumes still being copied from it. */
 static const char SQL_VOLUME_SNAPSHOTS[] =
-    "SELECT 'snapshot' AS kind, id::text AS id, name FROM snapshots"
-    " WHERE volume_id = $1 AND state <> 'deleted' ORDER BY created_at, id LIMIT 9";
+    "SELECT kind, id, name FROM ("
+    " SELECT 'snapshot' AS kind, id::text AS id, name, created_at FROM snapshots"
+    "  WHERE volume_id = $1 AND state <> 'deleted'"
+    " UNION ALL"
+    " SELECT 'volume being copied from it', id::text, name, created_at FROM volumes"
+    "  WHERE source_type = 'volume' AND source_id = $1 AND state = 'creating') b"
+    " ORDER BY created_at, id LIMIT 9";
 static const char SQL_VOLUME_OF_INSTANCE[] =
     "SELECT " VOLUME_COLS VOLUME_FROM
     " WHERE a.instance_id = $1::uuid AND v.state <> 'deleted'"
@@ -311,8 +309,6 @@ static const char SQL_INSTANCE[] =
     " THEN i.id = $3::uuid ELSE i.workspace = $2 AND i.name = $3 AND i.state <> 'deleted'"
     " AND $1::uuid IS NOT NULL END)";
 static const char SQL_INSTANCE_LOCK[] = "SELECT id FROM instances WHERE id = $1 FOR UPDATE";
-static const char SQL_KEK_DESTROYED[] =
-    "SELECT destroyed_at IS NOT NULL AS destroyed FROM tenant_keks WHERE tenant_id = $1";
 static const char SQL_DEVICES[] =
     "SELECT device FROM volume_attachments WHERE instance_id = $1";
 static const char SQL_ATTACH_INSERT[] =
@@ -432,21 +428,6 @@ sov_repo_volume_set_state(sov_dbconn *c, const char *id, const char *const *from
 }
 
 int
-sov_repo_allocation_grow(sov_dbconn *c, const char *allocation_id, long long gib, bool *ret,
-                         sov_error *err)
-{
-    sov_autoptr(PGresult) res = NULL;
-    char n[24];
-    const char *params[] = { allocation_id, n };
-
-    snprintf(n, sizeof(n), "%lld", gib);
-    if (sov_db_query(c, SQL_ALLOCATION_GROW, 2, params, &res, err) < 0)
-        return -1;
-    *ret = PQntuples(res) > 0;
-    return 0;
-}
-
-int
 sov_repo_volume_set_size(sov_dbconn *c, const char *id, long long size_gib, sov_error *err)
 {
     char size[24];
@@ -555,18 +536,6 @@ sov_repo_storage_known(sov_dbconn *c, char *const *names, size_t n, bool *known,
         for (size_t i = 0; i < n; i++)
             if (strcmp(PQgetvalue(res, r, 0), names[i]) == 0)
                 known[i] = true;
-    return 0;
-}
-
-int
-sov_repo_kek_destroyed(sov_dbconn *c, const char *tenant_id, bool *ret, sov_error *err)
-{
-    sov_autoptr(PGresult) res = NULL;
-    const char *params[] = { tenant_id };
-
-    if (sov_db_query(c, SQL_KEK_DESTROYED, 1, params, &res, err) < 0)
-        return -1;
-    *ret = PQntuples(res) > 0 && PQgetvalue(res, 0, 0)[0] == 't';
     return 0;
 }
 

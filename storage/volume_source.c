@@ -93,6 +93,15 @@ resolve_snapshot(sov_dbconn *c, const char *tenant_id, const char *workspace,
     ret->size_gib = s.size_gib;
     snprintf(ret->host_id, sizeof(ret->host_id), "%s", s.host_id);
     snprintf(ret->region, sizeof(ret->region), "%s", s.region);
+    /* A restore is of the snapshot's volume's type unless the create names another (the
+     * volume outlives none of its snapshots: it cannot be deleted while they exist). */
+    if (s.volume_id[0]) {
+        sov_volume v;
+
+        if (sov_repo_volume_get(c, tenant_id, s.volume_id, false, &v, err) < 0)
+            return -1;
+        snprintf(ret->type_id, sizeof(ret->type_id), "%s", v.type_id);
+    }
     return 0;
 }
 
@@ -116,6 +125,7 @@ resolve_volume(sov_dbconn *c, const char *tenant_id, const char *workspace,
     ret->size_gib = v.size_gib;
     snprintf(ret->host_id, sizeof(ret->host_id), "%s", v.host_id);
     snprintf(ret->region, sizeof(ret->region), "%s", v.region);
+    snprintf(ret->type_id, sizeof(ret->type_id), "%s", v.type_id);
     return 0;
 }
 

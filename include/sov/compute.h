@@ -173,6 +173,11 @@ int sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
                         sov_placement *ret, sov_error *err);
 /* Give an allocation's capacity back, in the caller's transaction. */
 int sov_placement_release(sov_dbconn *c, const char *allocation_id, sov_error *err);
+/* Grow an allocation's disk by disk_gib (negative: give some back), its host's usage with it,
+ * in the caller's transaction: *ret false, nothing changed, when the host has not that room
+ * (a volume's extend). */
+int sov_placement_grow(sov_dbconn *c, const char *allocation_id, long long disk_gib,
+                       bool *ret, sov_error *err);
 
 /* ---- flavors ---- */
 

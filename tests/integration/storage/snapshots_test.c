@@ -139,7 +139,12 @@ make_volume_of(const char *type, const char *name, const char *extra, char id[40
     char body[1024], op_id[40];
     json_t *j, *v;
 
-    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"type\":\"%s\"%s}", name, type, extra);
+    /* type NULL: the create names none. */
+    if (type)
+        snprintf(body, sizeof(body), "{\"name\":\"%s\",\"type\":\"%s\"%s}", name, type,
+                 extra);
+    else
+        snprintf(body, sizeof(body), "{\"name\":\"%s\"%s}", name, extra);
     j = tl_call_ok(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER], body, 202);
     snprintf(id, 40, "%s", tl_str(json_object_get(j, "volume"), "id"));
     snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
@@ -460,9 +465,14 @@ START_TEST(restore_makes_a_new_volume_on_the_snapshots_host)
                              " 'volume' AND resource_id = '%s' AND event = 'copied' AND"
                              " reason LIKE '%%snapshot ''origin-snap''%%'", restored), 1);
 
-    /* Larger is fine; smaller than the snapshot is refused, naming size_gib. */
-    make_volume("bigger", ",\"size_gib\":3,\"source\":{\"type\":\"snapshot\","
-                "\"id\":\"origin-snap\"}", bigger);
+    /* Larger is fine (the short form of a source names its kind); smaller than the
+     * snapshot is refused, naming size_gib; two kinds at once are refused. */
+    make_volume("bigger", ",\"size_gib\":3,\"source\":{\"snapshot\":\"origin-snap\"}",
+                bigger);
+    expect_problem("POST", "/v1/volumes", acme.token[TL_MEMBER],
+                   "{\"name\":\"two\",\"type\":\"" TYPE "\",\"source\":{\"snapshot\":"
+                   "\"origin-snap\",\"volume\":\"origin\"}}", 400, "/problems/invalid-request",
+                   "source", NULL);
     v = get("volumes", bigger, acme.token[TL_READER]);
     ck_assert_int_eq(tl_num(v, "size_gib"), 3);
     json_decref(v);
@@ -499,7 +509,8 @@ START_TEST(volume_from_a_volume_and_from_an_image)
 
     start();
     make_volume("first", ",\"size_gib\":1", vol);
-    make_volume("second", ",\"source\":{\"type\":\"volume\",\"id\":\"first\"}", copy);
+    make_volume_of(NULL, "second", ",\"source\":{\"type\":\"volume\",\"id\":\"first\"}",
+                   copy);
     v = get("volumes", copy, acme.token[TL_READER]);
     ck_assert_int_eq(tl_num(v, "size_gib"), 1);
     ck_assert_str_eq(tl_str(json_object_get(v, "host"), "id"), host_id);
@@ -507,6 +518,12 @@ START_TEST(volume_from_a_volume_and_from_an_image)
     json_decref(v);
     history("volumes", copy, events, sizeof(events));
     ck_assert_msg(strstr(events, "copied"), "history: %s", events);
+    /* A volume another is still being copied from cannot go meanwhile. */
+    free(tl_db_exec(db, "UPDATE volumes SET state = 'creating' WHERE name = 'second'"));
+    snprintf(file, sizeof(file), "/v1/volumes/%s", vol);
+    expect_problem("DELETE", file, acme.token[TL_MEMBER], NULL, 409, "/problems/conflict",
+                   NULL, "second");
+    free(tl_db_exec(db, "UPDATE volumes SET state = 'available' WHERE name = 'second'"));
 
     /* From the image: its copy on the host first (recorded once), then the volume. */
     make_volume("from-image", ",\"size_gib\":1,\"source\":{\"type\":\"image\",\"id\":\""
@@ -683,10 +700,12 @@ START_TEST(encrypted_snapshot_has_a_key_of_its_own)
     ck_assert_int_eq(sql_num("SELECT count(*) FROM snapshots s JOIN volumes v ON v.id ="
                              " s.volume_id WHERE s.id = '%s' AND s.wrapped_key IS NOT NULL"
                              " AND s.wrapped_key <> v.wrapped_key", snap), 1);
-    make_volume_of("secure", "vault-2", ",\"source\":{\"type\":\"snapshot\","
+    /* A restore that names no type keeps the snapshot's volume's (not the default). */
+    make_volume_of(NULL, "vault-2", ",\"source\":{\"type\":\"snapshot\","
                    "\"id\":\"vault-snap\"}", restored);
     s = get("volumes", restored, acme.token[TL_READER]);
     ck_assert(json_is_true(json_object_get(s, "encrypted")));
+    ck_assert_str_eq(tl_str(s, "type"), "secure");
     json_decref(s);
     /* Deleted, its wrapped key goes with it, and its record says so. */
     delete_ok("snapshots", snap);
