@@ -25,19 +25,6 @@ not_found(const char *id, sov_error *err)
     return sov_error_set(err, SOV_E_NOT_FOUND, "instance '%s' does not exist", id);
 }
 
-/* The tenant a caller acts in: its own, or (operators) the one named. */
-static int
-scope(const sov_ctx *ctx, const char *tenant_id, const char **ret, sov_error *err)
-{
-    if (!tenant_id)
-        tenant_id = ctx->who ? ctx->who->tenant_id : NULL;
-    if (!tenant_id || !sov_uuid_valid(tenant_id) || !sov_ctx_sees_tenant(ctx, tenant_id))
-        return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%s' does not exist",
-                             tenant_id ? tenant_id : "");
-    *ret = tenant_id;
-    return 0;
-}
-
 /* An SSH public key: one line of printable text, the usual key type prefixes. */
 int
 sov_ssh_key_check(const char *k, sov_error *err)
@@ -319,7 +306,7 @@ sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_crea
 
     sov_instance_release(ret);
     memset(ret, 0, sizeof(*ret));
-    if (scope(ctx, tenant_id, &tenant, err) < 0)
+    if (sov_ctx_tenant(ctx, tenant_id, &tenant, err) < 0)
         return -1;
     snprintf(ret->tenant_id, sizeof(ret->tenant_id), "%s", tenant);
     snprintf(ret->workspace, sizeof(ret->workspace), "%s", a->workspace ? a->workspace
@@ -404,7 +391,7 @@ sov_instance_dry_run(sov_ctx *ctx, const char *tenant_id, const sov_instance_cre
     memset(ret, 0, sizeof(*ret));
     ret->policy = policy;
     if (sov_place_sizes_check(a->flavor, sizes, err) < 0 ||
-        scope(ctx, tenant_id, &tenant, err) < 0 ||
+        sov_ctx_tenant(ctx, tenant_id, &tenant, err) < 0 ||
         sov_check_slug("workspace", workspace, err) < 0)
         return -1;
     if (a->flavor && !*a->flavor)
@@ -456,7 +443,7 @@ sov_instance_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
     }
     /* A name lives in one tenant's workspace: the caller's own unless an operator names
      * another. */
-    if (scope(ctx, tenant_id, &t, err) < 0)
+    if (sov_ctx_tenant(ctx, tenant_id, &t, err) < 0)
         return -1;
     if (workspace && sov_check_slug("workspace", workspace, err) < 0)
         return -1;
@@ -476,7 +463,7 @@ sov_instance_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
 
     /* Operators list every tenant's unless they name one. */
     if (tenant_id || !sov_ctx_is_operator(ctx)) {
-        if (scope(ctx, tenant_id, &tenant, err) < 0)
+        if (sov_ctx_tenant(ctx, tenant_id, &tenant, err) < 0)
             return -1;
     }
     if (after && !sov_uuid_valid(after))

@@ -47,6 +47,18 @@ sov_ctx_sees_tenant(const sov_ctx *ctx, const char *tenant_id)
     return sov_ctx_is_operator(ctx) || strcmp(ctx->who->tenant_id, tenant_id) == 0;
 }
 
+int
+sov_ctx_tenant(const sov_ctx *ctx, const char *tenant_id, const char **ret, sov_error *err)
+{
+    if (!tenant_id)
+        tenant_id = ctx->who ? ctx->who->tenant_id : NULL;
+    if (!tenant_id || !sov_uuid_valid(tenant_id) || !sov_ctx_sees_tenant(ctx, tenant_id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%.64s' does not exist",
+                             tenant_id ? tenant_id : "");
+    *ret = tenant_id;
+    return 0;
+}
+
 typedef struct tx_wrap {
     sov_ctx *ctx;
     sov_db_tx_fn fn;

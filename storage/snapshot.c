@@ -28,19 +28,6 @@ not_found(const char *id, sov_error *err)
     return sov_error_set(err, SOV_E_NOT_FOUND, "snapshot '%.64s' does not exist", id);
 }
 
-/* The tenant a caller acts in: its own, or (operators) the one named. */
-static int
-scope(const sov_ctx *ctx, const char *tenant_id, const char **ret, sov_error *err)
-{
-    if (!tenant_id)
-        tenant_id = ctx->who ? ctx->who->tenant_id : NULL;
-    if (!tenant_id || !sov_uuid_valid(tenant_id) || !sov_ctx_sees_tenant(ctx, tenant_id))
-        return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%.64s' does not exist",
-                             tenant_id ? tenant_id : "");
-    *ret = tenant_id;
-    return 0;
-}
-
 /* ---- create ---- */
 
 typedef struct create_args {
@@ -157,7 +144,7 @@ sov_snapshot_create(sov_ctx *ctx, const char *tenant_id, const sov_snapshot_crea
     const char *tenant = NULL;
 
     memset(ret, 0, sizeof(*ret));
-    if (scope(ctx, tenant_id, &tenant, err) < 0)
+    if (sov_ctx_tenant(ctx, tenant_id, &tenant, err) < 0)
         return -1;
     snprintf(ret->tenant_id, sizeof(ret->tenant_id), "%s", tenant);
     snprintf(ret->workspace, sizeof(ret->workspace), "%s",
@@ -214,7 +201,7 @@ sov_snapshot_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
     }
     /* A name lives in one tenant's workspace: the caller's own unless an operator names
      * another. */
-    if (scope(ctx, tenant_id, &t, err) < 0)
+    if (sov_ctx_tenant(ctx, tenant_id, &t, err) < 0)
         return -1;
     if ((workspace && sov_check_slug("workspace", workspace, err) < 0) ||
         sov_check_slug("name", id_or_name, err) < 0)
@@ -237,7 +224,7 @@ sov_snapshot_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
     memset(ret, 0, sizeof(*ret));
     /* Operators list every tenant's unless they name one. */
     if (tenant_id || !sov_ctx_is_operator(ctx)) {
-        if (scope(ctx, tenant_id, &t, err) < 0)
+        if (sov_ctx_tenant(ctx, tenant_id, &t, err) < 0)
             return -1;
     }
     if (workspace && sov_check_slug("workspace", workspace, err) < 0)

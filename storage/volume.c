@@ -21,19 +21,6 @@ not_found(const char *id, sov_error *err)
     return sov_error_set(err, SOV_E_NOT_FOUND, "volume '%s' does not exist", id);
 }
 
-/* The tenant a caller acts in: its own, or (operators) the one named. */
-static int
-scope(const sov_ctx *ctx, const char *tenant_id, const char **ret, sov_error *err)
-{
-    if (!tenant_id)
-        tenant_id = ctx->who ? ctx->who->tenant_id : NULL;
-    if (!tenant_id || !sov_uuid_valid(tenant_id) || !sov_ctx_sees_tenant(ctx, tenant_id))
-        return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%s' does not exist",
-                             tenant_id ? tenant_id : "");
-    *ret = tenant_id;
-    return 0;
-}
-
 /* Whether the caller may see v (and, when tenant_id is given, v is that tenant's). */
 static bool
 visible(const sov_ctx *ctx, const char *tenant_id, const sov_volume *v)
@@ -218,7 +205,7 @@ sov_volume_create(sov_ctx *ctx, const char *tenant_id, const sov_volume_create_a
     const char *tenant = NULL;
 
     memset(ret, 0, sizeof(*ret));
-    if (scope(ctx, tenant_id, &tenant, err) < 0)
+    if (sov_ctx_tenant(ctx, tenant_id, &tenant, err) < 0)
         return -1;
     snprintf(ret->tenant_id, sizeof(ret->tenant_id), "%s", tenant);
     snprintf(ret->workspace, sizeof(ret->workspace), "%s", a->workspace ? a->workspace
@@ -303,7 +290,7 @@ sov_volume_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
         snprintf(ret, SOV_UUID_LEN + 1, "%s", id_or_name);
         return 0;
     }
-    if (scope(ctx, tenant_id, &t, err) < 0)
+    if (sov_ctx_tenant(ctx, tenant_id, &t, err) < 0)
         return -1;
     if (workspace && sov_check_slug("workspace", workspace, err) < 0)
         return -1;
@@ -328,7 +315,7 @@ sov_volume_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
     bool known = !state;
 
     /* Operators list every tenant's unless they name one. */
-    if ((tenant_id || !sov_ctx_is_operator(ctx)) && scope(ctx, tenant_id, &tenant, err) < 0)
+    if ((tenant_id || !sov_ctx_is_operator(ctx)) && sov_ctx_tenant(ctx, tenant_id, &tenant, err) < 0)
         return -1;
     if (after && !sov_uuid_valid(after))
         return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link");

@@ -68,6 +68,10 @@ bool sov_ctx_is_operator(const sov_ctx *ctx);
 /* Whether the principal may see tenant_id at all: its own, or any for an operator.
  * Anything else is answered as not found, never as forbidden. */
 bool sov_ctx_sees_tenant(const sov_ctx *ctx, const char *tenant_id);
+/* The tenant a caller acts in: tenant_id when given, else the principal's own; one it may
+ * not see (or none, or not a UUID) is SOV_E_NOT_FOUND "tenant '...' does not exist". */
+int sov_ctx_tenant(const sov_ctx *ctx, const char *tenant_id, const char **ret,
+                   sov_error *err);
 
 /* sov_db_tx for services: marks ctx audited when fn appended an audit entry and the
  * transaction committed, stores the answer of ctx->idem in that same transaction, logs the
