@@ -398,7 +398,9 @@ recv_json(sov_ovsdb *c, long long deadline, json_t **ret, sov_error *err)
             *ret = msg;
             return 0;
         }
-        if (c->scan.started && c->len - c->scan.start > c->max_message)
+        /* Counted from the message's start (whitespace before it too): nothing the
+         * server sends grows the buffer past the limit and one read. */
+        if (c->len - (c->scan.started ? c->scan.start : 0) > c->max_message)
             return broken(c, SOV_E_INTERNAL, err, "sent a message over the size limit");
         if (c->cap - c->len < READ_CHUNK) {
             size_t cap = c->cap ? c->cap * 2 : READ_CHUNK * 2;
