@@ -29,6 +29,13 @@ socket_answers(const char *path)
 void
 tl_ovsdb_start(tl_ovsdb *s, bool tcp)
 {
+    tl_ovsdb_start_schema(s, NB_SCHEMA, tcp);
+}
+
+void
+tl_ovsdb_start_schema(tl_ovsdb *s, const char *schema, bool tcp)
+{
+    bool nb = strcmp(schema, NB_SCHEMA) == 0;
     char *dir = tl_tmpdir(), *out, *pid_text, sock[560], tcp_opt[64] = "";
     int rc;
 
@@ -44,17 +51,18 @@ tl_ovsdb_start(tl_ovsdb *s, bool tcp)
         snprintf(s->tcp_remote, sizeof(s->tcp_remote), "tcp:127.0.0.1:%u", s->tcp_port);
         snprintf(tcp_opt, sizeof(tcp_opt), "--remote=ptcp:%u:127.0.0.1", s->tcp_port);
     }
-    out = tl_sh_out(&rc, "ovsdb-tool create '%s/nb.db' " NB_SCHEMA, s->dir);
+    out = tl_sh_out(&rc, "ovsdb-tool create '%s/nb.db' '%s'", s->dir, schema);
     ck_assert_msg(rc == 0, "ovsdb-tool create failed (%d): %s", rc, out);
     free(out);
     /* --detach returns once the server listens; the at-exit watcher kills it by its
      * pidfile should the test die first (only this server: it is this folder's pidfile). */
     out = tl_sh_out(&rc,
-                    "ovsdb-server '%s/nb.db' --remote=punix:'%s' %s "
-                    "--remote=db:OVN_Northbound,NB_Global,connections "
+                    "ovsdb-server '%s/nb.db' --remote=punix:'%s' %s %s "
                     "--pidfile='%s/nb.pid' --unixctl='%s/nb.ctl' --log-file='%s/nb.log' "
                     "--detach --no-chdir",
-                    s->dir, sock, tcp_opt, s->dir, s->dir, s->dir);
+                    s->dir, sock, tcp_opt,
+                    nb ? "--remote=db:OVN_Northbound,NB_Global,connections" : "", s->dir,
+                    s->dir, s->dir);
     ck_assert_msg(rc == 0, "ovsdb-server did not start (%d): %s", rc, out);
     free(out);
     char pidfile[600];

@@ -20,6 +20,9 @@ typedef struct tl_ovsdb {
  * probe). Returns once the socket answers; fails the test otherwise. The server is killed
  * by its pidfile when the test process ends, however it ends. */
 void tl_ovsdb_start(tl_ovsdb *s, bool tcp);
+/* The same with another schema file (its database instead of OVN_Northbound; no db:
+ * remotes). */
+void tl_ovsdb_start_schema(tl_ovsdb *s, const char *schema, bool tcp);
 /* SIGTERM (SIGKILL after 5 s) by pid, and wait until it is gone; the folder stays. */
 void tl_ovsdb_stop(tl_ovsdb *s);
 /* Stop it if running and remove its folder. */

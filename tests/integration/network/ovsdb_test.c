@@ -12,6 +12,7 @@
 
 #include "ovsdb.h"
 #include "ovsdb_server.h"
+#include "sov/network.h"
 #include "testlib.h"
 
 #define NB "OVN_Northbound"
@@ -386,6 +387,43 @@ START_TEST(bad_remotes_are_invalid)
 }
 END_TEST
 
+/* The readiness probe /readyz uses: not configured, reachable, a server without
+ * OVN_Northbound, and a server gone. */
+START_TEST(readiness_probe_asks_the_northbound_database)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_config cfg;
+    sov_ovn_state st = SOV_OVN_REACHABLE;
+    tl_ovsdb other;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.ovn_nb = "";
+    ck_assert_int_eq(sov_network_ready(&cfg, &st, &err), 0);
+    ck_assert_int_eq(st, SOV_OVN_NOT_CONFIGURED);
+    ck_assert_str_eq(sov_ovn_state_name(st), "not configured");
+
+    cfg.ovn_nb = srv.tcp_remote;
+    ck_assert_msg(sov_network_ready(&cfg, &st, &err) == 0, "%s (%s)", err.msg, err.detail);
+    ck_assert_int_eq(st, SOV_OVN_REACHABLE);
+    ck_assert_str_eq(sov_ovn_state_name(st), "reachable");
+
+    /* An ovsdb-server that answers, but with Open vSwitch's database, is not OVN. */
+    tl_ovsdb_start_schema(&other, "/usr/share/openvswitch/vswitch.ovsschema", false);
+    cfg.ovn_nb = other.remote;
+    ck_assert_int_eq(sov_network_ready(&cfg, &st, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
+    ck_assert_str_eq(err.msg, "ovn northbound database unreachable");
+    ck_assert_msg(strstr(err.detail, "serves no OVN_Northbound"), "%s", err.detail);
+    tl_ovsdb_discard(&other);
+
+    cfg.ovn_nb = srv.remote;
+    tl_ovsdb_stop(&srv);
+    ck_assert_int_eq(sov_network_ready(&cfg, &st, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
+    ck_assert_msg(strstr(err.detail, srv.remote), "%s", err.detail);
+}
+END_TEST
+
 /* --- a fake server on a socketpair ------------------------------------------------------ */
 
 typedef struct fake {
@@ -547,6 +585,7 @@ main(void)
     tcase_add_test(real, server_echo_is_answered);
     tcase_add_test(real, stopped_server_times_out);
     tcase_add_test(real, server_gone_is_unavailable);
+    tcase_add_test(real, readiness_probe_asks_the_northbound_database);
     suite_add_tcase(s, real);
     tcase_add_test(fakes, bad_remotes_are_invalid);
     tcase_add_test(fakes, malformed_answers_are_errors);
