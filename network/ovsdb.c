@@ -365,13 +365,15 @@ send_json(sov_ovsdb *c, json_t *msg, long long deadline, sov_error *err)
             return sov_error_set(err, SOV_E_UNAVAILABLE,
                                  "could not send to ovsdb server at '%s'", c->remote);
         }
+        int e = n < 0 ? errno : EPIPE;
         broken(c, SOV_E_UNAVAILABLE, err, "went away");
-        return sov_error_detail(err, "%s", strerror(errno));
+        return sov_error_detail(err, "%s", strerror(e));
     }
     return 0;
 }
 
-/* The next complete message, parsed (a new reference), or 1 when wait_ms passed first. */
+/* The next complete message, parsed (a new reference) into *ret: 0; 1 when the deadline
+ * passed first; -1 on a failure (the connection is then unusable, but for out of memory). */
 static int
 recv_json(sov_ovsdb *c, long long deadline, json_t **ret, sov_error *err)
 {
@@ -424,8 +426,9 @@ recv_json(sov_ovsdb *c, long long deadline, json_t **ret, sov_error *err)
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            int e = errno;
             broken(c, SOV_E_UNAVAILABLE, err, "went away");
-            return sov_error_detail(err, "%s", strerror(errno));
+            return sov_error_detail(err, "%s", strerror(e));
         }
         int w = wait_fd(c->fd, POLLIN, deadline);
         if (w > 0)
