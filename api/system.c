@@ -6,6 +6,7 @@
 #include "sov/api.h"
 #include "sov/buf.h"
 #include "sov/migrate.h"
+#include "sov/network.h"
 #include "handlers.h"
 
 /* GET /healthz: the process is alive and answering; says nothing about its dependencies. */
@@ -16,18 +17,23 @@ sov_handle_healthz(sov_request *req)
     return sov_api_reply(req, MHD_HTTP_OK, body);
 }
 
-/* GET /readyz: PostgreSQL reachable and the schema fully migrated; 503 otherwise, so a
- * load balancer sends nothing here until it is. */
+/* GET /readyz: PostgreSQL reachable and the schema fully migrated, and OVN's Northbound
+ * database answering when one is configured (ovn_nb); 503 otherwise, so a load balancer
+ * sends nothing here until it is. The OVN probe is bounded (SOV_NETWORK_READY_TIMEOUT_MS). */
 enum MHD_Result
 sov_handle_readyz(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_autoptr(json_t) body = NULL;
+    sov_ovn_state ovn = SOV_OVN_NOT_CONFIGURED;
     long applied = 0;
 
     if (sov_migrate_ready(req->app->db, &applied, &err) < 0)
         return sov_api_reply_problem(req, &err);
-    body = json_pack("{s:s, s:i}", "status", "ready", "migrations", (int) applied);
+    if (sov_network_ready(req->app->cfg, &ovn, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    body = json_pack("{s:s, s:i, s:s}", "status", "ready", "migrations", (int) applied, "ovn",
+                     sov_ovn_state_name(ovn));
     return sov_api_reply(req, MHD_HTTP_OK, body);
 }
 

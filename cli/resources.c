@@ -957,7 +957,8 @@ static const ctl_verb whoami_verbs[] = {
 static const ctl_verb system_verbs[] = {
     { .name = "health", .summary = "Is sovd alive", .kind = CTL_SHOW, .method = "GET",
       .path = "/healthz", .opts = PUBLIC },
-    { .name = "ready", .summary = "Is sovd ready: PostgreSQL reachable, schema migrated",
+    { .name = "ready", .summary = "Is sovd ready: PostgreSQL reachable, schema migrated, OVN "
+                                  "answering (when configured)",
       .kind = CTL_SHOW, .method = "GET", .path = "/readyz", .opts = PUBLIC },
     { .name = "metrics", .summary = "Prometheus metrics", .kind = CTL_SHOW, .method = "GET",
       .path = "/metrics", .opts = PUBLIC },

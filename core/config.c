@@ -14,7 +14,7 @@
 #include "sov/log.h"
 
 typedef enum kind { K_STR, K_UINT, K_ULONG, K_ROLES, K_LEVEL, K_ORIGINS, K_PATH, K_STRATEGY,
-                    K_SLUG, K_BOOL, K_ORPHANS } kind;
+                    K_SLUG, K_BOOL, K_ORPHANS, K_OVSDB } kind;
 
 typedef struct option {
     const char *key;
@@ -122,6 +122,9 @@ static const option options[] = {
       "libvirt NAT network sovd defines on each host for instances' NICs" },
     { "nat_cidr", K_STR, OFF(nat_cidr), "10.231.0.0/24", 0, 0,
       "the /24 of that network (DHCP gives .2 to .254)" },
+    { "ovn_nb", K_OVSDB, OFF(ovn_nb), "", 0, 0,
+      "OVN Northbound database, as ovn-nbctl's --db takes it: unix:PATH or tcp:HOST:PORT; "
+      "/readyz reports whether it answers. Empty: OVN not configured" },
     { "worker_threads", K_UINT, OFF(worker_threads), "4", 1, 256,
       "operations this process runs at once (worker role)" },
     { "operation_step_timeout", K_UINT, OFF(operation_step_timeout), "0", 0, 86400,
@@ -141,6 +144,27 @@ static char **
 str_slot(sov_config *cfg, const option *o)
 {
     return (char **) (void *) ((char *) cfg + o->off);
+}
+
+/* The forms of an OVSDB remote network/'s client connects to (network/ovsdb.h): checked
+ * here so that a mistyped one stops sovd at start, not at the first probe. */
+static bool
+ovsdb_remote_ok(const char *v)
+{
+    const char *colon;
+    char *end = NULL;
+    unsigned long port;
+
+    if (strncmp(v, "unix:", 5) == 0)
+        return v[5] != '\0';
+    if (strncmp(v, "tcp:", 4) != 0)
+        return false;
+    colon = strrchr(v + 4, ':');
+    if (!colon || colon == v + 4)
+        return false;
+    errno = 0;
+    port = strtoul(colon + 1, &end, 10);
+    return colon[1] != '\0' && *end == '\0' && errno == 0 && port >= 1 && port <= 65535;
 }
 
 static int
@@ -287,6 +311,12 @@ apply(sov_config *cfg, const option *o, const char *value, const char *source, s
             return sov_error_invalid(err, o->key, "%s: %s must not be empty", source, o->key);
         break;
     case K_PATH:
+        break;
+    case K_OVSDB:
+        if (*value && !ovsdb_remote_ok(value))
+            return sov_error_invalid(err, o->key,
+                                     "%s: %s must be unix:PATH or tcp:HOST:PORT, not '%s'",
+                                     source, o->key, value);
         break;
     }
     char *copy = strdup(value);
@@ -512,7 +542,8 @@ sov_config_release(sov_config *cfg)
     for (size_t i = 0; i < SOV_N_ELEMENTS(options); i++)
         if (options[i].kind == K_STR || options[i].kind == K_PATH ||
             options[i].kind == K_ORIGINS || options[i].kind == K_STRATEGY ||
-            options[i].kind == K_SLUG || options[i].kind == K_ORPHANS) {
+            options[i].kind == K_SLUG || options[i].kind == K_ORPHANS ||
+            options[i].kind == K_OVSDB) {
             free(*str_slot(cfg, &options[i]));
             *str_slot(cfg, &options[i]) = NULL;
         }

@@ -11,6 +11,7 @@ SOV_PACKAGES=(
     openssl curl ca-certificates dosfstools mtools syslinux syslinux-common
     clang libclang-rt-14-dev
     wrk
+    openvswitch-switch ovn-central ovn-host
 )
 
 sov_say() { printf '==> %s\n' "$*" >&2; }

@@ -55,6 +55,7 @@ typedef struct sov_config {
     unsigned long max_image_bytes;  /* largest image download or upload */
     char *nat_network;              /* libvirt NAT network sovd defines on each host */
     char *nat_cidr;                 /* its /24 */
+    char *ovn_nb;                   /* OVN Northbound remote (unix:PATH, tcp:HOST:PORT); "" none */
     unsigned worker_threads;        /* operations run at once by this process */
     unsigned operation_step_timeout;    /* seconds; 0: each kind's own limit */
     unsigned stop_timeout;          /* seconds a guest gets to shut down before it is forced */

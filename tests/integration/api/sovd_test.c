@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ovsdb_server.h"
 #include "sov/migrate.h"
 #include "testlib.h"
 
@@ -44,6 +45,8 @@ START_TEST(serves_health_readiness_metrics_and_contract)
     ck_assert_int_eq(r.status, 200);
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "migrations")),
                      (json_int_t) sov_migrations_count);
+    /* Without ovn_nb, OVN is not asked and readiness does not depend on it. */
+    ck_assert_str_eq(tl_str(r.json, "ovn"), "not configured");
     tl_resp_free(&r);
 
     tl_get(sovd.base, "/v1/openapi.json", &r);
@@ -125,6 +128,56 @@ START_TEST(every_log_line_is_json)
     ck_assert_int_ge(with_id, 1);
     ck_assert_ptr_null(strstr(log, "password"));
     free(log);
+}
+END_TEST
+
+/* With ovn_nb set, /readyz asks OVN's Northbound database (a real ovsdb-server of this
+ * test's own): reachable while it answers; 503 naming OVN, within about the probe's
+ * timeout, when it is gone or stops answering. */
+START_TEST(readiness_reports_ovn)
+{
+    tl_ovsdb nb;
+    tl_resp r;
+    double t0;
+
+    tl_ovsdb_start(&nb, false);
+    const char *args[] = { "--ovn-nb", nb.remote, NULL };
+    tl_sovd_start(&sovd, db, args);
+    tl_get(sovd.base, "/readyz", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(tl_str(r.json, "status"), "ready");
+    ck_assert_str_eq(tl_str(r.json, "ovn"), "reachable");
+    tl_resp_free(&r);
+
+    /* A server that stops answering: the probe gives up after its timeout. */
+    ck_assert_int_eq(kill(nb.pid, SIGSTOP), 0);
+    t0 = tl_now();
+    tl_get(sovd.base, "/readyz", &r);
+    double took = tl_now() - t0;
+    ck_assert_int_eq(kill(nb.pid, SIGCONT), 0);
+    tl_assert_problem(&r, 503, "/problems/unavailable");
+    ck_assert_msg(strstr(tl_str(r.json, "detail"), "ovn northbound database unreachable"),
+                  "%s", r.body);
+    ck_assert_msg(took < 3.0, "readyz took %.2f s", took);
+    tl_resp_free(&r);
+
+    tl_get(sovd.base, "/readyz", &r);
+    ck_assert_int_eq(r.status, 200);
+    tl_resp_free(&r);
+
+    /* The server gone: 503 at once, and ready again once it is back. */
+    tl_ovsdb_stop(&nb);
+    tl_get(sovd.base, "/readyz", &r);
+    tl_assert_problem(&r, 503, "/problems/unavailable");
+    ck_assert_msg(strstr(tl_str(r.json, "detail"), "ovn northbound database unreachable"),
+                  "%s", r.body);
+    tl_resp_free(&r);
+    char *log = tl_sovd_log(&sovd);
+    ck_assert_msg(strstr(log, nb.remote), "the log does not name the remote: %s", log);
+    free(log);
+
+    ck_assert_int_eq(tl_sovd_stop_clean(&sovd, 20), 0);
+    tl_ovsdb_discard(&nb);
 }
 END_TEST
 
@@ -307,6 +360,7 @@ main(void)
     tcase_add_test(tc, serves_health_readiness_metrics_and_contract);
     tcase_add_test(tc, schema_is_migrated_at_start);
     tcase_add_test(tc, every_log_line_is_json);
+    tcase_add_test(tc, readiness_reports_ovn);
     tcase_add_test(tc, bad_configuration_is_refused_naming_the_key);
     tcase_add_test(tc, help_and_version_exit_zero);
     tcase_add_test(tc, edited_migration_stops_the_start);

@@ -68,6 +68,7 @@ START_TEST(defaults_are_the_embedded_setup)
     /* The keystore's master key lives in the state folder unless named elsewhere. */
     ck_assert_str_eq(cfg.keystore_master_key, ".state/keystore/master.key");
     ck_assert_str_eq(cfg.keystore_region, "");
+    ck_assert_str_eq(cfg.ovn_nb, "");     /* OVN not configured */
     sov_config_release(&cfg);
 }
 END_TEST
@@ -132,6 +133,10 @@ START_TEST(bad_values_are_refused_naming_key_and_source)
     char *a7[] = { "sovd", "--port=80x", NULL };
     char *a8[] = { "sovd", "--listen-address=", NULL };
     char *e1[] = { "SOV_SHUTDOWN_TIMEOUT=soon", NULL };
+    char *o1[] = { "sovd", "--ovn-nb=/run/ovn/ovnnb_db.sock", NULL };
+    char *o2[] = { "sovd", "--ovn-nb=tcp:10.0.0.1", NULL };
+    char *o3[] = { "sovd", "--ovn-nb=ssl:10.0.0.1:6641", NULL };
+    char *o4[] = { "sovd", "--ovn-nb=tcp:10.0.0.1:66410", NULL };
 
     refused(a1, envp, "port", "flag --port");
     refused(a2, envp, "port", "port");
@@ -143,6 +148,11 @@ START_TEST(bad_values_are_refused_naming_key_and_source)
     refused(a8, envp, "listen_address", "must not be empty");
     char *a0[] = { "sovd", NULL };
     refused(a0, e1, "shutdown_timeout", "environment SOV_SHUTDOWN_TIMEOUT");
+    /* OVN's Northbound remote takes ovn-nbctl's forms that the client speaks. */
+    refused(o1, envp, "ovn_nb", "unix:PATH or tcp:HOST:PORT");
+    refused(o2, envp, "ovn_nb", "tcp:10.0.0.1");
+    refused(o3, envp, "ovn_nb", "ssl:");
+    refused(o4, envp, "ovn_nb", "66410");
 }
 END_TEST
 
