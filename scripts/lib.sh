@@ -243,7 +243,7 @@ sov_ovn_chassis_start() {
     dp=$(sov_ovn_datapath_type)
     echo "$dp" >"$d/datapath"
     ovs-vsctl --db="unix:$d/db.sock" --no-wait set open . \
-        external_ids:system-id="$id" external_ids:hostname="$id" \
+        external_ids:system-id="$id" \
         external_ids:ovn-remote="$sb" external_ids:ovn-encap-type=geneve \
         external_ids:ovn-encap-ip="$ip" external_ids:ovn-bridge="$br" \
         external_ids:ovn-bridge-datapath-type="$dp" || sov_die "could not configure $d/conf.db"
