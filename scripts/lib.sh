@@ -203,6 +203,20 @@ sov_ovn_central_start() {
     [ -n "$addr" ] && sb_tcp=("ptcp:$port:$addr")
     sov_ovn_ovsdb_start "$d" nb ovnnb.db /usr/share/ovn/ovn-nb.ovsschema
     sov_ovn_ovsdb_start "$d" sb ovnsb.db /usr/share/ovn/ovn-sb.ovsschema "${sb_tcp[@]}"
+    # An SB already running keeps running, and takes the TCP remote asked for now (and
+    # drops one no longer asked for): a restart with or without ADDR needs no stop first.
+    local r
+    for r in $(ovs-appctl -t "$d/sb.ctl" ovsdb-server/list-remotes); do
+        case $r in
+        ptcp:*) [ "$r" = "${sb_tcp[0]:-}" ] ||
+            ovs-appctl -t "$d/sb.ctl" ovsdb-server/remove-remote "$r" >/dev/null ;;
+        esac
+    done
+    if [ -n "$addr" ] &&
+        ! ovs-appctl -t "$d/sb.ctl" ovsdb-server/list-remotes | grep -qxF "${sb_tcp[0]}"; then
+        ovs-appctl -t "$d/sb.ctl" ovsdb-server/add-remote "${sb_tcp[0]}" >/dev/null ||
+            sov_die "the Southbound could not listen on ${sb_tcp[0]} (see $d/sb.log)"
+    fi
     if ! sov_alive "$d/northd.pid"; then
         OVS_RUNDIR=$d OVN_RUNDIR=$d ovn-northd --ovnnb-db="unix:$d/nb.sock" \
             --ovnsb-db="unix:$d/sb.sock" "${SOV_OVN_DAEMON[@]}" --pidfile="$d/northd.pid" \

@@ -1148,7 +1148,8 @@ tl_ovn_start(tl_ovn *o, const char *dir, bool chassis)
         snprintf(o->bridge, sizeof(o->bridge), "br-%x-%u", (unsigned) getpid() & 0xffffffu,
                  counter % 100);
         counter++;
-        out = tl_sh_out(&rc, "SOV_OVN_NETNS=1 '%s/scripts/ovn' chassis '%s' '%s' 127.0.0.1 '%s' '%s'",
+        out = tl_sh_out(&rc,
+                        "SOV_OVN_NETNS=1 '%s/scripts/ovn' chassis '%s' '%s' 127.0.0.1 '%s' '%s'",
                         top, o->chassis_dir, o->system_id, o->sb, o->bridge);
         ck_assert_msg(rc == 0, "scripts/ovn chassis %s failed: %s", o->chassis_dir, out);
         free(out);

@@ -5,9 +5,12 @@
  * northd; a port plugged into the chassis' integration bridge is bound by ovn-controller.
  * Starts are idempotent, stops leave nothing running, two OVNs at once never meet, the SB
  * listens on TCP for other hosts when asked, and libvirt's default OVS socket is only taken
- * when nothing else answers there. Needs no PostgreSQL. */
+ * when nothing else answers there. scripts/host-setup turns a "second machine" (network and
+ * mount namespaces of the test) into a host: libvirtd on qemu+tcp, a chassis in the central
+ * SB. Needs no PostgreSQL. */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +340,19 @@ START_TEST(two_ovns_at_once_never_meet)
 }
 END_TEST
 
+/* Whether the SB answers on tcp:127.0.0.1:port. */
+static bool
+sb_on_tcp(unsigned port)
+{
+    int rc;
+    char *out = tl_sh_out(&rc, "ovn-sbctl --db=tcp:127.0.0.1:%u --timeout=3 list sb_global",
+                          port);
+    bool ok = rc == 0 && strstr(out, "_uuid");
+
+    free(out);
+    return ok;
+}
+
 START_TEST(the_southbound_listens_on_tcp_when_given_an_address)
 {
     const char *top = tl_env("SOV_SOURCE_ROOT");
@@ -345,21 +361,29 @@ START_TEST(the_southbound_listens_on_tcp_when_given_an_address)
     int rc;
 
     /* What scripts/run does with SOV_OVN_SB_LISTEN, for chassis on other machines. */
+    tl_sh_at_exit("'%s/scripts/ovn' stop '%s'", top, dir);
     out = tl_sh_out(&rc, "'%s/scripts/ovn' central '%s' 127.0.0.1 %u", top, dir, port);
     ck_assert_msg(rc == 0, "%s", out);
     free(out);
-    tl_ovn_start(&ovn, dir, false);     /* already running: only the helper's bookkeeping */
+    ck_assert_msg(sb_on_tcp(port), "no SB on tcp:127.0.0.1:%u", port);
+    /* Started again without an address, the running SB stops listening on TCP ... */
+    tl_ovn_start(&ovn, dir, false);
     free(dir);
-    out = tl_sh_out(&rc, "ovn-sbctl --db=tcp:127.0.0.1:%u --timeout=10 list sb_global", port);
-    ck_assert_msg(rc == 0 && strstr(out, "_uuid"), "no SB on tcp:127.0.0.1:%u: %s", port, out);
-    free(out);
+    ck_assert_msg(!sb_on_tcp(port), "the SB still answers on tcp:127.0.0.1:%u", port);
+    /* ... and with one, it listens again, without a restart. */
+    {
+        long sb = pidfile(ovn.dir, "sb");
+
+        out = tl_sh_out(&rc, "'%s/scripts/ovn' central '%s' 127.0.0.1 %u", top, ovn.dir, port);
+        ck_assert_msg(rc == 0, "%s", out);
+        free(out);
+        ck_assert_msg(sb_on_tcp(port), "no SB on tcp:127.0.0.1:%u", port);
+        ck_assert_int_eq(pidfile(ovn.dir, "sb"), sb);
+    }
     /* Only the SB is for other hosts: the NB (sovd's) stays on its Unix socket. */
     out = tl_sh_out(&rc, "ovs-appctl -t '%s/nb.ctl' ovsdb-server/list-remotes", ovn.dir);
     ck_assert_msg(rc == 0 && strstr(out, "punix:") && !strstr(out, "tcp:"), "NB remotes: %s",
                   out);
-    free(out);
-    out = tl_sh_out(&rc, "ovs-appctl -t '%s/sb.ctl' ovsdb-server/list-remotes", ovn.dir);
-    ck_assert_msg(rc == 0 && strstr(out, "ptcp:"), "SB remotes: %s", out);
     free(out);
 }
 END_TEST
@@ -412,6 +436,103 @@ START_TEST(libvirts_socket_is_linked_only_where_nothing_else_answers)
 }
 END_TEST
 
+/* scripts/host-setup on a "second machine": a network namespace joined to this one by a veth
+ * pair, and a mount namespace whose /run and libvirt folders are folders of the test, so its
+ * libvirtd and chassis never touch the machine's own. The central part listens on the root
+ * side of the veth, as scripts/run does with SOV_OVN_SB_LISTEN. */
+START_TEST(host_setup_makes_a_host_that_joins_the_central_southbound)
+{
+    const char *top = tl_env("SOV_SOURCE_ROOT");
+    char *t = tl_tmpdir(), *out, *cmd = NULL, ns[32], vr[16], vh[16], central[32], host[32];
+    unsigned pid = (unsigned) getpid(), port = tl_free_port();
+    int rc;
+
+    snprintf(ns, sizeof(ns), "sovhs-%u", pid);
+    snprintf(vr, sizeof(vr), "hs%xr", pid & 0xffffffu);
+    snprintf(vh, sizeof(vh), "hs%xh", pid & 0xffffffu);
+    snprintf(central, sizeof(central), "10.252.%u.1", pid % 250);
+    snprintf(host, sizeof(host), "10.252.%u.2", pid % 250);
+    tl_sh_at_exit("'%s/scripts/ovn' stop '%s/host/ovn'; "
+                  "for p in libvirtd virtlogd; do [ -s '%s/run/'$p.pid ] && "
+                  "kill $(cat '%s/run/'$p.pid); done; sleep 1; "
+                  "ip link del %s; ip netns del %s; rm -rf '%s'", top, t, t, t, vr, ns, t);
+    rc = tl_sh("set -e; mkdir -p '%s/run' '%s/lv/lib' '%s/lv/log' '%s/lv/cache'; "
+               "cp -a /etc/libvirt '%s/lv/etc'; rm -rf '%s/lv/etc/qemu' '%s/lv/etc/storage'; "
+               "ip netns add %s; ip link add %s type veth peer name %s; ip link set %s netns %s; "
+               "ip addr add %s/24 dev %s; ip link set %s up; "
+               "ip netns exec %s ip addr add %s/24 dev %s; ip netns exec %s ip link set %s up; "
+               "ip netns exec %s ip link set lo up",
+               t, t, t, t, t, t, t, ns, vr, vh, vh, ns, central, vr, vr, ns, host, vh, ns, vh,
+               ns);
+    ck_assert_int_eq(rc, 0);
+    tl_ovn_start(&ovn, NULL, false);
+    out = tl_sh_out(&rc, "'%s/scripts/ovn' central '%s' %s %u", top, ovn.dir, central, port);
+    ck_assert_msg(rc == 0, "%s", out);
+    free(out);
+
+    ck_assert(asprintf(&cmd, "ip netns exec %s unshare --mount --propagation private sh -c '"
+                       "mount --bind %s/run /run && mount --bind %s/lv/etc /etc/libvirt && "
+                       "mount --bind %s/lv/lib /var/lib/libvirt && "
+                       "mount --bind %s/lv/log /var/log/libvirt && "
+                       "mount --bind %s/lv/cache /var/cache/libvirt && "
+                       "%s/scripts/host-setup --address %s --central %s --sb-port %u "
+                       "--state %s/host'", ns, t, t, t, t, t, top, host, central, port, t) > 0);
+    out = tl_sh_out(&rc, "%s", cmd);
+    ck_assert_msg(rc == 0, "host-setup failed: %s", out);
+    ck_assert_msg(strstr(out, "host ready"), "%s", out);
+    free(out);
+
+    /* The control plane reaches its libvirtd over TCP, from outside the host. */
+    out = tl_sh_out(&rc, "timeout 20 virsh -c qemu+tcp://%s/system version", host);
+    ck_assert_msg(rc == 0, "no libvirtd on qemu+tcp://%s/system: %s", host, out);
+    free(out);
+    /* Its chassis is in the central SB, Geneve on its address. */
+    {
+        char args[200], *id, *encap;
+        char *path = NULL;
+
+        ck_assert(asprintf(&path, "%s/host/ovn/system-id", t) > 0);
+        id = tl_read_file(path);
+        free(path);
+        ck_assert(id);
+        id[strcspn(id, "\n")] = '\0';
+        snprintf(args, sizeof(args), "--bare --columns=ip find encap chassis_name=%s", id);
+        encap = sb_wait(&ovn, 20, args);
+        ck_assert_str_eq(encap, host);
+        free(encap);
+        free(id);
+    }
+    /* libvirt's way to OVS inside the host leads to its chassis. */
+    {
+        char link[600], target[600], want[600];
+        ssize_t n;
+
+        snprintf(link, sizeof(link), "%s/run/openvswitch/db.sock", t);
+        n = readlink(link, target, sizeof(target) - 1);
+        ck_assert_msg(n > 0, "no link %s", link);
+        target[n] = '\0';
+        snprintf(want, sizeof(want), "%s/host/ovn/db.sock", t);
+        ck_assert_str_eq(target, want);
+    }
+    /* Again: nothing restarts. */
+    {
+        long libvirtd = pidfile(t, "run/libvirtd"), controller;
+        char dir[600];
+
+        snprintf(dir, sizeof(dir), "%s/host/ovn", t);
+        controller = pidfile(dir, "controller");
+        ck_assert(alive(libvirtd) && alive(controller));
+        out = tl_sh_out(&rc, "%s", cmd);
+        ck_assert_msg(rc == 0, "second host-setup failed: %s", out);
+        free(out);
+        ck_assert_int_eq(pidfile(t, "run/libvirtd"), libvirtd);
+        ck_assert_int_eq(pidfile(dir, "controller"), controller);
+    }
+    free(cmd);
+    free(t);
+}
+END_TEST
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -448,6 +569,7 @@ main(void)
 {
     Suite *s = suite_create("network/ovn");
     TCase *tc = tcase_create("processes");
+    TCase *hs = tcase_create("host-setup");
 
     signal(SIGPIPE, SIG_IGN);
     tcase_add_checked_fixture(tc, setup, teardown);
@@ -462,5 +584,9 @@ main(void)
     tcase_add_test(tc, libvirts_socket_is_linked_only_where_nothing_else_answers);
     tcase_add_test(tc, start_takes_well_under_ten_seconds);
     suite_add_tcase(s, tc);
+    tcase_add_checked_fixture(hs, setup, teardown);
+    tcase_set_timeout(hs, 180);
+    tcase_add_test(hs, host_setup_makes_a_host_that_joins_the_central_southbound);
+    suite_add_tcase(s, hs);
     return tl_run_suite(s);
 }
