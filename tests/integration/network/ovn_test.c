@@ -450,8 +450,17 @@ START_TEST(host_setup_makes_a_host_that_joins_the_central_southbound)
     snprintf(ns, sizeof(ns), "sovhs-%u", pid);
     snprintf(vr, sizeof(vr), "hs%xr", pid & 0xffffffu);
     snprintf(vh, sizeof(vh), "hs%xh", pid & 0xffffffu);
-    snprintf(central, sizeof(central), "10.252.%u.1", pid % 250);
-    snprintf(host, sizeof(host), "10.252.%u.2", pid % 250);
+    /* A /24 no address of this machine is in yet (another run's test, say). */
+    for (unsigned i = 0, n = pid % 250;; i++, n = (n + 1) % 250) {
+        ck_assert_msg(i < 250, "no free /24 in 10.252.0.0/16");
+        out = tl_sh_out(&rc, "ip -o -4 addr show | grep -qF ' 10.252.%u.'", n);
+        free(out);
+        if (rc != 0) {
+            snprintf(central, sizeof(central), "10.252.%u.1", n);
+            snprintf(host, sizeof(host), "10.252.%u.2", n);
+            break;
+        }
+    }
     tl_sh_at_exit("'%s/scripts/ovn' stop '%s/host/ovn'; "
                   "for p in libvirtd virtlogd; do [ -s '%s/run/'$p.pid ] && "
                   "kill $(cat '%s/run/'$p.pid); done; sleep 1; "
