@@ -14,13 +14,22 @@ SOV_PACKAGES=(
     openvswitch-switch ovn-central ovn-host
 )
 
+# What a hypervisor host needs and nothing more (scripts/host-setup): libvirt, QEMU, OVS, OVN.
+SOV_HOST_PACKAGES=(
+    libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
+    qemu-system-x86 qemu-utils dnsmasq-base iptables iproute2
+    openvswitch-switch ovn-host
+)
+
 sov_say() { printf '==> %s\n' "$*" >&2; }
 sov_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Install the packages that are missing; a set-up machine pays one dpkg-query (~50 ms).
+# sov_install [PACKAGE...]: install those that are missing (SOV_PACKAGES by default); a set-up
+# machine pays one dpkg-query (~50 ms).
 sov_install() {
     local missing=() p
-    for p in "${SOV_PACKAGES[@]}"; do
+    [ $# -gt 0 ] || set -- "${SOV_PACKAGES[@]}"
+    for p in "$@"; do
         [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] ||
             missing+=("$p")
     done
@@ -32,10 +41,21 @@ sov_install() {
     mkdir -p /etc/postgresql-common/createcluster.d
     echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/sovereign.conf
     apt-get update -q >&2
+    # Packages start their services on install where an init system lets them (Debian's
+    # openvswitch-switch would take /var/run/openvswitch/db.sock and load a kernel module):
+    # sovereign starts its own daemons with their files in its state folder, so a policy-rc.d
+    # forbids every start during the install, unless the machine already has one.
+    local policy=/usr/sbin/policy-rc.d own_policy=0 rc=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\n# scripts/lib.sh (sovereign): no starts while it installs\nexit 101\n' \
+            >"$policy" && chmod 0755 "$policy" && own_policy=1
+    fi
     # The conffile options keep dpkg from stopping at qemu.conf's prompt.
     apt-get install -y -q --no-install-recommends \
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-        "${missing[@]}" >&2
+        "${missing[@]}" >&2 || rc=$?
+    [ "$own_policy" = 1 ] && rm -f "$policy"
+    [ "$rc" = 0 ] || sov_die "apt-get install failed (exit $rc)"
 }
 
 # sov_build DIR [meson setup options...]: configure once, then build incrementally.
@@ -47,9 +67,21 @@ sov_build() {
     ninja -C "$dir" >&2 || sov_die "build failed"
 }
 
-sov_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# sov_running PID: the process runs (a zombie does not: daemons that detach are reaped by
+# PID 1, which in a container may take a while).
+sov_running() {
+    local stat
+    kill -0 "$1" 2>/dev/null || return 1
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
+# sov_alive PIDFILE: the process it names runs.
+sov_alive() { [ -s "$1" ] && sov_running "$(cat "$1")"; }
 
-# Start virtlogd and libvirtd unless they run, and wait (bounded) until libvirtd answers.
+# sov_libvirt_start [LIBVIRTD_OPTION...]: start virtlogd and libvirtd unless they run (with
+# these options: --listen for a host the control plane reaches over TCP), and wait (bounded)
+# until libvirtd answers.
 sov_libvirt_start() {
     if [ -c /dev/kvm ] && getent group kvm >/dev/null; then
         chown root:kvm /dev/kvm && chmod 0660 /dev/kvm      # what udev would have done
@@ -86,7 +118,7 @@ sov_libvirt_start() {
             'host_uuid_source = "machine-id"' >>/etc/libvirt/libvirtd.conf
     fi
     sov_alive /run/virtlogd.pid || /usr/sbin/virtlogd -d
-    sov_alive /run/libvirtd.pid || /usr/sbin/libvirtd -d
+    sov_alive /run/libvirtd.pid || /usr/sbin/libvirtd -d "$@"
     local i
     for i in $(seq 1 300); do
         virsh -c qemu:///system version >/dev/null 2>&1 && return 0
@@ -114,4 +146,180 @@ sov_virt_type() {
         echo "guests run under KVM" >&2
         echo kvm
     fi
+}
+
+# ---- OVN (tenant networks): see ../shared/PLATFORM.md, "OVN on these machines" ----
+# Every daemon runs by hand, without systemd, with its pidfile, log, unixctl socket and
+# runtime sockets (OVS_RUNDIR, OVN_RUNDIR) in the folder it is given, never in
+# /var/run/openvswitch or /var/run/ovn: two runs with different folders never share a file.
+# A daemon whose pidfile names a live process is left alone, so every start is idempotent.
+
+# What every OVS and OVN daemon here is started with: in the background, in no particular
+# folder (every path given is absolute), logging to its file only.
+SOV_OVN_DAEMON=(--detach --no-chdir -vconsole:off)
+
+# sov_ovn_dir DIR: DIR made if missing, as an absolute path (the daemons run from /), or
+# the end of the script.
+sov_ovn_dir() {
+    [ -n "$1" ] || sov_die "OVN needs a folder, got an empty name"
+    mkdir -p "$1" || sov_die "could not make $1"
+    (cd "$1" && pwd) || sov_die "cannot enter $1"
+}
+
+# sov_ovn_wait_db SOCKET SECONDS: wait (bounded) until an ovsdb-server answers on SOCKET.
+sov_ovn_wait_db() {
+    local i
+    for i in $(seq 1 $(( $2 * 10 ))); do
+        ovsdb-client --timeout=1 list-dbs "unix:$1" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# sov_ovn_ovsdb_start DIR NAME DB SCHEMA [REMOTE...]: an ovsdb-server for DIR/DB (created from
+# SCHEMA when missing) on DIR/NAME.sock, files DIR/NAME.{pid,log,ctl}.
+sov_ovn_ovsdb_start() {
+    local d=$1 name=$2 db=$3 schema=$4 r remotes=()
+    shift 4
+    for r in "$@"; do remotes+=("--remote=$r"); done
+    [ -s "$d/$db" ] || ovsdb-tool create "$d/$db" "$schema" ||
+        sov_die "could not create $d/$db"
+    if ! sov_alive "$d/$name.pid"; then
+        OVS_RUNDIR=$d ovsdb-server "$d/$db" --remote="punix:$d/$name.sock" "${remotes[@]}" \
+            "${SOV_OVN_DAEMON[@]}" --pidfile="$d/$name.pid" --log-file="$d/$name.log" \
+            --unixctl="$d/$name.ctl" ||
+            sov_die "ovsdb-server for $d/$db did not start (see $d/$name.log)"
+    fi
+    sov_ovn_wait_db "$d/$name.sock" 10 || sov_die "ovsdb-server on $d/$name.sock does not answer"
+}
+
+# sov_ovn_central_start DIR [ADDR [PORT]]: OVN's central part in DIR: the Northbound and
+# Southbound ovsdb-servers (ovnnb.db on DIR/nb.sock, ovnsb.db on DIR/sb.sock; the SB also
+# on ptcp:PORT:ADDR, PORT 6642 by default, when ADDR is given, for chassis on other
+# machines) and ovn-northd between them.
+sov_ovn_central_start() {
+    local d addr=${2:-} port=${3:-6642} sb_tcp=()
+    d=$(sov_ovn_dir "$1") || exit 1
+    [ -n "$addr" ] && sb_tcp=("ptcp:$port:$addr")
+    sov_ovn_ovsdb_start "$d" nb ovnnb.db /usr/share/ovn/ovn-nb.ovsschema
+    sov_ovn_ovsdb_start "$d" sb ovnsb.db /usr/share/ovn/ovn-sb.ovsschema "${sb_tcp[@]}"
+    # An SB already running keeps running, and takes the TCP remote asked for now (and
+    # drops one no longer asked for): a restart with or without ADDR needs no stop first.
+    local r
+    for r in $(ovs-appctl -t "$d/sb.ctl" ovsdb-server/list-remotes); do
+        case $r in
+        ptcp:*) [ "$r" = "${sb_tcp[0]:-}" ] ||
+            ovs-appctl -t "$d/sb.ctl" ovsdb-server/remove-remote "$r" >/dev/null ;;
+        esac
+    done
+    if [ -n "$addr" ] &&
+        ! ovs-appctl -t "$d/sb.ctl" ovsdb-server/list-remotes | grep -qxF "${sb_tcp[0]}"; then
+        ovs-appctl -t "$d/sb.ctl" ovsdb-server/add-remote "${sb_tcp[0]}" >/dev/null ||
+            sov_die "the Southbound could not listen on ${sb_tcp[0]} (see $d/sb.log)"
+    fi
+    if ! sov_alive "$d/northd.pid"; then
+        OVS_RUNDIR=$d OVN_RUNDIR=$d ovn-northd --ovnnb-db="unix:$d/nb.sock" \
+            --ovnsb-db="unix:$d/sb.sock" "${SOV_OVN_DAEMON[@]}" --pidfile="$d/northd.pid" \
+            --log-file="$d/northd.log" --unixctl="$d/northd.ctl" ||
+            sov_die "ovn-northd did not start (see $d/northd.log)"
+    fi
+}
+
+# Print the datapath type OVN's bridges take here: "system" where the kernel's Open vSwitch
+# datapath exists (its Generic Netlink family, or the module), else "netdev" (userspace).
+sov_ovn_datapath_type() {
+    if [ -d /sys/module/openvswitch ] || genl ctrl get name ovs_datapath >/dev/null 2>&1; then
+        echo system
+    else
+        echo netdev
+    fi
+}
+
+# sov_ovn_chassis_start DIR SYSTEM_ID ENCAP_IP SB_REMOTE [BRIDGE]: this machine as an OVN
+# chassis, files in DIR: an ovsdb-server for DIR/conf.db (DIR/db.sock), ovs-vswitchd, the
+# chassis' external_ids (system-id, ovn-remote, Geneve from ENCAP_IP, the datapath type
+# recorded in DIR/datapath) and ovn-controller, which creates the integration bridge BRIDGE
+# (br-int by default; a unique name lets two chassis share a network namespace).
+# With SOV_OVN_NETNS=1 ovs-vswitchd runs in a network namespace of its own, which dies
+# with it (tests: its taps and bridges never meet another chassis' on this machine).
+sov_ovn_chassis_start() {
+    local d id=$2 ip=$3 sb=$4 br=${5:-br-int} dp netns=()
+    d=$(sov_ovn_dir "$1") || exit 1
+    mkdir -p "$d/ovn-run" || sov_die "could not make $d/ovn-run"
+    [ "${SOV_OVN_NETNS:-0}" = 1 ] && netns=(unshare --net)
+    sov_ovn_ovsdb_start "$d" db conf.db /usr/share/openvswitch/vswitch.ovsschema
+    ovs-vsctl --db="unix:$d/db.sock" --no-wait init || sov_die "could not initialise $d/conf.db"
+    if ! sov_alive "$d/vswitchd.pid"; then
+        OVS_RUNDIR=$d "${netns[@]}" ovs-vswitchd "unix:$d/db.sock" "${SOV_OVN_DAEMON[@]}" \
+            --pidfile="$d/vswitchd.pid" --log-file="$d/vswitchd.log" --unixctl="$d/vswitchd.ctl" ||
+            sov_die "ovs-vswitchd did not start (see $d/vswitchd.log)"
+    fi
+    dp=$(sov_ovn_datapath_type)
+    echo "$dp" >"$d/datapath"
+    ovs-vsctl --db="unix:$d/db.sock" --no-wait set open . \
+        external_ids:system-id="$id" \
+        external_ids:ovn-remote="$sb" external_ids:ovn-encap-type=geneve \
+        external_ids:ovn-encap-ip="$ip" external_ids:ovn-bridge="$br" \
+        external_ids:ovn-bridge-datapath-type="$dp" || sov_die "could not configure $d/conf.db"
+    if ! sov_alive "$d/controller.pid"; then
+        # ovn-controller 23.03 takes no --unixctl: its socket goes to OVN_RUNDIR. It reaches
+        # ovs-vswitchd's OpenFlow socket in OVS_RUNDIR (BRIDGE.mgmt).
+        OVS_RUNDIR=$d OVN_RUNDIR=$d/ovn-run ovn-controller "unix:$d/db.sock" \
+            "${SOV_OVN_DAEMON[@]}" --pidfile="$d/controller.pid" --log-file="$d/controller.log" ||
+            sov_die "ovn-controller did not start (see $d/controller.log)"
+    fi
+}
+
+# sov_ovn_wait_bridge DIR BRIDGE SECONDS: wait (bounded) until ovn-controller has made BRIDGE
+# and ovs-vswitchd has opened it (its own port has an OpenFlow port number). A bridge that
+# stays without one usually means another ovs-vswitchd in this network namespace holds the
+# userspace datapath's tap (ovs-netdev): see DIR/vswitchd.log.
+sov_ovn_wait_bridge() {
+    local i ofport
+    for i in $(seq 1 $(( $3 * 10 ))); do
+        ofport=$(ovs-vsctl --db="unix:$1/db.sock" --timeout=1 get interface "$2" ofport \
+            2>/dev/null) || ofport=
+        case $ofport in [1-9]*) return 0 ;; esac
+        sleep 0.1
+    done
+    return 1
+}
+
+# sov_ovn_stop DIR: stop what sov_ovn_central_start and sov_ovn_chassis_start started in DIR,
+# by their pidfiles (SIGTERM, SIGKILL after 5 s); the databases stay.
+sov_ovn_stop() {
+    local d=$1 n pid i
+    [ -n "$d" ] || sov_die "sov_ovn_stop needs a folder"
+    for n in controller vswitchd db northd sb nb; do
+        sov_alive "$d/$n.pid" || continue
+        pid=$(cat "$d/$n.pid")
+        # ovs-vswitchd's own exit --cleanup removes its datapath and the bridges' taps, which
+        # the userspace datapath would otherwise leave in the network namespace.
+        if [ "$n" = vswitchd ]; then
+            ovs-appctl -t "$d/vswitchd.ctl" --timeout=5 exit --cleanup >/dev/null 2>&1 || true
+        fi
+        kill -TERM "$pid" 2>/dev/null || { rm -f "$d/$n.pid"; continue; }
+        for i in $(seq 1 50); do sov_running "$pid" || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        rm -f "$d/$n.pid"
+    done
+}
+
+# sov_ovn_link_default_socket DIR: make /var/run/openvswitch/db.sock, where libvirt runs
+# ovs-vsctl, lead to the chassis in DIR. A path that answers for another ovsdb-server (the
+# machine's own Open vSwitch, or another checkout's scripts/run) is left alone, with a
+# warning: libvirt then plugs guests into that one. A dead socket or link is replaced.
+# SOV_OVS_DEFAULT_SOCKET names another path (tests).
+sov_ovn_link_default_socket() {
+    local d link=${SOV_OVS_DEFAULT_SOCKET:-/var/run/openvswitch/db.sock}
+    d=$(cd "$1" && pwd) || sov_die "no folder $1"
+    [ "$(readlink "$link" 2>/dev/null)" = "$d/db.sock" ] && return 0
+    if [ -e "$link" ] && ovsdb-client --timeout=1 list-dbs "unix:$link" >/dev/null 2>&1; then
+        sov_say "warning: $link belongs to another Open vSwitch ($(readlink -f "$link")):" \
+            "libvirt attaches guests there, not to $d"
+        return 0
+    fi
+    mkdir -p "$(dirname "$link")"
+    rm -f "$link"
+    ln -s "$d/db.sock" "$link"
 }

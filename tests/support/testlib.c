@@ -1113,3 +1113,126 @@ tl_libvirt_pool_cleanup_at_exit(const char *uri, const char *name)
     tl_sh_at_exit("virsh -q -c '%s' pool-destroy '%s'; virsh -q -c '%s' pool-undefine '%s'",
                   uri, name, uri, name);
 }
+
+/* ---- OVN ---- */
+
+void
+tl_ovn_start(tl_ovn *o, const char *dir, bool chassis)
+{
+    static unsigned counter;
+    const char *top = tl_env("SOV_SOURCE_ROOT");
+    char *made = NULL, *out, where[sizeof(o->dir)];
+    double t0 = tl_now();
+    int rc;
+
+    if (!dir)
+        dir = made = tl_tmpdir();
+    ck_assert_msg(dir[0] == '/', "tl_ovn_start needs an absolute folder, not '%s'", dir);
+    snprintf(where, sizeof(where), "%s", dir);     /* dir may be o->dir itself */
+    free(made);
+    memset(o, 0, sizeof(*o));
+    snprintf(o->dir, sizeof(o->dir), "%s", where);
+    snprintf(o->nb, sizeof(o->nb), "unix:%s/nb.sock", o->dir);
+    snprintf(o->sb, sizeof(o->sb), "unix:%s/sb.sock", o->dir);
+    /* Whatever happens to this test, its daemons go with it (the chassis' first: the folder
+     * names are fixed now, the daemons may not have started yet). */
+    tl_sh_at_exit("'%s/scripts/ovn' stop '%s/chassis'; '%s/scripts/ovn' stop '%s'", top, o->dir,
+                  top, o->dir);
+    out = tl_sh_out(&rc, "'%s/scripts/ovn' central '%s'", top, o->dir);
+    ck_assert_msg(rc == 0, "scripts/ovn central %s failed: %s", o->dir, out);
+    free(out);
+    if (chassis) {
+        snprintf(o->chassis_dir, sizeof(o->chassis_dir), "%s/chassis", o->dir);
+        snprintf(o->system_id, sizeof(o->system_id), "tl-%d-%u", (int) getpid(), counter);
+        /* A bridge name unique on this machine: the pid in hex, and a counter. */
+        snprintf(o->bridge, sizeof(o->bridge), "br-%x-%u", (unsigned) getpid() & 0xffffffu,
+                 counter % 100);
+        counter++;
+        out = tl_sh_out(&rc,
+                        "SOV_OVN_NETNS=1 '%s/scripts/ovn' chassis '%s' '%s' 127.0.0.1 '%s' '%s'",
+                        top, o->chassis_dir, o->system_id, o->sb, o->bridge);
+        ck_assert_msg(rc == 0, "scripts/ovn chassis %s failed: %s", o->chassis_dir, out);
+        free(out);
+    }
+    o->start_s = tl_now() - t0;
+}
+
+void
+tl_ovn_stop(tl_ovn *o)
+{
+    const char *top = getenv("SOV_SOURCE_ROOT");
+
+    if (!o->dir[0] || !top)
+        return;
+    if (o->chassis_dir[0])
+        tl_sh("'%s/scripts/ovn' stop '%s' >/dev/null 2>&1", top, o->chassis_dir);
+    tl_sh("'%s/scripts/ovn' stop '%s' >/dev/null 2>&1", top, o->dir);
+}
+
+void
+tl_ovn_discard(tl_ovn *o)
+{
+    tl_ovn_stop(o);
+    if (o->dir[0])
+        tl_tmpdir_remove(o->dir);
+    o->dir[0] = '\0';
+}
+
+static char *
+ovn_ctl(int *rc, const char *fmt, va_list ap, const char *tool, const char *db)
+{
+    char *args = NULL, *out;
+    size_t len;
+    int status;
+
+    ck_assert(vasprintf(&args, fmt, ap) > 0);
+    out = tl_sh_out(&status, "%s --db=%s --timeout=10 %s", tool, db, args);
+    len = strlen(out);
+    while (len > 0 && out[len - 1] == '\n')
+        out[--len] = '\0';
+    if (rc)
+        *rc = status;
+    else
+        ck_assert_msg(status == 0, "%s %s failed (%d): %s", tool, args, status, out);
+    free(args);
+    return out;
+}
+
+char *
+tl_ovn_nbctl(const tl_ovn *o, int *rc, const char *fmt, ...)
+{
+    va_list ap;
+    char *out;
+
+    va_start(ap, fmt);
+    out = ovn_ctl(rc, fmt, ap, "ovn-nbctl", o->nb);
+    va_end(ap);
+    return out;
+}
+
+char *
+tl_ovn_sbctl(const tl_ovn *o, int *rc, const char *fmt, ...)
+{
+    va_list ap;
+    char *out;
+
+    va_start(ap, fmt);
+    out = ovn_ctl(rc, fmt, ap, "ovn-sbctl", o->sb);
+    va_end(ap);
+    return out;
+}
+
+char *
+tl_ovn_vsctl(const tl_ovn *o, int *rc, const char *fmt, ...)
+{
+    char db[640];
+    va_list ap;
+    char *out;
+
+    ck_assert_msg(o->chassis_dir[0], "tl_ovn_vsctl on an OVN without a chassis");
+    snprintf(db, sizeof(db), "unix:%s/db.sock", o->chassis_dir);
+    va_start(ap, fmt);
+    out = ovn_ctl(rc, fmt, ap, "ovs-vsctl", db);
+    va_end(ap);
+    return out;
+}

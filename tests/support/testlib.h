@@ -208,4 +208,36 @@ void tl_sh_at_exit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * exited (tl_sh_at_exit). */
 void tl_libvirt_pool_cleanup_at_exit(const char *uri, const char *name);
 
+/* A test's own OVN (scripts/ovn, hence the functions scripts/run uses): the Northbound and
+ * Southbound ovsdb-servers on Unix sockets in a folder of the test, ovn-northd, and with
+ * `chassis` this machine as a chassis with its own conf.db, ovs-vswitchd (in a network
+ * namespace of its own, which dies with it) and ovn-controller, whose integration bridge has
+ * a unique name. Nothing is shared with another run's OVN nor with scripts/run's. */
+typedef struct tl_ovn {
+    char dir[512];          /* the central part's files; the chassis' in dir/chassis */
+    char chassis_dir[600];  /* "" without a chassis */
+    char nb[600];           /* "unix:DIR/nb.sock": the Northbound database */
+    char sb[600];           /* "unix:DIR/sb.sock": the Southbound database */
+    char system_id[64];     /* the chassis' name in the SB */
+    char bridge[16];        /* its integration bridge (at most 15 characters, IFNAMSIZ) */
+    double start_s;         /* how long tl_ovn_start took, the bridge included */
+} tl_ovn;
+/* Start it in dir (NULL: a fresh temporary folder); fails the test when a daemon does not
+ * start, or (chassis) the bridge is not there within 30 s. Its daemons are stopped when
+ * the test process exits, however it exits. */
+void tl_ovn_start(tl_ovn *o, const char *dir, bool chassis);
+/* Stop every daemon it started (by their pidfiles); the folder stays. */
+void tl_ovn_stop(tl_ovn *o);
+/* Stop it and remove its folder. */
+void tl_ovn_discard(tl_ovn *o);
+/* ovn-nbctl, ovn-sbctl (against its NB, SB) and ovs-vsctl (against its chassis' conf.db)
+ * with ARGS: the output (malloc, trailing newline cut) and the exit status into *rc (NULL:
+ * a failed test unless it is 0). */
+char *tl_ovn_nbctl(const tl_ovn *o, int *rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+char *tl_ovn_sbctl(const tl_ovn *o, int *rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+char *tl_ovn_vsctl(const tl_ovn *o, int *rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif
