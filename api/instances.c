@@ -63,6 +63,20 @@ instance_json(const sov_instance *x)
     return j;
 }
 
+/* volumes: [{id, name, device, boot}], in device order. Only GET /v1/instances/{id} shows
+ * them: the list and the answers of create, actions and delete leave the member out. */
+static json_t *
+volumes_json(const sov_volume *v, size_t n)
+{
+    json_t *list = json_array();
+
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:b}", "id", v[i].id, "name",
+                                              v[i].name, "device", v[i].attachment.device,
+                                              "boot", v[i].attachment.boot));
+    return list;
+}
+
 /* ssh_keys: an array of strings, or absent. */
 static int
 body_keys(sov_request *req, const char **keys, size_t max, size_t *n, sov_error *err)
@@ -255,12 +269,16 @@ enum MHD_Result
 sov_handle_instance_get(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
+    const char *tenant_id = sov_request_query(req, "tenant_id");
     SOV_CLEANUP(sov_instance_release) sov_instance x = { .placement = NULL };
+    sov_autofree sov_volume *vols = NULL;
+    size_t nvols = 0;
 
-    if (sov_instance_get(&req->ctx, sov_request_query(req, "tenant_id"),
-                         sov_request_param(req, "id"), &x, &err) < 0)
+    if (sov_instance_get(&req->ctx, tenant_id, sov_request_param(req, "id"), &x, &err) < 0 ||
+        sov_instance_volumes(&req->ctx, tenant_id, x.id, &vols, &nvols, &err) < 0)
         return sov_api_reply_problem(req, &err);
     sov_autoptr(json_t) body = instance_json(&x);
+    json_object_set_new(body, "volumes", volumes_json(vols, nvols));
     return sov_api_reply(req, MHD_HTTP_OK, body);
 }
 

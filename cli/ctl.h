@@ -349,6 +349,8 @@ void ctl_view_signing_key(ctl_ctx *ctx, const json_t *j);
 
 /* ---- storage.c: the rows of volume types, volumes and snapshots ---- */
 
+/* instance show: its fields, then its volumes as a table (device, name, boot, id). */
+void ctl_view_instance(ctl_ctx *ctx, const json_t *j);
 /* tenant kek-destroy TENANT: crypto-shredding, said as what it is. */
 int ctl_cmd_kek_destroy(ctl_ctx *ctx);
 

@@ -71,6 +71,41 @@ cell_source(const json_t *item, char *buf, size_t size)
              ctl_text(json_object_get(s, "id")));
 }
 
+static void
+cell_boot(const json_t *item, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", json_is_true(json_object_get(item, "boot")) ? "yes" : "no");
+}
+
+/* ---- instances: their volumes ---- */
+
+void
+ctl_view_instance(ctl_ctx *ctx, const json_t *j)
+{
+    static const ctl_column cols[] = {
+        { "DEVICE", "device", 0, NULL },
+        { "VOLUME", "name", 0, NULL },
+        { "BOOT", NULL, 0, cell_boot },
+        { "ID", "id", 0, NULL },
+        { 0 },
+    };
+    const json_t *vols = json_object_get(j, "volumes");
+    sov_autoptr(json_t) rest = json_is_object(j) ? json_copy((json_t *) j) : NULL;
+
+    if (!rest || !json_is_array(vols)) {
+        ctl_print_fields(ctx, j);
+        return;
+    }
+    json_object_del(rest, "volumes");
+    ctl_print_fields(ctx, rest);
+    if (json_array_size(vols) == 0) {
+        printf("\nvolumes: none attached\n");
+        return;
+    }
+    printf("\nvolumes:\n");
+    ctl_print_table(ctx, cols, vols);
+}
+
 /* ---- keys ---- */
 
 int

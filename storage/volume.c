@@ -279,6 +279,33 @@ sov_volume_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_volume *
 }
 
 int
+sov_instance_volumes(sov_ctx *ctx, const char *tenant_id, const char *instance_id,
+                     sov_volume **ret, size_t *n, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autofree sov_volume *all = NULL;
+    size_t count = 0, kept = 0;
+
+    if (!sov_uuid_valid(instance_id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "instance '%s' does not exist",
+                             instance_id);
+    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+        sov_repo_volume_of_instance(c, instance_id, &all, &count, err) < 0)
+        return -1;
+    /* An attached volume is its instance's tenant's; the check costs nothing and keeps a
+     * caller from ever seeing another tenant's volume through an instance. */
+    for (size_t i = 0; i < count; i++)
+        if (visible(ctx, tenant_id, &all[i])) {
+            if (kept != i)
+                all[kept] = all[i];
+            kept++;
+        }
+    *n = kept;
+    *ret = SOV_TAKE_PTR(all);
+    return 0;
+}
+
+int
 sov_volume_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                    const char *id_or_name, char *ret, sov_error *err)
 {

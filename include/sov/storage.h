@@ -123,6 +123,10 @@ int sov_volume_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspac
 int sov_volume_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                     const char *state, const char *instance_id, const char *after,
                     unsigned limit, sov_volume_page *ret, sov_error *err);
+/* The volumes attached to an instance (not deleted), in device order (vda, vdc, ..., vdaa);
+ * only those the caller may see, and with tenant_id only that tenant's. *ret to free(). */
+int sov_instance_volumes(sov_ctx *ctx, const char *tenant_id, const char *instance_id,
+                         sov_volume **ret, size_t *n, sov_error *err);
 /* Refused while attached, and while snapshots of it exist (SOV_E_CONFLICT naming them);
  * queues "volume.delete". */
 int sov_volume_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,

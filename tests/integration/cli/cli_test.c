@@ -6,7 +6,8 @@
  * stderr with the exit codes 1 (API), 2 (usage) and 3 (connection); --insecure's warning;
  * creates that carry an Idempotency-Key; the help and a bash completion script bash accepts;
  * on libvirt's test driver, an instance created and deleted with --wait and images streamed
- * from files; Ctrl-C while waiting; a residency report downloaded and verified. */
+ * from files; Ctrl-C while waiting; a residency report downloaded and verified; instance
+ * show with its volumes' table. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -1040,6 +1041,15 @@ START_TEST(storage_commands_against_sovd)
     SOVCTL_OK(&r, "volume", "list", "--instance", "web-1", "-o", "json");
     ck_assert_int_eq(items(&r), 1);
     run_free(&r);
+    /* instance show: its fields, then its volumes as a table. */
+    SOVCTL_OK(&r, "instance", "show", "web-1");
+    assert_has(r.out, "\nstate ");
+    assert_has(r.out, "\nvolumes:\nDEVICE  VOLUME  BOOT  ID\nvdc     data-1  no    ");
+    run_free(&r);
+    SOVCTL_OK(&r, "instance", "show", "web-1", "-o", "json");
+    ck_assert_str_eq(tl_str(json_array_get(json_object_get(r.json, "volumes"), 0), "name"),
+                     "data-1");
+    run_free(&r);
 
     /* Detach, hot attach, extend online. */
     SOVCTL_OK(&r, "volume", "detach", "data-1", "--instance", "web-1", "--wait", "-o", "json");
@@ -1048,6 +1058,9 @@ START_TEST(storage_commands_against_sovd)
     SOVCTL(&r, "volume", "detach", "data-1");
     ck_assert_int_eq(r.status, 1);
     assert_has(r.err, "not attached");
+    run_free(&r);
+    SOVCTL_OK(&r, "instance", "show", "web-1");
+    assert_has(r.out, "\nvolumes: none attached\n");
     run_free(&r);
     SOVCTL_OK(&r, "volume", "attach", "data-1", "--instance", "web-1", "--wait", "-o", "json");
     ck_assert_str_eq(tl_str(r.json, "state"), "in-use");

@@ -14,7 +14,9 @@
  * kept); volumes on two hosts, an attached or creating volume (409), another tenant's or an
  * unknown one (400 naming the field), bad members (400), all writing nothing; boot_volume
  * without an image (the domain's vda is the volume, no image overlay); boot {image} makes a
- * volume created by the instance, attached as vda, which the instance's delete deletes. */
+ * volume created by the instance, attached as vda, which the instance's delete deletes.
+ * GET /v1/instances/{id} shows its volumes (device order, boot first; a detached one gone,
+ * none after the delete); list items leave them out. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +128,30 @@ wait_state(const char *id, const char *state)
         json_decref(x);
         usleep(100 * 1000);
     }
+}
+
+/* GET /v1/instances/{id}'s volumes as "device:name:boot,..." (in the order given), each
+ * entry's id checked against ids (NULL-terminated, in the same order). */
+static void
+assert_instance_volumes(const char *id, const char *want, const char *const *ids)
+{
+    json_t *x = get_instance(id), *list = json_object_get(x, "volumes"), *v;
+    char got[512] = "";
+    size_t i, used = 0;
+
+    ck_assert_msg(json_is_array(list), "no volumes array: %s", json_dumps(x, 0));
+    json_array_foreach(list, i, v) {
+        ck_assert_msg(ids[i] && strcmp(tl_str(v, "id"), ids[i]) == 0, "volume %zu is %s: %s",
+                      i, tl_str(v, "id"), json_dumps(x, 0));
+        ck_assert_msg(json_is_boolean(json_object_get(v, "boot")), "boot: %s",
+                      json_dumps(x, 0));
+        used += (size_t) snprintf(got + used, sizeof(got) - used, "%s%s:%s:%s", i ? "," : "",
+                                  tl_str(v, "device"), tl_str(v, "name"),
+                                  json_is_true(json_object_get(v, "boot")) ? "true" : "false");
+    }
+    ck_assert_msg(!ids[i], "fewer volumes than expected: %s", json_dumps(x, 0));
+    ck_assert_msg(strcmp(got, want) == 0, "volumes are '%s', want '%s'", got, want);
+    json_decref(x);
 }
 
 /* A volume's column, as the database holds it (malloc). */
@@ -370,8 +396,39 @@ START_TEST(create_with_volumes_is_placed_on_their_host_and_attaches_them)
         free(out);
     }
 
-    /* The delete gives them back: detached, available, kept. */
-    delete_instance(id);
+    /* The instance shows them, in device order; the list leaves them out; another tenant
+     * sees neither. */
+    {
+        const char *ids[] = { v1, v2, NULL }, *rest[] = { v2, NULL }, *none[] = { NULL };
+        char path[128];
+
+        assert_instance_volumes(id, "vdc:data-1:false,vdd:data-2:false", ids);
+        x = tl_call_ok(&sovd, "GET", "/v1/instances", acme.token[TL_READER], NULL, 200);
+        ck_assert_int_eq(json_array_size(json_object_get(x, "items")), 1);
+        ck_assert(!json_object_get(json_array_get(json_object_get(x, "items"), 0), "volumes"));
+        json_decref(x);
+        snprintf(path, sizeof(path), "/v1/instances/%s", id);
+        {
+            tl_resp r;
+            tl_call(&sovd, "GET", path, globex.token[TL_READER], NULL, &r);
+            tl_assert_problem(&r, 404, "/problems/not-found");
+            tl_resp_free(&r);
+        }
+
+        /* A detached volume leaves the instance's list. */
+        snprintf(path, sizeof(path), "/v1/volumes/%s/actions", v1);
+        x = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER],
+                       "{\"action\":\"detach\",\"instance\":\"web-1\"}", 202);
+        snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(x, "operation"), "id"));
+        json_decref(x);
+        op_succeeds(op_id);
+        wait_vol_state(v1, "available");
+        assert_instance_volumes(id, "vdd:data-2:false", rest);
+
+        /* The delete gives the other back: detached, available, kept; none left. */
+        delete_instance(id);
+        assert_instance_volumes(id, "", none);
+    }
     ck_assert_int_eq(attachments(), 0);
     assert_vol(v1, "state", "available");
     assert_vol(v2, "state", "available");
@@ -512,6 +569,10 @@ START_TEST(boot_volume_boots_without_an_image_and_is_kept_after_the_delete)
     x = wait_state(id, "running");
     ck_assert_str_eq(tl_str(x, "boot_volume"), boot);
     json_decref(x);
+    {
+        const char *ids[] = { boot, NULL };
+        assert_instance_volumes(id, "vda:system:true", ids);
+    }
     /* The domain's first disk is the volume, as vda; no image overlay, no image copy. */
     ck_assert_int_eq(tl_virsh(uri_b, &out, "dumpxml sov-%s", id), 0);
     snprintf(want, sizeof(want), "<source pool='%s' volume='sov-vol-%s'/>", pool, boot);
@@ -596,6 +657,10 @@ START_TEST(boot_from_an_image_makes_a_volume_that_the_delete_deletes)
         ck_assert_msg(strstr(out, want) < strstr(out, "<target dev='vda'"),
                       "the boot volume is not the first disk:\n%s", out);
         free(out);
+    }
+    {
+        const char *ids[] = { vol, data, NULL };
+        assert_instance_volumes(id, "vda:vm-2-boot:true,vdc:data:false", ids);
     }
     /* The delete deletes the volume the instance made, and keeps the other. */
     delete_instance(id);
