@@ -25,6 +25,14 @@
  *    snapshot and the restored volume on the host (and present in a plain volume's file, so
  *    the search itself is shown to work); after DELETE /v1/tenants/{id}/kek, attaching E
  *    or the restored volume is refused with a 409 naming the reason.
+ *  - boot from a volume: an instance created with boot {image, size_gib, type} runs from the
+ *    new volume (the domain's vda is that volume of the pool, the instance has no overlay of
+ *    its own, the guest sees the volume's serial on vda and writes a file into the FAT file
+ *    system there); the volume is listed in-use, attached at vda as the boot disk; the
+ *    instance's delete deletes it (state deleted, file gone, a "deleted" residency record).
+ *    Then an instance created with boot_volume, an existing volume made from the image, runs
+ *    from it and writes into it; after the instance's delete the volume is available again,
+ *    and its file holds what the guest wrote.
  *
  * Every libvirt object has a name of this run and is removed when the runner exits. */
 #include <errno.h>
@@ -557,6 +565,224 @@ START_TEST(an_encrypted_volume_reads_in_the_guest_only_and_is_shredded_with_its_
 }
 END_TEST
 
+/* ---- booting from a volume ---- */
+
+/* The user-data of a guest that boots from a volume: it names its boot disk's serial (sovd
+ * sets a volume's to the volume's id) and writes MARK into a file of that disk's own FAT file
+ * system, reading it back after an unmount. */
+static const char BOOT_SCRIPT[] =
+    "#!/bin/sh\n"
+    "echo \"BOOTDISK $(cat /sys/block/vda/serial)\"\n"
+    "mkdir -p /run/boot\n"
+    "mount -t vfat /dev/vda /run/boot || exit 3\n"
+    "printf '%%s\\n' '%s' > /run/boot/sovmark.txt\n"
+    "sync; umount /run/boot; blockdev --flushbufs /dev/vda\n"
+    "echo 3 > /proc/sys/vm/drop_caches\n"
+    "mount -t vfat -o ro /dev/vda /run/boot || exit 4\n"
+    "echo \"BOOTWROTE $(cat /run/boot/sovmark.txt)\"\n"
+    "umount /run/boot\n";
+
+/* POST /v1/instances with a boot volume: boot is the members that say which (a JSON object
+ * text); the guest runs BOOT_SCRIPT(mark). Waits until it runs; its domain goes at exit. */
+static void
+instance_boot(const char *name, const char *boot, const char *mark, char id[40])
+{
+    char script[sizeof(BOOT_SCRIPT) + 128], cmd[512];
+    json_t *body, *j;
+    char *text;
+
+    snprintf(script, sizeof(script), BOOT_SCRIPT, mark);
+    body = json_loads(boot, 0, NULL);
+    ck_assert_msg(body, "bad JSON: %s", boot);
+    json_object_set_new(body, "name", json_string(name));
+    json_object_set_new(body, "flavor", json_string("e2e-tiny"));
+    json_object_set_new(body, "user_data", json_string(script));
+    text = json_dumps(body, 0);
+    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], text, 202);
+    snprintf(id, 40, "%s", tl_str(json_object_get(j, "instance"), "id"));
+    snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " destroy 'sov-%s';"
+             " virsh -q -c " URI " undefine 'sov-%s'", id, id);
+    tl_sh_at_exit("%s", cmd);
+    accepted(j, NULL, NULL);
+    free(text);
+    json_decref(body);
+}
+
+/* The guest runs from volume vol: the domain's vda is the volume's file, the instance has no
+ * overlay of its own in the pool, and the guest itself sees the volume's serial on vda and
+ * wrote mark into the file system there. */
+static void
+assert_boots_from(const char *inst, const char *vol, const char *mark)
+{
+    char file[800], overlay[800], want[256], serial[SERIAL_LEN + 1], *out, *line, *next, *end,
+        *got;
+    int rc;
+
+    volume_file(vol, file, sizeof(file));
+    out = tl_sh_out(&rc, "virsh -q -c " URI " dumpxml 'sov-%s'", inst);
+    ck_assert_msg(rc == 0, "dumpxml sov-%s: %s", inst, out);
+    /* The <disk> element whose target is vda: from the last "<disk " before it. */
+    end = strstr(out, "<target dev='vda'");
+    ck_assert_msg(end, "the domain has no vda: %s", out);
+    *end = '\0';
+    line = out;
+    while ((next = strstr(line + 1, "<disk ")))
+        line = next;
+    snprintf(want, sizeof(want), "<source pool='%s' volume='sov-vol-%s'", pool, vol);
+    ck_assert_msg(strstr(line, want), "vda of sov-%s is not volume %s's file in pool %s: %s",
+                  inst, vol, pool, line);
+    free(out);
+    snprintf(overlay, sizeof(overlay), "%s/sov-%s-disk", pool_path, inst);
+    ck_assert_msg(access(overlay, F_OK) != 0, "an instance booted from a volume has an "
+                  "overlay %s", overlay);
+
+    free(tl_console_expect(console_read, (void *) inst, TL_GUEST_UP, CONSOLE_WAIT_S));
+    free(tl_console_expect(console_read, (void *) inst, TL_GUEST_USERDATA_BEGIN,
+                           CONSOLE_WAIT_S));
+    snprintf(serial, sizeof(serial), "%.*s", SERIAL_LEN, vol);
+    got = tl_console_expect(console_read, (void *) inst, "BOOTDISK ", CONSOLE_WAIT_S);
+    ck_assert_msg(strcmp(got, serial) == 0, "the guest's vda has serial '%s', not '%s'", got,
+                  serial);
+    free(got);
+    got = tl_console_expect(console_read, (void *) inst, "BOOTWROTE ", CONSOLE_WAIT_S);
+    ck_assert_msg(strcmp(got, mark) == 0, "the guest read back '%s', not '%s'", got, mark);
+    free(got);
+    got = tl_console_expect(console_read, (void *) inst, TL_GUEST_USERDATA_END, CONSOLE_WAIT_S);
+    ck_assert_msg(strcmp(got, "0") == 0, "the user-data ended with rc=%s", got);
+    free(got);
+}
+
+/* The volume's one attachment: instance inst at vda, as its boot disk. */
+static void
+assert_boot_attachment(const json_t *v, const char *inst)
+{
+    const json_t *atts = json_object_get(v, "attachments");
+    const json_t *a = json_array_get(atts, 0);
+
+    ck_assert_msg(json_array_size(atts) == 1 && a, "not one attachment: %s", json_dumps(v, 0));
+    ck_assert_str_eq(tl_str(a, "instance"), inst);
+    ck_assert_str_eq(tl_str(a, "device"), "vda");
+    ck_assert_msg(json_is_true(json_object_get(a, "boot")), "not the boot disk: %s",
+                  json_dumps(v, 0));
+    ck_assert_str_eq(tl_str(v, "state"), "in-use");
+}
+
+/* The events of a volume's residency history, joined with ','. */
+static void
+volume_history(const char *id, char *out, size_t size)
+{
+    char path[128];
+    json_t *j, *e;
+    size_t i, n = 0;
+
+    snprintf(path, sizeof(path), "/v1/volumes/%s/residency", id);
+    j = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    out[0] = '\0';
+    json_array_foreach(json_object_get(j, "items"), i, e)
+        n += (size_t) snprintf(out + n, size - n, "%s%s", n ? "," : "", tl_str(e, "event"));
+    json_decref(j);
+}
+
+START_TEST(a_guest_boots_from_a_new_volume_that_goes_with_it_and_from_a_kept_one)
+{
+    static const char mark_new[] = "SOV-BOOT-NEW-e2e", mark_kept[] = "SOV-BOOT-KEPT-e2e";
+    char golden[40], vol[40], x[40], y[40], body[256], file[800], path[128], events[256];
+    double t0 = tl_now(), t_new, t_kept;
+    json_t *j, *v;
+    size_t i;
+    bool listed = false;
+    time_t until;
+
+    assert_host_up();
+
+    /* An instance with boot {image, size_gib, type}: a new 2 GiB volume of the image, which
+     * the guest runs from. */
+    instance_boot("vm-boot", "{\"boot\":{\"image\":\"guest\",\"size_gib\":2,\"type\":\"plain\"}}",
+                  mark_new, x);
+    snprintf(path, sizeof(path), "/v1/instances/%s", x);
+    j = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    ck_assert_str_eq(tl_str(j, "state"), "running");
+    ck_assert_msg(json_is_string(json_object_get(j, "boot_volume")), "no boot_volume: %s",
+                  json_dumps(j, 0));
+    ck_assert_msg(json_is_null(json_object_get(j, "image_id")), "an image of its own: %s",
+                  json_dumps(j, 0));
+    snprintf(vol, sizeof(vol), "%s", tl_str(j, "boot_volume"));
+    json_decref(j);
+    assert_boots_from(x, vol, mark_new);
+    t_new = tl_now() - t0;
+
+    /* The volume is listed, in use as the instance's boot disk, of the size and type asked. */
+    j = tl_call_ok(&sovd, "GET", "/v1/volumes", acme.token[TL_READER], NULL, 200);
+    json_array_foreach(json_object_get(j, "items"), i, v) {
+        if (strcmp(tl_str(v, "id"), vol) != 0)
+            continue;
+        listed = true;
+        assert_boot_attachment(v, x);
+        ck_assert_str_eq(tl_str(v, "name"), "vm-boot-boot");
+        ck_assert_int_eq(tl_num(v, "size_gib"), 2);
+        ck_assert_str_eq(tl_str(v, "type"), "plain");
+        ck_assert_str_eq(tl_str(json_object_get(v, "source"), "type"), "image");
+    }
+    ck_assert_msg(listed, "GET /v1/volumes lacks the boot volume %s: %s", vol,
+                  json_dumps(j, 0));
+    json_decref(j);
+
+    /* The instance's delete takes the volume it made: state deleted, file gone, recorded. */
+    volume_file(vol, file, sizeof(file));
+    instance_delete(x);
+    until = time(NULL) + OP_WAIT_S;
+    for (;;) {
+        v = volume_get(vol);
+        if (strcmp(tl_str(v, "state"), "deleted") == 0)
+            break;
+        ck_assert_msg(time(NULL) < until, "the boot volume is not deleted %d s after its "
+                      "instance: %s", OP_WAIT_S, json_dumps(v, 0));
+        json_decref(v);
+        usleep(200 * 1000);
+    }
+    ck_assert_msg(json_array_size(json_object_get(v, "attachments")) == 0, "still attached: %s",
+                  json_dumps(v, 0));
+    json_decref(v);
+    ck_assert_msg(access(file, F_OK) != 0, "the deleted boot volume's file %s is still there",
+                  file);
+    volume_history(vol, events, sizeof(events));
+    ck_assert_msg(strstr(events, "deleted") && strcmp(events + strlen(events) - 7, "deleted") == 0,
+                  "the boot volume's residency does not end with its deletion: %s", events);
+
+    /* boot_volume: an existing volume made from the image; the guest runs from it and writes
+     * into it; the instance's delete keeps it, available, with what the guest wrote. */
+    t0 = tl_now();
+    volume_create("{\"name\":\"golden-1\",\"size_gib\":1,\"type\":\"plain\","
+                  "\"source\":{\"image\":\"guest\"}}", golden);
+    volume_file(golden, file, sizeof(file));
+    ck_assert_msg(!file_holds(file, mark_kept), "%s holds the marker before any guest", file);
+    snprintf(body, sizeof(body), "{\"boot_volume\":\"%s\"}", golden);
+    instance_boot("vm-kept", body, mark_kept, y);
+    v = volume_get(golden);
+    assert_boot_attachment(v, y);
+    json_decref(v);
+    assert_boots_from(y, golden, mark_kept);
+    t_kept = tl_now() - t0;
+    instance_delete(y);
+    assert_volume_state(golden, "available");
+    v = volume_get(golden);
+    ck_assert_msg(json_array_size(json_object_get(v, "attachments")) == 0, "still attached: %s",
+                  json_dumps(v, 0));
+    json_decref(v);
+    volume_file(golden, file, sizeof(file));
+    ck_assert_msg(file_holds(file, mark_kept), "the kept boot volume's file %s lacks what the "
+                  "guest wrote", file);
+    volume_history(golden, events, sizeof(events));
+    ck_assert_msg(!strstr(events, "deleted"), "the kept volume's residency says deleted: %s",
+                  events);
+
+    printf("boot from volume: a new boot volume's guest wrote into it %.1f s after the "
+           "instance create; an existing volume (made from the image) likewise after %.1f s "
+           "from its own create\n", t_new, t_kept);
+    fflush(stdout);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -567,6 +793,7 @@ main(void)
     tcase_set_timeout(tc, 580);
     tcase_add_test(tc, a_volume_moves_between_guests_grows_online_and_is_restored_from_a_snapshot);
     tcase_add_test(tc, an_encrypted_volume_reads_in_the_guest_only_and_is_shredded_with_its_kek);
+    tcase_add_test(tc, a_guest_boots_from_a_new_volume_that_goes_with_it_and_from_a_kept_one);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
