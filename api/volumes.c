@@ -36,6 +36,8 @@ volume_json(const sov_volume *v)
                                          ? json_pack("{s:s, s:s}", "type", v->source_type,
                                                      "id", v->source_id)
                                          : json_null());
+    /* A boot volume an instance's create made goes with that instance's delete. */
+    json_object_set_new(j, "created_by_instance", sov_api_str_or_null(v->created_by_instance));
     residency = sov_api_location_json(&v->residency, v->residency_since);
     /* An encrypted volume's data lives on its host, its key in the keystore's place. */
     if (json_is_object(residency))

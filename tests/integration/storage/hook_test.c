@@ -629,6 +629,15 @@ START_TEST(boot_from_an_image_makes_a_volume_that_the_delete_deletes)
     assert_vol(vol, "host_id", host_b);
     assert_vol(vol, "size_gib", "2");
     assert_vol(vol, "name", "vm-2-boot");
+    /* The API says which instance made it (and so goes with it); a volume of its own: null. */
+    snprintf(body, sizeof(body), "/v1/volumes/%s", vol);
+    x = tl_call_ok(&sovd, "GET", body, acme.token[TL_READER], NULL, 200);
+    ck_assert_str_eq(tl_str(x, "created_by_instance"), id);
+    json_decref(x);
+    snprintf(body, sizeof(body), "/v1/volumes/%s", data);
+    x = tl_call_ok(&sovd, "GET", body, acme.token[TL_READER], NULL, 200);
+    ck_assert(json_is_null(json_object_get(x, "created_by_instance")));
+    json_decref(x);
     dev = tl_db_value(db, "SELECT device || ':' || boot FROM volume_attachments"
                           " WHERE volume_id = '%s' AND instance_id = '%s'", vol, id);
     ck_assert_str_eq(dev, "vda:true");
