@@ -626,6 +626,21 @@ tl_assert_problem(const tl_resp *r, long status, const char *type)
     ck_assert_msg(json_is_string(json_object_get(r->json, "detail")), "problem has no detail");
 }
 
+void
+tl_assert_problem_field(const tl_resp *r, const char *field)
+{
+    json_t *e = json_array_get(json_object_get(r->json, "errors"), 0);
+    const char *f = json_string_value(json_object_get(e, "field"));
+
+    ck_assert_msg(f && strcmp(f, field) == 0, "expected field %s: %s", field, r->body);
+}
+
+void
+tl_assert_contains(const char *text, const char *part)
+{
+    ck_assert_msg(text && strstr(text, part), "'%s' not in:\n%s", part, text ? text : "(null)");
+}
+
 /* ---- API helpers ---- */
 
 const char *const tl_role_names[TL_ROLES] = { "operator", "admin", "member", "reader",

@@ -111,6 +111,10 @@ void tl_get(const char *base, const char *path, tl_resp *ret);
 
 /* Assert that r is a problem+json with this status and type. */
 void tl_assert_problem(const tl_resp *r, long status, const char *type);
+/* Assert that errors[0].field of the problem r is field. */
+void tl_assert_problem_field(const tl_resp *r, const char *field);
+/* Assert that text (which may be NULL) contains part. */
+void tl_assert_contains(const char *text, const char *part);
 
 /* The operator token sovd wrote at bootstrap (malloc, without the newline). */
 char *tl_operator_token(const tl_sovd *s);

@@ -24,85 +24,27 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testlib.h"
+#include "bed.h"
 
 #define REGION "fr-test-1"
 #define FLAVOR "small"
 #define IMAGE "base"
 #define WAIT_S 30
 
-static char *db;
-static char *tmp;
-static tl_sovd sovd;
-static tl_libvirtd lvd;
-static char *op;                /* the bootstrap operator's token */
-static tl_tenant acme, globex;
-static char uri_b[800];         /* node-b: the test driver inside the private libvirtd */
-static char pool[64], net[64];
 static char host_a[40], host_b[40], image_id[40];
 
+/* node-b is the test driver inside the private libvirtd (the bed's uri). */
 static void
 setup(void)
 {
-    db = tl_db_create();
-    tmp = tl_tmpdir();
-    memset(&sovd, 0, sizeof(sovd));
-    memset(&lvd, 0, sizeof(lvd));
-    op = NULL;
-    snprintf(pool, sizeof(pool), "sovhook-%d", (int) getpid());
-    snprintf(net, sizeof(net), "sovhook%d", (int) getpid());
-    tl_libvirtd_start(&lvd);
-    snprintf(uri_b, sizeof(uri_b), "test+unix:///default?socket=%s", lvd.sock);
+    bed_setup("sovhook");
 }
 
-static void
-teardown(void)
-{
-    int rc = tl_sovd_stop_clean(&sovd, 30);
-
-    tl_sovd_discard(&sovd);
-    tl_libvirtd_discard(&lvd);
-    tl_db_drop(db);
-    free(db);
-    free(op);
-    tl_tmpdir_remove(tmp);
-    free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
-}
-
-static void
-assert_contains(const char *text, const char *part)
-{
-    ck_assert_msg(text && strstr(text, part), "'%s' not in:\n%s", part, text ? text : "(null)");
-}
-
-static json_t *
-wait_op(const char *id)
-{
-    char path[128];
-    time_t until = time(NULL) + WAIT_S;
-
-    snprintf(path, sizeof(path), "/v1/operations/%s", id);
-    for (;;) {
-        json_t *o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
-        const char *state = tl_str(o, "state");
-        if (strcmp(state, "succeeded") == 0 || strcmp(state, "failed") == 0)
-            return o;
-        ck_assert_msg(time(NULL) < until, "operation %s still %s after %d s: %s", id, state,
-                      WAIT_S, json_dumps(o, 0));
-        json_decref(o);
-        usleep(100 * 1000);
-    }
-}
-
+/* Wait for an operation to succeed (a failed test when it fails or takes too long). */
 static void
 op_succeeds(const char *id)
 {
-    json_t *o = wait_op(id);
-
-    ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "operation failed: %s",
-                  json_dumps(o, 0));
-    json_decref(o);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], id, WAIT_S);
 }
 
 static json_t *
@@ -207,7 +149,7 @@ volume(const char *tenant_id, const char *name, const char *host_id, const char 
     snprintf(id, 40, "%s", v);
     free(v);
     if (strcmp(host_id, host_b) == 0)
-        ck_assert_int_eq(tl_virsh(uri_b, NULL, "vol-create-as %s sov-vol-%s 1G --format qcow2",
+        ck_assert_int_eq(tl_virsh(uri, NULL, "vol-create-as %s sov-vol-%s 1G --format qcow2",
                                   pool, id), 0);
 }
 
@@ -229,42 +171,19 @@ attachments(void)
 static void
 start(void)
 {
-    char store[700], pool_flag[128], path_flag[700], net_flag[128], cidr_flag[128];
-    char body[2048], qcow2[600], op_id[40];
-    char *uri_a;
     const char *args[] = { "--role=api,worker,reconciler", "--host-check-interval=3600",
                            "--worker-threads=4", "--image-allow-file-urls=true",
-                           "--operation-step-timeout=10", "--stop-timeout=5", store,
-                           pool_flag, path_flag, net_flag, cidr_flag, NULL };
-    json_t *j;
+                           "--operation-step-timeout=10", "--stop-timeout=5", NULL };
+    char *uri_a;
 
-    snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
-    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
-    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
-    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
-    srand((unsigned) getpid() ^ (unsigned) time(NULL));
-    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
-             rand() % 256);
-    tl_sovd_start(&sovd, db, args);
-    op = tl_operator_token(&sovd);
-    tl_tenant_make(&sovd, op, "acme", &acme);
-    tl_tenant_make(&sovd, op, "globex", &globex);
+    bed_start(args);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"Test FR\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-fr\",\"zones\":[\"a\",\"b\"]}", 201));
     uri_a = tl_test_host_uri(tmp, "node-a", 16, 16);
-    snprintf(body, sizeof(body), "{\"name\":\"node-a\",\"region\":\"" REGION "\",\"zone\":"
-             "\"a\",\"libvirt_uri\":\"%s\"}", uri_a);
+    bed_host_add("node-a", REGION, "a", uri_a, false, host_a);
     free(uri_a);
-    j = tl_host_add(&sovd, op, body);
-    snprintf(host_a, sizeof(host_a), "%s", tl_str(j, "id"));
-    json_decref(j);
-    snprintf(body, sizeof(body), "{\"name\":\"node-b\",\"region\":\"" REGION "\",\"zone\":"
-             "\"b\",\"libvirt_uri\":\"%s\"}", uri_b);
-    j = tl_host_add(&sovd, op, body);
-    ck_assert_str_eq(tl_str(j, "state"), "up");
-    snprintf(host_b, sizeof(host_b), "%s", tl_str(j, "id"));
-    json_decref(j);
+    bed_host_add("node-b", REGION, "b", uri, true, host_b);
     /* The same weight on both: unpinned, the first name (node-a) wins. */
     free(tl_db_exec(db, "UPDATE hosts SET cpus = 16, memory_mib = 16384"));
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
@@ -272,15 +191,7 @@ start(void)
                            "\"disk_gib\":1}", 201));
     free(tl_db_exec(db, "INSERT INTO volume_types (id, name, backend) VALUES"
                         " (gen_random_uuid(), 'standard', 'libvirt-dir')"));
-    snprintf(qcow2, sizeof(qcow2), "%s/base.qcow2", tmp);
-    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", qcow2), 0);
-    snprintf(body, sizeof(body), "{\"name\":\"" IMAGE "\",\"region\":\"" REGION "\","
-             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", qcow2);
-    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
-    snprintf(image_id, sizeof(image_id), "%s", tl_str(json_object_get(j, "image"), "id"));
-    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
-    json_decref(j);
-    op_succeeds(op_id);
+    bed_image(IMAGE, REGION, WAIT_S, image_id);
 }
 
 /* POST /v1/instances as acme's member with this body: 202; the instance and operation ids. */
@@ -317,18 +228,7 @@ static void
 refused(const char *token, const char *path, const char *body, long status, const char *type,
         const char *field, const char *says)
 {
-    tl_resp r;
-
-    tl_call(&sovd, "POST", path, token, body, &r);
-    tl_assert_problem(&r, status, type);
-    if (field) {
-        json_t *e = json_array_get(json_object_get(r.json, "errors"), 0);
-        const char *f = json_string_value(json_object_get(e, "field"));
-        ck_assert_msg(f && strcmp(f, field) == 0, "expected field %s: %s", field, r.body);
-    }
-    if (says)
-        assert_contains(r.body, says);
-    tl_resp_free(&r);
+    bed_refused("POST", path, token, body, status, type, field, says);
 }
 
 /* ---- tests ---- */
@@ -386,13 +286,13 @@ START_TEST(create_with_volumes_is_placed_on_their_host_and_attaches_them)
     json_decref(wait_state(id, "running"));
     {
         char *out = NULL, want[200];
-        ck_assert_int_eq(tl_virsh(uri_b, &out, "dumpxml sov-%s", id), 0);
+        ck_assert_int_eq(tl_virsh(uri, &out, "dumpxml sov-%s", id), 0);
         snprintf(want, sizeof(want), "volume='sov-vol-%s'", v1);
-        assert_contains(out, want);
-        assert_contains(out, "<target dev='vdc' bus='virtio'/>");
-        assert_contains(out, "<target dev='vdd' bus='virtio'/>");
+        tl_assert_contains(out, want);
+        tl_assert_contains(out, "<target dev='vdc' bus='virtio'/>");
+        tl_assert_contains(out, "<target dev='vdd' bus='virtio'/>");
         snprintf(want, sizeof(want), "volume='sov-%s-disk'", id);
-        assert_contains(out, want);
+        tl_assert_contains(out, want);
         free(out);
     }
 
@@ -574,9 +474,9 @@ START_TEST(boot_volume_boots_without_an_image_and_is_kept_after_the_delete)
         assert_instance_volumes(id, "vda:system:true", ids);
     }
     /* The domain's first disk is the volume, as vda; no image overlay, no image copy. */
-    ck_assert_int_eq(tl_virsh(uri_b, &out, "dumpxml sov-%s", id), 0);
+    ck_assert_int_eq(tl_virsh(uri, &out, "dumpxml sov-%s", id), 0);
     snprintf(want, sizeof(want), "<source pool='%s' volume='sov-vol-%s'/>", pool, boot);
-    assert_contains(out, want);
+    tl_assert_contains(out, want);
     {
         /* The first <disk> element is the volume, at vda. */
         const char *first = strstr(out, "<disk ");
@@ -589,7 +489,7 @@ START_TEST(boot_volume_boots_without_an_image_and_is_kept_after_the_delete)
     snprintf(want, sizeof(want), "sov-%s-disk", id);
     ck_assert_msg(!strstr(out, want), "an image overlay in a volume-booted domain:\n%s", out);
     free(out);
-    ck_assert_int_eq(tl_virsh(uri_b, &out, "vol-list %s", pool), 0);
+    ck_assert_int_eq(tl_virsh(uri, &out, "vol-list %s", pool), 0);
     snprintf(want, sizeof(want), "sov-image-%s", image_id);
     ck_assert_msg(!strstr(out, want), "the image was copied for a volume boot:\n%s", out);
     free(out);
@@ -598,9 +498,9 @@ START_TEST(boot_volume_boots_without_an_image_and_is_kept_after_the_delete)
     delete_instance(id);
     ck_assert_int_eq(attachments(), 0);
     assert_vol(boot, "state", "available");
-    ck_assert_int_eq(tl_virsh(uri_b, &out, "vol-list %s", pool), 0);
+    ck_assert_int_eq(tl_virsh(uri, &out, "vol-list %s", pool), 0);
     snprintf(want, sizeof(want), "sov-vol-%s", boot);
-    assert_contains(out, want);
+    tl_assert_contains(out, want);
     free(out);
 }
 END_TEST
@@ -653,16 +553,16 @@ START_TEST(boot_from_an_image_makes_a_volume_that_the_delete_deletes)
     /* The build waits for the volume (no attempt spent on waiting), which its own
      * operation makes from the image and leaves in-use: the domain boots from it. */
     {
-        json_t *o = wait_op(op_id);
+        json_t *o = tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S);
         char *out = NULL, want[200];
         ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "%s", json_dumps(o, 0));
         ck_assert_int_eq(tl_num(o, "attempts"), 1);
         json_decref(o);
         json_decref(wait_state(id, "running"));
         assert_vol(vol, "state", "in-use");
-        ck_assert_int_eq(tl_virsh(uri_b, &out, "dumpxml sov-%s", id), 0);
+        ck_assert_int_eq(tl_virsh(uri, &out, "dumpxml sov-%s", id), 0);
         snprintf(want, sizeof(want), "<source pool='%s' volume='sov-vol-%s'/>", pool, vol);
-        assert_contains(out, want);
+        tl_assert_contains(out, want);
         ck_assert_msg(strstr(out, want) < strstr(out, "<target dev='vda'"),
                       "the boot volume is not the first disk:\n%s", out);
         free(out);
@@ -690,7 +590,7 @@ main(void)
     TCase *tc = tcase_create("hook");
 
     signal(SIGPIPE, SIG_IGN);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, bed_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, create_with_volumes_is_placed_on_their_host_and_attaches_them);
     tcase_add_test(tc, volumes_that_cannot_go_with_the_instance_are_refused_and_nothing_is_written);

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testlib.h"
+#include "bed.h"
 
 #define sql_num(...) tl_db_num(db, __VA_ARGS__)
 
@@ -29,14 +29,6 @@
 #define IMAGE "base"
 #define WAIT_S 60
 
-static char *db;
-static char *tmp;
-static tl_sovd sovd;
-static tl_libvirtd lvd;
-static char *op;
-static tl_tenant acme, globex;
-static char uri[800];
-static char pool[64];
 static char host_id[40];
 
 /* ---- fixture ---- */
@@ -44,48 +36,16 @@ static char host_id[40];
 static void
 setup(void)
 {
-    db = tl_db_create();
-    tmp = tl_tmpdir();
-    memset(&sovd, 0, sizeof(sovd));
-    memset(&lvd, 0, sizeof(lvd));
-    op = NULL;
-    snprintf(pool, sizeof(pool), "sovsnap-%d", (int) getpid());
-    tl_libvirtd_start(&lvd);
-    snprintf(uri, sizeof(uri), "test+unix:///default?socket=%s", lvd.sock);
-}
-
-static void
-teardown(void)
-{
-    int rc = tl_sovd_stop_clean(&sovd, 30);
-
-    tl_sovd_discard(&sovd);
-    /* The pool lives in the daemon's test driver, and dies with it. */
-    tl_libvirtd_discard(&lvd);
-    tl_db_drop(db);
-    free(db);
-    free(op);
-    tl_tmpdir_remove(tmp);
-    free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+    bed_setup("sovsnap");
 }
 
 /* ---- helpers ---- */
 
-static json_t *
-wait_op(const char *id)
-{
-    return tl_op_wait_done(&sovd, op, id, WAIT_S);
-}
-
+/* Wait for an operation to succeed (a failed test when it fails or takes too long). */
 static void
 op_succeeds(const char *id)
 {
-    json_t *o = wait_op(id);
-
-    ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "operation failed: %s",
-                  json_dumps(o, 0));
-    json_decref(o);
+    tl_op_wait_ok(&sovd, op, id, WAIT_S);
 }
 
 static json_t *
@@ -242,14 +202,10 @@ expect_problem(const char *method, const char *path, const char *token, const ch
 
     tl_call(&sovd, method, path, token, body, &r);
     tl_assert_problem(&r, status, type);
-    if (field) {
-        json_t *e = json_array_get(json_object_get(r.json, "errors"), 0);
-        ck_assert_msg(e && strcmp(tl_str(e, "field"), field) == 0, "%s %s: want field %s: %s",
-                      method, path, field, r.body);
-    }
+    if (field)
+        tl_assert_problem_field(&r, field);
     if (detail_part)
-        ck_assert_msg(strstr(tl_str(r.json, "detail"), detail_part), "%s %s: want '%s': %s",
-                      method, path, detail_part, r.body);
+        tl_assert_contains(tl_str(r.json, "detail"), detail_part);
     tl_resp_free(&r);
 }
 
@@ -259,46 +215,17 @@ expect_problem(const char *method, const char *path, const char *token, const ch
 static void
 start(void)
 {
-    char store[700], pool_flag[128], path_flag[700], body[2048], qcow2[600], op_id[40];
-    char net_flag[64], cidr_flag[64];
     const char *args[] = { "--role=api,worker", "--worker-threads=4",
-                           "--image-allow-file-urls=true", "--stop-timeout=5", store,
-                           pool_flag, path_flag, net_flag, cidr_flag, NULL };
-    json_t *j;
+                           "--image-allow-file-urls=true", "--stop-timeout=5", NULL };
 
-    /* A network of this test process in the private daemon, for the instances. */
-    srand((unsigned) getpid() ^ (unsigned) time(NULL));
-    snprintf(net_flag, sizeof(net_flag), "--nat-network=sovsnap%d", (int) getpid());
-    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
-             rand() % 256);
-
-    snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
-    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
-    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
-    tl_sovd_start(&sovd, db, args);
-    op = tl_operator_token(&sovd);
-    tl_tenant_make(&sovd, op, "acme", &acme);
-    tl_tenant_make(&sovd, op, "globex", &globex);
+    bed_start(args);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"Snap FR\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-snap\",\"zones\":[\"a\"]}", 201));
-    snprintf(body, sizeof(body), "{\"name\":\"" HOST "\",\"region\":\"" REGION "\",\"zone\":"
-             "\"a\",\"libvirt_uri\":\"%s\"}", uri);
-    j = tl_host_add(&sovd, op, body);
-    ck_assert_str_eq(tl_str(j, "state"), "up");
-    snprintf(host_id, sizeof(host_id), "%s", tl_str(j, "id"));
-    json_decref(j);
+    bed_host_add(HOST, REGION, "a", uri, true, host_id);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
                            "{\"name\":\"" TYPE "\"}", 201));
-
-    snprintf(qcow2, sizeof(qcow2), "%s/base.qcow2", tmp);
-    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", qcow2), 0);
-    snprintf(body, sizeof(body), "{\"name\":\"" IMAGE "\",\"region\":\"" REGION "\","
-             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", qcow2);
-    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
-    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
-    json_decref(j);
-    op_succeeds(op_id);
+    bed_image(IMAGE, REGION, WAIT_S, NULL);
 }
 
 /* ---- tests ---- */
@@ -799,7 +726,7 @@ main(void)
     Suite *s = suite_create("storage/snapshots");
     TCase *tc = tcase_create("snapshots");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, bed_teardown);
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, snapshot_is_made_read_listed_and_deleted);
     tcase_add_test(tc, snapshot_of_a_deleting_volume_is_refused_and_writes_nothing);

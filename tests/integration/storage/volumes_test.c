@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testlib.h"
+#include "bed.h"
 
 #define sql_num(...) tl_db_num(db, __VA_ARGS__)
 
@@ -29,79 +29,28 @@
 #define HOST2 "node-2"
 #define WAIT_S 30
 
-static char *db;
-static char *tmp;
-static tl_sovd sovd;
-static tl_libvirtd lvd;
-static char *op;
-static tl_tenant acme, globex;
-static char uri[800];
-static char pool[64];
 static char host_id[40], host2_id[40];
 static const char *fault;       /* SOV_HV_FAULT for the next start(), or NULL */
 
 static void
 setup(void)
 {
-    db = tl_db_create();
-    tmp = tl_tmpdir();
-    memset(&sovd, 0, sizeof(sovd));
-    memset(&lvd, 0, sizeof(lvd));
-    op = NULL;
+    bed_setup("sovvol");
     host2_id[0] = '\0';
-    snprintf(pool, sizeof(pool), "sovvol-%d", (int) getpid());
-    tl_libvirtd_start(&lvd);
-    snprintf(uri, sizeof(uri), "test+unix:///default?socket=%s", lvd.sock);
-}
-
-static void
-teardown(void)
-{
-    int rc = tl_sovd_stop_clean(&sovd, 30);
-
-    tl_sovd_discard(&sovd);
-    tl_libvirtd_discard(&lvd);
-    tl_db_drop(db);
-    free(db);
-    free(op);
-    tl_tmpdir_remove(tmp);
-    free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
-}
-
-static void
-assert_contains(const char *text, const char *part)
-{
-    ck_assert_msg(strstr(text, part), "'%s' not in:\n%s", part, text);
 }
 
 static void
 assert_problem(const char *method, const char *path, const char *token, const char *body,
                long status, const char *type, const char *says)
 {
-    tl_resp r;
-
-    tl_call(&sovd, method, path, token, body, &r);
-    tl_assert_problem(&r, status, type);
-    if (says)
-        assert_contains(r.body, says);
-    tl_resp_free(&r);
+    bed_refused(method, path, token, body, status, type, NULL, says);
 }
 
 static void
 assert_invalid(const char *method, const char *path, const char *token, const char *body,
                const char *field)
 {
-    tl_resp r;
-    const char *f;
-
-    tl_call(&sovd, method, path, token, body, &r);
-    tl_assert_problem(&r, 400, "/problems/invalid-request");
-    f = json_string_value(json_object_get(json_array_get(json_object_get(r.json, "errors"), 0),
-                                          "field"));
-    ck_assert_msg(f && strcmp(f, field) == 0, "%s: expected field %s: %s", body ? body : "",
-                  field, r.body);
-    tl_resp_free(&r);
+    bed_refused(method, path, token, body, 400, "/problems/invalid-request", field, NULL);
 }
 
 /* sovd with this process's pool; the operator, tenants acme and globex, a region with zones
@@ -109,36 +58,20 @@ assert_invalid(const char *method, const char *path, const char *token, const ch
 static void
 start(void)
 {
-    char pool_flag[128], path_flag[700], store[700], net_flag[128], cidr_flag[128];
-    char body[2048];
     const char *args[] = { "--role=api,worker,reconciler", "--host-check-interval=1",
                            "--worker-threads=2", "--operation-step-timeout=10",
                            "--volume-detach-timeout-s=2", "--image-allow-file-urls=true",
-                           pool_flag, path_flag, store, net_flag, cidr_flag, NULL };
-    json_t *j;
+                           NULL };
 
-    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
-    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
-    snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
-    snprintf(net_flag, sizeof(net_flag), "--nat-network=sovvol%d", (int) getpid());
-    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
-             rand() % 256);
     if (fault)
         setenv("SOV_HV_FAULT", fault, 1);
-    tl_sovd_start(&sovd, db, args);
+    bed_start(args);
     unsetenv("SOV_HV_FAULT");
     fault = NULL;
-    op = tl_operator_token(&sovd);
-    tl_tenant_make(&sovd, op, "acme", &acme);
-    tl_tenant_make(&sovd, op, "globex", &globex);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"Vol FR\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-vol\",\"zones\":[\"a\",\"b\"]}", 201));
-    snprintf(body, sizeof(body), "{\"name\":\"" HOST "\",\"region\":\"" REGION "\",\"zone\":"
-             "\"a\",\"libvirt_uri\":\"%s\"}", uri);
-    j = tl_host_add(&sovd, op, body);
-    snprintf(host_id, sizeof(host_id), "%s", tl_str(j, "id"));
-    json_decref(j);
+    bed_host_add(HOST, REGION, "a", uri, false, host_id);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
                            "{\"name\":\"standard\",\"max_iops\":500}", 201));
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
@@ -151,17 +84,10 @@ start(void)
 static void
 launch_running(const char *name, char id[40])
 {
-    char body[1024], qcow2[600], op_id[40];
+    char body[1024], op_id[40];
     json_t *j;
 
-    snprintf(qcow2, sizeof(qcow2), "%s/base.qcow2", tmp);
-    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", qcow2), 0);
-    snprintf(body, sizeof(body), "{\"name\":\"base\",\"region\":\"" REGION "\","
-             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", qcow2);
-    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
-    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
-    json_decref(j);
-    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    bed_image("base", REGION, WAIT_S, NULL);
     snprintf(body, sizeof(body), "{\"name\":\"%s\",\"flavor\":\"small\",\"image\":"
              "\"base\"}", name);
     j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], body, 202);
@@ -175,16 +101,10 @@ launch_running(const char *name, char id[40])
 static void
 add_host2(void)
 {
-    char body[2048];
     char *u = tl_test_host_uri(tmp, "h2", 4, 8);
-    json_t *j;
 
-    snprintf(body, sizeof(body), "{\"name\":\"" HOST2 "\",\"region\":\"" REGION "\",\"zone\":"
-             "\"b\",\"libvirt_uri\":\"%s\"}", u);
+    bed_host_add(HOST2, REGION, "b", u, false, host2_id);
     free(u);
-    j = tl_host_add(&sovd, op, body);
-    snprintf(host2_id, sizeof(host2_id), "%s", tl_str(j, "id"));
-    json_decref(j);
 }
 
 /* POST /v1/volumes as acme's member: 202, the volume's and the operation's ids. */
@@ -358,8 +278,8 @@ START_TEST(volume_types_are_the_operators_and_everyone_reads_them)
     create_volume("{\"name\":\"quick\",\"size_gib\":1,\"type\":\"fast\"}", vol, op_id);
     tl_call(&sovd, "DELETE", "/v1/volume-types/fast", op, NULL, &r);
     tl_assert_problem(&r, 409, "/problems/conflict");
-    assert_contains(r.body, "quick");
-    assert_contains(r.body, vol);
+    tl_assert_contains(r.body, "quick");
+    tl_assert_contains(r.body, vol);
     tl_resp_free(&r);
     tl_call(&sovd, "DELETE", "/v1/volume-types/standard", op, NULL, &r);
     ck_assert_int_eq(r.status, 204);
@@ -409,7 +329,7 @@ START_TEST(create_places_records_charges_and_builds_the_file)
     json_decref(v);
     ck_assert_int_eq(tl_virsh(uri, &out, "vol-list %s", pool), 0);
     snprintf(name, sizeof(name), "sov-vol-%s", id);
-    assert_contains(out, name);
+    tl_assert_contains(out, name);
     free(out);
 
     /* By name, in lists, with its history. */
@@ -524,13 +444,13 @@ START_TEST(quota_over_is_403_and_writes_nothing)
     tl_call(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER],
             "{\"name\":\"big\",\"size_gib\":11}", &r);
     tl_assert_problem(&r, 403, "/problems/quota-exceeded");
-    assert_contains(r.body, "storage_gib");
+    tl_assert_contains(r.body, "storage_gib");
     tl_resp_free(&r);
     create_volume("{\"name\":\"one\",\"size_gib\":4}", id, op_id);
     tl_call(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER],
             "{\"name\":\"two\",\"size_gib\":1}", &r);
     tl_assert_problem(&r, 403, "/problems/quota-exceeded");
-    assert_contains(r.body, "volumes");
+    tl_assert_contains(r.body, "volumes");
     tl_resp_free(&r);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes"), 1);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM host_allocations"), 1);
@@ -627,8 +547,8 @@ START_TEST(attach_rules_refuse_with_reasons)
     tl_call(&sovd, "POST", path, acme.token[TL_MEMBER],
             "{\"action\":\"attach\",\"instance\":\"app\"}", &r);
     tl_assert_problem(&r, 409, "/problems/conflict");
-    assert_contains(r.body, HOST);
-    assert_contains(r.body, HOST2);
+    tl_assert_contains(r.body, HOST);
+    tl_assert_contains(r.body, HOST2);
     tl_resp_free(&r);
 
     /* An attach the host cannot carry out (this instance has no domain) fails, and the
@@ -636,7 +556,7 @@ START_TEST(attach_rules_refuse_with_reasons)
     action(vol, "{\"action\":\"attach\",\"instance\":\"app\"}", op_id);
     json_decref(tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S));
     json_t *v = wait_volume(vol, "available");
-    assert_contains(tl_str(v, "state_reason"), "could not attach");
+    tl_assert_contains(tl_str(v, "state_reason"), "could not attach");
     ck_assert_int_eq(json_array_size(json_object_get(v, "attachments")), 0);
     json_decref(v);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM volume_attachments"), 0);
@@ -668,11 +588,11 @@ START_TEST(attach_extend_detach_on_a_running_instance)
      * writes the definition there). */
     ck_assert_int_eq(tl_virsh(uri, &out, "dumpxml --inactive sov-%s", inst), 0);
     snprintf(want, sizeof(want), "volume='sov-vol-%s'", vol);
-    assert_contains(out, want);
+    tl_assert_contains(out, want);
     snprintf(want, sizeof(want), "<serial>%s</serial>", vol);
-    assert_contains(out, want);
-    assert_contains(out, "<target dev='vdc' bus='virtio'/>");
-    assert_contains(out, "<total_iops_sec>500</total_iops_sec>");
+    tl_assert_contains(out, want);
+    tl_assert_contains(out, "<target dev='vdc' bus='virtio'/>");
+    tl_assert_contains(out, "<total_iops_sec>500</total_iops_sec>");
     free(out);
     v = tl_call_ok(&sovd, "GET", "/v1/volumes?instance=app", acme.token[TL_READER], NULL, 200);
     ck_assert_int_eq(json_array_size(json_object_get(v, "items")), 1);
@@ -721,7 +641,7 @@ START_TEST(attach_extend_detach_on_a_running_instance)
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
     json_decref(wait_volume(vol, "available"));
     ck_assert_int_eq(tl_virsh(uri, &out, "vol-info --pool %s sov-vol-%s", pool, vol), 0);
-    assert_contains(out, "4.00 GiB");
+    tl_assert_contains(out, "4.00 GiB");
     free(out);
     snprintf(path, sizeof(path), "/v1/volumes/%s", vol);
     v = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
@@ -747,7 +667,7 @@ START_TEST(delete_with_snapshots_is_refused_naming_them)
     snprintf(path, sizeof(path), "/v1/volumes/%s", vol);
     tl_call(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, &r);
     tl_assert_problem(&r, 409, "/problems/conflict");
-    assert_contains(r.body, "before-upgrade");
+    tl_assert_contains(r.body, "before-upgrade");
     tl_resp_free(&r);
     json_t *v = get_volume(vol);
     ck_assert_str_eq(tl_str(v, "state"), "available");
@@ -811,8 +731,8 @@ START_TEST(reconciler_flags_missing_files_settles_stuck_volumes_and_reports_orph
                               orphan), 0);
 
     v = wait_volume(lost, "error");
-    assert_contains(tl_str(v, "state_reason"), "its file is missing from pool");
-    assert_contains(tl_str(v, "state_reason"), HOST);
+    tl_assert_contains(tl_str(v, "state_reason"), "its file is missing from pool");
+    tl_assert_contains(tl_str(v, "state_reason"), HOST);
     json_decref(v);
     v = wait_volume(stuck, "available");
     ck_assert_int_eq(json_array_size(json_object_get(v, "attachments")), 0);
@@ -831,7 +751,7 @@ START_TEST(reconciler_flags_missing_files_settles_stuck_volumes_and_reports_orph
     ck_assert_int_eq(sql_num("SELECT count(*) FROM audit_log WHERE action ="
                              " 'volumes.orphan-found' AND resource_id = '%s'", orphan), 1);
     ck_assert_int_eq(tl_virsh(uri, &out, "vol-list %s", pool), 0);
-    assert_contains(out, orphan);
+    tl_assert_contains(out, orphan);
     free(out);
     ck_assert_int_eq(tl_virsh(uri, NULL, "vol-delete --pool %s %s", pool, orphan), 0);
 }
@@ -860,7 +780,7 @@ START_TEST(encrypted_volumes_say_where_their_key_lives_and_a_destroyed_kek_refus
                      40);
     snprintf(path, sizeof(path), "/v1/volumes/%s/residency", vault);
     list = tl_call_ok(&sovd, "GET", path, acme.token[TL_AUDITOR], NULL, 200);
-    assert_contains(tl_str(json_array_get(json_object_get(list, "items"), 0), "reason"),
+    tl_assert_contains(tl_str(json_array_get(json_object_get(list, "items"), 0), "reason"),
                     "key in " REGION " (FR)");
     json_decref(list);
 
@@ -873,7 +793,7 @@ START_TEST(encrypted_volumes_say_where_their_key_lives_and_a_destroyed_kek_refus
     tl_call(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER],
             "{\"name\":\"vault2\",\"size_gib\":1,\"type\":\"secure\"}", &r);
     tl_assert_problem(&r, 409, "/problems/conflict");
-    assert_contains(r.body, "key-encryption key was destroyed");
+    tl_assert_contains(r.body, "key-encryption key was destroyed");
     tl_resp_free(&r);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes WHERE name = 'vault2'"), 0);
     /* No attach of the one there. */
@@ -881,7 +801,7 @@ START_TEST(encrypted_volumes_say_where_their_key_lives_and_a_destroyed_kek_refus
     tl_call(&sovd, "POST", path, acme.token[TL_MEMBER],
             "{\"action\":\"attach\",\"instance\":\"app\"}", &r);
     tl_assert_problem(&r, 409, "/problems/conflict");
-    assert_contains(r.body, "the tenant's key-encryption key was destroyed");
+    tl_assert_contains(r.body, "the tenant's key-encryption key was destroyed");
     tl_resp_free(&r);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM volume_attachments"), 0);
     /* Plain volumes go on. */
@@ -924,7 +844,7 @@ START_TEST(detach_waits_for_the_guest_and_force_power_cycles_it)
     ck_assert_str_eq(tl_str(o, "state"), "failed");
     json_decref(o);
     v = wait_volume(vol, "in-use");
-    assert_contains(tl_str(v, "state_reason"), "detach with force");
+    tl_assert_contains(tl_str(v, "state_reason"), "detach with force");
     json_decref(v);
 
     action(vol, "{\"action\":\"detach\",\"force\":true}", op_id);
@@ -934,7 +854,7 @@ START_TEST(detach_waits_for_the_guest_and_force_power_cycles_it)
     json_decref(v);
     snprintf(path, sizeof(path), "/v1/operations/%s", op_id);
     o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
-    assert_contains(tl_str(o, "step"), "power-cycling");
+    tl_assert_contains(tl_str(o, "step"), "power-cycling");
     json_decref(o);
     /* The instance runs again. */
     snprintf(path, sizeof(path), "/v1/instances/%s", inst);
@@ -953,7 +873,7 @@ main(void)
 
     signal(SIGPIPE, SIG_IGN);
     srand((unsigned) getpid());
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, bed_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, volume_types_are_the_operators_and_everyone_reads_them);
     tcase_add_test(tc, create_places_records_charges_and_builds_the_file);

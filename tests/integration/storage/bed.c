@@ -1,0 +1,126 @@
+/* bed.c: the storage suites' test bed (bed.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bed.h"
+
+char *db;
+char *tmp;
+tl_sovd sovd;
+tl_libvirtd lvd;
+char *op;
+tl_tenant acme, globex;
+char uri[800];
+char pool[64];
+static char net[64];
+
+void
+bed_setup(const char *prefix)
+{
+    db = tl_db_create();
+    tmp = tl_tmpdir();
+    memset(&sovd, 0, sizeof(sovd));
+    memset(&lvd, 0, sizeof(lvd));
+    op = NULL;
+    snprintf(pool, sizeof(pool), "%s-%d", prefix, (int) getpid());
+    snprintf(net, sizeof(net), "%s%d", prefix, (int) getpid());
+    tl_libvirtd_start(&lvd);
+    snprintf(uri, sizeof(uri), "test+unix:///default?socket=%s", lvd.sock);
+}
+
+void
+bed_teardown(void)
+{
+    int rc = tl_sovd_stop_clean(&sovd, 30);
+
+    tl_sovd_discard(&sovd);
+    /* The pool lives in the daemon's test driver, and dies with it. */
+    tl_libvirtd_discard(&lvd);
+    tl_db_drop(db);
+    free(db);
+    free(op);
+    tl_tmpdir_remove(tmp);
+    free(tmp);
+    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+}
+
+void
+bed_start(const char *const *args)
+{
+    char store[700], pool_flag[128], path_flag[700], net_flag[128], cidr_flag[128];
+    const char *all[32];
+    size_t n = 0;
+
+    for (; args && args[n] && n < 26; n++)
+        all[n] = args[n];
+    snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
+    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
+    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
+    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
+    /* A network of this test process in the private daemon, for the instances. */
+    srand((unsigned) getpid() ^ (unsigned) time(NULL));
+    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
+             rand() % 256);
+    all[n++] = store;
+    all[n++] = pool_flag;
+    all[n++] = path_flag;
+    all[n++] = net_flag;
+    all[n++] = cidr_flag;
+    all[n] = NULL;
+    tl_sovd_start(&sovd, db, all);
+    op = tl_operator_token(&sovd);
+    tl_tenant_make(&sovd, op, "acme", &acme);
+    tl_tenant_make(&sovd, op, "globex", &globex);
+}
+
+void
+bed_host_add(const char *name, const char *region, const char *zone, const char *u, bool up,
+             char *id)
+{
+    char body[2048];
+    json_t *j;
+
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"region\":\"%s\",\"zone\":\"%s\","
+             "\"libvirt_uri\":\"%s\"}", name, region, zone, u);
+    j = tl_host_add(&sovd, op, body);
+    if (up)
+        ck_assert_str_eq(tl_str(j, "state"), "up");
+    snprintf(id, 40, "%s", tl_str(j, "id"));
+    json_decref(j);
+}
+
+void
+bed_image(const char *name, const char *region, int wait_s, char *id)
+{
+    char body[1024], qcow2[600], op_id[40];
+    json_t *j;
+
+    snprintf(qcow2, sizeof(qcow2), "%s/%s.qcow2", tmp, name);
+    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", qcow2), 0);
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"region\":\"%s\","
+             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", name, region, qcow2);
+    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
+    if (id)
+        snprintf(id, 40, "%s", tl_str(json_object_get(j, "image"), "id"));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, wait_s);
+}
+
+void
+bed_refused(const char *method, const char *path, const char *token, const char *body,
+            long status, const char *type, const char *field, const char *says)
+{
+    tl_resp r;
+
+    tl_call(&sovd, method, path, token, body, &r);
+    tl_assert_problem(&r, status, type);
+    if (field)
+        tl_assert_problem_field(&r, field);
+    if (says)
+        tl_assert_contains(r.body, says);
+    tl_resp_free(&r);
+}

@@ -1,0 +1,44 @@
+/* bed.h: the test bed the storage suites that drive a real sovd share (volumes, snapshots,
+ * hook): per test a fresh database and folder, and a private libvirtd whose test driver is
+ * a host; sovd started on them with the bootstrap operator and tenants acme and globex.
+ *
+ * The state is global, under the names the suites use, so that their tests read as before;
+ * bed_setup and bed_teardown are the checked fixture's halves. */
+#ifndef SOV_STORAGE_BED_H
+#define SOV_STORAGE_BED_H
+
+#include "testlib.h"
+
+extern char *db;                /* this test's database */
+extern char *tmp;               /* this test's folder */
+extern tl_sovd sovd;
+extern tl_libvirtd lvd;         /* the private libvirtd */
+extern char *op;                /* the bootstrap operator's token, once started */
+extern tl_tenant acme, globex;
+extern char uri[800];           /* the test driver inside the private libvirtd */
+extern char pool[64];           /* this process's pool: "<prefix>-<pid>" */
+
+/* A fresh database, folder and private libvirtd; pool and network named by prefix and
+ * this process. */
+void bed_setup(const char *prefix);
+/* Stop sovd (a failed test unless it stops cleanly), the daemon, and remove what
+ * bed_setup made. */
+void bed_teardown(void);
+
+/* Start sovd with args (NULL-terminated) and this test's pool, image store and NAT network;
+ * the operator's token into op; tenants acme and globex. */
+void bed_start(const char *const *args);
+/* Register host name in region and zone on uri u (tl_host_add); its id into id (at least
+ * 40 bytes); fails the test unless it is up when up is true. */
+void bed_host_add(const char *name, const char *region, const char *zone, const char *u,
+                  bool up, char *id);
+/* acme's image name in region, imported from a blank 64 MiB qcow2 in tmp; waits (at most
+ * wait_s) until it is active. Its id into id (at least 40 bytes) unless NULL. */
+void bed_image(const char *name, const char *region, int wait_s, char *id);
+
+/* A request that fails with status and type, naming field in errors[0] when not NULL and
+ * with says in its body when not NULL. */
+void bed_refused(const char *method, const char *path, const char *token, const char *body,
+                 long status, const char *type, const char *field, const char *says);
+
+#endif
