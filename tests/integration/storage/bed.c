@@ -110,6 +110,45 @@ bed_image(const char *name, const char *region, int wait_s, char *id)
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, wait_s);
 }
 
+json_t *
+bed_get(const char *collection, const char *id)
+{
+    char path[256];
+
+    snprintf(path, sizeof(path), "/v1/%s/%s", collection, id);
+    return tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+}
+
+json_t *
+bed_wait_state(const char *collection, const char *id, const char *state, int wait_s)
+{
+    time_t until = time(NULL) + wait_s;
+
+    for (;;) {
+        json_t *x = bed_get(collection, id);
+        if (strcmp(tl_str(x, "state"), state) == 0)
+            return x;
+        ck_assert_msg(time(NULL) < until, "%s %s not %s after %d s: %s", collection, id,
+                      state, wait_s, json_dumps(x, 0));
+        json_decref(x);
+        usleep(100 * 1000);
+    }
+}
+
+long long
+bed_quota_used(const char *what)
+{
+    char path[128];
+    json_t *q;
+    long long used;
+
+    snprintf(path, sizeof(path), "/v1/tenants/%s/quotas", acme.id);
+    q = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
+    used = tl_num(json_object_get(json_object_get(q, "quotas"), what), "used");
+    json_decref(q);
+    return used;
+}
+
 void
 bed_refused(const char *method, const char *path, const char *token, const char *body,
             long status, const char *type, const char *field, const char *says)

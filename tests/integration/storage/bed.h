@@ -36,6 +36,14 @@ void bed_host_add(const char *name, const char *region, const char *zone, const 
  * wait_s) until it is active. Its id into id (at least 40 bytes) unless NULL. */
 void bed_image(const char *name, const char *region, int wait_s, char *id);
 
+/* GET /v1/{collection}/{id} as acme's reader: 200, the body (a new reference). */
+json_t *bed_get(const char *collection, const char *id);
+/* bed_get until its state is state (every 100 ms; a failed test after wait_s): the body. */
+json_t *bed_wait_state(const char *collection, const char *id, const char *state,
+                       int wait_s);
+/* What acme uses of quota `what` (volumes, storage_gib, ...), as the operator reads it. */
+long long bed_quota_used(const char *what);
+
 /* A request that fails with status and type, naming field in errors[0] when not NULL and
  * with says in its body when not NULL. */
 void bed_refused(const char *method, const char *path, const char *token, const char *body,

@@ -50,26 +50,13 @@ op_succeeds(const char *id)
 static json_t *
 get_instance(const char *id)
 {
-    char path[128];
-
-    snprintf(path, sizeof(path), "/v1/instances/%s", id);
-    return tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    return bed_get("instances", id);
 }
 
 static json_t *
 wait_state(const char *id, const char *state)
 {
-    time_t until = time(NULL) + WAIT_S;
-
-    for (;;) {
-        json_t *x = get_instance(id);
-        if (strcmp(tl_str(x, "state"), state) == 0)
-            return x;
-        ck_assert_msg(time(NULL) < until, "instance %s not %s after %d s: %s", id, state,
-                      WAIT_S, json_dumps(x, 0));
-        json_decref(x);
-        usleep(100 * 1000);
-    }
+    return bed_wait_state("instances", id, state, WAIT_S);
 }
 
 /* GET /v1/instances/{id}'s volumes as "device:name:boot,..." (in the order given), each

@@ -57,20 +57,6 @@ get(const char *collection, const char *id, const char *token)
     return tl_call_ok(&sovd, "GET", path, token, NULL, 200);
 }
 
-static long long
-quota_used(const char *what)
-{
-    char path[128];
-    json_t *q;
-    long long used;
-
-    snprintf(path, sizeof(path), "/v1/tenants/%s/quotas", acme.id);
-    q = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
-    used = tl_num(json_object_get(json_object_get(q, "quotas"), what), "used");
-    json_decref(q);
-    return used;
-}
-
 /* The names of the pool's volumes on the host, one per line. */
 static char *
 pool_files(void)
@@ -262,8 +248,8 @@ START_TEST(snapshot_is_made_read_listed_and_deleted)
     json_decref(s);
 
     /* Counted: one snapshot, and its GiB next to the volume's. */
-    ck_assert_int_eq(quota_used("snapshots"), 1);
-    ck_assert_int_eq(quota_used("storage_gib"), 4);
+    ck_assert_int_eq(bed_quota_used("snapshots"), 1);
+    ck_assert_int_eq(bed_quota_used("storage_gib"), 4);
 
     /* Lists, with the volume filter by id and by name. */
     make_volume("logs", ",\"size_gib\":1", other);
@@ -299,8 +285,8 @@ START_TEST(snapshot_is_made_read_listed_and_deleted)
     ck_assert_str_eq(tl_str(s, "state"), "deleted");
     ck_assert(json_is_null(json_object_get(s, "residency")));
     json_decref(s);
-    ck_assert_int_eq(quota_used("snapshots"), 1);
-    ck_assert_int_eq(quota_used("storage_gib"), 4);
+    ck_assert_int_eq(bed_quota_used("snapshots"), 1);
+    ck_assert_int_eq(bed_quota_used("storage_gib"), 4);
     history("snapshots", snap, events, sizeof(events));
     ck_assert_msg(strstr(events, "deleted"), "snapshot history: %s", events);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM host_allocations WHERE resource_type ="
@@ -332,8 +318,8 @@ START_TEST(snapshot_of_a_deleting_volume_is_refused_and_writes_nothing)
     ck_assert_int_eq(sql_num("SELECT count(*) FROM snapshots"), snapshots);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM residency_records"), records);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM operations"), ops);
-    ck_assert_int_eq(quota_used("snapshots"), 0);
-    ck_assert_int_eq(quota_used("storage_gib"), 1);
+    ck_assert_int_eq(bed_quota_used("snapshots"), 0);
+    ck_assert_int_eq(bed_quota_used("storage_gib"), 1);
 }
 END_TEST
 
@@ -362,7 +348,7 @@ START_TEST(volume_with_snapshots_cannot_be_deleted_until_they_are_gone)
     b = get("volumes", vol, acme.token[TL_READER]);
     ck_assert_str_eq(tl_str(b, "state"), "deleted");
     json_decref(b);
-    ck_assert_int_eq(quota_used("storage_gib"), 0);
+    ck_assert_int_eq(bed_quota_used("storage_gib"), 0);
 }
 END_TEST
 
@@ -497,7 +483,7 @@ START_TEST(snapshots_quota_is_enforced_and_nothing_is_written)
         tl_resp_free(&r);
     }
     ck_assert_int_eq(sql_num("SELECT count(*) FROM snapshots"), rows);
-    ck_assert_int_eq(quota_used("snapshots"), 1);
+    ck_assert_int_eq(bed_quota_used("snapshots"), 1);
     /* Storage counts too: the GiB of a snapshot are GiB. */
     json_decref(tl_call_ok(&sovd, "PUT", path, op, "{\"snapshots\":5,\"storage_gib\":2}",
                            200));
@@ -512,8 +498,8 @@ START_TEST(snapshots_quota_is_enforced_and_nothing_is_written)
     ck_assert_int_eq(sql_num("SELECT count(*) FROM snapshots"), rows);
     /* Deleting gives it back. */
     delete_ok("snapshots", snap);
-    ck_assert_int_eq(quota_used("snapshots"), 0);
-    ck_assert_int_eq(quota_used("storage_gib"), 1);
+    ck_assert_int_eq(bed_quota_used("snapshots"), 0);
+    ck_assert_int_eq(bed_quota_used("storage_gib"), 1);
 }
 END_TEST
 
@@ -716,7 +702,7 @@ START_TEST(idempotent_create_takes_one_snapshot)
     ck_assert_int_eq(sql_num("SELECT count(*) FROM snapshots WHERE name = 'once'"), 1);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM operations WHERE kind = 'snapshot.create'"),
                      1);
-    ck_assert_int_eq(quota_used("snapshots"), 1);
+    ck_assert_int_eq(bed_quota_used("snapshots"), 1);
 }
 END_TEST
 

@@ -136,26 +136,13 @@ create_volume(const char *body, char id[40], char op_id[40])
 static json_t *
 get_volume(const char *id)
 {
-    char path[128];
-
-    snprintf(path, sizeof(path), "/v1/volumes/%s", id);
-    return tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    return bed_get("volumes", id);
 }
 
 static json_t *
 wait_volume(const char *id, const char *state)
 {
-    time_t until = time(NULL) + WAIT_S;
-
-    for (;;) {
-        json_t *v = get_volume(id);
-        if (strcmp(tl_str(v, "state"), state) == 0)
-            return v;
-        ck_assert_msg(time(NULL) < until, "volume %s not %s after %d s: %s", id, state, WAIT_S,
-                      json_dumps(v, 0));
-        json_decref(v);
-        usleep(100 * 1000);
-    }
+    return bed_wait_state("volumes", id, state, WAIT_S);
 }
 
 static void
@@ -166,20 +153,6 @@ available_volume(const char *body, char id[40])
     create_volume(body, id, op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
     json_decref(wait_volume(id, "available"));
-}
-
-static long long
-quota_used(const char *what)
-{
-    char path[128];
-    json_t *q;
-    long long used;
-
-    snprintf(path, sizeof(path), "/v1/tenants/%s/quotas", acme.id);
-    q = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
-    used = tl_num(json_object_get(json_object_get(q, "quotas"), what), "used");
-    json_decref(q);
-    return used;
 }
 
 /* An instance row as a worker would leave it (state, host): what the attach rules read. */
@@ -316,8 +289,8 @@ START_TEST(create_places_records_charges_and_builds_the_file)
     ck_assert_str_eq(tl_str(res, "host"), HOST);
     ck_assert(json_is_null(json_object_get(res, "key")));
     json_decref(v);
-    ck_assert_int_eq(quota_used("volumes"), 1);
-    ck_assert_int_eq(quota_used("storage_gib"), 2);
+    ck_assert_int_eq(bed_quota_used("volumes"), 1);
+    ck_assert_int_eq(bed_quota_used("storage_gib"), 2);
     snprintf(path, sizeof(path), "/v1/hosts/%s", host_id);
     h = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
     json_decref(h);
@@ -371,8 +344,8 @@ START_TEST(create_places_records_charges_and_builds_the_file)
     ck_assert_int_eq(tl_virsh(uri, &out, "vol-list %s", pool), 0);
     ck_assert_msg(!strstr(out, name), "the file is still there:\n%s", out);
     free(out);
-    ck_assert_int_eq(quota_used("volumes"), 0);
-    ck_assert_int_eq(quota_used("storage_gib"), 0);
+    ck_assert_int_eq(bed_quota_used("volumes"), 0);
+    ck_assert_int_eq(bed_quota_used("storage_gib"), 0);
     ck_assert_int_eq(sql_num("SELECT disk_gib_used FROM hosts WHERE id = '%s'", host_id), 0);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM host_allocations WHERE resource_id = '%s'",
                              id), 0);
@@ -426,7 +399,7 @@ START_TEST(bad_input_is_400_naming_the_field_and_writes_nothing)
     ck_assert_int_eq(sql_num("SELECT count(*) FROM host_allocations"), 0);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM residency_records WHERE resource_type ="
                              " 'volume'"), 0);
-    ck_assert_int_eq(quota_used("volumes"), 0);
+    ck_assert_int_eq(bed_quota_used("volumes"), 0);
     /* Readers and auditors do not create. */
     assert_problem("POST", "/v1/volumes", acme.token[TL_READER],
                    "{\"name\":\"v\",\"size_gib\":1}", 403, "/problems/forbidden", NULL);
@@ -456,8 +429,8 @@ START_TEST(quota_over_is_403_and_writes_nothing)
     ck_assert_int_eq(sql_num("SELECT count(*) FROM host_allocations"), 1);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM operations WHERE kind = 'volume.create'"),
                      1);
-    ck_assert_int_eq(quota_used("volumes"), 1);
-    ck_assert_int_eq(quota_used("storage_gib"), 4);
+    ck_assert_int_eq(bed_quota_used("volumes"), 1);
+    ck_assert_int_eq(bed_quota_used("storage_gib"), 4);
     /* An extend past storage_gib is refused the same way, and changes nothing. */
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
     json_decref(wait_volume(id, "available"));
@@ -467,7 +440,7 @@ START_TEST(quota_over_is_403_and_writes_nothing)
     tl_assert_problem(&r, 403, "/problems/quota-exceeded");
     tl_resp_free(&r);
     ck_assert_int_eq(sql_num("SELECT size_gib FROM volumes WHERE id = '%s'", id), 4);
-    ck_assert_int_eq(quota_used("storage_gib"), 4);
+    ck_assert_int_eq(bed_quota_used("storage_gib"), 4);
     ck_assert_int_eq(sql_num("SELECT disk_gib FROM host_allocations WHERE resource_id = '%s'",
                              id), 4);
     ck_assert_int_eq(sql_num("SELECT disk_gib_used FROM hosts WHERE id = '%s'", host_id), 4);
@@ -618,7 +591,7 @@ START_TEST(attach_extend_detach_on_a_running_instance)
     v = wait_volume(vol, "in-use");
     ck_assert_int_eq(tl_num(v, "size_gib"), 3);
     json_decref(v);
-    ck_assert_int_eq(quota_used("storage_gib"), 3 + 1 + 1);
+    ck_assert_int_eq(bed_quota_used("storage_gib"), 3 + 1 + 1);
     /* The host's room grows with it: the allocation, and the usage its allocations add to. */
     ck_assert_int_eq(sql_num("SELECT disk_gib FROM host_allocations WHERE resource_id = '%s'",
                              vol), 3);
@@ -648,7 +621,7 @@ START_TEST(attach_extend_detach_on_a_running_instance)
     snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(v, "operation"), "id"));
     json_decref(v);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    ck_assert_int_eq(quota_used("storage_gib"), 1 + 1);
+    ck_assert_int_eq(bed_quota_used("storage_gib"), 1 + 1);
 }
 END_TEST
 
@@ -693,7 +666,7 @@ START_TEST(idempotent_create_answers_the_first_result)
     ck_assert_str_eq(tl_str(json_object_get(a.json, "volume"), "id"),
                      tl_str(json_object_get(b.json, "volume"), "id"));
     ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes"), 1);
-    ck_assert_int_eq(quota_used("volumes"), 1);
+    ck_assert_int_eq(bed_quota_used("volumes"), 1);
     tl_resp_free(&a);
     tl_resp_free(&b);
 }
