@@ -47,24 +47,12 @@ op_succeeds(const char *id)
     tl_op_wait_ok(&sovd, acme.token[TL_READER], id, WAIT_S);
 }
 
-static json_t *
-get_instance(const char *id)
-{
-    return bed_get("instances", id);
-}
-
-static json_t *
-wait_state(const char *id, const char *state)
-{
-    return bed_wait_state("instances", id, state, WAIT_S);
-}
-
 /* GET /v1/instances/{id}'s volumes as "device:name:boot,..." (in the order given), each
  * entry's id checked against ids (NULL-terminated, in the same order). */
 static void
 assert_instance_volumes(const char *id, const char *want, const char *const *ids)
 {
-    json_t *x = get_instance(id), *list = json_object_get(x, "volumes"), *v;
+    json_t *x = bed_get("instances", id), *list = json_object_get(x, "volumes"), *v;
     char got[512] = "";
     size_t i, used = 0;
 
@@ -207,7 +195,7 @@ delete_instance(const char *id)
     snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
     op_succeeds(op_id);
-    json_decref(wait_state(id, "deleted"));
+    json_decref(bed_wait_state("instances", id, "deleted", WAIT_S));
 }
 
 /* A request that fails with status and type, naming field when not NULL. */
@@ -270,7 +258,7 @@ START_TEST(create_with_volumes_is_placed_on_their_host_and_attaches_them)
 
     /* The domain the worker defines holds them, at their devices, named by their ids. */
     op_succeeds(op_id);
-    json_decref(wait_state(id, "running"));
+    json_decref(bed_wait_state("instances", id, "running", WAIT_S));
     {
         char *out = NULL, want[200];
         ck_assert_int_eq(tl_virsh(uri, &out, "dumpxml sov-%s", id), 0);
@@ -453,7 +441,7 @@ START_TEST(boot_volume_boots_without_an_image_and_is_kept_after_the_delete)
     assert_vol(boot, "state", "in-use");
 
     op_succeeds(op_id);
-    x = wait_state(id, "running");
+    x = bed_wait_state("instances", id, "running", WAIT_S);
     ck_assert_str_eq(tl_str(x, "boot_volume"), boot);
     json_decref(x);
     {
@@ -545,7 +533,7 @@ START_TEST(boot_from_an_image_makes_a_volume_that_the_delete_deletes)
         ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "%s", json_dumps(o, 0));
         ck_assert_int_eq(tl_num(o, "attempts"), 1);
         json_decref(o);
-        json_decref(wait_state(id, "running"));
+        json_decref(bed_wait_state("instances", id, "running", WAIT_S));
         assert_vol(vol, "state", "in-use");
         ck_assert_int_eq(tl_virsh(uri, &out, "dumpxml sov-%s", id), 0);
         snprintf(want, sizeof(want), "<source pool='%s' volume='sov-vol-%s'/>", pool, vol);

@@ -133,18 +133,6 @@ create_volume(const char *body, char id[40], char op_id[40])
     tl_resp_free(&r);
 }
 
-static json_t *
-get_volume(const char *id)
-{
-    return bed_get("volumes", id);
-}
-
-static json_t *
-wait_volume(const char *id, const char *state)
-{
-    return bed_wait_state("volumes", id, state, WAIT_S);
-}
-
 static void
 available_volume(const char *body, char id[40])
 {
@@ -152,7 +140,7 @@ available_volume(const char *body, char id[40])
 
     create_volume(body, id, op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    json_decref(wait_volume(id, "available"));
+    json_decref(bed_wait_state("volumes", id, "available", WAIT_S));
 }
 
 /* An instance row as a worker would leave it (state, host): what the attach rules read. */
@@ -272,7 +260,7 @@ START_TEST(create_places_records_charges_and_builds_the_file)
     create_volume("{\"name\":\"data\",\"size_gib\":2}", id, op_id);
     /* Placed in the request's own transaction: the 202's volume already has its host and
      * its residency, and counts against the quotas. */
-    v = get_volume(id);
+    v = bed_get("volumes", id);
     ck_assert_str_eq(tl_str(json_object_get(v, "host"), "id"), host_id);
     ck_assert_str_eq(tl_str(v, "type"), "standard");
     ck_assert_str_eq(tl_str(v, "region"), REGION);
@@ -298,7 +286,7 @@ START_TEST(create_places_records_charges_and_builds_the_file)
     ck_assert_int_eq(sql_num("SELECT vcpus_used FROM hosts WHERE id = '%s'", host_id), 0);
 
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    v = wait_volume(id, "available");
+    v = bed_wait_state("volumes", id, "available", WAIT_S);
     json_decref(v);
     ck_assert_int_eq(tl_virsh(uri, &out, "vol-list %s", pool), 0);
     snprintf(name, sizeof(name), "sov-vol-%s", id);
@@ -340,7 +328,7 @@ START_TEST(create_places_records_charges_and_builds_the_file)
                   "%s", json_dumps(v, 0));
     json_decref(v);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    json_decref(wait_volume(id, "deleted"));
+    json_decref(bed_wait_state("volumes", id, "deleted", WAIT_S));
     ck_assert_int_eq(tl_virsh(uri, &out, "vol-list %s", pool), 0);
     ck_assert_msg(!strstr(out, name), "the file is still there:\n%s", out);
     free(out);
@@ -433,7 +421,7 @@ START_TEST(quota_over_is_403_and_writes_nothing)
     ck_assert_int_eq(bed_quota_used("storage_gib"), 4);
     /* An extend past storage_gib is refused the same way, and changes nothing. */
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    json_decref(wait_volume(id, "available"));
+    json_decref(bed_wait_state("volumes", id, "available", WAIT_S));
     snprintf(path, sizeof(path), "/v1/volumes/%s/actions", id);
     tl_call(&sovd, "POST", path, acme.token[TL_MEMBER],
             "{\"action\":\"extend\",\"size_gib\":11}", &r);
@@ -498,7 +486,7 @@ START_TEST(attach_rules_refuse_with_reasons)
         instance_row(&acme, "far-app", "running", host2_id, far_inst);
         create_volume("{\"name\":\"hinted\",\"size_gib\":1,\"instance_hint\":\"far-app\"}",
                       hinted, op_id);
-        v = get_volume(hinted);
+        v = bed_get("volumes", hinted);
         ck_assert_str_eq(tl_str(json_object_get(v, "host"), "name"), HOST2);
         json_decref(v);
         json_decref(tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S));
@@ -506,7 +494,7 @@ START_TEST(attach_rules_refuse_with_reasons)
          * spread alone would put it. */
         create_volume("{\"name\":\"near\",\"size_gib\":1,\"instance_hint\":\"app\"}",
                       hinted, op_id);
-        v = get_volume(hinted);
+        v = bed_get("volumes", hinted);
         ck_assert_str_eq(tl_str(json_object_get(v, "host"), "name"), HOST);
         json_decref(v);
         json_decref(tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S));
@@ -528,7 +516,7 @@ START_TEST(attach_rules_refuse_with_reasons)
      * volume is free again, saying why. */
     action(vol, "{\"action\":\"attach\",\"instance\":\"app\"}", op_id);
     json_decref(tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S));
-    json_t *v = wait_volume(vol, "available");
+    json_t *v = bed_wait_state("volumes", vol, "available", WAIT_S);
     tl_assert_contains(tl_str(v, "state_reason"), "could not attach");
     ck_assert_int_eq(json_array_size(json_object_get(v, "attachments")), 0);
     json_decref(v);
@@ -549,7 +537,7 @@ START_TEST(attach_extend_detach_on_a_running_instance)
     available_volume("{\"name\":\"data\",\"size_gib\":1}", vol);
     action(vol, "{\"action\":\"attach\",\"instance\":\"app\"}", op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    v = wait_volume(vol, "in-use");
+    v = bed_wait_state("volumes", vol, "in-use", WAIT_S);
     a = json_array_get(json_object_get(v, "attachments"), 0);
     ck_assert_str_eq(tl_str(a, "instance"), inst);
     ck_assert_str_eq(tl_str(a, "instance_name"), "app");
@@ -588,7 +576,7 @@ START_TEST(attach_extend_detach_on_a_running_instance)
     /* Online extend: the quota grows by the difference. */
     action(vol, "{\"action\":\"extend\",\"size_gib\":3}", op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    v = wait_volume(vol, "in-use");
+    v = bed_wait_state("volumes", vol, "in-use", WAIT_S);
     ck_assert_int_eq(tl_num(v, "size_gib"), 3);
     json_decref(v);
     ck_assert_int_eq(bed_quota_used("storage_gib"), 3 + 1 + 1);
@@ -602,7 +590,7 @@ START_TEST(attach_extend_detach_on_a_running_instance)
     /* Detach: the disk leaves the domain, the volume is available again. */
     action(vol, "{\"action\":\"detach\",\"instance\":\"app\"}", op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    v = wait_volume(vol, "available");
+    v = bed_wait_state("volumes", vol, "available", WAIT_S);
     ck_assert_int_eq(json_array_size(json_object_get(v, "attachments")), 0);
     json_decref(v);
     ck_assert_int_eq(tl_virsh(uri, &out, "dumpxml --inactive sov-%s", inst), 0);
@@ -612,7 +600,7 @@ START_TEST(attach_extend_detach_on_a_running_instance)
     /* Offline extend of the detached volume. */
     action(vol, "{\"action\":\"extend\",\"size_gib\":4}", op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    json_decref(wait_volume(vol, "available"));
+    json_decref(bed_wait_state("volumes", vol, "available", WAIT_S));
     ck_assert_int_eq(tl_virsh(uri, &out, "vol-info --pool %s sov-vol-%s", pool, vol), 0);
     tl_assert_contains(out, "4.00 GiB");
     free(out);
@@ -642,7 +630,7 @@ START_TEST(delete_with_snapshots_is_refused_naming_them)
     tl_assert_problem(&r, 409, "/problems/conflict");
     tl_assert_contains(r.body, "before-upgrade");
     tl_resp_free(&r);
-    json_t *v = get_volume(vol);
+    json_t *v = bed_get("volumes", vol);
     ck_assert_str_eq(tl_str(v, "state"), "available");
     json_decref(v);
     /* Once the snapshot is deleted, the volume may go. */
@@ -703,14 +691,14 @@ START_TEST(reconciler_flags_missing_files_settles_stuck_volumes_and_reports_orph
     ck_assert_int_eq(tl_virsh(uri, NULL, "vol-create-as %s %s 1M --format qcow2", pool,
                               orphan), 0);
 
-    v = wait_volume(lost, "error");
+    v = bed_wait_state("volumes", lost, "error", WAIT_S);
     tl_assert_contains(tl_str(v, "state_reason"), "its file is missing from pool");
     tl_assert_contains(tl_str(v, "state_reason"), HOST);
     json_decref(v);
-    v = wait_volume(stuck, "available");
+    v = bed_wait_state("volumes", stuck, "available", WAIT_S);
     ck_assert_int_eq(json_array_size(json_object_get(v, "attachments")), 0);
     json_decref(v);
-    json_decref(wait_volume(half, "available"));
+    json_decref(bed_wait_state("volumes", half, "available", WAIT_S));
     until = time(NULL) + WAIT_S;
     while (sql_num("SELECT count(*) FROM audit_log WHERE action = 'volumes.orphan-found'"
                    " AND resource_id = '%s'", orphan) == 0) {
@@ -743,7 +731,7 @@ START_TEST(encrypted_volumes_say_where_their_key_lives_and_a_destroyed_kek_refus
     json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
                            "{\"name\":\"secure\",\"encrypted\":true}", 201));
     available_volume("{\"name\":\"vault\",\"size_gib\":1,\"type\":\"secure\"}", vault);
-    v = get_volume(vault);
+    v = bed_get("volumes", vault);
     ck_assert(json_is_true(json_object_get(v, "encrypted")));
     key = json_object_get(json_object_get(v, "residency"), "key");
     ck_assert_str_eq(tl_str(key, "region"), REGION);
@@ -810,19 +798,19 @@ START_TEST(detach_waits_for_the_guest_and_force_power_cycles_it)
     available_volume("{\"name\":\"held\",\"size_gib\":1}", vol);
     action(vol, "{\"action\":\"attach\",\"instance\":\"app\"}", op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    json_decref(wait_volume(vol, "in-use"));
+    json_decref(bed_wait_state("volumes", vol, "in-use", WAIT_S));
 
     action(vol, "{\"action\":\"detach\"}", op_id);
     o = tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S);
     ck_assert_str_eq(tl_str(o, "state"), "failed");
     json_decref(o);
-    v = wait_volume(vol, "in-use");
+    v = bed_wait_state("volumes", vol, "in-use", WAIT_S);
     tl_assert_contains(tl_str(v, "state_reason"), "detach with force");
     json_decref(v);
 
     action(vol, "{\"action\":\"detach\",\"force\":true}", op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    v = wait_volume(vol, "available");
+    v = bed_wait_state("volumes", vol, "available", WAIT_S);
     ck_assert_int_eq(json_array_size(json_object_get(v, "attachments")), 0);
     json_decref(v);
     snprintf(path, sizeof(path), "/v1/operations/%s", op_id);
