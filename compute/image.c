@@ -322,24 +322,10 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
 static int
 pending_delete(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err)
 {
-    static const char *const states[] = { "running", "queued" };
+    int rc = sov_op_find_pending(ctx, id, "image.delete", ret, err);
 
-    for (size_t s = 0; s < SOV_N_ELEMENTS(states); s++) {
-        sov_op_page page = { 0 };
-        bool found = false;
-
-        if (sov_op_list(ctx, id, states[s], NULL, 20, &page, err) < 0)
-            return -1;
-        for (size_t i = 0; i < page.n && !found; i++)
-            if (strcmp(page.items[i].kind, "image.delete") == 0) {
-                *ret = page.items[i];
-                found = true;
-            }
-        free(page.items);
-        if (found)
-            return 0;
-    }
-    return sov_error_set(err, SOV_E_NOT_FOUND, "image '%s' does not exist", id);
+    return rc < 0 ? -1 : rc ? 0 : sov_error_set(err, SOV_E_NOT_FOUND,
+                                                "image '%s' does not exist", id);
 }
 
 int

@@ -301,22 +301,13 @@ sov_instance_create(sov_ctx *ctx, const char *tenant_id, const sov_instance_crea
 {
     sov_buf keys = SOV_BUF_INIT;
     create_args ca = { ctx, a, ret, a->user_data, NULL, op, { .n = 0 } };
-    const char *tenant = NULL;
     int rc;
 
     sov_instance_release(ret);
     memset(ret, 0, sizeof(*ret));
-    if (sov_ctx_tenant(ctx, tenant_id, &tenant, err) < 0)
+    if (sov_ctx_create_scope(ctx, tenant_id, a->workspace, a->name, "an instance",
+                             ret->tenant_id, ret->workspace, err) < 0)
         return -1;
-    snprintf(ret->tenant_id, sizeof(ret->tenant_id), "%s", tenant);
-    snprintf(ret->workspace, sizeof(ret->workspace), "%s", a->workspace ? a->workspace
-                                                                          : "default");
-    if (sov_check_slug("name", a->name, err) < 0 ||
-        sov_check_slug("workspace", ret->workspace, err) < 0)
-        return -1;
-    /* Instance routes take a name for the id: a name that reads as an id would name two. */
-    if (sov_uuid_valid(a->name))
-        return sov_error_invalid(err, "name", "an instance name cannot be a UUID");
     if (!a->flavor || !*a->flavor)
         return sov_error_invalid(err, "flavor", "flavor is required");
     if (a->image && !*a->image)

@@ -1,4 +1,5 @@
 /* ctx.c: roles and the request context services receive. */
+#include <stdio.h>
 #include <string.h>
 
 #include "sov/ctx.h"
@@ -56,6 +57,25 @@ sov_ctx_tenant(const sov_ctx *ctx, const char *tenant_id, const char **ret, sov_
         return sov_error_set(err, SOV_E_NOT_FOUND, "tenant '%.64s' does not exist",
                              tenant_id ? tenant_id : "");
     *ret = tenant_id;
+    return 0;
+}
+
+int
+sov_ctx_create_scope(const sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                     const char *name, const char *noun, char *tenant, char *ret_workspace,
+                     sov_error *err)
+{
+    const char *t = NULL;
+
+    if (sov_ctx_tenant(ctx, tenant_id, &t, err) < 0)
+        return -1;
+    snprintf(tenant, SOV_UUID_LEN + 1, "%s", t);
+    snprintf(ret_workspace, SOV_NAME_MAX + 1, "%s", workspace ? workspace : "default");
+    if (sov_check_slug("name", name, err) < 0 ||
+        sov_check_slug("workspace", ret_workspace, err) < 0)
+        return -1;
+    if (sov_uuid_valid(name))
+        return sov_error_invalid(err, "name", "%s name cannot be a UUID", noun);
     return 0;
 }
 

@@ -235,6 +235,30 @@ cursor_check(sov_dbconn *c, const char *tenant_id, const char *after, sov_error 
 }
 
 int
+sov_op_find_pending(sov_ctx *ctx, const char *resource_id, const char *kind, sov_op *ret,
+                    sov_error *err)
+{
+    static const char *const states[] = { "running", "queued" };
+
+    for (size_t s = 0; s < SOV_N_ELEMENTS(states); s++) {
+        sov_op_page page = { 0 };
+        bool found = false;
+
+        if (sov_op_list(ctx, resource_id, states[s], NULL, 20, &page, err) < 0)
+            return -1;
+        for (size_t i = 0; i < page.n && !found; i++)
+            if (strcmp(page.items[i].kind, kind) == 0) {
+                *ret = page.items[i];
+                found = true;
+            }
+        free(page.items);
+        if (found)
+            return 1;
+    }
+    return 0;
+}
+
+int
 sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char *after,
             unsigned limit, sov_op_page *ret, sov_error *err)
 {

@@ -141,20 +141,11 @@ sov_snapshot_create(sov_ctx *ctx, const char *tenant_id, const sov_snapshot_crea
                     sov_snapshot *ret, sov_op *op, sov_error *err)
 {
     create_args x = { .ctx = ctx, .a = a, .s = ret, .op = op };
-    const char *tenant = NULL;
 
     memset(ret, 0, sizeof(*ret));
-    if (sov_ctx_tenant(ctx, tenant_id, &tenant, err) < 0)
+    if (sov_ctx_create_scope(ctx, tenant_id, a->workspace, a->name, "a snapshot",
+                             ret->tenant_id, ret->workspace, err) < 0)
         return -1;
-    snprintf(ret->tenant_id, sizeof(ret->tenant_id), "%s", tenant);
-    snprintf(ret->workspace, sizeof(ret->workspace), "%s",
-             a->workspace ? a->workspace : "default");
-    if (sov_check_slug("name", a->name, err) < 0 ||
-        sov_check_slug("workspace", ret->workspace, err) < 0)
-        return -1;
-    /* Snapshot routes take a name for the id: a name that reads as an id would name two. */
-    if (sov_uuid_valid(a->name))
-        return sov_error_invalid(err, "name", "a snapshot name cannot be a UUID");
     if (!a->volume || !*a->volume)
         return sov_error_invalid(err, "volume", "volume is required: a volume's name or id");
     if (strlen(a->volume) > SOV_NAME_MAX && !sov_uuid_valid(a->volume))
@@ -302,25 +293,10 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
 static int
 pending_delete(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err)
 {
-    static const char *const states[] = { "running", "queued" };
+    int rc = sov_op_find_pending(ctx, id, "snapshot.delete", ret, err);
 
-    for (size_t s = 0; s < SOV_N_ELEMENTS(states); s++) {
-        sov_op_page page = { 0 };
-        bool found = false;
-
-        if (sov_op_list(ctx, id, states[s], NULL, 20, &page, err) < 0)
-            return -1;
-        for (size_t i = 0; i < page.n && !found; i++)
-            if (strcmp(page.items[i].kind, "snapshot.delete") == 0) {
-                *ret = page.items[i];
-                found = true;
-            }
-        free(page.items);
-        if (found)
-            return 0;
-    }
-    /* Finished between our read and now: it is gone. */
-    return not_found(id, err);
+    /* None: it finished between our read and now, and the snapshot is gone. */
+    return rc < 0 ? -1 : rc ? 0 : not_found(id, err);
 }
 
 int

@@ -202,20 +202,11 @@ sov_volume_create(sov_ctx *ctx, const char *tenant_id, const sov_volume_create_a
                   sov_volume *ret, sov_op *op, sov_error *err)
 {
     create_args ca = { ctx, a, ret, op };
-    const char *tenant = NULL;
 
     memset(ret, 0, sizeof(*ret));
-    if (sov_ctx_tenant(ctx, tenant_id, &tenant, err) < 0)
+    if (sov_ctx_create_scope(ctx, tenant_id, a->workspace, a->name, "a volume",
+                             ret->tenant_id, ret->workspace, err) < 0)
         return -1;
-    snprintf(ret->tenant_id, sizeof(ret->tenant_id), "%s", tenant);
-    snprintf(ret->workspace, sizeof(ret->workspace), "%s", a->workspace ? a->workspace
-                                                                          : "default");
-    if (sov_check_slug("name", a->name, err) < 0 ||
-        sov_check_slug("workspace", ret->workspace, err) < 0)
-        return -1;
-    /* Volume routes take a name for the id: a name that reads as an id would name two. */
-    if (sov_uuid_valid(a->name))
-        return sov_error_invalid(err, "name", "a volume name cannot be a UUID");
     if (a->size_gib < 0 || a->size_gib > SOV_VOLUME_GIB_MAX ||
         (a->size_gib == 0 && !a->source_type))
         return sov_error_invalid(err, "size_gib", "size_gib must be from 1 to %d",

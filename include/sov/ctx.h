@@ -72,6 +72,14 @@ bool sov_ctx_sees_tenant(const sov_ctx *ctx, const char *tenant_id);
  * not see (or none, or not a UUID) is SOV_E_NOT_FOUND "tenant '...' does not exist". */
 int sov_ctx_tenant(const sov_ctx *ctx, const char *tenant_id, const char **ret,
                    sov_error *err);
+/* The scope and name of a new resource of a workspace (an instance, a volume, a snapshot):
+ * its tenant (sov_ctx_tenant) into tenant (SOV_UUID_LEN + 1), its workspace (NULL:
+ * "default") into workspace (SOV_NAME_MAX + 1), and its name checked as a slug that does not
+ * read as a UUID (routes take a name for the id: such a name would name two; the 400 says
+ * "<noun> name cannot be a UUID", noun as "an instance"). */
+int sov_ctx_create_scope(const sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                         const char *name, const char *noun, char *tenant, char *ret_workspace,
+                         sov_error *err);
 
 /* sov_db_tx for services: marks ctx audited when fn appended an audit entry and the
  * transaction committed, stores the answer of ctx->idem in that same transaction, logs the

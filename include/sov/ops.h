@@ -59,6 +59,10 @@ int sov_op_pending(sov_dbconn *c, const char *resource_id, const char *except_id
                    const char *state, sov_op_page *ret, sov_error *err);
 
 int sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err);
+/* The operation of kind on resource_id that is running (else queued), as the caller may see
+ * it, into ret: 1 when there is one, 0 when there is none (it finished meanwhile). */
+int sov_op_find_pending(sov_ctx *ctx, const char *resource_id, const char *kind, sov_op *ret,
+                        sov_error *err);
 /* The caller's tenant's (all for operators); filters may be NULL. */
 int sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char *after,
                 unsigned limit, sov_op_page *ret, sov_error *err);
