@@ -232,7 +232,9 @@ sov_handle_instance_create(sov_request *req)
         return sov_api_reply_problem(req, &err);
     sov_api_instance_args(req, &a);
     a.ssh_keys = keys;
-    a.ext = storage ? &st : NULL;
+    sov_instance_ext ext[] = { { "storage", &st } };
+    a.ext = ext;
+    a.next = storage ? 1 : 0;
     sov_api_answer_in_tx(req, created_json, &c);
     if (sov_instance_create(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &c.x, &c.op,
                             &err) < 0)

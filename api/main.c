@@ -11,6 +11,7 @@
 #include "sov/compute.h"
 #include "sov/identity.h"
 #include "sov/log.h"
+#include "sov/network.h"
 #include "sov/migrate.h"
 #include "sov/registry.h"
 #include "sov/residency.h"
@@ -23,6 +24,7 @@ static const sov_module_register sov_modules[] = {
     sov_image_register,
     sov_residency_register,
     sov_storage_register,
+    sov_network_register,
 };
 
 static int

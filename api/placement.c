@@ -73,7 +73,9 @@ sov_handle_placement_dry_run(sov_request *req)
         return sov_api_reply_problem(req, &err);
     body_sizes(req, &sizes);
     sov_api_instance_args(req, &a);     /* read as the create reads it */
-    a.ext = storage ? &st : NULL;
+    sov_instance_ext ext[] = { { "storage", &st } };
+    a.ext = ext;
+    a.next = storage ? 1 : 0;
     if (sov_instance_dry_run(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &sizes, p,
                              &err) < 0) {
         /* No candidate: the problem, with the counts that explain it. */

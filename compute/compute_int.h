@@ -53,16 +53,22 @@ typedef struct sov_instance_hooks {
 /* Release what a run held (a retried transaction prepares again), then every hook's prepare
  * in c's transaction, merged. Two hooks pinning two hosts: SOV_E_CONFLICT. */
 int sov_instance_hooks_prepare(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
-                               const char *workspace, const void *ext, sov_instance_hooks *run,
+                               const char *workspace, const sov_instance_ext *ext, size_t next,
+                               sov_instance_hooks *run,
                                sov_error *err);
 /* Every prepared hook's commit, after the instance row is written (never for a dry run). */
 int sov_instance_hooks_commit(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst,
-                              const void *ext, sov_instance_hooks *run, const sov_op *op,
+                              const sov_instance_ext *ext, size_t next,
+                              sov_instance_hooks *run, const sov_op *op,
                               sov_error *err);
 void sov_instance_hooks_release(sov_instance_hooks *run);
 /* Every hook's deleted(), in the transaction that marks the instance deleted. */
 int sov_instance_hooks_deleted(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst,
                                const sov_op *op, sov_error *err);
+/* Every hook's started(), after the create's worker started the domain: 0 when all are
+ * done; the first other answer (SOV_OP_LATER, -1) as it came. */
+int sov_instance_hooks_started(sov_ctx *ctx, const sov_instance *inst, const sov_op *op,
+                               sov_error *err);
 
 /* ---- instance_repo.c ---- */
 

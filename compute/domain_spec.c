@@ -53,10 +53,13 @@ seed_disk(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *spec, sov_err
     }, err);
 }
 
-/* The NAT network every instance is on today, with the MAC derived from its id. */
+/* The host's NAT network, with the MAC derived from the id: instances made before tenant
+ * networks (or without OVN) are on it; the others have network/'s ports instead. */
 static int
 nat_nic(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *spec, sov_error *err)
 {
+    if (!inst->nat_nic)
+        return 0;
     return sov_domain_spec_add_nic(spec, &(sov_domain_nic) {
         .kind = SOV_NIC_NETWORK, .network = ctx->cfg->nat_network, .mac = inst->mac,
     }, err);

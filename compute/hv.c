@@ -187,6 +187,18 @@ sov_hv_network_remove(sov_hv *hv, const char *name, sov_error *err)
 }
 
 int
+sov_hv_nic_attach(sov_hv *hv, const char *uuid, const char *nic_xml, sov_error *err)
+{
+    HV_CALL(network, nic_attach, hv->network->nic_attach(hv, uuid, nic_xml, err));
+}
+
+int
+sov_hv_nic_detach(sov_hv *hv, const char *uuid, const char *mac, sov_error *err)
+{
+    HV_CALL(network, nic_detach, hv->network->nic_detach(hv, uuid, mac, err));
+}
+
+int
 sov_hv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err)
 {
     HV_CALL(storage, pool_path, hv->storage->pool_path(hv, pool, ret, size, err));

@@ -141,7 +141,7 @@ place_request(sov_dbconn *c, sov_ctx *ctx, const char *tenant, const char *works
 
     memset(r, 0, sizeof(*r));
     if (sov_workspace_check(c, tenant, workspace, err) < 0 ||
-        sov_instance_hooks_prepare(c, ctx, tenant, workspace, a->ext, hooks, err) < 0)
+        sov_instance_hooks_prepare(c, ctx, tenant, workspace, a->ext, a->next, hooks, err) < 0)
         return -1;
     if (prep->boot_volume_id[0] && a->image)
         return sov_error_invalid(err, "image", "an instance that boots from a volume takes no "
@@ -274,6 +274,8 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     snprintf(x->zone, sizeof(x->zone), "%s", x->placement->zone);
     snprintf(x->host_id, sizeof(x->host_id), "%s", x->placement->host_id);
     snprintf(x->operation_id, sizeof(x->operation_id), "%s", ca->op->id);
+    /* No module gives it NICs (tenant networks off): the host's NAT network. */
+    x->nat_nic = !prep->nics;
     /* The tenant's quota rows last, just before the audit head: every create of a tenant
      * waits on them, so they stay locked for the commit only (charged first, they were held
      * through placement and the inserts: 286 creates/s for one tenant). check_quota() read
@@ -284,7 +286,7 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
         return -1;
     /* The other modules record their part (attachments, a boot volume to make) once the row
      * they refer to exists; the boot volume is named last, when its row exists too. */
-    if (sov_instance_hooks_commit(c, ca->ctx, x, a->ext, &ca->hooks, ca->op, err) < 0 ||
+    if (sov_instance_hooks_commit(c, ca->ctx, x, a->ext, a->next, &ca->hooks, ca->op, err) < 0 ||
         (prep->boot_volume_id[0] &&
          sov_repo_instance_set_boot_volume(c, x->id, prep->boot_volume_id, err) < 0))
         return -1;

@@ -69,18 +69,30 @@ merge(sov_instance_prep *into, const sov_instance_prep *p, sov_error *err)
         snprintf(into->region, sizeof(into->region), "%s", p->region);
     }
     into->image_optional = into->image_optional || p->image_optional;
+    into->nics = into->nics || p->nics;
     return 0;
+}
+
+/* The members of the create meant for hook h: the entry of its name, NULL when none. */
+static const void *
+ext_for(const sov_instance_hook *h, const sov_instance_ext *ext, size_t next)
+{
+    for (size_t i = 0; i < next; i++)
+        if (ext[i].hook && strcmp(ext[i].hook, h->name) == 0)
+            return ext[i].args;
+    return NULL;
 }
 
 int
 sov_instance_hooks_prepare(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
-                           const char *workspace, const void *ext, sov_instance_hooks *run,
-                           sov_error *err)
+                           const char *workspace, const sov_instance_ext *ext, size_t next,
+                           sov_instance_hooks *run, sov_error *err)
 {
     sov_instance_hooks_release(run);
     run->n = snapshot(run->hooks);
     for (size_t i = 0; i < run->n; i++) {
-        if (run->hooks[i]->prepare(c, ctx, tenant_id, workspace, ext, &run->preps[i], err) < 0)
+        if (run->hooks[i]->prepare(c, ctx, tenant_id, workspace, ext_for(run->hooks[i], ext, next),
+                                   &run->preps[i], err) < 0)
             return -1;
         if (merge(&run->merged, &run->preps[i], err) < 0)
             return -1;
@@ -90,12 +102,13 @@ sov_instance_hooks_prepare(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
 
 int
 sov_instance_hooks_commit(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst,
-                          const void *ext, sov_instance_hooks *run, const sov_op *op,
-                          sov_error *err)
+                          const sov_instance_ext *ext, size_t next, sov_instance_hooks *run,
+                          const sov_op *op, sov_error *err)
 {
     for (size_t i = 0; i < run->n; i++)
         if (run->hooks[i]->commit &&
-            run->hooks[i]->commit(c, ctx, inst, ext, &run->preps[i], op, err) < 0)
+            run->hooks[i]->commit(c, ctx, inst, ext_for(run->hooks[i], ext, next),
+                                  &run->preps[i], op, err) < 0)
             return -1;
     return 0;
 }
@@ -120,6 +133,23 @@ sov_instance_hooks_deleted(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst
         if (list[i]->deleted && list[i]->deleted(c, ctx, inst, op, err) < 0) {
             sov_log_debug("instance hook '%s' failed on delete: %s", list[i]->name, err->msg);
             return -1;
+        }
+    return 0;
+}
+
+int
+sov_instance_hooks_started(sov_ctx *ctx, const sov_instance *inst, const sov_op *op,
+                           sov_error *err)
+{
+    const sov_instance_hook *list[SOV_INSTANCE_HOOKS_MAX];
+    size_t n = snapshot(list);
+
+    for (size_t i = 0; i < n; i++)
+        if (list[i]->started) {
+            int rc = list[i]->started(ctx, inst, op, err);
+
+            if (rc != 0)
+                return rc;
         }
     return 0;
 }

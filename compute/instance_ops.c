@@ -272,6 +272,12 @@ sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err)
         return 0;
     if (step(&j, "starting", 85, err) < 0 || sov_hv_start(j.hv, j.x.id, err) < 0)
         return -1;
+    /* What other modules' parts need once the domain runs (its ports up in OVN). */
+    rc = sov_instance_hooks_started(j.ctx, &j.x, j.op, err);
+    if (rc == SOV_OP_LATER)
+        return step(&j, "waiting for the network ports", 90, err) < 0 ? -1 : SOV_OP_LATER;
+    if (rc < 0)
+        return -1;
     if (set_state(&j, running_from, "running", "", err) == 0)
         return 0;
     /* A delete that came meanwhile finds a running domain and destroys it: fine. */

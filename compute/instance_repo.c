@@ -131,7 +131,7 @@ sov_repo_flavor_delete(sov_dbconn *c, const char *id, sov_error *err)
     " i.memory_mib, i.disk_gib, i.gpus, i.region, i.zone,"                               \
     " coalesce(i.host_id::text, '') AS host_id, coalesce(h.name, '') AS host_name,"      \
     " coalesce(i.anti_affinity_group, '') AS anti_affinity_group, i.mac, i.addresses,"   \
-    " i.state, i.state_reason, coalesce(i.operation_id::text, '') AS operation_id,"      \
+    " i.nat_nic, i.state, i.state_reason, coalesce(i.operation_id::text, '') AS operation_id,"      \
     " coalesce(r.to_host, '') AS res_host, coalesce(r.to_region, '') AS res_region,"     \
     " coalesce(r.to_country, '') AS res_country,"                                        \
     " coalesce(r.to_jurisdiction, '') AS res_jurisdiction,"                              \
@@ -152,10 +152,10 @@ sov_repo_flavor_delete(sov_dbconn *c, const char *id, sov_error *err)
 static const char SQL_INSTANCE_INSERT[] =
     "INSERT INTO instances (id, tenant_id, workspace, name, flavor_id, image_id, vcpus,"
     " memory_mib, disk_gib, gpus, region, zone, host_id, allocation_id, placement_id,"
-    " anti_affinity_group, user_data, ssh_keys, mac, state, operation_id) VALUES ($1, $2,"
-    " $3, $4, $5, NULLIF($6, '')::uuid, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+    " anti_affinity_group, user_data, ssh_keys, mac, state, operation_id, nat_nic) VALUES ($1,"
+    " $2, $3, $4, $5, NULLIF($6, '')::uuid, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
     " NULLIF($16, ''), $17,"
-    " $18::text[], $19, 'scheduling', NULLIF($20, '')::uuid)";
+    " $18::text[], $19, 'scheduling', NULLIF($20, '')::uuid, $21)";
 static const char SQL_INSTANCE_GET[] =
     "SELECT " INSTANCE_COLS INSTANCE_FROM
     " WHERE i.id = $2::uuid AND i.tenant_id = coalesce($1::uuid, i.tenant_id)";
@@ -227,7 +227,7 @@ enum {
     I_ID, I_TENANT_ID, I_WORKSPACE, I_NAME, I_FLAVOR_ID, I_IMAGE_ID, I_BOOT_VOLUME_ID,
     I_VCPUS, I_MEMORY_MIB,
     I_DISK_GIB, I_GPUS, I_REGION, I_ZONE, I_HOST_ID, I_HOST_NAME, I_ANTI_AFFINITY_GROUP, I_MAC,
-    I_ADDRESSES, I_STATE, I_STATE_REASON, I_OPERATION_ID, I_RES_HOST, I_RES_REGION,
+    I_ADDRESSES, I_NAT_NIC, I_STATE, I_STATE_REASON, I_OPERATION_ID, I_RES_HOST, I_RES_REGION,
     I_RES_COUNTRY, I_RES_JURISDICTION, I_RES_DATACENTER, I_RESIDENCY_SINCE, I_CONSIDERED,
     I_REJECTED, I_STRATEGY, I_CREATED_AT, I_UPDATED_AT, I__N,
 };
@@ -238,7 +238,8 @@ static const char *const instance_cols[I__N] = {
     [I_MEMORY_MIB] = "memory_mib", [I_DISK_GIB] = "disk_gib", [I_GPUS] = "gpus",
     [I_REGION] = "region", [I_ZONE] = "zone", [I_HOST_ID] = "host_id",
     [I_HOST_NAME] = "host_name", [I_ANTI_AFFINITY_GROUP] = "anti_affinity_group",
-    [I_MAC] = "mac", [I_ADDRESSES] = "addresses", [I_STATE] = "state",
+    [I_MAC] = "mac", [I_ADDRESSES] = "addresses",
+    [I_NAT_NIC] = "nat_nic", [I_STATE] = "state",
     [I_STATE_REASON] = "state_reason", [I_OPERATION_ID] = "operation_id",
     [I_RES_HOST] = "res_host", [I_RES_REGION] = "res_region", [I_RES_COUNTRY] = "res_country",
     [I_RES_JURISDICTION] = "res_jurisdiction", [I_RES_DATACENTER] = "res_datacenter",
@@ -274,6 +275,7 @@ fill_instance(const PGresult *r, int i, const int *col, void *out)
                 col[I_ANTI_AFFINITY_GROUP]);
     sov_db_copy(x->mac, sizeof(x->mac), r, i, col[I_MAC]);
     sov_db_copy(x->addresses, sizeof(x->addresses), r, i, col[I_ADDRESSES]);
+    x->nat_nic = PQgetvalue(r, i, col[I_NAT_NIC])[0] == 't';
     sov_db_copy(x->state, sizeof(x->state), r, i, col[I_STATE]);
     sov_db_copy(x->state_reason, sizeof(x->state_reason), r, i, col[I_STATE_REASON]);
     sov_db_copy(x->operation_id, sizeof(x->operation_id), r, i, col[I_OPERATION_ID]);
@@ -312,13 +314,14 @@ sov_repo_instance_insert(sov_dbconn *c, const sov_instance *i, const char *user_
                              i->placement ? i->placement->allocation_id : "",
                              i->placement ? i->placement->id : "",
                              i->anti_affinity_group, user_data ? user_data : "",
-                             ssh_keys_literal, i->mac, i->operation_id };
+                             ssh_keys_literal, i->mac, i->operation_id,
+                             i->nat_nic ? "true" : "false" };
 
     snprintf(v, sizeof(v), "%d", i->vcpus);
     snprintf(m, sizeof(m), "%lld", i->memory_mib);
     snprintf(d, sizeof(d), "%lld", i->disk_gib);
     snprintf(g, sizeof(g), "%d", i->gpus);
-    if (sov_db_query(c, SQL_INSTANCE_INSERT, 20, params, NULL, err) < 0) {
+    if (sov_db_query(c, SQL_INSTANCE_INSERT, 21, params, NULL, err) < 0) {
         if (err->code == SOV_E_CONFLICT)
             return sov_error_set(err, SOV_E_CONFLICT,
                                  "an instance named '%s' already exists in workspace '%s'",

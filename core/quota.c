@@ -16,6 +16,10 @@ static const char *const names[SOV_QUOTA__COUNT] = {
     [SOV_QUOTA_VOLUMES] = "volumes", [SOV_QUOTA_STORAGE_GIB] = "storage_gib",
     [SOV_QUOTA_WORKSPACES] = "workspaces",
     [SOV_QUOTA_SNAPSHOTS] = "snapshots",
+    [SOV_QUOTA_NETWORKS] = "networks", [SOV_QUOTA_SUBNETS] = "subnets",
+    [SOV_QUOTA_PORTS] = "ports", [SOV_QUOTA_SECURITY_GROUPS] = "security_groups",
+    [SOV_QUOTA_SECURITY_GROUP_RULES] = "security_group_rules",
+    [SOV_QUOTA_PUBLIC_IPS] = "public_ips",
 };
 
 static const char SQL_INIT[] =
@@ -58,6 +62,8 @@ sov_quota_parse(const char *name)
 long long
 sov_quota_default(const sov_config *cfg, sov_quota_resource r)
 {
+    _Static_assert(sizeof(cfg->quota_default) / sizeof(cfg->quota_default[0]) ==
+                   SOV_QUOTA__COUNT, "a default for every quota kind");
     return (long long) cfg->quota_default[r];
 }
 

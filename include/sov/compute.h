@@ -294,6 +294,8 @@ typedef struct sov_instance {
     char host_name[SOV_NAME_MAX + 1];
     char anti_affinity_group[SOV_NAME_MAX + 1];
     char mac[18];
+    bool nat_nic;               /* on the host's libvirt NAT network (made before tenant
+                                 * networks, or without OVN); false: network/ gives its NICs */
     char addresses[256];
     char state[16];
     char state_reason[512];
@@ -328,8 +330,18 @@ typedef struct sov_instance_create_args {
     const char *user_data;
     const char *const *ssh_keys;
     size_t nssh_keys;
-    const void *ext;            /* other modules' members (sov_instance_hook); NULL: none */
+    /* Other modules' members, each for the hook of that name (sov_instance_hook); none: 0. */
+    const struct sov_instance_ext *ext;
+    size_t next;
 } sov_instance_create_args;
+
+/* One module's members of an instance create: the hook named `hook` receives args as its
+ * ext (a hook with no entry receives NULL). What args is, the module's header says
+ * (storage.h: sov_instance_storage_args; network.h: sov_instance_network_args). */
+typedef struct sov_instance_ext {
+    const char *hook;           /* "storage", "network" */
+    const void *args;
+} sov_instance_ext;
 
 /* Quota-check, place and record the instance (scheduling) and queue "instance.create", in
  * one transaction. */
@@ -442,6 +454,10 @@ void sov_domain_spec_release(sov_domain_spec *s);
 int sov_domain_xml(const sov_domain_spec *s, char **ret, sov_error *err);
 /* One <disk> element as sov_domain_xml renders it, for a hot attach (malloc'd). */
 int sov_domain_disk_xml(const sov_domain_disk *d, char **ret, sov_error *err);
+/* One <interface> element as sov_domain_xml renders it, for a hot attach (malloc'd). An OVS
+ * NIC turns checksum and segmentation offload off (OVS's userspace datapath forwards what
+ * the guest left for a NIC to fill in). */
+int sov_domain_nic_xml(const sov_domain_nic *n, char **ret, sov_error *err);
 
 /* ---- what other modules add to an instance create ----
  *
@@ -464,6 +480,8 @@ typedef struct sov_instance_prep {
                                              * required */
     char region[SOV_NAME_MAX + 1];          /* the region the instance must be in (where a
                                              * new boot volume's image lives); "" any */
+    bool nics;                              /* the hook gives the instance its NICs (a
+                                             * network module): no NAT NIC of compute's */
     void *state;                            /* the hook's own, from prepare to commit */
 } sov_instance_prep;
 
@@ -479,6 +497,11 @@ typedef struct sov_instance_hook {
      * its create made). Optional. */
     int (*deleted)(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst, const sov_op *op,
                    sov_error *err);
+    /* After the create's worker started the domain, before the instance is running (outside
+     * any transaction): wait, bounded, for what the module's parts need (network/: its ports
+     * up in OVN's Southbound). SOV_OP_LATER: not yet, the worker runs again in a moment
+     * without spending an attempt; another failure fails the step. Optional. */
+    int (*started)(sov_ctx *ctx, const sov_instance *inst, const sov_op *op, sov_error *err);
 } sov_instance_hook;
 
 /* Add a hook, at start (kept, not copied). */

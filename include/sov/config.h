@@ -44,7 +44,7 @@ typedef struct sov_config {
     unsigned token_cache_ttl;       /* seconds a verified token is trusted without PostgreSQL */
     unsigned token_default_ttl_days;    /* lifetime of a token created without expires_at */
     bool token_allow_no_expiry;     /* "expires_at": null may make a token that never expires */
-    unsigned long quota_default[8]; /* a new tenant's limits, in sov_quota_resource order */
+    unsigned long quota_default[14]; /* a new tenant's limits, in sov_quota_resource order */
     char *placement_strategy;       /* "spread" or "pack" */
     unsigned host_check_interval;   /* seconds between reconciler passes over the hosts */
     char *storage_pool;             /* libvirt pool on each host for disks and images */
@@ -56,6 +56,8 @@ typedef struct sov_config {
     char *nat_network;              /* libvirt NAT network sovd defines on each host */
     char *nat_cidr;                 /* its /24 */
     char *ovn_nb;                   /* OVN Northbound remote (unix:PATH, tcp:HOST:PORT); "" none */
+    char *ovn_sb;                   /* OVN Southbound remote; "" none (ports not waited for) */
+    unsigned ovn_port_up_timeout_s; /* an instance create waits this long for its ports up */
     unsigned worker_threads;        /* operations run at once by this process */
     unsigned operation_step_timeout;    /* seconds; 0: each kind's own limit */
     unsigned stop_timeout;          /* seconds a guest gets to shut down before it is forced */

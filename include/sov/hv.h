@@ -202,6 +202,14 @@ typedef struct sov_hv_network_ops {
     int (*network_ensure)(sov_hv *hv, const char *name, const char *cidr, sov_error *err);
     /* Stop and undefine it; missing is fine. */
     int (*network_remove)(sov_hv *hv, const char *name, sov_error *err);
+    /* ---- a domain's NICs, for network/ (nic_xml: one <interface> element,
+     * sov_domain_nic_xml, include/sov/compute.h) ---- */
+    /* Attach a NIC: to the persistent definition, and live when the domain runs. A NIC with
+     * the same MAC already there is left as it is (0): reruns are harmless. */
+    int (*nic_attach)(sov_hv *hv, const char *uuid, const char *nic_xml, sov_error *err);
+    /* Detach the NIC with this MAC: from the persistent definition and the running domain.
+     * Not there: 0. */
+    int (*nic_detach)(sov_hv *hv, const char *uuid, const char *mac, sov_error *err);
 } sov_hv_network_ops;
 
 /* Every driver's handle starts with this; sov_hv_open() fills the tables. */
@@ -263,6 +271,9 @@ int sov_hv_discover(sov_hv *hv, const char *pool, const char *pool_path, sov_hv_
 int sov_hv_identify(sov_hv *hv, sov_hv_identity *ret, sov_error *err);
 int sov_hv_network_ensure(sov_hv *hv, const char *name, const char *cidr, sov_error *err);
 int sov_hv_network_remove(sov_hv *hv, const char *name, sov_error *err);
+/* SOV_E_INTERNAL ("driver X cannot nic_attach") when the scheme's network table has none. */
+int sov_hv_nic_attach(sov_hv *hv, const char *uuid, const char *nic_xml, sov_error *err);
+int sov_hv_nic_detach(sov_hv *hv, const char *uuid, const char *mac, sov_error *err);
 int sov_hv_pool_path(sov_hv *hv, const char *pool, char *ret, size_t size, sov_error *err);
 int sov_hv_volume_path(sov_hv *hv, const char *pool, const char *name, char *ret, size_t size,
                        sov_error *err);

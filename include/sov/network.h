@@ -1,13 +1,40 @@
-/* network.h: what other modules use of network/ (tenant networks on OVN).
+/* network.h: tenant networks on OVN: networks, subnets, ports (NICs) with their addresses,
+ * security groups, routers (internet gateways) and public IPs.
  *
- * For now OVN's reachability, which /readyz reports; the networks, subnets and ports come
- * with the networks API. network/ talks to OVN's Northbound database through its own OVSDB
- * client (network/ovsdb.h), which nothing outside network/ sees. */
+ * PostgreSQL holds the intent; network/ writes it into OVN's Northbound database (one OVSDB
+ * transaction per change, network/ovsdb.h, which nothing outside network/ sees), and
+ * ovn-northd and each host's ovn-controller program the hosts. Every resource lives in a
+ * tenant's workspace, named uniquely there; networks, routers and public IPs are regional
+ * (residency records). Every change is an operation (202) whose worker brings OVN to what
+ * the database says for the resource's scope (a network with its subnets and ports; a
+ * security group with its rules and members; a router with its NAT), so a worker that runs
+ * twice, or after a crash between the commit and OVN, leaves the same result; the
+ * reconciler's pass does the same for every scope and removes what OVN holds of this
+ * deployment that the database no longer has (audited). States: creating, available,
+ * updating, deleting, deleted, error (ports and public IPs also attaching, in-use,
+ * detaching). A port's `up` is OVN's Southbound binding (ovn-controller bound it on the
+ * chassis of its instance's host).
+ *
+ * Addresses (IPAM) are taken in PostgreSQL in the port's own transaction: the subnet's row
+ * locked, the lowest free host address (or the one asked for), and a unique index on
+ * (subnet, ip) that makes two ports with one address impossible. The network address, the
+ * gateway and the broadcast address are never handed out; a deleted port frees its address.
+ *
+ * Without `ovn_nb` configured there are no tenant networks: these calls answer
+ * SOV_E_UNAVAILABLE ("tenant networks need OVN: ovn_nb is not configured") and instances keep
+ * the NAT NIC of compute/. */
 #ifndef SOV_NETWORK_H
 #define SOV_NETWORK_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "sov/config.h"
+#include "sov/ctx.h"
 #include "sov/error.h"
+#include "sov/identity.h"
+#include "sov/ops.h"
+#include "sov/residency.h"
 
 /* How long the readiness probe waits for the Northbound database. */
 #define SOV_NETWORK_READY_TIMEOUT_MS 1000u
@@ -26,5 +53,434 @@ int sov_network_ready(const sov_config *cfg, sov_ovn_state *ret, sov_error *err)
 
 /* "not configured", "reachable": what /readyz shows. */
 const char *sov_ovn_state_name(sov_ovn_state state);
+
+/* Whether tenant networks are on (cfg->ovn_nb set). */
+bool sov_network_enabled(const sov_config *cfg);
+
+#define SOV_CIDR_MAX 20         /* "255.255.255.255/32" */
+#define SOV_IP_MAX 16           /* "255.255.255.255" */
+#define SOV_NET_DNS_MAX 4
+#define SOV_NET_SG_MAX 8        /* security groups of one port */
+
+/* ---- networks ---- */
+
+typedef struct sov_network {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char cidr[SOV_CIDR_MAX];    /* "10.0.0.0/16": /16 to /28 */
+    char region[SOV_NAME_MAX + 1];
+    bool is_default;
+    char state[16];
+    char state_reason[512];
+    char router_id[SOV_UUID_LEN + 1];   /* its internet gateway, "" none */
+    char operation_id[SOV_UUID_LEN + 1];
+    sov_location residency;
+    char residency_since[40];
+    char created_at[40], updated_at[40];
+} sov_network;
+
+typedef SOV_PAGE(sov_network) sov_network_page;
+
+typedef struct sov_network_create_args {
+    const char *workspace;      /* NULL: "default" */
+    const char *name;
+    const char *cidr;           /* IPv4, /16 to /28, the network address (host bits zero) */
+    const char *region;         /* NULL: the first region the tenant's policy allows that
+                                 * has hosts up (as placement orders them) */
+} sov_network_create_args;
+
+/* Quota-check (networks), check the region against the tenant's policy (outside it:
+ * SOV_E_RESIDENCY), record the network (creating) and its residency, queue
+ * "network.create", in one transaction. Overlapping CIDRs of different networks are fine. */
+int sov_network_create(sov_ctx *ctx, const char *tenant_id, const sov_network_create_args *a,
+                       sov_network *ret, sov_op *op, sov_error *err);
+int sov_network_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_network *ret,
+                    sov_error *err);
+/* By id, or by name in the workspace (NULL: default). ret: SOV_UUID_LEN + 1. */
+int sov_network_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                        const char *id_or_name, char *ret, sov_error *err);
+/* Filters may be NULL; deleted ones only when state asks for them. */
+int sov_network_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                     const char *region, const char *state, const char *after, unsigned limit,
+                     sov_network_page *ret, sov_error *err);
+/* Refused while it has subnets, ports or a router (SOV_E_CONFLICT naming them); queues
+ * "network.delete". */
+int sov_network_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
+                       sov_error *err);
+
+/* ---- subnets ---- */
+
+typedef struct sov_subnet {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char network_id[SOV_UUID_LEN + 1];
+    char network_name[SOV_NAME_MAX + 1];
+    char cidr[SOV_CIDR_MAX];    /* inside the network's, /16 to /29 */
+    char zone[SOV_NAME_MAX + 1];    /* "" every zone of the region */
+    char gateway[SOV_IP_MAX];
+    char dns_servers[SOV_NET_DNS_MAX][SOV_IP_MAX];
+    size_t ndns_servers;
+    long long addresses_total;  /* host addresses, less the gateway */
+    long long addresses_used;   /* by ports not deleted */
+    char state[16];
+    char state_reason[512];
+    char operation_id[SOV_UUID_LEN + 1];
+    char created_at[40], updated_at[40];
+} sov_subnet;
+
+typedef SOV_PAGE(sov_subnet) sov_subnet_page;
+
+typedef struct sov_subnet_create_args {
+    const char *workspace;      /* NULL: "default" */
+    const char *name;
+    const char *network;        /* id or name (same workspace) */
+    const char *cidr;           /* inside the network's; no overlap with its other subnets */
+    const char *zone;           /* NULL: every zone; else a zone of the network's region */
+    const char *gateway;        /* NULL: the first host address */
+    const char *const *dns_servers;     /* NULL/0: none (OVN's DHCP then gives the gateway) */
+    size_t ndns_servers;
+} sov_subnet_create_args;
+
+/* Quota-check (subnets); under the network's row lock refuse a CIDR outside it or
+ * overlapping another subnet of it (SOV_E_INVALID naming "cidr" and the other subnet);
+ * record it (creating) and queue "subnet.create" (the network's scope). */
+int sov_subnet_create(sov_ctx *ctx, const char *tenant_id, const sov_subnet_create_args *a,
+                      sov_subnet *ret, sov_op *op, sov_error *err);
+int sov_subnet_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_subnet *ret,
+                   sov_error *err);
+int sov_subnet_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                       const char *id_or_name, char *ret, sov_error *err);
+int sov_subnet_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                    const char *network_id, const char *after, unsigned limit,
+                    sov_subnet_page *ret, sov_error *err);
+/* Refused while ports use it (SOV_E_CONFLICT naming them); queues "subnet.delete". */
+int sov_subnet_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
+                      sov_error *err);
+
+/* ---- ports (NICs) ---- */
+
+typedef struct sov_port {
+    char id[SOV_UUID_LEN + 1];  /* also its OVN logical switch port's name and the libvirt
+                                 * interfaceid */
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char network_id[SOV_UUID_LEN + 1];
+    char network_name[SOV_NAME_MAX + 1];
+    char subnet_id[SOV_UUID_LEN + 1];
+    char subnet_name[SOV_NAME_MAX + 1];
+    char ip[SOV_IP_MAX];
+    char mac[18];               /* "fa:16:3e:..", locally administered unicast */
+    char security_groups[SOV_NET_SG_MAX][SOV_UUID_LEN + 1];
+    size_t nsecurity_groups;
+    char instance_id[SOV_UUID_LEN + 1];     /* plugged into; "" none */
+    char instance_name[SOV_NAME_MAX + 1];
+    int device_index;           /* its NIC's place in the instance (0 first); -1 none */
+    char public_ip[SOV_IP_MAX];             /* a public IP attached to it; "" none */
+    char created_by_instance[SOV_UUID_LEN + 1];
+    bool up;                    /* OVN's Southbound binding */
+    char chassis[64];           /* where it is bound; "" not bound */
+    char state[16];
+    char state_reason[512];
+    char operation_id[SOV_UUID_LEN + 1];
+    char created_at[40], updated_at[40];
+} sov_port;
+
+typedef SOV_PAGE(sov_port) sov_port_page;
+
+typedef struct sov_port_create_args {
+    const char *workspace;      /* NULL: "default" */
+    const char *name;           /* NULL: "port-" and the first 8 characters of its id */
+    const char *subnet;         /* id or name */
+    const char *ip;             /* NULL: the lowest free; else inside the subnet, a host
+                                 * address, not the gateway, not taken (SOV_E_CONFLICT) */
+    const char *mac;            /* NULL: a random locally administered unicast MAC */
+    const char *const *security_groups;     /* ids or names; none: the port allows
+                                             * nothing inbound */
+    size_t nsecurity_groups;
+} sov_port_create_args;
+
+/* Quota-check (ports), take its address, record it (creating) with its groups, queue
+ * "port.create" (the network's scope), in one transaction. Another tenant's subnet or group
+ * is SOV_E_NOT_FOUND naming the field. */
+int sov_port_create(sov_ctx *ctx, const char *tenant_id, const sov_port_create_args *a,
+                    sov_port *ret, sov_op *op, sov_error *err);
+int sov_port_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_port *ret,
+                 sov_error *err);
+int sov_port_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                     const char *id_or_name, char *ret, sov_error *err);
+int sov_port_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                  const char *network_id, const char *subnet_id, const char *instance_id,
+                  const char *after, unsigned limit, sov_port_page *ret, sov_error *err);
+/* Replace the port's security groups (ids or names): "port.update" (the network's scope
+ * and each group's membership). */
+int sov_port_set_security_groups(sov_ctx *ctx, const char *tenant_id, const char *id,
+                                 const char *const *groups, size_t n, sov_port *ret,
+                                 sov_op *op, sov_error *err);
+/* Refused while plugged into an instance (SOV_E_CONFLICT: detach first) or while a public
+ * IP is attached; queues "port.delete" (its address is free once it is deleted). */
+int sov_port_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
+                    sov_error *err);
+
+typedef struct sov_port_action_args {
+    const char *action;         /* "attach", "detach" */
+    const char *instance;       /* attach: id or name (same workspace); detach: NULL or it */
+} sov_port_action_args;
+
+/* attach (available -> attaching -> in-use: the instance must be in the network's region,
+ * not deleting; hot plugged when it runs) and detach (in-use -> detaching -> available):
+ * "port.attach", "port.detach". */
+int sov_port_action(sov_ctx *ctx, const char *tenant_id, const char *id,
+                    const sov_port_action_args *a, sov_port *ret, sov_op *op, sov_error *err);
+
+/* The ports plugged into an instance (not deleted), in device order; only those the caller
+ * may see (tenant_id NULL: any). *ret to free(). */
+int sov_instance_ports(sov_ctx *ctx, const char *tenant_id, const char *instance_id,
+                       sov_port **ret, size_t *n, sov_error *err);
+
+/* ---- security groups ---- */
+
+typedef struct sov_sg_rule {
+    char id[SOV_UUID_LEN + 1];
+    char direction[8];          /* ingress, egress */
+    char protocol[8];           /* tcp, udp, icmp, any */
+    int port_min, port_max;     /* 0, 0: every port (tcp, udp only) */
+    char remote_cidr[SOV_CIDR_MAX];         /* "" none */
+    char remote_group_id[SOV_UUID_LEN + 1]; /* "" none; neither: anywhere */
+    char remote_group_name[SOV_NAME_MAX + 1];
+    char description[256];
+    char created_at[40];
+} sov_sg_rule;
+
+typedef struct sov_security_group {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    bool is_default;
+    sov_sg_rule *rules;         /* owned: sov_security_group_release */
+    size_t nrules;
+    char state[16];
+    char state_reason[512];
+    char operation_id[SOV_UUID_LEN + 1];
+    char created_at[40], updated_at[40];
+} sov_security_group;
+
+void sov_security_group_release(sov_security_group *g);
+
+typedef SOV_PAGE(sov_security_group) sov_security_group_page;
+/* Releases each item's rules and the array. */
+void sov_security_group_page_release(sov_security_group_page *p);
+
+/* A rule as a request gives it: ports "22" or "1000-2000" (1 to 65535, low <= high; tcp and
+ * udp only), remote_cidr or remote_group (id or name, same tenant), not both. */
+typedef struct sov_sg_rule_args {
+    const char *direction, *protocol, *ports, *remote_cidr, *remote_group, *description;
+} sov_sg_rule_args;
+
+/* Check a rule's shape (no database): SOV_E_INVALID naming the field ("rules[2].ports"
+ * with prefix "rules[2]."; prefix NULL: the bare field). Fills out (remote group not
+ * resolved). */
+int sov_sg_rule_parse(const sov_sg_rule_args *a, const char *prefix, sov_sg_rule *out,
+                      sov_error *err);
+
+typedef struct sov_security_group_create_args {
+    const char *workspace;      /* NULL: "default" */
+    const char *name;
+    const sov_sg_rule_args *rules;  /* NULL/0: the defaults: egress anywhere, ingress from
+                                     * the group's own members */
+    size_t nrules;
+    bool no_default_rules;      /* rules: [] given: none at all */
+} sov_security_group_create_args;
+
+/* Quota-check (security_groups, security_group_rules), record (creating), queue
+ * "security_group.create". */
+int sov_security_group_create(sov_ctx *ctx, const char *tenant_id,
+                              const sov_security_group_create_args *a,
+                              sov_security_group *ret, sov_op *op, sov_error *err);
+int sov_security_group_get(sov_ctx *ctx, const char *tenant_id, const char *id,
+                           sov_security_group *ret, sov_error *err);
+int sov_security_group_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                               const char *id_or_name, char *ret, sov_error *err);
+int sov_security_group_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                            const char *after, unsigned limit, sov_security_group_page *ret,
+                            sov_error *err);
+/* Refused while ports use it or other groups' rules name it (SOV_E_CONFLICT naming them);
+ * "security_group.delete". */
+int sov_security_group_delete(sov_ctx *ctx, const char *tenant_id, const char *id,
+                              sov_op *op, sov_error *err);
+/* Add one rule (quota security_group_rules) or remove one: "security_group.update" (the
+ * group's scope). */
+int sov_sg_rule_add(sov_ctx *ctx, const char *tenant_id, const char *group_id,
+                    const sov_sg_rule_args *a, sov_sg_rule *ret, sov_op *op, sov_error *err);
+int sov_sg_rule_delete(sov_ctx *ctx, const char *tenant_id, const char *group_id,
+                       const char *rule_id, sov_op *op, sov_error *err);
+
+/* ---- routers (internet gateways) ---- */
+
+typedef struct sov_router {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char network_id[SOV_UUID_LEN + 1];
+    char network_name[SOV_NAME_MAX + 1];
+    char region[SOV_NAME_MAX + 1];
+    bool snat;
+    char external_ip[SOV_IP_MAX];   /* its address on the region's external network */
+    char state[16];
+    char state_reason[512];
+    char operation_id[SOV_UUID_LEN + 1];
+    char created_at[40], updated_at[40];
+} sov_router;
+
+typedef SOV_PAGE(sov_router) sov_router_page;
+
+typedef struct sov_router_create_args {
+    const char *workspace;      /* NULL: "default" */
+    const char *name;
+    const char *network;        /* id or name: every subnet of it gets the router as gateway */
+    bool snat;                  /* the handler's default: true */
+} sov_router_create_args;
+
+/* One per network (SOV_E_CONFLICT); takes an external address from a pool of the network's
+ * region (none defined, or none free: SOV_E_CONFLICT naming the region); "router.create". */
+int sov_router_create(sov_ctx *ctx, const char *tenant_id, const sov_router_create_args *a,
+                      sov_router *ret, sov_op *op, sov_error *err);
+int sov_router_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_router *ret,
+                   sov_error *err);
+int sov_router_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                       const char *id_or_name, char *ret, sov_error *err);
+int sov_router_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                    const char *after, unsigned limit, sov_router_page *ret, sov_error *err);
+/* Refused while public IPs of its network's ports are attached (they need it); frees its
+ * external address; "router.delete". */
+int sov_router_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
+                      sov_error *err);
+
+/* ---- public IP pools (operator) and public IPs ---- */
+
+typedef struct sov_public_ip_pool {
+    char id[SOV_UUID_LEN + 1];
+    char region[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char cidr[SOV_CIDR_MAX];
+    char gateway[SOV_IP_MAX];
+    char first_ip[SOV_IP_MAX], last_ip[SOV_IP_MAX];
+    char physical_network[SOV_NAME_MAX + 1];
+    long long total, used;
+    char created_at[40];
+} sov_public_ip_pool;
+
+typedef SOV_PAGE(sov_public_ip_pool) sov_public_ip_pool_page;
+
+typedef struct sov_public_ip_pool_args {
+    const char *name;
+    const char *cidr;
+    const char *gateway;        /* NULL: the first host address */
+    const char *first_ip, *last_ip;     /* NULL: after the gateway; the last host address */
+    const char *physical_network;       /* NULL: "public" */
+} sov_public_ip_pool_args;
+
+/* POST /v1/regions/{code}/public-ip-pools (operator, audited). */
+int sov_public_ip_pool_create(sov_ctx *ctx, const char *region,
+                              const sov_public_ip_pool_args *a, sov_public_ip_pool *ret,
+                              sov_error *err);
+int sov_public_ip_pool_list(sov_ctx *ctx, const char *region, const char *after,
+                            unsigned limit, sov_public_ip_pool_page *ret, sov_error *err);
+int sov_public_ip_pool_get(sov_ctx *ctx, const char *region, const char *id_or_name,
+                           sov_public_ip_pool *ret, sov_error *err);
+/* Refused while addresses of it are held (SOV_E_CONFLICT). */
+int sov_public_ip_pool_delete(sov_ctx *ctx, const char *region, const char *id_or_name,
+                              sov_error *err);
+
+typedef struct sov_public_ip {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char region[SOV_NAME_MAX + 1];
+    char pool_id[SOV_UUID_LEN + 1];
+    char address[SOV_IP_MAX];
+    char port_id[SOV_UUID_LEN + 1];         /* attached to; "" none */
+    char port_ip[SOV_IP_MAX];
+    char state[16];
+    char state_reason[512];
+    char operation_id[SOV_UUID_LEN + 1];
+    sov_location residency;
+    char residency_since[40];
+    char created_at[40], updated_at[40];
+} sov_public_ip;
+
+typedef SOV_PAGE(sov_public_ip) sov_public_ip_page;
+
+typedef struct sov_public_ip_create_args {
+    const char *workspace;      /* NULL: "default" */
+    const char *name;
+    const char *region;         /* NULL: the region of the port, else the first the policy
+                                 * allows that has a pool */
+    const char *port;           /* NULL: not attached yet */
+} sov_public_ip_create_args;
+
+/* Quota-check (public_ips); a region outside the tenant's policy is SOV_E_RESIDENCY naming
+ * "region"; take the lowest free address of the region's pools; record it with its
+ * residency; "public_ip.create" (attached: the port's network's router must exist,
+ * SOV_E_CONFLICT otherwise). */
+int sov_public_ip_create(sov_ctx *ctx, const char *tenant_id,
+                         const sov_public_ip_create_args *a, sov_public_ip *ret, sov_op *op,
+                         sov_error *err);
+int sov_public_ip_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_public_ip *ret,
+                      sov_error *err);
+int sov_public_ip_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                          const char *id_or_name, char *ret, sov_error *err);
+int sov_public_ip_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                       const char *after, unsigned limit, sov_public_ip_page *ret,
+                       sov_error *err);
+/* attach {port} (the port in the same region, its network with a router) or detach:
+ * "public_ip.attach", "public_ip.detach". */
+int sov_public_ip_action(sov_ctx *ctx, const char *tenant_id, const char *id,
+                         const char *action, const char *port, sov_public_ip *ret,
+                         sov_op *op, sov_error *err);
+/* Detached first when attached; "public_ip.delete". */
+int sov_public_ip_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
+                         sov_error *err);
+
+/* ---- instances ---- */
+
+/* One NIC of an instance create: a subnet (a new port is made, deleted with the instance)
+ * or an existing port (available, same workspace), with the groups and address of a new
+ * port. */
+typedef struct sov_instance_nic_args {
+    const char *subnet;         /* id or name; or */
+    const char *port;           /* id or name */
+    const char *ip;             /* subnet only: the address asked for */
+    const char *const *security_groups;     /* subnet only; NULL: the workspace's default
+                                             * group */
+    size_t nsecurity_groups;
+    bool has_security_groups;   /* given (an empty list means none) */
+} sov_instance_nic_args;
+
+#define SOV_INSTANCE_NICS_MAX 8
+
+/* The members an instance create takes for networks (sov_instance_create_args.ext2; the
+ * handler fills it). No nics: one NIC on the workspace's default subnet, made at the first
+ * instance of a workspace without a network (network "default" 10.0.0.0/16 in the
+ * instance's region, subnet "default" 10.0.0.0/24, security group "default", all is_default). */
+typedef struct sov_instance_network_args {
+    const sov_instance_nic_args *nics;
+    size_t nnics;
+    bool has_nics;              /* "nics" given (an empty list: no NIC at all) */
+} sov_instance_network_args;
+
+/* Module registration (include/sov/registry.h): the operation kinds (quotas are charged by
+ * the services and given back by the workers with sov_quota_charge/_release), the
+ * domain contributor (each port as an OVS NIC on br-int), the instance hook (nics at
+ * create, the default network, ports released at delete, `started`: the ports are up) and
+ * the reconciler's pass over OVN. */
+int sov_network_register(sov_error *err);
 
 #endif

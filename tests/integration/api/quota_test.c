@@ -16,7 +16,9 @@
 
 static const char *const quota_names[] = { "instances", "vcpus", "memory_mib", "gpus",
                                            "volumes", "storage_gib", "workspaces",
-                                           "snapshots" };
+                                           "snapshots", "networks", "subnets", "ports",
+                                           "security_groups", "security_group_rules",
+                                           "public_ips" };
 #define NQUOTAS (sizeof(quota_names) / sizeof(quota_names[0]))
 
 static char *db;
@@ -134,7 +136,8 @@ START_TEST(quotas_show_configured_limits_and_usage)
     const char *flags[] = { "--quota-instances=7", "--quota-gpus=3", "--quota-workspaces=5",
                             "--quota-snapshots=9", NULL };
     /* The configured defaults, and the built-in ones for the keys not given. */
-    const long long want[NQUOTAS] = { 7, 80, 163840, 3, 40, 2000, 5, 9 };
+    const long long want[NQUOTAS] = { 7, 80, 163840, 3, 40, 2000, 5, 9, 10, 40, 200, 20,
+                                      400, 10 };
     json_t *q;
     long long limit, used;
 
@@ -202,7 +205,8 @@ START_TEST(operator_sets_the_limits_given_and_leaves_the_others)
     /* A fresh read shows the same, with the untouched limits at their defaults. A limit
      * below the usage is allowed: it only stops new creates. */
     q = get_quotas(acme.id, acme.token[TL_READER]);
-    const long long want[NQUOTAS] = { 5, 80, 163840, 2, 40, 2000, 0, 100 };
+    const long long want[NQUOTAS] = { 5, 80, 163840, 2, 40, 2000, 0, 100, 10, 40, 200, 20,
+                                      400, 10 };
     for (size_t i = 0; i < NQUOTAS; i++) {
         quota_of(q, quota_names[i], &limit, &used);
         ck_assert_msg(limit == want[i], "%s: limit %lld, want %lld", quota_names[i], limit,

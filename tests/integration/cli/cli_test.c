@@ -836,7 +836,7 @@ START_TEST(quota_audit_policy_and_placement)
     run_free(&r);
     SOVCTL_OK(&r, "quota", "show", "--tenant", "acme");
     assert_has(r.out, "QUOTA");
-    assert_has(r.out, "vcpus        12");
+    assert_has(r.out, "vcpus                 12");
     run_free(&r);
 
     SOVCTL_OK(&r, "residency", "policy", "set", "--tenant", "acme", "--jurisdictions", "EU",

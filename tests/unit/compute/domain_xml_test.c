@@ -31,6 +31,7 @@ setup(void)
     snprintf(inst.id, sizeof(inst.id), "%s", UUID);
     snprintf(inst.tenant_id, sizeof(inst.tenant_id), "0b7d8e9f-1a2b-4c3d-9e8f-7a6b5c4d3e2f");
     snprintf(inst.mac, sizeof(inst.mac), "52:54:00:ab:cd:ef");
+    inst.nat_nic = true;     /* made before tenant networks: on the NAT network */
     inst.vcpus = 2;
     inst.memory_mib = 2048;
 }

@@ -1,0 +1,2 @@
+/* public_ips.c: stub of the contract commit (issue 14). */
+#include "internal.h"

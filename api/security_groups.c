@@ -1,0 +1,2 @@
+/* security_groups.c: stub of the contract commit (issue 14). */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* netsec.c: stub of the contract commit (issue 14). */
+#include "ctl.h"

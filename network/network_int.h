@@ -1,0 +1,183 @@
+/* network_int.h: what the files of network/ share, and nothing outside it sees. Each part
+ * keeps its own section; a part's functions are defined in the files its section names.
+ *
+ * How a change reaches OVN. A request's transaction records the intent (rows in creating,
+ * updating or deleting) and queues an operation whose kind names the resource. Every
+ * operation's worker does the same thing: it brings OVN's Northbound database to what
+ * PostgreSQL says for the resource's *scope* (sov_ovn_sync_*), in one OVSDB transaction,
+ * while holding the scope's advisory lock (so two workers, of this sovd or another, never
+ * write one scope at once); then, in the same PostgreSQL transaction, the scope's rows move
+ * on: creating and updating to available (a port plugged into an instance: in-use),
+ * deleting to deleted (its quota given back, its address free). A worker that runs twice,
+ * or after a crash between the commit and OVN, does no harm; the reconciler runs the same
+ * syncs for every scope, and removes what OVN holds of this deployment that no scope wants.
+ *
+ * Scopes:
+ *   network   its logical switch, its subnets' DHCP options, its ports (logical switch
+ *             ports: addresses "MAC IP", port security, requested-chassis of the instance's
+ *             host), the router port of its router;
+ *   security group   its port group (members: the ports in it) and its ACLs;
+ *   router    its logical router, the router ports (to its network's subnets, to the region's
+ *             external network), SNAT of the subnets and dnat_and_snat of the public IPs on
+ *             its network's ports; the region's external logical switch (one per public IP
+ *             pool, with a localnet port on physical_network).
+ * Everything written carries external_ids "sov:cp" (this deployment's control_plane id),
+ * "sov:kind" and "sov:id"; only rows with our "sov:cp" are ever changed or removed. */
+#ifndef SOV_NETWORK_INT_H
+#define SOV_NETWORK_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sov/cleanup.h"
+#include "sov/compute.h"
+#include "sov/network.h"
+#include "sov/repo/db_pq.h"
+
+/* ---- ipam.c (contract): IPv4 as numbers ---- */
+
+typedef struct sov_ipv4_net {
+    uint32_t addr;              /* host order, host bits zero */
+    unsigned prefix;
+} sov_ipv4_net;
+
+/* A dotted quad ("10.0.0.1"; no leading zeros, nothing else): 0, or -1. */
+int sov_ipv4_parse(const char *s, uint32_t *ret);
+void sov_ipv4_format(uint32_t a, char out[SOV_IP_MAX]);
+uint32_t sov_ipv4_mask(unsigned prefix);
+/* "10.0.0.0/16": strict refuses host bits set ("10.0.0.1/16"); otherwise they are cleared. */
+int sov_cidr_parse(const char *s, bool strict, sov_ipv4_net *ret);
+void sov_cidr_format(const sov_ipv4_net *n, char out[SOV_CIDR_MAX]);
+bool sov_cidr_has(const sov_ipv4_net *n, uint32_t a);
+/* inner lies inside outer (equal counts). */
+bool sov_cidr_within(const sov_ipv4_net *outer, const sov_ipv4_net *inner);
+bool sov_cidr_overlaps(const sov_ipv4_net *a, const sov_ipv4_net *b);
+uint32_t sov_cidr_broadcast(const sov_ipv4_net *n);
+/* Inside n and neither its network nor its broadcast address. */
+bool sov_cidr_is_host(const sov_ipv4_net *n, uint32_t a);
+/* How many host addresses n has. */
+long long sov_cidr_hosts(const sov_ipv4_net *n);
+
+/* ---- common (net_common.c; part "net") ---- */
+
+/* SOV_E_UNAVAILABLE "tenant networks need OVN: ovn_nb is not configured" when off. */
+int sov_net_check_enabled(const sov_config *cfg, sov_error *err);
+/* The region a new network or public IP of the tenant goes to when the request names none:
+ * the first region its policy allows that has a host up (placement's order); SOV_E_RESIDENCY
+ * when there is none. A named region outside the policy: SOV_E_RESIDENCY naming field. */
+int sov_net_region(sov_dbconn *c, const char *tenant_id, const char *region,
+                   const char *field, char *ret, size_t size, sov_error *err);
+
+/* ---- networks, subnets, ports (networks.c, subnets.c, ports.c, net_repo.c; part "net") ---- */
+
+/* The create transactions' bodies, for the services and for the instance hook (a plain
+ * create's default network, subnet and port): quota, checks, rows, residency, audit. op NULL:
+ * no operation is queued (the instance create's worker syncs them). */
+int sov_net_network_create_tx(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
+                              const sov_network_create_args *a, bool is_default,
+                              sov_network *ret, sov_op *op, sov_error *err);
+int sov_net_subnet_create_tx(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
+                             const sov_subnet_create_args *a, sov_subnet *ret, sov_op *op,
+                             sov_error *err);
+
+/* Who a port made at an instance create belongs to. */
+typedef struct sov_net_port_owner {
+    const char *instance_id;
+    int device_index;
+    bool created_by_instance;   /* deleted with the instance */
+} sov_net_port_owner;
+
+/* owner NULL: a free port (available once synced); else plugged in (in-use once synced). */
+int sov_net_port_create_tx(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
+                           const sov_port_create_args *a, const sov_net_port_owner *owner,
+                           sov_port *ret, sov_op *op, sov_error *err);
+
+int sov_repo_network_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                         sov_network *ret, sov_error *err);
+/* By id or by name in the workspace; SOV_E_NOT_FOUND naming field. */
+int sov_repo_network_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                          const char *id_or_name, const char *field, sov_network *ret,
+                          sov_error *err);
+/* The workspace's default network (is_default, not deleted); *found false when none. */
+int sov_repo_network_default(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                             sov_network *ret, bool *found, sov_error *err);
+int sov_repo_subnet_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                        sov_subnet *ret, sov_error *err);
+int sov_repo_subnet_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *id_or_name, const char *field, sov_subnet *ret,
+                         sov_error *err);
+int sov_repo_port_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                      sov_port *ret, sov_error *err);
+int sov_repo_port_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                       const char *id_or_name, const char *field, sov_port *ret,
+                       sov_error *err);
+/* The ports plugged into an instance (not deleted), in device order; *ret to free(). */
+int sov_repo_ports_of_instance(sov_dbconn *c, const char *instance_id, sov_port **ret,
+                               size_t *n, sov_error *err);
+/* Move a port to state (reason NULL keeps it, op_id NULL keeps it); from: only from these
+ * (NULL: any); SOV_E_CONFLICT when not. */
+int sov_repo_port_set_state(sov_dbconn *c, const char *id, const char *const *from,
+                            const char *state, const char *reason, const char *op_id,
+                            sov_error *err);
+/* Plug into instance_id at device_index (-1: the next free), or unplug (instance_id NULL). */
+int sov_repo_port_plug(sov_dbconn *c, const char *id, const char *instance_id,
+                       int device_index, sov_error *err);
+
+/* ---- security groups, routers, public IPs (secgroups.c, routers.c, public_ips.c,
+ * sec_repo.c; part "sec") ---- */
+
+int sov_net_sg_create_tx(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
+                         const sov_security_group_create_args *a, bool is_default,
+                         sov_security_group *ret, sov_op *op, sov_error *err);
+/* A group of the tenant by id or by name in the workspace: its id into ret
+ * (SOV_UUID_LEN + 1); SOV_E_NOT_FOUND naming field. */
+int sov_repo_sg_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                     const char *id_or_name, const char *field, char *ret, sov_error *err);
+/* The workspace's default group (is_default); *found false when none. */
+int sov_repo_sg_default(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                        char *ret, bool *found, sov_error *err);
+/* Replace a port's groups (ids) in the caller's transaction. */
+int sov_repo_port_set_groups(sov_dbconn *c, const char *port_id, const char *const *ids,
+                             size_t n, sov_error *err);
+
+/* ---- OVN (ovn_sync.c, ovn_repo.c, ovn_sb.c, net_ops.c, ovn_reconcile.c, register.c;
+ * part "ovn") ---- */
+
+/* Bring OVN to PostgreSQL's word for one scope, then move the scope's rows on (see the top
+ * of this file), under the scope's advisory lock. SOV_E_UNAVAILABLE when OVN cannot be
+ * reached (the operation retries). *ret_changed (may be NULL): whether OVN needed a change. */
+int sov_ovn_sync_network(sov_ctx *ctx, const char *network_id, bool *ret_changed,
+                         sov_error *err);
+int sov_ovn_sync_sg(sov_ctx *ctx, const char *sg_id, bool *ret_changed, sov_error *err);
+int sov_ovn_sync_router(sov_ctx *ctx, const char *router_id, bool *ret_changed,
+                        sov_error *err);
+/* Read the Southbound bindings of ports (ids) and record them (ports.up, ports.chassis):
+ * *all_up whether every one is bound and up. Without ovn_sb configured: *all_up true. */
+int sov_ovn_ports_up(sov_ctx *ctx, const char *const *port_ids, size_t n, bool *all_up,
+                     sov_error *err);
+/* The chassis (OVN system-id) of a host: its libvirt host UUID; "" when unknown (libvirt's
+ * test driver), and the port is then bound wherever its interface appears. */
+int sov_ovn_host_chassis(sov_dbconn *c, const char *host_id, char *ret, size_t size,
+                         sov_error *err);
+
+/* ---- instances' NICs (instance_nics.c, port_plug.c; part "plug") ---- */
+
+/* The instance hook (sov_instance_hook "network"), the domain contributor ("network.nics":
+ * each port an OVS NIC on br-int, interfaceid the port id) and the port attach/detach
+ * workers; registered by register.c. */
+extern const sov_instance_hook sov_net_instance_hook;
+int sov_net_nics_contrib(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *spec,
+                         sov_error *err);
+int sov_net_port_attach_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_net_port_detach_op(sov_op_run *run, const sov_op *op, sov_error *err);
+
+/* ---- operation kinds (net_ops.c; part "ovn") ----
+ * resource_type of each: "network", "subnet", "port", "security_group", "router",
+ * "public_ip"; kinds: "<resource_type>.create", ".update", ".delete" (the scope of the
+ * resource synced), "port.attach", "port.detach" (part "plug"), "public_ip.attach",
+ * "public_ip.detach" (the router's scope). */
+int sov_net_sync_op(sov_op_run *run, const sov_op *op, sov_error *err);
+/* A failed operation puts its resource in error, with the reason. */
+int sov_net_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov_error *err);
+
+#endif

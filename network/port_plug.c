@@ -1,0 +1,2 @@
+/* port_plug.c: part plug: port attach/detach workers (stub of the contract commit). */
+#include "network_int.h"
