@@ -224,9 +224,12 @@ prepare(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *workspac
     hook_state *s;
 
     if (!sov_network_enabled(ctx->cfg)) {
+        /* The request asks for what this deployment has not: its own mistake to fix (a
+         * 503 would hide the reason). */
         if (a && a->has_nics)
-            return sov_error_set(err, SOV_E_UNAVAILABLE, "tenant networks need OVN: ovn_nb "
-                                 "is not configured");
+            return sov_error_invalid(err, "nics", "tenant networks need OVN: ovn_nb is not "
+                                     "configured, so instances are on their host's NAT "
+                                     "network; leave nics out");
         return 0;
     }
     if (a && a->has_nics && a->nnics > SOV_INSTANCE_NICS_MAX)
