@@ -140,6 +140,31 @@ int sov_repo_sg_default(sov_dbconn *c, const char *tenant_id, const char *worksp
 int sov_repo_port_set_groups(sov_dbconn *c, const char *port_id, const char *const *ids,
                              size_t n, sov_error *err);
 
+/* A sov_error of code naming field (errors[0].field of the problem): returns -1. */
+int sov_net_error_field(sov_error *err, sov_errcode code, const char *field, const char *fmt,
+                        ...) __attribute__((format(printf, 4, 5)));
+
+/* Security groups' rows. tenant_id NULL: any tenant (the caller checks what it sees). get
+ * fills the group's rules (release with sov_security_group_release). */
+int sov_repo_sg_insert(sov_dbconn *c, const sov_security_group *g, sov_error *err);
+int sov_repo_sg_rule_insert(sov_dbconn *c, const char *group_id, const char *tenant_id,
+                            sov_sg_rule *r, sov_error *err);
+int sov_repo_sg_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                    sov_security_group *ret, sov_error *err);
+int sov_repo_sg_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                     const char *after, unsigned limit, sov_security_group_page *ret,
+                     sov_error *err);
+/* The group's rules in creation order (*ret to free()). */
+int sov_repo_sg_rules(sov_dbconn *c, const char *group_id, sov_sg_rule **ret, size_t *n,
+                      sov_error *err);
+int sov_repo_sg_set_state(sov_dbconn *c, const char *id, const char *state,
+                          const char *operation_id, sov_error *err);
+/* Ports in the group and other groups whose rules name it: SOV_E_CONFLICT naming them. */
+int sov_repo_sg_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err);
+/* Remove one rule of the group; SOV_E_NOT_FOUND when it has none with that id. */
+int sov_repo_sg_rule_delete(sov_dbconn *c, const char *group_id, const char *rule_id,
+                            sov_error *err);
+
 /* ---- OVN (ovn_sync.c, ovn_repo.c, ovn_sb.c, net_ops.c, ovn_reconcile.c, register.c;
  * part "ovn") ---- */
 
