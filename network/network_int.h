@@ -123,6 +123,79 @@ int sov_repo_port_set_state(sov_dbconn *c, const char *id, const char *const *fr
 int sov_repo_port_plug(sov_dbconn *c, const char *id, const char *instance_id,
                        int device_index, sov_error *err);
 
+/* Added by part "net": the rest of its repository (net_repo.c) and helpers. */
+int sov_repo_network_insert(sov_dbconn *c, const sov_network *n, sov_error *err);
+int sov_repo_network_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                          const char *region, const char *state, const char *after,
+                          unsigned limit, sov_network_page *ret, sov_error *err);
+/* As sov_repo_port_set_state, for networks and subnets. */
+int sov_repo_network_set_state(sov_dbconn *c, const char *id, const char *const *from,
+                               const char *state, const char *reason, const char *op_id,
+                               sov_error *err);
+/* The live subnets, ports and router of a network: SOV_E_CONFLICT naming them (blocked_by). */
+int sov_repo_network_blockers(sov_dbconn *c, const char *id, const char *what,
+                              sov_error *err);
+int sov_repo_subnet_insert(sov_dbconn *c, const sov_subnet *s, sov_error *err);
+int sov_repo_subnet_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *network_id, const char *state, const char *after,
+                         unsigned limit, sov_subnet_page *ret, sov_error *err);
+int sov_repo_subnet_set_state(sov_dbconn *c, const char *id, const char *const *from,
+                              const char *state, const char *reason, const char *op_id,
+                              sov_error *err);
+/* A live subnet of the network whose CIDR overlaps cidr: its name and CIDR, *found. */
+int sov_repo_subnet_overlap(sov_dbconn *c, const char *network_id, const char *cidr,
+                            char *name, size_t name_size, char *other, size_t other_size,
+                            bool *found, sov_error *err);
+/* The live ports of a subnet: SOV_E_CONFLICT naming them. */
+int sov_repo_subnet_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err);
+/* The lowest free host address of a subnet from first to last, gateway left out (the
+ * caller holds the subnet's row lock); *found false when the subnet is full. */
+int sov_repo_port_free_ip(sov_dbconn *c, const char *subnet_id, const char *first,
+                          const char *last, const char *gateway, char *ret, size_t size,
+                          bool *found, sov_error *err);
+/* The name of the live port holding ip in the subnet (mac in the network) into ret; "" none. */
+int sov_repo_port_ip_taken(sov_dbconn *c, const char *subnet_id, const char *ip, char *ret,
+                           size_t size, sov_error *err);
+int sov_repo_port_mac_taken(sov_dbconn *c, const char *network_id, const char *mac,
+                            char *ret, size_t size, sov_error *err);
+/* A 23505 on ports_ip_key, ports_mac_key or ports_name_key: SOV_E_CONFLICT naming the field. */
+int sov_repo_port_insert(sov_dbconn *c, const sov_port *p, sov_error *err);
+int sov_repo_port_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                       const char *network_id, const char *subnet_id, const char *instance_id,
+                       const char *state, const char *after, unsigned limit,
+                       sov_port_page *ret, sov_error *err);
+/* The live public IPs attached to a port: SOV_E_CONFLICT naming them. */
+int sov_repo_port_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err);
+
+/* A list's state filter: NULL or one of states (NULL-ended), else SOV_E_INVALID naming
+ * "state" with text ("creating, available ... or error"). */
+int sov_net_check_state(const char *state, const char *const *states, const char *text,
+                        sov_error *err);
+
+/* An instance as a port sees it. */
+typedef struct sov_net_instance {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char state[16];
+    char region[SOV_NAME_MAX + 1];
+} sov_net_instance;
+
+/* An instance of the tenant by id, or by name in the workspace (NULL: default); lock takes
+ * its row lock (device indexes are chosen under it). SOV_E_NOT_FOUND naming "instance". */
+int sov_repo_net_instance(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                          const char *id_or_name, bool lock, sov_net_instance *ret,
+                          sov_error *err);
+/* The region of the first host up among regions, in placement's order; *found false: none. */
+int sov_repo_net_host_region(sov_dbconn *c, const char *const *regions, size_t n, char *ret,
+                             size_t size, bool *found, sov_error *err);
+/* A region's place (no host) for a residency record, and the tenant's policy in force. */
+int sov_net_region_place(sov_dbconn *c, const char *tenant_id, const char *region,
+                         sov_location *ret, sov_policy *policy, sov_error *err);
+/* Whether zone is a zone of region (SOV_E_INVALID naming "zone" when not). */
+int sov_net_check_zone(sov_dbconn *c, const char *region, const char *zone, sov_error *err);
+
 /* ---- security groups, routers, public IPs (secgroups.c, routers.c, public_ips.c,
  * sec_repo.c; part "sec") ---- */
 
@@ -139,6 +212,114 @@ int sov_repo_sg_default(sov_dbconn *c, const char *tenant_id, const char *worksp
 /* Replace a port's groups (ids) in the caller's transaction. */
 int sov_repo_port_set_groups(sov_dbconn *c, const char *port_id, const char *const *ids,
                              size_t n, sov_error *err);
+
+/* SOV_E_UNAVAILABLE "tenant networks need OVN: ovn_nb is not configured" when off. */
+int sov_net_sec_enabled(const sov_ctx *ctx, sov_error *err);
+/* A sov_error of code naming field (errors[0].field of the problem): returns -1. */
+int sov_net_error_field(sov_error *err, sov_errcode code, const char *field, const char *fmt,
+                        ...) __attribute__((format(printf, 4, 5)));
+
+/* Security groups' rows. tenant_id NULL: any tenant (the caller checks what it sees). get
+ * fills the group's rules (release with sov_security_group_release). */
+int sov_repo_sg_insert(sov_dbconn *c, const sov_security_group *g, sov_error *err);
+int sov_repo_sg_rule_insert(sov_dbconn *c, const char *group_id, const char *tenant_id,
+                            sov_sg_rule *r, sov_error *err);
+int sov_repo_sg_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                    sov_security_group *ret, sov_error *err);
+int sov_repo_sg_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                     const char *after, unsigned limit, sov_security_group_page *ret,
+                     sov_error *err);
+/* The group's rules in creation order (*ret to free()). */
+int sov_repo_sg_rules(sov_dbconn *c, const char *group_id, sov_sg_rule **ret, size_t *n,
+                      sov_error *err);
+int sov_repo_sg_set_state(sov_dbconn *c, const char *id, const char *state,
+                          const char *operation_id, sov_error *err);
+/* Ports in the group and other groups whose rules name it: SOV_E_CONFLICT naming them. */
+int sov_repo_sg_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err);
+/* Remove one rule of the group; SOV_E_NOT_FOUND when it has none with that id. */
+int sov_repo_sg_rule_delete(sov_dbconn *c, const char *group_id, const char *rule_id,
+                            sov_error *err);
+
+/* A network or a port as routers and public IPs see them (their own reads: part "sec" needs
+ * no more of them). By id, or by name in the workspace; SOV_E_NOT_FOUND naming field. */
+typedef struct sov_sec_network {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char region[SOV_NAME_MAX + 1];
+    char state[16];
+    char router_id[SOV_UUID_LEN + 1];   /* its router not deleting or deleted; "" none */
+    char router_state[16];
+} sov_sec_network;
+
+typedef struct sov_sec_port {
+    char id[SOV_UUID_LEN + 1];
+    char name[SOV_NAME_MAX + 1];
+    char state[16];
+    char ip[SOV_IP_MAX];
+    sov_sec_network network;
+    char public_ip_id[SOV_UUID_LEN + 1];    /* a public IP attached to it; "" none */
+    char public_ip_name[SOV_NAME_MAX + 1];
+} sov_sec_port;
+
+/* lock: the network's row FOR UPDATE (one router per network). */
+int sov_repo_sec_network(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *id_or_name, const char *field, bool lock,
+                         sov_sec_network *ret, sov_error *err);
+int sov_repo_sec_port(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                      const char *id_or_name, const char *field, sov_sec_port *ret,
+                      sov_error *err);
+
+/* Routers. */
+int sov_repo_router_insert(sov_dbconn *c, const sov_router *r, sov_error *err);
+int sov_repo_router_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                        sov_router *ret, sov_error *err);
+int sov_repo_router_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *id_or_name, sov_router *ret, sov_error *err);
+int sov_repo_router_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *after, unsigned limit, sov_router_page *ret,
+                         sov_error *err);
+/* Public IPs attached to ports of the router's network: SOV_E_CONFLICT naming them. */
+int sov_repo_router_blockers(sov_dbconn *c, const sov_router *r, const char *what,
+                             sov_error *err);
+/* The router to state, and its own address (kind 'router') with it. */
+int sov_repo_router_set_state(sov_dbconn *c, const char *id, const char *state,
+                              const char *operation_id, sov_error *err);
+
+/* Public IP pools. */
+int sov_repo_pool_insert(sov_dbconn *c, const sov_public_ip_pool *p, sov_error *err);
+int sov_repo_pool_get(sov_dbconn *c, const char *region, const char *id_or_name, bool lock,
+                      sov_public_ip_pool *ret, sov_error *err);
+int sov_repo_pool_list(sov_dbconn *c, const char *region, const char *after, unsigned limit,
+                       sov_public_ip_pool_page *ret, sov_error *err);
+/* Another pool of p's region overlapping p's cidr: its name into ret ("" none). */
+int sov_repo_pool_overlap(sov_dbconn *c, const sov_public_ip_pool *p, char *ret, size_t size,
+                          sov_error *err);
+/* Refused while addresses of it are held (SOV_E_CONFLICT naming them). */
+int sov_repo_pool_delete(sov_dbconn *c, const sov_public_ip_pool *p, sov_error *err);
+/* Whether the region has a pool at all. */
+int sov_repo_pool_any(sov_dbconn *c, const char *region, bool *ret, sov_error *err);
+
+/* The lowest free address of the region's pools (oldest pool first), under their row
+ * locks: *found false when none is free. */
+int sov_repo_public_ip_take(sov_dbconn *c, const char *region, char *pool_id,
+                            char *address, bool *found, sov_error *err);
+
+/* Public IPs. kind "ip" or "router" (router_id set). */
+int sov_repo_public_ip_insert(sov_dbconn *c, const sov_public_ip *ip, const char *kind,
+                              const char *router_id, sov_error *err);
+/* Only kind 'ip': a router's own address is the router's. */
+int sov_repo_public_ip_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                           sov_public_ip *ret, sov_error *err);
+int sov_repo_public_ip_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                            const char *id_or_name, sov_public_ip *ret, sov_error *err);
+int sov_repo_public_ip_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                            const char *after, unsigned limit, sov_public_ip_page *ret,
+                            sov_error *err);
+/* state, and the port (port_id NULL keeps it, "" none). */
+int sov_repo_public_ip_set(sov_dbconn *c, const char *id, const char *state,
+                           const char *port_id, const char *operation_id, sov_error *err);
 
 /* ---- OVN (ovn_sync.c, ovn_repo.c, ovn_sb.c, net_ops.c, ovn_reconcile.c, register.c;
  * part "ovn") ---- */
