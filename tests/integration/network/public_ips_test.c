@@ -1,0 +1,2 @@
+#include "sec_bed.h"
+int main(void) { return 0; }
