@@ -118,7 +118,7 @@ bed_port(const tl_tenant *t, const char *network_id, const char *name, const cha
 {
     char *v = tl_db_value(db, "INSERT INTO ports (id, tenant_id, workspace, name, network_id,"
                           " subnet_id, ip, mac, state) SELECT gen_random_uuid(), '%s',"
-                          " 'default', '%s', '%s', s.id, ('fa:16:3e:00:00:'"
+                          " 'default', '%s', '%s', s.id, '%s', ('fa:16:3e:00:00:'"
                           " || lpad(to_hex(split_part('%s', '.', 4)::int), 2, '0'))::macaddr,"
                           " 'available' FROM subnets s WHERE s.network_id = '%s' RETURNING id",
                           t->id, name, network_id, ip, ip, network_id);
