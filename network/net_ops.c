@@ -20,14 +20,21 @@
 #include "sov/log.h"
 #include "network_int.h"
 
+/* An operation's step, or nothing outside an operation. */
+static int
+step(sov_op_run *run, const char *what, int progress, sov_error *err)
+{
+    return run ? sov_op_step(run, what, progress, err) : 0;
+}
+
 static int
 sync_scopes(sov_op_run *run, sov_ctx *ctx, const sov_ovn_scopes *s, sov_error *err)
 {
     if (s->sg_id[0])
-        return sov_op_step(run, "syncing the security group into OVN", 30, err) < 0 ? -1 :
+        return step(run, "syncing the security group into OVN", 30, err) < 0 ? -1 :
                sov_ovn_sync_sg(ctx, s->sg_id, NULL, err);
     if (s->network_id[0]) {
-        if (sov_op_step(run, "syncing the network into OVN", 20, err) < 0 ||
+        if (step(run, "syncing the network into OVN", 20, err) < 0 ||
             sov_ovn_sync_network(ctx, s->network_id, NULL, err) < 0)
             return -1;
     }
@@ -36,7 +43,7 @@ sync_scopes(sov_op_run *run, sov_ctx *ctx, const sov_ovn_scopes *s, sov_error *e
         size_t n = 0;
         sov_autoptr(sov_dbconn) c = NULL;
 
-        if (sov_op_step(run, "syncing the security groups into OVN", 50, err) < 0 ||
+        if (step(run, "syncing the security groups into OVN", 50, err) < 0 ||
             sov_db_acquire(ctx->db, &c, err) < 0 ||
             sov_ovn_repo_tenant_sgs(c, s->tenant_id, &ids, &n, err) < 0)
             return -1;
@@ -49,7 +56,7 @@ sync_scopes(sov_op_run *run, sov_ctx *ctx, const sov_ovn_scopes *s, sov_error *e
         free(ids);
     }
     if (s->router_id[0]) {
-        if (sov_op_step(run, "syncing the router into OVN", 70, err) < 0 ||
+        if (step(run, "syncing the router into OVN", 70, err) < 0 ||
             sov_ovn_sync_router(ctx, s->router_id, NULL, err) < 0)
             return -1;
     }
@@ -69,22 +76,22 @@ fip_tx(sov_dbconn *c, void *arg, sov_error *err)
     return sov_ovn_repo_fip_settle(c, a->ctx, a->id, err);
 }
 
-int
-sov_net_sync_op(sov_op_run *run, const sov_op *op, sov_error *err)
+static int
+sync_resource(sov_op_run *run, sov_ctx *ctx, const char *resource_type, const char *id,
+              sov_error *err)
 {
-    sov_ctx *ctx = sov_op_ctx(run);
     sov_ovn_scopes s;
     sov_autoptr(sov_dbconn) c = NULL;
 
     if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-        sov_ovn_repo_scopes(c, op->resource_type, op->resource_id, &s, err) < 0)
+        sov_ovn_repo_scopes(c, resource_type, id, &s, err) < 0)
         return -1;
     sov_db_release(SOV_TAKE_PTR(c));
-    if (strcmp(op->resource_type, "router") == 0 && s.network_id[0]) {
+    if (strcmp(resource_type, "router") == 0 && s.network_id[0]) {
         /* The router's own rows first, then the network's router-type ports. */
-        if (sov_op_step(run, "syncing the router into OVN", 30, err) < 0 ||
+        if (step(run, "syncing the router into OVN", 30, err) < 0 ||
             sov_ovn_sync_router(ctx, s.router_id, NULL, err) < 0 ||
-            sov_op_step(run, "syncing the network into OVN", 60, err) < 0 ||
+            step(run, "syncing the network into OVN", 60, err) < 0 ||
             sov_ovn_sync_network(ctx, s.network_id, NULL, err) < 0)
             return -1;
         return 0;
@@ -98,6 +105,19 @@ sov_net_sync_op(sov_op_run *run, const sov_op *op, sov_error *err)
         return sov_db_tx(ctx->db, fip_tx, &a, err);
     }
     return 0;
+}
+
+int
+sov_net_sync_resource(sov_ctx *ctx, const char *resource_type, const char *id,
+                      sov_error *err)
+{
+    return sync_resource(NULL, ctx, resource_type, id, err);
+}
+
+int
+sov_net_sync_op(sov_op_run *run, const sov_op *op, sov_error *err)
+{
+    return sync_resource(run, sov_op_ctx(run), op->resource_type, op->resource_id, err);
 }
 
 typedef struct failed_args {

@@ -485,6 +485,11 @@ int sov_net_port_detach_op(sov_op_run *run, const sov_op *op, sov_error *err);
  * resource synced), "port.attach", "port.detach" (part "plug"), "public_ip.attach",
  * "public_ip.detach" (the router's scope). */
 int sov_net_sync_op(sov_op_run *run, const sov_op *op, sov_error *err);
+/* What sov_net_sync_op does for a resource (resource_type as above), outside an operation:
+ * for the instance hook (part "plug"), which syncs the ports it made within the instance
+ * create's worker (a port: its network, then its tenant's groups, then its router). */
+int sov_net_sync_resource(sov_ctx *ctx, const char *resource_type, const char *id,
+                          sov_error *err);
 /* A failed operation puts its resource in error, with the reason. */
 int sov_net_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov_error *err);
 

@@ -94,6 +94,13 @@ ovn_up(void)
 }
 
 static void
+ovn_up_chassis(void)
+{
+    memset(&ovn, 0, sizeof(ovn));
+    tl_ovn_start(&ovn, NULL, true);
+}
+
+static void
 ovn_down(void)
 {
     tl_ovn_discard(&ovn);
@@ -102,15 +109,16 @@ ovn_down(void)
 static void
 load_config(void)
 {
-    char nbflag[700];
-    char *argv[] = { "sovd", nbflag, NULL };
+    char nbflag[700], sbflag[700];
+    char *argv[] = { "sovd", nbflag, sbflag, NULL };
     char *envp[] = { NULL };
     sov_error err = SOV_ERROR_INIT;
     FILE *out = fopen("/dev/null", "w");
 
     snprintf(nbflag, sizeof(nbflag), "--ovn-nb=%s", ovn.nb);
+    snprintf(sbflag, sizeof(sbflag), "--ovn-sb=%s", ovn.sb);
     ck_assert(out);
-    ck_assert_msg(sov_config_load(&cfg, 2, argv, envp, out, &err) == 0, "%s", err.msg);
+    ck_assert_msg(sov_config_load(&cfg, 3, argv, envp, out, &err) == 0, "%s", err.msg);
     fclose(out);
 }
 
@@ -241,6 +249,16 @@ sync_router(const char *id, bool want_changed)
     ck_assert_msg(changed == want_changed, "router sync changed: %d", changed);
 }
 
+/* What the operation of a resource does (net_ops.c), outside an operation. */
+static void
+sync_resource(const char *type, const char *id)
+{
+    sov_error err = SOV_ERROR_INIT;
+
+    ck_assert_msg(sov_net_sync_resource(&ctx, type, id, &err) == 0, "%s %s: %s: %s", type, id,
+                  err.msg, err.detail);
+}
+
 static unsigned
 reconcile(void)
 {
@@ -343,9 +361,9 @@ START_TEST(rules_give_acls_and_a_deleted_rule_loses_its_acl)
         other, r3);
     make_rule(NULL, sg, "egress", "any", "NULL", "NULL", "NULL", "NULL");
     sql(NULL, 0, "INSERT INTO port_security_groups VALUES ('%s', '%s')", n.p1, sg);
-    sync_net(n.net, true);
-    sync_sg(sg, true);
-    sync_sg(other, true);
+    /* A port's operation: its network, then every group of its tenant. */
+    sync_resource("port", n.p1);
+    sync_sg(other, false);
     snprintf(pgname, sizeof(pgname), "sov_sg_%s", sg);
     for (char *s = pgname; *s; s++)
         *s = *s == '-' ? '_' : *s;
@@ -453,14 +471,18 @@ START_TEST(router_gives_router_ports_nat_and_external_switch)
     sync_router(r.router, false);
     /* Detaching the public IP takes its NAT away and frees it. */
     sql(NULL, 0, "UPDATE public_ips SET state = 'detaching' WHERE id = '%s'", r.fip);
-    sync_router(r.router, true);
+    sync_resource("public_ip", r.fip);
     nb_has(false, "dnat_and_snat", "lr-nat-list sov-rtr-%s", r.router);
     assert_value("available", "SELECT state FROM public_ips WHERE id = '%s'", r.fip);
     assert_value("t", "SELECT port_id IS NULL FROM public_ips WHERE id = '%s'", r.fip);
     /* Deleting the router removes it; the pool's switch goes at the next reconcile. */
+    /* A public IP on no port moves alone; so does its delete. */
+    sql(NULL, 0, "UPDATE public_ips SET state = 'deleting' WHERE id = '%s'", r.fip);
+    sync_resource("public_ip", r.fip);
+    assert_value("deleted", "SELECT state FROM public_ips WHERE id = '%s'", r.fip);
+    /* The router's operation syncs the router, then its network's router ports. */
     sql(NULL, 0, "UPDATE routers SET state = 'deleting' WHERE id = '%s'", r.router);
-    sync_router(r.router, true);
-    sync_net(r.n.net, true);
+    sync_resource("router", r.router);
     nb_has(false, "sov-rtr-", "lr-list");
     nb_has(false, "sov-rtr-", "lsp-list sov-net-%s", r.n.net);
     assert_value("deleted", "SELECT state FROM routers WHERE id = '%s'", r.router);
@@ -589,6 +611,62 @@ START_TEST(one_network_sync_with_four_ports_time)
 }
 END_TEST
 
+/* A port plugged into an instance on a host asks for the host's chassis; once
+ * ovn-controller binds it there, sov_ovn_ports_up says so and records it. */
+START_TEST(plugged_port_asks_for_its_chassis_and_comes_up_there)
+{
+    net3 n;
+    char inst[SOV_UUID_LEN + 1], *opts;
+    const char *ids[2];
+    sov_error err = SOV_ERROR_INIT;
+    bool all_up = true;
+    double end;
+
+    make_net3(&n);
+    sql(NULL, 0, "INSERT INTO hosts (name, region, zone, libvirt_uri, hypervisor, cpus,"
+        " memory_mib, host_uuid) VALUES ('h1', 'fr-1', 'a', 'test:///default', 'test', 4,"
+        " 4096, '%s')", ovn.system_id);
+    sql(NULL, 0, "INSERT INTO flavors (name, vcpus, memory_mib, disk_gib) VALUES"
+        " ('small', 1, 512, 1)");
+    sql(NULL, 0, "INSERT INTO images (tenant_id, workspace, name, region, format) VALUES"
+        " ('%s', 'default', 'img', 'fr-1', 'qcow2')", tenant);
+    SQLV(inst, "INSERT INTO instances (id, tenant_id, workspace, name, flavor_id, image_id,"
+         " vcpus, memory_mib, disk_gib, gpus, region, zone, mac, state, host_id)"
+         " SELECT gen_random_uuid(), '%s', 'default', 'vm', f.id, i.id, 1, 512, 1, 0, 'fr-1', 'a', '', 'building', h.id"
+         " FROM flavors f, images i, hosts h RETURNING id", tenant);
+    sql(NULL, 0, "UPDATE ports SET instance_id = '%s', device_index = 0, state = 'attaching'"
+        " WHERE id = '%s'", inst, n.p1);
+    sync_net(n.net, true);
+    opts = nbctl("get logical_switch_port %s options", n.p1);
+    tl_assert_contains(opts, "requested-chassis");
+    tl_assert_contains(opts, ovn.system_id);
+    free(opts);
+    nb_has(false, "requested-chassis", "get logical_switch_port %s options", n.p2);
+    assert_value("in-use", "SELECT state FROM ports WHERE id = '%s'", n.p1);
+    ids[0] = n.p1;
+    ck_assert_msg(sov_ovn_ports_up(&ctx, ids, 1, &all_up, &err) == 0, "%s", err.msg);
+    ck_assert(!all_up);
+    assert_value("f", "SELECT up FROM ports WHERE id = '%s'", n.p1);
+    /* libvirt's virtualport sets iface-id the same way on the guest's tap. */
+    free(tl_ovn_vsctl(&ovn, NULL, "add-port %s p1 -- set interface p1 type=internal "
+                      "external_ids:iface-id=%s", ovn.bridge, n.p1));
+    end = tl_now() + 30;
+    do {
+        usleep(100 * 1000);
+        ck_assert_msg(sov_ovn_ports_up(&ctx, ids, 1, &all_up, &err) == 0, "%s", err.msg);
+    } while (!all_up && tl_now() < end);
+    ck_assert_msg(all_up, "port %s not up after 30 s", n.p1);
+    assert_value("t", "SELECT up FROM ports WHERE id = '%s'", n.p1);
+    assert_value(ovn.system_id, "SELECT chassis FROM ports WHERE id = '%s'", n.p1);
+    /* Without a Southbound configured, nothing can say otherwise: up. */
+    free(cfg.ovn_sb);
+    cfg.ovn_sb = strdup("");
+    ids[1] = n.p2;
+    ck_assert_msg(sov_ovn_ports_up(&ctx, ids, 2, &all_up, &err) == 0, "%s", err.msg);
+    ck_assert(all_up);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -605,6 +683,12 @@ main(void)
     tcase_add_test(tc, reconcile_repairs_drift_and_leaves_foreign_rows);
     tcase_add_test(tc, two_deployments_never_touch_each_others_rows);
     tcase_add_test(tc, one_network_sync_with_four_ports_time);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("chassis");
+    tcase_add_unchecked_fixture(tc, ovn_up_chassis, ovn_down);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, plugged_port_asks_for_its_chassis_and_comes_up_there);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
