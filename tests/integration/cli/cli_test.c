@@ -1559,15 +1559,15 @@ START_TEST(network_commands_against_sovd)
 
     SOVCTL_OK(&r, "network", "create", "--name", "net1", "--cidr", "10.4.0.0/16", "-o",
               "json");
-    ck_assert_str_eq(tl_str(r.json, "region"), REGION);
-    assert_has(r.err, "network.create");
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "network"), "region"), REGION);
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "operation"), "kind"), "network.create");
     run_free(&r);
     SOVCTL_OK(&r, "subnet", "create", "--name", "s1", "--network", "net1", "--cidr",
               "10.4.1.0/24", "--dns-server", "9.9.9.9", "-o", "json");
-    ck_assert_str_eq(tl_str(r.json, "gateway"), "10.4.1.1");
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "subnet"), "gateway"), "10.4.1.1");
     run_free(&r);
     SOVCTL_OK(&r, "port", "create", "--subnet", "s1", "--name", "p1", "-o", "json");
-    ck_assert_str_eq(tl_str(r.json, "ip"), "10.4.1.2");
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "port"), "ip"), "10.4.1.2");
     run_free(&r);
     SOVCTL_OK(&r, "network", "list");
     assert_has(r.out, "net1");

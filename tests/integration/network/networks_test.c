@@ -25,6 +25,7 @@
 #define FAR "us-net-1"
 
 static char *db, *tmp, *op;
+static char host_ids[2][40];    /* REGION's host, FAR's */
 static tl_sovd sovd;
 static tl_ovn ovn;
 static tl_tenant acme, globex;
@@ -58,15 +59,18 @@ teardown(void)
 }
 
 static void
-add_host(const char *name, const char *region)
+add_host(const char *name, const char *region, char *id)
 {
     char body[2048];
     char *u = tl_test_host_uri(tmp, name, 4, 8);
+    json_t *h;
 
     snprintf(body, sizeof(body), "{\"name\":\"%s\",\"region\":\"%s\",\"zone\":\"a\","
              "\"libvirt_uri\":\"%s\"}", name, region, u);
     free(u);
-    json_decref(tl_host_add(&sovd, op, body));
+    h = tl_host_add(&sovd, op, body);
+    snprintf(id, 40, "%s", tl_str(h, "id"));
+    json_decref(h);
 }
 
 /* sovd (with OVN unless without_ovn), tenants acme and globex, regions REGION (FR, zones a
@@ -92,8 +96,8 @@ start(bool with_ovn)
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" FAR "\",\"name\":\"Net US\",\"country\":\"US\","
                            "\"datacenter\":\"dc-far\",\"zones\":[\"a\"]}", 201));
-    add_host("net-node-1", REGION);
-    add_host("far-node-1", FAR);
+    add_host("net-node-1", REGION, host_ids[0]);
+    add_host("far-node-1", FAR, host_ids[1]);
 }
 
 static void
@@ -566,6 +570,116 @@ START_TEST(lowest_free_address_of_a_busy_16_is_fast)
 }
 END_TEST
 
+/* An instance of acme as a row (the port rules need no domain): name, its region's host,
+ * state; its id into id. */
+static void
+make_instance(const char *name, const char *region, const char *state, char *id)
+{
+    static char flavor[40], image[40];
+    char *v;
+
+    if (!flavor[0]) {
+        char body[256];
+        json_t *j = tl_call_ok(&sovd, "POST", "/v1/flavors", op, "{\"name\":\"tiny\","
+                               "\"vcpus\":1,\"memory_mib\":256,\"disk_gib\":1}", 201);
+        snprintf(flavor, sizeof(flavor), "%s", tl_str(j, "id"));
+        json_decref(j);
+        snprintf(body, sizeof(body), "{\"name\":\"img\",\"region\":\"" REGION "\","
+                 "\"format\":\"qcow2\",\"tenant_id\":\"%s\"}", acme.id);
+        j = tl_call_ok(&sovd, "POST", "/v1/images", op, body, 201);
+        snprintf(image, sizeof(image), "%s", tl_str(j, "id"));
+        json_decref(j);
+    }
+    v = tl_db_value(db, "INSERT INTO instances (id, tenant_id, workspace, name, flavor_id,"
+                    " image_id, vcpus, memory_mib, disk_gib, gpus, region, zone, host_id, mac,"
+                    " state) VALUES (gen_random_uuid(), '%s', 'default', '%s', '%s', '%s', 1,"
+                    " 256, 1, 0, '%s', 'a', '%s', '52:54:00:00:00:01', '%s') RETURNING id",
+                    acme.id, name, flavor, image, region,
+                    strcmp(region, REGION) == 0 ? host_ids[0] : host_ids[1], state);
+    snprintf(id, 40, "%s", v);
+    free(v);
+}
+
+/* attach moves an available port to attaching with the instance and the next device index,
+ * queueing port.attach; detach moves an in-use one to detaching; the rules in between. */
+START_TEST(ports_attach_to_instances_of_their_region)
+{
+    char vm[40], far[40], gone[40], p1[40], p2[40], p3[40], ip[16], path[160];
+    json_t *j, *p;
+
+    start(true);
+    make_instance("vm", REGION, "running", vm);
+    make_instance("far", FAR, "running", far);
+    make_instance("gone", REGION, "deleting", gone);
+    create_id("/v1/networks", "network", "{\"name\":\"net1\",\"cidr\":\"10.1.0.0/16\"}", NULL);
+    create_id("/v1/subnets", "subnet", "{\"name\":\"s1\",\"network\":\"net1\","
+              "\"cidr\":\"10.1.1.0/24\"}", NULL);
+    port_ip("s1", ip, p1);
+    port_ip("s1", ip, p2);
+    port_ip("s1", ip, p3);
+    snprintf(path, sizeof(path), "/v1/ports/%s/actions", p1);
+    /* A port still being made cannot be plugged. */
+    conflict("POST", path, "{\"action\":\"attach\",\"instance\":\"vm\"}", "it is creating");
+    mark_state("ports", p1, "available");
+    mark_state("ports", p2, "available");
+    mark_state("ports", p3, "available");
+    j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER],
+                   "{\"action\":\"attach\",\"instance\":\"vm\"}", 202);
+    p = json_object_get(j, "port");
+    ck_assert_str_eq(tl_str(p, "state"), "attaching");
+    ck_assert_str_eq(tl_str(json_object_get(p, "instance"), "id"), vm);
+    ck_assert_int_eq(tl_num(p, "device_index"), 0);
+    ck_assert_str_eq(tl_str(json_object_get(j, "operation"), "kind"), "port.attach");
+    json_decref(j);
+    conflict("POST", path, "{\"action\":\"attach\",\"instance\":\"vm\"}", "plugged into");
+    conflict("POST", path, "{\"action\":\"detach\"}", "it is attaching");
+    snprintf(path, sizeof(path), "/v1/ports/%s", p1);
+    conflict("DELETE", path, NULL, "detach it first");
+    /* The next port takes the next index. */
+    snprintf(path, sizeof(path), "/v1/ports/%s/actions", p2);
+    j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER],
+                   "{\"action\":\"attach\",\"instance\":\"vm\"}", 202);
+    ck_assert_int_eq(tl_num(json_object_get(j, "port"), "device_index"), 1);
+    json_decref(j);
+    /* Another region, a deleting instance, another tenant's instance. */
+    snprintf(path, sizeof(path), "/v1/ports/%s/actions", p3);
+    conflict("POST", path, "{\"action\":\"attach\",\"instance\":\"far\"}",
+             "only in its network's region");
+    conflict("POST", path, "{\"action\":\"attach\",\"instance\":\"gone\"}",
+             "the instance is deleting");
+    refused("POST", path, globex.token[TL_MEMBER], "{\"action\":\"attach\",\"instance\":\"vm\"}",
+            404, "/problems/not-found", NULL, NULL);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM ports WHERE id = '%s' AND instance_id IS NULL"
+                             " AND state = 'available'", p3), 1);
+    /* Once in use (the worker's part): detach, naming the instance or not. */
+    mark_state("ports", p1, "in-use");
+    snprintf(path, sizeof(path), "/v1/ports/%s/actions", p1);
+    conflict("POST", path, "{\"action\":\"detach\",\"instance\":\"far\"}",
+             "not plugged into instance 'far'");
+    j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER],
+                   "{\"action\":\"detach\",\"instance\":\"vm\"}", 202);
+    ck_assert_str_eq(tl_str(json_object_get(j, "port"), "state"), "detaching");
+    ck_assert_str_eq(tl_str(json_object_get(j, "operation"), "kind"), "port.detach");
+    json_decref(j);
+    /* The instance's ports, in device order. */
+    snprintf(path, sizeof(path), "/v1/ports?instance=vm");
+    j = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(j, "items")), 2);
+    json_decref(j);
+    /* Security groups: the whole list replaced ([] none), "port.update". */
+    snprintf(path, sizeof(path), "/v1/ports/%s/security-groups", p3);
+    refused("PUT", path, acme.token[TL_MEMBER], "{\"security_groups\":[\"nope\"]}", 404,
+            "/problems/not-found", NULL, "security group 'nope'");
+    invalid("PUT", path, "{\"groups\":[]}", "groups", NULL);
+    refused("PUT", path, acme.token[TL_READER], "{\"security_groups\":[]}", 403,
+            "/problems/forbidden", NULL, NULL);
+    j = tl_call_ok(&sovd, "PUT", path, acme.token[TL_MEMBER], "{\"security_groups\":[]}", 202);
+    ck_assert_str_eq(tl_str(json_object_get(j, "port"), "state"), "updating");
+    ck_assert_str_eq(tl_str(json_object_get(j, "operation"), "kind"), "port.update");
+    json_decref(j);
+}
+END_TEST
+
 START_TEST(quotas_bound_networks_subnets_and_ports)
 {
     char path[128];
@@ -609,6 +723,7 @@ main(void)
     tcase_add_test(tc, ports_take_free_host_addresses_of_their_subnet);
     tcase_add_test(tc, concurrent_port_creates_never_share_an_address);
     tcase_add_test(tc, lowest_free_address_of_a_busy_16_is_fast);
+    tcase_add_test(tc, ports_attach_to_instances_of_their_region);
     tcase_add_test(tc, quotas_bound_networks_subnets_and_ports);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
