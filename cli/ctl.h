@@ -357,6 +357,13 @@ int ctl_cmd_kek_destroy(ctl_ctx *ctx);
 extern const ctl_column ctl_volume_type_cols[], ctl_volume_cols[], ctl_snapshot_cols[];
 extern const ctl_verb ctl_volume_type_verbs[], ctl_volume_verbs[], ctl_snapshot_verbs[];
 
+/* ---- netsec.c: the rows of security groups, routers, public IPs and their pools ---- */
+
+extern const ctl_column ctl_security_group_cols[], ctl_router_cols[], ctl_public_ip_cols[],
+    ctl_public_ip_pool_cols[];
+extern const ctl_verb ctl_security_group_verbs[], ctl_router_verbs[], ctl_public_ip_verbs[],
+    ctl_public_ip_pool_verbs[];
+
 /* ---- help.c ---- */
 
 void ctl_help_main(FILE *f);
