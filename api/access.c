@@ -98,6 +98,27 @@ resolve_volume(sov_request *req, const char *name, char *ret, sov_error *err)
 }
 
 static int
+resolve_network(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_network_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                               sov_request_query(req, "workspace"), name, ret, err);
+}
+
+static int
+resolve_subnet(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_subnet_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                              sov_request_query(req, "workspace"), name, ret, err);
+}
+
+static int
+resolve_port(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_port_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                            sov_request_query(req, "workspace"), name, ret, err);
+}
+
+static int
 resolve_security_group(sov_request *req, const char *name, char *ret, sov_error *err)
 {
     return sov_security_group_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
@@ -127,6 +148,9 @@ static const struct {
     { "instances", resolve_instance },
     { "snapshots", resolve_snapshot },
     { "volumes", resolve_volume },
+    { "networks", resolve_network },
+    { "subnets", resolve_subnet },
+    { "ports", resolve_port },
     { "security-groups", resolve_security_group },
     { "routers", resolve_router },
     { "public-ips", resolve_public_ip },
