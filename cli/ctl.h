@@ -35,6 +35,8 @@ typedef enum ctl_type {
     CTL_T_FILE,     /* a string: the contents of the file named */
     CTL_T_FILES,    /* an array of strings: the contents of each file named (repeatable) */
     CTL_T_SWITCH,   /* takes no value: present or not */
+    CTL_T_OBJECTS,  /* an array of objects: each value KEY=VALUE,... one object (repeatable);
+                     * "sg" is security_groups, a list that each sg= adds to */
 } ctl_type;
 
 enum {

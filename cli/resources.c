@@ -420,6 +420,11 @@ static const ctl_flag instance_create_flags[] = {
       .help = "the volume type of that new boot volume" },
     { .name = "volume", .type = CTL_T_LIST, .metavar = "VOLUME", .field = "volumes",
       .help = "attach this volume (repeatable); the instance lands on its host" },
+    { .name = "nic", .type = CTL_T_OBJECTS, .metavar = "subnet=S[,ip=A][,sg=G...]|port=P",
+      .field = "nics",
+      .help = "a NIC on tenant networks, in order: a new port on subnet S (address A, "
+              "security groups G; default: the workspace's default group) or the existing "
+              "port P; none: one NIC on the workspace's default subnet" },
     { .name = "workspace", .type = CTL_T_STR, .metavar = "NAME",
       .help = "workspace (default: default)" },
     { .name = "region", .type = CTL_T_STR, .metavar = "CODE",
