@@ -5,6 +5,7 @@
  * routers one per network and needing a pool; attach refused without a router; deletes
  * refused while addresses are held or attached. Networks and ports are part "net"'s: their
  * rows are written straight into the database (sec_bed.c). */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,6 +230,78 @@ START_TEST(addresses_lowest_free_never_shared_and_exhausted)
 }
 END_TEST
 
+/* ---- two tenants at once ---- */
+
+typedef struct racer {
+    pthread_t t;
+    char body[128], url[256], auth[128];
+    long status;
+    char address[16];
+} racer;
+
+static void *
+race(void *arg)
+{
+    racer *r = arg;
+    const char *headers[] = { r->auth, "Content-Type: application/json", NULL };
+    tl_req req = { .method = "POST", .url = r->url, .headers = headers, .body = r->body,
+                   .body_len = strlen(r->body) };
+    tl_resp resp;
+
+    memset(&resp, 0, sizeof(resp));
+    if (tl_http_try(&req, &resp) == 0) {
+        r->status = resp.status;
+        if (resp.status == 202 && resp.json)
+            snprintf(r->address, sizeof(r->address), "%s",
+                     json_string_value(json_object_get(json_object_get(resp.json,
+                                                                       "public_ip"),
+                                                       "address")));
+    }
+    tl_resp_free(&resp);
+    return NULL;
+}
+
+/* 16 creates at once, half acme's, half globex's, on a pool of 5 addresses: 5 get one each,
+ * never the same, the others 409 naming the region. */
+START_TEST(concurrent_creates_never_share_an_address)
+{
+    enum { N = 16 };
+    racer *r = calloc(N, sizeof(*r));
+    int ok = 0, full = 0;
+
+    pool("{\"name\":\"tiny\",\"cidr\":\"203.0.113.0/29\",\"first_ip\":\"203.0.113.2\","
+         "\"last_ip\":\"203.0.113.6\"}");
+    for (int i = 0; i < N; i++) {
+        const tl_tenant *t = i % 2 ? &globex : &acme;
+        snprintf(r[i].body, sizeof(r[i].body), "{\"name\":\"ip%d\"}", i);
+        snprintf(r[i].url, sizeof(r[i].url), "%s/v1/public-ips", sovd.base);
+        snprintf(r[i].auth, sizeof(r[i].auth), "Authorization: Bearer %s",
+                 t->token[TL_MEMBER]);
+        ck_assert_int_eq(pthread_create(&r[i].t, NULL, race, &r[i]), 0);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(r[i].t, NULL);
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(r[i].status == 202 || r[i].status == 409, "request %d: %ld", i,
+                      r[i].status);
+        if (r[i].status == 409) {
+            full++;
+            continue;
+        }
+        ok++;
+        for (int k = 0; k < i; k++)
+            ck_assert_msg(r[k].status != 202 || strcmp(r[k].address, r[i].address) != 0,
+                          "requests %d and %d both got %s", k, i, r[i].address);
+    }
+    ck_assert_int_eq(ok, 5);
+    ck_assert_int_eq(full, N - 5);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(DISTINCT address) FROM public_ips"), 5);
+    ck_assert_int_eq(bed_quota_used(&acme, "public_ips") + bed_quota_used(&globex,
+                                                                          "public_ips"), 5);
+    free(r);
+}
+END_TEST
+
 START_TEST(quota_and_names)
 {
     pool("{\"name\":\"public\",\"cidr\":\"203.0.113.0/24\"}");
@@ -375,6 +448,7 @@ suite(void)
     tcase_add_test(tc, pools_are_checked_and_the_operators);
     tcase_add_test(tc, region_outside_the_policy_is_refused);
     tcase_add_test(tc, addresses_lowest_free_never_shared_and_exhausted);
+    tcase_add_test(tc, concurrent_creates_never_share_an_address);
     tcase_add_test(tc, quota_and_names);
     tcase_add_test(tc, routers_and_attach);
     suite_add_tcase(s, tc);
