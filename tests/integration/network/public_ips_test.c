@@ -437,6 +437,45 @@ START_TEST(routers_and_attach)
 }
 END_TEST
 
+/* The same Idempotency-Key and body twice: the first answer, one row, one address. */
+START_TEST(idempotent_creates_answer_the_first_result)
+{
+    static const struct {
+        const char *path, *body, *member, *table;
+    } creates[] = {
+        { "/v1/public-ips", "{\"name\":\"once\"}", "public_ip", "public_ips" },
+        { "/v1/security-groups", "{\"name\":\"once\"}", "security_group", "security_groups" },
+        { "/v1/routers", "{\"name\":\"once\",\"network\":\"net1\"}", "router", "routers" },
+    };
+    char net[40];
+
+    pool("{\"name\":\"public\",\"cidr\":\"203.0.113.0/24\"}");
+    bed_network(&acme, "net1", REGION, net);
+    for (size_t i = 0; i < sizeof(creates) / sizeof(creates[0]); i++) {
+        char key[64];
+        const char *headers[] = { key, NULL };
+        tl_resp a, b;
+
+        snprintf(key, sizeof(key), "Idempotency-Key: sec-once-%zu", i);
+        tl_call_h(&sovd, "POST", creates[i].path, acme.token[TL_MEMBER], creates[i].body,
+                  headers, &a);
+        tl_call_h(&sovd, "POST", creates[i].path, acme.token[TL_MEMBER], creates[i].body,
+                  headers, &b);
+        ck_assert_msg(a.status == 202 && b.status == 202, "%s: %ld %ld %s", creates[i].path,
+                      a.status, b.status, b.body);
+        ck_assert_str_eq(tl_str(json_object_get(a.json, creates[i].member), "id"),
+                         tl_str(json_object_get(b.json, creates[i].member), "id"));
+        ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM %s", creates[i].table), 1);
+        tl_resp_free(&a);
+        tl_resp_free(&b);
+    }
+    /* One tenant's address and the router's own: two addresses taken, one quota. */
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM public_ips"), 2);
+    ck_assert_int_eq(bed_quota_used(&acme, "public_ips"), 1);
+    ck_assert_int_eq(bed_quota_used(&acme, "security_groups"), 1);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -450,6 +489,7 @@ suite(void)
     tcase_add_test(tc, addresses_lowest_free_never_shared_and_exhausted);
     tcase_add_test(tc, concurrent_creates_never_share_an_address);
     tcase_add_test(tc, quota_and_names);
+    tcase_add_test(tc, idempotent_creates_answer_the_first_result);
     tcase_add_test(tc, routers_and_attach);
     suite_add_tcase(s, tc);
     return s;
