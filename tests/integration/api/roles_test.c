@@ -47,6 +47,14 @@ typedef enum param_kind {
     P_VOLUME_TYPE,
     P_VOLUME,
     P_SNAPSHOT,
+    P_SECURITY_GROUP,
+    P_SG_RULE,
+    P_ROUTER,
+    P_PUBLIC_IP,
+    P_PUBLIC_IP_POOL,
+    P_NETWORK,
+    P_SUBNET,
+    P_PORT,
 } param_kind;
 
 static const struct {
@@ -68,6 +76,14 @@ static const struct {
     { "volume-types", "id", P_VOLUME_TYPE },
     { "volumes", "id", P_VOLUME },
     { "snapshots", "id", P_SNAPSHOT },
+    { "security-groups", "id", P_SECURITY_GROUP },
+    { "rules", "rule_id", P_SG_RULE },
+    { "routers", "id", P_ROUTER },
+    { "public-ips", "id", P_PUBLIC_IP },
+    { "public-ip-pools", "id", P_PUBLIC_IP_POOL },
+    { "networks", "id", P_NETWORK },
+    { "subnets", "id", P_SUBNET },
+    { "ports", "id", P_PORT },
 };
 
 /* Who calls: a role in its home tenant, and the tenant whose ids are its own. */
@@ -109,6 +125,14 @@ static char report_ids[3][40];
 static char volume_type_id[40], volume_ids[3][40];
 /* Each tenant's snapshot (a row, available, of its volume). */
 static char snapshot_ids[3][40];
+/* Tenant networks (sovd's ovn_nb is this test's own OVN Northbound): each tenant's security
+ * group with a rule, router (on a network of its own) and public IP, as rows; the public IP
+ * pool everyone's addresses come from (the operator's). */
+static tl_ovn ovn;
+static char sg_ids[3][40], sg_rule_ids[3][40], router_ids[3][40], public_ip_ids[3][40];
+static char pool_id[40];
+/* Each tenant's network, its subnet and a port of it, as rows. */
+static char network_ids[3][40], subnet_ids[3][40], port_ids[3][40];
 
 static const char *
 operator_token(void)
@@ -222,6 +246,122 @@ make_snapshot(const tl_tenant *t, char *out, size_t size)
     free(id);
 }
 
+/* A network of tenant t, available, as a row. */
+static void
+make_network(const tl_tenant *t, char *out, size_t size)
+{
+    char *id = tl_db_value(db, "INSERT INTO networks (id, tenant_id, workspace, name, cidr,"
+                           " region, state) VALUES (gen_random_uuid(), '%s', 'default',"
+                           " 'target-%u', '10.0.0.0/16', 'fr-matrix-1', 'available')"
+                           " RETURNING id", t->id, serial++);
+
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+/* A subnet 10.0.<n>.0/24 of tenant t's network, available, as a row. */
+static void
+make_subnet(const tl_tenant *t, char *out, size_t size)
+{
+    unsigned n = serial++ % 250;
+    char *id = tl_db_value(db, "INSERT INTO subnets (id, tenant_id, workspace, name,"
+                           " network_id, cidr, gateway, state) VALUES (gen_random_uuid(), '%s',"
+                           " 'default', 'target-%u', '%s', '10.0.%u.0/24', '10.0.%u.1',"
+                           " 'available') RETURNING id", t->id, n, network_ids[index_of(t)], n,
+                           n);
+
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+/* A free port of tenant t's subnet, available, as a row (address and MAC from serial). */
+static void
+make_port(const tl_tenant *t, char *out, size_t size)
+{
+    unsigned n = serial++;
+    char *id = tl_db_value(db, "INSERT INTO ports (id, tenant_id, workspace, name, network_id,"
+                           " subnet_id, ip, mac, state) SELECT gen_random_uuid(), '%s',"
+                           " 'default', 'target-%u', s.network_id, s.id,"
+                           " host(s.cidr + %u)::inet, ('fa:16:3e:00:%02x:%02x')::macaddr,"
+                           " 'available' FROM subnets s WHERE s.id = '%s' RETURNING id",
+                           t->id, n, 2 + n % 250, n / 256 % 256, n % 256,
+                           subnet_ids[index_of(t)]);
+
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+/* A security group of tenant t, available, as a row. */
+static void
+make_security_group(const tl_tenant *t, char *out, size_t size)
+{
+    char *id = tl_db_value(db, "INSERT INTO security_groups (id, tenant_id, workspace, name,"
+                           " state) VALUES (gen_random_uuid(), '%s', 'default', 'target-%u',"
+                           " 'available') RETURNING id", t->id, serial++);
+
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+/* A rule of security group sg of tenant t, as a row. */
+static void
+make_sg_rule(const tl_tenant *t, const char *sg, char *out, size_t size)
+{
+    char *id = tl_db_value(db, "INSERT INTO security_group_rules (id, security_group_id,"
+                           " tenant_id, direction, protocol) VALUES (gen_random_uuid(), '%s',"
+                           " '%s', 'ingress', 'icmp') RETURNING id", sg, t->id);
+
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+/* A public address of the pool no other fixture holds: 198.18.<n>.<m>. */
+static void
+pool_address(char *out, size_t size)
+{
+    unsigned n = serial++;
+
+    snprintf(out, size, "198.18.%u.%u", 1 + n / 200 % 250, 1 + n % 200);
+}
+
+/* A router of tenant t on a network of its own, with its address, available, as rows. */
+static void
+make_router(const tl_tenant *t, char *out, size_t size)
+{
+    char address[20], *net, *id;
+    unsigned n = serial++;
+
+    pool_address(address, sizeof(address));
+    net = tl_db_value(db, "INSERT INTO networks (id, tenant_id, workspace, name, cidr, region,"
+                      " state) VALUES (gen_random_uuid(), '%s', 'default', 'target-%u',"
+                      " '10.0.0.0/16', 'fr-matrix-1', 'available') RETURNING id", t->id, n);
+    id = tl_db_value(db, "INSERT INTO routers (id, tenant_id, workspace, name, network_id,"
+                     " region, state) VALUES (gen_random_uuid(), '%s', 'default', 'target-%u',"
+                     " '%s', 'fr-matrix-1', 'available') RETURNING id", t->id, n, net);
+    free(tl_db_value(db, "INSERT INTO public_ips (id, tenant_id, workspace, name, kind, region,"
+                     " pool_id, address, router_id, state) VALUES (gen_random_uuid(), '%s',"
+                     " 'default', 'gw-%s', 'router', 'fr-matrix-1', '%s', '%s', '%s',"
+                     " 'available') RETURNING id", t->id, id, pool_id, address, id));
+    snprintf(out, size, "%s", id);
+    free(net);
+    free(id);
+}
+
+/* A public IP of tenant t, available, as a row. */
+static void
+make_public_ip(const tl_tenant *t, char *out, size_t size)
+{
+    char address[20], *id;
+
+    pool_address(address, sizeof(address));
+    id = tl_db_value(db, "INSERT INTO public_ips (id, tenant_id, workspace, name, region,"
+                     " pool_id, address, state) VALUES (gen_random_uuid(), '%s', 'default',"
+                     " 'target-%u', 'fr-matrix-1', '%s', '%s', 'available') RETURNING id",
+                     t->id, serial++, pool_id, address);
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
 static void
 setup(void)
 {
@@ -230,7 +370,14 @@ setup(void)
 
     db = tl_db_create();
     tmp = tl_tmpdir();
-    tl_sovd_start(&sovd, db, NULL);
+    {
+        char nb[700];
+        const char *args[] = { nb, NULL };
+
+        tl_ovn_start(&ovn, NULL, false);
+        snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
+        tl_sovd_start(&sovd, db, args);
+    }
     tl_operator_tenant(&sovd, &op_t);
     tl_tenant_make(&sovd, operator_token(), "matrix-a", &ten_a);
     tl_tenant_make(&sovd, operator_token(), "matrix-b", &ten_b);
@@ -266,12 +413,26 @@ setup(void)
         make_volume(all[i], volume_ids[i], sizeof(volume_ids[i]));
         make_snapshot(all[i], snapshot_ids[i], sizeof(snapshot_ids[i]));
     }
+    take_id(tl_call_ok(&sovd, "POST", "/v1/regions/fr-matrix-1/public-ip-pools",
+                       operator_token(), "{\"name\":\"matrix\",\"cidr\":\"198.18.0.0/16\"}",
+                       201),
+            "id", pool_id, sizeof(pool_id));
+    for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++) {
+        make_network(all[i], network_ids[i], sizeof(network_ids[i]));
+        make_subnet(all[i], subnet_ids[i], sizeof(subnet_ids[i]));
+        make_port(all[i], port_ids[i], sizeof(port_ids[i]));
+        make_security_group(all[i], sg_ids[i], sizeof(sg_ids[i]));
+        make_sg_rule(all[i], sg_ids[i], sg_rule_ids[i], sizeof(sg_rule_ids[i]));
+        make_router(all[i], router_ids[i], sizeof(router_ids[i]));
+        make_public_ip(all[i], public_ip_ids[i], sizeof(public_ip_ids[i]));
+    }
 }
 
 static void
 teardown(void)
 {
     tl_sovd_discard(&sovd);
+    tl_ovn_discard(&ovn);
     tl_db_drop(db);
     free(db);
     db = NULL;
@@ -500,6 +661,22 @@ fresh_token(call *c, const char *user_id, char *out, size_t size)
     remember(c, path);
 }
 
+/* A public IP pool of the matrix region (the operator's), by its API. */
+static void
+fresh_public_ip_pool(call *c, char *out, size_t size)
+{
+    char body[160], path[160];
+    unsigned n = serial++;
+
+    snprintf(body, sizeof(body), "{\"name\":\"throwaway-%u\",\"cidr\":\"198.19.%u.0/24\"}", n,
+             n % 256);
+    take_id(tl_call_ok(&sovd, "POST", "/v1/regions/fr-matrix-1/public-ip-pools",
+                       operator_token(), body, 201),
+            "id", out, size);
+    snprintf(path, sizeof(path), "/v1/regions/fr-matrix-1/public-ip-pools/%s", out);
+    remember(c, path);
+}
+
 /* ---- filling a path ---- */
 
 typedef struct fill {
@@ -611,6 +788,58 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
         else
             snprintf(v, sizeof(v), "%.39s", snapshot_ids[index_of(f->t)]);
         break;
+    case P_NETWORK:
+        /* A fresh network (nothing in it) goes with the DELETE itself. */
+        if (fresh && f->pass)
+            make_network(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", network_ids[index_of(f->t)]);
+        break;
+    case P_SUBNET:
+        if (fresh && f->pass)
+            make_subnet(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", subnet_ids[index_of(f->t)]);
+        break;
+    case P_PORT:
+        if (fresh && f->pass)
+            make_port(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", port_ids[index_of(f->t)]);
+        break;
+    case P_SECURITY_GROUP:
+        /* A fresh group goes with the DELETE itself (202, then deleted by a worker). */
+        if (fresh && f->pass)
+            make_security_group(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", sg_ids[index_of(f->t)]);
+        break;
+    case P_SG_RULE:
+        /* A rule of the group the path names: a fresh one for a DELETE. */
+        if (fresh && f->pass)
+            make_sg_rule(f->t, sg_ids[index_of(f->t)], v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", sg_rule_ids[index_of(f->t)]);
+        break;
+    case P_ROUTER:
+        if (fresh && f->pass)
+            make_router(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", router_ids[index_of(f->t)]);
+        break;
+    case P_PUBLIC_IP:
+        if (fresh && f->pass)
+            make_public_ip(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", public_ip_ids[index_of(f->t)]);
+        break;
+    case P_PUBLIC_IP_POOL:
+        /* Pools belong to no tenant: own and other ids are the same pool. */
+        if (fresh && f->pass)
+            fresh_public_ip_pool(f->c, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%s", pool_id);
+        break;
     default:
         ck_abort_msg("add a fixture for {%s} of %s %s in roles_test.c", name, r->method,
                      r->pattern);
@@ -688,7 +917,7 @@ param_global(const sov_route *r, const char *after, const char *name, bool last,
     (void) r;
     (void) last;
     if (kind != P_HOST && kind != P_REGION && kind != P_FLAVOR &&
-        kind != P_VOLUME_TYPE)
+        kind != P_VOLUME_TYPE && kind != P_PUBLIC_IP_POOL)
         *global = false;
 }
 
@@ -938,6 +1167,18 @@ named_collection(int kind)
         return "volumes";
     case P_SNAPSHOT:
         return "snapshots";
+    case P_NETWORK:
+        return "networks";
+    case P_SUBNET:
+        return "subnets";
+    case P_PORT:
+        return "ports";
+    case P_SECURITY_GROUP:
+        return "security-groups";
+    case P_ROUTER:
+        return "routers";
+    case P_PUBLIC_IP:
+        return "public-ips";
     default:
         return NULL;
     }
