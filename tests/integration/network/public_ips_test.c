@@ -422,6 +422,24 @@ START_TEST(routers_and_attach)
     snprintf(path, sizeof(path), "/v1/public-ips/%s", ipid);
     json_decref(accepted_done("DELETE", path, acme.token[TL_MEMBER], NULL, "public_ip",
                               "public_ip.delete"));
+    /* Made with its port: attached at once, in the port's region. */
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"direct\","
+                "\"port\":\"p1\",\"region\":\"elsewhere-1\"}", 400,
+                "/problems/invalid-request", "region", REGION);
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"direct\","
+                "\"port\":\"p2\"}", 409, "/problems/conflict", "port", "internet gateway");
+    ip = ip_create(&acme, "{\"name\":\"direct\",\"port\":\"p1\"}", ipid);
+    ck_assert_str_eq(tl_str(ip, "region"), REGION);
+    ck_assert_str_eq(tl_str(json_object_get(ip, "port"), "id"), port);
+    json_decref(ip);
+    state_is("public_ips", ipid, "in-use");
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"again\","
+                "\"port\":\"p1\"}", 409, "/problems/conflict", "port", "already has public IP");
+    snprintf(path, sizeof(path), "/v1/public-ips/%s", ipid);
+    json_decref(accepted_done("DELETE", path, acme.token[TL_MEMBER], NULL, "public_ip",
+                              "public_ip.delete"));
+    state_is("public_ips", ipid, "deleted");
+
     snprintf(path, sizeof(path), "/v1/routers/%s", rid);
     r = accepted_done("DELETE", path, acme.token[TL_MEMBER], NULL, "router", "router.delete");
     ck_assert_str_eq(tl_str(r, "state"), "deleting");
