@@ -47,14 +47,14 @@ typedef enum param_kind {
     P_VOLUME_TYPE,
     P_VOLUME,
     P_SNAPSHOT,
-    P_SECURITY_GROUP,
-    P_SG_RULE,
-    P_ROUTER,
-    P_PUBLIC_IP,
-    P_PUBLIC_IP_POOL,
     P_NETWORK,
     P_SUBNET,
     P_PORT,
+    P_SECURITY_GROUP,
+    P_RULE,
+    P_ROUTER,
+    P_PUBLIC_IP,
+    P_POOL,
 } param_kind;
 
 static const struct {
@@ -76,14 +76,14 @@ static const struct {
     { "volume-types", "id", P_VOLUME_TYPE },
     { "volumes", "id", P_VOLUME },
     { "snapshots", "id", P_SNAPSHOT },
-    { "security-groups", "id", P_SECURITY_GROUP },
-    { "rules", "rule_id", P_SG_RULE },
-    { "routers", "id", P_ROUTER },
-    { "public-ips", "id", P_PUBLIC_IP },
-    { "public-ip-pools", "id", P_PUBLIC_IP_POOL },
     { "networks", "id", P_NETWORK },
     { "subnets", "id", P_SUBNET },
     { "ports", "id", P_PORT },
+    { "security-groups", "id", P_SECURITY_GROUP },
+    { "rules", "rule_id", P_RULE },
+    { "routers", "id", P_ROUTER },
+    { "public-ips", "id", P_PUBLIC_IP },
+    { "public-ip-pools", "id", P_POOL },
 };
 
 /* Who calls: a role in its home tenant, and the tenant whose ids are its own. */
@@ -125,14 +125,15 @@ static char report_ids[3][40];
 static char volume_type_id[40], volume_ids[3][40];
 /* Each tenant's snapshot (a row, available, of its volume). */
 static char snapshot_ids[3][40];
-/* Tenant networks (sovd's ovn_nb is this test's own OVN Northbound): each tenant's security
- * group with a rule, router (on a network of its own) and public IP, as rows; the public IP
- * pool everyone's addresses come from (the operator's). */
-static tl_ovn ovn;
-static char sg_ids[3][40], sg_rule_ids[3][40], router_ids[3][40], public_ip_ids[3][40];
-static char pool_id[40];
-/* Each tenant's network, its subnet and a port of it, as rows. */
+/* Each tenant's network, subnet and port (rows, available), and the OVN Northbound database
+ * sovd's ovn_nb names (without it, network routes answer 503). */
 static char network_ids[3][40], subnet_ids[3][40], port_ids[3][40];
+static tl_ovn ovn;
+/* Each tenant's security group with one rule, router (on a network of its own) and public
+ * IP (rows, available), and the operator's public IP pool in fr-matrix-1 everyone's rows
+ * take their addresses from. */
+static char sg_ids[3][40], rule_ids[3][40], router_ids[3][40], public_ip_ids[3][40];
+static char pool_id[40];
 
 static const char *
 operator_token(void)
@@ -246,35 +247,36 @@ make_snapshot(const tl_tenant *t, char *out, size_t size)
     free(id);
 }
 
-/* A network of tenant t, available, as a row. */
+/* An available network of tenant t, as a row (no residency record: the matrix is about who
+ * may call). */
 static void
 make_network(const tl_tenant *t, char *out, size_t size)
 {
     char *id = tl_db_value(db, "INSERT INTO networks (id, tenant_id, workspace, name, cidr,"
                            " region, state) VALUES (gen_random_uuid(), '%s', 'default',"
-                           " 'target-%u', '10.0.0.0/16', 'fr-matrix-1', 'available')"
+                           " 'target-%u', '10.9.0.0/16', 'fr-matrix-1', 'available')"
                            " RETURNING id", t->id, serial++);
 
     snprintf(out, size, "%s", id);
     free(id);
 }
 
-/* A subnet 10.0.<n>.0/24 of tenant t's network, available, as a row. */
+/* An available subnet of tenant t's network, as a row: a /24 of its own. */
 static void
 make_subnet(const tl_tenant *t, char *out, size_t size)
 {
-    unsigned n = serial++ % 250;
+    unsigned n = serial++;
     char *id = tl_db_value(db, "INSERT INTO subnets (id, tenant_id, workspace, name,"
                            " network_id, cidr, gateway, state) VALUES (gen_random_uuid(), '%s',"
-                           " 'default', 'target-%u', '%s', '10.0.%u.0/24', '10.0.%u.1',"
-                           " 'available') RETURNING id", t->id, n, network_ids[index_of(t)], n,
-                           n);
+                           " 'default', 'target-%u', '%s', '10.9.%u.0/24', '10.9.%u.1',"
+                           " 'available') RETURNING id", t->id, n, network_ids[index_of(t)],
+                           n % 250, n % 250);
 
     snprintf(out, size, "%s", id);
     free(id);
 }
 
-/* A free port of tenant t's subnet, available, as a row (address and MAC from serial). */
+/* An available port of tenant t's subnet, as a row: an address and a MAC of its own. */
 static void
 make_port(const tl_tenant *t, char *out, size_t size)
 {
@@ -282,16 +284,15 @@ make_port(const tl_tenant *t, char *out, size_t size)
     char *id = tl_db_value(db, "INSERT INTO ports (id, tenant_id, workspace, name, network_id,"
                            " subnet_id, ip, mac, state) SELECT gen_random_uuid(), '%s',"
                            " 'default', 'target-%u', s.network_id, s.id,"
-                           " host(s.cidr + %u)::inet, ('fa:16:3e:00:%02x:%02x')::macaddr,"
-                           " 'available' FROM subnets s WHERE s.id = '%s' RETURNING id",
-                           t->id, n, 2 + n % 250, n / 256 % 256, n % 256,
-                           subnet_ids[index_of(t)]);
+                           " host(s.cidr + 2 + %u)::inet, '02:00:00:00:%02x:%02x', 'available'"
+                           " FROM subnets s WHERE s.id = '%s' RETURNING id", t->id, n,
+                           n % 250, (n >> 8) & 255, n & 255, subnet_ids[index_of(t)]);
 
     snprintf(out, size, "%s", id);
     free(id);
 }
 
-/* A security group of tenant t, available, as a row. */
+/* An available security group of tenant t, as a row. */
 static void
 make_security_group(const tl_tenant *t, char *out, size_t size)
 {
@@ -303,61 +304,58 @@ make_security_group(const tl_tenant *t, char *out, size_t size)
     free(id);
 }
 
-/* A rule of security group sg of tenant t, as a row. */
+/* A rule of tenant t's security group, as a row. */
 static void
-make_sg_rule(const tl_tenant *t, const char *sg, char *out, size_t size)
+make_rule(const tl_tenant *t, char *out, size_t size)
 {
     char *id = tl_db_value(db, "INSERT INTO security_group_rules (id, security_group_id,"
                            " tenant_id, direction, protocol) VALUES (gen_random_uuid(), '%s',"
-                           " '%s', 'ingress', 'icmp') RETURNING id", sg, t->id);
+                           " '%s', 'ingress', 'tcp') RETURNING id", sg_ids[index_of(t)], t->id);
 
     snprintf(out, size, "%s", id);
     free(id);
 }
 
-/* A public address of the pool no other fixture holds: 198.18.<n>.<m>. */
+/* The operator's public IP pool in fr-matrix-1 (a fresh one for a DELETE), as a row. */
 static void
-pool_address(char *out, size_t size)
+make_pool(char *out, size_t size)
 {
-    unsigned n = serial++;
+    char *id = tl_db_value(db, "INSERT INTO public_ip_pools (id, region, name, cidr, gateway,"
+                           " first_ip, last_ip) VALUES (gen_random_uuid(), 'fr-matrix-1',"
+                           " 'target-%u', '203.0.113.0/24', '203.0.113.1', '203.0.113.10',"
+                           " '203.0.113.250') RETURNING id", serial++);
 
-    snprintf(out, size, "198.18.%u.%u", 1 + n / 200 % 250, 1 + n % 200);
+    snprintf(out, size, "%s", id);
+    free(id);
 }
 
-/* A router of tenant t on a network of its own, with its address, available, as rows. */
+/* An available router of tenant t on a network of its own (one router per network), as
+ * rows. */
 static void
 make_router(const tl_tenant *t, char *out, size_t size)
 {
-    char address[20], *net, *id;
-    unsigned n = serial++;
+    char net[40];
+    char *id;
 
-    pool_address(address, sizeof(address));
-    net = tl_db_value(db, "INSERT INTO networks (id, tenant_id, workspace, name, cidr, region,"
-                      " state) VALUES (gen_random_uuid(), '%s', 'default', 'target-%u',"
-                      " '10.0.0.0/16', 'fr-matrix-1', 'available') RETURNING id", t->id, n);
+    make_network(t, net, sizeof(net));
     id = tl_db_value(db, "INSERT INTO routers (id, tenant_id, workspace, name, network_id,"
                      " region, state) VALUES (gen_random_uuid(), '%s', 'default', 'target-%u',"
-                     " '%s', 'fr-matrix-1', 'available') RETURNING id", t->id, n, net);
-    free(tl_db_value(db, "INSERT INTO public_ips (id, tenant_id, workspace, name, kind, region,"
-                     " pool_id, address, router_id, state) VALUES (gen_random_uuid(), '%s',"
-                     " 'default', 'gw-%s', 'router', 'fr-matrix-1', '%s', '%s', '%s',"
-                     " 'available') RETURNING id", t->id, id, pool_id, address, id));
+                     " '%s', 'fr-matrix-1', 'available') RETURNING id", t->id, serial++, net);
     snprintf(out, size, "%s", id);
-    free(net);
     free(id);
 }
 
-/* A public IP of tenant t, available, as a row. */
+/* An available public IP of tenant t from the pool, attached to nothing, as a row. */
 static void
 make_public_ip(const tl_tenant *t, char *out, size_t size)
 {
-    char address[20], *id;
+    unsigned n = serial++;
+    char *id = tl_db_value(db, "INSERT INTO public_ips (id, tenant_id, workspace, name, region,"
+                           " pool_id, address, state) VALUES (gen_random_uuid(), '%s',"
+                           " 'default', 'target-%u', 'fr-matrix-1', '%s',"
+                           " '203.0.113.10'::inet + %u, 'available') RETURNING id", t->id, n,
+                           pool_id, n % 240);
 
-    pool_address(address, sizeof(address));
-    id = tl_db_value(db, "INSERT INTO public_ips (id, tenant_id, workspace, name, region,"
-                     " pool_id, address, state) VALUES (gen_random_uuid(), '%s', 'default',"
-                     " 'target-%u', 'fr-matrix-1', '%s', '%s', 'available') RETURNING id",
-                     t->id, serial++, pool_id, address);
     snprintf(out, size, "%s", id);
     free(id);
 }
@@ -368,16 +366,14 @@ setup(void)
     const tl_tenant *all[] = { &op_t, &ten_a, &ten_b };
     char path[128];
 
+    char nb[700];
+    const char *args[] = { nb, NULL };
+
     db = tl_db_create();
     tmp = tl_tmpdir();
-    {
-        char nb[700];
-        const char *args[] = { nb, NULL };
-
-        tl_ovn_start(&ovn, NULL, false);
-        snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
-        tl_sovd_start(&sovd, db, args);
-    }
+    tl_ovn_start(&ovn, NULL, false);
+    snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
+    tl_sovd_start(&sovd, db, args);
     tl_operator_tenant(&sovd, &op_t);
     tl_tenant_make(&sovd, operator_token(), "matrix-a", &ten_a);
     tl_tenant_make(&sovd, operator_token(), "matrix-b", &ten_b);
@@ -412,17 +408,14 @@ setup(void)
     for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++) {
         make_volume(all[i], volume_ids[i], sizeof(volume_ids[i]));
         make_snapshot(all[i], snapshot_ids[i], sizeof(snapshot_ids[i]));
-    }
-    take_id(tl_call_ok(&sovd, "POST", "/v1/regions/fr-matrix-1/public-ip-pools",
-                       operator_token(), "{\"name\":\"matrix\",\"cidr\":\"198.18.0.0/16\"}",
-                       201),
-            "id", pool_id, sizeof(pool_id));
-    for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++) {
         make_network(all[i], network_ids[i], sizeof(network_ids[i]));
         make_subnet(all[i], subnet_ids[i], sizeof(subnet_ids[i]));
         make_port(all[i], port_ids[i], sizeof(port_ids[i]));
+    }
+    make_pool(pool_id, sizeof(pool_id));
+    for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++) {
         make_security_group(all[i], sg_ids[i], sizeof(sg_ids[i]));
-        make_sg_rule(all[i], sg_ids[i], sg_rule_ids[i], sizeof(sg_rule_ids[i]));
+        make_rule(all[i], rule_ids[i], sizeof(rule_ids[i]));
         make_router(all[i], router_ids[i], sizeof(router_ids[i]));
         make_public_ip(all[i], public_ip_ids[i], sizeof(public_ip_ids[i]));
     }
@@ -661,22 +654,6 @@ fresh_token(call *c, const char *user_id, char *out, size_t size)
     remember(c, path);
 }
 
-/* A public IP pool of the matrix region (the operator's), by its API. */
-static void
-fresh_public_ip_pool(call *c, char *out, size_t size)
-{
-    char body[160], path[160];
-    unsigned n = serial++;
-
-    snprintf(body, sizeof(body), "{\"name\":\"throwaway-%u\",\"cidr\":\"198.19.%u.0/24\"}", n,
-             n % 256);
-    take_id(tl_call_ok(&sovd, "POST", "/v1/regions/fr-matrix-1/public-ip-pools",
-                       operator_token(), body, 201),
-            "id", out, size);
-    snprintf(path, sizeof(path), "/v1/regions/fr-matrix-1/public-ip-pools/%s", out);
-    remember(c, path);
-}
-
 /* ---- filling a path ---- */
 
 typedef struct fill {
@@ -789,7 +766,7 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
             snprintf(v, sizeof(v), "%.39s", snapshot_ids[index_of(f->t)]);
         break;
     case P_NETWORK:
-        /* A fresh network (nothing in it) goes with the DELETE itself. */
+        /* A fresh (empty) network goes with the DELETE itself (202, then a worker). */
         if (fresh && f->pass)
             make_network(f->t, v, sizeof(v));
         else
@@ -808,18 +785,17 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
             snprintf(v, sizeof(v), "%.39s", port_ids[index_of(f->t)]);
         break;
     case P_SECURITY_GROUP:
-        /* A fresh group goes with the DELETE itself (202, then deleted by a worker). */
         if (fresh && f->pass)
             make_security_group(f->t, v, sizeof(v));
         else
             snprintf(v, sizeof(v), "%.39s", sg_ids[index_of(f->t)]);
         break;
-    case P_SG_RULE:
-        /* A rule of the group the path names: a fresh one for a DELETE. */
+    case P_RULE:
+        /* A rule of the tenant's group: a fresh one for a DELETE. */
         if (fresh && f->pass)
-            make_sg_rule(f->t, sg_ids[index_of(f->t)], v, sizeof(v));
+            make_rule(f->t, v, sizeof(v));
         else
-            snprintf(v, sizeof(v), "%.39s", sg_rule_ids[index_of(f->t)]);
+            snprintf(v, sizeof(v), "%.39s", rule_ids[index_of(f->t)]);
         break;
     case P_ROUTER:
         if (fresh && f->pass)
@@ -833,10 +809,10 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
         else
             snprintf(v, sizeof(v), "%.39s", public_ip_ids[index_of(f->t)]);
         break;
-    case P_PUBLIC_IP_POOL:
-        /* Pools belong to no tenant: own and other ids are the same pool. */
+    case P_POOL:
+        /* Pools are the operator's, of no tenant: own and other ids are the same pool. */
         if (fresh && f->pass)
-            fresh_public_ip_pool(f->c, v, sizeof(v));
+            make_pool(v, sizeof(v));
         else
             snprintf(v, sizeof(v), "%s", pool_id);
         break;
@@ -917,7 +893,7 @@ param_global(const sov_route *r, const char *after, const char *name, bool last,
     (void) r;
     (void) last;
     if (kind != P_HOST && kind != P_REGION && kind != P_FLAVOR &&
-        kind != P_VOLUME_TYPE && kind != P_PUBLIC_IP_POOL)
+        kind != P_VOLUME_TYPE)
         *global = false;
 }
 
