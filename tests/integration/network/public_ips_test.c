@@ -389,6 +389,18 @@ START_TEST(routers_and_attach)
     snprintf(path, sizeof(path), "/v1/public-ips/%s/actions", ipid);
     bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\",\"port\":\"p2\"}",
                 409, "/problems/conflict", "port", "internet gateway");
+    /* A port of another region (its network with a router there): refused too. */
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"de-sec-1\",\"name\":\"Sec DE\",\"country\":\"DE\","
+                           "\"datacenter\":\"dc-de\",\"zones\":[\"a\"]}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions/de-sec-1/public-ip-pools", op,
+                           "{\"name\":\"de\",\"cidr\":\"192.0.2.0/24\"}", 201));
+    bed_network(&acme, "net3", "de-sec-1", net2);
+    bed_port(&acme, net2, "p3", "10.0.0.7", port2);
+    json_decref(accepted_done("POST", "/v1/routers", acme.token[TL_MEMBER], "{\"name\":"
+                              "\"gw-de\",\"network\":\"net3\"}", "router", "router.create"));
+    bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\",\"port\":\"p3\"}",
+                409, "/problems/conflict", "port", "its own region");
     bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\"}", 400,
                 "/problems/invalid-request", "port", NULL);
     bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"spin\"}", 400,
