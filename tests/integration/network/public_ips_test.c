@@ -389,6 +389,18 @@ START_TEST(routers_and_attach)
     snprintf(path, sizeof(path), "/v1/public-ips/%s/actions", ipid);
     bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\",\"port\":\"p2\"}",
                 409, "/problems/conflict", "port", "internet gateway");
+    /* A port of another region (its network with a router there): refused too. */
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"de-sec-1\",\"name\":\"Sec DE\",\"country\":\"DE\","
+                           "\"datacenter\":\"dc-de\",\"zones\":[\"a\"]}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions/de-sec-1/public-ip-pools", op,
+                           "{\"name\":\"de\",\"cidr\":\"192.0.2.0/24\"}", 201));
+    bed_network(&acme, "net3", "de-sec-1", net2);
+    bed_port(&acme, net2, "p3", "10.0.0.7", port2);
+    json_decref(accepted_done("POST", "/v1/routers", acme.token[TL_MEMBER], "{\"name\":"
+                              "\"gw-de\",\"network\":\"net3\"}", "router", "router.create"));
+    bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\",\"port\":\"p3\"}",
+                409, "/problems/conflict", "port", "its own region");
     bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\"}", 400,
                 "/problems/invalid-request", "port", NULL);
     bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"spin\"}", 400,
@@ -422,6 +434,24 @@ START_TEST(routers_and_attach)
     snprintf(path, sizeof(path), "/v1/public-ips/%s", ipid);
     json_decref(accepted_done("DELETE", path, acme.token[TL_MEMBER], NULL, "public_ip",
                               "public_ip.delete"));
+    /* Made with its port: attached at once, in the port's region. */
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"direct\","
+                "\"port\":\"p1\",\"region\":\"elsewhere-1\"}", 400,
+                "/problems/invalid-request", "region", REGION);
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"direct\","
+                "\"port\":\"p2\"}", 409, "/problems/conflict", "port", "internet gateway");
+    ip = ip_create(&acme, "{\"name\":\"direct\",\"port\":\"p1\"}", ipid);
+    ck_assert_str_eq(tl_str(ip, "region"), REGION);
+    ck_assert_str_eq(tl_str(json_object_get(ip, "port"), "id"), port);
+    json_decref(ip);
+    state_is("public_ips", ipid, "in-use");
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"again\","
+                "\"port\":\"p1\"}", 409, "/problems/conflict", "port", "already has public IP");
+    snprintf(path, sizeof(path), "/v1/public-ips/%s", ipid);
+    json_decref(accepted_done("DELETE", path, acme.token[TL_MEMBER], NULL, "public_ip",
+                              "public_ip.delete"));
+    state_is("public_ips", ipid, "deleted");
+
     snprintf(path, sizeof(path), "/v1/routers/%s", rid);
     r = accepted_done("DELETE", path, acme.token[TL_MEMBER], NULL, "router", "router.delete");
     ck_assert_str_eq(tl_str(r, "state"), "deleting");
