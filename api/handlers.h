@@ -91,6 +91,22 @@ enum MHD_Result sov_handle_instance_action(sov_request *req);
 enum MHD_Result sov_handle_instance_delete(sov_request *req);
 enum MHD_Result sov_handle_instance_console(sov_request *req);
 
+/* networks.c */
+enum MHD_Result sov_handle_network_create(sov_request *req);
+enum MHD_Result sov_handle_network_list(sov_request *req);
+enum MHD_Result sov_handle_network_get(sov_request *req);
+enum MHD_Result sov_handle_network_delete(sov_request *req);
+enum MHD_Result sov_handle_subnet_create(sov_request *req);
+enum MHD_Result sov_handle_subnet_list(sov_request *req);
+enum MHD_Result sov_handle_subnet_get(sov_request *req);
+enum MHD_Result sov_handle_subnet_delete(sov_request *req);
+enum MHD_Result sov_handle_port_create(sov_request *req);
+enum MHD_Result sov_handle_port_list(sov_request *req);
+enum MHD_Result sov_handle_port_get(sov_request *req);
+enum MHD_Result sov_handle_port_delete(sov_request *req);
+enum MHD_Result sov_handle_port_security_groups(sov_request *req);
+enum MHD_Result sov_handle_port_action(sov_request *req);
+
 /* volume_types.c */
 enum MHD_Result sov_handle_volume_type_create(sov_request *req);
 enum MHD_Result sov_handle_volume_type_list(sov_request *req);
@@ -128,6 +144,7 @@ enum MHD_Result sov_handle_snapshot_list(sov_request *req);
 enum MHD_Result sov_handle_snapshot_get(sov_request *req);
 enum MHD_Result sov_handle_snapshot_delete(sov_request *req);
 enum MHD_Result sov_handle_volume_residency(sov_request *req);
+enum MHD_Result sov_handle_network_residency(sov_request *req);
 
 /* Shared by resources that hold tenant data: the residency object of their JSON. */
 struct sov_location;

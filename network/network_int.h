@@ -123,6 +123,79 @@ int sov_repo_port_set_state(sov_dbconn *c, const char *id, const char *const *fr
 int sov_repo_port_plug(sov_dbconn *c, const char *id, const char *instance_id,
                        int device_index, sov_error *err);
 
+/* Added by part "net": the rest of its repository (net_repo.c) and helpers. */
+int sov_repo_network_insert(sov_dbconn *c, const sov_network *n, sov_error *err);
+int sov_repo_network_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                          const char *region, const char *state, const char *after,
+                          unsigned limit, sov_network_page *ret, sov_error *err);
+/* As sov_repo_port_set_state, for networks and subnets. */
+int sov_repo_network_set_state(sov_dbconn *c, const char *id, const char *const *from,
+                               const char *state, const char *reason, const char *op_id,
+                               sov_error *err);
+/* The live subnets, ports and router of a network: SOV_E_CONFLICT naming them (blocked_by). */
+int sov_repo_network_blockers(sov_dbconn *c, const char *id, const char *what,
+                              sov_error *err);
+int sov_repo_subnet_insert(sov_dbconn *c, const sov_subnet *s, sov_error *err);
+int sov_repo_subnet_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *network_id, const char *state, const char *after,
+                         unsigned limit, sov_subnet_page *ret, sov_error *err);
+int sov_repo_subnet_set_state(sov_dbconn *c, const char *id, const char *const *from,
+                              const char *state, const char *reason, const char *op_id,
+                              sov_error *err);
+/* A live subnet of the network whose CIDR overlaps cidr: its name and CIDR, *found. */
+int sov_repo_subnet_overlap(sov_dbconn *c, const char *network_id, const char *cidr,
+                            char *name, size_t name_size, char *other, size_t other_size,
+                            bool *found, sov_error *err);
+/* The live ports of a subnet: SOV_E_CONFLICT naming them. */
+int sov_repo_subnet_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err);
+/* The lowest free host address of a subnet from first to last, gateway left out (the
+ * caller holds the subnet's row lock); *found false when the subnet is full. */
+int sov_repo_port_free_ip(sov_dbconn *c, const char *subnet_id, const char *first,
+                          const char *last, const char *gateway, char *ret, size_t size,
+                          bool *found, sov_error *err);
+/* The name of the live port holding ip in the subnet (mac in the network) into ret; "" none. */
+int sov_repo_port_ip_taken(sov_dbconn *c, const char *subnet_id, const char *ip, char *ret,
+                           size_t size, sov_error *err);
+int sov_repo_port_mac_taken(sov_dbconn *c, const char *network_id, const char *mac,
+                            char *ret, size_t size, sov_error *err);
+/* A 23505 on ports_ip_key, ports_mac_key or ports_name_key: SOV_E_CONFLICT naming the field. */
+int sov_repo_port_insert(sov_dbconn *c, const sov_port *p, sov_error *err);
+int sov_repo_port_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                       const char *network_id, const char *subnet_id, const char *instance_id,
+                       const char *state, const char *after, unsigned limit,
+                       sov_port_page *ret, sov_error *err);
+/* The live public IPs attached to a port: SOV_E_CONFLICT naming them. */
+int sov_repo_port_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err);
+
+/* A list's state filter: NULL or one of states (NULL-ended), else SOV_E_INVALID naming
+ * "state" with text ("creating, available ... or error"). */
+int sov_net_check_state(const char *state, const char *const *states, const char *text,
+                        sov_error *err);
+
+/* An instance as a port sees it. */
+typedef struct sov_net_instance {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char state[16];
+    char region[SOV_NAME_MAX + 1];
+} sov_net_instance;
+
+/* An instance of the tenant by id, or by name in the workspace (NULL: default); lock takes
+ * its row lock (device indexes are chosen under it). SOV_E_NOT_FOUND naming "instance". */
+int sov_repo_net_instance(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                          const char *id_or_name, bool lock, sov_net_instance *ret,
+                          sov_error *err);
+/* The region of the first host up among regions, in placement's order; *found false: none. */
+int sov_repo_net_host_region(sov_dbconn *c, const char *const *regions, size_t n, char *ret,
+                             size_t size, bool *found, sov_error *err);
+/* A region's place (no host) for a residency record, and the tenant's policy in force. */
+int sov_net_region_place(sov_dbconn *c, const char *tenant_id, const char *region,
+                         sov_location *ret, sov_policy *policy, sov_error *err);
+/* Whether zone is a zone of region (SOV_E_INVALID naming "zone" when not). */
+int sov_net_check_zone(sov_dbconn *c, const char *region, const char *zone, sov_error *err);
+
 /* ---- security groups, routers, public IPs (secgroups.c, routers.c, public_ips.c,
  * sec_repo.c; part "sec") ---- */
 
