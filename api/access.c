@@ -118,6 +118,27 @@ resolve_port(sov_request *req, const char *name, char *ret, sov_error *err)
                             sov_request_query(req, "workspace"), name, ret, err);
 }
 
+static int
+resolve_security_group(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_security_group_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                                      sov_request_query(req, "workspace"), name, ret, err);
+}
+
+static int
+resolve_router(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_router_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                              sov_request_query(req, "workspace"), name, ret, err);
+}
+
+static int
+resolve_public_ip(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_public_ip_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                                 sov_request_query(req, "workspace"), name, ret, err);
+}
+
 static const struct {
     const char *collection;     /* the path segment before the parameter */
     resolve_fn fn;
@@ -130,6 +151,9 @@ static const struct {
     { "networks", resolve_network },
     { "subnets", resolve_subnet },
     { "ports", resolve_port },
+    { "security-groups", resolve_security_group },
+    { "routers", resolve_router },
+    { "public-ips", resolve_public_ip },
 };
 
 /* The resolver for parameter `param` of pattern ("/v1/hosts/{id}": "hosts"), or NULL. */

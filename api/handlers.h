@@ -107,6 +107,32 @@ enum MHD_Result sov_handle_port_delete(sov_request *req);
 enum MHD_Result sov_handle_port_security_groups(sov_request *req);
 enum MHD_Result sov_handle_port_action(sov_request *req);
 
+/* security_groups.c */
+enum MHD_Result sov_handle_security_group_create(sov_request *req);
+enum MHD_Result sov_handle_security_group_list(sov_request *req);
+enum MHD_Result sov_handle_security_group_get(sov_request *req);
+enum MHD_Result sov_handle_security_group_delete(sov_request *req);
+enum MHD_Result sov_handle_security_group_rule_add(sov_request *req);
+enum MHD_Result sov_handle_security_group_rule_delete(sov_request *req);
+
+/* routers.c */
+enum MHD_Result sov_handle_router_create(sov_request *req);
+enum MHD_Result sov_handle_router_list(sov_request *req);
+enum MHD_Result sov_handle_router_get(sov_request *req);
+enum MHD_Result sov_handle_router_delete(sov_request *req);
+
+/* public_ips.c */
+enum MHD_Result sov_handle_public_ip_pool_create(sov_request *req);
+enum MHD_Result sov_handle_public_ip_pool_list(sov_request *req);
+enum MHD_Result sov_handle_public_ip_pool_get(sov_request *req);
+enum MHD_Result sov_handle_public_ip_pool_delete(sov_request *req);
+enum MHD_Result sov_handle_public_ip_create(sov_request *req);
+enum MHD_Result sov_handle_public_ip_list(sov_request *req);
+enum MHD_Result sov_handle_public_ip_get(sov_request *req);
+enum MHD_Result sov_handle_public_ip_action(sov_request *req);
+enum MHD_Result sov_handle_public_ip_delete(sov_request *req);
+enum MHD_Result sov_handle_public_ip_residency(sov_request *req);
+
 /* volume_types.c */
 enum MHD_Result sov_handle_volume_type_create(sov_request *req);
 enum MHD_Result sov_handle_volume_type_list(sov_request *req);

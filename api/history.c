@@ -113,3 +113,16 @@ sov_handle_network_residency(sov_request *req)
         return sov_api_reply_problem(req, &err);
     return reply_history(req, n.tenant_id, "network", n.id);
 }
+
+/* GET /v1/public-ips/{id}/residency */
+enum MHD_Result
+sov_handle_public_ip_residency(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_public_ip ip;
+
+    if (sov_public_ip_get(&req->ctx, sov_request_query(req, "tenant_id"),
+                          sov_request_param(req, "id"), &ip, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    return reply_history(req, ip.tenant_id, "public_ip", ip.id);
+}

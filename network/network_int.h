@@ -213,6 +213,114 @@ int sov_repo_sg_default(sov_dbconn *c, const char *tenant_id, const char *worksp
 int sov_repo_port_set_groups(sov_dbconn *c, const char *port_id, const char *const *ids,
                              size_t n, sov_error *err);
 
+/* SOV_E_UNAVAILABLE "tenant networks need OVN: ovn_nb is not configured" when off. */
+int sov_net_sec_enabled(const sov_ctx *ctx, sov_error *err);
+/* A sov_error of code naming field (errors[0].field of the problem): returns -1. */
+int sov_net_error_field(sov_error *err, sov_errcode code, const char *field, const char *fmt,
+                        ...) __attribute__((format(printf, 4, 5)));
+
+/* Security groups' rows. tenant_id NULL: any tenant (the caller checks what it sees). get
+ * fills the group's rules (release with sov_security_group_release). */
+int sov_repo_sg_insert(sov_dbconn *c, const sov_security_group *g, sov_error *err);
+int sov_repo_sg_rule_insert(sov_dbconn *c, const char *group_id, const char *tenant_id,
+                            sov_sg_rule *r, sov_error *err);
+int sov_repo_sg_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                    sov_security_group *ret, sov_error *err);
+int sov_repo_sg_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                     const char *after, unsigned limit, sov_security_group_page *ret,
+                     sov_error *err);
+/* The group's rules in creation order (*ret to free()). */
+int sov_repo_sg_rules(sov_dbconn *c, const char *group_id, sov_sg_rule **ret, size_t *n,
+                      sov_error *err);
+int sov_repo_sg_set_state(sov_dbconn *c, const char *id, const char *state,
+                          const char *operation_id, sov_error *err);
+/* Ports in the group and other groups whose rules name it: SOV_E_CONFLICT naming them. */
+int sov_repo_sg_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err);
+/* Remove one rule of the group; SOV_E_NOT_FOUND when it has none with that id. */
+int sov_repo_sg_rule_delete(sov_dbconn *c, const char *group_id, const char *rule_id,
+                            sov_error *err);
+
+/* A network or a port as routers and public IPs see them (their own reads: part "sec" needs
+ * no more of them). By id, or by name in the workspace; SOV_E_NOT_FOUND naming field. */
+typedef struct sov_sec_network {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char region[SOV_NAME_MAX + 1];
+    char state[16];
+    char router_id[SOV_UUID_LEN + 1];   /* its router not deleting or deleted; "" none */
+    char router_state[16];
+} sov_sec_network;
+
+typedef struct sov_sec_port {
+    char id[SOV_UUID_LEN + 1];
+    char name[SOV_NAME_MAX + 1];
+    char state[16];
+    char ip[SOV_IP_MAX];
+    sov_sec_network network;
+    char public_ip_id[SOV_UUID_LEN + 1];    /* a public IP attached to it; "" none */
+    char public_ip_name[SOV_NAME_MAX + 1];
+} sov_sec_port;
+
+/* lock: the network's row FOR UPDATE (one router per network). */
+int sov_repo_sec_network(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *id_or_name, const char *field, bool lock,
+                         sov_sec_network *ret, sov_error *err);
+int sov_repo_sec_port(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                      const char *id_or_name, const char *field, sov_sec_port *ret,
+                      sov_error *err);
+
+/* Routers. */
+int sov_repo_router_insert(sov_dbconn *c, const sov_router *r, sov_error *err);
+int sov_repo_router_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                        sov_router *ret, sov_error *err);
+int sov_repo_router_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *id_or_name, sov_router *ret, sov_error *err);
+int sov_repo_router_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *after, unsigned limit, sov_router_page *ret,
+                         sov_error *err);
+/* Public IPs attached to ports of the router's network: SOV_E_CONFLICT naming them. */
+int sov_repo_router_blockers(sov_dbconn *c, const sov_router *r, const char *what,
+                             sov_error *err);
+/* The router to state, and its own address (kind 'router') with it. */
+int sov_repo_router_set_state(sov_dbconn *c, const char *id, const char *state,
+                              const char *operation_id, sov_error *err);
+
+/* Public IP pools. */
+int sov_repo_pool_insert(sov_dbconn *c, const sov_public_ip_pool *p, sov_error *err);
+int sov_repo_pool_get(sov_dbconn *c, const char *region, const char *id_or_name, bool lock,
+                      sov_public_ip_pool *ret, sov_error *err);
+int sov_repo_pool_list(sov_dbconn *c, const char *region, const char *after, unsigned limit,
+                       sov_public_ip_pool_page *ret, sov_error *err);
+/* Another pool of p's region overlapping p's cidr: its name into ret ("" none). */
+int sov_repo_pool_overlap(sov_dbconn *c, const sov_public_ip_pool *p, char *ret, size_t size,
+                          sov_error *err);
+/* Refused while addresses of it are held (SOV_E_CONFLICT naming them). */
+int sov_repo_pool_delete(sov_dbconn *c, const sov_public_ip_pool *p, sov_error *err);
+/* Whether the region has a pool at all. */
+int sov_repo_pool_any(sov_dbconn *c, const char *region, bool *ret, sov_error *err);
+
+/* The lowest free address of the region's pools (oldest pool first), under their row
+ * locks: *found false when none is free. */
+int sov_repo_public_ip_take(sov_dbconn *c, const char *region, char *pool_id,
+                            char *address, bool *found, sov_error *err);
+
+/* Public IPs. kind "ip" or "router" (router_id set). */
+int sov_repo_public_ip_insert(sov_dbconn *c, const sov_public_ip *ip, const char *kind,
+                              const char *router_id, sov_error *err);
+/* Only kind 'ip': a router's own address is the router's. */
+int sov_repo_public_ip_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                           sov_public_ip *ret, sov_error *err);
+int sov_repo_public_ip_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                            const char *id_or_name, sov_public_ip *ret, sov_error *err);
+int sov_repo_public_ip_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                            const char *after, unsigned limit, sov_public_ip_page *ret,
+                            sov_error *err);
+/* state, and the port (port_id NULL keeps it, "" none). */
+int sov_repo_public_ip_set(sov_dbconn *c, const char *id, const char *state,
+                           const char *port_id, const char *operation_id, sov_error *err);
+
 /* ---- OVN (ovn_sync.c, ovn_repo.c, ovn_sb.c, net_ops.c, ovn_reconcile.c, register.c;
  * part "ovn") ---- */
 
