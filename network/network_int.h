@@ -341,6 +341,133 @@ int sov_ovn_ports_up(sov_ctx *ctx, const char *const *port_ids, size_t n, bool *
 int sov_ovn_host_chassis(sov_dbconn *c, const char *host_id, char *ret, size_t size,
                          sov_error *err);
 
+/* What the syncs read of a scope (ovn_repo.c): rows not in deleting nor deleted. */
+typedef struct sov_ovn_subnet {
+    char id[SOV_UUID_LEN + 1];
+    char cidr[SOV_CIDR_MAX];
+    char gateway[SOV_IP_MAX];
+    char dns[SOV_NET_DNS_MAX][SOV_IP_MAX];
+    size_t ndns;
+} sov_ovn_subnet;
+
+typedef struct sov_ovn_port {
+    char id[SOV_UUID_LEN + 1];
+    char subnet_id[SOV_UUID_LEN + 1];
+    char mac[18];
+    char ip[SOV_IP_MAX];
+    char chassis[64];           /* the instance's host's chassis; "" unplugged or unknown */
+    long ngroups;               /* live security groups it is in */
+} sov_ovn_port;
+
+typedef struct sov_ovn_net {
+    bool live;
+    char tenant_id[SOV_UUID_LEN + 1];
+    char router_id[SOV_UUID_LEN + 1];   /* its live router, "" none */
+    sov_ovn_subnet *subnets;
+    size_t nsubnets;
+    sov_ovn_port *ports;
+    size_t nports;
+} sov_ovn_net;
+
+typedef struct sov_ovn_rule {
+    char id[SOV_UUID_LEN + 1];
+    char direction[8];
+    char protocol[8];
+    int port_min, port_max;     /* 0: any */
+    char remote_cidr[SOV_CIDR_MAX];
+    char remote_group_id[SOV_UUID_LEN + 1];
+} sov_ovn_rule;
+
+typedef struct sov_ovn_sg {
+    bool live;
+    char tenant_id[SOV_UUID_LEN + 1];
+    sov_ovn_rule *rules;
+    size_t nrules;
+    char (*members)[SOV_UUID_LEN + 1];  /* live ports in it */
+    size_t nmembers;
+} sov_ovn_sg;
+
+typedef struct sov_ovn_fip {
+    char address[SOV_IP_MAX];
+    char ip[SOV_IP_MAX];        /* the port's */
+} sov_ovn_fip;
+
+typedef struct sov_ovn_router {
+    bool live;
+    char tenant_id[SOV_UUID_LEN + 1];
+    char network_id[SOV_UUID_LEN + 1];
+    bool snat;
+    /* its own public address ("" none: no gateway port, no NAT) and its pool */
+    char external_ip[SOV_IP_MAX];
+    char pool_id[SOV_UUID_LEN + 1];
+    char pool_cidr[SOV_CIDR_MAX];
+    char pool_gateway[SOV_IP_MAX];
+    char physical_network[64];
+    sov_ovn_subnet *subnets;
+    size_t nsubnets;
+    sov_ovn_fip *fips;
+    size_t nfips;
+    char (*chassis)[64];        /* chassis of the region's hosts that are up, by name */
+    size_t nchassis;
+} sov_ovn_router;
+
+void sov_ovn_net_release(sov_ovn_net *n);
+void sov_ovn_sg_release(sov_ovn_sg *g);
+void sov_ovn_router_release(sov_ovn_router *r);
+
+/* Take the transaction's advisory lock on a scope ("network:<id>", "sg:<id>", ...). */
+int sov_ovn_repo_lock(sov_dbconn *c, const char *scope, sov_error *err);
+/* This deployment's control_plane id (external_ids sov:cp). */
+int sov_ovn_repo_cp(sov_dbconn *c, char ret[SOV_UUID_LEN + 1], sov_error *err);
+int sov_ovn_repo_net(sov_dbconn *c, const char *id, sov_ovn_net *ret, sov_error *err);
+int sov_ovn_repo_sg(sov_dbconn *c, const char *id, sov_ovn_sg *ret, sov_error *err);
+int sov_ovn_repo_router(sov_dbconn *c, const char *id, sov_ovn_router *ret, sov_error *err);
+/* Move the scope's rows on after a sync (see the top of this file); deleted rows give their
+ * quota back and are audited with ctx. */
+int sov_ovn_repo_net_settle(sov_dbconn *c, sov_ctx *ctx, const char *id, sov_error *err);
+int sov_ovn_repo_sg_settle(sov_dbconn *c, sov_ctx *ctx, const char *id, sov_error *err);
+int sov_ovn_repo_router_settle(sov_dbconn *c, sov_ctx *ctx, const char *id, sov_error *err);
+/* A public IP's own move when no router scope holds it (not attached, or no router). */
+int sov_ovn_repo_fip_settle(sov_dbconn *c, sov_ctx *ctx, const char *id, sov_error *err);
+
+/* Which scopes an operation's resource belongs to (net_ops.c): ids into the buffers ("" none). */
+typedef struct sov_ovn_scopes {
+    char network_id[SOV_UUID_LEN + 1];
+    char router_id[SOV_UUID_LEN + 1];
+    char sg_id[SOV_UUID_LEN + 1];
+    char fip_id[SOV_UUID_LEN + 1];  /* a public IP no router scope holds: settled alone */
+    bool all_sgs_of_tenant;         /* a port's groups may have changed */
+    char tenant_id[SOV_UUID_LEN + 1];
+} sov_ovn_scopes;
+int sov_ovn_repo_scopes(sov_dbconn *c, const char *resource_type, const char *id,
+                        sov_ovn_scopes *ret, sov_error *err);
+/* The tenant's live security groups (ids), *ret to free(). */
+int sov_ovn_repo_tenant_sgs(sov_dbconn *c, const char *tenant_id,
+                            char (**ret)[SOV_UUID_LEN + 1], size_t *n, sov_error *err);
+/* Every live scope id of a kind ("network", "sg", "router"), *ret to free(). */
+int sov_ovn_repo_live(sov_dbconn *c, const char *kind, char (**ret)[SOV_UUID_LEN + 1],
+                      size_t *n, sov_error *err);
+/* Whether a scope's resource is live (not deleted; a deleting one still is: its op runs). */
+int sov_ovn_repo_is_live(sov_dbconn *c, const char *kind, const char *id, bool *ret,
+                         sov_error *err);
+/* Live ports plugged into an instance (ids), *ret to free(). */
+int sov_ovn_repo_plugged_ports(sov_dbconn *c, char (**ret)[SOV_UUID_LEN + 1], size_t *n,
+                               sov_error *err);
+/* Record Southbound bindings: ports.up and ports.chassis. */
+int sov_ovn_repo_port_up(sov_dbconn *c, const char *id, bool up, const char *chassis,
+                         sov_error *err);
+/* The resource of an operation to error with reason (kind: its resource_type). */
+int sov_ovn_repo_set_error(sov_dbconn *c, const char *resource_type, const char *id,
+                           const char *reason, sov_error *err);
+
+/* The fault point right before a sync's OVSDB transaction (include/sov/fault.h). */
+#define SOV_OVN_FAULT_BEFORE_TRANSACT "network.sync-before-ovn"
+
+/* The reconciler's pass (ovn_reconcile.c). */
+int sov_ovn_reconcile(sov_ctx *ctx, unsigned *ret_repairs, sov_error *err);
+/* Sync any scope by its tag ("network:<id>", ...; a tag of no kind we know: its rows go). */
+int sov_ovn_sync_scope(sov_ctx *ctx, const char *scope, bool *ret_changed, sov_error *err);
+
 /* ---- instances' NICs (instance_nics.c, port_plug.c; part "plug") ---- */
 
 /* The instance hook (sov_instance_hook "network"), the domain contributor ("network.nics":
@@ -358,6 +485,11 @@ int sov_net_port_detach_op(sov_op_run *run, const sov_op *op, sov_error *err);
  * resource synced), "port.attach", "port.detach" (part "plug"), "public_ip.attach",
  * "public_ip.detach" (the router's scope). */
 int sov_net_sync_op(sov_op_run *run, const sov_op *op, sov_error *err);
+/* What sov_net_sync_op does for a resource (resource_type as above), outside an operation:
+ * for the instance hook (part "plug"), which syncs the ports it made within the instance
+ * create's worker (a port: its network, then its tenant's groups, then its router). */
+int sov_net_sync_resource(sov_ctx *ctx, const char *resource_type, const char *id,
+                          sov_error *err);
 /* A failed operation puts its resource in error, with the reason. */
 int sov_net_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov_error *err);
 
