@@ -3,6 +3,7 @@
 #define SOV_API_HANDLERS_H
 
 #include "sov/api.h"
+#include "sov/network.h"
 
 /* system.c */
 enum MHD_Result sov_handle_healthz(sov_request *req);
@@ -192,6 +193,14 @@ void sov_api_instance_args(sov_request *req, struct sov_instance_create_args *a)
 struct sov_instance_storage_args;
 int sov_api_instance_storage(sov_request *req, struct sov_instance_storage_args *s,
                              const char **vols, size_t max, bool *given, sov_error *err);
+/* An instance create's nics ([{subnet | port, ip, security_groups}]) into a, borrowing
+ * from req's body; buf holds the arrays. SOV_E_INVALID naming "nics[i].member". */
+typedef struct sov_api_nics {
+    sov_instance_nic_args nics[SOV_INSTANCE_NICS_MAX];
+    const char *groups[SOV_INSTANCE_NICS_MAX][SOV_NET_SG_MAX];
+} sov_api_nics;
+int sov_api_instance_network(sov_request *req, sov_instance_network_args *a, sov_api_nics *buf,
+                             sov_error *err);
 json_t *sov_api_accepted_json(const char *member, json_t *resource, const struct sov_op *op,
                               unsigned *status, char *location, size_t location_size);
 

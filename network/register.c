@@ -2,8 +2,10 @@
  * networks, subnets, ports, security groups, routers and public IPs (each a sync of the
  * resource's scopes, net_ops.c) and the reconciler's pass over OVN. The services charge
  * quotas themselves (sov_quota_charge), so no quota uses are registered. The instances'
- * NICs (the instance hook "network", the domain contributor "network.nics" and the port
- * attach/detach workers) are part "plug"'s and are registered here once it lands. */
+ * NICs: the instance hook "network" (a create's ports, the default network at a workspace's
+ * first instance, ports up once the domain started, ports released at delete), the domain
+ * contributor "network.nics" (each port an OVS NIC) and the port attach/detach workers
+ * (hot plug), instance_nics.c and port_plug.c. */
 #include "sov/registry.h"
 #include "network_int.h"
 
@@ -35,10 +37,15 @@ sov_network_register(sov_error *err)
         { "public_ip.attach", sov_net_sync_op, SYNC_STEP_S, sov_net_op_failed },
         { "public_ip.detach", sov_net_sync_op, SYNC_STEP_S, sov_net_op_failed },
         { "public_ip.delete", sov_net_sync_op, SYNC_STEP_S, sov_net_op_failed },
+        /* A hot plug waits up to ovn_port_up_timeout_s for the port, then runs again. */
+        { "port.attach", sov_net_port_attach_op, 300, sov_net_op_failed },
+        { "port.detach", sov_net_port_detach_op, 300, sov_net_op_failed },
         { NULL, NULL, 0, NULL },
     };
 
-    if (sov_registry_add_op_kinds(kinds, err) < 0)
+    if (sov_registry_add_op_kinds(kinds, err) < 0 ||
+        sov_domain_contrib_add("network.nics", sov_net_nics_contrib, err) < 0 ||
+        sov_instance_hook_add(&sov_net_instance_hook, err) < 0)
         return -1;
     return sov_registry_add_reconcile_pass("network", sov_ovn_reconcile, err);
 }

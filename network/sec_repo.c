@@ -39,6 +39,9 @@ sov_net_error_field(sov_error *err, sov_errcode code, const char *field, const c
 
 /* ---- security groups ---- */
 
+/* Rules are listed in the order they were given: each row takes the clock's time, not the
+ * transaction's. */
+
 #define SG_COLS                                                                          \
     "g.id, coalesce(g.tenant_id::text, '') AS tenant_id,"                                \
     " coalesce(g.workspace, '') AS workspace, g.name, g.is_default, g.state,"            \
@@ -114,9 +117,10 @@ static const char SQL_SG_INSERT[] =
     " operation_id) VALUES ($1, $2, $3, $4, $5::boolean, $6, NULLIF($7, '')::uuid)";
 static const char SQL_RULE_INSERT[] =
     "INSERT INTO security_group_rules (id, security_group_id, tenant_id, direction, protocol,"
-    " port_min, port_max, remote_cidr, remote_group_id, description) VALUES"
+    " port_min, port_max, remote_cidr, remote_group_id, description, created_at) VALUES"
     " (gen_random_uuid(), $1, $2, $3, $4, NULLIF($5, '0')::integer,"
-    " NULLIF($6, '0')::integer, NULLIF($7, '')::cidr, NULLIF($8, '')::uuid, $9)"
+    " NULLIF($6, '0')::integer, NULLIF($7, '')::cidr, NULLIF($8, '')::uuid, $9,"
+    " clock_timestamp())"
     " RETURNING id, " TS("created_at") " AS created_at";
 static const char SQL_SG_GET[] =
     "SELECT " SG_COLS " FROM security_groups g"

@@ -1400,6 +1400,12 @@ START_TEST(storage_commands_send_the_api_shapes)
         { { "instance", "create", "--name", "vm", "--flavor", "small", "--boot-volume", "root" },
           "POST /v1/instances ",
           "{\"name\":\"vm\",\"flavor\":\"small\",\"boot_volume\":\"root\"}" },
+        /* network/'s NICs: one object per --nic, sg repeatable into security_groups. */
+        { { "instance", "create", "--name", "vm", "--flavor", "small", "--nic",
+            "subnet=web,ip=10.0.0.5,sg=a,sg=b", "--nic", "port=p1" },
+          "POST /v1/instances ",
+          "{\"name\":\"vm\",\"flavor\":\"small\",\"nics\":[{\"subnet\":\"web\","
+          "\"ip\":\"10.0.0.5\",\"security_groups\":[\"a\",\"b\"]},{\"port\":\"p1\"}]}" },
     };
     char ep[128];
     run r;
@@ -1446,6 +1452,12 @@ START_TEST(storage_commands_send_the_api_shapes)
     fake_expect(0);
     FAKE(&r, "volume", "extend", "data-1", "--size", "x");
     ck_assert_int_eq(r.status, 2);
+    ck_assert_int_eq(fake_requests, 0);
+    run_free(&r);
+    fake_expect(0);
+    FAKE(&r, "instance", "create", "--name", "vm", "--flavor", "small", "--nic", "web");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "--nic wants KEY=VALUE");
     ck_assert_int_eq(fake_requests, 0);
     run_free(&r);
     MHD_stop_daemon(fake);
