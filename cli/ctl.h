@@ -359,6 +359,11 @@ int ctl_cmd_kek_destroy(ctl_ctx *ctx);
 extern const ctl_column ctl_volume_type_cols[], ctl_volume_cols[], ctl_snapshot_cols[];
 extern const ctl_verb ctl_volume_type_verbs[], ctl_volume_verbs[], ctl_snapshot_verbs[];
 
+/* ---- network.c: the rows of networks, subnets and ports ---- */
+
+extern const ctl_column ctl_network_cols[], ctl_subnet_cols[], ctl_port_cols[];
+extern const ctl_verb ctl_network_verbs[], ctl_subnet_verbs[], ctl_port_verbs[];
+
 /* ---- netsec.c: the rows of security groups, routers, public IPs and their pools ---- */
 
 extern const ctl_column ctl_security_group_cols[], ctl_router_cols[], ctl_public_ip_cols[],

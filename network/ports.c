@@ -333,8 +333,9 @@ sov_port_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
     return 0;
 }
 
-/* A list filter naming a network, subnet or instance (id, or name with a tenant) as its id;
- * one the caller does not see is SOV_E_INVALID naming the filter. */
+/* A list filter naming a network, subnet or instance (an id, or a name in the tenant listed;
+ * an operator listing every tenant's: in its own) as its id; one the caller does not see is
+ * SOV_E_INVALID naming the filter. */
 static int
 filter_id(sov_dbconn *c, const sov_ctx *ctx, const char *tenant, const char *workspace,
           const char *field, const char *value, char *ret, sov_error *err)
@@ -342,8 +343,8 @@ filter_id(sov_dbconn *c, const sov_ctx *ctx, const char *tenant, const char *wor
     char owner[SOV_UUID_LEN + 1] = "";
     int rc;
 
-    if (!tenant && !sov_uuid_valid(value))
-        return sov_error_invalid(err, field, "%s must be an id here (no tenant named)", field);
+    if (!tenant && !sov_uuid_valid(value) && sov_ctx_tenant(ctx, NULL, &tenant, err) < 0)
+        return -1;
     if (strcmp(field, "network") == 0) {
         sov_network n = { .id = "" };
         rc = tenant ? sov_repo_network_find(c, tenant, workspace, value, field, &n, err)

@@ -246,12 +246,12 @@ sov_subnet_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
         return -1;
     if (network_id) {
         sov_network n;
-        if (!tenant && !sov_uuid_valid(network_id))
-            return sov_error_invalid(err, "network", "network must be an id here (no tenant "
-                                     "named)");
-        if ((tenant ? sov_repo_network_find(c, tenant, workspace, network_id, "network", &n,
-                                            err)
-                    : sov_repo_network_get(c, NULL, network_id, false, &n, err)) < 0 ||
+        const char *look = tenant;
+        /* A name: in the tenant listed (an operator listing every tenant's: its own). */
+        if (!look && !sov_uuid_valid(network_id) && sov_ctx_tenant(ctx, NULL, &look, err) < 0)
+            return -1;
+        if ((look ? sov_repo_network_find(c, look, workspace, network_id, "network", &n, err)
+                  : sov_repo_network_get(c, NULL, network_id, false, &n, err)) < 0 ||
             !sov_ctx_sees_tenant(ctx, n.tenant_id)) {
             if (err->code != SOV_E_NOT_FOUND && err->code != SOV_OK)
                 return -1;
