@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,9 +95,18 @@ run(char *const argv[])
         return -1;
     if (pid == 0) {
         int null = open("/dev/null", O_RDWR);
+        struct rlimit st;
         if (null >= 0) {
             dup2(null, 0);
             dup2(null, 1);
+        }
+        /* The kernel takes a quarter of the stack limit for the arguments: one ovn-nbctl with
+         * the commands of 1,000 networks needs more than the usual 8 MiB stack gives. */
+        if (getrlimit(RLIMIT_STACK, &st) == 0 && st.rlim_cur != RLIM_INFINITY &&
+            st.rlim_cur < 256UL << 20) {
+            st.rlim_cur = st.rlim_max == RLIM_INFINITY || st.rlim_max > 256UL << 20
+                              ? 256UL << 20 : st.rlim_max;
+            setrlimit(RLIMIT_STACK, &st);
         }
         execvp(argv[0], argv);
         _exit(127);
