@@ -636,6 +636,13 @@ START_TEST(external_puts_the_gateway_on_the_external_bridge)
                           bad[i], out);
             free(out);
         }
+        /* A network the namespace already uses elsewhere (the machine's own, its default
+         * route's gateway maybe): refused, it would take that traffic. */
+        out = tl_sh_out(&rc, "nsenter --net=/proc/%ld/ns/net ip addr add 203.0.113.7/24 dev lo "
+                        "&& '%s/scripts/ovn' external '%s' 203.0.113.1/24",
+                        pidfile(ovn.chassis_dir, "vswitchd"), top, ovn.chassis_dir);
+        ck_assert_msg(rc != 0 && strstr(out, "overlaps"), "an overlapping gateway: %s", out);
+        free(out);
         out = tl_sh_out(&rc, "'%s/scripts/ovn' external '%s/none' 192.0.2.1/24", top, ovn.dir);
         ck_assert_msg(rc != 0, "a folder without a chassis was taken: %s", out);
         free(out);
