@@ -926,8 +926,11 @@ show_after_wait(ctl_ctx *ctx, const json_t *thing, json_t *op)
     if (strcmp(ctx->verb->method, "DELETE") == 0 || !key) {
         if (ctx->format == CTL_FMT_JSON)
             ctl_print_json(op);
-        else
+        else if (strcmp(ctx->verb->method, "DELETE") == 0)
             printf("%s %s deleted\n", ctx->res->name, ctx->args[0]);
+        else    /* an answer that is not the resource itself (a rule, an action's) */
+            printf("operation %s %s\n", ctl_text(json_object_get(op, "id")),
+                   ctl_text(json_object_get(op, "state")));
         return 0;
     }
     path = ctl_path_join(ctx->res->path, key, "");
@@ -944,8 +947,18 @@ ctl_finish_async(ctl_ctx *ctx, json_t *answer)
     const json_t *thing = json_object_get(answer, ctx->res->name);
     const char *id = json_string_value(json_object_get(op, "id"));
     sov_autoptr(json_t) last = NULL;
+    char member[64];
     int rc;
 
+    /* The answer names the resource as JSON does ("security_group" for security-group). */
+    if (!thing) {
+        size_t i;
+
+        for (i = 0; ctx->res->name[i] && i + 1 < sizeof(member); i++)
+            member[i] = ctx->res->name[i] == '-' ? '_' : ctx->res->name[i];
+        member[i] = '\0';
+        thing = json_object_get(answer, member);
+    }
     if ((!ctx->opts.wait && !(ctx->verb->opts & CTL_V_WAITS)) || !id) {
         ctl_print(ctx, ctx->format == CTL_FMT_JSON || !thing ? answer : thing);
         if (id && ctx->format != CTL_FMT_JSON)

@@ -97,6 +97,12 @@ START_TEST(security_groups)
                             "name"), "web");
     run_free(&r);
 
+    /* --wait on an answer that is a rule, not the group: the operation's end. */
+    OK(&r, me, "sg rule-add closed --direction ingress --protocol icmp --wait");
+    tl_assert_contains(r.out, "succeeded");
+    ck_assert_ptr_null(strstr(r.out, "deleted"));
+    run_free(&r);
+
     /* A bad rule: exit 1, the field named on stderr, nothing added. */
     sovctl(&r, me, "sg rule-add closed --direction ingress --protocol tcp --ports 70000");
     ck_assert_int_eq(r.status, 1);
@@ -177,6 +183,9 @@ START_TEST(pools_public_ips_and_routers)
     tl_op_wait_ok(&sovd, me, tl_str(json_object_get(r.json, "operation"), "id"), 30);
     run_free(&r);
     OK(&r, me, "public-ip attach web --port p1 --wait");
+    /* --wait shows the public IP as it is after the operation, not a delete. */
+    tl_assert_contains(r.out, "203.0.113.11");
+    ck_assert_ptr_null(strstr(r.out, "deleted"));
     run_free(&r);
     ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM public_ips WHERE id = '%s' AND"
                                " port_id = '%s' AND state = 'in-use'", ip_id, port), 1);
