@@ -11,14 +11,14 @@ SOV_PACKAGES=(
     openssl curl ca-certificates dosfstools mtools syslinux syslinux-common
     clang libclang-rt-14-dev
     wrk
-    openvswitch-switch ovn-central ovn-host
+    openvswitch-switch ovn-central ovn-host ethtool
 )
 
 # What a hypervisor host needs and nothing more (scripts/host-setup): libvirt, QEMU, OVS, OVN.
 SOV_HOST_PACKAGES=(
     libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
     qemu-system-x86 qemu-utils dnsmasq-base iptables iproute2
-    openvswitch-switch ovn-host
+    openvswitch-switch ovn-host ethtool
 )
 
 sov_say() { printf '==> %s\n' "$*" >&2; }
@@ -226,7 +226,9 @@ sov_ovn_central_start() {
 }
 
 # Print the datapath type OVN's bridges take here: "system" where the kernel's Open vSwitch
-# datapath exists (its Generic Netlink family, or the module), else "netdev" (userspace).
+# datapath exists (its Generic Netlink family ovs_datapath, or the module), else "netdev"
+# (userspace). The one place that decides: scripts/run, scripts/host-setup and the tests
+# (`scripts/ovn datapath`) all ask it.
 sov_ovn_datapath_type() {
     if [ -d /sys/module/openvswitch ] || genl ctrl get name ovs_datapath >/dev/null 2>&1; then
         echo system
@@ -235,15 +237,21 @@ sov_ovn_datapath_type() {
     fi
 }
 
-# sov_ovn_chassis_start DIR SYSTEM_ID ENCAP_IP SB_REMOTE [BRIDGE]: this machine as an OVN
-# chassis, files in DIR: an ovsdb-server for DIR/conf.db (DIR/db.sock), ovs-vswitchd, the
-# chassis' external_ids (system-id, ovn-remote, Geneve from ENCAP_IP, the datapath type
-# recorded in DIR/datapath) and ovn-controller, which creates the integration bridge BRIDGE
-# (br-int by default; a unique name lets two chassis share a network namespace).
+# The physical network every chassis maps to its external bridge (a public IP pool's
+# physical_network, "public" by default: the localnet port of the pool's external switch).
+SOV_OVN_PHYSNET=public
+
+# sov_ovn_chassis_start DIR SYSTEM_ID ENCAP_IP SB_REMOTE [BRIDGE [EXT_BRIDGE]]: this machine
+# as an OVN chassis, files in DIR: an ovsdb-server for DIR/conf.db (DIR/db.sock),
+# ovs-vswitchd, the external bridge EXT_BRIDGE (br-ex by default) where public IP pools'
+# traffic leaves, the chassis' external_ids (system-id, ovn-remote, Geneve from ENCAP_IP,
+# ovn-bridge-mappings=public:EXT_BRIDGE, the datapath type recorded in DIR/datapath, which
+# both bridges take) and ovn-controller, which creates the integration bridge BRIDGE (br-int
+# by default; unique names let two chassis share a network namespace).
 # With SOV_OVN_NETNS=1 ovs-vswitchd runs in a network namespace of its own, which dies
 # with it (tests: its taps and bridges never meet another chassis' on this machine).
 sov_ovn_chassis_start() {
-    local d id=$2 ip=$3 sb=$4 br=${5:-br-int} dp netns=()
+    local d id=$2 ip=$3 sb=$4 br=${5:-br-int} ext=${6:-br-ex} dp netns=()
     d=$(sov_ovn_dir "$1") || exit 1
     mkdir -p "$d/ovn-run" || sov_die "could not make $d/ovn-run"
     [ "${SOV_OVN_NETNS:-0}" = 1 ] && netns=(unshare --net)
@@ -256,17 +264,90 @@ sov_ovn_chassis_start() {
     fi
     dp=$(sov_ovn_datapath_type)
     echo "$dp" >"$d/datapath"
+    ovs-vsctl --db="unix:$d/db.sock" --no-wait --may-exist add-br "$ext" \
+        -- set bridge "$ext" datapath_type="$dp" ||
+        sov_die "could not make the external bridge $ext in $d/conf.db"
     ovs-vsctl --db="unix:$d/db.sock" --no-wait set open . \
         external_ids:system-id="$id" \
         external_ids:ovn-remote="$sb" external_ids:ovn-encap-type=geneve \
         external_ids:ovn-encap-ip="$ip" external_ids:ovn-bridge="$br" \
-        external_ids:ovn-bridge-datapath-type="$dp" || sov_die "could not configure $d/conf.db"
+        external_ids:ovn-bridge-datapath-type="$dp" \
+        external_ids:ovn-bridge-mappings="$SOV_OVN_PHYSNET:$ext" ||
+        sov_die "could not configure $d/conf.db"
     if ! sov_alive "$d/controller.pid"; then
         # ovn-controller 23.03 takes no --unixctl: its socket goes to OVN_RUNDIR. It reaches
         # ovs-vswitchd's OpenFlow socket in OVS_RUNDIR (BRIDGE.mgmt).
         OVS_RUNDIR=$d OVN_RUNDIR=$d/ovn-run ovn-controller "unix:$d/db.sock" \
             "${SOV_OVN_DAEMON[@]}" --pidfile="$d/controller.pid" --log-file="$d/controller.log" ||
             sov_die "ovn-controller did not start (see $d/controller.log)"
+    fi
+}
+
+# sov_ovn_ext_bridge DIR: the external bridge of the chassis in DIR (its bridge mapping).
+sov_ovn_ext_bridge() {
+    local m
+    m=$(ovs-vsctl --db="unix:$1/db.sock" --timeout=5 --if-exists get open . \
+        external_ids:ovn-bridge-mappings 2>/dev/null) || m=
+    m=${m//\"/}
+    m=${m#"$SOV_OVN_PHYSNET":}
+    m=${m%%,*}
+    [ -n "$m" ] || sov_die "the chassis in $1 maps no $SOV_OVN_PHYSNET network to a bridge"
+    echo "$m"
+}
+
+# sov_cidr_network ADDR/PREFIX: the network it is in, as a CIDR (192.0.2.1/24: 192.0.2.0/24).
+sov_cidr_network() {
+    local a=${1%/*} p=${1#*/} o1 o2 o3 o4 n m
+    IFS=. read -r o1 o2 o3 o4 <<<"$a"
+    n=$(( (o1 << 24) | (o2 << 16) | (o3 << 8) | o4 ))
+    m=$(( p == 0 ? 0 : (0xffffffff << (32 - p)) & 0xffffffff ))
+    n=$(( n & m ))
+    echo "$(( n >> 24 & 255 )).$(( n >> 16 & 255 )).$(( n >> 8 & 255 )).$(( n & 255 ))/$p"
+}
+
+# sov_ovn_netns DIR: run the rest of the arguments in the network namespace of DIR's
+# ovs-vswitchd, where its bridges' devices live (this one's unless SOV_OVN_NETNS=1).
+sov_ovn_netns() {
+    local d=$1 pid
+    shift
+    sov_alive "$d/vswitchd.pid" || sov_die "no ovs-vswitchd runs for $d"
+    pid=$(cat "$d/vswitchd.pid")
+    nsenter --net="/proc/$pid/ns/net" "$@"
+}
+
+# sov_ovn_external DIR GATEWAY/PREFIX: give the external bridge of the chassis in DIR the
+# public IP pool's gateway address (what the machine reaches public IPs through) and bring
+# it up; recorded in DIR/external for sov_ovn_stop. On the userspace datapath the bridge's
+# device is a tap whose TX checksum offload the machine's stack would leave to OVS to
+# finish (TCP then fails, ../shared/PLATFORM.md "Checksums"): it is turned off there.
+sov_ovn_external() {
+    local d=$1 cidr=$2 ext addr prefix i
+    addr=${cidr%/*} prefix=${cidr#*/}
+    [[ $cidr == */* && $addr =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ && $prefix =~ ^[0-9]{1,2}$ ]] &&
+        [ "$prefix" -ge 1 ] && [ "$prefix" -le 32 ] ||
+        sov_die "the gateway must be an IPv4 address with a prefix (192.0.2.1/24), not '$cidr'"
+    d=$(cd "$d" 2>/dev/null && pwd) || sov_die "no folder $1"
+    ext=$(sov_ovn_ext_bridge "$d") || exit 1
+    sov_ovn_wait_bridge "$d" "$ext" 30 ||
+        sov_die "ovs-vswitchd has not opened $ext after 30 s (see $d/vswitchd.log)"
+    for i in $(seq 1 50); do
+        sov_ovn_netns "$d" ip link show "$ext" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    # Another address recorded before (a new gateway) goes first.
+    if [ -s "$d/external" ] && [ "$(cat "$d/external")" != "$cidr" ]; then
+        sov_ovn_netns "$d" ip addr del "$(cat "$d/external")" dev "$ext" 2>/dev/null || true
+    fi
+    sov_ovn_netns "$d" ip addr replace "$cidr" dev "$ext" ||
+        sov_die "could not put $cidr on $ext"
+    sov_ovn_netns "$d" ip link set "$ext" up || sov_die "could not bring $ext up"
+    echo "$cidr" >"$d/external"
+    if [ "$(cat "$d/datapath" 2>/dev/null)" = netdev ]; then
+        if command -v ethtool >/dev/null; then
+            sov_ovn_netns "$d" ethtool -K "$ext" tx off >/dev/null 2>&1 || true
+        else
+            sov_say "warning: no ethtool: TX checksum offload stays on $ext (TCP may fail)"
+        fi
     fi
 }
 
@@ -288,8 +369,15 @@ sov_ovn_wait_bridge() {
 # sov_ovn_stop DIR: stop what sov_ovn_central_start and sov_ovn_chassis_start started in DIR,
 # by their pidfiles (SIGTERM, SIGKILL after 5 s); the databases stay.
 sov_ovn_stop() {
-    local d=$1 n pid i
+    local d=$1 n pid i ext
     [ -n "$d" ] || sov_die "sov_ovn_stop needs a folder"
+    # The gateway address sov_ovn_external gave the external bridge goes first (on the
+    # kernel datapath the bridge's device would outlive ovs-vswitchd with it).
+    if [ -s "$d/external" ] && sov_alive "$d/vswitchd.pid"; then
+        ext=$(sov_ovn_ext_bridge "$d" 2>/dev/null) &&
+            sov_ovn_netns "$d" ip addr del "$(cat "$d/external")" dev "$ext" >/dev/null 2>&1
+    fi
+    rm -f "$d/external"
     for n in controller vswitchd db northd sb nb; do
         sov_alive "$d/$n.pid" || continue
         pid=$(cat "$d/$n.pid")

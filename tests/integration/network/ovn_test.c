@@ -176,12 +176,25 @@ START_TEST(a_chassis_registers_and_binds_a_port_plugged_into_its_bridge)
         datapath = tl_read_file(path);
         ck_assert_msg(datapath, "no %s", path);
         datapath[strcspn(datapath, "\n")] = '\0';
-        want = tl_sh_out(NULL, "[ -d /sys/module/openvswitch ] || "
-                         "genl ctrl get name ovs_datapath >/dev/null 2>&1 && printf system || "
+        /* The one detection (scripts/ovn datapath, sov_ovn_datapath_type), checked
+         * against the kernel's own signs. */
+        want = tl_sh_out(NULL, "'%s/scripts/ovn' datapath", tl_env("SOV_SOURCE_ROOT"));
+        want[strcspn(want, "\n")] = '\0';
+        ck_assert_str_eq(datapath, want);
+        free(want);
+        want = tl_sh_out(NULL, "{ [ -d /sys/module/openvswitch ] || "
+                         "genl ctrl get name ovs_datapath >/dev/null 2>&1; } && printf system || "
                          "printf netdev");
         ck_assert_str_eq(datapath, want);
         dp_type = tl_ovn_vsctl(&ovn, NULL, "get bridge %s datapath_type", ovn.bridge);
         ck_assert_str_eq(dp_type, datapath);
+        free(dp_type);
+        /* The external bridge takes the same datapath, and is the public network's. */
+        dp_type = tl_ovn_vsctl(&ovn, NULL, "get bridge br-ex datapath_type");
+        ck_assert_str_eq(dp_type, datapath);
+        free(dp_type);
+        dp_type = tl_ovn_vsctl(&ovn, NULL, "get open . external_ids:ovn-bridge-mappings");
+        ck_assert_str_eq(dp_type, "\"public:br-ex\"");
     }
     /* Registered in the SB under its system-id, Geneve on its encap address. */
     {
@@ -511,6 +524,15 @@ START_TEST(host_setup_makes_a_host_that_joins_the_central_southbound)
         free(encap);
         free(id);
     }
+    /* Its external bridge is the public network's, as on the central machine. */
+    {
+        char *m = tl_sh_out(&rc, "ovs-vsctl --db=unix:%s/host/ovn/db.sock --timeout=10 get open . "
+                            "external_ids:ovn-bridge-mappings -- br-exists br-ex", t);
+
+        ck_assert_msg(rc == 0, "%s", m);
+        ck_assert_str_eq(m, "\"public:br-ex\"\n");
+        free(m);
+    }
     /* libvirt's way to OVS inside the host leads to its chassis. */
     {
         char link[600], target[600], want[600];
@@ -539,6 +561,108 @@ START_TEST(host_setup_makes_a_host_that_joins_the_central_southbound)
     }
     free(cmd);
     free(t);
+}
+END_TEST
+
+/* The address (in DIR/vswitchd's network namespace) of the external bridge br-ex: `ip -o -4
+ * addr` lines (malloc). */
+static char *
+ext_addrs(const tl_ovn *o)
+{
+    return tl_sh_out(NULL, "nsenter --net=/proc/%ld/ns/net ip -o -4 addr show dev br-ex | "
+                     "awk '{print $4}'", pidfile(o->chassis_dir, "vswitchd"));
+}
+
+/* scripts/ovn external: the public IP pool's gateway on br-ex, up, and a localnet port of the
+ * physical network "public" is patched from the integration bridge to br-ex by
+ * ovn-controller (the bridge mapping works). */
+START_TEST(external_puts_the_gateway_on_the_external_bridge)
+{
+    const char *top = tl_env("SOV_SOURCE_ROOT");
+    char *out, *patch = NULL;
+    double end;
+    int rc;
+
+    tl_ovn_start(&ovn, NULL, true);
+    out = tl_sh_out(&rc, "'%s/scripts/ovn' external '%s' 192.0.2.1/24", top, ovn.chassis_dir);
+    ck_assert_msg(rc == 0, "scripts/ovn external failed: %s", out);
+    free(out);
+    out = ext_addrs(&ovn);
+    ck_assert_str_eq(out, "192.0.2.1/24\n");
+    free(out);
+    out = tl_sh_out(&rc, "nsenter --net=/proc/%ld/ns/net ip -o link show br-ex",
+                    pidfile(ovn.chassis_dir, "vswitchd"));
+    ck_assert_msg(rc == 0 && strstr(out, "UP"), "br-ex is not up: %s", out);
+    free(out);
+    /* On the userspace datapath the tap's TX checksum offload is off (TCP needs it). */
+    out = tl_sh_out(&rc, "[ \"$(cat '%s/datapath')\" = netdev ] || exit 0; "
+                    "nsenter --net=/proc/%ld/ns/net ethtool -k br-ex | grep '^tx-checksumming:'",
+                    ovn.chassis_dir, pidfile(ovn.chassis_dir, "vswitchd"));
+    ck_assert_msg(rc == 0 && (out[0] == '\0' || strstr(out, ": off")), "br-ex: %s", out);
+    free(out);
+    /* Again: the same address once; another gateway replaces it. */
+    out = tl_sh_out(&rc, "'%s/scripts/ovn' external '%s' 192.0.2.1/24 && "
+                    "'%s/scripts/ovn' external '%s' 198.51.100.1/25", top, ovn.chassis_dir, top,
+                    ovn.chassis_dir);
+    ck_assert_msg(rc == 0, "%s", out);
+    free(out);
+    out = ext_addrs(&ovn);
+    ck_assert_str_eq(out, "198.51.100.1/25\n");
+    free(out);
+    /* Bad input: refused, naming what it wants, nothing changed. */
+    {
+        static const char *const bad[] = { "192.0.2.1", "192.0.2/24", "192.0.2.1/33",
+                                           "192.0.2.1/0", "x;touch /tmp/x/24", "" };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            out = tl_sh_out(&rc, "'%s/scripts/ovn' external '%s' '%s'", top, ovn.chassis_dir,
+                            bad[i]);
+            ck_assert_msg(rc != 0, "'%s' was taken", bad[i]);
+            ck_assert_msg(strstr(out, "GATEWAY/PREFIX") || strstr(out, "prefix"), "%s: %s",
+                          bad[i], out);
+            free(out);
+        }
+        out = tl_sh_out(&rc, "'%s/scripts/ovn' external '%s/none' 192.0.2.1/24", top, ovn.dir);
+        ck_assert_msg(rc != 0, "a folder without a chassis was taken: %s", out);
+        free(out);
+        out = ext_addrs(&ovn);
+        ck_assert_str_eq(out, "198.51.100.1/25\n");
+        free(out);
+    }
+    /* A localnet port on the physical network "public": ovn-controller patches br-int to
+     * br-ex. */
+    free(tl_ovn_nbctl(&ovn, NULL, "ls-add ext -- lsp-add ext ext-ln -- lsp-set-type ext-ln "
+                      "localnet -- lsp-set-addresses ext-ln unknown -- lsp-set-options ext-ln "
+                      "network_name=public"));
+    /* Only a chassis with a port of the switch (or a gateway router) needs the patch: a port
+     * of the switch plugged in here. */
+    free(tl_ovn_nbctl(&ovn, NULL, "lsp-add ext ext-p1 -- lsp-set-addresses ext-p1 "
+                      "'02:00:00:00:00:09 198.51.100.9'"));
+    free(tl_ovn_vsctl(&ovn, NULL, "add-port %s e1 -- set interface e1 type=internal "
+                      "external_ids:iface-id=ext-p1", ovn.bridge));
+    end = tl_now() + 20;
+    for (;;) {
+        patch = tl_ovn_vsctl(&ovn, NULL, "--bare --columns=name find port "
+                             "external_ids:ovn-localnet-port=ext-ln");
+        if (patch[0] || tl_now() > end)
+            break;
+        free(patch);
+        usleep(100 * 1000);
+    }
+    ck_assert_msg(patch[0], "no patch port for the localnet port after 20 s");
+    free(patch);
+    out = tl_ovn_vsctl(&ovn, NULL, "list-ports br-ex");
+    ck_assert_msg(strstr(out, "patch-"), "br-ex has no patch port: %s", out);
+    free(out);
+    /* stop takes the address with it and forgets it. */
+    tl_ovn_stop(&ovn);
+    {
+        char path[700];
+        struct stat st;
+
+        snprintf(path, sizeof(path), "%s/external", ovn.chassis_dir);
+        ck_assert_msg(stat(path, &st) != 0, "%s is left after stop", path);
+    }
 }
 END_TEST
 
@@ -591,6 +715,7 @@ main(void)
     tcase_add_test(tc, two_ovns_at_once_never_meet);
     tcase_add_test(tc, the_southbound_listens_on_tcp_when_given_an_address);
     tcase_add_test(tc, libvirts_socket_is_linked_only_where_nothing_else_answers);
+    tcase_add_test(tc, external_puts_the_gateway_on_the_external_bridge);
     tcase_add_test(tc, start_takes_well_under_ten_seconds);
     suite_add_tcase(s, tc);
     tcase_add_checked_fixture(hs, setup, teardown);
