@@ -16,10 +16,14 @@
  * One OVN (and its lock) serves the suite: an unchecked fixture, made once in the runner's
  * process. At most two guests run at a time; each domain is transient, named for this run,
  * and destroyed when the runner exits, however it exits. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +32,13 @@
 
 #define URI "qemu:///system"
 #define CONSOLE_WAIT_S 150      /* a line on a guest's console: TCG on a busy machine */
+
+/* The region's external network: a TEST-NET /24 no address or route of this machine
+ * overlaps (tl_free_external), on br-ex in the root namespace, its gateway (.1) the
+ * machine's own address there. Hand-made routers take addresses below .100, the public IP
+ * pool of the API's tests .100 to .199. */
+static char ext_prefix[16];
+static char ext_gw[32];
 
 static tl_ovn ovn;
 static char *tmp;
@@ -45,6 +56,13 @@ bed_up(void)
     tl_assert_traversable(tmp);
     tl_sh_at_exit("rm -rf '%s'", tmp);
     tl_ovn_start_host(&ovn, NULL);
+    tl_free_external(ext_prefix);
+    snprintf(ext_gw, sizeof(ext_gw), "%s1", ext_prefix);
+    {
+        char cidr[40];
+        snprintf(cidr, sizeof(cidr), "%s/24", ext_gw);
+        tl_ovn_external(&ovn, cidr);
+    }
     /* libvirt reaches this chassis' conf.db through the default socket. */
     out = tl_sh_out(NULL, "ovs-vsctl --db=unix:%s --timeout=5 br-exists br-int && echo yes",
                     ovn.socket);
@@ -247,6 +265,162 @@ START_TEST(two_guests_on_a_hand_made_logical_switch_take_ovn_dhcp_and_talk)
 }
 END_TEST
 
+/* A TCP listener on the external gateway's address, port chosen by the kernel: its fd, the
+ * port into *port. */
+static int
+ext_listen(unsigned *port)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(inet_pton(AF_INET, ext_gw, &a.sin_addr), 1);
+    ck_assert_msg(bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0, "bind %s: %s", ext_gw,
+                  strerror(errno));
+    ck_assert_int_eq(listen(fd, 4), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *) &a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* Accept one connection within wait_s: the peer's address into from and what it sent (up
+ * to the first newline) into got. */
+static void
+ext_accept(int fd, unsigned wait_s, char from[INET_ADDRSTRLEN], char *got, size_t size)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    size_t n = 0;
+    ssize_t r;
+    int c;
+
+    ck_assert_msg(poll(&p, 1, (int) wait_s * 1000) == 1, "no connection to %s within %u s",
+                  ext_gw, wait_s);
+    c = accept(fd, (struct sockaddr *) &a, &len);
+    ck_assert_int_ge(c, 0);
+    ck_assert(inet_ntop(AF_INET, &a.sin_addr, from, INET_ADDRSTRLEN));
+    p.fd = c;
+    while (n + 1 < size && poll(&p, 1, 10000) == 1 && (r = read(c, got + n, size - n - 1)) > 0)
+        n += (size_t) r;
+    got[n] = '\0';
+    got[strcspn(got, "\n")] = '\0';
+    close(c);
+}
+
+/* Ping addr from the root namespace until it answers (at most wait_s): whether it did. */
+static bool
+root_ping(const char *addr, unsigned wait_s)
+{
+    double t0 = tl_now();
+
+    while (tl_now() - t0 < wait_s) {
+        if (tl_sh("busybox ping -c 1 -W 1 %s >/dev/null 2>&1", addr) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Pings the external gateway until it answers, then says so; with a port (not "") sends a
+ * line to the gateway's TCP listener. */
+static const char OUTSIDE_SCRIPT[] =
+    "#!/bin/sh\n"
+    "G='%s'\n"
+    "P='%s'\n"
+    "i=0\n"
+    "until ping -c 1 -W 1 $G >/dev/null 2>&1; do\n"
+    "    i=$((i + 1)); [ $i -ge 90 ] && { echo GW-FAIL; exit 1; }\n"
+    "done\n"
+    "echo GW-OK\n"
+    "[ -n \"$P\" ] || exit 0\n"
+    "i=0\n"
+    "until echo from-guest | nc -w 3 $G $P; do\n"
+    "    i=$((i + 1)); [ $i -ge 60 ] && { echo TCP-FAIL; exit 1; }; sleep 1\n"
+    "done\n"
+    "echo TCP-SENT\n";
+
+/* The path out of OVN on this machine, made by hand as part "ovn" makes it from the API: a
+ * logical router with a gateway port on this chassis on the external switch (localnet port,
+ * physical network "public", br-ex), a default route to the gateway, SNAT of the subnet
+ * through the router's address and dnat_and_snat of one guest's public address. The machine
+ * pings the public address; the other guest reaches the gateway, and the machine's TCP
+ * listener sees it come from the router's address. */
+START_TEST(a_hand_made_router_makes_a_guest_public_and_snats_another)
+{
+    char ls[64], ext[64], lr[64], pa[40], pb[40], script[sizeof(OUTSIDE_SCRIPT) + 64];
+    char from[INET_ADDRSTRLEN], got[64], rtr_ip[32], pub_ip[32];
+    guest a, b;
+    char *dhcp, *ip;
+    unsigned port;
+    int fd;
+
+    snprintf(ls, sizeof(ls), "tl-e2e-nat-%d", (int) getpid());
+    snprintf(ext, sizeof(ext), "tl-e2e-ext-%d", (int) getpid());
+    snprintf(lr, sizeof(lr), "tl-e2e-lr-%d", (int) getpid());
+    uuid_new(pa);
+    uuid_new(pb);
+    tl_sh_at_exit("ovn-nbctl --db=%s --timeout=5 --if-exists ls-del '%s' -- --if-exists ls-del "
+                  "'%s' -- --if-exists lr-del '%s'", ovn.nb, ls, ext, lr);
+    dhcp = tl_ovn_nbctl(&ovn, NULL, "create DHCP_Options cidr=10.78.0.0/24 "
+                        "options='\"lease_time\"=\"3600\" \"router\"=\"10.78.0.1\" "
+                        "\"server_id\"=\"10.78.0.1\" \"server_mac\"=\"52:54:00:78:00:01\"'");
+    free(tl_ovn_nbctl(&ovn, NULL, "ls-add %s -- lsp-add %s %s -- lsp-add %s %s "
+                      "-- lsp-set-addresses %s '52:54:00:78:00:0a 10.78.0.10' "
+                      "-- lsp-set-addresses %s '52:54:00:78:00:0b 10.78.0.11' "
+                      "-- lsp-set-dhcpv4-options %s %s -- lsp-set-dhcpv4-options %s %s",
+                      ls, ls, pa, ls, pb, pa, pb, pa, dhcp, pb, dhcp));
+    free(tl_ovn_nbctl(&ovn, NULL,
+                      "lr-add %s -- lrp-add %s %s-in 52:54:00:78:00:01 10.78.0.1/24 "
+                      "-- lsp-add %s %s-r -- lsp-set-type %s-r router "
+                      "-- lsp-set-addresses %s-r router -- lsp-set-options %s-r router-port=%s-in",
+                      lr, lr, lr, ls, ls, ls, ls, ls, lr));
+    snprintf(rtr_ip, sizeof(rtr_ip), "%s10", ext_prefix);
+    snprintf(pub_ip, sizeof(pub_ip), "%s20", ext_prefix);
+    free(tl_ovn_nbctl(&ovn, NULL,
+                      "ls-add %s -- lsp-add %s %s-ln -- lsp-set-type %s-ln localnet "
+                      "-- lsp-set-addresses %s-ln unknown "
+                      "-- lsp-set-options %s-ln network_name=public "
+                      "-- lrp-add %s %s-out 52:54:00:78:00:02 %s/24 "
+                      "-- lsp-add %s %s-r -- lsp-set-type %s-r router "
+                      "-- lsp-set-addresses %s-r router -- lsp-set-options %s-r router-port=%s-out "
+                      "-- lrp-set-gateway-chassis %s-out %s 1 "
+                      "-- lr-route-add %s 0.0.0.0/0 %s "
+                      "-- lr-nat-add %s snat %s 10.78.0.0/24 "
+                      "-- lr-nat-add %s dnat_and_snat %s 10.78.0.10",
+                      ext, ext, ext, ext, ext, ext, lr, lr, rtr_ip, ext, ext, ext, ext, ext, lr,
+                      lr, ovn.system_id, lr, ext_gw, lr, rtr_ip, lr, pub_ip));
+    fd = ext_listen(&port);
+
+    snprintf(script, sizeof(script), OUTSIDE_SCRIPT, ext_gw, "");
+    guest_boot(&a, script, pa, "52:54:00:78:00:0a");
+    {
+        char p[16];
+        snprintf(p, sizeof(p), "%u", port);
+        snprintf(script, sizeof(script), OUTSIDE_SCRIPT, ext_gw, p);
+    }
+    guest_boot(&b, script, pb, "52:54:00:78:00:0b");
+
+    ip = console_expect(&a, TL_GUEST_DHCP);
+    ck_assert_str_eq(ip, "10.78.0.10");
+    free(ip);
+    free(console_expect(&a, "GW-OK"));
+    ck_assert_msg(root_ping(pub_ip, 60), "the public address %s of guest %s does not answer "
+                  "this machine's pings", pub_ip, a.name);
+    ext_accept(fd, CONSOLE_WAIT_S, from, got, sizeof(got));
+    ck_assert_str_eq(got, "from-guest");
+    ck_assert_str_eq(from, rtr_ip);
+    free(console_expect(&b, "TCP-SENT"));
+    close(fd);
+
+    guest_destroy(&a);
+    guest_destroy(&b);
+    free(tl_ovn_nbctl(&ovn, NULL, "lr-del %s -- ls-del %s -- ls-del %s "
+                      "-- destroy DHCP_Options %s", lr, ls, ext, dhcp));
+    free(dhcp);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -256,6 +430,7 @@ main(void)
     tcase_add_unchecked_fixture(tc, bed_up, bed_down);
     tcase_set_timeout(tc, 580);
     tcase_add_test(tc, two_guests_on_a_hand_made_logical_switch_take_ovn_dhcp_and_talk);
+    tcase_add_test(tc, a_hand_made_router_makes_a_guest_public_and_snats_another);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }

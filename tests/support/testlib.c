@@ -1192,6 +1192,12 @@ tl_ovn_start(tl_ovn *o, const char *dir, bool chassis)
 /* ---- this machine's own chassis (tl_ovn_start_host) ---- */
 
 #define OVS_DEFAULT_SOCKET "/var/run/openvswitch/db.sock"
+/* The userspace datapath's taps of the chassis' bridges, when ovs-vswitchd left them behind
+ * (persistent taps outlive it when its exit --cleanup does not finish in time): only while
+ * no ovs-vswitchd runs in the namespace, so never another's. */
+#define TAPS_REMOVE                                                                        \
+    "for t in br-int br-ex; do pgrep -x ovs-vswitchd --ns $$ --nslist net >/dev/null || "   \
+    "{ ip -d link show $t 2>/dev/null | grep -q 'tun type tap' && ip link del $t; }; done"
 
 static const char *
 ovs_lock_path(void)
@@ -1211,12 +1217,12 @@ ovs_default_socket(void)
  * (close-on-exec, so no daemon the test starts inherits it). Waits at most wait_s, then
  * fails the test naming the holder (what it wrote into the file). */
 static int
-ovs_lock_take(const char *dir, unsigned wait_s)
+ovs_lock_take(unsigned wait_s)
 {
     const char *path = ovs_lock_path();
     double t0 = tl_now();
     char line[512];
-    int fd, n;
+    int fd;
 
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     ck_assert_msg(fd >= 0, "could not open %s: %s", path, strerror(errno));
@@ -1225,18 +1231,17 @@ ovs_lock_take(const char *dir, unsigned wait_s)
                       strerror(errno));
         if (tl_now() - t0 > wait_s) {
             char *holder = tl_read_file(path);
+            snprintf(line, sizeof(line), "%s", holder && holder[0] ? holder : "none written");
+            line[strcspn(line, "\n")] = '\0';
+            free(holder);
             close(fd);
             ck_abort_msg("the machine's Open vSwitch (root network namespace, %s) is still "
-                         "held by another test run after %u s (%s: %s); it runs one test's "
-                         "chassis at a time", OVS_DEFAULT_SOCKET, wait_s, path,
-                         holder && holder[0] ? holder : "no holder written");
+                         "held by another test run after %u s (%s, last holder: %s); it runs "
+                         "one test's chassis at a time", OVS_DEFAULT_SOCKET, wait_s, path,
+                         line);
         }
         usleep(200 * 1000);
     }
-    n = snprintf(line, sizeof(line), "pid %d since %ld, OVN in %s\n", (int) getpid(),
-                 (long) time(NULL), dir);
-    if (ftruncate(fd, 0) == 0 && write(fd, line, (size_t) n) != n)
-        fprintf(stderr, "could not write the holder into %s\n", path);
     return fd;
 }
 
@@ -1321,6 +1326,8 @@ tl_ovn_start_host(tl_ovn *o, const char *dir)
     int rc, fd;
     ssize_t n;
 
+    /* The lock first: a test that never gets it leaves no folder behind. */
+    fd = ovs_lock_take(TL_OVS_LOCK_WAIT_S);
     if (!dir)
         dir = made = tl_tmpdir();
     ck_assert_msg(dir[0] == '/', "tl_ovn_start_host needs an absolute folder, not '%s'", dir);
@@ -1334,8 +1341,13 @@ tl_ovn_start_host(tl_ovn *o, const char *dir)
     snprintf(o->bridge, sizeof(o->bridge), "br-int");
     snprintf(o->socket, sizeof(o->socket), "%s", sock);
     o->lock_fd = -1;
-
-    fd = ovs_lock_take(o->dir, TL_OVS_LOCK_WAIT_S);
+    {
+        char line[700];
+        int len = snprintf(line, sizeof(line), "pid %d since %ld, OVN in %s\n", (int) getpid(),
+                         (long) time(NULL), o->dir);
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t) len, 0) != len)
+            fprintf(stderr, "could not write the holder into %s\n", ovs_lock_path());
+    }
     n = readlink(sock, o->link_prev, sizeof(o->link_prev) - 1);
     o->link_prev[n > 0 ? n : 0] = '\0';
     /* However the test ends, its daemons stop and the default socket leads back where it
@@ -1343,11 +1355,11 @@ tl_ovn_start_host(tl_ovn *o, const char *dir)
      * then. */
     {
         char *cmd = NULL;
-        ck_assert(asprintf(&cmd, "'%s/scripts/ovn' stop '%s'; '%s/scripts/ovn' stop '%s'; "
+        ck_assert(asprintf(&cmd, "'%s/scripts/ovn' stop '%s'; '%s/scripts/ovn' stop '%s'; %s; "
                            "if [ \"$(readlink '%s')\" = '%s/db.sock' ]; then rm -f '%s'; "
                            "[ -z '%s' ] || ln -s '%s' '%s'; fi",
-                           top, o->chassis_dir, top, o->dir, sock, o->chassis_dir, sock,
-                           o->link_prev, o->link_prev, sock) > 0);
+                           top, o->chassis_dir, top, o->dir, TAPS_REMOVE, sock, o->chassis_dir,
+                           sock, o->link_prev, o->link_prev, sock) > 0);
         at_exit_spawn(cmd, fd);
     }
     o->lock_fd = fd;
@@ -1382,6 +1394,60 @@ tl_ovn_start_host(tl_ovn *o, const char *dir)
     o->start_s = tl_now() - t0;
 }
 
+/* Whether cidr overlaps an address or a route (not a default one) of this network
+ * namespace: what overlaps into what (malloc, "" none). */
+static char *
+net_overlaps(const char *cidr)
+{
+    return tl_sh_out(NULL, "{ ip -o -4 addr show to '%s'; ip -4 route show table all root '%s';"
+                     " ip -4 route show table all match '%s' | grep -v '^default'; } 2>&1",
+                     cidr, cidr, cidr);
+}
+
+void
+tl_free_external(char prefix[16])
+{
+    static const char *const candidates[] = { "198.51.100.", "203.0.113.", "192.0.2." };
+    char cidr[32], seen[1024] = "";
+
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+        char *out;
+
+        snprintf(cidr, sizeof(cidr), "%s0/24", candidates[i]);
+        out = net_overlaps(cidr);
+        if (!out[0]) {
+            free(out);
+            snprintf(prefix, 16, "%s", candidates[i]);
+            return;
+        }
+        snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s: %s; ", cidr, out);
+        free(out);
+    }
+    ck_abort_msg("no TEST-NET /24 is free on this machine for an external network: %s", seen);
+}
+
+void
+tl_ovn_external(tl_ovn *o, const char *gateway)
+{
+    const char *top = tl_env("SOV_SOURCE_ROOT");
+    char addr[64], *out;
+    int rc;
+
+    ck_assert_msg(o->chassis_dir[0], "tl_ovn_external on an OVN without a chassis");
+    snprintf(addr, sizeof(addr), "%.*s", (int) strcspn(gateway, "/"), gateway);
+    if (o->host) {
+        /* The root namespace is the machine's own: an address or route there already (its
+         * real network, its default gateway) must never be shadowed. */
+        out = net_overlaps(gateway);
+        ck_assert_msg(!out[0], "%s overlaps what this machine has already: %s", gateway, out);
+        free(out);
+    }
+    out = tl_sh_out(&rc, "'%s/scripts/ovn' external '%s' '%s'", top, o->chassis_dir, gateway);
+    ck_assert_msg(rc == 0, "scripts/ovn external %s %s failed: %s", o->chassis_dir, gateway,
+                  out);
+    free(out);
+}
+
 void
 tl_ovn_stop(tl_ovn *o)
 {
@@ -1407,6 +1473,7 @@ tl_ovn_stop(tl_ovn *o)
                             o->link_prev, strerror(errno));
             }
         }
+        tl_sh("%s", TAPS_REMOVE);
         flock(o->lock_fd, LOCK_UN);
         close(o->lock_fd);
         o->lock_fd = -1;

@@ -251,6 +251,18 @@ void tl_ovn_start(tl_ovn *o, const char *dir, bool chassis);
  * however it exits) stops the daemons and makes the default socket lead where it led before
  * (or removes it), then releases the lock. */
 void tl_ovn_start_host(tl_ovn *o, const char *dir);
+/* Give the chassis' external bridge (br-ex, OVN's physical network "public") the address
+ * gateway ("192.0.2.1/24": a public IP pool's gateway) and bring it up (scripts/ovn
+ * external), where the chassis' ovs-vswitchd runs; tl_ovn_stop takes it off again. For
+ * tl_ovn_start_host's chassis that is the root namespace: the machine then reaches the
+ * pool's addresses through br-ex. Fails the test when the address is taken on this machine
+ * already. */
+void tl_ovn_external(tl_ovn *o, const char *gateway);
+/* A /24 for an external network in the root namespace that no address or route of this
+ * machine overlaps (a default route aside): the first free of TEST-NET-2 (198.51.100.0/24),
+ * TEST-NET-3 (203.0.113.0/24) and TEST-NET-1 (192.0.2.0/24; some machines' own network is
+ * there). prefix gets "198.51.100." (at least 16 bytes). Fails the test when none is free. */
+void tl_free_external(char prefix[16]);
 /* Stop every daemon it started (by their pidfiles); the folder stays. tl_ovn_start_host's:
  * the default socket restored and the lock released too. */
 void tl_ovn_stop(tl_ovn *o);
