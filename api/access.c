@@ -7,6 +7,7 @@
 #include "sov/audit.h"
 #include "sov/compute.h"
 #include "sov/log.h"
+#include "sov/network.h"
 #include "sov/storage.h"
 
 static const char *
@@ -96,6 +97,48 @@ resolve_volume(sov_request *req, const char *name, char *ret, sov_error *err)
                               sov_request_query(req, "workspace"), name, ret, err);
 }
 
+static int
+resolve_network(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_network_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                               sov_request_query(req, "workspace"), name, ret, err);
+}
+
+static int
+resolve_subnet(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_subnet_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                              sov_request_query(req, "workspace"), name, ret, err);
+}
+
+static int
+resolve_port(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_port_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                            sov_request_query(req, "workspace"), name, ret, err);
+}
+
+static int
+resolve_security_group(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_security_group_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                                      sov_request_query(req, "workspace"), name, ret, err);
+}
+
+static int
+resolve_router(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_router_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                              sov_request_query(req, "workspace"), name, ret, err);
+}
+
+static int
+resolve_public_ip(sov_request *req, const char *name, char *ret, sov_error *err)
+{
+    return sov_public_ip_resolve(&req->ctx, sov_request_query(req, "tenant_id"),
+                                 sov_request_query(req, "workspace"), name, ret, err);
+}
+
 static const struct {
     const char *collection;     /* the path segment before the parameter */
     resolve_fn fn;
@@ -105,6 +148,12 @@ static const struct {
     { "instances", resolve_instance },
     { "snapshots", resolve_snapshot },
     { "volumes", resolve_volume },
+    { "networks", resolve_network },
+    { "subnets", resolve_subnet },
+    { "ports", resolve_port },
+    { "security-groups", resolve_security_group },
+    { "routers", resolve_router },
+    { "public-ips", resolve_public_ip },
 };
 
 /* The resolver for parameter `param` of pattern ("/v1/hosts/{id}": "hosts"), or NULL. */

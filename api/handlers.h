@@ -3,6 +3,7 @@
 #define SOV_API_HANDLERS_H
 
 #include "sov/api.h"
+#include "sov/network.h"
 
 /* system.c */
 enum MHD_Result sov_handle_healthz(sov_request *req);
@@ -91,6 +92,48 @@ enum MHD_Result sov_handle_instance_action(sov_request *req);
 enum MHD_Result sov_handle_instance_delete(sov_request *req);
 enum MHD_Result sov_handle_instance_console(sov_request *req);
 
+/* networks.c */
+enum MHD_Result sov_handle_network_create(sov_request *req);
+enum MHD_Result sov_handle_network_list(sov_request *req);
+enum MHD_Result sov_handle_network_get(sov_request *req);
+enum MHD_Result sov_handle_network_delete(sov_request *req);
+enum MHD_Result sov_handle_subnet_create(sov_request *req);
+enum MHD_Result sov_handle_subnet_list(sov_request *req);
+enum MHD_Result sov_handle_subnet_get(sov_request *req);
+enum MHD_Result sov_handle_subnet_delete(sov_request *req);
+enum MHD_Result sov_handle_port_create(sov_request *req);
+enum MHD_Result sov_handle_port_list(sov_request *req);
+enum MHD_Result sov_handle_port_get(sov_request *req);
+enum MHD_Result sov_handle_port_delete(sov_request *req);
+enum MHD_Result sov_handle_port_security_groups(sov_request *req);
+enum MHD_Result sov_handle_port_action(sov_request *req);
+
+/* security_groups.c */
+enum MHD_Result sov_handle_security_group_create(sov_request *req);
+enum MHD_Result sov_handle_security_group_list(sov_request *req);
+enum MHD_Result sov_handle_security_group_get(sov_request *req);
+enum MHD_Result sov_handle_security_group_delete(sov_request *req);
+enum MHD_Result sov_handle_security_group_rule_add(sov_request *req);
+enum MHD_Result sov_handle_security_group_rule_delete(sov_request *req);
+
+/* routers.c */
+enum MHD_Result sov_handle_router_create(sov_request *req);
+enum MHD_Result sov_handle_router_list(sov_request *req);
+enum MHD_Result sov_handle_router_get(sov_request *req);
+enum MHD_Result sov_handle_router_delete(sov_request *req);
+
+/* public_ips.c */
+enum MHD_Result sov_handle_public_ip_pool_create(sov_request *req);
+enum MHD_Result sov_handle_public_ip_pool_list(sov_request *req);
+enum MHD_Result sov_handle_public_ip_pool_get(sov_request *req);
+enum MHD_Result sov_handle_public_ip_pool_delete(sov_request *req);
+enum MHD_Result sov_handle_public_ip_create(sov_request *req);
+enum MHD_Result sov_handle_public_ip_list(sov_request *req);
+enum MHD_Result sov_handle_public_ip_get(sov_request *req);
+enum MHD_Result sov_handle_public_ip_action(sov_request *req);
+enum MHD_Result sov_handle_public_ip_delete(sov_request *req);
+enum MHD_Result sov_handle_public_ip_residency(sov_request *req);
+
 /* volume_types.c */
 enum MHD_Result sov_handle_volume_type_create(sov_request *req);
 enum MHD_Result sov_handle_volume_type_list(sov_request *req);
@@ -128,6 +171,7 @@ enum MHD_Result sov_handle_snapshot_list(sov_request *req);
 enum MHD_Result sov_handle_snapshot_get(sov_request *req);
 enum MHD_Result sov_handle_snapshot_delete(sov_request *req);
 enum MHD_Result sov_handle_volume_residency(sov_request *req);
+enum MHD_Result sov_handle_network_residency(sov_request *req);
 
 /* Shared by resources that hold tenant data: the residency object of their JSON. */
 struct sov_location;
@@ -149,6 +193,14 @@ void sov_api_instance_args(sov_request *req, struct sov_instance_create_args *a)
 struct sov_instance_storage_args;
 int sov_api_instance_storage(sov_request *req, struct sov_instance_storage_args *s,
                              const char **vols, size_t max, bool *given, sov_error *err);
+/* An instance create's nics ([{subnet | port, ip, security_groups}]) into a, borrowing
+ * from req's body; buf holds the arrays. SOV_E_INVALID naming "nics[i].member". */
+typedef struct sov_api_nics {
+    sov_instance_nic_args nics[SOV_INSTANCE_NICS_MAX];
+    const char *groups[SOV_INSTANCE_NICS_MAX][SOV_NET_SG_MAX];
+} sov_api_nics;
+int sov_api_instance_network(sov_request *req, sov_instance_network_args *a, sov_api_nics *buf,
+                             sov_error *err);
 json_t *sov_api_accepted_json(const char *member, json_t *resource, const struct sov_op *op,
                               unsigned *status, char *location, size_t location_size);
 

@@ -5,6 +5,7 @@
 
 #include "handlers.h"
 #include "sov/compute.h"
+#include "sov/network.h"
 #include "sov/residency.h"
 #include "sov/storage.h"
 
@@ -99,4 +100,29 @@ sov_handle_volume_residency(sov_request *req)
     if (sov_volume_get(&req->ctx, NULL, sov_request_param(req, "id"), &v, &err) < 0)
         return sov_api_reply_problem(req, &err);
     return reply_history(req, v.tenant_id, "volume", v.id);
+}
+
+/* GET /v1/networks/{id}/residency */
+enum MHD_Result
+sov_handle_network_residency(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_network n;
+
+    if (sov_network_get(&req->ctx, NULL, sov_request_param(req, "id"), &n, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    return reply_history(req, n.tenant_id, "network", n.id);
+}
+
+/* GET /v1/public-ips/{id}/residency */
+enum MHD_Result
+sov_handle_public_ip_residency(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_public_ip ip;
+
+    if (sov_public_ip_get(&req->ctx, sov_request_query(req, "tenant_id"),
+                          sov_request_param(req, "id"), &ip, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    return reply_history(req, ip.tenant_id, "public_ip", ip.id);
 }

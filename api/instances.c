@@ -6,6 +6,7 @@
 
 #include "handlers.h"
 #include "sov/compute.h"
+#include "sov/network.h"
 #include "sov/storage.h"
 
 #define CONSOLE_TAIL_DEFAULT (64 * 1024)
@@ -75,6 +76,110 @@ volumes_json(const sov_volume *v, size_t n)
                                               v[i].name, "device", v[i].attachment.device,
                                               "boot", v[i].attachment.boot));
     return list;
+}
+
+/* nics: [{port, network, subnet, ip, mac, up, public_ip}], in device order (an instance on
+ * tenant networks; GET /v1/instances/{id} only, as volumes). */
+static json_t *
+nics_json(const sov_port *p, size_t n)
+{
+    json_t *list = json_array();
+
+    for (size_t i = 0; i < n; i++) {
+        json_t *nic = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "port", p[i].id, "network",
+                                p[i].network_id, "subnet", p[i].subnet_id, "ip", p[i].ip,
+                                "mac", p[i].mac, "up", p[i].up);
+        json_object_set_new(nic, "public_ip", sov_api_str_or_null(p[i].public_ip));
+        json_array_append_new(list, nic);
+    }
+    return list;
+}
+
+/* An instance on tenant networks is reached at its ports' addresses (and their public
+ * IPs), not at NAT leases. */
+static json_t *
+port_addresses(const sov_port *p, size_t n)
+{
+    json_t *list = json_array();
+
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].ip[0])
+            json_array_append_new(list, json_string(p[i].ip));
+        if (p[i].public_ip[0])
+            json_array_append_new(list, json_string(p[i].public_ip));
+    }
+    return list;
+}
+
+/* One nics[i] member: {subnet | port, ip?, security_groups?}; unknown members named. */
+static int
+body_nic(json_t *nic, size_t i, sov_instance_nic_args *n, const char **groups,
+         sov_error *err)
+{
+    char field[64];
+    const char *key;
+    json_t *v, *g;
+    size_t k;
+
+    snprintf(field, sizeof(field), "nics[%zu]", i);
+    if (!json_is_object(nic))
+        return sov_error_invalid(err, field, "%s must be an object: {subnet or port, ip, "
+                                 "security_groups}", field);
+    json_object_foreach(nic, key, v) {
+        snprintf(field, sizeof(field), "nics[%zu].%.32s", i, key);
+        if (strcmp(key, "subnet") == 0 || strcmp(key, "port") == 0 ||
+            strcmp(key, "ip") == 0) {
+            if (!json_is_string(v) && !json_is_null(v))
+                return sov_error_invalid(err, field, "%s must be a string", field);
+        } else if (strcmp(key, "security_groups") == 0) {
+            if (!json_is_array(v))
+                return sov_error_invalid(err, field, "%s must be an array of security group "
+                                         "names or ids", field);
+            if (json_array_size(v) > SOV_NET_SG_MAX)
+                return sov_error_invalid(err, field, "at most %d security groups",
+                                         SOV_NET_SG_MAX);
+            json_array_foreach(v, k, g) {
+                if (!json_is_string(g))
+                    return sov_error_invalid(err, field, "%s must be strings", field);
+                groups[k] = json_string_value(g);
+            }
+            n->security_groups = groups;
+            n->nsecurity_groups = json_array_size(v);
+            n->has_security_groups = true;
+        } else {
+            snprintf(field, sizeof(field), "nics[%zu]", i);
+            return sov_error_invalid(err, field, "unknown field 'nics[%zu].%.32s'", i, key);
+        }
+    }
+    n->subnet = json_string_value(json_object_get(nic, "subnet"));
+    n->port = json_string_value(json_object_get(nic, "port"));
+    n->ip = json_string_value(json_object_get(nic, "ip"));
+    return 0;
+}
+
+int
+sov_api_instance_network(sov_request *req, sov_instance_network_args *a, sov_api_nics *buf,
+                         sov_error *err)
+{
+    json_t *list = req->body ? json_object_get(req->body, "nics") : NULL;
+    size_t i;
+    json_t *nic;
+
+    memset(a, 0, sizeof(*a));
+    memset(buf, 0, sizeof(*buf));
+    if (!list || json_is_null(list))
+        return 0;
+    if (!json_is_array(list))
+        return sov_error_invalid(err, "nics", "nics must be an array");
+    if (json_array_size(list) > SOV_INSTANCE_NICS_MAX)
+        return sov_error_invalid(err, "nics", "at most %d NICs", SOV_INSTANCE_NICS_MAX);
+    json_array_foreach(list, i, nic)
+        if (body_nic(nic, i, &buf->nics[i], buf->groups[i], err) < 0)
+            return -1;
+    a->nics = buf->nics;
+    a->nnics = json_array_size(list);
+    a->has_nics = true;
+    return 0;
 }
 
 /* ssh_keys: an array of strings, or absent. */
@@ -218,23 +323,28 @@ sov_handle_instance_create(sov_request *req)
         { "tenant_id", JSON_STRING, false },
         { "boot_volume", JSON_STRING, false }, { "boot", JSON_OBJECT, false },
         { "volumes", JSON_ARRAY, false },
+        { "nics", JSON_ARRAY, false },
     };
     sov_error err = SOV_ERROR_INIT;
     const char *keys[32], *vols[SOV_API_INSTANCE_VOLUMES_MAX];
     sov_instance_create_args a = { 0 };
     sov_instance_storage_args st;
+    sov_instance_network_args net;
+    sov_api_nics nics;
     bool storage = false;
     SOV_CLEANUP(created_release) created c = { .x = { .placement = NULL } };
 
     if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
         body_keys(req, keys, SOV_N_ELEMENTS(keys), &a.nssh_keys, &err) < 0 ||
-        sov_api_instance_storage(req, &st, vols, SOV_N_ELEMENTS(vols), &storage, &err) < 0)
+        sov_api_instance_storage(req, &st, vols, SOV_N_ELEMENTS(vols), &storage, &err) < 0 ||
+        sov_api_instance_network(req, &net, &nics, &err) < 0)
         return sov_api_reply_problem(req, &err);
     sov_api_instance_args(req, &a);
     a.ssh_keys = keys;
-    sov_instance_ext ext[] = { { "storage", &st } };
+    /* network/'s entry always goes: no nics is a NIC on the default subnet. */
+    sov_instance_ext ext[] = { { "network", &net }, { "storage", &st } };
     a.ext = ext;
-    a.next = storage ? 1 : 0;
+    a.next = storage ? 2 : 1;
     sov_api_answer_in_tx(req, created_json, &c);
     if (sov_instance_create(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &c.x, &c.op,
                             &err) < 0)
@@ -274,13 +384,19 @@ sov_handle_instance_get(sov_request *req)
     const char *tenant_id = sov_request_query(req, "tenant_id");
     SOV_CLEANUP(sov_instance_release) sov_instance x = { .placement = NULL };
     sov_autofree sov_volume *vols = NULL;
-    size_t nvols = 0;
+    sov_autofree sov_port *ports = NULL;
+    size_t nvols = 0, nports = 0;
 
     if (sov_instance_get(&req->ctx, tenant_id, sov_request_param(req, "id"), &x, &err) < 0 ||
-        sov_instance_volumes(&req->ctx, tenant_id, x.id, &vols, &nvols, &err) < 0)
+        sov_instance_volumes(&req->ctx, tenant_id, x.id, &vols, &nvols, &err) < 0 ||
+        (!x.nat_nic &&
+         sov_instance_ports(&req->ctx, tenant_id, x.id, &ports, &nports, &err) < 0))
         return sov_api_reply_problem(req, &err);
     sov_autoptr(json_t) body = instance_json(&x);
     json_object_set_new(body, "volumes", volumes_json(vols, nvols));
+    json_object_set_new(body, "nics", nics_json(ports, nports));
+    if (!x.nat_nic)
+        json_object_set_new(body, "addresses", port_addresses(ports, nports));
     return sov_api_reply(req, MHD_HTTP_OK, body);
 }
 

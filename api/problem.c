@@ -111,7 +111,11 @@ sov_api_reply_problem_with(sov_request *req, const sov_error *err, json_t *membe
     body = json_pack("{s:s, s:s, s:i, s:o, s:o, s:s}", "type", p->type, "title", p->title,
                      "status", (int) p->status, "detail", text(detail), "instance",
                      text(req->path), "request_id", req->request_id);
-    if (body && err->code == SOV_E_INVALID && err->field[0])
+    /* A request member named by a refusal other than bad input (another tenant's group in
+     * a rule: 404; a region outside the policy: 403; no address left there: 409) too. */
+    if (body && err->field[0] &&
+        (err->code == SOV_E_INVALID || err->code == SOV_E_NOT_FOUND ||
+         err->code == SOV_E_CONFLICT || err->code == SOV_E_RESIDENCY))
         json_object_set_new(body, "errors",
                             json_pack("[{s:o, s:o}]", "field", text(err->field), "message",
                                       text(err->msg)));

@@ -35,6 +35,8 @@ typedef enum ctl_type {
     CTL_T_FILE,     /* a string: the contents of the file named */
     CTL_T_FILES,    /* an array of strings: the contents of each file named (repeatable) */
     CTL_T_SWITCH,   /* takes no value: present or not */
+    CTL_T_OBJECTS,  /* an array of objects: each value KEY=VALUE,... one object (repeatable);
+                     * "sg" is security_groups, a list that each sg= adds to */
 } ctl_type;
 
 enum {
@@ -356,6 +358,11 @@ int ctl_cmd_kek_destroy(ctl_ctx *ctx);
 
 extern const ctl_column ctl_volume_type_cols[], ctl_volume_cols[], ctl_snapshot_cols[];
 extern const ctl_verb ctl_volume_type_verbs[], ctl_volume_verbs[], ctl_snapshot_verbs[];
+
+/* ---- network.c: the rows of networks, subnets and ports ---- */
+
+extern const ctl_column ctl_network_cols[], ctl_subnet_cols[], ctl_port_cols[];
+extern const ctl_verb ctl_network_verbs[], ctl_subnet_verbs[], ctl_port_verbs[];
 
 /* ---- help.c ---- */
 

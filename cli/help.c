@@ -12,6 +12,7 @@ type_note(const ctl_flag *f)
     case CTL_T_LIST:
         return " (comma-separated, repeatable)";
     case CTL_T_FILES:
+    case CTL_T_OBJECTS:
         return " (repeatable)";
     default:
         return "";

@@ -77,7 +77,33 @@ cell_boot(const json_t *item, char *buf, size_t size)
     snprintf(buf, size, "%s", json_is_true(json_object_get(item, "boot")) ? "yes" : "no");
 }
 
-/* ---- instances: their volumes ---- */
+/* ---- instances: their volumes and NICs ---- */
+
+static void
+cell_up(const json_t *item, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", json_is_true(json_object_get(item, "up")) ? "yes" : "no");
+}
+
+/* An instance on tenant networks: its NICs (ports) in device order, eth0 first. */
+static void
+ctl_view_instance_nics(ctl_ctx *ctx, const json_t *nics)
+{
+    static const ctl_column cols[] = {
+        { "IP", "ip", 0, NULL },
+        { "MAC", "mac", 0, NULL },
+        { "UP", NULL, 0, cell_up },
+        { "PUBLIC IP", "public_ip", 0, NULL },
+        { "PORT", "port", 0, NULL },
+        { "SUBNET", "subnet", 0, NULL },
+        { 0 },
+    };
+
+    if (!json_is_array(nics) || json_array_size(nics) == 0)
+        return;
+    printf("\nnics:\n");
+    ctl_print_table(ctx, cols, nics);
+}
 
 void
 ctl_view_instance(ctl_ctx *ctx, const json_t *j)
@@ -90,6 +116,7 @@ ctl_view_instance(ctl_ctx *ctx, const json_t *j)
         { 0 },
     };
     const json_t *vols = json_object_get(j, "volumes");
+    const json_t *nics = json_object_get(j, "nics");
     sov_autoptr(json_t) rest = json_is_object(j) ? json_copy((json_t *) j) : NULL;
 
     if (!rest || !json_is_array(vols)) {
@@ -97,13 +124,15 @@ ctl_view_instance(ctl_ctx *ctx, const json_t *j)
         return;
     }
     json_object_del(rest, "volumes");
+    json_object_del(rest, "nics");
     ctl_print_fields(ctx, rest);
-    if (json_array_size(vols) == 0) {
+    if (json_array_size(vols) == 0)
         printf("\nvolumes: none attached\n");
-        return;
+    else {
+        printf("\nvolumes:\n");
+        ctl_print_table(ctx, cols, vols);
     }
-    printf("\nvolumes:\n");
-    ctl_print_table(ctx, cols, vols);
+    ctl_view_instance_nics(ctx, nics);
 }
 
 /* ---- keys ---- */

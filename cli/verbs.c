@@ -398,6 +398,43 @@ list_append(json_t *arr, const char *v)
     }
 }
 
+/* One object of a CTL_T_OBJECTS flag: "subnet=web,ip=10.0.0.5,sg=a,sg=b" is
+ * {"subnet": "web", "ip": "10.0.0.5", "security_groups": ["a", "b"]}. */
+static int
+object_json(const ctl_ctx *ctx, const ctl_flag *f, const char *v, json_t **ret)
+{
+    sov_autofree char *copy = strdup(v);
+    sov_autoptr(json_t) obj = json_object();
+
+    if (!copy || !obj)
+        abort();
+    for (char *save = NULL, *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(w, '=');
+
+        while (*w == ' ')
+            w++;
+        if (!eq || eq == w)
+            return ctl_usage_error(ctx, "--%s wants KEY=VALUE,..., not '%s'", f->name, w);
+        *eq = '\0';
+        if (strcmp(w, "sg") == 0 || strcmp(w, "security_groups") == 0) {
+            json_t *list = json_object_get(obj, "security_groups");
+
+            if (!list) {
+                list = json_array();
+                json_object_set_new(obj, "security_groups", list);
+            }
+            if (eq[1])
+                json_array_append_new(list, json_string(eq + 1));
+            continue;
+        }
+        if (json_object_get(obj, w))
+            return ctl_usage_error(ctx, "--%s: '%s' is given twice", f->name, w);
+        json_object_set_new(obj, w, json_string(eq + 1));
+    }
+    *ret = SOV_TAKE_PTR(obj);
+    return 0;
+}
+
 static int
 value_json(const ctl_ctx *ctx, const ctl_given *v, json_t **ret)
 {
@@ -414,6 +451,8 @@ value_json(const ctl_ctx *ctx, const ctl_given *v, json_t **ret)
     case CTL_T_SWITCH:
         *ret = json_true();
         return 0;
+    case CTL_T_OBJECTS:
+        return object_json(ctx, f, text, ret);
     default:
         *ret = json_string(text);
         return *ret ? 0 : ctl_usage_error(ctx, "--%s: '%s' is not UTF-8", f->name, text);
@@ -454,7 +493,8 @@ add_to_body(const ctl_ctx *ctx, json_t *body, const ctl_given *v)
 
     field_name(v->flag, buf, sizeof(buf));
     body = body_member_parent(body, &name);
-    if (v->flag->type != CTL_T_LIST && v->flag->type != CTL_T_FILES) {
+    if (v->flag->type != CTL_T_LIST && v->flag->type != CTL_T_FILES &&
+        v->flag->type != CTL_T_OBJECTS) {
         if ((rc = value_json(ctx, v, &one)) != 0)
             return rc;
         return json_object_set_new(body, name, one) == 0 ? 0 : CTL_EXIT_USAGE;

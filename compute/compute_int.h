@@ -127,6 +127,7 @@ typedef struct repo_instance_brief {
     char id[SOV_UUID_LEN + 1];
     char tenant_id[SOV_UUID_LEN + 1];
     char state[16];
+    bool nat_nic;               /* false: its addresses are its ports', not NAT leases */
 } repo_instance_brief;
 /* The live (not deleted) instances of a host; *ret is an array to free(). */
 int sov_repo_instance_on_host(sov_dbconn *c, const char *host_id, repo_instance_brief **ret,

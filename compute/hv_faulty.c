@@ -24,6 +24,7 @@ static const char *const calls[] = {
     "volume_create", "volume_copy", "volume_resize", "volume_info", "volume_list",
     "secret_define", "secret_undefine", "secret_list", "disk_attach", "disk_detach",
     "disk_present", "disk_resize", "disk_snapshot",
+    "nic_attach", "nic_detach",
 };
 #define NCALLS (sizeof(calls) / sizeof(calls[0]))
 
@@ -251,6 +252,18 @@ f_network_remove(sov_hv *hv, const char *name, sov_error *err)
 }
 
 static int
+f_nic_attach(sov_hv *hv, const char *uuid, const char *nic_xml, sov_error *err)
+{
+    FORWARD(real_network, nic_attach, hv, uuid, nic_xml, err);
+}
+
+static int
+f_nic_detach(sov_hv *hv, const char *uuid, const char *mac, sov_error *err)
+{
+    FORWARD(real_network, nic_detach, hv, uuid, mac, err);
+}
+
+static int
 f_volume_create(sov_hv *hv, const char *pool, const char *name, long long capacity_gib,
                 const char *secret_uuid, sov_error *err)
 {
@@ -385,6 +398,8 @@ static const sov_hv_network_ops faulty_network = {
     .name = "faulty",
     .network_ensure = f_network_ensure,
     .network_remove = f_network_remove,
+    .nic_attach = f_nic_attach,
+    .nic_detach = f_nic_detach,
 };
 
 void

@@ -726,4 +726,6 @@ const sov_hv_network_ops sov_hv_libvirt_network_ops = {
     .name = "libvirt",
     .network_ensure = sov_lv_network_ensure,
     .network_remove = sov_lv_network_remove,
+    .nic_attach = sov_lv_nic_attach,
+    .nic_detach = sov_lv_nic_detach,
 };

@@ -110,6 +110,9 @@ int sov_lv_disk_resize(sov_hv *hv, const char *uuid, const char *dev, long long 
                        sov_error *err);
 int sov_lv_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const char *pool,
                          const char *target, const char *secret_uuid, sov_error *err);
+/* hv_libvirt_nic.c: a domain's NICs (network/'s ports). */
+int sov_lv_nic_attach(sov_hv *hv, const char *uuid, const char *nic_xml, sov_error *err);
+int sov_lv_nic_detach(sov_hv *hv, const char *uuid, const char *mac, sov_error *err);
 
 /* Shared by hv_libvirt_storage.c and hv_libvirt_disk.c. */
 void sov_lv_sleep_ms(unsigned ms);

@@ -243,7 +243,9 @@ check_host(pass *p, const char *host_id, const char *host, const char *uri)
             repair(p, id, "running", "stopped", "the guest powered itself off");
         } else if (strcmp(state, "stopped") == 0 && d->state == SOV_DOMAIN_RUNNING) {
             repair(p, id, "stopped", "running", "the domain was started on the host");
-        } else if (d->state == SOV_DOMAIN_RUNNING) {
+        } else if (d->state == SOV_DOMAIN_RUNNING && xs[i].nat_nic) {
+            /* Only the NAT network's leases are read from the host; an instance on tenant
+             * networks shows its ports' addresses (network/ holds them). */
             char addresses[256];
             if (sov_hv_addresses(hv, id, addresses, sizeof(addresses), &err) == 0 &&
                 addresses[0]) {

@@ -191,7 +191,8 @@ static const char SQL_INSTANCE_LOCK_ALLOCATION[] =
     " AND state <> 'deleted' FOR UPDATE";
 /* The reconciler's. */
 static const char SQL_INSTANCE_ON_HOST[] =
-    "SELECT id, tenant_id, state FROM instances WHERE host_id = $1 AND state <> 'deleted'";
+    "SELECT id, tenant_id, state, nat_nic FROM instances WHERE host_id = $1"
+    " AND state <> 'deleted'";
 static const char SQL_INSTANCE_STATE_OF[] = "SELECT state FROM instances WHERE id = $1::uuid";
 static const char SQL_INSTANCE_STATE_LOCK[] =
     "SELECT state FROM instances WHERE id = $1::uuid FOR UPDATE";
@@ -567,7 +568,7 @@ sov_repo_image_copy_unlock(sov_dbconn *c, const char *image_id, const char *host
     return copy_lock(c, image_id, host_id, false, err);
 }
 
-static const char *const brief_cols[] = { "id", "tenant_id", "state" };
+static const char *const brief_cols[] = { "id", "tenant_id", "state", "nat_nic" };
 
 static void
 fill_brief(const PGresult *r, int i, const int *col, void *out)
@@ -577,9 +578,10 @@ fill_brief(const PGresult *r, int i, const int *col, void *out)
     sov_db_copy(x->id, sizeof(x->id), r, i, col[0]);
     sov_db_copy(x->tenant_id, sizeof(x->tenant_id), r, i, col[1]);
     sov_db_copy(x->state, sizeof(x->state), r, i, col[2]);
+    x->nat_nic = PQgetvalue(r, i, col[3])[0] == 't';
 }
 
-static const sov_db_rowmap row_brief = { brief_cols, 3, fill_brief };
+static const sov_db_rowmap row_brief = { brief_cols, 4, fill_brief };
 
 int
 sov_repo_instance_on_host(sov_dbconn *c, const char *host_id, repo_instance_brief **ret,

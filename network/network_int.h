@@ -123,6 +123,79 @@ int sov_repo_port_set_state(sov_dbconn *c, const char *id, const char *const *fr
 int sov_repo_port_plug(sov_dbconn *c, const char *id, const char *instance_id,
                        int device_index, sov_error *err);
 
+/* Added by part "net": the rest of its repository (net_repo.c) and helpers. */
+int sov_repo_network_insert(sov_dbconn *c, const sov_network *n, sov_error *err);
+int sov_repo_network_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                          const char *region, const char *state, const char *after,
+                          unsigned limit, sov_network_page *ret, sov_error *err);
+/* As sov_repo_port_set_state, for networks and subnets. */
+int sov_repo_network_set_state(sov_dbconn *c, const char *id, const char *const *from,
+                               const char *state, const char *reason, const char *op_id,
+                               sov_error *err);
+/* The live subnets, ports and router of a network: SOV_E_CONFLICT naming them (blocked_by). */
+int sov_repo_network_blockers(sov_dbconn *c, const char *id, const char *what,
+                              sov_error *err);
+int sov_repo_subnet_insert(sov_dbconn *c, const sov_subnet *s, sov_error *err);
+int sov_repo_subnet_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *network_id, const char *state, const char *after,
+                         unsigned limit, sov_subnet_page *ret, sov_error *err);
+int sov_repo_subnet_set_state(sov_dbconn *c, const char *id, const char *const *from,
+                              const char *state, const char *reason, const char *op_id,
+                              sov_error *err);
+/* A live subnet of the network whose CIDR overlaps cidr: its name and CIDR, *found. */
+int sov_repo_subnet_overlap(sov_dbconn *c, const char *network_id, const char *cidr,
+                            char *name, size_t name_size, char *other, size_t other_size,
+                            bool *found, sov_error *err);
+/* The live ports of a subnet: SOV_E_CONFLICT naming them. */
+int sov_repo_subnet_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err);
+/* The lowest free host address of a subnet from first to last, gateway left out (the
+ * caller holds the subnet's row lock); *found false when the subnet is full. */
+int sov_repo_port_free_ip(sov_dbconn *c, const char *subnet_id, const char *first,
+                          const char *last, const char *gateway, char *ret, size_t size,
+                          bool *found, sov_error *err);
+/* The name of the live port holding ip in the subnet (mac in the network) into ret; "" none. */
+int sov_repo_port_ip_taken(sov_dbconn *c, const char *subnet_id, const char *ip, char *ret,
+                           size_t size, sov_error *err);
+int sov_repo_port_mac_taken(sov_dbconn *c, const char *network_id, const char *mac,
+                            char *ret, size_t size, sov_error *err);
+/* A 23505 on ports_ip_key, ports_mac_key or ports_name_key: SOV_E_CONFLICT naming the field. */
+int sov_repo_port_insert(sov_dbconn *c, const sov_port *p, sov_error *err);
+int sov_repo_port_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                       const char *network_id, const char *subnet_id, const char *instance_id,
+                       const char *state, const char *after, unsigned limit,
+                       sov_port_page *ret, sov_error *err);
+/* The live public IPs attached to a port: SOV_E_CONFLICT naming them. */
+int sov_repo_port_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err);
+
+/* A list's state filter: NULL or one of states (NULL-ended), else SOV_E_INVALID naming
+ * "state" with text ("creating, available ... or error"). */
+int sov_net_check_state(const char *state, const char *const *states, const char *text,
+                        sov_error *err);
+
+/* An instance as a port sees it. */
+typedef struct sov_net_instance {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char state[16];
+    char region[SOV_NAME_MAX + 1];
+} sov_net_instance;
+
+/* An instance of the tenant by id, or by name in the workspace (NULL: default); lock takes
+ * its row lock (device indexes are chosen under it). SOV_E_NOT_FOUND naming "instance". */
+int sov_repo_net_instance(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                          const char *id_or_name, bool lock, sov_net_instance *ret,
+                          sov_error *err);
+/* The region of the first host up among regions, in placement's order; *found false: none. */
+int sov_repo_net_host_region(sov_dbconn *c, const char *const *regions, size_t n, char *ret,
+                             size_t size, bool *found, sov_error *err);
+/* A region's place (no host) for a residency record, and the tenant's policy in force. */
+int sov_net_region_place(sov_dbconn *c, const char *tenant_id, const char *region,
+                         sov_location *ret, sov_policy *policy, sov_error *err);
+/* Whether zone is a zone of region (SOV_E_INVALID naming "zone" when not). */
+int sov_net_check_zone(sov_dbconn *c, const char *region, const char *zone, sov_error *err);
+
 /* ---- security groups, routers, public IPs (secgroups.c, routers.c, public_ips.c,
  * sec_repo.c; part "sec") ---- */
 
@@ -139,6 +212,114 @@ int sov_repo_sg_default(sov_dbconn *c, const char *tenant_id, const char *worksp
 /* Replace a port's groups (ids) in the caller's transaction. */
 int sov_repo_port_set_groups(sov_dbconn *c, const char *port_id, const char *const *ids,
                              size_t n, sov_error *err);
+
+/* SOV_E_UNAVAILABLE "tenant networks need OVN: ovn_nb is not configured" when off. */
+int sov_net_sec_enabled(const sov_ctx *ctx, sov_error *err);
+/* A sov_error of code naming field (errors[0].field of the problem): returns -1. */
+int sov_net_error_field(sov_error *err, sov_errcode code, const char *field, const char *fmt,
+                        ...) __attribute__((format(printf, 4, 5)));
+
+/* Security groups' rows. tenant_id NULL: any tenant (the caller checks what it sees). get
+ * fills the group's rules (release with sov_security_group_release). */
+int sov_repo_sg_insert(sov_dbconn *c, const sov_security_group *g, sov_error *err);
+int sov_repo_sg_rule_insert(sov_dbconn *c, const char *group_id, const char *tenant_id,
+                            sov_sg_rule *r, sov_error *err);
+int sov_repo_sg_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                    sov_security_group *ret, sov_error *err);
+int sov_repo_sg_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                     const char *after, unsigned limit, sov_security_group_page *ret,
+                     sov_error *err);
+/* The group's rules in creation order (*ret to free()). */
+int sov_repo_sg_rules(sov_dbconn *c, const char *group_id, sov_sg_rule **ret, size_t *n,
+                      sov_error *err);
+int sov_repo_sg_set_state(sov_dbconn *c, const char *id, const char *state,
+                          const char *operation_id, sov_error *err);
+/* Ports in the group and other groups whose rules name it: SOV_E_CONFLICT naming them. */
+int sov_repo_sg_blockers(sov_dbconn *c, const char *id, const char *what, sov_error *err);
+/* Remove one rule of the group; SOV_E_NOT_FOUND when it has none with that id. */
+int sov_repo_sg_rule_delete(sov_dbconn *c, const char *group_id, const char *rule_id,
+                            sov_error *err);
+
+/* A network or a port as routers and public IPs see them (their own reads: part "sec" needs
+ * no more of them). By id, or by name in the workspace; SOV_E_NOT_FOUND naming field. */
+typedef struct sov_sec_network {
+    char id[SOV_UUID_LEN + 1];
+    char tenant_id[SOV_UUID_LEN + 1];
+    char workspace[SOV_NAME_MAX + 1];
+    char name[SOV_NAME_MAX + 1];
+    char region[SOV_NAME_MAX + 1];
+    char state[16];
+    char router_id[SOV_UUID_LEN + 1];   /* its router not deleting or deleted; "" none */
+    char router_state[16];
+} sov_sec_network;
+
+typedef struct sov_sec_port {
+    char id[SOV_UUID_LEN + 1];
+    char name[SOV_NAME_MAX + 1];
+    char state[16];
+    char ip[SOV_IP_MAX];
+    sov_sec_network network;
+    char public_ip_id[SOV_UUID_LEN + 1];    /* a public IP attached to it; "" none */
+    char public_ip_name[SOV_NAME_MAX + 1];
+} sov_sec_port;
+
+/* lock: the network's row FOR UPDATE (one router per network). */
+int sov_repo_sec_network(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *id_or_name, const char *field, bool lock,
+                         sov_sec_network *ret, sov_error *err);
+int sov_repo_sec_port(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                      const char *id_or_name, const char *field, sov_sec_port *ret,
+                      sov_error *err);
+
+/* Routers. */
+int sov_repo_router_insert(sov_dbconn *c, const sov_router *r, sov_error *err);
+int sov_repo_router_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                        sov_router *ret, sov_error *err);
+int sov_repo_router_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *id_or_name, sov_router *ret, sov_error *err);
+int sov_repo_router_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                         const char *after, unsigned limit, sov_router_page *ret,
+                         sov_error *err);
+/* Public IPs attached to ports of the router's network: SOV_E_CONFLICT naming them. */
+int sov_repo_router_blockers(sov_dbconn *c, const sov_router *r, const char *what,
+                             sov_error *err);
+/* The router to state, and its own address (kind 'router') with it. */
+int sov_repo_router_set_state(sov_dbconn *c, const char *id, const char *state,
+                              const char *operation_id, sov_error *err);
+
+/* Public IP pools. */
+int sov_repo_pool_insert(sov_dbconn *c, const sov_public_ip_pool *p, sov_error *err);
+int sov_repo_pool_get(sov_dbconn *c, const char *region, const char *id_or_name, bool lock,
+                      sov_public_ip_pool *ret, sov_error *err);
+int sov_repo_pool_list(sov_dbconn *c, const char *region, const char *after, unsigned limit,
+                       sov_public_ip_pool_page *ret, sov_error *err);
+/* Another pool of p's region overlapping p's cidr: its name into ret ("" none). */
+int sov_repo_pool_overlap(sov_dbconn *c, const sov_public_ip_pool *p, char *ret, size_t size,
+                          sov_error *err);
+/* Refused while addresses of it are held (SOV_E_CONFLICT naming them). */
+int sov_repo_pool_delete(sov_dbconn *c, const sov_public_ip_pool *p, sov_error *err);
+/* Whether the region has a pool at all. */
+int sov_repo_pool_any(sov_dbconn *c, const char *region, bool *ret, sov_error *err);
+
+/* The lowest free address of the region's pools (oldest pool first), under their row
+ * locks: *found false when none is free. */
+int sov_repo_public_ip_take(sov_dbconn *c, const char *region, char *pool_id,
+                            char *address, bool *found, sov_error *err);
+
+/* Public IPs. kind "ip" or "router" (router_id set). */
+int sov_repo_public_ip_insert(sov_dbconn *c, const sov_public_ip *ip, const char *kind,
+                              const char *router_id, sov_error *err);
+/* Only kind 'ip': a router's own address is the router's. */
+int sov_repo_public_ip_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
+                           sov_public_ip *ret, sov_error *err);
+int sov_repo_public_ip_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                            const char *id_or_name, sov_public_ip *ret, sov_error *err);
+int sov_repo_public_ip_list(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                            const char *after, unsigned limit, sov_public_ip_page *ret,
+                            sov_error *err);
+/* state, and the port (port_id NULL keeps it, "" none). */
+int sov_repo_public_ip_set(sov_dbconn *c, const char *id, const char *state,
+                           const char *port_id, const char *operation_id, sov_error *err);
 
 /* ---- OVN (ovn_sync.c, ovn_repo.c, ovn_sb.c, net_ops.c, ovn_reconcile.c, register.c;
  * part "ovn") ---- */
@@ -160,6 +341,133 @@ int sov_ovn_ports_up(sov_ctx *ctx, const char *const *port_ids, size_t n, bool *
 int sov_ovn_host_chassis(sov_dbconn *c, const char *host_id, char *ret, size_t size,
                          sov_error *err);
 
+/* What the syncs read of a scope (ovn_repo.c): rows not in deleting nor deleted. */
+typedef struct sov_ovn_subnet {
+    char id[SOV_UUID_LEN + 1];
+    char cidr[SOV_CIDR_MAX];
+    char gateway[SOV_IP_MAX];
+    char dns[SOV_NET_DNS_MAX][SOV_IP_MAX];
+    size_t ndns;
+} sov_ovn_subnet;
+
+typedef struct sov_ovn_port {
+    char id[SOV_UUID_LEN + 1];
+    char subnet_id[SOV_UUID_LEN + 1];
+    char mac[18];
+    char ip[SOV_IP_MAX];
+    char chassis[64];           /* the instance's host's chassis; "" unplugged or unknown */
+    long ngroups;               /* live security groups it is in */
+} sov_ovn_port;
+
+typedef struct sov_ovn_net {
+    bool live;
+    char tenant_id[SOV_UUID_LEN + 1];
+    char router_id[SOV_UUID_LEN + 1];   /* its live router, "" none */
+    sov_ovn_subnet *subnets;
+    size_t nsubnets;
+    sov_ovn_port *ports;
+    size_t nports;
+} sov_ovn_net;
+
+typedef struct sov_ovn_rule {
+    char id[SOV_UUID_LEN + 1];
+    char direction[8];
+    char protocol[8];
+    int port_min, port_max;     /* 0: any */
+    char remote_cidr[SOV_CIDR_MAX];
+    char remote_group_id[SOV_UUID_LEN + 1];
+} sov_ovn_rule;
+
+typedef struct sov_ovn_sg {
+    bool live;
+    char tenant_id[SOV_UUID_LEN + 1];
+    sov_ovn_rule *rules;
+    size_t nrules;
+    char (*members)[SOV_UUID_LEN + 1];  /* live ports in it */
+    size_t nmembers;
+} sov_ovn_sg;
+
+typedef struct sov_ovn_fip {
+    char address[SOV_IP_MAX];
+    char ip[SOV_IP_MAX];        /* the port's */
+} sov_ovn_fip;
+
+typedef struct sov_ovn_router {
+    bool live;
+    char tenant_id[SOV_UUID_LEN + 1];
+    char network_id[SOV_UUID_LEN + 1];
+    bool snat;
+    /* its own public address ("" none: no gateway port, no NAT) and its pool */
+    char external_ip[SOV_IP_MAX];
+    char pool_id[SOV_UUID_LEN + 1];
+    char pool_cidr[SOV_CIDR_MAX];
+    char pool_gateway[SOV_IP_MAX];
+    char physical_network[64];
+    sov_ovn_subnet *subnets;
+    size_t nsubnets;
+    sov_ovn_fip *fips;
+    size_t nfips;
+    char (*chassis)[64];        /* chassis of the region's hosts that are up, by name */
+    size_t nchassis;
+} sov_ovn_router;
+
+void sov_ovn_net_release(sov_ovn_net *n);
+void sov_ovn_sg_release(sov_ovn_sg *g);
+void sov_ovn_router_release(sov_ovn_router *r);
+
+/* Take the transaction's advisory lock on a scope ("network:<id>", "sg:<id>", ...). */
+int sov_ovn_repo_lock(sov_dbconn *c, const char *scope, sov_error *err);
+/* This deployment's control_plane id (external_ids sov:cp). */
+int sov_ovn_repo_cp(sov_dbconn *c, char ret[SOV_UUID_LEN + 1], sov_error *err);
+int sov_ovn_repo_net(sov_dbconn *c, const char *id, sov_ovn_net *ret, sov_error *err);
+int sov_ovn_repo_sg(sov_dbconn *c, const char *id, sov_ovn_sg *ret, sov_error *err);
+int sov_ovn_repo_router(sov_dbconn *c, const char *id, sov_ovn_router *ret, sov_error *err);
+/* Move the scope's rows on after a sync (see the top of this file); deleted rows give their
+ * quota back and are audited with ctx. */
+int sov_ovn_repo_net_settle(sov_dbconn *c, sov_ctx *ctx, const char *id, sov_error *err);
+int sov_ovn_repo_sg_settle(sov_dbconn *c, sov_ctx *ctx, const char *id, sov_error *err);
+int sov_ovn_repo_router_settle(sov_dbconn *c, sov_ctx *ctx, const char *id, sov_error *err);
+/* A public IP's own move when no router scope holds it (not attached, or no router). */
+int sov_ovn_repo_fip_settle(sov_dbconn *c, sov_ctx *ctx, const char *id, sov_error *err);
+
+/* Which scopes an operation's resource belongs to (net_ops.c): ids into the buffers ("" none). */
+typedef struct sov_ovn_scopes {
+    char network_id[SOV_UUID_LEN + 1];
+    char router_id[SOV_UUID_LEN + 1];
+    char sg_id[SOV_UUID_LEN + 1];
+    char fip_id[SOV_UUID_LEN + 1];  /* a public IP no router scope holds: settled alone */
+    bool all_sgs_of_tenant;         /* a port's groups may have changed */
+    char tenant_id[SOV_UUID_LEN + 1];
+} sov_ovn_scopes;
+int sov_ovn_repo_scopes(sov_dbconn *c, const char *resource_type, const char *id,
+                        sov_ovn_scopes *ret, sov_error *err);
+/* The tenant's live security groups (ids), *ret to free(). */
+int sov_ovn_repo_tenant_sgs(sov_dbconn *c, const char *tenant_id,
+                            char (**ret)[SOV_UUID_LEN + 1], size_t *n, sov_error *err);
+/* Every live scope id of a kind ("network", "sg", "router"), *ret to free(). */
+int sov_ovn_repo_live(sov_dbconn *c, const char *kind, char (**ret)[SOV_UUID_LEN + 1],
+                      size_t *n, sov_error *err);
+/* Whether a scope's resource is live (not deleted; a deleting one still is: its op runs). */
+int sov_ovn_repo_is_live(sov_dbconn *c, const char *kind, const char *id, bool *ret,
+                         sov_error *err);
+/* Live ports plugged into an instance (ids), *ret to free(). */
+int sov_ovn_repo_plugged_ports(sov_dbconn *c, char (**ret)[SOV_UUID_LEN + 1], size_t *n,
+                               sov_error *err);
+/* Record Southbound bindings: ports.up and ports.chassis. */
+int sov_ovn_repo_port_up(sov_dbconn *c, const char *id, bool up, const char *chassis,
+                         sov_error *err);
+/* The resource of an operation to error with reason (kind: its resource_type). */
+int sov_ovn_repo_set_error(sov_dbconn *c, const char *resource_type, const char *id,
+                           const char *reason, sov_error *err);
+
+/* The fault point right before a sync's OVSDB transaction (include/sov/fault.h). */
+#define SOV_OVN_FAULT_BEFORE_TRANSACT "network.sync-before-ovn"
+
+/* The reconciler's pass (ovn_reconcile.c). */
+int sov_ovn_reconcile(sov_ctx *ctx, unsigned *ret_repairs, sov_error *err);
+/* Sync any scope by its tag ("network:<id>", ...; a tag of no kind we know: its rows go). */
+int sov_ovn_sync_scope(sov_ctx *ctx, const char *scope, bool *ret_changed, sov_error *err);
+
 /* ---- instances' NICs (instance_nics.c, port_plug.c; part "plug") ---- */
 
 /* The instance hook (sov_instance_hook "network"), the domain contributor ("network.nics":
@@ -177,6 +485,11 @@ int sov_net_port_detach_op(sov_op_run *run, const sov_op *op, sov_error *err);
  * resource synced), "port.attach", "port.detach" (part "plug"), "public_ip.attach",
  * "public_ip.detach" (the router's scope). */
 int sov_net_sync_op(sov_op_run *run, const sov_op *op, sov_error *err);
+/* What sov_net_sync_op does for a resource (resource_type as above), outside an operation:
+ * for the instance hook (part "plug"), which syncs the ports it made within the instance
+ * create's worker (a port: its network, then its tenant's groups, then its router). */
+int sov_net_sync_resource(sov_ctx *ctx, const char *resource_type, const char *id,
+                          sov_error *err);
 /* A failed operation puts its resource in error, with the reason. */
 int sov_net_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov_error *err);
 

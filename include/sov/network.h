@@ -154,9 +154,10 @@ int sov_subnet_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_subn
                    sov_error *err);
 int sov_subnet_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                        const char *id_or_name, char *ret, sov_error *err);
+/* network_id: an id or a name; state NULL: all but deleted ones. */
 int sov_subnet_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
-                    const char *network_id, const char *after, unsigned limit,
-                    sov_subnet_page *ret, sov_error *err);
+                    const char *network_id, const char *state, const char *after,
+                    unsigned limit, sov_subnet_page *ret, sov_error *err);
 /* Refused while ports use it (SOV_E_CONFLICT naming them); queues "subnet.delete". */
 int sov_subnet_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
                       sov_error *err);
@@ -213,9 +214,11 @@ int sov_port_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_port *
                  sov_error *err);
 int sov_port_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                      const char *id_or_name, char *ret, sov_error *err);
+/* network_id, subnet_id, instance_id: ids or names; state NULL: all but deleted ones. */
 int sov_port_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                   const char *network_id, const char *subnet_id, const char *instance_id,
-                  const char *after, unsigned limit, sov_port_page *ret, sov_error *err);
+                  const char *state, const char *after, unsigned limit, sov_port_page *ret,
+                  sov_error *err);
 /* Replace the port's security groups (ids or names): "port.update" (the network's scope
  * and each group's membership). */
 int sov_port_set_security_groups(sov_ctx *ctx, const char *tenant_id, const char *id,

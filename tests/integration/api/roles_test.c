@@ -47,6 +47,9 @@ typedef enum param_kind {
     P_VOLUME_TYPE,
     P_VOLUME,
     P_SNAPSHOT,
+    P_NETWORK,
+    P_SUBNET,
+    P_PORT,
 } param_kind;
 
 static const struct {
@@ -68,6 +71,9 @@ static const struct {
     { "volume-types", "id", P_VOLUME_TYPE },
     { "volumes", "id", P_VOLUME },
     { "snapshots", "id", P_SNAPSHOT },
+    { "networks", "id", P_NETWORK },
+    { "subnets", "id", P_SUBNET },
+    { "ports", "id", P_PORT },
 };
 
 /* Who calls: a role in its home tenant, and the tenant whose ids are its own. */
@@ -109,6 +115,10 @@ static char report_ids[3][40];
 static char volume_type_id[40], volume_ids[3][40];
 /* Each tenant's snapshot (a row, available, of its volume). */
 static char snapshot_ids[3][40];
+/* Each tenant's network, subnet and port (rows, available), and the OVN Northbound database
+ * sovd's ovn_nb names (without it, network routes answer 503). */
+static char network_ids[3][40], subnet_ids[3][40], port_ids[3][40];
+static tl_ovn ovn;
 
 static const char *
 operator_token(void)
@@ -222,15 +232,65 @@ make_snapshot(const tl_tenant *t, char *out, size_t size)
     free(id);
 }
 
+/* An available network of tenant t, as a row (no residency record: the matrix is about who
+ * may call). */
+static void
+make_network(const tl_tenant *t, char *out, size_t size)
+{
+    char *id = tl_db_value(db, "INSERT INTO networks (id, tenant_id, workspace, name, cidr,"
+                           " region, state) VALUES (gen_random_uuid(), '%s', 'default',"
+                           " 'target-%u', '10.9.0.0/16', 'fr-matrix-1', 'available')"
+                           " RETURNING id", t->id, serial++);
+
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+/* An available subnet of tenant t's network, as a row: a /24 of its own. */
+static void
+make_subnet(const tl_tenant *t, char *out, size_t size)
+{
+    unsigned n = serial++;
+    char *id = tl_db_value(db, "INSERT INTO subnets (id, tenant_id, workspace, name,"
+                           " network_id, cidr, gateway, state) VALUES (gen_random_uuid(), '%s',"
+                           " 'default', 'target-%u', '%s', '10.9.%u.0/24', '10.9.%u.1',"
+                           " 'available') RETURNING id", t->id, n, network_ids[index_of(t)],
+                           n % 250, n % 250);
+
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+/* An available port of tenant t's subnet, as a row: an address and a MAC of its own. */
+static void
+make_port(const tl_tenant *t, char *out, size_t size)
+{
+    unsigned n = serial++;
+    char *id = tl_db_value(db, "INSERT INTO ports (id, tenant_id, workspace, name, network_id,"
+                           " subnet_id, ip, mac, state) SELECT gen_random_uuid(), '%s',"
+                           " 'default', 'target-%u', s.network_id, s.id,"
+                           " host(s.cidr + 2 + %u)::inet, '02:00:00:00:%02x:%02x', 'available'"
+                           " FROM subnets s WHERE s.id = '%s' RETURNING id", t->id, n,
+                           n % 250, (n >> 8) & 255, n & 255, subnet_ids[index_of(t)]);
+
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
 static void
 setup(void)
 {
     const tl_tenant *all[] = { &op_t, &ten_a, &ten_b };
     char path[128];
 
+    char nb[700];
+    const char *args[] = { nb, NULL };
+
     db = tl_db_create();
     tmp = tl_tmpdir();
-    tl_sovd_start(&sovd, db, NULL);
+    tl_ovn_start(&ovn, NULL, false);
+    snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
+    tl_sovd_start(&sovd, db, args);
     tl_operator_tenant(&sovd, &op_t);
     tl_tenant_make(&sovd, operator_token(), "matrix-a", &ten_a);
     tl_tenant_make(&sovd, operator_token(), "matrix-b", &ten_b);
@@ -265,6 +325,9 @@ setup(void)
     for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++) {
         make_volume(all[i], volume_ids[i], sizeof(volume_ids[i]));
         make_snapshot(all[i], snapshot_ids[i], sizeof(snapshot_ids[i]));
+        make_network(all[i], network_ids[i], sizeof(network_ids[i]));
+        make_subnet(all[i], subnet_ids[i], sizeof(subnet_ids[i]));
+        make_port(all[i], port_ids[i], sizeof(port_ids[i]));
     }
 }
 
@@ -272,6 +335,7 @@ static void
 teardown(void)
 {
     tl_sovd_discard(&sovd);
+    tl_ovn_discard(&ovn);
     tl_db_drop(db);
     free(db);
     db = NULL;
@@ -611,6 +675,25 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
         else
             snprintf(v, sizeof(v), "%.39s", snapshot_ids[index_of(f->t)]);
         break;
+    case P_NETWORK:
+        /* A fresh (empty) network goes with the DELETE itself (202, then a worker). */
+        if (fresh && f->pass)
+            make_network(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", network_ids[index_of(f->t)]);
+        break;
+    case P_SUBNET:
+        if (fresh && f->pass)
+            make_subnet(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", subnet_ids[index_of(f->t)]);
+        break;
+    case P_PORT:
+        if (fresh && f->pass)
+            make_port(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", port_ids[index_of(f->t)]);
+        break;
     default:
         ck_abort_msg("add a fixture for {%s} of %s %s in roles_test.c", name, r->method,
                      r->pattern);
@@ -938,6 +1021,12 @@ named_collection(int kind)
         return "volumes";
     case P_SNAPSHOT:
         return "snapshots";
+    case P_NETWORK:
+        return "networks";
+    case P_SUBNET:
+        return "subnets";
+    case P_PORT:
+        return "ports";
     default:
         return NULL;
     }

@@ -16,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libvirt/libvirt.h>
+
+#include "sov/compute.h"
 #include "sov/hv.h"
 #include "sov/registry.h"
 #include "testlib.h"
@@ -877,6 +880,87 @@ START_TEST(disks_are_attached_grown_snapshotted_and_detached_on_the_test_driver)
 }
 END_TEST
 
+/* The test domain's persistent definition, read beside the driver (the test driver's default
+ * host is one per process while a connection holds it). */
+static char *
+test_domain_config(void)
+{
+    virConnectPtr c = virConnectOpen("test:///default");
+    virDomainPtr d;
+    char *xml;
+
+    ck_assert_ptr_nonnull(c);
+    d = virDomainLookupByUUIDString(c, TEST_DOMAIN);
+    ck_assert_ptr_nonnull(d);
+    xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+    ck_assert_ptr_nonnull(xml);
+    virDomainFree(d);
+    virConnectClose(c);
+    return xml;
+}
+
+static int
+count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* network/'s ports: an OVS NIC as sov_domain_nic_xml renders it goes into the definition
+ * once (a rerun leaves it), with the offloads off; the detach finds it by MAC whatever its
+ * case, and a second detach finds nothing to do. Through the faulty wrapper, which counts. */
+START_TEST(nics_are_attached_and_detached_on_the_test_driver)
+{
+    sov_error err = SOV_ERROR_INIT;
+    const sov_domain_nic nic = {
+        .kind = SOV_NIC_OVS, .interface_id = "a1b2c3d4-0000-4000-8000-000000000001",
+        .mac = "fa:16:3e:0a:0b:0c", .mtu = 1442 };
+    sov_autofree char *nic_xml = NULL;
+    char *xml;
+
+    ck_assert_int_eq(sov_hv_faulty_install("test", &err), 0);
+    open_ok("test:///default");
+    ck_assert_int_eq(sov_domain_nic_xml(&nic, &nic_xml, &err), 0);
+    ck_assert_msg(sov_hv_nic_attach(hv, TEST_DOMAIN, nic_xml, &err) == 0, "%s (%s)", err.msg,
+                  err.detail);
+    ck_assert_int_eq(sov_hv_nic_attach(hv, TEST_DOMAIN, nic_xml, &err), 0);    /* rerun */
+    xml = test_domain_config();
+    ck_assert_int_eq(count_of(xml, "<mac address='fa:16:3e:0a:0b:0c'/>"), 1);
+    ck_assert_ptr_nonnull(strstr(xml, "interfaceid='a1b2c3d4-0000-4000-8000-000000000001'"));
+    ck_assert_ptr_nonnull(strstr(xml, "<source bridge='br-int'/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "csum='off'"));
+    ck_assert_ptr_nonnull(strstr(xml, "<mtu size='1442'/>"));
+    ck_assert_ptr_nonnull(strstr(xml, "aa:bb:cc:dd:ee:ff"));   /* its own NIC stays */
+    free(xml);
+
+    ck_assert_msg(sov_hv_nic_detach(hv, TEST_DOMAIN, "FA:16:3E:0A:0B:0C", &err) == 0, "%s",
+                  err.msg);
+    ck_assert_int_eq(sov_hv_nic_detach(hv, TEST_DOMAIN, "fa:16:3e:0a:0b:0c", &err), 0);
+    xml = test_domain_config();
+    ck_assert_ptr_null(strstr(xml, "fa:16:3e:0a:0b:0c"));
+    ck_assert_ptr_nonnull(strstr(xml, "aa:bb:cc:dd:ee:ff"));
+    free(xml);
+    ck_assert_uint_eq(sov_hv_faulty_calls("nic_attach"), 2);
+    ck_assert_uint_eq(sov_hv_faulty_calls("nic_detach"), 2);
+
+    /* No such domain; a MAC that is none (it would go into XPath); an injected fault. */
+    ck_assert_int_eq(sov_hv_nic_attach(hv, "00000000-0000-4000-8000-000000000000", nic_xml,
+                                       &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_NOT_FOUND);
+    ck_assert_int_eq(sov_hv_nic_detach(hv, TEST_DOMAIN, "fa:16:3e:0a:0b:0c' or '1", &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INTERNAL);
+    ck_assert_int_eq(sov_hv_faulty_set("nic_attach", 1, SOV_E_UNAVAILABLE, 0, &err), 0);
+    ck_assert_int_eq(sov_hv_nic_attach(hv, TEST_DOMAIN, nic_xml, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
+    xml = test_domain_config();
+    ck_assert_ptr_null(strstr(xml, "fa:16:3e:0a:0b:0c"));
+    free(xml);
+}
+END_TEST
+
 /* The wrapper knows every storage call by its table field, and fails the one picked. */
 START_TEST(faulty_wraps_the_storage_and_disk_calls)
 {
@@ -941,6 +1025,7 @@ main(void)
     tcase_add_test(td, secrets_are_defined_listed_and_undefined_on_the_test_driver);
     tcase_add_test(td, disks_are_attached_grown_snapshotted_and_detached_on_the_test_driver);
     tcase_add_test(td, faulty_wraps_the_storage_and_disk_calls);
+    tcase_add_test(td, nics_are_attached_and_detached_on_the_test_driver);
     suite_add_tcase(s, td);
 
     tcase_add_checked_fixture(real, setup, teardown);

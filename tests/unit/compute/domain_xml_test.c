@@ -235,6 +235,46 @@ START_TEST(disk_xml_is_the_domains_disk)
 }
 END_TEST
 
+/* A hot plug sends the very <interface> the domain's definition holds: one renderer. An OVS
+ * NIC turns the offloads off (host and guest); a NAT NIC keeps them. */
+START_TEST(nic_xml_is_the_domains_interface)
+{
+    sov_error err = SOV_ERROR_INIT;
+    SOV_CLEANUP(sov_domain_spec_release) sov_domain_spec s = base("kvm");
+    const sov_domain_nic ovs = {
+        .kind = SOV_NIC_OVS, .interface_id = "a1b2c3d4-0000-4000-8000-000000000001",
+        .mac = "fa:16:3e:00:00:01", .mtu = 1442 };
+    const sov_domain_nic nat = {
+        .kind = SOV_NIC_NETWORK, .network = "sov<nat>", .mac = "52:54:00:ab:cd:ef" };
+    char *xml = NULL, *nic = NULL;
+
+    boot_disk(&s);
+    ck_assert(sov_domain_spec_add_nic(&s, &ovs, &err) == 0);
+    ck_assert(sov_domain_xml(&s, &xml, &err) == 0);
+    ck_assert_msg(sov_domain_nic_xml(&ovs, &nic, &err) == 0, "%s", err.msg);
+    ck_assert_ptr_nonnull(strstr(xml, nic));
+    ck_assert_int_eq(strncmp(nic, "    <interface type='bridge'>\n", 30), 0);
+    ck_assert_ptr_nonnull(strstr(nic, "<source bridge='br-int'/>"));
+    ck_assert_ptr_nonnull(strstr(nic, "interfaceid='a1b2c3d4-0000-4000-8000-000000000001'"));
+    ck_assert_ptr_nonnull(strstr(nic, "<host csum='off' gso='off' tso4='off' tso6='off'"));
+    ck_assert_ptr_nonnull(strstr(nic, "<guest csum='off' tso4='off' tso6='off'"));
+    ck_assert_ptr_nonnull(strstr(nic, "<mtu size='1442'/>"));
+    free(nic);
+    nic = NULL;
+    ck_assert_msg(sov_domain_nic_xml(&nat, &nic, &err) == 0, "%s", err.msg);
+    ck_assert_ptr_nonnull(strstr(nic, "<source network='sov&lt;nat&gt;'/>"));
+    ck_assert_ptr_null(strstr(nic, "<driver"));
+    free(nic);
+    free(xml);
+    /* An incomplete NIC is a caller's bug, as for the whole domain. */
+    nic = NULL;
+    ck_assert_int_eq(sov_domain_nic_xml(&(sov_domain_nic) { .kind = SOV_NIC_OVS,
+                                        .mac = "fa:16:3e:00:00:01" }, &nic, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INTERNAL);
+    ck_assert_ptr_null(nic);
+}
+END_TEST
+
 /* The console log goes to its file, appended to across boots. */
 START_TEST(console_log_is_appended)
 {
@@ -371,6 +411,7 @@ main(void)
     tcase_add_test(tc, console_log_is_appended);
     tcase_add_test(tc, volume_with_io_limits);
     tcase_add_test(tc, disk_xml_is_the_domains_disk);
+    tcase_add_test(tc, nic_xml_is_the_domains_interface);
     tcase_add_test(tc, contributors_add_parts_after_computes);
     tcase_add_test(tc, incomplete_parts_are_refused);
     tcase_add_test(tc, a_boot_volume_is_the_first_disk_and_may_make_the_build_wait);

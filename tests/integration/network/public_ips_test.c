@@ -1,0 +1,321 @@
+/* network/public-ips: public IP pools (operators), public IPs and routers (internet
+ * gateways) through sovd's API, with a real OVN Northbound as ovn_nb: pool checks naming the
+ * field, operator only, overlap; a public IP outside the residency policy refused with
+ * nothing written; the lowest free address, two tenants never sharing one, exhaustion 409;
+ * routers one per network and needing a pool; attach refused without a router; deletes
+ * refused while addresses are held or attached. Networks and ports are part "net"'s: their
+ * rows are written straight into the database (sec_bed.c). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sec_bed.h"
+
+#define POOLS "/v1/regions/" REGION "/public-ip-pools"
+#define US_REGION "us-sec-1"
+
+static long long
+ips_in_db(void)
+{
+    return tl_db_num(db, "SELECT count(*) FROM public_ips");
+}
+
+static void
+pool(const char *body)
+{
+    json_decref(tl_call_ok(&sovd, "POST", POOLS, op, body, 201));
+}
+
+static json_t *
+ip_create(const tl_tenant *t, const char *body, char *id)
+{
+    json_t *ip = bed_accepted("/v1/public-ips", t->token[TL_MEMBER], body, "public_ip", NULL);
+
+    if (id)
+        snprintf(id, 40, "%s", tl_str(ip, "id"));
+    return ip;
+}
+
+/* Pools: operators only; each member checked, naming it; overlap in a region is 409. */
+START_TEST(pools_are_checked_and_the_operators)
+{
+    static const struct {
+        const char *body, *field;
+    } bad[] = {
+        { "{\"name\":\"p\",\"cidr\":\"203.0.113.0/31\"}", "cidr" },
+        { "{\"name\":\"p\",\"cidr\":\"10.0.0.0/7\"}", "cidr" },
+        { "{\"name\":\"p\",\"cidr\":\"203.0.113.1/24\"}", "cidr" },
+        { "{\"name\":\"p\",\"cidr\":\"nonsense\"}", "cidr" },
+        { "{\"name\":\"p\",\"cidr\":\"203.0.113.0/24\",\"gateway\":\"198.51.100.1\"}",
+          "gateway" },
+        { "{\"name\":\"p\",\"cidr\":\"203.0.113.0/24\",\"gateway\":\"203.0.113.0\"}",
+          "gateway" },
+        { "{\"name\":\"p\",\"cidr\":\"203.0.113.0/24\",\"gateway\":\"203.0.113.20\","
+          "\"first_ip\":\"203.0.113.10\",\"last_ip\":\"203.0.113.30\"}", "gateway" },
+        { "{\"name\":\"p\",\"cidr\":\"203.0.113.0/24\",\"first_ip\":\"203.0.114.10\"}",
+          "first_ip" },
+        { "{\"name\":\"p\",\"cidr\":\"203.0.113.0/24\",\"last_ip\":\"203.0.113.255\"}",
+          "last_ip" },
+        { "{\"name\":\"p\",\"cidr\":\"203.0.113.0/24\",\"first_ip\":\"203.0.113.50\","
+          "\"last_ip\":\"203.0.113.40\"}", "first_ip" },
+        { "{\"name\":\"Bad Name\",\"cidr\":\"203.0.113.0/24\"}", "name" },
+        { "{\"name\":\"p\"}", "cidr" },
+    };
+    json_t *p, *list;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        bed_refused("POST", POOLS, op, bad[i].body, 400, "/problems/invalid-request",
+                    bad[i].field, NULL);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM public_ip_pools"), 0);
+    bed_refused("POST", POOLS, acme.token[TL_ADMIN], "{\"name\":\"p\",\"cidr\":"
+                "\"203.0.113.0/24\"}", 403, "/problems/forbidden", NULL, NULL);
+    bed_refused("GET", POOLS, acme.token[TL_ADMIN], NULL, 403, "/problems/forbidden", NULL,
+                NULL);
+    bed_refused("POST", "/v1/regions/nowhere-1/public-ip-pools", op, "{\"name\":\"p\","
+                "\"cidr\":\"203.0.113.0/24\"}", 404, "/problems/not-found", NULL, NULL);
+
+    /* Defaults: the gateway the first host, the range after it to the last host. */
+    p = tl_call_ok(&sovd, "POST", POOLS, op, "{\"name\":\"public\",\"cidr\":"
+                   "\"203.0.113.0/24\"}", 201);
+    ck_assert_str_eq(tl_str(p, "gateway"), "203.0.113.1");
+    ck_assert_str_eq(tl_str(p, "first_ip"), "203.0.113.2");
+    ck_assert_str_eq(tl_str(p, "last_ip"), "203.0.113.254");
+    ck_assert_str_eq(tl_str(p, "physical_network"), "public");
+    ck_assert_int_eq(tl_num(p, "total"), 253);
+    ck_assert_int_eq(tl_num(p, "used"), 0);
+    json_decref(p);
+    bed_refused("POST", POOLS, op, "{\"name\":\"other\",\"cidr\":\"203.0.113.128/25\"}", 409,
+                "/problems/conflict", "cidr", "public");
+    bed_refused("POST", POOLS, op, "{\"name\":\"public\",\"cidr\":\"198.51.100.0/24\"}", 409,
+                "/problems/conflict", "name", NULL);
+    p = tl_call_ok(&sovd, "GET", POOLS "/public", op, NULL, 200);
+    ck_assert_str_eq(tl_str(p, "cidr"), "203.0.113.0/24");
+    json_decref(p);
+    list = tl_call_ok(&sovd, "GET", POOLS, op, NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 1);
+    json_decref(list);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM audit_log WHERE resource_type ="
+                               " 'public_ip_pool'"), 1);
+
+    /* Gone once nothing holds an address of it. */
+    json_decref(tl_call_ok(&sovd, "DELETE", POOLS "/public", op, NULL, 204));
+    bed_refused("GET", POOLS "/public", op, NULL, 404, "/problems/not-found", NULL, NULL);
+}
+END_TEST
+
+/* A region outside the tenant's policy: refused naming region, nothing written. */
+START_TEST(region_outside_the_policy_is_refused)
+{
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"" US_REGION "\",\"name\":\"Sec US\",\"country\":\"US\","
+                           "\"datacenter\":\"dc-us\",\"zones\":[\"a\"]}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions/" US_REGION "/public-ip-pools", op,
+                           "{\"name\":\"us\",\"cidr\":\"198.51.100.0/24\"}", 201));
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"ip\",\"region\":"
+                "\"" US_REGION "\"}", 409, "/problems/residency-policy", "region",
+                US_REGION);
+    ck_assert_int_eq(ips_in_db(), 0);
+    ck_assert_int_eq(bed_quota_used(&acme, "public_ips"), 0);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM residency_records WHERE"
+                               " resource_type = 'public_ip'"), 0);
+    /* No region named: the EU region has no pool, the US one is not allowed. */
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"ip\"}", 409,
+                "/problems/conflict", "region", NULL);
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"ip\",\"region\":"
+                "\"nowhere-1\"}", 400, "/problems/invalid-request", "region", NULL);
+    ck_assert_int_eq(ips_in_db(), 0);
+}
+END_TEST
+
+/* The lowest free address, one per tenant's IP, never one address twice; none left: 409
+ * naming the region. A public IP has its residency. */
+START_TEST(addresses_lowest_free_never_shared_and_exhausted)
+{
+    char ids[4][40], path[128];
+    const char *want[] = { "203.0.113.10", "203.0.113.11", "203.0.113.12" };
+    json_t *ip, *rec;
+
+    pool("{\"name\":\"small\",\"cidr\":\"203.0.113.0/24\",\"first_ip\":\"203.0.113.10\","
+         "\"last_ip\":\"203.0.113.12\"}");
+    ip = ip_create(&acme, "{\"name\":\"a1\"}", ids[0]);
+    ck_assert_str_eq(tl_str(ip, "address"), want[0]);
+    ck_assert_str_eq(tl_str(ip, "region"), REGION);
+    ck_assert_str_eq(tl_str(ip, "state"), "creating");
+    ck_assert_str_eq(tl_str(json_object_get(ip, "residency"), "country"), "FR");
+    json_decref(ip);
+    ip = ip_create(&globex, "{\"name\":\"g1\",\"region\":\"" REGION "\"}", ids[1]);
+    ck_assert_str_eq(tl_str(ip, "address"), want[1]);
+    json_decref(ip);
+    ip = ip_create(&acme, "{\"name\":\"a2\"}", ids[2]);
+    ck_assert_str_eq(tl_str(ip, "address"), want[2]);
+    json_decref(ip);
+    bed_refused("POST", "/v1/public-ips", globex.token[TL_MEMBER], "{\"name\":\"g2\"}", 409,
+                "/problems/conflict", "region", "no public address is free");
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(DISTINCT address) FROM public_ips"), 3);
+    ck_assert_int_eq(bed_quota_used(&acme, "public_ips"), 2);
+    ck_assert_int_eq(bed_quota_used(&globex, "public_ips"), 1);
+
+    /* globex does not see acme's; acme lists its two. */
+    snprintf(path, sizeof(path), "/v1/public-ips/%s", ids[0]);
+    bed_refused("GET", path, globex.token[TL_ADMIN], NULL, 404, "/problems/not-found", NULL,
+                NULL);
+    ip = tl_call_ok(&sovd, "GET", "/v1/public-ips", acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(ip, "items")), 2);
+    json_decref(ip);
+    ip = tl_call_ok(&sovd, "GET", "/v1/public-ips/a1", acme.token[TL_READER], NULL, 200);
+    ck_assert_str_eq(tl_str(ip, "id"), ids[0]);
+    json_decref(ip);
+
+    snprintf(path, sizeof(path), "/v1/public-ips/%s/residency", ids[0]);
+    ip = tl_call_ok(&sovd, "GET", path, acme.token[TL_AUDITOR], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(ip, "items")), 1);
+    rec = json_array_get(json_object_get(ip, "items"), 0);
+    ck_assert_str_eq(tl_str(rec, "event"), "placed");
+    ck_assert_str_eq(tl_str(json_object_get(rec, "to"), "region"), REGION);
+    json_decref(ip);
+    bed_refused("GET", path, globex.token[TL_AUDITOR], NULL, 404, "/problems/not-found", NULL,
+                NULL);
+
+    /* The pool cannot go while its addresses are held; it counts them. */
+    ip = tl_call_ok(&sovd, "GET", POOLS "/small", op, NULL, 200);
+    ck_assert_int_eq(tl_num(ip, "used"), 3);
+    ck_assert_int_eq(tl_num(ip, "total"), 3);
+    json_decref(ip);
+    bed_refused("DELETE", POOLS "/small", op, NULL, 409, "/problems/conflict", NULL, "a1");
+
+    /* A deleted address is free again (part "ovn"'s worker moves it to deleted). */
+    free(tl_db_value(db, "UPDATE public_ips SET state = 'deleted' WHERE id = '%s'"
+                     " RETURNING 1", ids[1]));
+    ip = ip_create(&globex, "{\"name\":\"g3\"}", ids[3]);
+    ck_assert_str_eq(tl_str(ip, "address"), want[1]);
+    json_decref(ip);
+}
+END_TEST
+
+START_TEST(quota_and_names)
+{
+    pool("{\"name\":\"public\",\"cidr\":\"203.0.113.0/24\"}");
+    bed_quota_set(&acme, "public_ips", 1);
+    json_decref(ip_create(&acme, "{\"name\":\"a1\"}", NULL));
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"a2\"}", 403,
+                "/problems/quota-exceeded", NULL, "public_ips");
+    bed_quota_set(&acme, "public_ips", 5);
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"a1\"}", 409,
+                "/problems/conflict", "name", NULL);
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_READER], "{\"name\":\"a3\"}", 403,
+                "/problems/forbidden", NULL, NULL);
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"a3\","
+                "\"port\":\"nosuch\"}", 404, "/problems/not-found", "port", NULL);
+    ck_assert_int_eq(ips_in_db(), 1);
+    ck_assert_int_eq(bed_quota_used(&acme, "public_ips"), 1);
+}
+END_TEST
+
+/* Routers: one per network, an address from the network's region's pool (none: 409 naming
+ * the region); a public IP attaches to a port only when its network has one; a router is
+ * not deleted while public IPs of its network's ports are attached. */
+START_TEST(routers_and_attach)
+{
+    char net[40], net2[40], port[40], port2[40], rid[40], ipid[40], path[160], body[256];
+    json_t *r, *ip;
+
+    bed_network(&acme, "net1", REGION, net);
+    bed_network(&acme, "net2", REGION, net2);
+    bed_port(&acme, net, "p1", "10.0.0.5", port);
+    bed_port(&acme, net2, "p2", "10.0.0.6", port2);
+    bed_refused("POST", "/v1/routers", acme.token[TL_MEMBER], "{\"name\":\"gw\",\"network\":"
+                "\"net1\"}", 409, "/problems/conflict", "region", "no public IP pool");
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM routers"), 0);
+    bed_refused("POST", "/v1/routers", acme.token[TL_MEMBER], "{\"name\":\"gw\",\"network\":"
+                "\"nosuch\"}", 404, "/problems/not-found", "network", NULL);
+    snprintf(body, sizeof(body), "{\"name\":\"gw\",\"network\":\"%s\"}", net);
+    bed_refused("POST", "/v1/routers", globex.token[TL_MEMBER], body, 404,
+                "/problems/not-found", "network", NULL);
+
+    pool("{\"name\":\"public\",\"cidr\":\"203.0.113.0/24\"}");
+    r = bed_accepted("/v1/routers", acme.token[TL_MEMBER], "{\"name\":\"gw\",\"network\":"
+                     "\"net1\"}", "router", NULL);
+    snprintf(rid, sizeof(rid), "%s", tl_str(r, "id"));
+    ck_assert_str_eq(tl_str(r, "external_ip"), "203.0.113.2");
+    ck_assert_str_eq(tl_str(json_object_get(r, "network"), "id"), net);
+    ck_assert_str_eq(tl_str(json_object_get(r, "network"), "name"), "net1");
+    ck_assert(json_is_true(json_object_get(r, "snat")));
+    ck_assert_str_eq(tl_str(r, "state"), "creating");
+    json_decref(r);
+    /* Its address is not the tenant's public IP: no quota, not listed. */
+    ck_assert_int_eq(bed_quota_used(&acme, "public_ips"), 0);
+    ip = tl_call_ok(&sovd, "GET", "/v1/public-ips", acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(ip, "items")), 0);
+    json_decref(ip);
+    bed_refused("POST", "/v1/routers", acme.token[TL_MEMBER], "{\"name\":\"gw2\",\"network\":"
+                "\"net1\"}", 409, "/problems/conflict", "network", "one internet gateway");
+    r = bed_accepted("/v1/routers", acme.token[TL_MEMBER], "{\"name\":\"gw-b\",\"network\":"
+                     "\"net2\",\"snat\":false}", "router", NULL);
+    ck_assert(json_is_false(json_object_get(r, "snat")));
+    ck_assert_str_eq(tl_str(r, "external_ip"), "203.0.113.3");
+    json_decref(r);
+
+    /* Attach: the IP available (part "ovn"'s worker moves it; here by SQL), the port's
+     * network with a router. */
+    json_decref(ip_create(&acme, "{\"name\":\"web\"}", ipid));
+    free(tl_db_value(db, "UPDATE public_ips SET state = 'available' WHERE id = '%s'"
+                     " RETURNING 1", ipid));
+    free(tl_db_value(db, "UPDATE routers SET state = 'deleting' WHERE network_id = '%s'"
+                     " RETURNING 1", net2));
+    snprintf(path, sizeof(path), "/v1/public-ips/%s/actions", ipid);
+    bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\",\"port\":\"p2\"}",
+                409, "/problems/conflict", "port", "internet gateway");
+    bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\"}", 400,
+                "/problems/invalid-request", "port", NULL);
+    bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"spin\"}", 400,
+                "/problems/invalid-request", "action", NULL);
+    bed_refused("POST", path, globex.token[TL_MEMBER], "{\"action\":\"attach\",\"port\":"
+                "\"p1\"}", 404, "/problems/not-found", NULL, NULL);
+    ip = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\","
+                    "\"port\":\"p1\"}", 202);
+    ck_assert_str_eq(tl_str(json_object_get(ip, "public_ip"), "state"), "attaching");
+    ck_assert_str_eq(tl_str(json_object_get(json_object_get(ip, "public_ip"), "port"), "id"),
+                     port);
+    ck_assert_str_eq(tl_str(json_object_get(ip, "operation"), "kind"), "public_ip.attach");
+    json_decref(ip);
+
+    /* The router of net1 is needed by the attached address. */
+    snprintf(path, sizeof(path), "/v1/routers/%s", rid);
+    bed_refused("DELETE", path, acme.token[TL_MEMBER], NULL, 409, "/problems/conflict", NULL,
+                "web");
+    free(tl_db_value(db, "UPDATE public_ips SET state = 'deleted', port_id = NULL"
+                     " WHERE id = '%s' RETURNING 1", ipid));
+    r = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    ck_assert_str_eq(tl_str(json_object_get(r, "router"), "state"), "deleting");
+    ck_assert_str_eq(tl_str(json_object_get(r, "operation"), "kind"), "router.delete");
+    json_decref(r);
+    /* Its address is marked deleting with it (freed once the worker deletes it). */
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM public_ips WHERE router_id = '%s'"
+                               " AND state = 'deleting'", rid), 1);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+    Suite *s = suite_create("network/public-ips");
+    TCase *tc = tcase_create("public-ips");
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, bed_setup, bed_teardown);
+    tcase_add_test(tc, pools_are_checked_and_the_operators);
+    tcase_add_test(tc, region_outside_the_policy_is_refused);
+    tcase_add_test(tc, addresses_lowest_free_never_shared_and_exhausted);
+    tcase_add_test(tc, quota_and_names);
+    tcase_add_test(tc, routers_and_attach);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    return tl_run_suite(suite());
+}
