@@ -364,6 +364,13 @@ extern const ctl_verb ctl_volume_type_verbs[], ctl_volume_verbs[], ctl_snapshot_
 extern const ctl_column ctl_network_cols[], ctl_subnet_cols[], ctl_port_cols[];
 extern const ctl_verb ctl_network_verbs[], ctl_subnet_verbs[], ctl_port_verbs[];
 
+/* ---- netsec.c: the rows of security groups, routers, public IPs and their pools ---- */
+
+extern const ctl_column ctl_security_group_cols[], ctl_router_cols[], ctl_public_ip_cols[],
+    ctl_public_ip_pool_cols[];
+extern const ctl_verb ctl_security_group_verbs[], ctl_router_verbs[], ctl_public_ip_verbs[],
+    ctl_public_ip_pool_verbs[];
+
 /* ---- help.c ---- */
 
 void ctl_help_main(FILE *f);

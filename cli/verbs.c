@@ -132,6 +132,10 @@ ctl_expand_path(ctl_ctx *ctx, const char *tmpl, char **ret)
                 return rc;
             append_escaped(&out, ctx->tenant);
             p = brace + 8;
+        } else if (strncmp(brace, "{region}", 8) == 0 && ctl_value(ctx, "region")) {
+            /* A region's sub-collection: --region (a local flag) names it. */
+            append_escaped(&out, ctl_value(ctx, "region"));
+            p = brace + 8;
         } else if (strncmp(brace, "{id}", 4) == 0) {
             append_escaped(&out, ctx->id);
             p = brace + 4;

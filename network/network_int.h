@@ -213,8 +213,6 @@ int sov_repo_sg_default(sov_dbconn *c, const char *tenant_id, const char *worksp
 int sov_repo_port_set_groups(sov_dbconn *c, const char *port_id, const char *const *ids,
                              size_t n, sov_error *err);
 
-/* SOV_E_UNAVAILABLE "tenant networks need OVN: ovn_nb is not configured" when off. */
-int sov_net_sec_enabled(const sov_ctx *ctx, sov_error *err);
 /* A sov_error of code naming field (errors[0].field of the problem): returns -1. */
 int sov_net_error_field(sov_error *err, sov_errcode code, const char *field, const char *fmt,
                         ...) __attribute__((format(printf, 4, 5)));

@@ -331,7 +331,7 @@ sov_public_ip_create(sov_ctx *ctx, const char *tenant_id, const sov_public_ip_cr
     ip_args ia = { ctx, a, ret, op };
 
     memset(ret, 0, sizeof(*ret));
-    if (sov_net_sec_enabled(ctx, err) < 0)
+    if (sov_net_check_enabled(ctx->cfg, err) < 0)
         return -1;
     if (sov_ctx_create_scope(ctx, tenant_id, a->workspace, a->name, "a public IP",
                              ret->tenant_id, ret->workspace, err) < 0)
@@ -483,7 +483,7 @@ sov_public_ip_action(sov_ctx *ctx, const char *tenant_id, const char *id, const 
 {
     act_args a = { ctx, tenant_id, id, action, port, op, "" };
 
-    if (sov_net_sec_enabled(ctx, err) < 0)
+    if (sov_net_check_enabled(ctx->cfg, err) < 0)
         return -1;
     if (!action || (strcmp(action, "attach") != 0 && strcmp(action, "detach") != 0))
         return sov_error_invalid(err, "action", "action must be attach or detach");
@@ -527,7 +527,7 @@ sov_public_ip_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op
 {
     act_args a = { ctx, tenant_id, id, NULL, NULL, op, "" };
 
-    if (sov_net_sec_enabled(ctx, err) < 0)
+    if (sov_net_check_enabled(ctx->cfg, err) < 0)
         return -1;
     if (!sov_uuid_valid(id))
         return not_found(id, err);

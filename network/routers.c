@@ -96,7 +96,7 @@ sov_router_create(sov_ctx *ctx, const char *tenant_id, const sov_router_create_a
     create_args ca = { ctx, a, ret, op };
 
     memset(ret, 0, sizeof(*ret));
-    if (sov_net_sec_enabled(ctx, err) < 0)
+    if (sov_net_check_enabled(ctx->cfg, err) < 0)
         return -1;
     if (sov_ctx_create_scope(ctx, tenant_id, a->workspace, a->name, "a router",
                              ret->tenant_id, ret->workspace, err) < 0)
@@ -212,7 +212,7 @@ sov_router_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *o
 {
     del_args a = { ctx, tenant_id, id, op, "" };
 
-    if (sov_net_sec_enabled(ctx, err) < 0)
+    if (sov_net_check_enabled(ctx->cfg, err) < 0)
         return -1;
     if (!sov_uuid_valid(id))
         return not_found(id, err);

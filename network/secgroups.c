@@ -21,17 +21,6 @@ not_found(const char *id, sov_error *err)
     return sov_error_set(err, SOV_E_NOT_FOUND, "security group '%s' does not exist", id);
 }
 
-/* Part "net"'s sov_net_check_enabled says the same; this one keeps part "sec" whole until
- * the parts are merged. */
-int
-sov_net_sec_enabled(const sov_ctx *ctx, sov_error *err)
-{
-    if (!ctx->cfg->ovn_nb || !ctx->cfg->ovn_nb[0])
-        return sov_error_set(err, SOV_E_UNAVAILABLE,
-                             "tenant networks need OVN: ovn_nb is not configured");
-    return 0;
-}
-
 void
 sov_security_group_release(sov_security_group *g)
 {
@@ -273,7 +262,7 @@ sov_security_group_create(sov_ctx *ctx, const char *tenant_id,
     create_args ca = { ctx, tenant_id, a, ret, op };
 
     memset(ret, 0, sizeof(*ret));
-    if (sov_net_sec_enabled(ctx, err) < 0)
+    if (sov_net_check_enabled(ctx->cfg, err) < 0)
         return -1;
     if (a->nrules > 0 && a->no_default_rules)
         return sov_error_invalid(err, "rules", "rules cannot be both given and empty");
@@ -403,7 +392,7 @@ sov_security_group_delete(sov_ctx *ctx, const char *tenant_id, const char *id, s
 {
     act_args a = { ctx, tenant_id, id, NULL, NULL, NULL, op, "" };
 
-    if (sov_net_sec_enabled(ctx, err) < 0)
+    if (sov_net_check_enabled(ctx->cfg, err) < 0)
         return -1;
     if (!sov_uuid_valid(id))
         return not_found(id, err);
@@ -463,7 +452,7 @@ sov_sg_rule_add(sov_ctx *ctx, const char *tenant_id, const char *group_id,
 {
     act_args a = { ctx, tenant_id, group_id, r, NULL, ret, op, "" };
 
-    if (sov_net_sec_enabled(ctx, err) < 0)
+    if (sov_net_check_enabled(ctx->cfg, err) < 0)
         return -1;
     if (!sov_uuid_valid(group_id))
         return not_found(group_id, err);
@@ -490,7 +479,7 @@ sov_sg_rule_delete(sov_ctx *ctx, const char *tenant_id, const char *group_id,
 {
     act_args a = { ctx, tenant_id, group_id, NULL, rule_id, NULL, op, "" };
 
-    if (sov_net_sec_enabled(ctx, err) < 0)
+    if (sov_net_check_enabled(ctx->cfg, err) < 0)
         return -1;
     if (!sov_uuid_valid(group_id))
         return not_found(group_id, err);
