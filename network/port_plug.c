@@ -141,7 +141,11 @@ sov_net_port_attach_op(sov_op_run *run, const sov_op *op, sov_error *err)
 
     if (load(run, op, &j, err) < 0)
         return -1;
-    if (strcmp(j.port.state, "attaching") != 0 || !j.port.instance_id[0])
+    /* Any sync of the network moves an attaching port on to in-use (ovn_repo.c), maybe
+     * before this worker plugged it in, or between a failed try and this one: in-use with
+     * its instance still gets its NIC (each step is idempotent). */
+    if ((strcmp(j.port.state, "attaching") != 0 && strcmp(j.port.state, "in-use") != 0) ||
+        !j.port.instance_id[0])
         return 0;
     if (sov_op_step(run, "syncing the port's network", 20, err) < 0 ||
         sov_ovn_sync_network(j.ctx, j.port.network_id, NULL, err) < 0)

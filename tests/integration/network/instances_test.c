@@ -11,7 +11,8 @@
  * existing port, in the order given; GET /v1/instances/{id} shows them and their addresses.
  * Bad nics write nothing: another tenant's subnet (404 naming nics[0].subnet), a port in use
  * (409 naming nics[0].port), NICs in two regions (400), an address taken (409), bad members
- * (400). The delete deletes the ports the instance made and frees a given one. Without OVN
+ * (400). The delete deletes the ports the instance made and frees a given one. A free port
+ * is hot plugged into a running instance and out again (port.attach, port.detach). Without OVN
  * (no ovn_nb), an instance keeps the NAT NIC (nat_nic true, no port). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,10 +121,13 @@ make(const char *collection, const char *member, const char *body, char id[40])
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
 }
 
+/* A port's column as text (its address without the prefix inet's text adds). */
 static char *
 port_col(const char *id, const char *col)
 {
-    return tl_db_value(db, "SELECT coalesce(%s::text, '') FROM ports WHERE id = '%s'", col, id);
+    return tl_db_value(db, "SELECT coalesce(%s%s%s::text, '') FROM ports WHERE id = '%s'",
+                       strcmp(col, "ip") == 0 ? "host(" : "", col,
+                       strcmp(col, "ip") == 0 ? ")" : "", id);
 }
 
 static void
@@ -230,6 +234,7 @@ START_TEST(a_plain_create_makes_the_default_network_and_one_port)
     free(v);
     v = port_col(port, "ip");
     tl_assert_contains(lsp, v);
+    free(v);
     free(lsp);
 
     /* GET shows the NIC and its address. */
@@ -346,6 +351,54 @@ START_TEST(bad_nics_are_refused_and_write_nothing)
 }
 END_TEST
 
+/* POST /v1/ports/{id}/actions as acme's member: 202, its operation waited. */
+static void
+port_action(const char *port, const char *body)
+{
+    char path[128], op_id[40];
+    json_t *j;
+
+    snprintf(path, sizeof(path), "/v1/ports/%s/actions", port);
+    j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+}
+
+/* port.attach and port.detach (network/port_plug.c): a free port is hot plugged into a
+ * running instance (its domain's definition gains the OVS NIC, the port in-use at the next
+ * device) and out again (available, the NIC gone); the instance's own NIC stays. */
+START_TEST(a_port_is_hot_plugged_into_a_running_instance_and_out)
+{
+    char id[40], own[40], port[40], want[160], *xml = NULL, *mac;
+
+    start(true);
+    create_ok("vm", NULL, id);
+    port_of(id, 0, own);
+    make("ports", "port", "{\"name\":\"extra\",\"subnet\":\"default\"}", port);
+    wait_port_state(port, "available");
+    port_action(port, "{\"action\":\"attach\",\"instance\":\"vm\"}");
+    wait_port_state(port, "in-use");
+    assert_port(port, "instance_id", id);
+    assert_port(port, "device_index", "1");
+    assert_domain_nic(id, port);
+    assert_domain_nic(id, own);
+
+    mac = port_col(port, "mac");
+    port_action(port, "{\"action\":\"detach\"}");
+    wait_port_state(port, "available");
+    assert_port(port, "instance_id", "");
+    ck_assert_int_eq(tl_virsh(uri, &xml, "dumpxml sov-%s --inactive", id), 0);
+    snprintf(want, sizeof(want), "<mac address='%s'/>", mac);
+    ck_assert_msg(!strstr(xml, want), "the NIC is still there: %s", xml);
+    free(xml);
+    free(mac);
+    assert_domain_nic(id, own);
+    delete_instance(id);
+    wait_port_state(port, "available");
+}
+END_TEST
+
 START_TEST(without_ovn_an_instance_keeps_the_nat_nic)
 {
     char id[40], *xml = NULL;
@@ -384,6 +437,7 @@ main(void)
     tcase_add_test(tc, a_plain_create_makes_the_default_network_and_one_port);
     tcase_add_test(tc, nics_take_a_subnet_with_an_address_and_an_existing_port);
     tcase_add_test(tc, bad_nics_are_refused_and_write_nothing);
+    tcase_add_test(tc, a_port_is_hot_plugged_into_a_running_instance_and_out);
     tcase_add_test(tc, without_ovn_an_instance_keeps_the_nat_nic);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
