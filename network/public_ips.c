@@ -145,11 +145,15 @@ sov_public_ip_pool_list(sov_ctx *ctx, const char *region, const char *after, uns
                         sov_public_ip_pool_page *ret, sov_error *err)
 {
     sov_autoptr(sov_dbconn) c = NULL;
+    sov_region g;
 
     if (!sov_ctx_is_operator(ctx))
         return sov_error_set(err, SOV_E_FORBIDDEN, "only an operator sees public IP pools");
     if (after && !sov_uuid_valid(after))
         return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link");
+    /* A region that does not exist has no list of pools: 404, not an empty page. */
+    if (sov_region_get(ctx, region, &g, err) < 0)
+        return -1;
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
     return sov_repo_pool_list(c, region, after, limit ? limit : 100, ret, err);

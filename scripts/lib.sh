@@ -367,7 +367,8 @@ sov_ovn_wait_bridge() {
 }
 
 # sov_ovn_stop DIR: stop what sov_ovn_central_start and sov_ovn_chassis_start started in DIR,
-# by their pidfiles (SIGTERM, SIGKILL after 5 s); the databases stay.
+# by their pidfiles (SIGTERM, SIGKILL after 5 s), and remove the gateway address of
+# sov_ovn_external and the link of sov_ovn_link_default_socket to DIR; the databases stay.
 sov_ovn_stop() {
     local d=$1 n pid i ext
     [ -n "$d" ] || sov_die "sov_ovn_stop needs a folder"
@@ -378,6 +379,11 @@ sov_ovn_stop() {
             sov_ovn_netns "$d" ip addr del "$(cat "$d/external")" dev "$ext" >/dev/null 2>&1
     fi
     rm -f "$d/external"
+    # libvirt's way to OVS (sov_ovn_link_default_socket), where it leads here.
+    local link=${SOV_OVS_DEFAULT_SOCKET:-/var/run/openvswitch/db.sock}
+    if [ -L "$link" ] && [ "$(readlink "$link")" = "$(cd "$d" 2>/dev/null && pwd)/db.sock" ]; then
+        rm -f "$link"
+    fi
     for n in controller vswitchd db northd sb nb; do
         sov_alive "$d/$n.pid" || continue
         pid=$(cat "$d/$n.pid")

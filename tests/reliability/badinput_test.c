@@ -36,6 +36,11 @@ static tl_tenant ten;
 static json_t *api;             /* the OpenAPI document */
 static char host_id[40], image_id[40], flavor_id[40], instance_id[40], operation_id[40];
 static char volume_id[40], volume_type_id[40];
+/* Tenant networks: a network with a subnet, a port in a security group with a rule, a
+ * router, a public IP pool and a public IP attached to the port. */
+static char network_id[40], subnet_id[40], port_id[40], sg_id[40], rule_id[40], router_id[40];
+static char pool_id[40], public_ip_id[40];
+static tl_ovn ovn;      /* tenant networks need an OVN Northbound: nothing may reach it */
 static char token_id[40];
 static PGconn *pg;              /* the test's own connection to sovd's database */
 static long long writes;        /* rows written so far (rel_writes) */
@@ -144,6 +149,20 @@ sample(const char *field, json_t *schema)
         return json_string(ten.id);
     if (strcmp(field, "memory_mib") == 0)
         return json_integer(256);
+    /* Tenant networks: the fixtures by name, and a CIDR inside the fixture network that no
+     * subnet of it has. */
+    if (strcmp(field, "network") == 0)
+        return json_string("net");
+    if (strcmp(field, "subnet") == 0)
+        return json_string("sub");
+    if (strcmp(field, "port") == 0)
+        return json_string("nic");
+    if (strcmp(field, "security_groups") == 0)
+        return json_pack("[s]", "sg");
+    if (strcmp(field, "remote_group") == 0 || strcmp(field, "security_group") == 0)
+        return json_string("sg");
+    if (strcmp(field, "cidr") == 0)
+        return json_string("10.0.1.0/24");
     return rel_oa_sample(api, schema, serial++);
 }
 
@@ -212,6 +231,22 @@ param_value(const char *after, const char *name)
         return volume_id;
     if (strcmp(after, "volume-types") == 0)
         return volume_type_id;
+    if (strcmp(after, "networks") == 0 && network_id[0])
+        return network_id;
+    if (strcmp(after, "subnets") == 0 && subnet_id[0])
+        return subnet_id;
+    if (strcmp(after, "ports") == 0 && port_id[0])
+        return port_id;
+    if (strcmp(after, "security-groups") == 0 && sg_id[0])
+        return sg_id;
+    if (strcmp(after, "rules") == 0 && rule_id[0])
+        return rule_id;
+    if (strcmp(after, "routers") == 0 && router_id[0])
+        return router_id;
+    if (strcmp(after, "public-ips") == 0 && public_ip_id[0])
+        return public_ip_id;
+    if (strcmp(after, "public-ip-pools") == 0 && pool_id[0])
+        return pool_id;
     /* A route newer than this file: a well-formed id that names nothing still reaches its
      * checks (and must not fail them with a 5xx). */
     static char said[32][64];
@@ -382,10 +417,59 @@ take(json_t *j, const char *obj, const char *key, char *out, size_t size)
     json_decref(j);
 }
 
+/* The victim's tenant networks (rows as the services leave them once OVN has them), where
+ * the tables exist. */
+static void
+make_network_fixtures(void)
+{
+    char sql[1024], *v;
+
+    v = tl_db_value(db, "SELECT to_regclass('networks')::text");
+    if (!v)
+        return;
+    free(v);
+#define ROW(out, ...)                                                                         \
+    do {                                                                                      \
+        snprintf(sql, sizeof(sql), __VA_ARGS__);                                              \
+        v = tl_db_exec(db, sql);                                                              \
+        snprintf(out, sizeof(out), "%s", v);                                                  \
+        free(v);                                                                              \
+    } while (0)
+    ROW(network_id, "INSERT INTO networks (id, tenant_id, workspace, name, cidr, region, state)"
+        " VALUES (gen_random_uuid(), '%s', 'default', 'net', '10.0.0.0/16', '" REGION "',"
+        " 'available') RETURNING id", ten.id);
+    ROW(subnet_id, "INSERT INTO subnets (id, tenant_id, workspace, name, network_id, cidr,"
+        " gateway, state) VALUES (gen_random_uuid(), '%s', 'default', 'sub', '%s',"
+        " '10.0.0.0/24', '10.0.0.1', 'available') RETURNING id", ten.id, network_id);
+    ROW(sg_id, "INSERT INTO security_groups (id, tenant_id, workspace, name, state) VALUES"
+        " (gen_random_uuid(), '%s', 'default', 'sg', 'available') RETURNING id", ten.id);
+    ROW(rule_id, "INSERT INTO security_group_rules (id, security_group_id, tenant_id,"
+        " direction, protocol, port_min, port_max) VALUES (gen_random_uuid(), '%s', '%s',"
+        " 'ingress', 'tcp', 22, 22) RETURNING id", sg_id, ten.id);
+    ROW(port_id, "INSERT INTO ports (id, tenant_id, workspace, name, network_id, subnet_id, ip,"
+        " mac, state) VALUES (gen_random_uuid(), '%s', 'default', 'nic', '%s', '%s', '10.0.0.5',"
+        " '02:00:00:00:00:05', 'available') RETURNING id", ten.id, network_id, subnet_id);
+    snprintf(sql, sizeof(sql), "INSERT INTO port_security_groups (port_id, security_group_id)"
+             " VALUES ('%s', '%s') RETURNING port_id", port_id, sg_id);
+    free(tl_db_exec(db, sql));
+    ROW(router_id, "INSERT INTO routers (id, tenant_id, workspace, name, network_id, region,"
+        " state) VALUES (gen_random_uuid(), '%s', 'default', 'gw', '%s', '" REGION "',"
+        " 'available') RETURNING id", ten.id, network_id);
+    ROW(pool_id, "INSERT INTO public_ip_pools (id, region, name, cidr, gateway, first_ip,"
+        " last_ip) VALUES (gen_random_uuid(), '" REGION "', 'pool', '192.0.2.0/24',"
+        " '192.0.2.1', '192.0.2.10', '192.0.2.200') RETURNING id");
+    ROW(public_ip_id, "INSERT INTO public_ips (id, tenant_id, workspace, name, region, pool_id,"
+        " address, port_id, state) VALUES (gen_random_uuid(), '%s', 'default', 'ip',"
+        " '" REGION "', '%s', '192.0.2.10', '%s', 'in-use') RETURNING id", ten.id, pool_id,
+        port_id);
+#undef ROW
+}
+
 static void
 setup(void)
 {
-    const char *args[] = { "--role=api", NULL };
+    static char ovn_flag[700];
+    const char *args[] = { "--role=api", ovn_flag, NULL };
     char body[512], sql[1024], *v;
     json_error_t jerr;
 
@@ -393,6 +477,9 @@ setup(void)
     api = json_loadb(sov_openapi_json, sov_openapi_json_len, 0, &jerr);
     ck_assert_msg(api, "openapi.json: %s", jerr.text);
     db = tl_db_create();
+    memset(&ovn, 0, sizeof(ovn));
+    tl_ovn_start(&ovn, NULL, false);
+    snprintf(ovn_flag, sizeof(ovn_flag), "--ovn-nb=%s", ovn.nb);
     tl_sovd_start(&sovd, db, args);
     op = tl_operator_token(&sovd);
     tl_tenant_make(&sovd, op, "victim", &ten);
@@ -456,6 +543,7 @@ setup(void)
              ten.user_id[TL_READER]);
     take(tl_call_ok(&sovd, "POST", "/v1/tokens", op, body, 201), NULL, "id", token_id,
          sizeof(token_id));
+    make_network_fixtures();
     rel_db_track_writes(db, except_tables);
     pg = rel_db_open(db);
     writes = rel_db_writes(pg);
@@ -466,6 +554,7 @@ static void
 teardown(void)
 {
     tl_sovd_discard(&sovd);
+    tl_ovn_discard(&ovn);
     tl_db_drop(db);
     free(db);
     free(op);
@@ -643,7 +732,11 @@ named_by_id_or_name(const sov_route *r, const char *field)
     return strcmp(field, "name") == 0 && strcmp(r->method, "POST") == 0 &&
            (strcmp(r->pattern, "/v1/flavors") == 0 || strcmp(r->pattern, "/v1/images") == 0 ||
             strcmp(r->pattern, "/v1/volumes") == 0 ||
-            strcmp(r->pattern, "/v1/volume-types") == 0);
+            strcmp(r->pattern, "/v1/volume-types") == 0 ||
+            strcmp(r->pattern, "/v1/networks") == 0 || strcmp(r->pattern, "/v1/subnets") == 0 ||
+            strcmp(r->pattern, "/v1/ports") == 0 ||
+            strcmp(r->pattern, "/v1/security-groups") == 0 ||
+            strcmp(r->pattern, "/v1/routers") == 0 || strcmp(r->pattern, "/v1/public-ips") == 0);
 }
 
 static void
@@ -1088,6 +1181,20 @@ START_TEST(hostile_input_is_refused_with_a_problem_and_nothing_written)
         run("GET with an absolute URI", &u);
     }
 
+    /* Nothing reached OVN either (an API-only sovd queues operations; none may even be
+     * queued for a refused request, and the database check above says none was). */
+    {
+        static const char *const tables[] = { "Logical_Switch", "Logical_Switch_Port",
+                                              "Logical_Router", "ACL", "Port_Group", "NAT",
+                                              "DHCP_Options" };
+        for (size_t i = 0; i < SOV_N_ELEMENTS(tables); i++) {
+            char *rows = tl_ovn_nbctl(&ovn, NULL, "--bare --columns=_uuid list %s", tables[i]);
+            if (rows[0])
+                fail_case("OVN", "the Northbound has %s rows after the corpus: %s", tables[i],
+                          rows);
+            free(rows);
+        }
+    }
     fig.audit_after = rel_sql_num(db, "SELECT count(*) FROM audit_log");
     tl_get(sovd.base, "/healthz", &h);
     ck_assert_msg(h.status == 200, "sovd does not answer /healthz after the corpus");

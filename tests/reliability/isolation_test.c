@@ -26,7 +26,8 @@ static tl_sovd sovd;
 static json_t *api;
 static tl_tenant op_t, ten_a, ten_b;
 static PGconn *pg;
-static char host_id[40], flavor_id[40], volume_type_id[40];
+static tl_ovn ovn;      /* tenant networks need an OVN Northbound (the API role only names it) */
+static char host_id[40], flavor_id[40], volume_type_id[40], pool_id[40];
 static unsigned serial;
 
 /* What each of the three tenants has, by index: 0 the operator tenant, 1 iso-a, 2 the
@@ -37,6 +38,10 @@ typedef struct fixture {
     char image_id[40], instance_id[40], operation_id[40], report_id[40], token_id[40];
     char snapshot_name[64], snapshot_id[40];
     char volume_id[40];
+    /* tenant networks: a network with a subnet, a port in a security group (with a rule
+     * naming its own group), a router and a public IP attached to the port */
+    char network_id[40], subnet_id[40], port_id[40], sg_id[40], rule_id[40], router_id[40];
+    char public_ip_id[40];
 } fixture;
 static fixture fx[3];
 
@@ -170,6 +175,54 @@ make_fixture(fixture *f, tl_tenant *t, const char *prefix)
     free(v);
 }
 
+/* The fixture's tenant networks, where the tables exist: rows as the services leave them
+ * once OVN has them (available, the port and public IP in use). */
+static void
+make_network_fixture(fixture *f, const char *prefix, unsigned index)
+{
+    char sql[1024], *v;
+
+    v = rel_db_value(pg, "SELECT to_regclass('networks')::text");
+    if (!v)
+        return;
+    free(v);
+#define ROW(out, ...)                                                                         \
+    do {                                                                                      \
+        snprintf(sql, sizeof(sql), __VA_ARGS__);                                              \
+        v = rel_db_value(pg, sql);                                                            \
+        ck_assert_msg(v, "no row from %s", sql);                                              \
+        snprintf(out, sizeof(out), "%s", v);                                                  \
+        free(v);                                                                              \
+    } while (0)
+    ROW(f->network_id, "INSERT INTO networks (id, tenant_id, workspace, name, cidr, region,"
+        " state) VALUES (gen_random_uuid(), '%s', '%s', '%s-net', '10.0.0.0/16', '" REGION "',"
+        " 'available') RETURNING id", f->t->id, f->ws, prefix);
+    ROW(f->subnet_id, "INSERT INTO subnets (id, tenant_id, workspace, name, network_id, cidr,"
+        " gateway, state) VALUES (gen_random_uuid(), '%s', '%s', '%s-sub', '%s', '10.0.0.0/24',"
+        " '10.0.0.1', 'available') RETURNING id", f->t->id, f->ws, prefix, f->network_id);
+    ROW(f->sg_id, "INSERT INTO security_groups (id, tenant_id, workspace, name, state) VALUES"
+        " (gen_random_uuid(), '%s', '%s', '%s-sg', 'available') RETURNING id", f->t->id, f->ws,
+        prefix);
+    ROW(f->rule_id, "INSERT INTO security_group_rules (id, security_group_id, tenant_id,"
+        " direction, protocol, remote_group_id) VALUES (gen_random_uuid(), '%s', '%s',"
+        " 'ingress', 'any', '%s') RETURNING id", f->sg_id, f->t->id, f->sg_id);
+    ROW(f->port_id, "INSERT INTO ports (id, tenant_id, workspace, name, network_id, subnet_id,"
+        " ip, mac, state) VALUES (gen_random_uuid(), '%s', '%s', '%s-port', '%s', '%s',"
+        " '10.0.0.5', '02:00:00:00:01:0%u', 'available') RETURNING id", f->t->id, f->ws, prefix,
+        f->network_id, f->subnet_id, index);
+    snprintf(sql, sizeof(sql), "INSERT INTO port_security_groups (port_id, security_group_id)"
+             " VALUES ('%s', '%s') RETURNING port_id", f->port_id, f->sg_id);
+    free(rel_db_value(pg, sql));
+    ROW(f->router_id, "INSERT INTO routers (id, tenant_id, workspace, name, network_id, region,"
+        " state) VALUES (gen_random_uuid(), '%s', '%s', '%s-gw', '%s', '" REGION "',"
+        " 'available') RETURNING id", f->t->id, f->ws, prefix, f->network_id);
+    ROW(f->public_ip_id, "INSERT INTO public_ips (id, tenant_id, workspace, name, region,"
+        " pool_id, address, port_id, state) VALUES (gen_random_uuid(), '%s', '%s', '%s-ip',"
+        " '" REGION "', '%s', '192.0.2.%u', '%s', 'in-use') RETURNING id", f->t->id, f->ws,
+        prefix, pool_id, 20 + index, f->port_id);
+#undef ROW
+}
+
 /* The isolated tenant does things of its own, so its audit log, residency records and
  * tokens hold more than what the operator made for it. */
 static void
@@ -210,6 +263,16 @@ collect_secrets(void)
         secret_add(b->report_id);
     if (b->snapshot_id[0])
         secret_add(b->snapshot_id);
+    if (b->network_id[0]) {
+        const char *ids[] = { b->network_id, b->subnet_id, b->port_id, b->sg_id, b->rule_id,
+                              b->router_id, b->public_ip_id };
+        for (size_t i = 0; i < SOV_N_ELEMENTS(ids); i++)
+            secret_add(ids[i]);
+        /* Its port's MAC and its public address; the private address 10.0.0.5 is everyone's
+         * (networks of tenants overlap), so it says nothing. */
+        secret_add("02:00:00:00:01:02");
+        secret_add("192.0.2.22");
+    }
     snprintf(sql, sizeof(sql), "SELECT id::text, hint FROM tokens WHERE tenant_id = '%s'",
              ten_b.id);
     r = PQexec(pg, sql);
@@ -248,7 +311,8 @@ isolated_rows(void)
 static void
 setup(void)
 {
-    const char *args[] = { "--role=api", NULL };
+    static char ovn_flag[700];
+    const char *args[] = { "--role=api", ovn_flag, NULL };
     json_error_t jerr;
 
     memset(&fig, 0, sizeof(fig));
@@ -256,6 +320,9 @@ setup(void)
     api = json_loadb(sov_openapi_json, sov_openapi_json_len, 0, &jerr);
     ck_assert_msg(api, "openapi.json: %s", jerr.text);
     db = tl_db_create();
+    memset(&ovn, 0, sizeof(ovn));
+    tl_ovn_start(&ovn, NULL, false);
+    snprintf(ovn_flag, sizeof(ovn_flag), "--ovn-nb=%s", ovn.nb);
     tl_sovd_start(&sovd, db, args);
     pg = rel_db_open(db);
     tl_operator_tenant(&sovd, &op_t);
@@ -289,9 +356,24 @@ setup(void)
             free(id);
         }
     }
+    /* A public IP pool in the region, where tenant networks exist: the operator's. */
+    {
+        char *id = rel_db_value(pg, "SELECT to_regclass('public_ip_pools')::text");
+        if (id) {
+            free(id);
+            id = tl_db_value(db, "INSERT INTO public_ip_pools (id, region, name, cidr, gateway,"
+                                 " first_ip, last_ip) VALUES (gen_random_uuid(), '" REGION "',"
+                                 " 'isopool', '192.0.2.0/24', '192.0.2.1', '192.0.2.10',"
+                                 " '192.0.2.200') RETURNING id");
+            snprintf(pool_id, sizeof(pool_id), "%s", id);
+            free(id);
+        }
+    }
     make_fixture(&fx[0], &op_t, "op");
     make_fixture(&fx[1], &ten_a, "a");
     make_fixture(&fx[2], &ten_b, "secret-b");
+    for (unsigned i = 0; i < 3; i++)
+        make_network_fixture(&fx[i], i == 0 ? "op" : i == 1 ? "a" : "secret-b", i);
     isolated_activity();
     collect_secrets();
 }
@@ -300,6 +382,7 @@ static void
 teardown(void)
 {
     tl_sovd_discard(&sovd);
+    tl_ovn_discard(&ovn);
     rel_db_close(pg);
     pg = NULL;
     tl_db_drop(db);
@@ -346,6 +429,22 @@ param_value(const fixture *f, const char *after, const char *name)
         return f->volume_id;
     if (strcmp(after, "volume-types") == 0 && volume_type_id[0])
         return volume_type_id;
+    if (strcmp(after, "networks") == 0 && f->network_id[0])
+        return f->network_id;
+    if (strcmp(after, "subnets") == 0 && f->subnet_id[0])
+        return f->subnet_id;
+    if (strcmp(after, "ports") == 0 && f->port_id[0])
+        return f->port_id;
+    if (strcmp(after, "security-groups") == 0 && f->sg_id[0])
+        return f->sg_id;
+    if (strcmp(after, "rules") == 0 && f->rule_id[0])
+        return f->rule_id;
+    if (strcmp(after, "routers") == 0 && f->router_id[0])
+        return f->router_id;
+    if (strcmp(after, "public-ips") == 0 && f->public_ip_id[0])
+        return f->public_ip_id;
+    if (strcmp(after, "public-ip-pools") == 0 && pool_id[0])
+        return pool_id;
     (void) name;
     return "00000000-0000-0000-0000-00000000abcd";    /* newer than this file */
 }
@@ -395,6 +494,21 @@ isolated_value(const char *name)
         return json_string(b->volume_id);
     if (strcmp(name, "workspace") == 0)
         return json_string(b->ws);
+    if (strcmp(name, "network") == 0 && b->network_id[0])
+        return json_string(b->network_id);
+    if (strcmp(name, "subnet") == 0 && b->subnet_id[0])
+        return json_string(b->subnet_id);
+    if (strcmp(name, "port") == 0 && b->port_id[0])
+        return json_string(b->port_id);
+    if (strcmp(name, "router") == 0 && b->router_id[0])
+        return json_string(b->router_id);
+    if ((strcmp(name, "security_group") == 0 || strcmp(name, "remote_group") == 0) &&
+        b->sg_id[0])
+        return json_string(b->sg_id);
+    if (strcmp(name, "security_groups") == 0 && b->sg_id[0])
+        return json_pack("[s]", b->sg_id);
+    if (strcmp(name, "public_ip") == 0 && b->public_ip_id[0])
+        return json_string(b->public_ip_id);
     if (strcmp(name, "name") == 0)
         return json_string(b->instance_name);
     return NULL;

@@ -446,6 +446,12 @@ START_TEST(libvirts_socket_is_linked_only_where_nothing_else_answers)
     target[n] = '\0';
     ck_assert_msg(strncmp(target, ovn2.chassis_dir, strlen(ovn2.chassis_dir)) == 0,
                   "the dead link stayed: %s", target);
+    /* Its stop takes the link with it. */
+    out = tl_sh_out(&rc, "SOV_OVS_DEFAULT_SOCKET='%s' '%s/scripts/ovn' stop '%s'", link, top,
+                    ovn2.chassis_dir);
+    ck_assert_msg(rc == 0, "%s", out);
+    free(out);
+    ck_assert_msg(readlink(link, target, sizeof(target) - 1) < 0, "the link outlived stop");
 }
 END_TEST
 
