@@ -24,7 +24,7 @@
 static int
 step(sov_op_run *run, const char *what, int progress, sov_error *err)
 {
-    return run ? step(run, what, progress, err) : 0;
+    return run ? sov_op_step(run, what, progress, err) : 0;
 }
 
 static int

@@ -171,6 +171,19 @@ mark_state(const char *table, const char *id, const char *state)
                      " THEN now() END WHERE id = '%s' RETURNING id", table, state, state, id));
 }
 
+/* Wait (at most 30 s) for a row's state: part "ovn"'s worker moves it. */
+static void
+wait_state(const char *table, const char *id, const char *state)
+{
+    double end = tl_now() + 30;
+
+    while (sql_num("SELECT count(*) FROM %s WHERE id = '%s' AND state = '%s'", table, id,
+                   state) == 0) {
+        ck_assert_msg(tl_now() < end, "%s %s not %s after 30 s", table, id, state);
+        usleep(100 * 1000);
+    }
+}
+
 static long long
 rows(void)
 {
@@ -444,17 +457,17 @@ START_TEST(ports_take_free_host_addresses_of_their_subnet)
     invalid("POST", path, "{\"action\":\"reboot\"}", "action", NULL);
     invalid("POST", path, "{\"action\":\"attach\"}", "instance", NULL);
 
-    /* Deleting frees the address once the port is deleted (the worker's part). */
+    /* Deleting frees the address once the port is deleted (part "ovn"'s worker, once OVN
+     * no longer has it). */
     snprintf(path, sizeof(path), "/v1/ports/%s", port);
-    conflict("DELETE", path, NULL, "it is creating");
-    mark_state("ports", port, "available");
+    wait_state("ports", port, "available");
     j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
     ck_assert_str_eq(tl_str(json_object_get(j, "port"), "state"), "deleting");
     ck_assert_str_eq(tl_str(json_object_get(j, "operation"), "kind"), "port.delete");
+    tl_op_wait_ok(&sovd, acme.token[TL_MEMBER], tl_str(json_object_get(j, "operation"), "id"),
+                  30);
     json_decref(j);
-    port_ip("s1", ip, NULL);
-    ck_assert_str_eq(ip, "10.1.1.4");   /* .2 is still deleting */
-    mark_state("ports", port, "deleted");
+    wait_state("ports", port, "deleted");
     port_ip("s1", ip, NULL);
     ck_assert_str_eq(ip, "10.1.1.2");
     refused("DELETE", path, acme.token[TL_MEMBER], NULL, 404, "/problems/not-found", NULL, NULL);

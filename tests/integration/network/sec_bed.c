@@ -15,7 +15,9 @@ void
 bed_setup(void)
 {
     char nb[700];
-    const char *args[] = { "--role=api,worker", "--worker-threads=1", nb, NULL };
+    /* No worker: the states the services write stay put (part "ovn"'s workers would move them;
+     * network/sync tests those). */
+    const char *args[] = { "--role=api", nb, NULL };
 
     db = tl_db_create();
     memset(&sovd, 0, sizeof(sovd));
