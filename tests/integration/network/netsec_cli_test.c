@@ -125,10 +125,11 @@ START_TEST(security_groups)
     ck_assert_int_eq(r.status, 1);
     tl_assert_contains(r.err, "closed");
     run_free(&r);
-    OK(&r, me, "sg delete closed -o json");
+    /* --wait follows the delete's operation to its end. */
+    OK(&r, me, "sg delete closed --wait");
     run_free(&r);
     ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM security_groups WHERE name ="
-                               " 'closed' AND state = 'deleting'"), 1);
+                               " 'closed' AND state = 'deleted'"), 1);
 }
 END_TEST
 
@@ -173,13 +174,12 @@ START_TEST(pools_public_ips_and_routers)
     OK(&r, me, "public-ip create --name web -o json");
     ck_assert_str_eq(tl_str(json_object_get(r.json, "public_ip"), "address"), "203.0.113.11");
     snprintf(ip_id, sizeof(ip_id), "%s", tl_str(json_object_get(r.json, "public_ip"), "id"));
+    tl_op_wait_ok(&sovd, me, tl_str(json_object_get(r.json, "operation"), "id"), 30);
     run_free(&r);
-    free(tl_db_value(db, "UPDATE public_ips SET state = 'available' WHERE id = '%s'"
-                     " RETURNING 1", ip_id));
-    OK(&r, me, "public-ip attach web --port p1 -o json");
-    ck_assert_str_eq(tl_str(json_object_get(json_object_get(r.json, "public_ip"), "port"),
-                            "id"), port);
+    OK(&r, me, "public-ip attach web --port p1 --wait");
     run_free(&r);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM public_ips WHERE id = '%s' AND"
+                               " port_id = '%s' AND state = 'in-use'", ip_id, port), 1);
     OK(&r, acme.token[TL_READER], "public-ip list");
     tl_assert_contains(r.out, "203.0.113.11");
     tl_assert_contains(r.out, "10.0.0.5");

@@ -27,14 +27,43 @@ pool(const char *body)
     json_decref(tl_call_ok(&sovd, "POST", POOLS, op, body, 201));
 }
 
+/* A public IP made by t: the 202's public_ip (a new reference); its operation waited for
+ * (available once it succeeded). */
 static json_t *
 ip_create(const tl_tenant *t, const char *body, char *id)
 {
-    json_t *ip = bed_accepted("/v1/public-ips", t->token[TL_MEMBER], body, "public_ip", NULL);
+    char op_id[40];
+    json_t *ip = bed_accepted("/v1/public-ips", t->token[TL_MEMBER], body, "public_ip", op_id);
 
+    ck_assert_str_eq(tl_str(ip, "state"), "creating");
     if (id)
         snprintf(id, 40, "%s", tl_str(ip, "id"));
+    bed_op_ok(op_id);
     return ip;
+}
+
+/* The state of public IP or router id is want. */
+static void
+state_is(const char *table, const char *id, const char *want)
+{
+    char *st = bed_state(table, id);
+
+    ck_assert_str_eq(st, want);
+    free(st);
+}
+
+/* A 202 of method on path by token: its operation waited for; the answer's member. */
+static json_t *
+accepted_done(const char *method, const char *path, const char *token, const char *body,
+              const char *member, const char *kind)
+{
+    json_t *j = tl_call_ok(&sovd, method, path, token, body, 202);
+    json_t *m = json_incref(json_object_get(j, member));
+
+    ck_assert_str_eq(tl_str(json_object_get(j, "operation"), "kind"), kind);
+    bed_op_ok(tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    return m;
 }
 
 /* Pools: operators only; each member checked, naming it; overlap in a region is 409. */
@@ -141,7 +170,7 @@ START_TEST(addresses_lowest_free_never_shared_and_exhausted)
     ip = ip_create(&acme, "{\"name\":\"a1\"}", ids[0]);
     ck_assert_str_eq(tl_str(ip, "address"), want[0]);
     ck_assert_str_eq(tl_str(ip, "region"), REGION);
-    ck_assert_str_eq(tl_str(ip, "state"), "creating");
+    state_is("public_ips", ids[0], "available");
     ck_assert_str_eq(tl_str(json_object_get(ip, "residency"), "country"), "FR");
     json_decref(ip);
     ip = ip_create(&globex, "{\"name\":\"g1\",\"region\":\"" REGION "\"}", ids[1]);
@@ -184,9 +213,16 @@ START_TEST(addresses_lowest_free_never_shared_and_exhausted)
     json_decref(ip);
     bed_refused("DELETE", POOLS "/small", op, NULL, 409, "/problems/conflict", NULL, "a1");
 
-    /* A deleted address is free again (part "ovn"'s worker moves it to deleted). */
-    free(tl_db_value(db, "UPDATE public_ips SET state = 'deleted' WHERE id = '%s'"
-                     " RETURNING 1", ids[1]));
+    /* A deleted address is free again, its quota given back. */
+    snprintf(path, sizeof(path), "/v1/public-ips/%s", ids[1]);
+    bed_refused("DELETE", path, acme.token[TL_ADMIN], NULL, 404, "/problems/not-found", NULL,
+                NULL);
+    json_decref(accepted_done("DELETE", path, globex.token[TL_MEMBER], NULL, "public_ip",
+                              "public_ip.delete"));
+    state_is("public_ips", ids[1], "deleted");
+    ck_assert_int_eq(bed_quota_used(&globex, "public_ips"), 0);
+    bed_refused("GET", path, globex.token[TL_READER], NULL, 404, "/problems/not-found", NULL,
+                NULL);
     ip = ip_create(&globex, "{\"name\":\"g3\"}", ids[3]);
     ck_assert_str_eq(tl_str(ip, "address"), want[1]);
     json_decref(ip);
@@ -213,11 +249,13 @@ START_TEST(quota_and_names)
 END_TEST
 
 /* Routers: one per network, an address from the network's region's pool (none: 409 naming
- * the region); a public IP attaches to a port only when its network has one; a router is
- * not deleted while public IPs of its network's ports are attached. */
+ * the region), written into OVN by the worker; a public IP attaches to a port only when its
+ * network has a router (then OVN holds its NAT); a router is not deleted while public IPs of
+ * its network's ports are attached; everything deleted frees the pool. */
 START_TEST(routers_and_attach)
 {
-    char net[40], net2[40], port[40], port2[40], rid[40], ipid[40], path[160], body[256];
+    char net[40], net2[40], port[40], port2[40], rid[40], rid2[40], ipid[40], path[160],
+        body[256], name[80], *out;
     json_t *r, *ip;
 
     bed_network(&acme, "net1", REGION, net);
@@ -234,8 +272,8 @@ START_TEST(routers_and_attach)
                 "/problems/not-found", "network", NULL);
 
     pool("{\"name\":\"public\",\"cidr\":\"203.0.113.0/24\"}");
-    r = bed_accepted("/v1/routers", acme.token[TL_MEMBER], "{\"name\":\"gw\",\"network\":"
-                     "\"net1\"}", "router", NULL);
+    r = accepted_done("POST", "/v1/routers", acme.token[TL_MEMBER], "{\"name\":\"gw\","
+                      "\"network\":\"net1\"}", "router", "router.create");
     snprintf(rid, sizeof(rid), "%s", tl_str(r, "id"));
     ck_assert_str_eq(tl_str(r, "external_ip"), "203.0.113.2");
     ck_assert_str_eq(tl_str(json_object_get(r, "network"), "id"), net);
@@ -243,6 +281,11 @@ START_TEST(routers_and_attach)
     ck_assert(json_is_true(json_object_get(r, "snat")));
     ck_assert_str_eq(tl_str(r, "state"), "creating");
     json_decref(r);
+    state_is("routers", rid, "available");
+    snprintf(name, sizeof(name), "sov-rtr-%s", rid);
+    out = bed_nb("--bare --columns=name list logical_router");
+    tl_assert_contains(out, name);
+    free(out);
     /* Its address is not the tenant's public IP: no quota, not listed. */
     ck_assert_int_eq(bed_quota_used(&acme, "public_ips"), 0);
     ip = tl_call_ok(&sovd, "GET", "/v1/public-ips", acme.token[TL_READER], NULL, 200);
@@ -250,19 +293,26 @@ START_TEST(routers_and_attach)
     json_decref(ip);
     bed_refused("POST", "/v1/routers", acme.token[TL_MEMBER], "{\"name\":\"gw2\",\"network\":"
                 "\"net1\"}", 409, "/problems/conflict", "network", "one internet gateway");
-    r = bed_accepted("/v1/routers", acme.token[TL_MEMBER], "{\"name\":\"gw-b\",\"network\":"
-                     "\"net2\",\"snat\":false}", "router", NULL);
+    r = accepted_done("POST", "/v1/routers", acme.token[TL_MEMBER], "{\"name\":\"gw-b\","
+                      "\"network\":\"net2\",\"snat\":false}", "router", "router.create");
     ck_assert(json_is_false(json_object_get(r, "snat")));
     ck_assert_str_eq(tl_str(r, "external_ip"), "203.0.113.3");
+    snprintf(rid2, sizeof(rid2), "%s", tl_str(r, "id"));
     json_decref(r);
+    /* net2's router goes: a port of net2 has no way out any more. */
+    snprintf(path, sizeof(path), "/v1/routers/%s", rid2);
+    json_decref(accepted_done("DELETE", path, acme.token[TL_MEMBER], NULL, "router",
+                              "router.delete"));
+    state_is("routers", rid2, "deleted");
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM public_ips WHERE router_id = '%s'"
+                               " AND state <> 'deleted'", rid2), 0);
 
-    /* Attach: the IP available (part "ovn"'s worker moves it; here by SQL), the port's
-     * network with a router. */
-    json_decref(ip_create(&acme, "{\"name\":\"web\"}", ipid));
-    free(tl_db_value(db, "UPDATE public_ips SET state = 'available' WHERE id = '%s'"
-                     " RETURNING 1", ipid));
-    free(tl_db_value(db, "UPDATE routers SET state = 'deleting' WHERE network_id = '%s'"
-                     " RETURNING 1", net2));
+    /* Attach: the port's network needs a router. The address net2's router gave back is
+     * the lowest free one again. */
+    ip = ip_create(&acme, "{\"name\":\"web\"}", ipid);
+    ck_assert_str_eq(tl_str(ip, "address"), "203.0.113.3");
+    json_decref(ip);
+    state_is("public_ips", ipid, "available");
     snprintf(path, sizeof(path), "/v1/public-ips/%s/actions", ipid);
     bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\",\"port\":\"p2\"}",
                 409, "/problems/conflict", "port", "internet gateway");
@@ -272,27 +322,45 @@ START_TEST(routers_and_attach)
                 "/problems/invalid-request", "action", NULL);
     bed_refused("POST", path, globex.token[TL_MEMBER], "{\"action\":\"attach\",\"port\":"
                 "\"p1\"}", 404, "/problems/not-found", NULL, NULL);
-    ip = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\","
-                    "\"port\":\"p1\"}", 202);
-    ck_assert_str_eq(tl_str(json_object_get(ip, "public_ip"), "state"), "attaching");
-    ck_assert_str_eq(tl_str(json_object_get(json_object_get(ip, "public_ip"), "port"), "id"),
-                     port);
-    ck_assert_str_eq(tl_str(json_object_get(ip, "operation"), "kind"), "public_ip.attach");
+    bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"detach\"}", 409,
+                "/problems/conflict", NULL, "not attached");
+    ip = accepted_done("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\","
+                       "\"port\":\"p1\"}", "public_ip", "public_ip.attach");
+    ck_assert_str_eq(tl_str(ip, "state"), "attaching");
+    ck_assert_str_eq(tl_str(json_object_get(ip, "port"), "id"), port);
+    ck_assert_str_eq(tl_str(json_object_get(ip, "port"), "ip"), "10.0.0.5");
     json_decref(ip);
+    state_is("public_ips", ipid, "in-use");
+    out = bed_nb("--bare --columns=type,external_ip,logical_ip list nat");
+    tl_assert_contains(out, "dnat_and_snat");
+    tl_assert_contains(out, "203.0.113.3");
+    tl_assert_contains(out, "10.0.0.5");
+    free(out);
 
     /* The router of net1 is needed by the attached address. */
     snprintf(path, sizeof(path), "/v1/routers/%s", rid);
     bed_refused("DELETE", path, acme.token[TL_MEMBER], NULL, 409, "/problems/conflict", NULL,
                 "web");
-    free(tl_db_value(db, "UPDATE public_ips SET state = 'deleted', port_id = NULL"
-                     " WHERE id = '%s' RETURNING 1", ipid));
-    r = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
-    ck_assert_str_eq(tl_str(json_object_get(r, "router"), "state"), "deleting");
-    ck_assert_str_eq(tl_str(json_object_get(r, "operation"), "kind"), "router.delete");
+    /* Detached, deleted: the router goes, and with it every address of the pool. */
+    snprintf(path, sizeof(path), "/v1/public-ips/%s/actions", ipid);
+    json_decref(accepted_done("POST", path, acme.token[TL_MEMBER], "{\"action\":\"detach\","
+                              "\"port\":\"p1\"}", "public_ip", "public_ip.detach"));
+    state_is("public_ips", ipid, "available");
+    snprintf(path, sizeof(path), "/v1/public-ips/%s", ipid);
+    json_decref(accepted_done("DELETE", path, acme.token[TL_MEMBER], NULL, "public_ip",
+                              "public_ip.delete"));
+    snprintf(path, sizeof(path), "/v1/routers/%s", rid);
+    r = accepted_done("DELETE", path, acme.token[TL_MEMBER], NULL, "router", "router.delete");
+    ck_assert_str_eq(tl_str(r, "state"), "deleting");
     json_decref(r);
-    /* Its address is marked deleting with it (freed once the worker deletes it). */
-    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM public_ips WHERE router_id = '%s'"
-                               " AND state = 'deleting'", rid), 1);
+    state_is("routers", rid, "deleted");
+    out = bed_nb("--bare --columns=name list logical_router");
+    ck_assert_msg(!strstr(out, rid), "router still in OVN: %s", out);
+    free(out);
+    ip = tl_call_ok(&sovd, "GET", POOLS "/public", op, NULL, 200);
+    ck_assert_int_eq(tl_num(ip, "used"), 0);
+    json_decref(ip);
+    json_decref(tl_call_ok(&sovd, "DELETE", POOLS "/public", op, NULL, 204));
 }
 END_TEST
 

@@ -15,9 +15,9 @@ void
 bed_setup(void)
 {
     char nb[700];
-    /* No worker: the states the services write stay put (part "ovn"'s workers would move them;
-     * network/sync tests those). */
-    const char *args[] = { "--role=api", nb, NULL };
+    /* With a worker: the tests wait for the operations, which part "ovn"'s syncs carry out
+     * against this bed's Northbound. */
+    const char *args[] = { "--role=api,worker", "--worker-threads=1", nb, NULL };
 
     db = tl_db_create();
     memset(&sovd, 0, sizeof(sovd));
@@ -97,6 +97,28 @@ bed_accepted(const char *path, const char *token, const char *body, const char *
     ck_assert_msg(m, "no %s in %s", member, json_dumps(j, 0));
     json_decref(j);
     return m;
+}
+
+void
+bed_op_ok(const char *op_id)
+{
+    tl_op_wait_ok(&sovd, op, op_id, 30);
+}
+
+char *
+bed_state(const char *table, const char *id)
+{
+    return tl_db_value(db, "SELECT state FROM %s WHERE id = '%s'", table, id);
+}
+
+char *
+bed_nb(const char *args)
+{
+    int rc;
+    char *out = tl_ovn_nbctl(&ovn, &rc, "%s", args);
+
+    ck_assert_msg(rc == 0, "ovn-nbctl %s: %s", args, out);
+    return out;
 }
 
 void

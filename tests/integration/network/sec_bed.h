@@ -1,7 +1,8 @@
 /* sec_bed.h: the test bed of the suites of part "sec" (network/secgroups,
  * network/public-ips): per test a fresh database and a real OVN central part (tl_ovn_start,
- * no chassis); sovd started on them (ovn_nb its Northbound) with the bootstrap operator,
- * tenants acme and globex, and EU region REGION. */
+ * no chassis); sovd started on them (ovn_nb its Northbound; api and worker roles, so the
+ * operations run) with the bootstrap operator, tenants acme and globex, and EU region
+ * REGION. */
 #ifndef SOV_SEC_BED_H
 #define SOV_SEC_BED_H
 
@@ -29,6 +30,13 @@ void bed_quota_set(const tl_tenant *t, const char *what, long long max);
  * id into op_id (at least 40 bytes) unless NULL. */
 json_t *bed_accepted(const char *path, const char *token, const char *body,
                      const char *member, char *op_id);
+
+/* Wait (at most 30 s) for operation op_id to succeed. */
+void bed_op_ok(const char *op_id);
+/* The state of row id of table (tables of part "sec"): "" when none. */
+char *bed_state(const char *table, const char *id);
+/* ovn-nbctl ARGS against the bed's Northbound: its output (malloc). */
+char *bed_nb(const char *args);
 
 /* Rows of part "net", written straight into the database (this part reads them, part "net"
  * makes them): network name of tenant t in region (its id into id), a subnet 10.0.0.0/24 of

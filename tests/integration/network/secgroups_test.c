@@ -71,6 +71,20 @@ START_TEST(default_rules)
     ck_assert_int_eq(bed_quota_used(&acme, "security_groups"), 1);
     ck_assert_int_eq(bed_quota_used(&acme, "security_group_rules"), 2);
     op_kind_is(op_id, "security_group.create");
+    /* The worker writes its port group into OVN, and the group is available. */
+    bed_op_ok(op_id);
+    {
+        char *st = bed_state("security_groups", id), *pgs, pg[64];
+        ck_assert_str_eq(st, "available");
+        free(st);
+        snprintf(pg, sizeof(pg), "sov_sg_%s", id);
+        for (char *q = pg; *q; q++)
+            if (*q == '-')
+                *q = '_';
+        pgs = bed_nb("--bare --columns=name list port_group");
+        tl_assert_contains(pgs, pg);
+        free(pgs);
+    }
 
     /* Found by id and by name, listed; a reader sees it, globex does not. */
     snprintf(path, sizeof(path), "/v1/security-groups/%s", id);
@@ -226,6 +240,7 @@ START_TEST(rules_added_and_removed)
                                                      "rules")), 1);
     json_decref(j);
     op_kind_is(op_id, "security_group.update");
+    bed_op_ok(op_id);
     ck_assert_int_eq(bed_quota_used(&acme, "security_group_rules"), 1);
     ck_assert_int_eq(tl_db_num(db, "SELECT port_min * 100000 + port_max FROM"
                                " security_group_rules WHERE id = '%s'", rule_id),
@@ -235,7 +250,10 @@ START_TEST(rules_added_and_removed)
     j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
     ck_assert_int_eq(json_array_size(json_object_get(json_object_get(j, "security_group"),
                                                      "rules")), 0);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
+    op_kind_is(op_id, "security_group.update");
+    bed_op_ok(op_id);
     ck_assert_int_eq(bed_quota_used(&acme, "security_group_rules"), 0);
     ck_assert_int_eq(rules_in_db(), 0);
     bed_refused("DELETE", path, acme.token[TL_MEMBER], NULL, 404, "/problems/not-found", NULL,
@@ -276,8 +294,9 @@ END_TEST
  * them); once free, its delete queues security_group.delete. */
 START_TEST(delete_refused_while_used)
 {
-    char a[40], b[40], net[40], port[40], path[200], op_id[40];
+    char a[40], b[40], net[40], port[40], path[200], op_id[40], *st;
     json_t *j, *blocked;
+    tl_resp r;
 
     json_decref(group_create(&acme, "{\"name\":\"db\"}", a, NULL));
     json_decref(group_create(&acme, "{\"name\":\"app\",\"rules\":[{\"direction\":\"egress\","
@@ -289,7 +308,6 @@ START_TEST(delete_refused_while_used)
                      port, a));
 
     snprintf(path, sizeof(path), "/v1/security-groups/%s", a);
-    tl_resp r;
     tl_call(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, &r);
     tl_assert_problem(&r, 409, "/problems/conflict");
     tl_assert_contains(r.body, "p1");
@@ -298,29 +316,41 @@ START_TEST(delete_refused_while_used)
     ck_assert_int_eq(json_array_size(blocked), 2);
     tl_resp_free(&r);
 
-    /* The port leaves the group (part "net"'s sov_repo_port_set_groups, here by SQL), the
-     * other group goes: the delete goes through. */
+    /* The port leaves the group (part "net"'s sov_repo_port_set_groups, here by SQL): the
+     * other group's rule still holds it. */
     free(tl_db_value(db, "DELETE FROM port_security_groups WHERE port_id = '%s' RETURNING 1",
                      port));
     bed_refused("DELETE", path, acme.token[TL_MEMBER], NULL, 409, "/problems/conflict", NULL,
                 "app");
+    /* That group goes (its worker gives back its quota), then this one can. */
     snprintf(path, sizeof(path), "/v1/security-groups/%s", b);
-    json_decref(tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202));
-    /* A deleting group's rules no longer hold the other back. */
-    snprintf(path, sizeof(path), "/v1/security-groups/%s", a);
-    bed_refused("DELETE", path, acme.token[TL_MEMBER], NULL, 409, "/problems/conflict", NULL,
-                "app");
-    free(tl_db_value(db, "UPDATE security_groups SET state = 'deleted' WHERE id = '%s'"
-                     " RETURNING 1", b));
     j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
-    ck_assert_str_eq(tl_str(json_object_get(j, "security_group"), "state"), "deleting");
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    bed_op_ok(op_id);
+    st = bed_state("security_groups", b);
+    ck_assert_str_eq(st, "deleted");
+    free(st);
+    ck_assert_int_eq(bed_quota_used(&acme, "security_groups"), 1);
+    ck_assert_int_eq(bed_quota_used(&acme, "security_group_rules"), 2);
+
+    snprintf(path, sizeof(path), "/v1/security-groups/%s", a);
+    j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
     snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
     op_kind_is(op_id, "security_group.delete");
-    /* Again: the same operation. */
-    j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
-    ck_assert_str_eq(tl_str(json_object_get(j, "operation"), "id"), op_id);
-    json_decref(j);
+    /* Again: the same operation while it runs, 404 once it is done. */
+    tl_call(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, &r);
+    if (r.status == 202)
+        ck_assert_str_eq(tl_str(json_object_get(r.json, "operation"), "id"), op_id);
+    else
+        tl_assert_problem(&r, 404, "/problems/not-found");
+    tl_resp_free(&r);
+    bed_op_ok(op_id);
+    ck_assert_int_eq(bed_quota_used(&acme, "security_groups"), 0);
+    ck_assert_int_eq(bed_quota_used(&acme, "security_group_rules"), 0);
+    bed_refused("GET", path, acme.token[TL_READER], NULL, 404, "/problems/not-found", NULL,
+                NULL);
 }
 END_TEST
 
