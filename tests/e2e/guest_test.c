@@ -366,6 +366,26 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
     }
     t_addr = tl_now() - t0;
 
+    /* An instance on tenant networks (nat_nic false) is reached at its ports' addresses:
+     * the reconciler leaves its addresses alone, whatever lease the host's NAT network holds
+     * (written here as network/ would leave such an instance; three passes of 2 s). */
+    {
+        char sql[256];
+        snprintf(sql, sizeof(sql), "UPDATE instances SET nat_nic = false, addresses = ''"
+                 " WHERE id = '%s'", id);
+        free(tl_db_exec(db, sql));
+        /* A pass that read the row before the update may still write once: clear again. */
+        usleep(2500 * 1000);
+        free(tl_db_exec(db, sql));
+        usleep(6500 * 1000);
+        text = tl_db_value(db, "SELECT addresses FROM instances WHERE id = '%s'", id);
+        ck_assert_msg(text[0] == '\0', "the reconciler wrote a NAT lease (%s) over an "
+                      "instance on tenant networks", text);
+        free(text);
+        snprintf(sql, sizeof(sql), "UPDATE instances SET nat_nic = true WHERE id = '%s'", id);
+        free(tl_db_exec(db, sql));
+    }
+
     /* Stop: the guest powers off on the ACPI power button, well before stop_timeout. */
     t_stop = act(id, "stop", "stopped");
     out = tl_sh_out(&rc, "virsh -q -c " URI " domstate '%s'", domain);

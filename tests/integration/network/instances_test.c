@@ -27,6 +27,7 @@
 #define FLAVOR "small"
 #define IMAGE "base"
 #define WAIT_S 30
+#define INVALID "/problems/invalid-request"
 
 static tl_ovn ovn;
 static char host_b[40], image_id[40];
@@ -336,17 +337,17 @@ START_TEST(bad_nics_are_refused_and_write_nothing)
          REGION2 "\"}", other_net);
     make("subnets", "subnet", "{\"name\":\"de-sub\",\"network\":\"de\","
          "\"cidr\":\"10.8.0.0/24\"}", other_net);
-    refused("[{\"subnet\":\"default\"},{\"subnet\":\"de-sub\"}]", 400, "/problems/invalid-request",
+    refused("[{\"subnet\":\"default\"},{\"subnet\":\"de-sub\"}]", 400, INVALID,
             "nics");
     /* Bad members. */
-    refused("[{\"subnet\":\"default\",\"port\":\"p\"}]", 400, "/problems/invalid-request", "nics[0]");
-    refused("[{}]", 400, "/problems/invalid-request", "nics[0]");
-    refused("[{\"subnet\":\"default\",\"mtu\":9000}]", 400, "/problems/invalid-request", "nics[0]");
-    refused("[{\"subnet\":7}]", 400, "/problems/invalid-request", "nics[0].subnet");
-    refused("[{\"port\":\"p\",\"ip\":\"10.0.0.9\"}]", 400, "/problems/invalid-request",
+    refused("[{\"subnet\":\"default\",\"port\":\"p\"}]", 400, INVALID, "nics[0]");
+    refused("[{}]", 400, INVALID, "nics[0]");
+    refused("[{\"subnet\":\"default\",\"mtu\":9000}]", 400, INVALID, "nics[0]");
+    refused("[{\"subnet\":7}]", 400, INVALID, "nics[0].subnet");
+    refused("[{\"port\":\"p\",\"ip\":\"10.0.0.9\"}]", 400, INVALID,
             "nics[0].port");
-    refused("\"default\"", 400, "/problems/invalid-request", "nics");
-    refused("[{},{},{},{},{},{},{},{},{}]", 400, "/problems/invalid-request", "nics");
+    refused("\"default\"", 400, INVALID, "nics");
+    refused("[{},{},{},{},{},{},{},{},{}]", 400, INVALID, "nics");
     delete_instance(first);
 }
 END_TEST
@@ -420,7 +421,7 @@ START_TEST(without_ovn_an_instance_keeps_the_nat_nic)
     /* nics need OVN. */
     bed_refused("POST", "/v1/instances", acme.token[TL_MEMBER],
                 "{\"name\":\"n\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\","
-                "\"nics\":[{\"subnet\":\"default\"}]}", 400, "/problems/invalid-request", "nics",
+                "\"nics\":[{\"subnet\":\"default\"}]}", 400, INVALID, "nics",
                 "ovn_nb");
     delete_instance(id);
 }
