@@ -32,6 +32,8 @@
 
 #define URI "qemu:///system"
 #define CONSOLE_WAIT_S 150      /* a line on a guest's console: TCG on a busy machine */
+#define OP_WAIT_S 180           /* an operation on a real host, TCG on a busy machine */
+#define REGION "fr-e2e-net"
 
 /* The region's external network: a TEST-NET /24 no address or route of this machine
  * overlaps (tl_free_external), on br-ex in the root namespace, its gateway (.1) the
@@ -43,8 +45,15 @@ static char ext_gw[32];
 static tl_ovn ovn;
 static char *tmp;
 static char *image;
+static char *db;
+static char *op;                /* the bootstrap operator's token */
+static tl_sovd sovd;
+static tl_tenant acme, globex;  /* tenants A and B */
+static char pool[64], natnet[16], natcidr[32];
 
-/* ---- the bed: this machine's chassis and the guest image ---- */
+/* ---- the bed: this machine's chassis, the guest image, sovd ---- */
+
+static void sovd_up(void);
 
 static void
 bed_up(void)
@@ -71,16 +80,103 @@ bed_up(void)
     free(out);
     image = tl_guest_image();
     tl_sh_at_exit("rm -rf \"$(dirname '%s')\"", image);
+    sovd_up();
 }
 
 static void
 bed_down(void)
 {
+    int rc = tl_sovd_stop_clean(&sovd, 30);
+
+    tl_sh("virsh -q -c " URI " net-destroy '%s' >/dev/null 2>&1", natnet);
+    tl_sh("virsh -q -c " URI " net-undefine '%s' >/dev/null 2>&1", natnet);
+    tl_sh("virsh -q -c " URI " pool-destroy '%s' >/dev/null 2>&1", pool);
+    tl_sh("virsh -q -c " URI " pool-undefine '%s' >/dev/null 2>&1", pool);
+    tl_sovd_discard(&sovd);
+    tl_db_drop(db);
+    free(db);
+    free(op);
     tl_ovn_discard(&ovn);
     tl_guest_image_remove(image);
     free(image);
     tl_tmpdir_remove(tmp);
     free(tmp);
+    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+}
+
+/* POST path as t's member: 202; waits for the operation; returns member's id (malloc). */
+static char *
+accepted(const tl_tenant *t, const char *method, const char *path, const char *body,
+         const char *member)
+{
+    json_t *j = tl_call_ok(&sovd, method, path, t->token[TL_MEMBER], body, 202);
+    char *id = member ? strdup(tl_str(json_object_get(j, member), "id")) : NULL;
+
+    tl_op_wait_ok(&sovd, t->token[TL_READER], tl_str(json_object_get(j, "operation"), "id"),
+                  OP_WAIT_S);
+    json_decref(j);
+    return id;
+}
+
+static void
+image_import(const tl_tenant *t)
+{
+    char body[1024];
+
+    snprintf(body, sizeof(body), "{\"name\":\"guest\",\"region\":\"" REGION "\","
+             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", image);
+    free(accepted(t, "POST", "/v1/images", body, NULL));
+}
+
+/* sovd on this OVN (ovn_nb, ovn_sb), the machine's libvirtd its one host; tenants acme (A)
+ * and globex (B) with the guest image; a flavor; the region's public IP pool on the
+ * external network (.100 to .199, gateway .1 on br-ex). */
+static void
+sovd_up(void)
+{
+    char store[600], pool_flag[128], path_flag[700], net_flag[64], cidr_flag[64],
+        store_flag[700], nb_flag[700], sb_flag[700], body[512];
+    json_t *h;
+
+    db = tl_db_create();
+    snprintf(pool, sizeof(pool), "sovtest-net-%d", (int) getpid());
+    snprintf(natnet, sizeof(natnet), "sovn%d", (int) getpid());
+    ck_assert_msg(strlen(natnet) < 15, "network name '%s' too long for libvirt", natnet);
+    tl_free_subnet(URI, natcidr, NULL);
+    tl_libvirt_pool_cleanup_at_exit(URI, pool);
+    tl_sh_at_exit("virsh -q -c " URI " net-destroy '%s'; virsh -q -c " URI " net-undefine '%s'",
+                  natnet, natnet);
+    snprintf(store, sizeof(store), "%s/store", tmp);
+    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
+    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
+    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", natnet);
+    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=%s", natcidr);
+    snprintf(store_flag, sizeof(store_flag), "--image-store=%s", store);
+    snprintf(nb_flag, sizeof(nb_flag), "--ovn-nb=%s", ovn.nb);
+    snprintf(sb_flag, sizeof(sb_flag), "--ovn-sb=%s", ovn.sb);
+    const char *args[] = { pool_flag, path_flag, net_flag, cidr_flag, store_flag, nb_flag,
+                           sb_flag, "--image-allow-file-urls=true", "--stop-timeout=10", NULL };
+    tl_sovd_start(&sovd, db, args);
+    op = tl_operator_token(&sovd);
+    tl_tenant_make(&sovd, op, "acme", &acme);
+    tl_tenant_make(&sovd, op, "globex", &globex);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"" REGION "\",\"name\":\"E2E\",\"country\":\"FR\","
+                           "\"datacenter\":\"dc-e2e\",\"zones\":[\"a\"]}", 201));
+    h = tl_host_add(&sovd, op, "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
+                               "\"libvirt_uri\":\"" URI "\"}");
+    ck_assert_str_eq(tl_str(h, "state"), "up");
+    json_decref(h);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+                           "{\"name\":\"e2e-tiny\",\"vcpus\":1,\"memory_mib\":256,"
+                           "\"disk_gib\":1}", 201));
+    snprintf(body, sizeof(body), "{\"name\":\"public\",\"cidr\":\"%s0/24\",\"gateway\":\"%s\","
+             "\"first_ip\":\"%s100\",\"last_ip\":\"%s199\"}", ext_prefix, ext_gw, ext_prefix,
+             ext_prefix);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions/" REGION "/public-ip-pools", op, body,
+                           201));
+    image_import(&acme);
+    image_import(&globex);
 }
 
 /* ---- guests booted straight from libvirt (no sovd) ---- */
@@ -421,6 +517,153 @@ START_TEST(a_hand_made_router_makes_a_guest_public_and_snats_another)
 }
 END_TEST
 
+/* ---- through the API: instances on tenant networks ---- */
+
+typedef struct vm {
+    const tl_tenant *t;
+    char id[40];
+    char ip[16];        /* nics[0].ip */
+    char port[40];      /* nics[0].port */
+} vm;
+
+static char *
+vm_console(void *arg)
+{
+    const vm *v = arg;
+    char path[128];
+    char *text = NULL;
+    tl_resp r;
+
+    snprintf(path, sizeof(path), "/v1/instances/%s/console", v->id);
+    tl_call(&sovd, "GET", path, v->t->token[TL_READER], NULL, &r);
+    if (r.status == 200 && r.body)
+        text = strdup(r.body);
+    tl_resp_free(&r);
+    return text;
+}
+
+static char *
+vm_expect(vm *v, const char *marker)
+{
+    return tl_console_expect(vm_console, v, marker, CONSOLE_WAIT_S);
+}
+
+/* POST /v1/instances as t's member with nics (JSON text) and script as user-data; waits
+ * until it runs (its ports up) and its guest has its DHCP lease, which must be nics[0]'s
+ * address. Its domain goes when the runner exits, whatever happens. */
+static void
+vm_create(vm *v, const tl_tenant *t, const char *name, const char *nics, const char *script)
+{
+    char path[128];
+    json_t *body, *j, *nic;
+    char *text, *lease;
+
+    memset(v, 0, sizeof(*v));
+    v->t = t;
+    body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "name", name, "flavor", "e2e-tiny", "image",
+                     "guest", "user_data", script, "nics", json_loads(nics, 0, NULL));
+    ck_assert(body);
+    text = json_dumps(body, 0);
+    j = tl_call_ok(&sovd, "POST", "/v1/instances", t->token[TL_MEMBER], text, 202);
+    snprintf(v->id, sizeof(v->id), "%s", tl_str(json_object_get(j, "instance"), "id"));
+    tl_sh_at_exit("virsh -q -c " URI " destroy 'sov-%s'; virsh -q -c " URI " undefine "
+                  "--nvram 'sov-%s' || virsh -q -c " URI " undefine 'sov-%s'", v->id, v->id,
+                  v->id);
+    tl_op_wait_ok(&sovd, t->token[TL_READER], tl_str(json_object_get(j, "operation"), "id"),
+                  OP_WAIT_S);
+    json_decref(j);
+    free(text);
+    json_decref(body);
+
+    snprintf(path, sizeof(path), "/v1/instances/%s", v->id);
+    j = tl_call_ok(&sovd, "GET", path, t->token[TL_READER], NULL, 200);
+    ck_assert_str_eq(tl_str(j, "state"), "running");
+    nic = json_array_get(json_object_get(j, "nics"), 0);
+    ck_assert_msg(nic, "instance %s has no NIC: %s", name, json_dumps(j, 0));
+    ck_assert(json_is_true(json_object_get(nic, "up")));
+    snprintf(v->ip, sizeof(v->ip), "%s", tl_str(nic, "ip"));
+    snprintf(v->port, sizeof(v->port), "%s", tl_str(nic, "port"));
+    json_decref(j);
+    lease = vm_expect(v, TL_GUEST_DHCP);
+    ck_assert_str_eq(lease, v->ip);
+    free(lease);
+}
+
+static void
+vm_delete(const vm *v)
+{
+    char path[128];
+
+    snprintf(path, sizeof(path), "/v1/instances/%s", v->id);
+    free(accepted(v->t, "DELETE", path, NULL, NULL));
+}
+
+/* A network (10.10.0.0/16, the same for every tenant), its subnet 10.10.0.0/24 and a
+ * security group with its default rules, each named prefix-net, prefix-sub, prefix-sg. */
+static void
+net_make(const tl_tenant *t, const char *prefix)
+{
+    char body[256];
+
+    snprintf(body, sizeof(body), "{\"name\":\"%s-net\",\"cidr\":\"10.10.0.0/16\","
+             "\"region\":\"" REGION "\"}", prefix);
+    free(accepted(t, "POST", "/v1/networks", body, "network"));
+    snprintf(body, sizeof(body), "{\"name\":\"%s-sub\",\"network\":\"%s-net\","
+             "\"cidr\":\"10.10.0.0/24\"}", prefix, prefix);
+    free(accepted(t, "POST", "/v1/subnets", body, "subnet"));
+    snprintf(body, sizeof(body), "{\"name\":\"%s-sg\"}", prefix);
+    free(accepted(t, "POST", "/v1/security-groups", body, "security_group"));
+}
+
+/* Pings %s ten times (one second each at most) and counts the answers. */
+static const char PROBE_SCRIPT[] =
+    "#!/bin/sh\n"
+    "T=%s\n"
+    "ok=0; i=0\n"
+    "while [ $i -lt 10 ]; do\n"
+    "    i=$((i + 1)); ping -c 1 -W 1 $T >/dev/null 2>&1 && ok=$((ok + 1))\n"
+    "done\n"
+    "echo \"PINGS-ANSWERED $ok\"\n";
+
+/* Two guests of tenant A on one network reach each other, ping and TCP; a guest of tenant
+ * B, on a network with the same CIDR, pings A's first guest's address (while A's second
+ * reaches it) and gets no answer. */
+START_TEST(guests_of_a_network_talk_and_another_tenant_with_the_same_cidr_cannot_reach_them)
+{
+    char script[sizeof(CLIENT_SCRIPT) + 64];
+    vm a1, a2, b1;
+    char *got;
+
+    net_make(&acme, "t1");
+    net_make(&globex, "t1");
+    vm_create(&a1, &acme, "a1", "[{\"subnet\":\"t1-sub\",\"ip\":\"10.10.0.10\","
+              "\"security_groups\":[\"t1-sg\"]}]", SERVER_SCRIPT);
+    snprintf(script, sizeof(script), CLIENT_SCRIPT, a1.ip);
+    vm_create(&a2, &acme, "a2", "[{\"subnet\":\"t1-sub\",\"security_groups\":[\"t1-sg\"]}]",
+              script);
+    got = vm_expect(&a2, "PING-OK ");
+    ck_assert_str_eq(got, "10.10.0.10");
+    free(got);
+    free(vm_expect(&a2, "TCP-SENT"));
+    got = vm_expect(&a1, "TCP-GOT ");
+    ck_assert_str_eq(got, "hello-over-tcp");
+    free(got);
+
+    /* B's guest has an address of its own network (not A's first guest's, which B's
+     * network does not use), and nothing of A's answers it. */
+    snprintf(script, sizeof(script), PROBE_SCRIPT, a1.ip);
+    vm_create(&b1, &globex, "b1", "[{\"subnet\":\"t1-sub\",\"ip\":\"10.10.0.11\","
+              "\"security_groups\":[\"t1-sg\"]}]", script);
+    got = vm_expect(&b1, "PINGS-ANSWERED ");
+    ck_assert_msg(strcmp(got, "0") == 0, "tenant B's guest got %s of 10 answers from tenant "
+                  "A's %s", got, a1.ip);
+    free(got);
+    vm_delete(&b1);
+    vm_delete(&a2);
+    vm_delete(&a1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -431,6 +674,8 @@ main(void)
     tcase_set_timeout(tc, 580);
     tcase_add_test(tc, two_guests_on_a_hand_made_logical_switch_take_ovn_dhcp_and_talk);
     tcase_add_test(tc, a_hand_made_router_makes_a_guest_public_and_snats_another);
+    tcase_add_test(tc,
+                   guests_of_a_network_talk_and_another_tenant_with_the_same_cidr_cannot_reach_them);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
