@@ -479,7 +479,8 @@ START_TEST(a_hand_made_router_makes_a_guest_public_and_snats_another)
                       "-- lsp-set-options %s-ln network_name=public "
                       "-- lrp-add %s %s-out 52:54:00:78:00:02 %s/24 "
                       "-- lsp-add %s %s-r -- lsp-set-type %s-r router "
-                      "-- lsp-set-addresses %s-r router -- lsp-set-options %s-r router-port=%s-out "
+                      "-- lsp-set-addresses %s-r router "
+                      "-- lsp-set-options %s-r router-port=%s-out "
                       "-- lrp-set-gateway-chassis %s-out %s 1 "
                       "-- lr-route-add %s 0.0.0.0/0 %s "
                       "-- lr-nat-add %s snat %s 10.78.0.0/24 "
@@ -664,6 +665,247 @@ START_TEST(guests_of_a_network_talk_and_another_tenant_with_the_same_cidr_cannot
 }
 END_TEST
 
+/* Pings %s for ever, printing "PING <n> OK" or "PING <n> FAIL" for each try. */
+static const char PINGER_SCRIPT[] =
+    "#!/bin/sh\n"
+    "n=0\n"
+    "while :; do\n"
+    "    n=$((n + 1))\n"
+    "    if ping -c 1 -W 1 %s >/dev/null 2>&1; then echo \"PING $n OK\"; sleep 0.2;\n"
+    "    else echo \"PING $n FAIL\"; fi\n"
+    "done\n";
+
+/* What a pinger's console says: its last try, and its last try that was answered. */
+typedef struct pings {
+    int last, last_ok;
+} pings;
+
+static pings
+pings_read(vm *v)
+{
+    pings p = { 0, 0 };
+    char *text = vm_console(v), *at = text;
+    int n;
+    char word[8];
+
+    while (at && (at = strstr(at, "PING "))) {
+        /* Only whole lines: the last may still be written. */
+        if (sscanf(at, "PING %d %7[A-Z]", &n, word) == 2 && strchr(at, '\n')) {
+            p.last = n;
+            if (strcmp(word, "OK") == 0)
+                p.last_ok = n;
+        }
+        at += 5;
+    }
+    free(text);
+    return p;
+}
+
+/* Poll the pinger until pred says done or wait_s passes; returns the last reading. */
+static pings
+pings_until(vm *v, bool (*pred)(const pings *, const pings *), const pings *from,
+            unsigned wait_s)
+{
+    double t0 = tl_now();
+    pings p;
+
+    do {
+        p = pings_read(v);
+        if (pred(&p, from))
+            return p;
+        usleep(100 * 1000);
+    } while (tl_now() - t0 < wait_s);
+    ck_abort_msg("the pinger's console did not change as expected within %u s (last try %d, "
+                 "last answered %d; before: %d, %d)", wait_s, p.last, p.last_ok, from->last,
+                 from->last_ok);
+    return p;
+}
+
+static bool
+three_more_tries(const pings *p, const pings *from)
+{
+    return p->last >= from->last + 3;
+}
+
+static bool
+an_answer(const pings *p, const pings *from)
+{
+    return p->last_ok > from->last;
+}
+
+/* A security group rule allowing ICMP from a group lets a member's pings through to a port
+ * of the group the rule is in; deleting the rule stops them within 2 s (from the DELETE
+ * request to the last answered ping's line on the console). */
+START_TEST(a_security_group_rule_lets_pings_through_and_its_delete_stops_them_within_2_s)
+{
+    char script[sizeof(PINGER_SCRIPT) + 64], path[160], *dst, *src, *rule;
+    double t_add, t_del, allow_s, stop_s, last_ok_at;
+    pings p, from;
+    vm x, y;
+    json_t *j;
+
+    net_make(&acme, "t2");
+    src = accepted(&acme, "POST", "/v1/security-groups", "{\"name\":\"t2-src\"}",
+                   "security_group");
+    dst = accepted(&acme, "POST", "/v1/security-groups", "{\"name\":\"t2-dst\",\"rules\":"
+                   "[{\"direction\":\"egress\",\"protocol\":\"any\"}]}", "security_group");
+    vm_create(&y, &acme, "y", "[{\"subnet\":\"t2-sub\",\"ip\":\"10.10.0.21\","
+              "\"security_groups\":[\"t2-dst\"]}]", "#!/bin/sh\necho READY\n");
+    snprintf(script, sizeof(script), PINGER_SCRIPT, y.ip);
+    vm_create(&x, &acme, "x", "[{\"subnet\":\"t2-sub\",\"security_groups\":[\"t2-src\"]}]",
+              script);
+
+    /* No rule lets x's pings into y's group. */
+    from = pings_read(&x);
+    p = pings_until(&x, three_more_tries, &from, 60);
+    ck_assert_msg(p.last_ok == 0, "y answered x's ping %d with no rule allowing it", p.last_ok);
+
+    snprintf(path, sizeof(path), "/v1/security-groups/%s/rules", dst);
+    t_add = tl_now();
+    j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], "{\"direction\":\"ingress\","
+                   "\"protocol\":\"icmp\",\"remote_group\":\"t2-src\"}", 202);
+    rule = strdup(tl_str(json_object_get(j, "rule"), "id"));
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], tl_str(json_object_get(j, "operation"), "id"),
+                  OP_WAIT_S);
+    json_decref(j);
+    from = pings_read(&x);
+    p = pings_until(&x, an_answer, &from, 30);
+    allow_s = tl_now() - t_add;
+    from = p;
+    p = pings_until(&x, three_more_tries, &from, 30);
+    ck_assert_msg(p.last_ok == p.last, "pings %d to %d were not all answered with the rule",
+                  from.last, p.last);
+
+    /* Delete the rule: the last answered try's line must come within 2 s. */
+    snprintf(path, sizeof(path), "/v1/security-groups/%s/rules/%s", dst, rule);
+    t_del = last_ok_at = tl_now();
+    j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], tl_str(json_object_get(j, "operation"), "id"),
+                  OP_WAIT_S);
+    json_decref(j);
+    from = pings_read(&x);
+    for (;;) {
+        p = pings_read(&x);
+        if (p.last_ok > from.last_ok) {
+            last_ok_at = tl_now();
+            from.last_ok = p.last_ok;
+        }
+        if (p.last >= p.last_ok + 3 && tl_now() - t_del > 4)
+            break;
+        ck_assert_msg(tl_now() - t_del < 60, "x's pings still get answers 60 s after the rule's "
+                      "delete (last answered %d of %d)", p.last_ok, p.last);
+        usleep(100 * 1000);
+    }
+    stop_s = last_ok_at - t_del;
+    printf("security group rule: pings answered %.2f s after the rule's POST, the last answer "
+           "%.2f s after its DELETE\n", allow_s, stop_s);
+    ck_assert_msg(stop_s <= 2.0, "x's pings were still answered %.2f s after the rule's "
+                  "delete (more than 2 s)", stop_s);
+
+    vm_delete(&x);
+    vm_delete(&y);
+    free(rule);
+    free(src);
+    free(dst);
+}
+END_TEST
+
+/* Waits for the gateway, sends a line to its TCP listener on port %s, then waits for a
+ * second NIC (eth1), takes a lease on it and prints its address. */
+static const char SNAT_SCRIPT[] =
+    "#!/bin/sh\n"
+    "G='%s'\n"
+    "P='%s'\n"
+    "i=0\n"
+    "until ping -c 1 -W 1 $G >/dev/null 2>&1; do\n"
+    "    i=$((i + 1)); [ $i -ge 90 ] && { echo GW-FAIL; exit 1; }\n"
+    "done\n"
+    "echo GW-OK\n"
+    "i=0\n"
+    "until echo from-guest | nc -w 3 $G $P; do\n"
+    "    i=$((i + 1)); [ $i -ge 60 ] && { echo TCP-FAIL; exit 1; }; sleep 1\n"
+    "done\n"
+    "echo TCP-SENT\n"
+    "while [ ! -e /sys/class/net/eth1 ]; do sleep 0.5; done\n"
+    "echo ETH1-SEEN\n"
+    "until udhcpc -i eth1 -n -q -t 5 -T 1 -s /etc/udhcpc.script >/dev/null 2>&1; do sleep 1;"
+    " done\n"
+    "echo \"ETH1 $(ip -4 -o addr show dev eth1 | sed 's/.* inet \\([0-9.]*\\).*/\\1/')\"\n";
+
+/* A public IP makes a guest reachable from the machine's root namespace (the machine pings
+ * the public address); another guest of the network reaches outside through the internet
+ * gateway, SNAT'd to the router's external address (what the machine's TCP listener on the
+ * gateway address sees); hot-attaching a second port gives that guest a second address. */
+START_TEST(a_public_ip_snat_and_a_hot_plugged_port)
+{
+    char script[sizeof(SNAT_SCRIPT) + 64], path[160], from[INET_ADDRSTRLEN], got[64], body[256],
+        router_ip[32], public_ip[32], port_ip[32], portn[16];
+    char *router, *pub, *port, *eth1;
+    unsigned lport;
+    vm pv, sv;
+    json_t *j;
+    int fd;
+
+    net_make(&acme, "t3");
+    free(accepted(&acme, "POST", "/v1/subnets", "{\"name\":\"t3-sub2\",\"network\":\"t3-net\","
+                  "\"cidr\":\"10.10.1.0/24\"}", "subnet"));
+    free(accepted(&acme, "POST", "/v1/security-groups", "{\"name\":\"t3-web\",\"rules\":["
+                  "{\"direction\":\"egress\",\"protocol\":\"any\"},{\"direction\":\"ingress\","
+                  "\"protocol\":\"icmp\",\"remote_cidr\":\"0.0.0.0/0\"}]}", "security_group"));
+    router = accepted(&acme, "POST", "/v1/routers", "{\"name\":\"t3-gw\",\"network\":"
+                      "\"t3-net\"}", "router");
+    snprintf(path, sizeof(path), "/v1/routers/%s", router);
+    j = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    snprintf(router_ip, sizeof(router_ip), "%s", tl_str(j, "external_ip"));
+    json_decref(j);
+    ck_assert_msg(strncmp(router_ip, ext_prefix, strlen(ext_prefix)) == 0,
+                  "router address %s is not of the pool %s0/24", router_ip, ext_prefix);
+
+    vm_create(&pv, &acme, "pub", "[{\"subnet\":\"t3-sub\",\"security_groups\":[\"t3-web\"]}]",
+              "#!/bin/sh\necho READY\n");
+    snprintf(body, sizeof(body), "{\"name\":\"t3-pub\",\"port\":\"%s\"}", pv.port);
+    pub = accepted(&acme, "POST", "/v1/public-ips", body, "public_ip");
+    snprintf(path, sizeof(path), "/v1/public-ips/%s", pub);
+    j = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    snprintf(public_ip, sizeof(public_ip), "%s", tl_str(j, "address"));
+    json_decref(j);
+    ck_assert_msg(root_ping(public_ip, 60), "the public address %s of guest %s (%s) does not "
+                  "answer this machine's pings", public_ip, pv.id, pv.ip);
+
+    fd = ext_listen(&lport);
+    snprintf(portn, sizeof(portn), "%u", lport);
+    snprintf(script, sizeof(script), SNAT_SCRIPT, ext_gw, portn);
+    vm_create(&sv, &acme, "snat", "[{\"subnet\":\"t3-sub\",\"security_groups\":[\"t3-sg\"]}]",
+              script);
+    ext_accept(fd, CONSOLE_WAIT_S, from, got, sizeof(got));
+    close(fd);
+    ck_assert_str_eq(got, "from-guest");
+    ck_assert_msg(strcmp(from, router_ip) == 0, "the guest's connection came from %s, not from "
+                  "the router's address %s", from, router_ip);
+    free(vm_expect(&sv, "TCP-SENT"));
+
+    /* Hot attach: a free port of the second subnet plugged into the running guest. */
+    port = accepted(&acme, "POST", "/v1/ports", "{\"subnet\":\"t3-sub2\","
+                    "\"security_groups\":[\"t3-sg\"]}", "port");
+    snprintf(path, sizeof(path), "/v1/ports/%s", port);
+    j = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    snprintf(port_ip, sizeof(port_ip), "%s", tl_str(j, "ip"));
+    json_decref(j);
+    snprintf(path, sizeof(path), "/v1/ports/%s/actions", port);
+    snprintf(body, sizeof(body), "{\"action\":\"attach\",\"instance\":\"%s\"}", sv.id);
+    free(accepted(&acme, "POST", path, body, NULL));
+    eth1 = vm_expect(&sv, "ETH1 ");
+    ck_assert_str_eq(eth1, port_ip);
+    free(eth1);
+
+    vm_delete(&sv);
+    vm_delete(&pv);
+    free(port);
+    free(pub);
+    free(router);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -676,6 +918,9 @@ main(void)
     tcase_add_test(tc, a_hand_made_router_makes_a_guest_public_and_snats_another);
     tcase_add_test(tc,
                    guests_of_a_network_talk_and_another_tenant_with_the_same_cidr_cannot_reach_them);
+    tcase_add_test(tc,
+                   a_security_group_rule_lets_pings_through_and_its_delete_stops_them_within_2_s);
+    tcase_add_test(tc, a_public_ip_snat_and_a_hot_plugged_port);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
