@@ -629,7 +629,7 @@ static const char PROBE_SCRIPT[] =
 /* Two guests of tenant A on one network reach each other, ping and TCP; a guest of tenant
  * B, on a network with the same CIDR, pings A's first guest's address (while A's second
  * reaches it) and gets no answer. */
-START_TEST(guests_of_a_network_talk_and_another_tenant_with_the_same_cidr_cannot_reach_them)
+START_TEST(guests_of_a_network_talk_and_another_tenants_same_cidr_cannot_reach_them)
 {
     char script[sizeof(CLIENT_SCRIPT) + 64];
     vm a1, a2, b1;
@@ -917,7 +917,7 @@ main(void)
     tcase_add_test(tc, two_guests_on_a_hand_made_logical_switch_take_ovn_dhcp_and_talk);
     tcase_add_test(tc, a_hand_made_router_makes_a_guest_public_and_snats_another);
     tcase_add_test(tc,
-                   guests_of_a_network_talk_and_another_tenant_with_the_same_cidr_cannot_reach_them);
+                   guests_of_a_network_talk_and_another_tenants_same_cidr_cannot_reach_them);
     tcase_add_test(tc,
                    a_security_group_rule_lets_pings_through_and_its_delete_stops_them_within_2_s);
     tcase_add_test(tc, a_public_ip_snat_and_a_hot_plugged_port);
