@@ -1,20 +1,26 @@
 /* Tenant networks end to end: real guests on the machine's own libvirtd (qemu:///system)
  * plugged into a real OVN, this machine being the chassis (tl_ovn_start_host: ovs-vswitchd
  * in the root network namespace, br-int, libvirt's default OVS socket, one test run at a time
- * through a machine-wide lock).
+ * through a machine-wide lock), the external network a TEST-NET /24 on br-ex in the root
+ * namespace (tl_free_external, tl_ovn_external).
  *
  * Each guest runs a shell script as its user-data once eth0 has its DHCP lease (from OVN's
  * native DHCP), and prints what it saw on its serial console, which the test reads.
  *
- *  - harness: a logical switch with OVN DHCP and two logical switch ports made by hand
- *    (ovn-nbctl, no sovd), two guests plugged in through <virtualport type='openvswitch'>
- *    with the port's id as interfaceid: each takes its port's address from OVN's DHCP, the
- *    ports are bound to this chassis (the libvirt host UUID), one guest pings the other and
- *    connects to it over TCP (busybox nc; TCP proves the checksums the guests leave out are
- *    filled in: offloads off on the virtio NIC).
+ *  - harness (ovn-nbctl, no sovd): two guests on a hand-made logical switch take their
+ *    ports' addresses from OVN's DHCP, are bound to this chassis, ping and talk TCP (TCP
+ *    proves the checksums the guests leave out are filled in: offloads off on the virtio
+ *    NIC); a hand-made router with a gateway port here makes one guest public
+ *    (dnat_and_snat: the machine pings it) and SNATs the other's TCP to the router's address.
+ *  - through sovd's API: two guests of tenant A on one network ping and talk TCP; a guest of
+ *    tenant B on a network with the same CIDR gets no answer from A's address; a security
+ *    group rule allowing ICMP from a group lets pings through and its delete stops them
+ *    within 2 s; a public IP makes a guest answer the machine's pings; a router SNATs a
+ *    guest's TCP to its external address; a hot-plugged port gives the guest a second
+ *    address.
  *
- * One OVN (and its lock) serves the suite: an unchecked fixture, made once in the runner's
- * process. At most two guests run at a time; each domain is transient, named for this run,
+ * One OVN (and its lock) and one sovd serve the suite: an unchecked fixture, made once in the
+ * runner's process. At most three guests run at a time; each domain is named for this run
  * and destroyed when the runner exits, however it exits. */
 #include <arpa/inet.h>
 #include <errno.h>
