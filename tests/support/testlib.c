@@ -1194,10 +1194,14 @@ tl_ovn_start(tl_ovn *o, const char *dir, bool chassis)
 #define OVS_DEFAULT_SOCKET "/var/run/openvswitch/db.sock"
 /* The userspace datapath's taps of the chassis' bridges, when ovs-vswitchd left them behind
  * (persistent taps outlive it when its exit --cleanup does not finish in time): only while
- * no ovs-vswitchd runs in the namespace, so never another's. */
-#define TAPS_REMOVE                                                                        \
-    "for t in br-int br-ex; do pgrep -x ovs-vswitchd --ns $$ --nslist net >/dev/null || "   \
-    "{ ip -d link show $t 2>/dev/null | grep -q 'tun type tap' && ip link del $t; }; done"
+ * no live ovs-vswitchd runs in this network namespace (a zombie of ours not reaped yet does
+ * not count), so never another's. */
+#define TAPS_REMOVE                                                                         \
+    "live=; for p in $(pgrep -x ovs-vswitchd); do "                                          \
+    "[ \"$(readlink /proc/$p/ns/net)\" = \"$(readlink /proc/$$/ns/net)\" ] && "               \
+    "! grep -q '^State:[[:space:]]*Z' /proc/$p/status 2>/dev/null && live=$p; done; "        \
+    "[ -n \"$live\" ] || for t in br-int br-ex; do "                                         \
+    "ip -d link show $t 2>/dev/null | grep -q 'tun type tap' && ip link del $t; done; true"
 
 static const char *
 ovs_lock_path(void)
