@@ -1309,6 +1309,7 @@ ovs_assert_none_other(void)
     free(out);
     if (rc == 0) {
         out = tl_sh_out(NULL, "readlink -f '%s'", sock);
+        out[strcspn(out, "\n")] = '\0';
         ck_abort_msg("another Open vSwitch answers at %s (it leads to %s): scripts/run, or the "
                      "machine's own; the e2e network tests need that socket for a chassis of "
                      "their own and never take one over: stop it and run them again", sock,
@@ -1326,6 +1327,7 @@ tl_ovn_start_host(tl_ovn *o, const char *dir)
     const char *top = tl_env("SOV_SOURCE_ROOT");
     const char *sock = ovs_default_socket();
     char *made = NULL, *out, where[sizeof(o->dir)], *p, *q;
+    bool made_dir;
     double t0 = tl_now();
     int rc, fd;
     ssize_t n;
@@ -1334,6 +1336,7 @@ tl_ovn_start_host(tl_ovn *o, const char *dir)
     fd = ovs_lock_take(TL_OVS_LOCK_WAIT_S);
     if (!dir)
         dir = made = tl_tmpdir();
+    made_dir = made != NULL;
     ck_assert_msg(dir[0] == '/', "tl_ovn_start_host needs an absolute folder, not '%s'", dir);
     snprintf(where, sizeof(where), "%s", dir);
     free(made);
@@ -1361,9 +1364,10 @@ tl_ovn_start_host(tl_ovn *o, const char *dir)
         char *cmd = NULL;
         ck_assert(asprintf(&cmd, "'%s/scripts/ovn' stop '%s'; '%s/scripts/ovn' stop '%s'; %s; "
                            "if [ \"$(readlink '%s')\" = '%s/db.sock' ]; then rm -f '%s'; "
-                           "[ -z '%s' ] || ln -s '%s' '%s'; fi",
+                           "[ -z '%s' ] || ln -s '%s' '%s'; fi; %s'%s'",
                            top, o->chassis_dir, top, o->dir, TAPS_REMOVE, sock, o->chassis_dir,
-                           sock, o->link_prev, o->link_prev, sock) > 0);
+                           sock, o->link_prev, o->link_prev, sock,
+                           made_dir ? "rm -rf " : "true ", o->dir) > 0);
         at_exit_spawn(cmd, fd);
     }
     o->lock_fd = fd;
