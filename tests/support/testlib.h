@@ -264,7 +264,8 @@ void tl_ovn_external(tl_ovn *o, const char *gateway);
  * there). prefix gets "198.51.100." (at least 16 bytes). Fails the test when none is free. */
 void tl_free_external(char prefix[16]);
 /* Stop every daemon it started (by their pidfiles); the folder stays. tl_ovn_start_host's:
- * the default socket restored and the lock released too. */
+ * the default socket restored, leftover bridge taps removed and the lock released too (at
+ * the process's exit instead, the folder it made goes as well). */
 void tl_ovn_stop(tl_ovn *o);
 /* Stop it and remove its folder. */
 void tl_ovn_discard(tl_ovn *o);
