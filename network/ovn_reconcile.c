@@ -35,7 +35,6 @@ repaired(pass *p, const char *scope, size_t kind, const char *id)
 
     p->repairs++;
     sov_log_warn("reconciler: OVN drifted from the database for %s: repaired", scope);
-    p->ctx->action = "network.reconcile";
     if (sov_audit_append_alone(p->ctx, NULL, kind < 4 ? audit_types[kind] : "ovn_scope", id,
                                SOV_OUTCOME_OK, &err) < 0)
         sov_log_warn("reconciler: could not audit the repair of %s: %s", scope, err.msg);
@@ -157,6 +156,8 @@ sov_ovn_reconcile(sov_ctx *ctx, unsigned *ret_repairs, sov_error *err)
     *ret_repairs = 0;
     if (!ctx->cfg->ovn_nb || !ctx->cfg->ovn_nb[0])
         return 0;
+    /* What the syncs' own audit entries (rows that reached deleted) are recorded as. */
+    ctx->action = "network.reconcile";
     if (sov_db_acquire(ctx->db, &c, err) < 0 || sov_ovn_repo_cp(c, cp, err) < 0)
         return -1;
     for (size_t k = 0; k < 4; k++)

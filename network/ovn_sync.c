@@ -205,7 +205,7 @@ canon(const json_t *v)
 
     if (tag && (strcmp(tag, "set") == 0 || strcmp(tag, "map") == 0)) {
         const json_t *items = json_array_get(v, 1);
-        size_t n = json_array_size(items), len = 16;
+        size_t n = json_array_size(items), len = 16, pos;
         char **parts, *out;
         bool set = strcmp(tag, "set") == 0;
 
@@ -218,13 +218,12 @@ canon(const json_t *v)
         }
         qsort(parts, n, sizeof(*parts), cmp_dump);
         out = calloc(1, len);
-        strcat(out, set ? "S[" : "M[");
+        pos = (size_t) snprintf(out, len, "%s", set ? "S[" : "M[");
         for (size_t i = 0; i < n; i++) {
-            strcat(out, parts[i]);
-            strcat(out, ",");
+            pos += (size_t) snprintf(out + pos, len - pos, "%s,", parts[i]);
             free(parts[i]);
         }
-        strcat(out, "]");
+        snprintf(out + pos, len - pos, "]");
         free(parts);
         return out;
     }
@@ -609,12 +608,13 @@ fill_network(plan *p, const char *id, const sov_ovn_net *n)
         kv[k++] = "mtu";
         kv[k++] = GENEVE_MTU;
         if (s->ndns > 0) {
-            strcat(dns, "{");
-            for (size_t d = 0; d < s->ndns; d++) {
-                strcat(dns, d ? ", " : "");
-                strcat(dns, s->dns[d]);
-            }
-            strcat(dns, "}");
+            size_t pos = (size_t) snprintf(dns, sizeof(dns), "{");
+
+            for (size_t d = 0; d < s->ndns && pos < sizeof(dns); d++)
+                pos += (size_t) snprintf(dns + pos, sizeof(dns) - pos, "%s%s", d ? ", " : "",
+                                         s->dns[d]);
+            if (pos < sizeof(dns))
+                snprintf(dns + pos, sizeof(dns) - pos, "}");
             kv[k++] = "dns_server";
             kv[k++] = dns;
         }

@@ -658,6 +658,11 @@ START_TEST(plugged_port_asks_for_its_chassis_and_comes_up_there)
     ck_assert_msg(all_up, "port %s not up after 30 s", n.p1);
     assert_value("t", "SELECT up FROM ports WHERE id = '%s'", n.p1);
     assert_value(ovn.system_id, "SELECT chassis FROM ports WHERE id = '%s'", n.p1);
+    /* The reconciler's pass refreshes what the Southbound says of plugged ports. */
+    sql(NULL, 0, "UPDATE ports SET up = false, chassis = '' WHERE id = '%s'", n.p1);
+    ck_assert_uint_eq(reconcile(), 0);
+    assert_value("t", "SELECT up FROM ports WHERE id = '%s'", n.p1);
+    assert_value(ovn.system_id, "SELECT chassis FROM ports WHERE id = '%s'", n.p1);
     /* Without a Southbound configured, nothing can say otherwise: up. */
     free(cfg.ovn_sb);
     cfg.ovn_sb = strdup("");
