@@ -50,6 +50,11 @@ typedef enum param_kind {
     P_NETWORK,
     P_SUBNET,
     P_PORT,
+    P_SECURITY_GROUP,
+    P_RULE,
+    P_ROUTER,
+    P_PUBLIC_IP,
+    P_POOL,
 } param_kind;
 
 static const struct {
@@ -74,6 +79,11 @@ static const struct {
     { "networks", "id", P_NETWORK },
     { "subnets", "id", P_SUBNET },
     { "ports", "id", P_PORT },
+    { "security-groups", "id", P_SECURITY_GROUP },
+    { "rules", "rule_id", P_RULE },
+    { "routers", "id", P_ROUTER },
+    { "public-ips", "id", P_PUBLIC_IP },
+    { "public-ip-pools", "id", P_POOL },
 };
 
 /* Who calls: a role in its home tenant, and the tenant whose ids are its own. */
@@ -119,6 +129,11 @@ static char snapshot_ids[3][40];
  * sovd's ovn_nb names (without it, network routes answer 503). */
 static char network_ids[3][40], subnet_ids[3][40], port_ids[3][40];
 static tl_ovn ovn;
+/* Each tenant's security group with one rule, router (on a network of its own) and public
+ * IP (rows, available), and the operator's public IP pool in fr-matrix-1 everyone's rows
+ * take their addresses from. */
+static char sg_ids[3][40], rule_ids[3][40], router_ids[3][40], public_ip_ids[3][40];
+static char pool_id[40];
 
 static const char *
 operator_token(void)
@@ -277,6 +292,74 @@ make_port(const tl_tenant *t, char *out, size_t size)
     free(id);
 }
 
+/* An available security group of tenant t, as a row. */
+static void
+make_security_group(const tl_tenant *t, char *out, size_t size)
+{
+    char *id = tl_db_value(db, "INSERT INTO security_groups (id, tenant_id, workspace, name,"
+                           " state) VALUES (gen_random_uuid(), '%s', 'default', 'target-%u',"
+                           " 'available') RETURNING id", t->id, serial++);
+
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+/* A rule of tenant t's security group, as a row. */
+static void
+make_rule(const tl_tenant *t, char *out, size_t size)
+{
+    char *id = tl_db_value(db, "INSERT INTO security_group_rules (id, security_group_id,"
+                           " tenant_id, direction, protocol) VALUES (gen_random_uuid(), '%s',"
+                           " '%s', 'ingress', 'tcp') RETURNING id", sg_ids[index_of(t)], t->id);
+
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+/* The operator's public IP pool in fr-matrix-1 (a fresh one for a DELETE), as a row. */
+static void
+make_pool(char *out, size_t size)
+{
+    char *id = tl_db_value(db, "INSERT INTO public_ip_pools (id, region, name, cidr, gateway,"
+                           " first_ip, last_ip) VALUES (gen_random_uuid(), 'fr-matrix-1',"
+                           " 'target-%u', '203.0.113.0/24', '203.0.113.1', '203.0.113.10',"
+                           " '203.0.113.250') RETURNING id", serial++);
+
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+/* An available router of tenant t on a network of its own (one router per network), as
+ * rows. */
+static void
+make_router(const tl_tenant *t, char *out, size_t size)
+{
+    char net[40];
+    char *id;
+
+    make_network(t, net, sizeof(net));
+    id = tl_db_value(db, "INSERT INTO routers (id, tenant_id, workspace, name, network_id,"
+                     " region, state) VALUES (gen_random_uuid(), '%s', 'default', 'target-%u',"
+                     " '%s', 'fr-matrix-1', 'available') RETURNING id", t->id, serial++, net);
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
+/* An available public IP of tenant t from the pool, attached to nothing, as a row. */
+static void
+make_public_ip(const tl_tenant *t, char *out, size_t size)
+{
+    unsigned n = serial++;
+    char *id = tl_db_value(db, "INSERT INTO public_ips (id, tenant_id, workspace, name, region,"
+                           " pool_id, address, state) VALUES (gen_random_uuid(), '%s',"
+                           " 'default', 'target-%u', 'fr-matrix-1', '%s',"
+                           " '203.0.113.10'::inet + %u, 'available') RETURNING id", t->id, n,
+                           pool_id, n % 240);
+
+    snprintf(out, size, "%s", id);
+    free(id);
+}
+
 static void
 setup(void)
 {
@@ -328,6 +411,13 @@ setup(void)
         make_network(all[i], network_ids[i], sizeof(network_ids[i]));
         make_subnet(all[i], subnet_ids[i], sizeof(subnet_ids[i]));
         make_port(all[i], port_ids[i], sizeof(port_ids[i]));
+    }
+    make_pool(pool_id, sizeof(pool_id));
+    for (size_t i = 0; i < SOV_N_ELEMENTS(all); i++) {
+        make_security_group(all[i], sg_ids[i], sizeof(sg_ids[i]));
+        make_rule(all[i], rule_ids[i], sizeof(rule_ids[i]));
+        make_router(all[i], router_ids[i], sizeof(router_ids[i]));
+        make_public_ip(all[i], public_ip_ids[i], sizeof(public_ip_ids[i]));
     }
 }
 
@@ -694,6 +784,38 @@ fill_param(const sov_route *r, const char *after, const char *name, bool last, v
         else
             snprintf(v, sizeof(v), "%.39s", port_ids[index_of(f->t)]);
         break;
+    case P_SECURITY_GROUP:
+        if (fresh && f->pass)
+            make_security_group(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", sg_ids[index_of(f->t)]);
+        break;
+    case P_RULE:
+        /* A rule of the tenant's group: a fresh one for a DELETE. */
+        if (fresh && f->pass)
+            make_rule(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", rule_ids[index_of(f->t)]);
+        break;
+    case P_ROUTER:
+        if (fresh && f->pass)
+            make_router(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", router_ids[index_of(f->t)]);
+        break;
+    case P_PUBLIC_IP:
+        if (fresh && f->pass)
+            make_public_ip(f->t, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%.39s", public_ip_ids[index_of(f->t)]);
+        break;
+    case P_POOL:
+        /* Pools are the operator's, of no tenant: own and other ids are the same pool. */
+        if (fresh && f->pass)
+            make_pool(v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), "%s", pool_id);
+        break;
     default:
         ck_abort_msg("add a fixture for {%s} of %s %s in roles_test.c", name, r->method,
                      r->pattern);
@@ -1027,6 +1149,12 @@ named_collection(int kind)
         return "subnets";
     case P_PORT:
         return "ports";
+    case P_SECURITY_GROUP:
+        return "security-groups";
+    case P_ROUTER:
+        return "routers";
+    case P_PUBLIC_IP:
+        return "public-ips";
     default:
         return NULL;
     }

@@ -323,6 +323,22 @@ START_TEST(networks_take_a_region_a_cidr_and_a_name)
     ck_assert_str_eq(tl_str(n, "state"), "deleted");
     json_decref(n);
     refused("DELETE", path, acme.token[TL_MEMBER], NULL, 404, "/problems/not-found", NULL, NULL);
+    /* The same Idempotency-Key and body: the first answer, one network. */
+    {
+        const char *const key[] = { "Idempotency-Key: net-once-1", NULL };
+        const char *body = "{\"name\":\"once\",\"cidr\":\"10.7.0.0/16\"}";
+        tl_resp a, b;
+
+        tl_call_h(&sovd, "POST", "/v1/networks", acme.token[TL_MEMBER], body, key, &a);
+        tl_call_h(&sovd, "POST", "/v1/networks", acme.token[TL_MEMBER], body, key, &b);
+        ck_assert_int_eq(a.status, 202);
+        ck_assert_int_eq(b.status, 202);
+        ck_assert_str_eq(tl_str(json_object_get(a.json, "network"), "id"),
+                         tl_str(json_object_get(b.json, "network"), "id"));
+        ck_assert_int_eq(sql_num("SELECT count(*) FROM networks WHERE name = 'once'"), 1);
+        tl_resp_free(&a);
+        tl_resp_free(&b);
+    }
     /* Its name is free again. */
     create_id("/v1/networks", "network", "{\"name\":\"net2\",\"cidr\":\"10.1.0.0/16\"}",
               NULL);
