@@ -1,6 +1,7 @@
 /* public_ips.c: /v1/regions/{code}/public-ip-pools (operators: a region's public addresses)
  * and /v1/public-ips (a tenant's addresses, attachable to a port whose network has a
  * router). Pools change at once (audited); public IPs answer 202 with their operation. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "handlers.h"
@@ -223,9 +224,13 @@ sov_handle_public_ip_delete(sov_request *req)
     sov_public_ip ip;
     sov_op op;
 
-    if (sov_public_ip_delete(&req->ctx, tenant_id, id, &op, &err) < 0 ||
-        sov_public_ip_get(&req->ctx, tenant_id, id, &ip, &err) < 0)
+    /* The address as the delete leaves it: read first, since a quick worker may have deleted
+     * it before a read after the commit. */
+    if (sov_public_ip_get(&req->ctx, tenant_id, id, &ip, &err) < 0 ||
+        sov_public_ip_delete(&req->ctx, tenant_id, ip.id, &op, &err) < 0)
         return sov_api_reply_problem(req, &err);
+    snprintf(ip.state, sizeof(ip.state), "deleting");
+    snprintf(ip.operation_id, sizeof(ip.operation_id), "%s", op.id);
     sov_autoptr(json_t) body = json_pack("{s:o}", "public_ip", ip_json(&ip));
     return sov_api_reply_accepted(req, body, &op);
 }

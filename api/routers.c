@@ -1,6 +1,7 @@
 /* routers.c: /v1/routers, internet gateways: one per network, with an address of a public
  * IP pool of the network's region. A create and a delete answer 202 with the operation that
  * syncs the router into OVN. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "handlers.h"
@@ -110,9 +111,13 @@ sov_handle_router_delete(sov_request *req)
     sov_router r;
     sov_op op;
 
-    if (sov_router_delete(&req->ctx, tenant_id, id, &op, &err) < 0 ||
-        sov_router_get(&req->ctx, tenant_id, id, &r, &err) < 0)
+    /* The router as the delete leaves it: read first, since a quick worker may have deleted
+     * it before a read after the commit. */
+    if (sov_router_get(&req->ctx, tenant_id, id, &r, &err) < 0 ||
+        sov_router_delete(&req->ctx, tenant_id, r.id, &op, &err) < 0)
         return sov_api_reply_problem(req, &err);
+    snprintf(r.state, sizeof(r.state), "deleting");
+    snprintf(r.operation_id, sizeof(r.operation_id), "%s", op.id);
     sov_autoptr(json_t) body = json_pack("{s:o}", "router", router_json(&r));
     return sov_api_reply_accepted(req, body, &op);
 }

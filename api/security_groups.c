@@ -210,11 +210,18 @@ sov_handle_security_group_delete(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
     const char *id = sov_request_param(req, "id");
     const char *tenant_id = sov_request_query(req, "tenant_id");
+    SOV_CLEANUP(sov_security_group_release) sov_security_group g = { .rules = NULL };
     sov_op op;
 
-    if (sov_security_group_delete(&req->ctx, tenant_id, id, &op, &err) < 0)
+    /* The group as the delete leaves it: read first, since a quick worker may have deleted
+     * it before a read after the commit. */
+    if (sov_security_group_get(&req->ctx, tenant_id, id, &g, &err) < 0 ||
+        sov_security_group_delete(&req->ctx, tenant_id, g.id, &op, &err) < 0)
         return sov_api_reply_problem(req, &err);
-    return reply_group(req, tenant_id, id, NULL, &op);
+    snprintf(g.state, sizeof(g.state), "deleting");
+    snprintf(g.operation_id, sizeof(g.operation_id), "%s", op.id);
+    sov_autoptr(json_t) body = json_pack("{s:o}", "security_group", group_json(&g));
+    return sov_api_reply_accepted(req, body, &op);
 }
 
 /* POST /v1/security-groups/{id}/rules?tenant_id= {direction, protocol?, ports?,

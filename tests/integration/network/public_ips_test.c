@@ -5,6 +5,7 @@
  * routers one per network and needing a pool; attach refused without a router; deletes
  * refused while addresses are held or attached. Networks and ports are part "net"'s: their
  * rows are written straight into the database (sec_bed.c). */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,6 +230,78 @@ START_TEST(addresses_lowest_free_never_shared_and_exhausted)
 }
 END_TEST
 
+/* ---- two tenants at once ---- */
+
+typedef struct racer {
+    pthread_t t;
+    char body[128], url[256], auth[128];
+    long status;
+    char address[16];
+} racer;
+
+static void *
+race(void *arg)
+{
+    racer *r = arg;
+    const char *headers[] = { r->auth, "Content-Type: application/json", NULL };
+    tl_req req = { .method = "POST", .url = r->url, .headers = headers, .body = r->body,
+                   .body_len = strlen(r->body) };
+    tl_resp resp;
+
+    memset(&resp, 0, sizeof(resp));
+    if (tl_http_try(&req, &resp) == 0) {
+        r->status = resp.status;
+        if (resp.status == 202 && resp.json)
+            snprintf(r->address, sizeof(r->address), "%s",
+                     json_string_value(json_object_get(json_object_get(resp.json,
+                                                                       "public_ip"),
+                                                       "address")));
+    }
+    tl_resp_free(&resp);
+    return NULL;
+}
+
+/* 16 creates at once, half acme's, half globex's, on a pool of 5 addresses: 5 get one each,
+ * never the same, the others 409 naming the region. */
+START_TEST(concurrent_creates_never_share_an_address)
+{
+    enum { N = 16 };
+    racer *r = calloc(N, sizeof(*r));
+    int ok = 0, full = 0;
+
+    pool("{\"name\":\"tiny\",\"cidr\":\"203.0.113.0/29\",\"first_ip\":\"203.0.113.2\","
+         "\"last_ip\":\"203.0.113.6\"}");
+    for (int i = 0; i < N; i++) {
+        const tl_tenant *t = i % 2 ? &globex : &acme;
+        snprintf(r[i].body, sizeof(r[i].body), "{\"name\":\"ip%d\"}", i);
+        snprintf(r[i].url, sizeof(r[i].url), "%s/v1/public-ips", sovd.base);
+        snprintf(r[i].auth, sizeof(r[i].auth), "Authorization: Bearer %s",
+                 t->token[TL_MEMBER]);
+        ck_assert_int_eq(pthread_create(&r[i].t, NULL, race, &r[i]), 0);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(r[i].t, NULL);
+    for (int i = 0; i < N; i++) {
+        ck_assert_msg(r[i].status == 202 || r[i].status == 409, "request %d: %ld", i,
+                      r[i].status);
+        if (r[i].status == 409) {
+            full++;
+            continue;
+        }
+        ok++;
+        for (int k = 0; k < i; k++)
+            ck_assert_msg(r[k].status != 202 || strcmp(r[k].address, r[i].address) != 0,
+                          "requests %d and %d both got %s", k, i, r[i].address);
+    }
+    ck_assert_int_eq(ok, 5);
+    ck_assert_int_eq(full, N - 5);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(DISTINCT address) FROM public_ips"), 5);
+    ck_assert_int_eq(bed_quota_used(&acme, "public_ips") + bed_quota_used(&globex,
+                                                                          "public_ips"), 5);
+    free(r);
+}
+END_TEST
+
 START_TEST(quota_and_names)
 {
     pool("{\"name\":\"public\",\"cidr\":\"203.0.113.0/24\"}");
@@ -316,6 +389,18 @@ START_TEST(routers_and_attach)
     snprintf(path, sizeof(path), "/v1/public-ips/%s/actions", ipid);
     bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\",\"port\":\"p2\"}",
                 409, "/problems/conflict", "port", "internet gateway");
+    /* A port of another region (its network with a router there): refused too. */
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"de-sec-1\",\"name\":\"Sec DE\",\"country\":\"DE\","
+                           "\"datacenter\":\"dc-de\",\"zones\":[\"a\"]}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions/de-sec-1/public-ip-pools", op,
+                           "{\"name\":\"de\",\"cidr\":\"192.0.2.0/24\"}", 201));
+    bed_network(&acme, "net3", "de-sec-1", net2);
+    bed_port(&acme, net2, "p3", "10.0.0.7", port2);
+    json_decref(accepted_done("POST", "/v1/routers", acme.token[TL_MEMBER], "{\"name\":"
+                              "\"gw-de\",\"network\":\"net3\"}", "router", "router.create"));
+    bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\",\"port\":\"p3\"}",
+                409, "/problems/conflict", "port", "its own region");
     bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"attach\"}", 400,
                 "/problems/invalid-request", "port", NULL);
     bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"spin\"}", 400,
@@ -349,6 +434,24 @@ START_TEST(routers_and_attach)
     snprintf(path, sizeof(path), "/v1/public-ips/%s", ipid);
     json_decref(accepted_done("DELETE", path, acme.token[TL_MEMBER], NULL, "public_ip",
                               "public_ip.delete"));
+    /* Made with its port: attached at once, in the port's region. */
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"direct\","
+                "\"port\":\"p1\",\"region\":\"elsewhere-1\"}", 400,
+                "/problems/invalid-request", "region", REGION);
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"direct\","
+                "\"port\":\"p2\"}", 409, "/problems/conflict", "port", "internet gateway");
+    ip = ip_create(&acme, "{\"name\":\"direct\",\"port\":\"p1\"}", ipid);
+    ck_assert_str_eq(tl_str(ip, "region"), REGION);
+    ck_assert_str_eq(tl_str(json_object_get(ip, "port"), "id"), port);
+    json_decref(ip);
+    state_is("public_ips", ipid, "in-use");
+    bed_refused("POST", "/v1/public-ips", acme.token[TL_MEMBER], "{\"name\":\"again\","
+                "\"port\":\"p1\"}", 409, "/problems/conflict", "port", "already has public IP");
+    snprintf(path, sizeof(path), "/v1/public-ips/%s", ipid);
+    json_decref(accepted_done("DELETE", path, acme.token[TL_MEMBER], NULL, "public_ip",
+                              "public_ip.delete"));
+    state_is("public_ips", ipid, "deleted");
+
     snprintf(path, sizeof(path), "/v1/routers/%s", rid);
     r = accepted_done("DELETE", path, acme.token[TL_MEMBER], NULL, "router", "router.delete");
     ck_assert_str_eq(tl_str(r, "state"), "deleting");
@@ -364,6 +467,45 @@ START_TEST(routers_and_attach)
 }
 END_TEST
 
+/* The same Idempotency-Key and body twice: the first answer, one row, one address. */
+START_TEST(idempotent_creates_answer_the_first_result)
+{
+    static const struct {
+        const char *path, *body, *member, *table;
+    } creates[] = {
+        { "/v1/public-ips", "{\"name\":\"once\"}", "public_ip", "public_ips" },
+        { "/v1/security-groups", "{\"name\":\"once\"}", "security_group", "security_groups" },
+        { "/v1/routers", "{\"name\":\"once\",\"network\":\"net1\"}", "router", "routers" },
+    };
+    char net[40];
+
+    pool("{\"name\":\"public\",\"cidr\":\"203.0.113.0/24\"}");
+    bed_network(&acme, "net1", REGION, net);
+    for (size_t i = 0; i < sizeof(creates) / sizeof(creates[0]); i++) {
+        char key[64];
+        const char *headers[] = { key, NULL };
+        tl_resp a, b;
+
+        snprintf(key, sizeof(key), "Idempotency-Key: sec-once-%zu", i);
+        tl_call_h(&sovd, "POST", creates[i].path, acme.token[TL_MEMBER], creates[i].body,
+                  headers, &a);
+        tl_call_h(&sovd, "POST", creates[i].path, acme.token[TL_MEMBER], creates[i].body,
+                  headers, &b);
+        ck_assert_msg(a.status == 202 && b.status == 202, "%s: %ld %ld %s", creates[i].path,
+                      a.status, b.status, b.body);
+        ck_assert_str_eq(tl_str(json_object_get(a.json, creates[i].member), "id"),
+                         tl_str(json_object_get(b.json, creates[i].member), "id"));
+        ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM %s", creates[i].table), 1);
+        tl_resp_free(&a);
+        tl_resp_free(&b);
+    }
+    /* One tenant's address and the router's own: two addresses taken, one quota. */
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM public_ips"), 2);
+    ck_assert_int_eq(bed_quota_used(&acme, "public_ips"), 1);
+    ck_assert_int_eq(bed_quota_used(&acme, "security_groups"), 1);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -375,7 +517,9 @@ suite(void)
     tcase_add_test(tc, pools_are_checked_and_the_operators);
     tcase_add_test(tc, region_outside_the_policy_is_refused);
     tcase_add_test(tc, addresses_lowest_free_never_shared_and_exhausted);
+    tcase_add_test(tc, concurrent_creates_never_share_an_address);
     tcase_add_test(tc, quota_and_names);
+    tcase_add_test(tc, idempotent_creates_answer_the_first_result);
     tcase_add_test(tc, routers_and_attach);
     suite_add_tcase(s, tc);
     return s;

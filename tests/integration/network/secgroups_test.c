@@ -354,6 +354,50 @@ START_TEST(delete_refused_while_used)
 }
 END_TEST
 
+/* A sovd without ovn_nb (on the same database) has no tenant networks: every write of
+ * part "sec" answers 503 saying so, and writes nothing; reads still answer. */
+START_TEST(without_ovn_writes_are_unavailable)
+{
+    static const struct {
+        const char *method, *path, *body;
+    } writes[] = {
+        { "POST", "/v1/security-groups", "{\"name\":\"web\"}" },
+        { "POST", "/v1/routers", "{\"name\":\"gw\",\"network\":\"net1\"}" },
+        { "POST", "/v1/public-ips", "{\"name\":\"ip\"}" },
+        { "DELETE", "/v1/security-groups/old", NULL },
+        { "POST", "/v1/security-groups/old/rules", "{\"direction\":\"ingress\"}" },
+    };
+    const char *args[] = { "--role=api", NULL };
+    tl_sovd plain;
+    tl_resp r;
+    int rc;
+
+    /* A group made while OVN was there. */
+    json_decref(group_create(&acme, "{\"name\":\"old\"}", NULL, NULL));
+    memset(&plain, 0, sizeof(plain));
+    tl_sovd_start(&plain, db, args);
+    for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+        tl_call(&plain, writes[i].method, writes[i].path, acme.token[TL_MEMBER], writes[i].body,
+                &r);
+        tl_assert_problem(&r, 503, "/problems/unavailable");
+        tl_assert_contains(r.body, "ovn_nb is not configured");
+        tl_resp_free(&r);
+    }
+    tl_call(&plain, "GET", "/v1/security-groups", acme.token[TL_READER], NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    tl_resp_free(&r);
+    rc = tl_sovd_stop_clean(&plain, 30);
+    tl_sovd_discard(&plain);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(groups_in_db(), 1);
+    ck_assert_int_eq(rules_in_db(), 2);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM security_groups WHERE state IN"
+                               " ('deleting', 'deleted')"), 0);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM public_ips"), 0);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM routers"), 0);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -368,6 +412,7 @@ suite(void)
     tcase_add_test(tc, rules_added_and_removed);
     tcase_add_test(tc, quotas);
     tcase_add_test(tc, delete_refused_while_used);
+    tcase_add_test(tc, without_ovn_writes_are_unavailable);
     suite_add_tcase(s, tc);
     return s;
 }
