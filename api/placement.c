@@ -57,11 +57,14 @@ sov_handle_placement_dry_run(sov_request *req)
         { "ssh_keys", JSON_ARRAY, false },
         { "boot_volume", JSON_STRING, false }, { "boot", JSON_OBJECT, false },
         { "volumes", JSON_ARRAY, false },
+        { "nics", JSON_ARRAY, false },
     };
     sov_error err = SOV_ERROR_INIT;
     sov_instance_create_args a = { 0 };
     sov_place_sizes sizes = { 0 };
     sov_instance_storage_args st;
+    sov_instance_network_args net;
+    sov_api_nics nics;
     const char *vols[SOV_API_INSTANCE_VOLUMES_MAX];
     bool storage = false;
     sov_autoptr(sov_placement) p = sov_placement_new();
@@ -69,13 +72,14 @@ sov_handle_placement_dry_run(sov_request *req)
     if (!p)
         sov_error_set(&err, SOV_E_INTERNAL, "out of memory");
     if (!p || sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0 ||
-        sov_api_instance_storage(req, &st, vols, SOV_N_ELEMENTS(vols), &storage, &err) < 0)
+        sov_api_instance_storage(req, &st, vols, SOV_N_ELEMENTS(vols), &storage, &err) < 0 ||
+        sov_api_instance_network(req, &net, &nics, &err) < 0)
         return sov_api_reply_problem(req, &err);
     body_sizes(req, &sizes);
     sov_api_instance_args(req, &a);     /* read as the create reads it */
-    sov_instance_ext ext[] = { { "storage", &st } };
+    sov_instance_ext ext[] = { { "network", &net }, { "storage", &st } };
     a.ext = ext;
-    a.next = storage ? 1 : 0;
+    a.next = storage ? 2 : 1;
     if (sov_instance_dry_run(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &sizes, p,
                              &err) < 0) {
         /* No candidate: the problem, with the counts that explain it. */

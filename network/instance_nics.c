@@ -15,9 +15,9 @@
  *   deleted:  the ports the instance made are deleted ("port.delete"), the others unplugged
  *             and available again ("port.update" takes requested-chassis away).
  *   started:  the ports are up in OVN's Southbound (bounded; SOV_OP_LATER meanwhile).
- *   contrib:  each port an OVS NIC on br-int (interfaceid: the port id), after its network's
- *             and its groups' scopes were synced, so the logical ports exist before the
- *             domain starts. */
+ *   contrib:  each port an OVS NIC on br-int (interfaceid: the port id), after its scopes
+ *             (network, the tenant's groups, router) were synced, so the logical ports
+ *             exist before the domain starts. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,40 +478,20 @@ started(sov_ctx *ctx, const sov_instance *inst, const sov_op *op, sov_error *err
     return SOV_OP_LATER;
 }
 
-/* Whether id is among the first n of ids. */
-static bool
-seen(char ids[][SOV_UUID_LEN + 1], size_t n, const char *id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ids[i], id) == 0)
-            return true;
-    return false;
-}
-
-/* Bring OVN to the ports' networks and groups (idempotent), so every logical port exists
- * before the domain starts. */
+/* Bring OVN to the ports' scopes (idempotent), so every logical port exists before the
+ * domain starts: for the first port of each network, what its operation would sync (part
+ * "ovn"'s sov_net_sync_resource: the network, the tenant's groups, whose rules may name the
+ * new ports' groups, and the network's router). */
 static int
 sync_scopes(sov_ctx *ctx, const sov_port *ports, size_t n, sov_error *err)
 {
-    char done[SOV_INSTANCE_NICS_MAX * (SOV_NET_SG_MAX + 1)][SOV_UUID_LEN + 1];
-    size_t nd = 0, max = sizeof(done) / sizeof(done[0]);
-
     for (size_t i = 0; i < n; i++) {
-        if (!seen(done, nd, ports[i].network_id)) {
-            if (sov_ovn_sync_network(ctx, ports[i].network_id, NULL, err) < 0)
-                return -1;
-            if (nd < max)
-                snprintf(done[nd++], SOV_UUID_LEN + 1, "%s", ports[i].network_id);
-        }
-        for (size_t k = 0; k < ports[i].nsecurity_groups; k++) {
-            const char *g = ports[i].security_groups[k];
-            if (seen(done, nd, g))
-                continue;
-            if (sov_ovn_sync_sg(ctx, g, NULL, err) < 0)
-                return -1;
-            if (nd < max)
-                snprintf(done[nd++], SOV_UUID_LEN + 1, "%s", g);
-        }
+        bool first = true;
+
+        for (size_t k = 0; k < i && first; k++)
+            first = strcmp(ports[k].network_id, ports[i].network_id) != 0;
+        if (first && sov_net_sync_resource(ctx, "port", ports[i].id, err) < 0)
+            return -1;
     }
     return 0;
 }

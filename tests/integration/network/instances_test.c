@@ -339,6 +339,22 @@ START_TEST(bad_nics_are_refused_and_write_nothing)
          "\"cidr\":\"10.8.0.0/24\"}", other_net);
     refused("[{\"subnet\":\"default\"},{\"subnet\":\"de-sub\"}]", 400, INVALID,
             "nics");
+    /* The dry run reads nics as the create does: the same refusal; NICs in the host's region
+     * place it there; nothing is made. */
+    {
+        long long before = rows();
+        json_t *d;
+
+        bed_refused("POST", "/v1/placement/dry-run", acme.token[TL_MEMBER],
+                    "{\"flavor\":\"" FLAVOR "\",\"nics\":[{\"subnet\":\"default\"},"
+                    "{\"subnet\":\"de-sub\"}]}", 400, INVALID, "nics", NULL);
+        d = tl_call_ok(&sovd, "POST", "/v1/placement/dry-run", acme.token[TL_MEMBER],
+                       "{\"flavor\":\"" FLAVOR "\",\"nics\":[{\"subnet\":\"default\"}]}",
+                       200);
+        ck_assert_str_eq(tl_str(json_object_get(d, "placement"), "region"), REGION);
+        json_decref(d);
+        ck_assert_int_eq(rows(), before);
+    }
     /* Bad members. */
     refused("[{\"subnet\":\"default\",\"port\":\"p\"}]", 400, INVALID, "nics[0]");
     refused("[{}]", 400, INVALID, "nics[0]");
