@@ -2,6 +2,7 @@
  * libvirtd, next to a bare `virsh create` of the same domain XML, measured in the same run.
  *
  *     bench/create --url URL --token-file FILE --image PATH --pool NAME --name PREFIX [--count N]
+ *                  [--volumes 0|1]
  *
  * URL is a sovd with the worker role (scripts/bench starts one, without the reconciler, on
  * its own database, storage pool and NAT network); FILE holds its operator token; PATH is
@@ -21,7 +22,10 @@
  *      image in the same pool, its seed the clone: `virsh create FILE` timed from the start
  *      of the process to its return (the reference), then `virsh destroy`.
  *
- * Then volumes (storage/): a plain volume type, and N rounds (after one warm-up) of
+ * The instance's NIC is whatever sovd gives a plain create: the NAT network's without OVN, a
+ * port of the workspace's default network on tenant networks (scripts/bench runs it both
+ * ways). Then (unless --volumes 0) volumes (storage/): a plain volume type, and N rounds
+ * (after one warm-up) of
  * POST /v1/volumes of an empty 1 GiB volume to the operation's success, next to
  * `virsh vol-create-as` of the same size in the same pool; each deleted before the next.
  *
@@ -33,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +57,7 @@
 typedef struct options {
     const char *url, *token_file, *image, *pool, *prefix;
     unsigned count;
+    bool volumes;               /* --volumes 0: instances only */
 } options;
 
 static CURL *curl;
@@ -580,7 +586,7 @@ volume_round(const options *o, unsigned k, double *sovd_ms, double *virsh_ms)
 static void
 parse_args(int argc, char **argv, options *o)
 {
-    *o = (options) { .count = 7 };
+    *o = (options) { .count = 7, .volumes = true };
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (strcmp(k, "--url") == 0) {
@@ -593,6 +599,9 @@ parse_args(int argc, char **argv, options *o)
             o->pool = v;
         } else if (strcmp(k, "--name") == 0) {
             o->prefix = v;
+        } else if (strcmp(k, "--volumes") == 0 && (strcmp(v, "0") == 0 ||
+                                                   strcmp(v, "1") == 0)) {
+            o->volumes = v[0] == '1';
         } else if (strcmp(k, "--count") == 0) {
             char *end = NULL;
             unsigned long n = strtoul(v, &end, 10);
@@ -607,7 +616,7 @@ parse_args(int argc, char **argv, options *o)
     }
     if (argc % 2 == 0 || !o->url || !o->token_file || !o->image || !o->pool || !o->prefix) {
         fprintf(stderr, "usage: %s --url URL --token-file FILE --image PATH --pool NAME "
-                        "--name PREFIX [--count N]\n", argv[0]);
+                        "--name PREFIX [--count N] [--volumes 0|1]\n", argv[0]);
         exit(2);
     }
 }
@@ -648,21 +657,24 @@ main(int argc, char **argv)
     }
 
     /* Volumes (storage/): a plain type, one warm-up round, then the same count. */
-    json_decref(call_ok("POST", "/v1/volume-types", op_token,
-                        "{\"name\":\"bench-plain\",\"encrypted\":false}", 201));
-    volume_round(&o, 0, &vol_sovd[0], &vol_virsh[0]);
-    printf("  volume warm-up   sovd %8.1f ms   virsh vol-create-as %8.1f ms   (not counted)\n",
-           vol_sovd[0], vol_virsh[0]);
-    for (unsigned i = 0; i < o.count; i++) {
-        volume_round(&o, i + 1, &vol_sovd[i], &vol_virsh[i]);
-        printf("  volume round %-3u sovd %8.1f ms   virsh vol-create-as %8.1f ms\n", i + 1,
-               vol_sovd[i], vol_virsh[i]);
+    vs50 = vs95 = vv50 = vv95 = -1;
+    if (o.volumes) {
+        json_decref(call_ok("POST", "/v1/volume-types", op_token,
+                            "{\"name\":\"bench-plain\",\"encrypted\":false}", 201));
+        volume_round(&o, 0, &vol_sovd[0], &vol_virsh[0]);
+        printf("  volume warm-up   sovd %8.1f ms   virsh vol-create-as %8.1f ms   (not "
+               "counted)\n", vol_sovd[0], vol_virsh[0]);
+        for (unsigned i = 0; i < o.count; i++) {
+            volume_round(&o, i + 1, &vol_sovd[i], &vol_virsh[i]);
+            printf("  volume round %-3u sovd %8.1f ms   virsh vol-create-as %8.1f ms\n", i + 1,
+                   vol_sovd[i], vol_virsh[i]);
+        }
+        figures(vol_sovd, o.count, &vs50, &vs95);
+        figures(vol_virsh, o.count, &vv50, &vv95);
+        printf("volume create (empty, 1 GiB) through the API, %u rounds: sovd median %.1f ms, "
+               "p95 %.1f ms; virsh vol-create-as median %.1f ms, p95 %.1f ms\n", o.count, vs50,
+               vs95, vv50, vv95);
     }
-    figures(vol_sovd, o.count, &vs50, &vs95);
-    figures(vol_virsh, o.count, &vv50, &vv95);
-    printf("volume create (empty, 1 GiB) through the API, %u rounds: sovd median %.1f ms, p95 "
-           "%.1f ms; virsh vol-create-as median %.1f ms, p95 %.1f ms\n", o.count, vs50, vs95,
-           vv50, vv95);
 
     figures(sovd, o.count, &s50, &s95);
     figures(virsh_ms, o.count, &v50, &v95);

@@ -315,9 +315,40 @@ sov_ovn_netns() {
     nsenter --net="/proc/$pid/ns/net" "$@"
 }
 
+# sov_net_overlaps CIDR [DEV]: whether an IPv4 address or route of this network namespace,
+# on any device but DEV, overlaps CIDR (a gateway on a network the machine already uses
+# would take its traffic, even its default route's gateway).
+sov_net_overlaps() {
+    { ip -o -4 addr show | awk -v d="${2:-}" '$2 != d { print $4 }'
+      ip -4 route show | awk -v d="${2:-}" '{ dev = ""
+            for (i = 1; i < NF; i++) if ($i == "dev") dev = $(i + 1)
+            if (dev != d && $1 != "default") print $1 }'; } |
+        python3 -c 'import ipaddress, sys
+want = ipaddress.ip_network(sys.argv[1], strict=False)
+for line in sys.stdin:
+    try:
+        net = ipaddress.ip_network(line.strip(), strict=False)
+    except ValueError:
+        continue
+    if net.overlaps(want):
+        sys.exit(0)
+sys.exit(1)' "$1"
+}
+
+# sov_free_public_gateway: the first of the TEST-NET /24s (RFC 5737: 192.0.2.0, 198.51.100.0,
+# 203.0.113.0) that no address or route of this machine overlaps, as its first address with
+# the prefix (192.0.2.1/24); fails when all three are in use.
+sov_free_public_gateway() {
+    local g
+    for g in 192.0.2.1/24 198.51.100.1/24 203.0.113.1/24; do
+        sov_net_overlaps "$g" br-ex || { echo "$g"; return 0; }
+    done
+    return 1
+}
+
 # sov_ovn_external DIR GATEWAY/PREFIX: give the external bridge of the chassis in DIR the
 # public IP pool's gateway address (what the machine reaches public IPs through) and bring
-# it up; recorded in DIR/external for sov_ovn_stop. On the userspace datapath the bridge's
+# it up (refused when the network overlaps one the namespace uses already); recorded in DIR/external for sov_ovn_stop. On the userspace datapath the bridge's
 # device is a tap whose TX checksum offload the machine's stack would leave to OVS to
 # finish (TCP then fails, ../shared/PLATFORM.md "Checksums"): it is turned off there.
 sov_ovn_external() {
@@ -328,6 +359,11 @@ sov_ovn_external() {
         sov_die "the gateway must be an IPv4 address with a prefix (192.0.2.1/24), not '$cidr'"
     d=$(cd "$d" 2>/dev/null && pwd) || sov_die "no folder $1"
     ext=$(sov_ovn_ext_bridge "$d") || exit 1
+    if sov_ovn_netns "$d" bash -c ". '$SOV_TOP/scripts/lib.sh'; sov_net_overlaps '$cidr' '$ext'"
+    then
+        sov_die "$cidr overlaps a network this machine already uses (ip -4 addr, ip -4 route):" \
+            "a public IP pool's gateway needs a network of its own"
+    fi
     sov_ovn_wait_bridge "$d" "$ext" 30 ||
         sov_die "ovs-vswitchd has not opened $ext after 30 s (see $d/vswitchd.log)"
     for i in $(seq 1 50); do

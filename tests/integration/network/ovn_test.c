@@ -489,9 +489,11 @@ START_TEST(host_setup_makes_a_host_that_joins_the_central_southbound)
                "ip netns add %s; ip link add %s type veth peer name %s; ip link set %s netns %s; "
                "ip addr add %s/24 dev %s; ip link set %s up; "
                "ip netns exec %s ip addr add %s/24 dev %s; ip netns exec %s ip link set %s up; "
-               "ip netns exec %s ip link set lo up",
+               "ip netns exec %s ip link set lo up; "
+               /* the host's NIC on the public network: a veth of its own namespace */
+               "ip netns exec %s ip link add hsext type veth peer name hsextp",
                t, t, t, t, t, t, t, ns, vr, vh, vh, ns, central, vr, vr, ns, host, vh, ns, vh,
-               ns);
+               ns, ns);
     ck_assert_int_eq(rc, 0);
     tl_ovn_start(&ovn, NULL, false);
     out = tl_sh_out(&rc, "'%s/scripts/ovn' central '%s' %s %u", top, ovn.dir, central, port);
@@ -504,7 +506,8 @@ START_TEST(host_setup_makes_a_host_that_joins_the_central_southbound)
                        "mount --bind %s/lv/log /var/log/libvirt && "
                        "mount --bind %s/lv/cache /var/cache/libvirt && "
                        "%s/scripts/host-setup --address %s --central %s --sb-port %u "
-                       "--state %s/host'", ns, t, t, t, t, t, top, host, central, port, t) > 0);
+                       "--external-nic hsext --state %s/host'", ns, t, t, t, t, t, top, host,
+                       central, port, t) > 0);
     out = tl_sh_out(&rc, "%s", cmd);
     ck_assert_msg(rc == 0, "host-setup failed: %s", out);
     ck_assert_msg(strstr(out, "host ready"), "%s", out);
@@ -537,6 +540,11 @@ START_TEST(host_setup_makes_a_host_that_joins_the_central_southbound)
 
         ck_assert_msg(rc == 0, "%s", m);
         ck_assert_str_eq(m, "\"public:br-ex\"\n");
+        free(m);
+        /* --external-nic plugged the public network's NIC into it. */
+        m = tl_sh_out(&rc, "ovs-vsctl --db=unix:%s/host/ovn/db.sock --timeout=10 list-ports br-ex",
+                      t);
+        ck_assert_msg(rc == 0 && strstr(m, "hsext"), "br-ex ports: %s", m);
         free(m);
     }
     /* libvirt's way to OVS inside the host leads to its chassis. */
@@ -628,6 +636,13 @@ START_TEST(external_puts_the_gateway_on_the_external_bridge)
                           bad[i], out);
             free(out);
         }
+        /* A network the namespace already uses elsewhere (the machine's own, its default
+         * route's gateway maybe): refused, it would take that traffic. */
+        out = tl_sh_out(&rc, "nsenter --net=/proc/%ld/ns/net ip addr add 203.0.113.7/24 dev lo "
+                        "&& '%s/scripts/ovn' external '%s' 203.0.113.1/24",
+                        pidfile(ovn.chassis_dir, "vswitchd"), top, ovn.chassis_dir);
+        ck_assert_msg(rc != 0 && strstr(out, "overlaps"), "an overlapping gateway: %s", out);
+        free(out);
         out = tl_sh_out(&rc, "'%s/scripts/ovn' external '%s/none' 192.0.2.1/24", top, ovn.dir);
         ck_assert_msg(rc != 0, "a folder without a chassis was taken: %s", out);
         free(out);
