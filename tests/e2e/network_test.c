@@ -25,10 +25,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -912,11 +914,168 @@ START_TEST(a_public_ip_snat_and_a_hot_plugged_port)
 }
 END_TEST
 
+/* ---- the harness's guards: the machine's own chassis is never shared nor taken over ---- */
+
+/* Probe mode (SOV_E2E_PROBE set): start the machine's chassis, say where the default socket
+ * leads, stop it. */
+START_TEST(probe_start_host)
+{
+    tl_ovn o;
+    char *out;
+
+    tl_ovn_start_host(&o, NULL);
+    out = tl_sh_out(NULL, "readlink '%s'", o.socket);
+    printf("PROBE-STARTED %s", out);
+    free(out);
+    tl_ovn_discard(&o);
+    printf("PROBE-STOPPED\n");
+    fflush(stdout);
+}
+END_TEST
+
+/* Run this binary in probe mode with env (shell assignments) set: its output, its exit
+ * status into *rc. */
+static char *
+probe(int *rc, const char *env)
+{
+    char self[600];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+    ck_assert_int_gt(n, 0);
+    self[n] = '\0';
+    return tl_sh_out(rc, "%s SOV_E2E_PROBE=1 CK_FORK=no '%s' 2>&1", env, self);
+}
+
+/* Another Open vSwitch answering at the default socket (here a bare ovsdb-server behind a
+ * link, standing for scripts/run's) fails the start, naming it, and is left alone. */
+START_TEST(the_machine_chassis_never_takes_over_another_open_vswitch)
+{
+    char *d = tl_tmpdir(), *out, want[1400], link[700], target[700] = "";
+    ssize_t n;
+    int rc, fd;
+
+    out = tl_sh_out(&rc, "ovsdb-tool create '%s/fake.db' "
+                    "/usr/share/openvswitch/vswitch.ovsschema && "
+                    "ovsdb-server '%s/fake.db' --remote=punix:'%s/fake.sock' "
+                    "--pidfile='%s/fake.pid' --detach --no-chdir -vconsole:off "
+                    "--log-file='%s/fake.log' --unixctl='%s/fake.ctl' && "
+                    "ln -s '%s/fake.sock' '%s/default.sock'", d, d, d, d, d, d, d, d);
+    ck_assert_msg(rc == 0, "could not start a bare ovsdb-server: %s", out);
+    free(out);
+    tl_sh_at_exit("kill $(cat '%s/fake.pid'); rm -rf '%s'", d, d);
+
+    snprintf(link, sizeof(link), "%s/default.sock", d);
+    {
+        char env[1500];
+        snprintf(env, sizeof(env), "SOV_OVS_DEFAULT_SOCKET='%s' SOV_TEST_OVS_LOCK='%s/lock'",
+                 link, d);
+        out = probe(&rc, env);
+    }
+    ck_assert_msg(rc != 0, "the start went on beside another Open vSwitch: %s", out);
+    snprintf(want, sizeof(want), "another Open vSwitch answers at %s (it leads to %s/fake.sock)",
+             link, d);
+    tl_assert_contains(out, want);
+    ck_assert_msg(!strstr(out, "PROBE-STARTED"), "%s", out);
+    free(out);
+    n = readlink(link, target, sizeof(target) - 1);
+    ck_assert_int_gt(n, 0);
+    target[n] = '\0';
+    snprintf(want, sizeof(want), "%s/fake.sock", d);
+    ck_assert_str_eq(target, want);
+    /* The lock went with the failed start, once its cleanup ran (the watcher holds it
+     * until then). */
+    snprintf(want, sizeof(want), "%s/lock", d);
+    fd = open(want, O_RDWR);
+    ck_assert_int_ge(fd, 0);
+    {
+        double t0 = tl_now();
+        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+            ck_assert_msg(tl_now() - t0 < 30, "the lock is still held 30 s after the probe");
+            usleep(100 * 1000);
+        }
+    }
+    close(fd);
+    tl_sh("kill $(cat '%s/fake.pid')", d);
+    free(d);
+}
+END_TEST
+
+/* While another run holds the lock, a start waits (here 1 s) and fails naming the holder. */
+START_TEST(the_machine_chassis_waits_for_the_lock_and_names_its_holder)
+{
+    char *d = tl_tmpdir(), *out, path[700], env[1500];
+    double t0;
+    int rc, fd;
+
+    snprintf(path, sizeof(path), "%s/lock", d);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+    ck_assert_int_eq(write(fd, "pid 1 since 0, OVN in the-holder\n", 33), 33);
+    snprintf(env, sizeof(env), "SOV_TEST_OVS_LOCK='%s' SOV_TEST_OVS_LOCK_WAIT_S=1 "
+             "SOV_OVS_DEFAULT_SOCKET='%s/none.sock'", path, d);
+    t0 = tl_now();
+    out = probe(&rc, env);
+    ck_assert_msg(rc != 0, "the start did not wait for the lock: %s", out);
+    ck_assert_msg(tl_now() - t0 >= 1.0, "the start gave up after %.2f s", tl_now() - t0);
+    tl_assert_contains(out, "still held by another test run after 1 s");
+    tl_assert_contains(out, "last holder: pid 1 since 0, OVN in the-holder");
+    free(out);
+    close(fd);
+    tl_tmpdir_remove(d);
+    free(d);
+}
+END_TEST
+
+/* A start and stop of the machine's chassis: the default socket leads to it meanwhile, then
+ * back where it led before (here a dead link, as a stopped scripts/run leaves it). */
+START_TEST(the_machine_chassis_gives_the_default_socket_back)
+{
+    char *d = tl_tmpdir(), *out, link[700], env[800], want[800], target[700] = "";
+    ssize_t n;
+    int rc;
+
+    snprintf(link, sizeof(link), "%s/default.sock", d);
+    ck_assert_int_eq(symlink("/nonexistent/db.sock", link), 0);
+    snprintf(env, sizeof(env), "SOV_OVS_DEFAULT_SOCKET='%s'", link);
+    out = probe(&rc, env);
+    ck_assert_msg(rc == 0, "the probe failed: %s", out);
+    tl_assert_contains(out, "PROBE-STARTED ");
+    snprintf(want, sizeof(want), "/chassis/db.sock\nPROBE-STOPPED");
+    tl_assert_contains(out, want);
+    free(out);
+    n = readlink(link, target, sizeof(target) - 1);
+    ck_assert_int_gt(n, 0);
+    target[n] = '\0';
+    ck_assert_str_eq(target, "/nonexistent/db.sock");
+    tl_tmpdir_remove(d);
+    free(d);
+}
+END_TEST
+
 int
 main(void)
 {
-    Suite *s = suite_create("e2e/network");
-    TCase *tc = tcase_create("network");
+    Suite *s;
+    TCase *tc, *guards;
+
+    if (getenv("SOV_E2E_PROBE")) {
+        s = suite_create("e2e/network probe");
+        tc = tcase_create("probe");
+        tcase_set_timeout(tc, 400);
+        tcase_add_test(tc, probe_start_host);
+        suite_add_tcase(s, tc);
+        return tl_run_suite(s);
+    }
+    s = suite_create("e2e/network");
+    /* First, before the suite's own chassis holds the lock. */
+    guards = tcase_create("guards");
+    tcase_set_timeout(guards, 400);
+    tcase_add_test(guards, the_machine_chassis_never_takes_over_another_open_vswitch);
+    tcase_add_test(guards, the_machine_chassis_waits_for_the_lock_and_names_its_holder);
+    tcase_add_test(guards, the_machine_chassis_gives_the_default_socket_back);
+    suite_add_tcase(s, guards);
+    tc = tcase_create("network");
 
     tcase_add_unchecked_fixture(tc, bed_up, bed_down);
     tcase_set_timeout(tc, 580);

@@ -1333,7 +1333,14 @@ tl_ovn_start_host(tl_ovn *o, const char *dir)
     ssize_t n;
 
     /* The lock first: a test that never gets it leaves no folder behind. */
-    fd = ovs_lock_take(TL_OVS_LOCK_WAIT_S);
+    {
+        const char *w = getenv("SOV_TEST_OVS_LOCK_WAIT_S");
+        char *end = NULL;
+        unsigned long v = w && w[0] ? strtoul(w, &end, 10) : TL_OVS_LOCK_WAIT_S;
+
+        ck_assert_msg(!end || *end == '\0', "SOV_TEST_OVS_LOCK_WAIT_S is not a number: %s", w);
+        fd = ovs_lock_take((unsigned) v);
+    }
     if (!dir)
         dir = made = tl_tmpdir();
     made_dir = made != NULL;
@@ -1362,11 +1369,11 @@ tl_ovn_start_host(tl_ovn *o, const char *dir)
      * then. */
     {
         char *cmd = NULL;
-        ck_assert(asprintf(&cmd, "'%s/scripts/ovn' stop '%s'; '%s/scripts/ovn' stop '%s'; %s; "
-                           "if [ \"$(readlink '%s')\" = '%s/db.sock' ]; then rm -f '%s'; "
-                           "[ -z '%s' ] || ln -s '%s' '%s'; fi; %s'%s'",
-                           top, o->chassis_dir, top, o->dir, TAPS_REMOVE, sock, o->chassis_dir,
-                           sock, o->link_prev, o->link_prev, sock,
+        ck_assert(asprintf(&cmd, "if [ \"$(readlink '%s')\" = '%s/db.sock' ]; then "
+                           "rm -f '%s'; [ -z '%s' ] || ln -s '%s' '%s'; fi; "
+                           "'%s/scripts/ovn' stop '%s'; '%s/scripts/ovn' stop '%s'; %s; %s'%s'",
+                           sock, o->chassis_dir, sock, o->link_prev, o->link_prev, sock,
+                           top, o->chassis_dir, top, o->dir, TAPS_REMOVE,
                            made_dir ? "rm -rf " : "true ", o->dir) > 0);
         at_exit_spawn(cmd, fd);
     }
@@ -1463,9 +1470,8 @@ tl_ovn_stop(tl_ovn *o)
 
     if (!o->dir[0] || !top)
         return;
-    if (o->chassis_dir[0])
-        tl_sh("'%s/scripts/ovn' stop '%s' >/dev/null 2>&1", top, o->chassis_dir);
-    tl_sh("'%s/scripts/ovn' stop '%s' >/dev/null 2>&1", top, o->dir);
+    /* The default socket first (scripts/ovn stop would remove a link to the chassis, and
+     * leave none where one led before). */
     if (o->host && o->lock_fd >= 0) {
         char cur[600];
         ssize_t n = readlink(o->socket, cur, sizeof(cur) - 1);
@@ -1481,6 +1487,11 @@ tl_ovn_stop(tl_ovn *o)
                             o->link_prev, strerror(errno));
             }
         }
+    }
+    if (o->chassis_dir[0])
+        tl_sh("'%s/scripts/ovn' stop '%s' >/dev/null 2>&1", top, o->chassis_dir);
+    tl_sh("'%s/scripts/ovn' stop '%s' >/dev/null 2>&1", top, o->dir);
+    if (o->host && o->lock_fd >= 0) {
         tl_sh("%s", TAPS_REMOVE);
         flock(o->lock_fd, LOCK_UN);
         close(o->lock_fd);

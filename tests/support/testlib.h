@@ -236,7 +236,7 @@ typedef struct tl_ovn {
  * the test process exits, however it exits. */
 void tl_ovn_start(tl_ovn *o, const char *dir, bool chassis);
 /* The machine-wide lock of the root namespace's Open vSwitch, and how long a test waits
- * for it. SOV_TEST_OVS_LOCK names another file. */
+ * for it. SOV_TEST_OVS_LOCK names another file, SOV_TEST_OVS_LOCK_WAIT_S another wait. */
 #define TL_OVS_LOCK "/run/sov-test-ovs.lock"
 #define TL_OVS_LOCK_WAIT_S 300
 /* The same, but the chassis is this machine as libvirt's guests meet it: its ovs-vswitchd in
