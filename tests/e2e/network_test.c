@@ -7,6 +7,9 @@
  * Each guest runs a shell script as its user-data once eth0 has its DHCP lease (from OVN's
  * native DHCP), and prints what it saw on its serial console, which the test reads.
  *
+ *  - guards, before the suite's chassis: the binary run again in a probe mode
+ *    (SOV_E2E_PROBE) fails its start beside another Open vSwitch (named, left alone), waits
+ *    for a held lock and names its holder, and gives the default socket back where it led;
  *  - harness (ovn-nbctl, no sovd): two guests on a hand-made logical switch take their
  *    ports' addresses from OVN's DHCP, are bound to this chassis, ping and talk TCP (TCP
  *    proves the checksums the guests leave out are filled in: offloads off on the virtio
