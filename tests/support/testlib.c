@@ -1,6 +1,7 @@
 /* testlib.c: helpers shared by the Check suites. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1080,17 +1082,14 @@ tl_libvirtd_discard(tl_libvirtd *d)
     d->dir[0] = '\0';
 }
 
-void
-tl_sh_at_exit(const char *fmt, ...)
+/* tl_sh_at_exit's watcher; keep_fd (>= 0) stays open in it until its command has run, so a
+ * lock on that file outlives this process until the cleanup is done. Takes cmd. */
+static void
+at_exit_spawn(char *cmd, int keep_fd)
 {
-    char *cmd = NULL;
-    va_list ap;
     int fds[2];
     pid_t pid;
 
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&cmd, fmt, ap) > 0);
-    va_end(ap);
     ck_assert(pipe2(fds, O_CLOEXEC) == 0);
     pid = fork();
     ck_assert(pid >= 0);
@@ -1108,11 +1107,17 @@ tl_sh_at_exit(const char *fmt, ...)
             dup2(null, 2);
         }
         for (int fd = 3; fd < 1024; fd++)
-            if (fd != fds[0])
+            if (fd != fds[0] && fd != keep_fd)
                 close(fd);
         do
             n = read(fds[0], &byte, 1);
         while (n > 0 || (n < 0 && errno == EINTR));
+        if (keep_fd >= 0) {
+            /* Held across the exec, until the command is done. */
+            int flags = fcntl(keep_fd, F_GETFD);
+            if (flags >= 0)
+                fcntl(keep_fd, F_SETFD, flags & ~FD_CLOEXEC);
+        }
         execl("/bin/sh", "sh", "-c", cmd, (char *) NULL);
         _exit(127);
     }
@@ -1120,6 +1125,18 @@ tl_sh_at_exit(const char *fmt, ...)
      * programs the test starts), until it exits. */
     close(fds[0]);
     free(cmd);
+}
+
+void
+tl_sh_at_exit(const char *fmt, ...)
+{
+    char *cmd = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    ck_assert(vasprintf(&cmd, fmt, ap) > 0);
+    va_end(ap);
+    at_exit_spawn(cmd, -1);
 }
 
 void
@@ -1172,6 +1189,280 @@ tl_ovn_start(tl_ovn *o, const char *dir, bool chassis)
     o->start_s = tl_now() - t0;
 }
 
+/* ---- this machine's own chassis (tl_ovn_start_host) ---- */
+
+#define OVS_DEFAULT_SOCKET "/var/run/openvswitch/db.sock"
+/* The userspace datapath's taps of the chassis' bridges, when ovs-vswitchd left them behind
+ * (persistent taps outlive it when its exit --cleanup does not finish in time): only while
+ * no live ovs-vswitchd runs in this network namespace (a zombie of ours not reaped yet does
+ * not count), so never another's. */
+#define TAPS_REMOVE                                                                         \
+    "live=; for p in $(pgrep -x ovs-vswitchd); do "                                          \
+    "[ \"$(readlink /proc/$p/ns/net)\" = \"$(readlink /proc/$$/ns/net)\" ] && "               \
+    "! grep -q '^State:[[:space:]]*Z' /proc/$p/status 2>/dev/null && live=$p; done; "        \
+    "[ -n \"$live\" ] || for t in br-int br-ex; do "                                         \
+    "ip -d link show $t 2>/dev/null | grep -q 'tun type tap' && ip link del $t; done; true"
+
+static const char *
+ovs_lock_path(void)
+{
+    const char *p = getenv("SOV_TEST_OVS_LOCK");
+    return p && p[0] ? p : TL_OVS_LOCK;
+}
+
+static const char *
+ovs_default_socket(void)
+{
+    const char *p = getenv("SOV_OVS_DEFAULT_SOCKET");
+    return p && p[0] ? p : OVS_DEFAULT_SOCKET;
+}
+
+/* Take the machine-wide lock of the root namespace's Open vSwitch: an fd holding it
+ * (close-on-exec, so no daemon the test starts inherits it). Waits at most wait_s, then
+ * fails the test naming the holder (what it wrote into the file). */
+static int
+ovs_lock_take(unsigned wait_s)
+{
+    const char *path = ovs_lock_path();
+    double t0 = tl_now();
+    char line[512];
+    int fd;
+
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    ck_assert_msg(fd >= 0, "could not open %s: %s", path, strerror(errno));
+    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        ck_assert_msg(errno == EWOULDBLOCK || errno == EINTR, "could not lock %s: %s", path,
+                      strerror(errno));
+        if (tl_now() - t0 > wait_s) {
+            char *holder = tl_read_file(path);
+            snprintf(line, sizeof(line), "%s", holder && holder[0] ? holder : "none written");
+            line[strcspn(line, "\n")] = '\0';
+            free(holder);
+            close(fd);
+            ck_abort_msg("the machine's Open vSwitch (root network namespace, %s) is still "
+                         "held by another test run after %u s (%s, last holder: %s); it runs "
+                         "one test's chassis at a time", OVS_DEFAULT_SOCKET, wait_s, path,
+                         line);
+        }
+        usleep(200 * 1000);
+    }
+    return fd;
+}
+
+/* A live ovs-vswitchd in this network namespace (not of this test), named with its pid and
+ * command line into what; false when there is none. */
+static bool
+ovs_vswitchd_here(char *what, size_t size)
+{
+    char self_ns[128] = "", path[300], ns[128], comm[64];
+    struct dirent *e;
+    DIR *d;
+    bool found = false;
+    ssize_t n;
+
+    n = readlink("/proc/self/ns/net", self_ns, sizeof(self_ns) - 1);
+    ck_assert(n > 0);
+    self_ns[n] = '\0';
+    d = opendir("/proc");
+    ck_assert(d != NULL);
+    while (!found && (e = readdir(d))) {
+        char *text;
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+        text = tl_read_file(path);
+        snprintf(comm, sizeof(comm), "%s", text ? text : "");
+        free(text);
+        if (strncmp(comm, "ovs-vswitchd", 12) != 0)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/ns/net", e->d_name);
+        n = readlink(path, ns, sizeof(ns) - 1);
+        if (n <= 0)
+            continue;
+        ns[n] = '\0';
+        if (strcmp(ns, self_ns) != 0)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+        text = tl_read_file(path);
+        for (char *p = text; p && *p; p += strlen(p) + 1)
+            if (p[strlen(p) + 1])
+                p[strlen(p)] = ' ';
+        snprintf(what, size, "pid %s: %s", e->d_name, text ? text : "ovs-vswitchd");
+        free(text);
+        found = true;
+    }
+    closedir(d);
+    return found;
+}
+
+/* Fail the test when another Open vSwitch answers at the default socket, or another
+ * ovs-vswitchd runs in this network namespace (scripts/run's, a machine's own): the test
+ * never takes it over. Called with the lock held, so no other test's chassis is there. */
+static void
+ovs_assert_none_other(void)
+{
+    const char *sock = ovs_default_socket();
+    char what[700], *out;
+    int rc;
+
+    out = tl_sh_out(&rc, "ovsdb-client --timeout=2 list-dbs 'unix:%s' 2>&1", sock);
+    free(out);
+    if (rc == 0) {
+        out = tl_sh_out(NULL, "readlink -f '%s'", sock);
+        out[strcspn(out, "\n")] = '\0';
+        ck_abort_msg("another Open vSwitch answers at %s (it leads to %s): scripts/run, or the "
+                     "machine's own; the e2e network tests need that socket for a chassis of "
+                     "their own and never take one over: stop it and run them again", sock,
+                     out);
+    }
+    if (ovs_vswitchd_here(what, sizeof(what)))
+        ck_abort_msg("another ovs-vswitchd runs in this network namespace (%s): the e2e "
+                     "network tests need the root namespace's userspace datapath and "
+                     "br-int for a chassis of their own: stop it and run them again", what);
+}
+
+void
+tl_ovn_start_host(tl_ovn *o, const char *dir)
+{
+    const char *top = tl_env("SOV_SOURCE_ROOT");
+    const char *sock = ovs_default_socket();
+    char *made = NULL, *out, where[sizeof(o->dir)], *p, *q;
+    bool made_dir;
+    double t0 = tl_now();
+    int rc, fd;
+    ssize_t n;
+
+    /* The lock first: a test that never gets it leaves no folder behind. */
+    {
+        const char *w = getenv("SOV_TEST_OVS_LOCK_WAIT_S");
+        char *end = NULL;
+        unsigned long v = w && w[0] ? strtoul(w, &end, 10) : TL_OVS_LOCK_WAIT_S;
+
+        ck_assert_msg(!end || *end == '\0', "SOV_TEST_OVS_LOCK_WAIT_S is not a number: %s", w);
+        fd = ovs_lock_take((unsigned) v);
+    }
+    if (!dir)
+        dir = made = tl_tmpdir();
+    made_dir = made != NULL;
+    ck_assert_msg(dir[0] == '/', "tl_ovn_start_host needs an absolute folder, not '%s'", dir);
+    snprintf(where, sizeof(where), "%s", dir);
+    free(made);
+    memset(o, 0, sizeof(*o));
+    snprintf(o->dir, sizeof(o->dir), "%s", where);
+    snprintf(o->chassis_dir, sizeof(o->chassis_dir), "%s/chassis", o->dir);
+    snprintf(o->nb, sizeof(o->nb), "unix:%s/nb.sock", o->dir);
+    snprintf(o->sb, sizeof(o->sb), "unix:%s/sb.sock", o->dir);
+    snprintf(o->bridge, sizeof(o->bridge), "br-int");
+    snprintf(o->socket, sizeof(o->socket), "%s", sock);
+    o->lock_fd = -1;
+    {
+        char line[700];
+        int len = snprintf(line, sizeof(line), "pid %d since %ld, OVN in %s\n", (int) getpid(),
+                         (long) time(NULL), o->dir);
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, line, (size_t) len, 0) != len)
+            fprintf(stderr, "could not write the holder into %s\n", ovs_lock_path());
+    }
+    n = readlink(sock, o->link_prev, sizeof(o->link_prev) - 1);
+    o->link_prev[n > 0 ? n : 0] = '\0';
+    /* However the test ends, its daemons stop and the default socket leads back where it
+     * led (or nowhere) before the lock goes to the next run: the watcher holds it until
+     * then. */
+    {
+        char *cmd = NULL;
+        ck_assert(asprintf(&cmd, "if [ \"$(readlink '%s')\" = '%s/db.sock' ]; then "
+                           "rm -f '%s'; [ -z '%s' ] || ln -s '%s' '%s'; fi; "
+                           "'%s/scripts/ovn' stop '%s'; '%s/scripts/ovn' stop '%s'; %s; %s'%s'",
+                           sock, o->chassis_dir, sock, o->link_prev, o->link_prev, sock,
+                           top, o->chassis_dir, top, o->dir, TAPS_REMOVE,
+                           made_dir ? "rm -rf " : "true ", o->dir) > 0);
+        at_exit_spawn(cmd, fd);
+    }
+    o->lock_fd = fd;
+    o->host = true;
+    ovs_assert_none_other();
+
+    /* The chassis is the libvirt host of qemu:///system: its host UUID, as sovd records it
+     * for the host, is the name OVN's requested-chassis gives. */
+    ck_assert_int_eq(tl_virsh("qemu:///system", &out, "capabilities"), 0);
+    p = strstr(out, "<uuid>");
+    q = p ? strstr(p, "</uuid>") : NULL;
+    ck_assert_msg(p && q && q - p - 6 < (long) sizeof(o->system_id),
+                  "no host uuid in qemu:///system's capabilities");
+    snprintf(o->system_id, sizeof(o->system_id), "%.*s", (int) (q - p - 6), p + 6);
+    free(out);
+
+    out = tl_sh_out(&rc, "'%s/scripts/ovn' central '%s'", top, o->dir);
+    ck_assert_msg(rc == 0, "scripts/ovn central %s failed: %s", o->dir, out);
+    free(out);
+    out = tl_sh_out(&rc, "'%s/scripts/ovn' chassis '%s' '%s' 127.0.0.1 '%s' br-int", top,
+                    o->chassis_dir, o->system_id, o->sb);
+    ck_assert_msg(rc == 0, "scripts/ovn chassis %s failed: %s", o->chassis_dir, out);
+    free(out);
+    out = tl_sh_out(&rc, "SOV_OVS_DEFAULT_SOCKET='%s' '%s/scripts/ovn' link '%s'", sock, top,
+                    o->chassis_dir);
+    ck_assert_msg(rc == 0, "scripts/ovn link %s failed: %s", o->chassis_dir, out);
+    free(out);
+    out = tl_sh_out(&rc, "readlink '%s'", sock);
+    ck_assert_msg(rc == 0 && strncmp(out, o->chassis_dir, strlen(o->chassis_dir)) == 0,
+                  "%s does not lead to this test's chassis %s: %s", sock, o->chassis_dir, out);
+    free(out);
+    o->start_s = tl_now() - t0;
+}
+
+/* Whether cidr overlaps an address or a route (not a default one) of this network
+ * namespace: what overlaps into what (malloc, "" none). */
+static char *
+net_overlaps(const char *cidr)
+{
+    return tl_sh_out(NULL, "{ ip -o -4 addr show to '%s'; ip -4 route show table all root '%s';"
+                     " ip -4 route show table all match '%s' | grep -v '^default'; } 2>&1",
+                     cidr, cidr, cidr);
+}
+
+void
+tl_free_external(char prefix[16])
+{
+    static const char *const candidates[] = { "198.51.100.", "203.0.113.", "192.0.2." };
+    char cidr[32], seen[1024] = "";
+
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+        char *out;
+
+        snprintf(cidr, sizeof(cidr), "%s0/24", candidates[i]);
+        out = net_overlaps(cidr);
+        if (!out[0]) {
+            free(out);
+            snprintf(prefix, 16, "%s", candidates[i]);
+            return;
+        }
+        snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s: %s; ", cidr, out);
+        free(out);
+    }
+    ck_abort_msg("no TEST-NET /24 is free on this machine for an external network: %s", seen);
+}
+
+void
+tl_ovn_external(tl_ovn *o, const char *gateway)
+{
+    const char *top = tl_env("SOV_SOURCE_ROOT");
+    char addr[64], *out;
+    int rc;
+
+    ck_assert_msg(o->chassis_dir[0], "tl_ovn_external on an OVN without a chassis");
+    snprintf(addr, sizeof(addr), "%.*s", (int) strcspn(gateway, "/"), gateway);
+    if (o->host) {
+        /* The root namespace is the machine's own: an address or route there already (its
+         * real network, its default gateway) must never be shadowed. */
+        out = net_overlaps(gateway);
+        ck_assert_msg(!out[0], "%s overlaps what this machine has already: %s", gateway, out);
+        free(out);
+    }
+    out = tl_sh_out(&rc, "'%s/scripts/ovn' external '%s' '%s'", top, o->chassis_dir, gateway);
+    ck_assert_msg(rc == 0, "scripts/ovn external %s %s failed: %s", o->chassis_dir, gateway,
+                  out);
+    free(out);
+}
+
 void
 tl_ovn_stop(tl_ovn *o)
 {
@@ -1179,9 +1470,33 @@ tl_ovn_stop(tl_ovn *o)
 
     if (!o->dir[0] || !top)
         return;
+    /* The default socket first (scripts/ovn stop would remove a link to the chassis, and
+     * leave none where one led before). */
+    if (o->host && o->lock_fd >= 0) {
+        char cur[600];
+        ssize_t n = readlink(o->socket, cur, sizeof(cur) - 1);
+        char ours[700];
+
+        snprintf(ours, sizeof(ours), "%s/db.sock", o->chassis_dir);
+        if (n > 0) {
+            cur[n] = '\0';
+            if (strcmp(cur, ours) == 0) {
+                unlink(o->socket);
+                if (o->link_prev[0] && symlink(o->link_prev, o->socket) < 0)
+                    fprintf(stderr, "could not restore %s -> %s: %s\n", o->socket,
+                            o->link_prev, strerror(errno));
+            }
+        }
+    }
     if (o->chassis_dir[0])
         tl_sh("'%s/scripts/ovn' stop '%s' >/dev/null 2>&1", top, o->chassis_dir);
     tl_sh("'%s/scripts/ovn' stop '%s' >/dev/null 2>&1", top, o->dir);
+    if (o->host && o->lock_fd >= 0) {
+        tl_sh("%s", TAPS_REMOVE);
+        flock(o->lock_fd, LOCK_UN);
+        close(o->lock_fd);
+        o->lock_fd = -1;
+    }
 }
 
 void

@@ -225,12 +225,47 @@ typedef struct tl_ovn {
     char system_id[64];     /* the chassis' name in the SB */
     char bridge[16];        /* its integration bridge (at most 15 characters, IFNAMSIZ) */
     double start_s;         /* how long tl_ovn_start took, the bridge included */
+    /* tl_ovn_start_host only: */
+    bool host;              /* the chassis is this machine's, in the root namespace */
+    int lock_fd;            /* holds TL_OVS_LOCK until tl_ovn_stop */
+    char socket[256];       /* the default socket that leads to the chassis */
+    char link_prev[600];    /* where it led before ("" nowhere), restored on stop */
 } tl_ovn;
 /* Start it in dir (NULL: a fresh temporary folder); fails the test when a daemon does not
  * start, or (chassis) the bridge is not there within 30 s. Its daemons are stopped when
  * the test process exits, however it exits. */
 void tl_ovn_start(tl_ovn *o, const char *dir, bool chassis);
-/* Stop every daemon it started (by their pidfiles); the folder stays. */
+/* The machine-wide lock of the root namespace's Open vSwitch, and how long a test waits
+ * for it. SOV_TEST_OVS_LOCK names another file, SOV_TEST_OVS_LOCK_WAIT_S another wait. */
+#define TL_OVS_LOCK "/run/sov-test-ovs.lock"
+#define TL_OVS_LOCK_WAIT_S 300
+/* The same, but the chassis is this machine as libvirt's guests meet it: its ovs-vswitchd in
+ * the root network namespace, its integration bridge br-int, its system-id the libvirt host
+ * UUID of qemu:///system (what sovd records as the host's machine, and OVN's
+ * requested-chassis), and the default socket /var/run/openvswitch/db.sock (where libvirt
+ * runs ovs-vsctl; SOV_OVS_DEFAULT_SOCKET names another) leading to its conf.db. One test
+ * at a time on a machine: it holds TL_OVS_LOCK from start to stop, waiting at most
+ * TL_OVS_LOCK_WAIT_S for it (then fails naming the holder). It never takes over another
+ * Open vSwitch: another one answering at the default socket, or another ovs-vswitchd in the
+ * root namespace (scripts/run's), fails the test naming it. Stop (or the process's exit,
+ * however it exits) stops the daemons and makes the default socket lead where it led before
+ * (or removes it), then releases the lock. */
+void tl_ovn_start_host(tl_ovn *o, const char *dir);
+/* Give the chassis' external bridge (br-ex, OVN's physical network "public") the address
+ * gateway ("192.0.2.1/24": a public IP pool's gateway) and bring it up (scripts/ovn
+ * external), where the chassis' ovs-vswitchd runs; tl_ovn_stop takes it off again. For
+ * tl_ovn_start_host's chassis that is the root namespace: the machine then reaches the
+ * pool's addresses through br-ex. Fails the test when the address is taken on this machine
+ * already. */
+void tl_ovn_external(tl_ovn *o, const char *gateway);
+/* A /24 for an external network in the root namespace that no address or route of this
+ * machine overlaps (a default route aside): the first free of TEST-NET-2 (198.51.100.0/24),
+ * TEST-NET-3 (203.0.113.0/24) and TEST-NET-1 (192.0.2.0/24; some machines' own network is
+ * there). prefix gets "198.51.100." (at least 16 bytes). Fails the test when none is free. */
+void tl_free_external(char prefix[16]);
+/* Stop every daemon it started (by their pidfiles); the folder stays. tl_ovn_start_host's:
+ * the default socket restored, leftover bridge taps removed and the lock released too (at
+ * the process's exit instead, the folder it made goes as well). */
 void tl_ovn_stop(tl_ovn *o);
 /* Stop it and remove its folder. */
 void tl_ovn_discard(tl_ovn *o);
