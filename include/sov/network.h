@@ -469,8 +469,8 @@ typedef struct sov_instance_nic_args {
 
 #define SOV_INSTANCE_NICS_MAX 8
 
-/* The members an instance create takes for networks (sov_instance_create_args.ext2; the
- * handler fills it). No nics: one NIC on the workspace's default subnet, made at the first
+/* The members an instance create takes for networks (the "network" entry of
+ * sov_instance_create_args.ext; the handler fills it). No nics: one NIC on the workspace's default subnet, made at the first
  * instance of a workspace without a network (network "default" 10.0.0.0/16 in the
  * instance's region, subnet "default" 10.0.0.0/24, security group "default", all is_default). */
 typedef struct sov_instance_network_args {
