@@ -76,9 +76,10 @@ live_flags(lv_hv *h, virDomainPtr d)
     return sov_lv_is_test(h) || virDomainIsActive(d) != 1 ? VIR_DOMAIN_XML_INACTIVE : 0;
 }
 
-/* The test driver has no hot plug: the disk goes into (or out of) the definition. */
-static int
-test_redefine(lv_hv *h, virDomainPtr d, const char *dev, const char *disk_xml, sov_error *err)
+/* The test driver has no hot plug: the device goes into (or out of) the definition. */
+int
+sov_lv_test_redefine(lv_hv *h, virDomainPtr d, const char *dev_xml, const char *xpath,
+                     const char *what, sov_error *err)
 {
     sov_autofree char *xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
     sov_buf b = SOV_BUF_INIT;
@@ -88,25 +89,23 @@ test_redefine(lv_hv *h, virDomainPtr d, const char *dev, const char *disk_xml, s
     if (!xml)
         return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read domain %s",
                             virDomainGetName(d));
-    if (disk_xml) {
+    if (dev_xml) {
         at = strstr(xml, "</devices>");
         if (!at)
             return sov_error_set(err, SOV_E_INTERNAL, "domain XML without devices");
         sov_buf_append(&b, xml, (size_t) (at - xml));
-        sov_buf_puts(&b, disk_xml);
+        sov_buf_puts(&b, dev_xml);
         sov_buf_puts(&b, at);
     } else {
-        /* The same document less that disk. */
+        /* The same document less that device. */
         xml_autoview x = { 0 };
         sov_autoptr(xmlXPathObject) o = NULL;
         xmlChar *out = NULL;
         int len = 0;
-        char expr[96];
 
         if (sov_xml_view_parse(&x, xml, "domain XML", err) < 0)
             return -1;
-        snprintf(expr, sizeof(expr), "/domain/devices/disk[target/@dev='%s']", dev);
-        o = xmlXPathEvalExpression((const xmlChar *) expr, x.xp);
+        o = xmlXPathEvalExpression((const xmlChar *) xpath, x.xp);
         if (!o || !o->nodesetval || o->nodesetval->nodeNr == 0)
             return 0;
         xmlUnlinkNode(o->nodesetval->nodeTab[0]);
@@ -126,10 +125,31 @@ test_redefine(lv_hv *h, virDomainPtr d, const char *dev, const char *disk_xml, s
     nd = virDomainDefineXML(h->conn, b.data);
     sov_buf_release(&b);
     if (!nd)
-        return sov_lv_error(err, SOV_E_CONFLICT, "could not change the disks of domain %s",
+        return sov_lv_error(err, SOV_E_CONFLICT, "could not change the %s of domain %s", what,
                             virDomainGetName(d));
     virDomainFree(nd);
     return 0;
+}
+
+int
+sov_lv_attach_missing(virDomainPtr d, const char *dev_xml, bool in_config, bool in_live)
+{
+    unsigned flags = 0;
+
+    if (!in_config)
+        flags |= VIR_DOMAIN_AFFECT_CONFIG;
+    if (!in_live)
+        flags |= VIR_DOMAIN_AFFECT_LIVE;
+    return flags == 0 ? 0 : virDomainAttachDeviceFlags(d, dev_xml, flags);
+}
+
+static int
+test_redefine(lv_hv *h, virDomainPtr d, const char *dev, const char *disk_xml, sov_error *err)
+{
+    char expr[96];
+
+    snprintf(expr, sizeof(expr), "/domain/devices/disk[target/@dev='%s']", dev);
+    return sov_lv_test_redefine(h, d, disk_xml, expr, "disks", err);
 }
 
 int
@@ -139,7 +159,6 @@ sov_lv_disk_attach(sov_hv *hv, const char *uuid, const char *disk_xml, sov_error
     sov_autoptr(virDomain) d = NULL;
     xml_autoview x = { 0 };
     char dev[32];
-    unsigned flags = 0;
     int in_config, in_live = 1;
     bool active;
 
@@ -156,13 +175,7 @@ sov_lv_disk_attach(sov_hv *hv, const char *uuid, const char *disk_xml, sov_error
         return in_config ? 0 : test_redefine(h, d, dev, disk_xml, err);
     if (active && (in_live = disk_find(d, 0, dev, NULL, NULL, 0, err)) < 0)
         return -1;
-    if (!in_config)
-        flags |= VIR_DOMAIN_AFFECT_CONFIG;
-    if (!in_live)
-        flags |= VIR_DOMAIN_AFFECT_LIVE;
-    if (flags == 0)
-        return 0;
-    if (virDomainAttachDeviceFlags(d, disk_xml, flags) < 0)
+    if (sov_lv_attach_missing(d, disk_xml, in_config, in_live) < 0)
         return sov_lv_error(err, sov_lv_failure_code(), "could not attach disk %s to domain %s", dev,
                             uuid);
     return 0;

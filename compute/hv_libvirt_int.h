@@ -110,6 +110,15 @@ int sov_lv_disk_resize(sov_hv *hv, const char *uuid, const char *dev, long long 
                        sov_error *err);
 int sov_lv_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const char *pool,
                          const char *target, const char *secret_uuid, sov_error *err);
+/* The test driver's hot plug (it has none): dev_xml added to the persistent definition
+ * before </devices>, or (dev_xml NULL) the first device matching xpath taken out of it; no
+ * match: 0, nothing changed. what names the devices in the error ("disks"). */
+int sov_lv_test_redefine(lv_hv *h, virDomainPtr d, const char *dev_xml, const char *xpath,
+                         const char *what, sov_error *err);
+/* Attach dev_xml to each half (persistent, live) where it is missing: a rerun after a crash
+ * between them completes the other. libvirt's answer (-1: its last error says why), 0 when
+ * nothing was missing. */
+int sov_lv_attach_missing(virDomainPtr d, const char *dev_xml, bool in_config, bool in_live);
 /* hv_libvirt_nic.c: a domain's NICs (network/'s ports). */
 int sov_lv_nic_attach(sov_hv *hv, const char *uuid, const char *nic_xml, sov_error *err);
 int sov_lv_nic_detach(sov_hv *hv, const char *uuid, const char *mac, sov_error *err);

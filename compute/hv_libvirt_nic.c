@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "hv_libvirt_int.h"
-#include "sov/buf.h"
 #include "sov/log.h"
 
 #define POLL_MS 50
@@ -68,60 +67,15 @@ nic_find(virDomainPtr d, unsigned flags, const char *mac, char **ret, sov_error 
     return 1;
 }
 
-/* The persistent definition with nic_xml added before </devices>, or with the NIC of mac
- * taken out (nic_xml NULL), redefined: the test driver's hot plug. */
+/* The persistent definition with nic_xml added, or with the NIC of mac taken out (nic_xml
+ * NULL), redefined: the test driver's hot plug. */
 static int
 test_redefine(lv_hv *h, virDomainPtr d, const char *mac, const char *nic_xml, sov_error *err)
 {
-    sov_autofree char *xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
-    sov_buf b = SOV_BUF_INIT;
-    virDomainPtr nd;
+    char expr[96];
 
-    if (!xml)
-        return sov_lv_error(err, SOV_E_UNAVAILABLE, "could not read domain %s",
-                            virDomainGetName(d));
-    if (nic_xml) {
-        const char *at = strstr(xml, "</devices>");
-
-        if (!at)
-            return sov_error_set(err, SOV_E_INTERNAL, "domain XML without devices");
-        sov_buf_append(&b, xml, (size_t) (at - xml));
-        sov_buf_puts(&b, nic_xml);
-        sov_buf_puts(&b, at);
-    } else {
-        xml_autoview x = { 0 };
-        sov_autoptr(xmlXPathObject) o = NULL;
-        xmlChar *out = NULL;
-        int len = 0;
-        char expr[96];
-
-        if (sov_xml_view_parse(&x, xml, "domain XML", err) < 0)
-            return -1;
-        snprintf(expr, sizeof(expr), "/domain/devices/interface[mac/@address='%s']", mac);
-        o = xmlXPathEvalExpression((const xmlChar *) expr, x.xp);
-        if (!o || !o->nodesetval || o->nodesetval->nodeNr == 0)
-            return 0;
-        xmlUnlinkNode(o->nodesetval->nodeTab[0]);
-        xmlFreeNode(o->nodesetval->nodeTab[0]);
-        o->nodesetval->nodeNr = 0;
-        xmlDocDumpMemory(x.doc, &out, &len);
-        if (out)
-            sov_buf_append(&b, out, (size_t) len);
-        else
-            b.oom = true;
-        xmlFree(out);
-    }
-    if (b.oom) {
-        sov_buf_release(&b);
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    }
-    nd = virDomainDefineXML(h->conn, b.data);
-    sov_buf_release(&b);
-    if (!nd)
-        return sov_lv_error(err, SOV_E_CONFLICT, "could not change the NICs of domain %s",
-                            virDomainGetName(d));
-    virDomainFree(nd);
-    return 0;
+    snprintf(expr, sizeof(expr), "/domain/devices/interface[mac/@address='%s']", mac);
+    return sov_lv_test_redefine(h, d, nic_xml, expr, "NICs", err);
 }
 
 int
@@ -131,7 +85,6 @@ sov_lv_nic_attach(sov_hv *hv, const char *uuid, const char *nic_xml, sov_error *
     sov_autoptr(virDomain) d = NULL;
     xml_autoview x = { 0 };
     char raw[32], mac[18];
-    unsigned flags = 0;
     int in_config, in_live = 1;
 
     if (sov_xml_view_parse(&x, nic_xml, "NIC XML", err) < 0)
@@ -146,15 +99,8 @@ sov_lv_nic_attach(sov_hv *hv, const char *uuid, const char *nic_xml, sov_error *
         return in_config ? 0 : test_redefine(h, d, mac, nic_xml, err);
     if (virDomainIsActive(d) == 1 && (in_live = nic_find(d, 0, mac, NULL, err)) < 0)
         return -1;
-    /* Each half only where it is missing: a rerun after a crash between them completes the
-     * other, and a NIC attached twice live would be two NICs with one MAC. */
-    if (!in_config)
-        flags |= VIR_DOMAIN_AFFECT_CONFIG;
-    if (!in_live)
-        flags |= VIR_DOMAIN_AFFECT_LIVE;
-    if (flags == 0)
-        return 0;
-    if (virDomainAttachDeviceFlags(d, nic_xml, flags) < 0)
+    /* A NIC attached twice live would be two NICs with one MAC. */
+    if (sov_lv_attach_missing(d, nic_xml, in_config, in_live) < 0)
         return sov_lv_error(err, sov_lv_failure_code(), "could not attach NIC %s to domain %s",
                             mac, uuid);
     return 0;
