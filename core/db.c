@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sov/buf.h"
 #include "sov/ctx.h"
 #include "sov/db.h"
 #include "sov/log.h"
@@ -608,6 +609,36 @@ sov_db_one(sov_dbconn *c, const char *sql, int nparams, const char *const *param
     if (PQntuples(res) == 0)
         return sov_error_set(err, SOV_E_NOT_FOUND, "%s '%s' does not exist", what, key);
     return sov_db_fill(res, 0, map, out, err);
+}
+
+int
+sov_db_set_state(sov_dbconn *c, const char *sql, const char *what, const char *id,
+                 const char *const *from, const char *state, const char *reason,
+                 const char *op_id, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    sov_buf list = SOV_BUF_INIT;
+    size_t n = 0;
+    int rc;
+
+    while (from && from[n])
+        n++;
+    if (from)
+        sov_buf_pg_array(&list, from, n);
+    if (list.oom)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    {
+        const char *params[] = { id, state, reason, op_id ? op_id : "",
+                                 from ? list.data : NULL };
+        rc = sov_db_query(c, sql, 5, params, &res, err);
+    }
+    sov_buf_release(&list);
+    if (rc < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "%s '%s' is no longer in a state that "
+                             "allows %s", what, id, state);
+    return 0;
 }
 
 /* Every row of res into a new array of item_size items, by map. */

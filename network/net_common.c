@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sov/ops.h"
 #include "network_int.h"
 
 bool
@@ -124,4 +125,49 @@ sov_net_check_zone(sov_dbconn *c, const char *region, const char *zone, sov_erro
     }
     return sov_error_invalid(err, "zone", "zone '%s' is not a zone of region '%s', the "
                              "network's", zone, region);
+}
+
+int
+sov_net_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                const char *id_or_name, sov_net_find_fn find, char *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    const char *t = NULL;
+
+    if (sov_uuid_valid(id_or_name)) {
+        snprintf(ret, SOV_UUID_LEN + 1, "%s", id_or_name);
+        return 0;
+    }
+    if (sov_ctx_tenant(ctx, tenant_id, &t, err) < 0)
+        return -1;
+    if (workspace && sov_check_slug("workspace", workspace, err) < 0)
+        return -1;
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return find(c, t, workspace, id_or_name, ret, err);
+}
+
+int
+sov_net_list_tenant(sov_ctx *ctx, const char *tenant_id, const char *after, const char **ret,
+                    sov_error *err)
+{
+    /* Operators list every tenant's unless they name one. */
+    if ((tenant_id || !sov_ctx_is_operator(ctx)) && sov_ctx_tenant(ctx, tenant_id, ret, err) < 0)
+        return -1;
+    if (after && !sov_uuid_valid(after))
+        return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link");
+    return 0;
+}
+
+int
+sov_net_delete(sov_ctx *ctx, const char *what, const char *id, sov_db_tx_fn tx, void *arg,
+               const char *pending, sov_op *op, sov_error *err)
+{
+    if (sov_net_check_enabled(ctx->cfg, err) < 0)
+        return -1;
+    if (!sov_uuid_valid(id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "%s '%s' does not exist", what, id);
+    if (sov_ctx_tx(ctx, tx, arg, err) < 0)
+        return -1;
+    return pending[0] ? sov_op_get(ctx, pending, op, err) : 0;
 }

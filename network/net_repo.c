@@ -16,18 +16,6 @@
 #define TS SOV_SQL_TS
 #define UUID_RE "'^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$'"
 
-static long long
-num(const PGresult *r, int i, int col)
-{
-    return strtoll(PQgetvalue(r, i, col), NULL, 10);
-}
-
-static bool
-flag(const PGresult *r, int i, int col)
-{
-    return PQgetvalue(r, i, col)[0] == 't';
-}
-
 /* A unique violation on one index: err->detail names the constraint (sov_db_error). */
 static bool
 violates(const sov_error *err, const char *constraint)
@@ -41,6 +29,38 @@ about(sov_error *err, const char *field)
 {
     snprintf(err->field, sizeof(err->field), "%s", field);
     return -1;
+}
+
+int
+sov_net_repo_get(sov_dbconn *c, const char *get_sql, const char *lock_sql,
+                 const char *tenant_id, const char *id, bool lock, const sov_db_rowmap *map,
+                 void *ret, const char *what, sov_error *err)
+{
+    const char *params[] = { tenant_id, id };
+
+    if (lock) {
+        sov_autoptr(PGresult) res = NULL;
+        if (sov_db_query(c, lock_sql, 2, params, &res, err) < 0)
+            return -1;
+        if (PQntuples(res) == 0)
+            return sov_error_set(err, SOV_E_NOT_FOUND, "%s '%s' does not exist", what, id);
+    }
+    return sov_db_one(c, get_sql, 2, params, map, ret, what, id, err);
+}
+
+int
+sov_net_repo_find(sov_dbconn *c, const char *sql, const char *tenant_id,
+                  const char *workspace, const char *id_or_name, const char *field,
+                  const sov_db_rowmap *map, void *ret, const char *what, sov_error *err)
+{
+    const char *params[] = { tenant_id, workspace ? workspace : "default", id_or_name };
+
+    if (sov_db_one(c, sql, 3, params, map, ret, what, id_or_name, err) < 0) {
+        if (err->code == SOV_E_NOT_FOUND && field)
+            snprintf(err->field, sizeof(err->field), "%s", field);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- networks ---- */
@@ -93,7 +113,7 @@ fill_network(const PGresult *r, int i, const int *col, void *out)
     COPY(name, N_NAME);
     COPY(cidr, N_CIDR);
     COPY(region, N_REGION);
-    n->is_default = flag(r, i, col[N_DEFAULT]);
+    n->is_default = sov_db_flag(r, i, col[N_DEFAULT]);
     COPY(state, N_STATE);
     COPY(state_reason, N_REASON);
     COPY(router_id, N_ROUTER);
@@ -173,17 +193,8 @@ int
 sov_repo_network_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
                      sov_network *ret, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
-    const char *params[] = { tenant_id, id };
-
-    /* FOR UPDATE cannot sit beside the outer joins: lock the row itself first. */
-    if (lock) {
-        if (sov_db_query(c, SQL_NETWORK_LOCK, 2, params, &res, err) < 0)
-            return -1;
-        if (PQntuples(res) == 0)
-            return sov_error_set(err, SOV_E_NOT_FOUND, "network '%s' does not exist", id);
-    }
-    return sov_db_one(c, SQL_NETWORK_GET, 2, params, &row_network, ret, "network", id, err);
+    return sov_net_repo_get(c, SQL_NETWORK_GET, SQL_NETWORK_LOCK, tenant_id, id, lock,
+                            &row_network, ret, "network", err);
 }
 
 int
@@ -191,15 +202,8 @@ sov_repo_network_find(sov_dbconn *c, const char *tenant_id, const char *workspac
                       const char *id_or_name, const char *field, sov_network *ret,
                       sov_error *err)
 {
-    const char *params[] = { tenant_id, workspace ? workspace : "default", id_or_name };
-
-    if (sov_db_one(c, SQL_NETWORK_FIND, 3, params, &row_network, ret, "network", id_or_name,
-                   err) < 0) {
-        if (err->code == SOV_E_NOT_FOUND && field)
-            snprintf(err->field, sizeof(err->field), "%s", field);
-        return -1;
-    }
-    return 0;
+    return sov_net_repo_find(c, SQL_NETWORK_FIND, tenant_id, workspace, id_or_name, field,
+                             &row_network, ret, "network", err);
 }
 
 int
@@ -234,43 +238,12 @@ sov_repo_network_list(sov_dbconn *c, const char *tenant_id, const char *workspac
                        sizeof(ret->next_after), err);
 }
 
-/* UPDATE ... SET state of one row, from one of from (NULL: any). */
-static int
-set_state(sov_dbconn *c, const char *sql, const char *what, const char *id,
-          const char *const *from, const char *state, const char *reason, const char *op_id,
-          sov_error *err)
-{
-    sov_autoptr(PGresult) res = NULL;
-    sov_buf list = SOV_BUF_INIT;
-    size_t n = 0;
-    int rc;
-
-    while (from && from[n])
-        n++;
-    if (from)
-        sov_buf_pg_array(&list, from, n);
-    if (list.oom)
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    {
-        const char *params[] = { id, state, reason, op_id ? op_id : "",
-                                 from ? list.data : NULL };
-        rc = sov_db_query(c, sql, 5, params, &res, err);
-    }
-    sov_buf_release(&list);
-    if (rc < 0)
-        return -1;
-    if (PQntuples(res) == 0)
-        return sov_error_set(err, SOV_E_CONFLICT, "%s '%s' is no longer in a state that "
-                             "allows %s", what, id, state);
-    return 0;
-}
-
 int
 sov_repo_network_set_state(sov_dbconn *c, const char *id, const char *const *from,
                            const char *state, const char *reason, const char *op_id,
                            sov_error *err)
 {
-    return set_state(c, SQL_NETWORK_STATE, "network", id, from, state, reason, op_id, err);
+    return sov_db_set_state(c, SQL_NETWORK_STATE, "network", id, from, state, reason, op_id, err);
 }
 
 int
@@ -330,8 +303,8 @@ fill_subnet(const PGresult *r, int i, const int *col, void *out)
     COPY(gateway, S_GATEWAY);
     s->ndns_servers = sov_db_split(PQgetvalue(r, i, col[S_DNS]), &s->dns_servers[0][0],
                                    SOV_NET_DNS_MAX, sizeof(s->dns_servers[0]));
-    s->addresses_total = num(r, i, col[S_TOTAL]);
-    s->addresses_used = num(r, i, col[S_USED]);
+    s->addresses_total = sov_db_num(r, i, col[S_TOTAL]);
+    s->addresses_used = sov_db_num(r, i, col[S_USED]);
     COPY(state, S_STATE);
     COPY(state_reason, S_REASON);
     COPY(operation_id, S_OPERATION);
@@ -404,16 +377,8 @@ int
 sov_repo_subnet_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
                     sov_subnet *ret, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
-    const char *params[] = { tenant_id, id };
-
-    if (lock) {
-        if (sov_db_query(c, SQL_SUBNET_LOCK, 2, params, &res, err) < 0)
-            return -1;
-        if (PQntuples(res) == 0)
-            return sov_error_set(err, SOV_E_NOT_FOUND, "subnet '%s' does not exist", id);
-    }
-    return sov_db_one(c, SQL_SUBNET_GET, 2, params, &row_subnet, ret, "subnet", id, err);
+    return sov_net_repo_get(c, SQL_SUBNET_GET, SQL_SUBNET_LOCK, tenant_id, id, lock,
+                            &row_subnet, ret, "subnet", err);
 }
 
 int
@@ -421,15 +386,8 @@ sov_repo_subnet_find(sov_dbconn *c, const char *tenant_id, const char *workspace
                      const char *id_or_name, const char *field, sov_subnet *ret,
                      sov_error *err)
 {
-    const char *params[] = { tenant_id, workspace ? workspace : "default", id_or_name };
-
-    if (sov_db_one(c, SQL_SUBNET_FIND, 3, params, &row_subnet, ret, "subnet", id_or_name,
-                   err) < 0) {
-        if (err->code == SOV_E_NOT_FOUND && field)
-            snprintf(err->field, sizeof(err->field), "%s", field);
-        return -1;
-    }
-    return 0;
+    return sov_net_repo_find(c, SQL_SUBNET_FIND, tenant_id, workspace, id_or_name, field,
+                             &row_subnet, ret, "subnet", err);
 }
 
 int
@@ -451,7 +409,7 @@ sov_repo_subnet_set_state(sov_dbconn *c, const char *id, const char *const *from
                           const char *state, const char *reason, const char *op_id,
                           sov_error *err)
 {
-    return set_state(c, SQL_SUBNET_STATE, "subnet", id, from, state, reason, op_id, err);
+    return sov_db_set_state(c, SQL_SUBNET_STATE, "subnet", id, from, state, reason, op_id, err);
 }
 
 int
@@ -542,10 +500,10 @@ fill_port(const PGresult *r, int i, const int *col, void *out)
                                        sizeof(p->security_groups[0]));
     COPY(instance_id, P_INSTANCE);
     COPY(instance_name, P_INSTANCE_NAME);
-    p->device_index = (int) num(r, i, col[P_DEVICE]);
+    p->device_index = (int) sov_db_num(r, i, col[P_DEVICE]);
     COPY(public_ip, P_PUBLIC_IP);
     COPY(created_by_instance, P_CREATED_BY);
-    p->up = flag(r, i, col[P_UP]);
+    p->up = sov_db_flag(r, i, col[P_UP]);
     COPY(chassis, P_CHASSIS);
     COPY(state, P_STATE);
     COPY(state_reason, P_REASON);
@@ -710,30 +668,16 @@ int
 sov_repo_port_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
                   sov_port *ret, sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
-    const char *params[] = { tenant_id, id };
-
-    if (lock) {
-        if (sov_db_query(c, SQL_PORT_LOCK, 2, params, &res, err) < 0)
-            return -1;
-        if (PQntuples(res) == 0)
-            return sov_error_set(err, SOV_E_NOT_FOUND, "port '%s' does not exist", id);
-    }
-    return sov_db_one(c, SQL_PORT_GET, 2, params, &row_port, ret, "port", id, err);
+    return sov_net_repo_get(c, SQL_PORT_GET, SQL_PORT_LOCK, tenant_id, id, lock, &row_port, ret,
+                            "port", err);
 }
 
 int
 sov_repo_port_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
                    const char *id_or_name, const char *field, sov_port *ret, sov_error *err)
 {
-    const char *params[] = { tenant_id, workspace ? workspace : "default", id_or_name };
-
-    if (sov_db_one(c, SQL_PORT_FIND, 3, params, &row_port, ret, "port", id_or_name, err) < 0) {
-        if (err->code == SOV_E_NOT_FOUND && field)
-            snprintf(err->field, sizeof(err->field), "%s", field);
-        return -1;
-    }
-    return 0;
+    return sov_net_repo_find(c, SQL_PORT_FIND, tenant_id, workspace, id_or_name, field,
+                             &row_port, ret, "port", err);
 }
 
 int
@@ -767,7 +711,7 @@ sov_repo_port_set_state(sov_dbconn *c, const char *id, const char *const *from,
                         const char *state, const char *reason, const char *op_id,
                         sov_error *err)
 {
-    return set_state(c, SQL_PORT_STATE, "port", id, from, state, reason, op_id, err);
+    return sov_db_set_state(c, SQL_PORT_STATE, "port", id, from, state, reason, op_id, err);
 }
 
 int

@@ -68,6 +68,38 @@ int sov_net_check_enabled(const sov_config *cfg, sov_error *err);
 int sov_net_region(sov_dbconn *c, const char *tenant_id, const char *region,
                    const char *field, char *ret, size_t size, sov_error *err);
 
+/* A name's lookup for sov_net_resolve: the id of the tenant's resource of that name in the
+ * workspace into ret (SOV_UUID_LEN + 1), else SOV_E_NOT_FOUND. */
+typedef int (*sov_net_find_fn)(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                               const char *name, char *ret, sov_error *err);
+/* An id or a name in the workspace (the caller's tenant) to the resource's id: an id is
+ * taken as it is, a name is looked up by find. */
+int sov_net_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                    const char *id_or_name, sov_net_find_fn find, char *ret, sov_error *err);
+/* A list's tenant into *ret (an operator naming none: NULL, every tenant's) and its cursor
+ * after (NULL or an id, else SOV_E_INVALID naming "after"). */
+int sov_net_list_tenant(sov_ctx *ctx, const char *tenant_id, const char *after,
+                        const char **ret, sov_error *err);
+
+/* A delete of the resource what ("subnet") of id: tenant networks on, id an id (else
+ * SOV_E_NOT_FOUND "<what> '<id>' does not exist"), tx(arg) in one transaction. tx fills
+ * pending (a buffer of arg) with the operation of a delete already under way: that
+ * operation is the answer, the same 202 again. */
+int sov_net_delete(sov_ctx *ctx, const char *what, const char *id, sov_db_tx_fn tx, void *arg,
+                   const char *pending, sov_op *op, sov_error *err);
+
+/* Shared by net_repo.c and sec_repo.c. One row of a resource by id (tenant_id NULL: any
+ * tenant's) through get_sql ($1 tenant, $2 id); lock: lock_sql's FOR UPDATE first, since it
+ * cannot sit beside get_sql's outer joins. SOV_E_NOT_FOUND "<what> '<id>' does not exist". */
+int sov_net_repo_get(sov_dbconn *c, const char *get_sql, const char *lock_sql,
+                     const char *tenant_id, const char *id, bool lock, const sov_db_rowmap *map,
+                     void *ret, const char *what, sov_error *err);
+/* One row by id or by name in the workspace (NULL: "default") through sql ($1 tenant,
+ * $2 workspace, $3 id or name); SOV_E_NOT_FOUND naming field (NULL: none). */
+int sov_net_repo_find(sov_dbconn *c, const char *sql, const char *tenant_id,
+                      const char *workspace, const char *id_or_name, const char *field,
+                      const sov_db_rowmap *map, void *ret, const char *what, sov_error *err);
+
 /* ---- networks, subnets, ports (networks.c, subnets.c, ports.c, net_repo.c; part "net") ---- */
 
 /* The create transactions' bodies, for the services and for the instance hook (a plain

@@ -374,27 +374,24 @@ sov_public_ip_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_publi
     return 0;
 }
 
+/* sov_net_resolve's lookup of a public IP by name. */
+static int
+find_id(sov_dbconn *c, const char *tenant_id, const char *workspace, const char *name,
+        char *ret, sov_error *err)
+{
+    sov_public_ip ip;
+
+    if (sov_repo_public_ip_find(c, tenant_id, workspace, name, &ip, err) < 0)
+        return -1;
+    snprintf(ret, SOV_UUID_LEN + 1, "%s", ip.id);
+    return 0;
+}
+
 int
 sov_public_ip_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                       const char *id_or_name, char *ret, sov_error *err)
 {
-    sov_autoptr(sov_dbconn) c = NULL;
-    const char *t = NULL;
-    sov_public_ip ip;
-
-    if (sov_uuid_valid(id_or_name)) {
-        snprintf(ret, SOV_UUID_LEN + 1, "%s", id_or_name);
-        return 0;
-    }
-    if (sov_ctx_tenant(ctx, tenant_id, &t, err) < 0)
-        return -1;
-    if (workspace && sov_check_slug("workspace", workspace, err) < 0)
-        return -1;
-    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-        sov_repo_public_ip_find(c, t, workspace, id_or_name, &ip, err) < 0)
-        return -1;
-    snprintf(ret, SOV_UUID_LEN + 1, "%s", ip.id);
-    return 0;
+    return sov_net_resolve(ctx, tenant_id, workspace, id_or_name, find_id, ret, err);
 }
 
 int
@@ -404,11 +401,8 @@ sov_public_ip_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
     sov_autoptr(sov_dbconn) c = NULL;
     const char *tenant = NULL;
 
-    if ((tenant_id || !sov_ctx_is_operator(ctx)) &&
-        sov_ctx_tenant(ctx, tenant_id, &tenant, err) < 0)
+    if (sov_net_list_tenant(ctx, tenant_id, after, &tenant, err) < 0)
         return -1;
-    if (after && !sov_uuid_valid(after))
-        return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link");
     if (workspace && sov_check_slug("workspace", workspace, err) < 0)
         return -1;
     if (sov_db_acquire(ctx->db, &c, err) < 0)
@@ -531,11 +525,5 @@ sov_public_ip_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op
 {
     act_args a = { ctx, tenant_id, id, NULL, NULL, op, "" };
 
-    if (sov_net_check_enabled(ctx->cfg, err) < 0)
-        return -1;
-    if (!sov_uuid_valid(id))
-        return not_found(id, err);
-    if (sov_ctx_tx(ctx, delete_tx, &a, err) < 0)
-        return -1;
-    return a.pending[0] ? sov_op_get(ctx, a.pending, op, err) : 0;
+    return sov_net_delete(ctx, "public IP", id, delete_tx, &a, a.pending, op, err);
 }

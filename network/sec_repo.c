@@ -12,18 +12,6 @@
 #define TS SOV_SQL_TS
 #define UUID_RE "'^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$'"
 
-static long long
-num(const PGresult *r, int i, int col)
-{
-    return strtoll(PQgetvalue(r, i, col), NULL, 10);
-}
-
-static bool
-flag(const PGresult *r, int i, int col)
-{
-    return PQgetvalue(r, i, col)[0] == 't';
-}
-
 int
 sov_net_error_field(sov_error *err, sov_errcode code, const char *field, const char *fmt, ...)
 {
@@ -66,7 +54,7 @@ fill_sg(const PGresult *r, int i, const int *col, void *out)
     sov_db_copy(g->tenant_id, sizeof(g->tenant_id), r, i, col[G_TENANT]);
     sov_db_copy(g->workspace, sizeof(g->workspace), r, i, col[G_WORKSPACE]);
     sov_db_copy(g->name, sizeof(g->name), r, i, col[G_NAME]);
-    g->is_default = flag(r, i, col[G_DEFAULT]);
+    g->is_default = sov_db_flag(r, i, col[G_DEFAULT]);
     sov_db_copy(g->state, sizeof(g->state), r, i, col[G_STATE]);
     sov_db_copy(g->state_reason, sizeof(g->state_reason), r, i, col[G_REASON]);
     sov_db_copy(g->operation_id, sizeof(g->operation_id), r, i, col[G_OPERATION]);
@@ -101,8 +89,8 @@ fill_rule(const PGresult *r, int i, const int *col, void *out)
     sov_db_copy(x->id, sizeof(x->id), r, i, col[R_ID]);
     sov_db_copy(x->direction, sizeof(x->direction), r, i, col[R_DIRECTION]);
     sov_db_copy(x->protocol, sizeof(x->protocol), r, i, col[R_PROTOCOL]);
-    x->port_min = (int) num(r, i, col[R_MIN]);
-    x->port_max = (int) num(r, i, col[R_MAX]);
+    x->port_min = (int) sov_db_num(r, i, col[R_MIN]);
+    x->port_max = (int) sov_db_num(r, i, col[R_MAX]);
     sov_db_copy(x->remote_cidr, sizeof(x->remote_cidr), r, i, col[R_CIDR]);
     sov_db_copy(x->remote_group_id, sizeof(x->remote_group_id), r, i, col[R_GROUP]);
     sov_db_copy(x->remote_group_name, sizeof(x->remote_group_name), r, i, col[R_GROUP_NAME]);
@@ -232,15 +220,11 @@ int
 sov_repo_sg_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
                  const char *id_or_name, const char *field, char *ret, sov_error *err)
 {
-    const char *params[] = { tenant_id, workspace ? workspace : "default", id_or_name };
     char id[SOV_UUID_LEN + 1];
 
-    if (sov_db_one(c, SQL_SG_FIND, 3, params, &sov_db_row_id, id, "security group",
-                   id_or_name, err) < 0) {
-        if (err->code == SOV_E_NOT_FOUND && field)
-            snprintf(err->field, sizeof(err->field), "%s", field);
+    if (sov_net_repo_find(c, SQL_SG_FIND, tenant_id, workspace, id_or_name, field,
+                          &sov_db_row_id, id, "security group", err) < 0)
         return -1;
-    }
     snprintf(ret, SOV_UUID_LEN + 1, "%s", id);
     return 0;
 }
@@ -473,7 +457,7 @@ fill_router(const PGresult *r, int i, const int *col, void *out)
     COPY(network_id, T_NET);
     COPY(network_name, T_NET_NAME);
     COPY(region, T_REGION);
-    x->snat = flag(r, i, col[T_SNAT]);
+    x->snat = sov_db_flag(r, i, col[T_SNAT]);
     COPY(external_ip, T_EXT);
     COPY(state, T_STATE);
     COPY(state_reason, T_REASON);
@@ -536,26 +520,16 @@ int
 sov_repo_router_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
                     sov_router *ret, sov_error *err)
 {
-    const char *params[] = { tenant_id, id };
-
-    if (lock) {
-        sov_autoptr(PGresult) res = NULL;
-        if (sov_db_query(c, SQL_ROUTER_LOCK, 2, params, &res, err) < 0)
-            return -1;
-        if (PQntuples(res) == 0)
-            return sov_error_set(err, SOV_E_NOT_FOUND, "router '%s' does not exist", id);
-    }
-    return sov_db_one(c, SQL_ROUTER_GET, 2, params, &row_router, ret, "router", id, err);
+    return sov_net_repo_get(c, SQL_ROUTER_GET, SQL_ROUTER_LOCK, tenant_id, id, lock, &row_router,
+                            ret, "router", err);
 }
 
 int
 sov_repo_router_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
                      const char *id_or_name, sov_router *ret, sov_error *err)
 {
-    const char *params[] = { tenant_id, workspace ? workspace : "default", id_or_name };
-
-    return sov_db_one(c, SQL_ROUTER_FIND, 3, params, &row_router, ret, "router", id_or_name,
-                      err);
+    return sov_net_repo_find(c, SQL_ROUTER_FIND, tenant_id, workspace, id_or_name, NULL,
+                             &row_router, ret, "router", err);
 }
 
 int
@@ -621,8 +595,8 @@ fill_pool(const PGresult *r, int i, const int *col, void *out)
     COPY(first_ip, P_FIRST);
     COPY(last_ip, P_LAST);
     COPY(physical_network, P_PHYS);
-    x->total = num(r, i, col[P_TOTAL]);
-    x->used = num(r, i, col[P_USED]);
+    x->total = sov_db_num(r, i, col[P_TOTAL]);
+    x->used = sov_db_num(r, i, col[P_USED]);
     COPY(created_at, P_CREATED);
 }
 
@@ -889,25 +863,16 @@ int
 sov_repo_public_ip_get(sov_dbconn *c, const char *tenant_id, const char *id, bool lock,
                        sov_public_ip *ret, sov_error *err)
 {
-    const char *params[] = { tenant_id, id };
-
-    if (lock) {
-        sov_autoptr(PGresult) res = NULL;
-        if (sov_db_query(c, SQL_IP_LOCK, 2, params, &res, err) < 0)
-            return -1;
-        if (PQntuples(res) == 0)
-            return sov_error_set(err, SOV_E_NOT_FOUND, "public IP '%s' does not exist", id);
-    }
-    return sov_db_one(c, SQL_IP_GET, 2, params, &row_ip, ret, "public IP", id, err);
+    return sov_net_repo_get(c, SQL_IP_GET, SQL_IP_LOCK, tenant_id, id, lock, &row_ip, ret,
+                            "public IP", err);
 }
 
 int
 sov_repo_public_ip_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
                         const char *id_or_name, sov_public_ip *ret, sov_error *err)
 {
-    const char *params[] = { tenant_id, workspace ? workspace : "default", id_or_name };
-
-    return sov_db_one(c, SQL_IP_FIND, 3, params, &row_ip, ret, "public IP", id_or_name, err);
+    return sov_net_repo_find(c, SQL_IP_FIND, tenant_id, workspace, id_or_name, NULL, &row_ip,
+                             ret, "public IP", err);
 }
 
 int

@@ -11,18 +11,6 @@
 #define TS SOV_SQL_TS
 #define UUID_RE "'^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$'"
 
-static long long
-num(const PGresult *r, int i, int col)
-{
-    return strtoll(PQgetvalue(r, i, col), NULL, 10);
-}
-
-static bool
-flag(const PGresult *r, int i, int col)
-{
-    return PQgetvalue(r, i, col)[0] == 't';
-}
-
 /* ---- volume types ---- */
 
 #define TYPE_COLS                                                                        \
@@ -59,9 +47,9 @@ fill_type(const PGresult *r, int i, const int *col, void *out)
     sov_db_copy(t->id, sizeof(t->id), r, i, col[T_ID]);
     sov_db_copy(t->name, sizeof(t->name), r, i, col[T_NAME]);
     sov_db_copy(t->backend, sizeof(t->backend), r, i, col[T_BACKEND]);
-    t->encrypted = flag(r, i, col[T_ENCRYPTED]);
-    t->max_iops = num(r, i, col[T_IOPS]);
-    t->max_bytes_per_s = num(r, i, col[T_BPS]);
+    t->encrypted = sov_db_flag(r, i, col[T_ENCRYPTED]);
+    t->max_iops = sov_db_num(r, i, col[T_IOPS]);
+    t->max_bytes_per_s = sov_db_num(r, i, col[T_BPS]);
     sov_db_copy(t->created_at, sizeof(t->created_at), r, i, col[T_CREATED]);
 }
 
@@ -208,8 +196,8 @@ fill_volume(const PGresult *r, int i, const int *col, void *out)
     COPY(name, V_NAME);
     COPY(type_id, V_TYPE_ID);
     COPY(type_name, V_TYPE_NAME);
-    v->size_gib = num(r, i, col[V_SIZE]);
-    v->encrypted = flag(r, i, col[V_ENCRYPTED]);
+    v->size_gib = sov_db_num(r, i, col[V_SIZE]);
+    v->encrypted = sov_db_flag(r, i, col[V_ENCRYPTED]);
     COPY(state, V_STATE);
     COPY(state_reason, V_REASON);
     COPY(region, V_REGION);
@@ -225,7 +213,7 @@ fill_volume(const PGresult *r, int i, const int *col, void *out)
     COPY(attachment.instance_id, V_ATT_INSTANCE);
     COPY(attachment.instance_name, V_ATT_NAME);
     COPY(attachment.device, V_ATT_DEVICE);
-    v->attachment.boot = flag(r, i, col[V_ATT_BOOT]);
+    v->attachment.boot = sov_db_flag(r, i, col[V_ATT_BOOT]);
     COPY(attachment.attached_at, V_ATT_AT);
     COPY(key_region, V_KEY_REGION);
     COPY(key_country, V_KEY_COUNTRY);
@@ -402,29 +390,8 @@ sov_repo_volume_set_state(sov_dbconn *c, const char *id, const char *const *from
                           const char *state, const char *reason, const char *operation_id,
                           sov_error *err)
 {
-    sov_autoptr(PGresult) res = NULL;
-    sov_buf list = SOV_BUF_INIT;
-    size_t n = 0;
-    int rc;
-
-    while (from && from[n])
-        n++;
-    if (from)
-        sov_buf_pg_array(&list, from, n);
-    if (list.oom)
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    {
-        const char *params[] = { id, state, reason, operation_id ? operation_id : "",
-                                 from ? list.data : NULL };
-        rc = sov_db_query(c, SQL_VOLUME_STATE, 5, params, &res, err);
-    }
-    sov_buf_release(&list);
-    if (rc < 0)
-        return -1;
-    if (PQntuples(res) == 0)
-        return sov_error_set(err, SOV_E_CONFLICT, "volume '%s' is no longer in a state that "
-                             "allows %s", id, state);
-    return 0;
+    return sov_db_set_state(c, SQL_VOLUME_STATE, "volume", id, from, state, reason,
+                            operation_id, err);
 }
 
 int

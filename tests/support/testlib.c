@@ -643,6 +643,21 @@ tl_assert_contains(const char *text, const char *part)
     ck_assert_msg(text && strstr(text, part), "'%s' not in:\n%s", part, text ? text : "(null)");
 }
 
+void
+tl_refused(const tl_sovd *s, const char *method, const char *path, const char *token,
+           const char *body, long status, const char *type, const char *field, const char *says)
+{
+    tl_resp r;
+
+    tl_call(s, method, path, token, body, &r);
+    tl_assert_problem(&r, status, type);
+    if (field)
+        tl_assert_problem_field(&r, field);
+    if (says)
+        tl_assert_contains(r.body, says);
+    tl_resp_free(&r);
+}
+
 /* ---- API helpers ---- */
 
 const char *const tl_role_names[TL_ROLES] = { "operator", "admin", "member", "reader",

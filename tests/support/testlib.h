@@ -115,6 +115,11 @@ void tl_assert_problem(const tl_resp *r, long status, const char *type);
 void tl_assert_problem_field(const tl_resp *r, const char *field);
 /* Assert that text (which may be NULL) contains part. */
 void tl_assert_contains(const char *text, const char *part);
+/* Call s and assert the answer is a problem of status and type, naming field (unless NULL),
+ * its body containing says (unless NULL). */
+void tl_refused(const tl_sovd *s, const char *method, const char *path, const char *token,
+                const char *body, long status, const char *type, const char *field,
+                const char *says);
 
 /* The operator token sovd wrote at bootstrap (malloc, without the newline). */
 char *tl_operator_token(const tl_sovd *s);

@@ -8,6 +8,8 @@
 #define SOV_REPO_DB_PQ_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdlib.h>
 
 #include "sov/cleanup.h"
 #include "sov/db.h"
@@ -61,6 +63,19 @@ extern const sov_db_rowmap sov_db_row_id;
 int sov_db_fill(const PGresult *res, int row, const sov_db_rowmap *map, void *out,
                 sov_error *err);
 
+/* A fill's readers of a column of row i: a whole number (0 when NULL), a boolean ('t'). */
+static inline long long
+sov_db_num(const PGresult *res, int i, int col)
+{
+    return strtoll(PQgetvalue(res, i, col), NULL, 10);
+}
+
+static inline bool
+sov_db_flag(const PGresult *res, int i, int col)
+{
+    return PQgetvalue(res, i, col)[0] == 't';
+}
+
 /* Run a query expected to return one row, mapped by map into out; no row is SOV_E_NOT_FOUND
  * "<what> '<key>' does not exist". */
 int sov_db_one(sov_dbconn *c, const char *sql, int nparams, const char *const *params,
@@ -80,6 +95,14 @@ int sov_db_page(sov_dbconn *c, const char *sql, int nparams, const char *const *
                 size_t item_size, const sov_db_rowmap *map, unsigned limit,
                 const char *key_col, void **items, size_t *count, char *next,
                 size_t next_size, sov_error *err);
+
+/* Run a state change of one row: sql's parameters are $1 id, $2 state, $3 reason, $4 the
+ * operation's id ("" for NULL), $5 the states it may leave (a text[]; NULL: any, from NULL)
+ * and it returns the row when it changed. No row: SOV_E_CONFLICT "<what> '<id>' is no
+ * longer in a state that allows <state>". */
+int sov_db_set_state(sov_dbconn *c, const char *sql, const char *what, const char *id,
+                     const char *const *from, const char *state, const char *reason,
+                     const char *op_id, sov_error *err);
 
 /* Map a failed result (or a dead connection when res is NULL) to a sov_error:
  * unique/foreign-key violations -> CONFLICT, data exceptions -> INVALID, connection loss,

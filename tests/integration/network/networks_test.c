@@ -122,15 +122,7 @@ static void
 refused(const char *method, const char *path, const char *token, const char *body,
         long status, const char *type, const char *field, const char *says)
 {
-    tl_resp r;
-
-    tl_call(&sovd, method, path, token, body, &r);
-    tl_assert_problem(&r, status, type);
-    if (field)
-        tl_assert_problem_field(&r, field);
-    if (says)
-        tl_assert_contains(r.body, says);
-    tl_resp_free(&r);
+    tl_refused(&sovd, method, path, token, body, status, type, field, says);
 }
 
 static void
