@@ -48,6 +48,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "client.h"
+
 #define URI "qemu:///system"
 #define REGION "bench-1"
 #define MAX_ROUNDS 100
@@ -65,22 +67,6 @@ static const char *base_url;
 static char op_token[128], member[128];
 /* A transient domain this program started and has not destroyed yet. */
 static char running_copy[128];
-
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
-}
-
-static void
-sleep_ms(unsigned ms)
-{
-    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 /* ---- processes ---- */
 
@@ -182,60 +168,18 @@ die(const char *fmt, ...)
 
 /* ---- HTTP ---- */
 
-typedef struct grow {
-    char *p;
-    size_t len;
-} grow;
-
-static size_t
-on_body(char *data, size_t size, size_t n, void *arg)
-{
-    grow *g = arg;
-    char *p = realloc(g->p, g->len + size * n + 1);
-
-    if (!p)
-        return 0;
-    memcpy(p + g->len, data, size * n);
-    g->p = p;
-    g->len += size * n;
-    g->p[g->len] = '\0';
-    return size * n;
-}
-
 /* method path with token and body (JSON or NULL); the status, the parsed answer in *ret
  * (NULL when not JSON). One handle for every call: the connection is kept alive. */
 static long
 call(const char *method, const char *path, const char *token, const char *body, json_t **ret)
 {
-    char url[512], auth[256];
-    struct curl_slist *h = NULL;
-    grow g = { NULL, 0 };
-    long status = 0;
+    char *text = NULL;
+    long status = bench_call(curl, base_url, method, path, token, body, ret, &text);
 
-    *ret = NULL;
-    snprintf(url, sizeof(url), "%s%s", base_url, path);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-    h = curl_slist_append(h, auth);
-    if (body)
-        h = curl_slist_append(h, "Content-Type: application/json");
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-    /* Back to a plain GET first: the handle remembers the last call's body. */
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-    if (body)
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &g);
-    if (curl_easy_perform(curl) == CURLE_OK)
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    if (g.p)
-        *ret = json_loads(g.p, 0, NULL);
     if (status == 0 || (status >= 400 && status != 404))
         fprintf(stderr, "bench/create: %s %s: %ld %s\n", method, path, status,
-                g.p ? g.p : "");
-    free(g.p);
+                text ? text : "");
+    free(text);
     return status;
 }
 
@@ -264,7 +208,7 @@ static void
 wait_op_as(const char *token, const char *id)
 {
     char path[128];
-    double until = now_ms() + OP_TIMEOUT_S * 1e3;
+    double until = bench_ms() + OP_TIMEOUT_S * 1e3;
 
     snprintf(path, sizeof(path), "/v1/operations/%s", id);
     for (;;) {
@@ -275,13 +219,13 @@ wait_op_as(const char *token, const char *id)
             json_decref(o);
             return;
         }
-        if (strcmp(state, "failed") == 0 || now_ms() > until) {
+        if (strcmp(state, "failed") == 0 || bench_ms() > until) {
             char *text = json_dumps(o, JSON_COMPACT);
             fprintf(stderr, "bench/create: operation %s: %s\n", id, text ? text : "");
             die("operation %s did not succeed", id);
         }
         json_decref(o);
-        sleep_ms(POLL_MS);
+        bench_sleep_ms(POLL_MS);
     }
 }
 
@@ -296,14 +240,8 @@ wait_op(const char *id)
 static void
 read_token(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    size_t n;
-
-    if (!f || !fgets(op_token, sizeof(op_token), f))
+    if (!bench_read_line(path, op_token, sizeof(op_token)))
         die("cannot read the operator token from %s", path);
-    fclose(f);
-    n = strcspn(op_token, "\r\n");
-    op_token[n] = '\0';
 }
 
 /* Region, host, flavor, tenant, member, image: the host's hypervisor and the reason sovd
@@ -451,13 +389,13 @@ one_round(const options *o, unsigned k, const char *image_id, round *r)
     /* 1. sovd, from POST to the operation's success. */
     snprintf(body, sizeof(body), "{\"name\":\"bench-%u\",\"flavor\":\"bench-tiny\","
              "\"image\":\"guest\"}", k);
-    t0 = now_ms();
+    t0 = bench_ms();
     j = call_ok("POST", "/v1/instances", member, body, 202);
     x = json_object_get(j, "instance");
     snprintf(id, sizeof(id), "%s", str(x, "id"));
     snprintf(mac, sizeof(mac), "%s", str(x, "mac"));
     wait_op(str(json_object_get(j, "operation"), "id"));
-    r->sovd = now_ms() - t0;
+    r->sovd = bench_ms() - t0;
     json_decref(j);
 
     /* 2. Its XML, and a copy of its seed, before the delete takes them. */
@@ -475,10 +413,10 @@ one_round(const options *o, unsigned k, const char *image_id, round *r)
 
     /* 3. The instance goes, so no guest of sovd's boots while the reference runs. */
     snprintf(path, sizeof(path), "/v1/instances/%s", id);
-    t0 = now_ms();
+    t0 = bench_ms();
     j = call_ok("DELETE", path, member, NULL, 202);
     wait_op(str(json_object_get(j, "operation"), "id"));
-    r->delete = now_ms() - t0;
+    r->delete = bench_ms() - t0;
     json_decref(j);
 
     /* 4. The reference: a fresh overlay of the same image (the size of bench-tiny's disk),
@@ -498,10 +436,10 @@ one_round(const options *o, unsigned k, const char *image_id, round *r)
         die("could not write %s", file);
     free(xml);
     snprintf(running_copy, sizeof(running_copy), "%s", copy);
-    t0 = now_ms();
+    t0 = bench_ms();
     if (virsh("create", file, NULL, NULL, NULL) != 0)
         die("virsh create %s failed", file);
-    r->virsh = now_ms() - t0;
+    r->virsh = bench_ms() - t0;
     unlink(file);
     destroy_copy();
     {
@@ -515,24 +453,11 @@ one_round(const options *o, unsigned k, const char *image_id, round *r)
 
 /* ---- figures ---- */
 
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
-}
-
-/* The median (of the middle two when n is even) and the nearest-rank p95 of v[0..n). */
 static void
 figures(const double *v, unsigned n, double *p50, double *p95)
 {
-    double s[MAX_ROUNDS];
-    unsigned k = (n * 95 + 99) / 100;
-
-    memcpy(s, v, n * sizeof(v[0]));
-    qsort(s, n, sizeof(s[0]), cmp_double);
-    *p50 = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    *p95 = s[k > 0 ? k - 1 : 0];
+    if (!bench_figures(v, n, p50, p95))
+        die("%s", "out of memory");
 }
 
 static void
@@ -561,10 +486,10 @@ volume_round(const options *o, unsigned k, double *sovd_ms, double *virsh_ms)
 
     snprintf(body, sizeof(body),
              "{\"name\":\"bench-vol-%u\",\"size_gib\":1,\"type\":\"bench-plain\"}", k);
-    t = now_ms();
+    t = bench_ms();
     j = call_ok("POST", "/v1/volumes", member, body, 202);
     wait_op(str(json_object_get(j, "operation"), "id"));
-    *sovd_ms = now_ms() - t;
+    *sovd_ms = bench_ms() - t;
     snprintf(path, sizeof(path), "/v1/volumes/%s", str(json_object_get(j, "volume"), "id"));
     json_decref(j);
     j = call_ok("DELETE", path, member, NULL, 202);
@@ -572,10 +497,10 @@ volume_round(const options *o, unsigned k, double *sovd_ms, double *virsh_ms)
     json_decref(j);
 
     snprintf(name, sizeof(name), "%s-vol-%u", o->prefix, k);
-    t = now_ms();
+    t = bench_ms();
     if (run(create, &out) != 0)
         die("virsh vol-create-as failed: %s", out ? out : "");
-    *virsh_ms = now_ms() - t;
+    *virsh_ms = bench_ms() - t;
     free(out);
     out = NULL;
     if (virsh("vol-delete", "--pool", o->pool, name, &out) != 0)

@@ -43,6 +43,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "client.h"
+
 #include "ovsdb.h"
 
 #define REGION "bench-net-1"
@@ -64,22 +66,6 @@ static sov_ovsdb *sb;
 /* The interfaces this program added to the bridge: removed at exit. */
 static char (*ifaces)[16];
 static unsigned nifaces;
-
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
-}
-
-static void
-sleep_ms(unsigned ms)
-{
-    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 /* ---- processes ---- */
 
@@ -165,26 +151,6 @@ die(const char *fmt, ...)
 
 /* ---- HTTP (as bench/create) ---- */
 
-typedef struct grow {
-    char *p;
-    size_t len;
-} grow;
-
-static size_t
-on_body(char *data, size_t size, size_t n, void *arg)
-{
-    grow *g = arg;
-    char *p = realloc(g->p, g->len + size * n + 1);
-
-    if (!p)
-        return 0;
-    memcpy(p + g->len, data, size * n);
-    g->p = p;
-    g->len += size * n;
-    g->p[g->len] = '\0';
-    return size * n;
-}
-
 /* method path with token and body (JSON or NULL); the status, the parsed answer in *ret
  * (NULL when not JSON). One handle: the connection is kept alive. Refusals are printed
  * unless quiet. */
@@ -192,34 +158,13 @@ static long
 call(const char *method, const char *path, const char *token, const char *body, json_t **ret,
      bool quiet)
 {
-    char url[512], auth[256];
-    struct curl_slist *h = NULL;
-    grow g = { NULL, 0 };
-    long status = 0;
+    char *text = NULL;
+    long status = bench_call(curl, opt->url, method, path, token, body, ret, &text);
 
-    *ret = NULL;
-    snprintf(url, sizeof(url), "%s%s", opt->url, path);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-    h = curl_slist_append(h, auth);
-    if (body)
-        h = curl_slist_append(h, "Content-Type: application/json");
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-    if (body)
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &g);
-    if (curl_easy_perform(curl) == CURLE_OK)
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    if (g.p)
-        *ret = json_loads(g.p, 0, NULL);
     if (!quiet && (status == 0 || status >= 400))
         fprintf(stderr, "bench/network: %s %s: %ld %s\n", method, path, status,
-                g.p ? g.p : "");
-    free(g.p);
+                text ? text : "");
+    free(text);
     return status;
 }
 
@@ -257,7 +202,7 @@ op_state(const char *id, json_t **hold)
 static void
 wait_op(const char *id)
 {
-    double until = now_ms() + OP_TIMEOUT_S * 1e3;
+    double until = bench_ms() + OP_TIMEOUT_S * 1e3;
 
     for (;;) {
         json_t *o;
@@ -267,12 +212,12 @@ wait_op(const char *id)
             json_decref(o);
             return;
         }
-        if (strcmp(state, "failed") == 0 || now_ms() > until) {
+        if (strcmp(state, "failed") == 0 || bench_ms() > until) {
             char *text = json_dumps(o, JSON_COMPACT);
             die("operation %s did not succeed: %s", id, text ? text : "");
         }
         json_decref(o);
-        sleep_ms(POLL_MS);
+        bench_sleep_ms(POLL_MS);
     }
 }
 
@@ -310,12 +255,8 @@ any_op(const char *state)
 static void
 read_token(const char *path)
 {
-    FILE *f = fopen(path, "r");
-
-    if (!f || !fgets(op_token, sizeof(op_token), f))
+    if (!bench_read_line(path, op_token, sizeof(op_token)))
         die("cannot read the operator token from %s", path);
-    fclose(f);
-    op_token[strcspn(op_token, "\r\n")] = '\0';
 }
 
 static void
@@ -390,7 +331,7 @@ port_round_run(unsigned k, port_round *r)
     snprintf(iface, sizeof(iface), "bp%x-%u", (unsigned) getpid() & 0xffffu, k);
     snprintf(body, sizeof(body), "{\"name\":\"bench-port-%u\",\"subnet\":\"bench-a\"}", k);
     r->op = r->api_up = -1;
-    t0 = now_ms();
+    t0 = bench_ms();
     create("/v1/ports", "port", body, id, op_id);
     snprintf(extid, sizeof(extid), "external_ids:iface-id=%s", id);
     if (run(argv) != 0)
@@ -398,22 +339,22 @@ port_round_run(unsigned k, port_round *r)
     snprintf(ifaces[nifaces++], sizeof(ifaces[0]), "%s", iface);
     until = t0 + UP_TIMEOUT_S * 1e3;
     while (!sb_up(id)) {
-        if (now_ms() > until)
+        if (bench_ms() > until)
             die("port %s was not up in the Southbound %d s after its POST", id, UP_TIMEOUT_S);
-        sleep_ms(POLL_MS);
+        bench_sleep_ms(POLL_MS);
     }
-    r->up = now_ms() - t0;
+    r->up = bench_ms() - t0;
     /* When sovd had written it (the operation's own timestamps would do too; this is the
      * client's view), and when the API says up, if within API_UP_WAIT_MS of the binding. */
     snprintf(path, sizeof(path), "/v1/ports/%s", id);
-    until = now_ms() + API_UP_WAIT_MS;
-    while (now_ms() < until && (!op_done || r->api_up < 0)) {
+    until = bench_ms() + API_UP_WAIT_MS;
+    while (bench_ms() < until && (!op_done || r->api_up < 0)) {
         json_t *o, *p;
         if (!op_done) {
             const char *state = op_state(op_id, &o);
             if (strcmp(state, "succeeded") == 0) {
                 op_done = true;
-                r->op = now_ms() - t0;
+                r->op = bench_ms() - t0;
             } else if (strcmp(state, "failed") == 0) {
                 die("port %s: its operation %s failed", id, op_id);
             }
@@ -423,14 +364,14 @@ port_round_run(unsigned k, port_round *r)
             p = call_ok("GET", path, member, NULL, 200);
             if (json_is_true(json_object_get(json_object_get(p, "port") ? json_object_get(p,
                                              "port") : p, "up")))
-                r->api_up = now_ms() - t0;
+                r->api_up = bench_ms() - t0;
             json_decref(p);
         }
-        sleep_ms(POLL_MS);
+        bench_sleep_ms(POLL_MS);
     }
     if (!op_done) {
         wait_op(op_id);
-        r->op = now_ms() - t0;
+        r->op = bench_ms() - t0;
     }
 }
 
@@ -445,7 +386,7 @@ api_programming(unsigned m)
     double t0, until;
     long status;
 
-    t0 = now_ms();
+    t0 = bench_ms();
     for (unsigned i = 0; i < m; i++) {
         snprintf(body, sizeof(body), "{\"name\":\"bench-b%u\",\"cidr\":\"10.90.0.0/24\","
                  "\"region\":\"" REGION "\"}", i);
@@ -466,15 +407,15 @@ api_programming(unsigned m)
             if (status != 202)
                 die("POST /v1/ports answered %ld, not 202", status);
         }
-    until = now_ms() + OP_TIMEOUT_S * 1e3;
+    until = bench_ms() + OP_TIMEOUT_S * 1e3;
     while (any_op("queued") || any_op("running")) {
-        if (now_ms() > until)
+        if (bench_ms() > until)
             die("operations still not done %d s after the first POST", OP_TIMEOUT_S);
-        sleep_ms(10);
+        bench_sleep_ms(10);
     }
     if (any_op("failed"))
         die("%s", "an operation failed (GET /v1/operations?state=failed)");
-    return now_ms() - t0;
+    return bench_ms() - t0;
 }
 
 /* The same objects by one ovn-nbctl process, every command joined by "--": ms from its start
@@ -538,10 +479,10 @@ nbctl_programming(unsigned m)
             die("%s", "argument vector too small");
     }
 #undef ARG
-    t0 = now_ms();
+    t0 = bench_ms();
     if (run(argv) != 0)
         die("%s", "ovn-nbctl of the batch failed");
-    took = now_ms() - t0;
+    took = bench_ms() - t0;
     for (size_t i = 0; i < k; i++)
         free(argv[i]);
     free(argv);
@@ -550,27 +491,11 @@ nbctl_programming(unsigned m)
 
 /* ---- figures ---- */
 
-static int
-cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return (x > y) - (x < y);
-}
-
-/* The median and the nearest-rank p95 of v[0..n) (n > 0). */
 static void
 figures(const double *v, unsigned n, double *p50, double *p95)
 {
-    double *s = malloc(n * sizeof(*s));
-    unsigned k = (n * 95 + 99) / 100;
-
-    if (!s)
+    if (!bench_figures(v, n, p50, p95))
         die("%s", "out of memory");
-    memcpy(s, v, n * sizeof(v[0]));
-    qsort(s, n, sizeof(s[0]), cmp_double);
-    *p50 = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-    *p95 = s[k > 0 ? k - 1 : 0];
-    free(s);
 }
 
 static void

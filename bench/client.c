@@ -1,0 +1,112 @@
+/* client.c: see client.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client.h"
+
+double
+bench_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+void
+bench_sleep_ms(unsigned ms)
+{
+    struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+typedef struct grow {
+    char *p;
+    size_t len;
+} grow;
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+    grow *g = arg;
+    char *p = realloc(g->p, g->len + size * n + 1);
+
+    if (!p)
+        return 0;
+    memcpy(p + g->len, data, size * n);
+    g->p = p;
+    g->len += size * n;
+    g->p[g->len] = '\0';
+    return size * n;
+}
+
+long
+bench_call(CURL *curl, const char *base, const char *method, const char *path,
+           const char *token, const char *body, json_t **ret, char **text)
+{
+    char url[512], auth[256];
+    struct curl_slist *h = NULL;
+    grow g = { NULL, 0 };
+    long status = 0;
+
+    *ret = NULL;
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    h = curl_slist_append(h, auth);
+    if (body)
+        h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+    /* Back to a plain GET first: the handle remembers the last call's body. */
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    if (body)
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &g);
+    if (curl_easy_perform(curl) == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    if (g.p)
+        *ret = json_loads(g.p, 0, NULL);
+    *text = g.p;
+    return status;
+}
+
+bool
+bench_read_line(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    bool ok = f && fgets(buf, (int) size, f);
+
+    if (f)
+        fclose(f);
+    if (ok)
+        buf[strcspn(buf, "\r\n")] = '\0';
+    return ok;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return (x > y) - (x < y);
+}
+
+bool
+bench_figures(const double *v, unsigned n, double *p50, double *p95)
+{
+    double *s = malloc(n * sizeof(*s));
+    unsigned k = (n * 95 + 99) / 100;
+
+    if (!s)
+        return false;
+    memcpy(s, v, n * sizeof(v[0]));
+    qsort(s, n, sizeof(s[0]), cmp_double);
+    *p50 = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    *p95 = s[k > 0 ? k - 1 : 0];
+    free(s);
+    return true;
+}

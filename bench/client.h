@@ -1,0 +1,31 @@
+/* client.h: what bench/create and bench/network share to drive sovd's API: the clock in
+ * milliseconds, one HTTP call on a kept-alive libcurl handle, the operator's token file, and
+ * the median and p95 of their figures. */
+#ifndef SOV_BENCH_CLIENT_H
+#define SOV_BENCH_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+/* Milliseconds on the monotonic clock; sleep ms. */
+double bench_ms(void);
+void bench_sleep_ms(unsigned ms);
+
+/* method base+path on curl (one handle for every call: the connection is kept alive) with
+ * token and body (JSON or NULL): the status (0: no answer), the parsed answer in *ret (NULL
+ * when not JSON) and the body as it came in *text (malloc, NULL when empty). */
+long bench_call(CURL *curl, const char *base, const char *method, const char *path,
+                const char *token, const char *body, json_t **ret, char **text);
+
+/* The first line of the file at path into buf (size), without its line end; false when it
+ * cannot be read. */
+bool bench_read_line(const char *path, char *buf, size_t size);
+
+/* The median (of the middle two when n is even) and the nearest-rank p95 of v[0..n) (n > 0);
+ * false when out of memory. */
+bool bench_figures(const double *v, unsigned n, double *p50, double *p95);
+
+#endif
