@@ -171,3 +171,18 @@ sov_net_delete(sov_ctx *ctx, const char *what, const char *id, sov_db_tx_fn tx, 
         return -1;
     return pending[0] ? sov_op_get(ctx, pending, op, err) : 0;
 }
+
+int
+sov_net_create_op(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *type,
+                  const char *id, sov_op *op, char *op_id, sov_error *err)
+{
+    char kind[64];
+
+    if (!op)
+        return 0;
+    snprintf(kind, sizeof(kind), "%s.create", type);
+    if (sov_op_enqueue(c, ctx, tenant_id, kind, type, id, "", op, err) < 0)
+        return -1;
+    snprintf(op_id, SOV_UUID_LEN + 1, "%s", op->id);
+    return 0;
+}

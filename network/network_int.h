@@ -81,6 +81,10 @@ int sov_net_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
 int sov_net_list_tenant(sov_ctx *ctx, const char *tenant_id, const char *after,
                         const char **ret, sov_error *err);
 
+/* A create's operation "<type>.create" on resource id, unless op is NULL (the instance
+ * hook's defaults queue none): queued into op, its id into op_id (SOV_UUID_LEN + 1). */
+int sov_net_create_op(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *type,
+                      const char *id, sov_op *op, char *op_id, sov_error *err);
 /* A delete of the resource what ("subnet") of id: tenant networks on, id an id (else
  * SOV_E_NOT_FOUND "<what> '<id>' does not exist"), tx(arg) in one transaction. tx fills
  * pending (a buffer of arg) with the operation of a delete already under way: that

@@ -79,12 +79,8 @@ sov_net_network_create_tx(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
         sov_quota_charge(c, n.tenant_id, SOV_QUOTA_NETWORKS, 1, err) < 0 ||
         sov_uuid_v4(n.id, err) < 0)
         return -1;
-    if (op) {
-        if (sov_op_enqueue(c, ctx, n.tenant_id, "network.create", "network", n.id, "", op,
-                           err) < 0)
-            return -1;
-        snprintf(n.operation_id, sizeof(n.operation_id), "%s", op->id);
-    }
+    if (sov_net_create_op(c, ctx, n.tenant_id, "network", n.id, op, n.operation_id, err) < 0)
+        return -1;
     if (sov_repo_network_insert(c, &n, err) < 0 ||
         sov_net_region_place(c, n.tenant_id, n.region, &to, policy, err) < 0)
         return -1;

@@ -243,11 +243,8 @@ sov_net_port_create_tx(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
             snprintf(p.created_by_instance, sizeof(p.created_by_instance), "%s",
                      owner->instance_id);
     }
-    if (op) {
-        if (sov_op_enqueue(c, ctx, p.tenant_id, "port.create", "port", p.id, "", op, err) < 0)
-            return -1;
-        snprintf(p.operation_id, sizeof(p.operation_id), "%s", op->id);
-    }
+    if (sov_net_create_op(c, ctx, p.tenant_id, "port", p.id, op, p.operation_id, err) < 0)
+        return -1;
     if (sov_repo_port_insert(c, &p, err) < 0 || store_groups(c, p.id, groups, ngroups, err) < 0 ||
         sov_audit_append(c, ctx, p.tenant_id, "port", p.id,
                          op ? SOV_OUTCOME_ACCEPTED : SOV_OUTCOME_CREATED, err) < 0)

@@ -220,12 +220,9 @@ sov_net_sg_create_tx(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
         (n > 0 && sov_quota_charge(c, g.tenant_id, SOV_QUOTA_SECURITY_GROUP_RULES,
                                    (long long) n, err) < 0))
         return -1;
-    if (op) {
-        if (sov_op_enqueue(c, ctx, g.tenant_id, "security_group.create", "security_group",
-                           g.id, "", op, err) < 0)
-            return -1;
-        snprintf(g.operation_id, sizeof(g.operation_id), "%s", op->id);
-    }
+    if (sov_net_create_op(c, ctx, g.tenant_id, "security_group", g.id, op, g.operation_id,
+                          err) < 0)
+        return -1;
     if (sov_repo_sg_insert(c, &g, err) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)

@@ -128,12 +128,8 @@ sov_net_subnet_create_tx(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
         sov_quota_charge(c, s.tenant_id, SOV_QUOTA_SUBNETS, 1, err) < 0 ||
         sov_uuid_v4(s.id, err) < 0)
         return -1;
-    if (op) {
-        if (sov_op_enqueue(c, ctx, s.tenant_id, "subnet.create", "subnet", s.id, "", op,
-                           err) < 0)
-            return -1;
-        snprintf(s.operation_id, sizeof(s.operation_id), "%s", op->id);
-    }
+    if (sov_net_create_op(c, ctx, s.tenant_id, "subnet", s.id, op, s.operation_id, err) < 0)
+        return -1;
     if (sov_repo_subnet_insert(c, &s, err) < 0 ||
         sov_audit_append(c, ctx, s.tenant_id, "subnet", s.id,
                          op ? SOV_OUTCOME_ACCEPTED : SOV_OUTCOME_CREATED, err) < 0)

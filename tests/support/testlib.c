@@ -638,6 +638,30 @@ tl_assert_problem_field(const tl_resp *r, const char *field)
 }
 
 void
+tl_pg_sql(PGconn *pg, char *ret, size_t size, const char *fmt, ...)
+{
+    char *text = NULL;
+    va_list ap;
+    PGresult *r;
+    ExecStatusType st;
+
+    va_start(ap, fmt);
+    ck_assert(vasprintf(&text, fmt, ap) > 0);
+    va_end(ap);
+    r = PQexec(pg, text);
+    st = PQresultStatus(r);
+    ck_assert_msg(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "SQL failed: %s: %s", text,
+                  PQerrorMessage(pg));
+    if (ret && size > 0) {
+        ret[0] = '\0';
+        if (st == PGRES_TUPLES_OK && PQntuples(r) > 0)
+            snprintf(ret, size, "%s", PQgetvalue(r, 0, 0));
+    }
+    PQclear(r);
+    free(text);
+}
+
+void
 tl_assert_contains(const char *text, const char *part)
 {
     ck_assert_msg(text && strstr(text, part), "'%s' not in:\n%s", part, text ? text : "(null)");

@@ -33,6 +33,12 @@ char *tl_db_exec(const char *url, const char *sql);
  * that value as a number (0 when there is no row). */
 char *tl_db_value(const char *url, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 long long tl_db_num(const char *url, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Run SQL (a printf format) on pg, a connection the test holds (a PGconn), asserting it
+ * worked; the first value of its first row into ret (size; "" when none) unless ret is
+ * NULL. */
+struct pg_conn;
+void tl_pg_sql(struct pg_conn *pg, char *ret, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Seconds on the monotonic clock. */
 double tl_now(void);

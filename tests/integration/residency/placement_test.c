@@ -52,29 +52,8 @@ load_config(sov_config *cfg, const char *flag)
 
 /* Run SQL on the test's connection; fails the test on error. The first value of the first
  * row goes into ret (when given and there is one). */
-static void __attribute__((format(printf, 3, 4)))
-sql(char *ret, size_t size, const char *fmt, ...)
-{
-    char *text = NULL;
-    va_list ap;
-    PGresult *r;
-    ExecStatusType st;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&text, fmt, ap) > 0);
-    va_end(ap);
-    r = PQexec(pg, text);
-    st = PQresultStatus(r);
-    ck_assert_msg(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "SQL failed: %s: %s", text,
-                  PQerrorMessage(pg));
-    if (ret && size > 0) {
-        ret[0] = '\0';
-        if (st == PGRES_TUPLES_OK && PQntuples(r) > 0)
-            snprintf(ret, size, "%s", PQgetvalue(r, 0, 0));
-    }
-    PQclear(r);
-    free(text);
-}
+/* SQL on the test's own connection; the first value into ret (size) unless NULL. */
+#define sql(...) tl_pg_sql(pg, __VA_ARGS__)
 
 static long long
 sql_ll(const char *query)
