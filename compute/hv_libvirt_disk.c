@@ -31,30 +31,26 @@ check_dev(const char *dev, sov_error *err)
 
 /* ---- a domain's disks ---- */
 
-/* The <disk> at dev in the domain's live (flags 0) or persistent (VIR_DOMAIN_XML_INACTIVE)
- * definition: 1 and its XML in *ret (when ret is not NULL, to free()), or 0 when none. */
-static int
-disk_find(virDomainPtr d, unsigned flags, const char *dev, char **ret, char *alias,
-          size_t alias_size, sov_error *err)
+int
+sov_lv_dev_find(virDomainPtr d, unsigned flags, const char *xpath, char **ret, char *alias,
+                size_t alias_size, sov_error *err)
 {
     sov_autofree char *xml = virDomainGetXMLDesc(d, flags);
     xml_autoview x = { 0 };
     sov_autoptr(xmlXPathObject) o = NULL;
-    char expr[96];
+    char expr[256];
 
     if (!xml)
         return sov_lv_error(err, sov_lv_failure_code() == SOV_E_NOT_FOUND ? SOV_E_NOT_FOUND
-                                                                   : SOV_E_UNAVAILABLE,
+                                                                          : SOV_E_UNAVAILABLE,
                             "could not read domain %s", virDomainGetName(d));
     if (sov_xml_view_parse(&x, xml, "domain XML", err) < 0)
         return -1;
-    snprintf(expr, sizeof(expr), "/domain/devices/disk[target/@dev='%s']", dev);
-    o = xmlXPathEvalExpression((const xmlChar *) expr, x.xp);
+    o = xmlXPathEvalExpression((const xmlChar *) xpath, x.xp);
     if (!o || !o->nodesetval || o->nodesetval->nodeNr == 0)
         return 0;
     if (alias) {
-        snprintf(expr, sizeof(expr), "string(/domain/devices/disk[target/@dev='%s']/alias/@name)",
-                 dev);
+        snprintf(expr, sizeof(expr), "string(%s/alias/@name)", xpath);
         sov_xml_string(&x, expr, alias, alias_size);
     }
     if (ret) {
@@ -67,6 +63,17 @@ disk_find(virDomainPtr d, unsigned flags, const char *dev, char **ret, char *ali
         xmlBufferFree(b);
     }
     return 1;
+}
+
+/* The <disk> at dev (sov_lv_dev_find). */
+static int
+disk_find(virDomainPtr d, unsigned flags, const char *dev, char **ret, char *alias,
+          size_t alias_size, sov_error *err)
+{
+    char expr[96];
+
+    snprintf(expr, sizeof(expr), "/domain/devices/disk[target/@dev='%s']", dev);
+    return sov_lv_dev_find(d, flags, expr, ret, alias, alias_size, err);
 }
 
 /* The test driver keeps attached disks in the persistent definition only. */

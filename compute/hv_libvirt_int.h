@@ -110,6 +110,11 @@ int sov_lv_disk_resize(sov_hv *hv, const char *uuid, const char *dev, long long 
                        sov_error *err);
 int sov_lv_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const char *pool,
                          const char *target, const char *secret_uuid, sov_error *err);
+/* The first device matching xpath in the domain's live (flags 0) or persistent
+ * (VIR_DOMAIN_XML_INACTIVE) definition: 1, its XML in *ret (unless ret is NULL; to free())
+ * and its alias in alias (unless NULL), or 0 when none. */
+int sov_lv_dev_find(virDomainPtr d, unsigned flags, const char *xpath, char **ret, char *alias,
+                    size_t alias_size, sov_error *err);
 /* The test driver's hot plug (it has none): dev_xml added to the persistent definition
  * before </devices>, or (dev_xml NULL) the first device matching xpath taken out of it; no
  * match: 0, nothing changed. what names the devices in the error ("disks"). */

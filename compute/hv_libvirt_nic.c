@@ -40,31 +40,10 @@ mac_norm(const char *mac, char out[18], sov_error *err)
 static int
 nic_find(virDomainPtr d, unsigned flags, const char *mac, char **ret, sov_error *err)
 {
-    sov_autofree char *xml = virDomainGetXMLDesc(d, flags);
-    xml_autoview x = { 0 };
-    sov_autoptr(xmlXPathObject) o = NULL;
     char expr[96];
 
-    if (!xml)
-        return sov_lv_error(err, sov_lv_failure_code() == SOV_E_NOT_FOUND ? SOV_E_NOT_FOUND
-                                                                          : SOV_E_UNAVAILABLE,
-                            "could not read domain %s", virDomainGetName(d));
-    if (sov_xml_view_parse(&x, xml, "domain XML", err) < 0)
-        return -1;
     snprintf(expr, sizeof(expr), "/domain/devices/interface[mac/@address='%s']", mac);
-    o = xmlXPathEvalExpression((const xmlChar *) expr, x.xp);
-    if (!o || !o->nodesetval || o->nodesetval->nodeNr == 0)
-        return 0;
-    if (ret) {
-        xmlBufferPtr b = xmlBufferCreate();
-        if (!b || xmlNodeDump(b, x.doc, o->nodesetval->nodeTab[0], 0, 0) < 0 ||
-            !(*ret = strdup((const char *) xmlBufferContent(b)))) {
-            xmlBufferFree(b);
-            return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-        }
-        xmlBufferFree(b);
-    }
-    return 1;
+    return sov_lv_dev_find(d, flags, expr, ret, NULL, 0, err);
 }
 
 /* The persistent definition with nic_xml added, or with the NIC of mac taken out (nic_xml

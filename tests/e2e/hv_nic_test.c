@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "hv_dom.h"
 #include "sov/compute.h"
 #include "sov/hv.h"
 #include "sov/registry.h"
@@ -28,16 +29,6 @@
 static char *tmp;
 static char net[64];
 static sov_hv *hv;
-
-static void
-uuid_new(char out[37])
-{
-    FILE *f = fopen("/proc/sys/kernel/random/uuid", "r");
-
-    ck_assert_ptr_nonnull(f);
-    ck_assert_ptr_nonnull(fgets(out, 37, f));
-    fclose(f);
-}
 
 static void
 setup(void)
@@ -70,37 +61,7 @@ teardown(void)
     free(tmp);
 }
 
-typedef struct dom {
-    char uuid[37], name[80], log[700];
-} dom;
-
-/* Define and start a domain booting the guest image, its console logged, without NICs. */
-static void
-dom_start(dom *d, const char *boot)
-{
-    sov_error err = SOV_ERROR_INIT;
-    sov_domain_spec s = { 0 };
-    char *xml = NULL;
-
-    uuid_new(d->uuid);
-    snprintf(d->name, sizeof(d->name), "sovtest-nic-%d-%.8s", (int) getpid(), d->uuid);
-    snprintf(d->log, sizeof(d->log), "%s/%s.log", tmp, d->name);
-    tl_sh_at_exit("virsh -q -c %s destroy %s >/dev/null 2>&1; "
-                  "virsh -q -c %s undefine %s >/dev/null 2>&1", URI, d->uuid, URI, d->uuid);
-    s.uuid = d->uuid;
-    s.name = d->name;
-    s.virt_type = tl_env("SOV_TEST_VIRT_TYPE");
-    s.vcpus = 1;
-    s.memory_mib = 256;
-    s.console_log = d->log;
-    ck_assert(sov_domain_spec_add_disk(&s, &(sov_domain_disk) { .path = boot,
-        .format = "qcow2", .dev = "vda" }, &err) == 0);
-    ck_assert(sov_domain_xml(&s, &xml, &err) == 0);
-    sov_domain_spec_release(&s);
-    ck_assert_msg(sov_hv_define(hv, xml, &err) == 0, "%s (%s)", err.msg, err.detail);
-    free(xml);
-    ck_assert_msg(sov_hv_start(hv, d->uuid, &err) == 0, "%s (%s)", err.msg, err.detail);
-}
+typedef hv_dom dom;
 
 /* How often needle occurs in the domain's live (inactive false) or persistent definition. */
 static int
@@ -156,7 +117,7 @@ START_TEST(nics_are_hot_plugged_into_a_running_guest_and_released)
 
     image = tl_guest_image();
     tl_sh_at_exit("rm -rf \"$(dirname '%s')\"", image);
-    dom_start(&d, image);
+    hv_dom_start(hv, tmp, "nic", &d, image);
     up = tl_console_expect(tl_console_file_read, d.log, TL_GUEST_UP, 120);
     free(up);
 

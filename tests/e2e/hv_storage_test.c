@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "hv_dom.h"
 #include "sov/compute.h"
 #include "sov/hv.h"
 #include "sov/registry.h"
@@ -32,16 +33,6 @@
 static char *tmp;
 static char pool[64], pool_path[600];
 static sov_hv *hv;
-
-static void
-uuid_new(char out[37])
-{
-    FILE *f = fopen("/proc/sys/kernel/random/uuid", "r");
-
-    ck_assert_ptr_nonnull(f);
-    ck_assert_ptr_nonnull(fgets(out, 37, f));
-    fclose(f);
-}
 
 static void
 setup(void)
@@ -98,7 +89,7 @@ secret_for(const char *name, const unsigned char *key, size_t len, char uuid[37]
     sov_error err = SOV_ERROR_INIT;
     char path[700];
 
-    uuid_new(uuid);
+    hv_dom_uuid(uuid);
     tl_sh_at_exit("virsh -q -c %s secret-undefine %s >/dev/null 2>&1", URI, uuid);
     path_of(name, path, sizeof(path));
     ck_assert_msg(sov_hv_secret_define(hv, uuid, path, key, len, &err) == 0, "%s (%s)",
@@ -238,37 +229,7 @@ END_TEST
 
 /* ---- disks of running domains ---- */
 
-typedef struct dom {
-    char uuid[37], name[80], log[700];
-} dom;
-
-/* Define and start a domain booting from disk `boot` (a file), its console logged. */
-static void
-dom_start(dom *d, const char *boot)
-{
-    sov_error err = SOV_ERROR_INIT;
-    sov_domain_spec s = { 0 };
-    char *xml = NULL;
-
-    uuid_new(d->uuid);
-    snprintf(d->name, sizeof(d->name), "sovtest-hvs-%d-%.8s", (int) getpid(), d->uuid);
-    snprintf(d->log, sizeof(d->log), "%s/%s.log", tmp, d->name);
-    tl_sh_at_exit("virsh -q -c %s destroy %s >/dev/null 2>&1; "
-                  "virsh -q -c %s undefine %s >/dev/null 2>&1", URI, d->uuid, URI, d->uuid);
-    s.uuid = d->uuid;
-    s.name = d->name;
-    s.virt_type = tl_env("SOV_TEST_VIRT_TYPE");
-    s.vcpus = 1;
-    s.memory_mib = 256;
-    s.console_log = d->log;
-    ck_assert(sov_domain_spec_add_disk(&s, &(sov_domain_disk) { .path = boot,
-        .format = "qcow2", .dev = "vda" }, &err) == 0);
-    ck_assert(sov_domain_xml(&s, &xml, &err) == 0);
-    sov_domain_spec_release(&s);
-    ck_assert_msg(sov_hv_define(hv, xml, &err) == 0, "%s (%s)", err.msg, err.detail);
-    free(xml);
-    ck_assert_msg(sov_hv_start(hv, d->uuid, &err) == 0, "%s (%s)", err.msg, err.detail);
-}
+typedef hv_dom dom;
 
 static void
 dom_remove(const dom *d)
@@ -334,7 +295,7 @@ START_TEST(a_real_guest_sees_a_hot_volume_grow_is_snapshotted_and_lets_it_go)
     hex_of(k, 32, hk);
     image = tl_guest_image();
     tl_sh_at_exit("rm -rf \"$(dirname '%s')\"", image);
-    dom_start(&d, image);
+    hv_dom_start(hv, tmp, "hvs", &d, image);
     up = tl_console_expect(tl_console_file_read, d.log, TL_GUEST_UP, 120);
     free(up);
 
@@ -424,7 +385,7 @@ START_TEST(a_disk_the_guest_never_releases_times_out_and_stays)
     ck_assert_int_eq(sov_hv_volume_create(hv, pool, "blank-boot", 1, NULL, &err), 0);
     ck_assert_int_eq(sov_hv_volume_create(hv, pool, "blank-data", 1, NULL, &err), 0);
     path_of("blank-boot", boot, sizeof(boot));
-    dom_start(&d, boot);
+    hv_dom_start(hv, tmp, "hvs", &d, boot);
     disk = volume_disk("blank-data", "vdb", NULL);
     ck_assert_msg(sov_hv_disk_attach(hv, d.uuid, disk, &err) == 0, "%s (%s)", err.msg,
                   err.detail);
