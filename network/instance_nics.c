@@ -415,15 +415,6 @@ deleted(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst, const sov_op *op,
     return 0;
 }
 
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1e6;
-}
-
 /* The instance's ports (ids) into ids; *n how many. */
 static int
 port_ids(sov_ctx *ctx, const char *instance_id, char ids[][SOV_UUID_LEN + 1], size_t max,
@@ -462,13 +453,13 @@ started(sov_ctx *ctx, const sov_instance *inst, const sov_op *op, sov_error *err
         return 0;
     for (size_t i = 0; i < n; i++)
         ptrs[i] = ids[i];
-    deadline = now_ms() + 1000.0 * ctx->cfg->ovn_port_up_timeout_s;
+    deadline = sov_net_now_ms() + 1000.0 * ctx->cfg->ovn_port_up_timeout_s;
     for (;;) {
         if (sov_ovn_ports_up(ctx, ptrs, n, &up, err) < 0)
             return -1;
         if (up)
             return 0;
-        if (now_ms() >= deadline)
+        if (sov_net_now_ms() >= deadline)
             break;
         nanosleep(&(struct timespec) { 0, PORT_UP_POLL_MS * 1000000L }, NULL);
     }

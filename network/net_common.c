@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sov/ops.h"
 #include "network_int.h"
@@ -185,4 +186,13 @@ sov_net_create_op(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char
         return -1;
     snprintf(op_id, SOV_UUID_LEN + 1, "%s", op->id);
     return 0;
+}
+
+double
+sov_net_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1e6;
 }

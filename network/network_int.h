@@ -68,6 +68,8 @@ int sov_net_check_enabled(const sov_config *cfg, sov_error *err);
 int sov_net_region(sov_dbconn *c, const char *tenant_id, const char *region,
                    const char *field, char *ret, size_t size, sov_error *err);
 
+/* Milliseconds on the monotonic clock: the plugs' waits for a port up. */
+double sov_net_now_ms(void);
 /* A name's lookup for sov_net_resolve: the id of the tenant's resource of that name in the
  * workspace into ret (SOV_UUID_LEN + 1), else SOV_E_NOT_FOUND. */
 typedef int (*sov_net_find_fn)(sov_dbconn *c, const char *tenant_id, const char *workspace,

@@ -100,21 +100,12 @@ moved_on(sov_error *err)
     return 0;
 }
 
-static double
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1e6;
-}
-
 /* The port bound on the host: up, or SOV_OP_LATER after ovn_port_up_timeout_s. */
 static int
 wait_up(job *j, sov_error *err)
 {
     const char *ids[] = { j->port.id };
-    double deadline = now_ms() + 1000.0 * j->ctx->cfg->ovn_port_up_timeout_s;
+    double deadline = sov_net_now_ms() + 1000.0 * j->ctx->cfg->ovn_port_up_timeout_s;
     bool up = false;
 
     for (;;) {
@@ -122,7 +113,7 @@ wait_up(job *j, sov_error *err)
             return -1;
         if (up)
             return 0;
-        if (now_ms() >= deadline)
+        if (sov_net_now_ms() >= deadline)
             break;
         nanosleep(&(struct timespec) { 0, PORT_UP_POLL_MS * 1000000L }, NULL);
     }

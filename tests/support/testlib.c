@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -659,6 +660,55 @@ tl_pg_sql(PGconn *pg, char *ret, size_t size, const char *fmt, ...)
     }
     PQclear(r);
     free(text);
+}
+
+void
+tl_racer_set(tl_racer *r, const tl_sovd *s, const char *path, const char *token,
+             const char *body)
+{
+    snprintf(r->url, sizeof(r->url), "%s%s", s->base, path);
+    snprintf(r->auth, sizeof(r->auth), "Authorization: Bearer %s", token);
+    snprintf(r->body, sizeof(r->body), "%s", body);
+}
+
+static void *
+racer_run(void *arg)
+{
+    tl_racer *r = arg;
+    const char *headers[] = { r->auth, "Content-Type: application/json", NULL };
+    tl_req req = { .method = "POST", .url = r->url, .headers = headers, .body = r->body,
+                   .body_len = strlen(r->body) };
+    tl_resp resp;
+
+    memset(&resp, 0, sizeof(resp));
+    if (tl_http_try(&req, &resp) == 0) {
+        r->status = resp.status;
+        r->json = resp.json;
+        resp.json = NULL;
+    }
+    tl_resp_free(&resp);
+    return NULL;
+}
+
+void
+tl_race(tl_racer *r, size_t n)
+{
+    pthread_t *t = calloc(n, sizeof(*t));
+
+    ck_assert_ptr_nonnull(t);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, racer_run, &r[i]), 0);
+    for (size_t i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    free(t);
+}
+
+void
+tl_racers_free(tl_racer *r, size_t n)
+{
+    for (size_t i = 0; r && i < n; i++)
+        json_decref(r[i].json);
+    free(r);
 }
 
 void

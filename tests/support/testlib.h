@@ -121,6 +121,20 @@ void tl_assert_problem(const tl_resp *r, long status, const char *type);
 void tl_assert_problem_field(const tl_resp *r, const char *field);
 /* Assert that text (which may be NULL) contains part. */
 void tl_assert_contains(const char *text, const char *part);
+/* Requests raced against each other: each POSTs body to url with auth; after tl_race, its
+ * status (0: no answer) and its answer when JSON (json, NULL otherwise; the racer's). */
+typedef struct tl_racer {
+    char url[256], auth[160], body[256];
+    long status;
+    json_t *json;
+} tl_racer;
+/* r as a POST of body to path of s as token. */
+void tl_racer_set(tl_racer *r, const tl_sovd *s, const char *path, const char *token,
+                  const char *body);
+/* Send r[0..n) at once, a thread each, and wait for every answer. */
+void tl_race(tl_racer *r, size_t n);
+/* Free the answers of r[0..n) and r. */
+void tl_racers_free(tl_racer *r, size_t n);
 /* Call s and assert the answer is a problem of status and type, naming field (unless NULL),
  * its body containing says (unless NULL). */
 void tl_refused(const tl_sovd *s, const char *method, const char *path, const char *token,

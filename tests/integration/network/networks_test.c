@@ -512,38 +512,11 @@ END_TEST
 
 /* ---- concurrent creates ---- */
 
-typedef struct racer {
-    pthread_t t;
-    char body[128], url[256], auth[128];
-    long status;
-    char ip[16];
-} racer;
-
-static void *
-race(void *arg)
-{
-    racer *r = arg;
-    const char *headers[] = { r->auth, "Content-Type: application/json", NULL };
-    tl_req req = { .method = "POST", .url = r->url, .headers = headers, .body = r->body,
-                   .body_len = strlen(r->body) };
-    tl_resp resp;
-
-    memset(&resp, 0, sizeof(resp));
-    if (tl_http_try(&req, &resp) == 0) {
-        r->status = resp.status;
-        if (resp.status == 202 && resp.json)
-            snprintf(r->ip, sizeof(r->ip), "%s",
-                     json_string_value(json_object_get(json_object_get(resp.json, "port"),
-                                                       "ip")));
-    }
-    tl_resp_free(&resp);
-    return NULL;
-}
-
 START_TEST(concurrent_port_creates_never_share_an_address)
 {
     enum { N = 20 };
-    racer *r = calloc(N, sizeof(*r));
+    tl_racer *r = calloc(N, sizeof(*r));
+    const char *ip[N];
     int ok = 0, full = 0;
 
     start(true);
@@ -551,15 +524,13 @@ START_TEST(concurrent_port_creates_never_share_an_address)
     create_id("/v1/subnets", "subnet", "{\"name\":\"tiny\",\"network\":\"net1\","
               "\"cidr\":\"10.1.9.0/29\"}", NULL);
     for (int i = 0; i < N; i++) {
-        snprintf(r[i].body, sizeof(r[i].body), "{\"subnet\":\"tiny\",\"name\":\"p%d\"}", i);
-        snprintf(r[i].url, sizeof(r[i].url), "%s/v1/ports", sovd.base);
-        snprintf(r[i].auth, sizeof(r[i].auth), "Authorization: Bearer %s",
-                 acme.token[TL_MEMBER]);
-        ck_assert_int_eq(pthread_create(&r[i].t, NULL, race, &r[i]), 0);
+        char body[64];
+        snprintf(body, sizeof(body), "{\"subnet\":\"tiny\",\"name\":\"p%d\"}", i);
+        tl_racer_set(&r[i], &sovd, "/v1/ports", acme.token[TL_MEMBER], body);
     }
-    for (int i = 0; i < N; i++)
-        pthread_join(r[i].t, NULL);
+    tl_race(r, N);
     for (int i = 0; i < N; i++) {
+        ip[i] = json_string_value(json_object_get(json_object_get(r[i].json, "port"), "ip"));
         ck_assert_msg(r[i].status == 202 || r[i].status == 409, "request %d: %ld", i,
                       r[i].status);
         if (r[i].status == 409) {
@@ -567,19 +538,20 @@ START_TEST(concurrent_port_creates_never_share_an_address)
             continue;
         }
         ok++;
+        ck_assert_ptr_nonnull(ip[i]);
         /* Never the network (.0), the gateway (.1) nor the broadcast (.7) address. */
-        ck_assert_msg(strcmp(r[i].ip, "10.1.9.0") != 0 && strcmp(r[i].ip, "10.1.9.1") != 0 &&
-                      strcmp(r[i].ip, "10.1.9.7") != 0, "handed out %s", r[i].ip);
+        ck_assert_msg(strcmp(ip[i], "10.1.9.0") != 0 && strcmp(ip[i], "10.1.9.1") != 0 &&
+                      strcmp(ip[i], "10.1.9.7") != 0, "handed out %s", ip[i]);
         for (int k = 0; k < i; k++)
-            ck_assert_msg(r[k].status != 202 || strcmp(r[k].ip, r[i].ip) != 0,
-                          "requests %d and %d both got %s", k, i, r[i].ip);
+            ck_assert_msg(r[k].status != 202 || strcmp(ip[k], ip[i]) != 0,
+                          "requests %d and %d both got %s", k, i, ip[i]);
     }
     ck_assert_int_eq(ok, 5);
     ck_assert_int_eq(full, 15);
     ck_assert_int_eq(sql_num("SELECT count(DISTINCT ip) FROM ports"), 5);
     refused("POST", "/v1/ports", acme.token[TL_MEMBER], "{\"subnet\":\"tiny\"}", 409,
             "/problems/conflict", "subnet", "subnet 'tiny' (10.1.9.0/29) is full");
-    free(r);
+    tl_racers_free(r, N);
 }
 END_TEST
 

@@ -232,56 +232,27 @@ END_TEST
 
 /* ---- two tenants at once ---- */
 
-typedef struct racer {
-    pthread_t t;
-    char body[128], url[256], auth[128];
-    long status;
-    char address[16];
-} racer;
-
-static void *
-race(void *arg)
-{
-    racer *r = arg;
-    const char *headers[] = { r->auth, "Content-Type: application/json", NULL };
-    tl_req req = { .method = "POST", .url = r->url, .headers = headers, .body = r->body,
-                   .body_len = strlen(r->body) };
-    tl_resp resp;
-
-    memset(&resp, 0, sizeof(resp));
-    if (tl_http_try(&req, &resp) == 0) {
-        r->status = resp.status;
-        if (resp.status == 202 && resp.json)
-            snprintf(r->address, sizeof(r->address), "%s",
-                     json_string_value(json_object_get(json_object_get(resp.json,
-                                                                       "public_ip"),
-                                                       "address")));
-    }
-    tl_resp_free(&resp);
-    return NULL;
-}
-
 /* 16 creates at once, half acme's, half globex's, on a pool of 5 addresses: 5 get one each,
  * never the same, the others 409 naming the region. */
 START_TEST(concurrent_creates_never_share_an_address)
 {
     enum { N = 16 };
-    racer *r = calloc(N, sizeof(*r));
+    tl_racer *r = calloc(N, sizeof(*r));
+    const char *address[N];
     int ok = 0, full = 0;
 
     pool("{\"name\":\"tiny\",\"cidr\":\"203.0.113.0/29\",\"first_ip\":\"203.0.113.2\","
          "\"last_ip\":\"203.0.113.6\"}");
     for (int i = 0; i < N; i++) {
         const tl_tenant *t = i % 2 ? &globex : &acme;
-        snprintf(r[i].body, sizeof(r[i].body), "{\"name\":\"ip%d\"}", i);
-        snprintf(r[i].url, sizeof(r[i].url), "%s/v1/public-ips", sovd.base);
-        snprintf(r[i].auth, sizeof(r[i].auth), "Authorization: Bearer %s",
-                 t->token[TL_MEMBER]);
-        ck_assert_int_eq(pthread_create(&r[i].t, NULL, race, &r[i]), 0);
+        char body[64];
+        snprintf(body, sizeof(body), "{\"name\":\"ip%d\"}", i);
+        tl_racer_set(&r[i], &sovd, "/v1/public-ips", t->token[TL_MEMBER], body);
     }
-    for (int i = 0; i < N; i++)
-        pthread_join(r[i].t, NULL);
+    tl_race(r, N);
     for (int i = 0; i < N; i++) {
+        address[i] = json_string_value(json_object_get(json_object_get(r[i].json, "public_ip"),
+                                                       "address"));
         ck_assert_msg(r[i].status == 202 || r[i].status == 409, "request %d: %ld", i,
                       r[i].status);
         if (r[i].status == 409) {
@@ -289,16 +260,17 @@ START_TEST(concurrent_creates_never_share_an_address)
             continue;
         }
         ok++;
+        ck_assert_ptr_nonnull(address[i]);
         for (int k = 0; k < i; k++)
-            ck_assert_msg(r[k].status != 202 || strcmp(r[k].address, r[i].address) != 0,
-                          "requests %d and %d both got %s", k, i, r[i].address);
+            ck_assert_msg(r[k].status != 202 || strcmp(address[k], address[i]) != 0,
+                          "requests %d and %d both got %s", k, i, address[i]);
     }
     ck_assert_int_eq(ok, 5);
     ck_assert_int_eq(full, N - 5);
     ck_assert_int_eq(tl_db_num(db, "SELECT count(DISTINCT address) FROM public_ips"), 5);
     ck_assert_int_eq(bed_quota_used(&acme, "public_ips") + bed_quota_used(&globex,
                                                                           "public_ips"), 5);
-    free(r);
+    tl_racers_free(r, N);
 }
 END_TEST
 

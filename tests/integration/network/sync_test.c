@@ -195,38 +195,21 @@ make_rule(char *id, const char *sg, const char *dir, const char *proto, const ch
         sg, tenant, dir, proto, pmin, pmax, cidr, remote);
 }
 
+/* One scope's sync, which must report want_changed. */
 static void
-sync_net(const char *id, bool want_changed)
+sync_scope(int (*sync)(sov_ctx *, const char *, bool *, sov_error *), const char *what,
+           const char *id, bool want_changed)
 {
     sov_error err = SOV_ERROR_INIT;
     bool changed = !want_changed;
 
-    ck_assert_msg(sov_ovn_sync_network(&ctx, id, &changed, &err) == 0, "%s: %s", err.msg,
-                  err.detail);
-    ck_assert_msg(changed == want_changed, "network sync changed: %d", changed);
+    ck_assert_msg(sync(&ctx, id, &changed, &err) == 0, "%s: %s", err.msg, err.detail);
+    ck_assert_msg(changed == want_changed, "%s sync changed: %d", what, changed);
 }
 
-static void
-sync_sg(const char *id, bool want_changed)
-{
-    sov_error err = SOV_ERROR_INIT;
-    bool changed = !want_changed;
-
-    ck_assert_msg(sov_ovn_sync_sg(&ctx, id, &changed, &err) == 0, "%s: %s", err.msg,
-                  err.detail);
-    ck_assert_msg(changed == want_changed, "sg sync changed: %d", changed);
-}
-
-static void
-sync_router(const char *id, bool want_changed)
-{
-    sov_error err = SOV_ERROR_INIT;
-    bool changed = !want_changed;
-
-    ck_assert_msg(sov_ovn_sync_router(&ctx, id, &changed, &err) == 0, "%s: %s", err.msg,
-                  err.detail);
-    ck_assert_msg(changed == want_changed, "router sync changed: %d", changed);
-}
+#define sync_net(id, want) sync_scope(sov_ovn_sync_network, "network", (id), (want))
+#define sync_sg(id, want) sync_scope(sov_ovn_sync_sg, "sg", (id), (want))
+#define sync_router(id, want) sync_scope(sov_ovn_sync_router, "router", (id), (want))
 
 /* What the operation of a resource does (net_ops.c), outside an operation. */
 static void
