@@ -423,27 +423,20 @@ sov_instance_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_instan
     return 0;
 }
 
+/* sov_ctx_resolve's lookup of an instance by name. */
+static int
+find_id(sov_dbconn *c, const char *tenant_id, const char *workspace, const char *name,
+        char *ret, sov_error *err)
+{
+    return sov_repo_instance_id_by_name(c, tenant_id, workspace ? workspace : "default", name,
+                                        ret, err);
+}
+
 int
 sov_instance_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                      const char *id_or_name, char *ret, sov_error *err)
 {
-    sov_autoptr(sov_dbconn) c = NULL;
-    const char *t = NULL;
-
-    if (sov_uuid_valid(id_or_name)) {
-        snprintf(ret, SOV_UUID_LEN + 1, "%s", id_or_name);
-        return 0;
-    }
-    /* A name lives in one tenant's workspace: the caller's own unless an operator names
-     * another. */
-    if (sov_ctx_tenant(ctx, tenant_id, &t, err) < 0)
-        return -1;
-    if (workspace && sov_check_slug("workspace", workspace, err) < 0)
-        return -1;
-    if (sov_db_acquire(ctx->db, &c, err) < 0)
-        return -1;
-    return sov_repo_instance_id_by_name(c, t, workspace ? workspace : "default", id_or_name, ret,
-                                        err);
+    return sov_ctx_resolve(ctx, tenant_id, workspace, id_or_name, find_id, ret, err);
 }
 
 int

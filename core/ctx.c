@@ -126,3 +126,25 @@ sov_ctx_tx(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, sov_error *err)
         sov_auth_flush(ctx->auth);
     return 0;
 }
+
+int
+sov_ctx_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                const char *id_or_name, sov_ctx_find_fn find, char *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    const char *t = NULL;
+
+    if (sov_uuid_valid(id_or_name)) {
+        snprintf(ret, SOV_UUID_LEN + 1, "%s", id_or_name);
+        return 0;
+    }
+    /* A name lives in one tenant's workspace: the caller's own unless an operator names
+     * another. */
+    if (sov_ctx_tenant(ctx, tenant_id, &t, err) < 0)
+        return -1;
+    if (workspace && sov_check_slug("workspace", workspace, err) < 0)
+        return -1;
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return find(c, t, workspace, id_or_name, ret, err);
+}

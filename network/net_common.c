@@ -128,25 +128,6 @@ sov_net_check_zone(sov_dbconn *c, const char *region, const char *zone, sov_erro
                              "network's", zone, region);
 }
 
-int
-sov_net_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
-                const char *id_or_name, sov_net_find_fn find, char *ret, sov_error *err)
-{
-    sov_autoptr(sov_dbconn) c = NULL;
-    const char *t = NULL;
-
-    if (sov_uuid_valid(id_or_name)) {
-        snprintf(ret, SOV_UUID_LEN + 1, "%s", id_or_name);
-        return 0;
-    }
-    if (sov_ctx_tenant(ctx, tenant_id, &t, err) < 0)
-        return -1;
-    if (workspace && sov_check_slug("workspace", workspace, err) < 0)
-        return -1;
-    if (sov_db_acquire(ctx->db, &c, err) < 0)
-        return -1;
-    return find(c, t, workspace, id_or_name, ret, err);
-}
 
 int
 sov_net_list_tenant(sov_ctx *ctx, const char *tenant_id, const char *after, const char **ret,

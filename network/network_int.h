@@ -70,14 +70,6 @@ int sov_net_region(sov_dbconn *c, const char *tenant_id, const char *region,
 
 /* Milliseconds on the monotonic clock: the plugs' waits for a port up. */
 double sov_net_now_ms(void);
-/* A name's lookup for sov_net_resolve: the id of the tenant's resource of that name in the
- * workspace into ret (SOV_UUID_LEN + 1), else SOV_E_NOT_FOUND. */
-typedef int (*sov_net_find_fn)(sov_dbconn *c, const char *tenant_id, const char *workspace,
-                               const char *name, char *ret, sov_error *err);
-/* An id or a name in the workspace (the caller's tenant) to the resource's id: an id is
- * taken as it is, a name is looked up by find. */
-int sov_net_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
-                    const char *id_or_name, sov_net_find_fn find, char *ret, sov_error *err);
 /* A list's tenant into *ret (an operator naming none: NULL, every tenant's) and its cursor
  * after (NULL or an id, else SOV_E_INVALID naming "after"). */
 int sov_net_list_tenant(sov_ctx *ctx, const char *tenant_id, const char *after,

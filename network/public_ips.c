@@ -374,7 +374,7 @@ sov_public_ip_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_publi
     return 0;
 }
 
-/* sov_net_resolve's lookup of a public IP by name. */
+/* sov_ctx_resolve's lookup of a public IP by name. */
 static int
 find_id(sov_dbconn *c, const char *tenant_id, const char *workspace, const char *name,
         char *ret, sov_error *err)
@@ -391,7 +391,7 @@ int
 sov_public_ip_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                       const char *id_or_name, char *ret, sov_error *err)
 {
-    return sov_net_resolve(ctx, tenant_id, workspace, id_or_name, find_id, ret, err);
+    return sov_ctx_resolve(ctx, tenant_id, workspace, id_or_name, find_id, ret, err);
 }
 
 int

@@ -289,7 +289,7 @@ sov_security_group_get(sov_ctx *ctx, const char *tenant_id, const char *id,
     return 0;
 }
 
-/* sov_net_resolve's lookup of a group by name. */
+/* sov_ctx_resolve's lookup of a group by name. */
 static int
 find_id(sov_dbconn *c, const char *tenant_id, const char *workspace, const char *name,
         char *ret, sov_error *err)
@@ -301,7 +301,7 @@ int
 sov_security_group_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                            const char *id_or_name, char *ret, sov_error *err)
 {
-    return sov_net_resolve(ctx, tenant_id, workspace, id_or_name, find_id, ret, err);
+    return sov_ctx_resolve(ctx, tenant_id, workspace, id_or_name, find_id, ret, err);
 }
 
 int

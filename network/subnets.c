@@ -191,7 +191,7 @@ sov_subnet_get(sov_ctx *ctx, const char *tenant_id, const char *id, sov_subnet *
     return 0;
 }
 
-/* sov_net_resolve's lookup of a subnet by name. */
+/* sov_ctx_resolve's lookup of a subnet by name. */
 static int
 find_id(sov_dbconn *c, const char *tenant_id, const char *workspace, const char *name,
         char *ret, sov_error *err)
@@ -210,7 +210,7 @@ sov_subnet_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
 {
     if (!sov_uuid_valid(id_or_name) && sov_net_check_enabled(ctx->cfg, err) < 0)
         return -1;
-    return sov_net_resolve(ctx, tenant_id, workspace, id_or_name, find_id, ret, err);
+    return sov_ctx_resolve(ctx, tenant_id, workspace, id_or_name, find_id, ret, err);
 }
 
 int

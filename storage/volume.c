@@ -296,27 +296,24 @@ sov_instance_volumes(sov_ctx *ctx, const char *tenant_id, const char *instance_i
     return 0;
 }
 
+/* sov_ctx_resolve's lookup of a volume by name. */
+static int
+find_id(sov_dbconn *c, const char *tenant_id, const char *workspace, const char *name,
+        char *ret, sov_error *err)
+{
+    sov_volume v;
+
+    if (sov_repo_volume_find(c, tenant_id, workspace, name, &v, err) < 0)
+        return -1;
+    snprintf(ret, SOV_UUID_LEN + 1, "%s", v.id);
+    return 0;
+}
+
 int
 sov_volume_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                    const char *id_or_name, char *ret, sov_error *err)
 {
-    sov_autoptr(sov_dbconn) c = NULL;
-    const char *t = NULL;
-    sov_volume v;
-
-    if (sov_uuid_valid(id_or_name)) {
-        snprintf(ret, SOV_UUID_LEN + 1, "%s", id_or_name);
-        return 0;
-    }
-    if (sov_ctx_tenant(ctx, tenant_id, &t, err) < 0)
-        return -1;
-    if (workspace && sov_check_slug("workspace", workspace, err) < 0)
-        return -1;
-    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
-        sov_repo_volume_find(c, t, workspace, id_or_name, &v, err) < 0)
-        return -1;
-    snprintf(ret, SOV_UUID_LEN + 1, "%s", v.id);
-    return 0;
+    return sov_ctx_resolve(ctx, tenant_id, workspace, id_or_name, find_id, ret, err);
 }
 
 int

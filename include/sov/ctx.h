@@ -81,6 +81,16 @@ int sov_ctx_create_scope(const sov_ctx *ctx, const char *tenant_id, const char *
                          const char *name, const char *noun, char *tenant, char *ret_workspace,
                          sov_error *err);
 
+/* A name's lookup for sov_ctx_resolve: the id of the tenant's resource of that name in the
+ * workspace (NULL: "default") into ret (SOV_UUID_LEN + 1), else SOV_E_NOT_FOUND. */
+typedef int (*sov_ctx_find_fn)(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                               const char *name, char *ret, sov_error *err);
+/* An id, or a name in the workspace of the caller's tenant (sov_ctx_tenant), to the
+ * resource's id: an id is taken as it is, a name is looked up by find on a connection of
+ * ctx's pool. */
+int sov_ctx_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                    const char *id_or_name, sov_ctx_find_fn find, char *ret, sov_error *err);
+
 /* sov_db_tx for services: marks ctx audited when fn appended an audit entry and the
  * transaction committed, stores the answer of ctx->idem in that same transaction, logs the
  * operation fn queued once it committed, and empties this process's token cache at once when
