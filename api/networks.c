@@ -200,9 +200,13 @@ sov_handle_network_delete(sov_request *req)
     sov_network n;
     sov_op op;
 
-    if (sov_network_delete(&req->ctx, tenant_id, id, &op, &err) < 0 ||
-        sov_network_get(&req->ctx, tenant_id, id, &n, &err) < 0)
+    /* The network as the delete leaves it: read first, since a quick worker may have
+     * deleted it before a read after the commit. */
+    if (sov_network_get(&req->ctx, tenant_id, id, &n, &err) < 0 ||
+        sov_network_delete(&req->ctx, tenant_id, n.id, &op, &err) < 0)
         return sov_api_reply_problem(req, &err);
+    snprintf(n.state, sizeof(n.state), "deleting");
+    snprintf(n.operation_id, sizeof(n.operation_id), "%s", op.id);
     sov_autoptr(json_t) body = json_pack("{s:o}", "network", network_json(&n));
     return sov_api_reply_accepted(req, body, &op);
 }
@@ -302,9 +306,13 @@ sov_handle_subnet_delete(sov_request *req)
     sov_subnet s;
     sov_op op;
 
-    if (sov_subnet_delete(&req->ctx, tenant_id, id, &op, &err) < 0 ||
-        sov_subnet_get(&req->ctx, tenant_id, id, &s, &err) < 0)
+    /* The subnet as the delete leaves it: read first, since a quick worker may have
+     * deleted it before a read after the commit. */
+    if (sov_subnet_get(&req->ctx, tenant_id, id, &s, &err) < 0 ||
+        sov_subnet_delete(&req->ctx, tenant_id, s.id, &op, &err) < 0)
         return sov_api_reply_problem(req, &err);
+    snprintf(s.state, sizeof(s.state), "deleting");
+    snprintf(s.operation_id, sizeof(s.operation_id), "%s", op.id);
     sov_autoptr(json_t) body = json_pack("{s:o}", "subnet", subnet_json(&s));
     return sov_api_reply_accepted(req, body, &op);
 }
@@ -404,9 +412,13 @@ sov_handle_port_delete(sov_request *req)
     sov_port p;
     sov_op op;
 
-    if (sov_port_delete(&req->ctx, tenant_id, id, &op, &err) < 0 ||
-        sov_port_get(&req->ctx, tenant_id, id, &p, &err) < 0)
+    /* The port as the delete leaves it: read first, since a quick worker may have
+     * deleted it before a read after the commit. */
+    if (sov_port_get(&req->ctx, tenant_id, id, &p, &err) < 0 ||
+        sov_port_delete(&req->ctx, tenant_id, p.id, &op, &err) < 0)
         return sov_api_reply_problem(req, &err);
+    snprintf(p.state, sizeof(p.state), "deleting");
+    snprintf(p.operation_id, sizeof(p.operation_id), "%s", op.id);
     sov_autoptr(json_t) body = json_pack("{s:o}", "port", port_json(&p));
     return sov_api_reply_accepted(req, body, &op);
 }
