@@ -402,3 +402,31 @@ sov_hv_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const char *
     HV_CALL(domain, disk_snapshot,
             hv->domain->disk_snapshot(hv, uuid, dev, pool, target, secret_uuid, err));
 }
+
+int
+sov_hv_migrate(sov_hv *src, sov_hv *dst, const char *uuid, const sov_hv_migrate_args *a,
+               sov_hv_job *ret, sov_error *err)
+{
+    sov_hv *hv = src;
+
+    if (!dst)
+        return sov_error_set(err, SOV_E_INTERNAL, "no target hypervisor connection");
+    HV_CALL(domain, migrate, hv->domain->migrate(hv, dst, uuid, a, ret, err));
+}
+
+int
+sov_hv_xml(sov_hv *hv, const char *uuid, char **ret, sov_error *err)
+{
+    HV_CALL(domain, xml, hv->domain->xml(hv, uuid, ret, err));
+}
+
+int
+sov_hv_volume_send(sov_hv *src, const char *pool, const char *name, sov_hv *dst,
+                   sov_error *err)
+{
+    sov_hv *hv = src;
+
+    if (!dst)
+        return sov_error_set(err, SOV_E_INTERNAL, "no target hypervisor connection");
+    HV_CALL(storage, volume_send, hv->storage->volume_send(hv, pool, name, dst, err));
+}

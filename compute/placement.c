@@ -17,7 +17,7 @@ static const char *const reject_names[SOV_REJECT__COUNT] = {
     [SOV_REJECT_STATE] = "state",
     [SOV_REJECT_ZONE] = "zone",         [SOV_REJECT_GPU] = "gpu",
     [SOV_REJECT_CAPACITY] = "capacity", [SOV_REJECT_AFFINITY] = "affinity",
-    [SOV_REJECT_VOLUME_HOST] = "volume_host",
+    [SOV_REJECT_VOLUME_HOST] = "volume_host", [SOV_REJECT_SOURCE_HOST] = "source_host",
 };
 
 const char *

@@ -153,6 +153,15 @@ static const option options[] = {
       "milliseconds a console read waits for its host before it answers 503" },
     { "console_max_concurrent", K_UINT, OFF(console_max_concurrent), "4", 1, 256,
       "console reads in flight at once (a hung host's count until it answers); over it, 503" },
+    { "migration_timeout_s", K_UINT, OFF(migration_timeout_s), "600", 10, 86400,
+      "seconds a live migration may copy before it is aborted (the guest stays on its source)" },
+    { "migration_auto_converge", K_BOOL, OFF(migration_auto_converge), "true", 0, 0,
+      "let libvirt throttle a guest's vCPUs when its writes outrun a live migration's copy" },
+    { "migration_max_downtime_ms", K_UINT, OFF(migration_max_downtime_ms), "300", 1, 60000,
+      "milliseconds a live migration may pause the guest to switch hosts" },
+    { "host_down_grace", K_UINT, OFF(host_down_grace), "300", 1, 604800,
+      "seconds a host may stay down before its instances are put in error (host down since "
+      "...); nothing restarts elsewhere without shared storage" },
     { "orphan_policy", K_ORPHANS, OFF(orphan_policy), "destroy", 0, 0,
       "destroy or adopt domains carrying sovd's metadata that the database does not know" },
 };

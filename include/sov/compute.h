@@ -79,11 +79,22 @@ int sov_host_list(sov_ctx *ctx, const char *region, const char *state, const cha
  * Ratios <= 0 keep theirs. */
 int sov_host_update(sov_ctx *ctx, const char *id, const char *state, double cpu_ratio,
                     double ram_ratio, sov_host *ret, sov_error *err);
+/* Evacuate a host (operators): the host goes to maintenance (no new placements) and one
+ * "host.evacuate" operation is queued, whose worker queues a live migration
+ * ("instance.migrate", sov_instance_migrate_tx) of each of its running instances, as children
+ * of that operation (stopped ones move cold), each target inside its tenant's policy. An
+ * instance with no room inside its policy stays where it is and is listed in the operation
+ * with the reason; none is ever moved outside. The operation succeeds when every child has
+ * ended and each instance is either moved or listed. SOV_E_NOT_FOUND for no such host. */
+int sov_host_evacuate(sov_ctx *ctx, const char *id, sov_op *op, sov_error *err);
 /* Only a host without allocations can be deleted. */
 int sov_host_delete(sov_ctx *ctx, const char *id, sov_error *err);
 
 /* One reconciler pass over the hosts: probe each that is up or down and move it to the
- * other state when its connection says so (audited). Returns how many changed. */
+ * other state when its connection says so (audited). Returns how many changed. A host down
+ * (down_since) for longer than host_down_grace puts each of its live instances in error
+ * with the reason "host down since <time>" (audited once per instance); nothing restarts
+ * elsewhere (no shared storage: their disks are on that host). */
 int sov_host_check_all(sov_ctx *ctx, unsigned *ret_changed, sov_error *err);
 
 /* One reconciler pass over the instances of every up host (compute/instance_reconcile.c):
@@ -114,6 +125,8 @@ typedef enum sov_reject {
     SOV_REJECT_VOLUME_HOST,     /* not the host the request is pinned to (its volumes'):
                                  * checked right after the place rules (policy, region,
                                  * country, image_region), before state and capacity */
+    SOV_REJECT_SOURCE_HOST,     /* the host a migration leaves (exclude_host_id): checked
+                                 * right after volume_host */
     SOV_REJECT__COUNT
 } sov_reject;
 
@@ -133,6 +146,12 @@ typedef struct sov_place_request {
     const char *operation_id;               /* for the residency record; NULL for none */
     const char *note;                       /* added to the "placed" record's reason (where
                                              * an encrypted volume's key lives); NULL */
+    const char *exclude_host_id;            /* never this host (a migration's source): counted
+                                             * as "source_host"; NULL for none */
+    bool reserve;                           /* a migration's reservation on its target: an
+                                             * allocation (resource_type as given) but no
+                                             * "placed" residency record (the move writes
+                                             * "moved" when it commits) */
 } sov_place_request;
 
 typedef struct sov_placement {
@@ -173,6 +192,11 @@ int sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
                         sov_placement *ret, sov_error *err);
 /* Give an allocation's capacity back, in the caller's transaction. */
 int sov_placement_release(sov_dbconn *c, const char *allocation_id, sov_error *err);
+/* Move an allocation to host_id, in the caller's transaction: the usage leaves its host and
+ * lands on host_id (checked against nothing: the caller released a reservation of at least
+ * that size on host_id in the same transaction). A migration's commit. */
+int sov_placement_move(sov_dbconn *c, const char *allocation_id, const char *host_id,
+                       sov_error *err);
 /* Grow an allocation's disk by disk_gib (negative: give some back), its host's usage with it,
  * in the caller's transaction: *ret false, nothing changed, when the host has not that room
  * (a volume's extend). */
@@ -381,6 +405,52 @@ int sov_instance_action(sov_ctx *ctx, const char *tenant_id, const char *id,
                         const char *action, sov_op *op, sov_error *err);
 int sov_instance_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
                         sov_error *err);
+/* Migrate an instance (POST /v1/instances/{id}/actions {action: migrate, live?, host?}):
+ * checked, the target chosen and its room reserved, and "instance.migrate" queued, in one
+ * transaction; the instance becomes 'migrating'. live (default: true for a running
+ * instance) needs a running instance and no GPUs (SOV_E_CONFLICT with the reason); cold
+ * (live false) takes a running or stopped one, which ends in the state it had. host (id or
+ * name; operators only, else SOV_E_FORBIDDEN) names the target; without it, placement
+ * chooses, as for a create, among the hosts of the tenant's policy other than the source.
+ * A target outside the policy is SOV_E_RESIDENCY naming the policy and the target, for
+ * operators too, before anything moves; the source host, a host not up, or one without
+ * room: SOV_E_CONFLICT naming it. */
+typedef struct sov_migrate_args {
+    int live;                       /* 1, 0, or -1 for the default */
+    const char *host;               /* NULL: placement chooses */
+} sov_migrate_args;
+int sov_instance_migrate(sov_ctx *ctx, const char *tenant_id, const char *id,
+                         const sov_migrate_args *a, sov_op *op, sov_error *err);
+/* The same in the caller's transaction, for any tenant's instance (an evacuation, acting
+ * for the operator): the operation is queued as a child of parent_op_id (NULL: none). */
+int sov_instance_migrate_tx(sov_dbconn *c, sov_ctx *ctx, const char *id,
+                            const sov_migrate_args *a, const char *parent_op_id, sov_op *op,
+                            sov_error *err);
+
+/* One migration, as GET /v1/instances/{id}/migrations shows it. */
+typedef struct sov_instance_migration {
+    char id[SOV_UUID_LEN + 1];
+    char instance_id[SOV_UUID_LEN + 1];
+    char operation_id[SOV_UUID_LEN + 1];
+    bool live;
+    char source_host_id[SOV_UUID_LEN + 1], target_host_id[SOV_UUID_LEN + 1];
+    char source_host[SOV_NAME_MAX + 1], target_host[SOV_NAME_MAX + 1];
+    char state[16];                 /* queued, preparing, copying, switching, committing,
+                                     * cleaning, succeeded, failed */
+    char state_reason[512];
+    long long data_total, data_processed, data_remaining, disk_total, disk_processed;
+                                    /* -1: not known */
+    long long downtime_ms;          /* -1: not known */
+    char created_at[40], updated_at[40], finished_at[40];
+} sov_instance_migration;
+
+typedef SOV_PAGE(sov_instance_migration) sov_instance_migration_page;
+
+/* The migrations of an instance the caller sees, oldest first (keyset on created_at, id). */
+int sov_instance_migrations(sov_ctx *ctx, const char *tenant_id, const char *id,
+                            const char *after, unsigned limit, sov_instance_migration_page *ret,
+                            sov_error *err);
+
 /* The tail of the serial console log (at most max bytes), read so that a hung host never
  * holds the caller (compute/instance_console.c): open finds the instance and its host and
  * takes one of console_max_concurrent slots (SOV_E_UNAVAILABLE, at once, when none is free);
@@ -485,6 +555,51 @@ typedef struct sov_instance_prep {
     void *state;                            /* the hook's own, from prepare to commit */
 } sov_instance_prep;
 
+/* ---- migration (compute/migrate.c: the request; migrate_ops.c: the worker) ----
+ *
+ * A migration moves an instance and everything it owns to another host of the tenant's
+ * policy. Its worker ("instance.migrate") calls every hook's migrate() at each phase, in
+ * the order hooks were added:
+ *   PREPARE  before any byte moves, outside transactions (c NULL), both hosts open: make what
+ *            the target needs (storage/: each host-local volume made empty on the target, its
+ *            LUKS secret defined there; network/: each port's logical port may be bound on
+ *            both chassis, requested-chassis "source,target", so the guest keeps its
+ *            addresses through a live switch).
+ *   COPY     cold only, the guest stopped, outside transactions: copy the bytes
+ *            (storage/: each volume through sov_hv_volume_send).
+ *   COMMIT   in the transaction that commits the move (c given): record it (storage/:
+ *            each volume's host and allocation move to the target, a "moved" residency
+ *            record per volume with the instance's migration as its reason).
+ *   FINISH   after the commit, outside transactions: clean the source (storage/: the
+ *            source's volume files and secrets; network/: requested-chassis the target only).
+ *   ABORT    after a failure before the commit, outside transactions: undo PREPARE and COPY
+ *            on the target (storage/: the target's copies; network/: back to the source).
+ * A failure in PREPARE or COPY aborts the migration (the guest stays on the source); one in
+ * COMMIT rolls the transaction back and is retried; one in FINISH is retried (the move has
+ * happened). */
+typedef enum sov_migrate_phase {
+    SOV_MIGRATE_PREPARE,
+    SOV_MIGRATE_COPY,
+    SOV_MIGRATE_COMMIT,
+    SOV_MIGRATE_FINISH,
+    SOV_MIGRATE_ABORT,
+} sov_migrate_phase;
+
+/* What a hook sees of one migration. */
+typedef struct sov_instance_move {
+    const sov_instance *inst;       /* as before the move: host_id is the source */
+    const char *migration_id;
+    const sov_op *op;
+    bool live;
+    const char *source_host_id, *target_host_id;
+    const char *source_host_name, *target_host_name;
+    const char *source_machine, *target_machine;    /* libvirt host UUIDs (OVN chassis
+                                                     * names); "" when unknown */
+    sov_hv *source, *target;        /* open in PREPARE, COPY, FINISH and ABORT; else NULL */
+    const sov_location *from, *to;  /* the hosts' places, for residency records */
+    const sov_policy *policy;       /* the tenant's policy in force (COMMIT) */
+} sov_instance_move;
+
 typedef struct sov_instance_hook {
     const char *name;
     int (*prepare)(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *workspace,
@@ -502,6 +617,17 @@ typedef struct sov_instance_hook {
      * up in OVN's Southbound). SOV_OP_LATER: not yet, the worker runs again in a moment
      * without spending an attempt; another failure fails the step. Optional. */
     int (*started)(sov_ctx *ctx, const sov_instance *inst, const sov_op *op, sov_error *err);
+    /* ---- migration: what the module's parts of the instance need to move with it ----
+     * In the request's transaction (sov_instance_migrate, also for each instance of an
+     * evacuation): refuse the move (a 4xx naming the reason: a volume that cannot move)
+     * or add to *extra_disk_gib the room its parts take on the target besides the instance
+     * (host-local volumes), which the reservation on the target claims too. Optional. */
+    int (*migrate_check)(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst, bool live,
+                         const char *target_host_id, long long *extra_disk_gib,
+                         sov_error *err);
+    /* The worker's phases (sov_migrate_phase), each may run twice. Optional. */
+    int (*migrate)(sov_dbconn *c, sov_ctx *ctx, sov_migrate_phase phase,
+                   const struct sov_instance_move *m, sov_error *err);
 } sov_instance_hook;
 
 /* Add a hook, at start (kept, not copied). */

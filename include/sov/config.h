@@ -66,6 +66,11 @@ typedef struct sov_config {
     char *orphan_policy;            /* "destroy" or "adopt" domains the database does not know */
     char *default_volume_type;      /* the type of a volume created without one */
     unsigned volume_detach_timeout_s;   /* a detach's wait for the guest to release the disk */
+    unsigned migration_timeout_s;   /* a live migration's copy is aborted after this */
+    bool migration_auto_converge;   /* throttle a guest whose writes outrun the copy */
+    unsigned migration_max_downtime_ms; /* the pause a live migration may take at the switch */
+    unsigned host_down_grace;       /* seconds a host may stay down before its instances are
+                                     * put in error ("host down since ...") */
 } sov_config;
 
 /* Defaults, then file, environment (envp, NULL-terminated) and argv, in that order.

@@ -72,6 +72,9 @@ typedef struct sov_hv_domain {
  * (include/sov/registry.h); compute/ registers libvirt's for every URI (and by name for
  * qemu and test), a storage/ or network/ module registers its own with one line, and tests
  * may register a wrapper (hv_faulty.c) in front of the real one. */
+struct sov_hv_migrate_args;
+struct sov_hv_job;
+
 typedef struct sov_hv_domain_ops {
     const char *name;
     int (*open)(const char *uri, sov_hv **ret, sov_error *err);
@@ -121,8 +124,50 @@ typedef struct sov_hv_domain_ops {
      * (else SOV_E_CONFLICT). libvirt: a push-mode backup into the target made first. */
     int (*disk_snapshot)(sov_hv *hv, const char *uuid, const char *dev, const char *pool,
                          const char *target, const char *secret_uuid, sov_error *err);
-    /* Room for migrate and stats: a driver leaves what it cannot do NULL. */
+    /* ---- migration (compute/hv_libvirt_migrate.c) ----
+     * Move the running domain uuid from src (this handle) to dst, live: libvirt's
+     * VIR_MIGRATE_LIVE | PEER2PEER | PERSIST_DEST | UNDEFINE_SOURCE, with the copy of its
+     * writable disks when a->copy_storage (VIR_MIGRATE_NON_SHARED_INC: each disk's top layer,
+     * which is all of a disk without a backing file; the target's disks are made first, same
+     * pool, name and size, over the same backing files; read-only disks are not copied and
+     * must be on the target already), VIR_MIGRATE_AUTO_CONVERGE when a->auto_converge. The
+     * source libvirtd dials a->dest_uri; QEMU's migration and disk streams go to
+     * tcp://a->address (the target's address, never a host name: PLATFORM.md). a->progress,
+     * when set, is called about once a second from another thread with the job's statistics
+     * (virDomainGetJobStats); after a->timeout_s the job is aborted. On success *ret holds the
+     * completed job's statistics (downtime_ms among them) and the domain runs on dst only.
+     * On failure the domain still runs on src (SOV_E_UNAVAILABLE: a host away;
+     * SOV_E_CONFLICT: aborted at the timeout, or refused by the hypervisor; err->detail
+     * holds libvirt's message). libvirt's test driver: the definition moves from src to dst
+     * and starts there (no bytes). */
+    int (*migrate)(sov_hv *src, sov_hv *dst, const char *uuid,
+                   const struct sov_hv_migrate_args *a, struct sov_hv_job *ret,
+                   sov_error *err);
+    /* The domain's definition as the host holds it (the inactive one: what a cold move
+     * defines on the target), *ret to free(). */
+    int (*xml)(sov_hv *hv, const char *uuid, char **ret, sov_error *err);
+    /* Room for stats: a driver leaves what it cannot do NULL. */
 } sov_hv_domain_ops;
+
+/* A migration job's statistics, as libvirt counts them (bytes; -1 when not known). */
+typedef struct sov_hv_job {
+    long long data_total, data_processed, data_remaining;   /* memory and disks */
+    long long disk_total, disk_processed;
+    long long elapsed_ms;
+    long long downtime_ms;      /* the guest's pause at the switch (a completed job) */
+    int percent;                /* 0..100, from data_processed / data_total */
+} sov_hv_job;
+
+typedef struct sov_hv_migrate_args {
+    const char *dest_uri;       /* the target's libvirt URI, as sovd reaches it */
+    const char *address;        /* the target's address (IPv4/IPv6 literal or name) */
+    bool copy_storage;          /* host-local disks: copy their writable disks */
+    bool auto_converge;
+    unsigned timeout_s;         /* abort the job after this; 0: no limit */
+    unsigned max_downtime_ms;   /* 0: libvirt's default */
+    void (*progress)(void *arg, const sov_hv_job *job);     /* NULL: none */
+    void *arg;
+} sov_hv_migrate_args;
 
 /* Storage: a table for a scheme works on the handle that scheme's domain driver opened;
  * one that needs its own connection sets it up in attach (called by sov_hv_open, after the
@@ -189,6 +234,14 @@ typedef struct sov_hv_storage_ops {
     /* The UUIDs of the secrets whose description starts "sovereign " + prefix.
      * *ret: sov_hv_names_free(). */
     int (*secret_list)(sov_hv *hv, const char *prefix, char ***ret, size_t *n,
+                       sov_error *err);
+    /* Copy volume name of pool, its bytes as they are (qcow2 with its backing file's name
+     * and LUKS header, raw), from src (this handle) to a volume of the same name, format and
+     * capacity in pool on dst, streamed through sovd (virStorageVolDownload into
+     * virStorageVolUpload): a cold migration's disks. A volume of that name already on dst
+     * (an earlier, perhaps partial, run's) is replaced. The source must not be in use by a
+     * running domain (SOV_E_CONFLICT). The test driver: an empty volume of that capacity. */
+    int (*volume_send)(sov_hv *src, const char *pool, const char *name, sov_hv *dst,
                        sov_error *err);
 } sov_hv_storage_ops;
 
@@ -311,6 +364,12 @@ int sov_hv_disk_resize(sov_hv *hv, const char *uuid, const char *dev, long long 
                        sov_error *err);
 int sov_hv_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const char *pool,
                          const char *target, const char *secret_uuid, sov_error *err);
+/* SOV_E_INTERNAL ("driver X cannot migrate") when the scheme's table has none. */
+int sov_hv_migrate(sov_hv *src, sov_hv *dst, const char *uuid, const sov_hv_migrate_args *a,
+                   sov_hv_job *ret, sov_error *err);
+int sov_hv_xml(sov_hv *hv, const char *uuid, char **ret, sov_error *err);
+int sov_hv_volume_send(sov_hv *src, const char *pool, const char *name, sov_hv *dst,
+                       sov_error *err);
 int sov_hv_define(sov_hv *hv, const char *xml, sov_error *err);
 int sov_hv_start(sov_hv *hv, const char *uuid, sov_error *err);
 int sov_hv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err);

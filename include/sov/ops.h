@@ -32,6 +32,7 @@ typedef struct sov_op {
     int attempts, max_attempts;
     char arg[256];              /* a small argument (e.g. the action) */
     char request_id[80];
+    char parent_id[SOV_UUID_LEN + 1];   /* the operation that made this one; "" for none */
     char created_at[40], started_at[40], finished_at[40], updated_at[40];
 } sov_op;
 
@@ -41,6 +42,15 @@ typedef SOV_PAGE(sov_op) sov_op_page;
 int sov_op_enqueue(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *kind,
                    const char *resource_type, const char *resource_id, const char *arg,
                    sov_op *ret, sov_error *err);
+
+/* The same, as a child of parent_id (an evacuation's migration of one instance): GET of the
+ * parent lists its children. */
+int sov_op_enqueue_child(sov_dbconn *c, sov_ctx *ctx, const char *parent_id,
+                         const char *tenant_id, const char *kind, const char *resource_type,
+                         const char *resource_id, const char *arg, sov_op *ret,
+                         sov_error *err);
+/* On c: the children of parent_id, oldest first; ret->items is the caller's to free(). */
+int sov_op_children(sov_dbconn *c, const char *parent_id, sov_op_page *ret, sov_error *err);
 
 /* One log line about op (msg, its ids, error unless NULL): created (logged by sov_ctx_tx once
  * the enqueue committed), started, succeeded, failed. */
