@@ -684,7 +684,7 @@ START_TEST(a_dry_run_answers_where_and_claims_nothing)
     ck_assert_uint_eq(strlen(str_of(p, "host_id")), 36);
     ck_assert_int_eq(json_integer_value(json_object_get(r.json, "considered")), 5);
     rej = json_object_get(r.json, "rejected");
-    ck_assert_uint_eq(json_object_size(rej), 10);
+    ck_assert_uint_eq(json_object_size(rej), 11);
     ck_assert_int_eq(json_integer_value(json_object_get(rej, "policy")), 2);
     ck_assert_int_eq(json_integer_value(json_object_get(rej, "capacity")), 0);
     ck_assert_str_eq(str_of(r.json, "strategy"), "spread");
