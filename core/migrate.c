@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sov/crypto.h"
 #include "sov/log.h"
@@ -64,10 +65,17 @@ check_applied(PGresult *res, const sov_migration *list, size_t n, sov_error *err
     return 0;
 }
 
+/* One migration's run: its SQLSTATE when the script failed. */
+typedef struct apply_run {
+    const sov_migration *m;
+    char sqlstate[8];
+} apply_run;
+
 static int
 apply_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
-    const sov_migration *m = arg;
+    apply_run *run = arg;
+    const sov_migration *m = run->m;
     PGconn *conn = sov_db_conn(c);
     char version[16], sum[SOV_SHA256_HEX_LEN + 1];
     const char *params[] = { version, m->name, sum };
@@ -78,6 +86,8 @@ apply_tx(sov_dbconn *c, void *arg, sov_error *err)
     /* A script of several statements: simple query protocol, no parameters, our own text. */
     res = PQexec(conn, m->sql);
     if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        snprintf(run->sqlstate, sizeof(run->sqlstate), "%s", state ? state : "");
         sov_db_error(conn, res, err);
         return sov_error_set(err, SOV_E_INTERNAL, "migration %s failed", m->name);
     }
@@ -87,8 +97,22 @@ apply_tx(sov_dbconn *c, void *arg, sov_error *err)
 static int
 apply_one(sov_dbconn *c, const sov_migration *m, sov_error *err)
 {
-    if (sov_db_tx_on(c, apply_tx, (void *) m, err) < 0)
-        return -1;
+    /* Roles are the cluster's, not the database's: two sovd migrating two databases of one
+     * cluster at once may both find a role missing and both create it, and the second then
+     * fails on the catalog's unique index (the advisory lock above is per database). The
+     * transaction rolled back; the next try finds the role. */
+    for (int attempt = 0;; attempt++) {
+        apply_run run = { m, "" };
+        if (sov_db_tx_on(c, apply_tx, &run, err) == 0)
+            break;
+        if (attempt == 4 || (strcmp(run.sqlstate, "23505") != 0 &&
+                             strcmp(run.sqlstate, "42710") != 0))
+            return -1;
+        sov_log_info("migration %s met a concurrent change of the cluster's catalog (%s): "
+                     "trying again", m->name, run.sqlstate);
+        sov_error_clear(err);
+        usleep(50000 * (attempt + 1));
+    }
     sov_log_info("applied migration %s", m->name);
     return 0;
 }

@@ -139,6 +139,36 @@ START_TEST(failed_migration_leaves_nothing_behind)
 }
 END_TEST
 
+/* A migration that meets a concurrent change of the cluster's catalog (two databases of one
+ * cluster creating one role at once: unique_violation) runs again and lands once; a
+ * sequence, which a rollback does not reset, makes the first two tries fail. */
+START_TEST(catalog_race_is_tried_again)
+{
+    sov_error err = SOV_ERROR_INIT;
+    unsigned applied = 0;
+    const sov_migration racy[] = {
+        M(1, "0001_a.sql", "-- 0001_a.sql: a\nCREATE TABLE a (x int);"
+                           " DO $$ BEGIN IF nextval('tries') < 3 THEN"
+                           " RAISE unique_violation USING MESSAGE = 'role exists'; END IF; END $$;"),
+    };
+    const sov_migration other[] = {
+        M(1, "0001_a.sql", "-- 0001_a.sql: a\nSELECT * FROM nope;"),
+    };
+    char *v;
+
+    free(tl_db_exec(url, "CREATE SEQUENCE tries"));
+    ck_assert_msg(migrate(db, racy, 1, &applied, &err) == 0, "%s: %s", err.msg, err.detail);
+    ck_assert_uint_eq(applied, 1);
+    v = tl_db_exec(url, "SELECT nextval('tries')");
+    ck_assert_str_eq(v, "4");   /* three tries: two failed, one landed */
+    free(v);
+    /* Any other failure is not tried again. */
+    free(tl_db_exec(url, "DROP TABLE a; DELETE FROM schema_migrations"));
+    ck_assert_int_eq(migrate(db, other, 1, &applied, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.detail, "42P01"));
+}
+END_TEST
+
 static void *
 run_real(void *arg)
 {
@@ -186,6 +216,7 @@ main(void)
     tcase_add_test(tc, edited_migration_is_refused);
     tcase_add_test(tc, newer_database_is_refused);
     tcase_add_test(tc, failed_migration_leaves_nothing_behind);
+    tcase_add_test(tc, catalog_race_is_tried_again);
     tcase_add_test(tc, concurrent_replicas_apply_each_migration_once);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
