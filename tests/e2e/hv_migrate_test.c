@@ -12,8 +12,10 @@
  * - A second migration, capped at 1 MiB/s (virsh migrate-setspeed) with a 2 s timeout, is
  *   aborted: SOV_E_CONFLICT, the guest still runs on host 2, nothing is defined on host 1.
  * - volume_send: a raw volume with a hole and a qcow2 overlay (backing file named in its
- *   header) read back the same on the target (sha256 of the files), a second send replaces
- *   the target's copy, and a volume a running domain writes is refused (SOV_E_CONFLICT).
+ *   header) and an encrypted one read back the same on the target (sha256 of the files), a
+ *   second send replaces the target's copy, a volume a running domain writes is refused
+ *   (SOV_E_CONFLICT) while its read-only disk is sent, and a pool that is one folder on both
+ *   hosts is refused (the send would delete the source).
  *
  * The pool lives in /var/lib/libvirt, which each host has of its own (its mount namespace):
  * the same path on both, two files; the test reads them through the fleet's folders. The
@@ -535,7 +537,9 @@ START_TEST(a_volume_sent_reads_back_the_same_on_the_target)
     snprintf(name, sizeof(name), "sovtest-hm-%d-%.8s", (int) getpid(), uuid);
     domain_start(0, uuid, name, (sov_domain_disk[]) {
         { .pool = pool, .volume = "sov-hm-ovl", .format = "qcow2", .dev = "vda" },
-    }, 1, NULL);
+        { .pool = pool, .volume = "sov-hm-raw", .format = "raw", .dev = "vdb",
+          .readonly = true },
+    }, 2, NULL);
     rc = sov_hv_volume_send(h[0].hv, pool, "sov-hm-ovl", h[1].hv, &err);
     ck_assert_int_eq(rc, -1);
     ck_assert_int_eq(err.code, SOV_E_CONFLICT);
@@ -545,6 +549,10 @@ START_TEST(a_volume_sent_reads_back_the_same_on_the_target)
     ck_assert_str_eq(got, want);
     free(got);
     free(want);
+    /* Its read-only disk is only read: it may be sent. */
+    sov_error_clear(&err);
+    ck_assert_msg(sov_hv_volume_send(h[0].hv, pool, "sov-hm-raw", h[1].hv, &err) == 0,
+                  "send of a read-only disk: %s (%s)", err.msg, err.detail);
     ck_assert_int_eq(sov_hv_undefine(h[0].hv, uuid, &err), 0);
     tl_guest_image_remove(image);
     free(image);
