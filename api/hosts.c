@@ -72,6 +72,7 @@ host_json(const sov_host *h)
                                   h->node.gpus));
     json_object_set_new(j, "checked_at",
                         h->checked_at[0] ? json_string(h->checked_at) : json_null());
+    json_object_set_new(j, "down_since", sov_api_str_or_null(h->down_since));
     json_object_set_new(j, "created_at", json_string(h->created_at));
     json_object_set_new(j, "updated_at", json_string(h->updated_at));
     return j;

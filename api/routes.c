@@ -221,7 +221,7 @@ const sov_route sov_api_routes[] = {
       "public-ips.residency", "limit after workspace tenant_id" },
 
     { "GET", "/v1/operations", sov_handle_operation_list, 0, ANY, "operations.list",
-      "limit after resource_id state" },
+      "limit after resource_id state parent" },
     { "GET", "/v1/operations/{id}", sov_handle_operation_get, 0, ANY, "operations.get", NULL },
 
     { "GET", "/v1/instances/{id}/residency", sov_handle_instance_residency, 0, ANY,
