@@ -14,6 +14,8 @@ int sov_image_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
 int sov_host_register_op(sov_op_run *run, const sov_op *op, sov_error *err);
 int sov_host_register_failed(sov_op_run *run, const sov_op *op, const char *reason,
                              sov_error *err);
+/* Host evacuation (compute/evacuate.c): registers "host.evacuate". */
+int sov_host_evacuate_register(sov_error *err);
 
 /* Instance operations (compute/instance_ops.c). */
 int sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err);
