@@ -274,3 +274,87 @@ ctl_cmd_version(ctl_ctx *ctx)
            jansson_version_str(), OPENSSL_VERSION_TEXT);
     return 0;
 }
+
+/* ---- hosts: maintenance and evacuation ---- */
+
+/* sovctl host maintenance HOST: no new placements there (PATCH {state: maintenance}); back
+ * with sovctl host update HOST --state up. */
+int
+ctl_cmd_host_maintenance(ctl_ctx *ctx)
+{
+    sov_autofree char *path = NULL;
+    sov_autoptr(json_t) body = json_pack("{s:s}", "state", "maintenance");
+    sov_autoptr(json_t) host = NULL;
+    int rc;
+
+    if ((rc = ctl_expand_path(ctx, ctx->verb->path, &path)) != 0 ||
+        (rc = ctl_api(ctx, "PATCH", path, body, &host)) != 0)
+        return rc;
+    ctl_print(ctx, host);
+    return 0;
+}
+
+/* One line of an evacuation's result: what, the instance's name and id, and why. */
+static void
+evacuation_line(const char *what, const json_t *e, const char *why)
+{
+    char line[1024];
+
+    snprintf(line, sizeof(line), "  %-7s %s (%s)%s%s", what,
+             ctl_text(json_object_get(e, "name")), ctl_text(json_object_get(e, "instance_id")),
+             why ? ": " : "", why ? why : "");
+    ctl_blank_controls(line);
+    printf("%s\n", line);
+}
+
+/* An evacuation as people read it: counts, then each instance moved, staying (with the
+ * reason) and failed (with its migration's error). */
+static void
+view_evacuation(const json_t *op)
+{
+    const json_t *res = json_object_get(op, "result");
+    const json_t *e;
+    size_t i;
+
+    printf("evacuation %s %s: %zu moved, %zu stayed, %zu failed\n",
+           ctl_text(json_object_get(op, "id")), ctl_text(json_object_get(op, "state")),
+           json_array_size(json_object_get(res, "moved")),
+           json_array_size(json_object_get(res, "stayed")),
+           json_array_size(json_object_get(res, "failed")));
+    json_array_foreach(json_object_get(res, "moved"), i, e)
+        evacuation_line("moved", e, NULL);
+    json_array_foreach(json_object_get(res, "stayed"), i, e)
+        evacuation_line("stayed", e, ctl_text(json_object_get(e, "reason")));
+    json_array_foreach(json_object_get(res, "failed"), i, e)
+        evacuation_line("failed", e,
+                        ctl_text(json_object_get(json_object_get(e, "error"), "message")));
+}
+
+/* sovctl host evacuate HOST [--wait]: the host goes to maintenance and its instances move
+ * elsewhere inside their policies; with --wait, what moved, stayed and failed. */
+int
+ctl_cmd_host_evacuate(ctl_ctx *ctx)
+{
+    sov_autofree char *path = NULL;
+    sov_autoptr(json_t) answer = NULL;
+    sov_autoptr(json_t) last = NULL;
+    const char *id;
+    int rc;
+
+    if ((rc = ctl_expand_path(ctx, ctx->verb->path, &path)) != 0 ||
+        (rc = ctl_api(ctx, "POST", path, NULL, &answer)) != 0)
+        return rc;
+    if (!ctx->opts.wait)
+        return ctl_finish_async(ctx, answer);
+    id = json_string_value(json_object_get(json_object_get(answer, "operation"), "id"));
+    if (!id)
+        return ctl_fail(CTL_EXIT_API, "the answer holds no operation");
+    rc = ctl_wait_operation(ctx, id, &last);
+    if (!last || rc == CTL_EXIT_INTERRUPTED)
+        return rc;
+    if (ctx->format == CTL_FMT_JSON)
+        ctl_print_json(last);
+    else
+        view_evacuation(last);
+    return rc;
+}

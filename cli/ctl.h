@@ -338,6 +338,8 @@ int ctl_cmd_image_create(ctl_ctx *ctx);
 int ctl_cmd_instance_migrate(ctl_ctx *ctx);
 int ctl_cmd_instance_migrations(ctl_ctx *ctx);
 int ctl_cmd_version(ctl_ctx *ctx);
+int ctl_cmd_host_maintenance(ctl_ctx *ctx);
+int ctl_cmd_host_evacuate(ctl_ctx *ctx);
 void ctl_view_quota(ctl_ctx *ctx, const json_t *j);
 void ctl_view_audit_verify(ctl_ctx *ctx, const json_t *j);
 void ctl_view_whoami(ctl_ctx *ctx, const json_t *j);

@@ -215,7 +215,8 @@ static const ctl_flag host_list_flags[] = {
     { .name = "region", .type = CTL_T_STR, .metavar = "CODE",
       .help = "only hosts of this region" },
     { .name = "state", .type = CTL_T_STR, .metavar = "STATE",
-      .help = "only hosts in this state (discovering, up, down, disabled, draining, error)" },
+      .help = "only hosts in this state (discovering, up, down, disabled, draining, "
+              "maintenance, error)" },
     { 0 },
 };
 
@@ -236,7 +237,7 @@ static const ctl_flag host_create_flags[] = {
 
 static const ctl_flag host_update_flags[] = {
     { .name = "state", .type = CTL_T_STR, .metavar = "STATE",
-      .help = "up, disabled or draining" },
+      .help = "up, disabled, draining or maintenance" },
     { .name = "cpu-allocation-ratio", .type = CTL_T_NUM, .metavar = "R",
       .help = "vCPUs per physical CPU" },
     { .name = "ram-allocation-ratio", .type = CTL_T_NUM, .metavar = "R",
@@ -253,7 +254,9 @@ static const ctl_verb host_verbs[] = {
       .summary = "Register a libvirt host, waiting while sovd discovers it (one machine, one host)",
       .kind = CTL_SEND, .method = "POST", .path = "/v1/hosts", .flags = host_create_flags,
       .opts = IDEM | CTL_V_WAITS },
-    { .name = "update", .summary = "Disable, drain or re-enable a host, or change its ratios",
+    { .name = "update",
+      .summary = "Disable, drain, put in maintenance or re-enable (up) a host, or change its "
+                 "ratios",
       .kind = CTL_SEND, .method = "PATCH", .path = "/v1/hosts/{id}", .args = "HOST",
       .flags = host_update_flags, .opts = BODY },
     { .name = "delete", .summary = "Delete a host that holds no allocations", .kind = CTL_DELETE,
@@ -262,6 +265,15 @@ static const ctl_verb host_verbs[] = {
       .summary = "Accept the different machine found behind a down host's URI (audited)",
       .kind = CTL_SEND, .method = "POST", .path = "/v1/hosts/{id}/confirm-machine",
       .args = "HOST" },
+    { .name = "maintenance",
+      .summary = "No new placements on a host (back with: host update HOST --state up)",
+      .kind = CTL_RUN, .method = "PATCH", .path = "/v1/hosts/{id}", .args = "HOST",
+      .run = ctl_cmd_host_maintenance },
+    { .name = "evacuate",
+      .summary = "Maintenance, then move every instance elsewhere inside its policy (--wait: "
+                 "what moved, stayed and failed)",
+      .kind = CTL_RUN, .method = "POST", .path = "/v1/hosts/{id}/evacuate", .args = "HOST",
+      .run = ctl_cmd_host_evacuate },
     { 0 },
 };
 
