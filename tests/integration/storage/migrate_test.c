@@ -193,7 +193,7 @@ has_secret(sov_hv *hv, const char *id)
  * (2 GiB) attached; then this process's own view: its pool, configuration, context and
  * handles on both hosts, and the move as compute's worker describes it. */
 static void
-start(void)
+start_with(const char *fault)
 {
     const char *args[] = { "--role=api,worker", "--worker-threads=4",
                            "--image-allow-file-urls=true", "--stop-timeout=5", master, NULL };
@@ -207,7 +207,10 @@ start(void)
                          .acquire_timeout_ms = 30000, .statement_timeout_ms = 60000 };
 
     snprintf(master, sizeof(master), "--keystore-master-key=%s/master.key", tmp);
+    if (fault)
+        setenv("SOV_HV_FAULT", fault, 1);
     bed_start(args);
+    unsetenv("SOV_HV_FAULT");
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"Mig FR 1\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-1\",\"zones\":[\"a\"]}", 201));
@@ -273,6 +276,12 @@ start(void)
     snprintf(to.region, sizeof(to.region), REGION2);
     snprintf(to.country, sizeof(to.country), "FR");
     sov_policy_default(&policy);
+}
+
+static void
+start(void)
+{
+    start_with(NULL);
 }
 
 static sov_instance_move
@@ -547,6 +556,129 @@ START_TEST(volume_changes_wait_while_the_instance_migrates)
 }
 END_TEST
 
+/* ---- through the API, with compute's migration worker ---- */
+
+/* POST actions {action: migrate, ...} as the operator: 202; wait for its end; the
+ * operation's final state. */
+static char *
+migrate_api(const char *extra, char op_id[40])
+{
+    char path[128], body[256], *state;
+    json_t *j, *o;
+
+    snprintf(path, sizeof(path), "/v1/instances/%s/actions", inst_id);
+    snprintf(body, sizeof(body), "{\"action\":\"migrate\"%s}", extra);
+    j = tl_call_ok(&sovd, "POST", path, op, body, 202);
+    snprintf(op_id, 40, "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    o = tl_op_wait_done(&sovd, op, op_id, WAIT_S);
+    state = strdup(tl_str(o, "state"));
+    json_decref(o);
+    return state;
+}
+
+/* The instance's row settled back to state on host. */
+static void
+assert_instance(const char *host, const char *state)
+{
+    assert_value(host, "SELECT host_id FROM instances WHERE id = '%s'", inst_id);
+    assert_value(state, "SELECT state FROM instances WHERE id = '%s'", inst_id);
+}
+
+START_TEST(live_and_cold_migrations_move_the_volumes_end_to_end)
+{
+    char op_id[40], *state;
+    long long used1, used2;
+
+    start();
+    used1 = host_disk_used(host1);
+    used2 = host_disk_used(host2);
+    /* Instance 1 GiB, volumes 1 + 2 GiB, snapshot 1 GiB: all of it on h1. */
+    ck_assert_int_eq(used1, 5);
+    ck_assert_int_eq(used2, 0);
+    state = migrate_api(",\"live\":true,\"host\":\"h2\"", op_id);
+    ck_assert_msg(strcmp(state, "succeeded") == 0, "live migration %s", state);
+    free(state);
+    assert_instance(host2, "running");
+    assert_rows_on(host2, REGION2, "b", 3);
+    assert_files(uri2, "target", true);
+    assert_files(uri, "source", false);
+    ck_assert_int_eq(host_disk_used(host1), 0);
+    ck_assert_int_eq(host_disk_used(host2), 5);
+    /* Each record names the operation of the move. */
+    assert_value("3", "SELECT count(*) FROM residency_records WHERE event = 'moved' AND"
+                 " operation_id = '%s' AND resource_type IN ('volume', 'snapshot')", op_id);
+    assert_value("0", "SELECT count(*) FROM host_allocations WHERE resource_type ="
+                 " 'migration'");
+
+    /* And back, cold. */
+    state = migrate_api(",\"live\":false,\"host\":\"h1\"", op_id);
+    ck_assert_msg(strcmp(state, "succeeded") == 0, "cold migration %s", state);
+    free(state);
+    assert_instance(host1, "running");
+    assert_rows_on(host1, REGION, "a", 6);
+    assert_files(uri, "source", true);
+    assert_files(uri2, "target", false);
+    ck_assert_int_eq(host_disk_used(host1), 5);
+    ck_assert_int_eq(host_disk_used(host2), 0);
+}
+END_TEST
+
+/* A live migration that fails in libvirt: the target's copies go, nothing moved. */
+START_TEST(a_failed_migration_leaves_nothing_on_the_target)
+{
+    char op_id[40], *state;
+
+    start_with("migrate:1:conflict");
+    state = migrate_api(",\"live\":true,\"host\":\"h2\"", op_id);
+    ck_assert_str_eq(state, "failed");
+    free(state);
+    assert_instance(host1, "running");
+    assert_rows_on(host1, REGION, "a", 0);
+    assert_files(uri, "source", true);
+    assert_files(uri2, "target", false);
+    ck_assert_int_eq(host_disk_used(host1), 5);
+    ck_assert_int_eq(host_disk_used(host2), 0);
+}
+END_TEST
+
+/* A cold migration whose copy of a volume fails (the overlay and seed are sent first, then
+ * the volumes): the copies already made on the target go too. */
+START_TEST(a_failed_volume_copy_leaves_nothing_on_the_target)
+{
+    char op_id[40], *state;
+
+    start_with("volume_send:4:conflict");
+    state = migrate_api(",\"live\":false,\"host\":\"h2\"", op_id);
+    ck_assert_str_eq(state, "failed");
+    free(state);
+    assert_instance(host1, "running");
+    assert_rows_on(host1, REGION, "a", 0);
+    assert_files(uri, "source", true);
+    assert_files(uri2, "target", false);
+    ck_assert_int_eq(host_disk_used(host2), 0);
+}
+END_TEST
+
+/* A volume in a transitional state refuses the migration, naming it; nothing is written. */
+START_TEST(a_transitional_volume_refuses_the_migration)
+{
+    char path[128];
+
+    start();
+    exec_sql("UPDATE volumes SET state = 'detaching' WHERE name = 'data'");
+    snprintf(path, sizeof(path), "/v1/instances/%s/actions", inst_id);
+    bed_refused("POST", path, op, "{\"action\":\"migrate\",\"host\":\"h2\"}", 409,
+                "/problems/conflict", NULL, "volume 'data' is detaching");
+    bed_refused("POST", path, acme.token[TL_MEMBER], "{\"action\":\"migrate\"}", 409,
+                "/problems/conflict", NULL, "volume 'data' is detaching");
+    assert_instance(host1, "running");
+    assert_value("0", "SELECT count(*) FROM instance_migrations");
+    assert_value("0", "SELECT count(*) FROM host_allocations WHERE host_id = '%s'", host2);
+    assert_value("0", "SELECT count(*) FROM operations WHERE kind = 'instance.migrate'");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -560,6 +692,10 @@ main(void)
     tcase_add_test(tc, an_abort_removes_the_targets_copies_and_keeps_the_source);
     tcase_add_test(tc, unsettled_volumes_and_snapshots_refuse_the_move);
     tcase_add_test(tc, volume_changes_wait_while_the_instance_migrates);
+    tcase_add_test(tc, live_and_cold_migrations_move_the_volumes_end_to_end);
+    tcase_add_test(tc, a_failed_migration_leaves_nothing_on_the_target);
+    tcase_add_test(tc, a_failed_volume_copy_leaves_nothing_on_the_target);
+    tcase_add_test(tc, a_transitional_volume_refuses_the_migration);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
