@@ -9,7 +9,7 @@
  * no reservation left, the migration listed (operators see host ids, members do not), in
  * pages; a migration that fails in libvirt (SOV_HV_FAULT=migrate:1:conflict): the guest
  * stays running on its source with the reason, the reservation released, the migration
- * failed; every refusal (live on a stopped instance, the source, a host outside the policy,
+ * failed; every refusal (live on a stopped instance or one with GPUs, the source, a host outside the policy,
  * a host not up, no room, a member naming a host, bad bodies, another tenant's instance, a
  * reader) with nothing changed: no operation, no migration row, no reservation, no record;
  * other actions and deletes refused while an instance migrates; a run cut after the commit
@@ -433,6 +433,11 @@ START_TEST(refused_migrations_change_nothing)
                "/problems/no-capacity", NULL, "source_host 1");
     json_decref(tl_call_ok(&sovd, "PATCH", "/v1/hosts/node-b", op, "{\"state\":\"up\"}",
                            200));
+    /* GPUs cannot move live (test hosts have none: the row says so by hand here). */
+    free(tl_db_exec(db, "UPDATE instances SET gpus = 1 WHERE name = 'web-1'"));
+    tl_refused(&sovd, "POST", path, member, "{\"action\":\"migrate\"}", 409,
+               "/problems/conflict", NULL, "GPUs");
+    free(tl_db_exec(db, "UPDATE instances SET gpus = 0 WHERE name = 'web-1'"));
     assert_untouched(id);
 }
 END_TEST
