@@ -25,6 +25,7 @@ static const char *const calls[] = {
     "secret_define", "secret_undefine", "secret_list", "disk_attach", "disk_detach",
     "disk_present", "disk_resize", "disk_snapshot",
     "nic_attach", "nic_detach",
+    "migrate", "xml", "volume_send",
 };
 #define NCALLS (sizeof(calls) / sizeof(calls[0]))
 
@@ -352,6 +353,25 @@ f_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const char *pool,
     FORWARD(real_domain, disk_snapshot, hv, uuid, dev, pool, target, secret_uuid, err);
 }
 
+static int
+f_migrate(sov_hv *src, sov_hv *dst, const char *uuid, const sov_hv_migrate_args *a,
+          sov_hv_job *ret, sov_error *err)
+{
+    FORWARD(real_domain, migrate, src, dst, uuid, a, ret, err);
+}
+
+static int
+f_xml(sov_hv *hv, const char *uuid, char **ret, sov_error *err)
+{
+    FORWARD(real_domain, xml, hv, uuid, ret, err);
+}
+
+static int
+f_volume_send(sov_hv *src, const char *pool, const char *name, sov_hv *dst, sov_error *err)
+{
+    FORWARD(real_storage, volume_send, src, pool, name, dst, err);
+}
+
 /* The real tables' attach and detach are not wrapped: the handle, and whatever they keep in
  * it, stays theirs. */
 static const sov_hv_domain_ops faulty_domain = {
@@ -374,6 +394,8 @@ static const sov_hv_domain_ops faulty_domain = {
     .disk_present = f_disk_present,
     .disk_resize = f_disk_resize,
     .disk_snapshot = f_disk_snapshot,
+    .migrate = f_migrate,
+    .xml = f_xml,
 };
 
 static const sov_hv_storage_ops faulty_storage = {
@@ -392,6 +414,7 @@ static const sov_hv_storage_ops faulty_storage = {
     .secret_define = f_secret_define,
     .secret_undefine = f_secret_undefine,
     .secret_list = f_secret_list,
+    .volume_send = f_volume_send,
 };
 
 static const sov_hv_network_ops faulty_network = {

@@ -702,6 +702,8 @@ const sov_hv_domain_ops sov_hv_libvirt_domain_ops = {
     .disk_present = sov_lv_disk_present,
     .disk_resize = sov_lv_disk_resize,
     .disk_snapshot = sov_lv_disk_snapshot,
+    .migrate = sov_lv_migrate,
+    .xml = sov_lv_xml,
 };
 
 const sov_hv_storage_ops sov_hv_libvirt_storage_ops = {
@@ -720,6 +722,7 @@ const sov_hv_storage_ops sov_hv_libvirt_storage_ops = {
     .secret_define = sov_lv_secret_define,
     .secret_undefine = sov_lv_secret_undefine,
     .secret_list = sov_lv_secret_list,
+    .volume_send = sov_lv_volume_send,
 };
 
 const sov_hv_network_ops sov_hv_libvirt_network_ops = {

@@ -128,6 +128,13 @@ int sov_lv_attach_missing(virDomainPtr d, const char *dev_xml, bool in_config, b
 int sov_lv_nic_attach(sov_hv *hv, const char *uuid, const char *nic_xml, sov_error *err);
 int sov_lv_nic_detach(sov_hv *hv, const char *uuid, const char *mac, sov_error *err);
 
+/* hv_libvirt_migrate.c: moving domains and volumes between hosts. */
+int sov_lv_migrate(sov_hv *src, sov_hv *dst, const char *uuid, const sov_hv_migrate_args *a,
+                   sov_hv_job *ret, sov_error *err);
+int sov_lv_xml(sov_hv *hv, const char *uuid, char **ret, sov_error *err);
+int sov_lv_volume_send(sov_hv *src, const char *pool, const char *name, sov_hv *dst,
+                       sov_error *err);
+
 /* Shared by hv_libvirt_storage.c and hv_libvirt_disk.c. */
 void sov_lv_sleep_ms(unsigned ms);
 double sov_lv_now_ms(void);

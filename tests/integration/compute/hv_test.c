@@ -632,7 +632,7 @@ START_TEST(faulty_refuses_unknown_calls_and_bad_rules)
     sov_error err = SOV_ERROR_INIT;
 
     ck_assert_int_eq(sov_hv_faulty_install("nosuch", &err), 0);     /* wraps the default */
-    ck_assert_int_eq(sov_hv_faulty_set("migrate", 1, SOV_E_UNAVAILABLE, 0, &err), -1);
+    ck_assert_int_eq(sov_hv_faulty_set("teleport", 1, SOV_E_UNAVAILABLE, 0, &err), -1);
     ck_assert_int_eq(err.code, SOV_E_INVALID);
     ck_assert_int_eq(sov_hv_faulty_set("start", 1, SOV_OK, 0, &err), -1);
     ck_assert_int_eq(err.code, SOV_E_INVALID);
