@@ -15,7 +15,8 @@
  * Scopes:
  *   network   its logical switch, its subnets' DHCP options, its ports (logical switch
  *             ports: addresses "MAC IP", port security, requested-chassis of the instance's
- *             host), the router port of its router;
+ *             host, or of both hosts during its live migration), the router port of its
+ *             router;
  *   security group   its port group (members: the ports in it) and its ACLs;
  *   router    its logical router, the router ports (to its network's subnets, to the region's
  *             external network), SNAT of the subnets and dnat_and_snat of the public IPs on
@@ -520,5 +521,13 @@ int sov_net_sync_resource(sov_ctx *ctx, const char *resource_type, const char *i
                           sov_error *err);
 /* A failed operation puts its resource in error, with the reason. */
 int sov_net_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov_error *err);
+
+/* ---- migrations (migrate.c) ---- */
+
+/* The network hook's migration phases (sov_instance_hook.migrate, include/sov/compute.h):
+ * the instance's ports' logical switch ports follow it (requested-chassis "source,target"
+ * during a live migration, the target's after the move, the source's after a failure). */
+int sov_net_migrate(sov_dbconn *c, sov_ctx *ctx, sov_migrate_phase phase,
+                    const sov_instance_move *m, sov_error *err);
 
 #endif
