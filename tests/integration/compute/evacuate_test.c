@@ -383,7 +383,7 @@ END_TEST
 
 START_TEST(evacuation_moves_each_instance_inside_its_policy_and_lists_those_that_stay)
 {
-    char a[40], b[40], c[40], ids[3][40], stay[40], path[128], evac[40], *uri, *on;
+    char a[40], b[40], c[40], ids[3][40], stay[40], busy[40], path[128], evac[40], *uri, *on;
     json_t *j, *o, *res, *kids, *e;
 
     start();
@@ -410,8 +410,12 @@ START_TEST(evacuation_moves_each_instance_inside_its_policy_and_lists_those_that
         launch(&acme, name, SMALL, ids[i]);
     }
     launch(&local, "pinned", BIG, stay);
+    launch(&acme, "busy", SMALL, busy);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM instances WHERE host_id = '%s'"
-                             " AND state = 'running'", a), 4);
+                             " AND state = 'running'", a), 5);
+    /* One is migrating already (its own migration, as far as the evacuation can tell). */
+    free(tl_db_value(db, "UPDATE instances SET state = 'migrating' WHERE id = '%s'"
+                         " RETURNING id", busy));
     set_host_state(b, "up");
     set_host_state(c, "up");
 
@@ -427,13 +431,36 @@ START_TEST(evacuation_moves_each_instance_inside_its_policy_and_lists_those_that
         ck_assert_str_eq(tl_str(json_object_get(j, "operation"), "id"), evac);
     json_decref(j);
 
+    /* The evacuation waits for the instance migrating of its own accord, then ends. */
+    {
+        time_t until = time(NULL) + WAIT_S;
+        for (;;) {
+            o = get(op, "/v1/operations/", evac);
+            if (strstr(tl_str(o, "step"), "3 of 4 ended"))
+                break;
+            ck_assert_msg(time(NULL) < until, "not waiting for 1 of 4: %s", json_dumps(o, 0));
+            json_decref(o);
+            usleep(200 * 1000);
+        }
+        /* Between looks it waits queued (SOV_OP_LATER), never ended. */
+        ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") != 0 &&
+                      strcmp(tl_str(o, "state"), "failed") != 0, "%s", json_dumps(o, 0));
+        ck_assert_int_lt(tl_num(o, "progress"), 100);
+        json_decref(o);
+    }
+    free(tl_db_value(db, "UPDATE instances SET state = 'running' WHERE id = '%s'"
+                         " RETURNING id", busy));
     o = tl_op_wait_done(&sovd, op, evac, 3 * WAIT_S);
     ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "%s", json_dumps(o, 0));
-    printf("evacuate figures: 3 instances moved, 1 stayed, on test-driver hosts: 202 to "
-           "succeeded in %.1f s\n", tl_now() - t0);
+    printf("evacuate figures: 3 instances moved, 1 stayed, 1 waited for, on test-driver "
+           "hosts: 202 to succeeded in %.1f s\n", tl_now() - t0);
     ck_assert_int_eq(tl_num(o, "progress"), 100);
     res = json_object_get(o, "result");
     ck_assert_msg(json_is_object(res), "no result: %s", json_dumps(o, 0));
+    e = find_in(json_object_get(res, "waited"), "instance_id", busy);
+    ck_assert_msg(e, "the migrating instance is not listed as waited for: %s",
+                  json_dumps(res, 0));
+    ck_assert_str_eq(tl_str(e, "state"), "running");
     /* The three moved, each a child of the evacuation, each off a, inside the EU. */
     ck_assert_msg(json_array_size(json_object_get(res, "moved")) == 3, "%s",
                   json_dumps(res, 0));
