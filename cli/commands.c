@@ -200,6 +200,70 @@ ctl_cmd_image_create(ctl_ctx *ctx)
     return rc;
 }
 
+/* `instance migrate INSTANCE [--cold] [--host HOST]`: the action's body, live false with
+ * --cold; --wait follows the migration's operation. */
+int
+ctl_cmd_instance_migrate(ctl_ctx *ctx)
+{
+    sov_autoptr(json_t) extra = ctl_switch(ctx, "cold") ? json_pack("{s:b}", "live", 0) : NULL;
+    ctl_resp r;
+    int rc;
+
+    if ((rc = ctl_send_extra(ctx, extra, &r)) == 0)
+        rc = ctl_send_answer(ctx, &r);
+    ctl_resp_release(&r);
+    return rc;
+}
+
+/* How much of a migration's copy is done: "42%", or "-" when libvirt has not said. */
+static void
+cell_copied(const json_t *item, char *buf, size_t size)
+{
+    const json_t *p = json_object_get(item, "progress");
+    json_int_t total = json_integer_value(json_object_get(p, "data_total"));
+    json_int_t done = json_integer_value(json_object_get(p, "data_processed"));
+
+    if (total > 0)
+        snprintf(buf, size, "%lld%%", (long long) (done * 100 / total));
+    else
+        snprintf(buf, size, "-");
+}
+
+static const ctl_column migration_cols[] = {
+    { "ID", "id", 0, NULL },
+    { "STATE", "state", CTL_C_STATE, NULL },
+    { "LIVE", "live", 0, NULL },
+    { "SOURCE", "source", 0, NULL },
+    { "TARGET", "target", 0, NULL },
+    { "COPIED", NULL, 0, cell_copied },
+    { "DOWNTIME_MS", "downtime_ms", 0, NULL },
+    { "REASON", "reason", 0, NULL },
+    { "OPERATION", "operation_id", CTL_C_WIDE, NULL },
+    { "CREATED", "created_at", CTL_C_WIDE, NULL },
+    { "FINISHED", "finished_at", CTL_C_WIDE, NULL },
+    { 0 },
+};
+
+/* `instance migrations INSTANCE`: every page, oldest first. */
+int
+ctl_cmd_instance_migrations(ctl_ctx *ctx)
+{
+    sov_autofree char *path = NULL;
+    sov_autoptr(json_t) all = NULL;
+    int rc;
+
+    if ((rc = ctl_expand_path(ctx, ctx->verb->path, &path)) != 0 ||
+        (rc = ctl_list_all(ctx, path, &all)) != 0)
+        return rc;
+    if (ctx->format == CTL_FMT_JSON)
+        ctl_print_json(all);
+    else if (json_array_size(json_object_get(all, "items")) == 0)
+        fprintf(stderr, "No migrations found.\n");
+    else
+        ctl_print_table(ctx, migration_cols, json_object_get(all, "items"));
+    return 0;
+}
+
 int
 ctl_cmd_version(ctl_ctx *ctx)
 {

@@ -335,6 +335,8 @@ int ctl_cmd_whoami(ctl_ctx *ctx);
 int ctl_cmd_completion_bash(ctl_ctx *ctx);
 int ctl_cmd_image_upload(ctl_ctx *ctx);
 int ctl_cmd_image_create(ctl_ctx *ctx);
+int ctl_cmd_instance_migrate(ctl_ctx *ctx);
+int ctl_cmd_instance_migrations(ctl_ctx *ctx);
 int ctl_cmd_version(ctl_ctx *ctx);
 int ctl_cmd_host_maintenance(ctl_ctx *ctx);
 int ctl_cmd_host_evacuate(ctl_ctx *ctx);

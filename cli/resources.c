@@ -461,6 +461,17 @@ static const ctl_flag instance_console_flags[] = {
     { 0 },
 };
 
+static const ctl_flag instance_migrate_flags[] = {
+    { .name = "cold", .type = CTL_T_SWITCH, .opts = CTL_F_LOCAL,
+      .help = "stop the guest, copy its disks and start it again on the target (a stopped "
+              "instance always moves cold); default: live, the guest running throughout" },
+    { .name = "host", .type = CTL_T_STR, .metavar = "HOST",
+      .help = "operators: the target host (name or id), inside the tenant's residency "
+              "policy; default: the scheduler's choice among the other hosts of the "
+              "instance's region" },
+    { 0 },
+};
+
 static const ctl_verb instance_verbs[] = {
     { .name = "list", .summary = "List instances", .kind = CTL_LIST, .method = "GET",
       .path = "/v1/instances", .flags = instance_list_flags },
@@ -483,6 +494,15 @@ static const ctl_verb instance_verbs[] = {
     { .name = "hard-stop", .summary = "Power an instance off at once", .kind = CTL_SEND,
       .method = "POST", .path = "/v1/instances/{id}/actions", .args = "INSTANCE",
       .opts = IDEM | ASYNC, .action = "hard_stop" },
+    { .name = "migrate",
+      .summary = "Move an instance to another host inside its residency policy (live, or "
+                 "--cold)",
+      .kind = CTL_RUN, .method = "POST", .path = "/v1/instances/{id}/actions",
+      .args = "INSTANCE", .flags = instance_migrate_flags, .opts = IDEM | ASYNC,
+      .action = "migrate", .run = ctl_cmd_instance_migrate },
+    { .name = "migrations", .summary = "An instance's migrations: hosts, state, progress",
+      .kind = CTL_RUN, .method = "GET", .path = "/v1/instances/{id}/migrations",
+      .args = "INSTANCE", .run = ctl_cmd_instance_migrations },
     { .name = "console", .summary = "Print the tail of the serial console log", .kind = CTL_SHOW,
       .method = "GET", .path = "/v1/instances/{id}/console", .args = "INSTANCE",
       .flags = instance_console_flags },
