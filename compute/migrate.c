@@ -269,15 +269,3 @@ sov_instance_migrations(sov_ctx *ctx, const char *tenant_id, const char *id, con
         return -1;
     return sov_repo_migration_list(c, x.id, after, limit ? limit : 100, ret, err);
 }
-
-/* Until core/ops.c has operations' children (issue 16's host part): a migration queued as a
- * child says so rather than losing its parent. The real one, linked in, replaces this. */
-__attribute__((weak)) int
-sov_op_enqueue_child(sov_dbconn *c, sov_ctx *ctx, const char *parent_id, const char *tenant_id,
-                     const char *kind, const char *resource_type, const char *resource_id,
-                     const char *arg, sov_op *ret, sov_error *err)
-{
-    (void) c, (void) ctx, (void) parent_id, (void) tenant_id, (void) kind;
-    (void) resource_type, (void) resource_id, (void) arg, (void) ret;
-    return sov_error_set(err, SOV_E_INTERNAL, "operations have no children yet");
-}
