@@ -553,6 +553,10 @@ START_TEST(volume_changes_wait_while_the_instance_migrates)
     bed_refused("POST", "/v1/volumes", acme.token[TL_MEMBER],
                 "{\"name\":\"c3\",\"source\":{\"type\":\"snapshot\",\"id\":\"data-snap\"}}",
                 409, "/problems/conflict", NULL, "moves with instance 'vm'");
+    snprintf(path, sizeof(path), "/v1/snapshots/%s", snap);
+    bed_refused("DELETE", path, acme.token[TL_MEMBER], NULL, 409, "/problems/conflict", NULL,
+                "snapshot 'data-snap' moves with instance 'vm'");
+    assert_value("available", "SELECT state FROM snapshots WHERE id = '%s'", snap);
     /* Nothing was written. */
     assert_value("0", "SELECT count(*) FROM volumes WHERE name IN ('c2', 'c3')");
     assert_value("0", "SELECT count(*) FROM snapshots WHERE name = 's2'");
