@@ -400,26 +400,110 @@ sov_handle_instance_get(sov_request *req)
     return sov_api_reply(req, MHD_HTTP_OK, body);
 }
 
-/* POST /v1/instances/{id}/actions?tenant_id= {action: start|stop|reboot|hard_stop} */
+/* The body of a migrate: live (true, false, or absent for the default) and host. */
+static int
+migrate_body(sov_request *req, sov_migrate_args *a, sov_error *err)
+{
+    json_t *live = json_object_get(req->body, "live");
+
+    a->live = json_is_boolean(live) ? json_is_true(live) : -1;
+    a->host = sov_api_body_str(req, "host");
+    return 0;
+}
+
+/* POST /v1/instances/{id}/actions?tenant_id= {action: start|stop|reboot|hard_stop}, or
+ * {action: migrate, live?, host?} (host: operators only) */
 enum MHD_Result
 sov_handle_instance_action(sov_request *req)
 {
-    static const sov_field fields[] = { { "action", JSON_STRING, true } };
+    static const sov_field fields[] = {
+        { "action", JSON_STRING, true }, { "live", JSON_TRUE, false },
+        { "host", JSON_STRING, false },
+    };
     sov_error err = SOV_ERROR_INIT;
     const char *id = sov_request_param(req, "id");
     const char *tenant_id = sov_request_query(req, "tenant_id");
     SOV_CLEANUP(sov_instance_release) sov_instance x = { .placement = NULL };
+    const char *action;
+    sov_migrate_args ma = { -1, NULL };
     sov_op op;
+    int rc;
 
     /* Another tenant's instance is not there, whatever the body says: look first. */
     if (sov_instance_get(&req->ctx, tenant_id, id, &x, &err) < 0 ||
-        sov_api_check_body(req, fields, 1, &err) < 0 ||
-        sov_instance_action(&req->ctx, tenant_id, id, sov_api_body_str(req, "action"), &op,
-                            &err) < 0 ||
-        sov_instance_get(&req->ctx, tenant_id, id, &x, &err) < 0)
+        sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    action = sov_api_body_str(req, "action");
+    if (strcmp(action, "migrate") == 0) {
+        rc = migrate_body(req, &ma, &err) < 0 ? -1
+             : sov_instance_migrate(&req->ctx, tenant_id, id, &ma, &op, &err);
+    } else if (json_object_get(req->body, "live") || json_object_get(req->body, "host")) {
+        const char *f = json_object_get(req->body, "live") ? "live" : "host";
+        rc = sov_error_invalid(&err, f, "%s applies to action migrate only", f);
+    } else {
+        rc = sov_instance_action(&req->ctx, tenant_id, id, action, &op, &err);
+    }
+    if (rc < 0 || sov_instance_get(&req->ctx, tenant_id, id, &x, &err) < 0)
         return sov_api_reply_problem(req, &err);
     sov_autoptr(json_t) body = json_pack("{s:o}", "instance", instance_json(&x));
     return sov_api_reply_accepted(req, body, &op);
+}
+
+static json_t *
+bytes_or_null(long long v)
+{
+    return v < 0 ? json_null() : json_integer((json_int_t) v);
+}
+
+/* One migration; host ids for operators only (a tenant sees where, not which machine). */
+static json_t *
+migration_json(const sov_instance_migration *m, bool operator)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "id", m->id, "instance_id",
+                          m->instance_id, "operation_id", m->operation_id, "live", m->live,
+                          "source", m->source_host, "target", m->target_host, "state",
+                          m->state);
+
+    json_object_set_new(j, "reason", sov_api_str_or_null(m->state_reason));
+    if (operator) {
+        json_object_set_new(j, "source_host_id", sov_api_str_or_null(m->source_host_id));
+        json_object_set_new(j, "target_host_id", sov_api_str_or_null(m->target_host_id));
+    }
+    json_object_set_new(j, "progress",
+                        json_pack("{s:o, s:o, s:o, s:o, s:o}", "data_total",
+                                  bytes_or_null(m->data_total), "data_processed",
+                                  bytes_or_null(m->data_processed), "data_remaining",
+                                  bytes_or_null(m->data_remaining), "disk_total",
+                                  bytes_or_null(m->disk_total), "disk_processed",
+                                  bytes_or_null(m->disk_processed)));
+    json_object_set_new(j, "downtime_ms", bytes_or_null(m->downtime_ms));
+    json_object_set_new(j, "created_at", json_string(m->created_at));
+    json_object_set_new(j, "updated_at", json_string(m->updated_at));
+    json_object_set_new(j, "finished_at", sov_api_str_or_null(m->finished_at));
+    return j;
+}
+
+/* GET /v1/instances/{id}/migrations?tenant_id=&limit=&after= */
+enum MHD_Result
+sov_handle_instance_migrations(sov_request *req)
+{
+    static const char *const keep[] = { "tenant_id", NULL };
+    sov_error err = SOV_ERROR_INIT;
+    sov_instance_migration_page page = { 0 };
+    bool operator = sov_ctx_is_operator(&req->ctx);
+    unsigned limit;
+    const char *after;
+
+    if (sov_api_page(req, &limit, &after, &err) < 0 ||
+        sov_instance_migrations(&req->ctx, sov_request_query(req, "tenant_id"),
+                                sov_request_param(req, "id"), after, limit, &page, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    json_t *items = json_array();
+    for (size_t i = 0; i < page.n; i++)
+        json_array_append_new(items, migration_json(&page.items[i], operator));
+    free(page.items);
+    sov_autoptr(json_t) body = sov_api_list(req, items, page.next_after, keep);
+    return sov_api_reply(req, MHD_HTTP_OK, body);
 }
 
 /* DELETE /v1/instances/{id}?tenant_id= */

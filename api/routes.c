@@ -113,6 +113,8 @@ const sov_route sov_api_routes[] = {
       "instances.delete", "tenant_id" },
     { "GET", "/v1/instances/{id}/console", sov_handle_instance_console, 0,
       OP | ADM | MEM | RD, "instances.console", "tail_bytes" },
+    { "GET", "/v1/instances/{id}/migrations", sov_handle_instance_migrations, 0, ANY,
+      "instances.migrations", "limit after tenant_id" },
 
     { "POST", "/v1/snapshots", sov_handle_snapshot_create, 0, OP | ADM | MEM,
       "snapshots.create", NULL },

@@ -154,4 +154,63 @@ int sov_repo_image_find(sov_dbconn *c, const char *tenant_id, const char *worksp
 int sov_repo_image_copy_put(sov_dbconn *c, const char *image_id, const char *host_id,
                             const char *volume, sov_error *err);
 
+/* ---- migrations (migrate.c, migrate_ops.c; SQL in migrate_repo.c) ---- */
+
+/* The "instance.migrate" worker and what its operation's failure leaves (the guest on the
+ * host where it runs, the reservation released). */
+int sov_instance_migrate_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_instance_migrate_failed(sov_op_run *run, const sov_op *op, const char *reason,
+                                sov_error *err);
+
+/* Every hook's migrate_check (the room their parts take on the target, added to *extra)
+ * and migrate() at one phase, in the order added; the first failure stops the walk. */
+int sov_instance_hooks_migrate_check(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst,
+                                     bool live, const char *target_host_id,
+                                     long long *extra_disk_gib, sov_error *err);
+int sov_instance_hooks_migrate(sov_dbconn *c, sov_ctx *ctx, sov_migrate_phase phase,
+                               const sov_instance_move *m, sov_error *err);
+
+/* A host as a migration sees it: where it is (for the records), how to reach it. */
+typedef struct repo_mhost {
+    char id[SOV_UUID_LEN + 1];
+    char name[SOV_NAME_MAX + 1];
+    char state[16];
+    char zone[SOV_NAME_MAX + 1];
+    char uri[1024];
+    char hypervisor[8];
+    char host_uuid[64];         /* libvirt's host UUID (the OVN chassis name); "" unknown */
+    sov_location loc;
+} repo_mhost;
+
+/* A host by id, or (by_name) by id or name; SOV_E_NOT_FOUND when none. */
+int sov_repo_mhost_get(sov_dbconn *c, const char *id_or_name, bool by_name, repo_mhost *ret,
+                       sov_error *err);
+
+/* One migration with what the worker needs besides what the API shows. */
+typedef struct repo_migration {
+    sov_instance_migration m;
+    char tenant_id[SOV_UUID_LEN + 1];
+    char reservation_id[SOV_UUID_LEN + 1];     /* "" once released */
+} repo_migration;
+
+int sov_repo_migration_insert(sov_dbconn *c, const repo_migration *m, const char *requested_by,
+                              sov_error *err);
+/* The migration an operation carries out; SOV_E_NOT_FOUND when none. */
+int sov_repo_migration_by_op(sov_dbconn *c, const char *op_id, repo_migration *ret,
+                             sov_error *err);
+/* A new state and reason; succeeded and failed also set finished_at, downtime_ms when
+ * downtime_ms >= 0. A migration already finished is left as it is. */
+int sov_repo_migration_set_state(sov_dbconn *c, const char *id, const char *state,
+                                 const char *reason, long long downtime_ms, sov_error *err);
+int sov_repo_migration_progress(sov_dbconn *c, const char *id, const sov_hv_job *job,
+                                sov_error *err);
+/* The reservation is gone (released in the caller's transaction). */
+int sov_repo_migration_reservation_clear(sov_dbconn *c, const char *id, sov_error *err);
+int sov_repo_migration_list(sov_dbconn *c, const char *instance_id, const char *after,
+                            unsigned limit, sov_instance_migration_page *ret, sov_error *err);
+/* The instance now lives on host (its region and zone), in state with reason: a committed
+ * move. Only while it is migrating: SOV_E_CONFLICT otherwise. */
+int sov_repo_instance_move_host(sov_dbconn *c, const char *id, const repo_mhost *host,
+                                const char *state, sov_error *err);
+
 #endif

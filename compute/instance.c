@@ -456,10 +456,11 @@ sov_instance_list(sov_ctx *ctx, const char *tenant_id, const char *workspace,
         return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link");
     if (state && strcmp(state, "scheduling") != 0 && strcmp(state, "building") != 0 &&
         strcmp(state, "running") != 0 && strcmp(state, "stopped") != 0 &&
-        strcmp(state, "deleting") != 0 && strcmp(state, "deleted") != 0 &&
-        strcmp(state, "error") != 0)
+        strcmp(state, "migrating") != 0 && strcmp(state, "deleting") != 0 &&
+        strcmp(state, "deleted") != 0 && strcmp(state, "error") != 0)
         return sov_error_invalid(err, "state", "state must be scheduling, building, running, "
-                                               "stopped, deleting, deleted or error");
+                                               "stopped, migrating, deleting, deleted or "
+                                               "error");
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
     return sov_repo_instance_list(c, tenant, workspace, region, state, name, after,
@@ -482,6 +483,9 @@ allowed(const sov_instance *x, const char *action, sov_error *err)
 
     if (strcmp(action, "start") == 0)
         ok = strcmp(s, "stopped") == 0;
+    else if (strcmp(action, "delete") == 0 && strcmp(s, "migrating") == 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "cannot delete instance '%s': it is "
+                             "migrating; delete it when its migration has ended", x->name);
     else if (strcmp(action, "delete") == 0)
         ok = strcmp(s, "deleting") != 0 && strcmp(s, "deleted") != 0;
     else

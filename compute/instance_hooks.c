@@ -153,3 +153,43 @@ sov_instance_hooks_started(sov_ctx *ctx, const sov_instance *inst, const sov_op 
         }
     return 0;
 }
+
+int
+sov_instance_hooks_migrate_check(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst,
+                                 bool live, const char *target_host_id,
+                                 long long *extra_disk_gib, sov_error *err)
+{
+    const sov_instance_hook *hs[SOV_INSTANCE_HOOKS_MAX];
+    size_t n = snapshot(hs);
+
+    for (size_t i = 0; i < n; i++)
+        if (hs[i]->migrate_check &&
+            hs[i]->migrate_check(c, ctx, inst, live, target_host_id, extra_disk_gib, err) < 0)
+            return -1;
+    return 0;
+}
+
+/* ABORT walks every hook even after one failed (each undoes its own part); the other
+ * phases stop at the first failure. */
+int
+sov_instance_hooks_migrate(sov_dbconn *c, sov_ctx *ctx, sov_migrate_phase phase,
+                           const sov_instance_move *m, sov_error *err)
+{
+    const sov_instance_hook *hs[SOV_INSTANCE_HOOKS_MAX];
+    size_t n = snapshot(hs);
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        sov_error mine = SOV_ERROR_INIT;
+        if (!hs[i]->migrate || hs[i]->migrate(c, ctx, phase, m, &mine) == 0)
+            continue;
+        sov_log_warn("instance %s: the %s part of migration %s failed: %s", m->inst->id,
+                     hs[i]->name, m->migration_id, mine.msg);
+        if (rc == 0)
+            *err = mine;
+        rc = -1;
+        if (phase != SOV_MIGRATE_ABORT)
+            break;
+    }
+    return rc;
+}

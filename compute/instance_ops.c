@@ -585,6 +585,8 @@ sov_compute_register(sov_error *err)
         { "instance.action", sov_instance_action_op, 120, sov_instance_op_failed },
         { "instance.delete", sov_instance_delete_op, 300, sov_instance_op_failed },
         { "host.register", sov_host_register_op, 120, sov_host_register_failed },
+        /* A live copy renews its lease with each progress report (about once a second). */
+        { "instance.migrate", sov_instance_migrate_op, 900, sov_instance_migrate_failed },
         { NULL, NULL, 0, NULL },
     };
 

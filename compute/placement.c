@@ -76,6 +76,9 @@ sov_place_request_check(const sov_place_request *r, sov_error *err)
     if (r->pin_host_id && *r->pin_host_id && !sov_uuid_valid(r->pin_host_id))
         return sov_error_set(err, SOV_E_INTERNAL, "pinned host '%s' is not an id",
                              r->pin_host_id);
+    if (r->exclude_host_id && *r->exclude_host_id && !sov_uuid_valid(r->exclude_host_id))
+        return sov_error_set(err, SOV_E_INTERNAL, "excluded host '%s' is not an id",
+                             r->exclude_host_id);
     return 0;
 }
 
@@ -223,6 +226,7 @@ prepare(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r, place_q *q,
         return -1;
     q->zone = r->zone;
     q->pin_host_id = r->pin_host_id && *r->pin_host_id ? r->pin_host_id : NULL;
+    q->exclude_host_id = r->exclude_host_id && *r->exclude_host_id ? r->exclude_host_id : NULL;
     q->group = r->anti_affinity_group;
     q->tenant_id = r->tenant_id;
     q->pack = ctx->cfg && ctx->cfg->placement_strategy &&
@@ -304,8 +308,14 @@ sov_placement_claim(sov_dbconn *c, sov_ctx *ctx, const sov_place_request *r,
             return no_candidate(r, ret, err);
         }
     }
-    if (sov_repo_allocation_insert(c, &q, r, ret->host_id, ret->allocation_id, err) < 0 ||
-        sov_repo_placement_insert(c, r, ret, err, ret->id) < 0)
+    if (sov_repo_allocation_insert(c, &q, r, ret->host_id, ret->allocation_id, err) < 0)
+        return -1;
+    /* A migration's reservation is no placement of its own: the resource stays where it is
+     * (its "placed" record and decision stand) until the move commits and writes "moved".
+     * ret->id stays "". */
+    if (r->reserve)
+        return 0;
+    if (sov_repo_placement_insert(c, r, ret, err, ret->id) < 0)
         return -1;
     snprintf(reason, sizeof(reason), "placed by the scheduler (%s) on host %s: %d hosts "
                                      "considered%s%s",
@@ -324,6 +334,18 @@ sov_placement_grow(sov_dbconn *c, const char *allocation_id, long long disk_gib,
         return sov_error_set(err, SOV_E_NOT_FOUND, "allocation '%s' does not exist",
                              allocation_id);
     return sov_repo_allocation_grow(c, allocation_id, disk_gib, ret, err);
+}
+
+int
+sov_placement_move(sov_dbconn *c, const char *allocation_id, const char *host_id,
+                   sov_error *err)
+{
+    if (!sov_uuid_valid(allocation_id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "allocation '%s' does not exist",
+                             allocation_id);
+    if (!sov_uuid_valid(host_id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "host '%s' does not exist", host_id);
+    return sov_repo_allocation_move(c, allocation_id, host_id, err);
 }
 
 int

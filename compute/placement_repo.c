@@ -16,14 +16,15 @@
  * and the best host comes first in the hosts_spread or hosts_pack index, without a sort. */
 #define AFFINITY_TAKEN                                                                   \
     "EXISTS (SELECT 1 FROM host_allocations a WHERE a.host_id = h.id"                   \
-    " AND a.tenant_id = $9::uuid AND a.anti_affinity_group = $8)"
+    " AND a.tenant_id = $10::uuid AND a.anti_affinity_group = $9)"
 
 #define ELIGIBLE                                                                         \
     "h.region = ANY($1::text[]) AND h.state = 'up' AND ($2::text IS NULL OR h.zone = $2)"\
     " AND h.gpus_free >= $6::int AND h.vcpus_free >= $3::int"                            \
     " AND h.memory_mib_free >= $4::bigint AND h.disk_gib_free >= $5::bigint"             \
     " AND ($7::uuid IS NULL OR h.id = $7::uuid)"                                         \
-    " AND ($8::text IS NULL OR NOT " AFFINITY_TAKEN ")"
+    " AND ($8::uuid IS NULL OR h.id <> $8::uuid)"                                        \
+    " AND ($9::text IS NULL OR NOT " AFFINITY_TAKEN ")"
 
 #define SPREAD "h.placement_weight DESC, h.name"
 #define PACK "h.placement_weight, h.name"
@@ -31,15 +32,17 @@
 /* The first reason, in this order, each host fails for ('' when it is eligible), per region:
  * a host outside the allowed regions is 'place', and the caller knows why its region is
  * (policy, the request's region or country, the image's region). A request pinned to one
- * host ($7: its volumes' host) counts every other host in an allowed place as 'volume_host'.
+ * host ($7: its volumes' host) counts every other host in an allowed place as 'volume_host';
+ * a migration's source ($8) counts as 'source_host' right after.
  * Without an anti-affinity group there is no 'affinity' and no join to pay for on every host
- * ($8 and $9 are not sent). With one, the group's hosts come from a join, not a subquery per host: priced per
+ * ($9 and $10 are not sent). With one, the group's hosts come from a join, not a subquery per host: priced per
  * host, that subquery pushed the plan's cost past jit_above_cost at a few thousand hosts,
  * and compiling the plan took longer than running it. */
 #define COUNTS(affinity, join)                                                           \
     "SELECT h.region, CASE"                                                              \
     " WHEN NOT (h.region = ANY($1::text[])) THEN 'place'"                                \
     " WHEN $7::uuid IS NOT NULL AND h.id <> $7::uuid THEN 'volume_host'"                 \
+    " WHEN $8::uuid IS NOT NULL AND h.id = $8::uuid THEN 'source_host'"                  \
     " WHEN h.state <> 'up' THEN 'state'"                                                 \
     " WHEN $2::text IS NOT NULL AND h.zone <> $2 THEN 'zone'"                            \
     " WHEN h.gpus_free < $6::int THEN 'gpu'"                                             \
@@ -51,7 +54,7 @@ static const char SQL_COUNTS[] = COUNTS("", "");
 static const char SQL_COUNTS_GROUP[] =
     COUNTS(" WHEN g.host_id IS NOT NULL THEN 'affinity'",
            " LEFT JOIN (SELECT DISTINCT a.host_id FROM host_allocations a"
-           " WHERE a.tenant_id = $9::uuid AND a.anti_affinity_group = $8) g"
+           " WHERE a.tenant_id = $10::uuid AND a.anti_affinity_group = $9) g"
            " ON g.host_id = h.id");
 
 #define PICK_COLS "h.id, h.name, h.region, h.zone, r.country, r.jurisdiction, r.datacenter"
@@ -110,7 +113,7 @@ static const char SQL_ALLOC_RELEASE[] =
 
 #define PARAMS(q)                                                                        \
     { (q)->regions, (q)->zone, (q)->vcpus, (q)->memory, (q)->disk, (q)->gpus,           \
-      (q)->pin_host_id, (q)->group, (q)->tenant_id }
+      (q)->pin_host_id, (q)->exclude_host_id, (q)->group, (q)->tenant_id }
 
 /* The bucket of a row of SQL_COUNTS: a reason's index, SOV_REJECT__COUNT for eligible. */
 static int
@@ -137,7 +140,7 @@ sov_repo_place_counts(sov_dbconn *c, const place_q *q, int counts[SOV_REJECT__CO
     int col_region, col_reason, col_hosts;
 
     memset(counts, 0, sizeof(int) * (SOV_REJECT__COUNT + 1));
-    if (sov_db_query(c, q->group ? SQL_COUNTS_GROUP : SQL_COUNTS, q->group ? 9 : 7, params,
+    if (sov_db_query(c, q->group ? SQL_COUNTS_GROUP : SQL_COUNTS, q->group ? 10 : 8, params,
                      &res, err) < 0)
         return -1;
     col_region = PQfnumber(res, "region");
@@ -172,7 +175,7 @@ sov_repo_place_pick(sov_dbconn *c, const place_q *q, place_mode mode, sov_placem
         sql = q->pack ? SQL_CLAIM_PACK_WAIT : SQL_CLAIM_SPREAD_WAIT;
         break;
     }
-    if (sov_db_query(c, sql, 9, params, &res, err) < 0)
+    if (sov_db_query(c, sql, 10, params, &res, err) < 0)
         return -1;
     *found = PQntuples(res) > 0;
     if (!*found)
@@ -278,6 +281,41 @@ sov_repo_allocation_grow(sov_dbconn *c, const char *allocation_id, long long gib
     if (sov_db_query(c, SQL_ALLOCATION_GROW, 2, params, &res, err) < 0)
         return -1;
     *ret = PQntuples(res) > 0;
+    return 0;
+}
+
+/* The usage leaves the old host (never below 0, as a release) and lands on the new one, in
+ * one statement; the allocation names its new host. The old host's row first, the order of
+ * a release. Nothing is checked on the new host: the caller released a reservation of at
+ * least that size there in the same transaction. */
+static const char SQL_ALLOC_MOVE[] =
+    "WITH a AS (SELECT id, host_id, vcpus, memory_mib, disk_gib, gpus FROM host_allocations"
+    " WHERE id = $1::uuid FOR UPDATE),"
+    " src_h AS (UPDATE hosts h SET vcpus_used = greatest(h.vcpus_used - a.vcpus, 0),"
+    " memory_mib_used = greatest(h.memory_mib_used - a.memory_mib, 0),"
+    " disk_gib_used = greatest(h.disk_gib_used - a.disk_gib, 0),"
+    " gpus_used = greatest(h.gpus_used - a.gpus, 0) FROM a"
+    " WHERE h.id = a.host_id AND a.host_id <> $2::uuid RETURNING h.id),"
+    " dst_h AS (UPDATE hosts h SET vcpus_used = h.vcpus_used + a.vcpus,"
+    " memory_mib_used = h.memory_mib_used + a.memory_mib,"
+    " disk_gib_used = h.disk_gib_used + a.disk_gib, gpus_used = h.gpus_used + a.gpus FROM a"
+    " WHERE h.id = $2::uuid AND a.host_id <> $2::uuid RETURNING h.id)"
+    " UPDATE host_allocations x SET host_id = $2::uuid FROM a"
+    " WHERE x.id = a.id AND EXISTS (SELECT 1 FROM hosts WHERE id = $2::uuid)"
+    " RETURNING x.id, (SELECT count(*) FROM src_h) + (SELECT count(*) FROM dst_h) AS moved";
+
+int
+sov_repo_allocation_move(sov_dbconn *c, const char *allocation_id, const char *host_id,
+                         sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { allocation_id, host_id };
+
+    if (sov_db_query(c, SQL_ALLOC_MOVE, 2, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "allocation '%s' or host '%s' does not "
+                             "exist", allocation_id, host_id);
     return 0;
 }
 

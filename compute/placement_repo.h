@@ -9,6 +9,7 @@ typedef struct place_q {
     char regions[8192];         /* '{"fr-par-1","de-fra-1"}' (sov_buf_pg_array) */
     const char *zone;
     const char *pin_host_id;    /* only this host (its volumes'); NULL: any */
+    const char *exclude_host_id;    /* never this host (a migration's source); NULL: none */
     char vcpus[16], memory[24], disk[24], gpus[16];
     const char *group;
     const char *tenant_id;
@@ -48,6 +49,9 @@ int sov_repo_allocation_insert(sov_dbconn *c, const place_q *q, const sov_place_
 int sov_repo_placement_insert(sov_dbconn *c, const sov_place_request *r, const sov_placement *p,
                               sov_error *err, char *ret_id);
 int sov_repo_allocation_release(sov_dbconn *c, const char *allocation_id, sov_error *err);
+/* The allocation's usage leaves its host and lands on host_id (a migration's commit). */
+int sov_repo_allocation_move(sov_dbconn *c, const char *allocation_id, const char *host_id,
+                             sov_error *err);
 /* *ret false when the host has no room for gib more (nothing changed). */
 int sov_repo_allocation_grow(sov_dbconn *c, const char *allocation_id, long long gib, bool *ret,
                              sov_error *err);
