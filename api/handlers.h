@@ -61,6 +61,7 @@ enum MHD_Result sov_handle_host_get(sov_request *req);
 enum MHD_Result sov_handle_host_update(sov_request *req);
 enum MHD_Result sov_handle_host_delete(sov_request *req);
 enum MHD_Result sov_handle_host_confirm_machine(sov_request *req);
+enum MHD_Result sov_handle_host_evacuate(sov_request *req);
 
 /* policy.c */
 struct sov_policy;

@@ -1,7 +1,8 @@
 /* hosts.c: /v1/hosts. Operators add libvirt hypervisors (202: a worker discovers what they
  * are made of and which machine they are), confirm a different machine found behind a
- * host's URI, list and read them, take them out of placement (disabled, draining) and remove empty
- * ones. down and up are the reconciler's to set; the route table holds the role policy. */
+ * host's URI, list and read them, take them out of placement (disabled, draining, maintenance),
+ * evacuate them (202: a worker migrates each instance elsewhere inside its policy) and remove
+ * empty ones. down and up are the reconciler's to set; the route table holds the role policy. */
 #include <stdio.h>
 
 #include "handlers.h"
@@ -72,6 +73,7 @@ host_json(const sov_host *h)
                                   h->node.gpus));
     json_object_set_new(j, "checked_at",
                         h->checked_at[0] ? json_string(h->checked_at) : json_null());
+    json_object_set_new(j, "down_since", sov_api_str_or_null(h->down_since));
     json_object_set_new(j, "created_at", json_string(h->created_at));
     json_object_set_new(j, "updated_at", json_string(h->updated_at));
     return j;
@@ -209,6 +211,23 @@ sov_handle_host_confirm_machine(sov_request *req)
         return sov_api_reply_problem(req, &err);
     sov_autoptr(json_t) body = host_json(&h);
     return sov_api_reply(req, MHD_HTTP_OK, body);
+}
+
+/* POST /v1/hosts/{id}/evacuate (no body): 202 with the host (maintenance) and the
+ * host.evacuate operation (the one under way when asked again). */
+enum MHD_Result
+sov_handle_host_evacuate(sov_request *req)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_host h;
+    sov_op op;
+
+    if (sov_api_check_body(req, NULL, 0, &err) < 0 ||
+        sov_host_evacuate(&req->ctx, sov_request_param(req, "id"), &op, &err) < 0 ||
+        sov_host_get(&req->ctx, sov_request_param(req, "id"), &h, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    sov_autoptr(json_t) body = json_pack("{s:o}", "host", host_json(&h));
+    return sov_api_reply_accepted(req, body, &op);
 }
 
 /* DELETE /v1/hosts/{id} */

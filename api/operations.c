@@ -23,7 +23,55 @@ sov_api_op_json(const sov_op *op)
     json_object_set_new(j, "started_at", sov_api_str_or_null(op->started_at));
     json_object_set_new(j, "finished_at", sov_api_str_or_null(op->finished_at));
     json_object_set_new(j, "updated_at", sov_api_str_or_null(op->updated_at));
+    json_object_set_new(j, "parent_id", sov_api_str_or_null(op->parent_id));
     return j;
+}
+
+/* How many children GET of a parent shows; an evacuation of a big host has hundreds, which
+ * GET /v1/operations?parent=ID lists page by page. */
+#define CHILDREN_SHOWN 100
+
+/* A child as its parent lists it: what a person follows an evacuation by. */
+static json_t *
+child_json(const sov_op *op)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "id", op->id, "kind",
+                          op->kind, "resource_type", op->resource_type, "resource_id",
+                          op->resource_id, "state", op->state, "progress", op->progress,
+                          "step", op->step);
+
+    json_object_set_new(j, "error", op->error[0] ? json_pack("{s:s, s:s}", "code",
+                                                             op->error_code, "message",
+                                                             op->error)
+                                                 : json_null());
+    return j;
+}
+
+/* An operation as GET shows it: with its result (null when its kind writes none) and, for
+ * a parent, its first children and their count. */
+static int
+op_full_json(sov_request *req, const sov_op *op, json_t **ret, sov_error *err)
+{
+    sov_autoptr(json_t) j = sov_api_op_json(op);
+    sov_autofree char *result = NULL;
+    sov_op_page kids = { 0 };
+    size_t total = 0;
+    json_t *items, *doc = NULL;
+
+    if (sov_op_result(&req->ctx, op->id, &result, err) < 0 ||
+        sov_op_children_seen(&req->ctx, op->id, CHILDREN_SHOWN, &kids, &total, err) < 0)
+        return -1;
+    if (result)
+        doc = json_loads(result, 0, NULL);
+    json_object_set_new(j, "result", doc ? doc : json_null());
+    items = json_array();
+    for (size_t i = 0; i < kids.n; i++)
+        json_array_append_new(items, child_json(&kids.items[i]));
+    free(kids.items);
+    json_object_set_new(j, "children", items);
+    json_object_set_new(j, "children_total", json_integer((json_int_t) total));
+    *ret = SOV_TAKE_PTR(j);
+    return 0;
 }
 
 json_t *
@@ -64,18 +112,19 @@ sov_handle_operation_get(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_op op;
+    sov_autoptr(json_t) body = NULL;
 
-    if (sov_op_get(&req->ctx, sov_request_param(req, "id"), &op, &err) < 0)
+    if (sov_op_get(&req->ctx, sov_request_param(req, "id"), &op, &err) < 0 ||
+        op_full_json(req, &op, &body, &err) < 0)
         return sov_api_reply_problem(req, &err);
-    sov_autoptr(json_t) body = sov_api_op_json(&op);
     return sov_api_reply(req, MHD_HTTP_OK, body);
 }
 
-/* GET /v1/operations?resource_id=&state= */
+/* GET /v1/operations?resource_id=&state=&parent= */
 enum MHD_Result
 sov_handle_operation_list(sov_request *req)
 {
-    static const char *const keep[] = { "resource_id", "state", NULL };
+    static const char *const keep[] = { "resource_id", "state", "parent", NULL };
     sov_error err = SOV_ERROR_INIT;
     sov_op_page page = { 0 };
     unsigned limit;
@@ -87,8 +136,9 @@ sov_handle_operation_list(sov_request *req)
         return sov_api_reply_problem(req, &err);
     }
     if (sov_api_page(req, &limit, &after, &err) < 0 ||
-        sov_op_list(&req->ctx, sov_request_query(req, "resource_id"), state, after, limit,
-                    &page, &err) < 0)
+        sov_op_list_children(&req->ctx, sov_request_query(req, "parent"),
+                             sov_request_query(req, "resource_id"), state, after, limit, &page,
+                             &err) < 0)
         return sov_api_reply_problem(req, &err);
     json_t *items = json_array();
     for (size_t i = 0; i < page.n; i++)

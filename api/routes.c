@@ -71,6 +71,8 @@ const sov_route sov_api_routes[] = {
     { "DELETE", "/v1/hosts/{id}", sov_handle_host_delete, 0, OP, "hosts.delete", NULL },
     { "POST", "/v1/hosts/{id}/confirm-machine", sov_handle_host_confirm_machine, 0, OP,
       "hosts.confirm_machine", NULL },
+    { "POST", "/v1/hosts/{id}/evacuate", sov_handle_host_evacuate, 0, OP, "hosts.evacuate",
+      NULL },
 
     { "GET", "/v1/tenants/{id}/residency-policy", sov_handle_policy_get, TEN, ANY,
       "residency-policy.get", NULL },
@@ -223,7 +225,7 @@ const sov_route sov_api_routes[] = {
       "public-ips.residency", "limit after workspace tenant_id" },
 
     { "GET", "/v1/operations", sov_handle_operation_list, 0, ANY, "operations.list",
-      "limit after resource_id state" },
+      "limit after resource_id state parent" },
     { "GET", "/v1/operations/{id}", sov_handle_operation_get, 0, ANY, "operations.get", NULL },
 
     { "GET", "/v1/instances/{id}/residency", sov_handle_instance_residency, 0, ANY,

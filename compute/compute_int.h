@@ -14,6 +14,8 @@ int sov_image_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
 int sov_host_register_op(sov_op_run *run, const sov_op *op, sov_error *err);
 int sov_host_register_failed(sov_op_run *run, const sov_op *op, const char *reason,
                              sov_error *err);
+/* Host evacuation (compute/evacuate.c): registers "host.evacuate". */
+int sov_host_evacuate_register(sov_error *err);
 
 /* Instance operations (compute/instance_ops.c). */
 int sov_instance_create_op(sov_op_run *run, const sov_op *op, sov_error *err);
@@ -128,8 +130,13 @@ typedef struct repo_instance_brief {
     char tenant_id[SOV_UUID_LEN + 1];
     char state[16];
     bool nat_nic;               /* false: its addresses are its ports', not NAT leases */
+    char name[SOV_NAME_MAX + 1];
+    bool host_down;             /* in error because its host stayed down past host_down_grace */
 } repo_instance_brief;
-/* The live (not deleted) instances of a host; *ret is an array to free(). */
+/* The state_reason the reconciler gives the instances of a host down past host_down_grace,
+ * followed by the RFC 3339 time it went down. */
+#define SOV_HOST_DOWN_REASON "host down since "
+/* The live (not deleted) instances of a host, oldest first; *ret is an array to free(). */
 int sov_repo_instance_on_host(sov_dbconn *c, const char *host_id, repo_instance_brief **ret,
                               size_t *ret_n, sov_error *err);
 /* The state of an instance, deleted ones too; "" when there is no such row. lock: FOR

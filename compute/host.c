@@ -431,8 +431,8 @@ static bool
 state_known(const char *s)
 {
     return strcmp(s, "up") == 0 || strcmp(s, "down") == 0 || strcmp(s, "disabled") == 0 ||
-           strcmp(s, "draining") == 0 || strcmp(s, "discovering") == 0 ||
-           strcmp(s, "error") == 0;
+           strcmp(s, "draining") == 0 || strcmp(s, "maintenance") == 0 ||
+           strcmp(s, "discovering") == 0 || strcmp(s, "error") == 0;
 }
 
 int
@@ -443,7 +443,7 @@ sov_host_list(sov_ctx *ctx, const char *region, const char *state, const char *a
 
     if (state && !state_known(state))
         return sov_error_invalid(err, "state", "state must be up, down, disabled, draining, "
-                                               "discovering or error");
+                                               "maintenance, discovering or error");
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
     return sov_repo_host_list(c, region, state, after, clamp_limit(limit), ret, err);
@@ -489,13 +489,16 @@ sov_host_update(sov_ctx *ctx, const char *id, const char *state, double cpu_rati
     if (!sov_uuid_valid(id))
         return not_found(id, err);
     /* down says "libvirt does not answer": only a probe may claim that, and only a probe
-     * takes it back. An operator keeps a host out with disabled or draining. */
+     * takes it back. An operator keeps a host out with disabled, draining or maintenance
+     * (what an evacuation also leaves behind). */
     if (state && strcmp(state, "down") == 0)
         return sov_error_invalid(err, "state", "state 'down' is the reconciler's, set when a "
-                                               "host stops answering; use disabled or draining");
+                                               "host stops answering; use disabled, draining "
+                                               "or maintenance");
     if (state && strcmp(state, "up") != 0 && strcmp(state, "disabled") != 0 &&
-        strcmp(state, "draining") != 0)
-        return sov_error_invalid(err, "state", "state must be up, disabled or draining");
+        strcmp(state, "draining") != 0 && strcmp(state, "maintenance") != 0)
+        return sov_error_invalid(err, "state",
+                                 "state must be up, disabled, draining or maintenance");
     if (check_ratio("cpu_allocation_ratio", cpu_ratio, err) < 0 ||
         check_ratio("ram_allocation_ratio", ram_ratio, err) < 0)
         return -1;
@@ -986,6 +989,82 @@ touch_unchanged(sov_ctx *ctx, const repo_host_probe *hosts, const bool *skip, si
     return rc;
 }
 
+/* ---- the reconciler's pass: hosts down past host_down_grace ---- */
+
+typedef struct expire_args {
+    sov_ctx *ctx;
+    const repo_host_down_instance *x;
+    char reason[128];
+    bool done;
+} expire_args;
+
+static int
+expire_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    expire_args *a = arg;
+    sov_op_page ops = { 0 };
+    char state[16], tenant[SOV_UUID_LEN + 1];
+    bool busy;
+
+    a->done = false;
+    /* The row's lock first: operations are queued under it. One under way (a delete, a
+     * migration, a create retrying) owns the instance: it fails against the host and sets
+     * the state itself. */
+    if (sov_repo_instance_state(c, a->x->id, true, state, sizeof(state), err) < 0 ||
+        sov_op_pending(c, a->x->id, NULL, NULL, &ops, err) < 0)
+        return -1;
+    busy = ops.n > 0;
+    free(ops.items);
+    if (busy || strcmp(state, a->x->state) != 0)
+        return 0;
+    if (sov_repo_instance_repair(c, a->x->id, state, "error", a->reason, tenant, sizeof(tenant),
+                                 err) < 0)
+        return -1;
+    if (!tenant[0])
+        return 0;
+    a->ctx->action = "instances.host-down";
+    if (sov_audit_append(c, a->ctx, tenant, "instance", a->x->id, SOV_OUTCOME_OK, err) < 0)
+        return -1;
+    a->done = true;
+    return 0;
+}
+
+/* The instances of every host down for longer than host_down_grace go to error, with the
+ * reason "host down since <time>", each audited once (it is in error afterwards, and no
+ * longer chosen). Nothing restarts elsewhere: their disks are on that host (compute/README,
+ * "Shared storage"). */
+static int
+down_expired(sov_ctx *ctx, sov_error *err)
+{
+    sov_autofree repo_host_down_instance *xs = NULL;
+    unsigned grace = ctx->cfg && ctx->cfg->host_down_grace ? ctx->cfg->host_down_grace : 300;
+    const char *action = ctx->action;
+    size_t n = 0;
+
+    {
+        sov_autoptr(sov_dbconn) c = NULL;
+        if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+            sov_repo_host_down_expired(c, grace, &xs, &n, err) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        expire_args a = { .ctx = ctx, .x = &xs[i] };
+        sov_error e = SOV_ERROR_INIT;
+
+        snprintf(a.reason, sizeof(a.reason), SOV_HOST_DOWN_REASON "%s", xs[i].down_since);
+        if (sov_ctx_tx(ctx, expire_tx, &a, &e) < 0)
+            sov_log_warn("reconciler: could not put instance %s of down host '%s' in error: %s",
+                         xs[i].id, xs[i].host, e.detail[0] ? e.detail : e.msg);
+        else if (a.done)
+            sov_log_warn("reconciler: instance %s %s -> error: host '%s' down since %s, longer "
+                         "than host_down_grace (%u s); it restarts nowhere else (its disks are "
+                         "on that host)", xs[i].id, xs[i].state, xs[i].host, xs[i].down_since,
+                         grace);
+    }
+    ctx->action = action;
+    return 0;
+}
+
 /* A probe gets as long as the pause between passes, within 2 to 10 s: enough for a remote
  * daemon across a slow link, short enough that a pass (and a stop) never drags on. */
 static unsigned
@@ -1043,7 +1122,7 @@ sov_host_check_all(sov_ctx *ctx, unsigned *ret_changed, sov_error *err)
             return -1;
         changed += skip[i] ? 1 : 0;
     }
-    if (touch_unchanged(ctx, hosts, skip, n, err) < 0)
+    if (touch_unchanged(ctx, hosts, skip, n, err) < 0 || down_expired(ctx, err) < 0)
         return -1;
     sov_log_debug("checked %zu hosts, %u changed state", n, changed);
     *ret_changed = changed;

@@ -18,7 +18,8 @@
     " disk_gib_used, gpus_used, " TS("checked_at") " AS checked_at, "                      \
     TS("created_at") " AS created_at, " TS("updated_at") " AS updated_at,"                \
     " coalesce(machine_id, '') AS machine_id, host_uuid, smbios_uuid,"                    \
-    " coalesce(seen_machine_id, '') AS seen_machine_id, seen_host_uuid, seen_smbios_uuid"
+    " coalesce(seen_machine_id, '') AS seen_machine_id, seen_host_uuid, seen_smbios_uuid,"  \
+    " coalesce(" TS("down_since") ", '') AS down_since"
 
 static const char SQL_ZONE_EXISTS[] =
     "SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1) AS region,"
@@ -48,7 +49,8 @@ static const char SQL_HOST_MACHINE_OWNER[] =
     "SELECT name FROM hosts WHERE machine_id = $1 AND id <> $2::uuid LIMIT 1";
 static const char SQL_HOST_MISMATCH[] =
     "UPDATE hosts SET state = 'down', state_reason = $5, seen_machine_id = $2,"
-    " seen_host_uuid = $3, seen_smbios_uuid = $4, checked_at = now(), updated_at = now()"
+    " seen_host_uuid = $3, seen_smbios_uuid = $4, checked_at = now(), updated_at = now(),"
+    " down_since = coalesce(down_since, now())"
     " WHERE id = $1 AND state IN ('up', 'down')"
     " AND (state = 'up' OR state_reason <> $5 OR seen_machine_id IS DISTINCT FROM $2)"
     " RETURNING id";
@@ -70,6 +72,7 @@ static const char SQL_HOST_LIST[] =
 static const char SQL_HOST_UPDATE[] =
     "UPDATE hosts SET state = coalesce($2, state),"
     " state_reason = CASE WHEN $2::text IS NULL THEN state_reason ELSE $3 END,"
+    " down_since = CASE WHEN $2::text IS NULL THEN down_since END,"
     " cpu_allocation_ratio = coalesce($4::numeric, cpu_allocation_ratio),"
     " ram_allocation_ratio = coalesce($5::numeric, ram_allocation_ratio),"
     " updated_at = now()"
@@ -92,15 +95,24 @@ static const char SQL_HOST_RECOUNT[] =
 static const char SQL_HOST_PROBE_LIST[] =
     "SELECT id, name, libvirt_uri, state, coalesce(machine_id, '') AS machine_id"
     " FROM hosts WHERE state IN ('up', 'down') ORDER BY name";
-/* Back up means the registered machine answers: whatever other one was seen is forgotten. */
+/* Back up means the registered machine answers: whatever other one was seen is forgotten.
+ * down_since: when it went down, kept while it stays down; cleared when it comes back. */
 static const char SQL_HOST_TRANSITION[] =
     "UPDATE hosts SET state = $3, state_reason = $4, checked_at = now(), updated_at = now(),"
+    " down_since = CASE WHEN $3 = 'down' THEN coalesce(down_since, now()) END,"
     " seen_machine_id = CASE WHEN $3 = 'up' THEN NULL ELSE seen_machine_id END,"
     " seen_host_uuid = CASE WHEN $3 = 'up' THEN '' ELSE seen_host_uuid END,"
     " seen_smbios_uuid = CASE WHEN $3 = 'up' THEN '' ELSE seen_smbios_uuid END"
     " WHERE id = $1 AND state = $2 RETURNING id";
 static const char SQL_HOST_TOUCH[] =
     "UPDATE hosts SET checked_at = now() WHERE id = ANY ($1::uuid[])";
+/* The instances of hosts down for longer than the grace ($1 s) that are not yet in error
+ * (nor deleted, nor being deleted: a delete's worker owns those), oldest first. */
+static const char SQL_HOST_DOWN_EXPIRED[] =
+    "SELECT i.id, i.state, h.name AS host, " TS("h.down_since") " AS down_since"
+    " FROM instances i JOIN hosts h ON h.id = i.host_id WHERE h.state = 'down'"
+    " AND h.down_since < now() - make_interval(secs => $1::int)"
+    " AND i.state NOT IN ('deleted', 'deleting', 'error') ORDER BY i.created_at, i.id";
 
 static long long
 to_ll(const PGresult *r, int row, int col)
@@ -129,7 +141,7 @@ enum {
     H_STORAGE_GIB, H_GPUS, H_GPU_MODELS, H_CPU_ALLOCATION_RATIO, H_RAM_ALLOCATION_RATIO,
     H_VCPUS_USED, H_MEMORY_MIB_USED, H_DISK_GIB_USED, H_GPUS_USED, H_CHECKED_AT, H_CREATED_AT,
     H_UPDATED_AT, H_MACHINE_ID, H_HOST_UUID, H_SMBIOS_UUID, H_SEEN_MACHINE_ID, H_SEEN_HOST_UUID,
-    H_SEEN_SMBIOS_UUID, H__N,
+    H_SEEN_SMBIOS_UUID, H_DOWN_SINCE, H__N,
 };
 static const char *const host_cols[H__N] = {
     [H_ID] = "id", [H_NAME] = "name", [H_REGION] = "region", [H_ZONE] = "zone",
@@ -145,6 +157,7 @@ static const char *const host_cols[H__N] = {
     [H_UPDATED_AT] = "updated_at", [H_MACHINE_ID] = "machine_id", [H_HOST_UUID] = "host_uuid",
     [H_SMBIOS_UUID] = "smbios_uuid", [H_SEEN_MACHINE_ID] = "seen_machine_id",
     [H_SEEN_HOST_UUID] = "seen_host_uuid", [H_SEEN_SMBIOS_UUID] = "seen_smbios_uuid",
+    [H_DOWN_SINCE] = "down_since",
 };
 
 static void
@@ -190,6 +203,7 @@ fill_host(const PGresult *r, int i, const int *col, void *out)
                 col[H_SEEN_HOST_UUID]);
     sov_db_copy(h->machine_seen.smbios_uuid, sizeof(h->machine_seen.smbios_uuid), r, i,
                 col[H_SEEN_SMBIOS_UUID]);
+    sov_db_copy(h->down_since, sizeof(h->down_since), r, i, col[H_DOWN_SINCE]);
 }
 
 static const sov_db_rowmap row_host = { host_cols, H__N, fill_host };
@@ -373,6 +387,33 @@ sov_repo_host_transition(sov_dbconn *c, const char *id, const char *from, const 
         return -1;
     *ret_moved = PQntuples(res) > 0;
     return 0;
+}
+
+static const char *const expired_cols[] = { "id", "state", "host", "down_since" };
+
+static void
+fill_expired(const PGresult *r, int i, const int *col, void *out)
+{
+    repo_host_down_instance *x = out;
+
+    sov_db_copy(x->id, sizeof(x->id), r, i, col[0]);
+    sov_db_copy(x->state, sizeof(x->state), r, i, col[1]);
+    sov_db_copy(x->host, sizeof(x->host), r, i, col[2]);
+    sov_db_copy(x->down_since, sizeof(x->down_since), r, i, col[3]);
+}
+
+static const sov_db_rowmap row_expired = { expired_cols, 4, fill_expired };
+
+int
+sov_repo_host_down_expired(sov_dbconn *c, unsigned grace_s, repo_host_down_instance **ret,
+                           size_t *ret_n, sov_error *err)
+{
+    char grace[16];
+    const char *params[] = { grace };
+
+    snprintf(grace, sizeof(grace), "%u", grace_s);
+    return sov_db_all(c, SQL_HOST_DOWN_EXPIRED, 1, params, sizeof(**ret), &row_expired,
+                      (void **) ret, ret_n, err);
 }
 
 int

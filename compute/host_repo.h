@@ -49,6 +49,16 @@ int sov_repo_host_transition(sov_dbconn *c, const char *id, const char *from, co
                              const char *reason, bool *ret_moved, sov_error *err);
 /* Stamp checked_at on hosts whose state stays; ids is a PostgreSQL uuid[] literal. */
 int sov_repo_host_touch(sov_dbconn *c, const char *ids, sov_error *err);
+/* An instance of a host down for longer than host_down_grace, not yet in error. */
+typedef struct repo_host_down_instance {
+    char id[SOV_UUID_LEN + 1];
+    char state[16];
+    char host[SOV_NAME_MAX + 1];
+    char down_since[40];        /* RFC 3339 */
+} repo_host_down_instance;
+/* Those instances, of every host down since longer than grace_s; *ret to free(). */
+int sov_repo_host_down_expired(sov_dbconn *c, unsigned grace_s, repo_host_down_instance **ret,
+                               size_t *ret_n, sov_error *err);
 
 /* ---- registration and machine identity ---- */
 

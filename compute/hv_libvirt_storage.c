@@ -20,7 +20,9 @@
  *
  * libvirt's test driver (test:///) has no secrets, no volume resize, no hot plug, no block
  * resize and no backup. It stands for hosts in tests and benchmarks, so the same calls work
- * there on what it holds: secrets in a table of this process (their values are not kept),
+ * there on what it holds: secrets in a table of this process, per host (the URI: a
+ * migration defines a volume's secret on its target and removes it from its source; their
+ * values are not kept),
  * disks in the persistent definition, sizes of volumes recreated, snapshots as volumes of
  * the disk's size. */
 #include <pthread.h>
@@ -136,21 +138,24 @@ static pthread_mutex_t test_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
     char uuid[37];
     char description[300];
+    char host[1024];            /* the URI of the test host that holds it */
 } test_secrets[TEST_SECRETS_MAX];
 
 static int
-test_secret_define(const char *uuid, const char *usage, sov_error *err)
+test_secret_define(const char *host, const char *uuid, const char *usage, sov_error *err)
 {
     int rc = sov_error_set(err, SOV_E_UNAVAILABLE, "the test driver holds %d secrets at most",
                            TEST_SECRETS_MAX);
 
     pthread_mutex_lock(&test_lock);
     for (size_t i = 0; i < TEST_SECRETS_MAX; i++)
-        if (strcasecmp(test_secrets[i].uuid, uuid) == 0)
+        if (strcasecmp(test_secrets[i].uuid, uuid) == 0 &&
+            strcmp(test_secrets[i].host, host) == 0)
             rc = 0;
     for (size_t i = 0; i < TEST_SECRETS_MAX && rc < 0; i++)
         if (!test_secrets[i].uuid[0]) {
             snprintf(test_secrets[i].uuid, sizeof(test_secrets[i].uuid), "%s", uuid);
+            snprintf(test_secrets[i].host, sizeof(test_secrets[i].host), "%s", host);
             snprintf(test_secrets[i].description, sizeof(test_secrets[i].description),
                      "sovereign %s", usage);
             rc = 0;
@@ -162,11 +167,12 @@ test_secret_define(const char *uuid, const char *usage, sov_error *err)
 }
 
 static void
-test_secret_undefine(const char *uuid)
+test_secret_undefine(const char *host, const char *uuid)
 {
     pthread_mutex_lock(&test_lock);
     for (size_t i = 0; i < TEST_SECRETS_MAX; i++)
-        if (strcasecmp(test_secrets[i].uuid, uuid) == 0)
+        if (strcasecmp(test_secrets[i].uuid, uuid) == 0 &&
+            strcmp(test_secrets[i].host, host) == 0)
             test_secrets[i].uuid[0] = '\0';
     pthread_mutex_unlock(&test_lock);
 }
@@ -577,7 +583,7 @@ sov_lv_secret_define(sov_hv *hv, const char *uuid, const char *usage,
     if (len == 0)
         return sov_error_set(err, SOV_E_INTERNAL, "empty secret value");
     if (sov_lv_is_test(h))
-        return test_secret_define(uuid, usage, err);
+        return test_secret_define(h->uri, uuid, usage, err);
     s = virSecretLookupByUUIDString(h->conn, uuid);
     if (!s) {
         if (!sov_lv_no_such(virGetLastErrorCode()))
@@ -625,7 +631,7 @@ sov_lv_secret_undefine(sov_hv *hv, const char *uuid, sov_error *err)
     if (sov_lv_check_uuid(uuid, err) < 0)
         return -1;
     if (sov_lv_is_test(h)) {
-        test_secret_undefine(uuid);
+        test_secret_undefine(h->uri, uuid);
         return 0;
     }
     s = virSecretLookupByUUIDString(h->conn, uuid);
@@ -651,7 +657,7 @@ sov_lv_secret_list(sov_hv *hv, const char *prefix, char ***ret, size_t *n, sov_e
     if (sov_lv_is_test(h)) {
         pthread_mutex_lock(&test_lock);
         for (size_t i = 0; i < TEST_SECRETS_MAX; i++)
-            if (test_secrets[i].uuid[0] &&
+            if (test_secrets[i].uuid[0] && strcmp(test_secrets[i].host, h->uri) == 0 &&
                 strncmp(test_secrets[i].description, want, strlen(want)) == 0)
                 names_add(&l, test_secrets[i].uuid);
         pthread_mutex_unlock(&test_lock);

@@ -591,7 +591,8 @@ sov_compute_register(sov_error *err)
     };
 
     if (sov_hv_register_libvirt(err) < 0 ||
-        sov_registry_add_quota_uses(uses, sizeof(uses) / sizeof(uses[0]), err) < 0)
+        sov_registry_add_quota_uses(uses, sizeof(uses) / sizeof(uses[0]), err) < 0 ||
+        sov_host_evacuate_register(err) < 0)
         return -1;
     return sov_registry_add_op_kinds(kinds, err);
 }

@@ -3,7 +3,9 @@
  * For each host that is up, the domains named sov-* are compared with the instances the
  * database places there. An instance the database calls running or stopped whose domain is
  * gone becomes error, with the reason; a guest that powered itself off becomes stopped (and
- * one started behind our back running). A domain carrying our metadata that no live instance
+ * one started behind our back running). An instance put in error because its host stayed
+ * down past host_down_grace goes back to running (or stopped) when its host answers again
+ * and its domain runs (or is shut off); with its domain gone it stays in error. A domain carrying our metadata that no live instance
  * owns is an orphan (a database restored from a backup, or a hand-made domain): destroyed
  * with its volumes, or left alone and reported, by orphan_policy. Instances with an
  * operation under way are the worker's business and are skipped. Usage of every host is
@@ -234,6 +236,17 @@ check_host(pass *p, const char *host_id, const char *host, const char *uri)
         const sov_hv_domain *d = find_domain(doms, n, id);
         char reason[256];
 
+        /* Put in error while its host stayed down past host_down_grace: now that the host
+         * answers, what runs there decides. A domain running or shut off takes its instance
+         * back to running or stopped; a domain gone leaves it in error, as it was. */
+        if (!taken[i] && xs[i].host_down && d) {
+            if (d->state == SOV_DOMAIN_RUNNING)
+                repair(p, id, "error", "running", "its host answers again; its domain runs");
+            else if (d->state == SOV_DOMAIN_STOPPED)
+                repair(p, id, "error", "stopped", "its host answers again; its domain is "
+                                                  "shut off");
+            continue;
+        }
         if (taken[i] || (strcmp(state, "running") != 0 && strcmp(state, "stopped") != 0))
             continue;
         if (!d) {

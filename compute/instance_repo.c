@@ -191,8 +191,9 @@ static const char SQL_INSTANCE_LOCK_ALLOCATION[] =
     " AND state <> 'deleted' FOR UPDATE";
 /* The reconciler's. */
 static const char SQL_INSTANCE_ON_HOST[] =
-    "SELECT id, tenant_id, state, nat_nic FROM instances WHERE host_id = $1"
-    " AND state <> 'deleted'";
+    "SELECT id, tenant_id, state, nat_nic, name,"
+    " state = 'error' AND starts_with(state_reason, 'host down since ') AS host_down"
+    " FROM instances WHERE host_id = $1 AND state <> 'deleted' ORDER BY created_at, id";
 static const char SQL_INSTANCE_STATE_OF[] = "SELECT state FROM instances WHERE id = $1::uuid";
 static const char SQL_INSTANCE_STATE_LOCK[] =
     "SELECT state FROM instances WHERE id = $1::uuid FOR UPDATE";
@@ -568,7 +569,8 @@ sov_repo_image_copy_unlock(sov_dbconn *c, const char *image_id, const char *host
     return copy_lock(c, image_id, host_id, false, err);
 }
 
-static const char *const brief_cols[] = { "id", "tenant_id", "state", "nat_nic" };
+static const char *const brief_cols[] = { "id", "tenant_id", "state", "nat_nic", "name",
+                                           "host_down" };
 
 static void
 fill_brief(const PGresult *r, int i, const int *col, void *out)
@@ -579,9 +581,11 @@ fill_brief(const PGresult *r, int i, const int *col, void *out)
     sov_db_copy(x->tenant_id, sizeof(x->tenant_id), r, i, col[1]);
     sov_db_copy(x->state, sizeof(x->state), r, i, col[2]);
     x->nat_nic = PQgetvalue(r, i, col[3])[0] == 't';
+    sov_db_copy(x->name, sizeof(x->name), r, i, col[4]);
+    x->host_down = PQgetvalue(r, i, col[5])[0] == 't';
 }
 
-static const sov_db_rowmap row_brief = { brief_cols, 4, fill_brief };
+static const sov_db_rowmap row_brief = { brief_cols, 6, fill_brief };
 
 int
 sov_repo_instance_on_host(sov_dbconn *c, const char *host_id, repo_instance_brief **ret,

@@ -30,12 +30,33 @@
     " o.step, o.error, o.error_code, o.attempts, o.max_attempts, o.arg, o.request_id, "   \
     TS("o.created_at") " AS created_at, coalesce(" TS("o.started_at") ", '') AS started_at,"\
     " coalesce(" TS("o.finished_at") ", '') AS finished_at, " TS("o.updated_at")           \
-    " AS updated_at"
+    " AS updated_at, coalesce(o.parent_id::text, '') AS parent_id"
 
 static const char SQL_ENQUEUE[] =
     "INSERT INTO operations AS o (tenant_id, kind, resource_type, resource_id, arg,"
-    " request_id, created_by) VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, '')::uuid)"
-    " RETURNING " OP_COLS;
+    " request_id, created_by, parent_id) VALUES ($1, $2, $3, $4, $5, $6,"
+    " NULLIF($7, '')::uuid, NULLIF($8, '')::uuid) RETURNING " OP_COLS;
+
+/* An evacuation's children: oldest first, any tenant's (the caller is a service). */
+static const char SQL_CHILDREN[] =
+    "SELECT " OP_COLS " FROM operations o WHERE o.parent_id = $1::uuid"
+    " ORDER BY o.created_at, o.id";
+
+/* The children the caller sees of an operation it sees, oldest first, at most $3, and how
+ * many there are in all. */
+static const char SQL_CHILDREN_SEEN[] =
+    "SELECT " OP_COLS ", count(*) OVER () AS total FROM operations o"
+    " WHERE o.parent_id = $1::uuid AND ($2::uuid IS NULL OR o.tenant_id = $2::uuid)"
+    " ORDER BY o.created_at, o.id LIMIT $3";
+
+static const char SQL_RESULT_GET[] =
+    "SELECT coalesce(o.result::text, '') AS result FROM operations o WHERE o.id = $1"
+    " AND o.tenant_id IS NOT DISTINCT FROM coalesce($2::uuid, o.tenant_id)";
+
+/* Fenced as every write of a worker is: a worker that lost its operation writes nothing. */
+static const char SQL_RESULT_SET[] =
+    "UPDATE operations SET result = $4::jsonb, updated_at = now()"
+    " WHERE id = $1 AND locked_by = $2 AND attempts = $3::int RETURNING 1";
 
 static const char SQL_GET[] =
     "SELECT " OP_COLS " FROM operations o WHERE o.id = $1"
@@ -49,6 +70,7 @@ static const char SQL_LIST[] =
     " AND ($2::text IS NULL OR o.resource_id = $2) AND ($3::text IS NULL OR o.state = $3)"
     " AND ($4::uuid IS NULL OR (o.created_at, o.id) <"
     " (SELECT a.created_at, a.id FROM operations a WHERE a.id = $4::uuid))"
+    " AND ($6::uuid IS NULL OR o.parent_id = $6::uuid)"
     " ORDER BY o.created_at DESC, o.id DESC LIMIT $5";
 
 /* Oldest first; $2 (NULL: none) left out; $3 (NULL: both) 'queued' or 'running'. */
@@ -105,7 +127,7 @@ static const char SQL_SUPERSEDE[] =
 enum {
     O_ID, O_TENANT_ID, O_KIND, O_RESOURCE_TYPE, O_RESOURCE_ID, O_STATE, O_PROGRESS, O_STEP,
     O_ERROR, O_ERROR_CODE, O_ATTEMPTS, O_MAX_ATTEMPTS, O_ARG, O_REQUEST_ID, O_CREATED_AT,
-    O_STARTED_AT, O_FINISHED_AT, O_UPDATED_AT, O__N,
+    O_STARTED_AT, O_FINISHED_AT, O_UPDATED_AT, O_PARENT_ID, O__N,
 };
 static const char *const op_cols[O__N] = {
     [O_ID] = "id", [O_TENANT_ID] = "tenant_id", [O_KIND] = "kind",
@@ -114,7 +136,7 @@ static const char *const op_cols[O__N] = {
     [O_ERROR_CODE] = "error_code", [O_ATTEMPTS] = "attempts", [O_MAX_ATTEMPTS] = "max_attempts",
     [O_ARG] = "arg", [O_REQUEST_ID] = "request_id", [O_CREATED_AT] = "created_at",
     [O_STARTED_AT] = "started_at", [O_FINISHED_AT] = "finished_at",
-    [O_UPDATED_AT] = "updated_at",
+    [O_UPDATED_AT] = "updated_at", [O_PARENT_ID] = "parent_id",
 };
 
 static void
@@ -141,6 +163,7 @@ fill_op(const PGresult *r, int i, const int *col, void *out)
     sov_db_copy(o->started_at, sizeof(o->started_at), r, i, col[O_STARTED_AT]);
     sov_db_copy(o->finished_at, sizeof(o->finished_at), r, i, col[O_FINISHED_AT]);
     sov_db_copy(o->updated_at, sizeof(o->updated_at), r, i, col[O_UPDATED_AT]);
+    sov_db_copy(o->parent_id, sizeof(o->parent_id), r, i, col[O_PARENT_ID]);
 }
 
 static const sov_db_rowmap row_op = { op_cols, O__N, fill_op };
@@ -150,18 +173,93 @@ sov_op_enqueue(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *k
                const char *resource_type, const char *resource_id, const char *arg,
                sov_op *ret, sov_error *err)
 {
+    return sov_op_enqueue_child(c, ctx, NULL, tenant_id, kind, resource_type, resource_id, arg,
+                                ret, err);
+}
+
+int
+sov_op_enqueue_child(sov_dbconn *c, sov_ctx *ctx, const char *parent_id,
+                     const char *tenant_id, const char *kind, const char *resource_type,
+                     const char *resource_id, const char *arg, sov_op *ret, sov_error *err)
+{
     sov_autoptr(PGresult) res = NULL;
     const char *params[] = { tenant_id, kind, resource_type ? resource_type : "",
                              resource_id ? resource_id : "", arg ? arg : "",
                              ctx->request_id ? ctx->request_id : "",
-                             ctx->who ? ctx->who->user_id : "" };
+                             ctx->who ? ctx->who->user_id : "", parent_id ? parent_id : "" };
 
-    if (sov_db_query(c, SQL_ENQUEUE, 7, params, &res, err) < 0 ||
+    if (sov_db_query(c, SQL_ENQUEUE, 8, params, &res, err) < 0 ||
         sov_db_query(c, "NOTIFY sov_ops", 0, NULL, NULL, err) < 0)
         return -1;
     if (sov_db_fill(res, 0, &row_op, ret, err) < 0)
         return -1;
     ctx->op_queued = ret;
+    return 0;
+}
+
+int
+sov_op_children(sov_dbconn *c, const char *parent_id, sov_op_page *ret, sov_error *err)
+{
+    const char *params[] = { parent_id };
+
+    ret->next_after[0] = '\0';
+    return sov_db_all(c, SQL_CHILDREN, 1, params, sizeof(*ret->items), &row_op,
+                      (void **) &ret->items, &ret->n, err);
+}
+
+int
+sov_op_children_seen(sov_ctx *ctx, const char *parent_id, unsigned max, sov_op_page *ret,
+                     size_t *ret_total, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autoptr(PGresult) res = NULL;
+    char lim[16];
+    const char *params[] = { parent_id, sov_ctx_is_operator(ctx) || !ctx->who
+                                            ? NULL : ctx->who->tenant_id, lim };
+    int col[O__N], total;
+    sov_op *items;
+
+    snprintf(lim, sizeof(lim), "%u", max);
+    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+        sov_db_query(c, SQL_CHILDREN_SEEN, 3, params, &res, err) < 0 ||
+        sov_db_cols(res, op_cols, col, O__N, err) < 0)
+        return -1;
+    total = PQfnumber(res, "total");
+    items = calloc((size_t) PQntuples(res) + 1, sizeof(*items));
+    if (!items)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    for (int i = 0; i < PQntuples(res); i++)
+        fill_op(res, i, col, &items[i]);
+    ret->items = items;
+    ret->n = (size_t) PQntuples(res);
+    ret->next_after[0] = '\0';
+    *ret_total = PQntuples(res) > 0 ? strtoul(PQgetvalue(res, 0, total), NULL, 10) : 0;
+    return 0;
+}
+
+int
+sov_op_result(sov_ctx *ctx, const char *id, char **ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { id, sov_ctx_is_operator(ctx) || !ctx->who ? NULL
+                                                                        : ctx->who->tenant_id };
+    char *text;
+
+    *ret = NULL;
+    if (!sov_uuid_valid(id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "operation '%s' does not exist", id);
+    if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+        sov_db_query(c, SQL_RESULT_GET, 2, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "operation '%s' does not exist", id);
+    if (!PQgetvalue(res, 0, 0)[0])
+        return 0;
+    text = strdup(PQgetvalue(res, 0, 0));
+    if (!text)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    *ret = text;
     return 0;
 }
 
@@ -262,19 +360,29 @@ int
 sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char *after,
             unsigned limit, sov_op_page *ret, sov_error *err)
 {
+    return sov_op_list_children(ctx, NULL, resource_id, state, after, limit, ret, err);
+}
+
+int
+sov_op_list_children(sov_ctx *ctx, const char *parent_id, const char *resource_id,
+                     const char *state, const char *after, unsigned limit, sov_op_page *ret,
+                     sov_error *err)
+{
     sov_autoptr(sov_dbconn) c = NULL;
     char lim[16];
     const char *params[] = { sov_ctx_is_operator(ctx) || !ctx->who ? NULL : ctx->who->tenant_id,
-                             resource_id, state, after, lim };
+                             resource_id, state, after, lim, parent_id };
 
     if (after && !sov_uuid_valid(after))
         return sov_error_invalid(err, "after", "after must be the cursor of a 'next' link");
+    if (parent_id && !sov_uuid_valid(parent_id))
+        return sov_error_invalid(err, "parent", "parent must be an operation id");
     snprintf(lim, sizeof(lim), "%u", limit ? limit : 100);
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
     if (after && cursor_check(c, params[0], after, err) < 0)
         return -1;
-    return sov_db_page(c, SQL_LIST, 5, params, sizeof(*ret->items), &row_op,
+    return sov_db_page(c, SQL_LIST, 6, params, sizeof(*ret->items), &row_op,
                        limit ? limit : 100, "id", (void **) &ret->items, &ret->n, ret->next_after,
                        sizeof(ret->next_after), err);
 }
@@ -329,6 +437,23 @@ sov_ctx *
 sov_op_ctx(sov_op_run *run)
 {
     return &run->ctx;
+}
+
+int
+sov_op_set_result(sov_op_run *run, const char *json, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { run->op.id, run->worker_id, run->attempts, json };
+
+    if (sov_db_acquire(run->w->db, &c, err) < 0 ||
+        sov_db_query(c, SQL_RESULT_SET, 4, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0) {
+        sov_error_set(err, SOV_E_CONFLICT, "operation %s is no longer ours", run->op.id);
+        return sov_error_reason(err, SOV_R_OP_LOST);
+    }
+    return 0;
 }
 
 int

@@ -517,5 +517,5 @@ sov_net_nics_contrib(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *sp
 /* Part "ovn"'s register.c adds it (sov_instance_hook_add). */
 const sov_instance_hook sov_net_instance_hook = {
     .name = "network", .prepare = prepare, .commit = commit, .release = release,
-    .deleted = deleted, .started = started,
+    .deleted = deleted, .started = started, .migrate = sov_net_migrate,
 };

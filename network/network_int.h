@@ -521,4 +521,12 @@ int sov_net_sync_resource(sov_ctx *ctx, const char *resource_type, const char *i
 /* A failed operation puts its resource in error, with the reason. */
 int sov_net_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov_error *err);
 
+/* ---- migrations (migrate.c) ---- */
+
+/* The network hook's migration phases (sov_instance_hook.migrate, include/sov/compute.h):
+ * the instance's ports' logical switch ports follow it (requested-chassis "source,target"
+ * during a live migration, the target's after the move, the source's after a failure). */
+int sov_net_migrate(sov_dbconn *c, sov_ctx *ctx, sov_migrate_phase phase,
+                    const sov_instance_move *m, sov_error *err);
+
 #endif

@@ -97,10 +97,21 @@ static const char SQL_NET_SUBNETS[] =
     " array_to_string(ARRAY(SELECT host(d) FROM unnest(dns_servers) d), ',') AS dns"
     " FROM subnets WHERE network_id = $1::uuid AND state NOT IN " LIVE " ORDER BY id";
 
+/* A plugged port's chassis is its instance's host's; while the instance migrates live
+ * (its migration's row from queued to committing), the source's and the target's, so that
+ * OVN binds the port on both (multi-chassis binding) and the guest keeps its addresses
+ * through the switch (network/migrate.c). Once the move committed (the instance's host is
+ * the target) or failed, one chassis again. A chassis that is not known (libvirt's test
+ * driver) is left out. */
 static const char SQL_NET_PORTS[] =
     "SELECT p.id::text AS id, p.subnet_id::text AS subnet_id, p.mac::text AS mac,"
     " host(p.ip) AS ip, CASE WHEN p.instance_id IS NULL THEN '' ELSE"
-    "  coalesce(h.host_uuid, '') END AS chassis,"
+    "  coalesce((SELECT concat_ws(',', nullif(ms.host_uuid, ''), nullif(mt.host_uuid, ''))"
+    "   FROM instance_migrations m JOIN hosts ms ON ms.id = m.source_host_id"
+    "   JOIN hosts mt ON mt.id = m.target_host_id"
+    "   WHERE m.instance_id = i.id AND m.live AND m.source_host_id = i.host_id"
+    "   AND m.state IN ('queued', 'preparing', 'copying', 'switching', 'committing')"
+    "   LIMIT 1), coalesce(h.host_uuid, '')) END AS chassis,"
     " (SELECT count(*) FROM port_security_groups g JOIN security_groups s"
     "   ON s.id = g.security_group_id WHERE g.port_id = p.id AND s.state NOT IN " LIVE
     " ) AS ngroups"

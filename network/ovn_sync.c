@@ -639,9 +639,16 @@ fill_network(plan *p, const char *id, const sov_ovn_net *n)
     for (size_t i = 0; i < n->nports; i++) {
         const sov_ovn_port *pt = &n->ports[i];
         char addr[48];
-        const char *kv[] = { "requested-chassis", pt->chassis, NULL };
+        /* Two chassis (a live migration: "source,target"): the target's binding activates
+         * when the guest announces itself there (RARP) after the switch. */
+        const char *kv[] = { "requested-chassis", pt->chassis, NULL, NULL, NULL };
         json_t *dopt = sov_ovsdb_set(json_array());
         int lsp;
+
+        if (strchr(pt->chassis, ',')) {
+            kv[2] = "activation-strategy";
+            kv[3] = "rarp";
+        }
 
         snprintf(addr, sizeof(addr), "%s %s", pt->mac, pt->ip);
         for (size_t s = 0; s < n->nsubnets; s++)

@@ -322,7 +322,8 @@ sov_instance_hook_register(sov_error *err)
 {
     static const sov_instance_hook hook = {
         .name = "storage", .prepare = prepare, .commit = commit, .release = release,
-        .deleted = deleted,
+        .deleted = deleted, .migrate_check = sov_storage_migrate_check,
+        .migrate = sov_storage_migrate,
     };
 
     return sov_instance_hook_add(&hook, err);

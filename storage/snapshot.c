@@ -55,7 +55,14 @@ lock_volume(sov_dbconn *c, const char *tenant, const char *workspace, const char
         return sov_error_set(err, SOV_E_CONFLICT,
                              "volume '%s' is %s: a snapshot needs it available or in-use",
                              v->name, v->state);
-    return 0;
+    /* Its file is being copied to another host (its instance migrates): after the move,
+     * the snapshot would be on the wrong host. */
+    {
+        char what[96];
+
+        snprintf(what, sizeof(what), "volume '%s'", v->name);
+        return sov_repo_volume_moving(c, v->id, what, err);
+    }
 }
 
 static int

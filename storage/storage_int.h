@@ -108,7 +108,8 @@ typedef struct sov_storage_host {
 } sov_storage_host;
 int sov_repo_storage_hosts_up(sov_dbconn *c, sov_storage_host **ret, size_t *n,
                               sov_error *err);
-/* Whether any volume or snapshot operation is queued or running (anywhere). */
+/* Whether any volume, snapshot or migration operation is queued or running (anywhere): a
+ * migration defines a moving volume's secret on its target. */
 int sov_repo_storage_ops_pending(sov_dbconn *c, bool *ret, sov_error *err);
 
 /* The operation kinds of volumes (volume_ops.c), the domain contributor and the reconcile
@@ -299,5 +300,27 @@ int sov_instance_hook_register(sov_error *err);
  * created_by_instance; a's checks are the caller's. Queues "volume.create" into op. */
 int sov_volume_create_on(sov_dbconn *c, sov_ctx *ctx, const sov_volume_create_args *a,
                          sov_volume *v, sov_op *op, sov_error *err);
+
+/* ---- migrations (migrate.c, migrate_repo.c) ---- */
+
+/* The storage hook's migration members (sov_instance_hook.migrate_check and .migrate,
+ * include/sov/compute.h): an instance's attached volumes and their snapshots move with it. */
+int sov_storage_migrate_check(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst, bool live,
+                              const char *target_host_id, long long *extra_disk_gib,
+                              sov_error *err);
+int sov_storage_migrate(sov_dbconn *c, sov_ctx *ctx, sov_migrate_phase phase,
+                        const sov_instance_move *m, sov_error *err);
+/* A volume's or snapshot's row (table "volumes" or "snapshots") on host_id: its host, and
+ * the host's region and zone. */
+int sov_repo_storage_move(sov_dbconn *c, const char *table, const char *id, const char *host_id,
+                          sov_error *err);
+/* SOV_E_CONFLICT naming the volumes being copied from volume id (what: "volume 'x'"). */
+int sov_repo_volume_copy_blockers(sov_dbconn *c, const char *id, const char *what,
+                                  sov_error *err);
+/* SOV_E_CONFLICT when volume_id ("" or NULL: none) is attached to an instance that is
+ * migrating (what names the volume or snapshot in the message): nothing may change a volume
+ * or read its file on its host while it moves. */
+int sov_repo_volume_moving(sov_dbconn *c, const char *volume_id, const char *what,
+                           sov_error *err);
 
 #endif

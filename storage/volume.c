@@ -427,6 +427,17 @@ sov_volume_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *o
 
 /* ---- actions ---- */
 
+/* A volume that moves with its migrating instance is left alone until the move ends (the
+ * migration's request locked it and checked it settled; its file is being copied). */
+static int
+moving(sov_dbconn *c, const sov_volume *v, sov_error *err)
+{
+    char what[96];
+
+    snprintf(what, sizeof(what), "volume '%s'", v->name);
+    return sov_repo_volume_moving(c, v->id, what, err);
+}
+
 static int
 attach_tx(sov_dbconn *c, act_args *a, sov_volume *v, sov_error *err)
 {
@@ -494,6 +505,8 @@ detach_tx(sov_dbconn *c, act_args *a, sov_volume *v, sov_error *err)
     if (strcmp(v->state, "in-use") != 0)
         return sov_error_set(err, SOV_E_CONFLICT, "cannot detach volume '%s': it is %s",
                              v->name, v->state);
+    if (moving(c, v, err) < 0)
+        return -1;
     snprintf(arg, sizeof(arg), "%s", a->a->force ? "force" : "");
     if (sov_op_enqueue(c, a->ctx, v->tenant_id, "volume.detach", "volume", v->id, arg, a->op,
                        err) < 0)
@@ -514,6 +527,8 @@ extend_tx(sov_dbconn *c, act_args *a, sov_volume *v, sov_error *err)
     if (strcmp(v->state, "available") != 0 && strcmp(v->state, "in-use") != 0)
         return sov_error_set(err, SOV_E_CONFLICT, "cannot extend volume '%s': it is %s",
                              v->name, v->state);
+    if (moving(c, v, err) < 0)
+        return -1;
     /* The host's room first (its row before the quota rows, the order a create takes
      * them in): a volume grows in its host's pool. */
     if (v->allocation_id[0]) {

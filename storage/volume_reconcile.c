@@ -19,7 +19,11 @@
  *     and an attached encrypted volume whose secret is gone (a libvirtd restart: secrets
  *     are ephemeral) has it defined again, so its domain can start. Secrets are left alone
  *     while any volume or snapshot operation is under way (a copy may hold one for a
- *     moment).
+ *     moment), and while an instance migrates (its volumes' secrets are defined on the
+ *     target, whose rows do not name the volumes until the move commits).
+ * A migration's copies are no orphans: the file on the target before the commit, and the
+ * one on the source until its finish, bear the name of a live volume (storage/migrate.c);
+ * the volumes stay in-use meanwhile, and their file on the host the rows name is there.
  * Each repair is an audit entry. */
 #include <pthread.h>
 #include <stdio.h>

@@ -599,7 +599,8 @@ static const char SQL_HOSTS_UP[] =
     "SELECT id, name, libvirt_uri FROM hosts WHERE state = 'up' ORDER BY name";
 static const char SQL_OPS_PENDING[] =
     "SELECT EXISTS (SELECT 1 FROM operations WHERE state IN ('queued', 'running')"
-    " AND (kind LIKE 'volume.%' OR kind LIKE 'snapshot.%')) AS pending";
+    " AND (kind LIKE 'volume.%' OR kind LIKE 'snapshot.%' OR kind = 'instance.migrate'))"
+    " AS pending";
 
 enum { H_ID, H_NAME, H_URI, H__N };
 static const char *const host_cols[H__N] = { [H_ID] = "id", [H_NAME] = "name",

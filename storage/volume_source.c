@@ -89,6 +89,14 @@ resolve_snapshot(sov_dbconn *c, const char *tenant_id, const char *workspace,
                              s.name, s.state);
     if (!s.host_id[0])
         return sov_error_set(err, SOV_E_CONFLICT, "snapshot '%s' has lost its host", s.name);
+    /* A copy is made on the source's host: not while that file moves to another. */
+    {
+        char what[96];
+
+        snprintf(what, sizeof(what), "snapshot '%s'", s.name);
+        if (sov_repo_volume_moving(c, s.volume_id, what, err) < 0)
+            return -1;
+    }
     snprintf(ret->id, sizeof(ret->id), "%s", s.id);
     ret->size_gib = s.size_gib;
     snprintf(ret->host_id, sizeof(ret->host_id), "%s", s.host_id);
@@ -121,6 +129,13 @@ resolve_volume(sov_dbconn *c, const char *tenant_id, const char *workspace,
                              v.state);
     if (!v.host_id[0])
         return sov_error_set(err, SOV_E_CONFLICT, "volume '%s' has lost its host", v.name);
+    {
+        char what[96];
+
+        snprintf(what, sizeof(what), "volume '%s'", v.name);
+        if (sov_repo_volume_moving(c, v.id, what, err) < 0)
+            return -1;
+    }
     snprintf(ret->id, sizeof(ret->id), "%s", v.id);
     ret->size_gib = v.size_gib;
     snprintf(ret->host_id, sizeof(ret->host_id), "%s", v.host_id);

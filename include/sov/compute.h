@@ -29,7 +29,8 @@ typedef struct sov_host {
     char region[SOV_NAME_MAX + 1];
     char zone[SOV_NAME_MAX + 1];
     char libvirt_uri[1024];
-    char state[16];             /* discovering, up, down, disabled, draining, error */
+    char state[16];             /* discovering, up, down, disabled, draining, maintenance,
+                                 * error */
     char state_reason[256];
     sov_hv_node node;           /* what discovery found */
     sov_hv_identity machine;    /* machine_id "" until discovery found it */
@@ -39,6 +40,7 @@ typedef struct sov_host {
     long long memory_mib_used, disk_gib_used;
     int gpus_used;
     char checked_at[40], created_at[40], updated_at[40];
+    char down_since[40];        /* since when the reconciler finds it down; "" while up */
 } sov_host;
 
 typedef SOV_PAGE(sov_host) sov_host_page;

@@ -51,6 +51,15 @@ int sov_op_enqueue_child(sov_dbconn *c, sov_ctx *ctx, const char *parent_id,
                          sov_error *err);
 /* On c: the children of parent_id, oldest first; ret->items is the caller's to free(). */
 int sov_op_children(sov_dbconn *c, const char *parent_id, sov_op_page *ret, sov_error *err);
+/* The children of parent_id the caller may see (an operator: all; else its tenant's), oldest
+ * first, at most max, and how many there are in all into *ret_total (GET of a parent shows
+ * the first ones; ?parent= lists them all). ret->items is the caller's to free(). */
+int sov_op_children_seen(sov_ctx *ctx, const char *parent_id, unsigned max, sov_op_page *ret,
+                         size_t *ret_total, sov_error *err);
+/* An operation's result (a JSON document its kind writes: an evacuation's moved, stayed and
+ * failed instances) as text into *ret (the caller's to free()), NULL when it has none;
+ * SOV_E_NOT_FOUND as sov_op_get. */
+int sov_op_result(sov_ctx *ctx, const char *id, char **ret, sov_error *err);
 
 /* One log line about op (msg, its ids, error unless NULL): created (logged by sov_ctx_tx once
  * the enqueue committed), started, succeeded, failed. */
@@ -76,6 +85,10 @@ int sov_op_find_pending(sov_ctx *ctx, const char *resource_id, const char *kind,
 /* The caller's tenant's (all for operators); filters may be NULL. */
 int sov_op_list(sov_ctx *ctx, const char *resource_id, const char *state, const char *after,
                 unsigned limit, sov_op_page *ret, sov_error *err);
+/* The same, also filtered on the parent (GET /v1/operations?parent=ID; NULL: any). */
+int sov_op_list_children(sov_ctx *ctx, const char *parent_id, const char *resource_id,
+                         const char *state, const char *after, unsigned limit,
+                         sov_op_page *ret, sov_error *err);
 
 /* ---- workers ---- */
 
@@ -99,6 +112,9 @@ typedef struct sov_op_kind {
 /* Record progress and the step now starting; renews the lease. Returns -1 (with err) when
  * the operation is no longer ours (its lease was lost or it timed out): stop then. */
 int sov_op_step(sov_op_run *run, const char *step, int progress, sov_error *err);
+/* Record the operation's result (a JSON document, as text; what it found, for people to read
+ * once it ended), fenced by the lease as sov_op_step is. */
+int sov_op_set_result(sov_op_run *run, const char *json, sov_error *err);
 /* What the handler may use: the pool, configuration and a system ctx for audit entries. */
 sov_ctx *sov_op_ctx(sov_op_run *run);
 
