@@ -82,12 +82,15 @@ sov_handle_placement_dry_run(sov_request *req)
     a.next = storage ? 2 : 1;
     if (sov_instance_dry_run(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &sizes, p,
                              &err) < 0) {
-        /* No candidate: the problem, with the counts that explain it. */
+        /* No candidate: the problem, with the counts that explain it. A refusal before the
+         * scheduler ran (a module's hook: a volume whose host takes no placement) has no
+         * policy loaded: null. */
         if (err.code == SOV_E_RESIDENCY || err.code == SOV_E_CAPACITY)
             return sov_api_reply_problem_with(
                 req, &err, json_pack("{s:i, s:o, s:o}", "considered", p->considered, "rejected",
                                      rejected_json(p), "policy",
-                                     sov_api_policy_json(p->policy)));
+                                     p->policy ? sov_api_policy_json(p->policy)
+                                               : json_null()));
         return sov_api_reply_problem(req, &err);
     }
     sov_autoptr(json_t) body = json_pack(

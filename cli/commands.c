@@ -200,6 +200,70 @@ ctl_cmd_image_create(ctl_ctx *ctx)
     return rc;
 }
 
+/* `instance migrate INSTANCE [--cold] [--host HOST]`: the action's body, live false with
+ * --cold; --wait follows the migration's operation. */
+int
+ctl_cmd_instance_migrate(ctl_ctx *ctx)
+{
+    sov_autoptr(json_t) extra = ctl_switch(ctx, "cold") ? json_pack("{s:b}", "live", 0) : NULL;
+    ctl_resp r;
+    int rc;
+
+    if ((rc = ctl_send_extra(ctx, extra, &r)) == 0)
+        rc = ctl_send_answer(ctx, &r);
+    ctl_resp_release(&r);
+    return rc;
+}
+
+/* How much of a migration's copy is done: "42%", or "-" when libvirt has not said. */
+static void
+cell_copied(const json_t *item, char *buf, size_t size)
+{
+    const json_t *p = json_object_get(item, "progress");
+    json_int_t total = json_integer_value(json_object_get(p, "data_total"));
+    json_int_t done = json_integer_value(json_object_get(p, "data_processed"));
+
+    if (total > 0)
+        snprintf(buf, size, "%lld%%", (long long) (done * 100 / total));
+    else
+        snprintf(buf, size, "-");
+}
+
+static const ctl_column migration_cols[] = {
+    { "ID", "id", 0, NULL },
+    { "STATE", "state", CTL_C_STATE, NULL },
+    { "LIVE", "live", 0, NULL },
+    { "SOURCE", "source", 0, NULL },
+    { "TARGET", "target", 0, NULL },
+    { "COPIED", NULL, 0, cell_copied },
+    { "DOWNTIME_MS", "downtime_ms", 0, NULL },
+    { "REASON", "reason", 0, NULL },
+    { "OPERATION", "operation_id", CTL_C_WIDE, NULL },
+    { "CREATED", "created_at", CTL_C_WIDE, NULL },
+    { "FINISHED", "finished_at", CTL_C_WIDE, NULL },
+    { 0 },
+};
+
+/* `instance migrations INSTANCE`: every page, oldest first. */
+int
+ctl_cmd_instance_migrations(ctl_ctx *ctx)
+{
+    sov_autofree char *path = NULL;
+    sov_autoptr(json_t) all = NULL;
+    int rc;
+
+    if ((rc = ctl_expand_path(ctx, ctx->verb->path, &path)) != 0 ||
+        (rc = ctl_list_all(ctx, path, &all)) != 0)
+        return rc;
+    if (ctx->format == CTL_FMT_JSON)
+        ctl_print_json(all);
+    else if (json_array_size(json_object_get(all, "items")) == 0)
+        fprintf(stderr, "No migrations found.\n");
+    else
+        ctl_print_table(ctx, migration_cols, json_object_get(all, "items"));
+    return 0;
+}
+
 int
 ctl_cmd_version(ctl_ctx *ctx)
 {
@@ -209,4 +273,88 @@ ctl_cmd_version(ctl_ctx *ctx)
     printf("sovctl %s (libcurl %s, jansson %s, %s)\n", SOV_VERSION, cv->version,
            jansson_version_str(), OPENSSL_VERSION_TEXT);
     return 0;
+}
+
+/* ---- hosts: maintenance and evacuation ---- */
+
+/* sovctl host maintenance HOST: no new placements there (PATCH {state: maintenance}); back
+ * with sovctl host update HOST --state up. */
+int
+ctl_cmd_host_maintenance(ctl_ctx *ctx)
+{
+    sov_autofree char *path = NULL;
+    sov_autoptr(json_t) body = json_pack("{s:s}", "state", "maintenance");
+    sov_autoptr(json_t) host = NULL;
+    int rc;
+
+    if ((rc = ctl_expand_path(ctx, ctx->verb->path, &path)) != 0 ||
+        (rc = ctl_api(ctx, "PATCH", path, body, &host)) != 0)
+        return rc;
+    ctl_print(ctx, host);
+    return 0;
+}
+
+/* One line of an evacuation's result: what, the instance's name and id, and why. */
+static void
+evacuation_line(const char *what, const json_t *e, const char *why)
+{
+    char line[1024];
+
+    snprintf(line, sizeof(line), "  %-7s %s (%s)%s%s", what,
+             ctl_text(json_object_get(e, "name")), ctl_text(json_object_get(e, "instance_id")),
+             why ? ": " : "", why ? why : "");
+    ctl_blank_controls(line);
+    printf("%s\n", line);
+}
+
+/* An evacuation as people read it: counts, then each instance moved, staying (with the
+ * reason) and failed (with its migration's error). */
+static void
+view_evacuation(const json_t *op)
+{
+    const json_t *res = json_object_get(op, "result");
+    const json_t *e;
+    size_t i;
+
+    printf("evacuation %s %s: %zu moved, %zu stayed, %zu failed\n",
+           ctl_text(json_object_get(op, "id")), ctl_text(json_object_get(op, "state")),
+           json_array_size(json_object_get(res, "moved")),
+           json_array_size(json_object_get(res, "stayed")),
+           json_array_size(json_object_get(res, "failed")));
+    json_array_foreach(json_object_get(res, "moved"), i, e)
+        evacuation_line("moved", e, NULL);
+    json_array_foreach(json_object_get(res, "stayed"), i, e)
+        evacuation_line("stayed", e, ctl_text(json_object_get(e, "reason")));
+    json_array_foreach(json_object_get(res, "failed"), i, e)
+        evacuation_line("failed", e,
+                        ctl_text(json_object_get(json_object_get(e, "error"), "message")));
+}
+
+/* sovctl host evacuate HOST [--wait]: the host goes to maintenance and its instances move
+ * elsewhere inside their policies; with --wait, what moved, stayed and failed. */
+int
+ctl_cmd_host_evacuate(ctl_ctx *ctx)
+{
+    sov_autofree char *path = NULL;
+    sov_autoptr(json_t) answer = NULL;
+    sov_autoptr(json_t) last = NULL;
+    const char *id;
+    int rc;
+
+    if ((rc = ctl_expand_path(ctx, ctx->verb->path, &path)) != 0 ||
+        (rc = ctl_api(ctx, "POST", path, NULL, &answer)) != 0)
+        return rc;
+    if (!ctx->opts.wait)
+        return ctl_finish_async(ctx, answer);
+    id = json_string_value(json_object_get(json_object_get(answer, "operation"), "id"));
+    if (!id)
+        return ctl_fail(CTL_EXIT_API, "the answer holds no operation");
+    rc = ctl_wait_operation(ctx, id, &last);
+    if (!last || rc == CTL_EXIT_INTERRUPTED)
+        return rc;
+    if (ctx->format == CTL_FMT_JSON)
+        ctl_print_json(last);
+    else
+        view_evacuation(last);
+    return rc;
 }

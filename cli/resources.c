@@ -215,7 +215,8 @@ static const ctl_flag host_list_flags[] = {
     { .name = "region", .type = CTL_T_STR, .metavar = "CODE",
       .help = "only hosts of this region" },
     { .name = "state", .type = CTL_T_STR, .metavar = "STATE",
-      .help = "only hosts in this state (discovering, up, down, disabled, draining, error)" },
+      .help = "only hosts in this state (discovering, up, down, disabled, draining, "
+              "maintenance, error)" },
     { 0 },
 };
 
@@ -236,7 +237,7 @@ static const ctl_flag host_create_flags[] = {
 
 static const ctl_flag host_update_flags[] = {
     { .name = "state", .type = CTL_T_STR, .metavar = "STATE",
-      .help = "up, disabled or draining" },
+      .help = "up, disabled, draining or maintenance" },
     { .name = "cpu-allocation-ratio", .type = CTL_T_NUM, .metavar = "R",
       .help = "vCPUs per physical CPU" },
     { .name = "ram-allocation-ratio", .type = CTL_T_NUM, .metavar = "R",
@@ -253,7 +254,9 @@ static const ctl_verb host_verbs[] = {
       .summary = "Register a libvirt host, waiting while sovd discovers it (one machine, one host)",
       .kind = CTL_SEND, .method = "POST", .path = "/v1/hosts", .flags = host_create_flags,
       .opts = IDEM | CTL_V_WAITS },
-    { .name = "update", .summary = "Disable, drain or re-enable a host, or change its ratios",
+    { .name = "update",
+      .summary = "Disable, drain, put in maintenance or re-enable (up) a host, or change its "
+                 "ratios",
       .kind = CTL_SEND, .method = "PATCH", .path = "/v1/hosts/{id}", .args = "HOST",
       .flags = host_update_flags, .opts = BODY },
     { .name = "delete", .summary = "Delete a host that holds no allocations", .kind = CTL_DELETE,
@@ -262,6 +265,15 @@ static const ctl_verb host_verbs[] = {
       .summary = "Accept the different machine found behind a down host's URI (audited)",
       .kind = CTL_SEND, .method = "POST", .path = "/v1/hosts/{id}/confirm-machine",
       .args = "HOST" },
+    { .name = "maintenance",
+      .summary = "No new placements on a host (back with: host update HOST --state up)",
+      .kind = CTL_RUN, .method = "PATCH", .path = "/v1/hosts/{id}", .args = "HOST",
+      .run = ctl_cmd_host_maintenance },
+    { .name = "evacuate",
+      .summary = "Maintenance, then move every instance elsewhere inside its policy (--wait: "
+                 "what moved, stayed and failed)",
+      .kind = CTL_RUN, .method = "POST", .path = "/v1/hosts/{id}/evacuate", .args = "HOST",
+      .run = ctl_cmd_host_evacuate },
     { 0 },
 };
 
@@ -449,6 +461,17 @@ static const ctl_flag instance_console_flags[] = {
     { 0 },
 };
 
+static const ctl_flag instance_migrate_flags[] = {
+    { .name = "cold", .type = CTL_T_SWITCH, .opts = CTL_F_LOCAL,
+      .help = "stop the guest, copy its disks and start it again on the target (a stopped "
+              "instance always moves cold); default: live, the guest running throughout" },
+    { .name = "host", .type = CTL_T_STR, .metavar = "HOST",
+      .help = "operators: the target host (name or id), inside the tenant's residency "
+              "policy; default: the scheduler's choice among the other hosts of the "
+              "instance's region" },
+    { 0 },
+};
+
 static const ctl_verb instance_verbs[] = {
     { .name = "list", .summary = "List instances", .kind = CTL_LIST, .method = "GET",
       .path = "/v1/instances", .flags = instance_list_flags },
@@ -471,6 +494,15 @@ static const ctl_verb instance_verbs[] = {
     { .name = "hard-stop", .summary = "Power an instance off at once", .kind = CTL_SEND,
       .method = "POST", .path = "/v1/instances/{id}/actions", .args = "INSTANCE",
       .opts = IDEM | ASYNC, .action = "hard_stop" },
+    { .name = "migrate",
+      .summary = "Move an instance to another host inside its residency policy (live, or "
+                 "--cold)",
+      .kind = CTL_RUN, .method = "POST", .path = "/v1/instances/{id}/actions",
+      .args = "INSTANCE", .flags = instance_migrate_flags, .opts = IDEM | ASYNC,
+      .action = "migrate", .run = ctl_cmd_instance_migrate },
+    { .name = "migrations", .summary = "An instance's migrations: hosts, state, progress",
+      .kind = CTL_RUN, .method = "GET", .path = "/v1/instances/{id}/migrations",
+      .args = "INSTANCE", .run = ctl_cmd_instance_migrations },
     { .name = "console", .summary = "Print the tail of the serial console log", .kind = CTL_SHOW,
       .method = "GET", .path = "/v1/instances/{id}/console", .args = "INSTANCE",
       .flags = instance_console_flags },

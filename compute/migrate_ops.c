@@ -515,6 +515,7 @@ abort_move(mjob *j, const char *reason, sov_error *err)
     sov_error ignored = SOV_ERROR_INIT;
     sov_domain_state s_src = SOV_DOMAIN_OTHER, s_dst = SOV_DOMAIN_NONE;
     abort_args a = { j, reason, false };
+    int rc;
 
     open_one(&j->src, &j->shv, &ignored);
     open_one(&j->dst, &j->dhv, &ignored);
@@ -524,16 +525,23 @@ abort_move(mjob *j, const char *reason, sov_error *err)
         sov_hv_state(j->dhv, j->x.id, &s_dst, &ignored);
     a.stranded = j->shv && s_src == SOV_DOMAIN_NONE && s_dst != SOV_DOMAIN_NONE;
     if (!a.stranded) {
-        sov_instance_move mv;
-        move_of(j, true, NULL, &mv);
-        sov_instance_hooks_migrate(NULL, j->ctx, SOV_MIGRATE_ABORT, &mv, &ignored);
         if (j->dhv && s_dst != SOV_DOMAIN_NONE)
             sov_hv_undefine(j->dhv, j->x.id, &ignored);
         remove_target_files(j);
         if (j->shv && strcmp(j->back, "running") == 0 && s_src == SOV_DOMAIN_STOPPED)
             sov_hv_start(j->shv, j->x.id, &ignored);
     }
-    return sov_db_tx(j->ctx->db, abort_tx, &a, err);
+    rc = sov_db_tx(j->ctx->db, abort_tx, &a, err);
+    /* The hooks' ABORT once the migration is recorded failed: network/ brings the ports back
+     * to the source's chassis by syncing what the rows say, which is "source and target"
+     * while the migration is under way; storage/ removes the target's copies, its domain
+     * gone first. */
+    if (!a.stranded) {
+        sov_instance_move mv;
+        move_of(j, true, NULL, &mv);
+        sov_instance_hooks_migrate(NULL, j->ctx, SOV_MIGRATE_ABORT, &mv, &ignored);
+    }
+    return rc;
 }
 
 /* A failure before the commit ends the migration here, with the reason (the guest stays on

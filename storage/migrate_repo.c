@@ -82,13 +82,3 @@ sov_repo_volume_moving(sov_dbconn *c, const char *volume_id, const char *what, s
                          "migrating: try again when the migration has ended", what,
                          PQgetvalue(res, 0, col));
 }
-
-/* Until compute/'s placement move lands (part mig of issue 16): a weak stand-in that the
- * real one replaces at link time. TEMPORARY: removed when i16-mig is merged. */
-__attribute__((weak)) int
-sov_placement_move(sov_dbconn *c, const char *allocation_id, const char *host_id,
-                   sov_error *err)
-{
-    (void) c, (void) allocation_id, (void) host_id;
-    return sov_error_set(err, SOV_E_INTERNAL, "placement move is not built yet");
-}

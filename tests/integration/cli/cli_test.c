@@ -983,6 +983,78 @@ START_TEST(instance_create_and_delete_with_wait)
 }
 END_TEST
 
+/* Migrations through sovctl on two test-driver hosts: a live one chosen by the scheduler,
+ * followed with --wait; a cold one to a named host; the list of them. */
+START_TEST(instance_migrate_and_migrations)
+{
+    char disk[700];
+    char *u1 = NULL, *u2 = NULL;
+    run r;
+
+    start_worker();
+    u1 = tl_test_host_uri(tmp, "mig-1", 4, 8);
+    u2 = tl_test_host_uri(tmp, "mig-2", 4, 8);
+    snprintf(disk, sizeof(disk), "%s/disk.qcow2", tmp);
+    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", disk), 0);
+    SOVCTL_OK(&r, "host", "create", "--name", "kvm-1", "--region", REGION, "--zone", "a",
+              "--libvirt-uri", u1);
+    run_free(&r);
+    SOVCTL_OK(&r, "flavor", "create", "--name", "small", "--vcpus", "1", "--memory-mib", "128",
+              "--disk-gib", "1");
+    run_free(&r);
+    SOVCTL_OK(&r, "image", "create", "--name", "base", "--region", REGION, "--format", "qcow2",
+              "--file", disk);
+    run_free(&r);
+    SOVCTL_OK(&r, "instance", "create", "--name", "web-1", "--flavor", "small", "--image",
+              "base", "--wait");
+    run_free(&r);
+    SOVCTL_OK(&r, "host", "create", "--name", "kvm-2", "--region", REGION, "--zone", "a",
+              "--libvirt-uri", u2);
+    run_free(&r);
+
+    SOVCTL_OK(&r, "instance", "migrate", "--help");
+    assert_has(r.out, "--cold");
+    assert_has(r.out, "--host");
+    run_free(&r);
+    SOVCTL(&r, "instance", "migrations");
+    ck_assert_int_eq(r.status, 2);
+    run_free(&r);
+    SOVCTL(&r, "instance", "migrations", "web-1");
+    ck_assert_int_eq(r.status, 0);
+    assert_has(r.err, "No migrations found.");
+    run_free(&r);
+
+    SOVCTL_OK(&r, "instance", "migrate", "web-1", "--wait", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "running");
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "host"), "name"), "kvm-2");
+    assert_has(r.err, "instance.migrate");
+    run_free(&r);
+    SOVCTL_OK(&r, "instance", "migrate", "web-1", "--cold", "--host", "kvm-1", "--wait",
+              "-o", "json");
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "host"), "name"), "kvm-1");
+    run_free(&r);
+    SOVCTL(&r, "instance", "migrate", "web-1", "--host", "kvm-1");
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "already runs there");
+    run_free(&r);
+
+    SOVCTL_OK(&r, "instance", "migrations", "web-1", "-o", "json");
+    ck_assert_int_eq(items(&r), 2);
+    ck_assert(json_is_true(json_object_get(json_array_get(json_object_get(r.json, "items"), 0),
+                                           "live")));
+    ck_assert(json_is_false(json_object_get(json_array_get(json_object_get(r.json, "items"),
+                                                           1), "live")));
+    run_free(&r);
+    SOVCTL_OK(&r, "instance", "migrations", "web-1");
+    assert_has(r.out, "SOURCE");
+    assert_has(r.out, "succeeded");
+    assert_has(r.out, "kvm-2");
+    run_free(&r);
+    free(u1);
+    free(u2);
+}
+END_TEST
+
 /* Volumes, snapshots and keys on libvirt's test driver, through sovctl only: types, a volume
  * attached at an instance's create, detached, hot-attached, extended, snapshotted, restored,
  * its residency; crypto-shredding refuses an encrypted volume's attach with the reason. */
@@ -1854,6 +1926,7 @@ suite(void)
     tcase_add_test(tc, help_and_bash_completion);
     tcase_add_test(tc, quota_audit_policy_and_placement);
     tcase_add_test(tc, instance_create_and_delete_with_wait);
+    tcase_add_test(tc, instance_migrate_and_migrations);
     tcase_add_test(tc, storage_commands_against_sovd);
     tcase_add_test(tc, image_upload_streams_a_file);
     tcase_add_test(tc, ctrl_c_stops_waiting_and_says_how_to_follow);

@@ -736,6 +736,95 @@ START_TEST(a_claim_stores_its_decision_and_a_placed_record)
 }
 END_TEST
 
+/* A migration's target: never its source (counted as source_host, right after the place
+ * rules), its room reserved without a decision row or a "placed" record, and the move that
+ * takes an allocation's usage from one host to another. */
+START_TEST(a_migration_excludes_its_source_reserves_and_moves)
+{
+    auto_placement p = { .policy = NULL };
+    auto_placement q = { .policy = NULL };
+    sov_error err = SOV_ERROR_INIT;
+    sov_place_request r = request(2, 2048);
+    char src[SOV_UUID_LEN + 1], dst[SOV_UUID_LEN + 1], alloc[SOV_UUID_LEN + 1];
+
+    make_region("fr-par-1", "FR", "a");
+    make_region("us-east-1", "US", "a");
+    {
+        host_spec a = { .name = "h-src", .region = "fr-par-1", .zone = "a", .cpus = 64,
+                        .memory_mib = 65536, .storage_gib = 1000 };
+        host_spec b = { .name = "h-dst", .region = "fr-par-1", .zone = "a", .cpus = 4,
+                        .memory_mib = 4096, .storage_gib = 1000 };
+        host_spec c = { .name = "h-us", .region = "us-east-1", .zone = "a", .cpus = 64,
+                        .memory_mib = 65536, .storage_gib = 1000 };
+        make_host(&a, src);
+        make_host(&b, dst);
+        make_host(&c, NULL);
+    }
+    /* The instance, on h-src. */
+    r.resource_id = "vm-1";
+    r.pin_host_id = src;
+    claim_ok(&r, &p);
+    r.pin_host_id = NULL;
+    ck_assert_str_eq(p.host_name, "h-src");
+    snprintf(alloc, sizeof(alloc), "%s", p.allocation_id);
+
+    /* Its migration: h-src has far more room, but it is the source. */
+    r.exclude_host_id = src;
+    r.reserve = true;
+    r.resource_type = "migration";
+    r.resource_id = "mig-1";
+    claim_ok(&r, &q);
+    ck_assert_str_eq(q.host_name, "h-dst");
+    ck_assert_int_eq(q.rejected[SOV_REJECT_SOURCE_HOST], 1);
+    ck_assert_int_eq(q.rejected[SOV_REJECT_POLICY], 1);
+    ck_assert_str_eq(q.id, "");
+    ck_assert_int_eq(sql_ll("SELECT count(*) FROM placements WHERE resource_id = 'mig-1'"), 0);
+    ck_assert_int_eq(sql_ll("SELECT count(*) FROM residency_records"
+                            " WHERE resource_id = 'mig-1'"), 0);
+    ck_assert_int_eq(sql_ll("SELECT count(*) FROM host_allocations"
+                            " WHERE resource_type = 'migration'"), 1);
+    ck_assert_int_eq(host_ll("h-dst", "vcpus_used"), 2);
+
+    /* No other host in the place asked for: the source is never the answer. */
+    r.region = "fr-par-1";
+    r.vcpus = 3;
+    claim_fails(&r, SOV_E_CAPACITY, &q);
+    ck_assert_int_eq(q.rejected[SOV_REJECT_SOURCE_HOST], 1);
+    ck_assert_int_eq(q.rejected[SOV_REJECT_CAPACITY], 1);
+
+    /* The commit: the reservation goes, the instance's usage moves. */
+    {
+        char res[SOV_UUID_LEN + 1];
+        sql(res, sizeof(res), "SELECT id FROM host_allocations WHERE resource_type = 'migration'");
+        ck_assert_msg(release(res, &err) == 0, "%s", err.msg);
+    }
+    ck_assert_int_eq(host_ll("h-dst", "vcpus_used"), 0);
+    {
+        sov_autoptr(sov_dbconn) c = NULL;
+        ck_assert_msg(sov_db_acquire(db, &c, &err) == 0, "%s", err.msg);
+        ck_assert_msg(sov_placement_move(c, alloc, dst, &err) == 0, "%s", err.msg);
+        ck_assert_int_eq(host_ll("h-src", "vcpus_used"), 0);
+        ck_assert_int_eq(host_ll("h-src", "memory_mib_used"), 0);
+        ck_assert_int_eq(host_ll("h-dst", "vcpus_used"), 2);
+        ck_assert_int_eq(host_ll("h-dst", "memory_mib_used"), 2048);
+        /* Twice: nothing more moves. */
+        ck_assert_msg(sov_placement_move(c, alloc, dst, &err) == 0, "%s", err.msg);
+        ck_assert_int_eq(host_ll("h-dst", "vcpus_used"), 2);
+        ck_assert_int_eq(host_ll("h-src", "vcpus_used"), 0);
+        ck_assert_int_eq(sov_placement_move(c, "00000000-0000-4000-8000-000000000000", dst,
+                                            &err), -1);
+        ck_assert_int_eq(err.code, SOV_E_NOT_FOUND);
+        ck_assert_int_eq(sov_placement_move(c, "nope", dst, &err), -1);
+        ck_assert_int_eq(err.code, SOV_E_NOT_FOUND);
+    }
+    {
+        char v[128];
+        sql(v, sizeof(v), "SELECT host_id FROM host_allocations WHERE id = '%s'", alloc);
+        ck_assert_str_eq(v, dst);
+    }
+}
+END_TEST
+
 START_TEST(residency_fails_only_when_no_allowed_region_has_hosts)
 {
     auto_placement p = { .policy = NULL };
@@ -1396,6 +1485,7 @@ main(void)
     tcase_add_test(tc, hosts_that_are_down_disabled_or_draining_are_never_chosen);
     tcase_add_test(tc, release_gives_the_capacity_back);
     tcase_add_test(tc, a_claim_stores_its_decision_and_a_placed_record);
+    tcase_add_test(tc, a_migration_excludes_its_source_reserves_and_moves);
     tcase_add_test(tc, residency_fails_only_when_no_allowed_region_has_hosts);
     tcase_add_test(tc, placement_never_falls_back_outside_the_policy);
     tcase_add_test(tc, bad_requests_are_refused_naming_the_field);
