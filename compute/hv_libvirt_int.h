@@ -1,7 +1,8 @@
 /* hv_libvirt_int.h: what the two halves of the libvirt driver share (private to compute/):
  * hv_libvirt.c (connections, discovery), hv_libvirt_guest.c (networks, volumes, domains)
- * and hv_libvirt_storage.c (storage/'s volumes and secrets, disks of domains). Only these
- * files include libvirt.h. */
+ * and hv_libvirt_storage.c (storage/'s volumes and secrets, disks of domains), and
+ * hv_libvirt_migrate.c (domains and volumes moved between hosts). Only these files include
+ * libvirt.h. */
 #ifndef SOV_HV_LIBVIRT_INT_H
 #define SOV_HV_LIBVIRT_INT_H
 
