@@ -15,7 +15,8 @@
  * Scopes:
  *   network   its logical switch, its subnets' DHCP options, its ports (logical switch
  *             ports: addresses "MAC IP", port security, requested-chassis of the instance's
- *             host), the router port of its router;
+ *             host, or of both hosts during its live migration), the router port of its
+ *             router;
  *   security group   its port group (members: the ports in it) and its ACLs;
  *   router    its logical router, the router ports (to its network's subnets, to the region's
  *             external network), SNAT of the subnets and dnat_and_snat of the public IPs on
