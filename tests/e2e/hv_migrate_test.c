@@ -12,8 +12,10 @@
  * - A second migration, capped at 1 MiB/s (virsh migrate-setspeed) with a 2 s timeout, is
  *   aborted: SOV_E_CONFLICT, the guest still runs on host 2, nothing is defined on host 1.
  * - volume_send: a raw volume with a hole and a qcow2 overlay (backing file named in its
- *   header) read back the same on the target (sha256 of the files), a second send replaces
- *   the target's copy, and a volume a running domain writes is refused (SOV_E_CONFLICT).
+ *   header) and an encrypted one read back the same on the target (sha256 of the files), a
+ *   second send replaces the target's copy, a volume a running domain writes is refused
+ *   (SOV_E_CONFLICT) while its read-only disk is sent, and a pool that is one folder on both
+ *   hosts is refused (the send would delete the source).
  *
  * The pool lives in /var/lib/libvirt, which each host has of its own (its mount namespace):
  * the same path on both, two files; the test reads them through the fleet's folders. The
@@ -225,8 +227,11 @@ domain_start(int i, const char *uuid, const char *name, const sov_domain_disk *d
 typedef struct seen {
     int calls, with_data;
     sov_hv_job last;
+    const char *uri, *uuid;     /* where to ask the running job's maximum downtime */
+    long long max_downtime_ms;  /* as virsh read it during the job; -1: not read */
 } seen;
 
+/* On the watcher's thread: no test assertions here (popen, not tl_sh_out). */
 static void
 on_progress(void *arg, const sov_hv_job *job)
 {
@@ -236,6 +241,19 @@ on_progress(void *arg, const sov_hv_job *job)
     if (job->data_total > 0)
         s->with_data++;
     s->last = *job;
+    if (s->uri && s->max_downtime_ms < 0 && job->percent < 100) {
+        char cmd[512], line[64] = "";
+        FILE *p;
+
+        snprintf(cmd, sizeof(cmd), "virsh -q -c '%s' migrate-getmaxdowntime %s 2>/dev/null",
+                 s->uri, s->uuid);
+        p = popen(cmd, "r");
+        if (p) {
+            if (fgets(line, sizeof(line), p))
+                s->max_downtime_ms = strtoll(line, NULL, 10);
+            pclose(p);
+        }
+    }
 }
 
 /* ---- live migration ---- */
@@ -246,7 +264,7 @@ START_TEST(a_running_guest_moves_live_with_its_disks_and_an_aborted_move_leaves_
     char uuid[40], name[80], console[256], file[512], seed[700], data_a[600], data_b[600];
     char log_a[600], log_b[600];
     char *image, *up, *out = NULL;
-    seen s = { 0 };
+    seen s = { .max_downtime_ms = -1 };
     sov_hv_job job;
     sov_hv_domain *list = NULL;
     size_t n = 0;
@@ -288,15 +306,20 @@ START_TEST(a_running_guest_moves_live_with_its_disks_and_an_aborted_move_leaves_
                                  .copy_storage = true, .auto_converge = true,
                                  .timeout_s = 300, .max_downtime_ms = 300,
                                  .progress = on_progress, .arg = &s };
+    s.uri = h[0].uri;
+    s.uuid = uuid;
     t0 = tl_now();
     ck_assert_msg(sov_hv_migrate(h[0].hv, h[1].hv, uuid, &args, &job, &err) == 0,
                   "migrate: %s (%s)", err.msg, err.detail);
     secs = tl_now() - t0;
     fprintf(stderr, "hv-migrate: live migration of a 128 MiB TCG guest with storage copy "
             "took %.2f s, downtime %lld ms, %lld bytes (%lld of disks), %d progress calls "
-            "(%d with data)\n", secs, job.downtime_ms, job.data_total, job.disk_total, s.calls,
-            s.with_data);
+            "(%d with data), max downtime read during the job %lld ms\n", secs, job.downtime_ms,
+            job.data_total, job.disk_total, s.calls, s.with_data, s.max_downtime_ms);
     ck_assert_int_ge(s.with_data, 1);
+    /* Set on the running job (seen when a look came while it ran). */
+    if (s.calls > 1)
+        ck_assert_int_eq(s.max_downtime_ms, 300);
     ck_assert_int_gt(s.last.data_total, 0);
     ck_assert_int_ge(job.downtime_ms, 0);
     ck_assert_int_gt(job.data_total, 0);
@@ -348,6 +371,28 @@ START_TEST(a_running_guest_moves_live_with_its_disks_and_an_aborted_move_leaves_
     ck_assert_int_eq(state_on(1, uuid), SOV_DOMAIN_RUNNING);
     ck_assert_int_eq(state_on(0, uuid), SOV_DOMAIN_NONE);
     ck_assert_msg(!defined_on(0, name), "%s defined on the target after the abort", name);
+
+    /* A target nobody answers at (an unused address of the fleet's /24): a host away. */
+    {
+        char away[64], away_uri[128];
+        char *dot;
+
+        snprintf(away, sizeof(away), "%s", h[0].addr);
+        dot = strrchr(away, '.');
+        ck_assert_ptr_nonnull(dot);
+        snprintf(dot + 1, sizeof(away) - (size_t) (dot + 1 - away), "%s", "99");
+        snprintf(away_uri, sizeof(away_uri), "qemu+tcp://%s/system", away);
+        sov_hv_migrate_args gone = { .dest_uri = away_uri, .address = away,
+                                     .copy_storage = true, .timeout_s = 60 };
+        sov_error_clear(&err);
+        ck_assert_int_eq(tl_virsh(h[1].uri, NULL, "migrate-setspeed %s 8796093022207", uuid),
+                         0);
+        ck_assert_int_eq(sov_hv_migrate(h[1].hv, h[0].hv, uuid, &gone, &job, &err), -1);
+        fprintf(stderr, "hv-migrate: to an address nobody answers at: %s (%s)\n", err.msg,
+                err.detail);
+        ck_assert_int_eq(err.code, SOV_E_UNAVAILABLE);
+        ck_assert_int_eq(state_on(1, uuid), SOV_DOMAIN_RUNNING);
+    }
     tl_guest_image_remove(image);
     free(image);
 }
@@ -361,28 +406,37 @@ START_TEST(a_volume_sent_reads_back_the_same_on_the_target)
     char raw[600], a[600], b[600], uuid[40], name[80], cmd[800], *want, *got, *out;
     char *image;
     long long cap_a = -1, cap_b = -1, alloc = -1;
+    double t0;
     int rc;
 
     fleet_up();
-    /* 2 MiB of random bytes, a 4 MiB hole, 1 MiB more. */
+    /* 16 MiB of random bytes, a 64 MiB hole, 1 MiB more. */
     snprintf(raw, sizeof(raw), "%s/raw", tmp);
-    ck_assert_int_eq(tl_sh("head -c 2M /dev/urandom > '%s' && truncate -s 6M '%s' && "
+    ck_assert_int_eq(tl_sh("head -c 16M /dev/urandom > '%s' && truncate -s 80M '%s' && "
                            "head -c 1M /dev/urandom >> '%s'", raw, raw, raw), 0);
     upload(0, "sov-hm-raw", "raw", raw);
     host_file(0, "sov-hm-raw", a, sizeof(a));
     host_file(1, "sov-hm-raw", b, sizeof(b));
+    /* The upload wrote the zeros: the source's hole is dug again. */
+    ck_assert_int_eq(tl_sh("fallocate --dig-holes '%s' && test \"$(du -k '%s' | cut -f1)\" "
+                           "-lt 40000", a, a), 0);
     want = sha256_of(raw);
     got = sha256_of(a);
     ck_assert_str_eq(got, want);
     free(got);
+    t0 = tl_now();
     ck_assert_msg(sov_hv_volume_send(h[0].hv, pool, "sov-hm-raw", h[1].hv, &err) == 0,
                   "send: %s (%s)", err.msg, err.detail);
+    fprintf(stderr, "hv-migrate: volume_send of a raw volume of 81 MiB (17 MiB of data, a "
+            "64 MiB hole) took %.2f s\n", tl_now() - t0);
+    ck_assert_msg(tl_sh("test \"$(du -k '%s' | cut -f1)\" -lt 40000", b) == 0,
+                  "the hole was not kept on the target");
     got = sha256_of(b);
     ck_assert_str_eq(got, want);
     free(got);
     free(want);
     ck_assert_int_eq(sov_hv_volume_info(h[1].hv, pool, "sov-hm-raw", &cap_b, &alloc, &err), 0);
-    ck_assert_int_eq(cap_b, 7 << 20);
+    ck_assert_int_eq(cap_b, 81 << 20);
 
     /* A qcow2 overlay: its header names the backing file, which the target has too. */
     image = tl_guest_image();
@@ -421,12 +475,71 @@ START_TEST(a_volume_sent_reads_back_the_same_on_the_target)
     ck_assert_str_eq(got, want);
     free(got);
 
+    /* An encrypted volume: its LUKS header goes as it is; the target reads its size. */
+    {
+        char secret[40], usage[700];
+        const unsigned char key[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+
+        new_uuid(secret);
+        snprintf(usage, sizeof(usage), "%s/sov-hm-luks", pool_path);
+        ck_assert_msg(sov_hv_secret_define(h[0].hv, secret, usage, key, sizeof(key), &err) == 0,
+                      "secret: %s (%s)", err.msg, err.detail);
+        ck_assert_msg(sov_hv_volume_create(h[0].hv, pool, "sov-hm-luks", 1, secret, &err) == 0,
+                      "create: %s (%s)", err.msg, err.detail);
+        ck_assert_msg(sov_hv_volume_send(h[0].hv, pool, "sov-hm-luks", h[1].hv, &err) == 0,
+                      "send: %s (%s)", err.msg, err.detail);
+        char fa[600], fb[600], *wa, *ga;
+
+        host_file(0, "sov-hm-luks", fa, sizeof(fa));
+        host_file(1, "sov-hm-luks", fb, sizeof(fb));
+        wa = sha256_of(fa);
+        ga = sha256_of(fb);
+        ck_assert_str_eq(ga, wa);
+        free(ga);
+        free(wa);
+        ck_assert_int_eq(sov_hv_volume_info(h[1].hv, pool, "sov-hm-luks", &cap_b, &alloc, &err),
+                         0);
+        ck_assert_int_eq(cap_b, GIB);
+        ck_assert_int_eq(tl_virsh(h[1].uri, &out, "vol-dumpxml --pool %s sov-hm-luks", pool),
+                         0);
+        tl_assert_contains(out, "<encryption format='luks'");
+        free(out);
+    }
+
+    /* Two hosts with one folder as their pool: the target's volume is the source's file,
+     * which a send would delete. Refused, the file as it was. */
+    {
+        char shared[600], sfile[700], *before, *after;
+
+        snprintf(shared, sizeof(shared), "%s/shared", tmp);
+        tl_assert_traversable(tmp);
+        for (int i = 0; i < HOSTS; i++) {
+            sov_hv_node node;
+            ck_assert_msg(sov_hv_discover(h[i].hv, "sov-hm-shared", shared, &node, &err) == 0,
+                          "discover: %s (%s)", err.msg, err.detail);
+        }
+        ck_assert_msg(sov_hv_volume_upload(h[0].hv, "sov-hm-shared", "sov-hm-one", "raw", raw,
+                                           &err) == 0, "upload: %s (%s)", err.msg, err.detail);
+        snprintf(sfile, sizeof(sfile), "%s/sov-hm-one", shared);
+        before = sha256_of(sfile);
+        ck_assert_int_eq(sov_hv_volume_send(h[0].hv, "sov-hm-shared", "sov-hm-one", h[1].hv,
+                                            &err), -1);
+        ck_assert_int_eq(err.code, SOV_E_CONFLICT);
+        tl_assert_contains(err.msg, "own folder");
+        after = sha256_of(sfile);
+        ck_assert_str_eq(after, before);
+        free(before);
+        free(after);
+    }
+
     /* A volume a running domain writes is not sent; the target's copy stays. */
     new_uuid(uuid);
     snprintf(name, sizeof(name), "sovtest-hm-%d-%.8s", (int) getpid(), uuid);
     domain_start(0, uuid, name, (sov_domain_disk[]) {
         { .pool = pool, .volume = "sov-hm-ovl", .format = "qcow2", .dev = "vda" },
-    }, 1, NULL);
+        { .pool = pool, .volume = "sov-hm-raw", .format = "raw", .dev = "vdb",
+          .readonly = true },
+    }, 2, NULL);
     rc = sov_hv_volume_send(h[0].hv, pool, "sov-hm-ovl", h[1].hv, &err);
     ck_assert_int_eq(rc, -1);
     ck_assert_int_eq(err.code, SOV_E_CONFLICT);
@@ -436,6 +549,10 @@ START_TEST(a_volume_sent_reads_back_the_same_on_the_target)
     ck_assert_str_eq(got, want);
     free(got);
     free(want);
+    /* Its read-only disk is only read: it may be sent. */
+    sov_error_clear(&err);
+    ck_assert_msg(sov_hv_volume_send(h[0].hv, pool, "sov-hm-raw", h[1].hv, &err) == 0,
+                  "send of a read-only disk: %s (%s)", err.msg, err.detail);
     ck_assert_int_eq(sov_hv_undefine(h[0].hv, uuid, &err), 0);
     tl_guest_image_remove(image);
     free(image);
