@@ -556,6 +556,51 @@ START_TEST(volume_changes_wait_while_the_instance_migrates)
 }
 END_TEST
 
+/* The reconciler's pass while a migration runs: the copies on the target are no orphans,
+ * the volumes are not lost, the target's secret stays; once the migration has ended without
+ * its clean-up, what it left on the target is reported (never deleted) and the secret goes. */
+START_TEST(the_reconciler_leaves_a_moving_volume_alone)
+{
+    sov_error err = SOV_ERROR_INIT;
+    char op_id[40], mig[40], *v;
+    unsigned repairs = 0;
+    sov_instance_move m;
+
+    start();
+    find_members();
+    /* The migration's operation, queued for later (no worker takes it), and its row. */
+    v = value("INSERT INTO operations (tenant_id, kind, resource_type, resource_id, state,"
+              " run_after) VALUES ('%s', 'instance.migrate', 'instance', '%s', 'queued',"
+              " now() + interval '1 hour') RETURNING id", acme.id, inst_id);
+    snprintf(op_id, sizeof(op_id), "%s", v);
+    free(v);
+    v = value("INSERT INTO instance_migrations (instance_id, tenant_id, operation_id, live,"
+              " source_host_id, target_host_id, source_host, target_host, state) VALUES"
+              " ('%s', '%s', '%s', true, '%s', '%s', 'h1', 'h2', 'copying') RETURNING id",
+              inst_id, acme.id, op_id, host1, host2);
+    snprintf(mig, sizeof(mig), "%s", v);
+    free(v);
+    m = move(true, mig, NULL);
+    phase(&m, SOV_MIGRATE_PREPARE);
+    ck_assert_msg(sov_volumes_reconcile(&ctx, &repairs, &err) == 0, "%s", err.msg);
+    assert_value("in-use", "SELECT state FROM volumes WHERE id = '%s'", plain);
+    assert_value("in-use", "SELECT state FROM volumes WHERE id = '%s'", secure);
+    assert_value("available", "SELECT state FROM snapshots WHERE id = '%s'", snap);
+    assert_value("0", "SELECT count(*) FROM audit_log WHERE action = 'volumes.orphan-found'");
+    ck_assert_msg(has_secret(hv2, secure), "the reconciler removed the target's secret");
+    assert_files(uri2, "target", true);
+
+    /* Ended without its clean-up: the copies on h2 are no one's there now. */
+    exec_sql("UPDATE instance_migrations SET state = 'failed'");
+    exec_sql("UPDATE operations SET state = 'failed' WHERE kind = 'instance.migrate'");
+    ck_assert_msg(sov_volumes_reconcile(&ctx, &repairs, &err) == 0, "%s", err.msg);
+    assert_value("3", "SELECT count(*) FROM audit_log WHERE action = 'volumes.orphan-found'");
+    assert_files(uri2, "target", true);
+    ck_assert(!has_secret(hv2, secure));
+    assert_value("in-use", "SELECT state FROM volumes WHERE id = '%s'", secure);
+}
+END_TEST
+
 /* ---- through the API, with compute's migration worker ---- */
 
 /* POST actions {action: migrate, ...} as the operator: 202; wait for its end; the
@@ -692,6 +737,7 @@ main(void)
     tcase_add_test(tc, an_abort_removes_the_targets_copies_and_keeps_the_source);
     tcase_add_test(tc, unsettled_volumes_and_snapshots_refuse_the_move);
     tcase_add_test(tc, volume_changes_wait_while_the_instance_migrates);
+    tcase_add_test(tc, the_reconciler_leaves_a_moving_volume_alone);
     tcase_add_test(tc, live_and_cold_migrations_move_the_volumes_end_to_end);
     tcase_add_test(tc, a_failed_migration_leaves_nothing_on_the_target);
     tcase_add_test(tc, a_failed_volume_copy_leaves_nothing_on_the_target);
