@@ -2,15 +2,17 @@
  * against one PostgreSQL and a real fleet of two libvirtd hosts (scripts/fleet, a prefix of
  * this process), with a run of creates, live migrations and deletes spread over their three
  * APIs, and one of them killed with SIGKILL in the middle while it holds operations (the test
- * checks it held some). Then, once the survivors have emptied the queue:
+ * checks it held some): one whose worker runs a live migration while libvirt copies, when
+ * sovd 1 or 2 takes one, else any. Then, once the survivors have emptied the queue:
  *   - no operation is stuck: every one succeeded or failed with a reason, none runs;
  *   - nothing is lost or duplicated: every create answered 202 has its instance row, once,
  *     every delete answered 202 ended deleted, and no instance's domain is on two hosts;
  *   - the truth: every live instance's domain runs on exactly the host its row names and on
  *     no other (virsh list on each host), no domain of this deployment is on a host without
  *     a live instance owning it there, every host's usage equals the sum of its allocations,
- *     no reservation outlives its migration, and each live instance's last residency record
- *     names the host it runs on.
+ *     no reservation outlives its migration, each migrated instance is where its migration
+ *     left it, each live instance's last residency record names the host it runs on, and
+ *     every placement and move is recorded once.
  *
  * sovd runs with --operation-step-timeout=10: an operation whose worker died is taken over by
  * a survivor within seconds (a step of a live migration renews its lease with each progress
@@ -517,6 +519,18 @@ check_truth(void)
                " AND (r.event IS NULL OR r.event NOT IN ('placed', 'moved')"
                " OR r.to_host <> h.name)");
     ck_assert_msg(!text[0], "residency records that do not name the host: %s", text);
+    free(text);
+    /* Recorded once: a create's placement, a migration's move, even when a survivor ran the
+     * operation again. */
+    text = sql("SELECT coalesce(string_agg(i.id || ': ' || p.n || ' placed, ' || mv.n ||"
+               " ' moved, ' || ms.n || ' migrations succeeded', '; '), '') FROM instances i,"
+               " LATERAL (SELECT count(*) AS n FROM residency_records WHERE resource_type ="
+               " 'instance' AND resource_id = i.id::text AND event = 'placed') p,"
+               " LATERAL (SELECT count(*) AS n FROM residency_records WHERE resource_type ="
+               " 'instance' AND resource_id = i.id::text AND event = 'moved') mv,"
+               " LATERAL (SELECT count(*) AS n FROM instance_migrations WHERE instance_id = i.id"
+               " AND state = 'succeeded') ms WHERE p.n <> 1 OR mv.n <> ms.n");
+    ck_assert_msg(!text[0], "residency records not one per placement and move: %s", text);
     free(text);
 }
 
