@@ -4,9 +4,10 @@
  *
  * - A real TCG guest (tests/support/guest.h, 128 MiB) runs on host 1 from an overlay over
  *   the guest image (a volume of each host's pool), with a read-only raw disk (present on
- *   both hosts, different bytes on each) and a data disk holding a known pattern. A live
- *   migration with storage copy moves it to host 2: progress is reported, the domain runs on
- *   host 2 and is gone from host 1, the data disk's pattern is on host 2, the read-only disk
+ *   both hosts, different bytes on each), a data disk and an encrypted disk (LUKS, its
+ *   secret on both hosts) holding known patterns. A live migration with storage copy moves it
+ *   to host 2: progress is reported, the domain runs on host 2 and is gone from host 1, the
+ *   data disks' patterns are on host 2 (the encrypted one read with its key), the read-only disk
  *   was not copied, the downtime is known, and the guest boots again from its moved disk
  *   after a reset there. The seconds and the downtime are printed.
  * - A second migration, capped at 1 MiB/s (virsh migrate-setspeed) with a 2 s timeout, is
@@ -224,6 +225,17 @@ domain_start(int i, const char *uuid, const char *name, const sov_domain_disk *d
     ck_assert_msg(sov_hv_start(h[i].hv, uuid, &err) == 0, "%s (%s)", err.msg, err.detail);
 }
 
+/* qemu-io on an encrypted volume's file, opened with the passphrase (the key's hex, as the
+ * driver gives it to libvirt); shared: beside a running guest. 0 when the command reads or
+ * writes what it asks. */
+static int
+qemu_io_luks(const char *path, const char *hexkey, const char *cmd, bool shared)
+{
+    return tl_sh("qemu-io %s --object secret,id=k,data=%s --image-opts "
+                 "driver=qcow2,file.filename=%s,encrypt.key-secret=k -c '%s' | "
+                 "grep -qE '^(read|wrote) '", shared ? "-r -U" : "", hexkey, path, cmd);
+}
+
 typedef struct seen {
     int calls, with_data;
     sov_hv_job last;
@@ -262,7 +274,9 @@ START_TEST(a_running_guest_moves_live_with_its_disks_and_an_aborted_move_leaves_
 {
     sov_error err = SOV_ERROR_INIT;
     char uuid[40], name[80], console[256], file[512], seed[700], data_a[600], data_b[600];
-    char log_a[600], log_b[600];
+    char log_a[600], log_b[600], luks_a[600], luks_b[600], secret[40], luks_usage[300];
+    char hexkey[65];
+    const unsigned char key[32] = { 0x5e, 0xc7, 0x37, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
     char *image, *up, *out = NULL;
     seen s = { .max_downtime_ms = -1 };
     sov_hv_job job;
@@ -277,6 +291,10 @@ START_TEST(a_running_guest_moves_live_with_its_disks_and_an_aborted_move_leaves_
     new_uuid(uuid);
     snprintf(name, sizeof(name), "sovtest-hm-%d-%.8s", (int) getpid(), uuid);
     snprintf(console, sizeof(console), "%s/%s.log", pool_path, name);
+    new_uuid(secret);
+    snprintf(luks_usage, sizeof(luks_usage), "%s/sov-hm-luks", pool_path);
+    for (size_t k = 0; k < sizeof(key); k++)
+        snprintf(hexkey + 2 * k, 3, "%02x", key[k]);
     for (int i = 0; i < HOSTS; i++) {
         upload(i, IMAGE, "qcow2", image);
         overlay(i, "sov-hm-disk");
@@ -285,17 +303,27 @@ START_TEST(a_running_guest_moves_live_with_its_disks_and_an_aborted_move_leaves_
         file_of(seed, 1 << 20, i == 0 ? 0x11 : 0x22);
         upload(i, "sov-hm-seed", "raw", seed);
         ck_assert_int_eq(sov_hv_volume_create(h[i].hv, pool, "sov-hm-data", 1, NULL, &err), 0);
+        /* An encrypted volume, its secret on each host (storage/'s volumes). */
+        ck_assert_msg(sov_hv_secret_define(h[i].hv, secret, luks_usage, key, sizeof(key),
+                                           &err) == 0, "secret: %s (%s)", err.msg, err.detail);
+        ck_assert_msg(sov_hv_volume_create(h[i].hv, pool, "sov-hm-luks", 1, secret, &err) == 0,
+                      "create: %s (%s)", err.msg, err.detail);
     }
     host_file(0, "sov-hm-data", data_a, sizeof(data_a));
     host_file(1, "sov-hm-data", data_b, sizeof(data_b));
+    host_file(0, "sov-hm-luks", luks_a, sizeof(luks_a));
+    host_file(1, "sov-hm-luks", luks_b, sizeof(luks_b));
     ck_assert_int_eq(tl_sh("qemu-io -f qcow2 -c 'write -P 0x5a 0 4M' '%s' >/dev/null", data_a),
                      0);
+    ck_assert_int_eq(qemu_io_luks(luks_a, hexkey, "write -P 0x6b 1M 2M", false), 0);
     domain_start(0, uuid, name, (sov_domain_disk[]) {
         { .pool = pool, .volume = "sov-hm-disk", .format = "qcow2", .dev = "vda" },
         { .pool = pool, .volume = "sov-hm-seed", .format = "raw", .dev = "vdb",
           .readonly = true },
         { .pool = pool, .volume = "sov-hm-data", .format = "qcow2", .dev = "vdc" },
-    }, 3, console);
+        { .pool = pool, .volume = "sov-hm-luks", .format = "qcow2", .dev = "vdd",
+          .secret_uuid = secret },
+    }, 4, console);
     host_file(0, strrchr(console, '/') + 1, log_a, sizeof(log_a));
     host_file(1, strrchr(console, '/') + 1, log_b, sizeof(log_b));
     up = tl_console_expect(tl_console_file_read, log_a, TL_GUEST_UP, 120);
@@ -344,6 +372,8 @@ START_TEST(a_running_guest_moves_live_with_its_disks_and_an_aborted_move_leaves_
     ck_assert_msg(tl_sh("qemu-io -r -U -f qcow2 -c 'read -P 0x5a 0 4M' '%s' | "
                         "grep -q 'read 4194304'", data_b) == 0,
                   "the data disk's pattern is not on the target");
+    ck_assert_msg(qemu_io_luks(luks_b, hexkey, "read -P 0x6b 1M 2M", true) == 0,
+                  "the encrypted disk's pattern is not on the target");
     host_file(1, "sov-hm-seed", file, sizeof(file));
     f = fopen(file, "rb");
     ck_assert_msg(f, "%s: %s", file, strerror(errno));
