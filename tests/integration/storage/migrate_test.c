@@ -16,7 +16,12 @@
  * per volume and snapshot (the encrypted one saying where its key lives), once even when run
  * twice; FINISH removes the source's files and secrets; ABORT removes the target's copies
  * and secrets and leaves the source whole; volume changes and copies wait while the
- * instance migrates (409 naming the instance). */
+ * instance migrates (409 naming the instance); the reconciler's pass leaves a moving volume's
+ * copies and secrets alone and reports what an ended migration left behind. Through the API
+ * with compute's worker: a live and a cold migration move the volumes and the snapshot end
+ * to end, a volume-booted instance moves with its boot volume, a failed migration and a
+ * failed volume copy leave nothing on the target, a transitional volume refuses the request
+ * and nothing is written. */
 #include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -669,6 +674,54 @@ START_TEST(live_and_cold_migrations_move_the_volumes_end_to_end)
 }
 END_TEST
 
+/* An instance that boots from a volume has no overlay of its own: its boot volume (vda) is
+ * the disk that moves. */
+START_TEST(a_volume_booted_instance_moves_with_its_boot_volume)
+{
+    char id[40], op_id[40], boot[40], file[96], path[128], body[256], *v, *state;
+    const char *src_uri, *dst_uri, *dst_host;
+    json_t *j, *o;
+
+    start();
+    post_op("/v1/instances", "{\"name\":\"bootvm\",\"flavor\":\"tiny\",\"region\":\""
+            REGION "\",\"boot\":{\"image\":\"" IMAGE "\",\"size_gib\":1,"
+            "\"type\":\"secure\"}}", "instance", id);
+    json_decref(bed_wait_state("instances", id, "running", WAIT_S));
+    v = value("SELECT boot_volume_id FROM instances WHERE id = '%s'", id);
+    snprintf(boot, sizeof(boot), "%s", v);
+    free(v);
+    ck_assert_msg(strlen(boot) == 36, "no boot volume: '%s'", boot);
+    v = value("SELECT host_id FROM instances WHERE id = '%s'", id);
+    src_uri = strcmp(v, host1) == 0 ? uri : uri2;
+    dst_uri = strcmp(v, host1) == 0 ? uri2 : uri;
+    dst_host = strcmp(v, host1) == 0 ? host2 : host1;
+    free(v);
+    snprintf(file, sizeof(file), "sov-vol-%s", boot);
+    ck_assert(in_pool(src_uri, file));
+
+    snprintf(path, sizeof(path), "/v1/instances/%s/actions", id);
+    snprintf(body, sizeof(body), "{\"action\":\"migrate\",\"live\":true,\"host\":\"%s\"}",
+             strcmp(dst_host, host1) == 0 ? "h1" : "h2");
+    j = tl_call_ok(&sovd, "POST", path, op, body, 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    o = tl_op_wait_done(&sovd, op, op_id, WAIT_S);
+    state = strdup(tl_str(o, "state"));
+    ck_assert_msg(strcmp(state, "succeeded") == 0, "migration %s: %s", state,
+                  json_dumps(o, 0));
+    free(state);
+    json_decref(o);
+    assert_value(dst_host, "SELECT host_id FROM instances WHERE id = '%s'", id);
+    assert_value(dst_host, "SELECT host_id FROM volumes WHERE id = '%s'", boot);
+    assert_value("vda", "SELECT device FROM volume_attachments WHERE volume_id = '%s'", boot);
+    assert_value("1", "SELECT count(*) FROM residency_records WHERE event = 'moved' AND"
+                 " resource_type = 'volume' AND resource_id = '%s' AND operation_id = '%s'",
+                 boot, op_id);
+    ck_assert_msg(in_pool(dst_uri, file), "the boot volume is not on the target");
+    ck_assert_msg(!in_pool(src_uri, file), "the boot volume is still on the source");
+}
+END_TEST
+
 /* A live migration that fails in libvirt: the target's copies go, nothing moved. */
 START_TEST(a_failed_migration_leaves_nothing_on_the_target)
 {
@@ -740,6 +793,7 @@ main(void)
     tcase_add_test(tc, the_reconciler_leaves_a_moving_volume_alone);
     tcase_add_test(tc, live_and_cold_migrations_move_the_volumes_end_to_end);
     tcase_add_test(tc, a_failed_migration_leaves_nothing_on_the_target);
+    tcase_add_test(tc, a_volume_booted_instance_moves_with_its_boot_volume);
     tcase_add_test(tc, a_failed_volume_copy_leaves_nothing_on_the_target);
     tcase_add_test(tc, a_transitional_volume_refuses_the_migration);
     suite_add_tcase(s, tc);
