@@ -556,8 +556,9 @@ source_is(xmlNodePtr src, const char *path, const char *pool, const char *name)
     return is;
 }
 
-/* 1 when a domain running on h has the volume as a disk (its top layer, what the guest
- * writes: a backing file is only read), its name in dom; 0 when none. */
+/* 1 when a domain running on h has the volume as a disk it may write (its top layer: a
+ * backing file is only read, and so is a read-only disk such as a cloud-init seed, which a
+ * live migration sends while the guest runs), its name in dom; 0 when none. */
 static int
 vol_in_use(lv_hv *h, const char *path, const char *pool, const char *name, char *dom,
            size_t size, sov_error *err)
@@ -575,7 +576,8 @@ vol_in_use(lv_hv *h, const char *path, const char *pool, const char *name, char 
         sov_autoptr(xmlXPathObject) o = NULL;
 
         if (xml && sov_xml_view_parse(&x, xml, "domain XML", &ignored) == 0)
-            o = xmlXPathEvalExpression((const xmlChar *) "/domain/devices/disk/source", x.xp);
+            o = xmlXPathEvalExpression(
+                (const xmlChar *) "/domain/devices/disk[not(readonly)]/source", x.xp);
         for (int k = 0; o && o->nodesetval && k < o->nodesetval->nodeNr && !found; k++)
             if (source_is(o->nodesetval->nodeTab[k], path, pool, name)) {
                 found = 1;
