@@ -131,6 +131,7 @@ typedef struct watch {
     bool seen;              /* a running job was seen: last holds its statistics */
     bool downtime_set;
     sov_hv_job last;
+    long long disk_total, disk_processed;   /* the most seen: the target's count lacks them */
     virDomainPtr d;
     const sov_hv_migrate_args *a;
     double t0;
@@ -156,6 +157,10 @@ watch_poll(watch *w)
         pthread_mutex_lock(&w->lock);
         w->last = j;
         w->seen = true;
+        if (j.disk_total > w->disk_total)
+            w->disk_total = j.disk_total;
+        if (j.disk_processed > w->disk_processed)
+            w->disk_processed = j.disk_processed;
         pthread_mutex_unlock(&w->lock);
         if (a->progress)
             a->progress(a->arg, &j);
@@ -210,7 +215,8 @@ watch_start(watch *w, virDomainPtr d, const sov_hv_migrate_args *a, pthread_t *t
     pthread_condattr_t ca;
 
     *w = (watch) { .d = d, .a = a, .t0 = sov_lv_now_ms(),
-                   .downtime_set = a->max_downtime_ms == 0 };
+                   .downtime_set = a->max_downtime_ms == 0, .disk_total = -1,
+                   .disk_processed = -1 };
     pthread_mutex_init(&w->lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -398,6 +404,11 @@ completed_stats(lv_hv *dst, const char *uuid, const watch *w, sov_hv_job *ret)
     }
     if (ret->elapsed_ms < 0)
         ret->elapsed_ms = elapsed;
+    /* The disks' copy runs before the memory's and the target counts only the latter. */
+    if (ret->disk_total <= 0 && w->disk_total > 0) {
+        ret->disk_total = w->disk_total;
+        ret->disk_processed = w->disk_total;
+    }
     if (ret->data_remaining < 0 && ret->data_total >= 0)
         ret->data_remaining = 0;
     ret->percent = 100;
@@ -556,9 +567,9 @@ source_is(xmlNodePtr src, const char *path, const char *pool, const char *name)
     return is;
 }
 
-/* 1 when a domain running on h has the volume as a disk it may write (its top layer: a
- * backing file is only read, and so is a read-only disk such as a cloud-init seed, which a
- * live migration sends while the guest runs), its name in dom; 0 when none. */
+/* 1 when a domain running on h has the volume as a writable disk (its top layer, what the
+ * guest writes: a read-only disk or a backing file is only read, and may be sent), its name
+ * in dom; 0 when none. */
 static int
 vol_in_use(lv_hv *h, const char *path, const char *pool, const char *name, char *dom,
            size_t size, sov_error *err)
@@ -576,8 +587,8 @@ vol_in_use(lv_hv *h, const char *path, const char *pool, const char *name, char 
         sov_autoptr(xmlXPathObject) o = NULL;
 
         if (xml && sov_xml_view_parse(&x, xml, "domain XML", &ignored) == 0)
-            o = xmlXPathEvalExpression(
-                (const xmlChar *) "/domain/devices/disk[not(readonly)]/source", x.xp);
+            o = xmlXPathEvalExpression((const xmlChar *)
+                                       "/domain/devices/disk[not(readonly)]/source", x.xp);
         for (int k = 0; o && o->nodesetval && k < o->nodesetval->nodeNr && !found; k++)
             if (source_is(o->nodesetval->nodeTab[k], path, pool, name)) {
                 found = 1;
@@ -670,6 +681,42 @@ stream_bytes(lv_hv *src, lv_hv *dst, virStorageVolPtr sv, virStorageVolPtr dv,
     return 0;
 }
 
+/* What libvirt knows of a volume's file: its path, size and times (to the nanosecond). */
+static void
+vol_stamp(virStorageVolPtr v, char *buf, size_t size)
+{
+    sov_autofree char *xml = virStorageVolGetXMLDesc(v, 0);
+    xml_autoview x = { 0 };
+    sov_error ignored = SOV_ERROR_INIT;
+    char path[4096] = "", physical[32] = "", mtime[48] = "", ctime[48] = "";
+
+    buf[0] = '\0';
+    if (!xml || sov_xml_view_parse(&x, xml, "volume XML", &ignored) < 0)
+        return;
+    sov_xml_string(&x, "string(/volume/target/path)", path, sizeof(path));
+    sov_xml_string(&x, "string(/volume/physical)", physical, sizeof(physical));
+    sov_xml_string(&x, "string(/volume/target/timestamps/mtime)", mtime, sizeof(mtime));
+    sov_xml_string(&x, "string(/volume/target/timestamps/ctime)", ctime, sizeof(ctime));
+    if (path[0] && mtime[0] && ctime[0])
+        snprintf(buf, size, "%s|%s|%s|%s", path, physical, mtime, ctime);
+}
+
+/* 1 when the target's volume of that name is the source's own file: both hosts see one
+ * folder as the pool (a pool path outside what each host of a fleet has of its own), where
+ * replacing the target's would delete the source. */
+static int
+same_file(lv_hv *dst, const char *pool, const char *name, virStorageVolPtr sv, sov_error *err)
+{
+    sov_autoptr(virStorageVol) dv = NULL;
+    char a[4300], b[4300];
+
+    if (sov_lv_vol_lookup(dst, pool, name, true, &dv, err) < 0)
+        return err->code == SOV_E_NOT_FOUND ? (sov_error_clear(err), 0) : -1;
+    vol_stamp(sv, a, sizeof(a));
+    vol_stamp(dv, b, sizeof(b));
+    return a[0] && strcmp(a, b) == 0;
+}
+
 /* The target as a pool refresh reads it must be the source: same format and capacity. */
 static int
 check_sent(lv_hv *dst, const char *pool, const char *name, const char *format,
@@ -711,6 +758,13 @@ real_volume_send(lv_hv *src, lv_hv *dst, const char *pool, const char *name,
     if (used > 0)
         return sov_error_set(err, SOV_E_CONFLICT,
                              "volume '%s' is in use by running domain %s", name, dom);
+    used = same_file(dst, pool, name, sv, err);
+    if (used < 0)
+        return -1;
+    if (used > 0)
+        return sov_error_set(err, SOV_E_CONFLICT,
+                             "the target's pool '%s' is the source's own folder: volume '%s' "
+                             "is there already", pool, name);
     vol_format(sv, format, sizeof(format));
     if (sov_xml_escape(ename, sizeof(ename), name) < 0)
         return sov_error_set(err, SOV_E_INTERNAL, "volume name too long");

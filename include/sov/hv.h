@@ -239,9 +239,9 @@ typedef struct sov_hv_storage_ops {
      * and LUKS header, raw), from src (this handle) to a volume of the same name, format and
      * capacity in pool on dst, streamed through sovd (virStorageVolDownload into
      * virStorageVolUpload): a cold migration's disks. A volume of that name already on dst
-     * (an earlier, perhaps partial, run's) is replaced. The source must not be a disk a
-     * running domain may write (SOV_E_CONFLICT); a read-only one (a seed) may be sent. The
-     * test driver: an empty volume of that capacity. */
+     * (an earlier, perhaps partial, run's) is replaced. The source must not be a writable
+     * disk of a running domain (SOV_E_CONFLICT); a read-only one (a seed) may be sent.
+     * The test driver: an empty volume of that capacity. */
     int (*volume_send)(sov_hv *src, const char *pool, const char *name, sov_hv *dst,
                        sov_error *err);
 } sov_hv_storage_ops;
