@@ -134,8 +134,7 @@ reserve(sov_dbconn *c, migrate_args *ma, const sov_instance *x, const char *migr
     r.anti_affinity_group = x->anti_affinity_group[0] ? x->anti_affinity_group : NULL;
     r.resource_type = "migration";
     r.resource_id = migration_id;
-    r.operation_id = ma->op->id;
-    r.reserve = true;
+    r.reserve = true;           /* no record: the operation's id is not needed (nor made) */
     if (sov_placement_claim(c, ma->ctx, &r, p, err) < 0) {
         size_t n = strlen(err->msg);
         if (named && err->code == SOV_E_CAPACITY && n + 40 < sizeof(err->msg))
@@ -185,6 +184,12 @@ migrate_tx(sov_dbconn *c, void *arg, sov_error *err)
     memset(&m, 0, sizeof(m));
     if (sov_uuid_v4(m.m.id, err) < 0)
         return -1;
+    /* The room first: a refusal there leaves nothing queued, even in a caller's
+     * transaction that goes on (an evacuation's). */
+    if (!(p = sov_placement_new()))
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    if (reserve(c, ma, &x, m.m.id, ma->a->host ? &named : NULL, live, p, err) < 0)
+        return -1;
     snprintf(oparg, sizeof(oparg), "%s %s", live ? "live" : "cold", x.state);
     if (ma->parent_op_id)
         rc = sov_op_enqueue_child(c, ma->ctx, ma->parent_op_id, x.tenant_id, "instance.migrate",
@@ -193,10 +198,6 @@ migrate_tx(sov_dbconn *c, void *arg, sov_error *err)
         rc = sov_op_enqueue(c, ma->ctx, x.tenant_id, "instance.migrate", "instance", x.id,
                             oparg, ma->op, err);
     if (rc < 0)
-        return -1;
-    if (!(p = sov_placement_new()))
-        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    if (reserve(c, ma, &x, m.m.id, ma->a->host ? &named : NULL, live, p, err) < 0)
         return -1;
     snprintf(m.m.instance_id, sizeof(m.m.instance_id), "%s", x.id);
     snprintf(m.m.operation_id, sizeof(m.m.operation_id), "%s", ma->op->id);

@@ -9,10 +9,11 @@
  * no reservation left, the migration listed (operators see host ids, members do not), in
  * pages; a migration that fails in libvirt (SOV_HV_FAULT=migrate:1:conflict): the guest
  * stays running on its source with the reason, the reservation released, the migration
- * failed; every refusal (live on a stopped instance, the source, a host outside the policy,
+ * failed; every refusal (live on a stopped instance or one with GPUs, the source, a host outside the policy,
  * a host not up, no room, a member naming a host, bad bodies, another tenant's instance, a
  * reader) with nothing changed: no operation, no migration row, no reservation, no record;
- * other actions and deletes refused while an instance migrates. */
+ * other actions and deletes refused while an instance migrates; a run cut after the commit
+ * (the source's cleaning failing once) finishes on the next without committing twice. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,6 +433,11 @@ START_TEST(refused_migrations_change_nothing)
                "/problems/no-capacity", NULL, "source_host 1");
     json_decref(tl_call_ok(&sovd, "PATCH", "/v1/hosts/node-b", op, "{\"state\":\"up\"}",
                            200));
+    /* GPUs cannot move live (test hosts have none: the row says so by hand here). */
+    free(tl_db_exec(db, "UPDATE instances SET gpus = 1 WHERE name = 'web-1'"));
+    tl_refused(&sovd, "POST", path, member, "{\"action\":\"migrate\"}", 409,
+               "/problems/conflict", NULL, "GPUs");
+    free(tl_db_exec(db, "UPDATE instances SET gpus = 0 WHERE name = 'web-1'"));
     assert_untouched(id);
 }
 END_TEST
@@ -503,6 +509,68 @@ START_TEST(failed_live_migration_keeps_the_guest_on_its_source)
 }
 END_TEST
 
+/* A cold move whose disk copy fails: the guest, stopped for the move, runs again on its
+ * source; the reservation is released. */
+START_TEST(failed_cold_migration_starts_the_guest_again_on_its_source)
+{
+    char id[40], op_id[40];
+    json_t *o, *x;
+
+    start("volume_send:1:conflict");
+    launch("web-1", id);
+    more_hosts();
+    migrate(id, acme.token[TL_MEMBER], ",\"live\":false", op_id);
+    o = tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    json_decref(o);
+    x = wait_state(id, "running");
+    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_a);
+    tl_assert_contains(tl_str(x, "state_reason"), "stays on host node-a");
+    json_decref(x);
+    /* Its domain runs: the reconciler (every second) would say it powered itself off. */
+    sleep(3);
+    x = get_instance(id);
+    ck_assert_str_eq(tl_str(x, "state"), "running");
+    json_decref(x);
+    ck_assert_int_eq(host_vcpus(node_b), 0);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM instance_migrations"
+                                   " WHERE state = 'failed'"), 1);
+    assert_settled();
+}
+END_TEST
+
+/* The source's cleaning fails once (a host away): the move stands, committed once, and the
+ * operation's next run only cleans. */
+START_TEST(a_migration_cut_after_its_commit_only_cleans_on_its_next_run)
+{
+    char id[40], op_id[40], path[160];
+    json_t *o, *x, *h, *m;
+
+    start("volume_delete:1:unavailable");
+    launch("web-1", id);
+    more_hosts();
+    migrate(id, acme.token[TL_MEMBER], "", op_id);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    snprintf(path, sizeof(path), "/v1/operations/%s", op_id);
+    o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(tl_num(o, "attempts"), 2);
+    json_decref(o);
+    x = wait_state(id, "running");
+    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_b);
+    json_decref(x);
+    snprintf(path, sizeof(path), "/v1/instances/%s/migrations", id);
+    h = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    m = json_array_get(json_object_get(h, "items"), 0);
+    ck_assert_str_eq(tl_str(m, "state"), "succeeded");
+    json_decref(h);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM residency_records"
+                                   " WHERE event = 'moved' AND resource_id = '%s'", id), 1);
+    ck_assert_int_eq(host_vcpus(node_a), 0);
+    ck_assert_int_eq(host_vcpus(node_b), 1);
+    assert_settled();
+}
+END_TEST
+
 int
 main(void)
 {
@@ -516,6 +584,8 @@ main(void)
     tcase_add_test(tc, refused_migrations_change_nothing);
     tcase_add_test(tc, actions_and_deletes_wait_for_a_migration);
     tcase_add_test(tc, failed_live_migration_keeps_the_guest_on_its_source);
+    tcase_add_test(tc, failed_cold_migration_starts_the_guest_again_on_its_source);
+    tcase_add_test(tc, a_migration_cut_after_its_commit_only_cleans_on_its_next_run);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
