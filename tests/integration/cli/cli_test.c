@@ -983,6 +983,42 @@ START_TEST(instance_create_and_delete_with_wait)
 }
 END_TEST
 
+/* Maintenance and evacuation through sovctl: a host put in maintenance and back up; an
+ * evacuation followed to its end says what moved, stayed and failed. */
+START_TEST(host_maintenance_and_evacuation)
+{
+    run r;
+
+    start_worker();
+    SOVCTL_OK(&r, "host", "create", "--name", "kvm-1", "--region", REGION, "--zone", "a",
+              "--libvirt-uri", "test:///default", "-o", "json");
+    run_free(&r);
+    SOVCTL_OK(&r, "host", "maintenance", "kvm-1");
+    assert_has(r.out, "maintenance");
+    run_free(&r);
+    SOVCTL_OK(&r, "host", "show", "kvm-1", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "maintenance");
+    run_free(&r);
+    SOVCTL_OK(&r, "host", "update", "kvm-1", "--state", "up", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "up");
+    run_free(&r);
+    SOVCTL_OK(&r, "host", "evacuate", "kvm-1", "--wait");
+    assert_has(r.out, "succeeded: 0 moved, 0 stayed, 0 failed");
+    assert_has(r.err, "host.evacuate");
+    run_free(&r);
+    SOVCTL_OK(&r, "host", "evacuate", "kvm-1", "--wait", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "kind"), "host.evacuate");
+    ck_assert_str_eq(tl_str(json_object_get(r.json, "result"), "phase"), "done");
+    run_free(&r);
+    SOVCTL_OK(&r, "host", "show", "kvm-1", "-o", "json");
+    ck_assert_str_eq(tl_str(r.json, "state"), "maintenance");
+    run_free(&r);
+    SOVCTL(&r, "host", "evacuate", "no-such-host");
+    ck_assert_int_ne(r.status, 0);
+    run_free(&r);
+}
+END_TEST
+
 /* Migrations through sovctl on two test-driver hosts: a live one chosen by the scheduler,
  * followed with --wait; a cold one to a named host; the list of them. */
 START_TEST(instance_migrate_and_migrations)
@@ -1931,6 +1967,7 @@ suite(void)
     tcase_add_test(tc, image_upload_streams_a_file);
     tcase_add_test(tc, ctrl_c_stops_waiting_and_says_how_to_follow);
     tcase_add_test(tc, residency_report_is_downloaded_and_verified);
+    tcase_add_test(tc, host_maintenance_and_evacuation);
     suite_add_tcase(s, tc);
     return s;
 }
