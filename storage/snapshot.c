@@ -284,6 +284,9 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
     snprintf(what, sizeof(what), "snapshot '%s'", s.name);
     if (sov_repo_snapshot_blockers(c, s.id, what, err) < 0)
         return -1;
+    /* Its file is being copied to another host with its volume's migrating instance. */
+    if (sov_repo_volume_moving(c, s.volume_id, what, err) < 0)
+        return -1;
     if (sov_repo_snapshot_set_state(c, s.id, "available,error", "deleting", "", &moved,
                                     err) < 0)
         return -1;

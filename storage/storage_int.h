@@ -81,10 +81,11 @@ int sov_repo_volume_host(sov_dbconn *c, const char *host_id, char *uri, size_t u
 /* The live (not deleted) volumes of a host, every tenant; *ret to free(). */
 int sov_repo_volume_on_host(sov_dbconn *c, const char *host_id, sov_volume **ret, size_t *n,
                             sov_error *err);
-/* Of names ("sov-vol-<id>", "sov-snap-<id>"), which the database does not know (no row, or
- * a deleted one): known[i] false for those. */
-int sov_repo_storage_known(sov_dbconn *c, char *const *names, size_t n, bool *known,
-                           sov_error *err);
+/* Of names ("sov-vol-<id>", "sov-snap-<id>") found on host_id, which the database does not
+ * place there (no row, a deleted one, or one on another host that is not moving between
+ * the two with its instance's migration): known[i] false for those. */
+int sov_repo_storage_known(sov_dbconn *c, const char *host_id, char *const *names, size_t n,
+                           bool *known, sov_error *err);
 /* An instance as attach sees it: its tenant, state, host and name (lock: FOR UPDATE). */
 typedef struct sov_volume_instance {
     char id[SOV_UUID_LEN + 1];

@@ -10,8 +10,9 @@
  *     in-use when the instance's domain has the disk at its device, else available (the
  *     attachment goes), extending -> back to in-use or available (the reason says whether
  *     the file reached the size);
- *   - a file of our prefixes that no live row names is an orphan: logged and audited once per
- *     sovd, never deleted. Its name carries no deployment id (another control plane may
+ *   - a file of our prefixes that no live row places on this host is an orphan (a row of its
+ *     name on another host counts only while the two hosts are its instance's migration's
+ *     source and target): logged and audited once per sovd, never deleted. Its name carries no deployment id (another control plane may
  *     share the pool), and it may be the only copy of data a database restored from a
  *     backup forgot: an operator decides (virsh vol-delete);
  *   - a libvirt secret of ours (its UUID the volume's id, its usage the file's path) of a
@@ -21,9 +22,10 @@
  *     while any volume or snapshot operation is under way (a copy may hold one for a
  *     moment), and while an instance migrates (its volumes' secrets are defined on the
  *     target, whose rows do not name the volumes until the move commits).
- * A migration's copies are no orphans: the file on the target before the commit, and the
- * one on the source until its finish, bear the name of a live volume (storage/migrate.c);
- * the volumes stay in-use meanwhile, and their file on the host the rows name is there.
+ * A migration's copies are no orphans while it runs: the file on the target before the
+ * commit, and the one on the source until its finish (storage/migrate.c); a copy left behind
+ * by a migration that ended (its clean-up failed) is one. The volumes stay in-use meanwhile,
+ * and their file on the host the rows name is there.
  * Each repair is an audit entry. */
 #include <pthread.h>
 #include <stdio.h>
@@ -245,19 +247,19 @@ check_secrets(pass *p, sov_hv *hv, const char *host, const sov_volume *vols, siz
 
 /* Files of our prefixes that no live row names: reported, once. */
 static void
-check_orphans(pass *p, sov_dbconn *c, const char *host, char **names, size_t n)
+check_orphans(pass *p, sov_dbconn *c, const sov_storage_host *h, char **names, size_t n)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_autofree bool *known = calloc(n + 1, sizeof(bool));
 
-    if (!known || sov_repo_storage_known(c, names, n, known, &err) < 0)
+    if (!known || sov_repo_storage_known(c, h->id, names, n, known, &err) < 0)
         return;
     for (size_t i = 0; i < n; i++) {
         if (known[i] || !first_sighting(names[i]))
             continue;
         sov_log_warn("reconciler: file %s of pool %s on host %s belongs to no volume or "
                      "snapshot; kept (delete it by hand if it is no one's)", names[i],
-                     p->ctx->cfg->storage_pool, host);
+                     p->ctx->cfg->storage_pool, h->name);
         p->ctx->action = "volumes.orphan-found";
         sov_audit_append_alone(p->ctx, NULL, "volume_file", names[i], SOV_OUTCOME_OK, &err);
     }
@@ -298,8 +300,8 @@ check_host(pass *p, const sov_storage_host *h)
         if (!busy && strcmp(vols[i].pool, p->ctx->cfg->storage_pool) == 0)
             check_volume(p, hv, h->name, &vols[i], listed(files, nf, vols[i].volume));
     }
-    check_orphans(p, c, h->name, files, nf);
-    check_orphans(p, c, h->name, snaps, ns);
+    check_orphans(p, c, h, files, nf);
+    check_orphans(p, c, h, snaps, ns);
     if (!ops_pending)
         check_secrets(p, hv, h->name, vols, n);
     sov_hv_names_free(files, nf);

@@ -286,10 +286,19 @@ static const char SQL_VOLUME_ON_HOST[] =
     "SELECT " VOLUME_COLS VOLUME_FROM " WHERE v.host_id = $1::uuid AND v.state <> 'deleted'"
     " ORDER BY v.id";
 static const char SQL_VOLUME_HOST[] = "SELECT libvirt_uri, name FROM hosts WHERE id = $1";
+/* A file is known on host $2 when a live row of its name is on that host, or moves from or
+ * to it (its volume's instance migrates: both hosts hold a copy until the move ends). */
+#define MOVING_ON_HOST(volume_id)                                                              \
+    "EXISTS (SELECT 1 FROM volume_attachments a JOIN instance_migrations m"                  \
+    " ON m.instance_id = a.instance_id WHERE a.volume_id = " volume_id                        \
+    " AND m.state NOT IN ('succeeded', 'failed')"                                             \
+    " AND $2::uuid IN (m.source_host_id, m.target_host_id))"
 static const char SQL_KNOWN[] =
     "SELECT n.name FROM unnest($1::text[]) AS n(name) WHERE EXISTS (SELECT 1 FROM volumes v"
-    " WHERE v.volume = n.name AND v.state <> 'deleted') OR EXISTS (SELECT 1 FROM snapshots s"
-    " WHERE s.volume = n.name AND s.state <> 'deleted')";
+    " WHERE v.volume = n.name AND v.state <> 'deleted' AND (v.host_id = $2::uuid OR "
+    MOVING_ON_HOST("v.id") ")) OR EXISTS (SELECT 1 FROM snapshots s"
+    " WHERE s.volume = n.name AND s.state <> 'deleted' AND (s.host_id = $2::uuid OR "
+    MOVING_ON_HOST("s.volume_id") "))";
 static const char SQL_INSTANCE[] =
     "SELECT i.id, i.tenant_id, i.name, i.state, coalesce(i.host_id::text, '') AS host_id,"
     " coalesce(h.name, '') AS host_name FROM instances i LEFT JOIN hosts h ON h.id = i.host_id"
@@ -478,8 +487,8 @@ sov_repo_volume_host(sov_dbconn *c, const char *host_id, char *uri, size_t uri_s
 }
 
 int
-sov_repo_storage_known(sov_dbconn *c, char *const *names, size_t n, bool *known,
-                       sov_error *err)
+sov_repo_storage_known(sov_dbconn *c, const char *host_id, char *const *names, size_t n,
+                       bool *known, sov_error *err)
 {
     sov_autoptr(PGresult) res = NULL;
     sov_buf list = SOV_BUF_INIT;
@@ -493,8 +502,8 @@ sov_repo_storage_known(sov_dbconn *c, char *const *names, size_t n, bool *known,
     if (list.oom)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     {
-        const char *params[] = { list.data };
-        rc = sov_db_query(c, SQL_KNOWN, 1, params, &res, err);
+        const char *params[] = { list.data, host_id };
+        rc = sov_db_query(c, SQL_KNOWN, 2, params, &res, err);
     }
     sov_buf_release(&list);
     if (rc < 0)

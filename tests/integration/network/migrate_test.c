@@ -13,13 +13,14 @@
  * activation-strategy gone; a cold migration binds nothing twice and moves at its FINISH;
  * a live migration of an instance whose hosts' chassis are not known (libvirt's test driver)
  * asks for no chassis; each phase twice is the same as once; without OVN the hook does
- * nothing. */
+ * nothing. And end to end through sovd's API and compute's worker (migrate_flow.c). */
 #include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "migrate_flow.h"
 #include "network_int.h"
 #include "sov/config.h"
 #include "sov/migrate.h"
@@ -373,5 +374,6 @@ main(void)
     tcase_add_test(tc, unknown_chassis_are_left_out);
     tcase_add_test(tc, without_ovn_the_hook_does_nothing);
     suite_add_tcase(s, tc);
+    suite_add_tcase(s, migrate_flow_tcase());
     return tl_run_suite(s);
 }

@@ -16,7 +16,12 @@
  * per volume and snapshot (the encrypted one saying where its key lives), once even when run
  * twice; FINISH removes the source's files and secrets; ABORT removes the target's copies
  * and secrets and leaves the source whole; volume changes and copies wait while the
- * instance migrates (409 naming the instance). */
+ * instance migrates (409 naming the instance); the reconciler's pass leaves a moving volume's
+ * copies and secrets alone and reports what an ended migration left behind. Through the API
+ * with compute's worker: a live and a cold migration move the volumes and the snapshot end
+ * to end, a volume-booted instance moves with its boot volume, a failed migration and a
+ * failed volume copy leave nothing on the target, a transitional volume refuses the request
+ * and nothing is written. */
 #include <libpq-fe.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -548,11 +553,60 @@ START_TEST(volume_changes_wait_while_the_instance_migrates)
     bed_refused("POST", "/v1/volumes", acme.token[TL_MEMBER],
                 "{\"name\":\"c3\",\"source\":{\"type\":\"snapshot\",\"id\":\"data-snap\"}}",
                 409, "/problems/conflict", NULL, "moves with instance 'vm'");
+    snprintf(path, sizeof(path), "/v1/snapshots/%s", snap);
+    bed_refused("DELETE", path, acme.token[TL_MEMBER], NULL, 409, "/problems/conflict", NULL,
+                "snapshot 'data-snap' moves with instance 'vm'");
+    assert_value("available", "SELECT state FROM snapshots WHERE id = '%s'", snap);
     /* Nothing was written. */
     assert_value("0", "SELECT count(*) FROM volumes WHERE name IN ('c2', 'c3')");
     assert_value("0", "SELECT count(*) FROM snapshots WHERE name = 's2'");
     assert_value("1", "SELECT size_gib FROM volumes WHERE id = '%s'", plain);
     exec_sql("UPDATE instances SET state = 'running' WHERE name = 'vm'");
+}
+END_TEST
+
+/* The reconciler's pass while a migration runs: the copies on the target are no orphans,
+ * the volumes are not lost, the target's secret stays; once the migration has ended without
+ * its clean-up, what it left on the target is reported (never deleted) and the secret goes. */
+START_TEST(the_reconciler_leaves_a_moving_volume_alone)
+{
+    sov_error err = SOV_ERROR_INIT;
+    char op_id[40], mig[40], *v;
+    unsigned repairs = 0;
+    sov_instance_move m;
+
+    start();
+    find_members();
+    /* The migration's operation, queued for later (no worker takes it), and its row. */
+    v = value("INSERT INTO operations (tenant_id, kind, resource_type, resource_id, state,"
+              " run_after) VALUES ('%s', 'instance.migrate', 'instance', '%s', 'queued',"
+              " now() + interval '1 hour') RETURNING id", acme.id, inst_id);
+    snprintf(op_id, sizeof(op_id), "%s", v);
+    free(v);
+    v = value("INSERT INTO instance_migrations (instance_id, tenant_id, operation_id, live,"
+              " source_host_id, target_host_id, source_host, target_host, state) VALUES"
+              " ('%s', '%s', '%s', true, '%s', '%s', 'h1', 'h2', 'copying') RETURNING id",
+              inst_id, acme.id, op_id, host1, host2);
+    snprintf(mig, sizeof(mig), "%s", v);
+    free(v);
+    m = move(true, mig, NULL);
+    phase(&m, SOV_MIGRATE_PREPARE);
+    ck_assert_msg(sov_volumes_reconcile(&ctx, &repairs, &err) == 0, "%s", err.msg);
+    assert_value("in-use", "SELECT state FROM volumes WHERE id = '%s'", plain);
+    assert_value("in-use", "SELECT state FROM volumes WHERE id = '%s'", secure);
+    assert_value("available", "SELECT state FROM snapshots WHERE id = '%s'", snap);
+    assert_value("0", "SELECT count(*) FROM audit_log WHERE action = 'volumes.orphan-found'");
+    ck_assert_msg(has_secret(hv2, secure), "the reconciler removed the target's secret");
+    assert_files(uri2, "target", true);
+
+    /* Ended without its clean-up: the copies on h2 are no one's there now. */
+    exec_sql("UPDATE instance_migrations SET state = 'failed'");
+    exec_sql("UPDATE operations SET state = 'failed' WHERE kind = 'instance.migrate'");
+    ck_assert_msg(sov_volumes_reconcile(&ctx, &repairs, &err) == 0, "%s", err.msg);
+    assert_value("3", "SELECT count(*) FROM audit_log WHERE action = 'volumes.orphan-found'");
+    assert_files(uri2, "target", true);
+    ck_assert(!has_secret(hv2, secure));
+    assert_value("in-use", "SELECT state FROM volumes WHERE id = '%s'", secure);
 }
 END_TEST
 
@@ -624,6 +678,54 @@ START_TEST(live_and_cold_migrations_move_the_volumes_end_to_end)
 }
 END_TEST
 
+/* An instance that boots from a volume has no overlay of its own: its boot volume (vda) is
+ * the disk that moves. */
+START_TEST(a_volume_booted_instance_moves_with_its_boot_volume)
+{
+    char id[40], op_id[40], boot[40], file[96], path[128], body[256], *v, *state;
+    const char *src_uri, *dst_uri, *dst_host;
+    json_t *j, *o;
+
+    start();
+    post_op("/v1/instances", "{\"name\":\"bootvm\",\"flavor\":\"tiny\",\"region\":\""
+            REGION "\",\"boot\":{\"image\":\"" IMAGE "\",\"size_gib\":1,"
+            "\"type\":\"secure\"}}", "instance", id);
+    json_decref(bed_wait_state("instances", id, "running", WAIT_S));
+    v = value("SELECT boot_volume_id FROM instances WHERE id = '%s'", id);
+    snprintf(boot, sizeof(boot), "%s", v);
+    free(v);
+    ck_assert_msg(strlen(boot) == 36, "no boot volume: '%s'", boot);
+    v = value("SELECT host_id FROM instances WHERE id = '%s'", id);
+    src_uri = strcmp(v, host1) == 0 ? uri : uri2;
+    dst_uri = strcmp(v, host1) == 0 ? uri2 : uri;
+    dst_host = strcmp(v, host1) == 0 ? host2 : host1;
+    free(v);
+    snprintf(file, sizeof(file), "sov-vol-%s", boot);
+    ck_assert(in_pool(src_uri, file));
+
+    snprintf(path, sizeof(path), "/v1/instances/%s/actions", id);
+    snprintf(body, sizeof(body), "{\"action\":\"migrate\",\"live\":true,\"host\":\"%s\"}",
+             strcmp(dst_host, host1) == 0 ? "h1" : "h2");
+    j = tl_call_ok(&sovd, "POST", path, op, body, 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    o = tl_op_wait_done(&sovd, op, op_id, WAIT_S);
+    state = strdup(tl_str(o, "state"));
+    ck_assert_msg(strcmp(state, "succeeded") == 0, "migration %s: %s", state,
+                  json_dumps(o, 0));
+    free(state);
+    json_decref(o);
+    assert_value(dst_host, "SELECT host_id FROM instances WHERE id = '%s'", id);
+    assert_value(dst_host, "SELECT host_id FROM volumes WHERE id = '%s'", boot);
+    assert_value("vda", "SELECT device FROM volume_attachments WHERE volume_id = '%s'", boot);
+    assert_value("1", "SELECT count(*) FROM residency_records WHERE event = 'moved' AND"
+                 " resource_type = 'volume' AND resource_id = '%s' AND operation_id = '%s'",
+                 boot, op_id);
+    ck_assert_msg(in_pool(dst_uri, file), "the boot volume is not on the target");
+    ck_assert_msg(!in_pool(src_uri, file), "the boot volume is still on the source");
+}
+END_TEST
+
 /* A live migration that fails in libvirt: the target's copies go, nothing moved. */
 START_TEST(a_failed_migration_leaves_nothing_on_the_target)
 {
@@ -692,8 +794,10 @@ main(void)
     tcase_add_test(tc, an_abort_removes_the_targets_copies_and_keeps_the_source);
     tcase_add_test(tc, unsettled_volumes_and_snapshots_refuse_the_move);
     tcase_add_test(tc, volume_changes_wait_while_the_instance_migrates);
+    tcase_add_test(tc, the_reconciler_leaves_a_moving_volume_alone);
     tcase_add_test(tc, live_and_cold_migrations_move_the_volumes_end_to_end);
     tcase_add_test(tc, a_failed_migration_leaves_nothing_on_the_target);
+    tcase_add_test(tc, a_volume_booted_instance_moves_with_its_boot_volume);
     tcase_add_test(tc, a_failed_volume_copy_leaves_nothing_on_the_target);
     tcase_add_test(tc, a_transitional_volume_refuses_the_migration);
     suite_add_tcase(s, tc);
