@@ -2,9 +2,9 @@
  * of its own, reachable over qemu+tcp. Both answer with distinct host UUIDs, a domain defined
  * on one is seen neither on the other nor on the machine's qemu:///system, and `down` leaves
  * no namespace, veth, bridge, daemon or state folder. With --ovn, a host of the fleet's own
- * OVN (tl_fleet_up), which down stops; KVM offered only where QEMU can use it. The fleet's prefix is this test
- * process's, so runs never collide; an unchecked teardown takes it down however the test
- * ends. Needs root (scripts/test runs as root); no PostgreSQL. */
+ * OVN (tl_fleet_up), which down stops; KVM offered only where QEMU can use it. The fleet's
+ * prefix is this test process's, so runs never collide; an unchecked teardown takes it down
+ * however the test ends. Needs root (scripts/test runs as root); no PostgreSQL. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
