@@ -1,14 +1,16 @@
 /* scripts/fleet: two libvirtd hosts on this machine, each in network and mount namespaces
  * of its own, reachable over qemu+tcp. Both answer with distinct host UUIDs, a domain defined
  * on one is seen neither on the other nor on the machine's qemu:///system, and `down` leaves
- * no namespace, veth, bridge, daemon or state folder. The fleet's prefix is this test
- * process's, so runs never collide; an unchecked teardown takes it down however the test
- * ends. Needs root (scripts/test runs as root); no PostgreSQL. */
+ * no namespace, veth, bridge, daemon or state folder. With --ovn, a host of the fleet's own
+ * OVN (tl_fleet_up), which down stops; KVM offered only where QEMU can use it. The fleet's
+ * prefix is this test process's, so runs never collide; an unchecked teardown takes it down
+ * however the test ends. Needs root (scripts/test runs as root); no PostgreSQL. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fleet.h"
 #include "testlib.h"
 
 #define HOSTS 2
@@ -170,6 +172,62 @@ START_TEST(two_hosts_are_separate_and_down_leaves_nothing)
 }
 END_TEST
 
+/* A pid from a pidfile of the fleet's OVN folder. */
+static long
+ovn_pid(const tl_fleet *f, const char *name)
+{
+    char path[sizeof(f->ovn.dir) + 32], *text;
+    long pid;
+
+    snprintf(path, sizeof(path), "%s/%s.pid", f->ovn.dir, name);
+    text = tl_read_file(path);
+    ck_assert_msg(text, "no %s", path);
+    pid = atol(text);
+    free(text);
+    return pid;
+}
+
+/* up --ovn: the fleet's own OVN central part in D/ovn, its Southbound also on the bridge's
+ * address (port 6642), the host its chassis (system-id its host UUID, Geneve from its
+ * address: tl_fleet_up waits for that); a host of a machine whose QEMU cannot use KVM offers
+ * none (its libvirtd has no KVM domain capabilities), one of a machine that can offers it;
+ * down stops the central part too. */
+START_TEST(up_with_ovn_has_its_own_central_part_and_no_kvm_where_qemu_cannot_use_it)
+{
+    const char *names[] = { "nb", "sb", "northd" };
+    long pids[3];
+    tl_fleet f;
+    char want[64], *out;
+    int rc;
+
+    tl_fleet_up(&f, 1, true);
+    out = tl_ovn_sbctl(&f.ovn, NULL, "--bare --columns=name list Chassis");
+    ck_assert_str_eq(out, f.host[0].uuid);
+    free(out);
+    out = tl_sh_out(&rc, "ovs-appctl -t '%s/sb.ctl' ovsdb-server/list-remotes", f.ovn.dir);
+    ck_assert_int_eq(rc, 0);
+    snprintf(want, sizeof(want), "ptcp:6642:%s", f.gateway);
+    tl_assert_contains(out, want);
+    free(out);
+
+    rc = tl_virsh(f.host[0].uri, &out, "domcapabilities --virttype kvm");
+    if (strcmp(tl_env("SOV_TEST_VIRT_TYPE"), "qemu") == 0)
+        ck_assert_msg(rc != 0, "host %s offers KVM where QEMU cannot use it", f.host[0].name);
+    else
+        ck_assert_msg(rc == 0, "host %s offers no KVM: %s", f.host[0].name, out);
+    free(out);
+
+    for (int i = 0; i < 3; i++) {
+        pids[i] = ovn_pid(&f, names[i]);
+        ck_assert(pid_running(pids[i]));
+    }
+    tl_fleet_down(&f);
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(!pid_running(pids[i]), "the fleet's %s (%ld) outlived down", names[i],
+                      pids[i]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -179,6 +237,7 @@ main(void)
     tcase_add_unchecked_fixture(tc, fleet_setup, fleet_teardown);
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, two_hosts_are_separate_and_down_leaves_nothing);
+    tcase_add_test(tc, up_with_ovn_has_its_own_central_part_and_no_kvm_where_qemu_cannot_use_it);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
