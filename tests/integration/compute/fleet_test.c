@@ -129,6 +129,26 @@ START_TEST(two_hosts_are_separate_and_down_leaves_nothing)
     ck_assert_msg(!strstr(out, dom), "%s seen on qemu:///system", dom);
     free(out);
 
+    /* sovd's default pool folder (/var/lib/sovereign) is each host's own: a volume made in
+     * a pool there on one host is seen neither by the same pool on the other nor here. */
+    {
+        char pool_dir[128], root_path[192];
+        snprintf(pool_dir, sizeof(pool_dir), "/var/lib/sovereign/%s-pool", prefix);
+        for (i = 0; i < HOSTS; i++)
+            ck_assert_int_eq(tl_virsh(h[i].uri, NULL,
+                                      "pool-create-as %s-pool dir --target '%s' --build",
+                                      prefix, pool_dir), 0);
+        ck_assert_int_eq(tl_virsh(h[0].uri, NULL, "vol-create-as %s-pool only-h1 1M", prefix),
+                         0);
+        ck_assert_int_eq(tl_virsh(h[1].uri, &out, "vol-list %s-pool", prefix), 0);
+        ck_assert_msg(!strstr(out, "only-h1"), "h2's pool folder holds h1's volume: %s", out);
+        free(out);
+        snprintf(root_path, sizeof(root_path), "%s/only-h1", pool_dir);
+        ck_assert_msg(access(root_path, F_OK) != 0, "%s is in this machine's folder", root_path);
+        for (i = 0; i < HOSTS; i++)
+            ck_assert_int_eq(tl_virsh(h[i].uri, NULL, "pool-destroy %s-pool", prefix), 0);
+    }
+
     /* What down must remove. */
     bridge = state_line("bridge");
     for (i = 0; i < HOSTS; i++) {
