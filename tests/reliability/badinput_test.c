@@ -1127,6 +1127,15 @@ START_TEST(hostile_input_is_refused_with_a_problem_and_nothing_written)
         path_cases(r);
         ck_assert_msg(sovd_alive(), "sovd died after %s %s; see %s", r->method, r->pattern,
                       sovd.log);
+        /* An evacuation takes no body, so {} is a valid one: the host went to maintenance.
+         * It comes back up for the routes after, whose valid-looking bodies would otherwise
+         * meet a 409 for want of a host rather than the refusal under test. */
+        if (strstr(r->pattern, "/evacuate")) {
+            char target[80];
+            snprintf(target, sizeof(target), "/v1/hosts/%s", host_id);
+            json_decref(tl_call_ok(&sovd, "PATCH", target, op, "{\"state\":\"up\"}", 200));
+            writes = rel_db_writes(pg);
+        }
     }
 
     /* Headers. */
