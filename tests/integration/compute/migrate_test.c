@@ -310,6 +310,55 @@ START_TEST(member_live_migration_moves_instance_to_another_host_of_its_region)
     assert_settled();
     ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM residency_records WHERE"
                                    " resource_id = '%s' AND event = 'moved'", id), 2);
+
+    /* The signed residency report shows the moves: the instance's intervals are on node-a,
+     * then node-b, then node-a again, each ending where the next starts. */
+    {
+        json_t *rep, *doc, *row;
+        json_error_t jerr;
+        const char *hosts[3] = { NULL, NULL, NULL }, *ends[3] = { NULL, NULL, NULL };
+        const char *starts[3] = { NULL, NULL, NULL };
+        size_t i, n = 0;
+        char rid[40];
+        tl_resp r;
+
+        char body[160], to[32];
+        time_t tomorrow = time(NULL) + 86400;
+        struct tm tm;
+
+        gmtime_r(&tomorrow, &tm);
+        strftime(to, sizeof(to), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        snprintf(body, sizeof(body), "{\"from\":\"2020-01-01T00:00:00Z\",\"to\":\"%s\","
+                                     "\"format\":\"json\"}", to);
+        rep = tl_call_ok(&sovd, "POST", "/v1/residency/reports", acme.token[TL_AUDITOR], body,
+                         202);
+        snprintf(rid, sizeof(rid), "%s", tl_str(json_object_get(rep, "report"), "id"));
+        tl_op_wait_ok(&sovd, acme.token[TL_AUDITOR], tl_str(json_object_get(rep, "operation"), "id"),
+                      WAIT_S);
+        json_decref(rep);
+        snprintf(path, sizeof(path), "/v1/residency/reports/%s/document", rid);
+        tl_call(&sovd, "GET", path, acme.token[TL_AUDITOR], NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        doc = json_loadb(r.body, r.len, 0, &jerr);
+        ck_assert_msg(doc, "report not JSON: %s", jerr.text);
+        json_array_foreach(json_object_get(doc, "rows"), i, row) {
+            if (strcmp(tl_str(row, "resource_id"), id) != 0)
+                continue;
+            ck_assert_msg(n < 3, "more than three intervals for %s", id);
+            hosts[n] = tl_str(row, "host");
+            starts[n] = tl_str(row, "start");
+            ends[n] = tl_str(row, "end");
+            n++;
+        }
+        ck_assert_uint_eq(n, 3);
+        ck_assert_str_eq(hosts[0], "node-a");
+        ck_assert_str_eq(hosts[1], "node-b");
+        ck_assert_str_eq(hosts[2], "node-a");
+        ck_assert_str_eq(ends[0], starts[1]);
+        ck_assert_str_eq(ends[1], starts[2]);
+        json_decref(doc);
+        tl_resp_free(&r);
+    }
 }
 END_TEST
 
