@@ -229,12 +229,14 @@ prepare_target(mjob *j, sov_error *err)
         if (step(j, "boot disk on the target", 25, err) < 0)
             return -1;
         if (j->live) {
-            if (!volume_exists(j->dhv, cfg->storage_pool, j->disk, err)) {
-                if (err->code != SOV_OK ||
-                    sov_hv_volume_overlay(j->dhv, cfg->storage_pool, j->disk, vol, fmt,
-                                          j->x.disk_gib, err) < 0)
-                    return -1;
-            }
+            /* A fresh overlay, always: the storage copy writes only what the source's top
+             * layer holds, so an earlier attempt's file would keep blocks the guest never
+             * wrote. The guest runs on the source (the caller looked), so nothing on the
+             * target has it open. */
+            if (sov_hv_volume_delete(j->dhv, cfg->storage_pool, j->disk, err) < 0 ||
+                sov_hv_volume_overlay(j->dhv, cfg->storage_pool, j->disk, vol, fmt,
+                                      j->x.disk_gib, err) < 0)
+                return -1;
         } else if (sov_hv_volume_send(j->shv, cfg->storage_pool, j->disk, j->dhv, err) < 0) {
             return -1;
         }

@@ -588,14 +588,15 @@ START_TEST(failed_cold_migration_starts_the_guest_again_on_its_source)
 }
 END_TEST
 
-/* The source's cleaning fails once (a host away): the move stands, committed once, and the
+/* The source's cleaning fails once (a host away; the second volume_delete: the first makes
+ * room for the target's fresh overlay): the move stands, committed once, and the
  * operation's next run only cleans. */
 START_TEST(a_migration_cut_after_its_commit_only_cleans_on_its_next_run)
 {
     char id[40], op_id[40], path[160];
     json_t *o, *x, *h, *m;
 
-    start("volume_delete:1:unavailable");
+    start("volume_delete:2:unavailable");
     launch("web-1", id);
     more_hosts();
     migrate(id, acme.token[TL_MEMBER], "", op_id);
