@@ -222,6 +222,11 @@ prepare_target(mjob *j, sov_error *err)
         return -1;
     if (ensure_pool(j, err) < 0)
         return -1;
+    /* The seed first: its send refuses a target pool that is the source's own folder (hosts
+     * sharing one), before anything below deletes or replaces a file there. */
+    if (step(j, "cloud-init seed on the target", 20, err) < 0 ||
+        sov_hv_volume_send(j->shv, cfg->storage_pool, j->seed, j->dhv, err) < 0)
+        return -1;
     if (j->x.image_id[0] && !j->x.boot_volume_id[0]) {
         if (sov_image_ensure_on_host(j->ctx, j->dhv, j->x.image_id, j->dst.id, &j->dst.loc,
                                      j->op->id, vol, sizeof(vol), fmt, sizeof(fmt), err) < 0)
@@ -241,9 +246,7 @@ prepare_target(mjob *j, sov_error *err)
             return -1;
         }
     }
-    if (step(j, "cloud-init seed on the target", 30, err) < 0)
-        return -1;
-    return sov_hv_volume_send(j->shv, cfg->storage_pool, j->seed, j->dhv, err);
+    return 0;
 }
 
 /* The files prepare_target made on the target (not the image's copy: recorded, shared). */

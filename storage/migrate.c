@@ -217,8 +217,13 @@ prepare(sov_ctx *ctx, const sov_instance_move *m, const moving *mv, sov_error *e
         if (v->encrypted && sov_storage_secret_open(ctx, m->target, "volumes", v->id,
                                                     v->tenant_id, secret, err) < 0)
             return -1;
-        if (m->live && sov_hv_volume_create(m->target, v->pool, v->volume, v->size_gib,
-                                            secret[0] ? secret : NULL, err) < 0)
+        /* Made afresh: the storage copy may skip what the source never wrote, so an
+         * earlier attempt's file could keep stale blocks. compute sent the seed first, whose
+         * send refuses a target pool that is the source's own folder, so this deletes a
+         * file of the target only. */
+        if (m->live && (sov_hv_volume_delete(m->target, v->pool, v->volume, err) < 0 ||
+                        sov_hv_volume_create(m->target, v->pool, v->volume, v->size_gib,
+                                             secret[0] ? secret : NULL, err) < 0))
             return -1;
     }
     for (size_t i = 0; m->live && i < mv->nsnaps; i++) {
