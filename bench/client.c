@@ -1,8 +1,12 @@
 /* client.c: see client.h. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "client.h"
 
@@ -109,4 +113,64 @@ bench_figures(const double *v, unsigned n, double *p50, double *p95)
     *p95 = s[k > 0 ? k - 1 : 0];
     free(s);
     return true;
+}
+
+int
+bench_run(char *const argv[], char **out)
+{
+    int fds[2] = { -1, -1 }, status;
+    pid_t pid;
+    size_t len = 0, cap = 4096;
+    char *buf = NULL;
+    ssize_t n;
+
+    if (out) {
+        *out = NULL;
+        buf = malloc(cap);
+        if (!buf || pipe(fds) < 0) {
+            free(buf);
+            return -1;
+        }
+    }
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0)
+            dup2(null, 0);
+        if (out) {
+            dup2(fds[1], 1);
+            close(fds[0]);
+            close(fds[1]);
+        } else if (null >= 0) {
+            dup2(null, 1);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    if (out) {
+        close(fds[1]);
+        while ((n = read(fds[0], buf + len, cap - len - 1)) != 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                break;
+            len += (size_t) n;
+            if (len + 1 == cap) {
+                char *p = realloc(buf, cap * 2);
+                if (!p)
+                    break;
+                buf = p;
+                cap *= 2;
+            }
+        }
+        close(fds[0]);
+        buf[len] = '\0';
+        *out = buf;
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

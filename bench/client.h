@@ -28,4 +28,9 @@ bool bench_read_line(const char *path, char *buf, size_t size);
  * false when out of memory. */
 bool bench_figures(const double *v, unsigned n, double *p50, double *p95);
 
+/* Run argv; its standard output into *out (malloc) unless out is NULL (then to /dev/null),
+ * standard input from /dev/null, standard error to ours. Its exit status, or -1 when it
+ * could not be run. */
+int bench_run(char *const argv[], char **out);
+
 #endif

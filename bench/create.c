@@ -70,74 +70,12 @@ static char running_copy[128];
 
 /* ---- processes ---- */
 
-/* Run argv; its standard output into *out (malloc, may be NULL), standard error to ours.
- * Returns its exit status, or -1 when it could not be run. */
-static int
-run(char *const argv[], char **out)
-{
-    int fds[2], status;
-    pid_t pid;
-    size_t len = 0, cap = 4096;
-    char *buf = NULL;
-    ssize_t n;
-
-    if (out) {
-        *out = NULL;
-        buf = malloc(cap);
-        if (!buf || pipe(fds) < 0) {
-            free(buf);
-            return -1;
-        }
-    }
-    pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0)
-            dup2(null, 0);
-        if (out) {
-            dup2(fds[1], 1);
-            close(fds[0]);
-            close(fds[1]);
-        } else if (null >= 0) {
-            dup2(null, 1);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    if (out) {
-        close(fds[1]);
-        while ((n = read(fds[0], buf + len, cap - len - 1)) != 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                break;
-            len += (size_t) n;
-            if (len + 1 == cap) {
-                char *p = realloc(buf, cap * 2);
-                if (!p)
-                    break;
-                buf = p;
-                cap *= 2;
-            }
-        }
-        close(fds[0]);
-        buf[len] = '\0';
-        *out = buf;
-    }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static int
 virsh(const char *a, const char *b, const char *c, const char *d, char **out)
 {
     char *argv[] = { "virsh", "-q", "-c", URI, (char *) a, (char *) b, (char *) c,
                      (char *) d, NULL };
-    return run(argv, out);
+    return bench_run(argv, out);
 }
 
 static void
@@ -407,7 +345,7 @@ one_round(const options *o, unsigned k, const char *image_id, round *r)
     {
         char *argv[] = { "virsh", "-q", "-c", URI, "vol-clone", "--pool", (char *) o->pool,
                          src, vol, NULL };
-        if (run(argv, NULL) != 0)
+        if (bench_run(argv, NULL) != 0)
             die("could not clone the seed volume %s", src);
     }
 
@@ -427,7 +365,7 @@ one_round(const options *o, unsigned k, const char *image_id, round *r)
         char *argv[] = { "virsh", "-q", "-c", URI, "vol-create-as", (char *) o->pool, vol,
                          "1G", "--format", "qcow2", "--backing-vol", backing,
                          "--backing-vol-format", "qcow2", NULL };
-        if (run(argv, NULL) != 0)
+        if (bench_run(argv, NULL) != 0)
             die("could not make the overlay %s", vol);
     }
     snprintf(file, sizeof(file), "/tmp/%s.xml", copy);
@@ -445,9 +383,9 @@ one_round(const options *o, unsigned k, const char *image_id, round *r)
     {
         char *argv[] = { "virsh", "-q", "-c", URI, "vol-delete", "--pool", (char *) o->pool,
                          vol, NULL };
-        run(argv, NULL);
+        bench_run(argv, NULL);
         snprintf(vol, sizeof(vol), "%s-seed", copy);
-        run(argv, NULL);
+        bench_run(argv, NULL);
     }
 }
 
@@ -498,7 +436,7 @@ volume_round(const options *o, unsigned k, double *sovd_ms, double *virsh_ms)
 
     snprintf(name, sizeof(name), "%s-vol-%u", o->prefix, k);
     t = bench_ms();
-    if (run(create, &out) != 0)
+    if (bench_run(create, &out) != 0)
         die("virsh vol-create-as failed: %s", out ? out : "");
     *virsh_ms = bench_ms() - t;
     free(out);

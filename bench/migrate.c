@@ -93,68 +93,6 @@ static const options *opts;
 
 /* ---- processes ---- */
 
-/* Run argv; its standard output into *out (malloc) unless out is NULL, standard error to
- * ours. Returns its exit status, or -1 when it could not be run. */
-static int
-run(char *const argv[], char **out)
-{
-    int fds[2] = { -1, -1 }, status;
-    pid_t pid;
-    size_t len = 0, cap = 4096;
-    char *buf = NULL;
-    ssize_t n;
-
-    if (out) {
-        *out = NULL;
-        buf = malloc(cap);
-        if (!buf || pipe(fds) < 0) {
-            free(buf);
-            return -1;
-        }
-    }
-    pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0)
-            dup2(null, 0);
-        if (out) {
-            dup2(fds[1], 1);
-            close(fds[0]);
-            close(fds[1]);
-        } else if (null >= 0) {
-            dup2(null, 1);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    if (out) {
-        close(fds[1]);
-        while ((n = read(fds[0], buf + len, cap - len - 1)) != 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                break;
-            len += (size_t) n;
-            if (len + 1 == cap) {
-                char *p = realloc(buf, cap * 2);
-                if (!p)
-                    break;
-                buf = p;
-                cap *= 2;
-            }
-        }
-        close(fds[0]);
-        buf[len] = '\0';
-        *out = buf;
-    }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* virsh -q -c URI of host h, then the arguments (NULL-terminated, at most 12). */
 static int
 virsh_on(int h, char **out, ...)
@@ -168,7 +106,7 @@ virsh_on(int h, char **out, ...)
         argv[n++] = a;
     va_end(ap);
     argv[n] = NULL;
-    return run(argv, out);
+    return bench_run(argv, out);
 }
 
 /* The reference domain and its volumes go from the host it runs on (a round that failed
