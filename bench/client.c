@@ -174,3 +174,33 @@ bench_run(char *const argv[], char **out)
             return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+static const char *
+str(const json_t *j, const char *key)
+{
+    const char *s = json_string_value(json_object_get(j, key));
+    return s ? s : "";
+}
+
+void
+bench_member(bench_call_ok_fn *call_ok, const char *op_token, const char *name,
+             const char *email, char tenant[64], char member[128])
+{
+    char body[512], path[256], user[64];
+    json_t *j;
+
+    snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+    j = call_ok("POST", "/v1/tenants", op_token, body, 201);
+    snprintf(tenant, 64, "%s", str(j, "id"));
+    json_decref(j);
+    snprintf(path, sizeof(path), "/v1/tenants/%s/users", tenant);
+    snprintf(body, sizeof(body), "{\"name\":\"Bench\",\"email\":\"%s\",\"role\":\"member\"}",
+             email);
+    j = call_ok("POST", path, op_token, body, 201);
+    snprintf(user, sizeof(user), "%s", str(j, "id"));
+    json_decref(j);
+    snprintf(body, sizeof(body), "{\"name\":\"bench\",\"user_id\":\"%s\"}", user);
+    j = call_ok("POST", "/v1/tokens", op_token, body, 201);
+    snprintf(member, 128, "%s", str(j, "secret"));
+    json_decref(j);
+}

@@ -33,4 +33,13 @@ bool bench_figures(const double *v, unsigned n, double *p50, double *p95);
  * could not be run. */
 int bench_run(char *const argv[], char **out);
 
+/* The caller's call that must answer want: its JSON answer (never NULL), or it exits. */
+typedef json_t *bench_call_ok_fn(const char *method, const char *path, const char *token,
+                                 const char *body, long want);
+
+/* As the operator (op_token): tenant name, its member user Bench (email) and a token for that
+ * user, each through call_ok; the tenant's id into tenant, the token's secret into member. */
+void bench_member(bench_call_ok_fn *call_ok, const char *op_token, const char *name,
+                  const char *email, char tenant[64], char member[128]);
+
 #endif

@@ -187,7 +187,7 @@ read_token(const char *path)
 static void
 make_world(const options *o, char virt[16], char reason[256], char image_id[64])
 {
-    char body[1024], path[256], tenant[64], user[64];
+    char body[1024], path[256], tenant[64];
     json_t *j;
 
     json_decref(call_ok("POST", "/v1/regions", op_token,
@@ -210,19 +210,7 @@ make_world(const options *o, char virt[16], char reason[256], char image_id[64])
                         "{\"name\":\"bench-tiny\",\"vcpus\":1,\"memory_mib\":256,"
                         "\"disk_gib\":1}", 201));
 
-    j = call_ok("POST", "/v1/tenants", op_token, "{\"name\":\"bench\"}", 201);
-    snprintf(tenant, sizeof(tenant), "%s", str(j, "id"));
-    json_decref(j);
-    snprintf(path, sizeof(path), "/v1/tenants/%s/users", tenant);
-    j = call_ok("POST", path, op_token,
-                "{\"name\":\"Bench\",\"email\":\"bench@bench.example.eu\",\"role\":\"member\"}",
-                201);
-    snprintf(user, sizeof(user), "%s", str(j, "id"));
-    json_decref(j);
-    snprintf(body, sizeof(body), "{\"name\":\"bench\",\"user_id\":\"%s\"}", user);
-    j = call_ok("POST", "/v1/tokens", op_token, body, 201);
-    snprintf(member, sizeof(member), "%s", str(j, "secret"));
-    json_decref(j);
+    bench_member(call_ok, op_token, "bench", "bench@bench.example.eu", tenant, member);
 
     snprintf(body, sizeof(body), "{\"name\":\"guest\",\"region\":\"" REGION "\","
              "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", o->image);

@@ -226,7 +226,7 @@ wait_op(const char *token, const char *id)
 static void
 make_world(options *o, char image_id[64], char virt[16])
 {
-    char body[1024], path[256], user[64];
+    char body[1024], path[256];
     json_t *j;
 
     json_decref(call_ok("POST", "/v1/regions", op_token,
@@ -254,19 +254,7 @@ make_world(options *o, char image_id[64], char virt[16])
     json_decref(call_ok("POST", "/v1/flavors", op_token,
                         "{\"name\":\"bench-mig\",\"vcpus\":1,\"memory_mib\":128,"
                         "\"disk_gib\":1}", 201));
-    j = call_ok("POST", "/v1/tenants", op_token, "{\"name\":\"bench\"}", 201);
-    snprintf(tenant, sizeof(tenant), "%s", str(j, "id"));
-    json_decref(j);
-    snprintf(path, sizeof(path), "/v1/tenants/%s/users", tenant);
-    j = call_ok("POST", path, op_token,
-                "{\"name\":\"Bench\",\"email\":\"bench@bench.example.eu\",\"role\":\"member\"}",
-                201);
-    snprintf(user, sizeof(user), "%s", str(j, "id"));
-    json_decref(j);
-    snprintf(body, sizeof(body), "{\"name\":\"bench\",\"user_id\":\"%s\"}", user);
-    j = call_ok("POST", "/v1/tokens", op_token, body, 201);
-    snprintf(member, sizeof(member), "%s", str(j, "secret"));
-    json_decref(j);
+    bench_member(call_ok, op_token, "bench", "bench@bench.example.eu", tenant, member);
     snprintf(body, sizeof(body), "{\"name\":\"guest\",\"region\":\"" REGION "\","
              "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", o->image);
     j = call_ok("POST", "/v1/images", member, body, 202);
