@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hosts.h"
 #include "testlib.h"
 
 #define EU_REGION "fr-mig-1"
@@ -82,21 +83,12 @@ host_add(const char *name, const char *region, char *id)
 static void
 start(const char *fault)
 {
-    char store[700], pool_flag[128], path_flag[700], net_flag[128], cidr_flag[128];
-    char body[1024], qcow2[600], op_id[40];
+    tl_local_flags f;
     const char *args[] = { "--role=api,worker,reconciler", "--host-check-interval=1",
                            "--worker-threads=2", "--image-allow-file-urls=true",
-                           "--stop-timeout=2", store, pool_flag, path_flag, net_flag,
-                           cidr_flag, NULL };
-    json_t *j;
+                           "--stop-timeout=2", f.store, f.pool, f.path, f.net, f.cidr, NULL };
 
-    snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
-    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
-    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
-    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
-    srand((unsigned) getpid() ^ (unsigned) time(NULL));
-    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
-             rand() % 256);
+    tl_local_flags_init(&f, tmp, pool, net);
     if (fault)
         setenv("SOV_HV_FAULT", fault, 1);
     tl_sovd_start(&sovd, db, args);
@@ -115,14 +107,7 @@ start(const char *fault)
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                            "{\"name\":\"" FLAVOR "\",\"vcpus\":1,\"memory_mib\":128,"
                            "\"disk_gib\":1}", 201));
-    snprintf(qcow2, sizeof(qcow2), "%s/base.qcow2", tmp);
-    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", qcow2), 0);
-    snprintf(body, sizeof(body), "{\"name\":\"" IMAGE "\",\"region\":\"" EU_REGION "\","
-             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", qcow2);
-    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
-    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
-    json_decref(j);
-    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    tl_image_from_qcow2(&sovd, acme.token[TL_MEMBER], tmp, IMAGE, EU_REGION, WAIT_S);
 }
 
 static void
