@@ -1,6 +1,7 @@
 /* hosts.c: local hypervisor set-up for the compute suites (hosts.h). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,4 +34,23 @@ tl_image_from_qcow2(const tl_sovd *s, const char *token, const char *dir, const 
     j = tl_call_ok(s, "POST", "/v1/images", token, body, 202);
     tl_op_wait_ok(s, token, tl_str(json_object_get(j, "operation"), "id"), wait_s);
     json_decref(j);
+}
+
+json_t *
+tl_wait_state(const tl_sovd *s, const char *token, const char *prefix, const char *id,
+              const char *want, int seconds)
+{
+    char path[256];
+    time_t until = time(NULL) + seconds;
+
+    snprintf(path, sizeof(path), "%s%s", prefix, id);
+    for (;;) {
+        json_t *x = tl_call_ok(s, "GET", path, token, NULL, 200);
+        if (strcmp(tl_str(x, "state"), want) == 0)
+            return x;
+        ck_assert_msg(time(NULL) < until, "%s not %s after %d s: %s", path, want, seconds,
+                      json_dumps(x, 0));
+        json_decref(x);
+        usleep(100 * 1000);
+    }
 }

@@ -1,6 +1,6 @@
 /* hosts.h: set-up the compute suites share to run sovd against local hypervisors: its flags
- * for a private image store, storage pool and NAT network, and an active image made from a
- * small qcow2. */
+ * for a private image store, storage pool and NAT network, an active image made from a small
+ * qcow2, and waiting for a resource's state. */
 #ifndef SOV_TL_HOSTS_H
 #define SOV_TL_HOSTS_H
 
@@ -19,5 +19,10 @@ void tl_local_flags_init(tl_local_flags *f, const char *dir, const char *pool, c
  * missing) by file URL, waited for (wait_s) until active. */
 void tl_image_from_qcow2(const tl_sovd *s, const char *token, const char *dir, const char *name,
                          const char *region, int wait_s);
+
+/* Wait (at most seconds, polling every 100 ms) until GET prefix + id ("/v1/instances/",
+ * "/v1/hosts/") as token shows "state": want; the last reply (a new reference). */
+json_t *tl_wait_state(const tl_sovd *s, const char *token, const char *prefix, const char *id,
+                      const char *want, int seconds);
 
 #endif

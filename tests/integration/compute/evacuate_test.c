@@ -86,17 +86,7 @@ get(const char *token, const char *prefix, const char *id)
 static json_t *
 wait_for(const char *token, const char *prefix, const char *id, const char *want, int seconds)
 {
-    time_t until = time(NULL) + seconds;
-
-    for (;;) {
-        json_t *x = get(token, prefix, id);
-        if (strcmp(tl_str(x, "state"), want) == 0)
-            return x;
-        ck_assert_msg(time(NULL) < until, "%s not %s after %d s: %s", id, want, seconds,
-                      json_dumps(x, 0));
-        json_decref(x);
-        usleep(200 * 1000);
-    }
+    return tl_wait_state(&sovd, token, prefix, id, want, seconds);
 }
 
 static void

@@ -129,17 +129,7 @@ get_instance(const char *id)
 static json_t *
 wait_state(const char *id, const char *state)
 {
-    time_t until = time(NULL) + WAIT_S;
-
-    for (;;) {
-        json_t *x = get_instance(id);
-        if (strcmp(tl_str(x, "state"), state) == 0)
-            return x;
-        ck_assert_msg(time(NULL) < until, "instance %s not %s after %d s: %s", id, state,
-                      WAIT_S, json_dumps(x, 0));
-        json_decref(x);
-        usleep(100 * 1000);
-    }
+    return tl_wait_state(&sovd, acme.token[TL_READER], "/v1/instances/", id, state, WAIT_S);
 }
 
 /* acme's instance name, running on node-a; its id into id. */
