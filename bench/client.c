@@ -204,3 +204,32 @@ bench_member(bench_call_ok_fn *call_ok, const char *op_token, const char *name,
     snprintf(member, 128, "%s", str(j, "secret"));
     json_decref(j);
 }
+
+char *
+bench_replace_free(char *s, const char *from, const char *to)
+{
+    size_t nf = strlen(from), nt = strlen(to), n = 0, len = strlen(s);
+    char *out, *w;
+
+    for (const char *p = s; (p = strstr(p, from)); p += nf)
+        n++;
+    out = malloc(len + n * (nt > nf ? nt - nf : 0) + 1);
+    if (!out) {
+        free(s);
+        return NULL;
+    }
+    w = out;
+    for (const char *p = s, *q;; p = q + nf) {
+        q = strstr(p, from);
+        if (!q) {
+            memcpy(w, p, strlen(p) + 1);
+            break;
+        }
+        memcpy(w, p, (size_t) (q - p));
+        w += q - p;
+        memcpy(w, to, nt);
+        w += nt;
+    }
+    free(s);
+    return out;
+}

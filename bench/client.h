@@ -34,6 +34,10 @@ bool bench_figures(const double *v, unsigned n, double *p50, double *p95);
  * could not be run. */
 int bench_run(char *const argv[], char **out);
 
+/* s (malloc) with every occurrence of from replaced by to: a new string (malloc); s is freed.
+ * NULL when out of memory. */
+char *bench_replace_free(char *s, const char *from, const char *to);
+
 /* The caller's call that must answer want: its JSON answer (never NULL), or it exits. */
 typedef json_t *bench_call_ok_fn(const char *method, const char *path, const char *token,
                                  const char *body, long want);

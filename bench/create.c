@@ -222,38 +222,14 @@ make_world(const options *o, char virt[16], char reason[256], char image_id[64])
 
 /* ---- one round ---- */
 
-/* s with every occurrence of from replaced by to (malloc). */
-static char *
-replace(const char *s, const char *from, const char *to)
-{
-    size_t nf = strlen(from), nt = strlen(to), n = 0, len = strlen(s);
-    char *out, *w;
-
-    for (const char *p = s; (p = strstr(p, from)); p += nf)
-        n++;
-    out = malloc(len + n * (nt > nf ? nt - nf : 0) + 1);
-    if (!out)
-        die("%s", "out of memory");
-    w = out;
-    for (const char *p = s, *q; ; p = q + nf) {
-        q = strstr(p, from);
-        if (!q) {
-            memcpy(w, p, strlen(p) + 1);
-            break;
-        }
-        memcpy(w, p, (size_t) (q - p));
-        w += q - p;
-        memcpy(w, to, nt);
-        w += nt;
-    }
-    return out;
-}
-
+/* s (malloc, freed) with every occurrence of from replaced by to (malloc). */
 static char *
 replace_free(char *s, const char *from, const char *to)
 {
-    char *r = replace(s, from, to);
-    free(s);
+    char *r = bench_replace_free(s, from, to);
+
+    if (!r)
+        die("%s", "out of memory");
     return r;
 }
 
