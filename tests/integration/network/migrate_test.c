@@ -87,28 +87,10 @@ teardown(void)
 }
 
 
-/* The logical switch port's options:KEY, "" when it has none. */
-static char *
-lsp_option(const char *port, const char *key)
-{
-    char *out = nbctl("--if-exists get logical_switch_port %s options:%s", port, key);
-    size_t n = strlen(out);
-
-    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '"'))
-        out[--n] = '\0';
-    if (out[0] == '"')
-        memmove(out, out + 1, n);
-    return out;
-}
-
 static void
 assert_option(const char *port, const char *key, const char *want)
 {
-    char *got = lsp_option(port, key);
-
-    ck_assert_msg(strcmp(got, want) == 0, "port %s options:%s is '%s', want '%s'", port, key,
-                  got, want);
-    free(got);
+    ovn_bed_assert_option(&ovn, port, key, want);
 }
 
 static unsigned

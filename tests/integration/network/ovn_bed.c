@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ovn_bed.h"
 #include "sov/migrate.h"
@@ -66,4 +67,28 @@ ovn_bed_nbctl(const tl_ovn *ovn, const char *fmt, ...)
     out = tl_ovn_nbctl(ovn, NULL, "%s", args);
     free(args);
     return out;
+}
+
+char *
+ovn_bed_option(const tl_ovn *ovn, const char *port, const char *key)
+{
+    char *out = tl_ovn_nbctl(ovn, NULL, "--if-exists get logical_switch_port %s options:%s",
+                             port, key);
+    size_t n = strlen(out);
+
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '"'))
+        out[--n] = '\0';
+    if (out[0] == '"')
+        memmove(out, out + 1, n);
+    return out;
+}
+
+void
+ovn_bed_assert_option(const tl_ovn *ovn, const char *port, const char *key, const char *want)
+{
+    char *got = ovn_bed_option(ovn, port, key);
+
+    ck_assert_msg(strcmp(got, want) == 0, "port %s options:%s is '%s', want '%s'", port, key,
+                  got, want);
+    free(got);
 }

@@ -25,4 +25,11 @@ void ovn_bed_config(sov_config *cfg, const tl_ovn *ovn);
 /* ovn-nbctl on ovn's Northbound with the arguments fmt makes: its output (malloc). */
 char *ovn_bed_nbctl(const tl_ovn *ovn, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The logical switch port's options:key in ovn's Northbound, "" when it has none (malloc). */
+char *ovn_bed_option(const tl_ovn *ovn, const char *port, const char *key);
+
+/* The port's options:key is want. */
+void ovn_bed_assert_option(const tl_ovn *ovn, const char *port, const char *key,
+                           const char *want);
+
 #endif
