@@ -132,6 +132,16 @@ wait_state(const char *id, const char *state)
     return tl_wait_state(&sovd, acme.token[TL_READER], "/v1/instances/", id, state, WAIT_S);
 }
 
+/* Wait until instance id runs; it is on host_id: the instance (a new reference). */
+static json_t *
+running_on(const char *id, const char *host_id)
+{
+    json_t *x = wait_state(id, "running");
+
+    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), host_id);
+    return x;
+}
+
 /* acme's instance name, running on node-a; its id into id. */
 static void
 launch(const char *name, char id[40])
@@ -144,8 +154,7 @@ launch(const char *name, char id[40])
     j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], body, 202);
     snprintf(id, 40, "%s", tl_str(json_object_get(j, "instance"), "id"));
     json_decref(j);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_a);
+    x = running_on(id, node_a);
     json_decref(x);
 }
 
@@ -182,6 +191,18 @@ migrate(const char *id, const char *token, const char *extra, char op_id[40])
     json_decref(j);
 }
 
+/* Migrate id as acme's member with extra: the operation fails; its id into op_id. */
+static void
+migrate_fails(const char *id, const char *extra, char op_id[40])
+{
+    json_t *o;
+
+    migrate(id, acme.token[TL_MEMBER], extra, op_id);
+    o = tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    json_decref(o);
+}
+
 /* Nothing of a migration is left: no reservation, no migration still going. */
 static void
 assert_settled(void)
@@ -212,8 +233,7 @@ START_TEST(member_live_migration_moves_instance_to_another_host_of_its_region)
     migrate(id, acme.token[TL_MEMBER], "", op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
 
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_b);
+    x = running_on(id, node_b);
     ck_assert_str_eq(tl_str(x, "region"), EU_REGION);
     ck_assert_str_eq(tl_str(json_object_get(x, "residency"), "host"), "node-b");
     json_decref(x);
@@ -258,8 +278,7 @@ START_TEST(member_live_migration_moves_instance_to_another_host_of_its_region)
     /* The operator moves it back, naming the host; pages of one, oldest first. */
     migrate(id, op, ",\"host\":\"node-a\"", op_id);
     tl_op_wait_ok(&sovd, op, op_id, WAIT_S);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_a);
+    x = running_on(id, node_a);
     json_decref(x);
     snprintf(path, sizeof(path), "/v1/instances/%s/migrations?limit=1", id);
     h = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
@@ -324,8 +343,7 @@ START_TEST(operator_cold_migration_keeps_a_stopped_instance_stopped)
     json_decref(wait_state(id, "running"));
     migrate(id, acme.token[TL_MEMBER], ",\"live\":false", op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_a);
+    x = running_on(id, node_a);
     json_decref(x);
     assert_settled();
 }
@@ -449,17 +467,13 @@ END_TEST
 START_TEST(failed_live_migration_keeps_the_guest_on_its_source)
 {
     char id[40], op_id[40], path[160];
-    json_t *o, *x, *h, *m;
+    json_t *x, *h, *m;
 
     start("migrate:1:conflict");
     launch("web-1", id);
     more_hosts();
-    migrate(id, acme.token[TL_MEMBER], "", op_id);
-    o = tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    ck_assert_str_eq(tl_str(o, "state"), "failed");
-    json_decref(o);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_a);
+    migrate_fails(id, "", op_id);
+    x = running_on(id, node_a);
     tl_assert_contains(tl_str(x, "state_reason"), "node-b");
     json_decref(x);
     snprintf(path, sizeof(path), "/v1/instances/%s/migrations", id);
@@ -477,8 +491,7 @@ START_TEST(failed_live_migration_keeps_the_guest_on_its_source)
     /* The next try works. */
     migrate(id, acme.token[TL_MEMBER], "", op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_b);
+    x = running_on(id, node_b);
     json_decref(x);
     assert_settled();
 }
@@ -489,17 +502,13 @@ END_TEST
 START_TEST(failed_cold_migration_starts_the_guest_again_on_its_source)
 {
     char id[40], op_id[40];
-    json_t *o, *x;
+    json_t *x;
 
     start("volume_send:1:conflict");
     launch("web-1", id);
     more_hosts();
-    migrate(id, acme.token[TL_MEMBER], ",\"live\":false", op_id);
-    o = tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    ck_assert_str_eq(tl_str(o, "state"), "failed");
-    json_decref(o);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_a);
+    migrate_fails(id, ",\"live\":false", op_id);
+    x = running_on(id, node_a);
     tl_assert_contains(tl_str(x, "state_reason"), "stays on host node-a");
     json_decref(x);
     /* Its domain runs: the reconciler (every second) would say it powered itself off. */
@@ -530,8 +539,7 @@ START_TEST(a_migration_cut_after_its_commit_only_cleans_on_its_next_run)
     o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
     ck_assert_int_eq(tl_num(o, "attempts"), 2);
     json_decref(o);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_b);
+    x = running_on(id, node_b);
     json_decref(x);
     snprintf(path, sizeof(path), "/v1/instances/%s/migrations", id);
     h = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
