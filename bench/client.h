@@ -1,7 +1,7 @@
 /* client.h: what bench/create, bench/network and bench/migrate share to drive sovd's API:
  * the clock in milliseconds, one HTTP call on a kept-alive libcurl handle, the operator's
  * token file, the tenant with its member and token, the median and p95 of their figures; and
- * running a command. */
+ * running a command, replacing in a text. */
 #ifndef SOV_BENCH_CLIENT_H
 #define SOV_BENCH_CLIENT_H
 
