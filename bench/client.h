@@ -1,6 +1,7 @@
-/* client.h: what bench/create and bench/network share to drive sovd's API: the clock in
- * milliseconds, one HTTP call on a kept-alive libcurl handle, the operator's token file, and
- * the median and p95 of their figures. */
+/* client.h: what bench/create, bench/network and bench/migrate share to drive sovd's API:
+ * the clock in milliseconds, one HTTP call on a kept-alive libcurl handle, the operator's
+ * token file, the tenant with its member and token, the median and p95 of their figures; and
+ * running a command, replacing in a text. */
 #ifndef SOV_BENCH_CLIENT_H
 #define SOV_BENCH_CLIENT_H
 
@@ -27,5 +28,23 @@ bool bench_read_line(const char *path, char *buf, size_t size);
 /* The median (of the middle two when n is even) and the nearest-rank p95 of v[0..n) (n > 0);
  * false when out of memory. */
 bool bench_figures(const double *v, unsigned n, double *p50, double *p95);
+
+/* Run argv; its standard output into *out (malloc) unless out is NULL (then to /dev/null),
+ * standard input from /dev/null, standard error to ours. Its exit status, or -1 when it
+ * could not be run. */
+int bench_run(char *const argv[], char **out);
+
+/* s (malloc) with every occurrence of from replaced by to: a new string (malloc); s is freed.
+ * NULL when out of memory. */
+char *bench_replace_free(char *s, const char *from, const char *to);
+
+/* The caller's call that must answer want: its JSON answer (never NULL), or it exits. */
+typedef json_t *bench_call_ok_fn(const char *method, const char *path, const char *token,
+                                 const char *body, long want);
+
+/* As the operator (op_token): tenant name, its member user Bench (email) and a token for that
+ * user, each through call_ok; the tenant's id into tenant, the token's secret into member. */
+void bench_member(bench_call_ok_fn *call_ok, const char *op_token, const char *name,
+                  const char *email, char tenant[64], char member[128]);
 
 #endif

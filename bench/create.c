@@ -70,74 +70,12 @@ static char running_copy[128];
 
 /* ---- processes ---- */
 
-/* Run argv; its standard output into *out (malloc, may be NULL), standard error to ours.
- * Returns its exit status, or -1 when it could not be run. */
-static int
-run(char *const argv[], char **out)
-{
-    int fds[2], status;
-    pid_t pid;
-    size_t len = 0, cap = 4096;
-    char *buf = NULL;
-    ssize_t n;
-
-    if (out) {
-        *out = NULL;
-        buf = malloc(cap);
-        if (!buf || pipe(fds) < 0) {
-            free(buf);
-            return -1;
-        }
-    }
-    pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0)
-            dup2(null, 0);
-        if (out) {
-            dup2(fds[1], 1);
-            close(fds[0]);
-            close(fds[1]);
-        } else if (null >= 0) {
-            dup2(null, 1);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    if (out) {
-        close(fds[1]);
-        while ((n = read(fds[0], buf + len, cap - len - 1)) != 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                break;
-            len += (size_t) n;
-            if (len + 1 == cap) {
-                char *p = realloc(buf, cap * 2);
-                if (!p)
-                    break;
-                buf = p;
-                cap *= 2;
-            }
-        }
-        close(fds[0]);
-        buf[len] = '\0';
-        *out = buf;
-    }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static int
 virsh(const char *a, const char *b, const char *c, const char *d, char **out)
 {
     char *argv[] = { "virsh", "-q", "-c", URI, (char *) a, (char *) b, (char *) c,
                      (char *) d, NULL };
-    return run(argv, out);
+    return bench_run(argv, out);
 }
 
 static void
@@ -249,7 +187,7 @@ read_token(const char *path)
 static void
 make_world(const options *o, char virt[16], char reason[256], char image_id[64])
 {
-    char body[1024], path[256], tenant[64], user[64];
+    char body[1024], path[256], tenant[64];
     json_t *j;
 
     json_decref(call_ok("POST", "/v1/regions", op_token,
@@ -272,19 +210,7 @@ make_world(const options *o, char virt[16], char reason[256], char image_id[64])
                         "{\"name\":\"bench-tiny\",\"vcpus\":1,\"memory_mib\":256,"
                         "\"disk_gib\":1}", 201));
 
-    j = call_ok("POST", "/v1/tenants", op_token, "{\"name\":\"bench\"}", 201);
-    snprintf(tenant, sizeof(tenant), "%s", str(j, "id"));
-    json_decref(j);
-    snprintf(path, sizeof(path), "/v1/tenants/%s/users", tenant);
-    j = call_ok("POST", path, op_token,
-                "{\"name\":\"Bench\",\"email\":\"bench@bench.example.eu\",\"role\":\"member\"}",
-                201);
-    snprintf(user, sizeof(user), "%s", str(j, "id"));
-    json_decref(j);
-    snprintf(body, sizeof(body), "{\"name\":\"bench\",\"user_id\":\"%s\"}", user);
-    j = call_ok("POST", "/v1/tokens", op_token, body, 201);
-    snprintf(member, sizeof(member), "%s", str(j, "secret"));
-    json_decref(j);
+    bench_member(call_ok, op_token, "bench", "bench@bench.example.eu", tenant, member);
 
     snprintf(body, sizeof(body), "{\"name\":\"guest\",\"region\":\"" REGION "\","
              "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", o->image);
@@ -296,38 +222,14 @@ make_world(const options *o, char virt[16], char reason[256], char image_id[64])
 
 /* ---- one round ---- */
 
-/* s with every occurrence of from replaced by to (malloc). */
-static char *
-replace(const char *s, const char *from, const char *to)
-{
-    size_t nf = strlen(from), nt = strlen(to), n = 0, len = strlen(s);
-    char *out, *w;
-
-    for (const char *p = s; (p = strstr(p, from)); p += nf)
-        n++;
-    out = malloc(len + n * (nt > nf ? nt - nf : 0) + 1);
-    if (!out)
-        die("%s", "out of memory");
-    w = out;
-    for (const char *p = s, *q; ; p = q + nf) {
-        q = strstr(p, from);
-        if (!q) {
-            memcpy(w, p, strlen(p) + 1);
-            break;
-        }
-        memcpy(w, p, (size_t) (q - p));
-        w += q - p;
-        memcpy(w, to, nt);
-        w += nt;
-    }
-    return out;
-}
-
+/* s (malloc, freed) with every occurrence of from replaced by to (malloc). */
 static char *
 replace_free(char *s, const char *from, const char *to)
 {
-    char *r = replace(s, from, to);
-    free(s);
+    char *r = bench_replace_free(s, from, to);
+
+    if (!r)
+        die("%s", "out of memory");
     return r;
 }
 
@@ -407,7 +309,7 @@ one_round(const options *o, unsigned k, const char *image_id, round *r)
     {
         char *argv[] = { "virsh", "-q", "-c", URI, "vol-clone", "--pool", (char *) o->pool,
                          src, vol, NULL };
-        if (run(argv, NULL) != 0)
+        if (bench_run(argv, NULL) != 0)
             die("could not clone the seed volume %s", src);
     }
 
@@ -427,7 +329,7 @@ one_round(const options *o, unsigned k, const char *image_id, round *r)
         char *argv[] = { "virsh", "-q", "-c", URI, "vol-create-as", (char *) o->pool, vol,
                          "1G", "--format", "qcow2", "--backing-vol", backing,
                          "--backing-vol-format", "qcow2", NULL };
-        if (run(argv, NULL) != 0)
+        if (bench_run(argv, NULL) != 0)
             die("could not make the overlay %s", vol);
     }
     snprintf(file, sizeof(file), "/tmp/%s.xml", copy);
@@ -445,9 +347,9 @@ one_round(const options *o, unsigned k, const char *image_id, round *r)
     {
         char *argv[] = { "virsh", "-q", "-c", URI, "vol-delete", "--pool", (char *) o->pool,
                          vol, NULL };
-        run(argv, NULL);
+        bench_run(argv, NULL);
         snprintf(vol, sizeof(vol), "%s-seed", copy);
-        run(argv, NULL);
+        bench_run(argv, NULL);
     }
 }
 
@@ -498,7 +400,7 @@ volume_round(const options *o, unsigned k, double *sovd_ms, double *virsh_ms)
 
     snprintf(name, sizeof(name), "%s-vol-%u", o->prefix, k);
     t = bench_ms();
-    if (run(create, &out) != 0)
+    if (bench_run(create, &out) != 0)
         die("virsh vol-create-as failed: %s", out ? out : "");
     *virsh_ms = bench_ms() - t;
     free(out);

@@ -93,68 +93,6 @@ static const options *opts;
 
 /* ---- processes ---- */
 
-/* Run argv; its standard output into *out (malloc) unless out is NULL, standard error to
- * ours. Returns its exit status, or -1 when it could not be run. */
-static int
-run(char *const argv[], char **out)
-{
-    int fds[2] = { -1, -1 }, status;
-    pid_t pid;
-    size_t len = 0, cap = 4096;
-    char *buf = NULL;
-    ssize_t n;
-
-    if (out) {
-        *out = NULL;
-        buf = malloc(cap);
-        if (!buf || pipe(fds) < 0) {
-            free(buf);
-            return -1;
-        }
-    }
-    pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0)
-            dup2(null, 0);
-        if (out) {
-            dup2(fds[1], 1);
-            close(fds[0]);
-            close(fds[1]);
-        } else if (null >= 0) {
-            dup2(null, 1);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    if (out) {
-        close(fds[1]);
-        while ((n = read(fds[0], buf + len, cap - len - 1)) != 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0)
-                break;
-            len += (size_t) n;
-            if (len + 1 == cap) {
-                char *p = realloc(buf, cap * 2);
-                if (!p)
-                    break;
-                buf = p;
-                cap *= 2;
-            }
-        }
-        close(fds[0]);
-        buf[len] = '\0';
-        *out = buf;
-    }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* virsh -q -c URI of host h, then the arguments (NULL-terminated, at most 12). */
 static int
 virsh_on(int h, char **out, ...)
@@ -168,7 +106,7 @@ virsh_on(int h, char **out, ...)
         argv[n++] = a;
     va_end(ap);
     argv[n] = NULL;
-    return run(argv, out);
+    return bench_run(argv, out);
 }
 
 /* The reference domain and its volumes go from the host it runs on (a round that failed
@@ -288,7 +226,7 @@ wait_op(const char *token, const char *id)
 static void
 make_world(options *o, char image_id[64], char virt[16])
 {
-    char body[1024], path[256], user[64];
+    char body[1024], path[256];
     json_t *j;
 
     json_decref(call_ok("POST", "/v1/regions", op_token,
@@ -316,19 +254,7 @@ make_world(options *o, char image_id[64], char virt[16])
     json_decref(call_ok("POST", "/v1/flavors", op_token,
                         "{\"name\":\"bench-mig\",\"vcpus\":1,\"memory_mib\":128,"
                         "\"disk_gib\":1}", 201));
-    j = call_ok("POST", "/v1/tenants", op_token, "{\"name\":\"bench\"}", 201);
-    snprintf(tenant, sizeof(tenant), "%s", str(j, "id"));
-    json_decref(j);
-    snprintf(path, sizeof(path), "/v1/tenants/%s/users", tenant);
-    j = call_ok("POST", path, op_token,
-                "{\"name\":\"Bench\",\"email\":\"bench@bench.example.eu\",\"role\":\"member\"}",
-                201);
-    snprintf(user, sizeof(user), "%s", str(j, "id"));
-    json_decref(j);
-    snprintf(body, sizeof(body), "{\"name\":\"bench\",\"user_id\":\"%s\"}", user);
-    j = call_ok("POST", "/v1/tokens", op_token, body, 201);
-    snprintf(member, sizeof(member), "%s", str(j, "secret"));
-    json_decref(j);
+    bench_member(call_ok, op_token, "bench", "bench@bench.example.eu", tenant, member);
     snprintf(body, sizeof(body), "{\"name\":\"guest\",\"region\":\"" REGION "\","
              "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", o->image);
     j = call_ok("POST", "/v1/images", member, body, 202);
@@ -378,38 +304,14 @@ host_of(const char *id)
 
 /* ---- the reference domain ---- */
 
-/* s with every occurrence of from replaced by to (malloc). */
-static char *
-replace(const char *s, const char *from, const char *to)
-{
-    size_t nf = strlen(from), nt = strlen(to), n = 0, len = strlen(s);
-    char *out, *w;
-
-    for (const char *p = s; (p = strstr(p, from)); p += nf)
-        n++;
-    out = malloc(len + n * (nt > nf ? nt - nf : 0) + 1);
-    if (!out)
-        die("%s", "out of memory");
-    w = out;
-    for (const char *p = s, *q;; p = q + nf) {
-        q = strstr(p, from);
-        if (!q) {
-            memcpy(w, p, strlen(p) + 1);
-            break;
-        }
-        memcpy(w, p, (size_t) (q - p));
-        w += q - p;
-        memcpy(w, to, nt);
-        w += nt;
-    }
-    return out;
-}
-
+/* s (malloc, freed) with every occurrence of from replaced by to (malloc). */
 static char *
 replace_free(char *s, const char *from, const char *to)
 {
-    char *r = replace(s, from, to);
-    free(s);
+    char *r = bench_replace_free(s, from, to);
+
+    if (!r)
+        die("%s", "out of memory");
     return r;
 }
 

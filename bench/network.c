@@ -262,26 +262,13 @@ read_token(const char *path)
 static void
 make_world(void)
 {
-    char body[512], path[256], user[64];
+    char body[512], path[256];
     unsigned ports = opt->ports + 1 + 4 * opt->networks + 8;
-    json_t *j;
 
     json_decref(call_ok("POST", "/v1/regions", op_token,
                         "{\"code\":\"" REGION "\",\"name\":\"Bench networks\",\"country\":\"FR\","
                         "\"datacenter\":\"bench\",\"zones\":[\"a\"]}", 201));
-    j = call_ok("POST", "/v1/tenants", op_token, "{\"name\":\"bench-net\"}", 201);
-    snprintf(tenant, sizeof(tenant), "%s", str(j, "id"));
-    json_decref(j);
-    snprintf(path, sizeof(path), "/v1/tenants/%s/users", tenant);
-    j = call_ok("POST", path, op_token,
-                "{\"name\":\"Bench\",\"email\":\"bench@net.bench.example.eu\",\"role\":\"member\"}",
-                201);
-    snprintf(user, sizeof(user), "%s", str(j, "id"));
-    json_decref(j);
-    snprintf(body, sizeof(body), "{\"name\":\"bench\",\"user_id\":\"%s\"}", user);
-    j = call_ok("POST", "/v1/tokens", op_token, body, 201);
-    snprintf(member, sizeof(member), "%s", str(j, "secret"));
-    json_decref(j);
+    bench_member(call_ok, op_token, "bench-net", "bench@net.bench.example.eu", tenant, member);
     snprintf(path, sizeof(path), "/v1/tenants/%s/quotas", tenant);
     snprintf(body, sizeof(body), "{\"networks\":%u,\"subnets\":%u,\"ports\":%u}",
              opt->networks + 2, opt->networks + 2, ports);

@@ -203,6 +203,21 @@ on_host(const char *row_host, const char *host_id)
     return host_id && strcmp(row_host, host_id) == 0;
 }
 
+/* Each snapshot's file on the source host sent to the target (prepare when live, copy when
+ * cold). */
+static int
+send_snapshots(const sov_instance_move *m, const moving *mv, sov_error *err)
+{
+    for (size_t i = 0; i < mv->nsnaps; i++) {
+        const sov_snapshot *s = &mv->snaps[i];
+
+        if (on_host(s->host_id, m->source_host_id) &&
+            sov_hv_volume_send(m->source, s->pool, s->volume, m->target, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* live: each volume made empty on the target (its secret first when encrypted) and each
  * snapshot sent; cold: the secrets only. */
 static int
@@ -226,14 +241,7 @@ prepare(sov_ctx *ctx, const sov_instance_move *m, const moving *mv, sov_error *e
                                              secret[0] ? secret : NULL, err) < 0))
             return -1;
     }
-    for (size_t i = 0; m->live && i < mv->nsnaps; i++) {
-        const sov_snapshot *s = &mv->snaps[i];
-
-        if (on_host(s->host_id, m->source_host_id) &&
-            sov_hv_volume_send(m->source, s->pool, s->volume, m->target, err) < 0)
-            return -1;
-    }
-    return 0;
+    return m->live ? send_snapshots(m, mv, err) : 0;
 }
 
 /* cold: every file, the guest stopped. */
@@ -247,14 +255,7 @@ copy(const sov_instance_move *m, const moving *mv, sov_error *err)
             sov_hv_volume_send(m->source, v->pool, v->volume, m->target, err) < 0)
             return -1;
     }
-    for (size_t i = 0; i < mv->nsnaps; i++) {
-        const sov_snapshot *s = &mv->snaps[i];
-
-        if (on_host(s->host_id, m->source_host_id) &&
-            sov_hv_volume_send(m->source, s->pool, s->volume, m->target, err) < 0)
-            return -1;
-    }
-    return 0;
+    return send_snapshots(m, mv, err);
 }
 
 /* Remove the files (and the volumes' secrets) from hv of the rows on row_host: the source's

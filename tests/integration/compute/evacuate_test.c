@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hosts.h"
 #include "testlib.h"
 
 #define sql_num(...) tl_db_num(db, __VA_ARGS__)
@@ -85,17 +86,7 @@ get(const char *token, const char *prefix, const char *id)
 static json_t *
 wait_for(const char *token, const char *prefix, const char *id, const char *want, int seconds)
 {
-    time_t until = time(NULL) + seconds;
-
-    for (;;) {
-        json_t *x = get(token, prefix, id);
-        if (strcmp(tl_str(x, "state"), want) == 0)
-            return x;
-        ck_assert_msg(time(NULL) < until, "%s not %s after %d s: %s", id, want, seconds,
-                      json_dumps(x, 0));
-        json_decref(x);
-        usleep(200 * 1000);
-    }
+    return tl_wait_state(&sovd, token, prefix, id, want, seconds);
 }
 
 static void
@@ -139,18 +130,7 @@ set_host_state(const char *id, const char *state)
 static void
 make_image(const tl_tenant *t)
 {
-    char body[800], qcow2[600];
-    json_t *j;
-
-    snprintf(qcow2, sizeof(qcow2), "%s/base.qcow2", tmp);
-    if (access(qcow2, R_OK) != 0)
-        ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", qcow2), 0);
-    snprintf(body, sizeof(body), "{\"name\":\"" IMAGE "\",\"region\":\"" REGION "\","
-             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", qcow2);
-    j = tl_call_ok(&sovd, "POST", "/v1/images", t->token[TL_MEMBER], body, 202);
-    tl_op_wait_ok(&sovd, t->token[TL_MEMBER], tl_str(json_object_get(j, "operation"), "id"),
-                  WAIT_S);
-    json_decref(j);
+    tl_image_from_qcow2(&sovd, t->token[TL_MEMBER], tmp, IMAGE, REGION, WAIT_S);
 }
 
 /* sovd with the reconciler every second and a host_down_grace of GRACE_S; then the
@@ -159,20 +139,14 @@ make_image(const tl_tenant *t)
 static void
 start(void)
 {
-    char store[700], pool_flag[128], path_flag[700], net_flag[128], cidr_flag[128];
+    tl_local_flags f;
     const char *args[] = { "--role=api,worker,reconciler", "--host-check-interval=1",
                            "--host-down-grace=3", "--worker-threads=4",
-                           "--image-allow-file-urls=true", "--stop-timeout=5", store,
-                           pool_flag, path_flag, net_flag, cidr_flag, NULL };
+                           "--image-allow-file-urls=true", "--stop-timeout=5", f.store,
+                           f.pool, f.path, f.net, f.cidr, NULL };
     char path[128];
 
-    snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
-    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
-    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
-    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
-    srand((unsigned) getpid() ^ (unsigned) time(NULL));
-    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
-             rand() % 256);
+    tl_local_flags_init(&f, tmp, pool, net);
     tl_sovd_start(&sovd, db, args);
     op = tl_operator_token(&sovd);
     tl_tenant_make(&sovd, op, "acme", &acme);

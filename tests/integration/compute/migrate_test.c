@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hosts.h"
 #include "testlib.h"
 
 #define EU_REGION "fr-mig-1"
@@ -82,21 +83,12 @@ host_add(const char *name, const char *region, char *id)
 static void
 start(const char *fault)
 {
-    char store[700], pool_flag[128], path_flag[700], net_flag[128], cidr_flag[128];
-    char body[1024], qcow2[600], op_id[40];
+    tl_local_flags f;
     const char *args[] = { "--role=api,worker,reconciler", "--host-check-interval=1",
                            "--worker-threads=2", "--image-allow-file-urls=true",
-                           "--stop-timeout=2", store, pool_flag, path_flag, net_flag,
-                           cidr_flag, NULL };
-    json_t *j;
+                           "--stop-timeout=2", f.store, f.pool, f.path, f.net, f.cidr, NULL };
 
-    snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
-    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
-    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
-    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
-    srand((unsigned) getpid() ^ (unsigned) time(NULL));
-    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
-             rand() % 256);
+    tl_local_flags_init(&f, tmp, pool, net);
     if (fault)
         setenv("SOV_HV_FAULT", fault, 1);
     tl_sovd_start(&sovd, db, args);
@@ -115,14 +107,7 @@ start(const char *fault)
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                            "{\"name\":\"" FLAVOR "\",\"vcpus\":1,\"memory_mib\":128,"
                            "\"disk_gib\":1}", 201));
-    snprintf(qcow2, sizeof(qcow2), "%s/base.qcow2", tmp);
-    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", qcow2), 0);
-    snprintf(body, sizeof(body), "{\"name\":\"" IMAGE "\",\"region\":\"" EU_REGION "\","
-             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", qcow2);
-    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
-    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
-    json_decref(j);
-    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    tl_image_from_qcow2(&sovd, acme.token[TL_MEMBER], tmp, IMAGE, EU_REGION, WAIT_S);
 }
 
 static void
@@ -144,17 +129,17 @@ get_instance(const char *id)
 static json_t *
 wait_state(const char *id, const char *state)
 {
-    time_t until = time(NULL) + WAIT_S;
+    return tl_wait_state(&sovd, acme.token[TL_READER], "/v1/instances/", id, state, WAIT_S);
+}
 
-    for (;;) {
-        json_t *x = get_instance(id);
-        if (strcmp(tl_str(x, "state"), state) == 0)
-            return x;
-        ck_assert_msg(time(NULL) < until, "instance %s not %s after %d s: %s", id, state,
-                      WAIT_S, json_dumps(x, 0));
-        json_decref(x);
-        usleep(100 * 1000);
-    }
+/* Wait until instance id runs; it is on host_id: the instance (a new reference). */
+static json_t *
+running_on(const char *id, const char *host_id)
+{
+    json_t *x = wait_state(id, "running");
+
+    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), host_id);
+    return x;
 }
 
 /* acme's instance name, running on node-a; its id into id. */
@@ -169,8 +154,7 @@ launch(const char *name, char id[40])
     j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], body, 202);
     snprintf(id, 40, "%s", tl_str(json_object_get(j, "instance"), "id"));
     json_decref(j);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_a);
+    x = running_on(id, node_a);
     json_decref(x);
 }
 
@@ -207,6 +191,18 @@ migrate(const char *id, const char *token, const char *extra, char op_id[40])
     json_decref(j);
 }
 
+/* Migrate id as acme's member with extra: the operation fails; its id into op_id. */
+static void
+migrate_fails(const char *id, const char *extra, char op_id[40])
+{
+    json_t *o;
+
+    migrate(id, acme.token[TL_MEMBER], extra, op_id);
+    o = tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    ck_assert_str_eq(tl_str(o, "state"), "failed");
+    json_decref(o);
+}
+
 /* Nothing of a migration is left: no reservation, no migration still going. */
 static void
 assert_settled(void)
@@ -237,8 +233,7 @@ START_TEST(member_live_migration_moves_instance_to_another_host_of_its_region)
     migrate(id, acme.token[TL_MEMBER], "", op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
 
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_b);
+    x = running_on(id, node_b);
     ck_assert_str_eq(tl_str(x, "region"), EU_REGION);
     ck_assert_str_eq(tl_str(json_object_get(x, "residency"), "host"), "node-b");
     json_decref(x);
@@ -283,8 +278,7 @@ START_TEST(member_live_migration_moves_instance_to_another_host_of_its_region)
     /* The operator moves it back, naming the host; pages of one, oldest first. */
     migrate(id, op, ",\"host\":\"node-a\"", op_id);
     tl_op_wait_ok(&sovd, op, op_id, WAIT_S);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_a);
+    x = running_on(id, node_a);
     json_decref(x);
     snprintf(path, sizeof(path), "/v1/instances/%s/migrations?limit=1", id);
     h = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
@@ -398,8 +392,7 @@ START_TEST(operator_cold_migration_keeps_a_stopped_instance_stopped)
     json_decref(wait_state(id, "running"));
     migrate(id, acme.token[TL_MEMBER], ",\"live\":false", op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_a);
+    x = running_on(id, node_a);
     json_decref(x);
     assert_settled();
 }
@@ -523,17 +516,13 @@ END_TEST
 START_TEST(failed_live_migration_keeps_the_guest_on_its_source)
 {
     char id[40], op_id[40], path[160];
-    json_t *o, *x, *h, *m;
+    json_t *x, *h, *m;
 
     start("migrate:1:conflict");
     launch("web-1", id);
     more_hosts();
-    migrate(id, acme.token[TL_MEMBER], "", op_id);
-    o = tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    ck_assert_str_eq(tl_str(o, "state"), "failed");
-    json_decref(o);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_a);
+    migrate_fails(id, "", op_id);
+    x = running_on(id, node_a);
     tl_assert_contains(tl_str(x, "state_reason"), "node-b");
     json_decref(x);
     snprintf(path, sizeof(path), "/v1/instances/%s/migrations", id);
@@ -551,8 +540,7 @@ START_TEST(failed_live_migration_keeps_the_guest_on_its_source)
     /* The next try works. */
     migrate(id, acme.token[TL_MEMBER], "", op_id);
     tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_b);
+    x = running_on(id, node_b);
     json_decref(x);
     assert_settled();
 }
@@ -563,17 +551,13 @@ END_TEST
 START_TEST(failed_cold_migration_starts_the_guest_again_on_its_source)
 {
     char id[40], op_id[40];
-    json_t *o, *x;
+    json_t *x;
 
     start("volume_send:1:conflict");
     launch("web-1", id);
     more_hosts();
-    migrate(id, acme.token[TL_MEMBER], ",\"live\":false", op_id);
-    o = tl_op_wait_done(&sovd, acme.token[TL_READER], op_id, WAIT_S);
-    ck_assert_str_eq(tl_str(o, "state"), "failed");
-    json_decref(o);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_a);
+    migrate_fails(id, ",\"live\":false", op_id);
+    x = running_on(id, node_a);
     tl_assert_contains(tl_str(x, "state_reason"), "stays on host node-a");
     json_decref(x);
     /* Its domain runs: the reconciler (every second) would say it powered itself off. */
@@ -605,8 +589,7 @@ START_TEST(a_migration_cut_after_its_commit_only_cleans_on_its_next_run)
     o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
     ck_assert_int_eq(tl_num(o, "attempts"), 2);
     json_decref(o);
-    x = wait_state(id, "running");
-    ck_assert_str_eq(tl_str(json_object_get(x, "host"), "id"), node_b);
+    x = running_on(id, node_b);
     json_decref(x);
     snprintf(path, sizeof(path), "/v1/instances/%s/migrations", id);
     h = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);

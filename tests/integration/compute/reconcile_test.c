@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hosts.h"
 #include "testlib.h"
 
 /* The first value of a query on this test's database (testlib). */
@@ -95,17 +96,7 @@ get_instance(const char *id)
 static json_t *
 wait_state(const char *id, const char *state, int seconds)
 {
-    time_t until = time(NULL) + seconds;
-
-    for (;;) {
-        json_t *x = get_instance(id);
-        if (strcmp(tl_str(x, "state"), state) == 0)
-            return x;
-        ck_assert_msg(time(NULL) < until, "instance %s not %s after %d s: %s", id, state,
-                      seconds, json_dumps(x, 0));
-        json_decref(x);
-        usleep(100 * 1000);
-    }
+    return tl_wait_state(&sovd, acme.token[TL_READER], "/v1/instances/", id, state, seconds);
 }
 
 static json_t *
@@ -153,22 +144,15 @@ log_has(const char *text)
 static void
 start(const char *const *extra)
 {
-    char store[700], pool_flag[128], path_flag[700], net_flag[128], cidr_flag[128];
+    tl_local_flags f;
     char body[2048], qcow2[600];
     const char *args[32] = { "--host-check-interval=1", "--worker-threads=4",
                              "--image-allow-file-urls=true", "--operation-step-timeout=10",
-                             "--stop-timeout=5", store, pool_flag, path_flag, net_flag,
-                             cidr_flag };
+                             "--stop-timeout=5", f.store, f.pool, f.path, f.net, f.cidr };
     size_t n = 10;
     json_t *j;
 
-    snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
-    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
-    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
-    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
-    srand((unsigned) getpid() ^ (unsigned) time(NULL));
-    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
-             rand() % 256);
+    tl_local_flags_init(&f, tmp, pool, net);
     for (size_t i = 0; extra && extra[i] && n < 31; i++)
         args[n++] = extra[i];
     args[n] = NULL;

@@ -16,6 +16,7 @@
 
 #include "../storage/bed.h"
 #include "migrate_flow.h"
+#include "ovn_bed.h"
 
 #define REGION "fr-nmig-1"
 #define FLAVOR "small"
@@ -45,29 +46,10 @@ teardown(void)
         tl_ovn_discard(&ovn);
 }
 
-/* The port's options:key in the Northbound ("" when none). */
-static char *
-option(const char *port, const char *key)
-{
-    char *out = tl_ovn_nbctl(&ovn, NULL, "--if-exists get logical_switch_port %s options:%s",
-                             port, key);
-    size_t n = strlen(out);
-
-    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '"'))
-        out[--n] = '\0';
-    if (out[0] == '"')
-        memmove(out, out + 1, n);
-    return out;
-}
-
 static void
 assert_option(const char *port, const char *key, const char *want)
 {
-    char *got = option(port, key);
-
-    ck_assert_msg(strcmp(got, want) == 0, "port %s options:%s is '%s', want '%s'", port, key,
-                  got, want);
-    free(got);
+    ovn_bed_assert_option(&ovn, port, key, want);
 }
 
 /* Wait (at most wait_s) until the port's requested-chassis is want. */
@@ -79,7 +61,7 @@ wait_chassis(const char *port, const char *want, int wait_s)
 
     for (;;) {
         free(got);
-        got = option(port, "requested-chassis");
+        got = ovn_bed_option(&ovn, port, "requested-chassis");
         if (strcmp(got, want) == 0 || tl_now() > end)
             break;
         usleep(50 * 1000);

@@ -22,6 +22,7 @@
 
 #include "migrate_flow.h"
 #include "network_int.h"
+#include "ovn_bed.h"
 #include "sov/config.h"
 #include "sov/migrate.h"
 #include "testlib.h"
@@ -36,6 +37,7 @@ static char tenant[SOV_UUID_LEN + 1];
 
 #define sql(...) tl_pg_sql(pg, __VA_ARGS__)
 #define SQLV(buf, ...) sql((buf), sizeof(buf), __VA_ARGS__)
+#define nbctl(...) ovn_bed_nbctl(&ovn, __VA_ARGS__)
 
 static void
 ovn_up(void)
@@ -53,38 +55,13 @@ ovn_down(void)
 static void
 load_config(bool with_ovn)
 {
-    char nbflag[700], sbflag[700];
-    char *argv[] = { "sovd", nbflag, sbflag, NULL };
-    char *envp[] = { NULL };
-    sov_error err = SOV_ERROR_INIT;
-    FILE *out = fopen("/dev/null", "w");
-
-    snprintf(nbflag, sizeof(nbflag), "--ovn-nb=%s", with_ovn ? ovn.nb : "");
-    snprintf(sbflag, sizeof(sbflag), "--ovn-sb=%s", with_ovn ? ovn.sb : "");
-    ck_assert(out);
-    ck_assert_msg(sov_config_load(&cfg, 3, argv, envp, out, &err) == 0, "%s", err.msg);
-    fclose(out);
+    ovn_bed_config(&cfg, with_ovn ? &ovn : NULL);
 }
 
 static void
 setup(void)
 {
-    sov_error err = SOV_ERROR_INIT;
-    sov_dbconn *c = NULL;
-    unsigned applied = 0;
-    sov_db_options o = { .pool_size = 4, .connect_timeout = 5, .acquire_timeout_ms = 30000,
-                         .statement_timeout_ms = 60000 };
-
-    url = tl_db_create();
-    o.url = url;
-    ck_assert_msg(sov_db_new(&o, &db, &err) == 0, "%s", err.msg);
-    ck_assert_msg(sov_db_acquire(db, &c, &err) == 0, "%s", err.msg);
-    ck_assert_msg(sov_migrate(c, sov_migrations, sov_migrations_count, &applied, &err) == 0,
-                  "%s", err.msg);
-    sov_db_release(c);
-    pg = PQconnectdb(url);
-    ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "%s", PQerrorMessage(pg));
-    sov_db_quiet(pg);
+    ovn_bed_db_open(&url, &db, &pg);
     load_config(true);
     memset(&ctx, 0, sizeof(ctx));
     ctx.db = db;
@@ -106,49 +83,14 @@ setup(void)
 static void
 teardown(void)
 {
-    PQfinish(pg);
-    sov_db_free(db);
-    sov_config_release(&cfg);
-    tl_db_drop(url);
-    free(url);
+    ovn_bed_close(url, db, pg, &cfg);
 }
 
-static char *__attribute__((format(printf, 1, 2)))
-nbctl(const char *fmt, ...)
-{
-    char *args = NULL, *out;
-    va_list ap;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&args, fmt, ap) > 0);
-    va_end(ap);
-    out = tl_ovn_nbctl(&ovn, NULL, "%s", args);
-    free(args);
-    return out;
-}
-
-/* The logical switch port's options:KEY, "" when it has none. */
-static char *
-lsp_option(const char *port, const char *key)
-{
-    char *out = nbctl("--if-exists get logical_switch_port %s options:%s", port, key);
-    size_t n = strlen(out);
-
-    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '"'))
-        out[--n] = '\0';
-    if (out[0] == '"')
-        memmove(out, out + 1, n);
-    return out;
-}
 
 static void
 assert_option(const char *port, const char *key, const char *want)
 {
-    char *got = lsp_option(port, key);
-
-    ck_assert_msg(strcmp(got, want) == 0, "port %s options:%s is '%s', want '%s'", port, key,
-                  got, want);
-    free(got);
+    ovn_bed_assert_option(&ovn, port, key, want);
 }
 
 static unsigned

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "network_int.h"
+#include "ovn_bed.h"
 #include "sov/config.h"
 #include "sov/migrate.h"
 #include "testlib.h"
@@ -33,20 +34,8 @@ static char tenant[SOV_UUID_LEN + 1], cp[SOV_UUID_LEN + 1];
 #define sql(...) tl_pg_sql(pg, __VA_ARGS__)
 
 #define SQLV(buf, ...) sql((buf), sizeof(buf), __VA_ARGS__)
+#define nbctl(...) ovn_bed_nbctl(&ovn, __VA_ARGS__)
 
-static char *__attribute__((format(printf, 1, 2)))
-nbctl(const char *fmt, ...)
-{
-    char *args = NULL, *out;
-    va_list ap;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&args, fmt, ap) > 0);
-    va_end(ap);
-    out = tl_ovn_nbctl(&ovn, NULL, "%s", args);
-    free(args);
-    return out;
-}
 
 /* The nbctl output contains (or lacks) part. */
 static void __attribute__((format(printf, 3, 4)))
@@ -85,42 +74,12 @@ ovn_down(void)
     tl_ovn_discard(&ovn);
 }
 
-static void
-load_config(void)
-{
-    char nbflag[700], sbflag[700];
-    char *argv[] = { "sovd", nbflag, sbflag, NULL };
-    char *envp[] = { NULL };
-    sov_error err = SOV_ERROR_INIT;
-    FILE *out = fopen("/dev/null", "w");
-
-    snprintf(nbflag, sizeof(nbflag), "--ovn-nb=%s", ovn.nb);
-    snprintf(sbflag, sizeof(sbflag), "--ovn-sb=%s", ovn.sb);
-    ck_assert(out);
-    ck_assert_msg(sov_config_load(&cfg, 3, argv, envp, out, &err) == 0, "%s", err.msg);
-    fclose(out);
-}
 
 static void
 setup(void)
 {
-    sov_error err = SOV_ERROR_INIT;
-    sov_dbconn *c = NULL;
-    unsigned applied = 0;
-    sov_db_options o = { .pool_size = 4, .connect_timeout = 5, .acquire_timeout_ms = 30000,
-                         .statement_timeout_ms = 60000 };
-
-    url = tl_db_create();
-    o.url = url;
-    ck_assert_msg(sov_db_new(&o, &db, &err) == 0, "%s", err.msg);
-    ck_assert_msg(sov_db_acquire(db, &c, &err) == 0, "%s", err.msg);
-    ck_assert_msg(sov_migrate(c, sov_migrations, sov_migrations_count, &applied, &err) == 0,
-                  "%s", err.msg);
-    sov_db_release(c);
-    pg = PQconnectdb(url);
-    ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "%s", PQerrorMessage(pg));
-    sov_db_quiet(pg);
-    load_config();
+    ovn_bed_db_open(&url, &db, &pg);
+    ovn_bed_config(&cfg, &ovn);
     memset(&ctx, 0, sizeof(ctx));
     ctx.db = db;
     ctx.cfg = &cfg;
@@ -141,11 +100,7 @@ setup(void)
 static void
 teardown(void)
 {
-    PQfinish(pg);
-    sov_db_free(db);
-    sov_config_release(&cfg);
-    tl_db_drop(url);
-    free(url);
+    ovn_bed_close(url, db, pg, &cfg);
 }
 
 /* ---- rows as the services write them ---- */

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bed.h"
+#include "hosts.h"
 
 char *db;
 char *tmp;
@@ -50,25 +51,19 @@ bed_teardown(void)
 void
 bed_start(const char *const *args)
 {
-    char store[700], pool_flag[128], path_flag[700], net_flag[128], cidr_flag[128];
+    tl_local_flags f;
     const char *all[32];
     size_t n = 0;
 
     for (; args && args[n] && n < 26; n++)
         all[n] = args[n];
-    snprintf(store, sizeof(store), "--image-store=%s/store", tmp);
-    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
-    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s/pool", tmp);
-    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
     /* A network of this test process in the private daemon, for the instances. */
-    srand((unsigned) getpid() ^ (unsigned) time(NULL));
-    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=10.%d.%d.0/24", 100 + rand() % 150,
-             rand() % 256);
-    all[n++] = store;
-    all[n++] = pool_flag;
-    all[n++] = path_flag;
-    all[n++] = net_flag;
-    all[n++] = cidr_flag;
+    tl_local_flags_init(&f, tmp, pool, net);
+    all[n++] = f.store;
+    all[n++] = f.pool;
+    all[n++] = f.path;
+    all[n++] = f.net;
+    all[n++] = f.cidr;
     all[n] = NULL;
     tl_sovd_start(&sovd, db, all);
     op = tl_operator_token(&sovd);
