@@ -879,6 +879,38 @@ move_tx(sov_dbconn *c, void *arg, sov_error *err)
     return sov_audit_append(c, x->ctx, NULL, "host", x->h->id, SOV_OUTCOME_OK, err);
 }
 
+/* An operator's state stays whatever the probe says; whether the host answers is kept as
+ * down_since, so the grace rule reaches the instances of a host that died in maintenance. */
+static int
+reachable_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    move_args *x = arg;
+
+    if (sov_repo_host_reachable(c, x->h->id, x->h->state, x->reason == NULL, &x->moved,
+                                err) < 0)
+        return -1;
+    if (!x->moved)
+        return 0;
+    return sov_audit_append(c, x->ctx, NULL, "host", x->h->id, SOV_OUTCOME_OK, err);
+}
+
+static int
+apply_held(sov_ctx *ctx, const repo_host_probe *h, bool ok, const char *reason,
+           sov_error *err)
+{
+    move_args x = { ctx, h, h->state, ok ? NULL : reason, false, NULL };
+
+    if (sov_ctx_tx(ctx, reachable_tx, &x, err) < 0)
+        return -1;
+    if (x.moved && ok)
+        sov_log_info("host '%s' (%s) answers again at '%s'", h->name, h->state,
+                     h->libvirt_uri);
+    else if (x.moved)
+        sov_log_warn("host '%s' (%s) does not answer: %s; its instances go to error after "
+                     "host_down_grace", h->name, h->state, reason);
+    return 0;
+}
+
 /* Apply one verdict: a transition (audited, logged), or nothing. */
 static int
 apply(sov_ctx *ctx, const repo_host_probe *h, bool ok, const char *reason, bool *ret_moved,
@@ -1104,6 +1136,18 @@ sov_host_check_all(sov_ctx *ctx, unsigned *ret_changed, sov_error *err)
     for (size_t i = 0; i < n; i++) {
         if (v[i] == V_WAITING) {
             skip[i] = true;
+            continue;
+        }
+        if (strcmp(hosts[i].state, "up") != 0 && strcmp(hosts[i].state, "down") != 0) {
+            if (v[i] == V_RUNNING)
+                snprintf(reason[i], sizeof(reason[i]), "no answer within %u s", timeout);
+            else if (v[i] == V_STUCK)
+                snprintf(reason[i], sizeof(reason[i]), "still no answer to an earlier check");
+            else if (v[i] == V_MISMATCH)
+                snprintf(reason[i], sizeof(reason[i]), "%s", MISMATCH_REASON);
+            skip[i] = true;     /* checked_at is set with down_since */
+            if (apply_held(ctx, &hosts[i], v[i] == V_OK, reason[i], err) < 0)
+                return -1;
             continue;
         }
         if (v[i] == V_OK && !hosts[i].machine_id[0] && adopt(ctx, &hosts[i], &seen[i], err) < 0)

@@ -92,9 +92,19 @@ static const char SQL_HOST_RECOUNT[] =
     " UPDATE hosts h SET vcpus_used = r.v, memory_mib_used = r.m, disk_gib_used = r.d,"
     " gpus_used = r.g FROM real r WHERE h.id = r.id AND (h.vcpus_used, h.memory_mib_used,"
     " h.disk_gib_used, h.gpus_used) IS DISTINCT FROM (r.v, r.m, r.d, r.g) RETURNING h.name, h.id";
+/* The operator's states are probed too: their state stays, but a host that stops answering
+ * there gets down_since all the same (the grace rule reaches its instances). */
 static const char SQL_HOST_PROBE_LIST[] =
     "SELECT id, name, libvirt_uri, state, coalesce(machine_id, '') AS machine_id"
-    " FROM hosts WHERE state IN ('up', 'down') ORDER BY name";
+    " FROM hosts WHERE state IN ('up', 'down', 'maintenance', 'disabled', 'draining')"
+    " ORDER BY name";
+/* A host in an operator's state: whether it answers, as down_since (its state stays). Returns
+ * a row only when down_since changed. */
+static const char SQL_HOST_REACHABLE[] =
+    "UPDATE hosts h SET checked_at = now(),"
+    " down_since = CASE WHEN $3 THEN NULL ELSE coalesce(h.down_since, now()) END"
+    " FROM hosts old WHERE old.id = h.id AND h.id = $1 AND h.state = $2"
+    " RETURNING (old.down_since IS NULL) <> (h.down_since IS NULL) AS changed";
 /* Back up means the registered machine answers: whatever other one was seen is forgotten.
  * down_since: when it went down, kept while it stays down; cleared when it comes back. */
 static const char SQL_HOST_TRANSITION[] =
@@ -110,7 +120,8 @@ static const char SQL_HOST_TOUCH[] =
  * (nor deleted, nor being deleted: a delete's worker owns those), oldest first. */
 static const char SQL_HOST_DOWN_EXPIRED[] =
     "SELECT i.id, i.state, h.name AS host, " TS("h.down_since") " AS down_since"
-    " FROM instances i JOIN hosts h ON h.id = i.host_id WHERE h.state = 'down'"
+    " FROM instances i JOIN hosts h ON h.id = i.host_id"
+    " WHERE h.state IN ('down', 'maintenance', 'disabled', 'draining')"
     " AND h.down_since < now() - make_interval(secs => $1::int)"
     " AND i.state NOT IN ('deleted', 'deleting', 'error') ORDER BY i.created_at, i.id";
 
@@ -386,6 +397,19 @@ sov_repo_host_transition(sov_dbconn *c, const char *id, const char *from, const 
     if (sov_db_query(c, SQL_HOST_TRANSITION, 4, params, &res, err) < 0)
         return -1;
     *ret_moved = PQntuples(res) > 0;
+    return 0;
+}
+
+int
+sov_repo_host_reachable(sov_dbconn *c, const char *id, const char *state, bool answers,
+                        bool *ret_changed, sov_error *err)
+{
+    const char *params[] = { id, state, answers ? "true" : "false" };
+    sov_autoptr(PGresult) res = NULL;
+
+    if (sov_db_query(c, SQL_HOST_REACHABLE, 3, params, &res, err) < 0)
+        return -1;
+    *ret_changed = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     return 0;
 }
 

@@ -49,6 +49,11 @@ int sov_repo_host_transition(sov_dbconn *c, const char *id, const char *from, co
                              const char *reason, bool *ret_moved, sov_error *err);
 /* Stamp checked_at on hosts whose state stays; ids is a PostgreSQL uuid[] literal. */
 int sov_repo_host_touch(sov_dbconn *c, const char *ids, sov_error *err);
+/* A host in an operator's state (maintenance, disabled, draining) while it stays in it:
+ * checked now, down_since set when it does not answer (kept) and cleared when it does;
+ * *ret_changed when down_since came or went. */
+int sov_repo_host_reachable(sov_dbconn *c, const char *id, const char *state, bool answers,
+                            bool *ret_changed, sov_error *err);
 /* An instance of a host down for longer than host_down_grace, not yet in error. */
 typedef struct repo_host_down_instance {
     char id[SOV_UUID_LEN + 1];

@@ -40,7 +40,8 @@ typedef struct sov_host {
     long long memory_mib_used, disk_gib_used;
     int gpus_used;
     char checked_at[40], created_at[40], updated_at[40];
-    char down_since[40];        /* since when the reconciler finds it down; "" while up */
+    char down_since[40];        /* since when the reconciler finds it not answering; ""
+                                 * while it answers */
 } sov_host;
 
 typedef SOV_PAGE(sov_host) sov_host_page;
@@ -93,8 +94,10 @@ int sov_host_evacuate(sov_ctx *ctx, const char *id, sov_op *op, sov_error *err);
 int sov_host_delete(sov_ctx *ctx, const char *id, sov_error *err);
 
 /* One reconciler pass over the hosts: probe each that is up or down and move it to the
- * other state when its connection says so (audited). Returns how many changed. A host down
- * (down_since) for longer than host_down_grace puts each of its live instances in error
+ * other state when its connection says so (audited). Returns how many changed. A host in an
+ * operator's state (maintenance, disabled, draining) is probed too and keeps its state, but
+ * gets down_since while it does not answer. A host down (down_since) for longer than
+ * host_down_grace puts each of its live instances in error
  * with the reason "host down since <time>" (audited once per instance); nothing restarts
  * elsewhere (no shared storage: their disks are on that host). */
 int sov_host_check_all(sov_ctx *ctx, unsigned *ret_changed, sov_error *err);

@@ -549,6 +549,55 @@ START_TEST(a_host_down_past_the_grace_puts_its_instances_in_error_and_not_before
 }
 END_TEST
 
+/* A host in maintenance (the operator's state, which the reconciler never changes) that
+ * stops answering stays in maintenance, but its down_since is kept all the same: its
+ * instances go to error after the grace, as a down host's do; answering again clears it. */
+START_TEST(a_host_that_dies_in_maintenance_still_puts_its_instances_in_error)
+{
+    char h[40], id[40], path[80], want[128];
+    json_t *x, *host;
+
+    start();
+    private_host(h);
+    make_image(&acme);
+    launch(&acme, "held", SMALL, id);
+    snprintf(path, sizeof(path), "/v1/hosts/%s", h);
+    json_decref(tl_call_ok(&sovd, "PATCH", path, op, "{\"state\":\"maintenance\"}", 200));
+
+    tl_libvirtd_stop(&lvd);
+    for (int i = 0;; i++) {
+        host = get(op, "/v1/hosts/", h);
+        if (json_is_string(json_object_get(host, "down_since")))
+            break;
+        ck_assert_msg(i < 200, "no down_since after 20 s: %s", json_dumps(host, 0));
+        json_decref(host);
+        usleep(100 * 1000);
+    }
+    ck_assert_str_eq(tl_str(host, "state"), "maintenance");
+    snprintf(want, sizeof(want), "host down since %s", tl_str(host, "down_since"));
+    json_decref(host);
+    x = wait_for(acme.token[TL_READER], "/v1/instances/", id, "error", 20);
+    ck_assert_str_eq(tl_str(x, "state_reason"), want);
+    json_decref(x);
+    host = get(op, "/v1/hosts/", h);
+    ck_assert_str_eq(tl_str(host, "state"), "maintenance");
+    json_decref(host);
+
+    tl_libvirtd_restart(&lvd);
+    for (int i = 0;; i++) {
+        host = get(op, "/v1/hosts/", h);
+        if (json_is_null(json_object_get(host, "down_since")))
+            break;
+        ck_assert_msg(i < 300, "down_since stays after the host answers: %s",
+                      json_dumps(host, 0));
+        json_decref(host);
+        usleep(100 * 1000);
+    }
+    ck_assert_str_eq(tl_str(host, "state"), "maintenance");
+    json_decref(host);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -560,6 +609,7 @@ main(void)
     tcase_add_test(tc, a_host_in_maintenance_receives_no_placement_until_it_is_up_again);
     tcase_add_test(tc, evacuating_an_unknown_host_is_404_and_a_member_is_403);
     tcase_add_test(tc, a_host_down_past_the_grace_puts_its_instances_in_error_and_not_before);
+    tcase_add_test(tc, a_host_that_dies_in_maintenance_still_puts_its_instances_in_error);
     tcase_add_test(tc, evacuation_moves_each_instance_inside_its_policy_and_lists_those_that_stay);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
