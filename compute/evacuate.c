@@ -70,8 +70,8 @@ evacuate_tx(sov_dbconn *c, void *arg, sov_error *err)
     /* The row's lock: a placement on it, or a second evacuation, waits for this one. */
     if (sov_repo_host_get(c, x->id, true, &h, err) < 0)
         return -1;
-    /* A down host cannot send its guests anywhere (their disks are on it), and maintenance
-     * would take it out of the probes, so host_down_grace would never see it: refused. */
+    /* A down host cannot send its guests anywhere (their disks are on it): refused; its
+     * instances meet host_down_grace instead. */
     if (strcmp(h.state, "discovering") == 0 || strcmp(h.state, "error") == 0 ||
         strcmp(h.state, "down") == 0)
         return sov_error_set(err, SOV_E_CONFLICT, "host '%s' is %s; it cannot be evacuated%s",
