@@ -1,0 +1,57 @@
+// Loading data: useApi fetches once (and again on reload()), usePoll keeps it fresh while the
+// page is open (live state), stopping when the page goes away.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload: () => void;
+}
+
+/** Run load() now, whenever deps change, and on reload(); every intervalMs too when given. */
+export function useApi<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[], intervalMs?: number): Loaded<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const run = () => {
+      loadRef
+        .current(ctl.signal)
+        .then((d) => {
+          if (ctl.signal.aborted) return;
+          setData(d);
+          setError(null);
+        })
+        .catch((e) => {
+          if (!ctl.signal.aborted) setError(e);
+        })
+        .finally(() => {
+          if (ctl.signal.aborted) return;
+          setLoading(false);
+          if (intervalMs) timer = setTimeout(run, intervalMs);
+        });
+    };
+    run();
+    return () => {
+      ctl.abort();
+      if (timer) clearTimeout(timer);
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick, intervalMs]);
+
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data, error, loading, reload };
+}
+
+/** A form field's value and its setter from an input event. */
+export function useField(initial = ''): [string, (e: Event) => void, (v: string) => void] {
+  const [v, setV] = useState(initial);
+  return [v, (e: Event) => setV((e.target as HTMLInputElement).value), setV];
+}
