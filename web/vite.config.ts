@@ -6,6 +6,9 @@ import preact from '@preact/preset-vite';
 export default defineConfig({
   base: '/console/',
   plugins: [preact()],
+  // 127.0.0.1, not "localhost": a machine without /etc/hosts (a fresh minimal root) cannot
+  // resolve that name, and Vitest starts a Vite server.
+  server: { host: '127.0.0.1' },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
