@@ -7,7 +7,7 @@ import { useApi } from '../lib/hooks';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge, When } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
-import { Field, fieldAttrs, useOperations } from '../components/netvol/Form';
+import { Field, fieldAttrs, TableWrap, useOperations } from '../components/netvol/Form';
 import { PublicIps } from '../components/netvol/PublicIps';
 import { ResidencyHistory, ResidencyNow } from '../components/netvol/Residency';
 import { NotFound } from './NotFound';
@@ -142,7 +142,7 @@ function Subnets({ network, subnets, write, track }: { network: Network; subnets
       {subnets.length === 0 ? (
         <Empty>No subnets: a port needs one.</Empty>
       ) : (
-        <div class="table-wrap">
+        <TableWrap label="List of subnets">
           <table aria-label="Subnets">
             <thead>
               <tr>
@@ -196,7 +196,7 @@ function Subnets({ network, subnets, write, track }: { network: Network; subnets
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {write && <CreateSubnet network={network} track={track} />}
     </section>
@@ -307,7 +307,7 @@ function Ports({
       {ports.length === 0 ? (
         <Empty>No ports on this network.</Empty>
       ) : (
-        <div class="table-wrap">
+        <TableWrap label="List of ports">
           <table aria-label="Ports">
             <thead>
               <tr>
@@ -328,7 +328,7 @@ function Ports({
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {write && <CreatePort subnets={subnets} groups={groups} track={track} />}
     </section>

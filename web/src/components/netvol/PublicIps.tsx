@@ -7,7 +7,7 @@ import { canWrite, useSession } from '../../lib/session';
 import { useApi } from '../../lib/hooks';
 import { ProblemView } from '../ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge } from '../common';
-import { Field, fieldAttrs, useOperations } from './Form';
+import { Field, fieldAttrs, TableWrap, useOperations } from './Form';
 import { RegionSelect } from './RegionSelect';
 import { ResidencyNow } from './Residency';
 
@@ -60,7 +60,7 @@ export function PublicIps({ networkPorts, onChange }: { networkPorts?: Port[]; o
       ) : ips.length === 0 ? (
         <Empty>{scoped ? 'No public IP on this network’s ports.' : 'No public IPs yet.'}</Empty>
       ) : (
-        <div class="table-wrap">
+        <TableWrap label="List of public IPs">
           <table aria-label="Public IPs">
             <thead>
               <tr>
@@ -79,7 +79,7 @@ export function PublicIps({ networkPorts, onChange }: { networkPorts?: Port[]; o
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {write && <Allocate ports={ports} onCreated={(r) => ops.track(r.operation, `Allocating public IP ${r.public_ip?.name ?? ''}`)} />}
     </div>
