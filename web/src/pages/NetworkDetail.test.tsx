@@ -44,6 +44,8 @@ const PORT = {
 const ROUTER = { id: NET.router, name: 'web-router', network: { id: ID, name: 'web' }, region: 'fr-par-1', snat: true, external_ip: '192.0.2.2', state: 'available' };
 const IP = { id: '99999999-0000-0000-0000-000000000001', name: 'web-ip', address: '192.0.2.10', region: 'fr-par-1', state: 'in-use', port: { id: PORT.id, ip: PORT.ip }, residency: null };
 const OTHER_IP = { ...IP, id: '99999999-0000-0000-0000-000000000002', address: '192.0.2.99', port: { id: 'elsewhere', ip: '10.9.0.3' } };
+const FREE_IP = { ...IP, id: '99999999-0000-0000-0000-000000000003', address: '192.0.2.50', state: 'available', port: null };
+const FAR_IP = { ...FREE_IP, id: '99999999-0000-0000-0000-000000000004', address: '198.51.100.7', region: 'de-fra-1' };
 const RECORDS = [
   { seq: 1, at: '2026-12-01T10:00:00Z', event: 'placed', from: null, to: { region: 'fr-par-1', country: 'FR', jurisdiction: 'EU' }, reason: 'network.create' },
 ];
@@ -55,7 +57,7 @@ function routes(extra = {}) {
     'GET /v1/ports': page([PORT]),
     [`GET /v1/routers/${NET.router}`]: { body: ROUTER },
     'GET /v1/security-groups': page([SG1, SG2]),
-    'GET /v1/public-ips': page([IP, OTHER_IP]),
+    'GET /v1/public-ips': page([IP, OTHER_IP, FREE_IP, FAR_IP]),
     [`GET /v1/networks/${ID}/residency`]: page(RECORDS),
     'GET /v1/regions': page([]),
     ...extra,
@@ -93,6 +95,10 @@ describe('NetworkDetail', () => {
     const ips = await screen.findByRole('table', { name: 'Public IPs' });
     expect(ips.textContent).toContain('192.0.2.10');
     expect(ips.textContent).not.toContain('192.0.2.99');
+    // a free address of the network's region may be attached to one of its ports; another region's may not
+    expect(ips.textContent).toContain('192.0.2.50');
+    expect(ips.textContent).not.toContain('198.51.100.7');
+    expect(within(screen.getByLabelText('Port for 192.0.2.50')).getByRole('option', { name: /web-1-eth0/ })).toBeTruthy();
     const timeline = await screen.findByRole('list', { name: 'Residency history' });
     expect(timeline.textContent).toContain('placed');
     expect(timeline.textContent).toContain('fr-par-1 (FR, EU)');

@@ -111,7 +111,7 @@ export default function NetworkDetail({ id = '' }: { id?: string }) {
       <Ports network={n} subnets={data.subnets} ports={data.ports} groups={data.groups} write={write} track={ops.track} />
       <RouterSection network={n} router={data.router} write={write} track={ops.track} />
       <section aria-labelledby="public-ips">
-        <PublicIps networkPorts={data.ports} onChange={d.reload} />
+        <PublicIps networkPorts={data.ports} region={n.region} onChange={d.reload} />
       </section>
       <p>
         Security groups are shared by the workspace's networks: <a href="/console/networks?tab=security-groups">manage security groups</a>.
