@@ -111,7 +111,7 @@ export default function Flavors() {
         <Empty>No flavors yet.</Empty>
       ) : (
         flavors.data && (
-          <div class="table-wrap">
+          <div class="table-wrap" role="region" aria-label="Flavors table" tabIndex={0}>
             <table>
               <caption class="muted">{flavors.data.length} flavors</caption>
               <thead>

@@ -269,7 +269,7 @@ function InstancesOn({ host }: { host: Host }) {
         <Empty>No instances on this host.</Empty>
       ) : (
         list.data && (
-          <div class="table-wrap">
+          <div class="table-wrap" role="region" aria-label="Instances on this host table" tabIndex={0}>
             <table>
               <thead>
                 <tr>

@@ -95,6 +95,8 @@ describe('Hosts', () => {
       },
     });
     renderPage(<Hosts />);
+    await screen.findByRole('option', { name: 'de-fra-1' });
+    fireEvent.click(screen.getByRole('button', { name: 'Add host' }));
     await screen.findByRole('option', { name: 'de-fra-1 (DE)' });
     const form = screen.getByRole('form', { name: 'Add a host' });
     fill('Name', 'kvm-9');
@@ -102,7 +104,7 @@ describe('Hosts', () => {
     expect((within(form).getByLabelText('Zone') as HTMLSelectElement).value).toBe('z1');
     fill('libvirt URI', 'qemu:///system');
     fill('CPU allocation ratio', '2.5');
-    fireEvent.click(screen.getByRole('button', { name: 'Add host' }));
+    fireEvent.click(within(form).getByRole('button', { name: 'Add host' }));
     await waitFor(() => expect(api.made('POST', '/v1/hosts')).toHaveLength(1));
     expect(api.made('POST', '/v1/hosts')[0].body).toEqual({
       name: 'kvm-9',
@@ -126,12 +128,14 @@ describe('Hosts', () => {
     });
     renderPage(<Hosts />);
     await screen.findByText('No hosts yet: add one below.');
+    await screen.findByRole('option', { name: 'fr-par-1' });
+    fireEvent.click(screen.getByRole('button', { name: 'Add host' }));
     await screen.findByRole('option', { name: 'fr-par-1 (FR)' });
     const form = screen.getByRole('form', { name: 'Add a host' });
     fill('Name', 'kvm-2');
     fireEvent.change(within(form).getByLabelText('Region'), { target: { value: 'fr-par-1' } });
     fill('libvirt URI', 'qemu+tls://kvm-1/system');
-    fireEvent.click(screen.getByRole('button', { name: 'Add host' }));
+    fireEvent.click(within(form).getByRole('button', { name: 'Add host' }));
     const uri = screen.getByLabelText('libvirt URI');
     await waitFor(() => expect(uri.getAttribute('aria-invalid')).toBe('true'));
     expect(screen.getByText("already registered as host 'kvm-1'")).toBeTruthy();

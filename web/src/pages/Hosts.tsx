@@ -1,12 +1,12 @@
 // Hosts (operators): every hypervisor host with its state, virtualisation (KVM or TCG),
 // region and zone, and capacity bars; kept fresh while the page is open. "Add host" registers
 // one and follows its host.register operation.
-import { useMemo, useState } from 'preact/hooks';
+import { useId, useMemo, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
 import { Empty, Loading, OperationProgress, StateBadge, When, type Operation } from '../components/common';
 import { CapacityBars, virtualization, type Host } from '../components/HostParts';
-import { SelectField, TextField, numberOrUndefined } from '../components/OpsFields';
+import { Reveal, SelectField, TextField, numberOrUndefined } from '../components/OpsFields';
 import { useApi } from '../lib/hooks';
 import { BASE } from '../components/HostParts';
 
@@ -16,7 +16,7 @@ type HostAccepted = Schemas['HostAccepted'];
 const STATES = ['discovering', 'up', 'down', 'disabled', 'draining', 'maintenance', 'error'];
 const POLL_MS = 5000;
 
-function AddHost({ regions, onAdded }: { regions: Region[]; onAdded: () => void }) {
+function AddHost({ regions, onAdded, onCancel }: { regions: Region[]; onAdded: () => void; onCancel: () => void }) {
   const [name, setName] = useState('');
   const [region, setRegion] = useState('');
   const [zone, setZone] = useState('');
@@ -28,6 +28,7 @@ function AddHost({ regions, onAdded }: { regions: Region[]; onAdded: () => void 
   const [accepted, setAccepted] = useState<HostAccepted | null>(null);
   const [finished, setFinished] = useState<Operation | null>(null);
 
+  const zoneListId = useId();
   const chosen = regions.find((r) => r.code === region);
   const zones = chosen?.zones ?? [];
 
@@ -76,16 +77,21 @@ function AddHost({ regions, onAdded }: { regions: Region[]; onAdded: () => void 
           required
           options={[{ value: '', label: 'Choose a region' }, ...regions.map((r) => ({ value: r.code ?? '', label: `${r.code} (${r.country})` }))]}
         />
-        <SelectField
+        <TextField
           label="Zone"
           field="zone"
           value={zone}
           onValue={setZone}
           error={error}
           required
-          disabled={!chosen}
-          options={zones.length ? zones.map((z) => ({ value: z, label: z })) : [{ value: '', label: 'Choose a region first' }]}
+          list={zoneListId}
+          hint={chosen ? `Zones of ${chosen.code}: ${zones.join(', ')}` : 'Choose a region first'}
         />
+        <datalist id={zoneListId}>
+          {zones.map((z) => (
+            <option key={z} value={z} />
+          ))}
+        </datalist>
         <TextField
           label="libvirt URI"
           field="libvirt_uri"
@@ -124,6 +130,9 @@ function AddHost({ regions, onAdded }: { regions: Region[]; onAdded: () => void 
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Adding host…' : 'Add host'}
+        </button>
+        <button type="button" onClick={onCancel}>
+          {accepted ? 'Close' : 'Cancel'}
         </button>
       </div>
       {accepted?.operation?.id && (
@@ -191,7 +200,7 @@ export default function Hosts() {
         <Empty>{region || state ? 'No host matches.' : 'No hosts yet: add one below.'}</Empty>
       ) : (
         hosts.data && (
-          <div class="table-wrap">
+          <div class="table-wrap" role="region" aria-label="Hosts table" tabIndex={0}>
             <table>
               <caption class="muted">{hosts.data.length} hosts</caption>
               <thead>
@@ -233,7 +242,7 @@ export default function Hosts() {
         )
       )}
       <ProblemView error={regions.error} />
-      <AddHost regions={regionOptions} onAdded={hosts.reload} />
+      <Reveal opener="Add host">{(close) => <AddHost regions={regionOptions} onAdded={hosts.reload} onCancel={close} />}</Reveal>
     </section>
   );
 }

@@ -400,7 +400,7 @@ function UsersSection({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
         <Empty>No users yet.</Empty>
       ) : (
         users.data && (
-          <div class="table-wrap">
+          <div class="table-wrap" role="region" aria-label="Users table" tabIndex={0}>
             <table>
               <thead>
                 <tr>

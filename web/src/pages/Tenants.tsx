@@ -73,7 +73,7 @@ export default function Tenants() {
         <Empty>No tenants yet.</Empty>
       ) : (
         tenants.data && (
-          <div class="table-wrap">
+          <div class="table-wrap" role="region" aria-label="Tenants table" tabIndex={0}>
             <table>
               <caption class="muted">{tenants.data.length} tenants</caption>
               <thead>
