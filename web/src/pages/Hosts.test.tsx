@@ -29,6 +29,8 @@ const TCG1 = {
   hypervisor: 'qemu',
   hypervisor_reason: '/dev/kvm is not usable',
   down_since: '2026-12-07T10:00:00Z',
+  usage: { vcpus: 1, memory_mib: 512, disk_gib: 5 },
+  capacity: { vcpus: 4, memory_mib: 2048, disk_gib: 20 },
 };
 
 afterEach(() => vi.unstubAllGlobals());
@@ -49,7 +51,7 @@ describe('Hosts', () => {
     const vcpu = within(row).getByRole('meter', { name: 'vCPU' });
     expect(vcpu.getAttribute('aria-valuenow')).toBe('6');
     expect(vcpu.getAttribute('aria-valuemax')).toBe('32');
-    expect(within(row).getByText('Memory: 4096 MiB of 16384 MiB')).toBeTruthy();
+    expect(within(row).getByText('Memory: 4 GiB of 16 GiB')).toBeTruthy();
     expect(within(row).getByText('Disk: 40 GiB of 400 GiB')).toBeTruthy();
     expect(screen.getByRole('link', { name: 'kvm-1' }).getAttribute('href')).toBe('/console/operator/hosts/h-1');
 
@@ -57,6 +59,8 @@ describe('Hosts', () => {
     expect(within(tcg).getByText('TCG')).toBeTruthy();
     expect(within(tcg).getByText('maintenance')).toBeTruthy();
     expect(within(tcg).getByText(/Not answering since/)).toBeTruthy();
+    /* A small host's memory stays in MiB. */
+    expect(within(tcg).getByText('Memory: 512 MiB of 2048 MiB')).toBeTruthy();
   });
 
   it('filters by region and state through the API', async () => {
