@@ -68,9 +68,9 @@ describe('Hosts', () => {
     renderPage(<Hosts />);
     await screen.findByRole('link', { name: 'kvm-1' });
     await screen.findByRole('option', { name: 'de-fra-1' });
-    fireEvent.change(screen.getByRole('combobox', { name: 'State' }), { target: { value: 'maintenance' } });
+    fireEvent.change(screen.getByRole('combobox', { name: 'Show hosts that are' }), { target: { value: 'maintenance' } });
     await waitFor(() => expect(api.made('GET', '/v1/hosts').some((c) => c.query.get('state') === 'maintenance')).toBe(true));
-    fireEvent.change(within(screen.getByRole('search')).getByRole('combobox', { name: 'Region' }), { target: { value: 'de-fra-1' } });
+    fireEvent.change(screen.getByRole('combobox', { name: 'Show hosts in' }), { target: { value: 'de-fra-1' } });
     await waitFor(() =>
       expect(api.made('GET', '/v1/hosts').some((c) => c.query.get('region') === 'de-fra-1' && c.query.get('state') === 'maintenance')).toBe(
         true,

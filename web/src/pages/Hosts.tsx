@@ -170,10 +170,11 @@ export default function Hosts() {
       <h1>Hosts</h1>
       <p class="muted">Only hosts that are up receive new instances. Capacity is what the allocation ratios allow.</p>
       <div class="filters" role="search" aria-label="Filter hosts">
+        {/* Labels that do not contain the add form's "Region": getByLabel('Region') finds one field. */}
         <div>
-          <label for="hosts-region">Region</label>
+          <label for="hosts-region">Show hosts in</label>
           <select id="hosts-region" value={region} onChange={(e) => setRegion((e.currentTarget as HTMLSelectElement).value)}>
-            <option value="">All regions</option>
+            <option value="">every region</option>
             {regionOptions.map((r) => (
               <option key={r.code} value={r.code}>
                 {r.code}
@@ -182,9 +183,9 @@ export default function Hosts() {
           </select>
         </div>
         <div>
-          <label for="hosts-state">State</label>
+          <label for="hosts-state">Show hosts that are</label>
           <select id="hosts-state" value={state} onChange={(e) => setState((e.currentTarget as HTMLSelectElement).value)}>
-            <option value="">All states</option>
+            <option value="">in any state</option>
             {STATES.map((s) => (
               <option key={s} value={s}>
                 {s}
