@@ -25,6 +25,8 @@ export function problem(status: number, title: string, detail?: string, errors?:
 /** Stub fetch: routes are keyed "GET /v1/instances"; unknown ones answer 404. Returns the calls. */
 export function stubApi(routes: Record<string, StubRoute | unknown>): StubRequest[] {
   const calls: StubRequest[] = [];
+  // preact-iso scrolls to the top on navigation; jsdom has no scrolling.
+  vi.stubGlobal('scrollTo', () => {});
   vi.stubGlobal(
     'fetch',
     vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
