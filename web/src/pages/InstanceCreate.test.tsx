@@ -71,7 +71,7 @@ describe('InstanceCreate', () => {
     expect(opt(/de-fra-1/).disabled).toBe(false);
     expect(opt(/ch-zrh-1/).disabled).toBe(true);
     expect(opt(/ch-zrh-1/).textContent).toContain('outside the policy');
-    const table = screen.getByRole('table', { name: 'Regions and the residency policy' });
+    const table = screen.getByRole('table', { name: 'Places and the residency policy' });
     const ch = within(table).getByText('ch-zrh-1').closest('tr') as HTMLElement;
     expect(ch.textContent).toContain('Not allowed: its jurisdiction OTHER is not one the policy allows (EU)');
     expect((within(table).getByText('fr-par-1').closest('tr') as HTMLElement).textContent).toContain('Allowed');

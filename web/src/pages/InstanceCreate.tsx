@@ -13,6 +13,7 @@ import { idempotencyKey } from '../lib/idempotency';
 import { policyText, regionVerdict } from '../lib/residency';
 import { canWrite, useSession } from '../lib/session';
 import './tenant.css';
+import { ScrollRegion } from '../components/ScrollRegion';
 
 type Flavor = Schemas['Flavor'];
 type Image = Schemas['Image'];
@@ -327,8 +328,8 @@ export default function InstanceCreate() {
               <FieldErrors error={error} prefix="zone" id="err-zone" />
             </div>
           </div>
-          <div class="table-wrap">
-          <table class="places" aria-label="Regions and the residency policy">
+          <ScrollRegion label="Places table">
+          <table class="places" aria-label="Places and the residency policy">
             <thead>
               <tr>
                 <th scope="col">Region</th>
@@ -350,7 +351,7 @@ export default function InstanceCreate() {
               ))}
             </tbody>
           </table>
-          </div>
+          </ScrollRegion>
         </fieldset>
 
         <fieldset aria-describedby="hint-nics">

@@ -8,6 +8,7 @@ import { useApi } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import './Overview.css';
 import './tenant.css';
+import { ScrollRegion } from '../components/ScrollRegion';
 
 type Instance = Schemas['Instance'];
 type Quotas = Schemas['Quotas'];
@@ -122,7 +123,7 @@ function RecentOperations({ all }: { all: boolean }) {
       ) : ops.length === 0 ? (
         <Empty>No operations yet.</Empty>
       ) : (
-        <div class="table-wrap">
+        <ScrollRegion label="Recent operations table">
           <table aria-label="Recent operations, newest first">
             <thead>
               <tr>
@@ -165,7 +166,7 @@ function RecentOperations({ all }: { all: boolean }) {
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </section>
   );
