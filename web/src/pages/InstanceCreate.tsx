@@ -35,15 +35,6 @@ interface Nic {
 /** The fields errors[] may name, each shown under its control. */
 const FIELDS = ['name', 'workspace', 'flavor', 'image', 'region', 'zone', 'nics', 'volumes', 'user_data', 'ssh_keys'];
 
-/** Quietly empty when a module is off (no OVN: subnets and ports answer an error). */
-async function orEmpty<T>(p: Promise<T[]>): Promise<T[]> {
-  try {
-    return await p;
-  } catch {
-    return [];
-  }
-}
-
 export function flavorLabel(f: Flavor): string {
   const gpus = f.gpus ? `, ${f.gpus} GPU` : '';
   return `${f.name}: ${f.vcpus} vCPU, ${f.memory_mib} MiB, ${f.disk_gib} GiB${gpus}`;
@@ -84,10 +75,15 @@ export default function InstanceCreate() {
   const flavors = useApi(() => listAll<Flavor>('/v1/flavors'), []);
   const regions = useApi(() => listAll<Region>('/v1/regions'), []);
   const policy = useApi(() => api<Policy>(`/v1/tenants/${tenant}/residency-policy`), [tenant]);
-  const images = useApi(() => listAll<Image>('/v1/images', { workspace }), [workspace]);
-  const subnets = useApi(() => orEmpty(listAll<Subnet>('/v1/subnets', { workspace })), [workspace]);
-  const ports = useApi(() => orEmpty(listAll<Port>('/v1/ports', { workspace, state: 'available' })), [workspace]);
-  const vols = useApi(() => orEmpty(listAll<Volume>('/v1/volumes', { workspace, state: 'available' })), [workspace]);
+  // Operators create in their own tenant: without tenant_id these lists would hold every tenant's.
+  const own = s.isOperator ? s.tenantId : undefined;
+  const images = useApi(() => listAll<Image>('/v1/images', { workspace, tenant_id: own }), [workspace, own]);
+  // Subnets and ports only once asked for: without OVN they answer 503, and most instances
+  // take the default NIC.
+  const [wantNics, setWantNics] = useState(false);
+  const subnets = useApi(() => (wantNics ? listAll<Subnet>('/v1/subnets', { workspace, tenant_id: own }) : Promise.resolve([])), [workspace, own, wantNics]);
+  const ports = useApi(() => (wantNics ? listAll<Port>('/v1/ports', { workspace, state: 'available', tenant_id: own }) : Promise.resolve([])), [workspace, own, wantNics]);
+  const vols = useApi(() => listAll<Volume>('/v1/volumes', { workspace, state: 'available', tenant_id: own }), [workspace, own]);
 
   const activeImages = (images.data ?? []).filter((i) => i.state === 'active');
   const chosenImage = activeImages.find((i) => i.id === image);
@@ -409,7 +405,13 @@ export default function InstanceCreate() {
               </div>
             );
           })}
-          {(subnets.data ?? []).length + (ports.data ?? []).length > 0 ? (
+          {!wantNics ? (
+            <button type="button" onClick={() => setWantNics(true)}>
+              Choose network interfaces
+            </button>
+          ) : subnets.error ? (
+            <ProblemView error={subnets.error} />
+          ) : (subnets.data ?? []).length + (ports.data ?? []).length > 0 ? (
             <button
               type="button"
               disabled={nics.length >= 8}
@@ -421,7 +423,9 @@ export default function InstanceCreate() {
               Add network interface
             </button>
           ) : (
-            <p class="muted">{subnets.loading ? 'Loading subnets…' : `Workspace ${workspace} has no subnet or available port yet.`}</p>
+            <p class="muted" role="status">
+              {subnets.loading || ports.loading ? 'Loading subnets and ports…' : `Workspace ${workspace} has no subnet or available port yet.`}
+            </p>
           )}
           <FieldErrors error={error} prefix="nics" id="err-nics" exact />
         </fieldset>
@@ -431,6 +435,7 @@ export default function InstanceCreate() {
           <p class="hint" id="hint-volumes">
             Available volumes of the workspace, attached as vdc, vdd, … in the order chosen. The instance is placed on their host.
           </p>
+          <ProblemView error={vols.error} />
           {availableVolumes.length === 0 ? (
             <p class="muted">{vols.loading ? 'Loading volumes…' : 'No available volume in this workspace.'}</p>
           ) : (

@@ -54,7 +54,7 @@ function MigrateForm({ x, onMigrate, busy }: { x: Instance; onMigrate: (a: Actio
           <input type="radio" name="mig-kind" checked={live} disabled={!running} onChange={() => setLive(true)} /> Live (the guest keeps running)
         </label>
         <label class="inline">
-          <input type="radio" name="mig-kind" checked={!live} onChange={() => setLive(false)} /> Cold (stopped, copied, started again)
+          <input type="radio" name="mig-kind" checked={!live} onChange={() => setLive(false)} /> Cold (stopped, copied, started again if it ran)
         </label>
       </fieldset>
       <label for="mig-host">Target host</label>
@@ -277,6 +277,11 @@ export default function InstanceDetail() {
       <section aria-labelledby="h-facts">
         <h2 id="h-facts">Details</h2>
         <dl class="facts">
+          {s.isOperator && x.tenant_id && (
+            <Fact term="Tenant">
+              <a href={`/console/operator/tenants/${x.tenant_id}`}>{x.tenant_id === s.tenantId ? s.me.tenant?.name : x.tenant_id.slice(0, 8)}</a>
+            </Fact>
+          )}
           <Fact term="Workspace">{x.workspace ?? '—'}</Fact>
           <Fact term="Flavor">
             {flavor.data?.name ?? (x.flavor_id ? <code>{x.flavor_id}</code> : '—')}: {x.vcpus} vCPU, {x.memory_mib} MiB, {x.disk_gib} GiB
