@@ -161,6 +161,7 @@ describe('InstanceCreate', () => {
 
     const name = screen.getByLabelText('Name');
     await waitFor(() => expect(name.getAttribute('aria-invalid')).toBe('true'));
+    await waitFor(() => expect(document.activeElement).toBe(name));
     expect(document.getElementById('err-name')?.textContent).toBe('name must be lowercase letters, digits and dashes');
     expect(name.getAttribute('aria-describedby')).toContain('err-name');
     expect(screen.getByLabelText('Interface eth0').getAttribute('aria-invalid')).toBe('true');

@@ -2,7 +2,7 @@
 // tenant's residency policy allows, shown as such), NICs on the workspace's subnets or ports,
 // data volumes, user-data and SSH keys. POST /v1/instances with an Idempotency-Key, then the
 // operation's progress, then the instance's page. Errors show next to the field errors[] names.
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, listAll, type Schemas } from '../api/client';
 import { Loading, OperationProgress, type Operation } from '../components/common';
@@ -70,6 +70,15 @@ export default function InstanceCreate() {
   const [busy, setBusy] = useState(false);
   const [accepted, setAccepted] = useState<Accepted | null>(null);
   const [failed, setFailed] = useState<Operation | null>(null);
+
+  // After a refusal, the keyboard goes to the first field it names (else to the problem).
+  const formRef = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (!error || !formRef.current) return;
+    const bad = formRef.current.querySelector<HTMLElement>('[aria-invalid="true"]') ?? formRef.current.querySelector<HTMLElement>('.problem');
+    if (bad && !bad.hasAttribute('tabindex') && bad.classList.contains('problem')) bad.setAttribute('tabindex', '-1');
+    bad?.focus();
+  }, [error]);
 
   const workspaces = useApi(() => listAll<Workspace>(`/v1/tenants/${tenant}/workspaces`), [tenant]);
   const flavors = useApi(() => listAll<Flavor>('/v1/flavors'), []);
@@ -173,7 +182,7 @@ export default function InstanceCreate() {
       <h1>Create an instance</h1>
       <ProblemView error={flavors.error ?? regions.error ?? policy.error ?? workspaces.error} />
       {loading && <Loading what="Loading flavors, images and regions" />}
-      <form onSubmit={submit} noValidate={false}>
+      <form ref={formRef} onSubmit={submit}>
         <fieldset>
           <legend>Name and workspace</legend>
           <label for="ic-name">Name</label>

@@ -20,7 +20,7 @@ export const INSTANCE_STATES = ['scheduling', 'building', 'running', 'stopped', 
 const QUOTA_LABELS: [string, string, string][] = [
   ['instances', 'Instances', ''],
   ['vcpus', 'vCPUs', ''],
-  ['memory_mib', 'Memory', ' MiB'],
+  ['memory_mib', 'Memory', ' GiB'],
   ['gpus', 'GPUs', ''],
   ['volumes', 'Volumes', ''],
   ['storage_gib', 'Storage', ' GiB'],
@@ -80,9 +80,11 @@ function QuotaUsage({ tenantId }: { tenantId: string }) {
         <Loading what="Reading quotas" />
       ) : (
         <div class="ov-quotas">
-          {QUOTA_LABELS.filter(([k]) => quotas[k]).map(([k, label, unit]) => (
-            <UsageBar key={k} label={label} used={quotas[k]?.used ?? 0} limit={quotas[k]?.limit} unit={unit} />
-          ))}
+          {QUOTA_LABELS.filter(([k]) => quotas[k]).map(([k, label, unit]) => {
+            // Memory in GiB (one decimal): 163840 MiB reads better as 160 GiB.
+            const scale = k === 'memory_mib' ? (n: number | undefined) => (n === undefined ? n : Math.round((n / 1024) * 10) / 10) : (n: number | undefined) => n;
+            return <UsageBar key={k} label={label} used={scale(quotas[k]?.used) ?? 0} limit={scale(quotas[k]?.limit)} unit={unit} />;
+          })}
         </div>
       )}
     </section>
