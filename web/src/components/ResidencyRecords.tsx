@@ -111,7 +111,7 @@ export function ResidencyRecords({ resources, countryName }: { resources: Resour
       {shown.length === 0 ? (
         <Empty>No resource matches.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Residency records table" tabIndex={0}>
           <table class="records">
             <caption class="muted">
               {shown.length} of {resources.length} resources: where each one's data lives now (its last residency record).

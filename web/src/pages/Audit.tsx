@@ -116,7 +116,7 @@ export default function Audit() {
   const set = (k: keyof Filters) => (v: string) => setDraft({ ...draft, [k]: v });
 
   return (
-    <section>
+    <section class="audit-page">
       <h1>Audit log</h1>
       <ChainVerdict />
       <h2>Entries</h2>
@@ -156,7 +156,7 @@ export default function Audit() {
       ) : entries.length === 0 ? (
         <Empty>No entries match.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Audit entries table" tabIndex={0}>
           <table class="audit">
             <caption class="muted">Oldest first; {entries.length} shown{more.next ? ', more below' : ''}.</caption>
             <thead>

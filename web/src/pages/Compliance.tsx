@@ -55,7 +55,7 @@ export function placesOf(resources: Resource[], regions: Region[]): PlaceRow[] {
 function PlacesTable({ places }: { places: PlaceRow[] }) {
   const outside = new Set(offMap(places).map((p) => p.code));
   return (
-    <div class="table-wrap places">
+    <div class="table-wrap places" role="region" aria-label="Regions holding data table" tabIndex={0}>
       <table>
         <caption>Regions holding data</caption>
         <thead>

@@ -9,6 +9,7 @@ import { invalid } from '../lib/invalid';
 import { loadPlaces, policyAllows, policyText } from '../lib/regions';
 import { FieldError, ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When } from '../components/common';
+import './Images.css';
 
 type Image = Schemas['Image'];
 type ImageAccepted = Schemas['ImageAccepted'];
@@ -142,7 +143,6 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
         <input
           id="img-file"
           type="file"
-          required
           disabled={busy}
           onChange={(e) => {
             const f = (e.target as HTMLInputElement).files?.[0] ?? null;
@@ -263,7 +263,7 @@ export default function Images() {
   useEffect(() => setPollFast(images.some((i) => BUSY.includes(i.state ?? ''))), [images]);
 
   return (
-    <section>
+    <section class="images-page">
       <h1>Images</h1>
       <p class="muted">Disk templates instances boot from, each kept in one region's image store.</p>
       {writer && <UploadForm tenantId={session.tenantId} onChanged={list.reload} />}
@@ -274,7 +274,7 @@ export default function Images() {
       ) : images.length === 0 ? (
         <Empty>No images yet.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Images table" tabIndex={0}>
           <table>
             <caption class="muted">Images ({images.length})</caption>
             <thead>

@@ -1,7 +1,7 @@
 // Users and tokens. Admins (and operators) manage their tenant's users: create, change a
 // role, delete. Everyone manages API tokens (admins those of their users too): a new token's
 // secret is shown once, in a copyable field, and never again; revoking asks first.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { useSession, type Session } from '../lib/session';
 import { useApi, useField } from '../lib/hooks';
@@ -95,6 +95,7 @@ function UserRow({ user, self, onChanged }: { user: User; self: boolean; onChang
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
+  useEffect(() => setRole(user.role), [user.role]);
   const base = `/v1/tenants/${encodeURIComponent(session.tenantId)}/users/${encodeURIComponent(user.id)}`;
   const roles = rolesFor(session).includes(user.role) ? rolesFor(session) : [user.role, ...rolesFor(session)];
 
@@ -180,7 +181,7 @@ function UsersSection({ users }: { users: ReturnType<typeof useApi<User[]>> }) {
       ) : (users.data ?? []).length === 0 ? (
         <Empty>No users.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Users table" tabIndex={0}>
           <table>
             <thead>
               <tr>
@@ -193,7 +194,7 @@ function UsersSection({ users }: { users: ReturnType<typeof useApi<User[]>> }) {
             </thead>
             <tbody>
               {(users.data ?? []).map((u) => (
-                <UserRow key={`${u.id}-${u.role}`} user={u} self={u.id === session.me.user?.id} onChanged={users.reload} />
+                <UserRow key={u.id} user={u} self={u.id === session.me.user?.id} onChanged={users.reload} />
               ))}
             </tbody>
           </table>
@@ -353,7 +354,7 @@ function TokensSection({ users }: { users: User[] | null }) {
       ) : (tokens.data ?? []).length === 0 ? (
         <Empty>No tokens.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Tokens table" tabIndex={0}>
           <table>
             <thead>
               <tr>
@@ -413,7 +414,7 @@ export default function Users() {
     [admin, session.tenantId],
   );
   return (
-    <section>
+    <section class="users-page">
       <h1>Users and tokens</h1>
       {!admin && <p class="muted">Only admins manage users. Here are your own API tokens.</p>}
       {admin && <UsersSection users={users} />}
