@@ -90,6 +90,8 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
     };
   }, [phase.step === 'checking' ? phase.image.id : null]);
 
+  const busy = phase.step === 'creating' || phase.step === 'uploading' || phase.step === 'checking';
+
   const sendBytes = async (image: Image, f: File) => {
     setPhase({ step: 'uploading', image, progress: { loaded: 0, total: f.size } });
     abort.current = new AbortController();
@@ -111,7 +113,7 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (!file) return;
+    if (!file || busy) return;
     setError(null);
     // A refused upload leaves the image queued: the same image takes the bytes again.
     if (phase.step === 'failed' && phase.image && phase.image.state === 'queued' && phase.image.name === name) {
@@ -132,7 +134,6 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
     await sendBytes(image, file);
   };
 
-  const busy = phase.step === 'creating' || phase.step === 'uploading' || phase.step === 'checking';
   const pct = phase.step === 'uploading' && phase.progress.total > 0 ? Math.round((phase.progress.loaded / phase.progress.total) * 100) : 0;
 
   return (
@@ -191,7 +192,7 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
         </select>
         <FieldError error={error} field="format" id="img-format-error" />
         <div class="actions">
-          <button type="submit" class="primary" disabled={busy || !file || !name.trim() || !region}>
+          <button type="submit" class="primary" disabled={!file || !name.trim() || !region} aria-disabled={busy}>
             {phase.step === 'failed' && phase.image?.state === 'queued' ? 'Upload again' : 'Upload image'}
           </button>
           {phase.step === 'uploading' && (
@@ -259,7 +260,7 @@ export default function Images() {
   const writer = canWrite(session);
   const [pollFast, setPollFast] = useState(false);
   const list = useApi(() => listAll<Image>('/v1/images'), [], pollFast ? 2000 : 10000);
-  const images = list.data ?? [];
+  const images = [...(list.data ?? [])].sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''));
   useEffect(() => setPollFast(images.some((i) => BUSY.includes(i.state ?? ''))), [images]);
 
   return (
