@@ -28,9 +28,12 @@ afterEach(() => vi.unstubAllGlobals());
 
 describe('Images', () => {
   it('lists images with state, size, region and residency', async () => {
-    stubApi({ 'GET /v1/images': page([active]), 'GET /v1/regions': regions, 'GET /v1/tenants/t-1/residency-policy': policy });
+    const older = { ...active, id: 'img-0', name: 'alpine', created_at: '2026-11-01T10:00:00Z' };
+    stubApi({ 'GET /v1/images': page([older, active]), 'GET /v1/regions': regions, 'GET /v1/tenants/t-1/residency-policy': policy });
     renderAs('member');
     const row = await screen.findByRole('row', { name: /debian-12/ });
+    // Newest first.
+    expect(screen.getAllByRole('row').map((r) => r.querySelector('th')?.textContent)).toEqual(['Name', 'debian-12', 'alpine']);
     expect(within(row).getByText('active')).toBeTruthy();
     expect(within(row).getByText('3.0 MiB')).toBeTruthy();
     expect(within(row).getByText('fr-par-1')).toBeTruthy();
@@ -78,7 +81,8 @@ describe('Images', () => {
 
     xhr.respond(200, { ...queued, state: 'active', size_bytes: 1000 });
     expect(await screen.findByText(/Image tiny is/)).toBeTruthy();
-    expect(screen.queryByRole('progressbar', { name: 'Upload progress' })).toBeNull();
+    expect((screen.getByRole('progressbar', { name: 'Upload progress' }) as HTMLProgressElement).value).toBe(100);
+    expect(screen.getByText(/100% · 1000 B of 1000 B/)).toBeTruthy();
   });
 
   it('shows a create error next to the field errors[] names', async () => {

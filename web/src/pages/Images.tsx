@@ -29,7 +29,7 @@ function Residency({ r }: { r: Image['residency'] }) {
 type Phase =
   | { step: 'idle' }
   | { step: 'creating' }
-  | { step: 'uploading'; image: Image; progress: UploadProgress }
+  | { step: 'uploading'; image: Image }
   | { step: 'checking'; image: Image }
   | { step: 'done'; image: Image }
   | { step: 'failed'; image: Image | null };
@@ -46,6 +46,8 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
   const [file, setFile] = useState<File | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [phase, setPhase] = useState<Phase>({ step: 'idle' });
+  /** Bytes sent of the last upload: the bar stays at 100% once they are all out. */
+  const [sent, setSent] = useState<UploadProgress | null>(null);
   const abort = useRef<AbortController | null>(null);
 
   const allowed = (places.data?.regions ?? []).filter((r) => policyAllows(places.data?.policy, r));
@@ -93,13 +95,14 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
   const busy = phase.step === 'creating' || phase.step === 'uploading' || phase.step === 'checking';
 
   const sendBytes = async (image: Image, f: File) => {
-    setPhase({ step: 'uploading', image, progress: { loaded: 0, total: f.size } });
+    setPhase({ step: 'uploading', image });
+    setSent({ loaded: 0, total: f.size });
     abort.current = new AbortController();
     try {
       const after = await uploadBytes<Image>(
         `/v1/images/${encodeURIComponent(image.id ?? '')}/file`,
         f,
-        (progress) => setPhase({ step: 'uploading', image, progress }),
+        setSent,
         abort.current.signal,
       );
       setPhase({ step: 'checking', image: after ?? image });
@@ -121,6 +124,7 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
       return;
     }
     setPhase({ step: 'creating' });
+    setSent(null);
     let image: Image;
     try {
       const r = await api<Image | ImageAccepted>('/v1/images', { method: 'POST', body: { name: name.trim(), region, format } });
@@ -134,7 +138,7 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
     await sendBytes(image, file);
   };
 
-  const pct = phase.step === 'uploading' && phase.progress.total > 0 ? Math.round((phase.progress.loaded / phase.progress.total) * 100) : 0;
+  const pct = sent && sent.total > 0 ? Math.round((sent.loaded / sent.total) * 100) : 0;
 
   return (
     <section aria-labelledby="upload-h" class="card">
@@ -203,13 +207,13 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
         </div>
       </form>
       {phase.step === 'creating' && <Loading what="Creating the image" />}
-      {phase.step === 'uploading' && (
+      {sent && (
         <div role="status" aria-live="polite">
           <label for="upload-progress">Upload progress</label>
           <progress id="upload-progress" max={100} value={pct} aria-label="Upload progress">
             {pct}%
           </progress>{' '}
-          {pct}% · {formatBytes(phase.progress.loaded)} of {formatBytes(phase.progress.total)}
+          {pct}% · {formatBytes(sent.loaded)} of {formatBytes(sent.total)}
         </div>
       )}
       {phase.step === 'checking' && (

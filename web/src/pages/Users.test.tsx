@@ -115,6 +115,8 @@ describe('Users and tokens', () => {
     const field = (await screen.findByLabelText('Token secret')) as HTMLInputElement;
     expect(field.value).toBe(SECRET);
     expect(field.readOnly).toBe(true);
+    // The form that had the focus is gone: the secret takes it.
+    await waitFor(() => expect(document.activeElement).toBe(field));
     expect(screen.getByText(/shown once, here, and never again/)).toBeTruthy();
     expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ name: 'laptop', expires_at: '2027-01-31T23:59:59Z' });
     fireEvent.click(screen.getByRole('button', { name: 'Copy secret' }));
@@ -123,6 +125,7 @@ describe('Users and tokens', () => {
 
     fireEvent.click(screen.getByRole('button', { name: 'I have copied it, hide the secret' }));
     expect(screen.queryByLabelText('Token secret')).toBeNull();
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText('Token name')));
     expect(document.body.textContent).not.toContain(SECRET);
     // The list shows the new token by its hint only.
     const row = await screen.findByRole('row', { name: /laptop/ });
