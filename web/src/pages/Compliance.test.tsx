@@ -69,7 +69,7 @@ function inventory(extra: Record<string, unknown> = {}) {
     'GET /v1/public-ips': page([]),
     'GET /v1/residency/reports': page([report]),
     'GET /v1/residency/signing-key': (c: { query: URLSearchParams }) =>
-      c.query.get('key_id') === KEY_ID
+      c.query.get('key_id') === KEY_ID || !c.query.get('key_id')
         ? { key_id: KEY_ID, algorithm: 'ed25519', public_key_pem: PEM, created_at: '2026-01-01T00:00:00Z', retired_at: null }
         : json({ type: '/problems/not-found', title: 'not found', status: 404 }, 404),
     ...extra,
@@ -282,6 +282,19 @@ describe('Data residency: verify a downloaded document', () => {
     await pick(bad);
     expect(await screen.findByText('Signature invalid')).toBeTruthy();
     expect(screen.queryByText('Signature valid')).toBeNull();
+  });
+
+  it("falls back to sovd's current key when a changed header names none, and says Signature invalid", async () => {
+    stubApi(inventory());
+    renderAs('auditor');
+    const bad = DOC.slice();
+    bad[3] = 'K'.charCodeAt(0); // "# Key_id: ..."
+    fireEvent.change(screen.getByLabelText('Document file'), { target: { files: [new File([bad], 'tampered.csv')] } });
+    await waitFor(() => expect((screen.getByLabelText('Signing key id') as HTMLInputElement).value).toBe(KEY_ID));
+    expect(screen.getByText(/The document names no key: sovd’s current key/)).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('Signature file'), { target: { files: [new File([SIG], 'report.sig')] } });
+    fireEvent.click(screen.getByRole('button', { name: 'Verify files' }));
+    expect(await screen.findByText('Signature invalid')).toBeTruthy();
   });
 
   it('says Signature invalid when sovd has no key by the id given', async () => {
