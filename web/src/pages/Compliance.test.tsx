@@ -55,6 +55,7 @@ const report = {
 
 function inventory(extra: Record<string, unknown> = {}) {
   return {
+    'GET /readyz': { status: 'ready', migrations: 15, ovn: 'reachable' },
     'GET /v1/regions': page(regions),
     'GET /v1/tenants/t-1/residency-policy': { jurisdictions: ['EU', 'EEA'], countries: [], regions: [] },
     'GET /v1/instances': page([
@@ -118,6 +119,15 @@ describe('Data residency: where the data lives', () => {
     expect(screen.getByText(/Circle: a region in an EU member state/)).toBeTruthy();
     expect(screen.getByText(/Triangle: a region outside the EU and the EEA/)).toBeTruthy();
     expect(screen.getByText(/jurisdictions EU, EEA/)).toBeTruthy();
+  });
+
+  it('does not ask for networks where sovd runs without OVN, and says so', async () => {
+    const calls = stubApi(inventory({ 'GET /readyz': { status: 'ready', migrations: 15, ovn: 'not configured' } }));
+    renderAs('admin');
+    expect(await screen.findByText(/Networks: not offered by this sovd \(it runs without OVN\)/)).toBeTruthy();
+    expect(calls.some((c) => c.path === '/v1/networks')).toBe(false);
+    expect(calls.some((c) => c.path === '/v1/volumes')).toBe(true);
+    expect(screen.queryByText('Some resources could not be listed')).toBeNull();
   });
 
   it('names a kind of resource whose list failed instead of leaving it out silently', async () => {

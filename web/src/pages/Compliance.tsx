@@ -141,6 +141,11 @@ export default function Compliance() {
               </ul>
             </div>
           )}
+          {d.inventory.off.length > 0 && (
+            <p class="muted">
+              {d.inventory.off.map((k) => k.plural).join(', ')}: not offered by this sovd (it runs without OVN), so none hold data.
+            </p>
+          )}
           <div class="where">
             <EuropeMap places={d.places} title={`Map of Europe: where ${whose} lives`} />
             {d.places.length === 0 ? <p class="muted">No region holds {whose} yet.</p> : <PlacesTable places={d.places} />}
