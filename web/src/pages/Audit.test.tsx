@@ -31,13 +31,26 @@ function renderAs(role: string, operator = false) {
 afterEach(() => vi.unstubAllGlobals());
 
 describe('Audit log', () => {
+  it('names the user of an entry when an admin may read the users', async () => {
+    stubApi({
+      'GET /v1/audit/verify': { ok: true, entries: 1 },
+      'GET /v1/audit': page([entry(1)]),
+      'GET /v1/tenants/t-1/users': page([{ id: 'u-self', tenant_id: 't-1', name: 'alice', email: 'a@b.c', role: 'admin', created_at: '', updated_at: '' }]),
+    });
+    renderAs('admin');
+    const row = await screen.findByRole('row', { name: /instances\.create/ });
+    await waitFor(() => expect(row.querySelector('strong')?.textContent).toBe('alice'));
+  });
+
   it('shows a verified chain in green words', async () => {
-    stubApi({ 'GET /v1/audit/verify': { ok: true, entries: 42 }, 'GET /v1/audit': page([entry(1)]) });
+    const calls = stubApi({ 'GET /v1/audit/verify': { ok: true, entries: 42 }, 'GET /v1/audit': page([entry(1)]) });
     renderAs('auditor');
     const v = await screen.findByText('Chain verified');
     expect(v.closest('.verdict')?.className).toContain('good');
     expect(v.closest('.verdict')?.textContent).toContain('42 entries');
     expect(await screen.findByRole('row', { name: /instances\.create/ })).toBeTruthy();
+    // An auditor may not list users: none asked for.
+    expect(calls.some((c) => c.path.includes('/users'))).toBe(false);
   });
 
   it('shows a broken chain in red, with where it broke', async () => {

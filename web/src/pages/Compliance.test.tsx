@@ -59,7 +59,7 @@ function inventory(extra: Record<string, unknown> = {}) {
     'GET /v1/regions': page(regions),
     'GET /v1/tenants/t-1/residency-policy': { jurisdictions: ['EU', 'EEA'], countries: [], regions: [] },
     'GET /v1/instances': page([
-      { id: 'i-1', name: 'web-1', state: 'running', residency: where('fr-par-1', 'FR', 'EU', 'kvm-1') },
+      { id: 'i-1', name: 'web-1', state: 'running', tenant_id: 't-2aaaaaaa-0000', residency: where('fr-par-1', 'FR', 'EU', 'kvm-1') },
       { id: 'i-2', name: 'web-2', state: 'running', residency: where('fr-par-1', 'FR', 'EU', 'kvm-2') },
       { id: 'i-3', name: 'db-1', state: 'stopped', residency: where('no-osl-1', 'NO', 'EEA', 'kvm-9') },
     ]),
@@ -171,6 +171,18 @@ describe('Data residency: records', () => {
     expect(within(hist).getByRole('row', { name: /moved/ }).textContent).toContain('no-osl-1 · NO · EEA · host kvm-9');
     expect(calls.some((c) => c.path === '/v1/instances/i-3/residency')).toBe(true);
     expect(screen.getByRole('button', { name: 'Hide history of db-1' }).getAttribute('aria-expanded')).toBe('true');
+  });
+});
+
+describe('Data residency: an operator', () => {
+  it("sees every tenant's data, each record with its tenant", async () => {
+    stubApi(inventory());
+    renderAs('operator', true);
+    expect(await screen.findByRole('heading', { name: 'Where every tenant’s data lives' })).toBeTruthy();
+    expect(await screen.findByRole('columnheader', { name: 'Tenant' })).toBeTruthy();
+    const link = within(screen.getByRole('row', { name: /web-1/ })).getByRole('link', { name: 't-2aaaaa' });
+    expect(link.getAttribute('href')).toBe('/console/operator/tenants/t-2aaaaaaa-0000');
+    expect(screen.getByLabelText('Tenants (ids, comma-separated; empty: every tenant)')).toBeTruthy();
   });
 });
 

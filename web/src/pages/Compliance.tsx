@@ -152,7 +152,7 @@ export default function Compliance() {
           </div>
           <h2 id="records-h">Residency records</h2>
           <p class="muted">Each resource’s current place; open its history for every record (placed, moved, copied, deleted) and the reason.</p>
-          <ResidencyRecords resources={d.inventory.resources} countryName={countryName} />
+          <ResidencyRecords resources={d.inventory.resources} countryName={countryName} showTenant={session.isOperator} />
         </>
       ) : null}
       <h2 id="reports-h">Signed reports</h2>
