@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
 import Compliance, { placesOf } from './Compliance';
-import { WithSession, json, page, session, stubApi } from '../test/records-helpers';
+import { WithSession, ensureWebCrypto, json, page, session, stubApi } from '../test/records-helpers';
 import { keyIdOf, pemToDer, verdictOf } from '../lib/signature';
 import { policyAllows } from '../lib/regions';
 import { placeDots } from '../components/EuropeMap';
@@ -17,6 +17,7 @@ let PEM = '';
 let SIG: Bytes = new Uint8Array(64);
 
 beforeAll(async () => {
+  await ensureWebCrypto();
   const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as CryptoKeyPair;
   const spki = new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey));
   PEM = `-----BEGIN PUBLIC KEY-----\n${btoa(String.fromCharCode(...spki))}\n-----END PUBLIC KEY-----\n`;

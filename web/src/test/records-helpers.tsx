@@ -129,3 +129,11 @@ export class FakeXhr {
     this.onload?.();
   }
 }
+
+/** WebCrypto as browsers have it: Node 18 (Debian 12's) has no global crypto; its module has. */
+export async function ensureWebCrypto(): Promise<void> {
+  if (globalThis.crypto?.subtle) return;
+  const name = 'node:crypto';
+  const { webcrypto } = (await import(/* @vite-ignore */ name)) as { webcrypto: Crypto };
+  Object.defineProperty(globalThis, 'crypto', { value: webcrypto, configurable: true, writable: true });
+}
