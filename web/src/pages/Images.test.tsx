@@ -129,6 +129,28 @@ describe('Images', () => {
     expect(calls.filter((c) => c.method === 'POST')).toHaveLength(1);
   });
 
+  it('cancels an upload and can send the bytes again', async () => {
+    const queued = { ...active, id: 'img-4', name: 'big', state: 'queued', size_bytes: 0 };
+    stubApi({
+      'GET /v1/images': page([]),
+      'GET /v1/regions': regions,
+      'GET /v1/tenants/t-1/residency-policy': policy,
+      'POST /v1/images': () => json(queued, 201),
+    });
+    renderAs('member');
+    await screen.findByRole('option', { name: /fr-par-1/ });
+    fireEvent.change(screen.getByLabelText('Image file'), { target: { files: [new File(['x'.repeat(100)], 'big.qcow2')] } });
+    fireEvent.click(screen.getByRole('button', { name: 'Upload image' }));
+    await waitFor(() => expect(FakeXhr.last).not.toBeNull());
+    FakeXhr.last!.progress(10, 100);
+    fireEvent.click(await screen.findByRole('button', { name: 'Cancel upload' }));
+    expect(await screen.findByText(/Upload cancelled/)).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Cancel upload' })).toBeNull();
+    FakeXhr.last = null;
+    fireEvent.click(screen.getByRole('button', { name: 'Upload again' }));
+    await waitFor(() => expect(FakeXhr.last?.url).toBe('/v1/images/img-4/file'));
+  });
+
   it('deletes an image after confirmation and follows the operation', async () => {
     const calls = stubApi({
       'GET /v1/images': page([active]),

@@ -107,8 +107,8 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
       );
       setPhase({ step: 'checking', image: after ?? image });
     } catch (e) {
-      if ((e as Error).name === 'AbortError') return;
-      setError(e);
+      // Cancelled or refused, the image stays queued: the same image takes the bytes again.
+      setError((e as Error).name === 'AbortError' ? new Error('Upload cancelled: the image waits, queued, for its bytes.') : e);
       setPhase({ step: 'failed', image });
       onChanged();
     }
