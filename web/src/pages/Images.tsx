@@ -46,7 +46,7 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
   const [file, setFile] = useState<File | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [phase, setPhase] = useState<Phase>({ step: 'idle' });
-  /** Bytes sent of the last upload: the bar stays at 100% once they are all out. */
+  /** Bytes sent of the last upload: the bar stays (at 100%) while sovd checks them, and on a refusal. */
   const [sent, setSent] = useState<UploadProgress | null>(null);
   const abort = useRef<AbortController | null>(null);
 
@@ -207,7 +207,7 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
         </div>
       </form>
       {phase.step === 'creating' && <Loading what="Creating the image" />}
-      {sent && (
+      {sent && phase.step !== 'done' && (
         <div role="status" aria-live="polite">
           <label for="upload-progress">Upload progress</label>
           <progress id="upload-progress" max={100} value={pct} aria-label="Upload progress">
