@@ -57,8 +57,8 @@ loop_start(void)
 typedef struct lv_console {
     sov_hv_console base;            /* first */
     pthread_mutex_t lock;
-    unsigned refs;                  /* the owner, and the event callback's registration */
     int feed;                       /* the loop's end of the socket pair; -1 once ended */
+    bool closed;                    /* its owner closed it: the callback touches nothing */
     bool failed;                    /* the stream ended in an error, not at its end */
     char detail[256];               /* libvirt's words for it */
     virConnectPtr conn;
@@ -67,26 +67,20 @@ typedef struct lv_console {
 } lv_console;
 
 static void
-lvc_unref(void *opaque)
+lvc_free(lv_console *c)
 {
-    lv_console *c = opaque;
-    bool last;
-
-    pthread_mutex_lock(&c->lock);
-    last = --c->refs == 0;
-    pthread_mutex_unlock(&c->lock);
-    if (!last)
-        return;
-    if (c->feed >= 0)
-        close(c->feed);
-    if (c->base.fd >= 0)
-        close(c->base.fd);
-    if (c->st)
-        virStreamFree(c->st);
-    if (c->conn)
-        virConnectClose(c->conn);
     pthread_mutex_destroy(&c->lock);
     free(c);
+}
+
+/* On the loop's thread, after any dispatch of the callback that had begun: libvirt forgets a
+ * free function given to virStreamEventAddCallback when the callback is removed while it
+ * runs, so the memory goes here instead, where no callback can be running. */
+static void
+lvc_deferred_free(int timer, void *opaque)
+{
+    virEventRemoveTimeout(timer);
+    lvc_free(opaque);
 }
 
 /* Under c->lock: no more bytes will come; the reader sees the end once it drained them. */
@@ -112,7 +106,7 @@ lvc_event(virStreamPtr st, int events, void *opaque)
     int n;
 
     pthread_mutex_lock(&c->lock);
-    if (c->feed < 0) {
+    if (c->closed || c->feed < 0) {
         pthread_mutex_unlock(&c->lock);
         return;
     }
@@ -192,13 +186,25 @@ lvc_close(sov_hv_console *base)
 {
     lv_console *c = (lv_console *) base;
 
-    if (c->watching) {
-        if (virStreamEventRemoveCallback(c->st) < 0)
-            virResetLastError();
-    }
-    if (virStreamAbort(c->st) < 0)
+    pthread_mutex_lock(&c->lock);
+    c->closed = true;
+    if (c->feed >= 0)
+        close(c->feed);
+    c->feed = -1;
+    pthread_mutex_unlock(&c->lock);
+    if (c->watching && virStreamEventRemoveCallback(c->st) < 0)
         virResetLastError();
-    lvc_unref(c);
+    if (c->st) {
+        if (virStreamAbort(c->st) < 0)
+            virResetLastError();
+        virStreamFree(c->st);
+    }
+    if (c->conn)
+        virConnectClose(c->conn);
+    if (c->base.fd >= 0)
+        close(c->base.fd);
+    if (!c->watching || virEventAddTimeout(0, lvc_deferred_free, c, NULL) < 0)
+        lvc_free(c);
 }
 
 /* ---- the test driver's stand-in: a banner, then an echo ---- */
@@ -329,7 +335,6 @@ lv_console_stream(lv_hv *h, const char *uuid, bool force, sov_hv_console **ret,
     if (!c)
         return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     pthread_mutex_init(&c->lock, NULL);
-    c->refs = 1;
     c->feed = c->base.fd = -1;
     c->base.read = lvc_read;
     c->base.write = lvc_write;
@@ -338,19 +343,19 @@ lv_console_stream(lv_hv *h, const char *uuid, bool force, sov_hv_console **ret,
     c->conn = virConnectOpen(h->uri);
     if (!c->conn) {
         sov_lv_error(err, SOV_E_UNAVAILABLE, "could not connect to the instance's host");
-        lvc_unref(c);
+        lvc_close(&c->base);
         return -1;
     }
     dom = virDomainLookupByUUIDString(c->conn, uuid);
     if (!dom) {
         sov_lv_error(err, SOV_E_NOT_FOUND, "domain '%s' does not exist", uuid);
-        lvc_unref(c);
+        lvc_close(&c->base);
         return -1;
     }
     c->st = virStreamNew(c->conn, VIR_STREAM_NONBLOCK);
     if (!c->st) {
         sov_lv_error(err, SOV_E_UNAVAILABLE, "could not make a stream");
-        lvc_unref(c);
+        lvc_close(&c->base);
         return -1;
     }
     if (virDomainOpenConsole(dom, NULL, c->st, force ? VIR_DOMAIN_CONSOLE_FORCE : 0) < 0) {
@@ -361,7 +366,7 @@ lv_console_stream(lv_hv *h, const char *uuid, bool force, sov_hv_console **ret,
             sov_lv_error(err, SOV_E_UNAVAILABLE, "could not open the console");
         virStreamFree(c->st);
         c->st = NULL;
-        lvc_unref(c);
+        lvc_close(&c->base);
         return -1;
     }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -371,11 +376,9 @@ lv_console_stream(lv_hv *h, const char *uuid, bool force, sov_hv_console **ret,
     }
     c->base.fd = sp[0];
     c->feed = sp[1];
-    c->refs++;                      /* the registration's, dropped by libvirt (lvc_unref) */
     rc = virStreamEventAddCallback(c->st, VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR |
-                                   VIR_STREAM_EVENT_HANGUP, lvc_event, c, lvc_unref);
+                                   VIR_STREAM_EVENT_HANGUP, lvc_event, c, NULL);
     if (rc < 0) {
-        c->refs--;
         sov_lv_error(err, SOV_E_UNAVAILABLE, "could not watch the console stream");
         lvc_close(&c->base);
         return -1;
