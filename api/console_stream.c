@@ -29,6 +29,9 @@
 #define PING_MS 30000                   /* an idle connection is pinged (proxies, NATs) */
 #define SEND_WAIT_MS 10000              /* a client that takes nothing this long is gone */
 #define CLOSE_WAIT_MS 1000              /* how long the client gets to answer our close */
+/* Sessions at once in this process: each holds a thread (and, while its host does not answer,
+ * keeps it); one more is 503 before the upgrade, never queued. */
+#define MAX_SESSIONS 64
 
 /* ---- the handshake ---- */
 
@@ -108,6 +111,12 @@ sov_handle_instance_console_stream(sov_request *req)
                                     "host nor in cors_origins");
     if (force && strcmp(force, "true") != 0 && strcmp(force, "false") != 0) {
         sov_error_invalid(&err, "force", "force must be true or false");
+        return sov_api_reply_problem(req, &err);
+    }
+    if (sov_upgrades_count(sov_server_upgrades(req->server)) >= MAX_SESSIONS) {
+        sov_request_add_header(req, "Retry-After", "5");
+        sov_error_set(&err, SOV_E_UNAVAILABLE, "too many console sessions at once; try again "
+                      "in a moment");
         return sov_api_reply_problem(req, &err);
     }
     if (sov_instance_console_attach(&req->ctx, NULL, sov_request_param(req, "id"),

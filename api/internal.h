@@ -63,6 +63,8 @@ const char *sov_upgraded_extra(sov_upgraded *u, size_t *len);
 int sov_upgrades_new(sov_upgrades **ret);
 void sov_upgrades_free(sov_upgrades *u);
 unsigned sov_upgrades_shutdown(sov_upgrades *u);
+/* Sessions running now. */
+unsigned sov_upgrades_count(sov_upgrades *u);
 sov_upgrades *sov_server_upgrades(sov_server *s);
 /* Keep state with the request until it ends, then state_free(state). */
 void sov_request_set_later(sov_request *req, void *state, void (*state_free)(void *));

@@ -26,7 +26,7 @@
 #include "sov/log.h"
 
 /* Statuses counted per route; anything else lands in the last slot as "other". */
-static const unsigned counted_status[] = { 200, 201, 202, 204, 304, 400, 401, 403, 404, 405,
+static const unsigned counted_status[] = { 101, 200, 201, 202, 204, 304, 400, 401, 403, 404, 405,
                                            409, 410, 413, 415, 422, 429, 500, 501, 503 };
 #define NSTATUS (SOV_N_ELEMENTS(counted_status) + 1)
 static const double buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,

@@ -74,6 +74,17 @@ sov_upgrades_free(sov_upgrades *u)
 }
 
 unsigned
+sov_upgrades_count(sov_upgrades *u)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&u->lock);
+    n = u->count;
+    pthread_mutex_unlock(&u->lock);
+    return n;
+}
+
+unsigned
 sov_upgrades_shutdown(sov_upgrades *u)
 {
     unsigned n;

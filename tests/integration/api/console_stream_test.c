@@ -209,6 +209,22 @@ START_TEST(header_token_opens_and_echoes)
     /* The session ended: the console is free for the next one. */
     open_ok(&ws, "");
     tl_ws_free(&ws);
+    /* Counted as switched in the metrics. */
+    {
+        static const char want[] = "sov_http_requests_total{route=\"/v1/instances/{id}/console/"
+                                   "stream\",method=\"GET\",status=\"101\"}";
+        time_t until = time(NULL) + 10;
+        bool found = false;
+        while (!found && time(NULL) < until) {
+            tl_resp r;
+            tl_get(sovd.base, "/metrics", &r);
+            found = strstr(r.body, want) != NULL;
+            tl_resp_free(&r);
+            if (!found)
+                usleep(100 * 1000);
+        }
+        ck_assert_msg(found, "no %s in /metrics", want);
+    }
 }
 END_TEST
 
