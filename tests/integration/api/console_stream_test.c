@@ -249,6 +249,23 @@ START_TEST(header_token_opens_and_echoes)
 }
 END_TEST
 
+START_TEST(bytes_sent_before_the_101_are_not_lost)
+{
+    tl_ws ws;
+    char auth[160];
+    const char *h[] = { auth, NULL };
+    /* One masked binary frame, "early!", right behind the request. */
+    uint8_t frame[] = { 0x82, 0x86, 1, 2, 3, 4, 'e' ^ 1, 'a' ^ 2, 'r' ^ 3, 'l' ^ 4, 'y' ^ 1,
+                        '!' ^ 2 };
+
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", acme.token[TL_MEMBER]);
+    ck_assert_int_eq(tl_ws_open_early(&ws, sovd.port, stream_path(""), false, h, frame,
+                                      sizeof(frame)), 101);
+    ck_assert(tl_ws_expect(&ws, "early!", 10000, NULL));
+    tl_ws_free(&ws);
+}
+END_TEST
+
 START_TEST(subprotocol_token_opens_and_is_never_echoed)
 {
     tl_ws ws;
@@ -508,6 +525,7 @@ main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, header_token_opens_and_echoes);
     tcase_add_test(tc, subprotocol_token_opens_and_is_never_echoed);
+    tcase_add_test(tc, bytes_sent_before_the_101_are_not_lost);
     tcase_add_test(tc, refusals_come_before_the_upgrade_as_problems);
     tcase_add_test(tc, a_stopped_instance_is_409);
     tcase_add_test(tc, one_session_at_a_time_and_force_takes_over);
