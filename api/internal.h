@@ -40,4 +40,9 @@ int sov_request_set_param(sov_request *req, size_t i, const char *id);
 /* The status the request has been answered with so far (0: none yet). */
 unsigned sov_request_status(sov_request *req);
 
+/* The web console's files (console_files.c): whether a path is the console's ("/",
+ * "/console", "/console/..."), and its answer, whatever the method. */
+bool sov_console_path(const char *path);
+enum MHD_Result sov_console_reply(sov_request *req);
+
 #endif
