@@ -1,0 +1,367 @@
+// run.mjs: the web console's browser suite. Debian's Chromium, driven by playwright-core (from
+// web/node_modules), against a real sovd that tests/e2e/browser_test.c started and filled
+// (region, host, flavor, image, tenants A and B). It walks the issue's scenarios as a person
+// would, finding things by role and accessible name; on every page it saves a screenshot,
+// runs axe-core (no serious or critical violation) and fails on any console error, page
+// error or Content-Security-Policy violation. Prints the first load to interactive and,
+// last, "N passed, M failed". Exit status 0 only when none failed.
+//
+// Environment (the launcher sets it): SOV_BROWSER_URL (http://127.0.0.1:PORT), _CHROMIUM,
+// _ARTIFACTS (screenshots go there), _OPERATOR_TOKEN, _A_TOKEN and _B_TOKEN (admins of tenants
+// A and B), _A_TENANT, _REGION, _ZONE, _FLAVOR, _IMAGE, _HOST_URI (a libvirt test-driver host
+// for the operator to add), _UPLOAD_FILE (an image file to upload); _ONLY: a comma-separated
+// list of scenarios to run (default: all).
+import { createRequire } from 'node:module';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(join(root, 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+const axeSource = readFileSync(join(root, 'web', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+const env = (name, fallback) => {
+  const v = process.env[`SOV_BROWSER_${name}`] ?? fallback;
+  if (v === undefined) throw new Error(`SOV_BROWSER_${name} is not set`);
+  return v;
+};
+const BASE = env('URL').replace(/\/$/, '');
+const ART = env('ARTIFACTS');
+const ONLY = (process.env.SOV_BROWSER_ONLY ?? '').split(',').filter(Boolean);
+const WIDE = { width: 1280, height: 800 };
+const NARROW = { width: 390, height: 844 };
+const SLOW = 150_000;   // an instance under TCG on a busy machine
+mkdirSync(ART, { recursive: true });
+
+const shared = {};      // what one scenario leaves for the next (A's instance)
+
+/* ---- a page with its checks ---- */
+
+class Check {
+  constructor(name, page, viewport) {
+    this.name = name;
+    this.page = page;
+    this.viewport = viewport;
+    this.errors = [];
+    this.allowed = [];      // console errors a scenario expects (a 404 it provokes)
+    this.shots = 0;
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !this.allowed.some((re) => re.test(m.text())))
+        this.errors.push(`console error: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => this.errors.push(`page error: ${e.message}`));
+  }
+
+  /* After a page is shown (its one h1 visible): screenshot, axe, and the errors so far. */
+  async visited(label) {
+    const page = this.page;
+    await page.locator('h1').first().waitFor({ state: 'visible' });
+    const h1s = await page.locator('h1').count();
+    if (h1s !== 1) throw new Error(`${label}: ${h1s} h1 elements, want one`);
+    const file = join(ART, `${this.name}-${String(++this.shots).padStart(2, '0')}-${label}` +
+      `${this.viewport === NARROW ? '-narrow' : ''}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    await page.evaluate(axeSource + '\n;0');
+    const violations = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ['violations'] });
+      return r.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.slice(0, 3)
+          .map((n) => n.target.join(' ')).join('; ')})`);
+    });
+    if (violations.length) throw new Error(`${label}: axe found\n    ${violations.join('\n    ')}`);
+    if (this.viewport === NARROW) {
+      const overflow = await page.evaluate(() =>
+        document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth);
+      if (overflow > 1) throw new Error(`${label}: ${overflow} px wider than the 390 px screen`);
+    }
+    this.assertClean(label);
+  }
+
+  assertClean(label) {
+    if (this.errors.length) throw new Error(`${label}:\n    ${this.errors.join('\n    ')}`);
+  }
+}
+
+let browser;
+async function open(name, { token, viewport = WIDE } = {}) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  // CSP violations as console errors, whatever the browser logs by itself.
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
+  });
+  if (token)
+    await context.addInitScript((t) => sessionStorage.setItem('sov.token', t), token);
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  const check = new Check(name, page, viewport);
+  check.context = context;
+  return check;
+}
+
+const heading = (page, name) => page.getByRole('heading', { level: 1, name });
+async function go(c, path, h1, label) {
+  await c.page.goto(BASE + path);
+  await heading(c.page, h1).waitFor();
+  await c.visited(label);
+}
+
+/* Pick the option of the select labelled label whose text holds text (a select may show
+ * "small (1 vCPU, 128 MiB)" for "small"), or type it where the field is a text box. */
+async function choose(page, label, text) {
+  const field = page.getByLabel(label, { exact: true });
+  await field.waitFor();
+  if (await field.evaluate((el) => el.tagName !== 'SELECT')) {
+    const radio = page.getByRole('radio', { name: new RegExp(text) });
+    if (await radio.count()) return radio.first().check();
+    return field.fill(text);
+  }
+  const value = await field.evaluate((el, t) =>
+    [...el.options].find((o) => o.textContent.includes(t) || o.value === t)?.value, text);
+  if (value === undefined) throw new Error(`${label}: no option '${text}'`);
+  await field.selectOption(value);
+}
+
+/* ---- the scenarios ---- */
+
+const scenarios = [];
+const scenario = (name, fn) => scenarios.push({ name, fn });
+
+scenario('login-keyboard', async () => {
+  const c = await open('login');
+  const { page } = c;
+  await page.goto(BASE + '/');      // sovd redirects to /console/
+  await heading(page, 'sovereign').waitFor();
+  if (!page.url().endsWith('/console/')) throw new Error(`/ went to ${page.url()}`);
+  await c.visited('login');
+  // Keyboard only: Tab to the token field, type it, Enter.
+  const token = page.getByLabel('API token');
+  for (let i = 0; i < 10 && !(await token.evaluate((el) => el === document.activeElement)); i++)
+    await page.keyboard.press('Tab');
+  if (!(await token.evaluate((el) => el === document.activeElement)))
+    throw new Error('Tab never reached the "API token" field');
+  await page.keyboard.type(env('OPERATOR_TOKEN'));
+  await page.keyboard.press('Enter');
+  await heading(page, 'Overview').waitFor();
+  await c.visited('overview');
+  // Signed in for this tab: a reload keeps the session; "Sign out" ends it.
+  await page.reload();
+  await heading(page, 'Overview').waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await heading(page, 'sovereign').waitFor();
+  c.assertClean('sign out');
+  await c.context.close();
+});
+
+scenario('first-load', async () => {
+  // Navigation start to the overview's h1 visible, sovd warm (one load before), cache cold.
+  let ms = 0;
+  for (let i = 0; i < 2; i++) {
+    const c = await open('first-load', { token: env('OPERATOR_TOKEN') });
+    await c.page.goto(BASE + '/console/');
+    await heading(c.page, 'Overview').waitFor();
+    ms = await c.page.evaluate(() => performance.now());
+    c.assertClean('overview');
+    await c.context.close();
+  }
+  console.log(`first load to interactive: ${Math.round(ms)} ms (target <= 1000 ms)`);
+});
+
+scenario('operator-region-and-host', async () => {
+  const c = await open('operator', { token: env('OPERATOR_TOKEN') });
+  const { page } = c;
+  const code = `de-bro-${process.pid % 1000}`;
+  await go(c, '/console/operator/regions', 'Regions', 'regions');
+  await page.getByRole('button', { name: 'Add region' }).click();
+  await page.getByLabel('Code').fill(code);
+  await page.getByLabel('Name', { exact: true }).fill('Browser Frankfurt');
+  await page.getByLabel('Country').fill('DE');
+  await page.getByLabel('Datacenter').fill('dc-browser');
+  await page.getByLabel('Zones').fill('a');
+  await page.getByRole('button', { name: 'Create region' }).click();
+  await page.getByRole('cell', { name: code }).waitFor();
+  await c.visited('regions-added');
+
+  const host = `browser-host-${process.pid % 1000}`;
+  await go(c, '/console/operator/hosts', 'Hosts', 'hosts');
+  await page.getByRole('button', { name: 'Add host' }).click();
+  await c.visited('add-host-dialog');
+  await page.getByLabel('Name', { exact: true }).fill(host);
+  await page.getByLabel('Region').selectOption(code);
+  await page.getByLabel('Zone').fill('a');
+  await page.getByLabel('libvirt URI').fill(env('HOST_URI'));
+  await page.getByRole('button', { name: 'Add host' }).last().click();
+  const row = page.getByRole('row').filter({ hasText: host });
+  await row.getByText('up', { exact: true }).waitFor({ timeout: 60_000 });
+  await c.visited('host-added');
+  for (const [path, h1] of [['/console/operator/flavors', 'Flavors'],
+    ['/console/operator/tenants', 'Tenants']])
+    await go(c, path, h1, h1.toLowerCase());
+  await c.context.close();
+});
+
+scenario('tenant-create-instance', async () => {
+  const c = await open('tenant-a', { token: env('A_TOKEN') });
+  const { page } = c;
+  await go(c, '/console/', 'Overview', 'overview');
+  await go(c, '/console/instances', 'Instances', 'instances');
+  await page.goto(BASE + '/console/instances/new');
+  await heading(page, /instance/i).waitFor();
+  await c.visited('wizard');
+  const name = 'web-1';
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await choose(page, 'Flavor', env('FLAVOR'));
+  await choose(page, 'Image', env('IMAGE'));
+  await choose(page, 'Region', env('REGION'));
+  await page.getByRole('button', { name: 'Create instance' }).click();
+  await page.waitForURL(/\/console\/instances\/[0-9a-f-]{36}$/);
+  shared.instanceUrl = new URL(page.url()).pathname;
+  shared.instanceName = name;
+  await page.getByText('running', { exact: true }).first().waitFor({ timeout: SLOW });
+  await c.visited('instance-running');
+  await c.context.close();
+});
+
+scenario('serial-console', async () => {
+  if (!shared.instanceUrl) throw new Error('no instance: tenant-create-instance failed');
+  const c = await open('console', { token: env('A_TOKEN') });
+  const { page } = c;
+  await page.goto(BASE + shared.instanceUrl);
+  await heading(page, shared.instanceName).waitFor();
+  await page.getByRole('tab', { name: 'Serial console' }).click();
+  await page.getByRole('heading', { name: 'Serial console' }).waitFor();
+  const term = page.locator('.xterm');
+  await term.waitFor();
+  // The guest's shell answers once it has booted: type until the answer shows.
+  const rows = page.locator('.xterm-rows');
+  const deadline = Date.now() + SLOW;
+  let seen = false;
+  while (!seen && Date.now() < deadline) {
+    await term.click();
+    await page.keyboard.type('echo hello-console\n');
+    try {
+      await page.waitForFunction(
+        () => (document.querySelector('.xterm-rows')?.textContent ?? '')
+          .split('hello-console').length > 2, null, { timeout: 5_000 });
+      seen = true;
+    } catch { /* not booted yet */ }
+  }
+  if (!seen) throw new Error(`no hello-console answer; the terminal shows:\n${await rows.textContent()}`);
+  await c.visited('serial-console');
+  await c.context.close();
+});
+
+scenario('image-upload', async () => {
+  const c = await open('images', { token: env('A_TOKEN') });
+  const { page } = c;
+  await go(c, '/console/images', 'Images', 'images');
+  // A slow link, so the progress bar has time to be seen (Chromium's own throttling).
+  const cdp = await c.context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions',
+    { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * 1024 * 1024 });
+  await page.getByLabel('Name', { exact: true }).fill('uploaded-1');
+  await page.getByLabel(/file/i).first().setInputFiles(env('UPLOAD_FILE'));
+  await page.getByRole('button', { name: /upload/i }).click();
+  await page.getByRole('progressbar', { name: 'Upload progress' }).waitFor();
+  await c.visited('upload-progress');
+  await page.getByRole('row').filter({ hasText: 'uploaded-1' }).getByText('active').waitFor(
+    { timeout: 60_000 });
+  await c.visited('uploaded');
+  await c.context.close();
+});
+
+scenario('compliance-report', async () => {
+  const c = await open('compliance', { token: env('A_TOKEN') });
+  const { page } = c;
+  await go(c, '/console/compliance', /residency|compliance/i, 'compliance');
+  await page.getByRole('button', { name: /generate/i }).click();
+  await page.getByText('Signature valid').waitFor({ timeout: 60_000 });
+  await c.visited('report-valid');
+  // The downloaded document, one byte changed, verified as a file: red.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: /download/i }).first().click(),
+  ]);
+  const bytes = readFileSync(await download.path());
+  const tampered = Buffer.from(bytes);
+  const at = tampered.indexOf('"');
+  tampered[at >= 0 ? at : 0] = at >= 0 ? 0x27 : tampered[0] ^ 1;
+  const file = join(ART, 'report-tampered' + (download.suggestedFilename().match(/\.\w+$/)?.[0] ?? ''));
+  writeFileSync(file, tampered);
+  await page.getByLabel('Document file').setInputFiles(file);
+  const sig = page.getByLabel('Signature file');
+  if (await sig.count()) {
+    const [sd] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: /signature/i }).first().click(),
+    ]);
+    await sig.setInputFiles(await sd.path());
+  }
+  await page.getByRole('button', { name: /verify/i }).last().click();
+  await page.getByText('Signature invalid').waitFor();
+  await c.visited('report-tampered');
+  await c.context.close();
+});
+
+scenario('tenant-isolation', async () => {
+  if (!shared.instanceUrl) throw new Error('no instance of A: tenant-create-instance failed');
+  const c = await open('tenant-b', { token: env('B_TOKEN') });
+  const { page } = c;
+  await go(c, '/console/instances', 'Instances', 'instances');
+  for (const what of [shared.instanceName, env('IMAGE')])
+    if (await page.getByText(what, { exact: true }).count())
+      throw new Error(`tenant B sees '${what}' of tenant A`);
+  await go(c, '/console/images', 'Images', 'images');
+  if (await page.getByText(env('IMAGE'), { exact: true }).count())
+    throw new Error(`tenant B sees image '${env('IMAGE')}' of tenant A`);
+  c.allowed.push(/status of 404/);     // A's instance, asked for by B: the API's 404
+  await page.goto(BASE + shared.instanceUrl);
+  await heading(page, 'Not found').waitFor();
+  await c.visited('a-instance-not-found');
+  await c.context.close();
+});
+
+scenario('narrow', async () => {
+  const c = await open('narrow', { token: env('A_TOKEN'), viewport: NARROW });
+  for (const [path, h1] of [['/console/', 'Overview'], ['/console/instances', 'Instances'],
+    ['/console/compliance', /residency|compliance/i]])
+    await go(c, path, h1, path === '/console/' ? 'overview' : path.split('/').pop());
+  await c.context.close();
+  const l = await open('narrow', { viewport: NARROW });
+  await go(l, '/console/', 'sovereign', 'login');
+  await l.context.close();
+});
+
+/* ---- run ---- */
+
+browser = await chromium.launch({
+  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
+  headless: true,
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
+});
+let passed = 0;
+let failed = 0;
+for (const s of scenarios) {
+  if (ONLY.length && !ONLY.includes(s.name)) continue;
+  const t0 = Date.now();
+  try {
+    await s.fn();
+    passed++;
+    console.log(`ok   ${s.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${s.name} (${((Date.now() - t0) / 1000).toFixed(1)} s): ${e.message}`);
+    for (const ctx of browser.contexts()) {
+      for (const p of ctx.pages())
+        await p.screenshot({ path: join(ART, `FAIL-${s.name}.png`), fullPage: true }).catch(() => {});
+      await ctx.close().catch(() => {});
+    }
+  }
+}
+await browser.close();
+console.log(`screenshots in ${ART}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
