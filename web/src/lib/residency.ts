@@ -1,6 +1,8 @@
 // Which regions a tenant's residency policy allows, and why the others are not: the policy's
 // lists are intersected (an empty or absent list constrains nothing), as sovd's placement does.
-import type { Schemas } from '../api/client';
+// What the Compliance page reads: every resource that carries residency, by kind, with where
+// its data lives now (the resource's `residency`, its last record), and a resource's history.
+import { listAll, type Schemas } from '../api/client';
 
 type Policy = Schemas['ResidencyPolicy'];
 type Region = Schemas['Region'];
@@ -32,4 +34,76 @@ export function policyText(policy: Policy | undefined): string {
   if (policy.countries?.length) parts.push(`countries ${policy.countries.join(', ')}`);
   if (policy.regions?.length) parts.push(`regions ${policy.regions.join(', ')}`);
   return parts.length ? parts.join('; ') : 'anywhere';
+}
+
+export type Residency = NonNullable<Schemas['Residency']>;
+export type ResidencyRecord = Schemas['ResidencyRecord'];
+
+export interface Kind {
+  kind: string;
+  label: string;
+  plural: string;
+  /** The list route; its /{id}/residency is the history. */
+  path: string;
+  /** The console page of one, where there is one. */
+  href?: (id: string) => string;
+}
+
+export const KINDS: Kind[] = [
+  { kind: 'instance', label: 'Instance', plural: 'Instances', path: '/v1/instances', href: (id) => `/console/instances/${id}` },
+  { kind: 'image', label: 'Image', plural: 'Images', path: '/v1/images' },
+  { kind: 'volume', label: 'Volume', plural: 'Volumes', path: '/v1/volumes', href: (id) => `/console/volumes/${id}` },
+  { kind: 'snapshot', label: 'Snapshot', plural: 'Snapshots', path: '/v1/snapshots' },
+  { kind: 'network', label: 'Network', plural: 'Networks', path: '/v1/networks', href: (id) => `/console/networks/${id}` },
+  { kind: 'public-ip', label: 'Public IP', plural: 'Public IPs', path: '/v1/public-ips' },
+];
+
+export interface Resource {
+  kind: Kind;
+  id: string;
+  name: string;
+  state: string;
+  tenantId: string | null;
+  residency: Residency | null;
+}
+
+interface Listed {
+  id?: string;
+  name?: string;
+  state?: string;
+  tenant_id?: string | null;
+  residency?: Residency | null;
+}
+
+export interface Inventory {
+  resources: Resource[];
+  /** Kinds whose list failed (a service down): named on the page, not silently left out. */
+  failed: { kind: Kind; error: unknown }[];
+}
+
+export async function loadInventory(): Promise<Inventory> {
+  const settled = await Promise.allSettled(KINDS.map((k) => listAll<Listed>(k.path)));
+  const resources: Resource[] = [];
+  const failed: Inventory['failed'] = [];
+  settled.forEach((s, i) => {
+    const kind = KINDS[i];
+    if (s.status === 'rejected') {
+      failed.push({ kind, error: s.reason });
+      return;
+    }
+    for (const r of s.value)
+      resources.push({
+        kind,
+        id: r.id ?? '',
+        name: r.name ?? r.id ?? '',
+        state: r.state ?? '',
+        tenantId: r.tenant_id ?? null,
+        residency: r.residency ?? null,
+      });
+  });
+  return { resources, failed };
+}
+
+export function loadHistory(r: Resource): Promise<ResidencyRecord[]> {
+  return listAll<ResidencyRecord>(`${r.kind.path}/${encodeURIComponent(r.id)}/residency`);
 }

@@ -1,9 +1,322 @@
-// Images: not built yet (issue 17 assigns it).
+// Images: the tenant's disk templates (state, size, region, residency); upload one (create it,
+// then PUT its bytes with a progress bar, then follow its state until active); delete one.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, listAll, type Schemas } from '../api/client';
+import { canWrite, useSession } from '../lib/session';
+import { useApi, useField } from '../lib/hooks';
+import { formatBytes, uploadBytes, type UploadProgress } from '../lib/bytes';
+import { invalid } from '../lib/invalid';
+import { loadPlaces, policyAllows, policyText } from '../lib/regions';
+import { FieldError, ProblemView } from '../components/ProblemView';
+import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When } from '../components/common';
+
+type Image = Schemas['Image'];
+type ImageAccepted = Schemas['ImageAccepted'];
+
+const BUSY = ['queued', 'downloading', 'deleting'];
+
+function Residency({ r }: { r: Image['residency'] }) {
+  if (!r) return <span class="muted">—</span>;
+  return (
+    <span>
+      {r.country} · {r.jurisdiction}
+      {r.datacenter ? ` · ${r.datacenter}` : ''}
+    </span>
+  );
+}
+
+type Phase =
+  | { step: 'idle' }
+  | { step: 'creating' }
+  | { step: 'uploading'; image: Image; progress: UploadProgress }
+  | { step: 'checking'; image: Image }
+  | { step: 'done'; image: Image }
+  | { step: 'failed'; image: Image | null };
+
+function guessFormat(name: string): 'qcow2' | 'raw' {
+  return /\.(img|raw|iso)$/i.test(name) ? 'raw' : 'qcow2';
+}
+
+function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () => void }) {
+  const places = useApi(() => loadPlaces(tenantId), [tenantId]);
+  const [name, onName, setName] = useField('');
+  const [region, onRegion, setRegion] = useField('');
+  const [format, onFormat, setFormat] = useField('qcow2');
+  const [file, setFile] = useState<File | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [phase, setPhase] = useState<Phase>({ step: 'idle' });
+  const abort = useRef<AbortController | null>(null);
+
+  const allowed = (places.data?.regions ?? []).filter((r) => policyAllows(places.data?.policy, r));
+  useEffect(() => {
+    if (!region && allowed.length > 0) setRegion(allowed[0].code ?? '');
+  }, [allowed.length]);
+  useEffect(() => () => abort.current?.abort(), []);
+
+  // After the bytes: the image's state until it is active (or refused).
+  useEffect(() => {
+    if (phase.step !== 'checking') return;
+    let stop = false;
+    let timer: ReturnType<typeof setTimeout>;
+    const poll = async () => {
+      try {
+        const img = await api<Image>(`/v1/images/${encodeURIComponent(phase.image.id ?? '')}`);
+        if (stop) return;
+        if (img.state === 'active') {
+          setPhase({ step: 'done', image: img });
+          onChanged();
+          return;
+        }
+        if (img.state === 'error') {
+          setError(new Error(img.state_reason || 'The image is in error.'));
+          setPhase({ step: 'failed', image: img });
+          onChanged();
+          return;
+        }
+        setPhase({ step: 'checking', image: img });
+      } catch (e) {
+        if (stop) return;
+        setError(e);
+        setPhase({ step: 'failed', image: phase.image });
+        return;
+      }
+      timer = setTimeout(poll, 1000);
+    };
+    timer = setTimeout(poll, 0);
+    return () => {
+      stop = true;
+      clearTimeout(timer);
+    };
+  }, [phase.step === 'checking' ? phase.image.id : null]);
+
+  const sendBytes = async (image: Image, f: File) => {
+    setPhase({ step: 'uploading', image, progress: { loaded: 0, total: f.size } });
+    abort.current = new AbortController();
+    try {
+      const after = await uploadBytes<Image>(
+        `/v1/images/${encodeURIComponent(image.id ?? '')}/file`,
+        f,
+        (progress) => setPhase({ step: 'uploading', image, progress }),
+        abort.current.signal,
+      );
+      setPhase({ step: 'checking', image: after ?? image });
+    } catch (e) {
+      if ((e as Error).name === 'AbortError') return;
+      setError(e);
+      setPhase({ step: 'failed', image });
+      onChanged();
+    }
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    if (!file) return;
+    setError(null);
+    // A refused upload leaves the image queued: the same image takes the bytes again.
+    if (phase.step === 'failed' && phase.image && phase.image.state === 'queued' && phase.image.name === name) {
+      await sendBytes(phase.image, file);
+      return;
+    }
+    setPhase({ step: 'creating' });
+    let image: Image;
+    try {
+      const r = await api<Image | ImageAccepted>('/v1/images', { method: 'POST', body: { name: name.trim(), region, format } });
+      image = 'image' in r && r.image ? r.image : (r as Image);
+      onChanged();
+    } catch (err) {
+      setError(err);
+      setPhase({ step: 'idle' });
+      return;
+    }
+    await sendBytes(image, file);
+  };
+
+  const busy = phase.step === 'creating' || phase.step === 'uploading' || phase.step === 'checking';
+  const pct = phase.step === 'uploading' && phase.progress.total > 0 ? Math.round((phase.progress.loaded / phase.progress.total) * 100) : 0;
+
+  return (
+    <section aria-labelledby="upload-h" class="card">
+      <h2 id="upload-h">Upload an image</h2>
+      <form onSubmit={submit}>
+        <label for="img-file">Image file</label>
+        <input
+          id="img-file"
+          type="file"
+          required
+          disabled={busy}
+          onChange={(e) => {
+            const f = (e.target as HTMLInputElement).files?.[0] ?? null;
+            setFile(f);
+            if (f) {
+              setFormat(guessFormat(f.name));
+              if (!name) setName(f.name.replace(/\.[^.]*$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63));
+            }
+          }}
+        />
+        <label for="img-name">Name</label>
+        <input
+          id="img-name"
+          value={name}
+          onInput={onName}
+          required
+          maxLength={63}
+          disabled={busy}
+          aria-invalid={invalid(error, 'name')}
+          aria-describedby="img-name-error"
+        />
+        <FieldError error={error} field="name" id="img-name-error" />
+        <label for="img-region">Region</label>
+        {places.loading ? (
+          <Loading what="Loading regions" />
+        ) : (
+          <select id="img-region" value={region} onChange={onRegion} required disabled={busy} aria-describedby="img-region-help img-region-error"
+            aria-invalid={invalid(error, 'region')}>
+            {allowed.length === 0 && <option value="">No region your policy allows</option>}
+            {allowed.map((r) => (
+              <option key={r.code} value={r.code}>
+                {r.code} — {r.name} ({r.country}, {r.jurisdiction})
+              </option>
+            ))}
+          </select>
+        )}
+        <p id="img-region-help" class="muted">
+          Regions your residency policy allows ({policyText(places.data?.policy)}); the image's bytes stay there.
+        </p>
+        <FieldError error={error} field="region" id="img-region-error" />
+        <label for="img-format">Format</label>
+        <select id="img-format" value={format} onChange={onFormat} disabled={busy} aria-describedby="img-format-error"
+          aria-invalid={invalid(error, 'format')}>
+          <option value="qcow2">qcow2</option>
+          <option value="raw">raw</option>
+        </select>
+        <FieldError error={error} field="format" id="img-format-error" />
+        <div class="actions">
+          <button type="submit" class="primary" disabled={busy || !file || !name.trim() || !region}>
+            {phase.step === 'failed' && phase.image?.state === 'queued' ? 'Upload again' : 'Upload image'}
+          </button>
+          {phase.step === 'uploading' && (
+            <button type="button" onClick={() => abort.current?.abort()}>
+              Cancel upload
+            </button>
+          )}
+        </div>
+      </form>
+      {phase.step === 'creating' && <Loading what="Creating the image" />}
+      {phase.step === 'uploading' && (
+        <div role="status" aria-live="polite">
+          <label for="upload-progress">Upload progress</label>
+          <progress id="upload-progress" max={100} value={pct} aria-label="Upload progress">
+            {pct}%
+          </progress>{' '}
+          {pct}% · {formatBytes(phase.progress.loaded)} of {formatBytes(phase.progress.total)}
+        </div>
+      )}
+      {phase.step === 'checking' && (
+        <p role="status">
+          Checking the image's bytes: <StateBadge state={phase.image.state} />
+        </p>
+      )}
+      {phase.step === 'done' && (
+        <p role="status" class="ok-text">
+          Image {phase.image.name} is <StateBadge state={phase.image.state} /> ({formatBytes(phase.image.size_bytes)}).
+        </p>
+      )}
+      <ProblemView error={error} fields={['name', 'region', 'format']} />
+    </section>
+  );
+}
+
+function DeleteImage({ image, onChanged }: { image: Image; onChanged: () => void }) {
+  const [error, setError] = useState<unknown>(null);
+  const [op, setOp] = useState<string | null>(null);
+  return (
+    <>
+      <ConfirmButton
+        label={`Delete ${image.name}`}
+        question={`Delete image ${image.name}? Its stored file and every host's copy go.`}
+        confirmLabel="Delete image"
+        danger
+        disabled={image.state === 'deleting' || op !== null}
+        onConfirm={async () => {
+          setError(null);
+          try {
+            const r = await api<ImageAccepted | undefined>(`/v1/images/${encodeURIComponent(image.id ?? '')}`, { method: 'DELETE' });
+            if (r?.operation?.id) setOp(r.operation.id);
+            onChanged();
+          } catch (e) {
+            setError(e);
+          }
+        }}
+      />
+      {op && <OperationProgress id={op} onDone={() => onChanged()} />}
+      <ProblemView error={error} />
+    </>
+  );
+}
+
 export default function Images() {
+  const session = useSession();
+  const writer = canWrite(session);
+  const [pollFast, setPollFast] = useState(false);
+  const list = useApi(() => listAll<Image>('/v1/images'), [], pollFast ? 2000 : 10000);
+  const images = list.data ?? [];
+  useEffect(() => setPollFast(images.some((i) => BUSY.includes(i.state ?? ''))), [images]);
+
   return (
     <section>
       <h1>Images</h1>
-      <p>This page is not built yet.</p>
+      <p class="muted">Disk templates instances boot from, each kept in one region's image store.</p>
+      {writer && <UploadForm tenantId={session.tenantId} onChanged={list.reload} />}
+      <h2>Your images</h2>
+      <ProblemView error={list.error} />
+      {list.loading && !list.data ? (
+        <Loading what="Loading images" />
+      ) : images.length === 0 ? (
+        <Empty>No images yet.</Empty>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <caption class="muted">Images ({images.length})</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">State</th>
+                <th scope="col">Format</th>
+                <th scope="col">Size</th>
+                <th scope="col">Region</th>
+                <th scope="col">Residency</th>
+                <th scope="col">Created</th>
+                {writer && <th scope="col">Actions</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {images.map((i) => (
+                <tr key={i.id}>
+                  <th scope="row">{i.name}</th>
+                  <td>
+                    <StateBadge state={i.state} />
+                    {i.state_reason && <div class="muted">{i.state_reason}</div>}
+                  </td>
+                  <td>{i.format}</td>
+                  <td>{i.state === 'active' ? formatBytes(i.size_bytes) : '—'}</td>
+                  <td>{i.region}</td>
+                  <td>
+                    <Residency r={i.residency} />
+                  </td>
+                  <td>
+                    <When iso={i.created_at} />
+                  </td>
+                  {writer && (
+                    <td>
+                      <DeleteImage image={i} onChanged={list.reload} />
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </section>
   );
 }
