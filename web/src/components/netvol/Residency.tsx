@@ -1,0 +1,108 @@
+// Residency on the network and volume pages: where the data lives now, the history of records
+// (GET .../residency) as a timeline, and the regions a tenant's policy allows for a new resource.
+import { api, listAll, type Schemas } from '../../api/client';
+import { useApi } from '../../lib/hooks';
+import { ProblemView } from '../ProblemView';
+import { Empty, Loading, When } from '../common';
+
+type Rec = Schemas['ResidencyRecord'];
+type Place = Schemas['ResidencyPlace'];
+export type Region = Schemas['Region'];
+export type Policy = Schemas['ResidencyPolicy'];
+
+function place(p: Place | undefined): string {
+  if (!p) return 'nowhere';
+  const parts = [p.region, p.country && `(${p.country}, ${p.jurisdiction ?? '?'})`, p.host && `host ${p.host}`];
+  return parts.filter(Boolean).join(' ');
+}
+
+/** Now: region, country, jurisdiction, datacenter, host, since (and a key's place when given). */
+export function ResidencyNow({
+  residency,
+}: {
+  residency: { region?: string; country?: string; jurisdiction?: string; datacenter?: string; host?: string | null; since?: string | null; key?: { region?: string; country?: string } | null } | null | undefined;
+}) {
+  if (!residency) return <span class="muted">Not placed</span>;
+  return (
+    <span>
+      {residency.region} · {residency.country} · {residency.jurisdiction}
+      {residency.datacenter ? ` · ${residency.datacenter}` : ''}
+      {residency.host ? ` · host ${residency.host}` : ''}
+      {residency.since && (
+        <>
+          {' '}
+          since <When iso={residency.since} />
+        </>
+      )}
+      {residency.key && (
+        <>
+          {' '}
+          · key kept in {residency.key.region} ({residency.key.country})
+        </>
+      )}
+    </span>
+  );
+}
+
+/** The residency records of one resource, oldest first, as an ordered list (a timeline). */
+export function ResidencyHistory({ path, title = 'Residency history' }: { path: string; title?: string }) {
+  const recs = useApi((signal) => listAll<Rec>(path).then((r) => (signal.aborted ? [] : r)), [path]);
+  return (
+    <section aria-labelledby="nv-residency-h">
+      <h2 id="nv-residency-h">{title}</h2>
+      <ProblemView error={recs.error} />
+      {recs.loading && !recs.data ? (
+        <Loading what="Loading residency records" />
+      ) : recs.data && recs.data.length === 0 ? (
+        <Empty>No residency records yet.</Empty>
+      ) : (
+        <ol class="nv-timeline" aria-label={title}>
+          {(recs.data ?? []).map((r) => (
+            <li key={r.seq}>
+              <When iso={r.at} /> <strong>{r.event}</strong>: {r.event === 'placed' ? place(r.to) : `${place(r.from)} → ${place(r.to)}`}
+              {r.reason && <span class="muted"> — {r.reason}</span>}
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+/** Does the policy allow this region? The intersection of the lists given (an empty list: any). */
+export function allowedBy(policy: Policy | undefined, r: Region): boolean {
+  if (!policy) return true;
+  const j = policy.jurisdictions ?? [];
+  const c = policy.countries ?? [];
+  const g = policy.regions ?? [];
+  return (
+    (j.length === 0 || j.includes(r.jurisdiction as 'EU')) &&
+    (c.length === 0 || c.includes(r.country ?? '')) &&
+    (g.length === 0 || g.includes(r.code ?? ''))
+  );
+}
+
+export function describePolicy(policy: Policy | undefined): string {
+  if (!policy) return 'unknown';
+  const parts: string[] = [];
+  if (policy.jurisdictions?.length) parts.push(`jurisdictions ${policy.jurisdictions.join(', ')}`);
+  if (policy.countries?.length) parts.push(`countries ${policy.countries.join(', ')}`);
+  if (policy.regions?.length) parts.push(`regions ${policy.regions.join(', ')}`);
+  return parts.join('; ') || 'anywhere';
+}
+
+export interface Places {
+  regions: Region[];
+  policy: Policy | undefined;
+}
+
+/** The regions and the tenant's residency policy (a policy that cannot be read: all regions). */
+export async function loadPlaces(tenantId: string): Promise<Places> {
+  const [regions, policy] = await Promise.all([
+    listAll<Region>('/v1/regions'),
+    tenantId
+      ? api<Policy>(`/v1/tenants/${encodeURIComponent(tenantId)}/residency-policy`).catch(() => undefined)
+      : Promise.resolve(undefined),
+  ]);
+  return { regions, policy };
+}
