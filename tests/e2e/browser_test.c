@@ -1,6 +1,8 @@
 /* The web console in a real browser: this launcher starts sovd (API, worker, reconciler) with
  * console_dir = web/dist on a database of its own and the machine's libvirtd (qemu:///system,
- * a private storage pool and NAT network), prepares what the walkthrough needs through the
+ * a private storage pool and NAT network; no OVN: a chassis would need this machine's own
+ * Open vSwitch, so tenant networks are off and their routes answer 503, which run.mjs is
+ * told through SOV_BROWSER_OVN=off), prepares what the walkthrough needs through the
  * API (region, the local host, a flavor, tenants A and B with admin tokens, A's image of the
  * tiny guest, a libvirt test-driver host for the operator to add, a file to upload), then runs
  * tests/browser/run.mjs (playwright-core driving Debian's Chromium) and asserts it printed
@@ -176,7 +178,7 @@ START_TEST(the_console_walkthrough_passes_in_chromium)
                     "SOV_BROWSER_A_TENANT='%s' SOV_BROWSER_REGION='" REGION "' "
                     "SOV_BROWSER_ZONE='" ZONE "' SOV_BROWSER_FLAVOR='" FLAVOR "' "
                     "SOV_BROWSER_IMAGE='" IMAGE "' SOV_BROWSER_HOST_URI='%s' "
-                    "SOV_BROWSER_UPLOAD_FILE='%s' timeout %d node '%s' 2>&1",
+                    "SOV_BROWSER_UPLOAD_FILE='%s' SOV_BROWSER_OVN=off timeout %d node '%s' 2>&1",
                     root, sovd.base, chromium, artifacts, op, a.token[TL_ADMIN],
                     b.token[TL_ADMIN], a.id, host_uri, upload, RUN_TIMEOUT_S, script);
     printf("%s", out);
