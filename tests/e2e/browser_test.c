@@ -100,6 +100,27 @@ teardown(void)
     ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
 }
 
+/* BUILD/meson-logs/browser for the build this test binary is in (BUILD/tests/e2e/), so the
+ * screenshots sit beside meson's own logs; ROOT/build-test/... when that cannot be told. */
+static void
+artifacts_dir(char *out, size_t size, const char *root)
+{
+    char exe[600];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *cut;
+
+    if (n > 0) {
+        exe[n] = '\0';
+        cut = strstr(exe, "/tests/e2e/");
+        if (cut) {
+            *cut = '\0';
+            snprintf(out, size, "%s/meson-logs/browser", exe);
+            return;
+        }
+    }
+    snprintf(out, size, "%s/build-test/meson-logs/browser", root);
+}
+
 /* sovd serving web/dist, and the world the walkthrough starts from. */
 static void
 start_world(const char *dist)
@@ -159,7 +180,7 @@ START_TEST(the_console_walkthrough_passes_in_chromium)
     if (getenv("SOV_BROWSER_ARTIFACTS"))
         snprintf(artifacts, sizeof(artifacts), "%s", getenv("SOV_BROWSER_ARTIFACTS"));
     else
-        snprintf(artifacts, sizeof(artifacts), "%s/build-test/meson-logs/browser", root);
+        artifacts_dir(artifacts, sizeof(artifacts), root);
     tl_sh("rm -rf '%s'/*.png '%s'/report-tampered* 2>/dev/null; true", artifacts, artifacts);
 
     start_world(dist);
