@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "websocket.h"
 #include "sov/audit.h"
 #include "sov/compute.h"
 #include "sov/log.h"
@@ -209,7 +210,15 @@ sov_api_authorize(sov_request *req)
     sov_error err = SOV_ERROR_INIT;
     const char *tenant;
     char msg[160];
+    char bearer[256 + 8];
 
+    /* A browser's WebSocket carries its token as a subprotocol, never echoed back. */
+    if (!h && (route->flags & SOV_ROUTE_UPGRADE) &&
+        sov_ws_bearer(sov_request_header(req, "Sec-WebSocket-Protocol"), bearer + 7,
+                      sizeof(bearer) - 7)) {
+        memcpy(bearer, "Bearer ", 7);
+        h = bearer;
+    }
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
         return deny(req, SOV_E_UNAUTHENTICATED,
                     "this route needs an API token: Authorization: Bearer sov_...");

@@ -92,6 +92,7 @@ enum MHD_Result sov_handle_instance_get(sov_request *req);
 enum MHD_Result sov_handle_instance_action(sov_request *req);
 enum MHD_Result sov_handle_instance_delete(sov_request *req);
 enum MHD_Result sov_handle_instance_console(sov_request *req);
+enum MHD_Result sov_handle_instance_console_stream(sov_request *req);
 enum MHD_Result sov_handle_instance_migrations(sov_request *req);
 
 /* networks.c */

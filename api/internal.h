@@ -40,6 +40,35 @@ int sov_request_set_param(sov_request *req, size_t i, const char *id);
 /* The status the request has been answered with so far (0: none yet). */
 unsigned sov_request_status(sov_request *req);
 
+/* Query parameters against the route's list (query.c): 0 to go on, -1 when a 400 naming the
+ * unknown or repeated one was queued. */
+int sov_api_check_query(sov_request *req);
+
+/* Connections that left HTTP (upgrade.c). A SOV_ROUTE_UPGRADE handler answers with
+ * sov_api_reply_upgrade() (its headers added first with sov_request_add_header): once the
+ * 101 is out, run(u, state) runs on a thread of its own with the connection's socket; when it
+ * returns the connection closes and state_free(state) is called (also when the upgrade never
+ * happens). The wake fd becomes readable when sovd shuts down: run then says goodbye (1001)
+ * and returns; sov_server_shutdown waits for every session. */
+typedef struct sov_upgraded sov_upgraded;
+typedef struct sov_upgrades sov_upgrades;
+typedef void (*sov_upgrade_run)(sov_upgraded *u, void *state);
+enum MHD_Result sov_api_reply_upgrade(sov_request *req, sov_upgrade_run run, void *state,
+                                      void (*state_free)(void *));
+int sov_upgraded_fd(sov_upgraded *u);
+int sov_upgraded_wake_fd(sov_upgraded *u);
+/* Bytes the client sent after its request, before the 101 (read them first). */
+const char *sov_upgraded_extra(sov_upgraded *u, size_t *len);
+/* The server's side: its sessions, and shutdown (which returns how many were open). */
+int sov_upgrades_new(sov_upgrades **ret);
+void sov_upgrades_free(sov_upgrades *u);
+unsigned sov_upgrades_shutdown(sov_upgrades *u);
+/* Sessions running now. */
+unsigned sov_upgrades_count(sov_upgrades *u);
+sov_upgrades *sov_server_upgrades(sov_server *s);
+/* Keep state with the request until it ends, then state_free(state). */
+void sov_request_set_later(sov_request *req, void *state, void (*state_free)(void *));
+
 /* The web console's files (console_files.c): whether a path is the console's ("/",
  * "/console", "/console/..."), and its answer, whatever the method. */
 bool sov_console_path(const char *path);

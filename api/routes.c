@@ -115,6 +115,8 @@ const sov_route sov_api_routes[] = {
       "instances.delete", "tenant_id" },
     { "GET", "/v1/instances/{id}/console", sov_handle_instance_console, 0,
       OP | ADM | MEM | RD, "instances.console", "tail_bytes" },
+    { "GET", "/v1/instances/{id}/console/stream", sov_handle_instance_console_stream,
+      SOV_ROUTE_UPGRADE, OP | ADM | MEM, "instances.console.attach", "force" },
     { "GET", "/v1/instances/{id}/migrations", sov_handle_instance_migrations, 0, ANY,
       "instances.migrations", "limit after tenant_id" },
 

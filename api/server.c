@@ -5,7 +5,6 @@
  * when the handler runs. Replies go out on that last call, never the first: libmicrohttpd
  * 0.9.75 closes keep-alive connections whose reply was queued on the first call. */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <netdb.h>
@@ -27,7 +26,7 @@
 #include "sov/log.h"
 
 /* Statuses counted per route; anything else lands in the last slot as "other". */
-static const unsigned counted_status[] = { 200, 201, 202, 204, 304, 400, 401, 403, 404, 405,
+static const unsigned counted_status[] = { 101, 200, 201, 202, 204, 304, 400, 401, 403, 404, 405,
                                            409, 410, 413, 415, 422, 429, 500, 501, 503 };
 #define NSTATUS (SOV_N_ELEMENTS(counted_status) + 1)
 static const double buckets[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -51,6 +50,7 @@ struct sov_server {
     route_metrics *metrics;     /* nroutes + 2: unmatched, preflight */
     atomic_uint in_flight;
     atomic_uint suspended;      /* suspended requests not yet resumed (see shutdown) */
+    sov_upgrades *upgrades;     /* connections that left HTTP (upgrade.c) */
     unsigned port;
     char *tls_cert, *tls_key;
 };
@@ -136,102 +136,6 @@ const sov_route_match *
 sov_request_match(sov_request *req)
 {
     return &req->in->match;
-}
-
-/* The position of name in a route's space-separated query list, or -1. */
-static int
-query_index(const char *list, const char *name)
-{
-    size_t len = strlen(name);
-    int i = 0;
-
-    for (const char *p = list ? list : ""; *p; i++) {
-        size_t n = strcspn(p, " ");
-        if (n == len && len > 0 && memcmp(p, name, len) == 0)
-            return i;
-        p += n;
-        p += strspn(p, " ");
-    }
-    return -1;
-}
-
-const char *
-sov_request_query(sov_request *req, const char *name)
-{
-    if (!req->route || query_index(req->route->query, name) < 0)
-        return NULL;
-    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
-}
-
-typedef struct query_check {
-    const char *list;
-    unsigned long seen;         /* one bit per name of the list */
-    const char *bad;            /* the first unknown or repeated name */
-    bool repeated;
-} query_check;
-
-static enum MHD_Result
-check_query_arg(void *cls, enum MHD_ValueKind vk, const char *key, const char *value)
-{
-    query_check *q = cls;
-    int i = query_index(q->list, key);
-
-    (void) vk, (void) value;
-    if (i < 0 || i >= (int) (sizeof(q->seen) * 8)) {
-        q->bad = key;
-        return MHD_NO;
-    }
-    if (q->seen & (1UL << i)) {
-        q->bad = key;
-        q->repeated = true;
-        return MHD_NO;
-    }
-    q->seen |= 1UL << i;
-    return MHD_YES;
-}
-
-/* A name as a problem may quote it: a short plain one, or NULL. */
-static const char *
-quotable(const char *name)
-{
-    size_t n = strlen(name);
-
-    if (n == 0 || n > 40)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char) name[i]) && name[i] != '_' && name[i] != '-' &&
-            name[i] != '.')
-            return NULL;
-    return name;
-}
-
-/* Query parameters the route does not take, or one given twice, are the caller's mistake
- * (a misspelt filter would otherwise return everything): 400 naming it, before the handler.
- * 0 to go on, -1 when the problem was queued. */
-static int
-check_query(sov_request *req)
-{
-    query_check q = { req->route->query, 0, NULL, false };
-    sov_error err = SOV_ERROR_INIT;
-    const char *name;
-
-    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, check_query_arg, &q);
-    if (!q.bad)
-        return 0;
-    name = quotable(q.bad);
-    if (q.repeated)
-        sov_error_invalid(&err, name ? name : "", "query parameter '%s' is given more than "
-                                                  "once", name ? name : "?");
-    else if (name)
-        sov_error_invalid(&err, name, "unknown query parameter '%s'; %s %s takes %s", name,
-                          req->method, req->route->pattern,
-                          req->route->query ? req->route->query : "none");
-    else
-        sov_error_invalid(&err, "", "a query parameter is not a plain name; %s %s takes %s",
-                          req->method, req->route->pattern,
-                          req->route->query ? req->route->query : "none");
-    sov_api_reply_problem(req, &err);
-    return -1;
 }
 
 const char *
@@ -685,6 +589,19 @@ sov_request_resume(sov_request *req)
     atomic_fetch_sub(&s->suspended, 1);
 }
 
+void
+sov_request_set_later(sov_request *req, void *state, void (*state_free)(void *))
+{
+    req->in->later = state;
+    req->in->later_free = state_free;
+}
+
+sov_upgrades *
+sov_server_upgrades(sov_server *s)
+{
+    return s->upgrades;
+}
+
 void *
 sov_request_later_state(sov_request *req)
 {
@@ -805,7 +722,7 @@ dispatch(sov_request *req)
     /* Who first: an anonymous caller learns nothing, not even that its JSON is broken. */
     if (!(req->route->flags & SOV_ROUTE_PUBLIC) && sov_api_authorize(req) < 0)
         return MHD_YES;
-    if (check_query(req) == 0 && parse_body(req) == 0) {
+    if (sov_api_check_query(req) == 0 && parse_body(req) == 0) {
         key = sov_request_header(req, "Idempotency-Key");
         if (key && strcmp(req->method, "POST") == 0 && req->ctx.who)
             r = run_idempotent(req, key);
@@ -1031,6 +948,7 @@ server_free(sov_server *s)
     if (!s)
         return;
     sov_router_free(s->router);
+    sov_upgrades_free(s->upgrades);
     free(s->metrics);
     free(s->tls_cert);
     free(s->tls_key);
@@ -1050,7 +968,7 @@ sov_server_start(const sov_config *cfg, const sov_route *routes, size_t nroutes,
      * it gave up on (too many query parameters for its memory pool) open until the
      * connection timeout; with poll it closes at once. Same throughput here (bench). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE;
     struct MHD_OptionItem opts[16];
     size_t n = 0;
     int rc;
@@ -1062,7 +980,8 @@ sov_server_start(const sov_config *cfg, const sov_route *routes, size_t nroutes,
     s->routes = routes;
     s->nroutes = nroutes;
     s->metrics = calloc(nroutes + 2, sizeof(*s->metrics));
-    if (!s->metrics || sov_router_new(routes, nroutes, &s->router, err) < 0) {
+    if (!s->metrics || sov_upgrades_new(&s->upgrades) < 0 ||
+        sov_router_new(routes, nroutes, &s->router, err) < 0) {
         server_free(s);
         return err->code ? -1 : sov_error_set(err, SOV_E_INTERNAL, "out of memory");
     }
@@ -1142,6 +1061,8 @@ sov_server_shutdown(sov_server *s, unsigned timeout_s)
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    /* Upgraded connections (console streams) last until told: told first, and waited for. */
+    sov_upgrades_shutdown(s->upgrades);
     clock_gettime(CLOCK_MONOTONIC, &start);
     while ((left = atomic_load(&s->in_flight)) > 0) {
         clock_gettime(CLOCK_MONOTONIC, &now);

@@ -421,6 +421,32 @@ sov_hv_xml(sov_hv *hv, const char *uuid, char **ret, sov_error *err)
 }
 
 int
+sov_hv_console_open(sov_hv *hv, const char *uuid, bool force, sov_hv_console **ret,
+                    sov_error *err)
+{
+    HV_CALL(domain, console_open, hv->domain->console_open(hv, uuid, force, ret, err));
+}
+
+long
+sov_hv_console_read(sov_hv_console *c, void *buf, size_t size, sov_error *err)
+{
+    return c->read(c, buf, size, err);
+}
+
+int
+sov_hv_console_write(sov_hv_console *c, const void *buf, size_t len, sov_error *err)
+{
+    return c->write(c, buf, len, err);
+}
+
+void
+sov_hv_console_close(sov_hv_console *c)
+{
+    if (c)
+        c->close(c);
+}
+
+int
 sov_hv_volume_send(sov_hv *src, const char *pool, const char *name, sov_hv *dst,
                    sov_error *err)
 {

@@ -25,7 +25,7 @@ static const char *const calls[] = {
     "secret_define", "secret_undefine", "secret_list", "disk_attach", "disk_detach",
     "disk_present", "disk_resize", "disk_snapshot",
     "nic_attach", "nic_detach",
-    "migrate", "xml", "volume_send",
+    "migrate", "xml", "volume_send", "console_open",
 };
 #define NCALLS (sizeof(calls) / sizeof(calls[0]))
 
@@ -367,6 +367,12 @@ f_xml(sov_hv *hv, const char *uuid, char **ret, sov_error *err)
 }
 
 static int
+f_console_open(sov_hv *hv, const char *uuid, bool force, sov_hv_console **ret, sov_error *err)
+{
+    FORWARD(real_domain, console_open, hv, uuid, force, ret, err);
+}
+
+static int
 f_volume_send(sov_hv *src, const char *pool, const char *name, sov_hv *dst, sov_error *err)
 {
     FORWARD(real_storage, volume_send, src, pool, name, dst, err);
@@ -396,6 +402,7 @@ static const sov_hv_domain_ops faulty_domain = {
     .disk_snapshot = f_disk_snapshot,
     .migrate = f_migrate,
     .xml = f_xml,
+    .console_open = f_console_open,
 };
 
 static const sov_hv_storage_ops faulty_storage = {

@@ -704,6 +704,7 @@ const sov_hv_domain_ops sov_hv_libvirt_domain_ops = {
     .disk_snapshot = sov_lv_disk_snapshot,
     .migrate = sov_lv_migrate,
     .xml = sov_lv_xml,
+    .console_open = sov_lv_console_open,
 };
 
 const sov_hv_storage_ops sov_hv_libvirt_storage_ops = {

@@ -78,6 +78,9 @@ int sov_lv_volume_delete(sov_hv *hv, const char *pool, const char *name, sov_err
 int sov_lv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
                        size_t *len, sov_error *err);
 int sov_lv_define(sov_hv *hv, const char *xml, sov_error *err);
+/* hv_libvirt_console.c */
+int sov_lv_console_open(sov_hv *hv, const char *uuid, bool force, sov_hv_console **ret,
+                        sov_error *err);
 int sov_lv_start(sov_hv *hv, const char *uuid, sov_error *err);
 int sov_lv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err);
 int sov_lv_reboot(sov_hv *hv, const char *uuid, sov_error *err);

@@ -100,6 +100,7 @@ static const int outcome_codes[SOV_OUTCOME__COUNT] = {
     [SOV_OUTCOME_CREATED] = 201,
     [SOV_OUTCOME_ACCEPTED] = 202,
     [SOV_OUTCOME_DELETED] = 204,
+    [SOV_OUTCOME_SWITCHED] = 101,
 };
 
 int

@@ -37,6 +37,8 @@ enum {
     SOV_ROUTE_PUBLIC = 1u << 0,     /* no token needed (health, metrics, the contract) */
     SOV_ROUTE_TENANT = 1u << 1,     /* {id} is a tenant: others' answer 404 before roles */
     SOV_ROUTE_STREAM = 1u << 2,     /* an upload: the body goes to the handler as it comes */
+    SOV_ROUTE_UPGRADE = 1u << 3,    /* a WebSocket: the token may come as the subprotocol
+                                       "sov.bearer.<token>" (browsers cannot set headers) */
 };
 
 /* For SOV_ROUTE_STREAM routes the handler is called once per phase: BEGIN when the headers

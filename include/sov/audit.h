@@ -39,6 +39,7 @@ typedef enum sov_outcome {
     SOV_OUTCOME_CREATED,    /* a new resource exists (201) */
     SOV_OUTCOME_ACCEPTED,   /* queued: an operation carries it out (202) */
     SOV_OUTCOME_DELETED,    /* gone (204) */
+    SOV_OUTCOME_SWITCHED,   /* a stream opened: the connection switched protocols (101) */
     SOV_OUTCOME__COUNT
 } sov_outcome;
 

@@ -469,6 +469,29 @@ void sov_console_read_start(sov_console_read *r, void (*notify)(void *arg), void
 int sov_console_read_result(sov_console_read *r, char **ret, size_t *len, sov_error *err);
 void sov_console_read_free(sov_console_read *r);
 
+/* An interactive session on the serial console (compute/console_stream.c). attach finds the
+ * instance (SOV_E_NOT_FOUND for another tenant's), requires it running (SOV_E_CONFLICT), and
+ * writes the audit entry (ctx->action, outcome SOV_OUTCOME_SWITCHED); it asks no host.
+ * connect, on the caller's own thread (it waits on the host), opens the console on the
+ * instance's host: SOV_E_CONFLICT when another session holds it and force is false; with
+ * force, that session is taken over (its read says so). fd is polled for POLLIN; read gives
+ * bytes (> 0), -2 when none are there yet, 0 when the console ended, -1 on a host failure;
+ * taken_over says whether the end came from another session's force. One thread uses a
+ * stream at a time, except taken_over. */
+typedef struct sov_console_stream sov_console_stream;
+int sov_instance_console_attach(sov_ctx *ctx, const char *tenant_id, const char *id,
+                                bool force, sov_console_stream **ret, sov_error *err);
+int sov_console_stream_connect(sov_console_stream *s, sov_error *err);
+int sov_console_stream_fd(sov_console_stream *s);
+long sov_console_stream_read(sov_console_stream *s, void *buf, size_t size, sov_error *err);
+int sov_console_stream_write(sov_console_stream *s, const void *buf, size_t len,
+                             sov_error *err);
+bool sov_console_stream_taken_over(sov_console_stream *s);
+/* The instance's id (for logs). */
+const char *sov_console_stream_instance(sov_console_stream *s);
+void sov_console_stream_free(sov_console_stream *s);
+SOV_DEFINE_AUTOPTR(sov_console_stream, sov_console_stream_free)
+
 /* What a domain is made of; sov_domain_xml renders it. Pure, for tests too.
  *
  * A disk or NIC is given with borrowed strings; sov_domain_spec_add_disk/_add_nic copy them

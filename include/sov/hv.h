@@ -10,6 +10,7 @@
 #define SOV_HV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "sov/cleanup.h"
 #include "sov/error.h"
@@ -74,6 +75,7 @@ typedef struct sov_hv_domain {
  * may register a wrapper (hv_faulty.c) in front of the real one. */
 struct sov_hv_migrate_args;
 struct sov_hv_job;
+typedef struct sov_hv_console sov_hv_console;
 
 typedef struct sov_hv_domain_ops {
     const char *name;
@@ -146,6 +148,15 @@ typedef struct sov_hv_domain_ops {
     /* The domain's definition as the host holds it (the inactive one: what a cold move
      * defines on the target), *ret to free(). */
     int (*xml)(sov_hv *hv, const char *uuid, char **ret, sov_error *err);
+    /* ---- the serial console (compute/hv_libvirt_console.c) ----
+     * Open a stream on the running domain's serial console (virDomainOpenConsole). One
+     * stream per domain: another session's is SOV_E_CONFLICT ("Active console session
+     * exists"), unless force, which takes it over (the other stream ends). The console
+     * belongs to the caller, is used from one thread, and outlives hv (it has its own
+     * connection): sov_hv_console_close() it. libvirt's test driver has no consoles: a
+     * stand-in that prints a banner and echoes what it is sent. */
+    int (*console_open)(sov_hv *hv, const char *uuid, bool force, sov_hv_console **ret,
+                        sov_error *err);
     /* Room for stats: a driver leaves what it cannot do NULL. */
 } sov_hv_domain_ops;
 
@@ -168,6 +179,16 @@ typedef struct sov_hv_migrate_args {
     void (*progress)(void *arg, const sov_hv_job *job);     /* NULL: none */
     void *arg;
 } sov_hv_migrate_args;
+
+/* An open console: poll fd for POLLIN, then read; write sends to the guest. read gives the
+ * bytes read (> 0), 0 at the console's end (the guest stopped, or another session took it
+ * over), -2 when nothing is there yet, -1 on a host failure (err). */
+struct sov_hv_console {
+    int fd;
+    long (*read)(sov_hv_console *c, void *buf, size_t size, sov_error *err);
+    int (*write)(sov_hv_console *c, const void *buf, size_t len, sov_error *err);
+    void (*close)(sov_hv_console *c);
+};
 
 /* Storage: a table for a scheme works on the handle that scheme's domain driver opened;
  * one that needs its own connection sets it up in attach (called by sov_hv_open, after the
@@ -369,6 +390,14 @@ int sov_hv_disk_snapshot(sov_hv *hv, const char *uuid, const char *dev, const ch
 int sov_hv_migrate(sov_hv *src, sov_hv *dst, const char *uuid, const sov_hv_migrate_args *a,
                    sov_hv_job *ret, sov_error *err);
 int sov_hv_xml(sov_hv *hv, const char *uuid, char **ret, sov_error *err);
+/* SOV_E_INTERNAL ("driver X cannot console_open") when the scheme's table has none. */
+int sov_hv_console_open(sov_hv *hv, const char *uuid, bool force, sov_hv_console **ret,
+                        sov_error *err);
+long sov_hv_console_read(sov_hv_console *c, void *buf, size_t size, sov_error *err);
+int sov_hv_console_write(sov_hv_console *c, const void *buf, size_t len, sov_error *err);
+/* NULL is a no-op. */
+void sov_hv_console_close(sov_hv_console *c);
+SOV_DEFINE_AUTOPTR(sov_hv_console, sov_hv_console_close)
 int sov_hv_volume_send(sov_hv *src, const char *pool, const char *name, sov_hv *dst,
                        sov_error *err);
 int sov_hv_define(sov_hv *hv, const char *xml, sov_error *err);
