@@ -39,27 +39,33 @@ static tl_sovd sovd;
 static tl_tenant a, b;
 static char pool[64], net[16];
 
-/* Destroy and undefine the domains of every instance sovd recorded: the browser made them,
- * so only the database knows their ids. */
-static void
-domains_cleanup_now(void)
+/* The shell that removes what this run made on the shared libvirtd: every domain whose disks
+ * are in this test's folder (the browser made them: only their files say whose they are),
+ * the NAT network and the pool; then the folder. One command, so the steps keep their order. */
+static char *
+cleanup_command(void)
 {
-    char *ids;
+    char *cmd = NULL;
 
-    if (!db)
-        return;
-    ids = tl_db_value(db, "SELECT coalesce(string_agg(id::text, ' '), '') FROM instances");
-    if (ids && ids[0])
-        tl_sh("for id in %s; do virsh -q -c " URI " destroy sov-$id >/dev/null 2>&1;"
-              " virsh -q -c " URI " undefine --nvram sov-$id >/dev/null 2>&1 ||"
-              " virsh -q -c " URI " undefine sov-$id >/dev/null 2>&1; done; true", ids);
-    free(ids);
+    ck_assert(asprintf(&cmd,
+                       "for d in $(virsh -q -c " URI " list --all --name | grep '^sov-'); do"
+                       " virsh -q -c " URI " dumpxml \"$d\" 2>/dev/null | grep -q '%s/' &&"
+                       " { virsh -q -c " URI " destroy \"$d\";"
+                       " virsh -q -c " URI " undefine --nvram \"$d\" ||"
+                       " virsh -q -c " URI " undefine \"$d\"; };"
+                       " done >/dev/null 2>&1;"
+                       " virsh -q -c " URI " net-destroy '%s' >/dev/null 2>&1;"
+                       " virsh -q -c " URI " net-undefine '%s' >/dev/null 2>&1;"
+                       " virsh -q -c " URI " pool-destroy '%s' >/dev/null 2>&1;"
+                       " virsh -q -c " URI " pool-undefine '%s' >/dev/null 2>&1; true",
+                       tmp, net, net, pool, pool) > 0);
+    return cmd;
 }
 
 static void
 setup(void)
 {
-    char cmd[1024];
+    char *cmd;
 
     db = tl_db_create();
     tmp = tl_tmpdir();
@@ -71,29 +77,26 @@ setup(void)
     snprintf(pool, sizeof(pool), "sovweb-%d", (int) getpid());
     snprintf(net, sizeof(net), "sovw%d", (int) getpid());
     ck_assert_msg(strlen(net) < 15, "network name '%s' too long for libvirt", net);
-    tl_libvirt_pool_cleanup_at_exit(URI, pool);
-    snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " net-destroy '%s';"
-             " virsh -q -c " URI " net-undefine '%s'; rm -rf '%s'", net, net, tmp);
-    tl_sh_at_exit("%s", cmd);
+    /* Registered before anything exists, so a failure at any point (Check's child exits
+     * without its teardown) leaves nothing on the shared libvirtd. */
+    cmd = cleanup_command();
+    tl_sh_at_exit("%s; rm -rf '%s'", cmd, tmp);
+    free(cmd);
 }
 
 static void
 teardown(void)
 {
     int rc = tl_sovd_stop_clean(&sovd, 30);
+    char *cmd = cleanup_command();
 
-    domains_cleanup_now();
-    tl_sh("virsh -q -c " URI " net-destroy '%s' >/dev/null 2>&1;"
-          " virsh -q -c " URI " net-undefine '%s' >/dev/null 2>&1;"
-          " virsh -q -c " URI " pool-destroy '%s' >/dev/null 2>&1;"
-          " virsh -q -c " URI " pool-undefine '%s' >/dev/null 2>&1; true", net, net, pool,
-          pool);
+    tl_sh("%s", cmd);
+    free(cmd);
     tl_sovd_discard(&sovd);
     tl_guest_image_remove(image);
     free(image);
     tl_db_drop(db);
     free(db);
-    db = NULL;
     free(op);
     tl_tmpdir_remove(tmp);
     free(tmp);
