@@ -140,9 +140,19 @@ const scenario = (name, fn) => scenarios.push({ name, fn });
 scenario('login-keyboard', async () => {
   const c = await open('login');
   const { page } = c;
-  await page.goto(BASE + '/');      // sovd redirects to /console/
+  // sovd redirects / to /console/, and serves the page under its Content-Security-Policy
+  // (so every page of the suite runs under it), and the scripts gzipped.
+  const scripts = [];
+  page.on('response', (r) => { if (/\/console\/assets\/.*\.js$/.test(r.url())) scripts.push(r); });
+  const resp = await page.goto(BASE + '/');
   await heading(page, 'sovereign').waitFor();
   if (!page.url().endsWith('/console/')) throw new Error(`/ went to ${page.url()}`);
+  const csp = (await resp.allHeaders())['content-security-policy'] ?? '';
+  if (!csp.includes("script-src 'self'") || !csp.includes("frame-ancestors 'none'"))
+    throw new Error(`the console came without its CSP: '${csp}'`);
+  if (scripts.length === 0 || !(await Promise.all(scripts.map((r) => r.allHeaders())))
+    .every((h) => h['content-encoding'] === 'gzip' && /immutable/.test(h['cache-control'] ?? '')))
+    throw new Error('the console\'s scripts did not come gzipped and immutable');
   await c.visited('login');
   // Keyboard only: Tab to the token field, type it, Enter.
   const token = page.getByLabel('API token');
