@@ -2,6 +2,7 @@
 // from which host to which, state, and libvirt's progress in bytes while it copies.
 import type { Schemas } from '../api/client';
 import { StateBadge, When } from './common';
+import { ScrollRegion } from './ScrollRegion';
 
 type Migration = Schemas['InstanceMigration'];
 
@@ -23,7 +24,7 @@ export function migrationPercent(m: Migration): number | null {
 export function MigrationList({ items }: { items: Migration[] }) {
   if (items.length === 0) return <p class="muted">This instance has never moved.</p>;
   return (
-    <div class="table-wrap">
+    <ScrollRegion label="Migrations table">
       <table aria-label="Migrations">
         <thead>
           <tr>
@@ -75,6 +76,6 @@ export function MigrationList({ items }: { items: Migration[] }) {
           })}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

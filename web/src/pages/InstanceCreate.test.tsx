@@ -71,7 +71,7 @@ describe('InstanceCreate', () => {
     expect(opt(/de-fra-1/).disabled).toBe(false);
     expect(opt(/ch-zrh-1/).disabled).toBe(true);
     expect(opt(/ch-zrh-1/).textContent).toContain('outside the policy');
-    const table = screen.getByRole('table', { name: 'Regions and the residency policy' });
+    const table = screen.getByRole('table', { name: 'Places and the residency policy' });
     const ch = within(table).getByText('ch-zrh-1').closest('tr') as HTMLElement;
     expect(ch.textContent).toContain('Not allowed: its jurisdiction OTHER is not one the policy allows (EU)');
     expect((within(table).getByText('fr-par-1').closest('tr') as HTMLElement).textContent).toContain('Allowed');
@@ -112,7 +112,8 @@ describe('InstanceCreate', () => {
     fireEvent.change(screen.getByLabelText('Image'), { target: { value: 'img-fr' } });
     fireEvent.change(screen.getByLabelText('Region'), { target: { value: 'fr-par-1' } });
     fireEvent.change(screen.getByLabelText('Zone'), { target: { value: 'b' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Add network interface' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Choose network interfaces' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Add network interface' }));
     fireEvent.input(screen.getByLabelText('IP address of eth0 (optional)'), { target: { value: '10.1.0.5' } });
     fireEvent.click(screen.getByRole('button', { name: 'Add network interface' }));
     fireEvent.change(screen.getByLabelText('Interface eth1'), { target: { value: 'port:p1' } });
@@ -154,11 +155,13 @@ describe('InstanceCreate', () => {
     fireEvent.input(screen.getByLabelText('Name'), { target: { value: 'Web' } });
     fireEvent.change(screen.getByLabelText('Flavor'), { target: { value: 'f-small' } });
     fireEvent.change(screen.getByLabelText('Image'), { target: { value: 'img-fr' } });
-    fireEvent.click(screen.getByRole('button', { name: 'Add network interface' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Choose network interfaces' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Add network interface' }));
     fireEvent.submit(screen.getByRole('button', { name: 'Create instance' }).closest('form') as HTMLFormElement);
 
     const name = screen.getByLabelText('Name');
     await waitFor(() => expect(name.getAttribute('aria-invalid')).toBe('true'));
+    await waitFor(() => expect(document.activeElement).toBe(name));
     expect(document.getElementById('err-name')?.textContent).toBe('name must be lowercase letters, digits and dashes');
     expect(name.getAttribute('aria-describedby')).toContain('err-name');
     expect(screen.getByLabelText('Interface eth0').getAttribute('aria-invalid')).toBe('true');
@@ -200,6 +203,26 @@ describe('InstanceCreate', () => {
     render(at(session({ role: 'reader' })));
     expect(screen.getByText(/may look but not create/)).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Create instance' })).toBeNull();
+  });
+
+  it('lists only their own tenant’s images, subnets, ports and volumes to an operator', async () => {
+    const calls = stubApi(routes());
+    render(at(session({ isOperator: true, role: 'operator' })));
+    await ready();
+    fireEvent.click(screen.getByRole('button', { name: 'Choose network interfaces' }));
+    for (const path of ['/v1/images', '/v1/subnets', '/v1/ports', '/v1/volumes'])
+      await waitFor(() => expect(calls.find((c) => c.path === path)?.query.get('tenant_id')).toBe(TENANT));
+  });
+
+  it('asks for subnets and ports only when NICs are chosen, and shows why they cannot be', async () => {
+    const calls = stubApi(routes({ 'GET /v1/subnets': problem(503, 'Service unavailable', 'tenant networks need OVN (ovn_nb)') }));
+    render(at());
+    await ready();
+    expect(screen.getByText(/None chosen: one interface on the workspace’s default subnet/)).toBeTruthy();
+    expect(calls.some((c) => c.path === '/v1/subnets' || c.path === '/v1/ports')).toBe(false);
+    fireEvent.click(screen.getByRole('button', { name: 'Choose network interfaces' }));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('tenant networks need OVN'));
+    expect(screen.queryByRole('button', { name: 'Add network interface' })).toBeNull();
   });
 
   it('reads SSH keys one a line', () => {

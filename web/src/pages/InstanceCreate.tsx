@@ -2,7 +2,7 @@
 // tenant's residency policy allows, shown as such), NICs on the workspace's subnets or ports,
 // data volumes, user-data and SSH keys. POST /v1/instances with an Idempotency-Key, then the
 // operation's progress, then the instance's page. Errors show next to the field errors[] names.
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, listAll, type Schemas } from '../api/client';
 import { Loading, OperationProgress, type Operation } from '../components/common';
@@ -13,6 +13,7 @@ import { idempotencyKey } from '../lib/idempotency';
 import { policyText, regionVerdict } from '../lib/residency';
 import { canWrite, useSession } from '../lib/session';
 import './tenant.css';
+import { ScrollRegion } from '../components/ScrollRegion';
 
 type Flavor = Schemas['Flavor'];
 type Image = Schemas['Image'];
@@ -33,15 +34,6 @@ interface Nic {
 
 /** The fields errors[] may name, each shown under its control. */
 const FIELDS = ['name', 'workspace', 'flavor', 'image', 'region', 'zone', 'nics', 'volumes', 'user_data', 'ssh_keys'];
-
-/** Quietly empty when a module is off (no OVN: subnets and ports answer an error). */
-async function orEmpty<T>(p: Promise<T[]>): Promise<T[]> {
-  try {
-    return await p;
-  } catch {
-    return [];
-  }
-}
 
 export function flavorLabel(f: Flavor): string {
   const gpus = f.gpus ? `, ${f.gpus} GPU` : '';
@@ -79,14 +71,28 @@ export default function InstanceCreate() {
   const [accepted, setAccepted] = useState<Accepted | null>(null);
   const [failed, setFailed] = useState<Operation | null>(null);
 
+  // After a refusal, the keyboard goes to the first field it names (else to the problem).
+  const formRef = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (!error || !formRef.current) return;
+    const bad = formRef.current.querySelector<HTMLElement>('[aria-invalid="true"]') ?? formRef.current.querySelector<HTMLElement>('.problem');
+    if (bad && !bad.hasAttribute('tabindex') && bad.classList.contains('problem')) bad.setAttribute('tabindex', '-1');
+    bad?.focus();
+  }, [error]);
+
   const workspaces = useApi(() => listAll<Workspace>(`/v1/tenants/${tenant}/workspaces`), [tenant]);
   const flavors = useApi(() => listAll<Flavor>('/v1/flavors'), []);
   const regions = useApi(() => listAll<Region>('/v1/regions'), []);
   const policy = useApi(() => api<Policy>(`/v1/tenants/${tenant}/residency-policy`), [tenant]);
-  const images = useApi(() => listAll<Image>('/v1/images', { workspace }), [workspace]);
-  const subnets = useApi(() => orEmpty(listAll<Subnet>('/v1/subnets', { workspace })), [workspace]);
-  const ports = useApi(() => orEmpty(listAll<Port>('/v1/ports', { workspace, state: 'available' })), [workspace]);
-  const vols = useApi(() => orEmpty(listAll<Volume>('/v1/volumes', { workspace, state: 'available' })), [workspace]);
+  // Operators create in their own tenant: without tenant_id these lists would hold every tenant's.
+  const own = s.isOperator ? s.tenantId : undefined;
+  const images = useApi(() => listAll<Image>('/v1/images', { workspace, tenant_id: own }), [workspace, own]);
+  // Subnets and ports only once asked for: without OVN they answer 503, and most instances
+  // take the default NIC.
+  const [wantNics, setWantNics] = useState(false);
+  const subnets = useApi(() => (wantNics ? listAll<Subnet>('/v1/subnets', { workspace, tenant_id: own }) : Promise.resolve([])), [workspace, own, wantNics]);
+  const ports = useApi(() => (wantNics ? listAll<Port>('/v1/ports', { workspace, state: 'available', tenant_id: own }) : Promise.resolve([])), [workspace, own, wantNics]);
+  const vols = useApi(() => listAll<Volume>('/v1/volumes', { workspace, state: 'available', tenant_id: own }), [workspace, own]);
 
   const activeImages = (images.data ?? []).filter((i) => i.state === 'active');
   const chosenImage = activeImages.find((i) => i.id === image);
@@ -176,7 +182,7 @@ export default function InstanceCreate() {
       <h1>Create an instance</h1>
       <ProblemView error={flavors.error ?? regions.error ?? policy.error ?? workspaces.error} />
       {loading && <Loading what="Loading flavors, images and regions" />}
-      <form onSubmit={submit} noValidate={false}>
+      <form ref={formRef} onSubmit={submit}>
         <fieldset>
           <legend>Name and workspace</legend>
           <label for="ic-name">Name</label>
@@ -327,8 +333,8 @@ export default function InstanceCreate() {
               <FieldErrors error={error} prefix="zone" id="err-zone" />
             </div>
           </div>
-          <div class="table-wrap">
-          <table class="places" aria-label="Regions and the residency policy">
+          <ScrollRegion label="Places table">
+          <table class="places" aria-label="Places and the residency policy">
             <thead>
               <tr>
                 <th scope="col">Region</th>
@@ -350,7 +356,7 @@ export default function InstanceCreate() {
               ))}
             </tbody>
           </table>
-          </div>
+          </ScrollRegion>
         </fieldset>
 
         <fieldset aria-describedby="hint-nics">
@@ -408,7 +414,13 @@ export default function InstanceCreate() {
               </div>
             );
           })}
-          {(subnets.data ?? []).length + (ports.data ?? []).length > 0 ? (
+          {!wantNics ? (
+            <button type="button" onClick={() => setWantNics(true)}>
+              Choose network interfaces
+            </button>
+          ) : subnets.error ? (
+            <ProblemView error={subnets.error} />
+          ) : (subnets.data ?? []).length + (ports.data ?? []).length > 0 ? (
             <button
               type="button"
               disabled={nics.length >= 8}
@@ -420,7 +432,9 @@ export default function InstanceCreate() {
               Add network interface
             </button>
           ) : (
-            <p class="muted">{subnets.loading ? 'Loading subnets…' : `Workspace ${workspace} has no subnet or available port yet.`}</p>
+            <p class="muted" role="status">
+              {subnets.loading || ports.loading ? 'Loading subnets and ports…' : `Workspace ${workspace} has no subnet or available port yet.`}
+            </p>
           )}
           <FieldErrors error={error} prefix="nics" id="err-nics" exact />
         </fieldset>
@@ -430,6 +444,7 @@ export default function InstanceCreate() {
           <p class="hint" id="hint-volumes">
             Available volumes of the workspace, attached as vdc, vdd, … in the order chosen. The instance is placed on their host.
           </p>
+          <ProblemView error={vols.error} />
           {availableVolumes.length === 0 ? (
             <p class="muted">{vols.loading ? 'Loading volumes…' : 'No available volume in this workspace.'}</p>
           ) : (

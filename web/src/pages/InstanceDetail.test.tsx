@@ -188,8 +188,10 @@ describe('InstanceDetail', () => {
     await screen.findByRole('heading', { level: 1, name: 'web-1' });
     expect(screen.queryByRole('button', { name: 'Migrate' })).toBeNull();
     unmount();
-    render(at(session({ isOperator: true, role: 'operator' })));
+    render(at(session({ isOperator: true, role: 'operator', tenantId: 'op-tenant' })));
     await screen.findByRole('heading', { level: 1, name: 'web-1' });
+    // Operators see whose instance it is.
+    expect(screen.getByRole('link', { name: TENANT.slice(0, 8) }).getAttribute('href')).toBe(`/console/operator/tenants/${TENANT}`);
     const host = (await screen.findByRole('option', { name: /node-2/ })).closest('select') as HTMLSelectElement;
     expect(within(host).queryByRole('option', { name: /node-1/ })).toBeNull();
     fireEvent.change(screen.getByLabelText('Target host'), { target: { value: 'node-2' } });

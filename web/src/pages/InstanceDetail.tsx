@@ -15,6 +15,7 @@ import { idempotencyKey } from '../lib/idempotency';
 import { canWrite, useSession } from '../lib/session';
 import { NotFound } from './NotFound';
 import './tenant.css';
+import { ScrollRegion } from '../components/ScrollRegion';
 
 type Instance = Schemas['Instance'];
 type Flavor = Schemas['Flavor'];
@@ -53,12 +54,12 @@ function MigrateForm({ x, onMigrate, busy }: { x: Instance; onMigrate: (a: Actio
           <input type="radio" name="mig-kind" checked={live} disabled={!running} onChange={() => setLive(true)} /> Live (the guest keeps running)
         </label>
         <label class="inline">
-          <input type="radio" name="mig-kind" checked={!live} onChange={() => setLive(false)} /> Cold (stopped, copied, started again)
+          <input type="radio" name="mig-kind" checked={!live} onChange={() => setLive(false)} /> Cold (stopped, copied, started again if it ran)
         </label>
       </fieldset>
       <label for="mig-host">Target host</label>
       <select id="mig-host" value={host} onChange={(e) => setHost((e.target as HTMLSelectElement).value)}>
-        <option value="">Let the scheduler choose (inside the residency policy)</option>
+        <option value="">Any host the scheduler chooses</option>
         {targets.map((h) => (
           <option key={h.id} value={h.name}>
             {h.name} ({h.region}/{h.zone}, {h.hypervisor})
@@ -176,15 +177,22 @@ export default function InstanceDetail() {
   const x = inst.data;
   const flavor = useApi(() => (x?.flavor_id ? api<Flavor>(`/v1/flavors/${x.flavor_id}`).catch(() => undefined) : Promise.resolve(undefined)), [x?.flavor_id]);
   const image = useApi(() => (x?.image_id ? api<Image>(`/v1/images/${x.image_id}`).catch(() => undefined) : Promise.resolve(undefined)), [x?.image_id]);
-  const residency = useApi(() => listAll<RecordT>(`/v1/instances/${encodeURIComponent(id)}/residency`), [id, tick, x?.residency?.since, x?.host?.id]);
+  // Asked once the instance is known: an id the caller may not see answers one 404, not three.
+  const seen = x?.id === id;
+  const residency = useApi(
+    () => (seen ? listAll<RecordT>(`/v1/instances/${encodeURIComponent(id)}/residency`) : Promise.resolve(undefined)),
+    [id, seen, tick, x?.residency?.since, x?.host?.id],
+  );
   const [migActive, setMigActive] = useState(false);
   const migrations = useApi(
     () =>
-      listAll<Migration>(`/v1/instances/${encodeURIComponent(id)}/migrations`).then((l) => {
-        setMigActive(l.some((m) => !MIGRATION_DONE.includes(m.state)));
-        return l;
-      }),
-    [id, tick],
+      seen
+        ? listAll<Migration>(`/v1/instances/${encodeURIComponent(id)}/migrations`).then((l) => {
+            setMigActive(l.some((m) => !MIGRATION_DONE.includes(m.state)));
+            return l;
+          })
+        : Promise.resolve(undefined),
+    [id, seen, tick],
     migActive || x?.state === 'migrating' ? 2000 : undefined,
   );
 
@@ -239,7 +247,7 @@ export default function InstanceDetail() {
               <>
                 <ConfirmButton label="Stop" question={`Stop ${x.name}? Its guest is asked to power off, then forced after a timeout.`} disabled={busy} onConfirm={() => action({ action: 'stop' })} />
                 <ConfirmButton label="Reboot" question={`Reboot ${x.name}?`} disabled={busy} onConfirm={() => action({ action: 'reboot' })} />
-                <ConfirmButton label="Hard stop" danger question={`Power ${x.name} off at once, as pulling the plug? Unsaved data in the guest is lost.`} disabled={busy} onConfirm={() => action({ action: 'hard_stop' })} />
+                <ConfirmButton label="Power off" danger question={`Power ${x.name} off at once (a hard stop, as pulling the plug)? Unsaved data in the guest is lost.`} disabled={busy} onConfirm={() => action({ action: 'hard_stop' })} />
               </>
             )}
             <ConfirmButton
@@ -269,6 +277,11 @@ export default function InstanceDetail() {
       <section aria-labelledby="h-facts">
         <h2 id="h-facts">Details</h2>
         <dl class="facts">
+          {s.isOperator && x.tenant_id && (
+            <Fact term="Tenant">
+              <a href={`/console/operator/tenants/${x.tenant_id}`}>{x.tenant_id === s.tenantId ? s.me.tenant?.name : x.tenant_id.slice(0, 8)}</a>
+            </Fact>
+          )}
           <Fact term="Workspace">{x.workspace ?? '—'}</Fact>
           <Fact term="Flavor">
             {flavor.data?.name ?? (x.flavor_id ? <code>{x.flavor_id}</code> : '—')}: {x.vcpus} vCPU, {x.memory_mib} MiB, {x.disk_gib} GiB
@@ -312,8 +325,9 @@ export default function InstanceDetail() {
             <code>{x.id}</code>
           </Fact>
         </dl>
+        {(x.nics ?? []).length > 0 && <h3>Network interfaces</h3>}
         {(x.nics ?? []).length > 0 && (
-          <div class="table-wrap">
+          <ScrollRegion label="Network interfaces table">
             <table aria-label="Network interfaces">
               <thead>
                 <tr>
@@ -342,10 +356,11 @@ export default function InstanceDetail() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )}
+        {(x.volumes ?? []).length > 0 && <h3>Volumes</h3>}
         {(x.volumes ?? []).length > 0 && (
-          <div class="table-wrap">
+          <ScrollRegion label="Volumes table">
             <table aria-label="Volumes">
               <thead>
                 <tr>
@@ -366,7 +381,7 @@ export default function InstanceDetail() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )}
       </section>
 

@@ -9,6 +9,7 @@ import { ProblemView } from '../components/ProblemView';
 import { useApi } from '../lib/hooks';
 import { canWrite, useSession } from '../lib/session';
 import './tenant.css';
+import { ScrollRegion } from '../components/ScrollRegion';
 
 type Instance = Schemas['Instance'];
 type Flavor = Schemas['Flavor'];
@@ -148,7 +149,7 @@ export default function Instances() {
       ) : items.length === 0 ? (
         <Empty>{filtered ? 'No instance matches these filters.' : 'No instances yet.'}</Empty>
       ) : (
-        <div class="table-wrap">
+        <ScrollRegion label="Instances table">
           <table aria-label="Instances">
             <thead>
               <tr>
@@ -190,7 +191,7 @@ export default function Instances() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       <ProblemView error={more.error} />
       {next && (

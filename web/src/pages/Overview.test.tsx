@@ -49,7 +49,7 @@ describe('Overview', () => {
     expect(vcpus.getAttribute('aria-valuenow')).toBe('20');
     expect(vcpus.getAttribute('aria-valuemax')).toBe('20');
     expect(vcpus.className).toContain('full');
-    expect(screen.getByText('Memory: 2048 MiB of 8192 MiB')).toBeTruthy();
+    expect(screen.getByText('Memory: 2 GiB of 8 GiB')).toBeTruthy();
     expect(screen.getByRole('meter', { name: 'Instances' }).getAttribute('aria-valuenow')).toBe('4');
     expect(screen.queryByRole('meter', { name: 'GPUs' })).toBeNull();
   });

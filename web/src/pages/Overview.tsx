@@ -8,6 +8,7 @@ import { useApi } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import './Overview.css';
 import './tenant.css';
+import { ScrollRegion } from '../components/ScrollRegion';
 
 type Instance = Schemas['Instance'];
 type Quotas = Schemas['Quotas'];
@@ -19,7 +20,7 @@ export const INSTANCE_STATES = ['scheduling', 'building', 'running', 'stopped', 
 const QUOTA_LABELS: [string, string, string][] = [
   ['instances', 'Instances', ''],
   ['vcpus', 'vCPUs', ''],
-  ['memory_mib', 'Memory', ' MiB'],
+  ['memory_mib', 'Memory', ' GiB'],
   ['gpus', 'GPUs', ''],
   ['volumes', 'Volumes', ''],
   ['storage_gib', 'Storage', ' GiB'],
@@ -79,9 +80,11 @@ function QuotaUsage({ tenantId }: { tenantId: string }) {
         <Loading what="Reading quotas" />
       ) : (
         <div class="ov-quotas">
-          {QUOTA_LABELS.filter(([k]) => quotas[k]).map(([k, label, unit]) => (
-            <UsageBar key={k} label={label} used={quotas[k]?.used ?? 0} limit={quotas[k]?.limit} unit={unit} />
-          ))}
+          {QUOTA_LABELS.filter(([k]) => quotas[k]).map(([k, label, unit]) => {
+            // Memory in GiB (one decimal): 163840 MiB reads better as 160 GiB.
+            const scale = k === 'memory_mib' ? (n: number | undefined) => (n === undefined ? n : Math.round((n / 1024) * 10) / 10) : (n: number | undefined) => n;
+            return <UsageBar key={k} label={label} used={scale(quotas[k]?.used) ?? 0} limit={scale(quotas[k]?.limit)} unit={unit} />;
+          })}
         </div>
       )}
     </section>
@@ -122,7 +125,7 @@ function RecentOperations({ all }: { all: boolean }) {
       ) : ops.length === 0 ? (
         <Empty>No operations yet.</Empty>
       ) : (
-        <div class="table-wrap">
+        <ScrollRegion label="Recent operations table">
           <table aria-label="Recent operations, newest first">
             <thead>
               <tr>
@@ -165,7 +168,7 @@ function RecentOperations({ all }: { all: boolean }) {
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </section>
   );
