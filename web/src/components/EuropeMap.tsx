@@ -42,7 +42,7 @@ export function placeDots(places: MapPlace[]): { place: MapPlace; x: number; y: 
     ps.forEach((place, i) => {
       if (ps.length === 1) return out.push({ place, x: cx, y: cy });
       const a = (2 * Math.PI * i) / ps.length - Math.PI / 2;
-      out.push({ place, x: cx + 16 * Math.cos(a), y: cy + 16 * Math.sin(a) });
+      out.push({ place, x: cx + 22 * Math.cos(a), y: cy + 22 * Math.sin(a) });
     });
   }
   return out;
@@ -73,7 +73,7 @@ export function EuropeMap({ places, title }: { places: MapPlace[]; title: string
         </g>
         <g class="dots">
           {dots.map(({ place, x, y }) => {
-            const r = 6 + 10 * Math.sqrt(place.total / max);
+            const r = 8 + 10 * Math.sqrt(place.total / max);
             const cls = jurisdictionClass(place.jurisdiction);
             return (
               <g key={place.code} class={`dot dot-${cls}`} data-region={place.code}>
@@ -85,10 +85,10 @@ export function EuropeMap({ places, title }: { places: MapPlace[]; title: string
                 ) : (
                   <polygon points={`${x},${y - r * 1.2} ${x + r * 1.1},${y + r * 0.8} ${x - r * 1.1},${y + r * 0.8}`} />
                 )}
-                <text x={x + r + 4} y={y - 2} class="dot-label">
+                <text x={x + r + 4} y={y - 1} class="dot-label">
                   {place.code}
                 </text>
-                <text x={x + r + 4} y={y + 12} class="dot-count">
+                <text x={x + r + 4} y={y + 16} class="dot-count">
                   {place.total}
                 </text>
               </g>
@@ -114,7 +114,7 @@ export function EuropeMap({ places, title }: { places: MapPlace[]; title: string
             <svg viewBox="0 0 16 16" aria-hidden="true" class="key dot-other">
               <polygon points="8,1 15,14 1,14" />
             </svg>
-            Triangle: a region {JURISDICTION_TEXT.OTHER.toLowerCase()}
+            Triangle: a region outside the EU and the EEA
           </li>
           <li>The number by a region is how many resources keep their data there; larger marks hold more.</li>
         </ul>

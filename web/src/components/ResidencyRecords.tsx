@@ -59,7 +59,7 @@ function History({ resource }: { resource: Resource }) {
   );
 }
 
-export function ResidencyRecords({ resources, countryName }: { resources: Resource[]; countryName: (c: string) => string }) {
+export function ResidencyRecords({ resources, countryName, showTenant = false }: { resources: Resource[]; countryName: (c: string) => string; showTenant?: boolean }) {
   const [kind, setKind] = useState('');
   const [region, setRegion] = useState('');
   const [country, setCountry] = useState('');
@@ -111,7 +111,7 @@ export function ResidencyRecords({ resources, countryName }: { resources: Resour
       {shown.length === 0 ? (
         <Empty>No resource matches.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Residency records table" tabIndex={0}>
           <table class="records">
             <caption class="muted">
               {shown.length} of {resources.length} resources: where each one's data lives now (its last residency record).
@@ -119,6 +119,7 @@ export function ResidencyRecords({ resources, countryName }: { resources: Resour
             <thead>
               <tr>
                 <th scope="col">Resource</th>
+                {showTenant && <th scope="col">Tenant</th>}
                 <th scope="col">State</th>
                 <th scope="col">Region</th>
                 <th scope="col">Country</th>
@@ -140,6 +141,17 @@ export function ResidencyRecords({ resources, countryName }: { resources: Resour
                       <span class="muted">{r.kind.label}</span>{' '}
                       {r.kind.href ? <a href={r.kind.href(r.id)}>{r.name}</a> : r.name}
                     </th>
+                    {showTenant && (
+                      <td>
+                        {r.tenantId ? (
+                          <a href={`/console/operator/tenants/${r.tenantId}`} class="mono-small">
+                            {r.tenantId.slice(0, 8)}
+                          </a>
+                        ) : (
+                          '—'
+                        )}
+                      </td>
+                    )}
                     <td>
                       <StateBadge state={r.state} />
                     </td>
@@ -159,7 +171,7 @@ export function ResidencyRecords({ resources, countryName }: { resources: Resour
                   </tr>,
                   isOpen && (
                     <tr key={`${key}-h`} id={`hist-${r.id}`}>
-                      <td colSpan={9}>
+                      <td colSpan={showTenant ? 10 : 9}>
                         <History resource={r} />
                       </td>
                     </tr>

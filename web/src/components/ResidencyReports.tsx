@@ -240,7 +240,7 @@ export function ResidencyReports() {
       ) : list.length === 0 ? (
         <Empty>No reports yet.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Reports table" tabIndex={0}>
           <table>
             <caption class="muted">Reports, newest first</caption>
             <thead>

@@ -2,7 +2,7 @@
 // page fetches sovd's public key by the key id the document names (or the one typed) and
 // checks the signature with WebCrypto. A file changed by one byte shows "Signature invalid".
 import { useState } from 'preact/hooks';
-import { ApiError } from '../api/client';
+import { ApiError, api, type Schemas } from '../api/client';
 import { readFileBytes } from '../lib/bytes';
 import { keyIdOf, verdictOf, type Verdict } from '../lib/signature';
 import { ProblemView } from './ProblemView';
@@ -10,11 +10,13 @@ import { Loading } from './common';
 import { OpensslCommand, SignatureVerdict, opensslCommands } from './SignatureVerdict';
 import { fetchKey } from './ResidencyReports';
 
+type SigningKey = Schemas['SigningKey'];
+
 export function VerifyFiles() {
   const [doc, setDoc] = useState<File | null>(null);
   const [sig, setSig] = useState<File | null>(null);
   const [keyId, setKeyId] = useState('');
-  const [keyFromDoc, setKeyFromDoc] = useState<string | null>(null);
+  const [keyFromDoc, setKeyFromDoc] = useState<'document' | 'current' | null>(null);
   const [verdict, setVerdict] = useState<Verdict | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -25,8 +27,21 @@ export function VerifyFiles() {
     setKeyFromDoc(null);
     if (!f) return;
     const id = keyIdOf(await readFileBytes(f.slice(0, 4096)));
-    setKeyFromDoc(id);
-    if (id) setKeyId(id);
+    setKeyFromDoc(id ? 'document' : null);
+    if (id) {
+      setKeyId(id);
+      return;
+    }
+    // The document names no key (or not legibly): sovd's current key, which the user may change.
+    try {
+      const current = await api<SigningKey>('/v1/residency/signing-key');
+      if (current.key_id) {
+        setKeyId(current.key_id);
+        setKeyFromDoc('current');
+      }
+    } catch {
+      /* the user types it */
+    }
   };
 
   const submit = async (e: Event) => {
@@ -84,7 +99,11 @@ export function VerifyFiles() {
         aria-describedby="vf-key-help"
       />
       <p id="vf-key-help" class="muted">
-        {keyFromDoc ? 'Read from the document’s header.' : '16 hex digits: the report’s key id (its header names it).'}
+        {keyFromDoc === 'document'
+          ? 'Read from the document’s header.'
+          : keyFromDoc === 'current'
+            ? 'The document names no key: sovd’s current key. A report signed before a key rotation names its own key.'
+            : '16 hex digits: the report’s key id (its header names it).'}
       </p>
       <div class="actions">
         <button type="submit" class="primary" disabled={busy || !doc || !sig || !keyId.trim()}>

@@ -2,7 +2,7 @@
 // lists are intersected (an empty or absent list constrains nothing), as sovd's placement does.
 // What the Compliance page reads: every resource that carries residency, by kind, with where
 // its data lives now (the resource's `residency`, its last record), and a resource's history.
-import { listAll, type Schemas } from '../api/client';
+import { api, listAll, type Schemas } from '../api/client';
 
 type Policy = Schemas['ResidencyPolicy'];
 type Region = Schemas['Region'];
@@ -47,6 +47,8 @@ export interface Kind {
   path: string;
   /** The console page of one, where there is one. */
   href?: (id: string) => string;
+  /** Exists only where sovd has OVN (tenant networks): its list answers 503 without. */
+  needsOvn?: boolean;
 }
 
 export const KINDS: Kind[] = [
@@ -54,7 +56,7 @@ export const KINDS: Kind[] = [
   { kind: 'image', label: 'Image', plural: 'Images', path: '/v1/images' },
   { kind: 'volume', label: 'Volume', plural: 'Volumes', path: '/v1/volumes', href: (id) => `/console/volumes/${id}` },
   { kind: 'snapshot', label: 'Snapshot', plural: 'Snapshots', path: '/v1/snapshots' },
-  { kind: 'network', label: 'Network', plural: 'Networks', path: '/v1/networks', href: (id) => `/console/networks/${id}` },
+  { kind: 'network', label: 'Network', plural: 'Networks', path: '/v1/networks', href: (id) => `/console/networks/${id}`, needsOvn: true },
   { kind: 'public-ip', label: 'Public IP', plural: 'Public IPs', path: '/v1/public-ips' },
 ];
 
@@ -79,14 +81,19 @@ export interface Inventory {
   resources: Resource[];
   /** Kinds whose list failed (a service down): named on the page, not silently left out. */
   failed: { kind: Kind; error: unknown }[];
+  /** Kinds this sovd does not offer (tenant networks without OVN, as /readyz says). */
+  off: Kind[];
 }
 
 export async function loadInventory(): Promise<Inventory> {
-  const settled = await Promise.allSettled(KINDS.map((k) => listAll<Listed>(k.path)));
+  const ready = await api<{ ovn?: string }>('/readyz').catch(() => null);
+  const off = KINDS.filter((k) => k.needsOvn && ready?.ovn === 'not configured');
+  const kinds = KINDS.filter((k) => !off.includes(k));
+  const settled = await Promise.allSettled(kinds.map((k) => listAll<Listed>(k.path)));
   const resources: Resource[] = [];
   const failed: Inventory['failed'] = [];
   settled.forEach((s, i) => {
-    const kind = KINDS[i];
+    const kind = kinds[i];
     if (s.status === 'rejected') {
       failed.push({ kind, error: s.reason });
       return;
@@ -101,7 +108,7 @@ export async function loadInventory(): Promise<Inventory> {
         residency: r.residency ?? null,
       });
   });
-  return { resources, failed };
+  return { resources, failed, off };
 }
 
 export function loadHistory(r: Resource): Promise<ResidencyRecord[]> {

@@ -1,7 +1,7 @@
 // The audit log: every API call that changed something (and every refusal), a hash chain that
 // GET /v1/audit/verify walks. Filters are the route's; pages follow its keyset links.
 import { useState } from 'preact/hooks';
-import { api, type Page, type Schemas } from '../api/client';
+import { api, listAll, type Page, type Schemas } from '../api/client';
 import { useSession } from '../lib/session';
 import { useApi } from '../lib/hooks';
 import { invalid } from '../lib/invalid';
@@ -11,6 +11,7 @@ import './Audit.css';
 
 type Entry = Schemas['AuditEntry'];
 type Verdict = Schemas['AuditVerdict'];
+type User = Schemas['User'];
 
 interface Filters {
   action: string;
@@ -94,6 +95,16 @@ export default function Audit() {
     return p;
   }, [applied, allowed], undefined);
 
+  // Admins (and operators) may read their tenant's users: the log names them, not just their ids.
+  const users = useApi(
+    () =>
+      allowed && (session.isOperator || session.role === 'admin')
+        ? listAll<User>(`/v1/tenants/${encodeURIComponent(session.tenantId)}/users`).catch(() => [] as User[])
+        : Promise.resolve([] as User[]),
+    [allowed, session.tenantId],
+  );
+  const nameOf = new Map((users.data ?? []).map((u) => [u.id, u.name]));
+
   if (!allowed)
     return (
       <section>
@@ -116,7 +127,7 @@ export default function Audit() {
   const set = (k: keyof Filters) => (v: string) => setDraft({ ...draft, [k]: v });
 
   return (
-    <section>
+    <section class="audit-page">
       <h1>Audit log</h1>
       <ChainVerdict />
       <h2>Entries</h2>
@@ -156,7 +167,7 @@ export default function Audit() {
       ) : entries.length === 0 ? (
         <Empty>No entries match.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Audit entries table" tabIndex={0}>
           <table class="audit">
             <caption class="muted">Oldest first; {entries.length} shown{more.next ? ', more below' : ''}.</caption>
             <thead>
@@ -193,7 +204,7 @@ export default function Audit() {
                     <span class={`badge ${(e.outcome ?? 0) < 400 ? 'ok' : (e.outcome ?? 0) < 500 ? 'warn' : 'bad'}`}>{e.outcome}</span>
                   </td>
                   <td>
-                    {e.role}
+                    {e.user_id && nameOf.has(e.user_id) ? <strong>{nameOf.get(e.user_id)}</strong> : null} {e.role}
                     {e.user_id && (
                       <div class="muted mono-small" title={e.user_id}>
                         {e.user_id}

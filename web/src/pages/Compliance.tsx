@@ -55,7 +55,7 @@ export function placesOf(resources: Resource[], regions: Region[]): PlaceRow[] {
 function PlacesTable({ places }: { places: PlaceRow[] }) {
   const outside = new Set(offMap(places).map((p) => p.code));
   return (
-    <div class="table-wrap places">
+    <div class="table-wrap places" role="region" aria-label="Regions holding data table" tabIndex={0}>
       <table>
         <caption>Regions holding data</caption>
         <thead>
@@ -141,13 +141,18 @@ export default function Compliance() {
               </ul>
             </div>
           )}
+          {d.inventory.off.length > 0 && (
+            <p class="muted">
+              {d.inventory.off.map((k) => k.plural).join(', ')}: not offered by this sovd (it runs without OVN), so none hold data.
+            </p>
+          )}
           <div class="where">
             <EuropeMap places={d.places} title={`Map of Europe: where ${whose} lives`} />
             {d.places.length === 0 ? <p class="muted">No region holds {whose} yet.</p> : <PlacesTable places={d.places} />}
           </div>
           <h2 id="records-h">Residency records</h2>
           <p class="muted">Each resource’s current place; open its history for every record (placed, moved, copied, deleted) and the reason.</p>
-          <ResidencyRecords resources={d.inventory.resources} countryName={countryName} />
+          <ResidencyRecords resources={d.inventory.resources} countryName={countryName} showTenant={session.isOperator} />
         </>
       ) : null}
       <h2 id="reports-h">Signed reports</h2>

@@ -9,6 +9,7 @@ import { invalid } from '../lib/invalid';
 import { loadPlaces, policyAllows, policyText } from '../lib/regions';
 import { FieldError, ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When } from '../components/common';
+import './Images.css';
 
 type Image = Schemas['Image'];
 type ImageAccepted = Schemas['ImageAccepted'];
@@ -28,7 +29,7 @@ function Residency({ r }: { r: Image['residency'] }) {
 type Phase =
   | { step: 'idle' }
   | { step: 'creating' }
-  | { step: 'uploading'; image: Image; progress: UploadProgress }
+  | { step: 'uploading'; image: Image }
   | { step: 'checking'; image: Image }
   | { step: 'done'; image: Image }
   | { step: 'failed'; image: Image | null };
@@ -45,6 +46,8 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
   const [file, setFile] = useState<File | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [phase, setPhase] = useState<Phase>({ step: 'idle' });
+  /** Bytes sent of the last upload: the bar stays (at 100%) while sovd checks them, and on a refusal. */
+  const [sent, setSent] = useState<UploadProgress | null>(null);
   const abort = useRef<AbortController | null>(null);
 
   const allowed = (places.data?.regions ?? []).filter((r) => policyAllows(places.data?.policy, r));
@@ -89,20 +92,23 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
     };
   }, [phase.step === 'checking' ? phase.image.id : null]);
 
+  const busy = phase.step === 'creating' || phase.step === 'uploading' || phase.step === 'checking';
+
   const sendBytes = async (image: Image, f: File) => {
-    setPhase({ step: 'uploading', image, progress: { loaded: 0, total: f.size } });
+    setPhase({ step: 'uploading', image });
+    setSent({ loaded: 0, total: f.size });
     abort.current = new AbortController();
     try {
       const after = await uploadBytes<Image>(
         `/v1/images/${encodeURIComponent(image.id ?? '')}/file`,
         f,
-        (progress) => setPhase({ step: 'uploading', image, progress }),
+        setSent,
         abort.current.signal,
       );
       setPhase({ step: 'checking', image: after ?? image });
     } catch (e) {
-      if ((e as Error).name === 'AbortError') return;
-      setError(e);
+      // Cancelled or refused, the image stays queued: the same image takes the bytes again.
+      setError((e as Error).name === 'AbortError' ? new Error('Upload cancelled: the image waits, queued, for its bytes.') : e);
       setPhase({ step: 'failed', image });
       onChanged();
     }
@@ -110,7 +116,7 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (!file) return;
+    if (!file || busy) return;
     setError(null);
     // A refused upload leaves the image queued: the same image takes the bytes again.
     if (phase.step === 'failed' && phase.image && phase.image.state === 'queued' && phase.image.name === name) {
@@ -118,6 +124,7 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
       return;
     }
     setPhase({ step: 'creating' });
+    setSent(null);
     let image: Image;
     try {
       const r = await api<Image | ImageAccepted>('/v1/images', { method: 'POST', body: { name: name.trim(), region, format } });
@@ -131,8 +138,7 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
     await sendBytes(image, file);
   };
 
-  const busy = phase.step === 'creating' || phase.step === 'uploading' || phase.step === 'checking';
-  const pct = phase.step === 'uploading' && phase.progress.total > 0 ? Math.round((phase.progress.loaded / phase.progress.total) * 100) : 0;
+  const pct = sent && sent.total > 0 ? Math.round((sent.loaded / sent.total) * 100) : 0;
 
   return (
     <section aria-labelledby="upload-h" class="card">
@@ -142,7 +148,6 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
         <input
           id="img-file"
           type="file"
-          required
           disabled={busy}
           onChange={(e) => {
             const f = (e.target as HTMLInputElement).files?.[0] ?? null;
@@ -191,7 +196,7 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
         </select>
         <FieldError error={error} field="format" id="img-format-error" />
         <div class="actions">
-          <button type="submit" class="primary" disabled={busy || !file || !name.trim() || !region}>
+          <button type="submit" class="primary" disabled={!file || !name.trim() || !region} aria-disabled={busy}>
             {phase.step === 'failed' && phase.image?.state === 'queued' ? 'Upload again' : 'Upload image'}
           </button>
           {phase.step === 'uploading' && (
@@ -202,13 +207,13 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
         </div>
       </form>
       {phase.step === 'creating' && <Loading what="Creating the image" />}
-      {phase.step === 'uploading' && (
+      {sent && phase.step !== 'done' && (
         <div role="status" aria-live="polite">
           <label for="upload-progress">Upload progress</label>
           <progress id="upload-progress" max={100} value={pct} aria-label="Upload progress">
             {pct}%
           </progress>{' '}
-          {pct}% · {formatBytes(phase.progress.loaded)} of {formatBytes(phase.progress.total)}
+          {pct}% · {formatBytes(sent.loaded)} of {formatBytes(sent.total)}
         </div>
       )}
       {phase.step === 'checking' && (
@@ -259,11 +264,11 @@ export default function Images() {
   const writer = canWrite(session);
   const [pollFast, setPollFast] = useState(false);
   const list = useApi(() => listAll<Image>('/v1/images'), [], pollFast ? 2000 : 10000);
-  const images = list.data ?? [];
+  const images = [...(list.data ?? [])].sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''));
   useEffect(() => setPollFast(images.some((i) => BUSY.includes(i.state ?? ''))), [images]);
 
   return (
-    <section>
+    <section class="images-page">
       <h1>Images</h1>
       <p class="muted">Disk templates instances boot from, each kept in one region's image store.</p>
       {writer && <UploadForm tenantId={session.tenantId} onChanged={list.reload} />}
@@ -274,7 +279,7 @@ export default function Images() {
       ) : images.length === 0 ? (
         <Empty>No images yet.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Images table" tabIndex={0}>
           <table>
             <caption class="muted">Images ({images.length})</caption>
             <thead>

@@ -1,7 +1,7 @@
 // Users and tokens. Admins (and operators) manage their tenant's users: create, change a
 // role, delete. Everyone manages API tokens (admins those of their users too): a new token's
 // secret is shown once, in a copyable field, and never again; revoking asks first.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { useSession, type Session } from '../lib/session';
 import { useApi, useField } from '../lib/hooks';
@@ -95,6 +95,7 @@ function UserRow({ user, self, onChanged }: { user: User; self: boolean; onChang
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
+  useEffect(() => setRole(user.role), [user.role]);
   const base = `/v1/tenants/${encodeURIComponent(session.tenantId)}/users/${encodeURIComponent(user.id)}`;
   const roles = rolesFor(session).includes(user.role) ? rolesFor(session) : [user.role, ...rolesFor(session)];
 
@@ -180,7 +181,7 @@ function UsersSection({ users }: { users: ReturnType<typeof useApi<User[]>> }) {
       ) : (users.data ?? []).length === 0 ? (
         <Empty>No users.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Users table" tabIndex={0}>
           <table>
             <thead>
               <tr>
@@ -193,7 +194,7 @@ function UsersSection({ users }: { users: ReturnType<typeof useApi<User[]>> }) {
             </thead>
             <tbody>
               {(users.data ?? []).map((u) => (
-                <UserRow key={`${u.id}-${u.role}`} user={u} self={u.id === session.me.user?.id} onChanged={users.reload} />
+                <UserRow key={u.id} user={u} self={u.id === session.me.user?.id} onChanged={users.reload} />
               ))}
             </tbody>
           </table>
@@ -207,6 +208,9 @@ function UsersSection({ users }: { users: ReturnType<typeof useApi<User[]>> }) {
 /** The secret of a token just created: shown once, copyable, then gone. */
 function NewSecret({ token, onDone }: { token: TokenCreated; onDone: () => void }) {
   const [copied, setCopied] = useState<boolean | null>(null);
+  const field = useRef<HTMLInputElement>(null);
+  // The form that had the focus is gone: the secret takes it, selected, ready to copy.
+  useEffect(() => field.current?.focus(), []);
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(token.secret);
@@ -225,6 +229,7 @@ function NewSecret({ token, onDone }: { token: TokenCreated; onDone: () => void 
       <label for="token-secret">Token secret</label>
       <input
         id="token-secret"
+        ref={field}
         class="secret-value"
         readOnly
         value={token.secret}
@@ -282,13 +287,31 @@ function CreateToken({ forUser, onCreated }: { forUser: User | null; onCreated: 
     }
   };
 
-  if (created) return <NewSecret token={created} onDone={() => setCreated(null)} />;
+  const nameField = useRef<HTMLInputElement>(null);
+  const [refocus, setRefocus] = useState(false);
+  useEffect(() => {
+    if (refocus && !created) {
+      nameField.current?.focus();
+      setRefocus(false);
+    }
+  }, [refocus, created]);
+
+  if (created)
+    return (
+      <NewSecret
+        token={created}
+        onDone={() => {
+          setCreated(null);
+          setRefocus(true);
+        }}
+      />
+    );
   const who = forUser && forUser.id !== session.me.user?.id ? ` for ${forUser.name}` : '';
   return (
     <form onSubmit={submit} class="card" aria-labelledby="new-token-h">
       <h3 id="new-token-h">Create a token{who}</h3>
       <label for="token-name">Token name</label>
-      <input id="token-name" value={name} onInput={onName} required maxLength={200} placeholder="laptop, ci, …" aria-invalid={invalid(error, 'name')} aria-describedby="token-name-error" />
+      <input id="token-name" ref={nameField} value={name} onInput={onName} required maxLength={200} placeholder="laptop, ci, …" aria-invalid={invalid(error, 'name')} aria-describedby="token-name-error" />
       <FieldError error={error} field="name" id="token-name-error" />
       <label for="token-expires">Expires on (optional)</label>
       <input id="token-expires" type="date" value={expires} onInput={onExpires} aria-invalid={invalid(error, 'expires_at')} aria-describedby="token-expires-help token-expires-error" />
@@ -353,7 +376,7 @@ function TokensSection({ users }: { users: User[] | null }) {
       ) : (tokens.data ?? []).length === 0 ? (
         <Empty>No tokens.</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-label="Tokens table" tabIndex={0}>
           <table>
             <thead>
               <tr>
@@ -413,7 +436,7 @@ export default function Users() {
     [admin, session.tenantId],
   );
   return (
-    <section>
+    <section class="users-page">
       <h1>Users and tokens</h1>
       {!admin && <p class="muted">Only admins manage users. Here are your own API tokens.</p>}
       {admin && <UsersSection users={users} />}
