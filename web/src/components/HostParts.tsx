@@ -19,13 +19,22 @@ export function virtualization(h: Host): string {
   }
 }
 
+/** MiB as GiB, one decimal at most. */
+function gib(m: number | undefined): number {
+  return Math.round(((m ?? 0) / 1024) * 10) / 10;
+}
+
 export function CapacityBars({ host }: { host: Host }) {
   const u = host.usage ?? {};
   const c = host.capacity ?? {};
   return (
     <>
       <UsageBar label="vCPU" used={u.vcpus ?? 0} limit={c.vcpus ?? 0} />
-      <UsageBar label="Memory" used={u.memory_mib ?? 0} limit={c.memory_mib ?? 0} unit=" MiB" />
+      {(c.memory_mib ?? 0) >= 4096 ? (
+        <UsageBar label="Memory" used={gib(u.memory_mib)} limit={gib(c.memory_mib)} unit=" GiB" />
+      ) : (
+        <UsageBar label="Memory" used={u.memory_mib ?? 0} limit={c.memory_mib ?? 0} unit=" MiB" />
+      )}
       <UsageBar label="Disk" used={u.disk_gib ?? 0} limit={c.disk_gib ?? 0} unit=" GiB" />
       {(c.gpus ?? 0) > 0 && <UsageBar label="GPU" used={u.gpus ?? 0} limit={c.gpus ?? 0} />}
     </>

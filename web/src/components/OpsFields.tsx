@@ -1,7 +1,7 @@
 // Labelled form fields for the operator pages: a <label>, an optional hint, the control, and
 // the message errors[] gives for the field right under it (aria-invalid, aria-describedby).
 import type { ComponentChildren } from 'preact';
-import { useId } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api/client';
 import { FieldError } from './ProblemView';
 import './OpsFields.css';
@@ -42,6 +42,7 @@ export function TextField({
   step,
   pattern,
   autoComplete = 'off',
+  list,
 }: Common & {
   type?: 'text' | 'number' | 'email' | 'url';
   placeholder?: string;
@@ -50,6 +51,8 @@ export function TextField({
   step?: number | 'any';
   pattern?: string;
   autoComplete?: string;
+  /** The id of a <datalist> of suggestions. */
+  list?: string;
 }) {
   const id = useId();
   const msg = fieldMessage(error, field);
@@ -77,6 +80,7 @@ export function TextField({
         step={step}
         pattern={pattern}
         autoComplete={autoComplete}
+        list={list}
         aria-invalid={msg ? 'true' : undefined}
         aria-describedby={describedBy(hintId, errId)}
       />
@@ -150,4 +154,44 @@ export function mib(n: number | null | undefined): string {
   if (n >= 1024 && n % 1024 === 0) return `${n / 1024} GiB`;
   if (n >= 1024) return `${(n / 1024).toFixed(1)} GiB`;
   return `${n} MiB`;
+}
+
+/**
+ * A button that opens a form in its place: the form's first field gets focus, and close()
+ * (its Cancel) puts the button back, focused.
+ */
+export function Reveal({ opener, children }: { opener: string; children: (close: () => void) => ComponentChildren }) {
+  const [open, setOpen] = useState(false);
+  const [returning, setReturning] = useState(false);
+  const btn = useRef<HTMLButtonElement>(null);
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (open) box.current?.querySelector<HTMLElement>('input, select, textarea')?.focus();
+    else if (returning) btn.current?.focus();
+  }, [open, returning]);
+  if (!open)
+    return (
+      <div class="actions">
+        <button
+          ref={btn}
+          type="button"
+          class="primary"
+          aria-expanded="false"
+          onClick={() => {
+            setReturning(false);
+            setOpen(true);
+          }}
+        >
+          {opener}
+        </button>
+      </div>
+    );
+  return (
+    <div ref={box}>
+      {children(() => {
+        setReturning(true);
+        setOpen(false);
+      })}
+    </div>
+  );
 }

@@ -1,9 +1,165 @@
-// Flavors: not built yet (issue 17 assigns it).
+// Flavors: the sizes instances come in. Everyone sees them; operators offer new ones and
+// withdraw those no instance uses.
+import { useState } from 'preact/hooks';
+import { api, listAll, type Schemas } from '../api/client';
+import { ProblemView } from '../components/ProblemView';
+import { ConfirmButton, Empty, Loading } from '../components/common';
+import { TextField, mib, numberOrUndefined } from '../components/OpsFields';
+import { useApi } from '../lib/hooks';
+import { useSession } from '../lib/session';
+
+type Flavor = Schemas['Flavor'];
+
+function CreateFlavor({ onCreated }: { onCreated: (f: Flavor) => void }) {
+  const [name, setName] = useState('');
+  const [vcpus, setVcpus] = useState('');
+  const [memory, setMemory] = useState('');
+  const [disk, setDisk] = useState('');
+  const [gpus, setGpus] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const body: Record<string, unknown> = {
+        name: name.trim(),
+        vcpus: numberOrUndefined(vcpus),
+        memory_mib: numberOrUndefined(memory),
+        disk_gib: numberOrUndefined(disk),
+      };
+      const g = numberOrUndefined(gpus);
+      if (g !== undefined) body.gpus = g;
+      const f = await api<Flavor>('/v1/flavors', { method: 'POST', body });
+      setName('');
+      setVcpus('');
+      setMemory('');
+      setDisk('');
+      setGpus('');
+      onCreated(f);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="ops-form" onSubmit={submit} aria-labelledby="create-flavor-h">
+      <h2 id="create-flavor-h">Create a flavor</h2>
+      <div class="grid">
+        <TextField label="Name" field="name" value={name} onValue={setName} error={error} required hint="Lower case, e.g. m1-small" />
+        <TextField label="vCPUs" field="vcpus" type="number" min={1} max={1024} value={vcpus} onValue={setVcpus} error={error} required />
+        <TextField
+          label="Memory (MiB)"
+          field="memory_mib"
+          type="number"
+          min={64}
+          value={memory}
+          onValue={setMemory}
+          error={error}
+          required
+          hint="At least 64"
+        />
+        <TextField label="Disk (GiB)" field="disk_gib" type="number" min={1} max={65536} value={disk} onValue={setDisk} error={error} required />
+        <TextField label="GPUs" field="gpus" type="number" min={0} max={64} value={gpus} onValue={setGpus} error={error} hint="0 when empty" />
+      </div>
+      <ProblemView error={error} fields={['name', 'vcpus', 'memory_mib', 'disk_gib', 'gpus']} />
+      <div class="actions">
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Creating flavor…' : 'Create flavor'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
 export default function Flavors() {
+  const session = useSession();
+  const flavors = useApi(() => listAll<Flavor>('/v1/flavors'), []);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const [notice, setNotice] = useState('');
+
+  const remove = async (f: Flavor) => {
+    setActionError(null);
+    setNotice('');
+    try {
+      await api(`/v1/flavors/${encodeURIComponent(f.id ?? '')}`, { method: 'DELETE' });
+      setNotice(`Flavor ${f.name} deleted.`);
+      flavors.reload();
+    } catch (e) {
+      setActionError(e);
+    }
+  };
+
   return (
     <section>
       <h1>Flavors</h1>
-      <p>This page is not built yet.</p>
+      <p class="muted">The sizes an instance can have: vCPUs, memory, root disk and GPUs.</p>
+      <ProblemView error={flavors.error} />
+      <ProblemView error={actionError} />
+      {notice && (
+        <p role="status" class="done-text">
+          {notice}
+        </p>
+      )}
+      {flavors.loading && !flavors.data ? (
+        <Loading what="Loading flavors" />
+      ) : flavors.data && flavors.data.length === 0 ? (
+        <Empty>No flavors yet.</Empty>
+      ) : (
+        flavors.data && (
+          <div class="table-wrap" role="region" aria-label="Flavors table" tabIndex={0}>
+            <table>
+              <caption class="muted">{flavors.data.length} flavors</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">vCPUs</th>
+                  <th scope="col">Memory</th>
+                  <th scope="col">Disk</th>
+                  <th scope="col">GPUs</th>
+                  {session.isOperator && <th scope="col">Actions</th>}
+                </tr>
+              </thead>
+              <tbody>
+                {flavors.data.map((f) => (
+                  <tr key={f.id}>
+                    <td>
+                      <code>{f.name}</code>
+                    </td>
+                    <td>{f.vcpus}</td>
+                    <td>{mib(f.memory_mib)}</td>
+                    <td>{f.disk_gib} GiB</td>
+                    <td>{f.gpus ?? 0}</td>
+                    {session.isOperator && (
+                      <td>
+                        <ConfirmButton
+                          label={`Delete flavor ${f.name}`}
+                          question={`Delete flavor ${f.name}? Only a flavor no instance uses can go.`}
+                          confirmLabel="Delete"
+                          danger
+                          onConfirm={() => remove(f)}
+                        />
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )
+      )}
+      {session.isOperator && (
+        <CreateFlavor
+          onCreated={(f) => {
+            setNotice(`Flavor ${f.name} created.`);
+            flavors.reload();
+          }}
+        />
+      )}
     </section>
   );
 }

@@ -29,6 +29,8 @@ const TCG1 = {
   hypervisor: 'qemu',
   hypervisor_reason: '/dev/kvm is not usable',
   down_since: '2026-12-07T10:00:00Z',
+  usage: { vcpus: 1, memory_mib: 512, disk_gib: 5 },
+  capacity: { vcpus: 4, memory_mib: 2048, disk_gib: 20 },
 };
 
 afterEach(() => vi.unstubAllGlobals());
@@ -49,7 +51,7 @@ describe('Hosts', () => {
     const vcpu = within(row).getByRole('meter', { name: 'vCPU' });
     expect(vcpu.getAttribute('aria-valuenow')).toBe('6');
     expect(vcpu.getAttribute('aria-valuemax')).toBe('32');
-    expect(within(row).getByText('Memory: 4096 MiB of 16384 MiB')).toBeTruthy();
+    expect(within(row).getByText('Memory: 4 GiB of 16 GiB')).toBeTruthy();
     expect(within(row).getByText('Disk: 40 GiB of 400 GiB')).toBeTruthy();
     expect(screen.getByRole('link', { name: 'kvm-1' }).getAttribute('href')).toBe('/console/operator/hosts/h-1');
 
@@ -57,6 +59,8 @@ describe('Hosts', () => {
     expect(within(tcg).getByText('TCG')).toBeTruthy();
     expect(within(tcg).getByText('maintenance')).toBeTruthy();
     expect(within(tcg).getByText(/Not answering since/)).toBeTruthy();
+    /* A small host's memory stays in MiB. */
+    expect(within(tcg).getByText('Memory: 512 MiB of 2048 MiB')).toBeTruthy();
   });
 
   it('filters by region and state through the API', async () => {
@@ -64,9 +68,9 @@ describe('Hosts', () => {
     renderPage(<Hosts />);
     await screen.findByRole('link', { name: 'kvm-1' });
     await screen.findByRole('option', { name: 'de-fra-1' });
-    fireEvent.change(screen.getByRole('combobox', { name: 'State' }), { target: { value: 'maintenance' } });
+    fireEvent.change(screen.getByRole('combobox', { name: 'Show hosts that are' }), { target: { value: 'maintenance' } });
     await waitFor(() => expect(api.made('GET', '/v1/hosts').some((c) => c.query.get('state') === 'maintenance')).toBe(true));
-    fireEvent.change(within(screen.getByRole('search')).getByRole('combobox', { name: 'Region' }), { target: { value: 'de-fra-1' } });
+    fireEvent.change(screen.getByRole('combobox', { name: 'Show hosts in' }), { target: { value: 'de-fra-1' } });
     await waitFor(() =>
       expect(api.made('GET', '/v1/hosts').some((c) => c.query.get('region') === 'de-fra-1' && c.query.get('state') === 'maintenance')).toBe(
         true,
@@ -95,6 +99,8 @@ describe('Hosts', () => {
       },
     });
     renderPage(<Hosts />);
+    await screen.findByRole('option', { name: 'de-fra-1' });
+    fireEvent.click(screen.getByRole('button', { name: 'Add host' }));
     await screen.findByRole('option', { name: 'de-fra-1 (DE)' });
     const form = screen.getByRole('form', { name: 'Add a host' });
     fill('Name', 'kvm-9');
@@ -102,7 +108,7 @@ describe('Hosts', () => {
     expect((within(form).getByLabelText('Zone') as HTMLSelectElement).value).toBe('z1');
     fill('libvirt URI', 'qemu:///system');
     fill('CPU allocation ratio', '2.5');
-    fireEvent.click(screen.getByRole('button', { name: 'Add host' }));
+    fireEvent.click(within(form).getByRole('button', { name: 'Add host' }));
     await waitFor(() => expect(api.made('POST', '/v1/hosts')).toHaveLength(1));
     expect(api.made('POST', '/v1/hosts')[0].body).toEqual({
       name: 'kvm-9',
@@ -126,12 +132,14 @@ describe('Hosts', () => {
     });
     renderPage(<Hosts />);
     await screen.findByText('No hosts yet: add one below.');
+    await screen.findByRole('option', { name: 'fr-par-1' });
+    fireEvent.click(screen.getByRole('button', { name: 'Add host' }));
     await screen.findByRole('option', { name: 'fr-par-1 (FR)' });
     const form = screen.getByRole('form', { name: 'Add a host' });
     fill('Name', 'kvm-2');
     fireEvent.change(within(form).getByLabelText('Region'), { target: { value: 'fr-par-1' } });
     fill('libvirt URI', 'qemu+tls://kvm-1/system');
-    fireEvent.click(screen.getByRole('button', { name: 'Add host' }));
+    fireEvent.click(within(form).getByRole('button', { name: 'Add host' }));
     const uri = screen.getByLabelText('libvirt URI');
     await waitFor(() => expect(uri.getAttribute('aria-invalid')).toBe('true'));
     expect(screen.getByText("already registered as host 'kvm-1'")).toBeTruthy();

@@ -1,12 +1,12 @@
 // Hosts (operators): every hypervisor host with its state, virtualisation (KVM or TCG),
 // region and zone, and capacity bars; kept fresh while the page is open. "Add host" registers
 // one and follows its host.register operation.
-import { useMemo, useState } from 'preact/hooks';
+import { useId, useMemo, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
 import { Empty, Loading, OperationProgress, StateBadge, When, type Operation } from '../components/common';
 import { CapacityBars, virtualization, type Host } from '../components/HostParts';
-import { SelectField, TextField, numberOrUndefined } from '../components/OpsFields';
+import { Reveal, SelectField, TextField, numberOrUndefined } from '../components/OpsFields';
 import { useApi } from '../lib/hooks';
 import { BASE } from '../components/HostParts';
 
@@ -16,7 +16,7 @@ type HostAccepted = Schemas['HostAccepted'];
 const STATES = ['discovering', 'up', 'down', 'disabled', 'draining', 'maintenance', 'error'];
 const POLL_MS = 5000;
 
-function AddHost({ regions, onAdded }: { regions: Region[]; onAdded: () => void }) {
+function AddHost({ regions, onAdded, onCancel }: { regions: Region[]; onAdded: () => void; onCancel: () => void }) {
   const [name, setName] = useState('');
   const [region, setRegion] = useState('');
   const [zone, setZone] = useState('');
@@ -28,6 +28,7 @@ function AddHost({ regions, onAdded }: { regions: Region[]; onAdded: () => void 
   const [accepted, setAccepted] = useState<HostAccepted | null>(null);
   const [finished, setFinished] = useState<Operation | null>(null);
 
+  const zoneListId = useId();
   const chosen = regions.find((r) => r.code === region);
   const zones = chosen?.zones ?? [];
 
@@ -76,16 +77,21 @@ function AddHost({ regions, onAdded }: { regions: Region[]; onAdded: () => void 
           required
           options={[{ value: '', label: 'Choose a region' }, ...regions.map((r) => ({ value: r.code ?? '', label: `${r.code} (${r.country})` }))]}
         />
-        <SelectField
+        <TextField
           label="Zone"
           field="zone"
           value={zone}
           onValue={setZone}
           error={error}
           required
-          disabled={!chosen}
-          options={zones.length ? zones.map((z) => ({ value: z, label: z })) : [{ value: '', label: 'Choose a region first' }]}
+          list={zoneListId}
+          hint={chosen ? `Zones of ${chosen.code}: ${zones.join(', ')}` : 'Choose a region first'}
         />
+        <datalist id={zoneListId}>
+          {zones.map((z) => (
+            <option key={z} value={z} />
+          ))}
+        </datalist>
         <TextField
           label="libvirt URI"
           field="libvirt_uri"
@@ -125,6 +131,9 @@ function AddHost({ regions, onAdded }: { regions: Region[]; onAdded: () => void 
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Adding host…' : 'Add host'}
         </button>
+        <button type="button" onClick={onCancel}>
+          {accepted ? 'Close' : 'Cancel'}
+        </button>
       </div>
       {accepted?.operation?.id && (
         <div aria-live="polite">
@@ -161,10 +170,11 @@ export default function Hosts() {
       <h1>Hosts</h1>
       <p class="muted">Only hosts that are up receive new instances. Capacity is what the allocation ratios allow.</p>
       <div class="filters" role="search" aria-label="Filter hosts">
+        {/* Labels that do not contain the add form's "Region": getByLabel('Region') finds one field. */}
         <div>
-          <label for="hosts-region">Region</label>
+          <label for="hosts-region">Show hosts in</label>
           <select id="hosts-region" value={region} onChange={(e) => setRegion((e.currentTarget as HTMLSelectElement).value)}>
-            <option value="">All regions</option>
+            <option value="">every region</option>
             {regionOptions.map((r) => (
               <option key={r.code} value={r.code}>
                 {r.code}
@@ -173,9 +183,9 @@ export default function Hosts() {
           </select>
         </div>
         <div>
-          <label for="hosts-state">State</label>
+          <label for="hosts-state">Show hosts that are</label>
           <select id="hosts-state" value={state} onChange={(e) => setState((e.currentTarget as HTMLSelectElement).value)}>
-            <option value="">All states</option>
+            <option value="">in any state</option>
             {STATES.map((s) => (
               <option key={s} value={s}>
                 {s}
@@ -191,7 +201,7 @@ export default function Hosts() {
         <Empty>{region || state ? 'No host matches.' : 'No hosts yet: add one below.'}</Empty>
       ) : (
         hosts.data && (
-          <div class="table-wrap">
+          <div class="table-wrap" role="region" aria-label="Hosts table" tabIndex={0}>
             <table>
               <caption class="muted">{hosts.data.length} hosts</caption>
               <thead>
@@ -233,7 +243,7 @@ export default function Hosts() {
         )
       )}
       <ProblemView error={regions.error} />
-      <AddHost regions={regionOptions} onAdded={hosts.reload} />
+      <Reveal opener="Add host">{(close) => <AddHost regions={regionOptions} onAdded={hosts.reload} onCancel={close} />}</Reveal>
     </section>
   );
 }

@@ -37,12 +37,14 @@ describe('Regions', () => {
     });
     renderPage(<Regions />);
     await screen.findByText('fr-par-1');
+    fireEvent.click(screen.getByRole('button', { name: 'Add region' }));
+    expect(document.activeElement).toBe(screen.getByLabelText('Code'));
     fill('Code', 'de-fra-1');
     fill('Name', 'Frankfurt 1');
     fill('Country', 'de');
     fill('Datacenter', 'FR4');
     fill('Zones', 'a, b  c');
-    fireEvent.click(screen.getByRole('button', { name: 'Add region' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Create region' }));
     await screen.findByText('de-fra-1');
     expect(api.made('POST', '/v1/regions')[0].body).toEqual({
       code: 'de-fra-1',
@@ -52,7 +54,9 @@ describe('Regions', () => {
       zones: ['a', 'b', 'c'],
     });
     expect(screen.getByText('Region de-fra-1 added (EU).')).toBeTruthy();
-    expect((screen.getByLabelText('Code') as HTMLInputElement).value).toBe('');
+    /* The form closes and gives the focus back to its button. */
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Add region' })));
+    expect(screen.queryByLabelText('Code')).toBeNull();
   });
 
   it('shows a field error next to the field errors[] names', async () => {
@@ -64,12 +68,13 @@ describe('Regions', () => {
     });
     renderPage(<Regions />);
     await screen.findByText('No regions yet.');
+    fireEvent.click(screen.getByRole('button', { name: 'Add region' }));
     fill('Code', 'xx-1');
     fill('Name', 'Nowhere');
     fill('Country', 'XX');
     fill('Datacenter', 'X1');
     fill('Zones', 'a');
-    fireEvent.click(screen.getByRole('button', { name: 'Add region' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Create region' }));
     const country = screen.getByLabelText('Country');
     await waitFor(() => expect(country.getAttribute('aria-invalid')).toBe('true'));
     const errId = country.getAttribute('aria-describedby')!.split(' ').pop()!;

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading } from '../components/common';
-import { TextField, splitList } from '../components/OpsFields';
+import { Reveal, TextField, splitList } from '../components/OpsFields';
 import { useApi } from '../lib/hooks';
 import { useSession } from '../lib/session';
 
@@ -16,7 +16,7 @@ const JURISDICTION: Record<string, string> = {
   OTHER: 'outside the EU and EEA',
 };
 
-function AddRegion({ onAdded }: { onAdded: (r: Region) => void }) {
+function AddRegion({ onAdded, onCancel }: { onAdded: (r: Region) => void; onCancel: () => void }) {
   const [code, setCode] = useState('');
   const [name, setName] = useState('');
   const [country, setCountry] = useState('');
@@ -69,7 +69,10 @@ function AddRegion({ onAdded }: { onAdded: (r: Region) => void }) {
       <ProblemView error={error} fields={fields} />
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>
-          {busy ? 'Adding region…' : 'Add region'}
+          {busy ? 'Creating region…' : 'Create region'}
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
         </button>
       </div>
     </form>
@@ -182,7 +185,7 @@ export default function Regions() {
         <Empty>No regions yet.</Empty>
       ) : (
         regions.data && (
-          <div class="table-wrap">
+          <div class="table-wrap" role="region" aria-label="Regions table" tabIndex={0}>
             <table>
               <caption class="muted">{regions.data.length} regions</caption>
               <thead>
@@ -229,12 +232,18 @@ export default function Regions() {
         )
       )}
       {session.isOperator && (
-        <AddRegion
-          onAdded={(r) => {
-            setNotice(`Region ${r.code} added (${r.jurisdiction}).`);
-            regions.reload();
-          }}
-        />
+        <Reveal opener="Add region">
+          {(close) => (
+            <AddRegion
+              onCancel={close}
+              onAdded={(r) => {
+                setNotice(`Region ${r.code} added (${r.jurisdiction}).`);
+                regions.reload();
+                close();
+              }}
+            />
+          )}
+        </Reveal>
       )}
     </section>
   );

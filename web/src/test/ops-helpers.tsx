@@ -14,7 +14,7 @@ export interface Call {
   body: unknown;
 }
 
-export type Answer = unknown | ((call: Call) => unknown);
+export type Answer = ((call: Call) => unknown) | Response | Record<string, unknown> | unknown[] | string;
 
 /** A JSON (or problem+json) response; status 204 has no body. */
 export function reply(status: number, body?: unknown): Response {
