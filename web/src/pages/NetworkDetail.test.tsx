@@ -41,9 +41,16 @@ const PORT = {
   public_ip: '192.0.2.10',
   state: 'in-use',
 };
+const FREE_PORT = { ...PORT, id: 'eeeeeeee-0000-0000-0000-000000000002', name: 'spare', ip: '10.0.1.9', instance: null, public_ip: null, state: 'available' };
+const INSTANCES = [
+  { id: 'ffffffff-0000-0000-0000-000000000002', name: 'db-1', region: 'fr-par-1', state: 'running' },
+  { id: 'ffffffff-0000-0000-0000-000000000003', name: 'far-1', region: 'de-fra-1', state: 'running' },
+];
 const ROUTER = { id: NET.router, name: 'web-router', network: { id: ID, name: 'web' }, region: 'fr-par-1', snat: true, external_ip: '192.0.2.2', state: 'available' };
 const IP = { id: '99999999-0000-0000-0000-000000000001', name: 'web-ip', address: '192.0.2.10', region: 'fr-par-1', state: 'in-use', port: { id: PORT.id, ip: PORT.ip }, residency: null };
 const OTHER_IP = { ...IP, id: '99999999-0000-0000-0000-000000000002', address: '192.0.2.99', port: { id: 'elsewhere', ip: '10.9.0.3' } };
+const FREE_IP = { ...IP, id: '99999999-0000-0000-0000-000000000003', address: '192.0.2.50', state: 'available', port: null };
+const FAR_IP = { ...FREE_IP, id: '99999999-0000-0000-0000-000000000004', address: '198.51.100.7', region: 'de-fra-1' };
 const RECORDS = [
   { seq: 1, at: '2026-12-01T10:00:00Z', event: 'placed', from: null, to: { region: 'fr-par-1', country: 'FR', jurisdiction: 'EU' }, reason: 'network.create' },
 ];
@@ -52,10 +59,11 @@ function routes(extra = {}) {
   return {
     [`GET /v1/networks/${ID}`]: { body: NET },
     'GET /v1/subnets': page([SUBNET]),
-    'GET /v1/ports': page([PORT]),
+    'GET /v1/ports': page([PORT, FREE_PORT]),
+    'GET /v1/instances': page(INSTANCES),
     [`GET /v1/routers/${NET.router}`]: { body: ROUTER },
     'GET /v1/security-groups': page([SG1, SG2]),
-    'GET /v1/public-ips': page([IP, OTHER_IP]),
+    'GET /v1/public-ips': page([IP, OTHER_IP, FREE_IP, FAR_IP]),
     [`GET /v1/networks/${ID}/residency`]: page(RECORDS),
     'GET /v1/regions': page([]),
     ...extra,
@@ -93,6 +101,10 @@ describe('NetworkDetail', () => {
     const ips = await screen.findByRole('table', { name: 'Public IPs' });
     expect(ips.textContent).toContain('192.0.2.10');
     expect(ips.textContent).not.toContain('192.0.2.99');
+    // a free address of the network's region may be attached to one of its ports; another region's may not
+    expect(ips.textContent).toContain('192.0.2.50');
+    expect(ips.textContent).not.toContain('198.51.100.7');
+    expect(within(screen.getByLabelText('Port for 192.0.2.50')).getByRole('option', { name: /web-1-eth0/ })).toBeTruthy();
     const timeline = await screen.findByRole('list', { name: 'Residency history' });
     expect(timeline.textContent).toContain('placed');
     expect(timeline.textContent).toContain('fr-par-1 (FR, EU)');
@@ -180,10 +192,43 @@ describe('NetworkDetail', () => {
     expect(link.getAttribute('href')).toBe(`/console/networks/${ID}#ports`);
   });
 
+  it('plugs a free port into an instance of its region, and unplugs one after confirmation', async () => {
+    const calls = mockApi(
+      routes({
+        [`POST /v1/ports/${FREE_PORT.id}/actions`]: { status: 202, body: { port: FREE_PORT, operation: { id: 'op6' } } },
+        [`POST /v1/ports/${PORT.id}/actions`]: { status: 202, body: { port: PORT, operation: { id: 'op7' } } },
+        'GET /v1/operations/op6': operation('op6', 'port.attach'),
+        'GET /v1/operations/op7': operation('op7', 'port.detach'),
+      }),
+    );
+    renderAs(<NetworkDetail id={ID} />);
+    const select = await screen.findByLabelText('Instance for spare');
+    expect(within(select).queryByRole('option', { name: /far-1/ })).toBeNull();
+    fireEvent.change(select, { target: { value: INSTANCES[0].id } });
+    fireEvent.click(screen.getByRole('button', { name: 'Attach port spare' }));
+    await waitFor(() => expect(writes(calls)).toHaveLength(1));
+    expect(writes(calls)[0].body).toEqual({ action: 'attach', instance: INSTANCES[0].id });
+    expect(await screen.findByRole('progressbar', { name: 'port.attach progress' })).toBeTruthy();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Detach port web-1-eth0 from web-1' }));
+    fireEvent.click(within(screen.getByRole('dialog', { name: 'Detach port web-1-eth0 from web-1' })).getByRole('button', { name: 'Detach port' }));
+    await waitFor(() => expect(writes(calls)).toHaveLength(2));
+    expect(writes(calls)[1]).toMatchObject({ path: `/v1/ports/${PORT.id}/actions`, body: { action: 'detach', instance: PORT.instance.id } });
+  });
+
+  it('a port the instance cannot take: the error sits at the instance field', async () => {
+    mockApi(routes({ [`POST /v1/ports/${FREE_PORT.id}/actions`]: problem(409, 'Conflict', { errors: [{ field: 'instance', message: 'instance db-1 is in another region' }] }) }));
+    renderAs(<NetworkDetail id={ID} />);
+    fireEvent.change(await screen.findByLabelText('Instance for spare'), { target: { value: INSTANCES[0].id } });
+    fireEvent.click(screen.getByRole('button', { name: 'Attach port spare' }));
+    expect(await screen.findByText('instance db-1 is in another region')).toBeTruthy();
+    expect(screen.getByLabelText('Instance for spare').getAttribute('aria-invalid')).toBe('true');
+  });
+
   it('a reader sees everything and can change nothing', async () => {
     mockApi(routes());
     renderAs(<NetworkDetail id={ID} />, 'reader');
     await screen.findByRole('table', { name: 'Ports' });
-    expect(screen.queryByRole('button', { name: /Delete|Create|Change|Allocate/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: /Delete|Create|Change|Allocate|Attach|Detach/ })).toBeNull();
   });
 });

@@ -4,10 +4,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, listAll, type Schemas } from '../api/client';
 import { canWrite, useSession } from '../lib/session';
 import { useApi } from '../lib/hooks';
-import { ProblemView } from '../components/ProblemView';
+import { FieldError, ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge, When } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
-import { Field, fieldAttrs, useOperations } from '../components/netvol/Form';
+import { Field, fieldAttrs, TableWrap, useOperations } from '../components/netvol/Form';
 import { PublicIps } from '../components/netvol/PublicIps';
 import { ResidencyHistory, ResidencyNow } from '../components/netvol/Residency';
 import { NotFound } from './NotFound';
@@ -18,6 +18,7 @@ type Subnet = Schemas['Subnet'];
 type Port = Schemas['Port'];
 type Router = Schemas['Router'];
 type Group = Schemas['SecurityGroup'];
+type Instance = Schemas['Instance'];
 
 const BUSY = ['creating', 'updating', 'deleting', 'attaching', 'detaching'];
 type Track = (op: { id?: string } | undefined, label: string) => void;
@@ -28,6 +29,8 @@ interface Data {
   ports: Port[];
   router: Router | null;
   groups: Group[];
+  /** Instances of the network's region: what a free port may be plugged into. */
+  instances: Instance[];
 }
 
 export default function NetworkDetail({ id = '' }: { id?: string }) {
@@ -38,11 +41,12 @@ export default function NetworkDetail({ id = '' }: { id?: string }) {
   const d = useApi<Data>(
     async () => {
       const network = await api<Network>(`/v1/networks/${enc}`);
-      const [subnets, ports, router, groups] = await Promise.all([
+      const [subnets, ports, router, groups, instances] = await Promise.all([
         listAll<Subnet>('/v1/subnets', { network: network.id }),
         listAll<Port>('/v1/ports', { network: network.id }),
         network.router ? api<Router>(`/v1/routers/${encodeURIComponent(network.router)}`).catch(() => null) : Promise.resolve(null),
         listAll<Group>('/v1/security-groups').catch(() => [] as Group[]),
+        listAll<Instance>('/v1/instances').catch(() => [] as Instance[]),
       ]);
       return {
         network,
@@ -50,6 +54,7 @@ export default function NetworkDetail({ id = '' }: { id?: string }) {
         ports: ports.filter((x) => x.state !== 'deleted'),
         router: router && router.state !== 'deleted' ? router : null,
         groups: groups.filter((g) => g.state !== 'deleted'),
+        instances: instances.filter((i) => i.region === network.region && i.state !== 'deleted' && i.state !== 'deleting'),
       };
     },
     [id],
@@ -108,10 +113,10 @@ export default function NetworkDetail({ id = '' }: { id?: string }) {
       </dl>
       {ops.view}
       <Subnets network={n} subnets={data.subnets} write={write} track={ops.track} />
-      <Ports network={n} subnets={data.subnets} ports={data.ports} groups={data.groups} write={write} track={ops.track} />
+      <Ports network={n} subnets={data.subnets} ports={data.ports} groups={data.groups} instances={data.instances} write={write} track={ops.track} />
       <RouterSection network={n} router={data.router} write={write} track={ops.track} />
       <section aria-labelledby="public-ips">
-        <PublicIps networkPorts={data.ports} onChange={d.reload} />
+        <PublicIps networkPorts={data.ports} region={n.region} onChange={d.reload} />
       </section>
       <p>
         Security groups are shared by the workspace's networks: <a href="/console/networks?tab=security-groups">manage security groups</a>.
@@ -142,7 +147,7 @@ function Subnets({ network, subnets, write, track }: { network: Network; subnets
       {subnets.length === 0 ? (
         <Empty>No subnets: a port needs one.</Empty>
       ) : (
-        <div class="table-wrap">
+        <TableWrap label="List of subnets">
           <table aria-label="Subnets">
             <thead>
               <tr>
@@ -196,7 +201,7 @@ function Subnets({ network, subnets, write, track }: { network: Network; subnets
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {write && <CreateSubnet network={network} track={track} />}
     </section>
@@ -290,6 +295,7 @@ function Ports({
   subnets,
   ports,
   groups,
+  instances,
   write,
   track,
 }: {
@@ -297,6 +303,7 @@ function Ports({
   subnets: Subnet[];
   ports: Port[];
   groups: Group[];
+  instances: Instance[];
   write: boolean;
   track: Track;
 }) {
@@ -307,7 +314,7 @@ function Ports({
       {ports.length === 0 ? (
         <Empty>No ports on this network.</Empty>
       ) : (
-        <div class="table-wrap">
+        <TableWrap label="List of ports">
           <table aria-label="Ports">
             <thead>
               <tr>
@@ -324,11 +331,11 @@ function Ports({
             </thead>
             <tbody>
               {ports.map((p) => (
-                <PortRow key={p.id} port={p} groups={groups} groupName={name} write={write} track={track} network={network} />
+                <PortRow key={p.id} port={p} groups={groups} instances={instances} groupName={name} write={write} track={track} network={network} />
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {write && <CreatePort subnets={subnets} groups={groups} track={track} />}
     </section>
@@ -338,6 +345,7 @@ function Ports({
 function PortRow({
   port: p,
   groups,
+  instances,
   groupName,
   write,
   track,
@@ -345,6 +353,7 @@ function PortRow({
 }: {
   port: Port;
   groups: Group[];
+  instances: Instance[];
   groupName: (id: string) => string;
   write: boolean;
   track: Track;
@@ -353,7 +362,18 @@ function PortRow({
   const [editing, setEditing] = useState(false);
   const [chosen, setChosen] = useState<string[]>(p.security_groups ?? []);
   const [error, setError] = useState<unknown>(null);
+  const [instance, setInstance] = useState('');
   const here = `/console/networks/${encodeURIComponent(network.id ?? '')}`;
+  const plug = async (body: Record<string, string>, label: string) => {
+    setError(null);
+    try {
+      const r = await api<Schemas['PortAccepted']>(`/v1/ports/${encodeURIComponent(p.id ?? '')}/actions`, { method: 'POST', body });
+      setInstance('');
+      track(r?.operation, label);
+    } catch (err) {
+      setError(err);
+    }
+  };
   const del = async () => {
     setError(null);
     try {
@@ -398,7 +418,7 @@ function PortRow({
       </td>
       {write && (
         <td>
-          <ProblemView error={error} fields={editing ? ['security_groups'] : []} />
+          <ProblemView error={error} fields={editing ? ['security_groups'] : p.instance ? [] : ['instance']} />
           <BlockedBy error={error} what={`Port ${p.name}`} here={here} />
           {editing ? (
             <form onSubmit={saveGroups} aria-label={`Security groups of port ${p.name}`}>
@@ -415,6 +435,43 @@ function PortRow({
             </form>
           ) : (
             <div class="actions">
+              {p.instance ? (
+                <ConfirmButton
+                  label={`Detach port ${p.name} from ${p.instance.name ?? 'its instance'}`}
+                  question={<>Unplug port {p.name} from instance {p.instance.name}? The instance loses this NIC.</>}
+                  confirmLabel="Detach port"
+                  disabled={p.state !== 'in-use'}
+                  onConfirm={() => plug({ action: 'detach', instance: p.instance?.id ?? '' }, `Detaching port ${p.name}`)}
+                />
+              ) : (
+                <form
+                  class="nv-inline"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    if (instance) void plug({ action: 'attach', instance }, `Attaching port ${p.name}`);
+                  }}
+                >
+                  <div>
+                    <label for={`port-${p.id}-instance`}>Instance for {p.name}</label>
+                    <select
+                      {...fieldAttrs(error, 'instance', `port-${p.id}-instance`)}
+                      value={instance}
+                      onChange={(e) => setInstance((e.target as HTMLSelectElement).value)}
+                    >
+                      <option value="">Choose an instance</option>
+                      {instances.map((i) => (
+                        <option key={i.id} value={i.id}>
+                          {i.name} ({i.state})
+                        </option>
+                      ))}
+                    </select>
+                    <FieldError error={error} field="instance" id={`port-${p.id}-instance-error`} />
+                  </div>
+                  <button type="submit" disabled={!instance || p.state !== 'available'}>
+                    Attach port {p.name}
+                  </button>
+                </form>
+              )}
               <button
                 type="button"
                 onClick={() => {

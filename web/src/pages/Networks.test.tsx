@@ -62,6 +62,10 @@ describe('Networks', () => {
     expect(row.textContent).toContain('10.0.0.0/16');
     expect(row.textContent).toContain('10.0.1.0/24');
     expect(screen.queryByRole('link', { name: 'old' })).toBeNull();
+    // On a narrow screen the table scrolls sideways: its region takes keyboard focus to do so.
+    const region = screen.getByRole('region', { name: 'Your networks' });
+    expect(region.getAttribute('tabindex')).toBe('0');
+    expect(region.contains(row)).toBe(true);
   });
 
   it('creates a network and follows its operation', async () => {

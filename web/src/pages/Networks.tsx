@@ -7,7 +7,7 @@ import { useApi } from '../lib/hooks';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
-import { Field, fieldAttrs, useOperations } from '../components/netvol/Form';
+import { Field, fieldAttrs, TableWrap, useOperations } from '../components/netvol/Form';
 import { RegionSelect } from '../components/netvol/RegionSelect';
 import { Tabs, tabFromUrl, tabToUrl, type TabDef } from '../components/netvol/Tabs';
 import { SecurityGroups } from '../components/netvol/SecurityGroups';
@@ -85,7 +85,7 @@ function NetworkList() {
       ) : networks.length === 0 ? (
         <Empty>No networks yet. An instance created without one gets a default network.</Empty>
       ) : (
-        <div class="table-wrap">
+        <TableWrap label="Your networks">
           <table>
             <caption class="muted">Your networks</caption>
             <thead>
@@ -155,7 +155,7 @@ function NetworkList() {
               })}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {write && <CreateNetwork onCreated={(r) => ops.track(r.operation, `Creating network ${r.network?.name ?? ''}`)} />}
     </div>

@@ -8,7 +8,7 @@ import { useApi } from '../lib/hooks';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge, When } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
-import { Field, fieldAttrs, useOperations } from '../components/netvol/Form';
+import { Field, fieldAttrs, TableWrap, useOperations } from '../components/netvol/Form';
 import { ResidencyHistory, ResidencyNow } from '../components/netvol/Residency';
 import { Attachments, VOLUME_BUSY } from '../components/netvol/VolumeBits';
 import { NotFound } from './NotFound';
@@ -148,12 +148,14 @@ function VolumeActions({ volume: v, track }: { volume: Volume; track: Track }) {
         </div>
       ))}
       <form
-        class="nv-inline"
+        class="nv-form"
+        aria-labelledby="vol-attach-h"
         onSubmit={(e) => {
           e.preventDefault();
           if (instance) void act({ action: 'attach', instance }, `Attaching ${v.name}`).then((ok) => ok && setInstance(''));
         }}
       >
+        <h3 id="vol-attach-h">Attach to an instance</h3>
         <Field id="vol-attach-instance" label="Instance to attach to" field="instance" error={error} hint={`Instances in ${v.region}.`}>
           <select {...fieldAttrs(error, 'instance', 'vol-attach-instance')} value={instance} onChange={(e) => setInstance((e.target as HTMLSelectElement).value)}>
             <option value="">Choose an instance</option>
@@ -164,17 +166,21 @@ function VolumeActions({ volume: v, track }: { volume: Volume; track: Track }) {
             ))}
           </select>
         </Field>
-        <button type="submit" disabled={!instance || sending}>
-          Attach to instance
-        </button>
+        <div class="actions">
+          <button type="submit" disabled={!instance || sending}>
+            Attach to instance
+          </button>
+        </div>
       </form>
       <form
-        class="nv-inline"
+        class="nv-form"
+        aria-labelledby="vol-extend-h"
         onSubmit={(e) => {
           e.preventDefault();
           void act({ action: 'extend', size_gib: Number(size) }, `Extending ${v.name} to ${size} GiB`).then((ok) => ok && setSize(''));
         }}
       >
+        <h3 id="vol-extend-h">Extend</h3>
         <Field id="vol-extend-size" label="New size (GiB)" field="size_gib" error={error} hint={`Larger than ${v.size_gib} GiB.`}>
           <input
             {...fieldAttrs(error, 'size_gib', 'vol-extend-size')}
@@ -186,9 +192,11 @@ function VolumeActions({ volume: v, track }: { volume: Volume; track: Track }) {
             onInput={(e) => setSize((e.target as HTMLInputElement).value)}
           />
         </Field>
-        <button type="submit" disabled={!size || sending}>
-          Extend volume
-        </button>
+        <div class="actions">
+          <button type="submit" disabled={!size || sending}>
+            Extend volume
+          </button>
+        </div>
       </form>
     </section>
   );
@@ -219,7 +227,7 @@ function Snapshots({ volume: v, snapshots, write, track }: { volume: Volume; sna
       {snapshots.length === 0 ? (
         <Empty>No snapshots of this volume.</Empty>
       ) : (
-        <div class="table-wrap">
+        <TableWrap label="List of snapshots">
           <table aria-label="Snapshots">
             <thead>
               <tr>
@@ -237,7 +245,7 @@ function Snapshots({ volume: v, snapshots, write, track }: { volume: Volume; sna
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {write && (
         <form class="nv-form" onSubmit={take} aria-labelledby="nv-take-snap-h">

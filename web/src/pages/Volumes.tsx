@@ -7,7 +7,7 @@ import { useApi } from '../lib/hooks';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
-import { Field, fieldAttrs, useOperations } from '../components/netvol/Form';
+import { Field, fieldAttrs, TableWrap, useOperations } from '../components/netvol/Form';
 import { RegionSelect } from '../components/netvol/RegionSelect';
 import { Attachments, VOLUME_BUSY } from '../components/netvol/VolumeBits';
 import '../components/netvol/netvol.css';
@@ -47,7 +47,7 @@ export default function Volumes() {
       ) : volumes.length === 0 ? (
         <Empty>No volumes yet.</Empty>
       ) : (
-        <div class="table-wrap">
+        <TableWrap label="Your volumes">
           <table>
             <caption class="muted">Your volumes</caption>
             <thead>
@@ -108,7 +108,7 @@ export default function Volumes() {
               })}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {write && <CreateVolume onCreated={(r) => ops.track(r.operation, `Creating volume ${r.volume?.name ?? ''}`)} />}
     </section>

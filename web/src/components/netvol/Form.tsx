@@ -85,3 +85,13 @@ export function useOperations(reload: () => void) {
     );
   return { track, view, busy: ops.some((o) => !failed[o.key]) };
 }
+
+/** A table that may scroll sideways on a narrow screen: a named region that takes keyboard focus,
+ * so its hidden columns can be scrolled to with the arrow keys. */
+export function TableWrap({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}

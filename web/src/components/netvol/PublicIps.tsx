@@ -1,13 +1,14 @@
 // Public IPs: allocate one from a region's pool (a region the residency policy allows), attach it
 // to a port (and so to that port's instance), detach it, release it. Tenant-wide on the Networks
-// page; on a network's page, only those on its ports, and its ports to attach to.
+// page; on a network's page, those on its ports and the free ones of its region, and its ports to
+// attach to.
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../../api/client';
 import { canWrite, useSession } from '../../lib/session';
 import { useApi } from '../../lib/hooks';
 import { ProblemView } from '../ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge } from '../common';
-import { Field, fieldAttrs, useOperations } from './Form';
+import { Field, fieldAttrs, TableWrap, useOperations } from './Form';
 import { RegionSelect } from './RegionSelect';
 import { ResidencyNow } from './Residency';
 
@@ -22,7 +23,7 @@ export function portLabel(p: Port): string {
   return `${p.name} (${p.ip}${inst})`;
 }
 
-export function PublicIps({ networkPorts, onChange }: { networkPorts?: Port[]; onChange?: () => void }) {
+export function PublicIps({ networkPorts, region, onChange }: { networkPorts?: Port[]; region?: string; onChange?: () => void }) {
   const s = useSession();
   const write = canWrite(s);
   const [busy, setBusy] = useState(false);
@@ -45,7 +46,9 @@ export function PublicIps({ networkPorts, onChange }: { networkPorts?: Port[]; o
   const ops = useOperations(reload);
   const ports = list.data?.ports ?? [];
   const portIds = new Set(ports.map((p) => p.id));
-  const ips = (list.data?.ips ?? []).filter((i) => i.state !== 'deleted' && (!scoped || (i.port && portIds.has(i.port.id))));
+  const ips = (list.data?.ips ?? []).filter(
+    (i) => i.state !== 'deleted' && (!scoped || (i.port ? portIds.has(i.port.id) : i.region === region)),
+  );
   const transitional = ips.some((i) => BUSY.includes(i.state));
   useEffect(() => setBusy(transitional), [transitional]);
 
@@ -58,9 +61,9 @@ export function PublicIps({ networkPorts, onChange }: { networkPorts?: Port[]; o
       {list.loading && !list.data ? (
         <Loading what="Loading public IPs" />
       ) : ips.length === 0 ? (
-        <Empty>{scoped ? 'No public IP on this network’s ports.' : 'No public IPs yet.'}</Empty>
+        <Empty>{scoped ? 'No public IP on this network’s ports, and none free in its region.' : 'No public IPs yet.'}</Empty>
       ) : (
-        <div class="table-wrap">
+        <TableWrap label="List of public IPs">
           <table aria-label="Public IPs">
             <thead>
               <tr>
@@ -79,7 +82,7 @@ export function PublicIps({ networkPorts, onChange }: { networkPorts?: Port[]; o
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {write && <Allocate ports={ports} onCreated={(r) => ops.track(r.operation, `Allocating public IP ${r.public_ip?.name ?? ''}`)} />}
     </div>

@@ -7,7 +7,7 @@ import { useApi } from '../../lib/hooks';
 import { ProblemView } from '../ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge } from '../common';
 import { BlockedBy } from './BlockedBy';
-import { Field, fieldAttrs, useOperations } from './Form';
+import { Field, fieldAttrs, TableWrap, useOperations } from './Form';
 
 type Group = Schemas['SecurityGroup'];
 type Rule = Schemas['SecurityGroupRule'];
@@ -92,7 +92,7 @@ function GroupView({
       {g.rules.length === 0 ? (
         <Empty>No rules: nothing may reach its ports.</Empty>
       ) : (
-        <div class="table-wrap">
+        <TableWrap label={`List of the rules of ${g.name}`}>
           <table aria-label={`Rules of ${g.name}`}>
             <thead>
               <tr>
@@ -127,7 +127,7 @@ function GroupView({
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
       {write && (
         <div class="actions">
