@@ -287,6 +287,8 @@ const char *ctl_bold(const ctl_ctx *ctx);
 /* ---- verbs.c: the generic verbs and what they need ---- */
 
 int ctl_run_verb(ctl_ctx *ctx);
+/* The generic GET-one (a verb of kind CTL_SHOW), for a CTL_RUN verb that falls back to it. */
+int ctl_show(ctl_ctx *ctx);
 /* The value given for flag `name` of the verb, or NULL. */
 const char *ctl_value(const ctl_ctx *ctx, const char *name);
 bool ctl_switch(const ctl_ctx *ctx, const char *name);
@@ -337,6 +339,8 @@ int ctl_cmd_image_upload(ctl_ctx *ctx);
 int ctl_cmd_image_create(ctl_ctx *ctx);
 int ctl_cmd_instance_migrate(ctl_ctx *ctx);
 int ctl_cmd_instance_migrations(ctl_ctx *ctx);
+/* console.c: the log's tail, or with --interactive the console itself (a WebSocket). */
+int ctl_cmd_instance_console(ctl_ctx *ctx);
 int ctl_cmd_version(ctl_ctx *ctx);
 int ctl_cmd_host_maintenance(ctl_ctx *ctx);
 int ctl_cmd_host_evacuate(ctl_ctx *ctx);

@@ -458,6 +458,10 @@ static const ctl_flag instance_create_flags[] = {
 static const ctl_flag instance_console_flags[] = {
     { .name = "tail-bytes", .type = CTL_T_INT, .metavar = "N",
       .help = "the last N bytes of the log (1 to 1048576; default 65536)" },
+    { .name = "interactive", .type = CTL_T_SWITCH, .opts = CTL_F_LOCAL,
+      .help = "attach to the console itself (type into the guest; Ctrl-] detaches)" },
+    { .name = "force", .type = CTL_T_SWITCH, .opts = CTL_F_LOCAL,
+      .help = "with --interactive: take the console over from another session" },
     { 0 },
 };
 
@@ -503,9 +507,10 @@ static const ctl_verb instance_verbs[] = {
     { .name = "migrations", .summary = "An instance's migrations: hosts, state, progress",
       .kind = CTL_RUN, .method = "GET", .path = "/v1/instances/{id}/migrations",
       .args = "INSTANCE", .run = ctl_cmd_instance_migrations },
-    { .name = "console", .summary = "Print the tail of the serial console log", .kind = CTL_SHOW,
-      .method = "GET", .path = "/v1/instances/{id}/console", .args = "INSTANCE",
-      .flags = instance_console_flags },
+    { .name = "console",
+      .summary = "Print the tail of the serial console log, or attach to it (--interactive)",
+      .kind = CTL_RUN, .method = "GET", .path = "/v1/instances/{id}/console", .args = "INSTANCE",
+      .flags = instance_console_flags, .run = ctl_cmd_instance_console },
     { .name = "delete", .summary = "Destroy an instance, its disks and its seed",
       .kind = CTL_DELETE, .method = "DELETE", .path = "/v1/instances/{id}", .args = "INSTANCE",
       .opts = ASYNC },

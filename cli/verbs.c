@@ -830,6 +830,12 @@ run_show(ctl_ctx *ctx)
     return rc;
 }
 
+int
+ctl_show(ctl_ctx *ctx)
+{
+    return run_show(ctx);
+}
+
 static void
 say_replayed(const ctl_ctx *ctx, const ctl_resp *r)
 {

@@ -7,8 +7,8 @@
  * echoed), the refusals before the upgrade (400, 401, 403 by role and by Origin, 404 for
  * another tenant, 409 for a stopped instance), bytes both ways, ping, the close handshake,
  * one session at a time (4409) and force taking over (the first gets 4409 "taken over"), the
- * audit entry, forbidden frames (unmasked: 1002, too large: 1009) and sovd's shutdown
- * (1001). */
+ * audit entry, forbidden frames (unmasked: 1002, too large: 1009), a host that fails
+ * (1011, through SOV_HV_FAULT) and sovd's shutdown (1001). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,15 +64,16 @@ op_succeeds(const char *id)
     json_decref(o);
 }
 
+static tl_local_flags f;
+static const char *args[16] = { "--role=api,worker,reconciler", "--host-check-interval=1",
+                                "--worker-threads=2", "--image-allow-file-urls=true",
+                                "--operation-step-timeout=10", "--stop-timeout=5", f.store,
+                                f.pool, f.path, f.net, f.cidr, NULL };
+
 static void
 setup(void)
 {
-    tl_local_flags f;
     char body[2048], qcow2[600], op_id[40];
-    const char *args[16] = { "--role=api,worker,reconciler", "--host-check-interval=1",
-                             "--worker-threads=2", "--image-allow-file-urls=true",
-                             "--operation-step-timeout=10", "--stop-timeout=5", f.store,
-                             f.pool, f.path, f.net, f.cidr, NULL };
     json_t *j;
 
     db = tl_db_create();
@@ -424,6 +425,27 @@ START_TEST(forbidden_frames_close_with_1002_and_1009)
 }
 END_TEST
 
+START_TEST(a_host_failure_closes_with_1011)
+{
+    tl_ws ws;
+    char reason[128];
+    int rc;
+
+    /* The same sovd again, with its hypervisor calls wrapped: opening a console fails as an
+     * unreachable host does. */
+    rc = tl_sovd_stop_clean(&sovd, 30);
+    ck_assert_int_eq(rc, 0);
+    tl_sovd_discard(&sovd);
+    setenv("SOV_HV_FAULT", "console_open:0:unavailable", 1);
+    tl_sovd_start(&sovd, db, args);
+    unsetenv("SOV_HV_FAULT");
+    ck_assert_int_eq(open_as(&ws, acme.token[TL_MEMBER], "", NULL), 101);
+    ck_assert_int_eq(tl_ws_wait_close(&ws, 10000, reason, sizeof(reason)), 1011);
+    tl_assert_contains(reason, "injected fault");
+    tl_ws_free(&ws);
+}
+END_TEST
+
 START_TEST(shutdown_closes_sessions_with_1001)
 {
     tl_ws ws;
@@ -454,6 +476,7 @@ main(void)
     tcase_add_test(tc, one_session_at_a_time_and_force_takes_over);
     tcase_add_test(tc, opening_is_audited);
     tcase_add_test(tc, forbidden_frames_close_with_1002_and_1009);
+    tcase_add_test(tc, a_host_failure_closes_with_1011);
     tcase_add_test(tc, shutdown_closes_sessions_with_1001);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);

@@ -943,6 +943,12 @@ START_TEST(instance_create_and_delete_with_wait)
     SOVCTL_OK(&r, "instance", "stop", "web-1", "--wait");
     assert_has(r.out, "stopped");
     run_free(&r);
+    /* A refusal before the upgrade is said as any API error: title and detail, exit 1. */
+    sovctl_v(&r, "", NULL,
+             (const char *const[]) { "instance", "console", "web-1", "--interactive", NULL });
+    ck_assert_int_eq(r.status, 1);
+    assert_has(r.err, "only while it runs");
+    run_free(&r);
     SOVCTL_OK(&r, "instance", "start", "web-1");
     assert_has(r.err, "follow it with: sovctl operation wait ");
     run_free(&r);
@@ -966,6 +972,19 @@ START_TEST(instance_create_and_delete_with_wait)
     SOVCTL(&r, "instance", "console", "web-1", "--tail-bytes", "0");
     ck_assert_int_eq(r.status, 1);
     assert_has(r.err, "tail_bytes");
+    run_free(&r);
+    /* --interactive: the console itself over the API's WebSocket (the test driver's
+     * stand-in echoes); stdin not a terminal: sent, then what answers within a second. */
+    sovctl_v(&r, "typed-into-sovctl\n", NULL,
+             (const char *const[]) { "instance", "console", "web-1", "--interactive", NULL });
+    ck_assert_msg(r.status == 0, "sovctl exited %d\nstdout: %s\nstderr: %s", r.status, r.out,
+                  r.err);
+    assert_has(r.out, "sovereign test console");
+    assert_has(r.out, "typed-into-sovctl");
+    run_free(&r);
+    SOVCTL(&r, "instance", "console", "web-1", "--force");
+    ck_assert_int_eq(r.status, 2);
+    assert_has(r.err, "--interactive");
     run_free(&r);
     SOVCTL_OK(&r, "residency", "history", "--instance", "web-1", "-o", "json");
     ck_assert_uint_ge(items(&r), 1);
