@@ -192,13 +192,14 @@ scenario('operator-region-and-host', async () => {
   const { page } = c;
   const code = `de-bro-${process.pid % 1000}`;
   await go(c, '/console/operator/regions', 'Regions', 'regions');
+  await page.getByRole('button', { name: 'Add region' }).click();
   const rf = page.getByRole('form', { name: 'Add a region' });
   await rf.getByLabel('Code').fill(code);
   await rf.getByLabel('Name', { exact: true }).fill('Browser Frankfurt 1');
   await rf.getByLabel('Country').fill('DE');
   await rf.getByLabel('Datacenter').fill('dc-browser');
   await rf.getByLabel('Zones').fill('a');
-  await rf.getByRole('button', { name: 'Add region' }).click();
+  await rf.getByRole('button', { name: 'Create region' }).click();
   await page.getByRole('cell', { name: code, exact: true }).waitFor();
   await c.visited('region-added');
 
@@ -228,6 +229,7 @@ scenario('operator-region-and-host', async () => {
 
   const host = `browser-host-${process.pid % 1000}`;
   await go(c, '/console/operator/hosts', 'Hosts', 'hosts');
+  await page.getByRole('button', { name: 'Add host' }).click();
   const hf = page.getByRole('form', { name: 'Add a host' });
   await hf.getByLabel('Name', { exact: true }).fill(host);
   await choose(hf, 'Region', code);
