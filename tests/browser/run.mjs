@@ -241,11 +241,13 @@ scenario('operator-region-and-host', async () => {
   await row.getByText('up', { exact: true }).waitFor({ timeout: 30_000 });
   await c.visited('host-added');
   await row.getByRole('link', { name: host, exact: true }).click();
-  await page.locator('h1').first().waitFor();
+  await heading(page, `Host ${host}`).waitFor();
   await c.visited('host-detail');
-  for (const [path, h1] of [['/console/operator/flavors', 'Flavors'],
-    ['/console/operator/tenants', 'Tenants']])
-    await go(c, path, h1, h1.toLowerCase());
+  await go(c, '/console/operator/flavors', 'Flavors', 'flavors');
+  await go(c, '/console/operator/tenants', 'Tenants', 'tenants');
+  await page.getByRole('link', { name: 'acme', exact: true }).click();
+  await heading(page, /^Tenant /).waitFor();
+  await c.visited('tenant-detail');
   await c.context.close();
 });
 
