@@ -189,29 +189,31 @@ not_found(sov_request *req, const char *detail)
     return sov_api_reply_status(req, SOV_EDGE_NOT_FOUND, detail);
 }
 
-/* Send the file fd (taken) that stands for rel; gz: it is rel's gzip variant. */
+/* Send the file fd (taken) that stands for rel, or 304 when the client has it already;
+ * gz: it is rel's gzip variant. */
 static enum MHD_Result
 send_file(sov_request *req, const char *rel, int fd, const struct stat *st, bool gz)
 {
     struct MHD_Response *resp;
     char etag[96];
     bool immutable = strncmp(rel, "assets/", 7) == 0;
+    bool unchanged;
 
     snprintf(etag, sizeof(etag), "\"%llx-%llx-%llx%s\"", (unsigned long long) st->st_ino,
              (unsigned long long) st->st_size,
              (unsigned long long) st->st_mtim.tv_sec * 1000000000ULL +
                  (unsigned long long) st->st_mtim.tv_nsec,
              gz ? "-gz" : "");
-    if (etag_matches(sov_request_header(req, "If-None-Match"), etag)) {
+    unchanged = etag_matches(sov_request_header(req, "If-None-Match"), etag);
+    if (unchanged) {
         close(fd);
         resp = MHD_create_response_from_buffer(0, (void *) "", MHD_RESPMEM_PERSISTENT);
-        st = NULL;
     } else {
-        resp = MHD_create_response_from_fd((uint64_t) st->st_size, fd);
+        resp = MHD_create_response_from_fd((size_t) st->st_size, fd);  /* closes fd */
     }
     if (!resp) {
-        if (st)
-            close(fd);
+        if (!unchanged)
+            close(fd);      /* not taken: libmicrohttpd closes it only with the response */
         return MHD_NO;
     }
     MHD_add_response_header(resp, "ETag", etag);
@@ -219,10 +221,10 @@ send_file(sov_request *req, const char *rel, int fd, const struct stat *st, bool
                                                        ? "public, max-age=31536000, immutable"
                                                        : "no-cache");
     MHD_add_response_header(resp, "Vary", "Accept-Encoding");
-    if (gz && st)
-        MHD_add_response_header(resp, "Content-Encoding", "gzip");
-    if (!st)
+    if (unchanged)
         return sov_api_reply_response(req, 304, NULL, resp, 0);
+    if (gz)
+        MHD_add_response_header(resp, "Content-Encoding", "gzip");
     return sov_api_reply_response(req, 200, content_type(rel), resp, (size_t) st->st_size);
 }
 
