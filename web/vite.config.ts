@@ -6,6 +6,9 @@ import preact from '@preact/preset-vite';
 export default defineConfig({
   base: '/console/',
   plugins: [preact()],
+  // An address, not "localhost": Vitest starts Vite's server, and a machine with no
+  // /etc/hosts (a minimal Debian root, as ../shared/tools/fresh-test makes) cannot resolve it.
+  server: { host: '127.0.0.1' },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
