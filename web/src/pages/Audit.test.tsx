@@ -91,6 +91,17 @@ describe('Audit log', () => {
     expect(screen.queryByRole('button', { name: 'More entries' })).toBeNull();
   });
 
+  it('jumps to the last 24 hours', async () => {
+    const calls = stubApi({ 'GET /v1/audit/verify': { ok: true, entries: 0 }, 'GET /v1/audit': page([]) });
+    renderAs('auditor');
+    await screen.findByText('No entries match.');
+    fireEvent.click(screen.getByRole('button', { name: 'Show the last 24 hours' }));
+    await waitFor(() => expect(calls.filter((c) => c.path === '/v1/audit').at(-1)!.query.get('since')).not.toBeNull());
+    const since = Date.parse(calls.filter((c) => c.path === '/v1/audit').at(-1)!.query.get('since')!);
+    expect(Math.abs(Date.now() - 24 * 3600_000 - since)).toBeLessThan(120_000);
+    expect((screen.getByLabelText('Since') as HTMLInputElement).value).not.toBe('');
+  });
+
   it('marks the filter the API refuses', async () => {
     stubApi({
       'GET /v1/audit/verify': { ok: true, entries: 0 },

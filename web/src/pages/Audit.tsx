@@ -25,6 +25,13 @@ interface Filters {
 
 const EMPTY: Filters = { action: '', resource_type: '', resource_id: '', user_id: '', tenant_id: '', since: '', until: '' };
 
+/** Now less hours, as a datetime-local value ("2026-12-07T10:00", local time). */
+function hoursAgo(hours: number): string {
+  const d = new Date(Date.now() - hours * 3600_000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
 /** A datetime-local value ("2026-12-07T10:00") as RFC 3339 UTC; other text passes as typed. */
 function toRfc3339(v: string): string {
   if (!v) return '';
@@ -149,6 +156,17 @@ export default function Audit() {
         <div class="actions">
           <button type="submit" class="primary">
             Apply filters
+          </button>
+          <button
+            type="button"
+            onClick={() => {
+              // The log reads oldest first: the last day is where a person usually looks.
+              const f = { ...draft, since: hoursAgo(24), until: '' };
+              setDraft(f);
+              setApplied(f);
+            }}
+          >
+            Show the last 24 hours
           </button>
           <button
             type="button"

@@ -171,6 +171,25 @@ describe('Images', () => {
     expect(await screen.findByRole('progressbar', { name: 'image.delete progress' })).toBeTruthy();
   });
 
+  it('names the instances that keep an image from being deleted', async () => {
+    stubApi({
+      'GET /v1/images': page([active]),
+      'GET /v1/regions': regions,
+      'GET /v1/tenants/t-1/residency-policy': policy,
+      'DELETE /v1/images/img-1': json(
+        { type: '/problems/conflict', title: 'conflict', status: 409, detail: 'instances use this image', blocked_by: [{ kind: 'instance', id: 'i-7', name: 'web-7' }] },
+        409,
+      ),
+    });
+    renderAs('member');
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete debian-12' }));
+    const dialog = screen.getAllByRole('dialog', { hidden: true }).find((d) => d.hasAttribute('open'))!;
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Delete image', hidden: true }));
+    expect(await screen.findByText('instances use this image')).toBeTruthy();
+    const link = within(screen.getByRole('list', { name: 'Still used by' })).getByRole('link', { name: 'web-7' });
+    expect(link.getAttribute('href')).toBe('/console/instances/i-7');
+  });
+
   it('hides upload and delete from a reader', async () => {
     const calls = stubApi({ 'GET /v1/images': page([active]) });
     renderAs('reader');

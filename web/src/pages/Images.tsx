@@ -1,7 +1,7 @@
 // Images: the tenant's disk templates (state, size, region, residency); upload one (create it,
 // then PUT its bytes with a progress bar, then follow its state until active); delete one.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, listAll, type Schemas } from '../api/client';
+import { ApiError, api, listAll, type Schemas } from '../api/client';
 import { canWrite, useSession } from '../lib/session';
 import { useApi, useField } from '../lib/hooks';
 import { formatBytes, uploadBytes, type UploadProgress } from '../lib/bytes';
@@ -231,6 +231,21 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
   );
 }
 
+/** A 409's blocked_by: what keeps the image (instances booted from it), with links. */
+function BlockedBy({ error }: { error: unknown }) {
+  const list = error instanceof ApiError ? (error.problem.blocked_by ?? []) : [];
+  if (list.length === 0) return null;
+  return (
+    <ul class="blocked-by" aria-label="Still used by">
+      {list.map((b) => (
+        <li key={b.id}>
+          {b.kind} {b.kind === 'instance' ? <a href={`/console/instances/${b.id}`}>{b.name}</a> : b.name}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function DeleteImage({ image, onChanged }: { image: Image; onChanged: () => void }) {
   const [error, setError] = useState<unknown>(null);
   const [op, setOp] = useState<string | null>(null);
@@ -255,6 +270,7 @@ function DeleteImage({ image, onChanged }: { image: Image; onChanged: () => void
       />
       {op && <OperationProgress id={op} onDone={() => onChanged()} />}
       <ProblemView error={error} />
+      <BlockedBy error={error} />
     </>
   );
 }
