@@ -6,7 +6,8 @@
  * session then runs on a thread of its own (libmicrohttpd's threads must not block), and
  * ends with MHD_UPGRADE_ACTION_CLOSE. The server keeps its sessions here: shutdown tells each
  * one through its wake pipe (a WebSocket closes with 1001) and waits for all of them, since
- * libmicrohttpd must not stop while an upgraded connection is open. */
+ * libmicrohttpd must not stop while an upgraded connection is open. A session still opening
+ * its console on a host that does not answer is left behind after SHUTDOWN_WAIT_S. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,11 +23,18 @@
 
 struct sov_upgrades {
     pthread_mutex_t lock;
-    pthread_cond_t done;
+    pthread_cond_t done;        /* CLOCK_MONOTONIC */
     sov_upgraded *list;
     unsigned count;
     bool stopping;
+    bool abandoned;             /* shutdown gave up on the sessions left: libmicrohttpd is gone */
+    bool orphan;                /* the server freed it with sessions left: the last frees it */
 };
+
+/* How long shutdown waits for its sessions once told: a told session closes within a second;
+ * one still opening its console on a hung host cannot be interrupted (libvirt), and is left
+ * behind rather than hold sovd's exit. */
+#define SHUTDOWN_WAIT_S 10
 
 /* What the handler gave, waiting for the 101 to go out; the request and the session thread
  * each hold a reference. */
@@ -54,11 +62,15 @@ int
 sov_upgrades_new(sov_upgrades **ret)
 {
     sov_upgrades *u = calloc(1, sizeof(*u));
+    pthread_condattr_t ca;
 
     if (!u)
         return -1;
     pthread_mutex_init(&u->lock, NULL);
-    pthread_cond_init(&u->done, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&u->done, &ca);
+    pthread_condattr_destroy(&ca);
     *ret = u;
     return 0;
 }
@@ -68,6 +80,13 @@ sov_upgrades_free(sov_upgrades *u)
 {
     if (!u)
         return;
+    pthread_mutex_lock(&u->lock);
+    if (u->count > 0) {
+        u->orphan = true;       /* abandoned sessions still hold it */
+        pthread_mutex_unlock(&u->lock);
+        return;
+    }
+    pthread_mutex_unlock(&u->lock);
     pthread_cond_destroy(&u->done);
     pthread_mutex_destroy(&u->lock);
     free(u);
@@ -87,20 +106,29 @@ sov_upgrades_count(sov_upgrades *u)
 unsigned
 sov_upgrades_shutdown(sov_upgrades *u)
 {
-    unsigned n;
+    struct timespec until;
+    unsigned left;
 
     if (!u)
         return 0;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += SHUTDOWN_WAIT_S;
     pthread_mutex_lock(&u->lock);
     u->stopping = true;
-    n = u->count;
     for (sov_upgraded *s = u->list; s; s = s->next)
         if (write(s->wake[1], "x", 1) < 0 && errno != EAGAIN)
             sov_log_debug("could not wake an upgraded connection: %s", strerror(errno));
     while (u->count > 0)
-        pthread_cond_wait(&u->done, &u->lock);
+        if (pthread_cond_timedwait(&u->done, &u->lock, &until) == ETIMEDOUT)
+            break;
+    left = u->count;
+    if (left > 0)
+        u->abandoned = true;
     pthread_mutex_unlock(&u->lock);
-    return n;
+    if (left > 0)
+        sov_log_warn("%u console session(s) still opening on a host that does not answer; "
+                     "stopping without them", left);
+    return left;
 }
 
 static void
@@ -126,17 +154,21 @@ static void
 session_end(sov_upgraded *s)
 {
     sov_upgrades *u = s->p->ups;
+    bool last_of_orphan;
 
+    if (s->p->state_free)
+        s->p->state_free(s->p->state);
+    /* Under the lock, so shutdown cannot give up on it and stop libmicrohttpd meanwhile; once
+     * abandoned, libmicrohttpd closed the connection itself and is gone. */
     pthread_mutex_lock(&u->lock);
     for (sov_upgraded **q = &u->list; *q; q = &(*q)->next)
         if (*q == s) {
             *q = s->next;
             break;
         }
+    if (!u->abandoned)
+        MHD_upgrade_action(s->urh, MHD_UPGRADE_ACTION_CLOSE);
     pthread_mutex_unlock(&u->lock);
-    if (s->p->state_free)
-        s->p->state_free(s->p->state);
-    MHD_upgrade_action(s->urh, MHD_UPGRADE_ACTION_CLOSE);
     close(s->wake[0]);
     close(s->wake[1]);
     free(s->extra);
@@ -145,8 +177,14 @@ session_end(sov_upgraded *s)
     /* Last: shutdown may free u once the count is 0. */
     pthread_mutex_lock(&u->lock);
     u->count--;
+    last_of_orphan = u->orphan && u->count == 0;
     pthread_cond_broadcast(&u->done);
     pthread_mutex_unlock(&u->lock);
+    if (last_of_orphan) {
+        pthread_cond_destroy(&u->done);
+        pthread_mutex_destroy(&u->lock);
+        free(u);
+    }
 }
 
 static void *

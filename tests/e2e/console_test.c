@@ -1,14 +1,14 @@
-/* The serial console of a real guest, interactive, through sovd's WebSocket
- * (GET /v1/instances/{id}/console/stream) on the machine's own libvirtd (qemu:///system, KVM
- * or TCG as scripts/test detected): the guest (scripts/guest-image) gives a root shell on
- * ttyS0 once booted; the test types "echo hello-console" and reads "hello-console" back,
- * checks that a second session is refused (4409), and that stopping the instance ends the
- * stream with 1000. It goes through libvirt's console stream (virDomainOpenConsole), as it
- * would for a remote host: a fleet host (tests/support/fleet.h) is left to e2e/fleet's
- * set-up, which costs minutes, for a path that differs only in the URI.
- *
- * Every libvirt object has a name of this run (pool sovtest-<pid>-<rand>, network
- * sovt<pid>, domain sov-<instance id>) and is removed when the test process exits. */
+/* The serial console of a real guest, interactive, through sovd's WebSocket (GET
+ * /v1/instances/{id}/console/stream) on the machine's own libvirtd (qemu:///system, KVM or TCG
+ * as scripts/test detected): the guest (scripts/guest-image) gives a root shell on ttyS0 once
+ * booted; the test types "echo hello-console" and reads "hello-console" back, checks that a
+ * second session is refused (4409), that one with force=true takes the console over (the first
+ * is closed with 4409, "taken over"), and that stopping the instance ends the stream with 1000.
+ * It goes through libvirt's console stream (virDomainOpenConsole), as it would for a remote
+ * host: a fleet host (tests/support/fleet.h) is left to e2e/fleet's set-up, which costs
+ * minutes, for a path that differs only in the URI. Every libvirt object has a name of this
+ * run (pool sovtest-<pid>-<rand>, network sovt<pid>, domain sov-<instance id>) and is removed
+ * when the test process exits. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -241,6 +241,22 @@ START_TEST(typing_into_a_real_guest_s_console_answers)
     tl_ws_free(&other);
     ck_assert_int_eq(tl_ws_send(&ws, 0x2, true, "echo still-$((40+2))\n", 21), 0);
     ck_assert(tl_ws_expect(&ws, "still-42", 10000, NULL));
+
+    /* force=true takes it over: the first session is told, the new one types. */
+    {
+        char path2[160], proto[200];
+        const char *h[] = { proto, NULL };
+        snprintf(path2, sizeof(path2), "/v1/instances/%s/console/stream?force=true", id);
+        snprintf(proto, sizeof(proto), "Sec-WebSocket-Protocol: sov.console.v1, "
+                 "sov.bearer.%s", acme.token[TL_MEMBER]);
+        ck_assert_int_eq(tl_ws_open(&other, sovd.port, path2, false, h), 101);
+        ck_assert_int_eq(tl_ws_wait_close(&ws, 30000, reason, sizeof(reason)), 4409);
+        tl_assert_contains(reason, "taken over");
+        tl_ws_free(&ws);
+        ws = other;
+        ck_assert_int_eq(tl_ws_send(&ws, 0x2, true, "echo taken-$((40+3))\n", 21), 0);
+        ck_assert(tl_ws_expect(&ws, "taken-43", 10000, NULL));
+    }
 
     /* The guest stops: its console ends, and so does the stream. */
     snprintf(path, sizeof(path), "/v1/instances/%s/actions", id);

@@ -7,9 +7,9 @@
  * user-data (on its CIDATA seed disk) starts with "#!", the guest then runs it and prints
  * TL_GUEST_USERDATA_BEGIN, the script's output, and TL_GUEST_USERDATA_END followed by its exit
  * status; then it gives a root shell on ttyS0 (a prompt, "/ # "), for the console stream
- * (tests/e2e/console_test.c), and prints nothing more unless typed to. Virtio disks appear as /dev/disk/by-id/virtio-<serial> (the
- * serial's first 20 characters), hot-plugged ones too. An ACPI power button (a graceful stop)
- * powers it off within a couple of seconds. */
+ * (tests/e2e/console_test.c), and prints nothing more unless typed to. Virtio disks appear
+ * as /dev/disk/by-id/virtio-<serial> (the serial's first 20 characters), hot-plugged ones
+ * too. An ACPI power button (a graceful stop) powers it off within a couple of seconds. */
 #ifndef SOV_TL_GUEST_H
 #define SOV_TL_GUEST_H
 

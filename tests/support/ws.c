@@ -57,6 +57,13 @@ take(tl_ws *ws, size_t n)
 long
 tl_ws_open(tl_ws *ws, unsigned port, const char *path, bool plain, const char *const *headers)
 {
+    return tl_ws_open_early(ws, port, path, plain, headers, NULL, 0);
+}
+
+long
+tl_ws_open_early(tl_ws *ws, unsigned port, const char *path, bool plain,
+                 const char *const *headers, const void *early, size_t early_len)
+{
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
     char req[8192];
     size_t n = 0;
@@ -79,7 +86,11 @@ tl_ws_open(tl_ws *ws, unsigned port, const char *path, bool plain, const char *c
     for (size_t i = 0; headers && headers[i]; i++)
         n += (size_t) snprintf(req + n, sizeof(req) - n, "%s\r\n", headers[i]);
     n += (size_t) snprintf(req + n, sizeof(req) - n, "\r\n");
-    ck_assert_uint_lt(n, sizeof(req));
+    ck_assert_uint_lt(n + early_len, sizeof(req));
+    if (early_len > 0) {
+        memcpy(req + n, early, early_len);
+        n += early_len;
+    }
     ck_assert_int_eq(tl_ws_send_raw(ws, req, n), 0);
     for (;;) {
         if (ws->in_len > 0) {

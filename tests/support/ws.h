@@ -23,6 +23,10 @@ typedef struct tl_ws {
  * head (and a refusal's body): returns ws->status. A transport failure fails the test. */
 long tl_ws_open(tl_ws *ws, unsigned port, const char *path, bool plain,
                 const char *const *headers);
+/* The same, with bytes sent right after the request, before the answer (a client that
+ * does not wait for the 101). */
+long tl_ws_open_early(tl_ws *ws, unsigned port, const char *path, bool plain,
+                      const char *const *headers, const void *early, size_t early_len);
 /* A header of the answer (malloc), or NULL. */
 char *tl_ws_header(const tl_ws *ws, const char *name);
 /* Send one masked frame (FIN set unless fin is false). 0, or -1 when the socket failed. */

@@ -8,7 +8,9 @@
  * another tenant, 409 for a stopped instance), bytes both ways, ping, the close handshake,
  * one session at a time (4409) and force taking over (the first gets 4409 "taken over"), the
  * audit entry, forbidden frames (unmasked: 1002, too large: 1009), a host that fails
- * (1011, through SOV_HV_FAULT) and sovd's shutdown (1001). */
+ * (1011, through SOV_HV_FAULT), sovd's shutdown (1001), and a shutdown that a session
+ * stuck opening on a hung host does not hold. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +119,16 @@ setup(void)
                               WAIT_S));
 }
 
+/* sovd with its hypervisor calls wrapped (hv_faulty): opening a console fails as a host that
+ * cannot be reached does; everything else goes through. */
+static void
+setup_faulty(void)
+{
+    setenv("SOV_HV_FAULT", "console_open:0:unavailable", 1);
+    setup();
+    unsetenv("SOV_HV_FAULT");
+}
+
 static void
 teardown(void)
 {
@@ -183,6 +195,14 @@ START_TEST(header_token_opens_and_echoes)
     ck_assert_str_eq(accept, ACCEPT_OF_SAMPLE);
     ck_assert_str_eq(upgrade, "websocket");
     ck_assert_ptr_null(proto);      /* none offered, none answered */
+    /* What a browser checks: Connection names Upgrade, and no body framing follows. */
+    {
+        char *conn = tl_ws_header(&ws, "Connection");
+        ck_assert_msg(conn && strcasestr(conn, "upgrade"), "Connection: %s", conn);
+        free(conn);
+        ck_assert_ptr_null(strcasestr(ws.head, "Transfer-Encoding"));
+        ck_assert_ptr_null(strcasestr(ws.head, "Content-Length"));
+    }
     free(accept);
     free(upgrade);
     ck_assert_int_eq(tl_ws_send(&ws, 0x2, true, "echo hello-console\n", 19), 0);
@@ -226,6 +246,23 @@ START_TEST(header_token_opens_and_echoes)
         }
         ck_assert_msg(found, "no %s in /metrics", want);
     }
+}
+END_TEST
+
+START_TEST(bytes_sent_before_the_101_are_not_lost)
+{
+    tl_ws ws;
+    char auth[160];
+    const char *h[] = { auth, NULL };
+    /* One masked binary frame, "early!", right behind the request. */
+    uint8_t frame[] = { 0x82, 0x86, 1, 2, 3, 4, 'e' ^ 1, 'a' ^ 2, 'r' ^ 3, 'l' ^ 4, 'y' ^ 1,
+                        '!' ^ 2 };
+
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", acme.token[TL_MEMBER]);
+    ck_assert_int_eq(tl_ws_open_early(&ws, sovd.port, stream_path(""), false, h, frame,
+                                      sizeof(frame)), 101);
+    ck_assert(tl_ws_expect(&ws, "early!", 10000, NULL));
+    tl_ws_free(&ws);
 }
 END_TEST
 
@@ -429,17 +466,9 @@ START_TEST(a_host_failure_closes_with_1011)
 {
     tl_ws ws;
     char reason[128];
-    int rc;
 
-    /* The same sovd again, with its hypervisor calls wrapped: opening a console fails as an
-     * unreachable host does. */
-    rc = tl_sovd_stop_clean(&sovd, 30);
-    ck_assert_int_eq(rc, 0);
-    tl_sovd_discard(&sovd);
-    setenv("SOV_HV_FAULT", "console_open:0:unavailable", 1);
-    tl_sovd_start(&sovd, db, args);
-    unsetenv("SOV_HV_FAULT");
-    ck_assert_int_eq(open_as(&ws, acme.token[TL_MEMBER], "", NULL), 101);
+    ck_assert_msg(open_as(&ws, acme.token[TL_MEMBER], "", NULL) == 101, "%ld: %s", ws.status,
+                  ws.body ? ws.body : "");
     ck_assert_int_eq(tl_ws_wait_close(&ws, 10000, reason, sizeof(reason)), 1011);
     tl_assert_contains(reason, "injected fault");
     tl_ws_free(&ws);
@@ -461,23 +490,53 @@ START_TEST(shutdown_closes_sessions_with_1001)
 }
 END_TEST
 
+START_TEST(a_hung_host_does_not_hold_shutdown)
+{
+    tl_ws ws;
+    double t0;
+    int rc;
+
+    /* The host stops answering: the session's console never opens (libvirt waits). */
+    ck_assert_int_eq(kill(lvd.pid, SIGSTOP), 0);
+    ck_assert_int_eq(open_as(&ws, acme.token[TL_MEMBER], "", NULL), 101);
+    usleep(500 * 1000);
+    t0 = tl_now();
+    rc = tl_sovd_stop_clean(&sovd, 60);
+    kill(lvd.pid, SIGCONT);
+    tl_ws_free(&ws);
+    ck_assert_msg(rc == 0, "sovd exited with %d", rc);
+    {
+        char *log = tl_sovd_log(&sovd);
+        tl_assert_contains(log, "stopping without them");
+        free(log);
+    }
+    ck_assert_msg(tl_now() - t0 < 30, "shutdown took %.1f s", tl_now() - t0);
+}
+END_TEST
+
 int
 main(void)
 {
     Suite *s = suite_create("api/console-stream");
     TCase *tc = tcase_create("console-stream");
+    TCase *faulty = tcase_create("faulty-host");
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, header_token_opens_and_echoes);
     tcase_add_test(tc, subprotocol_token_opens_and_is_never_echoed);
+    tcase_add_test(tc, bytes_sent_before_the_101_are_not_lost);
     tcase_add_test(tc, refusals_come_before_the_upgrade_as_problems);
     tcase_add_test(tc, a_stopped_instance_is_409);
     tcase_add_test(tc, one_session_at_a_time_and_force_takes_over);
     tcase_add_test(tc, opening_is_audited);
     tcase_add_test(tc, forbidden_frames_close_with_1002_and_1009);
-    tcase_add_test(tc, a_host_failure_closes_with_1011);
     tcase_add_test(tc, shutdown_closes_sessions_with_1001);
+    tcase_add_test(tc, a_hung_host_does_not_hold_shutdown);
     suite_add_tcase(s, tc);
+    tcase_add_checked_fixture(faulty, setup_faulty, teardown);
+    tcase_set_timeout(faulty, 120);
+    tcase_add_test(faulty, a_host_failure_closes_with_1011);
+    suite_add_tcase(s, faulty);
     return tl_run_suite(s);
 }
