@@ -69,4 +69,9 @@ sov_upgrades *sov_server_upgrades(sov_server *s);
 /* Keep state with the request until it ends, then state_free(state). */
 void sov_request_set_later(sov_request *req, void *state, void (*state_free)(void *));
 
+/* The web console's files (console_files.c): whether a path is the console's ("/",
+ * "/console", "/console/..."), and its answer, whatever the method. */
+bool sov_console_path(const char *path);
+enum MHD_Result sov_console_reply(sov_request *req);
+
 #endif

@@ -185,3 +185,22 @@ sov_api_reply_status(sov_request *req, sov_edge_problem problem, const char *det
         return sov_api_reply_bytes(req, 500, "application/problem+json", "{}", 2);
     return sov_api_reply_json_as(req, status, body, "application/problem+json");
 }
+
+/* A client's X-Request-Id is kept (and quoted in problems) only when it is this safe. */
+bool
+sov_api_request_id_valid(const char *id)
+{
+    size_t n = 0;
+
+    if (!id)
+        return false;
+    for (; id[n]; n++) {
+        char c = id[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':'))
+            return false;
+        if (n >= SOV_REQUEST_ID_MAX)
+            return false;
+    }
+    return n > 0;
+}

@@ -61,7 +61,7 @@ struct sov_server {
 /* Past this many body bytes a request already refused is cut off without an answer. */
 #define DISCARD_CAP (64ULL << 20)
 
-typedef enum kind { K_ROUTE, K_EARLY, K_OPTIONS, K_PREFLIGHT } kind;
+typedef enum kind { K_ROUTE, K_EARLY, K_OPTIONS, K_PREFLIGHT, K_CONSOLE } kind;
 
 struct sov_request_internal {
     struct timespec start;
@@ -106,24 +106,6 @@ unsigned
 sov_request_status(sov_request *req)
 {
     return req->in->status;
-}
-
-bool
-sov_api_request_id_valid(const char *id)
-{
-    size_t n = 0;
-
-    if (!id)
-        return false;
-    for (; id[n]; n++) {
-        char c = id[n];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.' || c == ':'))
-            return false;
-        if (n >= SOV_REQUEST_ID_MAX)
-            return false;
-    }
-    return n > 0;
 }
 
 const char *
@@ -247,7 +229,8 @@ sov_api_reply_response(sov_request *req, unsigned status, const char *ctype,
     if (ctype)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (!MHD_get_response_header(resp, "Cache-Control"))
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     for (size_t i = 0; i < in->nheaders; i++)
         MHD_add_response_header(resp, in->hname[i], in->hvalue[i]);
@@ -431,6 +414,10 @@ classify(sov_server *s, sov_request *req)
 
     if (!in->path_copy) {
         early(req, SOV_EDGE_INTERNAL, "out of memory");
+        return;
+    }
+    if (sov_console_path(req->path)) {
+        in->kind = K_CONSOLE;
         return;
     }
     if (strcmp(method, "OPTIONS") == 0) {
@@ -729,6 +716,8 @@ dispatch(sov_request *req)
         return reply_early(req);
     if (in->kind == K_OPTIONS || in->kind == K_PREFLIGHT)
         return reply_options(req);
+    if (in->kind == K_CONSOLE)
+        return sov_console_reply(req);
     req->ctx.action = req->route->action;
     /* Who first: an anonymous caller learns nothing, not even that its JSON is broken. */
     if (!(req->route->flags & SOV_ROUTE_PUBLIC) && sov_api_authorize(req) < 0)

@@ -75,6 +75,8 @@ static const option options[] = {
       "PEM private key for HTTPS; set together with tls_cert" },
     { "cors_origins", K_ORIGINS, OFF(cors_origins), "", 0, 0,
       "comma-separated origins a browser console may call from (exact match); empty for none" },
+    { "console_dir", K_PATH, OFF(console_dir), "", 0, 0,
+      "folder of the built web console (web/dist), served at /console/; empty for none" },
     { "token_cache_ttl", K_UINT, OFF(token_cache_ttl), "60", 0, 3600,
       "seconds a verified token is trusted from memory (revocations still apply at once)" },
     { "token_default_ttl_days", K_UINT, OFF(token_default_ttl_days), "90", 1, 36500,

@@ -67,6 +67,25 @@ sov_build() {
     ninja -C "$dir" >&2 || sov_die "build failed"
 }
 
+# sov_web_build: build the web console into web/dist (what sovd's console_dir serves).
+# Node.js and npm come from Debian when the machine has none (Debian 12: Node.js 18, npm 9;
+# Node.js 20 works too); `npm ci` runs only when package-lock.json changed since the last
+# install (a stamp in node_modules), then `npm run build` (types, tsc, vite, gzip variants).
+sov_web_build() {
+    local web=$SOV_TOP/web sum
+    local stamp=$web/node_modules/.sov-package-lock.sha256
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        sov_install nodejs npm
+    fi
+    sum=$(sha256sum "$web/package-lock.json" | cut -d' ' -f1)
+    if [ ! -s "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+        sov_say "installing the console's npm packages (npm ci in web/)"
+        (cd "$web" && npm ci --no-audit --no-fund) >&2 || sov_die "npm ci failed in web/"
+        echo "$sum" >"$stamp"
+    fi
+    (cd "$web" && npm run --silent build) >&2 || sov_die "the console's build failed (web/)"
+}
+
 # sov_running PID: the process runs (a zombie does not: daemons that detach are reaped by
 # PID 1, which in a container may take a while).
 sov_running() {

@@ -41,6 +41,7 @@ typedef struct sov_config {
     char *tls_cert;                 /* PEM files; both or neither */
     char *tls_key;
     char *cors_origins;             /* comma-separated exact origins, or empty */
+    char *console_dir;              /* the built web console served at /console/; "" none */
     unsigned token_cache_ttl;       /* seconds a verified token is trusted without PostgreSQL */
     unsigned token_default_ttl_days;    /* lifetime of a token created without expires_at */
     bool token_allow_no_expiry;     /* "expires_at": null may make a token that never expires */
