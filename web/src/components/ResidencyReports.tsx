@@ -5,10 +5,10 @@ import { useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { useSession } from '../lib/session';
 import { useApi, useField } from '../lib/hooks';
-import { invalid } from '../lib/invalid';
+import { Field, fieldAttrs, invalid } from './Field';
 import { fetchBytes, formatBytes, saveBytes, type Bytes } from '../lib/bytes';
 import { sha256Hex, verdictOf, type Verdict } from '../lib/signature';
-import { FieldError, ProblemView } from './ProblemView';
+import { ProblemView } from './ProblemView';
 import { Empty, Loading, OperationProgress, StateBadge, When } from './common';
 import { OpensslCommand, SignatureVerdict, opensslCommands } from './SignatureVerdict';
 
@@ -61,31 +61,23 @@ function GenerateReport({ onDone }: { onDone: (reportId: string) => void }) {
     <form onSubmit={submit} class="card report-form" aria-labelledby="gen-h">
       <h3 id="gen-h">Generate a report</h3>
       <div class="filters">
-        <div>
-          <label for="rep-from">From (inclusive)</label>
-          <input id="rep-from" type="date" required value={from} onInput={onFrom} aria-invalid={invalid(error, 'from')} aria-describedby="rep-from-error" />
-          <FieldError error={error} field="from" id="rep-from-error" />
-        </div>
-        <div>
-          <label for="rep-to">To (exclusive)</label>
-          <input id="rep-to" type="date" required value={to} onInput={onTo} aria-invalid={invalid(error, 'to')} aria-describedby="rep-to-error" />
-          <FieldError error={error} field="to" id="rep-to-error" />
-        </div>
-        <div>
-          <label for="rep-format">Format</label>
-          <select id="rep-format" value={format} onChange={onFormat} aria-invalid={invalid(error, 'format')}>
+        <Field id="rep-from" label="From (inclusive)" field="from" error={error}>
+          <input {...fieldAttrs(error, 'from', 'rep-from')} aria-invalid={invalid(error, 'from')} type="date" required value={from} onInput={onFrom} />
+        </Field>
+        <Field id="rep-to" label="To (exclusive)" field="to" error={error}>
+          <input {...fieldAttrs(error, 'to', 'rep-to')} aria-invalid={invalid(error, 'to')} type="date" required value={to} onInput={onTo} />
+        </Field>
+        <Field id="rep-format" label="Format" field="format" error={error}>
+          <select {...fieldAttrs(error, 'format', 'rep-format')} aria-invalid={invalid(error, 'format')} value={format} onChange={onFormat}>
             <option value="csv">CSV</option>
             <option value="json">JSON</option>
           </select>
-          <FieldError error={error} field="format" />
-        </div>
+        </Field>
       </div>
       {session.isOperator && (
-        <>
-          <label for="rep-tenants">Tenants (ids, comma-separated; empty: every tenant)</label>
-          <input id="rep-tenants" value={tenants} onInput={onTenants} aria-invalid={invalid(error, 'tenants')} aria-describedby="rep-tenants-error" />
-          <FieldError error={error} field="tenants" id="rep-tenants-error" />
-        </>
+        <Field id="rep-tenants" label="Tenants (ids, comma-separated; empty: every tenant)" field="tenants" error={error}>
+          <input {...fieldAttrs(error, 'tenants', 'rep-tenants')} aria-invalid={invalid(error, 'tenants')} value={tenants} onInput={onTenants} />
+        </Field>
       )}
       <div class="actions">
         <button type="submit" class="primary" disabled={busy || pending !== null}>

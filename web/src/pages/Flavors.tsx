@@ -4,7 +4,8 @@ import { useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading } from '../components/common';
-import { TextField, mib, numberOrUndefined } from '../components/OpsFields';
+import { TextField } from '../components/Field';
+import { mib, numberOrUndefined } from '../components/OpsFields';
 import { useApi } from '../lib/hooks';
 import { useSession } from '../lib/session';
 

@@ -8,7 +8,8 @@ import { api, ApiError, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When, type Operation } from '../components/common';
 import { BASE, CapacityBars, virtualization, type Host } from '../components/HostParts';
-import { TextField, mib, numberOrUndefined } from '../components/OpsFields';
+import { TextField } from '../components/Field';
+import { mib, numberOrUndefined } from '../components/OpsFields';
 import { useApi } from '../lib/hooks';
 import { NotFound } from './NotFound';
 

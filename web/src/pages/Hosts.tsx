@@ -6,7 +6,8 @@ import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
 import { Empty, Loading, OperationProgress, StateBadge, When, type Operation } from '../components/common';
 import { CapacityBars, virtualization, type Host } from '../components/HostParts';
-import { Reveal, SelectField, TextField, numberOrUndefined } from '../components/OpsFields';
+import { SelectField, TextField } from '../components/Field';
+import { Reveal, numberOrUndefined } from '../components/OpsFields';
 import { useApi } from '../lib/hooks';
 import { BASE } from '../components/HostParts';
 

@@ -5,7 +5,7 @@ import { ApiError, api, listAll, type Schemas } from '../api/client';
 import { canWrite, useSession } from '../lib/session';
 import { useApi, useField } from '../lib/hooks';
 import { formatBytes, uploadBytes, type UploadProgress } from '../lib/bytes';
-import { invalid } from '../lib/invalid';
+import { Field, fieldAttrs, invalid } from '../components/Field';
 import { loadPlaces, policyAllows, policyText } from '../lib/regions';
 import { FieldError, ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When } from '../components/common';
@@ -158,18 +158,9 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
             }
           }}
         />
-        <label for="img-name">Name</label>
-        <input
-          id="img-name"
-          value={name}
-          onInput={onName}
-          required
-          maxLength={63}
-          disabled={busy}
-          aria-invalid={invalid(error, 'name')}
-          aria-describedby="img-name-error"
-        />
-        <FieldError error={error} field="name" id="img-name-error" />
+        <Field id="img-name" label="Name" field="name" error={error}>
+          <input {...fieldAttrs(error, 'name', 'img-name')} aria-invalid={invalid(error, 'name')} value={name} onInput={onName} required maxLength={63} disabled={busy} />
+        </Field>
         <label for="img-region">Region</label>
         {places.loading ? (
           <Loading what="Loading regions" />
@@ -188,13 +179,12 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
           Regions your residency policy allows ({policyText(places.data?.policy)}); the image's bytes stay there.
         </p>
         <FieldError error={error} field="region" id="img-region-error" />
-        <label for="img-format">Format</label>
-        <select id="img-format" value={format} onChange={onFormat} disabled={busy} aria-describedby="img-format-error"
-          aria-invalid={invalid(error, 'format')}>
-          <option value="qcow2">qcow2</option>
-          <option value="raw">raw</option>
-        </select>
-        <FieldError error={error} field="format" id="img-format-error" />
+        <Field id="img-format" label="Format" field="format" error={error}>
+          <select {...fieldAttrs(error, 'format', 'img-format')} aria-invalid={invalid(error, 'format')} value={format} onChange={onFormat} disabled={busy}>
+            <option value="qcow2">qcow2</option>
+            <option value="raw">raw</option>
+          </select>
+        </Field>
         <div class="actions">
           <button type="submit" class="primary" disabled={!file || !name.trim() || !region} aria-disabled={busy}>
             {phase.step === 'failed' && phase.image?.state === 'queued' ? 'Upload again' : 'Upload image'}

@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, listAll, type Schemas } from '../api/client';
 import { Loading, OperationProgress, type Operation } from '../components/common';
-import { FieldErrors, fieldMessages, fieldsShown } from '../components/FieldErrors';
+import { FieldErrors, fieldMessages, fieldsShown } from '../components/Field';
 import { ProblemView } from '../components/ProblemView';
 import { useApi } from '../lib/hooks';
 import { idempotencyKey } from '../lib/idempotency';

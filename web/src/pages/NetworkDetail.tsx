@@ -7,7 +7,9 @@ import { useApi } from '../lib/hooks';
 import { FieldError, ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge, When } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
-import { Field, fieldAttrs, TableWrap, useOperations } from '../components/netvol/Form';
+import { Field, fieldAttrs } from '../components/Field';
+import { ScrollRegion } from '../components/ScrollRegion';
+import { useOperations } from '../components/netvol/Operations';
 import { PublicIps } from '../components/netvol/PublicIps';
 import { ResidencyHistory, ResidencyNow } from '../components/netvol/Residency';
 import { NotFound } from './NotFound';
@@ -147,7 +149,7 @@ function Subnets({ network, subnets, write, track }: { network: Network; subnets
       {subnets.length === 0 ? (
         <Empty>No subnets: a port needs one.</Empty>
       ) : (
-        <TableWrap label="List of subnets">
+        <ScrollRegion label="List of subnets">
           <table aria-label="Subnets">
             <thead>
               <tr>
@@ -201,7 +203,7 @@ function Subnets({ network, subnets, write, track }: { network: Network; subnets
               ))}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && <CreateSubnet network={network} track={track} />}
     </section>
@@ -314,7 +316,7 @@ function Ports({
       {ports.length === 0 ? (
         <Empty>No ports on this network.</Empty>
       ) : (
-        <TableWrap label="List of ports">
+        <ScrollRegion label="List of ports">
           <table aria-label="Ports">
             <thead>
               <tr>
@@ -335,7 +337,7 @@ function Ports({
               ))}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && <CreatePort subnets={subnets} groups={groups} track={track} />}
     </section>

@@ -7,7 +7,9 @@ import { useApi } from '../lib/hooks';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
-import { Field, fieldAttrs, TableWrap, useOperations } from '../components/netvol/Form';
+import { Field, fieldAttrs } from '../components/Field';
+import { ScrollRegion } from '../components/ScrollRegion';
+import { useOperations } from '../components/netvol/Operations';
 import { RegionSelect } from '../components/netvol/RegionSelect';
 import { Tabs, tabFromUrl, tabToUrl, type TabDef } from '../components/netvol/Tabs';
 import { SecurityGroups } from '../components/netvol/SecurityGroups';
@@ -85,7 +87,7 @@ function NetworkList() {
       ) : networks.length === 0 ? (
         <Empty>No networks yet. An instance created without one gets a default network.</Empty>
       ) : (
-        <TableWrap label="Your networks">
+        <ScrollRegion label="Your networks">
           <table>
             <caption class="muted">Your networks</caption>
             <thead>
@@ -155,7 +157,7 @@ function NetworkList() {
               })}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && <CreateNetwork onCreated={(r) => ops.track(r.operation, `Creating network ${r.network?.name ?? ''}`)} />}
     </div>

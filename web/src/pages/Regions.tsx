@@ -4,7 +4,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading } from '../components/common';
-import { Reveal, TextField, splitList } from '../components/OpsFields';
+import { TextField } from '../components/Field';
+import { Reveal, splitList } from '../components/OpsFields';
 import { useApi } from '../lib/hooks';
 import { useSession } from '../lib/session';
 

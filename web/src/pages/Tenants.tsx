@@ -5,7 +5,7 @@ import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
 import { Empty, Loading, When } from '../components/common';
 import { BASE } from '../components/HostParts';
-import { TextField } from '../components/OpsFields';
+import { TextField } from '../components/Field';
 import { useApi } from '../lib/hooks';
 
 type Tenant = Schemas['Tenant'];

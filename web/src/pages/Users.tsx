@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { useSession, type Session } from '../lib/session';
 import { useApi, useField } from '../lib/hooks';
-import { invalid } from '../lib/invalid';
+import { Field, fieldAttrs, invalid } from '../components/Field';
 import { FieldError, ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, When } from '../components/common';
 import './Users.css';
@@ -59,21 +59,21 @@ function CreateUser({ onCreated }: { onCreated: () => void }) {
   return (
     <form onSubmit={submit} class="card" aria-labelledby="new-user-h">
       <h3 id="new-user-h">Add a user</h3>
-      <label for="user-name">Name</label>
-      <input id="user-name" value={name} onInput={onName} required maxLength={200} aria-invalid={invalid(error, 'name')} aria-describedby="user-name-error" />
-      <FieldError error={error} field="name" id="user-name-error" />
-      <label for="user-email">Email</label>
-      <input id="user-email" type="email" value={email} onInput={onEmail} required aria-invalid={invalid(error, 'email')} aria-describedby="user-email-error" />
-      <FieldError error={error} field="email" id="user-email-error" />
-      <label for="user-role">Role</label>
-      <select id="user-role" value={role} onChange={onRole} aria-invalid={invalid(error, 'role')} aria-describedby="user-role-error">
-        {rolesFor(session).map((r) => (
-          <option key={r} value={r}>
-            {r}
-          </option>
-        ))}
-      </select>
-      <FieldError error={error} field="role" id="user-role-error" />
+      <Field id="user-name" label="Name" field="name" error={error}>
+        <input {...fieldAttrs(error, 'name', 'user-name')} aria-invalid={invalid(error, 'name')} value={name} onInput={onName} required maxLength={200} />
+      </Field>
+      <Field id="user-email" label="Email" field="email" error={error}>
+        <input {...fieldAttrs(error, 'email', 'user-email')} aria-invalid={invalid(error, 'email')} type="email" value={email} onInput={onEmail} required />
+      </Field>
+      <Field id="user-role" label="Role" field="role" error={error}>
+        <select {...fieldAttrs(error, 'role', 'user-role')} aria-invalid={invalid(error, 'role')} value={role} onChange={onRole}>
+          {rolesFor(session).map((r) => (
+            <option key={r} value={r}>
+              {r}
+            </option>
+          ))}
+        </select>
+      </Field>
       <div class="actions">
         <button type="submit" class="primary" disabled={busy || !name.trim() || !email.trim()}>
           {busy ? 'Creating…' : 'Create user'}
@@ -310,15 +310,12 @@ function CreateToken({ forUser, onCreated }: { forUser: User | null; onCreated: 
   return (
     <form onSubmit={submit} class="card" aria-labelledby="new-token-h">
       <h3 id="new-token-h">Create a token{who}</h3>
-      <label for="token-name">Token name</label>
-      <input id="token-name" ref={nameField} value={name} onInput={onName} required maxLength={200} placeholder="laptop, ci, …" aria-invalid={invalid(error, 'name')} aria-describedby="token-name-error" />
-      <FieldError error={error} field="name" id="token-name-error" />
-      <label for="token-expires">Expires on (optional)</label>
-      <input id="token-expires" type="date" value={expires} onInput={onExpires} aria-invalid={invalid(error, 'expires_at')} aria-describedby="token-expires-help token-expires-error" />
-      <p id="token-expires-help" class="muted">
-        Left empty: sovd's default lifetime (90 days unless the operator set another).
-      </p>
-      <FieldError error={error} field="expires_at" id="token-expires-error" />
+      <Field id="token-name" label="Token name" field="name" error={error}>
+        <input {...fieldAttrs(error, 'name', 'token-name')} aria-invalid={invalid(error, 'name')} ref={nameField} value={name} onInput={onName} required maxLength={200} placeholder="laptop, ci, …" />
+      </Field>
+      <Field id="token-expires" label="Expires on (optional)" field="expires_at" error={error} hint="Left empty: sovd's default lifetime (90 days unless the operator set another).">
+        <input {...fieldAttrs(error, 'expires_at', 'token-expires', 'token-expires-hint')} aria-invalid={invalid(error, 'expires_at')} type="date" value={expires} onInput={onExpires} />
+      </Field>
       <div class="actions">
         <button type="submit" class="primary" disabled={busy || !name.trim()}>
           {busy ? 'Creating…' : 'Create token'}

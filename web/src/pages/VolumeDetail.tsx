@@ -8,7 +8,9 @@ import { useApi } from '../lib/hooks';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge, When } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
-import { Field, fieldAttrs, TableWrap, useOperations } from '../components/netvol/Form';
+import { Field, fieldAttrs } from '../components/Field';
+import { ScrollRegion } from '../components/ScrollRegion';
+import { useOperations } from '../components/netvol/Operations';
 import { ResidencyHistory, ResidencyNow } from '../components/netvol/Residency';
 import { Attachments, VOLUME_BUSY } from '../components/netvol/VolumeBits';
 import { NotFound } from './NotFound';
@@ -227,7 +229,7 @@ function Snapshots({ volume: v, snapshots, write, track }: { volume: Volume; sna
       {snapshots.length === 0 ? (
         <Empty>No snapshots of this volume.</Empty>
       ) : (
-        <TableWrap label="List of snapshots">
+        <ScrollRegion label="List of snapshots">
           <table aria-label="Snapshots">
             <thead>
               <tr>
@@ -245,7 +247,7 @@ function Snapshots({ volume: v, snapshots, write, track }: { volume: Volume; sna
               ))}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && (
         <form class="nv-form" onSubmit={take} aria-labelledby="nv-take-snap-h">

@@ -7,7 +7,9 @@ import { useApi } from '../lib/hooks';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
-import { Field, fieldAttrs, TableWrap, useOperations } from '../components/netvol/Form';
+import { Field, fieldAttrs } from '../components/Field';
+import { ScrollRegion } from '../components/ScrollRegion';
+import { useOperations } from '../components/netvol/Operations';
 import { RegionSelect } from '../components/netvol/RegionSelect';
 import { Attachments, VOLUME_BUSY } from '../components/netvol/VolumeBits';
 import '../components/netvol/netvol.css';
@@ -47,7 +49,7 @@ export default function Volumes() {
       ) : volumes.length === 0 ? (
         <Empty>No volumes yet.</Empty>
       ) : (
-        <TableWrap label="Your volumes">
+        <ScrollRegion label="Your volumes">
           <table>
             <caption class="muted">Your volumes</caption>
             <thead>
@@ -108,7 +110,7 @@ export default function Volumes() {
               })}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && <CreateVolume onCreated={(r) => ops.track(r.operation, `Creating volume ${r.volume?.name ?? ''}`)} />}
     </section>

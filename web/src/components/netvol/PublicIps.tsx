@@ -8,7 +8,9 @@ import { canWrite, useSession } from '../../lib/session';
 import { useApi } from '../../lib/hooks';
 import { ProblemView } from '../ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge } from '../common';
-import { Field, fieldAttrs, TableWrap, useOperations } from './Form';
+import { Field, fieldAttrs } from '../Field';
+import { ScrollRegion } from '../ScrollRegion';
+import { useOperations } from './Operations';
 import { RegionSelect } from './RegionSelect';
 import { ResidencyNow } from './Residency';
 
@@ -63,7 +65,7 @@ export function PublicIps({ networkPorts, region, onChange }: { networkPorts?: P
       ) : ips.length === 0 ? (
         <Empty>{scoped ? 'No public IP on this network’s ports, and none free in its region.' : 'No public IPs yet.'}</Empty>
       ) : (
-        <TableWrap label="List of public IPs">
+        <ScrollRegion label="List of public IPs">
           <table aria-label="Public IPs">
             <thead>
               <tr>
@@ -82,7 +84,7 @@ export function PublicIps({ networkPorts, region, onChange }: { networkPorts?: P
               ))}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && <Allocate ports={ports} onCreated={(r) => ops.track(r.operation, `Allocating public IP ${r.public_ip?.name ?? ''}`)} />}
     </div>

@@ -3,7 +3,7 @@
 import { useSession } from '../../lib/session';
 import { useApi } from '../../lib/hooks';
 import { ProblemView } from '../ProblemView';
-import { Field, fieldAttrs } from './Form';
+import { Field, fieldAttrs } from '../Field';
 import { allowedBy, describePolicy, loadPlaces } from './Residency';
 
 export function RegionSelect({

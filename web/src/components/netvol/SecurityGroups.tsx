@@ -7,7 +7,9 @@ import { useApi } from '../../lib/hooks';
 import { ProblemView } from '../ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge } from '../common';
 import { BlockedBy } from './BlockedBy';
-import { Field, fieldAttrs, TableWrap, useOperations } from './Form';
+import { Field, fieldAttrs } from '../Field';
+import { ScrollRegion } from '../ScrollRegion';
+import { useOperations } from './Operations';
 
 type Group = Schemas['SecurityGroup'];
 type Rule = Schemas['SecurityGroupRule'];
@@ -92,7 +94,7 @@ function GroupView({
       {g.rules.length === 0 ? (
         <Empty>No rules: nothing may reach its ports.</Empty>
       ) : (
-        <TableWrap label={`List of the rules of ${g.name}`}>
+        <ScrollRegion label={`List of the rules of ${g.name}`}>
           <table aria-label={`Rules of ${g.name}`}>
             <thead>
               <tr>
@@ -127,7 +129,7 @@ function GroupView({
               ))}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && (
         <div class="actions">
