@@ -7,7 +7,6 @@ import type { ComponentChildren } from 'preact';
 import { useId } from 'preact/hooks';
 import { ApiError } from '../api/client';
 import { FieldError } from './ProblemView';
-import './Field.css';
 
 /** aria-invalid for a field: true when the error's errors[] names it. */
 export function invalid(error: unknown, field: string): boolean {

@@ -176,7 +176,7 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
           </select>
         )}
         <p id="img-region-help" class="muted">
-          Regions your residency policy allows ({policyText(places.data?.policy)}); the image's bytes stay there.
+          Regions your residency policy allows ({policyText(places.data?.policy, 'no policy')}); the image's bytes stay there.
         </p>
         <FieldError error={error} field="region" id="img-region-error" />
         <Field id="img-format" label="Format" field="format" error={error}>

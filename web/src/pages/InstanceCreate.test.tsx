@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
 import InstanceCreate, { sshKeyList } from './InstanceCreate';
-import { regionVerdict } from '../lib/residency';
+import { regionVerdict } from '../lib/regions';
 import { AtRoute, page, problem, session, stubApi, TENANT, type Call } from '../test/kit';
 
 const IID = '22222222-2222-4222-8222-222222222222';

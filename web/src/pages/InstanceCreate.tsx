@@ -10,7 +10,7 @@ import { FieldErrors, fieldMessages, fieldsShown } from '../components/Field';
 import { ProblemView } from '../components/ProblemView';
 import { useApi } from '../lib/hooks';
 import { idempotencyKey } from '../lib/idempotency';
-import { policyText, regionVerdict } from '../lib/residency';
+import { policyText, regionVerdict } from '../lib/regions';
 import { canWrite, useSession } from '../lib/session';
 import './tenant.css';
 import { ScrollRegion } from '../components/ScrollRegion';

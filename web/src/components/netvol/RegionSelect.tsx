@@ -4,7 +4,7 @@ import { useSession } from '../../lib/session';
 import { useApi } from '../../lib/hooks';
 import { ProblemView } from '../ProblemView';
 import { Field, fieldAttrs } from '../Field';
-import { allowedBy, describePolicy, loadPlaces } from './Residency';
+import { loadPlaces, policyAllows, policyText } from '../../lib/regions';
 
 export function RegionSelect({
   idPrefix,
@@ -35,7 +35,7 @@ export function RegionSelect({
         label="Region"
         field="region"
         error={error}
-        hint={<>Limited to what your residency policy allows: {describePolicy(policy)}.</>}
+        hint={<>Limited to what your residency policy allows: {policyText(policy)}.</>}
       >
         <select
           {...fieldAttrs(error, 'region', `${idPrefix}-region`)}
@@ -47,7 +47,7 @@ export function RegionSelect({
         >
           <option value="">Any region the policy allows</option>
           {regions.map((r) => {
-            const ok = allowedBy(policy, r);
+            const ok = policyAllows(policy, r);
             return (
               <option key={r.code} value={r.code} disabled={!ok}>
                 {r.code} — {r.country}, {r.jurisdiction}

@@ -1,14 +1,12 @@
-// Residency on the network and volume pages: where the data lives now, the history of records
-// (GET .../residency) as a timeline, and the regions a tenant's policy allows for a new resource.
-import { api, listAll, type Schemas } from '../../api/client';
+// Residency on the network and volume pages: where the data lives now, and the history of records
+// (GET .../residency) as a timeline.
+import { listAll, type Schemas } from '../../api/client';
 import { useApi } from '../../lib/hooks';
 import { ProblemView } from '../ProblemView';
 import { Empty, Loading, When } from '../common';
 
 type Rec = Schemas['ResidencyRecord'];
 type Place = Schemas['ResidencyPlace'];
-export type Region = Schemas['Region'];
-export type Policy = Schemas['ResidencyPolicy'];
 
 function place(p: Place | undefined): string {
   if (!p) return 'nowhere';
@@ -67,42 +65,4 @@ export function ResidencyHistory({ path, title = 'Residency history' }: { path: 
       )}
     </section>
   );
-}
-
-/** Does the policy allow this region? The intersection of the lists given (an empty list: any). */
-export function allowedBy(policy: Policy | undefined, r: Region): boolean {
-  if (!policy) return true;
-  const j = policy.jurisdictions ?? [];
-  const c = policy.countries ?? [];
-  const g = policy.regions ?? [];
-  return (
-    (j.length === 0 || j.includes(r.jurisdiction as 'EU')) &&
-    (c.length === 0 || c.includes(r.country ?? '')) &&
-    (g.length === 0 || g.includes(r.code ?? ''))
-  );
-}
-
-export function describePolicy(policy: Policy | undefined): string {
-  if (!policy) return 'unknown';
-  const parts: string[] = [];
-  if (policy.jurisdictions?.length) parts.push(`jurisdictions ${policy.jurisdictions.join(', ')}`);
-  if (policy.countries?.length) parts.push(`countries ${policy.countries.join(', ')}`);
-  if (policy.regions?.length) parts.push(`regions ${policy.regions.join(', ')}`);
-  return parts.join('; ') || 'anywhere';
-}
-
-export interface Places {
-  regions: Region[];
-  policy: Policy | undefined;
-}
-
-/** The regions and the tenant's residency policy (a policy that cannot be read: all regions). */
-export async function loadPlaces(tenantId: string): Promise<Places> {
-  const [regions, policy] = await Promise.all([
-    listAll<Region>('/v1/regions'),
-    tenantId
-      ? api<Policy>(`/v1/tenants/${encodeURIComponent(tenantId)}/residency-policy`).catch(() => undefined)
-      : Promise.resolve(undefined),
-  ]);
-  return { regions, policy };
 }
