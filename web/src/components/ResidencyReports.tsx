@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { useSession } from '../lib/session';
-import { useApi, useField } from '../lib/hooks';
+import { useApi, useField, useSubmit } from '../lib/hooks';
 import { Field, fieldAttrs, invalid } from './Field';
 import { fetchBytes, formatBytes, saveBytes, type Bytes } from '../lib/bytes';
 import { sha256Hex, verdictOf, type Verdict } from '../lib/signature';
@@ -35,27 +35,16 @@ function GenerateReport({ onDone }: { onDone: (reportId: string) => void }) {
   const [to, onTo] = useField(day(1));
   const [format, onFormat] = useField('csv');
   const [tenants, onTenants] = useField('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const [pending, setPending] = useState<{ op: string; report: string } | null>(null);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body: Record<string, unknown> = { from: `${from}T00:00:00Z`, to: `${to}T00:00:00Z`, format };
-      const list = tenants.split(/[\s,]+/).filter(Boolean);
-      if (list.length) body.tenants = list;
-      const r = await api<Accepted>('/v1/residency/reports', { method: 'POST', body });
-      if (r.operation?.id && r.report?.id) setPending({ op: r.operation.id, report: r.report.id });
-      else if (r.report?.id) onDone(r.report.id);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error } = useSubmit(async () => {
+    const body: Record<string, unknown> = { from: `${from}T00:00:00Z`, to: `${to}T00:00:00Z`, format };
+    const list = tenants.split(/[\s,]+/).filter(Boolean);
+    if (list.length) body.tenants = list;
+    const r = await api<Accepted>('/v1/residency/reports', { method: 'POST', body });
+    if (r.operation?.id && r.report?.id) setPending({ op: r.operation.id, report: r.report.id });
+    else if (r.report?.id) onDone(r.report.id);
+  });
 
   return (
     <form onSubmit={submit} class="card report-form" aria-labelledby="gen-h">

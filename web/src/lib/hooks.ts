@@ -55,3 +55,27 @@ export function useField(initial = ''): [string, (e: Event) => void, (v: string)
   const [v, setV] = useState(initial);
   return [v, (e: Event) => setV((e.target as HTMLInputElement).value), setV];
 }
+
+/**
+ * A form's submission: submit(e) keeps the browser from posting, clears the last refusal, runs
+ * send() while busy, and hands its answer to done(); a refusal stays in error (for ProblemView
+ * and the fields errors[] names).
+ */
+export function useSubmit<T>(send: () => Promise<T>, done?: (r: T) => void) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e?: Event) => {
+    e?.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await send();
+      done?.(r);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { submit, busy, error, setError };
+}

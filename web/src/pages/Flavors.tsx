@@ -6,7 +6,7 @@ import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading } from '../components/common';
 import { TextField } from '../components/Field';
 import { mib, numberOrUndefined } from '../components/OpsFields';
-import { useApi } from '../lib/hooks';
+import { useApi, useSubmit } from '../lib/hooks';
 import { useSession } from '../lib/session';
 
 type Flavor = Schemas['Flavor'];
@@ -17,35 +17,24 @@ function CreateFlavor({ onCreated }: { onCreated: (f: Flavor) => void }) {
   const [memory, setMemory] = useState('');
   const [disk, setDisk] = useState('');
   const [gpus, setGpus] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body: Record<string, unknown> = {
-        name: name.trim(),
-        vcpus: numberOrUndefined(vcpus),
-        memory_mib: numberOrUndefined(memory),
-        disk_gib: numberOrUndefined(disk),
-      };
-      const g = numberOrUndefined(gpus);
-      if (g !== undefined) body.gpus = g;
-      const f = await api<Flavor>('/v1/flavors', { method: 'POST', body });
-      setName('');
-      setVcpus('');
-      setMemory('');
-      setDisk('');
-      setGpus('');
-      onCreated(f);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error } = useSubmit(async () => {
+    const body: Record<string, unknown> = {
+      name: name.trim(),
+      vcpus: numberOrUndefined(vcpus),
+      memory_mib: numberOrUndefined(memory),
+      disk_gib: numberOrUndefined(disk),
+    };
+    const g = numberOrUndefined(gpus);
+    if (g !== undefined) body.gpus = g;
+    const f = await api<Flavor>('/v1/flavors', { method: 'POST', body });
+    setName('');
+    setVcpus('');
+    setMemory('');
+    setDisk('');
+    setGpus('');
+    onCreated(f);
+  });
 
   return (
     <form class="ops-form" onSubmit={submit} aria-labelledby="create-flavor-h">

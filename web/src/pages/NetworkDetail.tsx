@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, listAll, type Schemas } from '../api/client';
 import { canWrite, useSession } from '../lib/session';
-import { useApi } from '../lib/hooks';
+import { useApi, useSubmit } from '../lib/hooks';
 import { FieldError, ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge, When } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
@@ -570,21 +570,10 @@ function CreatePort({ subnets, groups, track }: { subnets: Subnet[]; groups: Gro
 function RouterSection({ network, router, write, track }: { network: Network; router: Router | null; write: boolean; track: Track }) {
   const [name, setName] = useState(`${network.name ?? 'net'}-router`.slice(0, 63));
   const [snat, setSnat] = useState(true);
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const create = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
-    try {
-      const r = await api<Schemas['RouterAccepted']>('/v1/routers', { method: 'POST', body: { name, network: network.id, snat } });
-      track(r?.operation, `Creating router ${name}`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+  const { submit: create, busy: sending, error, setError } = useSubmit(async () => {
+    const r = await api<Schemas['RouterAccepted']>('/v1/routers', { method: 'POST', body: { name, network: network.id, snat } });
+    track(r?.operation, `Creating router ${name}`);
+  });
   const del = async () => {
     if (!router) return;
     setError(null);

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { canWrite, useSession } from '../lib/session';
-import { useApi } from '../lib/hooks';
+import { useApi, useSubmit } from '../lib/hooks';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
@@ -168,22 +168,11 @@ function CreateNetwork({ onCreated }: { onCreated: (r: Accepted) => void }) {
   const [name, setName] = useState('');
   const [cidr, setCidr] = useState('10.0.0.0/16');
   const [region, setRegion] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
-    try {
-      const r = await api<Accepted>('/v1/networks', { method: 'POST', body: { name, cidr, ...(region ? { region } : {}) } });
-      setName('');
-      onCreated(r);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+  const { submit, busy: sending, error } = useSubmit(async () => {
+    const r = await api<Accepted>('/v1/networks', { method: 'POST', body: { name, cidr, ...(region ? { region } : {}) } });
+    setName('');
+    onCreated(r);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-labelledby="nv-create-net-h">
       <h2 id="nv-create-net-h">Create a network</h2>

@@ -6,7 +6,7 @@ import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading } from '../components/common';
 import { TextField } from '../components/Field';
 import { Reveal, splitList } from '../components/OpsFields';
-import { useApi } from '../lib/hooks';
+import { useApi, useSubmit } from '../lib/hooks';
 import { useSession } from '../lib/session';
 
 type Region = Schemas['Region'];
@@ -23,30 +23,19 @@ function AddRegion({ onAdded, onCancel }: { onAdded: (r: Region) => void; onCanc
   const [country, setCountry] = useState('');
   const [datacenter, setDatacenter] = useState('');
   const [zones, setZones] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const r = await api<Region>('/v1/regions', {
-        method: 'POST',
-        body: { code: code.trim(), name: name.trim(), country: country.trim().toUpperCase(), datacenter: datacenter.trim(), zones: splitList(zones) },
-      });
-      setCode('');
-      setName('');
-      setCountry('');
-      setDatacenter('');
-      setZones('');
-      onAdded(r);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error } = useSubmit(async () => {
+    const r = await api<Region>('/v1/regions', {
+      method: 'POST',
+      body: { code: code.trim(), name: name.trim(), country: country.trim().toUpperCase(), datacenter: datacenter.trim(), zones: splitList(zones) },
+    });
+    setCode('');
+    setName('');
+    setCountry('');
+    setDatacenter('');
+    setZones('');
+    onAdded(r);
+  });
 
   const fields = ['code', 'name', 'country', 'datacenter', 'zones'];
   return (
@@ -85,8 +74,6 @@ function EditRegion({ region, onSaved }: { region: Region; onSaved: () => void }
   const [name, setName] = useState(region.name ?? '');
   const [datacenter, setDatacenter] = useState(region.datacenter ?? '');
   const [zones, setZones] = useState((region.zones ?? []).join(', '));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
 
   const [editing, setEditing] = useState(false);
 
@@ -103,24 +90,15 @@ function EditRegion({ region, onSaved }: { region: Region; onSaved: () => void }
     if (editing && ref.current && !ref.current.open) ref.current.showModal();
   }, [editing]);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api<Region>(`/v1/regions/${encodeURIComponent(region.code ?? '')}`, {
-        method: 'PATCH',
-        body: { name: name.trim(), datacenter: datacenter.trim(), zones: splitList(zones) },
-      });
-      ref.current?.close();
-      setEditing(false);
-      onSaved();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error, setError } = useSubmit(async () => {
+    await api<Region>(`/v1/regions/${encodeURIComponent(region.code ?? '')}`, {
+      method: 'PATCH',
+      body: { name: name.trim(), datacenter: datacenter.trim(), zones: splitList(zones) },
+    });
+    ref.current?.close();
+    setEditing(false);
+    onSaved();
+  });
 
   return (
     <>

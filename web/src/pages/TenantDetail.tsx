@@ -9,7 +9,7 @@ import { ConfirmButton, Empty, Loading, UsageBar, When } from '../components/com
 import { BASE } from '../components/HostParts';
 import { SelectField, TextField } from '../components/Field';
 import { numberOrUndefined, splitList } from '../components/OpsFields';
-import { useApi } from '../lib/hooks';
+import { useApi, useSubmit } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { NotFound } from './NotFound';
 
@@ -201,8 +201,6 @@ function PolicySection({ tenantId, canEdit, isOperator }: { tenantId: string; ca
   const [jur, setJur] = useState<string[]>([]);
   const [countries, setCountries] = useState('');
   const [regs, setRegs] = useState<string[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState('');
 
   const p = policy.data;
@@ -225,21 +223,12 @@ function PolicySection({ tenantId, canEdit, isOperator }: { tenantId: string; ca
     regions: regs,
   };
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api<Policy>(`/v1/tenants/${encodeURIComponent(tenantId)}/residency-policy`, { method: 'PUT', body: draft });
-      setEditing(false);
-      setNotice('Policy saved.');
-      policy.reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error, setError } = useSubmit(async () => {
+    await api<Policy>(`/v1/tenants/${encodeURIComponent(tenantId)}/residency-policy`, { method: 'PUT', body: draft });
+    setEditing(false);
+    setNotice('Policy saved.');
+    policy.reload();
+  });
 
   const allowedNow = p ? allowedRegions(p, all) : [];
   const allowedDraft = allowedRegions(draft, all);

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { useSession, type Session } from '../lib/session';
-import { useApi, useField } from '../lib/hooks';
+import { useApi, useField, useSubmit } from '../lib/hooks';
 import { Field, fieldAttrs, invalid } from '../components/Field';
 import { FieldError, ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, When } from '../components/common';
@@ -264,28 +264,17 @@ function CreateToken({ forUser, onCreated }: { forUser: User | null; onCreated: 
   const session = useSession();
   const [name, onName, setName] = useField('');
   const [expires, onExpires] = useField('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<TokenCreated | null>(null);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body: Record<string, unknown> = { name: name.trim() };
-      if (expires) body.expires_at = `${expires}T23:59:59Z`;
-      if (forUser && forUser.id !== session.me.user?.id) body.user_id = forUser.id;
-      const t = await api<TokenCreated>('/v1/tokens', { method: 'POST', body });
-      setCreated(t);
-      setName('');
-      onCreated();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error } = useSubmit(async () => {
+    const body: Record<string, unknown> = { name: name.trim() };
+    if (expires) body.expires_at = `${expires}T23:59:59Z`;
+    if (forUser && forUser.id !== session.me.user?.id) body.user_id = forUser.id;
+    const t = await api<TokenCreated>('/v1/tokens', { method: 'POST', body });
+    setCreated(t);
+    setName('');
+    onCreated();
+  });
 
   const nameField = useRef<HTMLInputElement>(null);
   const [refocus, setRefocus] = useState(false);

@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../../api/client';
 import { canWrite, useSession } from '../../lib/session';
-import { useApi } from '../../lib/hooks';
+import { useApi, useSubmit } from '../../lib/hooks';
 import { ProblemView } from '../ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge } from '../common';
 import { Field, fieldAttrs } from '../Field';
@@ -212,25 +212,14 @@ function Allocate({ ports, onCreated }: { ports: Port[]; onCreated: (r: Accepted
   const [name, setName] = useState('');
   const [region, setRegion] = useState('');
   const [port, setPort] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
-    try {
-      const body: Record<string, string> = { name };
-      if (region) body.region = region;
-      if (port) body.port = port;
-      const r = await api<Accepted>('/v1/public-ips', { method: 'POST', body });
-      setName('');
-      onCreated(r);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+  const { submit, busy: sending, error } = useSubmit(async () => {
+    const body: Record<string, string> = { name };
+    if (region) body.region = region;
+    if (port) body.port = port;
+    const r = await api<Accepted>('/v1/public-ips', { method: 'POST', body });
+    setName('');
+    onCreated(r);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-labelledby="nv-alloc-h">
       <h3 id="nv-alloc-h">Allocate a public IP</h3>

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../../api/client';
 import { canWrite, useSession } from '../../lib/session';
-import { useApi } from '../../lib/hooks';
+import { useApi, useSubmit } from '../../lib/hooks';
 import { ProblemView } from '../ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge } from '../common';
 import { BlockedBy } from './BlockedBy';
@@ -255,22 +255,11 @@ function AddRule({
 function CreateGroup({ onCreated }: { onCreated: (r: Accepted) => void }) {
   const [name, setName] = useState('');
   const [defaults, setDefaults] = useState(true);
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
-    try {
-      const r = await api<Accepted>('/v1/security-groups', { method: 'POST', body: defaults ? { name } : { name, rules: [] } });
-      setName('');
-      onCreated(r);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+  const { submit, busy: sending, error } = useSubmit(async () => {
+    const r = await api<Accepted>('/v1/security-groups', { method: 'POST', body: defaults ? { name } : { name, rules: [] } });
+    setName('');
+    onCreated(r);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-labelledby="nv-create-sg-h">
       <h3 id="nv-create-sg-h">Create a security group</h3>
