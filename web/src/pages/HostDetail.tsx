@@ -10,7 +10,7 @@ import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When, typ
 import { BASE, CapacityBars, virtualization, type Host } from '../components/HostParts';
 import { TextField } from '../components/Field';
 import { mib, numberOrUndefined } from '../components/OpsFields';
-import { useApi } from '../lib/hooks';
+import { useApi, useSubmit } from '../lib/hooks';
 import { NotFound } from './NotFound';
 
 type Instance = Schemas['Instance'];
@@ -125,30 +125,19 @@ export function EvacuationSummary({ op }: { op: Operation }) {
 function Ratios({ host, onSaved }: { host: Host; onSaved: () => void }) {
   const [cpu, setCpu] = useState(String(host.cpu_allocation_ratio ?? ''));
   const [ram, setRam] = useState(String(host.ram_allocation_ratio ?? ''));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  const { submit, busy, error } = useSubmit(async () => {
     setSaved(false);
-    try {
-      const body: Record<string, number> = {};
-      const c = numberOrUndefined(cpu);
-      const r = numberOrUndefined(ram);
-      if (c !== undefined) body.cpu_allocation_ratio = c;
-      if (r !== undefined) body.ram_allocation_ratio = r;
-      await api<Host>(`/v1/hosts/${encodeURIComponent(host.id ?? '')}`, { method: 'PATCH', body });
-      setSaved(true);
-      onSaved();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    const body: Record<string, number> = {};
+    const c = numberOrUndefined(cpu);
+    const r = numberOrUndefined(ram);
+    if (c !== undefined) body.cpu_allocation_ratio = c;
+    if (r !== undefined) body.ram_allocation_ratio = r;
+    await api<Host>(`/v1/hosts/${encodeURIComponent(host.id ?? '')}`, { method: 'PATCH', body });
+    setSaved(true);
+    onSaved();
+  });
 
   return (
     <form class="ops-form" onSubmit={submit} aria-labelledby="ratios-h">

@@ -8,7 +8,7 @@ import { Empty, Loading, OperationProgress, StateBadge, When, type Operation } f
 import { CapacityBars, virtualization, type Host } from '../components/HostParts';
 import { SelectField, TextField } from '../components/Field';
 import { Reveal, numberOrUndefined } from '../components/OpsFields';
-import { useApi } from '../lib/hooks';
+import { useApi, useSubmit } from '../lib/hooks';
 import { BASE } from '../components/HostParts';
 
 type Region = Schemas['Region'];
@@ -24,8 +24,6 @@ function AddHost({ regions, onAdded, onCancel }: { regions: Region[]; onAdded: (
   const [uri, setUri] = useState('');
   const [cpuRatio, setCpuRatio] = useState('');
   const [ramRatio, setRamRatio] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [accepted, setAccepted] = useState<HostAccepted | null>(null);
   const [finished, setFinished] = useState<Operation | null>(null);
 
@@ -33,31 +31,22 @@ function AddHost({ regions, onAdded, onCancel }: { regions: Region[]; onAdded: (
   const chosen = regions.find((r) => r.code === region);
   const zones = chosen?.zones ?? [];
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  const { submit, busy, error } = useSubmit(async () => {
     setAccepted(null);
     setFinished(null);
-    try {
-      const body: Record<string, unknown> = { name: name.trim(), region, zone, libvirt_uri: uri.trim() };
-      const cr = numberOrUndefined(cpuRatio);
-      const rr = numberOrUndefined(ramRatio);
-      if (cr !== undefined) body.cpu_allocation_ratio = cr;
-      if (rr !== undefined) body.ram_allocation_ratio = rr;
-      const a = await api<HostAccepted>('/v1/hosts', { method: 'POST', body });
-      setAccepted(a);
-      setName('');
-      setUri('');
-      setCpuRatio('');
-      setRamRatio('');
-      onAdded();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    const body: Record<string, unknown> = { name: name.trim(), region, zone, libvirt_uri: uri.trim() };
+    const cr = numberOrUndefined(cpuRatio);
+    const rr = numberOrUndefined(ramRatio);
+    if (cr !== undefined) body.cpu_allocation_ratio = cr;
+    if (rr !== undefined) body.ram_allocation_ratio = rr;
+    const a = await api<HostAccepted>('/v1/hosts', { method: 'POST', body });
+    setAccepted(a);
+    setName('');
+    setUri('');
+    setCpuRatio('');
+    setRamRatio('');
+    onAdded();
+  });
 
   const fields = ['name', 'region', 'zone', 'libvirt_uri', 'cpu_allocation_ratio', 'ram_allocation_ratio'];
   return (

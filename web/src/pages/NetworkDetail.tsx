@@ -216,12 +216,7 @@ function CreateSubnet({ network, track }: { network: Network; track: Track }) {
   const [gateway, setGateway] = useState('');
   const [zone, setZone] = useState('');
   const [dns, setDns] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
+  const { submit, busy: sending, error } = useSubmit(async () => {
     const body: Record<string, unknown> = { name, network: network.id, cidr };
     if (gateway) body.gateway = gateway;
     if (zone) body.zone = zone;
@@ -230,18 +225,12 @@ function CreateSubnet({ network, track }: { network: Network; track: Track }) {
       .map((x) => x.trim())
       .filter(Boolean);
     if (servers.length) body.dns_servers = servers;
-    try {
-      const r = await api<Schemas['SubnetAccepted']>('/v1/subnets', { method: 'POST', body });
-      setName('');
-      setCidr('');
-      setGateway('');
-      track(r?.operation, `Creating subnet ${r?.subnet?.name ?? name}`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+    const r = await api<Schemas['SubnetAccepted']>('/v1/subnets', { method: 'POST', body });
+    setName('');
+    setCidr('');
+    setGateway('');
+    track(r?.operation, `Creating subnet ${r?.subnet?.name ?? name}`);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-labelledby="nv-create-subnet-h">
       <h3 id="nv-create-subnet-h">Create a subnet</h3>
@@ -513,27 +502,16 @@ function CreatePort({ subnets, groups, track }: { subnets: Subnet[]; groups: Gro
   const [name, setName] = useState('');
   const [ip, setIp] = useState('');
   const [chosen, setChosen] = useState<string[]>(() => groups.filter((g) => g.is_default).map((g) => g.id));
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
   const sub = subnet || subnets[0]?.id || '';
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
+  const { submit, busy: sending, error } = useSubmit(async () => {
     const body: Record<string, unknown> = { subnet: sub, security_groups: chosen };
     if (name) body.name = name;
     if (ip) body.ip = ip;
-    try {
-      const r = await api<Schemas['PortAccepted']>('/v1/ports', { method: 'POST', body });
-      setName('');
-      setIp('');
-      track(r?.operation, `Creating port ${r?.port?.name ?? name}`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+    const r = await api<Schemas['PortAccepted']>('/v1/ports', { method: 'POST', body });
+    setName('');
+    setIp('');
+    track(r?.operation, `Creating port ${r?.port?.name ?? name}`);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-labelledby="nv-create-port-h">
       <h3 id="nv-create-port-h">Create a port</h3>

@@ -65,28 +65,17 @@ export function allowedRegions(p: Policy, regions: Region[]): Region[] {
 function TenantName({ tenant, onSaved }: { tenant: Tenant; onSaved: () => void }) {
   const [name, setName] = useState(tenant.name);
   const [display, setDisplay] = useState(tenant.display_name);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  const { submit, busy, error } = useSubmit(async () => {
     setSaved(false);
-    try {
-      await api<Tenant>(`/v1/tenants/${encodeURIComponent(tenant.id)}`, {
-        method: 'PATCH',
-        body: { name: name.trim(), display_name: display.trim() },
-      });
-      setSaved(true);
-      onSaved();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    await api<Tenant>(`/v1/tenants/${encodeURIComponent(tenant.id)}`, {
+      method: 'PATCH',
+      body: { name: name.trim(), display_name: display.trim() },
+    });
+    setSaved(true);
+    onSaved();
+  });
 
   return (
     <form class="ops-form" onSubmit={submit} aria-labelledby="tenant-name-h">
@@ -334,33 +323,22 @@ function UsersSection({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [role, setRole] = useState('member');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const [notice, setNotice] = useState('');
 
   const roles = [...(tenant.is_operator ? ['operator'] : []), 'admin', 'member', 'reader', 'auditor'];
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  const { submit, busy, error } = useSubmit(async () => {
     setNotice('');
-    try {
-      const u = await api<User>(`/v1/tenants/${encodeURIComponent(tenant.id)}/users`, {
-        method: 'POST',
-        body: { name: name.trim(), email: email.trim(), role },
-      });
-      setName('');
-      setEmail('');
-      setNotice(`User ${u.name} added as ${u.role}.`);
-      users.reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    const u = await api<User>(`/v1/tenants/${encodeURIComponent(tenant.id)}/users`, {
+      method: 'POST',
+      body: { name: name.trim(), email: email.trim(), role },
+    });
+    setName('');
+    setEmail('');
+    setNotice(`User ${u.name} added as ${u.role}.`);
+    users.reload();
+  });
 
   const remove = async (u: User) => {
     setActionError(null);

@@ -31,30 +31,19 @@ function CreateUser({ onCreated }: { onCreated: () => void }) {
   const [name, onName, setName] = useField('');
   const [email, onEmail, setEmail] = useField('');
   const [role, onRole] = useField('member');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<User | null>(null);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  const { submit, busy, error } = useSubmit(async () => {
     setCreated(null);
-    try {
-      const u = await api<User>(`/v1/tenants/${encodeURIComponent(session.tenantId)}/users`, {
-        method: 'POST',
-        body: { name: name.trim(), email: email.trim(), role },
-      });
-      setCreated(u);
-      setName('');
-      setEmail('');
-      onCreated();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    const u = await api<User>(`/v1/tenants/${encodeURIComponent(session.tenantId)}/users`, {
+      method: 'POST',
+      body: { name: name.trim(), email: email.trim(), role },
+    });
+    setCreated(u);
+    setName('');
+    setEmail('');
+    onCreated();
+  });
 
   return (
     <form onSubmit={submit} class="card" aria-labelledby="new-user-h">

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, listAll, type Schemas } from '../api/client';
 import { canWrite, useSession } from '../lib/session';
-import { useApi } from '../lib/hooks';
+import { useApi, useSubmit } from '../lib/hooks';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge, When } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
@@ -206,22 +206,11 @@ function VolumeActions({ volume: v, track }: { volume: Volume; track: Track }) {
 
 function Snapshots({ volume: v, snapshots, write, track }: { volume: Volume; snapshots: Snapshot[]; write: boolean; track: Track }) {
   const [name, setName] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const take = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
-    try {
-      const r = await api<Schemas['SnapshotAccepted']>('/v1/snapshots', { method: 'POST', body: { name, volume: v.id } });
-      setName('');
-      track(r?.operation, `Taking snapshot ${name}`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+  const { submit: take, busy: sending, error } = useSubmit(async () => {
+    const r = await api<Schemas['SnapshotAccepted']>('/v1/snapshots', { method: 'POST', body: { name, volume: v.id } });
+    setName('');
+    track(r?.operation, `Taking snapshot ${name}`);
+  });
   return (
     <section aria-labelledby="snapshots-h" id="snapshots">
       <h2 id="snapshots-h">Snapshots</h2>

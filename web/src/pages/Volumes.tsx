@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { canWrite, useSession } from '../lib/session';
-import { useApi } from '../lib/hooks';
+import { useApi, useSubmit } from '../lib/hooks';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
@@ -124,26 +124,15 @@ function CreateVolume({ onCreated }: { onCreated: (r: Accepted) => void }) {
   const [type, setType] = useState('');
   const [region, setRegion] = useState('');
   const [zone, setZone] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
+  const { submit, busy: sending, error } = useSubmit(async () => {
     const body: Record<string, unknown> = { name, size_gib: Number(size) };
     if (type) body.type = type;
     if (region) body.region = region;
     if (zone) body.zone = zone;
-    try {
-      const r = await api<Accepted>('/v1/volumes', { method: 'POST', body });
-      setName('');
-      onCreated(r);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+    const r = await api<Accepted>('/v1/volumes', { method: 'POST', body });
+    setName('');
+    onCreated(r);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-labelledby="nv-create-vol-h">
       <h2 id="nv-create-vol-h">Create a volume</h2>

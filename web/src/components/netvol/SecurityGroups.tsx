@@ -165,8 +165,6 @@ function AddRule({
   const [cidr, setCidr] = useState('');
   const [rgroup, setRgroup] = useState('');
   const [description, setDescription] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
   const p = `rule-${g.id}`;
   if (!open)
     return (
@@ -174,25 +172,16 @@ function AddRule({
         Add a rule to {g.name}
       </button>
     );
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
+  const { submit, busy: sending, error } = useSubmit(async () => {
     const body: Record<string, string> = { direction, protocol };
     if (ports && (protocol === 'tcp' || protocol === 'udp')) body.ports = ports;
     if (remote === 'cidr' && cidr) body.remote_cidr = cidr;
     if (remote === 'group' && rgroup) body.remote_group = rgroup;
     if (description) body.description = description;
-    try {
-      const r = await api<Accepted>(`/v1/security-groups/${encodeURIComponent(g.id)}/rules`, { method: 'POST', body });
-      track(r?.operation, `Adding a rule to ${g.name}`);
-      setOpen(false);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+    const r = await api<Accepted>(`/v1/security-groups/${encodeURIComponent(g.id)}/rules`, { method: 'POST', body });
+    track(r?.operation, `Adding a rule to ${g.name}`);
+    setOpen(false);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-label={`Add a rule to ${g.name}`}>
       <ProblemView error={error} fields={['direction', 'protocol', 'ports', 'remote_cidr', 'remote_group', 'description']} />
