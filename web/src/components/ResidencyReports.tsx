@@ -9,7 +9,7 @@ import { Field, fieldAttrs, invalid } from './Field';
 import { fetchBytes, formatBytes, saveBytes, type Bytes } from '../lib/bytes';
 import { sha256Hex, verdictOf, type Verdict } from '../lib/signature';
 import { ProblemView } from './ProblemView';
-import { Empty, Loading, OperationProgress, StateBadge, When } from './common';
+import { Empty, Loading, OperationProgress, StateBadge, When, ScrollRegion } from './common';
 import { OpensslCommand, SignatureVerdict, opensslCommands } from './SignatureVerdict';
 
 type Report = Schemas['ResidencyReport'];
@@ -221,7 +221,7 @@ export function ResidencyReports() {
       ) : list.length === 0 ? (
         <Empty>No reports yet.</Empty>
       ) : (
-        <div class="table-wrap" role="region" aria-label="Reports table" tabIndex={0}>
+        <ScrollRegion label="Reports table">
           <table>
             <caption class="muted">Reports, newest first</caption>
             <thead>
@@ -263,7 +263,7 @@ export function ResidencyReports() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       {current && <ReportPanel key={current.id} report={current} />}
     </>

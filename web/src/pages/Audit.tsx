@@ -6,7 +6,7 @@ import { useSession } from '../lib/session';
 import { useApi } from '../lib/hooks';
 import { Field, fieldAttrs, invalid } from '../components/Field';
 import { ProblemView } from '../components/ProblemView';
-import { Empty, Loading, When } from '../components/common';
+import { Empty, Loading, When, ScrollRegion } from '../components/common';
 import './Audit.css';
 
 type Entry = Schemas['AuditEntry'];
@@ -181,7 +181,7 @@ export default function Audit() {
       ) : entries.length === 0 ? (
         <Empty>No entries match.</Empty>
       ) : (
-        <div class="table-wrap" role="region" aria-label="Audit entries table" tabIndex={0}>
+        <ScrollRegion label="Audit entries table">
           <table class="audit">
             <caption class="muted">Oldest first; {entries.length} shown{more.next ? ', more below' : ''}.</caption>
             <thead>
@@ -235,7 +235,7 @@ export default function Audit() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       <ProblemView error={more.error} />
       {more.next && (

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading } from '../components/common';
+import { ConfirmButton, Empty, Loading, ScrollRegion } from '../components/common';
 import { TextField } from '../components/Field';
 import { mib, numberOrUndefined } from '../components/OpsFields';
 import { useApi, useSubmit } from '../lib/hooks';
@@ -101,7 +101,7 @@ export default function Flavors() {
         <Empty>No flavors yet.</Empty>
       ) : (
         flavors.data && (
-          <div class="table-wrap" role="region" aria-label="Flavors table" tabIndex={0}>
+          <ScrollRegion label="Flavors table">
             <table>
               <caption class="muted">{flavors.data.length} flavors</caption>
               <thead>
@@ -139,7 +139,7 @@ export default function Flavors() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )
       )}
       {session.isOperator && (

@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, ApiError, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When, type Operation } from '../components/common';
+import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When, type Operation, ScrollRegion } from '../components/common';
 import { BASE, CapacityBars, virtualization, type Host } from '../components/HostParts';
 import { TextField } from '../components/Field';
 import { mib, numberOrUndefined } from '../components/OpsFields';
@@ -259,7 +259,7 @@ function InstancesOn({ host }: { host: Host }) {
         <Empty>No instances on this host.</Empty>
       ) : (
         list.data && (
-          <div class="table-wrap" role="region" aria-label="Instances on this host table" tabIndex={0}>
+          <ScrollRegion label="Instances on this host table">
             <table>
               <thead>
                 <tr>
@@ -294,7 +294,7 @@ function InstancesOn({ host }: { host: Host }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )
       )}
     </section>

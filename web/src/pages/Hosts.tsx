@@ -4,7 +4,7 @@
 import { useId, useMemo, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
-import { Empty, Loading, OperationProgress, StateBadge, When, type Operation } from '../components/common';
+import { Empty, Loading, OperationProgress, StateBadge, When, type Operation, ScrollRegion } from '../components/common';
 import { CapacityBars, virtualization, type Host } from '../components/HostParts';
 import { SelectField, TextField } from '../components/Field';
 import { Reveal, numberOrUndefined } from '../components/OpsFields';
@@ -191,7 +191,7 @@ export default function Hosts() {
         <Empty>{region || state ? 'No host matches.' : 'No hosts yet: add one below.'}</Empty>
       ) : (
         hosts.data && (
-          <div class="table-wrap" role="region" aria-label="Hosts table" tabIndex={0}>
+          <ScrollRegion label="Hosts table">
             <table>
               <caption class="muted">{hosts.data.length} hosts</caption>
               <thead>
@@ -229,7 +229,7 @@ export default function Hosts() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )
       )}
       <ProblemView error={regions.error} />

@@ -8,7 +8,7 @@ import { formatBytes, uploadBytes, type UploadProgress } from '../lib/bytes';
 import { Field, fieldAttrs, invalid } from '../components/Field';
 import { loadPlaces, policyAllows, policyText } from '../lib/regions';
 import { FieldError, ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When } from '../components/common';
+import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When, ScrollRegion } from '../components/common';
 import './Images.css';
 
 type Image = Schemas['Image'];
@@ -285,7 +285,7 @@ export default function Images() {
       ) : images.length === 0 ? (
         <Empty>No images yet.</Empty>
       ) : (
-        <div class="table-wrap" role="region" aria-label="Images table" tabIndex={0}>
+        <ScrollRegion label="Images table">
           <table>
             <caption class="muted">Images ({images.length})</caption>
             <thead>
@@ -326,7 +326,7 @@ export default function Images() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </section>
   );

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading } from '../components/common';
+import { ConfirmButton, Empty, Loading, ScrollRegion } from '../components/common';
 import { TextField } from '../components/Field';
 import { Reveal, splitList } from '../components/OpsFields';
 import { useApi, useSubmit } from '../lib/hooks';
@@ -164,7 +164,7 @@ export default function Regions() {
         <Empty>No regions yet.</Empty>
       ) : (
         regions.data && (
-          <div class="table-wrap" role="region" aria-label="Regions table" tabIndex={0}>
+          <ScrollRegion label="Regions table">
             <table>
               <caption class="muted">{regions.data.length} regions</caption>
               <thead>
@@ -207,7 +207,7 @@ export default function Regions() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )
       )}
       {session.isOperator && (

@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, ApiError, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading, UsageBar, When } from '../components/common';
+import { ConfirmButton, Empty, Loading, UsageBar, When, ScrollRegion } from '../components/common';
 import { BASE } from '../components/HostParts';
 import { SelectField, TextField } from '../components/Field';
 import { numberOrUndefined, splitList } from '../components/OpsFields';
@@ -368,7 +368,7 @@ function UsersSection({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
         <Empty>No users yet.</Empty>
       ) : (
         users.data && (
-          <div class="table-wrap" role="region" aria-label="Users table" tabIndex={0}>
+          <ScrollRegion label="Users table">
             <table>
               <thead>
                 <tr>
@@ -403,7 +403,7 @@ function UsersSection({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )
       )}
       {canEdit && (

@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
-import { Empty, Loading, When } from '../components/common';
+import { Empty, Loading, When, ScrollRegion } from '../components/common';
 import { BASE } from '../components/HostParts';
 import { TextField } from '../components/Field';
 import { useApi, useSubmit } from '../lib/hooks';
@@ -62,7 +62,7 @@ export default function Tenants() {
         <Empty>No tenants yet.</Empty>
       ) : (
         tenants.data && (
-          <div class="table-wrap" role="region" aria-label="Tenants table" tabIndex={0}>
+          <ScrollRegion label="Tenants table">
             <table>
               <caption class="muted">{tenants.data.length} tenants</caption>
               <thead>
@@ -88,7 +88,7 @@ export default function Tenants() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )
       )}
       <CreateTenant

@@ -7,7 +7,7 @@ import { useSession, type Session } from '../lib/session';
 import { useApi, useField, useSubmit } from '../lib/hooks';
 import { Field, fieldAttrs, invalid } from '../components/Field';
 import { FieldError, ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading, When } from '../components/common';
+import { ConfirmButton, Empty, Loading, When, ScrollRegion } from '../components/common';
 import './Users.css';
 
 type User = Schemas['User'];
@@ -170,7 +170,7 @@ function UsersSection({ users }: { users: ReturnType<typeof useApi<User[]>> }) {
       ) : (users.data ?? []).length === 0 ? (
         <Empty>No users.</Empty>
       ) : (
-        <div class="table-wrap" role="region" aria-label="Users table" tabIndex={0}>
+        <ScrollRegion label="Users table">
           <table>
             <thead>
               <tr>
@@ -187,7 +187,7 @@ function UsersSection({ users }: { users: ReturnType<typeof useApi<User[]>> }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       <CreateUser onCreated={users.reload} />
     </section>
@@ -351,7 +351,7 @@ function TokensSection({ users }: { users: User[] | null }) {
       ) : (tokens.data ?? []).length === 0 ? (
         <Empty>No tokens.</Empty>
       ) : (
-        <div class="table-wrap" role="region" aria-label="Tokens table" tabIndex={0}>
+        <ScrollRegion label="Tokens table">
           <table>
             <thead>
               <tr>
@@ -396,7 +396,7 @@ function TokensSection({ users }: { users: User[] | null }) {
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       <CreateToken key={userId} forUser={forUser} onCreated={tokens.reload} />
     </section>

@@ -5,10 +5,9 @@ import { api, listAll, type Schemas } from '../../api/client';
 import { canWrite, useSession } from '../../lib/session';
 import { useApi, useSubmit } from '../../lib/hooks';
 import { ProblemView } from '../ProblemView';
-import { ConfirmButton, Empty, Loading, StateBadge } from '../common';
+import { ConfirmButton, Empty, Loading, StateBadge, ScrollRegion } from '../common';
 import { BlockedBy } from './BlockedBy';
 import { Field, fieldAttrs } from '../Field';
-import { ScrollRegion } from '../ScrollRegion';
 import { useOperations } from './Operations';
 
 type Group = Schemas['SecurityGroup'];
