@@ -4,12 +4,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { canWrite, useSession } from '../lib/session';
 import { useApi, useSubmit } from '../lib/hooks';
+import { RegionSelect } from '../components/netvol/Residency';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge, ScrollRegion } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
 import { Field, fieldAttrs } from '../components/Field';
 import { useOperations } from '../components/netvol/Operations';
-import { RegionSelect } from '../components/netvol/RegionSelect';
 import { Attachments, VOLUME_BUSY } from '../components/netvol/VolumeBits';
 import '../components/netvol/netvol.css';
 

@@ -10,8 +10,7 @@ import { ProblemView } from '../ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge, ScrollRegion } from '../common';
 import { Field, fieldAttrs } from '../Field';
 import { useOperations } from './Operations';
-import { RegionSelect } from './RegionSelect';
-import { ResidencyNow } from './Residency';
+import { ResidencyNow, RegionSelect } from './Residency';
 
 type PublicIp = Schemas['PublicIp'];
 type Port = Schemas['Port'];
