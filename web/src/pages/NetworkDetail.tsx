@@ -6,7 +6,7 @@ import { canWrite, useSession } from '../lib/session';
 import { useApi, useSubmit } from '../lib/hooks';
 import { FieldError, ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge, When, ScrollRegion } from '../components/common';
-import { BlockedBy } from '../components/netvol/BlockedBy';
+import { BlockedBy, useDeletes } from '../components/netvol/BlockedBy';
 import { Field, fieldAttrs } from '../components/Field';
 import { useOperations } from '../components/netvol/Operations';
 import { PublicIps } from '../components/netvol/PublicIps';
@@ -130,17 +130,9 @@ export default function NetworkDetail({ id = '' }: { id?: string }) {
 /* ---- subnets ---- */
 
 function Subnets({ network, subnets, write, track }: { network: Network; subnets: Subnet[]; write: boolean; track: Track }) {
-  const [delError, setDelError] = useState<{ id: string; error: unknown } | null>(null);
+  const deletes = useDeletes(track);
   const here = `/console/networks/${encodeURIComponent(network.id ?? '')}`;
-  const del = async (x: Subnet) => {
-    setDelError(null);
-    try {
-      const r = await api<Schemas['SubnetAccepted']>(`/v1/subnets/${encodeURIComponent(x.id ?? '')}`, { method: 'DELETE' });
-      track(r?.operation, `Deleting subnet ${x.name}`);
-    } catch (e) {
-      setDelError({ id: x.id ?? '', error: e });
-    }
-  };
+  const del = (x: Subnet) => deletes.remove(x.id, `/v1/subnets/${encodeURIComponent(x.id ?? '')}`, `Deleting subnet ${x.name}`);
   return (
     <section aria-labelledby="subnets-h" id="subnets">
       <h2 id="subnets-h">Subnets</h2>
@@ -190,12 +182,7 @@ function Subnets({ network, subnets, write, track }: { network: Network; subnets
                         disabled={x.state === 'deleting'}
                         onConfirm={() => del(x)}
                       />
-                      {delError && delError.id === x.id && (
-                        <>
-                          <ProblemView error={delError.error} />
-                          <BlockedBy error={delError.error} what={`Subnet ${x.name}`} here={here} />
-                        </>
-                      )}
+                      {deletes.refusal(x.id, `Subnet ${x.name}`, here)}
                     </td>
                   )}
                 </tr>

@@ -7,7 +7,7 @@ import { useApi, useSubmit } from '../lib/hooks';
 import { RegionSelect } from '../components/netvol/Residency';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge, ScrollRegion } from '../components/common';
-import { BlockedBy } from '../components/netvol/BlockedBy';
+import { useDeletes } from '../components/netvol/BlockedBy';
 import { Field, fieldAttrs } from '../components/Field';
 import { useOperations } from '../components/netvol/Operations';
 import { Tabs, tabFromUrl, tabToUrl, type TabDef } from '../components/netvol/Tabs';
@@ -62,20 +62,12 @@ function NetworkList() {
     busy ? 2000 : undefined,
   );
   const ops = useOperations(list.reload);
-  const [delError, setDelError] = useState<{ id: string; error: unknown } | null>(null);
+  const deletes = useDeletes(ops.track);
   const networks = (list.data?.networks ?? []).filter((n) => n.state !== 'deleted');
   const transitional = networks.some((n) => BUSY.includes(n.state ?? ''));
   useEffect(() => setBusy(transitional), [transitional]);
 
-  const remove = async (n: Network) => {
-    setDelError(null);
-    try {
-      const r = await api<Accepted>(`/v1/networks/${encodeURIComponent(n.id ?? '')}`, { method: 'DELETE' });
-      ops.track(r?.operation, `Deleting network ${n.name}`);
-    } catch (e) {
-      setDelError({ id: n.id ?? '', error: e });
-    }
-  };
+  const remove = (n: Network) => deletes.remove(n.id, `/v1/networks/${encodeURIComponent(n.id ?? '')}`, `Deleting network ${n.name}`);
 
   return (
     <div>
@@ -143,12 +135,7 @@ function NetworkList() {
                           disabled={n.state === 'deleting'}
                           onConfirm={() => remove(n)}
                         />
-                        {delError && delError.id === n.id && (
-                          <>
-                            <ProblemView error={delError.error} />
-                            <BlockedBy error={delError.error} what={`Network ${n.name}`} here={here} />
-                          </>
-                        )}
+                        {deletes.refusal(n.id, `Network ${n.name}`, here)}
                       </td>
                     )}
                   </tr>

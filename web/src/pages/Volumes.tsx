@@ -7,7 +7,7 @@ import { useApi, useSubmit } from '../lib/hooks';
 import { RegionSelect } from '../components/netvol/Residency';
 import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, StateBadge, ScrollRegion } from '../components/common';
-import { BlockedBy } from '../components/netvol/BlockedBy';
+import { useDeletes } from '../components/netvol/BlockedBy';
 import { Field, fieldAttrs } from '../components/Field';
 import { useOperations } from '../components/netvol/Operations';
 import { Attachments, VOLUME_BUSY } from '../components/netvol/VolumeBits';
@@ -23,20 +23,12 @@ export default function Volumes() {
   const [busy, setBusy] = useState(false);
   const list = useApi(() => listAll<Volume>('/v1/volumes'), [], busy ? 2000 : undefined);
   const ops = useOperations(list.reload);
-  const [delError, setDelError] = useState<{ id: string; error: unknown } | null>(null);
+  const deletes = useDeletes(ops.track);
   const volumes = (list.data ?? []).filter((v) => v.state !== 'deleted');
   const transitional = volumes.some((v) => VOLUME_BUSY.includes(v.state ?? ''));
   useEffect(() => setBusy(transitional), [transitional]);
 
-  const remove = async (v: Volume) => {
-    setDelError(null);
-    try {
-      const r = await api<Accepted>(`/v1/volumes/${encodeURIComponent(v.id ?? '')}`, { method: 'DELETE' });
-      ops.track(r?.operation, `Deleting volume ${v.name}`);
-    } catch (e) {
-      setDelError({ id: v.id ?? '', error: e });
-    }
-  };
+  const remove = (v: Volume) => deletes.remove(v.id, `/v1/volumes/${encodeURIComponent(v.id ?? '')}`, `Deleting volume ${v.name}`);
 
   return (
     <section>
@@ -96,12 +88,7 @@ export default function Volumes() {
                           disabled={v.state === 'deleting'}
                           onConfirm={() => remove(v)}
                         />
-                        {delError && delError.id === v.id && (
-                          <>
-                            <ProblemView error={delError.error} />
-                            <BlockedBy error={delError.error} what={`Volume ${v.name}`} here={here} />
-                          </>
-                        )}
+                        {deletes.refusal(v.id, `Volume ${v.name}`, here)}
                       </td>
                     )}
                   </tr>
