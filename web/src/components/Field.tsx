@@ -70,24 +70,16 @@ interface Common {
   disabled?: boolean;
 }
 
-/** A Field around an <input>, its id made up. */
+/** A Field around an <input>, its id made up; the other props go to the input. */
 export function TextField({
   label,
   field,
-  value,
   onValue,
   error,
   hint,
-  required,
-  disabled,
   type = 'text',
-  placeholder,
-  min,
-  max,
-  step,
-  pattern,
   autoComplete = 'off',
-  list,
+  ...input
 }: Common & {
   type?: 'text' | 'number' | 'email' | 'url';
   placeholder?: string;
@@ -104,46 +96,26 @@ export function TextField({
     <Field id={id} label={label} field={field} error={error} hint={hint} hintFirst>
       <input
         {...fieldAttrs(error, field, id, hint ? `${id}-hint` : undefined)}
+        {...input}
         name={field}
         type={type}
-        value={value}
-        onInput={(e) => onValue((e.currentTarget as HTMLInputElement).value)}
-        required={required}
-        disabled={disabled}
-        placeholder={placeholder}
-        min={min}
-        max={max}
-        step={step}
-        pattern={pattern}
         autoComplete={autoComplete}
-        list={list}
+        onInput={(e) => onValue((e.currentTarget as HTMLInputElement).value)}
       />
     </Field>
   );
 }
 
 /** A Field around a <select> of options, its id made up. */
-export function SelectField({
-  label,
-  field,
-  value,
-  onValue,
-  error,
-  hint,
-  required,
-  disabled,
-  options,
-}: Common & { options: { value: string; label: string }[] }) {
+export function SelectField({ label, field, onValue, error, hint, options, ...select }: Common & { options: { value: string; label: string }[] }) {
   const id = useId();
   return (
     <Field id={id} label={label} field={field} error={error} hint={hint} hintFirst>
       <select
         {...fieldAttrs(error, field, id, hint ? `${id}-hint` : undefined)}
+        {...select}
         name={field}
-        value={value}
         onChange={(e) => onValue((e.currentTarget as HTMLSelectElement).value)}
-        required={required}
-        disabled={disabled}
       >
         {options.map((o) => (
           <option key={o.value} value={o.value}>
