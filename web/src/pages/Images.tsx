@@ -7,7 +7,7 @@ import { useApi, useField } from '../lib/hooks';
 import { formatBytes, uploadBytes, type UploadProgress } from '../lib/bytes';
 import { Field, fieldAttrs, invalid } from '../components/Field';
 import { loadPlaces, policyAllows, policyText } from '../lib/regions';
-import { FieldError, ProblemView } from '../components/ProblemView';
+import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When, ScrollRegion } from '../components/common';
 import './Images.css';
 
@@ -161,24 +161,26 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
         <Field id="img-name" label="Name" field="name" error={error}>
           <input {...fieldAttrs(error, 'name', 'img-name')} aria-invalid={invalid(error, 'name')} value={name} onInput={onName} required maxLength={63} disabled={busy} />
         </Field>
-        <label for="img-region">Region</label>
-        {places.loading ? (
-          <Loading what="Loading regions" />
-        ) : (
-          <select id="img-region" value={region} onChange={onRegion} required disabled={busy} aria-describedby="img-region-help img-region-error"
-            aria-invalid={invalid(error, 'region')}>
-            {allowed.length === 0 && <option value="">No region your policy allows</option>}
-            {allowed.map((r) => (
-              <option key={r.code} value={r.code}>
-                {r.code} — {r.name} ({r.country}, {r.jurisdiction})
-              </option>
-            ))}
-          </select>
-        )}
-        <p id="img-region-help" class="muted">
-          Regions your residency policy allows ({policyText(places.data?.policy, 'no policy')}); the image's bytes stay there.
-        </p>
-        <FieldError error={error} field="region" id="img-region-error" />
+        <Field
+          id="img-region"
+          label="Region"
+          field="region"
+          error={error}
+          hint={<>Regions your residency policy allows ({policyText(places.data?.policy, 'no policy')}); the image's bytes stay there.</>}
+        >
+          {places.loading ? (
+            <Loading what="Loading regions" />
+          ) : (
+            <select {...fieldAttrs(error, 'region', 'img-region', 'img-region-hint')} aria-invalid={invalid(error, 'region')} value={region} onChange={onRegion} required disabled={busy}>
+              {allowed.length === 0 && <option value="">No region your policy allows</option>}
+              {allowed.map((r) => (
+                <option key={r.code} value={r.code}>
+                  {r.code} — {r.name} ({r.country}, {r.jurisdiction})
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         <Field id="img-format" label="Format" field="format" error={error}>
           <select {...fieldAttrs(error, 'format', 'img-format')} aria-invalid={invalid(error, 'format')} value={format} onChange={onFormat} disabled={busy}>
             <option value="qcow2">qcow2</option>
