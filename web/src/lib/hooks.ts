@@ -1,6 +1,7 @@
 // Loading data: useApi fetches once (and again on reload()), usePoll keeps it fresh while the
 // page is open (live state), stopping when the page goes away.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { api } from '../api/client';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -78,4 +79,25 @@ export function useSubmit<T>(send: () => Promise<T>, done?: (r: T) => void) {
     }
   };
   return { submit, busy, error, setError };
+}
+
+/**
+ * Deleting from a list with a status line: remove(path, done) sends DELETE, then says done and
+ * reloads; a refusal stays in error. setNotice() says other things on the same line.
+ */
+export function useRemove(reload: () => void) {
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState('');
+  const remove = async (path: string, done: string) => {
+    setError(null);
+    setNotice('');
+    try {
+      await api(path, { method: 'DELETE' });
+      setNotice(done);
+      reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return { remove, error, notice, setNotice };
 }

@@ -6,7 +6,7 @@ import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, ScrollRegion } from '../components/common';
 import { TextField } from '../components/Field';
 import { mib, numberOrUndefined } from '../components/OpsFields';
-import { useApi, useSubmit } from '../lib/hooks';
+import { useApi, useSubmit, useRemove } from '../lib/hooks';
 import { useSession } from '../lib/session';
 
 type Flavor = Schemas['Flavor'];
@@ -69,27 +69,17 @@ function CreateFlavor({ onCreated }: { onCreated: (f: Flavor) => void }) {
 export default function Flavors() {
   const session = useSession();
   const flavors = useApi(() => listAll<Flavor>('/v1/flavors'), []);
-  const [actionError, setActionError] = useState<unknown>(null);
-  const [notice, setNotice] = useState('');
+  const removal = useRemove(flavors.reload);
+  const { notice, setNotice } = removal;
 
-  const remove = async (f: Flavor) => {
-    setActionError(null);
-    setNotice('');
-    try {
-      await api(`/v1/flavors/${encodeURIComponent(f.id ?? '')}`, { method: 'DELETE' });
-      setNotice(`Flavor ${f.name} deleted.`);
-      flavors.reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  };
+  const remove = (f: Flavor) => removal.remove(`/v1/flavors/${encodeURIComponent(f.id ?? '')}`, `Flavor ${f.name} deleted.`);
 
   return (
     <section>
       <h1>Flavors</h1>
       <p class="muted">The sizes an instance can have: vCPUs, memory, root disk and GPUs.</p>
       <ProblemView error={flavors.error} />
-      <ProblemView error={actionError} />
+      <ProblemView error={removal.error} />
       {notice && (
         <p role="status" class="done-text">
           {notice}

@@ -6,7 +6,7 @@ import { ProblemView } from '../components/ProblemView';
 import { ConfirmButton, Empty, Loading, ScrollRegion } from '../components/common';
 import { TextField } from '../components/Field';
 import { Reveal, splitList } from '../components/OpsFields';
-import { useApi, useSubmit } from '../lib/hooks';
+import { useApi, useSubmit, useRemove } from '../lib/hooks';
 import { useSession } from '../lib/session';
 
 type Region = Schemas['Region'];
@@ -132,27 +132,17 @@ function EditRegion({ region, onSaved }: { region: Region; onSaved: () => void }
 export default function Regions() {
   const session = useSession();
   const regions = useApi(() => listAll<Region>('/v1/regions'), []);
-  const [actionError, setActionError] = useState<unknown>(null);
-  const [notice, setNotice] = useState('');
+  const removal = useRemove(regions.reload);
+  const { notice, setNotice } = removal;
 
-  const remove = async (r: Region) => {
-    setActionError(null);
-    setNotice('');
-    try {
-      await api(`/v1/regions/${encodeURIComponent(r.code ?? '')}`, { method: 'DELETE' });
-      setNotice(`Region ${r.code} deleted.`);
-      regions.reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  };
+  const remove = (r: Region) => removal.remove(`/v1/regions/${encodeURIComponent(r.code ?? '')}`, `Region ${r.code} deleted.`);
 
   return (
     <section>
       <h1>Regions</h1>
       <p class="muted">Where data may live. A tenant's residency policy chooses among these; the jurisdiction follows from the country.</p>
       <ProblemView error={regions.error} />
-      <ProblemView error={actionError} />
+      <ProblemView error={removal.error} />
       {notice && (
         <p role="status" class="done-text">
           {notice}

@@ -9,7 +9,7 @@ import { ConfirmButton, Empty, Loading, UsageBar, When, ScrollRegion } from '../
 import { BASE } from '../components/HostParts';
 import { SelectField, TextField } from '../components/Field';
 import { numberOrUndefined, splitList } from '../components/OpsFields';
-import { useApi, useSubmit } from '../lib/hooks';
+import { useApi, useSubmit, useRemove } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { NotFound } from './NotFound';
 
@@ -323,8 +323,8 @@ function UsersSection({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [role, setRole] = useState('member');
-  const [actionError, setActionError] = useState<unknown>(null);
-  const [notice, setNotice] = useState('');
+  const removal = useRemove(users.reload);
+  const { notice, setNotice } = removal;
 
   const roles = [...(tenant.is_operator ? ['operator'] : []), 'admin', 'member', 'reader', 'auditor'];
 
@@ -340,23 +340,13 @@ function UsersSection({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
     users.reload();
   });
 
-  const remove = async (u: User) => {
-    setActionError(null);
-    setNotice('');
-    try {
-      await api(`/v1/tenants/${encodeURIComponent(tenant.id)}/users/${encodeURIComponent(u.id)}`, { method: 'DELETE' });
-      setNotice(`User ${u.name} deleted.`);
-      users.reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  };
+  const remove = (u: User) => removal.remove(`/v1/tenants/${encodeURIComponent(tenant.id)}/users/${encodeURIComponent(u.id)}`, `User ${u.name} deleted.`);
 
   return (
     <section aria-labelledby="users-h">
       <h2 id="users-h">Users</h2>
       <ProblemView error={users.error} />
-      <ProblemView error={actionError} />
+      <ProblemView error={removal.error} />
       {notice && (
         <p role="status" class="done-text">
           {notice}
