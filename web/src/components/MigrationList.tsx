@@ -1,8 +1,7 @@
 // An instance's migrations (GET /v1/instances/{id}/migrations), oldest first: live or cold,
 // from which host to which, state, and libvirt's progress in bytes while it copies.
 import type { Schemas } from '../api/client';
-import { StateBadge, When } from './common';
-import { ScrollRegion } from './ScrollRegion';
+import { StateBadge, When, ScrollRegion } from './common';
 
 type Migration = Schemas['InstanceMigration'];
 

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { KINDS, loadHistory, type Resource, type ResidencyRecord } from '../lib/residency';
 import { ProblemView } from './ProblemView';
-import { Empty, Loading, StateBadge, When } from './common';
+import { Empty, Loading, StateBadge, When, ScrollRegion } from './common';
 
 type Place = ResidencyRecord['to'];
 
@@ -111,7 +111,7 @@ export function ResidencyRecords({ resources, countryName, showTenant = false }:
       {shown.length === 0 ? (
         <Empty>No resource matches.</Empty>
       ) : (
-        <div class="table-wrap" role="region" aria-label="Residency records table" tabIndex={0}>
+        <ScrollRegion label="Residency records table">
           <table class="records">
             <caption class="muted">
               {shown.length} of {resources.length} resources: where each one's data lives now (its last residency record).
@@ -180,7 +180,7 @@ export function ResidencyRecords({ resources, countryName, showTenant = false }:
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </>
   );

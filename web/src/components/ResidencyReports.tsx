@@ -4,12 +4,12 @@
 import { useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { useSession } from '../lib/session';
-import { useApi, useField } from '../lib/hooks';
-import { invalid } from '../lib/invalid';
+import { useApi, useField, useSubmit } from '../lib/hooks';
+import { Field, fieldAttrs, invalid } from './Field';
 import { fetchBytes, formatBytes, saveBytes, type Bytes } from '../lib/bytes';
 import { sha256Hex, verdictOf, type Verdict } from '../lib/signature';
-import { FieldError, ProblemView } from './ProblemView';
-import { Empty, Loading, OperationProgress, StateBadge, When } from './common';
+import { ProblemView } from './ProblemView';
+import { Empty, Loading, OperationProgress, StateBadge, When, ScrollRegion } from './common';
 import { OpensslCommand, SignatureVerdict, opensslCommands } from './SignatureVerdict';
 
 type Report = Schemas['ResidencyReport'];
@@ -35,57 +35,38 @@ function GenerateReport({ onDone }: { onDone: (reportId: string) => void }) {
   const [to, onTo] = useField(day(1));
   const [format, onFormat] = useField('csv');
   const [tenants, onTenants] = useField('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const [pending, setPending] = useState<{ op: string; report: string } | null>(null);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body: Record<string, unknown> = { from: `${from}T00:00:00Z`, to: `${to}T00:00:00Z`, format };
-      const list = tenants.split(/[\s,]+/).filter(Boolean);
-      if (list.length) body.tenants = list;
-      const r = await api<Accepted>('/v1/residency/reports', { method: 'POST', body });
-      if (r.operation?.id && r.report?.id) setPending({ op: r.operation.id, report: r.report.id });
-      else if (r.report?.id) onDone(r.report.id);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error } = useSubmit(async () => {
+    const body: Record<string, unknown> = { from: `${from}T00:00:00Z`, to: `${to}T00:00:00Z`, format };
+    const list = tenants.split(/[\s,]+/).filter(Boolean);
+    if (list.length) body.tenants = list;
+    const r = await api<Accepted>('/v1/residency/reports', { method: 'POST', body });
+    if (r.operation?.id && r.report?.id) setPending({ op: r.operation.id, report: r.report.id });
+    else if (r.report?.id) onDone(r.report.id);
+  });
 
   return (
     <form onSubmit={submit} class="card report-form" aria-labelledby="gen-h">
       <h3 id="gen-h">Generate a report</h3>
       <div class="filters">
-        <div>
-          <label for="rep-from">From (inclusive)</label>
-          <input id="rep-from" type="date" required value={from} onInput={onFrom} aria-invalid={invalid(error, 'from')} aria-describedby="rep-from-error" />
-          <FieldError error={error} field="from" id="rep-from-error" />
-        </div>
-        <div>
-          <label for="rep-to">To (exclusive)</label>
-          <input id="rep-to" type="date" required value={to} onInput={onTo} aria-invalid={invalid(error, 'to')} aria-describedby="rep-to-error" />
-          <FieldError error={error} field="to" id="rep-to-error" />
-        </div>
-        <div>
-          <label for="rep-format">Format</label>
-          <select id="rep-format" value={format} onChange={onFormat} aria-invalid={invalid(error, 'format')}>
+        <Field id="rep-from" label="From (inclusive)" field="from" error={error}>
+          <input {...fieldAttrs(error, 'from', 'rep-from')} aria-invalid={invalid(error, 'from')} type="date" required value={from} onInput={onFrom} />
+        </Field>
+        <Field id="rep-to" label="To (exclusive)" field="to" error={error}>
+          <input {...fieldAttrs(error, 'to', 'rep-to')} aria-invalid={invalid(error, 'to')} type="date" required value={to} onInput={onTo} />
+        </Field>
+        <Field id="rep-format" label="Format" field="format" error={error}>
+          <select {...fieldAttrs(error, 'format', 'rep-format')} aria-invalid={invalid(error, 'format')} value={format} onChange={onFormat}>
             <option value="csv">CSV</option>
             <option value="json">JSON</option>
           </select>
-          <FieldError error={error} field="format" />
-        </div>
+        </Field>
       </div>
       {session.isOperator && (
-        <>
-          <label for="rep-tenants">Tenants (ids, comma-separated; empty: every tenant)</label>
-          <input id="rep-tenants" value={tenants} onInput={onTenants} aria-invalid={invalid(error, 'tenants')} aria-describedby="rep-tenants-error" />
-          <FieldError error={error} field="tenants" id="rep-tenants-error" />
-        </>
+        <Field id="rep-tenants" label="Tenants (ids, comma-separated; empty: every tenant)" field="tenants" error={error}>
+          <input {...fieldAttrs(error, 'tenants', 'rep-tenants')} aria-invalid={invalid(error, 'tenants')} value={tenants} onInput={onTenants} />
+        </Field>
       )}
       <div class="actions">
         <button type="submit" class="primary" disabled={busy || pending !== null}>
@@ -240,7 +221,7 @@ export function ResidencyReports() {
       ) : list.length === 0 ? (
         <Empty>No reports yet.</Empty>
       ) : (
-        <div class="table-wrap" role="region" aria-label="Reports table" tabIndex={0}>
+        <ScrollRegion label="Reports table">
           <table>
             <caption class="muted">Reports, newest first</caption>
             <thead>
@@ -282,7 +263,7 @@ export function ResidencyReports() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       {current && <ReportPanel key={current.id} report={current} />}
     </>

@@ -2,7 +2,7 @@
 // when, what happened (placed, moved, copied, deleted), from where to where, why, and the
 // residency policy in force then.
 import type { Schemas } from '../api/client';
-import { policyText } from '../lib/residency';
+import { policyText } from '../lib/regions';
 import { When } from './common';
 
 type RecordT = Schemas['ResidencyRecord'];

@@ -1,5 +1,5 @@
 // Small pieces every page uses: state badges, usage bars, a confirmation dialog, an
-// operation's progress, loading and empty states, dates.
+// operation's progress, loading and empty states, dates, a table's scrolling box.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Schemas } from '../api/client';
@@ -144,6 +144,16 @@ export function OperationProgress({ id, onDone }: { id: string; onDone?: (op: Op
           {op.error.code}: {op.error.message}
         </p>
       )}
+    </div>
+  );
+}
+
+/** A table that may scroll sideways on a narrow screen: the scrolling box is focusable and
+ * named, so a keyboard can scroll it too (axe: scrollable-region-focusable). */
+export function ScrollRegion({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
     </div>
   );
 }

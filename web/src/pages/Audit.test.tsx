@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/preact';
 import Audit from './Audit';
-import { WithSession, json, page, session, stubApi } from '../test/records-helpers';
+import { Signed, json, page, session, stubApi } from '../test/kit';
 
 const entry = (seq: number, action = 'instances.create') => ({
   seq,
@@ -22,9 +22,9 @@ const entry = (seq: number, action = 'instances.create') => ({
 
 function renderAs(role: string, operator = false) {
   return render(
-    <WithSession s={session(role, { operator })}>
+    <Signed s={session(role, { operator })}>
       <Audit />
-    </WithSession>,
+    </Signed>,
   );
 }
 

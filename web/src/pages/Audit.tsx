@@ -4,9 +4,9 @@ import { useState } from 'preact/hooks';
 import { api, listAll, type Page, type Schemas } from '../api/client';
 import { useSession } from '../lib/session';
 import { useApi } from '../lib/hooks';
-import { invalid } from '../lib/invalid';
-import { FieldError, ProblemView } from '../components/ProblemView';
-import { Empty, Loading, When } from '../components/common';
+import { Field, fieldAttrs, invalid } from '../components/Field';
+import { ProblemView } from '../components/ProblemView';
+import { Empty, Loading, When, ScrollRegion } from '../components/common';
 import './Audit.css';
 
 type Entry = Schemas['AuditEntry'];
@@ -67,23 +67,19 @@ function ChainVerdict() {
   );
 }
 
-function Field({ id, label, value, onInput, error, type = 'text', help }: {
+function FilterField({ id, label, value, onInput, error, type = 'text', help }: {
   id: keyof Filters; label: string; value: string; onInput: (v: string) => void; error: unknown; type?: string; help?: string;
 }) {
   return (
-    <div>
-      <label for={`audit-${id}`}>{label}</label>
+    <Field id={`audit-${id}`} label={label} field={id} error={error}>
       <input
-        id={`audit-${id}`}
+        {...fieldAttrs(error, id, `audit-${id}`)} aria-invalid={invalid(error, id)}
         type={type}
         value={value}
         placeholder={help}
         onInput={(e) => onInput((e.target as HTMLInputElement).value)}
-        aria-invalid={invalid(error, id)}
-        aria-describedby={`audit-${id}-error`}
       />
-      <FieldError error={error} field={id} id={`audit-${id}-error`} />
-    </div>
+    </Field>
   );
 }
 
@@ -146,13 +142,13 @@ export default function Audit() {
           setApplied({ ...draft });
         }}
       >
-        <Field id="action" label="Action" value={draft.action} onInput={set('action')} error={first.error} help="instances.create" />
-        <Field id="resource_type" label="Resource type" value={draft.resource_type} onInput={set('resource_type')} error={first.error} help="instance" />
-        <Field id="resource_id" label="Resource id" value={draft.resource_id} onInput={set('resource_id')} error={first.error} />
-        <Field id="user_id" label="User id" value={draft.user_id} onInput={set('user_id')} error={first.error} />
-        {session.isOperator && <Field id="tenant_id" label="Tenant id" value={draft.tenant_id} onInput={set('tenant_id')} error={first.error} />}
-        <Field id="since" label="Since" type="datetime-local" value={draft.since} onInput={set('since')} error={first.error} />
-        <Field id="until" label="Until" type="datetime-local" value={draft.until} onInput={set('until')} error={first.error} />
+        <FilterField id="action" label="Action" value={draft.action} onInput={set('action')} error={first.error} help="instances.create" />
+        <FilterField id="resource_type" label="Resource type" value={draft.resource_type} onInput={set('resource_type')} error={first.error} help="instance" />
+        <FilterField id="resource_id" label="Resource id" value={draft.resource_id} onInput={set('resource_id')} error={first.error} />
+        <FilterField id="user_id" label="User id" value={draft.user_id} onInput={set('user_id')} error={first.error} />
+        {session.isOperator && <FilterField id="tenant_id" label="Tenant id" value={draft.tenant_id} onInput={set('tenant_id')} error={first.error} />}
+        <FilterField id="since" label="Since" type="datetime-local" value={draft.since} onInput={set('since')} error={first.error} />
+        <FilterField id="until" label="Until" type="datetime-local" value={draft.until} onInput={set('until')} error={first.error} />
         <div class="actions">
           <button type="submit" class="primary">
             Apply filters
@@ -185,7 +181,7 @@ export default function Audit() {
       ) : entries.length === 0 ? (
         <Empty>No entries match.</Empty>
       ) : (
-        <div class="table-wrap" role="region" aria-label="Audit entries table" tabIndex={0}>
+        <ScrollRegion label="Audit entries table">
           <table class="audit">
             <caption class="muted">Oldest first; {entries.length} shown{more.next ? ', more below' : ''}.</caption>
             <thead>
@@ -239,7 +235,7 @@ export default function Audit() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       <ProblemView error={more.error} />
       {more.next && (

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
 import Compliance, { placesOf } from './Compliance';
-import { WithSession, ensureWebCrypto, json, page, session, stubApi } from '../test/records-helpers';
+import { Signed, ensureWebCrypto, json, page, session, stubApi } from '../test/kit';
 import { keyIdOf, pemToDer, verdictOf } from '../lib/signature';
 import { policyAllows } from '../lib/regions';
 import { placeDots } from '../components/EuropeMap';
@@ -84,9 +84,9 @@ function bytes(b: Bytes, type = 'application/octet-stream') {
 
 function renderAs(role: string, operator = false) {
   return render(
-    <WithSession s={session(role, { operator })}>
+    <Signed s={session(role, { operator })}>
       <Compliance />
-    </WithSession>,
+    </Signed>,
   );
 }
 

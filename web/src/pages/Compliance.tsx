@@ -119,7 +119,7 @@ export default function Compliance() {
       <h1>Data residency</h1>
       {d && !session.isOperator && (
         <p>
-          Your tenant’s residency policy allows: <strong>{policyText(d.policy)}</strong>. Every placement and move is recorded, and nothing is placed
+          Your tenant’s residency policy allows: <strong>{policyText(d.policy, 'no policy')}</strong>. Every placement and move is recorded, and nothing is placed
           outside it.
         </p>
       )}

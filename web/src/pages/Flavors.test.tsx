@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import Flavors from './Flavors';
-import { confirmIn, page, problem, renderPage, session, stubApi } from '../test/ops-helpers';
+import { operator, confirmIn, page, problem, renderPage, session, stubApi } from '../test/kit';
 
 const SMALL = { id: 'f-1', name: 'm1-small', vcpus: 1, memory_mib: 512, disk_gib: 5, gpus: 0 };
 const LARGE = { id: 'f-2', name: 'm1-large', vcpus: 4, memory_mib: 8192, disk_gib: 80, gpus: 1 };
@@ -15,7 +15,7 @@ function fill(label: string, value: string) {
 describe('Flavors', () => {
   it('lists flavors with their sizes', async () => {
     stubApi({ 'GET /v1/flavors': page([SMALL, LARGE]) });
-    renderPage(<Flavors />);
+    renderPage(<Flavors />, operator());
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Flavors');
     const row = (await screen.findByText('m1-large')).closest('tr')!;
     expect(within(row).getByText('8 GiB')).toBeTruthy();
@@ -32,7 +32,7 @@ describe('Flavors', () => {
         return { ...SMALL, id: 'f-3', name: 'c1-tiny' };
       },
     });
-    renderPage(<Flavors />);
+    renderPage(<Flavors />, operator());
     await screen.findByText('m1-small');
     fill('Name', 'c1-tiny');
     fill('vCPUs', '1');
@@ -49,7 +49,7 @@ describe('Flavors', () => {
       'GET /v1/flavors': page([]),
       'POST /v1/flavors': problem(409, 'Conflict', "a flavor named 'm1-small' exists", [{ field: 'name', message: 'already taken' }]),
     });
-    renderPage(<Flavors />);
+    renderPage(<Flavors />, operator());
     await screen.findByText('No flavors yet.');
     fill('Name', 'm1-small');
     fill('vCPUs', '1');
@@ -70,7 +70,7 @@ describe('Flavors', () => {
       },
       'DELETE /v1/flavors/f-2': problem(409, 'Conflict', "flavor 'm1-large' is used by 3 instances"),
     });
-    renderPage(<Flavors />);
+    renderPage(<Flavors />, operator());
     fireEvent.click(await screen.findByRole('button', { name: 'Delete flavor m1-small' }));
     confirmIn(screen.getByRole('dialog', { name: 'Delete flavor m1-small' }), 'Delete');
     await waitFor(() => expect(screen.queryByText('m1-small')).toBeNull());
@@ -82,7 +82,7 @@ describe('Flavors', () => {
 
   it('is read-only for non-operators', async () => {
     stubApi({ 'GET /v1/flavors': page([SMALL]) });
-    renderPage(<Flavors />, session(false, 'member'));
+    renderPage(<Flavors />, session('member', { tenantId: 't-op' }));
     await screen.findByText('m1-small');
     expect(screen.queryByRole('button', { name: 'Create flavor' })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Delete flavor m1-small' })).toBeNull();

@@ -3,9 +3,10 @@
 import { useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading } from '../components/common';
-import { TextField, mib, numberOrUndefined } from '../components/OpsFields';
-import { useApi } from '../lib/hooks';
+import { ConfirmButton, Empty, Loading, ScrollRegion } from '../components/common';
+import { TextField } from '../components/Field';
+import { mib, numberOrUndefined } from '../components/OpsFields';
+import { useApi, useSubmit, useRemove } from '../lib/hooks';
 import { useSession } from '../lib/session';
 
 type Flavor = Schemas['Flavor'];
@@ -16,35 +17,24 @@ function CreateFlavor({ onCreated }: { onCreated: (f: Flavor) => void }) {
   const [memory, setMemory] = useState('');
   const [disk, setDisk] = useState('');
   const [gpus, setGpus] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body: Record<string, unknown> = {
-        name: name.trim(),
-        vcpus: numberOrUndefined(vcpus),
-        memory_mib: numberOrUndefined(memory),
-        disk_gib: numberOrUndefined(disk),
-      };
-      const g = numberOrUndefined(gpus);
-      if (g !== undefined) body.gpus = g;
-      const f = await api<Flavor>('/v1/flavors', { method: 'POST', body });
-      setName('');
-      setVcpus('');
-      setMemory('');
-      setDisk('');
-      setGpus('');
-      onCreated(f);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error } = useSubmit(async () => {
+    const body: Record<string, unknown> = {
+      name: name.trim(),
+      vcpus: numberOrUndefined(vcpus),
+      memory_mib: numberOrUndefined(memory),
+      disk_gib: numberOrUndefined(disk),
+    };
+    const g = numberOrUndefined(gpus);
+    if (g !== undefined) body.gpus = g;
+    const f = await api<Flavor>('/v1/flavors', { method: 'POST', body });
+    setName('');
+    setVcpus('');
+    setMemory('');
+    setDisk('');
+    setGpus('');
+    onCreated(f);
+  });
 
   return (
     <form class="ops-form" onSubmit={submit} aria-labelledby="create-flavor-h">
@@ -79,27 +69,17 @@ function CreateFlavor({ onCreated }: { onCreated: (f: Flavor) => void }) {
 export default function Flavors() {
   const session = useSession();
   const flavors = useApi(() => listAll<Flavor>('/v1/flavors'), []);
-  const [actionError, setActionError] = useState<unknown>(null);
-  const [notice, setNotice] = useState('');
+  const removal = useRemove(flavors.reload);
+  const { notice, setNotice } = removal;
 
-  const remove = async (f: Flavor) => {
-    setActionError(null);
-    setNotice('');
-    try {
-      await api(`/v1/flavors/${encodeURIComponent(f.id ?? '')}`, { method: 'DELETE' });
-      setNotice(`Flavor ${f.name} deleted.`);
-      flavors.reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  };
+  const remove = (f: Flavor) => removal.remove(`/v1/flavors/${encodeURIComponent(f.id ?? '')}`, `Flavor ${f.name} deleted.`);
 
   return (
     <section>
       <h1>Flavors</h1>
       <p class="muted">The sizes an instance can have: vCPUs, memory, root disk and GPUs.</p>
       <ProblemView error={flavors.error} />
-      <ProblemView error={actionError} />
+      <ProblemView error={removal.error} />
       {notice && (
         <p role="status" class="done-text">
           {notice}
@@ -111,7 +91,7 @@ export default function Flavors() {
         <Empty>No flavors yet.</Empty>
       ) : (
         flavors.data && (
-          <div class="table-wrap" role="region" aria-label="Flavors table" tabIndex={0}>
+          <ScrollRegion label="Flavors table">
             <table>
               <caption class="muted">{flavors.data.length} flavors</caption>
               <thead>
@@ -149,7 +129,7 @@ export default function Flavors() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )
       )}
       {session.isOperator && (

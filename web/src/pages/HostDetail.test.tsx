@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import HostDetail from './HostDetail';
-import { confirmIn, page, problem, renderPage, stubApi, type Answer } from '../test/ops-helpers';
+import { operator, confirmIn, page, problem, renderPage, stubApi, type Answer } from '../test/kit';
 
 const HOST = {
   id: 'h-1',
@@ -47,7 +47,7 @@ function stub(extra: Record<string, Answer> = {}, host: Record<string, unknown> 
 describe('HostDetail', () => {
   it('shows what discovery found, capacity and the instances on the host only', async () => {
     const api = stub();
-    renderPage(<HostDetail id="h-1" />);
+    renderPage(<HostDetail id="h-1" />, operator());
     expect(await screen.findByRole('heading', { level: 1, name: 'Host kvm-1' })).toBeTruthy();
     expect(screen.getByText('TCG')).toBeTruthy();
     expect(screen.getByText('(/dev/kvm is missing)')).toBeTruthy();
@@ -61,7 +61,7 @@ describe('HostDetail', () => {
 
   it('answers Not found for a host that does not exist', async () => {
     stubApi({ 'GET /v1/hosts/nope': problem(404, 'Not found'), 'GET /v1/operations': page([]) });
-    renderPage(<HostDetail id="nope" />);
+    renderPage(<HostDetail id="nope" />, operator());
     await waitFor(() => expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Not found'));
   });
 
@@ -74,7 +74,7 @@ describe('HostDetail', () => {
         return { ...HOST, state };
       },
     });
-    renderPage(<HostDetail id="h-1" />);
+    renderPage(<HostDetail id="h-1" />, operator());
     fireEvent.click(await screen.findByRole('button', { name: 'Put in maintenance' }));
     confirmIn(screen.getByRole('dialog', { name: 'Put in maintenance' }), 'Put in maintenance');
     await waitFor(() => expect(api.made('PATCH', '/v1/hosts/h-1')[0]?.body).toEqual({ state: 'maintenance' }));
@@ -108,7 +108,7 @@ describe('HostDetail', () => {
               },
             },
     });
-    renderPage(<HostDetail id="h-1" />);
+    renderPage(<HostDetail id="h-1" />, operator());
     fireEvent.click(await screen.findByRole('button', { name: 'Evacuate' }));
     confirmIn(screen.getByRole('dialog', { name: 'Evacuate' }), 'Evacuate');
     expect(await screen.findByRole('progressbar', { name: 'host.evacuate progress' })).toBeTruthy();
@@ -126,7 +126,7 @@ describe('HostDetail', () => {
       'GET /v1/operations': page([{ id: 'op-r', kind: 'host.evacuate', state: 'running', progress: 10 }]),
       'GET /v1/operations/op-r': { id: 'op-r', kind: 'host.evacuate', state: 'running', progress: 30, step: 'migrating' },
     });
-    renderPage(<HostDetail id="h-1" />);
+    renderPage(<HostDetail id="h-1" />, operator());
     const bar = await screen.findByRole('progressbar', { name: 'host.evacuate progress' });
     await waitFor(() => expect(bar.getAttribute('value')).toBe('30'));
     expect((screen.getByRole('button', { name: 'Evacuate' }) as HTMLButtonElement).disabled).toBe(true);
@@ -134,7 +134,7 @@ describe('HostDetail', () => {
 
   it('shows a refused evacuation as a problem', async () => {
     stub({ 'POST /v1/hosts/h-1/evacuate': problem(409, 'Conflict', 'host kvm-1 is down') });
-    renderPage(<HostDetail id="h-1" />);
+    renderPage(<HostDetail id="h-1" />, operator());
     fireEvent.click(await screen.findByRole('button', { name: 'Evacuate' }));
     confirmIn(screen.getByRole('dialog', { name: 'Evacuate' }), 'Evacuate');
     await screen.findByText('host kvm-1 is down');
@@ -142,7 +142,7 @@ describe('HostDetail', () => {
 
   it('saves allocation ratios', async () => {
     const api = stub({ 'PATCH /v1/hosts/h-1': { ...HOST, cpu_allocation_ratio: 2 } });
-    renderPage(<HostDetail id="h-1" />);
+    renderPage(<HostDetail id="h-1" />, operator());
     const cpu = await screen.findByLabelText('CPU allocation ratio');
     fireEvent.input(cpu, { target: { value: '2' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save ratios' }));
@@ -156,7 +156,7 @@ describe('HostDetail', () => {
       state: 'down',
       machine_seen: { id: 'uuid:bbbb' },
     });
-    renderPage(<HostDetail id="h-1" />);
+    renderPage(<HostDetail id="h-1" />, operator());
     fireEvent.click(await screen.findByRole('button', { name: 'Accept the new machine' }));
     confirmIn(screen.getByRole('dialog', { name: 'Accept the new machine' }), 'Accept');
     await waitFor(() => expect(api.made('POST', '/v1/hosts/h-1/confirm-machine')).toHaveLength(1));
@@ -164,7 +164,7 @@ describe('HostDetail', () => {
 
   it('deletes the host and goes back to the list', async () => {
     const api = stub({ 'DELETE /v1/hosts/h-1': () => new Response(null, { status: 204 }) });
-    renderPage(<HostDetail id="h-1" />);
+    renderPage(<HostDetail id="h-1" />, operator());
     fireEvent.click(await screen.findByRole('button', { name: 'Delete host' }));
     confirmIn(screen.getByRole('dialog', { name: 'Delete host' }), 'Delete');
     await waitFor(() => expect(window.location.pathname).toBe('/console/operator/hosts'));

@@ -6,10 +6,11 @@ import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, ApiError, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When, type Operation } from '../components/common';
+import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When, type Operation, ScrollRegion } from '../components/common';
 import { BASE, CapacityBars, virtualization, type Host } from '../components/HostParts';
-import { TextField, mib, numberOrUndefined } from '../components/OpsFields';
-import { useApi } from '../lib/hooks';
+import { TextField } from '../components/Field';
+import { mib, numberOrUndefined } from '../components/OpsFields';
+import { useApi, useSubmit } from '../lib/hooks';
 import { NotFound } from './NotFound';
 
 type Instance = Schemas['Instance'];
@@ -124,30 +125,19 @@ export function EvacuationSummary({ op }: { op: Operation }) {
 function Ratios({ host, onSaved }: { host: Host; onSaved: () => void }) {
   const [cpu, setCpu] = useState(String(host.cpu_allocation_ratio ?? ''));
   const [ram, setRam] = useState(String(host.ram_allocation_ratio ?? ''));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  const { submit, busy, error } = useSubmit(async () => {
     setSaved(false);
-    try {
-      const body: Record<string, number> = {};
-      const c = numberOrUndefined(cpu);
-      const r = numberOrUndefined(ram);
-      if (c !== undefined) body.cpu_allocation_ratio = c;
-      if (r !== undefined) body.ram_allocation_ratio = r;
-      await api<Host>(`/v1/hosts/${encodeURIComponent(host.id ?? '')}`, { method: 'PATCH', body });
-      setSaved(true);
-      onSaved();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    const body: Record<string, number> = {};
+    const c = numberOrUndefined(cpu);
+    const r = numberOrUndefined(ram);
+    if (c !== undefined) body.cpu_allocation_ratio = c;
+    if (r !== undefined) body.ram_allocation_ratio = r;
+    await api<Host>(`/v1/hosts/${encodeURIComponent(host.id ?? '')}`, { method: 'PATCH', body });
+    setSaved(true);
+    onSaved();
+  });
 
   return (
     <form class="ops-form" onSubmit={submit} aria-labelledby="ratios-h">
@@ -269,7 +259,7 @@ function InstancesOn({ host }: { host: Host }) {
         <Empty>No instances on this host.</Empty>
       ) : (
         list.data && (
-          <div class="table-wrap" role="region" aria-label="Instances on this host table" tabIndex={0}>
+          <ScrollRegion label="Instances on this host table">
             <table>
               <thead>
                 <tr>
@@ -304,7 +294,7 @@ function InstancesOn({ host }: { host: Host }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )
       )}
     </section>

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import Hosts from './Hosts';
-import { page, problem, renderPage, stubApi } from '../test/ops-helpers';
+import { operator, page, problem, renderPage, stubApi } from '../test/kit';
 
 const REGIONS = [
   { code: 'fr-par-1', name: 'Paris 1', country: 'FR', jurisdiction: 'EU', datacenter: 'PA3', zones: ['a', 'b'] },
@@ -42,7 +42,7 @@ function fill(label: string, value: string) {
 describe('Hosts', () => {
   it('lists hosts with state, KVM or TCG, region/zone, down_since and capacity bars', async () => {
     stubApi({ 'GET /v1/regions': page(REGIONS), 'GET /v1/hosts': page([KVM1, TCG1]) });
-    renderPage(<Hosts />);
+    renderPage(<Hosts />, operator());
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Hosts');
     const row = (await screen.findByRole('link', { name: 'kvm-1' })).closest('tr')!;
     expect(within(row).getByText('up')).toBeTruthy();
@@ -65,7 +65,7 @@ describe('Hosts', () => {
 
   it('filters by region and state through the API', async () => {
     const api = stubApi({ 'GET /v1/regions': page(REGIONS), 'GET /v1/hosts': page([KVM1]) });
-    renderPage(<Hosts />);
+    renderPage(<Hosts />, operator());
     await screen.findByRole('link', { name: 'kvm-1' });
     await screen.findByRole('option', { name: 'de-fra-1' });
     fireEvent.change(screen.getByRole('combobox', { name: 'Show hosts that are' }), { target: { value: 'maintenance' } });
@@ -98,7 +98,7 @@ describe('Hosts', () => {
           : { id: 'op-9', kind: 'host.register', state: 'succeeded', progress: 100, step: 'up' };
       },
     });
-    renderPage(<Hosts />);
+    renderPage(<Hosts />, operator());
     await screen.findByRole('option', { name: 'de-fra-1' });
     fireEvent.click(screen.getByRole('button', { name: 'Add host' }));
     await screen.findByRole('option', { name: 'de-fra-1 (DE)' });
@@ -130,7 +130,7 @@ describe('Hosts', () => {
         { field: 'libvirt_uri', message: "already registered as host 'kvm-1'" },
       ]),
     });
-    renderPage(<Hosts />);
+    renderPage(<Hosts />, operator());
     await screen.findByText('No hosts yet: add one below.');
     await screen.findByRole('option', { name: 'fr-par-1' });
     fireEvent.click(screen.getByRole('button', { name: 'Add host' }));

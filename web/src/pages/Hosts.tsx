@@ -4,10 +4,11 @@
 import { useId, useMemo, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
-import { Empty, Loading, OperationProgress, StateBadge, When, type Operation } from '../components/common';
+import { Empty, Loading, OperationProgress, StateBadge, When, type Operation, ScrollRegion } from '../components/common';
 import { CapacityBars, virtualization, type Host } from '../components/HostParts';
-import { Reveal, SelectField, TextField, numberOrUndefined } from '../components/OpsFields';
-import { useApi } from '../lib/hooks';
+import { SelectField, TextField } from '../components/Field';
+import { Reveal, numberOrUndefined } from '../components/OpsFields';
+import { useApi, useSubmit } from '../lib/hooks';
 import { BASE } from '../components/HostParts';
 
 type Region = Schemas['Region'];
@@ -23,8 +24,6 @@ function AddHost({ regions, onAdded, onCancel }: { regions: Region[]; onAdded: (
   const [uri, setUri] = useState('');
   const [cpuRatio, setCpuRatio] = useState('');
   const [ramRatio, setRamRatio] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [accepted, setAccepted] = useState<HostAccepted | null>(null);
   const [finished, setFinished] = useState<Operation | null>(null);
 
@@ -32,31 +31,22 @@ function AddHost({ regions, onAdded, onCancel }: { regions: Region[]; onAdded: (
   const chosen = regions.find((r) => r.code === region);
   const zones = chosen?.zones ?? [];
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  const { submit, busy, error } = useSubmit(async () => {
     setAccepted(null);
     setFinished(null);
-    try {
-      const body: Record<string, unknown> = { name: name.trim(), region, zone, libvirt_uri: uri.trim() };
-      const cr = numberOrUndefined(cpuRatio);
-      const rr = numberOrUndefined(ramRatio);
-      if (cr !== undefined) body.cpu_allocation_ratio = cr;
-      if (rr !== undefined) body.ram_allocation_ratio = rr;
-      const a = await api<HostAccepted>('/v1/hosts', { method: 'POST', body });
-      setAccepted(a);
-      setName('');
-      setUri('');
-      setCpuRatio('');
-      setRamRatio('');
-      onAdded();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    const body: Record<string, unknown> = { name: name.trim(), region, zone, libvirt_uri: uri.trim() };
+    const cr = numberOrUndefined(cpuRatio);
+    const rr = numberOrUndefined(ramRatio);
+    if (cr !== undefined) body.cpu_allocation_ratio = cr;
+    if (rr !== undefined) body.ram_allocation_ratio = rr;
+    const a = await api<HostAccepted>('/v1/hosts', { method: 'POST', body });
+    setAccepted(a);
+    setName('');
+    setUri('');
+    setCpuRatio('');
+    setRamRatio('');
+    onAdded();
+  });
 
   const fields = ['name', 'region', 'zone', 'libvirt_uri', 'cpu_allocation_ratio', 'ram_allocation_ratio'];
   return (
@@ -201,7 +191,7 @@ export default function Hosts() {
         <Empty>{region || state ? 'No host matches.' : 'No hosts yet: add one below.'}</Empty>
       ) : (
         hosts.data && (
-          <div class="table-wrap" role="region" aria-label="Hosts table" tabIndex={0}>
+          <ScrollRegion label="Hosts table">
             <table>
               <caption class="muted">{hosts.data.length} hosts</caption>
               <thead>
@@ -239,7 +229,7 @@ export default function Hosts() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )
       )}
       <ProblemView error={regions.error} />

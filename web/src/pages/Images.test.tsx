@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
 import Images from './Images';
-import { FakeXhr, WithSession, page, polyfillDialog, session, stubApi, json } from '../test/records-helpers';
+import { FakeXhr, Signed, page, session, stubApi, json } from '../test/kit';
 
 const residency = { region: 'fr-par-1', country: 'FR', jurisdiction: 'EU', datacenter: 'Paris DC3', host: null, since: '2026-12-01T10:00:00Z' };
 const active = { id: 'img-1', name: 'debian-12', region: 'fr-par-1', format: 'qcow2', state: 'active', size_bytes: 3 * 1024 * 1024, residency, created_at: '2026-12-01T10:00:00Z' };
@@ -13,14 +13,13 @@ const policy = { jurisdictions: ['EU'], countries: [], regions: [] };
 
 function renderAs(role: string) {
   return render(
-    <WithSession s={session(role)}>
+    <Signed s={session(role)}>
       <Images />
-    </WithSession>,
+    </Signed>,
   );
 }
 
 beforeEach(() => {
-  polyfillDialog();
   vi.stubGlobal('XMLHttpRequest', FakeXhr);
   FakeXhr.last = null;
 });

@@ -5,10 +5,10 @@ import { ApiError, api, listAll, type Schemas } from '../api/client';
 import { canWrite, useSession } from '../lib/session';
 import { useApi, useField } from '../lib/hooks';
 import { formatBytes, uploadBytes, type UploadProgress } from '../lib/bytes';
-import { invalid } from '../lib/invalid';
+import { Field, fieldAttrs, invalid } from '../components/Field';
 import { loadPlaces, policyAllows, policyText } from '../lib/regions';
-import { FieldError, ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When } from '../components/common';
+import { ProblemView } from '../components/ProblemView';
+import { ConfirmButton, Empty, Loading, OperationProgress, StateBadge, When, ScrollRegion } from '../components/common';
 import './Images.css';
 
 type Image = Schemas['Image'];
@@ -158,43 +158,35 @@ function UploadForm({ tenantId, onChanged }: { tenantId: string; onChanged: () =
             }
           }}
         />
-        <label for="img-name">Name</label>
-        <input
-          id="img-name"
-          value={name}
-          onInput={onName}
-          required
-          maxLength={63}
-          disabled={busy}
-          aria-invalid={invalid(error, 'name')}
-          aria-describedby="img-name-error"
-        />
-        <FieldError error={error} field="name" id="img-name-error" />
-        <label for="img-region">Region</label>
-        {places.loading ? (
-          <Loading what="Loading regions" />
-        ) : (
-          <select id="img-region" value={region} onChange={onRegion} required disabled={busy} aria-describedby="img-region-help img-region-error"
-            aria-invalid={invalid(error, 'region')}>
-            {allowed.length === 0 && <option value="">No region your policy allows</option>}
-            {allowed.map((r) => (
-              <option key={r.code} value={r.code}>
-                {r.code} — {r.name} ({r.country}, {r.jurisdiction})
-              </option>
-            ))}
+        <Field id="img-name" label="Name" field="name" error={error}>
+          <input {...fieldAttrs(error, 'name', 'img-name')} aria-invalid={invalid(error, 'name')} value={name} onInput={onName} required maxLength={63} disabled={busy} />
+        </Field>
+        <Field
+          id="img-region"
+          label="Region"
+          field="region"
+          error={error}
+          hint={<>Regions your residency policy allows ({policyText(places.data?.policy, 'no policy')}); the image's bytes stay there.</>}
+        >
+          {places.loading ? (
+            <Loading what="Loading regions" />
+          ) : (
+            <select {...fieldAttrs(error, 'region', 'img-region', 'img-region-hint')} aria-invalid={invalid(error, 'region')} value={region} onChange={onRegion} required disabled={busy}>
+              {allowed.length === 0 && <option value="">No region your policy allows</option>}
+              {allowed.map((r) => (
+                <option key={r.code} value={r.code}>
+                  {r.code} — {r.name} ({r.country}, {r.jurisdiction})
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field id="img-format" label="Format" field="format" error={error}>
+          <select {...fieldAttrs(error, 'format', 'img-format')} aria-invalid={invalid(error, 'format')} value={format} onChange={onFormat} disabled={busy}>
+            <option value="qcow2">qcow2</option>
+            <option value="raw">raw</option>
           </select>
-        )}
-        <p id="img-region-help" class="muted">
-          Regions your residency policy allows ({policyText(places.data?.policy)}); the image's bytes stay there.
-        </p>
-        <FieldError error={error} field="region" id="img-region-error" />
-        <label for="img-format">Format</label>
-        <select id="img-format" value={format} onChange={onFormat} disabled={busy} aria-describedby="img-format-error"
-          aria-invalid={invalid(error, 'format')}>
-          <option value="qcow2">qcow2</option>
-          <option value="raw">raw</option>
-        </select>
-        <FieldError error={error} field="format" id="img-format-error" />
+        </Field>
         <div class="actions">
           <button type="submit" class="primary" disabled={!file || !name.trim() || !region} aria-disabled={busy}>
             {phase.step === 'failed' && phase.image?.state === 'queued' ? 'Upload again' : 'Upload image'}
@@ -295,7 +287,7 @@ export default function Images() {
       ) : images.length === 0 ? (
         <Empty>No images yet.</Empty>
       ) : (
-        <div class="table-wrap" role="region" aria-label="Images table" tabIndex={0}>
+        <ScrollRegion label="Images table">
           <table>
             <caption class="muted">Images ({images.length})</caption>
             <thead>
@@ -336,7 +328,7 @@ export default function Images() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
     </section>
   );

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
 import InstanceCreate, { sshKeyList } from './InstanceCreate';
-import { regionVerdict } from '../lib/residency';
-import { AtRoute, page, problem, session, stubApi, TENANT, type StubRequest } from '../test/tenant-stubs';
+import { regionVerdict } from '../lib/regions';
+import { AtRoute, page, problem, session, stubApi, TENANT, type Call } from '../test/kit';
 
 const IID = '22222222-2222-4222-8222-222222222222';
 
@@ -19,7 +19,7 @@ function routes(extra: Record<string, unknown> = {}) {
       { code: 'de-fra-1', country: 'DE', jurisdiction: 'EU', datacenter: 'Frankfurt', zones: ['x'] },
       { code: 'ch-zrh-1', country: 'CH', jurisdiction: 'OTHER', datacenter: 'Zurich', zones: ['z'] },
     ]),
-    'GET /v1/images': (r: StubRequest) =>
+    'GET /v1/images': (r: Call) =>
       page(
         r.query.get('workspace') === 'default'
           ? [
@@ -123,7 +123,7 @@ describe('InstanceCreate', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Create instance' }));
 
     await screen.findByRole('heading', { name: 'Creating web-1' });
-    const post = calls.find((c) => c.method === 'POST') as StubRequest;
+    const post = calls.find((c) => c.method === 'POST') as Call;
     expect(post.headers['Idempotency-Key']).toMatch(/^[0-9a-f-]{36}$/);
     expect(post.body).toEqual({
       name: 'web-1',
@@ -200,14 +200,14 @@ describe('InstanceCreate', () => {
     await waitFor(() => expect(calls.some((c) => c.path === '/v1/images' && c.query.get('workspace') === 'web')).toBe(true));
     expect(await screen.findByText('No active image in workspace web: upload one under Images.')).toBeTruthy();
     unmount();
-    render(at(session({ role: 'reader' })));
+    render(at(session('reader')));
     expect(screen.getByText(/may look but not create/)).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Create instance' })).toBeNull();
   });
 
   it('lists only their own tenant’s images, subnets, ports and volumes to an operator', async () => {
     const calls = stubApi(routes());
-    render(at(session({ isOperator: true, role: 'operator' })));
+    render(at(session('operator', { operator: true })));
     await ready();
     fireEvent.click(screen.getByRole('button', { name: 'Choose network interfaces' }));
     for (const path of ['/v1/images', '/v1/subnets', '/v1/ports', '/v1/volumes'])

@@ -5,15 +5,14 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, listAll, type Schemas } from '../api/client';
-import { Loading, OperationProgress, type Operation } from '../components/common';
-import { FieldErrors, fieldMessages, fieldsShown } from '../components/FieldErrors';
+import { Loading, OperationProgress, type Operation, ScrollRegion } from '../components/common';
+import { FieldErrors, fieldMessages, fieldsShown } from '../components/Field';
 import { ProblemView } from '../components/ProblemView';
 import { useApi } from '../lib/hooks';
 import { idempotencyKey } from '../lib/idempotency';
-import { policyText, regionVerdict } from '../lib/residency';
+import { policyText, regionVerdict } from '../lib/regions';
 import { canWrite, useSession } from '../lib/session';
 import './tenant.css';
-import { ScrollRegion } from '../components/ScrollRegion';
 
 type Flavor = Schemas['Flavor'];
 type Image = Schemas['Image'];

@@ -1,7 +1,7 @@
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
 import InstanceDetail from './InstanceDetail';
-import { AtRoute, page, polyfillDialog, problem, session, stubApi, TENANT, type StubRequest } from '../test/tenant-stubs';
+import { AtRoute, page, problem, session, stubApi, TENANT, type Call } from '../test/kit';
 
 vi.mock('../components/SerialConsole', () => ({
   default: ({ instanceId }: { instanceId: string }) => <p data-testid="terminal">terminal of {instanceId}</p>,
@@ -59,7 +59,6 @@ function routes(extra: Record<string, unknown> = {}) {
 
 const at = (s = session()) => <AtRoute url={`/console/instances/${ID}`} path="/console/instances/:id" component={InstanceDetail} s={s} />;
 
-beforeAll(() => polyfillDialog());
 afterEach(() => vi.unstubAllGlobals());
 
 /** Open a ConfirmButton's dialog and confirm it. */
@@ -121,7 +120,7 @@ describe('InstanceDetail', () => {
     expect(screen.queryByRole('button', { name: 'Start' })).toBeNull();
     await confirm('Stop');
     await waitFor(() => expect(calls.some((c) => c.method === 'POST')).toBe(true));
-    const post = calls.find((c) => c.method === 'POST') as StubRequest;
+    const post = calls.find((c) => c.method === 'POST') as Call;
     expect(post.path).toBe(`${base}/actions`);
     expect(post.body).toEqual({ action: 'stop' });
     expect(post.headers['Idempotency-Key']).toBeTruthy();
@@ -188,7 +187,7 @@ describe('InstanceDetail', () => {
     await screen.findByRole('heading', { level: 1, name: 'web-1' });
     expect(screen.queryByRole('button', { name: 'Migrate' })).toBeNull();
     unmount();
-    render(at(session({ isOperator: true, role: 'operator', tenantId: 'op-tenant' })));
+    render(at(session('operator', { operator: true, tenantId: 'op-tenant' })));
     await screen.findByRole('heading', { level: 1, name: 'web-1' });
     // Operators see whose instance it is.
     expect(screen.getByRole('link', { name: TENANT.slice(0, 8) }).getAttribute('href')).toBe(`/console/operator/tenants/${TENANT}`);
@@ -214,7 +213,7 @@ describe('InstanceDetail', () => {
 
   it('gives readers the read-only log instead', async () => {
     const calls = stubApi(routes({ [`GET ${base}/console`]: { status: 200, text: 'login: hello-console\n' } }));
-    render(at(session({ role: 'reader' })));
+    render(at(session('reader')));
     await screen.findByRole('heading', { name: 'Serial console' });
     expect(screen.queryByRole('button', { name: 'Open console' })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Stop' })).toBeNull();

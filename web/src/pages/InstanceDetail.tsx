@@ -6,7 +6,7 @@ import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api, ApiError, listAll, type Schemas } from '../api/client';
-import { ConfirmButton, Loading, OperationProgress, StateBadge, When } from '../components/common';
+import { ConfirmButton, Loading, OperationProgress, StateBadge, When, ScrollRegion } from '../components/common';
 import { MIGRATION_DONE, MigrationList } from '../components/MigrationList';
 import { ProblemView } from '../components/ProblemView';
 import { ResidencyTimeline } from '../components/ResidencyTimeline';
@@ -15,7 +15,6 @@ import { idempotencyKey } from '../lib/idempotency';
 import { canWrite, useSession } from '../lib/session';
 import { NotFound } from './NotFound';
 import './tenant.css';
-import { ScrollRegion } from '../components/ScrollRegion';
 
 type Instance = Schemas['Instance'];
 type Flavor = Schemas['Flavor'];

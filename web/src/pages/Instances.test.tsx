@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
 import Instances from './Instances';
-import { AtRoute, page, session, stubApi, TENANT } from '../test/tenant-stubs';
+import { AtRoute, page, session, stubApi, TENANT } from '../test/kit';
 
 const inst = (n: number, state = 'running') => ({
   id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
@@ -86,10 +86,10 @@ describe('Instances', () => {
 
   it('shows operators the tenant column and readers no create link', async () => {
     stubApi(routes());
-    const { unmount } = render(at('/console/instances', session({ isOperator: true, role: 'operator' })));
+    const { unmount } = render(at('/console/instances', session('operator', { operator: true })));
     expect(await screen.findByRole('columnheader', { name: 'Tenant' })).toBeTruthy();
     unmount();
-    render(at('/console/instances', session({ role: 'reader' })));
+    render(at('/console/instances', session('reader')));
     await screen.findByRole('link', { name: 'vm-1' });
     expect(screen.queryByRole('link', { name: 'Create instance' })).toBeNull();
   });

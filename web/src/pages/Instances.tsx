@@ -4,12 +4,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, listAll, type Page, type Schemas } from '../api/client';
-import { Empty, Loading, StateBadge, When } from '../components/common';
+import { Empty, Loading, StateBadge, When, ScrollRegion } from '../components/common';
 import { ProblemView } from '../components/ProblemView';
 import { useApi } from '../lib/hooks';
 import { canWrite, useSession } from '../lib/session';
 import './tenant.css';
-import { ScrollRegion } from '../components/ScrollRegion';
 
 type Instance = Schemas['Instance'];
 type Flavor = Schemas['Flavor'];

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import NetworkDetail from './NetworkDetail';
-import { mockApi, operation, page, problem, renderAs, stubDialog, writes } from '../test/netvol-kit';
+import { stubApi, operation, page, problem, renderAs, writes } from '../test/kit';
 
 const ID = 'aaaaaaaa-0000-0000-0000-000000000001';
 const NET = {
@@ -71,19 +71,18 @@ function routes(extra = {}) {
 }
 
 beforeEach(() => {
-  stubDialog();
   vi.unstubAllGlobals();
 });
 
 describe('NetworkDetail', () => {
   it('shows "Not found" for a network the tenant may not see', async () => {
-    mockApi({ [`GET /v1/networks/${ID}`]: problem(404, 'Not found') });
+    stubApi({ [`GET /v1/networks/${ID}`]: problem(404, 'Not found') });
     renderAs(<NetworkDetail id={ID} />);
     expect(await screen.findByRole('heading', { level: 1, name: 'Not found' })).toBeTruthy();
   });
 
   it('shows the facts, subnets, ports with their groups, the router, public IPs on its ports, and the residency history', async () => {
-    const calls = mockApi(routes());
+    const calls = stubApi(routes());
     renderAs(<NetworkDetail id={ID} />);
     expect(await screen.findByRole('heading', { level: 1, name: 'Network web' })).toBeTruthy();
     expect(calls.find((c) => c.path === '/v1/subnets')?.query.get('network')).toBe(ID);
@@ -113,7 +112,7 @@ describe('NetworkDetail', () => {
   });
 
   it('creates a subnet with a gateway and DNS servers, and follows its operation', async () => {
-    const calls = mockApi(
+    const calls = stubApi(
       routes({
         'POST /v1/subnets': { status: 202, body: { subnet: { ...SUBNET, name: 'back' }, operation: { id: 'op1' } } },
         'GET /v1/operations/op1': operation('op1', 'subnet.create'),
@@ -132,7 +131,7 @@ describe('NetworkDetail', () => {
   });
 
   it('marks the CIDR field when the API names it', async () => {
-    mockApi(routes({ 'POST /v1/subnets': problem(400, 'Invalid request', { errors: [{ field: 'cidr', message: 'overlaps subnet front' }] }) }));
+    stubApi(routes({ 'POST /v1/subnets': problem(400, 'Invalid request', { errors: [{ field: 'cidr', message: 'overlaps subnet front' }] }) }));
     renderAs(<NetworkDetail id={ID} />);
     await screen.findByRole('heading', { level: 1, name: 'Network web' });
     fireEvent.input(screen.getByLabelText('Subnet name'), { target: { value: 'back' } });
@@ -143,7 +142,7 @@ describe('NetworkDetail', () => {
   });
 
   it('creates a port on a subnet with chosen security groups', async () => {
-    const calls = mockApi(routes({ 'POST /v1/ports': { status: 202, body: { port: PORT, operation: { id: 'op2' } } }, 'GET /v1/operations/op2': operation('op2', 'port.create') }));
+    const calls = stubApi(routes({ 'POST /v1/ports': { status: 202, body: { port: PORT, operation: { id: 'op2' } } }, 'GET /v1/operations/op2': operation('op2', 'port.create') }));
     renderAs(<NetworkDetail id={ID} />);
     await screen.findByRole('heading', { level: 1, name: 'Network web' });
     const form = screen.getByRole('form', { name: 'Create a port' });
@@ -155,7 +154,7 @@ describe('NetworkDetail', () => {
   });
 
   it("replaces a port's security groups", async () => {
-    const calls = mockApi(routes({ [`PUT /v1/ports/${PORT.id}/security-groups`]: { status: 202, body: { port: PORT, operation: { id: 'op3' } } }, 'GET /v1/operations/op3': operation('op3', 'port.update') }));
+    const calls = stubApi(routes({ [`PUT /v1/ports/${PORT.id}/security-groups`]: { status: 202, body: { port: PORT, operation: { id: 'op3' } } }, 'GET /v1/operations/op3': operation('op3', 'port.update') }));
     renderAs(<NetworkDetail id={ID} />);
     fireEvent.click(await screen.findByRole('button', { name: 'Change security groups of web-1-eth0' }));
     const form = screen.getByRole('form', { name: 'Security groups of port web-1-eth0' });
@@ -167,7 +166,7 @@ describe('NetworkDetail', () => {
   });
 
   it('creates a router for a network without one, source NAT off when unticked', async () => {
-    const calls = mockApi(
+    const calls = stubApi(
       routes({
         [`GET /v1/networks/${ID}`]: { body: { ...NET, router: null } },
         'POST /v1/routers': { status: 202, body: { router: ROUTER, operation: { id: 'op4' } } },
@@ -184,7 +183,7 @@ describe('NetworkDetail', () => {
   });
 
   it('a subnet that ports still use: the 409 names them, linked to the ports section', async () => {
-    mockApi(routes({ [`DELETE /v1/subnets/${SUBNET.id}`]: problem(409, 'Conflict', { detail: 'subnet front is in use', blocked_by: [{ kind: 'port', id: PORT.id, name: 'web-1-eth0' }] }) }));
+    stubApi(routes({ [`DELETE /v1/subnets/${SUBNET.id}`]: problem(409, 'Conflict', { detail: 'subnet front is in use', blocked_by: [{ kind: 'port', id: PORT.id, name: 'web-1-eth0' }] }) }));
     renderAs(<NetworkDetail id={ID} />);
     fireEvent.click(await screen.findByRole('button', { name: 'Delete subnet front' }));
     fireEvent.click(within(screen.getByRole('dialog', { name: 'Delete subnet front' })).getByRole('button', { name: 'Delete subnet' }));
@@ -193,7 +192,7 @@ describe('NetworkDetail', () => {
   });
 
   it('plugs a free port into an instance of its region, and unplugs one after confirmation', async () => {
-    const calls = mockApi(
+    const calls = stubApi(
       routes({
         [`POST /v1/ports/${FREE_PORT.id}/actions`]: { status: 202, body: { port: FREE_PORT, operation: { id: 'op6' } } },
         [`POST /v1/ports/${PORT.id}/actions`]: { status: 202, body: { port: PORT, operation: { id: 'op7' } } },
@@ -217,7 +216,7 @@ describe('NetworkDetail', () => {
   });
 
   it('a port the instance cannot take: the error sits at the instance field', async () => {
-    mockApi(routes({ [`POST /v1/ports/${FREE_PORT.id}/actions`]: problem(409, 'Conflict', { errors: [{ field: 'instance', message: 'instance db-1 is in another region' }] }) }));
+    stubApi(routes({ [`POST /v1/ports/${FREE_PORT.id}/actions`]: problem(409, 'Conflict', { errors: [{ field: 'instance', message: 'instance db-1 is in another region' }] }) }));
     renderAs(<NetworkDetail id={ID} />);
     fireEvent.change(await screen.findByLabelText('Instance for spare'), { target: { value: INSTANCES[0].id } });
     fireEvent.click(screen.getByRole('button', { name: 'Attach port spare' }));
@@ -226,7 +225,7 @@ describe('NetworkDetail', () => {
   });
 
   it('a reader sees everything and can change nothing', async () => {
-    mockApi(routes());
+    stubApi(routes());
     renderAs(<NetworkDetail id={ID} />, 'reader');
     await screen.findByRole('table', { name: 'Ports' });
     expect(screen.queryByRole('button', { name: /Delete|Create|Change|Allocate|Attach|Detach/ })).toBeNull();

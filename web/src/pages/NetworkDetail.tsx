@@ -3,11 +3,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, listAll, type Schemas } from '../api/client';
 import { canWrite, useSession } from '../lib/session';
-import { useApi } from '../lib/hooks';
+import { useApi, useSubmit } from '../lib/hooks';
 import { FieldError, ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading, StateBadge, When } from '../components/common';
-import { BlockedBy } from '../components/netvol/BlockedBy';
-import { Field, fieldAttrs, TableWrap, useOperations } from '../components/netvol/Form';
+import { ConfirmButton, Empty, Loading, StateBadge, When, ScrollRegion } from '../components/common';
+import { BlockedBy, useDeletes } from '../components/netvol/BlockedBy';
+import { Field, fieldAttrs } from '../components/Field';
+import { useOperations } from '../components/netvol/Operations';
 import { PublicIps } from '../components/netvol/PublicIps';
 import { ResidencyHistory, ResidencyNow } from '../components/netvol/Residency';
 import { NotFound } from './NotFound';
@@ -129,17 +130,9 @@ export default function NetworkDetail({ id = '' }: { id?: string }) {
 /* ---- subnets ---- */
 
 function Subnets({ network, subnets, write, track }: { network: Network; subnets: Subnet[]; write: boolean; track: Track }) {
-  const [delError, setDelError] = useState<{ id: string; error: unknown } | null>(null);
+  const deletes = useDeletes(track);
   const here = `/console/networks/${encodeURIComponent(network.id ?? '')}`;
-  const del = async (x: Subnet) => {
-    setDelError(null);
-    try {
-      const r = await api<Schemas['SubnetAccepted']>(`/v1/subnets/${encodeURIComponent(x.id ?? '')}`, { method: 'DELETE' });
-      track(r?.operation, `Deleting subnet ${x.name}`);
-    } catch (e) {
-      setDelError({ id: x.id ?? '', error: e });
-    }
-  };
+  const del = (x: Subnet) => deletes.remove(x.id, `/v1/subnets/${encodeURIComponent(x.id ?? '')}`, `Deleting subnet ${x.name}`);
   return (
     <section aria-labelledby="subnets-h" id="subnets">
       <h2 id="subnets-h">Subnets</h2>
@@ -147,7 +140,7 @@ function Subnets({ network, subnets, write, track }: { network: Network; subnets
       {subnets.length === 0 ? (
         <Empty>No subnets: a port needs one.</Empty>
       ) : (
-        <TableWrap label="List of subnets">
+        <ScrollRegion label="List of subnets">
           <table aria-label="Subnets">
             <thead>
               <tr>
@@ -189,19 +182,14 @@ function Subnets({ network, subnets, write, track }: { network: Network; subnets
                         disabled={x.state === 'deleting'}
                         onConfirm={() => del(x)}
                       />
-                      {delError && delError.id === x.id && (
-                        <>
-                          <ProblemView error={delError.error} />
-                          <BlockedBy error={delError.error} what={`Subnet ${x.name}`} here={here} />
-                        </>
-                      )}
+                      {deletes.refusal(x.id, `Subnet ${x.name}`, here)}
                     </td>
                   )}
                 </tr>
               ))}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && <CreateSubnet network={network} track={track} />}
     </section>
@@ -214,12 +202,7 @@ function CreateSubnet({ network, track }: { network: Network; track: Track }) {
   const [gateway, setGateway] = useState('');
   const [zone, setZone] = useState('');
   const [dns, setDns] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
+  const { submit, busy: sending, error } = useSubmit(async () => {
     const body: Record<string, unknown> = { name, network: network.id, cidr };
     if (gateway) body.gateway = gateway;
     if (zone) body.zone = zone;
@@ -228,18 +211,12 @@ function CreateSubnet({ network, track }: { network: Network; track: Track }) {
       .map((x) => x.trim())
       .filter(Boolean);
     if (servers.length) body.dns_servers = servers;
-    try {
-      const r = await api<Schemas['SubnetAccepted']>('/v1/subnets', { method: 'POST', body });
-      setName('');
-      setCidr('');
-      setGateway('');
-      track(r?.operation, `Creating subnet ${r?.subnet?.name ?? name}`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+    const r = await api<Schemas['SubnetAccepted']>('/v1/subnets', { method: 'POST', body });
+    setName('');
+    setCidr('');
+    setGateway('');
+    track(r?.operation, `Creating subnet ${r?.subnet?.name ?? name}`);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-labelledby="nv-create-subnet-h">
       <h3 id="nv-create-subnet-h">Create a subnet</h3>
@@ -314,7 +291,7 @@ function Ports({
       {ports.length === 0 ? (
         <Empty>No ports on this network.</Empty>
       ) : (
-        <TableWrap label="List of ports">
+        <ScrollRegion label="List of ports">
           <table aria-label="Ports">
             <thead>
               <tr>
@@ -335,7 +312,7 @@ function Ports({
               ))}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && <CreatePort subnets={subnets} groups={groups} track={track} />}
     </section>
@@ -511,27 +488,16 @@ function CreatePort({ subnets, groups, track }: { subnets: Subnet[]; groups: Gro
   const [name, setName] = useState('');
   const [ip, setIp] = useState('');
   const [chosen, setChosen] = useState<string[]>(() => groups.filter((g) => g.is_default).map((g) => g.id));
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
   const sub = subnet || subnets[0]?.id || '';
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
+  const { submit, busy: sending, error } = useSubmit(async () => {
     const body: Record<string, unknown> = { subnet: sub, security_groups: chosen };
     if (name) body.name = name;
     if (ip) body.ip = ip;
-    try {
-      const r = await api<Schemas['PortAccepted']>('/v1/ports', { method: 'POST', body });
-      setName('');
-      setIp('');
-      track(r?.operation, `Creating port ${r?.port?.name ?? name}`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+    const r = await api<Schemas['PortAccepted']>('/v1/ports', { method: 'POST', body });
+    setName('');
+    setIp('');
+    track(r?.operation, `Creating port ${r?.port?.name ?? name}`);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-labelledby="nv-create-port-h">
       <h3 id="nv-create-port-h">Create a port</h3>
@@ -568,21 +534,10 @@ function CreatePort({ subnets, groups, track }: { subnets: Subnet[]; groups: Gro
 function RouterSection({ network, router, write, track }: { network: Network; router: Router | null; write: boolean; track: Track }) {
   const [name, setName] = useState(`${network.name ?? 'net'}-router`.slice(0, 63));
   const [snat, setSnat] = useState(true);
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const create = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
-    try {
-      const r = await api<Schemas['RouterAccepted']>('/v1/routers', { method: 'POST', body: { name, network: network.id, snat } });
-      track(r?.operation, `Creating router ${name}`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+  const { submit: create, busy: sending, error, setError } = useSubmit(async () => {
+    const r = await api<Schemas['RouterAccepted']>('/v1/routers', { method: 'POST', body: { name, network: network.id, snat } });
+    track(r?.operation, `Creating router ${name}`);
+  });
   const del = async () => {
     if (!router) return;
     setError(null);

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import Networks from './Networks';
-import { mockApi, operation, page, placeRoutes, problem, renderAs, stubDialog, writes } from '../test/netvol-kit';
+import { stubApi, operation, page, placeRoutes, problem, renderAs, writes } from '../test/kit';
 
 const NET = {
   id: 'aaaaaaaa-0000-0000-0000-000000000001',
@@ -44,14 +44,13 @@ function routes(extra = {}) {
 }
 
 beforeEach(() => {
-  stubDialog();
   vi.unstubAllGlobals();
   history.replaceState(null, '', '/console/networks');
 });
 
 describe('Networks', () => {
   it('lists the networks with state, region, CIDR and their subnets, linking to each, leaving deleted ones out', async () => {
-    mockApi(routes());
+    stubApi(routes());
     renderAs(<Networks />);
     expect(screen.getByRole('heading', { level: 1, name: 'Networks' })).toBeTruthy();
     const link = await screen.findByRole('link', { name: 'web' });
@@ -69,7 +68,7 @@ describe('Networks', () => {
   });
 
   it('creates a network and follows its operation', async () => {
-    const calls = mockApi(
+    const calls = stubApi(
       routes({
         'POST /v1/networks': { status: 202, body: { network: { ...NET, name: 'db', state: 'creating' }, operation: { id: 'op1' } } },
         'GET /v1/operations/op1': operation('op1', 'network.create'),
@@ -90,7 +89,7 @@ describe('Networks', () => {
   });
 
   it('shows a field error next to the field the problem names', async () => {
-    mockApi(
+    stubApi(
       routes({
         'POST /v1/networks': problem(400, 'Invalid request', { detail: 'cidr: host bits set', errors: [{ field: 'cidr', message: 'host bits set: did you mean 10.1.0.0/16?' }] }),
       }),
@@ -109,7 +108,7 @@ describe('Networks', () => {
   });
 
   it('offers only the regions the residency policy allows, and says so', async () => {
-    mockApi(routes());
+    stubApi(routes());
     renderAs(<Networks />);
     const ch = (await screen.findByRole('option', { name: /ch-zrh-1/ })) as HTMLOptionElement;
     expect(ch.disabled).toBe(true);
@@ -119,7 +118,7 @@ describe('Networks', () => {
   });
 
   it('deletes after confirmation; a 409 lists what keeps the network, as links', async () => {
-    const calls = mockApi(
+    const calls = stubApi(
       routes({
         [`DELETE /v1/networks/${NET.id}`]: problem(409, 'Conflict', {
           detail: 'network web is in use',
@@ -143,7 +142,7 @@ describe('Networks', () => {
   });
 
   it('cancelling the confirmation deletes nothing', async () => {
-    const calls = mockApi(routes());
+    const calls = stubApi(routes());
     renderAs(<Networks />);
     fireEvent.click(await screen.findByRole('button', { name: 'Delete network web' }));
     fireEvent.click(within(screen.getByRole('dialog', { name: 'Delete network web' })).getByRole('button', { name: 'Cancel' }));
@@ -152,7 +151,7 @@ describe('Networks', () => {
   });
 
   it('a reader sees the list but no create form and no delete', async () => {
-    mockApi(routes());
+    stubApi(routes());
     renderAs(<Networks />, 'reader');
     await screen.findByRole('link', { name: 'web' });
     expect(screen.queryByRole('button', { name: 'Create network' })).toBeNull();
@@ -160,7 +159,7 @@ describe('Networks', () => {
   });
 
   it('tabs move by arrow keys and keep ?tab= in the URL', async () => {
-    mockApi(routes());
+    stubApi(routes());
     renderAs(<Networks />);
     const first = screen.getByRole('tab', { name: 'Networks' });
     expect(first.getAttribute('aria-selected')).toBe('true');
@@ -178,7 +177,7 @@ describe('Networks', () => {
   });
 
   it('opens on the tab named in the query', async () => {
-    mockApi(routes());
+    stubApi(routes());
     renderAs(<Networks query={{ tab: 'public-ips' }} />);
     expect(screen.getByRole('tab', { name: 'Public IPs' }).getAttribute('aria-selected')).toBe('true');
     expect(await screen.findByText('192.0.2.10')).toBeTruthy();
@@ -187,7 +186,7 @@ describe('Networks', () => {
 
 describe('Security groups tab', () => {
   it('shows each group with its rules, adds a rule and deletes a group that ports still use', async () => {
-    const calls = mockApi(
+    const calls = stubApi(
       routes({
         [`POST /v1/security-groups/${SG.id}/rules`]: { status: 202, body: { security_group: SG, operation: { id: 'op2' } } },
         'GET /v1/operations/op2': operation('op2', 'security-group.update'),
@@ -215,7 +214,7 @@ describe('Security groups tab', () => {
   });
 
   it('creates a group with no rules when the default rules are unticked', async () => {
-    const calls = mockApi(routes({ 'POST /v1/security-groups': { status: 202, body: { security_group: SG, operation: { id: 'op3' } } }, 'GET /v1/operations/op3': operation('op3', 'security-group.create') }));
+    const calls = stubApi(routes({ 'POST /v1/security-groups': { status: 202, body: { security_group: SG, operation: { id: 'op3' } } }, 'GET /v1/operations/op3': operation('op3', 'security-group.create') }));
     renderAs(<Networks query={{ tab: 'security-groups' }} />);
     await screen.findByRole('table', { name: 'Rules of ssh' });
     fireEvent.input(screen.getByLabelText('Security group name'), { target: { value: 'web' } });
@@ -228,7 +227,7 @@ describe('Security groups tab', () => {
 
 describe('Public IPs tab', () => {
   it('allocates an address in a region and for a port, attaches one and releases one', async () => {
-    const calls = mockApi(
+    const calls = stubApi(
       routes({
         'POST /v1/public-ips': { status: 202, body: { public_ip: IP, operation: { id: 'op4' } } },
         [`POST /v1/public-ips/${IP.id}/actions`]: { status: 202, body: { public_ip: IP, operation: { id: 'op5' } } },
@@ -260,7 +259,7 @@ describe('Public IPs tab', () => {
   });
 
   it('shows a 409 for an address pool that is empty next to the region', async () => {
-    mockApi(routes({ 'POST /v1/public-ips': problem(409, 'Conflict', { detail: 'no free address', errors: [{ field: 'region', message: 'no free address in fr-par-1' }] }) }));
+    stubApi(routes({ 'POST /v1/public-ips': problem(409, 'Conflict', { detail: 'no free address', errors: [{ field: 'region', message: 'no free address in fr-par-1' }] }) }));
     renderAs(<Networks query={{ tab: 'public-ips' }} />);
     await screen.findByText('192.0.2.10');
     fireEvent.input(screen.getByLabelText('Public IP name'), { target: { value: 'x' } });

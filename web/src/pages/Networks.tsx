@@ -3,12 +3,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { canWrite, useSession } from '../lib/session';
-import { useApi } from '../lib/hooks';
+import { useApi, useSubmit } from '../lib/hooks';
+import { RegionSelect } from '../components/netvol/Residency';
 import { ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading, StateBadge } from '../components/common';
-import { BlockedBy } from '../components/netvol/BlockedBy';
-import { Field, fieldAttrs, TableWrap, useOperations } from '../components/netvol/Form';
-import { RegionSelect } from '../components/netvol/RegionSelect';
+import { ConfirmButton, Empty, Loading, StateBadge, ScrollRegion } from '../components/common';
+import { useDeletes } from '../components/netvol/BlockedBy';
+import { Field, fieldAttrs } from '../components/Field';
+import { useOperations } from '../components/netvol/Operations';
 import { Tabs, tabFromUrl, tabToUrl, type TabDef } from '../components/netvol/Tabs';
 import { SecurityGroups } from '../components/netvol/SecurityGroups';
 import { PublicIps } from '../components/netvol/PublicIps';
@@ -61,20 +62,12 @@ function NetworkList() {
     busy ? 2000 : undefined,
   );
   const ops = useOperations(list.reload);
-  const [delError, setDelError] = useState<{ id: string; error: unknown } | null>(null);
+  const deletes = useDeletes(ops.track);
   const networks = (list.data?.networks ?? []).filter((n) => n.state !== 'deleted');
   const transitional = networks.some((n) => BUSY.includes(n.state ?? ''));
   useEffect(() => setBusy(transitional), [transitional]);
 
-  const remove = async (n: Network) => {
-    setDelError(null);
-    try {
-      const r = await api<Accepted>(`/v1/networks/${encodeURIComponent(n.id ?? '')}`, { method: 'DELETE' });
-      ops.track(r?.operation, `Deleting network ${n.name}`);
-    } catch (e) {
-      setDelError({ id: n.id ?? '', error: e });
-    }
-  };
+  const remove = (n: Network) => deletes.remove(n.id, `/v1/networks/${encodeURIComponent(n.id ?? '')}`, `Deleting network ${n.name}`);
 
   return (
     <div>
@@ -85,7 +78,7 @@ function NetworkList() {
       ) : networks.length === 0 ? (
         <Empty>No networks yet. An instance created without one gets a default network.</Empty>
       ) : (
-        <TableWrap label="Your networks">
+        <ScrollRegion label="Your networks">
           <table>
             <caption class="muted">Your networks</caption>
             <thead>
@@ -142,12 +135,7 @@ function NetworkList() {
                           disabled={n.state === 'deleting'}
                           onConfirm={() => remove(n)}
                         />
-                        {delError && delError.id === n.id && (
-                          <>
-                            <ProblemView error={delError.error} />
-                            <BlockedBy error={delError.error} what={`Network ${n.name}`} here={here} />
-                          </>
-                        )}
+                        {deletes.refusal(n.id, `Network ${n.name}`, here)}
                       </td>
                     )}
                   </tr>
@@ -155,7 +143,7 @@ function NetworkList() {
               })}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && <CreateNetwork onCreated={(r) => ops.track(r.operation, `Creating network ${r.network?.name ?? ''}`)} />}
     </div>
@@ -166,22 +154,11 @@ function CreateNetwork({ onCreated }: { onCreated: (r: Accepted) => void }) {
   const [name, setName] = useState('');
   const [cidr, setCidr] = useState('10.0.0.0/16');
   const [region, setRegion] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
-    try {
-      const r = await api<Accepted>('/v1/networks', { method: 'POST', body: { name, cidr, ...(region ? { region } : {}) } });
-      setName('');
-      onCreated(r);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+  const { submit, busy: sending, error } = useSubmit(async () => {
+    const r = await api<Accepted>('/v1/networks', { method: 'POST', body: { name, cidr, ...(region ? { region } : {}) } });
+    setName('');
+    onCreated(r);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-labelledby="nv-create-net-h">
       <h2 id="nv-create-net-h">Create a network</h2>

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, waitFor, within } from '@testing-library/preact';
 import Overview from './Overview';
-import { page, session, Signed, stubApi, TENANT } from '../test/tenant-stubs';
+import { page, session, Signed, stubApi, TENANT } from '../test/kit';
 
 const inst = (id: string, state: string) => ({ id, name: `vm-${id}`, state, tenant_id: TENANT });
 
@@ -73,7 +73,7 @@ describe('Overview', () => {
   it('shows an operator their own tenant with a note, counting only that tenant', async () => {
     const calls = stubApi(routes());
     render(
-      <Signed s={session({ isOperator: true, role: 'operator' })}>
+      <Signed s={session('operator', { operator: true })}>
         <Overview />
       </Signed>,
     );

@@ -2,13 +2,12 @@
 // with the progress of those still running. Operators see their own tenant's (with a note).
 import { useState } from 'preact/hooks';
 import { api, listAll, type Page, type Schemas } from '../api/client';
-import { Empty, Loading, StateBadge, UsageBar, When, type Operation } from '../components/common';
+import { Empty, Loading, StateBadge, UsageBar, When, type Operation, ScrollRegion } from '../components/common';
 import { ProblemView } from '../components/ProblemView';
 import { useApi } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import './Overview.css';
 import './tenant.css';
-import { ScrollRegion } from '../components/ScrollRegion';
 
 type Instance = Schemas['Instance'];
 type Quotas = Schemas['Quotas'];

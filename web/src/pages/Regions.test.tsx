@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import Regions from './Regions';
-import { confirmIn, page, problem, renderPage, session, stubApi } from '../test/ops-helpers';
+import { operator, confirmIn, page, problem, renderPage, session, stubApi } from '../test/kit';
 
 const PAR = { code: 'fr-par-1', name: 'Paris 1', country: 'FR', jurisdiction: 'EU', datacenter: 'PA3', zones: ['a', 'b'] };
 const OSL = { code: 'no-osl-1', name: 'Oslo 1', country: 'NO', jurisdiction: 'EEA', datacenter: 'OS1', zones: ['a'] };
@@ -15,7 +15,7 @@ function fill(label: string, value: string) {
 describe('Regions', () => {
   it('lists regions with country, jurisdiction, datacenter and zones', async () => {
     stubApi({ 'GET /v1/regions': page([PAR, OSL]) });
-    renderPage(<Regions />);
+    renderPage(<Regions />, operator());
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Regions');
     const row = (await screen.findByText('fr-par-1')).closest('tr')!;
     expect(within(row).getByText('Paris 1')).toBeTruthy();
@@ -35,7 +35,7 @@ describe('Regions', () => {
         return { ...OSL, code: 'de-fra-1', country: 'DE', jurisdiction: 'EU' };
       },
     });
-    renderPage(<Regions />);
+    renderPage(<Regions />, operator());
     await screen.findByText('fr-par-1');
     fireEvent.click(screen.getByRole('button', { name: 'Add region' }));
     expect(document.activeElement).toBe(screen.getByLabelText('Code'));
@@ -66,7 +66,7 @@ describe('Regions', () => {
         { field: 'country', message: 'not an ISO 3166-1 code' },
       ]),
     });
-    renderPage(<Regions />);
+    renderPage(<Regions />, operator());
     await screen.findByText('No regions yet.');
     fireEvent.click(screen.getByRole('button', { name: 'Add region' }));
     fill('Code', 'xx-1');
@@ -85,7 +85,7 @@ describe('Regions', () => {
 
   it('edits a region in a dialog (PATCH name, datacenter, zones)', async () => {
     const api = stubApi({ 'GET /v1/regions': page([PAR]), 'PATCH /v1/regions/fr-par-1': { ...PAR, zones: ['a', 'b', 'c'] } });
-    renderPage(<Regions />);
+    renderPage(<Regions />, operator());
     fireEvent.click(await screen.findByRole('button', { name: 'Edit region fr-par-1' }));
     const dialog = screen.getByRole('dialog', { name: 'Edit region fr-par-1' });
     fireEvent.input(within(dialog).getByLabelText('Zones'), { target: { value: 'a,b,c' } });
@@ -101,7 +101,7 @@ describe('Regions', () => {
       'GET /v1/regions': page([PAR]),
       'DELETE /v1/regions/fr-par-1': problem(409, 'Conflict', "region 'fr-par-1' still has 2 hosts"),
     });
-    renderPage(<Regions />);
+    renderPage(<Regions />, operator());
     fireEvent.click(await screen.findByRole('button', { name: 'Delete region fr-par-1' }));
     confirmIn(screen.getByRole('dialog', { name: 'Delete region fr-par-1' }), 'Delete');
     await screen.findByText("region 'fr-par-1' still has 2 hosts");
@@ -110,7 +110,7 @@ describe('Regions', () => {
 
   it('shows no forms or actions to non-operators', async () => {
     stubApi({ 'GET /v1/regions': page([PAR]) });
-    renderPage(<Regions />, session(false));
+    renderPage(<Regions />, session('admin', { tenantId: 't-op' }));
     await screen.findByText('fr-par-1');
     expect(screen.queryByRole('button', { name: 'Add region' })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Edit region fr-par-1' })).toBeNull();

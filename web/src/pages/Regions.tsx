@@ -3,9 +3,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading } from '../components/common';
-import { Reveal, TextField, splitList } from '../components/OpsFields';
-import { useApi } from '../lib/hooks';
+import { ConfirmButton, Empty, Loading, ScrollRegion } from '../components/common';
+import { TextField } from '../components/Field';
+import { Reveal, splitList } from '../components/OpsFields';
+import { useApi, useSubmit, useRemove } from '../lib/hooks';
 import { useSession } from '../lib/session';
 
 type Region = Schemas['Region'];
@@ -22,30 +23,19 @@ function AddRegion({ onAdded, onCancel }: { onAdded: (r: Region) => void; onCanc
   const [country, setCountry] = useState('');
   const [datacenter, setDatacenter] = useState('');
   const [zones, setZones] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const r = await api<Region>('/v1/regions', {
-        method: 'POST',
-        body: { code: code.trim(), name: name.trim(), country: country.trim().toUpperCase(), datacenter: datacenter.trim(), zones: splitList(zones) },
-      });
-      setCode('');
-      setName('');
-      setCountry('');
-      setDatacenter('');
-      setZones('');
-      onAdded(r);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error } = useSubmit(async () => {
+    const r = await api<Region>('/v1/regions', {
+      method: 'POST',
+      body: { code: code.trim(), name: name.trim(), country: country.trim().toUpperCase(), datacenter: datacenter.trim(), zones: splitList(zones) },
+    });
+    setCode('');
+    setName('');
+    setCountry('');
+    setDatacenter('');
+    setZones('');
+    onAdded(r);
+  });
 
   const fields = ['code', 'name', 'country', 'datacenter', 'zones'];
   return (
@@ -84,8 +74,6 @@ function EditRegion({ region, onSaved }: { region: Region; onSaved: () => void }
   const [name, setName] = useState(region.name ?? '');
   const [datacenter, setDatacenter] = useState(region.datacenter ?? '');
   const [zones, setZones] = useState((region.zones ?? []).join(', '));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
 
   const [editing, setEditing] = useState(false);
 
@@ -102,24 +90,15 @@ function EditRegion({ region, onSaved }: { region: Region; onSaved: () => void }
     if (editing && ref.current && !ref.current.open) ref.current.showModal();
   }, [editing]);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api<Region>(`/v1/regions/${encodeURIComponent(region.code ?? '')}`, {
-        method: 'PATCH',
-        body: { name: name.trim(), datacenter: datacenter.trim(), zones: splitList(zones) },
-      });
-      ref.current?.close();
-      setEditing(false);
-      onSaved();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error, setError } = useSubmit(async () => {
+    await api<Region>(`/v1/regions/${encodeURIComponent(region.code ?? '')}`, {
+      method: 'PATCH',
+      body: { name: name.trim(), datacenter: datacenter.trim(), zones: splitList(zones) },
+    });
+    ref.current?.close();
+    setEditing(false);
+    onSaved();
+  });
 
   return (
     <>
@@ -153,27 +132,17 @@ function EditRegion({ region, onSaved }: { region: Region; onSaved: () => void }
 export default function Regions() {
   const session = useSession();
   const regions = useApi(() => listAll<Region>('/v1/regions'), []);
-  const [actionError, setActionError] = useState<unknown>(null);
-  const [notice, setNotice] = useState('');
+  const removal = useRemove(regions.reload);
+  const { notice, setNotice } = removal;
 
-  const remove = async (r: Region) => {
-    setActionError(null);
-    setNotice('');
-    try {
-      await api(`/v1/regions/${encodeURIComponent(r.code ?? '')}`, { method: 'DELETE' });
-      setNotice(`Region ${r.code} deleted.`);
-      regions.reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  };
+  const remove = (r: Region) => removal.remove(`/v1/regions/${encodeURIComponent(r.code ?? '')}`, `Region ${r.code} deleted.`);
 
   return (
     <section>
       <h1>Regions</h1>
       <p class="muted">Where data may live. A tenant's residency policy chooses among these; the jurisdiction follows from the country.</p>
       <ProblemView error={regions.error} />
-      <ProblemView error={actionError} />
+      <ProblemView error={removal.error} />
       {notice && (
         <p role="status" class="done-text">
           {notice}
@@ -185,7 +154,7 @@ export default function Regions() {
         <Empty>No regions yet.</Empty>
       ) : (
         regions.data && (
-          <div class="table-wrap" role="region" aria-label="Regions table" tabIndex={0}>
+          <ScrollRegion label="Regions table">
             <table>
               <caption class="muted">{regions.data.length} regions</caption>
               <thead>
@@ -228,7 +197,7 @@ export default function Regions() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )
       )}
       {session.isOperator && (

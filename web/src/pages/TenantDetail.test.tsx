@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import TenantDetail, { allowedRegions } from './TenantDetail';
-import { confirmIn, page, problem, renderPage, session, stubApi, type Answer } from '../test/ops-helpers';
+import { operator, confirmIn, page, problem, renderPage, session, stubApi, type Answer } from '../test/kit';
 
 const ACME = { id: 't-acme', name: 'acme', display_name: 'ACME GmbH', is_operator: false, created_at: '2026-12-02T00:00:00Z', updated_at: '2026-12-02T00:00:00Z' };
 const QUOTAS = {
@@ -39,7 +39,7 @@ function stub(extra: Record<string, Answer> = {}) {
 describe('TenantDetail', () => {
   it('shows quotas as usage bars, the policy with the regions it allows, and the users', async () => {
     stub();
-    renderPage(<TenantDetail id="t-acme" />);
+    renderPage(<TenantDetail id="t-acme" />, operator());
     expect(await screen.findByRole('heading', { level: 1, name: 'Tenant ACME GmbH' })).toBeTruthy();
     const inst = await screen.findByRole('meter', { name: 'Instances' });
     expect(inst.getAttribute('aria-valuenow')).toBe('3');
@@ -53,13 +53,13 @@ describe('TenantDetail', () => {
 
   it('answers Not found for a tenant it may not see', async () => {
     stubApi({ 'GET /v1/tenants/t-other': problem(404, 'Not found') });
-    renderPage(<TenantDetail id="t-other" />);
+    renderPage(<TenantDetail id="t-other" />, operator());
     await waitFor(() => expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Not found'));
   });
 
   it('saves only the limits that changed', async () => {
     const api = stub({ 'PUT /v1/tenants/t-acme/quotas': QUOTAS });
-    renderPage(<TenantDetail id="t-acme" />);
+    renderPage(<TenantDetail id="t-acme" />, operator());
     const input = await screen.findByLabelText('vCPUs limit');
     expect((input as HTMLInputElement).value).toBe('20');
     fireEvent.click(screen.getByRole('button', { name: 'Save limits' }));
@@ -74,7 +74,7 @@ describe('TenantDetail', () => {
 
   it('shows a refused limit next to its field', async () => {
     stub({ 'PUT /v1/tenants/t-acme/quotas': problem(400, 'Invalid request', undefined, [{ field: 'instances', message: 'must be 0 or more' }]) });
-    renderPage(<TenantDetail id="t-acme" />);
+    renderPage(<TenantDetail id="t-acme" />, operator());
     const input = await screen.findByLabelText('Instances limit');
     fireEvent.input(input, { target: { value: '5' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save limits' }));
@@ -91,7 +91,7 @@ describe('TenantDetail', () => {
         return policy;
       },
     });
-    renderPage(<TenantDetail id="t-acme" />);
+    renderPage(<TenantDetail id="t-acme" />, operator());
     fireEvent.click(await screen.findByRole('button', { name: 'Edit policy' }));
     const form = screen.getByRole('form', { name: 'Edit the residency policy' });
     await within(form).findByRole('checkbox', { name: 'no-osl-1 (NO, EEA)' });
@@ -117,7 +117,7 @@ describe('TenantDetail', () => {
         { field: 'jurisdictions', message: 'a policy names at least one jurisdiction, country or region' },
       ]),
     });
-    renderPage(<TenantDetail id="t-acme" />);
+    renderPage(<TenantDetail id="t-acme" />, operator());
     fireEvent.click(await screen.findByRole('button', { name: 'Edit policy' }));
     fireEvent.click(screen.getByRole('checkbox', { name: 'EU' }));
     fireEvent.click(screen.getByRole('button', { name: 'Save policy' }));
@@ -138,7 +138,7 @@ describe('TenantDetail', () => {
         return new Response(null, { status: 204 });
       },
     });
-    renderPage(<TenantDetail id="t-acme" />);
+    renderPage(<TenantDetail id="t-acme" />, operator());
     await screen.findByText('ada@acme.eu');
     expect(screen.queryByRole('option', { name: 'operator' })).toBeNull();
     fireEvent.input(screen.getByLabelText('User name'), { target: { value: 'Bob' } });
@@ -154,7 +154,7 @@ describe('TenantDetail', () => {
 
   it('renames the tenant', async () => {
     const api = stub({ 'PATCH /v1/tenants/t-acme': { ...ACME, display_name: 'ACME SE' } });
-    renderPage(<TenantDetail id="t-acme" />);
+    renderPage(<TenantDetail id="t-acme" />, operator());
     fireEvent.input(await screen.findByLabelText('Display name'), { target: { value: 'ACME SE' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save name' }));
     await screen.findByText('Saved.');
@@ -163,7 +163,7 @@ describe('TenantDetail', () => {
 
   it('deletes a tenant, and shows a refusal', async () => {
     stub({ 'DELETE /v1/tenants/t-acme': problem(409, 'Conflict', "tenant 'acme' still holds 3 instances") });
-    renderPage(<TenantDetail id="t-acme" />);
+    renderPage(<TenantDetail id="t-acme" />, operator());
     fireEvent.click(await screen.findByRole('button', { name: 'Delete tenant' }));
     confirmIn(screen.getByRole('dialog', { name: 'Delete tenant' }), 'Delete');
     await screen.findByText("tenant 'acme' still holds 3 instances");
@@ -171,7 +171,7 @@ describe('TenantDetail', () => {
 
   it('lets a reader of the tenant only look', async () => {
     stub();
-    renderPage(<TenantDetail id="t-acme" />, { ...session(false, 'reader'), tenantId: 't-acme' });
+    renderPage(<TenantDetail id="t-acme" />, { ...session('reader', { tenantId: 't-op' }), tenantId: 't-acme' });
     await screen.findByRole('meter', { name: 'Instances' });
     await screen.findByText('ada@acme.eu');
     expect(screen.queryByRole('button', { name: 'Save limits' })).toBeNull();

@@ -5,10 +5,11 @@ import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, ApiError, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading, UsageBar, When } from '../components/common';
+import { ConfirmButton, Empty, Loading, UsageBar, When, ScrollRegion } from '../components/common';
 import { BASE } from '../components/HostParts';
-import { SelectField, TextField, numberOrUndefined, splitList } from '../components/OpsFields';
-import { useApi } from '../lib/hooks';
+import { SelectField, TextField } from '../components/Field';
+import { numberOrUndefined, splitList } from '../components/OpsFields';
+import { useApi, useSubmit, useRemove } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { NotFound } from './NotFound';
 
@@ -64,28 +65,17 @@ export function allowedRegions(p: Policy, regions: Region[]): Region[] {
 function TenantName({ tenant, onSaved }: { tenant: Tenant; onSaved: () => void }) {
   const [name, setName] = useState(tenant.name);
   const [display, setDisplay] = useState(tenant.display_name);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  const { submit, busy, error } = useSubmit(async () => {
     setSaved(false);
-    try {
-      await api<Tenant>(`/v1/tenants/${encodeURIComponent(tenant.id)}`, {
-        method: 'PATCH',
-        body: { name: name.trim(), display_name: display.trim() },
-      });
-      setSaved(true);
-      onSaved();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    await api<Tenant>(`/v1/tenants/${encodeURIComponent(tenant.id)}`, {
+      method: 'PATCH',
+      body: { name: name.trim(), display_name: display.trim() },
+    });
+    setSaved(true);
+    onSaved();
+  });
 
   return (
     <form class="ops-form" onSubmit={submit} aria-labelledby="tenant-name-h">
@@ -200,8 +190,6 @@ function PolicySection({ tenantId, canEdit, isOperator }: { tenantId: string; ca
   const [jur, setJur] = useState<string[]>([]);
   const [countries, setCountries] = useState('');
   const [regs, setRegs] = useState<string[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState('');
 
   const p = policy.data;
@@ -224,21 +212,12 @@ function PolicySection({ tenantId, canEdit, isOperator }: { tenantId: string; ca
     regions: regs,
   };
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api<Policy>(`/v1/tenants/${encodeURIComponent(tenantId)}/residency-policy`, { method: 'PUT', body: draft });
-      setEditing(false);
-      setNotice('Policy saved.');
-      policy.reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error, setError } = useSubmit(async () => {
+    await api<Policy>(`/v1/tenants/${encodeURIComponent(tenantId)}/residency-policy`, { method: 'PUT', body: draft });
+    setEditing(false);
+    setNotice('Policy saved.');
+    policy.reload();
+  });
 
   const allowedNow = p ? allowedRegions(p, all) : [];
   const allowedDraft = allowedRegions(draft, all);
@@ -344,51 +323,30 @@ function UsersSection({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [role, setRole] = useState('member');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [actionError, setActionError] = useState<unknown>(null);
-  const [notice, setNotice] = useState('');
+  const removal = useRemove(users.reload);
+  const { notice, setNotice } = removal;
 
   const roles = [...(tenant.is_operator ? ['operator'] : []), 'admin', 'member', 'reader', 'auditor'];
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  const { submit, busy, error } = useSubmit(async () => {
     setNotice('');
-    try {
-      const u = await api<User>(`/v1/tenants/${encodeURIComponent(tenant.id)}/users`, {
-        method: 'POST',
-        body: { name: name.trim(), email: email.trim(), role },
-      });
-      setName('');
-      setEmail('');
-      setNotice(`User ${u.name} added as ${u.role}.`);
-      users.reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    const u = await api<User>(`/v1/tenants/${encodeURIComponent(tenant.id)}/users`, {
+      method: 'POST',
+      body: { name: name.trim(), email: email.trim(), role },
+    });
+    setName('');
+    setEmail('');
+    setNotice(`User ${u.name} added as ${u.role}.`);
+    users.reload();
+  });
 
-  const remove = async (u: User) => {
-    setActionError(null);
-    setNotice('');
-    try {
-      await api(`/v1/tenants/${encodeURIComponent(tenant.id)}/users/${encodeURIComponent(u.id)}`, { method: 'DELETE' });
-      setNotice(`User ${u.name} deleted.`);
-      users.reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  };
+  const remove = (u: User) => removal.remove(`/v1/tenants/${encodeURIComponent(tenant.id)}/users/${encodeURIComponent(u.id)}`, `User ${u.name} deleted.`);
 
   return (
     <section aria-labelledby="users-h">
       <h2 id="users-h">Users</h2>
       <ProblemView error={users.error} />
-      <ProblemView error={actionError} />
+      <ProblemView error={removal.error} />
       {notice && (
         <p role="status" class="done-text">
           {notice}
@@ -400,7 +358,7 @@ function UsersSection({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
         <Empty>No users yet.</Empty>
       ) : (
         users.data && (
-          <div class="table-wrap" role="region" aria-label="Users table" tabIndex={0}>
+          <ScrollRegion label="Users table">
             <table>
               <thead>
                 <tr>
@@ -435,7 +393,7 @@ function UsersSection({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )
       )}
       {canEdit && (

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import Tenants from './Tenants';
-import { page, problem, renderPage, stubApi } from '../test/ops-helpers';
+import { operator, page, problem, renderPage, stubApi } from '../test/kit';
 
 const OP = { id: 't-op', name: 'operator', display_name: 'Operator', is_operator: true, created_at: '2026-12-01T00:00:00Z', updated_at: '2026-12-01T00:00:00Z' };
 const ACME = { id: 't-acme', name: 'acme', display_name: 'ACME GmbH', is_operator: false, created_at: '2026-12-02T00:00:00Z', updated_at: '2026-12-02T00:00:00Z' };
@@ -11,7 +11,7 @@ afterEach(() => vi.unstubAllGlobals());
 describe('Tenants', () => {
   it('lists tenants with links to their pages', async () => {
     stubApi({ 'GET /v1/tenants': page([ACME, OP]) });
-    renderPage(<Tenants />);
+    renderPage(<Tenants />, operator());
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Tenants');
     const link = await screen.findByRole('link', { name: 'acme' });
     expect(link.getAttribute('href')).toBe('/console/operator/tenants/t-acme');
@@ -30,7 +30,7 @@ describe('Tenants', () => {
         return ACME;
       },
     });
-    renderPage(<Tenants />);
+    renderPage(<Tenants />, operator());
     await screen.findByRole('link', { name: 'operator' });
     fireEvent.input(screen.getByLabelText('Tenant name'), { target: { value: 'acme' } });
     fireEvent.input(screen.getByLabelText('Display name'), { target: { value: 'ACME GmbH' } });
@@ -46,7 +46,7 @@ describe('Tenants', () => {
       'GET /v1/tenants': page([OP]),
       'POST /v1/tenants': problem(400, 'Invalid request', undefined, [{ field: 'name', message: 'names are lower case letters, digits and dashes' }]),
     });
-    renderPage(<Tenants />);
+    renderPage(<Tenants />, operator());
     await screen.findByRole('link', { name: 'operator' });
     fireEvent.input(screen.getByLabelText('Tenant name'), { target: { value: 'ACME' } });
     fireEvent.click(screen.getByRole('button', { name: 'Create tenant' }));

@@ -3,36 +3,25 @@
 import { useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { ProblemView } from '../components/ProblemView';
-import { Empty, Loading, When } from '../components/common';
+import { Empty, Loading, When, ScrollRegion } from '../components/common';
 import { BASE } from '../components/HostParts';
-import { TextField } from '../components/OpsFields';
-import { useApi } from '../lib/hooks';
+import { TextField } from '../components/Field';
+import { useApi, useSubmit } from '../lib/hooks';
 
 type Tenant = Schemas['Tenant'];
 
 function CreateTenant({ onCreated }: { onCreated: (t: Tenant) => void }) {
   const [name, setName] = useState('');
   const [display, setDisplay] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body: Record<string, string> = { name: name.trim() };
-      if (display.trim()) body.display_name = display.trim();
-      const t = await api<Tenant>('/v1/tenants', { method: 'POST', body });
-      setName('');
-      setDisplay('');
-      onCreated(t);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error } = useSubmit(async () => {
+    const body: Record<string, string> = { name: name.trim() };
+    if (display.trim()) body.display_name = display.trim();
+    const t = await api<Tenant>('/v1/tenants', { method: 'POST', body });
+    setName('');
+    setDisplay('');
+    onCreated(t);
+  });
 
   return (
     <form class="ops-form" onSubmit={submit} aria-labelledby="create-tenant-h">
@@ -73,7 +62,7 @@ export default function Tenants() {
         <Empty>No tenants yet.</Empty>
       ) : (
         tenants.data && (
-          <div class="table-wrap" role="region" aria-label="Tenants table" tabIndex={0}>
+          <ScrollRegion label="Tenants table">
             <table>
               <caption class="muted">{tenants.data.length} tenants</caption>
               <thead>
@@ -99,7 +88,7 @@ export default function Tenants() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </ScrollRegion>
         )
       )}
       <CreateTenant

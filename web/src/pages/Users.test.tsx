@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/preact';
 import Users from './Users';
 import type { Schemas } from '../api/client';
-import { WithSession, json, page, polyfillDialog, session, stubApi } from '../test/records-helpers';
+import { Signed, json, page, session, stubApi } from '../test/kit';
 
 const alice: Schemas['User'] = { id: 'u-self', tenant_id: 't-1', name: 'alice', email: 'alice@example.org', role: 'admin', created_at: '2026-12-01T10:00:00Z', updated_at: '2026-12-01T10:00:00Z' };
 const bob: Schemas['User'] = { id: 'u-bob', tenant_id: 't-1', name: 'bob', email: 'bob@example.org', role: 'reader', created_at: '2026-12-02T10:00:00Z', updated_at: '2026-12-02T10:00:00Z' };
@@ -12,13 +12,12 @@ const SECRET = 'sov_' + 'S'.repeat(43);
 
 function renderAs(role: string, operator = false) {
   return render(
-    <WithSession s={session(role, { operator })}>
+    <Signed s={session(role, { operator })}>
       <Users />
-    </WithSession>,
+    </Signed>,
   );
 }
 
-beforeEach(() => polyfillDialog());
 afterEach(() => vi.unstubAllGlobals());
 
 describe('Users and tokens', () => {
@@ -136,9 +135,9 @@ describe('Users and tokens', () => {
     const s = session('member');
     const calls = stubApi({ 'GET /v1/tokens': page([tokSelf, tokCi]), 'DELETE /v1/tokens/tok-ci': undefined, 'DELETE /v1/tokens/tok-self': undefined });
     render(
-      <WithSession s={s}>
+      <Signed s={s}>
         <Users />
-      </WithSession>,
+      </Signed>,
     );
     fireEvent.click(await screen.findByRole('button', { name: 'Revoke ci' }));
     let open = screen.getAllByRole('dialog', { hidden: true }).find((d) => d.hasAttribute('open'))!;

@@ -4,10 +4,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { useSession, type Session } from '../lib/session';
-import { useApi, useField } from '../lib/hooks';
-import { invalid } from '../lib/invalid';
+import { useApi, useField, useSubmit } from '../lib/hooks';
+import { Field, fieldAttrs, invalid } from '../components/Field';
 import { FieldError, ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading, When } from '../components/common';
+import { ConfirmButton, Empty, Loading, When, ScrollRegion } from '../components/common';
 import './Users.css';
 
 type User = Schemas['User'];
@@ -31,49 +31,38 @@ function CreateUser({ onCreated }: { onCreated: () => void }) {
   const [name, onName, setName] = useField('');
   const [email, onEmail, setEmail] = useField('');
   const [role, onRole] = useField('member');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<User | null>(null);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
+  const { submit, busy, error } = useSubmit(async () => {
     setCreated(null);
-    try {
-      const u = await api<User>(`/v1/tenants/${encodeURIComponent(session.tenantId)}/users`, {
-        method: 'POST',
-        body: { name: name.trim(), email: email.trim(), role },
-      });
-      setCreated(u);
-      setName('');
-      setEmail('');
-      onCreated();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+    const u = await api<User>(`/v1/tenants/${encodeURIComponent(session.tenantId)}/users`, {
+      method: 'POST',
+      body: { name: name.trim(), email: email.trim(), role },
+    });
+    setCreated(u);
+    setName('');
+    setEmail('');
+    onCreated();
+  });
 
   return (
     <form onSubmit={submit} class="card" aria-labelledby="new-user-h">
       <h3 id="new-user-h">Add a user</h3>
-      <label for="user-name">Name</label>
-      <input id="user-name" value={name} onInput={onName} required maxLength={200} aria-invalid={invalid(error, 'name')} aria-describedby="user-name-error" />
-      <FieldError error={error} field="name" id="user-name-error" />
-      <label for="user-email">Email</label>
-      <input id="user-email" type="email" value={email} onInput={onEmail} required aria-invalid={invalid(error, 'email')} aria-describedby="user-email-error" />
-      <FieldError error={error} field="email" id="user-email-error" />
-      <label for="user-role">Role</label>
-      <select id="user-role" value={role} onChange={onRole} aria-invalid={invalid(error, 'role')} aria-describedby="user-role-error">
-        {rolesFor(session).map((r) => (
-          <option key={r} value={r}>
-            {r}
-          </option>
-        ))}
-      </select>
-      <FieldError error={error} field="role" id="user-role-error" />
+      <Field id="user-name" label="Name" field="name" error={error}>
+        <input {...fieldAttrs(error, 'name', 'user-name')} aria-invalid={invalid(error, 'name')} value={name} onInput={onName} required maxLength={200} />
+      </Field>
+      <Field id="user-email" label="Email" field="email" error={error}>
+        <input {...fieldAttrs(error, 'email', 'user-email')} aria-invalid={invalid(error, 'email')} type="email" value={email} onInput={onEmail} required />
+      </Field>
+      <Field id="user-role" label="Role" field="role" error={error}>
+        <select {...fieldAttrs(error, 'role', 'user-role')} aria-invalid={invalid(error, 'role')} value={role} onChange={onRole}>
+          {rolesFor(session).map((r) => (
+            <option key={r} value={r}>
+              {r}
+            </option>
+          ))}
+        </select>
+      </Field>
       <div class="actions">
         <button type="submit" class="primary" disabled={busy || !name.trim() || !email.trim()}>
           {busy ? 'Creating…' : 'Create user'}
@@ -181,7 +170,7 @@ function UsersSection({ users }: { users: ReturnType<typeof useApi<User[]>> }) {
       ) : (users.data ?? []).length === 0 ? (
         <Empty>No users.</Empty>
       ) : (
-        <div class="table-wrap" role="region" aria-label="Users table" tabIndex={0}>
+        <ScrollRegion label="Users table">
           <table>
             <thead>
               <tr>
@@ -198,7 +187,7 @@ function UsersSection({ users }: { users: ReturnType<typeof useApi<User[]>> }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       <CreateUser onCreated={users.reload} />
     </section>
@@ -264,28 +253,17 @@ function CreateToken({ forUser, onCreated }: { forUser: User | null; onCreated: 
   const session = useSession();
   const [name, onName, setName] = useField('');
   const [expires, onExpires] = useField('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<TokenCreated | null>(null);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const body: Record<string, unknown> = { name: name.trim() };
-      if (expires) body.expires_at = `${expires}T23:59:59Z`;
-      if (forUser && forUser.id !== session.me.user?.id) body.user_id = forUser.id;
-      const t = await api<TokenCreated>('/v1/tokens', { method: 'POST', body });
-      setCreated(t);
-      setName('');
-      onCreated();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error } = useSubmit(async () => {
+    const body: Record<string, unknown> = { name: name.trim() };
+    if (expires) body.expires_at = `${expires}T23:59:59Z`;
+    if (forUser && forUser.id !== session.me.user?.id) body.user_id = forUser.id;
+    const t = await api<TokenCreated>('/v1/tokens', { method: 'POST', body });
+    setCreated(t);
+    setName('');
+    onCreated();
+  });
 
   const nameField = useRef<HTMLInputElement>(null);
   const [refocus, setRefocus] = useState(false);
@@ -310,15 +288,12 @@ function CreateToken({ forUser, onCreated }: { forUser: User | null; onCreated: 
   return (
     <form onSubmit={submit} class="card" aria-labelledby="new-token-h">
       <h3 id="new-token-h">Create a token{who}</h3>
-      <label for="token-name">Token name</label>
-      <input id="token-name" ref={nameField} value={name} onInput={onName} required maxLength={200} placeholder="laptop, ci, …" aria-invalid={invalid(error, 'name')} aria-describedby="token-name-error" />
-      <FieldError error={error} field="name" id="token-name-error" />
-      <label for="token-expires">Expires on (optional)</label>
-      <input id="token-expires" type="date" value={expires} onInput={onExpires} aria-invalid={invalid(error, 'expires_at')} aria-describedby="token-expires-help token-expires-error" />
-      <p id="token-expires-help" class="muted">
-        Left empty: sovd's default lifetime (90 days unless the operator set another).
-      </p>
-      <FieldError error={error} field="expires_at" id="token-expires-error" />
+      <Field id="token-name" label="Token name" field="name" error={error}>
+        <input {...fieldAttrs(error, 'name', 'token-name')} aria-invalid={invalid(error, 'name')} ref={nameField} value={name} onInput={onName} required maxLength={200} placeholder="laptop, ci, …" />
+      </Field>
+      <Field id="token-expires" label="Expires on (optional)" field="expires_at" error={error} hint="Left empty: sovd's default lifetime (90 days unless the operator set another).">
+        <input {...fieldAttrs(error, 'expires_at', 'token-expires', 'token-expires-hint')} aria-invalid={invalid(error, 'expires_at')} type="date" value={expires} onInput={onExpires} />
+      </Field>
       <div class="actions">
         <button type="submit" class="primary" disabled={busy || !name.trim()}>
           {busy ? 'Creating…' : 'Create token'}
@@ -376,7 +351,7 @@ function TokensSection({ users }: { users: User[] | null }) {
       ) : (tokens.data ?? []).length === 0 ? (
         <Empty>No tokens.</Empty>
       ) : (
-        <div class="table-wrap" role="region" aria-label="Tokens table" tabIndex={0}>
+        <ScrollRegion label="Tokens table">
           <table>
             <thead>
               <tr>
@@ -421,7 +396,7 @@ function TokensSection({ users }: { users: User[] | null }) {
               })}
             </tbody>
           </table>
-        </div>
+        </ScrollRegion>
       )}
       <CreateToken key={userId} forUser={forUser} onCreated={tokens.reload} />
     </section>

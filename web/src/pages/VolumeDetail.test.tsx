@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import VolumeDetail from './VolumeDetail';
-import { mockApi, operation, page, problem, renderAs, stubDialog, writes } from '../test/netvol-kit';
+import { stubApi, operation, page, problem, renderAs, writes } from '../test/kit';
 
 const ID = 'aaaaaaaa-0000-0000-0000-00000000000a';
 const WEB1 = { id: 'ffffffff-0000-0000-0000-000000000001', name: 'web-1', region: 'fr-par-1', state: 'running' };
@@ -40,19 +40,18 @@ function routes(extra = {}) {
 const accepted = (op: string) => ({ status: 202, body: { volume: VOL, operation: { id: op } } });
 
 beforeEach(() => {
-  stubDialog();
   vi.unstubAllGlobals();
 });
 
 describe('VolumeDetail', () => {
   it('shows "Not found" for a volume of another tenant', async () => {
-    mockApi({ [`GET /v1/volumes/${ID}`]: problem(404, 'Not found') });
+    stubApi({ [`GET /v1/volumes/${ID}`]: problem(404, 'Not found') });
     renderAs(<VolumeDetail id={ID} />);
     expect(await screen.findByRole('heading', { level: 1, name: 'Not found' })).toBeTruthy();
   });
 
   it("shows the facts, where the data and its key live, snapshots and the residency history", async () => {
-    const calls = mockApi(routes());
+    const calls = stubApi(routes());
     renderAs(<VolumeDetail id={ID} />);
     expect(await screen.findByRole('heading', { level: 1, name: 'Volume data' })).toBeTruthy();
     expect(calls.find((c) => c.path === '/v1/snapshots')?.query.get('volume')).toBe(ID);
@@ -65,7 +64,7 @@ describe('VolumeDetail', () => {
   });
 
   it('attaches to an instance of its region only, and detaches after confirmation', async () => {
-    const calls = mockApi(
+    const calls = stubApi(
       routes({ [`POST /v1/volumes/${ID}/actions`]: accepted('op1'), 'GET /v1/operations/op1': operation('op1', 'volume.attach') }),
     );
     renderAs(<VolumeDetail id={ID} />);
@@ -86,7 +85,7 @@ describe('VolumeDetail', () => {
   });
 
   it('shows why an attach is refused, at the instance field', async () => {
-    mockApi(routes({ [`POST /v1/volumes/${ID}/actions`]: problem(409, 'Conflict', { detail: 'the volume is on host kvm-1, the instance on kvm-2', errors: [{ field: 'instance', message: 'on another host' }] }) }));
+    stubApi(routes({ [`POST /v1/volumes/${ID}/actions`]: problem(409, 'Conflict', { detail: 'the volume is on host kvm-1, the instance on kvm-2', errors: [{ field: 'instance', message: 'on another host' }] }) }));
     renderAs(<VolumeDetail id={ID} />);
     await screen.findByRole('option', { name: 'web-2 (stopped)' });
     fireEvent.change(screen.getByLabelText('Instance to attach to'), { target: { value: WEB2.id } });
@@ -97,7 +96,7 @@ describe('VolumeDetail', () => {
   });
 
   it('extends the volume', async () => {
-    const calls = mockApi(routes({ [`POST /v1/volumes/${ID}/actions`]: accepted('op2'), 'GET /v1/operations/op2': operation('op2', 'volume.extend') }));
+    const calls = stubApi(routes({ [`POST /v1/volumes/${ID}/actions`]: accepted('op2'), 'GET /v1/operations/op2': operation('op2', 'volume.extend') }));
     renderAs(<VolumeDetail id={ID} />);
     await screen.findByRole('heading', { level: 1, name: 'Volume data' });
     fireEvent.input(screen.getByLabelText('New size (GiB)'), { target: { value: '30' } });
@@ -107,7 +106,7 @@ describe('VolumeDetail', () => {
   });
 
   it('takes a snapshot, restores one as a new volume and deletes one', async () => {
-    const calls = mockApi(
+    const calls = stubApi(
       routes({
         'POST /v1/snapshots': { status: 202, body: { snapshot: SNAP, operation: { id: 'op3' } } },
         'POST /v1/volumes': { status: 202, body: { volume: { ...VOL, id: 'new-vol', name: 'nightly-restored' }, operation: { id: 'op4' } } },
@@ -139,7 +138,7 @@ describe('VolumeDetail', () => {
   });
 
   it('a reader sees the volume but no actions', async () => {
-    mockApi(routes());
+    stubApi(routes());
     renderAs(<VolumeDetail id={ID} />, 'reader');
     await screen.findByRole('table', { name: 'Snapshots' });
     expect(screen.queryByRole('button')).toBeNull();

@@ -4,11 +4,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, listAll, type Schemas } from '../api/client';
 import { canWrite, useSession } from '../lib/session';
-import { useApi } from '../lib/hooks';
+import { useApi, useSubmit } from '../lib/hooks';
 import { ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading, StateBadge, When } from '../components/common';
+import { ConfirmButton, Empty, Loading, StateBadge, When, ScrollRegion } from '../components/common';
 import { BlockedBy } from '../components/netvol/BlockedBy';
-import { Field, fieldAttrs, TableWrap, useOperations } from '../components/netvol/Form';
+import { Field, fieldAttrs } from '../components/Field';
+import { useOperations } from '../components/netvol/Operations';
 import { ResidencyHistory, ResidencyNow } from '../components/netvol/Residency';
 import { Attachments, VOLUME_BUSY } from '../components/netvol/VolumeBits';
 import { NotFound } from './NotFound';
@@ -204,22 +205,11 @@ function VolumeActions({ volume: v, track }: { volume: Volume; track: Track }) {
 
 function Snapshots({ volume: v, snapshots, write, track }: { volume: Volume; snapshots: Snapshot[]; write: boolean; track: Track }) {
   const [name, setName] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const take = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
-    try {
-      const r = await api<Schemas['SnapshotAccepted']>('/v1/snapshots', { method: 'POST', body: { name, volume: v.id } });
-      setName('');
-      track(r?.operation, `Taking snapshot ${name}`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+  const { submit: take, busy: sending, error } = useSubmit(async () => {
+    const r = await api<Schemas['SnapshotAccepted']>('/v1/snapshots', { method: 'POST', body: { name, volume: v.id } });
+    setName('');
+    track(r?.operation, `Taking snapshot ${name}`);
+  });
   return (
     <section aria-labelledby="snapshots-h" id="snapshots">
       <h2 id="snapshots-h">Snapshots</h2>
@@ -227,7 +217,7 @@ function Snapshots({ volume: v, snapshots, write, track }: { volume: Volume; sna
       {snapshots.length === 0 ? (
         <Empty>No snapshots of this volume.</Empty>
       ) : (
-        <TableWrap label="List of snapshots">
+        <ScrollRegion label="List of snapshots">
           <table aria-label="Snapshots">
             <thead>
               <tr>
@@ -245,7 +235,7 @@ function Snapshots({ volume: v, snapshots, write, track }: { volume: Volume; sna
               ))}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && (
         <form class="nv-form" onSubmit={take} aria-labelledby="nv-take-snap-h">

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, screen, waitFor, within } from '@testing-library/preact';
 import Volumes from './Volumes';
-import { mockApi, operation, page, placeRoutes, problem, renderAs, stubDialog, writes } from '../test/netvol-kit';
+import { stubApi, operation, page, placeRoutes, problem, renderAs, writes } from '../test/kit';
 
 const VOL = {
   id: 'aaaaaaaa-0000-0000-0000-00000000000a',
@@ -30,13 +30,12 @@ function routes(extra = {}) {
 }
 
 beforeEach(() => {
-  stubDialog();
   vi.unstubAllGlobals();
 });
 
 describe('Volumes', () => {
   it('lists volumes with state, size, type, place and what they are attached to', async () => {
-    mockApi(routes());
+    stubApi(routes());
     renderAs(<Volumes />);
     expect(screen.getByRole('heading', { level: 1, name: 'Volumes' })).toBeTruthy();
     const link = await screen.findByRole('link', { name: 'data' });
@@ -48,7 +47,7 @@ describe('Volumes', () => {
   });
 
   it('creates a volume of a type, in a region and zone the policy allows, and shows its progress', async () => {
-    const calls = mockApi(
+    const calls = stubApi(
       routes({
         'POST /v1/volumes': { status: 202, body: { volume: { ...FREE, name: 'logs', state: 'creating' }, operation: { id: 'op1' } } },
         'GET /v1/operations/op1': operation('op1', 'volume.create', 'running', 60),
@@ -72,7 +71,7 @@ describe('Volumes', () => {
   });
 
   it('puts the quota or size error next to the size field', async () => {
-    mockApi(routes({ 'POST /v1/volumes': problem(409, 'Quota exceeded', { detail: 'volume_gib: 100 of 100 used', errors: [{ field: 'size_gib', message: 'exceeds the quota by 5 GiB' }] }) }));
+    stubApi(routes({ 'POST /v1/volumes': problem(409, 'Quota exceeded', { detail: 'volume_gib: 100 of 100 used', errors: [{ field: 'size_gib', message: 'exceeds the quota by 5 GiB' }] }) }));
     renderAs(<Volumes />);
     await screen.findByRole('link', { name: 'data' });
     fireEvent.input(screen.getByLabelText('Name'), { target: { value: 'big' } });
@@ -83,7 +82,7 @@ describe('Volumes', () => {
   });
 
   it('deletes after confirmation, and a 409 names the snapshots that keep it', async () => {
-    const calls = mockApi(routes({ [`DELETE /v1/volumes/${FREE.id}`]: problem(409, 'Conflict', { blocked_by: [{ kind: 'snapshot', id: 's1', name: 'nightly' }] }) }));
+    const calls = stubApi(routes({ [`DELETE /v1/volumes/${FREE.id}`]: problem(409, 'Conflict', { blocked_by: [{ kind: 'snapshot', id: 's1', name: 'nightly' }] }) }));
     renderAs(<Volumes />);
     fireEvent.click(await screen.findByRole('button', { name: 'Delete volume spare' }));
     expect(writes(calls)).toHaveLength(0);
@@ -94,7 +93,7 @@ describe('Volumes', () => {
   });
 
   it('a reader sees the list only', async () => {
-    mockApi(routes());
+    stubApi(routes());
     renderAs(<Volumes />, 'reader');
     await screen.findByRole('link', { name: 'data' });
     expect(screen.queryByRole('button', { name: /Delete|Create/ })).toBeNull();

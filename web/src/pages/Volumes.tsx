@@ -3,12 +3,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../api/client';
 import { canWrite, useSession } from '../lib/session';
-import { useApi } from '../lib/hooks';
+import { useApi, useSubmit } from '../lib/hooks';
+import { RegionSelect } from '../components/netvol/Residency';
 import { ProblemView } from '../components/ProblemView';
-import { ConfirmButton, Empty, Loading, StateBadge } from '../components/common';
-import { BlockedBy } from '../components/netvol/BlockedBy';
-import { Field, fieldAttrs, TableWrap, useOperations } from '../components/netvol/Form';
-import { RegionSelect } from '../components/netvol/RegionSelect';
+import { ConfirmButton, Empty, Loading, StateBadge, ScrollRegion } from '../components/common';
+import { useDeletes } from '../components/netvol/BlockedBy';
+import { Field, fieldAttrs } from '../components/Field';
+import { useOperations } from '../components/netvol/Operations';
 import { Attachments, VOLUME_BUSY } from '../components/netvol/VolumeBits';
 import '../components/netvol/netvol.css';
 
@@ -22,20 +23,12 @@ export default function Volumes() {
   const [busy, setBusy] = useState(false);
   const list = useApi(() => listAll<Volume>('/v1/volumes'), [], busy ? 2000 : undefined);
   const ops = useOperations(list.reload);
-  const [delError, setDelError] = useState<{ id: string; error: unknown } | null>(null);
+  const deletes = useDeletes(ops.track);
   const volumes = (list.data ?? []).filter((v) => v.state !== 'deleted');
   const transitional = volumes.some((v) => VOLUME_BUSY.includes(v.state ?? ''));
   useEffect(() => setBusy(transitional), [transitional]);
 
-  const remove = async (v: Volume) => {
-    setDelError(null);
-    try {
-      const r = await api<Accepted>(`/v1/volumes/${encodeURIComponent(v.id ?? '')}`, { method: 'DELETE' });
-      ops.track(r?.operation, `Deleting volume ${v.name}`);
-    } catch (e) {
-      setDelError({ id: v.id ?? '', error: e });
-    }
-  };
+  const remove = (v: Volume) => deletes.remove(v.id, `/v1/volumes/${encodeURIComponent(v.id ?? '')}`, `Deleting volume ${v.name}`);
 
   return (
     <section>
@@ -47,7 +40,7 @@ export default function Volumes() {
       ) : volumes.length === 0 ? (
         <Empty>No volumes yet.</Empty>
       ) : (
-        <TableWrap label="Your volumes">
+        <ScrollRegion label="Your volumes">
           <table>
             <caption class="muted">Your volumes</caption>
             <thead>
@@ -95,12 +88,7 @@ export default function Volumes() {
                           disabled={v.state === 'deleting'}
                           onConfirm={() => remove(v)}
                         />
-                        {delError && delError.id === v.id && (
-                          <>
-                            <ProblemView error={delError.error} />
-                            <BlockedBy error={delError.error} what={`Volume ${v.name}`} here={here} />
-                          </>
-                        )}
+                        {deletes.refusal(v.id, `Volume ${v.name}`, here)}
                       </td>
                     )}
                   </tr>
@@ -108,7 +96,7 @@ export default function Volumes() {
               })}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && <CreateVolume onCreated={(r) => ops.track(r.operation, `Creating volume ${r.volume?.name ?? ''}`)} />}
     </section>
@@ -122,26 +110,15 @@ function CreateVolume({ onCreated }: { onCreated: (r: Accepted) => void }) {
   const [type, setType] = useState('');
   const [region, setRegion] = useState('');
   const [zone, setZone] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
+  const { submit, busy: sending, error } = useSubmit(async () => {
     const body: Record<string, unknown> = { name, size_gib: Number(size) };
     if (type) body.type = type;
     if (region) body.region = region;
     if (zone) body.zone = zone;
-    try {
-      const r = await api<Accepted>('/v1/volumes', { method: 'POST', body });
-      setName('');
-      onCreated(r);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+    const r = await api<Accepted>('/v1/volumes', { method: 'POST', body });
+    setName('');
+    onCreated(r);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-labelledby="nv-create-vol-h">
       <h2 id="nv-create-vol-h">Create a volume</h2>

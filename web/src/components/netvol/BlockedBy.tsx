@@ -1,5 +1,8 @@
-// A 409 to a DELETE names what keeps the resource back (blocked_by): shown as links to each.
-import { ApiError } from '../../api/client';
+// A 409 to a DELETE names what keeps the resource back (blocked_by): shown as links to each;
+// useDeletes() sends a list's deletes and keeps the refusal beside the row it belongs to.
+import { useState } from 'preact/hooks';
+import { api, ApiError } from '../../api/client';
+import { ProblemView } from '../ProblemView';
 
 const BASE = '/console';
 
@@ -49,4 +52,30 @@ export function BlockedBy({ error, what, here }: { error: unknown; what: string;
       </ul>
     </div>
   );
+}
+
+/**
+ * Deletes from a list: remove(id, path, label) sends DELETE and tracks its operation under label;
+ * a refusal is kept for that id, and refusal(id, what, here) shows it (the problem, then what
+ * keeps the resource) in that row.
+ */
+export function useDeletes(track: (op: { id?: string } | undefined, label: string) => void) {
+  const [failed, setFailed] = useState<{ id: string; error: unknown } | null>(null);
+  const remove = async (id: string | undefined, path: string, label: string) => {
+    setFailed(null);
+    try {
+      const r = await api<{ operation?: { id?: string } } | undefined>(path, { method: 'DELETE' });
+      track(r?.operation, label);
+    } catch (e) {
+      setFailed({ id: id ?? '', error: e });
+    }
+  };
+  const refusal = (id: string | undefined, what: string, here?: string) =>
+    failed && failed.id === id ? (
+      <>
+        <ProblemView error={failed.error} />
+        <BlockedBy error={failed.error} what={what} here={here} />
+      </>
+    ) : null;
+  return { remove, refusal };
 }

@@ -5,12 +5,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../../api/client';
 import { canWrite, useSession } from '../../lib/session';
-import { useApi } from '../../lib/hooks';
+import { useApi, useSubmit } from '../../lib/hooks';
 import { ProblemView } from '../ProblemView';
-import { ConfirmButton, Empty, Loading, StateBadge } from '../common';
-import { Field, fieldAttrs, TableWrap, useOperations } from './Form';
-import { RegionSelect } from './RegionSelect';
-import { ResidencyNow } from './Residency';
+import { ConfirmButton, Empty, Loading, StateBadge, ScrollRegion } from '../common';
+import { Field, fieldAttrs } from '../Field';
+import { useOperations } from './Operations';
+import { ResidencyNow, RegionSelect } from './Residency';
 
 type PublicIp = Schemas['PublicIp'];
 type Port = Schemas['Port'];
@@ -63,7 +63,7 @@ export function PublicIps({ networkPorts, region, onChange }: { networkPorts?: P
       ) : ips.length === 0 ? (
         <Empty>{scoped ? 'No public IP on this network’s ports, and none free in its region.' : 'No public IPs yet.'}</Empty>
       ) : (
-        <TableWrap label="List of public IPs">
+        <ScrollRegion label="List of public IPs">
           <table aria-label="Public IPs">
             <thead>
               <tr>
@@ -82,7 +82,7 @@ export function PublicIps({ networkPorts, region, onChange }: { networkPorts?: P
               ))}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && <Allocate ports={ports} onCreated={(r) => ops.track(r.operation, `Allocating public IP ${r.public_ip?.name ?? ''}`)} />}
     </div>
@@ -210,25 +210,14 @@ function Allocate({ ports, onCreated }: { ports: Port[]; onCreated: (r: Accepted
   const [name, setName] = useState('');
   const [region, setRegion] = useState('');
   const [port, setPort] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
-    try {
-      const body: Record<string, string> = { name };
-      if (region) body.region = region;
-      if (port) body.port = port;
-      const r = await api<Accepted>('/v1/public-ips', { method: 'POST', body });
-      setName('');
-      onCreated(r);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+  const { submit, busy: sending, error } = useSubmit(async () => {
+    const body: Record<string, string> = { name };
+    if (region) body.region = region;
+    if (port) body.port = port;
+    const r = await api<Accepted>('/v1/public-ips', { method: 'POST', body });
+    setName('');
+    onCreated(r);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-labelledby="nv-alloc-h">
       <h3 id="nv-alloc-h">Allocate a public IP</h3>

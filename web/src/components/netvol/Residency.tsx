@@ -1,14 +1,17 @@
 // Residency on the network and volume pages: where the data lives now, the history of records
-// (GET .../residency) as a timeline, and the regions a tenant's policy allows for a new resource.
-import { api, listAll, type Schemas } from '../../api/client';
+// (GET .../residency) as a timeline, and a region (and zone) picker limited to the places the
+// tenant's residency policy allows: the others are listed, disabled, as outside the policy, so
+// the limit is visible.
+import { listAll, type Schemas } from '../../api/client';
 import { useApi } from '../../lib/hooks';
+import { loadPlaces, policyAllows, policyText } from '../../lib/regions';
+import { useSession } from '../../lib/session';
+import { Field, fieldAttrs } from '../Field';
 import { ProblemView } from '../ProblemView';
 import { Empty, Loading, When } from '../common';
 
 type Rec = Schemas['ResidencyRecord'];
 type Place = Schemas['ResidencyPlace'];
-export type Region = Schemas['Region'];
-export type Policy = Schemas['ResidencyPolicy'];
 
 function place(p: Place | undefined): string {
   if (!p) return 'nowhere';
@@ -69,40 +72,74 @@ export function ResidencyHistory({ path, title = 'Residency history' }: { path: 
   );
 }
 
-/** Does the policy allow this region? The intersection of the lists given (an empty list: any). */
-export function allowedBy(policy: Policy | undefined, r: Region): boolean {
-  if (!policy) return true;
-  const j = policy.jurisdictions ?? [];
-  const c = policy.countries ?? [];
-  const g = policy.regions ?? [];
+export function RegionSelect({
+  idPrefix,
+  region,
+  zone,
+  onRegion,
+  onZone,
+  error,
+}: {
+  idPrefix: string;
+  region: string;
+  zone?: string;
+  onRegion: (v: string) => void;
+  /** Given: a zone picker too. */
+  onZone?: (v: string) => void;
+  error: unknown;
+}) {
+  const s = useSession();
+  const places = useApi(() => loadPlaces(s.tenantId), [s.tenantId]);
+  const regions = places.data?.regions ?? [];
+  const policy = places.data?.policy;
+  const chosen = regions.find((r) => r.code === region);
   return (
-    (j.length === 0 || j.includes(r.jurisdiction as 'EU')) &&
-    (c.length === 0 || c.includes(r.country ?? '')) &&
-    (g.length === 0 || g.includes(r.code ?? ''))
+    <>
+      <ProblemView error={places.error} />
+      <Field
+        id={`${idPrefix}-region`}
+        label="Region"
+        field="region"
+        error={error}
+        hint={<>Limited to what your residency policy allows: {policyText(policy)}.</>}
+      >
+        <select
+          {...fieldAttrs(error, 'region', `${idPrefix}-region`)}
+          value={region}
+          onChange={(e) => {
+            onRegion((e.target as HTMLSelectElement).value);
+            onZone?.('');
+          }}
+        >
+          <option value="">Any region the policy allows</option>
+          {regions.map((r) => {
+            const ok = policyAllows(policy, r);
+            return (
+              <option key={r.code} value={r.code} disabled={!ok}>
+                {r.code} — {r.country}, {r.jurisdiction}
+                {ok ? '' : ' (outside your residency policy)'}
+              </option>
+            );
+          })}
+        </select>
+      </Field>
+      {onZone && (
+        <Field id={`${idPrefix}-zone`} label="Zone" field="zone" error={error}>
+          <select
+            {...fieldAttrs(error, 'zone', `${idPrefix}-zone`)}
+            value={zone ?? ''}
+            disabled={!chosen}
+            onChange={(e) => onZone((e.target as HTMLSelectElement).value)}
+          >
+            <option value="">{chosen ? 'Any zone' : 'Choose a region first'}</option>
+            {(chosen?.zones ?? []).map((z) => (
+              <option key={z} value={z}>
+                {z}
+              </option>
+            ))}
+          </select>
+        </Field>
+      )}
+    </>
   );
-}
-
-export function describePolicy(policy: Policy | undefined): string {
-  if (!policy) return 'unknown';
-  const parts: string[] = [];
-  if (policy.jurisdictions?.length) parts.push(`jurisdictions ${policy.jurisdictions.join(', ')}`);
-  if (policy.countries?.length) parts.push(`countries ${policy.countries.join(', ')}`);
-  if (policy.regions?.length) parts.push(`regions ${policy.regions.join(', ')}`);
-  return parts.join('; ') || 'anywhere';
-}
-
-export interface Places {
-  regions: Region[];
-  policy: Policy | undefined;
-}
-
-/** The regions and the tenant's residency policy (a policy that cannot be read: all regions). */
-export async function loadPlaces(tenantId: string): Promise<Places> {
-  const [regions, policy] = await Promise.all([
-    listAll<Region>('/v1/regions'),
-    tenantId
-      ? api<Policy>(`/v1/tenants/${encodeURIComponent(tenantId)}/residency-policy`).catch(() => undefined)
-      : Promise.resolve(undefined),
-  ]);
-  return { regions, policy };
 }

@@ -3,11 +3,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, listAll, type Schemas } from '../../api/client';
 import { canWrite, useSession } from '../../lib/session';
-import { useApi } from '../../lib/hooks';
+import { useApi, useSubmit } from '../../lib/hooks';
 import { ProblemView } from '../ProblemView';
-import { ConfirmButton, Empty, Loading, StateBadge } from '../common';
+import { ConfirmButton, Empty, Loading, StateBadge, ScrollRegion } from '../common';
 import { BlockedBy } from './BlockedBy';
-import { Field, fieldAttrs, TableWrap, useOperations } from './Form';
+import { Field, fieldAttrs } from '../Field';
+import { useOperations } from './Operations';
 
 type Group = Schemas['SecurityGroup'];
 type Rule = Schemas['SecurityGroupRule'];
@@ -92,7 +93,7 @@ function GroupView({
       {g.rules.length === 0 ? (
         <Empty>No rules: nothing may reach its ports.</Empty>
       ) : (
-        <TableWrap label={`List of the rules of ${g.name}`}>
+        <ScrollRegion label={`List of the rules of ${g.name}`}>
           <table aria-label={`Rules of ${g.name}`}>
             <thead>
               <tr>
@@ -127,7 +128,7 @@ function GroupView({
               ))}
             </tbody>
           </table>
-        </TableWrap>
+        </ScrollRegion>
       )}
       {write && (
         <div class="actions">
@@ -163,8 +164,6 @@ function AddRule({
   const [cidr, setCidr] = useState('');
   const [rgroup, setRgroup] = useState('');
   const [description, setDescription] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
   const p = `rule-${g.id}`;
   if (!open)
     return (
@@ -172,25 +171,16 @@ function AddRule({
         Add a rule to {g.name}
       </button>
     );
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
+  const { submit, busy: sending, error } = useSubmit(async () => {
     const body: Record<string, string> = { direction, protocol };
     if (ports && (protocol === 'tcp' || protocol === 'udp')) body.ports = ports;
     if (remote === 'cidr' && cidr) body.remote_cidr = cidr;
     if (remote === 'group' && rgroup) body.remote_group = rgroup;
     if (description) body.description = description;
-    try {
-      const r = await api<Accepted>(`/v1/security-groups/${encodeURIComponent(g.id)}/rules`, { method: 'POST', body });
-      track(r?.operation, `Adding a rule to ${g.name}`);
-      setOpen(false);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+    const r = await api<Accepted>(`/v1/security-groups/${encodeURIComponent(g.id)}/rules`, { method: 'POST', body });
+    track(r?.operation, `Adding a rule to ${g.name}`);
+    setOpen(false);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-label={`Add a rule to ${g.name}`}>
       <ProblemView error={error} fields={['direction', 'protocol', 'ports', 'remote_cidr', 'remote_group', 'description']} />
@@ -253,22 +243,11 @@ function AddRule({
 function CreateGroup({ onCreated }: { onCreated: (r: Accepted) => void }) {
   const [name, setName] = useState('');
   const [defaults, setDefaults] = useState(true);
-  const [error, setError] = useState<unknown>(null);
-  const [sending, setSending] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setSending(true);
-    setError(null);
-    try {
-      const r = await api<Accepted>('/v1/security-groups', { method: 'POST', body: defaults ? { name } : { name, rules: [] } });
-      setName('');
-      onCreated(r);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSending(false);
-    }
-  };
+  const { submit, busy: sending, error } = useSubmit(async () => {
+    const r = await api<Accepted>('/v1/security-groups', { method: 'POST', body: defaults ? { name } : { name, rules: [] } });
+    setName('');
+    onCreated(r);
+  });
   return (
     <form class="nv-form" onSubmit={submit} aria-labelledby="nv-create-sg-h">
       <h3 id="nv-create-sg-h">Create a security group</h3>
