@@ -53,10 +53,12 @@ typedef struct sov_instance_hooks {
 } sov_instance_hooks;
 
 /* Release what a run held (a retried transaction prepares again), then every hook's prepare
- * in c's transaction, merged. Two hooks pinning two hosts: SOV_E_CONFLICT. */
+ * in c's transaction, merged. Two hooks pinning two hosts: SOV_E_CONFLICT. want_region (the
+ * region the request names, else its image's; NULL or "" for none) reaches each hook as
+ * prep->want_region; where it is empty, the region an earlier hook required. */
 int sov_instance_hooks_prepare(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
                                const char *workspace, const sov_instance_ext *ext, size_t next,
-                               sov_instance_hooks *run,
+                               const char *want_region, sov_instance_hooks *run,
                                sov_error *err);
 /* Every prepared hook's commit, after the instance row is written (never for a dry run). */
 int sov_instance_hooks_commit(sov_dbconn *c, sov_ctx *ctx, const sov_instance *inst,

@@ -137,11 +137,25 @@ place_request(sov_dbconn *c, sov_ctx *ctx, const char *tenant, const char *works
               sov_error *err)
 {
     const sov_instance_prep *prep = &hooks->merged;
+    const char *want = a->region;
     long long image_gib;
 
     memset(r, 0, sizeof(*r));
-    if (sov_workspace_check(c, tenant, workspace, err) < 0 ||
-        sov_instance_hooks_prepare(c, ctx, tenant, workspace, a->ext, a->next, hooks, err) < 0)
+    if (sov_workspace_check(c, tenant, workspace, err) < 0)
+        return -1;
+    /* Where the instance will be, for hooks that make something in its region (the default
+     * network): the region asked for, else its image's. An image not found is said below,
+     * where its checks are. */
+    if (!want && a->image) {
+        if (sov_repo_image_find(c, tenant, workspace, a->image, img, err) == 0)
+            want = img->region;
+        else if (err->code == SOV_E_NOT_FOUND)
+            sov_error_clear(err);
+        else
+            return -1;
+    }
+    if (sov_instance_hooks_prepare(c, ctx, tenant, workspace, a->ext, a->next, want, hooks,
+                                   err) < 0)
         return -1;
     if (prep->boot_volume_id[0] && a->image)
         return sov_error_invalid(err, "image", "an instance that boots from a volume takes no "

@@ -86,11 +86,15 @@ ext_for(const sov_instance_hook *h, const sov_instance_ext *ext, size_t next)
 int
 sov_instance_hooks_prepare(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
                            const char *workspace, const sov_instance_ext *ext, size_t next,
-                           sov_instance_hooks *run, sov_error *err)
+                           const char *want_region, sov_instance_hooks *run, sov_error *err)
 {
     sov_instance_hooks_release(run);
     run->n = snapshot(run->hooks);
     for (size_t i = 0; i < run->n; i++) {
+        const char *want = run->merged.region[0] && !(want_region && *want_region)
+                               ? run->merged.region : want_region;
+        snprintf(run->preps[i].want_region, sizeof(run->preps[i].want_region), "%s",
+                 want ? want : "");
         if (run->hooks[i]->prepare(c, ctx, tenant_id, workspace, ext_for(run->hooks[i], ext, next),
                                    &run->preps[i], err) < 0)
             return -1;

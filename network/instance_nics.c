@@ -114,8 +114,8 @@ default_group(sov_dbconn *c, const char *tenant_id, const char *workspace, hook_
 
 /* No NIC asked for: the default subnet of the default network, planned when missing. */
 static int
-prepare_default(sov_dbconn *c, const char *tenant_id, const char *workspace, hook_state *s,
-                sov_error *err)
+prepare_default(sov_dbconn *c, const char *tenant_id, const char *workspace,
+                const char *want_region, hook_state *s, sov_error *err)
 {
     nic_plan *p = &s->nics[0];
     sov_network net;
@@ -128,10 +128,16 @@ prepare_default(sov_dbconn *c, const char *tenant_id, const char *workspace, hoo
         sov_repo_network_default(c, tenant_id, workspace, &net, &found, err) < 0)
         return -1;
     if (!found) {
+        /* Made where the instance will be: the region it asks for or its image is in (the
+         * policy checked); with neither, the first allowed region with hosts up. */
         s->make_network = s->make_subnet = true;
-        return sov_net_region(c, tenant_id, NULL, "region", s->region, sizeof(s->region),
-                              err);
+        return sov_net_region(c, tenant_id, want_region[0] ? want_region : NULL, "region",
+                              s->region, sizeof(s->region), err);
     }
+    if (want_region[0] && strcmp(want_region, net.region) != 0)
+        return sov_error_invalid(err, "region", "the workspace's default network '%s' is in "
+                                 "region '%s': create the instance there, or give nics on a "
+                                 "network of region '%s'", net.name, net.region, want_region);
     snprintf(s->network_id, sizeof(s->network_id), "%s", net.id);
     snprintf(s->region, sizeof(s->region), "%s", net.region);
     if (sov_repo_subnet_find(c, tenant_id, workspace, DEFAULT_NAME, "nics", &sub, err) < 0) {
@@ -239,7 +245,7 @@ prepare(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *workspac
     prep->state = s;
     prep->nics = true;
     if (!a || !a->has_nics) {
-        if (prepare_default(c, tenant_id, ws, s, err) < 0)
+        if (prepare_default(c, tenant_id, ws, prep->want_region, s, err) < 0)
             return -1;
     } else {
         for (size_t i = 0; i < a->nnics; i++) {

@@ -580,6 +580,10 @@ typedef struct sov_instance_prep {
                                              * new boot volume's image lives); "" any */
     bool nics;                              /* the hook gives the instance its NICs (a
                                              * network module): no NAT NIC of compute's */
+    /* In, set before prepare: the region the request names, else its image's, else one an
+     * earlier hook required; "" when none is known. A hook that makes something in a
+     * region (network/: the workspace's default network) makes it there. */
+    char want_region[SOV_NAME_MAX + 1];
     void *state;                            /* the hook's own, from prepare to commit */
 } sov_instance_prep;
 

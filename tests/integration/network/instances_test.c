@@ -267,6 +267,52 @@ START_TEST(a_plain_create_makes_the_default_network_and_one_port)
 }
 END_TEST
 
+/* Two regions with hosts: the workspace's default network is made where the instance goes
+ * (the region it names, else its image's), not in the first region of the policy; once it
+ * exists, an instance of another region without nics is told why it cannot join it. */
+START_TEST(the_default_network_is_made_in_the_instance_s_region)
+{
+    char id[40], id2[40], host2[40], op_id[40], body[512], *u;
+    json_t *j;
+
+    start(true);
+    u = tl_test_host_uri(tmp, "node-de", 4, 8);
+    bed_host_add("node-de", REGION2, "a", u, true, host2);
+    free(u);
+    bed_image("base-de", REGION2, WAIT_S, NULL);
+
+    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER],
+                   "{\"name\":\"de-1\",\"flavor\":\"" FLAVOR "\",\"image\":\"base-de\","
+                   "\"region\":\"" REGION2 "\"}", 202);
+    snprintf(id, sizeof(id), "%s", tl_str(json_object_get(j, "instance"), "id"));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    json_decref(bed_wait_state("instances", id, "running", WAIT_S));
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM networks WHERE name = 'default' AND"
+                                   " is_default AND region = '" REGION2 "'"), 1);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM networks"), 1);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM instances WHERE id = '%s' AND"
+                                   " host_id = '%s'", id, host2), 1);
+
+    /* Without a region, the image's: the same network, in REGION2. */
+    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER],
+                   "{\"name\":\"de-2\",\"flavor\":\"" FLAVOR "\",\"image\":\"base-de\"}",
+                   202);
+    snprintf(id2, sizeof(id2), "%s", tl_str(json_object_get(j, "instance"), "id"));
+    json_decref(j);
+    json_decref(bed_wait_state("instances", id2, "running", WAIT_S));
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM networks"), 1);
+
+    /* An instance of REGION (its image's) cannot take the default network of REGION2. */
+    snprintf(body, sizeof(body), "{\"name\":\"fr-1\",\"flavor\":\"" FLAVOR "\","
+             "\"image\":\"" IMAGE "\"}");
+    bed_refused("POST", "/v1/instances", acme.token[TL_MEMBER], body, 400, INVALID, "region",
+                "is in region '" REGION2 "'");
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM instances WHERE name = 'fr-1'"), 0);
+}
+END_TEST
+
 START_TEST(nics_take_a_subnet_with_an_address_and_an_existing_port)
 {
     char id[40], first[40], subnet[40], port[40], nics[512], got[40];
@@ -452,6 +498,7 @@ main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, a_plain_create_makes_the_default_network_and_one_port);
+    tcase_add_test(tc, the_default_network_is_made_in_the_instance_s_region);
     tcase_add_test(tc, nics_take_a_subnet_with_an_address_and_an_existing_port);
     tcase_add_test(tc, bad_nics_are_refused_and_write_nothing);
     tcase_add_test(tc, a_port_is_hot_plugged_into_a_running_instance_and_out);
