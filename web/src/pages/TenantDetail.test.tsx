@@ -152,6 +152,21 @@ describe('TenantDetail', () => {
     await waitFor(() => expect(screen.queryByText('ada@acme.eu')).toBeNull());
   });
 
+  it("makes a token for a tenant's user and shows its secret once", async () => {
+    const secret = 'sov_' + 'A'.repeat(43);
+    const api = stub({
+      'POST /v1/tokens': { id: 'tok-1', name: 'Ada Admin (made in the console)', user_id: 'u-1', secret, created_at: '2026-12-07T00:00:00Z' },
+    });
+    renderPage(<TenantDetail id="t-acme" />, operator());
+    await screen.findByText('ada@acme.eu');
+    fireEvent.click(screen.getByRole('button', { name: 'Create token for Ada Admin' }));
+    const field = (await screen.findByLabelText('Token secret')) as HTMLInputElement;
+    expect(field.value).toBe(secret);
+    expect(api.made('POST', '/v1/tokens')[0].body).toEqual({ name: 'Ada Admin (made in the console)', user_id: 'u-1' });
+    fireEvent.click(screen.getByRole('button', { name: 'I have copied it, hide the secret' }));
+    expect(screen.queryByLabelText('Token secret')).toBeNull();
+  });
+
   it('renames the tenant', async () => {
     const api = stub({ 'PATCH /v1/tenants/t-acme': { ...ACME, display_name: 'ACME SE' } });
     renderPage(<TenantDetail id="t-acme" />, operator());

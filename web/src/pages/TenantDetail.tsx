@@ -12,12 +12,14 @@ import { numberOrUndefined, splitList } from '../components/OpsFields';
 import { useApi, useSubmit, useRemove } from '../lib/hooks';
 import { useSession } from '../lib/session';
 import { NotFound } from './NotFound';
+import { NewSecret } from '../components/TokenSecret';
 
 type Tenant = Schemas['Tenant'];
 type Quotas = Schemas['Quotas'];
 type Policy = Schemas['ResidencyPolicy'];
 type Region = Schemas['Region'];
 type User = Schemas['User'];
+type TokenCreated = Schemas['TokenCreated'];
 
 /** The quotas in the order a person reads them, with their units. */
 export const QUOTAS: { key: string; label: string; unit?: string }[] = [
@@ -340,6 +342,20 @@ function UsersSection({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
     users.reload();
   });
 
+  // A token for one of the tenant's users (its first admin's, say), so that they can sign
+  // in: POST /v1/tokens with user_id, which operators may do for any user.
+  const [secret, setSecret] = useState<TokenCreated | null>(null);
+  const [tokenError, setTokenError] = useState<unknown>(null);
+  const makeToken = async (u: User) => {
+    setTokenError(null);
+    setNotice('');
+    try {
+      setSecret(await api<TokenCreated>('/v1/tokens', { method: 'POST', body: { name: `${u.name} (made in the console)`, user_id: u.id } }));
+    } catch (e) {
+      setTokenError(e);
+    }
+  };
+
   const remove = (u: User) => removal.remove(`/v1/tenants/${encodeURIComponent(tenant.id)}/users/${encodeURIComponent(u.id)}`, `User ${u.name} deleted.`);
 
   return (
@@ -347,6 +363,8 @@ function UsersSection({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
       <h2 id="users-h">Users</h2>
       <ProblemView error={users.error} />
       <ProblemView error={removal.error} />
+      <ProblemView error={tokenError} />
+      {secret && <NewSecret token={secret} onDone={() => setSecret(null)} />}
       {notice && (
         <p role="status" class="done-text">
           {notice}
@@ -379,7 +397,10 @@ function UsersSection({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
                       <When iso={u.created_at} />
                     </td>
                     {canEdit && (
-                      <td>
+                      <td class="actions">
+                        <button type="button" onClick={() => makeToken(u)}>
+                          Create token for {u.name}
+                        </button>
                         <ConfirmButton
                           label={`Delete user ${u.name}`}
                           question={`Delete user ${u.name}? Their tokens stop working; the audit log keeps their actions.`}
@@ -410,7 +431,7 @@ function UsersSection({ tenant, canEdit }: { tenant: Tenant; canEdit: boolean })
               {busy ? 'Adding user…' : 'Add user'}
             </button>
           </div>
-          <p class="muted">The user signs in with a token: create one on the Users and tokens page, or with sovctl.</p>
+          <p class="muted">The user signs in with a token: "Create token for NAME" above makes one (its secret is shown once).</p>
         </form>
       )}
     </section>
