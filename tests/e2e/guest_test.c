@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "guest_bed.h"
 #include "testlib.h"
 
 #define URI "qemu:///system"
@@ -36,93 +37,20 @@
 #define ADDRESS_WAIT_S 60       /* the reconciler runs every 2 s */
 #define CONSOLE_READER_MAX 8192
 
-static char *db;
-static char *tmp;
-static char *image;
-static char *op;                /* the bootstrap operator's token */
-static tl_sovd sovd;
-static tl_tenant acme;
-static char pool[64], net[16], subnet[16], cidr[32];
-static char domain[64];         /* sov-<id> of the instance, once created */
-
-/* ---- small helpers ---- */
-
-/* Run a shell command, its output into a new string (malloc); the exit status in *rc. */
-static void
-domain_cleanup_now(const char *name)
-{
-    tl_sh("virsh -q -c " URI " destroy '%s' >/dev/null 2>&1", name);
-    tl_sh("virsh -q -c " URI " undefine --nvram '%s' >/dev/null 2>&1 ||"
-          " virsh -q -c " URI " undefine '%s' >/dev/null 2>&1", name, name);
-}
-
-static void
-network_cleanup_now(void)
-{
-    tl_sh("virsh -q -c " URI " net-destroy '%s' >/dev/null 2>&1", net);
-    tl_sh("virsh -q -c " URI " net-undefine '%s' >/dev/null 2>&1", net);
-}
-
-static void
-pool_cleanup_now(void)
-{
-    tl_sh("virsh -q -c " URI " pool-destroy '%s' >/dev/null 2>&1", pool);
-    tl_sh("virsh -q -c " URI " pool-undefine '%s' >/dev/null 2>&1", pool);
-}
+static tl_bed bed;             /* sovd, tenant acme, the pool, network and domain */
 
 /* ---- fixture ---- */
 
 static void
 setup(void)
 {
-    unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
-    char cmd[1024];
-    int rc;
-    char *out;
-
-    db = tl_db_create();
-    tmp = tl_tmpdir();
-    memset(&sovd, 0, sizeof(sovd));
-    op = NULL;
-    image = NULL;
-    domain[0] = '\0';
-    /* libvirt-qemu reads the disks in tmp/pool (DAC: libvirt chowns the image files to it,
-     * never the folders), so every folder above must let others through. */
-    ck_assert_int_eq(chmod(tmp, 0755), 0);
-    tl_assert_traversable(tmp);
-    snprintf(pool, sizeof(pool), "sovtest-%d-%04x", (int) getpid(),
-             (unsigned) rand_r(&seed) & 0xffff);
-    snprintf(net, sizeof(net), "sovt%d", (int) getpid());
-    ck_assert_msg(strlen(net) < 15, "network name '%s' too long for libvirt", net);
-    out = tl_sh_out(&rc, "virsh -q -c " URI " net-info '%s'", net);
-    ck_assert_msg(rc != 0, "a network '%s' exists already on " URI ": %s", net, out);
-    free(out);
-    tl_free_subnet(URI, cidr, subnet);
-    /* Registered before anything exists, so a failure at any point leaves nothing. */
-    tl_libvirt_pool_cleanup_at_exit(URI, pool);
-    snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " net-destroy '%s';"
-             " virsh -q -c " URI " net-undefine '%s'; rm -rf '%s'", net, net, tmp);
-    tl_sh_at_exit("%s", cmd);
+    tl_bed_init(&bed, URI, "sovt");
 }
 
 static void
 teardown(void)
 {
-    int rc = tl_sovd_stop_clean(&sovd, 30);
-
-    if (domain[0])
-        domain_cleanup_now(domain);
-    network_cleanup_now();
-    pool_cleanup_now();
-    tl_sovd_discard(&sovd);
-    tl_guest_image_remove(image);
-    free(image);
-    tl_db_drop(db);
-    free(db);
-    free(op);
-    tl_tmpdir_remove(tmp);
-    free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+    tl_bed_release(&bed);
 }
 
 /* ---- the API ---- */
@@ -130,7 +58,7 @@ teardown(void)
 static void
 wait_op_ok(const char *id)
 {
-    tl_op_wait_ok(&sovd, acme.token[TL_READER], id, OP_WAIT_S);
+    tl_op_wait_ok(&bed.sovd, bed.tenant.token[TL_READER], id, OP_WAIT_S);
 }
 
 static json_t *
@@ -139,7 +67,7 @@ get_instance(const char *id)
     char path[128];
 
     snprintf(path, sizeof(path), "/v1/instances/%s", id);
-    return tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    return tl_call_ok(&bed.sovd, "GET", path, bed.tenant.token[TL_READER], NULL, 200);
 }
 
 static void
@@ -162,7 +90,7 @@ act_async(const char *id, const char *action, char op_id[40])
 
     snprintf(path, sizeof(path), "/v1/instances/%s/actions", id);
     snprintf(body, sizeof(body), "{\"action\":\"%s\"}", action);
-    r = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
+    r = tl_call_ok(&bed.sovd, "POST", path, bed.tenant.token[TL_MEMBER], body, 202);
     snprintf(op_id, 40, "%s", tl_str(json_object_get(r, "operation"), "id"));
     json_decref(r);
     return tl_now() - t0;
@@ -208,7 +136,7 @@ console_read(void *arg)
     tl_resp r;
 
     snprintf(path, sizeof(path), "/v1/instances/%s/console", c->id);
-    tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &r);
+    tl_call(&bed.sovd, "GET", path, bed.tenant.token[TL_READER], NULL, &r);
     if (r.status != 200) {
         tl_resp_free(&r);
         return NULL;
@@ -235,51 +163,9 @@ import_image(const char *name, const char *file)
 
     snprintf(body, sizeof(body), "{\"name\":\"%s\",\"region\":\"" REGION "\","
              "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", name, file);
-    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
+    j = tl_call_ok(&bed.sovd, "POST", "/v1/images", bed.tenant.token[TL_MEMBER], body, 202);
     wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
-}
-
-/* An instance create's 202 j: its id into id (40 bytes), its domain name into domain, and
- * the domain destroyed at exit whatever the test's outcome. */
-static void
-created(const json_t *j, char *id)
-{
-    char cmd[512];
-
-    snprintf(id, 40, "%s", tl_str(json_object_get(j, "instance"), "id"));
-    snprintf(domain, sizeof(domain), "sov-%s", id);
-    snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " destroy '%s';"
-             " virsh -q -c " URI " undefine --nvram '%s' || virsh -q -c " URI
-             " undefine '%s'", domain, domain, domain);
-    tl_sh_at_exit("%s", cmd);
-}
-
-/* sovd on this test's pool, NAT network and image store (stop_timeout in seconds), the
- * operator's token, tenant acme and the region: what every case starts from. */
-static void
-start_world(int stop_timeout)
-{
-    char pool_path[600], store[600], pool_flag[128], path_flag[700], net_flag[64],
-        cidr_flag[64], store_flag[700], stop_flag[64];
-
-    snprintf(pool_path, sizeof(pool_path), "%s/pool", tmp);
-    snprintf(store, sizeof(store), "%s/store", tmp);
-    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
-    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s", pool_path);
-    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
-    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=%s", cidr);
-    snprintf(store_flag, sizeof(store_flag), "--image-store=%s", store);
-    snprintf(stop_flag, sizeof(stop_flag), "--stop-timeout=%d", stop_timeout);
-    const char *args[] = { pool_flag, path_flag, net_flag, cidr_flag, store_flag,
-                           "--image-allow-file-urls=true", "--host-check-interval=2",
-                           stop_flag, NULL };
-    tl_sovd_start(&sovd, db, args);
-    op = tl_operator_token(&sovd);
-    tl_tenant_make(&sovd, op, "acme", &acme);
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
-                           "{\"code\":\"" REGION "\",\"name\":\"E2E\",\"country\":\"FR\","
-                           "\"datacenter\":\"dc-e2e\",\"zones\":[\"a\"]}", 201));
 }
 
 START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_nothing)
@@ -292,11 +178,11 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
     json_t *j, *h, *x, *q;
     int rc;
 
-    start_world(20);
-    snprintf(pool_path, sizeof(pool_path), "%s/pool", tmp);
+    tl_bed_start_world(&bed, REGION, 20);
+    snprintf(pool_path, sizeof(pool_path), "%s/pool", bed.tmp);
 
     /* The machine's libvirtd, as scripts/test found it: KVM only where it really works. */
-    h = tl_host_add(&sovd, op,
+    h = tl_host_add(&bed.sovd, bed.op,
                     "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
                     "\"libvirt_uri\":\"" URI "\"}");
     ck_assert_str_eq(tl_str(h, "state"), "up");
@@ -315,23 +201,17 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
            json_string_value(json_object_get(h, "hypervisor_reason"))
                ? json_string_value(json_object_get(h, "hypervisor_reason")) : "");
 
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+    json_decref(tl_call_ok(&bed.sovd, "POST", "/v1/flavors", bed.op,
                            "{\"name\":\"e2e-tiny\",\"vcpus\":1,\"memory_mib\":256,"
                            "\"disk_gib\":1}", 201));
 
-    image = tl_guest_image();
-    {
-        char cmd[1024];
-        snprintf(cmd, sizeof(cmd), "rm -rf \"$(dirname '%s')\"", image);
-        tl_sh_at_exit("%s", cmd);
-    }
-    import_image("guest", image);
+    tl_bed_image_import(&bed, REGION, "guest", OP_WAIT_S);
 
     /* Create, and follow it until the guest has booted and has its lease. */
     t0 = tl_now();
-    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER],
+    j = tl_call_ok(&bed.sovd, "POST", "/v1/instances", bed.tenant.token[TL_MEMBER],
                    "{\"name\":\"vm-1\",\"flavor\":\"e2e-tiny\",\"image\":\"guest\"}", 202);
-    created(j, id);
+    tl_bed_created(&bed, j, id);
     wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
     t_running = tl_now() - t0;
@@ -343,8 +223,8 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
     free(up);
     addr = tl_console_expect(console_read, &con, TL_GUEST_DHCP, CONSOLE_WAIT_S);
     t_dhcp = tl_now() - t0;
-    ck_assert_msg(strncmp(addr, subnet, strlen(subnet)) == 0,
-                  "the guest leased '%s', outside the instance network %s", addr, cidr);
+    ck_assert_msg(strncmp(addr, bed.subnet, strlen(bed.subnet)) == 0,
+                  "the guest leased '%s', outside the instance network %s", addr, bed.cidr);
 
     /* The reconciler reads the lease from libvirt and reports it. */
     for (double until = tl_now() + ADDRESS_WAIT_S;;) {
@@ -373,26 +253,26 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
         char sql[256];
         snprintf(sql, sizeof(sql), "UPDATE instances SET nat_nic = false, addresses = ''"
                  " WHERE id = '%s'", id);
-        free(tl_db_exec(db, sql));
+        free(tl_db_exec(bed.db, sql));
         /* A pass that read the row before the update may still write once: clear again. */
         usleep(2500 * 1000);
-        free(tl_db_exec(db, sql));
+        free(tl_db_exec(bed.db, sql));
         usleep(6500 * 1000);
-        text = tl_db_value(db, "SELECT addresses FROM instances WHERE id = '%s'", id);
+        text = tl_db_value(bed.db, "SELECT addresses FROM instances WHERE id = '%s'", id);
         ck_assert_msg(text[0] == '\0', "the reconciler wrote a NAT lease (%s) over an "
                       "instance on tenant networks", text);
         free(text);
         snprintf(sql, sizeof(sql), "UPDATE instances SET nat_nic = true WHERE id = '%s'", id);
-        free(tl_db_exec(db, sql));
+        free(tl_db_exec(bed.db, sql));
     }
 
     /* Stop: the guest powers off on the ACPI power button, well before stop_timeout. */
     t_stop = act(id, "stop", "stopped");
-    out = tl_sh_out(&rc, "virsh -q -c " URI " domstate '%s'", domain);
-    ck_assert_msg(rc == 0 && strncmp(out, "shut off", 8) == 0, "domstate of %s: %s", domain,
+    out = tl_sh_out(&rc, "virsh -q -c " URI " domstate '%s'", bed.domain);
+    ck_assert_msg(rc == 0 && strncmp(out, "shut off", 8) == 0, "domstate of %s: %s", bed.domain,
                   out);
     free(out);
-    text = tl_sovd_log(&sovd);
+    text = tl_sovd_log(&bed.sovd);
     ck_assert_msg(!strstr(text, "did not shut down within"),
                   "the guest did not power off on ACPI; sovd pulled the plug");
     free(text);
@@ -408,9 +288,9 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
     {
         tl_resp full, end;
         snprintf(path, sizeof(path), "/v1/instances/%s/console", id);
-        tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &full);
+        tl_call(&bed.sovd, "GET", path, bed.tenant.token[TL_READER], NULL, &full);
         snprintf(path, sizeof(path), "/v1/instances/%s/console?tail_bytes=40", id);
-        tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &end);
+        tl_call(&bed.sovd, "GET", path, bed.tenant.token[TL_READER], NULL, &end);
         ck_assert_msg(full.status == 200 && end.status == 200, "console: %ld, %ld",
                       full.status, end.status);
         ck_assert_msg(full.len > 40 && end.len == 40 &&
@@ -449,19 +329,19 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
     /* Delete: nothing stays on the host, and everything is given back. */
     snprintf(path, sizeof(path), "/v1/instances/%s", id);
     t0 = tl_now();
-    j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    j = tl_call_ok(&bed.sovd, "DELETE", path, bed.tenant.token[TL_MEMBER], NULL, 202);
     wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
     t_delete = tl_now() - t0;
     assert_instance_state(id, "deleted");
 
-    out = tl_sh_out(&rc, "virsh -q -c " URI " dominfo '%s'", domain);
-    ck_assert_msg(rc != 0, "domain %s is still defined: %s", domain, out);
+    out = tl_sh_out(&rc, "virsh -q -c " URI " dominfo '%s'", bed.domain);
+    ck_assert_msg(rc != 0, "domain %s is still defined: %s", bed.domain, out);
     free(out);
     out = tl_sh_out(&rc, "virsh -q -c " URI " pool-refresh '%s' >/dev/null &&"
-                      " virsh -q -c " URI " vol-list '%s'", pool, pool);
-    ck_assert_msg(rc == 0, "could not list pool %s: %s", pool, out);
-    ck_assert_msg(!strstr(out, id), "volumes of instance %s left in pool %s:\n%s", id, pool,
+                      " virsh -q -c " URI " vol-list '%s'", bed.pool, bed.pool);
+    ck_assert_msg(rc == 0, "could not list pool %s: %s", bed.pool, out);
+    ck_assert_msg(!strstr(out, id), "volumes of instance %s left in pool %s:\n%s", id, bed.pool,
                   out);
     free(out);
     {
@@ -475,15 +355,15 @@ START_TEST(a_real_guest_boots_gets_an_address_stops_starts_reboots_and_leaves_no
 
     snprintf(path, sizeof(path), "/v1/hosts/%s", tl_str(h, "id"));
     json_decref(h);
-    h = tl_call_ok(&sovd, "GET", path, op, NULL, 200);
+    h = tl_call_ok(&bed.sovd, "GET", path, bed.op, NULL, 200);
     ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "vcpus"), 0);
     ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "memory_mib"), 0);
     ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "disk_gib"), 0);
     ck_assert_int_eq(tl_num(json_object_get(h, "usage"), "gpus"), 0);
     json_decref(h);
 
-    snprintf(path, sizeof(path), "/v1/tenants/%s/quotas", acme.id);
-    j = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    snprintf(path, sizeof(path), "/v1/tenants/%s/quotas", bed.tenant.id);
+    j = tl_call_ok(&bed.sovd, "GET", path, bed.tenant.token[TL_READER], NULL, 200);
     q = json_object_get(j, "quotas");
     {
         const char *key;
@@ -511,7 +391,7 @@ get_op(const char *op_id)
     char path[128];
 
     snprintf(path, sizeof(path), "/v1/operations/%s", op_id);
-    return tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    return tl_call_ok(&bed.sovd, "GET", path, bed.tenant.token[TL_READER], NULL, 200);
 }
 
 #define WAITING "waiting for the guest to power off: "
@@ -553,20 +433,20 @@ START_TEST(a_stop_the_guest_ignores_is_superseded_by_hard_stop_and_delete)
     char *out;
     int rc;
 
-    start_world(60);
-    json_decref(tl_host_add(&sovd, op,
+    tl_bed_start_world(&bed, REGION, 60);
+    json_decref(tl_host_add(&bed.sovd, bed.op,
                             "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
                             "\"libvirt_uri\":\"" URI "\"}"));
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+    json_decref(tl_call_ok(&bed.sovd, "POST", "/v1/flavors", bed.op,
                            "{\"name\":\"e2e-tiny\",\"vcpus\":1,\"memory_mib\":128,"
                            "\"disk_gib\":1}", 201));
-    snprintf(blank, sizeof(blank), "%s/blank.qcow2", tmp);
+    snprintf(blank, sizeof(blank), "%s/blank.qcow2", bed.tmp);
     ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 48M", blank), 0);
     import_image("blank", blank);
 
-    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER],
+    j = tl_call_ok(&bed.sovd, "POST", "/v1/instances", bed.tenant.token[TL_MEMBER],
                    "{\"name\":\"mute\",\"flavor\":\"e2e-tiny\",\"image\":\"blank\"}", 202);
-    created(j, id);
+    tl_bed_created(&bed, j, id);
     wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
     json_decref(j);
     assert_instance_state(id, "running");
@@ -582,7 +462,7 @@ START_TEST(a_stop_the_guest_ignores_is_superseded_by_hard_stop_and_delete)
     wait_op_ok(hard_id);
     t_hard_done = tl_now() - t0;
     assert_instance_state(id, "stopped");
-    out = tl_sh_out(&rc, "virsh -q -c " URI " domstate '%s'", domain);
+    out = tl_sh_out(&rc, "virsh -q -c " URI " domstate '%s'", bed.domain);
     ck_assert_msg(rc == 0 && strncmp(out, "shut off", 8) == 0, "domstate: %s", out);
     free(out);
     o = get_op(stop_id);
@@ -603,7 +483,7 @@ START_TEST(a_stop_the_guest_ignores_is_superseded_by_hard_stop_and_delete)
     wait_waiting(id, stop_id, 0);
     snprintf(path, sizeof(path), "/v1/instances/%s", id);
     t0 = tl_now();
-    j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    j = tl_call_ok(&bed.sovd, "DELETE", path, bed.tenant.token[TL_MEMBER], NULL, 202);
     wait_op_ok(tl_str(json_object_get(j, "operation"), "id"));
     t_delete_done = tl_now() - t0;
     snprintf(want, sizeof(want), "superseded by %s (delete)",
@@ -615,8 +495,8 @@ START_TEST(a_stop_the_guest_ignores_is_superseded_by_hard_stop_and_delete)
     ck_assert_str_eq(tl_str(json_object_get(o, "error"), "message"), want);
     ck_assert_str_eq(tl_str(json_object_get(o, "error"), "code"), "superseded");
     json_decref(o);
-    out = tl_sh_out(&rc, "virsh -q -c " URI " dominfo '%s'", domain);
-    ck_assert_msg(rc != 0, "domain %s is still defined: %s", domain, out);
+    out = tl_sh_out(&rc, "virsh -q -c " URI " dominfo '%s'", bed.domain);
+    ck_assert_msg(rc != 0, "domain %s is still defined: %s", bed.domain, out);
     free(out);
     ck_assert_msg(t_delete_done < 15.0, "the delete took %.1f s", t_delete_done);
 

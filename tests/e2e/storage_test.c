@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "guest_bed.h"
 #include "testlib.h"
 
 #define URI "qemu:///system"
@@ -54,13 +55,8 @@
 #define CONSOLE_WAIT_S 150      /* a line on a guest's console */
 #define SERIAL_LEN 20           /* what virtio-blk shows of a serial */
 
-static char *db;
-static char *tmp;
-static char *image;
-static char *op;                /* the bootstrap operator's token */
-static tl_sovd sovd;
-static tl_tenant acme;
-static char pool[64], net[16], subnet[16], cidr[32], pool_path[600];
+static tl_bed bed;              /* sovd, the operator's token, tenant acme, pool, network */
+static char pool_path[600];
 
 /* The guest's user-data: BLANK is written on a blank volume ("" none), OVER is the serial
  * whose SOV-MARK-1 becomes SOV-MARK-2 ("" none). */
@@ -105,95 +101,37 @@ static const char GUEST_SCRIPT[] =
 static void
 bed_up(void)
 {
-    unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
-    char cmd[1024], store[600], pool_flag[128], path_flag[700], net_flag[64], cidr_flag[64],
-        store_flag[700];
+    const char *extra[] = { "--stop-timeout=10", NULL };
     json_t *h;
-    int rc;
-    char *out;
 
-    db = tl_db_create();
-    tmp = tl_tmpdir();
-    ck_assert_int_eq(chmod(tmp, 0755), 0);
-    tl_assert_traversable(tmp);
-    snprintf(pool, sizeof(pool), "sovtest-%d-%04x", (int) getpid(),
-             (unsigned) rand_r(&seed) & 0xffff);
-    snprintf(net, sizeof(net), "sovs%d", (int) getpid());
-    ck_assert_msg(strlen(net) < 15, "network name '%s' too long for libvirt", net);
-    out = tl_sh_out(&rc, "virsh -q -c " URI " net-info '%s'", net);
-    ck_assert_msg(rc != 0, "a network '%s' exists already on " URI ": %s", net, out);
-    free(out);
-    tl_free_subnet(URI, cidr, subnet);
-    tl_libvirt_pool_cleanup_at_exit(URI, pool);
-    snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " net-destroy '%s';"
-             " virsh -q -c " URI " net-undefine '%s'; rm -rf '%s'", net, net, tmp);
-    tl_sh_at_exit("%s", cmd);
+    tl_bed_init(&bed, URI, "sovs");
     /* Secrets of this run's volumes are undefined by sovd; any left (a failed run) go too. */
 
-    snprintf(pool_path, sizeof(pool_path), "%s/pool", tmp);
-    snprintf(store, sizeof(store), "%s/store", tmp);
-    snprintf(pool_flag, sizeof(pool_flag), "--storage-pool=%s", pool);
-    snprintf(path_flag, sizeof(path_flag), "--storage-pool-path=%s", pool_path);
-    snprintf(net_flag, sizeof(net_flag), "--nat-network=%s", net);
-    snprintf(cidr_flag, sizeof(cidr_flag), "--nat-cidr=%s", cidr);
-    snprintf(store_flag, sizeof(store_flag), "--image-store=%s", store);
+    snprintf(pool_path, sizeof(pool_path), "%s/pool", bed.tmp);
     /* The default host check (every 10 s, a probe may take 10 s): with 2 s, a probe that
      * meets libvirtd busy formatting a LUKS volume (qemu-img's key derivation takes about
      * 2 s) marks the host down for a pass, and the next create finds no host. */
-    const char *args[] = { pool_flag, path_flag, net_flag, cidr_flag, store_flag,
-                           "--image-allow-file-urls=true", "--stop-timeout=10", NULL };
-    tl_sovd_start(&sovd, db, args);
-    op = tl_operator_token(&sovd);
-    tl_tenant_make(&sovd, op, "acme", &acme);
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
-                           "{\"code\":\"" REGION "\",\"name\":\"E2E\",\"country\":\"FR\","
-                           "\"datacenter\":\"dc-e2e\",\"zones\":[\"a\"]}", 201));
-    h = tl_host_add(&sovd, op, "{\"name\":\"local\",\"region\":\"" REGION "\",\"zone\":\"a\","
-                               "\"libvirt_uri\":\"" URI "\"}");
+    tl_bed_start(&bed, REGION, extra);
+    h = tl_host_add(&bed.sovd, bed.op, "{\"name\":\"local\",\"region\":\"" REGION "\","
+                                       "\"zone\":\"a\",\"libvirt_uri\":\"" URI "\"}");
     ck_assert_str_eq(tl_str(h, "state"), "up");
     json_decref(h);
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+    json_decref(tl_call_ok(&bed.sovd, "POST", "/v1/flavors", bed.op,
                            "{\"name\":\"e2e-tiny\",\"vcpus\":1,\"memory_mib\":256,"
                            "\"disk_gib\":1}", 201));
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
+    json_decref(tl_call_ok(&bed.sovd, "POST", "/v1/volume-types", bed.op,
                            "{\"name\":\"plain\",\"backend\":\"libvirt-dir\"}", 201));
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
+    json_decref(tl_call_ok(&bed.sovd, "POST", "/v1/volume-types", bed.op,
                            "{\"name\":\"enc\",\"backend\":\"libvirt-dir\",\"encrypted\":true}",
                            201));
 
-    image = tl_guest_image();
-    snprintf(cmd, sizeof(cmd), "rm -rf \"$(dirname '%s')\"", image);
-    tl_sh_at_exit("%s", cmd);
-    {
-        char body[1024];
-        json_t *j;
-        snprintf(body, sizeof(body), "{\"name\":\"guest\",\"region\":\"" REGION "\","
-                 "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", image);
-        j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
-        tl_op_wait_ok(&sovd, acme.token[TL_READER],
-                      tl_str(json_object_get(j, "operation"), "id"), OP_WAIT_S);
-        json_decref(j);
-    }
+    tl_bed_image_import(&bed, REGION, "guest", OP_WAIT_S);
 }
 
 static void
 bed_down(void)
 {
-    int rc = tl_sovd_stop_clean(&sovd, 30);
-
-    tl_sh("virsh -q -c " URI " net-destroy '%s' >/dev/null 2>&1", net);
-    tl_sh("virsh -q -c " URI " net-undefine '%s' >/dev/null 2>&1", net);
-    tl_sh("virsh -q -c " URI " pool-destroy '%s' >/dev/null 2>&1", pool);
-    tl_sh("virsh -q -c " URI " pool-undefine '%s' >/dev/null 2>&1", pool);
-    tl_sovd_discard(&sovd);
-    tl_guest_image_remove(image);
-    free(image);
-    tl_db_drop(db);
-    free(db);
-    free(op);
-    tl_tmpdir_remove(tmp);
-    free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+    tl_bed_release(&bed);
 }
 
 /* ---- the API ---- */
@@ -202,11 +140,11 @@ bed_down(void)
 static void
 assert_host_up(void)
 {
-    json_t *list = tl_call_ok(&sovd, "GET", "/v1/hosts", op, NULL, 200);
+    json_t *list = tl_call_ok(&bed.sovd, "GET", "/v1/hosts", bed.op, NULL, 200);
     json_t *h = json_array_get(json_object_get(list, "items"), 0);
 
     if (!h || strcmp(tl_str(h, "state"), "up") != 0) {
-        char *log = tl_sovd_log(&sovd);
+        char *log = tl_sovd_log(&bed.sovd);
         size_t n = log ? strlen(log) : 0;
         fprintf(stderr, "sovd's log ends:\n%s\n", log ? log + (n > 6000 ? n - 6000 : 0) : "");
         ck_abort_msg("the host is not up: %.1500s", json_dumps(list, 0));
@@ -222,8 +160,8 @@ accepted(json_t *j, const char *member, char id[40])
 
     if (id)
         snprintf(id, 40, "%s", tl_str(res ? res : j, "id"));
-    tl_op_wait_ok(&sovd, acme.token[TL_READER], tl_str(json_object_get(j, "operation"), "id"),
-                  OP_WAIT_S);
+    tl_op_wait_ok(&bed.sovd, bed.tenant.token[TL_READER],
+                  tl_str(json_object_get(j, "operation"), "id"), OP_WAIT_S);
     json_decref(j);
 }
 
@@ -233,7 +171,7 @@ volume_get(const char *id)
     char path[128];
 
     snprintf(path, sizeof(path), "/v1/volumes/%s", id);
-    return tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    return tl_call_ok(&bed.sovd, "GET", path, bed.tenant.token[TL_READER], NULL, 200);
 }
 
 static void
@@ -252,10 +190,10 @@ volume_create(const char *body, char id[40])
 {
     tl_resp r;
 
-    tl_call(&sovd, "POST", "/v1/volumes", acme.token[TL_MEMBER], body, &r);
+    tl_call(&bed.sovd, "POST", "/v1/volumes", bed.tenant.token[TL_MEMBER], body, &r);
     if (r.status != 202) {
-        json_t *hosts = tl_call_ok(&sovd, "GET", "/v1/hosts", op, NULL, 200);
-        char *log = tl_sovd_log(&sovd);
+        json_t *hosts = tl_call_ok(&bed.sovd, "GET", "/v1/hosts", bed.op, NULL, 200);
+        char *log = tl_sovd_log(&bed.sovd);
         size_t n = log ? strlen(log) : 0;
         /* Check carries a short message only: the rest goes to stderr. */
         fprintf(stderr, "hosts: %s\nsovd's log ends:\n%s\n", json_dumps(hosts, 0),
@@ -274,7 +212,8 @@ volume_act(const char *id, const char *body, const char *want)
     char path[128];
 
     snprintf(path, sizeof(path), "/v1/volumes/%s/actions", id);
-    accepted(tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202), NULL, NULL);
+    accepted(tl_call_ok(&bed.sovd, "POST", path, bed.tenant.token[TL_MEMBER], body, 202), NULL,
+             NULL);
     assert_volume_state(id, want);
 }
 
@@ -293,7 +232,7 @@ instance_create(const char *name, const char *blank, const char *over, const cha
                      "guest", "user_data", script, "volumes", json_loads(volumes, 0, NULL));
     ck_assert(body);
     text = json_dumps(body, 0);
-    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], text, 202);
+    j = tl_call_ok(&bed.sovd, "POST", "/v1/instances", bed.tenant.token[TL_MEMBER], text, 202);
     snprintf(id, 40, "%s", tl_str(json_object_get(j, "instance"), "id"));
     snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " destroy 'sov-%s';"
              " virsh -q -c " URI " undefine 'sov-%s'", id, id);
@@ -309,7 +248,8 @@ instance_delete(const char *id)
     char path[128];
 
     snprintf(path, sizeof(path), "/v1/instances/%s", id);
-    accepted(tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202), NULL, NULL);
+    accepted(tl_call_ok(&bed.sovd, "DELETE", path, bed.tenant.token[TL_MEMBER], NULL, 202), NULL,
+             NULL);
 }
 
 /* ---- the guest's console ---- */
@@ -322,7 +262,7 @@ console_read(void *arg)
     tl_resp r;
 
     snprintf(path, sizeof(path), "/v1/instances/%s/console", (const char *) arg);
-    tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &r);
+    tl_call(&bed.sovd, "GET", path, bed.tenant.token[TL_READER], NULL, &r);
     if (r.status == 200 && r.body)
         text = strdup(r.body);
     tl_resp_free(&r);
@@ -413,10 +353,10 @@ START_TEST(a_volume_moves_between_guests_grows_online_and_is_restored_from_a_sna
 
     /* A live snapshot: taken while A has it attached. */
     snprintf(body, sizeof(body), "{\"name\":\"snap-1\",\"volume\":\"%s\"}", vol);
-    accepted(tl_call_ok(&sovd, "POST", "/v1/snapshots", acme.token[TL_MEMBER], body, 202),
-             "snapshot", snap);
+    accepted(tl_call_ok(&bed.sovd, "POST", "/v1/snapshots", bed.tenant.token[TL_MEMBER], body,
+                        202), "snapshot", snap);
     snprintf(path, sizeof(path), "/v1/snapshots/%s", snap);
-    j = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    j = tl_call_ok(&bed.sovd, "GET", path, bed.tenant.token[TL_READER], NULL, 200);
     ck_assert_str_eq(tl_str(j, "state"), "available");
     json_decref(j);
 
@@ -467,7 +407,7 @@ START_TEST(a_volume_moves_between_guests_grows_online_and_is_restored_from_a_sna
     {
         tl_resp r;
         snprintf(path, sizeof(path), "/v1/volumes/%s", vol);
-        tl_call(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, &r);
+        tl_call(&bed.sovd, "DELETE", path, bed.tenant.token[TL_MEMBER], NULL, &r);
         tl_assert_problem(&r, 409, "/problems/conflict");
         ck_assert_msg(strstr(r.body, "snap-1") || strstr(r.body, snap),
                       "the refusal does not name the snapshot: %s", r.body);
@@ -508,8 +448,8 @@ START_TEST(an_encrypted_volume_reads_in_the_guest_only_and_is_shredded_with_its_
     /* A live snapshot of the encrypted volume, restored into a new encrypted volume (each
      * with a key of its own) and hot-attached: the guest reads the marker there too. */
     snprintf(body, sizeof(body), "{\"name\":\"secret-snap\",\"volume\":\"%s\"}", enc);
-    accepted(tl_call_ok(&sovd, "POST", "/v1/snapshots", acme.token[TL_MEMBER], body, 202),
-             "snapshot", snap);
+    accepted(tl_call_ok(&bed.sovd, "POST", "/v1/snapshots", bed.tenant.token[TL_MEMBER], body,
+                        202), "snapshot", snap);
     snprintf(body, sizeof(body), "{\"name\":\"secret-copy\",\"type\":\"enc\","
              "\"source\":{\"type\":\"snapshot\",\"id\":\"%s\"}}", snap);
     volume_create(body, copy);
@@ -538,20 +478,20 @@ START_TEST(an_encrypted_volume_reads_in_the_guest_only_and_is_shredded_with_its_
                   "the marker in clear", copy_file);
 
     /* Crypto-shredding: the KEK goes, and with it every way to read the volume. */
-    snprintf(path, sizeof(path), "/v1/tenants/%s/kek", acme.id);
-    tl_call(&sovd, "DELETE", path, op, NULL, &r);
+    snprintf(path, sizeof(path), "/v1/tenants/%s/kek", bed.tenant.id);
+    tl_call(&bed.sovd, "DELETE", path, bed.op, NULL, &r);
     ck_assert_msg(r.status == 204, "DELETE %s: %ld %s", path, r.status, r.body);
     tl_resp_free(&r);
     snprintf(path, sizeof(path), "/v1/volumes/%s/actions", enc);
     snprintf(body, sizeof(body), "{\"action\":\"attach\",\"instance\":\"%s\"}", c);
-    tl_call(&sovd, "POST", path, acme.token[TL_MEMBER], body, &r);
+    tl_call(&bed.sovd, "POST", path, bed.tenant.token[TL_MEMBER], body, &r);
     tl_assert_problem(&r, 409, "/problems/conflict");
     ck_assert_msg(strstr(r.body, "key-encryption key"), "the refusal does not say why: %s",
                   r.body);
     tl_resp_free(&r);
     assert_volume_state(enc, "available");
     snprintf(path, sizeof(path), "/v1/volumes/%s/actions", copy);
-    tl_call(&sovd, "POST", path, acme.token[TL_MEMBER], body, &r);
+    tl_call(&bed.sovd, "POST", path, bed.tenant.token[TL_MEMBER], body, &r);
     tl_assert_problem(&r, 409, "/problems/conflict");
     tl_resp_free(&r);
     ck_assert_msg(!file_holds(file, secret), "%s holds the marker after the shredding", file);
@@ -598,7 +538,7 @@ instance_boot(const char *name, const char *boot, const char *mark, char id[40])
     json_object_set_new(body, "flavor", json_string("e2e-tiny"));
     json_object_set_new(body, "user_data", json_string(script));
     text = json_dumps(body, 0);
-    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER], text, 202);
+    j = tl_call_ok(&bed.sovd, "POST", "/v1/instances", bed.tenant.token[TL_MEMBER], text, 202);
     snprintf(id, 40, "%s", tl_str(json_object_get(j, "instance"), "id"));
     snprintf(cmd, sizeof(cmd), "virsh -q -c " URI " destroy 'sov-%s';"
              " virsh -q -c " URI " undefine 'sov-%s'", id, id);
@@ -628,9 +568,9 @@ assert_boots_from(const char *inst, const char *vol, const char *mark)
     line = out;
     while ((next = strstr(line + 1, "<disk ")))
         line = next;
-    snprintf(want, sizeof(want), "<source pool='%s' volume='sov-vol-%s'", pool, vol);
+    snprintf(want, sizeof(want), "<source pool='%s' volume='sov-vol-%s'", bed.pool, vol);
     ck_assert_msg(strstr(line, want), "vda of sov-%s is not volume %s's file in pool %s: %s",
-                  inst, vol, pool, line);
+                  inst, vol, bed.pool, line);
     free(out);
     snprintf(overlay, sizeof(overlay), "%s/sov-%s-disk", pool_path, inst);
     ck_assert_msg(access(overlay, F_OK) != 0, "an instance booted from a volume has an "
@@ -676,7 +616,7 @@ volume_history(const char *id, char *out, size_t size)
     size_t i, n = 0;
 
     snprintf(path, sizeof(path), "/v1/volumes/%s/residency", id);
-    j = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    j = tl_call_ok(&bed.sovd, "GET", path, bed.tenant.token[TL_READER], NULL, 200);
     out[0] = '\0';
     json_array_foreach(json_object_get(j, "items"), i, e)
         n += (size_t) snprintf(out + n, size - n, "%s%s", n ? "," : "", tl_str(e, "event"));
@@ -700,7 +640,7 @@ START_TEST(a_guest_boots_from_a_new_volume_that_goes_with_it_and_from_a_kept_one
     instance_boot("vm-boot", "{\"boot\":{\"image\":\"guest\",\"size_gib\":2,\"type\":\"plain\"}}",
                   mark_new, x);
     snprintf(path, sizeof(path), "/v1/instances/%s", x);
-    j = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
+    j = tl_call_ok(&bed.sovd, "GET", path, bed.tenant.token[TL_READER], NULL, 200);
     ck_assert_str_eq(tl_str(j, "state"), "running");
     ck_assert_msg(json_is_string(json_object_get(j, "boot_volume")), "no boot_volume: %s",
                   json_dumps(j, 0));
@@ -712,7 +652,7 @@ START_TEST(a_guest_boots_from_a_new_volume_that_goes_with_it_and_from_a_kept_one
     t_new = tl_now() - t0;
 
     /* The volume is listed, in use as the instance's boot disk, of the size and type asked. */
-    j = tl_call_ok(&sovd, "GET", "/v1/volumes", acme.token[TL_READER], NULL, 200);
+    j = tl_call_ok(&bed.sovd, "GET", "/v1/volumes", bed.tenant.token[TL_READER], NULL, 200);
     json_array_foreach(json_object_get(j, "items"), i, v) {
         if (strcmp(tl_str(v, "id"), vol) != 0)
             continue;

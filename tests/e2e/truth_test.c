@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "guest_bed.h"
 #include "testlib.h"
 
 #define URI "qemu:///system"
@@ -160,10 +161,7 @@ report_us(const char *s)
 static void
 setup(void)
 {
-    unsigned seed = (unsigned) getpid() ^ (unsigned) time(NULL);
     char cmd[2048];
-    int rc;
-    char *out;
 
     db = tl_db_create();
     tmp = tl_tmpdir();
@@ -172,18 +170,7 @@ setup(void)
     memset(lvd, 0, sizeof(lvd));
     op = NULL;
     image = NULL;
-    /* libvirt-qemu reads the disks in tmp/pool (DAC: libvirt chowns the image files to it,
-     * never the folders), so every folder above must let others through. */
-    ck_assert_int_eq(chmod(tmp, 0755), 0);
-    tl_assert_traversable(tmp);
-    snprintf(pool, sizeof(pool), "sovtest-%d-%04x", (int) getpid(),
-             (unsigned) rand_r(&seed) & 0xffff);
-    snprintf(net, sizeof(net), "sovt%d", (int) getpid());
-    ck_assert_msg(strlen(net) < 15, "network name '%s' too long for libvirt", net);
-    out = tl_sh_out(&rc, "virsh -q -c " URI " net-info '%s'", net);
-    ck_assert_msg(rc != 0, "a network '%s' exists already on " URI ": %s", net, out);
-    free(out);
-    tl_free_subnet(URI, cidr, NULL);
+    tl_bed_names(URI, tmp, "sovt", pool, net, cidr, NULL);
     /* Registered before anything exists, so a failure at any point leaves nothing. */
     cleanup_command(cmd, sizeof(cmd));
     {
@@ -586,12 +573,7 @@ START_TEST(a_report_says_where_instances_are_exactly_as_the_hosts_libvirt_does)
                            "\"disk_gib\":1}", 201));
 
     /* The image, once per region: imports run side by side. */
-    image = tl_guest_image();
-    {
-        char cmd[1024];
-        snprintf(cmd, sizeof(cmd), "rm -rf \"$(dirname '%s')\"", image);
-        tl_sh_at_exit("%s", cmd);
-    }
+    image = tl_bed_image();
     for (int h = 0; h < NHOSTS; h++) {
         snprintf(body, sizeof(body), "{\"name\":\"guest-%s\",\"region\":\"%s\","
                  "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", hosts[h].region,
