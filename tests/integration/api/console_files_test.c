@@ -139,6 +139,19 @@ assert_header(const tl_resp *r, const char *name, const char *want)
     free(v);
 }
 
+/* get() that must answer status; and, where not NULL, this Content-Type and Cache-Control. */
+static void
+get_is(const char *path, const char *const *headers, long status, const char *type,
+       const char *cache, tl_resp *r)
+{
+    get(path, headers, r);
+    ck_assert_msg(r->status == status, "GET %s: %ld, want %ld", path, r->status, status);
+    if (type)
+        assert_header(r, "Content-Type", type);
+    if (cache)
+        assert_header(r, "Cache-Control", cache);
+}
+
 static void
 assert_no_header(const tl_resp *r, const char *name)
 {
@@ -190,19 +203,15 @@ START_TEST(index_html_is_served_revalidated_with_the_security_headers)
 {
     tl_resp r;
 
-    get("/console/", NULL, &r);
-    ck_assert_int_eq(r.status, 200);
+    get_is("/console/", NULL, 200, "text/html; charset=utf-8", "no-cache", &r);
     ck_assert_str_eq(r.body, INDEX);
-    assert_header(&r, "Content-Type", "text/html; charset=utf-8");
-    assert_header(&r, "Cache-Control", "no-cache");
     assert_security_headers(&r);
     char *etag = tl_resp_header(&r, "ETag");
     ck_assert_msg(etag && etag[0] == '"', "ETag: %s", etag);
     free(etag);
     tl_resp_free(&r);
 
-    get("/console/index.html", NULL, &r);
-    ck_assert_int_eq(r.status, 200);
+    get_is("/console/index.html", NULL, 200, NULL, NULL, &r);
     ck_assert_str_eq(r.body, INDEX);
     tl_resp_free(&r);
 }
@@ -212,25 +221,18 @@ START_TEST(hashed_assets_are_cached_for_a_year_as_immutable)
 {
     tl_resp r;
 
-    get("/console/assets/app-1a2b3c.js", NULL, &r);
-    ck_assert_int_eq(r.status, 200);
+    get_is("/console/assets/app-1a2b3c.js", NULL, 200, "text/javascript; charset=utf-8",
+           "public, max-age=31536000, immutable", &r);
     ck_assert_str_eq(r.body, APP_JS);
-    assert_header(&r, "Content-Type", "text/javascript; charset=utf-8");
-    assert_header(&r, "Cache-Control", "public, max-age=31536000, immutable");
     assert_no_header(&r, "Content-Encoding");
     assert_security_headers(&r);
     tl_resp_free(&r);
 
-    get("/console/assets/app-1a2b3c.css", NULL, &r);
-    ck_assert_int_eq(r.status, 200);
-    assert_header(&r, "Content-Type", "text/css; charset=utf-8");
+    get_is("/console/assets/app-1a2b3c.css", NULL, 200, "text/css; charset=utf-8", NULL, &r);
     tl_resp_free(&r);
 
     /* outside assets/, a file keeps its name across builds: revalidated */
-    get("/console/favicon.svg", NULL, &r);
-    ck_assert_int_eq(r.status, 200);
-    assert_header(&r, "Content-Type", "image/svg+xml");
-    assert_header(&r, "Cache-Control", "no-cache");
+    get_is("/console/favicon.svg", NULL, 200, "image/svg+xml", "no-cache", &r);
     tl_resp_free(&r);
 }
 END_TEST
@@ -239,15 +241,12 @@ START_TEST(a_path_without_extension_is_a_client_route_answered_by_index_html)
 {
     tl_resp r;
 
-    get("/console/instances/4f0e8a52-0a4e-4c36-9d54-1f6d2c1f5a10", NULL, &r);
-    ck_assert_int_eq(r.status, 200);
+    get_is("/console/instances/4f0e8a52-0a4e-4c36-9d54-1f6d2c1f5a10", NULL, 200,
+           "text/html; charset=utf-8", "no-cache", &r);
     ck_assert_str_eq(r.body, INDEX);
-    assert_header(&r, "Content-Type", "text/html; charset=utf-8");
-    assert_header(&r, "Cache-Control", "no-cache");
     tl_resp_free(&r);
 
-    get("/console/assets", NULL, &r);     /* a folder is no file */
-    ck_assert_int_eq(r.status, 200);
+    get_is("/console/assets", NULL, 200, NULL, NULL, &r);     /* a folder is no file */
     ck_assert_str_eq(r.body, INDEX);
     tl_resp_free(&r);
 
@@ -273,18 +272,15 @@ START_TEST(if_none_match_answers_304_until_the_file_changes)
 
     snprintf(inm, sizeof(inm), "If-None-Match: \"other\", %s", etag);
     const char *h[] = { inm, NULL };
-    get("/console/", h, &r);
-    ck_assert_int_eq(r.status, 304);
+    get_is("/console/", h, 304, NULL, "no-cache", &r);
     ck_assert_int_eq(r.len, 0);
     assert_header(&r, "ETag", etag);
-    assert_header(&r, "Cache-Control", "no-cache");
     assert_security_headers(&r);
     tl_resp_free(&r);
 
     /* a new build: another ETag, the new bytes */
     write_file(dist, "index.html", "<!doctype html><title>rebuilt</title>");
-    get("/console/", h, &r);
-    ck_assert_int_eq(r.status, 200);
+    get_is("/console/", h, 200, NULL, NULL, &r);
     ck_assert_str_eq(r.body, "<!doctype html><title>rebuilt</title>");
     char *etag2 = tl_resp_header(&r, "ETag");
     ck_assert(etag2 && strcmp(etag, etag2) != 0);
@@ -304,12 +300,10 @@ START_TEST(gzip_variant_goes_to_clients_that_accept_gzip)
     ck_assert(stat(path, &st) == 0);
 
     const char *gz[] = { "Accept-Encoding: br, gzip, deflate", NULL };
-    get("/console/assets/app-1a2b3c.js", gz, &r);
-    ck_assert_int_eq(r.status, 200);
+    get_is("/console/assets/app-1a2b3c.js", gz, 200, "text/javascript; charset=utf-8",
+           "public, max-age=31536000, immutable", &r);
     assert_header(&r, "Content-Encoding", "gzip");
-    assert_header(&r, "Content-Type", "text/javascript; charset=utf-8");
     assert_header(&r, "Vary", "Accept-Encoding");
-    assert_header(&r, "Cache-Control", "public, max-age=31536000, immutable");
     ck_assert_int_eq(r.len, st.st_size);
     ck_assert_int_eq((unsigned char) r.body[0], 0x1f);
     ck_assert_int_eq((unsigned char) r.body[1], 0x8b);
@@ -317,8 +311,7 @@ START_TEST(gzip_variant_goes_to_clients_that_accept_gzip)
     tl_resp_free(&r);
 
     const char *no[] = { "Accept-Encoding: gzip;q=0, identity", NULL };
-    get("/console/assets/app-1a2b3c.js", no, &r);
-    ck_assert_int_eq(r.status, 200);
+    get_is("/console/assets/app-1a2b3c.js", no, 200, NULL, NULL, &r);
     ck_assert_str_eq(r.body, APP_JS);
     assert_no_header(&r, "Content-Encoding");
     assert_header(&r, "Vary", "Accept-Encoding");
@@ -329,8 +322,7 @@ START_TEST(gzip_variant_goes_to_clients_that_accept_gzip)
     free(etag_gz);
 
     /* the .gz file itself is just a file, sent as it is */
-    get("/console/assets/app-1a2b3c.js.gz", NULL, &r);
-    ck_assert_int_eq(r.status, 200);
+    get_is("/console/assets/app-1a2b3c.js.gz", NULL, 200, NULL, NULL, &r);
     assert_no_header(&r, "Content-Encoding");
     tl_resp_free(&r);
 }
@@ -340,14 +332,12 @@ START_TEST(root_and_console_redirect_to_console_slash)
 {
     tl_resp r;
 
-    get("/", NULL, &r);
-    ck_assert_int_eq(r.status, 302);
+    get_is("/", NULL, 302, NULL, NULL, &r);
     assert_header(&r, "Location", "/console/");
     assert_security_headers(&r);
     tl_resp_free(&r);
 
-    get("/console", NULL, &r);
-    ck_assert_int_eq(r.status, 301);
+    get_is("/console", NULL, 301, NULL, NULL, &r);
     assert_header(&r, "Location", "/console/");
     tl_resp_free(&r);
 }
@@ -435,8 +425,7 @@ START_TEST(a_console_not_built_is_404_saying_how_to_build_it)
     tl_assert_contains(r.body, "--console-dir");
     assert_security_headers(&r);
     tl_resp_free(&r);
-    get("/", NULL, &r);     /* the redirect still points there */
-    ck_assert_int_eq(r.status, 302);
+    get_is("/", NULL, 302, NULL, NULL, &r);     /* the redirect still points there */
     tl_resp_free(&r);
 
     stop();
@@ -452,9 +441,7 @@ START_TEST(the_api_beside_it_is_unchanged)
 {
     tl_resp r;
 
-    get("/v1/ping", NULL, &r);
-    ck_assert_int_eq(r.status, 200);
-    assert_header(&r, "Cache-Control", "no-store");
+    get_is("/v1/ping", NULL, 200, NULL, "no-store", &r);
     assert_no_header(&r, "Content-Security-Policy");
     tl_resp_free(&r);
 
