@@ -8,6 +8,7 @@
 
 #include "guest.h"
 #include "guest_bed.h"
+#include "hosts.h"
 
 void
 tl_bed_names(const char *uri, const char *tmp, const char *net_prefix, char pool[64],
@@ -179,10 +180,5 @@ tl_bed_release(tl_bed *b)
     tl_sovd_discard(&b->sovd);
     tl_guest_image_remove(b->image);
     free(b->image);
-    tl_db_drop(b->db);
-    free(b->db);
-    free(b->op);
-    tl_tmpdir_remove(b->tmp);
-    free(b->tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+    tl_teardown_end(rc, b->db, b->op, b->tmp);
 }

@@ -54,3 +54,24 @@ tl_wait_state(const tl_sovd *s, const char *token, const char *prefix, const cha
         usleep(100 * 1000);
     }
 }
+
+void
+tl_local_teardown(tl_sovd *s, tl_libvirtd *lvd, char *db, char *op, char *tmp)
+{
+    int rc = tl_sovd_stop_clean(s, 30);
+
+    tl_sovd_discard(s);
+    tl_libvirtd_discard(lvd);
+    tl_teardown_end(rc, db, op, tmp);
+}
+
+void
+tl_teardown_end(int rc, char *db, char *op, char *tmp)
+{
+    tl_db_drop(db);
+    free(db);
+    free(op);
+    tl_tmpdir_remove(tmp);
+    free(tmp);
+    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+}

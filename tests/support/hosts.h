@@ -25,4 +25,15 @@ void tl_image_from_qcow2(const tl_sovd *s, const char *token, const char *dir, c
 json_t *tl_wait_state(const tl_sovd *s, const char *token, const char *prefix, const char *id,
                       const char *want, int seconds);
 
+/* The end of a suite's teardown, once sovd is stopped (rc: what tl_sovd_stop_clean returned)
+ * and discarded: drop database db, free db and op, remove and free folder tmp; then fail the
+ * test if sovd did not exit cleanly. */
+void tl_teardown_end(int rc, char *db, char *op, char *tmp);
+
+/* A compute suite's teardown: stop sovd (SIGTERM, 30 s) and discard it, discard the private
+ * libvirtd lvd (its test driver holds the pool, network and domains, which die with it), drop
+ * database db, free db and op, remove and free folder tmp; then fail the test if sovd did not
+ * exit cleanly. */
+void tl_local_teardown(tl_sovd *s, tl_libvirtd *lvd, char *db, char *op, char *tmp);
+
 #endif

@@ -12,15 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "ws.h"
 
+/* Milliseconds of the monotonic clock (tl_now). */
 static long
 ms_now(void)
 {
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long) t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return (long) (tl_now() * 1000);
 }
 
 /* More bytes into ws->in within the deadline: 1, 0 at the end, -1 on timeout. */

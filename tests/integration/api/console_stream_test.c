@@ -38,34 +38,6 @@ static char uri[800];
 static char pool[64], net[64];
 static char inst[40];           /* acme's running instance */
 
-static json_t *
-wait_op(const char *id)
-{
-    char path[128];
-    time_t until = time(NULL) + WAIT_S;
-
-    snprintf(path, sizeof(path), "/v1/operations/%s", id);
-    for (;;) {
-        json_t *o = tl_call_ok(&sovd, "GET", path, acme.token[TL_READER], NULL, 200);
-        const char *state = tl_str(o, "state");
-        if (strcmp(state, "succeeded") == 0 || strcmp(state, "failed") == 0)
-            return o;
-        ck_assert_msg(time(NULL) < until, "operation %s still %s", id, state);
-        json_decref(o);
-        usleep(100 * 1000);
-    }
-}
-
-static void
-op_succeeds(const char *id)
-{
-    json_t *o = wait_op(id);
-
-    ck_assert_msg(strcmp(tl_str(o, "state"), "succeeded") == 0, "operation failed: %s",
-                  json_dumps(o, 0));
-    json_decref(o);
-}
-
 static tl_local_flags f;
 static const char *args[16] = { "--role=api,worker,reconciler", "--host-check-interval=1",
                                 "--worker-threads=2", "--image-allow-file-urls=true",
@@ -75,7 +47,7 @@ static const char *args[16] = { "--role=api,worker,reconciler", "--host-check-in
 static void
 setup(void)
 {
-    char body[2048], qcow2[600], op_id[40];
+    char body[2048];
     json_t *j;
 
     db = tl_db_create();
@@ -100,21 +72,14 @@ setup(void)
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                            "{\"name\":\"" FLAVOR "\",\"vcpus\":1,\"memory_mib\":256,"
                            "\"disk_gib\":1}", 201));
-    snprintf(qcow2, sizeof(qcow2), "%s/base.qcow2", tmp);
-    ck_assert_int_eq(tl_sh("qemu-img create -q -f qcow2 '%s' 64M", qcow2), 0);
-    snprintf(body, sizeof(body), "{\"name\":\"" IMAGE "\",\"region\":\"" REGION "\","
-             "\"format\":\"qcow2\",\"source_url\":\"file://%s\"}", qcow2);
-    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER], body, 202);
-    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
-    json_decref(j);
-    op_succeeds(op_id);
+    tl_image_from_qcow2(&sovd, acme.token[TL_MEMBER], tmp, IMAGE, REGION, WAIT_S);
     j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER],
                    "{\"name\":\"web-1\",\"flavor\":\"" FLAVOR "\",\"image\":\"" IMAGE "\"}",
                    202);
     snprintf(inst, sizeof(inst), "%s", tl_str(json_object_get(j, "instance"), "id"));
-    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], tl_str(json_object_get(j, "operation"), "id"),
+                  WAIT_S);
     json_decref(j);
-    op_succeeds(op_id);
     json_decref(tl_wait_state(&sovd, acme.token[TL_READER], "/v1/instances/", inst, "running",
                               WAIT_S));
 }
@@ -132,16 +97,7 @@ setup_faulty(void)
 static void
 teardown(void)
 {
-    int rc = tl_sovd_stop_clean(&sovd, 30);
-
-    tl_sovd_discard(&sovd);
-    tl_libvirtd_discard(&lvd);
-    tl_db_drop(db);
-    free(db);
-    free(op);
-    tl_tmpdir_remove(tmp);
-    free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+    tl_local_teardown(&sovd, &lvd, db, op, tmp);
 }
 
 static const char *
@@ -370,7 +326,8 @@ START_TEST(a_stopped_instance_is_409)
 
     snprintf(path, sizeof(path), "/v1/instances/%s/actions", inst);
     j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], "{\"action\":\"stop\"}", 202);
-    op_succeeds(tl_str(json_object_get(j, "operation"), "id"));
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], tl_str(json_object_get(j, "operation"), "id"),
+                  WAIT_S);
     json_decref(j);
     json_decref(tl_wait_state(&sovd, acme.token[TL_READER], "/v1/instances/", inst, "stopped",
                               WAIT_S));

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hosts.h"
 #include "testlib.h"
 
 /* The first value of a query on this test's database, as a number (testlib). */
@@ -134,12 +135,7 @@ teardown(void)
     if (web)
         MHD_stop_daemon(web);
     tl_sovd_discard(&sovd);
-    tl_db_drop(db);
-    free(db);
-    free(op);
-    tl_tmpdir_remove(tmp);
-    free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+    tl_teardown_end(rc, db, op, tmp);
 }
 
 /* sovd as API and worker with the store in tmp and extra flags (NULL-terminated, may be

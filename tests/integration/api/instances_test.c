@@ -63,17 +63,8 @@ setup(void)
 static void
 teardown(void)
 {
-    int rc = tl_sovd_stop_clean(&sovd, 30);
-
-    tl_sovd_discard(&sovd);
     /* The pool and network live in the daemon's test driver, and die with it. */
-    tl_libvirtd_discard(&lvd);
-    tl_db_drop(db);
-    free(db);
-    free(op);
-    tl_tmpdir_remove(tmp);
-    free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+    tl_local_teardown(&sovd, &lvd, db, op, tmp);
 }
 
 /* Wait for an operation to finish (succeeded or failed); the last reply. */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "sov/crypto.h"
+#include "hosts.h"
 #include "testlib.h"
 
 #define OP_WAIT_S 120     /* a 1,000,000-record report under a loaded suite */
@@ -76,12 +77,7 @@ teardown(void)
     int rc = tl_sovd_stop_clean(&sovd, 30);
 
     tl_sovd_discard(&sovd);
-    tl_db_drop(db);
-    free(db);
-    free(op);
-    tl_tmpdir_remove(tmp);
-    free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+    tl_teardown_end(rc, db, op, tmp);
 }
 
 static void sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -64,12 +64,7 @@ teardown(void)
     tl_sovd_discard(&sovd);
     if (lvd_started)
         tl_libvirtd_discard(&lvd);
-    tl_db_drop(db);
-    free(db);
-    free(op);
-    tl_tmpdir_remove(tmp);
-    free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+    tl_teardown_end(rc, db, op, tmp);
 }
 
 /* GET prefix + id ("/v1/instances/", "/v1/hosts/"). */

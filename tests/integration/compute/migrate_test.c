@@ -54,12 +54,7 @@ teardown(void)
     int rc = tl_sovd_stop_clean(&sovd, 30);
 
     tl_sovd_discard(&sovd);
-    tl_db_drop(db);
-    free(db);
-    free(op);
-    tl_tmpdir_remove(tmp);
-    free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+    tl_teardown_end(rc, db, op, tmp);
 }
 
 static void

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hosts.h"
 #include "testlib.h"
 
 #define REGION "fr-net-1"
@@ -52,12 +53,7 @@ teardown(void)
     tl_sovd_discard(&sovd);
     if (ovn.dir[0])
         tl_ovn_discard(&ovn);
-    tl_db_drop(db);
-    free(db);
-    free(op);
-    tl_tmpdir_remove(tmp);
-    free(tmp);
-    ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+    tl_teardown_end(rc, db, op, tmp);
 }
 
 static void
