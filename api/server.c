@@ -94,6 +94,10 @@ struct sov_request_internal {
     sov_handler then;
     void *later;
     void (*later_free)(void *);
+    /* An upload refused before its body was read: the reply waits for the body (queue()) */
+    bool defer;
+    struct MHD_Response *deferred;
+    unsigned deferred_status;
 };
 
 static bool
@@ -176,6 +180,24 @@ add_cors(sov_request *req, struct MHD_Response *resp)
                             "X-Request-Id, Location, Retry-After, Idempotent-Replayed");
 }
 
+/* Queue resp. While in->defer, keep it until the body is in: queued mid-upload, it makes
+ * libmicrohttpd close with the body unread, and the reset that follows can reach the client
+ * before the reply does (it then sees no answer). */
+static enum MHD_Result
+queue(sov_request *req, unsigned status, struct MHD_Response *resp)
+{
+    enum MHD_Result r = MHD_YES;
+
+    if (req->in->defer) {
+        req->in->deferred = resp;
+        req->in->deferred_status = status;
+        return r;
+    }
+    r = MHD_queue_response(req->conn, status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
 /* Queue data (malloc'd, taken) as the reply. */
 static enum MHD_Result
 send_owned(sov_request *req, unsigned status, const char *ctype, char *data, size_t len)
@@ -204,8 +226,7 @@ send_owned(sov_request *req, unsigned status, const char *ctype, char *data, siz
     add_cors(req, resp);
     if (in->capture && !in->captured)
         in->captured = strndup(data, len);
-    r = MHD_queue_response(req->conn, status, resp);
-    MHD_destroy_response(resp);
+    r = queue(req, status, resp);
     in->replied = true;
     in->status = status;
     in->bytes = len;
@@ -235,8 +256,7 @@ sov_api_reply_response(sov_request *req, unsigned status, const char *ctype,
     for (size_t i = 0; i < in->nheaders; i++)
         MHD_add_response_header(resp, in->hname[i], in->hvalue[i]);
     add_cors(req, resp);
-    r = MHD_queue_response(req->conn, status, resp);
-    MHD_destroy_response(resp);
+    r = queue(req, status, resp);
     in->replied = true;
     in->status = status;
     in->bytes = len;
@@ -804,8 +824,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
          * connection closes after). Without a body, wait for the next call: keep-alive. */
         if (req->in->kind == K_EARLY && req->in->body_expected)
             r = reply_early(req);
-        else if (req->in->kind == K_ROUTE && (req->route->flags & SOV_ROUTE_STREAM))
+        else if (req->in->kind == K_ROUTE && (req->route->flags & SOV_ROUTE_STREAM)) {
+            /* A client that waits for "100 Continue" has sent no body: answer it now. */
+            const char *e = sov_request_header(req, "Expect");
+            req->in->defer = !e || strcasecmp(e, "100-continue") != 0;
             r = stream_begin(req);
+            req->in->defer = false;
+        }
         sov_log_set_request_id(NULL);
         return r;
     }
@@ -826,8 +851,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
         if (req->in->received > DISCARD_CAP && (!streaming || req->in->replied))
             r = MHD_NO;
     } else if (req->in->kind == K_ROUTE && (req->route->flags & SOV_ROUTE_STREAM)) {
-        if (!req->in->replied)
+        if (req->in->deferred) {
+            r = MHD_queue_response(conn, req->in->deferred_status, req->in->deferred);
+            MHD_destroy_response(req->in->deferred);
+            req->in->deferred = NULL;
+        } else if (!req->in->replied) {
             r = stream_end(req);
+        }
     } else if (!req->in->replied) {
         r = dispatch(req);
     }
@@ -890,6 +920,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     if (in->later && in->later_free)
         in->later_free(in->later);
+    if (in->deferred)
+        MHD_destroy_response(in->deferred);
     json_decref(req->body);
     free(in->captured);
     free(in->body);
