@@ -183,8 +183,9 @@ main(int argc, char **argv, char **envp)
             sov_config_release(&cfg);
             return 1;
         }
-        if (sov_server_start(&cfg, sov_api_routes, sov_api_routes_count, &app, &server,
-                             &err) < 0) {
+        size_t nroutes = 0;
+        const sov_route *routes = sov_served_routes(&nroutes);
+        if (!routes || sov_server_start(&cfg, routes, nroutes, &app, &server, &err) < 0) {
             sov_log_error("could not start the API: %s", err.msg);
             sov_config_release(&cfg);
             return 1;

@@ -39,6 +39,9 @@ enum {
     SOV_ROUTE_STREAM = 1u << 2,     /* an upload: the body goes to the handler as it comes */
     SOV_ROUTE_UPGRADE = 1u << 3,    /* a WebSocket: the token may come as the subprotocol
                                        "sov.bearer.<token>" (browsers cannot set headers) */
+    SOV_ROUTE_SECA = 1u << 4,       /* the SECA surface (api/seca.h): {tenant} is a tenant's
+                                       name, others' answer 404 before roles; refusals take
+                                       SECA's error form */
 };
 
 /* For SOV_ROUTE_STREAM routes the handler is called once per phase: BEGIN when the headers
@@ -103,6 +106,10 @@ void *sov_request_later_state(sov_request *req);
 /* The routes sovd serves, defined in api/routes.c. */
 extern const sov_route sov_api_routes[];
 extern const size_t sov_api_routes_count;
+
+/* Everything sovd serves: sov_api_routes, then the SECA surface's (api/seca_routes.c).
+ * Built once; NULL when out of memory. */
+const sov_route *sov_served_routes(size_t *n);
 
 /* The OpenAPI document, compiled in from api/openapi.json. */
 extern const char sov_openapi_json[];
