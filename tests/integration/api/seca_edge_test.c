@@ -672,6 +672,24 @@ START_TEST(a_workspace_holding_resources_is_not_deleted)
 }
 END_TEST
 
+START_TEST(over_quota_is_412_and_makes_nothing)
+{
+    tl_tenant tq;
+    char path[256], quotas[128];
+    tl_resp r;
+
+    tl_tenant_make(&sovd, op, "seca-q", &tq);
+    snprintf(quotas, sizeof(quotas), "/v1/tenants/%s/quotas", tq.id);
+    json_decref(tl_call_ok(&sovd, "PUT", quotas, op, "{\"workspaces\":1}", 200));
+    ws_path(path, sizeof(path), &tq, "one-too-many");
+    call("PUT", path, tq.token[TL_ADMIN], "{}", NULL, &r);
+    assert_seca_error(&r, path, 412, "precondition-failed", NULL, NULL);
+    ck_assert_str_eq(str_at(json_object_get(r.json, "meta"), "quota"), "workspaces");
+    tl_resp_free(&r);
+    ck_assert(!v1_workspace_exists(&tq, "one-too-many"));
+}
+END_TEST
+
 /* Runs last: it adds regions that sort before fr-seca-1. */
 START_TEST(a_workspace_is_in_the_first_region_with_zones_its_policy_allows)
 {
@@ -749,6 +767,7 @@ main(void)
     tcase_add_test(tc, workspace_lifecycle_keeps_conditions_versions_and_labels);
     tcase_add_test(tc, workspace_list_filters_by_labels_and_pages_to_the_end);
     tcase_add_test(tc, a_workspace_holding_resources_is_not_deleted);
+    tcase_add_test(tc, over_quota_is_412_and_makes_nothing);
     tcase_add_test(tc, a_workspace_is_in_the_first_region_with_zones_its_policy_allows);
     return tl_run_suite(s);
 }
