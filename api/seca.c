@@ -247,8 +247,8 @@ sov_seca_reply_unbuilt(sov_request *req)
 bool
 sov_seca_path(const char *path)
 {
-    return path && (strncmp(path, "/providers/", 11) == 0 ||
-                    strcmp(path, "/.wellknown/secapi") == 0);
+    return path && (strncmp(path, "/providers/", 11) == 0 || strcmp(path, "/providers") == 0 ||
+                    strncmp(path, "/.wellknown/", 12) == 0);
 }
 
 enum MHD_Result
@@ -319,7 +319,8 @@ sov_seca_default_region(sov_request *req, char *ret, size_t size, sov_error *err
             return -1;
         /* A region with no zones can place nothing (and SECA does not serve it). */
         for (size_t i = 0; i < page.n && !found; i++)
-            if (page.items[i].nzones > 0 && sov_policy_allows(policy, page.items[i].code, page.items[i].country,
+            if (page.items[i].nzones > 0 &&
+                sov_policy_allows(policy, page.items[i].code, page.items[i].country,
                                   page.items[i].jurisdiction)) {
                 snprintf(ret, size, "%s", page.items[i].code);
                 found = true;

@@ -248,6 +248,8 @@ START_TEST(no_route_is_404_and_a_wrong_method_412_with_allow)
     refused("GET", "/providers/seca.nothing/v1/tenants/seca-a/things", ta.token[TL_ADMIN], NULL,
             NULL, 404, "resource-not-found", NULL);
     refused("GET", "/providers/", NULL, NULL, NULL, 404, "resource-not-found", NULL);
+    refused("GET", "/providers", NULL, NULL, NULL, 404, "resource-not-found", NULL);
+    refused("GET", "/.wellknown/other", NULL, NULL, NULL, 404, "resource-not-found", NULL);
     ws_path(path, sizeof(path), &ta, NULL);
     call("POST", path, ta.token[TL_ADMIN], "{}", NULL, &r);
     assert_seca_error(&r, path, 412, "precondition-failed", NULL, NULL);
