@@ -202,8 +202,13 @@ instance_find(sov_request *req, sov_instance *ret, sov_error *err)
 
     if (sov_instance_resolve(&req->ctx, tenant_id, sov_seca_workspace(req), sov_seca_name(req),
                              id, err) < 0 ||
-        sov_instance_get(&req->ctx, tenant_id, id, ret, err) < 0)
+        sov_instance_get(&req->ctx, tenant_id, id, ret, err) < 0) {
+        /* A workspace name ours cannot hold (SECA's are longer) holds no instance. */
+        if (err->code == SOV_E_INVALID)
+            sov_error_set(err, SOV_E_NOT_FOUND, "instance '%s' does not exist",
+                          sov_seca_name(req));
         return -1;
+    }
     /* A name that is a uuid resolves as an id: it must still be this workspace's name. */
     if (strcmp(ret->name, sov_seca_name(req)) != 0 ||
         strcmp(ret->workspace, sov_seca_workspace(req)) != 0 ||
