@@ -690,6 +690,10 @@ sov_seca_compute_instances_put(sov_request *req)
     w.extensions = in.extensions;
     w.if_version = exists ? in.if_version : 0;
     if (exists) {
+        if (strcmp(x.state, "deleting") == 0) {
+            sov_error_set(&err, SOV_E_CONFLICT, "instance '%s' is being deleted", x.name);
+            return sov_seca_reply_error(req, &err, true);
+        }
         if (spec_unchanged(req, s, r, &x, &err) < 0)
             return sov_seca_reply_error(req, &err, true);
         w.change = SOV_SECA_UPDATED;
@@ -709,6 +713,22 @@ sov_seca_compute_instances_put(sov_request *req)
 
 /* ---- instances: delete and actions ---- */
 
+/* if-unmodified-since on a delete or an action (no body to read but the header): 412 when
+ * the instance's resourceVersion is another; *ret the version asked for (0: none). */
+static int
+version_check(sov_request *req, const sov_instance *x, long long *ret, sov_error *err)
+{
+    sov_seca_input in;
+
+    *ret = 0;
+    if (sov_seca_input_read(req, NULL, 0, false, &in, err) < 0 ||
+        (in.if_version > 0 &&
+         sov_seca_meta_check_version(&req->ctx, x->id, in.if_version, err) < 0))
+        return -1;
+    *ret = in.if_version;
+    return 0;
+}
+
 /* DELETE .../workspaces/{workspace}/instances/{name}: 202 with the instance (deleting). */
 enum MHD_Result
 sov_seca_compute_instances_delete(sov_request *req)
@@ -719,9 +739,13 @@ sov_seca_compute_instances_delete(sov_request *req)
     sov_autoptr(json_t) body = NULL;
     sov_seca_write w = { 0 };
     sov_op op;
+    long long version;
 
-    if (instance_find(req, &x, &err) < 0 ||
-        sov_instance_delete(&req->ctx, sov_seca_tenant_id(req), x.id, &op, &err) < 0)
+    if (instance_find(req, &x, &err) < 0)
+        return sov_seca_reply_error(req, &err, false);
+    if (version_check(req, &x, &version, &err) < 0)
+        return sov_seca_reply_error(req, &err, true);
+    if (sov_instance_delete(&req->ctx, sov_seca_tenant_id(req), x.id, &op, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
     w.resource_id = x.id;
     w.tenant_id = sov_seca_tenant_id(req);
@@ -747,9 +771,12 @@ instance_act(sov_request *req, const char *action)
     sov_seca_write w = { 0 };
     sov_op op;
 
+    long long version;
+
     if (instance_find(req, &x, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
-    if (sov_instance_action(&req->ctx, sov_seca_tenant_id(req), x.id, action, &op, &err) < 0)
+    if (version_check(req, &x, &version, &err) < 0 ||
+        sov_instance_action(&req->ctx, sov_seca_tenant_id(req), x.id, action, &op, &err) < 0)
         return sov_seca_reply_error(req, &err, true);
     w.resource_id = x.id;
     w.tenant_id = sov_seca_tenant_id(req);
