@@ -10,8 +10,10 @@
  * stopped one are 412; DELETE answers 202 and GET then 404. Each constraint (sshKeys over
  * 32, userData over 65536, an empty zone, an unknown member) and each missing reference
  * (SKU, boot volume, data volume, zone) is 412 naming its pointer and writes nothing; an
- * immutable member changed on an update is 412; over quota and outside the residency
- * policy are 412 with the service's reason. */
+ * immutable member changed on an update is 412; a stale if-unmodified-since is 412 on a
+ * PUT, an action and a delete; over quota and outside the residency policy are 412 with the
+ * service's reason. With OVN (Northbound only): primaryNicRef and additionalNicRefs are
+ * existing ports, plugged in that order; a missing NIC or security group is 412 naming it. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,23 +27,42 @@
 #define WAIT_S 30
 #define SKUS "/providers/seca.compute/v1/tenants/acme/skus"
 #define INSTANCES "/providers/seca.compute/v1/tenants/acme/workspaces/default/instances"
+/* Spec members: the SKU "small" and the boot volume "system". */
+#define SKU "\"skuRef\":\"skus/small\""
+#define BOOT "\"bootVolume\":{\"deviceRef\":\"block-storages/system\"}"
+
+static tl_ovn ovn;
 
 static void
 setup(void)
 {
     bed_setup("sovseca");
+    memset(&ovn, 0, sizeof(ovn));
+}
+
+static void
+teardown(void)
+{
+    bed_teardown();
+    if (ovn.dir[0])
+        tl_ovn_discard(&ovn);
 }
 
 /* sovd; tenants acme and globex; REGION with zones a and b; the host in zone a; flavors
  * "small" (256 MiB) and "medium" (2 vCPUs, 2 GiB); volume type "standard". */
 static void
-start(void)
+start_with(bool with_ovn)
 {
+    char nb[700];
     const char *args[] = { "--role=api,worker,reconciler", "--host-check-interval=3600",
                            "--worker-threads=2", "--operation-step-timeout=10",
-                           "--stop-timeout=5", NULL };
+                           "--stop-timeout=5", with_ovn ? nb : NULL, NULL };
     char host_id[40];
 
+    if (with_ovn) {
+        tl_ovn_start(&ovn, NULL, false);
+        snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
+    }
     bed_start(args);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"Seca FR\",\"country\":\"FR\","
@@ -55,6 +76,27 @@ start(void)
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
                            "{\"name\":\"medium\",\"vcpus\":2,\"memory_mib\":2048,"
                            "\"disk_gib\":1}", 201));
+}
+
+static void
+start(void)
+{
+    start_with(false);
+}
+
+/* A POST of body to /v1/{collection} as acme's member: 202, its operation waited for. */
+static void
+make(const char *collection, const char *member, const char *body)
+{
+    char path[64], op_id[40];
+    json_t *j;
+
+    snprintf(path, sizeof(path), "/v1/%s", collection);
+    j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
+    ck_assert_msg(json_object_get(j, member), "no %s: %s", member, json_dumps(j, 0));
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
 }
 
 /* acme's volume name through /v1, waited for until available. */
@@ -393,8 +435,6 @@ END_TEST
 
 START_TEST(bad_input_and_missing_references_are_412_naming_the_member)
 {
-#define BOOT "\"bootVolume\":{\"deviceRef\":\"block-storages/system\"}"
-#define SKU "\"skuRef\":\"skus/small\""
     char *big, *keys, body[1024];
     size_t n;
     static const struct {
@@ -472,6 +512,59 @@ START_TEST(bad_input_and_missing_references_are_412_naming_the_member)
 }
 END_TEST
 
+START_TEST(nics_and_security_group_are_existing_ones_and_missing_ones_are_412)
+{
+#define NIC_SPEC SKU ",\"zone\":\"a\"," BOOT
+    json_t *x, *spec;
+    char *v;
+
+    start_with(true);
+    volume("system");
+    make("networks", "network", "{\"name\":\"net1\",\"cidr\":\"10.9.0.0/16\","
+         "\"region\":\"" REGION "\"}");
+    make("subnets", "subnet", "{\"name\":\"sub1\",\"network\":\"net1\","
+         "\"cidr\":\"10.9.0.0/24\"}");
+    make("ports", "port", "{\"name\":\"p1\",\"subnet\":\"sub1\"}");
+    make("ports", "port", "{\"name\":\"p2\",\"subnet\":\"sub1\"}");
+    make("security-groups", "security_group", "{\"name\":\"web\"}");
+
+    seca_refused("PUT", INSTANCES "/vm-n", acme.token[TL_MEMBER],
+                 "{\"spec\":{" NIC_SPEC ",\"primaryNicRef\":\"nics/nope\"}}", 412,
+                 "/spec/primaryNicRef", NULL);
+    seca_refused("PUT", INSTANCES "/vm-n", acme.token[TL_MEMBER],
+                 "{\"spec\":{" NIC_SPEC ",\"primaryNicRef\":\"nics/p1\","
+                 "\"additionalNicRefs\":[\"nics/nope\"]}}", 412, "/spec/additionalNicRefs/0",
+                 NULL);
+    seca_refused("PUT", INSTANCES "/vm-n", acme.token[TL_MEMBER],
+                 "{\"spec\":{" NIC_SPEC ",\"primaryNicRef\":\"nics/p1\","
+                 "\"securityGroupRef\":\"security-groups/nope\"}}", 412,
+                 "/spec/securityGroupRef", NULL);
+    seca_refused("PUT", INSTANCES "/vm-n", acme.token[TL_MEMBER],
+                 "{\"spec\":{" NIC_SPEC ",\"additionalNicRefs\":[\"nics/p2\"]}}", 412,
+                 "/spec/primaryNicRef", NULL);
+    ck_assert_int_eq(instances(), 0);
+
+    x = seca("PUT", INSTANCES "/vm-n", acme.token[TL_MEMBER],
+             "{\"spec\":{" NIC_SPEC ",\"primaryNicRef\":{\"resource\":\"nics/p1\"},"
+             "\"additionalNicRefs\":[\"nics/p2\"],\"securityGroupRef\":"
+             "\"security-groups/web\"}}", 201);
+    json_decref(x);
+    /* The ports are the instance's NICs, p1 first. */
+    v = tl_db_value(db, "SELECT string_agg(p.name, ',' ORDER BY p.device_index) FROM ports p"
+                        " JOIN instances i ON i.id = p.instance_id WHERE i.name = 'vm-n'");
+    ck_assert_str_eq(v, "p1,p2");
+    free(v);
+    x = wait_instance("vm-n", "active,creating,pending", "on");
+    spec = json_object_get(x, "spec");
+    ck_assert_str_eq(tl_str(json_object_get(spec, "primaryNicRef"), "resource"), "nics/p1");
+    ck_assert_str_eq(tl_str(json_array_get(json_object_get(spec, "additionalNicRefs"), 0),
+                            "resource"), "nics/p2");
+    json_decref(x);
+    json_decref(seca("DELETE", INSTANCES "/vm-n", acme.token[TL_MEMBER], NULL, 202));
+#undef NIC_SPEC
+}
+END_TEST
+
 int
 main(void)
 {
@@ -479,11 +572,12 @@ main(void)
     TCase *tc = tcase_create("seca-compute");
 
     signal(SIGPIPE, SIG_IGN);
-    tcase_add_checked_fixture(tc, setup, bed_teardown);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, skus_are_the_flavors_and_another_tenants_path_is_404);
     tcase_add_test(tc, an_instance_lives_through_put_actions_and_delete_with_its_history);
     tcase_add_test(tc, bad_input_and_missing_references_are_412_naming_the_member);
+    tcase_add_test(tc, nics_and_security_group_are_existing_ones_and_missing_ones_are_412);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
