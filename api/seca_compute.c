@@ -40,13 +40,30 @@ static const sov_seca_type SG_T = { "seca.network", "security-group", "security-
 
 /* ---- SKUs ---- */
 
+#define SKU_VCPU_MAX 60
+#define SKU_RAM_GIB_MAX 65536
+
+/* SECA's ram is GiB, at least 1: a flavor under 1 GiB shows as 1. */
+static long long
+ram_gib(const sov_flavor *f)
+{
+    long long gib = (f->memory_mib + 1023) / 1024;
+
+    return gib < 1 ? 1 : gib;
+}
+
+/* A flavor SECA can show: sizes within InstanceSkuSpec's bounds (a flavor's name, a slug,
+ * is always a SECA name). Another is no SKU. */
+static bool
+sku_shown(const sov_flavor *f)
+{
+    return f->vcpus >= 1 && f->vcpus <= SKU_VCPU_MAX && ram_gib(f) <= SKU_RAM_GIB_MAX;
+}
+
 static json_t *
 sku_json(sov_request *req, const sov_flavor *f, const char *region)
 {
-    /* SECA's ram is GiB, at least 1: a flavor under 1 GiB shows as 1. */
-    long long gib = (f->memory_mib + 1023) / 1024;
-    json_t *spec = json_pack("{s:i, s:I}", "vCPU", f->vcpus, "ram",
-                             (json_int_t) (gib < 1 ? 1 : gib));
+    json_t *spec = json_pack("{s:i, s:I}", "vCPU", f->vcpus, "ram", (json_int_t) ram_gib(f));
 
     return sov_seca_resource(req, &SKU_T, NULL, NULL, f->name, region, NULL, spec, NULL, NULL);
 }
@@ -71,7 +88,8 @@ sov_seca_compute_skus_list(sov_request *req)
             return sov_seca_reply_error(req, &err, false);
         }
         for (size_t i = 0; i < page.n; i++)
-            sov_seca_list_add(l, sku_json(req, &page.items[i], region));
+            if (sku_shown(&page.items[i]))
+                sov_seca_list_add(l, sku_json(req, &page.items[i], region));
         free(page.items);
         if (!page.next_after[0])
             break;
@@ -95,7 +113,7 @@ sov_seca_compute_skus_get(sov_request *req)
         sov_seca_default_region(req, region, sizeof(region), &err) < 0)
         return sov_seca_reply_error(req, &err, false);
     /* By name only: a flavor's id is not a SKU's name. */
-    if (strcmp(f.name, name) != 0) {
+    if (strcmp(f.name, name) != 0 || !sku_shown(&f)) {
         sov_error_set(&err, SOV_E_NOT_FOUND, "sku '%s' does not exist", name);
         return sov_seca_reply_error(req, &err, false);
     }
@@ -528,7 +546,7 @@ spec_resolve(sov_request *req, const ispec *s, resolved *r, sov_error *err)
 
     /* By name only: a flavor's id is not a SKU's name. */
     if (sov_flavor_get(&req->ctx, s->sku.name, &f, err) < 0 ||
-        strcmp(f.name, s->sku.name) != 0) {
+        strcmp(f.name, s->sku.name) != 0 || !sku_shown(&f)) {
         if (err->code == SOV_OK || err->code == SOV_E_NOT_FOUND)
             sov_error_set(err, SOV_E_NOT_FOUND, "sku '%s' does not exist", s->sku.name);
         return missing(err, "/spec/skuRef");

@@ -249,6 +249,17 @@ START_TEST(skus_are_the_flavors_and_another_tenants_path_is_404)
     bool small = false, medium = false;
 
     start();
+    /* A flavor SECA cannot show is no SKU: over 60 vCPUs (InstanceSkuSpec's bound). */
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+                           "{\"name\":\"huge\",\"vcpus\":64,\"memory_mib\":256,"
+                           "\"disk_gib\":1}", 201));
+    seca_refused("GET", SKUS "/huge", acme.token[TL_READER], NULL, 404, NULL, NULL);
+    seca_refused("PUT", INSTANCES "/vm-1", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"skuRef\":\"skus/huge\",\"zone\":\"a\"," BOOT "}}", 412,
+                 "/spec/skuRef", "sku 'huge' does not exist");
+    list = seca("GET", SKUS, acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 2);
+    json_decref(list);
     list = seca("GET", SKUS, acme.token[TL_READER], NULL, 200);
     ck_assert_int_ge(json_array_size(json_object_get(list, "items")), 2);
     json_array_foreach(json_object_get(list, "items"), i, item) {
