@@ -308,6 +308,52 @@ START_TEST(skus_are_the_flavors_and_another_tenants_path_is_404)
 }
 END_TEST
 
+/* A fresh sovd with seed_flavors (scripts/run turns it on) offers SKUs at once: SECA's four
+ * smallest D tiers; a sovd that starts where a flavor exists seeds nothing. */
+START_TEST(a_fresh_sovd_with_seed_flavors_offers_skus)
+{
+    const char *args[] = { "--role=api,worker", "--seed-flavors=true", NULL };
+    const char *again[] = { "--role=api", "--seed-flavors=true", NULL };
+    static const struct {
+        const char *name;
+        long long vcpu, ram;
+    } want[] = { { "seca-d2xs", 1, 1 }, { "seca-dm", 4, 8 }, { "seca-ds", 2, 4 },
+                 { "seca-dxs", 1, 2 } };
+    json_t *list, *item;
+    size_t i;
+    char *id;
+
+    bed_start(args);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"" REGION "\",\"name\":\"Seca FR\",\"country\":\"FR\","
+                           "\"datacenter\":\"dc-seca\",\"zones\":[\"a\"]}", 201));
+    list = seca("GET", SKUS, acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 4);
+    json_array_foreach(json_object_get(list, "items"), i, item) {
+        ck_assert_str_eq(tl_str(json_object_get(item, "metadata"), "name"), want[i].name);
+        ck_assert_int_eq(tl_num(json_object_get(item, "spec"), "vCPU"), want[i].vcpu);
+        ck_assert_int_eq(tl_num(json_object_get(item, "spec"), "ram"), want[i].ram);
+    }
+    json_decref(list);
+    /* Seeded once, audited as the system's. */
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM audit_log WHERE action ="
+                                   " 'flavors.seed'"), 4);
+
+    /* Restarted with one flavor left: nothing is seeded again. */
+    id = tl_db_value(db, "SELECT id FROM flavors WHERE name = 'seca-dm'");
+    {
+        char path[128];
+        snprintf(path, sizeof(path), "/v1/flavors/%s", id);
+        json_decref(tl_call_ok(&sovd, "DELETE", path, op, NULL, 204));
+    }
+    free(id);
+    ck_assert_int_eq(tl_sovd_stop_clean(&sovd, 10), 0);
+    tl_sovd_discard(&sovd);
+    tl_sovd_start(&sovd, db, again);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM flavors"), 3);
+}
+END_TEST
+
 START_TEST(an_instance_lives_through_put_actions_and_delete_with_its_history)
 {
     json_t *x, *md, *spec, *list;
@@ -586,6 +632,7 @@ main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, skus_are_the_flavors_and_another_tenants_path_is_404);
+    tcase_add_test(tc, a_fresh_sovd_with_seed_flavors_offers_skus);
     tcase_add_test(tc, an_instance_lives_through_put_actions_and_delete_with_its_history);
     tcase_add_test(tc, bad_input_and_missing_references_are_412_naming_the_member);
     tcase_add_test(tc, nics_and_security_group_are_existing_ones_and_missing_ones_are_412);
