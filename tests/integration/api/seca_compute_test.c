@@ -523,6 +523,14 @@ START_TEST(bad_input_and_missing_references_are_412_naming_the_member)
                      cases[i].pointer, NULL);
     }
 
+    /* A SECA name our instances cannot hold (over 63 characters): 412 with our reason. */
+    {
+        char path[256];
+        snprintf(path, sizeof(path), INSTANCES "/%s", "a23456789-123456789-123456789-"
+                 "123456789-123456789-123456789-1234");
+        snprintf(body, sizeof(body), "{\"spec\":{" SKU ",\"zone\":\"a\"," BOOT "}}");
+        seca_refused("PUT", path, acme.token[TL_MEMBER], body, 412, "/metadata/name", NULL);
+    }
     /* 33 SSH keys, and userData over 65536 characters. */
     keys = malloc(33 * 40 + 64);
     n = (size_t) sprintf(keys, "[");
