@@ -187,6 +187,8 @@ settle(sov_dbconn *c, sov_seca_meta_row *r, bool *changed, sov_error *err)
         if (phase != SOV_SECA_DELETING &&
             cond_push(r->m.conditions, SOV_SECA_ACTIVE, t.finished_at, NULL, NULL, err) < 0)
             return -1;
+    } else if (strcmp(t.state, "failed") == 0 && strcmp(t.error_code, "superseded") == 0) {
+        /* Made moot by a later operation (a deletion): that one's conditions tell. */
     } else if (strcmp(t.state, "failed") == 0) {
         if (cond_push(r->m.conditions, SOV_SECA_ERROR, t.finished_at, "OperationFailed",
                       t.error[0] ? t.error : "the operation failed", err) < 0)

@@ -240,6 +240,26 @@ START_TEST(a_failed_operation_adds_error_with_its_message)
 }
 END_TEST
 
+START_TEST(a_superseded_operation_adds_no_error)
+{
+    char id[SOV_UUID_LEN + 1], op[SOV_UUID_LEN + 1];
+    sov_seca_meta m = { 0 };
+
+    new_id(id);
+    new_op(op);
+    mwrite(id, SOV_SECA_CREATED, op, NULL, NULL);
+    free(tl_db_value(url, "UPDATE operations SET state = 'failed', error = 'superseded by x',"
+                          " error_code = 'superseded', finished_at = clock_timestamp() "
+                          "WHERE id = '%s'", op));
+    mwrite(id, SOV_SECA_DELETED, NULL, NULL, &m);
+    ck_assert_str_eq(states(&m), "deleting,pending");
+    sov_seca_meta_clear(&m);
+    get(id, SOV_SECA_DELETING, &m);
+    ck_assert_str_eq(states(&m), "deleting,pending");
+    sov_seca_meta_clear(&m);
+}
+END_TEST
+
 START_TEST(an_update_adds_updating_then_active_and_bumps_the_version)
 {
     char id[SOV_UUID_LEN + 1], op[SOV_UUID_LEN + 1];
@@ -692,6 +712,7 @@ main(void)
     tcase_add_test(tc, a_create_done_at_once_is_active_creating_pending);
     tcase_add_test(tc, a_create_follows_its_operation);
     tcase_add_test(tc, a_failed_operation_adds_error_with_its_message);
+    tcase_add_test(tc, a_superseded_operation_adds_no_error);
     tcase_add_test(tc, an_update_adds_updating_then_active_and_bumps_the_version);
     tcase_add_test(tc, an_update_settles_the_operation_still_followed);
     tcase_add_test(tc, a_deletion_adds_deleting_and_keeps_the_version);
