@@ -541,6 +541,10 @@ START_TEST(workspace_lifecycle_keeps_conditions_versions_and_labels)
     ck_assert_str_eq(str_at(json_object_get(r.json, "extensions"), "x"), "y");
     tl_resp_free(&r);
     ck_assert(v1_workspace_exists(&ta, "life"));
+    /* The identity service audited it, in the tenant's log, under the SECA route's action. */
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM audit_log WHERE tenant_id = '%s' AND "
+                               "resource_type = 'workspace' AND resource_id = 'life' AND "
+                               "action = 'seca.workspace.workspaces.put'", ta.id), 1);
 
     j = tl_call_ok(&sovd, "GET", path, ta.token[TL_READER], NULL, 200);
     assert_workspace(j, "life", "GET", 1);
