@@ -337,8 +337,12 @@ START_TEST(an_attached_block_storage_names_its_instance)
     ck_assert_msg(to, "no attachedTo: %s", json_dumps(x, 0));
     ck_assert_str_eq(tl_str(to, "resource"), "instances/vm");
     json_decref(x);
-    /* Attached: the service's refusal, as a 412. */
+    /* Attached: the service's refusal, as a 412; no image of a running guest's disk. */
     seca_refused("DELETE", BLOCKS "/disk", acme.token[TL_MEMBER], NULL, 412, NULL, "attached");
+    seca_refused("PUT", IMAGES "/snap", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"blockStorageRef\":\"block-storages/disk\","
+                 "\"cpuArchitecture\":\"amd64\"}}", 412, NULL, "available");
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM images WHERE name = 'snap'"), 0);
     ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes WHERE name = 'disk' AND "
                              "state = 'in-use'"), 1);
 }
@@ -402,6 +406,16 @@ START_TEST(an_image_is_made_from_a_block_storage)
     seca_refused("PUT", IMAGES "/other", acme.token[TL_MEMBER],
                  "{\"spec\":{\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef",
                  NULL);
+    /* An encrypted volume's bytes are ciphertext under its own key: refused. */
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
+                           "{\"name\":\"enc\",\"encrypted\":true}", 201));
+    json_decref(seca("PUT", BLOCKS "/secret", acme.token[TL_MEMBER],
+                     "{\"spec\":{\"skuRef\":\"skus/enc\",\"sizeGB\":1}}", 201));
+    json_decref(wait_conditions(BLOCKS "/secret", "active,creating,pending"));
+    seca_refused("PUT", IMAGES "/other", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"blockStorageRef\":\"block-storages/secret\","
+                 "\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef",
+                 "encrypted");
     ck_assert_int_eq(sql_num("SELECT count(*) FROM images WHERE name = 'other'"), 0);
 
     /* /v1 shares it: POST /v1/images with source_volume. */
