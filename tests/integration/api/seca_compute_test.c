@@ -1,9 +1,10 @@
 /* The SECA compute provider (api/seca_compute.c) through a real sovd on a real PostgreSQL,
  * with the storage suites' bed (a private libvirtd whose test driver is the host, in zone a
- * of REGION) and the boot volume made through /v1/volumes.
+ * of REGION) and the boot volume made through /v1/volumes (one through SECA's storage
+ * provider too).
  *
- * Covered: SKUs are the flavors (ram in GiB, at least 1; the tenant's default region),
- * another tenant's path is 404; an instance made by PUT from a block storage answers 201
+ * Covered: SKUs are the flavors (ram in GiB, at least 1; the tenant's default region; none
+ * over 60 vCPUs), seed_flavors offers four on a fresh sovd, another tenant's path is 404; an instance made by PUT from a block storage answers 201
  * (pending), then reads [active, creating, pending] with powerState on and its residency; a
  * PUT of labels on it answers 200 and adds [active, updating]; stop, start and restart each
  * add [active, updating] and move powerState; starting a running instance and stopping a
@@ -487,6 +488,29 @@ START_TEST(an_instance_lives_through_put_actions_and_delete_with_its_history)
     list = seca("GET", INSTANCES, acme.token[TL_READER], NULL, 200);
     ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 0);
     json_decref(list);
+
+    /* A block storage made through SECA's storage provider boots an instance too. */
+    json_decref(seca("PUT", "/providers/seca.storage/v1/tenants/acme/workspaces/default/"
+                     "block-storages/boot2", acme.token[TL_MEMBER],
+                     "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":1}}", 201));
+    {
+        time_t until = time(NULL) + WAIT_S;
+        while (tl_db_num(db, "SELECT count(*) FROM volumes WHERE name = 'boot2' AND"
+                             " state = 'available'") != 1) {
+            ck_assert_msg(time(NULL) < until, "boot2 not available after %d s", WAIT_S);
+            usleep(100 * 1000);
+        }
+    }
+    json_decref(seca("PUT", INSTANCES "/vm-2", acme.token[TL_MEMBER],
+                     "{\"spec\":{" SKU ",\"zone\":\"a\",\"bootVolume\":{\"deviceRef\":"
+                     "\"seca.storage/v1/tenants/acme/workspaces/default/block-storages/boot2\"}}}",
+                     201));
+    x = wait_instance("vm-2", "active,creating,pending", "on");
+    tl_assert_contains(tl_str(json_object_get(json_object_get(json_object_get(x, "spec"),
+                                                              "bootVolume"), "deviceRef"),
+                              "resource"), "block-storages/boot2");
+    json_decref(x);
+    json_decref(seca("DELETE", INSTANCES "/vm-2", acme.token[TL_MEMBER], NULL, 202));
 }
 END_TEST
 
