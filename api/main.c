@@ -175,6 +175,31 @@ main(int argc, char **argv, char **envp)
             sov_log_kv_write(SOV_LOG_INFO, "created the operator tenant, user and token", kv,
                              1);
         }
+        /* A fresh cloud offers one volume type (a storage SKU): the default one. */
+        sys.action = "volume_types.seed";
+        if (cfg.seed_volume_type && sov_volume_type_seed(&sys, &created, &err) < 0) {
+            sov_log_error("could not make the default volume type '%s': %s%s%s",
+                          cfg.default_volume_type, err.msg, err.detail[0] ? ": " : "",
+                          err.detail);
+            sov_config_release(&cfg);
+            return 1;
+        }
+        if (cfg.seed_volume_type && created)
+            sov_log_info("created the default volume type '%s'", cfg.default_volume_type);
+    }
+
+    /* A fresh cloud offers instance SKUs: a small set of flavors when none exists. */
+    if (cfg.seed_flavors) {
+        sov_ctx sys = { .db = db, .cfg = &cfg, .request_id = "", .action = "flavors.seed" };
+        bool created = false;
+        if (sov_flavor_seed(&sys, &created, &err) < 0) {
+            sov_log_error("could not make the seed flavors: %s%s%s", err.msg,
+                          err.detail[0] ? ": " : "", err.detail);
+            sov_config_release(&cfg);
+            return 1;
+        }
+        if (created)
+            sov_log_info("created the seed flavors (seca-d2xs, seca-dxs, seca-ds, seca-dm)");
     }
 
     if (cfg.roles & SOV_PROC_API) {
