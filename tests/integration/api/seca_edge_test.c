@@ -305,6 +305,9 @@ START_TEST(a_bad_envelope_is_412_naming_the_member_and_writes_nothing)
             "validation-error", "/labels");
     refused("PUT", path, ta.token[TL_ADMIN], "{\"labels\":{\"env\":1}}", NULL, 412,
             "validation-error", "/labels/env");
+    /* The pointer escapes '/' and '~' (RFC 6901). */
+    refused("PUT", path, ta.token[TL_ADMIN], "{\"labels\":{\"a/b~c\":1}}", NULL, 412,
+            "validation-error", "/labels/a~1b~0c");
     /* A label value of 64 characters: one over SECA's limit. */
     snprintf(body, sizeof(body), "{\"labels\":{\"env\":\"%064d\"}}", 0);
     refused("PUT", path, ta.token[TL_ADMIN], body, NULL, 412, "validation-error", "/labels/env");
