@@ -1172,6 +1172,14 @@ sov_seca_network_subnets_put(sov_request *req)
         json_decref(body);
         return rc;
     }
+    /* A route table that would give the network a router it cannot have (no public IP
+     * pool in the region) is refused before anything is written. */
+    err = (sov_error) SOV_ERROR_INIT;
+    if (sov_network_route_table_check(&req->ctx, sov_seca_tenant_id(req), n.workspace, n.id,
+                                      sp.rt, &err) < 0) {
+        map_field(&err, "region", "/spec/routeTableRef");
+        return sov_seca_reply_error(req, &err, true);
+    }
     sov_subnet_create_args a = { .workspace = n.workspace, .name = sov_seca_name(req),
                                  .network = n.id, .cidr = sp.cidr, .zone = sp.zone,
                                  .route_table = sp.rt, .sku = sp.sku[0] ? sp.sku : NULL };

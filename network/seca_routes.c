@@ -116,9 +116,58 @@ sov_network_seca_router(sov_ctx *ctx, const char *tenant_id, const char *network
         return -1;
     if (!n.router_id[0])
         return 0;
+    /* A router on its way out may be gone between the two reads: none. */
     if (sov_router_get(ctx, tenant_id, n.router_id, r, err) < 0)
-        return -1;
+        return err->code == SOV_E_NOT_FOUND ? 0 : -1;
     *ret = strncmp(r->name, SOV_SECA_ROUTER_PREFIX, strlen(SOV_SECA_ROUTER_PREFIX)) == 0;
+    return 0;
+}
+
+/* Whether the region has a public IP pool (what sov_router_create takes an address of; a
+ * full pool is still its refusal). */
+static int
+region_has_pool(sov_ctx *ctx, const char *region, bool *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return sov_repo_pool_any(c, region, ret, err);
+}
+
+int
+sov_network_route_table_check(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                              const char *network, const char *route_table, sov_error *err)
+{
+    char id[SOV_UUID_LEN + 1];
+    sov_network n;
+    sov_seca_object t;
+    bool want = false, free_ip;
+
+    if (sov_network_resolve(ctx, tenant_id, workspace, network, id, err) < 0 ||
+        sov_network_get(ctx, tenant_id, id, &n, err) < 0)
+        return -1;
+    if (n.router_id[0])
+        return 0;
+    memset(&t, 0, sizeof(t));
+    if (sov_seca_object_get(ctx, tenant_id, n.workspace, "route-table", n.name, route_table,
+                            &t, err) < 0)
+        return -1;
+    if (table_wants_router(ctx, tenant_id, n.workspace, &t, &want, err) < 0) {
+        sov_seca_object_clear(&t);
+        return -1;
+    }
+    sov_seca_object_clear(&t);
+    if (!want)
+        return 0;
+    if (region_has_pool(ctx, n.region, &free_ip, err) < 0)
+        return -1;
+    if (!free_ip)
+        return sov_error_invalid(err, "region", "route table '%s' sends 0.0.0.0/0 to an "
+                                 "internet gateway, which needs a router with an address of "
+                                 "a public IP pool of region '%s': it has no public IP pool "
+                                 "(ask the operator)", route_table,
+                                 n.region);
     return 0;
 }
 

@@ -500,6 +500,12 @@ int sov_subnet_seca(sov_ctx *ctx, const char *tenant_id, const char *subnet_id,
  * SECA spec, "targets": [{"cidr", "kind", "name"}], "deleting": bool}. */
 int sov_network_apply_route_tables(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                                    const char *network, sov_error *err);
+/* Before a subnet uses route_table: when the table would give the network a router and
+ * no public IP pool of its region has a free address, SOV_E_INVALID naming "region" with the
+ * reason (nothing is written). */
+int sov_network_route_table_check(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                                  const char *network, const char *route_table,
+                                  sov_error *err);
 /* The router sov_network_apply_route_tables made for a network: *ret false when none
  * (a /v1 router is not one); r filled when found. */
 int sov_network_seca_router(sov_ctx *ctx, const char *tenant_id, const char *network_id,

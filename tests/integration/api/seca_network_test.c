@@ -345,7 +345,11 @@ START_TEST(gateway_route_table_and_subnet_make_the_router)
                                " route_table = 'rt1'"), 1);
     j = wait_state(SUBP "/sub1", "active");
     conditions_are(j, "active,creating,pending");
-    tl_assert_contains(json_dumps(json_object_get(j, "status"), 0), "rt1");
+    {
+        char *st = json_dumps(json_object_get(j, "status"), 0);
+        tl_assert_contains(st, "route-tables/rt1");
+        free(st);
+    }
     json_decref(j);
     wait_router("net1", true);
     ck_assert_int_eq(ovn_routers(), 1);
