@@ -61,14 +61,17 @@ sov_port_sku(sov_ctx *ctx, const char *tenant_id, const char *port_id, const cha
 {
     sov_autoptr(sov_dbconn) c = NULL;
     sov_port p;
-    char net_sku[SOV_NAME_MAX + 1], sub_sku[SOV_NAME_MAX + 1];
+    char net_sku[SOV_NAME_MAX + 1], sub_sku[SOV_NAME_MAX + 1], own[SOV_NAME_MAX + 1];
 
     if (sov_port_get(ctx, tenant_id, port_id, &p, err) < 0 ||
         sov_db_acquire(ctx->db, &c, err) < 0 ||
         sov_repo_sku_names(c, p.network_id, p.subnet_id, net_sku, sub_sku, sizeof(net_sku),
-                           NULL, 0, err) < 0)
+                           NULL, 0, err) < 0 ||
+        sov_repo_port_sku(c, p.id, own, sizeof(own), err) < 0)
         return -1;
-    return sku_pick(c, sku, sub_sku, net_sku, ret, err);
+    if (sku && *sku)
+        return sku_pick(c, sku, NULL, NULL, ret, err);
+    return sku_pick(c, own, sub_sku, net_sku, ret, err);
 }
 
 int

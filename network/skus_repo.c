@@ -68,6 +68,34 @@ sov_repo_network_set_sku(sov_dbconn *c, const char *network_id, const char *sku,
     return sov_db_query(c, SQL_NETWORK_SKU, 2, params, NULL, err);
 }
 
+static const char SQL_PORT_SKU[] = "UPDATE ports SET sku = $2 WHERE id = $1";
+
+int
+sov_repo_port_set_sku(sov_dbconn *c, const char *port_id, const char *sku, sov_error *err)
+{
+    const char *params[] = { port_id, sku };
+
+    return sov_db_query(c, SQL_PORT_SKU, 2, params, NULL, err);
+}
+
+static const char SQL_PORT_SKU_GET[] =
+    "SELECT coalesce((SELECT sku FROM ports WHERE id = $1::uuid), '') AS sku";
+
+int
+sov_repo_port_sku(sov_dbconn *c, const char *port_id, char *ret, size_t size, sov_error *err)
+{
+    static const char *const cols[] = { "sku" };
+    const char *params[] = { port_id };
+    sov_autoptr(PGresult) res = NULL;
+    int col[1];
+
+    if (sov_db_query(c, SQL_PORT_SKU_GET, 1, params, &res, err) < 0 ||
+        sov_db_cols(res, cols, col, 1, err) < 0)
+        return -1;
+    sov_db_copy(ret, size, res, 0, col[0]);
+    return 0;
+}
+
 static const char SQL_SUBNET_SECA[] =
     "UPDATE subnets SET route_table = $2, sku = $3 WHERE id = $1";
 

@@ -206,6 +206,8 @@ typedef struct sov_port_create_args {
     const char *const *security_groups;     /* ids or names; none: the port allows
                                              * nothing inbound */
     size_t nsecurity_groups;
+    const char *sku;            /* SECA: a network SKU's name (the NIC's skuRef); NULL: its
+                                 * subnet's or network's. The port's OVN rate follows it */
 } sov_port_create_args;
 
 /* Quota-check (ports), take its address, record it (creating) with its groups, queue
@@ -478,10 +480,11 @@ int sov_network_sku_get(sov_ctx *ctx, const char *name, sov_network_sku *ret, so
  * sov_network_get. */
 int sov_network_sku_of(sov_ctx *ctx, const char *tenant_id, const char *network_id,
                        sov_network_sku *ret, sov_error *err);
-/* The class a port is sized by, for part "netsec" (a NIC's skuRef wins when it names one:
- * sku not NULL): sku, else its subnet's, else its network's, else the default. The rate to
- * put on the port's logical switch port is bandwidth_mbps * 1000000 bit/s (OVN's
- * options:qos_max_rate). */
+/* The class a port is sized by, for part "netsec": sku when given, else the port's own
+ * (sov_port_create_args.sku), its subnet's, its network's, else the default. The network
+ * sync writes the first that is set (port, subnet, network) into the port's logical switch
+ * port as options:qos_max_rate = bandwidth_mbps * 1000000 bit/s and qos_burst (a tenth of
+ * a second's worth); a port with none set (/v1's) gets no rate. */
 int sov_port_sku(sov_ctx *ctx, const char *tenant_id, const char *port_id, const char *sku,
                  sov_network_sku *ret, sov_error *err);
 /* What a SECA subnet names: its route table ("" none) and SKU ("" none). Sizes

@@ -183,6 +183,39 @@ ovn_routers(void)
     return n;
 }
 
+/* A /v1 port made by body (its SKU set as a SECA NIC's would be, sku not NULL): its
+ * logical switch port's options:qos_max_rate is want; then it is deleted. */
+static void
+port_rate_is(const char *body, const char *sku, const char *want)
+{
+    json_t *j = tl_call_ok(&sovd, "POST", "/v1/ports", acme.token[TL_MEMBER], body, 202);
+    char id[40], path[80], *out;
+    int rc;
+
+    snprintf(id, sizeof(id), "%s", tl_str(json_object_get(j, "port"), "id"));
+    tl_op_wait_ok(&sovd, op, tl_str(json_object_get(j, "operation"), "id"), 30);
+    json_decref(j);
+    if (sku) {
+        /* What sov_port_create_args.sku records, then a sync of the network (a port update
+         * through /v1: its groups set again). */
+        free(tl_db_value(db, "UPDATE ports SET sku = '%s' WHERE id = '%s' RETURNING id", sku,
+                         id));
+        snprintf(path, sizeof(path), "/v1/ports/%s/security-groups", id);
+        j = tl_call_ok(&sovd, "PUT", path, acme.token[TL_MEMBER], "{\"security_groups\":[]}",
+                       202);
+        tl_op_wait_ok(&sovd, op, tl_str(json_object_get(j, "operation"), "id"), 30);
+        json_decref(j);
+    }
+    out = tl_ovn_nbctl(&ovn, &rc, "get Logical_Switch_Port %s options:qos_max_rate", id);
+    ck_assert_msg(rc == 0, "ovn-nbctl: %s", out);
+    tl_assert_contains(out, want);
+    free(out);
+    snprintf(path, sizeof(path), "/v1/ports/%s", id);
+    j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    tl_op_wait_ok(&sovd, op, tl_str(json_object_get(j, "operation"), "id"), 30);
+    json_decref(j);
+}
+
 #define NET_BODY(cidr, sku)                                                              \
     "{\"labels\":{\"env\":\"conformance\"},\"spec\":{\"cidr\":{\"ipv4\":\"" cidr "\"},"   \
     "\"skuRef\":{\"resource\":\"skus/" sku "\"}}}"
@@ -267,6 +300,14 @@ START_TEST(network_lifecycle_and_refusals)
     /* The list, and another tenant's paths. */
     n = tl_call_ok(&sovd, "GET", WSP "/networks", acme.token[TL_READER], NULL, 200);
     ck_assert_uint_eq(json_array_size(json_object_get(n, "items")), 1);
+    json_decref(n);
+    n = tl_call_ok(&sovd, "GET", WSP "/networks?labels=env=prod&limit=1",
+                   acme.token[TL_READER], NULL, 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(n, "items")), 1);
+    json_decref(n);
+    n = tl_call_ok(&sovd, "GET", WSP "/networks?labels=env=conformance",
+                   acme.token[TL_READER], NULL, 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(n, "items")), 0);
     json_decref(n);
     seca_refused("GET", WSP "/networks/net1", globex.token[TL_ADMIN], NULL, 404, NULL, NULL);
     seca_refused("DELETE", WSP "/networks/net1", globex.token[TL_ADMIN], NULL, 404, NULL,
@@ -353,6 +394,18 @@ START_TEST(gateway_route_table_and_subnet_make_the_router)
     json_decref(j);
     wait_router("net1", true);
     ck_assert_int_eq(ovn_routers(), 1);
+
+    /* A port of the subnet carries the network's SKU as its OVN rate (seca.n1k: 1 Gbit/s);
+     * a NIC's own SKU wins over it. */
+    port_rate_is("{\"name\":\"p1\",\"subnet\":\"sub1\"}", NULL, "1000000000");
+    port_rate_is("{\"name\":\"p2\",\"subnet\":\"sub1\"}", "seca.n10k", "10000000000");
+
+    /* Another tenant sees none of it. */
+    seca_refused("GET", SUBP "/sub1", globex.token[TL_ADMIN], NULL, 404, NULL, NULL);
+    seca_refused("GET", RTP "/rt1", globex.token[TL_ADMIN], NULL, 404, NULL, NULL);
+    seca_refused("GET", WSP "/internet-gateways/igw1", globex.token[TL_ADMIN], NULL, 404,
+                 NULL, NULL);
+    seca_refused("DELETE", RTP "/rt1", globex.token[TL_ADMIN], NULL, 404, NULL, NULL);
 
     /* The gateway is in use: it cannot go. */
     seca_refused("DELETE", WSP "/internet-gateways/igw1", tok, NULL, 412, NULL, "rt1");
