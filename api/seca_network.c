@@ -348,6 +348,10 @@ sov_seca_network_networks_put(sov_request *req)
         sov_network_sku k;
         char have[SOV_CIDR_MAX];
 
+        if (strcmp(n.state, "deleting") == 0) {
+            sov_error_set(&err, SOV_E_CONFLICT, "network '%s' is being deleted", n.name);
+            return sov_seca_reply_error(req, &err, true);
+        }
         if (sov_seca_meta_check_version(&req->ctx, n.id, in.if_version, &err) < 0)
             return sov_seca_reply_error(req, &err, true);
         snprintf(have, sizeof(have), "%s", cidr);
@@ -1145,6 +1149,10 @@ sov_seca_network_subnets_put(sov_request *req)
         char rt[SOV_SECA_NAME_MAX + 1] = "";
         char want[SOV_CIDR_MAX] = "";
 
+        if (strcmp(s.state, "deleting") == 0) {
+            sov_error_set(&err, SOV_E_CONFLICT, "subnet '%s' is being deleted", s.name);
+            return sov_seca_reply_error(req, &err, true);
+        }
         if (sov_seca_meta_check_version(&req->ctx, s.id, in.if_version, &err) < 0 ||
             sov_subnet_seca(&req->ctx, s.tenant_id, s.id, rt, sizeof(rt), NULL, 0, &err) < 0)
             return sov_seca_reply_error(req, &err, true);

@@ -503,6 +503,12 @@ int sov_subnet_seca(sov_ctx *ctx, const char *tenant_id, const char *subnet_id,
  * SECA spec, "targets": [{"cidr", "kind", "name"}], "deleting": bool}. */
 int sov_network_apply_route_tables(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                                    const char *network, sov_error *err);
+/* Whether a network takes traffic from the internet (public IPs' DNAT), for part "netsec"
+ * before it attaches a public IP to a port of it: false when its subnets reach the internet
+ * only through egress-only internet gateways (SNAT out, nothing in); true otherwise (also
+ * when no SECA route table is involved: /v1 routers allow DNAT). */
+int sov_network_inbound_allowed(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                                bool *ret, sov_error *err);
 /* Before a subnet uses route_table: when the table would give the network a router and
  * no public IP pool of its region has a free address, SOV_E_INVALID naming "region" with the
  * reason (nothing is written). */
