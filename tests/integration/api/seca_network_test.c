@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include "hosts.h"
+#include "sov/config.h"
+#include "sov/db.h"
+#include "sov/network.h"
 #include "testlib.h"
 
 #define REGION "fr-seca-1"
@@ -216,6 +219,46 @@ port_rate_is(const char *body, const char *sku, const char *want)
     json_decref(j);
 }
 
+/* sov_network_inbound_allowed (part netsec asks it before attaching a public IP), called in
+ * this process on sovd's database as sovd's own action: whether network name of acme takes
+ * inbound traffic. */
+static bool
+inbound_allowed(const char *name)
+{
+    char nbflag[700];
+    char *argv[] = { "sovd", nbflag, NULL };
+    char *envp[] = { NULL };
+    sov_db_options o = { .url = db, .pool_size = 1, .connect_timeout = 5,
+                         .acquire_timeout_ms = 30000 };
+    sov_error err = SOV_ERROR_INIT;
+    sov_config cfg;
+    sov_db *pool = NULL;
+    sov_ctx ctx;
+    FILE *out = fopen("/dev/null", "w");
+    char *id = tl_db_value(db, "SELECT id FROM networks WHERE name = '%s' AND tenant_id = '%s'"
+                           " AND state <> 'deleted'", name, acme.id);
+    bool ret = false;
+
+    snprintf(nbflag, sizeof(nbflag), "--ovn-nb=%s", ovn.nb);
+    ck_assert(out);
+    memset(&cfg, 0, sizeof(cfg));
+    ck_assert_msg(sov_config_load(&cfg, 2, argv, envp, out, &err) == 0, "%s", err.msg);
+    fclose(out);
+    ck_assert_msg(sov_db_new(&o, &pool, &err) == 0, "%s", err.msg);
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.db = pool;
+    ctx.cfg = &cfg;
+    ctx.request_id = "";
+    ctx.source = "";
+    ctx.action = "test";
+    ck_assert_msg(sov_network_inbound_allowed(&ctx, acme.id, id, &ret, &err) == 0, "%s",
+                  err.msg);
+    sov_db_free(pool);
+    sov_config_release(&cfg);
+    free(id);
+    return ret;
+}
+
 #define NET_BODY(cidr, sku)                                                              \
     "{\"labels\":{\"env\":\"conformance\"},\"spec\":{\"cidr\":{\"ipv4\":\"" cidr "\"},"   \
     "\"skuRef\":{\"resource\":\"skus/" sku "\"}}}"
@@ -399,6 +442,15 @@ START_TEST(gateway_route_table_and_subnet_make_the_router)
      * a NIC's own SKU wins over it. */
     port_rate_is("{\"name\":\"p1\",\"subnet\":\"sub1\"}", NULL, "1000000000");
     port_rate_is("{\"name\":\"p2\",\"subnet\":\"sub1\"}", "seca.n10k", "10000000000");
+
+    /* Only an egress-only gateway serves it: nothing comes in; a gateway that is not
+     * egress-only lets public IPs' traffic in. */
+    ck_assert(!inbound_allowed("net1"));
+    j = tl_call_ok(&sovd, "PUT", WSP "/internet-gateways/igw1", tok,
+                   "{\"spec\":{\"egressOnly\":false}}", 200);
+    conditions_are(j, "active,updating,active,creating,pending");
+    json_decref(j);
+    ck_assert(inbound_allowed("net1"));
 
     /* Another tenant sees none of it. */
     seca_refused("GET", SUBP "/sub1", globex.token[TL_ADMIN], NULL, 404, NULL, NULL);
