@@ -935,6 +935,22 @@ sov_seca_network_route_tables_delete(sov_request *req)
         sov_seca_object_clear(&o);
         return sov_seca_reply(req, MHD_HTTP_ACCEPTED, NULL);
     }
+    /* A table a subnet uses stays (as a gateway a table uses). */
+    {
+        char user[SOV_NAME_MAX + 1];
+        if (sov_network_route_table_user(&req->ctx, o.tenant_id, n.id, o.name, user,
+                                         sizeof(user), &err) < 0) {
+            sov_seca_object_clear(&o);
+            return sov_seca_reply_error(req, &err, false);
+        }
+        if (user[0]) {
+            sov_error_set(&err, SOV_E_CONFLICT, "route table '%s' is used by subnet '%s': "
+                          "delete the subnet or give it another route table first", o.name,
+                          user);
+            sov_seca_object_clear(&o);
+            return sov_seca_reply_error(req, &err, false);
+        }
+    }
     json_object_set_new(o.spec, "deleting", json_true());
     if (sov_seca_object_put(&req->ctx, &o, &c, &err) < 0 || rt_apply(req, &n, &err) < 0) {
         json_object_set_new(o.spec, "deleting", json_false());
@@ -1163,11 +1179,23 @@ sov_seca_network_subnets_put(sov_request *req)
         else if (strcmp(sp.zone, s.zone) != 0)
             sov_error_invalid(&err, "/spec/zone", "subnet '%s' is in zone '%s': it cannot "
                               "change", s.name, s.zone);
-        else if (strcmp(sp.rt, rt) != 0)
-            sov_error_invalid(&err, "/spec/routeTableRef", "subnet '%s' uses route table "
-                              "'%s': it cannot change here", s.name, rt);
         if (err.code != SOV_OK)
             return sov_seca_reply_error(req, &err, true);
+        /* Another route table: checked as a create's, applied, undone when the network's
+         * router cannot follow. */
+        if (strcmp(sp.rt, rt) != 0) {
+            if (sov_network_route_table_check(&req->ctx, s.tenant_id, n.workspace, n.id, sp.rt,
+                                              &err) < 0 ||
+                sov_subnet_seca_route_table(&req->ctx, s.tenant_id, s.id, sp.rt, &err) < 0) {
+                map_field(&err, "region", "/spec/routeTableRef");
+                return sov_seca_reply_error(req, &err, true);
+            }
+            if (rt_apply(req, &n, &err) < 0) {
+                sov_subnet_seca_route_table(&req->ctx, s.tenant_id, s.id, rt, &e2);
+                map_field(&err, "region", "/spec/routeTableRef");
+                return sov_seca_reply_error(req, &err, true);
+            }
+        }
         sov_seca_write w = { .resource_id = s.id, .tenant_id = s.tenant_id,
                              .kind = T_SUB.kind, .change = SOV_SECA_UPDATED,
                              .labels = in.labels, .annotations = in.annotations,

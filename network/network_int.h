@@ -544,6 +544,11 @@ int sov_repo_port_set_sku(sov_dbconn *c, const char *port_id, const char *sku,
 /* A port's own SKU name ("" none). */
 int sov_repo_port_sku(sov_dbconn *c, const char *port_id, char *ret, size_t size,
                       sov_error *err);
+int sov_repo_subnet_set_route_table(sov_dbconn *c, const char *subnet_id,
+                                    const char *route_table, sov_error *err);
+/* The name of the first live subnet of the network using route_table ("" none). */
+int sov_repo_route_table_user(sov_dbconn *c, const char *network_id, const char *route_table,
+                              char *ret, size_t size, sov_error *err);
 int sov_repo_subnet_set_seca(sov_dbconn *c, const char *subnet_id, const char *route_table,
                              const char *sku, sov_error *err);
 /* The SKU names recorded for a network, a subnet and a port ("" none), and a subnet's route

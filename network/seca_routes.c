@@ -204,6 +204,10 @@ sov_network_apply_route_tables(sov_ctx *ctx, const char *tenant_id, const char *
     if (network_gateways(ctx, tenant_id, &n, &want, NULL, err) < 0 ||
         sov_network_seca_router(ctx, tenant_id, n.id, &r, &ours, err) < 0)
         return -1;
+    /* One router per network: the one going must be gone before another comes. */
+    if (want && ours && strcmp(r.state, "deleting") == 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "network '%s' is still removing its router: "
+                             "try again in a moment", n.name);
     if (want && !n.router_id[0]) {
         sov_router_create_args a = { .workspace = n.workspace, .name = name,
                                      .network = n.id, .snat = true };

@@ -91,3 +91,29 @@ sov_subnet_seca(sov_ctx *ctx, const char *tenant_id, const char *subnet_id,
         snprintf(sku, sku_size, "%s", k);
     return 0;
 }
+
+int
+sov_subnet_seca_route_table(sov_ctx *ctx, const char *tenant_id, const char *subnet_id,
+                            const char *route_table, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_subnet s;
+
+    if (sov_subnet_get(ctx, tenant_id, subnet_id, &s, err) < 0 ||
+        sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return sov_repo_subnet_set_route_table(c, s.id, route_table, err);
+}
+
+int
+sov_network_route_table_user(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                             const char *route_table, char *ret, size_t size, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_network n;
+
+    if (sov_network_get(ctx, tenant_id, network_id, &n, err) < 0 ||
+        sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return sov_repo_route_table_user(c, n.id, route_table, ret, size, err);
+}

@@ -493,6 +493,14 @@ int sov_subnet_seca(sov_ctx *ctx, const char *tenant_id, const char *subnet_id,
                     char *route_table, size_t rt_size, char *sku, size_t sku_size,
                     sov_error *err);
 
+/* Change the route table a SECA subnet uses (a name; the caller checked it exists). */
+int sov_subnet_seca_route_table(sov_ctx *ctx, const char *tenant_id, const char *subnet_id,
+                                const char *route_table, sov_error *err);
+/* The first live subnet of a network using route_table (its name into ret, "" none). */
+int sov_network_route_table_user(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                                 const char *route_table, char *ret, size_t size,
+                                 sov_error *err);
+
 /* SECA route tables and internet gateways (objects of sov/seca.h) made real: a network
  * needs our router (snat) when a live subnet of it uses a route table (kind "route-table",
  * parent the network's name) that is not being deleted and routes 0.0.0.0/0 to an internet

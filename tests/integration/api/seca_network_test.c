@@ -459,6 +459,28 @@ START_TEST(gateway_route_table_and_subnet_make_the_router)
                  NULL, NULL);
     seca_refused("DELETE", RTP "/rt1", globex.token[TL_ADMIN], NULL, 404, NULL, NULL);
 
+    /* A table a subnet uses cannot go; the subnet may change tables: to one without a
+     * default route (the router goes), and back (it comes again). */
+    seca_refused("DELETE", RTP "/rt1", tok, NULL, 412, NULL, "sub1");
+    json_decref(tl_call_ok(&sovd, "PUT", RTP "/rt2", tok,
+                           "{\"spec\":{\"routes\":[{\"destinationCidrBlock\":\"10.0.0.0/8\","
+                           "\"targetRef\":{\"resource\":\"internet-gateways/igw1\"}}]}}", 201));
+    j = tl_call_ok(&sovd, "PUT", SUBP "/sub1", tok, SUB_BODY("10.1.1.0/24", "a", "rt2"), 200);
+    {
+        char *st = json_dumps(json_object_get(j, "status"), 0);
+        tl_assert_contains(st, "route-tables/rt2");
+        free(st);
+    }
+    json_decref(j);
+    wait_router("net1", false);
+    seca_refused("PUT", SUBP "/sub1", tok, SUB_BODY("10.1.2.0/24", "a", "rt1"), 412,
+                 "/spec/cidr/ipv4", NULL);
+    json_decref(tl_call_ok(&sovd, "PUT", SUBP "/sub1", tok, SUB_BODY("10.1.1.0/24", "a", "rt1"),
+                           200));
+    wait_router("net1", true);
+    json_decref(tl_call_ok(&sovd, "DELETE", RTP "/rt2", tok, NULL, 202));
+    wait_state(RTP "/rt2", NULL);
+
     /* The gateway is in use: it cannot go. */
     seca_refused("DELETE", WSP "/internet-gateways/igw1", tok, NULL, 412, NULL, "rt1");
 
