@@ -290,6 +290,9 @@ port_rate_is(const char *name, const char *sku, const char *want)
     json_decref(j);
 }
 
+#define PROD_BODY                                                                        \
+    "{\"labels\":{\"env\":\"prod\"},\"spec\":{\"cidr\":{\"ipv4\":\"10.1.0.0/16\"},"           \
+    "\"skuRef\":{\"resource\":\"skus/seca.n5k\"}}}"
 #define NET_BODY(cidr, sku)                                                              \
     "{\"labels\":{\"env\":\"conformance\"},\"spec\":{\"cidr\":{\"ipv4\":\"" cidr "\"},"   \
     "\"skuRef\":{\"resource\":\"skus/" sku "\"}}}"
@@ -368,6 +371,20 @@ START_TEST(network_lifecycle_and_refusals)
     json_decref(n);
     seca_refused("PUT", WSP "/networks/net1", tok, NET_BODY("10.9.0.0/16", "seca.n5k"), 412,
                  "/spec/cidr/ipv4", NULL);
+    /* if-unmodified-since: the version it is (2) passes, a stale one (1) is refused. */
+    {
+        const char *stale[] = { "if-unmodified-since: 1", NULL };
+        const char *fresh[] = { "if-unmodified-since: 2", NULL };
+        tl_resp r;
+
+        tl_call_h(&sovd, "PUT", WSP "/networks/net1", tok, PROD_BODY, stale, &r);
+        ck_assert_int_eq(r.status, 412);
+        tl_resp_free(&r);
+        tl_call_h(&sovd, "PUT", WSP "/networks/net1", tok, PROD_BODY, fresh, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_int_eq(tl_num(json_object_get(r.json, "metadata"), "resourceVersion"), 3);
+        tl_resp_free(&r);
+    }
     seca_refused("PUT", WSP "/networks/net1", tok, NET_BODY("10.1.0.0/16", "seca.n1k"), 412,
                  "/spec/skuRef", NULL);
 
@@ -511,6 +528,18 @@ START_TEST(gateway_route_table_and_subnet_make_the_router)
     wait_router("net1", true);
     json_decref(tl_call_ok(&sovd, "DELETE", RTP "/rt2", tok, NULL, 202));
     wait_state(RTP "/rt2", NULL);
+
+    /* Lists of each kind; the network cannot go while its subnet is there. */
+    j = tl_call_ok(&sovd, "GET", SUBP, acme.token[TL_READER], NULL, 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "items")), 1);
+    json_decref(j);
+    j = tl_call_ok(&sovd, "GET", RTP "?limit=1", acme.token[TL_READER], NULL, 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "items")), 1);
+    json_decref(j);
+    j = tl_call_ok(&sovd, "GET", WSP "/internet-gateways", acme.token[TL_READER], NULL, 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "items")), 1);
+    json_decref(j);
+    seca_refused("DELETE", WSP "/networks/net1", tok, NULL, 412, NULL, "sub1");
 
     /* The gateway is in use: it cannot go. */
     seca_refused("DELETE", WSP "/internet-gateways/igw1", tok, NULL, 412, NULL, "rt1");
