@@ -66,7 +66,7 @@ repoint_err(sov_error *err, const repoint *map, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(err->field, map[i].field) == 0) {
-            snprintf(err->field, sizeof(err->field), "%s", map[i].pointer);
+            snprintf(err->field, sizeof(err->field), "%.63s", map[i].pointer);
             return;
         }
 }
@@ -302,7 +302,7 @@ source_read(sov_request *req, const json_t *ref, const char *pointer, bool check
         if (sov_security_group_resolve(&req->ctx, sov_seca_tenant_id(req),
                                        sov_seca_workspace(req), r.name, id, err) < 0) {
             if (err->code == SOV_E_NOT_FOUND)
-                snprintf(err->field, sizeof(err->field), "%s", pointer);
+                snprintf(err->field, sizeof(err->field), "%.63s", pointer);
             return -1;
         }
     }
@@ -476,9 +476,9 @@ rule_expand(sov_request *req, const json_t *spec, const char *pointer, const cha
                 else if (nranges)
                     snprintf(o->ports, sizeof(o->ports), "%d-%d", ranges[r][0], ranges[r][1]);
                 if (nsources && cidrs[s][0])
-                    snprintf(o->cidr, sizeof(o->cidr), "%s", cidrs[s]);
+                    snprintf(o->cidr, sizeof(o->cidr), "%.63s", cidrs[s]);
                 if (nsources && groups[s][0])
-                    snprintf(o->group, sizeof(o->group), "%s", groups[s]);
+                    snprintf(o->group, sizeof(o->group), "%.128s", groups[s]);
                 snprintf(o->description, sizeof(o->description), "%s", description);
                 snprintf(o->pointer, sizeof(o->pointer), "%.60s", pointer);
                 a.direction = o->direction;
@@ -529,7 +529,7 @@ xlate_repoint(const xlate *x, sov_error *err)
         return;
     k = strtoul(err->field + 6, &end, 10);
     if (*end == ']' && k < x->n)
-        snprintf(err->field, sizeof(err->field), "%s", x->r[k].pointer);
+        snprintf(err->field, sizeof(err->field), "%.63s", x->r[k].pointer);
 }
 
 /* ---- security group rules (SECA objects) ---- */
@@ -817,7 +817,7 @@ group_expand(sov_request *req, const json_t *spec, const char *changed_rule,
                 continue;
             }
             if (rule_object(req, r.name, &o, err) < 0) {
-                snprintf(err->field, sizeof(err->field), "%s", at);
+                snprintf(err->field, sizeof(err->field), "%.63s", at);
                 return -1;
             }
             rc = rule_expand(req, o.spec, at, description, false, x, err);
@@ -1508,7 +1508,7 @@ nic_spec_read(sov_request *req, const json_t *spec, nic_spec *ns, sov_error *err
             if (!ipv4_text(a))
                 return bad(err, at, "must be an IPv4 address");
             if (strcmp(a, "0.0.0.0") != 0)
-                snprintf(ns->ip, sizeof(ns->ip), "%s", a);
+                snprintf(ns->ip, sizeof(ns->ip), "%.15s", a);
         } else if (strcmp(a, "::") != 0)
             return bad(err, at, "a NIC has one IPv4 address here (\"::\" may follow it and "
                        "stays unassigned: no IPv6)");
@@ -1525,7 +1525,7 @@ nic_spec_read(sov_request *req, const json_t *spec, nic_spec *ns, sov_error *err
             if (ref_here(req, v, T_SG.plural, at, &r, err) < 0)
                 return -1;
             if (sov_security_group_resolve(&req->ctx, tenant, ws, r.name, id, err) < 0) {
-                snprintf(err->field, sizeof(err->field), "%s", at);
+                snprintf(err->field, sizeof(err->field), "%.63s", at);
                 return -1;
             }
             snprintf(ns->group_names[i], sizeof(ns->group_names[i]), "%s", r.name);

@@ -381,7 +381,7 @@ START_TEST(public_ips_come_from_the_pools)
     /* An update changes labels, not the address. */
     refused("PUT", NET "/public-ips/ip2", m, "{\"spec\":{\"version\":\"IPv4\",\"address\":"
             "\"203.0.113.51\"}}", 412, "/spec/address");
-    until_state(NET "/public-ips/ip2", "active");
+    json_decref(until_state(NET "/public-ips/ip2", "active"));
     j = seca("PUT", NET "/public-ips/ip2", m, "{\"labels\":{\"tier\":\"b\"},\"spec\":"
              "{\"version\":\"IPv4\"}}", 200);
     ck_assert_str_eq(tl_str(json_object_get(j, "labels"), "tier"), "b");
