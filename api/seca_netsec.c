@@ -1557,8 +1557,14 @@ nic_spec_read(sov_request *req, const json_t *spec, nic_spec *ns, sov_error *err
 
     v = json_object_get(spec, "skuRef");
     if (v && !json_is_null(v)) {
+        sov_network_sku sku;
         if (sov_seca_ref_read(req, v, "skus", "/spec/skuRef", &r, err) < 0)
             return -1;
+        /* Part "net"'s bandwidth classes: the NIC names one that exists. */
+        if (sov_network_sku_get(&req->ctx, r.name, &sku, err) < 0) {
+            snprintf(err->field, sizeof(err->field), "/spec/skuRef");
+            return -1;
+        }
         ns->sku = v;
     }
     return 0;

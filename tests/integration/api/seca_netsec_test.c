@@ -265,6 +265,8 @@ START_TEST(rules_and_groups_become_ours)
         tl_resp_free(&r);
     }
     v1_rules_are("web", "ingress/icmp/*/*");
+    /* The replaced rules gave their quota back: one rule is held. */
+    ck_assert_int_eq(bed_quota_used(&acme, "security_group_rules"), 1);
 
     /* Lists: labels filter (the group lost its labels? no: an update without labels keeps
      * none given, so ask for the rule's). */
@@ -424,6 +426,8 @@ START_TEST(nics_are_ports_with_groups_and_public_ips)
         { "{\"addresses\":[\"10.0.0.10\"],%s,\"publicIpRefs\":[{\"resource\":"
           "\"public-ips/nope\"}]}", "/spec/publicIpRefs/0" },
         { "{\"addresses\":[\"10.0.0.10\"],%s,\"colour\":1}", "/spec" },
+        { "{\"addresses\":[\"10.0.0.10\"],%s,\"skuRef\":{\"resource\":"
+          "\"skus/seca.nope\"}}", "/spec/skuRef" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char spec[512];
@@ -441,7 +445,7 @@ START_TEST(nics_are_ports_with_groups_and_public_ips)
     snprintf(body, sizeof(body), "{\"labels\":{\"env\":\"conformance\"},\"spec\":{"
              "\"addresses\":[\"10.0.0.10\"],%s,\"securityGroupRefs\":[{\"resource\":"
              "\"security-groups/nicsg\"}],\"publicIpRefs\":[{\"resource\":\"public-ips/pip1\"}],"
-             "\"skuRef\":{\"resource\":\"skus/standard\"}}}", sub);
+             "\"skuRef\":{\"resource\":\"skus/seca.n1k\"}}}", sub);
     j = seca("PUT", NET "/nics/nic1", m, body, 201);
     ck_assert_str_eq(tl_str(json_object_get(j, "metadata"), "kind"), "nic");
     ck_assert_str_eq(tl_str(json_object_get(j, "metadata"), "region"), REGION);
@@ -450,7 +454,7 @@ START_TEST(nics_are_ports_with_groups_and_public_ips)
                      "10.0.0.10");
     ck_assert_int_eq(strlen(tl_str(st, "macAddress")), 17);
     ck_assert_str_eq(tl_str(json_object_get(json_object_get(j, "spec"), "skuRef"), "resource"),
-                     "skus/standard");
+                     "skus/seca.n1k");
     json_decref(j);
     v1_id("/v1/ports", "nic1", port_id);
     snprintf(path, sizeof(path), "/v1/ports/%s", port_id);
@@ -483,7 +487,7 @@ START_TEST(nics_are_ports_with_groups_and_public_ips)
 
     /* An update without the public IP and the groups: detached, no groups. */
     snprintf(body, sizeof(body), "{\"spec\":{\"addresses\":[\"10.0.0.10\"],%s,"
-             "\"skuRef\":{\"resource\":\"skus/standard\"}}}", sub);
+             "\"skuRef\":{\"resource\":\"skus/seca.n1k\"}}}", sub);
     j = seca("PUT", NET "/nics/nic1", m, body, 200);
     ck_assert_int_eq(tl_num(json_object_get(j, "metadata"), "resourceVersion"), 2);
     json_decref(j);
