@@ -666,6 +666,8 @@ names_free(char **names, size_t n)
 
 static int group_apply(sov_request *req, const char *name, const char *changed_rule,
                        const json_t *changed_spec, sov_error *err);
+static int group_check(sov_request *req, const char *name, const char *changed_rule,
+                       const json_t *changed_spec, sov_error *err);
 
 enum MHD_Result
 sov_seca_network_security_group_rules_put(sov_request *req)
@@ -701,6 +703,9 @@ sov_seca_network_security_group_rules_put(sov_request *req)
     /* The groups naming it take the new rule: each checked before anything is written. */
     if (exists && rule_users(req, sov_seca_name(req), &users, &nusers, &err) < 0)
         goto fail;
+    for (size_t i = 0; i < nusers; i++)
+        if (group_check(req, users[i], sov_seca_name(req), in.spec, &err) < 0)
+            goto fail;
     if (side_put(req, T_RULE.kind, sov_seca_name(req), region, in.spec, &err) < 0 ||
         rule_object(req, sov_seca_name(req), &o, &err) < 0)
         goto fail;
@@ -881,6 +886,33 @@ group_apply(sov_request *req, const char *name, const char *changed_rule,
     if (rc < 0)
         return -1;
     return meta_write(req, g.id, T_SG.kind, SOV_SECA_UPDATED, NULL, op.id, &m, err);
+}
+
+/* Whether group name's SECA spec still expands once changed_rule reads changed_spec (the
+ * rules it would take are within what one group holds); a group made through /v1 has none. */
+static int
+group_check(sov_request *req, const char *name, const char *changed_rule,
+            const json_t *changed_spec, sov_error *err)
+{
+    SOV_CLEANUP(sov_security_group_release) sov_security_group g = { .rules = NULL };
+    sov_autoptr(json_t) side = NULL;
+    xlate x = { 0 };
+    int rc;
+
+    if (group_load(req, name, &g, err) < 0)
+        return err->code == SOV_E_NOT_FOUND ? 0 : -1;
+    side = side_spec(req, OBJ_SG, name, g.id);
+    if (!side)
+        return 0;
+    rc = group_expand(req, json_object_get(side, "spec"), changed_rule, changed_spec, &x, err);
+    xlate_free(&x);
+    if (rc < 0) {
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        return sov_error_invalid(err, "/spec", "security group '%s' names this rule and "
+                                 "could not take it: %s", name, msg);
+    }
+    return 0;
 }
 
 /* Our rule as SECA's (a group made through /v1 shows its rules this way). */

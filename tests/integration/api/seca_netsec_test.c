@@ -345,6 +345,47 @@ START_TEST(bad_rules_and_groups_are_412)
 }
 END_TEST
 
+/* A port list of n ports from first, as JSON text. */
+static void
+port_list(char *buf, size_t size, int first, int n)
+{
+    size_t len = (size_t) snprintf(buf, size, "[");
+
+    for (int i = 0; i < n && len < size; i++)
+        len += (size_t) snprintf(buf + len, size - len, "%s%d", i ? "," : "", first + i);
+    if (len < size)
+        snprintf(buf + len, size - len, "]");
+}
+
+/* A change of a named rule that a group naming it could not take (over 500 rules once
+ * expanded) is 412, and neither the rule nor the group changes. */
+START_TEST(a_rule_change_its_groups_cannot_take_is_412)
+{
+    const char *m = acme.token[TL_MEMBER];
+    char a[1024], b[1024], body[4096];
+    json_t *j;
+
+    port_list(a, sizeof(a), 1, 100);
+    port_list(b, sizeof(b), 101, 100);
+    json_decref(seca("PUT", NET "/security-group-rules/r", m, "{\"spec\":{\"direction\":"
+                     "\"ingress\",\"protocol\":\"tcp\"}}", 201));
+    snprintf(body, sizeof(body), "{\"spec\":{\"rules\":[{\"direction\":\"ingress\","
+             "\"protocol\":\"tcp+udp\",\"ports\":{\"list\":%s}},{\"direction\":\"ingress\","
+             "\"protocol\":\"tcp\",\"ports\":{\"list\":%s}}],\"ruleRefs\":"
+             "[\"security-group-rules/r\"]}}", a, b);
+    json_decref(seca("PUT", NET "/security-groups/big", m, body, 201));
+    ck_assert_int_eq(count("SELECT count(*) FROM security_group_rules"), 301);
+    snprintf(body, sizeof(body), "{\"spec\":{\"direction\":\"ingress\",\"protocol\":"
+             "\"tcp+udp\",\"ports\":{\"from\":1000,\"to\":2000,\"list\":%s}}}", a);
+    refused("PUT", NET "/security-group-rules/r", m, body, 412, "/spec");
+    j = seca("GET", NET "/security-group-rules/r", m, NULL, 200);
+    ck_assert_int_eq(tl_num(json_object_get(j, "metadata"), "resourceVersion"), 1);
+    ck_assert_str_eq(tl_str(json_object_get(j, "spec"), "protocol"), "tcp");
+    json_decref(j);
+    ck_assert_int_eq(count("SELECT count(*) FROM security_group_rules"), 301);
+}
+END_TEST
+
 /* Public IPs: the pool's lowest address or the one asked for, 412 outside a pool, taken,
  * IPv6 or without any pool; the history follows the create; DELETE 202 then 404. */
 START_TEST(public_ips_come_from_the_pools)
@@ -536,6 +577,7 @@ main(void)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, rules_and_groups_become_ours);
     tcase_add_test(tc, bad_rules_and_groups_are_412);
+    tcase_add_test(tc, a_rule_change_its_groups_cannot_take_is_412);
     tcase_add_test(tc, public_ips_come_from_the_pools);
     tcase_add_test(tc, nics_are_ports_with_groups_and_public_ips);
     suite_add_tcase(s, tc);
