@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "seca.h"
 #include "websocket.h"
 #include "sov/audit.h"
 #include "sov/compute.h"
@@ -16,6 +17,8 @@ scope_tenant(sov_request *req)
 {
     if (req->route && (req->route->flags & SOV_ROUTE_TENANT))
         return sov_request_param(req, "id");
+    if (req->route && (req->route->flags & SOV_ROUTE_SECA))
+        return sov_seca_tenant_id(req);
     return NULL;
 }
 
@@ -202,6 +205,33 @@ resolve_names(sov_request *req)
     return 0;
 }
 
+/* SECA's {tenant} is a tenant's name (never an id): its id is kept beside it for the
+ * handlers (sov_seca_tenant_id). An unknown name, or another tenant's for a caller who is not
+ * an operator, is 404: existence does not leak. The other path parameters are names the
+ * handlers look up in the tenant's workspace, so nothing else is resolved here. */
+static int
+seca_scope(sov_request *req)
+{
+    const char *name = sov_request_param(req, "tenant");
+    sov_error err = SOV_ERROR_INIT;
+    char id[SOV_UUID_LEN + 1];
+    char msg[160];
+
+    if (!name)
+        return 0;
+    if (!sov_uuid_valid(name) && strlen(name) <= SOV_NAME_MAX &&
+        sov_tenant_resolve(&req->ctx, name, id, &err) == 0) {
+        snprintf(sov_request_seca_tenant_id(req), SOV_UUID_LEN + 1, "%s", id);
+        return 0;
+    }
+    if (err.code != SOV_OK && err.code != SOV_E_NOT_FOUND && err.code != SOV_E_INVALID) {
+        sov_api_reply_problem(req, &err);       /* PostgreSQL away: 503 */
+        return -1;
+    }
+    snprintf(msg, sizeof(msg), "tenant '%.64s' does not exist", name);
+    return deny(req, SOV_E_NOT_FOUND, msg);
+}
+
 int
 sov_api_authorize(sov_request *req)
 {
@@ -232,7 +262,7 @@ sov_api_authorize(sov_request *req)
         return -1;
     }
     req->ctx.who = &req->who;
-    if (resolve_names(req) < 0)
+    if ((route->flags & SOV_ROUTE_SECA) ? seca_scope(req) < 0 : resolve_names(req) < 0)
         return -1;
 
     /* Another tenant's resources do not exist for the caller: 404 before any role talk. */

@@ -36,6 +36,9 @@ void sov_api_audit_after(sov_request *req);
  * of parameter i (access.c resolves names). */
 const sov_route_match *sov_request_match(sov_request *req);
 int sov_request_set_param(sov_request *req, size_t i, const char *id);
+/* SECA routes keep {tenant} as the name given; access.c writes its id here (SOV_UUID_LEN + 1
+ * bytes, "" until resolved), for sov_seca_tenant_id(). */
+char *sov_request_seca_tenant_id(sov_request *req);
 
 /* The status the request has been answered with so far (0: none yet). */
 unsigned sov_request_status(sov_request *req);

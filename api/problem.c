@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seca.h"
 #include "sov/api.h"
 
 static const struct problem {
@@ -90,6 +91,9 @@ sov_api_reply_problem_with(sov_request *req, const sov_error *err, json_t *membe
     sov_autoptr(json_t) body = NULL;
     char detail[sizeof(err->msg) + 96];
 
+    /* The SECA surface answers every refusal in its own form (api/seca.c). */
+    if (sov_seca_path(req->path))
+        return sov_seca_reply_error(req, err, false);
     if (p->status >= 500) {
         /* The client sees only what lets an operator find the log line. */
         sov_log_kv kv[] = { SOV_KV_S("code", sov_errcode_name(err->code)),
@@ -177,7 +181,11 @@ sov_api_reply_status(sov_request *req, sov_edge_problem problem, const char *det
 {
     const struct problem *p = edge_lookup(problem);
     unsigned status = p->status;
-    sov_autoptr(json_t) body = json_pack("{s:s, s:s, s:i, s:o, s:o, s:s}", "type", p->type,
+    sov_autoptr(json_t) body = NULL;
+
+    if (sov_seca_path(req->path))
+        return sov_seca_reply_status(req, status, detail, NULL);
+    body = json_pack("{s:s, s:s, s:i, s:o, s:o, s:s}", "type", p->type,
                                          "title", p->title, "status", (int) status, "detail",
                                          text(detail), "instance", text(req->path),
                                          "request_id", req->request_id);

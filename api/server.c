@@ -70,6 +70,7 @@ struct sov_request_internal {
     char *path_copy;
     sov_route_match match;
     char resolved[SOV_MAX_PATH_PARAMS][SOV_UUID_LEN + 1];  /* ids of names in the path */
+    char seca_tenant_id[SOV_UUID_LEN + 1];  /* SECA's {tenant} resolved (access.c) */
     char allow[96];
     /* K_EARLY: a problem found before the handler could run */
     sov_edge_problem early_problem;
@@ -134,6 +135,12 @@ sov_request_set_param(sov_request *req, size_t i, const char *id)
     snprintf(req->in->resolved[i], sizeof(req->in->resolved[i]), "%s", id);
     m->values[i] = req->in->resolved[i];
     return 0;
+}
+
+char *
+sov_request_seca_tenant_id(sov_request *req)
+{
+    return req->in->seca_tenant_id;
 }
 
 const sov_route_match *
