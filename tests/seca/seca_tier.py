@@ -263,8 +263,9 @@ def check_answer(method, path, r, what=None):
             content = (resp.get("content") or {}).get("application/json")
             if content is None:
                 if r.raw and r.raw.strip():
-                    problems.append("a body where the document defines none: %r" %
-                                    r.text()[:200])
+                    # The documents give DELETE's and the actions' 202 no body; a body there
+                    # must at least be the resource, valid as GET's 200 of its path says.
+                    problems += resource_body(method, path, r)
             elif r.json is None:
                 problems.append("body is not JSON: %r" % r.text()[:200])
             else:
@@ -272,6 +273,19 @@ def check_answer(method, path, r, what=None):
                 if err:
                     problems.append("schema: " + err)
     say(not problems, name + " is valid", "; ".join(problems) + " (body %s)" % r.text()[:300])
+
+
+def resource_body(method, path, r):
+    base = re.sub(r"/(start|stop|restart)$", "", path.split("?")[0])
+    o = find_op("GET", base)
+    resp = o and o.op["responses"].get("200")
+    content = resp and (resp.get("content") or {}).get("application/json")
+    if r.status != 202 or not content:
+        return ["a body where the document defines none: %r" % r.text()[:200]]
+    if r.json is None:
+        return ["body is not JSON: %r" % r.text()[:200]]
+    err = validate(content.get("schema", {}), o.url, r.json)
+    return ["202's body is not the resource (GET's 200 schema): " + err] if err else []
 
 
 # ---- resources --------------------------------------------------------------------------
