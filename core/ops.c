@@ -306,6 +306,33 @@ sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err)
     return sov_db_one(c, SQL_GET, 2, params, &row_op, ret, "operation", id, err);
 }
 
+static const char SQL_TIMES[] =
+    "SELECT o.state, o.error, coalesce(to_char(o.started_at AT TIME ZONE 'UTC',"
+    " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') AS started_at,"
+    " coalesce(to_char(o.finished_at AT TIME ZONE 'UTC',"
+    " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') AS finished_at"
+    " FROM operations o WHERE o.id = $1";
+
+int
+sov_op_times_get(sov_dbconn *c, const char *id, sov_op_times *ret, sov_error *err)
+{
+    sov_autoptr(PGresult) res = NULL;
+    const char *params[] = { id };
+
+    memset(ret, 0, sizeof(*ret));
+    if (!sov_uuid_valid(id))
+        return sov_error_set(err, SOV_E_NOT_FOUND, "operation '%s' does not exist", id);
+    if (sov_db_query(c, SQL_TIMES, 1, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "operation '%s' does not exist", id);
+    sov_db_copy(ret->state, sizeof(ret->state), res, 0, 0);
+    sov_db_copy(ret->error, sizeof(ret->error), res, 0, 1);
+    sov_db_copy(ret->started_at, sizeof(ret->started_at), res, 0, 2);
+    sov_db_copy(ret->finished_at, sizeof(ret->finished_at), res, 0, 3);
+    return 0;
+}
+
 int
 sov_op_pending(sov_dbconn *c, const char *resource_id, const char *except_id,
                const char *state, sov_op_page *ret, sov_error *err)

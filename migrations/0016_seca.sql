@@ -1,4 +1,4 @@
--- 0016: what the SECA-compatible surface keeps beside the resources it maps onto
+-- 0016_seca.sql: what the SECA-compatible surface keeps beside the resources it maps onto
 -- (include/sov/seca.h). resource_meta: per resource (an instance, a volume, a workspace...)
 -- its SECA labels, annotations, extensions, resourceVersion and condition history; keyed by
 -- the resource's own id, without a foreign key (the resources live in many tables), and
@@ -16,12 +16,14 @@ CREATE TABLE resource_meta (
     version bigint NOT NULL DEFAULT 1 CHECK (version >= 1),
     conditions jsonb NOT NULL DEFAULT '[]',     -- newest first, at most 32
     follow_op uuid,                             -- the operation whose progress adds conditions
-    follow_phase text CHECK (follow_phase IN ('creating', 'updating')),
+    follow_phase text CHECK (follow_phase IN ('creating', 'updating', 'deleting')),
     created_at timestamptz NOT NULL DEFAULT now(),
     modified_at timestamptz NOT NULL DEFAULT now(),
     deleted_at timestamptz
 );
 CREATE INDEX resource_meta_tenant ON resource_meta (tenant_id, kind);
+-- Rows of resources deleted more than a day ago are purged on writes (core/seca.c).
+CREATE INDEX resource_meta_deleted ON resource_meta (deleted_at) WHERE deleted_at IS NOT NULL;
 
 CREATE TABLE seca_objects (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -78,6 +78,15 @@ int sov_op_pending(sov_dbconn *c, const char *resource_id, const char *except_id
                    const char *state, sov_op_page *ret, sov_error *err);
 
 int sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err);
+/* On c (any tenant, for services): where an operation stands, its times in milliseconds
+ * (the SECA surface's conditions follow it). SOV_E_NOT_FOUND when there is none. */
+typedef struct sov_op_times {
+    char state[16];             /* queued, running, succeeded, failed */
+    char error[512];
+    char started_at[40];        /* RFC 3339 UTC with milliseconds; "" not yet */
+    char finished_at[40];       /* "" not yet */
+} sov_op_times;
+int sov_op_times_get(sov_dbconn *c, const char *id, sov_op_times *ret, sov_error *err);
 /* The operation of kind on resource_id that is running (else queued), as the caller may see
  * it, into ret: 1 when there is one, 0 when there is none (it finished meanwhile). */
 int sov_op_find_pending(sov_ctx *ctx, const char *resource_id, const char *kind, sov_op *ret,

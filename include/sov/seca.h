@@ -83,6 +83,8 @@ typedef struct sov_seca_write {
     json_t *extensions;
     const char *op_id;              /* the operation carrying it out; NULL: done */
     long long if_version;           /* > 0: SOV_E_CONFLICT unless the version is this one */
+    const char *created_at;         /* a resource with no row yet (made through /v1): its
+                                       creation time, as for sov_seca_meta_get (NULL: now) */
 } sov_seca_write;
 int sov_seca_meta_write(sov_ctx *ctx, const sov_seca_write *w, sov_seca_meta *ret,
                         sov_error *err);
