@@ -28,7 +28,8 @@ static void
 base_url(sov_request *req, char *buf, size_t size)
 {
     const char *host = sov_request_header(req, "Host");
-    bool tls = req->app && req->app->cfg && req->app->cfg->tls_cert;
+    bool tls = req->app && req->app->cfg && req->app->cfg->tls_cert &&
+               req->app->cfg->tls_cert[0];
 
     /* A Host header is text the client chose: only a plain host[:port] is echoed. */
     if (!host || !host[0] || strlen(host) > 255 ||
