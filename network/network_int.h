@@ -530,4 +530,19 @@ int sov_net_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov
 int sov_net_migrate(sov_dbconn *c, sov_ctx *ctx, sov_migrate_phase phase,
                     const sov_instance_move *m, sov_error *err);
 
+/* Added by part "net" of issue 20 (SECA): network SKUs and what SECA networks and subnets
+ * name (skus_repo.c). sov_repo_sku_get: SOV_E_NOT_FOUND naming field. */
+int sov_repo_sku_list(sov_dbconn *c, sov_network_sku **ret, size_t *n, sov_error *err);
+int sov_repo_sku_get(sov_dbconn *c, const char *name, const char *field, sov_network_sku *ret,
+                     sov_error *err);
+int sov_repo_network_set_sku(sov_dbconn *c, const char *network_id, const char *sku,
+                             sov_error *err);
+int sov_repo_subnet_set_seca(sov_dbconn *c, const char *subnet_id, const char *route_table,
+                             const char *sku, sov_error *err);
+/* The SKU names recorded for a network, a subnet and a port ("" none), and a subnet's route
+ * table. */
+int sov_repo_sku_names(sov_dbconn *c, const char *network_id, const char *subnet_id,
+                       char *network_sku, char *subnet_sku, size_t size, char *route_table,
+                       size_t rt_size, sov_error *err);
+
 #endif

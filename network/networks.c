@@ -84,6 +84,13 @@ sov_net_network_create_tx(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
     if (sov_repo_network_insert(c, &n, err) < 0 ||
         sov_net_region_place(c, n.tenant_id, n.region, &to, policy, err) < 0)
         return -1;
+    /* SECA's skuRef: the class must exist; recorded with the network. */
+    if (a->sku) {
+        sov_network_sku k;
+        if (sov_repo_sku_get(c, a->sku, "sku", &k, err) < 0 ||
+            sov_repo_network_set_sku(c, n.id, k.name, err) < 0)
+            return -1;
+    }
     snprintf(reason, sizeof(reason), "network %s in region %s", n.cidr, n.region);
     if (sov_residency_record(c, n.tenant_id, "network", n.id, "placed", NULL, &to, policy,
                              reason, op ? op->id : NULL, err) < 0 ||

@@ -130,8 +130,18 @@ sov_net_subnet_create_tx(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
         return -1;
     if (sov_net_create_op(c, ctx, s.tenant_id, "subnet", s.id, op, s.operation_id, err) < 0)
         return -1;
-    if (sov_repo_subnet_insert(c, &s, err) < 0 ||
-        sov_audit_append(c, ctx, s.tenant_id, "subnet", s.id,
+    if (sov_repo_subnet_insert(c, &s, err) < 0)
+        return -1;
+    /* SECA's routeTableRef and skuRef, recorded with the subnet (the SKU must exist). */
+    if (a->route_table || a->sku) {
+        sov_network_sku k;
+        if (a->sku && sov_repo_sku_get(c, a->sku, "sku", &k, err) < 0)
+            return -1;
+        if (sov_repo_subnet_set_seca(c, s.id, a->route_table, a->sku ? k.name : NULL,
+                                     err) < 0)
+            return -1;
+    }
+    if (sov_audit_append(c, ctx, s.tenant_id, "subnet", s.id,
                          op ? SOV_OUTCOME_ACCEPTED : SOV_OUTCOME_CREATED, err) < 0)
         return -1;
     return sov_repo_subnet_get(c, NULL, s.id, false, ret, err);

@@ -89,6 +89,7 @@ typedef struct sov_network_create_args {
     const char *cidr;           /* IPv4, /16 to /28, the network address (host bits zero) */
     const char *region;         /* NULL: the first region the tenant's policy allows that
                                  * has hosts up (as placement orders them) */
+    const char *sku;            /* a network SKU's name; NULL: none recorded (the default) */
 } sov_network_create_args;
 
 /* Quota-check (networks), check the region against the tenant's policy (outside it:
@@ -143,6 +144,8 @@ typedef struct sov_subnet_create_args {
     const char *gateway;        /* NULL: the first host address */
     const char *const *dns_servers;     /* NULL/0: none (OVN's DHCP then gives the gateway) */
     size_t ndns_servers;
+    const char *route_table;    /* SECA: the route table it uses (a name); NULL: none */
+    const char *sku;            /* SECA: its NICs' default network SKU; NULL: the network's */
 } sov_subnet_create_args;
 
 /* Quota-check (subnets); under the network's row lock refuse a CIDR outside it or
@@ -451,6 +454,60 @@ int sov_public_ip_action(sov_ctx *ctx, const char *tenant_id, const char *id,
 /* Detached first when attached; "public_ip.delete". */
 int sov_public_ip_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
                          sov_error *err);
+
+/* ---- network SKUs (bandwidth classes; SECA's network provider) ---- */
+
+/* A bandwidth class (table network_skus, seeded by migration 0018 with SECA's tiers
+ * seca.n1k, seca.n5k, seca.n10k). A network is created with one (networks.sku); one made
+ * through /v1 has the default. */
+#define SOV_NETWORK_SKU_DEFAULT "seca.n1k"
+
+typedef struct sov_network_sku {
+    char name[SOV_NAME_MAX + 1];
+    long long bandwidth_mbps;
+    long long packets_per_second;
+    char tier[16];
+    char created_at[40];
+} sov_network_sku;
+
+/* Every class, by name; *ret to free(). */
+int sov_network_sku_list(sov_ctx *ctx, sov_network_sku **ret, size_t *n, sov_error *err);
+/* SOV_E_NOT_FOUND "network SKU 'x' does not exist". */
+int sov_network_sku_get(sov_ctx *ctx, const char *name, sov_network_sku *ret, sov_error *err);
+/* A network's class (the default when it has none recorded); SOV_E_NOT_FOUND as
+ * sov_network_get. */
+int sov_network_sku_of(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                       sov_network_sku *ret, sov_error *err);
+/* The class a port is sized by, for part "netsec" (a NIC's skuRef wins when it names one:
+ * sku not NULL): sku, else its subnet's, else its network's, else the default. The rate to
+ * put on the port's logical switch port is bandwidth_mbps * 1000000 bit/s (OVN's
+ * options:qos_max_rate). */
+int sov_port_sku(sov_ctx *ctx, const char *tenant_id, const char *port_id, const char *sku,
+                 sov_network_sku *ret, sov_error *err);
+/* What a SECA subnet names: its route table ("" none) and SKU ("" none). Sizes
+ * SOV_SECA_NAME_MAX + 1 and SOV_NAME_MAX + 1 are enough. */
+int sov_subnet_seca(sov_ctx *ctx, const char *tenant_id, const char *subnet_id,
+                    char *route_table, size_t rt_size, char *sku, size_t sku_size,
+                    sov_error *err);
+
+/* SECA route tables and internet gateways (objects of sov/seca.h) made real: a network
+ * needs our router (snat) when a live subnet of it uses a route table (kind "route-table",
+ * parent the network's name) that is not being deleted and routes 0.0.0.0/0 to an internet
+ * gateway (kind "internet-gateway") that exists. Then this makes the router ("seca-" and the
+ * network's id, sov_router_create: a pool of the region must have an address, else
+ * SOV_E_CONFLICT naming region); when nothing needs it, it deletes the router it made
+ * (routers made through /v1 are left alone). Route table objects' specs hold {"spec": the
+ * SECA spec, "targets": [{"cidr", "kind", "name"}], "deleting": bool}. */
+int sov_network_apply_route_tables(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                                   const char *network, sov_error *err);
+/* The router sov_network_apply_route_tables made for a network: *ret false when none
+ * (a /v1 router is not one); r filled when found. */
+int sov_network_seca_router(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                            sov_router *r, bool *ret, sov_error *err);
+#define SOV_SECA_ROUTER_PREFIX "seca-"
+/* An IPv4 CIDR written as its network address into ret (SOV_CIDR_MAX); -1 when it is not
+ * one (strict: host bits set is not one either). No database. */
+int sov_cidr_normalize(const char *cidr, bool strict, char *ret);
 
 /* ---- instances ---- */
 

@@ -1,0 +1,409 @@
+/* api/seca-network: SECA's network provider, part one (api/seca_network.c) through a real
+ * sovd on a real PostgreSQL with its own OVN Northbound (tl_ovn_start) and workers: network
+ * SKUs (at least one, from network_skus), a network's lifecycle (created through our
+ * network service, its SKU recorded, exact conditions, DELETE 202 then 404), an internet
+ * gateway, a route table and a subnet whose default route gives the network our router (in
+ * /v1 and in OVN) and takes it away again, the refusals (412 naming the member: bad cidr,
+ * ipv6, additionalCidrs, a missing SKU, an unknown member, a subnet outside its network, a
+ * missing route table, a bad zone, a route to nothing, a gateway in use), no public IP pool
+ * (412 with the reason, nothing left), and another tenant's paths (404). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hosts.h"
+#include "testlib.h"
+
+#define REGION "fr-seca-1"
+#define NETP "/providers/seca.network/v1/tenants/acme"
+#define WSP NETP "/workspaces/default"
+
+static char *db, *tmp, *op;
+static tl_sovd sovd;
+static tl_ovn ovn;
+static tl_tenant acme, globex;
+
+static void
+setup(void)
+{
+    char nb[700], body[2048];
+    const char *args[] = { "--role=api,worker", "--host-check-interval=1", nb, NULL };
+    char *u;
+
+    db = tl_db_create();
+    tmp = tl_tmpdir();
+    memset(&sovd, 0, sizeof(sovd));
+    memset(&ovn, 0, sizeof(ovn));
+    tl_ovn_start(&ovn, NULL, false);
+    snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
+    tl_sovd_start(&sovd, db, args);
+    op = tl_operator_token(&sovd);
+    tl_tenant_make(&sovd, op, "acme", &acme);
+    tl_tenant_make(&sovd, op, "globex", &globex);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"" REGION "\",\"name\":\"Seca FR\",\"country\":\"FR\","
+                           "\"datacenter\":\"dc-seca\",\"zones\":[\"a\",\"b\"]}", 201));
+    u = tl_test_host_uri(tmp, "seca-node-1", 4, 8);
+    snprintf(body, sizeof(body), "{\"name\":\"seca-node-1\",\"region\":\"" REGION "\","
+             "\"zone\":\"a\",\"libvirt_uri\":\"%s\"}", u);
+    free(u);
+    json_decref(tl_host_add(&sovd, op, body));
+}
+
+static void
+teardown(void)
+{
+    int rc = tl_sovd_stop_clean(&sovd, 30);
+
+    tl_sovd_discard(&sovd);
+    if (ovn.dir[0])
+        tl_ovn_discard(&ovn);
+    tl_teardown_end(rc, db, op, tmp);
+}
+
+static void
+pool(void)
+{
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions/" REGION "/public-ip-pools", op,
+                           "{\"name\":\"public\",\"cidr\":\"203.0.113.0/24\"}", 201));
+}
+
+/* A SECA refusal: status 412 (or as given), application/json, SECA's error form, the
+ * pointer named in sources[0] (unless NULL), says in the body (unless NULL). */
+static void
+seca_refused(const char *method, const char *path, const char *token, const char *body,
+             long status, const char *pointer, const char *says)
+{
+    tl_resp r;
+    char *ct;
+
+    tl_call(&sovd, method, path, token, body, &r);
+    ck_assert_msg(r.status == status, "%s %s: %ld, not %ld: %s", method, path, r.status,
+                  status, r.body ? r.body : "");
+    ct = tl_resp_header(&r, "Content-Type");
+    ck_assert_msg(ct && strncmp(ct, "application/json", 16) == 0, "Content-Type %s",
+                  ct ? ct : "(none)");
+    free(ct);
+    ck_assert_msg(r.json, "no JSON body: %s", r.body ? r.body : "");
+    ck_assert_int_eq(tl_num(r.json, "status"), status);
+    ck_assert_msg(strncmp(tl_str(r.json, "type"), "http://secapi.cloud/errors/", 27) == 0,
+                  "type %s", tl_str(r.json, "type"));
+    if (pointer) {
+        json_t *src = json_array_get(json_object_get(r.json, "sources"), 0);
+        ck_assert_msg(src, "no sources in %s", r.body);
+        ck_assert_str_eq(tl_str(src, "pointer"), pointer);
+    }
+    if (says)
+        tl_assert_contains(r.body, says);
+    tl_resp_free(&r);
+}
+
+/* GET path until status.state is want (or, want NULL, until 404), at most 30 s; returns
+ * the last body (NULL for 404). */
+static json_t *
+wait_state(const char *path, const char *want)
+{
+    double end = tl_now() + 30;
+
+    for (;;) {
+        tl_resp r;
+        tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &r);
+        if (!want && r.status == 404) {
+            tl_resp_free(&r);
+            return NULL;
+        }
+        if (want && r.status == 200 &&
+            strcmp(tl_str(json_object_get(r.json, "status"), "state"), want) == 0) {
+            json_t *j = json_incref(r.json);
+            tl_resp_free(&r);
+            return j;
+        }
+        ck_assert_msg(tl_now() < end, "GET %s still %ld %s, not %s", path, r.status,
+                      r.body ? r.body : "", want ? want : "404");
+        tl_resp_free(&r);
+        usleep(100 * 1000);
+    }
+}
+
+/* status.conditions' states, newest first, are exactly want (comma-separated). */
+static void
+conditions_are(const json_t *j, const char *want)
+{
+    json_t *c = json_object_get(json_object_get(j, "status"), "conditions"), *v;
+    char got[256] = "";
+    size_t i;
+
+    json_array_foreach(c, i, v) {
+        size_t len = strlen(got);
+        snprintf(got + len, sizeof(got) - len, "%s%s", i ? "," : "", tl_str(v, "state"));
+    }
+    ck_assert_str_eq(got, want);
+}
+
+/* The router /v1 shows for the network named name of acme: "" none, else its state. */
+static char *
+router_state(const char *name)
+{
+    return tl_db_value(db, "SELECT coalesce((SELECT r.state FROM routers r JOIN networks n"
+                       " ON n.id = r.network_id WHERE n.name = '%s' AND n.tenant_id = '%s'"
+                       " AND r.state <> 'deleted' AND r.name LIKE 'seca-%%' LIMIT 1), '')",
+                       name, acme.id);
+}
+
+static void
+wait_router(const char *name, bool present)
+{
+    double end = tl_now() + 30;
+
+    for (;;) {
+        char *st = router_state(name);
+        bool done = present ? strcmp(st, "available") == 0 : st[0] == '\0';
+        free(st);
+        if (done)
+            return;
+        ck_assert_msg(tl_now() < end, "network %s's router did not %s", name,
+                      present ? "come" : "go");
+        usleep(100 * 1000);
+    }
+}
+
+/* Logical routers of OVN's Northbound named for our routers. */
+static long
+ovn_routers(void)
+{
+    int rc;
+    char *out = tl_ovn_nbctl(&ovn, &rc, "%s", "--bare --columns=name list Logical_Router");
+    long n = 0;
+
+    ck_assert_msg(rc == 0, "ovn-nbctl: %s", out);
+    for (char *p = strstr(out, "sov-rtr-"); p; p = strstr(p + 1, "sov-rtr-"))
+        n++;
+    free(out);
+    return n;
+}
+
+#define NET_BODY(cidr, sku)                                                              \
+    "{\"labels\":{\"env\":\"conformance\"},\"spec\":{\"cidr\":{\"ipv4\":\"" cidr "\"},"   \
+    "\"skuRef\":{\"resource\":\"skus/" sku "\"}}}"
+
+/* SKUs: at least one, each with bandwidth and packets; one by name; an unknown one 404. */
+START_TEST(network_skus_are_listed_and_read)
+{
+    json_t *list = tl_call_ok(&sovd, "GET", NETP "/skus", acme.token[TL_READER], NULL, 200);
+    json_t *items = json_object_get(list, "items"), *k;
+
+    ck_assert_uint_ge(json_array_size(items), 1);
+    k = json_array_get(items, 0);
+    ck_assert_int_gt(tl_num(json_object_get(k, "spec"), "bandwidth"), 0);
+    ck_assert_int_gt(tl_num(json_object_get(k, "spec"), "packets"), 0);
+    json_decref(list);
+    k = tl_call_ok(&sovd, "GET", NETP "/skus/seca.n1k", acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(tl_num(json_object_get(k, "spec"), "bandwidth"), 1000);
+    ck_assert_str_eq(tl_str(json_object_get(k, "metadata"), "name"), "seca.n1k");
+    json_decref(k);
+    seca_refused("GET", NETP "/skus/nope", acme.token[TL_READER], NULL, 404, NULL, NULL);
+}
+END_TEST
+
+/* A network: created through our service (row, SKU, residency), conditions exact, updated
+ * with labels, its cidr and SKU fixed; refusals name the member; DELETE 202 then 404. */
+START_TEST(network_lifecycle_and_refusals)
+{
+    const char *tok = acme.token[TL_MEMBER];
+    json_t *n;
+
+    seca_refused("PUT", WSP "/networks/net1", tok, NET_BODY("10.1.0.1/33", "seca.n1k"), 412,
+                 "/spec/cidr/ipv4", NULL);
+    seca_refused("PUT", WSP "/networks/net1", tok, NET_BODY("10.1.0.0/8", "seca.n1k"), 412,
+                 "/spec/cidr/ipv4", NULL);
+    seca_refused("PUT", WSP "/networks/net1", tok, NET_BODY("10.1.0.0/16", "nope"), 412,
+                 "/spec/skuRef", NULL);
+    seca_refused("PUT", WSP "/networks/net1", tok,
+                 "{\"spec\":{\"cidr\":{\"ipv4\":\"10.1.0.0/16\",\"ipv6\":\"::/56\"},"
+                 "\"skuRef\":{\"resource\":\"skus/seca.n1k\"}}}", 412, "/spec/cidr/ipv6",
+                 NULL);
+    seca_refused("PUT", WSP "/networks/net1", tok,
+                 "{\"spec\":{\"cidr\":{\"ipv4\":\"10.1.0.0/16\"},\"additionalCidrs\":"
+                 "[{\"ipv4\":\"10.2.0.0/16\"}],\"skuRef\":{\"resource\":\"skus/seca.n1k\"}}}",
+                 412, "/spec/additionalCidrs", NULL);
+    seca_refused("PUT", WSP "/networks/net1", tok,
+                 "{\"spec\":{\"cidr\":{\"ipv4\":\"10.1.0.0/16\"},\"colour\":\"red\","
+                 "\"skuRef\":{\"resource\":\"skus/seca.n1k\"}}}", 412, "/spec", "colour");
+    seca_refused("PUT", WSP "/networks/net1", tok,
+                 "{\"spec\":{\"cidr\":{\"ipv4\":\"10.1.0.0/16\"}}}", 412, "/spec/skuRef", NULL);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM networks"), 0);
+
+    n = tl_call_ok(&sovd, "PUT", WSP "/networks/net1", tok,
+                   NET_BODY("10.1.0.0/16", "seca.n5k"), 201);
+    ck_assert_str_eq(tl_str(json_object_get(n, "metadata"), "name"), "net1");
+    ck_assert_str_eq(tl_str(json_object_get(n, "metadata"), "region"), REGION);
+    ck_assert_str_eq(tl_str(json_object_get(n, "labels"), "env"), "conformance");
+    json_decref(n);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM networks WHERE name = 'net1' AND"
+                               " sku = 'seca.n5k' AND cidr = '10.1.0.0/16'"), 1);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM residency_records WHERE"
+                               " resource_type = 'network'"), 1);
+    n = wait_state(WSP "/networks/net1", "active");
+    conditions_are(n, "active,creating,pending");
+    ck_assert_str_eq(tl_str(json_object_get(json_object_get(n, "status"), "cidr"), "ipv4"),
+                     "10.1.0.0/16");
+    ck_assert_str_eq(tl_str(json_object_get(json_object_get(n, "status"), "residency"),
+                            "region"), REGION);
+    json_decref(n);
+
+    /* An update: labels change; the cidr and the SKU cannot. */
+    n = tl_call_ok(&sovd, "PUT", WSP "/networks/net1", tok,
+                   "{\"labels\":{\"env\":\"prod\"},\"spec\":{\"cidr\":{\"ipv4\":"
+                   "\"10.1.0.0/16\"},\"skuRef\":{\"resource\":\"skus/seca.n5k\"}}}", 200);
+    ck_assert_str_eq(tl_str(json_object_get(n, "labels"), "env"), "prod");
+    conditions_are(n, "active,updating,active,creating,pending");
+    json_decref(n);
+    seca_refused("PUT", WSP "/networks/net1", tok, NET_BODY("10.9.0.0/16", "seca.n5k"), 412,
+                 "/spec/cidr/ipv4", NULL);
+    seca_refused("PUT", WSP "/networks/net1", tok, NET_BODY("10.1.0.0/16", "seca.n1k"), 412,
+                 "/spec/skuRef", NULL);
+
+    /* The list, and another tenant's paths. */
+    n = tl_call_ok(&sovd, "GET", WSP "/networks", acme.token[TL_READER], NULL, 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(n, "items")), 1);
+    json_decref(n);
+    seca_refused("GET", WSP "/networks/net1", globex.token[TL_ADMIN], NULL, 404, NULL, NULL);
+    seca_refused("DELETE", WSP "/networks/net1", globex.token[TL_ADMIN], NULL, 404, NULL,
+                 NULL);
+    seca_refused("GET", WSP "/networks/nope", acme.token[TL_READER], NULL, 404, NULL, NULL);
+
+    json_decref(tl_call_ok(&sovd, "DELETE", WSP "/networks/net1", tok, NULL, 202));
+    wait_state(WSP "/networks/net1", NULL);
+}
+END_TEST
+
+#define RT_BODY(gw)                                                                      \
+    "{\"spec\":{\"routes\":[{\"destinationCidrBlock\":\"0.0.0.0/0\",\"targetRef\":"      \
+    "{\"resource\":\"internet-gateways/" gw "\"}}]}}"
+#define SUB_BODY(cidr, zone, rt)                                                         \
+    "{\"spec\":{\"cidr\":{\"ipv4\":\"" cidr "\"},\"zone\":\"" zone "\",\"routeTableRef\":" \
+    "{\"resource\":\"route-tables/" rt "\"}}}"
+#define RTP WSP "/networks/net1/route-tables"
+#define SUBP WSP "/networks/net1/subnets"
+
+/* network -> internet gateway -> route table -> subnet: the router appears (in /v1 and in
+ * OVN) once a subnet uses the default route, and goes with it; then everything is deleted
+ * in the SECA order, each DELETE 202 and then 404. */
+START_TEST(gateway_route_table_and_subnet_make_the_router)
+{
+    const char *tok = acme.token[TL_MEMBER];
+    json_t *j;
+
+    pool();
+    json_decref(tl_call_ok(&sovd, "PUT", WSP "/networks/net1", tok,
+                           NET_BODY("10.1.0.0/16", "seca.n1k"), 201));
+    json_decref(wait_state(WSP "/networks/net1", "active"));
+
+    seca_refused("PUT", WSP "/internet-gateways/igw1", tok,
+                 "{\"spec\":{\"egressOnly\":\"yes\"}}", 412, "/spec/egressOnly", NULL);
+    j = tl_call_ok(&sovd, "PUT", WSP "/internet-gateways/igw1", tok,
+                   "{\"spec\":{\"egressOnly\":true}}", 201);
+    ck_assert(json_is_true(json_object_get(json_object_get(j, "spec"), "egressOnly")));
+    conditions_are(j, "active,creating,pending");
+    json_decref(j);
+
+    /* Route tables: a bad destination, a target that does not exist, no routes. */
+    seca_refused("PUT", RTP "/rt1", tok,
+                 "{\"spec\":{\"routes\":[{\"destinationCidrBlock\":\"300.0.0.0/0\","
+                 "\"targetRef\":{\"resource\":\"internet-gateways/igw1\"}}]}}", 412,
+                 "/spec/routes/0/destinationCidrBlock", NULL);
+    seca_refused("PUT", RTP "/rt1", tok, RT_BODY("nope"), 412, "/spec/routes/0/targetRef",
+                 NULL);
+    seca_refused("PUT", RTP "/rt1", tok, "{\"spec\":{\"routes\":[]}}", 412, "/spec/routes",
+                 NULL);
+    seca_refused("PUT", WSP "/networks/nope/route-tables/rt1", tok, RT_BODY("igw1"), 404,
+                 NULL, NULL);
+    j = tl_call_ok(&sovd, "PUT", RTP "/rt1", tok, RT_BODY("igw1"), 201);
+    ck_assert_str_eq(tl_str(json_object_get(j, "metadata"), "kind"), "routing-table");
+    json_decref(j);
+    /* No subnet uses it yet: no router. */
+    wait_router("net1", false);
+
+    /* Subnets: outside the network, a missing route table, a bad zone, an unknown member. */
+    seca_refused("PUT", SUBP "/sub1", tok, SUB_BODY("10.9.1.0/24", "a", "rt1"), 412,
+                 "/spec/cidr/ipv4", NULL);
+    seca_refused("PUT", SUBP "/sub1", tok, SUB_BODY("10.1.1.0/24", "a", "nope"), 412,
+                 "/spec/routeTableRef", NULL);
+    seca_refused("PUT", SUBP "/sub1", tok, SUB_BODY("10.1.1.0/24", "zz", "rt1"), 412,
+                 "/spec/zone", NULL);
+    seca_refused("PUT", SUBP "/sub1", tok,
+                 "{\"spec\":{\"cidr\":{\"ipv4\":\"10.1.1.0/24\"},\"zone\":\"a\","
+                 "\"routeTableRef\":{\"resource\":\"route-tables/rt1\"},\"vlan\":3}}", 412,
+                 "/spec", "vlan");
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM subnets"), 0);
+
+    j = tl_call_ok(&sovd, "PUT", SUBP "/sub1", tok, SUB_BODY("10.1.1.0/24", "a", "rt1"), 201);
+    ck_assert_str_eq(tl_str(json_object_get(j, "spec"), "zone"), "a");
+    json_decref(j);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM subnets WHERE name = 'sub1' AND"
+                               " route_table = 'rt1'"), 1);
+    j = wait_state(SUBP "/sub1", "active");
+    conditions_are(j, "active,creating,pending");
+    tl_assert_contains(json_dumps(json_object_get(j, "status"), 0), "rt1");
+    json_decref(j);
+    wait_router("net1", true);
+    ck_assert_int_eq(ovn_routers(), 1);
+
+    /* The gateway is in use: it cannot go. */
+    seca_refused("DELETE", WSP "/internet-gateways/igw1", tok, NULL, 412, NULL, "rt1");
+
+    /* Everything goes, in the FoundationProviders order. */
+    json_decref(tl_call_ok(&sovd, "DELETE", SUBP "/sub1", tok, NULL, 202));
+    wait_state(SUBP "/sub1", NULL);
+    json_decref(tl_call_ok(&sovd, "DELETE", RTP "/rt1", tok, NULL, 202));
+    wait_state(RTP "/rt1", NULL);
+    wait_router("net1", false);
+    json_decref(tl_call_ok(&sovd, "DELETE", WSP "/internet-gateways/igw1", tok, NULL, 202));
+    wait_state(WSP "/internet-gateways/igw1", NULL);
+    json_decref(tl_call_ok(&sovd, "DELETE", WSP "/networks/net1", tok, NULL, 202));
+    wait_state(WSP "/networks/net1", NULL);
+    ck_assert_int_eq(ovn_routers(), 0);
+}
+END_TEST
+
+/* A default route to a gateway with no public IP pool in the region: the subnet that
+ * would need the router is refused (412 with the reason) and does not stay. */
+START_TEST(no_public_ip_pool_is_a_refusal)
+{
+    const char *tok = acme.token[TL_MEMBER];
+
+    json_decref(tl_call_ok(&sovd, "PUT", WSP "/networks/net1", tok,
+                           NET_BODY("10.1.0.0/16", "seca.n1k"), 201));
+    json_decref(wait_state(WSP "/networks/net1", "active"));
+    json_decref(tl_call_ok(&sovd, "PUT", WSP "/internet-gateways/igw1", tok,
+                           "{\"spec\":{}}", 201));
+    json_decref(tl_call_ok(&sovd, "PUT", RTP "/rt1", tok, RT_BODY("igw1"), 201));
+    seca_refused("PUT", SUBP "/sub1", tok, SUB_BODY("10.1.1.0/24", "a", "rt1"), 412, NULL,
+                 "public IP pool");
+    wait_state(SUBP "/sub1", NULL);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM routers"), 0);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("api/seca-network");
+    TCase *tc = tcase_create("seca-network");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 180);
+    tcase_add_test(tc, network_skus_are_listed_and_read);
+    tcase_add_test(tc, network_lifecycle_and_refusals);
+    tcase_add_test(tc, gateway_route_table_and_subnet_make_the_router);
+    tcase_add_test(tc, no_public_ip_pool_is_a_refusal);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
