@@ -179,6 +179,9 @@ enum MHD_Result sov_handle_network_residency(sov_request *req);
 /* Shared by resources that hold tenant data: the residency object of their JSON. */
 struct sov_location;
 json_t *sov_api_location_json(const struct sov_location *l, const char *since);
+/* volumes.c: a volume's residency, its key's place included (/v1 and SECA). */
+struct sov_volume;
+json_t *sov_api_volume_residency_json(const struct sov_volume *v);
 /* The operation JSON, and the 202 reply that hands one out (Location: its URL). */
 struct sov_op;
 json_t *sov_api_op_json(const struct sov_op *op);

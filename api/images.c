@@ -9,6 +9,7 @@
 #include "handlers.h"
 #include "internal.h"
 #include "sov/compute.h"
+#include "sov/storage.h"
 
 static json_t *
 image_json(const sov_image *m)
@@ -59,15 +60,45 @@ created_json(const void *arg, unsigned *status, char *location, size_t location_
     return image_json(&c->img);
 }
 
+/* POST /v1/images {name, source_volume, workspace?, tenant_id?}: an image holding a copy of
+ * an available, unencrypted volume of the same workspace, in the volume's region, as qcow2
+ * (202 with its image.from-volume operation). region, format, source_url, sha256 and
+ * min_disk_gib come from the volume: given beside it they are refused. */
+static enum MHD_Result
+image_from_volume(sov_request *req)
+{
+    static const char *const other[] = { "region", "format", "source_url", "sha256",
+                                         "min_disk_gib" };
+    sov_error err = SOV_ERROR_INIT;
+    sov_volume_image_args a = { 0 };
+    created c;
+
+    for (size_t i = 0; i < SOV_N_ELEMENTS(other); i++)
+        if (json_object_get(req->body, other[i])) {
+            sov_error_invalid(&err, other[i], "%s comes from the volume: leave it out beside "
+                              "source_volume", other[i]);
+            return sov_api_reply_problem(req, &err);
+        }
+    a.name = sov_api_body_str(req, "name");
+    a.workspace = sov_api_body_str(req, "workspace");
+    a.volume = sov_api_body_str(req, "source_volume");
+    sov_api_answer_in_tx(req, created_json, &c);
+    if (sov_volume_image_create(&req->ctx, sov_api_body_str(req, "tenant_id"), &a, &c.img,
+                                &c.op, &err) < 0)
+        return sov_api_reply_problem(req, &err);
+    return sov_api_reply_rendered(req, created_json, &c);
+}
+
 /* POST /v1/images */
 enum MHD_Result
 sov_handle_image_create(sov_request *req)
 {
     static const sov_field fields[] = {
         { "name", JSON_STRING, true },
-        { "region", JSON_STRING, true },
-        { "format", JSON_STRING, true },
+        { "region", JSON_STRING, false },
+        { "format", JSON_STRING, false },
         { "source_url", JSON_STRING, false },
+        { "source_volume", JSON_STRING, false },
         { "sha256", JSON_STRING, false },
         { "min_disk_gib", JSON_INTEGER, false },
         { "workspace", JSON_STRING, false },
@@ -79,6 +110,14 @@ sov_handle_image_create(sov_request *req)
 
     if (sov_api_check_body(req, fields, SOV_N_ELEMENTS(fields), &err) < 0)
         return sov_api_reply_problem(req, &err);
+    if (sov_api_body_str(req, "source_volume"))
+        return image_from_volume(req);
+    if (!sov_api_body_str(req, "region") || !sov_api_body_str(req, "format")) {
+        sov_error_invalid(&err, sov_api_body_str(req, "region") ? "format" : "region",
+                          "%s is required (unless source_volume is given)",
+                          sov_api_body_str(req, "region") ? "format" : "region");
+        return sov_api_reply_problem(req, &err);
+    }
     a.name = sov_api_body_str(req, "name");
     a.region = sov_api_body_str(req, "region");
     a.format = sov_api_body_str(req, "format");

@@ -175,6 +175,17 @@ main(int argc, char **argv, char **envp)
             sov_log_kv_write(SOV_LOG_INFO, "created the operator tenant, user and token", kv,
                              1);
         }
+        /* A fresh cloud offers one volume type (a storage SKU): the default one. */
+        sys.action = "volume_types.seed";
+        if (cfg.seed_volume_type && sov_volume_type_seed(&sys, &created, &err) < 0) {
+            sov_log_error("could not make the default volume type '%s': %s%s%s",
+                          cfg.default_volume_type, err.msg, err.detail[0] ? ": " : "",
+                          err.detail);
+            sov_config_release(&cfg);
+            return 1;
+        }
+        if (cfg.seed_volume_type && created)
+            sov_log_info("created the default volume type '%s'", cfg.default_volume_type);
     }
 
     if (cfg.roles & SOV_PROC_API) {

@@ -214,6 +214,9 @@ sov_seca_reply_error(sov_request *req, const sov_error *err, bool write)
      * a read or a delete naming nothing is 404. */
     if (err->code == SOV_E_NOT_FOUND && write)
         v1 = 412;
+    /* Over quota is a rejection like any other (412), not a role's 403. */
+    if (err->code == SOV_E_QUOTA)
+        v1 = 412;
     if (err->code == SOV_E_INVALID || err->code == SOV_E_NOT_FOUND ||
         err->code == SOV_E_CONFLICT || err->code == SOV_E_RESIDENCY)
         field = err->field;

@@ -7,11 +7,26 @@
 #include "handlers.h"
 #include "sov/storage.h"
 
+/* A volume's residency as /v1 and SECA show it: where its data lives (its host), and where an
+ * encrypted volume's key lives (the keystore's place). */
+json_t *
+sov_api_volume_residency_json(const sov_volume *v)
+{
+    json_t *residency = sov_api_location_json(&v->residency, v->residency_since);
+
+    if (json_is_object(residency))
+        json_object_set_new(residency, "key",
+                            v->key_region[0] ? json_pack("{s:s, s:s}", "region", v->key_region,
+                                                         "country", v->key_country)
+                                             : json_null());
+    return residency;
+}
+
 static json_t *
 volume_json(const sov_volume *v)
 {
     const sov_volume_attachment *a = &v->attachment;
-    json_t *attachments = json_array(), *residency;
+    json_t *attachments = json_array();
     json_t *j = json_pack("{s:s, s:s, s:I, s:b, s:s, s:s, s:s, s:s}", "id", v->id, "name",
                           v->name, "size_gib", (json_int_t) v->size_gib, "encrypted",
                           v->encrypted, "state", v->state, "state_reason", v->state_reason,
@@ -38,14 +53,7 @@ volume_json(const sov_volume *v)
                                          : json_null());
     /* A boot volume an instance's create made goes with that instance's delete. */
     json_object_set_new(j, "created_by_instance", sov_api_str_or_null(v->created_by_instance));
-    residency = sov_api_location_json(&v->residency, v->residency_since);
-    /* An encrypted volume's data lives on its host, its key in the keystore's place. */
-    if (json_is_object(residency))
-        json_object_set_new(residency, "key",
-                            v->key_region[0] ? json_pack("{s:s, s:s}", "region", v->key_region,
-                                                         "country", v->key_country)
-                                             : json_null());
-    json_object_set_new(j, "residency", residency);
+    json_object_set_new(j, "residency", sov_api_volume_residency_json(v));
     json_object_set_new(j, "operation_id", sov_api_str_or_null(v->operation_id));
     json_object_set_new(j, "created_at", json_string(v->created_at));
     json_object_set_new(j, "updated_at", json_string(v->updated_at));

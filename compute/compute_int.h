@@ -7,8 +7,6 @@
 /* Image operations (compute/image_ops.c), run by the workers. */
 int sov_image_import_op(sov_op_run *run, const sov_op *op, sov_error *err);
 int sov_image_delete_op(sov_op_run *run, const sov_op *op, sov_error *err);
-int sov_image_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
-                        sov_error *err);
 
 /* Host registration (compute/host.c): discovery, run by the workers. */
 int sov_host_register_op(sov_op_run *run, const sov_op *op, sov_error *err);

@@ -242,6 +242,13 @@ sov_hv_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, c
 }
 
 int
+sov_hv_volume_download(sov_hv *hv, const char *pool, const char *name, const char *file,
+                       sov_error *err)
+{
+    HV_CALL(storage, volume_download, hv->storage->volume_download(hv, pool, name, file, err));
+}
+
+int
 sov_hv_define(sov_hv *hv, const char *xml, sov_error *err)
 {
     HV_CALL(domain, define, hv->domain->define(hv, xml, err));

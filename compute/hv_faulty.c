@@ -25,7 +25,7 @@ static const char *const calls[] = {
     "secret_define", "secret_undefine", "secret_list", "disk_attach", "disk_detach",
     "disk_present", "disk_resize", "disk_snapshot",
     "nic_attach", "nic_detach",
-    "migrate", "xml", "volume_send", "console_open",
+    "migrate", "xml", "volume_send", "console_open", "volume_download",
 };
 #define NCALLS (sizeof(calls) / sizeof(calls[0]))
 
@@ -234,6 +234,13 @@ f_volume_delete(sov_hv *hv, const char *pool, const char *name, sov_error *err)
 }
 
 static int
+f_volume_download(sov_hv *hv, const char *pool, const char *name, const char *file,
+                  sov_error *err)
+{
+    FORWARD(real_storage, volume_download, hv, pool, name, file, err);
+}
+
+static int
 f_volume_tail(sov_hv *hv, const char *pool, const char *name, size_t max, char **ret,
               size_t *len, sov_error *err)
 {
@@ -422,6 +429,7 @@ static const sov_hv_storage_ops faulty_storage = {
     .secret_undefine = f_secret_undefine,
     .secret_list = f_secret_list,
     .volume_send = f_volume_send,
+    .volume_download = f_volume_download,
 };
 
 static const sov_hv_network_ops faulty_network = {

@@ -724,6 +724,7 @@ const sov_hv_storage_ops sov_hv_libvirt_storage_ops = {
     .secret_undefine = sov_lv_secret_undefine,
     .secret_list = sov_lv_secret_list,
     .volume_send = sov_lv_volume_send,
+    .volume_download = sov_lv_volume_download,
 };
 
 const sov_hv_network_ops sov_hv_libvirt_network_ops = {

@@ -136,6 +136,8 @@ int sov_lv_nic_detach(sov_hv *hv, const char *uuid, const char *mac, sov_error *
 int sov_lv_migrate(sov_hv *src, sov_hv *dst, const char *uuid, const sov_hv_migrate_args *a,
                    sov_hv_job *ret, sov_error *err);
 int sov_lv_xml(sov_hv *hv, const char *uuid, char **ret, sov_error *err);
+int sov_lv_volume_download(sov_hv *hv, const char *pool, const char *name, const char *file,
+                           sov_error *err);
 int sov_lv_volume_send(sov_hv *src, const char *pool, const char *name, sov_hv *dst,
                        sov_error *err);
 

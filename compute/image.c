@@ -112,6 +112,8 @@ typedef struct create_args {
     sov_image img;
     sov_op op;
     bool queued;
+    const char *op_kind, *op_arg;   /* the operation bringing the bytes: "image.import", or
+                                       another module's (sov_image_create_on) */
     sov_image *ret;             /* the caller's, filled before COMMIT (ctx->idem renders */
     sov_op *ret_op;             /* its answer from them in this transaction); may be NULL */
 } create_args;
@@ -165,10 +167,11 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (check_region(c, x->tenant_id, a->region, &policy, err) < 0 ||
         sov_repo_image_insert(c, x->tenant_id, a, &x->img, err) < 0)
         return -1;
-    x->queued = a->source_url != NULL;
+    x->queued = a->source_url != NULL || x->op_kind;
     memset(&x->op, 0, sizeof(x->op));
-    if (x->queued && sov_op_enqueue(c, x->ctx, x->tenant_id, "image.import", "image",
-                                    x->img.id, NULL, &x->op, err) < 0)
+    if (x->queued && sov_op_enqueue(c, x->ctx, x->tenant_id,
+                                    x->op_kind ? x->op_kind : "image.import", "image",
+                                    x->img.id, x->op_arg, &x->op, err) < 0)
         return -1;
     store_location(&x->img, &to);
     snprintf(reason, sizeof(reason), "image stored in the image store of region %s",
@@ -211,6 +214,31 @@ sov_image_create(sov_ctx *ctx, const char *tenant_id, const sov_image_create_arg
     *ret = x.img;
     if (op)
         *op = x.op;             /* all zero (id "") when nothing was queued */
+    return 0;
+}
+
+int
+sov_image_create_on(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
+                    const sov_image_create_args *a, const char *op_kind, const char *op_arg,
+                    sov_image *ret, sov_op *op, sov_error *err)
+{
+    sov_image_create_args args = *a;
+    create_args x = { .ctx = ctx, .a = &args, .op_kind = op_kind, .op_arg = op_arg,
+                      .ret = ret, .ret_op = op };
+
+    if (!tenant_id && ctx->who)
+        tenant_id = ctx->who->tenant_id;
+    if (scope(ctx, tenant_id, &x.tenant_id, err) < 0)
+        return -1;
+    if (!x.tenant_id)
+        return sov_error_invalid(err, "tenant_id", "tenant_id is required");
+    if (!args.workspace)
+        args.workspace = "default";
+    args.source_url = NULL;
+    if (check_create(ctx, &args, err) < 0 || create_tx(c, &x, err) < 0)
+        return -1;
+    sov_log_info("image '%s' (%s) created in %s/%s, region %s: %s queued", x.img.name,
+                 x.img.id, x.img.tenant_id, x.img.workspace, x.img.region, op_kind);
     return 0;
 }
 

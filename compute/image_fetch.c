@@ -705,3 +705,36 @@ sov_image_fetch_unlink(const char *path)
     if (unlink(path) < 0 && errno != ENOENT)
         sov_log_warn("could not remove '%s', leaving it: %s", path, strerror(errno));
 }
+
+int
+sov_image_file_sha256(const char *path, char sha256[65], long long *ret_size, sov_error *err)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    char buf[256 * 1024];
+    long long size = 0;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    EVP_MD_CTX *ctx;
+
+    if (fd < 0)
+        return sov_error_set(err, SOV_E_INTERNAL, "could not read '%s': %s", path,
+                             strerror(errno));
+    ctx = EVP_MD_CTX_new();
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(ctx);
+        close(fd);
+        return sov_error_set(err, SOV_E_INTERNAL, "could not start a SHA-256 digest");
+    }
+    while ((n = read(fd, buf, sizeof(buf))) > 0 && EVP_DigestUpdate(ctx, buf, (size_t) n) == 1)
+        size += n;
+    close(fd);
+    if (n != 0 || EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != 32) {
+        EVP_MD_CTX_free(ctx);
+        return sov_error_set(err, SOV_E_INTERNAL, "could not hash '%s'", path);
+    }
+    EVP_MD_CTX_free(ctx);
+    sov_hex_encode(md, len, sha256);
+    *ret_size = size;
+    return 0;
+}

@@ -61,6 +61,11 @@ typedef struct image_info {
 int sov_image_fetch_verify(const char *path, const char *format, const char *expected_sha256,
                            const char *sha256, image_info *ret, sov_error *err);
 
+/* The SHA-256 (lower-case hex) and size of a file written by someone else (an image made
+ * from a volume). */
+int sov_image_file_sha256(const char *path, char sha256[65], long long *ret_size,
+                          sov_error *err);
+
 /* Make <image_store>/<region> (mode 0750 for what is created). */
 int sov_image_fetch_store_dir(const sov_config *cfg, const char *region, sov_error *err);
 

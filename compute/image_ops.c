@@ -158,7 +158,24 @@ typedef struct finish_args {
     const char *part, *path, *sha256;
     long long size, vsize;
     sov_image after;
+    /* Bytes copied from a place we hold (sov_image_fill): its "copied" record. */
+    const sov_location *from;
+    const char *reason, *op_id;
 } finish_args;
+
+/* The copy's "copied" residency record, from where its bytes were to the image store. */
+static int
+copied_from(sov_dbconn *c, const finish_args *x, const sov_image *now, sov_error *err)
+{
+    sov_policy policy;
+    sov_location to = now->residency;
+
+    to.host[0] = '\0';         /* the region's image store, not a host */
+    if (sov_policy_load(c, now->tenant_id, &policy, err) < 0)
+        return -1;
+    return sov_residency_record(c, now->tenant_id, "image", now->id, "copied", x->from, &to,
+                                &policy, x->reason, x->op_id, err);
+}
 
 /* Rename into place and activate under the row lock: a delete that came meanwhile wins. */
 static int
@@ -180,6 +197,8 @@ import_finish_tx(sov_dbconn *c, void *arg, sov_error *err)
     }
     if (sov_repo_image_activate(c, now.id, x->size, x->vsize, x->sha256, &x->after, &moved,
                                 err) < 0)
+        return -1;
+    if (x->from && copied_from(c, x, &now, err) < 0)
         return -1;
     return sov_audit_append(c, x->ctx, now.tenant_id, "image", now.id, SOV_OUTCOME_OK, err);
 }
@@ -236,6 +255,45 @@ sov_image_import_op(sov_op_run *run, const sov_op *op, sov_error *err)
         return -1;
     }
     sov_log_info("image '%s' (%s) imported: %lld bytes, %s, virtual size %lld, sha256 %s",
+                 img.name, img.id, x.size, info.format, x.vsize, sha);
+    return 0;
+}
+
+int
+sov_image_fill(sov_op_run *run, const sov_op *op, sov_image_fill_fn fill, void *arg,
+               const sov_location *from, const char *reason, sov_error *err)
+{
+    sov_ctx *ctx = sov_op_ctx(run);
+    sov_image img;
+    char path[4096], part[4096 + 8], sha[65];
+    finish_args x = { .ctx = ctx, .img = &img, .part = part, .path = path, .sha256 = sha,
+                      .from = from, .reason = reason, .op_id = op->id };
+    image_info info;
+    bool done = false;
+
+    if (import_start(ctx, op->resource_id, &img, &done, err) < 0)
+        return -1;
+    if (done)
+        return 0;
+    if (sov_op_step(run, "copying", 10, err) < 0 ||
+        sov_image_fetch_store_dir(ctx->cfg, img.region, err) < 0)
+        return -1;
+    sov_image_path(ctx->cfg, &img, path, sizeof(path));
+    snprintf(part, sizeof(part), "%s.part", path);
+    sov_image_fetch_unlink(part);
+    if (fill(arg, part, err) < 0 || sov_op_step(run, "verifying", 80, err) < 0 ||
+        sov_image_file_sha256(part, sha, &x.size, err) < 0 ||
+        sov_image_fetch_verify(part, img.format, NULL, sha, &info, err) < 0) {
+        sov_image_fetch_unlink(part);
+        return -1;
+    }
+    x.vsize = info.virtual_size;
+    if (sov_op_step(run, "storing", 95, err) < 0 || sov_ctx_tx(ctx, import_finish_tx, &x,
+                                                               err) < 0) {
+        sov_image_fetch_unlink(part);
+        return -1;
+    }
+    sov_log_info("image '%s' (%s) filled: %lld bytes, %s, virtual size %lld, sha256 %s",
                  img.name, img.id, x.size, info.format, x.vsize, sha);
     return 0;
 }

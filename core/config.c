@@ -130,6 +130,9 @@ static const option options[] = {
       "largest image sovd downloads or accepts as an upload" },
     { "default_volume_type", K_STR, OFF(default_volume_type), "standard", 0, 0,
       "the volume type of a volume created without one" },
+    { "seed_volume_type", K_BOOL, OFF(seed_volume_type), "false", 0, 0,
+      "at start, make default_volume_type (libvirt-dir, unencrypted) when no volume type "
+      "exists, so a fresh cloud offers a storage SKU (scripts/run turns it on)" },
     { "volume_detach_timeout_s", K_UINT, OFF(volume_detach_timeout_s), "30", 1, 3600,
       "seconds a volume detach waits for the guest to release the disk" },
     { "nat_network", K_SLUG, OFF(nat_network), "sovereign", 0, 0,

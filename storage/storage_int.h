@@ -120,6 +120,7 @@ int sov_volume_attach_op(sov_op_run *run, const sov_op *op, sov_error *err);
 int sov_volume_detach_op(sov_op_run *run, const sov_op *op, sov_error *err);
 int sov_volume_extend_op(sov_op_run *run, const sov_op *op, sov_error *err);
 int sov_volume_delete_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_volume_image_op(sov_op_run *run, const sov_op *op, sov_error *err);
 int sov_volume_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
                          sov_error *err);
 int sov_volume_contrib(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *spec,

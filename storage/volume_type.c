@@ -2,6 +2,7 @@
  * Everyone reads them; only operators write them (the route table says who). A type in use
  * by a live volume cannot go. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sov/audit.h"
@@ -73,6 +74,41 @@ sov_volume_type_list(sov_ctx *ctx, const char *after, unsigned limit,
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
     return sov_repo_volume_type_list(c, after, limit ? limit : 100, ret, err);
+}
+
+static int
+seed_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    sov_volume_type_page page = { 0 };
+    size_t n;
+
+    if (sov_repo_volume_type_list(c, NULL, 1, &page, err) < 0)
+        return -1;
+    n = page.n;
+    free(page.items);
+    return n > 0 ? 0 : create_tx(c, arg, err);
+}
+
+int
+sov_volume_type_seed(sov_ctx *ctx, bool *created, sov_error *err)
+{
+    sov_volume_type in = { 0 }, t = { 0 };
+    type_args a = { ctx, &in, NULL, &t };
+
+    *created = false;
+    snprintf(in.name, sizeof(in.name), "%s", ctx->cfg->default_volume_type);
+    snprintf(in.backend, sizeof(in.backend), "libvirt-dir");
+    if (sov_check_slug("default_volume_type", in.name, err) < 0)
+        return -1;
+    if (sov_ctx_tx(ctx, seed_tx, &a, err) < 0) {
+        /* Another sovd made it first. */
+        if (err->code != SOV_E_CONFLICT)
+            return -1;
+        sov_error_clear(err);
+        return 0;
+    }
+    *created = t.id[0] != '\0';
+    return 0;
 }
 
 static int

@@ -296,6 +296,25 @@ void sov_image_path(const sov_config *cfg, const sov_image *img, char *ret, size
  * name in workspace (not deleted), read on c (inside its transaction, if any). */
 int sov_image_find(sov_dbconn *c, const char *tenant_id, const char *workspace,
                    const char *id_or_name, sov_image *ret, sov_error *err);
+/* For other modules (storage/'s images made from a volume): an image recorded queued on c,
+ * in the caller's transaction, as sov_image_create records it (its "placed" record, the audit
+ * entry), with the operation op_kind (resource "image", arg op_arg) queued to bring its bytes
+ * (a->source_url is ignored). That operation's handler calls sov_image_fill, its failure
+ * handler sov_image_op_failed. */
+int sov_image_create_on(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
+                        const sov_image_create_args *a, const char *op_kind,
+                        const char *op_arg, sov_image *ret, sov_op *op, sov_error *err);
+/* Write the image's bytes to path (a file in the image store that fill creates). */
+typedef int (*sov_image_fill_fn)(void *arg, const char *path, sov_error *err);
+/* The bytes of op's image (queued or downloading): fill writes them, then they are checked
+ * (format with qemu-img, a file of their own), hashed, stored and the image made active with
+ * a "copied" residency record from `from` (reason as its text), as an import does. An image
+ * active already is left. Harmless to repeat. */
+int sov_image_fill(sov_op_run *run, const sov_op *op, sov_image_fill_fn fill, void *arg,
+                   const sov_location *from, const char *reason, sov_error *err);
+/* An image operation failed for good: the image, still waiting for its bytes, is in error. */
+int sov_image_op_failed(sov_op_run *run, const sov_op *op, const char *reason,
+                        sov_error *err);
 /* The image's bytes in host_id's storage pool (hv is that host), uploaded once per host and
  * recorded (image_copies, a "copied" residency record to at, the host's place, under op_id):
  * its volume's name ("sov-image-<id>") into volume and its format into format. Copies of

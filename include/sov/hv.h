@@ -265,6 +265,11 @@ typedef struct sov_hv_storage_ops {
      * The test driver: an empty volume of that capacity. */
     int (*volume_send)(sov_hv *src, const char *pool, const char *name, sov_hv *dst,
                        sov_error *err);
+    /* Write volume name's bytes as the pool holds them (a qcow2 volume's qcow2 file) to the
+     * local file `file` (created or replaced): an image made from a volume. The test driver,
+     * which holds no bytes: an empty qcow2 of the volume's capacity. */
+    int (*volume_download)(sov_hv *hv, const char *pool, const char *name, const char *file,
+                           sov_error *err);
 } sov_hv_storage_ops;
 
 /* Networks: what a guest's NIC attaches to (today the NAT network of each host). attach and
@@ -400,6 +405,8 @@ void sov_hv_console_close(sov_hv_console *c);
 SOV_DEFINE_AUTOPTR(sov_hv_console, sov_hv_console_close)
 int sov_hv_volume_send(sov_hv *src, const char *pool, const char *name, sov_hv *dst,
                        sov_error *err);
+int sov_hv_volume_download(sov_hv *hv, const char *pool, const char *name, const char *file,
+                           sov_error *err);
 int sov_hv_define(sov_hv *hv, const char *xml, sov_error *err);
 int sov_hv_start(sov_hv *hv, const char *uuid, sov_error *err);
 int sov_hv_stop(sov_hv *hv, const char *uuid, bool force, sov_error *err);

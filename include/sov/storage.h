@@ -51,6 +51,11 @@ int sov_volume_type_get(sov_ctx *ctx, const char *id_or_name, sov_volume_type *r
                         sov_error *err);
 int sov_volume_type_list(sov_ctx *ctx, const char *after, unsigned limit,
                          sov_volume_type_page *ret, sov_error *err);
+/* At start (cfg seed_volume_type): the type named cfg default_volume_type (libvirt-dir,
+ * unencrypted, no limits) when no volume type exists at all; *created says whether this call
+ * made it (another sovd starting beside it may have). An operator who deletes every type
+ * gets it back at the next start. */
+int sov_volume_type_seed(sov_ctx *ctx, bool *created, sov_error *err);
 /* Refused (SOV_E_CONFLICT, naming them) while live volumes use it. */
 int sov_volume_type_delete(sov_ctx *ctx, const char *id, sov_error *err);
 
@@ -145,6 +150,28 @@ typedef struct sov_volume_action_args {
  * "volume.attach", "volume.detach", "volume.extend". */
 int sov_volume_action(sov_ctx *ctx, const char *tenant_id, const char *id,
                       const sov_volume_action_args *a, sov_op *op, sov_error *err);
+
+/* ---- images made from a volume (storage/volume_image.c) ---- */
+
+struct sov_image;
+
+typedef struct sov_volume_image_args {
+    const char *workspace;          /* the image's; NULL: "default" */
+    const char *name;               /* the image's */
+    const char *volume_workspace;   /* NULL: workspace */
+    const char *volume;             /* id or name */
+} sov_volume_image_args;
+
+/* An image holding a copy of a volume's content: the volume must be available (not attached:
+ * a running guest's disk is not a consistent image) and not encrypted (SOV_E_INVALID naming
+ * "source_volume": its bytes are ciphertext under a key of its own). In one transaction the
+ * image is recorded (queued, in the volume's region, format qcow2, min_disk_gib the volume's
+ * size) with its "placed" record and "image.from-volume" is queued; the worker copies the
+ * volume from its host's pool into the region's image store and makes the image active with
+ * a "copied" residency record from the volume's place. */
+int sov_volume_image_create(sov_ctx *ctx, const char *tenant_id,
+                            const sov_volume_image_args *a, struct sov_image *ret, sov_op *op,
+                            sov_error *err);
 
 /* ---- snapshots ---- */
 
