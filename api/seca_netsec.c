@@ -1774,6 +1774,69 @@ sov_seca_network_nics_put(sov_request *req)
     return nic_reply(req, MHD_HTTP_CREATED, p.id);
 }
 
+static void
+pause_100ms(void)
+{
+    struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+    nanosleep(&ts, NULL);
+}
+
+/* A NIC going away lets its public IP go first (SECA's NIC owns the association; our port
+ * refuses deletion while one is attached): detached, and waited for (at most 10 s, reading
+ * our own rows) until the worker has let go of the port. */
+static int
+nic_release(sov_request *req, const sov_port *p, sov_error *err)
+{
+    for (int i = 0; i < 100; i++) {
+        char after[SOV_TEXT_MAX * 4 + 1] = "";
+        bool held = false;
+
+        do {
+            sov_public_ip_page page = { 0 };
+            if (sov_public_ip_list(&req->ctx, sov_seca_tenant_id(req), p->workspace,
+                                   after[0] ? after : NULL, LIST_PAGE, &page, err) < 0)
+                return -1;
+            for (size_t k = 0; k < page.n; k++) {
+                sov_public_ip *ip = &page.items[k];
+                sov_public_ip done;
+                sov_op op;
+
+                if (strcmp(ip->port_id, p->id) != 0)
+                    continue;
+                held = true;
+                if (strcmp(ip->state, "in-use") == 0 &&
+                    sov_public_ip_action(&req->ctx, sov_seca_tenant_id(req), ip->id, "detach",
+                                         NULL, &done, &op, err) < 0) {
+                    free(page.items);
+                    return -1;
+                }
+            }
+            snprintf(after, sizeof(after), "%s", page.next_after);
+            free(page.items);
+        } while (after[0]);
+        if (!held)
+            return 0;
+        pause_100ms();
+    }
+    return 0;       /* still held: the port's delete says why */
+}
+
+/* The port's delete, retried for at most 10 s while it is refused for a state that a worker
+ * is moving on (an instance's delete unplugging it, a sync under way). */
+static int
+nic_port_delete(sov_request *req, const char *port_id, sov_op *op, sov_error *err)
+{
+    for (int i = 0;; i++) {
+        if (sov_port_delete(&req->ctx, sov_seca_tenant_id(req), port_id, op, err) == 0)
+            return 0;
+        if (err->code != SOV_E_CONFLICT || i == 100)
+            return -1;
+        sov_error_clear(err);
+        pause_100ms();
+    }
+}
+
 enum MHD_Result
 sov_seca_network_nics_delete(sov_request *req)
 {
@@ -1787,7 +1850,8 @@ sov_seca_network_nics_delete(sov_request *req)
         return sov_seca_reply_error(req, &err, false);
     if (header_version(req, &version, &err) < 0 ||
         sov_seca_meta_check_version(&req->ctx, p.id, version, &err) < 0 ||
-        sov_port_delete(&req->ctx, sov_seca_tenant_id(req), p.id, &op, &err) < 0)
+        nic_release(req, &p, &err) < 0 ||
+        nic_port_delete(req, p.id, &op, &err) < 0)
         return sov_seca_reply_error(req, &err, true);
     if (meta_write(req, p.id, T_NIC.kind, SOV_SECA_DELETED, NULL, op.id, &m, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
