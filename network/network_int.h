@@ -334,6 +334,10 @@ int sov_repo_pool_any(sov_dbconn *c, const char *region, bool *ret, sov_error *e
  * locks: *found false when none is free. */
 int sov_repo_public_ip_take(sov_dbconn *c, const char *region, char *pool_id,
                             char *address, bool *found, sov_error *err);
+/* The address asked for, under the same locks: *pool_id "" when no pool of the region holds
+ * it between its first and last address; *taken when a live public IP has it. */
+int sov_repo_public_ip_take_address(sov_dbconn *c, const char *region, const char *address,
+                                    char *pool_id, bool *taken, sov_error *err);
 
 /* Public IPs. kind "ip" or "router" (router_id set). */
 int sov_repo_public_ip_insert(sov_dbconn *c, const sov_public_ip *ip, const char *kind,

@@ -300,7 +300,22 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     snprintf(ip->region, sizeof(ip->region), "%s", to.region);
     if (sov_quota_charge(c, ip->tenant_id, SOV_QUOTA_PUBLIC_IPS, 1, err) < 0)
         return -1;
-    if (sov_repo_public_ip_take(c, ip->region, ip->pool_id, ip->address, &found, err) < 0)
+    if (ia->a->address) {
+        bool taken;
+        if (sov_repo_public_ip_take_address(c, ip->region, ia->a->address, ip->pool_id,
+                                            &taken, err) < 0)
+            return -1;
+        if (!ip->pool_id[0])
+            return sov_net_error_field(err, SOV_E_CONFLICT, "address", "address %s is in no "
+                                       "public IP pool of region '%s'", ia->a->address,
+                                       ip->region);
+        if (taken)
+            return sov_net_error_field(err, SOV_E_CONFLICT, "address", "address %s is held "
+                                       "by another public IP", ia->a->address);
+        snprintf(ip->address, sizeof(ip->address), "%s", ia->a->address);
+        found = true;
+    } else if (sov_repo_public_ip_take(c, ip->region, ip->pool_id, ip->address, &found,
+                                       err) < 0)
         return -1;
     if (!found) {
         bool any;
@@ -344,6 +359,12 @@ sov_public_ip_create(sov_ctx *ctx, const char *tenant_id, const sov_public_ip_cr
         return -1;
     if (a->port && !*a->port)
         return sov_error_invalid(err, "port", "port is a port's name or id");
+    if (a->address) {
+        uint32_t v;
+        if (sov_ipv4_parse(a->address, &v) < 0)
+            return sov_error_invalid(err, "address", "address '%.64s' must be an IPv4 address",
+                                     a->address);
+    }
     snprintf(ret->name, sizeof(ret->name), "%s", a->name);
     if (sov_uuid_v4(ret->id, err) < 0)
         return -1;

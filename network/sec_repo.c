@@ -755,6 +755,33 @@ sov_repo_public_ip_take(sov_dbconn *c, const char *region, char *pool_id, char *
     return 0;
 }
 
+static const char SQL_POOL_ADDRESS[] =
+    "SELECT p.id::text AS id, EXISTS (SELECT 1 FROM public_ips i WHERE i.pool_id = p.id"
+    " AND i.state <> 'deleted' AND i.address = $2::inet) AS taken FROM public_ip_pools p"
+    " WHERE p.region = $1 AND $2::inet BETWEEN p.first_ip AND p.last_ip"
+    " ORDER BY p.created_at, p.id LIMIT 1";
+
+int
+sov_repo_public_ip_take_address(sov_dbconn *c, const char *region, const char *address,
+                                char *pool_id, bool *taken, sov_error *err)
+{
+    sov_autoptr(PGresult) pools = NULL;
+    sov_autoptr(PGresult) res = NULL;
+    const char *lock[] = { region };
+    const char *params[] = { region, address };
+
+    pool_id[0] = '\0';
+    *taken = false;
+    if (sov_db_query(c, SQL_POOLS_LOCK, 1, lock, &pools, err) < 0 ||
+        sov_db_query(c, SQL_POOL_ADDRESS, 2, params, &res, err) < 0)
+        return -1;
+    if (PQntuples(res) == 0)
+        return 0;
+    sov_db_copy(pool_id, SOV_UUID_LEN + 1, res, 0, PQfnumber(res, "id"));
+    *taken = strcmp(PQgetvalue(res, 0, PQfnumber(res, "taken")), "t") == 0;
+    return 0;
+}
+
 #define IP_COLS                                                                          \
     "i.id, coalesce(i.tenant_id::text, '') AS tenant_id,"                                \
     " coalesce(i.workspace, '') AS workspace, i.name, i.region, i.pool_id::text AS pool_id,"\

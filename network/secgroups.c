@@ -331,6 +331,7 @@ typedef struct act_args {
     sov_ctx *ctx;
     const char *tenant_id, *id;
     const sov_sg_rule_args *rule;
+    size_t nrules;                  /* rules_replace: how many rule points at */
     const char *rule_id;
     sov_sg_rule *ret_rule;
     sov_op *op;
@@ -379,7 +380,7 @@ int
 sov_security_group_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
                           sov_error *err)
 {
-    act_args a = { ctx, tenant_id, id, NULL, NULL, NULL, op, "" };
+    act_args a = { ctx, tenant_id, id, NULL, 0, NULL, NULL, op, "" };
 
     return sov_net_delete(ctx, "security group", id, delete_tx, &a, a.pending, op, err);
 }
@@ -433,7 +434,7 @@ int
 sov_sg_rule_add(sov_ctx *ctx, const char *tenant_id, const char *group_id,
                 const sov_sg_rule_args *r, sov_sg_rule *ret, sov_op *op, sov_error *err)
 {
-    act_args a = { ctx, tenant_id, group_id, r, NULL, ret, op, "" };
+    act_args a = { ctx, tenant_id, group_id, r, 1, NULL, ret, op, "" };
 
     if (sov_net_check_enabled(ctx->cfg, err) < 0)
         return -1;
@@ -460,7 +461,7 @@ int
 sov_sg_rule_delete(sov_ctx *ctx, const char *tenant_id, const char *group_id,
                    const char *rule_id, sov_op *op, sov_error *err)
 {
-    act_args a = { ctx, tenant_id, group_id, NULL, rule_id, NULL, op, "" };
+    act_args a = { ctx, tenant_id, group_id, NULL, 0, rule_id, NULL, op, "" };
 
     if (sov_net_check_enabled(ctx->cfg, err) < 0)
         return -1;
@@ -469,4 +470,65 @@ sov_sg_rule_delete(sov_ctx *ctx, const char *tenant_id, const char *group_id,
     if (!sov_uuid_valid(rule_id))
         return sov_error_set(err, SOV_E_NOT_FOUND, "rule '%s' does not exist", rule_id);
     return sov_ctx_tx(ctx, rule_delete_tx, &a, err);
+}
+
+/* The whole rule set replaced in one transaction: every new rule checked (and its remote
+ * group resolved) before anything changes, the old rows removed and their quota given back,
+ * the new ones charged and inserted, one "security_group.update". */
+static int
+rules_replace_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    act_args *a = arg;
+    sov_security_group g, old;
+    sov_autofree sov_sg_rule *rules = NULL;
+
+    if (lock_visible(c, a, &g, err) < 0)
+        return -1;
+    rules = calloc(a->nrules ? a->nrules : 1, sizeof(*rules));
+    if (!rules)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    for (size_t i = 0; i < a->nrules; i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof(prefix), "rules[%zu].", i);
+        if (sov_sg_rule_parse(&a->rule[i], prefix, &rules[i], err) < 0 ||
+            resolve_remote(c, g.tenant_id, g.workspace, g.id, g.name, prefix, &rules[i],
+                           err) < 0)
+            return -1;
+    }
+    if (sov_repo_sg_get(c, g.tenant_id, g.id, false, &old, err) < 0)
+        return -1;
+    for (size_t i = 0; i < old.nrules; i++)
+        if (sov_repo_sg_rule_delete(c, g.id, old.rules[i].id, err) < 0) {
+            sov_security_group_release(&old);
+            return -1;
+        }
+    if (old.nrules > 0 && sov_quota_release(c, g.tenant_id, SOV_QUOTA_SECURITY_GROUP_RULES,
+                                            (long long) old.nrules, err) < 0) {
+        sov_security_group_release(&old);
+        return -1;
+    }
+    sov_security_group_release(&old);
+    if (a->nrules > 0 && sov_quota_charge(c, g.tenant_id, SOV_QUOTA_SECURITY_GROUP_RULES,
+                                          (long long) a->nrules, err) < 0)
+        return -1;
+    for (size_t i = 0; i < a->nrules; i++)
+        if (sov_repo_sg_rule_insert(c, g.id, g.tenant_id, &rules[i], err) < 0)
+            return -1;
+    return group_changed(c, a, &g, err);
+}
+
+int
+sov_sg_rules_replace(sov_ctx *ctx, const char *tenant_id, const char *group_id,
+                     const sov_sg_rule_args *rules, size_t n, sov_security_group *ret,
+                     sov_op *op, sov_error *err)
+{
+    act_args a = { ctx, tenant_id, group_id, rules, n, NULL, NULL, op, "" };
+
+    if (sov_net_check_enabled(ctx->cfg, err) < 0)
+        return -1;
+    if (!sov_uuid_valid(group_id))
+        return not_found(group_id, err);
+    if (sov_ctx_tx(ctx, rules_replace_tx, &a, err) < 0)
+        return -1;
+    return sov_security_group_get(ctx, tenant_id, group_id, ret, err);
 }

@@ -327,6 +327,12 @@ int sov_sg_rule_add(sov_ctx *ctx, const char *tenant_id, const char *group_id,
                     const sov_sg_rule_args *a, sov_sg_rule *ret, sov_op *op, sov_error *err);
 int sov_sg_rule_delete(sov_ctx *ctx, const char *tenant_id, const char *group_id,
                        const char *rule_id, sov_op *op, sov_error *err);
+/* Replace the group's whole rule set (n 0: none) in one transaction: each rule checked as
+ * sov_sg_rule_parse does ("rules[i]." prefix), quota security_group_rules given back for the
+ * old and charged for the new, "security_group.update"; ret: the group after it. */
+int sov_sg_rules_replace(sov_ctx *ctx, const char *tenant_id, const char *group_id,
+                         const sov_sg_rule_args *rules, size_t n, sov_security_group *ret,
+                         sov_op *op, sov_error *err);
 
 /* ---- routers (internet gateways) ---- */
 
@@ -432,6 +438,8 @@ typedef struct sov_public_ip_create_args {
     const char *region;         /* NULL: the region of the port, else the first the policy
                                  * allows that has a pool */
     const char *port;           /* NULL: not attached yet */
+    const char *address;        /* NULL: the lowest free; else this IPv4 address of a pool of
+                                 * the region, not held (SOV_E_CONFLICT naming "address") */
 } sov_public_ip_create_args;
 
 /* Quota-check (public_ips); a region outside the tenant's policy is SOV_E_RESIDENCY naming
