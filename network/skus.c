@@ -1,6 +1,6 @@
 /* skus.c: network SKUs, the bandwidth classes of SECA's network provider (issue 20), and
  * what a SECA network or subnet names beside its /v1 row (its SKU, its route table). The
- * catalogue is operators' data (network_skus, seeded by migration 0018); a network records
+ * catalogue is operators' data (network_skus, seeded by migration 0017); a network records
  * its class at create (networks.sku), a subnet its route table and class. */
 #include <stdio.h>
 #include <string.h>

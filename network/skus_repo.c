@@ -1,4 +1,4 @@
-/* skus_repo.c: network SKUs (table network_skus, migration 0018) and what a SECA network or
+/* skus_repo.c: network SKUs (table network_skus, migration 0017) and what a SECA network or
  * subnet names (networks.sku, subnets.route_table, subnets.sku). */
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
--- 0018: network SKUs, the bandwidth classes of SECA's network provider (issue 20): what a
--- network (and by default each NIC of it) is sized for. network_skus is the catalogue
+-- 0017_network_skus.sql: network SKUs, the bandwidth classes of SECA's network provider
+-- (issue 20): what a network (and by default each NIC of it) is sized for. network_skus is the catalogue
 -- (operators' data, seeded with SECA's three tiers); networks.sku is the class a network was
 -- created with (NULL: made through /v1, the default class "seca.n1k"); subnets.route_table
 -- and subnets.sku are what a SECA subnet names (its route table, a SECA object of
