@@ -242,10 +242,11 @@ def check_answer(method, path, r, what=None):
         resp = o.op["responses"].get(str(r.status))
         url = o.url
         if resp is None:
-            # README rule 6 (every rejection is 412) and the issue's isolation (another
-            # tenant's path answers 404) reach operations whose document omits them.
+            # README rule 6 (every rejection is 412: a bad body, a bad limit) and the issue's
+            # isolation (another tenant's path answers 404) reach operations whose document
+            # omits them.
             tenant_path = "/tenants/" in path
-            if (r.status == 412 and method in ("PUT", "POST", "DELETE")) or \
+            if r.status == 412 or \
                (r.status == 404 and tenant_path):
                 if r.json is None:
                     problems.append("body is not JSON: %r" % r.text()[:200])
@@ -770,6 +771,9 @@ def power():
 
 def refused(method, path, body, what, pointer=None, token=None, raw=None, status=412):
     x = call(method, path, token, body=body, raw=raw, what=what)
+    if method == "PUT" and x.status == 201:
+        # made where it should have been refused: not left behind for the next scenarios
+        http("DELETE", path, TOKA)
     ok = x.status == status
     if ok and pointer and isinstance(x.json, dict):
         ptrs = [s.get("pointer") for s in x.json.get("sources") or []]
@@ -838,9 +842,26 @@ def constraints():
 
 def errors():
     """References to what does not exist -> 412; GET of a missing name -> 404."""
+    # Each case is a valid spec but for the one reference: its own boot disk (the chain's is
+    # attached), a subnet range and a NIC address nothing uses.
+    disk = R("block-storage", "er-disk", WS)
+    made = call("PUT", disk.path(), body=envelope({"skuRef": sku_ref("storage"), "sizeGB": 1}),
+                what="Error's spare disk").status == 201
+    def own_disk(s):
+        s["bootVolume"] = {"deviceRef": {"resource": "block-storages/er-disk"}}
+        s.pop("primaryNicRef", None)
+
+    fresh_values = {
+        "instance": own_disk,
+        "subnet": lambda s: s.update(cidr={"ipv4": "10.40.2.0/24"}),
+        "nic": lambda s: s.update(addresses=["10.40.1.77"], publicIpRefs=[]),
+    }
+
     def bad(typ, name, mut, label, ptr):
         r, s = spec_of(typ)
         s2 = json.loads(json.dumps(s))
+        if typ in fresh_values:
+            fresh_values[typ](s2)
         mut(s2)
         fresh = R(typ, name, r.ws, r.net)
         refused("PUT", fresh.path(), envelope(s2), "Error %s %s" % (typ, label), ptr)
@@ -884,6 +905,9 @@ def errors():
         g = call("GET", R(typ, "no-such-" + typ, WS, NET).path(), what="Error missing")
         say(g.status == 404, "Error %s: GET of a missing name answers 404" % typ,
             "status %d" % g.status)
+    if made:
+        delete(disk, "Error")
+        wait_gone(disk, "Error")
 
 
 # ---- isolation and bad input over every route ------------------------------------------
