@@ -247,8 +247,8 @@ sov_seca_reply_unbuilt(sov_request *req)
 bool
 sov_seca_path(const char *path)
 {
-    return path && (strncmp(path, "/providers/", 11) == 0 ||
-                    strcmp(path, "/.wellknown/secapi") == 0);
+    return path && (strncmp(path, "/providers/", 11) == 0 || strcmp(path, "/providers") == 0 ||
+                    strncmp(path, "/.wellknown/", 12) == 0);
 }
 
 enum MHD_Result
@@ -270,8 +270,8 @@ sov_seca_reply(sov_request *req, unsigned status, json_t *body)
 
 /* SECA's name pattern ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and
  * at most max characters. */
-static bool
-name_valid(const char *s, size_t max)
+bool
+sov_seca_name_valid(const char *s, size_t max)
 {
     size_t n = strlen(s), seg = 0;
 
@@ -317,8 +317,10 @@ sov_seca_default_region(sov_request *req, char *ret, size_t size, sov_error *err
 
         if (sov_region_list(&req->ctx, after, 100, &page, err) < 0)
             return -1;
+        /* A region with no zones can place nothing (and SECA does not serve it). */
         for (size_t i = 0; i < page.n && !found; i++)
-            if (sov_policy_allows(policy, page.items[i].code, page.items[i].country,
+            if (page.items[i].nzones > 0 &&
+                sov_policy_allows(policy, page.items[i].code, page.items[i].country,
                                   page.items[i].jurisdiction)) {
                 snprintf(ret, size, "%s", page.items[i].code);
                 found = true;
@@ -430,7 +432,7 @@ sov_seca_input_read(sov_request *req, const sov_field *spec_fields, size_t n,
     json_t *v;
 
     memset(in, 0, sizeof(*in));
-    if (name && !name_valid(name, SOV_SECA_NAME_MAX))
+    if (name && !sov_seca_name_valid(name, SOV_SECA_NAME_MAX))
         return sov_error_invalid(err, "/metadata/name",
                                  "name '%.64s' must be 1 to %d lower-case letters, digits and "
                                  "'-', in segments joined by '.', each starting and ending "
@@ -579,6 +581,15 @@ int
 sov_seca_ref_read(sov_request *req, const json_t *ref, const char *plural, const char *pointer,
                   sov_seca_ref *ret, sov_error *err)
 {
+    return sov_seca_ref_parse(sov_seca_tenant(req), sov_seca_workspace(req),
+                              sov_seca_network(req), ref, plural, pointer, ret, err);
+}
+
+int
+sov_seca_ref_parse(const char *req_tenant, const char *req_workspace, const char *req_network,
+                   const json_t *ref, const char *plural, const char *pointer,
+                   sov_seca_ref *ret, sov_error *err)
+{
     const struct ref_type *rt = ref_type_of(plural);
     const char *text_ = NULL, *provider = NULL, *tenant = NULL, *workspace = NULL;
     const char *network = NULL;
@@ -650,18 +661,18 @@ sov_seca_ref_read(sov_request *req, const json_t *ref, const char *plural, const
                                  pointer, provider, plural);
     /* Another tenant's resources do not exist here: refused without saying whether they
      * exist there. */
-    if (tenant && (!sov_seca_tenant(req) || strcmp(tenant, sov_seca_tenant(req)) != 0))
+    if (tenant && (!req_tenant || strcmp(tenant, req_tenant) != 0))
         return sov_error_invalid(err, pointer, "%s: a reference may only name a resource of "
                                  "tenant '%.64s'", pointer,
-                                 sov_seca_tenant(req) ? sov_seca_tenant(req) : "");
-    if (!name_valid(seg[i + 1], SOV_SECA_NAME_MAX) ||
-        (workspace && !name_valid(workspace, SOV_SECA_NAME_MAX)) ||
-        (network && !name_valid(network, SOV_SECA_NAME_MAX)))
+                                 req_tenant ? req_tenant : "");
+    if (!sov_seca_name_valid(seg[i + 1], SOV_SECA_NAME_MAX) ||
+        (workspace && !sov_seca_name_valid(workspace, SOV_SECA_NAME_MAX)) ||
+        (network && !sov_seca_name_valid(network, SOV_SECA_NAME_MAX)))
         return sov_error_invalid(err, pointer, "%s: malformed reference '%.64s'", pointer,
                                  text_);
     if (rt->scope == SOV_SECA_WORKSPACE || rt->scope == SOV_SECA_NETWORK) {
         if (!workspace)
-            workspace = sov_seca_workspace(req);
+            workspace = req_workspace;
         if (!workspace)
             return sov_error_invalid(err, pointer, "%s: the reference must name its workspace "
                                      "(workspaces/<w>/%s/<name>)", pointer, plural);
@@ -671,13 +682,13 @@ sov_seca_ref_read(sov_request *req, const json_t *ref, const char *plural, const
     }
     if (rt->scope == SOV_SECA_NETWORK) {
         if (!network)
-            network = sov_seca_network(req);
+            network = req_network;
         if (!network)
             return sov_error_invalid(err, pointer, "%s: the reference must name its network "
                                      "(networks/<n>/%s/<name>)", pointer, plural);
         snprintf(r.network, sizeof(r.network), "%s", network);
     }
-    snprintf(r.tenant, sizeof(r.tenant), "%s", sov_seca_tenant(req) ? sov_seca_tenant(req) : "");
+    snprintf(r.tenant, sizeof(r.tenant), "%s", req_tenant ? req_tenant : "");
     snprintf(r.name, sizeof(r.name), "%s", seg[i + 1]);
     *ret = r;
     return 0;

@@ -41,7 +41,8 @@ const char *sov_seca_network(sov_request *req);
 const char *sov_seca_name(sov_request *req);
 
 /* The region a resource with no placement of its own is recorded in: the first region (by
- * code) the tenant's residency policy allows. SOV_E_RESIDENCY when none is. */
+ * code, with at least one zone) the tenant's residency policy allows. SOV_E_RESIDENCY when
+ * none is. */
 int sov_seca_default_region(sov_request *req, char *ret, size_t size, sov_error *err);
 
 /* A request's envelope: {labels, annotations, extensions, metadata, spec, status}; metadata
@@ -72,6 +73,14 @@ typedef struct sov_seca_ref {
 } sov_seca_ref;
 int sov_seca_ref_read(sov_request *req, const json_t *ref, const char *plural,
                       const char *pointer, sov_seca_ref *ret, sov_error *err);
+/* The same against a tenant name, workspace and network given (NULL: none): what
+ * sov_seca_ref_read does with the request's; pure, for the unit test. */
+int sov_seca_ref_parse(const char *tenant, const char *workspace, const char *network,
+                       const json_t *ref, const char *plural, const char *pointer,
+                       sov_seca_ref *ret, sov_error *err);
+/* Whether name matches SECA's name pattern
+ * ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ in at most max characters. */
+bool sov_seca_name_valid(const char *name, size_t max);
 /* A Reference object for a resource of type t named name (in the request's tenant, in
  * workspace/network where t has them): {"resource": "<plural>/<name>", "provider": ...,
  * "tenant": ..., "workspace": ...}. */

@@ -35,17 +35,31 @@ workspace_key(const char *tenant_id, const char *name, char ret[SOV_UUID_LEN + 1
              sum + 16, sum + 20);
 }
 
-/* w as SECA shows it, with its meta (read when m is NULL). NULL with err set on failure. */
+/* The region a workspace is shown in by a read: the default region, or none (metadata.region
+ * left out) once the tenant's policy allows none, so that its workspaces can still be read
+ * and deleted. */
+static int
+read_region(sov_request *req, char *ret, size_t size, sov_error *err)
+{
+    if (sov_seca_default_region(req, ret, size, err) == 0)
+        return 0;
+    if (err->code != SOV_E_RESIDENCY)
+        return -1;
+    sov_error_clear(err);
+    ret[0] = '\0';
+    return 0;
+}
+
+/* w as SECA shows it in region, with its meta (read when m is NULL). NULL with err set on
+ * failure. */
 static json_t *
-workspace_json(sov_request *req, const sov_workspace *w, const sov_seca_meta *m,
-               sov_error *err)
+workspace_json(sov_request *req, const sov_workspace *w, const char *region,
+               const sov_seca_meta *m, sov_error *err)
 {
     sov_seca_meta own = { 0 };
-    char region[SOV_NAME_MAX + 1], key[SOV_UUID_LEN + 1];
+    char key[SOV_UUID_LEN + 1];
     json_t *j;
 
-    if (sov_seca_default_region(req, region, sizeof(region), err) < 0)
-        return NULL;
     if (!m) {
         workspace_key(w->tenant_id, w->name, key);
         if (sov_seca_meta_get(&req->ctx, key, workspace_type.kind, SOV_SECA_ACTIVE,
@@ -67,11 +81,13 @@ sov_seca_workspace_workspaces_list(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_seca_list *l = NULL;
-    char after[SOV_TEXT_MAX * 4 + 1] = "";
+    char after[SOV_TEXT_MAX * 4 + 1] = "", region[SOV_NAME_MAX + 1];
     enum MHD_Result r;
 
     if (sov_seca_list_begin(req, &l, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
+    if (read_region(req, region, sizeof(region), &err) < 0)
+        goto fail;
     do {
         sov_workspace_page page = { 0 };
 
@@ -79,7 +95,7 @@ sov_seca_workspace_workspaces_list(sov_request *req)
                                &err) < 0)
             goto fail;
         for (size_t i = 0; i < page.n; i++) {
-            json_t *j = workspace_json(req, &page.items[i], NULL, &err);
+            json_t *j = workspace_json(req, &page.items[i], region, NULL, &err);
             if (!j) {
                 free(page.items);
                 goto fail;
@@ -103,11 +119,13 @@ sov_seca_workspace_workspaces_get(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
     sov_autoptr(json_t) body = NULL;
+    char region[SOV_NAME_MAX + 1];
     sov_workspace w;
 
     if (sov_workspace_get(&req->ctx, sov_seca_tenant_id(req), sov_seca_name(req), &w,
                           &err) < 0 ||
-        !(body = workspace_json(req, &w, NULL, &err)))
+        read_region(req, region, sizeof(region), &err) < 0 ||
+        !(body = workspace_json(req, &w, region, NULL, &err)))
         return sov_seca_reply_error(req, &err, false);
     return sov_seca_reply(req, MHD_HTTP_OK, body);
 }
@@ -119,16 +137,23 @@ sov_seca_workspace_workspaces_put(sov_request *req)
 {
     static const sov_field no_spec[1] = { { NULL, JSON_NULL, false } };
     const char *tenant = sov_seca_tenant_id(req), *name = sov_seca_name(req);
-    sov_error err = SOV_ERROR_INIT;
+    sov_error err = SOV_ERROR_INIT, no_region = SOV_ERROR_INIT;
     sov_seca_meta m = { 0 };
     sov_autoptr(json_t) body = NULL;
     sov_seca_input in;
     sov_workspace w;
-    char key[SOV_UUID_LEN + 1];
+    char key[SOV_UUID_LEN + 1], region[SOV_NAME_MAX + 1];
     bool created = false;
 
     if (sov_seca_input_read(req, no_spec, 0, false, &in, &err) < 0)
         return sov_seca_reply_error(req, &err, true);
+    /* The region before anything is made: a tenant whose policy allows none gets no new
+     * workspace (its workspaces can still change, shown in no region). */
+    if (sov_seca_default_region(req, region, sizeof(region), &no_region) < 0) {
+        if (no_region.code != SOV_E_RESIDENCY)
+            return sov_seca_reply_error(req, &no_region, true);
+        region[0] = '\0';
+    }
     if (sov_workspace_get(&req->ctx, tenant, name, &w, &err) == 0) {
         workspace_key(tenant, name, key);
         if (in.if_version > 0 &&
@@ -136,6 +161,8 @@ sov_seca_workspace_workspaces_put(sov_request *req)
             return sov_seca_reply_error(req, &err, true);
     } else if (err.code == SOV_E_NOT_FOUND) {
         sov_error_clear(&err);
+        if (no_region.code != SOV_OK)
+            return sov_seca_reply_error(req, &no_region, true);
         if (in.if_version > 0) {
             sov_error_set(&err, SOV_E_CONFLICT, "workspace '%s' does not exist yet: "
                           "if-unmodified-since names no version of it", name);
@@ -165,7 +192,7 @@ sov_seca_workspace_workspaces_put(sov_request *req)
             return sov_seca_reply_error(req, &err, true);
         }
     }
-    body = workspace_json(req, &w, &m, &err);
+    body = workspace_json(req, &w, region, &m, &err);
     sov_seca_meta_clear(&m);
     if (!body)
         return sov_seca_reply_error(req, &err, true);

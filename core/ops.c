@@ -307,7 +307,7 @@ sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err)
 }
 
 static const char SQL_TIMES[] =
-    "SELECT o.state, o.error, coalesce(to_char(o.started_at AT TIME ZONE 'UTC',"
+    "SELECT o.state, o.error, o.error_code, coalesce(to_char(o.started_at AT TIME ZONE 'UTC',"
     " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') AS started_at,"
     " coalesce(to_char(o.finished_at AT TIME ZONE 'UTC',"
     " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') AS finished_at"
@@ -328,8 +328,9 @@ sov_op_times_get(sov_dbconn *c, const char *id, sov_op_times *ret, sov_error *er
         return sov_error_set(err, SOV_E_NOT_FOUND, "operation '%s' does not exist", id);
     sov_db_copy(ret->state, sizeof(ret->state), res, 0, 0);
     sov_db_copy(ret->error, sizeof(ret->error), res, 0, 1);
-    sov_db_copy(ret->started_at, sizeof(ret->started_at), res, 0, 2);
-    sov_db_copy(ret->finished_at, sizeof(ret->finished_at), res, 0, 3);
+    sov_db_copy(ret->error_code, sizeof(ret->error_code), res, 0, 2);
+    sov_db_copy(ret->started_at, sizeof(ret->started_at), res, 0, 3);
+    sov_db_copy(ret->finished_at, sizeof(ret->finished_at), res, 0, 4);
     return 0;
 }
 

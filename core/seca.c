@@ -187,6 +187,8 @@ settle(sov_dbconn *c, sov_seca_meta_row *r, bool *changed, sov_error *err)
         if (phase != SOV_SECA_DELETING &&
             cond_push(r->m.conditions, SOV_SECA_ACTIVE, t.finished_at, NULL, NULL, err) < 0)
             return -1;
+    } else if (strcmp(t.state, "failed") == 0 && strcmp(t.error_code, "superseded") == 0) {
+        /* Made moot by a later operation (a deletion): that one's conditions tell. */
     } else if (strcmp(t.state, "failed") == 0) {
         if (cond_push(r->m.conditions, SOV_SECA_ERROR, t.finished_at, "OperationFailed",
                       t.error[0] ? t.error : "the operation failed", err) < 0)
@@ -269,6 +271,30 @@ sov_seca_meta_get(sov_ctx *ctx, const char *resource_id, const char *kind,
                              resource_id ? resource_id : "");
     if ((unsigned) now > SOV_SECA_ERROR)
         return sov_error_set(err, SOV_E_INTERNAL, "no such state %d", (int) now);
+    /* Most reads change nothing (no row, or nothing followed and nothing new): one query,
+     * outside a transaction; the rest take the resource's lock and look again. */
+    {
+        sov_autoptr(sov_dbconn) c = NULL;
+        bool found = false;
+
+        if (sov_db_acquire(ctx->db, &c, err) < 0 ||
+            sov_repo_seca_meta_get(c, resource_id, &a.row, &found, err) < 0)
+            return -1;
+        if (!found && created_at && created_at[0]) {
+            if (meta_default(resource_id, kind, now, created_at, "", &a.row.m, err) < 0) {
+                sov_seca_meta_clear(&a.row.m);
+                return -1;
+            }
+            meta_give(&a.row, ret);
+            return 0;
+        }
+        if (found && !a.row.follow_op[0] && newest_state(a.row.m.conditions) == (int) now) {
+            meta_give(&a.row, ret);
+            return 0;
+        }
+        sov_seca_meta_clear(&a.row.m);
+        memset(&a.row, 0, sizeof(a.row));
+    }
     if (sov_db_tx(ctx->db, get_tx, &a, err) < 0) {
         sov_seca_meta_clear(&a.row.m);
         return -1;

@@ -48,8 +48,11 @@ static const char SQL_META_PUT[] =
 
 static const char SQL_META_DELETE[] = "DELETE FROM resource_meta WHERE resource_id = $1";
 
+/* A bounded batch, skipping rows another transaction holds: purging never waits, and two
+ * writers purging at once cannot deadlock. */
 static const char SQL_META_PURGE[] =
-    "DELETE FROM resource_meta WHERE deleted_at < now() - interval '1 day'";
+    "DELETE FROM resource_meta WHERE resource_id IN (SELECT resource_id FROM resource_meta"
+    " WHERE deleted_at < now() - interval '1 day' LIMIT 100 FOR UPDATE SKIP LOCKED)";
 
 int
 sov_repo_seca_meta_lock(sov_dbconn *c, const char *resource_id, char *now, sov_error *err)

@@ -83,6 +83,7 @@ int sov_op_get(sov_ctx *ctx, const char *id, sov_op *ret, sov_error *err);
 typedef struct sov_op_times {
     char state[16];             /* queued, running, succeeded, failed */
     char error[512];
+    char error_code[32];        /* "superseded": another operation made it moot */
     char started_at[40];        /* RFC 3339 UTC with milliseconds; "" not yet */
     char finished_at[40];       /* "" not yet */
 } sov_op_times;

@@ -248,6 +248,8 @@ START_TEST(no_route_is_404_and_a_wrong_method_412_with_allow)
     refused("GET", "/providers/seca.nothing/v1/tenants/seca-a/things", ta.token[TL_ADMIN], NULL,
             NULL, 404, "resource-not-found", NULL);
     refused("GET", "/providers/", NULL, NULL, NULL, 404, "resource-not-found", NULL);
+    refused("GET", "/providers", NULL, NULL, NULL, 404, "resource-not-found", NULL);
+    refused("GET", "/.wellknown/other", NULL, NULL, NULL, 404, "resource-not-found", NULL);
     ws_path(path, sizeof(path), &ta, NULL);
     call("POST", path, ta.token[TL_ADMIN], "{}", NULL, &r);
     assert_seca_error(&r, path, 412, "precondition-failed", NULL, NULL);
@@ -672,6 +674,80 @@ START_TEST(a_workspace_holding_resources_is_not_deleted)
 }
 END_TEST
 
+START_TEST(over_quota_is_412_and_makes_nothing)
+{
+    tl_tenant tq;
+    char path[256], quotas[128];
+    tl_resp r;
+
+    tl_tenant_make(&sovd, op, "seca-q", &tq);
+    snprintf(quotas, sizeof(quotas), "/v1/tenants/%s/quotas", tq.id);
+    json_decref(tl_call_ok(&sovd, "PUT", quotas, op, "{\"workspaces\":1}", 200));
+    ws_path(path, sizeof(path), &tq, "one-too-many");
+    call("PUT", path, tq.token[TL_ADMIN], "{}", NULL, &r);
+    assert_seca_error(&r, path, 412, "precondition-failed", NULL, NULL);
+    ck_assert_str_eq(str_at(json_object_get(r.json, "meta"), "quota"), "workspaces");
+    tl_resp_free(&r);
+    ck_assert(!v1_workspace_exists(&tq, "one-too-many"));
+}
+END_TEST
+
+/* Runs last: it adds regions that sort before fr-seca-1. */
+START_TEST(a_workspace_is_in_the_first_region_with_zones_its_policy_allows)
+{
+    tl_tenant tc;
+    char path[256], pol[128];
+    json_t *j, *items, *it;
+    size_t i;
+    bool at = false;
+
+    tl_tenant_make(&sovd, op, "seca-c", &tc);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"at-seca-1\",\"name\":\"At\",\"country\":\"AT\","
+                           "\"datacenter\":\"DC 2\",\"zones\":[\"a\"]}", 201));
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"aa-seca-1\",\"name\":\"Aa\",\"country\":\"AT\","
+                           "\"datacenter\":\"DC 3\",\"zones\":[\"a\"]}", 201));
+    /* A region without zones can place nothing: SECA does not see it. */
+    free(tl_db_exec(db, "DELETE FROM zones WHERE region = 'aa-seca-1'"));
+    refused("GET", "/providers/seca.region/v1/regions/aa-seca-1", tc.token[TL_READER], NULL,
+            NULL, 404, "resource-not-found", NULL);
+    j = tl_call_ok(&sovd, "GET", "/providers/seca.region/v1/regions", tc.token[TL_READER], NULL,
+                   200);
+    items = json_object_get(j, "items");
+    json_array_foreach(items, i, it) {
+        ck_assert_str_ne(str_at(md(it), "name"), "aa-seca-1");
+        at |= strcmp(str_at(md(it), "name"), "at-seca-1") == 0;
+    }
+    ck_assert_msg(at, "at-seca-1 not listed");
+    json_decref(j);
+
+    ws_path(path, sizeof(path), &tc, "placed");
+    j = tl_call_ok(&sovd, "PUT", path, tc.token[TL_ADMIN], "{}", 201);
+    ck_assert_str_eq(str_at(md(j), "region"), "at-seca-1");
+    json_decref(j);
+    snprintf(pol, sizeof(pol), "/v1/tenants/%s/residency-policy", tc.id);
+    json_decref(tl_call_ok(&sovd, "PUT", pol, tc.token[TL_ADMIN], "{\"countries\":[\"FR\"]}",
+                           200));
+    j = tl_call_ok(&sovd, "GET", path, tc.token[TL_READER], NULL, 200);
+    ck_assert_str_eq(str_at(md(j), "region"), "fr-seca-1");
+    json_decref(j);
+
+    /* A policy no region meets: no new workspace, the old one still read and changed. */
+    json_decref(tl_call_ok(&sovd, "PUT", pol, op, "{\"countries\":[\"SE\"]}", 200));
+    ws_path(path, sizeof(path), &tc, "nowhere");
+    refused("PUT", path, tc.token[TL_ADMIN], "{}", NULL, 412, "precondition-failed", NULL);
+    ck_assert(!v1_workspace_exists(&tc, "nowhere"));
+    ws_path(path, sizeof(path), &tc, "placed");
+    j = tl_call_ok(&sovd, "GET", path, tc.token[TL_READER], NULL, 200);
+    ck_assert_msg(!json_object_get(md(j), "region"), "region of none");
+    json_decref(j);
+    json_decref(tl_call_ok(&sovd, "PUT", path, tc.token[TL_ADMIN],
+                           "{\"labels\":{\"k\":\"v\"}}", 200));
+    json_decref(tl_call_ok(&sovd, "DELETE", path, tc.token[TL_ADMIN], NULL, 202));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -693,5 +769,7 @@ main(void)
     tcase_add_test(tc, workspace_lifecycle_keeps_conditions_versions_and_labels);
     tcase_add_test(tc, workspace_list_filters_by_labels_and_pages_to_the_end);
     tcase_add_test(tc, a_workspace_holding_resources_is_not_deleted);
+    tcase_add_test(tc, over_quota_is_412_and_makes_nothing);
+    tcase_add_test(tc, a_workspace_is_in_the_first_region_with_zones_its_policy_allows);
     return tl_run_suite(s);
 }

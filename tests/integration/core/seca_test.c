@@ -240,6 +240,26 @@ START_TEST(a_failed_operation_adds_error_with_its_message)
 }
 END_TEST
 
+START_TEST(a_superseded_operation_adds_no_error)
+{
+    char id[SOV_UUID_LEN + 1], op[SOV_UUID_LEN + 1];
+    sov_seca_meta m = { 0 };
+
+    new_id(id);
+    new_op(op);
+    mwrite(id, SOV_SECA_CREATED, op, NULL, NULL);
+    free(tl_db_value(url, "UPDATE operations SET state = 'failed', error = 'superseded by x',"
+                          " error_code = 'superseded', finished_at = clock_timestamp() "
+                          "WHERE id = '%s'", op));
+    mwrite(id, SOV_SECA_DELETED, NULL, NULL, &m);
+    ck_assert_str_eq(states(&m), "deleting,pending");
+    sov_seca_meta_clear(&m);
+    get(id, SOV_SECA_DELETING, &m);
+    ck_assert_str_eq(states(&m), "deleting,pending");
+    sov_seca_meta_clear(&m);
+}
+END_TEST
+
 START_TEST(an_update_adds_updating_then_active_and_bumps_the_version)
 {
     char id[SOV_UUID_LEN + 1], op[SOV_UUID_LEN + 1];
@@ -641,6 +661,46 @@ START_TEST(objects_are_kept_by_key)
 }
 END_TEST
 
+START_TEST(bad_writes_are_refused_and_write_nothing)
+{
+    char id[SOV_UUID_LEN + 1];
+    sov_error err = SOV_ERROR_INIT;
+    sov_seca_meta m = { 0 };
+    json_t *arr = json_array(), *num = json_pack("{s:i}", "env", 1);
+    sov_seca_write w = { .tenant_id = NULL, .kind = "instance", .change = SOV_SECA_CREATED };
+
+    new_id(id);
+    w.resource_id = id;
+    w.labels = arr;
+    ck_assert_int_eq(sov_seca_meta_write(&ctx, &w, &m, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INVALID);
+    ck_assert_str_eq(err.field, "labels");
+    w.labels = num;
+    ck_assert_int_eq(sov_seca_meta_write(&ctx, &w, &m, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INVALID);
+    w.labels = NULL;
+    w.annotations = num;
+    ck_assert_int_eq(sov_seca_meta_write(&ctx, &w, &m, &err), -1);
+    ck_assert_str_eq(err.field, "annotations");
+    /* Extensions may hold any JSON value. */
+    w.annotations = NULL;
+    w.extensions = num;
+    w.op_id = "not-an-id";
+    ck_assert_int_eq(sov_seca_meta_write(&ctx, &w, &m, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_INTERNAL);
+    w.op_id = NULL;
+    w.resource_id = "not-an-id";
+    ck_assert_int_eq(sov_seca_meta_write(&ctx, &w, &m, &err), -1);
+    ck_assert_int_eq(tl_db_num(url, "SELECT count(*) FROM resource_meta"), 0);
+    w.resource_id = id;
+    ck_assert_msg(sov_seca_meta_write(&ctx, &w, &m, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(json_integer_value(json_object_get(m.extensions, "env")), 1);
+    sov_seca_meta_clear(&m);
+    json_decref(arr);
+    json_decref(num);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -652,6 +712,7 @@ main(void)
     tcase_add_test(tc, a_create_done_at_once_is_active_creating_pending);
     tcase_add_test(tc, a_create_follows_its_operation);
     tcase_add_test(tc, a_failed_operation_adds_error_with_its_message);
+    tcase_add_test(tc, a_superseded_operation_adds_no_error);
     tcase_add_test(tc, an_update_adds_updating_then_active_and_bumps_the_version);
     tcase_add_test(tc, an_update_settles_the_operation_still_followed);
     tcase_add_test(tc, a_deletion_adds_deleting_and_keeps_the_version);
@@ -663,6 +724,7 @@ main(void)
     tcase_add_test(tc, concurrent_writes_lose_no_update);
     tcase_add_test(tc, forget_drops_the_row_and_old_deletions_are_purged);
     tcase_add_test(tc, objects_are_kept_by_key);
+    tcase_add_test(tc, bad_writes_are_refused_and_write_nothing);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
