@@ -338,6 +338,23 @@ sov_seca_default_region(sov_request *req, char *ret, size_t size, sov_error *err
 
 /* ---- the envelope ---- */
 
+/* member + "/" + key as a JSON pointer (RFC 6901: '~' is "~0", '/' is "~1"), cut to size. */
+static void
+pointer_to(char *buf, size_t size, const char *member, const char *key)
+{
+    size_t n = (size_t) snprintf(buf, size, "%s/", member);
+
+    for (const char *k = key; *k && n + 3 < size; k++) {
+        if (*k == '~' || *k == '/') {
+            buf[n++] = '~';
+            buf[n++] = *k == '~' ? '0' : '1';
+        } else {
+            buf[n++] = *k;
+        }
+    }
+    buf[n < size ? n : size - 1] = '\0';
+}
+
 static int
 check_strings(json_t *obj, const char *member, size_t max_value, bool limit_key,
               sov_error *err)
@@ -350,7 +367,7 @@ check_strings(json_t *obj, const char *member, size_t max_value, bool limit_key,
     json_object_foreach(obj, key, v) {
         char field[64];
 
-        snprintf(field, sizeof(field), "%s/%.40s", member, key);
+        pointer_to(field, sizeof(field), member, key);
         if (key[0] == '\0' || (limit_key && chars(key) > LABEL_MAX))
             return sov_error_invalid(err, field, "%s key '%.64s' must be 1 to %d characters",
                                      member + 1, key, LABEL_MAX);
@@ -401,7 +418,7 @@ check_spec(json_t *spec, const sov_field *fields, size_t n, sov_error *err)
         for (i = 0; i < n; i++)
             if (strcmp(fields[i].name, key) == 0)
                 break;
-        snprintf(field, sizeof(field), "/spec/%.56s", key);
+        pointer_to(field, sizeof(field), "/spec", key);
         if (i == n)
             return sov_error_invalid(err, field, "unknown member 'spec.%.64s'", key);
         if (json_is_null(v) && !fields[i].required)
@@ -455,7 +472,7 @@ sov_seca_input_read(sov_request *req, const sov_field *spec_fields, size_t n,
                 break;
         if (i == SOV_N_ELEMENTS(members)) {
             char field[64];
-            snprintf(field, sizeof(field), "/%.60s", key);
+            pointer_to(field, sizeof(field), "", key);
             return sov_error_invalid(err, field, "unknown member '%.64s': a SECA resource has "
                                      "labels, annotations, extensions, metadata, spec and "
                                      "status", key);

@@ -305,6 +305,9 @@ START_TEST(a_bad_envelope_is_412_naming_the_member_and_writes_nothing)
             "validation-error", "/labels");
     refused("PUT", path, ta.token[TL_ADMIN], "{\"labels\":{\"env\":1}}", NULL, 412,
             "validation-error", "/labels/env");
+    /* The pointer escapes '/' and '~' (RFC 6901). */
+    refused("PUT", path, ta.token[TL_ADMIN], "{\"labels\":{\"a/b~c\":1}}", NULL, 412,
+            "validation-error", "/labels/a~1b~0c");
     /* A label value of 64 characters: one over SECA's limit. */
     snprintf(body, sizeof(body), "{\"labels\":{\"env\":\"%064d\"}}", 0);
     refused("PUT", path, ta.token[TL_ADMIN], body, NULL, 412, "validation-error", "/labels/env");
@@ -541,6 +544,10 @@ START_TEST(workspace_lifecycle_keeps_conditions_versions_and_labels)
     ck_assert_str_eq(str_at(json_object_get(r.json, "extensions"), "x"), "y");
     tl_resp_free(&r);
     ck_assert(v1_workspace_exists(&ta, "life"));
+    /* The identity service audited it, in the tenant's log, under the SECA route's action. */
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM audit_log WHERE tenant_id = '%s' AND "
+                               "resource_type = 'workspace' AND resource_id = 'life' AND "
+                               "action = 'seca.workspace.workspaces.put'", ta.id), 1);
 
     j = tl_call_ok(&sovd, "GET", path, ta.token[TL_READER], NULL, 200);
     assert_workspace(j, "life", "GET", 1);
