@@ -188,6 +188,20 @@ main(int argc, char **argv, char **envp)
             sov_log_info("created the default volume type '%s'", cfg.default_volume_type);
     }
 
+    /* A fresh cloud offers instance SKUs: a small set of flavors when none exists. */
+    if (cfg.seed_flavors) {
+        sov_ctx sys = { .db = db, .cfg = &cfg, .request_id = "", .action = "flavors.seed" };
+        bool created = false;
+        if (sov_flavor_seed(&sys, &created, &err) < 0) {
+            sov_log_error("could not make the seed flavors: %s%s%s", err.msg,
+                          err.detail[0] ? ": " : "", err.detail);
+            sov_config_release(&cfg);
+            return 1;
+        }
+        if (created)
+            sov_log_info("created the seed flavors (seca-d2xs, seca-dxs, seca-ds, seca-dm)");
+    }
+
     if (cfg.roles & SOV_PROC_API) {
         if (sov_auth_new(db, cfg.database_url, cfg.token_cache_ttl, &app.auth, &err) < 0) {
             sov_log_error("could not start authentication: %s", err.msg);

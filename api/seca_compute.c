@@ -40,13 +40,30 @@ static const sov_seca_type SG_T = { "seca.network", "security-group", "security-
 
 /* ---- SKUs ---- */
 
+#define SKU_VCPU_MAX 60
+#define SKU_RAM_GIB_MAX 65536
+
+/* SECA's ram is GiB, at least 1: a flavor under 1 GiB shows as 1. */
+static long long
+ram_gib(const sov_flavor *f)
+{
+    long long gib = (f->memory_mib + 1023) / 1024;
+
+    return gib < 1 ? 1 : gib;
+}
+
+/* A flavor SECA can show: sizes within InstanceSkuSpec's bounds (a flavor's name, a slug,
+ * is always a SECA name). Another is no SKU. */
+static bool
+sku_shown(const sov_flavor *f)
+{
+    return f->vcpus >= 1 && f->vcpus <= SKU_VCPU_MAX && ram_gib(f) <= SKU_RAM_GIB_MAX;
+}
+
 static json_t *
 sku_json(sov_request *req, const sov_flavor *f, const char *region)
 {
-    /* SECA's ram is GiB, at least 1: a flavor under 1 GiB shows as 1. */
-    long long gib = (f->memory_mib + 1023) / 1024;
-    json_t *spec = json_pack("{s:i, s:I}", "vCPU", f->vcpus, "ram",
-                             (json_int_t) (gib < 1 ? 1 : gib));
+    json_t *spec = json_pack("{s:i, s:I}", "vCPU", f->vcpus, "ram", (json_int_t) ram_gib(f));
 
     return sov_seca_resource(req, &SKU_T, NULL, NULL, f->name, region, NULL, spec, NULL, NULL);
 }
@@ -71,7 +88,8 @@ sov_seca_compute_skus_list(sov_request *req)
             return sov_seca_reply_error(req, &err, false);
         }
         for (size_t i = 0; i < page.n; i++)
-            sov_seca_list_add(l, sku_json(req, &page.items[i], region));
+            if (sku_shown(&page.items[i]))
+                sov_seca_list_add(l, sku_json(req, &page.items[i], region));
         free(page.items);
         if (!page.next_after[0])
             break;
@@ -95,7 +113,7 @@ sov_seca_compute_skus_get(sov_request *req)
         sov_seca_default_region(req, region, sizeof(region), &err) < 0)
         return sov_seca_reply_error(req, &err, false);
     /* By name only: a flavor's id is not a SKU's name. */
-    if (strcmp(f.name, name) != 0) {
+    if (strcmp(f.name, name) != 0 || !sku_shown(&f)) {
         sov_error_set(&err, SOV_E_NOT_FOUND, "sku '%s' does not exist", name);
         return sov_seca_reply_error(req, &err, false);
     }
@@ -528,7 +546,7 @@ spec_resolve(sov_request *req, const ispec *s, resolved *r, sov_error *err)
 
     /* By name only: a flavor's id is not a SKU's name. */
     if (sov_flavor_get(&req->ctx, s->sku.name, &f, err) < 0 ||
-        strcmp(f.name, s->sku.name) != 0) {
+        strcmp(f.name, s->sku.name) != 0 || !sku_shown(&f)) {
         if (err->code == SOV_OK || err->code == SOV_E_NOT_FOUND)
             sov_error_set(err, SOV_E_NOT_FOUND, "sku '%s' does not exist", s->sku.name);
         return missing(err, "/spec/skuRef");
@@ -690,6 +708,10 @@ sov_seca_compute_instances_put(sov_request *req)
     w.extensions = in.extensions;
     w.if_version = exists ? in.if_version : 0;
     if (exists) {
+        if (strcmp(x.state, "deleting") == 0) {
+            sov_error_set(&err, SOV_E_CONFLICT, "instance '%s' is being deleted", x.name);
+            return sov_seca_reply_error(req, &err, true);
+        }
         if (spec_unchanged(req, s, r, &x, &err) < 0)
             return sov_seca_reply_error(req, &err, true);
         w.change = SOV_SECA_UPDATED;
@@ -709,6 +731,22 @@ sov_seca_compute_instances_put(sov_request *req)
 
 /* ---- instances: delete and actions ---- */
 
+/* if-unmodified-since on a delete or an action (no body to read but the header): 412 when
+ * the instance's resourceVersion is another; *ret the version asked for (0: none). */
+static int
+version_check(sov_request *req, const sov_instance *x, long long *ret, sov_error *err)
+{
+    sov_seca_input in;
+
+    *ret = 0;
+    if (sov_seca_input_read(req, NULL, 0, false, &in, err) < 0 ||
+        (in.if_version > 0 &&
+         sov_seca_meta_check_version(&req->ctx, x->id, in.if_version, err) < 0))
+        return -1;
+    *ret = in.if_version;
+    return 0;
+}
+
 /* DELETE .../workspaces/{workspace}/instances/{name}: 202 with the instance (deleting). */
 enum MHD_Result
 sov_seca_compute_instances_delete(sov_request *req)
@@ -719,9 +757,13 @@ sov_seca_compute_instances_delete(sov_request *req)
     sov_autoptr(json_t) body = NULL;
     sov_seca_write w = { 0 };
     sov_op op;
+    long long version;
 
-    if (instance_find(req, &x, &err) < 0 ||
-        sov_instance_delete(&req->ctx, sov_seca_tenant_id(req), x.id, &op, &err) < 0)
+    if (instance_find(req, &x, &err) < 0)
+        return sov_seca_reply_error(req, &err, false);
+    if (version_check(req, &x, &version, &err) < 0)
+        return sov_seca_reply_error(req, &err, true);
+    if (sov_instance_delete(&req->ctx, sov_seca_tenant_id(req), x.id, &op, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
     w.resource_id = x.id;
     w.tenant_id = sov_seca_tenant_id(req);
@@ -747,9 +789,12 @@ instance_act(sov_request *req, const char *action)
     sov_seca_write w = { 0 };
     sov_op op;
 
+    long long version;
+
     if (instance_find(req, &x, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
-    if (sov_instance_action(&req->ctx, sov_seca_tenant_id(req), x.id, action, &op, &err) < 0)
+    if (version_check(req, &x, &version, &err) < 0 ||
+        sov_instance_action(&req->ctx, sov_seca_tenant_id(req), x.id, action, &op, &err) < 0)
         return sov_seca_reply_error(req, &err, true);
     w.resource_id = x.id;
     w.tenant_id = sov_seca_tenant_id(req);

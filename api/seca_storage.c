@@ -575,6 +575,27 @@ sov_seca_storage_images_get(sov_request *req)
     return sov_seca_reply(req, MHD_HTTP_OK, owned);
 }
 
+/* SECA images are tenant-level, block storages live in workspaces: a reference from an
+ * image that names no workspace ({"resource": "block-storages/b"}, "block-storages/b") names
+ * the default workspace's, as the image is the default workspace's. A new reference. */
+static json_t *
+ref_in_default(json_t *ref)
+{
+    const char *s = json_string_value(ref);
+    char text[512];
+
+    if (json_is_object(ref) && !json_object_get(ref, "workspace")) {
+        json_t *copy = json_copy(ref);
+        json_object_set_new(copy, "workspace", json_string(IMAGE_WORKSPACE));
+        return copy;
+    }
+    if (s && strncmp(s, "block-storages/", 15) == 0 && strlen(s) < 400) {
+        snprintf(text, sizeof(text), "workspaces/%s/%s", IMAGE_WORKSPACE, s);
+        return json_string(text);
+    }
+    return json_incref(ref);
+}
+
 /* An image's PUT: spec {blockStorageRef, cpuArchitecture, boot?, initializer?}, checked; the
  * kept members (with the block storage's workspace and name) into kept. */
 static int
@@ -605,12 +626,9 @@ image_spec_read(sov_request *req, const json_t *spec, sov_seca_ref *bs, json_t *
     if (init && strcmp(init, "none") != 0 && strcmp(init, "cloudinit-22") != 0)
         return sov_error_invalid(err, "/spec/initializer", "spec.initializer must be none or "
                                  "cloudinit-22");
-    if (sov_seca_ref_read(req, json_object_get(spec, "blockStorageRef"), "block-storages",
-                          "/spec/blockStorageRef", bs, err) < 0)
+    sov_autoptr(json_t) ref = ref_in_default(json_object_get(spec, "blockStorageRef"));
+    if (sov_seca_ref_read(req, ref, "block-storages", "/spec/blockStorageRef", bs, err) < 0)
         return -1;
-    /* SECA images are tenant-level: a short reference names the default workspace's. */
-    if (!bs->workspace[0])
-        snprintf(bs->workspace, sizeof(bs->workspace), "%s", IMAGE_WORKSPACE);
     *kept = json_pack("{s:s, s:s, s:s}", "cpuArchitecture", arch, "boot", boot ? boot : "UEFI",
                       "initializer", init ? init : "none");
     json_object_set_new(*kept, "blockStorageRef",

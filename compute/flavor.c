@@ -1,5 +1,6 @@
 /* flavor.c: the sizes operators offer. A flavor in use cannot go. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compute_int.h"
@@ -75,6 +76,59 @@ sov_flavor_list(sov_ctx *ctx, const char *after, unsigned limit, sov_flavor_page
     if (sov_db_acquire(ctx->db, &c, err) < 0)
         return -1;
     return sov_repo_flavor_list(c, after, limit ? limit : 100, ret, err);
+}
+
+/* SECA's D tiers (foundation.compute's SKU table), the smallest four. */
+static const sov_flavor seeds[] = {
+    { .name = "seca-d2xs", .vcpus = 1, .memory_mib = 1024, .disk_gib = 10 },
+    { .name = "seca-dxs", .vcpus = 1, .memory_mib = 2048, .disk_gib = 10 },
+    { .name = "seca-ds", .vcpus = 2, .memory_mib = 4096, .disk_gib = 10 },
+    { .name = "seca-dm", .vcpus = 4, .memory_mib = 8192, .disk_gib = 10 },
+};
+
+typedef struct seed_args {
+    sov_ctx *ctx;
+    bool created;
+} seed_args;
+
+static int
+seed_tx(sov_dbconn *c, void *arg, sov_error *err)
+{
+    seed_args *a = arg;
+    sov_flavor_page page = { 0 };
+    size_t n;
+
+    if (sov_repo_flavor_list(c, NULL, 1, &page, err) < 0)
+        return -1;
+    n = page.n;
+    free(page.items);
+    if (n > 0)
+        return 0;
+    for (size_t i = 0; i < SOV_N_ELEMENTS(seeds); i++) {
+        sov_flavor f;
+        flavor_args fa = { a->ctx, &seeds[i], NULL, &f };
+        if (create_tx(c, &fa, err) < 0)
+            return -1;
+    }
+    a->created = true;
+    return 0;
+}
+
+int
+sov_flavor_seed(sov_ctx *ctx, bool *created, sov_error *err)
+{
+    seed_args a = { ctx, false };
+
+    *created = false;
+    if (sov_ctx_tx(ctx, seed_tx, &a, err) < 0) {
+        /* Another sovd starting beside this one made them first: its names are taken. */
+        if (err->code != SOV_E_CONFLICT)
+            return -1;
+        sov_error_clear(err);
+        return 0;
+    }
+    *created = a.created;
+    return 0;
 }
 
 static int

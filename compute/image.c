@@ -237,6 +237,9 @@ sov_image_create_on(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
     args.source_url = NULL;
     if (check_create(ctx, &args, err) < 0 || create_tx(c, &x, err) < 0)
         return -1;
+    /* The commit logs the operation queued: the caller's copy, x's is gone by then. */
+    if (op)
+        ctx->op_queued = op;
     sov_log_info("image '%s' (%s) created in %s/%s, region %s: %s queued", x.img.name,
                  x.img.id, x.img.tenant_id, x.img.workspace, x.img.region, op_kind);
     return 0;

@@ -283,7 +283,7 @@ sov_image_fill(sov_op_run *run, const sov_op *op, sov_image_fill_fn fill, void *
     sov_image_fetch_unlink(part);
     if (fill(arg, part, err) < 0 || sov_op_step(run, "verifying", 80, err) < 0 ||
         sov_image_file_sha256(part, sha, &x.size, err) < 0 ||
-        sov_image_fetch_verify(part, img.format, NULL, sha, &info, err) < 0) {
+        sov_image_fetch_verify(part, img.format, "", sha, &info, err) < 0) {
         sov_image_fetch_unlink(part);
         return -1;
     }

@@ -133,6 +133,9 @@ static const option options[] = {
     { "seed_volume_type", K_BOOL, OFF(seed_volume_type), "false", 0, 0,
       "at start, make default_volume_type (libvirt-dir, unencrypted) when no volume type "
       "exists, so a fresh cloud offers a storage SKU (scripts/run turns it on)" },
+    { "seed_flavors", K_BOOL, OFF(seed_flavors), "false", 0, 0,
+      "at start, make a small set of flavors (seca-d2xs, seca-dxs, seca-ds, seca-dm) when no "
+      "flavor exists, so a fresh cloud offers instance SKUs (scripts/run turns it on)" },
     { "volume_detach_timeout_s", K_UINT, OFF(volume_detach_timeout_s), "30", 1, 3600,
       "seconds a volume detach waits for the guest to release the disk" },
     { "nat_network", K_SLUG, OFF(nat_network), "sovereign", 0, 0,

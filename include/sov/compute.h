@@ -227,6 +227,12 @@ int sov_flavor_create(sov_ctx *ctx, const sov_flavor *in, sov_flavor *ret, sov_e
 int sov_flavor_get(sov_ctx *ctx, const char *id_or_name, sov_flavor *ret, sov_error *err);
 int sov_flavor_list(sov_ctx *ctx, const char *after, unsigned limit, sov_flavor_page *ret,
                     sov_error *err);
+/* At start (cfg seed_flavors): when no flavor exists at all, SECA's smallest general
+ * purpose tiers as flavors, named as slugs: seca-d2xs (1 vCPU, 1 GiB), seca-dxs (1, 2 GiB),
+ * seca-ds (2, 4 GiB), seca-dm (4, 8 GiB), each with a 10 GiB disk; audited. *created says
+ * whether this call made them (another sovd starting beside it may have). An operator who
+ * deletes every flavor gets them back at the next start. */
+int sov_flavor_seed(sov_ctx *ctx, bool *created, sov_error *err);
 /* Refused (SOV_E_CONFLICT) while instances use it. */
 int sov_flavor_delete(sov_ctx *ctx, const char *id, sov_error *err);
 

@@ -67,6 +67,7 @@ typedef struct sov_config {
     char *orphan_policy;            /* "destroy" or "adopt" domains the database does not know */
     char *default_volume_type;      /* the type of a volume created without one */
     bool seed_volume_type;          /* make it at start when no volume type exists */
+    bool seed_flavors;              /* make a small set at start when no flavor exists */
     unsigned volume_detach_timeout_s;   /* a detach's wait for the guest to release the disk */
     unsigned migration_timeout_s;   /* a live migration's copy is aborted after this */
     bool migration_auto_converge;   /* throttle a guest whose writes outrun the copy */

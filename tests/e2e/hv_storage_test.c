@@ -227,6 +227,34 @@ START_TEST(volumes_are_made_copied_grown_and_encrypted_by_libvirt)
 }
 END_TEST
 
+/* An image made from a volume reads the volume's file out of the pool: the qcow2 as it is,
+ * its data and its capacity intact. */
+START_TEST(a_volume_is_downloaded_as_its_qcow2)
+{
+    sov_error err = SOV_ERROR_INIT;
+    char path[700], file[700];
+
+    ck_assert_msg(sov_hv_volume_create(hv, pool, "dl-src", 1, NULL, &err) == 0, "%s (%s)",
+                  err.msg, err.detail);
+    path_of("dl-src", path, sizeof(path));
+    ck_assert_int_eq(tl_sh("qemu-io -f qcow2 '%s' -c 'write -P 0x6b 1M 64k' >/dev/null", path),
+                     0);
+    snprintf(file, sizeof(file), "%s/dl.img", tmp);
+    ck_assert_msg(sov_hv_volume_download(hv, pool, "dl-src", file, &err) == 0, "%s (%s)",
+                  err.msg, err.detail);
+    ck_assert_int_eq(tl_sh("qemu-img info --output=json '%s' | grep -q '\"format\": "
+                           "\"qcow2\"'", file), 0);
+    ck_assert_int_eq(tl_sh("qemu-img info --output=json '%s' | grep -q '\"virtual-size\": "
+                           "1073741824'", file), 0);
+    ck_assert_int_eq(tl_sh("qemu-io -f qcow2 '%s' -c 'read -P 0x6b 1M 64k' >/dev/null", file),
+                     0);
+    /* A volume that is not there. */
+    ck_assert_int_eq(sov_hv_volume_download(hv, pool, "dl-none", file, &err), -1);
+    ck_assert_int_eq(err.code, SOV_E_NOT_FOUND);
+    ck_assert_int_eq(sov_hv_volume_delete(hv, pool, "dl-src", &err), 0);
+}
+END_TEST
+
 /* ---- disks of running domains ---- */
 
 typedef hv_dom dom;
@@ -411,12 +439,17 @@ main(void)
 {
     Suite *s = suite_create("e2e/hv-storage");
     TCase *tc = tcase_create("hv-storage");
+    TCase *dl = tcase_create("download");
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 540);
     tcase_add_test(tc, volumes_are_made_copied_grown_and_encrypted_by_libvirt);
     tcase_add_test(tc, a_disk_the_guest_never_releases_times_out_and_stays);
     tcase_add_test(tc, a_real_guest_sees_a_hot_volume_grow_is_snapshotted_and_lets_it_go);
+    tcase_add_checked_fixture(dl, setup, teardown);
+    tcase_set_timeout(dl, 120);
+    tcase_add_test(dl, a_volume_is_downloaded_as_its_qcow2);
+    suite_add_tcase(s, dl);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }

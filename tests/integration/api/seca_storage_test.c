@@ -1,0 +1,456 @@
+/* The SECA storage provider (api/seca_storage.c) through a real sovd on a real PostgreSQL,
+ * with the storage suites' bed (a private libvirtd whose test driver is the host, in zone a
+ * of REGION).
+ *
+ * Covered: a fresh sovd started with seed_volume_type offers the default volume type as a
+ * storage SKU (local-durable); another tenant's path is 404. A block storage made by PUT
+ * answers 201, reads [active, creating, pending] with sizeGB, its region and residency
+ * (host, key: null), labels echoed; a bigger sizeGB is our extend (200, then [active,
+ * updating, active, creating, pending] and the new size); shrinking and changing the SKU are
+ * 412; a missing SKU or image, sizeGB 0 and an unknown member are 412 naming the pointer and
+ * write nothing; DELETE answers 202 and GET then 404. A block storage attached through /v1
+ * shows status.attachedTo and its DELETE is 412 with the service's reason. An image made by
+ * PUT from a block storage answers 201, becomes active with sizeMB the volume's size, its
+ * region and residency, a "copied" residency record from the volume's host; a block storage
+ * made from it names it as sourceImageRef; a missing block storage and arm64 are 412; DELETE
+ * 202 then 404. POST /v1/images with source_volume shares it. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../storage/bed.h"
+
+#define REGION "fr-store-1"
+#define WAIT_S 30
+#define PROVIDER "/providers/seca.storage/v1/tenants/acme"
+#define SKUS PROVIDER "/skus"
+#define IMAGES PROVIDER "/images"
+#define BLOCKS PROVIDER "/workspaces/default/block-storages"
+
+#define sql_num(...) tl_db_num(db, __VA_ARGS__)
+
+static void
+setup(void)
+{
+    bed_setup("sovsecast");
+}
+
+/* sovd seeding the default volume type ("standard"); tenants acme and globex; REGION with
+ * zones a and b; the host in zone a; flavor "small". */
+static void
+start(void)
+{
+    const char *args[] = { "--role=api,worker,reconciler", "--host-check-interval=3600",
+                           "--worker-threads=2", "--operation-step-timeout=10",
+                           "--image-allow-file-urls=true", "--seed-volume-type=true", NULL };
+    char host_id[40];
+
+    bed_start(args);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
+                           "{\"code\":\"" REGION "\",\"name\":\"Store FR\",\"country\":\"FR\","
+                           "\"datacenter\":\"dc-store\",\"zones\":[\"a\",\"b\"]}", 201));
+    bed_host_add("node-a", REGION, "a", uri, true, host_id);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,
+                           "{\"name\":\"small\",\"vcpus\":1,\"memory_mib\":256,"
+                           "\"disk_gib\":1}", 201));
+}
+
+/* A SECA call: status want, Content-Type application/json when there is a body; the body (a
+ * new reference, or NULL when there is none). */
+static json_t *
+seca(const char *method, const char *path, const char *token, const char *body, long want)
+{
+    tl_resp r;
+    char *ct;
+    json_t *j;
+
+    tl_call(&sovd, method, path, token, body, &r);
+    ck_assert_msg(r.status == want, "%s %s: %ld, want %ld: %s", method, path, r.status, want,
+                  r.body ? r.body : "");
+    ct = tl_resp_header(&r, "Content-Type");
+    ck_assert_msg(ct && strncmp(ct, "application/json", 16) == 0, "%s %s: Content-Type %s",
+                  method, path, ct ? ct : "(none)");
+    free(ct);
+    j = r.json ? json_incref(r.json) : NULL;
+    tl_resp_free(&r);
+    return j;
+}
+
+/* A SECA refusal: status, SECA's error form, sources[0].pointer (unless NULL), detail
+ * containing says (unless NULL). */
+static void
+seca_refused(const char *method, const char *path, const char *token, const char *body,
+             long status, const char *pointer, const char *says)
+{
+    json_t *e = seca(method, path, token, body, status), *src;
+
+    ck_assert_msg(e, "%s %s: no body", method, path);
+    ck_assert_msg(strncmp(tl_str(e, "type"), "http://secapi.cloud/errors/", 27) == 0,
+                  "type %s", tl_str(e, "type"));
+    ck_assert_int_eq(tl_num(e, "status"), status);
+    if (pointer) {
+        src = json_array_get(json_object_get(e, "sources"), 0);
+        ck_assert_msg(src, "no sources: %s", json_dumps(e, 0));
+        ck_assert_msg(strcmp(tl_str(src, "pointer"), pointer) == 0, "pointer %s, want %s: %s",
+                      tl_str(src, "pointer"), pointer, json_dumps(e, 0));
+    }
+    if (says)
+        tl_assert_contains(json_string_value(json_object_get(e, "detail")), says);
+    json_decref(e);
+}
+
+/* status.conditions' states, newest first, as "active,creating,pending". */
+static void
+conditions(const json_t *x, char *out, size_t size)
+{
+    json_t *list = json_object_get(json_object_get(x, "status"), "conditions"), *c;
+    size_t i, used = 0;
+
+    out[0] = '\0';
+    json_array_foreach(list, i, c)
+        used += (size_t) snprintf(out + used, size - used, "%s%s", i ? "," : "",
+                                  tl_str(c, "state"));
+}
+
+/* GET path until its conditions are want: the body. */
+static json_t *
+wait_conditions(const char *path, const char *want)
+{
+    char got[512];
+    time_t until = time(NULL) + WAIT_S;
+
+    for (;;) {
+        json_t *x = seca("GET", path, acme.token[TL_READER], NULL, 200);
+        conditions(x, got, sizeof(got));
+        if (strcmp(got, want) == 0)
+            return x;
+        ck_assert_msg(time(NULL) < until, "%s: conditions %s (want %s) after %d s", path, got,
+                      want, WAIT_S);
+        json_decref(x);
+        usleep(100 * 1000);
+    }
+}
+
+/* GET path until it answers 404. */
+static void
+wait_gone(const char *path)
+{
+    time_t until = time(NULL) + WAIT_S;
+    tl_resp r;
+
+    for (;;) {
+        tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &r);
+        long status = r.status;
+        tl_resp_free(&r);
+        if (status == 404)
+            return;
+        ck_assert_msg(status == 200, "GET %s: %ld", path, status);
+        ck_assert_msg(time(NULL) < until, "%s still there after %d s", path, WAIT_S);
+        usleep(100 * 1000);
+    }
+}
+
+static json_t *
+status_of(const json_t *x)
+{
+    return json_object_get(x, "status");
+}
+
+/* PUT block storage name of size gib (sku "standard"), then wait until it is active. */
+static void
+block(const char *name, int gib, const char *extra)
+{
+    char path[256], body[512];
+
+    snprintf(path, sizeof(path), BLOCKS "/%s", name);
+    snprintf(body, sizeof(body), "{\"spec\":{\"skuRef\":{\"resource\":\"skus/standard\"},"
+             "\"sizeGB\":%d%s}}", gib, extra ? extra : "");
+    json_decref(seca("PUT", path, acme.token[TL_MEMBER], body, 201));
+    json_decref(wait_conditions(path, "active,creating,pending"));
+}
+
+/* ---- tests ---- */
+
+START_TEST(a_fresh_sovd_offers_the_default_volume_type_as_a_sku)
+{
+    json_t *list, *s, *spec, *md;
+
+    start();
+    list = seca("GET", SKUS, acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 1);
+    s = json_array_get(json_object_get(list, "items"), 0);
+    md = json_object_get(s, "metadata");
+    ck_assert_str_eq(tl_str(md, "name"), "standard");
+    ck_assert_str_eq(tl_str(md, "kind"), "storage-sku");
+    ck_assert_str_eq(tl_str(md, "provider"), "seca.storage/v1");
+    ck_assert_str_eq(tl_str(md, "region"), REGION);
+    spec = json_object_get(s, "spec");
+    ck_assert_str_eq(tl_str(spec, "type"), "local-durable");
+    ck_assert_int_eq(tl_num(spec, "iops"), 45000);
+    ck_assert_int_eq(tl_num(spec, "minVolumeSize"), 1);
+    json_decref(list);
+
+    /* An operator's type with a limit: its iops. */
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
+                           "{\"name\":\"slow\",\"max_iops\":300}", 201));
+    s = seca("GET", SKUS "/slow", acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(tl_num(json_object_get(s, "spec"), "iops"), 300);
+    ck_assert_str_eq(tl_str(json_object_get(s, "metadata"), "verb"), "GET");
+    json_decref(s);
+    list = seca("GET", SKUS "?limit=1", acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 1);
+    json_decref(list);
+
+    seca_refused("GET", SKUS "/nope", acme.token[TL_READER], NULL, 404, NULL, NULL);
+    /* Another tenant's path names nothing. */
+    seca_refused("GET", SKUS, globex.token[TL_READER], NULL, 404, NULL, NULL);
+    seca_refused("GET", BLOCKS, globex.token[TL_READER], NULL, 404, NULL, NULL);
+    seca_refused("GET", IMAGES, globex.token[TL_READER], NULL, 404, NULL, NULL);
+}
+END_TEST
+
+START_TEST(a_block_storage_is_created_grown_and_deleted)
+{
+    json_t *x, *st, *res, *list;
+    char state[32];
+
+    start();
+    x = seca("PUT", BLOCKS "/data", acme.token[TL_MEMBER],
+             "{\"labels\":{\"env\":\"conformance\"},\"annotations\":{\"note\":\"n\"},"
+             "\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":1}}", 201);
+    snprintf(state, sizeof(state), "%s", tl_str(status_of(x), "state"));
+    ck_assert_msg(strcmp(state, "pending") == 0 || strcmp(state, "creating") == 0 ||
+                  strcmp(state, "active") == 0, "state %s", state);
+    ck_assert_str_eq(tl_str(json_object_get(x, "metadata"), "verb"), "PUT");
+    json_decref(x);
+    x = wait_conditions(BLOCKS "/data", "active,creating,pending");
+    ck_assert_str_eq(tl_str(json_object_get(x, "metadata"), "kind"), "block-storage");
+    ck_assert_str_eq(tl_str(json_object_get(x, "metadata"), "region"), REGION);
+    ck_assert_str_eq(tl_str(json_object_get(x, "metadata"), "workspace"), "default");
+    ck_assert_str_eq(tl_str(json_object_get(x, "labels"), "env"), "conformance");
+    ck_assert_str_eq(tl_str(json_object_get(x, "annotations"), "note"), "n");
+    ck_assert_int_eq(tl_num(json_object_get(x, "spec"), "sizeGB"), 1);
+    ck_assert_str_eq(tl_str(json_object_get(json_object_get(x, "spec"), "skuRef"), "resource"),
+                     "skus/standard");
+    st = status_of(x);
+    ck_assert_int_eq(tl_num(st, "sizeGB"), 1);
+    ck_assert_ptr_null(json_object_get(st, "attachedTo"));
+    res = json_object_get(st, "residency");
+    ck_assert_str_eq(tl_str(res, "region"), REGION);
+    ck_assert_str_eq(tl_str(res, "host"), "node-a");
+    ck_assert(json_is_null(json_object_get(res, "key")));
+    json_decref(x);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes WHERE name = 'data' AND "
+                             "state = 'available'"), 1);
+
+    /* Bigger: our extend, followed. */
+    x = seca("PUT", BLOCKS "/data", acme.token[TL_MEMBER],
+             "{\"labels\":{\"env\":\"conformance\"},"
+             "\"spec\":{\"skuRef\":{\"resource\":\"skus/standard\"},\"sizeGB\":2}}", 200);
+    snprintf(state, sizeof(state), "%s", tl_str(status_of(x), "state"));
+    ck_assert_msg(strcmp(state, "updating") == 0 || strcmp(state, "active") == 0, "state %s",
+                  state);
+    json_decref(x);
+    x = wait_conditions(BLOCKS "/data", "active,updating,active,creating,pending");
+    ck_assert_int_eq(tl_num(status_of(x), "sizeGB"), 2);
+    ck_assert_int_eq(tl_num(json_object_get(x, "metadata"), "resourceVersion"), 2);
+    json_decref(x);
+    ck_assert_int_eq(sql_num("SELECT size_gib FROM volumes WHERE name = 'data'"), 2);
+
+    /* Smaller, or another SKU: refused, nothing changes. */
+    seca_refused("PUT", BLOCKS "/data", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":1}}", 412, "/spec/sizeGB",
+                 "cannot decrease");
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op, "{\"name\":\"fast\"}", 201));
+    seca_refused("PUT", BLOCKS "/data", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"skuRef\":\"skus/fast\",\"sizeGB\":2}}", 412, "/spec/skuRef",
+                 "cannot change");
+    ck_assert_int_eq(sql_num("SELECT size_gib FROM volumes WHERE name = 'data'"), 2);
+
+    list = seca("GET", BLOCKS "?labels=env=conformance", acme.token[TL_READER], NULL, 200);
+    ck_assert_int_eq(json_array_size(json_object_get(list, "items")), 1);
+    json_decref(list);
+
+    /* DELETE: 202, then 404 once the volume is gone. */
+    x = seca("DELETE", BLOCKS "/data", acme.token[TL_MEMBER], NULL, 202);
+    json_decref(x);
+    wait_gone(BLOCKS "/data");
+    seca_refused("DELETE", BLOCKS "/data", acme.token[TL_MEMBER], NULL, 404, NULL, NULL);
+}
+END_TEST
+
+START_TEST(bad_block_storages_are_412_and_write_nothing)
+{
+    start();
+    seca_refused("PUT", BLOCKS "/b", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"skuRef\":\"skus/nope\",\"sizeGB\":1}}", 412, "/spec/skuRef",
+                 "nope");
+    seca_refused("PUT", BLOCKS "/b", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":1,"
+                 "\"sourceImageRef\":\"images/nope\"}}", 412, "/spec/sourceImageRef", "nope");
+    seca_refused("PUT", BLOCKS "/b", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":0}}", 412, "/spec/sizeGB",
+                 NULL);
+    seca_refused("PUT", BLOCKS "/b", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":\"1\"}}", 412,
+                 "/spec/sizeGB", NULL);
+    seca_refused("PUT", BLOCKS "/b", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":1,\"iops\":3}}", 412,
+                 "/spec/iops", "unknown");
+    seca_refused("PUT", BLOCKS "/b", acme.token[TL_MEMBER], "{\"spec\":{\"sizeGB\":1}}", 412,
+                 "/spec/skuRef", NULL);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes"), 0);
+    /* Another tenant's path: 404 for a write too. */
+    seca_refused("PUT", BLOCKS "/b", globex.token[TL_MEMBER],
+                 "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":1}}", 404, NULL, NULL);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes"), 0);
+}
+END_TEST
+
+START_TEST(an_attached_block_storage_names_its_instance)
+{
+    char op_id[40], path[256];
+    json_t *j, *x, *to;
+
+    start();
+    block("disk", 1, NULL);
+    bed_image("base", REGION, WAIT_S, NULL);
+    j = tl_call_ok(&sovd, "POST", "/v1/instances", acme.token[TL_MEMBER],
+                   "{\"name\":\"vm\",\"flavor\":\"small\",\"image\":\"base\"}", 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    char *vid = tl_db_value(db, "SELECT id FROM volumes WHERE name = 'disk'");
+    snprintf(path, sizeof(path), "/v1/volumes/%s/actions", vid);
+    free(vid);
+    j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER],
+                   "{\"action\":\"attach\",\"instance\":\"vm\"}", 202);
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+
+    x = seca("GET", BLOCKS "/disk", acme.token[TL_READER], NULL, 200);
+    to = json_object_get(status_of(x), "attachedTo");
+    ck_assert_msg(to, "no attachedTo: %s", json_dumps(x, 0));
+    ck_assert_str_eq(tl_str(to, "resource"), "instances/vm");
+    json_decref(x);
+    /* Attached: the service's refusal, as a 412; no image of a running guest's disk. */
+    seca_refused("DELETE", BLOCKS "/disk", acme.token[TL_MEMBER], NULL, 412, NULL, "attached");
+    seca_refused("PUT", IMAGES "/snap", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"blockStorageRef\":\"block-storages/disk\","
+                 "\"cpuArchitecture\":\"amd64\"}}", 412, NULL, "available");
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM images WHERE name = 'snap'"), 0);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes WHERE name = 'disk' AND "
+                             "state = 'in-use'"), 1);
+}
+END_TEST
+
+START_TEST(an_image_is_made_from_a_block_storage)
+{
+    json_t *x, *spec, *res, *j;
+    char state[32], op_id[40];
+
+    start();
+    block("src", 1, NULL);
+    x = seca("PUT", IMAGES "/golden", acme.token[TL_MEMBER],
+             "{\"labels\":{\"os\":\"linux\"},\"spec\":{\"blockStorageRef\":"
+             "{\"resource\":\"block-storages/src\"},\"cpuArchitecture\":\"amd64\","
+             "\"boot\":\"BIOS\",\"initializer\":\"cloudinit-22\"}}", 201);
+    snprintf(state, sizeof(state), "%s", tl_str(status_of(x), "state"));
+    ck_assert_msg(strcmp(state, "pending") == 0 || strcmp(state, "creating") == 0 ||
+                  strcmp(state, "active") == 0, "state %s", state);
+    json_decref(x);
+    x = wait_conditions(IMAGES "/golden", "active,creating,pending");
+    ck_assert_str_eq(tl_str(json_object_get(x, "metadata"), "kind"), "image");
+    ck_assert_str_eq(tl_str(json_object_get(x, "metadata"), "region"), REGION);
+    ck_assert_str_eq(tl_str(json_object_get(x, "labels"), "os"), "linux");
+    spec = json_object_get(x, "spec");
+    ck_assert_str_eq(tl_str(json_object_get(spec, "blockStorageRef"), "resource"),
+                     "block-storages/src");
+    ck_assert_str_eq(tl_str(spec, "cpuArchitecture"), "amd64");
+    ck_assert_str_eq(tl_str(spec, "boot"), "BIOS");
+    ck_assert_str_eq(tl_str(spec, "initializer"), "cloudinit-22");
+    /* The copy holds the volume's 1 GiB. */
+    ck_assert_int_eq(tl_num(status_of(x), "sizeMB"), 1024);
+    res = json_object_get(status_of(x), "residency");
+    ck_assert_str_eq(tl_str(res, "region"), REGION);
+    json_decref(x);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM images WHERE name = 'golden' AND "
+                             "state = 'active' AND format = 'qcow2' AND min_disk_gib = 1"), 1);
+    /* Its residency: placed in the store, copied there from the volume's host. */
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM residency_records r JOIN images i ON "
+                             "r.resource_id = i.id::text WHERE i.name = 'golden' AND "
+                             "r.event = 'copied' AND r.from_host = 'node-a' AND "
+                             "r.to_region = '" REGION "'"), 1);
+
+    /* A block storage made from it names it. */
+    block("restored", 1, ",\"sourceImageRef\":{\"resource\":\"images/golden\"}");
+    x = seca("GET", BLOCKS "/restored", acme.token[TL_READER], NULL, 200);
+    ck_assert_str_eq(tl_str(json_object_get(json_object_get(x, "spec"), "sourceImageRef"),
+                            "resource"), "images/golden");
+    json_decref(x);
+
+    /* The block storage behind it cannot change; missing ones and arm64 are refused. */
+    seca_refused("PUT", IMAGES "/golden", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"blockStorageRef\":\"block-storages/restored\","
+                 "\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef", NULL);
+    seca_refused("PUT", IMAGES "/other", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"blockStorageRef\":\"block-storages/nope\","
+                 "\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef", "nope");
+    seca_refused("PUT", IMAGES "/other", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"blockStorageRef\":\"block-storages/src\","
+                 "\"cpuArchitecture\":\"arm64\"}}", 412, "/spec/cpuArchitecture", "amd64");
+    seca_refused("PUT", IMAGES "/other", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef",
+                 NULL);
+    /* An encrypted volume's bytes are ciphertext under its own key: refused. */
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
+                           "{\"name\":\"enc\",\"encrypted\":true}", 201));
+    json_decref(seca("PUT", BLOCKS "/secret", acme.token[TL_MEMBER],
+                     "{\"spec\":{\"skuRef\":\"skus/enc\",\"sizeGB\":1}}", 201));
+    json_decref(wait_conditions(BLOCKS "/secret", "active,creating,pending"));
+    seca_refused("PUT", IMAGES "/other", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"blockStorageRef\":\"block-storages/secret\","
+                 "\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef",
+                 "encrypted");
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM images WHERE name = 'other'"), 0);
+
+    /* /v1 shares it: POST /v1/images with source_volume. */
+    bed_refused("POST", "/v1/images", acme.token[TL_MEMBER],
+                "{\"name\":\"v1img\",\"source_volume\":\"src\",\"region\":\"" REGION "\"}",
+                400, "/problems/invalid-request", "region", NULL);
+    j = tl_call_ok(&sovd, "POST", "/v1/images", acme.token[TL_MEMBER],
+                   "{\"name\":\"v1img\",\"source_volume\":\"src\"}", 202);
+    ck_assert_str_eq(tl_str(json_object_get(j, "operation"), "kind"), "image.from-volume");
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    tl_op_wait_ok(&sovd, acme.token[TL_READER], op_id, WAIT_S);
+    ck_assert_int_eq(sql_num("SELECT count(*) FROM images WHERE name = 'v1img' AND "
+                             "state = 'active' AND region = '" REGION "'"), 1);
+
+    /* DELETE: 202, then 404. */
+    json_decref(seca("DELETE", IMAGES "/golden", acme.token[TL_MEMBER], NULL, 202));
+    wait_gone(IMAGES "/golden");
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("api/seca-storage");
+    TCase *tc = tcase_create("seca-storage");
+
+    signal(SIGPIPE, SIG_IGN);
+    tcase_set_timeout(tc, 180);
+    tcase_add_checked_fixture(tc, setup, bed_teardown);
+    tcase_add_test(tc, a_fresh_sovd_offers_the_default_volume_type_as_a_sku);
+    tcase_add_test(tc, a_block_storage_is_created_grown_and_deleted);
+    tcase_add_test(tc, bad_block_storages_are_412_and_write_nothing);
+    tcase_add_test(tc, an_attached_block_storage_names_its_instance);
+    tcase_add_test(tc, an_image_is_made_from_a_block_storage);
+    suite_add_tcase(s, tc);
+    return tl_run_suite(s);
+}
