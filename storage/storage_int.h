@@ -322,6 +322,9 @@ int sov_repo_volume_copy_blockers(sov_dbconn *c, const char *id, const char *wha
 /* SOV_E_CONFLICT when volume_id ("" or NULL: none) is attached to an instance that is
  * migrating (what names the volume or snapshot in the message): nothing may change a volume
  * or read its file on its host while it moves. */
+/* SOV_E_CONFLICT naming what while an image is being made from the volume. */
+int sov_repo_volume_imaging(sov_dbconn *c, const char *volume_id, const char *what,
+                            sov_error *err);
 int sov_repo_volume_moving(sov_dbconn *c, const char *volume_id, const char *what,
                            sov_error *err);
 

@@ -403,7 +403,8 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
         return sov_error_set(err, SOV_E_CONFLICT, "cannot delete volume '%s': it is %s; try "
                              "again when it is done", v.name, v.state);
     snprintf(what, sizeof(what), "volume '%s'", v.name);
-    if (sov_repo_volume_snapshot_blockers(c, v.id, what, err) < 0)
+    if (sov_repo_volume_snapshot_blockers(c, v.id, what, err) < 0 ||
+        sov_repo_volume_imaging(c, v.id, what, err) < 0)
         return -1;
     if (sov_op_enqueue(c, a->ctx, v.tenant_id, "volume.delete", "volume", v.id, "", a->op,
                        err) < 0 ||
@@ -563,6 +564,13 @@ action_tx(sov_dbconn *c, void *arg, sov_error *err)
         return -1;
     if (strcmp(v.state, "deleted") == 0)
         return not_found(a->id, err);
+    /* An image being copied from its file: no guest writes it, no growth moves it meanwhile. */
+    if (strcmp(what, "detach") != 0) {
+        char name[96];
+        snprintf(name, sizeof(name), "volume '%s'", v.name);
+        if (sov_repo_volume_imaging(c, v.id, name, err) < 0)
+            return -1;
+    }
     if (strcmp(what, "attach") == 0)
         rc = attach_tx(c, a, &v, err);
     else if (strcmp(what, "detach") == 0)

@@ -645,3 +645,25 @@ sov_repo_storage_ops_pending(sov_dbconn *c, bool *ret, sov_error *err)
     *ret = PQgetvalue(res, 0, 0)[0] == 't';
     return 0;
 }
+
+/* An image being made from the volume (image.from-volume, queued or running). */
+static const char SQL_IMAGING[] =
+    "SELECT count(*) AS n FROM operations WHERE kind = 'image.from-volume' AND arg = $1"
+    " AND state IN ('queued', 'running')";
+
+int
+sov_repo_volume_imaging(sov_dbconn *c, const char *volume_id, const char *what,
+                        sov_error *err)
+{
+    const char *params[] = { volume_id };
+    sov_autoptr(PGresult) res = NULL;
+    int col;
+
+    if (sov_db_query(c, SQL_IMAGING, 1, params, &res, err) < 0 ||
+        sov_db_cols(res, (const char *const[]) { "n" }, &col, 1, err) < 0)
+        return -1;
+    if (strcmp(PQgetvalue(res, 0, col), "0") == 0)
+        return 0;
+    return sov_error_set(err, SOV_E_CONFLICT, "%s is being copied into an image: try again "
+                         "when the copy is done", what);
+}

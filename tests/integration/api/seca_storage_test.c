@@ -437,6 +437,30 @@ START_TEST(an_image_is_made_from_a_block_storage)
 }
 END_TEST
 
+START_TEST(a_block_storage_being_copied_into_an_image_is_left_alone)
+{
+    /* The copy takes 3 s: long enough to ask for what it must not meet. */
+    setenv("SOV_HV_FAULT", "volume_download:1:ok:3000", 1);
+    start();
+    unsetenv("SOV_HV_FAULT");
+    block("src", 1, NULL);
+    json_decref(seca("PUT", IMAGES "/slow", acme.token[TL_MEMBER],
+                     "{\"spec\":{\"blockStorageRef\":\"block-storages/src\","
+                     "\"cpuArchitecture\":\"amd64\"}}", 201));
+    seca_refused("DELETE", BLOCKS "/src", acme.token[TL_MEMBER], NULL, 412, NULL,
+                 "being copied into an image");
+    seca_refused("PUT", BLOCKS "/src", acme.token[TL_MEMBER],
+                 "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":2}}", 412, NULL,
+                 "being copied into an image");
+    ck_assert_int_eq(sql_num("SELECT size_gib FROM volumes WHERE name = 'src'"), 1);
+    json_decref(wait_conditions(IMAGES "/slow", "active,creating,pending"));
+    /* Once the copy is done, the volume goes. */
+    json_decref(seca("DELETE", BLOCKS "/src", acme.token[TL_MEMBER], NULL, 202));
+    wait_gone(BLOCKS "/src");
+    json_decref(seca("GET", IMAGES "/slow", acme.token[TL_READER], NULL, 200));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -451,6 +475,7 @@ main(void)
     tcase_add_test(tc, bad_block_storages_are_412_and_write_nothing);
     tcase_add_test(tc, an_attached_block_storage_names_its_instance);
     tcase_add_test(tc, an_image_is_made_from_a_block_storage);
+    tcase_add_test(tc, a_block_storage_being_copied_into_an_image_is_left_alone);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
