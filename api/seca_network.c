@@ -348,6 +348,10 @@ sov_seca_network_networks_put(sov_request *req)
         sov_network_sku k;
         char have[SOV_CIDR_MAX];
 
+        if (strcmp(n.state, "deleting") == 0) {
+            sov_error_set(&err, SOV_E_CONFLICT, "network '%s' is being deleted", n.name);
+            return sov_seca_reply_error(req, &err, true);
+        }
         if (sov_seca_meta_check_version(&req->ctx, n.id, in.if_version, &err) < 0)
             return sov_seca_reply_error(req, &err, true);
         snprintf(have, sizeof(have), "%s", cidr);
@@ -931,6 +935,22 @@ sov_seca_network_route_tables_delete(sov_request *req)
         sov_seca_object_clear(&o);
         return sov_seca_reply(req, MHD_HTTP_ACCEPTED, NULL);
     }
+    /* A table a subnet uses stays (as a gateway a table uses). */
+    {
+        char user[SOV_NAME_MAX + 1];
+        if (sov_network_route_table_user(&req->ctx, o.tenant_id, n.id, o.name, user,
+                                         sizeof(user), &err) < 0) {
+            sov_seca_object_clear(&o);
+            return sov_seca_reply_error(req, &err, false);
+        }
+        if (user[0]) {
+            sov_error_set(&err, SOV_E_CONFLICT, "route table '%s' is used by subnet '%s': "
+                          "delete the subnet or give it another route table first", o.name,
+                          user);
+            sov_seca_object_clear(&o);
+            return sov_seca_reply_error(req, &err, false);
+        }
+    }
     json_object_set_new(o.spec, "deleting", json_true());
     if (sov_seca_object_put(&req->ctx, &o, &c, &err) < 0 || rt_apply(req, &n, &err) < 0) {
         json_object_set_new(o.spec, "deleting", json_false());
@@ -1145,6 +1165,10 @@ sov_seca_network_subnets_put(sov_request *req)
         char rt[SOV_SECA_NAME_MAX + 1] = "";
         char want[SOV_CIDR_MAX] = "";
 
+        if (strcmp(s.state, "deleting") == 0) {
+            sov_error_set(&err, SOV_E_CONFLICT, "subnet '%s' is being deleted", s.name);
+            return sov_seca_reply_error(req, &err, true);
+        }
         if (sov_seca_meta_check_version(&req->ctx, s.id, in.if_version, &err) < 0 ||
             sov_subnet_seca(&req->ctx, s.tenant_id, s.id, rt, sizeof(rt), NULL, 0, &err) < 0)
             return sov_seca_reply_error(req, &err, true);
@@ -1155,11 +1179,23 @@ sov_seca_network_subnets_put(sov_request *req)
         else if (strcmp(sp.zone, s.zone) != 0)
             sov_error_invalid(&err, "/spec/zone", "subnet '%s' is in zone '%s': it cannot "
                               "change", s.name, s.zone);
-        else if (strcmp(sp.rt, rt) != 0)
-            sov_error_invalid(&err, "/spec/routeTableRef", "subnet '%s' uses route table "
-                              "'%s': it cannot change here", s.name, rt);
         if (err.code != SOV_OK)
             return sov_seca_reply_error(req, &err, true);
+        /* Another route table: checked as a create's, applied, undone when the network's
+         * router cannot follow. */
+        if (strcmp(sp.rt, rt) != 0) {
+            if (sov_network_route_table_check(&req->ctx, s.tenant_id, n.workspace, n.id, sp.rt,
+                                              &err) < 0 ||
+                sov_subnet_seca_route_table(&req->ctx, s.tenant_id, s.id, sp.rt, &err) < 0) {
+                map_field(&err, "region", "/spec/routeTableRef");
+                return sov_seca_reply_error(req, &err, true);
+            }
+            if (rt_apply(req, &n, &err) < 0) {
+                sov_subnet_seca_route_table(&req->ctx, s.tenant_id, s.id, rt, &e2);
+                map_field(&err, "region", "/spec/routeTableRef");
+                return sov_seca_reply_error(req, &err, true);
+            }
+        }
         sov_seca_write w = { .resource_id = s.id, .tenant_id = s.tenant_id,
                              .kind = T_SUB.kind, .change = SOV_SECA_UPDATED,
                              .labels = in.labels, .annotations = in.annotations,
@@ -1171,6 +1207,14 @@ sov_seca_network_subnets_put(sov_request *req)
         rc = sov_seca_reply(req, MHD_HTTP_OK, body);
         json_decref(body);
         return rc;
+    }
+    /* A route table that would give the network a router it cannot have (no public IP
+     * pool in the region) is refused before anything is written. */
+    err = (sov_error) SOV_ERROR_INIT;
+    if (sov_network_route_table_check(&req->ctx, sov_seca_tenant_id(req), n.workspace, n.id,
+                                      sp.rt, &err) < 0) {
+        map_field(&err, "region", "/spec/routeTableRef");
+        return sov_seca_reply_error(req, &err, true);
     }
     sov_subnet_create_args a = { .workspace = n.workspace, .name = sov_seca_name(req),
                                  .network = n.id, .cidr = sp.cidr, .zone = sp.zone,

@@ -21,3 +21,6 @@ INSERT INTO network_skus (name, bandwidth_mbps, packets_per_second, tier) VALUES
 ALTER TABLE networks ADD COLUMN sku text REFERENCES network_skus (name);
 ALTER TABLE subnets ADD COLUMN route_table text;
 ALTER TABLE subnets ADD COLUMN sku text REFERENCES network_skus (name);
+-- A NIC's own class (SECA's nic skuRef); the port's rate in OVN is the first of the port's,
+-- its subnet's and its network's that is set (none: no rate, as for /v1 ports).
+ALTER TABLE ports ADD COLUMN sku text REFERENCES network_skus (name);

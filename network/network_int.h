@@ -390,6 +390,8 @@ typedef struct sov_ovn_port {
     char ip[SOV_IP_MAX];
     char chassis[64];           /* the instance's host's chassis; "" unplugged or unknown */
     long ngroups;               /* live security groups it is in */
+    char qos_rate[24];          /* bit/s of its network SKU (port's, subnet's or network's);
+                                 * "" none set */
 } sov_ovn_port;
 
 typedef struct sov_ovn_net {
@@ -541,6 +543,16 @@ int sov_repo_sku_get(sov_dbconn *c, const char *name, const char *field, sov_net
                      sov_error *err);
 int sov_repo_network_set_sku(sov_dbconn *c, const char *network_id, const char *sku,
                              sov_error *err);
+int sov_repo_port_set_sku(sov_dbconn *c, const char *port_id, const char *sku,
+                          sov_error *err);
+/* A port's own SKU name ("" none). */
+int sov_repo_port_sku(sov_dbconn *c, const char *port_id, char *ret, size_t size,
+                      sov_error *err);
+int sov_repo_subnet_set_route_table(sov_dbconn *c, const char *subnet_id,
+                                    const char *route_table, sov_error *err);
+/* The name of the first live subnet of the network using route_table ("" none). */
+int sov_repo_route_table_user(sov_dbconn *c, const char *network_id, const char *route_table,
+                              char *ret, size_t size, sov_error *err);
 int sov_repo_subnet_set_seca(sov_dbconn *c, const char *subnet_id, const char *route_table,
                              const char *sku, sov_error *err);
 /* The SKU names recorded for a network, a subnet and a port ("" none), and a subnet's route

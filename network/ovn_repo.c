@@ -114,7 +114,10 @@ static const char SQL_NET_PORTS[] =
     "   LIMIT 1), coalesce(h.host_uuid, '')) END AS chassis,"
     " (SELECT count(*) FROM port_security_groups g JOIN security_groups s"
     "   ON s.id = g.security_group_id WHERE g.port_id = p.id AND s.state NOT IN " LIVE
-    " ) AS ngroups"
+    " ) AS ngroups,"
+    " coalesce((SELECT (k.bandwidth_mbps::bigint * 1000000)::text FROM network_skus k"
+    "   WHERE k.name = coalesce(p.sku, s.sku, (SELECT n.sku FROM networks n"
+    "   WHERE n.id = p.network_id))), '') AS qos_rate"
     " FROM ports p JOIN subnets s ON s.id = p.subnet_id"
     " LEFT JOIN instances i ON i.id = p.instance_id LEFT JOIN hosts h ON h.id = i.host_id"
     " WHERE p.network_id = $1::uuid AND p.state NOT IN " LIVE
@@ -154,11 +157,11 @@ sov_ovn_repo_net(sov_dbconn *c, const char *id, sov_ovn_net *ret, sov_error *err
 {
     static const char *const names[] = { "tenant_id", "state", "router_id" };
     static const char *const pnames[] = { "id", "subnet_id", "mac", "ip", "chassis",
-                                          "ngroups" };
+                                          "ngroups", "qos_rate" };
     const char *params[] = { id };
     sov_autoptr(PGresult) res = NULL;
     sov_autoptr(PGresult) pres = NULL;
-    int col[6], rows;
+    int col[7], rows;
     char state[16];
 
     memset(ret, 0, sizeof(*ret));
@@ -176,7 +179,7 @@ sov_ovn_repo_net(sov_dbconn *c, const char *id, sov_ovn_net *ret, sov_error *err
     ret->live = true;
     if (read_subnets(c, id, &ret->subnets, &ret->nsubnets, err) < 0)
         return -1;
-    if (query_cols(c, SQL_NET_PORTS, 1, params, pnames, col, 6, &pres, err) < 0)
+    if (query_cols(c, SQL_NET_PORTS, 1, params, pnames, col, 7, &pres, err) < 0)
         return -1;
     rows = PQntuples(pres);
     ret->ports = alloc_rows(rows, sizeof(*ret->ports));
@@ -190,6 +193,7 @@ sov_ovn_repo_net(sov_dbconn *c, const char *id, sov_ovn_net *ret, sov_error *err
         sov_db_copy(p->ip, sizeof(p->ip), pres, i, col[3]);
         sov_db_copy(p->chassis, sizeof(p->chassis), pres, i, col[4]);
         p->ngroups = strtol(PQgetvalue(pres, i, col[5]), NULL, 10);
+        sov_db_copy(p->qos_rate, sizeof(p->qos_rate), pres, i, col[6]);
     }
     return 0;
 }

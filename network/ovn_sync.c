@@ -641,14 +641,29 @@ fill_network(plan *p, const char *id, const sov_ovn_net *n)
         char addr[48];
         /* Two chassis (a live migration: "source,target"): the target's binding activates
          * when the guest announces itself there (RARP) after the switch. */
-        const char *kv[] = { "requested-chassis", pt->chassis, NULL, NULL, NULL };
+        const char *kv[9];
+        size_t k = 0;
+        char burst[24];
         json_t *dopt = sov_ovsdb_set(json_array());
         int lsp;
 
-        if (strchr(pt->chassis, ',')) {
-            kv[2] = "activation-strategy";
-            kv[3] = "rarp";
+        if (pt->chassis[0]) {
+            kv[k++] = "requested-chassis";
+            kv[k++] = pt->chassis;
         }
+        if (strchr(pt->chassis, ',')) {
+            kv[k++] = "activation-strategy";
+            kv[k++] = "rarp";
+        }
+        /* Its network SKU's bandwidth (SECA), a tenth of a second's worth of burst. */
+        if (pt->qos_rate[0]) {
+            snprintf(burst, sizeof(burst), "%lld", strtoll(pt->qos_rate, NULL, 10) / 10);
+            kv[k++] = "qos_max_rate";
+            kv[k++] = pt->qos_rate;
+            kv[k++] = "qos_burst";
+            kv[k++] = burst;
+        }
+        kv[k] = NULL;
 
         snprintf(addr, sizeof(addr), "%s %s", pt->mac, pt->ip);
         for (size_t s = 0; s < n->nsubnets; s++)
@@ -658,7 +673,7 @@ fill_network(plan *p, const char *id, const sov_ovn_net *n)
                        json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", pt->id, "type", "",
                                  "addresses", str1(addr), "port_security", str1(addr),
                                  "dhcpv4_options", dopt, "options",
-                                 map_kv(pt->chassis[0] ? kv : kv + 2)));
+                                 map_kv(kv)));
         want_child(p, lsp, ls, "ports", REF_OWNED);
     }
     free(dhcp);

@@ -245,8 +245,16 @@ sov_net_port_create_tx(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
     }
     if (sov_net_create_op(c, ctx, p.tenant_id, "port", p.id, op, p.operation_id, err) < 0)
         return -1;
-    if (sov_repo_port_insert(c, &p, err) < 0 || store_groups(c, p.id, groups, ngroups, err) < 0 ||
-        sov_audit_append(c, ctx, p.tenant_id, "port", p.id,
+    if (sov_repo_port_insert(c, &p, err) < 0 || store_groups(c, p.id, groups, ngroups, err) < 0)
+        return -1;
+    /* SECA's skuRef of a NIC: the class must exist (SOV_E_NOT_FOUND naming "sku"). */
+    if (a->sku) {
+        sov_network_sku k;
+        if (sov_repo_sku_get(c, a->sku, "sku", &k, err) < 0 ||
+            sov_repo_port_set_sku(c, p.id, k.name, err) < 0)
+            return -1;
+    }
+    if (sov_audit_append(c, ctx, p.tenant_id, "port", p.id,
                          op ? SOV_OUTCOME_ACCEPTED : SOV_OUTCOME_CREATED, err) < 0)
         return -1;
     return sov_repo_port_get(c, NULL, p.id, false, ret, err);

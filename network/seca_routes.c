@@ -15,10 +15,11 @@
 
 #define PAGE 100
 
-/* Whether a route table object routes 0.0.0.0/0 to an internet gateway that exists. */
+/* Whether a route table object routes 0.0.0.0/0 to an internet gateway that exists (*ret);
+ * *inbound set when such a gateway is not egress-only (inbound may be NULL). */
 static int
-table_wants_router(sov_ctx *ctx, const char *tenant_id, const char *workspace,
-                   const sov_seca_object *t, bool *ret, sov_error *err)
+table_gateways(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+               const sov_seca_object *t, bool *ret, bool *inbound, sov_error *err)
 {
     json_t *targets = json_object_get(t->spec, "targets"), *v;
     size_t i;
@@ -42,17 +43,27 @@ table_wants_router(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                 continue;
             return -1;
         }
+        if (inbound && !json_is_true(json_object_get(gw.spec, "egressOnly")))
+            *inbound = true;
         sov_seca_object_clear(&gw);
         *ret = true;
-        return 0;
     }
     return 0;
 }
 
-/* Whether any live subnet of the network uses a table that wants the router. */
 static int
-network_wants_router(sov_ctx *ctx, const char *tenant_id, const sov_network *n, bool *ret,
-                     sov_error *err)
+table_wants_router(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                   const sov_seca_object *t, bool *ret, sov_error *err)
+{
+    return table_gateways(ctx, tenant_id, workspace, t, ret, NULL, err);
+}
+
+/* Whether any live subnet of the network uses a table that wants the router (*ret); with
+ * inbound, every subnet is looked at and *inbound tells whether a gateway so used is not
+ * egress-only. */
+static int
+network_gateways(sov_ctx *ctx, const char *tenant_id, const sov_network *n, bool *ret,
+                 bool *inbound, sov_error *err)
 {
     sov_seca_object *tables = NULL;
     size_t ntables = 0;
@@ -71,7 +82,7 @@ network_wants_router(sov_ctx *ctx, const char *tenant_id, const sov_network *n, 
             rc = -1;
             break;
         }
-        for (size_t i = 0; i < page.n && !*ret && rc == 0; i++) {
+        for (size_t i = 0; i < page.n && (inbound || !*ret) && rc == 0; i++) {
             const sov_subnet *s = &page.items[i];
             char rt[SOV_SECA_NAME_MAX + 1];
 
@@ -81,15 +92,19 @@ network_wants_router(sov_ctx *ctx, const char *tenant_id, const sov_network *n, 
                 rc = -1;
                 break;
             }
-            for (size_t j = 0; rt[0] && j < ntables && !*ret; j++)
-                if (strcmp(tables[j].name, rt) == 0 &&
-                    table_wants_router(ctx, tenant_id, n->workspace, &tables[j], ret,
-                                       err) < 0)
+            for (size_t j = 0; rt[0] && j < ntables && rc == 0; j++) {
+                bool wants = false;
+                if (strcmp(tables[j].name, rt) != 0)
+                    continue;
+                if (table_gateways(ctx, tenant_id, n->workspace, &tables[j], &wants, inbound,
+                                   err) < 0)
                     rc = -1;
+                *ret = *ret || wants;
+            }
         }
         snprintf(after, sizeof(after), "%s", page.next_after);
         free(page.items);
-    } while (rc == 0 && !*ret && after[0]);
+    } while (rc == 0 && (inbound || !*ret) && after[0]);
     sov_seca_objects_free(tables, ntables);
     return rc;
 }
@@ -116,9 +131,58 @@ sov_network_seca_router(sov_ctx *ctx, const char *tenant_id, const char *network
         return -1;
     if (!n.router_id[0])
         return 0;
+    /* A router on its way out may be gone between the two reads: none. */
     if (sov_router_get(ctx, tenant_id, n.router_id, r, err) < 0)
-        return -1;
+        return err->code == SOV_E_NOT_FOUND ? 0 : -1;
     *ret = strncmp(r->name, SOV_SECA_ROUTER_PREFIX, strlen(SOV_SECA_ROUTER_PREFIX)) == 0;
+    return 0;
+}
+
+/* Whether the region has a public IP pool (what sov_router_create takes an address of; a
+ * full pool is still its refusal). */
+static int
+region_has_pool(sov_ctx *ctx, const char *region, bool *ret, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+
+    if (sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return sov_repo_pool_any(c, region, ret, err);
+}
+
+int
+sov_network_route_table_check(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                              const char *network, const char *route_table, sov_error *err)
+{
+    char id[SOV_UUID_LEN + 1];
+    sov_network n;
+    sov_seca_object t;
+    bool want = false, free_ip;
+
+    if (sov_network_resolve(ctx, tenant_id, workspace, network, id, err) < 0 ||
+        sov_network_get(ctx, tenant_id, id, &n, err) < 0)
+        return -1;
+    if (n.router_id[0])
+        return 0;
+    memset(&t, 0, sizeof(t));
+    if (sov_seca_object_get(ctx, tenant_id, n.workspace, "route-table", n.name, route_table,
+                            &t, err) < 0)
+        return -1;
+    if (table_wants_router(ctx, tenant_id, n.workspace, &t, &want, err) < 0) {
+        sov_seca_object_clear(&t);
+        return -1;
+    }
+    sov_seca_object_clear(&t);
+    if (!want)
+        return 0;
+    if (region_has_pool(ctx, n.region, &free_ip, err) < 0)
+        return -1;
+    if (!free_ip)
+        return sov_error_invalid(err, "region", "route table '%s' sends 0.0.0.0/0 to an "
+                                 "internet gateway, which needs a router with an address of "
+                                 "a public IP pool of region '%s': it has no public IP pool "
+                                 "(ask the operator)", route_table,
+                                 n.region);
     return 0;
 }
 
@@ -137,9 +201,13 @@ sov_network_apply_route_tables(sov_ctx *ctx, const char *tenant_id, const char *
         return -1;
     if (strcmp(n.state, "deleting") == 0 || strcmp(n.state, "deleted") == 0)
         return 0;
-    if (network_wants_router(ctx, tenant_id, &n, &want, err) < 0 ||
+    if (network_gateways(ctx, tenant_id, &n, &want, NULL, err) < 0 ||
         sov_network_seca_router(ctx, tenant_id, n.id, &r, &ours, err) < 0)
         return -1;
+    /* One router per network: the one going must be gone before another comes. */
+    if (want && ours && strcmp(r.state, "deleting") == 0)
+        return sov_error_set(err, SOV_E_CONFLICT, "network '%s' is still removing its router: "
+                             "try again in a moment", n.name);
     if (want && !n.router_id[0]) {
         sov_router_create_args a = { .workspace = n.workspace, .name = name,
                                      .network = n.id, .snat = true };
@@ -149,5 +217,19 @@ sov_network_apply_route_tables(sov_ctx *ctx, const char *tenant_id, const char *
     }
     if (!want && ours && strcmp(r.state, "deleting") != 0)
         return sov_router_delete(ctx, n.tenant_id, r.id, &op, err);
+    return 0;
+}
+
+int
+sov_network_inbound_allowed(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                            bool *ret, sov_error *err)
+{
+    sov_network n;
+    bool any = false, inbound = false;
+
+    if (sov_network_get(ctx, tenant_id, network_id, &n, err) < 0 ||
+        network_gateways(ctx, tenant_id, &n, &any, &inbound, err) < 0)
+        return -1;
+    *ret = !any || inbound;
     return 0;
 }

@@ -61,14 +61,17 @@ sov_port_sku(sov_ctx *ctx, const char *tenant_id, const char *port_id, const cha
 {
     sov_autoptr(sov_dbconn) c = NULL;
     sov_port p;
-    char net_sku[SOV_NAME_MAX + 1], sub_sku[SOV_NAME_MAX + 1];
+    char net_sku[SOV_NAME_MAX + 1], sub_sku[SOV_NAME_MAX + 1], own[SOV_NAME_MAX + 1];
 
     if (sov_port_get(ctx, tenant_id, port_id, &p, err) < 0 ||
         sov_db_acquire(ctx->db, &c, err) < 0 ||
         sov_repo_sku_names(c, p.network_id, p.subnet_id, net_sku, sub_sku, sizeof(net_sku),
-                           NULL, 0, err) < 0)
+                           NULL, 0, err) < 0 ||
+        sov_repo_port_sku(c, p.id, own, sizeof(own), err) < 0)
         return -1;
-    return sku_pick(c, sku, sub_sku, net_sku, ret, err);
+    if (sku && *sku)
+        return sku_pick(c, sku, NULL, NULL, ret, err);
+    return sku_pick(c, own, sub_sku, net_sku, ret, err);
 }
 
 int
@@ -87,4 +90,30 @@ sov_subnet_seca(sov_ctx *ctx, const char *tenant_id, const char *subnet_id,
     if (sku)
         snprintf(sku, sku_size, "%s", k);
     return 0;
+}
+
+int
+sov_subnet_seca_route_table(sov_ctx *ctx, const char *tenant_id, const char *subnet_id,
+                            const char *route_table, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_subnet s;
+
+    if (sov_subnet_get(ctx, tenant_id, subnet_id, &s, err) < 0 ||
+        sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return sov_repo_subnet_set_route_table(c, s.id, route_table, err);
+}
+
+int
+sov_network_route_table_user(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                             const char *route_table, char *ret, size_t size, sov_error *err)
+{
+    sov_autoptr(sov_dbconn) c = NULL;
+    sov_network n;
+
+    if (sov_network_get(ctx, tenant_id, network_id, &n, err) < 0 ||
+        sov_db_acquire(ctx->db, &c, err) < 0)
+        return -1;
+    return sov_repo_route_table_user(c, n.id, route_table, ret, size, err);
 }

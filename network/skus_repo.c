@@ -68,6 +68,34 @@ sov_repo_network_set_sku(sov_dbconn *c, const char *network_id, const char *sku,
     return sov_db_query(c, SQL_NETWORK_SKU, 2, params, NULL, err);
 }
 
+static const char SQL_PORT_SKU[] = "UPDATE ports SET sku = $2 WHERE id = $1";
+
+int
+sov_repo_port_set_sku(sov_dbconn *c, const char *port_id, const char *sku, sov_error *err)
+{
+    const char *params[] = { port_id, sku };
+
+    return sov_db_query(c, SQL_PORT_SKU, 2, params, NULL, err);
+}
+
+static const char SQL_PORT_SKU_GET[] =
+    "SELECT coalesce((SELECT sku FROM ports WHERE id = $1::uuid), '') AS sku";
+
+int
+sov_repo_port_sku(sov_dbconn *c, const char *port_id, char *ret, size_t size, sov_error *err)
+{
+    static const char *const cols[] = { "sku" };
+    const char *params[] = { port_id };
+    sov_autoptr(PGresult) res = NULL;
+    int col[1];
+
+    if (sov_db_query(c, SQL_PORT_SKU_GET, 1, params, &res, err) < 0 ||
+        sov_db_cols(res, cols, col, 1, err) < 0)
+        return -1;
+    sov_db_copy(ret, size, res, 0, col[0]);
+    return 0;
+}
+
 static const char SQL_SUBNET_SECA[] =
     "UPDATE subnets SET route_table = $2, sku = $3 WHERE id = $1";
 
@@ -105,5 +133,37 @@ sov_repo_sku_names(sov_dbconn *c, const char *network_id, const char *subnet_id,
         sov_db_copy(subnet_sku, size, res, 0, col[1]);
     if (route_table)
         sov_db_copy(route_table, rt_size, res, 0, col[2]);
+    return 0;
+}
+
+static const char SQL_SUBNET_RT[] = "UPDATE subnets SET route_table = $2 WHERE id = $1";
+
+int
+sov_repo_subnet_set_route_table(sov_dbconn *c, const char *subnet_id, const char *route_table,
+                                sov_error *err)
+{
+    const char *params[] = { subnet_id, route_table };
+
+    return sov_db_query(c, SQL_SUBNET_RT, 2, params, NULL, err);
+}
+
+static const char SQL_RT_USER[] =
+    "SELECT coalesce((SELECT name FROM subnets WHERE network_id = $1::uuid"
+    " AND route_table = $2 AND state NOT IN ('deleting', 'deleted')"
+    " ORDER BY created_at, id LIMIT 1), '') AS name";
+
+int
+sov_repo_route_table_user(sov_dbconn *c, const char *network_id, const char *route_table,
+                          char *ret, size_t size, sov_error *err)
+{
+    static const char *const cols[] = { "name" };
+    const char *params[] = { network_id, route_table };
+    sov_autoptr(PGresult) res = NULL;
+    int col[1];
+
+    if (sov_db_query(c, SQL_RT_USER, 2, params, &res, err) < 0 ||
+        sov_db_cols(res, cols, col, 1, err) < 0)
+        return -1;
+    sov_db_copy(ret, size, res, 0, col[0]);
     return 0;
 }

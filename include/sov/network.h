@@ -206,6 +206,8 @@ typedef struct sov_port_create_args {
     const char *const *security_groups;     /* ids or names; none: the port allows
                                              * nothing inbound */
     size_t nsecurity_groups;
+    const char *sku;            /* SECA: a network SKU's name (the NIC's skuRef); NULL: its
+                                 * subnet's or network's. The port's OVN rate follows it */
 } sov_port_create_args;
 
 /* Quota-check (ports), take its address, record it (creating) with its groups, queue
@@ -486,10 +488,11 @@ int sov_network_sku_get(sov_ctx *ctx, const char *name, sov_network_sku *ret, so
  * sov_network_get. */
 int sov_network_sku_of(sov_ctx *ctx, const char *tenant_id, const char *network_id,
                        sov_network_sku *ret, sov_error *err);
-/* The class a port is sized by, for part "netsec" (a NIC's skuRef wins when it names one:
- * sku not NULL): sku, else its subnet's, else its network's, else the default. The rate to
- * put on the port's logical switch port is bandwidth_mbps * 1000000 bit/s (OVN's
- * options:qos_max_rate). */
+/* The class a port is sized by, for part "netsec": sku when given, else the port's own
+ * (sov_port_create_args.sku), its subnet's, its network's, else the default. The network
+ * sync writes the first that is set (port, subnet, network) into the port's logical switch
+ * port as options:qos_max_rate = bandwidth_mbps * 1000000 bit/s and qos_burst (a tenth of
+ * a second's worth); a port with none set (/v1's) gets no rate. */
 int sov_port_sku(sov_ctx *ctx, const char *tenant_id, const char *port_id, const char *sku,
                  sov_network_sku *ret, sov_error *err);
 /* What a SECA subnet names: its route table ("" none) and SKU ("" none). Sizes
@@ -497,6 +500,14 @@ int sov_port_sku(sov_ctx *ctx, const char *tenant_id, const char *port_id, const
 int sov_subnet_seca(sov_ctx *ctx, const char *tenant_id, const char *subnet_id,
                     char *route_table, size_t rt_size, char *sku, size_t sku_size,
                     sov_error *err);
+
+/* Change the route table a SECA subnet uses (a name; the caller checked it exists). */
+int sov_subnet_seca_route_table(sov_ctx *ctx, const char *tenant_id, const char *subnet_id,
+                                const char *route_table, sov_error *err);
+/* The first live subnet of a network using route_table (its name into ret, "" none). */
+int sov_network_route_table_user(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                                 const char *route_table, char *ret, size_t size,
+                                 sov_error *err);
 
 /* SECA route tables and internet gateways (objects of sov/seca.h) made real: a network
  * needs our router (snat) when a live subnet of it uses a route table (kind "route-table",
@@ -508,6 +519,18 @@ int sov_subnet_seca(sov_ctx *ctx, const char *tenant_id, const char *subnet_id,
  * SECA spec, "targets": [{"cidr", "kind", "name"}], "deleting": bool}. */
 int sov_network_apply_route_tables(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                                    const char *network, sov_error *err);
+/* Whether a network takes traffic from the internet (public IPs' DNAT), for part "netsec"
+ * before it attaches a public IP to a port of it: false when its subnets reach the internet
+ * only through egress-only internet gateways (SNAT out, nothing in); true otherwise (also
+ * when no SECA route table is involved: /v1 routers allow DNAT). */
+int sov_network_inbound_allowed(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                                bool *ret, sov_error *err);
+/* Before a subnet uses route_table: when the table would give the network a router and
+ * no public IP pool of its region has a free address, SOV_E_INVALID naming "region" with the
+ * reason (nothing is written). */
+int sov_network_route_table_check(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                                  const char *network, const char *route_table,
+                                  sov_error *err);
 /* The router sov_network_apply_route_tables made for a network: *ret false when none
  * (a /v1 router is not one); r filled when found. */
 int sov_network_seca_router(sov_ctx *ctx, const char *tenant_id, const char *network_id,

@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include "hosts.h"
+#include "sov/config.h"
+#include "sov/db.h"
+#include "sov/network.h"
 #include "testlib.h"
 
 #define REGION "fr-seca-1"
@@ -183,6 +186,79 @@ ovn_routers(void)
     return n;
 }
 
+/* A /v1 port made by body (its SKU set as a SECA NIC's would be, sku not NULL): its
+ * logical switch port's options:qos_max_rate is want; then it is deleted. */
+static void
+port_rate_is(const char *body, const char *sku, const char *want)
+{
+    json_t *j = tl_call_ok(&sovd, "POST", "/v1/ports", acme.token[TL_MEMBER], body, 202);
+    char id[40], path[80], *out;
+    int rc;
+
+    snprintf(id, sizeof(id), "%s", tl_str(json_object_get(j, "port"), "id"));
+    tl_op_wait_ok(&sovd, op, tl_str(json_object_get(j, "operation"), "id"), 30);
+    json_decref(j);
+    if (sku) {
+        /* What sov_port_create_args.sku records, then a sync of the network (a port update
+         * through /v1: its groups set again). */
+        free(tl_db_value(db, "UPDATE ports SET sku = '%s' WHERE id = '%s' RETURNING id", sku,
+                         id));
+        snprintf(path, sizeof(path), "/v1/ports/%s/security-groups", id);
+        j = tl_call_ok(&sovd, "PUT", path, acme.token[TL_MEMBER], "{\"security_groups\":[]}",
+                       202);
+        tl_op_wait_ok(&sovd, op, tl_str(json_object_get(j, "operation"), "id"), 30);
+        json_decref(j);
+    }
+    out = tl_ovn_nbctl(&ovn, &rc, "get Logical_Switch_Port %s options:qos_max_rate", id);
+    ck_assert_msg(rc == 0, "ovn-nbctl: %s", out);
+    tl_assert_contains(out, want);
+    free(out);
+    snprintf(path, sizeof(path), "/v1/ports/%s", id);
+    j = tl_call_ok(&sovd, "DELETE", path, acme.token[TL_MEMBER], NULL, 202);
+    tl_op_wait_ok(&sovd, op, tl_str(json_object_get(j, "operation"), "id"), 30);
+    json_decref(j);
+}
+
+/* sov_network_inbound_allowed (part netsec asks it before attaching a public IP), called in
+ * this process on sovd's database as sovd's own action: whether network name of acme takes
+ * inbound traffic. */
+static bool
+inbound_allowed(const char *name)
+{
+    char nbflag[700];
+    char *argv[] = { "sovd", nbflag, NULL };
+    char *envp[] = { NULL };
+    sov_db_options o = { .url = db, .pool_size = 1, .connect_timeout = 5,
+                         .acquire_timeout_ms = 30000 };
+    sov_error err = SOV_ERROR_INIT;
+    sov_config cfg;
+    sov_db *pool = NULL;
+    sov_ctx ctx;
+    FILE *out = fopen("/dev/null", "w");
+    char *id = tl_db_value(db, "SELECT id FROM networks WHERE name = '%s' AND tenant_id = '%s'"
+                           " AND state <> 'deleted'", name, acme.id);
+    bool ret = false;
+
+    snprintf(nbflag, sizeof(nbflag), "--ovn-nb=%s", ovn.nb);
+    ck_assert(out);
+    memset(&cfg, 0, sizeof(cfg));
+    ck_assert_msg(sov_config_load(&cfg, 2, argv, envp, out, &err) == 0, "%s", err.msg);
+    fclose(out);
+    ck_assert_msg(sov_db_new(&o, &pool, &err) == 0, "%s", err.msg);
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.db = pool;
+    ctx.cfg = &cfg;
+    ctx.request_id = "";
+    ctx.source = "";
+    ctx.action = "test";
+    ck_assert_msg(sov_network_inbound_allowed(&ctx, acme.id, id, &ret, &err) == 0, "%s",
+                  err.msg);
+    sov_db_free(pool);
+    sov_config_release(&cfg);
+    free(id);
+    return ret;
+}
+
 #define NET_BODY(cidr, sku)                                                              \
     "{\"labels\":{\"env\":\"conformance\"},\"spec\":{\"cidr\":{\"ipv4\":\"" cidr "\"},"   \
     "\"skuRef\":{\"resource\":\"skus/" sku "\"}}}"
@@ -268,6 +344,14 @@ START_TEST(network_lifecycle_and_refusals)
     n = tl_call_ok(&sovd, "GET", WSP "/networks", acme.token[TL_READER], NULL, 200);
     ck_assert_uint_eq(json_array_size(json_object_get(n, "items")), 1);
     json_decref(n);
+    n = tl_call_ok(&sovd, "GET", WSP "/networks?labels=env=prod&limit=1",
+                   acme.token[TL_READER], NULL, 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(n, "items")), 1);
+    json_decref(n);
+    n = tl_call_ok(&sovd, "GET", WSP "/networks?labels=env=conformance",
+                   acme.token[TL_READER], NULL, 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(n, "items")), 0);
+    json_decref(n);
     seca_refused("GET", WSP "/networks/net1", globex.token[TL_ADMIN], NULL, 404, NULL, NULL);
     seca_refused("DELETE", WSP "/networks/net1", globex.token[TL_ADMIN], NULL, 404, NULL,
                  NULL);
@@ -345,10 +429,57 @@ START_TEST(gateway_route_table_and_subnet_make_the_router)
                                " route_table = 'rt1'"), 1);
     j = wait_state(SUBP "/sub1", "active");
     conditions_are(j, "active,creating,pending");
-    tl_assert_contains(json_dumps(json_object_get(j, "status"), 0), "rt1");
+    {
+        char *st = json_dumps(json_object_get(j, "status"), 0);
+        tl_assert_contains(st, "route-tables/rt1");
+        free(st);
+    }
     json_decref(j);
     wait_router("net1", true);
     ck_assert_int_eq(ovn_routers(), 1);
+
+    /* A port of the subnet carries the network's SKU as its OVN rate (seca.n1k: 1 Gbit/s);
+     * a NIC's own SKU wins over it. */
+    port_rate_is("{\"name\":\"p1\",\"subnet\":\"sub1\"}", NULL, "1000000000");
+    port_rate_is("{\"name\":\"p2\",\"subnet\":\"sub1\"}", "seca.n10k", "10000000000");
+
+    /* Only an egress-only gateway serves it: nothing comes in; a gateway that is not
+     * egress-only lets public IPs' traffic in. */
+    ck_assert(!inbound_allowed("net1"));
+    j = tl_call_ok(&sovd, "PUT", WSP "/internet-gateways/igw1", tok,
+                   "{\"spec\":{\"egressOnly\":false}}", 200);
+    conditions_are(j, "active,updating,active,creating,pending");
+    json_decref(j);
+    ck_assert(inbound_allowed("net1"));
+
+    /* Another tenant sees none of it. */
+    seca_refused("GET", SUBP "/sub1", globex.token[TL_ADMIN], NULL, 404, NULL, NULL);
+    seca_refused("GET", RTP "/rt1", globex.token[TL_ADMIN], NULL, 404, NULL, NULL);
+    seca_refused("GET", WSP "/internet-gateways/igw1", globex.token[TL_ADMIN], NULL, 404,
+                 NULL, NULL);
+    seca_refused("DELETE", RTP "/rt1", globex.token[TL_ADMIN], NULL, 404, NULL, NULL);
+
+    /* A table a subnet uses cannot go; the subnet may change tables: to one without a
+     * default route (the router goes), and back (it comes again). */
+    seca_refused("DELETE", RTP "/rt1", tok, NULL, 412, NULL, "sub1");
+    json_decref(tl_call_ok(&sovd, "PUT", RTP "/rt2", tok,
+                           "{\"spec\":{\"routes\":[{\"destinationCidrBlock\":\"10.0.0.0/8\","
+                           "\"targetRef\":{\"resource\":\"internet-gateways/igw1\"}}]}}", 201));
+    j = tl_call_ok(&sovd, "PUT", SUBP "/sub1", tok, SUB_BODY("10.1.1.0/24", "a", "rt2"), 200);
+    {
+        char *st = json_dumps(json_object_get(j, "status"), 0);
+        tl_assert_contains(st, "route-tables/rt2");
+        free(st);
+    }
+    json_decref(j);
+    wait_router("net1", false);
+    seca_refused("PUT", SUBP "/sub1", tok, SUB_BODY("10.1.2.0/24", "a", "rt1"), 412,
+                 "/spec/cidr/ipv4", NULL);
+    json_decref(tl_call_ok(&sovd, "PUT", SUBP "/sub1", tok, SUB_BODY("10.1.1.0/24", "a", "rt1"),
+                           200));
+    wait_router("net1", true);
+    json_decref(tl_call_ok(&sovd, "DELETE", RTP "/rt2", tok, NULL, 202));
+    wait_state(RTP "/rt2", NULL);
 
     /* The gateway is in use: it cannot go. */
     seca_refused("DELETE", WSP "/internet-gateways/igw1", tok, NULL, 412, NULL, "rt1");
