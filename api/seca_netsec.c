@@ -66,7 +66,7 @@ repoint_err(sov_error *err, const repoint *map, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(err->field, map[i].field) == 0) {
-            snprintf(err->field, sizeof(err->field), "%s", map[i].pointer);
+            snprintf(err->field, sizeof(err->field), "%.63s", map[i].pointer);
             return;
         }
 }
@@ -302,7 +302,7 @@ source_read(sov_request *req, const json_t *ref, const char *pointer, bool check
         if (sov_security_group_resolve(&req->ctx, sov_seca_tenant_id(req),
                                        sov_seca_workspace(req), r.name, id, err) < 0) {
             if (err->code == SOV_E_NOT_FOUND)
-                snprintf(err->field, sizeof(err->field), "%s", pointer);
+                snprintf(err->field, sizeof(err->field), "%.63s", pointer);
             return -1;
         }
     }
@@ -476,9 +476,9 @@ rule_expand(sov_request *req, const json_t *spec, const char *pointer, const cha
                 else if (nranges)
                     snprintf(o->ports, sizeof(o->ports), "%d-%d", ranges[r][0], ranges[r][1]);
                 if (nsources && cidrs[s][0])
-                    snprintf(o->cidr, sizeof(o->cidr), "%s", cidrs[s]);
+                    snprintf(o->cidr, sizeof(o->cidr), "%.63s", cidrs[s]);
                 if (nsources && groups[s][0])
-                    snprintf(o->group, sizeof(o->group), "%s", groups[s]);
+                    snprintf(o->group, sizeof(o->group), "%.128s", groups[s]);
                 snprintf(o->description, sizeof(o->description), "%s", description);
                 snprintf(o->pointer, sizeof(o->pointer), "%.60s", pointer);
                 a.direction = o->direction;
@@ -529,7 +529,7 @@ xlate_repoint(const xlate *x, sov_error *err)
         return;
     k = strtoul(err->field + 6, &end, 10);
     if (*end == ']' && k < x->n)
-        snprintf(err->field, sizeof(err->field), "%s", x->r[k].pointer);
+        snprintf(err->field, sizeof(err->field), "%.63s", x->r[k].pointer);
 }
 
 /* ---- security group rules (SECA objects) ---- */
@@ -666,6 +666,8 @@ names_free(char **names, size_t n)
 
 static int group_apply(sov_request *req, const char *name, const char *changed_rule,
                        const json_t *changed_spec, sov_error *err);
+static int group_check(sov_request *req, const char *name, const char *changed_rule,
+                       const json_t *changed_spec, sov_error *err);
 
 enum MHD_Result
 sov_seca_network_security_group_rules_put(sov_request *req)
@@ -701,6 +703,9 @@ sov_seca_network_security_group_rules_put(sov_request *req)
     /* The groups naming it take the new rule: each checked before anything is written. */
     if (exists && rule_users(req, sov_seca_name(req), &users, &nusers, &err) < 0)
         goto fail;
+    for (size_t i = 0; i < nusers; i++)
+        if (group_check(req, users[i], sov_seca_name(req), in.spec, &err) < 0)
+            goto fail;
     if (side_put(req, T_RULE.kind, sov_seca_name(req), region, in.spec, &err) < 0 ||
         rule_object(req, sov_seca_name(req), &o, &err) < 0)
         goto fail;
@@ -817,7 +822,7 @@ group_expand(sov_request *req, const json_t *spec, const char *changed_rule,
                 continue;
             }
             if (rule_object(req, r.name, &o, err) < 0) {
-                snprintf(err->field, sizeof(err->field), "%s", at);
+                snprintf(err->field, sizeof(err->field), "%.63s", at);
                 return -1;
             }
             rc = rule_expand(req, o.spec, at, description, false, x, err);
@@ -881,6 +886,33 @@ group_apply(sov_request *req, const char *name, const char *changed_rule,
     if (rc < 0)
         return -1;
     return meta_write(req, g.id, T_SG.kind, SOV_SECA_UPDATED, NULL, op.id, &m, err);
+}
+
+/* Whether group name's SECA spec still expands once changed_rule reads changed_spec (the
+ * rules it would take are within what one group holds); a group made through /v1 has none. */
+static int
+group_check(sov_request *req, const char *name, const char *changed_rule,
+            const json_t *changed_spec, sov_error *err)
+{
+    SOV_CLEANUP(sov_security_group_release) sov_security_group g = { .rules = NULL };
+    sov_autoptr(json_t) side = NULL;
+    xlate x = { 0 };
+    int rc;
+
+    if (group_load(req, name, &g, err) < 0)
+        return err->code == SOV_E_NOT_FOUND ? 0 : -1;
+    side = side_spec(req, OBJ_SG, name, g.id);
+    if (!side)
+        return 0;
+    rc = group_expand(req, json_object_get(side, "spec"), changed_rule, changed_spec, &x, err);
+    xlate_free(&x);
+    if (rc < 0) {
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        return sov_error_invalid(err, "/spec", "security group '%s' names this rule and "
+                                 "could not take it: %s", name, msg);
+    }
+    return 0;
 }
 
 /* Our rule as SECA's (a group made through /v1 shows its rules this way). */
@@ -1508,7 +1540,7 @@ nic_spec_read(sov_request *req, const json_t *spec, nic_spec *ns, sov_error *err
             if (!ipv4_text(a))
                 return bad(err, at, "must be an IPv4 address");
             if (strcmp(a, "0.0.0.0") != 0)
-                snprintf(ns->ip, sizeof(ns->ip), "%s", a);
+                snprintf(ns->ip, sizeof(ns->ip), "%.15s", a);
         } else if (strcmp(a, "::") != 0)
             return bad(err, at, "a NIC has one IPv4 address here (\"::\" may follow it and "
                        "stays unassigned: no IPv6)");
@@ -1525,7 +1557,7 @@ nic_spec_read(sov_request *req, const json_t *spec, nic_spec *ns, sov_error *err
             if (ref_here(req, v, T_SG.plural, at, &r, err) < 0)
                 return -1;
             if (sov_security_group_resolve(&req->ctx, tenant, ws, r.name, id, err) < 0) {
-                snprintf(err->field, sizeof(err->field), "%s", at);
+                snprintf(err->field, sizeof(err->field), "%.63s", at);
                 return -1;
             }
             snprintf(ns->group_names[i], sizeof(ns->group_names[i]), "%s", r.name);
@@ -1557,8 +1589,14 @@ nic_spec_read(sov_request *req, const json_t *spec, nic_spec *ns, sov_error *err
 
     v = json_object_get(spec, "skuRef");
     if (v && !json_is_null(v)) {
+        sov_network_sku sku;
         if (sov_seca_ref_read(req, v, "skus", "/spec/skuRef", &r, err) < 0)
             return -1;
+        /* Part "net"'s bandwidth classes: the NIC names one that exists. */
+        if (sov_network_sku_get(&req->ctx, r.name, &sku, err) < 0) {
+            snprintf(err->field, sizeof(err->field), "/spec/skuRef");
+            return -1;
+        }
         ns->sku = v;
     }
     return 0;
@@ -1736,6 +1774,69 @@ sov_seca_network_nics_put(sov_request *req)
     return nic_reply(req, MHD_HTTP_CREATED, p.id);
 }
 
+static void
+pause_100ms(void)
+{
+    struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+    nanosleep(&ts, NULL);
+}
+
+/* A NIC going away lets its public IP go first (SECA's NIC owns the association; our port
+ * refuses deletion while one is attached): detached, and waited for (at most 10 s, reading
+ * our own rows) until the worker has let go of the port. */
+static int
+nic_release(sov_request *req, const sov_port *p, sov_error *err)
+{
+    for (int i = 0; i < 100; i++) {
+        char after[SOV_TEXT_MAX * 4 + 1] = "";
+        bool held = false;
+
+        do {
+            sov_public_ip_page page = { 0 };
+            if (sov_public_ip_list(&req->ctx, sov_seca_tenant_id(req), p->workspace,
+                                   after[0] ? after : NULL, LIST_PAGE, &page, err) < 0)
+                return -1;
+            for (size_t k = 0; k < page.n; k++) {
+                sov_public_ip *ip = &page.items[k];
+                sov_public_ip done;
+                sov_op op;
+
+                if (strcmp(ip->port_id, p->id) != 0)
+                    continue;
+                held = true;
+                if (strcmp(ip->state, "in-use") == 0 &&
+                    sov_public_ip_action(&req->ctx, sov_seca_tenant_id(req), ip->id, "detach",
+                                         NULL, &done, &op, err) < 0) {
+                    free(page.items);
+                    return -1;
+                }
+            }
+            snprintf(after, sizeof(after), "%s", page.next_after);
+            free(page.items);
+        } while (after[0]);
+        if (!held)
+            return 0;
+        pause_100ms();
+    }
+    return 0;       /* still held: the port's delete says why */
+}
+
+/* The port's delete, retried for at most 10 s while it is refused for a state that a worker
+ * is moving on (an instance's delete unplugging it, a sync under way). */
+static int
+nic_port_delete(sov_request *req, const char *port_id, sov_op *op, sov_error *err)
+{
+    for (int i = 0;; i++) {
+        if (sov_port_delete(&req->ctx, sov_seca_tenant_id(req), port_id, op, err) == 0)
+            return 0;
+        if (err->code != SOV_E_CONFLICT || i == 100)
+            return -1;
+        sov_error_clear(err);
+        pause_100ms();
+    }
+}
+
 enum MHD_Result
 sov_seca_network_nics_delete(sov_request *req)
 {
@@ -1749,7 +1850,8 @@ sov_seca_network_nics_delete(sov_request *req)
         return sov_seca_reply_error(req, &err, false);
     if (header_version(req, &version, &err) < 0 ||
         sov_seca_meta_check_version(&req->ctx, p.id, version, &err) < 0 ||
-        sov_port_delete(&req->ctx, sov_seca_tenant_id(req), p.id, &op, &err) < 0)
+        nic_release(req, &p, &err) < 0 ||
+        nic_port_delete(req, p.id, &op, &err) < 0)
         return sov_seca_reply_error(req, &err, true);
     if (meta_write(req, p.id, T_NIC.kind, SOV_SECA_DELETED, NULL, op.id, &m, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
