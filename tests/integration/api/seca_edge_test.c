@@ -257,6 +257,22 @@ START_TEST(no_route_is_404_and_a_wrong_method_412_with_allow)
     ck_assert_msg(allow && strstr(allow, "GET"), "Allow: %s", allow);
     free(allow);
     tl_resp_free(&r);
+    /* A body where the route takes none, and one over max_body_bytes (1 MiB). */
+    refused("GET", path, ta.token[TL_ADMIN], "{}", NULL, 412, "validation-error", NULL);
+    {
+        size_t n = (1u << 20) + 16;
+        char *big = malloc(n + 1);
+
+        ck_assert(big);
+        memset(big, ' ', n);
+        big[0] = '{';
+        big[n - 1] = '}';
+        big[n] = '\0';
+        ws_path(path, sizeof(path), &ta, "too-big");
+        refused("PUT", path, ta.token[TL_ADMIN], big, NULL, 412, "precondition-failed", NULL);
+        free(big);
+        ck_assert(!v1_workspace_exists(&ta, "too-big"));
+    }
 }
 END_TEST
 
