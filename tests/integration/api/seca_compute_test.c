@@ -525,6 +525,8 @@ START_TEST(bad_input_and_missing_references_are_412_naming_the_member)
         { "\"skuRef\":\"skus/nope\",\"zone\":\"a\"," BOOT, "/spec/skuRef" },
         { SKU ",\"zone\":\"\"," BOOT, "/spec/zone" },
         { SKU ",\"zone\":\"z9\"," BOOT, "/spec/zone" },
+        /* The boot volume is in zone a: the instance cannot run in b. */
+        { SKU ",\"zone\":\"b\"," BOOT, "/spec/zone" },
         { SKU ",\"zone\":\"a\"", "/spec/bootVolume" },
         { SKU ",\"zone\":\"a\",\"bootVolume\":{\"deviceRef\":\"block-storages/nope\"}",
           "/spec/bootVolume/deviceRef" },
