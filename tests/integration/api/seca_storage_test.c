@@ -393,6 +393,18 @@ START_TEST(an_image_is_made_from_a_block_storage)
                             "resource"), "images/golden");
     json_decref(x);
 
+    /* An update keeps what it cannot act on (boot), and its history says so. */
+    x = seca("PUT", IMAGES "/golden", acme.token[TL_MEMBER],
+             "{\"labels\":{\"os\":\"linux\"},\"spec\":{\"blockStorageRef\":"
+             "\"block-storages/src\",\"cpuArchitecture\":\"amd64\",\"boot\":\"UEFI\"}}",
+             200);
+    ck_assert_str_eq(tl_str(json_object_get(x, "spec"), "boot"), "UEFI");
+    json_decref(x);
+    x = wait_conditions(IMAGES "/golden", "active,updating,active,creating,pending");
+    ck_assert_str_eq(tl_str(json_object_get(x, "spec"), "initializer"), "none");
+    ck_assert_int_eq(tl_num(json_object_get(x, "metadata"), "resourceVersion"), 2);
+    json_decref(x);
+
     /* The block storage behind it cannot change; missing ones and arm64 are refused. */
     seca_refused("PUT", IMAGES "/golden", acme.token[TL_MEMBER],
                  "{\"spec\":{\"blockStorageRef\":\"block-storages/restored\","
