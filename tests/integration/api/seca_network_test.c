@@ -186,29 +186,100 @@ ovn_routers(void)
     return n;
 }
 
-/* A /v1 port made by body (its SKU set as a SECA NIC's would be, sku not NULL): its
- * logical switch port's options:qos_max_rate is want; then it is deleted. */
+/* A context on sovd's database as sovd's own action, for the services part netsec calls
+ * (sov_network_inbound_allowed, sov_port_create with a SKU) in this process. */
+typedef struct svc {
+    sov_config cfg;
+    sov_db *pool;
+    sov_ctx ctx;
+} svc;
+
 static void
-port_rate_is(const char *body, const char *sku, const char *want)
+svc_open(svc *s)
 {
-    json_t *j = tl_call_ok(&sovd, "POST", "/v1/ports", acme.token[TL_MEMBER], body, 202);
-    char id[40], path[80], *out;
+    char nbflag[700];
+    char *argv[] = { "sovd", nbflag, NULL };
+    char *envp[] = { NULL };
+    sov_db_options o = { .url = db, .pool_size = 1, .connect_timeout = 5,
+                         .acquire_timeout_ms = 30000 };
+    sov_error err = SOV_ERROR_INIT;
+    FILE *out = fopen("/dev/null", "w");
+
+    snprintf(nbflag, sizeof(nbflag), "--ovn-nb=%s", ovn.nb);
+    ck_assert(out);
+    memset(s, 0, sizeof(*s));
+    ck_assert_msg(sov_config_load(&s->cfg, 2, argv, envp, out, &err) == 0, "%s", err.msg);
+    fclose(out);
+    ck_assert_msg(sov_db_new(&o, &s->pool, &err) == 0, "%s", err.msg);
+    s->ctx.db = s->pool;
+    s->ctx.cfg = &s->cfg;
+    s->ctx.request_id = "";
+    s->ctx.source = "";
+    s->ctx.action = "test";
+}
+
+static void
+svc_close(svc *s)
+{
+    sov_db_free(s->pool);
+    sov_config_release(&s->cfg);
+}
+
+/* Whether network name of acme takes inbound traffic (sov_network_inbound_allowed). */
+static bool
+inbound_allowed(const char *name)
+{
+    sov_error err = SOV_ERROR_INIT;
+    svc s;
+    char *id = tl_db_value(db, "SELECT id FROM networks WHERE name = '%s' AND tenant_id = '%s'"
+                           " AND state <> 'deleted'", name, acme.id);
+    bool ret = false;
+
+    svc_open(&s);
+    ck_assert_msg(sov_network_inbound_allowed(&s.ctx, acme.id, id, &ret, &err) == 0, "%s",
+                  err.msg);
+    svc_close(&s);
+    free(id);
+    return ret;
+}
+
+/* A port of subnet sub1 of acme: through /v1 (sku NULL), or as part netsec makes a SECA NIC
+ * with its own SKU (sov_port_create_args.sku, in this process); its logical switch port's
+ * options:qos_max_rate is want once its operation ran; then it is deleted. */
+static void
+port_rate_is(const char *name, const char *sku, const char *want)
+{
+    char id[40], op_id[40], path[80], body[128], *out;
+    json_t *j;
     int rc;
 
-    snprintf(id, sizeof(id), "%s", tl_str(json_object_get(j, "port"), "id"));
-    tl_op_wait_ok(&sovd, op, tl_str(json_object_get(j, "operation"), "id"), 30);
-    json_decref(j);
-    if (sku) {
-        /* What sov_port_create_args.sku records, then a sync of the network (a port update
-         * through /v1: its groups set again). */
-        free(tl_db_value(db, "UPDATE ports SET sku = '%s' WHERE id = '%s' RETURNING id", sku,
-                         id));
-        snprintf(path, sizeof(path), "/v1/ports/%s/security-groups", id);
-        j = tl_call_ok(&sovd, "PUT", path, acme.token[TL_MEMBER], "{\"security_groups\":[]}",
-                       202);
-        tl_op_wait_ok(&sovd, op, tl_str(json_object_get(j, "operation"), "id"), 30);
+    if (!sku) {
+        snprintf(body, sizeof(body), "{\"name\":\"%s\",\"subnet\":\"sub1\"}", name);
+        j = tl_call_ok(&sovd, "POST", "/v1/ports", acme.token[TL_MEMBER], body, 202);
+        snprintf(id, sizeof(id), "%s", tl_str(json_object_get(j, "port"), "id"));
+        snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
         json_decref(j);
+    } else {
+        sov_error err = SOV_ERROR_INIT;
+        sov_port_create_args a = { .workspace = "default", .name = name, .subnet = "sub1",
+                                   .sku = "nope" };
+        sov_port p;
+        sov_op o;
+        svc s;
+
+        svc_open(&s);
+        ck_assert_int_eq(sov_port_create(&s.ctx, acme.id, &a, &p, &o, &err), -1);
+        ck_assert_str_eq(err.field, "sku");
+        err = (sov_error) SOV_ERROR_INIT;
+        a.sku = sku;
+        ck_assert_msg(sov_port_create(&s.ctx, acme.id, &a, &p, &o, &err) == 0, "%s", err.msg);
+        svc_close(&s);
+        snprintf(id, sizeof(id), "%s", p.id);
+        snprintf(op_id, sizeof(op_id), "%s", o.id);
+        ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM ports WHERE id = '%s' AND"
+                                   " sku = '%s'", id, sku), 1);
     }
+    tl_op_wait_ok(&sovd, op, op_id, 30);
     out = tl_ovn_nbctl(&ovn, &rc, "get Logical_Switch_Port %s options:qos_max_rate", id);
     ck_assert_msg(rc == 0, "ovn-nbctl: %s", out);
     tl_assert_contains(out, want);
@@ -219,46 +290,9 @@ port_rate_is(const char *body, const char *sku, const char *want)
     json_decref(j);
 }
 
-/* sov_network_inbound_allowed (part netsec asks it before attaching a public IP), called in
- * this process on sovd's database as sovd's own action: whether network name of acme takes
- * inbound traffic. */
-static bool
-inbound_allowed(const char *name)
-{
-    char nbflag[700];
-    char *argv[] = { "sovd", nbflag, NULL };
-    char *envp[] = { NULL };
-    sov_db_options o = { .url = db, .pool_size = 1, .connect_timeout = 5,
-                         .acquire_timeout_ms = 30000 };
-    sov_error err = SOV_ERROR_INIT;
-    sov_config cfg;
-    sov_db *pool = NULL;
-    sov_ctx ctx;
-    FILE *out = fopen("/dev/null", "w");
-    char *id = tl_db_value(db, "SELECT id FROM networks WHERE name = '%s' AND tenant_id = '%s'"
-                           " AND state <> 'deleted'", name, acme.id);
-    bool ret = false;
-
-    snprintf(nbflag, sizeof(nbflag), "--ovn-nb=%s", ovn.nb);
-    ck_assert(out);
-    memset(&cfg, 0, sizeof(cfg));
-    ck_assert_msg(sov_config_load(&cfg, 2, argv, envp, out, &err) == 0, "%s", err.msg);
-    fclose(out);
-    ck_assert_msg(sov_db_new(&o, &pool, &err) == 0, "%s", err.msg);
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.db = pool;
-    ctx.cfg = &cfg;
-    ctx.request_id = "";
-    ctx.source = "";
-    ctx.action = "test";
-    ck_assert_msg(sov_network_inbound_allowed(&ctx, acme.id, id, &ret, &err) == 0, "%s",
-                  err.msg);
-    sov_db_free(pool);
-    sov_config_release(&cfg);
-    free(id);
-    return ret;
-}
-
+#define PROD_BODY                                                                        \
+    "{\"labels\":{\"env\":\"prod\"},\"spec\":{\"cidr\":{\"ipv4\":\"10.1.0.0/16\"},"           \
+    "\"skuRef\":{\"resource\":\"skus/seca.n5k\"}}}"
 #define NET_BODY(cidr, sku)                                                              \
     "{\"labels\":{\"env\":\"conformance\"},\"spec\":{\"cidr\":{\"ipv4\":\"" cidr "\"},"   \
     "\"skuRef\":{\"resource\":\"skus/" sku "\"}}}"
@@ -337,6 +371,20 @@ START_TEST(network_lifecycle_and_refusals)
     json_decref(n);
     seca_refused("PUT", WSP "/networks/net1", tok, NET_BODY("10.9.0.0/16", "seca.n5k"), 412,
                  "/spec/cidr/ipv4", NULL);
+    /* if-unmodified-since: the version it is (2) passes, a stale one (1) is refused. */
+    {
+        const char *stale[] = { "if-unmodified-since: 1", NULL };
+        const char *fresh[] = { "if-unmodified-since: 2", NULL };
+        tl_resp r;
+
+        tl_call_h(&sovd, "PUT", WSP "/networks/net1", tok, PROD_BODY, stale, &r);
+        ck_assert_int_eq(r.status, 412);
+        tl_resp_free(&r);
+        tl_call_h(&sovd, "PUT", WSP "/networks/net1", tok, PROD_BODY, fresh, &r);
+        ck_assert_int_eq(r.status, 200);
+        ck_assert_int_eq(tl_num(json_object_get(r.json, "metadata"), "resourceVersion"), 3);
+        tl_resp_free(&r);
+    }
     seca_refused("PUT", WSP "/networks/net1", tok, NET_BODY("10.1.0.0/16", "seca.n1k"), 412,
                  "/spec/skuRef", NULL);
 
@@ -440,8 +488,8 @@ START_TEST(gateway_route_table_and_subnet_make_the_router)
 
     /* A port of the subnet carries the network's SKU as its OVN rate (seca.n1k: 1 Gbit/s);
      * a NIC's own SKU wins over it. */
-    port_rate_is("{\"name\":\"p1\",\"subnet\":\"sub1\"}", NULL, "1000000000");
-    port_rate_is("{\"name\":\"p2\",\"subnet\":\"sub1\"}", "seca.n10k", "10000000000");
+    port_rate_is("p1", NULL, "1000000000");
+    port_rate_is("p2", "seca.n10k", "10000000000");
 
     /* Only an egress-only gateway serves it: nothing comes in; a gateway that is not
      * egress-only lets public IPs' traffic in. */
@@ -480,6 +528,18 @@ START_TEST(gateway_route_table_and_subnet_make_the_router)
     wait_router("net1", true);
     json_decref(tl_call_ok(&sovd, "DELETE", RTP "/rt2", tok, NULL, 202));
     wait_state(RTP "/rt2", NULL);
+
+    /* Lists of each kind; the network cannot go while its subnet is there. */
+    j = tl_call_ok(&sovd, "GET", SUBP, acme.token[TL_READER], NULL, 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "items")), 1);
+    json_decref(j);
+    j = tl_call_ok(&sovd, "GET", RTP "?limit=1", acme.token[TL_READER], NULL, 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "items")), 1);
+    json_decref(j);
+    j = tl_call_ok(&sovd, "GET", WSP "/internet-gateways", acme.token[TL_READER], NULL, 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "items")), 1);
+    json_decref(j);
+    seca_refused("DELETE", WSP "/networks/net1", tok, NULL, 412, NULL, "sub1");
 
     /* The gateway is in use: it cannot go. */
     seca_refused("DELETE", WSP "/internet-gateways/igw1", tok, NULL, 412, NULL, "rt1");
