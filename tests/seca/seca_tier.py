@@ -968,6 +968,16 @@ def isolation():
         say(x.status == 404 and not leak,
             "Isolation: B's token on %s %s answers 404 with no data of A" % (method, path),
             "status %d leak %s %s" % (x.status, leak, x.text()[:200]))
+        # ... and the answer is the one a tenant that does not exist gets, names aside.
+        ghost = "no-such-tenant-zz"
+        y = http(method, path.replace("/tenants/%s/" % TA, "/tenants/%s/" % ghost,
+                                      1).replace("/tenants/%s" % TA, "/tenants/%s" % ghost),
+                 TOKB, body)
+        same = (x.status, stable(x.json).replace(TA, "T")) == \
+            (y.status, stable(y.json).replace(ghost, "T"))
+        say(same, "Isolation: B's %s on %s reads as on a tenant that does not exist"
+            % (method, path), "%d %s vs %d %s" % (x.status, x.text()[:200], y.status,
+                                                  y.text()[:200]))
         if before is not None:
             after = snapshot_path(path)
             say(after == before, "Isolation: B's %s on %s changed nothing" % (method, path),
