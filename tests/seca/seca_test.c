@@ -124,6 +124,14 @@ START_TEST(the_seca_tier_passes)
     fflush(stdout);
     st = pclose(p);
     last[strcspn(last, "\n")] = '\0';
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        /* What sovd said, for the failures (a crash above all). */
+        char *log = tl_sovd_log(&sovd);
+        size_t n = log ? strlen(log) : 0;
+
+        fprintf(stderr, "sovd's log ends:\n%s\n", n > 12000 ? log + n - 12000 : log ? log : "");
+        free(log);
+    }
     ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the tier exited with %d: %s",
                   WIFEXITED(st) ? WEXITSTATUS(st) : -1, last);
     ck_assert_msg(strlen(last) > 9 && strcmp(last + strlen(last) - 9, " 0 failed") == 0,
