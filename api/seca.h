@@ -109,6 +109,35 @@ void sov_seca_list_add(sov_seca_list *l, json_t *item);
 enum MHD_Result sov_seca_list_reply(sov_request *req, const sov_seca_type *t,
                                     sov_seca_list *l);
 void sov_seca_list_free(sov_seca_list *l);
+/* A whole list in one call: begin, then page(req, l, after, next, arg, err) until it leaves
+ * next empty (after is NULL on the first call; page adds its items with sov_seca_list_add and
+ * writes the cursor of the next page into next, of next_size bytes), then the reply. Any
+ * failure answers in SECA's form (a read: 404 stays 404). */
+typedef int (*sov_seca_page_fn)(sov_request *req, sov_seca_list *l, const char *after,
+                                char *next, size_t next_size, void *arg, sov_error *err);
+enum MHD_Result sov_seca_list_walk(sov_request *req, const sov_seca_type *t,
+                                   sov_seca_page_fn page, void *arg);
+
+/* The flow every provider repeats around its service calls.
+ * sov_seca_record: the SECA meta of a write the service did (sov_seca_meta_write): a
+ * resource of kind t->kind, its labels, annotations and extensions from in (NULL: none, as
+ * for a delete), following op_id (NULL or "": done already).
+ * sov_seca_check_version: if-unmodified-since before an update's service call (in->if_version
+ * 0: none asked).
+ * sov_seca_answer: body (taken) with status, or err in SECA's form when body is NULL; write
+ * as for sov_seca_reply_error.
+ * sov_seca_reply_deleted: a DELETE the service accepted: its meta (deleting, following
+ * op_id), then 202. */
+int sov_seca_record(sov_request *req, const sov_seca_type *t, const char *resource_id,
+                    const char *tenant_id, sov_seca_change change, const sov_seca_input *in,
+                    const char *op_id, sov_error *err);
+int sov_seca_check_version(sov_request *req, const char *resource_id, const sov_seca_input *in,
+                           sov_error *err);
+enum MHD_Result sov_seca_answer(sov_request *req, unsigned status, json_t *body,
+                                const sov_error *err, bool write);
+enum MHD_Result sov_seca_reply_deleted(sov_request *req, const sov_seca_type *t,
+                                       const char *resource_id, const char *tenant_id,
+                                       const char *op_id);
 
 /* Replies. sov_seca_reply: JSON with Content-Type application/json (status 200, 201, 202).
  * sov_seca_reply_error: err in SECA's form. For a write (PUT, POST action) a reference to

@@ -94,36 +94,32 @@ sku_render(sov_request *req, const sov_volume_type *t, const char *region)
     return sov_seca_resource(req, &T_SKU, NULL, NULL, t->name, region, NULL, spec, NULL, NULL);
 }
 
+static int
+sku_page(sov_request *req, sov_seca_list *l, const char *after, char *next, size_t size,
+         void *arg, sov_error *err)
+{
+    const char *region = arg;
+    sov_volume_type_page page = { 0 };
+
+    if (sov_volume_type_list(&req->ctx, after, PAGE, &page, err) < 0)
+        return -1;
+    for (size_t i = 0; i < page.n; i++)
+        sov_seca_list_add(l, sku_render(req, &page.items[i], region));
+    free(page.items);
+    snprintf(next, size, "%s", page.next_after);
+    return 0;
+}
+
 /* GET .../tenants/{tenant}/skus */
 enum MHD_Result
 sov_seca_storage_skus_list(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
-    char region[SOV_NAME_MAX + 1], after[sizeof(((sov_volume_type_page *) 0)->next_after)] = "";
-    enum MHD_Result rc;
+    char region[SOV_NAME_MAX + 1];
 
-    if (sov_seca_list_begin(req, &l, &err) < 0)
-        return fail(req, &err, false);
     if (sov_seca_default_region(req, region, sizeof(region), &err) < 0)
-        goto failed;
-    for (;;) {
-        sov_volume_type_page page = { 0 };
-        if (sov_volume_type_list(&req->ctx, after[0] ? after : NULL, PAGE, &page, &err) < 0)
-            goto failed;
-        for (size_t i = 0; i < page.n; i++)
-            sov_seca_list_add(l, sku_render(req, &page.items[i], region));
-        free(page.items);
-        if (!page.next_after[0])
-            break;
-        snprintf(after, sizeof(after), "%s", page.next_after);
-    }
-    rc = sov_seca_list_reply(req, &T_SKU, l);
-    sov_seca_list_free(l);
-    return rc;
-failed:
-    sov_seca_list_free(l);
-    return fail(req, &err, false);
+        return fail(req, &err, false);
+    return sov_seca_list_walk(req, &T_SKU, sku_page, region);
 }
 
 /* GET .../tenants/{tenant}/skus/{name} */
@@ -212,41 +208,31 @@ block_json(sov_request *req, const sov_volume *v, json_t **ret, sov_error *err)
     return 0;
 }
 
+static int
+block_page(sov_request *req, sov_seca_list *l, const char *after, char *next, size_t size,
+           void *arg, sov_error *err)
+{
+    sov_volume_page page = { 0 };
+    json_t *item;
+    int rc = 0;
+
+    (void) arg;
+    if (sov_volume_list(&req->ctx, sov_seca_tenant_id(req), sov_seca_workspace(req), NULL, NULL,
+                        after, PAGE, &page, err) < 0)
+        return -1;
+    for (size_t i = 0; i < page.n && rc == 0; i++)
+        if ((rc = block_json(req, &page.items[i], &item, err)) == 0)
+            sov_seca_list_add(l, item);
+    free(page.items);
+    snprintf(next, size, "%s", page.next_after);
+    return rc;
+}
+
 /* GET .../workspaces/{workspace}/block-storages */
 enum MHD_Result
 sov_seca_storage_block_storages_list(sov_request *req)
 {
-    sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
-    char after[sizeof(((sov_volume_page *) 0)->next_after)] = "";
-    enum MHD_Result rc;
-
-    if (sov_seca_list_begin(req, &l, &err) < 0)
-        return fail(req, &err, false);
-    for (;;) {
-        sov_volume_page page = { 0 };
-        json_t *item;
-        if (sov_volume_list(&req->ctx, sov_seca_tenant_id(req), sov_seca_workspace(req), NULL,
-                            NULL, after[0] ? after : NULL, PAGE, &page, &err) < 0)
-            goto failed;
-        for (size_t i = 0; i < page.n; i++) {
-            if (block_json(req, &page.items[i], &item, &err) < 0) {
-                free(page.items);
-                goto failed;
-            }
-            sov_seca_list_add(l, item);
-        }
-        free(page.items);
-        if (!page.next_after[0])
-            break;
-        snprintf(after, sizeof(after), "%s", page.next_after);
-    }
-    rc = sov_seca_list_reply(req, &T_BLOCK, l);
-    sov_seca_list_free(l);
-    return rc;
-failed:
-    sov_seca_list_free(l);
-    return fail(req, &err, false);
+    return sov_seca_list_walk(req, &T_BLOCK, block_page, NULL);
 }
 
 /* GET .../workspaces/{workspace}/block-storages/{name} */
@@ -257,11 +243,9 @@ sov_seca_storage_block_storages_get(sov_request *req)
     sov_volume v;
     json_t *body = NULL;
 
-    if (volume_find(req, sov_seca_workspace(req), sov_seca_name(req), &v, &err) < 0 ||
-        block_json(req, &v, &body, &err) < 0)
-        return fail(req, &err, false);
-    sov_autoptr(json_t) owned = body;
-    return sov_seca_reply(req, MHD_HTTP_OK, owned);
+    if (volume_find(req, sov_seca_workspace(req), sov_seca_name(req), &v, &err) == 0)
+        block_json(req, &v, &body, &err);
+    return sov_seca_answer(req, MHD_HTTP_OK, body, &err, false);
 }
 
 /* What a block storage's PUT asks for, its references resolved. */
@@ -321,11 +305,9 @@ block_answer(sov_request *req, unsigned status, const char *id)
     sov_volume v;
     json_t *body = NULL;
 
-    if (sov_volume_get(&req->ctx, sov_seca_tenant_id(req), id, &v, &err) < 0 ||
-        block_json(req, &v, &body, &err) < 0)
-        return fail(req, &err, true);
-    sov_autoptr(json_t) owned = body;
-    return sov_seca_reply(req, status, owned);
+    if (sov_volume_get(&req->ctx, sov_seca_tenant_id(req), id, &v, &err) == 0)
+        block_json(req, &v, &body, &err);
+    return sov_seca_answer(req, status, body, &err, true);
 }
 
 static enum MHD_Result
@@ -349,12 +331,8 @@ block_create(sov_request *req, const sov_seca_input *in, const block_spec *s)
         field_rename(&err, "source", "/spec/sourceImageRef");
         return fail(req, &err, true);
     }
-    sov_seca_write w = {
-        .resource_id = v.id, .tenant_id = v.tenant_id, .kind = T_BLOCK.kind,
-        .change = SOV_SECA_CREATED, .labels = in->labels, .annotations = in->annotations,
-        .extensions = in->extensions, .op_id = op.id[0] ? op.id : NULL,
-    };
-    if (sov_seca_meta_write(&req->ctx, &w, NULL, &err) < 0)
+    if (sov_seca_record(req, &T_BLOCK, v.id, v.tenant_id, SOV_SECA_CREATED, in, op.id,
+                        &err) < 0)
         return fail(req, &err, true);
     return block_answer(req, MHD_HTTP_CREATED, v.id);
 }
@@ -366,7 +344,7 @@ block_update(sov_request *req, const sov_seca_input *in, const block_spec *s,
     sov_error err = SOV_ERROR_INIT;
     sov_op op = { 0 };
 
-    if (sov_seca_meta_check_version(&req->ctx, v->id, in->if_version, &err) < 0)
+    if (sov_seca_check_version(req, v->id, in, &err) < 0)
         return fail(req, &err, true);
     if (strcmp(s->type.id, v->type_id) != 0) {
         sov_error_invalid(&err, "/spec/skuRef", "spec.skuRef cannot change: block storage '%s' "
@@ -391,12 +369,8 @@ block_update(sov_request *req, const sov_seca_input *in, const block_spec *s,
             return fail(req, &err, true);
         }
     }
-    sov_seca_write w = {
-        .resource_id = v->id, .tenant_id = v->tenant_id, .kind = T_BLOCK.kind,
-        .change = SOV_SECA_UPDATED, .labels = in->labels, .annotations = in->annotations,
-        .extensions = in->extensions, .op_id = op.id[0] ? op.id : NULL,
-    };
-    if (sov_seca_meta_write(&req->ctx, &w, NULL, &err) < 0)
+    if (sov_seca_record(req, &T_BLOCK, v->id, v->tenant_id, SOV_SECA_UPDATED, in, op.id,
+                        &err) < 0)
         return fail(req, &err, true);
     return block_answer(req, MHD_HTTP_OK, v->id);
 }
@@ -432,13 +406,7 @@ sov_seca_storage_block_storages_delete(sov_request *req)
     if (volume_find(req, sov_seca_workspace(req), sov_seca_name(req), &v, &err) < 0 ||
         sov_volume_delete(&req->ctx, sov_seca_tenant_id(req), v.id, &op, &err) < 0)
         return fail(req, &err, false);
-    sov_seca_write w = {
-        .resource_id = v.id, .tenant_id = v.tenant_id, .kind = T_BLOCK.kind,
-        .change = SOV_SECA_DELETED, .op_id = op.id[0] ? op.id : NULL,
-    };
-    if (sov_seca_meta_write(&req->ctx, &w, NULL, &err) < 0)
-        return fail(req, &err, false);
-    return sov_seca_reply(req, MHD_HTTP_ACCEPTED, NULL);
+    return sov_seca_reply_deleted(req, &T_BLOCK, v.id, v.tenant_id, op.id);
 }
 
 /* ---- images: the tenant's images in its "default" workspace ---- */
@@ -521,43 +489,32 @@ image_json(sov_request *req, const sov_image *img, json_t **ret, sov_error *err)
     return 0;
 }
 
+static int
+image_page(sov_request *req, sov_seca_list *l, const char *after, char *next, size_t size,
+           void *arg, sov_error *err)
+{
+    sov_image_page page = { 0 };
+    json_t *item;
+    int rc = 0;
+
+    (void) arg;
+    if (sov_image_list(&req->ctx, sov_seca_tenant_id(req), IMAGE_WORKSPACE, NULL, after, PAGE,
+                       &page, err) < 0)
+        return -1;
+    for (size_t i = 0; i < page.n && rc == 0; i++)
+        if (strcmp(page.items[i].state, "deleted") != 0 &&
+            (rc = image_json(req, &page.items[i], &item, err)) == 0)
+            sov_seca_list_add(l, item);
+    free(page.items);
+    snprintf(next, size, "%s", page.next_after);
+    return rc;
+}
+
 /* GET .../tenants/{tenant}/images */
 enum MHD_Result
 sov_seca_storage_images_list(sov_request *req)
 {
-    sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
-    char after[sizeof(((sov_image_page *) 0)->next_after)] = "";
-    enum MHD_Result rc;
-
-    if (sov_seca_list_begin(req, &l, &err) < 0)
-        return fail(req, &err, false);
-    for (;;) {
-        sov_image_page page = { 0 };
-        json_t *item;
-        if (sov_image_list(&req->ctx, sov_seca_tenant_id(req), IMAGE_WORKSPACE, NULL,
-                           after[0] ? after : NULL, PAGE, &page, &err) < 0)
-            goto failed;
-        for (size_t i = 0; i < page.n; i++) {
-            if (strcmp(page.items[i].state, "deleted") == 0)
-                continue;
-            if (image_json(req, &page.items[i], &item, &err) < 0) {
-                free(page.items);
-                goto failed;
-            }
-            sov_seca_list_add(l, item);
-        }
-        free(page.items);
-        if (!page.next_after[0])
-            break;
-        snprintf(after, sizeof(after), "%s", page.next_after);
-    }
-    rc = sov_seca_list_reply(req, &T_IMAGE, l);
-    sov_seca_list_free(l);
-    return rc;
-failed:
-    sov_seca_list_free(l);
-    return fail(req, &err, false);
+    return sov_seca_list_walk(req, &T_IMAGE, image_page, NULL);
 }
 
 /* GET .../tenants/{tenant}/images/{name} */
@@ -568,11 +525,9 @@ sov_seca_storage_images_get(sov_request *req)
     sov_image img;
     json_t *body = NULL;
 
-    if (image_find(req, sov_seca_name(req), &img, &err) < 0 ||
-        image_json(req, &img, &body, &err) < 0)
-        return fail(req, &err, false);
-    sov_autoptr(json_t) owned = body;
-    return sov_seca_reply(req, MHD_HTTP_OK, owned);
+    if (image_find(req, sov_seca_name(req), &img, &err) == 0)
+        image_json(req, &img, &body, &err);
+    return sov_seca_answer(req, MHD_HTTP_OK, body, &err, false);
 }
 
 /* SECA images are tenant-level, block storages live in workspaces: a reference from an
@@ -661,10 +616,9 @@ image_answer(sov_request *req, unsigned status, const char *name)
     sov_image img;
     json_t *body = NULL;
 
-    if (image_find(req, name, &img, &err) < 0 || image_json(req, &img, &body, &err) < 0)
-        return fail(req, &err, true);
-    sov_autoptr(json_t) owned = body;
-    return sov_seca_reply(req, status, owned);
+    if (image_find(req, name, &img, &err) == 0)
+        image_json(req, &img, &body, &err);
+    return sov_seca_answer(req, status, body, &err, true);
 }
 
 static enum MHD_Result
@@ -680,18 +634,14 @@ image_create(sov_request *req, const sov_seca_input *in, const sov_seca_ref *bs,
 
     if (sov_volume_image_create(&req->ctx, sov_seca_tenant_id(req), &a, &img, &op, &err) < 0) {
         field_rename(&err, "source_volume", "/spec/blockStorageRef");
-        if (err.code == SOV_E_NOT_FOUND && strstr(err.msg, "volume"))
+        if (err.reason == SOV_R_REF_MISSING)
             sov_error_invalid(&err, "/spec/blockStorageRef", "block storage '%s' does not "
                               "exist in workspace '%s'", bs->name, bs->workspace);
         return fail(req, &err, true);
     }
-    sov_seca_write w = {
-        .resource_id = img.id, .tenant_id = img.tenant_id, .kind = T_IMAGE.kind,
-        .change = SOV_SECA_CREATED, .labels = in->labels, .annotations = in->annotations,
-        .extensions = in->extensions, .op_id = op.id[0] ? op.id : NULL,
-    };
     if (image_spec_store(req, &img, kept, &err) < 0 ||
-        sov_seca_meta_write(&req->ctx, &w, NULL, &err) < 0)
+        sov_seca_record(req, &T_IMAGE, img.id, img.tenant_id, SOV_SECA_CREATED, in, op.id,
+                        &err) < 0)
         return fail(req, &err, true);
     return image_answer(req, MHD_HTTP_CREATED, img.name);
 }
@@ -704,7 +654,7 @@ image_update(sov_request *req, const sov_seca_input *in, json_t *kept, const sov
     sov_error err = SOV_ERROR_INIT;
     sov_autoptr(json_t) before = image_spec_load(req, img);
 
-    if (sov_seca_meta_check_version(&req->ctx, img->id, in->if_version, &err) < 0)
+    if (sov_seca_check_version(req, img->id, in, &err) < 0)
         return fail(req, &err, true);
     if (!before || !json_equal(json_object_get(before, "blockStorageRef"),
                                json_object_get(kept, "blockStorageRef"))) {
@@ -712,13 +662,9 @@ image_update(sov_request *req, const sov_seca_input *in, json_t *kept, const sov
                           "image '%s' holds the copy it was made from", img->name);
         return fail(req, &err, true);
     }
-    sov_seca_write w = {
-        .resource_id = img->id, .tenant_id = img->tenant_id, .kind = T_IMAGE.kind,
-        .change = SOV_SECA_UPDATED, .labels = in->labels, .annotations = in->annotations,
-        .extensions = in->extensions,
-    };
     if (image_spec_store(req, img, kept, &err) < 0 ||
-        sov_seca_meta_write(&req->ctx, &w, NULL, &err) < 0)
+        sov_seca_record(req, &T_IMAGE, img->id, img->tenant_id, SOV_SECA_UPDATED, in, NULL,
+                        &err) < 0)
         return fail(req, &err, true);
     return image_answer(req, MHD_HTTP_OK, img->name);
 }
@@ -756,11 +702,8 @@ sov_seca_storage_images_delete(sov_request *req)
     if (image_find(req, sov_seca_name(req), &img, &err) < 0 ||
         sov_image_delete(&req->ctx, sov_seca_tenant_id(req), img.id, &op, &err) < 0)
         return fail(req, &err, false);
-    sov_seca_write w = {
-        .resource_id = img.id, .tenant_id = img.tenant_id, .kind = T_IMAGE.kind,
-        .change = SOV_SECA_DELETED, .op_id = op.id[0] ? op.id : NULL,
-    };
-    if (sov_seca_meta_write(&req->ctx, &w, NULL, &err) < 0 ||
+    if (sov_seca_record(req, &T_IMAGE, img.id, img.tenant_id, SOV_SECA_DELETED, NULL, op.id,
+                        &err) < 0 ||
         sov_seca_object_delete(&req->ctx, img.tenant_id, "", IMAGE_SPEC_KIND, "", img.name,
                                &err) < 0) {
         if (err.code != SOV_E_NOT_FOUND)

@@ -411,7 +411,8 @@ START_TEST(an_image_is_made_from_a_block_storage)
                  "\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef", NULL);
     seca_refused("PUT", IMAGES "/other", acme.token[TL_MEMBER],
                  "{\"spec\":{\"blockStorageRef\":\"block-storages/nope\","
-                 "\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef", "nope");
+                 "\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef",
+                 "block storage 'nope' does not exist");
     seca_refused("PUT", IMAGES "/other", acme.token[TL_MEMBER],
                  "{\"spec\":{\"blockStorageRef\":\"block-storages/src\","
                  "\"cpuArchitecture\":\"arm64\"}}", 412, "/spec/cpuArchitecture", "amd64");
