@@ -86,9 +86,8 @@ text(const char *s, size_t max, const char *fallback)
     return json_string(buf);
 }
 
-/* The number of characters (code points) of a UTF-8 string. */
-static size_t
-chars(const char *s)
+size_t
+sov_seca_chars(const char *s)
 {
     size_t n = 0;
 
@@ -368,12 +367,12 @@ check_strings(json_t *obj, const char *member, size_t max_value, bool limit_key,
         char field[64];
 
         pointer_to(field, sizeof(field), member, key);
-        if (key[0] == '\0' || (limit_key && chars(key) > LABEL_MAX))
+        if (key[0] == '\0' || (limit_key && sov_seca_chars(key) > LABEL_MAX))
             return sov_error_invalid(err, field, "%s key '%.64s' must be 1 to %d characters",
                                      member + 1, key, LABEL_MAX);
         if (!json_is_string(v))
             return sov_error_invalid(err, field, "%s '%.64s' must be a string", member + 1, key);
-        if (max_value && chars(json_string_value(v)) > max_value)
+        if (max_value && sov_seca_chars(json_string_value(v)) > max_value)
             return sov_error_invalid(err, field, "%s '%.64s' is longer than %zu characters",
                                      member + 1, key, max_value);
     }

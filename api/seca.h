@@ -81,6 +81,8 @@ int sov_seca_ref_parse(const char *tenant, const char *workspace, const char *ne
 /* Whether name matches SECA's name pattern
  * ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ in at most max characters. */
 bool sov_seca_name_valid(const char *name, size_t max);
+/* Characters (UTF-8 code points) in s, as a schema's maxLength counts them. */
+size_t sov_seca_chars(const char *s);
 /* A Reference object for a resource of type t named name (in the request's tenant, in
  * workspace/network where t has them): {"resource": "<plural>/<name>", "provider": ...,
  * "tenant": ..., "workspace": ...}. */
