@@ -1046,3 +1046,45 @@ sov_seca_reply_deleted(sov_request *req, const sov_seca_type *t, const char *res
         return sov_seca_reply_error(req, &err, false);
     return sov_seca_reply(req, MHD_HTTP_ACCEPTED, NULL);
 }
+
+enum MHD_Result
+sov_seca_put(sov_request *req, const sov_seca_input *in, const sov_seca_put_ops *ops, void *arg)
+{
+    sov_error err = SOV_ERROR_INIT;
+    char id[SOV_UUID_LEN + 1] = "";
+
+    if (ops->find(req, arg, id, &err) == 0) {
+        if (sov_seca_check_version(req, id, in, &err) < 0)
+            return sov_seca_reply_error(req, &err, true);
+        return ops->update(req, in, arg);
+    }
+    if (err.code != SOV_E_NOT_FOUND)
+        return sov_seca_reply_error(req, &err, true);
+    return ops->create(req, in, arg);
+}
+
+json_t *
+sov_seca_resource_stored(sov_request *req, const sov_seca_type *t, const char *workspace,
+                         const char *network, const char *name, const char *region,
+                         const sov_seca_stored *st, json_t *spec, json_t *status,
+                         json_t *residency, sov_error *err)
+{
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta own = { .labels = NULL };
+    const sov_seca_meta *m = st->meta;
+    json_t *j;
+
+    if (!m) {
+        if (sov_seca_meta_get(&req->ctx, st->id, t->kind, st->now, st->created_at, &own,
+                              err) < 0) {
+            json_decref(spec);
+            json_decref(status);
+            json_decref(residency);
+            return NULL;
+        }
+        m = &own;
+    }
+    j = sov_seca_resource(req, t, workspace, network, name, region, m, spec, status, residency);
+    if (!j)
+        sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    return j;
+}

@@ -100,6 +100,20 @@ json_t *sov_seca_resource(sov_request *req, const sov_seca_type *t, const char *
                           const sov_seca_meta *m, json_t *spec, json_t *status,
                           json_t *residency);
 
+/* sov_seca_resource with the resource's stored meta: read here (sov_seca_meta_get: key id,
+ * kind t->kind, the state now, created_at) unless meta is given (just written). NULL with err
+ * set on failure; spec, status and residency are taken either way. */
+typedef struct sov_seca_stored {
+    const char *id;
+    sov_seca_state now;
+    const char *created_at;
+    const sov_seca_meta *meta;
+} sov_seca_stored;
+json_t *sov_seca_resource_stored(sov_request *req, const sov_seca_type *t,
+                                 const char *workspace, const char *network, const char *name,
+                                 const char *region, const sov_seca_stored *st, json_t *spec,
+                                 json_t *status, json_t *residency, sov_error *err);
+
 /* Lists: limit (1..10000, default 1000), skipToken (an offset, at most 5 characters) and
  * labels; items are added in any order, filtered by labels (sov_seca_list_add with the
  * item's labels), sorted by metadata.name and cut to the page on reply:
@@ -137,6 +151,17 @@ int sov_seca_check_version(sov_request *req, const char *resource_id, const sov_
                            sov_error *err);
 enum MHD_Result sov_seca_answer(sov_request *req, unsigned status, json_t *body,
                                 const sov_error *err, bool write);
+/* A PUT's create-or-update, after its input is read: find looks the resource up (0: there,
+ * its id written into id; SOV_E_NOT_FOUND: not there); there: if-unmodified-since is checked
+ * against id, then update answers; not there: create answers; any other failure answers as a
+ * write's. arg is the handler's own (its spec, the resource found). */
+typedef struct sov_seca_put_ops {
+    int (*find)(sov_request *req, void *arg, char id[SOV_UUID_LEN + 1], sov_error *err);
+    enum MHD_Result (*create)(sov_request *req, const sov_seca_input *in, void *arg);
+    enum MHD_Result (*update)(sov_request *req, const sov_seca_input *in, void *arg);
+} sov_seca_put_ops;
+enum MHD_Result sov_seca_put(sov_request *req, const sov_seca_input *in,
+                             const sov_seca_put_ops *ops, void *arg);
 enum MHD_Result sov_seca_reply_deleted(sov_request *req, const sov_seca_type *t,
                                        const char *resource_id, const char *tenant_id,
                                        const char *op_id);

@@ -309,23 +309,10 @@ static json_t *
 role_json(sov_request *req, const char *name, const char *id, const char *created_at,
           json_t *spec, const sov_seca_meta *m, sov_error *err)
 {
-    sov_seca_meta own = { 0 };
-    json_t *j;
+    sov_seca_stored st = { id, SOV_SECA_ACTIVE, created_at, m };
 
-    if (!m) {
-        if (sov_seca_meta_get(&req->ctx, id, role_type.kind, SOV_SECA_ACTIVE, created_at,
-                              &own, err) < 0) {
-            json_decref(spec);
-            return NULL;
-        }
-        m = &own;
-    }
-    j = sov_seca_resource(req, &role_type, NULL, NULL, name, NULL, m, spec, json_object(),
-                          NULL);
-    sov_seca_meta_clear(&own);
-    if (!j)
-        sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    return j;
+    return sov_seca_resource_stored(req, &role_type, NULL, NULL, name, NULL, &st, spec,
+                                    json_object(), NULL, err);
 }
 
 static json_t *
@@ -816,25 +803,17 @@ static json_t *
 assignment_json(sov_request *req, const sov_seca_object *o, const sov_seca_meta *m,
                 sov_error *err)
 {
-    sov_seca_meta own = { 0 };
-    json_t *spec, *j;
+    sov_seca_stored st = { o->id, SOV_SECA_ACTIVE, o->created_at, m };
+    json_t *spec = json_pack("{s:O, s:O, s:O}", "subs", json_object_get(o->spec, "subs"),
+                             "scopes", json_object_get(o->spec, "scopes"), "roles",
+                             json_object_get(o->spec, "roles"));
 
-    if (!m) {
-        if (sov_seca_meta_get(&req->ctx, o->id, assignment_type.kind, SOV_SECA_ACTIVE,
-                              o->created_at, &own, err) < 0)
-            return NULL;
-        m = &own;
-    }
-    spec = json_pack("{s:O, s:O, s:O}", "subs", json_object_get(o->spec, "subs"), "scopes",
-                     json_object_get(o->spec, "scopes"), "roles",
-                     json_object_get(o->spec, "roles"));
-    j = spec ? sov_seca_resource(req, &assignment_type, NULL, NULL, o->name, NULL, m, spec,
-                                 json_object(), NULL)
-             : NULL;
-    sov_seca_meta_clear(&own);
-    if (!j)
+    if (!spec) {
         sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    return j;
+        return NULL;
+    }
+    return sov_seca_resource_stored(req, &assignment_type, NULL, NULL, o->name, NULL, &st, spec,
+                                    json_object(), NULL, err);
 }
 
 static int

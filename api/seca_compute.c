@@ -192,18 +192,17 @@ instance_spec(sov_request *req, const sov_instance *x, json_t **ret, sov_error *
 static int
 instance_render(sov_request *req, const sov_instance *x, json_t **ret, sov_error *err)
 {
-    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
+    sov_seca_stored st = { x->id, state_now(x), x->created_at, NULL };
     json_t *spec = NULL, *status;
 
-    if (sov_seca_meta_get(&req->ctx, x->id, INSTANCE_T.kind, state_now(x), x->created_at, &m,
-                          err) < 0 ||
-        instance_spec(req, x, &spec, err) < 0)
+    if (instance_spec(req, x, &spec, err) < 0)
         return -1;
     status = json_pack("{s:s}", "powerState", strcmp(x->state, "running") == 0 ? "on" : "off");
-    *ret = sov_seca_resource(req, &INSTANCE_T, x->workspace, NULL, x->name, x->region, &m,
-                             spec, status, sov_api_location_json(&x->residency,
-                                                                 x->residency_since));
-    return 0;
+    *ret = sov_seca_resource_stored(req, &INSTANCE_T, x->workspace, NULL, x->name, x->region,
+                                    &st, spec, status, sov_api_location_json(&x->residency,
+                                                                             x->residency_since),
+                                    err);
+    return *ret ? 0 : -1;
 }
 
 /* The instance {name} of the path's workspace; SOV_E_NOT_FOUND when there is none (a

@@ -170,19 +170,21 @@ volume_find(sov_request *req, const char *workspace, const char *name, sov_volum
     return 0;
 }
 
-static json_t *
-block_render(sov_request *req, const sov_volume *v, const sov_seca_meta *m)
+/* The volume as SECA shows it, its meta brought up to date. */
+static int
+block_json(sov_request *req, const sov_volume *v, json_t **ret, sov_error *err)
 {
+    sov_seca_stored st = { v->id, volume_state(v), v->created_at, NULL };
     json_t *spec = json_object(), *status = json_object();
     sov_image img;
-    sov_error err = SOV_ERROR_INIT;
+    sov_error gone = SOV_ERROR_INIT;
 
     json_object_set_new(spec, "skuRef", sov_seca_ref_json(req, &T_SKU, NULL, NULL,
                                                           v->type_name));
     json_object_set_new(spec, "sizeGB", json_integer((json_int_t) v->size_gib));
     /* The source image, while it is there to be named. */
     if (strcmp(v->source_type, "image") == 0 &&
-        sov_image_get(&req->ctx, sov_seca_tenant_id(req), v->source_id, NULL, &img, &err) == 0)
+        sov_image_get(&req->ctx, sov_seca_tenant_id(req), v->source_id, NULL, &img, &gone) == 0)
         json_object_set_new(spec, "sourceImageRef",
                             sov_seca_ref_json(req, &T_IMAGE, NULL, NULL, img.name));
     json_object_set_new(status, "sizeGB", json_integer((json_int_t) v->size_gib));
@@ -190,22 +192,9 @@ block_render(sov_request *req, const sov_volume *v, const sov_seca_meta *m)
         json_object_set_new(status, "attachedTo",
                             sov_seca_ref_json(req, &T_INSTANCE, v->workspace, NULL,
                                               v->attachment.instance_name));
-    return sov_seca_resource(req, &T_BLOCK, v->workspace, NULL, v->name, v->region, m, spec,
-                             status, sov_api_volume_residency_json(v));
-}
-
-/* The volume rendered with its meta brought up to date. */
-static int
-block_json(sov_request *req, const sov_volume *v, json_t **ret, sov_error *err)
-{
-    sov_seca_meta m;
-
-    if (sov_seca_meta_get(&req->ctx, v->id, T_BLOCK.kind, volume_state(v), v->created_at, &m,
-                          err) < 0)
-        return -1;
-    *ret = block_render(req, v, &m);
-    sov_seca_meta_clear(&m);
-    return 0;
+    *ret = sov_seca_resource_stored(req, &T_BLOCK, v->workspace, NULL, v->name, v->region, &st,
+                                    spec, status, sov_api_volume_residency_json(v), err);
+    return *ret ? 0 : -1;
 }
 
 static int
@@ -310,9 +299,27 @@ block_answer(sov_request *req, unsigned status, const char *id)
     return sov_seca_answer(req, status, body, &err, true);
 }
 
-static enum MHD_Result
-block_create(sov_request *req, const sov_seca_input *in, const block_spec *s)
+/* A block storage's PUT: what it asks for, and the volume it names when there is one. */
+typedef struct block_put {
+    block_spec s;
+    sov_volume v;
+} block_put;
+
+static int
+block_find(sov_request *req, void *arg, char id[SOV_UUID_LEN + 1], sov_error *err)
 {
+    block_put *p = arg;
+
+    if (volume_find(req, sov_seca_workspace(req), sov_seca_name(req), &p->v, err) < 0)
+        return -1;
+    snprintf(id, SOV_UUID_LEN + 1, "%s", p->v.id);
+    return 0;
+}
+
+static enum MHD_Result
+block_create(sov_request *req, const sov_seca_input *in, void *arg)
+{
+    const block_spec *s = &((block_put *) arg)->s;
     sov_error err = SOV_ERROR_INIT;
     sov_volume_create_args a = {
         .workspace = sov_seca_workspace(req),
@@ -338,14 +345,13 @@ block_create(sov_request *req, const sov_seca_input *in, const block_spec *s)
 }
 
 static enum MHD_Result
-block_update(sov_request *req, const sov_seca_input *in, const block_spec *s,
-             const sov_volume *v)
+block_update(sov_request *req, const sov_seca_input *in, void *arg)
 {
+    const block_spec *s = &((block_put *) arg)->s;
+    const sov_volume *v = &((block_put *) arg)->v;
     sov_error err = SOV_ERROR_INIT;
     sov_op op = { 0 };
 
-    if (sov_seca_check_version(req, v->id, in, &err) < 0)
-        return fail(req, &err, true);
     if (strcmp(s->type.id, v->type_id) != 0) {
         sov_error_invalid(&err, "/spec/skuRef", "spec.skuRef cannot change: block storage '%s' "
                           "is of sku '%s'", v->name, v->type_name);
@@ -379,19 +385,15 @@ block_update(sov_request *req, const sov_seca_input *in, const block_spec *s,
 enum MHD_Result
 sov_seca_storage_block_storages_put(sov_request *req)
 {
+    static const sov_seca_put_ops ops = { block_find, block_create, block_update };
     sov_error err = SOV_ERROR_INIT;
     sov_seca_input in;
-    block_spec s;
-    sov_volume v;
+    block_put p;
 
     if (sov_seca_input_read(req, NULL, 0, true, &in, &err) < 0 ||
-        block_spec_read(req, in.spec, &s, &err) < 0)
+        block_spec_read(req, in.spec, &p.s, &err) < 0)
         return fail(req, &err, true);
-    if (volume_find(req, sov_seca_workspace(req), sov_seca_name(req), &v, &err) == 0)
-        return block_update(req, &in, &s, &v);
-    if (err.code != SOV_E_NOT_FOUND)
-        return fail(req, &err, true);
-    return block_create(req, &in, &s);
+    return sov_seca_put(req, &in, &ops, &p);
 }
 
 /* DELETE .../workspaces/{workspace}/block-storages/{name}: 202, as /v1's delete (refused
@@ -452,9 +454,11 @@ image_spec_load(sov_request *req, const sov_image *img)
     return spec;
 }
 
-static json_t *
-image_render(sov_request *req, const sov_image *img, const sov_seca_meta *m)
+/* The image as SECA shows it, its meta brought up to date. */
+static int
+image_json(sov_request *req, const sov_image *img, json_t **ret, sov_error *err)
 {
+    sov_seca_stored st = { img->id, image_state(img), img->created_at, NULL };
     sov_autoptr(json_t) kept = image_spec_load(req, img);
     json_t *spec = json_object(), *status = json_object();
     static const char *const members[] = { "blockStorageRef", "cpuArchitecture", "boot",
@@ -472,21 +476,10 @@ image_render(sov_request *req, const sov_image *img, const sov_seca_meta *m)
     /* MB as MiB, rounded up: what a disk made from it needs (its virtual size). */
     if (bytes > 0)
         json_object_set_new(status, "sizeMB", json_integer((bytes + (1 << 20) - 1) >> 20));
-    return sov_seca_resource(req, &T_IMAGE, NULL, NULL, img->name, img->region, m, spec, status,
-                             sov_api_location_json(&img->residency, img->created_at));
-}
-
-static int
-image_json(sov_request *req, const sov_image *img, json_t **ret, sov_error *err)
-{
-    sov_seca_meta m;
-
-    if (sov_seca_meta_get(&req->ctx, img->id, T_IMAGE.kind, image_state(img), img->created_at,
-                          &m, err) < 0)
-        return -1;
-    *ret = image_render(req, img, &m);
-    sov_seca_meta_clear(&m);
-    return 0;
+    *ret = sov_seca_resource_stored(req, &T_IMAGE, NULL, NULL, img->name, img->region, &st, spec,
+                                    status, sov_api_location_json(&img->residency,
+                                                                  img->created_at), err);
+    return *ret ? 0 : -1;
 }
 
 static int
@@ -621,9 +614,30 @@ image_answer(sov_request *req, unsigned status, const char *name)
     return sov_seca_answer(req, status, body, &err, true);
 }
 
-static enum MHD_Result
-image_create(sov_request *req, const sov_seca_input *in, const sov_seca_ref *bs, json_t *kept)
+/* An image's PUT: the block storage it names, the spec members kept, the image when there is
+ * one. */
+typedef struct image_put {
+    sov_seca_ref bs;
+    json_t *kept;
+    sov_image img;
+} image_put;
+
+static int
+image_put_find(sov_request *req, void *arg, char id[SOV_UUID_LEN + 1], sov_error *err)
 {
+    image_put *p = arg;
+
+    if (image_find(req, sov_seca_name(req), &p->img, err) < 0)
+        return -1;
+    snprintf(id, SOV_UUID_LEN + 1, "%s", p->img.id);
+    return 0;
+}
+
+static enum MHD_Result
+image_create(sov_request *req, const sov_seca_input *in, void *arg)
+{
+    const sov_seca_ref *bs = &((image_put *) arg)->bs;
+    json_t *kept = ((image_put *) arg)->kept;
     sov_error err = SOV_ERROR_INIT;
     sov_volume_image_args a = {
         .workspace = IMAGE_WORKSPACE, .name = sov_seca_name(req),
@@ -649,13 +663,13 @@ image_create(sov_request *req, const sov_seca_input *in, const sov_seca_ref *bs,
 /* An existing image: its bytes came from one block storage and stay; cpuArchitecture is what
  * they are; boot and initializer are kept as given. */
 static enum MHD_Result
-image_update(sov_request *req, const sov_seca_input *in, json_t *kept, const sov_image *img)
+image_update(sov_request *req, const sov_seca_input *in, void *arg)
 {
+    json_t *kept = ((image_put *) arg)->kept;
+    const sov_image *img = &((image_put *) arg)->img;
     sov_error err = SOV_ERROR_INIT;
     sov_autoptr(json_t) before = image_spec_load(req, img);
 
-    if (sov_seca_check_version(req, img->id, in, &err) < 0)
-        return fail(req, &err, true);
     if (!before || !json_equal(json_object_get(before, "blockStorageRef"),
                                json_object_get(kept, "blockStorageRef"))) {
         sov_error_invalid(&err, "/spec/blockStorageRef", "spec.blockStorageRef cannot change: "
@@ -673,21 +687,16 @@ image_update(sov_request *req, const sov_seca_input *in, json_t *kept, const sov
 enum MHD_Result
 sov_seca_storage_images_put(sov_request *req)
 {
+    static const sov_seca_put_ops ops = { image_put_find, image_create, image_update };
     sov_error err = SOV_ERROR_INIT;
     sov_seca_input in;
-    sov_seca_ref bs;
-    json_t *k = NULL;
-    sov_image img;
+    image_put p = { .kept = NULL };
 
     if (sov_seca_input_read(req, NULL, 0, true, &in, &err) < 0 ||
-        image_spec_read(req, in.spec, &bs, &k, &err) < 0)
+        image_spec_read(req, in.spec, &p.bs, &p.kept, &err) < 0)
         return fail(req, &err, true);
-    sov_autoptr(json_t) kept = k;
-    if (image_find(req, sov_seca_name(req), &img, &err) == 0)
-        return image_update(req, &in, kept, &img);
-    if (err.code != SOV_E_NOT_FOUND)
-        return fail(req, &err, true);
-    return image_create(req, &in, &bs, kept);
+    sov_autoptr(json_t) kept = p.kept;
+    return sov_seca_put(req, &in, &ops, &p);
 }
 
 /* DELETE .../tenants/{tenant}/images/{name}: 202, as /v1's delete (refused while instances

@@ -56,23 +56,12 @@ static json_t *
 workspace_json(sov_request *req, const sov_workspace *w, const char *region,
                const sov_seca_meta *m, sov_error *err)
 {
-    sov_seca_meta own = { 0 };
     char key[SOV_UUID_LEN + 1];
-    json_t *j;
+    sov_seca_stored st = { key, SOV_SECA_ACTIVE, w->created_at, m };
 
-    if (!m) {
-        workspace_key(w->tenant_id, w->name, key);
-        if (sov_seca_meta_get(&req->ctx, key, workspace_type.kind, SOV_SECA_ACTIVE,
-                              w->created_at, &own, err) < 0)
-            return NULL;
-        m = &own;
-    }
-    j = sov_seca_resource(req, &workspace_type, NULL, NULL, w->name, region, m, json_object(),
-                          json_object(), NULL);
-    sov_seca_meta_clear(&own);
-    if (!j)
-        sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    return j;
+    workspace_key(w->tenant_id, w->name, key);
+    return sov_seca_resource_stored(req, &workspace_type, NULL, NULL, w->name, region, &st,
+                                    json_object(), json_object(), NULL, err);
 }
 
 static int
@@ -150,8 +139,7 @@ sov_seca_workspace_workspaces_put(sov_request *req)
     }
     if (sov_workspace_get(&req->ctx, tenant, name, &w, &err) == 0) {
         workspace_key(tenant, name, key);
-        if (in.if_version > 0 &&
-            sov_seca_meta_check_version(&req->ctx, key, in.if_version, &err) < 0)
+        if (sov_seca_check_version(req, key, &in, &err) < 0)
             return sov_seca_reply_error(req, &err, true);
     } else if (err.code == SOV_E_NOT_FOUND) {
         sov_error_clear(&err);
