@@ -397,7 +397,7 @@ check_spec(json_t *spec, const sov_field *fields, size_t n, sov_error *err)
             return sov_error_invalid(err, field, "unknown member 'spec.%.64s'", key);
         if (json_is_null(v) && !fields[i].required)
             continue;
-        if (!sov_api_json_type_matches(v, fields[i].type))
+        if (fields[i].type != SOV_SECA_ANY && !sov_api_json_type_matches(v, fields[i].type))
             return sov_error_invalid(err, field, "spec.%s must be %s", key,
                                      sov_api_json_type_name(fields[i].type));
     }

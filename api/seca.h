@@ -52,6 +52,8 @@ int sov_seca_default_region(sov_request *req, char *ret, size_t size, sov_error 
  * like sov_api_check_body (NULL, 0: spec is not checked here). if-unmodified-since is read
  * into if_version (0 when absent; not an integer: SOV_E_INVALID). Members are borrowed from
  * req->body; spec is {} when absent and not required. */
+/* A spec field's type that takes any JSON value (a reference: an object or a URN string). */
+#define SOV_SECA_ANY ((json_type) (JSON_NULL + 1))
 typedef struct sov_seca_input {
     json_t *labels, *annotations, *extensions, *spec;
     long long if_version;

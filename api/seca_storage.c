@@ -31,42 +31,6 @@ static const sov_seca_type T_INSTANCE = { "seca.compute", "instance", "instances
 
 /* ---- shared ---- */
 
-/* A spec's members: only these, each of its JSON type (0: any; references are objects or
- * URN strings), required ones present. */
-typedef struct spec_member {
-    const char *name;
-    json_type type;
-    bool required;
-} spec_member;
-
-static int
-spec_check(const json_t *spec, const spec_member *m, size_t n, sov_error *err)
-{
-    const char *key;
-    json_t *v;
-    char field[64];
-
-    json_object_foreach((json_t *) spec, key, v) {
-        size_t i;
-        for (i = 0; i < n; i++)
-            if (strcmp(m[i].name, key) == 0)
-                break;
-        snprintf(field, sizeof(field), "/spec/%.40s", key);
-        if (i == n)
-            return sov_error_invalid(err, field, "unknown member 'spec.%.64s'", key);
-        if (m[i].type == JSON_INTEGER && !json_is_integer(v))
-            return sov_error_invalid(err, field, "spec.%s must be an integer", key);
-        if (m[i].type == JSON_STRING && !json_is_string(v))
-            return sov_error_invalid(err, field, "spec.%s must be a string", key);
-    }
-    for (size_t i = 0; i < n; i++)
-        if (m[i].required && !json_object_get(spec, m[i].name)) {
-            snprintf(field, sizeof(field), "/spec/%s", m[i].name);
-            return sov_error_invalid(err, field, "spec.%s is required", m[i].name);
-        }
-    return 0;
-}
-
 /* A service's field named in its /v1 terms, renamed to the SECA member it came from. */
 static void
 field_rename(sov_error *err, const char *from, const char *to)
@@ -245,21 +209,22 @@ typedef struct block_spec {
     sov_image image;
 } block_spec;
 
+/* A block storage's spec members: references are objects or URN strings. */
+static const sov_field block_members[] = {
+    { "skuRef", SOV_SECA_ANY, true },
+    { "sizeGB", JSON_INTEGER, true },
+    { "sourceImageRef", SOV_SECA_ANY, false },
+};
+
+/* The spec, its members checked by sov_seca_input_read, resolved. */
 static int
 block_spec_read(sov_request *req, const json_t *spec, block_spec *ret, sov_error *err)
 {
-    static const spec_member members[] = {
-        { "skuRef", 0, true },
-        { "sizeGB", JSON_INTEGER, true },
-        { "sourceImageRef", 0, false },
-    };
     const char *tenant = sov_seca_tenant_id(req);
     json_t *image = json_object_get(spec, "sourceImageRef");
     sov_seca_ref r;
 
     memset(ret, 0, sizeof(*ret));
-    if (spec_check(spec, members, SOV_N_ELEMENTS(members), err) < 0)
-        return -1;
     ret->size_gib = json_integer_value(json_object_get(spec, "sizeGB"));
     /* GB are GiB here; our volumes reach SOV_VOLUME_GIB_MAX, SECA's 1000000. */
     if (ret->size_gib < 1 || ret->size_gib > SOV_VOLUME_GIB_MAX)
@@ -390,7 +355,8 @@ sov_seca_storage_block_storages_put(sov_request *req)
     sov_seca_input in;
     block_put p;
 
-    if (sov_seca_input_read(req, NULL, 0, true, &in, &err) < 0 ||
+    if (sov_seca_input_read(req, block_members, SOV_N_ELEMENTS(block_members), true, &in,
+                            &err) < 0 ||
         block_spec_read(req, in.spec, &p.s, &err) < 0)
         return fail(req, &err, true);
     return sov_seca_put(req, &in, &ops, &p);
@@ -544,22 +510,23 @@ ref_in_default(json_t *ref)
     return json_incref(ref);
 }
 
-/* An image's PUT: spec {blockStorageRef, cpuArchitecture, boot?, initializer?}, checked; the
- * kept members (with the block storage's workspace and name) into kept. */
+/* An image's spec members. */
+static const sov_field image_members[] = {
+    { "blockStorageRef", SOV_SECA_ANY, true },
+    { "cpuArchitecture", JSON_STRING, true },
+    { "boot", JSON_STRING, false },
+    { "initializer", JSON_STRING, false },
+};
+
+/* An image's PUT: spec {blockStorageRef, cpuArchitecture, boot?, initializer?}, its members
+ * checked by sov_seca_input_read; the kept members (with the block storage's workspace and
+ * name) into kept. */
 static int
 image_spec_read(sov_request *req, const json_t *spec, sov_seca_ref *bs, json_t **kept,
                 sov_error *err)
 {
-    static const spec_member members[] = {
-        { "blockStorageRef", 0, true },
-        { "cpuArchitecture", JSON_STRING, true },
-        { "boot", JSON_STRING, false },
-        { "initializer", JSON_STRING, false },
-    };
     const char *arch, *boot, *init;
 
-    if (spec_check(spec, members, SOV_N_ELEMENTS(members), err) < 0)
-        return -1;
     arch = json_string_value(json_object_get(spec, "cpuArchitecture"));
     boot = json_string_value(json_object_get(spec, "boot"));
     init = json_string_value(json_object_get(spec, "initializer"));
@@ -692,7 +659,8 @@ sov_seca_storage_images_put(sov_request *req)
     sov_seca_input in;
     image_put p = { .kept = NULL };
 
-    if (sov_seca_input_read(req, NULL, 0, true, &in, &err) < 0 ||
+    if (sov_seca_input_read(req, image_members, SOV_N_ELEMENTS(image_members), true, &in,
+                            &err) < 0 ||
         image_spec_read(req, in.spec, &p.bs, &p.kept, &err) < 0)
         return fail(req, &err, true);
     sov_autoptr(json_t) kept = p.kept;
