@@ -118,16 +118,12 @@ int
 sov_flavor_seed(sov_ctx *ctx, bool *created, sov_error *err)
 {
     seed_args a = { ctx, false };
+    bool lost;
 
-    *created = false;
-    if (sov_ctx_tx(ctx, seed_tx, &a, err) < 0) {
-        /* Another sovd starting beside this one made them first: its names are taken. */
-        if (err->code != SOV_E_CONFLICT)
-            return -1;
-        sov_error_clear(err);
-        return 0;
-    }
-    *created = a.created;
+    /* Another sovd starting beside this one may make them first: its names are taken. */
+    if (sov_ctx_tx_seed(ctx, seed_tx, &a, &lost, err) < 0)
+        return -1;
+    *created = !lost && a.created;
     return 0;
 }
 

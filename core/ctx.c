@@ -128,6 +128,19 @@ sov_ctx_tx(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, sov_error *err)
 }
 
 int
+sov_ctx_tx_seed(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, bool *lost, sov_error *err)
+{
+    *lost = false;
+    if (sov_ctx_tx(ctx, fn, arg, err) == 0)
+        return 0;
+    if (err->code != SOV_E_CONFLICT)
+        return -1;
+    sov_error_clear(err);
+    *lost = true;
+    return 0;
+}
+
+int
 sov_ctx_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                 const char *id_or_name, sov_ctx_find_fn find, char *ret, sov_error *err)
 {

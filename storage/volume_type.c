@@ -94,20 +94,17 @@ sov_volume_type_seed(sov_ctx *ctx, bool *created, sov_error *err)
 {
     sov_volume_type in = { 0 }, t = { 0 };
     type_args a = { ctx, &in, NULL, &t };
+    bool lost;
 
     *created = false;
     snprintf(in.name, sizeof(in.name), "%s", ctx->cfg->default_volume_type);
     snprintf(in.backend, sizeof(in.backend), "libvirt-dir");
     if (sov_check_slug("default_volume_type", in.name, err) < 0)
         return -1;
-    if (sov_ctx_tx(ctx, seed_tx, &a, err) < 0) {
-        /* Another sovd made it first. */
-        if (err->code != SOV_E_CONFLICT)
-            return -1;
-        sov_error_clear(err);
-        return 0;
-    }
-    *created = t.id[0] != '\0';
+    /* Another sovd may make it first. */
+    if (sov_ctx_tx_seed(ctx, seed_tx, &a, &lost, err) < 0)
+        return -1;
+    *created = !lost && t.id[0] != '\0';
     return 0;
 }
 

@@ -96,5 +96,9 @@ int sov_ctx_resolve(sov_ctx *ctx, const char *tenant_id, const char *workspace,
  * operation fn queued once it committed, and empties this process's token cache at once when
  * fn changed tokens, users or tenants (other processes hear the NOTIFY). */
 int sov_ctx_tx(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, sov_error *err);
+/* sov_ctx_tx for what every process starting beside others tries once (seeding a default):
+ * another that did it first (fn's SOV_E_CONFLICT: the names are taken) is no failure, and
+ * *lost says so (false when fn committed). */
+int sov_ctx_tx_seed(sov_ctx *ctx, sov_db_tx_fn fn, void *arg, bool *lost, sov_error *err);
 
 #endif
