@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "seca.h"
+#include "sov/crypto.h"
 #include "sov/residency.h"
 
 #define ERR_BASE "http://secapi.cloud/errors/"
@@ -84,6 +85,22 @@ text(const char *s, size_t max, const char *fallback)
         if ((unsigned char) buf[i] >= 0x80 || (unsigned char) buf[i] < 0x20)
             buf[i] = '?';
     return json_string(buf);
+}
+
+void
+sov_seca_key(const char *provider, const char *tenant_id, const char *name,
+             char ret[SOV_UUID_LEN + 1])
+{
+    char text[64 + SOV_UUID_LEN + SOV_SECA_NAME_MAX + 8], sum[SOV_SHA256_HEX_LEN + 1];
+    int n = snprintf(text, sizeof(text), "%s\n%s\n%s", provider, tenant_id, name);
+
+    if (n < 0 || (size_t) n >= sizeof(text))
+        n = (int) strlen(text);
+    sov_sha256_hex(text, (size_t) n, sum);
+    sum[12] = '8';
+    sum[16] = "89ab"[(sum[16] >= 'a' ? sum[16] - 'a' + 10 : sum[16] - '0') & 3];
+    snprintf(ret, SOV_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", sum, sum + 8, sum + 12,
+             sum + 16, sum + 20);
 }
 
 size_t

@@ -83,6 +83,11 @@ int sov_seca_ref_parse(const char *tenant, const char *workspace, const char *ne
 /* Whether name matches SECA's name pattern
  * ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ in at most max characters. */
 bool sov_seca_name_valid(const char *name, size_t max);
+/* The meta key of a SECA resource with no row of its own (a workspace, a built-in role): a
+ * UUID (version 8, RFC 9562) from the SHA-256 of "<provider>\n<tenant_id>\n<name>". Stored
+ * meta rows are keyed by it: it must never change. */
+void sov_seca_key(const char *provider, const char *tenant_id, const char *name,
+                  char ret[SOV_UUID_LEN + 1]);
 /* Characters (UTF-8 code points) in s, as a schema's maxLength counts them. */
 size_t sov_seca_chars(const char *s);
 /* A Reference object for a resource of type t named name (in the request's tenant, in

@@ -150,18 +150,11 @@ builtin_permissions(sov_role role)
 
 /* ---- helpers ---- */
 
-/* The meta key of a built-in role in a tenant: a UUID (version 8) from a SHA-256. */
+/* The meta key of a built-in role in a tenant. */
 static void
 builtin_key(const char *tenant_id, const char *name, char ret[SOV_UUID_LEN + 1])
 {
-    char text[SOV_UUID_LEN + 64 + 32], sum[SOV_SHA256_HEX_LEN + 1];
-    int n = snprintf(text, sizeof(text), "seca.authorization\n%s\n%s", tenant_id, name);
-
-    sov_sha256_hex(text, (size_t) n, sum);
-    sum[12] = '8';
-    sum[16] = "89ab"[(sum[16] >= 'a' ? sum[16] - 'a' + 10 : sum[16] - '0') & 3];
-    snprintf(ret, SOV_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", sum, sum + 8, sum + 12,
-             sum + 16, sum + 20);
+    sov_seca_key("seca.authorization", tenant_id, name, ret);
 }
 
 /* An array of min..max texts of 1..len characters at field (a JSON pointer). */

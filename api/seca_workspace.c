@@ -21,18 +21,11 @@ static const sov_seca_type workspace_type = {
     .scope = SOV_SECA_WORKSPACE, .regional = true,
 };
 
-/* The meta key of tenant's workspace name: a UUID (version 8, RFC 9562) from a SHA-256. */
+/* The meta key of tenant's workspace name. */
 static void
 workspace_key(const char *tenant_id, const char *name, char ret[SOV_UUID_LEN + 1])
 {
-    char text[SOV_UUID_LEN + SOV_SECA_NAME_MAX + 32], sum[SOV_SHA256_HEX_LEN + 1];
-    int n = snprintf(text, sizeof(text), "seca.workspace\n%s\n%s", tenant_id, name);
-
-    sov_sha256_hex(text, (size_t) n, sum);
-    sum[12] = '8';
-    sum[16] = "89ab"[(sum[16] >= 'a' ? sum[16] - 'a' + 10 : sum[16] - '0') & 3];
-    snprintf(ret, SOV_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", sum, sum + 8, sum + 12,
-             sum + 16, sum + 20);
+    sov_seca_key("seca.workspace", tenant_id, name, ret);
 }
 
 /* The region a workspace is shown in by a read: the default region, or none (metadata.region

@@ -127,6 +127,21 @@ START_TEST(bad_references_are_invalid_naming_the_pointer)
 }
 END_TEST
 
+/* Stored meta rows are keyed by these: the same text gives the same key, in every release. */
+START_TEST(meta_keys_are_stable_version_8_uuids)
+{
+    char k[SOV_UUID_LEN + 1], k2[SOV_UUID_LEN + 1];
+
+    sov_seca_key("seca.workspace", "0b6f3c1e-4d2a-4b8e-9c71-2f5d8a9e1c34", "default", k);
+    ck_assert_str_eq(k, "58b9ba79-d3ae-8174-b1fd-677ae456c958");
+    sov_seca_key("seca.authorization", "0b6f3c1e-4d2a-4b8e-9c71-2f5d8a9e1c34", "seca.admin", k);
+    ck_assert_str_eq(k, "57b29968-896b-825b-a281-ab230a4aa33b");
+    /* Another name: another key. */
+    sov_seca_key("seca.workspace", "0b6f3c1e-4d2a-4b8e-9c71-2f5d8a9e1c34", "defaults", k2);
+    ck_assert_str_ne(k2, "58b9ba79-d3ae-8174-b1fd-677ae456c958");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -138,5 +153,6 @@ main(void)
     tcase_add_test(tc, urns_in_every_form_resolve_in_the_requests_scope);
     tcase_add_test(tc, reference_objects_resolve_in_the_requests_scope);
     tcase_add_test(tc, bad_references_are_invalid_naming_the_pointer);
+    tcase_add_test(tc, meta_keys_are_stable_version_8_uuids);
     return tl_run_suite(s);
 }
