@@ -6,8 +6,8 @@
 #include "sov/api.h"
 #include "sov/buf.h"
 
-static const char *
-type_name(json_type t)
+const char *
+sov_api_json_type_name(json_type t)
 {
     switch (t) {
     case JSON_OBJECT: return "an object";
@@ -21,8 +21,8 @@ type_name(json_type t)
     }
 }
 
-static bool
-type_matches(json_t *v, json_type want)
+bool
+sov_api_json_type_matches(json_t *v, json_type want)
 {
     if (want == JSON_TRUE || want == JSON_FALSE)
         return json_is_boolean(v);
@@ -54,8 +54,9 @@ sov_api_check_body(sov_request *req, const sov_field *fields, size_t n, sov_erro
             return sov_error_invalid(err, key, "unknown field '%.64s'", key);
         if (json_is_null(v) && !fields[i].required)
             continue;
-        if (!type_matches(v, fields[i].type))
-            return sov_error_invalid(err, key, "%s must be %s", key, type_name(fields[i].type));
+        if (!sov_api_json_type_matches(v, fields[i].type))
+            return sov_error_invalid(err, key, "%s must be %s", key,
+                                     sov_api_json_type_name(fields[i].type));
     }
     for (size_t i = 0; i < n; i++) {
         v = json_object_get(req->body, fields[i].name);

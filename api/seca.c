@@ -86,9 +86,8 @@ text(const char *s, size_t max, const char *fallback)
     return json_string(buf);
 }
 
-/* The number of characters (code points) of a UTF-8 string. */
-static size_t
-chars(const char *s)
+size_t
+sov_seca_chars(const char *s)
 {
     size_t n = 0;
 
@@ -368,41 +367,16 @@ check_strings(json_t *obj, const char *member, size_t max_value, bool limit_key,
         char field[64];
 
         pointer_to(field, sizeof(field), member, key);
-        if (key[0] == '\0' || (limit_key && chars(key) > LABEL_MAX))
+        if (key[0] == '\0' || (limit_key && sov_seca_chars(key) > LABEL_MAX))
             return sov_error_invalid(err, field, "%s key '%.64s' must be 1 to %d characters",
                                      member + 1, key, LABEL_MAX);
         if (!json_is_string(v))
             return sov_error_invalid(err, field, "%s '%.64s' must be a string", member + 1, key);
-        if (max_value && chars(json_string_value(v)) > max_value)
+        if (max_value && sov_seca_chars(json_string_value(v)) > max_value)
             return sov_error_invalid(err, field, "%s '%.64s' is longer than %zu characters",
                                      member + 1, key, max_value);
     }
     return 0;
-}
-
-static const char *
-type_name(json_type t)
-{
-    switch (t) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "a whole number";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "true or false";
-    default: return "null";
-    }
-}
-
-static bool
-type_matches(json_t *v, json_type want)
-{
-    if (want == JSON_TRUE || want == JSON_FALSE)
-        return json_is_boolean(v);
-    if (want == JSON_REAL)
-        return json_is_number(v);
-    return json_typeof(v) == want;
 }
 
 /* spec's members against fields, as sov_api_check_body does for a body. */
@@ -423,9 +397,9 @@ check_spec(json_t *spec, const sov_field *fields, size_t n, sov_error *err)
             return sov_error_invalid(err, field, "unknown member 'spec.%.64s'", key);
         if (json_is_null(v) && !fields[i].required)
             continue;
-        if (!type_matches(v, fields[i].type))
+        if (!sov_api_json_type_matches(v, fields[i].type))
             return sov_error_invalid(err, field, "spec.%s must be %s", key,
-                                     type_name(fields[i].type));
+                                     sov_api_json_type_name(fields[i].type));
     }
     for (size_t i = 0; i < n; i++) {
         v = json_object_get(spec, fields[i].name);
@@ -999,4 +973,118 @@ sov_seca_list_free(sov_seca_list *l)
     json_decref(l->items);
     sov_seca_selector_free(l->sel);
     free(l);
+}
+
+enum MHD_Result
+sov_seca_list_walk(sov_request *req, const sov_seca_type *t, sov_seca_page_fn page, void *arg)
+{
+    sov_error err = SOV_ERROR_INIT;
+    sov_seca_list *l = NULL;
+    char after[SOV_TEXT_MAX * 4 + 1] = "", next[SOV_TEXT_MAX * 4 + 1];
+    enum MHD_Result rc;
+
+    if (sov_seca_list_begin(req, &l, &err) < 0)
+        return sov_seca_reply_error(req, &err, false);
+    for (;;) {
+        next[0] = '\0';
+        if (page(req, l, after[0] ? after : NULL, next, sizeof(next), arg, &err) < 0) {
+            sov_seca_list_free(l);
+            return sov_seca_reply_error(req, &err, false);
+        }
+        if (!next[0])
+            break;
+        snprintf(after, sizeof(after), "%s", next);
+    }
+    rc = sov_seca_list_reply(req, t, l);
+    sov_seca_list_free(l);
+    return rc;
+}
+
+/* ---- the flow around a service's write ---- */
+
+int
+sov_seca_record(sov_request *req, const sov_seca_type *t, const char *resource_id,
+                const char *tenant_id, sov_seca_change change, const sov_seca_input *in,
+                const char *op_id, sov_error *err)
+{
+    sov_seca_write w = {
+        .resource_id = resource_id, .tenant_id = tenant_id, .kind = t->kind,
+        .change = change, .labels = in ? in->labels : NULL,
+        .annotations = in ? in->annotations : NULL, .extensions = in ? in->extensions : NULL,
+        .op_id = op_id && op_id[0] ? op_id : NULL,
+    };
+
+    return sov_seca_meta_write(&req->ctx, &w, NULL, err);
+}
+
+int
+sov_seca_check_version(sov_request *req, const char *resource_id, const sov_seca_input *in,
+                       sov_error *err)
+{
+    return sov_seca_meta_check_version(&req->ctx, resource_id, in->if_version, err);
+}
+
+enum MHD_Result
+sov_seca_answer(sov_request *req, unsigned status, json_t *body, const sov_error *err,
+                bool write)
+{
+    sov_autoptr(json_t) owned = body;
+
+    if (!owned)
+        return sov_seca_reply_error(req, err, write);
+    return sov_seca_reply(req, status, owned);
+}
+
+enum MHD_Result
+sov_seca_reply_deleted(sov_request *req, const sov_seca_type *t, const char *resource_id,
+                       const char *tenant_id, const char *op_id)
+{
+    sov_error err = SOV_ERROR_INIT;
+
+    if (sov_seca_record(req, t, resource_id, tenant_id, SOV_SECA_DELETED, NULL, op_id,
+                        &err) < 0)
+        return sov_seca_reply_error(req, &err, false);
+    return sov_seca_reply(req, MHD_HTTP_ACCEPTED, NULL);
+}
+
+enum MHD_Result
+sov_seca_put(sov_request *req, const sov_seca_input *in, const sov_seca_put_ops *ops, void *arg)
+{
+    sov_error err = SOV_ERROR_INIT;
+    char id[SOV_UUID_LEN + 1] = "";
+
+    if (ops->find(req, arg, id, &err) == 0) {
+        if (sov_seca_check_version(req, id, in, &err) < 0)
+            return sov_seca_reply_error(req, &err, true);
+        return ops->update(req, in, arg);
+    }
+    if (err.code != SOV_E_NOT_FOUND)
+        return sov_seca_reply_error(req, &err, true);
+    return ops->create(req, in, arg);
+}
+
+json_t *
+sov_seca_resource_stored(sov_request *req, const sov_seca_type *t, const char *workspace,
+                         const char *network, const char *name, const char *region,
+                         const sov_seca_stored *st, json_t *spec, json_t *status,
+                         json_t *residency, sov_error *err)
+{
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta own = { .labels = NULL };
+    const sov_seca_meta *m = st->meta;
+    json_t *j;
+
+    if (!m) {
+        if (sov_seca_meta_get(&req->ctx, st->id, t->kind, st->now, st->created_at, &own,
+                              err) < 0) {
+            json_decref(spec);
+            json_decref(status);
+            json_decref(residency);
+            return NULL;
+        }
+        m = &own;
+    }
+    j = sov_seca_resource(req, t, workspace, network, name, region, m, spec, status, residency);
+    if (!j)
+        sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    return j;
 }

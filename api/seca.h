@@ -81,6 +81,8 @@ int sov_seca_ref_parse(const char *tenant, const char *workspace, const char *ne
 /* Whether name matches SECA's name pattern
  * ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ in at most max characters. */
 bool sov_seca_name_valid(const char *name, size_t max);
+/* Characters (UTF-8 code points) in s, as a schema's maxLength counts them. */
+size_t sov_seca_chars(const char *s);
 /* A Reference object for a resource of type t named name (in the request's tenant, in
  * workspace/network where t has them): {"resource": "<plural>/<name>", "provider": ...,
  * "tenant": ..., "workspace": ...}. */
@@ -98,6 +100,20 @@ json_t *sov_seca_resource(sov_request *req, const sov_seca_type *t, const char *
                           const sov_seca_meta *m, json_t *spec, json_t *status,
                           json_t *residency);
 
+/* sov_seca_resource with the resource's stored meta: read here (sov_seca_meta_get: key id,
+ * kind t->kind, the state now, created_at) unless meta is given (just written). NULL with err
+ * set on failure; spec, status and residency are taken either way. */
+typedef struct sov_seca_stored {
+    const char *id;
+    sov_seca_state now;
+    const char *created_at;
+    const sov_seca_meta *meta;
+} sov_seca_stored;
+json_t *sov_seca_resource_stored(sov_request *req, const sov_seca_type *t,
+                                 const char *workspace, const char *network, const char *name,
+                                 const char *region, const sov_seca_stored *st, json_t *spec,
+                                 json_t *status, json_t *residency, sov_error *err);
+
 /* Lists: limit (1..10000, default 1000), skipToken (an offset, at most 5 characters) and
  * labels; items are added in any order, filtered by labels (sov_seca_list_add with the
  * item's labels), sorted by metadata.name and cut to the page on reply:
@@ -109,6 +125,46 @@ void sov_seca_list_add(sov_seca_list *l, json_t *item);
 enum MHD_Result sov_seca_list_reply(sov_request *req, const sov_seca_type *t,
                                     sov_seca_list *l);
 void sov_seca_list_free(sov_seca_list *l);
+/* A whole list in one call: begin, then page(req, l, after, next, arg, err) until it leaves
+ * next empty (after is NULL on the first call; page adds its items with sov_seca_list_add and
+ * writes the cursor of the next page into next, of next_size bytes), then the reply. Any
+ * failure answers in SECA's form (a read: 404 stays 404). */
+typedef int (*sov_seca_page_fn)(sov_request *req, sov_seca_list *l, const char *after,
+                                char *next, size_t next_size, void *arg, sov_error *err);
+enum MHD_Result sov_seca_list_walk(sov_request *req, const sov_seca_type *t,
+                                   sov_seca_page_fn page, void *arg);
+
+/* The flow every provider repeats around its service calls.
+ * sov_seca_record: the SECA meta of a write the service did (sov_seca_meta_write): a
+ * resource of kind t->kind, its labels, annotations and extensions from in (NULL: none, as
+ * for a delete), following op_id (NULL or "": done already).
+ * sov_seca_check_version: if-unmodified-since before an update's service call (in->if_version
+ * 0: none asked).
+ * sov_seca_answer: body (taken) with status, or err in SECA's form when body is NULL; write
+ * as for sov_seca_reply_error.
+ * sov_seca_reply_deleted: a DELETE the service accepted: its meta (deleting, following
+ * op_id), then 202. */
+int sov_seca_record(sov_request *req, const sov_seca_type *t, const char *resource_id,
+                    const char *tenant_id, sov_seca_change change, const sov_seca_input *in,
+                    const char *op_id, sov_error *err);
+int sov_seca_check_version(sov_request *req, const char *resource_id, const sov_seca_input *in,
+                           sov_error *err);
+enum MHD_Result sov_seca_answer(sov_request *req, unsigned status, json_t *body,
+                                const sov_error *err, bool write);
+/* A PUT's create-or-update, after its input is read: find looks the resource up (0: there,
+ * its id written into id; SOV_E_NOT_FOUND: not there); there: if-unmodified-since is checked
+ * against id, then update answers; not there: create answers; any other failure answers as a
+ * write's. arg is the handler's own (its spec, the resource found). */
+typedef struct sov_seca_put_ops {
+    int (*find)(sov_request *req, void *arg, char id[SOV_UUID_LEN + 1], sov_error *err);
+    enum MHD_Result (*create)(sov_request *req, const sov_seca_input *in, void *arg);
+    enum MHD_Result (*update)(sov_request *req, const sov_seca_input *in, void *arg);
+} sov_seca_put_ops;
+enum MHD_Result sov_seca_put(sov_request *req, const sov_seca_input *in,
+                             const sov_seca_put_ops *ops, void *arg);
+enum MHD_Result sov_seca_reply_deleted(sov_request *req, const sov_seca_type *t,
+                                       const char *resource_id, const char *tenant_id,
+                                       const char *op_id);
 
 /* Replies. sov_seca_reply: JSON with Content-Type application/json (status 200, 201, 202).
  * sov_seca_reply_error: err in SECA's form. For a write (PUT, POST action) a reference to

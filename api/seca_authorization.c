@@ -309,23 +309,10 @@ static json_t *
 role_json(sov_request *req, const char *name, const char *id, const char *created_at,
           json_t *spec, const sov_seca_meta *m, sov_error *err)
 {
-    sov_seca_meta own = { 0 };
-    json_t *j;
+    sov_seca_stored st = { id, SOV_SECA_ACTIVE, created_at, m };
 
-    if (!m) {
-        if (sov_seca_meta_get(&req->ctx, id, role_type.kind, SOV_SECA_ACTIVE, created_at,
-                              &own, err) < 0) {
-            json_decref(spec);
-            return NULL;
-        }
-        m = &own;
-    }
-    j = sov_seca_resource(req, &role_type, NULL, NULL, name, NULL, m, spec, json_object(),
-                          NULL);
-    sov_seca_meta_clear(&own);
-    if (!j)
-        sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    return j;
+    return sov_seca_resource_stored(req, &role_type, NULL, NULL, name, NULL, &st, spec,
+                                    json_object(), NULL, err);
 }
 
 static json_t *
@@ -343,42 +330,40 @@ builtin_json(sov_request *req, int b, sov_error *err)
                      NULL, err);
 }
 
+/* The built-in roles, then the tenant's own: one page. */
+static int
+roles_page(sov_request *req, sov_seca_list *l, const char *after, char *next, size_t size,
+           void *arg, sov_error *err)
+{
+    sov_seca_object *objs = NULL;
+    size_t n = 0;
+    json_t *j = NULL;
+    int rc = 0;
+
+    (void) after, (void) next, (void) size, (void) arg;
+    for (size_t b = 0; b < N_BUILTINS; b++) {
+        if (!(j = builtin_json(req, (int) b, err)))
+            return -1;
+        sov_seca_list_add(l, j);
+    }
+    if (sov_seca_object_list(&req->ctx, sov_seca_tenant_id(req), "", KIND_ROLE, "", &objs, &n,
+                             err) < 0)
+        return -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        j = role_json(req, objs[i].name, objs[i].id, objs[i].created_at,
+                      json_incref(objs[i].spec), NULL, err);
+        rc = j ? 0 : -1;
+        sov_seca_list_add(l, j);
+    }
+    sov_seca_objects_free(objs, n);
+    return rc;
+}
+
 /* GET .../tenants/{tenant}/roles */
 enum MHD_Result
 sov_seca_authorization_roles_list(sov_request *req)
 {
-    sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
-    sov_seca_object *objs = NULL;
-    size_t n = 0;
-    enum MHD_Result r;
-
-    if (sov_seca_list_begin(req, &l, &err) < 0)
-        return sov_seca_reply_error(req, &err, false);
-    for (size_t b = 0; b < N_BUILTINS; b++) {
-        json_t *j = builtin_json(req, (int) b, &err);
-        if (!j)
-            goto fail;
-        sov_seca_list_add(l, j);
-    }
-    if (sov_seca_object_list(&req->ctx, sov_seca_tenant_id(req), "", KIND_ROLE, "", &objs, &n,
-                             &err) < 0)
-        goto fail;
-    for (size_t i = 0; i < n; i++) {
-        json_t *j = role_json(req, objs[i].name, objs[i].id, objs[i].created_at,
-                              json_incref(objs[i].spec), NULL, &err);
-        if (!j)
-            goto fail;
-        sov_seca_list_add(l, j);
-    }
-    sov_seca_objects_free(objs, n);
-    r = sov_seca_list_reply(req, &role_type, l);
-    sov_seca_list_free(l);
-    return r;
-fail:
-    sov_seca_objects_free(objs, n);
-    sov_seca_list_free(l);
-    return sov_seca_reply_error(req, &err, false);
+    return sov_seca_list_walk(req, &role_type, roles_page, NULL);
 }
 
 /* GET .../tenants/{tenant}/roles/{name} */
@@ -818,25 +803,38 @@ static json_t *
 assignment_json(sov_request *req, const sov_seca_object *o, const sov_seca_meta *m,
                 sov_error *err)
 {
-    sov_seca_meta own = { 0 };
-    json_t *spec, *j;
+    sov_seca_stored st = { o->id, SOV_SECA_ACTIVE, o->created_at, m };
+    json_t *spec = json_pack("{s:O, s:O, s:O}", "subs", json_object_get(o->spec, "subs"),
+                             "scopes", json_object_get(o->spec, "scopes"), "roles",
+                             json_object_get(o->spec, "roles"));
 
-    if (!m) {
-        if (sov_seca_meta_get(&req->ctx, o->id, assignment_type.kind, SOV_SECA_ACTIVE,
-                              o->created_at, &own, err) < 0)
-            return NULL;
-        m = &own;
-    }
-    spec = json_pack("{s:O, s:O, s:O}", "subs", json_object_get(o->spec, "subs"), "scopes",
-                     json_object_get(o->spec, "scopes"), "roles",
-                     json_object_get(o->spec, "roles"));
-    j = spec ? sov_seca_resource(req, &assignment_type, NULL, NULL, o->name, NULL, m, spec,
-                                 json_object(), NULL)
-             : NULL;
-    sov_seca_meta_clear(&own);
-    if (!j)
+    if (!spec) {
         sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    return j;
+        return NULL;
+    }
+    return sov_seca_resource_stored(req, &assignment_type, NULL, NULL, o->name, NULL, &st, spec,
+                                    json_object(), NULL, err);
+}
+
+static int
+assignments_page(sov_request *req, sov_seca_list *l, const char *after, char *next,
+                 size_t size, void *arg, sov_error *err)
+{
+    sov_seca_object *objs = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    (void) after, (void) next, (void) size, (void) arg;
+    if (sov_seca_object_list(&req->ctx, sov_seca_tenant_id(req), "", KIND_ASSIGNMENT, "", &objs,
+                             &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        json_t *j = assignment_json(req, &objs[i], NULL, err);
+        rc = j ? 0 : -1;
+        sov_seca_list_add(l, j);
+    }
+    sov_seca_objects_free(objs, n);
+    return rc;
 }
 
 /* GET .../tenants/{tenant}/role-assignments */
@@ -844,30 +842,10 @@ enum MHD_Result
 sov_seca_authorization_role_assignments_list(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
-    sov_seca_object *objs = NULL;
-    size_t n = 0;
-    enum MHD_Result r;
 
-    if (may_read_assignments(req, &err) < 0 || sov_seca_list_begin(req, &l, &err) < 0)
+    if (may_read_assignments(req, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
-    if (sov_seca_object_list(&req->ctx, sov_seca_tenant_id(req), "", KIND_ASSIGNMENT, "", &objs,
-                             &n, &err) < 0)
-        goto fail;
-    for (size_t i = 0; i < n; i++) {
-        json_t *j = assignment_json(req, &objs[i], NULL, &err);
-        if (!j)
-            goto fail;
-        sov_seca_list_add(l, j);
-    }
-    sov_seca_objects_free(objs, n);
-    r = sov_seca_list_reply(req, &assignment_type, l);
-    sov_seca_list_free(l);
-    return r;
-fail:
-    sov_seca_objects_free(objs, n);
-    sov_seca_list_free(l);
-    return sov_seca_reply_error(req, &err, false);
+    return sov_seca_list_walk(req, &assignment_type, assignments_page, NULL);
 }
 
 /* GET .../tenants/{tenant}/role-assignments/{name} */

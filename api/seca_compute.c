@@ -68,36 +68,32 @@ sku_json(sov_request *req, const sov_flavor *f, const char *region)
     return sov_seca_resource(req, &SKU_T, NULL, NULL, f->name, region, NULL, spec, NULL, NULL);
 }
 
+static int
+sku_page(sov_request *req, sov_seca_list *l, const char *after, char *next, size_t size,
+         void *arg, sov_error *err)
+{
+    sov_flavor_page page = { 0 };
+
+    if (sov_flavor_list(&req->ctx, after, LIST_PAGE, &page, err) < 0)
+        return -1;
+    for (size_t i = 0; i < page.n; i++)
+        if (sku_shown(&page.items[i]))
+            sov_seca_list_add(l, sku_json(req, &page.items[i], arg));
+    free(page.items);
+    snprintf(next, size, "%s", page.next_after);
+    return 0;
+}
+
 /* GET .../tenants/{tenant}/skus */
 enum MHD_Result
 sov_seca_compute_skus_list(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
-    char region[SOV_NAME_MAX + 1], after[sizeof(((sov_flavor_page *) 0)->next_after)] = "";
-    enum MHD_Result r;
+    char region[SOV_NAME_MAX + 1];
 
-    if (sov_seca_default_region(req, region, sizeof(region), &err) < 0 ||
-        sov_seca_list_begin(req, &l, &err) < 0)
+    if (sov_seca_default_region(req, region, sizeof(region), &err) < 0)
         return sov_seca_reply_error(req, &err, false);
-    for (;;) {
-        sov_flavor_page page = { 0 };
-
-        if (sov_flavor_list(&req->ctx, after[0] ? after : NULL, LIST_PAGE, &page, &err) < 0) {
-            sov_seca_list_free(l);
-            return sov_seca_reply_error(req, &err, false);
-        }
-        for (size_t i = 0; i < page.n; i++)
-            if (sku_shown(&page.items[i]))
-                sov_seca_list_add(l, sku_json(req, &page.items[i], region));
-        free(page.items);
-        if (!page.next_after[0])
-            break;
-        snprintf(after, sizeof(after), "%s", page.next_after);
-    }
-    r = sov_seca_list_reply(req, &SKU_T, l);
-    sov_seca_list_free(l);
-    return r;
+    return sov_seca_list_walk(req, &SKU_T, sku_page, region);
 }
 
 /* GET .../tenants/{tenant}/skus/{name} */
@@ -196,18 +192,17 @@ instance_spec(sov_request *req, const sov_instance *x, json_t **ret, sov_error *
 static int
 instance_render(sov_request *req, const sov_instance *x, json_t **ret, sov_error *err)
 {
-    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
+    sov_seca_stored st = { x->id, state_now(x), x->created_at, NULL };
     json_t *spec = NULL, *status;
 
-    if (sov_seca_meta_get(&req->ctx, x->id, INSTANCE_T.kind, state_now(x), x->created_at, &m,
-                          err) < 0 ||
-        instance_spec(req, x, &spec, err) < 0)
+    if (instance_spec(req, x, &spec, err) < 0)
         return -1;
     status = json_pack("{s:s}", "powerState", strcmp(x->state, "running") == 0 ? "on" : "off");
-    *ret = sov_seca_resource(req, &INSTANCE_T, x->workspace, NULL, x->name, x->region, &m,
-                             spec, status, sov_api_location_json(&x->residency,
-                                                                 x->residency_since));
-    return 0;
+    *ret = sov_seca_resource_stored(req, &INSTANCE_T, x->workspace, NULL, x->name, x->region,
+                                    &st, spec, status, sov_api_location_json(&x->residency,
+                                                                             x->residency_since),
+                                    err);
+    return *ret ? 0 : -1;
 }
 
 /* The instance {name} of the path's workspace; SOV_E_NOT_FOUND when there is none (a
@@ -236,40 +231,31 @@ instance_find(sov_request *req, sov_instance *ret, sov_error *err)
     return 0;
 }
 
+static int
+instance_page(sov_request *req, sov_seca_list *l, const char *after, char *next, size_t size,
+              void *arg, sov_error *err)
+{
+    sov_autoptr(sov_instance_page) page = NULL;
+
+    (void) arg;
+    if (sov_instance_list(&req->ctx, sov_seca_tenant_id(req), sov_seca_workspace(req), NULL,
+                          NULL, NULL, after, LIST_PAGE, &page, err) < 0)
+        return -1;
+    for (size_t i = 0; i < page->n; i++) {
+        json_t *item = NULL;
+        if (instance_render(req, page->items[i], &item, err) < 0)
+            return -1;
+        sov_seca_list_add(l, item);
+    }
+    snprintf(next, size, "%s", page->next_after);
+    return 0;
+}
+
 /* GET .../workspaces/{workspace}/instances */
 enum MHD_Result
 sov_seca_compute_instances_list(sov_request *req)
 {
-    sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
-    char after[sizeof(((sov_instance_page *) 0)->next_after)] = "";
-    enum MHD_Result r;
-
-    if (sov_seca_list_begin(req, &l, &err) < 0)
-        return sov_seca_reply_error(req, &err, false);
-    for (;;) {
-        sov_autoptr(sov_instance_page) page = NULL;
-
-        if (sov_instance_list(&req->ctx, sov_seca_tenant_id(req), sov_seca_workspace(req),
-                              NULL, NULL, NULL, after[0] ? after : NULL, LIST_PAGE, &page,
-                              &err) < 0)
-            goto fail;
-        for (size_t i = 0; i < page->n; i++) {
-            json_t *item = NULL;
-            if (instance_render(req, page->items[i], &item, &err) < 0)
-                goto fail;
-            sov_seca_list_add(l, item);
-        }
-        if (!page->next_after[0])
-            break;
-        snprintf(after, sizeof(after), "%s", page->next_after);
-    }
-    r = sov_seca_list_reply(req, &INSTANCE_T, l);
-    sov_seca_list_free(l);
-    return r;
-fail:
-    sov_seca_list_free(l);
-    return sov_seca_reply_error(req, &err, false);
+    return sov_seca_list_walk(req, &INSTANCE_T, instance_page, NULL);
 }
 
 /* GET .../workspaces/{workspace}/instances/{name} */
@@ -305,18 +291,6 @@ typedef struct ispec {
     bool has_data, has_nics, has_keys, has_user_data;
 } ispec;
 
-/* Characters (UTF-8 code points) in s, as a schema's maxLength counts them. */
-static size_t
-utf8_len(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        if (((unsigned char) *s & 0xc0) != 0x80)
-            n++;
-    return n;
-}
-
 /* A string member within [1, max] characters (min 0: may be empty). */
 static int
 spec_str(json_t *v, const char *pointer, size_t min, size_t max, const char **ret,
@@ -326,7 +300,7 @@ spec_str(json_t *v, const char *pointer, size_t min, size_t max, const char **re
 
     if (!json_is_string(v))
         return sov_error_invalid(err, pointer, "%s must be a string", pointer);
-    n = utf8_len(json_string_value(v));
+    n = sov_seca_chars(json_string_value(v));
     if (n < min || n > max)
         return min > 0 ? sov_error_invalid(err, pointer, "%s must be %zu to %zu characters",
                                            pointer, min, max)
@@ -755,15 +729,28 @@ version_check(sov_request *req, const sov_instance *x, long long *ret, sov_error
     return 0;
 }
 
+/* A delete or an action the service accepted: its meta following op_id, then 202 with the
+ * instance as it is now. */
+static enum MHD_Result
+instance_accepted(sov_request *req, sov_instance *x, sov_seca_change change, const char *op_id,
+                  bool write)
+{
+    sov_error err = SOV_ERROR_INIT;
+    json_t *body = NULL;
+
+    if (sov_seca_record(req, &INSTANCE_T, x->id, sov_seca_tenant_id(req), change, NULL, op_id,
+                        &err) == 0 &&
+        sov_instance_get(&req->ctx, sov_seca_tenant_id(req), x->id, x, &err) == 0)
+        instance_render(req, x, &body, &err);
+    return sov_seca_answer(req, MHD_HTTP_ACCEPTED, body, &err, write);
+}
+
 /* DELETE .../workspaces/{workspace}/instances/{name}: 202 with the instance (deleting). */
 enum MHD_Result
 sov_seca_compute_instances_delete(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
     SOV_CLEANUP(sov_instance_release) sov_instance x = { .placement = NULL };
-    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
-    sov_autoptr(json_t) body = NULL;
-    sov_seca_write w = { 0 };
     sov_op op;
     long long version;
 
@@ -773,16 +760,7 @@ sov_seca_compute_instances_delete(sov_request *req)
         return sov_seca_reply_error(req, &err, true);
     if (sov_instance_delete(&req->ctx, sov_seca_tenant_id(req), x.id, &op, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
-    w.resource_id = x.id;
-    w.tenant_id = sov_seca_tenant_id(req);
-    w.kind = INSTANCE_T.kind;
-    w.change = SOV_SECA_DELETED;
-    w.op_id = op.id;
-    if (sov_seca_meta_write(&req->ctx, &w, &m, &err) < 0 ||
-        sov_instance_get(&req->ctx, sov_seca_tenant_id(req), x.id, &x, &err) < 0 ||
-        instance_render(req, &x, &body, &err) < 0)
-        return sov_seca_reply_error(req, &err, false);
-    return sov_seca_reply(req, MHD_HTTP_ACCEPTED, body);
+    return instance_accepted(req, &x, SOV_SECA_DELETED, op.id, false);
 }
 
 /* start, stop, restart: our action, the meta following its operation; 202 with the
@@ -792,11 +770,7 @@ instance_act(sov_request *req, const char *action)
 {
     sov_error err = SOV_ERROR_INIT;
     SOV_CLEANUP(sov_instance_release) sov_instance x = { .placement = NULL };
-    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
-    sov_autoptr(json_t) body = NULL;
-    sov_seca_write w = { 0 };
     sov_op op;
-
     long long version;
 
     if (instance_find(req, &x, &err) < 0)
@@ -804,16 +778,7 @@ instance_act(sov_request *req, const char *action)
     if (version_check(req, &x, &version, &err) < 0 ||
         sov_instance_action(&req->ctx, sov_seca_tenant_id(req), x.id, action, &op, &err) < 0)
         return sov_seca_reply_error(req, &err, true);
-    w.resource_id = x.id;
-    w.tenant_id = sov_seca_tenant_id(req);
-    w.kind = INSTANCE_T.kind;
-    w.change = SOV_SECA_ACTED;
-    w.op_id = op.id;
-    if (sov_seca_meta_write(&req->ctx, &w, &m, &err) < 0 ||
-        sov_instance_get(&req->ctx, sov_seca_tenant_id(req), x.id, &x, &err) < 0 ||
-        instance_render(req, &x, &body, &err) < 0)
-        return sov_seca_reply_error(req, &err, true);
-    return sov_seca_reply(req, MHD_HTTP_ACCEPTED, body);
+    return instance_accepted(req, &x, SOV_SECA_ACTED, op.id, true);
 }
 
 enum MHD_Result

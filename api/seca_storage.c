@@ -94,36 +94,32 @@ sku_render(sov_request *req, const sov_volume_type *t, const char *region)
     return sov_seca_resource(req, &T_SKU, NULL, NULL, t->name, region, NULL, spec, NULL, NULL);
 }
 
+static int
+sku_page(sov_request *req, sov_seca_list *l, const char *after, char *next, size_t size,
+         void *arg, sov_error *err)
+{
+    const char *region = arg;
+    sov_volume_type_page page = { 0 };
+
+    if (sov_volume_type_list(&req->ctx, after, PAGE, &page, err) < 0)
+        return -1;
+    for (size_t i = 0; i < page.n; i++)
+        sov_seca_list_add(l, sku_render(req, &page.items[i], region));
+    free(page.items);
+    snprintf(next, size, "%s", page.next_after);
+    return 0;
+}
+
 /* GET .../tenants/{tenant}/skus */
 enum MHD_Result
 sov_seca_storage_skus_list(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
-    char region[SOV_NAME_MAX + 1], after[sizeof(((sov_volume_type_page *) 0)->next_after)] = "";
-    enum MHD_Result rc;
+    char region[SOV_NAME_MAX + 1];
 
-    if (sov_seca_list_begin(req, &l, &err) < 0)
-        return fail(req, &err, false);
     if (sov_seca_default_region(req, region, sizeof(region), &err) < 0)
-        goto failed;
-    for (;;) {
-        sov_volume_type_page page = { 0 };
-        if (sov_volume_type_list(&req->ctx, after[0] ? after : NULL, PAGE, &page, &err) < 0)
-            goto failed;
-        for (size_t i = 0; i < page.n; i++)
-            sov_seca_list_add(l, sku_render(req, &page.items[i], region));
-        free(page.items);
-        if (!page.next_after[0])
-            break;
-        snprintf(after, sizeof(after), "%s", page.next_after);
-    }
-    rc = sov_seca_list_reply(req, &T_SKU, l);
-    sov_seca_list_free(l);
-    return rc;
-failed:
-    sov_seca_list_free(l);
-    return fail(req, &err, false);
+        return fail(req, &err, false);
+    return sov_seca_list_walk(req, &T_SKU, sku_page, region);
 }
 
 /* GET .../tenants/{tenant}/skus/{name} */
@@ -174,19 +170,21 @@ volume_find(sov_request *req, const char *workspace, const char *name, sov_volum
     return 0;
 }
 
-static json_t *
-block_render(sov_request *req, const sov_volume *v, const sov_seca_meta *m)
+/* The volume as SECA shows it, its meta brought up to date. */
+static int
+block_json(sov_request *req, const sov_volume *v, json_t **ret, sov_error *err)
 {
+    sov_seca_stored st = { v->id, volume_state(v), v->created_at, NULL };
     json_t *spec = json_object(), *status = json_object();
     sov_image img;
-    sov_error err = SOV_ERROR_INIT;
+    sov_error gone = SOV_ERROR_INIT;
 
     json_object_set_new(spec, "skuRef", sov_seca_ref_json(req, &T_SKU, NULL, NULL,
                                                           v->type_name));
     json_object_set_new(spec, "sizeGB", json_integer((json_int_t) v->size_gib));
     /* The source image, while it is there to be named. */
     if (strcmp(v->source_type, "image") == 0 &&
-        sov_image_get(&req->ctx, sov_seca_tenant_id(req), v->source_id, NULL, &img, &err) == 0)
+        sov_image_get(&req->ctx, sov_seca_tenant_id(req), v->source_id, NULL, &img, &gone) == 0)
         json_object_set_new(spec, "sourceImageRef",
                             sov_seca_ref_json(req, &T_IMAGE, NULL, NULL, img.name));
     json_object_set_new(status, "sizeGB", json_integer((json_int_t) v->size_gib));
@@ -194,59 +192,36 @@ block_render(sov_request *req, const sov_volume *v, const sov_seca_meta *m)
         json_object_set_new(status, "attachedTo",
                             sov_seca_ref_json(req, &T_INSTANCE, v->workspace, NULL,
                                               v->attachment.instance_name));
-    return sov_seca_resource(req, &T_BLOCK, v->workspace, NULL, v->name, v->region, m, spec,
-                             status, sov_api_volume_residency_json(v));
+    *ret = sov_seca_resource_stored(req, &T_BLOCK, v->workspace, NULL, v->name, v->region, &st,
+                                    spec, status, sov_api_volume_residency_json(v), err);
+    return *ret ? 0 : -1;
 }
 
-/* The volume rendered with its meta brought up to date. */
 static int
-block_json(sov_request *req, const sov_volume *v, json_t **ret, sov_error *err)
+block_page(sov_request *req, sov_seca_list *l, const char *after, char *next, size_t size,
+           void *arg, sov_error *err)
 {
-    sov_seca_meta m;
+    sov_volume_page page = { 0 };
+    json_t *item;
+    int rc = 0;
 
-    if (sov_seca_meta_get(&req->ctx, v->id, T_BLOCK.kind, volume_state(v), v->created_at, &m,
-                          err) < 0)
+    (void) arg;
+    if (sov_volume_list(&req->ctx, sov_seca_tenant_id(req), sov_seca_workspace(req), NULL, NULL,
+                        after, PAGE, &page, err) < 0)
         return -1;
-    *ret = block_render(req, v, &m);
-    sov_seca_meta_clear(&m);
-    return 0;
+    for (size_t i = 0; i < page.n && rc == 0; i++)
+        if ((rc = block_json(req, &page.items[i], &item, err)) == 0)
+            sov_seca_list_add(l, item);
+    free(page.items);
+    snprintf(next, size, "%s", page.next_after);
+    return rc;
 }
 
 /* GET .../workspaces/{workspace}/block-storages */
 enum MHD_Result
 sov_seca_storage_block_storages_list(sov_request *req)
 {
-    sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
-    char after[sizeof(((sov_volume_page *) 0)->next_after)] = "";
-    enum MHD_Result rc;
-
-    if (sov_seca_list_begin(req, &l, &err) < 0)
-        return fail(req, &err, false);
-    for (;;) {
-        sov_volume_page page = { 0 };
-        json_t *item;
-        if (sov_volume_list(&req->ctx, sov_seca_tenant_id(req), sov_seca_workspace(req), NULL,
-                            NULL, after[0] ? after : NULL, PAGE, &page, &err) < 0)
-            goto failed;
-        for (size_t i = 0; i < page.n; i++) {
-            if (block_json(req, &page.items[i], &item, &err) < 0) {
-                free(page.items);
-                goto failed;
-            }
-            sov_seca_list_add(l, item);
-        }
-        free(page.items);
-        if (!page.next_after[0])
-            break;
-        snprintf(after, sizeof(after), "%s", page.next_after);
-    }
-    rc = sov_seca_list_reply(req, &T_BLOCK, l);
-    sov_seca_list_free(l);
-    return rc;
-failed:
-    sov_seca_list_free(l);
-    return fail(req, &err, false);
+    return sov_seca_list_walk(req, &T_BLOCK, block_page, NULL);
 }
 
 /* GET .../workspaces/{workspace}/block-storages/{name} */
@@ -257,11 +232,9 @@ sov_seca_storage_block_storages_get(sov_request *req)
     sov_volume v;
     json_t *body = NULL;
 
-    if (volume_find(req, sov_seca_workspace(req), sov_seca_name(req), &v, &err) < 0 ||
-        block_json(req, &v, &body, &err) < 0)
-        return fail(req, &err, false);
-    sov_autoptr(json_t) owned = body;
-    return sov_seca_reply(req, MHD_HTTP_OK, owned);
+    if (volume_find(req, sov_seca_workspace(req), sov_seca_name(req), &v, &err) == 0)
+        block_json(req, &v, &body, &err);
+    return sov_seca_answer(req, MHD_HTTP_OK, body, &err, false);
 }
 
 /* What a block storage's PUT asks for, its references resolved. */
@@ -321,16 +294,32 @@ block_answer(sov_request *req, unsigned status, const char *id)
     sov_volume v;
     json_t *body = NULL;
 
-    if (sov_volume_get(&req->ctx, sov_seca_tenant_id(req), id, &v, &err) < 0 ||
-        block_json(req, &v, &body, &err) < 0)
-        return fail(req, &err, true);
-    sov_autoptr(json_t) owned = body;
-    return sov_seca_reply(req, status, owned);
+    if (sov_volume_get(&req->ctx, sov_seca_tenant_id(req), id, &v, &err) == 0)
+        block_json(req, &v, &body, &err);
+    return sov_seca_answer(req, status, body, &err, true);
+}
+
+/* A block storage's PUT: what it asks for, and the volume it names when there is one. */
+typedef struct block_put {
+    block_spec s;
+    sov_volume v;
+} block_put;
+
+static int
+block_find(sov_request *req, void *arg, char id[SOV_UUID_LEN + 1], sov_error *err)
+{
+    block_put *p = arg;
+
+    if (volume_find(req, sov_seca_workspace(req), sov_seca_name(req), &p->v, err) < 0)
+        return -1;
+    snprintf(id, SOV_UUID_LEN + 1, "%s", p->v.id);
+    return 0;
 }
 
 static enum MHD_Result
-block_create(sov_request *req, const sov_seca_input *in, const block_spec *s)
+block_create(sov_request *req, const sov_seca_input *in, void *arg)
 {
+    const block_spec *s = &((block_put *) arg)->s;
     sov_error err = SOV_ERROR_INIT;
     sov_volume_create_args a = {
         .workspace = sov_seca_workspace(req),
@@ -349,25 +338,20 @@ block_create(sov_request *req, const sov_seca_input *in, const block_spec *s)
         field_rename(&err, "source", "/spec/sourceImageRef");
         return fail(req, &err, true);
     }
-    sov_seca_write w = {
-        .resource_id = v.id, .tenant_id = v.tenant_id, .kind = T_BLOCK.kind,
-        .change = SOV_SECA_CREATED, .labels = in->labels, .annotations = in->annotations,
-        .extensions = in->extensions, .op_id = op.id[0] ? op.id : NULL,
-    };
-    if (sov_seca_meta_write(&req->ctx, &w, NULL, &err) < 0)
+    if (sov_seca_record(req, &T_BLOCK, v.id, v.tenant_id, SOV_SECA_CREATED, in, op.id,
+                        &err) < 0)
         return fail(req, &err, true);
     return block_answer(req, MHD_HTTP_CREATED, v.id);
 }
 
 static enum MHD_Result
-block_update(sov_request *req, const sov_seca_input *in, const block_spec *s,
-             const sov_volume *v)
+block_update(sov_request *req, const sov_seca_input *in, void *arg)
 {
+    const block_spec *s = &((block_put *) arg)->s;
+    const sov_volume *v = &((block_put *) arg)->v;
     sov_error err = SOV_ERROR_INIT;
     sov_op op = { 0 };
 
-    if (sov_seca_meta_check_version(&req->ctx, v->id, in->if_version, &err) < 0)
-        return fail(req, &err, true);
     if (strcmp(s->type.id, v->type_id) != 0) {
         sov_error_invalid(&err, "/spec/skuRef", "spec.skuRef cannot change: block storage '%s' "
                           "is of sku '%s'", v->name, v->type_name);
@@ -391,12 +375,8 @@ block_update(sov_request *req, const sov_seca_input *in, const block_spec *s,
             return fail(req, &err, true);
         }
     }
-    sov_seca_write w = {
-        .resource_id = v->id, .tenant_id = v->tenant_id, .kind = T_BLOCK.kind,
-        .change = SOV_SECA_UPDATED, .labels = in->labels, .annotations = in->annotations,
-        .extensions = in->extensions, .op_id = op.id[0] ? op.id : NULL,
-    };
-    if (sov_seca_meta_write(&req->ctx, &w, NULL, &err) < 0)
+    if (sov_seca_record(req, &T_BLOCK, v->id, v->tenant_id, SOV_SECA_UPDATED, in, op.id,
+                        &err) < 0)
         return fail(req, &err, true);
     return block_answer(req, MHD_HTTP_OK, v->id);
 }
@@ -405,19 +385,15 @@ block_update(sov_request *req, const sov_seca_input *in, const block_spec *s,
 enum MHD_Result
 sov_seca_storage_block_storages_put(sov_request *req)
 {
+    static const sov_seca_put_ops ops = { block_find, block_create, block_update };
     sov_error err = SOV_ERROR_INIT;
     sov_seca_input in;
-    block_spec s;
-    sov_volume v;
+    block_put p;
 
     if (sov_seca_input_read(req, NULL, 0, true, &in, &err) < 0 ||
-        block_spec_read(req, in.spec, &s, &err) < 0)
+        block_spec_read(req, in.spec, &p.s, &err) < 0)
         return fail(req, &err, true);
-    if (volume_find(req, sov_seca_workspace(req), sov_seca_name(req), &v, &err) == 0)
-        return block_update(req, &in, &s, &v);
-    if (err.code != SOV_E_NOT_FOUND)
-        return fail(req, &err, true);
-    return block_create(req, &in, &s);
+    return sov_seca_put(req, &in, &ops, &p);
 }
 
 /* DELETE .../workspaces/{workspace}/block-storages/{name}: 202, as /v1's delete (refused
@@ -432,13 +408,7 @@ sov_seca_storage_block_storages_delete(sov_request *req)
     if (volume_find(req, sov_seca_workspace(req), sov_seca_name(req), &v, &err) < 0 ||
         sov_volume_delete(&req->ctx, sov_seca_tenant_id(req), v.id, &op, &err) < 0)
         return fail(req, &err, false);
-    sov_seca_write w = {
-        .resource_id = v.id, .tenant_id = v.tenant_id, .kind = T_BLOCK.kind,
-        .change = SOV_SECA_DELETED, .op_id = op.id[0] ? op.id : NULL,
-    };
-    if (sov_seca_meta_write(&req->ctx, &w, NULL, &err) < 0)
-        return fail(req, &err, false);
-    return sov_seca_reply(req, MHD_HTTP_ACCEPTED, NULL);
+    return sov_seca_reply_deleted(req, &T_BLOCK, v.id, v.tenant_id, op.id);
 }
 
 /* ---- images: the tenant's images in its "default" workspace ---- */
@@ -484,9 +454,11 @@ image_spec_load(sov_request *req, const sov_image *img)
     return spec;
 }
 
-static json_t *
-image_render(sov_request *req, const sov_image *img, const sov_seca_meta *m)
+/* The image as SECA shows it, its meta brought up to date. */
+static int
+image_json(sov_request *req, const sov_image *img, json_t **ret, sov_error *err)
 {
+    sov_seca_stored st = { img->id, image_state(img), img->created_at, NULL };
     sov_autoptr(json_t) kept = image_spec_load(req, img);
     json_t *spec = json_object(), *status = json_object();
     static const char *const members[] = { "blockStorageRef", "cpuArchitecture", "boot",
@@ -504,60 +476,38 @@ image_render(sov_request *req, const sov_image *img, const sov_seca_meta *m)
     /* MB as MiB, rounded up: what a disk made from it needs (its virtual size). */
     if (bytes > 0)
         json_object_set_new(status, "sizeMB", json_integer((bytes + (1 << 20) - 1) >> 20));
-    return sov_seca_resource(req, &T_IMAGE, NULL, NULL, img->name, img->region, m, spec, status,
-                             sov_api_location_json(&img->residency, img->created_at));
+    *ret = sov_seca_resource_stored(req, &T_IMAGE, NULL, NULL, img->name, img->region, &st, spec,
+                                    status, sov_api_location_json(&img->residency,
+                                                                  img->created_at), err);
+    return *ret ? 0 : -1;
 }
 
 static int
-image_json(sov_request *req, const sov_image *img, json_t **ret, sov_error *err)
+image_page(sov_request *req, sov_seca_list *l, const char *after, char *next, size_t size,
+           void *arg, sov_error *err)
 {
-    sov_seca_meta m;
+    sov_image_page page = { 0 };
+    json_t *item;
+    int rc = 0;
 
-    if (sov_seca_meta_get(&req->ctx, img->id, T_IMAGE.kind, image_state(img), img->created_at,
-                          &m, err) < 0)
+    (void) arg;
+    if (sov_image_list(&req->ctx, sov_seca_tenant_id(req), IMAGE_WORKSPACE, NULL, after, PAGE,
+                       &page, err) < 0)
         return -1;
-    *ret = image_render(req, img, &m);
-    sov_seca_meta_clear(&m);
-    return 0;
+    for (size_t i = 0; i < page.n && rc == 0; i++)
+        if (strcmp(page.items[i].state, "deleted") != 0 &&
+            (rc = image_json(req, &page.items[i], &item, err)) == 0)
+            sov_seca_list_add(l, item);
+    free(page.items);
+    snprintf(next, size, "%s", page.next_after);
+    return rc;
 }
 
 /* GET .../tenants/{tenant}/images */
 enum MHD_Result
 sov_seca_storage_images_list(sov_request *req)
 {
-    sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
-    char after[sizeof(((sov_image_page *) 0)->next_after)] = "";
-    enum MHD_Result rc;
-
-    if (sov_seca_list_begin(req, &l, &err) < 0)
-        return fail(req, &err, false);
-    for (;;) {
-        sov_image_page page = { 0 };
-        json_t *item;
-        if (sov_image_list(&req->ctx, sov_seca_tenant_id(req), IMAGE_WORKSPACE, NULL,
-                           after[0] ? after : NULL, PAGE, &page, &err) < 0)
-            goto failed;
-        for (size_t i = 0; i < page.n; i++) {
-            if (strcmp(page.items[i].state, "deleted") == 0)
-                continue;
-            if (image_json(req, &page.items[i], &item, &err) < 0) {
-                free(page.items);
-                goto failed;
-            }
-            sov_seca_list_add(l, item);
-        }
-        free(page.items);
-        if (!page.next_after[0])
-            break;
-        snprintf(after, sizeof(after), "%s", page.next_after);
-    }
-    rc = sov_seca_list_reply(req, &T_IMAGE, l);
-    sov_seca_list_free(l);
-    return rc;
-failed:
-    sov_seca_list_free(l);
-    return fail(req, &err, false);
+    return sov_seca_list_walk(req, &T_IMAGE, image_page, NULL);
 }
 
 /* GET .../tenants/{tenant}/images/{name} */
@@ -568,11 +518,9 @@ sov_seca_storage_images_get(sov_request *req)
     sov_image img;
     json_t *body = NULL;
 
-    if (image_find(req, sov_seca_name(req), &img, &err) < 0 ||
-        image_json(req, &img, &body, &err) < 0)
-        return fail(req, &err, false);
-    sov_autoptr(json_t) owned = body;
-    return sov_seca_reply(req, MHD_HTTP_OK, owned);
+    if (image_find(req, sov_seca_name(req), &img, &err) == 0)
+        image_json(req, &img, &body, &err);
+    return sov_seca_answer(req, MHD_HTTP_OK, body, &err, false);
 }
 
 /* SECA images are tenant-level, block storages live in workspaces: a reference from an
@@ -661,15 +609,35 @@ image_answer(sov_request *req, unsigned status, const char *name)
     sov_image img;
     json_t *body = NULL;
 
-    if (image_find(req, name, &img, &err) < 0 || image_json(req, &img, &body, &err) < 0)
-        return fail(req, &err, true);
-    sov_autoptr(json_t) owned = body;
-    return sov_seca_reply(req, status, owned);
+    if (image_find(req, name, &img, &err) == 0)
+        image_json(req, &img, &body, &err);
+    return sov_seca_answer(req, status, body, &err, true);
+}
+
+/* An image's PUT: the block storage it names, the spec members kept, the image when there is
+ * one. */
+typedef struct image_put {
+    sov_seca_ref bs;
+    json_t *kept;
+    sov_image img;
+} image_put;
+
+static int
+image_put_find(sov_request *req, void *arg, char id[SOV_UUID_LEN + 1], sov_error *err)
+{
+    image_put *p = arg;
+
+    if (image_find(req, sov_seca_name(req), &p->img, err) < 0)
+        return -1;
+    snprintf(id, SOV_UUID_LEN + 1, "%s", p->img.id);
+    return 0;
 }
 
 static enum MHD_Result
-image_create(sov_request *req, const sov_seca_input *in, const sov_seca_ref *bs, json_t *kept)
+image_create(sov_request *req, const sov_seca_input *in, void *arg)
 {
+    const sov_seca_ref *bs = &((image_put *) arg)->bs;
+    json_t *kept = ((image_put *) arg)->kept;
     sov_error err = SOV_ERROR_INIT;
     sov_volume_image_args a = {
         .workspace = IMAGE_WORKSPACE, .name = sov_seca_name(req),
@@ -680,18 +648,14 @@ image_create(sov_request *req, const sov_seca_input *in, const sov_seca_ref *bs,
 
     if (sov_volume_image_create(&req->ctx, sov_seca_tenant_id(req), &a, &img, &op, &err) < 0) {
         field_rename(&err, "source_volume", "/spec/blockStorageRef");
-        if (err.code == SOV_E_NOT_FOUND && strstr(err.msg, "volume"))
+        if (err.reason == SOV_R_REF_MISSING)
             sov_error_invalid(&err, "/spec/blockStorageRef", "block storage '%s' does not "
                               "exist in workspace '%s'", bs->name, bs->workspace);
         return fail(req, &err, true);
     }
-    sov_seca_write w = {
-        .resource_id = img.id, .tenant_id = img.tenant_id, .kind = T_IMAGE.kind,
-        .change = SOV_SECA_CREATED, .labels = in->labels, .annotations = in->annotations,
-        .extensions = in->extensions, .op_id = op.id[0] ? op.id : NULL,
-    };
     if (image_spec_store(req, &img, kept, &err) < 0 ||
-        sov_seca_meta_write(&req->ctx, &w, NULL, &err) < 0)
+        sov_seca_record(req, &T_IMAGE, img.id, img.tenant_id, SOV_SECA_CREATED, in, op.id,
+                        &err) < 0)
         return fail(req, &err, true);
     return image_answer(req, MHD_HTTP_CREATED, img.name);
 }
@@ -699,26 +663,22 @@ image_create(sov_request *req, const sov_seca_input *in, const sov_seca_ref *bs,
 /* An existing image: its bytes came from one block storage and stay; cpuArchitecture is what
  * they are; boot and initializer are kept as given. */
 static enum MHD_Result
-image_update(sov_request *req, const sov_seca_input *in, json_t *kept, const sov_image *img)
+image_update(sov_request *req, const sov_seca_input *in, void *arg)
 {
+    json_t *kept = ((image_put *) arg)->kept;
+    const sov_image *img = &((image_put *) arg)->img;
     sov_error err = SOV_ERROR_INIT;
     sov_autoptr(json_t) before = image_spec_load(req, img);
 
-    if (sov_seca_meta_check_version(&req->ctx, img->id, in->if_version, &err) < 0)
-        return fail(req, &err, true);
     if (!before || !json_equal(json_object_get(before, "blockStorageRef"),
                                json_object_get(kept, "blockStorageRef"))) {
         sov_error_invalid(&err, "/spec/blockStorageRef", "spec.blockStorageRef cannot change: "
                           "image '%s' holds the copy it was made from", img->name);
         return fail(req, &err, true);
     }
-    sov_seca_write w = {
-        .resource_id = img->id, .tenant_id = img->tenant_id, .kind = T_IMAGE.kind,
-        .change = SOV_SECA_UPDATED, .labels = in->labels, .annotations = in->annotations,
-        .extensions = in->extensions,
-    };
     if (image_spec_store(req, img, kept, &err) < 0 ||
-        sov_seca_meta_write(&req->ctx, &w, NULL, &err) < 0)
+        sov_seca_record(req, &T_IMAGE, img->id, img->tenant_id, SOV_SECA_UPDATED, in, NULL,
+                        &err) < 0)
         return fail(req, &err, true);
     return image_answer(req, MHD_HTTP_OK, img->name);
 }
@@ -727,21 +687,16 @@ image_update(sov_request *req, const sov_seca_input *in, json_t *kept, const sov
 enum MHD_Result
 sov_seca_storage_images_put(sov_request *req)
 {
+    static const sov_seca_put_ops ops = { image_put_find, image_create, image_update };
     sov_error err = SOV_ERROR_INIT;
     sov_seca_input in;
-    sov_seca_ref bs;
-    json_t *k = NULL;
-    sov_image img;
+    image_put p = { .kept = NULL };
 
     if (sov_seca_input_read(req, NULL, 0, true, &in, &err) < 0 ||
-        image_spec_read(req, in.spec, &bs, &k, &err) < 0)
+        image_spec_read(req, in.spec, &p.bs, &p.kept, &err) < 0)
         return fail(req, &err, true);
-    sov_autoptr(json_t) kept = k;
-    if (image_find(req, sov_seca_name(req), &img, &err) == 0)
-        return image_update(req, &in, kept, &img);
-    if (err.code != SOV_E_NOT_FOUND)
-        return fail(req, &err, true);
-    return image_create(req, &in, &bs, kept);
+    sov_autoptr(json_t) kept = p.kept;
+    return sov_seca_put(req, &in, &ops, &p);
 }
 
 /* DELETE .../tenants/{tenant}/images/{name}: 202, as /v1's delete (refused while instances
@@ -756,11 +711,8 @@ sov_seca_storage_images_delete(sov_request *req)
     if (image_find(req, sov_seca_name(req), &img, &err) < 0 ||
         sov_image_delete(&req->ctx, sov_seca_tenant_id(req), img.id, &op, &err) < 0)
         return fail(req, &err, false);
-    sov_seca_write w = {
-        .resource_id = img.id, .tenant_id = img.tenant_id, .kind = T_IMAGE.kind,
-        .change = SOV_SECA_DELETED, .op_id = op.id[0] ? op.id : NULL,
-    };
-    if (sov_seca_meta_write(&req->ctx, &w, NULL, &err) < 0 ||
+    if (sov_seca_record(req, &T_IMAGE, img.id, img.tenant_id, SOV_SECA_DELETED, NULL, op.id,
+                        &err) < 0 ||
         sov_seca_object_delete(&req->ctx, img.tenant_id, "", IMAGE_SPEC_KIND, "", img.name,
                                &err) < 0) {
         if (err.code != SOV_E_NOT_FOUND)

@@ -56,23 +56,32 @@ static json_t *
 workspace_json(sov_request *req, const sov_workspace *w, const char *region,
                const sov_seca_meta *m, sov_error *err)
 {
-    sov_seca_meta own = { 0 };
     char key[SOV_UUID_LEN + 1];
-    json_t *j;
+    sov_seca_stored st = { key, SOV_SECA_ACTIVE, w->created_at, m };
 
-    if (!m) {
-        workspace_key(w->tenant_id, w->name, key);
-        if (sov_seca_meta_get(&req->ctx, key, workspace_type.kind, SOV_SECA_ACTIVE,
-                              w->created_at, &own, err) < 0)
-            return NULL;
-        m = &own;
+    workspace_key(w->tenant_id, w->name, key);
+    return sov_seca_resource_stored(req, &workspace_type, NULL, NULL, w->name, region, &st,
+                                    json_object(), json_object(), NULL, err);
+}
+
+static int
+workspaces_page(sov_request *req, sov_seca_list *l, const char *after, char *next,
+                size_t size, void *arg, sov_error *err)
+{
+    sov_workspace_page page = { 0 };
+    int rc = 0;
+
+    if (sov_workspace_list(&req->ctx, sov_seca_tenant_id(req), after ? after : "", 1000, &page,
+                           err) < 0)
+        return -1;
+    for (size_t i = 0; i < page.n && rc == 0; i++) {
+        json_t *j = workspace_json(req, &page.items[i], arg, NULL, err);
+        rc = j ? 0 : -1;
+        sov_seca_list_add(l, j);
     }
-    j = sov_seca_resource(req, &workspace_type, NULL, NULL, w->name, region, m, json_object(),
-                          json_object(), NULL);
-    sov_seca_meta_clear(&own);
-    if (!j)
-        sov_error_set(err, SOV_E_INTERNAL, "out of memory");
-    return j;
+    snprintf(next, size, "%s", page.next_after);
+    free(page.items);
+    return rc;
 }
 
 /* GET /providers/seca.workspace/v1/tenants/{tenant}/workspaces */
@@ -80,37 +89,11 @@ enum MHD_Result
 sov_seca_workspace_workspaces_list(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
-    char after[SOV_TEXT_MAX * 4 + 1] = "", region[SOV_NAME_MAX + 1];
-    enum MHD_Result r;
+    char region[SOV_NAME_MAX + 1];
 
-    if (sov_seca_list_begin(req, &l, &err) < 0)
-        return sov_seca_reply_error(req, &err, false);
     if (read_region(req, region, sizeof(region), &err) < 0)
-        goto fail;
-    do {
-        sov_workspace_page page = { 0 };
-
-        if (sov_workspace_list(&req->ctx, sov_seca_tenant_id(req), after, 1000, &page,
-                               &err) < 0)
-            goto fail;
-        for (size_t i = 0; i < page.n; i++) {
-            json_t *j = workspace_json(req, &page.items[i], region, NULL, &err);
-            if (!j) {
-                free(page.items);
-                goto fail;
-            }
-            sov_seca_list_add(l, j);
-        }
-        snprintf(after, sizeof(after), "%s", page.next_after);
-        free(page.items);
-    } while (after[0]);
-    r = sov_seca_list_reply(req, &workspace_type, l);
-    sov_seca_list_free(l);
-    return r;
-fail:
-    sov_seca_list_free(l);
-    return sov_seca_reply_error(req, &err, false);
+        return sov_seca_reply_error(req, &err, false);
+    return sov_seca_list_walk(req, &workspace_type, workspaces_page, region);
 }
 
 /* GET /providers/seca.workspace/v1/tenants/{tenant}/workspaces/{name} */
@@ -156,8 +139,7 @@ sov_seca_workspace_workspaces_put(sov_request *req)
     }
     if (sov_workspace_get(&req->ctx, tenant, name, &w, &err) == 0) {
         workspace_key(tenant, name, key);
-        if (in.if_version > 0 &&
-            sov_seca_meta_check_version(&req->ctx, key, in.if_version, &err) < 0)
+        if (sov_seca_check_version(req, key, &in, &err) < 0)
             return sov_seca_reply_error(req, &err, true);
     } else if (err.code == SOV_E_NOT_FOUND) {
         sov_error_clear(&err);

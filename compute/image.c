@@ -189,6 +189,24 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     return 0;
 }
 
+/* Whose image a create makes (*ret, the scoped tenant) and in which workspace (args's, or
+ * "default"). Creating needs a tenant: an operator acting for nobody in particular creates
+ * in its own. */
+static int
+create_scope(sov_ctx *ctx, const char *tenant_id, const char **ret,
+             sov_image_create_args *args, sov_error *err)
+{
+    if (!tenant_id && ctx->who)
+        tenant_id = ctx->who->tenant_id;
+    if (scope(ctx, tenant_id, ret, err) < 0)
+        return -1;
+    if (!*ret)
+        return sov_error_invalid(err, "tenant_id", "tenant_id is required");
+    if (!args->workspace)
+        args->workspace = "default";
+    return 0;
+}
+
 int
 sov_image_create(sov_ctx *ctx, const char *tenant_id, const sov_image_create_args *a,
                  sov_image *ret, sov_op *op, sov_error *err)
@@ -196,16 +214,8 @@ sov_image_create(sov_ctx *ctx, const char *tenant_id, const sov_image_create_arg
     sov_image_create_args args = *a;
     create_args x = { .ctx = ctx, .a = &args, .ret = ret, .ret_op = op };
 
-    /* Creating needs a tenant: an operator acting for nobody in particular creates in its
-     * own. */
-    if (!tenant_id && ctx->who)
-        tenant_id = ctx->who->tenant_id;
-    if (scope(ctx, tenant_id, &x.tenant_id, err) < 0)
+    if (create_scope(ctx, tenant_id, &x.tenant_id, &args, err) < 0)
         return -1;
-    if (!x.tenant_id)
-        return sov_error_invalid(err, "tenant_id", "tenant_id is required");
-    if (!args.workspace)
-        args.workspace = "default";
     if (check_create(ctx, &args, err) < 0 || sov_ctx_tx(ctx, create_tx, &x, err) < 0)
         return -1;
     sov_log_info("image '%s' (%s) created in %s/%s, region %s: %s", x.img.name, x.img.id,
@@ -226,14 +236,8 @@ sov_image_create_on(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id,
     create_args x = { .ctx = ctx, .a = &args, .op_kind = op_kind, .op_arg = op_arg,
                       .ret = ret, .ret_op = op };
 
-    if (!tenant_id && ctx->who)
-        tenant_id = ctx->who->tenant_id;
-    if (scope(ctx, tenant_id, &x.tenant_id, err) < 0)
+    if (create_scope(ctx, tenant_id, &x.tenant_id, &args, err) < 0)
         return -1;
-    if (!x.tenant_id)
-        return sov_error_invalid(err, "tenant_id", "tenant_id is required");
-    if (!args.workspace)
-        args.workspace = "default";
     args.source_url = NULL;
     if (check_create(ctx, &args, err) < 0 || create_tx(c, &x, err) < 0)
         return -1;

@@ -226,6 +226,22 @@ download(sov_op_run *run, const sov_image *img, const char *part, char sha[65],
     return sov_image_fetch_verify(part, img->format, img->sha256, sha, info, err);
 }
 
+/* The checked file x->part becomes the image's (import_finish_tx); the part goes on any
+ * failure. how says how the bytes came, for the log. */
+static int
+store(sov_op_run *run, finish_args *x, const image_info *info, const char *how, sov_error *err)
+{
+    x->vsize = info->virtual_size;
+    if (sov_op_step(run, "storing", 95, err) < 0 ||
+        sov_ctx_tx(x->ctx, import_finish_tx, x, err) < 0) {
+        sov_image_fetch_unlink(x->part);
+        return -1;
+    }
+    sov_log_info("image '%s' (%s) %s: %lld bytes, %s, virtual size %lld, sha256 %s",
+                 x->img->name, x->img->id, how, x->size, info->format, x->vsize, x->sha256);
+    return 0;
+}
+
 int
 sov_image_import_op(sov_op_run *run, const sov_op *op, sov_error *err)
 {
@@ -248,15 +264,7 @@ sov_image_import_op(sov_op_run *run, const sov_op *op, sov_error *err)
         sov_image_fetch_unlink(part);
         return -1;
     }
-    x.vsize = info.virtual_size;
-    if (sov_op_step(run, "storing", 95, err) < 0 || sov_ctx_tx(ctx, import_finish_tx, &x,
-                                                               err) < 0) {
-        sov_image_fetch_unlink(part);
-        return -1;
-    }
-    sov_log_info("image '%s' (%s) imported: %lld bytes, %s, virtual size %lld, sha256 %s",
-                 img.name, img.id, x.size, info.format, x.vsize, sha);
-    return 0;
+    return store(run, &x, &info, "imported", err);
 }
 
 int
@@ -287,15 +295,7 @@ sov_image_fill(sov_op_run *run, const sov_op *op, sov_image_fill_fn fill, void *
         sov_image_fetch_unlink(part);
         return -1;
     }
-    x.vsize = info.virtual_size;
-    if (sov_op_step(run, "storing", 95, err) < 0 || sov_ctx_tx(ctx, import_finish_tx, &x,
-                                                               err) < 0) {
-        sov_image_fetch_unlink(part);
-        return -1;
-    }
-    sov_log_info("image '%s' (%s) filled: %lld bytes, %s, virtual size %lld, sha256 %s",
-                 img.name, img.id, x.size, info.format, x.vsize, sha);
-    return 0;
+    return store(run, &x, &info, "filled", err);
 }
 
 int

@@ -36,14 +36,15 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     sov_image_create_args ia = { 0 };
     sov_volume v;
 
-    if (sov_repo_volume_find(c, x->tenant_id, ws, a->volume, &v, err) < 0) {
-        if (err->code == SOV_E_NOT_FOUND)
-            return sov_error_invalid(err, "source_volume", "volume '%.64s' does not exist in "
-                                     "workspace '%.64s'", a->volume, ws);
-        return -1;
+    /* Gone between the two reads (deleted meanwhile) is missing too. */
+    if (sov_repo_volume_find(c, x->tenant_id, ws, a->volume, &v, err) < 0 ||
+        sov_repo_volume_get(c, x->tenant_id, v.id, true, &v, err) < 0) {
+        if (err->code != SOV_E_NOT_FOUND)
+            return -1;
+        sov_error_invalid(err, "source_volume", "volume '%.64s' does not exist in "
+                          "workspace '%.64s'", a->volume, ws);
+        return sov_error_reason(err, SOV_R_REF_MISSING);
     }
-    if (sov_repo_volume_get(c, x->tenant_id, v.id, true, &v, err) < 0)
-        return -1;
     if (v.encrypted)
         return sov_error_invalid(err, "source_volume", "volume '%s' is encrypted: an image "
                                  "cannot be made from it (its bytes are ciphertext under its "

@@ -196,6 +196,10 @@ typedef struct sov_field {
     bool required;
 } sov_field;
 int sov_api_check_body(sov_request *req, const sov_field *fields, size_t n, sov_error *err);
+/* Whether v is of type want (JSON_TRUE or JSON_FALSE: a boolean; JSON_REAL: any number), and
+ * want as a message says it ("a whole number"): sov_api_check_body's, shared with SECA's. */
+bool sov_api_json_type_matches(json_t *v, json_type want);
+const char *sov_api_json_type_name(json_type t);
 /* A string member, NULL when absent or null. */
 const char *sov_api_body_str(sov_request *req, const char *name);
 /* A new JSON string of s, or JSON null when s is NULL or empty (unset optional columns). */

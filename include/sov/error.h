@@ -26,6 +26,7 @@ typedef enum sov_errreason {
     SOV_R_NONE = 0,
     SOV_R_OP_LOST,          /* SOV_E_CONFLICT: the operation's lease is someone else's now */
     SOV_R_MACHINE_TAKEN,    /* SOV_E_CONFLICT: the machine is already another host */
+    SOV_R_REF_MISSING,      /* SOV_E_INVALID: field names a resource that does not exist */
 } sov_errreason;
 
 /* A live resource that keeps a deletion back (SOV_E_CONFLICT): the API's blocked_by. */

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testlib.h"
+#include "seca_kit.h"
 
-#define ERR "http://secapi.cloud/errors/"
+#define ERR TL_SECA_ERR
 #define AUTHZ "/providers/seca.authorization/v1/tenants/"
 
 static char *db;
@@ -21,35 +21,18 @@ static tl_tenant ta, tb;
 static void
 setup_once(void)
 {
-    db = tl_db_create();
-    memset(&sovd, 0, sizeof(sovd));
-    tl_sovd_start(&sovd, db, NULL);
-    op = tl_operator_token(&sovd);
-    tl_tenant_make(&sovd, op, "authz-a", &ta);
-    tl_tenant_make(&sovd, op, "authz-b", &tb);
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
-                           "{\"code\":\"fr-authz-1\",\"name\":\"Authz\",\"country\":\"FR\","
-                           "\"datacenter\":\"DC 1\",\"zones\":[\"a\"]}", 201));
+    tl_seca_suite_start(&sovd, &db, &op, "{\"code\":\"fr-authz-1\",\"name\":\"Authz\","
+                        "\"country\":\"FR\",\"datacenter\":\"DC 1\",\"zones\":[\"a\"]}",
+                        "authz-a", &ta, "authz-b", &tb);
 }
 
 static void
 teardown_once(void)
 {
-    int rc = tl_sovd_stop_clean(&sovd, 30);
-
-    tl_sovd_discard(&sovd);
-    free(op);
-    tl_db_drop(db);
-    free(db);
-    ck_assert_msg(rc == 0, "sovd did not stop cleanly (%d)", rc);
+    tl_seca_suite_stop(&sovd, db, op);
 }
 
-static const char *
-str_at(const json_t *j, const char *key)
-{
-    const char *s = json_string_value(json_object_get(j, key));
-    return s ? s : "";
-}
+#define str_at tl_seca_str
 
 static void
 path_of(char *buf, size_t size, const tl_tenant *t, const char *plural, const char *name)
@@ -86,17 +69,7 @@ refused(const char *method, const char *path, const char *token, const char *bod
     tl_resp_free(&r);
 }
 
-/* The states of a resource's status.conditions, "active,creating,pending". */
-static void
-states(const json_t *res, char *buf, size_t size)
-{
-    size_t i, n = 0;
-    json_t *c;
-
-    buf[0] = '\0';
-    json_array_foreach(json_object_get(json_object_get(res, "status"), "conditions"), i, c)
-        n += (size_t) snprintf(buf + n, size - n, "%s%s", i ? "," : "", str_at(c, "state"));
-}
+#define states tl_seca_conditions
 
 static long long
 version_of(const json_t *res)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../storage/bed.h"
+#include "seca_kit.h"
 
 #define REGION "fr-seca-1"
 #define WAIT_S 30
@@ -116,26 +117,9 @@ volume(const char *name)
     json_decref(bed_wait_state("volumes", id, "available", WAIT_S));
 }
 
-/* A SECA call: status want, Content-Type application/json; the body (a new reference, or
- * NULL when there is none). */
-static json_t *
-seca(const char *method, const char *path, const char *token, const char *body, long want)
-{
-    tl_resp r;
-    char *ct;
-    json_t *j;
-
-    tl_call(&sovd, method, path, token, body, &r);
-    ck_assert_msg(r.status == want, "%s %s: %ld, want %ld: %s", method, path, r.status, want,
-                  r.body ? r.body : "");
-    ct = tl_resp_header(&r, "Content-Type");
-    ck_assert_msg(ct && strncmp(ct, "application/json", 16) == 0, "%s %s: Content-Type %s",
-                  method, path, ct ? ct : "(none)");
-    free(ct);
-    j = r.json ? json_incref(r.json) : NULL;
-    tl_resp_free(&r);
-    return j;
-}
+/* The kit's calls (seca_kit.h) on this suite's sovd. */
+#define seca(...) tl_seca_call(&sovd, __VA_ARGS__)
+#define seca_refused(...) tl_seca_refused(&sovd, __VA_ARGS__)
 
 /* A call with if-unmodified-since: version; its status. */
 static long
@@ -168,42 +152,6 @@ version_of(const char *name)
     return v;
 }
 
-/* A SECA refusal: status, SECA's error form, sources[0].pointer (unless NULL), detail
- * containing says (unless NULL). */
-static void
-seca_refused(const char *method, const char *path, const char *token, const char *body,
-             long status, const char *pointer, const char *says)
-{
-    json_t *e = seca(method, path, token, body, status), *src;
-
-    ck_assert_msg(e, "%s %s: no body", method, path);
-    ck_assert_msg(strncmp(tl_str(e, "type"), "http://secapi.cloud/errors/", 27) == 0,
-                  "type %s", tl_str(e, "type"));
-    ck_assert_int_eq(tl_num(e, "status"), status);
-    if (pointer) {
-        src = json_array_get(json_object_get(e, "sources"), 0);
-        ck_assert_msg(src, "no sources: %s", json_dumps(e, 0));
-        ck_assert_msg(strcmp(tl_str(src, "pointer"), pointer) == 0, "pointer %s, want %s: %s",
-                      tl_str(src, "pointer"), pointer, json_dumps(e, 0));
-    }
-    if (says)
-        tl_assert_contains(json_string_value(json_object_get(e, "detail")), says);
-    json_decref(e);
-}
-
-/* status.conditions' states, newest first, as "active,creating,pending". */
-static void
-conditions(const json_t *x, char *out, size_t size)
-{
-    json_t *list = json_object_get(json_object_get(x, "status"), "conditions"), *c;
-    size_t i, used = 0;
-
-    out[0] = '\0';
-    json_array_foreach(list, i, c)
-        used += (size_t) snprintf(out + used, size - used, "%s%s", i ? "," : "",
-                                  tl_str(c, "state"));
-}
-
 static const char *
 power(const json_t *x)
 {
@@ -220,7 +168,7 @@ wait_instance(const char *name, const char *want, const char *pw)
     snprintf(path, sizeof(path), INSTANCES "/%s", name);
     for (;;) {
         json_t *x = seca("GET", path, acme.token[TL_READER], NULL, 200);
-        conditions(x, got, sizeof(got));
+        tl_seca_conditions(x, got, sizeof(got));
         if (strcmp(got, want) == 0 && strcmp(power(x), pw) == 0)
             return x;
         ck_assert_msg(time(NULL) < until, "instance %s: conditions %s (want %s), power %s "
@@ -373,7 +321,7 @@ START_TEST(an_instance_lives_through_put_actions_and_delete_with_its_history)
                      "seca.compute/v1/tenants/acme/workspaces/default/instances/vm-1");
     ck_assert_str_eq(tl_str(json_object_get(x, "labels"), "env"), "conformance");
     /* Pending, or already further along the create's operation. */
-    conditions(x, got, sizeof(got));
+    tl_seca_conditions(x, got, sizeof(got));
     ck_assert_msg(strcmp(got, "pending") == 0 || strcmp(got, "creating,pending") == 0 ||
                   strcmp(got, "active,creating,pending") == 0, "conditions %s", got);
     ck_assert_msg(strncmp(got, tl_str(json_object_get(x, "status"), "state"),

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testlib.h"
+#include "seca_kit.h"
 
-#define ERR "http://secapi.cloud/errors/"
+#define ERR TL_SECA_ERR
 
 static char *db;
 static tl_sovd sovd;
@@ -22,37 +22,20 @@ static tl_tenant ta, tb;        /* two tenants: "seca-a" and "seca-b" */
 static void
 setup_once(void)
 {
-    db = tl_db_create();
-    memset(&sovd, 0, sizeof(sovd));
-    tl_sovd_start(&sovd, db, NULL);
-    op = tl_operator_token(&sovd);
-    tl_tenant_make(&sovd, op, "seca-a", &ta);
-    tl_tenant_make(&sovd, op, "seca-b", &tb);
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
-                           "{\"code\":\"fr-seca-1\",\"name\":\"Seca\",\"country\":\"FR\","
-                           "\"datacenter\":\"DC 1\",\"zones\":[\"a\",\"b\"]}", 201));
+    tl_seca_suite_start(&sovd, &db, &op, "{\"code\":\"fr-seca-1\",\"name\":\"Seca\","
+                        "\"country\":\"FR\",\"datacenter\":\"DC 1\",\"zones\":[\"a\",\"b\"]}",
+                        "seca-a", &ta, "seca-b", &tb);
 }
 
 static void
 teardown_once(void)
 {
-    int rc = tl_sovd_stop_clean(&sovd, 30);
-
-    tl_sovd_discard(&sovd);
-    free(op);
-    tl_db_drop(db);
-    free(db);
-    ck_assert_msg(rc == 0, "sovd did not stop cleanly (%d)", rc);
+    tl_seca_suite_stop(&sovd, db, op);
 }
 
 /* ---- helpers ---- */
 
-static const char *
-str_at(const json_t *j, const char *key)
-{
-    const char *s = json_string_value(json_object_get(j, key));
-    return s ? s : "";
-}
+#define str_at tl_seca_str
 
 static void
 call(const char *method, const char *path, const char *token, const char *body,
@@ -71,41 +54,7 @@ assert_json_ctype(const tl_resp *r)
     free(ct);
 }
 
-/* r is a SECA error of this status and type (ERR + kind) for path (its query cut off),
- * naming pointer (NULL: no source) with parameter its last segment (or param when given). */
-static void
-assert_seca_error(const tl_resp *r, const char *path, long status, const char *kind,
-                  const char *pointer, const char *param)
-{
-    char type[128], instance[512];
-    const json_t *src;
-
-    ck_assert_msg(r->status == status, "%s: expected %ld, got %ld: %s", path, status, r->status,
-                  r->body);
-    assert_json_ctype(r);
-    ck_assert_msg(r->json, "%s: not JSON: %s", path, r->body);
-    snprintf(type, sizeof(type), ERR "%s", kind);
-    ck_assert_msg(strcmp(str_at(r->json, "type"), type) == 0, "%s: type: %s", path, r->body);
-    ck_assert_msg(str_at(r->json, "title")[0], "no title: %s", r->body);
-    ck_assert_msg(str_at(r->json, "detail")[0], "no detail: %s", r->body);
-    ck_assert_int_eq(json_integer_value(json_object_get(r->json, "status")), status);
-    snprintf(instance, sizeof(instance), "%s", path);
-    instance[strcspn(instance, "?")] = '\0';
-    ck_assert_msg(strcmp(str_at(r->json, "instance"), instance) == 0, "instance: %s", r->body);
-    ck_assert_msg(json_is_array(json_object_get(r->json, "sources")), "sources: %s", r->body);
-    ck_assert_msg(!json_object_get(r->json, "errors"), "problem+json members: %s", r->body);
-    if (!pointer) {
-        ck_assert_msg(json_array_size(json_object_get(r->json, "sources")) == 0, "%s", r->body);
-        return;
-    }
-    src = json_array_get(json_object_get(r->json, "sources"), 0);
-    ck_assert_msg(src && strcmp(str_at(src, "pointer"), pointer) == 0,
-                  "%s: expected source %s: %s", path, pointer, r->body);
-    if (!param) {
-        param = strrchr(pointer, '/') + 1;
-    }
-    ck_assert_msg(strcmp(str_at(src, "parameter"), param) == 0, "parameter: %s", r->body);
-}
+#define assert_seca_error tl_seca_assert_error
 
 /* call, then assert_seca_error. */
 static void
@@ -145,21 +94,7 @@ v1_workspace_exists(const tl_tenant *t, const char *name)
                      t->id, name) == 1;
 }
 
-/* The states of j's status.conditions, newest first, as "active,creating,pending". */
-static void
-conditions_of(const json_t *j, char *buf, size_t size)
-{
-    const json_t *c = json_object_get(json_object_get(j, "status"), "conditions");
-    size_t i, n = 0;
-    json_t *v;
-
-    buf[0] = '\0';
-    json_array_foreach(c, i, v) {
-        n += (size_t) snprintf(buf + n, size - n, "%s%s", i ? "," : "", str_at(v, "state"));
-        if (n >= size)
-            break;
-    }
-}
+#define conditions_of tl_seca_conditions
 
 static json_t *
 md(const json_t *j)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../storage/bed.h"
+#include "seca_kit.h"
 
 #define REGION "fr-store-1"
 #define WAIT_S 30
@@ -58,100 +59,12 @@ start(void)
                            "\"disk_gib\":1}", 201));
 }
 
-/* A SECA call: status want, Content-Type application/json when there is a body; the body (a
- * new reference, or NULL when there is none). */
-static json_t *
-seca(const char *method, const char *path, const char *token, const char *body, long want)
-{
-    tl_resp r;
-    char *ct;
-    json_t *j;
-
-    tl_call(&sovd, method, path, token, body, &r);
-    ck_assert_msg(r.status == want, "%s %s: %ld, want %ld: %s", method, path, r.status, want,
-                  r.body ? r.body : "");
-    ct = tl_resp_header(&r, "Content-Type");
-    ck_assert_msg(ct && strncmp(ct, "application/json", 16) == 0, "%s %s: Content-Type %s",
-                  method, path, ct ? ct : "(none)");
-    free(ct);
-    j = r.json ? json_incref(r.json) : NULL;
-    tl_resp_free(&r);
-    return j;
-}
-
-/* A SECA refusal: status, SECA's error form, sources[0].pointer (unless NULL), detail
- * containing says (unless NULL). */
-static void
-seca_refused(const char *method, const char *path, const char *token, const char *body,
-             long status, const char *pointer, const char *says)
-{
-    json_t *e = seca(method, path, token, body, status), *src;
-
-    ck_assert_msg(e, "%s %s: no body", method, path);
-    ck_assert_msg(strncmp(tl_str(e, "type"), "http://secapi.cloud/errors/", 27) == 0,
-                  "type %s", tl_str(e, "type"));
-    ck_assert_int_eq(tl_num(e, "status"), status);
-    if (pointer) {
-        src = json_array_get(json_object_get(e, "sources"), 0);
-        ck_assert_msg(src, "no sources: %s", json_dumps(e, 0));
-        ck_assert_msg(strcmp(tl_str(src, "pointer"), pointer) == 0, "pointer %s, want %s: %s",
-                      tl_str(src, "pointer"), pointer, json_dumps(e, 0));
-    }
-    if (says)
-        tl_assert_contains(json_string_value(json_object_get(e, "detail")), says);
-    json_decref(e);
-}
-
-/* status.conditions' states, newest first, as "active,creating,pending". */
-static void
-conditions(const json_t *x, char *out, size_t size)
-{
-    json_t *list = json_object_get(json_object_get(x, "status"), "conditions"), *c;
-    size_t i, used = 0;
-
-    out[0] = '\0';
-    json_array_foreach(list, i, c)
-        used += (size_t) snprintf(out + used, size - used, "%s%s", i ? "," : "",
-                                  tl_str(c, "state"));
-}
-
-/* GET path until its conditions are want: the body. */
-static json_t *
-wait_conditions(const char *path, const char *want)
-{
-    char got[512];
-    time_t until = time(NULL) + WAIT_S;
-
-    for (;;) {
-        json_t *x = seca("GET", path, acme.token[TL_READER], NULL, 200);
-        conditions(x, got, sizeof(got));
-        if (strcmp(got, want) == 0)
-            return x;
-        ck_assert_msg(time(NULL) < until, "%s: conditions %s (want %s) after %d s", path, got,
-                      want, WAIT_S);
-        json_decref(x);
-        usleep(100 * 1000);
-    }
-}
-
-/* GET path until it answers 404. */
-static void
-wait_gone(const char *path)
-{
-    time_t until = time(NULL) + WAIT_S;
-    tl_resp r;
-
-    for (;;) {
-        tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &r);
-        long status = r.status;
-        tl_resp_free(&r);
-        if (status == 404)
-            return;
-        ck_assert_msg(status == 200, "GET %s: %ld", path, status);
-        ck_assert_msg(time(NULL) < until, "%s still there after %d s", path, WAIT_S);
-        usleep(100 * 1000);
-    }
-}
+/* The kit's calls (seca_kit.h) on this suite's sovd, read as acme's reader. */
+#define seca(...) tl_seca_call(&sovd, __VA_ARGS__)
+#define seca_refused(...) tl_seca_refused(&sovd, __VA_ARGS__)
+#define wait_conditions(path, want) \
+    tl_seca_wait_conditions(&sovd, path, acme.token[TL_READER], want, WAIT_S)
+#define wait_gone(path) tl_seca_wait_gone(&sovd, path, acme.token[TL_READER], WAIT_S)
 
 static json_t *
 status_of(const json_t *x)
@@ -411,7 +324,8 @@ START_TEST(an_image_is_made_from_a_block_storage)
                  "\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef", NULL);
     seca_refused("PUT", IMAGES "/other", acme.token[TL_MEMBER],
                  "{\"spec\":{\"blockStorageRef\":\"block-storages/nope\","
-                 "\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef", "nope");
+                 "\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef",
+                 "block storage 'nope' does not exist");
     seca_refused("PUT", IMAGES "/other", acme.token[TL_MEMBER],
                  "{\"spec\":{\"blockStorageRef\":\"block-storages/src\","
                  "\"cpuArchitecture\":\"arm64\"}}", 412, "/spec/cpuArchitecture", "amd64");

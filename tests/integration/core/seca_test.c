@@ -136,6 +136,17 @@ mwrite(const char *id, sov_seca_change change, const char *op, json_t *labels,
         sov_seca_meta_clear(&tmp);
 }
 
+/* The meta of id read with the state now: its conditions are want ("active,creating"). */
+static void
+assert_states(const char *id, sov_seca_state now, const char *want)
+{
+    sov_seca_meta m = { 0 };
+
+    get(id, now, &m);
+    ck_assert_str_eq(states(&m), want);
+    sov_seca_meta_clear(&m);
+}
+
 START_TEST(a_create_done_at_once_is_active_creating_pending)
 {
     char id[SOV_UUID_LEN + 1];
@@ -178,9 +189,7 @@ START_TEST(a_create_follows_its_operation)
     ck_assert_int_eq(sov_seca_meta_state(&m), SOV_SECA_PENDING);
     sov_seca_meta_clear(&m);
     /* Queued: the resource's own state does not count while an operation is followed. */
-    get(id, SOV_SECA_ACTIVE, &m);
-    ck_assert_str_eq(states(&m), "pending");
-    sov_seca_meta_clear(&m);
+    assert_states(id, SOV_SECA_ACTIVE, "pending");
 
     op_start(op);
     get(id, SOV_SECA_ACTIVE, &m);
@@ -201,9 +210,7 @@ START_TEST(a_create_follows_its_operation)
     ck_assert_int_eq(m.version, 1);
     sov_seca_meta_clear(&m);
     /* Settled: read again, nothing changes, and nothing is followed any longer. */
-    get(id, SOV_SECA_ACTIVE, &m);
-    ck_assert_str_eq(states(&m), "active,creating,pending");
-    sov_seca_meta_clear(&m);
+    assert_states(id, SOV_SECA_ACTIVE, "active,creating,pending");
     ck_assert_int_eq(tl_db_num(url, "SELECT count(*) FROM resource_meta WHERE resource_id = "
                                     "'%s' AND follow_op IS NULL", id), 1);
     free(started);
@@ -228,9 +235,7 @@ START_TEST(a_failed_operation_adds_error_with_its_message)
     ck_assert_int_eq(sov_seca_meta_state(&m), SOV_SECA_ERROR);
     sov_seca_meta_clear(&m);
     /* The resource reads as error: no new condition. */
-    get(id, SOV_SECA_ERROR, &m);
-    ck_assert_str_eq(states(&m), "error,creating,pending");
-    sov_seca_meta_clear(&m);
+    assert_states(id, SOV_SECA_ERROR, "error,creating,pending");
     /* What the handler read in the read that settled the operation did not count (it may
      * predate the operation's end); from then on a state seen through /v1 does. */
     get(id, SOV_SECA_ACTIVE, &m);
@@ -254,9 +259,7 @@ START_TEST(a_superseded_operation_adds_no_error)
     mwrite(id, SOV_SECA_DELETED, NULL, NULL, &m);
     ck_assert_str_eq(states(&m), "deleting,pending");
     sov_seca_meta_clear(&m);
-    get(id, SOV_SECA_DELETING, &m);
-    ck_assert_str_eq(states(&m), "deleting,pending");
-    sov_seca_meta_clear(&m);
+    assert_states(id, SOV_SECA_DELETING, "deleting,pending");
 }
 END_TEST
 
@@ -282,9 +285,7 @@ START_TEST(an_update_adds_updating_then_active_and_bumps_the_version)
     ck_assert(json_equal(m.labels, l2));
     sov_seca_meta_clear(&m);
     op_start(op);
-    get(id, SOV_SECA_ACTIVE, &m);
-    ck_assert_str_eq(states(&m), "updating,active,updating,active,creating,pending");
-    sov_seca_meta_clear(&m);
+    assert_states(id, SOV_SECA_ACTIVE, "updating,active,updating,active,creating,pending");
     op_end(op, "succeeded", "");
     get(id, SOV_SECA_ACTIVE, &m);
     ck_assert_str_eq(states(&m), "active,updating,active,updating,active,creating,pending");
@@ -310,14 +311,10 @@ START_TEST(an_update_settles_the_operation_still_followed)
     ck_assert_str_eq(states(&m), "updating,creating,pending");
     sov_seca_meta_clear(&m);
     op_end(op1, "succeeded", "");
-    get(id, SOV_SECA_ACTIVE, &m);
-    ck_assert_str_eq(states(&m), "updating,creating,pending");
-    sov_seca_meta_clear(&m);
+    assert_states(id, SOV_SECA_ACTIVE, "updating,creating,pending");
     op_start(op2);
     op_end(op2, "succeeded", "");
-    get(id, SOV_SECA_ACTIVE, &m);
-    ck_assert_str_eq(states(&m), "active,updating,creating,pending");
-    sov_seca_meta_clear(&m);
+    assert_states(id, SOV_SECA_ACTIVE, "active,updating,creating,pending");
 }
 END_TEST
 
@@ -420,9 +417,7 @@ START_TEST(a_resource_without_a_row_reads_with_defaults)
     ck_assert(json_is_object(m.labels) && json_object_size(m.labels) == 0);
     ck_assert(json_is_object(m.annotations) && json_is_object(m.extensions));
     sov_seca_meta_clear(&m);
-    get(id, SOV_SECA_CREATING, &m);
-    ck_assert_str_eq(states(&m), "creating");
-    sov_seca_meta_clear(&m);
+    assert_states(id, SOV_SECA_CREATING, "creating");
     /* Reading wrote nothing. */
     ck_assert_int_eq(tl_db_num(url, "SELECT count(*) FROM resource_meta"), 0);
 
@@ -460,9 +455,7 @@ START_TEST(a_change_seen_through_v1_is_added_once)
     ck_assert_str_eq(states(&m), "error,active,creating,pending");
     ck_assert_int_eq(m.version, 1);
     sov_seca_meta_clear(&m);
-    get(id, SOV_SECA_ACTIVE, &m);
-    ck_assert_str_eq(states(&m), "active,error,active,creating,pending");
-    sov_seca_meta_clear(&m);
+    assert_states(id, SOV_SECA_ACTIVE, "active,error,active,creating,pending");
 }
 END_TEST
 
