@@ -5,7 +5,6 @@
 
 #include "seca_net.h"
 
-#define PAGE_KEY 1024
 
 const sov_seca_type sov_seca_net_sku_type = { "seca.network", "network-sku", "skus",
                                               SOV_SECA_TENANT, true };
@@ -186,53 +185,43 @@ sov_seca_net_object_written(sov_request *req, const sov_seca_type *t, const sov_
     return sov_seca_net_written(req, &w, render, o);
 }
 
-enum MHD_Result
-sov_seca_net_objects_reply(sov_request *req, const sov_seca_type *t, const char *kind,
-                           const char *parent, sov_seca_net_item_fn item, const void *arg)
+/* What sov_seca_net_objects_reply walks. */
+typedef struct objects_walk {
+    const char *kind, *parent;
+    sov_seca_net_item_fn item;
+    const void *arg;
+} objects_walk;
+
+/* The objects, all in one page. */
+static int
+objects_page(sov_request *req, sov_seca_list *l, const char *after, char *next,
+             size_t next_size, void *arg, sov_error *err)
 {
-    sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
+    const objects_walk *w = arg;
     sov_seca_object *objs = NULL;
     size_t n = 0;
     int rc = 0;
-    enum MHD_Result reply;
 
-    if (sov_seca_list_begin(req, &l, &err) < 0)
-        return sov_seca_reply_error(req, &err, true);
+    (void) after, (void) next, (void) next_size;
     if (sov_seca_object_list(&req->ctx, sov_seca_tenant_id(req), sov_seca_workspace(req),
-                             kind, parent, &objs, &n, &err) < 0)
-        rc = -1;
+                             w->kind, w->parent, &objs, &n, err) < 0)
+        return -1;
     for (size_t i = 0; i < n && rc == 0; i++) {
         json_t *v = NULL;
-        int got = item(req, arg, &objs[i], &v, &err);
+        int got = w->item(req, w->arg, &objs[i], &v, err);
         if (got == 0)
             sov_seca_list_add(l, v);
         rc = got < 0 ? -1 : 0;
     }
     sov_seca_objects_free(objs, n);
-    reply = rc < 0 ? sov_seca_reply_error(req, &err, false) : sov_seca_list_reply(req, t, l);
-    sov_seca_list_free(l);
-    return reply;
+    return rc;
 }
 
 enum MHD_Result
-sov_seca_net_pages_reply(sov_request *req, const sov_seca_type *t, sov_seca_net_page_fn page,
-                         const void *arg)
+sov_seca_net_objects_reply(sov_request *req, const sov_seca_type *t, const char *kind,
+                           const char *parent, sov_seca_net_item_fn item, const void *arg)
 {
-    sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
-    char after[PAGE_KEY] = "", next[PAGE_KEY];
-    enum MHD_Result reply;
-    int rc = 0;
+    objects_walk w = { .kind = kind, .parent = parent, .item = item, .arg = arg };
 
-    if (sov_seca_list_begin(req, &l, &err) < 0)
-        return sov_seca_reply_error(req, &err, true);
-    do {
-        next[0] = '\0';
-        rc = page(req, arg, after[0] ? after : NULL, l, next, sizeof(next), &err);
-        snprintf(after, sizeof(after), "%s", next);
-    } while (rc == 0 && after[0]);
-    reply = rc < 0 ? sov_seca_reply_error(req, &err, false) : sov_seca_list_reply(req, t, l);
-    sov_seca_list_free(l);
-    return reply;
+    return sov_seca_list_walk(req, t, objects_page, &w);
 }

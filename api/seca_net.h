@@ -58,17 +58,9 @@ enum MHD_Result sov_seca_net_object_written(sov_request *req, const sov_seca_typ
 /* One list item: 0 with *ret, 1 to skip it, -1 on failure. */
 typedef int (*sov_seca_net_item_fn)(sov_request *req, const void *arg,
                                     const sov_seca_object *o, json_t **ret, sov_error *err);
-/* The list of the objects of kind under parent in the request's workspace. */
+/* The list of the objects of kind under parent in the request's workspace (through
+ * sov_seca_list_walk, as lists of /v1 rows are). */
 enum MHD_Result sov_seca_net_objects_reply(sov_request *req, const sov_seca_type *t,
                                            const char *kind, const char *parent,
                                            sov_seca_net_item_fn item, const void *arg);
-/* One page of /v1 rows from after (NULL: the first), each rendered into l; the next page's
- * key into next ("" at the end). */
-typedef int (*sov_seca_net_page_fn)(sov_request *req, const void *arg, const char *after,
-                                    sov_seca_list *l, char *next, size_t size,
-                                    sov_error *err);
-/* The list of every page page gives. */
-enum MHD_Result sov_seca_net_pages_reply(sov_request *req, const sov_seca_type *t,
-                                         sov_seca_net_page_fn page, const void *arg);
-
 #endif

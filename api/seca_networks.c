@@ -30,8 +30,8 @@ sku_json(sov_request *req, const sov_network_sku *k, const char *region)
 }
 
 static int
-skus_page(sov_request *req, const void *arg, const char *after, sov_seca_list *l, char *next,
-          size_t size, sov_error *err)
+skus_page(sov_request *req, sov_seca_list *l, const char *after, char *next,
+          size_t size, void *arg, sov_error *err)
 {
     sov_network_sku *skus = NULL;
     size_t n = 0;
@@ -50,7 +50,7 @@ skus_page(sov_request *req, const void *arg, const char *after, sov_seca_list *l
 enum MHD_Result
 sov_seca_network_skus_list(sov_request *req)
 {
-    return sov_seca_net_pages_reply(req, &sov_seca_net_sku_type, skus_page, NULL);
+    return sov_seca_list_walk(req, &sov_seca_net_sku_type, skus_page, NULL);
 }
 
 enum MHD_Result
@@ -109,8 +109,8 @@ sov_seca_network_networks_get(sov_request *req)
 }
 
 static int
-networks_page(sov_request *req, const void *arg, const char *after, sov_seca_list *l,
-              char *next, size_t size, sov_error *err)
+networks_page(sov_request *req, sov_seca_list *l, const char *after, char *next,
+              size_t size, void *arg, sov_error *err)
 {
     sov_network_page page = { 0 };
     int rc = 0;
@@ -135,7 +135,7 @@ networks_page(sov_request *req, const void *arg, const char *after, sov_seca_lis
 enum MHD_Result
 sov_seca_network_networks_list(sov_request *req)
 {
-    return sov_seca_net_pages_reply(req, &sov_seca_net_network_type, networks_page, NULL);
+    return sov_seca_list_walk(req, &sov_seca_net_network_type, networks_page, NULL);
 }
 
 /* A network's spec: cidr {ipv4}, inside RFC 1918 as SECA's NetworkSpec says; no

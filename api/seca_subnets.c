@@ -127,8 +127,8 @@ sov_seca_network_subnets_get(sov_request *req)
 }
 
 static int
-subnets_page(sov_request *req, const void *arg, const char *after, sov_seca_list *l,
-             char *next, size_t size, sov_error *err)
+subnets_page(sov_request *req, sov_seca_list *l, const char *after, char *next,
+             size_t size, void *arg, sov_error *err)
 {
     const sov_network *n = arg;
     sov_subnet_page page = { 0 };
@@ -158,7 +158,7 @@ sov_seca_network_subnets_list(sov_request *req)
 
     if (sov_seca_net_network_find(req, sov_seca_network(req), &n, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
-    return sov_seca_net_pages_reply(req, &sov_seca_net_subnet_type, subnets_page, &n);
+    return sov_seca_list_walk(req, &sov_seca_net_subnet_type, subnets_page, &n);
 }
 
 /* A subnet's spec: cidr, zone, routeTableRef (an existing route table of the network, not
