@@ -160,13 +160,33 @@ network_spec_read(sov_request *req, const json_t *spec, const char **cidr, char 
                                      sku, err);
 }
 
+/* A network PUT: its spec, and the network when it exists. */
+typedef struct network_put {
+    const char *cidr;
+    char sku[SOV_NAME_MAX + 1];
+    sov_network n;
+} network_put;
+
+static int
+network_put_find(sov_request *req, void *arg, char id[SOV_UUID_LEN + 1], sov_error *err)
+{
+    network_put *p = arg;
+
+    if (sov_seca_net_network_find(req, sov_seca_name(req), &p->n, err) < 0)
+        return -1;
+    snprintf(id, SOV_UUID_LEN + 1, "%s", p->n.id);
+    return 0;
+}
+
 /* A create: through the service as POST /v1/networks, in RFC 1918's space only. */
 static enum MHD_Result
-network_create(sov_request *req, const sov_seca_input *in, const char *cidr, const char *sku)
+network_create(sov_request *req, const sov_seca_input *in, void *arg)
 {
+    const network_put *p = arg;
+    const char *cidr = p->cidr;
     sov_error err = SOV_ERROR_INIT;
     sov_network_create_args a = { .workspace = sov_seca_workspace(req),
-                                  .name = sov_seca_name(req), .cidr = cidr, .sku = sku };
+                                  .name = sov_seca_name(req), .cidr = cidr, .sku = p->sku };
     sov_network n;
     sov_op op;
 
@@ -189,24 +209,24 @@ network_create(sov_request *req, const sov_seca_input *in, const char *cidr, con
     return sov_seca_net_written(req, &w, network_json, &n);
 }
 
-/* An update: labels, annotations, extensions; the cidr and the SKU as they are. */
+/* An update (its version checked by sov_seca_put): labels, annotations, extensions; the
+ * cidr and the SKU as they are. */
 static enum MHD_Result
-network_update(sov_request *req, const sov_seca_input *in, const sov_network *n,
-               const char *cidr, const char *sku)
+network_update(sov_request *req, const sov_seca_input *in, void *arg)
 {
+    const network_put *p = arg;
+    const sov_network *n = &p->n;
     sov_error err = SOV_ERROR_INIT;
     sov_network_sku k;
 
     if (strcmp(n->state, "deleting") == 0)
         sov_error_set(&err, SOV_E_CONFLICT, "network '%s' is being deleted", n->name);
-    else if (sov_seca_meta_check_version(&req->ctx, n->id, in->if_version, &err) < 0)
-        ;
-    else if (strcmp(cidr, n->cidr) != 0)
+    else if (strcmp(p->cidr, n->cidr) != 0)
         sov_error_invalid(&err, "/spec/cidr/ipv4", "network '%s' has cidr %s: the cidr of an "
                           "existing network cannot change", n->name, n->cidr);
     else if (sov_network_sku_of(&req->ctx, n->tenant_id, n->id, &k, &err) < 0)
         ;
-    else if (strcmp(k.name, sku) != 0)
+    else if (strcmp(k.name, p->sku) != 0)
         sov_error_invalid(&err, "/spec/skuRef", "network '%s' has SKU %s: the SKU of an "
                           "existing network cannot change", n->name, k.name);
     if (err.code != SOV_OK)
@@ -221,20 +241,15 @@ network_update(sov_request *req, const sov_seca_input *in, const sov_network *n,
 enum MHD_Result
 sov_seca_network_networks_put(sov_request *req)
 {
+    static const sov_seca_put_ops ops = { network_put_find, network_create, network_update };
     sov_error err = SOV_ERROR_INIT;
     sov_seca_input in;
-    const char *cidr = NULL;
-    char sku[SOV_NAME_MAX + 1];
-    sov_network n;
+    network_put p = { .cidr = NULL };
 
     if (sov_seca_input_read(req, NULL, 0, true, &in, &err) < 0 ||
-        network_spec_read(req, in.spec, &cidr, sku, &err) < 0)
+        network_spec_read(req, in.spec, &p.cidr, p.sku, &err) < 0)
         return sov_seca_reply_error(req, &err, true);
-    if (sov_seca_net_network_find(req, sov_seca_name(req), &n, &err) == 0)
-        return network_update(req, &in, &n, cidr, sku);
-    if (err.code != SOV_E_NOT_FOUND)
-        return sov_seca_reply_error(req, &err, true);
-    return network_create(req, &in, cidr, sku);
+    return sov_seca_put(req, &in, &ops, &p);
 }
 
 enum MHD_Result

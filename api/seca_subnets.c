@@ -224,20 +224,40 @@ subnet_spec_read(sov_request *req, const sov_network *n, const json_t *spec, sub
     return 0;
 }
 
-/* An update: labels, annotations, extensions and the route table; cidr and zone as they are.
- * Another route table is checked as a create's; the network's router follows. */
-static enum MHD_Result
-subnet_update(sov_request *req, const sov_seca_input *in, const sov_network *n,
-              const sov_subnet *s, const subnet_spec *sp)
+/* A subnet PUT: its network, its spec, and the subnet when it exists. */
+typedef struct subnet_put {
+    sov_network n;
+    subnet_spec sp;
+    sov_subnet s;
+} subnet_put;
+
+static int
+subnet_put_find(sov_request *req, void *arg, char id[SOV_UUID_LEN + 1], sov_error *err)
 {
+    subnet_put *p = arg;
+
+    if (subnet_find(req, &p->n, sov_seca_name(req), &p->s, err) < 0)
+        return -1;
+    snprintf(id, SOV_UUID_LEN + 1, "%s", p->s.id);
+    return 0;
+}
+
+/* An update (its version checked by sov_seca_put): labels, annotations, extensions and the
+ * route table; cidr and zone as they are. Another route table is checked as a create's; the
+ * network's router follows. */
+static enum MHD_Result
+subnet_update(sov_request *req, const sov_seca_input *in, void *arg)
+{
+    const subnet_put *p = arg;
+    const sov_network *n = &p->n;
+    const sov_subnet *s = &p->s;
+    const subnet_spec *sp = &p->sp;
     sov_error err = SOV_ERROR_INIT;
     char want[SOV_CIDR_MAX] = "";
 
     sov_cidr_normalize(sp->cidr, false, want);
     if (strcmp(s->state, "deleting") == 0)
         sov_error_set(&err, SOV_E_CONFLICT, "subnet '%s' is being deleted", s->name);
-    else if (sov_seca_meta_check_version(&req->ctx, s->id, in->if_version, &err) < 0)
-        ;
     else if (strcmp(want, s->cidr) != 0)
         sov_error_invalid(&err, "/spec/cidr/ipv4", "subnet '%s' has cidr %s: it cannot "
                           "change", s->name, s->cidr);
@@ -260,9 +280,11 @@ subnet_update(sov_request *req, const sov_seca_input *in, const sov_network *n,
  * network a router it cannot have (no public IP pool in the region) is refused before
  * anything is written; when the router still cannot follow, the subnet goes again. */
 static enum MHD_Result
-subnet_create(sov_request *req, const sov_seca_input *in, const sov_network *n,
-              const subnet_spec *sp)
+subnet_create(sov_request *req, const sov_seca_input *in, void *arg)
 {
+    const subnet_put *p = arg;
+    const sov_network *n = &p->n;
+    const subnet_spec *sp = &p->sp;
     sov_error err = SOV_ERROR_INIT, e2 = SOV_ERROR_INIT;
     sov_subnet_create_args a = { .workspace = n->workspace, .name = sov_seca_name(req),
                                  .network = n->id, .cidr = sp->cidr, .zone = sp->zone,
@@ -298,22 +320,18 @@ subnet_create(sov_request *req, const sov_seca_input *in, const sov_network *n,
 enum MHD_Result
 sov_seca_network_subnets_put(sov_request *req)
 {
+    static const sov_seca_put_ops ops = { subnet_put_find, subnet_create, subnet_update };
     sov_error err = SOV_ERROR_INIT;
     sov_seca_input in;
-    sov_network n;
-    sov_subnet s;
-    subnet_spec sp;
+    subnet_put p;
 
-    if (sov_seca_net_network_find(req, sov_seca_network(req), &n, &err) < 0)
+    memset(&p, 0, sizeof(p));
+    if (sov_seca_net_network_find(req, sov_seca_network(req), &p.n, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
     if (sov_seca_input_read(req, NULL, 0, true, &in, &err) < 0 ||
-        subnet_spec_read(req, &n, in.spec, &sp, &err) < 0)
+        subnet_spec_read(req, &p.n, in.spec, &p.sp, &err) < 0)
         return sov_seca_reply_error(req, &err, true);
-    if (subnet_find(req, &n, sov_seca_name(req), &s, &err) == 0)
-        return subnet_update(req, &in, &n, &s, &sp);
-    if (err.code != SOV_E_NOT_FOUND)
-        return sov_seca_reply_error(req, &err, true);
-    return subnet_create(req, &in, &n, &sp);
+    return sov_seca_put(req, &in, &ops, &p);
 }
 
 enum MHD_Result
