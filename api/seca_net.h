@@ -1,6 +1,6 @@
 /* seca_net.h: what the network provider's part one shares (seca_networks.c: SKUs and
  * networks; seca_subnets.c; seca_route_tables.c: route tables and internet gateways), private
- * to those files. The deciding (what a route table means, when a network gets a router) is
+ * to those files and defined in seca_network.c. The deciding (what a route table means, when a network gets a router) is
  * network/'s (network/seca_routes.c); these are the edge's flows: read a spec, find a
  * resource by name, render it with its SECA meta, write the meta after a change and answer. */
 #ifndef SOV_API_SECA_NET_H

@@ -1,4 +1,5 @@
-/* seca_net.c: what the network provider's part one shares (api/seca_net.h). */
+/* seca_network.c: what the network provider's part one shares (api/seca_net.h): the flows
+ * seca_networks.c, seca_subnets.c and seca_route_tables.c repeat, written once. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
