@@ -231,7 +231,8 @@ enum MHD_Result sov_seca_storage_block_storages_get(sov_request *req);
 enum MHD_Result sov_seca_storage_block_storages_put(sov_request *req);
 enum MHD_Result sov_seca_storage_block_storages_delete(sov_request *req);
 
-/* seca_network.c */
+/* seca_networks.c (skus, networks), seca_route_tables.c (internet gateways, route tables),
+ * seca_subnets.c; what they share: seca_net.h */
 enum MHD_Result sov_seca_network_skus_list(sov_request *req);
 enum MHD_Result sov_seca_network_skus_get(sov_request *req);
 enum MHD_Result sov_seca_network_networks_list(sov_request *req);

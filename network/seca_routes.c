@@ -4,8 +4,11 @@
  * use a route table with a default route (0.0.0.0/0) to an existing internet gateway gets a
  * router with SNAT (sov_router_create, as POST /v1/routers), and loses it when no table
  * wants it any more. The decision lives here, not in the handler: the SECA handlers call
- * sov_network_apply_route_tables after each change of a table, a gateway or a subnet.
- * Routes to anything else (instances, NICs, addresses) are stored, not enforced. */
+ * sov_network_apply_route_tables after each change of a table, a gateway or a subnet, and
+ * a table's life (when one being deleted is gone, its put and delete with their undo, a
+ * subnet's change of table, a gateway still in use) is decided here too. Routes to
+ * anything else (instances, NICs, addresses) are stored, not enforced. SECA keeps a
+ * network's cidr in RFC 1918's space (sov_cidr_private). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,5 +234,181 @@ sov_network_inbound_allowed(sov_ctx *ctx, const char *tenant_id, const char *net
         network_gateways(ctx, tenant_id, &n, &any, &inbound, err) < 0)
         return -1;
     *ret = !any || inbound;
+    return 0;
+}
+
+bool
+sov_cidr_private(const char *cidr)
+{
+    static const char *const blocks[] = { "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16" };
+    sov_ipv4_net net, block;
+
+    if (!cidr || sov_cidr_parse(cidr, false, &net) < 0)
+        return false;
+    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+        if (sov_cidr_parse(blocks[i], true, &block) == 0 && sov_cidr_within(&block, &net))
+            return true;
+    return false;
+}
+
+int
+sov_network_route_table_get(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                            const char *network, const char *name, sov_seca_object *ret,
+                            bool *deleting, sov_error *err)
+{
+    char id[SOV_UUID_LEN + 1];
+    sov_network n;
+    sov_router r;
+    bool ours = false;
+    sov_error e2 = SOV_ERROR_INIT;
+
+    memset(ret, 0, sizeof(*ret));
+    *deleting = false;
+    if (!name || strlen(name) > SOV_SECA_NAME_MAX || !network ||
+        strlen(network) > SOV_SECA_NAME_MAX)
+        return sov_error_set(err, SOV_E_NOT_FOUND, "route table does not exist");
+    if (sov_seca_object_get(ctx, tenant_id, workspace, "route-table", network, name, ret,
+                            err) < 0)
+        return -1;
+    if (!json_is_true(json_object_get(ret->spec, "deleting")))
+        return 0;
+    /* Gone once the router it held (if any) is gone. */
+    if (sov_network_resolve(ctx, tenant_id, workspace, network, id, &e2) == 0 &&
+        sov_network_get(ctx, tenant_id, id, &n, &e2) == 0 &&
+        strcmp(n.state, "deleted") != 0 &&
+        sov_network_seca_router(ctx, tenant_id, n.id, &r, &ours, &e2) == 0 && ours &&
+        strcmp(r.state, "deleting") == 0) {
+        *deleting = true;
+        return 0;
+    }
+    if (sov_seca_object_delete(ctx, ret->tenant_id, ret->workspace, "route-table", network,
+                               name, err) < 0 ||
+        sov_seca_meta_forget(ctx, ret->id, err) < 0) {
+        sov_seca_object_clear(ret);
+        return -1;
+    }
+    sov_seca_object_clear(ret);
+    return sov_error_set(err, SOV_E_NOT_FOUND, "route table '%s' does not exist", name);
+}
+
+int
+sov_network_route_table_put(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                            sov_seca_object *o, const sov_seca_object *old, bool *created,
+                            sov_error *err)
+{
+    sov_error e2 = SOV_ERROR_INIT;
+    bool c2;
+
+    if (sov_seca_object_put(ctx, o, created, err) == 0 &&
+        sov_network_apply_route_tables(ctx, tenant_id, o->workspace, network_id, err) == 0)
+        return 0;
+    /* Undo: the table as it was, or none. */
+    if (old) {
+        sov_seca_object prev = *old;
+        sov_seca_object_put(ctx, &prev, &c2, &e2);
+    } else if (o->id[0]) {
+        sov_seca_object_delete(ctx, o->tenant_id, o->workspace, "route-table", o->parent,
+                               o->name, &e2);
+    }
+    return -1;
+}
+
+int
+sov_network_route_table_delete(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                               sov_seca_object *o, sov_error *err)
+{
+    sov_error e2 = SOV_ERROR_INIT;
+    char user[SOV_NAME_MAX + 1];
+    bool c;
+
+    /* A table a subnet uses stays (as a gateway a table uses). */
+    if (sov_network_route_table_user(ctx, tenant_id, network_id, o->name, user, sizeof(user),
+                                     err) < 0)
+        return -1;
+    if (user[0])
+        return sov_error_set(err, SOV_E_CONFLICT, "route table '%s' is used by subnet '%s': "
+                             "delete the subnet or give it another route table first",
+                             o->name, user);
+    json_object_set_new(o->spec, "deleting", json_true());
+    if (sov_seca_object_put(ctx, o, &c, err) == 0 &&
+        sov_network_apply_route_tables(ctx, tenant_id, o->workspace, network_id, err) == 0)
+        return 0;
+    json_object_set_new(o->spec, "deleting", json_false());
+    sov_seca_object_put(ctx, o, &c, &e2);
+    return -1;
+}
+
+int
+sov_subnet_route_table_change(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                              const char *subnet_id, const char *route_table, sov_error *err)
+{
+    sov_error e2 = SOV_ERROR_INIT;
+    char was[SOV_SECA_NAME_MAX + 1] = "";
+    sov_network n;
+
+    if (sov_network_get(ctx, tenant_id, network_id, &n, err) < 0 ||
+        sov_subnet_seca(ctx, tenant_id, subnet_id, was, sizeof(was), NULL, 0, err) < 0)
+        return -1;
+    if (strcmp(was, route_table) == 0)
+        return 0;
+    if (sov_network_route_table_check(ctx, tenant_id, n.workspace, n.id, route_table,
+                                      err) < 0 ||
+        sov_subnet_seca_route_table(ctx, tenant_id, subnet_id, route_table, err) < 0)
+        return -1;
+    if (sov_network_apply_route_tables(ctx, tenant_id, n.workspace, n.id, err) == 0)
+        return 0;
+    sov_subnet_seca_route_table(ctx, tenant_id, subnet_id, was, &e2);
+    return -1;
+}
+
+/* The first table of tables (not being deleted) routing to gateway: its name, else NULL. */
+static const char *
+tables_using(const sov_seca_object *tables, size_t n, const char *gateway)
+{
+    for (size_t j = 0; j < n; j++) {
+        json_t *v;
+        size_t k;
+
+        if (json_is_true(json_object_get(tables[j].spec, "deleting")))
+            continue;
+        json_array_foreach(json_object_get(tables[j].spec, "targets"), k, v) {
+            const char *name = json_string_value(json_object_get(v, "name"));
+            if (name && strcmp(name, gateway) == 0)
+                return tables[j].name;
+        }
+    }
+    return NULL;
+}
+
+int
+sov_network_gateway_user(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                         const char *gateway, char *ret, size_t size, sov_error *err)
+{
+    char after[1024] = "";
+
+    ret[0] = '\0';
+    do {
+        sov_network_page page = { 0 };
+        if (sov_network_list(ctx, tenant_id, workspace, NULL, NULL, after[0] ? after : NULL,
+                             PAGE, &page, err) < 0)
+            return -1;
+        for (size_t i = 0; i < page.n && !ret[0]; i++) {
+            sov_seca_object *t = NULL;
+            size_t nt = 0;
+            const char *user;
+
+            if (sov_seca_object_list(ctx, tenant_id, workspace, "route-table",
+                                     page.items[i].name, &t, &nt, err) < 0) {
+                free(page.items);
+                return -1;
+            }
+            user = tables_using(t, nt, gateway);
+            if (user)
+                snprintf(ret, size, "networks/%s/route-tables/%s", page.items[i].name, user);
+            sov_seca_objects_free(t, nt);
+        }
+        snprintf(after, sizeof(after), "%s", page.next_after);
+        free(page.items);
+    } while (after[0] && !ret[0]);
     return 0;
 }

@@ -32,6 +32,15 @@ fill_sku(const PGresult *r, int i, const int *col, void *out)
 
 static const sov_db_rowmap row_sku = { sku_cols, K__N, fill_sku };
 
+/* One UPDATE of one row by id ($1) with one value ($2; NULL: none). */
+static int
+set_by_id(sov_dbconn *c, const char *sql, const char *id, const char *value, sov_error *err)
+{
+    const char *params[] = { id, value };
+
+    return sov_db_query(c, sql, 2, params, NULL, err);
+}
+
 static const char SQL_SKU_LIST[] = "SELECT " SKU_COLS " FROM network_skus ORDER BY name";
 
 int
@@ -63,9 +72,7 @@ int
 sov_repo_network_set_sku(sov_dbconn *c, const char *network_id, const char *sku,
                          sov_error *err)
 {
-    const char *params[] = { network_id, sku };
-
-    return sov_db_query(c, SQL_NETWORK_SKU, 2, params, NULL, err);
+    return set_by_id(c, SQL_NETWORK_SKU, network_id, sku, err);
 }
 
 static const char SQL_PORT_SKU[] = "UPDATE ports SET sku = $2 WHERE id = $1";
@@ -73,9 +80,7 @@ static const char SQL_PORT_SKU[] = "UPDATE ports SET sku = $2 WHERE id = $1";
 int
 sov_repo_port_set_sku(sov_dbconn *c, const char *port_id, const char *sku, sov_error *err)
 {
-    const char *params[] = { port_id, sku };
-
-    return sov_db_query(c, SQL_PORT_SKU, 2, params, NULL, err);
+    return set_by_id(c, SQL_PORT_SKU, port_id, sku, err);
 }
 
 static const char SQL_PORT_SKU_GET[] =
@@ -142,9 +147,7 @@ int
 sov_repo_subnet_set_route_table(sov_dbconn *c, const char *subnet_id, const char *route_table,
                                 sov_error *err)
 {
-    const char *params[] = { subnet_id, route_table };
-
-    return sov_db_query(c, SQL_SUBNET_RT, 2, params, NULL, err);
+    return set_by_id(c, SQL_SUBNET_RT, subnet_id, route_table, err);
 }
 
 static const char SQL_RT_USER[] =

@@ -536,6 +536,36 @@ int sov_network_route_table_check(sov_ctx *ctx, const char *tenant_id, const cha
 int sov_network_seca_router(sov_ctx *ctx, const char *tenant_id, const char *network_id,
                             sov_router *r, bool *ret, sov_error *err);
 #define SOV_SECA_ROUTER_PREFIX "seca-"
+/* A route table of a network (object kind "route-table", parent the network's name, in the
+ * network's workspace): SOV_E_NOT_FOUND when there is none, or when it was being deleted and
+ * the router it held is gone: then it is removed for good (object and SECA meta). *deleting:
+ * its deletion is still under way. ret to sov_seca_object_clear. */
+typedef struct sov_seca_object sov_seca_object;
+int sov_network_route_table_get(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                                const char *network, const char *name, sov_seca_object *ret,
+                                bool *deleting, sov_error *err);
+/* Store a route table object (created or replaced: *created) and apply the network's route
+ * tables; when that fails, the table is put back as old was (NULL: removed), so nothing stays
+ * half-written. The error of a router that cannot be made names "region". */
+int sov_network_route_table_put(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                                sov_seca_object *o, const sov_seca_object *old, bool *created,
+                                sov_error *err);
+/* Start deleting route table o of the network: SOV_E_CONFLICT while a live subnet uses it;
+ * else it is marked deleting and the router it held (if any) goes; undone on failure. */
+int sov_network_route_table_delete(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                                   sov_seca_object *o, sov_error *err);
+/* Give SECA subnet subnet_id route table route_table (checked as a create's); the network's
+ * router follows; when it cannot, the subnet keeps the table it had. */
+int sov_subnet_route_table_change(sov_ctx *ctx, const char *tenant_id, const char *network_id,
+                                  const char *subnet_id, const char *route_table,
+                                  sov_error *err);
+/* The first route table of the workspace that routes to internet gateway `gateway` and is not
+ * being deleted, as "networks/<n>/route-tables/<t>" into ret ("" none). */
+int sov_network_gateway_user(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                             const char *gateway, char *ret, size_t size, sov_error *err);
+/* Whether an IPv4 CIDR lies inside the private address space of RFC 1918 (10.0.0.0/8,
+ * 172.16.0.0/12, 192.168.0.0/16), where SECA keeps a network's cidr. No database. */
+bool sov_cidr_private(const char *cidr);
 /* An IPv4 CIDR written as its network address into ret (SOV_CIDR_MAX); -1 when it is not
  * one (strict: host bits set is not one either). No database. */
 int sov_cidr_normalize(const char *cidr, bool strict, char *ret);

@@ -1,12 +1,14 @@
-/* api/seca-network: SECA's network provider, part one (api/seca_network.c) through a real
- * sovd on a real PostgreSQL with its own OVN Northbound (tl_ovn_start) and workers: network
+/* api/seca-network: SECA's network provider, part one (api/seca_networks.c, seca_subnets.c,
+ * seca_route_tables.c) through a real sovd on a real PostgreSQL with its own OVN Northbound
+ * (tl_ovn_start) and workers: network
  * SKUs (at least one, from network_skus), a network's lifecycle (created through our
  * network service, its SKU recorded, exact conditions, DELETE 202 then 404), an internet
  * gateway, a route table and a subnet whose default route gives the network our router (in
  * /v1 and in OVN) and takes it away again, the refusals (412 naming the member: bad cidr,
  * ipv6, additionalCidrs, a missing SKU, an unknown member, a subnet outside its network, a
  * missing route table, a bad zone, a route to nothing, a gateway in use), no public IP pool
- * (412 with the reason, nothing left), and another tenant's paths (404). */
+ * (412 with the reason, nothing left), another tenant's paths (404), a network outside RFC
+ * 1918 (412), and subnets made through /v1 (not served through SECA). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -560,6 +562,97 @@ END_TEST
 
 /* A default route to a gateway with no public IP pool in the region: the subnet that
  * would need the router is refused (412 with the reason) and does not stay. */
+/* POST a /v1 create (202) and wait for its operation to succeed. */
+static void
+v1_made(const char *path, const char *body)
+{
+    json_t *j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
+    char op_id[40];
+
+    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
+    tl_op_wait_ok(&sovd, op, op_id, 30);
+}
+
+/* SECA's NetworkSpec keeps a network's cidr in RFC 1918's space: any other (public, just
+ * outside a block, wider than one) is 412 naming /spec/cidr/ipv4 and makes nothing; the
+ * blocks' edges are accepted. /v1 keeps its own rule (any IPv4 network): such a network
+ * made there is served through SECA as it is. */
+START_TEST(seca_networks_lie_in_rfc1918)
+{
+    const char *tok = acme.token[TL_MEMBER];
+    json_t *j;
+
+    seca_refused("PUT", WSP "/networks/pub", tok, NET_BODY("8.8.0.0/16", "seca.n1k"), 412,
+                 "/spec/cidr/ipv4", "RFC 1918");
+    seca_refused("PUT", WSP "/networks/pub", tok, NET_BODY("172.32.0.0/16", "seca.n1k"), 412,
+                 "/spec/cidr/ipv4", "RFC 1918");
+    seca_refused("PUT", WSP "/networks/pub", tok, NET_BODY("192.168.0.0/15", "seca.n1k"), 412,
+                 "/spec/cidr/ipv4", "RFC 1918");
+    seca_refused("PUT", WSP "/networks/pub", tok, NET_BODY("0.0.0.0/16", "seca.n1k"), 412,
+                 "/spec/cidr/ipv4", "RFC 1918");
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM networks"), 0);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM resource_meta"), 0);
+    json_decref(tl_call_ok(&sovd, "PUT", WSP "/networks/edge172", tok,
+                           NET_BODY("172.31.0.0/16", "seca.n1k"), 201));
+    json_decref(tl_call_ok(&sovd, "PUT", WSP "/networks/edge192", tok,
+                           NET_BODY("192.168.0.0/16", "seca.n1k"), 201));
+
+    v1_made("/v1/networks", "{\"name\":\"v1pub\",\"cidr\":\"198.51.100.0/24\"}");
+    j = tl_call_ok(&sovd, "GET", WSP "/networks/v1pub", acme.token[TL_READER], NULL, 200);
+    ck_assert_str_eq(tl_str(json_object_get(json_object_get(j, "spec"), "cidr"), "ipv4"),
+                     "198.51.100.0/24");
+    json_decref(j);
+}
+END_TEST
+
+/* A subnet made through /v1 has no route table and spans its region's zones: nothing true
+ * fills SECA's required routeTableRef and zone, so it is not served through SECA: absent
+ * from the list (beside a SECA subnet of the same network, which is there), 404 by name
+ * for GET and DELETE (the subnet stays), and its name is taken for a SECA PUT (412). Its
+ * network (made through /v1 too) is served, with the default SKU it is sized by. */
+START_TEST(v1_subnets_are_not_served_through_seca)
+{
+    const char *tok = acme.token[TL_MEMBER];
+    json_t *j, *items;
+
+    v1_made("/v1/networks", "{\"name\":\"net1\",\"cidr\":\"10.1.0.0/16\"}");
+    v1_made("/v1/subnets", "{\"name\":\"v1sub\",\"network\":\"net1\",\"cidr\":"
+            "\"10.1.1.0/24\"}");
+
+    j = tl_call_ok(&sovd, "GET", WSP "/networks/net1", acme.token[TL_READER], NULL, 200);
+    tl_assert_contains(tl_str(json_object_get(json_object_get(j, "spec"), "skuRef"),
+                              "resource"), "skus/" SOV_NETWORK_SKU_DEFAULT);
+    json_decref(j);
+    j = tl_call_ok(&sovd, "GET", SUBP, acme.token[TL_READER], NULL, 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "items")), 0);
+    json_decref(j);
+    seca_refused("GET", SUBP "/v1sub", acme.token[TL_READER], NULL, 404, NULL, "/v1");
+    seca_refused("DELETE", SUBP "/v1sub", tok, NULL, 404, NULL, NULL);
+
+    /* A SECA subnet beside it: a route table that sends nothing to the internet. */
+    json_decref(tl_call_ok(&sovd, "PUT", WSP "/internet-gateways/gw1", tok,
+                           "{\"spec\":{}}", 201));
+    json_decref(tl_call_ok(&sovd, "PUT", RTP "/rt1", tok,
+                           "{\"spec\":{\"routes\":[{\"destinationCidrBlock\":"
+                           "\"192.168.0.0/16\",\"targetRef\":{\"resource\":"
+                           "\"internet-gateways/gw1\"}}]}}", 201));
+    seca_refused("PUT", SUBP "/v1sub", tok, SUB_BODY("10.1.1.0/24", "a", "rt1"), 412, NULL,
+                 NULL);
+    json_decref(tl_call_ok(&sovd, "PUT", SUBP "/sub2", tok,
+                           SUB_BODY("10.1.2.0/24", "a", "rt1"), 201));
+    j = tl_call_ok(&sovd, "GET", SUBP, acme.token[TL_READER], NULL, 200);
+    items = json_object_get(j, "items");
+    ck_assert_uint_eq(json_array_size(items), 1);
+    ck_assert_str_eq(tl_str(json_object_get(json_array_get(items, 0), "metadata"), "name"),
+                     "sub2");
+    ck_assert_str_eq(tl_str(json_object_get(json_array_get(items, 0), "spec"), "zone"), "a");
+    json_decref(j);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM subnets WHERE name = 'v1sub' AND"
+                               " state <> 'deleted' AND route_table IS NULL"), 1);
+}
+END_TEST
+
 START_TEST(no_public_ip_pool_is_a_refusal)
 {
     const char *tok = acme.token[TL_MEMBER];
@@ -591,6 +684,8 @@ main(void)
     tcase_add_test(tc, network_lifecycle_and_refusals);
     tcase_add_test(tc, gateway_route_table_and_subnet_make_the_router);
     tcase_add_test(tc, no_public_ip_pool_is_a_refusal);
+    tcase_add_test(tc, seca_networks_lie_in_rfc1918);
+    tcase_add_test(tc, v1_subnets_are_not_served_through_seca);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,5 +1,6 @@
 /* network/ipam.c: IPv4 addresses and CIDRs as the API takes them (dotted quads only),
- * containment and overlap, host ranges and counts. */
+ * containment and overlap, host ranges and counts; RFC 1918's space (sov_cidr_private,
+ * network/seca_routes.c: where SECA keeps a network). */
 #include <check.h>
 #include <string.h>
 
@@ -108,6 +109,26 @@ START_TEST(host_addresses_and_counts)
 }
 END_TEST
 
+/* Inside one of 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, up to their edges; nothing
+ * beside them, wider than them, or not a CIDR. */
+START_TEST(private_space_is_rfc1918)
+{
+    static const char *const yes[] = { "10.0.0.0/8", "10.255.255.0/24", "172.16.0.0/12",
+                                       "172.31.255.0/24", "192.168.0.0/16", "192.168.7.0/24",
+                                       "10.1.0.0/16" };
+    static const char *const no[] = { "8.8.0.0/16", "9.255.0.0/16", "11.0.0.0/8",
+                                      "10.0.0.0/7", "172.15.0.0/16", "172.32.0.0/16",
+                                      "172.16.0.0/11", "192.167.0.0/16", "192.168.0.0/15",
+                                      "0.0.0.0/16", "0.0.0.0/0", "", "10.0.0.0", "fd00::/8" };
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        ck_assert_msg(sov_cidr_private(yes[i]), "%s is private", yes[i]);
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        ck_assert_msg(!sov_cidr_private(no[i]), "%s is not private", no[i]);
+    ck_assert(!sov_cidr_private(NULL));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -118,6 +139,7 @@ main(void)
     tcase_add_test(tc, cidrs_strict_and_lenient);
     tcase_add_test(tc, within_and_overlap);
     tcase_add_test(tc, host_addresses_and_counts);
+    tcase_add_test(tc, private_space_is_rfc1918);
     suite_add_tcase(s, tc);
     return tl_run_suite(s);
 }
