@@ -152,6 +152,10 @@ typedef int (*sov_seca_page_fn)(sov_request *req, void *data, const char *after,
                                 sov_seca_list *l, char *next, sov_error *err);
 enum MHD_Result sov_seca_list_pages(sov_request *req, const sov_seca_type *t,
                                     sov_seca_page_fn page, void *data);
+/* Each of n items (size bytes apart) rendered into l (render: NULL on failure, err set). */
+typedef json_t *(*sov_seca_item_fn)(sov_request *req, const void *item, sov_error *err);
+int sov_seca_list_add_each(sov_request *req, sov_seca_list *l, const void *items, size_t n,
+                           size_t size, sov_seca_item_fn render, sov_error *err);
 
 /* SECA objects (sov/seca.h) of one kind as resources of type t: render makes one from the
  * object and its meta. sov_seca_object_render reads the meta (state now when it has none);

@@ -98,6 +98,19 @@ sov_seca_list_pages(sov_request *req, const sov_seca_type *t, sov_seca_page_fn p
 }
 
 int
+sov_seca_list_add_each(sov_request *req, sov_seca_list *l, const void *items, size_t n,
+                       size_t size, sov_seca_item_fn render, sov_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = render(req, (const char *) items + i * size, err);
+        if (!item)
+            return -1;
+        sov_seca_list_add(l, item);
+    }
+    return 0;
+}
+
+int
 sov_seca_object_render(sov_request *req, const sov_seca_type *t, const sov_seca_object *o,
                        sov_seca_state now, sov_seca_object_fn render, json_t **ret,
                        sov_error *err)

@@ -11,12 +11,6 @@
 
 #include "seca_netsec.h"
 
-static void
-meta_cleanup(sov_seca_meta *m)
-{
-    sov_seca_meta_clear(m);
-}
-
 static int
 nic_load(sov_request *req, const char *name, sov_port *p, sov_error *err)
 {
@@ -56,7 +50,7 @@ nic_public_ip(sov_request *req, const char *port_id, char *ret, sov_error *err)
 static json_t *
 nic_render(sov_request *req, const sov_port *p, sov_error *err)
 {
-    SOV_CLEANUP(meta_cleanup) sov_seca_meta m = { .labels = NULL };
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
     sov_autoptr(json_t) side = sov_seca_side_get(req, SOV_SECA_OBJ_NIC, p->name, p->id);
     char pip[SOV_NAME_MAX + 1];
     json_t *spec, *status, *groups = json_array(), *pips = json_array();
@@ -120,24 +114,24 @@ sov_seca_network_nics_get(sov_request *req)
     return sov_seca_reply_body(req, MHD_HTTP_OK, nic_render(req, &p, &err), &err);
 }
 
+static json_t *
+nic_item(sov_request *req, const void *p, sov_error *err)
+{
+    return nic_render(req, p, err);
+}
+
 static int
 nic_page(sov_request *req, void *data, const char *after, sov_seca_list *l, char *next,
          sov_error *err)
 {
     sov_port_page page = { 0 };
-    int rc = 0;
+    int rc;
 
     (void) data;
     if (sov_port_list(&req->ctx, sov_seca_tenant_id(req), sov_seca_workspace(req), NULL, NULL,
                       NULL, NULL, after, SOV_SECA_PAGE, &page, err) < 0)
         return -1;
-    for (size_t i = 0; i < page.n && rc == 0; i++) {
-        json_t *item = nic_render(req, &page.items[i], err);
-        if (item)
-            sov_seca_list_add(l, item);
-        else
-            rc = -1;
-    }
+    rc = sov_seca_list_add_each(req, l, page.items, page.n, sizeof(*page.items), nic_item, err);
     snprintf(next, SOV_SECA_AFTER_MAX, "%s", page.next_after);
     free(page.items);
     return rc;
@@ -460,7 +454,7 @@ static enum MHD_Result
 nic_update(sov_request *req, const sov_seca_input *in, const nic_spec *ns, sov_port *p)
 {
     sov_error err = SOV_ERROR_INIT;
-    SOV_CLEANUP(meta_cleanup) sov_seca_meta m = { .labels = NULL };
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
     char current[SOV_NAME_MAX + 1], op_id[SOV_UUID_LEN + 1] = "";
     bool same_groups;
     sov_op op;
@@ -502,7 +496,7 @@ enum MHD_Result
 sov_seca_network_nics_put(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
-    SOV_CLEANUP(meta_cleanup) sov_seca_meta m = { .labels = NULL };
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
     sov_autoptr(json_t) side = NULL;
     sov_seca_input in;
     nic_spec ns;
@@ -616,7 +610,7 @@ enum MHD_Result
 sov_seca_network_nics_delete(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
-    SOV_CLEANUP(meta_cleanup) sov_seca_meta m = { .labels = NULL };
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
     sov_port p;
     long long version;
     sov_op op;

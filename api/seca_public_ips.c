@@ -6,12 +6,6 @@
 
 #include "seca_netsec.h"
 
-static void
-meta_cleanup(sov_seca_meta *m)
-{
-    sov_seca_meta_clear(m);
-}
-
 int
 sov_seca_pip_load(sov_request *req, const char *name, sov_public_ip *ip, sov_error *err)
 {
@@ -29,7 +23,7 @@ sov_seca_pip_load(sov_request *req, const char *name, sov_public_ip *ip, sov_err
 static json_t *
 pip_render(sov_request *req, const sov_public_ip *ip, sov_error *err)
 {
-    SOV_CLEANUP(meta_cleanup) sov_seca_meta m = { .labels = NULL };
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
     json_t *status;
 
     if (sov_seca_meta_get(&req->ctx, ip->id, sov_seca_t_pip.kind, sov_seca_state_of(ip->state),
@@ -70,24 +64,24 @@ sov_seca_network_public_ips_get(sov_request *req)
     return pip_reply(req, MHD_HTTP_OK, &ip);
 }
 
+static json_t *
+pip_item(sov_request *req, const void *ip, sov_error *err)
+{
+    return pip_render(req, ip, err);
+}
+
 static int
 pip_page(sov_request *req, void *data, const char *after, sov_seca_list *l, char *next,
          sov_error *err)
 {
     sov_public_ip_page page = { 0 };
-    int rc = 0;
+    int rc;
 
     (void) data;
     if (sov_public_ip_list(&req->ctx, sov_seca_tenant_id(req), sov_seca_workspace(req), after,
                            SOV_SECA_PAGE, &page, err) < 0)
         return -1;
-    for (size_t i = 0; i < page.n && rc == 0; i++) {
-        json_t *item = pip_render(req, &page.items[i], err);
-        if (item)
-            sov_seca_list_add(l, item);
-        else
-            rc = -1;
-    }
+    rc = sov_seca_list_add_each(req, l, page.items, page.n, sizeof(*page.items), pip_item, err);
     snprintf(next, SOV_SECA_AFTER_MAX, "%s", page.next_after);
     free(page.items);
     return rc;
@@ -132,7 +126,7 @@ pip_update(sov_request *req, const sov_seca_input *in, const char *address,
            const sov_public_ip *ip)
 {
     sov_error err = SOV_ERROR_INIT;
-    SOV_CLEANUP(meta_cleanup) sov_seca_meta m = { .labels = NULL };
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
 
     if (sov_seca_meta_check_version(&req->ctx, ip->id, in->if_version, &err) < 0)
         return sov_seca_reply_error(req, &err, true);
@@ -151,7 +145,7 @@ enum MHD_Result
 sov_seca_network_public_ips_put(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
-    SOV_CLEANUP(meta_cleanup) sov_seca_meta m = { .labels = NULL };
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
     sov_seca_input in;
     sov_public_ip ip;
     const char *address;
@@ -187,7 +181,7 @@ enum MHD_Result
 sov_seca_network_public_ips_delete(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
-    SOV_CLEANUP(meta_cleanup) sov_seca_meta m = { .labels = NULL };
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
     sov_public_ip ip;
     long long version;
     sov_op op;

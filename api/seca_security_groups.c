@@ -9,12 +9,6 @@
 
 #include "seca_netsec.h"
 
-static void
-meta_cleanup(sov_seca_meta *m)
-{
-    sov_seca_meta_clear(m);
-}
-
 /* ---- security group rules (SECA objects) ---- */
 
 static int
@@ -105,7 +99,7 @@ enum MHD_Result
 sov_seca_network_security_group_rules_put(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
-    SOV_CLEANUP(meta_cleanup) sov_seca_meta m = { .labels = NULL };
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
     sov_seca_input in;
     sov_seca_object o;
     bool created = false;
@@ -206,7 +200,7 @@ static json_t *
 group_render(sov_request *req, const sov_security_group *g, const char *region,
              sov_error *err)
 {
-    SOV_CLEANUP(meta_cleanup) sov_seca_meta m = { .labels = NULL };
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
     sov_autoptr(json_t) side = sov_seca_side_get(req, SOV_SECA_SG_OBJECT, g->name, g->id);
     json_t *spec, *rules, *status;
     const char *state;
@@ -337,7 +331,7 @@ sov_seca_network_security_groups_put(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
     SOV_CLEANUP(sov_security_group_release) sov_security_group g = { .rules = NULL };
-    SOV_CLEANUP(meta_cleanup) sov_seca_meta m = { .labels = NULL };
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
     sov_autoptr(json_t) side = NULL;
     sov_seca_input in;
     char region[65];
@@ -361,7 +355,7 @@ sov_seca_network_security_groups_delete(sov_request *req)
 {
     sov_error err = SOV_ERROR_INIT;
     SOV_CLEANUP(sov_security_group_release) sov_security_group g = { .rules = NULL };
-    SOV_CLEANUP(meta_cleanup) sov_seca_meta m = { .labels = NULL };
+    SOV_CLEANUP(sov_seca_meta_clear) sov_seca_meta m = { .labels = NULL };
     long long version;
     sov_op op;
 
