@@ -124,7 +124,7 @@ bool sov_seca_path(const char *path);
 enum MHD_Result sov_seca_reply_status(sov_request *req, unsigned status, const char *detail,
                                       const char *pointer);
 
-/* What the resource handlers repeat. sov_seca_state_of: the SECA state a /v1 state reads as
+/* seca_handlers.c: what the resource handlers repeat. sov_seca_state_of: the SECA state a /v1 state reads as
  * ("error", "deleting" or "deleted", else active: the meta's followed operation gives the
  * rest of the history). sov_seca_bad: SOV_E_INVALID naming pointer, "<pointer>: <what>".
  * sov_seca_header_version: if-unmodified-since of a request without an envelope (a DELETE,
@@ -243,10 +243,12 @@ enum MHD_Result sov_seca_network_security_group_rules_list(sov_request *req);
 enum MHD_Result sov_seca_network_security_group_rules_get(sov_request *req);
 enum MHD_Result sov_seca_network_security_group_rules_put(sov_request *req);
 enum MHD_Result sov_seca_network_security_group_rules_delete(sov_request *req);
+/* seca_nics.c */
 enum MHD_Result sov_seca_network_nics_list(sov_request *req);
 enum MHD_Result sov_seca_network_nics_get(sov_request *req);
 enum MHD_Result sov_seca_network_nics_put(sov_request *req);
 enum MHD_Result sov_seca_network_nics_delete(sov_request *req);
+/* seca_public_ips.c */
 enum MHD_Result sov_seca_network_public_ips_list(sov_request *req);
 enum MHD_Result sov_seca_network_public_ips_get(sov_request *req);
 enum MHD_Result sov_seca_network_public_ips_put(sov_request *req);
