@@ -157,6 +157,7 @@ typedef struct nic_spec {
     bool has_groups;
     char pip_id[SOV_UUID_LEN + 1];              /* "" none */
     char pip_name[SOV_SECA_NAME_MAX + 1];
+    bool inbound;                               /* the network takes inbound traffic */
     json_t *sku;                                /* borrowed; NULL none */
     char sku_name[SOV_SECA_NAME_MAX + 1];       /* "" none */
 } nic_spec;
@@ -279,7 +280,8 @@ nic_groups_read(sov_request *req, const json_t *groups, nic_spec *ns, sov_error 
 }
 
 /* spec.publicIpRefs: at most one public IP of the workspace, on a network that a route
- * table sends to an internet gateway taking inbound traffic (not only egress-only ones). */
+ * table sends to an internet gateway; whether one of those takes inbound traffic (not only
+ * egress-only ones) into ns->inbound, for nic_inbound_check. */
 static int
 nic_pip_read(sov_request *req, const json_t *pips, nic_spec *ns, sov_error *err)
 {
@@ -309,10 +311,7 @@ nic_pip_read(sov_request *req, const json_t *pips, nic_spec *ns, sov_error *err)
     if (sov_network_inbound_allowed(&req->ctx, sov_seca_tenant_id(req), ns->network_id,
                                     &inbound, err) < 0)
         return -1;
-    if (!inbound)
-        return sov_error_invalid(err, at, "%s: network '%s' has only egress-only internet "
-                                 "gateways: nothing from the internet reaches it, so it "
-                                 "takes no public IP", at, ns->network_name);
+    ns->inbound = inbound;
     snprintf(ns->pip_id, sizeof(ns->pip_id), "%s", ip.id);
     snprintf(ns->pip_name, sizeof(ns->pip_name), "%s", ip.name);
     return 0;
@@ -336,6 +335,19 @@ nic_sku_read(sov_request *req, json_t *v, nic_spec *ns, sov_error *err)
     ns->sku = v;
     snprintf(ns->sku_name, sizeof(ns->sku_name), "%s", sku.name);
     return 0;
+}
+
+/* Before a public IP is attached (a NIC made with one, or given one): its network must take
+ * inbound traffic. A NIC keeping the one it has is not refused for it. */
+static int
+nic_inbound_check(const nic_spec *ns, sov_error *err)
+{
+    if (!ns->pip_id[0] || ns->inbound)
+        return 0;
+    return sov_error_invalid(err, "/spec/publicIpRefs/0", "/spec/publicIpRefs/0: network '%s' "
+                             "has only egress-only internet gateways: nothing from the "
+                             "internet reaches it, so it takes no public IP",
+                             ns->network_name);
 }
 
 static int
@@ -461,7 +473,8 @@ nic_update(sov_request *req, const sov_seca_input *in, const nic_spec *ns, sov_p
 
     if (sov_seca_meta_check_version(&req->ctx, p->id, in->if_version, &err) < 0 ||
         nic_fixed_check(req, ns, p, current, &err) < 0 ||
-        nic_same_groups(req, ns, p, &same_groups, &err) < 0)
+        nic_same_groups(req, ns, p, &same_groups, &err) < 0 ||
+        (!current[0] && nic_inbound_check(ns, &err) < 0))
         return sov_seca_reply_error(req, &err, true);
     if (!same_groups) {
         if (sov_port_set_security_groups(&req->ctx, sov_seca_tenant_id(req), p->id,
@@ -511,6 +524,8 @@ sov_seca_network_nics_put(sov_request *req)
     if (err.code != SOV_E_NOT_FOUND)
         return sov_seca_reply_error(req, &err, true);
     sov_error_clear(&err);
+    if (nic_inbound_check(&ns, &err) < 0)
+        return sov_seca_reply_error(req, &err, true);
     if (ns.pip_id[0]) {
         sov_public_ip ip;
         if (sov_public_ip_get(&req->ctx, sov_seca_tenant_id(req), ns.pip_id, &ip, &err) < 0)

@@ -599,7 +599,8 @@ END_TEST
 
 /* A network whose route table reaches the internet only through an egress-only internet
  * gateway takes nothing inbound: a NIC on it with a public IP is 412 naming publicIpRefs,
- * with nothing written; once the gateway is not egress-only, the same NIC is made. */
+ * with nothing written; once the gateway is not egress-only, the same NIC is made; a NIC
+ * keeping the public IP it has is not refused when the gateway turns egress-only again. */
 START_TEST(egress_only_networks_take_no_public_ip)
 {
     const char *m = acme.token[TL_MEMBER];
@@ -640,6 +641,20 @@ START_TEST(egress_only_networks_take_no_public_ip)
                      "{\"spec\":{\"egressOnly\":false}}", 200));
     json_decref(seca("PUT", NET "/nics/eonic", m, nic, 201));
     pip_state_is("in-use");
+
+    /* Egress-only again: the NIC keeps the public IP it has (a PUT keeping it is no attach),
+     * but another NIC cannot be given one. */
+    json_decref(seca("PUT", NET "/internet-gateways/out", m,
+                     "{\"spec\":{\"egressOnly\":true}}", 200));
+    json_decref(seca("PUT", NET "/nics/eonic", m, nic, 200));
+    json_decref(seca("PUT", NET "/public-ips/pip2", m, "{\"spec\":{\"version\":\"IPv4\"}}",
+                     201));
+    j = seca("PUT", NET "/nics/eonic2", m, "{\"spec\":{\"addresses\":[\"10.2.1.11\"],"
+             "\"subnetRef\":{\"resource\":\"networks/eo/subnets/eosub\"},"
+             "\"publicIpRefs\":[{\"resource\":\"public-ips/pip2\"}]}}", 412);
+    tl_assert_contains(tl_str(j, "detail"), "has only egress-only internet gateways");
+    json_decref(j);
+    ck_assert_int_eq(count("SELECT count(*) FROM ports WHERE name = 'eonic2'"), 0);
 }
 END_TEST
 
