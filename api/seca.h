@@ -187,6 +187,52 @@ bool sov_seca_path(const char *path);
 enum MHD_Result sov_seca_reply_status(sov_request *req, unsigned status, const char *detail,
                                       const char *pointer);
 
+/* seca_handlers.c: what the resource handlers repeat. sov_seca_state_of: the SECA state a /v1 state reads as
+ * ("error", "deleting" or "deleted", else active: the meta's followed operation gives the
+ * rest of the history). sov_seca_bad: SOV_E_INVALID naming pointer, "<pointer>: <what>".
+ * sov_seca_header_version: if-unmodified-since of a request without an envelope (a DELETE,
+ * an action) into *ret, 0 when absent. sov_seca_record: the SECA meta of a change the service
+ * made (in: the envelope's labels, annotations, extensions, NULL keeps them; op_id: the
+ * operation carrying it out, NULL or "": done). sov_seca_reply_body: body (taken) with
+ * status, or err when body is NULL (as for a read). */
+sov_seca_state sov_seca_state_of(const char *state);
+int sov_seca_bad(sov_error *err, const char *pointer, const char *what);
+int sov_seca_header_version(sov_request *req, long long *ret, sov_error *err);
+int sov_seca_record(sov_request *req, const char *id, const char *kind, sov_seca_change change,
+                    const sov_seca_input *in, const char *op_id, sov_seca_meta *m,
+                    sov_error *err);
+enum MHD_Result sov_seca_reply_body(sov_request *req, unsigned status, json_t *body,
+                                    const sov_error *err);
+/* A service's field (its /v1 member, "address") as the SECA pointer the client wrote
+ * ("/spec/address"), when err names it. */
+void sov_seca_field_rename(sov_error *err, const char *from, const char *to);
+
+/* A list read page by page from a /v1 service: page adds the items of the page after
+ * `after` (NULL: the first) to l and writes the cursor of the next into next ("" when it was
+ * the last; SOV_SECA_AFTER_MAX bytes). The list's refusals and replies as sov_seca_list_*. */
+#define SOV_SECA_AFTER_MAX 1024
+typedef int (*sov_seca_page_fn)(sov_request *req, void *data, const char *after,
+                                sov_seca_list *l, char *next, sov_error *err);
+enum MHD_Result sov_seca_list_pages(sov_request *req, const sov_seca_type *t,
+                                    sov_seca_page_fn page, void *data);
+/* Each of n items (size bytes apart) rendered into l (render: NULL on failure, err set). */
+typedef json_t *(*sov_seca_item_fn)(sov_request *req, const void *item, sov_error *err);
+int sov_seca_list_add_each(sov_request *req, sov_seca_list *l, const void *items, size_t n,
+                           size_t size, sov_seca_item_fn render, sov_error *err);
+
+/* SECA objects (sov/seca.h) of one kind as resources of type t: render makes one from the
+ * object and its meta. sov_seca_object_render reads the meta (state now when it has none);
+ * sov_seca_objects_reply answers the list of those of the request's workspace under parent
+ * (a network's name; NULL: none), all read as active. */
+typedef json_t *(*sov_seca_object_fn)(sov_request *req, const sov_seca_object *o,
+                                      const sov_seca_meta *m);
+int sov_seca_object_render(sov_request *req, const sov_seca_type *t, const sov_seca_object *o,
+                           sov_seca_state now, sov_seca_object_fn render, json_t **ret,
+                           sov_error *err);
+enum MHD_Result sov_seca_objects_reply(sov_request *req, const sov_seca_type *t,
+                                       const char *kind, const char *parent,
+                                       sov_seca_object_fn render);
+
 /* seca_region.c */
 enum MHD_Result sov_seca_wellknown_get(sov_request *req);
 enum MHD_Result sov_seca_region_regions_list(sov_request *req);
@@ -252,7 +298,7 @@ enum MHD_Result sov_seca_network_route_tables_get(sov_request *req);
 enum MHD_Result sov_seca_network_route_tables_put(sov_request *req);
 enum MHD_Result sov_seca_network_route_tables_delete(sov_request *req);
 
-/* seca_netsec.c */
+/* seca_security_groups.c */
 enum MHD_Result sov_seca_network_security_groups_list(sov_request *req);
 enum MHD_Result sov_seca_network_security_groups_get(sov_request *req);
 enum MHD_Result sov_seca_network_security_groups_put(sov_request *req);
@@ -261,10 +307,12 @@ enum MHD_Result sov_seca_network_security_group_rules_list(sov_request *req);
 enum MHD_Result sov_seca_network_security_group_rules_get(sov_request *req);
 enum MHD_Result sov_seca_network_security_group_rules_put(sov_request *req);
 enum MHD_Result sov_seca_network_security_group_rules_delete(sov_request *req);
+/* seca_nics.c */
 enum MHD_Result sov_seca_network_nics_list(sov_request *req);
 enum MHD_Result sov_seca_network_nics_get(sov_request *req);
 enum MHD_Result sov_seca_network_nics_put(sov_request *req);
 enum MHD_Result sov_seca_network_nics_delete(sov_request *req);
+/* seca_public_ips.c */
 enum MHD_Result sov_seca_network_public_ips_list(sov_request *req);
 enum MHD_Result sov_seca_network_public_ips_get(sov_request *req);
 enum MHD_Result sov_seca_network_public_ips_put(sov_request *req);

@@ -694,3 +694,41 @@ sov_seca_selector_match(const sov_seca_selector *s, const json_t *labels)
             return false;
     return true;
 }
+
+json_t *
+sov_seca_object_beside(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                       const char *kind, const char *name, const char *id)
+{
+    sov_seca_object o;
+    sov_error err = SOV_ERROR_INIT;
+    const char *holds;
+    json_t *ret = NULL;
+
+    memset(&o, 0, sizeof(o));
+    if (sov_seca_object_get(ctx, tenant_id, workspace, kind, "", name, &o, &err) < 0)
+        return NULL;
+    holds = json_string_value(json_object_get(o.spec, "id"));
+    if (holds && strcmp(holds, id) == 0)
+        ret = json_incref(o.spec);
+    sov_seca_object_clear(&o);
+    return ret;
+}
+
+int
+sov_seca_members_check(const json_t *obj, const char *at, const char *const *names,
+                       sov_error *err)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach((json_t *) obj, key, v) {
+        size_t k = 0;
+        (void) v;
+        while (names[k] && strcmp(names[k], key) != 0)
+            k++;
+        if (!names[k])
+            return sov_error_invalid(err, at, "%s/%.40s: unknown member '%.40s'", at, key,
+                                     key);
+    }
+    return 0;
+}

@@ -26,6 +26,7 @@
 #ifndef SOV_NETWORK_H
 #define SOV_NETWORK_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -535,6 +536,60 @@ int sov_network_route_table_check(sov_ctx *ctx, const char *tenant_id, const cha
  * (a /v1 router is not one); r filled when found. */
 int sov_network_seca_router(sov_ctx *ctx, const char *tenant_id, const char *network_id,
                             sov_router *r, bool *ret, sov_error *err);
+
+/* SECA security groups (network/seca_rules.c, issue 20): how a SECA group's rules become
+ * ours. A group's SECA spec {rules?, ruleRefs?} is kept as the SECA object of kind
+ * SOV_SECA_SG_OBJECT beside the group ({"id": the group's id, "spec": the spec as given});
+ * named rules are SECA objects of kind "security-group-rule" (their spec). A group's
+ * effective rules are its inline rules and the named ones, each expanded into ours:
+ * tcp+udp is two rules, each port of ports.list and the from/to range one rule each, each
+ * sourceRef one rule (a security group of the workspace, or an IPv4 CIDR or address, /32);
+ * an ICMP rule allows every ICMPv4 type and code; IPv6 is refused; at most 500 once expanded.
+ * Errors are SOV_E_INVALID naming the JSON pointer of the SECA member ("/spec/rules/2/ports"). */
+#define SOV_SECA_SG_OBJECT "security-group"
+#define SOV_SECA_SG_RULE_OBJECT "security-group-rule"
+typedef struct sov_seca_sg_env {
+    sov_ctx *ctx;
+    const char *tenant_id;
+    const char *workspace;
+    /* The edge's reading of a SECA reference (a Reference object or a URN) to a resource of
+     * type plural ("security-groups") of this workspace: its name into name (129 bytes);
+     * malformed, of another type or another workspace: SOV_E_INVALID naming pointer. */
+    int (*ref_name)(void *data, const json_t *ref, const char *plural, const char *pointer,
+                    char *name, sov_error *err);
+    void *data;
+} sov_seca_sg_env;
+typedef struct sov_seca_xrule sov_seca_xrule;
+typedef struct sov_seca_sg_rules {
+    sov_sg_rule_args *args;     /* n rules of ours, their strings held here */
+    size_t n;
+    sov_seca_xrule *x;          /* private */
+    size_t cap;
+} sov_seca_sg_rules;
+void sov_seca_sg_rules_release(sov_seca_sg_rules *r);
+/* A SECA group spec as our rules (*ret released by the caller, also on failure). */
+int sov_seca_sg_expand(const sov_seca_sg_env *env, const json_t *spec, sov_seca_sg_rules *ret,
+                       sov_error *err);
+/* A service error about our rule k (field "rules[k]...") as the pointer of the SECA rule it
+ * comes from. */
+void sov_seca_sg_rules_repoint(const sov_seca_sg_rules *r, sov_error *err);
+/* A named rule's spec checked as its PUT takes it ("/spec..."): source groups must exist. */
+int sov_seca_sg_rule_check(const sov_seca_sg_env *env, const json_t *spec, sov_error *err);
+/* The groups of the workspace whose SECA spec names rule `rule` in its ruleRefs (names into
+ * *ret: sov_seca_sg_names_free). */
+int sov_seca_sg_rule_users(const sov_seca_sg_env *env, const char *rule, char ***ret,
+                           size_t *n, sov_error *err);
+void sov_seca_sg_names_free(char **names, size_t n);
+/* A named rule about to read spec: each of the n groups naming it (sov_seca_sg_rule_users)
+ * must still expand (else SOV_E_INVALID naming "/spec" and the group); nothing is written. */
+int sov_seca_sg_rule_changing(const sov_seca_sg_env *env, const char *rule,
+                              const json_t *spec, char *const *groups, size_t n,
+                              sov_error *err);
+/* Once it reads spec: each group's rules replaced by its effective ones
+ * (sov_sg_rules_replace, one operation each), its SECA meta recording the update. */
+int sov_seca_sg_rule_changed(const sov_seca_sg_env *env, const char *rule,
+                             const json_t *spec, char *const *groups, size_t n,
+                             sov_error *err);
 #define SOV_SECA_ROUTER_PREFIX "seca-"
 /* A route table of a network (object kind "route-table", parent the network's name, in the
  * network's workspace): SOV_E_NOT_FOUND when there is none, or when it was being deleted and

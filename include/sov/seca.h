@@ -132,5 +132,15 @@ void sov_seca_objects_free(sov_seca_object *o, size_t n);
 int sov_seca_object_delete(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                            const char *kind, const char *parent, const char *name,
                            sov_error *err);
+/* The spec of the object kept beside a resource (kind, name in a workspace, no parent) whose
+ * spec holds that resource's id as "id": a reference to free, or NULL when there is none or
+ * it is another resource's (a /v1 resource made later under the same name). */
+json_t *sov_seca_object_beside(sov_ctx *ctx, const char *tenant_id, const char *workspace,
+                               const char *kind, const char *name, const char *id);
+
+/* Members of obj other than names (NULL-terminated): SOV_E_INVALID naming at, the JSON
+ * pointer of obj ("/spec"), with the member in the message. */
+int sov_seca_members_check(const json_t *obj, const char *at, const char *const *names,
+                           sov_error *err);
 
 #endif

@@ -1,11 +1,13 @@
-/* api/seca-netsec: SECA's network provider, part two (api/seca_netsec.c) through a real sovd
+/* api/seca-netsec: SECA's network provider, part two (api/seca_netsec.c, seca_nics.c,
+ * seca_public_ips.c, seca_security_groups.c; network/seca_rules.c) through a real sovd
  * with a worker, PostgreSQL and a real OVN Northbound (network/sec_bed.c): security group
  * rules (SECA objects) and security groups (ours: inline rules and referenced ones translated
  * into our rules, which /v1 and OVN's ACLs show; a changed referenced rule changes its
  * groups; a referenced rule cannot be deleted), public IPs (a pool's lowest address or the
  * one asked for), NICs (our ports: the address, groups and a public IP), the exact condition
  * history, resourceVersion and if-unmodified-since, 412 naming the pointer for each bad
- * input with nothing written, DELETE 202 then 404, another tenant's paths 404. */
+ * input with nothing written, DELETE 202 then 404, another tenant's paths 404; a NIC's SKU
+ * as its port's OVN rate; no public IP on a network with only egress-only gateways. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -562,6 +564,100 @@ START_TEST(nics_are_ports_with_groups_and_public_ips)
 }
 END_TEST
 
+/* A NIC's skuRef sizes its port (sov_port_create_args.sku): the SKU's rate (seca.n5k,
+ * 5 Gbit/s) is its logical switch port's options:qos_max_rate once its operation ran; a NIC
+ * without one on a network made through /v1 gets no rate. */
+START_TEST(a_nics_sku_is_its_ports_rate)
+{
+    const char *m = acme.token[TL_MEMBER];
+    const char *sub = "\"subnetRef\":{\"resource\":\"networks/net1/subnets/sub1\"}";
+    char body[512], fast[40], plain[40], *out;
+    int rc;
+
+    network_made(false);
+    snprintf(body, sizeof(body), "{\"spec\":{\"addresses\":[\"0.0.0.0\"],%s,"
+             "\"skuRef\":{\"resource\":\"skus/seca.n5k\"}}}", sub);
+    json_decref(seca("PUT", NET "/nics/fast", m, body, 201));
+    snprintf(body, sizeof(body), "{\"spec\":{\"addresses\":[\"0.0.0.0\"],%s}}", sub);
+    json_decref(seca("PUT", NET "/nics/plain", m, body, 201));
+    v1_id("/v1/ports", "fast", fast);
+    v1_id("/v1/ports", "plain", plain);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM ports WHERE id = '%s' AND"
+                               " sku = 'seca.n5k'", fast), 1);
+    json_decref(until_state(NET "/nics/fast", "active"));
+    json_decref(until_state(NET "/nics/plain", "active"));
+    out = tl_ovn_nbctl(&ovn, &rc, "get Logical_Switch_Port %s options:qos_max_rate", fast);
+    ck_assert_msg(rc == 0, "ovn-nbctl: %s", out);
+    tl_assert_contains(out, "5000000000");
+    free(out);
+    out = tl_ovn_nbctl(&ovn, &rc, "get Logical_Switch_Port %s options", plain);
+    ck_assert_msg(rc == 0, "ovn-nbctl: %s", out);
+    ck_assert_msg(!strstr(out, "qos_max_rate"), "NIC plain has a rate: %s", out);
+    free(out);
+}
+END_TEST
+
+/* A network whose route table reaches the internet only through an egress-only internet
+ * gateway takes nothing inbound: a NIC on it with a public IP is 412 naming publicIpRefs,
+ * with nothing written; once the gateway is not egress-only, the same NIC is made; a NIC
+ * keeping the public IP it has is not refused when the gateway turns egress-only again. */
+START_TEST(egress_only_networks_take_no_public_ip)
+{
+    const char *m = acme.token[TL_MEMBER];
+    const char *nic = "{\"spec\":{\"addresses\":[\"10.2.1.10\"],\"subnetRef\":{\"resource\":"
+                      "\"networks/eo/subnets/eosub\"},\"publicIpRefs\":[{\"resource\":"
+                      "\"public-ips/pip1\"}]}}";
+    char op_id[40];
+    json_t *j, *src;
+
+    json_decref(tl_call_ok(&sovd, "POST", POOLS, op, "{\"name\":\"public\",\"cidr\":"
+                           "\"203.0.113.0/24\"}", 201));
+    /* The bed has no host: the network is made through /v1 in its region, the rest by SECA. */
+    json_decref(bed_accepted("/v1/networks", m, "{\"name\":\"eo\",\"cidr\":\"10.2.0.0/16\","
+                             "\"region\":\"" REGION "\"}", "network", op_id));
+    bed_op_ok(op_id);
+    json_decref(seca("PUT", NET "/internet-gateways/out", m,
+                     "{\"spec\":{\"egressOnly\":true}}", 201));
+    json_decref(seca("PUT", NET "/networks/eo/route-tables/rt", m, "{\"spec\":{\"routes\":"
+                     "[{\"destinationCidrBlock\":\"0.0.0.0/0\",\"targetRef\":{\"resource\":"
+                     "\"internet-gateways/out\"}}]}}", 201));
+    json_decref(seca("PUT", NET "/networks/eo/subnets/eosub", m, "{\"spec\":{\"cidr\":"
+                     "{\"ipv4\":\"10.2.1.0/24\"},\"zone\":\"a\",\"routeTableRef\":"
+                     "{\"resource\":\"route-tables/rt\"}}}", 201));
+    json_decref(until_state(NET "/networks/eo/subnets/eosub", "active"));
+    json_decref(seca("PUT", NET "/public-ips/pip1", m, "{\"spec\":{\"version\":\"IPv4\"}}",
+                     201));
+
+    j = seca("PUT", NET "/nics/eonic", m, nic, 412);
+    src = json_array_get(json_object_get(j, "sources"), 0);
+    ck_assert_str_eq(tl_str(src, "pointer"), "/spec/publicIpRefs/0");
+    tl_assert_contains(tl_str(j, "detail"), "network 'eo' has only egress-only internet "
+                       "gateways");
+    json_decref(j);
+    ck_assert_int_eq(count("SELECT count(*) FROM ports"), 0);
+    ck_assert_int_eq(count("SELECT count(*) FROM public_ips WHERE port_id IS NOT NULL"), 0);
+
+    json_decref(seca("PUT", NET "/internet-gateways/out", m,
+                     "{\"spec\":{\"egressOnly\":false}}", 200));
+    json_decref(seca("PUT", NET "/nics/eonic", m, nic, 201));
+    pip_state_is("in-use");
+
+    /* Egress-only again: the NIC keeps the public IP it has (a PUT keeping it is no attach),
+     * but another NIC cannot be given one. */
+    json_decref(seca("PUT", NET "/internet-gateways/out", m,
+                     "{\"spec\":{\"egressOnly\":true}}", 200));
+    json_decref(seca("PUT", NET "/nics/eonic", m, nic, 200));
+    json_decref(seca("PUT", NET "/public-ips/pip2", m, "{\"spec\":{\"version\":\"IPv4\"}}",
+                     201));
+    j = seca("PUT", NET "/nics/eonic2", m, "{\"spec\":{\"addresses\":[\"10.2.1.11\"],"
+             "\"subnetRef\":{\"resource\":\"networks/eo/subnets/eosub\"},"
+             "\"publicIpRefs\":[{\"resource\":\"public-ips/pip2\"}]}}", 412);
+    tl_assert_contains(tl_str(j, "detail"), "has only egress-only internet gateways");
+    json_decref(j);
+    ck_assert_int_eq(count("SELECT count(*) FROM ports WHERE name = 'eonic2'"), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -577,6 +673,8 @@ main(void)
     tcase_add_test(tc, a_rule_change_its_groups_cannot_take_is_412);
     tcase_add_test(tc, public_ips_come_from_the_pools);
     tcase_add_test(tc, nics_are_ports_with_groups_and_public_ips);
+    tcase_add_test(tc, a_nics_sku_is_its_ports_rate);
+    tcase_add_test(tc, egress_only_networks_take_no_public_ip);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
