@@ -1022,16 +1022,17 @@ sov_seca_list_walk(sov_request *req, const sov_seca_type *t, sov_seca_page_fn pa
 int
 sov_seca_record(sov_request *req, const sov_seca_type *t, const char *resource_id,
                 const char *tenant_id, sov_seca_change change, const sov_seca_input *in,
-                const char *op_id, sov_error *err)
+                const char *op_id, sov_seca_meta *ret, sov_error *err)
 {
     sov_seca_write w = {
-        .resource_id = resource_id, .tenant_id = tenant_id, .kind = t->kind,
+        .resource_id = resource_id, .tenant_id = tenant_id ? tenant_id : sov_seca_tenant_id(req),
+        .kind = t->kind,
         .change = change, .labels = in ? in->labels : NULL,
         .annotations = in ? in->annotations : NULL, .extensions = in ? in->extensions : NULL,
         .op_id = op_id && op_id[0] ? op_id : NULL,
     };
 
-    return sov_seca_meta_write(&req->ctx, &w, NULL, err);
+    return sov_seca_meta_write(&req->ctx, &w, ret, err);
 }
 
 int
@@ -1058,7 +1059,7 @@ sov_seca_reply_deleted(sov_request *req, const sov_seca_type *t, const char *res
 {
     sov_error err = SOV_ERROR_INIT;
 
-    if (sov_seca_record(req, t, resource_id, tenant_id, SOV_SECA_DELETED, NULL, op_id,
+    if (sov_seca_record(req, t, resource_id, tenant_id, SOV_SECA_DELETED, NULL, op_id, NULL,
                         &err) < 0)
         return sov_seca_reply_error(req, &err, false);
     return sov_seca_reply(req, MHD_HTTP_ACCEPTED, NULL);

@@ -143,8 +143,9 @@ enum MHD_Result sov_seca_list_walk(sov_request *req, const sov_seca_type *t,
 
 /* The flow every provider repeats around its service calls.
  * sov_seca_record: the SECA meta of a write the service did (sov_seca_meta_write): a
- * resource of kind t->kind, its labels, annotations and extensions from in (NULL: none, as
- * for a delete), following op_id (NULL or "": done already).
+ * resource of kind t->kind in tenant_id (NULL: the request's), its labels, annotations and
+ * extensions from in (NULL: keep them, as for a delete), following op_id (NULL or "": done
+ * already); the meta written goes into ret (NULL: not wanted).
  * sov_seca_check_version: if-unmodified-since before an update's service call (in->if_version
  * 0: none asked).
  * sov_seca_answer: body (taken) with status, or err in SECA's form when body is NULL; write
@@ -153,7 +154,7 @@ enum MHD_Result sov_seca_list_walk(sov_request *req, const sov_seca_type *t,
  * op_id), then 202. */
 int sov_seca_record(sov_request *req, const sov_seca_type *t, const char *resource_id,
                     const char *tenant_id, sov_seca_change change, const sov_seca_input *in,
-                    const char *op_id, sov_error *err);
+                    const char *op_id, sov_seca_meta *ret, sov_error *err);
 int sov_seca_check_version(sov_request *req, const char *resource_id, const sov_seca_input *in,
                            sov_error *err);
 enum MHD_Result sov_seca_answer(sov_request *req, unsigned status, json_t *body,
@@ -187,34 +188,18 @@ bool sov_seca_path(const char *path);
 enum MHD_Result sov_seca_reply_status(sov_request *req, unsigned status, const char *detail,
                                       const char *pointer);
 
-/* seca_handlers.c: what the resource handlers repeat. sov_seca_state_of: the SECA state a /v1 state reads as
- * ("error", "deleting" or "deleted", else active: the meta's followed operation gives the
- * rest of the history). sov_seca_bad: SOV_E_INVALID naming pointer, "<pointer>: <what>".
- * sov_seca_header_version: if-unmodified-since of a request without an envelope (a DELETE,
- * an action) into *ret, 0 when absent. sov_seca_record: the SECA meta of a change the service
- * made (in: the envelope's labels, annotations, extensions, NULL keeps them; op_id: the
- * operation carrying it out, NULL or "": done). sov_seca_reply_body: body (taken) with
- * status, or err when body is NULL (as for a read). */
+/* seca_handlers.c: what the resource handlers repeat. sov_seca_state_of: the SECA state a
+ * /v1 state reads as ("error", "deleting" or "deleted", else active: the meta's followed
+ * operation gives the rest of the history). sov_seca_bad: SOV_E_INVALID naming pointer,
+ * "<pointer>: <what>". sov_seca_header_version: if-unmodified-since of a request without an
+ * envelope (a DELETE, an action) into *ret, 0 when absent. */
 sov_seca_state sov_seca_state_of(const char *state);
 int sov_seca_bad(sov_error *err, const char *pointer, const char *what);
 int sov_seca_header_version(sov_request *req, long long *ret, sov_error *err);
-int sov_seca_record(sov_request *req, const char *id, const char *kind, sov_seca_change change,
-                    const sov_seca_input *in, const char *op_id, sov_seca_meta *m,
-                    sov_error *err);
-enum MHD_Result sov_seca_reply_body(sov_request *req, unsigned status, json_t *body,
-                                    const sov_error *err);
 /* A service's field (its /v1 member, "address") as the SECA pointer the client wrote
  * ("/spec/address"), when err names it. */
 void sov_seca_field_rename(sov_error *err, const char *from, const char *to);
 
-/* A list read page by page from a /v1 service: page adds the items of the page after
- * `after` (NULL: the first) to l and writes the cursor of the next into next ("" when it was
- * the last; SOV_SECA_AFTER_MAX bytes). The list's refusals and replies as sov_seca_list_*. */
-#define SOV_SECA_AFTER_MAX 1024
-typedef int (*sov_seca_page_fn)(sov_request *req, void *data, const char *after,
-                                sov_seca_list *l, char *next, sov_error *err);
-enum MHD_Result sov_seca_list_pages(sov_request *req, const sov_seca_type *t,
-                                    sov_seca_page_fn page, void *data);
 /* Each of n items (size bytes apart) rendered into l (render: NULL on failure, err set). */
 typedef json_t *(*sov_seca_item_fn)(sov_request *req, const void *item, sov_error *err);
 int sov_seca_list_add_each(sov_request *req, sov_seca_list *l, const void *items, size_t n,

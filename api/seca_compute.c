@@ -738,7 +738,7 @@ instance_accepted(sov_request *req, sov_instance *x, sov_seca_change change, con
     sov_error err = SOV_ERROR_INIT;
     json_t *body = NULL;
 
-    if (sov_seca_record(req, &INSTANCE_T, x->id, sov_seca_tenant_id(req), change, NULL, op_id,
+    if (sov_seca_record(req, &INSTANCE_T, x->id, sov_seca_tenant_id(req), change, NULL, op_id, NULL,
                         &err) == 0 &&
         sov_instance_get(&req->ctx, sov_seca_tenant_id(req), x->id, x, &err) == 0)
         instance_render(req, x, &body, &err);

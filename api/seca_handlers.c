@@ -45,59 +45,6 @@ sov_seca_header_version(sov_request *req, long long *ret, sov_error *err)
 }
 
 int
-sov_seca_record(sov_request *req, const char *id, const char *kind, sov_seca_change change,
-                const sov_seca_input *in, const char *op_id, sov_seca_meta *m, sov_error *err)
-{
-    sov_seca_write w = {
-        .resource_id = id, .tenant_id = sov_seca_tenant_id(req), .kind = kind,
-        .change = change, .op_id = op_id && op_id[0] ? op_id : NULL,
-    };
-
-    if (in) {
-        w.labels = in->labels;
-        w.annotations = in->annotations;
-        w.extensions = in->extensions;
-    }
-    return sov_seca_meta_write(&req->ctx, &w, m, err);
-}
-
-enum MHD_Result
-sov_seca_reply_body(sov_request *req, unsigned status, json_t *body, const sov_error *err)
-{
-    enum MHD_Result rc;
-
-    if (!body)
-        return sov_seca_reply_error(req, err, false);
-    rc = sov_seca_reply(req, status, body);
-    json_decref(body);
-    return rc;
-}
-
-enum MHD_Result
-sov_seca_list_pages(sov_request *req, const sov_seca_type *t, sov_seca_page_fn page,
-                    void *data)
-{
-    sov_error err = SOV_ERROR_INIT;
-    sov_seca_list *l = NULL;
-    char after[SOV_SECA_AFTER_MAX] = "";
-    enum MHD_Result rc;
-
-    if (sov_seca_list_begin(req, &l, &err) < 0)
-        return sov_seca_reply_error(req, &err, false);
-    do {
-        char next[SOV_SECA_AFTER_MAX] = "";
-        if (page(req, data, after[0] ? after : NULL, l, next, &err) < 0) {
-            sov_seca_list_free(l);
-            return sov_seca_reply_error(req, &err, false);
-        }
-        snprintf(after, sizeof(after), "%s", next);
-    } while (after[0]);
-    rc = sov_seca_list_reply(req, t, l);
-    sov_seca_list_free(l);
-    return rc;
-}
-
-int
 sov_seca_list_add_each(sov_request *req, sov_seca_list *l, const void *items, size_t n,
                        size_t size, sov_seca_item_fn render, sov_error *err)
 {

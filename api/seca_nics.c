@@ -100,7 +100,7 @@ nic_reply(sov_request *req, unsigned status, const char *port_id)
 
     if (sov_port_get(&req->ctx, sov_seca_tenant_id(req), port_id, &p, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
-    return sov_seca_reply_body(req, status, nic_render(req, &p, &err), &err);
+    return sov_seca_answer(req, status, nic_render(req, &p, &err), &err, false);
 }
 
 enum MHD_Result
@@ -111,7 +111,7 @@ sov_seca_network_nics_get(sov_request *req)
 
     if (nic_load(req, sov_seca_name(req), &p, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
-    return sov_seca_reply_body(req, MHD_HTTP_OK, nic_render(req, &p, &err), &err);
+    return sov_seca_answer(req, MHD_HTTP_OK, nic_render(req, &p, &err), &err, false);
 }
 
 static json_t *
@@ -121,8 +121,8 @@ nic_item(sov_request *req, const void *p, sov_error *err)
 }
 
 static int
-nic_page(sov_request *req, void *data, const char *after, sov_seca_list *l, char *next,
-         sov_error *err)
+nic_page(sov_request *req, sov_seca_list *l, const char *after, char *next,
+         size_t next_size, void *data, sov_error *err)
 {
     sov_port_page page = { 0 };
     int rc;
@@ -132,7 +132,7 @@ nic_page(sov_request *req, void *data, const char *after, sov_seca_list *l, char
                       NULL, NULL, after, SOV_SECA_PAGE, &page, err) < 0)
         return -1;
     rc = sov_seca_list_add_each(req, l, page.items, page.n, sizeof(*page.items), nic_item, err);
-    snprintf(next, SOV_SECA_AFTER_MAX, "%s", page.next_after);
+    snprintf(next, next_size, "%s", page.next_after);
     free(page.items);
     return rc;
 }
@@ -140,7 +140,7 @@ nic_page(sov_request *req, void *data, const char *after, sov_seca_list *l, char
 enum MHD_Result
 sov_seca_network_nics_list(sov_request *req)
 {
-    return sov_seca_list_pages(req, &sov_seca_t_nic, nic_page, NULL);
+    return sov_seca_list_walk(req, &sov_seca_t_nic, nic_page, NULL);
 }
 
 /* A NIC's spec as checked: what the port takes. */
@@ -499,7 +499,7 @@ nic_update(sov_request *req, const sov_seca_input *in, const nic_spec *ns, sov_p
             return sov_seca_reply_error(req, &err, true);
         snprintf(op_id, sizeof(op_id), "%s", op.id);
     }
-    if (sov_seca_record(req, p->id, sov_seca_t_nic.kind, SOV_SECA_UPDATED, in, op_id, &m,
+    if (sov_seca_record(req, &sov_seca_t_nic, p->id, NULL, SOV_SECA_UPDATED, in, op_id, &m,
                         &err) < 0)
         return sov_seca_reply_error(req, &err, true);
     return nic_reply(req, MHD_HTTP_OK, p->id);
@@ -560,7 +560,7 @@ sov_seca_network_nics_put(sov_request *req)
     }
     side = nic_side(p.id, in.spec);
     if (sov_seca_side_put(req, SOV_SECA_OBJ_NIC, p.name, "", side, &err) < 0 ||
-        sov_seca_record(req, p.id, sov_seca_t_nic.kind, SOV_SECA_CREATED, &in, op.id, &m,
+        sov_seca_record(req, &sov_seca_t_nic, p.id, NULL, SOV_SECA_CREATED, &in, op.id, &m,
                         &err) < 0)
         return sov_seca_reply_error(req, &err, true);
     return nic_reply(req, MHD_HTTP_CREATED, p.id);
@@ -637,7 +637,7 @@ sov_seca_network_nics_delete(sov_request *req)
         nic_release(req, &p, &err) < 0 ||
         nic_port_delete(req, p.id, &op, &err) < 0)
         return sov_seca_reply_error(req, &err, true);
-    if (sov_seca_record(req, p.id, sov_seca_t_nic.kind, SOV_SECA_DELETED, NULL, op.id, &m,
+    if (sov_seca_record(req, &sov_seca_t_nic, p.id, NULL, SOV_SECA_DELETED, NULL, op.id, &m,
                         &err) < 0)
         return sov_seca_reply_error(req, &err, false);
     sov_seca_side_forget(req, SOV_SECA_OBJ_NIC, p.name);

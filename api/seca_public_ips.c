@@ -50,7 +50,7 @@ pip_reply(sov_request *req, unsigned status, const sov_public_ip *ip)
 {
     sov_error err = SOV_ERROR_INIT;
 
-    return sov_seca_reply_body(req, status, pip_render(req, ip, &err), &err);
+    return sov_seca_answer(req, status, pip_render(req, ip, &err), &err, false);
 }
 
 enum MHD_Result
@@ -71,8 +71,8 @@ pip_item(sov_request *req, const void *ip, sov_error *err)
 }
 
 static int
-pip_page(sov_request *req, void *data, const char *after, sov_seca_list *l, char *next,
-         sov_error *err)
+pip_page(sov_request *req, sov_seca_list *l, const char *after, char *next,
+         size_t next_size, void *data, sov_error *err)
 {
     sov_public_ip_page page = { 0 };
     int rc;
@@ -82,7 +82,7 @@ pip_page(sov_request *req, void *data, const char *after, sov_seca_list *l, char
                            SOV_SECA_PAGE, &page, err) < 0)
         return -1;
     rc = sov_seca_list_add_each(req, l, page.items, page.n, sizeof(*page.items), pip_item, err);
-    snprintf(next, SOV_SECA_AFTER_MAX, "%s", page.next_after);
+    snprintf(next, next_size, "%s", page.next_after);
     free(page.items);
     return rc;
 }
@@ -90,7 +90,7 @@ pip_page(sov_request *req, void *data, const char *after, sov_seca_list *l, char
 enum MHD_Result
 sov_seca_network_public_ips_list(sov_request *req)
 {
-    return sov_seca_list_pages(req, &sov_seca_t_pip, pip_page, NULL);
+    return sov_seca_list_walk(req, &sov_seca_t_pip, pip_page, NULL);
 }
 
 /* spec: {version, address?}: IPv4, an address or none (the pool's next). */
@@ -135,7 +135,7 @@ pip_update(sov_request *req, const sov_seca_input *in, const char *address,
                      "until it is deleted");
         return sov_seca_reply_error(req, &err, true);
     }
-    if (sov_seca_record(req, ip->id, sov_seca_t_pip.kind, SOV_SECA_UPDATED, in, NULL, &m,
+    if (sov_seca_record(req, &sov_seca_t_pip, ip->id, NULL, SOV_SECA_UPDATED, in, NULL, &m,
                         &err) < 0)
         return sov_seca_reply_error(req, &err, true);
     return pip_reply(req, MHD_HTTP_OK, ip);
@@ -171,7 +171,7 @@ sov_seca_network_public_ips_put(sov_request *req)
         sov_seca_field_rename(&err, "region", "/metadata/region");
         return sov_seca_reply_error(req, &err, true);
     }
-    if (sov_seca_record(req, ip.id, sov_seca_t_pip.kind, SOV_SECA_CREATED, &in, op.id, &m,
+    if (sov_seca_record(req, &sov_seca_t_pip, ip.id, NULL, SOV_SECA_CREATED, &in, op.id, &m,
                         &err) < 0)
         return sov_seca_reply_error(req, &err, true);
     return pip_reply(req, MHD_HTTP_CREATED, &ip);
@@ -192,7 +192,7 @@ sov_seca_network_public_ips_delete(sov_request *req)
         sov_seca_meta_check_version(&req->ctx, ip.id, version, &err) < 0 ||
         sov_public_ip_delete(&req->ctx, sov_seca_tenant_id(req), ip.id, &op, &err) < 0)
         return sov_seca_reply_error(req, &err, true);
-    if (sov_seca_record(req, ip.id, sov_seca_t_pip.kind, SOV_SECA_DELETED, NULL, op.id, &m,
+    if (sov_seca_record(req, &sov_seca_t_pip, ip.id, NULL, SOV_SECA_DELETED, NULL, op.id, &m,
                         &err) < 0)
         return sov_seca_reply_error(req, &err, false);
     return sov_seca_reply(req, MHD_HTTP_ACCEPTED, NULL);

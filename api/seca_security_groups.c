@@ -43,7 +43,7 @@ sov_seca_network_security_group_rules_get(sov_request *req)
         sov_seca_object_render(req, &sov_seca_t_rule, &o, SOV_SECA_ACTIVE, rule_render, &body,
                                &err);
     sov_seca_object_clear(&o);
-    return sov_seca_reply_body(req, MHD_HTTP_OK, body, &err);
+    return sov_seca_answer(req, MHD_HTTP_OK, body, &err, false);
 }
 
 enum MHD_Result
@@ -83,7 +83,7 @@ rule_put(sov_request *req, const sov_seca_input *in, sov_seca_object *o, bool *c
         goto out;
     if (sov_seca_side_put(req, SOV_SECA_SG_RULE_OBJECT, name, region, in->spec, err) < 0 ||
         rule_object(req, name, o, err) < 0 ||
-        sov_seca_record(req, o->id, sov_seca_t_rule.kind,
+        sov_seca_record(req, &sov_seca_t_rule, o->id, NULL,
                         exists ? SOV_SECA_UPDATED : SOV_SECA_CREATED, in, NULL, m, err) < 0 ||
         sov_seca_sg_rule_changed(&env, name, in->spec, users, nusers, err) < 0)
         goto out;
@@ -113,7 +113,7 @@ sov_seca_network_security_group_rules_put(sov_request *req)
     }
     body = rule_render(req, &o, &m);
     sov_seca_object_clear(&o);
-    return sov_seca_reply_body(req, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, body, &err);
+    return sov_seca_answer(req, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, body, &err, false);
 }
 
 enum MHD_Result
@@ -238,7 +238,7 @@ group_reply(sov_request *req, unsigned status, const sov_security_group *g, cons
 {
     sov_error err = SOV_ERROR_INIT;
 
-    return sov_seca_reply_body(req, status, group_render(req, g, region, &err), &err);
+    return sov_seca_answer(req, status, group_render(req, g, region, &err), &err, false);
 }
 
 enum MHD_Result
@@ -256,8 +256,8 @@ sov_seca_network_security_groups_get(sov_request *req)
 
 /* The region groups are shown in (they have none of their own): read at the first page. */
 static int
-group_page(sov_request *req, void *data, const char *after, sov_seca_list *l, char *next,
-           sov_error *err)
+group_page(sov_request *req, sov_seca_list *l, const char *after, char *next,
+           size_t next_size, void *data, sov_error *err)
 {
     char *region = data;
     sov_security_group_page page = { 0 };
@@ -275,7 +275,7 @@ group_page(sov_request *req, void *data, const char *after, sov_seca_list *l, ch
         else
             rc = -1;
     }
-    snprintf(next, SOV_SECA_AFTER_MAX, "%s", page.next_after);
+    snprintf(next, next_size, "%s", page.next_after);
     sov_security_group_page_release(&page);
     return rc;
 }
@@ -285,7 +285,7 @@ sov_seca_network_security_groups_list(sov_request *req)
 {
     char region[65] = "";
 
-    return sov_seca_list_pages(req, &sov_seca_t_sg, group_page, region);
+    return sov_seca_list_walk(req, &sov_seca_t_sg, group_page, region);
 }
 
 /* The group's rules made or replaced as its spec says (network/seca_rules.c expands them). */
@@ -343,7 +343,7 @@ sov_seca_network_security_groups_put(sov_request *req)
         return sov_seca_reply_error(req, &err, true);
     side = json_pack("{s:s, s:O}", "id", g.id, "spec", in.spec);
     if (sov_seca_side_put(req, SOV_SECA_SG_OBJECT, g.name, region, side, &err) < 0 ||
-        sov_seca_record(req, g.id, sov_seca_t_sg.kind,
+        sov_seca_record(req, &sov_seca_t_sg, g.id, NULL,
                         exists ? SOV_SECA_UPDATED : SOV_SECA_CREATED, &in, op.id, &m,
                         &err) < 0)
         return sov_seca_reply_error(req, &err, true);
@@ -365,7 +365,7 @@ sov_seca_network_security_groups_delete(sov_request *req)
         sov_seca_meta_check_version(&req->ctx, g.id, version, &err) < 0 ||
         sov_security_group_delete(&req->ctx, sov_seca_tenant_id(req), g.id, &op, &err) < 0)
         return sov_seca_reply_error(req, &err, true);
-    if (sov_seca_record(req, g.id, sov_seca_t_sg.kind, SOV_SECA_DELETED, NULL, op.id, &m,
+    if (sov_seca_record(req, &sov_seca_t_sg, g.id, NULL, SOV_SECA_DELETED, NULL, op.id, &m,
                         &err) < 0)
         return sov_seca_reply_error(req, &err, false);
     sov_seca_side_forget(req, SOV_SECA_SG_OBJECT, g.name);

@@ -303,7 +303,7 @@ block_create(sov_request *req, const sov_seca_input *in, void *arg)
         field_rename(&err, "source", "/spec/sourceImageRef");
         return fail(req, &err, true);
     }
-    if (sov_seca_record(req, &T_BLOCK, v.id, v.tenant_id, SOV_SECA_CREATED, in, op.id,
+    if (sov_seca_record(req, &T_BLOCK, v.id, v.tenant_id, SOV_SECA_CREATED, in, op.id, NULL,
                         &err) < 0)
         return fail(req, &err, true);
     return block_answer(req, MHD_HTTP_CREATED, v.id);
@@ -340,7 +340,7 @@ block_update(sov_request *req, const sov_seca_input *in, void *arg)
             return fail(req, &err, true);
         }
     }
-    if (sov_seca_record(req, &T_BLOCK, v->id, v->tenant_id, SOV_SECA_UPDATED, in, op.id,
+    if (sov_seca_record(req, &T_BLOCK, v->id, v->tenant_id, SOV_SECA_UPDATED, in, op.id, NULL,
                         &err) < 0)
         return fail(req, &err, true);
     return block_answer(req, MHD_HTTP_OK, v->id);
@@ -621,7 +621,7 @@ image_create(sov_request *req, const sov_seca_input *in, void *arg)
         return fail(req, &err, true);
     }
     if (image_spec_store(req, &img, kept, &err) < 0 ||
-        sov_seca_record(req, &T_IMAGE, img.id, img.tenant_id, SOV_SECA_CREATED, in, op.id,
+        sov_seca_record(req, &T_IMAGE, img.id, img.tenant_id, SOV_SECA_CREATED, in, op.id, NULL,
                         &err) < 0)
         return fail(req, &err, true);
     return image_answer(req, MHD_HTTP_CREATED, img.name);
@@ -644,7 +644,7 @@ image_update(sov_request *req, const sov_seca_input *in, void *arg)
         return fail(req, &err, true);
     }
     if (image_spec_store(req, img, kept, &err) < 0 ||
-        sov_seca_record(req, &T_IMAGE, img->id, img->tenant_id, SOV_SECA_UPDATED, in, NULL,
+        sov_seca_record(req, &T_IMAGE, img->id, img->tenant_id, SOV_SECA_UPDATED, in, NULL, NULL,
                         &err) < 0)
         return fail(req, &err, true);
     return image_answer(req, MHD_HTTP_OK, img->name);
@@ -663,8 +663,9 @@ sov_seca_storage_images_put(sov_request *req)
                             &err) < 0 ||
         image_spec_read(req, in.spec, &p.bs, &p.kept, &err) < 0)
         return fail(req, &err, true);
-    sov_autoptr(json_t) kept = p.kept;
-    return sov_seca_put(req, &in, &ops, &p);
+    enum MHD_Result rc = sov_seca_put(req, &in, &ops, &p);
+    json_decref(p.kept);
+    return rc;
 }
 
 /* DELETE .../tenants/{tenant}/images/{name}: 202, as /v1's delete (refused while instances
@@ -679,7 +680,7 @@ sov_seca_storage_images_delete(sov_request *req)
     if (image_find(req, sov_seca_name(req), &img, &err) < 0 ||
         sov_image_delete(&req->ctx, sov_seca_tenant_id(req), img.id, &op, &err) < 0)
         return fail(req, &err, false);
-    if (sov_seca_record(req, &T_IMAGE, img.id, img.tenant_id, SOV_SECA_DELETED, NULL, op.id,
+    if (sov_seca_record(req, &T_IMAGE, img.id, img.tenant_id, SOV_SECA_DELETED, NULL, op.id, NULL,
                         &err) < 0 ||
         sov_seca_object_delete(&req->ctx, img.tenant_id, "", IMAGE_SPEC_KIND, "", img.name,
                                &err) < 0) {
