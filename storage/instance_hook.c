@@ -117,7 +117,9 @@ follow_zone(sov_dbconn *c, sov_ctx *ctx, const char *zone, hook_state *s, sov_er
             snprintf(why, sizeof(why), "%s", err->msg);
             sov_error_set(err, err->code, "volume '%s' cannot move to zone '%s': %s", v->name,
                           zone, why);
-            snprintf(err->field, sizeof(err->field), "%s", fields[i]);
+            /* A zone that does not exist is the zone's fault; anything else the volume's. */
+            if (err->code != SOV_E_INVALID || !err->field[0])
+                snprintf(err->field, sizeof(err->field), "%s", fields[i]);
             break;
         }
         /* The row moves when the move commits; the instance goes where it is going. */

@@ -84,12 +84,8 @@ sov_volume_move_tx(sov_dbconn *c, sov_ctx *ctx, const sov_volume *v, const char 
     r.resource_type = "volume-move";
     r.resource_id = v->id;
     r.reserve = true;           /* the commit writes "moved", not "placed" */
-    if (sov_placement_claim(c, ctx, &r, ret, err) < 0) {
-        size_t n = strlen(err->msg);
-        if (n + 40 + sizeof(v->name) < sizeof(err->msg))
-            snprintf(err->msg + n, sizeof(err->msg) - n, " (moving volume '%s')", v->name);
+    if (sov_placement_claim(c, ctx, &r, ret, err) < 0)
         return -1;
-    }
     snprintf(arg, sizeof(arg), "%s %s %s", v->host_id, ret->host_id, ret->allocation_id);
     if (sov_op_enqueue(c, ctx, v->tenant_id, "volume.move", "volume", v->id, arg, op,
                        err) < 0)
