@@ -7,7 +7,9 @@
  *            of that name: 400 naming the field, as an unknown image is), available and not
  *            attached (409), and all on one host (409 naming each host): the instance is
  *            pinned to that host. A boot volume makes the image optional; a new boot volume's
- *            image decides the region.
+ *            image decides the region. With follow_zone (SECA) the volumes outside that zone
+ *            are moved into it first ("volume.move" queued here, see follow_zone below) and
+ *            the instance is pinned to their target host; its build waits for the moves.
  *   commit:  the attachments (the boot volume as vda, boot = true; the others vdc, vdd, ...
  *            in the order given) and the volumes in-use at once: the domain the create's
  *            worker defines holds them (storage's domain contributor), and a create that
