@@ -5,7 +5,8 @@
  *
  * Covered: a move sends the file to the target and, once, moves the row (host, zone), the
  * allocation (the hosts' usage) and writes one "moved" residency record, releasing the
- * target's reservation; an operator may name the host; the request refuses, changing nothing,
+ * target's reservation; an operator may name the host; an encrypted volume moves, its
+ * record naming where its key lives; the request refuses, changing nothing,
  * an attached volume, one with a snapshot, a zone with no other host (no room), a region
  * outside the tenant's policy, a tenant naming a host, and move's members on another action;
  * while the move runs the volume refuses attach, extend, snapshot, delete and another move;
@@ -169,9 +170,11 @@ assert_moved(const char *id)
 static void
 start_with(const char *fault)
 {
+    static char master[700];
     const char *args[] = { "--role=api,worker", "--worker-threads=4",
-                           "--image-allow-file-urls=true", "--stop-timeout=5", NULL };
+                           "--image-allow-file-urls=true", "--stop-timeout=5", master, NULL };
 
+    snprintf(master, sizeof(master), "--keystore-master-key=%s/master.key", tmp);
     if (fault)
         setenv("SOV_HV_FAULT", fault, 1);
     bed_start(args);
@@ -216,6 +219,26 @@ START_TEST(a_move_sends_the_file_then_moves_row_allocation_and_record)
         json_decref(j);
     }
     assert_value(host2, "SELECT host_id FROM volumes WHERE id = '%s'", id2);
+}
+END_TEST
+
+/* Its file is LUKS ciphertext and moves as it is, its key still wrapped in the database; the
+ * record says where the key lives. */
+START_TEST(an_encrypted_volume_moves_as_it_is)
+{
+    char id[40], op_id[40];
+
+    start_with(NULL);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
+                           "{\"name\":\"secure\",\"encrypted\":true}", 201));
+    post_ok("/v1/volumes", "{\"name\":\"vault\",\"type\":\"secure\",\"size_gib\":1,"
+            "\"zone\":\"a\"}", "volume", id);
+    move(id, "{\"action\":\"move\",\"zone\":\"b\"}", op_id);
+    tl_op_wait_ok(&sovd, op, op_id, WAIT_S);
+    assert_moved(id);
+    assert_value("t", "SELECT reason LIKE '%%key in %%' FROM residency_records WHERE"
+                 " resource_id = '%s' AND event = 'moved'", id);
+    assert_value("t", "SELECT wrapped_key IS NOT NULL FROM volumes WHERE id = '%s'", id);
 }
 END_TEST
 
@@ -336,6 +359,7 @@ main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, a_move_sends_the_file_then_moves_row_allocation_and_record);
+    tcase_add_test(tc, an_encrypted_volume_moves_as_it_is);
     tcase_add_test(tc, a_move_refuses_what_cannot_move_and_changes_nothing);
     tcase_add_test(tc, a_moving_volume_refuses_every_other_change);
     tcase_add_test(tc, a_failed_copy_leaves_the_volume_whole_on_its_host);
