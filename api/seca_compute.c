@@ -517,7 +517,6 @@ spec_resolve(sov_request *req, const ispec *s, resolved *r, sov_error *err)
     const char *tenant_id = sov_seca_tenant_id(req), *ws = sov_seca_workspace(req);
     char p[64], sg[SOV_UUID_LEN + 1];
     sov_flavor f;
-    sov_volume boot;
 
     /* By name only: a flavor's id is not a SKU's name. */
     if (sov_flavor_get(&req->ctx, s->sku.name, &f, err) < 0 ||
@@ -527,16 +526,11 @@ spec_resolve(sov_request *req, const ispec *s, resolved *r, sov_error *err)
         return missing(err, "/spec/skuRef");
     }
     snprintf(r->flavor_id, sizeof(r->flavor_id), "%s", f.id);
+    /* A block storage in another zone than spec.zone is moved there by the create
+     * (instance_create: follow_zone), which refuses, naming it, when it cannot move. */
     if (ref_here(req, &s->boot, "/spec/bootVolume/deviceRef", err) < 0 ||
-        sov_volume_resolve(&req->ctx, tenant_id, ws, s->boot.name, r->boot_id, err) < 0 ||
-        sov_volume_get(&req->ctx, tenant_id, r->boot_id, &boot, err) < 0)
+        sov_volume_resolve(&req->ctx, tenant_id, ws, s->boot.name, r->boot_id, err) < 0)
         return missing(err, "/spec/bootVolume/deviceRef");
-    /* A block storage lives on one host: the instance runs where its boot volume is (the
-     * scheduler would find no host; this says why). */
-    if (boot.zone[0] && strcmp(boot.zone, s->zone) != 0)
-        return sov_error_invalid(err, "/spec/zone", "block storage '%s' is in zone '%s': an "
-                                 "instance booting from it runs in that zone", boot.name,
-                                 boot.zone);
     for (size_t i = 0; i < s->ndata; i++) {
         snprintf(p, sizeof(p), "/spec/dataVolumes/%zu/deviceRef", i);
         if (ref_here(req, &s->data[i], p, err) < 0 ||
@@ -586,6 +580,7 @@ instance_create(sov_request *req, const ispec *s, const resolved *r, sov_instanc
     st.boot_volume = r->boot_id;
     st.volumes = vols;
     st.nvolumes = s->ndata;
+    st.follow_zone = s->zone;   /* SECA block storages have no zone: they follow the instance */
     net.nics = nics;
     net.nnics = s->nnics;
     net.has_nics = s->has_nics;

@@ -198,14 +198,16 @@ sov_handle_volume_get(sov_request *req)
     return sov_api_reply(req, MHD_HTTP_OK, body);
 }
 
-/* POST /v1/volumes/{id}/actions?tenant_id= {action: attach|detach|extend, instance?,
- * force?, size_gib?} */
+/* POST /v1/volumes/{id}/actions?tenant_id= {action: attach|detach|extend|move, instance?,
+ * force?, size_gib?, zone?, region?, host?} */
 enum MHD_Result
 sov_handle_volume_action(sov_request *req)
 {
     static const sov_field fields[] = {
         { "action", JSON_STRING, true },     { "instance", JSON_STRING, false },
         { "force", JSON_TRUE, false },       { "size_gib", JSON_INTEGER, false },
+        { "zone", JSON_STRING, false },      { "region", JSON_STRING, false },
+        { "host", JSON_STRING, false },
     };
     sov_error err = SOV_ERROR_INIT;
     const char *id = sov_request_param(req, "id");
@@ -222,6 +224,9 @@ sov_handle_volume_action(sov_request *req)
     a.action = sov_api_body_str(req, "action");
     a.instance = sov_api_body_str(req, "instance");
     a.force = json_is_true(json_object_get(req->body, "force"));
+    a.zone = sov_api_body_str(req, "zone");
+    a.region = sov_api_body_str(req, "region");
+    a.host = sov_api_body_str(req, "host");
     if (sov_volume_action(&req->ctx, tenant_id, id, &a, &op, &err) < 0 ||
         sov_volume_get(&req->ctx, tenant_id, id, &v, &err) < 0)
         return sov_api_reply_problem(req, &err);

@@ -1,5 +1,5 @@
 /* storage.c: sovctl's block storage commands: volume types (operators), volumes (create,
- * attach, detach, extend, residency) and snapshots. Table rows like resources.c's, kept
+ * attach, detach, extend, move, residency) and snapshots. Table rows like resources.c's, kept
  * apart so the storage part of the table reads as one; the rows of ctl_resources[] that
  * point here are in resources.c. Names of volumes, snapshots and types go to the API as
  * given: its paths take an id or a name (in the default workspace). */
@@ -306,6 +306,16 @@ static const ctl_flag volume_extend_flags[] = {
     { 0 },
 };
 
+static const ctl_flag volume_move_flags[] = {
+    { .name = "zone", .type = CTL_T_STR, .metavar = "ZONE",
+      .help = "move it to a host in this zone" },
+    { .name = "region", .type = CTL_T_STR, .metavar = "REGION",
+      .help = "move it to a host in this region (inside the residency policy)" },
+    { .name = "host", .type = CTL_T_STR, .metavar = "HOST",
+      .help = "move it to this host (operators)" },
+    { 0 },
+};
+
 const ctl_verb ctl_volume_verbs[] = {
     { .name = "list", .summary = "List volumes", .kind = CTL_LIST, .method = "GET",
       .path = "/v1/volumes", .flags = volume_list_flags },
@@ -329,6 +339,9 @@ const ctl_verb ctl_volume_verbs[] = {
       .kind = CTL_SEND, .method = "POST", .path = "/v1/volumes/{id}/actions",
       .args = "VOLUME", .flags = volume_extend_flags, .opts = IDEM | ASYNC,
       .action = "extend" },
+    { .name = "move", .summary = "Move a detached volume to another host (zone, region, host)",
+      .kind = CTL_SEND, .method = "POST", .path = "/v1/volumes/{id}/actions",
+      .args = "VOLUME", .flags = volume_move_flags, .opts = IDEM | ASYNC, .action = "move" },
     { .name = "residency", .summary = "Where a volume's data has lived: its residency records",
       .kind = CTL_RUN, .method = "GET", .path = "/v1/volumes/{id}/residency",
       .args = "VOLUME", .run = ctl_cmd_resource_residency },

@@ -46,7 +46,8 @@ sov_place_request_check(const sov_place_request *r, sov_error *err)
 {
     /* A volume or snapshot takes room in a host's pool only: no CPU, no memory. */
     bool disk_only = r->resource_type && (strcmp(r->resource_type, "volume") == 0 ||
-                                          strcmp(r->resource_type, "snapshot") == 0);
+                                          strcmp(r->resource_type, "snapshot") == 0 ||
+                                          strcmp(r->resource_type, "volume-move") == 0);
     int least = disk_only ? 0 : 1;
 
     if (r->vcpus < least || r->vcpus > 1024)

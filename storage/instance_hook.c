@@ -7,7 +7,9 @@
  *            of that name: 400 naming the field, as an unknown image is), available and not
  *            attached (409), and all on one host (409 naming each host): the instance is
  *            pinned to that host. A boot volume makes the image optional; a new boot volume's
- *            image decides the region.
+ *            image decides the region. With follow_zone (SECA) the volumes outside that zone
+ *            are moved into it first ("volume.move" queued here, see follow_zone below) and
+ *            the instance is pinned to their target host; its build waits for the moves.
  *   commit:  the attachments (the boot volume as vda, boot = true; the others vdc, vdd, ...
  *            in the order given) and the volumes in-use at once: the domain the create's
  *            worker defines holds them (storage's domain contributor), and a create that
@@ -67,7 +69,70 @@ usable(sov_dbconn *c, const char *tenant_id, const char *workspace, const char *
                              ret->name, ret->state);
     if (!ret->host_id[0])
         return sov_error_set(err, SOV_E_CONFLICT, "volume '%s' has no host", ret->name);
-    return 0;
+    {
+        char what[96];
+        snprintf(what, sizeof(what), "volume '%s'", ret->name);
+        return sov_repo_volume_moving(c, ret->id, what, err);
+    }
+}
+
+/* follow_zone (SECA): every volume outside the zone is moved into it, all to one host (the
+ * host of a volume already there, else the first move's target), in this transaction: the
+ * instance is pinned there and its build waits for the moves (the domain contributor). A
+ * move that cannot happen refuses the create, naming the volume's field. */
+static int
+follow_zone(sov_dbconn *c, sov_ctx *ctx, const char *zone, hook_state *s, sov_error *err)
+{
+    sov_volume *all[HOOK_VOLUMES_MAX + 1];
+    const char *fields[HOOK_VOLUMES_MAX + 1];
+    const struct sov_op *outer = ctx->op_queued;
+    char target[SOV_UUID_LEN + 1] = "";
+    size_t n = 0;
+    int rc = 0;
+
+    if (s->has_boot) {
+        fields[n] = "boot_volume";
+        all[n++] = &s->boot;
+    }
+    for (size_t i = 0; i < s->nvols; i++) {
+        fields[n] = "volumes";
+        all[n++] = &s->vols[i];
+    }
+    for (size_t i = 0; i < n && !target[0]; i++)
+        if (strcmp(all[i]->zone, zone) == 0)
+            snprintf(target, sizeof(target), "%s", all[i]->host_id);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sov_volume *v = all[i];
+        sov_autoptr(sov_placement) p = sov_placement_new();
+        sov_op op;
+
+        if (target[0] && strcmp(v->host_id, target) == 0)
+            continue;
+        if (!p) {
+            rc = sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+            break;
+        }
+        rc = sov_volume_move_tx(c, ctx, v, zone, NULL, target[0] ? target : NULL, &op, p,
+                                err);
+        if (rc < 0) {
+            char why[sizeof(err->msg)];
+            snprintf(why, sizeof(why), "%s", err->msg);
+            sov_error_set(err, err->code, "volume '%s' cannot move to zone '%s': %s", v->name,
+                          zone, why);
+            /* A zone that does not exist is the zone's fault; anything else the volume's. */
+            if (err->code != SOV_E_INVALID || !err->field[0])
+                snprintf(err->field, sizeof(err->field), "%s", fields[i]);
+            break;
+        }
+        /* The row moves when the move commits; the instance goes where it is going. */
+        snprintf(target, sizeof(target), "%s", p->host_id);
+        snprintf(v->host_id, sizeof(v->host_id), "%s", p->host_id);
+        snprintf(v->host_name, sizeof(v->host_name), "%s", p->host_name);
+        snprintf(v->zone, sizeof(v->zone), "%s", p->zone);
+    }
+    /* The create's own operation stays the one its commit logs. */
+    ctx->op_queued = outer;
+    return rc;
 }
 
 /* Every volume on one host: the instance goes there. */
@@ -142,7 +207,6 @@ prepare(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *workspac
     const sov_instance_storage_args *a = ext;
     hook_state *s;
 
-    (void) ctx;
     if (!a || (!a->boot_volume && !a->boot_image && a->nvolumes == 0))
         return 0;
     if (a->boot_volume && a->boot_image)
@@ -172,6 +236,9 @@ prepare(sov_dbconn *c, sov_ctx *ctx, const char *tenant_id, const char *workspac
                                          v->name);
         s->nvols = i + 1;
     }
+    if (a->follow_zone && *a->follow_zone &&
+        follow_zone(c, ctx, a->follow_zone, s, err) < 0)
+        return -1;
     if (one_host(s, prep, err) < 0)
         return -1;
     if (a->boot_image && prepare_boot_image(c, tenant_id, workspace, a, s, prep, err) < 0)

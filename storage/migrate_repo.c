@@ -69,10 +69,18 @@ sov_repo_volume_moving(sov_dbconn *c, const char *volume_id, const char *what, s
 {
     const char *params[] = { volume_id };
     sov_autoptr(PGresult) res = NULL;
+    sov_volume_move m;
+    bool found;
     int col;
 
     if (!volume_id || !volume_id[0])
         return 0;
+    /* A move of the volume itself (volume_move.c) keeps it as still as a migration. */
+    if (sov_repo_volume_move_pending(c, volume_id, &m, &found, err) < 0)
+        return -1;
+    if (found)
+        return sov_error_set(err, SOV_E_CONFLICT, "%s is being moved to host '%s': try again "
+                             "when the move has ended", what, m.target_host_name);
     if (sov_db_query(c, SQL_MOVING, 1, params, &res, err) < 0 ||
         sov_db_cols(res, (const char *const[]) { "name" }, &col, 1, err) < 0)
         return -1;

@@ -33,6 +33,8 @@ sov_storage_register(sov_error *err)
         { "volume.detach", sov_volume_detach_op, 600, sov_volume_op_failed },
         { "volume.extend", sov_volume_extend_op, 300, sov_volume_op_failed },
         { "volume.delete", sov_volume_delete_op, 300, sov_volume_op_failed },
+        /* A move to another host: the file sent, then the row (volume_move.c). */
+        { "volume.move", sov_volume_move_op, 1800, sov_volume_move_failed },
         /* An image from a volume: the volume's file read into the image store. */
         { "image.from-volume", sov_volume_image_op, 1800, sov_image_op_failed },
         { NULL, NULL, 0, NULL },

@@ -320,12 +320,44 @@ int sov_repo_storage_move(sov_dbconn *c, const char *table, const char *id, cons
 int sov_repo_volume_copy_blockers(sov_dbconn *c, const char *id, const char *what,
                                   sov_error *err);
 /* SOV_E_CONFLICT when volume_id ("" or NULL: none) is attached to an instance that is
- * migrating (what names the volume or snapshot in the message): nothing may change a volume
- * or read its file on its host while it moves. */
+ * migrating, or has a move of its own under way (volume_move.c; what names the volume or
+ * snapshot in the message): nothing may change a volume or read its file while it moves. */
 /* SOV_E_CONFLICT naming what while an image is being made from the volume. */
 int sov_repo_volume_imaging(sov_dbconn *c, const char *volume_id, const char *what,
                             sov_error *err);
 int sov_repo_volume_moving(sov_dbconn *c, const char *volume_id, const char *what,
+                           sov_error *err);
+
+/* ---- a volume's move to another host (volume_move.c, volume_move_repo.c) ---- */
+
+/* A move under way, as its operation's arg says: "<source host> <target host> <reservation>"
+ * (the target's claim, released by the commit, or by the failure). */
+typedef struct sov_volume_move {
+    char op_id[SOV_UUID_LEN + 1];
+    char source_host_id[SOV_UUID_LEN + 1];
+    char target_host_id[SOV_UUID_LEN + 1];
+    char reservation_id[SOV_UUID_LEN + 1];
+    char target_host_name[SOV_NAME_MAX + 1];    /* filled by the repo's read only */
+} sov_volume_move;
+
+int sov_volume_move_arg_parse(const char *arg, sov_volume_move *ret, sov_error *err);
+/* The move under way of volume_id: *found false when none (ret untouched). */
+int sov_repo_volume_move_pending(sov_dbconn *c, const char *volume_id, sov_volume_move *ret,
+                                 bool *found, sov_error *err);
+/* A host's place (name, region, country, jurisdiction, datacenter), for residency records. */
+int sov_repo_host_place(sov_dbconn *c, const char *host_id, sov_location *ret, sov_error *err);
+/* Queue the move of volume v (locked by the caller, the tenant's) in the caller's
+ * transaction: v must be available (or, with attached_ok, attached to an instance whose
+ * create waits for it), unattached, with no snapshot, no copy, no image and no move under
+ * way (SOV_E_CONFLICT naming it); the target is placed inside the tenant's policy, narrowed
+ * by zone, region or pin_host_id, never v's own host (SOV_E_CAPACITY / SOV_E_RESIDENCY when
+ * none), and claimed as a reservation; "volume.move" queued into op. ret: the target's
+ * host id and name, its zone. */
+int sov_volume_move_tx(sov_dbconn *c, sov_ctx *ctx, const sov_volume *v, const char *zone,
+                       const char *region, const char *pin_host_id, sov_op *op,
+                       sov_placement *ret, sov_error *err);
+int sov_volume_move_op(sov_op_run *run, const sov_op *op, sov_error *err);
+int sov_volume_move_failed(sov_op_run *run, const sov_op *op, const char *reason,
                            sov_error *err);
 
 #endif

@@ -367,6 +367,7 @@ typedef struct act_args {
     const sov_volume_action_args *a;
     sov_op *op;
     char pending[SOV_UUID_LEN + 1];     /* a delete already under way: its operation */
+    char host_id[SOV_UUID_LEN + 1];     /* move: the host an operator named; "" none */
 } act_args;
 
 /* Lock the volume and make sure the caller sees it. */
@@ -404,7 +405,8 @@ delete_tx(sov_dbconn *c, void *arg, sov_error *err)
                              "again when it is done", v.name, v.state);
     snprintf(what, sizeof(what), "volume '%s'", v.name);
     if (sov_repo_volume_snapshot_blockers(c, v.id, what, err) < 0 ||
-        sov_repo_volume_imaging(c, v.id, what, err) < 0)
+        sov_repo_volume_imaging(c, v.id, what, err) < 0 ||
+        sov_repo_volume_moving(c, v.id, what, err) < 0)
         return -1;
     if (sov_op_enqueue(c, a->ctx, v.tenant_id, "volume.delete", "volume", v.id, "", a->op,
                        err) < 0 ||
@@ -417,7 +419,7 @@ int
 sov_volume_delete(sov_ctx *ctx, const char *tenant_id, const char *id, sov_op *op,
                   sov_error *err)
 {
-    act_args a = { ctx, tenant_id, id, NULL, op, "" };
+    act_args a = { ctx, tenant_id, id, NULL, op, "", "" };
 
     if (!sov_uuid_valid(id))
         return not_found(id, err);
@@ -457,6 +459,8 @@ attach_tx(sov_dbconn *c, act_args *a, sov_volume *v, sov_error *err)
         return sov_error_set(err, SOV_E_CONFLICT, "cannot attach volume '%s': it is %s",
                              v->name, v->state);
     }
+    if (moving(c, v, err) < 0)
+        return -1;
     if (strcmp(x.state, "running") != 0 && strcmp(x.state, "stopped") != 0)
         return sov_error_set(err, SOV_E_CONFLICT, "cannot attach volume '%s' to instance '%s': "
                              "the instance is %s (running or stopped needed)", v->name, x.name,
@@ -552,6 +556,18 @@ extend_tx(sov_dbconn *c, act_args *a, sov_volume *v, sov_error *err)
     return sov_repo_volume_set_state(c, v->id, from, "extending", "", a->op->id, err);
 }
 
+/* The move itself is volume_move.c's; the action returns once it is queued. */
+static int
+move_tx(sov_dbconn *c, act_args *a, sov_volume *v, sov_error *err)
+{
+    sov_autoptr(sov_placement) p = sov_placement_new();
+
+    if (!p)
+        return sov_error_set(err, SOV_E_INTERNAL, "out of memory");
+    return sov_volume_move_tx(c, a->ctx, v, a->a->zone, a->a->region, a->host_id, a->op, p,
+                              err);
+}
+
 static int
 action_tx(sov_dbconn *c, void *arg, sov_error *err)
 {
@@ -575,6 +591,8 @@ action_tx(sov_dbconn *c, void *arg, sov_error *err)
         rc = attach_tx(c, a, &v, err);
     else if (strcmp(what, "detach") == 0)
         rc = detach_tx(c, a, &v, err);
+    else if (strcmp(what, "move") == 0)
+        rc = move_tx(c, a, &v, err);
     else
         rc = extend_tx(c, a, &v, err);
     if (rc < 0)
@@ -586,12 +604,31 @@ int
 sov_volume_action(sov_ctx *ctx, const char *tenant_id, const char *id,
                   const sov_volume_action_args *a, sov_op *op, sov_error *err)
 {
-    act_args aa = { ctx, tenant_id, id, a, op, "" };
+    act_args aa = { ctx, tenant_id, id, a, op, "", "" };
     const char *what = a->action;
 
     if (!what || (strcmp(what, "attach") != 0 && strcmp(what, "detach") != 0 &&
-                  strcmp(what, "extend") != 0))
-        return sov_error_invalid(err, "action", "action must be attach, detach or extend");
+                  strcmp(what, "extend") != 0 && strcmp(what, "move") != 0))
+        return sov_error_invalid(err, "action", "action must be attach, detach, extend or "
+                                 "move");
+    if (strcmp(what, "move") != 0 && (a->zone || a->region || a->host))
+        return sov_error_invalid(err, a->zone ? "zone" : a->region ? "region" : "host",
+                                 "zone, region and host are for move only");
+    if (a->zone && sov_check_slug("zone", a->zone, err) < 0)
+        return -1;
+    if (a->region && sov_check_slug("region", a->region, err) < 0)
+        return -1;
+    if (a->host) {
+        /* Hosts are the operators' business: a tenant narrows by zone or region. */
+        if (!sov_ctx_is_operator(ctx))
+            return sov_error_set(err, SOV_E_FORBIDDEN, "only operators name a host: ask "
+                                 "for a zone or a region");
+        if (!*a->host || sov_host_resolve(ctx, a->host, aa.host_id, err) < 0) {
+            if (err->code != SOV_OK && err->code != SOV_E_NOT_FOUND)
+                return -1;
+            return sov_error_invalid(err, "host", "host '%s' does not exist", a->host);
+        }
+    }
     if (strcmp(what, "attach") == 0 && (!a->instance || !*a->instance))
         return sov_error_invalid(err, "instance", "attach needs the instance's name or id");
     if (strcmp(what, "attach") != 0 && strcmp(what, "detach") != 0 && a->instance)

@@ -52,6 +52,12 @@ create_tx(sov_dbconn *c, void *arg, sov_error *err)
     if (strcmp(v.state, "available") != 0)
         return sov_error_set(err, SOV_E_CONFLICT, "volume '%s' is %s: an image is made from "
                              "an available volume (detach it first)", v.name, v.state);
+    {
+        char what[96];
+        snprintf(what, sizeof(what), "volume '%s'", v.name);
+        if (sov_repo_volume_moving(c, v.id, what, err) < 0)    /* its file is leaving */
+            return -1;
+    }
     ia.workspace = a->workspace;
     ia.name = a->name;
     ia.region = v.region;

@@ -471,7 +471,8 @@ sov_volume_op_failed(sov_op_run *run, const sov_op *op, const char *reason, sov_
  * build of a domain is the one place that runs before every start the control plane makes
  * (a create; the start of a stopped instance keeps the definition, whose secrets stay
  * defined while attached, and the reconciler defines again those a libvirtd restart lost).
- * A boot volume still being made is not ready: SOV_OP_LATER. */
+ * A boot volume still being made, or a volume still moving to the instance's host, is not
+ * ready: SOV_OP_LATER. */
 int
 sov_volume_contrib(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *spec,
                    sov_error *err)
@@ -493,6 +494,16 @@ sov_volume_contrib(sov_ctx *ctx, const sov_instance *inst, sov_domain_spec *spec
 
         if (strcmp(v->state, "creating") == 0)
             return SOV_OP_LATER;
+        /* Moved to the instance's host first (a SECA instance in another zone than its
+         * block storage): the build waits for the move, then finds the file there. */
+        {
+            sov_volume_move m;
+            bool found;
+            if (sov_repo_volume_move_pending(c, v->id, &m, &found, err) < 0)
+                return -1;
+            if (found)
+                return SOV_OP_LATER;
+        }
         if (strcmp(v->state, "error") == 0 || strcmp(v->state, "deleting") == 0)
             return sov_error_set(err, SOV_E_CONFLICT, "volume '%s' of instance '%s' is %s: %s",
                                  v->name, inst->name, v->state, v->state_reason);

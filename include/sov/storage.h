@@ -142,12 +142,17 @@ typedef struct sov_volume_action_args {
     const char *instance;       /* attach, detach: id or name */
     bool force;                 /* detach: take it away if the guest does not release it */
     long long size_gib;         /* extend: the new size, larger than the current */
+    const char *zone;           /* move: narrow the target to this zone; NULL: any */
+    const char *region;         /* move: narrow the target to this region; NULL: any */
+    const char *host;           /* move: this host, id or name (operators); NULL: placement */
 } sov_volume_action_args;
 
 /* attach (available -> attaching -> in-use; same host as the instance, else SOV_E_CONFLICT
  * naming both hosts; another tenant's instance is SOV_E_NOT_FOUND), detach (in-use ->
  * detaching -> available), extend (available or in-use -> extending -> as before):
- * "volume.attach", "volume.detach", "volume.extend". */
+ * "volume.attach", "volume.detach", "volume.extend"; move (an available volume without
+ * snapshots to another host inside the tenant's policy, narrowed by zone, region or host;
+ * it stays available and refuses every other change until "volume.move" ends). */
 int sov_volume_action(sov_ctx *ctx, const char *tenant_id, const char *id,
                       const sov_volume_action_args *a, sov_op *op, sov_error *err);
 
@@ -266,6 +271,10 @@ typedef struct sov_instance_storage_args {
     const char *boot_type;
     const char *const *volumes;         /* ids or names to attach at create */
     size_t nvolumes;
+    /* The instance's zone (SECA, where a block storage has no zone of its own): volumes in
+     * another zone are moved there first ("volume.move", in the create's transaction) and
+     * the instance is placed on their target host; NULL: volumes stay where they are. */
+    const char *follow_zone;
 } sov_instance_storage_args;
 
 /* Module registration (include/sov/registry.h): the operation kinds, the quota uses of a

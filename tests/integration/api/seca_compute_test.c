@@ -34,12 +34,14 @@
 #define BOOT "\"bootVolume\":{\"deviceRef\":\"block-storages/system\"}"
 
 static tl_ovn ovn;
+static tl_libvirtd lvd_b;       /* a second host's private libvirtd (zone b), when a test adds it */
 
 static void
 setup(void)
 {
     bed_setup("sovseca");
     memset(&ovn, 0, sizeof(ovn));
+    memset(&lvd_b, 0, sizeof(lvd_b));
 }
 
 static void
@@ -48,6 +50,8 @@ teardown(void)
     bed_teardown();
     if (ovn.dir[0])
         tl_ovn_discard(&ovn);
+    if (lvd_b.sock[0])
+        tl_libvirtd_discard(&lvd_b);
 }
 
 /* sovd; tenants acme and globex; REGION with zones a and b; the host in zone a; flavors
@@ -462,6 +466,54 @@ START_TEST(an_instance_lives_through_put_actions_and_delete_with_its_history)
 }
 END_TEST
 
+/* HaMultiZone: SECA block storages have no zone; an instance in zone b booting from one (and
+ * with a data volume) made in zone a moves them to a host of zone b first, in the PUT's
+ * transaction, and its build waits for the moves: the history stays [active, creating,
+ * pending], and the instance, its volumes and their files are on that host. A volume it
+ * holds cannot move for another instance (412, nothing changed). */
+START_TEST(an_instance_in_another_zone_moves_its_block_storages_there_first)
+{
+    char uri_b[800], host_b[40], *file = NULL, *out = NULL;
+    json_t *x;
+
+    start();
+    tl_libvirtd_start(&lvd_b);
+    snprintf(uri_b, sizeof(uri_b), "test+unix:///default?socket=%s", lvd_b.sock);
+    bed_host_add("node-b", REGION, "b", uri_b, true, host_b);
+    volume("system");
+    volume("data1");
+    json_decref(seca("PUT", INSTANCES "/vm-b", acme.token[TL_MEMBER],
+                     "{\"spec\":{" SKU ",\"zone\":\"b\"," BOOT ",\"dataVolumes\":[{"
+                     "\"deviceRef\":\"block-storages/data1\"}]}}", 201));
+    x = wait_instance("vm-b", "active,creating,pending", "on");
+    ck_assert_str_eq(tl_str(json_object_get(x, "spec"), "zone"), "b");
+    json_decref(x);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM instances WHERE name = 'vm-b' AND"
+                                   " host_id = '%s'", host_b), 1);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM volumes WHERE host_id = '%s' AND"
+                                   " zone = 'b' AND state = 'in-use'", host_b), 2);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM residency_records r JOIN volumes v"
+                                   " ON v.id::text = r.resource_id WHERE r.event = 'moved'"
+                                   " AND r.to_host = 'node-b'"), 2);
+    file = tl_db_value(db, "SELECT volume FROM volumes WHERE name = 'system'");
+    ck_assert_int_eq(tl_virsh(uri_b, &out, "vol-list '%s'", pool), 0);
+    tl_assert_contains(out, file);
+    free(out);
+    out = NULL;
+    ck_assert_int_eq(tl_virsh(uri, &out, "vol-list '%s'", pool), 0);
+    ck_assert_msg(!strstr(out, file), "%s still on node-a", file);
+    free(out);
+    free(file);
+    /* Attached to vm-b: it cannot move for another instance in zone a. */
+    seca_refused("PUT", INSTANCES "/vm-a", acme.token[TL_MEMBER],
+                 "{\"spec\":{" SKU ",\"zone\":\"a\"," BOOT "}}", 412, NULL,
+                 "attached to instance 'vm-b'");
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM instances WHERE name = 'vm-a'"), 0);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM operations WHERE kind ="
+                                   " 'volume.move'"), 2);
+}
+END_TEST
+
 START_TEST(bad_input_and_missing_references_are_412_naming_the_member)
 {
     char *big, *keys, body[1024];
@@ -473,8 +525,6 @@ START_TEST(bad_input_and_missing_references_are_412_naming_the_member)
         { "\"skuRef\":\"skus/nope\",\"zone\":\"a\"," BOOT, "/spec/skuRef" },
         { SKU ",\"zone\":\"\"," BOOT, "/spec/zone" },
         { SKU ",\"zone\":\"z9\"," BOOT, "/spec/zone" },
-        /* The boot volume is in zone a: the instance cannot run in b. */
-        { SKU ",\"zone\":\"b\"," BOOT, "/spec/zone" },
         { SKU ",\"zone\":\"a\"", "/spec/bootVolume" },
         { SKU ",\"zone\":\"a\",\"bootVolume\":{\"deviceRef\":\"block-storages/nope\"}",
           "/spec/bootVolume/deviceRef" },
@@ -496,6 +546,15 @@ START_TEST(bad_input_and_missing_references_are_412_naming_the_member)
         seca_refused("PUT", INSTANCES "/vm-1", acme.token[TL_MEMBER], body, 412,
                      cases[i].pointer, NULL);
     }
+    /* The boot volume is in zone a and zone b has no host to move it to: the reason. */
+    seca_refused("PUT", INSTANCES "/vm-1", acme.token[TL_MEMBER],
+                 "{\"spec\":{" SKU ",\"zone\":\"b\"," BOOT "}}", 412, NULL,
+                 "volume 'system' cannot move to zone 'b'");
+    /* Nothing written: no instance, no volume move queued. */
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM operations WHERE kind ="
+                                   " 'volume.move'"), 0);
+    ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM host_allocations WHERE"
+                                   " resource_type = 'volume-move'"), 0);
 
     /* A SECA name our instances cannot hold (over 63 characters): 412 with our reason. */
     {
@@ -616,6 +675,7 @@ main(void)
     tcase_add_test(tc, skus_are_the_flavors_and_another_tenants_path_is_404);
     tcase_add_test(tc, a_fresh_sovd_with_seed_flavors_offers_skus);
     tcase_add_test(tc, an_instance_lives_through_put_actions_and_delete_with_its_history);
+    tcase_add_test(tc, an_instance_in_another_zone_moves_its_block_storages_there_first);
     tcase_add_test(tc, bad_input_and_missing_references_are_412_naming_the_member);
     tcase_add_test(tc, nics_and_security_group_are_existing_ones_and_missing_ones_are_412);
     suite_add_tcase(s, tc);

@@ -1510,6 +1510,8 @@ START_TEST(storage_commands_send_the_api_shapes)
           "{\"action\":\"detach\",\"force\":true}" },
         { { "volume", "extend", "data-1", "--size", "4" }, "POST /v1/volumes/data-1/actions ",
           "{\"action\":\"extend\",\"size_gib\":4}" },
+        { { "volume", "move", "data-1", "--zone", "b" }, "POST /v1/volumes/data-1/actions ",
+          "{\"action\":\"move\",\"zone\":\"b\"}" },
         { { "volume", "get", "data-1" }, "GET /v1/volumes/data-1 ", NULL },
         { { "volume", "residency", "data-1" }, "GET /v1/volumes/data-1/residency ", NULL },
         { { "volume", "delete", "data-1" }, "DELETE /v1/volumes/data-1 ", NULL },
