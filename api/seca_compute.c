@@ -740,7 +740,9 @@ instance_accepted(sov_request *req, sov_instance *x, sov_seca_change change, con
     return sov_seca_answer(req, MHD_HTTP_ACCEPTED, body, &err, write);
 }
 
-/* DELETE .../workspaces/{workspace}/instances/{name}: 202 with the instance (deleting). */
+/* DELETE .../workspaces/{workspace}/instances/{name}: 202 with no body, as SECA's document
+ * says (the instance is going: its boot volume may already be detached, so a body could not
+ * be a whole Instance). */
 enum MHD_Result
 sov_seca_compute_instances_delete(sov_request *req)
 {
@@ -755,7 +757,7 @@ sov_seca_compute_instances_delete(sov_request *req)
         return sov_seca_reply_error(req, &err, true);
     if (sov_instance_delete(&req->ctx, sov_seca_tenant_id(req), x.id, &op, &err) < 0)
         return sov_seca_reply_error(req, &err, false);
-    return instance_accepted(req, &x, SOV_SECA_DELETED, op.id, false);
+    return sov_seca_reply_deleted(req, &INSTANCE_T, x.id, sov_seca_tenant_id(req), op.id);
 }
 
 /* start, stop, restart: our action, the meta following its operation; 202 with the
