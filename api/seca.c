@@ -390,8 +390,8 @@ check_strings(json_t *obj, const char *member, size_t max_value, bool limit_key,
         if (!json_is_string(v))
             return sov_error_invalid(err, field, "%s '%.64s' must be a string", member + 1, key);
         if (max_value && sov_seca_chars(json_string_value(v)) > max_value)
-            return sov_error_invalid(err, field, "%s '%.64s' is longer than %zu characters",
-                                     member + 1, key, max_value);
+            return sov_error_invalid(err, field, "%s '%.64s': the value is longer than %zu "
+                                     "characters", member + 1, key, max_value);
     }
     return 0;
 }

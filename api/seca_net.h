@@ -16,13 +16,6 @@ extern const sov_seca_type sov_seca_net_sku_type, sov_seca_net_network_type,
 #define SOV_SECA_OBJ_ROUTE_TABLE "route-table"
 #define SOV_SECA_OBJ_GATEWAY "internet-gateway"
 
-/* The SECA state a /v1 network, subnet or router state reads as (the meta follows the
- * operations; this is what a change made elsewhere shows). */
-sov_seca_state sov_seca_net_state(const char *state);
-/* A service's field (from) as the JSON pointer of the SECA request (to). */
-void sov_seca_net_map_field(sov_error *err, const char *from, const char *to);
-/* Members of spec other than the allowed ones: SOV_E_INVALID naming "/spec". */
-int sov_seca_net_spec_members(const json_t *spec, const char *const *allowed, sov_error *err);
 /* spec.cidr: {ipv4} only; ipv6 (or an empty ipv4) cannot be served. */
 int sov_seca_net_cidr_read(const json_t *spec, const char **ret, sov_error *err);
 json_t *sov_seca_net_cidr_json(const char *cidr);

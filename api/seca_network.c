@@ -19,39 +19,6 @@ const sov_seca_type sov_seca_net_gateway_type = { "seca.network", "internet-gate
                                                   "internet-gateways", SOV_SECA_WORKSPACE,
                                                   true };
 
-sov_seca_state
-sov_seca_net_state(const char *state)
-{
-    if (strcmp(state, "error") == 0)
-        return SOV_SECA_ERROR;
-    if (strcmp(state, "deleting") == 0 || strcmp(state, "deleted") == 0)
-        return SOV_SECA_DELETING;
-    return SOV_SECA_ACTIVE;
-}
-
-void
-sov_seca_net_map_field(sov_error *err, const char *from, const char *to)
-{
-    if (strcmp(err->field, from) == 0)
-        snprintf(err->field, sizeof(err->field), "%s", to);
-}
-
-int
-sov_seca_net_spec_members(const json_t *spec, const char *const *allowed, sov_error *err)
-{
-    const char *key;
-    json_t *v;
-
-    json_object_foreach((json_t *) spec, key, v) {
-        bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = strcmp(key, allowed[i]) == 0;
-        if (!ok)
-            return sov_error_invalid(err, "/spec", "spec has no member '%.64s'", key);
-    }
-    return 0;
-}
-
 int
 sov_seca_net_cidr_read(const json_t *spec, const char **ret, sov_error *err)
 {

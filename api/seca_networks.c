@@ -91,7 +91,7 @@ static int
 network_render(sov_request *req, const sov_network *n, json_t **ret, sov_error *err)
 {
     return sov_seca_net_render(req, n->id, sov_seca_net_network_type.kind,
-                               sov_seca_net_state(n->state), n->created_at, network_json, n,
+                               sov_seca_state_of(n->state), n->created_at, network_json, n,
                                ret, err);
 }
 
@@ -147,7 +147,7 @@ network_spec_read(sov_request *req, const json_t *spec, const char **cidr, char 
     static const char *const members[] = { "cidr", "additionalCidrs", "skuRef", NULL };
     json_t *extra = json_object_get(spec, "additionalCidrs");
 
-    if (sov_seca_net_spec_members(spec, members, err) < 0 ||
+    if (sov_seca_members_check(spec, "/spec", members, err) < 0 ||
         sov_seca_net_cidr_read(spec, cidr, err) < 0)
         return -1;
     if (extra && !(json_is_array(extra) && json_array_size(extra) == 0))
@@ -197,9 +197,9 @@ network_create(sov_request *req, const sov_seca_input *in, void *arg)
         return sov_seca_reply_error(req, &err, true);
     }
     if (sov_network_create(&req->ctx, sov_seca_tenant_id(req), &a, &n, &op, &err) < 0) {
-        sov_seca_net_map_field(&err, "cidr", "/spec/cidr/ipv4");
-        sov_seca_net_map_field(&err, "sku", "/spec/skuRef");
-        sov_seca_net_map_field(&err, "name", "/metadata/name");
+        sov_seca_field_rename(&err, "cidr", "/spec/cidr/ipv4");
+        sov_seca_field_rename(&err, "sku", "/spec/skuRef");
+        sov_seca_field_rename(&err, "name", "/metadata/name");
         return sov_seca_reply_error(req, &err, true);
     }
     sov_seca_write w = { .resource_id = n.id, .tenant_id = n.tenant_id,

@@ -125,7 +125,7 @@ sov_seca_network_internet_gateways_put(sov_request *req)
     enum MHD_Result rc;
 
     if (sov_seca_input_read(req, NULL, 0, false, &in, &err) < 0 ||
-        sov_seca_net_spec_members(in.spec, members, &err) < 0)
+        sov_seca_members_check(in.spec, "/spec", members, &err) < 0)
         return sov_seca_reply_error(req, &err, true);
     egress = json_object_get(in.spec, "egressOnly");
     if (egress && !json_is_boolean(egress))
@@ -329,7 +329,7 @@ rt_put_read(sov_request *req, const sov_network *n, sov_seca_input *in, json_t *
     bool deleting = false;
 
     if (sov_seca_input_read(req, NULL, 0, true, in, err) < 0 ||
-        sov_seca_net_spec_members(in->spec, members, err) < 0 ||
+        sov_seca_members_check(in->spec, "/spec", members, err) < 0 ||
         sov_seca_net_name_check(req, err) < 0 || routes_read(req, in->spec, targets, err) < 0)
         return -1;
     if (rt_get(req, n->name, sov_seca_name(req), old, &deleting, err) == 0 && deleting) {
@@ -363,7 +363,7 @@ sov_seca_network_route_tables_put(sov_request *req)
                        false);
     if (sov_network_route_table_put(&req->ctx, n.tenant_id, n.id, &o, exists ? &old : NULL,
                                     &created, &err) < 0) {
-        sov_seca_net_map_field(&err, "region", "/spec/routes");
+        sov_seca_field_rename(&err, "region", "/spec/routes");
         rc = sov_seca_reply_error(req, &err, true);
     } else {
         rc = sov_seca_net_object_written(req, &sov_seca_net_route_table_type, &o, &in, created,

@@ -93,7 +93,7 @@ subnet_render(sov_request *req, const sov_network *n, const sov_subnet *s, json_
     if (!rt[0])
         return 0;
     return sov_seca_net_render(req, s->id, sov_seca_net_subnet_type.kind,
-                               sov_seca_net_state(s->state), s->created_at, subnet_json, &v,
+                               sov_seca_state_of(s->state), s->created_at, subnet_json, &v,
                                ret, err);
 }
 
@@ -207,7 +207,7 @@ subnet_spec_read(sov_request *req, const sov_network *n, const json_t *spec, sub
     json_t *zone = json_object_get(spec, "zone");
 
     memset(s, 0, sizeof(*s));
-    if (sov_seca_net_spec_members(spec, members, err) < 0 ||
+    if (sov_seca_members_check(spec, "/spec", members, err) < 0 ||
         sov_seca_net_cidr_read(spec, &s->cidr, err) < 0)
         return -1;
     if (!json_is_string(zone) || json_string_length(zone) == 0 ||
@@ -266,7 +266,7 @@ subnet_update(sov_request *req, const sov_seca_input *in, void *arg)
                           s->name, s->zone);
     else if (sov_subnet_route_table_change(&req->ctx, s->tenant_id, n->id, s->id, sp->rt,
                                            &err) < 0)
-        sov_seca_net_map_field(&err, "region", "/spec/routeTableRef");
+        sov_seca_field_rename(&err, "region", "/spec/routeTableRef");
     if (err.code != SOV_OK)
         return sov_seca_reply_error(req, &err, true);
     sov_seca_write w = { .resource_id = s->id, .tenant_id = s->tenant_id,
@@ -294,20 +294,20 @@ subnet_create(sov_request *req, const sov_seca_input *in, void *arg)
 
     if (sov_network_route_table_check(&req->ctx, sov_seca_tenant_id(req), n->workspace, n->id,
                                       sp->rt, &err) < 0) {
-        sov_seca_net_map_field(&err, "region", "/spec/routeTableRef");
+        sov_seca_field_rename(&err, "region", "/spec/routeTableRef");
         return sov_seca_reply_error(req, &err, true);
     }
     if (sov_subnet_create(&req->ctx, sov_seca_tenant_id(req), &a, &s, &op, &err) < 0) {
-        sov_seca_net_map_field(&err, "cidr", "/spec/cidr/ipv4");
-        sov_seca_net_map_field(&err, "zone", "/spec/zone");
-        sov_seca_net_map_field(&err, "sku", "/spec/skuRef");
-        sov_seca_net_map_field(&err, "name", "/metadata/name");
+        sov_seca_field_rename(&err, "cidr", "/spec/cidr/ipv4");
+        sov_seca_field_rename(&err, "zone", "/spec/zone");
+        sov_seca_field_rename(&err, "sku", "/spec/skuRef");
+        sov_seca_field_rename(&err, "name", "/metadata/name");
         return sov_seca_reply_error(req, &err, true);
     }
     if (sov_network_apply_route_tables(&req->ctx, s.tenant_id, n->workspace, n->id,
                                        &err) < 0) {
         sov_subnet_delete(&req->ctx, s.tenant_id, s.id, &op2, &e2);
-        sov_seca_net_map_field(&err, "region", "/spec/routeTableRef");
+        sov_seca_field_rename(&err, "region", "/spec/routeTableRef");
         return sov_seca_reply_error(req, &err, true);
     }
     sov_seca_write w = { .resource_id = s.id, .tenant_id = s.tenant_id,

@@ -726,9 +726,22 @@ sov_seca_members_check(const json_t *obj, const char *at, const char *const *nam
         (void) v;
         while (names[k] && strcmp(names[k], key) != 0)
             k++;
-        if (!names[k])
-            return sov_error_invalid(err, at, "%s/%.40s: unknown member '%.40s'", at, key,
+        if (!names[k]) {
+            char field[sizeof(err->field)];
+            size_t n = (size_t) snprintf(field, sizeof(field), "%s/", at);
+            /* the member as an RFC 6901 pointer segment: ~ is ~0, / is ~1 */
+            for (const char *c = key; *c && n + 3 < sizeof(field); c++) {
+                if (*c == '~' || *c == '/') {
+                    field[n++] = '~';
+                    field[n++] = *c == '~' ? '0' : '1';
+                } else {
+                    field[n++] = *c;
+                }
+            }
+            field[n] = '\0';
+            return sov_error_invalid(err, field, "%s/%.40s: unknown member '%.40s'", at, key,
                                      key);
+        }
     }
     return 0;
 }

@@ -138,8 +138,8 @@ int sov_seca_object_delete(sov_ctx *ctx, const char *tenant_id, const char *work
 json_t *sov_seca_object_beside(sov_ctx *ctx, const char *tenant_id, const char *workspace,
                                const char *kind, const char *name, const char *id);
 
-/* Members of obj other than names (NULL-terminated): SOV_E_INVALID naming at, the JSON
- * pointer of obj ("/spec"), with the member in the message. */
+/* Members of obj other than names (NULL-terminated): SOV_E_INVALID naming the member's JSON
+ * pointer (at, the pointer of obj, then the member: "/spec/colour"). */
 int sov_seca_members_check(const json_t *obj, const char *at, const char *const *names,
                            sov_error *err);
 

@@ -734,6 +734,71 @@ def foundation_delete():
             wait_gone(r, "FoundationProviders")
 
 
+# ---- the README's walk-through -----------------------------------------------------------
+
+# README.md's SECA section walks the FoundationProviders chain with curl. Its PUT bodies must
+# be the chain's specs above (names, the tenant, the subject, the zone and the SKUs apart),
+# in the same order, so that what the README shows is what this tier proves works.
+README_PLURALS = {"roles": "role", "role-assignments": "role-assignment",
+                  "workspaces": "workspace", "block-storages": "block-storage",
+                  "images": "image", "networks": "network",
+                  "internet-gateways": "internet-gateway", "route-tables": "route-table",
+                  "subnets": "subnet", "security-groups": "security-group",
+                  "public-ips": "public-ip", "nics": "nic", "instances": "instance"}
+
+
+def readme_puts():
+    """The README's SECA curl block as [(type, name, spec)], first PUT of each path only
+    (a PUT naming if-unmodified-since is an update, not part of the chain)."""
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"^## SECA.*?^```sh\n(.*?)^```", text, re.S | re.M)
+    must(m is not None, "README.md has a SECA section with a sh block")
+    out, seen = [], set()
+    for put in re.finditer(r"-XPUT \$S/(\S+)(.*?)-d '([^']*)'", m.group(1), re.S):
+        path, between, body = put.groups()
+        if "if-unmodified-since" in between or path in seen:
+            continue
+        seen.add(path)
+        parts = path.split("/")
+        try:
+            doc = json.loads(body)
+        except ValueError as e:
+            say(False, "README: the body of PUT %s is JSON" % path, str(e))
+            continue
+        out.append((README_PLURALS.get(parts[-2], parts[-2]), parts[-1], doc.get("spec")))
+    return out
+
+
+def readme_norm(v, names):
+    if isinstance(v, dict):
+        return {k: readme_norm(x, names) for k, x in v.items()}
+    if isinstance(v, list):
+        return [readme_norm(x, names) for x in v]
+    if isinstance(v, str):
+        if v.startswith("skus/"):
+            return "skus/*"
+        return "/".join(names.get(s, s) for s in v.split("/"))
+    return v
+
+
+def readme_walk():
+    chain = [(r, spec) for r, spec in specs() if r.typ != "security-group-rule"]
+    got = readme_puts()
+    say([typ for typ, _, _ in got] == [r.typ for r, _ in chain],
+        "README: the SECA walk-through PUTs the FoundationProviders chain in order",
+        "README %s, tier %s" % ([x[0] for x in got], [r.typ for r, _ in chain]))
+    names = {TA: "acme", ENV["SECA_SUBJECT_A"]: "alice@acme.eu", ZONES[0]: "a"}
+    for (r, _), (_, name, _) in zip(chain, got):
+        names[r.name] = name
+    for (r, spec), (typ, name, rspec) in zip(chain, got):
+        want = readme_norm(spec, names)
+        say(readme_norm(rspec, {}) == want,
+            "README: the spec PUT for %s %s is the tier's" % (typ, name),
+            "README %s, tier %s" % (json.dumps(readme_norm(rspec, {}), sort_keys=True),
+                                    json.dumps(want, sort_keys=True)))
+
+
 # ---- instance power --------------------------------------------------------------------
 
 def power():
@@ -1197,6 +1262,7 @@ def roles_and_auth():
 
 def main():
     print("# SECA tier against %s, documents %s" % (BASE, os.path.abspath(SPEC)), flush=True)
+    scenario("README", readme_walk)
     scenario("ProviderLifeCycle/ProviderQueries", provider_scenarios)
     scenario("Auth", roles_and_auth)
     scenario("FoundationProviders (create)", foundation_create)

@@ -259,9 +259,18 @@ START_TEST(a_bad_envelope_is_412_naming_the_member_and_writes_nothing)
     /* The pointer escapes '/' and '~' (RFC 6901). */
     refused("PUT", path, ta.token[TL_ADMIN], "{\"labels\":{\"a/b~c\":1}}", NULL, 412,
             "validation-error", "/labels/a~1b~0c");
-    /* A label value of 64 characters: one over SECA's limit. */
+    /* A label value of 64 characters: one over SECA's limit; the detail says the value (not
+     * the key) is too long. */
     snprintf(body, sizeof(body), "{\"labels\":{\"env\":\"%064d\"}}", 0);
-    refused("PUT", path, ta.token[TL_ADMIN], body, NULL, 412, "validation-error", "/labels/env");
+    {
+        tl_resp r;
+
+        call("PUT", path, ta.token[TL_ADMIN], body, NULL, &r);
+        assert_seca_error(&r, path, 412, "validation-error", "/labels/env", NULL);
+        ck_assert_str_eq(str_at(r.json, "detail"),
+                         "labels 'env': the value is longer than 63 characters");
+        tl_resp_free(&r);
+    }
     memset(big, 'a', 1025);
     big[1025] = '\0';
     snprintf(body, sizeof(body), "{\"annotations\":{\"note\":\"%s\"}}", big);

@@ -311,7 +311,7 @@ START_TEST(bad_rules_and_groups_are_412)
           "\"IPv6\"}}", "/spec/version" },
         { "/security-group-rules/r", "{\"spec\":{\"protocol\":\"tcp\"}}", "/spec/direction" },
         { "/security-group-rules/r", "{\"spec\":{\"direction\":\"ingress\",\"colour\":1}}",
-          "/spec" },
+          "/spec/colour" },
         { "/security-group-rules/r", "{\"spec\":{\"direction\":\"ingress\",\"protocol\":"
           "\"icmp\",\"icmp\":{\"type\":9,\"code\":0}}}", "/spec/icmp/type" },
         { "/security-group-rules/r", "{\"spec\":{\"direction\":\"ingress\",\"protocol\":"
@@ -468,7 +468,7 @@ START_TEST(nics_are_ports_with_groups_and_public_ips)
           "\"security-groups/nope\"}]}", "/spec/securityGroupRefs/0" },
         { "{\"addresses\":[\"10.0.0.10\"],%s,\"publicIpRefs\":[{\"resource\":"
           "\"public-ips/nope\"}]}", "/spec/publicIpRefs/0" },
-        { "{\"addresses\":[\"10.0.0.10\"],%s,\"colour\":1}", "/spec" },
+        { "{\"addresses\":[\"10.0.0.10\"],%s,\"colour\":1}", "/spec/colour" },
         { "{\"addresses\":[\"10.0.0.10\"],%s,\"skuRef\":{\"resource\":"
           "\"skus/seca.nope\"}}", "/spec/skuRef" },
     };

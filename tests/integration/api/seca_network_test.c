@@ -341,7 +341,7 @@ START_TEST(network_lifecycle_and_refusals)
                  412, "/spec/additionalCidrs", NULL);
     seca_refused("PUT", WSP "/networks/net1", tok,
                  "{\"spec\":{\"cidr\":{\"ipv4\":\"10.1.0.0/16\"},\"colour\":\"red\","
-                 "\"skuRef\":{\"resource\":\"skus/seca.n1k\"}}}", 412, "/spec", "colour");
+                 "\"skuRef\":{\"resource\":\"skus/seca.n1k\"}}}", 412, "/spec/colour", "colour");
     seca_refused("PUT", WSP "/networks/net1", tok,
                  "{\"spec\":{\"cidr\":{\"ipv4\":\"10.1.0.0/16\"}}}", 412, "/spec/skuRef", NULL);
     ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM networks"), 0);
@@ -469,7 +469,7 @@ START_TEST(gateway_route_table_and_subnet_make_the_router)
     seca_refused("PUT", SUBP "/sub1", tok,
                  "{\"spec\":{\"cidr\":{\"ipv4\":\"10.1.1.0/24\"},\"zone\":\"a\","
                  "\"routeTableRef\":{\"resource\":\"route-tables/rt1\"},\"vlan\":3}}", 412,
-                 "/spec", "vlan");
+                 "/spec/vlan", "vlan");
     ck_assert_int_eq(tl_db_num(db, "SELECT count(*) FROM subnets"), 0);
 
     j = tl_call_ok(&sovd, "PUT", SUBP "/sub1", tok, SUB_BODY("10.1.1.0/24", "a", "rt1"), 201);

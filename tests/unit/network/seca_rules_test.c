@@ -113,7 +113,7 @@ END_TEST
 START_TEST(bad_rules_name_their_member)
 {
     refused("[]", "/spec", NULL);
-    refused("{\"colour\":1}", "/spec", "colour");
+    refused("{\"colour\":1}", "/spec/colour", "colour");
     refused("{\"rules\":{}}", "/spec/rules", NULL);
     refused("{\"rules\":[{\"protocol\":\"tcp\"}]}", "/spec/rules/0/direction", NULL);
     refused("{\"rules\":[{\"direction\":\"in\"}]}", "/spec/rules/0/direction", NULL);
