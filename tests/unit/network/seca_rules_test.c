@@ -117,7 +117,7 @@ START_TEST(bad_rules_name_their_member)
     refused("{\"rules\":{}}", "/spec/rules", NULL);
     refused("{\"rules\":[{\"protocol\":\"tcp\"}]}", "/spec/rules/0/direction", NULL);
     refused("{\"rules\":[{\"direction\":\"in\"}]}", "/spec/rules/0/direction", NULL);
-    refused("{\"rules\":[{\"direction\":\"ingress\",\"vlan\":1}]}", "/spec/rules/0", "vlan");
+    refused("{\"rules\":[{\"direction\":\"ingress\",\"vlan\":1}]}", "/spec/rules/0/vlan", "vlan");
     refused("{\"rules\":[{\"direction\":\"ingress\",\"version\":\"IPv6\"}]}",
             "/spec/rules/0/version", "IPv6");
     refused("{\"rules\":[{\"direction\":\"ingress\",\"protocol\":\"sctp\"}]}",
