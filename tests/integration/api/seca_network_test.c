@@ -18,11 +18,12 @@
 #include "sov/config.h"
 #include "sov/db.h"
 #include "sov/network.h"
-#include "testlib.h"
+#include "seca_kit.h"
 
 #define REGION "fr-seca-1"
 #define NETP "/providers/seca.network/v1/tenants/acme"
 #define WSP NETP "/workspaces/default"
+#define WAIT_S 30
 
 static char *db, *tmp, *op;
 static tl_sovd sovd;
@@ -74,76 +75,20 @@ pool(void)
                            "{\"name\":\"public\",\"cidr\":\"203.0.113.0/24\"}", 201));
 }
 
-/* A SECA refusal: status 412 (or as given), application/json, SECA's error form, the
- * pointer named in sources[0] (unless NULL), says in the body (unless NULL). */
-static void
-seca_refused(const char *method, const char *path, const char *token, const char *body,
-             long status, const char *pointer, const char *says)
-{
-    tl_resp r;
-    char *ct;
+/* The SECA kit's calls (seca_kit.h) on this suite's sovd. */
+#define seca_refused(...) tl_seca_refused(&sovd, __VA_ARGS__)
+#define conditions_are tl_seca_assert_conditions
 
-    tl_call(&sovd, method, path, token, body, &r);
-    ck_assert_msg(r.status == status, "%s %s: %ld, not %ld: %s", method, path, r.status,
-                  status, r.body ? r.body : "");
-    ct = tl_resp_header(&r, "Content-Type");
-    ck_assert_msg(ct && strncmp(ct, "application/json", 16) == 0, "Content-Type %s",
-                  ct ? ct : "(none)");
-    free(ct);
-    ck_assert_msg(r.json, "no JSON body: %s", r.body ? r.body : "");
-    ck_assert_int_eq(tl_num(r.json, "status"), status);
-    ck_assert_msg(strncmp(tl_str(r.json, "type"), "http://secapi.cloud/errors/", 27) == 0,
-                  "type %s", tl_str(r.json, "type"));
-    if (pointer) {
-        json_t *src = json_array_get(json_object_get(r.json, "sources"), 0);
-        ck_assert_msg(src, "no sources in %s", r.body);
-        ck_assert_str_eq(tl_str(src, "pointer"), pointer);
-    }
-    if (says)
-        tl_assert_contains(r.body, says);
-    tl_resp_free(&r);
-}
-
-/* GET path until status.state is want (or, want NULL, until 404), at most 30 s; returns
- * the last body (NULL for 404). */
+/* GET path (as acme's reader) until status.state is want (or, want NULL, until 404): the
+ * last body (NULL for 404). */
 static json_t *
 wait_state(const char *path, const char *want)
 {
-    double end = tl_now() + 30;
-
-    for (;;) {
-        tl_resp r;
-        tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &r);
-        if (!want && r.status == 404) {
-            tl_resp_free(&r);
-            return NULL;
-        }
-        if (want && r.status == 200 &&
-            strcmp(tl_str(json_object_get(r.json, "status"), "state"), want) == 0) {
-            json_t *j = json_incref(r.json);
-            tl_resp_free(&r);
-            return j;
-        }
-        ck_assert_msg(tl_now() < end, "GET %s still %ld %s, not %s", path, r.status,
-                      r.body ? r.body : "", want ? want : "404");
-        tl_resp_free(&r);
-        usleep(100 * 1000);
+    if (!want) {
+        tl_seca_wait_gone(&sovd, path, acme.token[TL_READER], WAIT_S);
+        return NULL;
     }
-}
-
-/* status.conditions' states, newest first, are exactly want (comma-separated). */
-static void
-conditions_are(const json_t *j, const char *want)
-{
-    json_t *c = json_object_get(json_object_get(j, "status"), "conditions"), *v;
-    char got[256] = "";
-    size_t i;
-
-    json_array_foreach(c, i, v) {
-        size_t len = strlen(got);
-        snprintf(got + len, sizeof(got) - len, "%s%s", i ? "," : "", tl_str(v, "state"));
-    }
-    ck_assert_str_eq(got, want);
+    return tl_seca_wait_state(&sovd, path, acme.token[TL_READER], want, WAIT_S);
 }
 
 /* The router /v1 shows for the network named name of acme: "" none, else its state. */
@@ -675,8 +620,6 @@ main(void)
 {
     Suite *s = suite_create("api/seca-network");
     TCase *tc = tcase_create("seca-network");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 180);
@@ -687,9 +630,5 @@ main(void)
     tcase_add_test(tc, seca_networks_lie_in_rfc1918);
     tcase_add_test(tc, v1_subnets_are_not_served_through_seca);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tl_run_suite(s);
 }
