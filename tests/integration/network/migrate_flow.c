@@ -24,24 +24,18 @@
 #define WAIT_S 60
 
 static tl_ovn ovn;
-static tl_libvirtd lvd2;
-static char uri2[800];
 
 static void
 setup(void)
 {
-    bed_setup("sovnmig");
+    bed_setup_two("sovnmig");
     memset(&ovn, 0, sizeof(ovn));
-    memset(&lvd2, 0, sizeof(lvd2));
-    tl_libvirtd_start(&lvd2);
-    snprintf(uri2, sizeof(uri2), "test+unix:///default?socket=%s", lvd2.sock);
 }
 
 static void
 teardown(void)
 {
     bed_teardown();
-    tl_libvirtd_discard(&lvd2);
     if (ovn.dir[0])
         tl_ovn_discard(&ovn);
 }
@@ -96,9 +90,7 @@ START_TEST(a_live_migration_moves_the_port_through_both_chassis)
 
     tl_ovn_start(&ovn, NULL, false);
     snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
-    setenv("SOV_HV_FAULT", "migrate:1:ok:3000,migrate:2:conflict:3000", 1);
-    bed_start(args);
-    unsetenv("SOV_HV_FAULT");
+    bed_start_fault(args, "migrate:1:ok:3000,migrate:2:conflict:3000");
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"NMig FR\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-fr\",\"zones\":[\"a\"]}", 201));
