@@ -1,6 +1,6 @@
 /* api/seca-network: SECA's network provider, part one (api/seca_networks.c, seca_subnets.c,
  * seca_route_tables.c) through a real sovd on a real PostgreSQL with its own OVN Northbound
- * (tl_ovn_start) and workers: network
+ * (tl_ovn_start) and workers (the bed of network/sec_bed.c, with a host): network
  * SKUs (at least one, from network_skus), a network's lifecycle (created through our
  * network service, its SKU recorded, exact conditions, DELETE 202 then 404), an internet
  * gateway, a route table and a subnet whose default route gives the network our router (in
@@ -14,58 +14,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hosts.h"
-#include "sov/config.h"
-#include "sov/db.h"
-#include "sov/network.h"
+#include "../network/ovn_bed.h"
+#include "../network/sec_bed.h"
 #include "seca_kit.h"
+#include "sov/network.h"
 
-#define REGION "fr-seca-1"
 #define NETP "/providers/seca.network/v1/tenants/acme"
 #define WSP NETP "/workspaces/default"
 #define WAIT_S 30
 
-static char *db, *tmp, *op;
-static tl_sovd sovd;
-static tl_ovn ovn;
-static tl_tenant acme, globex;
-
+/* The bed (network/sec_bed.c) and a host, where networks go. */
 static void
 setup(void)
 {
-    char nb[700], body[2048];
-    const char *args[] = { "--role=api,worker", "--host-check-interval=1", nb, NULL };
-    char *u;
-
-    db = tl_db_create();
-    tmp = tl_tmpdir();
-    memset(&sovd, 0, sizeof(sovd));
-    memset(&ovn, 0, sizeof(ovn));
-    tl_ovn_start(&ovn, NULL, false);
-    snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
-    tl_sovd_start(&sovd, db, args);
-    op = tl_operator_token(&sovd);
-    tl_tenant_make(&sovd, op, "acme", &acme);
-    tl_tenant_make(&sovd, op, "globex", &globex);
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
-                           "{\"code\":\"" REGION "\",\"name\":\"Seca FR\",\"country\":\"FR\","
-                           "\"datacenter\":\"dc-seca\",\"zones\":[\"a\",\"b\"]}", 201));
-    u = tl_test_host_uri(tmp, "seca-node-1", 4, 8);
-    snprintf(body, sizeof(body), "{\"name\":\"seca-node-1\",\"region\":\"" REGION "\","
-             "\"zone\":\"a\",\"libvirt_uri\":\"%s\"}", u);
-    free(u);
-    json_decref(tl_host_add(&sovd, op, body));
-}
-
-static void
-teardown(void)
-{
-    int rc = tl_sovd_stop_clean(&sovd, 30);
-
-    tl_sovd_discard(&sovd);
-    if (ovn.dir[0])
-        tl_ovn_discard(&ovn);
-    tl_teardown_end(rc, db, op, tmp);
+    bed_setup();
+    bed_host("seca-node-1");
 }
 
 static void
@@ -144,19 +107,12 @@ typedef struct svc {
 static void
 svc_open(svc *s)
 {
-    char nbflag[700];
-    char *argv[] = { "sovd", nbflag, NULL };
-    char *envp[] = { NULL };
     sov_db_options o = { .url = db, .pool_size = 1, .connect_timeout = 5,
                          .acquire_timeout_ms = 30000 };
     sov_error err = SOV_ERROR_INIT;
-    FILE *out = fopen("/dev/null", "w");
 
-    snprintf(nbflag, sizeof(nbflag), "--ovn-nb=%s", ovn.nb);
-    ck_assert(out);
     memset(s, 0, sizeof(*s));
-    ck_assert_msg(sov_config_load(&s->cfg, 2, argv, envp, out, &err) == 0, "%s", err.msg);
-    fclose(out);
+    ovn_bed_config(&s->cfg, &ovn);
     ck_assert_msg(sov_db_new(&o, &s->pool, &err) == 0, "%s", err.msg);
     s->ctx.db = s->pool;
     s->ctx.cfg = &s->cfg;
@@ -621,7 +577,7 @@ main(void)
     Suite *s = suite_create("api/seca-network");
     TCase *tc = tcase_create("seca-network");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, bed_teardown);
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, network_skus_are_listed_and_read);
     tcase_add_test(tc, network_lifecycle_and_refusals);
