@@ -33,21 +33,10 @@
 #define SKU "\"skuRef\":\"skus/small\""
 #define BOOT "\"bootVolume\":{\"deviceRef\":\"block-storages/system\"}"
 
-static tl_ovn ovn;
-
 static void
 setup(void)
 {
     bed_setup("sovseca");
-    memset(&ovn, 0, sizeof(ovn));
-}
-
-static void
-teardown(void)
-{
-    bed_teardown();
-    if (ovn.dir[0])
-        tl_ovn_discard(&ovn);
 }
 
 /* sovd; tenants acme and globex; REGION with zones a and b; the host in zone a; flavors
@@ -61,10 +50,8 @@ start_with(bool with_ovn)
                            "--stop-timeout=5", with_ovn ? nb : NULL, NULL };
     char host_id[40];
 
-    if (with_ovn) {
-        tl_ovn_start(&ovn, NULL, false);
-        snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
-    }
+    if (with_ovn)
+        bed_ovn_start(nb);
     bed_start(args);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"Seca FR\",\"country\":\"FR\","
@@ -660,7 +647,7 @@ main(void)
     TCase *tc = tcase_create("seca-compute");
 
     signal(SIGPIPE, SIG_IGN);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, bed_teardown);
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, skus_are_the_flavors_and_another_tenants_path_is_404);
     tcase_add_test(tc, a_fresh_sovd_with_seed_flavors_offers_skus);

@@ -23,21 +23,10 @@
 #define IMAGE "base"
 #define WAIT_S 60
 
-static tl_ovn ovn;
-
 static void
 setup(void)
 {
     bed_setup_two("sovnmig");
-    memset(&ovn, 0, sizeof(ovn));
-}
-
-static void
-teardown(void)
-{
-    bed_teardown();
-    if (ovn.dir[0])
-        tl_ovn_discard(&ovn);
 }
 
 static void
@@ -88,8 +77,7 @@ START_TEST(a_live_migration_moves_the_port_through_both_chassis)
                            "--image-allow-file-urls=true", "--stop-timeout=5", nb, NULL };
     json_t *j, *o;
 
-    tl_ovn_start(&ovn, NULL, false);
-    snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
+    bed_ovn_start(nb);
     bed_start_fault(args, "migrate:1:ok:3000,migrate:2:conflict:3000");
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"NMig FR\",\"country\":\"FR\","
@@ -149,7 +137,7 @@ migrate_flow_tcase(void)
 {
     TCase *tc = tcase_create("flow");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, bed_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, a_live_migration_moves_the_port_through_both_chassis);
     return tc;

@@ -19,6 +19,7 @@ char uri[800];
 char pool[64];
 tl_libvirtd lvd2;
 char uri2[800];
+tl_ovn ovn;
 static char net[64];
 
 void
@@ -30,6 +31,7 @@ bed_setup(const char *prefix)
     memset(&lvd, 0, sizeof(lvd));
     memset(&lvd2, 0, sizeof(lvd2));
     uri2[0] = '\0';
+    memset(&ovn, 0, sizeof(ovn));
     op = NULL;
     snprintf(pool, sizeof(pool), "%s-%d", prefix, (int) getpid());
     snprintf(net, sizeof(net), "%s%d", prefix, (int) getpid());
@@ -54,10 +56,23 @@ bed_setup_two(const char *prefix)
 void
 bed_teardown(void)
 {
+    int rc = tl_sovd_stop_clean(&sovd, 30);
+
+    tl_sovd_discard(&sovd);
+    /* The pool lives in the daemon's test driver, and dies with it. */
+    tl_libvirtd_discard(&lvd);
     if (lvd2.dir[0])
         tl_libvirtd_discard(&lvd2);
-    /* The pool lives in the daemon's test driver, and dies with it. */
-    tl_local_teardown(&sovd, &lvd, db, op, tmp);
+    if (ovn.dir[0])
+        tl_ovn_discard(&ovn);
+    tl_teardown_end(rc, db, op, tmp);
+}
+
+void
+bed_ovn_start(char *nb_flag)
+{
+    tl_ovn_start(&ovn, NULL, false);
+    snprintf(nb_flag, 700, "--ovn-nb=%s", ovn.nb);
 }
 
 void
@@ -181,6 +196,14 @@ bed_two_hosts(const char *region1, const char *region2, char *id1, char *id2)
                            201));
 }
 
+/* The query fmt and ap make (into *q, malloc) and its first value (malloc). */
+static char *
+query_value(char **q, const char *fmt, va_list ap)
+{
+    ck_assert(vasprintf(q, fmt, ap) > 0);
+    return tl_db_value(db, "%s", *q);
+}
+
 char *
 bed_value(const char *fmt, ...)
 {
@@ -188,9 +211,8 @@ bed_value(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    ck_assert(vasprintf(&q, fmt, ap) > 0);
+    v = query_value(&q, fmt, ap);
     va_end(ap);
-    v = tl_db_value(db, "%s", q);
     free(q);
     return v;
 }
@@ -202,9 +224,8 @@ bed_assert_value(const char *want, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    ck_assert(vasprintf(&q, fmt, ap) > 0);
+    v = query_value(&q, fmt, ap);
     va_end(ap);
-    v = tl_db_value(db, "%s", q);
     ck_assert_msg(strcmp(v, want) == 0, "%s: '%s', want '%s'", q, v, want);
     free(v);
     free(q);

@@ -1,6 +1,8 @@
-/* bed.h: the test bed the storage suites that drive a real sovd share (volumes, snapshots,
- * hook): per test a fresh database and folder, and a private libvirtd whose test driver is
- * a host; sovd started on them with the bootstrap operator and tenants acme and globex.
+/* bed.h: the test bed the suites that drive a real sovd on libvirt's test driver share
+ * (storage's, api/seca-storage, api/seca-compute, network/instances, network/migrate): per
+ * test a fresh database and folder, and a private libvirtd whose test driver is a host (a
+ * second one for the two-host suites, and the test's own OVN, when asked); sovd started on
+ * them with the bootstrap operator and tenants acme and globex.
  *
  * The state is global, under the names the suites use, so that their tests read as before;
  * bed_setup and bed_teardown are the checked fixture's halves. */
@@ -19,6 +21,7 @@ extern char uri[800];           /* the test driver inside the private libvirtd *
 extern char pool[64];           /* this process's pool: "<prefix>-<pid>" */
 extern tl_libvirtd lvd2;        /* the two-host suites' second private libvirtd */
 extern char uri2[800];          /* the test driver inside it ("" without one) */
+extern tl_ovn ovn;              /* the test's own OVN, once bed_ovn_start started it */
 
 /* A fresh database, folder and private libvirtd; pool and network named by prefix and
  * this process. */
@@ -27,7 +30,10 @@ void bed_setup(const char *prefix);
  * bed_setup and this: the suites with two hosts. */
 void bed_second_start(void);
 void bed_setup_two(const char *prefix);
-/* Stop sovd (a failed test unless it stops cleanly), the daemons, and remove what
+/* Start the test's own OVN (tl_ovn_start, no chassis); sovd's flag naming its Northbound
+ * into nb_flag (at least 700 bytes). */
+void bed_ovn_start(char *nb_flag);
+/* Stop sovd (a failed test unless it stops cleanly), the daemons and OVN, and remove what
  * bed_setup made. */
 void bed_teardown(void);
 
