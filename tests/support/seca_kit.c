@@ -132,6 +132,16 @@ tl_seca_conditions(const json_t *x, char *out, size_t size)
                                       tl_str(c, "state"));
 }
 
+void
+tl_seca_assert_conditions(const json_t *x, const char *want)
+{
+    char got[512];
+
+    tl_seca_conditions(x, got, sizeof(got));
+    ck_assert_msg(strcmp(got, want) == 0, "conditions [%s], not [%s]: %s", got, want,
+                  json_dumps(x, 0));
+}
+
 json_t *
 tl_seca_wait_conditions(tl_sovd *s, const char *path, const char *token, const char *want,
                         int wait_s)
@@ -146,6 +156,24 @@ tl_seca_wait_conditions(tl_sovd *s, const char *path, const char *token, const c
             return x;
         ck_assert_msg(time(NULL) < until, "%s: conditions %s (want %s) after %d s", path, got,
                       want, wait_s);
+        json_decref(x);
+        usleep(100 * 1000);
+    }
+}
+
+json_t *
+tl_seca_wait_state(tl_sovd *s, const char *path, const char *token, const char *want,
+                   int wait_s)
+{
+    time_t until = time(NULL) + wait_s;
+
+    for (;;) {
+        json_t *x = tl_seca_call(s, "GET", path, token, NULL, 200);
+        const char *got = tl_seca_str(json_object_get(x, "status"), "state");
+        if (strcmp(got, want) == 0)
+            return x;
+        ck_assert_msg(time(NULL) < until, "%s: state %s (want %s) after %d s", path, got, want,
+                      wait_s);
         json_decref(x);
         usleep(100 * 1000);
     }

@@ -36,9 +36,15 @@ void tl_seca_assert_error(const tl_resp *r, const char *path, long status, const
 
 /* status.conditions' states, newest first, as "active,creating,pending". */
 void tl_seca_conditions(const json_t *x, char *out, size_t size);
+/* x's status.conditions are exactly want ("active,creating,pending"), or the test fails. */
+void tl_seca_assert_conditions(const json_t *x, const char *want);
 /* GET path (with token) until its conditions are want, for at most wait_s seconds: the body. */
 json_t *tl_seca_wait_conditions(tl_sovd *s, const char *path, const char *token,
                                 const char *want, int wait_s);
+/* GET path (with token) until its status.state is want, for at most wait_s seconds: the
+ * body. */
+json_t *tl_seca_wait_state(tl_sovd *s, const char *path, const char *token, const char *want,
+                           int wait_s);
 /* GET path until it answers 404 (200 meanwhile), for at most wait_s seconds. */
 void tl_seca_wait_gone(tl_sovd *s, const char *path, const char *token, int wait_s);
 

@@ -260,31 +260,28 @@ START_TEST(bad_role_specs_are_412_naming_the_member)
     const char *tok = ta.token[TL_ADMIN];
 
     path_of(path, sizeof(path), &ta, "roles", "bad");
-    refused("PUT", path, tok, "{}", NULL, 412, "validation-error", "/spec", NULL);
-    refused("PUT", path, tok, "{\"spec\":{}}", NULL, 412, "validation-error",
-            "/spec/permissions", NULL);
-    refused("PUT", path, tok, "{\"spec\":{\"permissions\":[]}}", NULL, 412, "validation-error",
-            "/spec/permissions", NULL);
-    refused("PUT", path, tok, "{\"spec\":{\"permissions\":[1]}}", NULL, 412, "validation-error",
-            "/spec/permissions/0", NULL);
-    refused("PUT", path, tok, "{\"spec\":{\"permissions\":[{\"provider\":\"p\",\"resources\":"
-            "[\"*\"],\"verb\":[\"fly\"]}]}}", NULL, 412, "validation-error",
-            "/spec/permissions/0/verb/0", "fly");
-    refused("PUT", path, tok, "{\"spec\":{\"permissions\":[{\"provider\":\"p\",\"resources\":"
-            "[\"*\"],\"verb\":[]}]}}", NULL, 412, "validation-error",
-            "/spec/permissions/0/verb", NULL);
-    refused("PUT", path, tok, "{\"spec\":{\"permissions\":[{\"provider\":\"p\",\"resources\":"
-            "[],\"verb\":[\"get\"]}]}}", NULL, 412, "validation-error",
-            "/spec/permissions/0/resources", NULL);
-    refused("PUT", path, tok, "{\"spec\":{\"permissions\":[{\"provider\":\"\",\"resources\":"
-            "[\"*\"],\"verb\":[\"get\"]}]}}", NULL, 412, "validation-error",
-            "/spec/permissions/0/provider", NULL);
-    refused("PUT", path, tok, "{\"spec\":{\"permissions\":[{\"provider\":\"p\",\"resources\":"
-            "[\"*\"],\"verb\":[\"get\"],\"extra\":1}]}}", NULL, 412, "validation-error",
-            "/spec/permissions/0/extra", NULL);
-    refused("PUT", path, tok, "{\"spec\":{\"permissions\":[{\"provider\":\"p\",\"resources\":"
-            "[\"*\"],\"verb\":[\"get\"]}],\"other\":1}}", NULL, 412, "validation-error",
-            "/spec/other", NULL);
+#define PERM(provider, resources, verb, more) \
+    "{\"spec\":{\"permissions\":[{\"provider\":\"" provider "\",\"resources\":" resources \
+    ",\"verb\":" verb more "}]}}"
+    static const struct { const char *body, *pointer, *says; } bad[] = {
+        { "{}", "/spec", NULL },
+        { "{\"spec\":{}}", "/spec/permissions", NULL },
+        { "{\"spec\":{\"permissions\":[]}}", "/spec/permissions", NULL },
+        { "{\"spec\":{\"permissions\":[1]}}", "/spec/permissions/0", NULL },
+        { PERM("p", "[\"*\"]", "[\"fly\"]", ""), "/spec/permissions/0/verb/0", "fly" },
+        { PERM("p", "[\"*\"]", "[]", ""), "/spec/permissions/0/verb", NULL },
+        { PERM("p", "[]", "[\"get\"]", ""), "/spec/permissions/0/resources", NULL },
+        { PERM("", "[\"*\"]", "[\"get\"]", ""), "/spec/permissions/0/provider", NULL },
+        { PERM("p", "[\"*\"]", "[\"get\"]", ",\"extra\":1"), "/spec/permissions/0/extra",
+          NULL },
+        { "{\"spec\":{\"permissions\":[{\"provider\":\"p\",\"resources\":[\"*\"],"
+          "\"verb\":[\"get\"]}],\"other\":1}}", "/spec/other", NULL },
+    };
+#undef PERM
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        refused("PUT", path, tok, bad[i].body, NULL, 412, "validation-error", bad[i].pointer,
+                bad[i].says);
     /* Only admins and operators write roles. */
     refused("PUT", path, ta.token[TL_MEMBER], "{\"spec\":" VIEWER_SPEC "}", NULL, 403,
             "forbidden", NULL, NULL);

@@ -33,25 +33,10 @@
 #define SKU "\"skuRef\":\"skus/small\""
 #define BOOT "\"bootVolume\":{\"deviceRef\":\"block-storages/system\"}"
 
-static tl_ovn ovn;
-static tl_libvirtd lvd_b;       /* a second host's private libvirtd (zone b), when a test adds it */
-
 static void
 setup(void)
 {
     bed_setup("sovseca");
-    memset(&ovn, 0, sizeof(ovn));
-    memset(&lvd_b, 0, sizeof(lvd_b));
-}
-
-static void
-teardown(void)
-{
-    bed_teardown();
-    if (ovn.dir[0])
-        tl_ovn_discard(&ovn);
-    if (lvd_b.sock[0])
-        tl_libvirtd_discard(&lvd_b);
 }
 
 /* sovd; tenants acme and globex; REGION with zones a and b; the host in zone a; flavors
@@ -65,10 +50,8 @@ start_with(bool with_ovn)
                            "--stop-timeout=5", with_ovn ? nb : NULL, NULL };
     char host_id[40];
 
-    if (with_ovn) {
-        tl_ovn_start(&ovn, NULL, false);
-        snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
-    }
+    if (with_ovn)
+        bed_ovn_start(nb);
     bed_start(args);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"Seca FR\",\"country\":\"FR\","
@@ -473,13 +456,12 @@ END_TEST
  * holds cannot move for another instance (412, nothing changed). */
 START_TEST(an_instance_in_another_zone_moves_its_block_storages_there_first)
 {
-    char uri_b[800], host_b[40], *file = NULL, *out = NULL;
+    char host_b[40], *file = NULL;
     json_t *x;
 
     start();
-    tl_libvirtd_start(&lvd_b);
-    snprintf(uri_b, sizeof(uri_b), "test+unix:///default?socket=%s", lvd_b.sock);
-    bed_host_add("node-b", REGION, "b", uri_b, true, host_b);
+    bed_second_start();
+    bed_host_add("node-b", REGION, "b", uri2, true, host_b);
     volume("system");
     volume("data1");
     json_decref(seca("PUT", INSTANCES "/vm-b", acme.token[TL_MEMBER],
@@ -496,13 +478,8 @@ START_TEST(an_instance_in_another_zone_moves_its_block_storages_there_first)
                                    " ON v.id::text = r.resource_id WHERE r.event = 'moved'"
                                    " AND r.to_host = 'node-b'"), 2);
     file = tl_db_value(db, "SELECT volume FROM volumes WHERE name = 'system'");
-    ck_assert_int_eq(tl_virsh(uri_b, &out, "vol-list '%s'", pool), 0);
-    tl_assert_contains(out, file);
-    free(out);
-    out = NULL;
-    ck_assert_int_eq(tl_virsh(uri, &out, "vol-list '%s'", pool), 0);
-    ck_assert_msg(!strstr(out, file), "%s still on node-a", file);
-    free(out);
+    ck_assert_msg(bed_in_pool(uri2, file), "%s is not on node-b", file);
+    ck_assert_msg(!bed_in_pool(uri, file), "%s still on node-a", file);
     free(file);
     /* Attached to vm-b: it cannot move for another instance in zone a. */
     seca_refused("PUT", INSTANCES "/vm-a", acme.token[TL_MEMBER],
@@ -670,7 +647,7 @@ main(void)
     TCase *tc = tcase_create("seca-compute");
 
     signal(SIGPIPE, SIG_IGN);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, bed_teardown);
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, skus_are_the_flavors_and_another_tenants_path_is_404);
     tcase_add_test(tc, a_fresh_sovd_with_seed_flavors_offers_skus);

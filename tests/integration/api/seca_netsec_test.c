@@ -15,96 +15,19 @@
 #include <unistd.h>
 
 #include "../network/sec_bed.h"
+#include "seca_kit.h"
 
 #define NET "/providers/seca.network/v1/tenants/acme/workspaces/default"
 #define POOLS "/v1/regions/" REGION "/public-ip-pools"
+#define WAIT_S 30
 
-/* A SECA call answering want: its body (NULL when empty). */
-static json_t *
-seca(const char *method, const char *path, const char *token, const char *body, long want)
-{
-    tl_resp r;
-    char *ctype;
-    json_t *j;
-
-    tl_call(&sovd, method, path, token, body, &r);
-    ck_assert_msg(r.status == want, "%s %s: %ld, not %ld: %s", method, path, r.status, want,
-                  r.body ? r.body : "");
-    ctype = tl_resp_header(&r, "Content-Type");
-    ck_assert_msg(ctype && strncmp(ctype, "application/json", 16) == 0, "%s %s: Content-Type "
-                  "%s", method, path, ctype ? ctype : "(none)");
-    free(ctype);
-    j = json_incref(r.json);
-    tl_resp_free(&r);
-    return j;
-}
-
-/* A SECA refusal: 412 (or status) in SECA's form naming pointer (unless NULL). */
-static void
-refused(const char *method, const char *path, const char *token, const char *body,
-        long status, const char *pointer)
-{
-    json_t *j = seca(method, path, token, body, status), *src;
-
-    ck_assert_msg(j, "%s %s: no body", method, path);
-    ck_assert_int_eq(tl_num(j, "status"), status);
-    ck_assert_msg(strncmp(tl_str(j, "type"), "http://secapi.cloud/errors/", 27) == 0, "%s",
-                  tl_str(j, "type"));
-    if (pointer) {
-        src = json_array_get(json_object_get(j, "sources"), 0);
-        ck_assert_msg(src, "%s %s: no sources in %s", method, path, json_dumps(j, 0));
-        ck_assert_str_eq(tl_str(src, "pointer"), pointer);
-    }
-    json_decref(j);
-}
-
-/* The states of j's status.conditions, newest first, joined by ','. */
-static void
-conditions_are(const json_t *j, const char *want)
-{
-    json_t *conds = json_object_get(json_object_get(j, "status"), "conditions"), *c;
-    char got[256] = "";
-    size_t i, n = 0;
-
-    json_array_foreach(conds, i, c)
-        n += (size_t) snprintf(got + n, sizeof(got) - n, "%s%s", i ? "," : "",
-                               tl_str(c, "state"));
-    ck_assert_msg(strcmp(got, want) == 0, "conditions [%s], not [%s]: %s", got, want,
-                  json_dumps(j, 0));
-}
-
-/* GET path until its status.state is want (at most 30 s): the body. */
-static json_t *
-until_state(const char *path, const char *want)
-{
-    for (int i = 0; i < 300; i++) {
-        json_t *j = seca("GET", path, acme.token[TL_MEMBER], NULL, 200);
-        if (strcmp(tl_str(json_object_get(j, "status"), "state"), want) == 0)
-            return j;
-        json_decref(j);
-        usleep(100 * 1000);
-    }
-    ck_abort_msg("%s never became %s", path, want);
-    return NULL;
-}
-
-/* GET path until it answers 404 (at most 30 s). */
-static void
-until_gone(const char *path)
-{
-    for (int i = 0; i < 300; i++) {
-        tl_resp r;
-        long st;
-        tl_call(&sovd, "GET", path, acme.token[TL_MEMBER], NULL, &r);
-        st = r.status;
-        tl_resp_free(&r);
-        if (st == 404)
-            return;
-        ck_assert_msg(st == 200, "GET %s: %ld", path, st);
-        usleep(100 * 1000);
-    }
-    ck_abort_msg("%s is still there", path);
-}
+/* The SECA kit's calls (seca_kit.h) on this bed's sovd, as acme's member where they GET. */
+#define seca(...) tl_seca_call(&sovd, __VA_ARGS__)
+#define refused(...) tl_seca_refused(&sovd, __VA_ARGS__, NULL)
+#define conditions_are tl_seca_assert_conditions
+#define until_state(path, want) \
+    tl_seca_wait_state(&sovd, path, acme.token[TL_MEMBER], want, WAIT_S)
+#define until_gone(path) tl_seca_wait_gone(&sovd, path, acme.token[TL_MEMBER], WAIT_S)
 
 /* The id of /v1 resource `name` in a list at path. */
 static void
@@ -663,8 +586,6 @@ main(void)
 {
     Suite *s = suite_create("api/seca-netsec");
     TCase *tc = tcase_create("seca-netsec");
-    SRunner *sr;
-    int failed;
 
     tcase_add_checked_fixture(tc, bed_setup, bed_teardown);
     tcase_set_timeout(tc, 180);
@@ -676,9 +597,5 @@ main(void)
     tcase_add_test(tc, a_nics_sku_is_its_ports_rate);
     tcase_add_test(tc, egress_only_networks_take_no_public_ip);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tl_run_suite(s);
 }

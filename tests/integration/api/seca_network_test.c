@@ -1,6 +1,6 @@
 /* api/seca-network: SECA's network provider, part one (api/seca_networks.c, seca_subnets.c,
  * seca_route_tables.c) through a real sovd on a real PostgreSQL with its own OVN Northbound
- * (tl_ovn_start) and workers: network
+ * (tl_ovn_start) and workers (the bed of network/sec_bed.c, with a host): network
  * SKUs (at least one, from network_skus), a network's lifecycle (created through our
  * network service, its SKU recorded, exact conditions, DELETE 202 then 404), an internet
  * gateway, a route table and a subnet whose default route gives the network our router (in
@@ -14,57 +14,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hosts.h"
-#include "sov/config.h"
-#include "sov/db.h"
+#include "../network/ovn_bed.h"
+#include "../network/sec_bed.h"
+#include "seca_kit.h"
 #include "sov/network.h"
-#include "testlib.h"
 
-#define REGION "fr-seca-1"
 #define NETP "/providers/seca.network/v1/tenants/acme"
 #define WSP NETP "/workspaces/default"
+#define WAIT_S 30
 
-static char *db, *tmp, *op;
-static tl_sovd sovd;
-static tl_ovn ovn;
-static tl_tenant acme, globex;
-
+/* The bed (network/sec_bed.c) and a host, where networks go. */
 static void
 setup(void)
 {
-    char nb[700], body[2048];
-    const char *args[] = { "--role=api,worker", "--host-check-interval=1", nb, NULL };
-    char *u;
-
-    db = tl_db_create();
-    tmp = tl_tmpdir();
-    memset(&sovd, 0, sizeof(sovd));
-    memset(&ovn, 0, sizeof(ovn));
-    tl_ovn_start(&ovn, NULL, false);
-    snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
-    tl_sovd_start(&sovd, db, args);
-    op = tl_operator_token(&sovd);
-    tl_tenant_make(&sovd, op, "acme", &acme);
-    tl_tenant_make(&sovd, op, "globex", &globex);
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
-                           "{\"code\":\"" REGION "\",\"name\":\"Seca FR\",\"country\":\"FR\","
-                           "\"datacenter\":\"dc-seca\",\"zones\":[\"a\",\"b\"]}", 201));
-    u = tl_test_host_uri(tmp, "seca-node-1", 4, 8);
-    snprintf(body, sizeof(body), "{\"name\":\"seca-node-1\",\"region\":\"" REGION "\","
-             "\"zone\":\"a\",\"libvirt_uri\":\"%s\"}", u);
-    free(u);
-    json_decref(tl_host_add(&sovd, op, body));
-}
-
-static void
-teardown(void)
-{
-    int rc = tl_sovd_stop_clean(&sovd, 30);
-
-    tl_sovd_discard(&sovd);
-    if (ovn.dir[0])
-        tl_ovn_discard(&ovn);
-    tl_teardown_end(rc, db, op, tmp);
+    bed_setup();
+    bed_host("seca-node-1");
 }
 
 static void
@@ -74,76 +38,20 @@ pool(void)
                            "{\"name\":\"public\",\"cidr\":\"203.0.113.0/24\"}", 201));
 }
 
-/* A SECA refusal: status 412 (or as given), application/json, SECA's error form, the
- * pointer named in sources[0] (unless NULL), says in the body (unless NULL). */
-static void
-seca_refused(const char *method, const char *path, const char *token, const char *body,
-             long status, const char *pointer, const char *says)
-{
-    tl_resp r;
-    char *ct;
+/* The SECA kit's calls (seca_kit.h) on this suite's sovd. */
+#define seca_refused(...) tl_seca_refused(&sovd, __VA_ARGS__)
+#define conditions_are tl_seca_assert_conditions
 
-    tl_call(&sovd, method, path, token, body, &r);
-    ck_assert_msg(r.status == status, "%s %s: %ld, not %ld: %s", method, path, r.status,
-                  status, r.body ? r.body : "");
-    ct = tl_resp_header(&r, "Content-Type");
-    ck_assert_msg(ct && strncmp(ct, "application/json", 16) == 0, "Content-Type %s",
-                  ct ? ct : "(none)");
-    free(ct);
-    ck_assert_msg(r.json, "no JSON body: %s", r.body ? r.body : "");
-    ck_assert_int_eq(tl_num(r.json, "status"), status);
-    ck_assert_msg(strncmp(tl_str(r.json, "type"), "http://secapi.cloud/errors/", 27) == 0,
-                  "type %s", tl_str(r.json, "type"));
-    if (pointer) {
-        json_t *src = json_array_get(json_object_get(r.json, "sources"), 0);
-        ck_assert_msg(src, "no sources in %s", r.body);
-        ck_assert_str_eq(tl_str(src, "pointer"), pointer);
-    }
-    if (says)
-        tl_assert_contains(r.body, says);
-    tl_resp_free(&r);
-}
-
-/* GET path until status.state is want (or, want NULL, until 404), at most 30 s; returns
- * the last body (NULL for 404). */
+/* GET path (as acme's reader) until status.state is want (or, want NULL, until 404): the
+ * last body (NULL for 404). */
 static json_t *
 wait_state(const char *path, const char *want)
 {
-    double end = tl_now() + 30;
-
-    for (;;) {
-        tl_resp r;
-        tl_call(&sovd, "GET", path, acme.token[TL_READER], NULL, &r);
-        if (!want && r.status == 404) {
-            tl_resp_free(&r);
-            return NULL;
-        }
-        if (want && r.status == 200 &&
-            strcmp(tl_str(json_object_get(r.json, "status"), "state"), want) == 0) {
-            json_t *j = json_incref(r.json);
-            tl_resp_free(&r);
-            return j;
-        }
-        ck_assert_msg(tl_now() < end, "GET %s still %ld %s, not %s", path, r.status,
-                      r.body ? r.body : "", want ? want : "404");
-        tl_resp_free(&r);
-        usleep(100 * 1000);
+    if (!want) {
+        tl_seca_wait_gone(&sovd, path, acme.token[TL_READER], WAIT_S);
+        return NULL;
     }
-}
-
-/* status.conditions' states, newest first, are exactly want (comma-separated). */
-static void
-conditions_are(const json_t *j, const char *want)
-{
-    json_t *c = json_object_get(json_object_get(j, "status"), "conditions"), *v;
-    char got[256] = "";
-    size_t i;
-
-    json_array_foreach(c, i, v) {
-        size_t len = strlen(got);
-        snprintf(got + len, sizeof(got) - len, "%s%s", i ? "," : "", tl_str(v, "state"));
-    }
-    ck_assert_str_eq(got, want);
+    return tl_seca_wait_state(&sovd, path, acme.token[TL_READER], want, WAIT_S);
 }
 
 /* The router /v1 shows for the network named name of acme: "" none, else its state. */
@@ -199,19 +107,12 @@ typedef struct svc {
 static void
 svc_open(svc *s)
 {
-    char nbflag[700];
-    char *argv[] = { "sovd", nbflag, NULL };
-    char *envp[] = { NULL };
     sov_db_options o = { .url = db, .pool_size = 1, .connect_timeout = 5,
                          .acquire_timeout_ms = 30000 };
     sov_error err = SOV_ERROR_INIT;
-    FILE *out = fopen("/dev/null", "w");
 
-    snprintf(nbflag, sizeof(nbflag), "--ovn-nb=%s", ovn.nb);
-    ck_assert(out);
     memset(s, 0, sizeof(*s));
-    ck_assert_msg(sov_config_load(&s->cfg, 2, argv, envp, out, &err) == 0, "%s", err.msg);
-    fclose(out);
+    ovn_bed_config(&s->cfg, &ovn);
     ck_assert_msg(sov_db_new(&o, &s->pool, &err) == 0, "%s", err.msg);
     s->ctx.db = s->pool;
     s->ctx.cfg = &s->cfg;
@@ -675,10 +576,8 @@ main(void)
 {
     Suite *s = suite_create("api/seca-network");
     TCase *tc = tcase_create("seca-network");
-    SRunner *sr;
-    int failed;
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, bed_teardown);
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, network_skus_are_listed_and_read);
     tcase_add_test(tc, network_lifecycle_and_refusals);
@@ -687,9 +586,5 @@ main(void)
     tcase_add_test(tc, seca_networks_lie_in_rfc1918);
     tcase_add_test(tc, v1_subnets_are_not_served_through_seca);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return tl_run_suite(s);
 }

@@ -66,6 +66,20 @@ start(void)
     tl_seca_wait_conditions(&sovd, path, acme.token[TL_READER], want, WAIT_S)
 #define wait_gone(path) tl_seca_wait_gone(&sovd, path, acme.token[TL_READER], WAIT_S)
 
+/* PUTs of path as acme's member, each refused with 412 naming its pointer (and saying says
+ * unless NULL). */
+typedef struct bad_put {
+    const char *body, *pointer, *says;
+} bad_put;
+
+static void
+puts_refused(const char *path, const bad_put *bad, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        seca_refused("PUT", path, acme.token[TL_MEMBER], bad[i].body, 412, bad[i].pointer,
+                     bad[i].says);
+}
+
 static json_t *
 status_of(const json_t *x)
 {
@@ -197,24 +211,20 @@ END_TEST
 
 START_TEST(bad_block_storages_are_412_and_write_nothing)
 {
+    static const bad_put bad[] = {
+        { "{\"spec\":{\"skuRef\":\"skus/nope\",\"sizeGB\":1}}", "/spec/skuRef", "nope" },
+        { "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":1,"
+          "\"sourceImageRef\":\"images/nope\"}}", "/spec/sourceImageRef", "nope" },
+        { "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":0}}", "/spec/sizeGB", NULL },
+        { "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":\"1\"}}", "/spec/sizeGB",
+          NULL },
+        { "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":1,\"iops\":3}}", "/spec/iops",
+          "unknown" },
+        { "{\"spec\":{\"sizeGB\":1}}", "/spec/skuRef", NULL },
+    };
+
     start();
-    seca_refused("PUT", BLOCKS "/b", acme.token[TL_MEMBER],
-                 "{\"spec\":{\"skuRef\":\"skus/nope\",\"sizeGB\":1}}", 412, "/spec/skuRef",
-                 "nope");
-    seca_refused("PUT", BLOCKS "/b", acme.token[TL_MEMBER],
-                 "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":1,"
-                 "\"sourceImageRef\":\"images/nope\"}}", 412, "/spec/sourceImageRef", "nope");
-    seca_refused("PUT", BLOCKS "/b", acme.token[TL_MEMBER],
-                 "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":0}}", 412, "/spec/sizeGB",
-                 NULL);
-    seca_refused("PUT", BLOCKS "/b", acme.token[TL_MEMBER],
-                 "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":\"1\"}}", 412,
-                 "/spec/sizeGB", NULL);
-    seca_refused("PUT", BLOCKS "/b", acme.token[TL_MEMBER],
-                 "{\"spec\":{\"skuRef\":\"skus/standard\",\"sizeGB\":1,\"iops\":3}}", 412,
-                 "/spec/iops", "unknown");
-    seca_refused("PUT", BLOCKS "/b", acme.token[TL_MEMBER], "{\"spec\":{\"sizeGB\":1}}", 412,
-                 "/spec/skuRef", NULL);
+    puts_refused(BLOCKS "/b", bad, sizeof(bad) / sizeof(bad[0]));
     ck_assert_int_eq(sql_num("SELECT count(*) FROM volumes"), 0);
     /* Another tenant's path: 404 for a write too. */
     seca_refused("PUT", BLOCKS "/b", globex.token[TL_MEMBER],
@@ -263,6 +273,14 @@ END_TEST
 
 START_TEST(an_image_is_made_from_a_block_storage)
 {
+    static const bad_put bad_images[] = {
+        { "{\"spec\":{\"blockStorageRef\":\"block-storages/nope\","
+          "\"cpuArchitecture\":\"amd64\"}}", "/spec/blockStorageRef",
+          "block storage 'nope' does not exist" },
+        { "{\"spec\":{\"blockStorageRef\":\"block-storages/src\","
+          "\"cpuArchitecture\":\"arm64\"}}", "/spec/cpuArchitecture", "amd64" },
+        { "{\"spec\":{\"cpuArchitecture\":\"amd64\"}}", "/spec/blockStorageRef", NULL },
+    };
     json_t *x, *spec, *res, *j;
     char state[32], op_id[40];
 
@@ -322,16 +340,7 @@ START_TEST(an_image_is_made_from_a_block_storage)
     seca_refused("PUT", IMAGES "/golden", acme.token[TL_MEMBER],
                  "{\"spec\":{\"blockStorageRef\":\"block-storages/restored\","
                  "\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef", NULL);
-    seca_refused("PUT", IMAGES "/other", acme.token[TL_MEMBER],
-                 "{\"spec\":{\"blockStorageRef\":\"block-storages/nope\","
-                 "\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef",
-                 "block storage 'nope' does not exist");
-    seca_refused("PUT", IMAGES "/other", acme.token[TL_MEMBER],
-                 "{\"spec\":{\"blockStorageRef\":\"block-storages/src\","
-                 "\"cpuArchitecture\":\"arm64\"}}", 412, "/spec/cpuArchitecture", "amd64");
-    seca_refused("PUT", IMAGES "/other", acme.token[TL_MEMBER],
-                 "{\"spec\":{\"cpuArchitecture\":\"amd64\"}}", 412, "/spec/blockStorageRef",
-                 NULL);
+    puts_refused(IMAGES "/other", bad_images, sizeof(bad_images) / sizeof(bad_images[0]));
     /* An encrypted volume's bytes are ciphertext under its own key: refused. */
     json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
                            "{\"name\":\"enc\",\"encrypted\":true}", 201));

@@ -88,15 +88,14 @@ static char *
 states(const sov_seca_meta *m)
 {
     static char buf[1024];
-    size_t i;
+    size_t i, used = 0;
     json_t *c;
 
     buf[0] = '\0';
-    json_array_foreach(m->conditions, i, c) {
-        if (i)
-            strcat(buf, ",");
-        strcat(buf, json_string_value(json_object_get(c, "state")));
-    }
+    json_array_foreach(m->conditions, i, c)
+        if (used < sizeof(buf))
+            used += (size_t) snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? "," : "",
+                                      json_string_value(json_object_get(c, "state")));
     return buf;
 }
 
@@ -134,6 +133,16 @@ mwrite(const char *id, sov_seca_change change, const char *op, json_t *labels,
     ck_assert_msg(sov_seca_meta_write(&ctx, &w, m ? m : &tmp, &err) == 0, "%s", err.msg);
     if (!m)
         sov_seca_meta_clear(&tmp);
+}
+
+/* A new resource id, created following a new queued operation op; its meta into m unless
+ * NULL. */
+static void
+created_following(char id[SOV_UUID_LEN + 1], char op[SOV_UUID_LEN + 1], sov_seca_meta *m)
+{
+    new_id(id);
+    new_op(op);
+    mwrite(id, SOV_SECA_CREATED, op, NULL, m);
 }
 
 /* The meta of id read with the state now: its conditions are want ("active,creating"). */
@@ -182,9 +191,7 @@ START_TEST(a_create_follows_its_operation)
     sov_seca_meta m = { 0 };
     char *started, *finished;
 
-    new_id(id);
-    new_op(op);
-    mwrite(id, SOV_SECA_CREATED, op, NULL, &m);
+    created_following(id, op, &m);
     ck_assert_str_eq(states(&m), "pending");
     ck_assert_int_eq(sov_seca_meta_state(&m), SOV_SECA_PENDING);
     sov_seca_meta_clear(&m);
@@ -223,9 +230,7 @@ START_TEST(a_failed_operation_adds_error_with_its_message)
     char id[SOV_UUID_LEN + 1], op[SOV_UUID_LEN + 1];
     sov_seca_meta m = { 0 };
 
-    new_id(id);
-    new_op(op);
-    mwrite(id, SOV_SECA_CREATED, op, NULL, NULL);
+    created_following(id, op, NULL);
     op_start(op);
     op_end(op, "failed", "no host has room");
     get(id, SOV_SECA_ACTIVE, &m);
@@ -250,9 +255,7 @@ START_TEST(a_superseded_operation_adds_no_error)
     char id[SOV_UUID_LEN + 1], op[SOV_UUID_LEN + 1];
     sov_seca_meta m = { 0 };
 
-    new_id(id);
-    new_op(op);
-    mwrite(id, SOV_SECA_CREATED, op, NULL, NULL);
+    created_following(id, op, NULL);
     free(tl_db_value(url, "UPDATE operations SET state = 'failed', error = 'superseded by x',"
                           " error_code = 'superseded', finished_at = clock_timestamp() "
                           "WHERE id = '%s'", op));

@@ -29,22 +29,12 @@
 #define WAIT_S 30
 #define INVALID "/problems/invalid-request"
 
-static tl_ovn ovn;
 static char host_b[40], image_id[40];
 
 static void
 setup(void)
 {
     bed_setup("sovnics");
-    memset(&ovn, 0, sizeof(ovn));
-}
-
-static void
-teardown(void)
-{
-    bed_teardown();
-    if (ovn.dir[0])
-        tl_ovn_discard(&ovn);
 }
 
 /* sovd (with OVN when with_ovn); tenants acme and globex; regions REGION and REGION2 (acme
@@ -58,10 +48,8 @@ start(bool with_ovn)
                            "--operation-step-timeout=10", "--stop-timeout=5",
                            with_ovn ? nb : NULL, NULL };
 
-    if (with_ovn) {
-        tl_ovn_start(&ovn, NULL, false);
-        snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
-    }
+    if (with_ovn)
+        bed_ovn_start(nb);
     bed_start(args);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"Test FR\",\"country\":\"FR\","
@@ -495,7 +483,7 @@ main(void)
     Suite *s = suite_create("network/instances");
     TCase *tc = tcase_create("instances");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, bed_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, a_plain_create_makes_the_default_network_and_one_port);
     tcase_add_test(tc, the_default_network_is_made_in_the_instance_s_region);

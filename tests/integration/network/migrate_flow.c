@@ -23,27 +23,10 @@
 #define IMAGE "base"
 #define WAIT_S 60
 
-static tl_ovn ovn;
-static tl_libvirtd lvd2;
-static char uri2[800];
-
 static void
 setup(void)
 {
-    bed_setup("sovnmig");
-    memset(&ovn, 0, sizeof(ovn));
-    memset(&lvd2, 0, sizeof(lvd2));
-    tl_libvirtd_start(&lvd2);
-    snprintf(uri2, sizeof(uri2), "test+unix:///default?socket=%s", lvd2.sock);
-}
-
-static void
-teardown(void)
-{
-    bed_teardown();
-    tl_libvirtd_discard(&lvd2);
-    if (ovn.dir[0])
-        tl_ovn_discard(&ovn);
+    bed_setup_two("sovnmig");
 }
 
 static void
@@ -94,11 +77,8 @@ START_TEST(a_live_migration_moves_the_port_through_both_chassis)
                            "--image-allow-file-urls=true", "--stop-timeout=5", nb, NULL };
     json_t *j, *o;
 
-    tl_ovn_start(&ovn, NULL, false);
-    snprintf(nb, sizeof(nb), "--ovn-nb=%s", ovn.nb);
-    setenv("SOV_HV_FAULT", "migrate:1:ok:3000,migrate:2:conflict:3000", 1);
-    bed_start(args);
-    unsetenv("SOV_HV_FAULT");
+    bed_ovn_start(nb);
+    bed_start_fault(args, "migrate:1:ok:3000,migrate:2:conflict:3000");
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"NMig FR\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-fr\",\"zones\":[\"a\"]}", 201));
@@ -157,7 +137,7 @@ migrate_flow_tcase(void)
 {
     TCase *tc = tcase_create("flow");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, bed_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, a_live_migration_moves_the_port_through_both_chassis);
     return tc;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hosts.h"
 #include "sec_bed.h"
 
 char *db;
@@ -10,6 +11,7 @@ tl_sovd sovd;
 tl_ovn ovn;
 char *op;
 tl_tenant acme, globex;
+static char *tmp;               /* the hosts' folder, once bed_host made one */
 
 void
 bed_setup(void)
@@ -17,7 +19,8 @@ bed_setup(void)
     char nb[700];
     /* With a worker: the tests wait for the operations, which part "ovn"'s syncs carry out
      * against this bed's Northbound. */
-    const char *args[] = { "--role=api,worker", "--worker-threads=1", nb, NULL };
+    const char *args[] = { "--role=api,worker", "--worker-threads=1",
+                           "--host-check-interval=1", nb, NULL };
 
     db = tl_db_create();
     memset(&sovd, 0, sizeof(sovd));
@@ -40,10 +43,29 @@ bed_teardown(void)
 
     tl_sovd_discard(&sovd);
     tl_ovn_discard(&ovn);
+    if (tmp) {
+        tl_tmpdir_remove(tmp);
+        free(tmp);
+        tmp = NULL;
+    }
     tl_db_drop(db);
     free(db);
     free(op);
     ck_assert_msg(rc == 0, "sovd exited with %d on SIGTERM (its log's tail is above)", rc);
+}
+
+void
+bed_host(const char *name)
+{
+    char body[2048], *u;
+
+    if (!tmp)
+        tmp = tl_tmpdir();
+    u = tl_test_host_uri(tmp, name, 4, 8);
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"region\":\"" REGION "\",\"zone\":\"a\","
+             "\"libvirt_uri\":\"%s\"}", name, u);
+    free(u);
+    json_decref(tl_host_add(&sovd, op, body));
 }
 
 void

@@ -1,7 +1,8 @@
 /* sec_bed.h: the test bed of the suites of part "sec" (network/secgroups,
- * network/public-ips): per test a fresh database and a real OVN central part (tl_ovn_start,
- * no chassis); sovd started on them (ovn_nb its Northbound; api and worker roles, so the
- * operations run) with the bootstrap operator, tenants acme and globex, and EU region
+ * network/public-ips) and of SECA's network provider (api/seca-network, api/seca-netsec):
+ * per test a fresh database and a real OVN central part (tl_ovn_start, no chassis); sovd
+ * started on them (ovn_nb its Northbound; api and worker roles, so the operations run; hosts
+ * checked every second) with the bootstrap operator, tenants acme and globex, and EU region
  * REGION. */
 #ifndef SOV_SEC_BED_H
 #define SOV_SEC_BED_H
@@ -18,6 +19,9 @@ extern tl_tenant acme, globex;
 
 void bed_setup(void);
 void bed_teardown(void);
+/* A host of libvirt's test driver (4 vCPUs, 8 GiB) called name in zone a of REGION, its
+ * driver's file in a folder of the bed's own (removed by bed_teardown). */
+void bed_host(const char *name);
 
 /* A request that fails with status and type, naming field in errors[0] when not NULL and
  * with says in its body when not NULL. */

@@ -1,4 +1,5 @@
 /* bed.c: the storage suites' test bed (bed.h). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,9 @@ char *op;
 tl_tenant acme, globex;
 char uri[800];
 char pool[64];
+tl_libvirtd lvd2;
+char uri2[800];
+tl_ovn ovn;
 static char net[64];
 
 void
@@ -25,6 +29,9 @@ bed_setup(const char *prefix)
     tmp = tl_tmpdir();
     memset(&sovd, 0, sizeof(sovd));
     memset(&lvd, 0, sizeof(lvd));
+    memset(&lvd2, 0, sizeof(lvd2));
+    uri2[0] = '\0';
+    memset(&ovn, 0, sizeof(ovn));
     op = NULL;
     snprintf(pool, sizeof(pool), "%s-%d", prefix, (int) getpid());
     snprintf(net, sizeof(net), "%s%d", prefix, (int) getpid());
@@ -33,10 +40,39 @@ bed_setup(const char *prefix)
 }
 
 void
+bed_second_start(void)
+{
+    tl_libvirtd_start(&lvd2);
+    snprintf(uri2, sizeof(uri2), "test+unix:///default?socket=%s", lvd2.sock);
+}
+
+void
+bed_setup_two(const char *prefix)
+{
+    bed_setup(prefix);
+    bed_second_start();
+}
+
+void
 bed_teardown(void)
 {
+    int rc = tl_sovd_stop_clean(&sovd, 30);
+
+    tl_sovd_discard(&sovd);
     /* The pool lives in the daemon's test driver, and dies with it. */
-    tl_local_teardown(&sovd, &lvd, db, op, tmp);
+    tl_libvirtd_discard(&lvd);
+    if (lvd2.dir[0])
+        tl_libvirtd_discard(&lvd2);
+    if (ovn.dir[0])
+        tl_ovn_discard(&ovn);
+    tl_teardown_end(rc, db, op, tmp);
+}
+
+void
+bed_ovn_start(char *nb_flag)
+{
+    tl_ovn_start(&ovn, NULL, false);
+    snprintf(nb_flag, 700, "--ovn-nb=%s", ovn.nb);
 }
 
 void
@@ -60,6 +96,15 @@ bed_start(const char *const *args)
     op = tl_operator_token(&sovd);
     tl_tenant_make(&sovd, op, "acme", &acme);
     tl_tenant_make(&sovd, op, "globex", &globex);
+}
+
+void
+bed_start_fault(const char *const *args, const char *fault)
+{
+    if (fault)
+        setenv("SOV_HV_FAULT", fault, 1);
+    bed_start(args);
+    unsetenv("SOV_HV_FAULT");
 }
 
 void
@@ -140,4 +185,71 @@ bed_refused(const char *method, const char *path, const char *token, const char 
             long status, const char *type, const char *field, const char *says)
 {
     tl_refused(&sovd, method, path, token, body, status, type, field, says);
+}
+
+void
+bed_two_hosts(const char *region1, const char *region2, char *id1, char *id2)
+{
+    bed_host_add("h1", region1, "a", uri, true, id1);
+    bed_host_add("h2", region2, "b", uri2, true, id2);
+    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op, "{\"name\":\"standard\"}",
+                           201));
+}
+
+/* The query fmt and ap make (into *q, malloc) and its first value (malloc). */
+static char *
+query_value(char **q, const char *fmt, va_list ap)
+{
+    ck_assert(vasprintf(q, fmt, ap) > 0);
+    return tl_db_value(db, "%s", *q);
+}
+
+char *
+bed_value(const char *fmt, ...)
+{
+    char *q = NULL, *v;
+    va_list ap;
+
+    va_start(ap, fmt);
+    v = query_value(&q, fmt, ap);
+    va_end(ap);
+    free(q);
+    return v;
+}
+
+void
+bed_assert_value(const char *want, const char *fmt, ...)
+{
+    char *q = NULL, *v;
+    va_list ap;
+
+    va_start(ap, fmt);
+    v = query_value(&q, fmt, ap);
+    va_end(ap);
+    ck_assert_msg(strcmp(v, want) == 0, "%s: '%s', want '%s'", q, v, want);
+    free(v);
+    free(q);
+}
+
+bool
+bed_in_pool(const char *u, const char *file)
+{
+    char *out = NULL;
+    bool yes;
+
+    ck_assert_int_eq(tl_virsh(u, &out, "vol-list '%s'", pool), 0);
+    yes = strstr(out, file) != NULL;
+    free(out);
+    return yes;
+}
+
+void
+bed_post_202(const char *path, const char *body, const char *key, char *id, char *op_id)
+{
+    json_t *j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
+
+    if (id)
+        snprintf(id, 40, "%s", tl_str(json_object_get(j, key), "id"));
+    snprintf(op_id, 40, "%s", tl_str(json_object_get(j, "operation"), "id"));
+    json_decref(j);
 }

@@ -39,8 +39,6 @@
 #define IMAGE "base"
 #define WAIT_S 60
 
-static tl_libvirtd lvd2;        /* the target host's private libvirtd */
-static char uri2[800];
 static char host1[40], host2[40];
 static char inst_id[40], plain[40], secure[40], snap[40];
 static char master[700];
@@ -57,10 +55,7 @@ static sov_policy policy;
 static void
 setup(void)
 {
-    bed_setup("sovmig");
-    memset(&lvd2, 0, sizeof(lvd2));
-    tl_libvirtd_start(&lvd2);
-    snprintf(uri2, sizeof(uri2), "test+unix:///default?socket=%s", lvd2.sock);
+    bed_setup_two("sovmig");
     pdb = NULL;
     hv1 = hv2 = NULL;
     memset(&cfg, 0, sizeof(cfg));
@@ -74,7 +69,6 @@ teardown(void)
     if (pdb)
         sov_db_free(pdb);
     sov_config_release(&cfg);
-    tl_libvirtd_discard(&lvd2);
     bed_teardown();
 }
 
@@ -92,43 +86,13 @@ static void
 post_op(const char *path, const char *body, const char *key, char *id)
 {
     char op_id[40];
-    json_t *j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
 
-    if (id)
-        snprintf(id, 40, "%s", tl_str(json_object_get(j, key), "id"));
-    snprintf(op_id, sizeof(op_id), "%s", tl_str(json_object_get(j, "operation"), "id"));
-    json_decref(j);
+    bed_post_202(path, body, key, id, op_id);
     op_succeeds(op_id);
 }
 
-static char *__attribute__((format(printf, 1, 2)))
-value(const char *fmt, ...)
-{
-    char *q = NULL, *v;
-    va_list ap;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&q, fmt, ap) > 0);
-    va_end(ap);
-    v = tl_db_value(db, "%s", q);
-    free(q);
-    return v;
-}
-
-static void __attribute__((format(printf, 2, 3)))
-assert_value(const char *want, const char *fmt, ...)
-{
-    char *q = NULL, *v;
-    va_list ap;
-
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&q, fmt, ap) > 0);
-    va_end(ap);
-    v = tl_db_value(db, "%s", q);
-    ck_assert_msg(strcmp(v, want) == 0, "%s: '%s', want '%s'", q, v, want);
-    free(v);
-    free(q);
-}
+#define value bed_value
+#define assert_value bed_assert_value
 
 static void
 exec_sql(const char *q)
@@ -146,18 +110,7 @@ host_disk_used(const char *host)
     return n;
 }
 
-/* Whether host u's pool has file. */
-static bool
-in_pool(const char *u, const char *file)
-{
-    char *out = NULL;
-    bool yes;
-
-    ck_assert_int_eq(tl_virsh(u, &out, "vol-list '%s'", pool), 0);
-    yes = strstr(out, file) != NULL;
-    free(out);
-    return yes;
-}
+#define in_pool bed_in_pool
 
 static void
 assert_files(const char *u, const char *which, bool want)
@@ -212,20 +165,14 @@ start_with(const char *fault)
                          .acquire_timeout_ms = 30000, .statement_timeout_ms = 60000 };
 
     snprintf(master, sizeof(master), "--keystore-master-key=%s/master.key", tmp);
-    if (fault)
-        setenv("SOV_HV_FAULT", fault, 1);
-    bed_start(args);
-    unsetenv("SOV_HV_FAULT");
+    bed_start_fault(args, fault);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"Mig FR 1\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-1\",\"zones\":[\"a\"]}", 201));
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION2 "\",\"name\":\"Mig FR 2\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-2\",\"zones\":[\"b\"]}", 201));
-    bed_host_add("h1", REGION, "a", uri, true, host1);
-    bed_host_add("h2", REGION2, "b", uri2, true, host2);
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op, "{\"name\":\"standard\"}",
-                           201));
+    bed_two_hosts(REGION, REGION2, host1, host2);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op,
                            "{\"name\":\"secure\",\"encrypted\":true}", 201));
     json_decref(tl_call_ok(&sovd, "POST", "/v1/flavors", op,

@@ -24,73 +24,28 @@
 #define REGION "fr-move-1"
 #define WAIT_S 60
 
-static tl_libvirtd lvd2;        /* h2's private libvirtd */
-static char uri2[800];
 static char host1[40], host2[40];
 
 static void
 setup(void)
 {
-    bed_setup("sovmove");
-    memset(&lvd2, 0, sizeof(lvd2));
-    tl_libvirtd_start(&lvd2);
-    snprintf(uri2, sizeof(uri2), "test+unix:///default?socket=%s", lvd2.sock);
-}
-
-static void
-teardown(void)
-{
-    tl_libvirtd_discard(&lvd2);
-    bed_teardown();
+    bed_setup_two("sovmove");
 }
 
 /* ---- helpers ---- */
 
-static char *__attribute__((format(printf, 1, 2)))
-value(const char *fmt, ...)
-{
-    char *q = NULL, *v;
-    va_list ap;
+#define value bed_value
+#define assert_value bed_assert_value
+#define post_202 bed_post_202
 
-    va_start(ap, fmt);
-    ck_assert(vasprintf(&q, fmt, ap) > 0);
-    va_end(ap);
-    v = tl_db_value(db, "%s", q);
-    free(q);
-    return v;
-}
-
-#define assert_value(want, ...)                                                              \
-    do {                                                                                     \
-        char *v_ = value(__VA_ARGS__);                                                       \
-        ck_assert_msg(strcmp(v_, (want)) == 0, "'%s', want '%s'", v_, (want));              \
-        free(v_);                                                                            \
-    } while (0)
-
+/* Whether volume id's file is in the pool of the host at u. */
 static bool
 in_pool(const char *u, const char *id)
 {
-    char *out = NULL;
     char file[96];
-    bool yes;
 
     snprintf(file, sizeof(file), "sov-vol-%s", id);
-    ck_assert_int_eq(tl_virsh(u, &out, "vol-list '%s'", pool), 0);
-    yes = strstr(out, file) != NULL;
-    free(out);
-    return yes;
-}
-
-/* POST as acme's member, 202; the operation's id into op_id, the resource's into id. */
-static void
-post_202(const char *path, const char *body, const char *key, char *id, char *op_id)
-{
-    json_t *j = tl_call_ok(&sovd, "POST", path, acme.token[TL_MEMBER], body, 202);
-
-    if (id)
-        snprintf(id, 40, "%s", tl_str(json_object_get(j, key), "id"));
-    snprintf(op_id, 40, "%s", tl_str(json_object_get(j, "operation"), "id"));
-    json_decref(j);
+    return bed_in_pool(u, file);
 }
 
 static void
@@ -175,20 +130,14 @@ start_with(const char *fault)
                            "--image-allow-file-urls=true", "--stop-timeout=5", master, NULL };
 
     snprintf(master, sizeof(master), "--keystore-master-key=%s/master.key", tmp);
-    if (fault)
-        setenv("SOV_HV_FAULT", fault, 1);
-    bed_start(args);
-    unsetenv("SOV_HV_FAULT");
+    bed_start_fault(args, fault);
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"" REGION "\",\"name\":\"Move FR 1\",\"country\":\"FR\","
                            "\"datacenter\":\"dc-1\",\"zones\":[\"a\",\"b\"]}", 201));
     json_decref(tl_call_ok(&sovd, "POST", "/v1/regions", op,
                            "{\"code\":\"ch-move-1\",\"name\":\"Move CH\",\"country\":\"CH\","
                            "\"datacenter\":\"dc-ch\",\"zones\":[\"a\"]}", 201));
-    bed_host_add("h1", REGION, "a", uri, true, host1);
-    bed_host_add("h2", REGION, "b", uri2, true, host2);
-    json_decref(tl_call_ok(&sovd, "POST", "/v1/volume-types", op, "{\"name\":\"standard\"}",
-                           201));
+    bed_two_hosts(REGION, REGION, host1, host2);
 }
 
 /* ---- tests ---- */
@@ -356,7 +305,7 @@ main(void)
     Suite *s = suite_create("storage/move");
     TCase *tc = tcase_create("move");
 
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, bed_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, a_move_sends_the_file_then_moves_row_allocation_and_record);
     tcase_add_test(tc, an_encrypted_volume_moves_as_it_is);
