@@ -912,6 +912,10 @@ def errors():
     disk = R("block-storage", "er-disk", WS)
     made = call("PUT", disk.path(), body=envelope({"skuRef": sku_ref("storage"), "sizeGB": 1}),
                 what="Error's spare disk").status == 201
+    # A client uses a block storage once it is active (on a loaded machine its creation
+    # takes a moment, and the instance cases below must meet their own fault first).
+    if made:
+        wait_active(disk, "Error's spare disk")
     def own_disk(s):
         s["bootVolume"] = {"deviceRef": {"resource": "block-storages/er-disk"}}
         s.pop("primaryNicRef", None)
