@@ -348,7 +348,7 @@ sov_seca_network_route_tables_put(sov_request *req)
     sov_seca_object o, old;
     sov_network n;
     json_t *targets;
-    bool created = false, exists;
+    bool created = false, exists = false;
     enum MHD_Result rc;
 
     if (sov_seca_net_network_find(req, sov_seca_network(req), &n, &err) < 0)

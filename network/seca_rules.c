@@ -258,7 +258,7 @@ rule_ports(const json_t *ports, const char *at, const char *protocol, seca_rule 
         return bad(err, sub, "must be a list of at most 100 ports");
     json_array_foreach(list, i, p) {
         char item[240];
-        int n;
+        int n = 0;
         snprintf(item, sizeof(item), "%s/%zu", sub, i);
         if (port_member(p, item, &n, err) < 0)
             return -1;
